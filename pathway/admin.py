@@ -1,0 +1,116 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from pathway.models import (
+    Assessment,
+    AuditEvent,
+    Episode,
+    Membership,
+    Milestone,
+    Notification,
+    Organisation,
+    Patient,
+    Target,
+    User,
+)
+
+
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Clinical rows are never hard-deleted: mistakes become `entered_in_error`."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "ods_code", "parent"]
+    list_filter = ["kind"]
+    search_fields = ["name", "ods_code"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["organisation"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "role", "discipline", "is_active"]
+    list_filter = ["role", "discipline", "is_active"]
+    search_fields = ["email", "full_name"]
+    inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["full_name", "role", "discipline"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["email", "full_name", "role", "discipline", "password1", "password2"]}),
+    ]
+
+
+@admin.register(Patient)
+class PatientAdmin(NoDeleteAdmin):
+    list_display = ["family_name", "given_name", "nhs_number", "registered_practice"]
+    search_fields = ["nhs_number", "family_name"]
+    list_filter = ["registered_practice", "entered_in_error"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["uuid", "created_by", "updated_by", "created_at", "updated_at"]
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+    can_delete = False
+    readonly_fields = ["recorded_by"]
+
+
+@admin.register(Episode)
+class EpisodeAdmin(NoDeleteAdmin):
+    list_display = ["patient", "condition", "status", "priority", "opened_at"]
+    list_filter = ["condition", "status", "priority"]
+    raw_id_fields = ["patient", "responsible_clinician"]
+    inlines = [MilestoneInline]
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ["name", "from_milestone", "to_milestone", "priority", "days"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(NoDeleteAdmin):
+    list_display = ["patient", "instrument", "total", "band", "alert", "completed_at"]
+    list_filter = ["instrument", "alert"]
+    raw_id_fields = ["patient", "completed_by"]
+    readonly_fields = ["answers", "total", "band", "alert"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: audit rows cannot be added, edited or deleted, even by administrators."""
+
+    list_display = ["at", "actor", "actor_role", "action", "object_type", "patient"]
+    list_filter = ["action", "actor_role"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(NoDeleteAdmin):
+    list_display = ["kind", "channel", "status", "scheduled_for", "attempts", "last_error"]
+    list_filter = ["status", "channel", "kind"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

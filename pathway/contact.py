@@ -1,0 +1,26 @@
+"""Contact details: UK mobile numbers for SMS. Pure functions, no Django."""
+
+import re
+
+_MOBILE_SEPARATORS = re.compile(r"[\s\-()]")
+# A UK mobile is 07 followed by 9 digits, or +44 7 followed by 9 digits.
+_UK_MOBILE = re.compile(r"^(?:\+44|0044|0)(7\d{9})$")
+
+
+def normalise_uk_mobile(value: str) -> str:
+    """Return the number in E.164 form (+447...). Raises ValueError if it is not a UK mobile."""
+    if not isinstance(value, str):
+        raise ValueError("Enter a UK mobile number, like 07700 900123")
+    compact = _MOBILE_SEPARATORS.sub("", value.strip())
+    match = _UK_MOBILE.match(compact)
+    if not match:
+        raise ValueError("Enter a UK mobile number, like 07700 900123")
+    return f"+44{match.group(1)}"
+
+
+def display_uk_mobile(value: str) -> str:
+    """Return +447700900123 as 07700 900123 for display."""
+    if value.startswith("+44") and len(value) == 13:
+        local = "0" + value[3:]
+        return f"{local[:5]} {local[5:]}"
+    return value

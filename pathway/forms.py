@@ -1,0 +1,174 @@
+from datetime import date
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+
+from pathway import nhs_number
+from pathway.contact import normalise_uk_mobile
+from pathway.models import Organisation, Patient
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    error_messages = {
+        "invalid_login": "Enter a correct email address and password.",
+        "inactive": "This account is not active.",
+    }
+
+
+class TotpForm(forms.Form):
+    code = forms.CharField(
+        label="Security code",
+        help_text="The 6-digit code from your authenticator app.",
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        if not code.isdigit():
+            raise forms.ValidationError("Enter the 6 digits from your authenticator app.")
+        return code
+
+
+class NhsNumberField(forms.CharField):
+    """An NHS number typed as 10 digits or 3-3-4, stored as the 10-digit string."""
+
+    default_error_messages = {
+        "invalid": "Enter a valid 10-digit NHS number, like 943 476 5919.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 12)
+        kwargs.setdefault("label", "NHS number")
+        kwargs.setdefault("help_text", "10 digits, for example 943 476 5919")
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "numeric")
+        self.widget.attrs.setdefault("spellcheck", "false")
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return value
+        if not nhs_number.is_valid(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return nhs_number.normalise(value.strip())
+
+
+class PastDateField(forms.DateField):
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value and value > timezone.localdate():
+            raise forms.ValidationError("The date must be today or in the past.")
+        if value and value < date(1900, 1, 1):
+            raise forms.ValidationError("Enter a date after 1 January 1900.")
+        return value
+
+
+class UkMobileField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("label", "Mobile phone number")
+        kwargs.setdefault("help_text", "For text message reminders, for example 07700 900123")
+        super().__init__(**kwargs)
+        self.widget.input_type = "tel"
+        self.widget.attrs.setdefault("autocomplete", "tel")
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return ""
+        try:
+            return normalise_uk_mobile(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class PatientSearchForm(forms.Form):
+    nhs_number = NhsNumberField(required=False)
+    family_name = forms.CharField(label="Last name", required=False, max_length=100)
+    date_of_birth = PastDateField(label="Date of birth", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if not data.get("nhs_number") and not (
+            data.get("family_name") and data.get("date_of_birth")
+        ):
+            raise forms.ValidationError(
+                "Enter an NHS number, or a last name and date of birth.", code="incomplete"
+            )
+        return data
+
+
+class PatientForm(forms.ModelForm):
+    nhs_number = NhsNumberField()
+    date_of_birth = PastDateField(label="Date of birth")
+    mobile = UkMobileField(required=False)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "nhs_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "registered_practice",
+            "mobile",
+            "email",
+            "sms_consent",
+            "email_consent",
+        ]
+        labels = {
+            "given_name": "First name",
+            "family_name": "Last name",
+            "sms_consent": "The patient agrees to text messages",
+            "email_consent": "The patient agrees to emails",
+        }
+
+    def __init__(self, *args, practices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        queryset = Organisation.objects.filter(kind=Organisation.Kind.PRACTICE)
+        if practices is not None:
+            queryset = queryset.filter(id__in=practices)
+        self.fields["registered_practice"].queryset = queryset
+        self.fields["registered_practice"].empty_label = None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sms_consent") and not data.get("mobile") and "mobile" not in self.errors:
+            self.add_error("mobile", "Enter a mobile number to send text messages.")
+        if data.get("email_consent") and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", "Enter an email address to send emails.")
+        return data
+
+
+class ContactPreferencesForm(forms.ModelForm):
+    mobile = UkMobileField(required=False)
+
+    class Meta:
+        model = Patient
+        fields = ["mobile", "email", "sms_consent", "email_consent", "diary_nudge"]
+        labels = {
+            "sms_consent": "Send me text messages about my care",
+            "email_consent": "Send me emails about my care",
+            "diary_nudge": "Remind me to fill in my diary each evening",
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sms_consent") and not data.get("mobile") and "mobile" not in self.errors:
+            self.add_error("mobile", "Enter a mobile number to get text messages.")
+        if data.get("email_consent") and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", "Enter an email address to get emails.")
+        return data

@@ -1,0 +1,164 @@
+from django.conf import settings
+from django.db import models
+
+from pathway.models.base import ClinicalRecord, TimeStampedModel, choices_constraint
+
+
+class Condition(models.TextChoices):
+    HEADACHE = "headache", "Headache"
+    CHRONIC_PAIN = "chronic_pain", "Chronic pain"
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    ROUTINE = "routine", "Routine"
+
+
+class MilestoneKind(models.TextChoices):
+    REFERRAL_RECEIVED = "referral_received", "Referral received"
+    TRIAGED = "triaged", "Triaged"
+    FIRST_CONTACT = "first_contact", "First contact"
+    CARE_PLAN_AGREED = "care_plan_agreed", "Care plan agreed"
+    TREATMENT_STARTED = "treatment_started", "Treatment started"
+    REVIEW_HELD = "review_held", "Review held"
+    ANNUAL_REVIEW_DUE = "annual_review_due", "Annual review due"
+    DISCHARGED = "discharged", "Discharged"
+
+
+# Milestones that happen once in an episode; reviews and review-due dates repeat.
+ONCE_ONLY_MILESTONES = [
+    MilestoneKind.REFERRAL_RECEIVED,
+    MilestoneKind.TRIAGED,
+    MilestoneKind.FIRST_CONTACT,
+    MilestoneKind.CARE_PLAN_AGREED,
+    MilestoneKind.TREATMENT_STARTED,
+    MilestoneKind.DISCHARGED,
+]
+
+
+class EpisodeStatus(models.TextChoices):
+    REFERRED = "referred", "Referred"
+    ACTIVE = "active", "Active"
+    DISCHARGED = "discharged", "Discharged"
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+
+# Statuses that end an episode, and so carry `closed_at`.
+CLOSED_STATUSES = ["discharged", "entered_in_error"]
+
+
+class Episode(ClinicalRecord):
+    """A patient's journey for one condition group. Waits are computed from its milestones."""
+
+    Status = EpisodeStatus
+
+    patient = models.ForeignKey(
+        "pathway.Patient", on_delete=models.PROTECT, related_name="episodes"
+    )
+    condition = models.CharField(max_length=16, choices=Condition.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    responsible_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responsible_episodes",
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            choices_constraint("condition", Condition, "pathway_episode_condition_valid"),
+            choices_constraint("status", EpisodeStatus, "pathway_episode_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(priority__in=["", *Priority.values]),
+                name="pathway_episode_priority_valid",
+            ),
+            # One open episode per patient and condition.
+            models.UniqueConstraint(
+                fields=["patient", "condition"],
+                condition=models.Q(status__in=["referred", "active"]),
+                name="pathway_episode_one_open_per_condition",
+            ),
+            # Closed episodes carry their closing time; open ones do not.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status__in=CLOSED_STATUSES, closed_at__isnull=False)
+                    | (~models.Q(status__in=CLOSED_STATUSES) & models.Q(closed_at__isnull=True))
+                ),
+                name="pathway_episode_closed_at_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True)
+                | models.Q(closed_at__gte=models.F("opened_at")),
+                name="pathway_episode_closes_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_condition_display()} episode for {self.patient}"
+
+
+class Milestone(TimeStampedModel):
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="milestones")
+    kind = models.CharField(max_length=24, choices=MilestoneKind.choices)
+    occurred_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            choices_constraint("kind", MilestoneKind, "pathway_milestone_kind_valid"),
+            models.UniqueConstraint(
+                fields=["episode", "kind"],
+                condition=models.Q(kind__in=[k.value for k in ONCE_ONLY_MILESTONES]),
+                name="pathway_milestone_once_per_episode",
+            ),
+        ]
+        indexes = [
+            # Target and dashboard queries: all milestones of a kind in a period.
+            models.Index(fields=["kind", "occurred_at"], name="pathway_milestone_kind_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d}"
+
+
+class TargetPriority(models.TextChoices):
+    ANY = "any", "Any priority"
+    URGENT = "urgent", "Urgent"
+    ROUTINE = "routine", "Routine"
+
+
+class Target(TimeStampedModel):
+    """A pathway timeframe target between two milestones (DESIGN.md section 3)."""
+
+    AppliesTo = TargetPriority
+
+    name = models.CharField(max_length=120)
+    from_milestone = models.CharField(max_length=24, choices=MilestoneKind.choices)
+    to_milestone = models.CharField(max_length=24, choices=MilestoneKind.choices)
+    priority = models.CharField(max_length=10, choices=AppliesTo.choices, default=AppliesTo.ANY)
+    days = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["from_milestone", "priority"]
+        constraints = [
+            choices_constraint("from_milestone", MilestoneKind, "pathway_target_from_valid"),
+            choices_constraint("to_milestone", MilestoneKind, "pathway_target_to_valid"),
+            choices_constraint("priority", TargetPriority, "pathway_target_priority_valid"),
+            models.CheckConstraint(
+                condition=models.Q(days__gt=0), name="pathway_target_days_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["from_milestone", "to_milestone", "priority"], name="pathway_target_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.days} days"

@@ -1,0 +1,61 @@
+from django.conf import settings
+from django.db import models
+
+from pathway.models.base import TimeStampedModel, choices_constraint
+
+
+class OrganisationKind(models.TextChoices):
+    ICB = "icb", "Integrated care board"
+    PCN = "pcn", "Primary care network"
+    PRACTICE = "practice", "GP practice"
+    SERVICE = "service", "Care service"
+
+
+class Organisation(TimeStampedModel):
+    """An ICB, PCN, GP practice or care service, in a tree (practice -> PCN -> ICB)."""
+
+    Kind = OrganisationKind
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    ods_code = models.CharField("ODS code", max_length=12, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            choices_constraint("kind", OrganisationKind, "pathway_organisation_kind_valid"),
+            # An ICB is a root; every other organisation hangs under one.
+            models.CheckConstraint(
+                condition=(models.Q(kind="icb", parent__isnull=True) | ~models.Q(kind="icb")),
+                name="pathway_organisation_icb_is_root",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="icb") | models.Q(parent__isnull=False),
+                name="pathway_organisation_has_parent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ods_code})"
+
+
+class Membership(TimeStampedModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="pathway_membership_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation}"

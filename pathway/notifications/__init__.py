@@ -1,0 +1,1 @@
+"""Outbox messaging: rows in `pathway.Notification`, small pluggable channel backends."""

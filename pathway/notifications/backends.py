@@ -1,0 +1,117 @@
+"""Channel backends. Each `send()` returns a provider reference or raises DeliveryError.
+
+`permanent=True` means retrying cannot help (bad number, rejected key); anything else is retried
+with backoff by the outbox.
+"""
+
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Message:
+    channel: str
+    to: str
+    subject: str
+    body: str
+    html: str = ""
+    # Our row's UUID, passed to providers that take a reference so a duplicate can be traced.
+    reference: str = ""
+
+
+class ConsoleBackend:
+    """Logs the message (never its body, which could be personal) and stores nothing else."""
+
+    def send(self, message: Message) -> str:
+        reference = f"console-{uuid.uuid4()}"
+        logger.info(
+            "console %s message sent, %d characters, ref %s",
+            message.channel,
+            len(message.body),
+            reference,
+        )
+        return reference
+
+
+class DjangoEmailBackend:
+    """Email through Django's configured EMAIL_BACKEND (SMTP in production)."""
+
+    def send(self, message: Message) -> str:
+        if message.channel != "email":
+            raise DeliveryError("The email backend only sends email", permanent=True)
+        email = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.body,
+            to=[message.to],
+            from_email=settings.DEFAULT_FROM_EMAIL,
+        )
+        if message.html:
+            email.attach_alternative(message.html, "text/html")
+        try:
+            email.send(fail_silently=False)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryError("SMTP refused the recipient", permanent=True) from exc
+        except smtplib.SMTPResponseException as exc:
+            # 5xx answers are final (bad address, policy); 4xx are worth retrying.
+            raise DeliveryError(f"SMTP {exc.smtp_code}", permanent=exc.smtp_code >= 500) from exc
+        except (OSError, ConnectionError) as exc:
+            raise DeliveryError(f"SMTP error: {exc.__class__.__name__}") from exc
+        return f"smtp-{uuid.uuid4()}"
+
+
+class NotifyBackend:
+    """GOV.UK Notify. Templates live in Notify; we pass the rendered text as a personalisation
+    field of one generic template per channel."""
+
+    def __init__(self):
+        from notifications_python_client.notifications import NotificationsAPIClient
+
+        self.client = NotificationsAPIClient(settings.NOTIFY_API_KEY)
+
+    def send(self, message: Message) -> str:
+        from notifications_python_client.errors import HTTPError
+
+        try:
+            if message.channel == "sms":
+                response = self.client.send_sms_notification(
+                    phone_number=message.to,
+                    template_id=settings.NOTIFY_SMS_TEMPLATE_ID,
+                    personalisation={"body": message.body},
+                    reference=message.reference or None,
+                )
+            else:
+                response = self.client.send_email_notification(
+                    email_address=message.to,
+                    template_id=settings.NOTIFY_EMAIL_TEMPLATE_ID,
+                    personalisation={"subject": message.subject, "body": message.body},
+                    reference=message.reference or None,
+                )
+        except HTTPError as exc:
+            # 400/403 are our fault or the recipient's: retrying will not help.
+            raise DeliveryError(
+                f"Notify {exc.status_code}", permanent=exc.status_code in (400, 403)
+            ) from exc
+        except OSError as exc:
+            raise DeliveryError(f"Notify unreachable: {exc.__class__.__name__}") from exc
+        return str(response.get("id", ""))
+
+
+BACKENDS = {"console": ConsoleBackend, "smtp": DjangoEmailBackend, "notify": NotifyBackend}
+
+
+def backend_for(channel: str):
+    name = settings.NOTIFY_SMS_BACKEND if channel == "sms" else settings.NOTIFY_EMAIL_BACKEND
+    return BACKENDS[name]()

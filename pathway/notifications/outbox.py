@@ -1,0 +1,336 @@
+"""Queue, claim and deliver outbox rows (DESIGN.md section 6)."""
+
+import logging
+from datetime import datetime, time, timedelta
+from time import sleep
+from zoneinfo import ZoneInfo
+
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import F
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from pathway.models import Notification
+from pathway.notifications.backends import DeliveryError, Message, backend_for
+
+logger = logging.getLogger(__name__)
+
+LONDON = ZoneInfo("Europe/London")
+# No text messages between 20:00 and 08:00 UK time (DESIGN.md section 6).
+QUIET_HOURS_START = time(20, 0)
+QUIET_HOURS_END = time(8, 0)
+MAX_ATTEMPTS = 5
+# Seconds between attempts to record a send while the database is unreachable: 75 s in all,
+# inside the delivery task's soft time limit (CELERY_TASK_SOFT_TIME_LIMIT, 90 s).
+RECORD_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 20, 25)
+# A row left in `sending` this long was claimed by a worker that died.
+STUCK_AFTER = timedelta(minutes=10)
+
+
+def queue_notification(
+    *,
+    channel: str,
+    kind: str,
+    template: str,
+    idempotency_key: str,
+    patient=None,
+    user=None,
+    context: dict | None = None,
+    scheduled_for: datetime | None = None,
+) -> tuple[Notification, bool]:
+    """Add a row to the outbox in the caller's transaction; delivery is enqueued on commit.
+
+    Returns (notification, created). A second call with the same key changes nothing.
+    """
+    notification, created = Notification.objects.get_or_create(
+        idempotency_key=idempotency_key,
+        defaults={
+            "patient": patient,
+            "user": user,
+            "channel": channel,
+            "kind": kind,
+            "template": template,
+            "context": context or {},
+            "scheduled_for": scheduled_for or timezone.now(),
+        },
+    )
+    if created and notification.scheduled_for <= timezone.now():
+        transaction.on_commit(lambda: enqueue_delivery(notification.uuid))
+    return notification, created
+
+
+# Rows looked up and inserted per statement by `queue_many`.
+QUEUE_BATCH = 1000
+
+
+def draft(
+    *,
+    channel: str,
+    kind: str,
+    template: str,
+    idempotency_key: str,
+    patient=None,
+    user=None,
+    context: dict | None = None,
+    scheduled_for: datetime | None = None,
+) -> Notification:
+    """An unsaved outbox row, for `queue_many`."""
+    return Notification(
+        idempotency_key=idempotency_key,
+        patient=patient,
+        user=user,
+        channel=channel,
+        kind=kind,
+        template=template,
+        context=context or {},
+        scheduled_for=scheduled_for or timezone.now(),
+    )
+
+
+def queue_draft(row: Notification) -> tuple[Notification, bool]:
+    """`queue_notification` for a row made by `draft`."""
+    return queue_notification(
+        channel=row.channel,
+        kind=row.kind,
+        template=row.template,
+        idempotency_key=row.idempotency_key,
+        patient=row.patient,
+        user=row.user,
+        context=row.context,
+        scheduled_for=row.scheduled_for,
+    )
+
+
+def queue_many(drafts: list[Notification]) -> list[Notification]:
+    """Add many rows to the outbox in the caller's transaction: one lookup and one insert per
+    QUEUE_BATCH rows rather than round trips per row. Keys queued before are skipped, as with
+    `queue_notification`; a key inserted concurrently by another transaction is left to that
+    one (the insert ignores the conflict, and the delivery enqueued here for the row that was
+    not saved finds nothing to claim). Returns the rows saved now; due rows are handed to the
+    worker on commit."""
+    saved: list[Notification] = []
+    for start in range(0, len(drafts), QUEUE_BATCH):
+        batch = drafts[start : start + QUEUE_BATCH]
+        existing = set(
+            Notification.objects.filter(
+                idempotency_key__in=[row.idempotency_key for row in batch]
+            ).values_list("idempotency_key", flat=True)
+        )
+        fresh: dict[str, Notification] = {}
+        for row in batch:
+            if row.idempotency_key not in existing:
+                fresh.setdefault(row.idempotency_key, row)
+        Notification.objects.bulk_create(fresh.values(), ignore_conflicts=True)
+        saved.extend(fresh.values())
+    now = timezone.now()
+    due = [row.uuid for row in saved if row.scheduled_for <= now]
+    if due:
+        transaction.on_commit(lambda: enqueue_deliveries(due))
+    return saved
+
+
+# Rows per delivery task when many are handed over at once (`enqueue_deliveries`).
+DELIVERY_BATCH = 50
+
+
+def enqueue_deliveries(notification_uuids) -> int:
+    """Hand many rows to the worker, DELIVERY_BATCH to a task, so a large batch is not held up
+    by the broker's cost per task. A row in a batch is claimed and sent exactly as one handed
+    over alone (a row sent already, or claimed by another worker, is skipped). If the broker
+    is down the rest stay queued for the sweep. Returns how many rows the broker took."""
+    from pathway.tasks import deliver_notifications
+
+    uuids = [str(uuid) for uuid in notification_uuids]
+    handed = 0
+    for start in range(0, len(uuids), DELIVERY_BATCH):
+        batch = uuids[start : start + DELIVERY_BATCH]
+        try:
+            deliver_notifications.apply_async(args=[batch], retry=False)
+        except Exception:  # noqa: BLE001  any broker failure: the beat sweep retries
+            logger.warning("broker unavailable; %d notifications left queued", len(uuids) - start)
+            break
+        handed += len(batch)
+    return handed
+
+
+def enqueue_delivery(notification_uuid, countdown: int = 0) -> bool:
+    """Hand a row to the worker. If the broker is down the row stays queued and the sweep picks
+    it up later, so nothing is lost. Returns whether the broker took it."""
+    from pathway.tasks import deliver_notification
+
+    try:
+        # No publish retries: with the broker down, fail at once and leave the row to the sweep
+        # rather than hold up the request that queued it.
+        deliver_notification.apply_async(
+            args=[str(notification_uuid)], countdown=countdown, retry=False
+        )
+    except Exception:  # noqa: BLE001  any broker failure: the beat sweep retries
+        logger.warning("broker unavailable; notification %s left queued", notification_uuid)
+        return False
+    return True
+
+
+def in_quiet_hours(moment: datetime) -> bool:
+    local = moment.astimezone(LONDON).time()
+    return local >= QUIET_HOURS_START or local < QUIET_HOURS_END
+
+
+def next_allowed_sms_time(moment: datetime) -> datetime:
+    local = moment.astimezone(LONDON)
+    day = local.date() if local.time() < QUIET_HOURS_END else local.date() + timedelta(days=1)
+    return datetime.combine(day, QUIET_HOURS_END, tzinfo=LONDON)
+
+
+def claim(notification_uuid) -> Notification | None:
+    """Compare-and-swap queued -> sending, so two workers never send one row.
+
+    On PostgreSQL, a claim made outside any caller's transaction does not wait for its commit
+    to reach the disk (a restart flushes it; only a database crash can lose it). A claim lost
+    that way leaves the row queued, and if its worker had already sent it the sweep sends it
+    again: at most the few messages claimed in the last fraction of a second before a crash,
+    the price of not waiting for the disk on every claim. Recording the send always waits."""
+    now = timezone.now()
+    own_transaction = not connection.in_atomic_block
+    with transaction.atomic():
+        if own_transaction and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        claimed = Notification.objects.filter(
+            uuid=notification_uuid, status=Notification.Status.QUEUED, scheduled_for__lte=now
+        ).update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    return Notification.objects.select_related("patient", "user").get(uuid=notification_uuid)
+
+
+def render_message(notification: Notification) -> Message:
+    context = {**notification.context, "notification": notification}
+    if notification.channel == Notification.Channel.SMS:
+        to = notification.patient.mobile if notification.patient else ""
+        body = render_to_string(f"sms/{notification.template}.txt", context).strip()
+        return Message(
+            channel="sms", to=to, subject="", body=body, reference=str(notification.uuid)
+        )
+    to = notification.patient.email if notification.patient else notification.user.email
+    subject = render_to_string(f"emails/{notification.template}-subject.txt", context).strip()
+    body = render_to_string(f"emails/{notification.template}-body.txt", context).strip()
+    html = render_to_string(f"emails/{notification.template}-body.html", context)
+    return Message(
+        channel="email",
+        to=to,
+        subject=subject,
+        body=body,
+        html=html,
+        reference=str(notification.uuid),
+    )
+
+
+def _finish(notification: Notification, **fields) -> int:
+    return Notification.objects.filter(
+        pk=notification.pk, status=Notification.Status.SENDING
+    ).update(**fields)
+
+
+def deliver(notification_uuid) -> str:
+    """Claim and send one row. Returns the row's status afterwards ('skipped' if not claimable)."""
+    notification = claim(notification_uuid)
+    if notification is None:
+        return "skipped"
+    now = timezone.now()
+    patient = notification.patient
+    if patient is not None and not patient.can_receive(notification.channel):
+        _finish(
+            notification,
+            status=Notification.Status.CANCELLED,
+            last_error="No consent for this channel, or the patient opted out",
+        )
+        return Notification.Status.CANCELLED
+    if notification.channel == Notification.Channel.SMS and in_quiet_hours(now):
+        _finish(
+            notification,
+            status=Notification.Status.QUEUED,
+            claimed_at=None,
+            attempts=F("attempts") - 1,
+            scheduled_for=next_allowed_sms_time(now),
+        )
+        return Notification.Status.QUEUED
+    try:
+        message = render_message(notification)
+    except TemplateDoesNotExist as exc:
+        # A missing template is a programming error: retrying cannot help.
+        _finish(
+            notification,
+            status=Notification.Status.FAILED,
+            last_error=f"Message template not found: {exc}"[:500],
+        )
+        return Notification.Status.FAILED
+    try:
+        reference = backend_for(notification.channel).send(message)
+    except DeliveryError as exc:
+        if exc.permanent or notification.attempts >= MAX_ATTEMPTS:
+            _finish(notification, status=Notification.Status.FAILED, last_error=str(exc)[:500])
+            return Notification.Status.FAILED
+        retry_in = 30 * 2 ** (notification.attempts - 1)
+        _finish(
+            notification,
+            status=Notification.Status.QUEUED,
+            claimed_at=None,
+            last_error=str(exc)[:500],
+            scheduled_for=now + timedelta(seconds=retry_in),
+        )
+        transaction.on_commit(lambda: enqueue_delivery(notification.uuid, countdown=retry_in))
+        return Notification.Status.QUEUED
+    _record_sent(notification, reference)
+    return Notification.Status.SENT
+
+
+def _record_sent(notification: Notification, reference: str) -> None:
+    """Mark a sent row sent. The message has gone, so if the database is briefly unreachable
+    keep trying (reconnecting) for over a minute: a row left in `sending` would be sent again
+    by the sweep. Inside a caller's transaction there is nothing to retry: the error is
+    raised."""
+    for attempt, delay in enumerate((*RECORD_RETRY_DELAYS, None)):
+        try:
+            recorded = _finish(
+                notification,
+                status=Notification.Status.SENT,
+                sent_at=timezone.now(),
+                provider_reference=reference,
+                last_error="",
+            )
+            if attempt and not recorded:
+                logger.warning(
+                    "notification %s was sent but the database lost its claim; it may be sent "
+                    "again",
+                    notification.pk,
+                )
+            return
+        except (OperationalError, InterfaceError):
+            if delay is None or connection.in_atomic_block:
+                raise
+            logger.warning("could not record notification %s as sent; retrying", notification.pk)
+            connection.close()
+            sleep(delay)
+
+
+def requeue_stuck(*, now: datetime | None = None) -> int:
+    """Release rows a dead worker left in `sending`, then enqueue every due queued row.
+
+    Safe to run at any time and from two schedulers at once: claiming is compare-and-swap.
+    Returns how many rows were handed to the broker.
+    """
+    now = now or timezone.now()
+    stalled = Notification.objects.filter(
+        status=Notification.Status.SENDING, claimed_at__lt=now - STUCK_AFTER
+    )
+    # Each stall may have reached the provider: stop after MAX_ATTEMPTS rather than resend for ever.
+    stalled.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=Notification.Status.FAILED,
+        last_error="A worker stopped while sending, too many times",
+    )
+    stalled.update(status=Notification.Status.QUEUED, claimed_at=None)
+    due = Notification.objects.filter(
+        status=Notification.Status.QUEUED, scheduled_for__lte=now
+    ).values_list("uuid", flat=True)[:5000]
+    return enqueue_deliveries(list(due))

@@ -1,0 +1,85 @@
+"""Who may see and change which patients (DESIGN.md section 5). Deny by default.
+
+Every view and API that touches a patient goes through `patient_for` (404 when not visible) or
+scopes its queryset with `patients_visible_to`.
+"""
+
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+
+from pathway.models import Organisation, Patient, User
+
+
+def practice_ids_for(user) -> set[int]:
+    """Practices whose patients a GP or clinician may see.
+
+    GP: the practices they belong to. Clinician: every practice in the PCNs they belong to
+    (directly, or through a service hosted by a PCN), plus any practice they belong to directly.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    memberships = list(user.memberships.select_related("organisation"))
+    practices = {
+        m.organisation_id for m in memberships if m.organisation.kind == Organisation.Kind.PRACTICE
+    }
+    if user.role == User.Role.GP:
+        return practices
+    if user.role != User.Role.CLINICIAN:
+        return set()
+    pcns = {m.organisation_id for m in memberships if m.organisation.kind == Organisation.Kind.PCN}
+    pcns |= {
+        m.organisation.parent_id
+        for m in memberships
+        if m.organisation.kind == Organisation.Kind.SERVICE and m.organisation.parent_id
+    }
+    practices |= set(
+        Organisation.objects.filter(
+            kind=Organisation.Kind.PRACTICE, parent_id__in=pcns
+        ).values_list("id", flat=True)
+    )
+    return practices
+
+
+def patients_visible_to(user) -> QuerySet[Patient]:
+    """The patients `user` may see: their own record for a patient, their practices' or PCNs'
+    patients for care staff, every patient for an administrator, none for anyone else."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Patient.objects.none()
+    if user.role == User.Role.PATIENT:
+        return Patient.objects.live().filter(user=user)
+    if user.role in (User.Role.GP, User.Role.CLINICIAN):
+        return Patient.objects.live().filter(registered_practice_id__in=practice_ids_for(user))
+    if user.role == User.Role.ADMIN and user.is_superuser:
+        return Patient.objects.live()
+    return Patient.objects.none()
+
+
+def patient_for(user, patient_uuid: UUID | str) -> Patient:
+    """The patient with this public UUID if `user` may see them. Raises Http404 otherwise,
+    so another person's record is indistinguishable from one that does not exist."""
+    try:
+        return patients_visible_to(user).get(uuid=patient_uuid)
+    except (Patient.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise Http404("No such patient") from exc
+
+
+def own_patient_record(user) -> Patient:
+    """The signed-in patient's own record. Raises Http404 for anyone who is not a patient."""
+    if not getattr(user, "is_authenticated", False) or user.role != User.Role.PATIENT:
+        raise Http404("Not a patient account")
+    try:
+        return Patient.objects.live().get(user=user)
+    except Patient.DoesNotExist as exc:
+        raise Http404("No linked patient record") from exc
+
+
+def can_see_patient_records(user) -> bool:
+    """Care staff who open patient pages (GPs, clinicians, administrators)."""
+    return getattr(user, "is_authenticated", False) and user.role in (
+        User.Role.GP,
+        User.Role.CLINICIAN,
+        User.Role.ADMIN,
+    )

@@ -1,0 +1,34 @@
+"""Kernel tasks: thin wrappers that load by UUID and call one function."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from pathway.dashboard import snapshots
+from pathway.models import WorkerHeartbeat
+from pathway.notifications import outbox
+
+
+@shared_task(name="pathway.tasks.heartbeat", ignore_result=True)
+def heartbeat() -> None:
+    WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"seen_at": timezone.now()})
+
+
+@shared_task(name="pathway.tasks.deliver_notification", ignore_result=True)
+def deliver_notification(notification_uuid: str) -> str:
+    return outbox.deliver(notification_uuid)
+
+
+@shared_task(name="pathway.tasks.deliver_notifications", ignore_result=True)
+def deliver_notifications(notification_uuids: list[str]) -> int:
+    """Deliver a batch handed over by `outbox.enqueue_deliveries`; returns how many were sent."""
+    return sum(outbox.deliver(uuid) == "sent" for uuid in notification_uuids)
+
+
+@shared_task(name="pathway.tasks.requeue_stuck_notifications", ignore_result=True)
+def requeue_stuck_notifications() -> int:
+    return outbox.requeue_stuck()
+
+
+@shared_task(name="pathway.tasks.refresh_dashboard_snapshots", ignore_result=True)
+def refresh_dashboard_snapshots() -> int:
+    return snapshots.refresh_standard_periods()

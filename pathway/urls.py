@@ -1,0 +1,70 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+
+from pathway.views import accounts, attendance, health, home, patients
+
+account_patterns = [
+    path("login/", accounts.SignInView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sign-out-everywhere/", accounts.sign_out_everywhere, name="sign-out-everywhere"),
+    path("mfa/", accounts.mfa_verify, name="mfa-verify"),
+    path("mfa/setup/", accounts.mfa_setup, name="mfa-setup"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            success_url=reverse_lazy("pathway:password-reset-done"),
+            email_template_name="registration/password_reset_email.txt",
+            subject_template_name="registration/password_reset_subject.txt",
+        ),
+        name="password-reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password-reset-done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            success_url=reverse_lazy("pathway:password-reset-complete")
+        ),
+        name="password-reset-confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
+]
+
+kernel_patterns = [
+    path("", home.start, name="start"),
+    path("home/", home.home, name="home"),
+    path("account/", include(account_patterns)),
+    path("my/", home.patient_home, name="patient-home"),
+    path("my/record-access/", patients.record_access, name="record-access"),
+    path("my/contact-preferences/", patients.contact_preferences, name="contact-preferences"),
+    path("gp/", home.gp_home, name="gp-home"),
+    path("team/", home.team_home, name="team-home"),
+    path("patients/", patients.patient_search, name="patient-search"),
+    path("patients/new/", patients.patient_create, name="patient-create"),
+    path("patients/<uuid:patient_uuid>/", patients.patient_detail, name="patient-detail"),
+    path("gp-attendance/import/", attendance.attendance_import, name="attendance-import"),
+    path("health/", health.health, name="health"),
+]
+
+urlpatterns = [
+    path("", include((kernel_patterns, "pathway"))),
+    path("diary/", include("diaries.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("care-plans/", include("careplans.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("dashboard/", include("pathway.dashboard.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "pathway.views.errors.bad_request"
+handler403 = "pathway.views.errors.permission_denied"
+handler404 = "pathway.views.errors.page_not_found"
+handler500 = "pathway.views.errors.server_error"

@@ -1,0 +1,50 @@
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from pathway.attendance import (
+    MAX_FILE_BYTES,
+    ImportRejected,
+    import_attendance,
+    parse_attendance_csv,
+)
+from pathway.views.access import role_required
+
+
+class AttendanceUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file of GP attendances",
+        help_text="Columns: nhs_number, period_start, period_end, attendances. Up to 2 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError("The file must be a .csv file.")
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError("The file is larger than 2 MB.")
+        return upload
+
+
+@role_required("clinician", "admin")
+@require_http_methods(["GET", "POST"])
+def attendance_import(request):
+    form = AttendanceUploadForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = parse_attendance_csv(upload.read(MAX_FILE_BYTES + 1))
+            batch = import_attendance(actor=request.user, filename=upload.name, rows=rows)
+        except ImportRejected as rejected:
+            errors = rejected.errors
+        else:
+            messages.success(request, f"Imported {batch.row_count} rows from {batch.filename}.")
+            return redirect("pathway:attendance-import")
+    return render(
+        request,
+        "pathway/attendance_import.html",
+        {"form": form, "errors": errors[:200], "more_errors": max(0, len(errors) - 200)},
+    )

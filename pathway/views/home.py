@@ -1,0 +1,50 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from pathway.navigation import first_installed
+from pathway.permissions import own_patient_record
+from pathway.selectors import episodes_with_milestones
+from pathway.views.access import patient_required, role_required
+
+# Each role's landing page after sign-in; the first installed URL wins, so a feature app
+# (the reviews worklist, the commissioner dashboard) can take over a role's home.
+HOME_FOR_ROLE = {
+    "patient": ("pathway:patient-home",),
+    "gp": ("pathway:gp-home",),
+    "clinician": ("reviews:worklist", "pathway:team-home"),
+    "commissioner": ("dashboard:home",),
+    "admin": ("admin:index",),
+}
+
+
+def start(request):
+    """The front page: signed-in users go to their home, others see what the service is."""
+    if request.user.is_authenticated:
+        return redirect("pathway:home")
+    return render(request, "pathway/start.html")
+
+
+@login_required
+def home(request):
+    names = HOME_FOR_ROLE.get(request.user.role, ("pathway:login",))
+    return redirect(first_installed(*names))
+
+
+@patient_required
+def patient_home(request):
+    patient = own_patient_record(request.user)
+    return render(
+        request,
+        "pathway/patient_home.html",
+        {"patient": patient, "episodes": episodes_with_milestones(patient)},
+    )
+
+
+@role_required("gp")
+def gp_home(request):
+    return render(request, "pathway/gp_home.html")
+
+
+@role_required("clinician")
+def team_home(request):
+    return render(request, "pathway/team_home.html")

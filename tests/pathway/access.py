@@ -1,0 +1,48 @@
+from tests.access import STAFF, Rule
+
+SIGNED_IN = (
+    "patient",
+    "other_patient",
+    "gp",
+    "other_gp",
+    "clinician",
+    "other_clinician",
+    "commissioner",
+    "admin",
+)
+
+RULES = {
+    "pathway:start": Rule(public=True, expect=dict.fromkeys(SIGNED_IN, (302,))),
+    "pathway:home": Rule(allowed=frozenset(SIGNED_IN), ok=(302,)),
+    "pathway:login": Rule(public=True, expect=dict.fromkeys(SIGNED_IN, (302,))),
+    "pathway:logout": Rule(public=True, ok=(405,)),
+    "pathway:sign-out-everywhere": Rule(allowed=frozenset(SIGNED_IN), ok=(405,)),
+    "pathway:mfa-verify": Rule(allowed=frozenset(SIGNED_IN), ok=(200, 302)),
+    "pathway:mfa-setup": Rule(allowed=frozenset(SIGNED_IN), ok=(200, 302)),
+    "pathway:password-reset": Rule(public=True),
+    "pathway:password-reset-done": Rule(public=True),
+    "pathway:password-reset-confirm": Rule(
+        public=True, kwargs=lambda w: {"uidb64": "MQ", "token": "set-password"}
+    ),
+    "pathway:password-reset-complete": Rule(public=True),
+    "pathway:patient-home": Rule(allowed=frozenset({"patient", "other_patient"})),
+    "pathway:record-access": Rule(allowed=frozenset({"patient", "other_patient"})),
+    "pathway:contact-preferences": Rule(allowed=frozenset({"patient", "other_patient"})),
+    "pathway:gp-home": Rule(allowed=frozenset({"gp", "other_gp"})),
+    "pathway:team-home": Rule(allowed=frozenset({"clinician", "other_clinician"})),
+    "pathway:patient-search": Rule(allowed=frozenset(STAFF | {"other_gp", "other_clinician"})),
+    "pathway:patient-create": Rule(
+        allowed=frozenset({"gp", "other_gp", "clinician", "other_clinician"})
+    ),
+    # The patient belongs to practice A in PCN 1: only their GP, PCN 1's clinician and admin.
+    "pathway:patient-detail": Rule(
+        allowed=STAFF, kwargs=lambda w: {"patient_uuid": w.patient.uuid}
+    ),
+    "pathway:health": Rule(public=True, ok=(200, 503)),
+    "pathway:attendance-import": Rule(allowed=frozenset({"clinician", "other_clinician", "admin"})),
+    "dashboard:home": Rule(allowed=frozenset({"commissioner", "admin"})),
+    "dashboard:print": Rule(allowed=frozenset({"commissioner", "admin"})),
+    "dashboard:export": Rule(
+        allowed=frozenset({"commissioner", "admin"}), kwargs=lambda w: {"key": "waits"}
+    ),
+}

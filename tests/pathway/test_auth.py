@@ -1,0 +1,332 @@
+"""Signing in (DESIGN.md section 5): the real login form, lockout, staff MFA, safe redirects,
+password reset, idle session expiry and POST-only logout."""
+
+import re
+import time
+from datetime import timedelta
+from unittest import mock
+from urllib.parse import parse_qs, urlsplit
+
+import axes.utils
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+LOGIN = "/account/login/"
+PASSWORD = "correct-horse-battery-9"  # tests.factories.UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _no_earlier_failures(db):
+    axes.utils.reset()
+    yield
+    axes.utils.reset()
+
+
+def _sign_in(client, user, password=PASSWORD, **extra):
+    return client.post(LOGIN, {"username": user.email, "password": password, **extra})
+
+
+def _landing(response) -> str:
+    if response.redirect_chain:
+        return response.redirect_chain[-1][0]
+    return response.request["PATH_INFO"]
+
+
+def _installed(*names: str) -> str:
+    """The path of the first installed URL: feature apps may take over a role's home."""
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    raise AssertionError(f"none of {names} is installed")
+
+
+def _signed_in_user_id(client):
+    return client.session.get("_auth_user_id")
+
+
+def _code(device) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+# Deny paths first.
+
+
+def test_it_refuses_a_wrong_password_with_a_clear_message(client, world):
+    response = _sign_in(client, world.gp, password="not-the-password")
+    assert response.status_code == 200
+    assert "Enter a correct email address and password." in response.content.decode()
+    assert _signed_in_user_id(client) is None
+
+
+def test_it_refuses_an_unknown_email(client, world):
+    response = client.post(LOGIN, {"username": "nobody@example.test", "password": PASSWORD})
+    assert "Enter a correct email address and password." in response.content.decode()
+    assert _signed_in_user_id(client) is None
+
+
+def test_it_refuses_an_inactive_account(client, world):
+    world.gp.is_active = False
+    world.gp.save()
+    response = _sign_in(client, world.gp)
+    assert response.status_code == 200
+    assert _signed_in_user_id(client) is None
+
+
+def test_it_locks_an_account_out_after_five_failures_even_with_the_right_password(client, world):
+    for _ in range(5):
+        _sign_in(client, world.gp, password="guess-again-please")
+    response = _sign_in(client, world.gp)
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" in response.content.decode()
+    assert _signed_in_user_id(client) is None
+    # Another account from the same address is not locked by someone guessing this one.
+    assert _sign_in(client, world.clinician).status_code == 302
+
+
+def test_it_still_lets_an_account_in_after_four_failures(client, world):
+    for _ in range(4):
+        _sign_in(client, world.gp, password="guess-again-please")
+    response = _sign_in(client, world.gp)
+    assert response.status_code == 302
+    assert _signed_in_user_id(client) == str(world.gp.pk)
+
+
+@pytest.mark.parametrize(
+    "evil", ["https://evil.example/steal", "//evil.example/steal", "http://evil.example"]
+)
+def test_it_ignores_a_next_address_on_another_host(client, world, evil):
+    response = _sign_in(client, world.patient_user, next=evil)
+    assert response.status_code == 302
+    assert "evil.example" not in response["Location"]
+    assert response["Location"] == reverse("pathway:home")
+
+
+def test_it_follows_a_next_address_on_this_site(client, world):
+    response = _sign_in(client, world.patient_user, next="/my/record-access/")
+    assert response["Location"] == "/my/record-access/"
+
+
+def test_it_only_signs_out_by_post(login, world):
+    client = login(world.patient_user)
+    assert client.get(reverse("pathway:logout")).status_code == 405
+    assert _signed_in_user_id(client) == str(world.patient_user.pk)
+    response = client.post(reverse("pathway:logout"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("pathway:login")
+    assert _signed_in_user_id(client) is None
+    assert client.get("/my/").status_code == 302
+
+
+# Each role's home.
+
+
+@pytest.mark.parametrize(
+    ("persona", "home"),
+    [
+        ("patient_user", ("pathway:patient-home",)),
+        ("gp", ("pathway:gp-home",)),
+        ("clinician", ("reviews:worklist", "pathway:team-home")),
+        ("commissioner", ("dashboard:home", "pathway:commissioner-home")),
+        ("admin", ("admin:index",)),
+    ],
+)
+def test_it_signs_each_role_in_to_its_home(client, world, persona, home):
+    response = _sign_in(client, getattr(world, persona))
+    assert response.status_code == 302
+    response = client.get(response["Location"], follow=True)
+    assert response.status_code == 200
+    assert _landing(response) == _installed(*home)
+
+
+def test_it_lands_the_patient_on_my(client, world):
+    response = _sign_in(client, world.patient_user)
+    response = client.get(response["Location"], follow=True)
+    assert _landing(response) == "/my/"
+    assert "Hello Alice" in response.content.decode()
+
+
+# Staff second factor.
+
+
+@pytest.fixture
+def mfa_on(settings):
+    settings.REQUIRE_STAFF_MFA = True
+    # One failed code would otherwise delay the next try by a second.
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+
+
+def _mfa_next(response) -> str:
+    """Where a redirect to the second-factor page will return to afterwards."""
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert location.path == reverse("pathway:mfa-verify")
+    (target,) = parse_qs(location.query)["next"]
+    return target
+
+
+def _confirmed_device(user) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def test_it_sends_a_gp_without_a_device_from_any_page_to_set_one_up(client, world, mfa_on):
+    _sign_in(client, world.gp)
+    for path in ("/gp/", "/patients/", reverse("pathway:home")):
+        response = client.get(path)
+        assert _mfa_next(response) == path
+        response = client.get(response["Location"])
+        assert response["Location"] == reverse("pathway:mfa-setup")
+
+
+def test_it_refuses_a_wrong_code_when_setting_up(client, world, mfa_on):
+    _sign_in(client, world.gp)
+    client.get(reverse("pathway:mfa-setup"))
+    device = TOTPDevice.objects.get(user=world.gp)
+    wrong = f"{(int(_code(device)) + 1) % 1_000_000:06d}"
+    response = client.post(reverse("pathway:mfa-setup"), {"code": wrong})
+    assert response.status_code == 200
+    assert "That code is wrong" in response.content.decode()
+    device.refresh_from_db()
+    assert not device.confirmed
+    assert client.get("/gp/").status_code == 302
+
+
+def test_it_refuses_letters_as_a_code(client, world, mfa_on):
+    _sign_in(client, world.gp)
+    response = client.post(reverse("pathway:mfa-setup"), {"code": "abcdef"})
+    assert "Enter the 6 digits from your authenticator app." in response.content.decode()
+
+
+def test_it_lets_a_gp_in_after_setting_up_an_authenticator(client, world, mfa_on):
+    response = _sign_in(client, world.gp)
+    response = client.get(response["Location"], follow=True)
+    assert _landing(response) == reverse("pathway:mfa-setup")
+    device = TOTPDevice.objects.get(user=world.gp, confirmed=False)
+    response = client.post(reverse("pathway:mfa-setup"), {"code": _code(device)}, follow=True)
+    device.refresh_from_db()
+    assert device.confirmed
+    assert _landing(response) == "/gp/"
+    assert client.get("/patients/").status_code == 200
+
+
+def test_it_refuses_a_wrong_code_at_sign_in_and_lets_the_right_one_through(client, world, mfa_on):
+    device = _confirmed_device(world.gp)
+    _sign_in(client, world.gp)
+    response = client.get("/patients/")
+    assert _mfa_next(response) == "/patients/"
+    wrong = f"{(int(_code(device)) + 1) % 1_000_000:06d}"
+    response = client.post("/account/mfa/", {"code": wrong, "next": "/patients/"})
+    assert response.status_code == 200
+    assert "That code is wrong or has expired." in response.content.decode()
+    assert client.get("/patients/").status_code == 302
+    response = client.post("/account/mfa/", {"code": _code(device), "next": "/patients/"})
+    assert response["Location"] == "/patients/"
+    assert client.get("/patients/").status_code == 200
+
+
+def test_it_ignores_an_offsite_next_after_the_second_factor(client, world, mfa_on):
+    device = _confirmed_device(world.gp)
+    _sign_in(client, world.gp)
+    response = client.post(
+        "/account/mfa/", {"code": _code(device), "next": "https://evil.example/"}
+    )
+    assert response.status_code == 302
+    assert "evil.example" not in response["Location"]
+
+
+def test_it_keeps_the_whole_address_with_its_query_for_after_the_second_factor(
+    client, world, mfa_on
+):
+    _confirmed_device(world.gp)
+    _sign_in(client, world.gp)
+    wanted = "/patients/?family_name=Anders&date_of_birth=1980-05-17"
+    assert _mfa_next(client.get(wanted)) == wanted
+
+
+def test_it_never_asks_a_patient_for_a_second_factor(client, world, mfa_on):
+    response = _sign_in(client, world.patient_user)
+    response = client.get(response["Location"], follow=True)
+    assert _landing(response) == "/my/"
+    assert response.status_code == 200
+    assert client.get(reverse("pathway:contact-preferences")).status_code == 200
+    assert not TOTPDevice.objects.exists()
+
+
+def test_it_leaves_health_open_to_staff_before_the_second_factor(client, world, mfa_on):
+    _sign_in(client, world.gp)
+    assert client.get("/health/").status_code in (200, 503)
+
+
+# Password reset.
+
+
+def test_it_sends_nothing_for_an_unknown_email(client, world):
+    response = client.post(reverse("pathway:password-reset"), {"email": "nobody@example.test"})
+    assert response.status_code == 302
+    assert mail.outbox == []
+
+
+def test_it_emails_one_working_password_reset_link(client, world):
+    response = client.post(reverse("pathway:password-reset"), {"email": world.gp.email})
+    assert response["Location"] == reverse("pathway:password-reset-done")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [world.gp.email]
+    link = re.search(r"https?://[^\s]+", mail.outbox[0].body).group(0)
+    response = client.get(urlsplit(link).path, follow=True)
+    assert response.status_code == 200
+    assert "Choose a new password" in response.content.decode()
+    new_password = "a-much-longer-passphrase-42"
+    response = client.post(
+        _landing(response), {"new_password1": new_password, "new_password2": new_password}
+    )
+    assert response["Location"] == reverse("pathway:password-reset-complete")
+    client.logout()
+    assert _sign_in(client, world.gp, password=PASSWORD).status_code == 200
+    assert _sign_in(client, world.gp, password=new_password).status_code == 302
+    # The link works once.
+    client.logout()
+    response = client.get(urlsplit(link).path, follow=True)
+    assert "This link has expired" in response.content.decode()
+
+
+# Sessions.
+
+
+def test_it_ends_sessions_after_thirty_idle_minutes():
+    assert settings.SESSION_COOKIE_AGE == 1800
+    assert settings.SESSION_REFRESH_SECONDS == 60
+
+
+def test_it_extends_a_session_in_use_at_most_once_a_minute(login, world):
+    client = login(world.patient_user)
+    key = client.session.session_key
+    assert client.get("/my/").status_code == 200
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as soon:
+        assert client.get("/my/").status_code == 200
+    assert not [q for q in soon.captured_queries if q["sql"].startswith('UPDATE "django_session')]
+    assert Session.objects.get(pk=key).expire_date - timezone.now() < timedelta(minutes=2)
+    later = time.time() + settings.SESSION_REFRESH_SECONDS + 1
+    with mock.patch("pathway.middleware.time.time", return_value=later):
+        assert client.get("/my/").status_code == 200
+    remaining = Session.objects.get(pk=key).expire_date - timezone.now()
+    assert remaining > timedelta(minutes=29)
+
+
+def test_it_signs_out_an_idle_session(login, world):
+    client = login(world.patient_user)
+    Session.objects.filter(pk=client.session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    response = client.get("/my/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)

@@ -1,0 +1,69 @@
+"""`manage.py seed_demo` is safe to run twice and gives one login per role."""
+
+from io import StringIO
+
+from django.apps import apps
+from django.core.management import call_command
+
+from pathway import nhs_number
+from pathway.demo import DEMO_PASSWORD, USERS
+from pathway.models import Patient, User
+
+ROLES = ("patient", "gp", "clinician", "commissioner", "admin")
+
+
+def _seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if not model._meta.proxy and model._meta.managed
+    }
+
+
+def test_it_leaves_every_table_the_same_when_run_twice(db):
+    _seed()
+    first = _row_counts()
+    _seed()
+    assert _row_counts() == first
+    assert first["pathway.Patient"] > 0
+    assert first["pathway.Episode"] > 0
+
+
+def test_it_prints_one_login_per_role(db):
+    output = _seed()
+    login_lines = [line.split() for line in output.splitlines() if line.startswith("  ")]
+    assert sorted(line[0] for line in login_lines) == sorted(ROLES)
+    assert DEMO_PASSWORD in output
+    for role, email, *_ in login_lines:
+        user = User.objects.get(email=email)
+        assert user.role == role
+        assert user.check_password(DEMO_PASSWORD)
+
+
+def test_it_gives_every_demo_user_a_working_login(db):
+    _seed()
+    for _key, email, _name, role, discipline, _orgs in USERS:
+        user = User.objects.get(email=email)
+        assert (user.role, user.discipline, user.is_active) == (role, discipline, True)
+        assert user.check_password(DEMO_PASSWORD)
+
+
+def test_it_uses_only_valid_nhs_numbers_from_the_999_range(db):
+    _seed()
+    numbers = list(Patient.objects.values_list("nhs_number", flat=True))
+    assert numbers
+    for number in numbers:
+        assert nhs_number.is_valid(number), number
+        assert number.startswith("999"), number
+
+
+def test_it_links_the_demo_patient_login_to_a_patient_record(db):
+    _seed()
+    patient_user = User.objects.get(email="patient@demo.nhs.uk")
+    assert Patient.objects.get(user=patient_user).given_name == "Alex"

@@ -1,0 +1,451 @@
+"""The kernel's pages: patient search and creation, the staff patient page and its audit, the
+patient's own record-access and contact pages, the friendly 404, and constant query counts."""
+
+import html
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.models import AuditEvent, Milestone, Patient
+from pathway.nhs_number import format as format_nhs_number
+from tests.factories import EpisodeFactory, PatientFactory
+
+SEARCH = reverse("pathway:patient-search")
+CREATE = reverse("pathway:patient-create")
+PREFERENCES = reverse("pathway:contact-preferences")
+
+
+def _detail(patient) -> str:
+    return reverse("pathway:patient-detail", kwargs={"patient_uuid": patient.uuid})
+
+
+def _page(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def _field_error(response, field: str) -> str | None:
+    """The error message shown beside a form field, or None."""
+    match = re.search(
+        rf'id="id_{field}-error">'
+        r'<span class="nhsuk-u-visually-hidden">Error:</span> ([^<]*)</span>',
+        response.content.decode(),
+    )
+    return html.unescape(match.group(1)).strip() if match else None
+
+
+def _summary_errors(response) -> dict[str, str]:
+    """Error summary links: field id -> message."""
+    return {
+        field: html.unescape(message)
+        for field, message in re.findall(
+            r'<li><a href="#id_([a-z_]+)">([^<]*)</a></li>', response.content.decode()
+        )
+    }
+
+
+# Staff patient search
+
+
+def test_it_sends_an_anonymous_visitor_to_sign_in_from_search(client, world):
+    response = client.get(SEARCH, {"nhs_number": world.patient.nhs_number})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("pathway:login"))
+
+
+def test_it_answers_404_to_a_patient_or_commissioner_searching(login, world):
+    for user in (world.patient_user, world.commissioner):
+        assert login(user).get(SEARCH).status_code == 404
+
+
+def test_it_refuses_an_invalid_nhs_number_with_a_message_and_no_results(login, world):
+    response = login(world.gp).get(SEARCH, {"nhs_number": "943 476 5918"})
+    assert response.status_code == 200
+    assert response.context["results"] is None
+    assert "Enter a valid 10-digit NHS number" in _field_error(response, "nhs_number")
+    assert "Enter a valid 10-digit NHS number" in _summary_errors(response)["nhs_number"]
+    assert "Results" not in _page(response)
+    assert not AuditEvent.objects.filter(action="search").exists()
+
+
+def test_it_asks_for_a_name_and_date_of_birth_when_either_is_missing(login, world):
+    response = login(world.gp).get(SEARCH, {"family_name": "Anders"})
+    assert response.context["results"] is None
+    assert "Enter an NHS number, or a last name and date of birth." in _page(response)
+
+
+def test_it_does_not_find_another_practices_patient_for_a_gp(login, world):
+    response = login(world.gp).get(
+        SEARCH, {"nhs_number": format_nhs_number(world.patient_in_c.nhs_number)}
+    )
+    assert response.status_code == 200
+    assert response.context["results"] == []
+    assert world.patient_in_c.family_name not in _page(response)
+    assert "No patients you can see match that search." in _page(response)
+
+
+def test_it_finds_a_patient_by_nhs_number_in_3_3_4_form(login, world):
+    spaced = format_nhs_number(world.patient.nhs_number)
+    assert " " in spaced
+    response = login(world.gp).get(SEARCH, {"nhs_number": spaced})
+    assert response.context["results"] == [world.patient]
+    assert _detail(world.patient) in _page(response)
+    event = AuditEvent.objects.get(action="search")
+    assert event.actor == world.gp
+    assert event.fields == ["nhs_number"]
+
+
+def test_it_finds_a_patient_by_last_name_and_date_of_birth(login, world):
+    PatientFactory(
+        family_name="Anders", date_of_birth=date(1990, 1, 1), registered_practice=world.practice_a
+    )
+    response = login(world.gp).get(
+        SEARCH,
+        {"family_name": "anders", "date_of_birth": world.patient.date_of_birth.isoformat()},
+    )
+    assert response.context["results"] == [world.patient]
+
+
+# Adding a patient
+
+VALID_PATIENT = {
+    "nhs_number": "943 476 5919",
+    "given_name": "Nadia",
+    "family_name": "New",
+    "date_of_birth": "1975-03-02",
+    "sex": "female",
+    "mobile": "07700 900123",
+    "email": "nadia@example.test",
+    "sms_consent": "on",
+    "email_consent": "",
+}
+
+
+def _new_patient(world, **changes) -> dict:
+    return {**VALID_PATIENT, "registered_practice": world.practice_a.pk, **changes}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("nhs_number", "943 476 5918", "Enter a valid 10-digit NHS number, like 943 476 5919."),
+        ("nhs_number", "12345", "Enter a valid 10-digit NHS number, like 943 476 5919."),
+        ("date_of_birth", "FUTURE", "The date must be today or in the past."),
+        ("mobile", "0123 456", "Enter a UK mobile number, like 07700 900123"),
+        ("email", "nadia-at-example", "Enter a valid email address."),
+    ],
+)
+def test_it_refuses_a_bad_patient_field_with_a_message_beside_it(
+    login, world, field, value, message
+):
+    if value == "FUTURE":
+        value = (timezone.localdate() + timedelta(days=1)).isoformat()
+    before = Patient.objects.count()
+    response = login(world.gp).post(CREATE, _new_patient(world, sms_consent="", **{field: value}))
+    assert response.status_code == 200
+    assert _field_error(response, field) == message
+    assert _summary_errors(response) == {field: message}
+    assert Patient.objects.count() == before
+    assert not AuditEvent.objects.filter(action="create").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "consent", "message"),
+    [
+        ("mobile", "0123 456", "sms_consent", "Enter a UK mobile number, like 07700 900123"),
+        ("email", "nadia-at-example", "email_consent", "Enter a valid email address."),
+    ],
+)
+def test_it_gives_one_clear_message_for_a_malformed_contact_with_consent_ticked(
+    login, world, field, value, consent, message
+):
+    # The contact was typed but is malformed: "enter a mobile number" would contradict the user.
+    response = login(world.gp).post(CREATE, _new_patient(world, **{field: value, consent: "on"}))
+    assert _field_error(response, field) == message
+    assert _summary_errors(response) == {field: message}
+
+
+def test_it_refuses_text_message_consent_without_a_mobile(login, world):
+    response = login(world.gp).post(CREATE, _new_patient(world, mobile=""))
+    assert _field_error(response, "mobile") == "Enter a mobile number to send text messages."
+    assert not Patient.objects.filter(nhs_number="9434765919").exists()
+
+
+def test_it_refuses_a_duplicate_nhs_number_without_a_500(login, world):
+    response = login(world.gp).post(
+        CREATE, _new_patient(world, nhs_number=world.patient.nhs_number)
+    )
+    assert response.status_code == 200
+    assert _field_error(response, "nhs_number")
+
+
+def test_it_offers_a_gp_only_their_own_practices(login, world):
+    response = login(world.gp).get(CREATE)
+    choices = list(response.context["form"].fields["registered_practice"].queryset)
+    assert choices == [world.practice_a]
+
+
+def test_it_refuses_a_gp_adding_a_patient_to_another_practice(login, world):
+    response = login(world.gp).post(
+        CREATE, _new_patient(world, registered_practice=world.practice_c.pk)
+    )
+    assert response.status_code == 200
+    assert _field_error(response, "registered_practice")
+    assert not Patient.objects.filter(nhs_number="9434765919").exists()
+
+
+def test_it_answers_404_to_an_admin_or_patient_adding_a_patient(login, world):
+    for user in (world.admin, world.patient_user, world.commissioner):
+        assert login(user).post(CREATE, _new_patient(world)).status_code == 404
+    assert not Patient.objects.filter(nhs_number="9434765919").exists()
+
+
+def test_it_creates_a_patient_with_an_audit_row_and_shows_their_page(login, world):
+    response = login(world.gp).post(CREATE, _new_patient(world))
+    patient = Patient.objects.get(nhs_number="9434765919")
+    assert response.status_code == 302
+    assert response["Location"] == _detail(patient)
+    assert patient.registered_practice == world.practice_a
+    assert patient.mobile == "+447700900123"
+    assert patient.sms_consent and patient.consent_recorded_at is not None
+    assert patient.created_by == world.gp
+    event = AuditEvent.objects.get(action="create")
+    assert (event.actor, event.patient, event.object_uuid) == (world.gp, patient, patient.uuid)
+    assert "nhs_number" in event.fields
+    assert not {"9434765919", "Nadia", "+447700900123"} & set(event.fields)
+
+
+# The staff patient page
+
+
+def test_it_answers_404_for_another_practices_patient_and_audits_nothing(login, world):
+    response = login(world.gp).get(_detail(world.patient_in_c))
+    assert response.status_code == 404
+    assert not AuditEvent.objects.exists()
+
+
+def test_it_audits_one_view_of_the_patient_page_without_values(login, world):
+    response = login(world.gp).get(_detail(world.patient))
+    assert response.status_code == 200
+    assert world.patient.full_name in _page(response)
+    event = AuditEvent.objects.get()
+    assert event.action == AuditEvent.Action.VIEW
+    assert (event.actor, event.actor_role, event.patient) == (world.gp, "gp", world.patient)
+    assert event.object_uuid == world.patient.uuid
+    assert event.fields == []
+
+
+def test_it_lists_a_staff_view_on_the_patients_record_access_page(login, world, client):
+    login(world.gp).get(_detail(world.patient))
+    client.logout()
+    response = login(world.patient_user).get(reverse("pathway:record-access"))
+    page = _page(response)
+    assert "Dr Grace" in page
+    assert "Viewed" in page
+    assert "No member of staff has looked at your record yet." not in page
+
+
+def test_it_does_not_show_the_patient_anothers_record_access(login, world, client):
+    login(world.gp).get(_detail(world.other_patient))
+    client.logout()
+    response = login(world.patient_user).get(reverse("pathway:record-access"))
+    assert "Dr Grace" not in _page(response)
+    assert "No member of staff has looked at your record yet." in _page(response)
+
+
+# Contact preferences
+
+
+def _no_consent(patient):
+    Patient.objects.filter(pk=patient.pk).update(
+        sms_consent=False, email_consent=False, consent_recorded_at=None
+    )
+
+
+def _preferences(**changes) -> dict:
+    return {
+        "mobile": "07700 900456",
+        "email": "alice@example.test",
+        "sms_consent": "",
+        "email_consent": "",
+        "diary_nudge": "",
+        **changes,
+    }
+
+
+def test_it_refuses_text_messages_without_a_mobile(login, world):
+    _no_consent(world.patient)
+    response = login(world.patient_user).post(
+        PREFERENCES, _preferences(mobile="", sms_consent="on")
+    )
+    assert response.status_code == 200
+    assert _field_error(response, "mobile") == "Enter a mobile number to get text messages."
+    assert "mobile" in _summary_errors(response)
+    world.patient.refresh_from_db()
+    assert not world.patient.sms_consent
+    assert world.patient.mobile == "+447700900123"
+
+
+def test_it_refuses_a_malformed_mobile_on_the_contact_page(login, world):
+    response = login(world.patient_user).post(PREFERENCES, _preferences(mobile="12"))
+    assert _field_error(response, "mobile") == "Enter a UK mobile number, like 07700 900123"
+
+
+def test_it_gives_one_clear_message_for_a_malformed_mobile_with_text_messages_ticked(login, world):
+    response = login(world.patient_user).post(
+        PREFERENCES, _preferences(mobile="12", sms_consent="on")
+    )
+    assert _field_error(response, "mobile") == "Enter a UK mobile number, like 07700 900123"
+
+
+def test_it_dates_a_new_consent(login, world):
+    _no_consent(world.patient)
+    before = timezone.now()
+    response = login(world.patient_user).post(PREFERENCES, _preferences(sms_consent="on"))
+    assert response.status_code == 302
+    world.patient.refresh_from_db()
+    assert world.patient.sms_consent
+    assert world.patient.mobile == "+447700900456"
+    assert world.patient.consent_recorded_at >= before
+    event = AuditEvent.objects.get(action="update")
+    assert event.actor == world.patient_user
+    assert "sms_consent" in event.fields
+
+
+def test_it_stops_every_message_when_the_patient_opts_out(login, world):
+    assert world.patient.can_receive("sms") and world.patient.can_receive("email")
+    response = login(world.patient_user).post(PREFERENCES, {"opt_out": "1"})
+    assert response.status_code == 302
+    world.patient.refresh_from_db()
+    assert world.patient.opted_out_at is not None
+    assert world.patient.can_receive("sms") is False
+    assert world.patient.can_receive("email") is False
+    page = _page(login(world.patient_user).get(PREFERENCES))
+    assert "You have turned off all messages." in page
+
+
+def test_it_turns_messages_back_on_when_the_patient_opts_in_again(login, world):
+    client = login(world.patient_user)
+    client.post(PREFERENCES, {"opt_out": "1"})
+    client.post(PREFERENCES, _preferences(email_consent="on"))
+    world.patient.refresh_from_db()
+    assert world.patient.opted_out_at is None
+    assert world.patient.can_receive("email")
+    assert not world.patient.can_receive("sms")
+
+
+def test_it_turns_messages_back_on_when_the_patient_saves_the_ticked_boxes_after_opting_out(
+    login, world
+):
+    # Opting out keeps the consent ticks, and the page says "Tick a box below and save to turn
+    # them back on": saving the form as shown, with a box ticked, must end the opt-out.
+    client = login(world.patient_user)
+    client.post(PREFERENCES, {"opt_out": "1"})
+    form = client.get(PREFERENCES).context["form"]
+    as_shown = {}
+    for name in ("mobile", "email", "sms_consent", "email_consent", "diary_nudge"):
+        value = form[name].value()
+        as_shown[name] = "on" if value is True else (value or "")
+    client.post(PREFERENCES, {**as_shown, "sms_consent": "on"})
+    world.patient.refresh_from_db()
+    assert world.patient.opted_out_at is None
+    assert world.patient.can_receive("sms")
+
+
+# Not found
+
+
+def test_it_answers_an_unknown_url_with_the_friendly_404_page(client, login, world):
+    for response in (
+        client.get("/no-such-page/"),
+        login(world.gp).get("/no-such-page/"),
+        login(world.gp).get("/patients/not-a-uuid/"),
+    ):
+        assert response.status_code == 404
+        assert "Page not found" in _page(response)
+        assert "Go to the start page" in _page(response)
+
+
+# Query counts stay constant as records grow (STYLE.md rule 12).
+
+
+def _episodes_with_milestones(patient, count: int, clinician=None) -> None:
+    start = timezone.now() - timedelta(days=400)
+    for n in range(count):
+        opened = start + timedelta(days=n * 60)
+        open_now = n == count - 1
+        episode = EpisodeFactory(
+            patient=patient,
+            status="active" if open_now else "discharged",
+            opened_at=opened,
+            closed_at=None if open_now else opened + timedelta(days=50),
+            responsible_clinician=clinician,
+        )
+        for day, kind in enumerate(["referral_received", "triaged", "review_held"]):
+            Milestone.objects.create(
+                episode=episode, kind=kind, occurred_at=opened + timedelta(days=day)
+            )
+
+
+def _queries(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, params).status_code == 200
+    return len(captured)
+
+
+def test_it_reads_the_patient_page_in_a_constant_number_of_queries(
+    login, world, django_assert_num_queries
+):
+    client = login(world.clinician)
+    _episodes_with_milestones(world.patient, 1, clinician=world.clinician)
+    baseline = _queries(client, _detail(world.patient))
+    _episodes_with_milestones(world.other_patient, 5, clinician=world.clinician)
+    with django_assert_num_queries(baseline):
+        response = client.get(_detail(world.other_patient))
+    assert len(response.context["episodes"]) == 5
+    assert _page(response).count("Review held") == 5
+
+
+def test_it_searches_in_a_constant_number_of_queries(login, world, django_assert_num_queries):
+    client = login(world.clinician)
+    dob = date(1961, 2, 3)
+    params = {"family_name": "Same", "date_of_birth": dob.isoformat()}
+    PatientFactory(family_name="Same", date_of_birth=dob, registered_practice=world.practice_a)
+    baseline = _queries(client, SEARCH, params)
+    for practice in (world.practice_a, world.practice_b, world.practice_b, world.practice_a):
+        PatientFactory(family_name="Same", date_of_birth=dob, registered_practice=practice)
+    with django_assert_num_queries(baseline):
+        response = client.get(SEARCH, params)
+    assert len(response.context["results"]) == 5
+
+
+def test_it_reads_the_patients_own_home_in_a_constant_number_of_queries(
+    login, world, django_assert_num_queries
+):
+    _episodes_with_milestones(world.patient, 1, clinician=world.clinician)
+    baseline = _queries(login(world.patient_user), reverse("pathway:patient-home"))
+    _episodes_with_milestones(world.other_patient, 5, clinician=world.other_clinician)
+    client = login(world.other_patient_user)
+    with django_assert_num_queries(baseline):
+        response = client.get(reverse("pathway:patient-home"))
+    assert len(response.context["episodes"]) == 5
+
+
+def test_it_lists_record_access_in_a_constant_number_of_queries(
+    login, world, client, django_assert_num_queries
+):
+    login(world.gp).get(_detail(world.patient))
+    client.logout()
+    baseline = _queries(login(world.patient_user), reverse("pathway:record-access"))
+    for staff in (world.clinician, world.admin, world.gp, world.clinician):
+        client.logout()
+        login(staff).get(_detail(world.patient))
+    client.logout()
+    login(world.patient_user)
+    with django_assert_num_queries(baseline):
+        response = client.get(reverse("pathway:record-access"))
+    assert len(response.context["events"]) == 5
