@@ -1,0 +1,138 @@
+"""Month calendars of a diary: the grid of weeks, each day with its shading and a text
+alternative for screen readers. Plain Python over already-read rows; no queries."""
+
+import calendar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from diaries.models import DiaryEntry
+
+# Short visible marks beside the colour, so severity is never shown by colour alone.
+SEVERITY_MARKS = {"mild": "mild", "moderate": "mod", "severe": "sev"}
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    in_month: bool
+    future: bool
+    recorded: bool
+    headache: bool
+    migraine: bool
+    severity: str
+    medication: bool
+    url: str | None
+
+    @property
+    def state(self) -> str:
+        """The shading class suffix: severity, "clear" (headache-free), "none" or "future"."""
+        if self.future:
+            return "future"
+        if not self.recorded:
+            return "none"
+        return self.severity if self.headache else "clear"
+
+    @property
+    def mark(self) -> str:
+        return SEVERITY_MARKS.get(self.severity, "") if self.headache else ""
+
+    @property
+    def description(self) -> str:
+        """What a screen reader hears for the day, e.g. "severe headache, migraine, medicine
+        taken"."""
+        if self.future:
+            return "in the future"
+        if not self.recorded:
+            return "not filled in"
+        if not self.headache:
+            return "no headache"
+        parts = [f"{self.severity} headache"]
+        if self.migraine:
+            parts.append("migraine")
+        if self.medication:
+            parts.append("medicine taken")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class CalendarMonth:
+    first: date
+    weeks: list[list[CalendarDay]]
+    previous: date
+    next: date | None
+
+    @property
+    def title(self) -> str:
+        return f"{self.first:%B %Y}"
+
+    @property
+    def recorded_days(self) -> list[CalendarDay]:
+        return [d for week in self.weeks for d in week if d.in_month and d.recorded]
+
+    @property
+    def headache_days(self) -> int:
+        return sum(d.headache for d in self.recorded_days)
+
+    @property
+    def medication_days(self) -> int:
+        return sum(d.medication for d in self.recorded_days)
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def months_between(first: date, last: date) -> list[tuple[int, int]]:
+    """(year, month) pairs from `first`'s month to `last`'s month inclusive."""
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def month_grid(
+    year: int,
+    month: int,
+    entries: Iterable[DiaryEntry],
+    *,
+    today: date,
+    link_days: Callable[[date], str | None] | None = None,
+) -> CalendarMonth:
+    """The weeks (Monday first) of `year`-`month` with each day's diary state.
+
+    `entries` may include days outside the month. `link_days(day)` gives a day's link, or
+    None for no link (e.g. days a patient can no longer change).
+    """
+    by_day = {entry.day: entry for entry in entries}
+    weeks = []
+    for week in calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(year, month):
+        row = []
+        for day in week:
+            entry = by_day.get(day)
+            in_month = day.month == month
+            row.append(
+                CalendarDay(
+                    day=day,
+                    in_month=in_month,
+                    future=day > today,
+                    recorded=entry is not None,
+                    headache=bool(entry and entry.headache),
+                    migraine=bool(entry and entry.migraine),
+                    severity=entry.worst_severity if entry else "",
+                    medication=bool(entry and entry.medication),
+                    url=link_days(day) if link_days and in_month and day <= today else None,
+                )
+            )
+        weeks.append(row)
+    first = date(year, month, 1)
+    following = month_end(first) + timedelta(days=1)
+    return CalendarMonth(
+        first=first,
+        weeks=weeks,
+        previous=(first - timedelta(days=1)).replace(day=1),
+        next=following if following <= today else None,
+    )

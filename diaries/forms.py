@@ -1,0 +1,476 @@
+"""Diary forms: the day, its headache episodes (a formset that works without JavaScript), and
+the clinician's window picker. Messages follow the NHS.UK style: say what to do."""
+
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.formsets import DELETION_FIELD_NAME
+from django.forms.utils import ErrorDict
+
+from diaries.models import (
+    MAX_DOSES_PER_DAY,
+    PAIN_SCORE_MAX,
+    Activity,
+    BodySite,
+    DiaryEntry,
+    Duration,
+    Mood,
+    Severity,
+    Sleep,
+    Trigger,
+    WorkImpact,
+)
+from diaries.selectors import MedicineOptions
+from diaries.services import (
+    MAX_EPISODES_PER_DAY,
+    MESSAGES,
+    NOTE_MAX_LENGTH,
+    DayData,
+    DoseData,
+    EpisodeData,
+)
+
+YES, NO = "yes", "no"
+EPISODE_PREFIX = "episode"
+MEDICINE_SLOTS = 3
+FEATURE_CHOICES = [
+    ("unilateral", "Pain on one side of the head"),
+    ("pulsating", "Throbbing or pulsing pain"),
+    ("worse_with_activity", "Worse when moving about, like walking or climbing stairs"),
+    ("nausea_or_vomiting", "Feeling sick or being sick"),
+    ("photophobia", "Light bothered me"),
+    ("phonophobia", "Noise bothered me"),
+]
+
+
+def _radios(choices, *, inline: bool = False) -> forms.RadioSelect:
+    return forms.RadioSelect(choices=choices, attrs={"inline": True} if inline else {})
+
+
+class DayForm(forms.Form):
+    headache = forms.ChoiceField(
+        choices=[(YES, "Yes"), (NO, "No")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Answer yes or no: did you have a headache?",
+            "invalid_choice": "Answer yes or no: did you have a headache?",
+        },
+    )
+    triggers = forms.MultipleChoiceField(
+        label="Possible triggers",
+        help_text="Tick any that might have played a part.",
+        required=False,
+        choices=Trigger.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": MESSAGES["choice"]},
+    )
+    period = forms.BooleanField(label="I had my period", required=False)
+    pain_score = forms.IntegerField(
+        label="Pain score",
+        help_text=f"For long-term pain: 0 is no pain, {PAIN_SCORE_MAX} is the worst pain you "
+        "can imagine.",
+        required=False,
+        min_value=0,
+        max_value=PAIN_SCORE_MAX,
+        widget=forms.NumberInput(
+            attrs={"inputmode": "numeric", "class": "nhsuk-input--width-2", "autocomplete": "off"}
+        ),
+        error_messages={
+            "invalid": MESSAGES["pain_score"],
+            "min_value": MESSAGES["pain_score"],
+            "max_value": MESSAGES["pain_score"],
+        },
+    )
+    pain_sites = forms.MultipleChoiceField(
+        label="Where did it hurt?",
+        help_text="Tick all that apply.",
+        required=False,
+        choices=BodySite.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": MESSAGES["choice"]},
+    )
+    sleep = forms.ChoiceField(
+        label="How did you sleep last night?",
+        required=False,
+        choices=Sleep.choices,
+        widget=_radios(Sleep.choices, inline=True),
+        error_messages={"invalid_choice": MESSAGES["choice"]},
+    )
+    mood = forms.ChoiceField(
+        label="How was your mood?",
+        required=False,
+        choices=Mood.choices,
+        widget=_radios(Mood.choices, inline=True),
+        error_messages={"invalid_choice": MESSAGES["choice"]},
+    )
+    activity = forms.ChoiceField(
+        label="How active were you?",
+        required=False,
+        choices=Activity.choices,
+        widget=_radios(Activity.choices),
+        error_messages={"invalid_choice": MESSAGES["choice"]},
+    )
+    work_impact = forms.ChoiceField(
+        label="Did your symptoms affect work, study or caring?",
+        required=False,
+        choices=WorkImpact.choices,
+        widget=_radios(WorkImpact.choices),
+        error_messages={"invalid_choice": MESSAGES["choice"]},
+    )
+    note = forms.CharField(
+        label="Anything else to note",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": MESSAGES["note"]},
+    )
+
+    def __init__(self, *args, day: date, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["headache"].label = (
+            "Did you have a headache today?"
+            if day == today
+            else f"Did you have a headache on {day:%A} {day.day} {day:%B}?"
+        )
+
+
+class EpisodeForm(forms.Form):
+    severity = forms.ChoiceField(
+        label="How bad was it at its worst?",
+        choices=Severity.choices,
+        widget=_radios(Severity.choices, inline=True),
+        error_messages={"required": MESSAGES["severity"], "invalid_choice": MESSAGES["severity"]},
+    )
+    start_time = forms.TimeField(
+        label="About what time did it start?",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Enter a time, like 14:30."},
+    )
+    duration = forms.ChoiceField(
+        label="About how long did it last?",
+        choices=[("", "Choose")] + Duration.choices,
+        error_messages={"required": MESSAGES["duration"], "invalid_choice": MESSAGES["duration"]},
+    )
+    features = forms.MultipleChoiceField(
+        label="Did you have any of these?",
+        required=False,
+        choices=FEATURE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": MESSAGES["feature"]},
+    )
+    aura = forms.BooleanField(
+        label="I had an aura",
+        help_text="For example flashing lights, zigzag lines or numbness before or during the "
+        "headache.",
+        required=False,
+    )
+
+    def __init__(self, *args, medicines: MedicineOptions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.medicines = medicines
+        for slot in range(1, MEDICINE_SLOTS + 1):
+            self.fields[f"medicine_{slot}"] = forms.ChoiceField(
+                label="Medicine taken for this headache" if slot == 1 else "Another medicine",
+                required=False,
+                choices=[("", "No medicine")] + medicines.choices,
+                error_messages={"invalid_choice": MESSAGES["medicine"]},
+            )
+            self.fields[f"doses_{slot}"] = forms.IntegerField(
+                label="Number of doses",
+                help_text="Leave blank for 1." if slot == 1 else "",
+                required=False,
+                min_value=1,
+                max_value=MAX_DOSES_PER_DAY,
+                widget=forms.NumberInput(
+                    attrs={"inputmode": "numeric", "class": "nhsuk-input--width-2"}
+                ),
+                error_messages={
+                    "invalid": MESSAGES["doses"],
+                    "min_value": MESSAGES["doses"],
+                    "max_value": MESSAGES["doses"],
+                },
+            )
+
+    def medicine_rows(self):
+        """(medicine field, doses field) pairs for the template."""
+        return [
+            (self[f"medicine_{slot}"], self[f"doses_{slot}"])
+            for slot in range(1, MEDICINE_SLOTS + 1)
+        ]
+
+    @property
+    def more_medicines_open(self) -> bool:
+        """Whether the extra medicine rows hold anything, so their section starts open."""
+        return any(
+            self[name].value() or self[name].errors
+            for slot in range(2, MEDICINE_SLOTS + 1)
+            for name in (f"medicine_{slot}", f"doses_{slot}")
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = set()
+        for slot in range(1, MEDICINE_SLOTS + 1):
+            code = cleaned.get(f"medicine_{slot}")
+            doses = cleaned.get(f"doses_{slot}")
+            if not code:
+                if doses is not None:
+                    self.add_error(f"medicine_{slot}", "Choose the medicine you took.")
+                continue
+            if code in chosen:
+                self.add_error(
+                    f"medicine_{slot}",
+                    "You have chosen this medicine already. Enter it once with the total number "
+                    "of doses.",
+                )
+            chosen.add(code)
+        return cleaned
+
+    def to_data(self) -> EpisodeData:
+        cleaned = self.cleaned_data
+        doses = []
+        for slot in range(1, MEDICINE_SLOTS + 1):
+            code = cleaned.get(f"medicine_{slot}")
+            if code:
+                doses.append(
+                    DoseData(
+                        medicine=self.medicines.by_code[code],
+                        doses=cleaned.get(f"doses_{slot}") or 1,
+                    )
+                )
+        return EpisodeData(
+            severity=cleaned["severity"],
+            duration=cleaned["duration"],
+            start_time=cleaned.get("start_time"),
+            features=frozenset(cleaned.get("features") or ()),
+            aura=bool(cleaned.get("aura")),
+            doses=tuple(doses),
+        )
+
+
+class BaseEpisodeFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "missing_management_form": "Something went wrong with the form. Please try again.",
+        "too_many_forms": MESSAGES["too_many_episodes"],
+        "too_few_forms": MESSAGES["headache_without_episode"],
+    }
+
+    def __init__(self, *args, medicines: MedicineOptions, **kwargs):
+        self.medicines = medicines
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {"medicines": self.medicines}
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if DELETION_FIELD_NAME in form.fields:
+            form.fields[DELETION_FIELD_NAME].label = "Remove this headache"
+
+    def kept_forms(self) -> list[EpisodeForm]:
+        """Forms describing a headache the patient wants saved: filled in, not removed."""
+        return [
+            form
+            for form in self.forms
+            if (form.has_changed() or form in self.initial_forms)
+            and not form.cleaned_data.get(DELETION_FIELD_NAME)
+            and not form.data.get(form.add_prefix(DELETION_FIELD_NAME))
+        ]
+
+    def clean(self):
+        totals: dict[str, int] = {}
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get(DELETION_FIELD_NAME):
+                continue
+            for slot in range(1, MEDICINE_SLOTS + 1):
+                code = form.cleaned_data.get(f"medicine_{slot}")
+                if code:
+                    totals[code] = totals.get(code, 0) + (
+                        form.cleaned_data.get(f"doses_{slot}") or 1
+                    )
+        for code, total in totals.items():
+            if total > MAX_DOSES_PER_DAY:
+                name = self.medicines.by_code[code].name
+                raise ValidationError(
+                    f"More than {MAX_DOSES_PER_DAY} doses of {name} in one day. Check the numbers."
+                )
+
+
+def episode_formset(*, extra: int):
+    return forms.formset_factory(
+        EpisodeForm,
+        formset=BaseEpisodeFormSet,
+        extra=extra,
+        can_delete=True,
+        max_num=MAX_EPISODES_PER_DAY,
+        absolute_max=MAX_EPISODES_PER_DAY,
+        validate_max=True,
+    )
+
+
+def initial_from(entry: DiaryEntry | None) -> tuple[dict, list[dict]]:
+    """Initial data for the day form and its episodes from a saved day (with `live_episodes`)."""
+    if entry is None:
+        return {}, []
+    day = {
+        "headache": YES if entry.headache else NO,
+        "triggers": entry.triggers,
+        "period": entry.period,
+        "pain_score": entry.pain_score,
+        "pain_sites": entry.pain_sites,
+        "sleep": entry.sleep,
+        "mood": entry.mood,
+        "activity": entry.activity,
+        "work_impact": entry.work_impact,
+        "note": entry.note,
+    }
+    episodes = []
+    for episode in entry.live_episodes:
+        initial = {
+            "severity": episode.severity,
+            "start_time": episode.start_time,
+            "duration": episode.duration,
+            "features": episode.features,
+            "aura": episode.aura,
+        }
+        for slot, dose in enumerate(list(episode.doses.all())[:MEDICINE_SLOTS], start=1):
+            initial[f"medicine_{slot}"] = dose.medicine.code
+            initial[f"doses_{slot}"] = dose.doses
+        episodes.append(initial)
+    return day, episodes
+
+
+class DayEntryForms:
+    """The day form and its headache formset, validated together.
+
+    The yes/no answer and the episodes must agree: "no" with headache details kept is an error
+    on the answer (nothing is dropped silently); "yes" needs at least one headache.
+    """
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        day: date,
+        today: date,
+        medicines: MedicineOptions,
+        entry: DiaryEntry | None = None,
+        answer: str | None = None,
+        add_episode: bool = False,
+    ):
+        initial, episodes_initial = initial_from(entry)
+        if answer == YES and not data:
+            initial["headache"] = YES
+        if data is not None and add_episode:
+            data = data.copy()
+            key = f"{EPISODE_PREFIX}-TOTAL_FORMS"
+            try:
+                total = int(data.get(key, 0))
+            except ValueError:
+                total = 0
+            data[key] = str(min(max(total, 0) + 1, MAX_EPISODES_PER_DAY))
+        self.day = day
+        self.form = DayForm(data, day=day, today=today, initial=initial)
+        formset = episode_formset(extra=0 if episodes_initial else 1)
+        self.episodes = formset(
+            data, prefix=EPISODE_PREFIX, initial=episodes_initial, medicines=medicines
+        )
+        self.service_errors: list[str] = []
+        if data is not None and add_episode:
+            self._hide_errors()
+
+    def _hide_errors(self) -> None:
+        """Adding a headache without JavaScript re-shows the page unsaved: the forms are bound
+        so nothing typed is lost, but half-filled ones must not shout errors yet. Marking them
+        as already cleaned (with no errors) stops Django validating them for display."""
+        for form in (self.form, *self.episodes.forms):
+            form._errors = ErrorDict()
+            form.cleaned_data = {}
+        self.episodes._errors = [ErrorDict() for _ in self.episodes.forms]
+        self.episodes._non_form_errors = self.episodes.error_class()
+
+    def is_valid(self) -> bool:
+        day_ok = self.form.is_valid()
+        episodes_ok = self.episodes.is_valid()
+        answer = self.form.cleaned_data.get("headache") if day_ok else None
+        kept = self.episodes.kept_forms()
+        if answer == NO and kept:
+            self.form.add_error("headache", MESSAGES["features_without_headache"])
+            return False
+        if answer == NO:
+            return True
+        if answer == YES and episodes_ok and not kept:
+            self.form.add_error("headache", MESSAGES["headache_without_episode"])
+            return False
+        return day_ok and episodes_ok
+
+    def to_data(self) -> DayData:
+        cleaned = self.form.cleaned_data
+        headache = cleaned["headache"] == YES
+        return DayData(
+            headache=headache,
+            episodes=tuple(form.to_data() for form in self.episodes.kept_forms())
+            if headache
+            else (),
+            triggers=frozenset(cleaned.get("triggers") or ()),
+            period=bool(cleaned.get("period")),
+            pain_score=cleaned.get("pain_score"),
+            pain_sites=tuple(cleaned.get("pain_sites") or ()),
+            sleep=cleaned.get("sleep") or "",
+            mood=cleaned.get("mood") or "",
+            activity=cleaned.get("activity") or "",
+            work_impact=cleaned.get("work_impact") or "",
+            note=(cleaned.get("note") or "").strip(),
+        )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Show a service's ValidationError on the fields it names."""
+        for key, messages in error.message_dict.items():
+            if key in self.form.fields:
+                self.form.add_error(key, messages)
+            else:
+                self.service_errors.extend(messages)
+
+    @property
+    def error_list(self) -> list[tuple[str, str]]:
+        """(link target, message) pairs for the error summary, in page order."""
+        items = [("#id_headache_0", e) for e in self.form.errors.get("headache", [])]
+        items += [("#episodes", e) for e in self.form.non_field_errors()]
+        items += [("#episodes", e) for e in self.service_errors]
+        items += [("#episodes", e) for e in self.episodes.non_form_errors()]
+        for number, form in enumerate(self.episodes.forms, start=1):
+            items += [
+                (f"#episode-{number}", f"Headache {number}: {e}") for e in form.non_field_errors()
+            ]
+            for field in form:
+                items += [(f"#{field.auto_id}", f"Headache {number}: {e}") for e in field.errors]
+        for field in self.form:
+            if field.name != "headache":
+                items += [(f"#{field.auto_id}", e) for e in field.errors]
+        return items
+
+
+class WindowForm(forms.Form):
+    """The clinician's choice of 90-day window, by its last day."""
+
+    end = forms.DateField(
+        label="Last day of the 90 days",
+        widget=forms.DateInput(
+            attrs={"type": "date", "class": "nhsuk-input--width-10"}, format="%Y-%m-%d"
+        ),
+        error_messages={"invalid": "Enter a real date, like 31 March 2025."},
+    )
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_end(self) -> date:
+        end = self.cleaned_data["end"]
+        if end > self.today:
+            raise ValidationError("The last day must be today or in the past.")
+        if end < date(2000, 1, 1):
+            raise ValidationError("Enter a date after 1 January 2000.")
+        return end

@@ -1,0 +1,445 @@
+"""Diary reads. Every page reads a constant number of queries whatever the diary's size; the
+90-day window is one query on DiaryEntry (its derived flags make joins unnecessary).
+
+Other apps read the diary through this module: `patients_with_diary_flags` for the care-team
+worklist, `medicine_catalogue` / `medicines_flagged` for care plans and dashboards.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import reduce
+from operator import or_
+from statistics import mean
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.http import Http404
+from django.utils import timezone
+
+from diaries import calendars, charts, rules, wording
+from diaries.models import (
+    CLASS_FIELDS,
+    BodySite,
+    DiaryEntry,
+    DiaryReport,
+    HeadacheEpisode,
+    MedicationClass,
+    MedicationDose,
+    Medicine,
+    MedicineRole,
+    Trigger,
+    WorkImpact,
+)
+from pathway.models import Patient
+from pathway.permissions import patients_visible_to
+
+WINDOW_DAYS = rules.EVIDENCE_WINDOW_DAYS
+RECENT_MEDICINES = 6
+
+
+def diary_day(entry: DiaryEntry) -> rules.DiaryDay:
+    """The pure-rules view of one day's record."""
+    return rules.DiaryDay(
+        day=entry.day,
+        headache=entry.headache,
+        migraine=entry.migraine,
+        medication_classes=entry.medication_classes,
+    )
+
+
+def window_start(end: date, length: int = WINDOW_DAYS) -> date:
+    """The first day of the `length`-day window that ends on (and includes) `end`."""
+    return end - timedelta(days=length - 1)
+
+
+def entries_between(patient: Patient, first: date, last: date) -> list[DiaryEntry]:
+    """The patient's live day records from `first` to `last` inclusive, oldest first. One query
+    (index diaries_entry_patient_day_idx)."""
+    return list(
+        DiaryEntry.objects.live().filter(patient=patient, day__range=(first, last)).order_by("day")
+    )
+
+
+def entry_for_day(patient: Patient, day: date) -> DiaryEntry | None:
+    """The live record for `day` with `live_episodes` (each with `doses` and their medicines)
+    prefetched, or None. At most three queries."""
+    doses = MedicationDose.objects.select_related("medicine").order_by("id")
+    episodes = (
+        HeadacheEpisode.objects.live()
+        .order_by("start_time", "id")
+        .prefetch_related(Prefetch("doses", queryset=doses))
+    )
+    return (
+        DiaryEntry.objects.live()
+        .filter(patient=patient, day=day)
+        .prefetch_related(Prefetch("episodes", queryset=episodes, to_attr="live_episodes"))
+        .first()
+    )
+
+
+def entries_with_episodes(patient: Patient, first: date, last: date) -> list[DiaryEntry]:
+    """Headache days from `first` to `last`, newest first, with `live_episodes` and their doses
+    prefetched (three queries), for the clinician's day-by-day table."""
+    doses = MedicationDose.objects.select_related("medicine").order_by("id")
+    episodes = (
+        HeadacheEpisode.objects.live()
+        .order_by("start_time", "id")
+        .prefetch_related(Prefetch("doses", queryset=doses))
+    )
+    return list(
+        DiaryEntry.objects.live()
+        .filter(patient=patient, day__range=(first, last))
+        .filter(Q(headache=True) | ~Q(note=""))
+        .order_by("-day")
+        .prefetch_related(Prefetch("episodes", queryset=episodes, to_attr="live_episodes"))
+    )
+
+
+@dataclass(frozen=True)
+class DiaryWindow:
+    """A diary window with its rules summary and the figures the pages show beside it."""
+
+    start: date
+    end: date
+    summary: rules.DiarySummary
+    months: tuple[rules.MonthCounts, ...]
+    entries: list[DiaryEntry]
+    trigger_counts: list[tuple[str, int]]
+    site_counts: list[tuple[str, int]]
+    pain_days: int
+    pain_average: float | None
+    pain_highest: int | None
+    work_missed_days: int
+    work_reduced_days: int
+    period_days: int
+
+    @property
+    def length(self) -> int:
+        return self.summary.length
+
+    @property
+    def days_missing(self) -> int:
+        return self.summary.length - self.summary.days_recorded
+
+
+def build_window(entries: list[DiaryEntry], *, start: date, length: int = WINDOW_DAYS):
+    """Summarise the records of `entries` that fall in `[start, start + length)` (others are
+    ignored, so a caller may pass a wider read). No queries. Returns a DiaryWindow."""
+    end = start + timedelta(days=length - 1)
+    inside = [entry for entry in entries if start <= entry.day <= end]
+    days = [diary_day(entry) for entry in inside]
+    triggers = Counter(t for entry in inside for t in entry.triggers)
+    sites = Counter(s for entry in inside for s in entry.pain_sites)
+    scores = [entry.pain_score for entry in inside if entry.pain_score is not None]
+    trigger_labels = dict(Trigger.choices)
+    site_labels = dict(BodySite.choices)
+    return DiaryWindow(
+        start=start,
+        end=end,
+        summary=rules.summarise(days, start=start, length=length),
+        months=rules.month_counts(days, start=start, length=length),
+        entries=inside,
+        trigger_counts=[(trigger_labels[t], n) for t, n in triggers.most_common()],
+        site_counts=[(site_labels.get(s, s), n) for s, n in sites.most_common()],
+        pain_days=len(scores),
+        pain_average=mean(scores) if scores else None,
+        pain_highest=max(scores) if scores else None,
+        work_missed_days=sum(e.work_impact == WorkImpact.MISSED for e in inside),
+        work_reduced_days=sum(e.work_impact == WorkImpact.REDUCED for e in inside),
+        period_days=sum(e.period for e in inside),
+    )
+
+
+def diary_window(patient: Patient, *, end: date, length: int = WINDOW_DAYS) -> DiaryWindow:
+    """The `length` days ending on `end`, read in one query and summarised by
+    `diaries.rules.summarise`."""
+    start = window_start(end, length)
+    return build_window(entries_between(patient, start, end), start=start, length=length)
+
+
+def window_with_calendars(
+    patient: Patient, *, end: date, today: date, length: int = WINDOW_DAYS, link_days=None
+) -> tuple[DiaryWindow, list[calendars.CalendarMonth]]:
+    """The window ending on `end` and the calendar months it touches, from one query."""
+    start = window_start(end, length)
+    first = start.replace(day=1)
+    last = calendars.month_end(end)
+    entries = entries_between(patient, first, last)
+    months = calendars.months_between(start, end)
+    return (
+        build_window(entries, start=start, length=length),
+        [
+            calendars.month_grid(year, month, entries, today=today, link_days=link_days)
+            for year, month in months
+        ],
+    )
+
+
+def month_calendar(
+    patient: Patient, year: int, month: int, *, today: date, link_days=None
+) -> calendars.CalendarMonth:
+    """One calendar month of the patient's diary, from one query."""
+    first = date(year, month, 1)
+    entries = entries_between(patient, first, calendars.month_end(first))
+    return calendars.month_grid(year, month, entries, today=today, link_days=link_days)
+
+
+def medicine_use(patient: Patient, first: date, last: date) -> list[dict]:
+    """Per medicine, the days taken and total doses from `first` to `last`, most days first.
+    One aggregate query. Each row: medicine__name, medication_class, class_label, days, doses."""
+    labels = dict(MedicationClass.choices)
+    rows = list(
+        MedicationDose.objects.filter(
+            episode__superseded_at__isnull=True,
+            episode__entry__entered_in_error=False,
+            episode__entry__patient=patient,
+            episode__entry__day__range=(first, last),
+        )
+        .values("medicine__name", "medication_class")
+        .annotate(days=Count("episode__entry", distinct=True), doses=Sum("doses"))
+        .order_by("-days", "medicine__name")
+    )
+    for row in rows:
+        row["class_label"] = labels.get(row["medication_class"], "none")
+    return rows
+
+
+# Medicines ------------------------------------------------------------------------------------
+
+
+def medicine_catalogue(*, role: str | None = None, include_retired: bool = False):
+    """The medication catalogue by name; only medicines offered in the diary unless
+    `include_retired`. `role` is a MedicineRole value to filter by."""
+    medicines = Medicine.objects.all() if include_retired else Medicine.objects.filter(active=True)
+    return medicines.filter(role=role) if role else medicines
+
+
+def medicines_flagged(
+    *, opioid: bool = False, gabapentinoid: bool = False, cgrp_antibody: bool = False
+) -> QuerySet[Medicine]:
+    """Catalogue medicines carrying any of the requested flags (e.g. opioids or gabapentinoids
+    for deprescribing reviews and dashboards), retired ones included."""
+    wanted = [
+        Q(**{flag: True})
+        for flag, on in (
+            ("is_opioid", opioid),
+            ("is_gabapentinoid", gabapentinoid),
+            ("is_cgrp_antibody", cgrp_antibody),
+        )
+        if on
+    ]
+    return Medicine.objects.filter(reduce(or_, wanted)) if wanted else Medicine.objects.none()
+
+
+@dataclass(frozen=True)
+class MedicineOptions:
+    """What the episode form offers: grouped select choices, and the medicines by code."""
+
+    choices: list
+    by_code: dict[str, Medicine]
+
+
+def medicine_options(patient: Patient, *, today: date) -> MedicineOptions:
+    """The patient's recently used medicines first, then acute, then preventive ones. Two
+    queries."""
+    catalogue = list(medicine_catalogue())
+    since = today - timedelta(days=WINDOW_DAYS)
+    recent_ids = list(
+        Medicine.objects.filter(
+            active=True,
+            doses__episode__superseded_at__isnull=True,
+            doses__episode__entry__entered_in_error=False,
+            doses__episode__entry__patient=patient,
+            doses__episode__entry__day__gte=since,
+        )
+        .annotate(last_used=Max("doses__episode__entry__day"))
+        .order_by("-last_used", "name")
+        .values_list("pk", flat=True)[:RECENT_MEDICINES]
+    )
+    by_pk = {medicine.pk: medicine for medicine in catalogue}
+    recent = [by_pk[pk] for pk in recent_ids if pk in by_pk]
+    others = [medicine for medicine in catalogue if medicine.pk not in set(recent_ids)]
+    groups = [
+        ("Your recent medicines", recent),
+        (
+            "Painkillers and migraine medicines",
+            [m for m in others if m.role == MedicineRole.ACUTE],
+        ),
+        (
+            "Preventive and regular medicines",
+            [m for m in others if m.role == MedicineRole.PREVENTIVE],
+        ),
+    ]
+    return MedicineOptions(
+        choices=[
+            (label, [(m.code, m.name) for m in medicines])
+            for label, medicines in groups
+            if medicines
+        ],
+        by_code={medicine.code: medicine for medicine in catalogue},
+    )
+
+
+# Reports --------------------------------------------------------------------------------------
+
+
+def latest_report(patient: Patient) -> DiaryReport | None:
+    """The patient's newest diary report, without its PDF bytes."""
+    return DiaryReport.objects.filter(patient=patient).defer("pdf").first()
+
+
+def report_for(user, report_uuid, *, with_pdf: bool = False) -> DiaryReport:
+    """A report of a patient `user` may see. Raises Http404 otherwise (or for a bad UUID)."""
+    reports = DiaryReport.objects.filter(patient__in=patients_visible_to(user)).select_related(
+        "patient"
+    )
+    if not with_pdf:
+        reports = reports.defer("pdf")
+    try:
+        return reports.get(uuid=report_uuid)
+    except (DiaryReport.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such report") from exc
+
+
+def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
+    """Everything the report PDF template shows, read at render time."""
+    patient = Patient.objects.select_related("registered_practice").get(pk=report.patient_id)
+    end = report.end
+    window, months = window_with_calendars(
+        patient, end=end, today=today or timezone.localdate(), length=report.length
+    )
+    return {
+        "report": report,
+        "patient": patient,
+        "window": window,
+        "calendars": months,
+        "chart": charts.month_bar_chart(window.months),
+        "medicines": medicine_use(patient, window.start, window.end),
+        "patient_messages": wording.patient_messages(window.summary),
+        "clinician_flags": wording.clinician_flags(window.summary),
+        "class_rows": wording.class_rows(window),
+        "notes": [entry for entry in window.entries if entry.note],
+        "generated_at": timezone.now(),
+    }
+
+
+# Care-team worklist and reminders -------------------------------------------------------------
+
+
+def patients_without_entry(patients: QuerySet[Patient], *, day: date) -> QuerySet[Patient]:
+    """The patients of `patients` with no live diary record for `day` (for the opt-in diary
+    nudge). Set-based: one NOT EXISTS subquery, served by the one-live-entry-per-day index."""
+    recorded = DiaryEntry.objects.live().filter(patient=OuterRef("pk"), day=day)
+    return patients.filter(~Exists(recorded))
+
+
+def _window_counts(patients: QuerySet[Patient], *, today: date, length: int):
+    """Per patient with diary days in the window ending `today`: day counts (one GROUP BY)."""
+    start = window_start(today, length)
+    any_medicine = reduce(or_, (Q(**{field: True}) for field in CLASS_FIELDS.values()))
+    return (
+        DiaryEntry.objects.live()
+        .filter(patient__in=patients.values("pk"), day__range=(start, today))
+        .values("patient")
+        .annotate(
+            headache_days=Count("pk", filter=Q(headache=True)),
+            migraine_days=Count("pk", filter=Q(migraine=True)),
+            acute_days=Count("pk", filter=any_medicine),
+            **{
+                f"{name}_days": Count("pk", filter=Q(**{field: True}))
+                for name, field in CLASS_FIELDS.items()
+            },
+        )
+    )
+
+
+def _flag_conditions(length: int) -> dict[str, Q]:
+    """The ICHD-3 diary flags as conditions on the counts of `_window_counts`. Thresholds come
+    from `diaries.rules` through `minimum_days` (tests check agreement with `summarise`)."""
+
+    def reaches(count: str, per_month: int) -> Q:
+        return Q(**{f"{count}__gte": rules.minimum_days(per_month, length=length)})
+
+    one_class = reduce(
+        or_,
+        (
+            reaches(f"{name}_days", rules.overuse_limit_days(name))
+            for name in rules.MEDICATION_CLASSES
+        ),
+    )
+    # ICHD-3 8.2.6: several classes on enough distinct days in total.
+    multiple = Q(classes_used__gte=rules.MULTIPLE_CLASSES_MINIMUM) & reaches(
+        "acute_days", rules.overuse_limit_days(rules.MULTIPLE_CLASSES)
+    )
+    chronic = reaches("headache_days", rules.CHRONIC_HEADACHE_DAYS_PER_MONTH)
+    return {
+        "medication_overuse": one_class | multiple,
+        "chronic_headache": chronic,
+        "chronic_migraine": chronic
+        & reaches("migraine_days", rules.CHRONIC_MIGRAINE_DAYS_PER_MONTH),
+    }
+
+
+def diary_flag_rows(
+    patients: QuerySet[Patient], *, today: date, length: int = WINDOW_DAYS
+) -> QuerySet:
+    """One row per patient whose diary window ending `today` meets a flag: `patient` (id),
+    day counts (`headache_days`, `migraine_days`, `acute_days`, `<class>_days`) and the booleans
+    `medication_overuse`, `chronic_headache`, `chronic_migraine`. One aggregate query."""
+    conditions = _flag_conditions(length)
+    classes_used = sum(
+        Case(When(**{f"{name}_days__gt": 0}, then=Value(1)), default=Value(0))
+        for name in rules.MEDICATION_CLASSES
+    )
+    return (
+        _window_counts(patients, today=today, length=length)
+        .annotate(
+            classes_used=classes_used,
+            **{
+                name: Case(When(condition, then=Value(True)), default=Value(False))
+                for name, condition in conditions.items()
+            },
+        )
+        .filter(conditions["medication_overuse"] | conditions["chronic_headache"])
+        # By the column, not the relation: Patient's default ordering would add a join.
+        .order_by("patient_id")
+    )
+
+
+def patients_with_diary_flags(
+    patients: QuerySet[Patient], *, today: date, length: int = WINDOW_DAYS
+) -> QuerySet[Patient]:
+    """The patients of `patients` whose diary for the `length` days ending `today` (inclusive)
+    meets the medication-overuse intake criterion (ICHD-3 8.2 B, including 8.2.6) or shows a
+    chronic pattern (headache on >=15 days/month), as `diaries.rules.summarise` would decide.
+
+    Set-based: the window is aggregated per patient in the database (one GROUP BY ... HAVING
+    subquery), never per patient in Python, so it composes with the caller's own filters and
+    pagination. Each patient is annotated with the booleans `diary_medication_overuse`,
+    `diary_chronic_headache` and `diary_chronic_migraine` (correlated subqueries over the same
+    aggregate, served by diaries_entry_patient_day_idx).
+    Days without a record count as headache-free, as in `summarise`. Flags mean "meets diary
+    criteria", not a diagnosis.
+    """
+    rows = diary_flag_rows(patients, today=today, length=length)
+    mine = rows.filter(patient=OuterRef("pk"))
+    return patients.filter(pk__in=rows.values("patient")).annotate(
+        **{
+            f"diary_{name}": Subquery(mine.values(name)[:1], output_field=BooleanField())
+            for name in ("medication_overuse", "chronic_headache", "chronic_migraine")
+        }
+    )

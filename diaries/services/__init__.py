@@ -1,0 +1,58 @@
+"""Diary writes (STYLE.md: services write, in a transaction, with their audit row).
+
+Split by concept: `entries` (the patient's day records) and `reports` (diary report PDFs).
+Callers use the names re-exported here, e.g. `diaries.services.record_entry`.
+"""
+
+from django.core.exceptions import ValidationError
+
+from diaries.services.entries import (
+    EDITABLE_DAYS_BACK,
+    MAX_EPISODES_PER_DAY,
+    MESSAGES,
+    NOTE_MAX_LENGTH,
+    DayData,
+    DoseData,
+    EpisodeData,
+    day_error,
+    editable_range,
+    episode_data,
+    mark_entry_entered_in_error,
+    record_entry,
+    record_headache_free_day,
+    validate_day,
+)
+from diaries.services.reports import (
+    MAX_REPORT_ATTEMPTS,
+    REPORT_CLAIM_TIMEOUT,
+    REPORT_REQUEUE_AFTER,
+    enqueue_report,
+    render_report,
+    request_report,
+    requeue_stale_reports,
+)
+
+__all__ = [
+    "EDITABLE_DAYS_BACK",
+    "MAX_EPISODES_PER_DAY",
+    "MAX_REPORT_ATTEMPTS",
+    "MESSAGES",
+    "NOTE_MAX_LENGTH",
+    "REPORT_CLAIM_TIMEOUT",
+    "REPORT_REQUEUE_AFTER",
+    "DayData",
+    "DoseData",
+    "EpisodeData",
+    "ValidationError",
+    "day_error",
+    "editable_range",
+    "enqueue_report",
+    "episode_data",
+    "mark_entry_entered_in_error",
+    "record_entry",
+    "record_headache_free_day",
+    "render_report",
+    "request_report",
+    "requeue_stale_reports",
+    "validate_day",
+]

@@ -1,0 +1,383 @@
+"""Writing diary days: create, correct and withdraw a patient's day records. Each write runs in
+one transaction, validates its input, and leaves its audit row.
+
+Validation here is the last line of defence (forms give friendlier messages first): every error is
+a `ValidationError` keyed by the form field it belongs to, so views can show it on that field.
+"""
+
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from diaries import rules
+from diaries.models import (
+    CLASS_FIELDS,
+    MAX_DOSES_PER_DAY,
+    MIGRAINE_FEATURES,
+    PAIN_SCORE_MAX,
+    TRIGGER_FIELDS,
+    Activity,
+    BodySite,
+    DiaryEntry,
+    Duration,
+    HeadacheEpisode,
+    MedicationDose,
+    Medicine,
+    Mood,
+    Severity,
+    Sleep,
+    WorkImpact,
+)
+from pathway.audit import record_event
+from pathway.models import AuditEvent, Patient
+
+# Patients may fill in or correct today and the 90 days before it (the diary window).
+EDITABLE_DAYS_BACK = 90
+MAX_EPISODES_PER_DAY = 10
+NOTE_MAX_LENGTH = 2000
+
+MESSAGES = {
+    "future": "You cannot fill in a day in the future.",
+    "too_old": f"You can only fill in or change the last {EDITABLE_DAYS_BACK} days.",
+    "features_without_headache": (
+        "You said you did not have a headache, but there are headache details. "
+        "Answer yes, or tick 'Remove this headache' for each one."
+    ),
+    "headache_without_episode": "Tell us about at least one headache, or answer no.",
+    "too_many_episodes": f"You can record up to {MAX_EPISODES_PER_DAY} headaches in one day.",
+    "severity": "Choose how bad the headache was: mild, moderate or severe.",
+    "duration": "Choose about how long the headache lasted.",
+    "feature": "Choose the symptoms from the list.",
+    "medicine": "Choose a medicine from the list.",
+    "doses": f"Enter a number of doses from 1 to {MAX_DOSES_PER_DAY}.",
+    "pain_score": f"Enter a pain score from 0 to {PAIN_SCORE_MAX}.",
+    "choice": "Choose from the list.",
+    "note": f"Your note must be {NOTE_MAX_LENGTH:,} characters or fewer.",
+}
+
+
+@dataclass(frozen=True)
+class DoseData:
+    medicine: Medicine
+    doses: int = 1
+
+
+@dataclass(frozen=True)
+class EpisodeData:
+    severity: str
+    duration: str
+    start_time: time | None = None
+    features: frozenset[str] = frozenset()
+    aura: bool = False
+    doses: tuple[DoseData, ...] = ()
+
+    @property
+    def migraine(self) -> bool:
+        return rules.has_migraine_features(
+            severity=self.severity,
+            aura=self.aura,
+            **{name: name in self.features for name in MIGRAINE_FEATURES},
+        )
+
+    def key(self) -> tuple:
+        """A comparable form of the episode, to skip rewriting unchanged episodes."""
+        return (
+            self.severity,
+            self.duration,
+            self.start_time,
+            self.features,
+            self.aura,
+            frozenset((dose.medicine.pk, dose.doses) for dose in self.doses),
+        )
+
+
+@dataclass(frozen=True)
+class DayData:
+    """Everything a patient records for one day. `headache` is the answer to "Did you have a
+    headache?"; `episodes` must be empty exactly when it is False."""
+
+    headache: bool
+    episodes: tuple[EpisodeData, ...] = ()
+    triggers: frozenset[str] = frozenset()
+    period: bool = False
+    pain_score: int | None = None
+    pain_sites: tuple[str, ...] = ()
+    sleep: str = ""
+    mood: str = ""
+    activity: str = ""
+    work_impact: str = ""
+    note: str = ""
+
+
+def editable_range(today: date) -> tuple[date, date]:
+    """The first and last day a patient may fill in, given today's date (Europe/London)."""
+    return today - timedelta(days=EDITABLE_DAYS_BACK), today
+
+
+def day_error(day: date, *, today: date) -> str | None:
+    """Why `day` cannot be filled in, or None when it can."""
+    first, last = editable_range(today)
+    if day > last:
+        return MESSAGES["future"]
+    if day < first:
+        return MESSAGES["too_old"]
+    return None
+
+
+def validate_day(*, day: date, data: DayData, today: date) -> None:
+    """Raise ValidationError (keyed by form field) unless `data` may be saved for `day`."""
+    errors: dict[str, list[str]] = {}
+
+    def add(key: str, message: str) -> None:
+        if message not in errors.setdefault(key, []):
+            errors[key].append(message)
+
+    if message := day_error(day, today=today):
+        add("day", message)
+    if not data.headache and data.episodes:
+        add("headache", MESSAGES["features_without_headache"])
+    if data.headache and not data.episodes:
+        add("headache", MESSAGES["headache_without_episode"])
+    if len(data.episodes) > MAX_EPISODES_PER_DAY:
+        add("episodes", MESSAGES["too_many_episodes"])
+    doses_per_medicine: dict[int, int] = {}
+    for episode in data.episodes:
+        if episode.severity not in Severity.values:
+            add("episodes", MESSAGES["severity"])
+        if episode.duration not in Duration.values:
+            add("episodes", MESSAGES["duration"])
+        if not episode.features <= set(MIGRAINE_FEATURES):
+            add("episodes", MESSAGES["feature"])
+        seen: set[int] = set()
+        for dose in episode.doses:
+            medicine = dose.medicine
+            if medicine is None or medicine.pk is None or not medicine.active:
+                add("episodes", MESSAGES["medicine"])
+                continue
+            if medicine.pk in seen:
+                add(
+                    "episodes",
+                    f"{medicine.name} is listed twice for one headache. "
+                    "Enter it once with the total number of doses.",
+                )
+            seen.add(medicine.pk)
+            if isinstance(dose.doses, bool) or not isinstance(dose.doses, int):
+                add("episodes", MESSAGES["doses"])
+                continue
+            if not 1 <= dose.doses <= MAX_DOSES_PER_DAY:
+                add("episodes", MESSAGES["doses"])
+                continue
+            doses_per_medicine[medicine.pk] = doses_per_medicine.get(medicine.pk, 0) + dose.doses
+            if doses_per_medicine[medicine.pk] > MAX_DOSES_PER_DAY:
+                add(
+                    "episodes",
+                    f"More than {MAX_DOSES_PER_DAY} doses of {medicine.name} in one day. "
+                    "Check the numbers.",
+                )
+    if data.pain_score is not None and (
+        isinstance(data.pain_score, bool)
+        or not isinstance(data.pain_score, int)
+        or not 0 <= data.pain_score <= PAIN_SCORE_MAX
+    ):
+        add("pain_score", MESSAGES["pain_score"])
+    if not data.triggers <= set(TRIGGER_FIELDS):
+        add("triggers", MESSAGES["choice"])
+    if not set(data.pain_sites) <= set(BodySite.values):
+        add("pain_sites", MESSAGES["choice"])
+    for name, choices in (
+        ("sleep", Sleep),
+        ("mood", Mood),
+        ("activity", Activity),
+        ("work_impact", WorkImpact),
+    ):
+        if getattr(data, name) not in ("", *choices.values):
+            add(name, MESSAGES["choice"])
+    if len(data.note) > NOTE_MAX_LENGTH:
+        add("note", MESSAGES["note"])
+    if errors:
+        raise ValidationError(errors)
+
+
+def _entry_values(data: DayData) -> dict:
+    """The DiaryEntry column values for `data`, including the flags derived from episodes."""
+    classes = {
+        dose.medicine.diary_class
+        for episode in data.episodes
+        for dose in episode.doses
+        if dose.medicine.diary_class
+    }
+    severities = [episode.severity for episode in data.episodes]
+    worst = max(severities, key=rules.SEVERITIES.index) if severities else ""
+    return {
+        "headache": bool(data.episodes),
+        "migraine": any(episode.migraine for episode in data.episodes),
+        "worst_severity": worst,
+        **{field_name: name in classes for name, field_name in CLASS_FIELDS.items()},
+        **{field_name: value in data.triggers for value, field_name in TRIGGER_FIELDS.items()},
+        "period": data.period,
+        "pain_score": data.pain_score,
+        # Stored in vocabulary order so equal answers compare equal.
+        "pain_sites": [code for code in BodySite.values if code in set(data.pain_sites)],
+        "sleep": data.sleep,
+        "mood": data.mood,
+        "activity": data.activity,
+        "work_impact": data.work_impact,
+        "note": data.note,
+    }
+
+
+def episode_data(episode: HeadacheEpisode) -> EpisodeData:
+    """The EpisodeData of a saved episode (with `doses` and their medicines loaded)."""
+    return EpisodeData(
+        severity=episode.severity,
+        duration=episode.duration,
+        start_time=episode.start_time,
+        features=frozenset(episode.features),
+        aura=episode.aura,
+        doses=tuple(DoseData(medicine=d.medicine, doses=d.doses) for d in episode.doses.all()),
+    )
+
+
+def _live_entry(patient: Patient, day: date) -> DiaryEntry | None:
+    return DiaryEntry.objects.live().select_for_update().filter(patient=patient, day=day).first()
+
+
+@transaction.atomic
+def record_entry(
+    *, actor, patient: Patient, day: date, data: DayData, today: date | None = None
+) -> DiaryEntry:
+    """Save the patient's diary for `day`: create the day's record, or update the live one.
+
+    Episodes that changed are superseded (kept, with `superseded_at`) and written afresh with
+    their doses. Returns the live DiaryEntry.
+    Raises ValidationError (keyed by form field) for a day outside the editable range, headache
+    details on a headache-free day, out-of-range severity, pain score or doses, or an unknown
+    or retired medicine. Nothing is saved when it raises.
+    """
+    validate_day(day=day, data=data, today=today or timezone.localdate())
+    values = _entry_values(data)
+    entry = _live_entry(patient, day)
+    created = False
+    if entry is None:
+        try:
+            with transaction.atomic():
+                entry = DiaryEntry.objects.create(
+                    patient=patient, day=day, created_by=actor, updated_by=actor, **values
+                )
+            created = True
+        except IntegrityError:
+            # Another request created the day between our read and insert: update that one.
+            entry = _live_entry(patient, day)
+            if entry is None:
+                raise
+    if created:
+        changed = [name for name, value in values.items() if value not in (False, "", None, [])]
+        old_episodes: list[HeadacheEpisode] = []
+    else:
+        changed = [name for name, value in values.items() if getattr(entry, name) != value]
+        old_episodes = list(
+            entry.episodes.live().prefetch_related("doses__medicine").order_by("id")
+        )
+    new_keys = sorted((episode.key() for episode in data.episodes), key=repr)
+    old_keys = sorted((episode_data(e).key() for e in old_episodes), key=repr)
+    episodes_changed = new_keys != old_keys
+    if episodes_changed:
+        changed.append("episodes")
+    if not created and not changed:
+        return entry
+    if not created:
+        for name, value in values.items():
+            setattr(entry, name, value)
+        entry.updated_by = actor
+        entry.save()
+    if episodes_changed:
+        if old_episodes:
+            HeadacheEpisode.objects.filter(pk__in=[e.pk for e in old_episodes]).update(
+                superseded_at=timezone.now(), updated_by=actor, updated_at=timezone.now()
+            )
+        _write_episodes(entry, data.episodes, actor)
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+        patient=patient,
+        obj=entry,
+        fields=changed,
+    )
+    return entry
+
+
+def _write_episodes(entry: DiaryEntry, episodes: tuple[EpisodeData, ...], actor) -> None:
+    rows = HeadacheEpisode.objects.bulk_create(
+        [
+            HeadacheEpisode(
+                entry=entry,
+                start_time=episode.start_time,
+                duration=episode.duration,
+                severity=episode.severity,
+                aura=episode.aura,
+                migraine=episode.migraine,
+                created_by=actor,
+                updated_by=actor,
+                **{name: name in episode.features for name in MIGRAINE_FEATURES},
+            )
+            for episode in episodes
+        ]
+    )
+    MedicationDose.objects.bulk_create(
+        [
+            MedicationDose(
+                episode=row,
+                medicine=dose.medicine,
+                medication_class=dose.medicine.diary_class,
+                doses=dose.doses,
+            )
+            for row, episode in zip(rows, episodes, strict=True)
+            for dose in episode.doses
+        ]
+    )
+
+
+@transaction.atomic
+def record_headache_free_day(
+    *, actor, patient: Patient, day: date, today: date | None = None
+) -> DiaryEntry:
+    """The one-tap answer "no headache": mark `day` headache-free, keeping anything else already
+    recorded for it (pain, sleep, mood...). Returns the live DiaryEntry.
+    Raises ValidationError for a day outside the editable range."""
+    entry = _live_entry(patient, day)
+    data = DayData(headache=False)
+    if entry is not None:
+        data = DayData(
+            headache=False,
+            triggers=frozenset(entry.triggers),
+            period=entry.period,
+            pain_score=entry.pain_score,
+            pain_sites=tuple(entry.pain_sites),
+            sleep=entry.sleep,
+            mood=entry.mood,
+            activity=entry.activity,
+            work_impact=entry.work_impact,
+            note=entry.note,
+        )
+    return record_entry(actor=actor, patient=patient, day=day, data=data, today=today)
+
+
+@transaction.atomic
+def mark_entry_entered_in_error(*, actor, entry: DiaryEntry) -> DiaryEntry:
+    """Withdraw a day's record (it stays in the database, out of every summary). Returns it."""
+    if entry.entered_in_error:
+        return entry
+    entry.entered_in_error = True
+    entry.updated_by = actor
+    entry.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.ENTERED_IN_ERROR,
+        patient=entry.patient,
+        obj=entry,
+        fields=["entered_in_error"],
+    )
+    return entry

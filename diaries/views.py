@@ -1,0 +1,297 @@
+"""Diary pages: the patient's day form (Today and past days), month calendar and 90-day
+summary; the clinician's diary tab; diary report PDFs. Thin: parse, check access, call one
+selector or service, render or redirect."""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from diaries import charts, selectors, services, wording
+from diaries.forms import EPISODE_PREFIX, YES, DayEntryForms, WindowForm, episode_formset
+from diaries.models import DiaryReport
+from pathway.audit import record_event, record_view
+from pathway.models import AuditEvent
+from pathway.navigation import patient_tabs
+from pathway.permissions import own_patient_record, patient_for
+from pathway.views.access import patient_required, role_required, staff_required
+
+# Where a saved day sends the patient back to (the page they came from).
+RETURN_TO = ("today", "calendar")
+RECENT_DAYS = 7
+can_see_reports = role_required("patient", "gp", "clinician", "admin")
+
+
+def _day_label(day: date, today: date) -> str:
+    return "today" if day == today else f"{day:%A} {day.day} {day:%B}"
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def today(request):
+    patient = own_patient_record(request.user)
+    return _day_page(request, patient, timezone.localdate())
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def day(request, day: date):
+    patient = own_patient_record(request.user)
+    if request.method == "GET" and day == timezone.localdate() and not request.GET:
+        return redirect("diaries:today")
+    return _day_page(request, patient, day)
+
+
+def _return_url(request, day: date, today: date) -> str:
+    back = request.POST.get("next") or request.GET.get("next")
+    if back == "calendar":
+        return f"{reverse('diaries:calendar')}?month={day:%Y-%m}"
+    if back == "today" or day == today:
+        return reverse("diaries:today")
+    return reverse("diaries:day", kwargs={"day": day})
+
+
+def _day_page(request, patient, day: date):
+    today = timezone.localdate()
+    context = {
+        "patient": patient,
+        "day": day,
+        "today": today,
+        "is_today": day == today,
+        "day_label": _day_label(day, today),
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+    }
+    if context["next"] not in RETURN_TO:
+        context["next"] = ""
+    problem = services.day_error(day, today=today)
+    if problem:
+        return render(
+            request, "diaries/day_unavailable.html", {**context, "problem": problem}, status=400
+        )
+    entry = selectors.entry_for_day(patient, day)
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "headache_free":
+        services.record_headache_free_day(actor=request.user, patient=patient, day=day, today=today)
+        messages.success(request, f"Saved: no headache {_on(day, today)}.")
+        return redirect(_return_url(request, day, today))
+    if action == "remove":
+        if entry is not None:
+            services.mark_entry_entered_in_error(actor=request.user, entry=entry)
+            messages.success(request, f"Your diary record {_on(day, today)} has been removed.")
+        return redirect(_return_url(request, day, today))
+
+    medicines = selectors.medicine_options(patient, today=today)
+    if request.method == "POST":
+        add_episode = "add_episode" in request.POST
+        forms = DayEntryForms(
+            request.POST,
+            day=day,
+            today=today,
+            medicines=medicines,
+            entry=entry,
+            add_episode=add_episode,
+        )
+        if not add_episode and forms.is_valid():
+            try:
+                services.record_entry(
+                    actor=request.user, patient=patient, day=day, data=forms.to_data(), today=today
+                )
+            except ValidationError as error:
+                forms.add_service_errors(error)
+            else:
+                messages.success(request, f"Your diary {_on(day, today)} is saved.")
+                return redirect(_return_url(request, day, today))
+    else:
+        forms = DayEntryForms(
+            day=day,
+            today=today,
+            medicines=medicines,
+            entry=entry,
+            answer=request.GET.get("answer"),
+        )
+    context.update(
+        entry=entry,
+        forms=forms,
+        show_form=entry is not None
+        or request.method == "POST"
+        or request.GET.get("answer") in (YES, "details"),
+        recent=_recent_days(patient, today) if day == today else [],
+        details_open=forms.form.is_bound
+        or request.GET.get("answer") == "details"
+        or bool(entry and entry.has_day_details),
+    )
+    return render(request, "diaries/day.html", context)
+
+
+def _on(day: date, today: date) -> str:
+    return "for today" if day == today else f"for {_day_label(day, today)}"
+
+
+def _recent_days(patient, today: date) -> list[dict]:
+    """The week before today, newest first, each with its record if any (one query)."""
+    first = today - timedelta(days=RECENT_DAYS)
+    by_day = {e.day: e for e in selectors.entries_between(patient, first, today)}
+    return [
+        {"day": day, "entry": by_day.get(day)}
+        for day in (today - timedelta(days=n) for n in range(1, RECENT_DAYS + 1))
+    ]
+
+
+@patient_required
+@require_GET
+def episode_form(request):
+    """One more blank headache for the day form (htmx), numbered after the ones on the page."""
+    patient = own_patient_record(request.user)
+    try:
+        index = int(request.GET.get(f"{EPISODE_PREFIX}-TOTAL_FORMS", "0"))
+    except ValueError:
+        index = 0
+    index = max(index, 0)
+    if index >= services.MAX_EPISODES_PER_DAY:
+        return render(request, "diaries/includes/episode_limit.html")
+    medicines = selectors.medicine_options(patient, today=timezone.localdate())
+    formset = episode_formset(extra=0)(prefix=EPISODE_PREFIX, medicines=medicines)
+    form = formset.form(
+        auto_id=formset.auto_id,
+        prefix=formset.add_prefix(index),
+        empty_permitted=True,
+        use_required_attribute=False,
+        **formset.get_form_kwargs(index),
+    )
+    formset.add_fields(form, index)
+    return render(
+        request,
+        "diaries/includes/episode_new.html",
+        {"form": form, "number": index + 1, "total": index + 1, "prefix": EPISODE_PREFIX},
+    )
+
+
+def _month(value: str | None, today: date) -> tuple[int, int]:
+    """The (year, month) asked for as YYYY-MM, or this month for anything else."""
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        first = date(year, month, 1)
+    except (ValueError, TypeError):
+        return today.year, today.month
+    if first > today or year < 2000:
+        return today.year, today.month
+    return year, month
+
+
+@patient_required
+@require_GET
+def calendar(request):
+    patient = own_patient_record(request.user)
+    today = timezone.localdate()
+    year, month = _month(request.GET.get("month"), today)
+    first_editable, _ = services.editable_range(today)
+
+    def link(day: date) -> str | None:
+        if day == today:
+            return reverse("diaries:today")
+        if day < first_editable:
+            return None
+        return f"{reverse('diaries:day', kwargs={'day': day})}?next=calendar"
+
+    month_view = selectors.month_calendar(patient, year, month, today=today, link_days=link)
+    return render(request, "diaries/calendar.html", {"month": month_view, "today": today})
+
+
+@patient_required
+@require_GET
+def summary(request):
+    patient = own_patient_record(request.user)
+    today = timezone.localdate()
+    window = selectors.diary_window(patient, end=today)
+    return render(
+        request,
+        "diaries/summary.html",
+        {
+            "patient": patient,
+            "window": window,
+            "words": wording.patient_messages(window.summary),
+            "chart": charts.month_bar_chart(window.months),
+            "class_rows": wording.class_rows(window),
+            "report": selectors.latest_report(patient),
+            "report_end": today,
+        },
+    )
+
+
+@staff_required
+@require_GET
+def patient_diary(request, patient_uuid):
+    patient = patient_for(request.user, patient_uuid)
+    record_view(actor=request.user, patient=patient, object_type="diaries.diaryentry")
+    today = timezone.localdate()
+    form = WindowForm(request.GET or None, today=today, initial={"end": today})
+    end = form.cleaned_data["end"] if form.is_bound and form.is_valid() else today
+    window, months = selectors.window_with_calendars(patient, end=end, today=today)
+    later = end + timedelta(days=selectors.WINDOW_DAYS)
+    return render(
+        request,
+        "diaries/patient_diary.html",
+        {
+            "patient": patient,
+            "tabs": patient_tabs(patient, request.path),
+            "form": form,
+            "window": window,
+            "calendars": months,
+            "chart": charts.month_bar_chart(window.months),
+            "flags": wording.clinician_flags(window.summary),
+            "class_rows": wording.class_rows(window),
+            "medicines": selectors.medicine_use(patient, window.start, window.end),
+            "days": selectors.entries_with_episodes(patient, window.start, window.end),
+            "report": selectors.latest_report(patient),
+            "report_end": end,
+            "earlier_end": window.start - timedelta(days=1),
+            "later_end": min(later, today) if end < today else None,
+        },
+    )
+
+
+@can_see_reports
+@require_POST
+def report_request(request, patient_uuid):
+    patient = patient_for(request.user, patient_uuid)
+    today = timezone.localdate()
+    form = WindowForm(request.POST, today=today)
+    end = form.cleaned_data["end"] if form.is_valid() else today
+    report = services.request_report(
+        actor=request.user, patient=patient, start=selectors.window_start(end)
+    )
+    if request.headers.get("HX-Request"):
+        return render(request, "diaries/includes/report_status.html", {"report": report})
+    if request.user.role == "patient":
+        return redirect(f"{reverse('diaries:summary')}#report")
+    url = reverse("diaries:patient-diary", kwargs={"patient_uuid": patient.uuid})
+    return redirect(f"{url}?end={end:%Y-%m-%d}#report")
+
+
+@can_see_reports
+@require_GET
+def report_status(request, report_uuid):
+    """The report's state as a fragment; htmx polls it until the PDF is ready."""
+    report = selectors.report_for(request.user, report_uuid)
+    return render(request, "diaries/includes/report_status.html", {"report": report})
+
+
+@can_see_reports
+@require_GET
+def report_pdf(request, report_uuid):
+    report = selectors.report_for(request.user, report_uuid, with_pdf=True)
+    if report.status != DiaryReport.Status.READY:
+        raise Http404("The report is not ready")
+    record_event(
+        actor=request.user, action=AuditEvent.Action.DOWNLOAD, patient=report.patient, obj=report
+    )
+    response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
+    filename = f"headache-diary-{report.start:%Y-%m-%d}-to-{report.end:%Y-%m-%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store, private"
+    return response

@@ -1,0 +1,228 @@
+"""How a diary summary is put into words: plain English for patients, "meets diary criteria"
+statements for clinicians. Never a diagnosis (clinical-rules.md section 8, diary convention 7).
+
+Every number and threshold comes from the `diaries.rules` summary and constants.
+"""
+
+from dataclasses import dataclass
+
+from diaries import rules
+
+# Plain names for patients, as "You took ... on 11 days a month".
+PLAIN_CLASS_NAMES = {
+    rules.SIMPLE_ANALGESIC: "simple painkillers (paracetamol, aspirin or anti-inflammatories "
+    "such as ibuprofen)",
+    rules.TRIPTAN: "triptans",
+    rules.ERGOT: "ergotamine",
+    rules.OPIOID: "opioid painkillers (such as codeine or tramadol)",
+    rules.COMBINATION_ANALGESIC: "combination painkillers (such as co-codamol)",
+    rules.MULTIPLE_CLASSES: "painkillers or migraine medicines of more than one kind",
+}
+SHORT_CLASS_NAMES = {
+    rules.SIMPLE_ANALGESIC: "simple painkillers",
+    rules.TRIPTAN: "triptans",
+    rules.ERGOT: "ergotamine",
+    rules.OPIOID: "opioid painkillers",
+    rules.COMBINATION_ANALGESIC: "combination painkillers",
+    rules.MULTIPLE_CLASSES: "these medicines",
+}
+# Clinical names for the diary tab and the report's clinician section.
+CLINICAL_CLASS_NAMES = {
+    rules.SIMPLE_ANALGESIC: "simple analgesics",
+    rules.TRIPTAN: "triptans",
+    rules.ERGOT: "ergotamine",
+    rules.OPIOID: "opioids",
+    rules.COMBINATION_ANALGESIC: "combination analgesics",
+    rules.MULTIPLE_CLASSES: "multiple drug classes, none overused alone",
+}
+
+
+def rate(value: float) -> str:
+    """A per-month rate to 2 decimal places, without trailing zeros (11, 14.67, 12.5)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def days(count: int) -> str:
+    return "1 day" if count == 1 else f"{count} days"
+
+
+@dataclass(frozen=True)
+class OveruseWarning:
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PatientMessages:
+    headache: str
+    migraine: str
+    medication: str
+    overuse: list[OveruseWarning]
+    chronic_migraine: str
+    completeness: str
+
+
+def _class_rate(summary: rules.DiarySummary, name: str) -> float:
+    if name == rules.MULTIPLE_CLASSES:
+        return summary.acute_medication_days_per_month
+    return summary.medication_days_per_month[name]
+
+
+def patient_messages(summary: rules.DiarySummary) -> PatientMessages:
+    """The patient's summary in plain English, with a warning for each overused class."""
+    headache = (
+        f"You had a headache on {days(summary.headache_days_total)} out of {summary.length}. "
+        f"That is {rate(summary.headache_days_per_month)} days a month on average."
+    )
+    migraine = (
+        f"{days(summary.migraine_days_total).capitalize()} had migraine symptoms "
+        f"({rate(summary.migraine_days_per_month)} a month)."
+        if summary.headache_days_total
+        else ""
+    )
+    medication = (
+        f"You took painkillers or migraine medicines on "
+        f"{days(summary.acute_medication_days_total)} "
+        f"({rate(summary.acute_medication_days_per_month)} a month)."
+    )
+    warnings = []
+    for name in summary.overused_classes:
+        limit = rules.overuse_limit_days(name)
+        warnings.append(
+            OveruseWarning(
+                heading=f"You may be taking {SHORT_CLASS_NAMES[name]} too often"
+                if name != rules.MULTIPLE_CLASSES
+                else "You may be taking painkillers or migraine medicines too often",
+                text=(
+                    f"You took {PLAIN_CLASS_NAMES[name]} on {rate(_class_rate(summary, name))} "
+                    f"days a month{' in total' if name == rules.MULTIPLE_CLASSES else ''}. "
+                    f"Taking {SHORT_CLASS_NAMES[name]} on {limit} or more days a month can make "
+                    "headaches worse (this is called medication overuse headache). Talk to your "
+                    "care team before you change how you take your medicines."
+                ),
+            )
+        )
+    chronic = ""
+    if summary.chronic_migraine:
+        chronic = (
+            f"Your diary shows headaches on {rules.CHRONIC_HEADACHE_DAYS_PER_MONTH} or more days "
+            f"a month, with migraine symptoms on {rules.CHRONIC_MIGRAINE_DAYS_PER_MONTH} or more. "
+            "This pattern meets the diary criteria for chronic migraine. Your care team can talk "
+            "to you about what this means and which treatments may help."
+        )
+    completeness = ""
+    if not summary.complete:
+        completeness = (
+            f"You have filled in {summary.days_recorded} of the {summary.length} days. Days you "
+            "have not filled in count as days without a headache, so these figures may be too "
+            "low."
+        )
+    return PatientMessages(
+        headache=headache,
+        migraine=migraine,
+        medication=medication,
+        overuse=warnings,
+        chronic_migraine=chronic,
+        completeness=completeness,
+    )
+
+
+@dataclass(frozen=True)
+class Flag:
+    title: str
+    detail: str
+    code: str = ""
+
+
+def clinician_flags(summary: rules.DiarySummary) -> list[Flag]:
+    """The diary flags worded as "meets diary criteria", with ICHD-3 codes where they apply."""
+    flags = []
+    headache_rate = rate(summary.headache_days_per_month)
+    migraine_rate = rate(summary.migraine_days_per_month)
+    if summary.chronic_migraine:
+        flags.append(
+            Flag(
+                title="Meets diary criteria for chronic migraine",
+                code="ICHD-3 1.3",
+                detail=(
+                    f"Headache on {headache_rate} days/month (threshold "
+                    f"{rules.CHRONIC_HEADACHE_DAYS_PER_MONTH}) with migraine features on "
+                    f"{migraine_rate} days/month (threshold "
+                    f"{rules.CHRONIC_MIGRAINE_DAYS_PER_MONTH}). Confirm criterion B: at least "
+                    "5 previous attacks meeting migraine criteria."
+                ),
+            )
+        )
+    elif summary.headache_frequency == rules.CHRONIC:
+        flags.append(
+            Flag(
+                title="Headache frequency meets diary criteria for chronic headache",
+                detail=(
+                    f"Headache on {headache_rate} days/month (threshold "
+                    f"{rules.CHRONIC_HEADACHE_DAYS_PER_MONTH}); migraine features on "
+                    f"{migraine_rate} days/month."
+                ),
+            )
+        )
+    for name in summary.overused_classes:
+        limit = rules.overuse_limit_days(name)
+        taken = rate(_class_rate(summary, name))
+        if summary.moh_ichd3:
+            flags.append(
+                Flag(
+                    title="Meets diary criteria for medication-overuse headache: "
+                    f"{CLINICAL_CLASS_NAMES[name]}",
+                    code=f"ICHD-3 {rules.ICHD3_MOH_CODES[name]}",
+                    detail=(
+                        f"{CLINICAL_CLASS_NAMES[name].capitalize()} on {taken} days/month "
+                        f"(threshold {limit}) with headache on {headache_rate} days/month "
+                        f"(threshold {rules.CHRONIC_HEADACHE_DAYS_PER_MONTH})."
+                    ),
+                )
+            )
+        else:
+            flags.append(
+                Flag(
+                    title="Acute medication intake meets the overuse criterion: "
+                    f"{CLINICAL_CLASS_NAMES[name]}",
+                    code="ICHD-3 8.2 B",
+                    detail=(
+                        f"{CLINICAL_CLASS_NAMES[name].capitalize()} on {taken} days/month "
+                        f"(threshold {limit}). Headache on {headache_rate} days/month is below "
+                        f"{rules.CHRONIC_HEADACHE_DAYS_PER_MONTH}, so the diary does not meet "
+                        "the full medication-overuse headache criteria (8.2 A)."
+                    ),
+                )
+            )
+    return flags
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    name: str
+    per_month: list[int]
+    total: int
+    rate: str
+    limit: int
+    overused: bool
+
+
+def class_rows(window) -> list[ClassRow]:
+    """Medication days per month for each class taken in the window (for tables)."""
+    summary = window.summary
+    rows = []
+    for name in rules.MEDICATION_CLASSES:
+        total = summary.medication_days_total[name]
+        if not total:
+            continue
+        rows.append(
+            ClassRow(
+                name=CLINICAL_CLASS_NAMES[name].capitalize(),
+                per_month=[month.medication_days[name] for month in window.months],
+                total=total,
+                rate=rate(summary.medication_days_per_month[name]),
+                limit=rules.overuse_limit_days(name),
+                overused=name in summary.overused_classes,
+            )
+        )
+    return rows

@@ -1,0 +1,160 @@
+"""How the diary is shown: plain-English wording, clinician flags, calendar grid, chart."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from diaries import calendars, charts, rules, wording
+from diaries.models import DiaryEntry
+
+START = date(2024, 1, 1)
+
+
+def _summary(*, headache=0, migraine=0, classes=None, recorded=90):
+    classes = classes or {}
+    days = []
+    for i in range(recorded):
+        taken = frozenset(name for name, n in classes.items() if i < n)
+        days.append(
+            rules.DiaryDay(
+                START + timedelta(days=i), i < headache or bool(taken), i < migraine, taken
+            )
+        )
+    return rules.summarise(days, start=START)
+
+
+def test_the_triptan_warning_says_how_often_and_what_to_do():
+    messages = wording.patient_messages(_summary(headache=33, classes={rules.TRIPTAN: 33}))
+    (warning,) = messages.overuse
+    assert "You took triptans on 11 days a month." in warning.text
+    assert "Taking triptans on 10 or more days a month can make headaches worse" in warning.text
+    assert "Talk to your care team" in warning.text
+
+
+def test_simple_painkillers_warn_at_15_days_a_month_not_10():
+    below = wording.patient_messages(_summary(classes={rules.SIMPLE_ANALGESIC: 44}))
+    assert below.overuse == []
+    (warning,) = wording.patient_messages(_summary(classes={rules.SIMPLE_ANALGESIC: 45})).overuse
+    assert "on 15 days a month" in warning.text and "15 or more days" in warning.text
+
+
+def test_several_kinds_of_medicine_are_warned_about_together():
+    summary = _summary(classes={rules.SIMPLE_ANALGESIC: 20, rules.OPIOID: 0})
+    days = [
+        rules.DiaryDay(START + timedelta(days=i), True, False, frozenset({rules.SIMPLE_ANALGESIC}))
+        for i in range(20)
+    ] + [
+        rules.DiaryDay(START + timedelta(days=i), True, False, frozenset({rules.OPIOID}))
+        for i in range(20, 30)
+    ]
+    summary = rules.summarise(days, start=START)
+    (warning,) = wording.patient_messages(summary).overuse
+    assert "more than one kind on 10 days a month in total" in warning.text
+    (flag,) = wording.clinician_flags(summary)
+    assert flag.code == "ICHD-3 8.2 B"
+
+
+def test_rates_are_shown_to_two_decimal_places_without_rounding_up():
+    assert wording.rate(44 / 3) == "14.67"
+    assert wording.rate(15.0) == "15"
+    assert wording.rate(12.5) == "12.5"
+
+
+def test_chronic_migraine_is_described_as_meeting_diary_criteria():
+    summary = _summary(headache=45, migraine=24)
+    messages = wording.patient_messages(summary)
+    assert "meets the diary criteria for chronic migraine" in messages.chronic_migraine
+    (flag,) = wording.clinician_flags(summary)
+    assert (flag.title, flag.code) == ("Meets diary criteria for chronic migraine", "ICHD-3 1.3")
+    assert "Confirm criterion B" in flag.detail
+
+
+def test_chronic_headache_without_enough_migraine_days_is_flagged_as_frequency_only():
+    (flag,) = wording.clinician_flags(_summary(headache=45, migraine=23))
+    assert flag.title == "Headache frequency meets diary criteria for chronic headache"
+    assert flag.code == ""
+
+
+def test_moh_codes_appear_only_with_chronic_headache():
+    summary = _summary(headache=45, classes={rules.TRIPTAN: 30, rules.OPIOID: 30})
+    titles = [(f.title, f.code) for f in wording.clinician_flags(summary)]
+    assert (
+        "Meets diary criteria for medication-overuse headache: triptans",
+        "ICHD-3 8.2.2",
+    ) in titles
+    assert (
+        "Meets diary criteria for medication-overuse headache: opioids",
+        "ICHD-3 8.2.4",
+    ) in titles
+    for flag in wording.clinician_flags(summary):
+        assert "diagnos" not in flag.title.lower() + flag.detail.lower()
+
+
+def test_an_incomplete_diary_is_pointed_out():
+    messages = wording.patient_messages(_summary(recorded=60))
+    assert messages.completeness.startswith("You have filled in 60 of the 90 days.")
+    assert wording.patient_messages(_summary()).completeness == ""
+
+
+# Calendar grid
+
+
+def _entry(day, **fields):
+    values = {"headache": False, "migraine": False, "worst_severity": ""} | fields
+    return DiaryEntry(day=day, **values)
+
+
+def test_the_month_grid_starts_on_monday_and_marks_each_day():
+    entries = [
+        _entry(
+            date(2025, 3, 3),
+            headache=True,
+            worst_severity="severe",
+            migraine=True,
+            took_triptan=True,
+        ),
+        _entry(date(2025, 3, 4)),
+    ]
+    month = calendars.month_grid(
+        2025, 3, entries, today=date(2025, 3, 10), link_days=lambda d: f"/d/{d}"
+    )
+    first_week = month.weeks[0]
+    assert [d.day.weekday() for d in first_week] == list(range(7))
+    days = {d.day: d for week in month.weeks for d in week if d.in_month}
+    assert days[date(2025, 3, 3)].state == "severe"
+    assert days[date(2025, 3, 3)].mark == "sev"
+    assert days[date(2025, 3, 3)].description == "severe headache, migraine, medicine taken"
+    assert days[date(2025, 3, 4)].state == "clear"
+    assert days[date(2025, 3, 5)].description == "not filled in"
+    assert days[date(2025, 3, 11)].state == "future"
+    assert days[date(2025, 3, 11)].url is None
+    assert days[date(2025, 3, 10)].url == "/d/2025-03-10"
+    assert (month.previous, month.next) == (date(2025, 2, 1), None)
+    assert (month.headache_days, month.medication_days) == (1, 1)
+
+
+def test_months_between_crosses_the_year():
+    assert calendars.months_between(date(2024, 11, 20), date(2025, 2, 1)) == [
+        (2024, 11),
+        (2024, 12),
+        (2025, 1),
+        (2025, 2),
+    ]
+    assert calendars.month_end(date(2024, 2, 10)) == date(2024, 2, 29)
+
+
+# Chart
+
+
+def test_the_chart_scales_bars_to_a_30_day_month():
+    months = rules.month_counts(
+        [rules.DiaryDay(START + timedelta(days=i), True, i < 15, frozenset()) for i in range(30)],
+        start=START,
+    )
+    chart = charts.month_bar_chart(months)
+    assert len(chart.bars) == 9 and len(chart.groups) == 3
+    headache, migraine, medication = chart.bars[:3]
+    assert headache.height == pytest.approx(chart.baseline_y - chart.ticks[-1].y)
+    assert migraine.height == pytest.approx(headache.height / 2, abs=0.2)
+    assert medication.height == 0
+    assert chart.chronic_line_y == pytest.approx(chart.baseline_y - headache.height / 2, abs=0.2)

@@ -1,0 +1,243 @@
+"""Writing diary days: one live record per day, corrections keep history, bad input saves
+nothing, every write leaves an audit row."""
+
+from datetime import time, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from diaries import services
+from diaries.models import DiaryEntry, HeadacheEpisode, MedicationDose, Medicine
+from diaries.services import DayData, DoseData, EpisodeData, entries
+from pathway.models import AuditEvent
+from tests.diaries.builders import (
+    clear_day,
+    days_ago,
+    episode,
+    headache_day,
+    medicine,
+    record,
+    today,
+)
+
+
+@pytest.fixture
+def patient(world):
+    return world.patient
+
+
+def _errors(call) -> dict:
+    with pytest.raises(ValidationError) as error:
+        call()
+    return error.value.message_dict
+
+
+def _save(patient, data, day=None):
+    return services.record_entry(actor=patient.user, patient=patient, day=day or today(), data=data)
+
+
+def test_it_records_a_headache_free_day_with_an_audit_row(patient):
+    entry = _save(patient, clear_day(mood="good"))
+    assert (entry.headache, entry.migraine, entry.worst_severity) == (False, False, "")
+    event = AuditEvent.objects.get(object_uuid=entry.uuid)
+    assert (event.action, event.actor, event.patient) == ("create", patient.user, patient)
+    assert event.fields == ["mood"]
+
+
+def test_it_derives_the_day_flags_from_the_episodes(patient):
+    entry = _save(
+        patient,
+        headache_day(
+            episode("mild", doses={"paracetamol": 2}),
+            episode("severe", migraine=True, doses={"sumatriptan": 1}, start=time(7, 30)),
+        ),
+    )
+    assert entry.headache and entry.migraine
+    assert entry.worst_severity == "severe"
+    assert entry.medication_classes == {"simple_analgesic", "triptan"}
+    episodes = list(entry.episodes.order_by("id"))
+    assert [e.migraine for e in episodes] == [False, True]
+    assert episodes[1].start_time == time(7, 30)
+    dose = MedicationDose.objects.get(episode=episodes[1])
+    assert (dose.medicine.code, dose.medication_class, dose.doses) == ("sumatriptan", "triptan", 1)
+
+
+def test_a_day_of_tension_type_headache_is_not_a_migraine_day(patient):
+    entry = _save(patient, headache_day(episode("moderate", features={"worse_with_activity"})))
+    assert entry.headache and not entry.migraine
+
+
+def test_the_dose_keeps_the_class_it_had_when_entered(patient):
+    entry = _save(patient, headache_day(episode(doses={"co-codamol": 2})))
+    Medicine.objects.filter(code="co-codamol").update(diary_class="opioid", is_opioid=True)
+    dose = MedicationDose.objects.get(episode__entry=entry)
+    assert dose.medication_class == "combination_analgesic"
+
+
+def test_saving_a_day_again_updates_the_same_record(patient):
+    first = _save(patient, clear_day(pain_score=3))
+    second = _save(patient, headache_day(episode("moderate"), pain_score=6))
+    assert second.pk == first.pk and second.uuid == first.uuid
+    assert DiaryEntry.objects.filter(patient=patient, day=today()).count() == 1
+    first.refresh_from_db()
+    assert (first.headache, first.pain_score) == (True, 6)
+    update = AuditEvent.objects.filter(object_uuid=first.uuid, action="update").get()
+    assert {"headache", "pain_score", "episodes", "worst_severity"} <= set(update.fields)
+
+
+def test_a_correction_supersedes_the_old_episodes_and_keeps_them(patient):
+    entry = _save(patient, headache_day(episode("mild", doses={"ibuprofen": 1})))
+    old = entry.episodes.get()
+    _save(patient, headache_day(episode("severe", migraine=True)))
+    old.refresh_from_db()
+    assert old.superseded_at is not None
+    assert old.doses.count() == 1  # history kept, not deleted
+    live = HeadacheEpisode.objects.live().get(entry=entry)
+    assert live.severity == "severe"
+    entry.refresh_from_db()
+    assert (entry.worst_severity, entry.took_simple_analgesic) == ("severe", False)
+
+
+def test_changing_only_the_mood_leaves_the_episodes_alone(patient):
+    entry = _save(patient, headache_day(episode(doses={"ibuprofen": 1}), mood="low"))
+    original = entry.episodes.get()
+    _save(patient, headache_day(episode(doses={"ibuprofen": 1}), mood="good"))
+    assert HeadacheEpisode.objects.live().get(entry=entry).pk == original.pk
+    update = AuditEvent.objects.get(object_uuid=entry.uuid, action="update")
+    assert update.fields == ["mood"]
+
+
+def test_saving_the_same_day_twice_unchanged_writes_nothing(patient):
+    _save(patient, headache_day(episode(doses={"ibuprofen": 1})))
+    _save(patient, headache_day(episode(doses={"ibuprofen": 1})))
+    assert AuditEvent.objects.filter(action="update").count() == 0
+
+
+def test_a_concurrent_first_save_becomes_an_update(patient, monkeypatch):
+    """Two saves racing for a new day: the loser's insert hits the unique constraint and it
+    updates the winner's row instead of failing."""
+    DiaryEntry.objects.create(patient=patient, day=today(), pain_score=2)
+    real = entries._live_entry
+    calls = []
+
+    def first_read_misses(*args):
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(entries, "_live_entry", first_read_misses)
+    entry = _save(patient, clear_day(pain_score=7))
+    assert entry.pain_score == 7
+    assert DiaryEntry.objects.live().filter(patient=patient, day=today()).count() == 1
+
+
+def test_it_rejects_a_future_diary_day(patient):
+    errors = _errors(lambda: _save(patient, clear_day(), day=today() + timedelta(days=1)))
+    assert errors == {"day": ["You cannot fill in a day in the future."]}
+    assert not DiaryEntry.objects.exists()
+
+
+def test_days_back_to_90_can_be_filled_in_but_not_91(patient):
+    _save(patient, clear_day(), day=days_ago(90))
+    errors = _errors(lambda: _save(patient, clear_day(), day=days_ago(91)))
+    assert "last 90 days" in errors["day"][0]
+
+
+def test_it_rejects_headache_details_on_a_headache_free_day(patient):
+    data = DayData(headache=False, episodes=(episode(migraine=True),))
+    errors = _errors(lambda: _save(patient, data))
+    assert "did not have a headache" in errors["headache"][0]
+    assert not DiaryEntry.objects.exists()
+
+
+def test_it_rejects_a_headache_answer_without_any_headache(patient):
+    errors = _errors(lambda: _save(patient, DayData(headache=True)))
+    assert errors["headache"] == ["Tell us about at least one headache, or answer no."]
+
+
+@pytest.mark.parametrize("score", [-1, 11, True, "5"])
+def test_it_rejects_a_pain_score_out_of_range(patient, score):
+    errors = _errors(lambda: _save(patient, clear_day(pain_score=score)))
+    assert errors == {"pain_score": ["Enter a pain score from 0 to 10."]}
+
+
+def test_it_rejects_an_unknown_severity(patient):
+    data = headache_day(EpisodeData(severity="unbearable", duration="1_to_4h"))
+    assert "mild, moderate or severe" in _errors(lambda: _save(patient, data))["episodes"][0]
+
+
+@pytest.mark.parametrize("doses", [0, -2, 21, 1000])
+def test_it_rejects_negative_or_absurd_dose_counts(patient, doses):
+    data = headache_day(episode(doses={"paracetamol": doses}))
+    errors = _errors(lambda: _save(patient, data))
+    assert errors == {"episodes": ["Enter a number of doses from 1 to 20."]}
+    assert not MedicationDose.objects.exists()
+
+
+def test_it_rejects_more_than_20_doses_of_one_medicine_in_a_day(patient):
+    data = headache_day(
+        episode(doses={"paracetamol": 12}), episode(doses={"paracetamol": 9}, start=time(20))
+    )
+    errors = _errors(lambda: _save(patient, data))
+    assert errors["episodes"] == [
+        "More than 20 doses of Paracetamol in one day. Check the numbers."
+    ]
+
+
+def test_it_rejects_an_unknown_or_retired_medicine(patient):
+    unsaved = Medicine(code="snake-oil", name="Snake oil", role="acute")
+    data = headache_day(EpisodeData("mild", "1_to_4h", doses=(DoseData(unsaved, 1),)))
+    assert _errors(lambda: _save(patient, data)) == {
+        "episodes": ["Choose a medicine from the list."]
+    }
+    Medicine.objects.filter(code="naproxen").update(active=False)
+    data = headache_day(episode(doses={"naproxen": 1}))
+    assert _errors(lambda: _save(patient, data)) == {
+        "episodes": ["Choose a medicine from the list."]
+    }
+
+
+def test_it_rejects_the_same_medicine_twice_for_one_headache(patient):
+    ibuprofen = medicine("ibuprofen")
+    data = headache_day(
+        EpisodeData("mild", "1_to_4h", doses=(DoseData(ibuprofen, 1), DoseData(ibuprofen, 1)))
+    )
+    assert "listed twice" in _errors(lambda: _save(patient, data))["episodes"][0]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("sleep", "dreamy"), ("triggers", frozenset({"moonlight"})), ("pain_sites", ("tail",))],
+)
+def test_it_rejects_answers_outside_the_lists(patient, field, value):
+    errors = _errors(lambda: _save(patient, clear_day(**{field: value})))
+    assert errors == {field: ["Choose from the list."]}
+
+
+def test_it_rejects_an_overlong_note(patient):
+    errors = _errors(lambda: _save(patient, clear_day(note="x" * 2001)))
+    assert "2,000 characters" in errors["note"][0]
+
+
+def test_the_one_tap_answer_keeps_the_rest_of_the_day(patient):
+    _save(patient, headache_day(episode(doses={"ibuprofen": 1}), pain_score=4, mood="low"))
+    entry = services.record_headache_free_day(actor=patient.user, patient=patient, day=today())
+    assert (entry.headache, entry.pain_score, entry.mood) == (False, 4, "low")
+    assert not entry.took_simple_analgesic
+    assert not HeadacheEpisode.objects.live().filter(entry=entry).exists()
+
+
+def test_the_one_tap_answer_refuses_a_future_day(patient):
+    with pytest.raises(ValidationError):
+        services.record_headache_free_day(
+            actor=patient.user, patient=patient, day=today() + timedelta(days=1)
+        )
+
+
+def test_removing_a_day_keeps_the_row_and_frees_the_day(patient):
+    entry = record(patient, today(), headache_day())
+    services.mark_entry_entered_in_error(actor=patient.user, entry=entry)
+    entry.refresh_from_db()
+    assert entry.entered_in_error
+    assert AuditEvent.objects.filter(object_uuid=entry.uuid, action="entered_in_error").exists()
+    fresh = record(patient, today(), clear_day())
+    assert fresh.pk != entry.pk

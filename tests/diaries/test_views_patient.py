@@ -1,0 +1,473 @@
+"""The patient's diary pages: Today and past days, the month calendar and the 90-day summary."""
+
+from datetime import time, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from diaries.models import DiaryEntry, HeadacheEpisode
+from tests.diaries.builders import clear_day, days_ago, episode, headache_day, record, today
+
+TODAY_URL = reverse("diaries:today")
+
+
+@pytest.fixture
+def patient(world):
+    return world.patient
+
+
+@pytest.fixture
+def client_(world, login):
+    return login(world.patient_user)
+
+
+def day_url(day, **query):
+    url = reverse("diaries:day", kwargs={"day": day})
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def form_data(headache="yes", episodes=(), initial=0, **day):
+    data = {
+        "headache": headache,
+        "episode-TOTAL_FORMS": str(len(episodes)),
+        "episode-INITIAL_FORMS": str(initial),
+        "episode-MIN_NUM_FORMS": "0",
+        "episode-MAX_NUM_FORMS": "10",
+    }
+    for index, fields in enumerate(episodes):
+        for name, value in fields.items():
+            data[f"episode-{index}-{name}"] = value
+    data.update(day)
+    return data
+
+
+MIGRAINE_EPISODE = {
+    "severity": "severe",
+    "duration": "4_to_12h",
+    "start_time": "07:30",
+    "features": ["unilateral", "pulsating", "nausea_or_vomiting"],
+    "medicine_1": "sumatriptan",
+    "doses_1": "",
+}
+
+
+# Today and the one-tap answer
+
+
+def test_today_asks_the_one_tap_question(client_):
+    response = client_.get(TODAY_URL)
+    assert response.status_code == 200
+    assert b"Did you have a headache today?" in response.content
+    assert b"No, no headache" in response.content
+
+
+def test_one_tap_no_saves_a_headache_free_day(client_, patient):
+    response = client_.post(TODAY_URL, {"action": "headache_free"}, follow=True)
+    assert response.redirect_chain == [(TODAY_URL, 302)]
+    assert b"Saved: no headache for today." in response.content
+    entry = DiaryEntry.objects.get(patient=patient, day=today())
+    assert not entry.headache
+    assert b"You have filled in today" in response.content
+
+
+def test_a_headache_with_its_medicine_is_saved_from_the_form(client_, patient):
+    response = client_.post(TODAY_URL, form_data(episodes=[MIGRAINE_EPISODE], mood="low"))
+    assert response.status_code == 302
+    entry = DiaryEntry.objects.get(patient=patient, day=today())
+    assert (entry.headache, entry.migraine, entry.took_triptan, entry.mood) == (
+        True,
+        True,
+        True,
+        "low",
+    )
+    episode_row = entry.episodes.get()
+    assert episode_row.start_time == time(7, 30)
+    assert episode_row.doses.get().doses == 1  # blank means one dose
+
+
+def test_two_headaches_in_one_day_are_both_saved(client_, patient):
+    second = {
+        "severity": "mild",
+        "duration": "under_1h",
+        "medicine_1": "paracetamol",
+        "doses_1": "2",
+    }
+    client_.post(TODAY_URL, form_data(episodes=[MIGRAINE_EPISODE, second]))
+    entry = DiaryEntry.objects.get(patient=patient)
+    assert entry.episodes.count() == 2
+    assert entry.medication_classes == {"triptan", "simple_analgesic"}
+
+
+def test_the_rest_of_the_day_is_saved_too(client_, patient):
+    client_.post(
+        TODAY_URL,
+        form_data(
+            headache="no",
+            episodes=[{}],
+            triggers=["stress", "screen"],
+            period="on",
+            pain_score="6",
+            pain_sites=["neck", "lower_back"],
+            sleep="poor",
+            activity="less",
+            work_impact="missed",
+            note="Bad day",
+        ),
+    )
+    entry = DiaryEntry.objects.get(patient=patient)
+    assert entry.triggers == ["stress", "screen"]
+    assert (entry.period, entry.pain_score, entry.pain_sites) == (True, 6, ["neck", "lower_back"])
+    assert (entry.sleep, entry.activity, entry.work_impact, entry.note) == (
+        "poor",
+        "less",
+        "missed",
+        "Bad day",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            form_data(episodes=[{**MIGRAINE_EPISODE, "severity": "unbearable"}]),
+            "mild, moderate or severe",
+        ),
+        (
+            form_data(episodes=[{**MIGRAINE_EPISODE, "severity": ""}]),
+            "Choose how bad the headache was",
+        ),
+        (form_data(episodes=[{**MIGRAINE_EPISODE, "duration": ""}]), "Choose about how long"),
+        (
+            form_data(headache="no", episodes=[{}], pain_score="11"),
+            "Enter a pain score from 0 to 10.",
+        ),
+        (
+            form_data(headache="no", episodes=[{}], pain_score="-1"),
+            "Enter a pain score from 0 to 10.",
+        ),
+        (
+            form_data(headache="no", episodes=[{}], pain_score="lots"),
+            "Enter a pain score from 0 to 10.",
+        ),
+        (
+            form_data(episodes=[{**MIGRAINE_EPISODE, "doses_1": "21"}]),
+            "Enter a number of doses from 1 to 20.",
+        ),
+        (
+            form_data(episodes=[{**MIGRAINE_EPISODE, "doses_1": "-3"}]),
+            "Enter a number of doses from 1 to 20.",
+        ),
+        (
+            form_data(episodes=[{**MIGRAINE_EPISODE, "doses_1": "two"}]),
+            "Enter a number of doses from 1 to 20.",
+        ),
+        (
+            form_data(episodes=[{**MIGRAINE_EPISODE, "medicine_1": "snake-oil"}]),
+            "Choose a medicine from the list.",
+        ),
+        (
+            form_data(episodes=[{**MIGRAINE_EPISODE, "medicine_1": "", "doses_1": "2"}]),
+            "Choose the medicine you took.",
+        ),
+        (
+            form_data(episodes=[{**MIGRAINE_EPISODE, "medicine_2": "sumatriptan"}]),
+            "chosen this medicine already",
+        ),
+        (
+            form_data(headache="no", episodes=[MIGRAINE_EPISODE]),
+            "You said you did not have a headache",
+        ),
+        (form_data(headache="yes", episodes=[{}]), "Tell us about at least one headache"),
+        (form_data(headache="", episodes=[{}]), "Answer yes or no: did you have a headache?"),
+        (
+            form_data(
+                episodes=[
+                    {**MIGRAINE_EPISODE, "medicine_1": "paracetamol", "doses_1": "12"},
+                    {
+                        "severity": "mild",
+                        "duration": "under_1h",
+                        "medicine_1": "paracetamol",
+                        "doses_1": "9",
+                    },
+                ]
+            ),
+            "More than 20 doses of Paracetamol in one day.",
+        ),
+    ],
+)
+def test_bad_input_shows_a_clear_message_and_saves_nothing(client_, data, message):
+    response = client_.post(TODAY_URL, data)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "There is a problem" in content
+    assert message in content
+    assert not DiaryEntry.objects.exists()
+
+
+def test_a_bad_answer_keeps_everything_typed(client_):
+    data = form_data(
+        episodes=[{**MIGRAINE_EPISODE, "doses_1": "50"}], note="Typed before the mistake"
+    )
+    content = client_.post(TODAY_URL, data).content.decode()
+    assert "Typed before the mistake" in content
+    assert 'value="sumatriptan" selected' in content
+    assert 'value="07:30"' in content
+
+
+def test_a_future_day_is_refused_and_nothing_is_saved(client_):
+    tomorrow = today() + timedelta(days=1)
+    response = client_.get(day_url(tomorrow))
+    assert response.status_code == 400
+    assert b"You cannot fill in a day in the future." in response.content
+    response = client_.post(day_url(tomorrow), {"action": "headache_free"})
+    assert response.status_code == 400
+    response = client_.post(day_url(tomorrow), form_data(episodes=[MIGRAINE_EPISODE]))
+    assert response.status_code == 400
+    assert not DiaryEntry.objects.exists()
+
+
+def test_a_day_more_than_90_days_ago_is_refused(client_):
+    assert client_.get(day_url(days_ago(90))).status_code == 200
+    response = client_.get(day_url(days_ago(91)))
+    assert response.status_code == 400
+    assert b"last 90 days" in response.content
+
+
+def test_an_impossible_date_is_not_found(client_):
+    assert client_.get("/diary/day/2025-02-30/").status_code == 404
+    assert client_.get("/diary/day/yesterday/").status_code == 404
+
+
+def test_a_past_day_can_be_filled_in(client_, patient):
+    response = client_.post(day_url(days_ago(3)), {"action": "headache_free", "next": "today"})
+    assert response["Location"] == TODAY_URL
+    assert DiaryEntry.objects.get(patient=patient).day == days_ago(3)
+
+
+def test_a_saved_day_opens_with_its_answers_for_correction(client_, patient):
+    record(
+        patient,
+        days_ago(2),
+        headache_day(episode("moderate", doses={"rizatriptan": 2}, start=time(9, 15)), note="Hmm"),
+    )
+    content = client_.get(day_url(days_ago(2))).content.decode()
+    assert 'value="rizatriptan" selected' in content
+    assert 'name="episode-0-doses_1" value="2"' in content
+    assert "Remove this headache" in content
+    assert 'name="episode-INITIAL_FORMS" value="1"' in content
+
+
+def test_correcting_a_day_updates_its_record(client_, patient):
+    entry = record(patient, days_ago(2), headache_day(episode("mild", doses={"ibuprofen": 1})))
+    changed = {
+        "severity": "severe",
+        "duration": "12_to_24h",
+        "medicine_1": "ibuprofen",
+        "doses_1": "3",
+    }
+    response = client_.post(day_url(days_ago(2)), form_data(episodes=[changed], initial=1))
+    assert response.status_code == 302
+    live = DiaryEntry.objects.live().get(patient=patient)
+    assert live.pk == entry.pk
+    assert live.worst_severity == "severe"
+    assert HeadacheEpisode.objects.filter(entry=entry).count() == 2  # old one superseded
+
+
+def test_removing_a_headache_and_answering_no_is_allowed(client_, patient):
+    record(patient, days_ago(2), headache_day(episode("mild")))
+    removed = {"severity": "mild", "duration": "4_to_12h", "DELETE": "on"}
+    response = client_.post(
+        day_url(days_ago(2)), form_data(headache="no", episodes=[removed], initial=1)
+    )
+    assert response.status_code == 302
+    assert not DiaryEntry.objects.live().get(patient=patient).headache
+
+
+def test_answering_no_without_removing_a_saved_headache_is_refused(client_, patient):
+    record(patient, days_ago(2), headache_day(episode("mild")))
+    kept = {"severity": "mild", "duration": "4_to_12h"}
+    response = client_.post(
+        day_url(days_ago(2)), form_data(headache="no", episodes=[kept], initial=1)
+    )
+    assert b"You said you did not have a headache" in response.content
+    assert DiaryEntry.objects.live().get(patient=patient).headache
+
+
+def test_adding_a_headache_without_javascript_keeps_what_was_typed(client_):
+    data = form_data(
+        episodes=[{"severity": "moderate", "features": ["pulsating"]}], note="Still typing"
+    )
+    data["add_episode"] = "1"
+    response = client_.post(TODAY_URL, data)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Headache 2" in content
+    assert 'name="episode-TOTAL_FORMS" value="2"' in content
+    assert "Still typing" in content
+    assert 'value="pulsating" checked' in content
+    assert "There is a problem" not in content
+    assert not DiaryEntry.objects.exists()
+
+
+def test_the_htmx_button_gets_the_next_headache_and_the_new_total(client_):
+    response = client_.get(reverse("diaries:episode-form"), {"episode-TOTAL_FORMS": "1"})
+    content = response.content.decode()
+    assert "Headache 2" in content
+    assert 'name="episode-1-severity"' in content
+    assert 'id="id_episode-TOTAL_FORMS" hx-swap-oob="true"' in content
+    assert 'value="2"' in content
+    limit = client_.get(reverse("diaries:episode-form"), {"episode-TOTAL_FORMS": "10"})
+    assert b"up to 10 headaches" in limit.content
+    assert (
+        client_.get(reverse("diaries:episode-form"), {"episode-TOTAL_FORMS": "x"}).status_code
+        == 200
+    )
+
+
+def test_removing_a_days_record(client_, patient):
+    entry = record(patient, days_ago(1), headache_day())
+    client_.post(day_url(days_ago(1)), {"action": "remove"})
+    entry.refresh_from_db()
+    assert entry.entered_in_error
+
+
+def test_today_lists_the_week_before_with_links(client_, patient):
+    record(patient, days_ago(1), headache_day(episode("severe", doses={"ibuprofen": 1})))
+    content = client_.get(TODAY_URL).content.decode()
+    assert "severe headache, medicine taken" in content
+    assert "not filled in" in content
+    assert day_url(days_ago(7)) + "?next=today" in content
+
+
+# Calendar
+
+
+def test_the_calendar_shades_days_and_links_the_ones_that_can_be_changed(client_, patient):
+    record(patient, today(), headache_day(episode("severe", doses={"sumatriptan": 1})))
+    response = client_.get(reverse("diaries:calendar"))
+    content = response.content.decode()
+    assert "app-diary-calendar__day--severe" in content
+    assert f"{today():%B}: severe headache, medicine taken" in content
+    assert f'href="{TODAY_URL}"' in content
+    assert "as a list" in content
+
+
+def test_the_calendar_moves_between_months_but_not_into_the_future(client_):
+    first = today().replace(day=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    content = client_.get(
+        reverse("diaries:calendar"), {"month": f"{previous:%Y-%m}"}
+    ).content.decode()
+    assert f"<h1>{previous:%B %Y}</h1>" in content
+    assert f"?month={first:%Y-%m}" in content
+    future = client_.get(reverse("diaries:calendar"), {"month": "2999-01"}).content.decode()
+    assert f"<h1>{first:%B %Y}</h1>" in future
+    assert client_.get(reverse("diaries:calendar"), {"month": "13-2025"}).status_code == 200
+
+
+def test_days_too_old_to_change_have_no_link(client_, patient):
+    old = days_ago(120)
+    content = client_.get(reverse("diaries:calendar"), {"month": f"{old:%Y-%m}"}).content.decode()
+    assert day_url(old) not in content
+
+
+# Summary
+
+
+def _triptan_overuse(patient):
+    for ago in range(0, 90, 3):  # 30 triptan days with migraine
+        record(
+            patient,
+            days_ago(ago),
+            headache_day(episode("severe", migraine=True, doses={"sumatriptan": 1})),
+        )
+    for ago in range(1, 90, 3):  # 30 more headache days, no medicine
+        record(patient, days_ago(ago), headache_day(episode("mild")))
+
+
+def test_the_summary_warns_about_triptan_overuse_in_plain_english(client_, patient):
+    for ago in range(0, 66, 2):  # 33 days: 11 a month
+        record(
+            patient,
+            days_ago(ago),
+            headache_day(episode("severe", migraine=True, doses={"sumatriptan": 1})),
+        )
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert "You took triptans on 11 days a month." in content
+    assert "Taking triptans on 10 or more days a month can make headaches worse" in content
+    assert "Talk to your care team" in content
+    assert "<svg" in content and "Days in each 30-day month" in content
+
+
+def test_the_summary_notes_a_chronic_migraine_pattern(client_, patient):
+    _triptan_overuse(patient)
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert "meets the diary criteria for chronic migraine" in content
+    assert "diagnos" not in content
+
+
+def test_the_summary_says_when_days_are_missing(client_, patient):
+    record(patient, today(), clear_day())
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert "You have filled in 1 of the 90 days." in content
+
+
+def test_the_summary_reads_the_diary_window_in_one_query(client_, patient):
+    _triptan_overuse(patient)
+    with CaptureQueriesContext(connection) as queries:
+        client_.get(reverse("diaries:summary"))
+    diary_reads = [q for q in queries if 'FROM "diaries_diaryentry"' in q["sql"]]
+    assert len(diary_reads) == 1
+
+
+# Constant query counts
+
+
+def _queries(client, url) -> int:
+    client.get(url)  # warm the session
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("name", ["diaries:today", "diaries:calendar", "diaries:summary"])
+def test_patient_pages_run_a_constant_number_of_queries(
+    client_, patient, name, django_assert_num_queries
+):
+    url = reverse(name)
+    record(patient, today(), headache_day(episode(doses={"ibuprofen": 1})))
+    small = _queries(client_, url)
+    record(
+        patient,
+        today(),
+        headache_day(
+            episode(doses={"ibuprofen": 1, "sumatriptan": 1}),
+            episode("severe", migraine=True, doses={"sumatriptan": 1, "metoclopramide": 1}),
+            episode("mild", doses={"paracetamol": 2}),
+        ),
+    )
+    for ago in range(1, 90):
+        record(
+            patient,
+            days_ago(ago),
+            headache_day(episode(doses={"naproxen": 1})) if ago % 2 else clear_day(),
+        )
+    client_.get(url)
+    with django_assert_num_queries(small):
+        client_.get(url)
+    assert small <= 12
+
+
+def test_more_than_ten_headaches_in_a_day_is_refused(client_):
+    data = form_data(episodes=[{"severity": "mild", "duration": "under_1h"}] * 11)
+    response = client_.post(TODAY_URL, data)
+    assert b"You can record up to 10 headaches in one day." in response.content
+    assert not DiaryEntry.objects.exists()
+
+
+def test_removing_a_day_that_has_no_record_changes_nothing(client_):
+    response = client_.post(day_url(days_ago(4)), {"action": "remove"})
+    assert response.status_code == 302
+    assert not DiaryEntry.objects.exists()

@@ -1,0 +1,122 @@
+"""Journeys: a patient logs a headache day and a headache-free day, sees the calendar, the
+90-day summary and downloads the report; a clinician reads the diary tab with its flags."""
+
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+
+from diaries import tasks
+from diaries.demo import ensure_catalogue
+from pathway.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(autouse=True)
+def catalogue(transactional_db):
+    """Browser tests flush the database between tests, which drops the seeded catalogue."""
+    ensure_catalogue()
+
+
+@pytest.fixture
+def handed_to_worker(monkeypatch):
+    """Report UUIDs the web app hands to the broker; the test then runs the task body itself,
+    as the worker would."""
+    sent = []
+    monkeypatch.setattr(
+        tasks.render_diary_report, "apply_async", lambda args, **kwargs: sent.append(args[0])
+    )
+    return sent
+
+
+def _phone_screenshot(page, name: str) -> None:
+    """A phone-width picture of the current page for a person to look at (axe runs at the
+    default width: the kernel header overflows at 390px, see the diaries report)."""
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=f"/tmp/diaries-e2e-{name}.png", full_page=True)
+    page.set_viewport_size(size)
+
+
+def test_a_patient_logs_days_and_sees_the_calendar_summary_and_report(
+    browser_page, demo, handed_to_worker
+):
+    page = browser_page.page
+    browser_page.sign_in("patient@demo.nhs.uk", DEMO_PASSWORD)
+    browser_page.goto("/diary/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Today's diary"
+
+    # A headache day: two headaches, one with a triptan; the second added with htmx.
+    page.get_by_role("button", name="Yes, I had a headache").click()
+    browser_page.check()
+    first = page.locator("#episode-1")
+    first.get_by_label("Severe").check()
+    first.get_by_label("About how long did it last?").select_option("4_to_12h")
+    first.get_by_label("Pain on one side of the head").check()
+    first.get_by_label("Throbbing or pulsing pain").check()
+    first.get_by_label("Feeling sick or being sick").check()
+    first.get_by_label("Medicine taken for this headache").select_option("sumatriptan")
+    page.get_by_role("button", name="Add another headache").click()
+    second = page.locator("#episode-2")
+    second.wait_for()
+    second.get_by_label("Mild").check()
+    second.get_by_label("About how long did it last?").select_option("1_to_4h")
+    browser_page.check()
+    _phone_screenshot(page, "today-form")
+    page.get_by_role("button", name="Save today's diary").click()
+    browser_page.check()
+    assert "Your diary for today is saved." in page.content()
+    assert "2 headaches, worst severe, with migraine symptoms" in page.content()
+
+    # A headache-free day in one tap, from the list of earlier days.
+    page.get_by_role("link", name="Fill in").first.click()
+    browser_page.check()
+    page.get_by_role("button", name="No, no headache").click()
+    browser_page.check()
+    assert "Saved: no headache for" in page.content()
+    _phone_screenshot(page, "today-saved")
+
+    # The month calendar.
+    page.get_by_role("link", name="Month calendar").click()
+    browser_page.check()
+    assert page.locator("td.app-diary-calendar__day--severe").count() == 1
+    assert "severe headache, migraine, medicine taken" in page.content()
+    _phone_screenshot(page, "calendar")
+
+    # The 90-day summary, then the report PDF prepared by the worker.
+    page.get_by_role("link", name="My last 90 days").click()
+    browser_page.check()
+    assert "You had a headache on 1 day out of 90." in page.content()
+    assert "You have filled in 2 of the 90 days." in page.content()
+    page.get_by_role("button", name="Create a PDF report of these 90 days").click()
+    page.get_by_text("Preparing your report").wait_for()
+    browser_page.check()
+    assert len(handed_to_worker) == 1
+    assert tasks.render_diary_report(handed_to_worker[0]) == "ready"
+    link = page.get_by_role("link", name="Download the diary report (PDF)")
+    link.wait_for(timeout=15_000)
+    browser_page.check()
+    with page.expect_download() as download:
+        link.click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    _phone_screenshot(page, "summary")
+
+
+def test_a_clinician_reads_the_diary_tab_with_its_flags(browser_page, demo):
+    apps.get_app_config("diaries").seed_demo(demo)
+    alex = demo.patients[0]
+    page = browser_page.page
+    browser_page.sign_in("nurse@demo.nhs.uk", DEMO_PASSWORD)
+    browser_page.goto(f"/patients/{alex.uuid}/")
+    page.get_by_role("link", name="Diary", exact=True).click()
+    browser_page.check()
+    content = page.content()
+    assert "Meets diary criteria for chronic migraine" in content
+    assert "Meets diary criteria for medication-overuse headache: triptans" in content
+    assert "ICHD-3 8.2.2" in content
+    page.screenshot(path="/tmp/diaries-e2e-clinician.png", full_page=True)
+    page.get_by_role("link", name="Previous 90 days").click()
+    browser_page.check()
