@@ -1,0 +1,105 @@
+"""Referral letters: rendered from a template in the worker (pathway.pdf is the only WeasyPrint
+call), stored once per referral and kind with a SHA-256, downloaded through an authenticated view.
+"""
+
+import hashlib
+import logging
+
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from pathway.audit import record_event
+from pathway.models import AuditEvent
+from pathway.pdf import html_to_pdf
+from referrals import rules, selectors
+from referrals.models import Referral, ReferralLetter
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_triage_letter(referral_uuid: str) -> bool:
+    """Hand the letter to the worker. A broker outage must not turn a saved decision into an
+    error page: the letter can be rendered later (render_missing_letters). Returns whether the
+    broker took it."""
+    from referrals.tasks import render_triage_letter
+
+    try:
+        render_triage_letter.delay(referral_uuid)
+    except Exception:  # noqa: BLE001  any broker failure: the sweep renders it later
+        logger.warning("broker unavailable; triage letter for %s not queued", referral_uuid)
+        return False
+    return True
+
+
+def letter_context(referral: Referral) -> dict:
+    """What the triage-outcome letter shows."""
+    first_contact_days = None
+    if referral.status == rules.ACCEPTED:
+        first_contact_days = rules.target_days_for(
+            selectors.first_contact_targets(), referral.priority
+        )
+    return {
+        "referral": referral,
+        "patient": referral.patient,
+        "first_contact_days": first_contact_days,
+        "preventives": list(referral.preventives.all()),
+        "generated_at": timezone.now(),
+    }
+
+
+@transaction.atomic
+def render_triage_letter(*, referral_uuid: str) -> ReferralLetter | None:
+    """Render and store the triage-outcome letter of a decided referral; return it.
+
+    Safe to run twice: an existing letter is returned unchanged. Returns None for a referral
+    that is not decided (or does not exist), which leaves nothing to write.
+    """
+    referral = (
+        Referral.objects.select_related(
+            "patient__registered_practice", "referrer", "decided_by", "stated_practice"
+        )
+        .filter(uuid=referral_uuid)
+        .first()
+    )
+    if referral is None or referral.decided_at is None:
+        return None
+    existing = ReferralLetter.objects.filter(
+        referral=referral, kind=ReferralLetter.Kind.TRIAGE_OUTCOME
+    ).first()
+    if existing is not None:
+        return existing
+    html = render_to_string("referrals/letter_triage_outcome.html", letter_context(referral))
+    pdf = html_to_pdf(html)
+    try:
+        with transaction.atomic():
+            letter = ReferralLetter.objects.create(
+                referral=referral,
+                kind=ReferralLetter.Kind.TRIAGE_OUTCOME,
+                pdf=pdf,
+                sha256=hashlib.sha256(pdf).hexdigest(),
+                size=len(pdf),
+            )
+    except IntegrityError:
+        # Another worker stored it first; theirs is the letter.
+        return ReferralLetter.objects.get(
+            referral=referral, kind=ReferralLetter.Kind.TRIAGE_OUTCOME
+        )
+    record_event(
+        actor=None,
+        action=AuditEvent.Action.CREATE,
+        patient=referral.patient,
+        obj=letter,
+        fields=["pdf"],
+    )
+    return letter
+
+
+def record_letter_download(*, actor, letter: ReferralLetter) -> None:
+    """Audit a download of a letter (a read of the patient's record)."""
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.DOWNLOAD,
+        patient=letter.referral.patient,
+        obj=letter,
+    )

@@ -1,0 +1,551 @@
+"""Referral rules: red-flag triage, advice to the referrer, status transitions and coded reasons.
+
+Pure functions on plain values; no Django, no database. The red-flag vocabulary and the triage rule
+follow clinical-rules.md section 9, "Triage rule used by the app (CONVENTION)".
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+
+# Urgency tiers, lowest to highest (clinical-rules.md section 9 convention table).
+ROUTINE = "routine"
+URGENT = "urgent"
+EMERGENCY = "emergency"
+TIERS: tuple[str, ...] = (ROUTINE, URGENT, EMERGENCY)
+
+# A new headache at this age or older is urgent (ACR GCA criterion "age at onset >= 50"; SNOOP4;
+# clinical-rules.md section 9 decisions: 49 is routine, 50 is urgent).
+NEW_HEADACHE_AGE_THRESHOLD = 50
+
+# A history of malignancy counts only under this age (NICE CG150 1.1.2 "age under 20 and a history
+# of malignancy"; strictly < 20: 19 flags, 20 does not).
+MALIGNANCY_YOUNG_AGE_LIMIT = 20
+
+# The qualifier that the CG150 1.1.2 features and the older-age rule need (clinical-rules.md
+# section 9); on its own, under the age threshold, it is not a flag.
+NEW_ONSET_HEADACHE = "new_onset_headache"
+
+# Recorded with worsening headache and fever ("± neck_stiffness" in the convention table); the
+# table gives it no tier of its own.
+NECK_STIFFNESS = "neck_stiffness"
+
+# Emergency tier: same day (NICE CG150 1.1.1; NHS Highland high risk; BSR/CKS GCA; NW pathway).
+EMERGENCY_FLAGS: tuple[str, ...] = (
+    "thunderclap_onset",
+    "worsening_headache_with_fever",
+    "new_neurological_deficit",
+    "new_cognitive_dysfunction",
+    "impaired_consciousness",
+    "papilloedema",
+    "acute_angle_closure_glaucoma_signs",
+    "jaw_claudication",
+    "scalp_tenderness",
+    "gca_visual_symptoms",
+    "suspected_giant_cell_arteritis",
+)
+
+# Giant cell arteritis features: same-day specialist assessment (BSR 2020; NICE CKS).
+GCA_FLAGS: tuple[str, ...] = (
+    "jaw_claudication",
+    "scalp_tenderness",
+    "gca_visual_symptoms",
+    "suspected_giant_cell_arteritis",
+)
+GCA_VISUAL_SYMPTOMS = "gca_visual_symptoms"
+ACUTE_ANGLE_CLOSURE_GLAUCOMA = "acute_angle_closure_glaucoma_signs"
+
+# Emergency flags that need the acute medical route (999/A&E or the acute take) rather than a
+# same-day eye or rheumatology service.
+ACUTE_MEDICAL_FLAGS: tuple[str, ...] = tuple(
+    code
+    for code in EMERGENCY_FLAGS
+    if code not in GCA_FLAGS and code != ACUTE_ANGLE_CLOSURE_GLAUCOMA
+)
+
+# Urgent tier on their own: within 2 weeks (NICE CG150 1.1.1; NHS Highland moderate risk; NICE NG12
+# direct-access MRI within 2 weeks for progressive sub-acute deficit).
+URGENT_FLAGS: tuple[str, ...] = (
+    "progressive_subacute_neurological_deficit",
+    "change_in_personality",
+    "recent_head_trauma_within_3_months",
+    "headache_triggered_by_cough_valsalva_sneeze",
+    "headache_triggered_by_exercise",
+    "orthostatic_headache",
+    "substantial_change_in_headache_characteristics",
+)
+
+# Urgent only together with new_onset_headache (NICE CG150 1.1.2). history_of_malignancy also needs
+# age < MALIGNANCY_YOUNG_AGE_LIMIT.
+HISTORY_OF_MALIGNANCY = "history_of_malignancy"
+NEW_HEADACHE_QUALIFIED_FLAGS: tuple[str, ...] = (
+    "compromised_immunity",
+    HISTORY_OF_MALIGNANCY,
+    "malignancy_known_to_metastasise_to_brain",
+    "vomiting_without_obvious_cause",
+)
+
+# Urgent flags after which the clinician should consider escalating to same day (clinical-rules.md
+# section 9 decisions: anticoagulated, unwell, or febrile with immunocompromise).
+CONTEXT_DEPENDENT_FLAGS: tuple[str, ...] = (
+    "recent_head_trauma_within_3_months",
+    "compromised_immunity",
+)
+PROGRESSIVE_DEFICIT = "progressive_subacute_neurological_deficit"
+
+RED_FLAGS: Mapping[str, str] = MappingProxyType(
+    {
+        "thunderclap_onset": (
+            "Thunderclap headache: sudden onset, at full intensity within 5 minutes"
+        ),
+        "worsening_headache_with_fever": "Worsening headache with fever",
+        NECK_STIFFNESS: "Neck stiffness (with worsening headache and fever)",
+        "new_neurological_deficit": "New neurological deficit of acute onset",
+        "new_cognitive_dysfunction": "New problems with thinking, memory or confusion",
+        "impaired_consciousness": "Reduced level of consciousness",
+        "papilloedema": "Papilloedema (swollen optic discs)",
+        "acute_angle_closure_glaucoma_signs": (
+            "Symptoms or signs of acute angle-closure glaucoma (for example a painful red eye)"
+        ),
+        "jaw_claudication": "Jaw or tongue pain on chewing (claudication)",
+        "scalp_tenderness": "Scalp tenderness",
+        "gca_visual_symptoms": "Visual loss or double vision with features of giant cell arteritis",
+        "suspected_giant_cell_arteritis": "Other features suggesting giant cell arteritis",
+        "progressive_subacute_neurological_deficit": (
+            "Loss of neurological function getting worse over days to weeks"
+        ),
+        "change_in_personality": "Change in personality",
+        "recent_head_trauma_within_3_months": "Head injury in the last 3 months",
+        "headache_triggered_by_cough_valsalva_sneeze": (
+            "Headache brought on by coughing, sneezing or straining"
+        ),
+        "headache_triggered_by_exercise": "Headache brought on by exercise",
+        "orthostatic_headache": "Headache that changes with posture (lying or standing)",
+        "substantial_change_in_headache_characteristics": (
+            "Substantial change in the usual pattern or character of headaches"
+        ),
+        NEW_ONSET_HEADACHE: "New-onset headache (not a long-standing headache pattern)",
+        "compromised_immunity": "Compromised immunity (for example HIV, immunosuppressive drugs)",
+        HISTORY_OF_MALIGNANCY: "History of cancer",
+        "malignancy_known_to_metastasise_to_brain": (
+            "History of a cancer known to spread to the brain"
+        ),
+        "vomiting_without_obvious_cause": "Vomiting without another obvious cause",
+    }
+)
+
+# Checklist sections for display, in order: (heading, codes). Every code appears exactly once.
+RED_FLAGS_BY_TIER: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Emergency: same day",
+        (
+            "thunderclap_onset",
+            "worsening_headache_with_fever",
+            NECK_STIFFNESS,
+            "new_neurological_deficit",
+            "new_cognitive_dysfunction",
+            "impaired_consciousness",
+            "papilloedema",
+            "acute_angle_closure_glaucoma_signs",
+            *GCA_FLAGS,
+        ),
+    ),
+    ("Urgent: within 2 weeks", URGENT_FLAGS),
+    (
+        "Urgent with a new-onset headache: within 2 weeks",
+        (NEW_ONSET_HEADACHE, *NEW_HEADACHE_QUALIFIED_FLAGS),
+    ),
+)
+
+ACUTE_MEDICAL_ADVICE = (
+    "Same-day medical assessment now: call 999 or send to A&E or the acute medical take."
+)
+GCA_ADVICE = (
+    "Suspected giant cell arteritis: start high-dose glucocorticoids without waiting and arrange "
+    "same-day specialist assessment (rheumatology or ophthalmology); BSR: ideally the same working "
+    "day, always within 3 working days."
+)
+GCA_VISUAL_ADVICE = (
+    "Visual symptoms (new visual loss or double vision): same-day ophthalmology assessment."
+)
+GLAUCOMA_ADVICE = "Suspected acute angle-closure glaucoma: same-day ophthalmology (eye casualty)."
+NOT_THIS_PATHWAY_ADVICE = (
+    "Do not wait for this pathway's triage: a referral here does not replace same-day care."
+)
+URGENT_ADVICE = (
+    "Urgent: arrange specialist referral or investigation so that it happens within 2 weeks."
+)
+PROGRESSIVE_DEFICIT_ADVICE = (
+    "Progressive, sub-acute loss of central neurological function (adults): consider urgent "
+    "direct-access MRI brain (CT if MRI is contraindicated) within 2 weeks (NICE NG12)."
+)
+ESCALATION_ADVICE = (
+    "Head injury or compromised immunity: escalate to same day if the patient is anticoagulated, "
+    "unwell, or immunocompromised and febrile."
+)
+
+
+def _validated_codes(red_flags: Iterable[str]) -> frozenset[str]:
+    """Return the red-flag codes as a set; raise ValueError for a bare string or an unknown code."""
+    if isinstance(red_flags, str):
+        raise ValueError("Red flags must be a collection of codes, not a single string.")
+    try:
+        codes = frozenset(red_flags)
+    except TypeError as error:
+        raise ValueError(f"Red flags must be a collection of code strings: {error}.") from error
+    unknown = sorted(repr(code) for code in codes if code not in RED_FLAGS)
+    if unknown:
+        raise ValueError(f"Unknown red-flag code(s): {', '.join(unknown)}.")
+    return codes
+
+
+def _validated_age(age: int) -> int:
+    """Return the age; raise ValueError unless it is a non-negative whole number of years."""
+    if isinstance(age, bool) or not isinstance(age, int):
+        raise ValueError(f"Age must be a whole number of years, got {age!r}.")
+    if age < 0:
+        raise ValueError(f"Age cannot be negative, got {age}.")
+    return age
+
+
+def _is_urgent(age: int, codes: frozenset[str]) -> bool:
+    if codes.intersection(URGENT_FLAGS):
+        return True
+    if NEW_ONSET_HEADACHE not in codes:
+        return False
+    if age >= NEW_HEADACHE_AGE_THRESHOLD:
+        return True
+    qualified = set(codes.intersection(NEW_HEADACHE_QUALIFIED_FLAGS))
+    if age >= MALIGNANCY_YOUNG_AGE_LIMIT:
+        qualified.discard(HISTORY_OF_MALIGNANCY)
+    return bool(qualified)
+
+
+def triage_urgency(age: int, red_flags: Iterable[str]) -> str:
+    """Return 'emergency', 'urgent' or 'routine' for a patient's age and red-flag codes.
+
+    The highest tier present wins (clinical-rules.md section 9 convention table). Raises ValueError
+    for an unknown code, a bare string instead of a collection, or an age that is not a
+    non-negative int.
+    """
+    age = _validated_age(age)
+    codes = _validated_codes(red_flags)
+    if codes.intersection(EMERGENCY_FLAGS):
+        return EMERGENCY
+    if _is_urgent(age, codes):
+        return URGENT
+    return ROUTINE
+
+
+def emergency_advice(red_flags: Iterable[str]) -> list[str]:
+    """Return what the referrer should do now for the emergency flags present, most general first.
+
+    Returns an empty list when no emergency-tier flag is present. Raises ValueError for an unknown
+    code or a bare string.
+    """
+    codes = _validated_codes(red_flags)
+    if not codes.intersection(EMERGENCY_FLAGS):
+        return []
+    advice: list[str] = []
+    if codes.intersection(ACUTE_MEDICAL_FLAGS):
+        advice.append(ACUTE_MEDICAL_ADVICE)
+    if codes.intersection(GCA_FLAGS):
+        advice.append(GCA_ADVICE)
+    if GCA_VISUAL_SYMPTOMS in codes:
+        advice.append(GCA_VISUAL_ADVICE)
+    if ACUTE_ANGLE_CLOSURE_GLAUCOMA in codes:
+        advice.append(GLAUCOMA_ADVICE)
+    advice.append(NOT_THIS_PATHWAY_ADVICE)
+    return advice
+
+
+def urgent_advice(red_flags: Iterable[str] = ()) -> list[str]:
+    """Return the advice for the 2-week route, with extra lines for the flags that need them.
+
+    Raises ValueError for an unknown code or a bare string.
+    """
+    codes = _validated_codes(red_flags)
+    advice = [URGENT_ADVICE]
+    if PROGRESSIVE_DEFICIT in codes:
+        advice.append(PROGRESSIVE_DEFICIT_ADVICE)
+    if codes.intersection(CONTEXT_DEPENDENT_FLAGS):
+        advice.append(ESCALATION_ADVICE)
+    return advice
+
+
+# Referral statuses (DESIGN.md section 3, referrals.Referral.status).
+SUBMITTED = "submitted"
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+REDIRECTED = "redirected"
+CLOSED = "closed"
+
+REFERRAL_STATUSES: Mapping[str, str] = MappingProxyType(
+    {
+        SUBMITTED: "Submitted",
+        ACCEPTED: "Accepted",
+        REJECTED: "Rejected",
+        REDIRECTED: "Redirected",
+        CLOSED: "Closed",
+    }
+)
+
+# A submitted referral is decided once (accepted, rejected or redirected) or withdrawn (closed);
+# an accepted one is closed at discharge. A decision is never made again.
+ALLOWED_TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        SUBMITTED: frozenset({ACCEPTED, REJECTED, REDIRECTED, CLOSED}),
+        ACCEPTED: frozenset({CLOSED}),
+        REJECTED: frozenset(),
+        REDIRECTED: frozenset(),
+        CLOSED: frozenset(),
+    }
+)
+
+
+class TransitionNotAllowed(ValueError):
+    """A referral cannot move from its current status to the requested one."""
+
+
+def check_transition(current: str, new: str) -> None:
+    """Return None if a referral may move from current to new status.
+
+    Raises ValueError for an unknown status and TransitionNotAllowed (a ValueError) for a move the
+    table does not allow, including staying in the same status.
+    """
+    for status in (current, new):
+        if status not in REFERRAL_STATUSES:
+            raise ValueError(f"Unknown referral status: {status!r}.")
+    if new not in ALLOWED_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "none"
+        raise TransitionNotAllowed(
+            f"A referral cannot move from {current!r} to {new!r}; allowed from {current!r}: "
+            f"{allowed}."
+        )
+
+
+REJECTION_REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        "red_flags_need_urgent_route": (
+            "Red flags need an urgent or same-day route, not this pathway"
+        ),
+        "not_eligible_age": "Patient's age is outside the service's eligibility",
+        "outside_area": "Patient is registered outside the service's area",
+        "needs_specialist_service": "Needs a specialist service rather than this pathway",
+        "insufficient_information": "Not enough information to triage",
+        "already_under_specialist": "Already under a specialist for this condition",
+        "other": "Other reason (see advice to the referrer)",
+    }
+)
+
+REDIRECT_DESTINATIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "neurology": "Neurology",
+        "mental_health": "Mental health services",
+        "social_prescribing": "Social prescribing",
+        "msk_physiotherapy": "MSK physiotherapy",
+        "other": "Other service (see advice to the referrer)",
+    }
+)
+
+
+# Triage decisions and the referral status each one leads to (DESIGN.md section 3).
+ACCEPT = "accept"
+REJECT = "reject"
+REDIRECT = "redirect"
+DECISION_STATUS: Mapping[str, str] = MappingProxyType(
+    {ACCEPT: ACCEPTED, REJECT: REJECTED, REDIRECT: REDIRECTED}
+)
+# Statuses that carry a triage decision (who decided and when).
+DECIDED_STATUSES: tuple[str, ...] = (ACCEPTED, REJECTED, REDIRECTED)
+# A referral is open from submission until it is decided against or closed; one open referral
+# per patient and condition (STYLE.md rule 11).
+OPEN_STATUSES: tuple[str, ...] = (SUBMITTED, ACCEPTED)
+
+# Priorities a clinician may give on accepting; each selects its own first-contact target.
+PRIORITIES: tuple[str, ...] = (URGENT, ROUTINE)
+
+
+def validated_red_flags(red_flags: Iterable[str]) -> tuple[str, ...]:
+    """Return the codes without duplicates, in checklist order (the order of RED_FLAGS).
+
+    Raises ValueError for an unknown code, a non-string code or a bare string.
+    """
+    codes = _validated_codes(red_flags)
+    return tuple(code for code in RED_FLAGS if code in codes)
+
+
+def is_emergency(red_flags: Iterable[str]) -> bool:
+    """Return whether any emergency-tier flag is present.
+
+    Age never changes the emergency tier (clinical-rules.md section 9 convention table), so the
+    screen can stop a referral before the patient's age is known. Agrees with triage_urgency for
+    every age. Raises ValueError for an unknown code or a bare string.
+    """
+    return bool(_validated_codes(red_flags).intersection(EMERGENCY_FLAGS))
+
+
+# One age from each band in which the tier cannot change: the rule's only age boundaries are
+# MALIGNANCY_YOUNG_AGE_LIMIT and NEW_HEADACHE_AGE_THRESHOLD.
+_AGE_BANDS: tuple[int, ...] = (0, MALIGNANCY_YOUNG_AGE_LIMIT, NEW_HEADACHE_AGE_THRESHOLD)
+
+
+def urgency_at_any_age(red_flags: Iterable[str]) -> str | None:
+    """Return the tier when it is the same at every age (so the screen can answer before the
+    patient's age is known), or None when the age decides it.
+
+    Raises ValueError for an unknown code or a bare string.
+    """
+    codes = _validated_codes(red_flags)
+    tiers = {triage_urgency(age, codes) for age in _AGE_BANDS}
+    return tiers.pop() if len(tiers) == 1 else None
+
+
+def age_in_years(date_of_birth: date, on: date) -> int:
+    """Return the age in completed years on the date `on` (a birthday counts from that day;
+    29 February birthdays count from 1 March in other years).
+
+    Raises ValueError when the date of birth is after `on`.
+    """
+    if date_of_birth > on:
+        raise ValueError("The date of birth is after the date the age is wanted for.")
+    had_birthday = (on.month, on.day) >= (date_of_birth.month, date_of_birth.day)
+    return on.year - date_of_birth.year - (0 if had_birthday else 1)
+
+
+# Self-referral: the same screen in plain English. Papilloedema and "other features suggesting
+# giant cell arteritis" are a clinician's findings, so a patient is not asked about them.
+PATIENT_RED_FLAG_QUESTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "thunderclap_onset": "A sudden, very bad headache that was at its worst within 5 minutes",
+        "worsening_headache_with_fever": (
+            "A headache that is getting worse and a high temperature (fever)"
+        ),
+        NECK_STIFFNESS: "A stiff neck as well as a headache and a high temperature",
+        "new_neurological_deficit": (
+            "New weakness, numbness, slurred speech or loss of balance that came on suddenly"
+        ),
+        "new_cognitive_dysfunction": "New confusion, or new problems with memory or thinking",
+        "impaired_consciousness": "Passing out, or being very drowsy and hard to wake",
+        "acute_angle_closure_glaucoma_signs": (
+            "A painful red eye with blurred vision or rings (halos) around lights"
+        ),
+        "jaw_claudication": "Pain in your jaw or tongue when you chew, which eases when you stop",
+        "scalp_tenderness": "A sore scalp, for example when you brush your hair",
+        "gca_visual_symptoms": "New loss of sight or double vision",
+        "progressive_subacute_neurological_deficit": (
+            "Weakness, numbness or clumsiness that has got worse over days or weeks"
+        ),
+        "change_in_personality": "People close to you have noticed a change in your personality",
+        "recent_head_trauma_within_3_months": "A head injury in the last 3 months",
+        "headache_triggered_by_cough_valsalva_sneeze": (
+            "Headaches that come on when you cough, sneeze or strain"
+        ),
+        "headache_triggered_by_exercise": "Headaches that come on when you exercise",
+        "orthostatic_headache": (
+            "Headaches that get much better or worse when you lie down or stand up"
+        ),
+        "substantial_change_in_headache_characteristics": (
+            "Your usual headaches have changed a lot"
+        ),
+        NEW_ONSET_HEADACHE: "Your headaches are new: you did not get headaches like this before",
+        "compromised_immunity": (
+            "A weak immune system, for example from HIV, chemotherapy or medicines that lower "
+            "your immunity"
+        ),
+        HISTORY_OF_MALIGNANCY: "You have had cancer",
+        "malignancy_known_to_metastasise_to_brain": (
+            "You have had a cancer that can spread to the brain, such as lung or breast cancer "
+            "or melanoma"
+        ),
+        "vomiting_without_obvious_cause": "Being sick (vomiting) with no other obvious cause",
+    }
+)
+
+PATIENT_CALL_999_ADVICE = "Call 999 or go to A&E now."
+PATIENT_GCA_ADVICE = (
+    "Contact your GP surgery now and tell them your symptoms: you need to be seen today. If the "
+    "surgery is closed, call NHS 111."
+)
+PATIENT_EYE_ADVICE = "Go to an eye casualty or A&E now, or call NHS 111 to find one."
+PATIENT_DO_NOT_WAIT_ADVICE = (
+    "Do not wait to hear from this service. It cannot give you the same-day care you need."
+)
+PATIENT_URGENT_ADVICE = (
+    "Some of your answers mean a doctor should check you within 2 weeks. We will look at your "
+    "referral first, and please also contact your GP surgery in the next few days."
+)
+
+
+def patient_emergency_advice(red_flags: Iterable[str]) -> list[str]:
+    """Return the plain-English advice for a self-referrer with emergency-tier flags.
+
+    The same routes as emergency_advice (999/A&E; same-day GP or specialist for giant cell
+    arteritis; same-day eye care), worded for the patient. Returns an empty list when no
+    emergency flag is present. Raises ValueError for an unknown code or a bare string.
+    """
+    codes = _validated_codes(red_flags)
+    if not codes.intersection(EMERGENCY_FLAGS):
+        return []
+    advice: list[str] = []
+    if codes.intersection(ACUTE_MEDICAL_FLAGS):
+        advice.append(PATIENT_CALL_999_ADVICE)
+    if GCA_VISUAL_SYMPTOMS in codes or ACUTE_ANGLE_CLOSURE_GLAUCOMA in codes:
+        advice.append(PATIENT_EYE_ADVICE)
+    if codes.intersection(GCA_FLAGS):
+        advice.append(PATIENT_GCA_ADVICE)
+    advice.append(PATIENT_DO_NOT_WAIT_ADVICE)
+    return advice
+
+
+def target_days_for(targets: Mapping[str, int], priority: str) -> int | None:
+    """Return the target in days for `priority` from {priority: days} (pathway.Target rows of one
+    from/to pair), falling back to the "any" row; None when neither exists."""
+    if priority in targets:
+        return targets[priority]
+    return targets.get("any")
+
+
+DAY_SECONDS = 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class WaitClock:
+    """A wait measured against a target, in elapsed 24-hour days from the start.
+
+    `days_waited` counts completed days; `days_left` is the target minus the days waited
+    (negative when over); `breached` is true once the due moment (start + target days) has passed.
+    """
+
+    started_at: datetime
+    due_at: datetime
+    target_days: int
+    days_waited: int
+    days_left: int
+    breached: bool
+
+    @property
+    def days_over(self) -> int:
+        """Completed days past the target; 0 until a full day past it has gone."""
+        return max(self.days_waited - self.target_days, 0)
+
+
+def wait_clock(*, started_at: datetime, target_days: int, now: datetime) -> WaitClock:
+    """Return the clock for a wait that started at `started_at` (aware datetimes).
+
+    A start after `now` (a milestone recorded ahead of the clock) counts as no wait yet. Raises
+    ValueError for a target that is not a positive whole number of days.
+    """
+    if isinstance(target_days, bool) or not isinstance(target_days, int) or target_days <= 0:
+        raise ValueError(f"A target must be a positive whole number of days, got {target_days!r}.")
+    due_at = started_at + timedelta(days=target_days)
+    days_waited = max(int((now - started_at).total_seconds() // DAY_SECONDS), 0)
+    return WaitClock(
+        started_at=started_at,
+        due_at=due_at,
+        target_days=target_days,
+        days_waited=days_waited,
+        days_left=target_days - days_waited,
+        breached=now > due_at,
+    )

@@ -1,0 +1,240 @@
+"""Referral reads, scoped through `pathway.permissions` (deny by default)."""
+
+from datetime import timedelta
+from uuid import UUID
+
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.http import Http404
+
+from pathway.models import Milestone, Organisation, Patient, Target, User
+from pathway.models.episodes import MilestoneKind
+from pathway.permissions import patients_visible_to, practice_ids_for
+from referrals import rules
+from referrals.models import EmergencyStop, Referral, ReferralLetter
+
+
+def referrals_visible_to(user) -> QuerySet[Referral]:
+    """Referrals `user` may see.
+
+    GP: the referrals they made, and those of patients registered at their practices.
+    Clinician: those of patients in their PCNs, and unmatched self-referrals that named one of
+    their practices. Superuser administrator: all. Anyone else: none.
+    """
+    live = Referral.objects.live()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return live.none()
+    if user.role == User.Role.ADMIN and user.is_superuser:
+        return live
+    practices = practice_ids_for(user)
+    if user.role == User.Role.GP:
+        return live.filter(Q(referrer=user) | Q(patient__registered_practice_id__in=practices))
+    if user.role == User.Role.CLINICIAN:
+        return live.filter(
+            Q(patient__in=patients_visible_to(user))
+            | Q(patient__isnull=True, stated_practice_id__in=practices)
+        )
+    return live.none()
+
+
+def referral_for(user, referral_uuid: UUID | str) -> Referral:
+    """The referral with this public UUID if `user` may see it; Http404 otherwise."""
+    try:
+        return (
+            referrals_visible_to(user)
+            .select_related(
+                "patient__registered_practice",
+                "referrer",
+                "decided_by",
+                "matched_by",
+                "stated_practice",
+                "episode",
+            )
+            .prefetch_related("preventives", "assessments", "letters")
+            .get(uuid=referral_uuid)
+        )
+    except (Referral.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such referral") from exc
+
+
+def _letters():
+    # Letter bytes are never needed in lists: defer them.
+    return Prefetch("letters", queryset=ReferralLetter.objects.defer("pdf").order_by("created_at"))
+
+
+def referrals_for_referrer(user) -> QuerySet[Referral]:
+    """'My referrals' for a GP or partner: newest first, with patient, decider and letters."""
+    return (
+        referrals_visible_to(user)
+        .select_related("patient", "decided_by", "referrer")
+        .prefetch_related(_letters())
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def referrals_for_patient(patient: Patient) -> QuerySet[Referral]:
+    """A patient's referrals for the staff patient page, newest first."""
+    return (
+        Referral.objects.live()
+        .filter(patient=patient)
+        .select_related("referrer", "decided_by")
+        .prefetch_related(_letters())
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def triage_queue_for(user) -> QuerySet[Referral]:
+    """Submitted referrals awaiting triage that a clinician may see: urgent first, then the
+    longest waiting."""
+    if getattr(user, "role", None) != User.Role.CLINICIAN:
+        return Referral.objects.none()
+    urgent_first = Case(
+        When(urgency=rules.URGENT, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return (
+        referrals_visible_to(user)
+        .filter(status=Referral.Status.SUBMITTED)
+        .select_related("patient__registered_practice", "referrer", "stated_practice")
+        .order_by(urgent_first, "submitted_at", "id")
+    )
+
+
+def target_days(from_milestone: str, to_milestone: str) -> dict[str, int]:
+    """{priority: days} of the pathway.Target rows between two milestones (one query)."""
+    return dict(
+        Target.objects.filter(from_milestone=from_milestone, to_milestone=to_milestone).values_list(
+            "priority", "days"
+        )
+    )
+
+
+def triage_targets() -> dict[str, int]:
+    return target_days(MilestoneKind.REFERRAL_RECEIVED, MilestoneKind.TRIAGED)
+
+
+def first_contact_targets() -> dict[str, int]:
+    return target_days(MilestoneKind.TRIAGED, MilestoneKind.FIRST_CONTACT)
+
+
+def waiting_list_for(
+    user, *, targets: dict[str, int], practice_id: int | None = None, priority: str = ""
+) -> QuerySet[Referral]:
+    """Accepted referrals whose episode has no first contact yet, for a clinician, with
+    `triaged_at` (the episode's triage milestone) and `due_at` (triaged_at + the priority's
+    first-contact target) annotated, ordered by `due_at` so breaches come first.
+
+    `targets` is first_contact_targets(); a priority without a target sorts last.
+    """
+    if getattr(user, "role", None) != User.Role.CLINICIAN:
+        return Referral.objects.none()
+    triaged = Milestone.objects.filter(episode=OuterRef("episode"), kind=MilestoneKind.TRIAGED)
+    contacted = Milestone.objects.filter(
+        episode=OuterRef("episode"), kind=MilestoneKind.FIRST_CONTACT
+    )
+    due_when = []
+    for level in rules.PRIORITIES:
+        days = rules.target_days_for(targets, level)
+        if days is not None:
+            due_when.append(
+                When(
+                    priority=level,
+                    then=ExpressionWrapper(
+                        F("triaged_at") + Value(timedelta(days=days)),
+                        output_field=DateTimeField(),
+                    ),
+                )
+            )
+    due_at = (
+        Case(*due_when, default=Value(None), output_field=DateTimeField())
+        if due_when
+        else Value(None, output_field=DateTimeField())
+    )
+    referrals = (
+        referrals_visible_to(user)
+        .filter(status=Referral.Status.ACCEPTED, episode__isnull=False)
+        .annotate(
+            triaged_at=Subquery(triaged.values("occurred_at")[:1]),
+            contacted=Exists(contacted),
+        )
+        .filter(contacted=False)
+        .annotate(due_at=due_at)
+        .select_related("patient__registered_practice")
+    )
+    if practice_id is not None:
+        referrals = referrals.filter(patient__registered_practice_id=practice_id)
+    if priority:
+        referrals = referrals.filter(priority=priority)
+    return referrals.order_by(F("due_at").asc(nulls_last=True), "triaged_at", "id")
+
+
+def practices_for(user) -> QuerySet[Organisation]:
+    """The practices whose patients `user` may see, for filters and forms."""
+    return Organisation.objects.filter(id__in=practice_ids_for(user)).order_by("name")
+
+
+def all_practices() -> QuerySet[Organisation]:
+    """Every GP practice, for the self-referral form's 'your GP practice' question."""
+    return Organisation.objects.filter(kind=Organisation.Kind.PRACTICE).order_by("name")
+
+
+def letter_for(user, letter_uuid: UUID | str) -> ReferralLetter:
+    """A letter whose referral `user` may see (its referrer, or staff who can see the patient);
+    Http404 otherwise."""
+    try:
+        return ReferralLetter.objects.select_related("referral__patient").get(
+            uuid=letter_uuid, referral__in=referrals_visible_to(user)
+        )
+    except (ReferralLetter.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such letter") from exc
+
+
+def emergency_stop_for(user, stop_uuid: UUID | str) -> EmergencyStop:
+    """An emergency stop recorded by `user` themselves; Http404 otherwise."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404("No such record")
+    try:
+        return EmergencyStop.objects.select_related("patient", "created_by").get(
+            uuid=stop_uuid, created_by=user, entered_in_error=False
+        )
+    except (EmergencyStop.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such record") from exc
+
+
+def visible_patient_by_nhs_number(user, nhs_number: str) -> Patient | None:
+    """The patient with this (normalised) NHS number if `user` may see them."""
+    return (
+        patients_visible_to(user)
+        .select_related("registered_practice")
+        .filter(nhs_number=nhs_number)
+        .first()
+    )
+
+
+def nhs_number_is_registered(nhs_number: str) -> bool:
+    """Whether any live patient record holds this NHS number (visible or not)."""
+    return Patient.objects.filter(nhs_number=nhs_number).exists()
+
+
+def referrals_without_letter(limit: int = 200) -> list[str]:
+    """UUIDs of decided referrals that have no triage-outcome letter yet, oldest decision first
+    (for the worker's catch-up sweep)."""
+    return [
+        str(value)
+        for value in Referral.objects.filter(decided_at__isnull=False)
+        .exclude(letters__kind=ReferralLetter.Kind.TRIAGE_OUTCOME)
+        .order_by("decided_at")
+        .values_list("uuid", flat=True)[:limit]
+    ]

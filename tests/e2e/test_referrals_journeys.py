@@ -1,0 +1,178 @@
+"""Journeys: a GP is stopped by an emergency red flag; a GP refers, the care team triages
+against the clock, the GP reads the outcome and the letter; a patient refers themselves.
+
+Every page visited is checked with axe and for console errors (CSP) by the harness."""
+
+import re
+from importlib import import_module
+
+import pytest
+from django.apps import apps as django_apps
+
+from pathway.demo import DEMO_PASSWORD
+from referrals import tasks
+from referrals.demo import seed_demo
+from referrals.models import EmergencyStop, Referral
+
+pytestmark = pytest.mark.e2e
+
+GP = "gp@demo.nhs.uk"
+NURSE = "nurse@demo.nhs.uk"
+NEW_NHS_NUMBER = "943 476 5919"
+
+
+@pytest.fixture
+def referrals_demo(demo, monkeypatch):
+    """The demo with its referrals. The worker's queue is replaced by a list the journey
+    drains itself, so no broker is needed."""
+    # A transactional test empties every table, including the Target rows the data migration
+    # wrote; put the defaults back so the clocks have targets, as in a migrated database.
+    default_targets = import_module("pathway.migrations.0002_default_targets")
+    default_targets.add_targets(django_apps, None)
+    queued = []
+    monkeypatch.setattr(tasks.render_triage_letter, "delay", queued.append)
+    monkeypatch.setattr("pathway.notifications.outbox.enqueue_delivery", lambda *a, **k: True)
+    seed_demo(demo)
+    queued.clear()
+    return queued
+
+
+def _shot(browser, name):
+    page = browser.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=f"/tmp/referrals-{name}-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=f"/tmp/referrals-{name}-desktop.png", full_page=True)
+
+
+def test_a_gp_ticking_an_emergency_red_flag_is_stopped_with_advice(browser_page, referrals_demo):
+    page = browser_page.page
+    browser_page.sign_in(GP, DEMO_PASSWORD)
+    page.get_by_role("link", name="Refer a patient").first.click()
+    browser_page.check()
+    page.get_by_label("NHS number").fill(NEW_NHS_NUMBER)
+    page.get_by_label("Thunderclap headache: sudden onset").check()
+    card = page.locator("#red-flag-screen")
+    card.get_by_text("Emergency: do not refer").wait_for()
+    assert "999" in card.inner_text()
+    browser_page.check()
+    _shot(browser_page, "emergency-screen")
+    page.get_by_role("button", name="Record the advice and stop").click()
+    browser_page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Referral stopped: act now"
+    assert "No referral has been sent" in page.content()
+    stop = EmergencyStop.objects.get(created_by__email=GP, patient=None)
+    assert "999" in stop.advice[0]
+    assert not Referral.objects.filter(patient__nhs_number="9434765919").exists()
+
+
+def test_a_gp_refers_the_team_triages_and_the_gp_reads_the_outcome(browser_page, referrals_demo):
+    page = browser_page.page
+    # The GP refers a new patient, routine.
+    browser_page.sign_in(GP, DEMO_PASSWORD)
+    browser_page.goto("/referrals/new/")
+    page.get_by_label("NHS number").fill(NEW_NHS_NUMBER)
+    page.locator("#patient-lookup").get_by_text("No patient with this NHS number").wait_for()
+    page.get_by_label("First name").fill("Nova")
+    page.get_by_label("Last name").fill("Newman")
+    page.get_by_label("Date of birth").fill("1991-02-03")
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_label("Registered practice").select_option(
+        label="Riverside Medical Centre (Y90001)"
+    )
+    page.get_by_label("Headache", exact=True).check()
+    page.get_by_label("The problem, in the patient's words").fill(
+        "Migraines 10 days a month, missing work."
+    )
+    page.locator("#id_preventive-0-medicine").fill("Propranolol")
+    page.locator("#id_preventive-0-dose").fill("80 mg daily")
+    page.locator("#id_preventive-0-duration_weeks").fill("12")
+    page.locator("#id_preventive-0-stopped_reason").select_option("ineffective")
+    page.get_by_label("The patient agrees to be contacted").check()
+    page.get_by_label("Email", exact=True).check()
+    browser_page.check()
+    _shot(browser_page, "form")
+    page.get_by_role("button", name="Send referral").click()
+    browser_page.check()
+    assert re.search(r"Referral [0-9A-F]{8} sent \(Routine\)", page.content())
+    referral = Referral.objects.get(patient__nhs_number="9434765919")
+    browser_page.sign_out()
+
+    # The nurse triages it against its clock.
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    page.get_by_role("link", name="Triage").first.click()
+    browser_page.check()
+    row = page.locator("tr", has_text="Nova Newman")
+    assert "0 of 5 days" in row.inner_text()
+    assert page.get_by_text("Breached").count() >= 1  # the demo's overdue referrals
+    _shot(browser_page, "triage-queue")
+    row.get_by_role("link", name="Nova Newman").click()
+    browser_page.check()
+    page.get_by_label("Accept", exact=True).check()
+    page.get_by_label("Routine", exact=True).check()
+    page.get_by_label("Advice to the referrer").fill("Please ask the patient to keep a diary.")
+    browser_page.check()
+    _shot(browser_page, "decision")
+    page.get_by_role("button", name="Save decision").click()
+    browser_page.check()
+    assert "decided. The referrer will be told" in page.content()
+    referral.refresh_from_db()
+    assert (referral.status, referral.priority) == ("accepted", "routine")
+    page.get_by_role("link", name="Waiting list").first.click()
+    browser_page.check()
+    assert "0 of 28 days" in page.locator("tr", has_text="Nova Newman").inner_text()
+    _shot(browser_page, "waiting-list")
+    browser_page.sign_out()
+
+    # The worker renders the letter it was asked for.
+    assert referrals_demo == [str(referral.uuid)]
+    tasks.render_triage_letter.run(referrals_demo.pop())
+
+    # The GP sees the outcome, the advice and the letter.
+    browser_page.sign_in(GP, DEMO_PASSWORD)
+    page.get_by_role("link", name="My referrals").first.click()
+    browser_page.check()
+    row = page.locator("tr", has_text="Nova Newman")
+    assert "Accepted, routine priority" in row.inner_text()
+    assert "Please ask the patient to keep a diary." in row.inner_text()
+    _shot(browser_page, "mine")
+    with page.expect_download() as download:
+        row.get_by_role("link", name="Triage outcome letter (PDF)").click()
+    path = download.value.path()
+    with open(path, "rb") as pdf:
+        assert pdf.read(4) == b"%PDF"
+
+
+def test_a_patient_refers_themselves(browser_page, referrals_demo):
+    page = browser_page.page
+    browser_page.goto("/")
+    page.get_by_role("link", name="Refer yourself to the service").click()
+    browser_page.check()
+    page.get_by_label("First name").fill("Robin")
+    page.get_by_label("Last name").fill("Selfridge")
+    page.get_by_label("Date of birth").fill("1987-04-05")
+    page.get_by_label("Your GP practice").select_option(label="Riverside Medical Centre")
+    page.get_by_label("Email", exact=True).check()
+    page.get_by_label("Email address").fill("robin@example.com")
+    page.get_by_label("Headaches or migraine").check()
+    page.get_by_label("Tell us about your headaches or pain").fill(
+        "Migraines most weeks since last year."
+    )
+    page.get_by_label("Headaches that come on when you exercise").check()
+    page.locator("#self-screen").get_by_text("Speak to your GP practice soon").wait_for()
+    browser_page.check()
+    page.get_by_label("I agree that the headache and pain team can contact me").check()
+    _shot(browser_page, "self-refer")
+    page.get_by_role("button", name="Send my referral").click()
+    browser_page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Referral sent"
+    referral = Referral.objects.get(stated_family_name="Selfridge")
+    assert referral.reference in page.content()
+    assert (referral.source, referral.urgency, referral.patient) == ("self", "urgent", None)
+    _shot(browser_page, "self-sent")
+
+    # The care team sees it waiting to be matched.
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto("/referrals/triage/")
+    row = page.locator("tr", has_text="Robin Selfridge")
+    assert "Self-referral to match" in row.inner_text()

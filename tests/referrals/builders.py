@@ -1,0 +1,87 @@
+"""Builders for referral tests, going through the services so rows are realistic."""
+
+import hashlib
+
+from referrals import services
+from referrals.models import EmergencyStop, Referral, ReferralLetter
+from referrals.services import Decision, ReferralContent, StatedDetails
+
+FAKE_PDF = b"%PDF-1.4\n% test letter\n"
+
+
+def content(**overrides) -> ReferralContent:
+    values = {
+        "condition": "headache",
+        "problem": "Headaches most days for a year.",
+        "red_flags": (),
+        "consent_to_contact": True,
+        "preferred_contact": "email",
+        "patient_goals": "Fewer bad days.",
+    }
+    values.update(overrides)
+    return ReferralContent(**values)
+
+
+def referral(patient, referrer, **overrides) -> Referral:
+    source = overrides.pop("source", "gp")
+    return services.submit_referral(
+        actor=referrer, source=source, patient=patient, content=content(**overrides)
+    )
+
+
+def decided(
+    patient, referrer, clinician, decision="accept", condition="headache", **decision_fields
+) -> Referral:
+    made = referral(patient, referrer, condition=condition)
+    fields = {
+        "accept": {"priority": "routine"},
+        "reject": {"rejection_reason": "other", "advice_to_referrer": "Try X first."},
+        "redirect": {"redirect_to": "neurology", "note": "Please see."},
+    }[decision]
+    fields.update(decision_fields)
+    return services.triage_referral(
+        actor=clinician, referral=made, decision=Decision(decision=decision, **fields)
+    )
+
+
+def stated(practice, **overrides) -> StatedDetails:
+    from datetime import date
+
+    values = {
+        "given_name": "Sam",
+        "family_name": "Self",
+        "date_of_birth": date(1990, 1, 1),
+        "practice": practice,
+        "email": "sam@example.test",
+    }
+    values.update(overrides)
+    return StatedDetails(**values)
+
+
+def self_referral(practice, **overrides) -> Referral:
+    content_overrides = {
+        key: overrides.pop(key) for key in list(overrides) if key in ReferralContent.__annotations__
+    }
+    return services.submit_self_referral(
+        stated=stated(practice, **overrides), content=content(**content_overrides)
+    )
+
+
+def letter(made: Referral) -> ReferralLetter:
+    return ReferralLetter.objects.create(
+        referral=made,
+        kind=ReferralLetter.Kind.TRIAGE_OUTCOME,
+        pdf=FAKE_PDF,
+        sha256=hashlib.sha256(FAKE_PDF).hexdigest(),
+        size=len(FAKE_PDF),
+    )
+
+
+def stop(gp, patient=None) -> EmergencyStop:
+    return services.record_emergency_stop(
+        actor=gp,
+        source="gp",
+        red_flags=["thunderclap_onset"],
+        condition="headache",
+        patient=patient,
+    )

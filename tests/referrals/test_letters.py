@@ -1,0 +1,104 @@
+"""The triage-outcome letter: rendered in the worker, stored once with its hash."""
+
+import hashlib
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from pathway.models import AuditEvent
+from referrals import letters, tasks
+from referrals.models import ReferralLetter
+from tests.referrals import builders
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_task_renders_and_stores_the_letter_once(world):
+    referral = builders.decided(world.patient, world.gp, world.clinician)
+    letter_uuid = tasks.render_triage_letter.run(str(referral.uuid))
+    letter = ReferralLetter.objects.get()
+    assert str(letter.uuid) == letter_uuid
+    pdf = bytes(letter.pdf)
+    assert pdf.startswith(b"%PDF")
+    assert letter.sha256 == hashlib.sha256(pdf).hexdigest()
+    assert letter.size == len(pdf)
+    assert AuditEvent.objects.filter(object_uuid=letter.uuid, action="create").exists()
+    # Running it again changes nothing.
+    assert tasks.render_triage_letter.run(str(referral.uuid)) == letter_uuid
+    assert ReferralLetter.objects.count() == 1
+
+
+def test_no_letter_for_an_undecided_or_unknown_referral(world):
+    referral = builders.referral(world.patient, world.gp)
+    assert letters.render_triage_letter(referral_uuid=str(referral.uuid)) is None
+    assert tasks.render_triage_letter.run("00000000-0000-0000-0000-000000000000") == ""
+    assert ReferralLetter.objects.count() == 0
+
+
+@pytest.mark.parametrize("decision", ["accept", "reject", "redirect"])
+def test_the_letter_says_the_outcome_and_escapes_free_text(world, decision):
+    hostile = '<img src="http://evil.example/x.png"> & <script>alert(1)</script>'
+    extra = {"advice_to_referrer": hostile}
+    if decision == "redirect":
+        extra["note"] = hostile
+    referral = builders.decided(world.patient, world.gp, world.clinician, decision, **extra)
+    html = render_to_string(
+        "referrals/letter_triage_outcome.html", letters.letter_context(referral)
+    )
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+    assert world.patient.nhs_number_display in html
+    expected = {
+        "accept": "within 28 days of triage",
+        "reject": "not been accepted",
+        "redirect": "Neurology",
+    }[decision]
+    assert expected in html
+
+
+def test_a_decision_enqueues_the_letter_on_commit(
+    world, login, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(tasks.render_triage_letter, "delay", queued.append)
+    monkeypatch.setattr("pathway.notifications.outbox.enqueue_delivery", lambda *a, **k: True)
+    referral = builders.referral(world.patient, world.gp)
+    client = login(world.clinician)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post(
+            reverse("referrals:decide", args=[referral.uuid]),
+            {"decision": "accept", "priority": "routine"},
+        )
+    assert queued == [str(referral.uuid)]
+    assert len(callbacks) == 2  # the letter and the referrer's email
+
+
+def test_a_broker_outage_leaves_the_decision_saved(
+    world, login, monkeypatch, django_capture_on_commit_callbacks
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.render_triage_letter, "delay", down)
+    monkeypatch.setattr("pathway.notifications.outbox.enqueue_delivery", lambda *a, **k: False)
+    referral = builders.referral(world.patient, world.gp)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(world.clinician).post(
+            reverse("referrals:decide", args=[referral.uuid]),
+            {"decision": "accept", "priority": "routine"},
+        )
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.status == "accepted"
+
+
+def test_the_sweep_queues_letters_that_were_never_rendered(world, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.render_triage_letter, "delay", queued.append)
+    done = builders.decided(world.patient, world.gp, world.clinician)
+    builders.letter(done)
+    missing = builders.decided(world.other_patient, world.gp, world.clinician, "reject")
+    builders.referral(world.patient_in_b, world.gp)
+    assert tasks.render_missing_letters.run() == 1
+    assert queued == [str(missing.uuid)]

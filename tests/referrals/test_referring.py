@@ -1,0 +1,321 @@
+"""The GP and partner referral pages: the form, the live screen, stops, bad input, the list."""
+
+import pytest
+from django.urls import reverse
+
+from pathway.models import AuditEvent, Patient
+from referrals.models import EmergencyStop, Referral
+from tests.referrals import builders
+
+pytestmark = pytest.mark.django_db
+
+CREATE = reverse("referrals:create")
+
+
+def _form(world, **overrides):
+    data = {
+        "referring_as": "gp",
+        "nhs_number": world.patient.nhs_number,
+        "condition": "headache",
+        "problem": "Daily headaches since the spring.",
+        "consent_to_contact": "on",
+        "preferred_contact": "email",
+        "preventive-TOTAL_FORMS": "3",
+        "preventive-INITIAL_FORMS": "0",
+        "preventive-MIN_NUM_FORMS": "0",
+        "preventive-MAX_NUM_FORMS": "10",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_form_shows_eligibility_and_every_red_flag(world, login):
+    response = login(world.gp).get(CREATE)
+    body = response.content.decode()
+    assert "Who this service is for" in body
+    assert "Not for this service" in body
+    assert body.count('name="red_flags"') == 24
+    assert 'hx-post="/referrals/new/screen/"' in body
+
+
+def test_a_found_patient_needs_no_new_patient_details(world, login):
+    response = login(world.gp).post(CREATE, _form(world, problem=""))
+    assert response.status_code == 400
+    assert "Enter the patient&#x27;s first name" not in response.content.decode()
+
+
+def test_a_gp_refers_an_existing_patient(world, login):
+    client = login(world.gp)
+    response = client.post(
+        CREATE,
+        _form(
+            world,
+            **{
+                "preventive-0-medicine": "Topiramate",
+                "preventive-0-dose": "50 mg",
+                "preventive-0-duration_weeks": "8",
+                "preventive-0-stopped_reason": "not_tolerated",
+                "phq9": "1 1 0 0 0 0 0 0 0",
+                "id_migraine_disability": "yes",
+                "id_migraine_nausea": "yes",
+                "id_migraine_light": "no",
+                "interpreter_language": "Polish",
+            },
+        ),
+    )
+    referral = Referral.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("referrals:detail", args=[referral.uuid])
+    assert referral.patient == world.patient
+    assert referral.interpreter_language == "Polish"
+    assert referral.preventives.get().stopped_reason == "not_tolerated"
+    assert {a.instrument for a in referral.assessments.all()} == {"ID_MIGRAINE", "PHQ-9"}
+    page = client.get(response["Location"]).content.decode()
+    assert "Topiramate" in page
+    assert "sent (Routine)" in page
+
+
+def test_a_partner_referral_is_marked_as_such(world, login):
+    login(world.gp).post(CREATE, _form(world, referring_as="partner"))
+    assert Referral.objects.get().source == "partner"
+
+
+def test_a_gp_adds_a_new_patient_with_the_referral(world, login):
+    response = login(world.gp).post(
+        CREATE,
+        _form(
+            world,
+            nhs_number="943 476 5919",
+            **{
+                "new-given_name": "Nova",
+                "new-family_name": "Newman",
+                "new-date_of_birth": "1991-02-03",
+                "new-sex": "female",
+                "new-registered_practice": str(world.practice_a.pk),
+            },
+        ),
+    )
+    assert response.status_code == 302
+    patient = Patient.objects.get(nhs_number="9434765919")
+    assert patient.referrals.count() == 1
+
+
+def test_a_new_patient_needs_their_details(world, login):
+    response = login(world.gp).post(CREATE, _form(world, nhs_number="9434765919"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Enter the patient&#x27;s first name" in body
+    assert "Enter the patient&#x27;s date of birth" in body
+    assert "Choose the patient&#x27;s registered practice" in body
+    assert Referral.objects.count() == 0
+
+
+def test_a_new_patient_must_be_registered_at_one_of_the_gps_practices(world, login):
+    response = login(world.gp).post(
+        CREATE,
+        _form(
+            world,
+            nhs_number="9434765919",
+            **{
+                "new-given_name": "Nova",
+                "new-family_name": "Newman",
+                "new-date_of_birth": "1991-02-03",
+                "new-sex": "female",
+                "new-registered_practice": str(world.practice_c.pk),
+            },
+        ),
+    )
+    assert response.status_code == 400
+    assert not Patient.objects.filter(nhs_number="9434765919").exists()
+
+
+def test_an_nhs_number_registered_elsewhere_is_refused(world, login):
+    response = login(world.gp).post(CREATE, _form(world, nhs_number=world.patient_in_c.nhs_number))
+    assert response.status_code == 400
+    assert "a practice you do not work with" in response.content.decode()
+    assert Referral.objects.count() == 0
+
+
+@pytest.mark.parametrize("number", ["9434765918", "12345", "943-476-5919", "abcdefghij"])
+def test_an_invalid_nhs_number_is_a_clear_error(world, login, number):
+    response = login(world.gp).post(CREATE, _form(world, nhs_number=number))
+    assert response.status_code == 400
+    assert "Enter a valid 10-digit NHS number" in response.content.decode()
+
+
+def test_missing_consent_is_a_clear_error(world, login):
+    data = _form(world)
+    del data["consent_to_contact"]
+    response = login(world.gp).post(CREATE, data)
+    assert response.status_code == 400
+    assert "must agree to be contacted" in response.content.decode()
+    assert Referral.objects.count() == 0
+
+
+def test_an_unknown_red_flag_code_is_a_clear_error(world, login):
+    response = login(world.gp).post(CREATE, _form(world, red_flags=["worst_headache_ever"]))
+    assert response.status_code == 400
+    assert "worst_headache_ever is not a red flag on this checklist" in response.content.decode()
+    assert Referral.objects.count() == 0
+
+
+def test_a_second_open_referral_is_a_clear_error(world, login):
+    builders.referral(world.patient, world.gp)
+    response = login(world.gp).post(CREATE, _form(world))
+    assert response.status_code == 400
+    assert "already has an open referral for headache" in response.content.decode()
+    assert Referral.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phq9", "1 2 3", "PHQ-9"),
+        ("phq9", "4 0 0 0 0 0 0 0 0", "PHQ-9"),
+        ("gad7", "one two", "numbers only"),
+        ("acute_medication_days_per_month", "40", "31 or fewer"),
+        ("acute_medication_days_per_month", "-1", "0 or more"),
+        ("id_migraine_disability", "yes", "Answer all three"),
+        ("preventive-0-dose", "10 mg", "name of the preventive"),
+        ("preventive-0-medicine", "Amitriptyline", "was stopped"),
+        ("preventive-1-duration_weeks", "many", "whole number"),
+        ("condition", "back", "Select a valid choice"),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_saves_nothing(world, login, field, value, message):
+    response = login(world.gp).post(CREATE, _form(world, **{field: value}))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Referral.objects.count() == 0
+
+
+def test_an_emergency_flag_stops_the_referral_and_records_the_advice(world, login):
+    client = login(world.gp)
+    # Even with other fields missing, the stop comes first.
+    response = client.post(
+        CREATE, {"nhs_number": world.patient.nhs_number, "red_flags": ["scalp_tenderness"]}
+    )
+    stop = EmergencyStop.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("referrals:emergency-stop", args=[stop.uuid])
+    assert stop.patient == world.patient and stop.created_by == world.gp
+    assert Referral.objects.count() == 0
+    page = client.get(response["Location"]).content.decode()
+    assert "glucocorticoids" in page
+    assert "Scalp tenderness" in page
+    assert "No referral has been sent" in page
+
+
+def test_another_gp_cannot_see_a_stop(world, login):
+    stop = builders.stop(world.gp, world.patient)
+    url = reverse("referrals:emergency-stop", args=[stop.uuid])
+    assert login(world.other_gp).get(url).status_code == 404
+
+
+def test_the_referral_form_can_start_from_a_patient(world, login):
+    url = f"{CREATE}?patient={world.patient.uuid}"
+    assert world.patient.nhs_number_display in login(world.gp).get(url).content.decode()
+    assert login(world.other_gp).get(url).status_code == 404
+
+
+def test_a_bad_patient_preselection_is_a_404(world, login):
+    assert login(world.gp).get(f"{CREATE}?patient=not-a-uuid").status_code == 404
+
+
+# The live screen (htmx)
+
+
+def _screen(client, **data):
+    return client.post(reverse("referrals:screen"), data).content.decode()
+
+
+def test_the_screen_shows_emergency_advice_as_boxes_are_ticked(world, login):
+    body = _screen(login(world.gp), red_flags=["thunderclap_onset"])
+    assert "Emergency" in body and "999" in body
+    assert "Record the advice and stop" in body
+
+
+def test_the_screen_shows_the_two_week_route(world, login):
+    body = _screen(login(world.gp), red_flags=["orthostatic_headache"])
+    assert "2-week route" in body and "within 2 weeks" in body
+
+
+def test_the_screen_uses_the_patients_age(world, login):
+    client = login(world.gp)
+    world.patient.date_of_birth = world.patient.date_of_birth.replace(year=1950)
+    world.patient.save()
+    body = _screen(client, red_flags=["new_onset_headache"], nhs_number=world.patient.nhs_number)
+    assert "2-week route" in body
+    body = _screen(client, red_flags=["new_onset_headache"], **{"new-date_of_birth": "2000-01-01"})
+    assert "routine" in body
+    body = _screen(client, red_flags=["new_onset_headache"])
+    assert "Enter the patient's NHS number or date of birth" in body
+
+
+def test_the_screen_reports_an_unknown_code(world, login):
+    assert "Unknown red-flag code" in _screen(login(world.gp), red_flags=["nope"])
+
+
+def test_the_patient_lookup_finds_only_the_gps_patients(world, login):
+    client = login(world.gp)
+    url = reverse("referrals:patient-lookup")
+    assert (
+        world.patient.full_name
+        in client.post(url, {"nhs_number": world.patient.nhs_number}).content.decode()
+    )
+    body = client.post(url, {"nhs_number": world.patient_in_c.nhs_number}).content.decode()
+    assert world.patient_in_c.full_name not in body
+    assert "a practice you do not work with" in body
+    assert (
+        "No patient with this NHS number"
+        in client.post(url, {"nhs_number": "9434765919"}).content.decode()
+    )
+    assert "valid 10-digit" in client.post(url, {"nhs_number": "123"}).content.decode()
+
+
+# My referrals
+
+
+def test_my_referrals_lists_mine_and_my_practices_with_outcome_and_letters(world, login):
+    mine = builders.decided(world.patient, world.gp, world.clinician, "reject")
+    builders.letter(mine)
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(role="gp", organisations=[world.practice_a])
+    builders.referral(world.other_patient, colleague)
+    elsewhere = builders.referral(world.patient_in_c, world.other_gp)
+    body = login(world.gp).get(reverse("referrals:mine")).content.decode()
+    assert world.patient.full_name in body
+    assert world.other_patient.full_name in body
+    assert world.patient_in_c.full_name not in body
+    assert "Rejected: Other reason" in body
+    assert "Try X first." in body
+    assert reverse("referrals:letter", args=[mine.letters.get().uuid]) in body
+    assert str(elsewhere.uuid) not in body
+
+
+def test_my_referrals_has_a_constant_query_count(world, login, django_assert_num_queries):
+    client = login(world.gp)
+    builders.decided(world.patient, world.gp, world.clinician)
+    client.get(reverse("referrals:mine"))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("referrals:mine"))
+    builders.decided(world.other_patient, world.gp, world.clinician, "redirect")
+    builders.letter(
+        builders.decided(world.patient, world.gp, world.clinician, "reject", "chronic_pain")
+    )
+    with django_assert_num_queries(len(one)):
+        client.get(reverse("referrals:mine"))
+
+
+def test_the_patient_page_tab_lists_their_referrals_and_is_audited(world, login):
+    builders.referral(world.patient, world.gp)
+    url = reverse("referrals:patient-referrals", args=[world.patient.uuid])
+    body = login(world.clinician).get(url).content.decode()
+    assert "Awaiting triage" in body
+    assert AuditEvent.objects.filter(
+        actor=world.clinician, patient=world.patient, action="view"
+    ).exists()

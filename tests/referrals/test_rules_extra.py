@@ -1,0 +1,241 @@
+"""Pure additions to referrals.rules: decisions, flag validation, age, plain-English screen,
+targets and wait clocks. No database."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from referrals import rules
+from referrals.rules import (
+    DECISION_STATUS,
+    PATIENT_RED_FLAG_QUESTIONS,
+    RED_FLAGS,
+    age_in_years,
+    check_transition,
+    is_emergency,
+    patient_emergency_advice,
+    target_days_for,
+    triage_urgency,
+    validated_red_flags,
+    wait_clock,
+)
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+# Decisions
+
+
+def test_each_decision_leads_to_a_status_allowed_from_submitted():
+    assert DECISION_STATUS == {"accept": "accepted", "reject": "rejected", "redirect": "redirected"}
+    for status in DECISION_STATUS.values():
+        check_transition("submitted", status)
+
+
+@pytest.mark.parametrize("status", ["accepted", "rejected", "redirected", "closed"])
+@pytest.mark.parametrize("decision_status", sorted(DECISION_STATUS.values()))
+def test_no_decision_can_be_made_on_a_decided_or_closed_referral(status, decision_status):
+    with pytest.raises(rules.TransitionNotAllowed):
+        check_transition(status, decision_status)
+
+
+def test_open_and_decided_statuses_partition_the_table_sensibly():
+    assert set(rules.OPEN_STATUSES) == {"submitted", "accepted"}
+    assert set(rules.DECIDED_STATUSES) == set(DECISION_STATUS.values())
+
+
+# Flag validation
+
+
+def test_it_returns_flags_in_checklist_order_without_duplicates():
+    assert validated_red_flags(["papilloedema", "thunderclap_onset", "papilloedema"]) == (
+        "thunderclap_onset",
+        "papilloedema",
+    )
+    assert validated_red_flags([]) == ()
+
+
+@pytest.mark.parametrize("flags", [["nope"], "thunderclap_onset", [None], 3])
+def test_it_rejects_bad_flag_input(flags):
+    with pytest.raises(ValueError):
+        validated_red_flags(flags)
+
+
+@pytest.mark.parametrize("code", list(RED_FLAGS))
+@pytest.mark.parametrize("age", [0, 19, 20, 49, 50, 90])
+def test_is_emergency_agrees_with_triage_urgency_for_every_code_and_age(code, age):
+    for flags in ([code], [code, "new_onset_headache"]):
+        assert is_emergency(flags) == (triage_urgency(age, flags) == "emergency")
+
+
+def test_is_emergency_rejects_unknown_codes():
+    with pytest.raises(ValueError):
+        is_emergency(["thunderclap_onset", "unknown"])
+
+
+# Age
+
+
+@pytest.mark.parametrize(
+    ("born", "on", "age"),
+    [
+        (date(1976, 6, 15), date(2026, 6, 14), 49),
+        (date(1976, 6, 15), date(2026, 6, 15), 50),
+        (date(2006, 1, 1), date(2025, 12, 31), 19),
+        (date(2006, 1, 1), date(2026, 1, 1), 20),
+        (date(2000, 2, 29), date(2026, 2, 28), 25),
+        (date(2000, 2, 29), date(2026, 3, 1), 26),
+        (date(2026, 5, 1), date(2026, 5, 1), 0),
+    ],
+)
+def test_it_counts_completed_years(born, on, age):
+    assert age_in_years(born, on) == age
+
+
+def test_it_refuses_a_birth_after_the_date():
+    with pytest.raises(ValueError):
+        age_in_years(date(2026, 5, 2), date(2026, 5, 1))
+
+
+# Plain-English screen for self-referral
+
+
+def test_every_patient_question_is_a_known_code_in_checklist_order():
+    assert set(PATIENT_RED_FLAG_QUESTIONS) <= set(RED_FLAGS)
+    order = [code for code in RED_FLAGS if code in PATIENT_RED_FLAG_QUESTIONS]
+    assert list(PATIENT_RED_FLAG_QUESTIONS) == order
+
+
+def test_patients_are_not_asked_about_clinicians_findings():
+    assert set(RED_FLAGS) - set(PATIENT_RED_FLAG_QUESTIONS) == {
+        "papilloedema",
+        "suspected_giant_cell_arteritis",
+    }
+
+
+def test_patient_questions_avoid_codes_and_jargon():
+    for code, question in PATIENT_RED_FLAG_QUESTIONS.items():
+        assert "_" not in question, code
+        for jargon in ("papilloedema", "claudication", "orthostatic", "Valsalva", "malignancy"):
+            assert jargon.lower() not in question.lower(), code
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "thunderclap_onset",
+        "worsening_headache_with_fever",
+        "new_neurological_deficit",
+        "new_cognitive_dysfunction",
+        "impaired_consciousness",
+        "papilloedema",
+    ],
+)
+def test_it_tells_a_patient_with_an_acute_flag_to_call_999(code):
+    advice = patient_emergency_advice([code])
+    assert advice[0] == rules.PATIENT_CALL_999_ADVICE
+    assert advice[-1] == rules.PATIENT_DO_NOT_WAIT_ADVICE
+
+
+@pytest.mark.parametrize("code", ["gca_visual_symptoms", "acute_angle_closure_glaucoma_signs"])
+def test_it_sends_a_patient_with_eye_symptoms_to_eye_casualty_today(code):
+    advice = patient_emergency_advice([code])
+    assert rules.PATIENT_EYE_ADVICE in advice
+    assert rules.PATIENT_CALL_999_ADVICE not in advice
+
+
+@pytest.mark.parametrize("code", ["jaw_claudication", "scalp_tenderness"])
+def test_it_asks_a_patient_with_gca_features_to_be_seen_today(code):
+    advice = patient_emergency_advice([code])
+    assert rules.PATIENT_GCA_ADVICE in advice
+    assert rules.PATIENT_EYE_ADVICE not in advice
+
+
+@pytest.mark.parametrize("code", list(RED_FLAGS))
+def test_patient_advice_exists_exactly_when_the_referral_is_an_emergency(code):
+    assert bool(patient_emergency_advice([code])) == is_emergency([code])
+
+
+def test_patient_advice_lines_are_not_repeated():
+    advice = patient_emergency_advice(list(RED_FLAGS))
+    assert len(advice) == len(set(advice))
+
+
+# Targets and clocks
+
+
+def test_it_prefers_the_priority_specific_target_then_any():
+    targets = {"urgent": 14, "routine": 28}
+    assert target_days_for(targets, "urgent") == 14
+    assert target_days_for(targets, "routine") == 28
+    assert target_days_for({"any": 5}, "urgent") == 5
+    assert target_days_for({"any": 5, "urgent": 2}, "urgent") == 2
+    assert target_days_for({}, "routine") is None
+
+
+def test_a_new_wait_has_the_whole_target_left():
+    clock = wait_clock(started_at=START, target_days=5, now=START)
+    assert (clock.days_waited, clock.days_left, clock.breached) == (0, 5, False)
+    assert clock.due_at == START + timedelta(days=5)
+
+
+def test_a_wait_counts_completed_days_only():
+    clock = wait_clock(started_at=START, target_days=5, now=START + timedelta(days=4, hours=23))
+    assert (clock.days_waited, clock.days_left, clock.breached) == (4, 1, False)
+
+
+def test_a_wait_is_not_breached_at_the_due_moment():
+    clock = wait_clock(started_at=START, target_days=5, now=START + timedelta(days=5))
+    assert (clock.days_left, clock.breached, clock.days_over) == (0, False, 0)
+
+
+def test_a_wait_is_breached_just_after_the_due_moment():
+    clock = wait_clock(
+        started_at=START, target_days=5, now=START + timedelta(days=5, microseconds=1)
+    )
+    assert (clock.days_left, clock.breached, clock.days_over) == (0, True, 0)
+
+
+def test_a_breached_wait_counts_days_over():
+    clock = wait_clock(started_at=START, target_days=28, now=START + timedelta(days=31, hours=2))
+    assert (clock.days_waited, clock.days_left, clock.breached, clock.days_over) == (
+        31,
+        -3,
+        True,
+        3,
+    )
+
+
+def test_a_start_after_now_counts_as_no_wait():
+    clock = wait_clock(started_at=START, target_days=5, now=START - timedelta(hours=1))
+    assert (clock.days_waited, clock.breached) == (0, False)
+
+
+@pytest.mark.parametrize("days", [0, -1, 1.5, "5", None, True])
+def test_it_refuses_a_target_that_is_not_a_positive_whole_number(days):
+    with pytest.raises(ValueError):
+        wait_clock(started_at=START, target_days=days, now=START)
+
+
+# Urgency before the age is known
+
+
+@pytest.mark.parametrize("code", list(RED_FLAGS))
+def test_urgency_at_any_age_agrees_with_every_age_when_it_answers(code):
+    for flags in ([code], [code, "new_onset_headache"], [code, "history_of_malignancy"]):
+        tiers = {triage_urgency(age, flags) for age in range(0, 121)}
+        expected = tiers.pop() if len(tiers) == 1 else None
+        assert rules.urgency_at_any_age(flags) == expected, flags
+
+
+def test_urgency_at_any_age_needs_the_age_for_a_new_headache():
+    assert rules.urgency_at_any_age(["new_onset_headache"]) is None
+    assert rules.urgency_at_any_age(["new_onset_headache", "history_of_malignancy"]) is None
+    assert rules.urgency_at_any_age(["orthostatic_headache"]) == "urgent"
+    assert rules.urgency_at_any_age([]) == "routine"
+    assert rules.urgency_at_any_age(["papilloedema"]) == "emergency"
+
+
+def test_urgency_at_any_age_rejects_unknown_codes():
+    with pytest.raises(ValueError):
+        rules.urgency_at_any_age(["nope"])

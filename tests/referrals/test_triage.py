@@ -1,0 +1,366 @@
+"""The care team's pages: triage queue, decision, matching, waiting list, letters."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.models import AuditEvent, Milestone, Target
+from referrals.models import Referral
+from tests.factories import PatientFactory, UserFactory
+from tests.referrals import builders
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = reverse("referrals:triage-queue")
+WAITING = reverse("referrals:waiting-list")
+
+
+def _age(referral, days, hours=0):
+    """Move a referral's arrival (and its episode's milestone) into the past."""
+    when = timezone.now() - timedelta(days=days, hours=hours)
+    Referral.objects.filter(pk=referral.pk).update(submitted_at=when)
+    Milestone.objects.filter(episode=referral.episode_id, kind="referral_received").update(
+        occurred_at=when
+    )
+    return when
+
+
+def _triaged_ago(referral, days):
+    when = timezone.now() - timedelta(days=days)
+    Referral.objects.filter(pk=referral.pk).update(decided_at=when)
+    Milestone.objects.filter(episode=referral.episode_id, kind="triaged").update(occurred_at=when)
+
+
+def _assert_constant(client, url, grow):
+    client.get(url)
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    grow()
+    with CaptureQueriesContext(connection) as after:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(after) == len(before), [q["sql"] for q in after.captured_queries]
+
+
+# Queue
+
+
+def test_the_queue_puts_urgent_first_then_the_longest_waiting(world, login):
+    old_routine = builders.referral(world.other_patient, world.gp)
+    _age(old_routine, 4)
+    new_routine = builders.referral(world.patient_in_b, world.gp)
+    _age(new_routine, 1)
+    world.patient.date_of_birth = world.patient.date_of_birth.replace(year=1950)
+    world.patient.save()
+    urgent = builders.referral(world.patient, world.gp, red_flags=("new_onset_headache",))
+    body = login(world.clinician).get(QUEUE).content.decode()
+    positions = [body.index(str(r.uuid)) for r in (urgent, old_routine, new_routine)]
+    assert positions == sorted(positions)
+
+
+def test_the_queue_shows_the_clock_and_highlights_breaches(world, login):
+    fresh = builders.referral(world.patient, world.gp)
+    _age(fresh, 1, hours=2)
+    late = builders.referral(world.other_patient, world.gp)
+    _age(late, 7, hours=1)
+    body = login(world.clinician).get(QUEUE).content.decode()
+    assert "1 of 5 days" in body and "4 days left" in body
+    assert "Breached" in body and "7 of 5 days, 2 days over" in body
+    assert "app-row--breached" in body
+
+
+def test_the_clock_follows_the_target_rows(world, login):
+    Target.objects.filter(from_milestone="referral_received", to_milestone="triaged").update(days=2)
+    made = builders.referral(world.patient, world.gp)
+    _age(made, 3)
+    body = login(world.clinician).get(QUEUE).content.decode()
+    assert "3 of 2 days" in body and "Target: triage within 2 days" in body
+
+
+def test_the_queue_is_scoped_to_the_clinicians_pcn(world, login):
+    ours = builders.referral(world.patient, world.gp)
+    theirs = builders.referral(world.patient_in_c, world.other_gp)
+    body = login(world.clinician).get(QUEUE).content.decode()
+    assert str(ours.uuid) in body and str(theirs.uuid) not in body
+    other = login(world.other_clinician).get(QUEUE).content.decode()
+    assert str(theirs.uuid) in other and str(ours.uuid) not in other
+
+
+def test_unmatched_self_referrals_go_to_the_pcn_of_the_practice_they_named(world, login):
+    mine = builders.self_referral(world.practice_b)
+    theirs = builders.self_referral(world.practice_c, family_name="Elsewhere")
+    body = login(world.clinician).get(QUEUE).content.decode()
+    assert str(mine.uuid) in body and "Self-referral to match" in body
+    assert str(theirs.uuid) not in body
+    detail = reverse("referrals:detail", args=[theirs.uuid])
+    assert login(world.clinician).get(detail).status_code == 404
+    assert login(world.gp).get(detail).status_code == 404
+
+
+def test_a_gp_cannot_triage(world, login):
+    made = builders.referral(world.patient, world.gp)
+    client = login(world.gp)
+    assert client.get(QUEUE).status_code == 404
+    response = client.post(
+        reverse("referrals:decide", args=[made.uuid]), {"decision": "accept", "priority": "routine"}
+    )
+    assert response.status_code == 404
+    made.refresh_from_db()
+    assert made.status == "submitted"
+
+
+def test_the_queue_has_a_constant_query_count(world, login):
+    builders.referral(world.patient, world.gp)
+    builders.self_referral(world.practice_a)
+
+    def grow():
+        for _ in range(3):
+            builders.referral(PatientFactory(registered_practice=world.practice_b), world.gp)
+        builders.self_referral(world.practice_b, family_name="More")
+
+    _assert_constant(login(world.clinician), QUEUE, grow)
+
+
+def test_the_queue_paginates(world, login):
+    for _ in range(27):
+        builders.referral(PatientFactory(registered_practice=world.practice_a), world.gp)
+    client = login(world.clinician)
+    first = client.get(QUEUE).content.decode()
+    assert first.count('href="/referrals/') >= 25
+    assert "Page 2 of 2" in first
+    assert client.get(QUEUE + "?page=2").status_code == 200
+    assert client.get(QUEUE + "?page=banana").status_code == 200
+
+
+# Detail and decision
+
+
+def test_the_detail_page_is_audited_and_offers_the_decision(world, login):
+    made = builders.referral(world.patient, world.gp, red_flags=("orthostatic_headache",))
+    body = (
+        login(world.clinician).get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    )
+    assert "Triage decision" in body
+    assert "Headache that changes with posture" in body
+    assert "2-week route" in body
+    assert AuditEvent.objects.filter(actor=world.clinician, object_uuid=made.uuid, action="view")
+
+
+def test_a_gp_reads_the_detail_without_the_decision_form(world, login):
+    made = builders.referral(world.patient, world.gp)
+    body = login(world.gp).get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    assert "Triage decision" not in body
+
+
+def test_a_phq9_self_harm_answer_is_flagged_on_the_referral(world, login):
+    made = builders.referral(
+        world.patient, world.gp, questionnaires={"PHQ-9": [0, 0, 0, 0, 0, 0, 0, 0, 2]}
+    )
+    body = (
+        login(world.clinician).get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    )
+    assert "Self-harm risk" in body
+
+
+def test_a_clinician_accepts_a_referral(world, login):
+    made = builders.referral(world.patient, world.gp)
+    client = login(world.clinician)
+    response = client.post(
+        reverse("referrals:decide", args=[made.uuid]),
+        {"decision": "accept", "priority": "urgent", "advice_to_referrer": "Thanks."},
+    )
+    assert response.status_code == 302 and response["Location"] == QUEUE
+    made.refresh_from_db()
+    assert (made.status, made.priority, made.decided_by) == ("accepted", "urgent", world.clinician)
+    assert "decided. The referrer will be told" in client.get(QUEUE).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Choose accept, reject or redirect."),
+        ({"decision": "accept"}, "Choose a priority"),
+        ({"decision": "reject", "advice_to_referrer": "x"}, "Choose the reason"),
+        ({"decision": "reject", "rejection_reason": "other"}, "Give advice to the referrer"),
+        ({"decision": "redirect", "note": "x"}, "Choose where to redirect"),
+        ({"decision": "redirect", "redirect_to": "neurology"}, "Add a note"),
+        ({"decision": "accept", "priority": "emergency"}, "Select a valid choice"),
+        ({"decision": "reject", "rejection_reason": "bored", "advice_to_referrer": "x"}, "valid"),
+    ],
+)
+def test_an_incomplete_decision_is_a_clear_400(world, login, data, message):
+    made = builders.referral(world.patient, world.gp)
+    response = login(world.clinician).post(reverse("referrals:decide", args=[made.uuid]), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    made.refresh_from_db()
+    assert made.status == "submitted"
+
+
+def test_a_decision_on_a_decided_referral_is_a_409_with_a_message(world, login):
+    made = builders.decided(world.patient, world.gp, world.clinician, "reject")
+    response = login(world.clinician).post(
+        reverse("referrals:decide", args=[made.uuid]), {"decision": "accept", "priority": "routine"}
+    )
+    assert response.status_code == 409
+    assert "already been decided" in response.content.decode()
+    made.refresh_from_db()
+    assert made.status == "rejected"
+
+
+def test_accepting_an_unmatched_self_referral_asks_for_matching(world, login):
+    made = builders.self_referral(world.practice_a)
+    response = login(world.clinician).post(
+        reverse("referrals:decide", args=[made.uuid]), {"decision": "accept", "priority": "routine"}
+    )
+    assert response.status_code == 400
+    assert "Match this self-referral" in response.content.decode()
+
+
+def test_a_clinician_matches_a_self_referral(world, login):
+    made = builders.self_referral(world.practice_a)
+    client = login(world.clinician)
+    url = reverse("referrals:match", args=[made.uuid])
+    assert client.post(url, {"nhs_number": "123"}).status_code == 400
+    response = client.post(url, {"nhs_number": world.patient_in_c.nhs_number})
+    assert response.status_code == 400
+    assert "No patient with this NHS number" in response.content.decode()
+    response = client.post(url, {"nhs_number": world.patient.nhs_number})
+    assert response.status_code == 302
+    made.refresh_from_db()
+    assert made.patient == world.patient
+
+
+def test_matching_a_patient_with_an_open_referral_is_a_409(world, login):
+    builders.referral(world.patient, world.gp)
+    made = builders.self_referral(world.practice_a)
+    response = login(world.clinician).post(
+        reverse("referrals:match", args=[made.uuid]), {"nhs_number": world.patient.nhs_number}
+    )
+    assert response.status_code == 409
+    assert "already has an open referral" in response.content.decode()
+
+
+# Waiting list
+
+
+def test_the_waiting_list_shows_accepted_patients_awaiting_first_contact(world, login):
+    waiting = builders.decided(world.patient, world.gp, world.clinician)
+    seen = builders.decided(world.other_patient, world.gp, world.clinician)
+    Milestone.objects.create(
+        episode_id=seen.episode_id, kind="first_contact", occurred_at=timezone.now()
+    )
+    rejected = builders.decided(world.patient_in_b, world.gp, world.clinician, "reject")
+    submitted = builders.referral(world.patient, world.gp, condition="chronic_pain")
+    body = login(world.clinician).get(WAITING).content.decode()
+    assert str(waiting.uuid) in body
+    for other in (seen, rejected, submitted):
+        assert str(other.uuid) not in body
+
+
+def test_the_waiting_list_puts_breaches_first_using_each_prioritys_target(world, login):
+    # Routine target 28 days, urgent 14 (pathway.Target rows).
+    routine_20 = builders.decided(world.patient, world.gp, world.clinician)
+    _triaged_ago(routine_20, 20)
+    urgent_10 = builders.decided(world.other_patient, world.gp, world.clinician, priority="urgent")
+    _triaged_ago(urgent_10, 10)
+    urgent_16 = builders.decided(world.patient_in_b, world.gp, world.clinician, priority="urgent")
+    _triaged_ago(urgent_16, 16)
+    body = login(world.clinician).get(WAITING).content.decode()
+    order = [body.index(str(r.uuid)) for r in (urgent_16, urgent_10, routine_20)]
+    assert order == sorted(order)
+    assert "16 of 14 days" in body and "Breached" in body
+    assert "20 of 28 days" in body
+
+
+def test_the_waiting_list_filters_by_practice_and_priority(world, login):
+    in_a = builders.decided(world.patient, world.gp, world.clinician, priority="urgent")
+    in_b = builders.decided(world.patient_in_b, world.gp, world.clinician)
+    client = login(world.clinician)
+    body = client.get(WAITING, {"practice": world.practice_b.pk}).content.decode()
+    assert str(in_b.uuid) in body and str(in_a.uuid) not in body
+    body = client.get(WAITING, {"priority": "urgent"}).content.decode()
+    assert str(in_a.uuid) in body and str(in_b.uuid) not in body
+    # A practice outside the clinician's scope is not a valid filter.
+    response = client.get(WAITING, {"practice": world.practice_c.pk, "priority": "soon"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_the_waiting_list_has_a_constant_query_count(world, login):
+    builders.decided(world.patient, world.gp, world.clinician)
+
+    def grow():
+        for priority in ("urgent", "routine", "urgent"):
+            builders.decided(
+                PatientFactory(registered_practice=world.practice_b),
+                world.gp,
+                world.clinician,
+                priority=priority,
+            )
+
+    _assert_constant(login(world.clinician), WAITING, grow)
+
+
+# Letters
+
+
+def test_the_referrer_and_staff_download_a_letter_and_it_is_audited(world, login):
+    made = builders.decided(world.patient, world.gp, world.clinician)
+    letter = builders.letter(made)
+    url = reverse("referrals:letter", args=[letter.uuid])
+    for user in (world.gp, world.clinician):
+        response = login(user).get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Cache-Control"] == "private, no-store"
+        assert "attachment" in response["Content-Disposition"]
+        assert response.content == builders.FAKE_PDF
+        assert AuditEvent.objects.filter(actor=user, action="download", object_uuid=letter.uuid)
+    assert login(world.other_gp).get(url).status_code == 404
+
+
+def test_a_referrer_keeps_access_to_their_letter_after_the_patient_moves(world, login):
+    partner = UserFactory(role="gp", organisations=[world.practice_b])
+    made = builders.referral(world.patient_in_b, partner, source="partner")
+    letter_url = None
+    from referrals import services
+    from referrals.services import Decision
+
+    services.triage_referral(
+        actor=world.clinician,
+        referral=made,
+        decision=Decision(decision="accept", priority="routine"),
+    )
+    letter_url = reverse("referrals:letter", args=[builders.letter(made).uuid])
+    world.patient_in_b.registered_practice = world.practice_c
+    world.patient_in_b.save()
+    assert login(partner).get(letter_url).status_code == 200
+
+
+def test_the_patient_referrals_tab_has_a_constant_query_count(world, login):
+    builders.decided(world.patient, world.gp, world.clinician)
+    url = reverse("referrals:patient-referrals", args=[world.patient.uuid])
+
+    def grow():
+        builders.letter(
+            builders.decided(world.patient, world.gp, world.clinician, "reject", "chronic_pain")
+        )
+        builders.referral(world.patient, world.gp, condition="chronic_pain")
+
+    _assert_constant(login(world.gp), url, grow)
+
+
+def test_the_admin_shows_referrals_without_delete(world, login):
+    made = builders.decided(world.patient, world.gp, world.clinician)
+    builders.letter(made)
+    client = login(world.admin)
+    for name in ("referral", "emergencystop", "referralletter"):
+        assert client.get(reverse(f"admin:referrals_{name}_changelist")).status_code == 200
+    page = client.get(reverse("admin:referrals_referral_change", args=[made.pk]))
+    assert page.status_code == 200
+    assert client.get(reverse("admin:referrals_referral_delete", args=[made.pk])).status_code == 403
