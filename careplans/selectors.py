@@ -1,0 +1,540 @@
+"""Care-plan reads. Each returns plain objects with everything a page needs already loaded, so
+templates never query through relations and page query counts stay constant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from careplans import rules
+from careplans.models import (
+    AcuteTreatment,
+    CarePlan,
+    CarePlanLeaflet,
+    CarePlanVersion,
+    Document,
+    Goal,
+    Leaflet,
+    MedicationReduction,
+    Responsibility,
+    SelfManagementItem,
+    SupportItem,
+    TreatmentTrial,
+)
+from careplans.safe_markdown import render
+
+VERSION_ITEMS = (
+    "goals",
+    "self_management",
+    "support_items",
+    "responsibilities",
+    "acute_treatments",
+)
+
+
+@dataclass
+class AcuteLine:
+    item: AcuteTreatment
+    limit: rules.AcuteLimit
+    sentence: str
+
+
+@dataclass
+class VersionView:
+    """A version with its rows loaded and its goal scores computed."""
+
+    version: CarePlanVersion
+    goals: list[Goal]
+    self_management: list[SelfManagementItem]
+    support_items: list[SupportItem]
+    responsibilities: list[Responsibility]
+    acute: list[AcuteLine]
+    scores: rules.GoalScores | None
+
+    @property
+    def mental_health(self) -> list[SupportItem]:
+        kinds = {SupportItem.Kind.MENTAL_HEALTH, SupportItem.Kind.WELLBEING}
+        return [s for s in self.support_items if s.kind in kinds]
+
+    @property
+    def community(self) -> list[SupportItem]:
+        kinds = {SupportItem.Kind.MENTAL_HEALTH, SupportItem.Kind.WELLBEING}
+        return [s for s in self.support_items if s.kind not in kinds]
+
+
+@dataclass
+class TrialView:
+    trial: TreatmentTrial
+    reductions: list[MedicationReduction]
+    overdue: bool
+    prompts: list[rules.Prompt]
+    stopping_rule: rules.StoppingRule | None = None
+
+    @property
+    def latest_reduction(self) -> MedicationReduction | None:
+        return self.reductions[-1] if self.reductions else None
+
+
+@dataclass
+class PlanView:
+    plan: CarePlan
+    versions: list[CarePlanVersion]
+    current: VersionView | None
+    draft: CarePlanVersion | None
+    trials: list[TrialView]
+    leaflets: list[CarePlanLeaflet]
+    prompts: list[rules.Prompt] = field(default_factory=list)
+    failed_preventives: int = 0
+    figures: DiaryFigures | None = None
+    document: Document | None = None
+
+    @property
+    def condition(self) -> str:
+        return self.plan.episode.condition
+
+
+@dataclass(frozen=True)
+class DiaryFigures:
+    """Migraine and headache days a month used by the prompts, and where they came from."""
+
+    migraine_days_per_month: float | None
+    headache_days_per_month: float | None
+    source: str
+
+
+def _version_prefetches(prefix: str = "") -> list[Prefetch]:
+    return [Prefetch(f"{prefix}{name}") for name in VERSION_ITEMS]
+
+
+def version_view(version: CarePlanVersion) -> VersionView:
+    """Return the version's rows (prefetched by the caller, or loaded here) and goal scores."""
+    goals = list(version.goals.all())
+    acute = [
+        AcuteLine(
+            item=item,
+            limit=rules.acute_limit(item.medication_class),
+            sentence=rules.acute_limit_sentence(item.medication_class),
+        )
+        for item in version.acute_treatments.all()
+    ]
+    return VersionView(
+        version=version,
+        goals=goals,
+        self_management=list(version.self_management.all()),
+        support_items=list(version.support_items.all()),
+        responsibilities=list(version.responsibilities.all()),
+        acute=acute,
+        scores=rules.goal_scores(
+            [g.baseline for g in goals], [g.target for g in goals], [g.current for g in goals]
+        ),
+    )
+
+
+def load_version(version_uuid, *, patients: QuerySet) -> CarePlanVersion:
+    """Return the version with its plan, patient and rows loaded, if its patient is in
+    `patients`. Raises CarePlanVersion.DoesNotExist otherwise (views turn it into 404)."""
+    return (
+        CarePlanVersion.objects.select_related(
+            "plan__patient__registered_practice", "plan__episode", "agreed_by"
+        )
+        .prefetch_related(*_version_prefetches())
+        .get(uuid=version_uuid, plan__patient__in=patients, plan__entered_in_error=False)
+    )
+
+
+def previous_version(version: CarePlanVersion) -> CarePlanVersion | None:
+    """Return the version numbered just before this one, with its rows, or None for version 1."""
+    return (
+        CarePlanVersion.objects.filter(plan_id=version.plan_id, number__lt=version.number)
+        .prefetch_related(*_version_prefetches())
+        .order_by("-number")
+        .first()
+    )
+
+
+def _trial_facts(trial: TreatmentTrial) -> rules.TrialFacts:
+    return rules.TrialFacts(
+        medicine=rules.medicine_key(trial.medicine_code, trial.medicine_name),
+        medicine_class=trial.medicine_class,
+        role=trial.role,
+        outcome=trial.outcome,
+        adequate=trial.adequate_trial,
+    )
+
+
+def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | None:
+    """Return the most recent migraine and headache days a month recorded on a trial: a 12-week
+    review figure if there is one, else a baseline, newest first. None when nothing is recorded."""
+    candidates = []
+    for trial in trials:
+        if trial.month3_migraine_days is not None and trial.outcome_recorded_at is not None:
+            candidates.append(
+                (
+                    timezone.localdate(trial.outcome_recorded_at),
+                    trial.month3_migraine_days,
+                    trial.month3_headache_days,
+                    f"the {trial.display_name} review",
+                )
+            )
+        if trial.baseline_migraine_days is not None:
+            candidates.append(
+                (
+                    trial.started_on,
+                    trial.baseline_migraine_days,
+                    trial.baseline_headache_days,
+                    f"the {trial.display_name} baseline",
+                )
+            )
+    if not candidates:
+        return None
+    when, migraine, headache, source = max(candidates, key=lambda c: c[0])
+    return DiaryFigures(
+        migraine_days_per_month=float(migraine),
+        headache_days_per_month=None if headache is None else float(headache),
+        source=f"{source} ({when:%-d %B %Y})",
+    )
+
+
+def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
+    prompts = []
+    stopping = None
+    if trial.is_ongoing:
+        if trial.already_taking:
+            review = rules.existing_medicine_review(
+                condition=condition,
+                medicine_class=trial.medicine_class,
+                medicine_name=trial.display_name,
+                review_decision=trial.review_decision,
+            )
+            if review:
+                prompts.append(review)
+        elif warning := rules.start_warning(
+            condition=condition, medicine_class=trial.medicine_class
+        ):
+            prompts.append(warning)
+        if (
+            trial.medicine_class == rules.CGRP_ANTIBODY
+            and trial.baseline_headache_days is not None
+            and trial.baseline_migraine_days
+        ):
+            days = (today - trial.started_on).days
+            try:
+                stopping = rules.cgrp_stopping_rule(
+                    baseline_headache_days=trial.baseline_headache_days,
+                    baseline_migraine_days=trial.baseline_migraine_days,
+                    month3_migraine_days=trial.month3_migraine_days,
+                    days_on_treatment=days,
+                )
+            except ValueError:
+                stopping = None  # 12 weeks passed but no month-3 figure yet: review is overdue
+            if stopping and (prompt := rules.stopping_rule_prompt(stopping, trial.display_name)):
+                prompts.append(prompt)
+    return TrialView(
+        trial=trial,
+        reductions=[r for r in trial.reductions.all() if not r.entered_in_error],
+        overdue=trial.is_ongoing and trial.review_due < today,
+        prompts=prompts,
+        stopping_rule=stopping,
+    )
+
+
+def plan_prompts(
+    trials: list[TreatmentTrial],
+    *,
+    condition: str,
+    figures: DiaryFigures | None,
+) -> tuple[int, list[rules.Prompt]]:
+    """Return (failed preventive count, plan-level prompts) from the plan's trials and the
+    diary figures. A later integration can pass figures computed from the diary itself."""
+    failed = rules.failed_preventive_count(_trial_facts(t) for t in trials)
+    if condition != rules.HEADACHE:
+        return failed, []
+    ongoing = {t.medicine_class for t in trials if t.is_ongoing}
+    migraine = figures.migraine_days_per_month if figures else None
+    headache = figures.headache_days_per_month if figures else None
+    prompts = [
+        rules.cgrp_prompt(
+            failed_preventives=failed,
+            migraine_days_per_month=migraine,
+            on_cgrp_antibody=rules.CGRP_ANTIBODY in ongoing,
+        ),
+        rules.botox_prompt(
+            failed_preventives=failed,
+            headache_days_per_month=headache,
+            migraine_days_per_month=migraine,
+            on_botulinum_toxin=rules.BOTULINUM_TOXIN in ongoing,
+        ),
+    ]
+    return failed, [p for p in prompts if p is not None]
+
+
+def plans_for_patient(
+    patient, *, figures: DiaryFigures | None = None, agreed_only: bool = False
+) -> list[PlanView]:
+    """Return the patient's live plans, oldest first, with versions, the current agreed version's
+    rows, trials (with reductions and prompts), attached leaflets and the current version's PDF.
+
+    `figures` overrides the migraine and headache days taken from trial records (for callers that
+    can read the diary). With `agreed_only`, plans without an agreed version are left out (the
+    patient's view). A fixed number of queries whatever the number of plans, versions or trials.
+    """
+    today = timezone.localdate()
+    plans = list(
+        CarePlan.objects.filter(patient=patient, entered_in_error=False)
+        .select_related("episode")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=CarePlanVersion.objects.select_related("agreed_by").order_by("-number"),
+            ),
+            Prefetch(
+                "trials",
+                queryset=TreatmentTrial.objects.filter(entered_in_error=False).prefetch_related(
+                    Prefetch(
+                        "reductions",
+                        queryset=MedicationReduction.objects.order_by("reduced_on", "id"),
+                    )
+                ),
+            ),
+            Prefetch(
+                "leaflet_links",
+                queryset=CarePlanLeaflet.objects.filter(removed_at__isnull=True).select_related(
+                    "leaflet"
+                ),
+            ),
+        )
+    )
+    agreed_ids = [
+        v.id for plan in plans for v in plan.versions.all() if v.status == v.Status.AGREED
+    ]
+    current = {
+        v.plan_id: v
+        for v in CarePlanVersion.objects.filter(id__in=agreed_ids)
+        .select_related("agreed_by")
+        .prefetch_related(*_version_prefetches())
+    }
+    documents = {
+        d.version_id: d
+        for d in Document.objects.filter(version_id__in=agreed_ids)
+        .defer("html", "pdf")
+        .order_by("created_at")
+    }
+    views = []
+    for plan in plans:
+        versions = list(plan.versions.all())
+        agreed = current.get(plan.id)
+        if agreed_only and agreed is None:
+            continue
+        trials = list(plan.trials.all())
+        condition = plan.episode.condition
+        plan_figures = figures or diary_figures_from_trials(trials)
+        failed, prompts = plan_prompts(trials, condition=condition, figures=plan_figures)
+        views.append(
+            PlanView(
+                plan=plan,
+                versions=versions,
+                current=version_view(agreed) if agreed else None,
+                draft=next((v for v in versions if v.is_draft), None),
+                trials=[trial_view(t, condition, today) for t in trials],
+                leaflets=list(plan.leaflet_links.all()),
+                prompts=prompts,
+                failed_preventives=failed,
+                figures=plan_figures,
+                document=documents.get(agreed.id) if agreed else None,
+            )
+        )
+    return views
+
+
+def plan_for(patients: QuerySet, plan_uuid) -> CarePlan:
+    """Return a live plan whose patient is in `patients`. Raises CarePlan.DoesNotExist."""
+    return CarePlan.objects.select_related("patient", "episode").get(
+        uuid=plan_uuid, patient__in=patients, entered_in_error=False
+    )
+
+
+def trial_for(patients: QuerySet, trial_uuid) -> TreatmentTrial:
+    """Return a live trial whose patient is in `patients`. Raises TreatmentTrial.DoesNotExist."""
+    return TreatmentTrial.objects.select_related(
+        "plan__patient__registered_practice", "plan__episode"
+    ).get(
+        uuid=trial_uuid,
+        plan__patient__in=patients,
+        plan__entered_in_error=False,
+        entered_in_error=False,
+    )
+
+
+def trials_past_review(patients: QuerySet, *, today: date | None = None) -> QuerySet:
+    """Ongoing trials whose review date has passed, oldest first: the "prescribe and forget"
+    guard for the worklist. Served by the partial index careplans_trial_review_idx."""
+    today = today or timezone.localdate()
+    return (
+        TreatmentTrial.objects.filter(
+            outcome=TreatmentTrial.Outcome.ONGOING,
+            entered_in_error=False,
+            review_due__lt=today,
+            plan__entered_in_error=False,
+            plan__patient__in=patients,
+        )
+        .select_related("plan__patient")
+        .order_by("review_due", "id")
+    )
+
+
+def deprescribing_counts(patients: QuerySet) -> dict[str, int]:
+    """Patients (of `patients`) on an opioid or gabapentinoid at baseline, and now.
+
+    Baseline: any such trial, stopped or not. Now: an ongoing one. Two aggregate counts in one
+    query, for the commissioner dashboard (DESIGN.md section 7).
+    """
+    classes = [rules.OPIOID, rules.GABAPENTINOID]
+    trials = Q(
+        care_plans__trials__medicine_class__in=classes,
+        care_plans__trials__entered_in_error=False,
+        care_plans__entered_in_error=False,
+    )
+    return patients.aggregate(
+        baseline=Count("id", filter=trials, distinct=True),
+        now=Count(
+            "id", filter=trials & Q(care_plans__trials__outcome=rules.ONGOING), distinct=True
+        ),
+    )
+
+
+def published_leaflets() -> QuerySet[Leaflet]:
+    return Leaflet.objects.filter(is_published=True).order_by("title")
+
+
+def leaflet_by_slug(slug: str) -> Leaflet:
+    """Raises Leaflet.DoesNotExist for an unknown or unpublished slug."""
+    return published_leaflets().get(slug=slug)
+
+
+def leaflet_body(leaflet: Leaflet) -> str:
+    """The leaflet's sanitised HTML (see careplans.safe_markdown)."""
+    return render(leaflet.body_markdown)
+
+
+def trials_for_leaflet(plan: CarePlan | None, leaflet: Leaflet) -> list[TreatmentTrial]:
+    """The patient's ongoing trials of the medicines the leaflet is about, for personalising."""
+    if plan is None or not leaflet.medicines:
+        return []
+    return [
+        trial
+        for trial in plan.trials.filter(entered_in_error=False, outcome=rules.ONGOING)
+        if rules.leaflet_is_about(
+            leaflet.medicines,
+            medicine_code=trial.medicine_code,
+            medicine_class=trial.medicine_class,
+        )
+    ]
+
+
+def patient_plans_with_leaflet(patient, leaflet: Leaflet) -> CarePlan | None:
+    """The patient's live plan the leaflet is attached to, else their first live plan."""
+    plans = CarePlan.objects.filter(patient=patient, entered_in_error=False).order_by("created_at")
+    attached = plans.filter(
+        leaflet_links__leaflet=leaflet, leaflet_links__removed_at__isnull=True
+    ).first()
+    return attached or plans.first()
+
+
+def latest_leaflet_document(patient, leaflet: Leaflet) -> Document | None:
+    """The newest personalised copy of this leaflet version for the patient."""
+    return (
+        Document.objects.filter(patient=patient, leaflet=leaflet, leaflet_version=leaflet.version)
+        .defer("html", "pdf")
+        .first()
+    )
+
+
+def document_for(patients: QuerySet, document_uuid, *, with_pdf: bool = False) -> Document:
+    """A document whose patient is in `patients`. Raises Document.DoesNotExist."""
+    documents = Document.objects.select_related("patient", "version", "leaflet")
+    documents = documents.defer("html") if with_pdf else documents.defer("html", "pdf")
+    return documents.get(uuid=document_uuid, patient__in=patients)
+
+
+def _date(value) -> str:
+    return f"{value:%-d %B %Y}" if value else ""
+
+
+def version_snapshot(view: VersionView) -> rules.VersionSnapshot:
+    """The version as display text, for careplans.rules.changes_between."""
+    version = view.version
+    items = [
+        rules.ItemSnapshot(
+            lineage=str(g.lineage),
+            section="Goals",
+            label=g.description,
+            values={
+                "Rating at the start": str(g.baseline),
+                "Target": str(g.target),
+                "Rating now": "" if g.current is None else str(g.current),
+            },
+        )
+        for g in view.goals
+    ]
+    items += [
+        rules.ItemSnapshot(
+            lineage=str(s.lineage),
+            section="Looking after myself",
+            label=s.action,
+            values={
+                "Area": s.get_category_display(),
+                "Who": s.get_owner_display(),
+                "Help from the team": s.support,
+            },
+        )
+        for s in view.self_management
+    ]
+    items += [
+        rules.ItemSnapshot(
+            lineage=str(line.item.lineage),
+            section="Medicines for attacks",
+            label=line.item.medicine,
+            values={"Type": line.item.get_medication_class_display()},
+        )
+        for line in view.acute
+    ]
+    items += [
+        rules.ItemSnapshot(
+            lineage=str(s.lineage),
+            section="Support",
+            label=s.description,
+            values={"Type": s.get_kind_display(), "Contact": s.contact},
+        )
+        for s in view.support_items
+    ]
+    items += [
+        rules.ItemSnapshot(
+            lineage=str(r.lineage),
+            section="Who does what",
+            label=r.action,
+            values={"Who": r.person, "By": _date(r.due_on)},
+        )
+        for r in view.responsibilities
+    ]
+    return rules.VersionSnapshot(
+        values={
+            "What matters to me": version.what_matters,
+            "Plan for attacks": version.acute_plan,
+            "Mental health and wellbeing": version.wellbeing_notes,
+            "Next review": _date(version.next_review_on),
+        },
+        items=items,
+    )
+
+
+def changes_since_previous(version: CarePlanVersion) -> tuple[CarePlanVersion | None, list]:
+    """Return (the previous version, what changed from it to `version`); ([], None) for v1."""
+    previous = previous_version(version)
+    if previous is None:
+        return None, []
+    return previous, rules.changes_between(
+        version_snapshot(version_view(previous)), version_snapshot(version_view(version))
+    )

@@ -1,0 +1,383 @@
+"""Care-plan rules: every threshold tested at, just below and just above its boundary, without a
+database (clinical-rules.md sections 5, 8, 10 and 12)."""
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from careplans import rules
+from careplans.rules import TrialFacts
+from diaries import rules as diary_rules
+from pathway.instruments import InvalidAnswers
+
+
+def failed(medicine, outcome=rules.INEFFECTIVE, *, role=rules.PREVENTIVE, adequate=True):
+    return TrialFacts(medicine, rules.medicine_class_of(medicine), role, outcome, adequate)
+
+
+# --- vocabulary and acute limits -----------------------------------------------------------------
+
+
+def test_the_overuse_thresholds_match_the_diary_rules():
+    assert rules.OVERUSE_DAYS_PER_MONTH == diary_rules.OVERUSE_DAYS_PER_MONTH
+    for medication_class in rules.ACUTE_CLASSES:
+        assert rules.acute_limit(
+            medication_class
+        ).overuse_days_per_month == diary_rules.overuse_limit_days(medication_class)
+
+
+@pytest.mark.parametrize(
+    ("medication_class", "per_month", "per_week"),
+    [
+        (rules.TRIPTAN, 9, 2),
+        (rules.ERGOT, 9, 2),
+        (rules.OPIOID, 9, 2),
+        (rules.COMBINATION_ANALGESIC, 9, 2),
+        (rules.SIMPLE_ANALGESIC, 14, 3),
+    ],
+)
+def test_the_weekly_limit_stays_below_the_overuse_threshold(medication_class, per_month, per_week):
+    limit = rules.acute_limit(medication_class)
+    assert (limit.max_days_per_month, limit.max_days_per_week) == (per_month, per_week)
+    # Taking it on the weekly limit every week of a 30-day month stays under the threshold...
+    assert Fraction(per_week * 30, 7) < limit.overuse_days_per_month
+    # ...and one more day a week would reach it.
+    assert Fraction((per_week + 1) * 30, 7) >= limit.overuse_days_per_month
+
+
+def test_the_limit_sentence_is_plain_english():
+    assert rules.acute_limit_sentence(rules.TRIPTAN).startswith(
+        "Use them on no more than 2 days a week (fewer than 10 days a month)."
+    )
+
+
+def test_an_unknown_acute_class_is_an_error():
+    with pytest.raises(ValueError, match="Unknown acute medication class"):
+        rules.acute_limit("propranolol")
+
+
+def test_the_medicines_vocabulary_matches_the_model_choices():
+    from careplans.models import MedicineClass, MedicineCode
+
+    assert set(MedicineCode.values) == set(rules.MEDICINES)
+    assert set(MedicineClass.values) == set(rules.MEDICINE_CLASSES)
+    assert {m.medicine_class for m in rules.MEDICINES.values()} <= set(rules.MEDICINE_CLASSES)
+
+
+def test_the_review_is_due_twelve_weeks_after_the_start():
+    assert rules.default_review_due(date(2026, 1, 1)) == date(2026, 3, 26)
+
+
+def test_other_medicines_are_told_apart_by_name_not_case_or_spacing():
+    assert rules.medicine_key("other", " Pizotifen ") == rules.medicine_key("other", "pizotifen")
+    assert rules.medicine_key("other", "pizotifen") != rules.medicine_key("other", "flunarizine")
+
+
+# --- failed preventives --------------------------------------------------------------------------
+
+
+def test_failed_preventives_count_distinct_medicines():
+    trials = [
+        failed("propranolol"),
+        failed("propranolol", rules.NOT_TOLERATED),  # the same medicine tried twice
+        failed("amitriptyline", rules.NOT_TOLERATED),
+    ]
+    assert rules.failed_preventive_count(trials) == 2
+
+
+def test_only_adequate_ineffective_trials_and_intolerance_count_as_failed():
+    trials = [
+        failed("propranolol", adequate=False),  # too short or too low a dose
+        failed("amitriptyline", rules.NOT_TOLERATED, adequate=False),  # intolerance always counts
+        failed("topiramate", rules.ONGOING),
+        failed("candesartan", rules.EFFECTIVE),
+        failed("metoprolol", rules.STOPPED),
+        failed("duloxetine", role=rules.PAIN),  # not a headache preventive
+    ]
+    assert rules.failed_preventive_count(trials) == 1
+
+
+# --- CGRP antibody eligibility (exactly 3 failed, exactly 4.0 migraine days) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("failed_count", "migraine_days", "fires"),
+    [
+        (3, 4, True),
+        (3, Decimal("4.00"), True),
+        (3, 4.0, True),
+        (3, 12 / 3, True),  # 12 migraine days in 90: exactly 4.0 a month
+        (3, Decimal("3.99"), False),
+        (3, 11 / 3, False),  # 11 in 90: 3.67 a month
+        (2, 10, False),
+        (4, 4, True),
+    ],
+)
+def test_the_cgrp_prompt_fires_at_three_failed_and_four_migraine_days(
+    failed_count, migraine_days, fires
+):
+    prompt = rules.cgrp_prompt(
+        failed_preventives=failed_count, migraine_days_per_month=migraine_days
+    )
+    assert (prompt is not None and prompt.code == "cgrp_consider") is fires
+
+
+def test_the_cgrp_prompt_asks_for_migraine_days_when_they_are_unknown():
+    prompt = rules.cgrp_prompt(failed_preventives=3, migraine_days_per_month=None)
+    assert prompt.code == "cgrp_needs_migraine_days"
+    assert rules.cgrp_prompt(failed_preventives=2, migraine_days_per_month=None) is None
+
+
+def test_the_cgrp_prompt_is_quiet_while_a_cgrp_antibody_is_being_tried():
+    assert (
+        rules.cgrp_prompt(failed_preventives=3, migraine_days_per_month=8, on_cgrp_antibody=True)
+        is None
+    )
+
+
+@pytest.mark.parametrize("days", [-1, 31.01, float("nan"), float("inf"), "many", True])
+def test_impossible_migraine_day_figures_are_errors(days):
+    with pytest.raises(ValueError):
+        rules.cgrp_prompt(failed_preventives=3, migraine_days_per_month=days)
+
+
+# --- botulinum toxin A (chronic migraine, 3 failed) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("failed_count", "headache", "migraine", "fires"),
+    [
+        (3, 15, 8, True),
+        (3, 45 / 3, 24 / 3, True),
+        (3, Decimal("14.99"), 8, False),
+        (3, 44 / 3, 10, False),  # 44 headache days in 90: 14.67 a month, episodic
+        (3, 15, Decimal("7.99"), False),
+        (2, 20, 12, False),
+        (5, 28, 20, True),
+    ],
+)
+def test_the_botox_prompt_needs_chronic_migraine_and_three_failed(
+    failed_count, headache, migraine, fires
+):
+    prompt = rules.botox_prompt(
+        failed_preventives=failed_count,
+        headache_days_per_month=headache,
+        migraine_days_per_month=migraine,
+    )
+    assert (prompt is not None) is fires
+    if fires:
+        assert prompt.code == "botox_eligibility"
+        assert "medication overuse" in prompt.body
+
+
+def test_the_botox_prompt_needs_both_figures_and_is_quiet_on_botox():
+    assert rules.botox_prompt(failed_preventives=3, headache_days_per_month=20) is None
+    assert (
+        rules.botox_prompt(
+            failed_preventives=3,
+            headache_days_per_month=20,
+            migraine_days_per_month=10,
+            on_botulinum_toxin=True,
+        )
+        is None
+    )
+
+
+# --- CGRP stopping rule at 12 weeks --------------------------------------------------------------
+
+
+def stop_rule(baseline_headache, baseline_migraine, month3, days=84):
+    return rules.cgrp_stopping_rule(
+        baseline_headache_days=baseline_headache,
+        baseline_migraine_days=baseline_migraine,
+        month3_migraine_days=month3,
+        days_on_treatment=days,
+    )
+
+
+@pytest.mark.parametrize(
+    ("baseline_migraine", "month3", "decision"),
+    [
+        (10, 5, rules.CONTINUE),  # exactly 50%
+        (Decimal("8.10"), Decimal("4.05"), rules.CONTINUE),  # exactly 50% with decimals
+        (8.1, 4.05, rules.CONTINUE),  # floats are read through their decimal text
+        (10, Decimal("5.01"), rules.STOP),  # 49.9%
+        (10, 2, rules.CONTINUE),
+        (10, 10, rules.STOP),
+        (10, 12, rules.STOP),  # worse
+    ],
+)
+def test_episodic_migraine_needs_a_50_percent_reduction(baseline_migraine, month3, decision):
+    rule = stop_rule(12, baseline_migraine, month3)
+    assert rule.frequency == "episodic"
+    assert rule.decision == decision
+
+
+@pytest.mark.parametrize(
+    ("month3", "decision"),
+    [
+        (7, rules.CONTINUE),  # exactly 30% of 10
+        (Decimal("7.01"), rules.STOP),  # 29.9%
+        (Decimal("6.99"), rules.CONTINUE),
+    ],
+)
+def test_chronic_migraine_needs_a_30_percent_reduction(month3, decision):
+    rule = stop_rule(15, 10, month3)
+    assert rule.frequency == "chronic"
+    assert rule.decision == decision
+
+
+def test_chronic_or_episodic_is_decided_from_baseline_headache_days():
+    # 40% fewer migraine days: enough for chronic (>=15 headache days), not for episodic.
+    assert stop_rule(15, 10, 6).decision == rules.CONTINUE
+    assert stop_rule(Decimal("14.99"), 10, 6).decision == rules.STOP
+    assert stop_rule(44 / 3, 10, 6).decision == rules.STOP
+
+
+def test_the_stopping_rule_is_not_due_before_twelve_weeks():
+    rule = stop_rule(12, 10, None, days=83)
+    assert rule.decision == rules.NOT_YET_DUE
+    assert rule.reduction is None
+    assert rules.stopping_rule_prompt(rule, "Erenumab") is None
+    assert stop_rule(12, 10, 5, days=84).decision == rules.CONTINUE
+
+
+def test_the_stopping_rule_reports_the_reduction():
+    rule = stop_rule(12, 10, Decimal("5.01"))
+    assert rule.reduction == Fraction(499, 1000)
+    assert rule.reduction_percent == pytest.approx(49.9)
+    prompt = rules.stopping_rule_prompt(rule, "Erenumab")
+    assert prompt.code == "cgrp_stop"
+    assert "49.9%" in prompt.body and "50%" in prompt.body
+    assert rules.stopping_rule_prompt(stop_rule(15, 10, 7), "Erenumab").code == "cgrp_continue"
+
+
+@pytest.mark.parametrize(
+    ("headache", "migraine", "month3", "message"),
+    [
+        (12, 0, 0, "above 0"),
+        (5, 10, 2, "cannot be more than"),
+        (12, 10, None, "at 12 weeks"),
+        (12, 10, 32, "between 0 and 31"),
+        (-1, 10, 2, "between 0 and 31"),
+    ],
+)
+def test_the_stopping_rule_refuses_impossible_figures(headache, migraine, month3, message):
+    with pytest.raises(ValueError, match=message):
+        stop_rule(headache, migraine, month3)
+
+
+# --- NICE NG193 and CG150 prescribing prompts ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "medicine_class", "code"),
+    [
+        (rules.CHRONIC_PAIN, rules.OPIOID, "ng193_do_not_initiate"),
+        (rules.CHRONIC_PAIN, rules.GABAPENTINOID, "ng193_do_not_initiate"),
+        (rules.CHRONIC_PAIN, rules.ANTICONVULSANT, "ng193_do_not_initiate"),
+        (rules.CHRONIC_PAIN, rules.SNRI, None),
+        (rules.CHRONIC_PAIN, rules.TRICYCLIC, None),
+        (rules.HEADACHE, rules.OPIOID, "cg150_no_opioids"),
+        (rules.HEADACHE, rules.ANTICONVULSANT, None),  # topiramate is a migraine preventive
+        (rules.HEADACHE, rules.GABAPENTINOID, None),
+    ],
+)
+def test_starting_a_do_not_initiate_medicine_warns(condition, medicine_class, code):
+    prompt = rules.start_warning(condition=condition, medicine_class=medicine_class)
+    assert (prompt.code if prompt else None) == code
+    if prompt:
+        assert prompt.level == rules.WARNING
+
+
+def test_an_existing_do_not_initiate_medicine_prompts_a_review_until_one_is_recorded():
+    def review(decision="", condition=rules.CHRONIC_PAIN, medicine_class=rules.OPIOID):
+        return rules.existing_medicine_review(
+            condition=condition,
+            medicine_class=medicine_class,
+            medicine_name="Tramadol",
+            review_decision=decision,
+        )
+
+    assert review().code == "ng193_review_existing"
+    assert "reducing and stopping" in review().body
+    assert review(rules.REVIEW_CONTINUE) is None
+    assert review(rules.REVIEW_REDUCE) is None
+    assert review(medicine_class=rules.SNRI) is None
+    assert review(condition=rules.HEADACHE).source.startswith("NICE CG150")
+
+
+# --- goals ---------------------------------------------------------------------------------------
+
+
+def test_goal_scores_use_the_psfs_mean_and_its_two_point_threshold():
+    scores = rules.goal_scores([2, 4], [8, 8], [4, 6])
+    assert (scores.baseline_mean, scores.current_mean, scores.target_mean) == (3, 5, 8)
+    assert scores.change == 2 and scores.important is True
+    just_below = rules.goal_scores([2, 4], [8, 8], [4, 5])
+    assert just_below.change == 1.5 and just_below.important is False
+
+
+def test_goal_scores_wait_for_every_current_rating():
+    scores = rules.goal_scores([2, 4], [8, 8], [4, None])
+    assert scores.current_mean is None and scores.important is None
+    assert rules.goal_scores([], [], []) is None
+
+
+@pytest.mark.parametrize("baselines", [[11], [-1], [1, 2, 3, 4, 5, 6]])
+def test_goal_scores_refuse_ratings_out_of_range(baselines):
+    with pytest.raises(InvalidAnswers):
+        rules.goal_scores(baselines, [5] * len(baselines), [None] * len(baselines))
+
+
+# --- what changed between versions ---------------------------------------------------------------
+
+
+def snapshot(values=None, items=()):
+    return rules.VersionSnapshot(values=values or {"What matters to me": "Work"}, items=list(items))
+
+
+def item(lineage, label, **values):
+    return rules.ItemSnapshot(lineage=lineage, section="Goals", label=label, values=values)
+
+
+def test_changes_list_edited_fields_and_added_changed_and_removed_items():
+    old = snapshot(
+        {"What matters to me": "Work", "Next review": "1 May"},
+        [item("a", "Walk", now="3"), item("b", "Swim"), item("c", "Cook")],
+    )
+    new = snapshot(
+        {"What matters to me": "Work and family", "Next review": "1 May"},
+        [item("a", "Walk", now="6"), item("c", "Cook dinner"), item("d", "Garden")],
+    )
+    changes = rules.changes_between(old, new)
+    assert [(c.kind, c.label) for c in changes] == [
+        ("changed", "What matters to me"),
+        ("changed", "Walk"),
+        ("changed", "Cook dinner"),
+        ("added", "Garden"),
+        ("removed", "Swim"),
+    ]
+    assert changes[0].details == ("Was: Work",)
+    assert changes[1].details == ("now: 3 → 6",)
+    assert changes[2].details == ("Was: Cook",)
+
+
+def test_an_unchanged_copy_has_no_changes():
+    same = snapshot(items=[item("a", "Walk", now="3")])
+    assert rules.changes_between(same, same) == []
+
+
+def test_leaflet_medicine_lists_name_codes_or_classes():
+    assert rules.leaflet_is_about(
+        "opioid gabapentinoid", medicine_code="tramadol", medicine_class="opioid"
+    )
+    assert rules.leaflet_is_about(
+        "topiramate", medicine_code="topiramate", medicine_class="anticonvulsant"
+    )
+    assert not rules.leaflet_is_about(
+        "topiramate", medicine_code="propranolol", medicine_class="beta_blocker"
+    )
+    assert rules.unknown_medicine_tokens("opioid aspirin topiramate") == ["aspirin"]

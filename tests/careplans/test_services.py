@@ -1,0 +1,470 @@
+"""Care-plan services: versions, agreement, trials, reductions, leaflets, and the database
+constraints behind them."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from careplans import selectors, services
+from careplans.models import (
+    CarePlanVersion,
+    Goal,
+    MedicationReduction,
+    TreatmentTrial,
+)
+from careplans.services import ItemChange
+from pathway.models import AuditEvent, Milestone, Notification, Patient
+from tests.careplans import builders
+from tests.factories import EpisodeFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate
+
+
+def goal(description="Walk", baseline=3, target=7, current=None):
+    return {"description": description, "baseline": baseline, "target": target, "current": current}
+
+
+# --- plans and versions --------------------------------------------------------------------------
+
+
+def test_starting_a_plan_makes_an_empty_draft_version_one(world):
+    plan = builders.plan(world.patient, actor=world.clinician)
+    (version,) = plan.versions.all()
+    assert (version.number, version.status) == (1, CarePlanVersion.Status.DRAFT)
+    assert AuditEvent.objects.filter(patient=world.patient, action="create").count() == 2
+
+
+def test_a_plan_needs_an_open_episode_of_the_same_patient(world):
+    other_episode = EpisodeFactory(patient=world.other_patient)
+    with pytest.raises(services.CarePlanError, match="this patient's episodes"):
+        services.start_plan(actor=world.clinician, patient=world.patient, episode=other_episode)
+    opened = timezone.now() - timedelta(days=30)
+    closed = EpisodeFactory(
+        patient=world.patient, status="discharged", opened_at=opened, closed_at=timezone.now()
+    )
+    with pytest.raises(services.CarePlanError, match="closed"):
+        services.start_plan(actor=world.clinician, patient=world.patient, episode=closed)
+    plan = builders.plan(world.patient)
+    with pytest.raises(services.CarePlanError, match="already has a care plan"):
+        services.start_plan(actor=world.clinician, patient=world.patient, episode=plan.episode)
+
+
+def test_a_draft_saves_its_fields_and_rows(world):
+    version = builders.plan(world.patient).versions.get()
+    services.update_draft(
+        actor=world.clinician,
+        version=version,
+        fields={"what_matters": "Work"},
+        items={
+            "goals": [
+                ItemChange(pk=None, data=goal("Walk")),
+                ItemChange(pk=None, data=goal("Swim")),
+            ],
+            "self_management": [
+                ItemChange(
+                    pk=None,
+                    data={
+                        "category": "sleep",
+                        "action": "Bed by 11",
+                        "owner": "patient",
+                        "support": "",
+                    },
+                )
+            ],
+        },
+    )
+    walk = Goal.objects.get(version=version, description="Walk")
+    services.update_draft(
+        actor=world.clinician,
+        version=version,
+        fields={},
+        items={
+            "goals": [
+                ItemChange(pk=walk.pk, data=goal("Walk far", current=5)),
+                ItemChange(pk=Goal.objects.get(description="Swim").pk, delete=True),
+            ]
+        },
+    )
+    assert list(Goal.objects.filter(version=version).values_list("description", "current")) == [
+        ("Walk far", 5)
+    ]
+
+
+def test_more_than_five_goals_saves_nothing(world):
+    version = builders.plan(world.patient).versions.get()
+    with pytest.raises(services.CarePlanError, match="up to 5 goals"):
+        services.update_draft(
+            actor=world.clinician,
+            version=version,
+            fields={"what_matters": "Changed"},
+            items={"goals": [ItemChange(pk=None, data=goal(f"G{i}")) for i in range(6)]},
+        )
+    version.refresh_from_db()
+    assert version.what_matters == "" and not Goal.objects.filter(version=version).exists()
+
+
+def test_a_row_of_another_version_cannot_be_edited_through_this_one(world):
+    first = builders.fill_draft(builders.plan(world.patient).versions.get())
+    second = builders.plan(world.other_patient).versions.get()
+    foreign = Goal.objects.get(version=first)
+    with pytest.raises(services.CarePlanError, match="out of date"):
+        services.update_draft(
+            actor=world.clinician,
+            version=second,
+            fields={},
+            items={"goals": [ItemChange(pk=foreign.pk, data=goal("Hijack"))]},
+        )
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ({"goals": []}, "Add at least one goal"),
+        ({"what_matters": "  "}, "what matters"),
+        ({"next_review_on": None}, "next review date"),
+    ],
+)
+def test_a_plan_cannot_be_agreed_without_goal_what_matters_and_review(world, setup, message):
+    version = builders.plan(world.patient).versions.get()
+    goals = setup.pop("goals", None)
+    builders.fill_draft(version, goals=goals, **setup)
+    with pytest.raises(services.CannotAgree, match=message):
+        services.agree_version(actor=world.clinician, version=version)
+    version.refresh_from_db()
+    assert version.status == "draft" and version.agreed_at is None
+    assert not Milestone.objects.filter(kind="care_plan_agreed").exists()
+
+
+def test_agreeing_the_first_plan_writes_the_milestone_and_tells_the_patient(world):
+    version = builders.fill_draft(builders.plan(world.patient).versions.get())
+    services.agree_version(actor=world.clinician, version=version)
+    version.refresh_from_db()
+    assert version.status == "agreed" and version.agreed_by == world.clinician
+    assert (
+        Milestone.objects.filter(episode=version.plan.episode, kind="care_plan_agreed").count() == 1
+    )
+    (message,) = Notification.objects.filter(patient=world.patient)
+    assert (message.channel, message.template) == ("email", "careplans-plan-agreed")
+    assert set(message.context) == {"link"}  # no clinical detail in messages
+
+
+def test_an_agreed_version_never_changes_and_a_new_version_supersedes_it(world):
+    plan = builders.agreed_plan(world.patient, actor=world.clinician)
+    v1 = plan.versions.get(number=1)
+    with pytest.raises(services.VersionLocked, match="cannot be changed"):
+        services.update_draft(actor=world.clinician, version=v1, fields={"what_matters": "X"})
+    with pytest.raises(services.VersionLocked):
+        services.agree_version(actor=world.clinician, version=v1)
+
+    v2 = services.start_new_version(actor=world.clinician, plan=plan)
+    assert services.start_new_version(actor=world.clinician, plan=plan) == v2  # one draft
+    assert v2.number == 2 and v2.what_matters == v1.what_matters
+    copied, original = Goal.objects.get(version=v2), Goal.objects.get(version=v1)
+    assert copied.lineage == original.lineage and copied.pk != original.pk
+    services.update_draft(
+        actor=world.clinician,
+        version=v2,
+        fields={"what_matters": "Walking further"},
+        items={"goals": [ItemChange(pk=copied.pk, data=goal("Walk the dog", current=6))]},
+    )
+    services.agree_version(actor=world.clinician, version=v2)
+
+    v1.refresh_from_db()
+    assert v1.status == "superseded" and v1.superseded_at is not None
+    assert v1.what_matters == "Walking the dog every day"
+    assert Goal.objects.get(version=v1).current is None
+    assert Milestone.objects.filter(kind="care_plan_agreed").count() == 1
+    v2.refresh_from_db()
+    previous, changes = selectors.changes_since_previous(v2)
+    assert previous == v1
+    assert [(c.kind, c.label) for c in changes] == [
+        ("changed", "What matters to me"),
+        ("changed", "Walk the dog"),
+    ]
+    assert changes[1].details == ("Rating now: none → 6",)
+
+
+def test_the_database_keeps_one_draft_and_one_agreed_version_per_plan(world):
+    plan = builders.agreed_plan(world.patient)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CarePlanVersion.objects.create(plan=plan, number=2, status="agreed")
+    services.start_new_version(actor=world.clinician, plan=plan)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CarePlanVersion.objects.create(plan=plan, number=3)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CarePlanVersion.objects.create(plan=plan, number=2, status="superseded")
+
+
+def test_the_database_refuses_agreed_rows_without_time_and_ratings_out_of_range(world):
+    plan = builders.plan(world.patient)
+    version = plan.versions.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CarePlanVersion.objects.filter(pk=version.pk).update(status="agreed")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Goal.objects.create(version=version, description="x", baseline=11, target=5)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Goal.objects.create(version=version, description="x", baseline=5, target=5, current=11)
+
+
+# --- treatment trials ----------------------------------------------------------------------------
+
+
+def test_starting_a_trial_sets_a_twelve_week_review_and_the_treatment_started_milestone(world):
+    plan = builders.plan(world.patient)
+    started = TODAY() - timedelta(days=3)
+    trial = builders.trial(plan, started_on=started)
+    assert trial.review_due == started + timedelta(days=84)
+    assert trial.medicine_class == "beta_blocker"
+    (milestone,) = Milestone.objects.filter(episode=plan.episode, kind="treatment_started")
+    assert timezone.localdate(milestone.occurred_at) == started
+    builders.trial(plan, medicine_code="candesartan")
+    assert Milestone.objects.filter(kind="treatment_started").count() == 1
+
+
+def test_a_medicine_already_taken_is_not_a_treatment_start(world):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    builders.trial(plan, medicine_code="tramadol", role="pain", already_taking=True)
+    assert not Milestone.objects.filter(kind="treatment_started").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"review_due": "start-1"}, "on or after the start date"),
+        ({"started_on": "tomorrow"}, "today or in the past"),
+        ({"started_on": "before birth"}, "after the patient's date of birth"),
+        ({"medicine_code": "other"}, "name of the medicine"),
+        (
+            {"baseline_headache_days": Decimal(4), "baseline_migraine_days": Decimal(5)},
+            "cannot be more than headache days",
+        ),
+    ],
+)
+def test_a_trial_with_bad_dates_or_figures_is_refused(world, data, message):
+    plan = builders.plan(world.patient)
+    start = TODAY() - timedelta(days=5)
+    data = dict(data)
+    if data.get("review_due") == "start-1":
+        data.update(started_on=start, review_due=start - timedelta(days=1))
+    if data.get("started_on") == "tomorrow":
+        data["started_on"] = TODAY() + timedelta(days=1)
+    if data.get("started_on") == "before birth":
+        data["started_on"] = world.patient.date_of_birth - timedelta(days=1)
+    with pytest.raises(services.CarePlanError, match=message):
+        builders.trial(plan, **data)
+    assert not TreatmentTrial.objects.exists()
+
+
+def test_starting_an_opioid_for_chronic_pain_needs_the_ng193_warning_acknowledged(world):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    with pytest.raises(services.NeedsAcknowledgement) as caught:
+        builders.trial(plan, medicine_code="pregabalin", role="pain")
+    assert caught.value.prompt.code == "ng193_do_not_initiate"
+    assert not TreatmentTrial.objects.exists()
+    trial = builders.trial(
+        plan, medicine_code="pregabalin", role="pain", start_warning_acknowledged=True
+    )
+    assert trial.start_warning_acknowledged
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert [p.code for p in view.trials[0].prompts] == ["ng193_do_not_initiate"]
+
+
+def test_an_opioid_for_headache_shows_the_cg150_warning(world):
+    plan = builders.plan(world.patient)
+    with pytest.raises(services.NeedsAcknowledgement) as caught:
+        builders.trial(plan, medicine_code="codeine", role="acute")
+    assert caught.value.prompt.code == "cg150_no_opioids"
+
+
+def test_an_existing_opioid_prompts_a_review_until_a_decision_is_recorded(world):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    trial = builders.trial(plan, medicine_code="morphine", role="pain", already_taking=True)
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert [p.code for p in view.trials[0].prompts] == ["ng193_review_existing"]
+    services.review_trial(actor=world.clinician, trial=trial, data={"review_decision": "continue"})
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.trials[0].prompts == []
+
+
+def test_reductions_record_deprescribing_from_baseline_to_now(world):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    trial = builders.trial(
+        plan,
+        medicine_code="tramadol",
+        role="pain",
+        already_taking=True,
+        dose="100 mg four times a day",
+        started_on=TODAY() - timedelta(days=200),
+        daily_morphine_equivalent_mg=Decimal(40),
+    )
+    assert selectors.deprescribing_counts(Patient.objects.all()) == {"baseline": 1, "now": 1}
+    services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={
+            "step": "reduced",
+            "reduced_on": TODAY() - timedelta(days=30),
+            "dose": "50 mg four times a day",
+            "daily_morphine_equivalent_mg": Decimal(20),
+        },
+    )
+    trial.refresh_from_db()
+    assert trial.review_decision == "reduce" and trial.is_ongoing
+    services.record_reduction(
+        actor=world.clinician, trial=trial, data={"step": "stopped", "reduced_on": TODAY()}
+    )
+    trial.refresh_from_db()
+    assert trial.outcome == "stopped" and trial.outcome_recorded_at is not None
+    assert list(MedicationReduction.objects.values_list("step", "medicine_class")) == [
+        ("reduced", "opioid"),
+        ("stopped", "opioid"),
+    ]
+    assert selectors.deprescribing_counts(Patient.objects.all()) == {"baseline": 1, "now": 0}
+    with pytest.raises(services.CarePlanError, match="already stopped"):
+        services.record_reduction(
+            actor=world.clinician, trial=trial, data={"step": "stopped", "reduced_on": TODAY()}
+        )
+
+
+def test_a_reduction_cannot_be_dated_before_the_start_or_in_the_future(world):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    trial = builders.trial(plan, medicine_code="morphine", role="pain", already_taking=True)
+    for day in (trial.started_on - timedelta(days=1), TODAY() + timedelta(days=1)):
+        with pytest.raises(services.CarePlanError):
+            services.record_reduction(
+                actor=world.clinician,
+                trial=trial,
+                data={"step": "reduced", "reduced_on": day, "dose": "less"},
+            )
+    assert not MedicationReduction.objects.exists()
+
+
+def test_the_outcome_time_follows_the_outcome(world):
+    trial = builders.trial(builders.plan(world.patient))
+    services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "ineffective"})
+    trial.refresh_from_db()
+    assert trial.outcome_recorded_at is not None
+    services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "ongoing"})
+    trial.refresh_from_db()
+    assert trial.outcome_recorded_at is None
+
+
+def test_trials_past_review_are_the_prescribe_and_forget_worklist(world):
+    plan = builders.plan(world.patient)
+    long_ago = TODAY() - timedelta(days=100)
+    overdue = builders.trial(plan, started_on=long_ago, review_due=TODAY() - timedelta(days=1))
+    builders.trial(plan, medicine_code="candesartan", started_on=long_ago, review_due=TODAY())
+    done = builders.trial(
+        plan,
+        medicine_code="topiramate",
+        started_on=long_ago,
+        review_due=TODAY() - timedelta(days=5),
+    )
+    services.review_trial(actor=world.clinician, trial=done, data={"outcome": "effective"})
+    builders.trial(
+        builders.plan(world.patient_in_c),
+        started_on=long_ago,
+        review_due=TODAY() - timedelta(days=3),
+    )
+    visible = Patient.objects.filter(pk=world.patient.pk)
+    assert list(selectors.trials_past_review(visible)) == [overdue]
+
+
+# --- prompts on the plan -------------------------------------------------------------------------
+
+
+def test_the_cgrp_prompt_fires_from_figures_recorded_on_trials(world):
+    plan = builders.plan(world.patient)
+    builders.failed(plan, "propranolol")
+    builders.failed(plan, "amitriptyline", "not_tolerated")
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.failed_preventives == 2 and view.prompts == []
+    trial = builders.failed(plan, "topiramate")
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert [p.code for p in view.prompts] == ["cgrp_needs_migraine_days"]
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"month3_headache_days": Decimal(10), "month3_migraine_days": Decimal("4.00")},
+    )
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert [p.code for p in view.prompts] == ["cgrp_consider"]
+    assert "topiramate review" in view.figures.source.lower()
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={"month3_migraine_days": Decimal("3.99")}
+    )
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.prompts == []
+
+
+def test_diary_figures_passed_in_override_the_trial_records(world):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "candesartan"):
+        builders.failed(plan, code)
+    figures = selectors.DiaryFigures(
+        migraine_days_per_month=8.0, headache_days_per_month=15.0, source="the diary"
+    )
+    (view,) = selectors.plans_for_patient(world.patient, figures=figures)
+    assert [p.code for p in view.prompts] == ["cgrp_consider", "botox_eligibility"]
+
+
+def test_a_cgrp_antibody_at_twelve_weeks_shows_the_stopping_rule(world):
+    plan = builders.plan(world.patient)
+    trial = builders.trial(
+        plan,
+        medicine_code="erenumab",
+        started_on=TODAY() - timedelta(days=84),
+        baseline_headache_days=Decimal(12),
+        baseline_migraine_days=Decimal(10),
+    )
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={"month3_migraine_days": Decimal("5.01")}
+    )
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert [p.code for p in view.trials[0].prompts] == ["cgrp_stop"]
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={"month3_migraine_days": Decimal(5)}
+    )
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert [p.code for p in view.trials[0].prompts] == ["cgrp_continue"]
+
+
+# --- leaflets ------------------------------------------------------------------------------------
+
+
+def test_attaching_a_leaflet_can_tell_the_patient_once(world):
+    plan = builders.plan(world.patient)
+    leaflet = builders.leaflet("topiramate")
+    link, created = services.attach_leaflet(
+        actor=world.clinician, plan=plan, leaflet=leaflet, notify=True
+    )
+    again, created_again = services.attach_leaflet(
+        actor=world.clinician, plan=plan, leaflet=leaflet, notify=True
+    )
+    assert created and not created_again and again == link
+    (message,) = Notification.objects.filter(kind="leaflet_added")
+    assert set(message.context) == {"link"}  # only a sign-in link, no clinical detail
+    assert message.context["link"].endswith("/care-plans/my/")
+
+
+def test_a_patient_without_consent_is_not_messaged(world):
+    Patient.objects.filter(pk=world.patient.pk).update(sms_consent=False, email_consent=False)
+    world.patient.refresh_from_db()
+    plan = builders.plan(world.patient)
+    services.attach_leaflet(
+        actor=world.clinician, plan=plan, leaflet=builders.leaflet(), notify=True
+    )
+    assert not Notification.objects.exists()
+
+
+def test_removing_a_leaflet_keeps_the_row(world):
+    link = builders.attached(builders.plan(world.patient))
+    services.remove_leaflet(actor=world.clinician, link=link)
+    link.refresh_from_db()
+    assert link.removed_at is not None
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.leaflets == []

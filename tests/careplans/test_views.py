@@ -1,0 +1,342 @@
+"""Care-plan pages: bad input gives clear messages and saves nothing, agreed versions cannot be
+edited, free text is escaped, and list pages run a constant number of queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from careplans import services
+from careplans.models import CarePlan, Goal, TreatmentTrial
+from pathway.models import AuditEvent
+from tests.careplans import builders
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate
+HOSTILE = '<script>alert("x")</script>'
+
+
+def management(prefix, total=1, initial=0):
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def draft_post(**overrides):
+    data = {
+        "what_matters": "Playing with my grandchildren",
+        "acute_plan": "",
+        "wellbeing_notes": "",
+        "next_review_on": (TODAY() + timedelta(days=30)).isoformat(),
+        "change_summary": "",
+        **management("goals"),
+        **management("selfcare", 0),
+        **management("acute", 0),
+        **management("support", 0),
+        **management("who", 0),
+        "goals-0-description": "Walk to the park",
+        "goals-0-baseline": "3",
+        "goals-0-target": "7",
+        "goals-0-current": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_clinician_builds_and_agrees_a_plan_through_the_pages(world, login):
+    client = login(world.clinician)
+    episode = builders.plan(world.other_patient).episode  # noqa: F841  unrelated plan
+    from tests.factories import EpisodeFactory
+
+    episode = EpisodeFactory(patient=world.patient)
+    response = client.post(
+        f"/care-plans/patients/{world.patient.uuid}/start/", {"episode": episode.pk}
+    )
+    plan = CarePlan.objects.get(patient=world.patient)
+    draft = plan.versions.get()
+    assert response["Location"] == f"/care-plans/versions/{draft.uuid}/edit/"
+    response = client.post(f"/care-plans/versions/{draft.uuid}/edit/", draft_post(agree="1"))
+    assert response["Location"] == f"/care-plans/versions/{draft.uuid}/agree/"
+    response = client.post(f"/care-plans/versions/{draft.uuid}/agree/", {"confirm": "on"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == "agreed"
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Walk to the park" in page and "Version 1 agreed on" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("goals-0-baseline", "11", "Enter rating at the start as a whole number from 0 to 10."),
+        ("goals-0-target", "-1", "Enter target rating as a whole number from 0 to 10."),
+        ("goals-0-current", "7.5", "Enter rating now as a whole number from 0 to 10."),
+        ("goals-0-description", "", "Enter the goal."),
+        ("next_review_on", "2020-01-01", "The next review date must be today or later."),
+        ("next_review_on", "31/02/2027", "Enter the next review date as a real date."),
+    ],
+)
+def test_bad_draft_input_shows_a_message_and_saves_nothing(world, login, field, value, message):
+    draft = builders.plan(world.patient).versions.get()
+    response = login(world.clinician).post(
+        f"/care-plans/versions/{draft.uuid}/edit/", draft_post(**{field: value})
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "There is a problem" in html and message in html
+    if field.startswith("goals-"):
+        assert f"New goal: {message}" in html  # the summary says which row
+    draft.refresh_from_db()
+    assert draft.what_matters == "" and not Goal.objects.exists()
+
+
+def test_six_goals_are_refused(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    data = draft_post(**management("goals", 6))
+    for i in range(6):
+        data.update(
+            {
+                f"goals-{i}-description": f"Goal {i}",
+                f"goals-{i}-baseline": "2",
+                f"goals-{i}-target": "6",
+            }
+        )
+    response = login(world.clinician).post(f"/care-plans/versions/{draft.uuid}/edit/", data)
+    assert response.status_code == 200
+    assert "Add up to 5 goals." in response.content.decode()
+    assert not Goal.objects.exists()
+
+
+def test_agreeing_a_plan_with_no_goal_explains_why(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    builders.fill_draft(draft, goals=[])
+    response = login(world.clinician).post(
+        f"/care-plans/versions/{draft.uuid}/agree/", {"confirm": "on"}
+    )
+    assert response.status_code == 200
+    assert "Add at least one goal." in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_agreeing_needs_the_confirmation_box(world, login):
+    draft = builders.fill_draft(builders.plan(world.patient).versions.get())
+    response = login(world.clinician).post(f"/care-plans/versions/{draft.uuid}/agree/", {})
+    assert "Confirm that you agreed this plan with the patient." in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_an_agreed_version_cannot_be_edited_through_the_pages(world, login):
+    version = builders.agreed_plan(world.patient).versions.get()
+    client = login(world.clinician)
+    for url in (
+        f"/care-plans/versions/{version.uuid}/edit/",
+        f"/care-plans/versions/{version.uuid}/agree/",
+    ):
+        response = client.get(url)
+        assert response["Location"] == f"/care-plans/versions/{version.uuid}/"
+        response = client.post(url, draft_post(what_matters="Changed", confirm="on"), follow=True)
+        assert "cannot be changed. Start a new version" in response.content.decode()
+    version.refresh_from_db()
+    assert version.what_matters == "Walking the dog every day"
+    assert version.status == "agreed"
+
+
+def test_a_new_version_shows_what_changed(world, login):
+    plan = builders.agreed_plan(world.patient)
+    client = login(world.clinician)
+    response = client.post(f"/care-plans/plans/{plan.uuid}/new-version/")
+    draft = plan.versions.get(status="draft")
+    assert response["Location"] == f"/care-plans/versions/{draft.uuid}/edit/"
+    goal = Goal.objects.get(version=draft)
+    data = draft_post(**management("goals", 2, 1))
+    data.update(
+        {
+            "goals-0-id": str(goal.pk),
+            "goals-0-version": str(draft.pk),
+            "goals-0-description": "Walk the dog",
+            "goals-0-baseline": "3",
+            "goals-0-target": "7",
+            "goals-0-current": "6",
+            "goals-1-description": "",
+        }
+    )
+    assert client.post(f"/care-plans/versions/{draft.uuid}/edit/", data).status_code == 302
+    services.agree_version(actor=world.clinician, version=draft)
+    page = client.get(f"/care-plans/versions/{draft.uuid}/").content.decode()
+    assert "What changed from version 1" in page
+    assert "Rating now: none → 6" in page
+    assert "Was: Walking the dog every day" in page
+
+
+def test_free_text_is_escaped_on_the_pages(world, login):
+    plan = builders.plan(world.patient)
+    version = builders.fill_draft(
+        plan.versions.get(),
+        what_matters=HOSTILE,
+        goals=[{"description": HOSTILE, "baseline": 1, "target": 5, "current": None}],
+    )
+    services.agree_version(actor=world.clinician, version=version)
+    builders.trial(plan, dose=HOSTILE)
+    for user, url in (
+        (world.clinician, f"/care-plans/patients/{world.patient.uuid}/"),
+        (world.patient_user, "/care-plans/my/"),
+    ):
+        html = login(user).get(url).content.decode()
+        assert HOSTILE not in html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_a_trial_with_a_review_before_its_start_is_refused(world, login):
+    plan = builders.plan(world.patient)
+    start = TODAY() - timedelta(days=3)
+    response = login(world.clinician).post(
+        f"/care-plans/plans/{plan.uuid}/treatments/new/",
+        {
+            "medicine_code": "propranolol",
+            "role": "preventive",
+            "dose": "40 mg",
+            "started_on": start.isoformat(),
+            "review_due": (start - timedelta(days=1)).isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "The review date must be on or after the start date." in response.content.decode()
+    assert not TreatmentTrial.objects.exists()
+
+
+def test_the_ng193_warning_shows_and_then_the_trial_is_recorded(world, login):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    client = login(world.clinician)
+    data = {
+        "medicine_code": "pregabalin",
+        "role": "pain",
+        "dose": "75 mg twice a day",
+        "started_on": TODAY().isoformat(),
+    }
+    url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
+    html = client.post(url, data).content.decode()
+    assert "NICE advises not to start gabapentinoids for chronic primary pain" in html
+    assert "tick the box if you still want to record this medicine" in html
+    assert not TreatmentTrial.objects.exists()
+    response = client.post(url, {**data, "start_warning_acknowledged": "on"})
+    assert response.status_code == 302
+    assert TreatmentTrial.objects.get().start_warning_acknowledged
+
+
+def test_the_review_form_records_figures_and_the_stopping_rule(world, login):
+    plan = builders.plan(world.patient)
+    trial = builders.trial(plan, medicine_code="erenumab", started_on=TODAY() - timedelta(days=90))
+    client = login(world.clinician)
+    url = f"/care-plans/treatments/{trial.uuid}/review/"
+    base = {
+        "outcome": "ongoing",
+        "adequate_trial": "on",
+        "review_due": trial.review_due.isoformat(),
+        "baseline_headache_days": "12",
+        "baseline_migraine_days": "10",
+        "month3_headache_days": "8",
+    }
+    bad = client.post(url, {**base, "month3_migraine_days": "9", "month3_headache_days": "8"})
+    assert "Migraine days cannot be more than headache days." in bad.content.decode()
+    bad = client.post(url, {**base, "month3_migraine_days": "40"})
+    assert "as a number from 0 to 31" in bad.content.decode()
+    assert client.post(url, {**base, "month3_migraine_days": "5.01"}).status_code == 302
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Erenumab: stop (12-week response not met)" in page
+
+
+def test_the_patient_reads_only_the_agreed_version(world, login):
+    plan = builders.agreed_plan(world.patient)
+    draft = services.start_new_version(actor=world.clinician, plan=plan)
+    services.update_draft(
+        actor=world.clinician, version=draft, fields={"what_matters": "Secret draft text"}
+    )
+    html = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert "Walking the dog every day" in html and "Secret draft text" not in html
+    assert "Your GP can see this plan too." in html
+
+
+def test_a_patient_with_only_a_draft_sees_no_plan_yet(world, login):
+    builders.plan(world.patient)
+    html = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert "will appear here once you and your care team have agreed it" in html
+
+
+def test_a_gp_reads_the_plan_but_cannot_edit(world, login):
+    plan = builders.agreed_plan(world.patient)
+    client = login(world.gp)
+    html = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Walking the dog every day" in html and "Start a new version" not in html
+    assert client.post(f"/care-plans/plans/{plan.uuid}/new-version/").status_code == 404
+    assert AuditEvent.objects.filter(actor=world.gp, action="view").exists()
+
+
+def test_leaflets_are_attached_and_shown_to_the_patient(world, login):
+    plan = builders.agreed_plan(world.patient)
+    client = login(world.clinician)
+    response = client.post(
+        f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "topiramate", "notify": "on"}
+    )
+    assert response.status_code == 302
+    bad = client.post(f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "nope"}, follow=True)
+    assert "Choose a leaflet to add." in bad.content.decode()
+    html = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert "Topiramate to prevent migraine" in html
+
+
+def test_the_leaflet_library_is_public_and_filters_by_condition(client, db):
+    html = client.get("/care-plans/leaflets/?condition=chronic_pain").content.decode()
+    assert "Fibromyalgia" in html and "Understanding migraine" not in html
+    assert client.get("/care-plans/leaflets/?condition=<script>").status_code == 200
+    assert client.get("/care-plans/leaflets/?page=999").status_code == 200
+    assert client.get("/care-plans/leaflets/no-such-leaflet/").status_code == 404
+
+
+# --- constant query counts -----------------------------------------------------------------------
+
+
+def _grow(world, plan, n):
+    for i in range(n):
+        builders.failed(plan, "other", medicine_name=f"Medicine {i}")
+    for slug in ("topiramate", "headache-diary", "fibromyalgia")[:n]:
+        builders.attached(plan, slug)
+    draft = services.start_new_version(actor=world.clinician, plan=plan)
+    builders.fill_draft(draft)
+    services.agree_version(actor=world.clinician, version=draft)
+
+
+def _count(django_assert_max_num_queries, client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("who", ["clinician", "patient_user"])
+def test_plan_pages_run_a_constant_number_of_queries(
+    world, login, who, django_assert_max_num_queries
+):
+    plan = builders.agreed_plan(world.patient)
+    client = login(getattr(world, who))
+    url = (
+        "/care-plans/my/"
+        if who == "patient_user"
+        else f"/care-plans/patients/{world.patient.uuid}/"
+    )
+    _grow(world, plan, 1)
+    small = _count(django_assert_max_num_queries, client, url)
+    _grow(world, plan, 3)
+    large = _count(django_assert_max_num_queries, client, url)
+    assert large == small
+
+
+def test_the_leaflet_list_runs_a_constant_number_of_queries(client, db, django_assert_num_queries):
+    with django_assert_num_queries(2):  # the count for the paginator, and the page
+        assert client.get("/care-plans/leaflets/").status_code == 200
