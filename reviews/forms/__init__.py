@@ -1,0 +1,32 @@
+"""Forms for the reviews pages. They parse and check input; services enforce the rules again
+and their errors are shown beside the field they name. Split by concept; import from here."""
+
+from reviews.forms.appointments import (
+    AppointmentFilterForm,
+    AppointmentForm,
+    BookingRequestForm,
+    CancelForm,
+    RearrangeForm,
+    RescheduleForm,
+    ReviewForm,
+)
+from reviews.forms.groups import GroupSessionForm, InviteForm
+from reviews.forms.mdt import MdtCaseForm, MdtDiscussionForm
+from reviews.forms.questionnaires import AlertActionForm, AnswersForm, QuestionnaireRequestForm
+
+__all__ = [
+    "AlertActionForm",
+    "AnswersForm",
+    "AppointmentFilterForm",
+    "AppointmentForm",
+    "BookingRequestForm",
+    "CancelForm",
+    "GroupSessionForm",
+    "InviteForm",
+    "MdtCaseForm",
+    "MdtDiscussionForm",
+    "QuestionnaireRequestForm",
+    "RearrangeForm",
+    "RescheduleForm",
+    "ReviewForm",
+]

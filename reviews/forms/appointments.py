@@ -1,0 +1,241 @@
+"""Booking, moving and cancelling appointments, the review outcome, patients' requests."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from pathway.models import Episode, User
+from reviews import rules
+from reviews.forms.base import DATE, ServiceErrorsMixin, WhenFields
+from reviews.models import Appointment, Review
+from reviews.models.appointments import AppointmentKind
+from reviews.questionnaires import QUESTIONNAIRES, REQUESTABLE
+
+BOOKABLE_KINDS = [
+    (value, label) for value, label in AppointmentKind.choices if value != "group_session"
+]
+
+
+class AppointmentDetailsForm(ServiceErrorsMixin, WhenFields):
+    field_aliases = {"start": "start_date"}
+
+    modality = forms.ChoiceField(
+        label="How it happens",
+        choices=Appointment.Modality.choices,
+        widget=forms.RadioSelect,
+        initial=Appointment.Modality.VIDEO,
+        error_messages={"required": "Choose video, phone or in person."},
+    )
+    video_link = forms.URLField(
+        assume_scheme="https",
+        label="Video link",
+        required=False,
+        help_text="For video appointments only, starting https://",
+        error_messages={"invalid": "Enter the video link as a web address, like https://..."},
+    )
+    location = forms.CharField(
+        label="Where", required=False, max_length=200, help_text="For in-person appointments"
+    )
+    clinician = forms.ModelChoiceField(
+        label="Clinician",
+        queryset=User.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose a clinician from the list."},
+    )
+
+    def __init__(self, *args, clinicians=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = clinicians if clinicians is not None else User.objects
+        # Field order: when, then how, then who.
+        self.order_fields(
+            [
+                "kind",
+                "episode",
+                "start_date",
+                "start_time",
+                "duration_minutes",
+                "modality",
+                "video_link",
+                "location",
+                "clinician",
+            ]
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("video_link") and data.get("modality") != Appointment.Modality.VIDEO:
+            self.add_error(
+                "video_link", "Only video appointments have a video link. Remove the link."
+            )
+        return data
+
+
+class AppointmentForm(AppointmentDetailsForm):
+    kind = forms.ChoiceField(
+        label="Type of appointment",
+        choices=BOOKABLE_KINDS,
+        error_messages={"required": "Choose the type of appointment."},
+    )
+    episode = forms.ModelChoiceField(
+        label="Episode of care",
+        queryset=Episode.objects.none(),
+        empty_label=None,
+        error_messages={
+            "required": "This patient has no open episode. Add a referral first.",
+            "invalid_choice": "Choose one of this patient's open episodes.",
+        },
+    )
+
+    def __init__(self, *args, episodes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["episode"].queryset = episodes if episodes is not None else Episode.objects
+        self.fields["episode"].label_from_instance = lambda e: (
+            f"{e.get_condition_display()} (since {e.opened_at:%-d %B %Y})"
+        )
+
+    def duration(self) -> int:
+        return self.cleaned_data.get("duration_minutes") or rules.DEFAULT_DURATION_MINUTES.get(
+            self.cleaned_data["kind"], 30
+        )
+
+
+class RescheduleForm(AppointmentDetailsForm):
+    def __init__(self, *args, appointment: Appointment, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "start_date": timezone.localtime(appointment.start).date(),
+                "start_time": timezone.localtime(appointment.start).time(),
+                "duration_minutes": appointment.duration_minutes,
+                "modality": appointment.modality,
+                "video_link": appointment.video_link,
+                "location": appointment.location,
+                "clinician": appointment.clinician_id,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.appointment = appointment
+
+    def duration(self) -> int:
+        return self.cleaned_data.get("duration_minutes") or self.appointment.duration_minutes
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for cancelling",
+        max_length=200,
+        required=False,
+        help_text="For the record; the patient is told it is cancelled, not why",
+    )
+
+
+class AppointmentFilterForm(forms.Form):
+    """The appointments list filters (GET). Bad values fall back to the defaults."""
+
+    clinician = forms.ChoiceField(label="Clinician", required=False)
+    start = forms.DateField(label="From", required=False, widget=DATE)
+    end = forms.DateField(label="To", required=False, widget=DATE)
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any status"), *Appointment.Status.choices],
+    )
+
+    def __init__(self, *args, clinicians=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clinicians = {str(c.uuid): c for c in clinicians}
+        self.fields["clinician"].choices = [
+            ("", "Everyone in the team"),
+            *[(key, c.full_name) for key, c in self.clinicians.items()],
+        ]
+        for name, field in self.fields.items():
+            css = "nhsuk-select" if name in ("clinician", "status") else "nhsuk-input"
+            field.widget.attrs["class"] = css
+
+    def value(self, name, default=None):
+        if not self.is_valid():
+            return default
+        return self.cleaned_data.get(name) or default
+
+    def chosen_clinician(self):
+        return self.clinicians.get(self.value("clinician", ""))
+
+
+class ReviewForm(ServiceErrorsMixin, forms.Form):
+    summary = forms.CharField(
+        label="Summary of the conversation",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write a short summary of the conversation."},
+    )
+    what_matters = forms.CharField(
+        label="What matters to the patient",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    changes_agreed = forms.CharField(
+        label="Changes agreed",
+        required=False,
+        help_text="Treatment, self-management or support changes; update the care plan too",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    mental_health_follow_up = forms.ChoiceField(
+        label="Mental health follow-up",
+        choices=Review.MentalHealth.choices,
+        initial=Review.MentalHealth.NOT_NEEDED,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the mental health follow-up."},
+    )
+    mental_health_notes = forms.CharField(
+        label="Mental health notes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    next_review_date = forms.DateField(
+        label="Next review due",
+        widget=DATE,
+        help_text="Usually a year from today; the patient gets an invite 4 weeks before",
+        error_messages={"required": "Enter the next review date.", "invalid": "Enter a real date."},
+    )
+    questionnaires = forms.MultipleChoiceField(
+        label="Questionnaires to send now",
+        required=False,
+        choices=[(code, QUESTIONNAIRES[code].title) for code in REQUESTABLE],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The patient completes them in the portal before the next review",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "initial", {"next_review_date": rules.default_next_review(timezone.localdate())}
+        )
+        super().__init__(*args, **kwargs)
+
+
+class RearrangeForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.CharField(
+        label="When would suit you better?",
+        help_text="For example: any weekday morning, or not the week of 12 May",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Tell us when suits you better, or why.",
+            "max_length": "Keep this to 500 characters or fewer.",
+        },
+    )
+
+
+class BookingRequestForm(forms.Form):
+    preferences = forms.CharField(
+        label="When suits you",
+        required=False,
+        max_length=500,
+        help_text="Days and times that suit you, and whether you prefer video, phone or in person",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "Keep this to 500 characters or fewer."},
+    )
+    # Sent by the button pressed: "Ask for my yearly review" or "Ask for a follow-up".
+    kind = forms.ChoiceField(
+        choices=[("annual_review", "Annual review"), ("follow_up", "Follow-up")],
+        error_messages={"required": "Choose what to ask for.", "invalid_choice": "Choose one."},
+    )

@@ -1,0 +1,60 @@
+"""Shared form pieces: service errors beside fields, and date-and-time fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.utils import timezone
+
+from reviews import rules
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class ServiceErrorsMixin:
+    """Show a service's ReviewsError beside the field it names (or above the form)."""
+
+    field_aliases: dict[str, str] = {}
+
+    def add_service_error(self, error) -> None:
+        name = self.field_aliases.get(error.field, error.field)
+        self.add_error(name if name in self.fields else None, str(error))
+
+
+class WhenFields(forms.Form):
+    start_date = forms.DateField(
+        label="Date",
+        widget=DATE,
+        error_messages={"required": "Enter the date.", "invalid": "Enter a real date."},
+    )
+    start_time = forms.TimeField(
+        label="Start time",
+        widget=TIME,
+        help_text="24-hour clock, for example 14:30",
+        error_messages={"required": "Enter the start time.", "invalid": "Enter a real time."},
+    )
+    duration_minutes = forms.IntegerField(
+        label="Length in minutes",
+        required=False,
+        min_value=1,
+        max_value=rules.MAX_DURATION_MINUTES,
+        help_text="Leave blank for the usual length: 30 minutes for a first conversation, 20 "
+        "for an annual review",
+        error_messages={
+            "min_value": "Enter a length of at least 1 minute.",
+            "max_value": f"Enter a length of at most {rules.MAX_DURATION_MINUTES} minutes.",
+            "invalid": "Enter the length as a whole number of minutes.",
+        },
+    )
+
+    def start(self) -> datetime:
+        data = self.cleaned_data
+        return timezone.make_aware(datetime.combine(data["start_date"], data["start_time"]))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_date") and data.get("start_time") and self.start() <= timezone.now():
+            self.add_error("start_date", "Choose a date and time in the future.")
+        return data

@@ -1,0 +1,122 @@
+"""Setting up group sessions and inviting patients."""
+
+from __future__ import annotations
+
+from django import forms
+
+from pathway.models import User
+from reviews import rules
+from reviews.forms.base import ServiceErrorsMixin, WhenFields
+from reviews.models.groups import Condition
+
+
+class GroupSessionForm(ServiceErrorsMixin, WhenFields):
+    field_aliases = {"start": "start_date"}
+
+    topic = forms.CharField(
+        label="Topic", max_length=120, error_messages={"required": "Enter the topic."}
+    )
+    description = forms.CharField(
+        label="What patients can expect",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    condition = forms.ChoiceField(
+        label="Who it is for",
+        required=False,
+        choices=[("", "Anyone on the pathway"), *Condition.choices],
+    )
+    capacity = forms.IntegerField(
+        label="Places",
+        min_value=1,
+        max_value=200,
+        error_messages={
+            "required": "Enter the number of places.",
+            "min_value": "A session needs at least 1 place.",
+            "max_value": "Enter at most 200 places.",
+            "invalid": "Enter the number of places as a whole number.",
+        },
+    )
+    video_link = forms.URLField(
+        assume_scheme="https",
+        label="Video link",
+        required=False,
+        error_messages={"invalid": "Enter the video link as a web address, like https://..."},
+    )
+    venue = forms.CharField(label="Venue", required=False, max_length=200)
+    facilitators = forms.ModelMultipleChoiceField(
+        label="Facilitators",
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one facilitator."},
+    )
+    repeat = forms.IntegerField(
+        label="Number of monthly sessions",
+        min_value=1,
+        max_value=rules.MAX_SERIES_LENGTH,
+        initial=1,
+        help_text="Repeats on the same weekday of each month, for example every second Tuesday",
+        error_messages={
+            "required": "Enter how many sessions to set up.",
+            "min_value": "Enter at least 1.",
+            "max_value": f"Set up at most {rules.MAX_SERIES_LENGTH} sessions at once.",
+            "invalid": "Enter a whole number.",
+        },
+    )
+    organisation = forms.ModelChoiceField(
+        label="Team", queryset=None, empty_label=None, required=True
+    )
+
+    def __init__(self, *args, facilitators=None, organisations=None, **kwargs):
+        kwargs.setdefault("initial", {"duration_minutes": 60, "repeat": 1})
+        super().__init__(*args, **kwargs)
+        self.fields["facilitators"].queryset = facilitators
+        self.fields["facilitators"].label_from_instance = lambda u: (
+            f"{u.full_name} ({u.get_discipline_display()})" if u.discipline else u.full_name
+        )
+        self.fields["organisation"].queryset = organisations
+        first = organisations.first()
+        self.fields["organisation"].initial = first.pk if first else None
+        self.fields["duration_minutes"].help_text = "Usually 60"
+        self.order_fields(
+            [
+                "topic",
+                "description",
+                "condition",
+                "start_date",
+                "start_time",
+                "duration_minutes",
+                "capacity",
+                "video_link",
+                "venue",
+                "facilitators",
+                "repeat",
+            ]
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("video_link") and not (data.get("venue") or "").strip():
+            self.add_error("video_link", "Enter a video link, a venue, or both.")
+        return data
+
+
+class InviteForm(forms.Form):
+    patients = forms.MultipleChoiceField(
+        label="Patients to invite",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one patient to invite.",
+            "invalid_choice": "Choose patients from the list.",
+        },
+    )
+
+    def __init__(self, *args, patients=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient_map = {str(p.uuid): p for p in patients}
+        self.fields["patients"].choices = [
+            (str(p.uuid), f"{p.full_name}, born {p.date_of_birth:%-d %B %Y}") for p in patients
+        ]
+
+    def chosen(self):
+        return [self.patient_map[key] for key in self.cleaned_data["patients"]]

@@ -1,0 +1,153 @@
+"""Requesting questionnaires, the patient's answers, and the safety-alert action."""
+
+from __future__ import annotations
+
+from django import forms
+
+from reviews import rules
+from reviews.forms.base import DATE, ServiceErrorsMixin
+from reviews.questionnaires import QUESTIONNAIRES, REQUESTABLE
+
+
+class QuestionnaireRequestForm(ServiceErrorsMixin, forms.Form):
+    instrument = forms.ChoiceField(
+        label="Questionnaire",
+        choices=[(code, QUESTIONNAIRES[code].title) for code in REQUESTABLE],
+        error_messages={"required": "Choose a questionnaire.", "invalid_choice": "Choose one."},
+    )
+    due = forms.DateField(
+        label="Complete by",
+        required=False,
+        widget=DATE,
+        help_text=f"Leave blank for {rules.QUESTIONNAIRE_DUE_DAYS} days from today",
+        error_messages={"invalid": "Enter a real date."},
+    )
+
+
+class AlertActionForm(ServiceErrorsMixin, forms.Form):
+    action_taken = forms.CharField(
+        label="Action taken",
+        help_text="Who contacted the patient, when, what was agreed (for example risk "
+        "assessment, safety plan, crisis team, GP informed)",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Describe the action taken."},
+    )
+
+
+class AnswersForm(forms.Form):
+    """One questionnaire's items, built from `reviews.questionnaires`. `answers()` returns the
+    scored values in item order, ready for `pathway.instruments.score`."""
+
+    def __init__(self, *args, questionnaire, activities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questionnaire = questionnaire
+        self.fixed_activities = list(activities)
+        if questionnaire.activities:
+            self._add_activity_fields()
+            return
+        for number, item in enumerate(questionnaire.items, start=1):
+            self.fields[f"item_{number}"] = _item_field(number, item)
+        for number, item in enumerate(questionnaire.unscored, start=1):
+            field = _item_field(number, item)
+            field.required = False
+            self.fields[f"extra_{number}"] = field
+
+    def _add_activity_fields(self):
+        ratings = [(str(value), str(value)) for value in range(11)]
+        names = self.fixed_activities or [""] * 5
+        for number, name in enumerate(names, start=1):
+            if not self.fixed_activities:
+                self.fields[f"activity_{number}"] = forms.CharField(
+                    label=f"Activity {number}",
+                    required=number == 1,
+                    max_length=100,
+                    help_text="For example: walking to the shops" if number == 1 else "",
+                    error_messages={"required": "Name at least one activity you find hard."},
+                )
+            self.fields[f"rating_{number}"] = forms.TypedChoiceField(
+                label=f"{name or f'Activity {number}'}: how well can you do it today?",
+                choices=ratings,
+                coerce=int,
+                required=bool(self.fixed_activities) or number == 1,
+                widget=forms.RadioSelect(attrs={"inline": True}),
+                help_text="0 = unable to do it, 10 = as well as before the problem",
+                error_messages={
+                    "required": f"Choose a rating from 0 to 10 for activity {number}.",
+                    "invalid_choice": f"Choose a rating from 0 to 10 for activity {number}.",
+                },
+            )
+
+    def clean(self):
+        data = super().clean()
+        if self.questionnaire.activities and not self.fixed_activities:
+            for number in range(1, 6):
+                named = (data.get(f"activity_{number}") or "").strip()
+                rated = data.get(f"rating_{number}") not in (None, "")
+                if named and not rated:
+                    self.add_error(f"rating_{number}", f"Rate activity {number} from 0 to 10.")
+                if rated and not named:
+                    self.add_error(
+                        f"activity_{number}", f"Name activity {number}, or clear its rating."
+                    )
+        return data
+
+    def activities(self) -> list[str]:
+        if self.fixed_activities:
+            return self.fixed_activities
+        return [
+            self.cleaned_data[f"activity_{n}"].strip()
+            for n in range(1, 6)
+            if (self.cleaned_data.get(f"activity_{n}") or "").strip()
+        ]
+
+    def answers(self) -> list:
+        if self.questionnaire.activities:
+            return [
+                self.cleaned_data[f"rating_{n}"]
+                for n in range(1, 6)
+                if self.cleaned_data.get(f"rating_{n}") not in (None, "")
+            ]
+        return [
+            self._value(self.questionnaire.items[n - 1], self.cleaned_data[f"item_{n}"])
+            for n in range(1, len(self.questionnaire.items) + 1)
+        ]
+
+    def unscored(self) -> list:
+        return [
+            self._value(item, self.cleaned_data.get(f"extra_{n}"))
+            for n, item in enumerate(self.questionnaire.unscored, start=1)
+        ]
+
+    @staticmethod
+    def _value(item, raw):
+        if item.options is None or raw in (None, ""):
+            return raw
+        return item.options[int(raw)][0]
+
+
+def _item_field(number: int, item) -> forms.Field:
+    label = f"{number}. {item.text}"
+    if item.options is None:
+        return forms.IntegerField(
+            label=label,
+            min_value=item.minimum,
+            max_value=item.maximum,
+            help_text=item.hint,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            error_messages={
+                "required": f"Answer question {number}.",
+                "invalid": f"Enter a whole number for question {number}.",
+                "min_value": f"Enter {item.minimum} or more for question {number}.",
+                "max_value": f"Enter {item.maximum} or less for question {number}.",
+            },
+        )
+    return forms.ChoiceField(
+        label=label,
+        # The submitted value is the option's position; its scored value stays on the server.
+        choices=[(str(index), text) for index, (_, text) in enumerate(item.options)],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": f"Answer question {number}.",
+            "invalid_choice": f"Choose one of the answers for question {number}.",
+        },
+    )

@@ -1,0 +1,116 @@
+"""Queueing this app's messages in the kernel outbox (DESIGN.md section 6).
+
+Messages name what happened and carry a sign-in link, never clinical detail. Patient messages go
+only on channels the patient consented to (`Patient.can_receive`) and always carry the link to the
+contact preferences page, where they can stop every message. Idempotency keys end in the channel,
+e.g. `annual-review:<patient uuid>:<due date>:sms`, so queueing twice sends once.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.urls import reverse
+
+from pathway.models import Notification, Patient
+from pathway.notifications import outbox
+
+PATIENT_CHANNELS = (Notification.Channel.SMS, Notification.Channel.EMAIL)
+
+# What each kind of message is about, for staff pages (never shown in the message itself).
+KIND_LABELS = {
+    "annual_review_invite": "Annual review invitation",
+    "appointment_reminder": "Appointment reminder",
+    "appointment_booked": "Appointment booked",
+    "appointment_cancelled": "Appointment cancelled",
+    "questionnaire_requested": "Questionnaire request",
+    "questionnaire_reminder": "Questionnaire reminder",
+    "group_invite": "Group session invitation",
+    "diary_nudge": "Diary reminder",
+    "trial_review_due": "Treatment trial review (staff)",
+    "safety_alert": "Safety alert (staff)",
+}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def patient_context(path: str, **extra) -> dict:
+    """Template context for a patient message: the sign-in link and the opt-out link."""
+    return {
+        "link": absolute_url(path),
+        "preferences_link": absolute_url(reverse("pathway:contact-preferences")),
+        "service_name": settings.SERVICE_NAME,
+        **extra,
+    }
+
+
+def patient_drafts(
+    *,
+    patient: Patient,
+    kind: str,
+    template: str,
+    key: str,
+    path: str,
+    scheduled_for: datetime | None = None,
+    extra: dict | None = None,
+) -> list[Notification]:
+    """Unsaved outbox rows, one per channel the patient accepts (for `outbox.queue_many`)."""
+    return [
+        outbox.draft(
+            channel=channel,
+            kind=kind,
+            template=template,
+            idempotency_key=f"{key}:{channel}",
+            patient=patient,
+            context=patient_context(path, **(extra or {})),
+            scheduled_for=scheduled_for,
+        )
+        for channel in PATIENT_CHANNELS
+        if patient.can_receive(channel)
+    ]
+
+
+def staff_draft(
+    *,
+    user,
+    kind: str,
+    template: str,
+    key: str,
+    path: str,
+    scheduled_for: datetime | None = None,
+) -> Notification | None:
+    """An unsaved email to a member of staff, or None if they cannot receive one."""
+    if user is None or not user.is_active or not user.email:
+        return None
+    return outbox.draft(
+        channel=Notification.Channel.EMAIL,
+        kind=kind,
+        template=template,
+        idempotency_key=f"{key}:email",
+        user=user,
+        context={"link": absolute_url(path), "service_name": settings.SERVICE_NAME},
+        scheduled_for=scheduled_for,
+    )
+
+
+def queue_for_patient(**message) -> list[Notification]:
+    """Queue one message per channel the patient accepts, in the caller's transaction (the
+    arguments of `patient_drafts`). Returns the rows created now (a key queued before is
+    skipped, not duplicated). Planners queueing thousands use `outbox.queue_many` instead."""
+    saved = [outbox.queue_draft(row) for row in patient_drafts(**message)]
+    return [row for row, created in saved if created]
+
+
+def queue_for_staff(**message) -> Notification | None:
+    """Queue an email to a member of staff (the arguments of `staff_draft`); returns the row if
+    created now."""
+    row = staff_draft(**message)
+    if row is None:
+        return None
+    saved, created = outbox.queue_draft(row)
+    return saved if created else None

@@ -1,0 +1,18 @@
+"""The reviews app's data: appointments and review outcomes, group sessions, the MDT list,
+questionnaire requests, PHQ-9 safety alerts and patients' booking requests."""
+
+from reviews.models.appointments import Appointment, BookingRequest, Review
+from reviews.models.groups import GroupBooking, GroupSession
+from reviews.models.mdt import MdtCase
+from reviews.models.questionnaires import QuestionnaireRequest, SafetyAlert
+
+__all__ = [
+    "Appointment",
+    "BookingRequest",
+    "GroupBooking",
+    "GroupSession",
+    "MdtCase",
+    "QuestionnaireRequest",
+    "Review",
+    "SafetyAlert",
+]

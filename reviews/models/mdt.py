@@ -1,0 +1,43 @@
+from django.db import models
+from django.db.models import Q
+
+from pathway.models.base import ClinicalRecord, choices_constraint
+
+
+class MdtStatus(models.TextChoices):
+    OPEN = "open", "Waiting for discussion"
+    DISCUSSED = "discussed", "Discussed"
+
+
+class MdtCase(ClinicalRecord):
+    """A case flagged for the monthly multidisciplinary team meeting."""
+
+    Status = MdtStatus
+
+    patient = models.ForeignKey("pathway.Patient", on_delete=models.PROTECT, related_name="+")
+    question = models.TextField()
+    notes = models.TextField(blank=True)
+    agreed_actions = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    discussed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            choices_constraint("status", MdtStatus, "reviews_mdtcase_status_valid"),
+            # A discussed case records when, and what was agreed.
+            models.CheckConstraint(
+                condition=(
+                    Q(status="open", discussed_at__isnull=True)
+                    | (Q(status="discussed", discussed_at__isnull=False) & ~Q(agreed_actions=""))
+                ),
+                name="reviews_mdtcase_discussed_has_actions",
+            ),
+        ]
+        indexes = [
+            # The MDT list: open cases oldest first.
+            models.Index(fields=["status", "created_at"], name="reviews_mdtcase_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"MDT case ({self.get_status_display()})"

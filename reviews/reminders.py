@@ -1,0 +1,202 @@
+"""Daily reminder planners (DESIGN.md section 6, issue 6 item 9).
+
+Each planner finds what is due with one set-based query, then queues one outbox row per channel
+through `reviews.messaging` with an idempotency key naming the thing and the date, e.g.
+`annual-review:<patient uuid>:<due date>:sms`. Running a planner twice, or on two beat
+schedulers at once, changes nothing the second time. Only channels the patient consented to are
+queued; opted-out patients get nothing. Delivery, retries and quiet hours are the outbox's job.
+
+Each planner returns how many rows it created.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.models import Episode, Milestone, Patient
+from pathway.models.episodes import MilestoneKind
+from pathway.notifications import outbox
+from reviews import messaging, rules, sources
+from reviews.models import Appointment, QuestionnaireRequest
+
+LONDON = ZoneInfo("Europe/London")
+# Patient messages planned for the day go out from this time (SMS quiet hours end at 08:00).
+SEND_FROM = time(9, 0)
+# The diary nudge goes in the evening, when the day can be recorded.
+DIARY_NUDGE_AT = time(19, 0)
+
+
+def _at(day: date, moment: time) -> datetime:
+    return datetime.combine(day, moment, tzinfo=LONDON)
+
+
+def _not_before(day: date, moment: time) -> datetime:
+    """The planned send time, or now if the planner runs later than that."""
+    return max(_at(day, moment), timezone.now())
+
+
+def reachable(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Live patients who have not opted out and consented to at least one channel."""
+    return patients.filter(entered_in_error=False, opted_out_at__isnull=True).filter(
+        Q(sms_consent=True) & ~Q(mobile="") | Q(email_consent=True) & ~Q(email="")
+    )
+
+
+@transaction.atomic
+def plan_annual_review_invites(*, today: date | None = None) -> int:
+    """Invite patients whose annual review falls due within the next 28 days, once per due
+    date. The due date is the latest `annual_review_due` milestone of an open episode; a patient
+    with an annual review already booked is not invited."""
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=rules.ANNUAL_REVIEW_INVITE_DAYS)
+    latest_due = (
+        Milestone.objects.filter(episode=OuterRef("pk"), kind=MilestoneKind.ANNUAL_REVIEW_DUE)
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    booked = Appointment.objects.filter(
+        kind=Appointment.Kind.ANNUAL_REVIEW,
+        status=Appointment.Status.BOOKED,
+        start__gte=timezone.now(),
+    ).values("patient_id")
+    episodes = (
+        Episode.objects.filter(status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE])
+        .filter(patient__in=reachable(Patient.objects.all()))
+        .exclude(patient_id__in=booked)
+        .annotate(due_at=Subquery(latest_due))
+        .filter(
+            due_at__gte=_at(today, time.min), due_at__lt=_at(horizon + timedelta(days=1), time.min)
+        )
+        .select_related("patient")
+    )
+    drafts = []
+    path = reverse("reviews:my-appointments")
+    for episode in episodes:
+        due = timezone.localtime(episode.due_at, LONDON).date()
+        drafts += messaging.patient_drafts(
+            patient=episode.patient,
+            kind="annual_review_invite",
+            template="reviews-annual-review",
+            key=f"annual-review:{episode.patient.uuid}:{due.isoformat()}",
+            path=path,
+            scheduled_for=_not_before(today, SEND_FROM),
+        )
+    return len(outbox.queue_many(drafts))
+
+
+@transaction.atomic
+def plan_appointment_reminders(*, today: date | None = None) -> int:
+    """Remind patients of booked appointments tomorrow (London days). The key holds the start
+    time, so a moved appointment is reminded again at its new time."""
+    today = today or timezone.localdate()
+    tomorrow = today + timedelta(days=1)
+    appointments = (
+        Appointment.objects.filter(
+            status=Appointment.Status.BOOKED,
+            start__gte=_at(tomorrow, time.min),
+            start__lt=_at(tomorrow + timedelta(days=1), time.min),
+            patient__in=reachable(Patient.objects.all()),
+        )
+        .select_related("patient")
+        .order_by("start")
+    )
+    drafts = []
+    path = reverse("reviews:my-appointments")
+    for appointment in appointments:
+        local = timezone.localtime(appointment.start, LONDON)
+        drafts += messaging.patient_drafts(
+            patient=appointment.patient,
+            kind="appointment_reminder",
+            template="reviews-appointment-tomorrow",
+            key=f"appointment-tomorrow:{appointment.uuid}:{local:%Y%m%dT%H%M}",
+            path=path,
+            scheduled_for=_not_before(today, SEND_FROM),
+            extra={"time": f"{local:%H:%M}"},
+        )
+    return len(outbox.queue_many(drafts))
+
+
+@transaction.atomic
+def plan_questionnaire_reminders(*, today: date | None = None) -> int:
+    """Remind patients of questionnaires still not completed 3 and 6 days after they were sent
+    (`rules.questionnaire_reminder_stage`)."""
+    today = today or timezone.localdate()
+    first, _ = rules.QUESTIONNAIRE_REMINDER_DAYS
+    requests = (
+        QuestionnaireRequest.objects.filter(
+            status=QuestionnaireRequest.Status.REQUESTED,
+            requested_at__lt=_at(today - timedelta(days=first - 1), time.min),
+            patient__in=reachable(Patient.objects.all()),
+        )
+        .select_related("patient")
+        .order_by("requested_at")
+    )
+    drafts = []
+    path = reverse("reviews:my-questionnaires")
+    for request in requests:
+        sent_on = timezone.localtime(request.requested_at, LONDON).date()
+        stage = rules.questionnaire_reminder_stage(sent_on, today)
+        if stage is None:
+            continue
+        drafts += messaging.patient_drafts(
+            patient=request.patient,
+            kind="questionnaire_reminder",
+            template="reviews-questionnaire-reminder",
+            key=f"questionnaire:{request.uuid}:day{stage}",
+            path=path,
+            scheduled_for=_not_before(today, SEND_FROM),
+        )
+    return len(outbox.queue_many(drafts))
+
+
+@transaction.atomic
+def plan_trial_review_reminders(*, today: date | None = None) -> int:
+    """Email the responsible clinician once about each ongoing treatment trial past its review
+    date (the trial comes from the care plans app through `reviews.sources`)."""
+    today = today or timezone.localdate()
+    path = reverse("reviews:worklist")
+    drafts = [
+        messaging.staff_draft(
+            user=trial.clinician,
+            kind="trial_review_due",
+            template="reviews-trial-review",
+            key=f"trial-review:{trial.key}:{trial.review_due.isoformat()}",
+            path=path,
+            scheduled_for=_not_before(today, SEND_FROM),
+        )
+        for trial in sources.trials_for_clinician_reminders(today=today)
+    ]
+    return len(outbox.queue_many([row for row in drafts if row is not None]))
+
+
+@transaction.atomic
+def plan_diary_nudges(*, today: date | None = None) -> int:
+    """The opt-in evening diary reminder, for patients who asked for it, have an open
+    episode and have not yet recorded today."""
+    today = today or timezone.localdate()
+    if outbox.in_quiet_hours(_not_before(today, DIARY_NUDGE_AT)):
+        # Too late for today's nudge: held to 08:00 it would arrive about the wrong day.
+        return 0
+    patients = reachable(Patient.objects.filter(diary_nudge=True)).filter(
+        episodes__status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE]
+    )
+    patients = sources.without_diary_entry(patients.distinct(), day=today)
+    drafts = []
+    path = sources.diary_today_path()
+    send_at = _not_before(today, DIARY_NUDGE_AT)
+    for patient in patients:
+        drafts += messaging.patient_drafts(
+            patient=patient,
+            kind="diary_nudge",
+            template="reviews-diary-nudge",
+            key=f"diary-nudge:{patient.uuid}:{today.isoformat()}",
+            path=path,
+            scheduled_for=send_at,
+        )
+    return len(outbox.queue_many(drafts))

@@ -1,0 +1,142 @@
+"""Pure rules for appointments, reviews, group sessions, reminders and the worklist.
+
+Plain values in, plain values out: no Django ORM. Timeframes come from DESIGN.md sections 3 and 6
+and the issue; each constant says where.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+
+# Default lengths in minutes (issue 6: first conversation 30 minutes, annual review 20).
+DEFAULT_DURATION_MINUTES = {
+    "first_conversation": 30,
+    "follow_up": 20,
+    "medication_review": 30,
+    "annual_review": 20,
+    "group_session": 60,
+    "mdt": 15,
+}
+# Nothing in the pathway runs longer than a half-day clinic; a longer value is a typing error.
+MAX_DURATION_MINUTES = 240
+
+# Which milestone a completed review writes (DESIGN.md section 3): the first conversation is the
+# episode's first contact; every later review is a review held.
+FIRST_CONTACT_KINDS = frozenset({"first_conversation"})
+REVIEW_KINDS = frozenset({"first_conversation", "follow_up", "medication_review", "annual_review"})
+
+# DESIGN.md section 3, default target "last review to next annual review": 365 days.
+ANNUAL_REVIEW_INTERVAL_DAYS = 365
+# A next-review date further away than this is almost certainly a typing error.
+MAX_NEXT_REVIEW_DAYS = 550
+
+# DESIGN.md section 6: annual-review invite 28 days ahead; questionnaire reminders after 3 and
+# 6 days.
+ANNUAL_REVIEW_INVITE_DAYS = 28
+QUESTIONNAIRE_REMINDER_DAYS = (3, 6)
+# A questionnaire request is due this many days after it is sent, unless the clinician says.
+QUESTIONNAIRE_DUE_DAYS = 7
+
+# Group sessions repeat monthly; a series longer than a year is set up again by the team.
+MAX_SERIES_LENGTH = 12
+
+# Worklist categories, most urgent first (issue 6, item 8).
+WORKLIST_CATEGORIES = (
+    ("safety_alert", "Safety alert"),
+    ("red_flag_referral", "Red-flag referral not triaged"),
+    ("target_breach", "Target breached"),
+    ("review_overdue", "Review overdue"),
+    ("trial_due_review", "Treatment trial past review"),
+    ("diary_pattern", "Diary pattern"),
+    ("questionnaire_outstanding", "Questionnaire outstanding"),
+)
+WORKLIST_RANK = {code: rank for rank, (code, _) in enumerate(WORKLIST_CATEGORIES)}
+
+
+def overlaps(start_a: datetime, minutes_a: int, start_b: datetime, minutes_b: int) -> bool:
+    """Whether two appointments share any time. Back-to-back (one ends as the next starts)
+    does not count as an overlap."""
+    end_a = start_a + timedelta(minutes=minutes_a)
+    end_b = start_b + timedelta(minutes=minutes_b)
+    return start_a < end_b and start_b < end_a
+
+
+def milestone_for(kind: str) -> str:
+    """The episode milestone a completed review of this appointment kind writes.
+
+    Raises ValueError for kinds that are not reviews (group sessions, MDT discussions)."""
+    if kind not in REVIEW_KINDS:
+        raise ValueError(f"{kind} appointments have no review outcome")
+    return "first_contact" if kind in FIRST_CONTACT_KINDS else "review_held"
+
+
+def default_next_review(held_on: date) -> date:
+    """The next annual review date after a review held on `held_on`."""
+    return held_on + timedelta(days=ANNUAL_REVIEW_INTERVAL_DAYS)
+
+
+def questionnaire_reminder_stage(requested_on: date, today: date) -> int | None:
+    """Which reminder (3 or 6 days) is due today for a request sent on `requested_on`, or None.
+
+    A planner that missed a day still sends each reminder once: from day 3 the 3-day reminder is
+    due until day 6, from day 6 only the 6-day one (never both at once after an outage)."""
+    age = (today - requested_on).days
+    first, second = QUESTIONNAIRE_REMINDER_DAYS
+    if age >= second:
+        return second
+    if age >= first:
+        return first
+    return None
+
+
+def monthly_occurrences(first: datetime, count: int) -> list[datetime]:
+    """`count` meeting times: `first`, then the same weekday of the same week of each month
+    ("the second Tuesday"). A fifth weekday that a month lacks becomes that month's last.
+
+    Raises ValueError when `count` is outside 1..MAX_SERIES_LENGTH."""
+    if not 1 <= count <= MAX_SERIES_LENGTH:
+        raise ValueError(f"a series has 1 to {MAX_SERIES_LENGTH} sessions")
+    week = (first.day - 1) // 7  # 0 = first such weekday of the month
+    weekday = first.weekday()
+    times = [first]
+    year, month = first.year, first.month
+    for _ in range(count - 1):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        first_day_weekday, days_in_month = calendar.monthrange(year, month)
+        day = 1 + (weekday - first_day_weekday) % 7 + 7 * week
+        while day > days_in_month:
+            day -= 7
+        times.append(first.replace(year=year, month=month, day=day))
+    return times
+
+
+def places_left(capacity: int, booked: int) -> int:
+    """Free places in a group session (never negative)."""
+    return max(capacity - booked, 0)
+
+
+def change_summary(
+    *,
+    better: str | None,
+    important_change: float | None,
+    baseline: float,
+    latest: float,
+    band_moved: bool = True,
+) -> tuple[float, str]:
+    """(latest minus baseline, verdict) for an outcome measure.
+
+    The verdict is "improved" for a change in the better direction at least as large as the
+    instrument's clinically important change (and, for PSEQ, with a move to another ePPOC band,
+    passed as `band_moved`), "worse" for such a change the other way, "no_important_change"
+    otherwise, and "not_rated" where the instrument has no direction or threshold. Compared on
+    unrounded values (clinical-rules.md, general rules)."""
+    delta = latest - baseline
+    if better is None or important_change is None:
+        return delta, "not_rated"
+    gain = delta if better == "higher" else -delta
+    if gain >= important_change and band_moved:
+        return delta, "improved"
+    if -gain >= important_change and band_moved:
+        return delta, "worse"
+    return delta, "no_important_change"

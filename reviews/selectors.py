@@ -1,0 +1,456 @@
+"""Reads for the reviews app, always scoped through `pathway.permissions`.
+
+The `*_for(user, uuid)` helpers return one object the user may see or raise Http404, so another
+team's row is indistinguishable from one that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from pathway import instruments
+from pathway.models import Assessment, Episode, Notification, Organisation, Patient, User
+from pathway.permissions import patients_visible_to, practice_ids_for
+from reviews import rules
+from reviews.models import (
+    Appointment,
+    BookingRequest,
+    GroupBooking,
+    GroupSession,
+    MdtCase,
+    QuestionnaireRequest,
+    Review,
+    SafetyAlert,
+)
+from reviews.models.groups import LIVE_BOOKING, PLACE_HOLDING
+
+PAGE_SIZE = 25
+
+
+def _get_or_404(queryset: QuerySet, **lookup):
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("Not found") from exc
+
+
+# Teams and clinicians
+
+
+def team_organisation_ids(user) -> set[int]:
+    """Organisations whose group sessions `user` runs: their own memberships, the PCN hosting a
+    service they belong to, and the services hosted by a PCN they belong to."""
+    if not getattr(user, "is_authenticated", False) or user.role not in ("clinician", "admin"):
+        return set()
+    if user.role == "admin" and user.is_superuser:
+        return set(Organisation.objects.values_list("id", flat=True))
+    memberships = list(user.memberships.select_related("organisation"))
+    ids = {m.organisation_id for m in memberships}
+    pcns = {m.organisation_id for m in memberships if m.organisation.kind == "pcn"}
+    pcns |= {
+        m.organisation.parent_id
+        for m in memberships
+        if m.organisation.kind == "service" and m.organisation.parent_id
+    }
+    ids |= pcns
+    ids |= set(
+        Organisation.objects.filter(kind="service", parent_id__in=pcns).values_list("id", flat=True)
+    )
+    return ids
+
+
+def team_clinicians(user) -> QuerySet[User]:
+    """Active clinicians who share a team with `user` (including `user`)."""
+    return (
+        User.objects.filter(
+            role=User.Role.CLINICIAN,
+            is_active=True,
+            memberships__organisation_id__in=team_organisation_ids(user),
+        )
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+def practices_for(user) -> QuerySet[Organisation]:
+    """The practices whose patients `user` may see (all of them for a superuser), by name."""
+    practices = Organisation.objects.filter(kind=Organisation.Kind.PRACTICE).order_by("name")
+    if user.role == "admin" and user.is_superuser:
+        return practices
+    return practices.filter(id__in=practice_ids_for(user))
+
+
+def open_episodes(patient: Patient) -> QuerySet[Episode]:
+    return patient.episodes.filter(status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE])
+
+
+# Appointments
+
+
+def _visible_appointments(user) -> QuerySet[Appointment]:
+    return Appointment.objects.filter(patient__in=patients_visible_to(user))
+
+
+def appointment_for(user, appointment_uuid) -> Appointment:
+    return _get_or_404(
+        _visible_appointments(user).select_related("patient__registered_practice", "clinician"),
+        uuid=appointment_uuid,
+    )
+
+
+def appointments_for_team(
+    user,
+    *,
+    clinician: User | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    status: str = "",
+) -> QuerySet[Appointment]:
+    """Appointments of patients `user` may see between two dates (London days, inclusive),
+    soonest first; optionally one clinician's or one status."""
+    rows = _visible_appointments(user).select_related("patient", "clinician")
+    if start:
+        rows = rows.filter(start__gte=_start_of(start))
+    if end:
+        rows = rows.filter(start__lt=_start_of(end + timedelta(days=1)))
+    if clinician is not None:
+        rows = rows.filter(clinician=clinician)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("start", "id")
+
+
+def appointments_for_patient(patient: Patient) -> QuerySet[Appointment]:
+    return patient.appointments.select_related("clinician").order_by("-start")
+
+
+def own_appointment(patient: Patient, appointment_uuid) -> Appointment:
+    return _get_or_404(patient.appointments.select_related("clinician"), uuid=appointment_uuid)
+
+
+def rearrange_requests_for(user) -> QuerySet[Appointment]:
+    return (
+        _visible_appointments(user)
+        .filter(status=Appointment.Status.BOOKED, rearrange_requested_at__isnull=False)
+        .select_related("patient", "clinician")
+        .order_by("rearrange_requested_at")
+    )
+
+
+def open_booking_requests_for(user) -> QuerySet[BookingRequest]:
+    return (
+        BookingRequest.objects.filter(
+            patient__in=patients_visible_to(user), status=BookingRequest.Status.OPEN
+        )
+        .select_related("patient")
+        .order_by("requested_at")
+    )
+
+
+def booking_request_for(user, request_uuid) -> BookingRequest:
+    return _get_or_404(
+        BookingRequest.objects.filter(patient__in=patients_visible_to(user)).select_related(
+            "patient"
+        ),
+        uuid=request_uuid,
+    )
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+# Reviews
+
+
+def reviews_for_patient(patient: Patient) -> QuerySet[Review]:
+    return (
+        Review.objects.filter(patient=patient)
+        .select_related("appointment", "completed_by")
+        .order_by("-completed_at")
+    )
+
+
+def last_review_before(patient: Patient, moment: datetime) -> Review | None:
+    return reviews_for_patient(patient).filter(completed_at__lt=moment).first()
+
+
+# Group sessions
+
+
+def group_sessions_for(user, *, upcoming: bool = True) -> QuerySet[GroupSession]:
+    """The sessions of `user`'s teams with their count of booked places, soonest first
+    (upcoming) or newest first (past)."""
+    now = timezone.now()
+    rows = (
+        GroupSession.objects.filter(organisation_id__in=team_organisation_ids(user))
+        .select_related("organisation")
+        .prefetch_related("facilitators")
+        .annotate(
+            places_taken=Count("bookings", filter=Q(bookings__status__in=PLACE_HOLDING)),
+            invited=Count("bookings", filter=Q(bookings__status="invited")),
+        )
+    )
+    if upcoming:
+        return rows.filter(start__gte=now - timedelta(hours=12)).order_by("start")
+    return rows.filter(start__lt=now - timedelta(hours=12)).order_by("-start")
+
+
+def group_session_for(user, session_uuid) -> GroupSession:
+    return _get_or_404(
+        GroupSession.objects.filter(organisation_id__in=team_organisation_ids(user))
+        .select_related("organisation")
+        .prefetch_related("facilitators"),
+        uuid=session_uuid,
+    )
+
+
+def bookings_for_session(user, session: GroupSession) -> QuerySet[GroupBooking]:
+    """Invitations and places for patients `user` may see, live ones first."""
+    return (
+        session.bookings.filter(patient__in=patients_visible_to(user))
+        .select_related("patient")
+        .order_by("patient__family_name", "patient__given_name", "-created_at")
+    )
+
+
+def places_taken(session: GroupSession) -> int:
+    return session.bookings.filter(status__in=PLACE_HOLDING).count()
+
+
+def eligible_patients(user, session: GroupSession, *, limit: int = 50) -> QuerySet[Patient]:
+    """Patients `user` may see with an open episode (of the session's condition, if it has
+    one) and no live invitation or place at this session."""
+    episodes = Episode.objects.filter(status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE])
+    if session.condition:
+        episodes = episodes.filter(condition=session.condition)
+    return (
+        patients_visible_to(user)
+        .filter(id__in=episodes.values("patient_id"))
+        .exclude(
+            id__in=GroupBooking.objects.filter(session=session, status__in=LIVE_BOOKING).values(
+                "patient_id"
+            )
+        )
+        .order_by("family_name", "given_name")[:limit]
+    )
+
+
+def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
+    """The patient's invitations and places at sessions from 12 hours ago onwards."""
+    return (
+        patient.group_bookings.filter(
+            status__in=LIVE_BOOKING,
+            session__cancelled_at__isnull=True,
+            session__start__gte=timezone.now() - timedelta(hours=12),
+        )
+        .select_related("session")
+        .order_by("session__start")
+    )
+
+
+def own_group_booking(patient: Patient, booking_uuid) -> GroupBooking:
+    return _get_or_404(patient.group_bookings.select_related("session"), uuid=booking_uuid)
+
+
+def group_booking_for(user, booking_uuid) -> GroupBooking:
+    return _get_or_404(
+        GroupBooking.objects.filter(
+            patient__in=patients_visible_to(user),
+            session__organisation_id__in=team_organisation_ids(user),
+        ).select_related("session", "patient"),
+        uuid=booking_uuid,
+    )
+
+
+# MDT
+
+
+def mdt_cases_for(user, *, status: str = MdtCase.Status.OPEN) -> QuerySet[MdtCase]:
+    rows = MdtCase.objects.filter(patient__in=patients_visible_to(user), status=status)
+    rows = rows.select_related("patient", "created_by")
+    if status == MdtCase.Status.OPEN:
+        return rows.order_by("created_at")
+    return rows.order_by("-discussed_at")
+
+
+def mdt_case_for(user, case_uuid) -> MdtCase:
+    return _get_or_404(
+        MdtCase.objects.filter(patient__in=patients_visible_to(user)).select_related(
+            "patient__registered_practice", "created_by", "updated_by"
+        ),
+        uuid=case_uuid,
+    )
+
+
+def mdt_cases_for_patient(patient: Patient) -> QuerySet[MdtCase]:
+    return MdtCase.objects.filter(patient=patient).order_by("-created_at")
+
+
+# Questionnaires and alerts
+
+
+def questionnaire_requests_for_patient(patient: Patient) -> QuerySet[QuestionnaireRequest]:
+    return patient.questionnaire_requests.select_related("requested_by", "assessment").order_by(
+        "-requested_at"
+    )
+
+
+def outstanding_requests_for_patient(patient: Patient) -> QuerySet[QuestionnaireRequest]:
+    return patient.questionnaire_requests.filter(
+        status=QuestionnaireRequest.Status.REQUESTED
+    ).order_by("due", "requested_at")
+
+
+def own_questionnaire_request(patient: Patient, request_uuid) -> QuestionnaireRequest:
+    return _get_or_404(
+        patient.questionnaire_requests.select_related("assessment"), uuid=request_uuid
+    )
+
+
+def questionnaire_request_for(user, request_uuid) -> QuestionnaireRequest:
+    return _get_or_404(
+        QuestionnaireRequest.objects.filter(patient__in=patients_visible_to(user)).select_related(
+            "patient"
+        ),
+        uuid=request_uuid,
+    )
+
+
+def last_psfs_activities(patient: Patient) -> list[str]:
+    """The activities of the patient's latest completed PSFS, for the next one to re-rate."""
+    row = (
+        patient.questionnaire_requests.filter(
+            instrument="PSFS", status=QuestionnaireRequest.Status.COMPLETED
+        )
+        .order_by("-completed_at")
+        .values_list("activities", flat=True)
+        .first()
+    )
+    return list(row or [])
+
+
+def alert_for(user, alert_uuid) -> SafetyAlert:
+    return _get_or_404(
+        SafetyAlert.objects.filter(patient__in=patients_visible_to(user)).select_related(
+            "patient__registered_practice", "assessment", "responsible_clinician", "resolved_by"
+        ),
+        uuid=alert_uuid,
+    )
+
+
+def alerts_for_patient(patient: Patient) -> QuerySet[SafetyAlert]:
+    return patient.safety_alerts.select_related("responsible_clinician", "resolved_by").order_by(
+        "-raised_at"
+    )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    completed_at: datetime
+    total: float
+    band: str
+    context: str
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One instrument's results for a patient, oldest first, and the change since baseline."""
+
+    code: str
+    name: str
+    points: list[TrendPoint]
+    better: str | None
+    change: float | None
+    verdict: str
+
+    @property
+    def baseline(self) -> TrendPoint:
+        return self.points[0]
+
+    @property
+    def latest(self) -> TrendPoint:
+        return self.points[-1]
+
+
+def assessment_trends(patient: Patient) -> list[Trend]:
+    """Every instrument the patient has completed, with baseline, latest and the change judged
+    against the instrument's clinically important change (one query)."""
+    rows = list(
+        Assessment.objects.filter(patient=patient, entered_in_error=False).order_by(
+            "instrument", "completed_at", "id"
+        )
+    )
+    by_code: dict[str, list[Assessment]] = {}
+    for row in rows:
+        by_code.setdefault(row.instrument, []).append(row)
+    trends = []
+    for code, items in by_code.items():
+        meta = instruments.INSTRUMENTS.get(code)
+        points = [
+            TrendPoint(a.completed_at, float(a.total), a.band, a.get_context_display())
+            for a in items
+        ]
+        change, verdict = None, "single"
+        if meta is not None and len(items) > 1:
+            change, verdict = _change(meta, items[0], items[-1])
+        trends.append(
+            Trend(
+                code=code,
+                name=meta.name if meta else code,
+                points=points,
+                better=meta.better if meta else None,
+                change=change,
+                verdict=verdict,
+            )
+        )
+    return sorted(trends, key=lambda t: t.code)
+
+
+def _change(meta: instruments.Instrument, first: Assessment, last: Assessment):
+    if meta.code == "PSFS":
+        try:
+            delta, important = instruments.psfs_change(first.answers, last.answers)
+        except instruments.InvalidAnswers:
+            # Different activities were rated: the means cannot be compared.
+            return float(last.total) - float(first.total), "not_comparable"
+        return delta, "improved" if important else "no_important_change"
+    band_moved = True
+    if meta.code == "PSEQ":
+        band_moved = _eppoc_band(first.total) != _eppoc_band(last.total)
+    return rules.change_summary(
+        better=meta.better,
+        important_change=meta.important_change,
+        baseline=float(first.total),
+        latest=float(last.total),
+        band_moved=band_moved,
+    )
+
+
+def _eppoc_band(total) -> str:
+    return next(
+        name for lower, name in reversed(instruments.PSEQ_EPPOC_BANDS) if float(total) >= lower
+    )
+
+
+# Notifications
+
+
+def failed_notifications_for(user) -> QuerySet[Notification]:
+    """Failed outbox rows for patients `user` may see, and staff messages to `user`, newest
+    first."""
+    return (
+        Notification.objects.filter(status=Notification.Status.FAILED)
+        .filter(Q(patient__in=patients_visible_to(user)) | Q(user=user))
+        .select_related("patient", "user")
+        .order_by("-updated_at", "-id")
+    )
+
+
+def failed_notification_for(user, notification_uuid) -> Notification:
+    return _get_or_404(failed_notifications_for(user), uuid=notification_uuid)

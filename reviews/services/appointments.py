@@ -1,0 +1,363 @@
+"""Booking, rescheduling, cancelling and attendance of appointments."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.audit import record_event
+from pathway.models import AuditEvent, Episode, Patient, User
+from pathway.permissions import patients_visible_to
+from reviews import messaging, rules
+from reviews.errors import ReviewsError, SlotTaken, StaleState
+from reviews.models import Appointment, BookingRequest
+
+MY_APPOINTMENTS = "reviews:my-appointments"
+
+
+def _validate_time(start: datetime, duration_minutes: int) -> None:
+    if start <= timezone.now():
+        raise ReviewsError("Choose a date and time in the future.", field="start")
+    if not 1 <= duration_minutes <= rules.MAX_DURATION_MINUTES:
+        raise ReviewsError(
+            f"Enter a length from 1 to {rules.MAX_DURATION_MINUTES} minutes.",
+            field="duration_minutes",
+        )
+
+
+def _validate_place(modality: str, video_link: str) -> None:
+    if video_link and modality != Appointment.Modality.VIDEO:
+        raise ReviewsError(
+            "Only video appointments have a video link. Remove the link or choose video.",
+            field="video_link",
+        )
+
+
+def _check_free(
+    *,
+    clinician: User,
+    patient: Patient,
+    start: datetime,
+    duration_minutes: int,
+    exclude: Appointment | None = None,
+) -> None:
+    """Raise SlotTaken if the clinician or the patient has a booked appointment overlapping
+    this time. Locks the clinician's row first, so two bookings for one clinician are checked
+    one after the other (PostgreSQL; SQLite serialises all writes anyway)."""
+    User.objects.select_for_update().filter(pk=clinician.pk).first()
+    window_start = start - timedelta(minutes=rules.MAX_DURATION_MINUTES)
+    window_end = start + timedelta(minutes=duration_minutes)
+    nearby = Appointment.objects.filter(
+        Q(clinician=clinician) | Q(patient=patient),
+        status=Appointment.Status.BOOKED,
+        start__gt=window_start,
+        start__lt=window_end,
+    )
+    if exclude is not None:
+        nearby = nearby.exclude(pk=exclude.pk)
+    for other in nearby.select_related("clinician"):
+        if not rules.overlaps(start, duration_minutes, other.start, other.duration_minutes):
+            continue
+        when = timezone.localtime(other.start).strftime("%H:%M")
+        if other.clinician_id == clinician.pk:
+            raise SlotTaken(
+                f"{clinician.full_name} already has an appointment at {when} that overlaps "
+                "this time. Choose another time or clinician.",
+                field="start",
+            )
+        raise SlotTaken(
+            f"This patient already has an appointment at {when} that overlaps this time.",
+            field="start",
+        )
+
+
+def _validate_people(*, patient: Patient, clinician: User, episode: Episode | None) -> None:
+    if clinician.role != User.Role.CLINICIAN or not clinician.is_active:
+        raise ReviewsError("Choose a clinician from the care team.", field="clinician")
+    if not patients_visible_to(clinician).filter(pk=patient.pk).exists():
+        raise ReviewsError(
+            "That clinician is not in this patient's care team. Choose another.",
+            field="clinician",
+        )
+    if episode is not None and (
+        episode.patient_id != patient.pk
+        or episode.status not in (Episode.Status.REFERRED, Episode.Status.ACTIVE)
+    ):
+        raise ReviewsError("Choose one of this patient's open episodes.", field="episode")
+
+
+def _queue_booked_message(appointment: Appointment) -> None:
+    messaging.queue_for_patient(
+        patient=appointment.patient,
+        kind="appointment_booked",
+        template="reviews-appointment-booked",
+        # The start time is in the key, so a rescheduled appointment is announced again.
+        key=f"appointment-booked:{appointment.uuid}:{appointment.start:%Y%m%dT%H%M}",
+        path=reverse(MY_APPOINTMENTS),
+    )
+
+
+@transaction.atomic
+def book_appointment(
+    *,
+    actor: User,
+    patient: Patient,
+    kind: str,
+    start: datetime,
+    duration_minutes: int,
+    modality: str,
+    clinician: User,
+    episode: Episode | None = None,
+    video_link: str = "",
+    location: str = "",
+    booking_request: BookingRequest | None = None,
+) -> Appointment:
+    """Book an appointment and tell the patient. Returns it.
+
+    Raises ReviewsError (SlotTaken for a double booking) with a message for the user."""
+    _validate_time(start, duration_minutes)
+    _validate_place(modality, video_link)
+    _validate_people(patient=patient, clinician=clinician, episode=episode)
+    _check_free(
+        clinician=clinician, patient=patient, start=start, duration_minutes=duration_minutes
+    )
+    appointment = Appointment.objects.create(
+        patient=patient,
+        episode=episode,
+        kind=kind,
+        start=start,
+        duration_minutes=duration_minutes,
+        modality=modality,
+        video_link=video_link,
+        location=location,
+        clinician=clinician,
+        created_by=actor,
+        updated_by=actor,
+    )
+    fields = ["kind", "start", "duration_minutes", "modality", "clinician", "episode"]
+    fields += ["video_link"] if video_link else []
+    fields += ["location"] if location else []
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=patient,
+        obj=appointment,
+        fields=fields,
+    )
+    if booking_request is not None:
+        handled = BookingRequest.objects.filter(
+            pk=booking_request.pk, status=BookingRequest.Status.OPEN
+        ).update(
+            status=BookingRequest.Status.BOOKED,
+            handled_at=timezone.now(),
+            handled_by=actor,
+            appointment=appointment,
+            updated_by=actor,
+        )
+        if handled:
+            record_event(
+                actor=actor,
+                action=AuditEvent.Action.UPDATE,
+                patient=patient,
+                obj=booking_request,
+                fields=["status", "appointment"],
+            )
+    _queue_booked_message(appointment)
+    return appointment
+
+
+def _claim_booked(appointment: Appointment, **fields) -> None:
+    """Compare-and-swap on status: only a still-booked appointment changes, so a form sent
+    twice, or two clinicians at once, cannot act on it twice."""
+    changed = Appointment.objects.filter(
+        pk=appointment.pk, status=Appointment.Status.BOOKED
+    ).update(updated_at=timezone.now(), **fields)
+    if not changed:
+        raise StaleState(
+            "This appointment has already been changed (it may be cancelled or marked as "
+            "attended). Check it below."
+        )
+    for name, value in fields.items():
+        setattr(appointment, name, value)
+
+
+@transaction.atomic
+def reschedule_appointment(
+    *,
+    actor: User,
+    appointment: Appointment,
+    start: datetime,
+    duration_minutes: int,
+    modality: str,
+    clinician: User,
+    video_link: str = "",
+    location: str = "",
+) -> Appointment:
+    """Move a booked appointment; answers any request to rearrange it. Returns it."""
+    if appointment.status != Appointment.Status.BOOKED:
+        raise StaleState("Only booked appointments can be moved.")
+    _validate_time(start, duration_minutes)
+    _validate_place(modality, video_link)
+    _validate_people(patient=appointment.patient, clinician=clinician, episode=None)
+    _check_free(
+        clinician=clinician,
+        patient=appointment.patient,
+        start=start,
+        duration_minutes=duration_minutes,
+        exclude=appointment,
+    )
+    _claim_booked(
+        appointment,
+        start=start,
+        duration_minutes=duration_minutes,
+        modality=modality,
+        clinician=clinician,
+        video_link=video_link,
+        location=location,
+        rearrange_requested_at=None,
+        rearrange_reason="",
+        updated_by=actor,
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=appointment.patient,
+        obj=appointment,
+        fields=["start", "duration_minutes", "modality", "clinician", "video_link", "location"],
+    )
+    _queue_booked_message(appointment)
+    return appointment
+
+
+@transaction.atomic
+def cancel_appointment(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
+    """Cancel a booked appointment and tell the patient. Returns it."""
+    now = timezone.now()
+    _claim_booked(
+        appointment,
+        status=Appointment.Status.CANCELLED,
+        cancelled_at=now,
+        cancellation_reason=reason[:200],
+        updated_by=actor,
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=appointment.patient,
+        obj=appointment,
+        fields=["status", "cancelled_at", "cancellation_reason"],
+    )
+    if appointment.start > now:
+        messaging.queue_for_patient(
+            patient=appointment.patient,
+            kind="appointment_cancelled",
+            template="reviews-appointment-cancelled",
+            key=f"appointment-cancelled:{appointment.uuid}",
+            path=reverse(MY_APPOINTMENTS),
+        )
+    return appointment
+
+
+@transaction.atomic
+def record_attendance(*, actor: User, appointment: Appointment, attended: bool) -> Appointment:
+    """Mark a booked appointment attended or did-not-attend, once it has started."""
+    if appointment.start > timezone.now():
+        raise ReviewsError("You can record attendance once the appointment has started.")
+    status = Appointment.Status.ATTENDED if attended else Appointment.Status.DID_NOT_ATTEND
+    _claim_booked(
+        appointment,
+        status=status,
+        attendance_recorded_at=timezone.now(),
+        updated_by=actor,
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=appointment.patient,
+        obj=appointment,
+        fields=["status", "attendance_recorded_at"],
+    )
+    return appointment
+
+
+@transaction.atomic
+def request_rearrangement(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
+    """The patient asks for a booked, future appointment to be moved. Returns it."""
+    if appointment.start <= timezone.now():
+        raise ReviewsError("This appointment has already started, so it cannot be moved.")
+    reason = reason.strip()
+    if not reason:
+        raise ReviewsError("Tell us when suits you better, or why.", field="reason")
+    _claim_booked(
+        appointment,
+        rearrange_requested_at=timezone.now(),
+        rearrange_reason=reason[:500],
+        updated_by=actor,
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=appointment.patient,
+        obj=appointment,
+        fields=["rearrange_requested_at", "rearrange_reason"],
+    )
+    return appointment
+
+
+@transaction.atomic
+def request_booking(
+    *, actor: User, patient: Patient, kind: str, preferences: str = ""
+) -> BookingRequest:
+    """The patient asks for an appointment (e.g. their annual review). Returns the request.
+
+    Raises ReviewsError if the same kind of request is already waiting."""
+    try:
+        with transaction.atomic():
+            request = BookingRequest.objects.create(
+                patient=patient,
+                kind=kind,
+                preferences=preferences.strip()[:500],
+                requested_at=timezone.now(),
+                created_by=actor,
+                updated_by=actor,
+            )
+    except IntegrityError as exc:
+        raise ReviewsError(
+            "You have already asked for this appointment. The team will be in touch."
+        ) from exc
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=patient,
+        obj=request,
+        fields=["kind", "preferences"],
+    )
+    return request
+
+
+@transaction.atomic
+def close_booking_request(*, actor: User, request: BookingRequest) -> BookingRequest:
+    """Close a patient's request without booking (e.g. booked by phone)."""
+    changed = BookingRequest.objects.filter(
+        pk=request.pk, status=BookingRequest.Status.OPEN
+    ).update(
+        status=BookingRequest.Status.CLOSED,
+        handled_at=timezone.now(),
+        handled_by=actor,
+        updated_by=actor,
+    )
+    if not changed:
+        raise StaleState("This request has already been dealt with.")
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=request.patient,
+        obj=request,
+        fields=["status"],
+    )
+    request.refresh_from_db()
+    return request

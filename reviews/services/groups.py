@@ -1,0 +1,219 @@
+"""Group sessions: set up a series, invite patients, book places, record attendance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import uuid4
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.audit import record_event
+from pathway.models import AuditEvent, Organisation, Patient, User
+from reviews import messaging, rules
+from reviews.errors import ReviewsError, SessionFull, StaleState
+from reviews.models import GroupBooking, GroupSession
+from reviews.models.groups import PLACE_HOLDING
+
+
+@transaction.atomic
+def create_group_sessions(
+    *,
+    actor: User,
+    organisation: Organisation,
+    topic: str,
+    start: datetime,
+    duration_minutes: int,
+    capacity: int,
+    facilitators,
+    repeat: int = 1,
+    condition: str = "",
+    description: str = "",
+    video_link: str = "",
+    venue: str = "",
+) -> list[GroupSession]:
+    """Create a session, or a monthly series of `repeat` sessions sharing one series id.
+    Returns them in date order. Raises ReviewsError for bad input."""
+    if start <= timezone.now():
+        raise ReviewsError("Choose a date and time in the future.", field="start")
+    if capacity < 1:
+        raise ReviewsError("A session needs at least 1 place.", field="capacity")
+    if not 1 <= duration_minutes <= rules.MAX_DURATION_MINUTES:
+        raise ReviewsError(
+            f"Enter a length from 1 to {rules.MAX_DURATION_MINUTES} minutes.",
+            field="duration_minutes",
+        )
+    if not video_link and not venue.strip():
+        raise ReviewsError("Enter a video link, a venue, or both.", field="video_link")
+    try:
+        times = rules.monthly_occurrences(timezone.localtime(start), repeat)
+    except ValueError as exc:
+        raise ReviewsError(
+            f"A series can have 1 to {rules.MAX_SERIES_LENGTH} sessions.", field="repeat"
+        ) from exc
+    fields = {
+        "organisation": organisation,
+        "topic": topic.strip(),
+        "description": description.strip(),
+        "condition": condition,
+        "duration_minutes": duration_minutes,
+        "capacity": capacity,
+        "video_link": video_link,
+        "venue": venue.strip(),
+        "series": uuid4(),
+        "created_by": actor,
+    }
+    sessions = []
+    for when in times:
+        session = GroupSession.objects.create(start=when, **fields)
+        session.facilitators.set(facilitators)
+        sessions.append(session)
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        object_type="reviews.groupsession",
+        fields=["topic", "start", "capacity", "facilitators", "series"],
+    )
+    return sessions
+
+
+def _session_open(session: GroupSession) -> None:
+    if session.cancelled_at is not None:
+        raise ReviewsError("This session has been cancelled.")
+    if session.start <= timezone.now():
+        raise ReviewsError("This session has already started.")
+
+
+@transaction.atomic
+def invite_patients(
+    *, actor: User, session: GroupSession, patients: list[Patient]
+) -> list[GroupBooking]:
+    """Invite patients to a session and tell them (one message per patient and session).
+    Patients already invited or booked are skipped. Returns the new invitations."""
+    _session_open(session)
+    invited = []
+    now = timezone.now()
+    for patient in patients:
+        try:
+            with transaction.atomic():
+                booking = GroupBooking.objects.create(
+                    session=session,
+                    patient=patient,
+                    invited_at=now,
+                    created_by=actor,
+                    updated_by=actor,
+                )
+        except IntegrityError:
+            continue  # already invited or booked: inviting again changes nothing
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            patient=patient,
+            obj=booking,
+            fields=["session", "status"],
+        )
+        messaging.queue_for_patient(
+            patient=patient,
+            kind="group_invite",
+            template="reviews-group-invite",
+            key=f"group-invite:{booking.uuid}",
+            path=reverse("reviews:my-appointments"),
+        )
+        invited.append(booking)
+    return invited
+
+
+@transaction.atomic
+def book_place(*, actor: User, session: GroupSession, patient: Patient) -> GroupBooking:
+    """Give the patient a place, turning their invitation into a booking (or, for staff
+    booking by phone, creating one). Returns the booking.
+
+    The session row is locked while places are counted, so two last-place bookings cannot both
+    succeed. Raises SessionFull when no places are left, ReviewsError otherwise."""
+    locked = GroupSession.objects.select_for_update().get(pk=session.pk)
+    _session_open(locked)
+    live = GroupBooking.objects.filter(
+        session=locked, patient=patient, status__in=["invited", *PLACE_HOLDING]
+    ).first()
+    if live is not None and live.status != GroupBooking.Status.INVITED:
+        raise StaleState("You already have a place at this session.")
+    taken = GroupBooking.objects.filter(session=locked, status__in=PLACE_HOLDING).count()
+    if rules.places_left(locked.capacity, taken) == 0:
+        raise SessionFull(
+            "This session is full. Choose another date, or ask the team to add you to the next one."
+        )
+    now = timezone.now()
+    if live is None:
+        if actor.role == User.Role.PATIENT:
+            raise ReviewsError("You can book only sessions you have been invited to.")
+        live = GroupBooking.objects.create(
+            session=locked,
+            patient=patient,
+            status=GroupBooking.Status.BOOKED,
+            booked_at=now,
+            created_by=actor,
+            updated_by=actor,
+        )
+        action = AuditEvent.Action.CREATE
+    else:
+        changed = GroupBooking.objects.filter(pk=live.pk, status="invited").update(
+            status=GroupBooking.Status.BOOKED, booked_at=now, updated_by=actor, updated_at=now
+        )
+        if not changed:
+            raise StaleState("You already have a place at this session.")
+        live.refresh_from_db()
+        action = AuditEvent.Action.UPDATE
+    record_event(actor=actor, action=action, patient=patient, obj=live, fields=["status"])
+    return live
+
+
+@transaction.atomic
+def cancel_place(*, actor: User, booking: GroupBooking) -> GroupBooking:
+    """Give up a place or decline an invitation before the session starts."""
+    if booking.session.start <= timezone.now():
+        raise ReviewsError("This session has already started.")
+    status = (
+        GroupBooking.Status.DECLINED
+        if booking.status == GroupBooking.Status.INVITED
+        else GroupBooking.Status.CANCELLED
+    )
+    now = timezone.now()
+    changed = GroupBooking.objects.filter(pk=booking.pk, status__in=["invited", "booked"]).update(
+        status=status, cancelled_at=now, updated_by=actor, updated_at=now
+    )
+    if not changed:
+        raise StaleState("This place has already been cancelled.")
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=booking.patient,
+        obj=booking,
+        fields=["status"],
+    )
+    booking.refresh_from_db()
+    return booking
+
+
+@transaction.atomic
+def record_group_attendance(*, actor: User, booking: GroupBooking, attended: bool) -> GroupBooking:
+    """Mark a booked place attended or did-not-attend once the session has started; a
+    mistaken mark can be corrected by marking again."""
+    if booking.session.start > timezone.now():
+        raise ReviewsError("You can record attendance once the session has started.")
+    status = GroupBooking.Status.ATTENDED if attended else GroupBooking.Status.DID_NOT_ATTEND
+    now = timezone.now()
+    changed = GroupBooking.objects.filter(pk=booking.pk, status__in=PLACE_HOLDING).update(
+        status=status, attendance_recorded_at=now, updated_by=actor, updated_at=now
+    )
+    if not changed:
+        raise StaleState("Only patients with a place can be marked as attending.")
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=booking.patient,
+        obj=booking,
+        fields=["status", "attendance_recorded_at"],
+    )
+    booking.refresh_from_db()
+    return booking

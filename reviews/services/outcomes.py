@@ -1,0 +1,142 @@
+"""The structured outcome of a review: the review page's form."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from pathway.audit import record_event
+from pathway.models import AuditEvent, User
+from pathway.models.episodes import MilestoneKind
+from pathway.services import record_milestone
+from reviews import rules
+from reviews.errors import ReviewsError, StaleState
+from reviews.models import Appointment, QuestionnaireRequest, Review
+from reviews.services.questionnaires import request_questionnaire
+
+LONDON = ZoneInfo("Europe/London")
+# The annual-review-due milestone is dated at the start of the clinic day it falls on.
+DUE_TIME = time(9, 0)
+
+OUTCOME_FIELDS = (
+    "summary",
+    "what_matters",
+    "changes_agreed",
+    "mental_health_follow_up",
+    "mental_health_notes",
+    "next_review_date",
+)
+
+
+def due_moment(day: date) -> datetime:
+    return datetime.combine(day, DUE_TIME, tzinfo=LONDON)
+
+
+@transaction.atomic
+def complete_review(
+    *,
+    actor: User,
+    appointment: Appointment,
+    summary: str,
+    next_review_date: date,
+    what_matters: str = "",
+    changes_agreed: str = "",
+    mental_health_follow_up: str = Review.MentalHealth.NOT_NEEDED,
+    mental_health_notes: str = "",
+    questionnaires: tuple[str, ...] = (),
+) -> Review:
+    """Record the outcome of a first conversation, follow-up, medication or annual review.
+
+    Marks a booked appointment attended, writes the episode's `first_contact` (first
+    conversation) or `review_held` milestone and the next `annual_review_due`, and sends any
+    questionnaires chosen for before the next review. Returns the Review. Raises ReviewsError
+    for an appointment that cannot have a review, StaleState if one is already recorded."""
+    if appointment.kind not in rules.REVIEW_KINDS:
+        raise ReviewsError("Group sessions and MDT discussions do not have a review form.")
+    if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.DID_NOT_ATTEND):
+        raise ReviewsError("This appointment did not take place, so it cannot have a review.")
+    today = timezone.localdate()
+    if timezone.localtime(appointment.start).date() > today:
+        raise ReviewsError("You can record the review on the day of the appointment.")
+    if not summary.strip():
+        raise ReviewsError("Write a short summary of the conversation.", field="summary")
+    if next_review_date <= today:
+        raise ReviewsError("The next review date must be in the future.", field="next_review_date")
+    if (next_review_date - today).days > rules.MAX_NEXT_REVIEW_DAYS:
+        raise ReviewsError(
+            "The next review must be within 18 months. Check the date.", field="next_review_date"
+        )
+    if Review.objects.filter(appointment=appointment).exists():
+        raise StaleState("The outcome of this review has already been recorded.")
+    now = timezone.now()
+    if appointment.status == Appointment.Status.BOOKED:
+        changed = Appointment.objects.filter(
+            pk=appointment.pk, status=Appointment.Status.BOOKED
+        ).update(
+            status=Appointment.Status.ATTENDED,
+            attendance_recorded_at=now,
+            updated_by=actor,
+            updated_at=now,
+        )
+        if not changed:
+            raise StaleState("This appointment has just been changed. Check it and try again.")
+        appointment.status = Appointment.Status.ATTENDED
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                appointment=appointment,
+                patient=appointment.patient,
+                episode=appointment.episode,
+                summary=summary.strip(),
+                what_matters=what_matters.strip(),
+                changes_agreed=changes_agreed.strip(),
+                mental_health_follow_up=mental_health_follow_up,
+                mental_health_notes=mental_health_notes.strip(),
+                next_review_date=next_review_date,
+                completed_at=now,
+                completed_by=actor,
+                created_by=actor,
+                updated_by=actor,
+            )
+    except IntegrityError as exc:
+        raise StaleState("The outcome of this review has already been recorded.") from exc
+    Appointment.objects.filter(pk=appointment.pk).update(outcome=summary.strip()[:2000])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=appointment.patient,
+        obj=review,
+        fields=[name for name in OUTCOME_FIELDS if review.__dict__.get(name)],
+    )
+    if appointment.episode is not None:
+        record_milestone(
+            episode=appointment.episode,
+            kind=rules.milestone_for(appointment.kind),
+            occurred_at=now,
+            actor=actor,
+        )
+        record_milestone(
+            episode=appointment.episode,
+            kind=MilestoneKind.ANNUAL_REVIEW_DUE,
+            occurred_at=due_moment(next_review_date),
+            actor=actor,
+        )
+    context = (
+        QuestionnaireRequest.Context.BASELINE
+        if appointment.kind in rules.FIRST_CONTACT_KINDS
+        else QuestionnaireRequest.Context.REVIEW
+    )
+    waiting = set(
+        appointment.patient.questionnaire_requests.filter(
+            status=QuestionnaireRequest.Status.REQUESTED
+        ).values_list("instrument", flat=True)
+    )
+    for code in questionnaires:
+        if code not in waiting:
+            request_questionnaire(
+                actor=actor, patient=appointment.patient, instrument=code, context=context
+            )
+    return review

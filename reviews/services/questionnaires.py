@@ -1,0 +1,262 @@
+"""Questionnaire requests, the patient's answers, and PHQ-9 item 9 safety alerts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway import instruments
+from pathway.audit import record_event
+from pathway.models import Assessment, AuditEvent, Episode, Patient, User
+from reviews import messaging, rules
+from reviews.errors import ReviewsError, StaleState
+from reviews.models import QuestionnaireRequest, SafetyAlert
+from reviews.questionnaires import QUESTIONNAIRES
+from reviews.selectors import last_psfs_activities
+
+MY_QUESTIONNAIRES = "reviews:my-questionnaires"
+
+
+@transaction.atomic
+def request_questionnaire(
+    *,
+    actor: User | None,
+    patient: Patient,
+    instrument: str,
+    context: str = QuestionnaireRequest.Context.REVIEW,
+    due: date | None = None,
+) -> QuestionnaireRequest:
+    """Ask the patient to complete a questionnaire in the portal, and tell them. Returns the
+    request. Raises ReviewsError if the same questionnaire is already waiting for them."""
+    if instrument not in QUESTIONNAIRES:
+        raise ReviewsError("Choose a questionnaire from the list.", field="instrument")
+    today = timezone.localdate()
+    due = due or today + timedelta(days=rules.QUESTIONNAIRE_DUE_DAYS)
+    if due < today:
+        raise ReviewsError("The date it is due must be today or later.", field="due")
+    try:
+        with transaction.atomic():
+            request = QuestionnaireRequest.objects.create(
+                patient=patient,
+                instrument=instrument,
+                context=context,
+                requested_by=actor,
+                requested_at=timezone.now(),
+                due=due,
+                activities=last_psfs_activities(patient) if instrument == "PSFS" else [],
+                created_by=actor,
+                updated_by=actor,
+            )
+    except IntegrityError as exc:
+        raise ReviewsError(
+            f"A {instrument} is already waiting for this patient to complete.",
+            field="instrument",
+        ) from exc
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=patient,
+        obj=request,
+        fields=["instrument", "context", "due"],
+    )
+    messaging.queue_for_patient(
+        patient=patient,
+        kind="questionnaire_requested",
+        template="reviews-questionnaire-requested",
+        key=f"questionnaire:{request.uuid}:requested",
+        path=reverse(MY_QUESTIONNAIRES),
+    )
+    return request
+
+
+@transaction.atomic
+def cancel_questionnaire_request(
+    *, actor: User, request: QuestionnaireRequest
+) -> QuestionnaireRequest:
+    changed = QuestionnaireRequest.objects.filter(
+        pk=request.pk, status=QuestionnaireRequest.Status.REQUESTED
+    ).update(
+        status=QuestionnaireRequest.Status.CANCELLED,
+        cancelled_at=timezone.now(),
+        updated_by=actor,
+        updated_at=timezone.now(),
+    )
+    if not changed:
+        raise StaleState("This questionnaire has already been completed or cancelled.")
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=request.patient,
+        obj=request,
+        fields=["status"],
+    )
+    request.refresh_from_db()
+    return request
+
+
+def _validate_activities(request: QuestionnaireRequest, activities: list[str]) -> list[str]:
+    if request.activities:
+        # Follow-ups re-rate the baseline's activities (clinical-rules.md section 5).
+        return list(request.activities)
+    names = [name.strip()[:100] for name in activities if name and name.strip()]
+    if not names:
+        raise ReviewsError("Name at least one activity you find hard.", field="activity_1")
+    return names
+
+
+@transaction.atomic
+def submit_questionnaire(
+    *,
+    actor: User,
+    request: QuestionnaireRequest,
+    answers: list,
+    activities: list[str] | None = None,
+    unscored: list | None = None,
+) -> tuple[Assessment, SafetyAlert | None]:
+    """Score and store the patient's answers as one Assessment and complete the request.
+
+    A PHQ-9 with item 9 above 0 raises a SafetyAlert and emails the responsible clinician in
+    the same transaction. Returns (assessment, alert or None). Raises ReviewsError for answers
+    that cannot be scored, StaleState if the request was already completed or cancelled (a
+    second submission creates nothing)."""
+    if request.status != QuestionnaireRequest.Status.REQUESTED:
+        raise StaleState("You have already sent this questionnaire. Thank you.")
+    names: list[str] = []
+    if request.instrument == "PSFS":
+        names = _validate_activities(request, activities or [])
+        answers = answers[: len(names)]
+    try:
+        result = instruments.score(request.instrument, answers)
+    except instruments.InvalidAnswers as exc:
+        raise ReviewsError("Answer every question with one of the options given.") from exc
+    now = timezone.now()
+    assessment = Assessment.objects.create(
+        patient=request.patient,
+        instrument=request.instrument,
+        answers=list(answers),
+        total=round(result.total, 2),
+        band=result.band or "",
+        alert=result.alert,
+        context=request.context,
+        completed_by=actor,
+        completed_at=now,
+        created_by=actor,
+        updated_by=actor,
+    )
+    claimed = QuestionnaireRequest.objects.filter(
+        pk=request.pk, status=QuestionnaireRequest.Status.REQUESTED
+    ).update(
+        status=QuestionnaireRequest.Status.COMPLETED,
+        assessment=assessment,
+        completed_at=now,
+        activities=names or request.activities,
+        unscored_answers=list(unscored or []),
+        updated_by=actor,
+        updated_at=now,
+    )
+    if not claimed:
+        # Another submission won the race; raising rolls back this assessment.
+        raise StaleState("You have already sent this questionnaire. Thank you.")
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=request.patient,
+        obj=assessment,
+        fields=["answers", "total", "band", "alert"],
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=request.patient,
+        obj=request,
+        fields=["status", "assessment"],
+    )
+    alert = None
+    if result.alert and request.instrument == "PHQ-9":
+        alert = raise_safety_alert(assessment=assessment, request=request)
+    request.refresh_from_db()
+    return assessment, alert
+
+
+def _responsible_clinician(patient: Patient, request: QuestionnaireRequest | None) -> User | None:
+    episode = (
+        patient.episodes.filter(
+            status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE],
+            responsible_clinician__isnull=False,
+        )
+        .select_related("responsible_clinician")
+        .order_by("-opened_at")
+        .first()
+    )
+    if episode is not None:
+        return episode.responsible_clinician
+    if request is not None and request.requested_by and request.requested_by.role == "clinician":
+        return request.requested_by
+    return None
+
+
+def raise_safety_alert(
+    *, assessment: Assessment, request: QuestionnaireRequest | None = None
+) -> SafetyAlert:
+    """Open a PHQ-9 item 9 alert for the team's worklist and email the responsible clinician
+    (no clinical detail in the email: only that something needs them, and a link). Runs in the
+    caller's transaction; one alert per assessment."""
+    clinician = _responsible_clinician(assessment.patient, request)
+    alert, created = SafetyAlert.objects.get_or_create(
+        assessment=assessment,
+        defaults={
+            "patient": assessment.patient,
+            "kind": SafetyAlert.Kind.PHQ9_ITEM9,
+            "raised_at": assessment.completed_at,
+            "responsible_clinician": clinician,
+        },
+    )
+    if created:
+        record_event(
+            actor=None,
+            action=AuditEvent.Action.CREATE,
+            patient=assessment.patient,
+            obj=alert,
+            fields=["kind", "responsible_clinician"],
+        )
+        messaging.queue_for_staff(
+            user=clinician,
+            kind="safety_alert",
+            template="reviews-safety-alert",
+            key=f"safety-alert:{alert.uuid}",
+            path=reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}),
+        )
+    return alert
+
+
+@transaction.atomic
+def resolve_alert(*, actor: User, alert: SafetyAlert, action_taken: str) -> SafetyAlert:
+    """Record what was done about an alert; it then leaves the worklist. Returns it."""
+    action_taken = action_taken.strip()
+    if not action_taken:
+        raise ReviewsError(
+            "Describe the action taken, for example who contacted the patient and the plan.",
+            field="action_taken",
+        )
+    now = timezone.now()
+    changed = SafetyAlert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
+        action_taken=action_taken,
+        resolved_at=now,
+        resolved_by=actor,
+        updated_by=actor,
+        updated_at=now,
+    )
+    if not changed:
+        raise StaleState("Another clinician has already recorded the action for this alert.")
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=alert.patient,
+        obj=alert,
+        fields=["action_taken", "resolved_at", "resolved_by"],
+    )
+    alert.refresh_from_db()
+    return alert

@@ -1,0 +1,270 @@
+"""What the reviews app reads from the diaries, care plans and referrals apps.
+
+One small adapter per need, so the worklist, the review page and the planners depend on a few
+named selectors only, and a change in those apps is fixed here. Selectors relied on:
+
+* `referrals.selectors.triage_queue_for(user)`: submitted referrals awaiting triage.
+* `diaries.selectors.patients_with_diary_flags(patients, today=)`: patients annotated with
+  `diary_medication_overuse`, `diary_chronic_headache`, `diary_chronic_migraine`.
+* `diaries.selectors.diary_window(patient, end=, length=)`: the review page's diary summary.
+* `diaries.selectors.patients_without_entry(patients, day=)`: the diary nudge's "not yet
+  recorded today".
+* `careplans.selectors.trials_past_review(patients, today=)`: ongoing trials past review date.
+* `careplans.selectors.plans_for_patient(patient)`: the current agreed plan and its trials.
+
+Each adapter returns plain values defined here, never another app's model instances' internals
+beyond what it names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import QuerySet
+from django.urls import NoReverseMatch, reverse
+
+from careplans import selectors as careplan_selectors
+from diaries import selectors as diary_selectors
+from pathway.models import Patient
+from referrals import rules as referral_rules
+from referrals import selectors as referral_selectors
+
+# The longest diary period the review page summarises (a year between annual reviews, plus
+# some slack for late reviews).
+MAX_DIARY_DAYS = 400
+
+
+def _reason(code, detail, since, url=""):
+    # Imported here: the worklist imports this module.
+    from reviews.worklist import Reason
+
+    return Reason(code, detail, since, url)
+
+
+def _url(name: str, **kwargs) -> str:
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return ""
+
+
+# Worklist sources: lists of (patient id, Reason), one query each.
+
+
+def red_flag_referrals(user, patients: QuerySet[Patient]) -> list:
+    """Referrals with a red flag (emergency or urgent tier) still waiting for triage."""
+    rows = (
+        referral_selectors.triage_queue_for(user)
+        .filter(
+            patient__in=patients,
+            urgency__in=[referral_rules.EMERGENCY, referral_rules.URGENT],
+        )
+        .values_list("patient_id", "uuid", "urgency", "submitted_at")
+    )
+    return [
+        (
+            patient_id,
+            _reason(
+                "red_flag_referral",
+                f"{urgency.capitalize()} referral waiting for triage",
+                submitted_at,
+                _url("referrals:detail", referral_uuid=referral_uuid),
+            ),
+        )
+        for patient_id, referral_uuid, urgency, submitted_at in rows
+    ]
+
+
+def trials_past_review(patients: QuerySet[Patient], *, today: date) -> list:
+    """Ongoing treatment trials whose review date has passed."""
+    rows = careplan_selectors.trials_past_review(patients, today=today)
+    return [
+        (
+            trial.plan.patient_id,
+            _reason(
+                "trial_due_review",
+                f"{trial.display_name}: review was due {trial.review_due:%-d %B %Y}",
+                trial.review_due,
+                _url("careplans:trial-review", trial_uuid=trial.uuid),
+            ),
+        )
+        for trial in rows
+    ]
+
+
+def diary_flags(patients: QuerySet[Patient], *, today: date) -> list:
+    """Medication overuse or a chronic pattern in the last 90 days of the diary."""
+    found = []
+    for patient in diary_selectors.patients_with_diary_flags(patients, today=today).only(
+        "id", "uuid"
+    ):
+        parts = []
+        if patient.diary_medication_overuse:
+            parts.append("medication overuse")
+        if patient.diary_chronic_migraine:
+            parts.append("chronic migraine pattern")
+        elif patient.diary_chronic_headache:
+            parts.append("headache on 15 or more days a month")
+        found.append(
+            (
+                patient.pk,
+                _reason(
+                    "diary_pattern",
+                    "Diary (last 90 days) meets criteria for " + " and ".join(parts),
+                    None,
+                    _url("diaries:patient-diary", patient_uuid=patient.uuid),
+                ),
+            )
+        )
+    return found
+
+
+# The review page
+
+
+@dataclass(frozen=True)
+class DiaryOverview:
+    start: date
+    end: date
+    lines: list[tuple[str, str]]
+    flags: list[str]
+    url: str
+
+
+def diary_summary(patient: Patient, *, start: date, end: date) -> DiaryOverview | None:
+    """The diary from `start` to `end` (inclusive) summarised by `diaries.rules`, or None when
+    the patient recorded nothing in that time."""
+    length = min(max((end - start).days + 1, 1), MAX_DIARY_DAYS)
+    window = diary_selectors.diary_window(patient, end=end, length=length)
+    summary = window.summary
+    if summary.days_recorded == 0:
+        return None
+    lines = [
+        ("Days recorded", f"{summary.days_recorded} of {summary.length}"),
+        ("Headache days a month", f"{summary.headache_days_per_month:.1f}"),
+        ("Migraine days a month", f"{summary.migraine_days_per_month:.1f}"),
+        ("Acute medication days a month", f"{summary.acute_medication_days_per_month:.1f}"),
+    ]
+    if window.pain_days:
+        lines.append(
+            ("Pain score", f"average {window.pain_average:.1f}, highest {window.pain_highest}")
+        )
+    if window.work_missed_days or window.work_reduced_days:
+        lines.append(
+            (
+                "Work or study",
+                f"{window.work_missed_days} days missed, {window.work_reduced_days} reduced",
+            )
+        )
+    flags = []
+    if summary.medication_overuse:
+        flags.append("Medication overuse (meets diary criteria)")
+    if summary.chronic_migraine:
+        flags.append("Chronic migraine pattern")
+    elif summary.headache_frequency == "chronic":
+        flags.append("Headache on 15 or more days a month")
+    return DiaryOverview(
+        start=window.start,
+        end=window.end,
+        lines=lines,
+        flags=flags,
+        url=_url("diaries:patient-diary", patient_uuid=patient.uuid),
+    )
+
+
+@dataclass(frozen=True)
+class PlanOverview:
+    title: str
+    lines: list[tuple[str, str]]
+    url: str
+
+
+@dataclass(frozen=True)
+class TrialLine:
+    name: str
+    review_due: date
+    detail: str
+    url: str
+
+
+@dataclass
+class CarePlanOverview:
+    plans: list[PlanOverview] = field(default_factory=list)
+    trials_due: list[TrialLine] = field(default_factory=list)
+
+
+def care_plans(patient: Patient, *, today: date) -> CarePlanOverview:
+    """The patient's current agreed care plans and the treatment trials past their review."""
+    overview = CarePlanOverview()
+    for view in careplan_selectors.plans_for_patient(patient):
+        url = _url("careplans:patient-plan", patient_uuid=patient.uuid)
+        for trial_view in view.trials:
+            trial = trial_view.trial
+            if trial.outcome == "ongoing" and trial.review_due < today:
+                overview.trials_due.append(
+                    TrialLine(
+                        name=trial.display_name,
+                        review_due=trial.review_due,
+                        detail=f"{trial.get_role_display()}, started {trial.started_on:%-d %b %Y}",
+                        url=_url("careplans:trial-review", trial_uuid=trial.uuid),
+                    )
+                )
+        if view.current is None:
+            continue
+        version = view.current.version
+        lines = [("Agreed", f"Version {version.number}, {version.agreed_at:%-d %B %Y}")]
+        if version.what_matters:
+            lines.append(("What matters to me", version.what_matters))
+        for goal in view.current.goals:
+            now = goal.current if goal.current is not None else goal.baseline
+            lines.append(
+                ("Goal", f"{goal.description}: {goal.baseline} to {now} (aim {goal.target})")
+            )
+        if view.current.mental_health:
+            lines.append(
+                (
+                    "Mental health support",
+                    ", ".join(str(item) for item in view.current.mental_health),
+                )
+            )
+        if version.next_review_on:
+            lines.append(("Plan review due", f"{version.next_review_on:%-d %B %Y}"))
+        overview.plans.append(
+            PlanOverview(title=view.plan.episode.get_condition_display(), lines=lines, url=url)
+        )
+    return overview
+
+
+# Planners
+
+
+@dataclass(frozen=True)
+class TrialReminder:
+    key: str
+    review_due: date
+    clinician: object
+
+
+def trials_for_clinician_reminders(*, today: date) -> list[TrialReminder]:
+    """Ongoing trials past review, each with the clinician to remind: the episode's responsible
+    clinician, or whoever recorded the trial."""
+    rows = careplan_selectors.trials_past_review(Patient.objects.live(), today=today)
+    rows = rows.select_related("plan__episode__responsible_clinician", "created_by")
+    reminders = []
+    for trial in rows:
+        clinician = trial.plan.episode.responsible_clinician or trial.created_by
+        if clinician is not None and clinician.role == "clinician":
+            reminders.append(
+                TrialReminder(key=str(trial.uuid), review_due=trial.review_due, clinician=clinician)
+            )
+    return reminders
+
+
+def without_diary_entry(patients: QuerySet[Patient], *, day: date) -> QuerySet[Patient]:
+    """The patients of `patients` who have not recorded `day` in their diary (set-based)."""
+    return diary_selectors.patients_without_entry(patients, day=day)
+
+
+def diary_today_path() -> str:
+    return _url("diaries:today") or reverse("pathway:patient-home")

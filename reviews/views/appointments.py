@@ -1,0 +1,256 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from pathway.audit import record_view
+from pathway.navigation import patient_tabs
+from pathway.permissions import patient_for
+from pathway.views.access import clinician_required
+from reviews import selectors, sources
+from reviews.errors import ReviewsError
+from reviews.forms import (
+    AppointmentFilterForm,
+    AppointmentForm,
+    CancelForm,
+    RescheduleForm,
+    ReviewForm,
+)
+from reviews.models import Appointment
+from reviews.services import appointments as services
+from reviews.services import outcomes
+from reviews.views.common import page_of, post_only
+
+# The list shows two weeks ahead unless the user picks dates.
+DEFAULT_DAYS_AHEAD = 13
+
+
+@clinician_required
+def appointment_list(request):
+    """Appointments for the team or one clinician, with patients' requests to book or move."""
+    clinicians = list(selectors.team_clinicians(request.user))
+    filters = AppointmentFilterForm(request.GET or None, clinicians=clinicians)
+    today = timezone.localdate()
+    start = filters.value("start", today)
+    end = filters.value("end", start + timedelta(days=DEFAULT_DAYS_AHEAD))
+    rows = selectors.appointments_for_team(
+        request.user,
+        clinician=filters.chosen_clinician(),
+        start=start,
+        end=max(start, end),
+        status=filters.value("status", ""),
+    )
+    return render(
+        request,
+        "reviews/appointment_list.html",
+        {
+            "filters": filters,
+            "page": page_of(request, rows),
+            "start": start,
+            "end": max(start, end),
+            "rearrange_requests": list(selectors.rearrange_requests_for(request.user)[:20]),
+            "booking_requests": list(selectors.open_booking_requests_for(request.user)[:20]),
+        },
+    )
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def appointment_create(request, patient_uuid):
+    patient = patient_for(request.user, patient_uuid)
+    booking_request = None
+    if request.GET.get("request"):
+        booking_request = selectors.booking_request_for(request.user, request.GET["request"])
+    episodes = selectors.open_episodes(patient)
+    initial = {"clinician": request.user.pk, "modality": Appointment.Modality.VIDEO}
+    if booking_request is not None:
+        initial["kind"] = booking_request.kind
+    form = AppointmentForm(
+        request.POST or None,
+        initial=initial,
+        episodes=episodes,
+        clinicians=selectors.team_clinicians(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment = services.book_appointment(
+                actor=request.user,
+                patient=patient,
+                episode=data["episode"],
+                kind=data["kind"],
+                start=form.start(),
+                duration_minutes=form.duration(),
+                modality=data["modality"],
+                clinician=data["clinician"],
+                video_link=data["video_link"],
+                location=data["location"],
+                booking_request=booking_request,
+            )
+        except ReviewsError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, f"{appointment.get_kind_display()} booked.")
+            return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+    record_view(actor=request.user, patient=patient)
+    return render(
+        request,
+        "reviews/appointment_form.html",
+        {
+            "form": form,
+            "patient": patient,
+            "tabs": patient_tabs(patient, request.path),
+            "booking_request": booking_request,
+        },
+    )
+
+
+@clinician_required
+def appointment_detail(request, appointment_uuid):
+    appointment = selectors.appointment_for(request.user, appointment_uuid)
+    record_view(actor=request.user, patient=appointment.patient, obj=appointment)
+    review = selectors.reviews_for_patient(appointment.patient).filter(appointment=appointment)
+    return render(
+        request,
+        "reviews/appointment_detail.html",
+        {
+            "appointment": appointment,
+            "patient": appointment.patient,
+            "review": review.first(),
+            "started": appointment.start <= timezone.now(),
+            "reviewable": appointment.kind in outcomes.rules.REVIEW_KINDS,
+            "cancel_form": CancelForm(),
+        },
+    )
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def appointment_reschedule(request, appointment_uuid):
+    appointment = selectors.appointment_for(request.user, appointment_uuid)
+    if appointment.status != Appointment.Status.BOOKED:
+        messages.error(request, "Only booked appointments can be moved.")
+        return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+    form = RescheduleForm(
+        request.POST or None,
+        appointment=appointment,
+        clinicians=selectors.team_clinicians(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reschedule_appointment(
+                actor=request.user,
+                appointment=appointment,
+                start=form.start(),
+                duration_minutes=form.duration(),
+                modality=data["modality"],
+                clinician=data["clinician"],
+                video_link=data["video_link"],
+                location=data["location"],
+            )
+        except ReviewsError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "Appointment moved. The patient has been told.")
+            return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+    record_view(actor=request.user, patient=appointment.patient, obj=appointment)
+    return render(
+        request,
+        "reviews/appointment_reschedule.html",
+        {"form": form, "appointment": appointment, "patient": appointment.patient},
+    )
+
+
+@clinician_required
+def appointment_cancel(request, appointment_uuid):
+    appointment = selectors.appointment_for(request.user, appointment_uuid)
+    if refused := post_only(request):
+        return refused
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.cancel_appointment(actor=request.user, appointment=appointment, reason=reason)
+    except ReviewsError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Appointment cancelled.")
+    return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+
+
+@clinician_required
+def appointment_attendance(request, appointment_uuid):
+    appointment = selectors.appointment_for(request.user, appointment_uuid)
+    if refused := post_only(request):
+        return refused
+    outcome = request.POST.get("attendance")
+    if outcome not in ("attended", "did_not_attend"):
+        messages.error(request, "Choose attended or did not attend.")
+        return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+    try:
+        services.record_attendance(
+            actor=request.user, appointment=appointment, attended=outcome == "attended"
+        )
+    except ReviewsError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Marked as {appointment.get_status_display().lower()}.")
+    return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def review_page(request, appointment_uuid):
+    """One screen for a review: diary since the last review, questionnaire trends, the current
+    care plan and trials due review, and the structured outcome form."""
+    appointment = selectors.appointment_for(request.user, appointment_uuid)
+    patient = appointment.patient
+    existing = selectors.reviews_for_patient(patient).filter(appointment=appointment).first()
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and existing is None and form.is_valid():
+        try:
+            outcomes.complete_review(
+                actor=request.user, appointment=appointment, **form.cleaned_data
+            )
+        except ReviewsError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "Review recorded. The next review date is set.")
+            return redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
+    record_view(actor=request.user, patient=patient, obj=appointment)
+    today = timezone.localdate()
+    last = selectors.last_review_before(patient, appointment.start)
+    since = timezone.localtime(last.completed_at).date() if last else today - timedelta(days=90)
+    return render(
+        request,
+        "reviews/review_page.html",
+        {
+            "appointment": appointment,
+            "patient": patient,
+            "tabs": patient_tabs(patient, request.path),
+            "form": form,
+            "existing": existing,
+            "last_review": last,
+            "diary": sources.diary_summary(patient, start=since, end=today),
+            "trends": selectors.assessment_trends(patient),
+            "care": sources.care_plans(patient, today=today),
+            "alerts": [a for a in selectors.alerts_for_patient(patient) if a.resolved_at is None],
+            "reviewable": appointment.kind in outcomes.rules.REVIEW_KINDS,
+        },
+    )
+
+
+@clinician_required
+def booking_request_close(request, request_uuid):
+    booking_request = selectors.booking_request_for(request.user, request_uuid)
+    if refused := post_only(request):
+        return refused
+    try:
+        services.close_booking_request(actor=request.user, request=booking_request)
+    except ReviewsError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Request closed.")
+    return redirect("reviews:appointments")

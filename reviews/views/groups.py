@@ -1,0 +1,139 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from pathway.models import Organisation
+from pathway.views.access import clinician_required
+from reviews import rules, selectors
+from reviews.errors import ReviewsError
+from reviews.forms import GroupSessionForm, InviteForm
+from reviews.services import groups as services
+from reviews.views.common import page_of, post_only
+
+
+@clinician_required
+def session_list(request):
+    past = request.GET.get("when") == "past"
+    return render(
+        request,
+        "reviews/group_session_list.html",
+        {
+            "page": page_of(request, selectors.group_sessions_for(request.user, upcoming=not past)),
+            "past": past,
+        },
+    )
+
+
+def _team_organisations(user):
+    """Teams that can run group sessions: the user's services, else their PCNs."""
+    return Organisation.objects.filter(
+        id__in=selectors.team_organisation_ids(user), kind__in=["service", "pcn"]
+    ).order_by("-kind", "name")
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def session_create(request):
+    organisations = _team_organisations(request.user)
+    if not organisations.exists():
+        messages.error(request, "You need to belong to a care team to set up group sessions.")
+        return redirect("reviews:group-sessions")
+    form = GroupSessionForm(
+        request.POST or None,
+        facilitators=selectors.team_clinicians(request.user),
+        organisations=organisations,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            sessions = services.create_group_sessions(
+                actor=request.user,
+                organisation=data["organisation"],
+                topic=data["topic"],
+                description=data["description"],
+                condition=data["condition"],
+                start=form.start(),
+                duration_minutes=data["duration_minutes"] or 60,
+                capacity=data["capacity"],
+                facilitators=data["facilitators"],
+                video_link=data["video_link"],
+                venue=data["venue"],
+                repeat=data["repeat"],
+            )
+        except ReviewsError as error:
+            form.add_service_error(error)
+        else:
+            count = len(sessions)
+            messages.success(
+                request, f"{count} session{'s' if count > 1 else ''} set up. Invite patients now."
+            )
+            return redirect("reviews:group-session", session_uuid=sessions[0].uuid)
+    return render(request, "reviews/group_session_form.html", {"form": form})
+
+
+@clinician_required
+def session_detail(request, session_uuid):
+    session = selectors.group_session_for(request.user, session_uuid)
+    bookings = list(selectors.bookings_for_session(request.user, session))
+    taken = selectors.places_taken(session)
+    eligible = list(selectors.eligible_patients(request.user, session))
+    return render(
+        request,
+        "reviews/group_session_detail.html",
+        {
+            "session": session,
+            "bookings": bookings,
+            "taken": taken,
+            "left": rules.places_left(session.capacity, taken),
+            "invite_form": InviteForm(patients=eligible),
+            "eligible": eligible,
+            "started": session.start <= timezone.now(),
+        },
+    )
+
+
+@clinician_required
+def session_invite(request, session_uuid):
+    session = selectors.group_session_for(request.user, session_uuid)
+    if refused := post_only(request):
+        return refused
+    form = InviteForm(request.POST, patients=selectors.eligible_patients(request.user, session))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("reviews:group-session", session_uuid=session.uuid)
+    try:
+        invited = services.invite_patients(
+            actor=request.user, session=session, patients=form.chosen()
+        )
+    except ReviewsError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{len(invited)} invited. They can book a place online.")
+    return redirect("reviews:group-session", session_uuid=session.uuid)
+
+
+@clinician_required
+def booking_attendance(request, booking_uuid):
+    booking = selectors.group_booking_for(request.user, booking_uuid)
+    if refused := post_only(request):
+        return refused
+    action = request.POST.get("action")
+    try:
+        if action in ("attended", "did_not_attend"):
+            services.record_group_attendance(
+                actor=request.user, booking=booking, attended=action == "attended"
+            )
+        elif action == "book":
+            services.book_place(
+                actor=request.user, session=booking.session, patient=booking.patient
+            )
+        else:
+            messages.error(request, "Choose what to record.")
+            return redirect("reviews:group-session", session_uuid=booking.session.uuid)
+    except ReviewsError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Saved for {booking.patient.full_name}.")
+    return redirect("reviews:group-session", session_uuid=booking.session.uuid)

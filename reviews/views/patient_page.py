@@ -1,0 +1,122 @@
+"""The Reviews tab of the staff patient page, and the actions started from it."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from pathway.audit import record_view
+from pathway.navigation import patient_tabs
+from pathway.permissions import patient_for
+from pathway.views.access import clinician_required, staff_required
+from reviews import selectors
+from reviews.errors import ReviewsError
+from reviews.forms import MdtCaseForm, QuestionnaireRequestForm
+from reviews.services import mdt as mdt_services
+from reviews.services import questionnaires as questionnaire_services
+from reviews.views.common import post_only
+
+# The tab shows the latest rows of each list; older ones are in the audit trail and admin.
+RECENT = 20
+
+
+def _tab_context(request, patient, **extra):
+    now = timezone.now()
+    appointments = list(selectors.appointments_for_patient(patient)[: RECENT * 2])
+    return {
+        "patient": patient,
+        "tabs": patient_tabs(patient, request.path),
+        "upcoming": sorted(
+            (a for a in appointments if a.start >= now and a.status == "booked"),
+            key=lambda a: a.start,
+        ),
+        "past": [a for a in appointments if not (a.start >= now and a.status == "booked")][:RECENT],
+        "reviews": list(selectors.reviews_for_patient(patient)[:RECENT]),
+        "requests": list(selectors.questionnaire_requests_for_patient(patient)[:RECENT]),
+        "trends": selectors.assessment_trends(patient),
+        "alerts": list(selectors.alerts_for_patient(patient)[:RECENT]),
+        "mdt_cases": list(selectors.mdt_cases_for_patient(patient)[:RECENT]),
+        "is_clinician": request.user.role in ("clinician", "admin"),
+        **extra,
+    }
+
+
+@staff_required
+def patient_reviews(request, patient_uuid):
+    """Appointments, reviews, questionnaire requests and trends, alerts and MDT cases."""
+    patient = patient_for(request.user, patient_uuid)
+    record_view(actor=request.user, patient=patient, obj=patient)
+    return render(
+        request,
+        "reviews/patient_reviews.html",
+        _tab_context(request, patient, request_form=QuestionnaireRequestForm()),
+    )
+
+
+@clinician_required
+def questionnaire_request(request, patient_uuid):
+    patient = patient_for(request.user, patient_uuid)
+    if refused := post_only(request):
+        return refused
+    form = QuestionnaireRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            questionnaire_services.request_questionnaire(
+                actor=request.user,
+                patient=patient,
+                instrument=form.cleaned_data["instrument"],
+                due=form.cleaned_data["due"],
+            )
+        except ReviewsError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request, f"{form.cleaned_data['instrument']} sent to {patient.full_name}."
+            )
+            return redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
+    record_view(actor=request.user, patient=patient, obj=patient)
+    return render(
+        request,
+        "reviews/patient_reviews.html",
+        _tab_context(request, patient, request_form=form),
+        status=400,
+    )
+
+
+@clinician_required
+def questionnaire_cancel(request, request_uuid):
+    questionnaire = selectors.questionnaire_request_for(request.user, request_uuid)
+    if refused := post_only(request):
+        return refused
+    try:
+        questionnaire_services.cancel_questionnaire_request(
+            actor=request.user, request=questionnaire
+        )
+    except ReviewsError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Questionnaire request cancelled.")
+    return redirect("reviews:patient-reviews", patient_uuid=questionnaire.patient.uuid)
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def mdt_create(request, patient_uuid):
+    patient = patient_for(request.user, patient_uuid)
+    form = MdtCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mdt_services.flag_for_mdt(
+                actor=request.user, patient=patient, question=form.cleaned_data["question"]
+            )
+        except ReviewsError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "Added to the MDT list.")
+            return redirect("reviews:mdt")
+    record_view(actor=request.user, patient=patient, obj=patient)
+    return render(
+        request,
+        "reviews/mdt_form.html",
+        {"form": form, "patient": patient, "tabs": patient_tabs(patient, request.path)},
+    )

@@ -1,0 +1,196 @@
+"""The patient's own pages: appointments, group sessions and questionnaires."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from pathway.permissions import own_patient_record
+from pathway.views.access import patient_required
+from reviews import selectors
+from reviews.errors import ReviewsError, StaleState
+from reviews.forms import AnswersForm, BookingRequestForm, RearrangeForm
+from reviews.models import BookingRequest, GroupBooking, QuestionnaireRequest
+from reviews.questionnaires import CRISIS_CONTACTS, QUESTIONNAIRES
+from reviews.services import appointments as appointment_services
+from reviews.services import groups as group_services
+from reviews.services import questionnaires as questionnaire_services
+from reviews.views.common import post_only
+
+RECENT = 10
+
+
+@patient_required
+def my_appointments(request):
+    patient = own_patient_record(request.user)
+    now = timezone.now()
+    rows = list(selectors.appointments_for_patient(patient)[:50])
+    return render(
+        request,
+        "reviews/my_appointments.html",
+        {
+            "patient": patient,
+            "upcoming": sorted(
+                (a for a in rows if a.status == "booked" and a.end >= now),
+                key=lambda a: a.start,
+            ),
+            "past": [a for a in rows if not (a.status == "booked" and a.end >= now)][:RECENT],
+            "groups": list(selectors.group_bookings_for_patient(patient)),
+            "open_request": patient.booking_requests.filter(
+                status=BookingRequest.Status.OPEN
+            ).first(),
+            "booking_form": BookingRequestForm(),
+        },
+    )
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def my_appointment_rearrange(request, appointment_uuid):
+    patient = own_patient_record(request.user)
+    appointment = selectors.own_appointment(patient, appointment_uuid)
+    form = RearrangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment_services.request_rearrangement(
+                actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"]
+            )
+        except ReviewsError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "Thank you. The team will contact you to arrange a new time.")
+            return redirect("reviews:my-appointments")
+    return render(
+        request,
+        "reviews/my_appointment_rearrange.html",
+        {"form": form, "appointment": appointment},
+    )
+
+
+@patient_required
+def my_booking_request(request):
+    patient = own_patient_record(request.user)
+    if refused := post_only(request):
+        return refused
+    form = BookingRequestForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("reviews:my-appointments")
+    try:
+        appointment_services.request_booking(
+            actor=request.user,
+            patient=patient,
+            kind=form.cleaned_data["kind"],
+            preferences=form.cleaned_data["preferences"],
+        )
+    except ReviewsError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Thank you. The team will contact you to book a time.")
+    return redirect("reviews:my-appointments")
+
+
+@patient_required
+def my_group_booking(request, booking_uuid):
+    """Book or give up a place at a group session the patient was invited to."""
+    patient = own_patient_record(request.user)
+    booking = selectors.own_group_booking(patient, booking_uuid)
+    if refused := post_only(request):
+        return refused
+    try:
+        if request.POST.get("action") == "cancel":
+            group_services.cancel_place(actor=request.user, booking=booking)
+            messages.success(request, "Your place is cancelled. Thank you for letting us know.")
+        elif booking.status == GroupBooking.Status.INVITED:
+            group_services.book_place(actor=request.user, session=booking.session, patient=patient)
+            messages.success(request, "Your place is booked.")
+        else:
+            raise StaleState("You already have a place at this session.")
+    except ReviewsError as error:
+        messages.error(request, str(error))
+    return redirect("reviews:my-appointments")
+
+
+@patient_required
+def my_questionnaires(request):
+    patient = own_patient_record(request.user)
+    return render(
+        request,
+        "reviews/my_questionnaires.html",
+        {
+            "outstanding": [
+                (r, QUESTIONNAIRES[r.instrument])
+                for r in selectors.outstanding_requests_for_patient(patient)
+            ],
+            "completed": [
+                (r, QUESTIONNAIRES[r.instrument])
+                for r in selectors.questionnaire_requests_for_patient(patient).filter(
+                    status=QuestionnaireRequest.Status.COMPLETED
+                )[:RECENT]
+            ],
+        },
+    )
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def my_questionnaire(request, request_uuid):
+    """Complete one questionnaire on a phone. Sending it twice stores it once."""
+    patient = own_patient_record(request.user)
+    questionnaire_request = selectors.own_questionnaire_request(patient, request_uuid)
+    questionnaire = QUESTIONNAIRES[questionnaire_request.instrument]
+    if questionnaire_request.status != QuestionnaireRequest.Status.REQUESTED:
+        if questionnaire_request.status == QuestionnaireRequest.Status.COMPLETED:
+            return redirect("reviews:my-questionnaire-done", request_uuid=request_uuid)
+        messages.error(request, "This questionnaire is no longer needed.")
+        return redirect("reviews:my-questionnaires")
+    form = AnswersForm(
+        request.POST or None,
+        questionnaire=questionnaire,
+        activities=questionnaire_request.activities,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            questionnaire_services.submit_questionnaire(
+                actor=request.user,
+                request=questionnaire_request,
+                answers=form.answers(),
+                activities=form.activities() if questionnaire.activities else None,
+                unscored=form.unscored(),
+            )
+        except StaleState:
+            return redirect("reviews:my-questionnaire-done", request_uuid=request_uuid)
+        except ReviewsError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("reviews:my-questionnaire-done", request_uuid=request_uuid)
+    return render(
+        request,
+        "reviews/my_questionnaire.html",
+        {
+            "form": form,
+            "questionnaire": questionnaire,
+            "questionnaire_request": questionnaire_request,
+            "crisis_contacts": CRISIS_CONTACTS,
+        },
+    )
+
+
+@patient_required
+def my_questionnaire_done(request, request_uuid):
+    """Thank the patient; if PHQ-9 item 9 was above 0, show where to get help now."""
+    patient = own_patient_record(request.user)
+    questionnaire_request = selectors.own_questionnaire_request(patient, request_uuid)
+    if questionnaire_request.status != QuestionnaireRequest.Status.COMPLETED:
+        return redirect("reviews:my-questionnaire", request_uuid=request_uuid)
+    assessment = questionnaire_request.assessment
+    return render(
+        request,
+        "reviews/my_questionnaire_done.html",
+        {
+            "questionnaire": QUESTIONNAIRES[questionnaire_request.instrument],
+            "needs_help": assessment.alert,
+            "crisis_contacts": CRISIS_CONTACTS,
+        },
+    )

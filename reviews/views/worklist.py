@@ -1,0 +1,73 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from pathway.audit import record_view
+from pathway.views.access import clinician_required
+from reviews import rules, selectors, worklist
+from reviews.errors import ReviewsError
+from reviews.forms import AlertActionForm
+from reviews.services import questionnaires as questionnaire_services
+from reviews.views.common import page_of
+
+
+@clinician_required
+def worklist_page(request):
+    """The care team's home: patients needing attention, most urgent first."""
+    clinicians = list(selectors.team_clinicians(request.user))
+    practices = list(selectors.practices_for(request.user))
+    clinician = _pick(clinicians, request.GET.get("clinician"), key="uuid")
+    practice = _pick(practices, request.GET.get("practice"), key="ods_code")
+    practice_id = practice.pk if practice else None
+    result = worklist.worklist_for(request.user, clinician=clinician, practice_id=practice_id)
+    page = page_of(request, result.rows)
+    rows = worklist.load_patients(
+        worklist.recheck(
+            list(page.object_list), request.user, clinician=clinician, practice_id=practice_id
+        )
+    )
+    return render(
+        request,
+        "reviews/worklist.html",
+        {
+            "page": page,
+            "rows": rows,
+            "counts": [(label, result.counts[code]) for code, label in rules.WORKLIST_CATEGORIES],
+            "clinicians": clinicians,
+            "practices": practices,
+            "clinician": clinician,
+            "practice": practice,
+            "total": len(result.rows),
+            "checked_at": result.checked_at,
+        },
+    )
+
+
+def _pick(options, value, *, key):
+    if not value:
+        return None
+    return next((o for o in options if str(getattr(o, key)) == value), None)
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def alert_detail(request, alert_uuid):
+    """A PHQ-9 item 9 alert: see it and record the action taken, which resolves it."""
+    alert = selectors.alert_for(request.user, alert_uuid)
+    record_view(actor=request.user, patient=alert.patient, obj=alert)
+    form = AlertActionForm(request.POST or None)
+    if request.method == "POST" and alert.resolved_at is None and form.is_valid():
+        try:
+            questionnaire_services.resolve_alert(
+                actor=request.user, alert=alert, action_taken=form.cleaned_data["action_taken"]
+            )
+        except ReviewsError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "The action is recorded and the alert is closed.")
+            return redirect("reviews:worklist")
+    return render(
+        request,
+        "reviews/alert_detail.html",
+        {"alert": alert, "patient": alert.patient, "form": form},
+    )

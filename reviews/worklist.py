@@ -1,0 +1,353 @@
+"""The care team's worklist: patients needing attention, ranked (issue 6, item 8).
+
+Each source is one set-based query over the patients the user may see, so the page costs the
+same number of queries however many patients there are. Sources owned by other apps (referrals,
+care plans, diaries) come through `reviews.sources`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.models import Episode, Milestone, Patient, Target, User
+from pathway.models.episodes import MilestoneKind
+from pathway.permissions import patients_visible_to
+from reviews import rules, sources
+from reviews.models import QuestionnaireRequest, SafetyAlert
+
+LONDON = ZoneInfo("Europe/London")
+OPEN_EPISODE = [Episode.Status.REFERRED, Episode.Status.ACTIVE]
+LABELS = dict(rules.WORKLIST_CATEGORIES)
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    detail: str
+    since: datetime | date | None
+    url: str = ""
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.code]
+
+    @property
+    def rank(self) -> int:
+        return rules.WORKLIST_RANK[self.code]
+
+
+@dataclass
+class Row:
+    """One patient needing attention. `patient` is loaded for the page on screen only
+    (`load_patients`); the rest of the list carries the id."""
+
+    patient_id: int
+    reasons: list[Reason] = field(default_factory=list)
+    patient: Patient | None = None
+
+    @property
+    def rank(self) -> int:
+        return min(reason.rank for reason in self.reasons)
+
+    @property
+    def top(self) -> Reason:
+        return min(self.reasons, key=lambda r: (r.rank, _sortable(r.since)))
+
+
+def _sortable(moment) -> float:
+    """A sort key for a reason's `since`: seconds since the epoch; a date counts from local
+    midnight; no date sorts last."""
+    if moment is None:
+        return float("inf")
+    if isinstance(moment, datetime):
+        return moment.timestamp()
+    return _midnight(moment)
+
+
+@functools.lru_cache(maxsize=4096)
+def _midnight(day: date) -> float:
+    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON).timestamp()
+
+
+def scope(
+    user, *, clinician: User | None = None, practice_id: int | None = None
+) -> QuerySet[Patient]:
+    """The patients the worklist covers: those `user` may see, optionally only one practice's,
+    or those with an open episode held by one responsible clinician."""
+    patients = patients_visible_to(user)
+    if practice_id:
+        patients = patients.filter(registered_practice_id=practice_id)
+    if clinician is not None:
+        patients = patients.filter(
+            id__in=Episode.objects.filter(
+                status__in=OPEN_EPISODE, responsible_clinician=clinician
+            ).values("patient_id")
+        )
+    return patients
+
+
+def safety_alerts(patients: QuerySet[Patient]) -> list[tuple[int, Reason]]:
+    rows = (
+        SafetyAlert.objects.filter(patient__in=patients, resolved_at__isnull=True)
+        .select_related("responsible_clinician")
+        .order_by("raised_at")
+    )
+    return [
+        (
+            alert.patient_id,
+            Reason(
+                "safety_alert",
+                "PHQ-9 item 9 answered above 0: record the action taken"
+                + (
+                    f" (responsible: {alert.responsible_clinician.full_name})"
+                    if alert.responsible_clinician
+                    else ""
+                ),
+                alert.raised_at,
+                reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}),
+            ),
+        )
+        for alert in rows
+    ]
+
+
+def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple[int, Reason]]:
+    """Open episodes past a pathway target (DESIGN.md section 3) whose end milestone has not
+    happened: one query per target row. The review-to-review target is the "review overdue"
+    category, so it is left out here."""
+    found = []
+    targets = Target.objects.exclude(from_milestone=F("to_milestone")).order_by("id")
+    for target in targets:
+        started = (
+            Milestone.objects.filter(episode=OuterRef("pk"), kind=target.from_milestone)
+            .order_by("occurred_at")
+            .values("occurred_at")[:1]
+        )
+        ended = Milestone.objects.filter(
+            episode=OuterRef("pk"),
+            kind=target.to_milestone,
+            occurred_at__gte=OuterRef("started_at"),
+        )
+        episodes = Episode.objects.filter(status__in=OPEN_EPISODE, patient__in=patients)
+        if target.priority != Target.AppliesTo.ANY:
+            episodes = episodes.filter(priority=target.priority)
+        rows = (
+            episodes.annotate(started_at=Subquery(started))
+            .filter(started_at__lt=now - timedelta(days=target.days))
+            .filter(~Exists(ended))
+            .values_list("patient_id", "started_at")
+        )
+        found += [
+            (
+                patient_id,
+                Reason(
+                    "target_breach",
+                    f"{target.name}: over {target.days} days",
+                    started_at + timedelta(days=target.days),
+                ),
+            )
+            for patient_id, started_at in rows
+        ]
+    return found
+
+
+def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple[int, Reason]]:
+    """Open episodes whose latest annual-review-due date has passed; or, with no due date yet,
+    whose last review (or first contact) is more than a year ago."""
+    latest = Milestone.objects.filter(episode=OuterRef("pk"))
+    rows = (
+        Episode.objects.filter(status__in=OPEN_EPISODE, patient__in=patients)
+        .annotate(
+            due_at=Subquery(
+                latest.filter(kind=MilestoneKind.ANNUAL_REVIEW_DUE)
+                .order_by("-occurred_at")
+                .values("occurred_at")[:1]
+            ),
+            last_seen=Max(
+                "milestones__occurred_at",
+                filter=Q(
+                    milestones__kind__in=[MilestoneKind.REVIEW_HELD, MilestoneKind.FIRST_CONTACT]
+                ),
+            ),
+        )
+        .annotate(
+            overdue_from=Coalesce(
+                "due_at",
+                F("last_seen") + timedelta(days=rules.ANNUAL_REVIEW_INTERVAL_DAYS),
+            )
+        )
+        .filter(overdue_from__lt=now)
+        .values_list("patient_id", "overdue_from")
+    )
+    return [
+        (
+            patient_id,
+            Reason(
+                "review_overdue",
+                f"Annual review was due {timezone.localtime(due):%-d %B %Y}",
+                due,
+            ),
+        )
+        for patient_id, due in rows
+    ]
+
+
+def questionnaires_outstanding(
+    patients: QuerySet[Patient], *, today: date
+) -> list[tuple[int, Reason]]:
+    rows = QuestionnaireRequest.objects.filter(
+        patient__in=patients, status=QuestionnaireRequest.Status.REQUESTED, due__lt=today
+    ).values_list("patient_id", "instrument", "due")
+    return [
+        (
+            patient_id,
+            Reason(
+                "questionnaire_outstanding",
+                f"{instrument} not completed (due {due:%-d %B %Y})",
+                due,
+            ),
+        )
+        for patient_id, instrument, due in rows
+    ]
+
+
+# Reasons that change with time rather than with a clinician's action, and cost a scan of the
+# team's patients: computed at most every WORKLIST_CACHE_SECONDS per scope and re-checked live
+# for the rows on screen. Safety alerts, red-flag referrals and questionnaires are always live.
+SLOW_CODES = frozenset({"target_breach", "review_overdue", "trial_due_review", "diary_pattern"})
+
+
+@dataclass
+class Worklist:
+    rows: list[Row]
+    counts: dict[str, int]
+    checked_at: datetime | None = None
+
+
+def _slow_sources(now: datetime, today: date) -> dict:
+    return {
+        "target_breach": lambda patients: target_breaches(patients, now=now),
+        "review_overdue": lambda patients: reviews_overdue(patients, now=now),
+        "trial_due_review": lambda patients: sources.trials_past_review(patients, today=today),
+        "diary_pattern": lambda patients: sources.diary_flags(patients, today=today),
+    }
+
+
+def _slow_reasons(
+    patients: QuerySet[Patient], *, now: datetime, today: date, codes=SLOW_CODES
+) -> list:
+    found = []
+    for code, source in _slow_sources(now, today).items():
+        if code in codes:
+            found += source(patients)
+    return found
+
+
+def _live_reasons(user, patients: QuerySet[Patient], *, today: date) -> list:
+    return [
+        *safety_alerts(patients),
+        *sources.red_flag_referrals(user, patients),
+        *questionnaires_outstanding(patients, today=today),
+    ]
+
+
+def _cache_key(patients: QuerySet[Patient], today: date) -> str:
+    """The same patient scope (same SQL and parameters) shares one entry, whoever asks."""
+    sql, params = patients.values("pk").query.sql_with_params()
+    digest = hashlib.sha256(repr((sql, params, today.isoformat())).encode()).hexdigest()
+    return f"reviews:worklist:slow:{digest}"
+
+
+def _cached_slow_reasons(patients: QuerySet[Patient], *, now: datetime, today: date):
+    """(reasons, checked_at) for the scope, from the cache when recent enough."""
+    seconds = settings.WORKLIST_CACHE_SECONDS
+    if seconds <= 0:
+        return _slow_reasons(patients, now=now, today=today), now
+    key = _cache_key(patients, today)
+    kept = cache.get(key)
+    if kept is None:
+        kept = (_slow_reasons(patients, now=now, today=today), now)
+        cache.set(key, kept, seconds)
+    return kept
+
+
+def _order(reason: Reason) -> tuple[int, float]:
+    return (reason.rank, _sortable(reason.since))
+
+
+def _rows(found: list[tuple[int, Reason]]) -> list[Row]:
+    by_patient: dict[int, list[tuple[tuple, Reason]]] = {}
+    for patient_id, reason in found:
+        by_patient.setdefault(patient_id, []).append((_order(reason), reason))
+    keyed = []
+    for patient_id, reasons in by_patient.items():
+        reasons.sort(key=lambda pair: pair[0])
+        keyed.append(((reasons[0][0], patient_id), Row(patient_id, [r for _, r in reasons])))
+    keyed.sort(key=lambda pair: pair[0])
+    return [row for _, row in keyed]
+
+
+def worklist_for(
+    user, *, clinician: User | None = None, practice_id: int | None = None
+) -> Worklist:
+    """Every patient needing attention with their reasons, most urgent first (by the top
+    reason's category, then longest waiting). Patient rows are not loaded here: `load_patients`
+    fetches one page of them, and `recheck` brings that page's time-based reasons up to date."""
+    now = timezone.now()
+    today = timezone.localdate()
+    patients = scope(user, clinician=clinician, practice_id=practice_id)
+    slow, checked_at = _cached_slow_reasons(patients, now=now, today=today)
+    found = _live_reasons(user, patients, today=today) + slow
+    counts = {code: 0 for code, _ in rules.WORKLIST_CATEGORIES}
+    for _, reason in found:
+        counts[reason.code] += 1
+    return Worklist(rows=_rows(found), counts=counts, checked_at=checked_at)
+
+
+def recheck(
+    rows: list[Row], user, *, clinician: User | None = None, practice_id: int | None = None
+) -> list[Row]:
+    """The rows of one page with their time-based reasons computed now, so no reason on
+    screen has gone since the kept scan. Only the kinds of reason the page shows are checked
+    (a new reason of another kind appears when the scan reruns). A row left with no reason
+    is dropped (its patient no longer needs attention)."""
+    codes = {reason.code for row in rows for reason in row.reasons} & SLOW_CODES
+    if not codes:
+        return rows
+    ids = [row.patient_id for row in rows]
+    patients = scope(user, clinician=clinician, practice_id=practice_id).filter(pk__in=ids)
+    fresh: dict[int, list[Reason]] = {}
+    for patient_id, reason in _slow_reasons(
+        patients, now=timezone.now(), today=timezone.localdate(), codes=codes
+    ):
+        fresh.setdefault(patient_id, []).append(reason)
+    current = []
+    for row in rows:
+        reasons = [r for r in row.reasons if r.code not in SLOW_CODES]
+        reasons += fresh.get(row.patient_id, [])
+        if reasons:
+            current.append(Row(row.patient_id, sorted(reasons, key=_order), row.patient))
+    return current
+
+
+def load_patients(rows: list[Row]) -> list[Row]:
+    """One page of rows with their patients loaded (one query)."""
+    patients = Patient.objects.select_related("registered_practice").in_bulk(
+        [row.patient_id for row in rows]
+    )
+    return [
+        Row(row.patient_id, row.reasons, patients[row.patient_id])
+        for row in rows
+        if row.patient_id in patients
+    ]

@@ -1,0 +1,211 @@
+"""Journeys: the care team books and runs a first conversation and an annual review, runs a
+group session, and requests a PHQ-9 that the patient completes (item 9 raises the alert); the
+reminder jobs send their invites through the console backend. axe runs on every page."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from pathway.demo import DEMO_PASSWORD
+from pathway.models import Milestone, Notification
+from reviews.models import Appointment, GroupBooking, GroupSession, SafetyAlert
+
+pytestmark = pytest.mark.e2e
+
+NURSE = "nurse@demo.nhs.uk"
+PATIENT = "patient@demo.nhs.uk"
+SHOTS = "/tmp"
+
+
+def _desktop(browser):
+    browser.page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _resize(browser, width, height):
+    browser.page.set_viewport_size({"width": width, "height": height})
+    # The NHS.UK header re-fits its menu on a debounced resize event: let it settle.
+    browser.page.wait_for_timeout(400)
+
+
+def _shots(browser, name):
+    """Desktop and phone (390 px) screenshots of the current page for a person to look at, with
+    axe run at both widths; the page is left at the width it had."""
+    before = browser.page.viewport_size
+    _resize(browser, 1280, 900)
+    browser.check()
+    browser.page.screenshot(path=f"{SHOTS}/reviews-{name}-desktop.png", full_page=True)
+    _resize(browser, 390, 844)
+    browser.check()
+    browser.page.screenshot(path=f"{SHOTS}/reviews-{name}-phone.png", full_page=True)
+    _resize(browser, before["width"], before["height"])
+
+
+def _phone(browser):
+    browser.page.set_viewport_size({"width": 390, "height": 844})
+
+
+def _submit(browser, name):
+    browser.page.get_by_role("button", name=name).first.click()
+    browser.check()
+
+
+@pytest.mark.parametrize(
+    ("index", "kind", "label", "milestone"),
+    [
+        (1, "first_conversation", "First conversation", "first_contact"),
+        (3, "annual_review", "Annual review", "review_held"),
+    ],
+)
+def test_the_team_books_and_runs_a_review(browser_page, demo, index, kind, label, milestone):
+    patient = demo.patients[index]
+    browser = browser_page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    assert browser.page.get_by_role("heading", level=1).inner_text() == "Worklist"
+    browser.goto(f"/reviews/patients/{patient.uuid}/")
+    browser.page.get_by_role("link", name="Book an appointment").click()
+    browser.check()
+    page = browser.page
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    page.get_by_label("Type of appointment").select_option(kind)
+    page.get_by_label("Date").fill(tomorrow.isoformat())
+    page.get_by_label("Start time").fill("10:00")
+    page.get_by_label("Phone call").check()
+    page.get_by_label("Video link").fill("")
+    _submit(browser, "Book appointment")
+    assert page.get_by_role("heading", level=1).inner_text() == label
+    appointment = Appointment.objects.get(patient=patient, kind=kind, status="booked")
+    assert appointment.duration_minutes == (30 if kind == "first_conversation" else 20)
+    if kind == "first_conversation":
+        _shots(browser, "appointment")
+
+    # The day comes: the appointment has started.
+    Appointment.objects.filter(pk=appointment.pk).update(
+        start=timezone.now() - timedelta(minutes=5)
+    )
+    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
+    page.get_by_role("link", name="Start the").click()
+    browser.check()
+    if kind == "annual_review":
+        _shots(browser, "review-page")
+    page.get_by_label("Summary of the conversation").fill("Talked through the pain story.")
+    page.get_by_label("Referral to NHS Talking Therapies").check()
+    page.get_by_label("Mood (PHQ-9)").check()
+    _submit(browser, "Complete")
+    assert "Review recorded" in page.content()
+    assert Milestone.objects.filter(episode__patient=patient, kind=milestone).exists()
+    assert Milestone.objects.filter(
+        episode__patient=patient, kind="annual_review_due", occurred_at__gt=timezone.now()
+    ).exists()
+
+
+def test_the_team_runs_a_group_session_and_the_patient_books_a_place(browser_page, demo):
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto("/reviews/group-sessions/")
+    page.get_by_role("link", name="Set up a group session").click()
+    browser.check()
+    page.get_by_label("Topic").fill("Sleep and pacing")
+    page.get_by_label("Date").fill((timezone.localdate() + timedelta(days=3)).isoformat())
+    page.get_by_label("Start time").fill("18:00")
+    page.get_by_label("Places").fill("10")
+    page.get_by_label("Video link").fill("https://video.example.nhs.uk/room/sleep")
+    page.get_by_label("Jordan Lee (Physiotherapist)").check()
+    page.get_by_label("Number of monthly sessions").fill("3")
+    _submit(browser, "Set up session")
+    assert GroupSession.objects.filter(topic="Sleep and pacing").count() == 3
+    page.get_by_label(f"{demo.patients[0].full_name}, born").check()
+    _submit(browser, "Send invitations")
+    assert "1 invited" in page.content()
+    browser.sign_out()
+
+    _phone(browser)
+    browser.sign_in(PATIENT, DEMO_PASSWORD)
+    page.get_by_role("link", name="Appointments").first.click()
+    browser.check()
+    _shots(browser, "my-appointments")
+    _submit(browser, "Book a place at Sleep and pacing")
+    assert "Your place is booked." in page.content()
+    browser.sign_out()
+
+    # The session takes place.
+    _desktop(browser)
+    session = GroupSession.objects.filter(topic="Sleep and pacing").order_by("start").first()
+    GroupSession.objects.filter(pk=session.pk).update(start=timezone.now() - timedelta(hours=1))
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto(f"/reviews/group-sessions/{session.uuid}/")
+    page.locator("button[name=action][value=attended]").click()
+    browser.check()
+    _shots(browser, "group-session")
+    assert GroupBooking.objects.get(session=session).status == "attended"
+
+
+def test_a_phq9_with_item_9_raises_an_alert_that_stays_until_acted_on(browser_page, demo):
+    alex = demo.patients[0]
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto(f"/reviews/patients/{alex.uuid}/")
+    page.get_by_label("Questionnaire").select_option("PHQ-9")
+    _submit(browser, "Send questionnaire")
+    assert "PHQ-9 sent to Alex Morgan" in page.content()
+    browser.sign_out()
+
+    _phone(browser)
+    browser.sign_in(PATIENT, DEMO_PASSWORD)
+    page.get_by_role("link", name="Questionnaires").first.click()
+    browser.check()
+    page.get_by_role("link", name="Mood (PHQ-9)").click()
+    browser.check()
+    _shots(browser, "phq9")
+    for number in range(1, 9):
+        page.locator(f"#id_item_{number}_0").check()
+    page.locator("#id_item_9_1").check()  # "Several days"
+    _submit(browser, "Send answers")
+    assert page.get_by_role("heading", level=1).inner_text() == "Please get support now"
+    assert "116 123" in page.content()
+    _shots(browser, "crisis")
+    browser.sign_out()
+
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    first_row = page.locator("table tbody tr").first
+    assert "Alex Morgan" in first_row.inner_text()
+    assert "Safety alert" in first_row.inner_text()
+    _shots(browser, "worklist")
+    first_row.get_by_role("link", name="PHQ-9 item 9").click()
+    browser.check()
+    _submit(browser, "Record action and close alert")
+    assert "Describe the action taken" in page.content()
+    page.get_by_label("Action taken").fill("Phoned Alex at 14:10; safety plan agreed; GP told.")
+    _submit(browser, "Record action and close alert")
+    assert not SafetyAlert.objects.filter(patient=alex, resolved_at__isnull=True).exists()
+    assert "Alex Morgan" not in page.locator("main").inner_text()
+
+
+def test_the_reminder_jobs_send_invites_through_the_console_backend(browser_page, demo, settings):
+    from pathway.notifications import outbox
+    from reviews import tasks
+    from reviews.demo import seed_reviews
+
+    settings.NOTIFY_SMS_BACKEND = settings.NOTIFY_EMAIL_BACKEND = "console"
+    seed_reviews(demo)
+    planned = tasks.plan_annual_review_invites() + tasks.plan_appointment_reminders()
+    assert planned >= 2
+    assert tasks.plan_annual_review_invites() == 0  # planning again changes nothing
+    rows = Notification.objects.filter(kind__in=["annual_review_invite", "appointment_reminder"])
+    # Send them now (the outbox defers texts in quiet hours; emails go at once).
+    rows.update(scheduled_for=timezone.now())
+    for row in rows.filter(channel="email"):
+        assert outbox.deliver(row.uuid) == "sent"
+    assert rows.filter(channel="email", provider_reference__startswith="console-").exists()
+    browser = browser_page
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto("/reviews/messages/failed/")
+    assert "No failed messages." in browser.page.content()
+    browser.goto("/reviews/mdt/")
+    browser.goto("/reviews/appointments/")

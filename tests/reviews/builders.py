@@ -1,0 +1,122 @@
+"""Builders for reviews tests (kept here rather than in tests/factories.py, which is shared)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from pathway import instruments
+from pathway.models import Assessment, Episode, Notification
+from reviews.models import (
+    Appointment,
+    GroupBooking,
+    GroupSession,
+    MdtCase,
+    QuestionnaireRequest,
+    SafetyAlert,
+)
+from tests.factories import EpisodeFactory
+
+
+def episode_for(patient, **fields) -> Episode:
+    existing = patient.episodes.filter(status__in=["referred", "active"]).first()
+    if existing is not None and not fields:
+        return existing
+    return EpisodeFactory(patient=patient, **fields)
+
+
+def appointment(patient, clinician, *, start=None, status="booked", **fields) -> Appointment:
+    start = start or timezone.now() + timedelta(days=2)
+    extra = {}
+    if status in ("attended", "did_not_attend"):
+        extra["attendance_recorded_at"] = timezone.now()
+    if status == "cancelled":
+        extra["cancelled_at"] = timezone.now()
+    defaults = {
+        "kind": "follow_up",
+        "duration_minutes": 30,
+        "modality": "phone",
+        "episode": episode_for(patient),
+    }
+    return Appointment.objects.create(
+        patient=patient,
+        clinician=clinician,
+        start=start,
+        status=status,
+        **{**defaults, **extra, **fields},
+    )
+
+
+def group_session(organisation, *, start=None, capacity=10, **fields) -> GroupSession:
+    return GroupSession.objects.create(
+        organisation=organisation,
+        topic=fields.pop("topic", "Pacing and sleep"),
+        start=start or timezone.now() + timedelta(days=10),
+        capacity=capacity,
+        video_link=fields.pop("video_link", "https://video.example.test/room"),
+        **fields,
+    )
+
+
+def booking(session, patient, *, status="invited") -> GroupBooking:
+    now = timezone.now()
+    fields = {"invited_at": now}
+    if status in ("booked", "attended", "did_not_attend"):
+        fields["booked_at"] = now
+    if status in ("attended", "did_not_attend"):
+        fields["attendance_recorded_at"] = now
+    return GroupBooking.objects.create(session=session, patient=patient, status=status, **fields)
+
+
+def questionnaire_request(patient, *, instrument="PHQ-9", days_ago=0, **fields):
+    requested_at = timezone.now() - timedelta(days=days_ago)
+    return QuestionnaireRequest.objects.create(
+        patient=patient,
+        instrument=instrument,
+        requested_at=requested_at,
+        due=fields.pop("due", timezone.localdate() + timedelta(days=7 - days_ago)),
+        **fields,
+    )
+
+
+def assessment(patient, code="PHQ-9", answers=None, *, when=None, context="review"):
+    answers = answers if answers is not None else [0] * 9
+    result = instruments.score(code, answers)
+    return Assessment.objects.create(
+        patient=patient,
+        instrument=code,
+        answers=answers,
+        total=round(result.total, 2),
+        band=result.band or "",
+        alert=result.alert,
+        context=context,
+        completed_at=when or timezone.now(),
+    )
+
+
+def safety_alert(patient, *, clinician=None) -> SafetyAlert:
+    phq9 = assessment(patient, answers=[1, 1, 1, 1, 1, 1, 1, 1, 1])
+    return SafetyAlert.objects.create(
+        patient=patient,
+        assessment=phq9,
+        raised_at=phq9.completed_at,
+        responsible_clinician=clinician,
+    )
+
+
+def mdt_case(patient, **fields) -> MdtCase:
+    return MdtCase.objects.create(patient=patient, question="Next step?", **fields)
+
+
+def failed_notification(patient, *, key="failed-1") -> Notification:
+    return Notification.objects.create(
+        patient=patient,
+        channel="sms",
+        kind="appointment_reminder",
+        template="reviews-appointment-tomorrow",
+        context={"link": "http://testserver/", "time": "10:00"},
+        scheduled_for=timezone.now(),
+        status="failed",
+        attempts=5,
+        last_error="Notify 400",
+        idempotency_key=key,
+    )

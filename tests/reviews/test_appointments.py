@@ -1,0 +1,317 @@
+"""Booking, moving, cancelling and attendance: services and pages."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.models import AuditEvent, Notification
+from reviews.errors import ReviewsError, SlotTaken, StaleState
+from reviews.models import Appointment, BookingRequest
+from reviews.services import appointments as services
+from tests.reviews import builders
+
+
+def _later(days=2, hour=10, minute=0):
+    day = timezone.localdate() + timedelta(days=days)
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
+
+
+def _book(world, **overrides):
+    fields = {
+        "actor": world.clinician,
+        "patient": world.patient,
+        "episode": builders.episode_for(world.patient),
+        "kind": "first_conversation",
+        "start": _later(),
+        "duration_minutes": 30,
+        "modality": "video",
+        "clinician": world.clinician,
+        "video_link": "https://video.example.test/room",
+    }
+    return services.book_appointment(**{**fields, **overrides})
+
+
+def test_it_books_an_appointment_writes_an_audit_row_and_tells_the_patient(world):
+    appointment = _book(world)
+    assert appointment.status == "booked"
+    assert AuditEvent.objects.filter(
+        action="create", object_uuid=appointment.uuid, patient=world.patient
+    ).exists()
+    rows = Notification.objects.filter(patient=world.patient, kind="appointment_booked")
+    assert sorted(rows.values_list("channel", flat=True)) == ["email", "sms"]
+
+
+def test_it_refuses_to_double_book_a_clinician(world, second_clinician):
+    _book(world)
+    with pytest.raises(SlotTaken, match="already has an appointment at 10:00"):
+        _book(
+            world,
+            patient=world.other_patient,
+            start=_later(minute=15),
+            episode=builders.episode_for(world.other_patient),
+        )
+    # Back to back is fine, and another clinician at the same time is fine.
+    _book(
+        world,
+        patient=world.other_patient,
+        start=_later(minute=30),
+        episode=builders.episode_for(world.other_patient),
+    )
+    _book(
+        world,
+        patient=world.patient_in_b,
+        clinician=second_clinician,
+        episode=builders.episode_for(world.patient_in_b),
+    )
+    assert Appointment.objects.count() == 3
+
+
+def test_it_refuses_to_double_book_a_patient(world, second_clinician):
+    _book(world)
+    with pytest.raises(SlotTaken, match="This patient already has an appointment"):
+        _book(world, clinician=second_clinician, start=_later(minute=20))
+
+
+def test_a_cancelled_appointment_frees_the_slot(world):
+    first = _book(world)
+    services.cancel_appointment(actor=world.clinician, appointment=first, reason="")
+    _book(world)
+    assert Appointment.objects.filter(status="booked").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"start": timezone.now() - timedelta(minutes=1)}, "in the future"),
+        ({"duration_minutes": 0}, "length from 1"),
+        ({"duration_minutes": 241}, "length from 1"),
+        ({"modality": "phone"}, "Only video appointments have a video link"),
+    ],
+)
+def test_it_refuses_bad_bookings_with_a_clear_message(world, overrides, message):
+    with pytest.raises(ReviewsError, match=message):
+        _book(world, **overrides)
+    assert not Appointment.objects.exists()
+
+
+def test_it_refuses_a_clinician_outside_the_patients_care_team(world):
+    with pytest.raises(ReviewsError, match="not in this patient's care team"):
+        _book(world, clinician=world.other_clinician)
+
+
+def test_it_refuses_another_patients_episode(world):
+    with pytest.raises(ReviewsError, match="open episodes"):
+        _book(world, episode=builders.episode_for(world.other_patient))
+
+
+def test_moving_an_appointment_checks_the_new_slot_and_answers_a_rearrange_request(world):
+    moving = _book(world)
+    other = _book(
+        world,
+        patient=world.other_patient,
+        start=_later(days=3),
+        episode=builders.episode_for(world.other_patient),
+    )
+    services.request_rearrangement(
+        actor=world.patient_user, appointment=moving, reason="Mornings are hard"
+    )
+    with pytest.raises(SlotTaken):
+        services.reschedule_appointment(
+            actor=world.clinician,
+            appointment=moving,
+            start=other.start,
+            duration_minutes=30,
+            modality="phone",
+            clinician=world.clinician,
+        )
+    # Moving within its own slot does not clash with itself.
+    services.reschedule_appointment(
+        actor=world.clinician,
+        appointment=moving,
+        start=_later(minute=10),
+        duration_minutes=30,
+        modality="phone",
+        clinician=world.clinician,
+    )
+    moving.refresh_from_db()
+    assert moving.start == _later(minute=10)
+    assert moving.rearrange_requested_at is None and moving.rearrange_reason == ""
+    # A new "booked" message goes for the new time.
+    assert (
+        Notification.objects.filter(
+            kind="appointment_booked", patient=world.patient, channel="sms"
+        ).count()
+        == 2
+    )
+
+
+def test_cancel_tells_the_patient_and_a_second_cancel_is_refused(world):
+    appointment = _book(world)
+    services.cancel_appointment(actor=world.clinician, appointment=appointment, reason="Ill")
+    assert Notification.objects.filter(kind="appointment_cancelled").count() == 2
+    with pytest.raises(StaleState):
+        services.cancel_appointment(actor=world.clinician, appointment=appointment, reason="")
+    stale = Appointment.objects.get(pk=appointment.pk)
+    stale.status = "booked"  # a copy loaded before the first cancel
+    with pytest.raises(StaleState):
+        services.cancel_appointment(actor=world.clinician, appointment=stale, reason="")
+
+
+def test_attendance_is_recorded_only_once_the_appointment_has_started(world):
+    future = _book(world)
+    with pytest.raises(ReviewsError, match="once the appointment has started"):
+        services.record_attendance(actor=world.clinician, appointment=future, attended=True)
+    past = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    services.record_attendance(actor=world.clinician, appointment=past, attended=False)
+    past.refresh_from_db()
+    assert past.status == "did_not_attend" and past.attendance_recorded_at is not None
+
+
+def test_an_opted_out_patient_gets_no_message(world):
+    world.patient.opted_out_at = timezone.now()
+    world.patient.save()
+    _book(world)
+    assert not Notification.objects.exists()
+
+
+def test_only_consented_channels_are_queued(world):
+    world.patient.sms_consent = False
+    world.patient.save()
+    _book(world)
+    assert list(Notification.objects.values_list("channel", flat=True)) == ["email"]
+
+
+def test_a_patient_asks_for_an_appointment_once(world):
+    services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
+    with pytest.raises(ReviewsError, match="already asked"):
+        services.request_booking(
+            actor=world.patient_user, patient=world.patient, kind="annual_review"
+        )
+    request = BookingRequest.objects.get()
+    appointment = _book(world, kind="annual_review", booking_request=request)
+    request.refresh_from_db()
+    assert request.status == "booked" and request.appointment == appointment
+
+
+# Pages
+
+
+def _form(**overrides):
+    day = timezone.localdate() + timedelta(days=2)
+    data = {
+        "kind": "first_conversation",
+        "start_date": day.isoformat(),
+        "start_time": "10:00",
+        "duration_minutes": "",
+        "modality": "video",
+        "video_link": "https://video.example.test/room",
+        "location": "",
+    }
+    return {**data, **overrides}
+
+
+def _create_url(patient):
+    return reverse("reviews:appointment-create", kwargs={"patient_uuid": patient.uuid})
+
+
+def test_the_booking_page_books_with_the_default_length(world, login):
+    client = login(world.clinician)
+    episode = builders.episode_for(world.patient)
+    response = client.post(
+        _create_url(world.patient),
+        _form(episode=episode.pk, clinician=world.clinician.pk),
+    )
+    appointment = Appointment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "reviews:appointment", kwargs={"appointment_uuid": appointment.uuid}
+    )
+    assert appointment.duration_minutes == 30
+    assert timezone.localtime(appointment.start).hour == 10
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"start_date": "2020-01-01"}, "Choose a date and time in the future."),
+        ({"start_date": "not-a-date"}, "Enter a real date."),
+        ({"start_time": "25:00"}, "Enter a real time."),
+        ({"duration_minutes": "-5"}, "Enter a length of at least 1 minute."),
+        ({"duration_minutes": "9999"}, "Enter a length of at most 240 minutes."),
+        ({"modality": "phone"}, "Only video appointments have a video link."),
+        ({"video_link": "javascript:alert(1)"}, "Enter the video link as a web address"),
+        ({"kind": "group_session"}, "Select a valid choice"),
+    ],
+)
+def test_the_booking_page_shows_a_message_for_bad_input(world, login, overrides, message):
+    client = login(world.clinician)
+    episode = builders.episode_for(world.patient)
+    response = client.post(
+        _create_url(world.patient),
+        _form(episode=episode.pk, clinician=world.clinician.pk, **overrides),
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert "There is a problem" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_the_booking_page_shows_a_double_booking_beside_the_date(world, login):
+    builders.appointment(world.other_patient, world.clinician, start=_later())
+    client = login(world.clinician)
+    response = client.post(
+        _create_url(world.patient),
+        _form(episode=builders.episode_for(world.patient).pk, clinician=world.clinician.pk),
+    )
+    assert response.status_code == 200
+    assert 'id="id_start_date-error"' in response.content.decode()
+    assert "already has an appointment at 10:00" in response.content.decode()
+    assert Appointment.objects.count() == 1
+
+
+def test_a_clinician_of_another_pcn_cannot_be_chosen(world, login):
+    client = login(world.clinician)
+    response = client.post(
+        _create_url(world.patient),
+        _form(episode=builders.episode_for(world.patient).pk, clinician=world.other_clinician.pk),
+    )
+    assert response.status_code == 200
+    assert "Choose a clinician from the list." in response.content.decode()
+
+
+def test_attendance_and_cancel_buttons_work_and_a_second_press_is_harmless(world, login):
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    client = login(world.clinician)
+    url = reverse("reviews:appointment-attendance", kwargs={"appointment_uuid": appointment.uuid})
+    client.post(url, {"attendance": "attended"})
+    response = client.post(url, {"attendance": "did_not_attend"}, follow=True)
+    appointment.refresh_from_db()
+    assert appointment.status == "attended"
+    assert "already been changed" in response.content.decode()
+    response = client.post(url, {"attendance": "maybe"}, follow=True)
+    assert "Choose attended or did not attend." in response.content.decode()
+
+
+def test_the_patient_asks_to_rearrange_from_their_page(world, login):
+    appointment = builders.appointment(world.patient, world.clinician)
+    client = login(world.patient_user)
+    url = reverse("reviews:my-appointment-rearrange", kwargs={"appointment_uuid": appointment.uuid})
+    response = client.post(url, {"reason": ""})
+    assert "Tell us when suits you better, or why." in response.content.decode()
+    response = client.post(url, {"reason": "Any afternoon"})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.rearrange_reason == "Any afternoon"
+    assert appointment.status == "booked"
+    # The team sees it on the appointments page.
+    page = login(world.clinician).get(reverse("reviews:appointments")).content.decode()
+    assert "Asked to rearrange" in page and "Any afternoon" in page
+
+
+def test_another_patients_appointment_answers_404(world, login):
+    appointment = builders.appointment(world.other_patient, world.clinician)
+    client = login(world.patient_user)
+    url = reverse("reviews:my-appointment-rearrange", kwargs={"appointment_uuid": appointment.uuid})
+    assert client.get(url).status_code == 404

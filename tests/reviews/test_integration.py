@@ -1,0 +1,131 @@
+"""The parts of reviews that read other apps: worklist rows from referrals, care plans and
+diaries, and the review page's diary summary, care plan and trials due review. Rows are made with
+those apps' own test builders, through their services."""
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from diaries.models import DiaryEntry
+from reviews import sources, worklist
+from tests.careplans import builders as careplan_builders
+from tests.diaries import builders as diary_builders
+from tests.factories import PatientFactory
+from tests.referrals import builders as referral_builders
+from tests.reviews import builders
+
+URL = reverse("reviews:worklist")
+
+
+def _chronic_diary(patient, days=90):
+    DiaryEntry.objects.bulk_create(
+        diary_builders.flag_entry(patient, diary_builders.days_ago(n), headache=True)
+        for n in range(days)
+    )
+
+
+def _overdue_trial(patient):
+    plan = careplan_builders.agreed_plan(patient)
+    started = timezone.localdate() - timedelta(days=120)
+    return careplan_builders.trial(
+        plan, started_on=started, review_due=started + timedelta(days=84)
+    )
+
+
+def test_a_red_flag_referral_waiting_for_triage_is_on_the_worklist(world, login):
+    referral_builders.referral(world.patient, world.gp, red_flags=("change_in_personality",))
+    referral_builders.referral(world.other_patient, world.gp)  # no red flag: not listed
+    rows = login(world.clinician).get(URL).context["rows"]
+    assert [(r.patient, r.top.code) for r in rows] == [(world.patient, "red_flag_referral")]
+    assert rows[0].top.url.startswith("/referrals/")
+
+
+def test_a_treatment_trial_past_review_is_on_the_worklist_and_the_review_page(world, login):
+    trial = _overdue_trial(world.patient)
+    rows = worklist.worklist_for(world.clinician).rows
+    # Starting the trial wrote `treatment_started`, so the 84-day review target is breached too.
+    reasons = {r.code: r for r in rows[0].reasons}
+    assert [r.patient_id for r in rows] == [world.patient.pk]
+    assert set(reasons) == {"target_breach", "trial_due_review"}
+    assert trial.display_name in reasons["trial_due_review"].detail
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    page = login(world.clinician).get(
+        reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    )
+    care = page.context["care"]
+    assert [t.name for t in care.trials_due] == [trial.display_name]
+    assert care.plans and care.plans[0].lines[0][0] == "Agreed"
+    assert "Walking the dog every day" in page.content.decode()
+
+
+def test_a_chronic_diary_pattern_is_on_the_worklist(world):
+    _chronic_diary(world.patient)
+    rows = worklist.worklist_for(world.clinician).rows
+    assert [r.top.code for r in rows] == ["diary_pattern"]
+    assert "15 or more days" in rows[0].top.detail
+
+
+def test_the_review_page_summarises_the_diary_since_the_last_review(world):
+    _chronic_diary(world.patient, days=30)
+    summary = sources.diary_summary(
+        world.patient, start=timezone.localdate() - timedelta(days=59), end=timezone.localdate()
+    )
+    assert dict(summary.lines)["Days recorded"] == "30 of 60"
+    assert dict(summary.lines)["Headache days a month"] == "15.0"
+    assert "Headache on 15 or more days a month" in summary.flags
+    assert (
+        sources.diary_summary(
+            world.other_patient, start=timezone.localdate(), end=timezone.localdate()
+        )
+        is None
+    )
+
+
+def test_trial_reminders_go_to_the_responsible_clinician_once(world):
+    from pathway.models import Notification
+    from reviews import reminders
+
+    _overdue_trial(world.patient)
+    episode = world.patient.episodes.get()
+    episode.responsible_clinician = world.clinician
+    episode.save()
+    assert reminders.plan_trial_review_reminders() == 1
+    assert reminders.plan_trial_review_reminders() == 0
+    row = Notification.objects.get(kind="trial_review_due")
+    assert row.user == world.clinician and row.channel == "email"
+
+
+def test_diary_nudges_skip_patients_who_recorded_today(world, afternoon):
+    from reviews import reminders
+
+    for patient in (world.patient, world.other_patient):
+        patient.diary_nudge = True
+        patient.save()
+        builders.episode_for(patient)
+    diary_builders.record(world.patient, timezone.localdate())
+    assert reminders.plan_diary_nudges() == 2  # sms and email for the other patient only
+
+
+def test_the_worklist_query_count_stays_constant_with_every_source(world, login):
+    client = login(world.clinician)
+
+    def fill(count):
+        for _ in range(count):
+            patient = PatientFactory(registered_practice=world.practice_a)
+            builders.safety_alert(patient)
+            _overdue_trial(patient)
+            _chronic_diary(patient, days=20)
+            referral_builders.referral(patient, world.gp, red_flags=("change_in_personality",))
+
+    fill(1)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as small:
+        client.get(URL)
+    fill(6)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(URL)
+    assert len(response.context["rows"]) == 7
+    assert len(large.captured_queries) == len(small.captured_queries)

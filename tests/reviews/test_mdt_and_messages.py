@@ -1,0 +1,59 @@
+"""The MDT list and the staff page of failed messages."""
+
+import pytest
+from django.urls import reverse
+
+from pathway.models import Notification
+from reviews.errors import ReviewsError, StaleState
+from reviews.models import MdtCase
+from reviews.services import mdt as services
+from tests.reviews import builders
+
+
+def test_a_case_is_flagged_discussed_and_leaves_the_open_list(world, login):
+    client = login(world.clinician)
+    url = reverse("reviews:mdt-create", kwargs={"patient_uuid": world.patient.uuid})
+    assert "Write the question" in client.post(url, {"question": ""}).content.decode()
+    client.post(url, {"question": "Deprescribing plan?"})
+    case = MdtCase.objects.get()
+    listing = client.get(reverse("reviews:mdt"))
+    assert [c.pk for c in listing.context["page"]] == [case.pk]
+    case_url = reverse("reviews:mdt-case", kwargs={"case_uuid": case.uuid})
+    response = client.post(case_url, {"notes": "Discussed", "agreed_actions": ""})
+    assert "Write the agreed actions" in response.content.decode()
+    client.post(case_url, {"notes": "Discussed", "agreed_actions": "Taper over 8 weeks"})
+    case.refresh_from_db()
+    assert case.status == "discussed" and case.discussed_at is not None
+    assert list(client.get(reverse("reviews:mdt")).context["page"]) == []
+
+
+def test_a_case_is_discussed_once(world):
+    case = builders.mdt_case(world.patient)
+    services.record_mdt_discussion(actor=world.clinician, case=case, notes="", agreed_actions="A")
+    with pytest.raises(StaleState):
+        services.record_mdt_discussion(
+            actor=world.clinician, case=case, notes="", agreed_actions="B"
+        )
+    with pytest.raises(ReviewsError):
+        services.flag_for_mdt(actor=world.clinician, patient=world.patient, question=" ")
+
+
+def test_other_pcn_cases_are_not_listed(world, login):
+    builders.mdt_case(world.patient_in_c)
+    assert list(login(world.clinician).get(reverse("reviews:mdt")).context["page"]) == []
+
+
+def test_failed_messages_are_listed_for_the_team_and_can_be_sent_again(world, login):
+    mine = builders.failed_notification(world.patient, key="a")
+    builders.failed_notification(world.patient_in_c, key="c")  # another PCN
+    client = login(world.clinician)
+    page = client.get(reverse("reviews:failed-notifications"))
+    assert [n.pk for n in page.context["page"]] == [mine.pk]
+    assert "Notify 400" in page.content.decode()
+    url = reverse("reviews:notification-retry", kwargs={"notification_uuid": mine.uuid})
+    client.post(url)
+    mine.refresh_from_db()
+    assert mine.status == "queued" and mine.attempts == 0
+    # The second press finds nothing failed.
+    assert client.post(url).status_code == 404
+    assert Notification.objects.filter(status="failed").count() == 1

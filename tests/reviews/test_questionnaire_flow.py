@@ -1,0 +1,247 @@
+"""Questionnaires: a clinician requests one, the patient completes it on the portal, PHQ-9
+item 9 raises an alert that stays until a clinician records the action."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.models import Assessment, AuditEvent, Notification
+from reviews.errors import ReviewsError, StaleState
+from reviews.models import QuestionnaireRequest, SafetyAlert
+from reviews.services import questionnaires as services
+from tests.reviews import builders
+
+
+def _answer_url(request):
+    return reverse("reviews:my-questionnaire", kwargs={"request_uuid": request.uuid})
+
+
+def _phq9(values):
+    return {f"item_{n}": str(v) for n, v in enumerate(values, start=1)}
+
+
+def test_a_clinician_requests_a_questionnaire_and_the_patient_is_told(world, login):
+    response = login(world.clinician).post(
+        reverse("reviews:questionnaire-request", kwargs={"patient_uuid": world.patient.uuid}),
+        {"instrument": "PHQ-9", "due": ""},
+    )
+    assert response.status_code == 302
+    request = QuestionnaireRequest.objects.get()
+    assert request.due == timezone.localdate() + timedelta(days=7)
+    assert request.requested_by == world.clinician
+    assert Notification.objects.filter(kind="questionnaire_requested").count() == 2
+
+
+def test_requesting_the_same_questionnaire_twice_is_refused_with_a_message(world, login):
+    client = login(world.clinician)
+    url = reverse("reviews:questionnaire-request", kwargs={"patient_uuid": world.patient.uuid})
+    client.post(url, {"instrument": "PHQ-9"})
+    response = client.post(url, {"instrument": "PHQ-9"})
+    assert response.status_code == 400
+    assert "A PHQ-9 is already waiting" in response.content.decode()
+    assert QuestionnaireRequest.objects.count() == 1
+
+
+def test_an_unknown_questionnaire_or_past_due_date_is_refused(world, login):
+    client = login(world.clinician)
+    url = reverse("reviews:questionnaire-request", kwargs={"patient_uuid": world.patient.uuid})
+    assert client.post(url, {"instrument": "SF-36"}).status_code == 400
+    response = client.post(url, {"instrument": "GAD-7", "due": "2020-01-01"})
+    assert "today or later" in response.content.decode()
+    assert not QuestionnaireRequest.objects.exists()
+
+
+def test_the_patient_completes_a_phq9_and_it_is_stored_with_its_raw_answers(world, login):
+    request = builders.questionnaire_request(world.patient)
+    client = login(world.patient_user)
+    page = client.get(_answer_url(request)).content.decode()
+    assert "Little interest or pleasure in doing things" in page
+    assert "Samaritans" in page  # shown beside item 9 before anything is sent
+    response = client.post(_answer_url(request), _phq9([1, 2, 0, 3, 0, 1, 0, 0, 0]))
+    assert response.status_code == 302
+    assessment = Assessment.objects.get()
+    assert assessment.answers == [1, 2, 0, 3, 0, 1, 0, 0, 0]
+    assert assessment.total == 7 and assessment.band == "mild" and not assessment.alert
+    assert assessment.context == "review" and assessment.completed_by == world.patient_user
+    request.refresh_from_db()
+    assert request.status == "completed" and request.assessment == assessment
+    done = client.get(response["Location"]).content.decode()
+    assert "Thank you" in done and "get help now" not in done
+    assert not SafetyAlert.objects.exists()
+
+
+def test_sending_the_form_twice_stores_one_assessment(world, login):
+    request = builders.questionnaire_request(world.patient)
+    client = login(world.patient_user)
+    first = client.post(_answer_url(request), _phq9([0] * 9))
+    second = client.post(_answer_url(request), _phq9([3] * 9))
+    assert first.status_code == second.status_code == 302
+    assert Assessment.objects.count() == 1
+    assert Assessment.objects.get().total == 0
+
+
+def test_a_stale_copy_of_the_request_cannot_complete_it_again(world):
+    request = builders.questionnaire_request(world.patient)
+    stale = QuestionnaireRequest.objects.get(pk=request.pk)
+    services.submit_questionnaire(actor=world.patient_user, request=request, answers=[0] * 9)
+    with pytest.raises(StaleState):
+        services.submit_questionnaire(actor=world.patient_user, request=stale, answers=[1] * 9)
+    stale.status = "requested"  # as if loaded before the first submission committed
+    with pytest.raises(StaleState):
+        services.submit_questionnaire(actor=world.patient_user, request=stale, answers=[1] * 9)
+    assert Assessment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({**_phq9([0] * 9), "item_3": "4"}, "Choose one of the answers for question 3."),
+        ({**_phq9([0] * 9), "item_9": "-1"}, "Choose one of the answers for question 9."),
+        ({**_phq9([0] * 9), "item_2": "two"}, "Choose one of the answers for question 2."),
+        ({k: v for k, v in _phq9([0] * 9).items() if k != "item_5"}, "Answer question 5."),
+    ],
+)
+def test_answers_out_of_range_or_missing_are_refused_with_a_message(world, login, data, message):
+    request = builders.questionnaire_request(world.patient)
+    response = login(world.patient_user).post(_answer_url(request), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
+def test_a_service_call_with_unscorable_answers_is_refused(world):
+    request = builders.questionnaire_request(world.patient)
+    with pytest.raises(ReviewsError, match="Answer every question"):
+        services.submit_questionnaire(actor=world.patient_user, request=request, answers=[4] * 9)
+    with pytest.raises(ReviewsError):
+        services.submit_questionnaire(actor=world.patient_user, request=request, answers=[1] * 8)
+    assert not Assessment.objects.exists()
+
+
+def test_item_9_above_0_shows_help_raises_an_alert_and_emails_the_clinician(world, login):
+    builders.episode_for(world.patient, responsible_clinician=world.clinician)
+    request = builders.questionnaire_request(world.patient)
+    client = login(world.patient_user)
+    response = client.post(_answer_url(request), _phq9([0, 0, 0, 0, 0, 0, 0, 0, 1]), follow=True)
+    page = response.content.decode()
+    assert "Please get support now" in page
+    for contact in ("999", "111", "Samaritans", "116 123"):
+        assert contact in page
+    alert = SafetyAlert.objects.get()
+    assert alert.patient == world.patient and alert.responsible_clinician == world.clinician
+    assert alert.assessment.total == 1  # a total of 1 is still an alert
+    email = Notification.objects.get(kind="safety_alert")
+    assert email.user == world.clinician and email.channel == "email"
+    assert "PHQ" not in str(email.context) and world.patient.family_name not in str(email.context)
+    # The alert heads the team's worklist until the action is recorded.
+    worklist = login(world.clinician).get(reverse("reviews:worklist"))
+    assert worklist.context["rows"][0].patient == world.patient
+    assert worklist.context["rows"][0].top.code == "safety_alert"
+
+
+def test_the_alert_stays_until_a_clinician_records_the_action(world, login):
+    alert = builders.safety_alert(world.patient, clinician=world.clinician)
+    client = login(world.clinician)
+    url = reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
+    response = client.post(url, {"action_taken": "   "})
+    assert "Describe the action taken" in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.resolved_at is None
+    response = client.post(url, {"action_taken": "Called patient, safety plan agreed."})
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.resolved_by == world.clinician and alert.resolved_at is not None
+    assert AuditEvent.objects.filter(object_uuid=alert.uuid, action="update").exists()
+    rows = client.get(reverse("reviews:worklist")).context["rows"]
+    assert all(r.top.code != "safety_alert" for r in rows)
+    with pytest.raises(StaleState):
+        services.resolve_alert(actor=world.clinician, alert=alert, action_taken="again")
+
+
+def test_a_gad7_total_of_21_raises_no_alert(world):
+    request = builders.questionnaire_request(world.patient, instrument="GAD-7")
+    services.submit_questionnaire(actor=world.patient_user, request=request, answers=[3] * 7)
+    assert not SafetyAlert.objects.exists()
+
+
+def test_hit6_labels_are_scored_from_the_position_of_the_chosen_option(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="HIT-6")
+    client = login(world.patient_user)
+    page = client.get(_answer_url(request)).content.decode()
+    assert "not the official wording" in page
+    client.post(_answer_url(request), {f"item_{n}": "4" for n in range(1, 7)})
+    assessment = Assessment.objects.get()
+    assert assessment.answers == ["always"] * 6 and assessment.total == 78
+
+
+def test_midas_stores_a_and_b_beside_the_five_scored_answers(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="MIDAS")
+    data = {f"item_{n}": "2" for n in range(1, 6)} | {"extra_1": "30", "extra_2": "7"}
+    login(world.patient_user).post(_answer_url(request), data)
+    request.refresh_from_db()
+    assert request.assessment.answers == [2, 2, 2, 2, 2]
+    assert request.assessment.total == 10
+    assert request.unscored_answers == [30, 7]
+
+
+def test_midas_refuses_93_days(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="MIDAS")
+    data = {f"item_{n}": "0" for n in range(1, 6)} | {"item_1": "93"}
+    response = login(world.patient_user).post(_answer_url(request), data)
+    assert "Enter 92 or less for question 1." in response.content.decode()
+
+
+def test_psfs_follow_up_re_rates_the_baseline_activities(world, login):
+    client = login(world.patient_user)
+    first = builders.questionnaire_request(world.patient, instrument="PSFS", context="baseline")
+    response = client.post(
+        _answer_url(first),
+        {
+            "activity_1": "Walking the dog",
+            "rating_1": "3",
+            "activity_2": "Gardening",
+            "rating_2": "4",
+        },
+    )
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.activities == ["Walking the dog", "Gardening"]
+    assert first.assessment.answers == [3, 4] and float(first.assessment.total) == 3.5
+    second = services.request_questionnaire(
+        actor=world.clinician, patient=world.patient, instrument="PSFS"
+    )
+    assert second.activities == ["Walking the dog", "Gardening"]
+    page = client.get(_answer_url(second)).content.decode()
+    assert "Walking the dog: how well can you do it today?" in page
+    client.post(_answer_url(second), {"rating_1": "6", "rating_2": "6"})
+    trends = (
+        login(world.clinician)
+        .get(reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid}))
+        .context["trends"]
+    )
+    psfs = next(t for t in trends if t.code == "PSFS")
+    assert psfs.change == 2.5 and psfs.verdict == "improved"
+
+
+def test_psfs_needs_a_rating_for_each_named_activity(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="PSFS")
+    response = login(world.patient_user).post(
+        _answer_url(request), {"activity_1": "Walking", "activity_2": "Cooking", "rating_1": "5"}
+    )
+    assert "Rate activity 2 from 0 to 10." in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
+def test_a_cancelled_request_cannot_be_completed(world, login):
+    request = builders.questionnaire_request(world.patient)
+    services.cancel_questionnaire_request(actor=world.clinician, request=request)
+    response = login(world.patient_user).post(_answer_url(request), _phq9([0] * 9), follow=True)
+    assert "no longer needed" in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
+def test_another_patients_questionnaire_answers_404(world, login):
+    request = builders.questionnaire_request(world.other_patient)
+    assert login(world.patient_user).get(_answer_url(request)).status_code == 404

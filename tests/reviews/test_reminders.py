@@ -1,0 +1,222 @@
+"""Reminder planners: what is due, once, only on consented channels, with no clinical detail."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from pathway.models import Milestone, Notification
+from pathway.notifications import outbox
+from reviews import reminders, tasks
+from reviews.services.outcomes import due_moment
+from tests.factories import EpisodeFactory
+from tests.reviews import builders
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _due_in(patient, days):
+    episode = builders.episode_for(patient)
+    Milestone.objects.create(
+        episode=episode,
+        kind="annual_review_due",
+        occurred_at=due_moment(timezone.localdate() + timedelta(days=days)),
+    )
+    return episode
+
+
+def test_annual_review_invites_go_28_days_ahead_once_per_due_date(world):
+    _due_in(world.patient, 28)
+    _due_in(world.other_patient, 29)  # not yet
+    assert reminders.plan_annual_review_invites() == 2  # sms and email
+    assert reminders.plan_annual_review_invites() == 0  # planning twice changes nothing
+    due = (timezone.localdate() + timedelta(days=28)).isoformat()
+    keys = set(Notification.objects.values_list("idempotency_key", flat=True))
+    assert keys == {
+        f"annual-review:{world.patient.uuid}:{due}:sms",
+        f"annual-review:{world.patient.uuid}:{due}:email",
+    }
+
+
+def test_a_planner_that_missed_days_still_invites_within_the_window(world):
+    _due_in(world.patient, 3)
+    assert reminders.plan_annual_review_invites() == 2
+
+
+def test_no_invite_when_the_annual_review_is_already_booked(world):
+    _due_in(world.patient, 20)
+    builders.appointment(world.patient, world.clinician, kind="annual_review")
+    assert reminders.plan_annual_review_invites() == 0
+
+
+def test_only_the_latest_due_date_counts(world):
+    episode = _due_in(world.patient, 10)
+    Milestone.objects.create(
+        episode=episode,
+        kind="annual_review_due",
+        occurred_at=due_moment(timezone.localdate() + timedelta(days=300)),
+    )
+    assert reminders.plan_annual_review_invites() == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "channels"),
+    [
+        ({}, ["email", "sms"]),
+        ({"sms_consent": False}, ["email"]),
+        ({"email_consent": False}, ["sms"]),
+        ({"opted_out_at": timezone.now()}, []),
+        ({"entered_in_error": True}, []),
+    ],
+)
+def test_consent_and_opt_out_decide_the_channels(world, changes, channels):
+    for name, value in changes.items():
+        setattr(world.patient, name, value)
+    world.patient.save()
+    _due_in(world.patient, 10)
+    reminders.plan_annual_review_invites()
+    assert sorted(Notification.objects.values_list("channel", flat=True)) == channels
+
+
+def test_appointment_reminders_go_the_day_before_and_again_after_a_move(world):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time(10, 30), tzinfo=LONDON)
+    appointment = builders.appointment(world.patient, world.clinician, start=start)
+    builders.appointment(world.other_patient, world.clinician, start=start + timedelta(days=1))
+    builders.appointment(world.patient_in_b, world.clinician, start=start, status="cancelled")
+    assert reminders.plan_appointment_reminders() == 2
+    assert reminders.plan_appointment_reminders() == 0
+    row = Notification.objects.get(channel="sms")
+    assert row.context["time"] == "10:30"
+    assert row.scheduled_for >= datetime.combine(timezone.localdate(), time(9), tzinfo=LONDON)
+    appointment.start = start + timedelta(hours=2)
+    appointment.save()
+    assert reminders.plan_appointment_reminders() == 2
+
+
+def test_questionnaire_reminders_after_3_and_6_days(world):
+    fresh = builders.questionnaire_request(world.patient, days_ago=2)
+    day3 = builders.questionnaire_request(world.other_patient, days_ago=3)
+    day7 = builders.questionnaire_request(world.patient_in_b, days_ago=7)
+    done = builders.questionnaire_request(world.patient, instrument="GAD-7", days_ago=3)
+    done.status = "cancelled"
+    done.cancelled_at = timezone.now()
+    done.save()
+    assert reminders.plan_questionnaire_reminders() == 4
+    keys = set(Notification.objects.values_list("idempotency_key", flat=True))
+    assert f"questionnaire:{day3.uuid}:day3:sms" in keys
+    assert f"questionnaire:{day7.uuid}:day6:sms" in keys
+    assert not any(str(fresh.uuid) in key for key in keys)
+    assert not any(f"{day7.uuid}:day3" in key for key in keys)  # never both after an outage
+    assert reminders.plan_questionnaire_reminders() == 0
+
+
+def test_diary_nudges_only_for_patients_who_asked(world, afternoon):
+    world.patient.diary_nudge = True
+    world.patient.save()
+    EpisodeFactory(patient=world.patient)
+    EpisodeFactory(patient=world.other_patient)
+    assert reminders.plan_diary_nudges() == 2
+    assert reminders.plan_diary_nudges() == 0
+    row = Notification.objects.get(channel="sms")
+    assert row.patient == world.patient
+    assert timezone.localtime(row.scheduled_for, LONDON).time() >= time(19)
+
+
+def test_each_beat_task_calls_its_planner(world):
+    _due_in(world.patient, 5)
+    assert tasks.plan_annual_review_invites() == 2
+    for task in (
+        tasks.plan_appointment_reminders,
+        tasks.plan_questionnaire_reminders,
+        tasks.plan_trial_review_reminders,
+        tasks.plan_diary_nudges,
+    ):
+        assert task() == 0
+
+
+PATIENT_TEMPLATES = [
+    ("reviews-annual-review", {}),
+    ("reviews-appointment-tomorrow", {"time": "10:30"}),
+    ("reviews-appointment-booked", {}),
+    ("reviews-appointment-cancelled", {}),
+    ("reviews-questionnaire-requested", {}),
+    ("reviews-questionnaire-reminder", {}),
+    ("reviews-group-invite", {}),
+    ("reviews-diary-nudge", {}),
+]
+
+
+@pytest.mark.parametrize(("template", "extra"), PATIENT_TEMPLATES)
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_patient_messages_carry_a_sign_in_link_and_an_opt_out_link_and_no_clinical_words(
+    world, template, extra, channel, settings
+):
+    settings.SITE_URL = "https://care.example.nhs.uk"
+    from reviews import messaging
+
+    row = Notification.objects.create(
+        patient=world.patient,
+        channel=channel,
+        kind="x",
+        template=template,
+        context=messaging.patient_context("/reviews/my/appointments/", **extra),
+        scheduled_for=timezone.now(),
+        idempotency_key=f"{template}:{channel}",
+    )
+    message = outbox.render_message(row)
+    text = f"{message.subject} {message.body} {message.html}".lower()
+    assert "https://care.example.nhs.uk/reviews/my/appointments/" in message.body
+    assert "https://care.example.nhs.uk/my/contact-preferences/" in message.body
+    for word in (
+        "headache",
+        "migraine",
+        "pain",
+        "phq",
+        "mood",
+        "depress",
+        world.patient.given_name.lower(),
+    ):
+        assert word not in text, word
+    if channel == "sms":
+        assert len(message.body) <= 306  # two text message segments at most
+        assert "&amp;" not in message.body
+
+
+@pytest.mark.parametrize("template", ["reviews-trial-review", "reviews-safety-alert"])
+def test_staff_emails_name_no_patient_or_detail(world, template):
+    row = Notification.objects.create(
+        user=world.clinician,
+        channel="email",
+        kind="x",
+        template=template,
+        context={"link": "http://testserver/reviews/team/"},
+        scheduled_for=timezone.now(),
+        idempotency_key=template,
+    )
+    message = outbox.render_message(row)
+    assert message.to == world.clinician.email
+    assert "http://testserver/reviews/team/" in message.body
+    assert world.patient.family_name not in message.body
+
+
+def test_planned_messages_are_sent_by_the_console_backend(world, settings):
+    settings.NOTIFY_SMS_BACKEND = settings.NOTIFY_EMAIL_BACKEND = "console"
+    _due_in(world.patient, 10)
+    reminders.plan_annual_review_invites()
+    for row in Notification.objects.filter(channel="email"):
+        row.scheduled_for = timezone.now()
+        row.save()
+        assert outbox.deliver(row.uuid) == "sent"
+    assert Notification.objects.get(channel="email").provider_reference.startswith("console-")
+
+
+def test_no_diary_nudge_is_planned_once_text_quiet_hours_have_begun(world, monkeypatch):
+    world.patient.diary_nudge = True
+    world.patient.save()
+    EpisodeFactory(patient=world.patient)
+    late = datetime.combine(timezone.localdate(), time(20, 30), tzinfo=LONDON)
+    monkeypatch.setattr(timezone, "now", lambda: late)
+    assert reminders.plan_diary_nudges(today=late.date()) == 0
+    assert not Notification.objects.exists()

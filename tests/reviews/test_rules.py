@@ -1,0 +1,140 @@
+"""reviews.rules: pure functions, no database."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reviews import rules
+
+LONDON = ZoneInfo("Europe/London")
+T = datetime(2026, 3, 10, 10, 0, tzinfo=LONDON)
+
+
+@pytest.mark.parametrize(
+    ("other_start", "other_minutes", "expected"),
+    [
+        (T, 30, True),  # same slot
+        (T + timedelta(minutes=29), 30, True),  # starts before this one ends
+        (T + timedelta(minutes=30), 30, False),  # back to back after
+        (T - timedelta(minutes=30), 30, False),  # back to back before
+        (T - timedelta(minutes=31), 32, True),  # ends one minute into this one
+        (T - timedelta(hours=1), 120, True),  # surrounds it
+        (T + timedelta(minutes=5), 5, True),  # inside it
+    ],
+)
+def test_overlaps_counts_shared_minutes_but_not_back_to_back(other_start, other_minutes, expected):
+    assert rules.overlaps(T, 30, other_start, other_minutes) is expected
+    assert rules.overlaps(other_start, other_minutes, T, 30) is expected
+
+
+def test_a_first_conversation_writes_first_contact_and_other_reviews_write_review_held():
+    assert rules.milestone_for("first_conversation") == "first_contact"
+    for kind in ("follow_up", "medication_review", "annual_review"):
+        assert rules.milestone_for(kind) == "review_held"
+
+
+@pytest.mark.parametrize("kind", ["group_session", "mdt", "unknown"])
+def test_it_refuses_a_milestone_for_appointments_without_a_review(kind):
+    with pytest.raises(ValueError):
+        rules.milestone_for(kind)
+
+
+def test_default_durations_follow_the_issue():
+    assert rules.DEFAULT_DURATION_MINUTES["first_conversation"] == 30
+    assert rules.DEFAULT_DURATION_MINUTES["annual_review"] == 20
+
+
+def test_the_next_annual_review_is_365_days_after_the_review():
+    assert rules.default_next_review(date(2026, 1, 31)) == date(2027, 1, 31)
+
+
+@pytest.mark.parametrize(
+    ("age", "stage"),
+    [(0, None), (2, None), (3, 3), (4, 3), (5, 3), (6, 6), (7, 6), (40, 6)],
+)
+def test_questionnaire_reminders_fall_on_day_3_then_day_6(age, stage):
+    sent = date(2026, 5, 1)
+    assert rules.questionnaire_reminder_stage(sent, sent + timedelta(days=age)) == stage
+
+
+def test_monthly_sessions_keep_the_weekday_and_week_of_the_month():
+    second_tuesday = datetime(2026, 1, 13, 18, 0, tzinfo=LONDON)
+    times = rules.monthly_occurrences(second_tuesday, 4)
+    assert [t.date() for t in times] == [
+        date(2026, 1, 13),
+        date(2026, 2, 10),
+        date(2026, 3, 10),
+        date(2026, 4, 14),
+    ]
+    assert all(t.weekday() == 1 and t.hour == 18 for t in times)
+    # Across the clocks changing (29 March 2026) the local time stays 18:00.
+    assert times[3].utcoffset() == timedelta(hours=1)
+    assert times[0].utcoffset() == timedelta(0)
+
+
+def test_a_fifth_weekday_that_a_month_lacks_becomes_its_last():
+    fifth_friday = datetime(2026, 1, 30, 10, 0, tzinfo=LONDON)
+    times = rules.monthly_occurrences(fifth_friday, 3)
+    assert [t.date() for t in times] == [date(2026, 1, 30), date(2026, 2, 27), date(2026, 3, 27)]
+
+
+def test_a_series_crosses_the_year_end():
+    times = rules.monthly_occurrences(datetime(2026, 12, 1, 9, tzinfo=LONDON), 2)
+    assert times[1].date() == date(2027, 1, 5)  # first Tuesday
+
+
+@pytest.mark.parametrize("count", [0, -1, rules.MAX_SERIES_LENGTH + 1])
+def test_it_refuses_a_series_of_the_wrong_length(count):
+    with pytest.raises(ValueError):
+        rules.monthly_occurrences(T, count)
+
+
+def test_places_left_is_never_negative():
+    assert rules.places_left(10, 3) == 7
+    assert rules.places_left(10, 10) == 0
+    assert rules.places_left(10, 12) == 0
+
+
+@pytest.mark.parametrize(
+    ("better", "baseline", "latest", "verdict"),
+    [
+        ("lower", 66, 60, "improved"),  # HIT-6 down 6: exactly the threshold
+        ("lower", 66, 61, "no_important_change"),
+        ("lower", 60, 66, "worse"),
+        ("higher", 20, 27, "improved"),
+        ("higher", 20, 26, "no_important_change"),
+    ],
+)
+def test_change_is_judged_on_the_instruments_direction_and_threshold(
+    better, baseline, latest, verdict
+):
+    delta, result = rules.change_summary(
+        better=better,
+        important_change=6 if better == "lower" else 7,
+        baseline=baseline,
+        latest=latest,
+    )
+    assert delta == latest - baseline
+    assert result == verdict
+
+
+def test_pseq_needs_a_band_move_as_well_as_seven_points():
+    assert rules.change_summary(
+        better="higher", important_change=7, baseline=21, latest=28, band_moved=False
+    ) == (7, "no_important_change")
+
+
+def test_an_instrument_without_a_threshold_is_not_rated():
+    assert rules.change_summary(better="lower", important_change=None, baseline=10, latest=2) == (
+        -8,
+        "not_rated",
+    )
+
+
+def test_worklist_categories_rank_safety_alerts_first_and_questionnaires_last():
+    codes = [code for code, _ in rules.WORKLIST_CATEGORIES]
+    assert codes[0] == "safety_alert"
+    assert codes[-1] == "questionnaire_outstanding"
+    assert codes.index("red_flag_referral") < codes.index("target_breach")
+    assert codes.index("review_overdue") < codes.index("trial_due_review")

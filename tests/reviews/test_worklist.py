@@ -1,0 +1,137 @@
+"""The care team's worklist: ranking, filters and a constant number of queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.models import Milestone
+from reviews import worklist
+from tests.factories import EpisodeFactory, PatientFactory
+from tests.reviews import builders
+
+URL = reverse("reviews:worklist")
+
+
+@pytest.fixture(autouse=True)
+def _computed_every_time(settings):
+    """These tests check which reasons are found, so every call computes them;
+    test_worklist_cache.py checks the kept list."""
+    settings.WORKLIST_CACHE_SECONDS = 0
+
+
+def _overdue_review(patient, days=10, **episode_fields):
+    episode = EpisodeFactory(patient=patient, **episode_fields)
+    Milestone.objects.create(
+        episode=episode,
+        kind="annual_review_due",
+        occurred_at=timezone.now() - timedelta(days=days),
+    )
+    return episode
+
+
+def test_it_ranks_safety_alerts_above_overdue_reviews_above_questionnaires(world, login):
+    builders.questionnaire_request(world.patient_in_b, days_ago=10)
+    _overdue_review(world.other_patient)
+    builders.safety_alert(world.patient)
+    rows = login(world.clinician).get(URL).context["rows"]
+    assert [(r.patient, r.top.code) for r in rows] == [
+        (world.patient, "safety_alert"),
+        (world.other_patient, "review_overdue"),
+        (world.patient_in_b, "questionnaire_outstanding"),
+    ]
+
+
+def test_a_patient_with_several_reasons_is_one_row_listing_them_all(world, login):
+    builders.safety_alert(world.patient)
+    _overdue_review(world.patient)
+    rows = login(world.clinician).get(URL).context["rows"]
+    assert len(rows) == 1
+    assert [r.code for r in rows[0].reasons] == ["safety_alert", "review_overdue"]
+
+
+def test_a_questionnaire_not_yet_due_is_not_outstanding(world, login):
+    builders.questionnaire_request(world.patient, days_ago=2)
+    assert login(world.clinician).get(URL).context["rows"] == []
+
+
+def test_a_review_held_after_the_due_date_clears_it(world):
+    episode = _overdue_review(world.patient)
+    Milestone.objects.create(
+        episode=episode,
+        kind="annual_review_due",
+        occurred_at=timezone.now() + timedelta(days=300),
+    )
+    assert worklist.worklist_for(world.clinician).rows == []
+
+
+def test_without_a_due_date_a_review_older_than_a_year_is_overdue(world):
+    episode = EpisodeFactory(patient=world.patient)
+    Milestone.objects.create(
+        episode=episode, kind="review_held", occurred_at=timezone.now() - timedelta(days=400)
+    )
+    rows = worklist.worklist_for(world.clinician).rows
+    assert [r.top.code for r in rows] == ["review_overdue"]
+
+
+def test_target_breaches_use_the_target_table(world):
+    episode = EpisodeFactory(patient=world.patient, priority="urgent")
+    Milestone.objects.create(
+        episode=episode, kind="triaged", occurred_at=timezone.now() - timedelta(days=15)
+    )
+    routine = EpisodeFactory(patient=world.other_patient, priority="routine")
+    Milestone.objects.create(
+        episode=routine, kind="triaged", occurred_at=timezone.now() - timedelta(days=15)
+    )
+    rows = worklist.worklist_for(world.clinician).rows
+    # Urgent: 14 days to first contact, breached. Routine: 28 days, not yet.
+    assert [(r.patient_id, r.top.code) for r in rows] == [(world.patient.pk, "target_breach")]
+    assert "Triage to first contact (urgent)" in rows[0].top.detail
+    Milestone.objects.create(episode=episode, kind="first_contact", occurred_at=timezone.now())
+    assert worklist.worklist_for(world.clinician).rows == []
+
+
+def test_filters_by_practice_and_responsible_clinician(world, login, second_clinician):
+    _overdue_review(world.patient, responsible_clinician=second_clinician)
+    _overdue_review(world.patient_in_b, responsible_clinician=world.clinician)
+    client = login(world.clinician)
+    by_practice = client.get(URL, {"practice": world.practice_b.ods_code}).context["rows"]
+    assert [r.patient for r in by_practice] == [world.patient_in_b]
+    by_clinician = client.get(URL, {"clinician": str(second_clinician.uuid)}).context["rows"]
+    assert [r.patient for r in by_clinician] == [world.patient]
+    # An unknown filter value is ignored rather than an error.
+    assert len(client.get(URL, {"clinician": "nope", "practice": "X"}).context["rows"]) == 2
+
+
+def test_another_pcns_patients_never_appear(world, login):
+    builders.safety_alert(world.patient_in_c)
+    assert login(world.clinician).get(URL).context["rows"] == []
+    rows = login(world.other_clinician).get(URL).context["rows"]
+    assert [r.patient for r in rows] == [world.patient_in_c]
+
+
+def _fill(world, count):
+    for _ in range(count):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        builders.safety_alert(patient)
+        _overdue_review(patient)
+        builders.questionnaire_request(patient, days_ago=10)
+
+
+def test_the_page_costs_the_same_number_of_queries_however_many_patients(
+    world, login, django_assert_num_queries
+):
+    client = login(world.clinician)
+    _fill(world, 1)
+    client.get(URL)  # warm the session and content types
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(URL).status_code == 200
+    _fill(world, 40)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(URL)
+    assert len(response.context["rows"]) == 25  # paginated
+    assert response.context["total"] == 41
