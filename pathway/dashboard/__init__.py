@@ -1,0 +1,1 @@
+"""Commissioner dashboards (DESIGN.md section 7): aggregates only, small numbers suppressed."""

@@ -1,0 +1,229 @@
+"""Dashboard figures from the feature apps: referrals, diaries, care plans and appointments.
+
+`pathway/dashboard/` sits on top of every app (DESIGN.md section 2), so it reads their models
+directly, always as aggregates with a constant number of queries.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
+from django.db.models.functions import TruncMonth
+
+from careplans.selectors import deprescribing_counts
+from diaries.models import DiaryEntry
+from pathway.dashboard.metrics import LONDON, period_bounds
+from pathway.dashboard.rules import Period, publish_count, publish_percentage, publish_statistic
+from pathway.dashboard.tables import Chart, Table
+from pathway.models import Patient
+from referrals.models import Referral
+from reviews.models import Appointment, GroupBooking
+
+# DESIGN.md section 7: headache days per month, first 30 against last 30 diary days.
+DIARY_WINDOW = 30
+
+
+def _referrals_in_scope(practice_ids):
+    return Referral.objects.filter(
+        Q(patient__registered_practice_id__in=practice_ids)
+        | Q(patient__isnull=True, stated_practice_id__in=practice_ids)
+    )
+
+
+def referral_volume_table(*, practice_ids, period: Period) -> Table:
+    start, end = period_bounds(period)
+    counts = (
+        _referrals_in_scope(practice_ids)
+        .filter(submitted_at__gte=start, submitted_at__lt=end)
+        .annotate(month=TruncMonth("submitted_at", tzinfo=LONDON))
+        .values("month", "source")
+        .annotate(n=Count("id"))
+        .order_by("month")
+    )
+    by_month: dict = {}
+    for row in counts:
+        by_month.setdefault(row["month"], {})[row["source"]] = row["n"]
+    sources = list(Referral.Source.choices)
+    rows = tuple(
+        (
+            month.strftime("%B %Y"),
+            *(publish_count(values.get(code, 0)) for code, _ in sources),
+            publish_count(sum(values.values())),
+        )
+        for month, values in by_month.items()
+    )
+    return Table(
+        key="referrals",
+        title="Referrals by source and month",
+        definition="Referrals received in the period, by the month they arrived and who made "
+        "them (GP, partner such as a pharmacist or physiotherapist, or the patient).",
+        headers=("Month", *(label for _, label in sources), "All"),
+        rows=rows or (("No referrals in this period", *("0" for _ in sources), "0"),),
+        chart=Chart(label_column=0, value_column=len(sources) + 1, unit="referrals"),
+    )
+
+
+def rejection_table(*, practice_ids, period: Period) -> Table:
+    start, end = period_bounds(period)
+    decided = _referrals_in_scope(practice_ids).filter(
+        decided_at__gte=start, decided_at__lt=end, status__in=["accepted", "rejected", "redirected"]
+    )
+    totals = decided.aggregate(
+        n=Count("id"),
+        rejected=Count("id", filter=Q(status="rejected")),
+        redirected=Count("id", filter=Q(status="redirected")),
+    )
+    reasons = dict(
+        decided.filter(status="rejected")
+        .values_list("rejection_reason")
+        .annotate(n=Count("id"))
+        .values_list("rejection_reason", "n")
+    )
+    rows = [
+        ("All decisions", publish_count(totals["n"]), "100.0%" if totals["n"] > 7 else "*"),
+        (
+            "Rejected",
+            publish_count(totals["rejected"]),
+            publish_percentage(totals["rejected"], totals["n"]),
+        ),
+        (
+            "Redirected elsewhere",
+            publish_count(totals["redirected"]),
+            publish_percentage(totals["redirected"], totals["n"]),
+        ),
+    ]
+    rows += [
+        (
+            f"Rejected: {label}",
+            publish_count(reasons.get(code, 0)),
+            publish_percentage(reasons.get(code, 0), totals["n"]),
+        )
+        for code, label in Referral.RejectionReason.choices
+        if reasons.get(code)
+    ]
+    return Table(
+        key="rejections",
+        title="Referrals rejected as inappropriate, by reason",
+        definition="Triage decisions made in the period: the share rejected (with the coded "
+        "reason given back to the referrer) and the share redirected to another service.",
+        headers=("Decision", "Referrals", "Share of decisions"),
+        rows=tuple(rows),
+    )
+
+
+def headache_days_table(*, practice_ids) -> Table:
+    """Mean headache days in each patient's first 30 and last 30 diary days (patients whose diary
+    spans at least 60 days, so the two windows do not overlap)."""
+    live = DiaryEntry.objects.filter(patient=OuterRef("patient"), entered_in_error=False)
+    first = live.order_by("day").values("day")[:1]
+    last = live.order_by("-day").values("day")[:1]
+    spans = (
+        Patient.objects.filter(registered_practice_id__in=practice_ids)
+        .annotate(
+            first_day=Min("diary_entries__day", filter=Q(diary_entries__entered_in_error=False)),
+            last_day=Max("diary_entries__day", filter=Q(diary_entries__entered_in_error=False)),
+        )
+        .filter(last_day__gte=F("first_day") + timedelta(days=2 * DIARY_WINDOW - 1))
+        .values("id")
+    )
+    totals = (
+        DiaryEntry.objects.filter(entered_in_error=False, headache=True, patient_id__in=spans)
+        .annotate(first_day=Subquery(first), last_day=Subquery(last))
+        .aggregate(
+            first=Count("id", filter=Q(day__lt=F("first_day") + timedelta(days=DIARY_WINDOW))),
+            last=Count("id", filter=Q(day__gt=F("last_day") - timedelta(days=DIARY_WINDOW))),
+        )
+    )
+    n = spans.count()
+    rows = (
+        (
+            "First 30 diary days",
+            publish_count(n),
+            publish_statistic(totals["first"] / n if n else None, n),
+        ),
+        (
+            "Last 30 diary days",
+            publish_count(n),
+            publish_statistic(totals["last"] / n if n else None, n),
+        ),
+    )
+    return Table(
+        key="headache-days",
+        title="Headache days per month from diaries",
+        definition="For patients whose diary covers at least 60 days: the mean number of "
+        "headache days in their first 30 diary days and in their last 30. Days not filled in "
+        "count as headache-free.",
+        headers=("Window", "Patients", "Mean headache days"),
+        rows=rows,
+    )
+
+
+def deprescribing_table(*, practice_ids) -> Table:
+    patients = Patient.objects.filter(registered_practice_id__in=practice_ids)
+    counts = deprescribing_counts(patients)
+    total = patients.filter(care_plans__isnull=False).distinct().count()
+    rows = (
+        (
+            "At baseline",
+            publish_count(counts["baseline"]),
+            publish_percentage(counts["baseline"], total),
+        ),
+        ("Now", publish_count(counts["now"]), publish_percentage(counts["now"], total)),
+    )
+    return Table(
+        key="deprescribing",
+        title="Opioids and gabapentinoids: baseline and now",
+        definition="Patients with a care plan who were on an opioid or gabapentinoid when their "
+        "treatment was recorded (baseline), and who are on one now, as a share of all patients "
+        "with a care plan.",
+        headers=("When", "Patients", "Share of patients with a plan"),
+        rows=rows,
+    )
+
+
+def appointments_table(*, practice_ids, period: Period) -> Table:
+    start, end = period_bounds(period)
+    held = Appointment.objects.filter(
+        patient__registered_practice_id__in=practice_ids,
+        start__gte=start,
+        start__lt=end,
+        status__in=["attended", "did_not_attend"],
+    )
+    totals = held.aggregate(
+        n=Count("id"),
+        dna=Count("id", filter=Q(status="did_not_attend")),
+        attended=Count("id", filter=Q(status="attended")),
+        remote=Count("id", filter=Q(status="attended", modality__in=["video", "phone"])),
+    )
+    groups = GroupBooking.objects.filter(
+        patient__registered_practice_id__in=practice_ids,
+        session__start__gte=start,
+        session__start__lt=end,
+        status__in=["attended", "did_not_attend"],
+    ).aggregate(n=Count("id"), attended=Count("id", filter=Q(status="attended")))
+    rows = (
+        ("Appointments due", publish_count(totals["n"]), "–"),
+        (
+            "Did not attend",
+            publish_count(totals["dna"]),
+            publish_percentage(totals["dna"], totals["n"]),
+        ),
+        (
+            "Attended remotely (video or phone)",
+            publish_count(totals["remote"]),
+            publish_percentage(totals["remote"], totals["attended"]),
+        ),
+        (
+            "Group-session places taken up",
+            publish_count(groups["attended"]),
+            publish_percentage(groups["attended"], groups["n"]),
+        ),
+    )
+    return Table(
+        key="attendance",
+        title="Attendance, did-not-attend and remote care",
+        definition="Appointments in the period that were due to happen (attended or missed): "
+        "the did-not-attend rate, and the share of attended appointments held by video or "
+        "phone. Group sessions: the share of booked places where the patient came.",
+        headers=("Measure", "Count", "Rate"),
+        rows=rows,
+    )

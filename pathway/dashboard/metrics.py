@@ -1,0 +1,398 @@
+"""Dashboard figures computed in the database: aggregates, a constant number of queries each.
+
+Every function takes the practice ids in scope and the reporting period and returns a `Table`
+whose cells are published through `pathway.dashboard.rules` (small numbers suppressed).
+"""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, RowNumber
+from django.utils import timezone
+
+from pathway.dashboard.rules import (
+    Period,
+    publish_count,
+    publish_percentage,
+    publish_statistic,
+)
+from pathway.dashboard.tables import Chart, Table
+from pathway.instruments import HIGHER_IS_BETTER, INSTRUMENTS
+from pathway.models import Assessment, Episode, GpAttendanceCount, Milestone, Target
+
+LONDON = ZoneInfo("Europe/London")
+# DESIGN.md section 7: baseline and follow-up at least 6 weeks apart.
+OUTCOME_MIN_GAP = timedelta(weeks=6)
+OUTCOME_INSTRUMENTS = ("PSEQ", "MSK-HQ", "HIT-6", "MIDAS", "PHQ-9", "GAD-7")
+# ePPOC PSEQ bands (clinical-rules.md section 4): a change counts only with a move of band.
+PSEQ_EPPOC_LOWER_BOUNDS = (20, 31, 41)
+
+
+def period_bounds(period: Period) -> tuple[datetime, datetime]:
+    start = datetime.combine(period.start, time.min, tzinfo=LONDON)
+    end = datetime.combine(period.end, time.min, tzinfo=LONDON)
+    return start, end
+
+
+def _days(duration: timedelta | int | None) -> float | None:
+    if duration is None:
+        return None
+    if isinstance(duration, int):  # some backends return microseconds
+        duration = timedelta(microseconds=duration)
+    return duration.total_seconds() / 86400
+
+
+def _median_wait(queryset, n: int) -> float | None:
+    """The median of `wait` over `queryset` (n rows), read as the middle one or two rows."""
+    if n == 0:
+        return None
+    middle = sorted({(n + 1) // 2, (n + 2) // 2})
+    rows = (
+        queryset.annotate(position=Window(RowNumber(), order_by=[F("wait").asc(), F("id").asc()]))
+        .filter(position__in=middle)
+        .values_list("wait", flat=True)
+    )
+    waits = [_days(w) for w in rows]
+    return sum(waits) / len(waits) if waits else None
+
+
+def _target_days(frm: str, to: str, priority: str) -> int | None:
+    target = Target.objects.filter(from_milestone=frm, to_milestone=to, priority=priority).first()
+    return target.days if target else None
+
+
+def completed_wait(*, practice_ids, period: Period, frm: str, to: str, priority: str = "any"):
+    """Waits from milestone `frm` to `to` for episodes reaching `to` in the period.
+
+    Returns (n, n within target, median days, longest days, target days).
+    """
+    target = _target_days(frm, to, priority)
+    start, end = period_bounds(period)
+    started = Milestone.objects.filter(episode=OuterRef("episode"), kind=frm).values("occurred_at")
+    waits = Milestone.objects.filter(
+        kind=to,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+        episode__patient__registered_practice_id__in=practice_ids,
+    )
+    if priority != "any":
+        waits = waits.filter(episode__priority=priority)
+    waits = (
+        waits.annotate(started=Subquery(started[:1]))
+        .filter(started__isnull=False)
+        .annotate(wait=ExpressionWrapper(F("occurred_at") - F("started"), DurationField()))
+    )
+    # No target: nothing counts as within. (An always-false filter such as pk__in=[] would
+    # make Django drop the whole aggregate and report every figure as empty.)
+    within = Q(wait__lte=timedelta(days=target)) if target else Q(id__lt=0)
+    totals = waits.aggregate(n=Count("id"), within=Count("id", filter=within), longest=Max("wait"))
+    median = _median_wait(waits, totals["n"])
+    return totals["n"], totals["within"], median, _days(totals["longest"]), target
+
+
+def waits_table(*, practice_ids, period: Period) -> Table:
+    steps = [
+        ("Referral to triage", "referral_received", "triaged", "any"),
+        ("Triage to first contact (urgent)", "triaged", "first_contact", "urgent"),
+        ("Triage to first contact (routine)", "triaged", "first_contact", "routine"),
+        ("First contact to care plan agreed", "first_contact", "care_plan_agreed", "any"),
+        ("Referral to first treatment (18 weeks)", "referral_received", "treatment_started", "any"),
+    ]
+    rows = []
+    for label, frm, to, priority in steps:
+        n, within, median, longest, target = completed_wait(
+            practice_ids=practice_ids, period=period, frm=frm, to=to, priority=priority
+        )
+        rows.append(
+            (
+                label,
+                f"{target} days" if target else "no target",
+                publish_count(n),
+                publish_percentage(within, n),
+                publish_statistic(median, n),
+                publish_statistic(longest, n),
+            )
+        )
+    return Table(
+        key="waits",
+        title="Waits against pathway targets",
+        definition=(
+            "For each step, patients who completed it in the period: how many, the share done "
+            "within the target, and the median and longest wait in days, measured between the "
+            "two milestones. Targets are set by administrators."
+        ),
+        headers=("Step", "Target", "Patients", "Within target", "Median days", "Longest days"),
+        rows=tuple(rows),
+    )
+
+
+def waiting_list_table(*, practice_ids, now: datetime | None = None) -> Table:
+    """Accepted patients still waiting for first contact, by priority, at `now`."""
+    now = now or timezone.now()
+    triaged = Milestone.objects.filter(episode=OuterRef("pk"), kind="triaged").values("occurred_at")
+    waiting = (
+        Episode.objects.filter(
+            status=Episode.Status.ACTIVE,
+            patient__registered_practice_id__in=practice_ids,
+            milestones__kind="triaged",
+        )
+        .exclude(milestones__kind="first_contact")
+        .annotate(triaged_at=Subquery(triaged[:1]))
+        .annotate(waited=ExpressionWrapper(Value(now) - F("triaged_at"), DurationField()))
+    )
+    rows = []
+    for priority, label in (("urgent", "Urgent"), ("routine", "Routine")):
+        target = _target_days("triaged", "first_contact", priority)
+        totals = waiting.filter(priority=priority).aggregate(
+            n=Count("id", distinct=True),
+            breaches=Count("id", distinct=True, filter=Q(waited__gt=timedelta(days=target or 0))),
+            longest=Max("waited"),
+        )
+        rows.append(
+            (
+                label,
+                f"{target} days" if target else "no target",
+                publish_count(totals["n"]),
+                publish_count(totals["breaches"]),
+                publish_statistic(_days(totals["longest"]), totals["n"]),
+            )
+        )
+    return Table(
+        key="waiting-list",
+        title="Waiting for first contact now",
+        definition=(
+            "Patients accepted at triage who have not yet had their first contact, today. A "
+            "breach is a wait longer than the first-contact target for the patient's priority."
+        ),
+        headers=("Priority", "Target", "Waiting", "Breaches", "Longest wait (days)"),
+        rows=tuple(rows),
+    )
+
+
+def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table:
+    """Active patients reviewed in the last 12 months, and those overdue."""
+    now = now or timezone.now()
+    year_ago = now - timedelta(days=365)
+    # Exists, not joins: a join filtered to first contacts would also be the one the
+    # "reviewed" count looked in, and find no reviews at all.
+    seen = Milestone.objects.filter(episode=OuterRef("pk"), kind="first_contact")
+    reviewed = Milestone.objects.filter(
+        episode=OuterRef("pk"), kind="review_held", occurred_at__gte=year_ago
+    )
+    contact_this_year = Milestone.objects.filter(
+        episode=OuterRef("pk"),
+        kind__in=["first_contact", "review_held"],
+        occurred_at__gte=year_ago,
+    )
+    active = Episode.objects.filter(
+        Exists(seen),
+        status=Episode.Status.ACTIVE,
+        patient__registered_practice_id__in=practice_ids,
+    )
+    totals = active.aggregate(
+        n=Count("id"),
+        reviewed=Count("id", filter=Exists(reviewed)),
+        overdue=Count("id", filter=~Exists(contact_this_year)),
+    )
+    return Table(
+        key="reviews",
+        title="Annual review coverage",
+        definition=(
+            "Active patients who have had their first contact: the share with a review in the "
+            "last 12 months, and how many have had no review or first contact for over a year."
+        ),
+        headers=("Active patients", "Reviewed in last 12 months", "Overdue"),
+        rows=(
+            (
+                publish_count(totals["n"]),
+                publish_percentage(totals["reviewed"], totals["n"]),
+                publish_count(totals["overdue"]),
+            ),
+        ),
+    )
+
+
+def _eppoc_band(field: str):
+    low, moderate, mild = PSEQ_EPPOC_LOWER_BOUNDS
+    return Case(
+        When(**{f"{field}__lt": low}, then=Value(0)),
+        When(**{f"{field}__lt": moderate}, then=Value(1)),
+        When(**{f"{field}__lt": mild}, then=Value(2)),
+        default=Value(3),
+    )
+
+
+def outcome_row(*, practice_ids, period: Period, code: str) -> tuple[str, ...]:
+    """Baseline (first) vs latest score per patient whose latest falls in the period and is at
+    least 6 weeks after the baseline."""
+    instrument = INSTRUMENTS[code]
+    start, end = period_bounds(period)
+    mine = Assessment.objects.filter(
+        patient=OuterRef("patient"), instrument=code, entered_in_error=False, completed_at__lt=end
+    )
+    latest = (
+        Assessment.objects.filter(
+            instrument=code,
+            entered_in_error=False,
+            completed_at__gte=start,
+            completed_at__lt=end,
+            patient__registered_practice_id__in=practice_ids,
+        )
+        .annotate(
+            latest_at=Subquery(mine.order_by("-completed_at").values("completed_at")[:1]),
+            baseline_at=Subquery(mine.order_by("completed_at").values("completed_at")[:1]),
+            baseline_total=Subquery(mine.order_by("completed_at").values("total")[:1]),
+        )
+        .filter(completed_at=F("latest_at"), baseline_at__lte=F("completed_at") - OUTCOME_MIN_GAP)
+        .annotate(
+            first=Cast("baseline_total", FloatField()),
+            last=Cast("total", FloatField()),
+        )
+    )
+    # No clinically important change defined: count none. (pk__in=[] would empty the whole
+    # aggregate, hiding n and the means too.)
+    improved = Q(id__lt=0)
+    if instrument.important_change is not None:
+        if instrument.better == HIGHER_IS_BETTER:
+            improved = Q(last__gte=F("first") + instrument.important_change)
+        else:
+            improved = Q(last__lte=F("first") - instrument.important_change)
+        if code == "PSEQ":
+            latest = latest.annotate(
+                band_before=_eppoc_band("first"), band_after=_eppoc_band("last")
+            )
+            improved &= ~Q(band_before=F("band_after"))
+    totals = latest.aggregate(
+        n=Count("patient_id", distinct=True),
+        baseline=Avg("first"),
+        latest=Avg("last"),
+        improved=Count("patient_id", distinct=True, filter=improved),
+    )
+    n = totals["n"]
+    if instrument.important_change is None:
+        improved_text = "not defined"
+    else:
+        improved_text = publish_percentage(totals["improved"], n)
+    better = "higher" if instrument.better == HIGHER_IS_BETTER else "lower"
+    return (
+        f"{instrument.code} ({better} is better)",
+        publish_count(n),
+        publish_statistic(totals["baseline"], n),
+        publish_statistic(totals["latest"], n),
+        improved_text,
+    )
+
+
+def outcomes_table(*, practice_ids, period: Period) -> Table:
+    rows = tuple(
+        outcome_row(practice_ids=practice_ids, period=period, code=code)
+        for code in OUTCOME_INSTRUMENTS
+    )
+    return Table(
+        key="outcomes",
+        title="Outcomes: first and latest questionnaire scores",
+        definition=(
+            "Patients whose latest score falls in the period and is at least 6 weeks after their "
+            "first (baseline) score. Clinically important change: HIT-6 a fall of 6 or more; PSEQ "
+            "a rise of 7 or more with a move to another ePPOC band; MSK-HQ a rise of 5.5 or more. "
+            "The clinical rules give no threshold for MIDAS, PHQ-9 or GAD-7."
+        ),
+        headers=(
+            "Questionnaire",
+            "Patients",
+            "Mean first",
+            "Mean latest",
+            "Clinically important improvement",
+        ),
+        rows=rows,
+        chart=None,
+    )
+
+
+def milestone_counts_table(*, practice_ids, period: Period) -> Table:
+    """How many patients reached each milestone in the period (pathway activity)."""
+    start, end = period_bounds(period)
+    counts = dict(
+        Milestone.objects.filter(
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+            episode__patient__registered_practice_id__in=practice_ids,
+        )
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    rows = tuple(
+        (label, publish_count(counts.get(kind, 0)))
+        for kind, label in Milestone._meta.get_field("kind").choices
+    )
+    return Table(
+        key="activity",
+        title="Pathway activity",
+        definition="How many times each pathway milestone was reached in the period.",
+        headers=("Milestone", "Count"),
+        rows=rows,
+        chart=Chart(label_column=0, value_column=1, unit="count"),
+    )
+
+
+def gp_attendance_table(*, practice_ids) -> Table:
+    """GP attendances per patient-year in imported periods before and after first contact."""
+    first_contact = (
+        Milestone.objects.filter(episode__patient=OuterRef("patient"), kind="first_contact")
+        .order_by("occurred_at")
+        .values("occurred_at__date")
+    )
+    counts = (
+        GpAttendanceCount.objects.filter(patient__registered_practice_id__in=practice_ids)
+        .annotate(
+            contact_day=Subquery(first_contact[:1]),
+            days=ExpressionWrapper(F("period_end") - F("period_start"), DurationField()),
+        )
+        .filter(contact_day__isnull=False)
+    )
+    before = Q(period_end__lte=F("contact_day"))
+    after = Q(period_start__gte=F("contact_day"))
+    totals = counts.aggregate(
+        before_n=Count("patient_id", distinct=True, filter=before),
+        before_visits=Sum("attendances", filter=before),
+        before_days=Sum("days", filter=before),
+        after_n=Count("patient_id", distinct=True, filter=after),
+        after_visits=Sum("attendances", filter=after),
+        after_days=Sum("days", filter=after),
+    )
+    rows = []
+    for label, key in (("Before first contact", "before"), ("After first contact", "after")):
+        n = totals[f"{key}_n"]
+        days = _days(totals[f"{key}_days"]) or 0
+        rate = (totals[f"{key}_visits"] or 0) / (days / 365.25) if days else None
+        rows.append((label, publish_count(n), publish_statistic(rate, n, places=2)))
+    return Table(
+        key="gp-attendance",
+        title="GP attendances per patient-year",
+        definition=(
+            "From imported counts of GP appointments: periods that ended by the patient's first "
+            "contact with the service, against periods that began after it. Rate = attendances "
+            "divided by patient-years covered by those periods."
+        ),
+        headers=("Periods", "Patients", "Attendances per patient-year"),
+        rows=tuple(rows),
+    )

@@ -1,0 +1,121 @@
+"""Pure rules for publishing aggregate figures: small-number suppression, rounding, periods.
+
+DESIGN.md section 7: counts of 1-7 show as `*`, other counts round to the nearest 5, and a
+percentage (or mean, median) built on a suppressed count is suppressed too.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+SUPPRESSED = "*"
+# Counts from 1 to this value could identify a person (DESIGN.md section 7).
+SMALL_NUMBER_MAX = 7
+ROUND_TO = 5
+
+
+def is_small(count: int) -> bool:
+    return 1 <= count <= SMALL_NUMBER_MAX
+
+
+def publish_count(count: int | None) -> str:
+    """A count as shown to commissioners: '0', '*' for 1-7, otherwise rounded to the nearest 5."""
+    if count is None or count < 0:
+        raise ValueError("a count must be a whole number of 0 or more")
+    if count == 0:
+        return "0"
+    if is_small(count):
+        return SUPPRESSED
+    rounded = (Decimal(count) / ROUND_TO).quantize(Decimal(1), rounding=ROUND_HALF_UP) * ROUND_TO
+    return str(int(rounded))
+
+
+def publish_percentage(numerator: int, denominator: int) -> str:
+    """numerator/denominator as a percentage to one decimal place, from the unrounded counts.
+
+    Suppressed when either count is small; '–' (no data) when the denominator is 0.
+    """
+    if denominator == 0:
+        return "–"
+    if is_small(numerator) or is_small(denominator):
+        return SUPPRESSED
+    value = Decimal(numerator * 100) / Decimal(denominator)
+    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def publish_statistic(value: float | Decimal | None, n: int, places: int = 1) -> str:
+    """A mean, median or other summary over `n` people: suppressed when n is small."""
+    if n == 0 or value is None:
+        return "–"
+    if is_small(n):
+        return SUPPRESSED
+    quantum = Decimal(1).scaleb(-places)
+    return str(Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open date range [start, end) with a label."""
+
+    start: date
+    end: date
+    label: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+
+def period_for(
+    kind: str, *, today: date, start: date | None = None, end: date | None = None
+) -> Period:
+    """The reporting period of `kind` ('month', 'quarter', 'year', 'custom') containing `today`
+    (or given by `start`/`end` inclusive for custom). Raises ValueError for anything else."""
+    if kind == "month":
+        first = today.replace(day=1)
+        last = calendar.monthrange(today.year, today.month)[1]
+        return Period(first, first.replace(day=last) + timedelta(days=1), first.strftime("%B %Y"))
+    if kind == "quarter":
+        # NHS financial quarters: Q1 April-June, Q2 July-September, Q3 October-December,
+        # Q4 January-March.
+        fy_start_year = today.year if today.month >= 4 else today.year - 1
+        index = ((today.month - 4) % 12) // 3
+        start_month = 4 + 3 * index
+        year = fy_start_year + (start_month - 1) // 12
+        month = (start_month - 1) % 12 + 1
+        first = date(year, month, 1)
+        end_month = month + 3
+        end_first = date(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
+        label = f"Q{index + 1} {fy_start_year}/{str(fy_start_year + 1)[2:]}"
+        return Period(first, end_first, label)
+    if kind == "year":
+        fy_start_year = today.year if today.month >= 4 else today.year - 1
+        return Period(
+            date(fy_start_year, 4, 1),
+            date(fy_start_year + 1, 4, 1),
+            f"{fy_start_year}/{str(fy_start_year + 1)[2:]}",
+        )
+    if kind == "custom":
+        if start is None or end is None:
+            raise ValueError("Enter a start and an end date")
+        if end < start:
+            raise ValueError("The end date must be on or after the start date")
+        if (end - start).days > 5 * 366:
+            raise ValueError("Choose a period of 5 years or less")
+        return Period(start, end + timedelta(days=1), f"{start:%d %b %Y} to {end:%d %b %Y}")
+    raise ValueError(f"Unknown period {kind!r}")
+
+
+def csv_safe(value) -> str:
+    """A cell for CSV export that spreadsheet programs will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "@", "\t", "\r"):
+        return "'" + text
+    if text[:1] == "-":
+        # A negative number is data; anything else starting with a minus could be a formula.
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
+    return text

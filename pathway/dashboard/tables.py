@@ -1,0 +1,24 @@
+"""The shape every dashboard figure takes: a titled table with its definition, ready to show,
+chart or export. Cells are already published (suppressed and rounded)."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Which column to draw as bars against which label column; `unit` labels the axis."""
+
+    label_column: int
+    value_column: int
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    definition: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    chart: Chart | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,97 @@
+import csv
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from pathway.charts import horizontal_bars
+from pathway.dashboard import snapshots
+from pathway.dashboard.forms import DashboardFilterForm
+from pathway.dashboard.rules import csv_safe
+from pathway.dashboard.scope import organisations_for
+from pathway.views.access import commissioner_required
+
+
+def _filtered(request):
+    organisations = organisations_for(request.user)
+    if not organisations.exists():
+        raise Http404("No area to report on")
+    data = request.GET.copy()
+    data.setdefault("organisation", str(organisations.first().pk))
+    data.setdefault("period", "quarter")
+    form = DashboardFilterForm(data, organisations=organisations)
+    return form
+
+
+def _with_charts(tables):
+    charted = []
+    for table in tables:
+        svg = None
+        if table.chart:
+            svg = horizontal_bars(
+                chart_id=f"chart-{table.key}",
+                title=table.title,
+                description=f"Bar chart of {table.title.lower()}; the same figures are in the "
+                "table that follows.",
+                bars=[
+                    (row[table.chart.label_column], row[table.chart.value_column])
+                    for row in table.rows
+                ],
+                unit=table.chart.unit,
+            )
+        charted.append({"table": table, "svg": svg})
+    return charted
+
+
+def _dashboard(request, *, printable: bool):
+    form = _filtered(request)
+    context = {"form": form, "printable": printable}
+    if form.is_valid():
+        organisation = form.cleaned_data["organisation"]
+        tables, as_of = snapshots.tables_for(organisation, form.reporting_period)
+        context.update(
+            organisation=organisation,
+            period=form.reporting_period,
+            as_of=as_of,
+            tables=_with_charts(tables),
+            query=request.GET.urlencode(),
+        )
+    template = "dashboard/print.html" if printable else "dashboard/home.html"
+    return render(request, template, context)
+
+
+@commissioner_required
+def home(request):
+    return _dashboard(request, printable=False)
+
+
+@commissioner_required
+def printable(request):
+    return _dashboard(request, printable=True)
+
+
+@commissioner_required
+def export(request, key: str):
+    form = _filtered(request)
+    if not form.is_valid():
+        raise Http404("Choose an area and period")
+    tables, as_of = snapshots.tables_for(form.cleaned_data["organisation"], form.reporting_period)
+    table = next((t for t in tables if t.key == key), None)
+    if table is None:
+        raise Http404("No such table")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{table.key}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            csv_safe(
+                f"{table.title} - {form.cleaned_data['organisation'].name} - "
+                f"{form.reporting_period.label} - figures as of "
+                f"{timezone.localtime(as_of):%d %b %Y %H:%M}"
+            )
+        ]
+    )
+    writer.writerow([csv_safe(h) for h in table.headers])
+    for row in table.rows:
+        writer.writerow([csv_safe(cell) for cell in row])
+    return response

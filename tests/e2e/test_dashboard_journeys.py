@@ -1,0 +1,87 @@
+"""Journey: a commissioner reads every dashboard table with its definition, narrows to a PCN and
+a financial year, prints, and downloads a table; no page or file shows a patient's name, NHS
+number or date of birth. axe runs on every page."""
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from pathway.demo import DEMO_PASSWORD
+from pathway.models import Organisation, Patient
+
+pytestmark = pytest.mark.e2e
+
+TITLES = (
+    "Referrals by source and month",
+    "Referrals rejected as inappropriate, by reason",
+    "Waits against pathway targets",
+    "Waiting for first contact now",
+    "Annual review coverage",
+    "Outcomes: first and latest questionnaire scores",
+    "Pathway activity",
+    "Headache days per month from diaries",
+    "Opioids and gabapentinoids: baseline and now",
+    "Attendance, did-not-attend and remote care",
+    "GP attendances per patient-year",
+)
+
+
+def _identifiers():
+    found = set()
+    for given, family, number, born in Patient.objects.values_list(
+        "given_name", "family_name", "nhs_number", "date_of_birth"
+    ):
+        found |= {f"{given} {family}", number, f"{number[:3]} {number[3:6]} {number[6:]}"}
+        found |= {born.isoformat(), f"{born.day} {born:%B %Y}", born.strftime("%d/%m/%Y")}
+    return found
+
+
+def _assert_anonymous(text, identifiers):
+    leaked = sorted(i for i in identifiers if i and i in text)
+    assert leaked == [], f"identifiable data shown: {leaked}"
+
+
+def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_page):
+    call_command("seed_demo", verbosity=0)
+    identifiers = _identifiers()
+    browser = browser_page
+    browser.page.set_viewport_size({"width": 1280, "height": 900})
+    browser.sign_in("commissioner@demo.nhs.uk", DEMO_PASSWORD)
+    page = browser.page
+    assert page.get_by_role("heading", level=1).inner_text() == "Pathway dashboard"
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings == list(TITLES)
+    assert page.locator("summary", has_text="Definition").count() == len(headings)
+    assert page.locator("svg[role=img]").count() >= 1
+    assert "Figures as of" in page.locator("#as-of").inner_text()
+    _assert_anonymous(page.content(), identifiers)
+
+    pcn = Organisation.objects.filter(kind="pcn").order_by("name").first()
+    page.get_by_label("Area").select_option(label=f"{pcn.name} (Primary care network)")
+    page.get_by_label("Period").select_option("year")
+    page.get_by_role("button", name="Show figures").click()
+    browser.check()
+    summary = page.locator("main p", has_text="Printable view").inner_text()
+    assert pcn.name in summary and "/" in summary  # a financial year such as 2026/27
+    _assert_anonymous(page.content(), identifiers)
+
+    page.get_by_role("link", name="Printable view").click()
+    browser.check()
+    assert page.get_by_role("heading", level=1).inner_text().endswith(pcn.name)
+    assert "figures as of" in page.locator("main").inner_text()
+    _assert_anonymous(page.content(), identifiers)
+    page.go_back()
+    browser.check()
+    link = page.locator("a[href*='/dashboard/export/waits.csv']")
+    assert link.text_content() == f"Download this table (CSV): {TITLES[2]}"
+
+    with page.expect_download() as download:
+        link.click()
+    body = Path(download.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0][0].startswith(f"Waits against pathway targets - {pcn.name}")
+    assert len(rows) > 2
+    _assert_anonymous(body, identifiers)

@@ -1,0 +1,272 @@
+"""Commissioner dashboard: correct aggregates, suppression, scope, no identifiers, constant
+queries."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from pathway import tasks
+from pathway.dashboard import metrics, snapshots
+from pathway.dashboard.rules import period_for
+from pathway.models import Assessment, DashboardSnapshot, Milestone, Organisation, Target
+from tests.factories import EpisodeFactory, OrganisationFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _episode_with_wait(practice, *, referred_days_ago: int, triage_wait: int, priority="routine"):
+    now = timezone.now()
+    episode = EpisodeFactory(
+        patient=PatientFactory(registered_practice=practice),
+        priority=priority,
+        opened_at=now - timedelta(days=referred_days_ago),
+    )
+    received = now - timedelta(days=referred_days_ago)
+    Milestone.objects.create(episode=episode, kind="referral_received", occurred_at=received)
+    Milestone.objects.create(
+        episode=episode, kind="triaged", occurred_at=received + timedelta(days=triage_wait)
+    )
+    return episode
+
+
+def _period():
+    today = timezone.localdate()
+    return period_for("custom", today=today, start=today - timedelta(days=60), end=today)
+
+
+def test_triage_waits_count_those_within_the_five_day_target(world):
+    for wait in (1, 2, 3, 4, 5, 5, 6, 9, 10, 12):
+        _episode_with_wait(world.practice_a, referred_days_ago=30, triage_wait=wait)
+    n, within, median, longest, target = metrics.completed_wait(
+        practice_ids=[world.practice_a.id],
+        period=_period(),
+        frm="referral_received",
+        to="triaged",
+    )
+    assert (n, within, target) == (10, 6, 5)
+    assert median == pytest.approx(5.0)
+    assert longest == pytest.approx(12.0)
+
+
+def test_the_waits_table_suppresses_small_numbers(world):
+    for wait in (1, 2, 9):
+        _episode_with_wait(world.practice_a, referred_days_ago=30, triage_wait=wait)
+    table = metrics.waits_table(practice_ids=[world.practice_a.id], period=_period())
+    assert table.rows[0] == ("Referral to triage", "5 days", "*", "*", "*", "*")
+
+
+def test_waiting_list_counts_breaches_by_priority(world):
+    for _ in range(9):
+        _episode_with_wait(world.practice_a, referred_days_ago=40, triage_wait=2)  # 38 days
+    for _ in range(8):
+        _episode_with_wait(world.practice_a, referred_days_ago=12, triage_wait=2)  # 10 days
+    table = metrics.waiting_list_table(practice_ids=[world.practice_a.id])
+    routine = table.rows[1]
+    assert routine[0] == "Routine"
+    assert routine[2] == "15"  # 17 waiting, rounded to the nearest 5
+    assert routine[3] == "10"  # 9 breaches of the 28-day target, rounded
+
+
+def test_outcomes_compare_first_and_latest_scores_six_weeks_apart(world):
+    now = timezone.now()
+    for index in range(10):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        # HIT-6 66 -> 58 (a fall of 8: clinically important) for 8 patients, 66 -> 64 for two.
+        latest = 58 if index < 8 else 64
+        for total, days_ago in ((66, 80), (latest, 5)):
+            Assessment.objects.create(
+                patient=patient,
+                instrument="HIT-6",
+                answers=[],
+                total=total,
+                band="x",
+                context="review",
+                completed_at=now - timedelta(days=days_ago),
+            )
+    # Too close together to count (under 6 weeks apart).
+    close = PatientFactory(registered_practice=world.practice_a)
+    for total, days_ago in ((70, 20), (40, 2)):
+        Assessment.objects.create(
+            patient=close,
+            instrument="HIT-6",
+            answers=[],
+            total=total,
+            band="x",
+            context="review",
+            completed_at=now - timedelta(days=days_ago),
+        )
+    row = metrics.outcome_row(practice_ids=[world.practice_a.id], period=_period(), code="HIT-6")
+    assert row == ("HIT-6 (lower is better)", "10", "66.0", "59.2", "80.0%")
+
+
+def test_outcomes_without_a_defined_important_change_still_show_n_and_means(world):
+    now = timezone.now()
+    for _ in range(10):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        for total, days_ago in ((15, 80), (9, 5)):
+            Assessment.objects.create(
+                patient=patient,
+                instrument="PHQ-9",
+                answers=[],
+                total=total,
+                band="x",
+                context="review",
+                completed_at=now - timedelta(days=days_ago),
+            )
+    row = metrics.outcome_row(practice_ids=[world.practice_a.id], period=_period(), code="PHQ-9")
+    assert row == ("PHQ-9 (lower is better)", "10", "15.0", "9.0", "not defined")
+
+
+def test_a_wait_without_a_target_is_still_counted(world):
+    for wait in range(10):
+        _episode_with_wait(world.practice_a, referred_days_ago=30, triage_wait=wait)
+    n, within, median, longest, target = metrics.completed_wait(
+        practice_ids=[world.practice_a.id],
+        period=_period(),
+        frm="referral_received",
+        to="triaged",
+        priority="no-such-priority",
+    )
+    assert (n, within, target) == (0, 0, None)  # no episode has that priority
+    Target.objects.filter(from_milestone="referral_received", to_milestone="triaged").delete()
+    n, within, median, longest, target = metrics.completed_wait(
+        practice_ids=[world.practice_a.id], period=_period(), frm="referral_received", to="triaged"
+    )
+    assert (n, within, target) == (10, 0, None)
+    assert longest == pytest.approx(9.0)
+
+
+def test_review_coverage_counts_reviews_of_patients_seen_this_year(world):
+    now = timezone.now()
+    for index in range(10):
+        episode = EpisodeFactory(
+            patient=PatientFactory(registered_practice=world.practice_a), status="active"
+        )
+        Milestone.objects.create(
+            episode=episode, kind="first_contact", occurred_at=now - timedelta(days=400)
+        )
+        if index < 8:
+            Milestone.objects.create(
+                episode=episode, kind="review_held", occurred_at=now - timedelta(days=30)
+            )
+    table = metrics.review_coverage_table(practice_ids=[world.practice_a.id])
+    # 8 of 10 reviewed this year; the other 2 last seen over a year ago (shown as *: under 8).
+    assert table.rows == (("10", "80.0%", "*"),)
+
+
+def test_a_commissioner_sees_the_dashboard_without_any_patient_identifier(world, login):
+    for wait in range(1, 12):
+        _episode_with_wait(world.practice_a, referred_days_ago=20, triage_wait=wait)
+    client = login(world.commissioner)
+    responses = [
+        client.get("/dashboard/"),
+        client.get("/dashboard/print/"),
+        client.get("/dashboard/export/waits.csv"),
+        client.get("/dashboard/export/outcomes.csv"),
+    ]
+    from pathway.models import Patient
+
+    identifiers = []
+    for patient in Patient.objects.all():
+        identifiers += [
+            patient.nhs_number,
+            patient.nhs_number_display,
+            patient.given_name,
+            patient.family_name,
+            patient.date_of_birth.isoformat(),
+            patient.date_of_birth.strftime("%-d %B %Y"),
+        ]
+    for response in responses:
+        assert response.status_code == 200
+        body = response.content.decode()
+        leaked = [value for value in identifiers if value in body]
+        assert leaked == []
+
+
+def test_the_csv_export_has_the_table_with_its_headers(world, login):
+    response = login(world.commissioner).get("/dashboard/export/waits.csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1] == ["Step", "Target", "Patients", "Within target", "Median days", "Longest days"]
+    assert rows[2][0] == "Referral to triage"
+    assert response["Content-Disposition"] == 'attachment; filename="waits.csv"'
+
+
+def test_an_area_outside_the_commissioners_icb_is_refused(world, login):
+    other_icb = OrganisationFactory(kind="icb", name="Elsewhere ICB", ods_code="QZZ", parent=None)
+    response = login(world.commissioner).get(f"/dashboard/?organisation={other_icb.id}")
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert "Waits against pathway targets" not in response.content.decode()
+
+
+def test_an_unknown_table_or_bad_period_never_errors(world, login):
+    client = login(world.commissioner)
+    assert client.get("/dashboard/export/nope.csv").status_code == 404
+    bad = client.get("/dashboard/?period=custom&start=2026-02-01&end=2026-01-01")
+    assert bad.status_code == 200
+    assert "The end date must be on or after the start date" in bad.content.decode()
+    assert client.get("/dashboard/?period=custom&start=not-a-date").status_code == 200
+
+
+def test_computing_the_figures_runs_a_constant_number_of_queries(
+    world, django_assert_num_queries, django_assert_max_num_queries
+):
+    period = period_for("quarter", today=timezone.localdate())
+    _episode_with_wait(world.practice_a, referred_days_ago=20, triage_wait=3)
+    with django_assert_max_num_queries(1000) as small:
+        snapshots.refresh(world.icb, period)
+    for wait in range(40):
+        _episode_with_wait(world.practice_b, referred_days_ago=25, triage_wait=wait % 9)
+    with django_assert_num_queries(len(small.captured_queries)):
+        snapshots.refresh(world.icb, period)
+
+
+def test_the_page_reads_kept_figures_in_one_query_and_says_when_they_are_from(
+    world, login, django_assert_max_num_queries
+):
+    client = login(world.commissioner)
+    first = client.get("/dashboard/")
+    assert "Figures as of" in first.content.decode()
+    assert DashboardSnapshot.objects.count() == 1
+    with django_assert_max_num_queries(1000) as again:
+        client.get("/dashboard/")
+    figures = [q["sql"] for q in again.captured_queries if "pathway_milestone" in q["sql"]]
+    assert figures == []  # nothing recomputed
+    snapshot_reads = [q for q in again.captured_queries if "dashboardsnapshot" in q["sql"]]
+    assert len(snapshot_reads) == 1
+
+
+def test_figures_older_than_the_limit_are_recomputed_when_viewed(world, login):
+    client = login(world.commissioner)
+    client.get("/dashboard/")
+    old = timezone.now() - snapshots.MAX_AGE - timedelta(minutes=1)
+    DashboardSnapshot.objects.update(computed_at=old)
+    _episode_with_wait(world.practice_a, referred_days_ago=10, triage_wait=2)
+    client.get("/dashboard/")
+    snapshot = DashboardSnapshot.objects.get()
+    assert snapshot.computed_at > old
+
+
+def test_kept_figures_read_back_unchanged_until_they_expire(world):
+    period = period_for("quarter", today=timezone.localdate())
+    for wait in range(12):
+        _episode_with_wait(world.practice_a, referred_days_ago=20, triage_wait=wait % 4)
+    tables, computed_at = snapshots.refresh(world.icb, period)
+    _episode_with_wait(world.practice_a, referred_days_ago=20, triage_wait=30)
+    kept, as_of = snapshots.tables_for(world.icb, period)
+    assert kept == tables  # the stored form reads back as the same tables, as of then
+    assert as_of == computed_at
+    later = computed_at + snapshots.MAX_AGE + timedelta(seconds=1)
+    fresh, fresh_as_of = snapshots.tables_for(world.icb, period, now=later)
+    assert fresh_as_of == later and fresh != tables
+
+
+def test_the_beat_job_refreshes_the_standard_periods_of_every_icb_and_pcn(world):
+    areas = Organisation.objects.filter(kind__in=["icb", "pcn"]).count()
+    assert tasks.refresh_dashboard_snapshots() == areas * 3
+    assert DashboardSnapshot.objects.count() == areas * 3
+    assert tasks.refresh_dashboard_snapshots() == areas * 3
+    assert DashboardSnapshot.objects.count() == areas * 3  # replaced, not added

@@ -1,0 +1,124 @@
+"""Dashboard figures from the feature apps: referrals, diaries, care plans, appointments."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from diaries.models import DiaryEntry
+from pathway.dashboard import activity
+from pathway.dashboard.rules import period_for
+from tests.careplans import builders as careplan_builders
+from tests.diaries.builders import flag_entry
+from tests.factories import PatientFactory
+from tests.referrals import builders as referral_builders
+from tests.reviews import builders as review_builders
+
+pytestmark = pytest.mark.django_db
+
+
+def _period():
+    today = timezone.localdate()
+    return period_for("custom", today=today, start=today - timedelta(days=30), end=today)
+
+
+def test_referral_volumes_count_each_source_and_suppress_small_ones(world):
+    for _ in range(9):
+        referral_builders.referral(PatientFactory(registered_practice=world.practice_a), world.gp)
+    referral_builders.referral(PatientFactory(registered_practice=world.practice_c), world.other_gp)
+    table = activity.referral_volume_table(
+        practice_ids=[world.practice_a.id, world.practice_b.id], period=_period()
+    )
+    assert len(table.rows) == 1
+    month, gp, partner, self_referrals, total = table.rows[0]
+    assert (gp, partner, self_referrals, total) == ("10", "0", "0", "10")
+
+
+def test_rejections_are_shown_as_a_share_of_decisions_with_their_reasons(world):
+    for index in range(10):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        decision = "reject" if index < 8 else "accept"
+        referral_builders.decided(patient, world.gp, world.clinician, decision)
+    table = activity.rejection_table(practice_ids=[world.practice_a.id], period=_period())
+    rows = {row[0]: row[1:] for row in table.rows}
+    assert rows["All decisions"] == ("10", "100.0%")
+    assert rows["Rejected"] == ("10", "80.0%")
+    assert rows["Redirected elsewhere"] == ("0", "0.0%")
+    assert rows["Rejected: Other reason (see advice to the referrer)"] == ("10", "80.0%")
+
+
+def test_headache_days_compare_the_first_and_last_30_diary_days(world):
+    today = timezone.localdate()
+    entries = []
+    for _ in range(7):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        for offset in range(90):
+            day = today - timedelta(days=89 - offset)
+            # 15 headache days in the first 30 days, 6 in the last 30.
+            headache = offset % 2 == 0 if offset < 30 else (offset >= 60 and offset % 5 == 0)
+            entries.append(flag_entry(patient, day, headache=headache))
+    short = PatientFactory(registered_practice=world.practice_a)
+    entries += [flag_entry(short, today - timedelta(days=d), headache=True) for d in range(40)]
+    DiaryEntry.objects.bulk_create(entries)
+    table = activity.headache_days_table(practice_ids=[world.practice_a.id])
+    assert table.rows == (
+        ("First 30 diary days", "*", "*"),
+        ("Last 30 diary days", "*", "*"),
+    )
+    for _ in range(3):  # ten patients: no longer suppressed
+        patient = PatientFactory(registered_practice=world.practice_a)
+        DiaryEntry.objects.bulk_create(
+            flag_entry(
+                patient,
+                today - timedelta(days=89 - offset),
+                headache=offset % 2 == 0 if offset < 30 else (offset >= 60 and offset % 5 == 0),
+            )
+            for offset in range(90)
+        )
+    table = activity.headache_days_table(practice_ids=[world.practice_a.id])
+    assert table.rows == (
+        ("First 30 diary days", "10", "15.0"),
+        ("Last 30 diary days", "10", "6.0"),
+    )
+
+
+def test_deprescribing_counts_opioid_use_at_baseline_and_now(world):
+    for index in range(10):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        plan = careplan_builders.agreed_plan(
+            patient, condition="chronic_pain", actor=world.clinician
+        )
+        if index < 9:
+            trial = careplan_builders.trial(
+                plan,
+                actor=world.clinician,
+                medicine_code="tramadol",
+                start_warning_acknowledged=True,
+            )
+            if index < 5:
+                trial.outcome = "stopped"
+                trial.outcome_recorded_at = timezone.now()
+                trial.save(update_fields=["outcome", "outcome_recorded_at"])
+    table = activity.deprescribing_table(practice_ids=[world.practice_a.id])
+    assert table.rows == (("At baseline", "10", "90.0%"), ("Now", "*", "*"))
+
+
+def test_attendance_reports_dna_and_remote_rates(world):
+    past = timezone.now() - timedelta(days=3)
+    for index in range(20):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        status = "did_not_attend" if index < 4 else "attended"
+        modality = "video" if index < 14 else "in_person"
+        review_builders.appointment(
+            patient,
+            world.clinician,
+            start=past + timedelta(hours=index),
+            status=status,
+            modality=modality,
+            video_link="https://video.example.nhs.uk/x" if modality == "video" else "",
+        )
+    table = activity.appointments_table(practice_ids=[world.practice_a.id], period=_period())
+    rows = {row[0]: row[1:] for row in table.rows}
+    assert rows["Appointments due"] == ("20", "–")
+    assert rows["Did not attend"] == ("*", "*")
+    assert rows["Attended remotely (video or phone)"] == ("10", "62.5%")

@@ -1,0 +1,97 @@
+from datetime import date
+
+import pytest
+
+from pathway.dashboard.rules import (
+    csv_safe,
+    period_for,
+    publish_count,
+    publish_percentage,
+    publish_statistic,
+)
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [
+        (0, "0"),
+        (1, "*"),
+        (7, "*"),
+        (8, "10"),
+        (12, "10"),
+        (13, "15"),
+        (17, "15"),
+        (18, "20"),
+        (100, "100"),
+        (102, "100"),
+        (103, "105"),
+    ],
+)
+def test_it_suppresses_one_to_seven_and_rounds_the_rest_to_five(count, shown):
+    assert publish_count(count) == shown
+
+
+def test_it_refuses_a_negative_count():
+    with pytest.raises(ValueError):
+        publish_count(-1)
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "shown"),
+    [
+        (0, 0, "–"),
+        (3, 20, "*"),
+        (10, 7, "*"),
+        (0, 20, "0.0%"),
+        (8, 20, "40.0%"),
+        (20, 30, "66.7%"),
+        (30, 30, "100.0%"),
+    ],
+)
+def test_a_percentage_on_a_suppressed_count_is_suppressed(numerator, denominator, shown):
+    assert publish_percentage(numerator, denominator) == shown
+
+
+def test_a_statistic_over_few_people_is_suppressed():
+    assert publish_statistic(12.345, 7) == "*"
+    assert publish_statistic(12.345, 8) == "12.3"
+    assert publish_statistic(None, 0) == "–"
+
+
+def test_financial_quarters_and_years_follow_the_nhs_year():
+    q = period_for("quarter", today=date(2026, 11, 22))
+    assert (q.start, q.end, q.label) == (date(2026, 10, 1), date(2027, 1, 1), "Q3 2026/27")
+    q4 = period_for("quarter", today=date(2027, 2, 1))
+    assert (q4.start, q4.end, q4.label) == (date(2027, 1, 1), date(2027, 4, 1), "Q4 2026/27")
+    year = period_for("year", today=date(2027, 3, 31))
+    assert (year.start, year.end) == (date(2026, 4, 1), date(2027, 4, 1))
+    month = period_for("month", today=date(2026, 2, 10))
+    assert (month.start, month.end) == (date(2026, 2, 1), date(2026, 3, 1))
+
+
+def test_a_custom_period_includes_its_end_date_and_rejects_bad_ranges():
+    custom = period_for(
+        "custom", today=date(2026, 1, 1), start=date(2026, 1, 1), end=date(2026, 1, 31)
+    )
+    assert custom.days == 31
+    with pytest.raises(ValueError, match="on or after"):
+        period_for("custom", today=date(2026, 1, 1), start=date(2026, 2, 1), end=date(2026, 1, 1))
+    with pytest.raises(ValueError):
+        period_for("fortnight", today=date(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+1+1", "'+1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("-12.5", "-12.5"),
+        ("Practice A", "Practice A"),
+        (None, ""),
+        (5, "5"),
+    ],
+)
+def test_csv_cells_cannot_start_a_formula(value, safe):
+    assert csv_safe(value) == safe
