@@ -1,0 +1,139 @@
+"""`manage.py seed_load` at a tiny size: the rows it makes, their consistency, idempotence, and
+pages rendering on them. The benchmark itself (bench/run) needs PostgreSQL and is not run here."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from bench import loaddata
+from bench.sinks import NULL, _converter
+from diaries.models import CLASS_FIELDS, DiaryEntry, HeadacheEpisode, MedicationDose
+from pathway.models import Episode, Milestone, Patient, User
+from pathway.permissions import patients_visible_to
+from referrals.models import Referral
+from reviews.models import Appointment, Review
+
+PATIENTS, DAYS = 20, 30
+
+
+@pytest.fixture
+def loaded(db):
+    out = StringIO()
+    call_command("seed_load", patients=PATIENTS, days=DAYS, stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_the_rows_it_reports(loaded):
+    state = loaddata.loaded_state()
+    assert (state["patients"], state["days"]) == (PATIENTS, DAYS)
+    for label, count in state["counts"].items():
+        if label == "pathway.User":
+            continue  # staff and patient accounts, checked below
+        assert apps.get_model(label).objects.count() == count, label
+    assert Patient.objects.count() == PATIENTS
+    assert "Loaded 20 patients and 30 days" in loaded
+
+
+def test_the_rows_have_the_expected_sizes(loaded):
+    today = timezone.localdate()
+    entries = DiaryEntry.objects.live()
+    # At most one live day each for the last DAYS days; most diary users fill in most days.
+    assert PATIENTS * DAYS * 0.4 < entries.count() <= PATIENTS * DAYS
+    assert not entries.filter(day__lt=today - timedelta(days=DAYS - 1)).exists()
+    assert not entries.filter(day__gt=today).exists()
+    # About two referrals each, every referred patient with an episode and its milestones.
+    assert PATIENTS <= Referral.objects.filter(patient__isnull=False).count() <= 4 * PATIENTS
+    assert Episode.objects.values("patient").distinct().count() == PATIENTS
+    assert Milestone.objects.filter(kind="referral_received").count() == Episode.objects.count()
+    assert Appointment.objects.exists() and Review.objects.exists()
+    roles = set(User.objects.values_list("role", flat=True))
+    assert roles == {"patient", "gp", "clinician", "commissioner"}
+    assert all(len(n) == 10 and n.startswith("999") for n in Patient.objects.values_list(
+        "nhs_number", flat=True))  # fmt: skip
+
+
+def test_diary_flags_match_the_episodes_and_doses(loaded):
+    for entry in DiaryEntry.objects.live().prefetch_related("episodes__doses__medicine"):
+        episodes = [e for e in entry.episodes.all() if e.superseded_at is None]
+        assert entry.headache == bool(episodes)
+        assert entry.migraine == any(e.migraine for e in episodes)
+        classes = {d.medicine.diary_class for e in episodes for d in e.doses.all()} - {""}
+        for name, field in CLASS_FIELDS.items():
+            assert getattr(entry, field) == (name in classes)
+    assert MedicationDose.objects.count() <= HeadacheEpisode.objects.count() * 2
+
+
+def test_open_referrals_and_episodes_are_one_per_condition(loaded):
+    for patient in Patient.objects.all():
+        open_conditions = list(
+            patient.episodes.filter(status__in=["referred", "active"]).values_list(
+                "condition", flat=True
+            )
+        )
+        assert len(open_conditions) == len(set(open_conditions))
+
+
+def test_running_it_again_at_the_same_size_changes_nothing(loaded):
+    before = {m._meta.label: m.objects.count() for m in (Patient, DiaryEntry, Referral)}
+    out = StringIO()
+    call_command("seed_load", patients=PATIENTS, days=DAYS, stdout=out)
+    assert "already there" in out.getvalue()
+    assert {m._meta.label: m.objects.count() for m in (Patient, DiaryEntry, Referral)} == before
+
+
+def test_another_size_needs_reset(loaded):
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("seed_load", patients=PATIENTS + 1, days=DAYS, stdout=StringIO())
+    call_command("seed_load", patients=5, days=7, reset=True, stdout=StringIO())
+    assert Patient.objects.count() == 5
+    assert not DiaryEntry.objects.filter(day__lt=timezone.localdate() - timedelta(days=6)).exists()
+
+
+def test_it_refuses_a_database_with_other_patients(world):
+    with pytest.raises(CommandError, match="already holds patients"):
+        call_command("seed_load", patients=3, days=3, stdout=StringIO())
+    with pytest.raises(CommandError, match="refusing"):
+        call_command("seed_load", patients=3, days=3, reset=True, stdout=StringIO())
+    assert Patient.objects.filter(pk=world.patient.pk).exists()
+
+
+def test_the_pages_render_on_the_data(loaded, login):
+    patient = (
+        Patient.objects.filter(user__isnull=False, episodes__status="active").order_by("id").first()
+    )
+    client = login(patient.user)
+    for path in ("/diary/", "/diary/summary/", "/diary/calendar/"):
+        assert client.get(path).status_code == 200, path
+
+    clinician = User.objects.filter(role="clinician").order_by("id").first()
+    seen = patients_visible_to(clinician).order_by("id").first()
+    client = login(clinician)
+    for path in (
+        "/reviews/team/",
+        "/referrals/triage/",
+        f"/patients/{seen.uuid}/",
+        f"/diary/patients/{seen.uuid}/",
+        f"/reviews/patients/{seen.uuid}/",
+    ):
+        assert client.get(path).status_code == 200, path
+
+    client = login(User.objects.get(role="commissioner"))
+    assert client.get("/dashboard/").status_code == 200
+    export = client.get("/dashboard/export/waits.csv?period=year")
+    assert export.status_code == 200 and b"Referral to triage" in export.content
+
+
+def test_copy_text_escapes_and_nulls():
+    text = _converter(DiaryEntry._meta.get_field("note"))
+    assert text("a\tb\nc\\d") == "a\\tb\\nc\\\\d"
+    score = _converter(DiaryEntry._meta.get_field("pain_score"))
+    assert score(None) == NULL and score(7) == "7"
+    flag = _converter(DiaryEntry._meta.get_field("headache"))
+    assert (flag(True), flag(False)) == ("t", "f")
+    sites = _converter(DiaryEntry._meta.get_field("pain_sites"))
+    assert sites(["neck", "knees"]) == '["neck","knees"]'
