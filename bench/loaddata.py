@@ -750,8 +750,10 @@ class Loader:
              clinician if accepted_ever else None)
         )  # fmt: skip
         for kind, moment, by in milestones:
+            # A due date in the future was recorded when it was set, not on the day itself.
+            recorded = min(moment, self.now)
             self.milestones.add(
-                (self.milestones.new_id(), moment, moment, episode_id, kind, moment, by)
+                (self.milestones.new_id(), recorded, recorded, episode_id, kind, moment, by)
             )
 
         # The referral row.
