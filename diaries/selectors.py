@@ -347,6 +347,17 @@ def patients_without_entry(patients: QuerySet[Patient], *, day: date) -> QuerySe
     return patients.filter(~Exists(recorded))
 
 
+def patients_with_entries_changed_since(patient_ids, moment) -> set[int]:
+    """Which of `patient_ids` had a diary record saved at or after `moment` (a kept worklist
+    scan of diary patterns may no longer hold for them)."""
+    return set(
+        DiaryEntry.objects.filter(patient_id__in=patient_ids, updated_at__gte=moment)
+        .order_by()
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+
+
 def _window_counts(patients: QuerySet[Patient], *, today: date, length: int):
     """Per patient with diary days in the window ending `today`: day counts (one GROUP BY)."""
     start = window_start(today, length)

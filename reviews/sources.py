@@ -10,6 +10,9 @@ named selectors only, and a change in those apps is fixed here. Selectors relied
 * `diaries.selectors.patients_without_entry(patients, day=)`: the diary nudge's "not yet
   recorded today".
 * `careplans.selectors.trials_past_review(patients, today=)`: ongoing trials past review date.
+* `careplans.selectors.patients_with_trials_changed_since(ids, moment)` and
+  `diaries.selectors.patients_with_entries_changed_since(ids, moment)`: which patients' trials or
+  diary records were saved after the worklist's kept scan.
 * `careplans.selectors.plans_for_patient(patient)`: the current agreed plan and its trials.
 
 Each adapter returns plain values defined here, never another app's model instances' internals
@@ -118,6 +121,14 @@ def diary_flags(patients: QuerySet[Patient], *, today: date) -> list:
             )
         )
     return found
+
+
+def changed_since(patient_ids, moment) -> set[int]:
+    """Which of `patient_ids` had a trial, care plan or diary record saved at or after
+    `moment`."""
+    return careplan_selectors.patients_with_trials_changed_since(
+        patient_ids, moment
+    ) | diary_selectors.patients_with_entries_changed_since(patient_ids, moment)
 
 
 # The review page

@@ -244,13 +244,10 @@ def _slow_sources(now: datetime, today: date) -> dict:
     }
 
 
-def _slow_reasons(
-    patients: QuerySet[Patient], *, now: datetime, today: date, codes=SLOW_CODES
-) -> list:
+def _slow_reasons(patients: QuerySet[Patient], *, now: datetime, today: date) -> list:
     found = []
-    for code, source in _slow_sources(now, today).items():
-        if code in codes:
-            found += source(patients)
+    for source in _slow_sources(now, today).values():
+        found += source(patients)
     return found
 
 
@@ -315,25 +312,49 @@ def worklist_for(
     return Worklist(rows=_rows(found), counts=counts, checked_at=checked_at)
 
 
+def changed_since(patient_ids, moment: datetime) -> set[int]:
+    """Which of `patient_ids` had an episode, milestone, trial, care plan or diary record saved
+    at or after `moment`: the only ways a kept time-based reason can stop holding (time passing
+    only adds them, and a new day starts a new scan)."""
+    episodes = Episode.objects.filter(patient_id__in=patient_ids)
+    changed = set(
+        episodes.filter(
+            Q(updated_at__gte=moment)
+            | Q(Exists(Milestone.objects.filter(episode=OuterRef("pk"), updated_at__gte=moment)))
+        ).values_list("patient_id", flat=True)
+    )
+    return changed | sources.changed_since(patient_ids, moment)
+
+
 def recheck(
-    rows: list[Row], user, *, clinician: User | None = None, practice_id: int | None = None
+    rows: list[Row],
+    user,
+    *,
+    clinician: User | None = None,
+    practice_id: int | None = None,
+    checked_at: datetime | None = None,
 ) -> list[Row]:
-    """The rows of one page with their time-based reasons computed now, so no reason on
-    screen has gone since the kept scan. Only the kinds of reason the page shows are checked
-    (a new reason of another kind appears when the scan reruns). A row left with no reason
-    is dropped (its patient no longer needs attention)."""
-    codes = {reason.code for row in rows for reason in row.reasons} & SLOW_CODES
-    if not codes:
-        return rows
+    """The rows of one page with their time-based reasons brought up to date, so no reason on
+    screen has gone since the kept scan taken at `checked_at`: patients whose records changed
+    since then are scanned again now (all rows when `checked_at` is None). A row left with no
+    reason is dropped (its patient no longer needs attention)."""
     ids = [row.patient_id for row in rows]
-    patients = scope(user, clinician=clinician, practice_id=practice_id).filter(pk__in=ids)
+    if not ids:
+        return rows
+    stale = set(ids) if checked_at is None else changed_since(ids, checked_at)
+    if not stale:
+        return rows
+    patients = scope(user, clinician=clinician, practice_id=practice_id).filter(pk__in=stale)
     fresh: dict[int, list[Reason]] = {}
     for patient_id, reason in _slow_reasons(
-        patients, now=timezone.now(), today=timezone.localdate(), codes=codes
+        patients, now=timezone.now(), today=timezone.localdate()
     ):
         fresh.setdefault(patient_id, []).append(reason)
     current = []
     for row in rows:
+        if row.patient_id not in stale:
+            current.append(row)
+            continue
         reasons = [r for r in row.reasons if r.code not in SLOW_CODES]
         reasons += fresh.get(row.patient_id, [])
         if reasons:

@@ -23,7 +23,11 @@ def worklist_page(request):
     page = page_of(request, result.rows)
     rows = worklist.load_patients(
         worklist.recheck(
-            list(page.object_list), request.user, clinician=clinician, practice_id=practice_id
+            list(page.object_list),
+            request.user,
+            clinician=clinician,
+            practice_id=practice_id,
+            checked_at=result.checked_at,
         )
     )
     return render(

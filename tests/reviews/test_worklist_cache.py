@@ -1,5 +1,6 @@
 """The worklist's time-based reasons are kept per patient scope for a short while; the rows on
-screen are re-checked live and safety alerts never wait for the kept list."""
+screen whose records changed since are re-checked live, and safety alerts never wait for the
+kept list."""
 
 from datetime import timedelta
 
@@ -8,8 +9,13 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.models import Milestone
+from careplans import services as careplan_services
+from diaries.models import DiaryEntry
+from diaries.services.entries import mark_entry_entered_in_error
+from pathway.models import Episode, Milestone
 from reviews import worklist
+from tests.careplans import builders as careplan_builders
+from tests.diaries import builders as diary_builders
 from tests.factories import EpisodeFactory
 from tests.reviews import builders
 
@@ -62,7 +68,9 @@ def test_a_row_on_screen_is_current_even_when_the_kept_scan_is_not(world, login)
     episode = _overdue_review(world.patient)
     client = login(world.clinician)
     assert _codes(client.get(URL)) == [(world.patient, "review_overdue")]
-    Milestone.objects.filter(episode=episode).delete()  # the review was rescheduled
+    Milestone.objects.create(  # the review was rescheduled
+        episode=episode, kind="annual_review_due", occurred_at=timezone.now() + timedelta(days=30)
+    )
     response = client.get(URL)
     assert _codes(response) == []
     assert response.context["total"] == 1  # the kept scan still counts them until it reruns
@@ -98,3 +106,59 @@ def test_a_different_scope_is_kept_separately(world, login):
     filtered = client.get(URL, {"practice": world.practice_a.ods_code})
     assert _codes(filtered) == [(world.patient, "review_overdue")]
     assert _codes(client.get(URL, {"practice": world.practice_b.ods_code})) == []
+
+
+def test_rows_whose_records_did_not_change_are_not_scanned_again(world, login, monkeypatch):
+    _overdue_review(world.patient)
+    client = login(world.clinician)
+    client.get(URL)
+    scans = []
+    real = worklist._slow_reasons
+    monkeypatch.setattr(
+        worklist, "_slow_reasons", lambda patients, **kw: scans.append(1) or real(patients, **kw)
+    )
+    assert _codes(client.get(URL)) == [(world.patient, "review_overdue")]
+    assert scans == []
+
+
+def test_a_trial_reviewed_since_the_kept_scan_leaves_the_row(world, login):
+    plan = careplan_builders.agreed_plan(world.patient)
+    started = timezone.localdate() - timedelta(days=120)
+    trial = careplan_builders.trial(
+        plan, started_on=started, review_due=started + timedelta(days=84)
+    )
+    client = login(world.clinician)
+    before = client.get(URL).context["rows"]
+    assert "trial_due_review" in {reason.code for reason in before[0].reasons}
+    careplan_services.review_trial(
+        actor=world.clinician, trial=trial, data={"outcome": "effective", "adequate_trial": True}
+    )
+    after = client.get(URL).context["rows"]
+    assert "trial_due_review" not in {r.code for row in after for r in row.reasons}
+
+
+def test_a_diary_corrected_since_the_kept_scan_leaves_the_row(world, login):
+    DiaryEntry.objects.bulk_create(
+        diary_builders.flag_entry(world.patient, diary_builders.days_ago(n), headache=True)
+        for n in range(90)
+    )
+    client = login(world.clinician)
+    assert _codes(client.get(URL)) == [(world.patient, "diary_pattern")]
+    for entry in DiaryEntry.objects.filter(patient=world.patient).order_by("day")[:80]:
+        mark_entry_entered_in_error(actor=world.clinician, entry=entry)
+    assert _codes(client.get(URL)) == []
+
+
+def test_changes_are_found_through_episodes_and_their_milestones(world):
+    episode = EpisodeFactory(patient=world.patient)
+    other = EpisodeFactory(patient=world.other_patient)
+    earlier = timezone.now() - timedelta(minutes=5)
+    Episode.objects.update(updated_at=earlier)
+    Milestone.objects.update(updated_at=earlier)
+    scan = earlier + timedelta(minutes=1)
+    ids = [world.patient.pk, world.other_patient.pk]
+    assert worklist.changed_since(ids, scan) == set()
+    Milestone.objects.create(episode=episode, kind="review_held", occurred_at=timezone.now())
+    assert worklist.changed_since(ids, scan) == {world.patient.pk}
+    other.save()
+    assert worklist.changed_since(ids, scan) == set(ids)
