@@ -18,9 +18,18 @@ def practice_ids_for(user) -> set[int]:
 
     GP: the practices they belong to. Clinician: every practice in the PCNs they belong to
     (directly, or through a service hosted by a PCN), plus any practice they belong to directly.
+    Kept on the user object, which lives for one request: a page asks several times.
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
+    role, kept = getattr(user, "_practice_ids", (None, None))
+    if role != user.role:
+        kept = frozenset(_practice_ids(user))
+        user._practice_ids = (user.role, kept)
+    return set(kept)
+
+
+def _practice_ids(user) -> set[int]:
     memberships = list(user.memberships.select_related("organisation"))
     practices = {
         m.organisation_id for m in memberships if m.organisation.kind == Organisation.Kind.PRACTICE

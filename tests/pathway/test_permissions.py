@@ -148,3 +148,23 @@ def test_it_answers_404_for_a_patient_account_without_a_linked_record(world):
 
 def test_it_returns_the_signed_in_patients_own_record(world):
     assert own_patient_record(world.patient_user) == world.patient
+
+
+def test_it_works_out_a_users_practices_once_per_user_object(world, django_assert_num_queries):
+    from pathway.models import User
+
+    with django_assert_num_queries(3):  # memberships, their PCNs' practices, the count
+        first = practice_ids_for(world.clinician)
+        practice_ids_for(world.clinician)
+        patients_visible_to(world.clinician).count()
+    assert practice_ids_for(world.clinician) == first
+    fresh = User.objects.get(pk=world.clinician.pk)  # as the next request loads it
+    with django_assert_num_queries(2):
+        assert practice_ids_for(fresh) == first
+
+
+def test_it_works_the_practices_out_again_when_the_role_changes(world):
+    user = world.clinician
+    assert practice_ids_for(user)
+    user.role = "commissioner"
+    assert practice_ids_for(user) == set()
