@@ -329,13 +329,35 @@ def self_refer_sent(request):
 # Triage
 
 
+# What a triage queue row shows (templates/referrals/triage_queue.html): nothing else is loaded.
+TRIAGE_ROW_FIELDS = (
+    "uuid",
+    "patient",
+    "stated_given_name",
+    "stated_family_name",
+    "urgency",
+    "condition",
+    "source",
+    "submitted_at",
+    "patient__given_name",
+    "patient__family_name",
+    "patient__nhs_number",
+    "patient__registered_practice__name",
+)
+
+
 @triage_required
 def triage_queue(request):
     queue = selectors.triage_queue_for(request.user)
     # Page through ids, then load one page's referrals with their joins: sorting the whole
     # queue with its patient and practice joins attached costs far more than sorting ids.
     page = _page(request, queue.values_list("id", flat=True))
-    loaded = queue.in_bulk(list(page.object_list))
+    loaded = (
+        queue.select_related(None)
+        .select_related("patient__registered_practice")
+        .only(*TRIAGE_ROW_FIELDS)
+        .in_bulk(list(page.object_list))
+    )
     target = rules.target_days_for(selectors.triage_targets(), "any")
     now = timezone.now()
     rows = [
