@@ -60,7 +60,9 @@ def patients_visible_to(user) -> QuerySet[Patient]:
     if user.role == User.Role.PATIENT:
         return Patient.objects.live().filter(user=user)
     if user.role in (User.Role.GP, User.Role.CLINICIAN):
-        return Patient.objects.live().filter(registered_practice_id__in=practice_ids_for(user))
+        # Sorted, so the same practices always give the same SQL (the worklist keys on it).
+        practices = sorted(practice_ids_for(user))
+        return Patient.objects.live().filter(registered_practice_id__in=practices)
     if user.role == User.Role.ADMIN and user.is_superuser:
         return Patient.objects.live()
     return Patient.objects.none()

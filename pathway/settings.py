@@ -305,6 +305,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
+# The worklist's time-based reasons (target breaches, overdue reviews, trials, diary patterns)
+# are kept for a whole team this long; beat scans again before they expire, and a row on screen
+# whose patient's records changed since is checked again as the page opens.
+WORKLIST_CACHE_SECONDS = env_int("WORKLIST_CACHE_SECONDS", 300)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Lets /health/ report whether a worker is consuming the queue.
@@ -347,6 +351,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
     },
     # Recomputes the commissioner dashboard's standard periods (pathway.dashboard.snapshots).
+    # Keeps every clinician's whole-team worklist scan warm (reviews.worklist.warm_team_scans).
+    "reviews-warm-team-worklists": {
+        "task": "reviews.tasks.warm_team_worklists",
+        "schedule": max(WORKLIST_CACHE_SECONDS * 0.8, 30.0),
+    },
     "refresh-dashboard-snapshots": {
         "task": "pathway.tasks.refresh_dashboard_snapshots",
         "schedule": 900.0,
@@ -357,9 +366,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
-# The worklist's time-based reasons (target breaches, overdue reviews, trials, diary patterns)
-# are recomputed for a whole team at most this often; the rows on screen are always current.
-WORKLIST_CACHE_SECONDS = env_int("WORKLIST_CACHE_SECONDS", 120)
 # A worker is reported up when its heartbeat is this recent.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 

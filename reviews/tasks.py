@@ -1,8 +1,9 @@
-"""Beat-called reminder planners: thin wrappers, one planner each, safe to run twice."""
+"""Beat-called jobs: the reminder planners (one each, safe to run twice) and the worklist's
+whole-team scan."""
 
 from celery import shared_task
 
-from reviews import reminders
+from reviews import reminders, worklist
 
 
 @shared_task(name="reviews.tasks.plan_annual_review_invites", ignore_result=True)
@@ -28,3 +29,8 @@ def plan_trial_review_reminders() -> int:
 @shared_task(name="reviews.tasks.plan_diary_nudges", ignore_result=True)
 def plan_diary_nudges() -> int:
     return reminders.plan_diary_nudges()
+
+
+@shared_task(name="reviews.tasks.warm_team_worklists", ignore_result=True)
+def warm_team_worklists() -> int:
+    return worklist.warm_team_scans()

@@ -279,6 +279,31 @@ def _cached_slow_reasons(patients: QuerySet[Patient], *, now: datetime, today: d
     return kept
 
 
+def warm_team_scans() -> int:
+    """Scan every live patient's time-based reasons once and keep each active clinician's
+    whole-team share of them under the key `worklist_for` looks for, as a miss there would.
+    Beat runs this a little more often than entries expire, so no clinician's page waits for
+    the scan (with a cache the web processes share). Returns how many scopes were kept."""
+    seconds = settings.WORKLIST_CACHE_SECONDS
+    if seconds <= 0:
+        return 0
+    now = timezone.now()
+    today = timezone.localdate()
+    by_patient: dict[int, list] = {}
+    for patient_id, reason in _slow_reasons(Patient.objects.live(), now=now, today=today):
+        by_patient.setdefault(patient_id, []).append((patient_id, reason))
+    scopes = {}
+    for clinician in User.objects.filter(role=User.Role.CLINICIAN, is_active=True):
+        patients = scope(clinician)
+        scopes.setdefault(_cache_key(patients, today), patients)
+    entries = {}
+    for key, patients in scopes.items():
+        ids = patients.order_by().values_list("pk", flat=True)
+        entries[key] = ([item for pk in ids for item in by_patient.get(pk, ())], now)
+    cache.set_many(entries, seconds)
+    return len(entries)
+
+
 def _order(reason: Reason) -> tuple[int, float]:
     return (reason.rank, _sortable(reason.since))
 

@@ -162,3 +162,41 @@ def test_changes_are_found_through_episodes_and_their_milestones(world):
     assert worklist.changed_since(ids, scan) == {world.patient.pk}
     other.save()
     assert worklist.changed_since(ids, scan) == set(ids)
+
+
+def test_the_beat_scan_keeps_each_teams_share_so_no_page_waits_for_it(
+    world, second_clinician, monkeypatch
+):
+    _overdue_review(world.patient)  # PCN one
+    _overdue_review(world.patient_in_c)  # the other PCN
+    cold = {
+        user: [(row.patient_id, row.top.code) for row in worklist.worklist_for(user).rows]
+        for user in (world.clinician, world.other_clinician)
+    }
+    cache.clear()
+    # world.clinician and second_clinician share one team; world.other_clinician has another.
+    assert worklist.warm_team_scans() == 2
+    scans = []
+    monkeypatch.setattr(worklist, "_slow_reasons", lambda *a, **kw: scans.append(1) or [])
+    for user in (world.clinician, second_clinician, world.other_clinician):
+        kept = worklist.worklist_for(user)
+        expected = cold[world.other_clinician if user == world.other_clinician else world.clinician]
+        assert [(row.patient_id, row.top.code) for row in kept.rows] == expected
+    assert scans == []
+    assert cold[world.clinician] == [(world.patient.pk, "review_overdue")]
+    assert cold[world.other_clinician] == [(world.patient_in_c.pk, "review_overdue")]
+
+
+def test_the_beat_scan_keeps_nothing_when_keeping_is_off(world, settings):
+    settings.WORKLIST_CACHE_SECONDS = 0
+    _overdue_review(world.patient)
+    assert worklist.warm_team_scans() == 0
+
+
+def test_beat_runs_the_scan_before_kept_entries_expire():
+    from pathway import settings as configured
+    from reviews import tasks
+
+    entry = configured.CELERY_BEAT_SCHEDULE["reviews-warm-team-worklists"]
+    assert entry["task"] == tasks.warm_team_worklists.name
+    assert entry["schedule"] < configured.WORKLIST_CACHE_SECONDS
