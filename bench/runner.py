@@ -141,6 +141,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     dashboard_check: dict = field(default_factory=dict)
     snapshots: dict = field(default_factory=dict)
+    worklists: dict = field(default_factory=dict)
     planning: dict = field(default_factory=dict)
     delivery: dict = field(default_factory=dict)
     pdf: dict = field(default_factory=dict)
@@ -855,6 +856,16 @@ def refresh_snapshots() -> dict:
     return {"written": written, "seconds": round(time.perf_counter() - began, 2)}
 
 
+def warm_worklists() -> dict:
+    """What beat does every few minutes in production (reviews.worklist.warm_team_scans), so
+    clinicians' worklists read a kept whole-team scan."""
+    from reviews import worklist
+
+    began = time.perf_counter()
+    scopes = worklist.warm_team_scans()
+    return {"scopes": scopes, "seconds": round(time.perf_counter() - began, 2)}
+
+
 def cleanup(started) -> dict:
     """Remove what this run added, so every run measures the same data set."""
     from django.contrib.sessions.models import Session
@@ -996,6 +1007,11 @@ def print_report(report: Report) -> None:
             f"Dashboard snapshots (beat job): {report.snapshots['written']} in "
             f"{report.snapshots['seconds']} s"
         )
+    if report.worklists:
+        log(
+            f"Worklist team scans (beat job): {report.worklists['scopes']} teams in "
+            f"{report.worklists['seconds']} s"
+        )
     if report.dashboard_check.get("differences"):
         log(
             f"Dashboard: {len(report.dashboard_check['differences'])} rows differ between the "
@@ -1112,6 +1128,9 @@ def main(argv: list[str] | None = None) -> int:
         log("Dashboard: the beat job's refresh of kept figures (pathway.dashboard.snapshots)")
         report.snapshots = refresh_snapshots()
         log(f"  {report.snapshots['written']} snapshots in {report.snapshots['seconds']:.1f} s")
+        log("Worklist: the beat job's whole-team scan (reviews.worklist.warm_team_scans)")
+        report.worklists = warm_worklists()
+        log(f"  {report.worklists['scopes']} teams in {report.worklists['seconds']:.1f} s")
         if args.load_test:
             fixtures = prepare(patient_count=args.session_patients)
             gunicorn = Process(

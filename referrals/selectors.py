@@ -112,6 +112,12 @@ def triage_queue_for(user) -> QuerySet[Referral]:
     )
 
 
+def awaiting_triage_of(patients: QuerySet[Patient]) -> QuerySet[Referral]:
+    """Submitted referrals of `patients` waiting for triage. `patients` must already be limited
+    to those the caller may see (as `patients_visible_to` limits them)."""
+    return Referral.objects.live().filter(status=Referral.Status.SUBMITTED, patient__in=patients)
+
+
 def target_days(from_milestone: str, to_milestone: str) -> dict[str, int]:
     """{priority: days} of the pathway.Target rows between two milestones (one query)."""
     return dict(

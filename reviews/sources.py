@@ -3,7 +3,7 @@
 One small adapter per need, so the worklist, the review page and the planners depend on a few
 named selectors only, and a change in those apps is fixed here. Selectors relied on:
 
-* `referrals.selectors.triage_queue_for(user)`: submitted referrals awaiting triage.
+* `referrals.selectors.awaiting_triage_of(patients)`: submitted referrals awaiting triage.
 * `diaries.selectors.patients_with_diary_flags(patients, today=)`: patients annotated with
   `diary_medication_overuse`, `diary_chronic_headache`, `diary_chronic_migraine`.
 * `diaries.selectors.diary_window(patient, end=, length=)`: the review page's diary summary.
@@ -55,14 +55,13 @@ def _url(name: str, **kwargs) -> str:
 # Worklist sources: lists of (patient id, Reason), one query each.
 
 
-def red_flag_referrals(user, patients: QuerySet[Patient]) -> list:
-    """Referrals with a red flag (emergency or urgent tier) still waiting for triage."""
+def red_flag_referrals(patients: QuerySet[Patient]) -> list:
+    """Referrals of `patients` (a scope the user may see) with a red flag (emergency or urgent
+    tier) still waiting for triage."""
     rows = (
-        referral_selectors.triage_queue_for(user)
-        .filter(
-            patient__in=patients,
-            urgency__in=[referral_rules.EMERGENCY, referral_rules.URGENT],
-        )
+        referral_selectors.awaiting_triage_of(patients)
+        .filter(urgency__in=[referral_rules.EMERGENCY, referral_rules.URGENT])
+        .order_by("submitted_at", "id")
         .values_list("patient_id", "uuid", "urgency", "submitted_at")
     )
     return [
@@ -123,12 +122,13 @@ def diary_flags(patients: QuerySet[Patient], *, today: date) -> list:
     return found
 
 
-def changed_since(patient_ids, moment) -> set[int]:
-    """Which of `patient_ids` had a trial, care plan or diary record saved at or after
-    `moment`."""
-    return careplan_selectors.patients_with_trials_changed_since(
-        patient_ids, moment
-    ) | diary_selectors.patients_with_entries_changed_since(patient_ids, moment)
+def changed_since(patient_ids, moment) -> list[QuerySet]:
+    """Querysets of the ids of those of `patient_ids` who had a trial, care plan or diary record
+    saved at or after `moment`, for the caller to combine into one query."""
+    return [
+        careplan_selectors.patients_with_trials_changed_since(patient_ids, moment),
+        diary_selectors.patients_with_entries_changed_since(patient_ids, moment),
+    ]
 
 
 # The review page

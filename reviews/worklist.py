@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+import pickle
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,13 +29,16 @@ from pathway.permissions import patients_visible_to
 from reviews import rules, sources
 from reviews.models import QuestionnaireRequest, SafetyAlert
 
+logger = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 OPEN_EPISODE = [Episode.Status.REFERRED, Episode.Status.ACTIVE]
 LABELS = dict(rules.WORKLIST_CATEGORIES)
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(NamedTuple):
+    """Why a patient is on the worklist. A tuple: thousands are kept per team and unpickled on
+    every page view."""
+
     code: str
     detail: str
     since: datetime | date | None
@@ -251,19 +257,33 @@ def _slow_reasons(patients: QuerySet[Patient], *, now: datetime, today: date) ->
     return found
 
 
-def _live_reasons(user, patients: QuerySet[Patient], *, today: date) -> list:
+def _live_reasons(patients: QuerySet[Patient], *, today: date) -> list:
     return [
         *safety_alerts(patients),
-        *sources.red_flag_referrals(user, patients),
+        *sources.red_flag_referrals(patients),
         *questionnaires_outstanding(patients, today=today),
     ]
+
+
+# Raised when what the kept scan holds changes shape, so a release never reads an older one.
+KEPT_FORMAT = 2
 
 
 def _cache_key(patients: QuerySet[Patient], today: date) -> str:
     """The same patient scope (same SQL and parameters) shares one entry, whoever asks."""
     sql, params = patients.values("pk").query.sql_with_params()
     digest = hashlib.sha256(repr((sql, params, today.isoformat())).encode()).hexdigest()
-    return f"reviews:worklist:slow:{digest}"
+    return f"reviews:worklist:slow:v{KEPT_FORMAT}:{digest}"
+
+
+def _kept(key: str):
+    """The kept scan under `key`, or None: an entry that cannot be read (written by another
+    release) is a miss, not an error."""
+    try:
+        return cache.get(key)
+    except (TypeError, AttributeError, ImportError, pickle.UnpicklingError):
+        logger.warning("Unreadable kept worklist scan %s; scanning again", key)
+        return None
 
 
 def _cached_slow_reasons(patients: QuerySet[Patient], *, now: datetime, today: date):
@@ -272,7 +292,7 @@ def _cached_slow_reasons(patients: QuerySet[Patient], *, now: datetime, today: d
     if seconds <= 0:
         return _slow_reasons(patients, now=now, today=today), now
     key = _cache_key(patients, today)
-    kept = cache.get(key)
+    kept = _kept(key)
     if kept is None:
         kept = (_slow_reasons(patients, now=now, today=today), now)
         cache.set(key, kept, seconds)
@@ -330,7 +350,7 @@ def worklist_for(
     today = timezone.localdate()
     patients = scope(user, clinician=clinician, practice_id=practice_id)
     slow, checked_at = _cached_slow_reasons(patients, now=now, today=today)
-    found = _live_reasons(user, patients, today=today) + slow
+    found = _live_reasons(patients, today=today) + slow
     counts = {code: 0 for code, _ in rules.WORKLIST_CATEGORIES}
     for _, reason in found:
         counts[reason.code] += 1
@@ -341,14 +361,14 @@ def changed_since(patient_ids, moment: datetime) -> set[int]:
     """Which of `patient_ids` had an episode, milestone, trial, care plan or diary record saved
     at or after `moment`: the only ways a kept time-based reason can stop holding (time passing
     only adds them, and a new day starts a new scan)."""
-    episodes = Episode.objects.filter(patient_id__in=patient_ids)
-    changed = set(
-        episodes.filter(
-            Q(updated_at__gte=moment)
-            | Q(Exists(Milestone.objects.filter(episode=OuterRef("pk"), updated_at__gte=moment)))
-        ).values_list("patient_id", flat=True)
+    milestones = Milestone.objects.filter(episode=OuterRef("pk"), updated_at__gte=moment)
+    episodes = (
+        Episode.objects.filter(patient_id__in=patient_ids)
+        .filter(Q(updated_at__gte=moment) | Q(Exists(milestones)))
+        .order_by()
+        .values_list("patient_id", flat=True)
     )
-    return changed | sources.changed_since(patient_ids, moment)
+    return set(episodes.union(*sources.changed_since(patient_ids, moment)))  # one query
 
 
 def recheck(

@@ -200,3 +200,22 @@ def test_beat_runs_the_scan_before_kept_entries_expire():
     entry = configured.CELERY_BEAT_SCHEDULE["reviews-warm-team-worklists"]
     assert entry["task"] == tasks.warm_team_worklists.name
     assert entry["schedule"] < configured.WORKLIST_CACHE_SECONDS
+
+
+def _refuse_to_load():
+    raise TypeError("written by another release")
+
+
+class _FromAnotherRelease:
+    def __reduce__(self):
+        return (_refuse_to_load, ())
+
+
+def test_a_kept_scan_that_cannot_be_read_is_scanned_again(world):
+    _overdue_review(world.patient)
+    key = worklist._cache_key(worklist.scope(world.clinician), timezone.localdate())
+    cache.set(key, _FromAnotherRelease())
+    rows = worklist.worklist_for(world.clinician).rows
+    assert [(row.patient_id, row.top.code) for row in rows] == [
+        (world.patient.pk, "review_overdue")
+    ]
