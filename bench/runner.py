@@ -1128,11 +1128,9 @@ def main(argv: list[str] | None = None) -> int:
         log("Dashboard: the beat job's refresh of kept figures (pathway.dashboard.snapshots)")
         report.snapshots = refresh_snapshots()
         log(f"  {report.snapshots['written']} snapshots in {report.snapshots['seconds']:.1f} s")
-        log("Worklist: the beat job's whole-team scan (reviews.worklist.warm_team_scans)")
-        report.worklists = warm_worklists()
-        log(f"  {report.worklists['scopes']} teams in {report.worklists['seconds']:.1f} s")
         if args.load_test:
             fixtures = prepare(patient_count=args.session_patients)
+            report.worklists = warm_worklists()
             gunicorn = Process(
                 "gunicorn",
                 [str(BIN / "gunicorn"), "pathway.wsgi", "--bind", f"{HOST}:{PORT}",
@@ -1158,6 +1156,11 @@ def main(argv: list[str] | None = None) -> int:
             fixtures = prepare(patient_count=args.session_patients)
             log("Capturing each page's SQL for the replay floors")
             counts = capture(fixtures)
+            # Last, as beat would have run a few minutes before: what the steps above changed
+            # is then older than the kept scan.
+            log("Worklist: the beat job's whole-team scan (reviews.worklist.warm_team_scans)")
+            report.worklists = warm_worklists()
+            log(f"  {report.worklists['scopes']} teams in {report.worklists['seconds']:.1f} s")
             log("Starting gunicorn")
             gunicorn = Process(
                 "gunicorn",

@@ -385,15 +385,11 @@ def trials_past_review(patients: QuerySet, *, today: date | None = None) -> Quer
     )
 
 
-def patients_with_trials_changed_since(patient_ids, moment) -> QuerySet:
-    """The ids of those of `patient_ids` who had a treatment trial, or the plan holding one,
-    saved at or after `moment` (a kept worklist scan of trials past review may no longer hold
-    for them), as an unordered queryset the caller may combine with others."""
-    return (
-        TreatmentTrial.objects.filter(plan__patient_id__in=patient_ids)
-        .filter(Q(updated_at__gte=moment) | Q(plan__updated_at__gte=moment))
-        .order_by()
-        .values_list("plan__patient_id", flat=True)
+def trials_changed_since(moment) -> QuerySet[TreatmentTrial]:
+    """Treatment trials saved at or after `moment`, or held by a plan saved since (a kept
+    worklist scan of trials past review may no longer hold for their patients)."""
+    return TreatmentTrial.objects.filter(
+        Q(updated_at__gte=moment) | Q(plan__updated_at__gte=moment)
     )
 
 

@@ -347,15 +347,10 @@ def patients_without_entry(patients: QuerySet[Patient], *, day: date) -> QuerySe
     return patients.filter(~Exists(recorded))
 
 
-def patients_with_entries_changed_since(patient_ids, moment) -> QuerySet:
-    """The ids of those of `patient_ids` who had a diary record saved at or after `moment` (a
-    kept worklist scan of diary patterns may no longer hold for them), as an unordered queryset
-    the caller may combine with others."""
-    return (
-        DiaryEntry.objects.filter(patient_id__in=patient_ids, updated_at__gte=moment)
-        .order_by()
-        .values_list("patient_id", flat=True)
-    )
+def entries_changed_since(moment) -> QuerySet[DiaryEntry]:
+    """Diary records saved at or after `moment` (a kept worklist scan of diary patterns may no
+    longer hold for their patients)."""
+    return DiaryEntry.objects.filter(updated_at__gte=moment)
 
 
 def _window_counts(patients: QuerySet[Patient], *, today: date, length: int):

@@ -10,9 +10,9 @@ named selectors only, and a change in those apps is fixed here. Selectors relied
 * `diaries.selectors.patients_without_entry(patients, day=)`: the diary nudge's "not yet
   recorded today".
 * `careplans.selectors.trials_past_review(patients, today=)`: ongoing trials past review date.
-* `careplans.selectors.patients_with_trials_changed_since(ids, moment)` and
-  `diaries.selectors.patients_with_entries_changed_since(ids, moment)`: which patients' trials or
-  diary records were saved after the worklist's kept scan.
+* `careplans.selectors.trials_changed_since(moment)` and
+  `diaries.selectors.entries_changed_since(moment)`: trials and diary records saved after the
+  worklist's kept scan.
 * `careplans.selectors.plans_for_patient(patient)`: the current agreed plan and its trials.
 
 Each adapter returns plain values defined here, never another app's model instances' internals
@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import NoReverseMatch, reverse
 
 from careplans import selectors as careplan_selectors
@@ -122,13 +122,17 @@ def diary_flags(patients: QuerySet[Patient], *, today: date) -> list:
     return found
 
 
-def changed_since(patient_ids, moment) -> list[QuerySet]:
-    """Querysets of the ids of those of `patient_ids` who had a trial, care plan or diary record
-    saved at or after `moment`, for the caller to combine into one query."""
-    return [
-        careplan_selectors.patients_with_trials_changed_since(patient_ids, moment),
-        diary_selectors.patients_with_entries_changed_since(patient_ids, moment),
-    ]
+def changes_since(moment) -> dict[str, Exists]:
+    """For the kept worklist reasons that a trial, care plan or diary save can end: the reason's
+    code, and whether the patient (`OuterRef("pk")`) had such a save at or after `moment`."""
+    return {
+        "trial_due_review": Exists(
+            careplan_selectors.trials_changed_since(moment).filter(plan__patient=OuterRef("pk"))
+        ),
+        "diary_pattern": Exists(
+            diary_selectors.entries_changed_since(moment).filter(patient=OuterRef("pk"))
+        ),
+    }
 
 
 # The review page

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import operator
 import pickle
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -357,18 +358,30 @@ def worklist_for(
     return Worklist(rows=_rows(found), counts=counts, checked_at=checked_at)
 
 
-def changed_since(patient_ids, moment: datetime) -> set[int]:
-    """Which of `patient_ids` had an episode, milestone, trial, care plan or diary record saved
-    at or after `moment`: the only ways a kept time-based reason can stop holding (time passing
-    only adds them, and a new day starts a new scan)."""
+def changed_since(patient_ids, moment: datetime) -> dict[int, set[str]]:
+    """Those of `patient_ids` who had an episode, milestone, trial, care plan or diary record
+    saved at or after `moment`, each with the kept reason codes such a save can end. Saves are
+    the only way a kept time-based reason stops holding: time passing only adds them, and a new
+    day starts a new scan. One query."""
     milestones = Milestone.objects.filter(episode=OuterRef("pk"), updated_at__gte=moment)
-    episodes = (
-        Episode.objects.filter(patient_id__in=patient_ids)
-        .filter(Q(updated_at__gte=moment) | Q(Exists(milestones)))
-        .order_by()
-        .values_list("patient_id", flat=True)
+    episodes = Episode.objects.filter(patient=OuterRef("pk")).filter(
+        Q(updated_at__gte=moment) | Q(Exists(milestones))
     )
-    return set(episodes.union(*sources.changed_since(patient_ids, moment)))  # one query
+    checks = [
+        ({"target_breach", "review_overdue"}, Exists(episodes)),
+        *(({code}, exists) for code, exists in sources.changes_since(moment).items()),
+    ]
+    names = [f"changed_{index}" for index in range(len(checks))]
+    rows = (
+        Patient.objects.filter(pk__in=patient_ids)
+        .annotate(**{name: exists for name, (_, exists) in zip(names, checks, strict=True)})
+        .filter(functools.reduce(operator.or_, (Q(**{name: True}) for name in names)))
+        .values_list("pk", *names)
+    )
+    return {
+        pk: set().union(*(codes for (codes, _), hit in zip(checks, hits, strict=True) if hit))
+        for pk, *hits in rows
+    }
 
 
 def recheck(
@@ -380,27 +393,37 @@ def recheck(
     checked_at: datetime | None = None,
 ) -> list[Row]:
     """The rows of one page with their time-based reasons brought up to date, so no reason on
-    screen has gone since the kept scan taken at `checked_at`: patients whose records changed
-    since then are scanned again now (all rows when `checked_at` is None). A row left with no
+    screen has gone since the kept scan taken at `checked_at`: a reason shown for a patient
+    whose records changed since in a way that can end it is worked out again now (every reason
+    shown when `checked_at` is None). A new reason waits for the next scan. A row left with no
     reason is dropped (its patient no longer needs attention)."""
-    ids = [row.patient_id for row in rows]
-    if not ids:
+    if not rows:
         return rows
-    stale = set(ids) if checked_at is None else changed_since(ids, checked_at)
-    if not stale:
+    shown = {row.patient_id: {reason.code for reason in row.reasons} for row in rows}
+    if checked_at is None:
+        changed = {patient_id: set(SLOW_CODES) for patient_id in shown}
+    else:
+        changed = changed_since(list(shown), checked_at)
+    todo = {pk: codes & shown[pk] for pk, codes in changed.items() if codes & shown[pk]}
+    if not todo:
         return rows
-    patients = scope(user, clinician=clinician, practice_id=practice_id).filter(pk__in=stale)
+    by_code: dict[str, set[int]] = {}
+    for patient_id, codes in todo.items():
+        for code in codes:
+            by_code.setdefault(code, set()).add(patient_id)
+    patients = scope(user, clinician=clinician, practice_id=practice_id)
+    source_for = _slow_sources(timezone.now(), timezone.localdate())
     fresh: dict[int, list[Reason]] = {}
-    for patient_id, reason in _slow_reasons(
-        patients, now=timezone.now(), today=timezone.localdate()
-    ):
-        fresh.setdefault(patient_id, []).append(reason)
+    for code, patient_ids in by_code.items():
+        for patient_id, reason in source_for[code](patients.filter(pk__in=patient_ids)):
+            fresh.setdefault(patient_id, []).append(reason)
     current = []
     for row in rows:
-        if row.patient_id not in stale:
+        codes = todo.get(row.patient_id)
+        if not codes:
             current.append(row)
             continue
-        reasons = [r for r in row.reasons if r.code not in SLOW_CODES]
+        reasons = [r for r in row.reasons if r.code not in codes]
         reasons += fresh.get(row.patient_id, [])
         if reasons:
             current.append(Row(row.patient_id, sorted(reasons, key=_order), row.patient))

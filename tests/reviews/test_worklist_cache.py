@@ -157,11 +157,46 @@ def test_changes_are_found_through_episodes_and_their_milestones(world):
     Milestone.objects.update(updated_at=earlier)
     scan = earlier + timedelta(minutes=1)
     ids = [world.patient.pk, world.other_patient.pk]
-    assert worklist.changed_since(ids, scan) == set()
+    waits = {"target_breach", "review_overdue"}
+    assert worklist.changed_since(ids, scan) == {}
     Milestone.objects.create(episode=episode, kind="review_held", occurred_at=timezone.now())
-    assert worklist.changed_since(ids, scan) == {world.patient.pk}
+    assert worklist.changed_since(ids, scan) == {world.patient.pk: waits}
     other.save()
-    assert worklist.changed_since(ids, scan) == set(ids)
+    assert worklist.changed_since(ids, scan) == {
+        world.patient.pk: waits,
+        world.other_patient.pk: waits,
+    }
+
+
+def test_a_diary_save_re_checks_only_the_diary_pattern(world, login, monkeypatch):
+    _overdue_review(world.patient)
+    DiaryEntry.objects.bulk_create(
+        diary_builders.flag_entry(world.patient, diary_builders.days_ago(n), headache=True)
+        for n in range(90)
+    )
+    client = login(world.clinician)
+    assert _codes(client.get(URL)) == [(world.patient, "review_overdue")]
+    entry = DiaryEntry.objects.filter(patient=world.patient).order_by("day").first()
+    before = timezone.now()
+    mark_entry_entered_in_error(actor=world.clinician, entry=entry)
+    assert worklist.changed_since([world.patient.pk], before) == {
+        world.patient.pk: {"diary_pattern"}
+    }
+    called = []
+    sources_for = worklist._slow_sources
+
+    def spy(now, today):
+        return {
+            code: (
+                lambda patients, code=code, source=source: called.append(code) or source(patients)
+            )
+            for code, source in sources_for(now, today).items()
+        }
+
+    monkeypatch.setattr(worklist, "_slow_sources", spy)
+    row = client.get(URL).context["rows"][0]
+    assert called == ["diary_pattern"]
+    assert {reason.code for reason in row.reasons} == {"review_overdue", "diary_pattern"}
 
 
 def test_the_beat_scan_keeps_each_teams_share_so_no_page_waits_for_it(
