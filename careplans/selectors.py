@@ -386,11 +386,14 @@ def trials_past_review(patients: QuerySet, *, today: date | None = None) -> Quer
 
 
 def trials_changed_since(moment) -> QuerySet[TreatmentTrial]:
-    """Treatment trials saved at or after `moment`, or held by a plan saved since (a kept
-    worklist scan of trials past review may no longer hold for their patients)."""
-    return TreatmentTrial.objects.filter(
-        Q(updated_at__gte=moment) | Q(plan__updated_at__gte=moment)
-    )
+    """Treatment trials saved at or after `moment` (a kept worklist scan of trials past review
+    may no longer hold for their patients)."""
+    return TreatmentTrial.objects.filter(updated_at__gte=moment)
+
+
+def plans_changed_since(moment) -> QuerySet[CarePlan]:
+    """Care plans saved at or after `moment` (withdrawing a plan ends its trials' reviews)."""
+    return CarePlan.objects.filter(updated_at__gte=moment)
 
 
 def deprescribing_counts(patients: QuerySet) -> dict[str, int]:

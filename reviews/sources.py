@@ -10,9 +10,9 @@ named selectors only, and a change in those apps is fixed here. Selectors relied
 * `diaries.selectors.patients_without_entry(patients, day=)`: the diary nudge's "not yet
   recorded today".
 * `careplans.selectors.trials_past_review(patients, today=)`: ongoing trials past review date.
-* `careplans.selectors.trials_changed_since(moment)` and
-  `diaries.selectors.entries_changed_since(moment)`: trials and diary records saved after the
-  worklist's kept scan.
+* `careplans.selectors.trials_changed_since(moment)`, `plans_changed_since(moment)` and
+  `diaries.selectors.entries_changed_since(moment)`: trials, plans and diary records saved after
+  the worklist's kept scan.
 * `careplans.selectors.plans_for_patient(patient)`: the current agreed plan and its trials.
 
 Each adapter returns plain values defined here, never another app's model instances' internals
@@ -122,17 +122,25 @@ def diary_flags(patients: QuerySet[Patient], *, today: date) -> list:
     return found
 
 
-def changes_since(moment) -> dict[str, Exists]:
-    """For the kept worklist reasons that a trial, care plan or diary save can end: the reason's
-    code, and whether the patient (`OuterRef("pk")`) had such a save at or after `moment`."""
-    return {
-        "trial_due_review": Exists(
-            careplan_selectors.trials_changed_since(moment).filter(plan__patient=OuterRef("pk"))
+def changes_since(moment) -> list[tuple[str, Exists]]:
+    """For the kept worklist reasons that a trial, care plan or diary save can end: pairs of the
+    reason's code and whether the patient (`OuterRef("pk")`) had such a save at or after
+    `moment`."""
+    patient = OuterRef("pk")
+    return [
+        (
+            "trial_due_review",
+            Exists(careplan_selectors.trials_changed_since(moment).filter(plan__patient=patient)),
         ),
-        "diary_pattern": Exists(
-            diary_selectors.entries_changed_since(moment).filter(patient=OuterRef("pk"))
+        (
+            "trial_due_review",
+            Exists(careplan_selectors.plans_changed_since(moment).filter(patient=patient)),
         ),
-    }
+        (
+            "diary_pattern",
+            Exists(diary_selectors.entries_changed_since(moment).filter(patient=patient)),
+        ),
+    ]
 
 
 # The review page

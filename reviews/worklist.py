@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import operator
 import pickle
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -363,25 +362,28 @@ def changed_since(patient_ids, moment: datetime) -> dict[int, set[str]]:
     saved at or after `moment`, each with the kept reason codes such a save can end. Saves are
     the only way a kept time-based reason stops holding: time passing only adds them, and a new
     day starts a new scan. One query."""
-    milestones = Milestone.objects.filter(episode=OuterRef("pk"), updated_at__gte=moment)
-    episodes = Episode.objects.filter(patient=OuterRef("pk")).filter(
-        Q(updated_at__gte=moment) | Q(Exists(milestones))
-    )
+    patient = OuterRef("pk")
+    waits = {"target_breach", "review_overdue"}
     checks = [
-        ({"target_breach", "review_overdue"}, Exists(episodes)),
-        *(({code}, exists) for code, exists in sources.changes_since(moment).items()),
+        (waits, Exists(Episode.objects.filter(patient=patient, updated_at__gte=moment))),
+        (waits, Exists(Milestone.objects.filter(episode__patient=patient, updated_at__gte=moment))),
+        *(({code}, exists) for code, exists in sources.changes_since(moment)),
     ]
     names = [f"changed_{index}" for index in range(len(checks))]
+    # Every row comes back (at most a page of them) and is sorted out here: a WHERE on the
+    # EXISTS columns would make PostgreSQL plan and run each of them twice.
     rows = (
         Patient.objects.filter(pk__in=patient_ids)
+        .order_by()
         .annotate(**{name: exists for name, (_, exists) in zip(names, checks, strict=True)})
-        .filter(functools.reduce(operator.or_, (Q(**{name: True}) for name in names)))
         .values_list("pk", *names)
     )
-    return {
-        pk: set().union(*(codes for (codes, _), hit in zip(checks, hits, strict=True) if hit))
-        for pk, *hits in rows
-    }
+    changed = {}
+    for pk, *hits in rows:
+        codes = set().union(*(codes for (codes, _), hit in zip(checks, hits, strict=True) if hit))
+        if codes:
+            changed[pk] = codes
+    return changed
 
 
 def recheck(
