@@ -348,9 +348,11 @@ def patients_without_entry(patients: QuerySet[Patient], *, day: date) -> QuerySe
 
 
 def entries_changed_since(moment) -> QuerySet[DiaryEntry]:
-    """Diary records saved at or after `moment` (a kept worklist scan of diary patterns may no
-    longer hold for their patients)."""
-    return DiaryEntry.objects.filter(updated_at__gte=moment)
+    """Diary records that existed before `moment` and were changed or withdrawn at or after it:
+    the only diary saves that can end a pattern a kept worklist scan found. A record made since
+    can only add headache or medication days (a day without a record already counts as
+    headache-free and medicine-free)."""
+    return DiaryEntry.objects.filter(created_at__lt=moment, updated_at__gte=moment)
 
 
 def _window_counts(patients: QuerySet[Patient], *, today: date, length: int):

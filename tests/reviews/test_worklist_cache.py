@@ -254,3 +254,20 @@ def test_a_kept_scan_that_cannot_be_read_is_scanned_again(world):
     assert [(row.patient_id, row.top.code) for row in rows] == [
         (world.patient.pk, "review_overdue")
     ]
+
+
+def test_a_new_diary_day_cannot_end_a_pattern_so_it_re_checks_nothing(world, login, monkeypatch):
+    DiaryEntry.objects.bulk_create(
+        diary_builders.flag_entry(world.patient, diary_builders.days_ago(n), headache=True)
+        for n in range(1, 90)
+    )
+    client = login(world.clinician)
+    assert _codes(client.get(URL)) == [(world.patient, "diary_pattern")]
+    diary_builders.record(world.patient, timezone.localdate())  # today, headache-free
+    scans = []
+    real = worklist._slow_sources
+    monkeypatch.setattr(
+        worklist, "_slow_sources", lambda now, today: scans.append(1) or real(now, today)
+    )
+    assert _codes(client.get(URL)) == [(world.patient, "diary_pattern")]
+    assert scans == []
