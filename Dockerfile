@@ -19,4 +19,4 @@ RUN pip install --upgrade pip && pip install -e . \
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "pathway.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+CMD ["gunicorn", "pathway.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -50,7 +50,7 @@ run: setup
 	  $(VENV)/bin/celery -A pathway worker --beat --loglevel=INFO --concurrency=2 \
 	    --without-gossip --without-mingle & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(VENV)/bin/gunicorn pathway.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	  $(VENV)/bin/gunicorn pathway.wsgi --bind $(HOST):$(PORT) --access-logfile -
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .

@@ -317,7 +317,7 @@ class Stack:
         process = self.spawn(
             "gunicorn",
             [str(BIN / "gunicorn"), "pathway.wsgi", "--bind", f"{HOST}:{self.web_port}",
-             "--workers", str(workers), "--worker-class", "sync", "--timeout", "30",
+             "--workers", str(workers), "--timeout", "30",
              "--log-level", "info"],
         )  # fmt: skip
         wait_for(

@@ -2,10 +2,11 @@
 
 In one run, on PostgreSQL and Redis, against the load data set (made by `seed_load` if missing):
 
-1. the app's key requests under 16 concurrent connections (wrk on loopback, gunicorn with two
-   sync workers), each beside its floor: a bare Django view on the same server doing the same
-   insert or read (bench.floor), the dashboard's figures as hand-written SQL
-   (bench.dashboard_sql), and the page's own SELECTs replayed through a raw cursor;
+1. the app's key requests under 16 concurrent connections (wrk on loopback, gunicorn as
+   gunicorn.conf.py sets it: two workers of four threads), each beside its floor: a bare Django
+   view on the same server doing the same insert or read (bench.floor), the dashboard's figures
+   as hand-written SQL (bench.dashboard_sql), and the page's own SELECTs replayed through a raw
+   cursor;
 2. the worker: every reminder planner over all patients (twice: the second run must create
    nothing), outbox delivery through the console backend by a real Celery worker, and the
    leaflet PDF render against bare WeasyPrint on the same HTML;
@@ -212,7 +213,7 @@ def wait_until_up(timeout: float = 60) -> None:
 
 
 def wait_until_idle(timeout: float = 120) -> None:
-    """Wait for requests left queued by a slow run to drain (sync workers finish them even
+    """Wait for requests left queued by a slow run to drain (workers finish them even
     after wrk has hung up), so they do not slow the next run."""
     deadline = time.monotonic() + timeout
     quick = 0
@@ -1043,7 +1044,7 @@ def _environment() -> dict:
         "postgres_jit": jit,
         "database": settings.DATABASES["default"]["NAME"],
         "redis": settings.REDIS_URL,
-        "gunicorn": f"2 sync workers on {HOST}:{PORT}",
+        "gunicorn": f"2 workers of 4 threads (gunicorn.conf.py) on {HOST}:{PORT}",
         "summary": f"{os.cpu_count()} CPUs, load {load[0]:.1f} at start, PostgreSQL {version}",
     }
 
@@ -1134,7 +1135,7 @@ def main(argv: list[str] | None = None) -> int:
             gunicorn = Process(
                 "gunicorn",
                 [str(BIN / "gunicorn"), "pathway.wsgi", "--bind", f"{HOST}:{PORT}",
-                 "--workers", "2", "--worker-class", "sync", "--timeout", "300",
+                 "--timeout", "300",
                  "--log-level", "warning"],
                 RESULTS / "gunicorn.log",
             )  # fmt: skip
@@ -1165,7 +1166,7 @@ def main(argv: list[str] | None = None) -> int:
             gunicorn = Process(
                 "gunicorn",
                 [str(BIN / "gunicorn"), "pathway.wsgi", "--bind", f"{HOST}:{PORT}",
-                 "--workers", "2", "--worker-class", "sync", "--timeout", "300",
+                 "--timeout", "300",
                  "--log-level", "warning"],
                 RESULTS / "gunicorn.log",
             )  # fmt: skip

@@ -1,0 +1,14 @@
+"""How gunicorn serves the app everywhere it runs (`make run`, the container, bench/run and the
+fault drills), read from the working directory. Command-line options override it.
+
+Threaded workers: a sync worker is held by one connection from accept to response, so a browser
+that opens a connection and sends its request later (pre-connect, a user reading the page)
+blocks a whole worker meanwhile. A gthread worker waits for such connections in a poller and
+gives a thread only to a request that has arrived.
+"""
+
+import os
+
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
