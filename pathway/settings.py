@@ -350,12 +350,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "diaries.tasks.requeue_stale_diary_reports",
         "schedule": 120.0,
     },
-    # Recomputes the commissioner dashboard's standard periods (pathway.dashboard.snapshots).
     # Keeps every clinician's whole-team worklist scan warm (reviews.worklist.warm_team_scans).
     "reviews-warm-team-worklists": {
         "task": "reviews.tasks.warm_team_worklists",
         "schedule": max(WORKLIST_CACHE_SECONDS * 0.8, 30.0),
     },
+    # Recomputes the commissioner dashboard's standard periods (pathway.dashboard.snapshots).
     "refresh-dashboard-snapshots": {
         "task": "pathway.tasks.refresh_dashboard_snapshots",
         "schedule": 900.0,
