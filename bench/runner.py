@@ -1044,7 +1044,10 @@ def _environment() -> dict:
         "postgres_jit": jit,
         "database": settings.DATABASES["default"]["NAME"],
         "redis": settings.REDIS_URL,
-        "gunicorn": f"2 workers of 4 threads (gunicorn.conf.py) on {HOST}:{PORT}",
+        "gunicorn": (
+            f"{os.environ.get('WEB_WORKERS', '2')} workers of "
+            f"{os.environ.get('WEB_THREADS', '4')} threads (gunicorn.conf.py) on {HOST}:{PORT}"
+        ),
         "summary": f"{os.cpu_count()} CPUs, load {load[0]:.1f} at start, PostgreSQL {version}",
     }
 
