@@ -228,20 +228,18 @@ def questionnaires_outstanding(
     ]
 
 
-# Reasons that change with time rather than with a clinician's action, and cost a scan of the
-# team's patients: computed at most every WORKLIST_CACHE_SECONDS per scope and re-checked live
-# for the rows on screen. Safety alerts, red-flag referrals and questionnaires are always live.
-SLOW_CODES = frozenset({"target_breach", "review_overdue", "trial_due_review", "diary_pattern"})
-
-
 @dataclass
 class Worklist:
     rows: list[Row]
     counts: dict[str, int]
-    checked_at: datetime | None = None
+    checked_at: datetime
 
 
 def _slow_sources(now: datetime, today: date) -> dict:
+    """The reasons that change with time rather than with a clinician's action, and cost a scan
+    of the team's patients: kept per scope (WORKLIST_CACHE_SECONDS) and re-checked for rows on
+    screen whose records changed. Safety alerts, red-flag referrals and questionnaires are
+    always live."""
     return {
         "target_breach": lambda patients: target_breaches(patients, now=now),
         "review_overdue": lambda patients: reviews_overdue(patients, now=now),
@@ -392,20 +390,17 @@ def recheck(
     *,
     clinician: User | None = None,
     practice_id: int | None = None,
-    checked_at: datetime | None = None,
+    checked_at: datetime,
 ) -> list[Row]:
     """The rows of one page with their time-based reasons brought up to date, so no reason on
     screen has gone since the kept scan taken at `checked_at`: a reason shown for a patient
-    whose records changed since in a way that can end it is worked out again now (every reason
-    shown when `checked_at` is None). A new reason waits for the next scan. A row left with no
-    reason is dropped (its patient no longer needs attention)."""
+    whose records changed since in a way that can end it is worked out again now. A new reason
+    waits for the next scan. A row left with no reason is dropped (its patient no longer needs
+    attention)."""
     if not rows:
         return rows
     shown = {row.patient_id: {reason.code for reason in row.reasons} for row in rows}
-    if checked_at is None:
-        changed = {patient_id: set(SLOW_CODES) for patient_id in shown}
-    else:
-        changed = changed_since(list(shown), checked_at)
+    changed = changed_since(list(shown), checked_at)
     todo = {pk: codes & shown[pk] for pk, codes in changed.items() if codes & shown[pk]}
     if not todo:
         return rows
