@@ -576,7 +576,7 @@ def load_test(fixtures: Fixtures, *, duration: float, think_ms: str = LOAD_THINK
 
 
 def http_suite(fixtures: Fixtures, counts: dict[str, int], *, connections: int, duration: float,
-               warmup: float) -> list[Row]:  # fmt: skip
+               warmup: float, only: list[str] | None = None) -> list[Row]:  # fmt: skip
     measured: dict[str, Run] = {}
 
     def measure(name, *, label=None, method="GET", body=None, expected="2xx", conns=None,
@@ -614,35 +614,43 @@ def http_suite(fixtures: Fixtures, counts: dict[str, int], *, connections: int, 
         fixtures.files[f"floor-replay-{name}"] = file
         return measure(f"floor-replay-{name}", conns=conns)
 
-    rows = [
-        Row("Today page (GET)", measure("today"), measure("floor-read"), replay("today"),
-            counts.get("today")),
-        Row("Diary save, one tap (POST)",
+    # Each row under the name of its app request, so `--only` can pick some of them.
+    rows = {
+        "today": lambda: Row("Today page (GET)", measure("today"), measure("floor-read"),
+                             replay("today"), counts.get("today")),
+        "save-one-tap": lambda: Row("Diary save, one tap (POST)",
             measure("save-one-tap", method="POST", body=ONE_TAP_BODY, expected="3xx",
                     offset_pool=True),
             measure("floor-insert", method="POST", body="")),
-        Row("Diary save, full form (POST)",
+        "save-full": lambda: Row("Diary save, full form (POST)",
             measure("save-full", method="POST", body=FULL_FORM_BODY, expected="3xx",
                     offset_pool=True),
             measure("floor-insert", method="POST", body="")),
-        Row("90-day summary", measure("summary"), measure("floor-read"), replay("summary"),
-            counts.get("summary")),
-        Row("Patient page (staff)", measure("patient-page"), measure("floor-patient"),
-            replay("patient-page"), counts.get("patient-page")),
-        Row("Worklist", measure("worklist"), replay("worklist"), None, counts.get("worklist")),
-        Row("Triage queue", measure("triage"), replay("triage"), None, counts.get("triage")),
-        Row("Commissioner dashboard", measure("dashboard"), measure("floor-dashboard-sql"),
-            replay("dashboard"), counts.get("dashboard")),
-        Row("CSV export, a year (1 connection)", measure("export", conns=1),
+        "summary": lambda: Row("90-day summary", measure("summary"), measure("floor-read"),
+                               replay("summary"), counts.get("summary")),
+        "patient-page": lambda: Row("Patient page (staff)", measure("patient-page"),
+            measure("floor-patient"), replay("patient-page"), counts.get("patient-page")),
+        "worklist": lambda: Row("Worklist", measure("worklist"), replay("worklist"), None,
+                                counts.get("worklist")),
+        "triage": lambda: Row("Triage queue", measure("triage"), replay("triage"), None,
+                              counts.get("triage")),
+        "dashboard": lambda: Row("Commissioner dashboard", measure("dashboard"),
+            measure("floor-dashboard-sql"), replay("dashboard"), counts.get("dashboard")),
+        "export": lambda: Row("CSV export, a year (1 connection)", measure("export", conns=1),
             replay("export", conns=1), None, counts.get("export")),
-        Row("Signed-in no-op (extra)", measure("floor-signed-in"), measure("floor-read")),
-        Row("Site layout, signed in (extra)", measure("floor-layout"), measure("floor-read")),
-        Row("Diary tab (staff, extra)", measure("diary-tab"), replay("diary-tab"), None,
-            counts.get("diary-tab")),
-        Row("Reviews tab (staff, extra)", measure("reviews-tab"), replay("reviews-tab"), None,
-            counts.get("reviews-tab")),
-    ]  # fmt: skip
-    return rows
+        "floor-signed-in": lambda: Row("Signed-in no-op (extra)", measure("floor-signed-in"),
+                                       measure("floor-read")),
+        "floor-layout": lambda: Row("Site layout, signed in (extra)", measure("floor-layout"),
+                                    measure("floor-read")),
+        "diary-tab": lambda: Row("Diary tab (staff, extra)", measure("diary-tab"),
+            replay("diary-tab"), None, counts.get("diary-tab")),
+        "reviews-tab": lambda: Row("Reviews tab (staff, extra)", measure("reviews-tab"),
+            replay("reviews-tab"), None, counts.get("reviews-tab")),
+    }  # fmt: skip
+    unknown = set(only or ()) - set(rows)
+    if unknown:
+        raise SystemExit(f"--only: no such request {', '.join(sorted(unknown))}")
+    return [row() for name, row in rows.items() if not only or name in only]
 
 
 # The worker suite ------------------------------------------------------------------------------
@@ -1064,6 +1072,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdf-iterations", type=int, default=7)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument(
+        "--only",
+        type=lambda value: value.split(","),
+        metavar="NAME,...",
+        help="Measure only these requests (today, worklist, triage, ...), without the budgets.",
+    )
+    parser.add_argument(
         "--load-test",
         type=float,
         metavar="SECONDS",
@@ -1178,7 +1192,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{args.duration:g} s each")  # fmt: skip
             report.rows = http_suite(
                 fixtures, counts, connections=args.connections, duration=args.duration,
-                warmup=args.warmup,
+                warmup=args.warmup, only=args.only,
             )  # fmt: skip
             gunicorn.stop()
             gunicorn = None
@@ -1197,7 +1211,8 @@ def main(argv: list[str] | None = None) -> int:
         if gunicorn is not None:
             gunicorn.stop()
         log(f"Clean-up: {cleanup(started)}")
-    report.budgets = budgets(report) if not (args.skip_http or args.skip_worker) else []
+    whole = not (args.skip_http or args.skip_worker or args.only)
+    report.budgets = budgets(report) if whole else []
     print_report(report)
     (RESULTS / "latest.json").write_text(json.dumps(report.budgets, indent=2) + "\n")
     details = asdict(report)
