@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import logging
 import pickle
+import secrets
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -228,11 +233,46 @@ def questionnaires_outstanding(
     ]
 
 
+# One patient's place on the list: (order, patient id, reasons most urgent first), where order is
+# (top reason's rank, its `since`, patient id) and so tells any two entries apart.
+Entry = tuple[tuple[int, float, int], int, tuple[Reason, ...]]
+_order_of = itemgetter(0)
+
+
+class Ranked(Sequence):
+    """Every patient needing attention, most urgent first, kept as plain entries: a `Row` is
+    built only for the rows asked for (a page), not for the whole team's list."""
+
+    def __init__(self, entries: list[Entry]):
+        self._entries = entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [Row(pk, list(reasons)) for _, pk, reasons in self._entries[index]]
+        _, pk, reasons = self._entries[index]
+        return Row(pk, list(reasons))
+
+
+class Scan(NamedTuple):
+    """One scan of a scope's time-based reasons, ranked, as kept between page views."""
+
+    checked_at: datetime
+    entries: list[Entry]
+    counts: dict[str, int]
+
+
 @dataclass
 class Worklist:
-    rows: list[Row]
+    ranked: Ranked
     counts: dict[str, int]
     checked_at: datetime
+
+    @property
+    def rows(self) -> list[Row]:
+        return list(self.ranked)
 
 
 def _slow_sources(now: datetime, today: date) -> dict:
@@ -264,7 +304,11 @@ def _live_reasons(patients: QuerySet[Patient], *, today: date) -> list:
 
 
 # Raised when what the kept scan holds changes shape, so a release never reads an older one.
-KEPT_FORMAT = 2
+KEPT_FORMAT = 3
+# Scans a web process holds in memory (a few per team: whole team, each clinician, each practice).
+MEMO_SIZE = 32
+_memo: dict[str, tuple[str, Scan]] = {}
+_memo_lock = threading.Lock()
 
 
 def _cache_key(patients: QuerySet[Patient], today: date) -> str:
@@ -275,26 +319,60 @@ def _cache_key(patients: QuerySet[Patient], today: date) -> str:
 
 
 def _kept(key: str):
-    """The kept scan under `key`, or None: an entry that cannot be read (written by another
-    release) is a miss, not an error."""
+    """What the cache holds under `key`, or None: an entry that cannot be read (written by
+    another release) is a miss, not an error."""
     try:
         return cache.get(key)
     except (TypeError, AttributeError, ImportError, pickle.UnpicklingError):
-        logger.warning("Unreadable kept worklist scan %s; scanning again", key)
+        logger.warning("Unreadable kept worklist entry %s; scanning again", key)
         return None
 
 
-def _cached_slow_reasons(patients: QuerySet[Patient], *, now: datetime, today: date):
-    """(reasons, checked_at) for the scope, from the cache when recent enough."""
+def _keep(scans: dict[str, Scan], seconds: int) -> None:
+    """Keep each scan under a stamp of its own, and the stamp under the scope's key. A page
+    view reads the small stamp and, when its process already holds that scan, nothing more."""
+    entries = {}
+    for key, scan in scans.items():
+        stamp = secrets.token_hex(8)
+        entries[f"{key}:{stamp}"] = scan
+        entries[key] = stamp
+        _remember(key, stamp, scan)
+    cache.set_many(entries, seconds)
+
+
+def _remember(key: str, stamp: str, scan: Scan) -> None:
+    with _memo_lock:
+        _memo.pop(key, None)
+        while len(_memo) >= MEMO_SIZE:
+            del _memo[next(iter(_memo))]
+        _memo[key] = (stamp, scan)
+
+
+def _scan(patients: QuerySet[Patient], *, now: datetime, today: date) -> Scan:
+    found = _slow_reasons(patients, now=now, today=today)
+    return Scan(now, _entries(found), _counts(found))
+
+
+def _kept_scan(patients: QuerySet[Patient], *, now: datetime, today: date) -> Scan:
+    """The scope's scan, kept for WORKLIST_CACHE_SECONDS and shared by every process through
+    the cache; each process also holds the scans it has read, for as long as the cache still
+    names them."""
     seconds = settings.WORKLIST_CACHE_SECONDS
     if seconds <= 0:
-        return _slow_reasons(patients, now=now, today=today), now
+        return _scan(patients, now=now, today=today)
     key = _cache_key(patients, today)
-    kept = _kept(key)
-    if kept is None:
-        kept = (_slow_reasons(patients, now=now, today=today), now)
-        cache.set(key, kept, seconds)
-    return kept
+    stamp = _kept(key)
+    if isinstance(stamp, str):
+        held = _memo.get(key)
+        if held is not None and held[0] == stamp:
+            return held[1]
+        scan = _kept(f"{key}:{stamp}")
+        if isinstance(scan, Scan):
+            _remember(key, stamp, scan)
+            return scan
+    scan = _scan(patients, now=now, today=today)
+    _keep({key: scan}, seconds)
+    return scan
 
 
 def warm_team_scans() -> int:
@@ -314,28 +392,58 @@ def warm_team_scans() -> int:
     for clinician in User.objects.filter(role=User.Role.CLINICIAN, is_active=True):
         patients = scope(clinician)
         scopes.setdefault(_cache_key(patients, today), patients)
-    entries = {}
+    scans = {}
     for key, patients in scopes.items():
         ids = patients.order_by().values_list("pk", flat=True)
-        entries[key] = ([item for pk in ids for item in by_patient.get(pk, ())], now)
-    cache.set_many(entries, seconds)
-    return len(entries)
+        found = [item for pk in ids for item in by_patient.get(pk, ())]
+        scans[key] = Scan(now, _entries(found), _counts(found))
+    _keep(scans, seconds)
+    return len(scans)
 
 
 def _order(reason: Reason) -> tuple[int, float]:
     return (reason.rank, _sortable(reason.since))
 
 
-def _rows(found: list[tuple[int, Reason]]) -> list[Row]:
-    by_patient: dict[int, list[tuple[tuple, Reason]]] = {}
+def _entries(found: list[tuple[int, Reason]]) -> list[Entry]:
+    """Each patient's reasons, most urgent first, and the patients in order of their top
+    reason (category, then longest waiting)."""
+    by_patient: dict[int, list[Reason]] = {}
     for patient_id, reason in found:
-        by_patient.setdefault(patient_id, []).append((_order(reason), reason))
-    keyed = []
-    for patient_id, reasons in by_patient.items():
-        reasons.sort(key=lambda pair: pair[0])
-        keyed.append(((reasons[0][0], patient_id), Row(patient_id, [r for _, r in reasons])))
-    keyed.sort(key=lambda pair: pair[0])
-    return [row for _, row in keyed]
+        by_patient.setdefault(patient_id, []).append(reason)
+    entries = [_entry(pk, reasons) for pk, reasons in by_patient.items()]
+    entries.sort(key=_order_of)
+    return entries
+
+
+def _entry(patient_id: int, reasons) -> Entry:
+    ranked = sorted(reasons, key=_order)
+    return ((*_order(ranked[0]), patient_id), patient_id, tuple(ranked))
+
+
+def _counts(found: list[tuple[int, Reason]]) -> dict[str, int]:
+    counts = {code: 0 for code, _ in rules.WORKLIST_CATEGORIES}
+    for _, reason in found:
+        counts[reason.code] += 1
+    return counts
+
+
+def _merge(scan: Scan, live: list[tuple[int, Reason]]) -> list[Entry]:
+    """The kept entries with the live reasons added: a patient with a live reason is ranked
+    again with all their reasons; everyone else keeps their place."""
+    if not live:
+        return scan.entries
+    by_patient: dict[int, list[Reason]] = {}
+    for patient_id, reason in live:
+        by_patient.setdefault(patient_id, []).append(reason)
+    rest = []
+    for entry in scan.entries:
+        if entry[1] in by_patient:
+            by_patient[entry[1]].extend(entry[2])
+        else:
+            rest.append(entry)
+    fresh = sorted((_entry(pk, reasons) for pk, reasons in by_patient.items()), key=_order_of)
+    return list(heapq.merge(rest, fresh, key=_order_of))
 
 
 def worklist_for(
@@ -347,12 +455,12 @@ def worklist_for(
     now = timezone.now()
     today = timezone.localdate()
     patients = scope(user, clinician=clinician, practice_id=practice_id)
-    slow, checked_at = _cached_slow_reasons(patients, now=now, today=today)
-    found = _live_reasons(patients, today=today) + slow
-    counts = {code: 0 for code, _ in rules.WORKLIST_CATEGORIES}
-    for _, reason in found:
+    scan = _kept_scan(patients, now=now, today=today)
+    live = _live_reasons(patients, today=today)
+    counts = dict(scan.counts)
+    for _, reason in live:
         counts[reason.code] += 1
-    return Worklist(rows=_rows(found), counts=counts, checked_at=checked_at)
+    return Worklist(Ranked(_merge(scan, live)), counts=counts, checked_at=scan.checked_at)
 
 
 def changed_since(patient_ids, moment: datetime) -> dict[int, set[str]]:

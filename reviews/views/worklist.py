@@ -20,7 +20,7 @@ def worklist_page(request):
     practice = _pick(practices, request.GET.get("practice"), key="ods_code")
     practice_id = practice.pk if practice else None
     result = worklist.worklist_for(request.user, clinician=clinician, practice_id=practice_id)
-    page = page_of(request, result.rows)
+    page = page_of(request, result.ranked)
     rows = worklist.load_patients(
         worklist.recheck(
             list(page.object_list),
@@ -41,7 +41,7 @@ def worklist_page(request):
             "practices": practices,
             "clinician": clinician,
             "practice": practice,
-            "total": len(result.rows),
+            "total": len(result.ranked),
             "checked_at": result.checked_at,
         },
     )

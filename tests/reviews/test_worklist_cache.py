@@ -271,3 +271,66 @@ def test_a_new_diary_day_cannot_end_a_pattern_so_it_re_checks_nothing(world, log
     )
     assert _codes(client.get(URL)) == [(world.patient, "diary_pattern")]
     assert scans == []
+
+
+def test_a_process_that_holds_the_scan_named_by_the_cache_reads_nothing_more(world, monkeypatch):
+    _overdue_review(world.patient)
+    first = worklist.worklist_for(world.clinician)
+    key = worklist._cache_key(worklist.scope(world.clinician), timezone.localdate())
+    stamp = cache.get(key)
+    cache.set(f"{key}:{stamp}", _FromAnotherRelease())  # only the stamp is read again
+    again = worklist.worklist_for(world.clinician)
+    assert [(r.patient_id, r.top.code) for r in again.rows] == [
+        (world.patient.pk, "review_overdue")
+    ]
+    assert again.checked_at == first.checked_at
+
+
+def test_another_process_reads_the_scan_the_cache_names(world, monkeypatch):
+    _overdue_review(world.patient)
+    first = worklist.worklist_for(world.clinician)
+    monkeypatch.setattr(worklist, "_memo", {})  # a process that has not seen it
+    scans = []
+    monkeypatch.setattr(worklist, "_slow_reasons", lambda *a, **kw: scans.append(1) or [])
+    again = worklist.worklist_for(world.clinician)
+    assert scans == []
+    assert again.checked_at == first.checked_at
+    assert [row.top.code for row in again.rows] == ["review_overdue"]
+
+
+def test_a_new_beat_scan_replaces_what_a_process_holds(world):
+    first = worklist.worklist_for(world.clinician)
+    assert first.rows == []
+    _overdue_review(world.patient)
+    assert worklist.worklist_for(world.clinician).rows == []  # held
+    worklist.warm_team_scans()
+    assert [row.top.code for row in worklist.worklist_for(world.clinician).rows] == [
+        "review_overdue"
+    ]
+
+
+def test_a_process_holds_a_bounded_number_of_scans(monkeypatch):
+    monkeypatch.setattr(worklist, "_memo", {})
+    scan = worklist.Scan(timezone.now(), [], {})
+    for n in range(worklist.MEMO_SIZE + 5):
+        worklist._remember(f"key-{n}", "stamp", scan)
+    assert len(worklist._memo) == worklist.MEMO_SIZE
+    assert "key-0" not in worklist._memo
+    assert f"key-{worklist.MEMO_SIZE + 4}" in worklist._memo
+
+
+def test_live_reasons_rank_a_kept_patient_again_with_all_their_reasons(world, login):
+    _overdue_review(world.patient, days=30)
+    _overdue_review(world.other_patient, days=10)
+    client = login(world.clinician)
+    assert _codes(client.get(URL)) == [
+        (world.patient, "review_overdue"),
+        (world.other_patient, "review_overdue"),
+    ]
+    builders.safety_alert(world.other_patient)
+    rows = client.get(URL).context["rows"]
+    assert [(row.patient, row.top.code) for row in rows] == [
+        (world.other_patient, "safety_alert"),
+        (world.patient, "review_overdue"),
+    ]
+    assert [reason.code for reason in rows[0].reasons] == ["safety_alert", "review_overdue"]
