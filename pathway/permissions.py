@@ -29,8 +29,18 @@ def practice_ids_for(user) -> set[int]:
     return set(kept)
 
 
+def memberships_of(user) -> list:
+    """The user's memberships with their organisations, read once per user object (one
+    request): practice and team lookups both start from them."""
+    kept = getattr(user, "_memberships", None)
+    if kept is None:
+        kept = list(user.memberships.select_related("organisation"))
+        user._memberships = kept
+    return kept
+
+
 def _practice_ids(user) -> set[int]:
-    memberships = list(user.memberships.select_related("organisation"))
+    memberships = memberships_of(user)
     practices = {
         m.organisation_id for m in memberships if m.organisation.kind == Organisation.Kind.PRACTICE
     }

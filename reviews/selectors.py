@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from pathway import instruments
 from pathway.models import Assessment, Episode, Notification, Organisation, Patient, User
-from pathway.permissions import patients_visible_to, practice_ids_for
+from pathway.permissions import memberships_of, patients_visible_to, practice_ids_for
 from reviews import rules
 from reviews.models import (
     Appointment,
@@ -49,7 +49,7 @@ def team_organisation_ids(user) -> set[int]:
         return set()
     if user.role == "admin" and user.is_superuser:
         return set(Organisation.objects.values_list("id", flat=True))
-    memberships = list(user.memberships.select_related("organisation"))
+    memberships = memberships_of(user)
     ids = {m.organisation_id for m in memberships}
     pcns = {m.organisation_id for m in memberships if m.organisation.kind == "pcn"}
     pcns |= {
