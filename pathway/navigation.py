@@ -1,6 +1,9 @@
 """Role-aware header navigation. URL names only, so the kernel imports no feature app."""
 
-from django.urls import NoReverseMatch, reverse
+from functools import lru_cache
+
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 # (label, URL name) per role, in display order; entries whose URL is not installed are skipped.
 NAVIGATION = {
@@ -34,17 +37,25 @@ NAVIGATION = {
 def items_for(user, current_path: str) -> list[dict]:
     if not getattr(user, "is_authenticated", False):
         return []
-    items, labels = [], set()
-    for label, name in NAVIGATION.get(user.role, []):
+    links = _links(user.role, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    return [{"label": label, "url": url, "current": current_path == url} for label, url in links]
+
+
+@lru_cache(maxsize=64)
+def _links(role: str, urlconf: str, prefix: str) -> tuple[tuple[str, str], ...]:
+    """A role's (label, URL) pairs: the same for every page a process serves with these URLs,
+    so worked out once rather than on every page."""
+    links, labels = [], set()
+    for label, name in NAVIGATION.get(role, []):
         if label in labels:
             continue  # an earlier entry (a feature app's page) took this slot
         try:
-            url = reverse(name)
+            url = reverse(name, urlconf=urlconf)
         except NoReverseMatch:
             continue
         labels.add(label)
-        items.append({"label": label, "url": url, "current": current_path == url})
-    return items
+        links.append((label, url))
+    return tuple(links)
 
 
 # Tabs on the staff patient page: (label, URL name taking `patient_uuid`).
