@@ -535,10 +535,21 @@ def recheck(
     return current
 
 
+ROW_FIELDS = (
+    "uuid",
+    "given_name",
+    "family_name",
+    "nhs_number",
+    "registered_practice__name",
+)
+
+
 def load_patients(rows: list[Row]) -> list[Row]:
-    """One page of rows with their patients loaded (one query)."""
-    patients = Patient.objects.select_related("registered_practice").in_bulk(
-        [row.patient_id for row in rows]
+    """One page of rows with their patients loaded (one query, the fields a row shows)."""
+    patients = (
+        Patient.objects.select_related("registered_practice")
+        .only(*ROW_FIELDS)
+        .in_bulk([row.patient_id for row in rows])
     )
     return [
         Row(row.patient_id, row.reasons, patients[row.patient_id])
