@@ -1054,7 +1054,7 @@ def _environment() -> dict:
         "redis": settings.REDIS_URL,
         "gunicorn": (
             f"{os.environ.get('WEB_WORKERS', '2')} workers of "
-            f"{os.environ.get('WEB_THREADS', '4')} threads (gunicorn.conf.py) on {HOST}:{PORT}"
+            f"{os.environ.get('WEB_THREADS', '1')} threads (gunicorn.conf.py) on {HOST}:{PORT}"
         ),
         "summary": f"{os.cpu_count()} CPUs, load {load[0]:.1f} at start, PostgreSQL {version}",
     }
