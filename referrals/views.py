@@ -348,15 +348,15 @@ TRIAGE_ROW_FIELDS = (
 
 @triage_required
 def triage_queue(request):
-    queue = selectors.triage_queue_for(request.user)
-    # Page through ids, then load one page's referrals with their joins: sorting the whole
-    # queue with its patient and practice joins attached costs far more than sorting ids.
-    page = _page(request, queue.values_list("id", flat=True))
+    # The whole queue's ids in order (one query, which also gives the count), then one page's
+    # referrals with their joins by id: sorting the queue with its patient and practice joins
+    # attached costs far more than sorting ids, and the ids are already the user's to see.
+    ids = list(selectors.triage_queue_for(request.user).values_list("id", flat=True))
+    page = _page(request, ids)
     loaded = (
-        queue.select_related(None)
-        .select_related("patient__registered_practice")
+        Referral.objects.select_related("patient__registered_practice")
         .only(*TRIAGE_ROW_FIELDS)
-        .in_bulk(list(page.object_list))
+        .in_bulk(page.object_list)
     )
     target = rules.target_days_for(selectors.triage_targets(), "any")
     now = timezone.now()
