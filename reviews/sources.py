@@ -55,27 +55,24 @@ def _url(name: str, **kwargs) -> str:
 # Worklist sources: lists of (patient id, Reason), one query each.
 
 
-def red_flag_referrals(patients: QuerySet[Patient]) -> list:
+def red_flag_referrals(patients: QuerySet[Patient]) -> QuerySet:
     """Referrals of `patients` (a scope the user may see) with a red flag (emergency or urgent
-    tier) still waiting for triage."""
-    rows = (
+    tier) still waiting for triage, unordered: the worklist asks for them with its other live
+    reasons in one query, and builds each reason with `red_flag_reason`."""
+    return (
         referral_selectors.awaiting_triage_of(patients)
         .filter(urgency__in=[referral_rules.EMERGENCY, referral_rules.URGENT])
-        .order_by("submitted_at", "id")
-        .values_list("patient_id", "uuid", "urgency", "submitted_at")
+        .order_by()
     )
-    return [
-        (
-            patient_id,
-            _reason(
-                "red_flag_referral",
-                f"{urgency.capitalize()} referral waiting for triage",
-                submitted_at,
-                _url("referrals:detail", referral_uuid=referral_uuid),
-            ),
-        )
-        for patient_id, referral_uuid, urgency, submitted_at in rows
-    ]
+
+
+def red_flag_reason(referral_uuid, urgency: str, submitted_at):
+    return _reason(
+        "red_flag_referral",
+        f"{urgency.capitalize()} referral waiting for triage",
+        submitted_at,
+        _url("referrals:detail", referral_uuid=referral_uuid),
+    )
 
 
 def trials_past_review(patients: QuerySet[Patient], *, today: date) -> list:

@@ -23,8 +23,21 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    CharField,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    UUIDField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -108,31 +121,6 @@ def scope(
     return patients
 
 
-def safety_alerts(patients: QuerySet[Patient]) -> list[tuple[int, Reason]]:
-    rows = (
-        SafetyAlert.objects.filter(patient__in=patients, resolved_at__isnull=True)
-        .select_related("responsible_clinician")
-        .order_by("raised_at")
-    )
-    return [
-        (
-            alert.patient_id,
-            Reason(
-                "safety_alert",
-                "PHQ-9 item 9 answered above 0: record the action taken"
-                + (
-                    f" (responsible: {alert.responsible_clinician.full_name})"
-                    if alert.responsible_clinician
-                    else ""
-                ),
-                alert.raised_at,
-                reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}),
-            ),
-        )
-        for alert in rows
-    ]
-
-
 def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple[int, Reason]]:
     """Open episodes past a pathway target (DESIGN.md section 3) whose end milestone has not
     happened: one query per target row. The review-to-review target is the "review overdue"
@@ -214,25 +202,6 @@ def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
     ]
 
 
-def questionnaires_outstanding(
-    patients: QuerySet[Patient], *, today: date
-) -> list[tuple[int, Reason]]:
-    rows = QuestionnaireRequest.objects.filter(
-        patient__in=patients, status=QuestionnaireRequest.Status.REQUESTED, due__lt=today
-    ).values_list("patient_id", "instrument", "due")
-    return [
-        (
-            patient_id,
-            Reason(
-                "questionnaire_outstanding",
-                f"{instrument} not completed (due {due:%-d %B %Y})",
-                due,
-            ),
-        )
-        for patient_id, instrument, due in rows
-    ]
-
-
 # One patient's place on the list: (order, patient id, reasons most urgent first), where order is
 # (top reason's rank, its `since`, patient id) and so tells any two entries apart.
 Entry = tuple[tuple[int, float, int], int, tuple[Reason, ...]]
@@ -295,12 +264,69 @@ def _slow_reasons(patients: QuerySet[Patient], *, now: datetime, today: date) ->
     return found
 
 
-def _live_reasons(patients: QuerySet[Patient], *, today: date) -> list:
-    return [
-        *safety_alerts(patients),
-        *sources.red_flag_referrals(patients),
-        *questionnaires_outstanding(patients, today=today),
-    ]
+# The live sources' rows share one shape: (patient id, code, reference, text, moment, day).
+LIVE_COLUMNS = ("patient_id", "w_code", "w_ref", "w_text", "w_at", "w_day")
+
+
+def _live(queryset: QuerySet, code: str, **columns) -> QuerySet:
+    # Typed NULLs: PostgreSQL reads two untyped NULLs in one column as text.
+    blank = {
+        "w_ref": Cast(Value(None), UUIDField()),
+        "w_text": Value("", output_field=CharField()),
+        "w_at": Cast(Value(None), DateTimeField()),
+        "w_day": Cast(Value(None), DateField()),
+    }
+    return (
+        queryset.order_by()
+        .annotate(w_code=Value(code, output_field=CharField()), **{**blank, **columns})
+        .values_list(*LIVE_COLUMNS)
+    )
+
+
+def _live_reasons(patients: QuerySet[Patient], *, today: date) -> list[tuple[int, Reason]]:
+    """What no kept scan may hold back, asked for on every page view in one query: unresolved
+    safety alerts (PHQ-9 item 9), red-flag referrals waiting for triage, and questionnaires
+    past their due date."""
+    alerts = _live(
+        SafetyAlert.objects.filter(patient__in=patients, resolved_at__isnull=True),
+        "safety_alert",
+        w_ref=F("uuid"),
+        w_text=Coalesce("responsible_clinician__full_name", Value("")),
+        w_at=F("raised_at"),
+    )
+    red_flags = _live(
+        sources.red_flag_referrals(patients),
+        "red_flag_referral",
+        w_ref=F("uuid"),
+        w_text=F("urgency"),
+        w_at=F("submitted_at"),
+    )
+    questionnaires = _live(
+        QuestionnaireRequest.objects.filter(
+            patient__in=patients, status=QuestionnaireRequest.Status.REQUESTED, due__lt=today
+        ),
+        "questionnaire_outstanding",
+        w_text=F("instrument"),
+        w_day=F("due"),
+    )
+    found = []
+    for patient_id, code, ref, text, moment, day in alerts.union(
+        red_flags, questionnaires, all=True
+    ):
+        if code == "safety_alert":
+            responsible = f" (responsible: {text})" if text else ""
+            reason = Reason(
+                code,
+                f"PHQ-9 item 9 answered above 0: record the action taken{responsible}",
+                moment,
+                reverse("reviews:alert", kwargs={"alert_uuid": ref}),
+            )
+        elif code == "red_flag_referral":
+            reason = sources.red_flag_reason(ref, text, moment)
+        else:
+            reason = Reason(code, f"{text} not completed (due {day:%-d %B %Y})", day)
+        found.append((patient_id, reason))
+    return found
 
 
 # Raised when what the kept scan holds changes shape, so a release never reads an older one.

@@ -130,3 +130,38 @@ def test_the_worklist_query_count_stays_constant_with_every_source(world, login,
         response = client.get(URL)
     assert len(response.context["rows"]) == 7
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_each_live_reason_says_what_it_is_and_links_to_it(world, login):
+    alert = builders.safety_alert(world.patient, clinician=world.clinician)
+    unassigned = builders.safety_alert(world.other_patient)
+    made = referral_builders.referral(
+        world.patient_in_b, world.gp, red_flags=("change_in_personality",)
+    )
+    request = builders.questionnaire_request(world.patient_in_b, instrument="GAD-7", days_ago=10)
+    rows = login(world.clinician).get(URL).context["rows"]
+    reasons = {(row.patient, reason.code): reason for row in rows for reason in row.reasons}
+    assert set(reasons) == {
+        (world.patient, "safety_alert"),
+        (world.other_patient, "safety_alert"),
+        (world.patient_in_b, "red_flag_referral"),
+        (world.patient_in_b, "questionnaire_outstanding"),
+    }
+    assigned = reasons[(world.patient, "safety_alert")]
+    assert assigned.detail == (
+        "PHQ-9 item 9 answered above 0: record the action taken "
+        f"(responsible: {world.clinician.full_name})"
+    )
+    assert assigned.url == reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
+    assert assigned.since == alert.raised_at
+    other = reasons[(world.other_patient, "safety_alert")]
+    assert other.detail == "PHQ-9 item 9 answered above 0: record the action taken"
+    assert other.url == reverse("reviews:alert", kwargs={"alert_uuid": unassigned.uuid})
+    red_flag = reasons[(world.patient_in_b, "red_flag_referral")]
+    assert red_flag.detail == f"{made.urgency.capitalize()} referral waiting for triage"
+    assert red_flag.url == reverse("referrals:detail", kwargs={"referral_uuid": made.uuid})
+    assert red_flag.since == made.submitted_at
+    outstanding = reasons[(world.patient_in_b, "questionnaire_outstanding")]
+    assert outstanding.detail == f"GAD-7 not completed (due {request.due:%-d %B %Y})"
+    assert outstanding.since == request.due
+    assert outstanding.url == ""
