@@ -52,7 +52,8 @@ def _url(name: str, **kwargs) -> str:
         return ""
 
 
-# Worklist sources: lists of (patient id, Reason), one query each.
+# Worklist sources: lists of (patient id, Reason), one query each; red-flag referrals are a
+# query the worklist joins to its other live sources.
 
 
 def red_flag_referrals(patients: QuerySet[Patient]) -> QuerySet:
