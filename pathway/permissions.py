@@ -48,18 +48,24 @@ def _practice_ids(user) -> set[int]:
         return practices
     if user.role != User.Role.CLINICIAN:
         return set()
+    practices |= set(
+        Organisation.objects.filter(
+            kind=Organisation.Kind.PRACTICE, parent_id__in=pcn_ids_for(user)
+        ).values_list("id", flat=True)
+    )
+    return practices
+
+
+def pcn_ids_for(user) -> set[int]:
+    """The PCNs a user belongs to, directly or through a service a PCN hosts."""
+    memberships = memberships_of(user)
     pcns = {m.organisation_id for m in memberships if m.organisation.kind == Organisation.Kind.PCN}
     pcns |= {
         m.organisation.parent_id
         for m in memberships
         if m.organisation.kind == Organisation.Kind.SERVICE and m.organisation.parent_id
     }
-    practices |= set(
-        Organisation.objects.filter(
-            kind=Organisation.Kind.PRACTICE, parent_id__in=pcns
-        ).values_list("id", flat=True)
-    )
-    return practices
+    return pcns
 
 
 def patients_visible_to(user) -> QuerySet[Patient]:

@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from pathway import instruments
 from pathway.models import Assessment, Episode, Notification, Organisation, Patient, User
-from pathway.permissions import memberships_of, patients_visible_to, practice_ids_for
+from pathway.permissions import (
+    memberships_of,
+    patients_visible_to,
+    pcn_ids_for,
+    practice_ids_for,
+)
 from reviews import rules
 from reviews.models import (
     Appointment,
@@ -49,15 +54,8 @@ def team_organisation_ids(user) -> set[int]:
         return set()
     if user.role == "admin" and user.is_superuser:
         return set(Organisation.objects.values_list("id", flat=True))
-    memberships = memberships_of(user)
-    ids = {m.organisation_id for m in memberships}
-    pcns = {m.organisation_id for m in memberships if m.organisation.kind == "pcn"}
-    pcns |= {
-        m.organisation.parent_id
-        for m in memberships
-        if m.organisation.kind == "service" and m.organisation.parent_id
-    }
-    ids |= pcns
+    pcns = pcn_ids_for(user)
+    ids = {m.organisation_id for m in memberships_of(user)} | pcns
     ids |= set(
         Organisation.objects.filter(kind="service", parent_id__in=pcns).values_list("id", flat=True)
     )
