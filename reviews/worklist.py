@@ -375,7 +375,10 @@ def _remember(key: str, stamp: str, scan: Scan) -> None:
 
 
 def _scan(patients: QuerySet[Patient], *, now: datetime, today: date) -> Scan:
-    found = _slow_reasons(patients, now=now, today=today)
+    return _scan_of(_slow_reasons(patients, now=now, today=today), now)
+
+
+def _scan_of(found: list[tuple[int, Reason]], now: datetime) -> Scan:
     return Scan(now, _entries(found), _counts(found))
 
 
@@ -421,8 +424,7 @@ def warm_team_scans() -> int:
     scans = {}
     for key, patients in scopes.items():
         ids = patients.order_by().values_list("pk", flat=True)
-        found = [item for pk in ids for item in by_patient.get(pk, ())]
-        scans[key] = Scan(now, _entries(found), _counts(found))
+        scans[key] = _scan_of([item for pk in ids for item in by_patient.get(pk, ())], now)
     _keep(scans, seconds)
     return len(scans)
 
