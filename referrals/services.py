@@ -16,6 +16,7 @@ from pathway.audit import record_event
 from pathway.models import Assessment, AuditEvent, Episode, Organisation, Patient
 from pathway.models.episodes import MilestoneKind
 from pathway.notifications.outbox import queue_notification
+from pathway.signals import assessment_recorded
 from referrals import letters, rules
 from referrals.models import EmergencyStop, PreventiveTried, Referral
 
@@ -173,6 +174,7 @@ def _save_questionnaires(
             updated_by=completed_by,
         )
         referral.assessments.add(assessment)
+        assessment_recorded.send(sender=Assessment, assessment=assessment)
 
 
 @transaction.atomic

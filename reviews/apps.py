@@ -5,6 +5,12 @@ class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = "Reviews, questionnaires and reminders"
 
+    def ready(self) -> None:
+        from pathway.signals import assessment_recorded
+        from reviews.services.questionnaires import alert_on_risky_answer
+
+        assessment_recorded.connect(alert_on_risky_answer, dispatch_uid="reviews-safety-alert")
+
     def seed_demo(self, ctx) -> None:
         from reviews.demo import seed_reviews
 

@@ -232,6 +232,13 @@ def raise_safety_alert(
     return alert
 
 
+def alert_on_risky_answer(sender, *, assessment: Assessment, **kwargs) -> None:
+    """A PHQ-9 with item 9 above 0 recorded by another app (a GP's referral) raises the same
+    alert as one the patient sends us (`pathway.signals.assessment_recorded`)."""
+    if assessment.alert and assessment.instrument == "PHQ-9":
+        raise_safety_alert(assessment=assessment)
+
+
 @transaction.atomic
 def resolve_alert(*, actor: User, alert: SafetyAlert, action_taken: str) -> SafetyAlert:
     """Record what was done about an alert; it then leaves the worklist. Returns it."""

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from diaries.models import DiaryEntry
 from reviews import sources, worklist
+from reviews.models import SafetyAlert
 from tests.careplans import builders as careplan_builders
 from tests.diaries import builders as diary_builders
 from tests.factories import PatientFactory
@@ -165,3 +166,21 @@ def test_each_live_reason_says_what_it_is_and_links_to_it(world, login):
     assert outstanding.detail == f"GAD-7 not completed (due {request.due:%-d %B %Y})"
     assert outstanding.since == request.due
     assert outstanding.url == ""
+
+
+def test_a_risky_phq9_answer_on_a_gp_referral_raises_a_safety_alert_on_the_worklist(world, login):
+    made = referral_builders.referral(
+        world.patient, world.gp, questionnaires={"PHQ-9": [0, 0, 0, 0, 0, 0, 0, 0, 1]}
+    )
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    assert alert.assessment == made.assessments.get(instrument="PHQ-9")
+    assert alert.resolved_at is None
+    rows = login(world.clinician).get(URL).context["rows"]
+    assert [(row.patient, row.top.code) for row in rows] == [(world.patient, "safety_alert")]
+
+
+def test_a_phq9_without_a_risky_answer_on_a_referral_raises_no_alert(world):
+    referral_builders.referral(
+        world.patient, world.gp, questionnaires={"PHQ-9": [3, 3, 3, 3, 3, 3, 3, 3, 0]}
+    )
+    assert not SafetyAlert.objects.exists()
