@@ -37,6 +37,8 @@ from pathway.dashboard.rules import (
 from pathway.dashboard.tables import Chart, Table
 from pathway.instruments import HIGHER_IS_BETTER, INSTRUMENTS
 from pathway.models import Assessment, Episode, GpAttendanceCount, Milestone, Target
+from referrals import rules as referral_rules
+from referrals import selectors as referral_selectors
 
 LONDON = ZoneInfo("Europe/London")
 # DESIGN.md section 7: baseline and follow-up at least 6 weeks apart.
@@ -158,12 +160,19 @@ def waiting_list_table(*, practice_ids, now: datetime | None = None) -> Table:
         .annotate(triaged_at=Subquery(triaged[:1]))
         .annotate(waited=ExpressionWrapper(Value(now) - F("triaged_at"), DurationField()))
     )
+    # The same targets as the care team's waiting list: the priority's own, else the "any" one.
+    targets = referral_selectors.first_contact_targets()
     rows = []
     for priority, label in (("urgent", "Urgent"), ("routine", "Routine")):
-        target = _target_days("triaged", "first_contact", priority)
+        target = referral_rules.target_days_for(targets, priority)
         totals = waiting.filter(priority=priority).aggregate(
             n=Count("id", distinct=True),
-            breaches=Count("id", distinct=True, filter=Q(waited__gt=timedelta(days=target or 0))),
+            # No target: nobody is in breach (see `completed_wait` on always-false filters).
+            breaches=Count(
+                "id",
+                distinct=True,
+                filter=Q(waited__gt=timedelta(days=target)) if target else Q(id__lt=0),
+            ),
             longest=Max("waited"),
         )
         rows.append(

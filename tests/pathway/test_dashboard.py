@@ -270,3 +270,21 @@ def test_the_beat_job_refreshes_the_standard_periods_of_every_icb_and_pcn(world)
     assert DashboardSnapshot.objects.count() == areas * 3
     assert tasks.refresh_dashboard_snapshots() == areas * 3
     assert DashboardSnapshot.objects.count() == areas * 3  # replaced, not added
+
+
+def test_waiting_list_breaches_follow_the_any_target_and_none_without_a_target(world):
+    for _ in range(10):
+        _episode_with_wait(world.practice_a, referred_days_ago=40, triage_wait=2)  # 38 days
+    first_contact = Target.objects.filter(from_milestone="triaged", to_milestone="first_contact")
+    first_contact.delete()
+    table = metrics.waiting_list_table(practice_ids=[world.practice_a.id])
+    assert table.rows[1][:4] == ("Routine", "no target", "10", "0")
+    Target.objects.create(
+        name="Triage to first contact",
+        from_milestone="triaged",
+        to_milestone="first_contact",
+        priority="any",
+        days=30,
+    )
+    table = metrics.waiting_list_table(practice_ids=[world.practice_a.id])
+    assert table.rows[1][:4] == ("Routine", "30 days", "10", "10")
