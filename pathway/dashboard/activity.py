@@ -79,7 +79,7 @@ def rejection_table(*, practice_ids, period: Period) -> Table:
         .values_list("rejection_reason", "n")
     )
     rows = [
-        ("All decisions", publish_count(totals["n"]), "100.0%" if totals["n"] > 7 else "*"),
+        ("All decisions", publish_count(totals["n"]), publish_percentage(totals["n"], totals["n"])),
         (
             "Rejected",
             publish_count(totals["rejected"]),
