@@ -327,10 +327,6 @@ class DiaryEntry(ClinicalRecord):
             or self.note
         )
 
-    def get_pain_sites_display(self) -> list[str]:
-        labels = dict(BodySite.choices)
-        return [labels.get(code, code) for code in self.pain_sites]
-
 
 class HeadacheEpisodeQuerySet(models.QuerySet):
     def live(self):

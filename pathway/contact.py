@@ -16,11 +16,3 @@ def normalise_uk_mobile(value: str) -> str:
     if not match:
         raise ValueError("Enter a UK mobile number, like 07700 900123")
     return f"+44{match.group(1)}"
-
-
-def display_uk_mobile(value: str) -> str:
-    """Return +447700900123 as 07700 900123 for display."""
-    if value.startswith("+44") and len(value) == 13:
-        local = "0" + value[3:]
-        return f"{local[:5]} {local[5:]}"
-    return value

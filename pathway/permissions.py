@@ -101,12 +101,3 @@ def own_patient_record(user) -> Patient:
         return Patient.objects.live().get(user=user)
     except Patient.DoesNotExist as exc:
         raise Http404("No linked patient record") from exc
-
-
-def can_see_patient_records(user) -> bool:
-    """Care staff who open patient pages (GPs, clinicians, administrators)."""
-    return getattr(user, "is_authenticated", False) and user.role in (
-        User.Role.GP,
-        User.Role.CLINICIAN,
-        User.Role.ADMIN,
-    )

@@ -93,11 +93,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == self.Role.PATIENT
 
     @property
-    def is_care_staff(self) -> bool:
-        """Staff who see patient records (GPs and clinicians), not commissioners."""
-        return self.role in (self.Role.GP, self.Role.CLINICIAN)
-
-    @property
     def needs_second_factor(self) -> bool:
         return self.role != self.Role.PATIENT
 
