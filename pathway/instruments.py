@@ -216,6 +216,11 @@ INSTRUMENTS: dict[str, Instrument] = {
 }
 
 
+def eppoc_band(total: int | float) -> str:
+    """The ePPOC band of a PSEQ total (clinical-rules.md section 4)."""
+    return _band(total, PSEQ_EPPOC_BANDS)
+
+
 def _band(total: int | float, bands: tuple[tuple[int, str], ...]) -> str:
     """Return the name of the highest band whose lower bound `total` reaches."""
     return next(name for lower, name in reversed(bands) if total >= lower)
@@ -303,7 +308,7 @@ def _score_pseq(answers: object) -> Score:
         total=total,
         band=_band(total, PSEQ_BANDS),
         alert=False,
-        eppoc_band=_band(total, PSEQ_EPPOC_BANDS),
+        eppoc_band=eppoc_band(total),
     )
 
 

@@ -420,19 +420,15 @@ def _change(meta: instruments.Instrument, first: Assessment, last: Assessment):
         return delta, "improved" if important else "no_important_change"
     band_moved = True
     if meta.code == "PSEQ":
-        band_moved = _eppoc_band(first.total) != _eppoc_band(last.total)
+        band_moved = instruments.eppoc_band(float(first.total)) != instruments.eppoc_band(
+            float(last.total)
+        )
     return rules.change_summary(
         better=meta.better,
         important_change=meta.important_change,
         baseline=float(first.total),
         latest=float(last.total),
         band_moved=band_moved,
-    )
-
-
-def _eppoc_band(total) -> str:
-    return next(
-        name for lower, name in reversed(instruments.PSEQ_EPPOC_BANDS) if float(total) >= lower
     )
 
 

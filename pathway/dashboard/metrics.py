@@ -35,7 +35,7 @@ from pathway.dashboard.rules import (
     publish_statistic,
 )
 from pathway.dashboard.tables import Chart, Table
-from pathway.instruments import HIGHER_IS_BETTER, INSTRUMENTS
+from pathway.instruments import HIGHER_IS_BETTER, INSTRUMENTS, PSEQ_EPPOC_BANDS
 from pathway.models import Assessment, Episode, GpAttendanceCount, Milestone, Target
 from referrals import rules as referral_rules
 from referrals import selectors as referral_selectors
@@ -45,7 +45,7 @@ LONDON = ZoneInfo("Europe/London")
 OUTCOME_MIN_GAP = timedelta(weeks=6)
 OUTCOME_INSTRUMENTS = ("PSEQ", "MSK-HQ", "HIT-6", "MIDAS", "PHQ-9", "GAD-7")
 # ePPOC PSEQ bands (clinical-rules.md section 4): a change counts only with a move of band.
-PSEQ_EPPOC_LOWER_BOUNDS = (20, 31, 41)
+PSEQ_EPPOC_LOWER_BOUNDS = tuple(lower for lower, _ in PSEQ_EPPOC_BANDS[1:])
 
 
 def period_bounds(period: Period) -> tuple[datetime, datetime]:
