@@ -215,14 +215,14 @@ class CarePlanOverview:
     trials_due: list[TrialLine] = field(default_factory=list)
 
 
-def care_plans(patient: Patient, *, today: date) -> CarePlanOverview:
+def care_plans(patient: Patient) -> CarePlanOverview:
     """The patient's current agreed care plans and the treatment trials past their review."""
     overview = CarePlanOverview()
     for view in careplan_selectors.plans_for_patient(patient):
         url = _url("careplans:patient-plan", patient_uuid=patient.uuid)
         for trial_view in view.trials:
             trial = trial_view.trial
-            if trial.outcome == "ongoing" and trial.review_due < today:
+            if trial_view.overdue:
                 overview.trials_due.append(
                     TrialLine(
                         name=trial.display_name,

@@ -235,7 +235,7 @@ def review_page(request, appointment_uuid):
             "last_review": last,
             "diary": sources.diary_summary(patient, start=since, end=today),
             "trends": selectors.assessment_trends(patient),
-            "care": sources.care_plans(patient, today=today),
+            "care": sources.care_plans(patient),
             "alerts": [a for a in selectors.alerts_for_patient(patient) if a.resolved_at is None],
             "reviewable": appointment.kind in outcomes.rules.REVIEW_KINDS,
         },
