@@ -127,6 +127,18 @@ def appointments_for_patient(patient: Patient) -> QuerySet[Appointment]:
     return patient.appointments.select_related("clinician").order_by("-start")
 
 
+def upcoming_and_past(
+    appointments, *, now, past_limit: int
+) -> tuple[list[Appointment], list[Appointment]]:
+    """Split a patient's appointments (newest first): booked ones not yet over, soonest first,
+    and the rest, newest first, at most `past_limit` of them."""
+    upcoming, past = [], []
+    for appointment in appointments:
+        ahead = appointment.status == Appointment.Status.BOOKED and appointment.end >= now
+        (upcoming if ahead else past).append(appointment)
+    return sorted(upcoming, key=lambda a: a.start), past[:past_limit]
+
+
 def own_appointment(patient: Patient, appointment_uuid) -> Appointment:
     return _get_or_404(patient.appointments.select_related("clinician"), uuid=appointment_uuid)
 

@@ -22,15 +22,14 @@ RECENT = 20
 
 def _tab_context(request, patient, **extra):
     now = timezone.now()
-    appointments = list(selectors.appointments_for_patient(patient)[: RECENT * 2])
+    upcoming, past = selectors.upcoming_and_past(
+        list(selectors.appointments_for_patient(patient)[: RECENT * 2]), now=now, past_limit=RECENT
+    )
     return {
         "patient": patient,
         "tabs": patient_tabs(patient, request.path),
-        "upcoming": sorted(
-            (a for a in appointments if a.start >= now and a.status == "booked"),
-            key=lambda a: a.start,
-        ),
-        "past": [a for a in appointments if not (a.start >= now and a.status == "booked")][:RECENT],
+        "upcoming": upcoming,
+        "past": past,
         "reviews": list(selectors.reviews_for_patient(patient)[:RECENT]),
         "requests": list(selectors.questionnaire_requests_for_patient(patient)[:RECENT]),
         "trends": selectors.assessment_trends(patient),

@@ -24,17 +24,16 @@ RECENT = 10
 def my_appointments(request):
     patient = own_patient_record(request.user)
     now = timezone.now()
-    rows = list(selectors.appointments_for_patient(patient)[:50])
+    upcoming, past = selectors.upcoming_and_past(
+        list(selectors.appointments_for_patient(patient)[:50]), now=now, past_limit=RECENT
+    )
     return render(
         request,
         "reviews/my_appointments.html",
         {
             "patient": patient,
-            "upcoming": sorted(
-                (a for a in rows if a.status == "booked" and a.end >= now),
-                key=lambda a: a.start,
-            ),
-            "past": [a for a in rows if not (a.status == "booked" and a.end >= now)][:RECENT],
+            "upcoming": upcoming,
+            "past": past,
             "groups": list(selectors.group_bookings_for_patient(patient)),
             "open_request": patient.booking_requests.filter(
                 status=BookingRequest.Status.OPEN
