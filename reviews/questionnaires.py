@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pathway.instruments import MIDAS_ITEM_MAX
+
 
 @dataclass(frozen=True)
 class Item:
@@ -77,7 +79,12 @@ PARAPHRASE_NOTE = (
 
 
 def _days(text: str, hint: str = "") -> Item:
-    return Item(text=text, minimum=0, maximum=92, hint=hint or "Number of days, 0 to 92")
+    return Item(
+        text=text,
+        minimum=0,
+        maximum=MIDAS_ITEM_MAX,
+        hint=hint or f"Number of days, 0 to {MIDAS_ITEM_MAX}",
+    )
 
 
 def _msk(text: str, *labels: str, best_first: bool = True) -> Item:

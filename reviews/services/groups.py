@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Organisation, Patient, User
-from reviews import messaging, rules
+from reviews import messaging, rules, selectors
 from reviews.errors import ReviewsError, SessionFull, StaleState
 from reviews.models import GroupBooking, GroupSession
 from reviews.models.groups import PLACE_HOLDING
@@ -138,8 +138,7 @@ def book_place(*, actor: User, session: GroupSession, patient: Patient) -> Group
     ).first()
     if live is not None and live.status != GroupBooking.Status.INVITED:
         raise StaleState("You already have a place at this session.")
-    taken = GroupBooking.objects.filter(session=locked, status__in=PLACE_HOLDING).count()
-    if rules.places_left(locked.capacity, taken) == 0:
+    if rules.places_left(locked.capacity, selectors.places_taken(locked)) == 0:
         raise SessionFull(
             "This session is full. Choose another date, or ask the team to add you to the next one."
         )
