@@ -208,7 +208,7 @@ OTP_TOTP_ISSUER = SERVICE_NAME
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
-USE_I18N = True
+USE_I18N = False
 USE_TZ = True
 DATE_FORMAT = "j F Y"
 SHORT_DATE_FORMAT = "d/m/Y"
