@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pathway import instruments
 from pathway.audit import record_view
+from pathway.links import uuid_link
+from pathway.models.episodes import Condition
 from pathway.navigation import patient_tabs
 from pathway.permissions import patient_for
 from pathway.views.access import role_required, staff_required
@@ -360,9 +362,13 @@ def triage_queue(request):
     )
     target = rules.target_days_for(selectors.triage_targets(), "any")
     now = timezone.now()
+    link = uuid_link("referrals:detail", "referral_uuid")
     rows = [
         {
             "referral": referral,
+            "url": link(referral.uuid),
+            "condition": Condition(referral.condition).label,
+            "source": Referral.Source(referral.source).label,
             "clock": rules.wait_clock(started_at=referral.submitted_at, target_days=target, now=now)
             if target
             else None,
