@@ -67,12 +67,13 @@ def red_flag_referrals(patients: QuerySet[Patient]) -> QuerySet:
     )
 
 
-def red_flag_reason(referral_uuid, urgency: str, submitted_at):
+def red_flag_reason(urgency: str, submitted_at, url: str):
+    """The worklist reason for one of `red_flag_referrals`; `url` is the referral's page."""
     return _reason(
         "red_flag_referral",
         f"{urgency.capitalize()} referral waiting for triage",
         submitted_at,
-        _url("referrals:detail", referral_uuid=referral_uuid),
+        url,
     )
 
 

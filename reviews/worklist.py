@@ -38,9 +38,9 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce
-from django.urls import reverse
 from django.utils import timezone
 
+from pathway.links import uuid_link
 from pathway.models import Episode, Milestone, Patient, Target, User
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
@@ -73,12 +73,13 @@ class Reason(NamedTuple):
 
 @dataclass
 class Row:
-    """One patient needing attention. `patient` is loaded for the page on screen only
-    (`load_patients`); the rest of the list carries the id."""
+    """One patient needing attention. `patient` and the link to their reviews (`url`) are
+    loaded for the page on screen only (`page_rows`); the rest of the list carries the id."""
 
     patient_id: int
     reasons: list[Reason] = field(default_factory=list)
     patient: Patient | None = None
+    url: str = ""
 
     @property
     def rank(self) -> int:
@@ -309,6 +310,8 @@ def _live_reasons(patients: QuerySet[Patient], *, today: date) -> list[tuple[int
         w_text=F("instrument"),
         w_day=F("due"),
     )
+    alert_link = uuid_link("reviews:alert", "alert_uuid")
+    referral_link = uuid_link("referrals:detail", "referral_uuid")
     found = []
     for patient_id, code, ref, text, moment, day in alerts.union(
         red_flags, questionnaires, all=True
@@ -319,10 +322,10 @@ def _live_reasons(patients: QuerySet[Patient], *, today: date) -> list[tuple[int
                 code,
                 f"PHQ-9 item 9 answered above 0: record the action taken{responsible}",
                 moment,
-                reverse("reviews:alert", kwargs={"alert_uuid": ref}),
+                alert_link(ref),
             )
         elif code == "red_flag_referral":
-            reason = sources.red_flag_reason(ref, text, moment)
+            reason = sources.red_flag_reason(text, moment, referral_link(ref))
         else:
             reason = Reason(code, f"{text} not completed (due {day:%-d %B %Y})", day)
         found.append((patient_id, reason))
@@ -478,8 +481,8 @@ def worklist_for(
     user, *, clinician: User | None = None, practice_id: int | None = None
 ) -> Worklist:
     """Every patient needing attention with their reasons, most urgent first (by the top
-    reason's category, then longest waiting). Patient rows are not loaded here: `load_patients`
-    fetches one page of them, and `recheck` brings that page's time-based reasons up to date."""
+    reason's category, then longest waiting). Patient rows are not loaded here: `page_rows`
+    fetches one page of them and brings its time-based reasons up to date."""
     now = timezone.now()
     today = timezone.localdate()
     patients = scope(user, clinician=clinician, practice_id=practice_id)
@@ -491,11 +494,11 @@ def worklist_for(
     return Worklist(Ranked(_merge(scan, live)), counts=counts, checked_at=scan.checked_at)
 
 
-def changed_since(patient_ids, moment: datetime) -> dict[int, set[str]]:
-    """Those of `patient_ids` who had an episode, milestone, trial, care plan or diary record
-    saved at or after `moment`, each with the kept reason codes such a save can end. Saves are
-    the only way a kept time-based reason stops holding: time passing only adds them, and a new
-    day starts a new scan. One query."""
+def _change_checks(moment: datetime) -> dict[str, tuple[set[str], Exists]]:
+    """Per patient (as OuterRef("pk")), whether an episode, milestone, trial, care plan or
+    diary record was saved at or after `moment`, each with the kept reason codes such a save
+    can end. Saves are the only way a kept time-based reason stops holding: time passing only
+    adds them, and a new day starts a new scan."""
     patient = OuterRef("pk")
     waits = {"target_breach", "review_overdue"}
     checks = [
@@ -503,20 +506,30 @@ def changed_since(patient_ids, moment: datetime) -> dict[int, set[str]]:
         (waits, Exists(Milestone.objects.filter(episode__patient=patient, updated_at__gte=moment))),
         *(({code}, exists) for code, exists in sources.changes_since(moment)),
     ]
-    names = [f"changed_{index}" for index in range(len(checks))]
+    return {f"changed_{index}": check for index, check in enumerate(checks)}
+
+
+def _codes_changed(checks: dict[str, tuple[set[str], Exists]], hits: dict[str, bool]) -> set[str]:
+    return set().union(*(codes for name, (codes, _) in checks.items() if hits[name]))
+
+
+def changed_since(patient_ids, moment: datetime) -> dict[int, set[str]]:
+    """Those of `patient_ids` with a record saved at or after `moment`, each with the kept
+    reason codes the save can end (`_change_checks`). One query."""
+    checks = _change_checks(moment)
     # Every row comes back (at most a page of them) and is sorted out here: a WHERE on the
     # EXISTS columns would make PostgreSQL plan and run each of them twice.
     rows = (
         Patient.objects.filter(pk__in=patient_ids)
         .order_by()
-        .annotate(**{name: exists for name, (_, exists) in zip(names, checks, strict=True)})
-        .values_list("pk", *names)
+        .annotate(**{name: exists for name, (_, exists) in checks.items()})
+        .values("pk", *checks)
     )
     changed = {}
-    for pk, *hits in rows:
-        codes = set().union(*(codes for (codes, _), hit in zip(checks, hits, strict=True) if hit))
+    for row in rows:
+        codes = _codes_changed(checks, row)
         if codes:
-            changed[pk] = codes
+            changed[row["pk"]] = codes
     return changed
 
 
@@ -526,17 +539,16 @@ def recheck(
     *,
     clinician: User | None = None,
     practice_id: int | None = None,
-    checked_at: datetime,
+    changed: dict[int, set[str]],
 ) -> list[Row]:
     """The rows of one page with their time-based reasons brought up to date, so no reason on
-    screen has gone since the kept scan taken at `checked_at`: a reason shown for a patient
-    whose records changed since in a way that can end it is worked out again now. A new reason
-    waits for the next scan. A row left with no reason is dropped (its patient no longer needs
-    attention)."""
+    screen has gone since the kept scan: a reason shown for a patient whose records changed
+    since (`changed`, from `changed_since` the scan's time) in a way that can end it is worked
+    out again now. A new reason waits for the next scan. A row left with no reason is dropped
+    (its patient no longer needs attention)."""
     if not rows:
         return rows
     shown = {row.patient_id: {reason.code for reason in row.reasons} for row in rows}
-    changed = changed_since(list(shown), checked_at)
     todo = {pk: codes & shown[pk] for pk, codes in changed.items() if codes & shown[pk]}
     if not todo:
         return rows
@@ -572,15 +584,37 @@ ROW_FIELDS = (
 )
 
 
-def load_patients(rows: list[Row]) -> list[Row]:
-    """One page of rows with their patients loaded (one query, the fields a row shows)."""
+def page_rows(
+    rows: list[Row],
+    user,
+    *,
+    clinician: User | None = None,
+    practice_id: int | None = None,
+    checked_at: datetime,
+) -> list[Row]:
+    """The page on screen, ready to show: each row's patient loaded (the fields a row shows,
+    and the link to their reviews) and its time-based reasons re-checked against saves since
+    the kept scan at `checked_at` (`recheck`). One query, plus the re-check's own when a
+    patient's records changed."""
+    if not rows:
+        return rows
+    checks = _change_checks(checked_at)
     patients = (
         Patient.objects.select_related("registered_practice")
         .only(*ROW_FIELDS)
+        .annotate(**{name: exists for name, (_, exists) in checks.items()})
         .in_bulk([row.patient_id for row in rows])
     )
-    return [
-        Row(row.patient_id, row.reasons, patients[row.patient_id])
-        for row in rows
-        if row.patient_id in patients
-    ]
+    changed = {}
+    for pk, patient in patients.items():
+        codes = _codes_changed(checks, {name: getattr(patient, name) for name in checks})
+        if codes:
+            changed[pk] = codes
+    current = recheck(rows, user, clinician=clinician, practice_id=practice_id, changed=changed)
+    link = uuid_link("reviews:patient-reviews", "patient_uuid")
+    loaded = []
+    for row in current:
+        patient = patients.get(row.patient_id)
+        if patient is not None:
+            loaded.append(Row(row.patient_id, row.reasons, patient, link(patient.uuid)))
+    return loaded

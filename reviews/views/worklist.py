@@ -21,14 +21,12 @@ def worklist_page(request):
     practice_id = practice.pk if practice else None
     result = worklist.worklist_for(request.user, clinician=clinician, practice_id=practice_id)
     page = page_of(request, result.ranked)
-    rows = worklist.load_patients(
-        worklist.recheck(
-            list(page.object_list),
-            request.user,
-            clinician=clinician,
-            practice_id=practice_id,
-            checked_at=result.checked_at,
-        )
+    rows = worklist.page_rows(
+        list(page.object_list),
+        request.user,
+        clinician=clinician,
+        practice_id=practice_id,
+        checked_at=result.checked_at,
     )
     return render(
         request,
