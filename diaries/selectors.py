@@ -26,6 +26,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.http import Http404
 from django.utils import timezone
@@ -74,38 +75,51 @@ def entries_between(patient: Patient, first: date, last: date) -> list[DiaryEntr
     )
 
 
-def entry_for_day(patient: Patient, day: date) -> DiaryEntry | None:
-    """The live record for `day` with `live_episodes` (each with `doses` and their medicines)
-    prefetched, or None. At most three queries."""
+def _live_episodes() -> Prefetch:
+    """Records' live headache episodes as `live_episodes`, in time order, each with `doses` and
+    their medicines: two queries however many records."""
     doses = MedicationDose.objects.select_related("medicine").order_by("id")
     episodes = (
         HeadacheEpisode.objects.live()
         .order_by("start_time", "id")
         .prefetch_related(Prefetch("doses", queryset=doses))
     )
+    return Prefetch("episodes", queryset=episodes, to_attr="live_episodes")
+
+
+def entry_for_day(patient: Patient, day: date) -> DiaryEntry | None:
+    """The live record for `day` with `live_episodes` prefetched, or None. At most three
+    queries."""
     return (
         DiaryEntry.objects.live()
         .filter(patient=patient, day=day)
-        .prefetch_related(Prefetch("episodes", queryset=episodes, to_attr="live_episodes"))
+        .prefetch_related(_live_episodes())
         .first()
     )
+
+
+def entry_and_days_before(
+    patient: Patient, day: date, days: int
+) -> tuple[DiaryEntry | None, dict[date, DiaryEntry]]:
+    """The record for `day` as `entry_for_day` gives it, and the live records of the `days`
+    days before it by day (the Today page's "Earlier days"). One query, and two more when `day`
+    has a record."""
+    entries = entries_between(patient, day - timedelta(days=days), day)
+    entry = next((e for e in entries if e.day == day), None)
+    if entry is not None:
+        prefetch_related_objects([entry], _live_episodes())
+    return entry, {e.day: e for e in entries if e.day != day}
 
 
 def entries_with_episodes(patient: Patient, first: date, last: date) -> list[DiaryEntry]:
     """Headache days from `first` to `last`, newest first, with `live_episodes` and their doses
     prefetched (three queries), for the clinician's day-by-day table."""
-    doses = MedicationDose.objects.select_related("medicine").order_by("id")
-    episodes = (
-        HeadacheEpisode.objects.live()
-        .order_by("start_time", "id")
-        .prefetch_related(Prefetch("doses", queryset=doses))
-    )
     return list(
         DiaryEntry.objects.live()
         .filter(patient=patient, day__range=(first, last))
         .filter(Q(headache=True) | ~Q(note=""))
         .order_by("-day")
-        .prefetch_related(Prefetch("episodes", queryset=episodes, to_attr="live_episodes"))
+        .prefetch_related(_live_episodes())
     )
 
 

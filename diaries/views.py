@@ -73,7 +73,10 @@ def _day_page(request, patient, day: date):
         return render(
             request, "diaries/day_unavailable.html", {**context, "problem": problem}, status=400
         )
-    entry = selectors.entry_for_day(patient, day)
+    if day == today:
+        entry, earlier = selectors.entry_and_days_before(patient, day, RECENT_DAYS)
+    else:
+        entry, earlier = selectors.entry_for_day(patient, day), None
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "headache_free":
         services.record_headache_free_day(actor=request.user, patient=patient, day=day, today=today)
@@ -85,6 +88,16 @@ def _day_page(request, patient, day: date):
             messages.success(request, f"Your diary record {_on(day, today)} has been removed.")
         return redirect(_return_url(request, day, today))
 
+    context["recent"] = _recent_days(earlier, today) if earlier is not None else []
+    show_form = (
+        entry is not None
+        or request.method == "POST"
+        or request.GET.get("answer") in (YES, "details")
+    )
+    if not show_form:
+        # Only the one-tap question: no form to build.
+        context.update(entry=None, forms=None, show_form=False, details_open=False)
+        return render(request, "diaries/day.html", context)
     medicines = selectors.medicine_options(patient, today=today)
     if request.method == "POST":
         add_episode = "add_episode" in request.POST
@@ -117,10 +130,7 @@ def _day_page(request, patient, day: date):
     context.update(
         entry=entry,
         forms=forms,
-        show_form=entry is not None
-        or request.method == "POST"
-        or request.GET.get("answer") in (YES, "details"),
-        recent=_recent_days(patient, today) if day == today else [],
+        show_form=True,
         details_open=forms.form.is_bound
         or request.GET.get("answer") == "details"
         or bool(entry and entry.has_day_details),
@@ -132,10 +142,8 @@ def _on(day: date, today: date) -> str:
     return "for today" if day == today else f"for {_day_label(day, today)}"
 
 
-def _recent_days(patient, today: date) -> list[dict]:
-    """The week before today, newest first, each with its record if any (one query)."""
-    first = today - timedelta(days=RECENT_DAYS)
-    by_day = {e.day: e for e in selectors.entries_between(patient, first, today)}
+def _recent_days(by_day: dict, today: date) -> list[dict]:
+    """The week before today, newest first, each with its record if any."""
     return [
         {"day": day, "entry": by_day.get(day)}
         for day in (today - timedelta(days=n) for n in range(1, RECENT_DAYS + 1))

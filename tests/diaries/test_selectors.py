@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from diaries import rules, selectors
+from diaries import rules, selectors, services
 from diaries.models import CLASS_FIELDS, DiaryEntry
 from pathway.models import Patient
 from tests.diaries.builders import (
@@ -258,3 +258,25 @@ def test_patients_without_an_entry_for_a_day(world):
         missing = set(selectors.patients_without_entry(scoped, day=today()))
     assert missing == {world.other_patient, world.patient_in_b}
     assert len(queries) == 1
+
+
+def test_entry_and_days_before_reads_the_day_and_its_week_in_one_query(patient):
+    record(patient, days_ago(2), clear_day())
+    removed = record(patient, days_ago(4), clear_day())
+    services.mark_entry_entered_in_error(actor=patient.user, entry=removed)
+    record(patient, days_ago(9), clear_day())
+    with CaptureQueriesContext(connection) as queries:
+        entry, earlier = selectors.entry_and_days_before(patient, today(), 7)
+    assert (entry, list(earlier), len(queries)) == (None, [days_ago(2)], 1)
+
+    record(patient, today(), headache_day(episode("severe", doses={"ibuprofen": 1}), episode()))
+    with CaptureQueriesContext(connection) as queries:
+        entry, earlier = selectors.entry_and_days_before(patient, today(), 7)
+        severities = [e.severity for e in entry.live_episodes]
+        doses = [d.medicine.code for e in entry.live_episodes for d in e.doses.all()]
+    assert (severities, doses, list(earlier)) == (
+        ["severe", "moderate"],
+        ["ibuprofen"],
+        [days_ago(2)],
+    )
+    assert len(queries) == 3

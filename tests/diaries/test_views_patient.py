@@ -63,6 +63,28 @@ def test_today_asks_the_one_tap_question(client_):
     assert b"No, no headache" in response.content
 
 
+def test_the_one_tap_question_lists_the_week_before_without_building_the_form(client_, patient):
+    record(patient, days_ago(1), headache_day(episode("severe", doses={"ibuprofen": 1})))
+    record(patient, days_ago(3), clear_day())
+    response = client_.get(TODAY_URL)
+    assert response.context["forms"] is None
+    recent = [(item["day"], item["entry"] is not None) for item in response.context["recent"]]
+    assert recent == [(days_ago(n), n in (1, 3)) for n in range(1, 8)]
+    assert b"severe headache, medicine taken" in response.content
+    assert b"no headache" in response.content
+
+
+def test_a_day_already_filled_in_shows_its_form_and_the_week_before(client_, patient):
+    record(patient, today(), headache_day(episode("mild", doses={"paracetamol": 2})))
+    record(patient, days_ago(7), clear_day())
+    record(patient, days_ago(8), clear_day())
+    response = client_.get(TODAY_URL)
+    assert response.context["show_form"] and response.context["forms"] is not None
+    assert [e.severity for e in response.context["entry"].live_episodes] == ["mild"]
+    recent = [item["day"] for item in response.context["recent"] if item["entry"]]
+    assert recent == [days_ago(7)]
+
+
 def test_one_tap_no_saves_a_headache_free_day(client_, patient):
     response = client_.post(TODAY_URL, {"action": "headache_free"}, follow=True)
     assert response.redirect_chain == [(TODAY_URL, 302)]
