@@ -78,6 +78,14 @@ class Patient(ClinicalRecord):
             models.Index(
                 fields=["family_name", "date_of_birth"], name="pathway_patient_name_dob_idx"
             ),
+            # A care team's patients (pathway.permissions.patients_visible_to): the live
+            # patients of a few practices as ids alone, read from the index without the table.
+            # Every worklist, triage and dashboard query joins its rows to this scope.
+            models.Index(
+                fields=["registered_practice", "id"],
+                condition=models.Q(entered_in_error=False),
+                name="pathway_patient_scope_idx",
+            ),
         ]
 
     def __str__(self) -> str:
