@@ -509,28 +509,23 @@ def _change_checks(moment: datetime) -> dict[str, tuple[set[str], Exists]]:
     return {f"changed_{index}": check for index, check in enumerate(checks)}
 
 
-def _codes_changed(checks: dict[str, tuple[set[str], Exists]], hits: dict[str, bool]) -> set[str]:
-    return set().union(*(codes for name, (codes, _) in checks.items() if hits[name]))
-
-
-def changed_since(patient_ids, moment: datetime) -> dict[int, set[str]]:
-    """Those of `patient_ids` with a record saved at or after `moment`, each with the kept
-    reason codes the save can end (`_change_checks`). One query."""
+def patients_with_changes(
+    patients: QuerySet[Patient], moment: datetime
+) -> dict[int, tuple[Patient, set[str]]]:
+    """`patients` by id, each with the kept reason codes that records saved at or after
+    `moment` can end (`_change_checks`; empty when nothing changed). One query, which loads
+    whatever fields `patients` selects."""
     checks = _change_checks(moment)
+    loaded = patients.order_by().annotate(**{name: exists for name, (_, exists) in checks.items()})
     # Every row comes back (at most a page of them) and is sorted out here: a WHERE on the
     # EXISTS columns would make PostgreSQL plan and run each of them twice.
-    rows = (
-        Patient.objects.filter(pk__in=patient_ids)
-        .order_by()
-        .annotate(**{name: exists for name, (_, exists) in checks.items()})
-        .values("pk", *checks)
-    )
-    changed = {}
-    for row in rows:
-        codes = _codes_changed(checks, row)
-        if codes:
-            changed[row["pk"]] = codes
-    return changed
+    return {
+        patient.pk: (
+            patient,
+            set().union(*(codes for name, (codes, _) in checks.items() if getattr(patient, name))),
+        )
+        for patient in loaded
+    }
 
 
 def recheck(
@@ -543,9 +538,9 @@ def recheck(
 ) -> list[Row]:
     """The rows of one page with their time-based reasons brought up to date, so no reason on
     screen has gone since the kept scan: a reason shown for a patient whose records changed
-    since (`changed`, from `changed_since` the scan's time) in a way that can end it is worked
-    out again now. A new reason waits for the next scan. A row left with no reason is dropped
-    (its patient no longer needs attention)."""
+    since in a way that can end it (`changed`, from `patients_with_changes` at the scan's time)
+    is worked out again now. A new reason waits for the next scan. A row left with no reason is
+    dropped (its patient no longer needs attention)."""
     if not rows:
         return rows
     shown = {row.patient_id: {reason.code for reason in row.reasons} for row in rows}
@@ -598,23 +593,18 @@ def page_rows(
     patient's records changed."""
     if not rows:
         return rows
-    checks = _change_checks(checked_at)
-    patients = (
+    found = patients_with_changes(
         Patient.objects.select_related("registered_practice")
         .only(*ROW_FIELDS)
-        .annotate(**{name: exists for name, (_, exists) in checks.items()})
-        .in_bulk([row.patient_id for row in rows])
+        .filter(pk__in=[row.patient_id for row in rows]),
+        checked_at,
     )
-    changed = {}
-    for pk, patient in patients.items():
-        codes = _codes_changed(checks, {name: getattr(patient, name) for name in checks})
-        if codes:
-            changed[pk] = codes
+    changed = {pk: codes for pk, (_, codes) in found.items() if codes}
     current = recheck(rows, user, clinician=clinician, practice_id=practice_id, changed=changed)
     link = uuid_link("reviews:patient-reviews", "patient_uuid")
     loaded = []
     for row in current:
-        patient = patients.get(row.patient_id)
-        if patient is not None:
+        if row.patient_id in found:
+            patient = found[row.patient_id][0]
             loaded.append(Row(row.patient_id, row.reasons, patient, link(patient.uuid)))
     return loaded

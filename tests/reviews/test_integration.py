@@ -37,11 +37,13 @@ def _overdue_trial(patient):
 
 
 def test_a_red_flag_referral_waiting_for_triage_is_on_the_worklist(world, login):
-    referral_builders.referral(world.patient, world.gp, red_flags=("change_in_personality",))
+    referral = referral_builders.referral(
+        world.patient, world.gp, red_flags=("change_in_personality",)
+    )
     referral_builders.referral(world.other_patient, world.gp)  # no red flag: not listed
     rows = login(world.clinician).get(URL).context["rows"]
     assert [(r.patient, r.top.code) for r in rows] == [(world.patient, "red_flag_referral")]
-    assert rows[0].top.url.startswith("/referrals/")
+    assert rows[0].top.url == reverse("referrals:detail", kwargs={"referral_uuid": referral.uuid})
 
 
 def test_a_treatment_trial_past_review_is_on_the_worklist_and_the_review_page(world, login):

@@ -51,6 +51,17 @@ def test_a_patient_with_several_reasons_is_one_row_listing_them_all(world, login
     assert [r.code for r in rows[0].reasons] == ["safety_alert", "review_overdue"]
 
 
+def test_each_row_links_to_the_patients_reviews_and_an_alert_to_its_page(world, login):
+    alert = builders.safety_alert(world.patient)
+    response = login(world.clinician).get(URL)
+    [row] = response.context["rows"]
+    patient_page = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    alert_page = reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
+    assert (row.url, row.top.url) == (patient_page, alert_page)
+    assert f'href="{patient_page}"'.encode() in response.content
+    assert f'href="{alert_page}"'.encode() in response.content
+
+
 def test_a_questionnaire_not_yet_due_is_not_outstanding(world, login):
     builders.questionnaire_request(world.patient, days_ago=2)
     assert login(world.clinician).get(URL).context["rows"] == []

@@ -12,7 +12,7 @@ from django.utils import timezone
 from careplans import services as careplan_services
 from diaries.models import DiaryEntry
 from diaries.services.entries import mark_entry_entered_in_error
-from pathway.models import Episode, Milestone
+from pathway.models import Episode, Milestone, Patient
 from reviews import worklist
 from tests.careplans import builders as careplan_builders
 from tests.diaries import builders as diary_builders
@@ -149,6 +149,11 @@ def test_a_diary_corrected_since_the_kept_scan_leaves_the_row(world, login):
     assert _codes(client.get(URL)) == []
 
 
+def _changed(patient_ids, moment) -> dict[int, set[str]]:
+    found = worklist.patients_with_changes(Patient.objects.filter(pk__in=patient_ids), moment)
+    return {pk: codes for pk, (_, codes) in found.items() if codes}
+
+
 def test_changes_are_found_through_episodes_and_their_milestones(world):
     episode = EpisodeFactory(patient=world.patient)
     other = EpisodeFactory(patient=world.other_patient)
@@ -158,11 +163,11 @@ def test_changes_are_found_through_episodes_and_their_milestones(world):
     scan = earlier + timedelta(minutes=1)
     ids = [world.patient.pk, world.other_patient.pk]
     waits = {"target_breach", "review_overdue"}
-    assert worklist.changed_since(ids, scan) == {}
+    assert _changed(ids, scan) == {}
     Milestone.objects.create(episode=episode, kind="review_held", occurred_at=timezone.now())
-    assert worklist.changed_since(ids, scan) == {world.patient.pk: waits}
+    assert _changed(ids, scan) == {world.patient.pk: waits}
     other.save()
-    assert worklist.changed_since(ids, scan) == {
+    assert _changed(ids, scan) == {
         world.patient.pk: waits,
         world.other_patient.pk: waits,
     }
@@ -179,9 +184,7 @@ def test_a_diary_save_re_checks_only_the_diary_pattern(world, login, monkeypatch
     entry = DiaryEntry.objects.filter(patient=world.patient).order_by("day").first()
     before = timezone.now()
     mark_entry_entered_in_error(actor=world.clinician, entry=entry)
-    assert worklist.changed_since([world.patient.pk], before) == {
-        world.patient.pk: {"diary_pattern"}
-    }
+    assert _changed([world.patient.pk], before) == {world.patient.pk: {"diary_pattern"}}
     called = []
     sources_for = worklist._slow_sources
 
