@@ -73,15 +73,16 @@ def _day_page(request, patient, day: date):
         return render(
             request, "diaries/day_unavailable.html", {**context, "problem": problem}, status=400
         )
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "headache_free":
+        # The service reads (and locks) the day's record itself.
+        services.record_headache_free_day(actor=request.user, patient=patient, day=day, today=today)
+        messages.success(request, f"Saved: no headache {_on(day, today)}.")
+        return redirect(_return_url(request, day, today))
     if day == today:
         entry, earlier = selectors.entry_and_days_before(patient, day, RECENT_DAYS)
     else:
         entry, earlier = selectors.entry_for_day(patient, day), None
-    action = request.POST.get("action") if request.method == "POST" else None
-    if action == "headache_free":
-        services.record_headache_free_day(actor=request.user, patient=patient, day=day, today=today)
-        messages.success(request, f"Saved: no headache {_on(day, today)}.")
-        return redirect(_return_url(request, day, today))
     if action == "remove":
         if entry is not None:
             services.mark_entry_entered_in_error(actor=request.user, entry=entry)

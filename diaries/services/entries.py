@@ -258,8 +258,17 @@ def record_entry(
     or retired medicine. Nothing is saved when it raises.
     """
     validate_day(day=day, data=data, today=today or timezone.localdate())
+    return _save_day(
+        actor=actor, patient=patient, day=day, data=data, entry=_live_entry(patient, day)
+    )
+
+
+def _save_day(
+    *, actor, patient: Patient, day: date, data: DayData, entry: DiaryEntry | None
+) -> DiaryEntry:
+    """`record_entry` after validation, inside the caller's transaction: `entry` is the day's
+    live record, already read with its row lock, or None."""
     values = _entry_values(data)
-    entry = _live_entry(patient, day)
     created = False
     if entry is None:
         try:
@@ -362,7 +371,8 @@ def record_headache_free_day(
             work_impact=entry.work_impact,
             note=entry.note,
         )
-    return record_entry(actor=actor, patient=patient, day=day, data=data, today=today)
+    validate_day(day=day, data=data, today=today or timezone.localdate())
+    return _save_day(actor=actor, patient=patient, day=day, data=data, entry=entry)
 
 
 @transaction.atomic

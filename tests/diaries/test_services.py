@@ -5,6 +5,8 @@ from datetime import time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from diaries import services
 from diaries.models import DiaryEntry, HeadacheEpisode, MedicationDose, Medicine
@@ -224,6 +226,14 @@ def test_the_one_tap_answer_keeps_the_rest_of_the_day(patient):
     assert (entry.headache, entry.pain_score, entry.mood) == (False, 4, "low")
     assert not entry.took_simple_analgesic
     assert not HeadacheEpisode.objects.live().filter(entry=entry).exists()
+
+
+def test_the_one_tap_answer_reads_the_day_once(patient):
+    with CaptureQueriesContext(connection) as queries:
+        entry = services.record_headache_free_day(actor=patient.user, patient=patient, day=today())
+    reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "diaries_diaryentry"')]
+    assert len(reads) == 1
+    assert (entry.headache, AuditEvent.objects.filter(object_uuid=entry.uuid).count()) == (False, 1)
 
 
 def test_the_one_tap_answer_refuses_a_future_day(patient):
