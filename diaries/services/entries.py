@@ -257,17 +257,28 @@ def record_entry(
     details on a headache-free day, out-of-range severity, pain score or doses, or an unknown
     or retired medicine. Nothing is saved when it raises.
     """
-    validate_day(day=day, data=data, today=today or timezone.localdate())
     return _save_day(
-        actor=actor, patient=patient, day=day, data=data, entry=_live_entry(patient, day)
+        actor=actor,
+        patient=patient,
+        day=day,
+        data=data,
+        today=today,
+        entry=_live_entry(patient, day),
     )
 
 
 def _save_day(
-    *, actor, patient: Patient, day: date, data: DayData, entry: DiaryEntry | None
+    *,
+    actor,
+    patient: Patient,
+    day: date,
+    data: DayData,
+    today: date | None,
+    entry: DiaryEntry | None,
 ) -> DiaryEntry:
-    """`record_entry` after validation, inside the caller's transaction: `entry` is the day's
-    live record, already read with its row lock, or None."""
+    """`record_entry` inside the caller's transaction: `entry` is the day's live record,
+    already read with its row lock, or None."""
+    validate_day(day=day, data=data, today=today or timezone.localdate())
     values = _entry_values(data)
     created = False
     if entry is None:
@@ -371,8 +382,7 @@ def record_headache_free_day(
             work_impact=entry.work_impact,
             note=entry.note,
         )
-    validate_day(day=day, data=data, today=today or timezone.localdate())
-    return _save_day(actor=actor, patient=patient, day=day, data=data, entry=entry)
+    return _save_day(actor=actor, patient=patient, day=day, data=data, today=today, entry=entry)
 
 
 @transaction.atomic
