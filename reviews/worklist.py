@@ -40,6 +40,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from pathway.compiled import Compiled
 from pathway.links import uuid_link
 from pathway.models import Episode, Milestone, Patient, Target, User
 from pathway.models.episodes import MilestoneKind
@@ -284,38 +285,17 @@ def _live(queryset: QuerySet, code: str, **columns) -> QuerySet:
     )
 
 
-def _live_reasons(patients: QuerySet[Patient], *, today: date) -> list[tuple[int, Reason]]:
+def _live_reasons(
+    patients: QuerySet[Patient], *, today: date, key: str
+) -> list[tuple[int, Reason]]:
     """What no kept scan may hold back, asked for on every page view in one query: unresolved
     safety alerts (PHQ-9 item 9), red-flag referrals waiting for triage, and questionnaires
-    past their due date."""
-    alerts = _live(
-        SafetyAlert.objects.filter(patient__in=patients, resolved_at__isnull=True),
-        "safety_alert",
-        w_ref=F("uuid"),
-        w_text=Coalesce("responsible_clinician__full_name", Value("")),
-        w_at=F("raised_at"),
-    )
-    red_flags = _live(
-        sources.red_flag_referrals(patients),
-        "red_flag_referral",
-        w_ref=F("uuid"),
-        w_text=F("urgency"),
-        w_at=F("submitted_at"),
-    )
-    questionnaires = _live(
-        QuestionnaireRequest.objects.filter(
-            patient__in=patients, status=QuestionnaireRequest.Status.REQUESTED, due__lt=today
-        ),
-        "questionnaire_outstanding",
-        w_text=F("instrument"),
-        w_day=F("due"),
-    )
+    past their due date. `key` is the scope's `_cache_key`: the query's SQL depends on nothing
+    else, so each process compiles it once per scope and day (`_live_statement`)."""
     alert_link = uuid_link("reviews:alert", "alert_uuid")
     referral_link = uuid_link("referrals:detail", "referral_uuid")
     found = []
-    for patient_id, code, ref, text, moment, day in alerts.union(
-        red_flags, questionnaires, all=True
-    ):
+    for patient_id, code, ref, text, moment, day in _live_statement(patients, today, key).rows():
         if code == "safety_alert":
             responsible = f" (responsible: {text})" if text else ""
             reason = Reason(
@@ -338,6 +318,45 @@ KEPT_FORMAT = 3
 MEMO_SIZE = 32
 _memo: dict[str, tuple[str, Scan]] = {}
 _memo_lock = threading.Lock()
+
+
+# The live query's compiled SQL for each scope and day this process has shown, most recent last.
+_statements: dict[str, Compiled] = {}
+
+
+def _live_statement(patients: QuerySet[Patient], today: date, key: str) -> Compiled:
+    with _memo_lock:
+        held = _statements.get(key)
+    if held is not None:
+        return held
+    alerts = _live(
+        SafetyAlert.objects.filter(patient__in=patients, resolved_at__isnull=True),
+        "safety_alert",
+        w_ref=F("uuid"),
+        w_text=Coalesce("responsible_clinician__full_name", Value("")),
+        w_at=F("raised_at"),
+    )
+    red_flags = _live(
+        sources.red_flag_referrals(patients),
+        "red_flag_referral",
+        w_ref=F("uuid"),
+        w_text=F("urgency"),
+        w_at=F("submitted_at"),
+    )
+    questionnaires = _live(
+        QuestionnaireRequest.objects.filter(
+            patient__in=patients, status=QuestionnaireRequest.Status.REQUESTED, due__lt=today
+        ),
+        "questionnaire_outstanding",
+        w_text=F("instrument"),
+        w_day=F("due"),
+    )
+    compiled = Compiled.of(alerts.union(red_flags, questionnaires, all=True))
+    with _memo_lock:
+        while len(_statements) >= MEMO_SIZE:
+            del _statements[next(iter(_statements))]
+        _statements[key] = compiled
+    return compiled
 
 
 def _cache_key(patients: QuerySet[Patient], today: date) -> str:
@@ -385,14 +404,13 @@ def _scan_of(found: list[tuple[int, Reason]], now: datetime) -> Scan:
     return Scan(now, _entries(found), _counts(found))
 
 
-def _kept_scan(patients: QuerySet[Patient], *, now: datetime, today: date) -> Scan:
-    """The scope's scan, kept for WORKLIST_CACHE_SECONDS and shared by every process through
-    the cache; each process also holds the scans it has read, for as long as the cache still
-    names them."""
+def _kept_scan(patients: QuerySet[Patient], *, now: datetime, today: date, key: str) -> Scan:
+    """The scope's scan, kept for WORKLIST_CACHE_SECONDS under `key` (`_cache_key`) and shared
+    by every process through the cache; each process also holds the scans it has read, for as
+    long as the cache still names them."""
     seconds = settings.WORKLIST_CACHE_SECONDS
     if seconds <= 0:
         return _scan(patients, now=now, today=today)
-    key = _cache_key(patients, today)
     stamp = _kept(key)
     if isinstance(stamp, str):
         held = _memo.get(key)
@@ -486,8 +504,9 @@ def worklist_for(
     now = timezone.now()
     today = timezone.localdate()
     patients = scope(user, clinician=clinician, practice_id=practice_id)
-    scan = _kept_scan(patients, now=now, today=today)
-    live = _live_reasons(patients, today=today)
+    key = _cache_key(patients, today)
+    scan = _kept_scan(patients, now=now, today=today, key=key)
+    live = _live_reasons(patients, today=today, key=key)
     counts = dict(scan.counts)
     for _, reason in live:
         counts[reason.code] += 1
