@@ -337,3 +337,35 @@ def test_live_reasons_rank_a_kept_patient_again_with_all_their_reasons(world, lo
         (world.patient, "review_overdue"),
     ]
     assert [reason.code for reason in rows[0].reasons] == ["safety_alert", "review_overdue"]
+
+
+def test_the_live_query_is_compiled_once_per_scope_and_day_and_run_on_every_view(
+    world, login, monkeypatch
+):
+    monkeypatch.setattr(worklist, "_statements", {})
+    compiled = []
+
+    class Counting(worklist.Compiled):
+        @classmethod
+        def of(cls, queryset):
+            compiled.append(queryset)
+            return super().of(queryset)
+
+    monkeypatch.setattr(worklist, "Compiled", Counting)
+    client = login(world.clinician)
+    assert _codes(client.get(URL)) == []
+    builders.safety_alert(world.patient)
+    assert _codes(client.get(URL)) == [(world.patient, "safety_alert")]
+    assert len(compiled) == 1
+    client.get(URL, {"practice": world.practice_b.ods_code})
+    assert len(compiled) == 2
+    assert len(worklist._statements) == 2
+
+
+def test_the_compiled_live_queries_a_process_holds_are_bounded(world, login, monkeypatch):
+    held = {f"key-{n}": None for n in range(worklist.MEMO_SIZE)}
+    monkeypatch.setattr(worklist, "_statements", held)
+    login(world.clinician).get(URL)
+    assert len(worklist._statements) == worklist.MEMO_SIZE
+    assert "key-0" not in worklist._statements
+    assert f"key-{worklist.MEMO_SIZE - 1}" in worklist._statements
