@@ -457,6 +457,9 @@ class TreatmentTrial(ClinicalRecord):
                 condition=Q(outcome="ongoing", entered_in_error=False),
                 name="careplans_trial_review_idx",
             ),
+            # The worklist's re-check of the rows on screen: trials saved since the kept scan
+            # (selectors.trials_changed_since, reviews.sources.changes_since).
+            models.Index(fields=["updated_at"], name="careplans_trial_saved_idx"),
         ]
 
     def __str__(self) -> str:

@@ -295,6 +295,10 @@ class DiaryEntry(ClinicalRecord):
                 condition=models.Q(entered_in_error=False),
                 name="diaries_entry_live_day_idx",
             ),
+            # The worklist's re-check of the rows on screen: whether a patient's days were
+            # corrected since the kept scan (selectors.entries_changed_since,
+            # reviews.sources.changes_since).
+            models.Index(fields=["patient", "updated_at"], name="diaries_entry_saved_idx"),
         ]
 
     def __str__(self) -> str:
