@@ -3,7 +3,7 @@
 In one run, on PostgreSQL and Redis, against the load data set (made by `seed_load` if missing):
 
 1. the app's key requests under 16 concurrent connections (wrk on loopback, gunicorn as
-   gunicorn.conf.py sets it: two workers of four threads), each beside its floor: a bare Django
+   gunicorn.conf.py sets it: two workers of one thread), each beside its floor: a bare Django
    view on the same server doing the same insert or read (bench.floor), the dashboard's figures
    as hand-written SQL (bench.dashboard_sql), and the page's own SELECTs replayed through a raw
    cursor;
