@@ -16,7 +16,7 @@ def wait_clock(clock) -> str:
     """`clock` (a referrals.rules.WaitClock, or None when no target is set) as text with an
     NHS.UK tag when the wait is breached or due within a day."""
     if not clock:
-        return format_html('<span class="nhsuk-body-s">No target set</span>')
+        return format_html('<span class="nhsuk-body-s">{}</span>', "No target set")
     waited = f"{clock.days_waited} of {clock.target_days} days"
     if clock.breached:
         over = clock.days_over
