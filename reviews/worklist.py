@@ -352,10 +352,7 @@ def _live_statement(patients: QuerySet[Patient], today: date, key: str) -> Compi
         w_day=F("due"),
     )
     compiled = Compiled.of(alerts.union(red_flags, questionnaires, all=True))
-    with _memo_lock:
-        while len(_statements) >= MEMO_SIZE:
-            del _statements[next(iter(_statements))]
-        _statements[key] = compiled
+    _hold(_statements, key, compiled)
     return compiled
 
 
@@ -389,11 +386,17 @@ def _keep(scans: dict[str, Scan], seconds: int) -> None:
 
 
 def _remember(key: str, stamp: str, scan: Scan) -> None:
+    _hold(_memo, key, (stamp, scan))
+
+
+def _hold(store: dict, key: str, value) -> None:
+    """Put `value` in one of this process's stores (`_memo`, `_statements`), dropping the
+    oldest entries so it holds at most MEMO_SIZE."""
     with _memo_lock:
-        _memo.pop(key, None)
-        while len(_memo) >= MEMO_SIZE:
-            del _memo[next(iter(_memo))]
-        _memo[key] = (stamp, scan)
+        store.pop(key, None)
+        while len(store) >= MEMO_SIZE:
+            del store[next(iter(store))]
+        store[key] = value
 
 
 def _scan(patients: QuerySet[Patient], *, now: datetime, today: date) -> Scan:
