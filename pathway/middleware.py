@@ -10,7 +10,8 @@ class SessionRefreshMiddleware:
     """Slides the idle timeout (SESSION_COOKIE_AGE) without a database write on every request:
     a session in use has its expiry pushed forward at most once every SESSION_REFRESH_SECONDS,
     so it ends between SESSION_COOKIE_AGE minus that and SESSION_COOKIE_AGE after the last
-    request. Sits after SessionMiddleware, which saves a session marked modified."""
+    request. Sits after SessionMiddleware, which saves a session marked modified. A save for the
+    new expiry alone is marked `refresh_only` for pathway.sessions."""
 
     KEY = "_refreshed_at"
 
@@ -23,8 +24,12 @@ class SessionRefreshMiddleware:
         if session is None or not session.session_key:
             return response
         now = int(time.time())
-        if session.modified or now - session.get(self.KEY, 0) >= settings.SESSION_REFRESH_SECONDS:
+        if session.modified:
             session[self.KEY] = now
+        elif now - session.get(self.KEY, 0) >= settings.SESSION_REFRESH_SECONDS:
+            session[self.KEY] = now
+            # Nothing else changed: pathway.sessions need not wait for the disk.
+            session.refresh_only = True
         return response
 
 

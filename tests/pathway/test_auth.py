@@ -322,6 +322,86 @@ def test_it_extends_a_session_in_use_at_most_once_a_minute(login, world):
     assert remaining > timedelta(minutes=29)
 
 
+def _session_writes(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('UPDATE "django_session') or "synchronous_commit" in q["sql"]
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_of_the_new_expiry_alone_skips_the_disk_wait_only_on_postgresql(login, world):
+    client = login(world.patient_user)
+    later = time.time() + settings.SESSION_REFRESH_SECONDS + 1
+    with (
+        mock.patch("pathway.middleware.time.time", return_value=later),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        assert client.get("/my/").status_code == 200
+    writes = _session_writes(queries)
+    relaxed = ["SET LOCAL synchronous_commit TO OFF"] if connection.vendor == "postgresql" else []
+    assert writes[:-1] == relaxed
+    assert writes[-1].startswith('UPDATE "django_session')
+    session = Session.objects.get(pk=client.session.session_key)
+    assert session.get_decoded()["_refreshed_at"] == int(later)
+    assert session.expire_date - timezone.now() > timedelta(minutes=29)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_in_waits_for_the_disk(client, world):
+    with CaptureQueriesContext(connection) as queries:
+        assert _sign_in(client, world.patient_user).status_code == 302
+    assert not [q for q in queries.captured_queries if "synchronous_commit" in q["sql"]]
+    assert Session.objects.filter(pk=client.session.session_key).exists()
+
+
+@pytest.mark.parametrize(
+    ("stored", "refreshed_ago", "refresh_only", "saved"),
+    [
+        (False, settings.SESSION_REFRESH_SECONDS + 1, True, True),
+        (True, settings.SESSION_REFRESH_SECONDS + 1, False, True),
+        (True, 0, False, True),
+        (False, 0, False, False),
+    ],
+)
+def test_only_a_save_of_the_new_expiry_alone_is_marked_refresh_only(
+    rf, db, stored, refreshed_ago, refresh_only, saved
+):
+    from pathway.middleware import SessionRefreshMiddleware
+    from pathway.sessions import SessionStore
+
+    session = SessionStore()
+    session[SessionRefreshMiddleware.KEY] = int(time.time()) - refreshed_ago
+    session.save()
+    request = rf.get("/my/")
+    request.session = SessionStore(session.session_key)
+
+    def view(request):
+        if stored:
+            request.session["answer"] = "kept"
+        return None
+
+    SessionRefreshMiddleware(view)(request)
+    assert request.session.modified is saved
+    assert request.session.refresh_only is refresh_only
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_of_a_session_signed_out_meanwhile_is_refused(login, world):
+    from django.contrib.sessions.backends.base import UpdateError
+
+    client = login(world.patient_user)
+    store = client.session
+    store["_refreshed_at"] = int(time.time())
+    # Signed out in another tab while this request was being answered.
+    Session.objects.filter(pk=store.session_key).delete()
+    store.refresh_only = True
+    with pytest.raises(UpdateError):
+        store.save()
+    assert not Session.objects.filter(pk=store.session_key).exists()
+
+
 def test_it_signs_out_an_idle_session(login, world):
     client = login(world.patient_user)
     Session.objects.filter(pk=client.session.session_key).update(
