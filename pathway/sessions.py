@@ -17,13 +17,18 @@ class SessionStore(DatabaseSessionStore):
     refresh_only = False
 
     def save(self, must_create=False):
-        if must_create or not self.refresh_only or self.session_key is None:
+        using = router.db_for_write(self.model)
+        connection = connections[using]
+        relaxed = (
+            self.refresh_only
+            and not must_create
+            and self.session_key is not None
+            and connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+        )
+        if not relaxed:
             return super().save(must_create=must_create)
         obj = self.create_model_instance(self._get_session())
-        using = router.db_for_write(self.model, instance=obj)
-        connection = connections[using]
-        if connection.vendor != "postgresql" or connection.in_atomic_block:
-            return super().save(must_create=must_create)
         try:
             with transaction.atomic(using=using):
                 with connection.cursor() as cursor:
