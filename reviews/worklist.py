@@ -74,13 +74,15 @@ class Reason(NamedTuple):
 
 @dataclass
 class Row:
-    """One patient needing attention. `patient` and the link to their reviews (`url`) are
-    loaded for the page on screen only (`page_rows`); the rest of the list carries the id."""
+    """One patient needing attention. `patient`, their practice's name and the link to their
+    reviews (`url`) are loaded for the page on screen only (`page_rows`); the rest of the list
+    carries the id."""
 
     patient_id: int
     reasons: list[Reason] = field(default_factory=list)
     patient: Patient | None = None
     url: str = ""
+    practice: str = ""
 
     @property
     def rank(self) -> int:
@@ -390,8 +392,8 @@ def _remember(key: str, stamp: str, scan: Scan) -> None:
 
 
 def _hold(store: dict, key: str, value) -> None:
-    """Put `value` in one of this process's stores (`_memo`, `_statements`), dropping the
-    oldest entries so it holds at most MEMO_SIZE."""
+    """Put `value` in one of this process's stores (`_memo`, `_statements`,
+    `_page_statements`), dropping the oldest entries so it holds at most MEMO_SIZE."""
     with _memo_lock:
         store.pop(key, None)
         while len(store) >= MEMO_SIZE:
@@ -531,23 +533,63 @@ def _change_checks(moment: datetime) -> dict[str, tuple[set[str], Exists]]:
     return {f"changed_{index}": check for index, check in enumerate(checks)}
 
 
-def patients_with_changes(
-    patients: QuerySet[Patient], moment: datetime
-) -> dict[int, tuple[Patient, set[str]]]:
-    """`patients` by id, each with the kept reason codes that records saved at or after
-    `moment` can end (`_change_checks`; empty when nothing changed). One query, which loads
-    whatever fields `patients` selects."""
+# The patient's fields a row shows.
+ROW_FIELDS = ("id", "uuid", "given_name", "family_name", "nhs_number")
+
+
+class PageStatement(NamedTuple):
+    """The query behind one page of rows: the patients' fields a row shows (`fields`, then the
+    practice's name) and one flag per change check, with the reason codes each can end."""
+
+    compiled: Compiled
+    fields: tuple[str, ...]
+    codes: tuple[set[str], ...]
+
+
+# The page query's compiled SQL for each page of a kept scan this process has shown.
+_page_statements: dict[tuple, PageStatement] = {}
+
+
+def _page_statement(patient_ids: list[int], moment: datetime) -> PageStatement:
+    """Compiled once per page and scan: the SQL depends on nothing but the page's patients and
+    the scan's time, and a scan's pages are shown many times. The query itself runs on every
+    view."""
+    key = (tuple(sorted(patient_ids)), moment)
+    with _memo_lock:
+        held = _page_statements.get(key)
+    if held is not None:
+        return held
     checks = _change_checks(moment)
-    loaded = patients.order_by().annotate(**{name: exists for name, (_, exists) in checks.items()})
+    # In the model's field order, as Model.from_db takes them.
+    fields = tuple(f.attname for f in Patient._meta.concrete_fields if f.attname in ROW_FIELDS)
+    query = (
+        Patient.objects.filter(pk__in=key[0])
+        .order_by()
+        .annotate(**{name: exists for name, (_, exists) in checks.items()})
+        .values_list(*fields, "registered_practice__name", *checks)
+    )
+    held = PageStatement(Compiled.of(query), fields, tuple(codes for codes, _ in checks.values()))
+    _hold(_page_statements, key, held)
+    return held
+
+
+def patients_with_changes(
+    patient_ids: list[int], moment: datetime
+) -> dict[int, tuple[Patient, str, set[str]]]:
+    """These patients by id, each with their practice's name and the kept reason codes that
+    records saved at or after `moment` can end (`_change_checks`; empty when nothing changed).
+    One query; each patient is loaded with the fields a row shows (ROW_FIELDS)."""
+    statement = _page_statement(patient_ids, moment)
+    width = len(statement.fields)
+    found = {}
     # Every row comes back (at most a page of them) and is sorted out here: a WHERE on the
     # EXISTS columns would make PostgreSQL plan and run each of them twice.
-    return {
-        patient.pk: (
-            patient,
-            set().union(*(codes for name, (codes, _) in checks.items() if getattr(patient, name))),
-        )
-        for patient in loaded
-    }
+    for values in statement.compiled.rows():
+        patient = Patient.from_db(statement.compiled.using, statement.fields, values[:width])
+        flags = values[width + 1 :]
+        codes = set().union(*(c for c, flag in zip(statement.codes, flags, strict=True) if flag))
+        found[patient.pk] = (patient, values[width], codes)
+    return found
 
 
 def recheck(
@@ -592,15 +634,6 @@ def recheck(
     return current
 
 
-ROW_FIELDS = (
-    "uuid",
-    "given_name",
-    "family_name",
-    "nhs_number",
-    "registered_practice__name",
-)
-
-
 def page_rows(
     rows: list[Row],
     user,
@@ -610,23 +643,18 @@ def page_rows(
     checked_at: datetime,
 ) -> list[Row]:
     """The page on screen, ready to show: each row's patient loaded (the fields a row shows,
-    and the link to their reviews) and its time-based reasons re-checked against saves since
-    the kept scan at `checked_at` (`recheck`). One query, plus the re-check's own when a
-    patient's records changed."""
+    their practice's name and the link to their reviews) and its time-based reasons re-checked
+    against saves since the kept scan at `checked_at` (`recheck`). One query, plus the
+    re-check's own when a patient's records changed."""
     if not rows:
         return rows
-    found = patients_with_changes(
-        Patient.objects.select_related("registered_practice")
-        .only(*ROW_FIELDS)
-        .filter(pk__in=[row.patient_id for row in rows]),
-        checked_at,
-    )
-    changed = {pk: codes for pk, (_, codes) in found.items() if codes}
+    found = patients_with_changes([row.patient_id for row in rows], checked_at)
+    changed = {pk: codes for pk, (_, _, codes) in found.items() if codes}
     current = recheck(rows, user, clinician=clinician, practice_id=practice_id, changed=changed)
     link = uuid_link("reviews:patient-reviews", "patient_uuid")
     loaded = []
     for row in current:
         if row.patient_id in found:
-            patient = found[row.patient_id][0]
-            loaded.append(Row(row.patient_id, row.reasons, patient, link(patient.uuid)))
+            patient, practice, _ = found[row.patient_id]
+            loaded.append(Row(row.patient_id, row.reasons, patient, link(patient.uuid), practice))
     return loaded

@@ -16,7 +16,7 @@ from pathway.models import Episode, Milestone, Patient
 from reviews import worklist
 from tests.careplans import builders as careplan_builders
 from tests.diaries import builders as diary_builders
-from tests.factories import EpisodeFactory
+from tests.factories import EpisodeFactory, PatientFactory
 from tests.reviews import builders
 
 URL = reverse("reviews:worklist")
@@ -150,8 +150,8 @@ def test_a_diary_corrected_since_the_kept_scan_leaves_the_row(world, login):
 
 
 def _changed(patient_ids, moment) -> dict[int, set[str]]:
-    found = worklist.patients_with_changes(Patient.objects.filter(pk__in=patient_ids), moment)
-    return {pk: codes for pk, (_, codes) in found.items() if codes}
+    found = worklist.patients_with_changes(patient_ids, moment)
+    return {pk: codes for pk, (_, _, codes) in found.items() if codes}
 
 
 def test_changes_are_found_through_episodes_and_their_milestones(world):
@@ -343,23 +343,72 @@ def test_the_live_query_is_compiled_once_per_scope_and_day_and_run_on_every_view
     world, login, monkeypatch
 ):
     monkeypatch.setattr(worklist, "_statements", {})
-    compiled = []
-
-    class Counting(worklist.Compiled):
-        @classmethod
-        def of(cls, queryset):
-            compiled.append(queryset)
-            return super().of(queryset)
-
-    monkeypatch.setattr(worklist, "Compiled", Counting)
+    compiled = _count_compiles(monkeypatch)
     client = login(world.clinician)
     assert _codes(client.get(URL)) == []
     builders.safety_alert(world.patient)
     assert _codes(client.get(URL)) == [(world.patient, "safety_alert")]
-    assert len(compiled) == 1
+    assert len(compiled["live"]) == 1
     client.get(URL, {"practice": world.practice_b.ods_code})
-    assert len(compiled) == 2
+    assert len(compiled["live"]) == 2
     assert len(worklist._statements) == 2
+
+
+def _count_compiles(monkeypatch) -> dict[str, list]:
+    """The querysets `worklist.Compiled.of` compiles: the live query's and the page's."""
+    compiled = {"live": [], "page": []}
+
+    class Counting(worklist.Compiled):
+        @classmethod
+        def of(cls, queryset):
+            compiled["page" if queryset.model is Patient else "live"].append(queryset)
+            return super().of(queryset)
+
+    monkeypatch.setattr(worklist, "Compiled", Counting)
+    return compiled
+
+
+def test_the_page_query_is_compiled_once_per_page_and_scan_and_run_on_every_view(
+    world, login, monkeypatch
+):
+    monkeypatch.setattr(worklist, "_page_statements", {})
+    compiled = _count_compiles(monkeypatch)
+    _overdue_review(world.patient, days=30)
+    _overdue_review(world.other_patient, days=10)
+    client = login(world.clinician)
+    response = client.get(URL)
+    assert _codes(response) == [
+        (world.patient, "review_overdue"),
+        (world.other_patient, "review_overdue"),
+    ]
+    assert [row.practice for row in response.context["rows"]] == [
+        world.patient.registered_practice.name,
+        world.other_patient.registered_practice.name,
+    ]
+    assert len(compiled["page"]) == 1
+    # Read fresh on every view: a new name shows at once, without compiling again.
+    Patient.objects.filter(pk=world.patient.pk).update(given_name="Renamed")
+    response = client.get(URL)
+    assert response.context["rows"][0].patient.full_name == f"Renamed {world.patient.family_name}"
+    assert "Renamed" in response.content.decode()
+    assert len(compiled["page"]) == 1
+    # Another page of rows (here: another practice's) is a query of its own.
+    third = PatientFactory(registered_practice=world.practice_b)
+    _overdue_review(third)
+    response = client.get(URL, {"practice": world.practice_b.ods_code})
+    assert _codes(response) == [(third, "review_overdue")]
+    assert [row.practice for row in response.context["rows"]] == [world.practice_b.name]
+    assert len(compiled["page"]) == 2
+    assert len(worklist._page_statements) == 2
+
+
+def test_the_compiled_page_queries_a_process_holds_are_bounded(world, login, monkeypatch):
+    _overdue_review(world.patient)
+    held = {(f"key-{n}",): None for n in range(worklist.MEMO_SIZE)}
+    monkeypatch.setattr(worklist, "_page_statements", held)
+    assert _codes(login(world.clinician).get(URL)) == [(world.patient, "review_overdue")]
+    assert len(worklist._page_statements) == worklist.MEMO_SIZE
+    assert ("key-0",) not in worklist._page_statements
 
 
 def test_the_compiled_live_queries_a_process_holds_are_bounded(world, login, monkeypatch):
