@@ -16,6 +16,7 @@ from diaries import charts, selectors, services, wording
 from diaries.forms import EPISODE_PREFIX, YES, DayEntryForms, WindowForm, episode_formset
 from diaries.models import DiaryReport
 from pathway.audit import record_event, record_view
+from pathway.links import date_link
 from pathway.models import AuditEvent
 from pathway.navigation import patient_tabs
 from pathway.permissions import own_patient_record, patient_for
@@ -144,9 +145,10 @@ def _on(day: date, today: date) -> str:
 
 
 def _recent_days(by_day: dict, today: date) -> list[dict]:
-    """The week before today, newest first, each with its record if any."""
+    """The week before today, newest first, each with its record if any and its page's link."""
+    link = date_link("diaries:day", "day")
     return [
-        {"day": day, "entry": by_day.get(day)}
+        {"day": day, "entry": by_day.get(day), "url": f"{link(day)}?next=today"}
         for day in (today - timedelta(days=n) for n in range(1, RECENT_DAYS + 1))
     ]
 
@@ -199,13 +201,14 @@ def calendar(request):
     today = timezone.localdate()
     year, month = _month(request.GET.get("month"), today)
     first_editable, _ = services.editable_range(today)
+    day_link = date_link("diaries:day", "day")
 
     def link(day: date) -> str | None:
         if day == today:
             return reverse("diaries:today")
         if day < first_editable:
             return None
-        return f"{reverse('diaries:day', kwargs={'day': day})}?next=calendar"
+        return f"{day_link(day)}?next=calendar"
 
     month_view = selectors.month_calendar(patient, year, month, today=today, link_days=link)
     return render(request, "diaries/calendar.html", {"month": month_view, "today": today})

@@ -360,7 +360,17 @@ def test_today_lists_the_week_before_with_links(client_, patient):
     content = client_.get(TODAY_URL).content.decode()
     assert "severe headache, medicine taken" in content
     assert "not filled in" in content
-    assert day_url(days_ago(7)) + "?next=today" in content
+    for n in range(1, 8):
+        assert f'href="{day_url(days_ago(n))}?next=today"' in content
+    assert day_url(days_ago(8)) not in content
+
+
+def test_the_calendar_links_each_day_that_can_still_be_changed(client_):
+    day = today().replace(day=1) - timedelta(days=5)
+    response = client_.get(reverse("diaries:calendar"), {"month": f"{day:%Y-%m}"})
+    content = response.content.decode()
+    assert f'href="{day_url(day)}?next=calendar"' in content
+    assert f'href="{day_url(day - timedelta(days=1))}?next=calendar"' in content
 
 
 # Calendar
