@@ -142,6 +142,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = env_str("ROOT_URLCONF", "pathway.urls")
 WSGI_APPLICATION = "pathway.wsgi.application"
 
+# Django's form renderer, with selects written in Python (pathway.renderers).
+FORM_RENDERER = "pathway.renderers.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

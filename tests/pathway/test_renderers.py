@@ -1,0 +1,81 @@
+"""The form renderer writes a <select> in Python: exactly what Django's templates write."""
+
+from datetime import date
+
+import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+
+from diaries.forms import DayEntryForms
+from diaries.selectors import medicine_options
+from pathway.renderers import FormRenderer
+
+
+def _both(widget: forms.Widget, name: str, value, attrs=None) -> tuple[str, str]:
+    return (
+        widget.render(name, value, attrs, renderer=FormRenderer()),
+        widget.render(name, value, attrs, renderer=DjangoTemplates()),
+    )
+
+
+CHOICES = [
+    ("", "Choose a medicine"),
+    ("ibuprofen", "Ibuprofen <200 mg> & \"more\" 'tabs'"),
+    (3, 3),
+    (None, gettext_lazy("Not known")),
+    ("safe", mark_safe("<b>kept</b>")),
+    ("day", date(2026, 12, 4)),
+    (
+        "Triptans",
+        [("sumatriptan", "Sumatriptan"), ("rizatriptan", "Rizatriptan")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("widget", "value", "attrs"),
+    [
+        (forms.Select(choices=CHOICES), "ibuprofen", None),
+        (forms.Select(choices=CHOICES), 3, {"id": "id_med", "class": "nhsuk-select"}),
+        (forms.Select(choices=CHOICES), "rizatriptan", {"required": True, "disabled": False}),
+        (forms.Select(choices=CHOICES), None, {"aria-describedby": 'a"b', "data-x": None}),
+        (forms.Select(choices=[]), "", None),
+        (forms.SelectMultiple(choices=CHOICES), ["ibuprofen", "sumatriptan"], {"id": "m"}),
+        (forms.NullBooleanSelect(), True, None),
+    ],
+)
+def test_a_select_is_written_as_djangos_templates_write_it(widget, value, attrs):
+    fast, reference = _both(widget, "medicine", value, attrs)
+    assert fast == reference
+    assert fast.startswith('<select name="medicine"')
+
+
+def test_a_select_with_its_own_option_template_is_left_to_the_templates(monkeypatch):
+    class Custom(forms.Select):
+        option_template_name = "django/forms/widgets/attrs.html"
+
+    rendered = []
+    monkeypatch.setattr(
+        "pathway.renderers.render_select", lambda widget: rendered.append(widget) or ""
+    )
+    Custom(choices=CHOICES).render("x", "", renderer=FormRenderer())
+    assert rendered == []
+    forms.Select(choices=CHOICES).render("x", "", renderer=FormRenderer())
+    assert len(rendered) == 1
+
+
+def test_the_diary_day_forms_selects_are_written_as_djangos_templates_write_them(world):
+    today = timezone.localdate()
+    medicines = medicine_options(world.patient, today=today)
+    day_forms = DayEntryForms(day=today, today=today, medicines=medicines, answer="yes")
+    fields = [*day_forms.form, *(field for form in day_forms.episodes for field in form)]
+    selects = [field for field in fields if isinstance(field.field.widget, forms.Select)]
+    assert len(selects) >= 3
+    for field in selects:
+        widget = field.field.widget
+        fast, reference = _both(widget, field.html_name, field.value(), {"id": field.auto_id})
+        assert fast == reference, field.name
+        assert fast.count("<option") > 1
