@@ -365,15 +365,15 @@ def test_today_lists_the_week_before_with_links(client_, patient):
     assert day_url(days_ago(8)) not in content
 
 
+# Calendar
+
+
 def test_the_calendar_links_each_day_that_can_still_be_changed(client_):
     day = today().replace(day=1) - timedelta(days=5)
     response = client_.get(reverse("diaries:calendar"), {"month": f"{day:%Y-%m}"})
     content = response.content.decode()
     assert f'href="{day_url(day)}?next=calendar"' in content
     assert f'href="{day_url(day - timedelta(days=1))}?next=calendar"' in content
-
-
-# Calendar
 
 
 def test_the_calendar_shades_days_and_links_the_ones_that_can_be_changed(client_, patient):
