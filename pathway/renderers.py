@@ -30,7 +30,7 @@ class FormRenderer(DjangoTemplates):
         return super().render(template_name, context, request=request)
 
 
-def _text(value) -> str:
+def template_text(value) -> str:
     """`{{ value }}` in a template: local time, localised, as text, escaped unless safe."""
     value = localize(template_localtime(value))
     return conditional_escape(value if isinstance(value, str) else str(value))
@@ -44,23 +44,23 @@ def _attrs(attrs: dict) -> str:
         if value is False:
             continue
         if value is True:
-            parts.append(f" {_text(name)}")
+            parts.append(f" {template_text(name)}")
         else:
-            parts.append(f' {_text(name)}="{escape(str(value))}"')
+            parts.append(f' {template_text(name)}="{escape(str(value))}"')
     return "".join(parts)
 
 
 def render_select(widget: dict) -> str:
     """A select widget's context (`widget`) as django/forms/widgets/select.html renders it,
     stripped as the renderer strips it."""
-    parts = [f'<select name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{template_text(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, options, _ in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{_text(group_name)}">')
+            parts.append(f'\n  <optgroup label="{template_text(group_name)}">')
         for option in options:
             parts.append(
                 f'\n  <option value="{escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
-                f"{_text(option['label'])}</option>\n"
+                f"{template_text(option['label'])}</option>\n"
             )
         if group_name:
             parts.append("\n  </optgroup>")

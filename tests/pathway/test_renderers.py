@@ -1,10 +1,12 @@
-"""The form renderer writes a <select> in Python: exactly what Django's templates write."""
+"""The form renderer writes a <select> in Python, and `passed_attrs` a choice's data-/hx-
+attributes: exactly what Django's templates wrote."""
 
 from datetime import date
 
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.template import Context, Template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
@@ -79,3 +81,32 @@ def test_the_diary_day_forms_selects_are_written_as_djangos_templates_write_them
         fast, reference = _both(widget, field.html_name, field.value(), {"id": field.auto_id})
         assert fast == reference, field.name
         assert fast.count("<option") > 1
+
+
+# What nhsuk/field.html wrote for each radio or checkbox choice before `passed_attrs`.
+CHOICE_ATTRS_LOOP = (
+    "{% for name, value in attrs.items %}"
+    '{% if name|slice:":5" == "data-" or name|slice:":3" == "hx-" %} {{ name }}="{{ value }}"'
+    "{% endif %}{% endfor %}"
+)
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {},
+        {"id": "id_red_flags_0", "checked": True, "required": True},
+        {
+            "hx-post": "/referrals/new/screen/?a=1&b=<2>",
+            "hx-vals": '{"why": "it\'s"}',
+            "data-count": 3,
+            "data-on": True,
+            "aria-describedby": "hint",
+            "data-day": date(2026, 12, 4),
+            "data-safe": mark_safe("<b>kept</b>"),
+        },
+    ],
+)
+def test_passed_attrs_writes_what_the_template_loop_wrote(attrs):
+    fast = Template("{% load nhsuk %}{{ attrs|passed_attrs }}").render(Context({"attrs": attrs}))
+    assert fast == Template(CHOICE_ATTRS_LOOP).render(Context({"attrs": attrs}))
