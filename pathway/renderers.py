@@ -2,9 +2,9 @@
 
 Django's select template includes one template per option, and that one includes another for
 the option's attributes: two template includes an option. The diary's day form has about 130
-options (medicines, doses, pain score), so half of that page's time went on them. `render_select`
-writes the same markup as Django's templates, character for character (tests compare the two),
-for any select whose options use Django's own option template.
+options (medicines, durations, doses), and they cost that page about 5 of its 28 ms.
+`render_select` writes the same markup as Django's templates, character for character (tests
+compare the two), for any select whose options use Django's own option template.
 """
 
 from django.forms.renderers import DjangoTemplates
