@@ -1,5 +1,6 @@
 """The form renderer writes a <select> in Python, and `passed_attrs` a choice's data-/hx-
-attributes: exactly what Django's templates wrote."""
+attributes: exactly what Django's templates wrote (tests/pathway/test_field_rendering.py
+compares whole fields)."""
 
 from datetime import date
 
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from diaries.forms import DayEntryForms
 from diaries.selectors import medicine_options
-from pathway.renderers import FormRenderer
+from pathway.renderers import INPUT, INPUTS, FormRenderer, passed_attrs
 
 
 def _both(widget: forms.Widget, name: str, value, attrs=None) -> tuple[str, str]:
@@ -83,6 +84,46 @@ def test_the_diary_day_forms_selects_are_written_as_djangos_templates_write_them
         assert fast.count("<option") > 1
 
 
+@pytest.mark.parametrize(
+    ("widget", "value", "attrs"),
+    [
+        (forms.TextInput(), 'Alice <b> & "Bob"', {"id": "id_name", "required": True}),
+        (forms.TextInput(), None, None),
+        (forms.TextInput(attrs={"class": "wide"}), "", {"disabled": False, "autofocus": True}),
+        (forms.NumberInput(), 3, {"min": 0, "max": 10, "step": "any"}),
+        (forms.NumberInput(), 2.5, None),
+        (forms.HiddenInput(), "1", {"id": "id_episode-TOTAL_FORMS"}),
+        (forms.EmailInput(), "a@example.org", {"aria-describedby": 'x"y'}),
+        (forms.PasswordInput(render_value=True), "s3cret<", None),
+        (forms.PasswordInput(), "not shown", None),
+        (forms.DateInput(attrs={"type": "date"}), date(2026, 12, 4), None),
+        (forms.TimeInput(format="%H:%M"), "09:30", None),
+        (forms.DateTimeInput(), timezone.now(), None),
+        (forms.URLInput(), "https://example.org/?a=1&b=2", None),
+        (forms.CheckboxInput(), True, {"id": "c"}),
+        (forms.CheckboxInput(), False, None),
+        (forms.Textarea(), "Line one\nline <two> & 'three'", {"id": "id_note", "rows": 3}),
+        (forms.Textarea(), "", None),
+        (forms.Textarea(), None, {"aria-describedby": "hint"}),
+        (forms.Textarea(), mark_safe("<b>kept</b>"), None),
+    ],
+)
+def test_inputs_and_textareas_are_written_as_djangos_templates_write_them(widget, value, attrs):
+    fast, reference = _both(widget, "field", value, attrs)
+    assert fast == reference
+    assert fast.startswith(("<input", "<textarea"))
+
+
+def test_the_inputs_written_in_python_are_those_whose_template_is_djangos_input():
+    engine = DjangoTemplates().engine
+    source = engine.get_template(INPUT).template.source
+    assert source.startswith('<input type="{{ widget.type }}" name="{{ widget.name }}"')
+    for name in INPUTS - {INPUT}:
+        assert engine.get_template(name).template.source.strip() == (
+            '{% include "django/forms/widgets/input.html" %}'
+        ), name
+
+
 # What nhsuk/field.html wrote for each radio or checkbox choice before `passed_attrs`.
 CHOICE_ATTRS_LOOP = (
     "{% for name, value in attrs.items %}"
@@ -108,5 +149,4 @@ CHOICE_ATTRS_LOOP = (
     ],
 )
 def test_passed_attrs_writes_what_the_template_loop_wrote(attrs):
-    fast = Template("{% load nhsuk %}{{ attrs|passed_attrs }}").render(Context({"attrs": attrs}))
-    assert fast == Template(CHOICE_ATTRS_LOOP).render(Context({"attrs": attrs}))
+    assert passed_attrs(attrs) == Template(CHOICE_ATTRS_LOOP).render(Context({"attrs": attrs}))
