@@ -142,7 +142,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = env_str("ROOT_URLCONF", "pathway.urls")
 WSGI_APPLICATION = "pathway.wsgi.application"
 
-# Django's form renderer, with selects written in Python (pathway.renderers).
+# Django's form renderer, with inputs, textareas and selects written in Python
+# (pathway.renderers).
 FORM_RENDERER = "pathway.renderers.FormRenderer"
 
 TEMPLATES = [
