@@ -1050,7 +1050,7 @@ def print_report(report: Report) -> None:
         "request; n = requests timed (a p95 on few requests is a lower bound)."
     )
     for row in report.rows:
-        if row.pairs:
+        if row.paired_ratio is not None:
             log(
                 f"{row.label}, in turn with its floor ({len(row.pairs)} pairs of "
                 f"{PAIRED_SECONDS} s runs): " + ", ".join(
