@@ -14,8 +14,7 @@ from reviews.views.common import page_of
 @clinician_required
 def worklist_page(request):
     """The care team's home: patients needing attention, most urgent first."""
-    clinicians = list(selectors.team_clinicians(request.user))
-    practices = list(selectors.practices_for(request.user))
+    clinicians, practices = selectors.worklist_filter_choices(request.user)
     clinician = _pick(clinicians, request.GET.get("clinician"), key="uuid")
     practice = _pick(practices, request.GET.get("practice"), key="ods_code")
     practice_id = practice.pk if practice else None

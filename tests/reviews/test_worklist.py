@@ -3,12 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import Milestone
-from reviews import worklist
-from tests.factories import EpisodeFactory, PatientFactory
+from reviews import selectors, worklist
+from tests.factories import EpisodeFactory, PatientFactory, UserFactory
 from tests.reviews import builders
 
 URL = reverse("reviews:worklist")
@@ -113,6 +114,39 @@ def test_filters_by_practice_and_responsible_clinician(world, login, second_clin
     assert [r.patient for r in by_clinician] == [world.patient]
     # An unknown filter value is ignored rather than an error.
     assert len(client.get(URL, {"clinician": "nope", "practice": "X"}).context["rows"]) == 2
+
+
+def test_the_filter_choices_are_each_teams_own(world, login, second_clinician):
+    mine = login(world.clinician).get(URL).context
+    assert [c.full_name for c in mine["clinicians"]] == ["Nurse Nia", "Physio Pat"]
+    assert [p.name for p in mine["practices"]] == ["Practice A", "Practice B"]
+    theirs = login(world.other_clinician).get(URL).context
+    assert [c.full_name for c in theirs["clinicians"]] == ["Nurse Otto"]
+    assert [p.name for p in theirs["practices"]] == ["Practice C"]
+    page = login(world.clinician).get(URL).content.decode()
+    assert "Physio Pat" in page
+    assert "Nurse Otto" not in page
+    assert "Practice C" not in page
+
+
+def test_the_filter_choices_are_read_once_a_minute_per_team(
+    world, login, second_clinician, monkeypatch
+):
+    reads = []
+    real = selectors.team_clinicians
+    monkeypatch.setattr(selectors, "team_clinicians", lambda user: reads.append(user) or real(user))
+    client = login(world.clinician)
+    client.get(URL)
+    client.get(URL, {"practice": world.practice_b.ods_code})
+    assert len(reads) == 1
+    # A colleague who joins the team shows once the minute is up.
+    UserFactory(role="clinician", full_name="Coach Cal", organisations=[world.service])
+    cache.clear()
+    choices = client.get(URL).context["clinicians"]
+    assert [c.full_name for c in choices] == ["Coach Cal", "Nurse Nia", "Physio Pat"]
+    assert len(reads) == 2
+    # What is kept is what the filters show: no password hashes or other fields.
+    assert all("password" not in vars(c) and "email" not in vars(c) for c in choices)
 
 
 def test_another_pcns_patients_never_appear(world, login):
