@@ -2,11 +2,35 @@ from datetime import date
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from pathway import nhs_number
 from pathway.contact import normalise_uk_mobile
 from pathway.models import Organisation, Patient
+
+# The range of a database integer key (PostgreSQL bigint, SQLite INTEGER).
+KEY_RANGE = range(-(2**63), 2**63)
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, except that a whole number too large for a database key is an invalid choice:
+    Django checks each choice with a lookup that copes with it, then fetches them all with an
+    IN query that SQLite cannot bind it in (OverflowError, a 500)."""
+
+    def _check_values(self, value):
+        for choice in value if isinstance(value, (list, tuple)) else ():
+            try:
+                number = int(choice)
+            except (TypeError, ValueError):
+                continue
+            if number not in KEY_RANGE:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": choice},
+                )
+        return super()._check_values(value)
 
 
 class EmailAuthenticationForm(AuthenticationForm):

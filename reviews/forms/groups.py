@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from pathway.forms import ModelMultipleChoiceField
 from pathway.models import User
 from reviews import rules
 from reviews.forms.base import ServiceErrorsMixin, WhenFields
@@ -44,7 +45,7 @@ class GroupSessionForm(ServiceErrorsMixin, WhenFields):
         error_messages={"invalid": "Enter the video link as a web address, like https://..."},
     )
     venue = forms.CharField(label="Venue", required=False, max_length=200)
-    facilitators = forms.ModelMultipleChoiceField(
+    facilitators = ModelMultipleChoiceField(
         label="Facilitators",
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,

@@ -101,3 +101,12 @@ def test_a_bad_number_of_monthly_sessions_is_a_message(world, login, value):
     )
     assert response.status_code == 200
     assert "There is a problem" in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "-9223372036854775809", "1" * 40])
+def test_a_facilitator_number_too_large_for_the_database_is_a_message(world, login, value):
+    response = login(world.clinician).post(
+        reverse("reviews:group-session-create"), {**JUNK, "facilitators": [value]}
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
