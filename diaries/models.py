@@ -200,8 +200,9 @@ class DiaryEntry(ClinicalRecord):
     BodySite = BodySite
     Severity = Severity
 
+    # No index of its own: the indexes below that start with the patient serve its lookups.
     patient = models.ForeignKey(
-        "pathway.Patient", on_delete=models.PROTECT, related_name="diary_entries"
+        "pathway.Patient", on_delete=models.PROTECT, related_name="diary_entries", db_index=False
     )
     day = models.DateField()
     headache = models.BooleanField(default=False, help_text="Any headache episode this day")

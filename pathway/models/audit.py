@@ -34,6 +34,8 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="audit_events",
+        # No index of its own: pathway_audit_patient_at_idx starts with the patient.
+        db_index=False,
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=60)

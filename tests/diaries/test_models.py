@@ -132,3 +132,18 @@ def test_a_ready_report_has_its_file(patient):
 def test_report_status_is_in_its_vocabulary(patient):
     with pytest.raises(IntegrityError), transaction.atomic():
         DiaryReport.objects.create(patient=patient, start=DAY, status="lost")
+
+
+@pytest.mark.parametrize(
+    "table", [DiaryEntry._meta.db_table, "pathway_auditevent"], ids=["diary", "audit"]
+)
+def test_lookups_by_patient_have_an_index_and_no_duplicate_of_it(db, table):
+    """Each write pays for every index: the patient column has no single-column index of its
+    own, because an index that starts with it already serves lookups by patient."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    indexes = [c["columns"] for c in constraints.values() if c["index"] and not c["primary_key"]]
+    assert ["patient_id"] not in indexes
+    assert any(columns[0] == "patient_id" and len(columns) > 1 for columns in indexes)
