@@ -32,3 +32,15 @@ def test_the_ratio_budgets_use_the_pairs_when_there_are_any(pairs, value, met):
         assert by_name[name]["met"] is met
     # A budget set as a ratio to another floor is not affected.
     assert by_name["Commissioner dashboard vs hand-written SQL"]["value"] == 9.0
+
+
+def test_the_pdf_ratio_is_the_median_of_each_rounds_app_over_bare():
+    from bench.runner import pdf_ratio
+
+    # A stall during round four's app render: the medians of each side would give 110 / 90 =
+    # 1.22, over the limit; the rounds' own ratios give 1.1.
+    app = [0.110, 0.300, 0.088, 0.120, 0.099]
+    bare = [0.100, 0.270, 0.080, 0.060, 0.090]
+    assert pdf_ratio(app, bare) == pytest.approx(1.1)  # of 1.1, 1.11, 1.1, 2.0, 1.1
+    with pytest.raises(ValueError):
+        pdf_ratio(app, bare[:-1])
