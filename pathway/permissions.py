@@ -85,10 +85,13 @@ def patients_visible_to(user) -> QuerySet[Patient]:
 
 
 def patient_for(user, patient_uuid: UUID | str) -> Patient:
-    """The patient with this public UUID if `user` may see them. Raises Http404 otherwise,
-    so another person's record is indistinguishable from one that does not exist."""
+    """The patient with this public UUID if `user` may see them, with their practice (which
+    the staff patient banner shows). Raises Http404 otherwise, so another person's record is
+    indistinguishable from one that does not exist."""
     try:
-        return patients_visible_to(user).get(uuid=patient_uuid)
+        return (
+            patients_visible_to(user).select_related("registered_practice").get(uuid=patient_uuid)
+        )
     except (Patient.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise Http404("No such patient") from exc
 

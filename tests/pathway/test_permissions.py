@@ -168,3 +168,14 @@ def test_it_works_the_practices_out_again_when_the_role_changes(world):
     assert practice_ids_for(user)
     user.role = "commissioner"
     assert practice_ids_for(user) == set()
+
+
+@pytest.mark.parametrize("persona", ["gp", "clinician", "admin"])
+def test_patient_for_brings_the_practice_the_banner_shows(
+    world, persona, django_assert_num_queries
+):
+    user = getattr(world, persona)
+    practice_ids_for(user)  # the user's scope, read once per request
+    with django_assert_num_queries(1):
+        patient = patient_for(user, world.patient.uuid)
+        assert patient.registered_practice.name == world.patient.registered_practice.name
