@@ -84,6 +84,18 @@ def patients_visible_to(user) -> QuerySet[Patient]:
     return Patient.objects.none()
 
 
+def practices_visible_to(user) -> QuerySet[Organisation]:
+    """The practices whose patients `user` may see, by name, for filters and forms: the same
+    scope as `patients_visible_to` (every practice for an administrator, none for anyone else
+    outside the care team)."""
+    practices = Organisation.objects.filter(kind=Organisation.Kind.PRACTICE).order_by("name")
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return practices.none()
+    if user.role == User.Role.ADMIN and user.is_superuser:
+        return practices
+    return practices.filter(id__in=practice_ids_for(user))
+
+
 def patient_for(user, patient_uuid: UUID | str) -> Patient:
     """The patient with this public UUID if `user` may see them, with their practice (which
     the staff patient banner shows). Raises Http404 otherwise, so another person's record is

@@ -9,6 +9,7 @@ from pathway import instruments
 from pathway.forms import NhsNumberField, PastDateField, UkMobileField
 from pathway.models import Patient
 from pathway.models.episodes import Condition
+from pathway.permissions import practices_visible_to
 from referrals import rules, selectors
 from referrals.models import PreventiveTried, Referral
 from referrals.services import Decision, ReferralContent, StatedDetails
@@ -290,7 +291,7 @@ class NewPatientForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["registered_practice"].queryset = selectors.practices_for(user)
+        self.fields["registered_practice"].queryset = practices_visible_to(user)
         for name, message in self.error_messages.items():
             self.fields[name].error_messages["required"] = message
 
@@ -610,4 +611,4 @@ class WaitingListFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["practice"].queryset = selectors.practices_for(user)
+        self.fields["practice"].queryset = practices_visible_to(user)

@@ -186,11 +186,6 @@ def waiting_list_for(
     return referrals.order_by(F("due_at").asc(nulls_last=True), "triaged_at", "id")
 
 
-def practices_for(user) -> QuerySet[Organisation]:
-    """The practices whose patients `user` may see, for filters and forms."""
-    return Organisation.objects.filter(id__in=practice_ids_for(user)).order_by("name")
-
-
 def all_practices() -> QuerySet[Organisation]:
     """Every GP practice, for the self-referral form's 'your GP practice' question."""
     return Organisation.objects.filter(kind=Organisation.Kind.PRACTICE).order_by("name")

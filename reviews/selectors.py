@@ -20,7 +20,7 @@ from pathway.permissions import (
     memberships_of,
     patients_visible_to,
     pcn_ids_for,
-    practice_ids_for,
+    practices_visible_to,
 )
 from reviews import rules
 from reviews.models import (
@@ -76,21 +76,13 @@ def team_clinicians(user) -> QuerySet[User]:
     )
 
 
-def practices_for(user) -> QuerySet[Organisation]:
-    """The practices whose patients `user` may see (all of them for a superuser), by name."""
-    practices = Organisation.objects.filter(kind=Organisation.Kind.PRACTICE).order_by("name")
-    if user.role == "admin" and user.is_superuser:
-        return practices
-    return practices.filter(id__in=practice_ids_for(user))
-
-
 # How long the worklist's filter choices are kept (seconds).
 FILTER_CHOICES_SECONDS = 60
 
 
 def worklist_filter_choices(user) -> tuple[list[User], list[Organisation]]:
     """The worklist's filters: the team's clinicians (`team_clinicians`) and the practices
-    `user` may see (`practices_for`), with only the fields the filters show.
+    `user` may see (`practices_visible_to`), with only the fields the filters show.
 
     Kept in the cache for a minute under the user's role and memberships, which both lists
     follow from, so their three queries (about 2.5 ms of the page's 13) run once a minute per
@@ -104,7 +96,7 @@ def worklist_filter_choices(user) -> tuple[list[User], list[Organisation]]:
     if kept is None:
         kept = (
             list(team_clinicians(user).only("id", "uuid", "full_name")),
-            list(practices_for(user).only("id", "ods_code", "name")),
+            list(practices_visible_to(user).only("id", "ods_code", "name")),
         )
         cache.set(key, kept, FILTER_CHOICES_SECONDS)
     return kept

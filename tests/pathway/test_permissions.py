@@ -11,6 +11,7 @@ from pathway.permissions import (
     patient_for,
     patients_visible_to,
     practice_ids_for,
+    practices_visible_to,
 )
 from tests.factories import OrganisationFactory, PatientFactory, UserFactory
 
@@ -25,11 +26,13 @@ def _visible(user) -> set:
 def test_it_shows_an_anonymous_visitor_no_patients(world):
     assert _visible(AnonymousUser()) == set()
     assert practice_ids_for(AnonymousUser()) == set()
+    assert list(practices_visible_to(AnonymousUser())) == []
 
 
 def test_it_shows_a_commissioner_no_patient_records(world):
     assert _visible(world.commissioner) == set()
     assert practice_ids_for(world.commissioner) == set()
+    assert list(practices_visible_to(world.commissioner)) == []
 
 
 @pytest.mark.parametrize(
@@ -179,3 +182,26 @@ def test_patient_for_brings_the_practice_the_banner_shows(
     with django_assert_num_queries(1):
         patient = patient_for(user, world.patient.uuid)
         assert patient.registered_practice.name == world.patient.registered_practice.name
+
+
+def _practice_names(user) -> list[str]:
+    return [practice.name for practice in practices_visible_to(user)]
+
+
+def test_the_practices_offered_to_staff_are_those_whose_patients_they_see(world):
+    """Filters and forms offer the practices of `patients_visible_to`, by name."""
+    assert _practice_names(world.gp) == ["Practice A"]
+    assert _practice_names(world.other_gp) == ["Practice C"]
+    assert _practice_names(world.clinician) == ["Practice A", "Practice B"]
+    assert _practice_names(world.other_clinician) == ["Practice C"]
+    assert _practice_names(world.admin) == ["Practice A", "Practice B", "Practice C"]
+
+
+@pytest.mark.parametrize("persona", ["patient_user", "commissioner", "gp", "clinician", "admin"])
+def test_no_practices_are_offered_to_an_inactive_user_or_a_non_superuser_admin(world, persona):
+    user = getattr(world, persona)
+    user.is_active = False
+    user.save()
+    assert _practice_names(user) == []
+    half_admin = UserFactory(role="admin", discipline="", is_staff=True, is_superuser=False)
+    assert _practice_names(half_admin) == []
