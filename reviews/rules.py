@@ -9,6 +9,8 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, timedelta
 
+from pathway import instruments
+
 # Default lengths in minutes (issue 6: first conversation 30 minutes, annual review 20).
 DEFAULT_DURATION_MINUTES = {
     "first_conversation": 30,
@@ -140,3 +142,37 @@ def change_summary(
     if -gain >= important_change and band_moved:
         return delta, "worse"
     return delta, "no_important_change"
+
+
+def instrument_change(
+    meta: instruments.Instrument,
+    *,
+    baseline: float,
+    latest: float,
+    baseline_answers,
+    latest_answers,
+) -> tuple[float, str]:
+    """(latest minus baseline, verdict) between a patient's first and latest scores on one
+    instrument, as `change_summary` judges it, with two instruments' own rules
+    (clinical-rules.md):
+
+    * PSFS: the mean change over the activities rated both times (`instruments.psfs_change`);
+      "not_comparable" where different activities were rated, with the change of the totals.
+    * PSEQ: an important change must also move the score to another ePPOC band.
+    """
+    if meta.code == "PSFS":
+        try:
+            delta, important = instruments.psfs_change(baseline_answers, latest_answers)
+        except instruments.InvalidAnswers:
+            return latest - baseline, "not_comparable"
+        return delta, "improved" if important else "no_important_change"
+    band_moved = True
+    if meta.code == "PSEQ":
+        band_moved = instruments.eppoc_band(baseline) != instruments.eppoc_band(latest)
+    return change_summary(
+        better=meta.better,
+        important_change=meta.important_change,
+        baseline=baseline,
+        latest=latest,
+        band_moved=band_moved,
+    )

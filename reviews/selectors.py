@@ -427,7 +427,14 @@ def assessment_trends(patient: Patient) -> list[Trend]:
         ]
         change, verdict = None, "single"
         if meta is not None and len(items) > 1:
-            change, verdict = _change(meta, items[0], items[-1])
+            first, last = items[0], items[-1]
+            change, verdict = rules.instrument_change(
+                meta,
+                baseline=float(first.total),
+                latest=float(last.total),
+                baseline_answers=first.answers,
+                latest_answers=last.answers,
+            )
         trends.append(
             Trend(
                 code=code,
@@ -439,28 +446,6 @@ def assessment_trends(patient: Patient) -> list[Trend]:
             )
         )
     return sorted(trends, key=lambda t: t.code)
-
-
-def _change(meta: instruments.Instrument, first: Assessment, last: Assessment):
-    if meta.code == "PSFS":
-        try:
-            delta, important = instruments.psfs_change(first.answers, last.answers)
-        except instruments.InvalidAnswers:
-            # Different activities were rated: the means cannot be compared.
-            return float(last.total) - float(first.total), "not_comparable"
-        return delta, "improved" if important else "no_important_change"
-    band_moved = True
-    if meta.code == "PSEQ":
-        band_moved = instruments.eppoc_band(float(first.total)) != instruments.eppoc_band(
-            float(last.total)
-        )
-    return rules.change_summary(
-        better=meta.better,
-        important_change=meta.important_change,
-        baseline=float(first.total),
-        latest=float(last.total),
-        band_moved=band_moved,
-    )
 
 
 # Notifications

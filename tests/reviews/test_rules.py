@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pathway.instruments import INSTRUMENTS
 from reviews import rules
 
 LONDON = ZoneInfo("Europe/London")
@@ -130,6 +131,49 @@ def test_an_instrument_without_a_threshold_is_not_rated():
         -8,
         "not_rated",
     )
+
+
+def _instrument_change(code, baseline, latest, baseline_answers=(), latest_answers=()):
+    return rules.instrument_change(
+        INSTRUMENTS[code],
+        baseline=baseline,
+        latest=latest,
+        baseline_answers=list(baseline_answers),
+        latest_answers=list(latest_answers),
+    )
+
+
+@pytest.mark.parametrize(
+    ("baseline", "latest", "verdict"),
+    [
+        (25, 32, "improved"),  # moderate to mild, 7 points
+        (21, 28, "no_important_change"),  # 7 points, both moderate
+        (32, 25, "worse"),  # mild to moderate, 7 points down
+        (19, 25, "no_important_change"),  # severe to moderate, only 6 points
+    ],
+)
+def test_a_pseq_change_counts_only_with_seven_points_and_an_eppoc_band_move(
+    baseline, latest, verdict
+):
+    assert _instrument_change("PSEQ", baseline, latest) == (latest - baseline, verdict)
+
+
+def test_other_instruments_are_judged_on_their_direction_and_threshold():
+    assert _instrument_change("HIT-6", 66, 60) == (-6, "improved")
+    assert _instrument_change("HIT-6", 60, 66) == (6, "worse")
+    # clinical-rules.md gives PHQ-9 no important-change threshold.
+    assert _instrument_change("PHQ-9", 12, 8) == (-4, "not_rated")
+
+
+def test_psfs_change_is_the_change_of_the_mean_over_the_same_activities():
+    assert _instrument_change("PSFS", 3, 5, [2, 4], [4, 6]) == (2.0, "improved")
+    assert _instrument_change("PSFS", 3, 4, [2, 4], [3, 5]) == (1.0, "no_important_change")
+    # A fall is never an important improvement, and PSFS has no "worse" threshold.
+    assert _instrument_change("PSFS", 6, 2, [6, 6], [2, 2]) == (-4.0, "no_important_change")
+
+
+def test_psfs_rated_on_different_activities_is_not_comparable():
+    assert _instrument_change("PSFS", 3, 6, [2, 4], [5, 6, 7]) == (3, "not_comparable")
 
 
 def test_worklist_categories_rank_safety_alerts_first_and_questionnaires_last():
