@@ -28,7 +28,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import NoReverseMatch, reverse
 
 from careplans import selectors as careplan_selectors
+from diaries import rules as diary_rules
 from diaries import selectors as diary_selectors
+from diaries import wording as diary_wording
 from pathway.models import Patient
 from referrals import rules as referral_rules
 from referrals import selectors as referral_selectors
@@ -106,7 +108,9 @@ def diary_flags(patients: QuerySet[Patient], *, today: date) -> list:
         if patient.diary_chronic_migraine:
             parts.append("chronic migraine pattern")
         elif patient.diary_chronic_headache:
-            parts.append("headache on 15 or more days a month")
+            parts.append(
+                f"headache on {diary_rules.CHRONIC_HEADACHE_DAYS_PER_MONTH} or more days a month"
+            )
         found.append(
             (
                 patient.pk,
@@ -150,7 +154,7 @@ class DiaryOverview:
     start: date
     end: date
     lines: list[tuple[str, str]]
-    flags: list[str]
+    flags: list[diary_wording.Flag]
     url: str
 
 
@@ -179,18 +183,12 @@ def diary_summary(patient: Patient, *, start: date, end: date) -> DiaryOverview 
                 f"{window.work_missed_days} days missed, {window.work_reduced_days} reduced",
             )
         )
-    flags = []
-    if summary.medication_overuse:
-        flags.append("Medication overuse (meets diary criteria)")
-    if summary.chronic_migraine:
-        flags.append("Chronic migraine pattern")
-    elif summary.headache_frequency == "chronic":
-        flags.append("Headache on 15 or more days a month")
     return DiaryOverview(
         start=window.start,
         end=window.end,
         lines=lines,
-        flags=flags,
+        # Worded as on the diary tab and the clinician's report.
+        flags=diary_wording.clinician_flags(summary),
         url=_url("diaries:patient-diary", patient_uuid=patient.uuid),
     )
 

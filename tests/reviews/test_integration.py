@@ -78,13 +78,45 @@ def test_the_review_page_summarises_the_diary_since_the_last_review(world):
     )
     assert dict(summary.lines)["Days recorded"] == "30 of 60"
     assert dict(summary.lines)["Headache days a month"] == "15.0"
-    assert "Headache on 15 or more days a month" in summary.flags
+    # Worded as on the diary tab: criteria met, never a diagnosis.
+    assert [(f.title, f.code) for f in summary.flags] == [
+        ("Headache frequency meets diary criteria for chronic headache", "")
+    ]
     assert (
         sources.diary_summary(
             world.other_patient, start=timezone.localdate(), end=timezone.localdate()
         )
         is None
     )
+
+
+def test_the_review_page_names_overuse_without_headache_days_as_the_intake_criterion_only(
+    world, login
+):
+    """A triptan on 11 days in every 30 with headache on 12: the intake criterion (ICHD-3 8.2 B)
+    is met, medication-overuse headache (which needs headache on 15 days a month) is not."""
+    DiaryEntry.objects.bulk_create(
+        diary_builders.flag_entry(
+            world.patient, diary_builders.days_ago(n), headache=True, took_triptan=n % 30 < 11
+        )
+        for n in range(90)
+        if n % 30 < 12
+    )
+    summary = sources.diary_summary(
+        world.patient, start=timezone.localdate() - timedelta(days=29), end=timezone.localdate()
+    )
+    (flag,) = summary.flags
+    assert flag.title.startswith("Acute medication intake meets the overuse criterion")
+    assert flag.code == "ICHD-3 8.2 B"
+    assert "Meets diary criteria for medication-overuse headache" not in flag.title
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    page = login(world.clinician).get(
+        reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    )
+    html = page.content.decode()
+    assert "Acute medication intake meets the overuse criterion: triptans" in html
+    assert "(ICHD-3 8.2 B)" in html
+    assert "not a diagnosis" in html
 
 
 def test_trial_reminders_go_to_the_responsible_clinician_once(world):
