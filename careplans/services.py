@@ -132,7 +132,7 @@ def start_plan(*, actor, patient, episode: Episode) -> CarePlan:
     Raises CarePlanError if the episode is not the patient's, is closed, or has a plan."""
     if episode.patient_id != patient.id:
         raise CarePlanError("Choose one of this patient's episodes.")
-    if episode.status not in (Episode.Status.REFERRED, Episode.Status.ACTIVE):
+    if not episode.is_open:
         raise CarePlanError("This episode is closed. Care plans are made for open episodes.")
     if CarePlan.objects.filter(episode=episode, entered_in_error=False).exists():
         raise CarePlanError("This episode already has a care plan.")

@@ -84,9 +84,9 @@ def _plan_page(patient, anchor: str = "") -> str:
 
 
 def _episodes_without_plan(patient):
-    return Episode.objects.filter(
-        patient=patient, status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE]
-    ).exclude(care_plans__entered_in_error=False)
+    return (
+        Episode.objects.open().filter(patient=patient).exclude(care_plans__entered_in_error=False)
+    )
 
 
 @staff_required

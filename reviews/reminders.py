@@ -66,7 +66,7 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
         start__gte=timezone.now(),
     ).values("patient_id")
     episodes = (
-        Episode.objects.filter(status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE])
+        Episode.objects.open()
         .filter(patient__in=reachable(Patient.objects.all()))
         .exclude(patient_id__in=booked)
         .annotate(due_at=Subquery(latest_due))
@@ -184,7 +184,7 @@ def plan_diary_nudges(*, today: date | None = None) -> int:
         # Too late for today's nudge: held to 08:00 it would arrive about the wrong day.
         return 0
     patients = reachable(Patient.objects.filter(diary_nudge=True)).filter(
-        episodes__status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE]
+        episodes__status__in=Episode.OPEN_STATUSES
     )
     patients = sources.without_diary_entry(patients.distinct(), day=today)
     drafts = []

@@ -103,7 +103,7 @@ def worklist_filter_choices(user) -> tuple[list[User], list[Organisation]]:
 
 
 def open_episodes(patient: Patient) -> QuerySet[Episode]:
-    return patient.episodes.filter(status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE])
+    return patient.episodes.open()
 
 
 # Appointments
@@ -255,7 +255,7 @@ def places_taken(session: GroupSession) -> int:
 def eligible_patients(user, session: GroupSession, *, limit: int = 50) -> QuerySet[Patient]:
     """Patients `user` may see with an open episode (of the session's condition, if it has
     one) and no live invitation or place at this session."""
-    episodes = Episode.objects.filter(status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE])
+    episodes = Episode.objects.open()
     if session.condition:
         episodes = episodes.filter(condition=session.condition)
     return (

@@ -50,7 +50,6 @@ from reviews.models import QuestionnaireRequest, SafetyAlert
 
 logger = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
-OPEN_EPISODE = [Episode.Status.REFERRED, Episode.Status.ACTIVE]
 LABELS = dict(rules.WORKLIST_CATEGORIES)
 
 
@@ -119,7 +118,7 @@ def scope(
     if clinician is not None:
         patients = patients.filter(
             id__in=Episode.objects.filter(
-                status__in=OPEN_EPISODE, responsible_clinician=clinician
+                status__in=Episode.OPEN_STATUSES, responsible_clinician=clinician
             ).values("patient_id")
         )
     return patients
@@ -142,7 +141,7 @@ def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
             kind=target.to_milestone,
             occurred_at__gte=OuterRef("started_at"),
         )
-        episodes = Episode.objects.filter(status__in=OPEN_EPISODE, patient__in=patients)
+        episodes = Episode.objects.filter(status__in=Episode.OPEN_STATUSES, patient__in=patients)
         if target.priority != Target.AppliesTo.ANY:
             episodes = episodes.filter(priority=target.priority)
         rows = (
@@ -170,7 +169,7 @@ def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
     whose last review (or first contact) is more than a year ago."""
     latest = Milestone.objects.filter(episode=OuterRef("pk"))
     rows = (
-        Episode.objects.filter(status__in=OPEN_EPISODE, patient__in=patients)
+        Episode.objects.filter(status__in=Episode.OPEN_STATUSES, patient__in=patients)
         .annotate(
             due_at=Subquery(
                 latest.filter(kind=MilestoneKind.ANNUAL_REVIEW_DUE)

@@ -43,14 +43,22 @@ class EpisodeStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
 
-# Statuses that end an episode, and so carry `closed_at`.
+# Statuses that end an episode, and so carry `closed_at`; the others are open.
 CLOSED_STATUSES = ["discharged", "entered_in_error"]
+OPEN_STATUSES = ["referred", "active"]
+
+
+class EpisodeQuerySet(models.QuerySet):
+    def open(self):
+        """Episodes still under the pathway: referred or active."""
+        return self.filter(status__in=OPEN_STATUSES)
 
 
 class Episode(ClinicalRecord):
     """A patient's journey for one condition group. Waits are computed from its milestones."""
 
     Status = EpisodeStatus
+    OPEN_STATUSES = OPEN_STATUSES
 
     patient = models.ForeignKey(
         "pathway.Patient", on_delete=models.PROTECT, related_name="episodes"
@@ -68,6 +76,8 @@ class Episode(ClinicalRecord):
         related_name="responsible_episodes",
     )
 
+    objects = EpisodeQuerySet.as_manager()
+
     class Meta:
         ordering = ["-opened_at"]
         constraints = [
@@ -80,7 +90,7 @@ class Episode(ClinicalRecord):
             # One open episode per patient and condition.
             models.UniqueConstraint(
                 fields=["patient", "condition"],
-                condition=models.Q(status__in=["referred", "active"]),
+                condition=models.Q(status__in=OPEN_STATUSES),
                 name="pathway_episode_one_open_per_condition",
             ),
             # Closed episodes carry their closing time; open ones do not.
@@ -100,6 +110,10 @@ class Episode(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.get_condition_display()} episode for {self.patient}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
 
 
 class Milestone(TimeStampedModel):

@@ -83,10 +83,7 @@ def _validate_people(*, patient: Patient, clinician: User, episode: Episode | No
             "That clinician is not in this patient's care team. Choose another.",
             field="clinician",
         )
-    if episode is not None and (
-        episode.patient_id != patient.pk
-        or episode.status not in (Episode.Status.REFERRED, Episode.Status.ACTIVE)
-    ):
+    if episode is not None and (episode.patient_id != patient.pk or not episode.is_open):
         raise ReviewsError("Choose one of this patient's open episodes.", field="episode")
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from pathway import instruments
 from pathway.audit import record_event
-from pathway.models import Assessment, AuditEvent, Episode, Patient, User
+from pathway.models import Assessment, AuditEvent, Patient, User
 from reviews import messaging, rules
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import QuestionnaireRequest, SafetyAlert
@@ -183,10 +183,8 @@ def submit_questionnaire(
 
 def _responsible_clinician(patient: Patient, request: QuestionnaireRequest | None) -> User | None:
     episode = (
-        patient.episodes.filter(
-            status__in=[Episode.Status.REFERRED, Episode.Status.ACTIVE],
-            responsible_clinician__isnull=False,
-        )
+        patient.episodes.open()
+        .filter(responsible_clinician__isnull=False)
         .select_related("responsible_clinician")
         .order_by("-opened_at")
         .first()

@@ -423,6 +423,19 @@ def test_it_allows_one_open_episode_per_condition(world):
     assert Episode.objects.filter(status="active").count() == 3
 
 
+def test_open_episodes_are_the_referred_and_active_ones(world):
+    now = timezone.now()
+    referred = EpisodeFactory(patient=world.patient, condition="headache", status="referred")
+    active = EpisodeFactory(patient=world.patient, condition="chronic_pain", status="active")
+    _discharged(world.patient)
+    EpisodeFactory(
+        patient=world.other_patient, status="entered_in_error", opened_at=now, closed_at=now
+    )
+    assert set(Episode.objects.open()) == {referred, active}
+    assert set(world.patient.episodes.open()) == {referred, active}
+    assert [e.is_open for e in Episode.objects.order_by("status")] == [True, False, False, True]
+
+
 def test_it_allows_an_episode_entered_in_error_beside_an_open_one(world):
     now = timezone.now()
     EpisodeFactory(patient=world.patient, status="entered_in_error", opened_at=now, closed_at=now)
