@@ -1,7 +1,9 @@
 """Pure rules for publishing aggregate figures: small-number suppression, rounding, periods.
 
 DESIGN.md section 7: counts of 1-7 show as `*`, other counts round to the nearest 5, and a
-percentage (or mean, median) built on a suppressed count is suppressed too.
+percentage (or mean, median) built on a suppressed count is suppressed too. A percentage is
+worked out from the rounded counts it is shown beside, so that it cannot be used to undo their
+rounding (14 of 15 shown as "15, 93.3%" would give the 14 away).
 """
 
 import calendar
@@ -19,6 +21,11 @@ def is_small(count: int) -> bool:
     return 1 <= count <= SMALL_NUMBER_MAX
 
 
+def rounded_count(count: int) -> int:
+    """A count of 8 or more rounded to the nearest 5 (halves up), as it is published."""
+    return int((Decimal(count) / ROUND_TO).quantize(Decimal(1), rounding=ROUND_HALF_UP) * ROUND_TO)
+
+
 def publish_count(count: int | None) -> str:
     """A count as shown to commissioners: '0', '*' for 1-7, otherwise rounded to the nearest 5."""
     if count is None or count < 0:
@@ -27,12 +34,13 @@ def publish_count(count: int | None) -> str:
         return "0"
     if is_small(count):
         return SUPPRESSED
-    rounded = (Decimal(count) / ROUND_TO).quantize(Decimal(1), rounding=ROUND_HALF_UP) * ROUND_TO
-    return str(int(rounded))
+    return str(rounded_count(count))
 
 
 def publish_percentage(numerator: int, denominator: int) -> str:
-    """numerator/denominator as a percentage to one decimal place, from the unrounded counts.
+    """numerator/denominator as a percentage to one decimal place, worked out from the counts as
+    published (each rounded to the nearest 5), never from the true counts, which it would give
+    away. Rounding keeps the order of two counts, so it never goes over 100%.
 
     Suppressed when either count is small; '–' (no data) when the denominator is 0.
     """
@@ -40,7 +48,7 @@ def publish_percentage(numerator: int, denominator: int) -> str:
         return "–"
     if is_small(numerator) or is_small(denominator):
         return SUPPRESSED
-    value = Decimal(numerator * 100) / Decimal(denominator)
+    value = Decimal(rounded_count(numerator) * 100) / Decimal(rounded_count(denominator))
     return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 

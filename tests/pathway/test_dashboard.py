@@ -99,7 +99,8 @@ def test_outcomes_compare_first_and_latest_scores_six_weeks_apart(world):
             completed_at=now - timedelta(days=days_ago),
         )
     row = metrics.outcome_row(practice_ids=[world.practice_a.id], period=_period(), code="HIT-6")
-    assert row == ("HIT-6 (lower is better)", "10", "66.0", "59.2", "80.0%")
+    # 8 of 10 improved, published as 10 of 10.
+    assert row == ("HIT-6 (lower is better)", "10", "66.0", "59.2", "100.0%")
 
 
 def test_outcomes_without_a_defined_important_change_still_show_n_and_means(world):
@@ -154,7 +155,8 @@ def test_review_coverage_counts_reviews_of_patients_seen_this_year(world):
             )
     table = metrics.review_coverage_table(practice_ids=[world.practice_a.id])
     # 8 of 10 reviewed this year; the other 2 last seen over a year ago (shown as *: under 8).
-    assert table.rows == (("10", "80.0%", "*"),)
+    # Published as 10 of 10: percentages are worked out from the rounded counts.
+    assert table.rows == (("10", "100.0%", "*"),)
 
 
 def test_a_commissioner_sees_the_dashboard_without_any_patient_identifier(world, login):

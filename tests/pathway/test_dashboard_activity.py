@@ -42,9 +42,10 @@ def test_rejections_are_shown_as_a_share_of_decisions_with_their_reasons(world):
     table = activity.rejection_table(practice_ids=[world.practice_a.id], period=_period())
     rows = {row[0]: row[1:] for row in table.rows}
     assert rows["All decisions"] == ("10", "100.0%")
-    assert rows["Rejected"] == ("10", "80.0%")
+    # 8 of 10 rejected, published as 10 of 10: the percentage is the rounded counts' own.
+    assert rows["Rejected"] == ("10", "100.0%")
     assert rows["Redirected elsewhere"] == ("0", "0.0%")
-    assert rows["Rejected: Other reason (see advice to the referrer)"] == ("10", "80.0%")
+    assert rows["Rejected: Other reason (see advice to the referrer)"] == ("10", "100.0%")
 
 
 def test_headache_days_compare_the_first_and_last_30_diary_days(world):
@@ -100,7 +101,8 @@ def test_deprescribing_counts_opioid_use_at_baseline_and_now(world):
                 trial.outcome_recorded_at = timezone.now()
                 trial.save(update_fields=["outcome", "outcome_recorded_at"])
     table = activity.deprescribing_table(practice_ids=[world.practice_a.id])
-    assert table.rows == (("At baseline", "10", "90.0%"), ("Now", "*", "*"))
+    # 9 of 10 at baseline, published as 10 of 10.
+    assert table.rows == (("At baseline", "10", "100.0%"), ("Now", "*", "*"))
 
 
 def test_attendance_reports_dna_and_remote_rates(world):
@@ -121,4 +123,5 @@ def test_attendance_reports_dna_and_remote_rates(world):
     rows = {row[0]: row[1:] for row in table.rows}
     assert rows["Appointments due"] == ("20", "–")
     assert rows["Did not attend"] == ("*", "*")
-    assert rows["Attended remotely (video or phone)"] == ("10", "62.5%")
+    # 10 of 16, published as 10 of 15.
+    assert rows["Attended remotely (video or phone)"] == ("10", "66.7%")

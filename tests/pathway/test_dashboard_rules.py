@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -43,13 +44,36 @@ def test_it_refuses_a_negative_count():
         (3, 20, "*"),
         (10, 7, "*"),
         (0, 20, "0.0%"),
-        (8, 20, "40.0%"),
+        (8, 20, "50.0%"),  # shown as 10 of 20
         (20, 30, "66.7%"),
         (30, 30, "100.0%"),
     ],
 )
 def test_a_percentage_on_a_suppressed_count_is_suppressed(numerator, denominator, shown):
     assert publish_percentage(numerator, denominator) == shown
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "shown"),
+    [
+        (14, 15, "100.0%"),  # "15, 93.3%" would say 14 of 15
+        (11, 165, "6.1%"),  # 10 of 165: "6.6%" would say 11
+        (10, 54, "18.2%"),  # 10 of 55: "18.5%" would say 54
+        (12, 13, "66.7%"),  # 10 of 15
+    ],
+)
+def test_a_percentage_is_worked_out_from_the_rounded_counts_it_is_shown_beside(
+    numerator, denominator, shown
+):
+    assert publish_percentage(numerator, denominator) == shown
+
+
+def test_a_percentage_never_goes_over_100_or_below_0():
+    for denominator in range(8, 200):
+        for numerator in range(0, denominator + 1):
+            shown = publish_percentage(numerator, denominator)
+            if shown != "*":
+                assert 0 <= Decimal(shown.rstrip("%")) <= 100
 
 
 def test_a_statistic_over_few_people_is_suppressed():
