@@ -149,11 +149,17 @@ def render_field(field) -> str:
         html = (
             f'\n\n{group} id="div_{auto_id}">\n'
             f'  <label class="nhsuk-label" for="{auto_id}">{label}'
-            f"{'' if field.field.required else ' (optional)'}</label>\n"
+            f"{'' if _required(field.field) else ' (optional)'}</label>\n"
             f"  {_hint(auto_id, hint)}\n  {error_text}\n"
             f"  {_control(field, widget, errors, help_text)}\n</div>\n"
         )
     return mark_safe(html)  # noqa: S308 - every value above is escaped
+
+
+def _required(field) -> bool:
+    """Whether the label goes without "(optional)": a required field, or one a form needs only
+    with some other answer (marked `conditionally_required`, its hint saying which)."""
+    return field.required or getattr(field, "conditionally_required", False)
 
 
 def _joined(errors) -> str:

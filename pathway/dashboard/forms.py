@@ -15,10 +15,18 @@ class DashboardFilterForm(forms.Form):
     organisation = forms.ModelChoiceField(queryset=None, empty_label=None, label="Area")
     period = forms.ChoiceField(choices=PERIOD_CHOICES, initial="quarter", label="Period")
     start = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="From",
+        help_text="For “Choose dates”",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the start date as a real date"},
     )
     end = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="To",
+        help_text="For “Choose dates”, including this day",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the end date as a real date"},
     )
 
     def __init__(self, *args, organisations, **kwargs):
@@ -27,17 +35,31 @@ class DashboardFilterForm(forms.Form):
         self.fields["organisation"].label_from_instance = lambda org: (
             f"{org.name} ({org.get_kind_display()})"
         )
+        # Needed for "Choose dates" and not otherwise: not labelled "(optional)".
+        for name in ("start", "end"):
+            self.fields[name].conditionally_required = True
+        # Dates entered beside one of the standard periods, which does not use them.
+        self.dates_not_used = False
 
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
+        start, end = data.get("start"), data.get("end")
+        if data["period"] == "custom":
+            if start is None:
+                self.add_error("start", "Enter a start date")
+            if end is None:
+                self.add_error("end", "Enter an end date")
+            if start and end and end < start:
+                self.add_error("end", "The end date must be on or after the start date")
+            if self.errors:
+                return data
+        else:
+            self.dates_not_used = bool(start or end)
         try:
             data["reporting_period"] = period_for(
-                data["period"],
-                today=timezone.localdate(),
-                start=data.get("start"),
-                end=data.get("end"),
+                data["period"], today=timezone.localdate(), start=start, end=end
             )
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from exc

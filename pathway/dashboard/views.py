@@ -57,7 +57,9 @@ def _dashboard(request, *, printable: bool):
             query=request.GET.urlencode(),
         )
     template = "dashboard/print.html" if printable else "dashboard/home.html"
-    return render(request, template, context)
+    # The printable view has nothing to print without valid choices.
+    status = 400 if printable and not form.is_valid() else 200
+    return render(request, template, context, status=status)
 
 
 @commissioner_required

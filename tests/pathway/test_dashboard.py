@@ -213,6 +213,56 @@ def test_an_unknown_table_or_bad_period_never_errors(world, login):
     assert client.get("/dashboard/?period=custom&start=not-a-date").status_code == 200
 
 
+def test_choose_dates_asks_for_each_missing_or_wrong_date_beside_its_box(world, login):
+    client = login(world.commissioner)
+    page = client.get("/dashboard/?period=custom")
+    form = page.context["form"]
+    assert form.errors == {"start": ["Enter a start date"], "end": ["Enter an end date"]}
+    html = page.content.decode()
+    assert '<a href="#id_start">Enter a start date</a>' in html
+    assert 'id="id_end-error"' in html
+    assert "<title>Error: Pathway dashboard" in html
+    assert "(optional)" not in html  # the dates are needed for "Choose dates"
+    later = client.get("/dashboard/?period=custom&start=2026-02-01&end=2026-01-01")
+    assert later.context["form"].errors == {
+        "end": ["The end date must be on or after the start date"]
+    }
+    garbage = client.get("/dashboard/?period=custom&start=soon&end=2026-01-01")
+    assert garbage.context["form"].errors == {"start": ["Enter the start date as a real date"]}
+
+
+def test_dates_entered_beside_a_standard_period_are_said_not_to_be_used(world, login):
+    client = login(world.commissioner)
+    page = client.get("/dashboard/?period=quarter&start=2026-04-01&end=2026-06-30")
+    assert page.context["form"].dates_not_used
+    assert "The dates you entered were not used" in page.content.decode()
+    plain = client.get("/dashboard/?period=quarter")
+    assert not plain.context["form"].dates_not_used
+    assert "The dates you entered were not used" not in plain.content.decode()
+    custom = client.get("/dashboard/?period=custom&start=2026-04-01&end=2026-06-30")
+    assert custom.context["period"].label == "01 Apr 2026 to 30 Jun 2026"
+    assert "The dates you entered were not used" not in custom.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "organisation=abc",
+        "period=decade",
+        "period=custom",
+        "period=custom&start=2026-09-30&end=2026-01-01",
+        "organisation=999999",
+    ],
+)
+def test_the_printable_view_of_bad_choices_says_what_is_wrong(world, login, query):
+    page = login(world.commissioner).get(f"/dashboard/print/?{query}")
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "There is a problem" in html
+    assert "figures as of" not in html
+    assert 'href="/dashboard/"' in html
+
+
 def test_computing_the_figures_runs_a_constant_number_of_queries(
     world, django_assert_num_queries, django_assert_max_num_queries
 ):

@@ -55,6 +55,11 @@ class EveryKindForm(forms.Form):
     when = forms.SplitDateTimeField(required=False)
     secret = forms.CharField(widget=forms.HiddenInput, required=False)
     first_seen = forms.CharField(required=False, show_hidden_initial=True)
+    needed_with_another_answer = forms.DateField(required=False, help_text="For “Choose dates”")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["needed_with_another_answer"].conditionally_required = True
 
 
 BAD = {
