@@ -8,11 +8,18 @@ from datetime import timedelta
 
 from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from careplans.selectors import deprescribing_counts
 from diaries.models import DiaryEntry
 from pathway.dashboard.metrics import LONDON, period_bounds
-from pathway.dashboard.rules import Period, publish_count, publish_percentage, publish_statistic
+from pathway.dashboard.rules import (
+    Period,
+    months_in,
+    publish_count,
+    publish_percentage,
+    publish_statistic,
+)
 from pathway.dashboard.tables import Chart, Table
 from pathway.models import Patient
 from referrals.models import Referral
@@ -39,17 +46,18 @@ def referral_volume_table(*, practice_ids, period: Period) -> Table:
         .annotate(n=Count("id"))
         .order_by("month")
     )
-    by_month: dict = {}
+    by_month: dict = {month: {} for month in months_in(period, today=timezone.localdate())}
     for row in counts:
-        by_month.setdefault(row["month"], {})[row["source"]] = row["n"]
+        by_month.setdefault(row["month"].date(), {})[row["source"]] = row["n"]
     sources = list(Referral.Source.choices)
+    # Every month of the period so far, a month without referrals as 0.
     rows = tuple(
         (
             month.strftime("%B %Y"),
             *(publish_count(values.get(code, 0)) for code, _ in sources),
             publish_count(sum(values.values())),
         )
-        for month, values in by_month.items()
+        for month, values in sorted(by_month.items())
     )
     return Table(
         key="referrals",

@@ -75,6 +75,18 @@ class Period:
         return (self.end - self.start).days
 
 
+def months_in(period: Period, *, today: date) -> list[date]:
+    """The first day of each month the period covers, up to the month of `today` (a month
+    still to come has nothing to count yet)."""
+    last = min(period.end - timedelta(days=1), today)
+    months = []
+    month = period.start.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
 def period_for(
     kind: str, *, today: date, start: date | None = None, end: date | None = None
 ) -> Period:

@@ -29,9 +29,34 @@ def test_referral_volumes_count_each_source_and_suppress_small_ones(world):
     table = activity.referral_volume_table(
         practice_ids=[world.practice_a.id, world.practice_b.id], period=_period()
     )
-    assert len(table.rows) == 1
-    month, gp, partner, self_referrals, total = table.rows[0]
-    assert (gp, partner, self_referrals, total) == ("10", "0", "0", "10")
+    rows = {row[0]: row[1:] for row in table.rows}
+    this_month = timezone.localdate().strftime("%B %Y")
+    assert rows.pop(this_month) == ("10", "0", "0", "10")
+    # The rest of the 31 days: last month, with no referrals.
+    assert list(rows.values()) == [("0", "0", "0", "0")]
+
+
+def test_referral_volumes_list_every_month_of_the_period_so_far(world):
+    today = timezone.localdate()
+    referral_builders.referral(PatientFactory(registered_practice=world.practice_a), world.gp)
+    year = period_for("year", today=today)
+    table = activity.referral_volume_table(practice_ids=[world.practice_a.id], period=year)
+    months = [row[0] for row in table.rows]
+    # April to this month, each once, in order; nothing for months still to come.
+    assert months[0] == f"April {year.start.year}"
+    assert months[-1] == today.strftime("%B %Y")
+    assert len(months) == len(set(months)) == (today.year - year.start.year) * 12 + today.month - 3
+    assert table.rows[-1][1:] == ("*", "0", "0", "*")
+    assert all(row[1:] == ("0", "0", "0", "0") for row in table.rows[:-1])
+
+
+def test_referral_volumes_of_a_period_still_to_come_say_there_are_none(world):
+    today = timezone.localdate()
+    future = period_for(
+        "custom", today=today, start=today + timedelta(days=40), end=today + timedelta(days=70)
+    )
+    table = activity.referral_volume_table(practice_ids=[world.practice_a.id], period=future)
+    assert table.rows == (("No referrals in this period", "0", "0", "0", "0"),)
 
 
 def test_rejections_are_shown_as_a_share_of_decisions_with_their_reasons(world):

@@ -5,6 +5,7 @@ import pytest
 
 from pathway.dashboard.rules import (
     csv_safe,
+    months_in,
     period_for,
     publish_count,
     publish_percentage,
@@ -119,3 +120,25 @@ def test_a_custom_period_includes_its_end_date_and_rejects_bad_ranges():
 )
 def test_csv_cells_cannot_start_a_formula(value, safe):
     assert csv_safe(value) == safe
+
+
+def test_months_in_a_period_stop_at_this_month():
+    today = date(2026, 12, 4)
+    year = period_for("year", today=today)
+    months = months_in(year, today=today)
+    assert months[0] == date(2026, 4, 1)
+    assert months[-1] == date(2026, 12, 1)
+    assert len(months) == 9
+    past = period_for(
+        "custom", today=date(2026, 12, 4), start=date(2025, 11, 30), end=date(2026, 2, 1)
+    )
+    assert months_in(past, today=date(2026, 12, 4)) == [
+        date(2025, 11, 1),
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+    ]
+    future = period_for(
+        "custom", today=date(2026, 12, 4), start=date(2027, 1, 1), end=date(2027, 3, 1)
+    )
+    assert months_in(future, today=date(2026, 12, 4)) == []
