@@ -156,6 +156,7 @@ def headache_days_table(*, practice_ids) -> Table:
     )
     return Table(
         key="headache-days",
+        covers="Each patient's diary from its first day to its latest.",
         title="Headache days per month from diaries",
         definition="For patients whose diary covers at least 60 days: the mean number of "
         "headache days in their first 30 diary days and in their last 30. Days not filled in "
@@ -179,6 +180,7 @@ def deprescribing_table(*, practice_ids) -> Table:
     )
     return Table(
         key="deprescribing",
+        covers="Patients with a care plan today: their medicines at baseline and now.",
         title="Opioids and gabapentinoids: baseline and now",
         definition="Patients with a care plan who were on an opioid or gabapentinoid when their "
         "treatment was recorded (baseline), and who are on one now, as a share of all patients "

@@ -186,6 +186,7 @@ def waiting_list_table(*, practice_ids, now: datetime | None = None) -> Table:
         )
     return Table(
         key="waiting-list",
+        covers="The waiting list as it stands today.",
         title="Waiting for first contact now",
         definition=(
             "Patients accepted at triage who have not yet had their first contact, today. A "
@@ -223,6 +224,7 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
     )
     return Table(
         key="reviews",
+        covers="Active patients today, and their reviews in the 12 months up to today.",
         title="Annual review coverage",
         definition=(
             "Active patients who have had their first contact: the share with a review in the "
@@ -396,6 +398,7 @@ def gp_attendance_table(*, practice_ids) -> Table:
         rows.append((label, publish_count(n), publish_statistic(rate, n, places=2)))
     return Table(
         key="gp-attendance",
+        covers="Every imported period, before and after each patient's first contact.",
         title="GP attendances per patient-year",
         definition=(
             "From imported counts of GP appointments: periods that ended by the patient's first "

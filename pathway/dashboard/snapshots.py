@@ -60,6 +60,7 @@ def _table(data: dict) -> Table:
         rows=tuple(tuple(row) for row in data["rows"]),
         chart=Chart(**chart) if chart else None,
         notes=tuple(data.get("notes", ())),
+        covers=data.get("covers", ""),
     )
 
 

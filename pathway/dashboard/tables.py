@@ -22,3 +22,5 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     chart: Chart | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # For a table not limited to the period chosen: the time it covers instead.
+    covers: str = ""

@@ -72,6 +72,11 @@ def printable(request):
     return _dashboard(request, printable=True)
 
 
+def _span(table, period) -> str:
+    """The time a table's figures cover, for its CSV title."""
+    return f"not limited to {period.label}: {table.covers}" if table.covers else period.label
+
+
 @commissioner_required
 def export(request, key: str):
     form = _filtered(request)
@@ -88,7 +93,7 @@ def export(request, key: str):
         [
             csv_safe(
                 f"{table.title} - {form.cleaned_data['organisation'].name} - "
-                f"{form.reporting_period.label} - figures as of "
+                f"{_span(table, form.reporting_period)} - figures as of "
                 f"{timezone.localtime(as_of):%d %b %Y %H:%M}"
             )
         ]

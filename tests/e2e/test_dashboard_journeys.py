@@ -85,3 +85,14 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
     assert rows[0][0].startswith(f"Waits against pathway targets - {pcn.name}")
     assert len(rows) > 2
     _assert_anonymous(body, identifiers)
+
+    # On a phone the wide tables scroll in their own boxes; the page itself does not.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    browser.check()
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    assert page.locator(".app-table-scroll").count() == len(TITLES)
+    assert page.locator(".app-dashboard-covers").count() == 5

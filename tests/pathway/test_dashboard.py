@@ -196,6 +196,25 @@ def test_the_csv_export_has_the_table_with_its_headers(world, login):
     assert response["Content-Disposition"] == 'attachment; filename="waits.csv"'
 
 
+PERIOD_FREE = {"waiting-list", "reviews", "headache-days", "deprescribing", "gp-attendance"}
+
+
+def test_tables_not_limited_to_the_period_chosen_say_what_they_cover(world, login):
+    client = login(world.commissioner)
+    page = client.get("/dashboard/?period=month")
+    tables = [item["table"] for item in page.context["tables"]]
+    assert {t.key for t in tables if t.covers} == PERIOD_FREE
+    html = page.content.decode()
+    assert html.count("Not limited to the period chosen") == len(PERIOD_FREE)
+    assert "Each patient&#x27;s diary from its first day to its latest." in html
+    waits = client.get("/dashboard/export/waits.csv?period=month").content.decode()
+    assert "not limited to" not in next(csv.reader(io.StringIO(waits)))[0]
+    reviews = client.get("/dashboard/export/reviews.csv?period=month").content.decode()
+    title = next(csv.reader(io.StringIO(reviews)))[0]
+    month = timezone.localdate().strftime("%B %Y")
+    assert f"not limited to {month}: Active patients today" in title
+
+
 def test_an_area_outside_the_commissioners_icb_is_refused(world, login):
     other_icb = OrganisationFactory(kind="icb", name="Elsewhere ICB", ods_code="QZZ", parent=None)
     response = login(world.commissioner).get(f"/dashboard/?organisation={other_icb.id}")
