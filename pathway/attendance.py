@@ -8,9 +8,10 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from pathway import nhs_number
 from pathway.dashboard import snapshots
@@ -22,12 +23,17 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20_000
 # More than one attendance a day for a whole period is not a plausible count.
 MAX_ATTENDANCES_PER_DAY = 1
-# ASCII digits only (not superscripts or other scripts' digits), at most six of them.
-ATTENDANCE_COUNT = re.compile(r"^[0-9]{1,6}$")
+# Counts are compared before and after first contact; a period longer than this is an error.
+MAX_PERIOD_DAYS = 5 * 366
+# ASCII digits only (not superscripts or other scripts' digits).
+DIGITS = re.compile(r"^[0-9]+$")
 
 
 @dataclass(frozen=True)
 class AttendanceRow:
+    """One checked row. The file gives the period's first and last days; `period_end` is the
+    day after the last, as GpAttendanceCount keeps periods (half-open)."""
+
     line: int
     nhs_number: str
     period_start: date
@@ -43,6 +49,11 @@ class ImportRejected(ValueError):
         self.errors = errors
 
 
+def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:
+    """Whether two half-open periods share a day."""
+    return a_start < b_end and b_start < a_end
+
+
 def _date(value: str, line: int, name: str, errors: list[str]) -> date | None:
     try:
         return date.fromisoformat(value.strip())
@@ -51,8 +62,17 @@ def _date(value: str, line: int, name: str, errors: list[str]) -> date | None:
         return None
 
 
-def parse_attendance_csv(raw: bytes) -> list[AttendanceRow]:
-    """Parse and check the file. Returns the rows; raises ImportRejected with every problem."""
+def _trimmed(cells: list[str]) -> list[str]:
+    """The cells without the empty ones a spreadsheet adds after the last column."""
+    cells = list(cells)
+    while cells and not cells[-1].strip():
+        cells.pop()
+    return cells
+
+
+def parse_attendance_csv(raw: bytes, *, today: date | None = None) -> list[AttendanceRow]:
+    """Parse and check the file. Returns the rows; raises ImportRejected with every problem.
+    A period must have ended by `today` (default: today), when its count is complete."""
     if len(raw) > MAX_FILE_BYTES:
         raise ImportRejected(["The file is larger than 2 MB. Split it and upload each part."])
     try:
@@ -63,22 +83,38 @@ def parse_attendance_csv(raw: bytes) -> list[AttendanceRow]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     reader = csv.reader(io.StringIO(text))
     try:
-        return _rows(reader)
+        return _rows(reader, today=today or timezone.localdate())
     except csv.Error as exc:
         raise ImportRejected([f"Row {reader.line_num}: this is not a readable CSV row"]) from exc
 
 
-def _rows(reader) -> list[AttendanceRow]:
-    header = [cell.strip().lower() for cell in next(reader, [])]
+def _period(start, last, line: int, today: date, errors: list[str]) -> int | None:
+    """The period's length in days (both ends included), or None with a message."""
+    if last < start:
+        errors.append(f"Row {line}: period_end must be on or after period_start")
+    elif last > today:
+        errors.append(f"Row {line}: the period must have ended by today ({today:%Y-%m-%d})")
+    elif (last - start).days + 1 > MAX_PERIOD_DAYS:
+        errors.append(f"Row {line}: a period can be at most 5 years long")
+    else:
+        return (last - start).days + 1
+    return None
+
+
+def _rows(reader, *, today: date) -> list[AttendanceRow]:
+    header = [cell.strip().lower() for cell in _trimmed(next(reader, []))]
     if tuple(header) != COLUMNS:
         raise ImportRejected([f"The first row must be the column names: {', '.join(COLUMNS)}"])
-    rows, errors, seen = [], [], set()
+    rows, errors, read = [], [], 0
+    periods: dict[str, list[AttendanceRow]] = {}
     for line, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
+        cells = _trimmed(cells)
+        if not cells:
             continue
-        if len(rows) >= MAX_ROWS:
-            errors.append(f"The file has more than {MAX_ROWS} rows. Split it.")
-            break
+        read += 1
+        if read > MAX_ROWS:
+            # The file must be split whatever else is wrong with it.
+            raise ImportRejected([f"The file has more than {MAX_ROWS} rows. Split it."])
         if len(cells) != len(COLUMNS):
             errors.append(f"Row {line}: expected {len(COLUMNS)} columns, found {len(cells)}")
             continue
@@ -87,22 +123,36 @@ def _rows(reader) -> list[AttendanceRow]:
         if not nhs_number.is_valid(number):
             row_errors.append(f"Row {line}: the NHS number is not valid")
         start = _date(start_text, line, "period_start", row_errors)
-        end = _date(end_text, line, "period_end", row_errors)
-        if start and end and end <= start:
-            row_errors.append(f"Row {line}: period_end must be after period_start")
-        if not ATTENDANCE_COUNT.match(count_text):
+        last = _date(end_text, line, "period_end", row_errors)
+        days = _period(start, last, line, today, row_errors) if start and last else None
+        if not DIGITS.match(count_text):
             row_errors.append(f"Row {line}: attendances must be a whole number of 0 or more")
-        elif start and end and int(count_text) > (end - start).days * MAX_ATTENDANCES_PER_DAY:
-            row_errors.append(f"Row {line}: more attendances than days in the period")
+        elif days is not None and (
+            len(count_text) > 9 or int(count_text) > days * MAX_ATTENDANCES_PER_DAY
+        ):
+            row_errors.append(f"Row {line}: attendances is more than the {days} days in the period")
         if row_errors:
             errors += row_errors
             continue
-        key = (nhs_number.normalise(number), start, end)
-        if key in seen:
-            errors.append(f"Row {line}: the same patient and period appear twice")
+        row = AttendanceRow(
+            line, nhs_number.normalise(number), start, last + timedelta(days=1), int(count_text)
+        )
+        earlier = next(
+            (
+                other
+                for other in periods.get(row.nhs_number, [])
+                if overlaps(row.period_start, row.period_end, other.period_start, other.period_end)
+            ),
+            None,
+        )
+        if earlier is not None:
+            errors.append(
+                f"Row {line}: this patient's period overlaps row {earlier.line}, so attendances "
+                "would be counted twice"
+            )
             continue
-        seen.add(key)
-        rows.append(AttendanceRow(line, key[0], start, end, int(count_text)))
+        periods.setdefault(row.nhs_number, []).append(row)
+        rows.append(row)
     if errors:
         raise ImportRejected(errors)
     if not rows:
@@ -112,24 +162,39 @@ def _rows(reader) -> list[AttendanceRow]:
 
 @transaction.atomic
 def import_attendance(*, actor, filename: str, rows: list[AttendanceRow]) -> AttendanceImport:
-    """Save every row, or none: patients must be visible to `actor` and periods not imported
-    before. Raises ImportRejected listing the rows that cannot be saved."""
+    """Save every row, or none: patients must be visible to `actor` and periods must not
+    overlap one imported before. Raises ImportRejected listing the rows that cannot be saved."""
+    # Locked, so two imports for one patient cannot both pass the overlap check.
     patients = dict(
         patients_visible_to(actor)
         .filter(nhs_number__in={row.nhs_number for row in rows})
+        .select_for_update()
         .values_list("nhs_number", "id")
     )
-    existing = set(
-        GpAttendanceCount.objects.filter(patient_id__in=patients.values()).values_list(
-            "patient__nhs_number", "period_start", "period_end"
-        )
-    )
+    existing: dict[str, list[tuple[date, date]]] = {}
+    for number, start, end in GpAttendanceCount.objects.filter(
+        patient_id__in=patients.values()
+    ).values_list("patient__nhs_number", "period_start", "period_end"):
+        existing.setdefault(number, []).append((start, end))
     errors = []
     for row in rows:
         if row.nhs_number not in patients:
             errors.append(f"Row {row.line}: no patient you can see has this NHS number")
-        elif (row.nhs_number, row.period_start, row.period_end) in existing:
-            errors.append(f"Row {row.line}: this patient's period was imported before")
+            continue
+        clash = next(
+            (
+                (start, end)
+                for start, end in existing.get(row.nhs_number, [])
+                if overlaps(row.period_start, row.period_end, start, end)
+            ),
+            None,
+        )
+        if clash is not None:
+            last = clash[1] - timedelta(days=1)
+            errors.append(
+                f"Row {row.line}: this patient already has imported attendances for "
+                f"{clash[0]:%Y-%m-%d} to {last:%Y-%m-%d}, which this period overlaps"
+            )
     if errors:
         raise ImportRejected(errors)
     batch = AttendanceImport.objects.create(

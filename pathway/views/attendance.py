@@ -15,7 +15,11 @@ from pathway.views.access import role_required
 class AttendanceUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file of GP attendances",
-        help_text="Columns: nhs_number, period_start, period_end, attendances. Up to 2 MB.",
+        help_text=(
+            "Columns: nhs_number, period_start, period_end, attendances, with dates like "
+            "2025-04-01. period_end is the last day of the period, which must have ended. "
+            "Up to 2 MB."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
@@ -41,7 +45,8 @@ def attendance_import(request):
         except ImportRejected as rejected:
             errors = rejected.errors
         else:
-            messages.success(request, f"Imported {batch.row_count} rows from {batch.filename}.")
+            rows_text = "1 row" if batch.row_count == 1 else f"{batch.row_count} rows"
+            messages.success(request, f"Imported {rows_text} from {batch.filename}.")
             return redirect("pathway:attendance-import")
     return render(
         request,

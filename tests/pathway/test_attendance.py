@@ -1,6 +1,6 @@
 """GP attendance import: row-level errors, nothing half-imported, scope, and the dashboard rate."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -30,9 +30,13 @@ def test_it_parses_good_rows_and_normalises_the_nhs_number():
     [
         ("1234567890,2025-01-01,2026-01-01,6", "Row 2: the NHS number is not valid"),
         ("9434765919,01/01/2025,2026-01-01,6", "Row 2: period_start must be a date"),
-        ("9434765919,2026-01-01,2025-01-01,6", "Row 2: period_end must be after period_start"),
+        ("9434765919,2026-01-01,2025-01-01,6", "Row 2: period_end must be on or after"),
         ("9434765919,2025-01-01,2026-01-01,-3", "Row 2: attendances must be a whole number"),
-        ("9434765919,2025-01-01,2025-01-05,9", "Row 2: more attendances than days"),
+        ("9434765919,2025-01-01,2025-01-05,6", "Row 2: attendances is more than the 5 days"),
+        ("9434765919,2025-01-01,2025-12-31,2000000", "Row 2: attendances is more than the 365"),
+        ("9434765919,2025-01-01,2025-12-31," + "9" * 30, "Row 2: attendances is more than"),
+        ("9434765919,0001-01-01,2025-12-31,6", "Row 2: a period can be at most 5 years long"),
+        ("9434765919,2025-01-01,9999-12-31,6", "Row 2: the period must have ended by today"),
         ("9434765919,2025-01-01", "Row 2: expected 4 columns, found 2"),
         ("=cmd|' /C calc'!A0,2025-01-01,2026-01-01,1", "Row 2: the NHS number is not valid"),
     ],
@@ -41,6 +45,52 @@ def test_it_rejects_a_bad_row_with_a_row_level_message(line, message):
     with pytest.raises(ImportRejected) as rejected:
         parse_attendance_csv(_csv(line))
     assert any(error.startswith(message) for error in rejected.value.errors)
+
+
+def test_period_end_is_the_last_day_of_the_period():
+    (row,) = parse_attendance_csv(_csv("9434765919,2024-01-01,2024-12-31,366"))
+    # Kept as GpAttendanceCount keeps periods: up to the day after the last.
+    assert (row.period_start, row.period_end) == (date(2024, 1, 1), date(2025, 1, 1))
+    (one_day,) = parse_attendance_csv(_csv("9434765919,2025-03-03,2025-03-03,1"))
+    assert one_day.period_end - one_day.period_start == timedelta(days=1)
+
+
+def test_a_period_must_have_ended_by_today():
+    today = date(2026, 12, 4)
+    (row,) = parse_attendance_csv(_csv("9434765919,2026-11-01,2026-12-04,2"), today=today)
+    assert row.period_end == date(2026, 12, 5)
+    with pytest.raises(ImportRejected) as rejected:
+        parse_attendance_csv(_csv("9434765919,2026-11-01,2026-12-05,2"), today=today)
+    assert rejected.value.errors == ["Row 2: the period must have ended by today (2026-12-04)"]
+
+
+def test_an_end_before_the_start_is_one_problem_not_two():
+    with pytest.raises(ImportRejected) as rejected:
+        parse_attendance_csv(_csv("9434765919,2025-06-01,2025-01-01,6"))
+    assert rejected.value.errors == ["Row 2: period_end must be on or after period_start"]
+
+
+def test_overlapping_periods_of_one_patient_in_a_file_are_refused():
+    with pytest.raises(ImportRejected) as rejected:
+        parse_attendance_csv(
+            _csv(
+                "9434765919,2025-01-01,2025-06-30,3",
+                "9434765919,2025-07-01,2025-12-31,3",  # follows on: fine
+                "9434765919,2025-06-30,2025-08-01,1",  # shares 30 June and July
+                "4010232137,2025-01-01,2025-06-30,3",  # another patient: fine
+            )
+        )
+    assert rejected.value.errors == [
+        "Row 4: this patient's period overlaps row 2, so attendances would be counted twice"
+    ]
+
+
+def test_empty_columns_a_spreadsheet_adds_after_the_last_are_ignored():
+    body = (
+        b"nhs_number,period_start,period_end,attendances,,\n9434765919,2025-01-01,2025-06-30,3,,\n"
+    )
+    (row,) = parse_attendance_csv(body)
+    assert row.attendances == 3
 
 
 def test_it_rejects_a_wrong_header_binary_data_and_an_oversized_file():
@@ -73,7 +123,30 @@ def test_a_good_file_imports_every_row_once(world, login):
     )
     assert "Imported 2 rows" in response.content.decode()
     again = client.post("/gp-attendance/import/", {"file": SimpleUploadedFile("c.csv", body)})
-    assert "imported before" in again.content.decode()
+    assert (
+        "Row 2: this patient already has imported attendances for 2025-01-01 to 2025-07-01, "
+        "which this period overlaps"
+    ) in again.content.decode()
+    assert GpAttendanceCount.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_period_overlapping_one_imported_before_is_refused_and_one_row_is_one_row(world, login):
+    client = login(world.clinician)
+    first = _csv(f"{world.patient.nhs_number},2025-01-01,2025-06-30,3")
+    done = client.post(
+        "/gp-attendance/import/", {"file": SimpleUploadedFile("a.csv", first)}, follow=True
+    )
+    assert "Imported 1 row from a.csv." in done.content.decode()
+    overlapping = _csv(f"{world.patient.nhs_number},2025-06-01,2025-09-30,2")
+    refused = client.post(
+        "/gp-attendance/import/", {"file": SimpleUploadedFile("b.csv", overlapping)}
+    )
+    assert "already has imported attendances for 2025-01-01 to 2025-06-30" in (
+        refused.content.decode()
+    )
+    following = _csv(f"{world.patient.nhs_number},2025-07-01,2025-09-30,2")
+    client.post("/gp-attendance/import/", {"file": SimpleUploadedFile("c.csv", following)})
     assert GpAttendanceCount.objects.count() == 2
 
 
@@ -97,15 +170,18 @@ def test_a_file_that_is_not_csv_is_refused(world, login):
 def test_the_dashboard_rate_compares_before_and_after_first_contact(world):
     from pathway.attendance import import_attendance
 
-    contact = timezone.now() - timedelta(days=200)
+    contact = timezone.now() - timedelta(days=400)  # the year after it has ended
     lines = []
     for _ in range(8):
         patient = PatientFactory(registered_practice=world.practice_a)
         episode = EpisodeFactory(patient=patient, opened_at=contact - timedelta(days=30))
         Milestone.objects.create(episode=episode, kind="first_contact", occurred_at=contact)
         day = timezone.localdate(contact)
-        lines.append(f"{patient.nhs_number},{day - timedelta(days=365)},{day},10")
-        lines.append(f"{patient.nhs_number},{day},{day + timedelta(days=365)},4")
+        # The year before first contact (its last day the day before), and the year from it.
+        lines.append(
+            f"{patient.nhs_number},{day - timedelta(days=365)},{day - timedelta(days=1)},10"
+        )
+        lines.append(f"{patient.nhs_number},{day},{day + timedelta(days=364)},4")
     import_attendance(actor=world.admin, filename="x.csv", rows=parse_attendance_csv(_csv(*lines)))
     table = metrics.gp_attendance_table(practice_ids=[world.practice_a.id])
     assert table.rows[0] == ("Before first contact", "10", "10.01")

@@ -223,5 +223,5 @@ def test_an_uploaded_file_name_is_shown_as_text(client, world):
     upload = SimpleUploadedFile(f"{payload.text}.csv", body, content_type="text/csv")
     response = client.post(reverse("pathway:attendance-import"), {"file": upload}, follow=True)
     html = response.content.decode()
-    assert "Imported 1 rows" in html
+    assert "Imported 1 row" in html
     assert markup_problems(html, payload) == []
