@@ -94,5 +94,11 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
-    assert page.locator(".app-table-scroll").count() == len(TITLES)
+    assert page.locator(".app-table-scroll table").count() == len(TITLES)
     assert page.locator(".app-dashboard-covers").count() == 5
+    # Chart labels stay readable: drawn at 14 units, shown at 10 pixels or more.
+    label_px = page.evaluate(
+        "(() => { const t = document.querySelector('.app-chart svg text');"
+        " return t.getBoundingClientRect().height; })()"
+    )
+    assert label_px >= 10
