@@ -200,7 +200,7 @@ SELECT to_char(date_trunc('month', r.submitted_at AT TIME ZONE 'Europe/London'),
        r.source, count(*)
 FROM referrals_referral r
 LEFT JOIN pathway_patient p ON p.id = r.patient_id
-WHERE r.submitted_at >= %(start)s AND r.submitted_at < %(end)s
+WHERE r.submitted_at >= %(start)s AND r.submitted_at < %(end)s AND NOT r.entered_in_error
   AND (p.registered_practice_id = ANY(%(practices)s)
        OR (r.patient_id IS NULL AND r.stated_practice_id = ANY(%(practices)s)))
 GROUP BY date_trunc('month', r.submitted_at AT TIME ZONE 'Europe/London'), r.source
@@ -211,8 +211,7 @@ REJECTIONS_SQL = """
 SELECT r.status, r.rejection_reason, count(*)
 FROM referrals_referral r
 LEFT JOIN pathway_patient p ON p.id = r.patient_id
-WHERE r.decided_at >= %(start)s AND r.decided_at < %(end)s
-  AND r.status IN ('accepted', 'rejected', 'redirected')
+WHERE r.decided_at >= %(start)s AND r.decided_at < %(end)s AND NOT r.entered_in_error
   AND (p.registered_practice_id = ANY(%(practices)s)
        OR (r.patient_id IS NULL AND r.stated_practice_id = ANY(%(practices)s)))
 GROUP BY r.status, r.rejection_reason

@@ -30,7 +30,7 @@ DIARY_WINDOW = 30
 
 
 def _referrals_in_scope(practice_ids):
-    return Referral.objects.filter(
+    return Referral.objects.live().filter(
         Q(patient__registered_practice_id__in=practice_ids)
         | Q(patient__isnull=True, stated_practice_id__in=practice_ids)
     )
@@ -72,9 +72,9 @@ def referral_volume_table(*, practice_ids, period: Period) -> Table:
 
 def rejection_table(*, practice_ids, period: Period) -> Table:
     start, end = period_bounds(period)
-    decided = _referrals_in_scope(practice_ids).filter(
-        decided_at__gte=start, decided_at__lt=end, status__in=["accepted", "rejected", "redirected"]
-    )
+    # Every referral decided in the period, whatever became of it since: an accepted referral
+    # is closed when its episode ends, and was still a decision to accept.
+    decided = _referrals_in_scope(practice_ids).filter(decided_at__gte=start, decided_at__lt=end)
     totals = decided.aggregate(
         n=Count("id"),
         rejected=Count("id", filter=Q(status="rejected")),

@@ -73,6 +73,31 @@ def test_rejections_are_shown_as_a_share_of_decisions_with_their_reasons(world):
     assert rows["Rejected: Other reason (see advice to the referrer)"] == ("10", "100.0%")
 
 
+def test_an_accepted_referral_closed_since_is_still_a_decision(world):
+    """Ten accepted (four of them closed since, as at discharge) and ten rejected: half the
+    decisions were rejections, not ten of sixteen."""
+    from referrals import services as referral_services
+
+    for index in range(20):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        decision = "reject" if index < 10 else "accept"
+        referral = referral_builders.decided(patient, world.gp, world.clinician, decision)
+        if decision == "accept" and index < 14:
+            referral_services.close_referral(actor=world.clinician, referral=referral)
+    withdrawn = referral_builders.referral(
+        PatientFactory(registered_practice=world.practice_a), world.gp
+    )
+    referral_services.close_referral(actor=world.clinician, referral=withdrawn)  # no decision
+    erroneous = referral_builders.decided(
+        PatientFactory(registered_practice=world.practice_a), world.gp, world.clinician, "reject"
+    )
+    type(erroneous).objects.filter(pk=erroneous.pk).update(entered_in_error=True)
+    table = activity.rejection_table(practice_ids=[world.practice_a.id], period=_period())
+    rows = {row[0]: row[1:] for row in table.rows}
+    assert rows["All decisions"] == ("20", "100.0%")
+    assert rows["Rejected"] == ("10", "50.0%")
+
+
 def test_headache_days_compare_the_first_and_last_30_diary_days(world):
     today = timezone.localdate()
     entries = []
