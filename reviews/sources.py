@@ -103,8 +103,11 @@ def diary_flags(patients: QuerySet[Patient], *, today: date) -> list:
         "id", "uuid"
     ):
         parts = []
-        if patient.diary_medication_overuse:
-            parts.append("medication overuse")
+        if patient.diary_medication_overuse and patient.diary_chronic_headache:
+            parts.append("medication-overuse headache")
+        elif patient.diary_medication_overuse:
+            # Headache on fewer than 15 days a month: the intake criterion only (8.2 B).
+            parts.append("medication overuse (the intake criterion, ICHD-3 8.2 B)")
         if patient.diary_chronic_migraine:
             parts.append("chronic migraine pattern")
         elif patient.diary_chronic_headache:
@@ -156,11 +159,17 @@ class DiaryOverview:
     lines: list[tuple[str, str]]
     flags: list[diary_wording.Flag]
     url: str
+    # The evidence window the flags were judged on: always the 90 days to `end`.
+    flags_start: date | None = None
 
 
 def diary_summary(patient: Patient, *, start: date, end: date) -> DiaryOverview | None:
     """The diary from `start` to `end` (inclusive) summarised by `diaries.rules`, or None when
-    the patient recorded nothing in that time."""
+    the patient recorded nothing in that time.
+
+    The flags ("meets diary criteria") are judged on the 90 days to `end`, the evidence window
+    of clinical-rules.md section 8, as on the diary tab, whatever the length of the summary:
+    a few days since the last review are no evidence of a chronic pattern."""
     length = min(max((end - start).days + 1, 1), MAX_DIARY_DAYS)
     window = diary_selectors.diary_window(patient, end=end, length=length)
     summary = window.summary
@@ -183,13 +192,19 @@ def diary_summary(patient: Patient, *, start: date, end: date) -> DiaryOverview 
                 f"{window.work_missed_days} days missed, {window.work_reduced_days} reduced",
             )
         )
+    evidence = (
+        window
+        if length == diary_selectors.WINDOW_DAYS
+        else diary_selectors.diary_window(patient, end=end)
+    )
     return DiaryOverview(
         start=window.start,
         end=window.end,
         lines=lines,
         # Worded as on the diary tab and the clinician's report.
-        flags=diary_wording.clinician_flags(summary),
+        flags=diary_wording.clinician_flags(evidence.summary),
         url=_url("diaries:patient-diary", patient_uuid=patient.uuid),
+        flags_start=evidence.start,
     )
 
 

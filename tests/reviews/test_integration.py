@@ -4,6 +4,7 @@ those apps' own test builders, through their services."""
 
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -71,6 +72,27 @@ def test_a_chronic_diary_pattern_is_on_the_worklist(world):
     assert "15 or more days" in rows[0].top.detail
 
 
+@pytest.mark.parametrize(
+    ("headache_days", "wording"),
+    [
+        (36, "meets criteria for medication overuse (the intake criterion, ICHD-3 8.2 B)"),
+        (45, "meets criteria for medication-overuse headache and headache on 15 or more"),
+    ],
+)
+def test_the_worklist_tells_medication_overuse_headache_from_the_intake_criterion(
+    world, headache_days, wording
+):
+    """Triptans on 33 days in 90 (11 a month, threshold 10); headache on 12 or 15 a month."""
+    DiaryEntry.objects.bulk_create(
+        diary_builders.flag_entry(
+            world.patient, diary_builders.days_ago(n), headache=True, took_triptan=n < 33
+        )
+        for n in range(headache_days)
+    )
+    (row,) = worklist.worklist_for(world.clinician).rows
+    assert wording in row.top.detail
+
+
 def test_the_review_page_summarises_the_diary_since_the_last_review(world):
     _chronic_diary(world.patient, days=30)
     summary = sources.diary_summary(
@@ -78,10 +100,9 @@ def test_the_review_page_summarises_the_diary_since_the_last_review(world):
     )
     assert dict(summary.lines)["Days recorded"] == "30 of 60"
     assert dict(summary.lines)["Headache days a month"] == "15.0"
-    # Worded as on the diary tab: criteria met, never a diagnosis.
-    assert [(f.title, f.code) for f in summary.flags] == [
-        ("Headache frequency meets diary criteria for chronic headache", "")
-    ]
+    # The flags are judged on the 90-day evidence window: 30 headache days in 90 is 10 a month.
+    assert summary.flags == []
+    assert summary.flags_start == timezone.localdate() - timedelta(days=89)
     assert (
         sources.diary_summary(
             world.other_patient, start=timezone.localdate(), end=timezone.localdate()
@@ -117,6 +138,25 @@ def test_the_review_page_names_overuse_without_headache_days_as_the_intake_crite
     assert "Acute medication intake meets the overuse criterion: triptans" in html
     assert "(ICHD-3 8.2 B)" in html
     assert "not a diagnosis" in html
+
+
+def test_a_short_time_since_the_last_review_is_no_evidence_of_a_chronic_pattern(world):
+    """A review earlier today leaves a one-day summary: one headache day in it is not a
+    chronic pattern; 45 headache days in the 90 days to today is, worded as on the diary tab."""
+    today = timezone.localdate()
+    DiaryEntry.objects.bulk_create([diary_builders.flag_entry(world.patient, today, headache=True)])
+    one_day = sources.diary_summary(world.patient, start=today, end=today)
+    assert dict(one_day.lines)["Headache days a month"] == "30.0"
+    assert one_day.flags == []
+    DiaryEntry.objects.bulk_create(
+        diary_builders.flag_entry(world.patient, diary_builders.days_ago(n), headache=True)
+        for n in range(2, 90, 2)
+    )
+    chronic = sources.diary_summary(world.patient, start=today, end=today)
+    # Worded as on the diary tab: criteria met, never a diagnosis.
+    assert [(f.title, f.code) for f in chronic.flags] == [
+        ("Headache frequency meets diary criteria for chronic headache", "")
+    ]
 
 
 def test_trial_reminders_go_to_the_responsible_clinician_once(world):
