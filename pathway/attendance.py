@@ -7,6 +7,7 @@ user sees a message per bad row.
 import csv
 import io
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -49,9 +50,49 @@ class ImportRejected(ValueError):
         self.errors = errors
 
 
-def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:
-    """Whether two half-open periods share a day."""
-    return a_start < b_end and b_start < a_end
+class StoredPeriods:
+    """One patient's imported periods (half-open), to find one that overlaps a new period in
+    log n: sorted by start, with the furthest end reached so far at each place."""
+
+    def __init__(self):
+        self._periods: list[tuple[date, date]] = []
+        self._ready = False
+
+    def add(self, start: date, end: date) -> None:
+        self._periods.append((start, end))
+        self._ready = False
+
+    def overlapping(self, start: date, end: date) -> tuple[date, date] | None:
+        """An imported period sharing a day with [start, end), or None."""
+        if not self._ready:
+            self._periods.sort()
+            self._starts = [period[0] for period in self._periods]
+            self._furthest, best = [], None
+            for period in self._periods:
+                if best is None or period[1] > best[1]:
+                    best = period
+                self._furthest.append(best)
+            self._ready = True
+        # Of the periods starting before `end`, the one reaching furthest.
+        index = bisect_left(self._starts, end) - 1
+        if index >= 0 and self._furthest[index][1] > start:
+            return self._furthest[index]
+        return None
+
+
+def overlapping_rows(periods) -> list[tuple]:
+    """For (key, start, end, label) half-open periods: (label, earlier label) for each period
+    sharing a day with one of the same key that starts no later. Sorted, so a file of many
+    periods is checked in n log n, not n squared."""
+    found = []
+    reach: dict = {}  # key -> (furthest end so far, its label)
+    for key, start, end, label in sorted(periods, key=lambda p: (p[0], p[1], p[2])):
+        furthest = reach.get(key)
+        if furthest is not None and start < furthest[0]:
+            found.append((label, furthest[1]))
+        if furthest is None or end > furthest[0]:
+            reach[key] = (end, label)
+    return found
 
 
 def _date(value: str, line: int, name: str, errors: list[str]) -> date | None:
@@ -63,16 +104,17 @@ def _date(value: str, line: int, name: str, errors: list[str]) -> date | None:
 
 
 def _trimmed(cells: list[str]) -> list[str]:
-    """The cells without the empty ones a spreadsheet adds after the last column."""
+    """The cells without the empty ones a spreadsheet adds after the last column (an empty
+    cell in one of the columns stays, to be reported)."""
     cells = list(cells)
-    while cells and not cells[-1].strip():
+    while len(cells) > len(COLUMNS) and not cells[-1].strip():
         cells.pop()
     return cells
 
 
 def parse_attendance_csv(raw: bytes, *, today: date | None = None) -> list[AttendanceRow]:
     """Parse and check the file. Returns the rows; raises ImportRejected with every problem.
-    A period must have ended by `today` (default: today), when its count is complete."""
+    A period must have ended before `today` (default: today): today's count is not complete."""
     if len(raw) > MAX_FILE_BYTES:
         raise ImportRejected(["The file is larger than 2 MB. Split it and upload each part."])
     try:
@@ -92,8 +134,11 @@ def _period(start, last, line: int, today: date, errors: list[str]) -> int | Non
     """The period's length in days (both ends included), or None with a message."""
     if last < start:
         errors.append(f"Row {line}: period_end must be on or after period_start")
-    elif last > today:
-        errors.append(f"Row {line}: the period must have ended by today ({today:%Y-%m-%d})")
+    elif last >= today:
+        errors.append(
+            f"Row {line}: the period must have ended before today ({today:%Y-%m-%d}), when "
+            "its count is complete"
+        )
     elif (last - start).days + 1 > MAX_PERIOD_DAYS:
         errors.append(f"Row {line}: a period can be at most 5 years long")
     else:
@@ -106,10 +151,9 @@ def _rows(reader, *, today: date) -> list[AttendanceRow]:
     if tuple(header) != COLUMNS:
         raise ImportRejected([f"The first row must be the column names: {', '.join(COLUMNS)}"])
     rows, errors, read = [], [], 0
-    periods: dict[str, list[AttendanceRow]] = {}
     for line, cells in enumerate(reader, start=2):
         cells = _trimmed(cells)
-        if not cells:
+        if not any(cell.strip() for cell in cells):
             continue
         read += 1
         if read > MAX_ROWS:
@@ -134,25 +178,17 @@ def _rows(reader, *, today: date) -> list[AttendanceRow]:
         if row_errors:
             errors += row_errors
             continue
-        row = AttendanceRow(
-            line, nhs_number.normalise(number), start, last + timedelta(days=1), int(count_text)
-        )
-        earlier = next(
-            (
-                other
-                for other in periods.get(row.nhs_number, [])
-                if overlaps(row.period_start, row.period_end, other.period_start, other.period_end)
-            ),
-            None,
-        )
-        if earlier is not None:
-            errors.append(
-                f"Row {line}: this patient's period overlaps row {earlier.line}, so attendances "
-                "would be counted twice"
+        rows.append(
+            AttendanceRow(
+                line, nhs_number.normalise(number), start, last + timedelta(days=1), int(count_text)
             )
-            continue
-        periods.setdefault(row.nhs_number, []).append(row)
-        rows.append(row)
+        )
+    periods = [(row.nhs_number, row.period_start, row.period_end, row.line) for row in rows]
+    for line, other in sorted(overlapping_rows(periods)):
+        errors.append(
+            f"Row {line}: this patient's period overlaps row {other}, so attendances would be "
+            "counted twice"
+        )
     if errors:
         raise ImportRejected(errors)
     if not rows:
@@ -164,36 +200,34 @@ def _rows(reader, *, today: date) -> list[AttendanceRow]:
 def import_attendance(*, actor, filename: str, rows: list[AttendanceRow]) -> AttendanceImport:
     """Save every row, or none: patients must be visible to `actor` and periods must not
     overlap one imported before. Raises ImportRejected listing the rows that cannot be saved."""
-    # Locked, so two imports for one patient cannot both pass the overlap check.
+    # Locked in id order, so two imports for one patient cannot both pass the overlap check
+    # (and cannot deadlock). The database itself cannot refuse overlapping periods portably:
+    # PostgreSQL would need an exclusion constraint, which SQLite, the default, lacks.
     patients = dict(
         patients_visible_to(actor)
         .filter(nhs_number__in={row.nhs_number for row in rows})
+        .order_by("id")
         .select_for_update()
         .values_list("nhs_number", "id")
     )
-    existing: dict[str, list[tuple[date, date]]] = {}
+    errors = [
+        f"Row {row.line}: no patient you can see has this NHS number"
+        for row in rows
+        if row.nhs_number not in patients
+    ]
+    stored: dict[str, StoredPeriods] = {}
     for number, start, end in GpAttendanceCount.objects.filter(
         patient_id__in=patients.values()
     ).values_list("patient__nhs_number", "period_start", "period_end"):
-        existing.setdefault(number, []).append((start, end))
-    errors = []
+        stored.setdefault(number, StoredPeriods()).add(start, end)
     for row in rows:
-        if row.nhs_number not in patients:
-            errors.append(f"Row {row.line}: no patient you can see has this NHS number")
-            continue
-        clash = next(
-            (
-                (start, end)
-                for start, end in existing.get(row.nhs_number, [])
-                if overlaps(row.period_start, row.period_end, start, end)
-            ),
-            None,
-        )
+        periods = stored.get(row.nhs_number)
+        clash = periods.overlapping(row.period_start, row.period_end) if periods else None
         if clash is not None:
-            last = clash[1] - timedelta(days=1)
             errors.append(
                 f"Row {row.line}: this patient already has imported attendances for "
-                f"{clash[0]:%Y-%m-%d} to {last:%Y-%m-%d}, which this period overlaps"
+                f"{clash[0]:%Y-%m-%d} to {clash[1] - timedelta(days=1):%Y-%m-%d}, which this "
+                "period overlaps"
             )
     if errors:
         raise ImportRejected(errors)

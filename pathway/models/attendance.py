@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 
@@ -25,6 +27,7 @@ class GpAttendanceCount(TimeStampedModel):
         "pathway.Patient", on_delete=models.PROTECT, related_name="gp_attendance_counts"
     )
     period_start = models.DateField()
+    # The day after the period's last day (the imported file gives the last day itself).
     period_end = models.DateField()
     attendances = models.PositiveIntegerField()
     source = models.ForeignKey(AttendanceImport, on_delete=models.PROTECT, related_name="rows")
@@ -43,4 +46,5 @@ class GpAttendanceCount(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.attendances} attendances {self.period_start} to {self.period_end}"
+        last = self.period_end - timedelta(days=1)
+        return f"{self.attendances} attendances {self.period_start} to {last}"

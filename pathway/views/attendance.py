@@ -5,6 +5,7 @@ from django.views.decorators.http import require_http_methods
 
 from pathway.attendance import (
     MAX_FILE_BYTES,
+    MAX_ROWS,
     ImportRejected,
     import_attendance,
     parse_attendance_csv,
@@ -15,11 +16,7 @@ from pathway.views.access import role_required
 class AttendanceUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file of GP attendances",
-        help_text=(
-            "Columns: nhs_number, period_start, period_end, attendances, with dates like "
-            "2025-04-01. period_end is the last day of the period, which must have ended. "
-            "Up to 2 MB."
-        ),
+        help_text="Columns: nhs_number, period_start, period_end, attendances. Up to 2 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
@@ -51,5 +48,10 @@ def attendance_import(request):
     return render(
         request,
         "pathway/attendance_import.html",
-        {"form": form, "errors": errors[:200], "more_errors": max(0, len(errors) - 200)},
+        {
+            "form": form,
+            "errors": errors[:200],
+            "more_errors": max(0, len(errors) - 200),
+            "max_rows": f"{MAX_ROWS:,}",
+        },
     )

@@ -6,7 +6,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from pathway.attendance import ImportRejected, parse_attendance_csv
+from pathway.attendance import (
+    ImportRejected,
+    StoredPeriods,
+    overlapping_rows,
+    parse_attendance_csv,
+)
 from pathway.dashboard import metrics, snapshots
 from pathway.dashboard.rules import period_for
 from pathway.models import DashboardSnapshot, GpAttendanceCount, Milestone
@@ -36,7 +41,7 @@ def test_it_parses_good_rows_and_normalises_the_nhs_number():
         ("9434765919,2025-01-01,2025-12-31,2000000", "Row 2: attendances is more than the 365"),
         ("9434765919,2025-01-01,2025-12-31," + "9" * 30, "Row 2: attendances is more than"),
         ("9434765919,0001-01-01,2025-12-31,6", "Row 2: a period can be at most 5 years long"),
-        ("9434765919,2025-01-01,9999-12-31,6", "Row 2: the period must have ended by today"),
+        ("9434765919,2025-01-01,9999-12-31,6", "Row 2: the period must have ended before today"),
         ("9434765919,2025-01-01", "Row 2: expected 4 columns, found 2"),
         ("=cmd|' /C calc'!A0,2025-01-01,2026-01-01,1", "Row 2: the NHS number is not valid"),
     ],
@@ -55,13 +60,15 @@ def test_period_end_is_the_last_day_of_the_period():
     assert one_day.period_end - one_day.period_start == timedelta(days=1)
 
 
-def test_a_period_must_have_ended_by_today():
+def test_a_period_must_have_ended_before_today():
     today = date(2026, 12, 4)
-    (row,) = parse_attendance_csv(_csv("9434765919,2026-11-01,2026-12-04,2"), today=today)
-    assert row.period_end == date(2026, 12, 5)
+    (row,) = parse_attendance_csv(_csv("9434765919,2026-11-01,2026-12-03,2"), today=today)
+    assert row.period_end == date(2026, 12, 4)
     with pytest.raises(ImportRejected) as rejected:
-        parse_attendance_csv(_csv("9434765919,2026-11-01,2026-12-05,2"), today=today)
-    assert rejected.value.errors == ["Row 2: the period must have ended by today (2026-12-04)"]
+        parse_attendance_csv(_csv("9434765919,2026-11-01,2026-12-04,2"), today=today)
+    assert rejected.value.errors == [
+        "Row 2: the period must have ended before today (2026-12-04), when its count is complete"
+    ]
 
 
 def test_an_end_before_the_start_is_one_problem_not_two():
@@ -80,8 +87,10 @@ def test_overlapping_periods_of_one_patient_in_a_file_are_refused():
                 "4010232137,2025-01-01,2025-06-30,3",  # another patient: fine
             )
         )
+    # Row 4 shares days with the rows either side of it.
     assert rejected.value.errors == [
-        "Row 4: this patient's period overlaps row 2, so attendances would be counted twice"
+        "Row 3: this patient's period overlaps row 4, so attendances would be counted twice",
+        "Row 4: this patient's period overlaps row 2, so attendances would be counted twice",
     ]
 
 
@@ -91,6 +100,40 @@ def test_empty_columns_a_spreadsheet_adds_after_the_last_are_ignored():
     )
     (row,) = parse_attendance_csv(body)
     assert row.attendances == 3
+
+
+def test_an_empty_count_is_reported_as_a_count_not_as_a_missing_column():
+    with pytest.raises(ImportRejected) as rejected:
+        parse_attendance_csv(_csv("9434765919,2025-01-01,2025-06-30,"))
+    assert rejected.value.errors == ["Row 2: attendances must be a whole number of 0 or more"]
+
+
+def test_overlaps_are_found_among_many_periods_of_one_patient():
+    day = date(2000, 1, 1)
+    periods = [("p", day + timedelta(n), day + timedelta(n + 1), n) for n in range(20_000)]
+    assert overlapping_rows(periods) == []  # each day follows on from the one before
+    periods.append(("p", day + timedelta(500), day + timedelta(502), "extra"))
+    periods.append(("q", day + timedelta(500), day + timedelta(502), "other patient"))
+    assert sorted(overlapping_rows(periods), key=str) == [("extra", 500), (501, "extra")]
+
+
+def test_stored_periods_find_any_overlap_even_among_overlapping_ones():
+    stored = StoredPeriods()
+    for start, end in [(10, 100), (20, 30), (200, 210)]:
+        stored.add(date(2025, 1, 1) + timedelta(start), date(2025, 1, 1) + timedelta(end))
+
+    def clash(start, end):
+        found = stored.overlapping(
+            date(2025, 1, 1) + timedelta(start), date(2025, 1, 1) + timedelta(end)
+        )
+        return found and tuple((d - date(2025, 1, 1)).days for d in found)
+
+    assert clash(40, 50) == (10, 100)  # inside the long one, after the short one
+    assert clash(0, 10) is None  # ends the day the first begins
+    assert clash(100, 200) is None  # between them, touching both
+    assert clash(99, 101) == (10, 100)
+    assert clash(205, 300) == (200, 210)
+    assert clash(0, 400) == (200, 210)  # the one reaching furthest
 
 
 def test_it_rejects_a_wrong_header_binary_data_and_an_oversized_file():
@@ -138,6 +181,10 @@ def test_a_period_overlapping_one_imported_before_is_refused_and_one_row_is_one_
         "/gp-attendance/import/", {"file": SimpleUploadedFile("a.csv", first)}, follow=True
     )
     assert "Imported 1 row from a.csv." in done.content.decode()
+    # Kept up to the day after, shown with the last day as the file gave it.
+    kept = GpAttendanceCount.objects.get()
+    assert kept.period_end == date(2025, 7, 1)
+    assert str(kept) == "3 attendances 2025-01-01 to 2025-06-30"
     overlapping = _csv(f"{world.patient.nhs_number},2025-06-01,2025-09-30,2")
     refused = client.post(
         "/gp-attendance/import/", {"file": SimpleUploadedFile("b.csv", overlapping)}
