@@ -24,7 +24,7 @@ def seed(ctx) -> None:
 
 
 def _episode(patient, condition):
-    return patient.episodes.filter(condition=condition, status__in=["referred", "active"]).first()
+    return patient.episodes.open().filter(condition=condition).first()
 
 
 def _items(rows):

@@ -127,7 +127,8 @@ def _open_episode(*, actor, patient: Patient, condition: str, now) -> Episode:
     """The patient's open episode for the condition, or a new one (status referred)."""
     episode = (
         Episode.objects.select_for_update()
-        .filter(patient=patient, condition=condition, status__in=["referred", "active"])
+        .open()
+        .filter(patient=patient, condition=condition)
         .first()
     )
     if episode is not None:

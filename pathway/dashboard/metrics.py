@@ -401,8 +401,9 @@ def gp_attendance_table(*, practice_ids) -> Table:
         covers="Every imported period, before and after each patient's first contact.",
         title="GP attendances per patient-year",
         definition=(
-            "From imported counts of GP appointments: periods that ended by the patient's first "
-            "contact with the service, against periods that began after it. Rate = attendances "
+            "From imported counts of GP appointments: periods whose last day was before the "
+            "patient's first contact with the service, against periods that began on or after "
+            "that day (a period that spans the day counts in neither). Rate = attendances "
             "divided by patient-years covered by those periods."
         ),
         headers=("Periods", "Patients", "Attendances per patient-year"),

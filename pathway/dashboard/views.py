@@ -12,6 +12,13 @@ from pathway.dashboard.scope import organisations_for
 from pathway.views.access import commissioner_required
 
 
+# Said under every exported table, as on the page.
+SMALL_NUMBERS_NOTE = (
+    "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, and "
+    "percentages are worked out from the rounded counts."
+)
+
+
 def _filtered(request):
     organisations = organisations_for(request.user)
     if not organisations.exists():
@@ -101,4 +108,5 @@ def export(request, key: str):
     writer.writerow([csv_safe(h) for h in table.headers])
     for row in table.rows:
         writer.writerow([csv_safe(cell) for cell in row])
+    writer.writerow([SMALL_NUMBERS_NOTE])
     return response

@@ -98,7 +98,9 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
     assert page.locator(".app-dashboard-covers").count() == 5
     # Chart labels stay readable: drawn at 14 units, shown at 10 pixels or more.
     label_px = page.evaluate(
-        "(() => { const t = document.querySelector('.app-chart svg text');"
-        " return t.getBoundingClientRect().height; })()"
+        "(() => { const svg = document.querySelector('.app-chart svg');"
+        " const text = svg.querySelector('text');"
+        " const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;"
+        " return parseFloat(getComputedStyle(text).fontSize) * scale; })()"
     )
     assert label_px >= 10

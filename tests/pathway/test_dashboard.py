@@ -193,6 +193,10 @@ def test_the_csv_export_has_the_table_with_its_headers(world, login):
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[1] == ["Step", "Target", "Patients", "Within target", "Median days", "Longest days"]
     assert rows[2][0] == "Referral to triage"
+    assert rows[-1] == [
+        "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, and "
+        "percentages are worked out from the rounded counts."
+    ]
     assert response["Content-Disposition"] == 'attachment; filename="waits.csv"'
 
 
