@@ -86,6 +86,9 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
     assert len(rows) > 2
     _assert_anonymous(body, identifiers)
 
+    # On a wide screen nothing scrolls, so no box takes a place in the tab order.
+    assert page.locator(".app-table-scroll[tabindex]").count() == 0
+
     # On a phone the wide tables scroll in their own boxes; the page itself does not.
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
@@ -95,6 +98,13 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
     )
     assert overflow <= 0
     assert page.locator(".app-table-scroll table").count() == len(TITLES)
+    # Those boxes that scroll can be reached with the keyboard.
+    scrolling = page.evaluate(
+        "[...document.querySelectorAll('.app-table-scroll')]"
+        ".filter(b => b.scrollWidth > b.clientWidth)"
+        ".map(b => b.getAttribute('tabindex'))"
+    )
+    assert scrolling and set(scrolling) == {"0"}
     assert page.locator(".app-dashboard-covers").count() == 5
     # Chart labels stay readable: drawn at 14 units, shown at 10 pixels or more.
     label_px = page.evaluate(
