@@ -11,7 +11,6 @@ from pathway.dashboard.rules import csv_safe
 from pathway.dashboard.scope import organisations_for
 from pathway.views.access import commissioner_required
 
-
 # Said under every exported table, as on the page.
 SMALL_NUMBERS_NOTE = (
     "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, and "

@@ -7,6 +7,7 @@ from pathway.views.access import clinician_required
 from reviews import rules, selectors, worklist
 from reviews.errors import ReviewsError
 from reviews.forms import AlertActionForm
+from reviews.rendering import worklist_rows
 from reviews.services import questionnaires as questionnaire_services
 from reviews.views.common import page_of
 
@@ -33,6 +34,7 @@ def worklist_page(request):
         {
             "page": page,
             "rows": rows,
+            "rows_html": worklist_rows(rows),
             "counts": [(label, result.counts[code]) for code, label in rules.WORKLIST_CATEGORIES],
             "clinicians": clinicians,
             "practices": practices,
