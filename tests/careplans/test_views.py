@@ -87,6 +87,7 @@ def test_bad_draft_input_shows_a_message_and_saves_nothing(world, login, field, 
     assert response.status_code == 200
     html = response.content.decode()
     assert "There is a problem" in html and message in html
+    assert "<title>Error: " in html
     if field.startswith("goals-"):
         assert f"New goal: {message}" in html  # the summary says which row
     draft.refresh_from_db()

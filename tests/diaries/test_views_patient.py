@@ -224,6 +224,7 @@ def test_bad_input_shows_a_clear_message_and_saves_nothing(client_, data, messag
     assert response.status_code == 200
     content = response.content.decode()
     assert "There is a problem" in content
+    assert "<title>Error: " in content
     assert message in content
     assert not DiaryEntry.objects.exists()
 
@@ -330,6 +331,7 @@ def test_adding_a_headache_without_javascript_keeps_what_was_typed(client_):
     assert "Still typing" in content
     assert 'value="pulsating" checked' in content
     assert "There is a problem" not in content
+    assert "<title>Error: " not in content
     assert not DiaryEntry.objects.exists()
 
 

@@ -151,6 +151,7 @@ def test_a_file_with_one_bad_row_imports_nothing(world, login):
     response = client.post("/gp-attendance/import/", {"file": upload})
     assert response.status_code == 200
     assert "Row 3: no patient you can see has this NHS number" in response.content.decode()
+    assert "<title>Error: Import GP attendances" in response.content.decode()
     assert GpAttendanceCount.objects.count() == 0
 
 

@@ -107,6 +107,7 @@ def test_a_new_patient_needs_their_details(world, login):
     assert "Enter the patient&#x27;s first name" in body
     assert "Enter the patient&#x27;s date of birth" in body
     assert "Choose the patient&#x27;s registered practice" in body
+    assert "<title>Error: Refer a patient" in body  # the new-patient form's errors count
     assert Referral.objects.count() == 0
 
 
