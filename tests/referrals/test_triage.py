@@ -197,6 +197,7 @@ def test_an_incomplete_decision_is_a_clear_400(world, login, data, message):
     response = login(world.clinician).post(reverse("referrals:decide", args=[made.uuid]), data)
     assert response.status_code == 400
     assert message in response.content.decode()
+    assert "<title>Error: Referral " in response.content.decode()
     made.refresh_from_db()
     assert made.status == "submitted"
 
@@ -225,7 +226,9 @@ def test_a_clinician_matches_a_self_referral(world, login):
     made = builders.self_referral(world.practice_a)
     client = login(world.clinician)
     url = reverse("referrals:match", args=[made.uuid])
-    assert client.post(url, {"nhs_number": "123"}).status_code == 400
+    bad = client.post(url, {"nhs_number": "123"})
+    assert bad.status_code == 400
+    assert "<title>Error: Referral " in bad.content.decode()
     response = client.post(url, {"nhs_number": world.patient_in_c.nhs_number})
     assert response.status_code == 400
     assert "No patient with this NHS number" in response.content.decode()

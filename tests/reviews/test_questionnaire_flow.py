@@ -50,6 +50,7 @@ def test_an_unknown_questionnaire_or_past_due_date_is_refused(world, login):
     assert client.post(url, {"instrument": "SF-36"}).status_code == 400
     response = client.post(url, {"instrument": "GAD-7", "due": "2020-01-01"})
     assert "today or later" in response.content.decode()
+    assert "<title>Error: Reviews: " in response.content.decode()
     assert not QuestionnaireRequest.objects.exists()
 
 
