@@ -244,6 +244,7 @@ def test_a_future_day_is_refused_and_nothing_is_saved(client_):
     response = client_.get(day_url(tomorrow))
     assert response.status_code == 400
     assert b"You cannot fill in a day in the future." in response.content
+    assert b"<title>Error: Day not available" in response.content
     response = client_.post(day_url(tomorrow), {"action": "headache_free"})
     assert response.status_code == 400
     response = client_.post(day_url(tomorrow), form_data(episodes=[MIGRAINE_EPISODE]))
