@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from pathway.dashboard.rules import Period, period_for
+from pathway.dashboard.rules import Period, custom_period_problems, period_for
 
 PERIOD_CHOICES = [
     ("month", "This month"),
@@ -47,12 +47,8 @@ class DashboardFilterForm(forms.Form):
             return data
         start, end = data.get("start"), data.get("end")
         if data["period"] == "custom":
-            if start is None:
-                self.add_error("start", "Enter a start date")
-            if end is None:
-                self.add_error("end", "Enter an end date")
-            if start and end and end < start:
-                self.add_error("end", "The end date must be on or after the start date")
+            for name, message in custom_period_problems(start, end):
+                self.add_error(name, message)
             if self.errors:
                 return data
         else:

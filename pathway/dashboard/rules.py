@@ -87,6 +87,21 @@ def months_in(period: Period, *, today: date) -> list[date]:
     return months
 
 
+def custom_period_problems(start: date | None, end: date | None) -> list[tuple[str, str]]:
+    """What is wrong with the dates of a custom period, as (which date, message) pairs: "start"
+    or "end". Empty when both are given, in order, and 5 years apart at most."""
+    problems = []
+    if start is None:
+        problems.append(("start", "Enter a start date"))
+    if end is None:
+        problems.append(("end", "Enter an end date"))
+    if start and end and end < start:
+        problems.append(("end", "The end date must be on or after the start date"))
+    elif start and end and (end - start).days > 5 * 366:
+        problems.append(("end", "Choose a period of 5 years or less"))
+    return problems
+
+
 def period_for(
     kind: str, *, today: date, start: date | None = None, end: date | None = None
 ) -> Period:
@@ -117,12 +132,9 @@ def period_for(
             f"{fy_start_year}/{str(fy_start_year + 1)[2:]}",
         )
     if kind == "custom":
-        if start is None or end is None:
-            raise ValueError("Enter a start and an end date")
-        if end < start:
-            raise ValueError("The end date must be on or after the start date")
-        if (end - start).days > 5 * 366:
-            raise ValueError("Choose a period of 5 years or less")
+        problems = custom_period_problems(start, end)
+        if problems:
+            raise ValueError(problems[0][1])
         return Period(start, end + timedelta(days=1), f"{start:%d %b %Y} to {end:%d %b %Y}")
     raise ValueError(f"Unknown period {kind!r}")
 

@@ -5,6 +5,7 @@ import pytest
 
 from pathway.dashboard.rules import (
     csv_safe,
+    custom_period_problems,
     months_in,
     period_for,
     publish_count,
@@ -142,3 +143,19 @@ def test_months_in_a_period_stop_at_this_month():
         "custom", today=date(2026, 12, 4), start=date(2027, 1, 1), end=date(2027, 3, 1)
     )
     assert months_in(future, today=date(2026, 12, 4)) == []
+
+
+def test_custom_period_problems_name_the_date_that_is_wrong():
+    assert custom_period_problems(None, None) == [
+        ("start", "Enter a start date"),
+        ("end", "Enter an end date"),
+    ]
+    assert custom_period_problems(date(2026, 2, 1), date(2026, 1, 1)) == [
+        ("end", "The end date must be on or after the start date")
+    ]
+    assert custom_period_problems(date(2020, 1, 1), date(2026, 1, 1)) == [
+        ("end", "Choose a period of 5 years or less")
+    ]
+    assert custom_period_problems(date(2026, 1, 1), date(2026, 1, 1)) == []
+    with pytest.raises(ValueError, match="Enter an end date"):
+        period_for("custom", today=date(2026, 12, 4), start=date(2026, 1, 1))
