@@ -117,9 +117,9 @@ def scope(
         patients = patients.filter(registered_practice_id=practice_id)
     if clinician is not None:
         patients = patients.filter(
-            id__in=Episode.objects.filter(
-                status__in=Episode.OPEN_STATUSES, responsible_clinician=clinician
-            ).values("patient_id")
+            id__in=Episode.objects.open()
+            .filter(responsible_clinician=clinician)
+            .values("patient_id")
         )
     return patients
 
@@ -141,7 +141,7 @@ def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
             kind=target.to_milestone,
             occurred_at__gte=OuterRef("started_at"),
         )
-        episodes = Episode.objects.filter(status__in=Episode.OPEN_STATUSES, patient__in=patients)
+        episodes = Episode.objects.open().filter(patient__in=patients)
         if target.priority != Target.AppliesTo.ANY:
             episodes = episodes.filter(priority=target.priority)
         rows = (
@@ -169,7 +169,8 @@ def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
     whose last review (or first contact) is more than a year ago."""
     latest = Milestone.objects.filter(episode=OuterRef("pk"))
     rows = (
-        Episode.objects.filter(status__in=Episode.OPEN_STATUSES, patient__in=patients)
+        Episode.objects.open()
+        .filter(patient__in=patients)
         .annotate(
             due_at=Subquery(
                 latest.filter(kind=MilestoneKind.ANNUAL_REVIEW_DUE)
