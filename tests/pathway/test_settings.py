@@ -106,3 +106,16 @@ def test_behind_the_proxy_the_client_address_comes_from_x_forwarded_for(settings
     settings.BEHIND_PROXY = True
     TrustedProxyMiddleware(view)(request)
     assert seen["ip"] == "203.0.113.9"
+
+
+def test_the_embedded_broker_connects_without_a_warning(tmp_path):
+    connect = (
+        "from pathway.celery import app\n"
+        "with app.connection_for_write() as conn:\n"
+        "    conn.ensure_connection(max_retries=1)\n"
+        "    print(conn.as_uri())\n"
+    )
+    result = _manage("shell", "-c", connect, REDIS_URL="", VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "filesystem://" in result.stdout
+    assert "WARNING" not in result.stderr, result.stderr
