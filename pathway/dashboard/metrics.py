@@ -76,6 +76,16 @@ def _median_wait(queryset, n: int) -> float | None:
     return sum(waits) / len(waits) if waits else None
 
 
+def _once_only(milestones):
+    """The time of an episode's milestone of a once-only kind, as a subquery.
+
+    The constraint `pathway_milestone_once_per_episode` allows at most one row, so the subquery
+    drops the model's ordering: with it, SQLite walks every milestone of the kind in time order
+    for each outer row instead of looking up the episode's own.
+    """
+    return milestones.order_by().values("occurred_at")[:1]
+
+
 def _target_days(frm: str, to: str, priority: str) -> int | None:
     target = Target.objects.filter(from_milestone=frm, to_milestone=to, priority=priority).first()
     return target.days if target else None
@@ -88,7 +98,7 @@ def completed_wait(*, practice_ids, period: Period, frm: str, to: str, priority:
     """
     target = _target_days(frm, to, priority)
     start, end = period_bounds(period)
-    started = Milestone.objects.filter(episode=OuterRef("episode"), kind=frm).values("occurred_at")
+    started = _once_only(Milestone.objects.filter(episode=OuterRef("episode"), kind=frm))
     waits = Milestone.objects.filter(
         kind=to,
         occurred_at__gte=start,
@@ -98,7 +108,7 @@ def completed_wait(*, practice_ids, period: Period, frm: str, to: str, priority:
     if priority != "any":
         waits = waits.filter(episode__priority=priority)
     waits = (
-        waits.annotate(started=Subquery(started[:1]))
+        waits.annotate(started=Subquery(started))
         .filter(started__isnull=False)
         .annotate(wait=ExpressionWrapper(F("occurred_at") - F("started"), DurationField()))
     )
@@ -149,7 +159,7 @@ def waits_table(*, practice_ids, period: Period) -> Table:
 def waiting_list_table(*, practice_ids, now: datetime | None = None) -> Table:
     """Accepted patients still waiting for first contact, by priority, at `now`."""
     now = now or timezone.now()
-    triaged = Milestone.objects.filter(episode=OuterRef("pk"), kind="triaged").values("occurred_at")
+    triaged = _once_only(Milestone.objects.filter(episode=OuterRef("pk"), kind="triaged"))
     waiting = (
         Episode.objects.filter(
             status=Episode.Status.ACTIVE,
@@ -157,7 +167,7 @@ def waiting_list_table(*, practice_ids, now: datetime | None = None) -> Table:
             milestones__kind="triaged",
         )
         .exclude(milestones__kind="first_contact")
-        .annotate(triaged_at=Subquery(triaged[:1]))
+        .annotate(triaged_at=Subquery(triaged))
         .annotate(waited=ExpressionWrapper(Value(now) - F("triaged_at"), DurationField()))
     )
     # The same targets as the care team's waiting list: the priority's own, else the "any" one.
