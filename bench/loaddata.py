@@ -1403,10 +1403,9 @@ def load(
             seconds=clock.monotonic() - started,
             counts=counts,
         )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Fresh statistics, so the planner sees a million diary rows, not an empty table.
-            cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        # Fresh statistics, so the planner sees a million diary rows, not an empty table.
+        cursor.execute("ANALYZE")
     seconds = clock.monotonic() - started
     _save_state(patients=patients, days=days, seed=seed, seconds=seconds, counts=counts)
     return LoadResult(skipped=False, seconds=seconds, counts=counts, state=loaded_state())

@@ -4,10 +4,12 @@ from io import StringIO
 
 from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
 
+from diaries.models import DiaryEntry
 from pathway import nhs_number
 from pathway.demo import DEMO_PASSWORD, USERS
-from pathway.models import Patient, User
+from pathway.models import Milestone, Patient, User
 
 ROLES = ("patient", "gp", "clinician", "commissioner", "admin")
 
@@ -67,3 +69,19 @@ def test_it_links_the_demo_patient_login_to_a_patient_record(db):
     _seed()
     patient_user = User.objects.get(email="patient@demo.nhs.uk")
     assert Patient.objects.get(user=patient_user).given_name == "Alex"
+
+
+def _rows_the_planner_expects(table: str) -> int:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # One row per index, each starting with its row count; a partial index has fewer.
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s", [table])
+            return max(int(stat.split()[0]) for (stat,) in cursor.fetchall())
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return int(cursor.fetchone()[0])
+
+
+def test_it_leaves_planner_statistics_for_the_rows_it_wrote(db):
+    _seed()
+    assert _rows_the_planner_expects("pathway_milestone") == Milestone.objects.count() > 0
+    assert _rows_the_planner_expects("diaries_diaryentry") == DiaryEntry.objects.count() > 0

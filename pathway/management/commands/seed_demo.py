@@ -1,6 +1,6 @@
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 
 from pathway.demo import DEMO_PASSWORD, USERS, seed_kernel
 
@@ -15,6 +15,11 @@ class Command(BaseCommand):
                 hook = getattr(config, "seed_demo", None)
                 if callable(hook):
                     hook(ctx)
+        # Planner statistics for the rows just written. SQLite keeps none until ANALYZE runs,
+        # and without them it finds an episode's milestones by walking every milestone of the
+        # kind, which made an area's dashboard take seconds on a few thousand patients.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):")
         )
