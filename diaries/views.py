@@ -66,9 +66,12 @@ def _day_page(request, patient, day: date):
         "is_today": day == today,
         "day_label": _day_label(day, today),
         "next": request.POST.get("next") or request.GET.get("next", ""),
+        # Every form posts to the day's own address, so a save that arrives after midnight is
+        # kept for the day the page showed, not the day it reached the server.
+        "form_action": reverse("diaries:day", kwargs={"day": day}),
     }
     if context["next"] not in RETURN_TO:
-        context["next"] = ""
+        context["next"] = "today" if day == today else ""
     problem = services.day_error(day, today=today)
     if problem:
         return render(

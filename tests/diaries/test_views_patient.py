@@ -1,11 +1,13 @@
 """The patient's diary pages: Today and past days, the month calendar and the 90-day summary."""
 
+import re
 from datetime import time, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from diaries.models import DiaryEntry, HeadacheEpisode
 from tests.diaries.builders import clear_day, days_ago, episode, headache_day, record, today
@@ -92,6 +94,27 @@ def test_one_tap_no_saves_a_headache_free_day(client_, patient):
     entry = DiaryEntry.objects.get(patient=patient, day=today())
     assert not entry.headache
     assert b"You have filled in today" in response.content
+
+
+def _form_actions(page: str) -> list[str]:
+    return re.findall(r'<form method="post" action="([^"]*)"', page)
+
+
+def test_a_save_sent_after_midnight_is_kept_for_the_day_the_page_showed(
+    client_, patient, monkeypatch
+):
+    shown = today()
+    page = client_.get(TODAY_URL).content.decode()
+    assert _form_actions(page) == [day_url(shown)]
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="(\w*)"', page))
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: shown + timedelta(days=1))
+    response = client_.post(_form_actions(page)[0], hidden, follow=True)
+    assert response.redirect_chain == [(TODAY_URL, 302)]
+    assert f"Saved: no headache for {shown:%A} {shown.day} {shown:%B}." in response.content.decode()
+    assert DiaryEntry.objects.get(patient=patient).day == shown
+    monkeypatch.undo()
+    # The day's form and its remove button post to the day too.
+    assert _form_actions(client_.get(TODAY_URL).content.decode()) == [day_url(shown)] * 2
 
 
 def test_a_headache_with_its_medicine_is_saved_from_the_form(client_, patient):
