@@ -189,6 +189,14 @@ class ContactPreferencesForm(forms.ModelForm):
             "diary_nudge": "Remind me to fill in my diary each evening",
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.opted_out_at is not None:
+            # The ticks given before opting out are kept, but the boxes show what the patient
+            # gets now: nothing. Only a box they tick again turns messages back on, so saving
+            # a new email address does not quietly undo the opt-out.
+            self.initial.update(sms_consent=False, email_consent=False)
+
     def clean(self):
         data = super().clean()
         if data.get("sms_consent") and not data.get("mobile") and "mobile" not in self.errors:

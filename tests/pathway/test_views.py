@@ -356,6 +356,26 @@ def test_it_turns_messages_back_on_when_the_patient_saves_the_ticked_boxes_after
     assert world.patient.can_receive("sms")
 
 
+def test_after_opting_out_the_boxes_are_unticked_and_saving_other_details_keeps_it(login, world):
+    client = login(world.patient_user)
+    client.post(PREFERENCES, {"opt_out": "1"})
+    form = client.get(PREFERENCES).context["form"]
+    assert not form["sms_consent"].value()
+    assert not form["email_consent"].value()
+    as_shown = {
+        name: "on" if form[name].value() is True else (form[name].value() or "")
+        for name in ("mobile", "email", "sms_consent", "email_consent", "diary_nudge")
+        if form[name].value() is not False
+    }
+    response = client.post(PREFERENCES, {**as_shown, "email": "new.address@example.com"})
+    assert response.status_code == 302
+    world.patient.refresh_from_db()
+    assert world.patient.email == "new.address@example.com"
+    assert world.patient.opted_out_at is not None
+    assert not world.patient.can_receive("sms")
+    assert not world.patient.can_receive("email")
+
+
 # Not found
 
 
