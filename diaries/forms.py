@@ -66,6 +66,10 @@ class DayForm(forms.Form):
         error_messages={"invalid_choice": MESSAGES["choice"]},
     )
     period = forms.BooleanField(label="I had my period", required=False)
+    # Asked only when "No" meets headache details: the patient confirms they go.
+    remove_headaches = forms.BooleanField(
+        label="Yes, remove the headache details for this day", required=False
+    )
     pain_score = forms.IntegerField(
         label="Pain score",
         help_text=f"For long-term pain: 0 is no pain, {PAIN_SCORE_MAX} is the worst pain you "
@@ -378,6 +382,10 @@ class DayEntryForms:
             data, prefix=EPISODE_PREFIX, initial=episodes_initial, medicines=medicines
         )
         self.service_errors: list[str] = []
+        # Set when "No" was answered with headache details kept: the page asks to remove them.
+        self.confirm_removal = False
+        # The message when the day changed elsewhere after the page was shown (nothing saved).
+        self.changed_elsewhere = ""
         if data is not None and add_episode:
             self._hide_errors()
 
@@ -396,8 +404,9 @@ class DayEntryForms:
         episodes_ok = self.episodes.is_valid()
         answer = self.form.cleaned_data.get("headache") if day_ok else None
         kept = self.episodes.kept_forms()
-        if answer == NO and kept:
-            self.form.add_error("headache", MESSAGES["features_without_headache"])
+        if answer == NO and kept and not self.form.cleaned_data.get("remove_headaches"):
+            self.confirm_removal = True
+            self.form.add_error("headache", MESSAGES["no_but_headaches_kept"])
             return False
         if answer == NO:
             return True
@@ -436,7 +445,9 @@ class DayEntryForms:
     @property
     def error_list(self) -> list[tuple[str, str]]:
         """(link target, message) pairs for the error summary, in page order."""
-        items = [("#id_headache_0", e) for e in self.form.errors.get("headache", [])]
+        answer = "#id_remove_headaches" if self.confirm_removal else "#id_headache_0"
+        items = [("#day-form", self.changed_elsewhere)] if self.changed_elsewhere else []
+        items += [(answer, e) for e in self.form.errors.get("headache", [])]
         items += [("#episodes", e) for e in self.form.non_field_errors()]
         items += [("#episodes", e) for e in self.service_errors]
         items += [("#episodes", e) for e in self.episodes.non_form_errors()]
@@ -447,7 +458,7 @@ class DayEntryForms:
             for field in form:
                 items += [(f"#{field.auto_id}", f"Headache {number}: {e}") for e in field.errors]
         for field in self.form:
-            if field.name != "headache":
+            if field.name not in ("headache", "remove_headaches"):
                 items += [(f"#{field.auto_id}", e) for e in field.errors]
         return items
 

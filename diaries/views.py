@@ -78,9 +78,18 @@ def _day_page(request, patient, day: date):
             request, "diaries/day_unavailable.html", {**context, "problem": problem}, status=400
         )
     action = request.POST.get("action") if request.method == "POST" else None
+    # What the page the patient saved from showed of the day (services.version_of); absent
+    # from a request that did not come from a day page, which is then not checked.
+    based_on = request.POST.get("based_on") if request.method == "POST" else None
     if action == "headache_free":
         # The service reads (and locks) the day's record itself.
-        services.record_headache_free_day(actor=request.user, patient=patient, day=day, today=today)
+        try:
+            services.record_headache_free_day(
+                actor=request.user, patient=patient, day=day, today=today, based_on=based_on
+            )
+        except services.DayChanged:
+            messages.warning(request, _changed_elsewhere(day, today, "Nothing has been changed."))
+            return redirect(_page_url(day, today, context["next"]))
         messages.success(request, f"Saved: no headache {_on(day, today)}.")
         return redirect(_return_url(request, day, today))
     if day == today:
@@ -89,9 +98,17 @@ def _day_page(request, patient, day: date):
         entry, earlier = selectors.entry_for_day(patient, day), None
     if action == "remove":
         if entry is not None:
-            services.mark_entry_entered_in_error(actor=request.user, entry=entry)
+            try:
+                services.mark_entry_entered_in_error(
+                    actor=request.user, entry=entry, based_on=based_on
+                )
+            except services.DayChanged:
+                message = _changed_elsewhere(day, today, "It has not been removed.")
+                messages.warning(request, message)
+                return redirect(_page_url(day, today, context["next"]))
             messages.success(request, f"Your diary record {_on(day, today)} has been removed.")
         return redirect(_return_url(request, day, today))
+    context["based_on"] = services.version_of(entry)
 
     context["recent"] = _recent_days(earlier, today) if earlier is not None else []
     show_form = (
@@ -117,10 +134,22 @@ def _day_page(request, patient, day: date):
         if not add_episode and forms.is_valid():
             try:
                 services.record_entry(
-                    actor=request.user, patient=patient, day=day, data=forms.to_data(), today=today
+                    actor=request.user,
+                    patient=patient,
+                    day=day,
+                    data=forms.to_data(),
+                    today=today,
+                    based_on=based_on,
                 )
             except ValidationError as error:
                 forms.add_service_errors(error)
+            except services.DayChanged:
+                forms.changed_elsewhere = _changed_elsewhere(
+                    day,
+                    today,
+                    "Nothing has been saved. Your answers are below: save again to replace "
+                    "the other changes with them.",
+                )
             else:
                 messages.success(request, f"Your diary {_on(day, today)} is saved.")
                 return redirect(_return_url(request, day, today))
@@ -145,6 +174,21 @@ def _day_page(request, patient, day: date):
 
 def _on(day: date, today: date) -> str:
     return "for today" if day == today else f"for {_day_label(day, today)}"
+
+
+def _changed_elsewhere(day: date, today: date, outcome: str) -> str:
+    return (
+        f"Your diary {_on(day, today)} was changed in another tab or on another device after "
+        f"this page was opened. {outcome}"
+    )
+
+
+def _page_url(day: date, today: date, next_: str) -> str:
+    """The day's own page, showing the record as it is now."""
+    if day == today:
+        return reverse("diaries:today")
+    url = reverse("diaries:day", kwargs={"day": day})
+    return f"{url}?next={next_}" if next_ else url
 
 
 def _recent_days(by_day: dict, today: date) -> list[dict]:

@@ -11,6 +11,7 @@ from diaries.services.entries import (
     MAX_EPISODES_PER_DAY,
     MESSAGES,
     NOTE_MAX_LENGTH,
+    DayChanged,
     DayData,
     DoseData,
     EpisodeData,
@@ -21,6 +22,7 @@ from diaries.services.entries import (
     record_entry,
     record_headache_free_day,
     validate_day,
+    version_of,
 )
 from diaries.services.reports import (
     MAX_REPORT_ATTEMPTS,
@@ -40,6 +42,7 @@ __all__ = [
     "NOTE_MAX_LENGTH",
     "REPORT_CLAIM_TIMEOUT",
     "REPORT_REQUEUE_AFTER",
+    "DayChanged",
     "DayData",
     "DoseData",
     "EpisodeData",
@@ -55,4 +58,5 @@ __all__ = [
     "request_report",
     "requeue_stale_reports",
     "validate_day",
+    "version_of",
 ]

@@ -46,6 +46,10 @@ MESSAGES = {
         "You said you did not have a headache, but there are headache details. "
         "Answer yes, or tick 'Remove this headache' for each one."
     ),
+    "no_but_headaches_kept": (
+        "You said you did not have a headache, but headache details are filled in. Tick the "
+        "box to remove them, or answer yes to keep them."
+    ),
     "headache_without_episode": "Tell us about at least one headache, or answer no.",
     "too_many_episodes": f"You can record up to {MAX_EPISODES_PER_DAY} headaches in one day.",
     "severity": "Choose how bad the headache was: mild, moderate or severe.",
@@ -245,9 +249,38 @@ def _live_entry(patient: Patient, day: date) -> DiaryEntry | None:
     return DiaryEntry.objects.live().select_for_update().filter(patient=patient, day=day).first()
 
 
+def version_of(entry: DiaryEntry | None) -> str:
+    """What a day page was based on: its record's last change, or "" for no record. The page
+    sends it back with a save, so a save based on an older copy can be caught."""
+    return entry.updated_at.isoformat() if entry is not None else ""
+
+
+class DayChanged(Exception):
+    """The day's record changed (in another tab or on another device) after the page the save
+    came from was shown, and the save would have overwritten that change. `entry` is the day's
+    live record now, or None if it was removed."""
+
+    def __init__(self, entry: DiaryEntry | None):
+        super().__init__("The day's record changed after the page was shown.")
+        self.entry = entry
+
+
+def _check_based_on(entry: DiaryEntry | None, based_on: str | None) -> None:
+    """Raise DayChanged unless the save was based on `entry` as it is now. None: not checked
+    (a caller that did not show the patient the day first)."""
+    if based_on is not None and based_on != version_of(entry):
+        raise DayChanged(entry)
+
+
 @transaction.atomic
 def record_entry(
-    *, actor, patient: Patient, day: date, data: DayData, today: date | None = None
+    *,
+    actor,
+    patient: Patient,
+    day: date,
+    data: DayData,
+    today: date | None = None,
+    based_on: str | None = None,
 ) -> DiaryEntry:
     """Save the patient's diary for `day`: create the day's record, or update the live one.
 
@@ -255,7 +288,8 @@ def record_entry(
     their doses. Returns the live DiaryEntry.
     Raises ValidationError (keyed by form field) for a day outside the editable range, headache
     details on a headache-free day, out-of-range severity, pain score or doses, or an unknown
-    or retired medicine. Nothing is saved when it raises.
+    or retired medicine; raises DayChanged when `based_on` (see `version_of`) is given and the
+    record changed since, unless the save would change nothing. Nothing is saved when it raises.
     """
     return _save_day(
         actor=actor,
@@ -264,6 +298,7 @@ def record_entry(
         data=data,
         today=today,
         entry=_live_entry(patient, day),
+        based_on=based_on,
     )
 
 
@@ -275,6 +310,7 @@ def _save_day(
     data: DayData,
     today: date | None,
     entry: DiaryEntry | None,
+    based_on: str | None = None,
 ) -> DiaryEntry:
     """`record_entry` inside the caller's transaction: `entry` is the day's live record,
     already read with its row lock, or None."""
@@ -282,6 +318,7 @@ def _save_day(
     values = _entry_values(data)
     created = False
     if entry is None:
+        _check_based_on(entry, based_on)
         try:
             with transaction.atomic():
                 entry = DiaryEntry.objects.create(
@@ -307,8 +344,10 @@ def _save_day(
     if episodes_changed:
         changed.append("episodes")
     if not created and not changed:
+        # Includes the same save again (a double tap, the same answers from two tabs).
         return entry
     if not created:
+        _check_based_on(entry, based_on)
         for name, value in values.items():
             setattr(entry, name, value)
         entry.updated_by = actor
@@ -362,12 +401,15 @@ def _write_episodes(entry: DiaryEntry, episodes: tuple[EpisodeData, ...], actor)
 
 @transaction.atomic
 def record_headache_free_day(
-    *, actor, patient: Patient, day: date, today: date | None = None
+    *, actor, patient: Patient, day: date, today: date | None = None, based_on: str | None = None
 ) -> DiaryEntry:
     """The one-tap answer "no headache": mark `day` headache-free, keeping anything else already
     recorded for it (pain, sleep, mood...). Returns the live DiaryEntry.
-    Raises ValidationError for a day outside the editable range."""
+    Raises ValidationError for a day outside the editable range, and DayChanged when `based_on`
+    is given and headaches were recorded for the day since: the tap must not remove them."""
     entry = _live_entry(patient, day)
+    if entry is not None and entry.headache:
+        _check_based_on(entry, based_on)
     data = DayData(headache=False)
     if entry is not None:
         data = DayData(
@@ -386,10 +428,15 @@ def record_headache_free_day(
 
 
 @transaction.atomic
-def mark_entry_entered_in_error(*, actor, entry: DiaryEntry) -> DiaryEntry:
-    """Withdraw a day's record (it stays in the database, out of every summary). Returns it."""
+def mark_entry_entered_in_error(
+    *, actor, entry: DiaryEntry, based_on: str | None = None
+) -> DiaryEntry:
+    """Withdraw a day's record (it stays in the database, out of every summary). Returns it.
+    Raises DayChanged when `based_on` is given and the record changed since."""
+    entry = DiaryEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.entered_in_error:
         return entry
+    _check_based_on(entry, based_on)
     entry.entered_in_error = True
     entry.updated_by = actor
     entry.save(update_fields=["entered_in_error", "updated_by", "updated_at"])

@@ -339,6 +339,99 @@ def test_answering_no_without_removing_a_saved_headache_is_refused(client_, pati
         day_url(days_ago(2)), form_data(headache="no", episodes=[kept], initial=1)
     )
     assert b"You said you did not have a headache" in response.content
+    assert b'href="#id_remove_headaches"' in response.content
+    assert DiaryEntry.objects.live().get(patient=patient).headache
+
+
+def test_answering_no_removes_saved_headaches_once_the_patient_ticks_to_remove_them(
+    client_, patient
+):
+    record(patient, days_ago(2), headache_day(episode("mild"), episode("severe")))
+    kept = [{"severity": "mild", "duration": "4_to_12h"}, {"severity": "severe", "duration": ""}]
+    data = form_data(headache="no", episodes=kept, initial=2)
+    asked = client_.post(day_url(days_ago(2)), data)
+    assert asked.status_code == 200
+    assert b'name="remove_headaches" type="checkbox"' in asked.content
+    assert b"Yes, remove the headache details for this day" in asked.content
+    response = client_.post(day_url(days_ago(2)), {**data, "remove_headaches": "on"})
+    assert response.status_code == 302
+    entry = DiaryEntry.objects.live().get(patient=patient)
+    assert not entry.headache
+    assert not entry.episodes.live().exists()
+
+
+def test_the_remove_box_is_not_offered_until_no_meets_headache_details(client_, patient):
+    record(patient, days_ago(2), headache_day(episode("mild")))
+    assert b"remove_headaches" not in client_.get(day_url(days_ago(2))).content
+
+
+# Two tabs or devices
+
+
+def _based_on(response) -> str:
+    return response.context["based_on"]
+
+
+def test_a_save_from_a_page_older_than_the_record_is_refused_and_keeps_what_was_typed(
+    client_, patient
+):
+    record(patient, days_ago(2), clear_day(note="First"))
+    tab_a = _based_on(client_.get(day_url(days_ago(2))))
+    record(patient, days_ago(2), clear_day(note="First", mood="low"))  # saved in tab B
+    response = client_.post(
+        day_url(days_ago(2)), form_data(headache="no", note="From tab A", based_on=tab_a)
+    )
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "was changed in another tab or on another device" in content
+    assert "<title>Error: " in content
+    assert "From tab A" in content
+    entry = DiaryEntry.objects.live().get(patient=patient)
+    assert (entry.note, entry.mood) == ("First", "low")
+    # Saving again from the page now shown replaces the other change, as the message says.
+    again = client_.post(
+        day_url(days_ago(2)),
+        form_data(headache="no", note="From tab A", based_on=_based_on(response)),
+    )
+    assert again.status_code == 302
+    assert DiaryEntry.objects.live().get(patient=patient).note == "From tab A"
+
+
+def test_the_same_save_sent_twice_is_not_a_conflict(client_, patient):
+    shown = _based_on(client_.get(day_url(days_ago(2), answer="details")))
+    data = form_data(headache="no", note="Once", based_on=shown)
+    assert client_.post(day_url(days_ago(2)), data).status_code == 302
+    assert client_.post(day_url(days_ago(2)), data).status_code == 302
+    assert DiaryEntry.objects.live().get(patient=patient).note == "Once"
+
+
+def test_the_one_tap_answer_does_not_remove_headaches_recorded_elsewhere(client_, patient):
+    assert _based_on(client_.get(TODAY_URL)) == ""
+    record(patient, today(), headache_day(episode("severe")))  # on the patient's phone
+    response = client_.post(
+        TODAY_URL, {"action": "headache_free", "next": "", "based_on": ""}, follow=True
+    )
+    assert response.redirect_chain == [(TODAY_URL, 302)]
+    assert "was changed in another tab or on another device" in response.content.decode()
+    assert "Nothing has been changed." in response.content.decode()
+    assert DiaryEntry.objects.live().get(patient=patient).headache
+
+
+def test_the_one_tap_answer_twice_is_not_a_conflict(client_, patient):
+    for _ in range(2):
+        response = client_.post(TODAY_URL, {"action": "headache_free", "based_on": ""})
+        assert response.status_code == 302
+    assert not DiaryEntry.objects.live().get(patient=patient).headache
+
+
+def test_a_record_changed_elsewhere_is_not_removed_from_an_older_page(client_, patient):
+    record(patient, days_ago(1), clear_day())
+    shown = _based_on(client_.get(day_url(days_ago(1))))
+    record(patient, days_ago(1), headache_day(episode("severe")))
+    response = client_.post(
+        day_url(days_ago(1)), {"action": "remove", "based_on": shown}, follow=True
+    )
+    assert "It has not been removed." in response.content.decode()
     assert DiaryEntry.objects.live().get(patient=patient).headache
 
 
