@@ -10,6 +10,8 @@ from diaries.models import DiaryEntry
 
 # Short visible marks beside the colour, so severity is never shown by colour alone.
 SEVERITY_MARKS = {"mild": "mild", "moderate": "mod", "severe": "sev"}
+# The earliest month the calendar shows.
+FIRST_MONTH = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class CalendarDay:
 class CalendarMonth:
     first: date
     weeks: list[list[CalendarDay]]
-    previous: date
+    previous: date | None
     next: date | None
 
     @property
@@ -133,6 +135,6 @@ def month_grid(
     return CalendarMonth(
         first=first,
         weeks=weeks,
-        previous=(first - timedelta(days=1)).replace(day=1),
+        previous=(first - timedelta(days=1)).replace(day=1) if first > FIRST_MONTH else None,
         next=following if following <= today else None,
     )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from diaries import charts, selectors, services, wording
+from diaries import calendars, charts, selectors, services, wording
 from diaries.forms import EPISODE_PREFIX, YES, DayEntryForms, WindowForm, episode_formset
 from diaries.models import DiaryReport
 from pathway.audit import record_event, record_view
@@ -211,7 +211,11 @@ def episode_form(request):
         index = 0
     index = max(index, 0)
     if index >= services.MAX_EPISODES_PER_DAY:
-        return render(request, "diaries/includes/episode_limit.html")
+        return render(
+            request,
+            "diaries/includes/episode_limit.html",
+            {"limit": services.MAX_EPISODES_PER_DAY},
+        )
     medicines = selectors.medicine_options(patient, today=timezone.localdate())
     formset = episode_formset(extra=0)(prefix=EPISODE_PREFIX, medicines=medicines)
     form = formset.form(
@@ -236,7 +240,7 @@ def _month(value: str | None, today: date) -> tuple[int, int]:
         first = date(year, month, 1)
     except (ValueError, TypeError):
         return today.year, today.month
-    if first > today or year < 2000:
+    if first > today or first < calendars.FIRST_MONTH:
         return today.year, today.month
     return year, month
 

@@ -13,6 +13,7 @@ from diaries import selectors, services, tasks
 from diaries.models import DiaryReport
 from pathway.models import AuditEvent
 from tests.diaries.builders import (
+    clear_day,
     days_ago,
     episode,
     headache_day,
@@ -164,6 +165,19 @@ def test_the_pdf_holds_the_summary_calendar_and_medication_table(world):
     assert "app-diary-calendar" in html
     assert "Sumatriptan" in html and "Medicines recorded" in html
     assert "Days in each 30-day month" in html
+
+
+def test_the_pdf_counts_pain_scores_in_words_that_agree(world):
+    record(world.patient, days_ago(1), clear_day(pain_score=4))
+    html = render_to_string(
+        "diaries/report_pdf.html", selectors.report_content(preparing_report(world.patient))
+    )
+    assert "Pain scores on 1 day: average 4.0, highest 4 out of 10." in html
+    record(world.patient, days_ago(2), clear_day(pain_score=6))
+    html = render_to_string(
+        "diaries/report_pdf.html", selectors.report_content(preparing_report(world.patient))
+    )
+    assert "Pain scores on 2 days: average 5.0, highest 6 out of 10." in html
 
 
 # Views

@@ -518,6 +518,25 @@ def test_the_calendar_moves_between_months_but_not_into_the_future(client_):
     assert client_.get(reverse("diaries:calendar"), {"month": "13-2025"}).status_code == 200
 
 
+def test_the_earliest_month_has_no_previous_month(client_):
+    content = client_.get(reverse("diaries:calendar"), {"month": "2000-01"}).content.decode()
+    assert "<h1>January 2000</h1>" in content
+    assert "Previous month" not in content
+    before = client_.get(reverse("diaries:calendar"), {"month": "1999-12"}).content.decode()
+    assert f"<h1>{today():%B %Y}</h1>" in before
+    assert "Previous month" in before
+
+
+def test_adding_headaches_past_the_limit_says_so_once_beside_the_button(client_):
+    page = client_.get(day_url(days_ago(1), answer="yes")).content.decode()
+    assert '<p class="nhsuk-body-s" id="episode-limit" aria-live="polite"></p>' in page
+    limit = client_.get(reverse("diaries:episode-form"), {"episode-TOTAL_FORMS": "10"})
+    assert limit.content.decode().strip().splitlines()[-1] == (
+        '<p id="episode-limit" hx-swap-oob="innerHTML">'
+        "You can record up to 10 headaches in one day.</p>"
+    )
+
+
 def test_days_too_old_to_change_have_no_link(client_, patient):
     old = days_ago(120)
     content = client_.get(reverse("diaries:calendar"), {"month": f"{old:%Y-%m}"}).content.decode()
