@@ -97,6 +97,10 @@ def _day_page(request, patient, day: date):
     else:
         entry, earlier = selectors.entry_for_day(patient, day), None
     if action == "remove":
+        if entry is not None and request.POST.get("confirm") != YES:
+            # One tap on the button asks first: the record leaves every summary.
+            context.update(entry=entry, based_on=based_on or services.version_of(entry))
+            return render(request, "diaries/day_remove.html", context)
         if entry is not None:
             try:
                 services.mark_entry_entered_in_error(

@@ -429,7 +429,7 @@ def test_a_record_changed_elsewhere_is_not_removed_from_an_older_page(client_, p
     shown = _based_on(client_.get(day_url(days_ago(1))))
     record(patient, days_ago(1), headache_day(episode("severe")))
     response = client_.post(
-        day_url(days_ago(1)), {"action": "remove", "based_on": shown}, follow=True
+        day_url(days_ago(1)), {"action": "remove", "confirm": "yes", "based_on": shown}, follow=True
     )
     assert "It has not been removed." in response.content.decode()
     assert DiaryEntry.objects.live().get(patient=patient).headache
@@ -467,9 +467,24 @@ def test_the_htmx_button_gets_the_next_headache_and_the_new_total(client_):
     )
 
 
-def test_removing_a_days_record(client_, patient):
-    entry = record(patient, days_ago(1), headache_day())
-    client_.post(day_url(days_ago(1)), {"action": "remove"})
+def test_removing_a_days_record_asks_first(client_, patient):
+    entry = record(patient, days_ago(1), headache_day(episode("severe")))
+    page = client_.get(day_url(days_ago(1), next="calendar"))
+    asked = client_.post(
+        day_url(days_ago(1)),
+        {"action": "remove", "next": "calendar", "based_on": page.context["based_on"]},
+    )
+    content = asked.content.decode()
+    assert asked.status_code == 200
+    assert "Remove your diary record for" in content
+    assert "1 headache, worst severe." in content
+    assert f'href="{day_url(days_ago(1))}?next=calendar">No, keep it</a>' in content
+    entry.refresh_from_db()
+    assert not entry.entered_in_error
+    confirm = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', content))
+    assert confirm["based_on"] == page.context["based_on"]
+    response = client_.post(day_url(days_ago(1)), confirm)
+    assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.entered_in_error
 
@@ -638,6 +653,6 @@ def test_more_than_ten_headaches_in_a_day_is_refused(client_):
 
 
 def test_removing_a_day_that_has_no_record_changes_nothing(client_):
-    response = client_.post(day_url(days_ago(4)), {"action": "remove"})
+    response = client_.post(day_url(days_ago(4)), {"action": "remove", "confirm": "yes"})
     assert response.status_code == 302
     assert not DiaryEntry.objects.exists()
