@@ -119,3 +119,16 @@ def test_the_embedded_broker_connects_without_a_warning(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "filesystem://" in result.stdout
     assert "WARNING" not in result.stderr, result.stderr
+
+
+def test_an_sqlite_database_named_by_url_gets_the_same_settings_as_the_default(tmp_path):
+    read = (
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('PRAGMA journal_mode')\n"
+        "    print(cursor.fetchone()[0], connection.settings_dict['OPTIONS']['timeout'])\n"
+    )
+    url = f"sqlite:///{tmp_path / 'named.sqlite3'}"
+    result = _manage("shell", "-c", read, DATABASE_URL=url, VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["wal", "20"]
