@@ -35,12 +35,21 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
-        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label="Email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address in the correct format, like name@example.com.",
+        },
     )
     error_messages = {
         "invalid_login": "Enter a correct email address and password.",
         "inactive": "This account is not active.",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].error_messages["required"] = "Enter your password."
 
 
 class TotpForm(forms.Form):
@@ -49,6 +58,11 @@ class TotpForm(forms.Form):
         help_text="The 6-digit code from your authenticator app.",
         min_length=6,
         max_length=6,
+        error_messages={
+            "required": "Enter the 6-digit code from your authenticator app.",
+            "min_length": "Enter the 6 digits from your authenticator app.",
+            "max_length": "Enter the 6 digits from your authenticator app.",
+        },
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*"}
         ),

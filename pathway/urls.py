@@ -6,7 +6,7 @@ from pathway.views import accounts, attendance, health, home, patients
 
 account_patterns = [
     path("login/", accounts.SignInView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", accounts.SignOutView.as_view(), name="logout"),
     path("sign-out-everywhere/", accounts.sign_out_everywhere, name="sign-out-everywhere"),
     path("mfa/", accounts.mfa_verify, name="mfa-verify"),
     path("mfa/setup/", accounts.mfa_setup, name="mfa-setup"),

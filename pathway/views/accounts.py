@@ -22,6 +22,13 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class SignOutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, "You have signed out.")
+        return response
+
+
 def _safe_next(request, fallback: str = "pathway:home"):
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(

@@ -68,6 +68,13 @@ def test_it_refuses_a_wrong_password_with_a_clear_message(client, world):
     assert _signed_in_user_id(client) is None
 
 
+def test_it_names_each_empty_box_in_its_own_words(client, world):
+    content = client.post(LOGIN, {"username": "", "password": ""}).content.decode()
+    assert "Enter your email address." in content
+    assert "Enter your password." in content
+    assert "This field is required." not in content
+
+
 def test_it_refuses_an_unknown_email(client, world):
     response = client.post(LOGIN, {"username": "nobody@example.test", "password": PASSWORD})
     assert "Enter a correct email address and password." in response.content.decode()
@@ -124,6 +131,7 @@ def test_it_only_signs_out_by_post(login, world):
     assert response.status_code == 302
     assert response["Location"] == reverse("pathway:login")
     assert _signed_in_user_id(client) is None
+    assert "You have signed out." in client.get(response["Location"]).content.decode()
     assert client.get("/my/").status_code == 302
 
 
@@ -204,6 +212,13 @@ def test_it_refuses_letters_as_a_code(client, world, mfa_on):
     _sign_in(client, world.gp)
     response = client.post(reverse("pathway:mfa-setup"), {"code": "abcdef"})
     assert "Enter the 6 digits from your authenticator app." in response.content.decode()
+
+
+def test_it_asks_for_the_code_when_none_is_given(client, world, mfa_on):
+    _sign_in(client, world.gp)
+    content = client.post(reverse("pathway:mfa-setup"), {"code": ""}).content.decode()
+    assert "Enter the 6-digit code from your authenticator app." in content
+    assert "This field is required." not in content
 
 
 def test_it_lets_a_gp_in_after_setting_up_an_authenticator(client, world, mfa_on):
