@@ -16,3 +16,9 @@ def normalise_uk_mobile(value: str) -> str:
     if not match:
         raise ValueError("Enter a UK mobile number, like 07700 900123")
     return f"+44{match.group(1)}"
+
+
+def display_uk_mobile(value: str) -> str:
+    """A stored number (+447...) as people write it, like 07700 900123; anything else as it is."""
+    match = re.fullmatch(r"\+44(7\d{3})(\d{6})", value or "")
+    return f"0{match.group(1)} {match.group(2)}" if match else value

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from pathway import nhs_number
-from pathway.contact import normalise_uk_mobile
+from pathway.contact import display_uk_mobile, normalise_uk_mobile
 from pathway.models import Organisation, Patient
 
 # The range of a database integer key (PostgreSQL bigint, SQLite INTEGER).
@@ -210,6 +210,8 @@ class ContactPreferencesForm(forms.ModelForm):
             # gets now: nothing. Only a box they tick again turns messages back on, so saving
             # a new email address does not quietly undo the opt-out.
             self.initial.update(sms_consent=False, email_consent=False)
+        if self.instance.mobile:
+            self.initial["mobile"] = display_uk_mobile(self.instance.mobile)
 
     def clean(self):
         data = super().clean()

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from diaries import rules as diary_rules
 from pathway import instruments, nhs_number
-from pathway.contact import normalise_uk_mobile
+from pathway.contact import display_uk_mobile, normalise_uk_mobile
 from pathway.dashboard.rules import csv_safe, publish_count, publish_percentage
 from referrals import rules as referral_rules
 
@@ -103,6 +103,9 @@ def test_mobile_numbers_normalise_to_e164_or_are_refused(text):
     except ValueError:
         return
     assert number.startswith("+447") and len(number) == 13
+    shown = display_uk_mobile(number)
+    assert shown.startswith("07") and len(shown) == 12
+    assert normalise_uk_mobile(shown) == number
 
 
 @FAST

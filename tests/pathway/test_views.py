@@ -356,6 +356,19 @@ def test_it_turns_messages_back_on_when_the_patient_saves_the_ticked_boxes_after
     assert world.patient.can_receive("sms")
 
 
+def test_the_saved_mobile_is_shown_as_people_write_it_and_saves_unchanged(login, world):
+    world.patient.mobile = "+447700900123"
+    world.patient.save()
+    client = login(world.patient_user)
+    page = _page(client.get(PREFERENCES))
+    assert 'value="07700 900123"' in page
+    form = client.get(PREFERENCES).context["form"]
+    assert form["mobile"].value() == "07700 900123"
+    client.post(PREFERENCES, _preferences(mobile=form["mobile"].value(), sms_consent="on"))
+    world.patient.refresh_from_db()
+    assert world.patient.mobile == "+447700900123"
+
+
 def test_after_opting_out_the_boxes_are_unticked_and_saving_other_details_keeps_it(login, world):
     client = login(world.patient_user)
     client.post(PREFERENCES, {"opt_out": "1"})
