@@ -1,14 +1,18 @@
 """Journeys: a patient logs a headache day and a headache-free day, sees the calendar, the
-90-day summary and downloads the report; a clinician reads the diary tab with its flags."""
+90-day summary and downloads the report; corrects a day to no headache while a second tab is
+open, and removes it; a clinician reads the diary tab with its flags."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
-from diaries import tasks
+from diaries import services, tasks
 from diaries.demo import ensure_catalogue
 from pathway.demo import DEMO_PASSWORD
+from tests.diaries.builders import episode, headache_day
 
 pytestmark = pytest.mark.e2e
 
@@ -120,3 +124,47 @@ def test_a_clinician_reads_the_diary_tab_with_its_flags(browser_page, demo):
     page.screenshot(path="/tmp/diaries-e2e-clinician.png", full_page=True)
     page.get_by_role("link", name="Previous 90 days").click()
     browser_page.check()
+
+
+def test_a_patient_corrects_a_day_from_two_tabs_and_removes_it(browser_page, demo):
+    alex = demo.patients[0]
+    day = timezone.localdate() - timedelta(days=2)
+    services.record_entry(actor=alex.user, patient=alex, day=day, data=headache_day(episode()))
+    page = browser_page.page
+    browser_page.sign_in("patient@demo.nhs.uk", DEMO_PASSWORD)
+    browser_page.goto(f"/diary/day/{day:%Y-%m-%d}/")
+    other_tab = page.context.new_page()
+    other_tab.goto(page.url)
+
+    # "No" on a day with a headache asks to remove it, then saves.
+    page.get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Save this day").click()
+    browser_page.check()
+    assert page.title().startswith("Error: ")
+    page.get_by_role("link", name="You said you did not have a headache").click()
+    assert page.evaluate("document.activeElement.id") == "id_remove_headaches"
+    page.get_by_label("Yes, remove the headache details for this day").check()
+    page.get_by_role("button", name="Save this day").click()
+    browser_page.check()
+    assert "is saved." in page.content()
+    assert "no headache." in page.content()
+
+    # The other tab still shows the headache: its save is refused, keeping what it typed.
+    other_tab.get_by_text("Triggers, pain, sleep, mood and notes").click()
+    other_tab.get_by_label("Anything else to note").fill("Typed in the other tab")
+    other_tab.get_by_role("button", name="Save this day").click()
+    assert "was changed in another tab or on another device" in other_tab.content()
+    assert other_tab.get_by_label("Anything else to note").input_value() == (
+        "Typed in the other tab"
+    )
+    other_tab.close()
+
+    # Removing the record asks first.
+    page.get_by_role("button", name="Remove the record for").click()
+    browser_page.check()
+    assert (
+        page.get_by_role("heading", level=1).inner_text().startswith("Remove your diary record for")
+    )
+    page.get_by_role("button", name="Yes, remove it").click()
+    browser_page.check()
+    assert "has been removed." in page.content()
