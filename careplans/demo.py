@@ -128,10 +128,13 @@ def _seed_alex(patient, clinician) -> None:
     )
     services.agree_version(actor=clinician, version=v1)
     _backdate_agreement(v1, 92)
+    # The GP tried propranolol and amitriptyline before the referral (120 days ago in the kernel
+    # demo), so they are medicines Alex already took; topiramate is the pathway's first
+    # treatment, started just after the plan was agreed (the kernel's treatment_started stage).
     trials = [
         ("propranolol", "80 mg twice a day", 300, "ineffective", Decimal(9), Decimal(5)),
         ("amitriptyline", "10 mg at night, raised to 25 mg", 200, "not_tolerated", None, None),
-        ("topiramate", "50 mg twice a day", 100, "ongoing", Decimal(10), Decimal(6)),
+        ("topiramate", "50 mg twice a day", 90, "ongoing", Decimal(10), Decimal(6)),
     ]
     for code, dose, days_ago, outcome, headache, migraine in trials:
         trial = services.add_trial(
@@ -142,6 +145,7 @@ def _seed_alex(patient, clinician) -> None:
                 "role": "preventive",
                 "dose": dose,
                 "started_on": today - timedelta(days=days_ago),
+                "already_taking": code != "topiramate",
                 "baseline_headache_days": headache,
                 "baseline_migraine_days": migraine,
             },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
@@ -89,6 +91,57 @@ def no_future_date(value, message="The date must be today or in the past."):
     return value
 
 
+def revision_token(updated_at: datetime) -> str:
+    """The value a form carries to say which saved copy of a row it was based on: the row's
+    `updated_at` in UTC to the microsecond, which every save moves on."""
+    return updated_at.astimezone(UTC).isoformat()
+
+
+OUT_OF_DATE = "The form was out of date. Reload the page and try again."
+
+
+class BasedOnField(forms.CharField):
+    """Hidden: the revision token of the row the form was opened on (see revision_token).
+    Cleans to an aware datetime, or None when the field was not sent."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        if len(value) > 40:
+            raise forms.ValidationError(OUT_OF_DATE)
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError(OUT_OF_DATE) from None
+        if moment.tzinfo is None:
+            raise forms.ValidationError(OUT_OF_DATE)
+        return moment
+
+
+class BasedOnMixin:
+    """Optimistic concurrency for forms that change a saved row: the form carries the row's
+    revision token, and the service refuses a save based on an older copy.
+
+    A missing token means "do not check" (a form opened before the token existed); the pages
+    always send one."""
+
+    def set_based_on(self, updated_at: datetime) -> None:
+        """Carry the row's current revision from now on, keeping everything else the user typed
+        (used after a refused save, so saving again is a deliberate choice)."""
+        token = revision_token(updated_at)
+        self.fields["based_on"].initial = token
+        if self.is_bound:
+            data = self.data.copy()
+            data[self.add_prefix("based_on")] = token
+            self.data = data
+
+
 class StartPlanForm(forms.Form):
     episode = forms.ModelChoiceField(
         queryset=Episode.objects.none(),
@@ -106,7 +159,8 @@ class StartPlanForm(forms.Form):
         )
 
 
-class VersionForm(forms.ModelForm):
+class VersionForm(BasedOnMixin, forms.ModelForm):
+    based_on = BasedOnField()
     what_matters = forms.CharField(
         label="What matters to me",
         help_text="In the patient's own words.",
@@ -150,6 +204,11 @@ class VersionForm(forms.ModelForm):
             "next_review_on",
             "change_summary",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["based_on"].initial = revision_token(self.instance.updated_at)
 
     def clean_next_review_on(self):
         value = self.cleaned_data.get("next_review_on")
@@ -296,11 +355,18 @@ DRAFT_FORMSETS = [
 ]
 
 
-class AgreeForm(forms.Form):
+class AgreeForm(BasedOnMixin, forms.Form):
+    based_on = BasedOnField()
     confirm = forms.BooleanField(
         label="I have agreed this plan with the patient",
         error_messages={"required": "Confirm that you agreed this plan with the patient."},
     )
+
+    def __init__(self, *args, version: CarePlanVersion | None = None, **kwargs):
+        """`version`: the draft shown for agreement, whose revision the form carries."""
+        super().__init__(*args, **kwargs)
+        if version is not None:
+            self.fields["based_on"].initial = revision_token(version.updated_at)
 
 
 class TrialForm(forms.Form):
@@ -386,7 +452,8 @@ def _check_days(form, headache_field: str, migraine_field: str) -> None:
         form.add_error(migraine_field, "Migraine days cannot be more than headache days.")
 
 
-class TrialReviewForm(forms.ModelForm):
+class TrialReviewForm(BasedOnMixin, forms.ModelForm):
+    based_on = BasedOnField()
     outcome = forms.ChoiceField(
         label="Outcome", choices=TreatmentTrial.Outcome.choices, widget=forms.RadioSelect
     )
@@ -397,11 +464,11 @@ class TrialReviewForm(forms.ModelForm):
     )
     review_due = forms.DateField(
         label="Next review date",
+        required=False,
         widget=DateInput(),
-        error_messages={
-            "required": "Enter the review date.",
-            "invalid": "Enter the review date as a real date.",
-        },
+        help_text="Needed if the treatment carries on (ongoing or effective). Leave it blank "
+        "if it did not work, was not tolerated or was stopped.",
+        error_messages={"invalid": "Enter the next review date as a real date."},
     )
     baseline_headache_days = days_field("Headache days a month before starting")
     baseline_migraine_days = days_field("Migraine days a month before starting")
@@ -438,9 +505,22 @@ class TrialReviewForm(forms.ModelForm):
             "notes",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["based_on"].initial = revision_token(self.instance.updated_at)
+        if self.instance.review_due and self.instance.review_due < timezone.localdate():
+            # A date already passed is not a next review: ask for a new one.
+            self.initial["review_due"] = None
+
     def clean(self):
         data = super().clean()
         review = data.get("review_due")
+        if "review_due" not in self.errors and data.get("outcome"):
+            problem = rules.next_review_problem(
+                outcome=data["outcome"], review_due=review, today=timezone.localdate()
+            )
+            if problem:
+                self.add_error("review_due", problem)
         if review and review < self.instance.started_on:
             self.add_error("review_due", "The review date must be on or after the start date.")
         _check_days(self, "baseline_headache_days", "baseline_migraine_days")

@@ -149,6 +149,27 @@ def default_review_due(started_on: date) -> date:
     return started_on + timedelta(days=TRIAL_REVIEW_DAYS)
 
 
+# Outcomes after which the medicine carries on, so it needs a next review date. After the others
+# (did not work, not tolerated, stopped) the trial is over and nothing is reviewed again: the
+# worklist's "past review" guard only follows ongoing trials (selectors.trials_past_review).
+CONTINUING_OUTCOMES = frozenset({ONGOING, EFFECTIVE})
+
+
+def next_review_problem(*, outcome: str, review_due: date | None, today: date) -> str | None:
+    """Return what is wrong with a trial review's next review date, or None if it will do.
+
+    A date, when given, must be today or later (a review date in the past would be overdue the
+    moment it is saved). A treatment that carries on needs one; one that has ended does not.
+    """
+    if review_due is None:
+        if outcome in CONTINUING_OUTCOMES:
+            return "Enter the next review date. It is needed while the treatment carries on."
+        return None
+    if review_due < today:
+        return "The next review date must be today or later."
+    return None
+
+
 # --- Acute treatment limits (medication overuse) ----------------------------------------------
 
 # The acute classes are the diary's classes (DESIGN.md section 4, diaries.rules).

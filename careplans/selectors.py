@@ -98,11 +98,17 @@ class PlanView:
 
 @dataclass(frozen=True)
 class DiaryFigures:
-    """Migraine and headache days a month used by the prompts, and where they came from."""
+    """Migraine and headache days a month used by the prompts, and where they came from.
+
+    `source` finishes a sentence ("from the diary, 90 days to 4 December 2026", "at 12 weeks on
+    Topiramate, recorded at its review on 4 December 2026"). `from_diary` is False for figures
+    copied from a treatment record: those describe the patient at that time, not now, and the
+    page says so."""
 
     migraine_days_per_month: float | None
     headache_days_per_month: float | None
     source: str
+    from_diary: bool = True
 
 
 def _version_prefetches(prefix: str = "") -> list[Prefetch]:
@@ -167,16 +173,22 @@ def _trial_facts(trial: TreatmentTrial) -> rules.TrialFacts:
 
 def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | None:
     """Return the most recent migraine and headache days a month recorded on a trial: a 12-week
-    review figure if there is one, else a baseline, newest first. None when nothing is recorded."""
+    review figure if there is one, else a baseline, newest first. None when nothing is recorded.
+
+    These are what the patient had on (or before) that medicine, as entered by the care team,
+    so the result is marked as not from the diary; a caller that can read the diary passes
+    its own figures to plans_for_patient instead."""
     candidates = []
     for trial in trials:
         if trial.month3_migraine_days is not None and trial.outcome_recorded_at is not None:
+            when = timezone.localdate(trial.outcome_recorded_at)
             candidates.append(
                 (
-                    timezone.localdate(trial.outcome_recorded_at),
+                    when,
                     trial.month3_migraine_days,
                     trial.month3_headache_days,
-                    f"the {trial.display_name} review",
+                    f"at 12 weeks on {trial.display_name}, recorded at its review on "
+                    f"{when:%-d %B %Y}",
                 )
             )
         if trial.baseline_migraine_days is not None:
@@ -185,16 +197,17 @@ def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | No
                     trial.started_on,
                     trial.baseline_migraine_days,
                     trial.baseline_headache_days,
-                    f"the {trial.display_name} baseline",
+                    f"before starting {trial.display_name} on {trial.started_on:%-d %B %Y}",
                 )
             )
     if not candidates:
         return None
-    when, migraine, headache, source = max(candidates, key=lambda c: c[0])
+    _, migraine, headache, source = max(candidates, key=lambda c: c[0])
     return DiaryFigures(
         migraine_days_per_month=float(migraine),
         headache_days_per_month=None if headache is None else float(headache),
-        source=f"{source} ({when:%-d %B %Y})",
+        source=source,
+        from_diary=False,
     )
 
 
@@ -539,6 +552,114 @@ def version_snapshot(view: VersionView) -> rules.VersionSnapshot:
         },
         items=items,
     )
+
+
+# The draft's own fields and lists, labelled as on the edit page, for draft_differences.
+DRAFT_FIELD_LABELS = {
+    "what_matters": "What matters to me",
+    "acute_plan": "Plan for headache or pain attacks",
+    "wellbeing_notes": "Mental health and wellbeing",
+    "next_review_on": "Next review date",
+    "change_summary": "Why this version changed",
+}
+DRAFT_LISTS = {
+    "goals": ("Goals", Goal),
+    "self_management": ("Looking after myself", SelfManagementItem),
+    "acute_treatments": ("Medicines for attacks", AcuteTreatment),
+    "support_items": ("Support and community links", SupportItem),
+    "responsibilities": ("Who does what", Responsibility),
+}
+# Row columns that are not the user's content.
+_ROW_BOOKKEEPING = {"id", "version", "lineage", "position"}
+
+
+@dataclass(frozen=True)
+class SavedDifference:
+    """One part of a record where the saved copy differs from what the user typed: its label and
+    the saved text, a line per row for a list ("(empty)" when nothing is saved)."""
+
+    label: str
+    saved: tuple[str, ...]
+
+
+def _row_line(row) -> str:
+    if isinstance(row, Goal):
+        now = "not rated" if row.current is None else row.current
+        return f"{row.description} (start {row.baseline}, target {row.target}, now {now})"
+    if isinstance(row, SelfManagementItem):
+        return f"{row.get_category_display()}: {row.action} ({row.get_owner_display()})"
+    if isinstance(row, AcuteTreatment):
+        return f"{row.get_medication_class_display()}: {row.medicine}"
+    if isinstance(row, SupportItem):
+        return f"{row.get_kind_display()}: {row.description}"
+    return f"{row.person}: {row.action}" + (f" by {_date(row.due_on)}" if row.due_on else "")
+
+
+def _field_text(value) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    return _date(value) if isinstance(value, date) else str(value)
+
+
+def draft_differences(version: CarePlanVersion, *, fields: dict, items: dict) -> list:
+    """Return the SavedDifferences between the draft as saved now and a refused save's `fields`
+    (cleaned form values) and `items` (relation -> services.ItemChange list), in page order.
+
+    Shown after a save is refused because someone else saved first, so the user can see what
+    the saved draft says before copying anything they want to keep."""
+    saved = CarePlanVersion.objects.prefetch_related(*_version_prefetches()).get(pk=version.pk)
+    differences = [
+        SavedDifference(label, (_field_text(getattr(saved, name)),))
+        for name, label in DRAFT_FIELD_LABELS.items()
+        if name in fields and (fields[name] or None) != (getattr(saved, name) or None)
+    ]
+    for relation, (label, model) in DRAFT_LISTS.items():
+        if relation not in items:
+            continue
+        names = [f.name for f in model._meta.concrete_fields if f.name not in _ROW_BOOKKEEPING]
+        typed = [
+            _row_line(model(**{n: change.data.get(n) for n in names if n in change.data}))
+            for change in items[relation]
+            if change.data and not change.delete
+        ]
+        rows = [_row_line(row) for row in getattr(saved, relation).all()]
+        if typed != rows:
+            differences.append(SavedDifference(label, tuple(rows) or ("(empty)",)))
+    return differences
+
+
+# A trial review's fields, labelled as on the review page, for trial_differences.
+TRIAL_REVIEW_LABELS = {
+    "outcome": "Outcome",
+    "adequate_trial": "Adequate dose for long enough",
+    "review_due": "Next review date",
+    "baseline_headache_days": "Headache days a month before starting",
+    "baseline_migraine_days": "Migraine days a month before starting",
+    "month3_headache_days": "Headache days a month at 12 weeks",
+    "month3_migraine_days": "Migraine days a month at 12 weeks",
+    "review_decision": "Review decision",
+    "daily_morphine_equivalent_mg": "Oral morphine equivalent, mg a day",
+    "notes": "Notes",
+}
+
+
+def trial_differences(trial: TreatmentTrial, data: dict) -> list[SavedDifference]:
+    """Return the SavedDifferences between the trial as saved now and a refused review's
+    cleaned `data`, in page order."""
+    saved = TreatmentTrial.objects.get(pk=trial.pk)
+    differences = []
+    for name, label in TRIAL_REVIEW_LABELS.items():
+        value = getattr(saved, name)
+        if name not in data or (data[name] or None) == (value or None):
+            continue
+        if name in ("outcome", "review_decision"):
+            text = getattr(saved, f"get_{name}_display")() or "(empty)"
+        elif isinstance(value, bool):
+            text = "Yes" if value else "No"
+        else:
+            text = _field_text(value)
+        differences.append(SavedDifference(label, (text,)))
+    return differences
 
 
 def changes_since_previous(version: CarePlanVersion) -> tuple[CarePlanVersion | None, list]:

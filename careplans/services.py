@@ -33,7 +33,7 @@ from careplans.models import (
 )
 from pathway.audit import record_event
 from pathway.instruments import PSFS_MAX_ACTIVITIES
-from pathway.models import AuditEvent, Episode
+from pathway.models import AuditEvent, Episode, Milestone
 from pathway.models.episodes import MilestoneKind
 from pathway.notifications.outbox import queue_notification
 from pathway.services import record_milestone
@@ -55,6 +55,32 @@ class VersionLocked(CarePlanError):
 
 class CannotAgree(CarePlanError):
     """The draft is not ready to agree."""
+
+
+class ChangedSinceOpened(CarePlanError):
+    """Someone saved the row after the form was opened: saving would overwrite their change.
+    `changed_by` and `changed_at` say who and when, for the message."""
+
+    def __init__(self, *, what: str, changed_by: str, changed_at: datetime):
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        local = timezone.localtime(changed_at)
+        when = f"{local:%-I:%M}{local:%p}".lower() + f" on {local:%-d %B %Y}"
+        super().__init__(f"This {what} was changed by {changed_by} at {when} since you opened it.")
+
+
+def _check_based_on(current, based_on: datetime | None, *, actor, what: str) -> None:
+    """Refuse a change based on an older copy of `current` (a row re-read under lock).
+    `based_on` is the updated_at the form was opened on; None skips the check (a caller with no
+    form, such as the demo). Raises ChangedSinceOpened."""
+    if based_on is None or current.updated_at == based_on:
+        return
+    editor = current.updated_by
+    if editor is not None and editor.pk == getattr(actor, "pk", None):
+        name = "you in another tab or window"
+    else:
+        name = editor.full_name if editor is not None else "someone else"
+    raise ChangedSinceOpened(what=what, changed_by=name, changed_at=current.updated_at)
 
 
 class NeedsAcknowledgement(CarePlanError):
@@ -154,14 +180,19 @@ def update_draft(
     version: CarePlanVersion,
     fields: dict,
     items: dict[str, list[ItemChange]] | None = None,
+    based_on: datetime | None = None,
 ) -> CarePlanVersion:
     """Save a draft's fields and its lists of goals, self-management items, support, named
     responsibilities and acute treatments. Returns the version.
 
-    Raises VersionLocked for an agreed or superseded version, and CarePlanError for more than 5
-    goals (PSFS rates up to 5 activities) or a row that belongs to another version.
+    `based_on` is the draft's updated_at when the form was opened: if the draft was saved since,
+    nothing is saved and ChangedSinceOpened is raised, so two people editing at once cannot
+    silently overwrite each other. Raises VersionLocked for an agreed or superseded version, and
+    CarePlanError for more than 5 goals (PSFS rates up to 5 activities) or a row that belongs to
+    another version.
     """
     version = _locked_draft(version)
+    _check_based_on(version, based_on, actor=actor, what="draft")
     changed = [name for name in VERSION_FIELDS if name in fields]
     for name in changed:
         setattr(version, name, fields[name])
@@ -203,14 +234,19 @@ def update_draft(
 
 
 @transaction.atomic
-def agree_version(*, actor, version: CarePlanVersion) -> CarePlanVersion:
+def agree_version(
+    *, actor, version: CarePlanVersion, based_on: datetime | None = None
+) -> CarePlanVersion:
     """Agree a draft: it becomes the plan's current version and the one before is superseded.
     The first agreement writes the episode's `care_plan_agreed` milestone. Returns the version.
 
+    `based_on` is the draft's updated_at when the agree page was shown: a draft changed since
+    then is not agreed (ChangedSinceOpened), because the patient agreed what they were shown.
     Raises VersionLocked if it is not a draft, and CannotAgree without what matters to the
     patient, a goal, or a next review date from today on.
     """
     version = _locked_draft(version)
+    _check_based_on(version, based_on, actor=actor, what="draft")
     problems = []
     if not version.what_matters.strip():
         problems.append("Write what matters to the patient, in their words.")
@@ -314,10 +350,21 @@ def _check_days(baseline_headache, baseline_migraine, label: str) -> None:
         raise CarePlanError(f"{label}: migraine days cannot be more than headache days.")
 
 
+def _referral_day(episode: Episode) -> date:
+    """The day (London) the episode's referral was received, else the day it was opened."""
+    received = (
+        Milestone.objects.filter(episode=episode, kind=MilestoneKind.REFERRAL_RECEIVED)
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(received or episode.opened_at)
+
+
 @transaction.atomic
 def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     """Record a medicine the patient starts (or already takes) under the plan. Starting one
-    writes the episode's `treatment_started` milestone. Returns the trial.
+    writes the episode's `treatment_started` milestone. One that started before the referral is
+    recorded as already taken (`already_taking`), and writes no milestone. Returns the trial.
 
     Raises NeedsAcknowledgement when NICE advises against starting it (NG193 or CG150) and the
     warning was not acknowledged, and CarePlanError for a review date before the start, a start
@@ -335,7 +382,11 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
         raise CarePlanError("The review date must be on or after the start date.")
     if code == rules.OTHER and not data.get("medicine_name", "").strip():
         raise CarePlanError("Enter the name of the medicine.")
-    already_taking = bool(data.get("already_taking"))
+    # A medicine started before the referral was not started by this pathway: it is one the
+    # patient already takes, so it is not the pathway's first treatment (the referral to first
+    # treatment wait, DESIGN.md section 3, would otherwise be negative) and NICE's "do not
+    # start" advice becomes a prompt to review it.
+    already_taking = bool(data.get("already_taking")) or started_on < _referral_day(plan.episode)
     warning = rules.start_warning(condition=plan.episode.condition, medicine_class=medicine_class)
     acknowledged = bool(data.get("start_warning_acknowledged"))
     if warning and not already_taking and not acknowledged:
@@ -391,17 +442,33 @@ REVIEW_FIELDS = (
 
 
 @transaction.atomic
-def review_trial(*, actor, trial: TreatmentTrial, data: dict) -> TreatmentTrial:
+def review_trial(
+    *, actor, trial: TreatmentTrial, data: dict, based_on: datetime | None = None
+) -> TreatmentTrial:
     """Record a trial's review: outcome, whether the trial was adequate, the migraine and headache
     days a month before and at 12 weeks, a new review date and the NG193 review decision.
-    Returns the trial. Raises CarePlanError for a review date before the start or migraine days
-    above headache days."""
+    Returns the trial.
+
+    Raises ChangedSinceOpened if the trial was saved after `based_on` (its updated_at when the
+    form was opened), and CarePlanError for a next review date in the past or before the start,
+    or migraine days above headache days. Whether a continuing treatment has a date is the
+    form's check (rules.next_review_problem): a service call recording only a review decision
+    or figures keeps the date it has."""
+    # updated_by is loaded only for the message of a refused save: PostgreSQL cannot lock the
+    # nullable side of an outer join.
     trial = (
         TreatmentTrial.objects.select_for_update().select_related("plan__patient").get(pk=trial.pk)
     )
-    review_due = data.get("review_due") or trial.review_due
+    _check_based_on(trial, based_on, actor=actor, what="treatment")
+    given = data.get("review_due")
+    if given is not None and given < timezone.localdate():
+        raise CarePlanError("The next review date must be today or later.")
+    # Left blank, the date stays as it was: the column always holds the last review date set,
+    # and a trial that has ended is not reviewed again.
+    review_due = given or trial.review_due
     if review_due < trial.started_on:
         raise CarePlanError("The review date must be on or after the start date.")
+    data = {name: value for name, value in data.items() if name != "review_due"}
     _check_days(data.get("baseline_headache_days"), data.get("baseline_migraine_days"), "Baseline")
     _check_days(data.get("month3_headache_days"), data.get("month3_migraine_days"), "At 12 weeks")
     changed = [
@@ -409,7 +476,9 @@ def review_trial(*, actor, trial: TreatmentTrial, data: dict) -> TreatmentTrial:
     ]
     for name in changed:
         setattr(trial, name, data[name])
-    trial.review_due = review_due
+    if review_due != trial.review_due:
+        trial.review_due = review_due
+        changed.append("review_due")
     if "outcome" in changed:
         trial.outcome_recorded_at = None if trial.is_ongoing else timezone.now()
         changed.append("outcome_recorded_at")

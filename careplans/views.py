@@ -163,6 +163,14 @@ def version_detail(request, version_uuid):
     )
 
 
+# After a save refused because someone else saved first (services.ChangedSinceOpened).
+DIFFERENCES_ID = "saved-now"
+NOT_SAVED = (
+    "Your changes have not been saved. Check what the saved draft says now, then save again "
+    "to replace it with what is in the form."
+)
+
+
 def _locked_redirect(request, version: CarePlanVersion):
     messages.info(
         request,
@@ -187,19 +195,30 @@ def draft_edit(request, version_uuid):
         for relation, formset_class, prefix, heading, item_label in DRAFT_FORMSETS
     ]
     errors: list[tuple[str, str]] = []
+    differences: list[selectors.SavedDifference] = []
     if request.method == "POST":
         # Validate every form (not stopping at the first invalid one) so all errors show.
         checks = [form.is_valid(), *[fs.is_valid() for _, fs, _, _ in formsets]]
         if all(checks):
+            fields = dict(form.cleaned_data)
+            based_on = fields.pop("based_on", None)
+            items = {relation: fs.changes() for relation, fs, _, _ in formsets}
             try:
                 services.update_draft(
                     actor=request.user,
                     version=version,
-                    fields=form.cleaned_data,
-                    items={relation: fs.changes() for relation, fs, _, _ in formsets},
+                    fields=fields,
+                    items=items,
+                    based_on=based_on,
                 )
             except services.VersionLocked:
                 return _locked_redirect(request, version)
+            except services.ChangedSinceOpened as exc:
+                # Keep what they typed, now based on the saved copy: saving again is a choice
+                # made after seeing what the other person saved.
+                errors.append((DIFFERENCES_ID, f"{exc} {NOT_SAVED}"))
+                differences = selectors.draft_differences(version, fields=fields, items=items)
+                form.set_based_on(exc.changed_at)
             except services.CarePlanError as exc:
                 errors.append(("", str(exc)))
             else:
@@ -216,7 +235,13 @@ def draft_edit(request, version_uuid):
         request,
         "careplans/draft_edit.html",
         _staff_context(
-            request, patient, version=version, form=form, formsets=formsets, errors=errors
+            request,
+            patient,
+            version=version,
+            form=form,
+            formsets=formsets,
+            errors=errors,
+            differences=differences,
         ),
     )
 
@@ -229,14 +254,22 @@ def draft_agree(request, version_uuid):
     if not version.is_draft:
         return _locked_redirect(request, version)
     patient = version.plan.patient
-    form = AgreeForm(request.POST if request.method == "POST" else None)
+    form = AgreeForm(request.POST if request.method == "POST" else None, version=version)
     if request.method == "GET":
         record_view(actor=request.user, patient=patient, obj=version)
     if request.method == "POST" and form.is_valid():
         try:
-            services.agree_version(actor=request.user, version=version)
+            services.agree_version(
+                actor=request.user, version=version, based_on=form.cleaned_data["based_on"]
+            )
         except services.VersionLocked:
             return _locked_redirect(request, version)
+        except services.ChangedSinceOpened as exc:
+            # The page below shows the draft as saved now; agreeing again agrees that.
+            form.add_error(
+                None, f"{exc} The plan has not been agreed. Check it again with the patient."
+            )
+            form.set_based_on(exc.changed_at)
         except services.CarePlanError as exc:
             form.add_error(None, str(exc))
         else:
@@ -277,7 +310,7 @@ def trial_add(request, plan_uuid):
     warning = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_trial(actor=request.user, plan=plan, data=form.cleaned_data)
+            trial = services.add_trial(actor=request.user, plan=plan, data=form.cleaned_data)
         except services.NeedsAcknowledgement as exc:
             warning = exc.prompt
             form.add_error(
@@ -288,7 +321,14 @@ def trial_add(request, plan_uuid):
         except services.CarePlanError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Treatment recorded.")
+            message = "Treatment recorded."
+            if trial.already_taking and not form.cleaned_data["already_taking"]:
+                message += (
+                    " It started before the referral, so it is recorded as a medicine "
+                    f"{plan.patient.given_name} already takes, not a treatment started by the "
+                    "care team."
+                )
+            messages.success(request, message)
             return redirect(_plan_page(plan.patient, "treatments"))
     elif request.method == "GET":
         record_view(actor=request.user, patient=plan.patient, obj=plan)
@@ -305,9 +345,20 @@ def trial_review(request, trial_uuid):
     trial = _trial_or_404(request.user, trial_uuid)
     patient = trial.plan.patient
     form = TrialReviewForm(request.POST if request.method == "POST" else None, instance=trial)
+    differences: list[selectors.SavedDifference] = []
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        based_on = data.pop("based_on", None)
         try:
-            services.review_trial(actor=request.user, trial=trial, data=form.cleaned_data)
+            services.review_trial(actor=request.user, trial=trial, data=data, based_on=based_on)
+        except services.ChangedSinceOpened as exc:
+            form.add_error(
+                None,
+                f"{exc} Your review has not been saved. Check what is saved now, then save "
+                "again to replace it with what is in the form.",
+            )
+            differences = selectors.trial_differences(trial, data)
+            form.set_based_on(exc.changed_at)
         except services.CarePlanError as exc:
             form.add_error(None, str(exc))
         else:
@@ -319,7 +370,9 @@ def trial_review(request, trial_uuid):
     return render(
         request,
         "careplans/trial_review.html",
-        _staff_context(request, patient, trial=trial, view=view, form=form),
+        _staff_context(
+            request, patient, trial=trial, view=view, form=form, differences=differences
+        ),
     )
 
 

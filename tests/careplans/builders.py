@@ -15,12 +15,22 @@ def clinician():
     return UserFactory(role="clinician", full_name="Builder Clinician")
 
 
+# New episodes opened this long ago, so trials started in the past few months count as started
+# by the pathway (a medicine started before the referral is one the patient already takes).
+REFERRED_DAYS_AGO = 365
+
+
 def plan(patient, *, condition="headache", actor=None) -> CarePlan:
-    """A plan with an empty draft version 1 on a new open episode of the patient."""
+    """A plan with an empty draft version 1 on the patient's open episode, or a new one opened
+    REFERRED_DAYS_AGO."""
     episode = patient.episodes.filter(
         condition=condition, status__in=["referred", "active"]
     ).first()
-    episode = episode or EpisodeFactory(patient=patient, condition=condition)
+    episode = episode or EpisodeFactory(
+        patient=patient,
+        condition=condition,
+        opened_at=timezone.now() - timedelta(days=REFERRED_DAYS_AGO),
+    )
     return services.start_plan(actor=actor or clinician(), patient=patient, episode=episode)
 
 

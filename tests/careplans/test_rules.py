@@ -381,3 +381,32 @@ def test_leaflet_medicine_lists_name_codes_or_classes():
         "topiramate", medicine_code="propranolol", medicine_class="beta_blocker"
     )
     assert rules.unknown_medicine_tokens("opioid aspirin topiramate") == ["aspirin"]
+
+
+# --- the next review date of a trial review ------------------------------------------------------
+
+REVIEW_DAY = date(2026, 12, 4)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "review_due", "problem"),
+    [
+        (rules.ONGOING, None, "Enter the next review date."),
+        (rules.EFFECTIVE, None, "Enter the next review date."),
+        (rules.INEFFECTIVE, None, None),
+        (rules.NOT_TOLERATED, None, None),
+        (rules.STOPPED, None, None),
+        (rules.ONGOING, date(2026, 12, 3), "must be today or later"),
+        (rules.INEFFECTIVE, date(2026, 9, 1), "must be today or later"),
+        (rules.ONGOING, REVIEW_DAY, None),
+        (rules.STOPPED, date(2026, 12, 5), None),
+    ],
+)
+def test_a_next_review_date_is_today_or_later_and_needed_only_while_it_carries_on(
+    outcome, review_due, problem
+):
+    found = rules.next_review_problem(outcome=outcome, review_due=review_due, today=REVIEW_DAY)
+    if problem is None:
+        assert found is None
+    else:
+        assert problem in found

@@ -353,6 +353,18 @@ def test_the_outcome_time_follows_the_outcome(world):
     assert trial.outcome_recorded_at is None
 
 
+def test_a_review_cannot_set_a_next_review_date_in_the_past(world):
+    trial = builders.trial(builders.plan(world.patient))
+    with pytest.raises(services.CarePlanError, match="today or later"):
+        services.review_trial(
+            actor=world.clinician,
+            trial=trial,
+            data={"outcome": "ineffective", "review_due": TODAY() - timedelta(days=1)},
+        )
+    trial.refresh_from_db()
+    assert trial.outcome == "ongoing"
+
+
 def test_trials_past_review_are_the_prescribe_and_forget_worklist(world):
     plan = builders.plan(world.patient)
     long_ago = TODAY() - timedelta(days=100)
@@ -393,7 +405,10 @@ def test_the_cgrp_prompt_fires_from_figures_recorded_on_trials(world):
     )
     (view,) = selectors.plans_for_patient(world.patient)
     assert [p.code for p in view.prompts] == ["cgrp_consider"]
-    assert "topiramate review" in view.figures.source.lower()
+    assert view.figures.source == (
+        f"at 12 weeks on Topiramate, recorded at its review on {TODAY():%-d %B %Y}"
+    )
+    assert not view.figures.from_diary
     services.review_trial(
         actor=world.clinician, trial=trial, data={"month3_migraine_days": Decimal("3.99")}
     )
@@ -468,3 +483,129 @@ def test_removing_a_leaflet_keeps_the_row(world):
     assert link.removed_at is not None
     (view,) = selectors.plans_for_patient(world.patient)
     assert view.leaflets == []
+
+
+# --- saves based on an out-of-date copy ----------------------------------------------------------
+
+
+def _teammate(world):
+    from tests.factories import UserFactory
+
+    return UserFactory(role="clinician", full_name="Nurse Sam", organisations=[world.service])
+
+
+def test_a_draft_saved_since_the_form_opened_is_not_overwritten(world):
+    version = builders.plan(world.patient).versions.get()
+    opened = version.updated_at  # both editors open the same copy
+    services.update_draft(
+        actor=_teammate(world), version=version, fields={"what_matters": "Swim"}, based_on=opened
+    )
+    edits_before = AuditEvent.objects.filter(action="update").count()
+    with pytest.raises(services.ChangedSinceOpened) as caught:
+        services.update_draft(
+            actor=world.clinician,
+            version=version,
+            fields={"wellbeing_notes": "Low mood"},
+            items={"goals": [ItemChange(pk=None, data=goal("Walk"))]},
+            based_on=opened,
+        )
+    assert str(caught.value).startswith("This draft was changed by Nurse Sam at ")
+    assert str(caught.value).endswith(" since you opened it.")
+    version.refresh_from_db()
+    assert (version.what_matters, version.wellbeing_notes) == ("Swim", "")
+    assert not Goal.objects.filter(version=version).exists()
+    assert AuditEvent.objects.filter(action="update").count() == edits_before
+    # Based on the copy saved now, the same change goes through.
+    services.update_draft(
+        actor=world.clinician,
+        version=version,
+        fields={"wellbeing_notes": "Low mood"},
+        based_on=caught.value.changed_at,
+    )
+    version.refresh_from_db()
+    assert (version.what_matters, version.wellbeing_notes) == ("Swim", "Low mood")
+
+
+def test_your_own_save_in_another_tab_is_named_as_yours(world):
+    version = builders.plan(world.patient).versions.get()
+    opened = version.updated_at
+    services.update_draft(actor=world.clinician, version=version, fields={"what_matters": "A"})
+    with pytest.raises(services.ChangedSinceOpened, match="changed by you in another tab"):
+        services.update_draft(
+            actor=world.clinician, version=version, fields={"what_matters": "B"}, based_on=opened
+        )
+
+
+def test_a_draft_changed_since_the_agree_page_opened_is_not_agreed(world):
+    version = builders.fill_draft(builders.plan(world.patient).versions.get())
+    shown = CarePlanVersion.objects.get(pk=version.pk).updated_at
+    services.update_draft(
+        actor=_teammate(world), version=version, fields={"what_matters": "Something else"}
+    )
+    with pytest.raises(services.ChangedSinceOpened, match="Nurse Sam"):
+        services.agree_version(actor=world.clinician, version=version, based_on=shown)
+    version.refresh_from_db()
+    assert version.status == "draft"
+    assert not Milestone.objects.filter(kind="care_plan_agreed").exists()
+
+
+def test_a_trial_reviewed_since_the_form_opened_is_not_overwritten(world):
+    trial = builders.trial(builders.plan(world.patient))
+    opened = trial.updated_at
+    services.review_trial(
+        actor=_teammate(world), trial=trial, data={"outcome": "ineffective"}, based_on=opened
+    )
+    with pytest.raises(services.ChangedSinceOpened, match="This treatment was changed by Nurse"):
+        services.review_trial(
+            actor=world.clinician, trial=trial, data={"outcome": "effective"}, based_on=opened
+        )
+    trial.refresh_from_db()
+    assert trial.outcome == "ineffective"
+
+
+# --- the pathway's first treatment ---------------------------------------------------------------
+
+
+def test_a_medicine_started_before_the_referral_is_not_the_first_treatment(world):
+    from pathway.services import record_milestone
+
+    plan = builders.plan(world.patient)
+    referred = timezone.now() - timedelta(days=100)
+    record_milestone(episode=plan.episode, kind="referral_received", occurred_at=referred)
+    earlier = builders.trial(plan, started_on=TODAY() - timedelta(days=200))
+    assert earlier.already_taking
+    assert not Milestone.objects.filter(kind="treatment_started").exists()
+    on_the_day = builders.trial(
+        plan, medicine_code="candesartan", started_on=timezone.localdate(referred)
+    )
+    assert not on_the_day.already_taking
+    (milestone,) = Milestone.objects.filter(episode=plan.episode, kind="treatment_started")
+    assert timezone.localdate(milestone.occurred_at) == timezone.localdate(referred)
+
+
+def test_without_a_referral_milestone_the_episode_opening_is_the_referral(world):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    opened = timezone.localdate(plan.episode.opened_at)
+    # Started before the episode opened: an existing opioid, so a review, not a start warning.
+    trial = builders.trial(
+        plan, medicine_code="codeine", role="pain", started_on=opened - timedelta(days=1)
+    )
+    assert trial.already_taking and not trial.start_warning_acknowledged
+    assert not Milestone.objects.filter(kind="treatment_started").exists()
+
+
+def test_the_demo_starts_treatment_after_the_referral():
+    from careplans import demo as careplans_demo
+    from pathway import demo as kernel_demo
+
+    context = kernel_demo.seed_kernel()
+    careplans_demo.seed(context)
+    started = Milestone.objects.filter(kind="treatment_started")
+    assert started.exists()
+    for milestone in started:
+        referred = Milestone.objects.get(episode=milestone.episode, kind="referral_received")
+        assert milestone.occurred_at >= referred.occurred_at
+    alex = context.patients[0]
+    trials = TreatmentTrial.objects.filter(plan__patient=alex)
+    assert [t.medicine_code for t in trials if not t.already_taking] == ["topiramate"]
+    assert selectors.trials_past_review(Patient.objects.filter(pk=alex.pk)).count() == 1

@@ -237,7 +237,7 @@ def test_the_review_form_records_figures_and_the_stopping_rule(world, login):
     base = {
         "outcome": "ongoing",
         "adequate_trial": "on",
-        "review_due": trial.review_due.isoformat(),
+        "review_due": (TODAY() + timedelta(days=28)).isoformat(),
         "baseline_headache_days": "12",
         "baseline_migraine_days": "10",
         "month3_headache_days": "8",
@@ -341,3 +341,216 @@ def test_plan_pages_run_a_constant_number_of_queries(
 def test_the_leaflet_list_runs_a_constant_number_of_queries(client, db, django_assert_num_queries):
     with django_assert_num_queries(2):  # the count for the paginator, and the page
         assert client.get("/care-plans/leaflets/").status_code == 200
+
+
+# --- two tabs: a save based on an out-of-date copy is refused -----------------------------------
+
+
+def _based_on(response) -> str:
+    return response.context["form"]["based_on"].value()
+
+
+def test_a_save_from_a_stale_tab_is_refused_and_keeps_what_was_typed(world, login):
+    draft = builders.fill_draft(builders.plan(world.patient).versions.get())
+    goal = Goal.objects.get(version=draft)
+    client = login(world.clinician)
+    url = f"/care-plans/versions/{draft.uuid}/edit/"
+    tab1, tab2 = _based_on(client.get(url)), _based_on(client.get(url))
+    assert tab1 == tab2
+    existing = {
+        **management("goals", 1, 1),
+        "goals-0-id": str(goal.pk),
+        "goals-0-version": str(draft.pk),
+        "goals-0-description": "Walk the dog",
+        "goals-0-baseline": "3",
+        "goals-0-target": "7",
+    }
+    first = draft_post(**existing, what_matters="Back to work", based_on=tab1)
+    assert client.post(url, first).status_code == 302
+
+    second = draft_post(
+        **existing,
+        what_matters="Walking the dog every day",
+        wellbeing_notes="Talking therapies",
+        based_on=tab2,
+    )
+    response = client.post(url, second)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "There is a problem" in html and "<title>Error: " in html
+    assert "This draft was changed by you in another tab or window at " in html
+    assert "since you opened it. Your changes have not been saved." in html
+    assert "What the saved draft says now" in html and "Back to work" in html
+    assert ">\nTalking therapies</textarea>" in html  # what they typed is kept
+    draft.refresh_from_db()
+    assert (draft.what_matters, draft.wellbeing_notes) == ("Back to work", "")
+
+    # The form now carries the saved copy: saving it again is a deliberate choice.
+    again = _based_on(response)
+    assert again != tab2
+    assert client.post(url, {**second, "based_on": again}).status_code == 302
+    draft.refresh_from_db()
+    assert draft.wellbeing_notes == "Talking therapies"
+
+
+def test_a_goal_edited_in_a_stale_tab_is_refused(world, login):
+    draft = builders.fill_draft(builders.plan(world.patient).versions.get())
+    goal = Goal.objects.get(version=draft)
+    client = login(world.clinician)
+    url = f"/care-plans/versions/{draft.uuid}/edit/"
+    stale = _based_on(client.get(url))
+    services.update_draft(
+        actor=world.clinician,
+        version=draft,
+        fields={},
+        items={"goals": [services.ItemChange(pk=goal.pk, data={"current": 6})]},
+    )
+    data = draft_post(
+        **management("goals", 1, 1),
+        **{"goals-0-id": str(goal.pk), "goals-0-version": str(draft.pk)},
+        **{"goals-0-description": "Walk the dog", "goals-0-current": "4", "based_on": stale},
+    )
+    html = client.post(url, data).content.decode()
+    assert "Your changes have not been saved." in html
+    assert "Walk the dog (start 3, target 7, now 6)" in html
+    goal.refresh_from_db()
+    assert goal.current == 6
+
+
+def test_a_broken_draft_token_asks_for_a_reload(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    response = login(world.clinician).post(
+        f"/care-plans/versions/{draft.uuid}/edit/", draft_post(based_on="yesterday")
+    )
+    assert response.status_code == 200
+    assert "The form was out of date. Reload the page and try again." in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.what_matters == ""
+
+
+def test_agreeing_a_draft_changed_since_the_page_opened_shows_it_again(world, login):
+    draft = builders.fill_draft(builders.plan(world.patient).versions.get())
+    client = login(world.clinician)
+    url = f"/care-plans/versions/{draft.uuid}/agree/"
+    shown = _based_on(client.get(url))
+    services.update_draft(actor=world.clinician, version=draft, fields={"what_matters": "Swim"})
+    response = client.post(url, {"confirm": "on", "based_on": shown})
+    html = response.content.decode()
+    assert "since you opened it. The plan has not been agreed." in html
+    assert "Swim" in html  # the page shows the draft as saved now
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    assert client.post(url, {"confirm": "on", "based_on": _based_on(response)}).status_code == 302
+
+
+def test_a_trial_review_from_a_stale_tab_is_refused(world, login):
+    trial = builders.trial(builders.plan(world.patient))
+    client = login(world.clinician)
+    url = f"/care-plans/treatments/{trial.uuid}/review/"
+    stale = _based_on(client.get(url))
+    services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "not_tolerated"})
+    response = client.post(
+        url,
+        {
+            "outcome": "effective",
+            "adequate_trial": "on",
+            "review_due": (TODAY() + timedelta(days=30)).isoformat(),
+            "based_on": stale,
+        },
+    )
+    html = response.content.decode()
+    assert "This treatment was changed by you in another tab or window at " in html
+    assert "Your review has not been saved." in html
+    assert "What the saved review says now" in html and "Not tolerated" in html
+    trial.refresh_from_db()
+    assert trial.outcome == "not_tolerated"
+
+
+# --- the next review date of a trial review -----------------------------------------------------
+
+
+def _overdue_trial(world):
+    started = TODAY() - timedelta(days=120)
+    return builders.trial(builders.plan(world.patient), started_on=started)
+
+
+def test_a_failed_trial_needs_no_next_review_date(world, login):
+    trial = _overdue_trial(world)
+    client = login(world.clinician)
+    url = f"/care-plans/treatments/{trial.uuid}/review/"
+    form = client.get(url).context["form"]
+    assert form["review_due"].value() is None  # the passed date is not offered as the next one
+    response = client.post(url, {"outcome": "ineffective", "adequate_trial": "on"})
+    assert response.status_code == 302
+    saved = TreatmentTrial.objects.get(pk=trial.pk)
+    assert saved.outcome == "ineffective" and saved.review_due == trial.review_due
+    (event,) = AuditEvent.objects.filter(object_uuid=trial.uuid, action="update")
+    assert "review_due" not in event.fields
+
+
+@pytest.mark.parametrize("outcome", ["ineffective", "ongoing"])
+def test_a_next_review_date_in_the_past_is_refused(world, login, outcome):
+    trial = _overdue_trial(world)
+    response = login(world.clinician).post(
+        f"/care-plans/treatments/{trial.uuid}/review/",
+        {"outcome": outcome, "review_due": (TODAY() - timedelta(days=94)).isoformat()},
+    )
+    assert response.status_code == 200
+    assert "The next review date must be today or later." in response.content.decode()
+    assert TreatmentTrial.objects.get(pk=trial.pk).outcome == "ongoing"
+
+
+@pytest.mark.parametrize("outcome", ["ongoing", "effective"])
+def test_a_treatment_that_carries_on_needs_a_next_review_date(world, login, outcome):
+    trial = _overdue_trial(world)
+    response = login(world.clinician).post(
+        f"/care-plans/treatments/{trial.uuid}/review/", {"outcome": outcome}
+    )
+    assert response.status_code == 200
+    assert "Enter the next review date. It is needed while the treatment carries on." in (
+        response.content.decode()
+    )
+    assert TreatmentTrial.objects.get(pk=trial.pk).outcome == "ongoing"
+
+
+def test_a_treatment_started_before_the_referral_says_it_is_an_existing_medicine(world, login):
+    plan = builders.plan(world.patient)
+    started = timezone.localdate(plan.episode.opened_at) - timedelta(days=30)
+    response = login(world.clinician).post(
+        f"/care-plans/plans/{plan.uuid}/treatments/new/",
+        {
+            "medicine_code": "propranolol",
+            "role": "preventive",
+            "dose": "40 mg",
+            "started_on": started.isoformat(),
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "It started before the referral, so it is recorded as a medicine Alice already" in html
+    assert "taken before the plan" in html
+    assert TreatmentTrial.objects.get().already_taking
+
+
+def test_the_frequency_line_says_a_failed_trials_figures_are_not_the_diary(world, login):
+    from decimal import Decimal
+
+    plan = builders.plan(world.patient)
+    trial = builders.trial(plan, medicine_code="topiramate")
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={
+            "outcome": "ineffective",
+            "month3_headache_days": Decimal(8),
+            "month3_migraine_days": Decimal(5),
+        },
+    )
+    html = login(world.clinician).get(f"/care-plans/patients/{world.patient.uuid}/")
+    html = html.content.decode()
+    assert "Migraine days a month: 5.00" not in html
+    assert (
+        "Last recorded on a treatment, not from the diary: 5.00 migraine days a month and 8.00 "
+        "headache days a month, at 12 weeks on Topiramate, recorded at its review on "
+        f"{TODAY():%-d %B %Y}. This may not be how often headaches happen now"
+    ) in html
