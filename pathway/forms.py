@@ -42,14 +42,16 @@ class EmailAuthenticationForm(AuthenticationForm):
             "invalid": "Enter an email address in the correct format, like name@example.com.",
         },
     )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
+    )
     error_messages = {
         "invalid_login": "Enter a correct email address and password.",
         "inactive": "This account is not active.",
     }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["password"].error_messages["required"] = "Enter your password."
 
 
 class TotpForm(forms.Form):
