@@ -74,5 +74,5 @@ class QuestionnaireRequestAdmin(NoDeleteAdmin):
 class SafetyAlertAdmin(NoDeleteAdmin):
     list_display = ["raised_at", "patient", "kind", "responsible_clinician", "resolved_at"]
     list_filter = ["kind"]
-    raw_id_fields = ["patient", "assessment", "responsible_clinician", "resolved_by"]
-    readonly_fields = ["assessment", "raised_at"]
+    raw_id_fields = ["patient", "assessment", "review", "responsible_clinician", "resolved_by"]
+    readonly_fields = ["assessment", "review", "raised_at"]

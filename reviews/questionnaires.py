@@ -6,8 +6,9 @@ Wording and licences:
   questions, clinical-rules.md section 1) are shown in their published wording.
 * HIT-6 (QualityMetric/GSK), MIDAS (Innovative Medical Research), MSK-HQ (Oxford University
   Innovation, licensed free for NHS use) and PSEQ (M. Nicholas) are licensed or copyrighted. Until
-  the service holds the licensed forms, each item is a short labelled paraphrase and the page says
-  so (`licensed=True`). The scores still follow the published scoring.
+  the service holds the licensed forms, each item is a short paraphrase and the page says so once,
+  above the questions (`licensed=True`, `licence_note`), rather than on every question. The
+  scores still follow the published scoring.
 * MSK-HQ option order runs from best to worst health on most items but not on items 12 and 13
   (clinical-rules.md section 6); every option here carries its own score, so no item relies on
   "first option = 0".
@@ -40,7 +41,8 @@ class Questionnaire:
     items: tuple[Item, ...]
     licensed: bool = False
     licence_note: str = ""
-    # Extra questions that are asked but never scored (MIDAS A and B).
+    # Extra questions that are asked but never scored (MIDAS A and B), lettered rather than
+    # numbered so that they never share a number with a scored question.
     unscored: tuple[Item, ...] = field(default_factory=tuple)
     # PSFS: the patient names up to five activities and rates each.
     activities: bool = False
@@ -171,15 +173,13 @@ QUESTIONNAIRES: dict[str, Questionnaire] = {
         items=tuple(
             Item(text=text, options=HIT6_OPTIONS)
             for text in (
-                "Summary: how often your headaches are severely painful",
-                "Summary: how often headaches limit your usual daily activities",
-                "Summary: how often you wish you could lie down when you have a headache",
-                "Summary: in the past 4 weeks, how often you felt too tired for work or daily "
+                "How often your headaches are severely painful",
+                "How often headaches limit your usual daily activities",
+                "How often you wish you could lie down when you have a headache",
+                "In the past 4 weeks, how often you felt too tired for work or daily "
                 "activities because of headaches",
-                "Summary: in the past 4 weeks, how often you felt fed up or irritated because "
-                "of headaches",
-                "Summary: in the past 4 weeks, how often headaches limited your ability to "
-                "concentrate",
+                "In the past 4 weeks, how often you felt fed up or irritated because of headaches",
+                "In the past 4 weeks, how often headaches limited your ability to concentrate",
             )
         ),
     ),
@@ -191,22 +191,22 @@ QUESTIONNAIRES: dict[str, Questionnaire] = {
         licensed=True,
         licence_note=PARAPHRASE_NOTE,
         items=(
-            _days("Summary: days you missed work or school because of headaches"),
+            _days("Days you missed work or school because of headaches"),
             _days(
-                "Summary: days your work or school productivity was cut by half or more "
+                "Days your work or school productivity was cut by half or more "
                 "(do not count days you already counted above)"
             ),
-            _days("Summary: days you did no household work because of headaches"),
+            _days("Days you did no household work because of headaches"),
             _days(
-                "Summary: days your household work was cut by half or more (do not count days "
+                "Days your household work was cut by half or more (do not count days "
                 "you already counted above)"
             ),
-            _days("Summary: days you missed family, social or leisure activities"),
+            _days("Days you missed family, social or leisure activities"),
         ),
         unscored=(
-            _days("Summary: on how many days did you have a headache?"),
+            _days("On how many days did you have a headache?"),
             Item(
-                text="Summary: on average, how painful were the headaches?",
+                text="On average, how painful were the headaches?",
                 minimum=0,
                 maximum=10,
                 hint="0 = no pain, 10 = pain as bad as it can be",
@@ -222,16 +222,16 @@ QUESTIONNAIRES: dict[str, Questionnaire] = {
         items=tuple(
             Item(text=text, options=PSEQ_OPTIONS)
             for text in (
-                "Summary: enjoy things despite the pain",
-                "Summary: do most household chores",
-                "Summary: socialise with friends or family as often as before",
-                "Summary: cope with the pain in most situations",
-                "Summary: do some form of work (paid or unpaid)",
-                "Summary: still do many things you enjoy, such as hobbies",
-                "Summary: cope with the pain without medication",
-                "Summary: still reach most of your goals in life",
-                "Summary: live a normal lifestyle",
-                "Summary: gradually become more active",
+                "Enjoy things despite the pain",
+                "Do most household chores",
+                "Socialise with friends or family as often as before",
+                "Cope with the pain in most situations",
+                "Do some form of work (paid or unpaid)",
+                "Still do many things you enjoy, such as hobbies",
+                "Cope with the pain without medication",
+                "Still reach most of your goals in life",
+                "Live a normal lifestyle",
+                "Gradually become more active",
             )
         ),
     ),
@@ -242,42 +242,42 @@ QUESTIONNAIRES: dict[str, Questionnaire] = {
         licensed=True,
         licence_note=PARAPHRASE_NOTE,
         items=(
-            _msk("Summary: pain or stiffness during the day", *NONE_TO_VERY_SEVERE),
-            _msk("Summary: pain or stiffness during the night", *NONE_TO_VERY_SEVERE),
-            _msk("Summary: how much symptoms got in the way of walking", *NOT_AT_ALL_TO_UNABLE),
+            _msk("Pain or stiffness during the day", *NONE_TO_VERY_SEVERE),
+            _msk("Pain or stiffness during the night", *NONE_TO_VERY_SEVERE),
+            _msk("How much symptoms got in the way of walking", *NOT_AT_ALL_TO_UNABLE),
             _msk(
-                "Summary: how much symptoms got in the way of washing or dressing",
+                "How much symptoms got in the way of washing or dressing",
                 *NOT_AT_ALL_TO_UNABLE,
             ),
             _msk(
-                "Summary: how much symptoms got in the way of physical activity",
+                "How much symptoms got in the way of physical activity",
                 *NOT_AT_ALL_TO_UNABLE,
             ),
             _msk(
-                "Summary: how much symptoms got in the way of work or your daily routine",
+                "How much symptoms got in the way of work or your daily routine",
                 *NOT_AT_ALL_TO_UNABLE,
             ),
             _msk(
-                "Summary: how much symptoms got in the way of social activities and hobbies",
+                "How much symptoms got in the way of social activities and hobbies",
                 *NOT_AT_ALL_TO_UNABLE,
             ),
             _msk(
-                "Summary: how much you needed help from others because of symptoms",
+                "How much you needed help from others because of symptoms",
                 *NOT_AT_ALL_TO_EXTREMELY,
             ),
             _msk(
-                "Summary: nights with trouble sleeping because of symptoms",
+                "Nights with trouble sleeping because of symptoms",
                 "No nights",
                 "1 to 2 nights",
                 "3 to 4 nights",
                 "5 to 6 nights",
                 "Every night",
             ),
-            _msk("Summary: tiredness or low energy", *NONE_TO_VERY_SEVERE),
-            _msk("Summary: feeling worried or low because of symptoms", *NOT_AT_ALL_TO_EXTREMELY),
+            _msk("Tiredness or low energy", *NONE_TO_VERY_SEVERE),
+            _msk("Feeling worried or low because of symptoms", *NOT_AT_ALL_TO_EXTREMELY),
             # Items 12 and 13: "not at all" is the worst answer here.
             _msk(
-                "Summary: how well you understand your condition and its treatment",
+                "How well you understand your condition and its treatment",
                 "Not at all",
                 "Slightly",
                 "Moderately",
@@ -286,7 +286,7 @@ QUESTIONNAIRES: dict[str, Questionnaire] = {
                 best_first=False,
             ),
             _msk(
-                "Summary: how confident you feel about managing your symptoms",
+                "How confident you feel about managing your symptoms",
                 "Not at all",
                 "Slightly",
                 "Moderately",
@@ -294,7 +294,7 @@ QUESTIONNAIRES: dict[str, Questionnaire] = {
                 "Extremely",
                 best_first=False,
             ),
-            _msk("Summary: overall, how much symptoms bothered you", *NOT_AT_ALL_TO_EXTREMELY),
+            _msk("Overall, how much symptoms bothered you", *NOT_AT_ALL_TO_EXTREMELY),
         ),
     ),
     "PSFS": Questionnaire(

@@ -40,6 +40,11 @@ QUESTIONNAIRE_REMINDER_DAYS = (3, 6)
 # A questionnaire request is due this many days after it is sent, unless the clinician says.
 QUESTIONNAIRE_DUE_DAYS = 7
 
+# The appointments list's dates: 10 calendar years either side of today's year covers every
+# appointment the pathway holds or books; a date further away is a typing error (and the last
+# representable day, 31 December 9999, has no next day to end the list on).
+LIST_DATE_LIMIT_YEARS = 10
+
 # Group sessions repeat monthly; a series longer than a year is set up again by the team.
 MAX_SERIES_LENGTH = 12
 
@@ -62,6 +67,28 @@ def overlaps(start_a: datetime, minutes_a: int, start_b: datetime, minutes_b: in
     end_a = start_a + timedelta(minutes=minutes_a)
     end_b = start_b + timedelta(minutes=minutes_b)
     return start_a < end_b and start_b < end_a
+
+
+def list_dates_problems(
+    start: date | None, end: date | None, *, today: date
+) -> list[tuple[str, str]]:
+    """What is wrong with the appointments list's dates, as (which date, message) pairs: "start"
+    or "end". Each given date must lie within LIST_DATE_LIMIT_YEARS calendar years of `today`'s
+    year, and the end must not come before the start (today, when no start is given). Empty
+    when nothing is wrong."""
+    earliest = date(today.year - LIST_DATE_LIMIT_YEARS, 1, 1)
+    latest = date(today.year + LIST_DATE_LIMIT_YEARS, 12, 31)
+    between = f"between {earliest:%-d %B %Y} and {latest:%-d %B %Y}"
+    problems = []
+    for name, label, day in (("start", "from", start), ("end", "to", end)):
+        if day is not None and not earliest <= day <= latest:
+            problems.append((name, f"Enter a '{label}' date {between}"))
+    if not problems and end and start and end < start:
+        problems.append(("end", "The 'to' date must be the same as or after the 'from' date"))
+    elif not problems and end and start is None and end < today:
+        # With no 'from' date the list starts today.
+        problems.append(("end", "The 'to' date is before today: enter a 'from' date as well"))
+    return problems
 
 
 def milestone_for(kind: str) -> str:

@@ -22,7 +22,7 @@ from pathway.permissions import (
     pcn_ids_for,
     practices_visible_to,
 )
-from reviews import rules
+from reviews import bands, rules
 from reviews.models import (
     Appointment,
     BookingRequest,
@@ -178,6 +178,13 @@ def open_booking_requests_for(user) -> QuerySet[BookingRequest]:
         )
         .select_related("patient")
         .order_by("requested_at")
+    )
+
+
+def open_booking_requests_for_patient(patient: Patient) -> QuerySet[BookingRequest]:
+    """The patient's requests still waiting to be booked (at most one per kind)."""
+    return patient.booking_requests.filter(status=BookingRequest.Status.OPEN).order_by(
+        "requested_at"
     )
 
 
@@ -367,7 +374,12 @@ def last_psfs_activities(patient: Patient) -> list[str]:
 def alert_for(user, alert_uuid) -> SafetyAlert:
     return _get_or_404(
         SafetyAlert.objects.filter(patient__in=patients_visible_to(user)).select_related(
-            "patient__registered_practice", "assessment", "responsible_clinician", "resolved_by"
+            "patient__registered_practice",
+            "assessment",
+            "review__appointment",
+            "review__completed_by",
+            "responsible_clinician",
+            "resolved_by",
         ),
         uuid=alert_uuid,
     )
@@ -385,6 +397,10 @@ class TrendPoint:
     total: float
     band: str
     context: str
+    # The band in words, with the ePPOC band beside a PSEQ's (`reviews.bands.band_text`).
+    band_text: str = ""
+    # A PHQ-9 whose item 9 (thoughts of self-harm) was answered above 0.
+    alert: bool = False
 
 
 @dataclass(frozen=True)
@@ -397,6 +413,11 @@ class Trend:
     better: str | None
     change: float | None
     verdict: str
+
+    @property
+    def title(self) -> str:
+        """The instrument's name with its code, once: "Headache Impact Test (HIT-6)"."""
+        return self.name if self.code in self.name else f"{self.name} ({self.code})"
 
     @property
     def baseline(self) -> TrendPoint:
@@ -422,7 +443,14 @@ def assessment_trends(patient: Patient) -> list[Trend]:
     for code, items in by_code.items():
         meta = instruments.INSTRUMENTS.get(code)
         points = [
-            TrendPoint(a.completed_at, float(a.total), a.band, a.get_context_display())
+            TrendPoint(
+                a.completed_at,
+                float(a.total),
+                a.band,
+                a.get_context_display(),
+                band_text=bands.band_text(code, a.band, float(a.total)),
+                alert=a.alert,
+            )
             for a in items
         ]
         change, verdict = None, "single"

@@ -51,6 +51,11 @@ from reviews.models import QuestionnaireRequest, SafetyAlert
 logger = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 LABELS = dict(rules.WORKLIST_CATEGORIES)
+# What a safety alert's worklist line says happened, by the alert's kind.
+ALERT_DETAILS = {
+    SafetyAlert.Kind.PHQ9_ITEM9: "PHQ-9 item 9 answered above 0",
+    SafetyAlert.Kind.SAME_DAY_RISK: "Same-day risk assessment asked for at a review",
+}
 
 
 class Reason(NamedTuple):
@@ -268,8 +273,9 @@ def _slow_reasons(patients: QuerySet[Patient], *, now: datetime, today: date) ->
     return found
 
 
-# The live sources' rows share one shape: (patient id, code, reference, text, moment, day).
-LIVE_COLUMNS = ("patient_id", "w_code", "w_ref", "w_text", "w_at", "w_day")
+# The live sources' rows share one shape: (patient id, code, reference, text, moment, day,
+# kind); the kind tells one safety alert from another.
+LIVE_COLUMNS = ("patient_id", "w_code", "w_ref", "w_text", "w_at", "w_day", "w_kind")
 
 
 def _live(queryset: QuerySet, code: str, **columns) -> QuerySet:
@@ -279,6 +285,7 @@ def _live(queryset: QuerySet, code: str, **columns) -> QuerySet:
         "w_text": Value("", output_field=CharField()),
         "w_at": Cast(Value(None), DateTimeField()),
         "w_day": Cast(Value(None), DateField()),
+        "w_kind": Value("", output_field=CharField()),
     }
     return (
         queryset.order_by()
@@ -291,18 +298,20 @@ def _live_reasons(
     patients: QuerySet[Patient], *, today: date, key: str
 ) -> list[tuple[int, Reason]]:
     """What no kept scan may hold back, asked for on every page view in one query: unresolved
-    safety alerts (PHQ-9 item 9), red-flag referrals waiting for triage, and questionnaires
-    past their due date. `key` is the scope's `_cache_key`: the query's SQL depends on nothing
-    else, so each process compiles it once per scope and day (`_live_statement`)."""
+    safety alerts (PHQ-9 item 9, or a same-day risk assessment asked for at a review), red-flag
+    referrals waiting for triage, and questionnaires past their due date. `key` is the scope's
+    `_cache_key`: the query's SQL depends on nothing else, so each process compiles it once per
+    scope and day (`_live_statement`)."""
     alert_link = uuid_link("reviews:alert", "alert_uuid")
     referral_link = uuid_link("referrals:detail", "referral_uuid")
     found = []
-    for patient_id, code, ref, text, moment, day in _live_statement(patients, today, key).rows():
+    rows = _live_statement(patients, today, key).rows()
+    for patient_id, code, ref, text, moment, day, kind in rows:
         if code == "safety_alert":
             responsible = f" (responsible: {text})" if text else ""
             reason = Reason(
                 code,
-                f"PHQ-9 item 9 answered above 0: record the action taken{responsible}",
+                f"{ALERT_DETAILS[kind]}: record the action taken{responsible}",
                 moment,
                 alert_link(ref),
             )
@@ -337,6 +346,7 @@ def _live_statement(patients: QuerySet[Patient], today: date, key: str) -> Compi
         w_ref=F("uuid"),
         w_text=Coalesce("responsible_clinician__full_name", Value("")),
         w_at=F("raised_at"),
+        w_kind=F("kind"),
     )
     red_flags = _live(
         sources.red_flag_referrals(patients),

@@ -131,15 +131,31 @@ class CancelForm(forms.Form):
 
 
 class AppointmentFilterForm(forms.Form):
-    """The appointments list filters (GET). Bad values fall back to the defaults."""
+    """The appointments list filters (GET). Values that cannot be used are errors shown beside
+    their field; nothing is swapped or changed behind the user's back."""
 
-    clinician = forms.ChoiceField(label="Clinician", required=False)
-    start = forms.DateField(label="From", required=False, widget=DATE)
-    end = forms.DateField(label="To", required=False, widget=DATE)
+    clinician = forms.ChoiceField(
+        label="Clinician",
+        required=False,
+        error_messages={"invalid_choice": "Choose a clinician from the list"},
+    )
+    start = forms.DateField(
+        label="From",
+        required=False,
+        widget=DATE,
+        error_messages={"invalid": "Enter the 'from' date as a real date, like 2026-05-14"},
+    )
+    end = forms.DateField(
+        label="To",
+        required=False,
+        widget=DATE,
+        error_messages={"invalid": "Enter the 'to' date as a real date, like 2026-05-14"},
+    )
     status = forms.ChoiceField(
         label="Status",
         required=False,
         choices=[("", "Any status"), *Appointment.Status.choices],
+        error_messages={"invalid_choice": "Choose a status from the list"},
     )
 
     def __init__(self, *args, clinicians=(), **kwargs):
@@ -152,6 +168,25 @@ class AppointmentFilterForm(forms.Form):
         for name, field in self.fields.items():
             css = "nhsuk-select" if name in ("clinician", "status") else "nhsuk-input"
             field.widget.attrs["class"] = css
+
+    def full_clean(self):
+        super().full_clean()
+        # NHS.UK error styling on the fields the list is refused for, and the message read out
+        # with the field.
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] += f" {attrs['class']}--error"
+                attrs["aria-describedby"] = f"id_{name}-error"
+
+    def clean(self):
+        data = super().clean()
+        problems = rules.list_dates_problems(
+            data.get("start"), data.get("end"), today=timezone.localdate()
+        )
+        for name, message in problems:
+            self.add_error(name, message)
+        return data
 
     def value(self, name, default=None):
         if not self.is_valid():
@@ -184,6 +219,8 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
         choices=Review.MentalHealth.choices,
         initial=Review.MentalHealth.NOT_NEEDED,
         widget=forms.RadioSelect,
+        help_text="A same-day risk assessment raises a safety alert on the team's worklist "
+        "until someone records the action taken",
         error_messages={"required": "Choose the mental health follow-up."},
     )
     mental_health_notes = forms.CharField(

@@ -8,6 +8,9 @@ from reviews import rules
 from reviews.forms.base import DATE, ServiceErrorsMixin
 from reviews.questionnaires import QUESTIONNAIRES, REQUESTABLE
 
+# How unscored questions are numbered on the form: A, B, ...
+UNSCORED_LETTERS = "ABCDEFGH"
+
 
 class QuestionnaireRequestForm(ServiceErrorsMixin, forms.Form):
     instrument = forms.ChoiceField(
@@ -47,9 +50,12 @@ class AnswersForm(forms.Form):
             return
         for number, item in enumerate(questionnaire.items, start=1):
             self.fields[f"item_{number}"] = _item_field(number, item)
+        # Unscored questions are lettered (MIDAS A and B, clinical-rules.md section 2), so an
+        # error such as "Enter 10 or less for question B" names one question only.
         for number, item in enumerate(questionnaire.unscored, start=1):
-            field = _item_field(number, item)
+            field = _item_field(UNSCORED_LETTERS[number - 1], item)
             field.required = False
+            field.label = f"{field.label} (optional)"
             self.fields[f"extra_{number}"] = field
 
     def _add_activity_fields(self):
@@ -68,7 +74,9 @@ class AnswersForm(forms.Form):
                 label=f"{name or f'Activity {number}'}: how well can you do it today?",
                 choices=ratings,
                 coerce=int,
-                required=bool(self.fixed_activities) or number == 1,
+                # Activities named on this form: `clean` pairs each name with its rating, so a
+                # missing one is one error, not one from the field and another from the pair.
+                required=bool(self.fixed_activities),
                 widget=forms.RadioSelect(attrs={"inline": True}),
                 help_text="0 = unable to do it, 10 = as well as before the problem",
                 error_messages={
@@ -81,6 +89,8 @@ class AnswersForm(forms.Form):
         data = super().clean()
         if self.questionnaire.activities and not self.fixed_activities:
             for number in range(1, 6):
+                if f"activity_{number}" in self.errors or f"rating_{number}" in self.errors:
+                    continue  # Already told what is wrong with this activity.
                 named = (data.get(f"activity_{number}") or "").strip()
                 rated = data.get(f"rating_{number}") not in (None, "")
                 if named and not rated:
@@ -125,7 +135,7 @@ class AnswersForm(forms.Form):
         return item.options[int(raw)][0]
 
 
-def _item_field(number: int, item) -> forms.Field:
+def _item_field(number: int | str, item) -> forms.Field:
     label = f"{number}. {item.text}"
     if item.options is None:
         return forms.IntegerField(

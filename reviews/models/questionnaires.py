@@ -87,11 +87,14 @@ class QuestionnaireRequest(ClinicalRecord):
 
 class AlertKind(models.TextChoices):
     PHQ9_ITEM9 = "phq9_item9", "PHQ-9 item 9: thoughts of self-harm"
+    SAME_DAY_RISK = "same_day_risk", "Same-day risk assessment needed"
 
 
 class SafetyAlert(ClinicalRecord):
-    """A risk raised by a questionnaire answer. It stays at the top of the team's worklist until
-    a clinician records the action taken (clinical-rules.md section 7: never silently filed)."""
+    """A risk that must reach a clinician: a PHQ-9 item 9 answer above 0 (from `assessment`), or
+    a review that asked for a same-day risk assessment (from `review`). It stays at the top of
+    the team's worklist until a clinician records the action taken (clinical-rules.md section 7:
+    never silently filed)."""
 
     Kind = AlertKind
 
@@ -99,7 +102,18 @@ class SafetyAlert(ClinicalRecord):
         "pathway.Patient", on_delete=models.PROTECT, related_name="safety_alerts"
     )
     assessment = models.OneToOneField(
-        "pathway.Assessment", on_delete=models.PROTECT, related_name="safety_alert"
+        "pathway.Assessment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="safety_alert",
+    )
+    review = models.OneToOneField(
+        "reviews.Review",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="safety_alert",
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PHQ9_ITEM9)
     raised_at = models.DateTimeField()
@@ -127,6 +141,15 @@ class SafetyAlert(ClinicalRecord):
                     )
                 ),
                 name="reviews_safetyalert_resolved_needs_action",
+            ),
+            # Each kind comes from its own record, and only from that one. Written as
+            # implications so that an unknown kind fails only its own choices constraint.
+            models.CheckConstraint(
+                condition=(
+                    (~Q(kind="phq9_item9") | Q(assessment__isnull=False, review__isnull=True))
+                    & (~Q(kind="same_day_risk") | Q(review__isnull=False, assessment__isnull=True))
+                ),
+                name="reviews_safetyalert_source_matches_kind",
             ),
         ]
         indexes = [

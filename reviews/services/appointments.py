@@ -283,7 +283,8 @@ def record_attendance(*, actor: User, appointment: Appointment, attended: bool) 
 
 @transaction.atomic
 def request_rearrangement(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
-    """The patient asks for a booked, future appointment to be moved. Returns it."""
+    """The patient asks for a booked, future appointment to be moved. Returns it. Asking again
+    replaces the earlier reason and time: the team acts on the latest (the page says so)."""
     if appointment.start <= timezone.now():
         raise ReviewsError("This appointment has already started, so it cannot be moved.")
     reason = reason.strip()
@@ -311,7 +312,22 @@ def request_booking(
 ) -> BookingRequest:
     """The patient asks for an appointment (e.g. their annual review). Returns the request.
 
-    Raises ReviewsError if the same kind of request is already waiting."""
+    Raises ReviewsError if the same kind of request is already waiting, or for an annual review
+    when one is already booked (there is one a year; the patient can ask to move it instead)."""
+    if kind == Appointment.Kind.ANNUAL_REVIEW:
+        booked = (
+            patient.appointments.filter(
+                kind=kind, status=Appointment.Status.BOOKED, start__gt=timezone.now()
+            )
+            .order_by("start")
+            .first()
+        )
+        if booked is not None:
+            when = timezone.localtime(booked.start).strftime("%-d %B %Y")
+            raise ReviewsError(
+                f"Your annual review is already booked for {when}. If that time does not suit "
+                "you, ask to rearrange it."
+            )
     try:
         with transaction.atomic():
             request = BookingRequest.objects.create(

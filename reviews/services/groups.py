@@ -133,14 +133,24 @@ def book_place(*, actor: User, session: GroupSession, patient: Patient) -> Group
     succeed. Raises SessionFull when no places are left, ReviewsError otherwise."""
     locked = GroupSession.objects.select_for_update().get(pk=session.pk)
     _session_open(locked)
+    # The patient books on their own page; staff book for a patient (by phone, say), and the
+    # messages speak to whichever of them pressed the button.
+    by_patient = actor.role == User.Role.PATIENT
     live = GroupBooking.objects.filter(
         session=locked, patient=patient, status__in=["invited", *PLACE_HOLDING]
     ).first()
     if live is not None and live.status != GroupBooking.Status.INVITED:
-        raise StaleState("You already have a place at this session.")
+        raise StaleState(
+            "You already have a place at this session."
+            if by_patient
+            else f"{patient.full_name} already has a place at this session."
+        )
     if rules.places_left(locked.capacity, selectors.places_taken(locked)) == 0:
         raise SessionFull(
             "This session is full. Choose another date, or ask the team to add you to the next one."
+            if by_patient
+            else "This session is full: every place is booked. Free a place first, or invite "
+            f"{patient.full_name} to another session."
         )
     now = timezone.now()
     if live is None:
@@ -160,7 +170,11 @@ def book_place(*, actor: User, session: GroupSession, patient: Patient) -> Group
             status=GroupBooking.Status.BOOKED, booked_at=now, updated_by=actor, updated_at=now
         )
         if not changed:
-            raise StaleState("You already have a place at this session.")
+            raise StaleState(
+                "You already have a place at this session."
+                if by_patient
+                else f"{patient.full_name} already has a place at this session."
+            )
         live.refresh_from_db()
         action = AuditEvent.Action.UPDATE
     record_event(actor=actor, action=action, patient=patient, obj=live, fields=["status"])

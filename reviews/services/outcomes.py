@@ -15,7 +15,7 @@ from pathway.services import record_milestone
 from reviews import rules
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import Appointment, QuestionnaireRequest, Review
-from reviews.services.questionnaires import request_questionnaire
+from reviews.services.questionnaires import raise_review_alert, request_questionnaire
 
 LONDON = ZoneInfo("Europe/London")
 # The annual-review-due milestone is dated at the start of the clinic day it falls on.
@@ -51,8 +51,10 @@ def complete_review(
     """Record the outcome of a first conversation, follow-up, medication or annual review.
 
     Marks a booked appointment attended, writes the episode's `first_contact` (first
-    conversation) or `review_held` milestone and the next `annual_review_due`, and sends any
-    questionnaires chosen for before the next review. Returns the Review. Raises ReviewsError
+    conversation) or `review_held` milestone and the next `annual_review_due`, sends any
+    questionnaires chosen for before the next review, and raises a safety alert when the
+    mental-health follow-up is a same-day risk assessment (clinical-rules.md section 7: a risk
+    must reach a clinician the same day). Returns the Review. Raises ReviewsError
     for an appointment that cannot have a review, StaleState if one is already recorded."""
     if appointment.kind not in rules.REVIEW_KINDS:
         raise ReviewsError("Group sessions and MDT discussions do not have a review form.")
@@ -111,6 +113,8 @@ def complete_review(
         obj=review,
         fields=[name for name in OUTCOME_FIELDS if review.__dict__.get(name)],
     )
+    if review.mental_health_follow_up == Review.MentalHealth.SAME_DAY:
+        raise_review_alert(review=review)
     if appointment.episode is not None:
         record_milestone(
             episode=appointment.episode,

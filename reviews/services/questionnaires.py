@@ -1,4 +1,5 @@
-"""Questionnaire requests, the patient's answers, and PHQ-9 item 9 safety alerts."""
+"""Questionnaire requests, the patient's answers, and safety alerts (PHQ-9 item 9, and a
+review asking for a same-day risk assessment)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathway.audit import record_event
 from pathway.models import Assessment, AuditEvent, Patient, User
 from reviews import messaging, rules
 from reviews.errors import ReviewsError, StaleState
-from reviews.models import QuestionnaireRequest, SafetyAlert
+from reviews.models import QuestionnaireRequest, Review, SafetyAlert
 from reviews.questionnaires import QUESTIONNAIRES
 from reviews.selectors import last_psfs_activities
 
@@ -181,7 +182,9 @@ def submit_questionnaire(
     return assessment, alert
 
 
-def _responsible_clinician(patient: Patient, request: QuestionnaireRequest | None) -> User | None:
+def _responsible_clinician(patient: Patient, fallback: User | None) -> User | None:
+    """The clinician responsible for the patient's open episode, else `fallback` if they are a
+    clinician, else None (the alert then reaches the team through the worklist only)."""
     episode = (
         patient.episodes.open()
         .filter(responsible_clinician__isnull=False)
@@ -191,24 +194,25 @@ def _responsible_clinician(patient: Patient, request: QuestionnaireRequest | Non
     )
     if episode is not None:
         return episode.responsible_clinician
-    if request is not None and request.requested_by and request.requested_by.role == "clinician":
-        return request.requested_by
+    if fallback is not None and fallback.role == User.Role.CLINICIAN:
+        return fallback
     return None
 
 
-def raise_safety_alert(
-    *, assessment: Assessment, request: QuestionnaireRequest | None = None
+def _open_alert(
+    *, patient: Patient, kind: str, raised_at, fallback: User | None, **source
 ) -> SafetyAlert:
-    """Open a PHQ-9 item 9 alert for the team's worklist and email the responsible clinician
-    (no clinical detail in the email: only that something needs them, and a link). Runs in the
-    caller's transaction; one alert per assessment."""
-    clinician = _responsible_clinician(assessment.patient, request)
+    """Open one alert for the record in `source` (`assessment=` or `review=`), write its audit
+    row and email the responsible clinician (no clinical detail in the email: only that
+    something needs them, and a link). Runs in the caller's transaction; a record raises at most
+    one alert, so calling again returns the first."""
+    clinician = _responsible_clinician(patient, fallback)
     alert, created = SafetyAlert.objects.get_or_create(
-        assessment=assessment,
+        **source,
         defaults={
-            "patient": assessment.patient,
-            "kind": SafetyAlert.Kind.PHQ9_ITEM9,
-            "raised_at": assessment.completed_at,
+            "patient": patient,
+            "kind": kind,
+            "raised_at": raised_at,
             "responsible_clinician": clinician,
         },
     )
@@ -216,7 +220,7 @@ def raise_safety_alert(
         record_event(
             actor=None,
             action=AuditEvent.Action.CREATE,
-            patient=assessment.patient,
+            patient=patient,
             obj=alert,
             fields=["kind", "responsible_clinician"],
         )
@@ -228,6 +232,34 @@ def raise_safety_alert(
             path=reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}),
         )
     return alert
+
+
+def raise_safety_alert(
+    *, assessment: Assessment, request: QuestionnaireRequest | None = None
+) -> SafetyAlert:
+    """Open a PHQ-9 item 9 alert for the team's worklist and email the responsible clinician
+    (the clinician who sent the questionnaire if no open episode names one). Returns it."""
+    return _open_alert(
+        patient=assessment.patient,
+        kind=SafetyAlert.Kind.PHQ9_ITEM9,
+        raised_at=assessment.completed_at,
+        fallback=request.requested_by if request is not None else None,
+        assessment=assessment,
+    )
+
+
+def raise_review_alert(*, review: Review) -> SafetyAlert:
+    """Open a same-day risk assessment alert for a review whose mental-health follow-up asks
+    for one, as a PHQ-9 item 9 answer does: on the team's worklist until a clinician records
+    the action, and emailed to the responsible clinician (the clinician who recorded the review
+    if no open episode names one). Returns it."""
+    return _open_alert(
+        patient=review.patient,
+        kind=SafetyAlert.Kind.SAME_DAY_RISK,
+        raised_at=review.completed_at,
+        fallback=review.completed_by,
+        review=review,
+    )
 
 
 def alert_on_risky_answer(sender, *, assessment: Assessment, **kwargs) -> None:

@@ -32,24 +32,27 @@ def appointment_list(request):
     """Appointments for the team or one clinician, with patients' requests to book or move."""
     clinicians = list(selectors.team_clinicians(request.user))
     filters = AppointmentFilterForm(request.GET or None, clinicians=clinicians)
-    today = timezone.localdate()
-    start = filters.value("start", today)
-    end = filters.value("end", start + timedelta(days=DEFAULT_DAYS_AHEAD))
-    rows = selectors.appointments_for_team(
-        request.user,
-        clinician=filters.chosen_clinician(),
-        start=start,
-        end=max(start, end),
-        status=filters.value("status", ""),
-    )
+    refused = filters.is_bound and not filters.is_valid()
+    start = end = page = None
+    if not refused:
+        start = filters.value("start", timezone.localdate())
+        end = filters.value("end", start + timedelta(days=DEFAULT_DAYS_AHEAD))
+        rows = selectors.appointments_for_team(
+            request.user,
+            clinician=filters.chosen_clinician(),
+            start=start,
+            end=end,
+            status=filters.value("status", ""),
+        )
+        page = page_of(request, rows)
     return render(
         request,
         "reviews/appointment_list.html",
         {
             "filters": filters,
-            "page": page_of(request, rows),
+            "page": page,
             "start": start,
-            "end": max(start, end),
+            "end": end,
             "rearrange_requests": list(selectors.rearrange_requests_for(request.user)[:20]),
             "booking_requests": list(selectors.open_booking_requests_for(request.user)[:20]),
         },
@@ -211,13 +214,18 @@ def review_page(request, appointment_uuid):
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and existing is None and form.is_valid():
         try:
-            outcomes.complete_review(
+            review = outcomes.complete_review(
                 actor=request.user, appointment=appointment, **form.cleaned_data
             )
         except ReviewsError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, "Review recorded. The next review date is set.")
+            message = "Review recorded. The next review date is set."
+            if review.mental_health_follow_up == review.MentalHealth.SAME_DAY:
+                message += (
+                    " A safety alert for the same-day risk assessment is on the team's worklist."
+                )
+            messages.success(request, message)
             return redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
     record_view(actor=request.user, patient=patient, obj=appointment)
     today = timezone.localdate()

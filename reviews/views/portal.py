@@ -10,7 +10,7 @@ from pathway.views.access import patient_required
 from reviews import selectors
 from reviews.errors import ReviewsError, StaleState
 from reviews.forms import AnswersForm, BookingRequestForm, RearrangeForm
-from reviews.models import BookingRequest, GroupBooking, QuestionnaireRequest
+from reviews.models import Appointment, GroupBooking, QuestionnaireRequest
 from reviews.questionnaires import CRISIS_CONTACTS, QUESTIONNAIRES
 from reviews.services import appointments as appointment_services
 from reviews.services import groups as group_services
@@ -18,6 +18,10 @@ from reviews.services import questionnaires as questionnaire_services
 from reviews.views.common import post_only
 
 RECENT = 10
+
+# What the patient asked for, as the page says it ("You asked for your yearly review on ..."),
+# in the words of the buttons they pressed.
+ASKED_FOR = {"annual_review": "your yearly review", "follow_up": "a follow-up"}
 
 
 @patient_required
@@ -27,6 +31,9 @@ def my_appointments(request):
     upcoming, past = selectors.upcoming_and_past(
         list(selectors.appointments_for_patient(patient)[:50]), now=now, past_limit=RECENT
     )
+    open_requests = list(selectors.open_booking_requests_for_patient(patient))
+    asked = {r.kind for r in open_requests}
+    annual_booked = next((a for a in upcoming if a.kind == Appointment.Kind.ANNUAL_REVIEW), None)
     return render(
         request,
         "reviews/my_appointments.html",
@@ -35,9 +42,11 @@ def my_appointments(request):
             "upcoming": upcoming,
             "past": past,
             "groups": list(selectors.group_bookings_for_patient(patient)),
-            "open_request": patient.booking_requests.filter(
-                status=BookingRequest.Status.OPEN
-            ).first(),
+            "open_requests": [(r, ASKED_FOR.get(r.kind, "an appointment")) for r in open_requests],
+            "annual_booked": annual_booked,
+            # One yearly review at a time: not while one is booked or already asked for.
+            "can_ask_annual": annual_booked is None and "annual_review" not in asked,
+            "can_ask_follow_up": "follow_up" not in asked,
             "booking_form": BookingRequestForm(),
         },
     )
@@ -46,9 +55,12 @@ def my_appointments(request):
 @patient_required
 @require_http_methods(["GET", "POST"])
 def my_appointment_rearrange(request, appointment_uuid):
+    """Ask for a booked appointment to be moved. Asking again replaces the earlier request (the
+    team needs the latest times that suit), so the page shows it and starts from its words."""
     patient = own_patient_record(request.user)
     appointment = selectors.own_appointment(patient, appointment_uuid)
-    form = RearrangeForm(request.POST or None)
+    earlier = appointment.rearrange_reason if appointment.rearrange_requested_at else ""
+    form = RearrangeForm(request.POST or None, initial={"reason": earlier})
     if request.method == "POST" and form.is_valid():
         try:
             appointment_services.request_rearrangement(
@@ -57,12 +69,13 @@ def my_appointment_rearrange(request, appointment_uuid):
         except ReviewsError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, "Thank you. The team will contact you to arrange a new time.")
+            done = "Your request is updated." if earlier else "Thank you."
+            messages.success(request, f"{done} The team will contact you to arrange a new time.")
             return redirect("reviews:my-appointments")
     return render(
         request,
         "reviews/my_appointment_rearrange.html",
-        {"form": form, "appointment": appointment},
+        {"form": form, "appointment": appointment, "earlier": earlier},
     )
 
 

@@ -55,7 +55,8 @@ def _pick(options, value, *, key):
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def alert_detail(request, alert_uuid):
-    """A PHQ-9 item 9 alert: see it and record the action taken, which resolves it."""
+    """A safety alert (PHQ-9 item 9, or a same-day risk assessment asked for at a review): see
+    it and record the action taken, which resolves it."""
     alert = selectors.alert_for(request.user, alert_uuid)
     record_view(actor=request.user, patient=alert.patient, obj=alert)
     form = AlertActionForm(request.POST or None)

@@ -315,3 +315,61 @@ def test_another_patients_appointment_answers_404(world, login):
     client = login(world.patient_user)
     url = reverse("reviews:my-appointment-rearrange", kwargs={"appointment_uuid": appointment.uuid})
     assert client.get(url).status_code == 404
+
+
+MY_APPOINTMENTS = reverse("reviews:my-appointments")
+
+
+def test_the_patient_sees_what_they_asked_for_in_plain_words(world, login):
+    client = login(world.patient_user)
+    client.post(reverse("reviews:my-booking-request"), {"kind": "annual_review"})
+    page = client.get(MY_APPOINTMENTS).content.decode()
+    today = timezone.localdate()
+    assert f"You asked for your yearly review on {today:%-d %B %Y}." in page
+    # The yearly review is asked for; a follow-up can still be.
+    assert 'value="annual_review"' not in page and 'value="follow_up"' in page
+
+
+def test_a_booked_annual_review_cannot_be_asked_for_again(world, login):
+    builders.appointment(world.patient, world.clinician, kind="annual_review", start=_later(9))
+    client = login(world.patient_user)
+    page = client.get(MY_APPOINTMENTS).content.decode()
+    assert f"Your yearly review is booked for {_later(9):%A %-d %B %Y}." in page
+    assert 'value="annual_review"' not in page and 'value="follow_up"' in page
+    response = client.post(
+        reverse("reviews:my-booking-request"), {"kind": "annual_review"}, follow=True
+    )
+    assert "Your annual review is already booked for" in response.content.decode()
+    assert "ask to rearrange it" in response.content.decode()
+    assert not BookingRequest.objects.exists()
+
+
+def test_a_past_or_cancelled_annual_review_does_not_stop_a_new_request(world):
+    builders.appointment(world.patient, world.clinician, kind="annual_review", status="cancelled")
+    builders.appointment(
+        world.patient,
+        world.clinician,
+        kind="annual_review",
+        start=timezone.now() - timedelta(days=300),
+        status="attended",
+    )
+    services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
+    assert BookingRequest.objects.filter(kind="annual_review", status="open").count() == 1
+
+
+def test_asking_to_rearrange_again_shows_the_earlier_request_and_says_it_is_replaced(world, login):
+    appointment = builders.appointment(world.patient, world.clinician)
+    client = login(world.patient_user)
+    url = reverse("reviews:my-appointment-rearrange", kwargs={"appointment_uuid": appointment.uuid})
+    page = client.get(url).content.decode()
+    assert "You already asked" not in page and "Send request" in page
+    client.post(url, {"reason": "Any afternoon"})
+    assert "Change your request" in client.get(MY_APPOINTMENTS).content.decode()
+    page = client.get(url).content.decode()
+    assert "You already asked to rearrange it on" in page and '<p>"Any afternoon"</p>' in page
+    assert "your new answer replaces this one" in page and "Update request" in page
+    assert 'id="id_reason">\nAny afternoon</textarea>' in page  # starts from the earlier words
+    response = client.post(url, {"reason": "Any afternoon, or Monday mornings"}, follow=True)
+    assert "Your request is updated." in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.rearrange_reason == "Any afternoon, or Monday mornings"

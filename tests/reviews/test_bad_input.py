@@ -110,3 +110,36 @@ def test_a_facilitator_number_too_large_for_the_database_is_a_message(world, log
     )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("start=9999-12-31", "start", "Enter a &#x27;from&#x27; date between 1 January"),
+        ("end=9999-12-31", "end", "Enter a &#x27;to&#x27; date between 1 January"),
+        ("start=0001-01-01&end=9999-12-31", "start", "Enter a &#x27;from&#x27; date between"),
+        ("start=2026-99-99", "start", "Enter the &#x27;from&#x27; date as a real date"),
+        ("clinician=x", "clinician", "Choose a clinician from the list"),
+    ],
+)
+def test_unusable_appointment_list_filters_are_refused_beside_the_field(
+    world, login, query, field, message
+):
+    response = login(world.clinician).get(f"{reverse('reviews:appointments')}?{query}")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<title>Error: Appointments" in page and "There is a problem" in page
+    assert f'id="id_{field}-error"' in page and message in page
+    assert f'aria-describedby="id_{field}-error"' in page
+    assert "Correct the filters above to see appointments." in page
+
+
+def test_an_end_date_before_the_start_date_is_refused_not_swapped(world, login):
+    later = timezone.now() + timedelta(days=5)
+    builders.appointment(world.patient, world.clinician, start=later)
+    start = timezone.localdate(later)
+    url = reverse("reviews:appointments")
+    query = f"?start={start.isoformat()}&end={(start - timedelta(days=3)).isoformat()}"
+    page = login(world.clinician).get(url + query).content.decode()
+    assert "The &#x27;to&#x27; date must be the same as or after the &#x27;from&#x27; date" in page
+    assert world.patient.full_name not in page  # nothing is listed for dates it did not ask for

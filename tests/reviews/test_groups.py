@@ -181,3 +181,43 @@ def test_the_patient_sees_invitations_on_their_appointments_page(world, login):
     builders.booking(session, world.patient)
     page = login(world.patient_user).get(reverse("reviews:my-appointments")).content.decode()
     assert "Sleep workshop" in page and "Book a place" in page
+
+
+def test_a_full_session_offers_staff_no_booking_and_says_it_is_full(world, login):
+    session = builders.group_session(world.service, capacity=1)
+    builders.booking(session, world.other_patient, status="booked")
+    invitation = builders.booking(session, world.patient)
+    client = login(world.clinician)
+    url = reverse("reviews:group-session", kwargs={"session_uuid": session.uuid})
+    page = client.get(url).content.decode()
+    assert 'value="book"' not in page
+    assert "Session full: no place to book" in page and "no places left" in page
+    # A page left open while the last place went: the refusal speaks to staff.
+    response = client.post(
+        reverse("reviews:group-booking", kwargs={"booking_uuid": invitation.uuid}),
+        {"action": "book"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "This session is full: every place is booked." in page
+    assert "invite Alice Anders to another session" in page
+    assert "ask the team" not in page
+    invitation.refresh_from_db()
+    assert invitation.status == "invited"
+
+
+def test_a_session_with_places_left_offers_staff_a_booking(world, login):
+    session = builders.group_session(world.service, capacity=2)
+    builders.booking(session, world.patient)
+    page = login(world.clinician).get(
+        reverse("reviews:group-session", kwargs={"session_uuid": session.uuid})
+    )
+    assert 'value="book"' in page.content.decode()
+    assert "2 left" in page.content.decode()
+
+
+def test_staff_booking_a_patient_who_has_a_place_are_told_in_their_words(world):
+    session = builders.group_session(world.service)
+    builders.booking(session, world.patient, status="booked")
+    with pytest.raises(StaleState, match="Alice Anders already has a place"):
+        services.book_place(actor=world.clinician, session=session, patient=world.patient)

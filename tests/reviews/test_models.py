@@ -102,3 +102,15 @@ def test_a_discussed_mdt_case_needs_agreed_actions(world):
             .update(status="discussed", discussed_at=timezone.now())
         ),
     )
+
+
+def test_an_alert_comes_from_the_record_its_kind_names(world):
+    alert = builders.safety_alert(world.patient)
+    _violates(
+        "reviews_safetyalert_source_matches_kind",
+        lambda: SafetyAlert.objects.filter(pk=alert.pk).update(kind="same_day_risk"),
+    )
+    _violates(
+        "reviews_safetyalert_source_matches_kind",
+        lambda: SafetyAlert.objects.filter(pk=alert.pk).update(assessment=None),
+    )

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.models import AuditEvent, Milestone
+from pathway.models import AuditEvent, Milestone, Notification
 from reviews.errors import ReviewsError, StaleState
-from reviews.models import QuestionnaireRequest, Review
+from reviews.models import QuestionnaireRequest, Review, SafetyAlert
 from reviews.services.outcomes import complete_review, due_moment
 from tests.reviews import builders
 
@@ -132,3 +132,77 @@ def test_the_review_page_shows_bad_dates_beside_the_field(world, login):
     assert response.status_code == 200
     assert 'id="id_next_review_date-error"' in response.content.decode()
     assert not Review.objects.exists()
+
+
+def test_a_same_day_risk_assessment_raises_a_safety_alert_for_the_responsible_clinician(
+    world, second_clinician
+):
+    builders.episode_for(world.patient, responsible_clinician=second_clinician)
+    appointment = builders.appointment(
+        world.patient,
+        world.clinician,
+        start=timezone.now(),
+        kind="first_conversation",
+        episode=world.patient.episodes.get(),
+    )
+    review = _complete(world, appointment, mental_health_follow_up="same_day")
+    alert = SafetyAlert.objects.get()
+    assert (alert.kind, alert.review, alert.assessment) == ("same_day_risk", review, None)
+    assert alert.patient == world.patient and alert.resolved_at is None
+    assert alert.responsible_clinician == second_clinician
+    assert alert.raised_at == review.completed_at
+    email = Notification.objects.get(kind="safety_alert")
+    assert email.user == second_clinician and email.channel == "email"
+    assert world.patient.family_name not in str(email.context)
+    assert AuditEvent.objects.filter(object_uuid=alert.uuid, action="create").exists()
+
+
+def test_without_a_responsible_clinician_the_alert_goes_to_whoever_recorded_the_review(world):
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    _complete(world, appointment, mental_health_follow_up="same_day")
+    assert SafetyAlert.objects.get().responsible_clinician == world.clinician
+
+
+@pytest.mark.parametrize(
+    "follow_up", ["not_needed", "already_supported", "gp_follow_up", "talking_therapies"]
+)
+def test_other_mental_health_follow_ups_raise_no_alert(world, follow_up):
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    _complete(world, appointment, mental_health_follow_up=follow_up)
+    assert not SafetyAlert.objects.exists()
+    assert not Notification.objects.filter(kind="safety_alert").exists()
+
+
+def test_a_same_day_risk_assessment_stays_on_the_worklist_until_the_action_is_recorded(
+    world, login, settings
+):
+    settings.WORKLIST_CACHE_SECONDS = 0
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=timezone.now(), kind="annual_review"
+    )
+    client = login(world.clinician)
+    response = client.post(
+        reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}),
+        {
+            "summary": "Low mood, talked about not wanting to go on.",
+            "mental_health_follow_up": "same_day",
+            "mental_health_notes": "Lives alone; GP aware.",
+            "next_review_date": (timezone.localdate() + timedelta(days=90)).isoformat(),
+        },
+        follow=True,
+    )
+    assert "A safety alert for the same-day risk assessment is on the team" in (
+        response.content.decode()
+    )
+    assert "Open safety alert" in response.content.decode()
+    [row] = client.get(reverse("reviews:worklist")).context["rows"]
+    alert = SafetyAlert.objects.get()
+    assert (row.patient, row.top.code) == (world.patient, "safety_alert")
+    assert row.top.detail.startswith("Same-day risk assessment asked for at a review")
+    assert row.top.url == reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
+    page = client.get(row.top.url).content.decode()
+    assert "Nurse Nia asked for a same-day risk assessment at Alice's annual review" in page
+    assert "Lives alone; GP aware." in page
+    assert "PHQ-9 total" not in page
+    client.post(row.top.url, {"action_taken": "Called, safety plan agreed with the GP."})
+    assert client.get(reverse("reviews:worklist")).context["rows"] == []

@@ -246,3 +246,81 @@ def test_a_cancelled_request_cannot_be_completed(world, login):
 def test_another_patients_questionnaire_answers_404(world, login):
     request = builders.questionnaire_request(world.other_patient)
     assert login(world.patient_user).get(_answer_url(request)).status_code == 404
+
+
+def _reviews_tab(world, login):
+    url = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    return login(world.clinician).get(url).content.decode()
+
+
+def test_results_show_bands_in_words_and_each_instrument_named_once(world, login):
+    for code, answers in (("PHQ-9", [0] * 8 + [1]), ("HIT-6", ["always"] * 6)):
+        request = builders.questionnaire_request(world.patient, instrument=code)
+        services.submit_questionnaire(actor=world.patient_user, request=request, answers=answers)
+    page = _reviews_tab(world, login)
+    assert "1 (none or minimal)" in page and "78 (severe impact)" in page
+    assert "none_minimal" not in page and "severe_impact" not in page
+    assert "Patient Health Questionnaire (PHQ-9)" in page
+    assert "(PHQ-9) (PHQ-9)" not in page
+    assert "Headache Impact Test (HIT-6)" in page
+    alert = SafetyAlert.objects.get()
+    page = login(world.clinician).get(reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}))
+    assert "PHQ-9 total 1 (none or minimal)." in page.content.decode()
+
+
+def test_the_trends_table_marks_each_phq9_with_item_9_above_0_in_words(world, login):
+    builders.assessment(world.patient, answers=[0] * 9, when=timezone.now() - timedelta(days=60))
+    builders.assessment(
+        world.patient, answers=[1] * 8 + [2], when=timezone.now() - timedelta(days=30)
+    )
+    builders.assessment(world.patient, answers=[1] * 9)
+    page = _reviews_tab(world, login)
+    trends = page[page.index("<h3>Trends</h3>") :]
+    rows = trends.split('<tr class="nhsuk-table__row">')[2:]
+    marked = ["Thoughts of self-harm (item 9) answered above" in row for row in rows]
+    assert marked == [False, True, True]
+
+
+def test_a_pseq_result_shows_the_eppoc_band_beside_it(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="PSEQ")
+    services.submit_questionnaire(actor=world.patient_user, request=request, answers=[4] * 10)
+    page = _reviews_tab(world, login)
+    assert "40 (high; ePPOC band mild)" in page  # the questionnaires table
+    assert "high; ePPOC band mild</td>" in page  # the trends table
+
+
+def test_midas_letters_its_unscored_questions_so_no_number_is_used_twice(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="MIDAS")
+    client = login(world.patient_user)
+    page = client.get(_answer_url(request)).content.decode()
+    assert "Summary:" not in page
+    assert page.count("This questionnaire is licensed.") == 1
+    for number in range(1, 6):
+        assert page.count(f">{number}. ") == 1
+    assert "A. On how many days did you have a headache? (optional)" in page
+    assert "B. On average, how painful were the headaches? (optional)" in page
+    data = {f"item_{n}": "0" for n in range(1, 6)} | {"extra_1": "30", "extra_2": "11"}
+    page = client.post(_answer_url(request), data).content.decode()
+    assert "Enter 10 or less for question B." in page
+    assert "question 2." not in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"activity_1": "Walking"}, "Rate activity 1 from 0 to 10."),
+        (
+            {"activity_1": "Walking", "rating_1": "11"},
+            "Choose a rating from 0 to 10 for activity 1.",
+        ),
+        ({"rating_1": "5"}, "Name at least one activity you find hard."),
+        ({"activity_1": ""}, "Name at least one activity you find hard."),
+    ],
+)
+def test_one_psfs_problem_gives_one_error(world, login, data, message):
+    request = builders.questionnaire_request(world.patient, instrument="PSFS")
+    page = login(world.patient_user).post(_answer_url(request), data).content.decode()
+    start = page.index("There is a problem")
+    summary = page[start : page.index("</ul>", start)]
+    assert summary.count("<li>") == 1 and message in summary
+    assert not Assessment.objects.exists()

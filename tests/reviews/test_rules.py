@@ -29,6 +29,32 @@ def test_overlaps_counts_shared_minutes_but_not_back_to_back(other_start, other_
     assert rules.overlaps(other_start, other_minutes, T, 30) is expected
 
 
+TODAY = date(2026, 3, 10)
+FROM_TOO_FAR = ("start", "Enter a 'from' date between 1 January 2016 and 31 December 2036")
+TO_TOO_FAR = ("end", "Enter a 'to' date between 1 January 2016 and 31 December 2036")
+TO_BEFORE_FROM = ("end", "The 'to' date must be the same as or after the 'from' date")
+TO_BEFORE_TODAY = ("end", "The 'to' date is before today: enter a 'from' date as well")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (None, None, []),
+        (TODAY, TODAY, []),  # one day
+        (date(2016, 1, 1), date(2036, 12, 31), []),  # the earliest and latest dates allowed
+        (date(2015, 12, 31), None, [FROM_TOO_FAR]),
+        (None, date(2037, 1, 1), [TO_TOO_FAR]),
+        (date(9999, 12, 31), date(9999, 12, 31), [FROM_TOO_FAR, TO_TOO_FAR]),
+        (date(1, 1, 1), TODAY, [FROM_TOO_FAR]),
+        (TODAY, TODAY - timedelta(days=1), [TO_BEFORE_FROM]),
+        (None, TODAY - timedelta(days=1), [TO_BEFORE_TODAY]),  # the list starts today
+        (TODAY - timedelta(days=30), TODAY - timedelta(days=1), []),
+    ],
+)
+def test_the_appointment_list_dates_must_be_near_today_and_in_order(start, end, expected):
+    assert rules.list_dates_problems(start, end, today=TODAY) == expected
+
+
 def test_a_first_conversation_writes_first_contact_and_other_reviews_write_review_held():
     assert rules.milestone_for("first_conversation") == "first_contact"
     for kind in ("follow_up", "medication_review", "annual_review"):
