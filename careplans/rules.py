@@ -484,8 +484,9 @@ NG193_DO_NOT_INITIATE: frozenset[str] = frozenset({OPIOID, GABAPENTINOID, ANTICO
 # clinical-rules.md section 12: CG150 says do not offer opioids for migraine or tension-type
 # headache.
 CG150_DO_NOT_OFFER: frozenset[str] = frozenset({OPIOID})
-NG193_SOURCE = "NICE NG193 (clinical-rules.md section 12)"
-CG150_SOURCE = "NICE CG150 (clinical-rules.md section 12)"
+# Shown to clinicians as "Source: ...".
+NG193_SOURCE = "NICE NG193"
+CG150_SOURCE = "NICE CG150"
 
 
 def start_warning(*, condition: str, medicine_class: str) -> Prompt | None:

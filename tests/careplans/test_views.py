@@ -222,6 +222,8 @@ def test_the_ng193_warning_shows_and_then_the_trial_is_recorded(world, login):
     url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
     html = client.post(url, data).content.decode()
     assert "NICE advises not to start gabapentinoids for chronic primary pain" in html
+    assert "Source: NICE NG193</p>" in html
+    assert "clinical-rules.md" not in html
     assert "tick the box if you still want to record this medicine" in html
     assert not TreatmentTrial.objects.exists()
     response = client.post(url, {**data, "start_warning_acknowledged": "on"})

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import AuditEvent, Milestone, Notification
+from pathway.notifications.outbox import render_message
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import QuestionnaireRequest, Review, SafetyAlert
 from reviews.services.outcomes import complete_review, due_moment
@@ -154,6 +155,9 @@ def test_a_same_day_risk_assessment_raises_a_safety_alert_for_the_responsible_cl
     email = Notification.objects.get(kind="safety_alert")
     assert email.user == second_clinician and email.channel == "email"
     assert world.patient.family_name not in str(email.context)
+    message = render_message(email)
+    assert message.body.startswith("Something recorded for one of your patients needs your")
+    assert "questionnaire" not in message.body + message.html
     assert AuditEvent.objects.filter(object_uuid=alert.uuid, action="create").exists()
 
 
