@@ -22,7 +22,7 @@ from pathway.permissions import (
     pcn_ids_for,
     practices_visible_to,
 )
-from reviews import bands, rules
+from reviews import rules
 from reviews.models import (
     Appointment,
     BookingRequest,
@@ -397,7 +397,7 @@ class TrendPoint:
     total: float
     band: str
     context: str
-    # The band in words, with the ePPOC band beside a PSEQ's (`reviews.bands.band_text`).
+    # The band in words, with the ePPOC band beside a PSEQ's (`pathway.instruments.band_text`).
     band_text: str = ""
     # A PHQ-9 whose item 9 (thoughts of self-harm) was answered above 0.
     alert: bool = False
@@ -448,7 +448,7 @@ def assessment_trends(patient: Patient) -> list[Trend]:
                 float(a.total),
                 a.band,
                 a.get_context_display(),
-                band_text=bands.band_text(code, a.band, float(a.total)),
+                band_text=instruments.band_text(code, a.band, float(a.total)),
                 alert=a.alert,
             )
             for a in items

@@ -1,10 +1,10 @@
-"""reviews.bands: every band the scorer can give reads as words, and PSEQ carries its ePPOC
-band beside the 20/40 band. Pure functions, no database."""
+"""Bands in words (pathway.instruments.band_label, band_text): every band the scorer can give
+reads as words, and PSEQ carries its ePPOC band beside the 20/40 band."""
 
 import pytest
 
 from pathway import instruments
-from reviews.bands import band_label, band_text
+from pathway.instruments import band_label, band_text
 
 BAND_TABLES = {
     "MIDAS": instruments.MIDAS_GRADES,

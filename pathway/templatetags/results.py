@@ -1,10 +1,10 @@
-"""How a stored questionnaire result reads on staff pages: `{% load review_results %}` then
+"""How a stored questionnaire result reads on staff pages: `{% load results %}` then
 `{% result_text assessment %}`, e.g. "34 (moderate; ePPOC band mild)"."""
 
 from django import template
 from django.template.defaultfilters import floatformat
 
-from reviews.bands import band_text
+from pathway.instruments import band_text
 
 register = template.Library()
 
@@ -12,7 +12,7 @@ register = template.Library()
 @register.simple_tag
 def result_text(assessment) -> str:
     """The assessment's total (up to 2 decimal places) and, where the instrument has bands, the
-    band in words (`reviews.bands.band_text`)."""
+    band in words (`pathway.instruments.band_text`)."""
     total = floatformat(assessment.total, "-2")
     band = band_text(assessment.instrument, assessment.band, float(assessment.total))
     return f"{total} ({band})" if band else total
