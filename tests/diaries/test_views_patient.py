@@ -584,6 +584,12 @@ def test_the_summary_warns_about_triptan_overuse_in_plain_english(client_, patie
     assert "Taking triptans on 10 or more days a month can make headaches worse" in content
     assert "Talk to your care team" in content
     assert "<svg" in content and "Days in each 30-day month" in content
+    # The page's heading names the medicine table; its caption, as wide as the table, would be
+    # cut off in the scroll box on a phone, so it is for screen readers only.
+    assert (
+        '<caption class="nhsuk-table__caption nhsuk-table__caption--s nhsuk-u-visually-hidden">'
+        "Days with each kind of painkiller or migraine medicine</caption>"
+    ) in content
 
 
 def test_the_summary_notes_a_chronic_migraine_pattern(client_, patient):
