@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.template.defaultfilters import floatformat
 from django.urls import NoReverseMatch, reverse
 
 from careplans import selectors as careplan_selectors
@@ -177,9 +178,10 @@ def diary_summary(patient: Patient, *, start: date, end: date) -> DiaryOverview 
         return None
     lines = [
         ("Days recorded", f"{summary.days_recorded} of {summary.length}"),
-        ("Headache days a month", f"{summary.headache_days_per_month:.1f}"),
-        ("Migraine days a month", f"{summary.migraine_days_per_month:.1f}"),
-        ("Acute medication days a month", f"{summary.acute_medication_days_per_month:.1f}"),
+        # Up to 2 decimal places, as the flags and the diary tab write rates.
+        ("Headache days a month", floatformat(summary.headache_days_per_month, -2)),
+        ("Migraine days a month", floatformat(summary.migraine_days_per_month, -2)),
+        ("Acute medication days a month", floatformat(summary.acute_medication_days_per_month, -2)),
     ]
     if window.pain_days:
         lines.append(
@@ -252,9 +254,12 @@ def care_plans(patient: Patient) -> CarePlanOverview:
         if version.what_matters:
             lines.append(("What matters to me", version.what_matters))
         for goal in view.current.goals:
-            now = goal.current if goal.current is not None else goal.baseline
+            now = "not scored since" if goal.current is None else f"now {goal.current}"
             lines.append(
-                ("Goal", f"{goal.description}: {goal.baseline} to {now} (aim {goal.target})")
+                (
+                    "Goal",
+                    f"{goal.description}: started at {goal.baseline}, {now}, aim {goal.target}",
+                )
             )
         if view.current.mental_health:
             lines.append(

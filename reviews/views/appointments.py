@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from diaries.selectors import window_start
 from pathway.audit import record_view
 from pathway.navigation import patient_tabs
 from pathway.permissions import patient_for
@@ -230,7 +231,8 @@ def review_page(request, appointment_uuid):
     record_view(actor=request.user, patient=patient, obj=appointment)
     today = timezone.localdate()
     last = selectors.last_review_before(patient, appointment.start)
-    since = timezone.localtime(last.completed_at).date() if last else today - timedelta(days=90)
+    # Since the last review, or the 90 days to today (today included) when there was none.
+    since = timezone.localtime(last.completed_at).date() if last else window_start(today)
     return render(
         request,
         "reviews/review_page.html",

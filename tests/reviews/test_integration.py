@@ -99,7 +99,7 @@ def test_the_review_page_summarises_the_diary_since_the_last_review(world):
         world.patient, start=timezone.localdate() - timedelta(days=59), end=timezone.localdate()
     )
     assert dict(summary.lines)["Days recorded"] == "30 of 60"
-    assert dict(summary.lines)["Headache days a month"] == "15.0"
+    assert dict(summary.lines)["Headache days a month"] == "15"
     # The flags are judged on the 90-day evidence window: 30 headache days in 90 is 10 a month.
     assert summary.flags == []
     assert summary.flags_start == timezone.localdate() - timedelta(days=89)
@@ -146,7 +146,7 @@ def test_a_short_time_since_the_last_review_is_no_evidence_of_a_chronic_pattern(
     today = timezone.localdate()
     DiaryEntry.objects.bulk_create([diary_builders.flag_entry(world.patient, today, headache=True)])
     one_day = sources.diary_summary(world.patient, start=today, end=today)
-    assert dict(one_day.lines)["Headache days a month"] == "30.0"
+    assert dict(one_day.lines)["Headache days a month"] == "30"
     assert one_day.flags == []
     DiaryEntry.objects.bulk_create(
         diary_builders.flag_entry(world.patient, diary_builders.days_ago(n), headache=True)
@@ -258,3 +258,23 @@ def test_a_phq9_without_a_risky_answer_on_a_referral_raises_no_alert(world):
         world.patient, world.gp, questionnaires={"PHQ-9": [3, 3, 3, 3, 3, 3, 3, 3, 0]}
     )
     assert not SafetyAlert.objects.exists()
+
+
+def test_the_review_page_says_which_days_each_diary_figure_covers(world, login):
+    _chronic_diary(world.patient, days=30)
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    html = (
+        login(world.clinician)
+        .get(reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}))
+        .content.decode()
+    )
+    today = timezone.localdate()
+    start = today - timedelta(days=89)
+    assert f"The last 90 days ({start:%-d %B %Y} to {today:%-d %B %Y}):" in html
+    assert "30 of 90</dd>" in html
+
+
+def test_the_review_page_does_not_show_an_unscored_goal_as_rescored(world):
+    careplan_builders.agreed_plan(world.patient)
+    (plan,) = sources.care_plans(world.patient).plans
+    assert ("Goal", "Walk the dog: started at 3, not scored since, aim 7") in plan.lines
