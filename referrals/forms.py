@@ -4,6 +4,7 @@ import re
 
 from django import forms
 from django.urls import reverse
+from django.utils import timezone
 
 from pathway import instruments
 from pathway.forms import NhsNumberField, PastDateField, UkMobileField
@@ -12,7 +13,7 @@ from pathway.models.episodes import Condition
 from pathway.permissions import practices_visible_to
 from referrals import rules, selectors
 from referrals.models import PreventiveTried, Referral
-from referrals.services import Decision, ReferralContent, StatedDetails
+from referrals.services import NOT_AN_ADULT_MESSAGE, Decision, ReferralContent, StatedDetails
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -128,18 +129,27 @@ class ReferralForm(forms.Form):
         ],
         initial=Referral.Source.GP,
         widget=forms.RadioSelect(attrs={"inline": True}),
+        error_messages={"required": "Select whether you are referring as a GP or a partner"},
     )
     nhs_number = NhsNumberField(
-        help_text="We look the patient up at your practices. 10 digits, like 943 476 5919."
+        help_text="We look the patient up at your practices. 10 digits, like 943 476 5919.",
+        error_messages={"required": "Enter the patient's NHS number"},
     )
 
     condition = forms.ChoiceField(
-        label="Condition group", choices=Condition.choices, widget=forms.RadioSelect
+        label="Condition group",
+        choices=Condition.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select the condition",
+            "invalid_choice": "Select the condition from the list",
+        },
     )
     problem = forms.CharField(
         label="The problem, in the patient's words",
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Enter the problem, in the patient's words"},
     )
     red_flags = RedFlagsField(label="Red flags", choices=list(rules.RED_FLAGS.items()))
     current_acute_medication = forms.CharField(
@@ -192,6 +202,7 @@ class ReferralForm(forms.Form):
         label="How the patient prefers to be contacted",
         choices=Referral.PreferredContact.choices,
         widget=forms.RadioSelect,
+        error_messages={"required": "Select how the patient prefers to be contacted"},
     )
     interpreter_language = forms.CharField(
         label="Interpreter needed: language",
@@ -381,15 +392,36 @@ class SelfReferralForm(forms.Form):
     website = forms.CharField(
         label="Leave this empty", required=False, max_length=200
     )  # honeypot: people never see it; bots that fill every field do
-    given_name = forms.CharField(label="First name", max_length=100)
-    family_name = forms.CharField(label="Last name", max_length=100)
-    date_of_birth = PastDateField(label="Date of birth")
+    given_name = forms.CharField(
+        label="First name",
+        max_length=100,
+        error_messages={"required": "Enter your first name"},
+    )
+    family_name = forms.CharField(
+        label="Last name",
+        max_length=100,
+        error_messages={"required": "Enter your last name"},
+    )
+    date_of_birth = PastDateField(
+        label="Date of birth",
+        help_text="For example, 31 3 1980",
+        error_messages={
+            "required": "Enter your date of birth",
+            "invalid": "Date of birth must be a real date",
+        },
+    )
     nhs_number = NhsNumberField(
         required=False,
         help_text="If you know it: 10 digits, like 943 476 5919. You can find it in the NHS App.",
     )
     practice = PracticeChoiceField(
-        label="Your GP practice", queryset=selectors.all_practices(), empty_label="Choose"
+        label="Your GP practice",
+        queryset=selectors.all_practices(),
+        empty_label="Choose",
+        error_messages={
+            "required": "Select your GP practice",
+            "invalid_choice": "Select your GP practice from the list",
+        },
     )
     email = forms.EmailField(label="Email address", required=False)
     mobile = UkMobileField(required=False, help_text="For example 07700 900123")
@@ -401,6 +433,7 @@ class SelfReferralForm(forms.Form):
             (Referral.PreferredContact.EMAIL, "Email"),
         ],
         widget=forms.RadioSelect,
+        error_messages={"required": "Select how we should contact you"},
     )
     condition = forms.ChoiceField(
         label="What do you need help with?",
@@ -409,12 +442,14 @@ class SelfReferralForm(forms.Form):
             (Condition.CHRONIC_PAIN, "Pain that has lasted more than 3 months"),
         ],
         widget=forms.RadioSelect,
+        error_messages={"required": "Select what you need help with"},
     )
     problem = forms.CharField(
         label="Tell us about your headaches or pain",
         help_text="In your own words: how long you have had it, how often, and how it affects you",
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Tell us about your headaches or pain"},
     )
     red_flags = RedFlagsField(
         label="Do you have any of these?",
@@ -448,6 +483,12 @@ class SelfReferralForm(forms.Form):
         "this referral",
         error_messages={"required": "You need to agree that we can contact you to refer yourself."},
     )
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        if not rules.is_adult(rules.age_in_years(born, timezone.localdate())):
+            raise forms.ValidationError(NOT_AN_ADULT_MESSAGE, code="under_age")
+        return born
 
     def clean(self):
         data = super().clean()
@@ -548,11 +589,34 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def __init__(self, *args, urgency: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        # The screen's urgency: accepting below it needs the reason, in the note.
+        self.urgency = urgency
+        if urgency == rules.URGENT:
+            self.fields["note"].help_text = (
+                "The red-flag screen said urgent. If you accept at routine priority, give the "
+                "reason here."
+            )
+            self.fields["note"].conditionally_required = True
+
     def clean(self):
         data = super().clean()
         decision = data.get("decision")
         if decision == rules.ACCEPT and not data.get("priority"):
             self.add_error("priority", "Choose a priority: urgent or routine.")
+        if (
+            decision == rules.ACCEPT
+            and self.urgency
+            and data.get("priority")
+            and rules.priority_below_screen(self.urgency, data["priority"])
+            and not (data.get("note") or "").strip()
+        ):
+            self.add_error(
+                "note",
+                f"Give the reason for accepting at {data['priority']} priority when the "
+                f"red-flag screen said {self.urgency}.",
+            )
         if decision == rules.REJECT:
             if not data.get("rejection_reason"):
                 self.add_error("rejection_reason", "Choose the reason for rejecting.")
@@ -581,14 +645,34 @@ class DecisionForm(forms.Form):
 
 
 class MatchForm(forms.Form):
-    """Find the patient record a self-referral belongs to, by NHS number."""
+    """Find the patient record a self-referral belongs to, by NHS number.
 
-    nhs_number = NhsNumberField(label="The patient's NHS number")
+    When the record differs from what the self-referrer gave, the page shows both side by side
+    with the patient and the differences it showed in hidden fields, and a "same person" box.
+    `confirmed_differences` holds the differences only when that same comparison comes back with
+    the box ticked; services.match_self_referral refuses the match otherwise.
+    """
 
-    def __init__(self, *args, user, **kwargs):
+    nhs_number = NhsNumberField(
+        label="The patient's NHS number",
+        error_messages={"required": "Enter the patient's NHS number"},
+    )
+    same_person = forms.BooleanField(
+        label="I have checked this is the same person",
+        required=False,
+        help_text="For example, with the patient or their GP practice. A name or date of birth "
+        "that differs can mean a different person.",
+    )
+    shown_patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    shown_differences = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, referral: Referral | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.referral = referral
         self.patient: Patient | None = None
+        self.differences: tuple[str, ...] = ()
+        self.confirmed_differences: tuple[str, ...] = ()
 
     def clean_nhs_number(self):
         number = self.cleaned_data["nhs_number"]
@@ -599,6 +683,33 @@ class MatchForm(forms.Form):
                 "number, or add the patient first."
             )
         return number
+
+    def clean(self):
+        data = super().clean()
+        if self.patient is None or self.referral is None:
+            # Without the referral there is nothing to compare; the view always gives it, and
+            # services.match_self_referral refuses an unconfirmed difference whatever the form.
+            return data
+        self.differences = selectors.match_differences(self.referral, self.patient)
+        shown = set(filter(None, (data.get("shown_differences") or "").split(",")))
+        seen = data.get("shown_patient") == self.patient.uuid and shown == set(self.differences)
+        if not self.differences or not seen:
+            # Nothing to confirm, or not yet shown: the service matches or asks for the check.
+            return data
+        if data.get("same_person"):
+            self.confirmed_differences = self.differences
+        else:
+            self.add_error(
+                "same_person",
+                "Confirm that you have checked this is the same person, or enter another NHS "
+                "number.",
+            )
+        return data
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Whether the page should show the comparison and the "same person" box."""
+        return bool(self.differences)
 
 
 class WaitingListFilterForm(forms.Form):

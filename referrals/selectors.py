@@ -19,9 +19,11 @@ from django.db.models import (
     When,
 )
 from django.http import Http404
+from django.utils.formats import date_format
 
 from pathway.models import Milestone, Organisation, Patient, Target, User
 from pathway.models.episodes import MilestoneKind
+from pathway.nhs_number import format as format_nhs_number
 from pathway.permissions import patients_visible_to, practice_ids_for
 from referrals import rules
 from referrals.models import EmergencyStop, Referral, ReferralLetter
@@ -222,6 +224,69 @@ def visible_patient_by_nhs_number(user, nhs_number: str) -> Patient | None:
         .filter(nhs_number=nhs_number)
         .first()
     )
+
+
+def _stated_identity(referral: Referral) -> rules.Identity:
+    return rules.Identity(
+        given_name=referral.stated_given_name,
+        family_name=referral.stated_family_name,
+        date_of_birth=referral.stated_date_of_birth,
+        nhs_number=referral.stated_nhs_number,
+        practice=referral.stated_practice_id,
+    )
+
+
+def _record_identity(patient: Patient) -> rules.Identity:
+    return rules.Identity(
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        date_of_birth=patient.date_of_birth,
+        nhs_number=patient.nhs_number,
+        practice=patient.registered_practice_id,
+    )
+
+
+def match_differences(referral: Referral, patient: Patient) -> tuple[str, ...]:
+    """The rules.MATCH_FIELDS codes in which `patient`'s record differs from what the
+    self-referrer gave; empty when they agree. No query."""
+    return rules.identity_differences(_stated_identity(referral), _record_identity(patient))
+
+
+def match_comparison(referral: Referral, patient: Patient) -> list[dict]:
+    """The self-referrer's details and the record's side by side, one row per
+    rules.MATCH_FIELDS code: label, both values as text and whether they differ. Loads the two
+    practices (the referral's and the record's) if not already loaded."""
+    differences = set(match_differences(referral, patient))
+
+    def born(value):
+        return date_format(value, "j F Y") if value else ""
+
+    stated = {
+        "given_name": referral.stated_given_name,
+        "family_name": referral.stated_family_name,
+        "date_of_birth": born(referral.stated_date_of_birth),
+        "nhs_number": format_nhs_number(referral.stated_nhs_number)
+        if referral.stated_nhs_number
+        else "",
+        "practice": referral.stated_practice.name if referral.stated_practice else "",
+    }
+    held = {
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": born(patient.date_of_birth),
+        "nhs_number": patient.nhs_number_display,
+        "practice": patient.registered_practice.name,
+    }
+    return [
+        {
+            "code": code,
+            "label": label,
+            "stated": stated[code],
+            "record": held[code],
+            "differs": code in differences,
+        }
+        for code, label in rules.MATCH_FIELDS.items()
+    ]
 
 
 def nhs_number_is_registered(nhs_number: str) -> bool:

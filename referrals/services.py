@@ -2,6 +2,7 @@
 on commit (STYLE.md rule 5). Domain errors are ReferralError subclasses with a message that is
 safe to show to the user."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,7 +18,7 @@ from pathway.models import Assessment, AuditEvent, Episode, Organisation, Patien
 from pathway.models.episodes import MilestoneKind
 from pathway.notifications.outbox import queue_notification
 from pathway.signals import assessment_recorded
-from referrals import letters, rules
+from referrals import letters, rules, selectors
 from referrals.models import EmergencyStop, PreventiveTried, Referral
 
 
@@ -53,6 +54,54 @@ class ReferralNotMatched(ReferralError):
         super().__init__(
             "Match this self-referral to a patient record before accepting it or giving it a "
             "priority."
+        )
+
+
+# Said beside the date of birth on the self-referral form, and by the service as a last check.
+NOT_AN_ADULT_MESSAGE = (
+    f"You must be {rules.ADULT_AGE} or over to refer yourself to this service. If you are under "
+    f"{rules.ADULT_AGE}, speak to your GP practice about getting help."
+)
+
+
+class NotAnAdult(ReferralError):
+    def __init__(self):
+        super().__init__(NOT_AN_ADULT_MESSAGE)
+
+
+def _listed(labels: list[str]) -> str:
+    """Labels joined as in a sentence: "a", "a and b", "a, b and c"."""
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: "Date of birth" becomes "date of birth", "GP practice" stays."""
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
+
+
+def describe_differences(differences) -> str:
+    """The differing details named in a sentence, for example "date of birth and last name"."""
+    return _listed([_in_sentence(rules.MATCH_FIELDS[code]) for code in differences])
+
+
+class MatchNotConfirmed(ReferralError):
+    """The record differs from what the self-referrer gave and the clinician has not confirmed
+    that it is the same person. `differences` holds the rules.MATCH_FIELDS codes."""
+
+    def __init__(self, differences: tuple[str, ...]):
+        self.differences = differences
+        super().__init__(
+            f"The patient record's {describe_differences(differences)} "
+            f"{'is' if len(differences) == 1 else 'are'} different from what the self-referrer "
+            "gave us. Check it is the same person and confirm before you match."
+        )
+
+
+class PriorityReasonNeeded(ReferralError):
+    def __init__(self, urgency: str, priority: str):
+        super().__init__(
+            f"Give the reason for accepting at {priority} priority when the red-flag screen "
+            f"said {urgency}."
         )
 
 
@@ -267,8 +316,9 @@ def submit_self_referral(
 ) -> Referral:
     """Record a self-referral, pending until the team verifies it and matches it to a patient.
 
-    Raises EmergencyFlagsPresent for an emergency flag and ReferralError for missing consent, an
-    unknown code or invalid ID Migraine answers.
+    Raises NotAnAdult when the self-referrer is under rules.ADULT_AGE, EmergencyFlagsPresent for
+    an emergency flag and ReferralError for missing consent, an unknown code or invalid ID
+    Migraine answers.
     """
     _require_consent(content)
     now = timezone.now()
@@ -276,6 +326,8 @@ def submit_self_referral(
         age = rules.age_in_years(stated.date_of_birth, timezone.localdate(now))
     except ValueError as exc:
         raise ReferralError("Enter a date of birth in the past.") from exc
+    if not rules.is_adult(age):
+        raise NotAnAdult()
     flags, urgency = _screen(age, content.red_flags)
     if id_migraine_answers is not None:
         try:
@@ -352,21 +404,33 @@ def record_emergency_stop(
 
 
 @transaction.atomic
-def match_self_referral(*, actor, referral: Referral, patient: Patient) -> Referral:
+def match_self_referral(
+    *, actor, referral: Referral, patient: Patient, confirmed_differences: Iterable[str] = ()
+) -> Referral:
     """Match a verified self-referral to the patient's record (which the caller has checked
     `actor` may see) and return it.
 
-    Opens or reuses the patient's episode and records `referral_received` at the moment the
-    self-referral arrived, so the triage clock is not reset by matching. Saves the ID Migraine
-    answers as an assessment. Raises ReferralError when the referral is not an unmatched,
-    undecided self-referral, and DuplicateOpenReferral when the patient already has an open
-    referral for the condition.
+    When the record differs from what the self-referrer gave (rules.identity_differences), every
+    difference must be in `confirmed_differences`: the rules.MATCH_FIELDS codes the clinician was
+    shown side by side and confirmed as the same person. The audit row names them (never their
+    values). Opens or reuses the patient's episode and records `referral_received` at the moment
+    the self-referral arrived, so the triage clock is not reset by matching. Saves the ID Migraine
+    answers as an assessment.
+
+    Raises MatchNotConfirmed for an unconfirmed difference, ReferralError when the referral is
+    not an unmatched, undecided self-referral, and DuplicateOpenReferral when the patient already
+    has an open referral for the condition.
     """
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if referral.source != Referral.Source.SELF or referral.patient_id is not None:
         raise ReferralError("Only an unmatched self-referral can be matched to a patient.")
     if referral.status != Referral.Status.SUBMITTED:
         raise ReferralAlreadyDecided()
+    # Compared with the rows as they are now, not the caller's copies.
+    patient = Patient.objects.get(pk=patient.pk)
+    differences = selectors.match_differences(referral, patient)
+    if not set(differences) <= set(confirmed_differences):
+        raise MatchNotConfirmed(differences)
     _check_no_open_referral(patient, referral.condition)
     try:
         with transaction.atomic():
@@ -412,7 +476,15 @@ def match_self_referral(*, actor, referral: Referral, patient: Patient) -> Refer
         action=AuditEvent.Action.UPDATE,
         patient=patient,
         obj=referral,
-        fields=["patient", "episode", "matched_at", "matched_by"],
+        fields=[
+            "patient",
+            "episode",
+            "matched_at",
+            "matched_by",
+            # Which details differed and were confirmed as the same person, by name only (an
+            # audit field name, like the others, so no value can reach the row).
+            *(f"confirmed_mismatch_{code}" for code in differences),
+        ],
     )
     return referral
 
@@ -456,8 +528,11 @@ def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referra
     referrer through the outbox and renders the triage-outcome letter in the worker, both on
     commit.
 
-    Raises ReferralAlreadyDecided, ReferralNotMatched (accepting an unmatched self-referral) and
-    ReferralError for an incomplete decision.
+    Accepting at a lower priority than the screen's urgency needs the reason in `decision.note`.
+
+    Raises ReferralAlreadyDecided, ReferralNotMatched (accepting an unmatched self-referral),
+    PriorityReasonNeeded (a lower priority without a reason) and ReferralError for an incomplete
+    decision.
     """
     decision.validate()
     new_status = rules.DECISION_STATUS[decision.decision]
@@ -471,6 +546,14 @@ def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referra
         raise ReferralAlreadyDecided() from exc
     if decision.decision == rules.ACCEPT and referral.patient_id is None:
         raise ReferralNotMatched()
+    if (
+        decision.decision == rules.ACCEPT
+        and rules.priority_below_screen(referral.urgency, decision.priority)
+        and not decision.note.strip()
+    ):
+        # A lower priority than the screen changes the patient's wait: the reason is kept in
+        # the decision note, which the referral page shows as the reason.
+        raise PriorityReasonNeeded(referral.urgency, decision.priority)
     now = timezone.now()
     accepted = decision.decision == rules.ACCEPT
     fields = {

@@ -221,6 +221,9 @@ def patient_lookup(request):
         if context["patient"] is not None:
             # The answer shows the patient's name and date of birth: a read of their record.
             record_view(actor=request.user, patient=context["patient"])
+            age = rules.age_in_years(context["patient"].date_of_birth, timezone.localdate())
+            if not rules.is_adult(age):
+                context["under_age"] = {"age": age, "adult_age": rules.ADULT_AGE}
         context["elsewhere"] = context["patient"] is None and selectors.nhs_number_is_registered(
             number
         )
@@ -251,33 +254,43 @@ def mine(request):
 # Self-referral (public)
 
 
+# Shown above the kept answers when an address has sent too many referrals this hour.
+SELF_REFERRAL_THROTTLED_MESSAGE = (
+    "We have had a lot of referrals from this internet connection in the last hour, so we have "
+    "not sent yours yet. Your answers are saved on this page: try sending it again in up to "
+    f"{throttle.SELF_REFERRAL_WINDOW // 60} minutes, or ask your GP practice to refer you."
+)
+
+
 @require_http_methods(["GET", "POST"])
 def self_refer(request):
     if request.method == "GET":
         return _render_self_refer(request, SelfReferralForm())
-    if not throttle.allow_self_referral_post(throttle.client_address(request)):
-        return render(
-            request,
-            "referrals/self_refer_throttled.html",
-            {"window_minutes": throttle.SELF_REFERRAL_WINDOW // 60},
-            status=429,
-        )
     form = SelfReferralForm(request.POST)
     if form.is_spam:
         # Answer a bot as if it had succeeded, so it learns nothing; nothing is saved.
         return redirect("referrals:self-refer-sent")
     form_ok = form.is_valid()
+    address = throttle.client_address(request)
     flags = form.cleaned_data.get("red_flags") if "red_flags" not in form.errors else None
     if flags and rules.is_emergency(flags):
-        stop = services.record_emergency_stop(
-            actor=None,
-            source=Referral.Source.SELF,
-            red_flags=flags,
-            condition=form.cleaned_data.get("condition") or "",
-            stated_practice=form.cleaned_data.get("practice"),
-        )
-        return render(request, "referrals/self_refer_stopped.html", {"advice": stop.advice})
+        # The advice is shown whatever the count; only the row recording it is limited.
+        advice = rules.patient_emergency_advice(flags)
+        if throttle.allow_self_referral(address):
+            advice = services.record_emergency_stop(
+                actor=None,
+                source=Referral.Source.SELF,
+                red_flags=flags,
+                condition=form.cleaned_data.get("condition") or "",
+                stated_practice=form.cleaned_data.get("practice"),
+            ).advice
+        return render(request, "referrals/self_refer_stopped.html", {"advice": advice})
     if form_ok:
+        # Only a submission that would be saved counts towards the limit: a person correcting
+        # their answers never uses it up, and a flood still stops after the limit's rows.
+        if not throttle.allow_self_referral(address):
+            form.add_error(None, SELF_REFERRAL_THROTTLED_MESSAGE)
+            return _render_self_refer(request, form, status=429)
         try:
             referral = services.submit_self_referral(
                 stated=form.stated(),
@@ -419,28 +432,46 @@ def _detail_context(request, referral, **extra) -> dict:
             {
                 "name": assessment.get_instrument_display(),
                 "total": assessment.total,
-                "band": assessment.band.replace("_", " "),
+                "band": instruments.band_text(
+                    assessment.instrument, assessment.band, float(assessment.total)
+                ),
                 "alert": assessment.alert,
             }
             for assessment in referral.assessments.all()
         ],
         "letters": list(referral.letters.all()),
         "can_triage": request.user.role == "clinician" and referral.status == "submitted",
-        "decision_form": DecisionForm(initial={"priority": referral.urgency}),
+        "decision_form": DecisionForm(
+            initial={"priority": referral.urgency}, urgency=referral.urgency
+        ),
         "match_form": MatchForm(
-            user=request.user, initial={"nhs_number": referral.stated_nhs_number}
+            user=request.user,
+            referral=referral,
+            initial={"nhs_number": referral.stated_nhs_number},
         ),
         "emergency_tier": rules.EMERGENCY,
+        "adult_age": rules.ADULT_AGE,
     }
     if referral.id_migraine_answers and not context["assessments"]:
-        context["pending_id_migraine"] = instruments.score(
-            "ID_MIGRAINE", referral.id_migraine_answers
-        )
+        score = instruments.score("ID_MIGRAINE", referral.id_migraine_answers)
+        context["pending_id_migraine"] = {
+            "total": score.total,
+            "band": instruments.band_label("ID_MIGRAINE", score.band),
+        }
     if referral.urgency == rules.URGENT:
         context["urgent_advice"] = rules.urgent_advice(referral.red_flags)
     if referral.decided_at and referral.status == rules.ACCEPTED:
         days = rules.target_days_for(selectors.first_contact_targets(), referral.priority)
         context["first_contact_days"] = days
+        context["below_screen"] = rules.priority_below_screen(referral.urgency, referral.priority)
+    if referral.source == Referral.Source.SELF and referral.patient is not None:
+        # A match made despite differences stays visible, so a wrong match can be spotted.
+        differences = selectors.match_differences(referral, referral.patient)
+        if differences:
+            context["matched_differences"] = services.describe_differences(differences)
+            context["matched_difference_count"] = len(differences)
+    if not rules.is_adult(referral.age_at_referral):
+        context["age_reason_label"] = rules.REJECTION_REASONS["not_eligible_age"]
     if referral.status == "submitted":
         target = rules.target_days_for(selectors.triage_targets(), "any")
         if target:
@@ -471,7 +502,7 @@ def detail(request, referral_uuid):
 @require_POST
 def decide(request, referral_uuid):
     referral = selectors.referral_for(request.user, referral_uuid)
-    form = DecisionForm(request.POST)
+    form = DecisionForm(request.POST, urgency=referral.urgency)
     if not form.is_valid():
         return _render_detail(request, referral, status=400, decision_form=form)
     try:
@@ -483,6 +514,9 @@ def decide(request, referral_uuid):
         return _render_detail(
             request, selectors.referral_for(request.user, referral_uuid), status=409
         )
+    except services.PriorityReasonNeeded as exc:
+        form.add_error("note", str(exc))
+        return _render_detail(request, referral, status=400, decision_form=form)
     except services.ReferralError as exc:
         form.add_error(None, str(exc))
         return _render_detail(request, referral, status=400, decision_form=form)
@@ -494,16 +528,42 @@ def decide(request, referral_uuid):
 @require_POST
 def match(request, referral_uuid):
     referral = selectors.referral_for(request.user, referral_uuid)
-    form = MatchForm(request.POST, user=request.user)
+    form = MatchForm(request.POST, user=request.user, referral=referral)
     if not form.is_valid():
-        return _render_detail(request, referral, status=400, match_form=form)
+        return _render_match_check(request, referral, form, status=400)
     try:
-        services.match_self_referral(actor=request.user, referral=referral, patient=form.patient)
+        services.match_self_referral(
+            actor=request.user,
+            referral=referral,
+            patient=form.patient,
+            confirmed_differences=form.confirmed_differences,
+        )
+    except services.MatchNotConfirmed as exc:
+        # The record differs from what the self-referrer gave: show both side by side for the
+        # clinician to check and confirm. Not an error yet, so not a 4xx.
+        form.differences = exc.differences
+        return _render_match_check(request, referral, form, status=200)
     except services.ReferralError as exc:
         form.add_error("nhs_number", str(exc))
-        return _render_detail(request, referral, status=409, match_form=form)
+        return _render_match_check(request, referral, form, status=409)
     messages.success(request, f"Self-referral matched to {form.patient.full_name}.")
     return redirect("referrals:detail", referral_uuid=referral.uuid)
+
+
+def _render_match_check(request, referral, form, *, status):
+    """The referral page with the match form's errors and, when the record found differs from
+    what the self-referrer gave, both side by side for the clinician to check."""
+    extra = {"match_form": form}
+    if form.patient is not None and form.needs_confirmation:
+        # The comparison shows the record's name, date of birth and practice: a read of it.
+        record_view(actor=request.user, patient=form.patient, obj=referral)
+        extra["match_check"] = {
+            "summary": str(services.MatchNotConfirmed(form.differences)),
+            "patient_uuid": form.patient.uuid,
+            "differences": ",".join(form.differences),
+            "rows": selectors.match_comparison(referral, form.patient),
+        }
+    return _render_detail(request, referral, status=status, **extra)
 
 
 # Letters and the patient page

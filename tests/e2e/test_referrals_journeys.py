@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps as django_apps
 
 from pathway.demo import DEMO_PASSWORD
+from pathway.models import Patient
 from referrals import tasks
 from referrals.demo import seed_demo
 from referrals.models import EmergencyStop, Referral
@@ -176,3 +177,29 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     browser_page.goto("/referrals/triage/")
     row = page.locator("tr", has_text="Robin Selfridge")
     assert "Self-referral to match" in row.inner_text()
+
+    # The record the nurse finds is not what Robin gave: she sees both side by side and must
+    # confirm it is the same person before the match is made.
+    record = (
+        Patient.objects.filter(registered_practice__ods_code="Y90001")
+        .exclude(referrals__condition="headache", referrals__status__in=["submitted", "accepted"])
+        .order_by("id")
+        .first()
+    )
+    row.get_by_role("link", name="Robin Selfridge").click()
+    browser_page.check()
+    page.get_by_label("The patient's NHS number").fill(record.nhs_number)
+    page.get_by_role("button", name="Match", exact=True).click()
+    browser_page.check()
+    assert page.get_by_text("Different", exact=True).count() >= 3
+    assert "I have checked this is the same person" in page.content()
+    referral.refresh_from_db()
+    assert referral.patient is None
+    _shot(browser_page, "match-check")
+    page.get_by_label("I have checked this is the same person").check()
+    page.get_by_role("button", name="Match to this patient").click()
+    browser_page.check()
+    assert f"Self-referral matched to {record.full_name}" in page.content()
+    assert "confirmed they are the same person" in page.content()
+    referral.refresh_from_db()
+    assert referral.patient == record

@@ -67,6 +67,19 @@ def self_referral(practice, **overrides) -> Referral:
     )
 
 
+def self_referral_by(patient, **overrides) -> Referral:
+    """A self-referral whose stated details are the patient's own record's, so it matches
+    without differences to confirm."""
+    values = {
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth,
+        "nhs_number": patient.nhs_number,
+    }
+    values.update(overrides)
+    return self_referral(patient.registered_practice, **values)
+
+
 def letter(made: Referral) -> ReferralLetter:
     return ReferralLetter.objects.create(
         referral=made,

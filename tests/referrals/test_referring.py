@@ -1,9 +1,13 @@
 """The GP and partner referral pages: the form, the live screen, stops, bad input, the list."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from pathway.models import AuditEvent, Patient
+from referrals import rules
 from referrals.models import EmergencyStop, Referral
 from tests.referrals import builders
 
@@ -180,7 +184,7 @@ def test_a_second_open_referral_is_a_clear_error(world, login):
         ("preventive-0-dose", "10 mg", "name of the preventive"),
         ("preventive-0-medicine", "Amitriptyline", "was stopped"),
         ("preventive-1-duration_weeks", "many", "whole number"),
-        ("condition", "back", "Select a valid choice"),
+        ("condition", "back", "Select the condition from the list"),
     ],
 )
 def test_bad_input_is_a_clear_error_and_saves_nothing(world, login, field, value, message):
@@ -188,6 +192,21 @@ def test_bad_input_is_a_clear_error_and_saves_nothing(world, login, field, value
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Referral.objects.count() == 0
+
+
+def test_every_missing_answer_is_named_in_the_error_summary(world, login):
+    data = {key: value for key, value in _form(world).items() if key.startswith("preventive-")}
+    body = login(world.gp).post(CREATE, data).content.decode()
+    for message in (
+        "Select whether you are referring as a GP or a partner",
+        "Enter the patient&#x27;s NHS number",
+        "Select the condition",
+        "Enter the problem, in the patient&#x27;s words",
+        "Select how the patient prefers to be contacted",
+        "The patient must agree to be contacted before you refer.",
+    ):
+        assert f">{message}</a>" in body, message
+    assert "This field is required" not in body
 
 
 def test_an_emergency_flag_stops_the_referral_and_records_the_advice(world, login):
@@ -272,6 +291,24 @@ def test_the_patient_lookup_finds_only_the_gps_patients(world, login):
         in client.post(url, {"nhs_number": "9434765919"}).content.decode()
     )
     assert "valid 10-digit" in client.post(url, {"nhs_number": "123"}).content.decode()
+    assert (
+        "Under 18"
+        not in client.post(url, {"nhs_number": world.patient.nhs_number}).content.decode()
+    )
+
+
+def test_the_patient_lookup_warns_that_a_child_is_outside_the_service(world, login):
+    today = timezone.localdate()
+    world.patient.date_of_birth = date(today.year - 15, 1, 1)
+    world.patient.save()
+    body = (
+        login(world.gp)
+        .post(reverse("referrals:patient-lookup"), {"nhs_number": world.patient.nhs_number})
+        .content.decode()
+    )
+    assert "Under 18" in body
+    assert f"This patient is {rules.age_in_years(world.patient.date_of_birth, today)}." in body
+    assert "The service is for adults" in body
 
 
 # My referrals

@@ -1,5 +1,6 @@
 """Pure additions to referrals.rules: decisions, flag validation, age, plain-English screen,
-targets and wait clocks. No database."""
+targets and wait clocks, priorities below the screen, the adult age and matching a
+self-referral's details to a record. No database."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -239,3 +240,112 @@ def test_urgency_at_any_age_needs_the_age_for_a_new_headache():
 def test_urgency_at_any_age_rejects_unknown_codes():
     with pytest.raises(ValueError):
         rules.urgency_at_any_age(["nope"])
+
+
+# Accepting below the screen's urgency
+
+
+@pytest.mark.parametrize(
+    ("urgency", "priority", "below"),
+    [
+        ("urgent", "routine", True),
+        ("urgent", "urgent", False),
+        ("routine", "routine", False),
+        ("routine", "urgent", False),
+    ],
+)
+def test_only_a_priority_lower_than_the_screen_is_below_it(urgency, priority, below):
+    assert rules.priority_below_screen(urgency, priority) is below
+
+
+@pytest.mark.parametrize(("urgency", "priority"), [("soon", "routine"), ("urgent", "")])
+def test_below_screen_refuses_an_unknown_tier(urgency, priority):
+    with pytest.raises(ValueError):
+        rules.priority_below_screen(urgency, priority)
+
+
+# Adults only
+
+
+@pytest.mark.parametrize(("age", "adult"), [(0, False), (17, False), (18, True), (90, True)])
+def test_the_service_is_for_people_aged_18_and_over(age, adult):
+    assert rules.is_adult(age) is adult
+
+
+# Matching a self-referral to a record
+
+RECORD = rules.Identity(
+    given_name="Alice",
+    family_name="O'Neill",
+    date_of_birth=date(1980, 5, 17),
+    nhs_number="9434765919",
+    practice=1,
+)
+
+
+def _stated(**overrides):
+    values = {
+        "given_name": "Alice",
+        "family_name": "O'Neill",
+        "date_of_birth": date(1980, 5, 17),
+        "nhs_number": "9434765919",
+        "practice": 1,
+    }
+    values.update(overrides)
+    return rules.Identity(**values)
+
+
+def test_the_same_details_have_no_differences():
+    assert rules.identity_differences(_stated(), RECORD) == ()
+
+
+def test_case_spacing_and_curly_apostrophes_are_not_differences():
+    stated = _stated(given_name="  aLICE ", family_name="o\u2019neill")
+    assert rules.identity_differences(stated, RECORD) == ()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"given_name": "Alicia"}, "given_name"),
+        ({"family_name": "ONeill"}, "family_name"),
+        ({"date_of_birth": date(1980, 5, 18)}, "date_of_birth"),
+        ({"date_of_birth": date(1980, 7, 5)}, "date_of_birth"),
+        ({"nhs_number": "4010232137"}, "nhs_number"),
+        ({"practice": 2}, "practice"),
+    ],
+)
+def test_each_differing_detail_is_named(overrides, code):
+    assert rules.identity_differences(_stated(**overrides), RECORD) == (code,)
+
+
+def test_differences_come_in_display_order():
+    stated = _stated(practice=2, given_name="Bob", date_of_birth=date(1990, 1, 1))
+    assert rules.identity_differences(stated, RECORD) == (
+        "given_name",
+        "date_of_birth",
+        "practice",
+    )
+    assert list(rules.MATCH_FIELDS) == [
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "nhs_number",
+        "practice",
+    ]
+
+
+def test_an_nhs_number_or_practice_not_given_is_not_a_difference():
+    assert rules.identity_differences(_stated(nhs_number="", practice=None), RECORD) == ()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"given_name": " "}, "given_name"),
+        ({"family_name": ""}, "family_name"),
+        ({"date_of_birth": None}, "date_of_birth"),
+    ],
+)
+def test_a_missing_name_or_date_of_birth_cannot_be_checked_so_differs(overrides, code):
+    assert rules.identity_differences(_stated(**overrides), RECORD) == (code,)

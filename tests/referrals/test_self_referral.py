@@ -1,7 +1,10 @@
 """The public self-referral: plain English, the same safety screen, spam and flood protection."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from pathway.models import AuditEvent
 from referrals import throttle
@@ -91,22 +94,45 @@ def test_the_honeypot_pretends_success_and_saves_nothing(client, world):
     assert Referral.objects.count() == 0
 
 
-def test_a_flood_from_one_address_is_throttled(client, world):
+def test_a_flood_from_one_address_is_throttled_and_the_answers_are_kept(client, world):
     for number in range(throttle.SELF_REFERRAL_LIMIT):
         response = client.post(URL, _form(world, family_name=f"Flood{number}"))
         assert response.status_code == 302
-    response = client.post(URL, _form(world, family_name="TooMany"))
+    response = client.post(
+        URL, _form(world, family_name="TooMany", problem="Cluster headaches at night.")
+    )
     assert response.status_code == 429
-    assert "Too many attempts" in response.content.decode()
+    body = response.content.decode()
+    assert "<title>Error: Refer yourself" in body
+    assert "We have had a lot of referrals from this internet connection" in body
+    assert "try sending it again in up to 60 minutes" in body
+    # The answers are still on the page, ready to send again.
+    assert 'value="TooMany"' in body
+    assert "Cluster headaches at night." in body
+    assert 'value="robin@example.test"' in body
     assert Referral.objects.count() == throttle.SELF_REFERRAL_LIMIT
     # Another address is not affected.
     other = client.post(URL, _form(world, family_name="Neighbour"), REMOTE_ADDR="192.0.2.9")
     assert other.status_code == 302
 
 
-def test_invalid_posts_count_towards_the_limit(client, world):
-    for _ in range(throttle.SELF_REFERRAL_LIMIT):
+def test_posts_that_fail_validation_do_not_count_towards_the_limit(client, world):
+    for _ in range(throttle.SELF_REFERRAL_LIMIT * 2):
         assert client.post(URL, {}).status_code == 400
+        assert client.post(URL, _form(world, date_of_birth="2999-01-01")).status_code == 400
+    assert client.post(URL, _form(world)).status_code == 302
+
+
+def test_emergency_stops_count_but_the_advice_is_always_shown(client, world):
+    stop = {"red_flags": ["thunderclap_onset"], "practice": world.practice_b.pk}
+    for _ in range(throttle.SELF_REFERRAL_LIMIT):
+        assert client.post(URL, stop).status_code == 200
+    assert EmergencyStop.objects.count() == throttle.SELF_REFERRAL_LIMIT
+    # Over the limit: the same advice, but no more rows.
+    response = client.post(URL, stop)
+    assert response.status_code == 200
+    assert "Call 999 or go to A&amp;E now." in response.content.decode()
+    assert EmergencyStop.objects.count() == throttle.SELF_REFERRAL_LIMIT
     assert client.post(URL, _form(world)).status_code == 429
 
 
@@ -115,10 +141,10 @@ def test_the_window_starts_again_when_the_count_expires(world):
 
     address = "198.51.100.7"
     for _ in range(throttle.SELF_REFERRAL_LIMIT):
-        assert throttle.allow_self_referral_post(address)
-    assert not throttle.allow_self_referral_post(address)
+        assert throttle.allow_self_referral(address)
+    assert not throttle.allow_self_referral(address)
     cache.delete(f"referrals:self-refer:{address}")
-    assert throttle.allow_self_referral_post(address)
+    assert throttle.allow_self_referral(address)
 
 
 @pytest.mark.parametrize(
@@ -131,9 +157,10 @@ def test_the_window_starts_again_when_the_count_expires(world):
         ({"preferred_contact": "sms"}, "Enter a mobile phone number, or choose another"),
         ({"mobile": "12345"}, "mobile"),
         ({"red_flags": ["papilloedema"]}, "papilloedema is not a red flag on this checklist"),
-        ({"practice": "999999"}, "Select a valid choice"),
+        ({"practice": "999999"}, "Select your GP practice from the list"),
         ({"id_migraine_light": "yes"}, "Answer all three"),
-        ({"problem": ""}, "This field is required"),
+        ({"problem": ""}, "Tell us about your headaches or pain"),
+        ({"date_of_birth": "not a date"}, "Date of birth must be a real date"),
     ],
 )
 def test_bad_input_is_a_clear_error_and_saves_nothing(client, world, overrides, message):
@@ -141,6 +168,60 @@ def test_bad_input_is_a_clear_error_and_saves_nothing(client, world, overrides, 
     response = client.post(URL, data)
     assert response.status_code == 400
     assert message in response.content.decode()
+    assert Referral.objects.count() == 0
+
+
+def test_every_missing_answer_is_named_in_the_error_summary(client, world):
+    body = client.post(URL, {}).content.decode()
+    for message in (
+        "Enter your first name",
+        "Enter your last name",
+        "Enter your date of birth",
+        "Select your GP practice",
+        "Select how we should contact you",
+        "Select what you need help with",
+        "Tell us about your headaches or pain",
+    ):
+        assert f">{message}</a>" in body, message
+    assert "This field is required" not in body
+
+
+def _years_ago(years, days=0):
+    """The ISO date `years` before today, plus `days`; 28 February when today is 29 February."""
+    today = timezone.localdate()
+    try:
+        then = today.replace(year=today.year - years)
+    except ValueError:
+        then = today.replace(year=today.year - years, day=28)
+    return (then + timedelta(days=days)).isoformat()
+
+
+def test_a_child_cannot_refer_themselves_and_is_told_to_ask_their_gp(client, world):
+    response = client.post(URL, _form(world, date_of_birth="2015-01-01"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "You must be 18 or over to refer yourself to this service" in body
+    assert "speak to your GP practice" in body
+    # Beside the date of birth, and linked from the summary.
+    assert 'id="id_date_of_birth-error"' in body
+    assert 'href="#id_date_of_birth">You must be 18 or over' in body
+    assert Referral.objects.count() == 0
+
+
+def test_the_adult_age_starts_on_the_18th_birthday(client, world):
+    # The day before their 18th birthday they are refused; on the day they are accepted.
+    assert client.post(URL, _form(world, date_of_birth=_years_ago(18, days=1))).status_code == 400
+    response = client.post(URL, _form(world, date_of_birth=_years_ago(18)))
+    assert response.status_code == 302
+    assert Referral.objects.get().age_at_referral == 18
+
+
+def test_a_child_with_an_emergency_red_flag_still_gets_the_advice(client, world):
+    response = client.post(
+        URL, _form(world, date_of_birth="2015-01-01", red_flags=["thunderclap_onset"])
+    )
+    assert response.status_code == 200
+    assert "Call 999 or go to A&amp;E now." in response.content.decode()
     assert Referral.objects.count() == 0
 
 

@@ -199,6 +199,29 @@ def test_it_will_not_record_a_stop_without_an_emergency_flag(world):
 # Self-referral and matching
 
 
+def _born_years_ago(years: int, days: int = 0) -> date:
+    today = timezone.localdate()
+    try:
+        then = today.replace(year=today.year - years)
+    except ValueError:  # today is 29 February
+        then = today.replace(year=today.year - years, day=28)
+    return then + timedelta(days=days)
+
+
+def test_a_self_referrer_under_18_is_refused(world):
+    with pytest.raises(services.NotAnAdult, match="18 or over"):
+        builders.self_referral(world.practice_a, date_of_birth=_born_years_ago(18, days=1))
+    assert Referral.objects.count() == 0
+    made = builders.self_referral(world.practice_a, date_of_birth=_born_years_ago(18))
+    assert made.age_at_referral == 18
+
+
+def test_a_professional_may_still_refer_someone_under_18_for_triage_to_decide(world):
+    world.patient.date_of_birth = _born_years_ago(16)
+    world.patient.save()
+    assert builders.referral(world.patient, world.gp).age_at_referral == 16
+
+
 def test_a_self_referral_is_pending_without_a_patient(world):
     referral = builders.self_referral(world.practice_a)
     assert referral.source == "self"
@@ -208,7 +231,7 @@ def test_a_self_referral_is_pending_without_a_patient(world):
 
 
 def test_matching_opens_the_episode_from_when_the_self_referral_arrived(world):
-    referral = builders.self_referral(world.practice_a)
+    referral = builders.self_referral_by(world.patient)
     Referral.objects.filter(pk=referral.pk).update(
         submitted_at=timezone.now() - timedelta(days=3),
         id_migraine_answers=[True, False, True],
@@ -231,7 +254,7 @@ def test_matching_opens_the_episode_from_when_the_self_referral_arrived(world):
 
 def test_matching_refuses_a_patient_with_an_open_referral(world):
     builders.referral(world.patient, world.gp)
-    referral = builders.self_referral(world.practice_a)
+    referral = builders.self_referral_by(world.patient)
     with pytest.raises(services.DuplicateOpenReferral):
         services.match_self_referral(
             actor=world.clinician, referral=referral, patient=world.patient
@@ -241,12 +264,70 @@ def test_matching_refuses_a_patient_with_an_open_referral(world):
 
 
 def test_matching_twice_is_refused(world):
-    referral = builders.self_referral(world.practice_a)
+    referral = builders.self_referral_by(world.patient)
     services.match_self_referral(actor=world.clinician, referral=referral, patient=world.patient)
     with pytest.raises(services.ReferralError):
         services.match_self_referral(
             actor=world.clinician, referral=referral, patient=world.other_patient
         )
+
+
+def test_a_record_that_differs_is_not_matched_without_confirmation(world):
+    # Sam Self, born 1990, at practice B: nothing like world.patient's record.
+    referral = builders.self_referral(world.practice_b)
+    with pytest.raises(services.MatchNotConfirmed) as refused:
+        services.match_self_referral(
+            actor=world.clinician, referral=referral, patient=world.patient
+        )
+    assert refused.value.differences == ("given_name", "family_name", "date_of_birth", "practice")
+    assert "first name, last name, date of birth and GP practice are different" in str(
+        refused.value
+    )
+    referral.refresh_from_db()
+    assert referral.patient is None and referral.episode is None
+    assert not Episode.objects.filter(patient=world.patient).exists()
+
+
+def test_confirming_only_some_differences_is_not_enough(world):
+    referral = builders.self_referral(world.practice_b)
+    with pytest.raises(services.MatchNotConfirmed):
+        services.match_self_referral(
+            actor=world.clinician,
+            referral=referral,
+            patient=world.patient,
+            confirmed_differences=("date_of_birth",),
+        )
+    referral.refresh_from_db()
+    assert referral.patient is None
+
+
+def test_a_confirmed_match_records_the_differences_by_name(world):
+    referral = builders.self_referral_by(world.patient, date_of_birth=date(1980, 5, 18))
+    matched = services.match_self_referral(
+        actor=world.clinician,
+        referral=referral,
+        patient=world.patient,
+        confirmed_differences=("date_of_birth",),
+    )
+    assert matched.patient == world.patient
+    event = AuditEvent.objects.get(object_uuid=referral.uuid, action="update")
+    assert event.patient == world.patient
+    assert event.fields == [
+        "confirmed_mismatch_date_of_birth",
+        "episode",
+        "matched_at",
+        "matched_by",
+        "patient",
+    ]
+
+
+def test_an_exact_match_ignores_case_and_spacing_and_needs_no_confirmation(world):
+    referral = builders.self_referral_by(
+        world.patient, given_name=" alice ", family_name="ANDERS", nhs_number=""
+    )
+    services.match_self_referral(actor=world.clinician, referral=referral, patient=world.patient)
+    event = AuditEvent.objects.get(object_uuid=referral.uuid, action="update")
+    assert event.fields == ["episode", "matched_at", "matched_by", "patient"]
 
 
 # Triage
@@ -368,7 +449,7 @@ def test_an_unmatched_self_referral_cannot_be_accepted_but_can_be_rejected(world
 
 
 def test_a_matched_self_referrer_is_told_on_their_preferred_channel(world):
-    referral = builders.self_referral(world.practice_a, preferred_contact="sms")
+    referral = builders.self_referral_by(world.patient, preferred_contact="sms")
     services.match_self_referral(actor=world.clinician, referral=referral, patient=world.patient)
     services.triage_referral(
         actor=world.clinician,
@@ -377,6 +458,49 @@ def test_a_matched_self_referrer_is_told_on_their_preferred_channel(world):
     )
     note = Notification.objects.get(patient=world.patient)
     assert (note.channel, note.template) == ("sms", "referrals-self-decision")
+
+
+def _urgent(world):
+    return builders.referral(world.patient, world.gp, red_flags=("orthostatic_headache",))
+
+
+def test_accepting_an_urgent_referral_as_routine_needs_a_reason(world):
+    made = _urgent(world)
+    with pytest.raises(services.PriorityReasonNeeded, match="routine priority when the red-flag"):
+        services.triage_referral(
+            actor=world.clinician,
+            referral=made,
+            decision=Decision(decision="accept", priority="routine", note="  "),
+        )
+    made.refresh_from_db()
+    assert (made.status, made.priority) == ("submitted", "")
+    assert not AuditEvent.objects.filter(object_uuid=made.uuid, action="decide").exists()
+
+
+def test_the_reason_for_a_lower_priority_is_kept_with_the_decision(world):
+    made = _urgent(world)
+    decided = services.triage_referral(
+        actor=world.clinician,
+        referral=made,
+        decision=Decision(decision="accept", priority="routine", note="Long-standing; stable."),
+    )
+    assert (decided.status, decided.priority) == ("accepted", "routine")
+    assert decided.decision_note == "Long-standing; stable."
+    assert Episode.objects.get(pk=made.episode_id).priority == "routine"
+    event = AuditEvent.objects.get(object_uuid=made.uuid, action="decide")
+    assert "decision_note" in event.fields and "Long-standing" not in str(event.fields)
+
+
+def test_rejecting_an_urgent_referral_needs_no_priority_reason(world):
+    made = _urgent(world)
+    decided = services.triage_referral(
+        actor=world.clinician,
+        referral=made,
+        decision=Decision(
+            decision="redirect", redirect_to="neurology", advice_to_referrer="Refer to neurology."
+        ),
+    )
+    assert decided.status == "redirected"
 
 
 # Closing

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import AuditEvent, Milestone, Target
+from referrals import services
 from referrals.models import Referral
 from tests.factories import PatientFactory, UserFactory
 from tests.referrals import builders
@@ -166,6 +167,33 @@ def test_a_phq9_self_harm_answer_is_flagged_on_the_referral(world, login):
     assert "Self-harm risk" in body
 
 
+def test_questionnaire_bands_on_the_referral_read_in_words(world, login):
+    made = builders.referral(
+        world.patient,
+        world.gp,
+        questionnaires={"PHQ-9": [0] * 9, "HIT-6": ["always"] * 6, "PSEQ": [4] * 10},
+    )
+    body = (
+        login(world.clinician).get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    )
+    assert ": 0 (none or minimal)" in body
+    assert ": 78 (severe impact)" in body
+    assert ": 40 (high; ePPOC band mild)" in body
+    assert "none_minimal" not in body and "severe_impact" not in body
+
+
+def test_a_self_referrals_screener_reads_in_words_until_matched(world, login):
+    made = services.submit_self_referral(
+        stated=builders.stated(world.practice_a),
+        content=builders.content(),
+        id_migraine_answers=[True, False, True],
+    )
+    body = (
+        login(world.clinician).get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    )
+    assert "ID Migraine screener: 2 of 3 (positive screen), saved to the record" in body
+
+
 def test_a_clinician_accepts_a_referral(world, login):
     made = builders.referral(world.patient, world.gp)
     client = login(world.clinician)
@@ -177,6 +205,75 @@ def test_a_clinician_accepts_a_referral(world, login):
     made.refresh_from_db()
     assert (made.status, made.priority, made.decided_by) == ("accepted", "urgent", world.clinician)
     assert "decided. The referrer will be told" in client.get(QUEUE).content.decode()
+
+
+def _urgent(world):
+    return builders.referral(world.patient, world.gp, red_flags=("orthostatic_headache",))
+
+
+def test_accepting_an_urgent_referral_as_routine_needs_a_reason(world, login):
+    made = _urgent(world)
+    client = login(world.clinician)
+    url = reverse("referrals:decide", args=[made.uuid])
+    page = client.get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    assert "A lower priority needs the reason in the note." in page
+    response = client.post(url, {"decision": "accept", "priority": "routine"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert (
+        "Give the reason for accepting at routine priority when the red-flag screen said urgent."
+        in body
+    )
+    assert 'href="#id_note"' in body
+    made.refresh_from_db()
+    assert made.status == "submitted"
+
+
+def test_an_urgent_referral_accepted_as_routine_shows_the_reason(world, login):
+    made = _urgent(world)
+    client = login(world.clinician)
+    response = client.post(
+        reverse("referrals:decide", args=[made.uuid]),
+        {
+            "decision": "accept",
+            "priority": "routine",
+            "note": "Posture change is long-standing; seen by neurology last year.",
+        },
+    )
+    assert response.status_code == 302
+    made.refresh_from_db()
+    assert (made.status, made.priority) == ("accepted", "routine")
+    assert made.decision_note.startswith("Posture change is long-standing")
+    page = client.get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    assert "Accepted, routine priority (the red-flag screen said urgent)" in page
+    assert "Reason for routine priority" in page
+    assert "seen by neurology last year" in page
+
+
+@pytest.mark.parametrize(
+    ("red_flags", "priority"),
+    [(("orthostatic_headache",), "urgent"), ((), "routine"), ((), "urgent")],
+)
+def test_accepting_at_or_above_the_screen_needs_no_reason(world, login, red_flags, priority):
+    made = builders.referral(world.patient, world.gp, red_flags=red_flags)
+    response = login(world.clinician).post(
+        reverse("referrals:decide", args=[made.uuid]), {"decision": "accept", "priority": priority}
+    )
+    assert response.status_code == 302
+    made.refresh_from_db()
+    assert (made.status, made.priority) == ("accepted", priority)
+
+
+def test_a_referral_of_a_child_is_flagged_for_triage(world, login):
+    world.patient.date_of_birth = timezone.localdate().replace(year=timezone.localdate().year - 16)
+    world.patient.save()
+    made = builders.referral(world.patient, world.gp)
+    body = (
+        login(world.clinician).get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    )
+    assert "Under 18" in body
+    assert "The patient was 16 when referred" in body
+    assert "Patient&#x27;s age is outside the service&#x27;s eligibility" in body
 
 
 @pytest.mark.parametrize(
@@ -223,7 +320,7 @@ def test_accepting_an_unmatched_self_referral_asks_for_matching(world, login):
 
 
 def test_a_clinician_matches_a_self_referral(world, login):
-    made = builders.self_referral(world.practice_a)
+    made = builders.self_referral_by(world.patient)
     client = login(world.clinician)
     url = reverse("referrals:match", args=[made.uuid])
     bad = client.post(url, {"nhs_number": "123"})
@@ -236,11 +333,139 @@ def test_a_clinician_matches_a_self_referral(world, login):
     assert response.status_code == 302
     made.refresh_from_db()
     assert made.patient == world.patient
+    page = client.get(response["Location"]).content.decode()
+    assert "differ from these details" not in page
+
+
+def _mismatched(world):
+    """A self-referral from someone who is not world.patient: another name, date of birth and
+    practice (builders.stated's Sam Self, born 1990, at practice B)."""
+    return builders.self_referral(world.practice_b)
+
+
+def test_a_record_that_differs_is_shown_side_by_side_and_not_matched(world, login):
+    made = _mismatched(world)
+    client = login(world.clinician)
+    response = client.post(
+        reverse("referrals:match", args=[made.uuid]), {"nhs_number": world.patient.nhs_number}
+    )
+    # A check to make, not yet an error.
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<title>Error: " not in body
+    assert "Check this is the same person" in body
+    assert (
+        "The patient record&#x27;s first name, last name, date of birth and GP practice are "
+        "different from what the self-referrer gave us" in body
+    )
+    # Both sides, each difference marked, and the box to confirm.
+    for text in ("Sam", "Alice", "Self", "Anders", "1 January 1990", "17 May 1980"):
+        assert text in body
+    assert "Practice A" in body and "Practice B" in body
+    assert body.count(">Different</strong>") == 4
+    assert "I have checked this is the same person" in body
+    assert f'name="shown_patient" value="{world.patient.uuid}"' in body
+    assert 'name="shown_differences" value="given_name,family_name,date_of_birth,practice"' in body
+    made.refresh_from_db()
+    assert made.patient is None and made.matched_at is None
+    # The comparison showed the record: a staff read of it.
+    assert AuditEvent.objects.filter(
+        actor=world.clinician, patient=world.patient, action="view", object_uuid=made.uuid
+    ).exists()
+
+
+def _confirm(world, made, **overrides):
+    data = {
+        "nhs_number": world.patient.nhs_number,
+        "shown_patient": str(world.patient.uuid),
+        "shown_differences": "given_name,family_name,date_of_birth,practice",
+        "same_person": "on",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_a_record_that_differs_needs_the_same_person_box_ticked(world, login):
+    made = _mismatched(world)
+    response = login(world.clinician).post(
+        reverse("referrals:match", args=[made.uuid]), _confirm(world, made, same_person=None)
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Confirm that you have checked this is the same person" in body
+    assert 'href="#id_same_person"' in body
+    made.refresh_from_db()
+    assert made.patient is None
+
+
+def test_a_confirmed_match_is_made_audited_by_name_and_shown_on_the_referral(world, login):
+    made = _mismatched(world)
+    client = login(world.clinician)
+    response = client.post(reverse("referrals:match", args=[made.uuid]), _confirm(world, made))
+    assert response.status_code == 302
+    made.refresh_from_db()
+    assert made.patient == world.patient and made.matched_by == world.clinician
+    event = AuditEvent.objects.get(object_uuid=made.uuid, action="update")
+    assert event.fields == sorted(
+        [
+            "patient",
+            "episode",
+            "matched_at",
+            "matched_by",
+            "confirmed_mismatch_given_name",
+            "confirmed_mismatch_family_name",
+            "confirmed_mismatch_date_of_birth",
+            "confirmed_mismatch_practice",
+        ]
+    )
+    # Field names only: none of the values.
+    assert "Sam" not in str(event.fields) and "1990" not in str(event.fields)
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        "The record's first name, last name, date of birth and GP practice differ from these "
+        "details.</strong> Nurse Nia confirmed they are the same person." in page
+    )
+
+
+def test_a_confirmation_for_one_patient_does_not_match_another(world, login):
+    made = _mismatched(world)
+    # The box was ticked for world.patient's comparison, then the number was changed.
+    response = login(world.clinician).post(
+        reverse("referrals:match", args=[made.uuid]),
+        _confirm(world, made, nhs_number=world.other_patient.nhs_number),
+    )
+    assert response.status_code == 200
+    assert world.other_patient.full_name.split()[0] in response.content.decode()
+    made.refresh_from_db()
+    assert made.patient is None
+
+
+def test_a_confirmation_of_fewer_differences_than_the_record_has_is_refused(world, login):
+    made = _mismatched(world)
+    response = login(world.clinician).post(
+        reverse("referrals:match", args=[made.uuid]),
+        _confirm(world, made, shown_differences="date_of_birth"),
+    )
+    assert response.status_code == 200
+    assert "I have checked this is the same person" in response.content.decode()
+    made.refresh_from_db()
+    assert made.patient is None
+
+
+def test_a_stated_nhs_number_that_differs_must_be_confirmed(world, login):
+    made = builders.self_referral_by(world.patient, nhs_number="9434765919")
+    response = login(world.clinician).post(
+        reverse("referrals:match", args=[made.uuid]), {"nhs_number": world.patient.nhs_number}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "The patient record&#x27;s NHS number is different" in body
+    assert "943 476 5919" in body and body.count(">Different</strong>") == 1
 
 
 def test_matching_a_patient_with_an_open_referral_is_a_409(world, login):
     builders.referral(world.patient, world.gp)
-    made = builders.self_referral(world.practice_a)
+    made = builders.self_referral_by(world.patient)
     response = login(world.clinician).post(
         reverse("referrals:match", args=[made.uuid]), {"nhs_number": world.patient.nhs_number}
     )

@@ -506,7 +506,7 @@ def test_the_self_referral_match_and_patient_creation_are_audited(client, world)
     assert created.actor == world.gp and created.patient.nhs_number == "9434765919"
     assert SECRET not in json.dumps(created.fields)
 
-    referral = referral_builders.self_referral(world.practice_a)
+    referral = referral_builders.self_referral_by(world.patient)
     journey.as_user(world.clinician)
     journey.step(
         "clinician matches a self-referral",
