@@ -7,8 +7,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from pathway.models import AuditEvent
-from referrals import letters, tasks
+from referrals import letters, services, tasks
 from referrals.models import ReferralLetter
+from referrals.services import Decision
 from tests.referrals import builders
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,41 @@ def test_the_sweep_queues_letters_that_were_never_rendered(world, monkeypatch):
     builders.referral(world.patient_in_b, world.gp)
     assert tasks.render_missing_letters.run() == 1
     assert queued == [str(missing.uuid)]
+
+
+def test_the_letter_says_how_long_each_preventive_was_taken(world):
+    made = builders.referral(
+        world.patient,
+        world.gp,
+        preventives=(
+            {
+                "medicine": "Propranolol",
+                "dose": "80 mg daily",
+                "duration_weeks": 12,
+                "stopped_reason": "ineffective",
+            },
+            {
+                "medicine": "Amitriptyline",
+                "dose": "",
+                "duration_weeks": 1,
+                "stopped_reason": "not_tolerated",
+            },
+            {
+                "medicine": "Topiramate",
+                "dose": "",
+                "duration_weeks": None,
+                "stopped_reason": "ineffective",
+            },
+        ),
+    )
+    referral = services.triage_referral(
+        actor=world.clinician,
+        referral=made,
+        decision=Decision(decision="accept", priority="routine"),
+    )
+    html = render_to_string(
+        "referrals/letter_triage_outcome.html", letters.letter_context(referral)
+    )
+    assert "Propranolol 80 mg daily, 12 weeks: did not work" in html
+    assert "Amitriptyline, 1 week: " in html
+    assert "Topiramate: did not work" in html
