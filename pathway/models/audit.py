@@ -15,6 +15,32 @@ class AuditAction(models.TextChoices):
     SEND = "send", "Sent"
 
 
+# What each kind of audited row is, as the patient's "Who has looked at your record" page says
+# it ("Viewed your care plan"). Labels, not imports: the kernel names other apps' rows only here.
+RECORD_PARTS = {
+    "pathway.patient": "your record",
+    "pathway.assessment": "a questionnaire",
+    "pathway.episode": "your care with the service",
+    "diaries.diaryentry": "your diary",
+    "diaries.diaryreport": "a diary report",
+    "referrals.referral": "a referral",
+    "referrals.referralletter": "a referral letter",
+    "careplans.careplan": "your care plan",
+    "careplans.careplanversion": "your care plan",
+    "careplans.careplanleaflet": "a leaflet in your care plan",
+    "careplans.treatmenttrial": "a medicine in your care plan",
+    "careplans.medicationreduction": "a medicine in your care plan",
+    "careplans.document": "a care plan document",
+    "reviews.appointment": "an appointment",
+    "reviews.review": "a review",
+    "reviews.bookingrequest": "an appointment request",
+    "reviews.groupbooking": "a group session booking",
+    "reviews.mdtcase": "a team discussion about your care",
+    "reviews.questionnairerequest": "a questionnaire",
+    "reviews.safetyalert": "a follow-up by your care team",
+}
+
+
 class AuditEvent(models.Model):
     """Who did what to which patient record, and when. Field names only, never values.
 
@@ -53,3 +79,8 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_role} {self.action} {self.object_type} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def record_part(self) -> str:
+        """Which part of the patient's record the row is about, in the patient's words."""
+        return RECORD_PARTS.get(self.object_type, "your record")

@@ -6,12 +6,14 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import AuditEvent, Milestone, Patient
+from pathway.models.audit import RECORD_PARTS
 from pathway.nhs_number import format as format_nhs_number
 from tests.factories import EpisodeFactory, PatientFactory
 
@@ -245,8 +247,20 @@ def test_it_lists_a_staff_view_on_the_patients_record_access_page(login, world, 
     response = login(world.patient_user).get(reverse("pathway:record-access"))
     page = _page(response)
     assert "Dr Grace" in page
-    assert "Viewed" in page
+    assert "Viewed your record" in page
     assert "No member of staff has looked at your record yet." not in page
+
+
+def test_the_record_access_page_says_which_part_of_the_record_was_opened(login, world, client):
+    login(world.clinician).get(reverse("diaries:patient-diary", args=[world.patient.uuid]))
+    client.logout()
+    page = _page(login(world.patient_user).get(reverse("pathway:record-access")))
+    assert "Viewed your diary" in page
+
+
+def test_every_part_of_the_record_named_to_patients_is_a_model():
+    for label in RECORD_PARTS:
+        assert apps.get_model(label)._meta.label_lower == label
 
 
 def test_it_does_not_show_the_patient_anothers_record_access(login, world, client):
