@@ -1,6 +1,7 @@
 """Journeys: the care team books and runs a first conversation and an annual review, runs a
-group session, and requests a PHQ-9 that the patient completes (item 9 raises the alert); the
-reminder jobs send their invites through the console backend. axe runs on every page."""
+group session, and requests a PHQ-9 that the patient completes (item 9 raises the alert); a
+review asking for a same-day risk assessment raises one too; the reminder jobs send their
+invites through the console backend. axe runs on every page."""
 
 from datetime import timedelta
 
@@ -185,6 +186,37 @@ def test_a_phq9_with_item_9_raises_an_alert_that_stays_until_acted_on(browser_pa
     _submit(browser, "Record action and close alert")
     assert not SafetyAlert.objects.filter(patient=alex, resolved_at__isnull=True).exists()
     assert "Alex Morgan" not in page.locator("main").inner_text()
+
+
+def test_a_review_asking_for_a_same_day_risk_assessment_reaches_the_worklist(browser_page, demo):
+    patient = demo.patients[1]
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    appointment = Appointment.objects.create(
+        patient=patient,
+        clinician=demo.users["clinician"],
+        kind="follow_up",
+        start=timezone.now() - timedelta(minutes=5),
+        duration_minutes=20,
+        modality="phone",
+    )
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto(f"/reviews/appointments/{appointment.uuid}/review/")
+    page.get_by_label("Summary of the conversation").fill("Low mood; talked about hopelessness.")
+    page.get_by_label("Same-day risk assessment").check()
+    _submit(browser, "Complete")
+    assert "safety alert for the same-day risk assessment is on the team" in page.content()
+
+    browser.goto("/reviews/team/")
+    first_row = page.locator("table tbody tr").first
+    assert patient.full_name in first_row.inner_text()
+    assert "Same-day risk assessment asked for at a review" in first_row.inner_text()
+    first_row.get_by_role("link", name="Same-day risk assessment").click()
+    browser.check()
+    page.get_by_label("Action taken").fill("Risk assessment by phone at 15:00; crisis plan shared.")
+    _submit(browser, "Record action and close alert")
+    assert not SafetyAlert.objects.filter(patient=patient, resolved_at__isnull=True).exists()
 
 
 def test_the_reminder_jobs_send_invites_through_the_console_backend(browser_page, demo, settings):
