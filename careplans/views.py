@@ -332,6 +332,9 @@ def trial_add(request, plan_uuid):
             return redirect(_plan_page(plan.patient, "treatments"))
     elif request.method == "GET":
         record_view(actor=request.user, patient=plan.patient, obj=plan)
+    if warning is None and not form["start_warning_acknowledged"].value():
+        # The box acknowledges a NICE warning: it is asked for only beside one.
+        del form.fields["start_warning_acknowledged"]
     return render(
         request,
         "careplans/trial_form.html",

@@ -220,7 +220,9 @@ def test_the_ng193_warning_shows_and_then_the_trial_is_recorded(world, login):
         "started_on": TODAY().isoformat(),
     }
     url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
+    assert "I have read the NICE advice" not in client.get(url).content.decode()
     html = client.post(url, data).content.decode()
+    assert "I have read the NICE advice and still want to record this medicine" in html
     assert "NICE advises not to start gabapentinoids for chronic primary pain" in html
     assert "Source: NICE NG193</p>" in html
     assert "clinical-rules.md" not in html
