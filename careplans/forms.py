@@ -455,7 +455,10 @@ def _check_days(form, headache_field: str, migraine_field: str) -> None:
 class TrialReviewForm(BasedOnMixin, forms.ModelForm):
     based_on = BasedOnField()
     outcome = forms.ChoiceField(
-        label="Outcome", choices=TreatmentTrial.Outcome.choices, widget=forms.RadioSelect
+        label="Outcome",
+        choices=TreatmentTrial.Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the outcome of the treatment."},
     )
     adequate_trial = forms.BooleanField(
         label="It was given at an adequate dose for long enough",

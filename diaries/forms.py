@@ -471,7 +471,10 @@ class WindowForm(forms.Form):
         widget=forms.DateInput(
             attrs={"type": "date", "class": "nhsuk-input--width-10"}, format="%Y-%m-%d"
         ),
-        error_messages={"invalid": "Enter a real date, like 31 March 2025."},
+        error_messages={
+            "required": "Enter the last day of the 90 days.",
+            "invalid": "Enter a real date, like 31 March 2025.",
+        },
     )
 
     def __init__(self, *args, today: date, **kwargs):

@@ -151,8 +151,10 @@ class PatientSearchForm(forms.Form):
 
 
 class PatientForm(forms.ModelForm):
-    nhs_number = NhsNumberField()
-    date_of_birth = PastDateField(label="Date of birth")
+    nhs_number = NhsNumberField(error_messages={"required": "Enter the patient's NHS number."})
+    date_of_birth = PastDateField(
+        label="Date of birth", error_messages={"required": "Enter the patient's date of birth."}
+    )
     mobile = UkMobileField(required=False)
 
     class Meta:
@@ -174,6 +176,12 @@ class PatientForm(forms.ModelForm):
             "family_name": "Last name",
             "sms_consent": "The patient agrees to text messages",
             "email_consent": "The patient agrees to emails",
+        }
+        error_messages = {
+            "given_name": {"required": "Enter the patient's first name."},
+            "family_name": {"required": "Enter the patient's last name."},
+            "sex": {"required": "Choose the patient's sex."},
+            "registered_practice": {"required": "Choose the patient's GP practice."},
         }
 
     def __init__(self, *args, practices=None, **kwargs):

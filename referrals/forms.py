@@ -286,7 +286,12 @@ class NewPatientForm(forms.Form):
     given_name = forms.CharField(label="First name", max_length=100)
     family_name = forms.CharField(label="Last name", max_length=100)
     date_of_birth = PastDateField(label="Date of birth")
-    sex = forms.ChoiceField(label="Sex", choices=Patient.Sex.choices, initial=Patient.Sex.NOT_KNOWN)
+    sex = forms.ChoiceField(
+        label="Sex",
+        choices=Patient.Sex.choices,
+        initial=Patient.Sex.NOT_KNOWN,
+        error_messages={"required": "Choose the patient's sex."},
+    )
     registered_practice = forms.ModelChoiceField(
         label="Registered practice", queryset=Patient.objects.none(), empty_label="Choose"
     )

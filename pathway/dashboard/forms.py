@@ -12,8 +12,21 @@ PERIOD_CHOICES = [
 
 
 class DashboardFilterForm(forms.Form):
-    organisation = forms.ModelChoiceField(queryset=None, empty_label=None, label="Area")
-    period = forms.ChoiceField(choices=PERIOD_CHOICES, initial="quarter", label="Period")
+    organisation = forms.ModelChoiceField(
+        queryset=None,
+        empty_label=None,
+        label="Area",
+        error_messages={
+            "required": "Choose an area.",
+            "invalid_choice": "Choose an area from the list.",
+        },
+    )
+    period = forms.ChoiceField(
+        choices=PERIOD_CHOICES,
+        initial="quarter",
+        label="Period",
+        error_messages={"required": "Choose a period."},
+    )
     start = forms.DateField(
         required=False,
         label="From",

@@ -18,6 +18,7 @@ class AttendanceUploadForm(forms.Form):
         label="CSV file of GP attendances",
         help_text="Columns: nhs_number, period_start, period_end, attendances. Up to 2 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        error_messages={"required": "Choose a CSV file to import."},
     )
 
     def clean_file(self):

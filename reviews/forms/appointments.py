@@ -41,7 +41,10 @@ class AppointmentDetailsForm(ServiceErrorsMixin, WhenFields):
         label="Clinician",
         queryset=User.objects.none(),
         empty_label=None,
-        error_messages={"invalid_choice": "Choose a clinician from the list."},
+        error_messages={
+            "required": "Choose the clinician.",
+            "invalid_choice": "Choose a clinician from the list.",
+        },
     )
 
     def __init__(self, *args, clinicians=None, **kwargs):

@@ -65,7 +65,11 @@ class GroupSessionForm(ServiceErrorsMixin, WhenFields):
         },
     )
     organisation = forms.ModelChoiceField(
-        label="Team", queryset=None, empty_label=None, required=True
+        label="Team",
+        queryset=None,
+        empty_label=None,
+        required=True,
+        error_messages={"required": "Choose the team running the session."},
     )
 
     def __init__(self, *args, facilitators=None, organisations=None, **kwargs):

@@ -223,7 +223,7 @@ def test_an_area_outside_the_commissioners_icb_is_refused(world, login):
     other_icb = OrganisationFactory(kind="icb", name="Elsewhere ICB", ods_code="QZZ", parent=None)
     response = login(world.commissioner).get(f"/dashboard/?organisation={other_icb.id}")
     assert response.status_code == 200
-    assert "Select a valid choice" in response.content.decode()
+    assert "Choose an area from the list." in response.content.decode()
     assert "Waits against pathway targets" not in response.content.decode()
 
 

@@ -12,6 +12,7 @@ import pkgutil
 
 import pytest
 from django import forms
+from django.utils.datastructures import MultiValueDict
 from hypothesis import given
 
 from tests.security.fuzzing import FUZZ, arguments, build, form_data
@@ -80,3 +81,24 @@ def _fuzz(cls, kwargs):
         form.render()  # redisplaying the form with the bad data must work too
 
     check()
+
+
+# Django admin forms speak to administrators in the admin's own words.
+ADMIN_FORMS = {"careplans.forms.LeafletAdminForm"}
+
+
+def test_a_missing_answer_is_named_in_its_own_words_on_every_form(world):
+    """NHS.UK error messages say what to enter ("Enter the patient's last name"); Django's
+    "This field is required." leaves the error summary listing the same words for each field."""
+    generic = forms.Field.default_error_messages["required"]
+    found = []
+    for name, cls in sorted(FORMS.items()):
+        if name in ADMIN_FORMS:
+            continue
+        for variant in _variants(cls):
+            form = build(cls, MultiValueDict(), arguments(cls, world, **variant))
+            form.is_valid()
+            found += [
+                f"{name}.{field}" for field, errors in form.errors.items() if generic in errors
+            ]
+    assert found == []
