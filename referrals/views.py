@@ -118,6 +118,9 @@ def create(request):
         if form.needs_new_patient:
             new_form = NewPatientForm(data, prefix="new", user=request.user)
             form_ok = new_form.is_valid() and form_ok
+        if form_ok and (problem := _unreachable(form, new_form)):
+            form.add_error("preferred_contact", problem)
+            form_ok = False
         if form_ok and formset.is_valid():
             try:
                 referral = services.submit_referral(
@@ -249,6 +252,23 @@ def emergency_stop(request, stop_uuid):
 def mine(request):
     page = _page(request, selectors.referrals_for_referrer(request.user))
     return render(request, "referrals/referral_mine.html", {"page": page})
+
+
+def _unreachable(form, new_form) -> str:
+    """Why the way the patient prefers to be contacted cannot work (a text message with no
+    mobile number on the record or in the new patient's details), or ""."""
+    preferred = form.cleaned_data["preferred_contact"]
+    if new_form is not None:
+        details = new_form.cleaned_data
+        mobile, email, where = details.get("mobile"), details.get("email"), "below"
+    else:
+        mobile, email, where = form.patient.mobile, form.patient.email, None
+    need = "mobile number" if preferred in ("phone", "sms") else "email address"
+    if (preferred in ("phone", "sms") and not mobile) or (preferred == "email" and not email):
+        if where:
+            return f"Enter the patient's {need} below, or choose another way to contact them."
+        return f"The patient's record has no {need}. Choose another way to contact them."
+    return ""
 
 
 # Self-referral (public)

@@ -81,6 +81,7 @@ def test_a_gp_refers_the_team_triages_and_the_gp_reads_the_outcome(browser_page,
     page.get_by_label("Registered practice").select_option(
         label="Riverside Medical Centre (Y90001)"
     )
+    page.locator("#id_new-email").fill("nova.newman@example.com")
     page.get_by_label("Headache", exact=True).check()
     page.get_by_label("The problem, in the patient's words").fill(
         "Migraines 10 days a month, missing work."

@@ -96,12 +96,51 @@ def test_a_gp_adds_a_new_patient_with_the_referral(world, login):
                 "new-date_of_birth": "1991-02-03",
                 "new-sex": "female",
                 "new-registered_practice": str(world.practice_a.pk),
+                "new-email": "nova@example.test",
             },
         ),
     )
     assert response.status_code == 302
     patient = Patient.objects.get(nhs_number="9434765919")
     assert patient.referrals.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("preferred", "given", "message"),
+    [
+        ("sms", {"new-email": "nova@example.test"}, "Enter the patient&#x27;s mobile number below"),
+        ("phone", {}, "Enter the patient&#x27;s mobile number below"),
+        ("email", {"new-mobile": "07700 900123"}, "Enter the patient&#x27;s email address below"),
+    ],
+)
+def test_a_way_of_contact_needs_its_detail_for_a_new_patient(
+    world, login, preferred, given, message
+):
+    details = {
+        "new-given_name": "Nova",
+        "new-family_name": "Newman",
+        "new-date_of_birth": "1991-02-03",
+        "new-sex": "female",
+        "new-registered_practice": str(world.practice_a.pk),
+        **given,
+    }
+    data = _form(world, nhs_number="943 476 5919", preferred_contact=preferred, **details)
+    response = login(world.gp).post(CREATE, data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Referral.objects.exists()
+
+
+def test_a_way_of_contact_the_patients_record_cannot_support_is_refused(world, login):
+    world.patient.email, world.patient.email_consent = "", False
+    world.patient.save()
+    response = login(world.gp).post(CREATE, _form(world, preferred_contact="email"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "The patient&#x27;s record has no email address." in body
+    assert not Referral.objects.exists()
+    letter = login(world.gp).post(CREATE, _form(world, preferred_contact="letter"))
+    assert letter.status_code == 302
 
 
 def test_a_new_patient_needs_their_details(world, login):

@@ -127,7 +127,7 @@ def fill_record(client, world, texts: list[str]) -> Filled:
             "interpreter_language": fit(80),
             "accessibility_needs": fit(1000),
             "consent_to_contact": "on",
-            "preferred_contact": "email",
+            "preferred_contact": "letter",
             "preventive-0-medicine": fit(120),
             "preventive-0-dose": fit(80),
             "preventive-0-stopped_reason": "not_tolerated",
