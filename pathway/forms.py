@@ -107,7 +107,8 @@ class PastDateField(forms.DateField):
     def clean(self, value):
         value = super().clean(value)
         if value and value > timezone.localdate():
-            raise forms.ValidationError("The date must be today or in the past.")
+            # Named by its label ("Date of birth must be ..."), as the error summary lists it.
+            raise forms.ValidationError(f"{self.label or 'The date'} must be today or in the past.")
         if value and value < date(1900, 1, 1):
             raise forms.ValidationError("Enter a date after 1 January 1900.")
         return value

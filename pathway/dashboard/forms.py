@@ -25,7 +25,10 @@ class DashboardFilterForm(forms.Form):
         choices=PERIOD_CHOICES,
         initial="quarter",
         label="Period",
-        error_messages={"required": "Choose a period."},
+        error_messages={
+            "required": "Choose a period.",
+            "invalid_choice": "Choose a period from the list.",
+        },
     )
     start = forms.DateField(
         required=False,

@@ -135,7 +135,7 @@ def period_for(
         problems = custom_period_problems(start, end)
         if problems:
             raise ValueError(problems[0][1])
-        return Period(start, end + timedelta(days=1), f"{start:%d %b %Y} to {end:%d %b %Y}")
+        return Period(start, end + timedelta(days=1), f"{start:%-d %B %Y} to {end:%-d %B %Y}")
     raise ValueError(f"Unknown period {kind!r}")
 
 

@@ -100,7 +100,7 @@ def export(request, key: str):
             csv_safe(
                 f"{table.title} - {form.cleaned_data['organisation'].name} - "
                 f"{_span(table, form.reporting_period)} - figures as of "
-                f"{timezone.localtime(as_of):%d %b %Y %H:%M}"
+                f"{timezone.localtime(as_of):%-d %B %Y %H:%M}"
             )
         ]
     )

@@ -227,6 +227,12 @@ def test_an_area_outside_the_commissioners_icb_is_refused(world, login):
     assert "Waits against pathway targets" not in response.content.decode()
 
 
+def test_an_unknown_period_is_refused_in_the_forms_own_words(world, login):
+    body = login(world.commissioner).get("/dashboard/?period=zzz").content.decode()
+    assert "Choose a period from the list." in body
+    assert "Select a valid choice" not in body
+
+
 def test_an_unknown_table_or_bad_period_never_errors(world, login):
     client = login(world.commissioner)
     assert client.get("/dashboard/export/nope.csv").status_code == 404
@@ -263,7 +269,7 @@ def test_dates_entered_beside_a_standard_period_are_said_not_to_be_used(world, l
     assert not plain.context["form"].dates_not_used
     assert "The dates you entered were not used" not in plain.content.decode()
     custom = client.get("/dashboard/?period=custom&start=2026-04-01&end=2026-06-30")
-    assert custom.context["period"].label == "01 Apr 2026 to 30 Jun 2026"
+    assert custom.context["period"].label == "1 April 2026 to 30 June 2026"
     assert "The dates you entered were not used" not in custom.content.decode()
 
 

@@ -136,7 +136,7 @@ def _new_patient(world, **changes) -> dict:
     [
         ("nhs_number", "943 476 5918", "Enter a valid 10-digit NHS number, like 943 476 5919."),
         ("nhs_number", "12345", "Enter a valid 10-digit NHS number, like 943 476 5919."),
-        ("date_of_birth", "FUTURE", "The date must be today or in the past."),
+        ("date_of_birth", "FUTURE", "Date of birth must be today or in the past."),
         ("mobile", "0123 456", "Enter a UK mobile number, like 07700 900123"),
         ("email", "nadia-at-example", "Enter a valid email address."),
     ],
