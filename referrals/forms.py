@@ -497,14 +497,16 @@ class SelfReferralForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        preferred = data.get("preferred_contact")
+        missing = rules.missing_contact_detail(
+            data.get("preferred_contact") or "",
+            mobile=data.get("mobile") or "",
+            email=data.get("email") or "",
+        )
         if not data.get("email") and not data.get("mobile") and "mobile" not in self.errors:
             self.add_error("mobile", "Enter a mobile phone number or an email address.")
-        elif preferred == Referral.PreferredContact.EMAIL and not data.get("email"):
+        elif missing == "email":
             self.add_error("email", "Enter an email address, or choose another way to contact you.")
-        elif (
-            preferred in ("phone", "sms") and not data.get("mobile") and "mobile" not in self.errors
-        ):
+        elif missing == "mobile" and "mobile" not in self.errors:
             self.add_error(
                 "mobile", "Enter a mobile phone number, or choose another way to contact you."
             )

@@ -383,6 +383,21 @@ def priority_below_screen(urgency: str, priority: str) -> bool:
     return _TIER_RANK[priority] < _TIER_RANK[urgency]
 
 
+# What each way of contact (Referral.PreferredContact) needs on record to work: a call or a text
+# needs a mobile number, an email an email address; a letter goes to the practice's address.
+CONTACT_NEEDS: Mapping[str, str] = MappingProxyType(
+    {"phone": "mobile", "sms": "mobile", "email": "email"}
+)
+
+
+def missing_contact_detail(preferred: str, *, mobile: str, email: str) -> str | None:
+    """Return the detail ("mobile" or "email") the `preferred` way of contact needs and the
+    patient has not given, or None when it can be used."""
+    need = CONTACT_NEEDS.get(preferred)
+    have = {"mobile": mobile, "email": email}
+    return need if need and not have[need] else None
+
+
 def validated_red_flags(red_flags: Iterable[str]) -> tuple[str, ...]:
     """Return the codes without duplicates, in checklist order (the order of RED_FLAGS).
 

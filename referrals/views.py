@@ -257,18 +257,19 @@ def mine(request):
 def _unreachable(form, new_form) -> str:
     """Why the way the patient prefers to be contacted cannot work (a text message with no
     mobile number on the record or in the new patient's details), or ""."""
-    preferred = form.cleaned_data["preferred_contact"]
     if new_form is not None:
-        details = new_form.cleaned_data
-        mobile, email, where = details.get("mobile"), details.get("email"), "below"
+        mobile, email = new_form.cleaned_data.get("mobile"), new_form.cleaned_data.get("email")
     else:
-        mobile, email, where = form.patient.mobile, form.patient.email, None
-    need = "mobile number" if preferred in ("phone", "sms") else "email address"
-    if (preferred in ("phone", "sms") and not mobile) or (preferred == "email" and not email):
-        if where:
-            return f"Enter the patient's {need} below, or choose another way to contact them."
-        return f"The patient's record has no {need}. Choose another way to contact them."
-    return ""
+        mobile, email = form.patient.mobile, form.patient.email
+    missing = rules.missing_contact_detail(
+        form.cleaned_data["preferred_contact"], mobile=mobile, email=email
+    )
+    if missing is None:
+        return ""
+    need = {"mobile": "mobile number", "email": "email address"}[missing]
+    if new_form is not None:
+        return f"Enter the patient's {need} below, or choose another way to contact them."
+    return f"The patient's record has no {need}. Choose another way to contact them."
 
 
 # Self-referral (public)

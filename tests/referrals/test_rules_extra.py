@@ -349,3 +349,18 @@ def test_an_nhs_number_or_practice_not_given_is_not_a_difference():
 )
 def test_a_missing_name_or_date_of_birth_cannot_be_checked_so_differs(overrides, code):
     assert rules.identity_differences(_stated(**overrides), RECORD) == (code,)
+
+
+@pytest.mark.parametrize(
+    ("preferred", "mobile", "email", "missing"),
+    [
+        ("sms", "", "a@example.test", "mobile"),
+        ("phone", "", "", "mobile"),
+        ("email", "+447700900123", "", "email"),
+        ("sms", "+447700900123", "", None),
+        ("email", "", "a@example.test", None),
+        ("letter", "", "", None),
+    ],
+)
+def test_each_way_of_contact_needs_its_own_detail(preferred, mobile, email, missing):
+    assert rules.missing_contact_detail(preferred, mobile=mobile, email=email) == missing
