@@ -554,21 +554,6 @@ def version_snapshot(view: VersionView) -> rules.VersionSnapshot:
     )
 
 
-# The draft's own fields and lists, labelled as on the edit page, for draft_differences.
-DRAFT_FIELD_LABELS = {
-    "what_matters": "What matters to me",
-    "acute_plan": "Plan for headache or pain attacks",
-    "wellbeing_notes": "Mental health and wellbeing",
-    "next_review_on": "Next review date",
-    "change_summary": "Why this version changed",
-}
-DRAFT_LISTS = {
-    "goals": ("Goals", Goal),
-    "self_management": ("Looking after myself", SelfManagementItem),
-    "acute_treatments": ("Medicines for attacks", AcuteTreatment),
-    "support_items": ("Support and community links", SupportItem),
-    "responsibilities": ("Who does what", Responsibility),
-}
 # Row columns that are not the user's content.
 _ROW_BOOKKEEPING = {"id", "version", "lineage", "position"}
 
@@ -601,56 +586,48 @@ def _field_text(value) -> str:
     return _date(value) if isinstance(value, date) else str(value)
 
 
-def draft_differences(version: CarePlanVersion, *, fields: dict, items: dict) -> list:
+def draft_differences(
+    version: CarePlanVersion, *, fields: dict, items: dict, labels: dict[str, str]
+) -> list:
     """Return the SavedDifferences between the draft as saved now and a refused save's `fields`
-    (cleaned form values) and `items` (relation -> services.ItemChange list), in page order.
+    (cleaned form values) and `items` (relation -> services.ItemChange list), in the order of
+    `labels`: each field's and list's name -> its label on the edit page.
 
     Shown after a save is refused because someone else saved first, so the user can see what
     the saved draft says before copying anything they want to keep."""
     saved = CarePlanVersion.objects.prefetch_related(*_version_prefetches()).get(pk=version.pk)
-    differences = [
-        SavedDifference(label, (_field_text(getattr(saved, name)),))
-        for name, label in DRAFT_FIELD_LABELS.items()
-        if name in fields and (fields[name] or None) != (getattr(saved, name) or None)
-    ]
-    for relation, (label, model) in DRAFT_LISTS.items():
-        if relation not in items:
-            continue
-        names = [f.name for f in model._meta.concrete_fields if f.name not in _ROW_BOOKKEEPING]
-        typed = [
-            _row_line(model(**{n: change.data.get(n) for n in names if n in change.data}))
-            for change in items[relation]
-            if change.data and not change.delete
-        ]
-        rows = [_row_line(row) for row in getattr(saved, relation).all()]
-        if typed != rows:
-            differences.append(SavedDifference(label, tuple(rows) or ("(empty)",)))
+    differences = []
+    for name, label in labels.items():
+        if name in fields and (fields[name] or None) != (getattr(saved, name) or None):
+            differences.append(SavedDifference(label, (_field_text(getattr(saved, name)),)))
+        elif name in items:
+            model = getattr(saved, name).model
+            columns = [
+                f.name for f in model._meta.concrete_fields if f.name not in _ROW_BOOKKEEPING
+            ]
+            typed = [
+                _row_line(model(**{n: change.data.get(n) for n in columns if n in change.data}))
+                for change in items[name]
+                if change.data and not change.delete
+            ]
+            rows = [_row_line(row) for row in getattr(saved, name).all()]
+            if typed != rows:
+                differences.append(SavedDifference(label, tuple(rows) or ("(empty)",)))
     return differences
 
 
-# A trial review's fields, labelled as on the review page, for trial_differences.
-TRIAL_REVIEW_LABELS = {
-    "outcome": "Outcome",
-    "adequate_trial": "Adequate dose for long enough",
-    "review_due": "Next review date",
-    "baseline_headache_days": "Headache days a month before starting",
-    "baseline_migraine_days": "Migraine days a month before starting",
-    "month3_headache_days": "Headache days a month at 12 weeks",
-    "month3_migraine_days": "Migraine days a month at 12 weeks",
-    "review_decision": "Review decision",
-    "daily_morphine_equivalent_mg": "Oral morphine equivalent, mg a day",
-    "notes": "Notes",
-}
-
-
-def trial_differences(trial: TreatmentTrial, data: dict) -> list[SavedDifference]:
+def trial_differences(
+    trial: TreatmentTrial, data: dict, labels: dict[str, str]
+) -> list[SavedDifference]:
     """Return the SavedDifferences between the trial as saved now and a refused review's
-    cleaned `data`, in page order."""
+    cleaned `data`, in the order of `labels` (field name -> its label on the review page)."""
     saved = TreatmentTrial.objects.get(pk=trial.pk)
     differences = []
-    for name, label in TRIAL_REVIEW_LABELS.items():
+    for name, label in labels.items():
+        if name not in data:
+            continue
         value = getattr(saved, name)
-        if name not in data or (data[name] or None) == (value or None):
+        if (data[name] or None) == (value or None):
             continue
         if name in ("outcome", "review_decision"):
             text = getattr(saved, f"get_{name}_display")() or "(empty)"

@@ -217,7 +217,11 @@ def draft_edit(request, version_uuid):
                 # Keep what they typed, now based on the saved copy: saving again is a choice
                 # made after seeing what the other person saved.
                 errors.append((DIFFERENCES_ID, f"{exc} {NOT_SAVED}"))
-                differences = selectors.draft_differences(version, fields=fields, items=items)
+                labels = {name: field.label for name, field in form.fields.items()}
+                labels.update((relation, heading) for relation, _, heading, _ in formsets)
+                differences = selectors.draft_differences(
+                    version, fields=fields, items=items, labels=labels
+                )
                 form.set_based_on(exc.changed_at)
             except services.CarePlanError as exc:
                 errors.append(("", str(exc)))
@@ -360,7 +364,8 @@ def trial_review(request, trial_uuid):
                 f"{exc} Your review has not been saved. Check what is saved now, then save "
                 "again to replace it with what is in the form.",
             )
-            differences = selectors.trial_differences(trial, data)
+            labels = {name: field.label for name, field in form.fields.items()}
+            differences = selectors.trial_differences(trial, data, labels)
             form.set_based_on(exc.changed_at)
         except services.CarePlanError as exc:
             form.add_error(None, str(exc))
