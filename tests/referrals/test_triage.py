@@ -276,6 +276,16 @@ def test_a_referral_of_a_child_is_flagged_for_triage(world, login):
     assert "Patient&#x27;s age is outside the service&#x27;s eligibility" in body
 
 
+def test_the_referrer_of_a_child_is_told_what_may_happen_not_given_triage_advice(world, login):
+    world.patient.date_of_birth = timezone.localdate().replace(year=timezone.localdate().year - 16)
+    world.patient.save()
+    made = builders.referral(world.patient, world.gp)
+    body = login(world.gp).get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    assert "The patient was 16 when referred" in body
+    assert "the team may not accept this referral" in body
+    assert "consider rejecting" not in body
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
