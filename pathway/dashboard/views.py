@@ -87,7 +87,10 @@ def _span(table, period) -> str:
 def export(request, key: str):
     form = _filtered(request)
     if not form.is_valid():
-        raise Http404("Choose an area and period")
+        # A hand-edited or stale link: the dashboard says what is wrong with its choices.
+        return render(
+            request, "dashboard/home.html", {"form": form, "printable": False}, status=400
+        )
     tables, as_of = snapshots.tables_for(form.cleaned_data["organisation"], form.reporting_period)
     table = next((t for t in tables if t.key == key), None)
     if table is None:

@@ -242,6 +242,17 @@ def test_an_unknown_table_or_bad_period_never_errors(world, login):
     assert client.get("/dashboard/?period=custom&start=not-a-date").status_code == 200
 
 
+def test_an_export_link_with_bad_choices_says_what_is_wrong(world, login):
+    response = login(world.commissioner).get(
+        "/dashboard/export/waits.csv?period=custom&start=2026-02-01&end=2026-01-01"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    body = response.content.decode()
+    assert "The end date must be on or after the start date" in body
+    assert 'action="/dashboard/"' in body  # corrected choices show the figures, not a download
+
+
 def test_choose_dates_asks_for_each_missing_or_wrong_date_beside_its_box(world, login):
     client = login(world.commissioner)
     page = client.get("/dashboard/?period=custom")
