@@ -226,6 +226,12 @@ def visible_patient_by_nhs_number(user, nhs_number: str) -> Patient | None:
     )
 
 
+def open_referrals_of(patient: Patient) -> list[Referral]:
+    """The patient's open referrals, oldest first: a second one for the same condition would be
+    refused, so the referrer is told at the lookup."""
+    return list(Referral.objects.open().filter(patient=patient).order_by("submitted_at"))
+
+
 def _stated_identity(referral: Referral) -> rules.Identity:
     return rules.Identity(
         given_name=referral.stated_given_name,

@@ -227,6 +227,7 @@ def patient_lookup(request):
             age = rules.age_in_years(context["patient"].date_of_birth, timezone.localdate())
             if not rules.is_adult(age):
                 context["under_age"] = {"age": age, "adult_age": rules.ADULT_AGE}
+            context["open_referrals"] = selectors.open_referrals_of(context["patient"])
         context["elsewhere"] = context["patient"] is None and selectors.nhs_number_is_registered(
             number
         )

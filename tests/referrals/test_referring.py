@@ -350,6 +350,19 @@ def test_the_patient_lookup_warns_that_a_child_is_outside_the_service(world, log
     assert "The service is for adults" in body
 
 
+def test_the_patient_lookup_names_the_patients_open_referrals(world, login):
+    client = login(world.gp)
+    url = reverse("referrals:patient-lookup")
+    first = client.post(url, {"nhs_number": world.patient.nhs_number}).content.decode()
+    assert "Already referred" not in first
+    builders.referral(world.patient, world.gp, condition="headache")
+    builders.decided(world.patient, world.gp, world.clinician, "reject", condition="chronic_pain")
+    body = client.post(url, {"nhs_number": world.patient.nhs_number}).content.decode()
+    assert "Already referred" in body
+    assert "Headache: waiting for triage" in body
+    assert "Chronic pain" not in body  # a rejected referral is not open
+
+
 # My referrals
 
 
