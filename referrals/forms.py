@@ -719,6 +719,17 @@ class MatchForm(forms.Form):
         return bool(self.differences)
 
 
+class UnmatchForm(forms.Form):
+    """Undo a self-referral's match to the wrong person (services.unmatch_self_referral)."""
+
+    wrong_person = forms.BooleanField(
+        label="I have checked this referral was matched to the wrong person's record",
+        error_messages={
+            "required": "Confirm that the referral was matched to the wrong person's record"
+        },
+    )
+
+
 class WaitingListFilterForm(forms.Form):
     practice = forms.ModelChoiceField(
         label="Practice", queryset=Patient.objects.none(), required=False, empty_label="All"

@@ -157,6 +157,12 @@ class Referral(ClinicalRecord):
     matched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The last match undone as the wrong person (services.unmatch_self_referral), kept so the
+    # next match is made with that in mind.
+    unmatched_at = models.DateTimeField(null=True, blank=True)
+    unmatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
     rejection_reason = models.CharField(max_length=40, choices=RejectionReason.choices, blank=True)
     redirect_to = models.CharField(max_length=40, choices=RedirectDestination.choices, blank=True)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from pathway import instruments
 from pathway import services as kernel
 from pathway.audit import record_event
-from pathway.models import Assessment, AuditEvent, Episode, Organisation, Patient
+from pathway.models import Assessment, AuditEvent, Episode, Milestone, Organisation, Patient
 from pathway.models.episodes import MilestoneKind
 from pathway.notifications.outbox import queue_notification
 from pathway.signals import assessment_recorded
@@ -485,6 +485,108 @@ def match_self_referral(
             # audit field name, like the others, so no value can reach the row).
             *(f"confirmed_mismatch_{code}" for code in differences),
         ],
+    )
+    return referral
+
+
+def _made_by_match(referral: Referral, episode: Episode) -> bool:
+    """Whether the episode was opened by matching this referral and holds nothing else: no other
+    referral, no milestone but the referral's own, and no row of another app (a care plan, an
+    appointment) pointing at it."""
+    if episode.status != Episode.Status.REFERRED or episode.opened_at != referral.submitted_at:
+        return False
+    if episode.milestones.exclude(kind=MilestoneKind.REFERRAL_RECEIVED).exists():
+        return False
+    pointing = [
+        relation
+        for relation in Episode._meta.get_fields(include_hidden=True)
+        if relation.auto_created and not relation.concrete and relation.one_to_many
+    ]
+    for relation in pointing:
+        if relation.related_model is Milestone:
+            continue
+        rows = relation.related_model._base_manager.filter(**{relation.field.name: episode})
+        if relation.related_model is Referral:
+            rows = rows.exclude(pk=referral.pk)
+        if rows.exists():
+            return False
+    return True
+
+
+@transaction.atomic
+def unmatch_self_referral(*, actor, referral: Referral) -> Referral:
+    """Undo the match of a self-referral made to the wrong person, while it is still waiting for
+    triage, and return it unmatched.
+
+    The ID Migraine answers saved to the record at matching are marked entered in error (they
+    stay on the referral, to be saved again at the right match). An episode the match opened,
+    holding nothing else, is marked entered in error and loses its referral-received milestone,
+    so the wrong patient's record and the pathway figures no longer show it; an episode the
+    match reused is left as it was. The audit row is on the wrong patient's record.
+
+    Raises ReferralError when the referral is not a matched self-referral, and
+    ReferralAlreadyDecided once it is decided or closed (decided referrals are corrected by
+    marking them entered in error).
+    """
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.source != Referral.Source.SELF or referral.patient_id is None:
+        raise ReferralError("Only a matched self-referral can be unmatched.")
+    if referral.status != Referral.Status.SUBMITTED:
+        raise ReferralAlreadyDecided()
+    wrong_patient, episode = referral.patient, referral.episode
+    saved = list(referral.assessments.filter(patient=wrong_patient, entered_in_error=False))
+    for assessment in saved:
+        assessment.entered_in_error = True
+        assessment.updated_by = actor
+        assessment.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
+    referral.assessments.remove(*saved)
+    referral.patient = None
+    referral.episode = None
+    referral.matched_at = None
+    referral.matched_by = None
+    now = timezone.now()
+    referral.unmatched_at = now
+    referral.unmatched_by = actor
+    referral.updated_by = actor
+    referral.save(
+        update_fields=[
+            "patient",
+            "episode",
+            "matched_at",
+            "matched_by",
+            "unmatched_at",
+            "unmatched_by",
+            "updated_by",
+            "updated_at",
+        ]
+    )
+    if episode is not None and _made_by_match(referral, episode):
+        episode.milestones.all().delete()
+        episode.status = Episode.Status.ENTERED_IN_ERROR
+        episode.closed_at = now
+        episode.updated_by = actor
+        episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.ENTERED_IN_ERROR,
+            patient=wrong_patient,
+            obj=episode,
+            fields=["status", "closed_at"],
+        )
+    for assessment in saved:
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.ENTERED_IN_ERROR,
+            patient=wrong_patient,
+            obj=assessment,
+            fields=["entered_in_error"],
+        )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=wrong_patient,
+        obj=referral,
+        fields=["patient", "episode", "matched_at", "matched_by", "unmatched_at", "unmatched_by"],
     )
     return referral
 

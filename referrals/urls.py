@@ -21,6 +21,7 @@ urlpatterns = [
     path("<uuid:referral_uuid>/", views.detail, name="detail"),
     path("<uuid:referral_uuid>/decision/", views.decide, name="decide"),
     path("<uuid:referral_uuid>/match/", views.match, name="match"),
+    path("<uuid:referral_uuid>/unmatch/", views.unmatch, name="unmatch"),
     path("letters/<uuid:letter_uuid>/", views.letter, name="letter"),
     path("patients/<uuid:patient_uuid>/", views.patient_referrals, name="patient-referrals"),
 ]

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,6 +27,7 @@ from referrals.forms import (
     ReferralForm,
     ScreenForm,
     SelfReferralForm,
+    UnmatchForm,
     WaitingListFilterForm,
     preventive_rows,
 )
@@ -471,6 +473,7 @@ def _detail_context(request, referral, **extra) -> dict:
             referral=referral,
             initial={"nhs_number": referral.stated_nhs_number},
         ),
+        "unmatch_form": UnmatchForm(),
         "emergency_tier": rules.EMERGENCY,
         "adult_age": rules.ADULT_AGE,
     }
@@ -570,6 +573,29 @@ def match(request, referral_uuid):
         return _render_match_check(request, referral, form, status=409)
     messages.success(request, f"Self-referral matched to {form.patient.full_name}.")
     return redirect("referrals:detail", referral_uuid=referral.uuid)
+
+
+@triage_required
+@require_POST
+def unmatch(request, referral_uuid):
+    referral = selectors.referral_for(request.user, referral_uuid)
+    form = UnmatchForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, referral, status=400, unmatch_form=form)
+    wrong_name = referral.display_name
+    try:
+        services.unmatch_self_referral(actor=request.user, referral=referral)
+    except services.ReferralError as exc:
+        messages.error(request, str(exc))
+        return _render_detail(
+            request, selectors.referral_for(request.user, referral_uuid), status=409
+        )
+    messages.success(
+        request,
+        f"The match to {wrong_name}'s record was undone. Match the self-referral to the right "
+        "patient before accepting it.",
+    )
+    return redirect(reverse("referrals:detail", args=[referral.uuid]) + "#match")
 
 
 def _render_match_check(request, referral, form, *, status):

@@ -204,3 +204,15 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     assert "confirmed they are the same person" in page.content()
     referral.refresh_from_db()
     assert referral.patient == record
+
+    # The practice says Robin is not that patient: the nurse undoes the match, and the
+    # referral waits to be matched again.
+    page.get_by_text("Matched to the wrong person?").click()
+    page.get_by_label("I have checked this referral was matched to the wrong person").check()
+    page.get_by_role("button", name="Undo the match").click()
+    browser_page.check()
+    assert f"The match to {record.full_name}" in page.content()
+    assert page.get_by_role("heading", name="Match to a patient record").is_visible()
+    _shot(browser_page, "match-undone")
+    referral.refresh_from_db()
+    assert (referral.patient, referral.unmatched_at is not None) == (None, True)

@@ -330,6 +330,116 @@ def test_an_exact_match_ignores_case_and_spacing_and_needs_no_confirmation(world
     assert event.fields == ["episode", "matched_at", "matched_by", "patient"]
 
 
+# Undoing a match to the wrong person
+
+
+def _wrongly_matched(world):
+    """Sam Self's self-referral, with ID Migraine answers, matched to world.patient anyway."""
+    referral = builders.self_referral(world.practice_b)
+    Referral.objects.filter(pk=referral.pk).update(id_migraine_answers=[True, False, True])
+    referral.refresh_from_db()
+    return services.match_self_referral(
+        actor=world.clinician,
+        referral=referral,
+        patient=world.patient,
+        confirmed_differences=("given_name", "family_name", "date_of_birth", "practice"),
+    )
+
+
+def test_unmatching_takes_the_referral_off_the_wrong_record(world):
+    matched = _wrongly_matched(world)
+    episode, assessment = matched.episode, matched.assessments.get()
+    unmatched = services.unmatch_self_referral(actor=world.clinician, referral=matched)
+    assert unmatched.patient is None and unmatched.episode is None
+    assert unmatched.matched_at is None and unmatched.matched_by is None
+    assert unmatched.unmatched_by == world.clinician and unmatched.unmatched_at is not None
+    assert unmatched.status == "submitted"
+    # The opened episode is entered in error with no milestone left to count in the figures.
+    episode.refresh_from_db()
+    assert episode.status == "entered_in_error"
+    assert not episode.milestones.exists()
+    # The answers saved to the wrong record are entered in error and off the referral; the raw
+    # answers stay on it, to be saved again at the right match.
+    assessment.refresh_from_db()
+    assert assessment.entered_in_error
+    assert not unmatched.assessments.exists()
+    assert unmatched.id_migraine_answers == [True, False, True]
+    assert not Referral.objects.filter(patient=world.patient).exists()
+    actions = set(
+        AuditEvent.objects.filter(patient=world.patient, actor=world.clinician).values_list(
+            "action", "object_type"
+        )
+    )
+    assert actions == {
+        ("update", "referrals.referral"),
+        ("entered_in_error", "pathway.episode"),
+        ("entered_in_error", "pathway.assessment"),
+    }
+
+
+def test_an_unmatched_referral_can_be_matched_to_the_right_person(world):
+    matched = _wrongly_matched(world)
+    services.unmatch_self_referral(actor=world.clinician, referral=matched)
+    right = world.other_patient
+    differences = services.selectors.match_differences(Referral.objects.get(pk=matched.pk), right)
+    rematched = services.match_self_referral(
+        actor=world.clinician,
+        referral=matched,
+        patient=right,
+        confirmed_differences=differences,
+    )
+    assert rematched.patient == right
+    assert rematched.episode.patient == right and rematched.episode.status == "referred"
+    assert rematched.assessments.get().patient == right
+    assert rematched.unmatched_at is not None  # the earlier mistake stays on the referral
+
+
+def test_unmatching_leaves_an_episode_the_match_reused(world):
+    episode = EpisodeFactory(patient=world.patient, condition="headache", status="active")
+    matched = _wrongly_matched(world)
+    assert matched.episode == episode
+    services.unmatch_self_referral(actor=world.clinician, referral=matched)
+    episode.refresh_from_db()
+    assert episode.status == "active"
+
+
+def test_unmatching_leaves_an_episode_with_a_later_milestone(world):
+    matched = _wrongly_matched(world)
+    Milestone.objects.create(episode=matched.episode, kind="triaged", occurred_at=timezone.now())
+    services.unmatch_self_referral(actor=world.clinician, referral=matched)
+    matched.episode.refresh_from_db()
+    assert matched.episode.status == "referred"
+
+
+def test_unmatching_leaves_an_episode_that_holds_other_rows(world):
+    matched = _wrongly_matched(world)
+    # Another referral's row points at the episode: it is not the match's alone.
+    other = builders.decided(world.other_patient, world.gp, world.clinician, "reject")
+    Referral.objects.filter(pk=other.pk).update(episode=matched.episode)
+    services.unmatch_self_referral(actor=world.clinician, referral=matched)
+    matched.episode.refresh_from_db()
+    assert matched.episode.status == "referred"
+    assert matched.episode.milestones.filter(kind="referral_received").exists()
+
+
+@pytest.mark.parametrize("state", ["unmatched", "gp", "decided"])
+def test_only_a_matched_undecided_self_referral_can_be_unmatched(world, state):
+    if state == "unmatched":
+        referral = builders.self_referral(world.practice_b)
+    elif state == "gp":
+        referral = builders.referral(world.patient, world.gp)
+    else:
+        referral = _wrongly_matched(world)
+        services.triage_referral(
+            actor=world.clinician,
+            referral=referral,
+            decision=Decision(decision="reject", rejection_reason="other", advice_to_referrer="x"),
+        )
+    error = services.ReferralAlreadyDecided if state == "decided" else services.ReferralError
+    with pytest.raises(error):
+        services.unmatch_self_referral(actor=world.clinician, referral=referral)
+
+
 # Triage
 
 

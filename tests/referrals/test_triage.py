@@ -483,6 +483,39 @@ def test_matching_a_patient_with_an_open_referral_is_a_409(world, login):
     assert "already has an open referral" in response.content.decode()
 
 
+def test_a_wrong_match_is_undone_from_the_referral_page(world, login):
+    made = _mismatched(world)
+    client = login(world.clinician)
+    client.post(reverse("referrals:match", args=[made.uuid]), _confirm(world, made))
+    page = client.get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    assert "Matched to the wrong person?" in page
+    unmatch = reverse("referrals:unmatch", args=[made.uuid])
+    refused = client.post(unmatch, {})
+    assert refused.status_code == 400
+    assert "Confirm that the referral was matched to the wrong person" in refused.content.decode()
+    made.refresh_from_db()
+    assert made.patient == world.patient
+    response = client.post(unmatch, {"wrong_person": "on"})
+    assert response.status_code == 302
+    made.refresh_from_db()
+    assert made.patient is None and made.unmatched_by == world.clinician
+    page = client.get(response["Location"]).content.decode()
+    assert f"The match to {world.patient.full_name}" in page
+    assert "an earlier match was to the wrong person" in page
+    assert "Match to a patient record" in page
+    assert "Matched to the wrong person?" not in page
+
+
+def test_only_the_triage_team_can_undo_a_match(world, login):
+    made = _mismatched(world)
+    login(world.clinician).post(reverse("referrals:match", args=[made.uuid]), _confirm(world, made))
+    unmatch = reverse("referrals:unmatch", args=[made.uuid])
+    for user in (world.gp, world.patient_user, world.commissioner):
+        assert login(user).post(unmatch, {"wrong_person": "on"}).status_code in (403, 404)
+    made.refresh_from_db()
+    assert made.patient == world.patient
+
+
 # Waiting list
 
 
