@@ -120,7 +120,13 @@ def create(request):
         if form.needs_new_patient:
             new_form = NewPatientForm(data, prefix="new", user=request.user)
             form_ok = new_form.is_valid() and form_ok
-        if form_ok and (problem := _unreachable(form, new_form)):
+        # Checked with the other answers, not after them, whenever the contact details it
+        # needs are known and valid, so every problem is named in one round.
+        contact_known = "preferred_contact" in form.cleaned_data and (
+            form.patient is not None
+            or (new_form is not None and not {"mobile", "email"} & set(new_form.errors))
+        )
+        if contact_known and (problem := _unreachable(form, new_form)):
             form.add_error("preferred_contact", problem)
             form_ok = False
         if form_ok and formset.is_valid():

@@ -143,6 +143,32 @@ def test_a_way_of_contact_the_patients_record_cannot_support_is_refused(world, l
     assert letter.status_code == 302
 
 
+def test_every_problem_is_named_in_one_round(world, login):
+    world.patient.email, world.patient.email_consent = "", False
+    world.patient.save()
+    data = _form(world, problem="", preferred_contact="email", **{"preventive-0-dose": "50 mg"})
+    body = login(world.gp).post(CREATE, data).content.decode()
+    assert "Enter the problem, in the patient&#x27;s words" in body
+    assert "Medicine 1: Enter the name of the preventive medicine." in body
+    assert "The patient&#x27;s record has no email address." in body
+
+
+def test_a_bad_new_mobile_number_is_named_once(world, login):
+    details = {
+        "new-given_name": "Nova",
+        "new-family_name": "Newman",
+        "new-date_of_birth": "1991-02-03",
+        "new-sex": "female",
+        "new-registered_practice": str(world.practice_a.pk),
+        "new-mobile": "12",
+    }
+    data = _form(world, nhs_number="943 476 5919", preferred_contact="sms", **details)
+    response = login(world.gp).post(CREATE, data)
+    assert response.status_code == 400
+    assert "Enter the patient&#x27;s mobile number below" not in response.content.decode()
+    assert response.context["new_form"].errors["mobile"]
+
+
 def test_a_new_patient_needs_their_details(world, login):
     response = login(world.gp).post(CREATE, _form(world, nhs_number="9434765919"))
     assert response.status_code == 400
