@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pathway.models import Assessment, AuditEvent, Episode, Milestone, Notification, Patient
-from referrals import letters, services
+from referrals import letters, selectors, services
 from referrals.models import EmergencyStop, PreventiveTried, Referral
 from referrals.services import Decision
 from tests.factories import EpisodeFactory
@@ -381,7 +381,7 @@ def test_an_unmatched_referral_can_be_matched_to_the_right_person(world):
     matched = _wrongly_matched(world)
     services.unmatch_self_referral(actor=world.clinician, referral=matched)
     right = world.other_patient
-    differences = services.selectors.match_differences(Referral.objects.get(pk=matched.pk), right)
+    differences = selectors.match_differences(Referral.objects.get(pk=matched.pk), right)
     rematched = services.match_self_referral(
         actor=world.clinician,
         referral=matched,

@@ -1,0 +1,55 @@
+"""Referral writes. Each runs in one transaction, leaves its audit row and enqueues side effects
+on commit (STYLE.md rule 5). Domain errors are ReferralError subclasses with a message that is
+safe to show to the user.
+
+* `submission`: a GP's or partner's referral, a self-referral, an emergency stop.
+* `matching`: a self-referral matched to the patient's record, or unmatched.
+* `triage`: the triage decision, the referrer told, and closing.
+"""
+
+from referrals.services.errors import (
+    NOT_AN_ADULT_MESSAGE,
+    DuplicateOpenReferral,
+    EmergencyFlagsPresent,
+    MatchNotConfirmed,
+    NotAnAdult,
+    PriorityReasonNeeded,
+    ReferralAlreadyDecided,
+    ReferralError,
+    ReferralNotMatched,
+    describe_differences,
+)
+from referrals.services.matching import match_self_referral, unmatch_self_referral
+from referrals.services.submission import (
+    ReferralContent,
+    StatedDetails,
+    record_emergency_stop,
+    referral_condition_label,
+    submit_referral,
+    submit_self_referral,
+)
+from referrals.services.triage import Decision, close_referral, triage_referral
+
+__all__ = [
+    "NOT_AN_ADULT_MESSAGE",
+    "Decision",
+    "DuplicateOpenReferral",
+    "EmergencyFlagsPresent",
+    "MatchNotConfirmed",
+    "NotAnAdult",
+    "PriorityReasonNeeded",
+    "ReferralAlreadyDecided",
+    "ReferralContent",
+    "ReferralError",
+    "ReferralNotMatched",
+    "StatedDetails",
+    "close_referral",
+    "describe_differences",
+    "match_self_referral",
+    "record_emergency_stop",
+    "referral_condition_label",
+    "submit_referral",
+    "submit_self_referral",
+    "triage_referral",
+    "unmatch_self_referral",
+]

@@ -1,0 +1,212 @@
+"""Matching a self-referral to the patient's record, and undoing a match to the wrong person."""
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from pathway import services as kernel
+from pathway.audit import record_event
+from pathway.models import AuditEvent, Episode, Milestone, Patient
+from pathway.models.episodes import MilestoneKind
+from referrals import selectors
+from referrals.models import Referral
+from referrals.services.errors import (
+    DuplicateOpenReferral,
+    MatchNotConfirmed,
+    ReferralAlreadyDecided,
+    ReferralError,
+)
+from referrals.services.submission import (
+    _check_no_open_referral,
+    _open_episode,
+    _save_questionnaires,
+)
+
+
+@transaction.atomic
+def match_self_referral(
+    *, actor, referral: Referral, patient: Patient, confirmed_differences: Iterable[str] = ()
+) -> Referral:
+    """Match a verified self-referral to the patient's record (which the caller has checked
+    `actor` may see) and return it.
+
+    When the record differs from what the self-referrer gave (rules.identity_differences), every
+    difference must be in `confirmed_differences`: the rules.MATCH_FIELDS codes the clinician was
+    shown side by side and confirmed as the same person. The audit row names them (never their
+    values). Opens or reuses the patient's episode and records `referral_received` at the moment
+    the self-referral arrived, so the triage clock is not reset by matching. Saves the ID Migraine
+    answers as an assessment.
+
+    Raises MatchNotConfirmed for an unconfirmed difference, ReferralError when the referral is
+    not an unmatched, undecided self-referral, and DuplicateOpenReferral when the patient already
+    has an open referral for the condition.
+    """
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.source != Referral.Source.SELF or referral.patient_id is not None:
+        raise ReferralError("Only an unmatched self-referral can be matched to a patient.")
+    if referral.status != Referral.Status.SUBMITTED:
+        raise ReferralAlreadyDecided()
+    # Compared with the rows as they are now, not the caller's copies.
+    patient = Patient.objects.get(pk=patient.pk)
+    differences = selectors.match_differences(referral, patient)
+    if not set(differences) <= set(confirmed_differences):
+        raise MatchNotConfirmed(differences)
+    _check_no_open_referral(patient, referral.condition)
+    try:
+        with transaction.atomic():
+            episode = _open_episode(
+                actor=actor,
+                patient=patient,
+                condition=referral.condition,
+                now=referral.submitted_at,
+            )
+            referral.patient = patient
+            referral.episode = episode
+            referral.matched_at = timezone.now()
+            referral.matched_by = actor
+            referral.updated_by = actor
+            referral.save(
+                update_fields=[
+                    "patient",
+                    "episode",
+                    "matched_at",
+                    "matched_by",
+                    "updated_by",
+                    "updated_at",
+                ]
+            )
+    except IntegrityError as exc:
+        raise DuplicateOpenReferral(referral.get_condition_display()) from exc
+    if referral.id_migraine_answers:
+        _save_questionnaires(
+            referral=referral,
+            patient=patient,
+            questionnaires={"ID_MIGRAINE": referral.id_migraine_answers},
+            completed_by=None,
+            completed_at=referral.submitted_at,
+        )
+    kernel.record_milestone(
+        episode=episode,
+        kind=MilestoneKind.REFERRAL_RECEIVED,
+        occurred_at=referral.submitted_at,
+        actor=actor,
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=patient,
+        obj=referral,
+        fields=[
+            "patient",
+            "episode",
+            "matched_at",
+            "matched_by",
+            # Which details differed and were confirmed as the same person, by name only (an
+            # audit field name, like the others, so no value can reach the row).
+            *(f"confirmed_mismatch_{code}" for code in differences),
+        ],
+    )
+    return referral
+
+
+def _made_by_match(referral: Referral, episode: Episode) -> bool:
+    """Whether the episode was opened by matching this referral and holds nothing else: no other
+    referral, no milestone but the referral's own, and no row of another app (a care plan, an
+    appointment) pointing at it."""
+    if episode.status != Episode.Status.REFERRED or episode.opened_at != referral.submitted_at:
+        return False
+    if episode.milestones.exclude(kind=MilestoneKind.REFERRAL_RECEIVED).exists():
+        return False
+    pointing = [
+        relation
+        for relation in Episode._meta.get_fields(include_hidden=True)
+        if relation.auto_created and not relation.concrete and relation.one_to_many
+    ]
+    for relation in pointing:
+        if relation.related_model is Milestone:
+            continue
+        rows = relation.related_model._base_manager.filter(**{relation.field.name: episode})
+        if relation.related_model is Referral:
+            rows = rows.exclude(pk=referral.pk)
+        if rows.exists():
+            return False
+    return True
+
+
+@transaction.atomic
+def unmatch_self_referral(*, actor, referral: Referral) -> Referral:
+    """Undo the match of a self-referral made to the wrong person, while it is still waiting for
+    triage, and return it unmatched.
+
+    The ID Migraine answers saved to the record at matching are marked entered in error (they
+    stay on the referral, to be saved again at the right match). An episode the match opened,
+    holding nothing else, is marked entered in error and loses its referral-received milestone,
+    so the wrong patient's record and the pathway figures no longer show it; an episode the
+    match reused is left as it was. The audit row is on the wrong patient's record.
+
+    Raises ReferralError when the referral is not a matched self-referral, and
+    ReferralAlreadyDecided once it is decided or closed (decided referrals are corrected by
+    marking them entered in error).
+    """
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.source != Referral.Source.SELF or referral.patient_id is None:
+        raise ReferralError("Only a matched self-referral can be unmatched.")
+    if referral.status != Referral.Status.SUBMITTED:
+        raise ReferralAlreadyDecided()
+    wrong_patient, episode = referral.patient, referral.episode
+    saved = list(referral.assessments.filter(patient=wrong_patient, entered_in_error=False))
+    for assessment in saved:
+        assessment.entered_in_error = True
+        assessment.updated_by = actor
+        assessment.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
+    referral.assessments.remove(*saved)
+    referral.patient = None
+    referral.episode = None
+    referral.matched_at = None
+    referral.matched_by = None
+    now = timezone.now()
+    referral.unmatched_at = now
+    referral.unmatched_by = actor
+    referral.updated_by = actor
+    referral.save(
+        update_fields=[
+            "patient",
+            "episode",
+            "matched_at",
+            "matched_by",
+            "unmatched_at",
+            "unmatched_by",
+            "updated_by",
+            "updated_at",
+        ]
+    )
+    if episode is not None and _made_by_match(referral, episode):
+        episode.milestones.all().delete()
+        episode.status = Episode.Status.ENTERED_IN_ERROR
+        episode.closed_at = now
+        episode.updated_by = actor
+        episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.ENTERED_IN_ERROR,
+            patient=wrong_patient,
+            obj=episode,
+            fields=["status", "closed_at"],
+        )
+    for assessment in saved:
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.ENTERED_IN_ERROR,
+            patient=wrong_patient,
+            obj=assessment,
+            fields=["entered_in_error"],
+        )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=wrong_patient,
+        obj=referral,
+        fields=["patient", "episode", "matched_at", "matched_by", "unmatched_at", "unmatched_by"],
+    )
+    return referral

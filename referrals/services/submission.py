@@ -1,0 +1,321 @@
+"""Sending referrals: by a GP or partner, by the patient themselves, and the record of a
+referral stopped by an emergency red flag."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from pathway import instruments
+from pathway import services as kernel
+from pathway.audit import record_event
+from pathway.models import Assessment, AuditEvent, Episode, Organisation, Patient
+from pathway.models.episodes import MilestoneKind
+from pathway.signals import assessment_recorded
+from referrals import rules
+from referrals.models import EmergencyStop, PreventiveTried, Referral
+from referrals.services.errors import (
+    DuplicateOpenReferral,
+    EmergencyFlagsPresent,
+    NotAnAdult,
+    ReferralError,
+)
+
+
+@dataclass(frozen=True)
+class ReferralContent:
+    """What the referrer tells the service: the clinical and contact parts of the form."""
+
+    condition: str
+    problem: str
+    red_flags: tuple[str, ...]
+    consent_to_contact: bool
+    preferred_contact: str
+    patient_goals: str = ""
+    current_acute_medication: str = ""
+    acute_medication_days_per_month: int | None = None
+    mental_health_concerns: str = ""
+    interpreter_language: str = ""
+    accessibility_needs: str = ""
+    # {instrument code: raw answers}, scored by pathway.instruments (ID_MIGRAINE, PHQ-9, GAD-7).
+    questionnaires: dict = field(default_factory=dict)
+    # [{"medicine", "dose", "duration_weeks", "stopped_reason"}]
+    preventives: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatedDetails:
+    """A self-referrer's own details, kept as stated until the team matches them."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    practice: Organisation
+    nhs_number: str = ""
+    email: str = ""
+    mobile: str = ""
+
+
+def _content_fields(content: ReferralContent) -> dict:
+    return {
+        "condition": content.condition,
+        "problem": content.problem,
+        "patient_goals": content.patient_goals,
+        "current_acute_medication": content.current_acute_medication,
+        "acute_medication_days_per_month": content.acute_medication_days_per_month,
+        "mental_health_concerns": content.mental_health_concerns,
+        "consent_to_contact": content.consent_to_contact,
+        "preferred_contact": content.preferred_contact,
+        "interpreter_language": content.interpreter_language,
+        "accessibility_needs": content.accessibility_needs,
+    }
+
+
+def _screen(age: int, red_flags) -> tuple[tuple[str, ...], str]:
+    """Validated flags and the urgency of a referral that may be sent; raises ReferralError for
+    an unknown code and EmergencyFlagsPresent for an emergency."""
+    try:
+        flags = rules.validated_red_flags(red_flags)
+        urgency = rules.triage_urgency(age, flags)
+    except ValueError as exc:
+        raise ReferralError(f"The red-flag checklist could not be read: {exc}") from exc
+    if urgency == rules.EMERGENCY:
+        raise EmergencyFlagsPresent()
+    return flags, urgency
+
+
+def _require_consent(content: ReferralContent) -> None:
+    if not content.consent_to_contact:
+        raise ReferralError("The patient must agree to be contacted by the service.")
+
+
+def _open_episode(*, actor, patient: Patient, condition: str, now) -> Episode:
+    """The patient's open episode for the condition, or a new one (status referred)."""
+    episode = (
+        Episode.objects.select_for_update()
+        .open()
+        .filter(patient=patient, condition=condition)
+        .first()
+    )
+    if episode is not None:
+        return episode
+    return Episode.objects.create(
+        patient=patient,
+        condition=condition,
+        status=Episode.Status.REFERRED,
+        opened_at=now,
+        created_by=actor,
+        updated_by=actor,
+    )
+
+
+def _check_no_open_referral(patient: Patient, condition: str) -> None:
+    if Referral.objects.open().filter(patient=patient, condition=condition).exists():
+        raise DuplicateOpenReferral(referral_condition_label(condition))
+
+
+def _save_questionnaires(
+    *, referral: Referral, patient: Patient, questionnaires: dict, completed_by, completed_at
+) -> None:
+    context = (
+        Assessment.Context.SELF
+        if referral.source == Referral.Source.SELF
+        else Assessment.Context.REFERRAL
+    )
+    for code, answers in questionnaires.items():
+        try:
+            scored = instruments.score(code, answers)
+        except instruments.InvalidAnswers as exc:
+            raise ReferralError(f"{code}: {exc}.") from exc
+        assessment = Assessment.objects.create(
+            patient=patient,
+            instrument=code,
+            answers=list(answers),
+            total=scored.total,
+            band=scored.band or "",
+            alert=scored.alert,
+            context=context,
+            completed_by=completed_by,
+            completed_at=completed_at,
+            created_by=completed_by,
+            updated_by=completed_by,
+        )
+        referral.assessments.add(assessment)
+        assessment_recorded.send(sender=Assessment, assessment=assessment)
+
+
+@transaction.atomic
+def submit_referral(
+    *,
+    actor,
+    source: str,
+    content: ReferralContent,
+    patient: Patient | None = None,
+    new_patient: dict | None = None,
+) -> Referral:
+    """Send a GP or partner referral and return it.
+
+    Give either an existing `patient` the actor may see or `new_patient` data for
+    pathway.services.create_patient (created in the same transaction, so nothing is half-saved).
+    Opens or reuses the patient's episode for the condition and records `referral_received`.
+
+    Raises EmergencyFlagsPresent for an emergency flag, DuplicateOpenReferral when the patient
+    already has an open referral for the condition, and ReferralError for missing consent, an
+    unknown red-flag code or invalid questionnaire answers.
+    """
+    if source not in (Referral.Source.GP, Referral.Source.PARTNER):
+        raise ReferralError("Only GPs and partners send referrals this way.")
+    if (patient is None) == (new_patient is None):
+        raise ReferralError("Choose the patient, or give a new patient's details.")
+    _require_consent(content)
+    now = timezone.now()
+    date_of_birth = patient.date_of_birth if patient else new_patient["date_of_birth"]
+    age = rules.age_in_years(date_of_birth, timezone.localdate(now))
+    flags, urgency = _screen(age, content.red_flags)
+    if patient is None:
+        patient = kernel.create_patient(actor=actor, data=new_patient)
+    _check_no_open_referral(patient, content.condition)
+    try:
+        with transaction.atomic():
+            episode = _open_episode(
+                actor=actor, patient=patient, condition=content.condition, now=now
+            )
+            referral = Referral.objects.create(
+                **_content_fields(content),
+                source=source,
+                patient=patient,
+                episode=episode,
+                referrer=actor,
+                red_flags=list(flags),
+                urgency=urgency,
+                age_at_referral=age,
+                submitted_at=now,
+                created_by=actor,
+                updated_by=actor,
+            )
+    except IntegrityError as exc:
+        # Two referrals racing for the same patient and condition: the partial unique
+        # constraints (one open episode, one open referral) let one through.
+        raise DuplicateOpenReferral(referral_condition_label(content.condition)) from exc
+    PreventiveTried.objects.bulk_create(
+        PreventiveTried(referral=referral, **row) for row in content.preventives
+    )
+    _save_questionnaires(
+        referral=referral,
+        patient=patient,
+        questionnaires=content.questionnaires,
+        completed_by=actor,
+        completed_at=now,
+    )
+    kernel.record_milestone(
+        episode=episode, kind=MilestoneKind.REFERRAL_RECEIVED, occurred_at=now, actor=actor
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=patient,
+        obj=referral,
+        fields=[*_content_fields(content), "red_flags", "urgency", "preventives"],
+    )
+    return referral
+
+
+def referral_condition_label(condition: str) -> str:
+    return Referral(condition=condition).get_condition_display()
+
+
+@transaction.atomic
+def submit_self_referral(
+    *,
+    stated: StatedDetails,
+    content: ReferralContent,
+    id_migraine_answers: list[bool] | None = None,
+) -> Referral:
+    """Record a self-referral, pending until the team verifies it and matches it to a patient.
+
+    Raises NotAnAdult when the self-referrer is under rules.ADULT_AGE, EmergencyFlagsPresent for
+    an emergency flag and ReferralError for missing consent, an unknown code or invalid ID
+    Migraine answers.
+    """
+    _require_consent(content)
+    now = timezone.now()
+    try:
+        age = rules.age_in_years(stated.date_of_birth, timezone.localdate(now))
+    except ValueError as exc:
+        raise ReferralError("Enter a date of birth in the past.") from exc
+    if not rules.is_adult(age):
+        raise NotAnAdult()
+    flags, urgency = _screen(age, content.red_flags)
+    if id_migraine_answers is not None:
+        try:
+            instruments.score("ID_MIGRAINE", id_migraine_answers)
+        except instruments.InvalidAnswers as exc:
+            raise ReferralError(f"ID Migraine: {exc}.") from exc
+    referral = Referral.objects.create(
+        **_content_fields(content),
+        source=Referral.Source.SELF,
+        red_flags=list(flags),
+        urgency=urgency,
+        age_at_referral=age,
+        submitted_at=now,
+        stated_given_name=stated.given_name,
+        stated_family_name=stated.family_name,
+        stated_date_of_birth=stated.date_of_birth,
+        stated_nhs_number=stated.nhs_number,
+        stated_practice=stated.practice,
+        stated_email=stated.email,
+        stated_mobile=stated.mobile,
+        id_migraine_answers=list(id_migraine_answers) if id_migraine_answers else None,
+    )
+    record_event(
+        actor=None,
+        action=AuditEvent.Action.CREATE,
+        obj=referral,
+        fields=[*_content_fields(content), "red_flags", "urgency", "stated_details"],
+    )
+    return referral
+
+
+@transaction.atomic
+def record_emergency_stop(
+    *,
+    actor,
+    source: str,
+    red_flags,
+    condition: str = "",
+    patient: Patient | None = None,
+    stated_practice: Organisation | None = None,
+) -> EmergencyStop:
+    """Record that the red-flag screen stopped a referral and which advice it gave; return it.
+
+    GPs and partners get the clinical advice (rules.emergency_advice), self-referrers the
+    plain-English advice (rules.patient_emergency_advice). No referral is created. Raises
+    ReferralError for an unknown code or when no emergency flag is present.
+    """
+    try:
+        flags = rules.validated_red_flags(red_flags)
+    except ValueError as exc:
+        raise ReferralError(f"The red-flag checklist could not be read: {exc}") from exc
+    if not rules.is_emergency(flags):
+        raise ReferralError("No emergency red flag is ticked, so there is nothing to stop.")
+    is_self = source == Referral.Source.SELF
+    advice = rules.patient_emergency_advice(flags) if is_self else rules.emergency_advice(flags)
+    stop = EmergencyStop.objects.create(
+        source=source,
+        condition=condition,
+        patient=None if is_self else patient,
+        stated_practice=stated_practice if is_self else None,
+        red_flags=list(flags),
+        advice=advice,
+        created_by=None if is_self else actor,
+        updated_by=None if is_self else actor,
+    )
+    record_event(
+        actor=None if is_self else actor,
+        action=AuditEvent.Action.CREATE,
+        patient=stop.patient,
+        obj=stop,
+        fields=["red_flags", "advice"],
+    )
+    return stop

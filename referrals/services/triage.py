@@ -1,0 +1,216 @@
+"""Triage decisions, telling the referrer, and closing a referral."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway import services as kernel
+from pathway.audit import record_event
+from pathway.models import AuditEvent, Episode
+from pathway.models.episodes import MilestoneKind
+from pathway.notifications.outbox import queue_notification
+from referrals import letters, rules
+from referrals.models import Referral
+from referrals.services.errors import (
+    PriorityReasonNeeded,
+    ReferralAlreadyDecided,
+    ReferralError,
+    ReferralNotMatched,
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A triage decision: accept with a priority, reject with a coded reason and advice, or
+    redirect to another service with a note."""
+
+    decision: str
+    priority: str = ""
+    rejection_reason: str = ""
+    redirect_to: str = ""
+    advice_to_referrer: str = ""
+    note: str = ""
+
+    def validate(self) -> None:
+        """Raise ReferralError when the decision lacks what its kind needs."""
+        if self.decision not in rules.DECISION_STATUS:
+            raise ReferralError("Choose accept, reject or redirect.")
+        if self.decision == rules.ACCEPT and self.priority not in rules.PRIORITIES:
+            raise ReferralError("Choose a priority: urgent or routine.")
+        if self.decision == rules.REJECT:
+            if self.rejection_reason not in rules.REJECTION_REASONS:
+                raise ReferralError("Choose the reason for rejecting the referral.")
+            if not self.advice_to_referrer.strip():
+                raise ReferralError("Give advice to the referrer when rejecting a referral.")
+        if self.decision == rules.REDIRECT and self.redirect_to not in rules.REDIRECT_DESTINATIONS:
+            raise ReferralError("Choose where to redirect the referral.")
+
+
+@transaction.atomic
+def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referral:
+    """Decide a submitted referral and return it.
+
+    The status move is checked against rules.check_transition and claimed by compare-and-swap,
+    so two clinicians deciding at once cannot both succeed. Writes the `triaged` milestone; on
+    accept sets the episode's priority (which selects its first-contact target) and makes it
+    active; on reject or redirect discharges an episode that this referral had only opened
+    (status referred), leaving an episode already in care alone. Writes the audit row, tells the
+    referrer through the outbox and renders the triage-outcome letter in the worker, both on
+    commit.
+
+    Accepting at a lower priority than the screen's urgency needs the reason in `decision.note`.
+
+    Raises ReferralAlreadyDecided, ReferralNotMatched (accepting an unmatched self-referral),
+    PriorityReasonNeeded (a lower priority without a reason) and ReferralError for an incomplete
+    decision.
+    """
+    decision.validate()
+    new_status = rules.DECISION_STATUS[decision.decision]
+    # Decide on the row as it is now, not on the caller's copy (it may have been matched or
+    # decided since the page was loaded).
+    referral = Referral.objects.select_related("patient", "referrer", "episode").get(pk=referral.pk)
+    current = referral.status
+    try:
+        rules.check_transition(current, new_status)
+    except ValueError as exc:
+        raise ReferralAlreadyDecided() from exc
+    if decision.decision == rules.ACCEPT and referral.patient_id is None:
+        raise ReferralNotMatched()
+    if (
+        decision.decision == rules.ACCEPT
+        and rules.priority_below_screen(referral.urgency, decision.priority)
+        and not decision.note.strip()
+    ):
+        # A lower priority than the screen changes the patient's wait: the reason is kept in
+        # the decision note, which the referral page shows as the reason.
+        raise PriorityReasonNeeded(referral.urgency, decision.priority)
+    now = timezone.now()
+    accepted = decision.decision == rules.ACCEPT
+    fields = {
+        "status": new_status,
+        "priority": decision.priority if accepted else "",
+        "rejection_reason": (
+            decision.rejection_reason if decision.decision == rules.REJECT else ""
+        ),
+        "redirect_to": decision.redirect_to if decision.decision == rules.REDIRECT else "",
+        "advice_to_referrer": decision.advice_to_referrer.strip(),
+        "decision_note": decision.note.strip(),
+        "decided_at": now,
+        "decided_by": actor,
+        "updated_by": actor,
+        "updated_at": now,
+    }
+    claimed = Referral.objects.filter(pk=referral.pk, status=current).update(**fields)
+    if not claimed:
+        raise ReferralAlreadyDecided()
+    referral.refresh_from_db()
+    episode = referral.episode
+    if episode is not None:
+        kernel.record_milestone(
+            episode=episode, kind=MilestoneKind.TRIAGED, occurred_at=now, actor=actor
+        )
+        if accepted:
+            episode.priority = decision.priority
+            episode.status = Episode.Status.ACTIVE
+            episode.responsible_clinician = episode.responsible_clinician or actor
+            episode.updated_by = actor
+            episode.save(
+                update_fields=[
+                    "priority",
+                    "status",
+                    "responsible_clinician",
+                    "updated_by",
+                    "updated_at",
+                ]
+            )
+        elif episode.status == Episode.Status.REFERRED:
+            _discharge(episode=episode, actor=actor, now=now)
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.DECIDE,
+        patient=referral.patient,
+        obj=referral,
+        fields=[name for name, value in fields.items() if value and name != "updated_at"],
+    )
+    _tell_referrer(referral)
+    referral_uuid = str(referral.uuid)
+    transaction.on_commit(lambda: letters.enqueue_triage_letter(referral_uuid))
+    return referral
+
+
+def _discharge(*, episode: Episode, actor, now) -> None:
+    episode.status = Episode.Status.DISCHARGED
+    episode.closed_at = now
+    episode.updated_by = actor
+    episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
+    kernel.record_milestone(
+        episode=episode, kind=MilestoneKind.DISCHARGED, occurred_at=now, actor=actor
+    )
+
+
+def _tell_referrer(referral: Referral) -> None:
+    """Queue a message with no clinical detail: only that there is an outcome to read."""
+    link = settings.SITE_URL + reverse("referrals:detail", kwargs={"referral_uuid": referral.uuid})
+    if referral.referrer_id is not None:
+        queue_notification(
+            channel="email",
+            kind="referral_decision",
+            template="referrals-decision",
+            idempotency_key=f"referrals-decision:{referral.uuid}:email",
+            user=referral.referrer,
+            context={"link": link},
+        )
+        return
+    if referral.patient is None:
+        # An unmatched self-referral has no record to message through the outbox; the team
+        # contacts the person directly with the details they gave.
+        return
+    channel = referral.preferred_contact
+    if channel not in ("sms", "email"):
+        channel = "sms" if referral.patient.can_receive("sms") else "email"
+    queue_notification(
+        channel=channel,
+        kind="referral_decision",
+        template="referrals-self-decision",
+        idempotency_key=f"referrals-self-decision:{referral.uuid}:{channel}",
+        patient=referral.patient,
+        context={"link": settings.SITE_URL + reverse("pathway:patient-home")},
+    )
+
+
+@transaction.atomic
+def close_referral(*, actor, referral: Referral) -> Referral:
+    """Close a referral: a submitted one is withdrawn, an accepted one ends at discharge.
+    Returns it. A withdrawn referral's episode is discharged if the referral had only opened it.
+
+    Raises ReferralError when the move is not allowed by rules.check_transition.
+    """
+    current = Referral.objects.filter(pk=referral.pk).values_list("status", flat=True).get()
+    try:
+        rules.check_transition(current, rules.CLOSED)
+    except ValueError as exc:
+        raise ReferralError("This referral is already closed or decided against.") from exc
+    now = timezone.now()
+    claimed = Referral.objects.filter(pk=referral.pk, status=current).update(
+        status=rules.CLOSED, closed_at=now, updated_by=actor, updated_at=now
+    )
+    if not claimed:
+        raise ReferralError("This referral changed while you were closing it. Try again.")
+    referral.refresh_from_db()
+    if (
+        current == rules.SUBMITTED
+        and referral.episode is not None
+        and referral.episode.status == Episode.Status.REFERRED
+    ):
+        _discharge(episode=referral.episode, actor=actor, now=now)
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=referral.patient,
+        obj=referral,
+        fields=["status", "closed_at"],
+    )
+    return referral
