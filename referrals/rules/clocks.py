@@ -1,0 +1,58 @@
+"""Waits against a target: the days a priority is given, and the clock shown beside a
+referral."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+def target_days_for(targets: Mapping[str, int], priority: str) -> int | None:
+    """Return the target in days for `priority` from {priority: days} (pathway.Target rows of one
+    from/to pair), falling back to the "any" row; None when neither exists."""
+    if priority in targets:
+        return targets[priority]
+    return targets.get("any")
+
+
+DAY_SECONDS = 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class WaitClock:
+    """A wait measured against a target, in elapsed 24-hour days from the start.
+
+    `days_waited` counts completed days; `days_left` is the target minus the days waited
+    (negative when over); `breached` is true once the due moment (start + target days) has passed.
+    """
+
+    started_at: datetime
+    due_at: datetime
+    target_days: int
+    days_waited: int
+    days_left: int
+    breached: bool
+
+    @property
+    def days_over(self) -> int:
+        """Completed days past the target; 0 until a full day past it has gone."""
+        return max(self.days_waited - self.target_days, 0)
+
+
+def wait_clock(*, started_at: datetime, target_days: int, now: datetime) -> WaitClock:
+    """Return the clock for a wait that started at `started_at` (aware datetimes).
+
+    A start after `now` (a milestone recorded ahead of the clock) counts as no wait yet. Raises
+    ValueError for a target that is not a positive whole number of days.
+    """
+    if isinstance(target_days, bool) or not isinstance(target_days, int) or target_days <= 0:
+        raise ValueError(f"A target must be a positive whole number of days, got {target_days!r}.")
+    due_at = started_at + timedelta(days=target_days)
+    days_waited = max(int((now - started_at).total_seconds() // DAY_SECONDS), 0)
+    return WaitClock(
+        started_at=started_at,
+        due_at=due_at,
+        target_days=target_days,
+        days_waited=days_waited,
+        days_left=target_days - days_waited,
+        breached=now > due_at,
+    )
