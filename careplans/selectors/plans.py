@@ -1,5 +1,4 @@
-"""Care-plan reads. Each returns plain objects with everything a page needs already loaded, so
-templates never query through relations and page query counts stay constant."""
+"""Care plans, their versions and treatment trials, read with everything a page needs."""
 
 from __future__ import annotations
 
@@ -17,14 +16,12 @@ from careplans.models import (
     CarePlanVersion,
     Document,
     Goal,
-    Leaflet,
     MedicationReduction,
     Responsibility,
     SelfManagementItem,
     SupportItem,
     TreatmentTrial,
 )
-from careplans.safe_markdown import render
 
 VERSION_ITEMS = (
     "goals",
@@ -111,7 +108,7 @@ class DiaryFigures:
     from_diary: bool = True
 
 
-def _version_prefetches(prefix: str = "") -> list[Prefetch]:
+def version_prefetches(prefix: str = "") -> list[Prefetch]:
     return [Prefetch(f"{prefix}{name}") for name in VERSION_ITEMS]
 
 
@@ -146,7 +143,7 @@ def load_version(version_uuid, *, patients: QuerySet) -> CarePlanVersion:
         CarePlanVersion.objects.select_related(
             "plan__patient__registered_practice", "plan__episode", "agreed_by"
         )
-        .prefetch_related(*_version_prefetches())
+        .prefetch_related(*version_prefetches())
         .get(uuid=version_uuid, plan__patient__in=patients, plan__entered_in_error=False)
     )
 
@@ -155,7 +152,7 @@ def previous_version(version: CarePlanVersion) -> CarePlanVersion | None:
     """Return the version numbered just before this one, with its rows, or None for version 1."""
     return (
         CarePlanVersion.objects.filter(plan_id=version.plan_id, number__lt=version.number)
-        .prefetch_related(*_version_prefetches())
+        .prefetch_related(*version_prefetches())
         .order_by("-number")
         .first()
     )
@@ -327,7 +324,7 @@ def plans_for_patient(
         v.plan_id: v
         for v in CarePlanVersion.objects.filter(id__in=agreed_ids)
         .select_related("agreed_by")
-        .prefetch_related(*_version_prefetches())
+        .prefetch_related(*version_prefetches())
     }
     documents = {
         d.version_id: d
@@ -426,224 +423,4 @@ def deprescribing_counts(patients: QuerySet) -> dict[str, int]:
         now=Count(
             "id", filter=trials & Q(care_plans__trials__outcome=rules.ONGOING), distinct=True
         ),
-    )
-
-
-def published_leaflets() -> QuerySet[Leaflet]:
-    return Leaflet.objects.filter(is_published=True).order_by("title")
-
-
-def leaflet_by_slug(slug: str) -> Leaflet:
-    """Raises Leaflet.DoesNotExist for an unknown or unpublished slug."""
-    return published_leaflets().get(slug=slug)
-
-
-def leaflet_body(leaflet: Leaflet) -> str:
-    """The leaflet's sanitised HTML (see careplans.safe_markdown)."""
-    return render(leaflet.body_markdown)
-
-
-def trials_for_leaflet(plan: CarePlan | None, leaflet: Leaflet) -> list[TreatmentTrial]:
-    """The patient's ongoing trials of the medicines the leaflet is about, for personalising."""
-    if plan is None or not leaflet.medicines:
-        return []
-    return [
-        trial
-        for trial in plan.trials.filter(entered_in_error=False, outcome=rules.ONGOING)
-        if rules.leaflet_is_about(
-            leaflet.medicines,
-            medicine_code=trial.medicine_code,
-            medicine_class=trial.medicine_class,
-        )
-    ]
-
-
-def patient_plans_with_leaflet(patient, leaflet: Leaflet) -> CarePlan | None:
-    """The patient's live plan the leaflet is attached to, else their first live plan."""
-    plans = CarePlan.objects.filter(patient=patient, entered_in_error=False).order_by("created_at")
-    attached = plans.filter(
-        leaflet_links__leaflet=leaflet, leaflet_links__removed_at__isnull=True
-    ).first()
-    return attached or plans.first()
-
-
-def latest_leaflet_document(patient, leaflet: Leaflet) -> Document | None:
-    """The newest personalised copy of this leaflet version for the patient."""
-    return (
-        Document.objects.filter(patient=patient, leaflet=leaflet, leaflet_version=leaflet.version)
-        .defer("html", "pdf")
-        .first()
-    )
-
-
-def document_for(patients: QuerySet, document_uuid, *, with_pdf: bool = False) -> Document:
-    """A document whose patient is in `patients`. Raises Document.DoesNotExist."""
-    documents = Document.objects.select_related("patient", "version", "leaflet")
-    documents = documents.defer("html") if with_pdf else documents.defer("html", "pdf")
-    return documents.get(uuid=document_uuid, patient__in=patients)
-
-
-def _date(value) -> str:
-    return f"{value:%-d %B %Y}" if value else ""
-
-
-def version_snapshot(view: VersionView) -> rules.VersionSnapshot:
-    """The version as display text, for careplans.rules.changes_between."""
-    version = view.version
-    items = [
-        rules.ItemSnapshot(
-            lineage=str(g.lineage),
-            section="Goals",
-            label=g.description,
-            values={
-                "Rating at the start": str(g.baseline),
-                "Target": str(g.target),
-                "Rating now": "" if g.current is None else str(g.current),
-            },
-        )
-        for g in view.goals
-    ]
-    items += [
-        rules.ItemSnapshot(
-            lineage=str(s.lineage),
-            section="Looking after myself",
-            label=s.action,
-            values={
-                "Area": s.get_category_display(),
-                "Who": s.get_owner_display(),
-                "Help from the team": s.support,
-            },
-        )
-        for s in view.self_management
-    ]
-    items += [
-        rules.ItemSnapshot(
-            lineage=str(line.item.lineage),
-            section="Medicines for attacks",
-            label=line.item.medicine,
-            values={"Type": line.item.get_medication_class_display()},
-        )
-        for line in view.acute
-    ]
-    items += [
-        rules.ItemSnapshot(
-            lineage=str(s.lineage),
-            section="Support",
-            label=s.description,
-            values={"Type": s.get_kind_display(), "Contact": s.contact},
-        )
-        for s in view.support_items
-    ]
-    items += [
-        rules.ItemSnapshot(
-            lineage=str(r.lineage),
-            section="Who does what",
-            label=r.action,
-            values={"Who": r.person, "By": _date(r.due_on)},
-        )
-        for r in view.responsibilities
-    ]
-    return rules.VersionSnapshot(
-        values={
-            "What matters to me": version.what_matters,
-            "Plan for attacks": version.acute_plan,
-            "Mental health and wellbeing": version.wellbeing_notes,
-            "Next review": _date(version.next_review_on),
-        },
-        items=items,
-    )
-
-
-# Row columns that are not the user's content.
-_ROW_BOOKKEEPING = {"id", "version", "lineage", "position"}
-
-
-@dataclass(frozen=True)
-class SavedDifference:
-    """One part of a record where the saved copy differs from what the user typed: its label and
-    the saved text, a line per row for a list ("(empty)" when nothing is saved)."""
-
-    label: str
-    saved: tuple[str, ...]
-
-
-def _row_line(row) -> str:
-    if isinstance(row, Goal):
-        now = "not rated" if row.current is None else row.current
-        return f"{row.description} (start {row.baseline}, target {row.target}, now {now})"
-    if isinstance(row, SelfManagementItem):
-        return f"{row.get_category_display()}: {row.action} ({row.get_owner_display()})"
-    if isinstance(row, AcuteTreatment):
-        return f"{row.get_medication_class_display()}: {row.medicine}"
-    if isinstance(row, SupportItem):
-        return f"{row.get_kind_display()}: {row.description}"
-    return f"{row.person}: {row.action}" + (f" by {_date(row.due_on)}" if row.due_on else "")
-
-
-def _field_text(value) -> str:
-    if value is None or value == "":
-        return "(empty)"
-    return _date(value) if isinstance(value, date) else str(value)
-
-
-def draft_differences(
-    version: CarePlanVersion, *, fields: dict, items: dict, labels: dict[str, str]
-) -> list:
-    """Return the SavedDifferences between the draft as saved now and a refused save's `fields`
-    (cleaned form values) and `items` (relation -> services.ItemChange list), in the order of
-    `labels`: each field's and list's name -> its label on the edit page.
-
-    Shown after a save is refused because someone else saved first, so the user can see what
-    the saved draft says before copying anything they want to keep."""
-    saved = CarePlanVersion.objects.prefetch_related(*_version_prefetches()).get(pk=version.pk)
-    differences = []
-    for name, label in labels.items():
-        if name in fields and (fields[name] or None) != (getattr(saved, name) or None):
-            differences.append(SavedDifference(label, (_field_text(getattr(saved, name)),)))
-        elif name in items:
-            model = getattr(saved, name).model
-            columns = [
-                f.name for f in model._meta.concrete_fields if f.name not in _ROW_BOOKKEEPING
-            ]
-            typed = [
-                _row_line(model(**{n: change.data.get(n) for n in columns if n in change.data}))
-                for change in items[name]
-                if change.data and not change.delete
-            ]
-            rows = [_row_line(row) for row in getattr(saved, name).all()]
-            if typed != rows:
-                differences.append(SavedDifference(label, tuple(rows) or ("(empty)",)))
-    return differences
-
-
-def trial_differences(
-    trial: TreatmentTrial, data: dict, labels: dict[str, str]
-) -> list[SavedDifference]:
-    """Return the SavedDifferences between the trial as saved now and a refused review's
-    cleaned `data`, in the order of `labels` (field name -> its label on the review page)."""
-    saved = TreatmentTrial.objects.get(pk=trial.pk)
-    differences = []
-    for name, label in labels.items():
-        if name not in data:
-            continue
-        value = getattr(saved, name)
-        if (data[name] or None) == (value or None):
-            continue
-        if name in ("outcome", "review_decision"):
-            text = getattr(saved, f"get_{name}_display")() or "(empty)"
-        elif isinstance(value, bool):
-            text = "Yes" if value else "No"
-        else:
-            text = _field_text(value)
-        differences.append(SavedDifference(label, (text,)))
-    return differences
-
-
-def changes_since_previous(version: CarePlanVersion) -> tuple[CarePlanVersion | None, list]:
-    """Return (the previous version, what changed from it to `version`); ([], None) for v1."""
-    previous = previous_version(version)
-    if previous is None:
-        return None, []
-    return previous, rules.changes_between(
-        version_snapshot(version_view(previous)), version_snapshot(version_view(version))
     )

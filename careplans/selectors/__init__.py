@@ -1,0 +1,79 @@
+"""Care-plan reads. Each returns plain objects with everything a page needs already loaded, so
+templates never query through relations and page query counts stay constant.
+
+* `plans`: plans, versions and treatment trials, and the prompts beside them.
+* `leaflets`: leaflets and the documents made for a patient.
+* `changes`: what changed between versions, and since a page was opened.
+"""
+
+from careplans.selectors.changes import (
+    SavedDifference,
+    changes_since_previous,
+    draft_differences,
+    trial_differences,
+    version_snapshot,
+)
+from careplans.selectors.leaflets import (
+    document_for,
+    latest_leaflet_document,
+    leaflet_body,
+    leaflet_by_slug,
+    patient_plans_with_leaflet,
+    published_leaflets,
+    trials_for_leaflet,
+)
+from careplans.selectors.plans import (
+    VERSION_ITEMS,
+    AcuteLine,
+    DiaryFigures,
+    PlanView,
+    TrialView,
+    VersionView,
+    deprescribing_counts,
+    diary_figures_from_trials,
+    load_version,
+    plan_for,
+    plan_prompts,
+    plans_changed_since,
+    plans_for_patient,
+    previous_version,
+    trial_for,
+    trial_view,
+    trials_changed_since,
+    trials_past_review,
+    version_view,
+)
+
+__all__ = [
+    "AcuteLine",
+    "DiaryFigures",
+    "PlanView",
+    "SavedDifference",
+    "TrialView",
+    "VERSION_ITEMS",
+    "VersionView",
+    "changes_since_previous",
+    "deprescribing_counts",
+    "diary_figures_from_trials",
+    "document_for",
+    "draft_differences",
+    "latest_leaflet_document",
+    "leaflet_body",
+    "leaflet_by_slug",
+    "load_version",
+    "patient_plans_with_leaflet",
+    "plan_for",
+    "plan_prompts",
+    "plans_changed_since",
+    "plans_for_patient",
+    "previous_version",
+    "published_leaflets",
+    "trial_differences",
+    "trial_for",
+    "trial_view",
+    "trials_changed_since",
+    "trials_for_leaflet",
+    "trials_past_review",
+    "version_snapshot",
+    "version_view",
+]

@@ -1,0 +1,68 @@
+"""Leaflets, and the documents (leaflet and care-plan PDFs) made for a patient."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from careplans import rules
+from careplans.models import (
+    CarePlan,
+    Document,
+    Leaflet,
+    TreatmentTrial,
+)
+from careplans.safe_markdown import render
+
+
+def published_leaflets() -> QuerySet[Leaflet]:
+    return Leaflet.objects.filter(is_published=True).order_by("title")
+
+
+def leaflet_by_slug(slug: str) -> Leaflet:
+    """Raises Leaflet.DoesNotExist for an unknown or unpublished slug."""
+    return published_leaflets().get(slug=slug)
+
+
+def leaflet_body(leaflet: Leaflet) -> str:
+    """The leaflet's sanitised HTML (see careplans.safe_markdown)."""
+    return render(leaflet.body_markdown)
+
+
+def trials_for_leaflet(plan: CarePlan | None, leaflet: Leaflet) -> list[TreatmentTrial]:
+    """The patient's ongoing trials of the medicines the leaflet is about, for personalising."""
+    if plan is None or not leaflet.medicines:
+        return []
+    return [
+        trial
+        for trial in plan.trials.filter(entered_in_error=False, outcome=rules.ONGOING)
+        if rules.leaflet_is_about(
+            leaflet.medicines,
+            medicine_code=trial.medicine_code,
+            medicine_class=trial.medicine_class,
+        )
+    ]
+
+
+def patient_plans_with_leaflet(patient, leaflet: Leaflet) -> CarePlan | None:
+    """The patient's live plan the leaflet is attached to, else their first live plan."""
+    plans = CarePlan.objects.filter(patient=patient, entered_in_error=False).order_by("created_at")
+    attached = plans.filter(
+        leaflet_links__leaflet=leaflet, leaflet_links__removed_at__isnull=True
+    ).first()
+    return attached or plans.first()
+
+
+def latest_leaflet_document(patient, leaflet: Leaflet) -> Document | None:
+    """The newest personalised copy of this leaflet version for the patient."""
+    return (
+        Document.objects.filter(patient=patient, leaflet=leaflet, leaflet_version=leaflet.version)
+        .defer("html", "pdf")
+        .first()
+    )
+
+
+def document_for(patients: QuerySet, document_uuid, *, with_pdf: bool = False) -> Document:
+    """A document whose patient is in `patients`. Raises Document.DoesNotExist."""
+    documents = Document.objects.select_related("patient", "version", "leaflet")
+    documents = documents.defer("html") if with_pdf else documents.defer("html", "pdf")
+    return documents.get(uuid=document_uuid, patient__in=patients)
