@@ -29,6 +29,19 @@ def practice_ids_for(user) -> set[int]:
     return set(kept)
 
 
+def clinicians_caring_for(patient) -> list:
+    """The active clinicians who may see the patient (their practice, or a PCN it is in), by
+    name: the team an alert goes to when no one is responsible for the patient."""
+    clinicians = User.objects.filter(role=User.Role.CLINICIAN, is_active=True).order_by(
+        "full_name", "id"
+    )
+    return [
+        clinician
+        for clinician in clinicians
+        if patient.registered_practice_id in practice_ids_for(clinician)
+    ]
+
+
 def memberships_of(user) -> list:
     """The user's memberships with their organisations, read once per user object (one
     request): practice and team lookups both start from them."""

@@ -12,6 +12,7 @@ from django.utils import timezone
 from pathway import instruments
 from pathway.audit import record_event
 from pathway.models import Assessment, AuditEvent, Patient, User
+from pathway.permissions import clinicians_caring_for
 from reviews import messaging, rules
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import QuestionnaireRequest, Review, SafetyAlert
@@ -183,18 +184,18 @@ def submit_questionnaire(
 
 
 def _responsible_clinician(patient: Patient, fallback: User | None) -> User | None:
-    """The clinician responsible for the patient's open episode, else `fallback` if they are a
-    clinician, else None (the alert then reaches the team through the worklist only)."""
+    """The active clinician responsible for the patient's open episode, else `fallback` if they
+    are an active clinician, else None (the alert then goes to the whole team)."""
     episode = (
         patient.episodes.open()
-        .filter(responsible_clinician__isnull=False)
+        .filter(responsible_clinician__isnull=False, responsible_clinician__is_active=True)
         .select_related("responsible_clinician")
         .order_by("-opened_at")
         .first()
     )
     if episode is not None:
         return episode.responsible_clinician
-    if fallback is not None and fallback.role == User.Role.CLINICIAN:
+    if fallback is not None and fallback.role == User.Role.CLINICIAN and fallback.is_active:
         return fallback
     return None
 
@@ -224,13 +225,24 @@ def _open_alert(
             obj=alert,
             fields=["kind", "responsible_clinician"],
         )
-        messaging.queue_for_staff(
-            user=clinician,
-            kind="safety_alert",
-            template="reviews-safety-alert",
-            key=f"safety-alert:{alert.uuid}",
-            path=reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}),
-        )
+        path = reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
+        if clinician is not None:
+            recipients = [(clinician, f"safety-alert:{alert.uuid}")]
+        else:
+            # No one is responsible (or they have left): every clinician caring for the patient
+            # is told, so the alert never waits for someone to happen on the worklist.
+            recipients = [
+                (member, f"safety-alert:{alert.uuid}:{member.uuid}")
+                for member in clinicians_caring_for(patient)
+            ]
+        for user, key in recipients:
+            messaging.queue_for_staff(
+                user=user,
+                kind="safety_alert",
+                template="reviews-safety-alert",
+                key=key,
+                path=path,
+            )
     return alert
 
 

@@ -142,6 +142,27 @@ def test_item_9_above_0_shows_help_raises_an_alert_and_emails_the_clinician(worl
     assert worklist.context["rows"][0].top.code == "safety_alert"
 
 
+@pytest.mark.parametrize("responsible", ["left", "none"])
+def test_an_alert_with_no_active_responsible_clinician_emails_the_patients_team(world, responsible):
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(role="clinician", full_name="Nurse Ned", organisations=[world.pcn1])
+    if responsible == "left":
+        leaver = UserFactory(role="clinician", full_name="Nurse Lee", is_active=False)
+        builders.episode_for(world.patient, responsible_clinician=leaver)
+    request = builders.questionnaire_request(world.patient)
+    services.submit_questionnaire(
+        actor=world.patient_user, request=request, answers=[0, 0, 0, 0, 0, 0, 0, 0, 2]
+    )
+    alert = SafetyAlert.objects.get()
+    assert alert.responsible_clinician is None  # not a clinician who has left
+    emailed = set(
+        Notification.objects.filter(kind="safety_alert").values_list("user__full_name", flat=True)
+    )
+    # Everyone who cares for the patient's practice, and no one elsewhere (Nurse Otto).
+    assert emailed == {world.clinician.full_name, colleague.full_name}
+
+
 def test_the_alert_stays_until_a_clinician_records_the_action(world, login):
     alert = builders.safety_alert(world.patient, clinician=world.clinician)
     client = login(world.clinician)
