@@ -22,7 +22,7 @@ from reviews.forms import (
 from reviews.models import Appointment
 from reviews.services import appointments as services
 from reviews.services import outcomes
-from reviews.views.common import page_of, post_only
+from reviews.views.common import not_saved, page_of, post_only
 
 # The list shows two weeks ahead unless the user picks dates.
 DEFAULT_DAYS_AHEAD = 13
@@ -213,7 +213,14 @@ def review_page(request, appointment_uuid):
     patient = appointment.patient
     existing = selectors.reviews_for_patient(patient).filter(appointment=appointment).first()
     form = ReviewForm(request.POST or None)
-    if request.method == "POST" and existing is None and form.is_valid():
+    refused = {}
+    if request.method == "POST" and existing is not None:
+        # Recorded already (another tab, or Back and send again): nothing typed is lost.
+        refused = {
+            "status": 409,
+            "not_saved": not_saved(form, by=existing.completed_by, at=existing.completed_at),
+        }
+    elif request.method == "POST" and form.is_valid():
         try:
             review = outcomes.complete_review(
                 actor=request.user, appointment=appointment, **form.cleaned_data
@@ -248,7 +255,9 @@ def review_page(request, appointment_uuid):
             "care": sources.care_plans(patient),
             "alerts": [a for a in selectors.alerts_for_patient(patient) if a.resolved_at is None],
             "reviewable": appointment.kind in outcomes.rules.REVIEW_KINDS,
+            "not_saved": refused.get("not_saved"),
         },
+        status=refused.get("status", 200),
     )
 
 

@@ -9,7 +9,7 @@ from reviews.errors import ReviewsError
 from reviews.forms import AlertActionForm
 from reviews.rendering import worklist_rows
 from reviews.services import questionnaires as questionnaire_services
-from reviews.views.common import page_of
+from reviews.views.common import not_saved, page_of
 
 
 @clinician_required
@@ -60,7 +60,19 @@ def alert_detail(request, alert_uuid):
     alert = selectors.alert_for(request.user, alert_uuid)
     record_view(actor=request.user, patient=alert.patient, obj=alert)
     form = AlertActionForm(request.POST or None)
-    if request.method == "POST" and alert.resolved_at is None and form.is_valid():
+    if request.method == "POST" and alert.resolved_at is not None:
+        # Someone closed it first (another tab or another clinician): nothing typed is lost.
+        return render(
+            request,
+            "reviews/alert_detail.html",
+            {
+                "alert": alert,
+                "patient": alert.patient,
+                "not_saved": not_saved(form, by=alert.resolved_by, at=alert.resolved_at),
+            },
+            status=409,
+        )
+    if request.method == "POST" and form.is_valid():
         try:
             questionnaire_services.resolve_alert(
                 actor=request.user, alert=alert, action_taken=form.cleaned_data["action_taken"]

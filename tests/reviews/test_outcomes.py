@@ -210,3 +210,22 @@ def test_a_same_day_risk_assessment_stays_on_the_worklist_until_the_action_is_re
     assert "PHQ-9 total" not in page
     client.post(row.top.url, {"action_taken": "Called, safety plan agreed with the GP."})
     assert client.get(reverse("reviews:worklist")).context["rows"] == []
+
+
+def test_a_second_review_of_the_same_appointment_shows_what_was_typed_and_saves_nothing(
+    world, login
+):
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=timezone.now(), kind="follow_up"
+    )
+    _complete(world, appointment, summary="First account of the review.")
+    response = login(world.clinician).post(
+        reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}),
+        {"summary": "Second account, from another tab.", "next_review_date": "2027-01-20"},
+    )
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "What you wrote was not saved" in body
+    assert "Nurse Nia recorded this" in body
+    assert "Second account, from another tab." in body
+    assert appointment.review.summary == "First account of the review."

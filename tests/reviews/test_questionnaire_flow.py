@@ -11,6 +11,7 @@ from pathway.models import Assessment, AuditEvent, Notification
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import QuestionnaireRequest, SafetyAlert
 from reviews.services import questionnaires as services
+from tests.factories import UserFactory
 from tests.reviews import builders
 
 
@@ -180,6 +181,23 @@ def test_the_alert_stays_until_a_clinician_records_the_action(world, login):
     assert all(r.top.code != "safety_alert" for r in rows)
     with pytest.raises(StaleState):
         services.resolve_alert(actor=world.clinician, alert=alert, action_taken="again")
+
+
+def test_a_second_clinicians_action_on_a_closed_alert_is_shown_back_not_lost(world, login):
+    alert = builders.safety_alert(world.patient, clinician=world.clinician)
+    url = reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
+    login(world.clinician).post(url, {"action_taken": "Called patient, safety plan agreed."})
+    colleague = UserFactory(role="clinician", full_name="Nurse Ned", organisations=[world.pcn1])
+    response = login(colleague).post(
+        url, {"action_taken": "Crisis team referral made, patient at risk tonight."}
+    )
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "What you wrote was not saved" in body
+    assert "Nurse Nia recorded this" in body
+    assert "Crisis team referral made, patient at risk tonight." in body
+    alert.refresh_from_db()
+    assert alert.action_taken == "Called patient, safety plan agreed."
 
 
 def test_a_gad7_total_of_21_raises_no_alert(world):
