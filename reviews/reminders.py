@@ -51,13 +51,14 @@ def reachable(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 @transaction.atomic
 def plan_annual_review_invites(*, today: date | None = None) -> int:
     """Invite patients whose annual review falls due within the next 28 days, once per due
-    date. The due date is the latest `annual_review_due` milestone of an open episode; a patient
-    with an annual review already booked is not invited."""
+    date. The due date is the `annual_review_due` milestone recorded last for an open episode
+    (the latest review's next review date); a patient with an annual review already booked is
+    not invited."""
     today = today or timezone.localdate()
     horizon = today + timedelta(days=rules.ANNUAL_REVIEW_INVITE_DAYS)
     latest_due = (
         Milestone.objects.filter(episode=OuterRef("pk"), kind=MilestoneKind.ANNUAL_REVIEW_DUE)
-        .order_by("-occurred_at")
+        .order_by("-created_at", "-id")
         .values("occurred_at")[:1]
     )
     booked = Appointment.objects.filter(

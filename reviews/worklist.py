@@ -170,7 +170,8 @@ def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
 
 
 def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple[int, Reason]]:
-    """Open episodes whose latest annual-review-due date has passed; or, with no due date yet,
+    """Open episodes whose annual-review-due date recorded last (the latest review's next review
+    date, even if an earlier review set a later one) has passed; or, with no due date yet,
     whose last review (or first contact) is more than a year ago."""
     latest = Milestone.objects.filter(episode=OuterRef("pk"))
     rows = (
@@ -179,7 +180,7 @@ def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
         .annotate(
             due_at=Subquery(
                 latest.filter(kind=MilestoneKind.ANNUAL_REVIEW_DUE)
-                .order_by("-occurred_at")
+                .order_by("-created_at", "-id")
                 .values("occurred_at")[:1]
             ),
             last_seen=Max(

@@ -220,3 +220,15 @@ def test_no_diary_nudge_is_planned_once_text_quiet_hours_have_begun(world, monke
     monkeypatch.setattr(timezone, "now", lambda: late)
     assert reminders.plan_diary_nudges(today=late.date()) == 0
     assert not Notification.objects.exists()
+
+
+def test_a_later_review_bringing_the_next_review_forward_is_invited_for(world):
+    # The first review set the next review in 300 days; a later one brought it to 10 days.
+    episode = builders.episode_for(world.patient)
+    for days in (300, 10):
+        Milestone.objects.create(
+            episode=episode,
+            kind="annual_review_due",
+            occurred_at=due_moment(timezone.localdate() + timedelta(days=days)),
+        )
+    assert reminders.plan_annual_review_invites() == 2

@@ -78,6 +78,14 @@ def test_a_review_held_after_the_due_date_clears_it(world):
     assert worklist.worklist_for(world.clinician).rows == []
 
 
+def test_a_later_review_bringing_the_next_review_forward_makes_it_overdue_sooner(world):
+    episode = EpisodeFactory(patient=world.patient)
+    for when in (timezone.now() + timedelta(days=300), timezone.now() - timedelta(days=2)):
+        Milestone.objects.create(episode=episode, kind="annual_review_due", occurred_at=when)
+    rows = worklist.worklist_for(world.clinician).rows
+    assert [r.top.code for r in rows] == ["review_overdue"]
+
+
 def test_without_a_due_date_a_review_older_than_a_year_is_overdue(world):
     episode = EpisodeFactory(patient=world.patient)
     Milestone.objects.create(
