@@ -169,7 +169,7 @@ ACTIVITY_SQL = """
 SELECT m.kind, count(*) FROM pathway_milestone m
 JOIN pathway_episode e ON e.id = m.episode_id
 JOIN pathway_patient p ON p.id = e.patient_id
-WHERE m.occurred_at >= %(start)s AND m.occurred_at < %(end)s
+WHERE m.occurred_at >= %(start)s AND m.occurred_at < least(%(end)s, now())
   AND p.registered_practice_id = ANY(%(practices)s)
 GROUP BY m.kind
 """

@@ -348,13 +348,15 @@ def outcomes_table(*, practice_ids, period: Period) -> Table:
     )
 
 
-def milestone_counts_table(*, practice_ids, period: Period) -> Table:
-    """How many patients reached each milestone in the period (pathway activity)."""
+def milestone_counts_table(*, practice_ids, period: Period, now: datetime | None = None) -> Table:
+    """How many times each milestone was reached in the period (pathway activity), up to `now`:
+    an annual review due date recorded ahead is not reached until it comes."""
     start, end = period_bounds(period)
+    now = now or timezone.now()
     counts = dict(
         Milestone.objects.filter(
             occurred_at__gte=start,
-            occurred_at__lt=end,
+            occurred_at__lt=min(end, now),
             episode__patient__registered_practice_id__in=practice_ids,
         )
         .values_list("kind")
@@ -368,7 +370,9 @@ def milestone_counts_table(*, practice_ids, period: Period) -> Table:
     return Table(
         key="activity",
         title="Pathway activity",
-        definition="How many times each pathway milestone was reached in the period.",
+        definition="How many times each pathway milestone was reached in the period, up to "
+        "now. An annual review due date counts once the date has passed, not when a review "
+        "sets it.",
         headers=("Milestone", "Count"),
         rows=rows,
         chart=Chart(label_column=0, value_column=1, unit="count"),

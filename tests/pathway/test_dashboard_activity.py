@@ -177,3 +177,30 @@ def test_attendance_reports_dna_and_remote_rates(world):
     assert rows["Did not attend"] == ("*", "*")
     # 10 of 16, published as 10 of 15.
     assert rows["Attended remotely (video or phone)"] == ("10", "66.7%")
+
+
+def test_pathway_activity_counts_an_annual_review_due_date_only_once_it_has_passed(world):
+    from pathway.dashboard import metrics
+    from pathway.models import Milestone
+    from tests.factories import EpisodeFactory
+
+    today = timezone.localdate()
+    year = period_for("custom", today=today, start=today - timedelta(days=180), end=today)
+    now = timezone.now()
+    for days in range(10):
+        episode = EpisodeFactory(patient=PatientFactory(registered_practice=world.practice_a))
+        Milestone.objects.create(
+            episode=episode, kind="annual_review_due", occurred_at=now - timedelta(days=days + 1)
+        )
+        # Set by a review today for next month: within a period that runs on, not yet reached.
+        Milestone.objects.create(
+            episode=EpisodeFactory(patient=episode.patient, condition="chronic_pain"),
+            kind="annual_review_due",
+            occurred_at=now + timedelta(days=20),
+        )
+    longer = period_for("custom", today=today, start=year.start, end=today + timedelta(days=60))
+    for period in (year, longer):
+        table = metrics.milestone_counts_table(
+            practice_ids=[world.practice_a.id], period=period, now=now
+        )
+        assert dict(table.rows)["Annual review due"] == "10"
