@@ -63,7 +63,7 @@ class DashboardFilterForm(forms.Form):
             return data
         start, end = data.get("start"), data.get("end")
         if data["period"] == "custom":
-            for name, message in custom_period_problems(start, end):
+            for name, message in custom_period_problems(start, end, today=timezone.localdate()):
                 self.add_error(name, message)
             if self.errors:
                 return data

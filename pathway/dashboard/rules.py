@@ -87,17 +87,31 @@ def months_in(period: Period, *, today: date) -> list[date]:
     return months
 
 
-def custom_period_problems(start: date | None, end: date | None) -> list[tuple[str, str]]:
+# A custom period may run on past today (a financial year to come), but not beyond this.
+LATEST_DAYS_AHEAD = 366
+
+
+def custom_period_problems(
+    start: date | None, end: date | None, *, today: date
+) -> list[tuple[str, str]]:
     """What is wrong with the dates of a custom period, as (which date, message) pairs: "start"
-    or "end". Empty when both are given, in order, and 5 years apart at most."""
+    or "end". Empty when both are given, in order, 5 years apart at most, and ending no more
+    than LATEST_DAYS_AHEAD days after `today`."""
     problems = []
+    latest = today + timedelta(days=LATEST_DAYS_AHEAD)
     if start is None:
         problems.append(("start", "Enter a start date"))
+    elif start > latest:
+        problems.append(("start", f"The start date must be on or before {latest:%-d %B %Y}"))
     if end is None:
         problems.append(("end", "Enter an end date"))
-    if start and end and end < start:
+    elif end > latest:
+        problems.append(("end", f"The end date must be on or before {latest:%-d %B %Y}"))
+    if problems:
+        return problems
+    if end < start:
         problems.append(("end", "The end date must be on or after the start date"))
-    elif start and end and (end - start).days > 5 * 366:
+    elif (end - start).days > 5 * 366:
         problems.append(("end", "Choose a period of 5 years or less"))
     return problems
 
@@ -132,7 +146,7 @@ def period_for(
             f"{fy_start_year}/{str(fy_start_year + 1)[2:]}",
         )
     if kind == "custom":
-        problems = custom_period_problems(start, end)
+        problems = custom_period_problems(start, end, today=today)
         if problems:
             raise ValueError(problems[0][1])
         return Period(start, end + timedelta(days=1), f"{start:%-d %B %Y} to {end:%-d %B %Y}")

@@ -242,6 +242,17 @@ def test_an_unknown_table_or_bad_period_never_errors(world, login):
     assert client.get("/dashboard/?period=custom&start=not-a-date").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "page", ["/dashboard/", "/dashboard/print/", "/dashboard/export/waits.csv"]
+)
+def test_the_last_date_a_date_can_hold_is_refused_not_an_error(world, login, page):
+    response = login(world.commissioner).get(
+        f"{page}?period=custom&start=9999-12-31&end=9999-12-31"
+    )
+    assert response.status_code in (200, 400)
+    assert "The end date must be on or before" in response.content.decode()
+
+
 def test_an_export_link_with_bad_choices_says_what_is_wrong(world, login):
     response = login(world.commissioner).get(
         "/dashboard/export/waits.csv?period=custom&start=2026-02-01&end=2026-01-01"

@@ -146,16 +146,26 @@ def test_months_in_a_period_stop_at_this_month():
 
 
 def test_custom_period_problems_name_the_date_that_is_wrong():
-    assert custom_period_problems(None, None) == [
+    today = date(2026, 12, 4)
+    assert custom_period_problems(None, None, today=today) == [
         ("start", "Enter a start date"),
         ("end", "Enter an end date"),
     ]
-    assert custom_period_problems(date(2026, 2, 1), date(2026, 1, 1)) == [
+    assert custom_period_problems(date(2026, 2, 1), date(2026, 1, 1), today=today) == [
         ("end", "The end date must be on or after the start date")
     ]
-    assert custom_period_problems(date(2020, 1, 1), date(2026, 1, 1)) == [
+    assert custom_period_problems(date(2020, 1, 1), date(2026, 1, 1), today=today) == [
         ("end", "Choose a period of 5 years or less")
     ]
-    assert custom_period_problems(date(2026, 1, 1), date(2026, 1, 1)) == []
+    assert custom_period_problems(date(2026, 1, 1), date(2026, 1, 1), today=today) == []
+    # Up to a year ahead (366 days), and never the last day a date can hold.
+    assert custom_period_problems(date(2027, 4, 1), date(2027, 12, 5), today=today) == []
+    assert custom_period_problems(date(2027, 4, 1), date(2027, 12, 6), today=today) == [
+        ("end", "The end date must be on or before 5 December 2027")
+    ]
+    assert custom_period_problems(date(9999, 12, 31), date(9999, 12, 31), today=today) == [
+        ("start", "The start date must be on or before 5 December 2027"),
+        ("end", "The end date must be on or before 5 December 2027"),
+    ]
     with pytest.raises(ValueError, match="Enter an end date"):
         period_for("custom", today=date(2026, 12, 4), start=date(2026, 1, 1))
