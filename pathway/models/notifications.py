@@ -51,6 +51,9 @@ class Notification(TimeStampedModel):
     template = models.CharField(max_length=80)
     context = models.JSONField(default=dict, blank=True)
     scheduled_for = models.DateTimeField()
+    # After this moment the message is no longer true (the appointment or session it announces
+    # has begun), so delivery cancels it instead of sending it late. Empty: it never goes stale.
+    expires_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -6,7 +6,8 @@ from time import sleep
 from zoneinfo import ZoneInfo
 
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat, Left
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,6 +25,8 @@ MAX_ATTEMPTS = 5
 # Seconds between attempts to record a send while the database is unreachable: 75 s in all,
 # inside the delivery task's soft time limit (CELERY_TASK_SOFT_TIME_LIMIT, 90 s).
 RECORD_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 20, 25)
+# Why a row given `expires_at` was cancelled instead of sent (shown to staff).
+EXPIRED = "Not sent: what it was about had already begun"
 # A row left in `sending` this long was claimed by a worker that died.
 STUCK_AFTER = timedelta(minutes=10)
 
@@ -38,8 +41,10 @@ def queue_notification(
     user=None,
     context: dict | None = None,
     scheduled_for: datetime | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[Notification, bool]:
     """Add a row to the outbox in the caller's transaction; delivery is enqueued on commit.
+    A row given `expires_at` is cancelled rather than sent from that moment on.
 
     Returns (notification, created). A second call with the same key changes nothing.
     """
@@ -53,6 +58,7 @@ def queue_notification(
             "template": template,
             "context": context or {},
             "scheduled_for": scheduled_for or timezone.now(),
+            "expires_at": expires_at,
         },
     )
     if created and notification.scheduled_for <= timezone.now():
@@ -74,6 +80,7 @@ def draft(
     user=None,
     context: dict | None = None,
     scheduled_for: datetime | None = None,
+    expires_at: datetime | None = None,
 ) -> Notification:
     """An unsaved outbox row, for `queue_many`."""
     return Notification(
@@ -85,6 +92,7 @@ def draft(
         template=template,
         context=context or {},
         scheduled_for=scheduled_for or timezone.now(),
+        expires_at=expires_at,
     )
 
 
@@ -99,6 +107,7 @@ def queue_draft(row: Notification) -> tuple[Notification, bool]:
         user=row.user,
         context=row.context,
         scheduled_for=row.scheduled_for,
+        expires_at=row.expires_at,
     )
 
 
@@ -128,6 +137,43 @@ def queue_many(drafts: list[Notification]) -> list[Notification]:
     if due:
         transaction.on_commit(lambda: enqueue_deliveries(due))
     return saved
+
+
+# A withdrawn row's key becomes `withdrawn:<row id>:<key>`, cut to the column's length.
+WITHDRAWN_KEY = "withdrawn:"
+
+
+def withdraw_queued(*, prefix: str, reason: str) -> int:
+    """Cancel, in the caller's transaction, every row still queued whose idempotency key starts
+    with `prefix` (e.g. `appointment-tomorrow:<appointment uuid>:`): messages made untrue by
+    the change being saved, such as a reminder for an appointment just cancelled. A row a
+    worker is sending already is left to finish. `reason` is kept as the row's last error, for
+    staff. Returns how many rows were withdrawn.
+
+    A withdrawn row keeps its history under a new key, `withdrawn:<row id>:<old key>`, so the
+    old key is free again: a key stands for a message sent or still to send, and one withdrawn
+    is neither. An appointment moved back to its first time is then announced and reminded
+    again. Raises ValueError for an empty prefix, which would withdraw everything."""
+    if not prefix:
+        raise ValueError("withdraw_queued needs a key prefix")
+    # Claiming is compare-and-swap on `queued` too, so a row is either claimed by a worker or
+    # withdrawn here, never both. The partial index on open rows keeps this to queued rows.
+    return Notification.objects.filter(
+        status=Notification.Status.QUEUED, idempotency_key__startswith=prefix
+    ).update(
+        status=Notification.Status.CANCELLED,
+        last_error=reason[:500],
+        idempotency_key=Left(
+            Concat(
+                Value(WITHDRAWN_KEY),
+                Cast("pk", output_field=CharField()),
+                Value(":"),
+                F("idempotency_key"),
+                output_field=CharField(),
+            ),
+            Notification._meta.get_field("idempotency_key").max_length,
+        ),
+    )
 
 
 # Rows per delivery task when many are handed over at once (`enqueue_deliveries`).
@@ -238,6 +284,9 @@ def deliver(notification_uuid) -> str:
     if notification is None:
         return "skipped"
     now = timezone.now()
+    if notification.expires_at is not None and now >= notification.expires_at:
+        _finish(notification, status=Notification.Status.CANCELLED, last_error=EXPIRED)
+        return Notification.Status.CANCELLED
     patient = notification.patient
     if patient is not None and not patient.can_receive(notification.channel):
         _finish(
@@ -247,12 +296,17 @@ def deliver(notification_uuid) -> str:
         )
         return Notification.Status.CANCELLED
     if notification.channel == Notification.Channel.SMS and in_quiet_hours(now):
+        held_to = next_allowed_sms_time(now)
+        if notification.expires_at is not None and held_to >= notification.expires_at:
+            # Held to 08:00 it would arrive after what it announces has begun.
+            _finish(notification, status=Notification.Status.CANCELLED, last_error=EXPIRED)
+            return Notification.Status.CANCELLED
         _finish(
             notification,
             status=Notification.Status.QUEUED,
             claimed_at=None,
             attempts=F("attempts") - 1,
-            scheduled_for=next_allowed_sms_time(now),
+            scheduled_for=held_to,
         )
         return Notification.Status.QUEUED
     try:
