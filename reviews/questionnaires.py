@@ -327,3 +327,28 @@ CRISIS_CONTACTS = (
     ("Samaritans", "Call 116 123, free, any time, to talk to someone.", "tel:116123"),
     ("Shout", "Text SHOUT to 85258 for free, confidential text support, any time.", "sms:85258"),
 )
+
+
+# How unscored questions are numbered: A, B, ... (never a number a scored question has).
+UNSCORED_LETTERS = "ABCDEFGH"
+
+
+def answer_details(
+    code: str, *, answers: list, activities: list[str], unscored: list
+) -> tuple[str, ...]:
+    """What a completed questionnaire's score leaves out, for the clinician: each PSFS activity
+    with its rating (a single activity's change counts, clinical-rules.md section 5), and the
+    unscored questions with their answers (MIDAS A and B, section 2). Empty for the others."""
+    questionnaire = QUESTIONNAIRES.get(code)
+    if questionnaire is None:
+        return ()
+    # Not strict: a row kept before unscored answers were stored has none.
+    if questionnaire.activities:
+        pairs = zip(activities, answers, strict=False)
+        return tuple(f"{name}: {rating} of 10" for name, rating in pairs)
+    asked = zip(questionnaire.unscored, unscored, strict=False)
+    return tuple(
+        f"{UNSCORED_LETTERS[number]}. {item.text} {value}"
+        for number, (item, value) in enumerate(asked)
+        if value not in (None, "")
+    )

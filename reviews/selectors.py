@@ -34,6 +34,7 @@ from reviews.models import (
     SafetyAlert,
 )
 from reviews.models.groups import LIVE_BOOKING, PLACE_HOLDING
+from reviews.questionnaires import answer_details
 
 PAGE_SIZE = 25
 
@@ -401,6 +402,8 @@ class TrendPoint:
     band_text: str = ""
     # A PHQ-9 whose item 9 (thoughts of self-harm) was answered above 0.
     alert: bool = False
+    # What the score leaves out: PSFS activities with their ratings, MIDAS A and B.
+    details: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -428,13 +431,28 @@ class Trend:
         return self.points[-1]
 
 
+def _answer_details(assessment: Assessment) -> tuple[str, ...]:
+    """The answers a completed questionnaire's score leaves out (questionnaires.answer_details);
+    none for an assessment recorded without a request (at referral, say)."""
+    try:
+        request = assessment.questionnaire_request
+    except QuestionnaireRequest.DoesNotExist:
+        return ()
+    return answer_details(
+        assessment.instrument,
+        answers=list(assessment.answers),
+        activities=list(request.activities),
+        unscored=list(request.unscored_answers),
+    )
+
+
 def assessment_trends(patient: Patient) -> list[Trend]:
     """Every instrument the patient has completed, with baseline, latest and the change judged
     against the instrument's clinically important change (one query)."""
     rows = list(
-        Assessment.objects.filter(patient=patient, entered_in_error=False).order_by(
-            "instrument", "completed_at", "id"
-        )
+        Assessment.objects.filter(patient=patient, entered_in_error=False)
+        .select_related("questionnaire_request")
+        .order_by("instrument", "completed_at", "id")
     )
     by_code: dict[str, list[Assessment]] = {}
     for row in rows:
@@ -450,6 +468,7 @@ def assessment_trends(patient: Patient) -> list[Trend]:
                 a.get_context_display(),
                 band_text=instruments.band_text(code, a.band, float(a.total)),
                 alert=a.alert,
+                details=_answer_details(a),
             )
             for a in items
         ]

@@ -6,10 +6,7 @@ from django import forms
 
 from reviews import rules
 from reviews.forms.base import DATE, ServiceErrorsMixin
-from reviews.questionnaires import QUESTIONNAIRES, REQUESTABLE
-
-# How unscored questions are numbered on the form: A, B, ...
-UNSCORED_LETTERS = "ABCDEFGH"
+from reviews.questionnaires import QUESTIONNAIRES, REQUESTABLE, UNSCORED_LETTERS
 
 
 class QuestionnaireRequestForm(ServiceErrorsMixin, forms.Form):
@@ -54,26 +51,32 @@ class AnswersForm(forms.Form):
         # error such as "Enter 10 or less for question B" names one question only.
         for number, item in enumerate(questionnaire.unscored, start=1):
             field = _item_field(UNSCORED_LETTERS[number - 1], item)
-            field.required = False
-            field.label = f"{field.label} (optional)"
+            field.required = False  # the label then says "(optional)"
             self.fields[f"extra_{number}"] = field
 
     def _add_activity_fields(self):
         ratings = [(str(value), str(value)) for value in range(11)]
         names = self.fixed_activities or [""] * 5
+        if not self.fixed_activities:
+            # Activities the patient names here may be left out: "Not rated" undoes a rating
+            # chosen by mistake, which a radio button alone cannot.
+            ratings = [("", "Not rated"), *ratings]
         for number, name in enumerate(names, start=1):
             if not self.fixed_activities:
                 self.fields[f"activity_{number}"] = forms.CharField(
                     label=f"Activity {number}",
-                    required=number == 1,
+                    # At least one, in any box: checked in `clean`.
+                    required=False,
                     max_length=100,
                     help_text="For example: walking to the shops" if number == 1 else "",
-                    error_messages={"required": "Name at least one activity you find hard."},
                 )
+                self.fields[f"activity_{number}"].conditionally_required = number == 1
             self.fields[f"rating_{number}"] = forms.TypedChoiceField(
                 label=f"{name or f'Activity {number}'}: how well can you do it today?",
                 choices=ratings,
                 coerce=int,
+                empty_value=None,
+                initial="" if not self.fixed_activities else None,
                 # Activities named on this form: `clean` pairs each name with its rating, so a
                 # missing one is one error, not one from the field and another from the pair.
                 required=bool(self.fixed_activities),
@@ -97,8 +100,12 @@ class AnswersForm(forms.Form):
                     self.add_error(f"rating_{number}", f"Rate activity {number} from 0 to 10.")
                 if rated and not named:
                     self.add_error(
-                        f"activity_{number}", f"Name activity {number}, or clear its rating."
+                        f"activity_{number}",
+                        f"Name activity {number}, or choose \u201cNot rated\u201d for it.",
                     )
+            named_any = any((data.get(f"activity_{n}") or "").strip() for n in range(1, 6))
+            if not named_any and not any(f"activity_{n}" in self.errors for n in range(1, 6)):
+                self.add_error("activity_1", "Name at least one activity you find hard.")
         return data
 
     def activities(self) -> list[str]:

@@ -338,6 +338,7 @@ def test_midas_letters_its_unscored_questions_so_no_number_is_used_twice(world, 
         assert page.count(f">{number}. ") == 1
     assert "A. On how many days did you have a headache? (optional)" in page
     assert "B. On average, how painful were the headaches? (optional)" in page
+    assert "(optional) (optional)" not in page
     data = {f"item_{n}": "0" for n in range(1, 6)} | {"extra_1": "30", "extra_2": "11"}
     page = client.post(_answer_url(request), data).content.decode()
     assert "Enter 10 or less for question B." in page
@@ -352,8 +353,9 @@ def test_midas_letters_its_unscored_questions_so_no_number_is_used_twice(world, 
             {"activity_1": "Walking", "rating_1": "11"},
             "Choose a rating from 0 to 10 for activity 1.",
         ),
-        ({"rating_1": "5"}, "Name at least one activity you find hard."),
+        ({"rating_1": "5"}, "Name activity 1, or choose “Not rated” for it."),
         ({"activity_1": ""}, "Name at least one activity you find hard."),
+        ({"activity_1": "", "rating_1": ""}, "Name at least one activity you find hard."),
     ],
 )
 def test_one_psfs_problem_gives_one_error(world, login, data, message):
@@ -363,3 +365,37 @@ def test_one_psfs_problem_gives_one_error(world, login, data, message):
     summary = page[start : page.index("</ul>", start)]
     assert summary.count("<li>") == 1 and message in summary
     assert not Assessment.objects.exists()
+
+
+def test_a_psfs_activity_may_be_named_in_any_box_and_a_stray_rating_undone(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="PSFS")
+    client = login(world.patient_user)
+    page = client.get(_answer_url(request)).content.decode()
+    assert "Not rated" in page
+    stray = {"activity_2": "Walking the dog", "rating_2": "4", "rating_3": "7"}
+    page = client.post(_answer_url(request), stray).content.decode()
+    assert "Name activity 3, or choose “Not rated” for it." in page
+    assert not Assessment.objects.exists()
+    client.post(_answer_url(request), {**stray, "rating_3": ""})
+    request.refresh_from_db()
+    assert request.activities == ["Walking the dog"]
+    assert request.assessment.answers == [4]
+
+
+def test_the_care_team_sees_what_the_score_leaves_out(world, login):
+    midas = builders.questionnaire_request(world.patient, instrument="MIDAS")
+    services.submit_questionnaire(
+        actor=world.patient_user, request=midas, answers=[1, 0, 0, 0, 0], unscored=[30, 6]
+    )
+    psfs = builders.questionnaire_request(world.patient, instrument="PSFS")
+    services.submit_questionnaire(
+        actor=world.patient_user,
+        request=psfs,
+        answers=[4, 7],
+        activities=["Walking the dog", "Lifting shopping"],
+    )
+    page = _reviews_tab(world, login)
+    assert "A. On how many days did you have a headache? 30" in page
+    assert "B. On average, how painful were the headaches? 6" in page
+    assert "Walking the dog: 4 of 10" in page and "Lifting shopping: 7 of 10" in page
+    assert "Patient-Specific Functional Scale (review)" in page  # not the code, PSFS
