@@ -152,6 +152,10 @@ def test_a_file_with_one_bad_row_imports_nothing(world, login):
     assert response.status_code == 200
     assert "Row 3: no patient you can see has this NHS number" in response.content.decode()
     assert "<title>Error: Import GP attendances" in response.content.decode()
+    # The summary takes keyboard focus as the form's own error summary does.
+    assert 'data-module="nhsuk-error-summary" aria-labelledby="import-errors-title"' in (
+        response.content.decode()
+    )
     assert GpAttendanceCount.objects.count() == 0
 
 
