@@ -31,10 +31,12 @@ def episodes_with_milestones(patient: Patient) -> list[Episode]:
     )
 
 
-def record_access_for(patient: Patient, *, limit: int = 100) -> QuerySet[AuditEvent]:
-    """Staff who viewed or changed the patient's record, newest first (for the patient)."""
+def record_access_for(patient: Patient) -> QuerySet[AuditEvent]:
+    """Staff who viewed or changed the patient's record, newest first (for the patient, a page
+    at a time: every row, however many)."""
     return (
         AuditEvent.objects.filter(patient=patient)
         .exclude(actor_role__in=["patient", "system"])
-        .select_related("actor")[:limit]
+        .select_related("actor")
+        .order_by("-at", "-id")
     )

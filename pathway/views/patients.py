@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -10,6 +11,9 @@ from pathway.navigation import patient_tabs
 from pathway.permissions import own_patient_record, patient_for, practice_ids_for
 from pathway.selectors import episodes_with_milestones, record_access_for, search_patients
 from pathway.views.access import patient_required, role_required, staff_required
+
+# "Who has looked at your record": rows a page.
+RECORD_ACCESS_PAGE_SIZE = 50
 
 
 @staff_required
@@ -59,7 +63,12 @@ def record_access(request):
     return render(
         request,
         "pathway/record_access.html",
-        {"patient": patient, "events": record_access_for(patient)},
+        {
+            "patient": patient,
+            "events": Paginator(record_access_for(patient), RECORD_ACCESS_PAGE_SIZE).get_page(
+                request.GET.get("page")
+            ),
+        },
     )
 
 

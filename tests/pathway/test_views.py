@@ -258,6 +258,23 @@ def test_the_record_access_page_says_which_part_of_the_record_was_opened(login, 
     assert "Viewed your diary" in page
 
 
+def test_every_access_to_the_record_can_be_read_a_page_at_a_time(login, world):
+    from pathway.audit import record_view
+    from pathway.views.patients import RECORD_ACCESS_PAGE_SIZE
+
+    for _ in range(RECORD_ACCESS_PAGE_SIZE * 2 + 5):
+        record_view(actor=world.gp, patient=world.patient)
+    client = login(world.patient_user)
+    url = reverse("pathway:record-access")
+    first = _page(client.get(url))
+    assert f"Showing 1 to {RECORD_ACCESS_PAGE_SIZE} of {RECORD_ACCESS_PAGE_SIZE * 2 + 5}." in first
+    assert "Page 2 of 3" in first
+    last = client.get(url, {"page": "3"})
+    assert "Showing 101 to 105 of 105." in _page(last)
+    assert _page(last).count("Dr Grace") == 5
+    assert client.get(url, {"page": "junk"}).status_code == 200
+
+
 def test_every_part_of_the_record_named_to_patients_is_a_model():
     for label in RECORD_PARTS:
         assert apps.get_model(label)._meta.label_lower == label
