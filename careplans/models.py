@@ -617,8 +617,11 @@ class DocumentStatus(models.TextChoices):
 
 
 class Document(TimeStampedModel):
-    """A PDF made by the worker from the HTML stored here. `content_hash` is the SHA-256 of that
-    HTML, so asking again for the same content returns the same row instead of a new render.
+    """A PDF made by the worker from the HTML stored here. `content_hash` is the fingerprint of
+    what it prints (careplans.printing.fingerprint: the HTML without the time it was made), so
+    asking again for unchanged content returns the same row instead of a new render, and pages
+    offer only the row whose fingerprint matches what they show now. A copy made before a change
+    (a treatment stopped, a new dose) stays stored for the record but is no longer offered.
     Downloaded only through an authenticated view that checks the patient is visible."""
 
     Kind = DocumentKind
@@ -655,14 +658,12 @@ class Document(TimeStampedModel):
         constraints = [
             choices_constraint("kind", DocumentKind, "careplans_document_kind_valid"),
             choices_constraint("status", DocumentStatus, "careplans_document_status_valid"),
+            # One document per content (STYLE.md rule 11 keys a care plan by version; the
+            # fingerprint covers the version and everything else the PDF prints, such as the
+            # treatments, which change without a new version). Also serves the pages' look-up
+            # of the current copy by fingerprint.
             models.UniqueConstraint(
                 fields=["patient", "content_hash"], name="careplans_document_unique_content"
-            ),
-            # One document per agreed care-plan version (STYLE.md rule 11).
-            models.UniqueConstraint(
-                fields=["version"],
-                condition=Q(kind="careplan"),
-                name="careplans_document_one_per_version",
             ),
             models.CheckConstraint(
                 condition=(
@@ -674,12 +675,6 @@ class Document(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(status="ready") | Q(pdf__isnull=False, rendered_at__isnull=False),
                 name="careplans_document_ready_has_pdf",
-            ),
-        ]
-        indexes = [
-            # The newest personalised leaflet of a patient (leaflet pages).
-            models.Index(
-                fields=["patient", "leaflet", "-created_at"], name="careplans_document_leaflet_idx"
             ),
         ]
 

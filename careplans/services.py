@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -620,22 +621,35 @@ def _queue_render(document: Document) -> bool:
     return bool(claimed)
 
 
-def _document(*, actor, patient, html: str, defaults: dict) -> Document:
-    content_hash = hashlib.sha256(html.encode("utf-8")).hexdigest()
-    document = Document.objects.filter(patient=patient, content_hash=content_hash).first()
+def _document(
+    *, actor, patient, html_made_at: Callable[[datetime | None], str], defaults: dict
+) -> Document:
+    """Return the patient's document of this content, making and queuing it if there is none.
+
+    `html_made_at(None)` is the content alone: its fingerprint keys the document, so unchanged
+    content reuses one PDF and changed content gets a new one (the old row stays, no longer
+    offered). The stored HTML is made with the time now, so the PDF says when it was correct."""
+    content_hash = printing.fingerprint(html_made_at(None))
+    document = (
+        Document.objects.filter(patient=patient, content_hash=content_hash)
+        .defer("html", "pdf")
+        .first()
+    )
     if document is None:
         try:
             with transaction.atomic():
                 document = Document.objects.create(
                     patient=patient,
                     content_hash=content_hash,
-                    html=html,
+                    html=html_made_at(timezone.now()),
                     requested_by=actor,
                     **defaults,
                 )
         except IntegrityError:
             # Someone asked for the same content at the same moment: use their row.
-            document = Document.objects.get(patient=patient, content_hash=content_hash)
+            document = Document.objects.defer("html", "pdf").get(
+                patient=patient, content_hash=content_hash
+            )
         else:
             record_event(
                 actor=actor, action=AuditEvent.Action.CREATE, patient=patient, obj=document
@@ -647,24 +661,24 @@ def _document(*, actor, patient, html: str, defaults: dict) -> Document:
 
 @transaction.atomic
 def request_careplan_pdf(*, actor, version: CarePlanVersion) -> Document:
-    """Return the PDF document of an agreed (or superseded) version, queuing its rendering if it
-    is not made yet. Asking again is a no-op. Raises CarePlanError for a draft."""
-    from careplans.selectors import version_view
+    """Return the PDF document of an agreed (or superseded) version as it prints now, with the
+    plan's treatments as they are now, queuing its rendering if this content was not made
+    before. Asking again while nothing printed has changed returns the same document; after a
+    change (a treatment reviewed, added or stopped) it returns a new one. Raises CarePlanError
+    for a draft."""
+    from careplans.selectors import printed_trials, version_view
 
     if version.status == CarePlanVersion.Status.DRAFT:
         raise CarePlanError("A draft has no PDF. Agree the plan first.")
-    existing = Document.objects.filter(version=version).defer("html", "pdf").first()
-    if existing is not None:
-        if existing.status != Document.Status.READY:
-            _queue_render(existing)
-        return existing
     plan = version.plan
-    trials = list(plan.trials.filter(entered_in_error=False).order_by("-started_on", "-id"))
-    html = printing.careplan_html(patient=plan.patient, view=version_view(version), trials=trials)
+    view = version_view(version)
+    trials = printed_trials(plan)
     return _document(
         actor=actor,
         patient=plan.patient,
-        html=html,
+        html_made_at=lambda made_at: printing.careplan_html(
+            patient=plan.patient, view=view, trials=trials, made_at=made_at
+        ),
         defaults={
             "kind": Document.Kind.CAREPLAN,
             "version": version,
@@ -676,16 +690,18 @@ def request_careplan_pdf(*, actor, version: CarePlanVersion) -> Document:
 @transaction.atomic
 def request_leaflet_pdf(*, actor, patient, plan: CarePlan | None, leaflet: Leaflet) -> Document:
     """Return a personalised copy of a leaflet for the patient (their name, their doses of its
-    medicines, when to get help), queuing its rendering if this content was not made before."""
+    medicines, when to get help) as it prints now, queuing its rendering if this content was not
+    made before. A change to what it prints (a new dose, a new leaflet version) gives a new
+    document."""
     from careplans.selectors import trials_for_leaflet
 
-    html = printing.leaflet_html(
-        patient=patient, leaflet=leaflet, trials=trials_for_leaflet(plan, leaflet)
-    )
+    trials = trials_for_leaflet(plan, leaflet)
     return _document(
         actor=actor,
         patient=patient,
-        html=html,
+        html_made_at=lambda made_at: printing.leaflet_html(
+            patient=patient, leaflet=leaflet, trials=trials, made_at=made_at
+        ),
         defaults={
             "kind": Document.Kind.LEAFLET,
             "leaflet": leaflet,

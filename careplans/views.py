@@ -463,6 +463,7 @@ def my_leaflet(request, slug):
     patient = own_patient_record(request.user)
     leaflet = _leaflet_or_404(slug)
     plan = selectors.patient_plans_with_leaflet(patient, leaflet)
+    trials = selectors.trials_for_leaflet(plan, leaflet)
     return render(
         request,
         "careplans/my_leaflet.html",
@@ -471,8 +472,8 @@ def my_leaflet(request, slug):
             "leaflet": leaflet,
             "body": selectors.leaflet_body(leaflet),
             "sources": source_links(leaflet.sources),
-            "trials": selectors.trials_for_leaflet(plan, leaflet),
-            "document": selectors.latest_leaflet_document(patient, leaflet),
+            "trials": trials,
+            "document": selectors.current_leaflet_document(patient, leaflet, trials),
         },
     )
 
@@ -514,7 +515,8 @@ def _after_pdf_request(request, document: Document, fallback: str):
 @document_users
 @require_POST
 def plan_pdf(request, version_uuid):
-    """Ask for the PDF of an agreed plan version (made once, then reused)."""
+    """Ask for the PDF of an agreed plan version as it prints now (made once for the same
+    content, then reused; a new one after a treatment or the patient's details change)."""
     version = _version_or_404(request.user, version_uuid)
     patient = version.plan.patient
     fallback = reverse("careplans:my-plan") if request.user.is_patient else _plan_page(patient)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from careplans import rules
+from careplans import printing, rules
 from careplans.models import (
     CarePlan,
     Document,
@@ -52,10 +52,15 @@ def patient_plans_with_leaflet(patient, leaflet: Leaflet) -> CarePlan | None:
     return attached or plans.first()
 
 
-def latest_leaflet_document(patient, leaflet: Leaflet) -> Document | None:
-    """The newest personalised copy of this leaflet version for the patient."""
+def current_leaflet_document(
+    patient, leaflet: Leaflet, trials: list[TreatmentTrial]
+) -> Document | None:
+    """The patient's personalised copy of the leaflet that prints what it would print now (this
+    leaflet version, `trials` from trials_for_leaflet, the patient's name), or None if no such
+    copy was asked for yet. Copies made before a change stay stored but are not returned."""
+    key = printing.leaflet_fingerprint(patient=patient, leaflet=leaflet, trials=trials)
     return (
-        Document.objects.filter(patient=patient, leaflet=leaflet, leaflet_version=leaflet.version)
+        Document.objects.filter(patient=patient, kind=Document.Kind.LEAFLET, content_hash=key)
         .defer("html", "pdf")
         .first()
     )

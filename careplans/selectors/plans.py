@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from careplans import rules
+from careplans import printing, rules
 from careplans.models import (
     AcuteTreatment,
     CarePlan,
@@ -285,7 +285,8 @@ def plans_for_patient(
     patient, *, figures: DiaryFigures | None = None, agreed_only: bool = False
 ) -> list[PlanView]:
     """Return the patient's live plans, oldest first, with versions, the current agreed version's
-    rows, trials (with reductions and prompts), attached leaflets and the current version's PDF.
+    rows, trials (with reductions and prompts), attached leaflets and the PDF that prints the
+    current version and trials as they are now (None if no such PDF was asked for yet).
 
     `figures` overrides the migraine and headache days taken from trial records (for callers that
     can read the diary). With `agreed_only`, plans without an agreed version are left out (the
@@ -302,7 +303,9 @@ def plans_for_patient(
             ),
             Prefetch(
                 "trials",
-                queryset=TreatmentTrial.objects.filter(entered_in_error=False).prefetch_related(
+                queryset=TreatmentTrial.objects.filter(entered_in_error=False)
+                .order_by("-started_on", "-id")  # as printed_trials: the PDF's order
+                .prefetch_related(
                     Prefetch(
                         "reductions",
                         queryset=MedicationReduction.objects.order_by("reduced_on", "id"),
@@ -326,17 +329,33 @@ def plans_for_patient(
         .select_related("agreed_by")
         .prefetch_related(*version_prefetches())
     }
+    # The PDF offered is the one printing what the page shows now: keyed by the fingerprint of
+    # the current version and the plan's treatments as they are, so a copy made before a
+    # treatment changed is not offered (it stays stored, for the record).
+    printed: dict[int, tuple[VersionView, str]] = {}
+    for plan in plans:
+        if (agreed := current.get(plan.id)) is not None:
+            agreed.plan = plan  # loaded above with its episode, which the PDF names
+            view = version_view(agreed)
+            printed[plan.id] = (
+                view,
+                printing.careplan_fingerprint(
+                    patient=patient, view=view, trials=list(plan.trials.all())
+                ),
+            )
     documents = {
-        d.version_id: d
-        for d in Document.objects.filter(version_id__in=agreed_ids)
-        .defer("html", "pdf")
-        .order_by("created_at")
+        d.content_hash: d
+        for d in Document.objects.filter(
+            patient=patient,
+            kind=Document.Kind.CAREPLAN,
+            content_hash__in=[key for _, key in printed.values()],
+        ).defer("html", "pdf")
     }
     views = []
     for plan in plans:
         versions = list(plan.versions.all())
-        agreed = current.get(plan.id)
-        if agreed_only and agreed is None:
+        agreed_view, key = printed.get(plan.id, (None, ""))
+        if agreed_only and agreed_view is None:
             continue
         trials = list(plan.trials.all())
         condition = plan.episode.condition
@@ -346,17 +365,23 @@ def plans_for_patient(
             PlanView(
                 plan=plan,
                 versions=versions,
-                current=version_view(agreed) if agreed else None,
+                current=agreed_view,
                 draft=next((v for v in versions if v.is_draft), None),
                 trials=[trial_view(t, condition, today) for t in trials],
                 leaflets=list(plan.leaflet_links.all()),
                 prompts=prompts,
                 failed_preventives=failed,
                 figures=plan_figures,
-                document=documents.get(agreed.id) if agreed else None,
+                document=documents.get(key),
             )
         )
     return views
+
+
+def printed_trials(plan: CarePlan) -> list[TreatmentTrial]:
+    """The plan's live treatments as the care plan PDF lists them, newest first (the order and
+    rows plans_for_patient prefetches, so both give the same fingerprint)."""
+    return list(plan.trials.filter(entered_in_error=False).order_by("-started_on", "-id"))
 
 
 def plan_for(patients: QuerySet, plan_uuid) -> CarePlan:

@@ -1,13 +1,14 @@
 """PDFs: keyed by content, rendered once by the worker, escaped, fetching nothing outside the
 app's static files, downloaded only by people who may see the patient."""
 
-from datetime import timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
 from careplans import printing, selectors, services
-from careplans.models import Document
+from careplans.models import CarePlanVersion, Document, Leaflet
 from pathway.models import AuditEvent
 from tests.careplans import builders
 
@@ -155,13 +156,166 @@ def test_a_leaflet_without_medicines_is_still_personalised(world):
     assert "Your medicine" not in document.html
 
 
-def test_the_careplan_html_has_no_time_of_printing(world):
+# --- what a PDF prints, and its fingerprint ------------------------------------------------------
+
+MADE_IN_SUMMER = datetime(2026, 7, 1, 9, 15, tzinfo=UTC)  # 10:15 in London (BST)
+
+
+def test_the_fingerprint_is_of_the_content_and_not_the_old_plain_hash():
+    assert printing.fingerprint("<p>a</p>") == printing.fingerprint("<p>a</p>")
+    assert printing.fingerprint("<p>a</p>") != printing.fingerprint("<p>b</p>")
+    # Copies keyed before PDFs said when they were made (a plain hash of their HTML, with no
+    # "Correct on" line) never match, so they are not offered again.
+    assert printing.fingerprint("<p>a</p>") != hashlib.sha256(b"<p>a</p>").hexdigest()
+
+
+def test_the_content_has_no_time_and_the_printed_copy_says_when_it_was_correct(world):
     version = builders.agreed_plan(world.patient).versions.get()
     version = selectors.load_version(version.uuid, patients=type(world.patient).objects.all())
-    html = lambda: printing.careplan_html(  # noqa: E731
-        patient=world.patient, view=selectors.version_view(version), trials=[]
+    view = selectors.version_view(version)
+    content = printing.careplan_html(patient=world.patient, view=view, trials=[])
+    assert content == printing.careplan_html(patient=world.patient, view=view, trials=[])
+    assert "Correct on" not in content
+    printed = printing.careplan_html(
+        patient=world.patient, view=view, trials=[], made_at=MADE_IN_SUMMER
     )
-    assert html() == html()
+    assert "Correct on 1 July 2026, 10:15. Things may change after this" in printed
+    leaflet = printing.leaflet_html(
+        patient=world.patient,
+        leaflet=builders.leaflet("topiramate"),
+        trials=[],
+        made_at=MADE_IN_SUMMER,
+    )
+    assert "Correct on 1 July 2026, 10:15." in leaflet
+
+
+# --- services: a change to what is printed makes a new PDF -----------------------------------
+
+
+def _topiramate_plan(world):
+    plan = builders.agreed_plan(world.patient)
+    trial = builders.trial(plan, medicine_code="topiramate", dose="50 mg twice a day")
+    return plan, trial
+
+
+def test_a_treatment_stopped_after_the_pdf_was_made_gives_a_new_pdf_and_keeps_the_old(
+    world, queued_renders, django_capture_on_commit_callbacks
+):
+    plan, trial = _topiramate_plan(world)
+    version = plan.versions.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.request_careplan_pdf(actor=world.patient_user, version=version)
+    assert services.render_document(str(first.uuid)) == "ready"
+    assert "Ongoing" in Document.objects.get(pk=first.pk).html
+    services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "not_tolerated"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.request_careplan_pdf(actor=world.clinician, version=version)
+    assert second != first and second.status == "pending" and second.version == version
+    assert queued_renders == [str(first.uuid), str(second.uuid)]
+    html = Document.objects.get(pk=second.pk).html
+    assert "Not tolerated" in html and "Ongoing" not in html
+    first.refresh_from_db()
+    assert first.status == "ready"  # the copy given out before stays, for the record
+    assert AuditEvent.objects.filter(action="create", object_type="careplans.document").count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.request_careplan_pdf(actor=world.patient_user, version=version)
+    assert again == second and len(queued_renders) == 2
+
+
+def test_an_unchanged_plan_reuses_its_pdf_which_says_when_it_was_made(world, monkeypatch):
+    _, _ = _topiramate_plan(world)
+    version = CarePlanVersion.objects.get(plan__patient=world.patient)
+    monkeypatch.setattr(timezone, "now", lambda: MADE_IN_SUMMER)
+    document = services.request_careplan_pdf(actor=world.clinician, version=version)
+    monkeypatch.setattr(timezone, "now", lambda: MADE_IN_SUMMER + timedelta(days=3))
+    assert services.request_careplan_pdf(actor=world.clinician, version=version) == document
+    assert "Correct on 1 July 2026, 10:15." in Document.objects.get(pk=document.pk).html
+
+
+def test_a_new_treatment_after_a_leaflet_was_made_gives_a_new_leaflet(world):
+    plan = builders.agreed_plan(world.patient)
+    leaflet = builders.leaflet("topiramate")
+    before = services.request_leaflet_pdf(
+        actor=world.patient_user, patient=world.patient, plan=plan, leaflet=leaflet
+    )
+    assert "Your medicine" not in Document.objects.get(pk=before.pk).html
+    builders.trial(plan, medicine_code="topiramate", dose="25 mg")
+    after = services.request_leaflet_pdf(
+        actor=world.patient_user, patient=world.patient, plan=plan, leaflet=leaflet
+    )
+    assert after != before
+    assert "<strong>Your medicine:</strong> Topiramate, 25 mg" in after.html
+
+
+# --- selectors: only the copy that prints what the page shows is offered ------------------------
+
+
+def test_the_plan_offers_only_the_pdf_that_prints_what_it_shows_now(world):
+    plan, trial = _topiramate_plan(world)
+    version = plan.versions.get()
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.document is None
+    made = services.request_careplan_pdf(actor=world.clinician, version=version)
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.document == made
+
+    services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "not_tolerated"})
+    (view,) = selectors.plans_for_patient(world.patient, agreed_only=True)
+    assert view.document is None
+    remade = services.request_careplan_pdf(actor=world.clinician, version=version)
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.document == remade
+
+    world.patient.family_name = "Anders-Smith"  # the patient's name is printed on it too
+    world.patient.save()
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.document is None
+
+
+def test_a_new_agreed_version_does_not_offer_the_last_versions_pdf(world):
+    plan = builders.agreed_plan(world.patient)
+    services.request_careplan_pdf(actor=world.clinician, version=plan.versions.get())
+    draft = services.start_new_version(actor=world.clinician, plan=plan)
+    services.agree_version(actor=world.clinician, version=builders.fill_draft(draft))
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.current.version == draft and view.document is None
+
+
+def test_a_copy_keyed_before_pdfs_said_when_they_were_made_is_not_offered(world):
+    plan = builders.agreed_plan(world.patient)
+    made = services.request_careplan_pdf(actor=world.clinician, version=plan.versions.get())
+    (view,) = selectors.plans_for_patient(world.patient)
+    content = printing.careplan_html(patient=world.patient, view=view.current, trials=[])
+    Document.objects.filter(pk=made.pk).update(
+        content_hash=hashlib.sha256(content.encode()).hexdigest()
+    )
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.document is None
+
+
+def test_the_leaflet_offers_only_the_copy_with_the_medicines_it_shows_now(world):
+    plan = builders.agreed_plan(world.patient)
+    leaflet = builders.leaflet("topiramate")
+
+    def current():
+        trials = selectors.trials_for_leaflet(plan, leaflet)
+        return selectors.current_leaflet_document(world.patient, leaflet, trials)
+
+    assert current() is None
+    before = services.request_leaflet_pdf(
+        actor=world.patient_user, patient=world.patient, plan=plan, leaflet=leaflet
+    )
+    assert current() == before
+    builders.trial(plan, medicine_code="topiramate", dose="25 mg")
+    assert current() is None
+    after = services.request_leaflet_pdf(
+        actor=world.patient_user, patient=world.patient, plan=plan, leaflet=leaflet
+    )
+    assert current() == after
+    Leaflet.objects.filter(pk=leaflet.pk).update(version=leaflet.version + 1)
+    leaflet.refresh_from_db()
+    assert current() is None  # a new leaflet version prints its version number
 
 
 # --- views ---------------------------------------------------------------------------------------
@@ -233,3 +387,61 @@ def test_a_patient_asks_for_a_personalised_leaflet_from_its_page(world, login):
         ).status_code
         == 404
     )
+
+
+def test_after_the_nurse_stops_a_treatment_the_old_care_plan_pdf_is_not_offered(world, login):
+    plan, trial = _topiramate_plan(world)
+    version = plan.versions.get()
+    client = login(world.patient_user)
+    assert client.post(f"/care-plans/versions/{version.uuid}/pdf/").status_code == 302
+    first = Document.objects.get()
+    services.render_document(str(first.uuid))
+    old_download = f"/care-plans/documents/{first.uuid}/download/"
+    assert old_download in client.get("/care-plans/my/").content.decode()
+
+    nurse = login(world.clinician)
+    response = nurse.post(
+        f"/care-plans/treatments/{trial.uuid}/review/",
+        {"outcome": "not_tolerated", "adequate_trial": "on"},
+    )
+    assert response.status_code == 302
+    staff_page = f"/care-plans/patients/{world.patient.uuid}/"
+    html = nurse.get(staff_page).content.decode()
+    assert old_download not in html and "Make a PDF of the care plan" in html
+    response = nurse.post(
+        f"/care-plans/versions/{version.uuid}/pdf/", headers={"HX-Request": "true"}
+    )
+    assert "Preparing the care plan PDF" in response.content.decode()
+    second = Document.objects.exclude(pk=first.pk).get()
+    assert "Not tolerated" in second.html and "Ongoing" not in second.html
+
+    client = login(world.patient_user)
+    html = client.get("/care-plans/my/").content.decode()
+    assert "this was stopped because of side effects" in html
+    assert old_download not in html and f"document-{second.uuid}" in html
+    assert "Preparing the care plan PDF" in html
+    services.render_document(str(second.uuid))
+    html = client.get("/care-plans/my/").content.decode()
+    assert f"/care-plans/documents/{second.uuid}/download/" in html
+    assert old_download not in html
+
+
+def test_after_a_new_treatment_the_patient_is_offered_a_new_leaflet_not_the_old(world, login):
+    plan = builders.agreed_plan(world.patient)
+    builders.attached(plan, "topiramate")
+    client = login(world.patient_user)
+    url = "/care-plans/my/leaflets/topiramate/"
+    client.post(f"/care-plans/patients/{world.patient.uuid}/leaflets/topiramate/pdf/")
+    old = Document.objects.get(kind="leaflet")
+    services.render_document(str(old.uuid))
+    assert f"/care-plans/documents/{old.uuid}/download/" in client.get(url).content.decode()
+
+    builders.trial(plan, medicine_code="topiramate", dose="25 mg")
+    html = client.get(url).content.decode()
+    assert "Topiramate, 25 mg" in html
+    assert str(old.uuid) not in html and "Make a PDF of this leaflet" in html
+    client.post(f"/care-plans/patients/{world.patient.uuid}/leaflets/topiramate/pdf/")
+    new = Document.objects.filter(kind="leaflet").exclude(pk=old.pk).get()
+    assert "Topiramate, 25 mg" in new.html
+    html = client.get(url).content.decode()
+    assert f"document-{new.uuid}" in html and str(old.uuid) not in html
