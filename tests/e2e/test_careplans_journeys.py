@@ -1,5 +1,6 @@
 """Journeys: a clinician builds, agrees and revises a care plan with a patient; the patient reads
-it, downloads its PDF and a personalised leaflet; the leaflet library is open to everyone.
+it, downloads its PDF and a personalised leaflet, and after a treatment changes is offered new ones,
+not the old; the leaflet library is open to everyone.
 
 Every page visited is checked with axe and for console errors (CSP) by the harness. The worker's
 queue is replaced by a list that the journey renders itself, as the worker would."""
@@ -11,6 +12,7 @@ import pytest
 from django.apps import apps as django_apps
 
 from careplans import services, tasks
+from careplans.models import Document
 from pathway.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -150,6 +152,38 @@ def test_the_patient_reads_the_plan_and_downloads_pdfs(browser_page, careplans_d
         link.click()
     assert download.value.suggested_filename == "topiramate.pdf"
     _shot(browser_page, "my-leaflet")
+
+    # The nurse stops Topiramate. The PDFs made above say it is ongoing, so they are no longer
+    # offered: the plan offers to make a new one, which says it was not tolerated.
+    browser_page.sign_out()
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(f"/care-plans/patients/{demo.patients[0].uuid}/")
+    page.get_by_role("link", name="Review Topiramate").click()
+    browser_page.check()
+    page.get_by_label("Not tolerated", exact=True).check()
+    page.get_by_role("button", name="Save review").click()
+    browser_page.check()
+    assert page.get_by_text("Review of Topiramate saved.").is_visible()
+    assert page.get_by_role("button", name="Make a PDF of the care plan").is_visible()
+    browser_page.sign_out()
+
+    browser_page.sign_in(PATIENT, DEMO_PASSWORD)
+    browser_page.goto("/care-plans/my/")
+    assert page.get_by_role("link", name=re.compile("Download the care plan")).count() == 0
+    page.get_by_role("button", name="Make a PDF of my care plan").click()
+    page.get_by_text("Preparing the care plan PDF").wait_for()
+    browser_page.check()
+    _work_off(careplans_demo)
+    link = page.get_by_role("link", name=re.compile("Download the care plan"))
+    link.wait_for(timeout=5_000)
+    browser_page.check()
+    latest = Document.objects.filter(kind="careplan").latest("created_at")
+    assert "Not tolerated" in latest.html and "Correct on " in latest.html
+    assert str(latest.uuid) in link.get_attribute("href")
+    browser_page.goto("/care-plans/my/leaflets/topiramate/")
+    assert page.get_by_text("Your medicine:").count() == 0
+    assert page.get_by_role("button", name="Make a PDF of this leaflet").is_visible()
+    _shot(browser_page, "my-plan-after-a-change")
 
 
 @pytest.mark.parametrize("width", [390, 1280])
