@@ -8,10 +8,12 @@ from django.utils.safestring import mark_safe
 from careplans.forms import LeafletAdminForm
 from careplans.models import CarePlan, CarePlanVersion, Document, Leaflet, TreatmentTrial
 from careplans.safe_markdown import render
+from pathway.admin import RecordReadAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Clinical rows: viewable by administrators, changed only through the app's services."""
+class ReadOnlyAdmin(RecordReadAdmin):
+    """Clinical rows: viewable by administrators (an audited read of the patient's record),
+    changed only through the app's services."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -71,12 +73,14 @@ class CarePlanAdmin(ReadOnlyAdmin):
 
 @admin.register(CarePlanVersion)
 class CarePlanVersionAdmin(ReadOnlyAdmin):
+    patient_path = "plan__patient"
     list_display = ["plan", "number", "status", "agreed_at", "agreed_by"]
     list_filter = ["status"]
 
 
 @admin.register(TreatmentTrial)
 class TreatmentTrialAdmin(ReadOnlyAdmin):
+    patient_path = "plan__patient"
     list_display = ["plan", "medicine_code", "role", "started_on", "review_due", "outcome"]
     list_filter = ["outcome", "medicine_class", "role"]
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from diaries.models import DiaryEntry, HeadacheEpisode, MedicationDose, Medicine
+from pathway.admin import RecordReadAdmin
 
 
 @admin.register(Medicine)
@@ -42,7 +43,7 @@ class EpisodeInline(ReadOnlyInline):
 
 
 @admin.register(DiaryEntry)
-class DiaryEntryAdmin(admin.ModelAdmin):
+class DiaryEntryAdmin(RecordReadAdmin):
     """Diary days are the patient's own record: administrators can look but not add, edit or
     delete (patients correct or remove their days through `diaries.services`, with audit)."""
 
@@ -64,7 +65,8 @@ class DiaryEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(MedicationDose)
-class MedicationDoseAdmin(admin.ModelAdmin):
+class MedicationDoseAdmin(RecordReadAdmin):
+    patient_path = "episode__entry__patient"
     list_display = ["medicine", "medication_class", "doses", "episode"]
     list_filter = ["medication_class"]
 

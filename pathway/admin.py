@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from pathway.audit import record_view
 from pathway.models import (
     Assessment,
     AuditEvent,
@@ -15,7 +16,33 @@ from pathway.models import (
 )
 
 
-class NoDeleteAdmin(admin.ModelAdmin):
+class RecordReadAdmin(admin.ModelAdmin):
+    """Opening a row of a patient's record in the admin leaves the same audit row as any other
+    staff read (DESIGN.md section 5), so the patient sees it under "Who has looked at your
+    record". `patient_path` names the patient from the row ("patient", "plan__patient"); a
+    Patient is its own."""
+
+    patient_path = "patient"
+
+    def patient_of(self, obj) -> Patient | None:
+        if isinstance(obj, Patient):
+            return obj
+        for name in self.patient_path.split("__"):
+            obj = getattr(obj, name, None)
+            if obj is None:
+                return None
+        return obj
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "GET":
+            patient = self.patient_of(obj)
+            if patient is not None:
+                record_view(actor=request.user, patient=patient, obj=obj)
+        return obj
+
+
+class NoDeleteAdmin(RecordReadAdmin):
     """Clinical rows are never hard-deleted: mistakes become `entered_in_error`."""
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -1,13 +1,7 @@
 from django.contrib import admin
 
+from pathway.admin import NoDeleteAdmin
 from referrals.models import EmergencyStop, PreventiveTried, Referral, ReferralLetter
-
-
-class NoDeleteAdmin(admin.ModelAdmin):
-    """Clinical rows are never hard-deleted: a mistake is marked `entered_in_error`."""
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class PreventiveTriedInline(admin.TabularInline):
@@ -43,6 +37,7 @@ class EmergencyStopAdmin(NoDeleteAdmin):
 
 @admin.register(ReferralLetter)
 class ReferralLetterAdmin(NoDeleteAdmin):
+    patient_path = "referral__patient"
     list_display = ["uuid", "kind", "size", "created_at"]
     fields = ["uuid", "referral", "kind", "sha256", "size", "created_at"]
     readonly_fields = fields

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from pathway.admin import NoDeleteAdmin
 from reviews.models import (
     Appointment,
     BookingRequest,
@@ -10,13 +11,6 @@ from reviews.models import (
     Review,
     SafetyAlert,
 )
-
-
-class NoDeleteAdmin(admin.ModelAdmin):
-    """Clinical rows are never hard-deleted: cancel, close or resolve them instead."""
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Appointment)

@@ -656,3 +656,38 @@ def test_every_staff_page_about_one_patient_audits_the_read(client, world, perso
                 gaps.append(name)
             transaction.set_rollback(True)
     assert gaps == [], f"{persona} read these patient pages unaudited: {gaps}"
+
+
+def test_opening_a_patients_rows_in_the_admin_is_an_audited_read(client, world):
+    from tests.referrals import builders as referral_builders
+
+    referral = referral_builders.referral(world.patient, world.gp)
+    client.force_login(world.admin, backend="django.contrib.auth.backends.ModelBackend")
+    for path, obj in (
+        (f"/admin/pathway/patient/{world.patient.pk}/change/", world.patient),
+        (f"/admin/referrals/referral/{referral.pk}/change/", referral),
+        (f"/admin/pathway/episode/{referral.episode_id}/change/", referral.episode),
+    ):
+        assert client.get(path).status_code == 200
+        assert AuditEvent.objects.filter(
+            actor=world.admin, patient=world.patient, action="view", object_uuid=obj.uuid
+        ).exists(), path
+    client.logout()
+    client.force_login(world.patient_user, backend="django.contrib.auth.backends.ModelBackend")
+    assert "Ada Admin" in client.get("/my/record-access/").content.decode()
+
+
+def test_every_admin_of_a_model_holding_a_patient_audits_its_reads():
+    from django.contrib import admin
+
+    from pathway.admin import RecordReadAdmin
+    from pathway.models import Patient
+
+    missing = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if model is not AuditEvent
+        and (model is Patient or any(f.name == "patient" for f in model._meta.fields))
+        and not isinstance(model_admin, RecordReadAdmin)
+    ]
+    assert missing == []
