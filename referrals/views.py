@@ -445,12 +445,10 @@ def waiting_list(request):
         started = referral.triaged_at or referral.decided_at
         clock = rules.wait_clock(started_at=started, target_days=days, now=now) if days else None
         rows.append({"referral": referral, "clock": clock})
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "referrals/waiting_list.html",
-        {"page": page, "rows": rows, "filters": filters, "query": query.urlencode()},
+        {"page": page, "rows": rows, "filters": filters},
     )
 
 

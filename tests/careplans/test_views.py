@@ -302,6 +302,15 @@ def test_the_leaflet_library_is_public_and_filters_by_condition(client, db):
     assert client.get("/care-plans/leaflets/no-such-leaflet/").status_code == 404
 
 
+def test_the_leaflet_librarys_pages_keep_the_condition_chosen(client, db, monkeypatch):
+    from careplans import views
+
+    monkeypatch.setattr(views, "LEAFLETS_PER_PAGE", 1)
+    html = client.get("/care-plans/leaflets/?condition=chronic_pain").content.decode()
+    assert 'href="?condition=chronic_pain&amp;page=2"' in html
+    assert "Page 2 of" in html
+
+
 # --- constant query counts -----------------------------------------------------------------------
 
 
