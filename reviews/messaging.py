@@ -57,9 +57,12 @@ def patient_drafts(
     key: str,
     path: str,
     scheduled_for: datetime | None = None,
+    expires_at: datetime | None = None,
     extra: dict | None = None,
 ) -> list[Notification]:
-    """Unsaved outbox rows, one per channel the patient accepts (for `outbox.queue_many`)."""
+    """Unsaved outbox rows, one per channel the patient accepts (for `outbox.queue_many`).
+    `expires_at` is when the message stops being true (the appointment it announces begins):
+    from then on delivery cancels it rather than send it late."""
     return [
         outbox.draft(
             channel=channel,
@@ -69,10 +72,19 @@ def patient_drafts(
             patient=patient,
             context=patient_context(path, **(extra or {})),
             scheduled_for=scheduled_for,
+            expires_at=expires_at,
         )
         for channel in PATIENT_CHANNELS
         if patient.can_receive(channel)
     ]
+
+
+def withdraw(*, keys: list[str], reason: str) -> int:
+    """Withdraw the still-queued messages, on every channel, whose keys start with one of
+    `keys` (the `key` given to `patient_drafts`, or a leading part of it ending before a
+    colon), in the caller's transaction: the change being saved has made them untrue.
+    Returns how many rows were withdrawn."""
+    return sum(outbox.withdraw_queued(prefix=f"{key}:", reason=reason) for key in keys)
 
 
 def staff_draft(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from hashlib import sha256
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -87,14 +88,47 @@ def _validate_people(*, patient: Patient, clinician: User, episode: Episode | No
         raise ReviewsError("Choose one of this patient's open episodes.", field="episode")
 
 
+def _details_key(appointment: Appointment) -> str:
+    """What the patient is told of an appointment, in a few characters: its start, and how,
+    where and with whom it happens."""
+    seen = "|".join(
+        [
+            f"{appointment.start:%Y%m%dT%H%M}",
+            appointment.modality,
+            appointment.location,
+            appointment.video_link,
+            str(appointment.clinician.uuid),
+        ]
+    )
+    return f"{appointment.start:%Y%m%dT%H%M}:{sha256(seen.encode()).hexdigest()[:12]}"
+
+
 def _queue_booked_message(appointment: Appointment) -> None:
+    """Tell the patient of a booked or moved appointment."""
     messaging.queue_for_patient(
         patient=appointment.patient,
         kind="appointment_booked",
         template="reviews-appointment-booked",
-        # The start time is in the key, so a rescheduled appointment is announced again.
-        key=f"appointment-booked:{appointment.uuid}:{appointment.start:%Y%m%dT%H%M}",
+        # The details are in the key, so a moved appointment is announced again, and a form
+        # sent twice once.
+        key=f"appointment-booked:{appointment.uuid}:{_details_key(appointment)}",
         path=reverse(MY_APPOINTMENTS),
+        # Held for quiet hours past the start, it would announce something already begun.
+        expires_at=appointment.start,
+    )
+
+
+def _withdraw_messages(appointment: Appointment, reason: str) -> None:
+    """Withdraw the still-queued booked messages and reminders about this appointment: after
+    it is moved, cancelled or has happened they are no longer true. A moved appointment is
+    announced again, and reminded of again by the planner at its new time."""
+    messaging.withdraw(
+        keys=[
+            f"appointment-booked:{appointment.uuid}",
+            # The reminder planner's key (reviews.reminders.plan_appointment_reminders).
+            f"appointment-tomorrow:{appointment.uuid}",
+        ],
+        reason=reason,
     )
 
 
@@ -226,6 +260,7 @@ def reschedule_appointment(
         obj=appointment,
         fields=["start", "duration_minutes", "modality", "clinician", "video_link", "location"],
     )
+    _withdraw_messages(appointment, "Withdrawn: the appointment was moved")
     _queue_booked_message(appointment)
     return appointment
 
@@ -248,6 +283,7 @@ def cancel_appointment(*, actor: User, appointment: Appointment, reason: str) ->
         obj=appointment,
         fields=["status", "cancelled_at", "cancellation_reason"],
     )
+    _withdraw_messages(appointment, "Withdrawn: the appointment was cancelled")
     if appointment.start > now:
         messaging.queue_for_patient(
             patient=appointment.patient,
@@ -255,6 +291,8 @@ def cancel_appointment(*, actor: User, appointment: Appointment, reason: str) ->
             template="reviews-appointment-cancelled",
             key=f"appointment-cancelled:{appointment.uuid}",
             path=reverse(MY_APPOINTMENTS),
+            # After the time it was booked for, the news that it will not happen is stale.
+            expires_at=appointment.start,
         )
     return appointment
 
@@ -278,6 +316,7 @@ def record_attendance(*, actor: User, appointment: Appointment, attended: bool) 
         obj=appointment,
         fields=["status", "attendance_recorded_at"],
     )
+    _withdraw_messages(appointment, "Withdrawn: the appointment has happened")
     return appointment
 
 

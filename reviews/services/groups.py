@@ -119,6 +119,8 @@ def invite_patients(
             template="reviews-group-invite",
             key=f"group-invite:{booking.uuid}",
             path=reverse("reviews:my-appointments"),
+            # Once the session has begun there is no place left to book.
+            expires_at=session.start,
         )
         invited.append(booking)
     return invited
@@ -178,6 +180,8 @@ def book_place(*, actor: User, session: GroupSession, patient: Patient) -> Group
         live.refresh_from_db()
         action = AuditEvent.Action.UPDATE
     record_event(actor=actor, action=action, patient=patient, obj=live, fields=["status"])
+    # An invitation still waiting to go ("sign in to book a place") is no longer true.
+    messaging.withdraw(keys=[f"group-invite:{live.uuid}"], reason="Withdrawn: a place is booked")
     return live
 
 
@@ -203,6 +207,9 @@ def cancel_place(*, actor: User, booking: GroupBooking) -> GroupBooking:
         patient=booking.patient,
         obj=booking,
         fields=["status"],
+    )
+    messaging.withdraw(
+        keys=[f"group-invite:{booking.uuid}"], reason="Withdrawn: the place was given up"
     )
     booking.refresh_from_db()
     return booking

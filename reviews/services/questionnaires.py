@@ -78,6 +78,8 @@ def request_questionnaire(
 def cancel_questionnaire_request(
     *, actor: User, request: QuestionnaireRequest
 ) -> QuestionnaireRequest:
+    """Cancel a questionnaire still waiting for the patient and withdraw its messages not yet
+    sent. Returns it. Raises StaleState if it was completed or cancelled already."""
     changed = QuestionnaireRequest.objects.filter(
         pk=request.pk, status=QuestionnaireRequest.Status.REQUESTED
     ).update(
@@ -95,8 +97,16 @@ def cancel_questionnaire_request(
         obj=request,
         fields=["status"],
     )
+    _withdraw_messages(request, "Withdrawn: the questionnaire request was cancelled")
     request.refresh_from_db()
     return request
+
+
+def _withdraw_messages(request: QuestionnaireRequest, reason: str) -> None:
+    """Withdraw the request's messages still waiting to go (the request, held for quiet hours,
+    and the 3- and 6-day reminders, `questionnaire:<uuid>:...`): once it is completed or
+    cancelled there is nothing to fill in."""
+    messaging.withdraw(keys=[f"questionnaire:{request.uuid}"], reason=reason)
 
 
 def _validate_activities(request: QuestionnaireRequest, activities: list[str]) -> list[str]:
@@ -176,6 +186,7 @@ def submit_questionnaire(
         obj=request,
         fields=["status", "assessment"],
     )
+    _withdraw_messages(request, "Withdrawn: the questionnaire was completed")
     alert = None
     if result.alert and request.instrument == "PHQ-9":
         alert = raise_safety_alert(assessment=assessment, request=request)

@@ -1,0 +1,241 @@
+"""Messages made untrue by a later change are withdrawn in the same transaction, and messages
+about something that has begun are not sent late (DESIGN.md section 6)."""
+
+from datetime import datetime, time, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from pathway.models import Notification
+from pathway.notifications import outbox
+from reviews import reminders
+from reviews.services import appointments as services
+from reviews.services import groups as group_services
+from reviews.services import questionnaires as questionnaire_services
+from tests.reviews import builders
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _tomorrow_at(hour, minute=0):
+    return datetime.combine(timezone.localdate() + timedelta(days=1), time(hour, minute), LONDON)
+
+
+def _book(world, start, kind="follow_up"):
+    return services.book_appointment(
+        actor=world.clinician,
+        patient=world.patient,
+        episode=builders.episode_for(world.patient),
+        kind=kind,
+        start=start,
+        duration_minutes=30,
+        modality="phone",
+        clinician=world.clinician,
+    )
+
+
+def _move(world, appointment, start):
+    return services.reschedule_appointment(
+        actor=world.clinician,
+        appointment=appointment,
+        start=start,
+        duration_minutes=30,
+        modality="phone",
+        clinician=world.clinician,
+    )
+
+
+def _statuses(kind):
+    """{status: count} of the rows of one kind of message."""
+    rows = Notification.objects.filter(kind=kind)
+    return {s: rows.filter(status=s).count() for s in set(rows.values_list("status", flat=True))}
+
+
+# Appointments
+
+
+def test_cancelling_withdraws_the_queued_reminder_and_booked_message_but_sends_the_news(world):
+    appointment = _book(world, _tomorrow_at(10))
+    assert reminders.plan_appointment_reminders() == 2
+    services.cancel_appointment(actor=world.clinician, appointment=appointment, reason="Ill")
+    assert _statuses("appointment_reminder") == {"cancelled": 2}
+    assert _statuses("appointment_booked") == {"cancelled": 2}
+    assert _statuses("appointment_cancelled") == {"queued": 2}
+    reminder = Notification.objects.filter(kind="appointment_reminder").first()
+    assert reminder.last_error == "Withdrawn: the appointment was cancelled"
+    # The planner does not bring the reminder back for a cancelled appointment.
+    assert reminders.plan_appointment_reminders() == 0
+
+
+def test_cancelling_leaves_messages_already_sent_alone(world):
+    appointment = _book(world, _tomorrow_at(10))
+    Notification.objects.filter(kind="appointment_booked").update(
+        status="sent", sent_at=timezone.now()
+    )
+    services.cancel_appointment(actor=world.clinician, appointment=appointment, reason="")
+    assert _statuses("appointment_booked") == {"sent": 2}
+
+
+def test_moving_withdraws_the_old_reminder_so_the_planner_reminds_of_the_new_time(world):
+    appointment = _book(world, _tomorrow_at(10))
+    reminders.plan_appointment_reminders()
+    _move(world, appointment, _tomorrow_at(14))
+    assert _statuses("appointment_reminder") == {"cancelled": 2}
+    assert reminders.plan_appointment_reminders() == 2
+    live = Notification.objects.get(kind="appointment_reminder", status="queued", channel="sms")
+    assert live.context["time"] == "14:00"
+    # The old booked message is withdrawn; the patient is told of the new time.
+    assert _statuses("appointment_booked") == {"cancelled": 2, "queued": 2}
+
+
+def test_moving_back_to_the_first_time_announces_and_reminds_again(world):
+    appointment = _book(world, _tomorrow_at(10))
+    reminders.plan_appointment_reminders()
+    _move(world, appointment, _tomorrow_at(14))
+    _move(world, appointment, _tomorrow_at(10))
+    assert reminders.plan_appointment_reminders() == 2
+    queued = Notification.objects.filter(status="queued", channel="sms")
+    assert sorted(queued.values_list("kind", flat=True)) == [
+        "appointment_booked",
+        "appointment_reminder",
+    ]
+    assert queued.get(kind="appointment_reminder").context["time"] == "10:00"
+
+
+def test_changing_only_how_it_happens_tells_the_patient_again(world):
+    appointment = _book(world, _tomorrow_at(10))
+    Notification.objects.update(status="sent", sent_at=timezone.now())
+    services.reschedule_appointment(
+        actor=world.clinician,
+        appointment=appointment,
+        start=appointment.start,
+        duration_minutes=30,
+        modality="in_person",
+        location="Room 4",
+        clinician=world.clinician,
+    )
+    assert _statuses("appointment_booked") == {"sent": 2, "queued": 2}
+
+
+def test_recording_attendance_withdraws_a_reminder_still_waiting(world):
+    appointment = _book(world, _tomorrow_at(10))
+    reminders.plan_appointment_reminders()
+    with mock.patch("django.utils.timezone.now", return_value=_tomorrow_at(10, 5)):
+        services.record_attendance(actor=world.clinician, appointment=appointment, attended=True)
+    assert _statuses("appointment_reminder") == {"cancelled": 2}
+
+
+def test_a_booked_text_held_for_the_night_is_not_sent_after_the_appointment(world):
+    # Booked at 20:30 for 21:00 the same evening.
+    evening, start = _tomorrow_at(20, 30), _tomorrow_at(21)
+    with mock.patch("django.utils.timezone.now", return_value=evening):
+        appointment = _book(world, start)
+        sms = Notification.objects.get(kind="appointment_booked", channel="sms")
+        assert sms.expires_at == appointment.start
+        assert outbox.deliver(sms.uuid) == Notification.Status.CANCELLED
+        email = Notification.objects.get(kind="appointment_booked", channel="email")
+        assert outbox.deliver(email.uuid) == Notification.Status.SENT
+
+
+def test_the_cancellation_news_is_not_sent_after_the_appointment_time(world):
+    appointment = _book(world, _tomorrow_at(10))
+    services.cancel_appointment(actor=world.clinician, appointment=appointment, reason="")
+    row = Notification.objects.get(kind="appointment_cancelled", channel="email")
+    assert row.expires_at == appointment.start
+    with mock.patch("django.utils.timezone.now", return_value=_tomorrow_at(10, 1)):
+        assert outbox.deliver(row.uuid) == Notification.Status.CANCELLED
+
+
+# Group sessions
+
+
+def _invite(world, session):
+    group_services.invite_patients(actor=world.clinician, session=session, patients=[world.patient])
+    return session.bookings.get(patient=world.patient)
+
+
+def test_a_group_invite_is_not_sent_once_the_session_has_begun(world):
+    session = builders.group_session(world.service)
+    _invite(world, session)
+    row = Notification.objects.get(kind="group_invite", channel="email")
+    assert row.expires_at == session.start
+    with mock.patch("django.utils.timezone.now", return_value=session.start):
+        assert outbox.deliver(row.uuid) == Notification.Status.CANCELLED
+    assert Notification.objects.get(pk=row.pk).status == "cancelled"
+
+
+def test_declining_a_place_withdraws_the_invite_still_waiting(world):
+    booking = _invite(world, builders.group_session(world.service))
+    group_services.cancel_place(actor=world.patient_user, booking=booking)
+    assert _statuses("group_invite") == {"cancelled": 2}
+
+
+def test_booking_a_place_withdraws_the_invite_still_waiting(world):
+    session = builders.group_session(world.service)
+    _invite(world, session)
+    group_services.book_place(actor=world.clinician, session=session, patient=world.patient)
+    assert _statuses("group_invite") == {"cancelled": 2}
+
+
+def test_another_patients_invite_is_left_alone(world):
+    session = builders.group_session(world.service)
+    group_services.invite_patients(
+        actor=world.clinician, session=session, patients=[world.patient, world.other_patient]
+    )
+    booking = session.bookings.get(patient=world.patient)
+    group_services.cancel_place(actor=world.patient_user, booking=booking)
+    assert (
+        Notification.objects.filter(
+            kind="group_invite", patient=world.other_patient, status="queued"
+        ).count()
+        == 2
+    )
+
+
+# Questionnaires
+
+
+@pytest.fixture
+def requested(world):
+    request = questionnaire_services.request_questionnaire(
+        actor=world.clinician, patient=world.patient, instrument="PHQ-9"
+    )
+    return request
+
+
+def test_completing_a_questionnaire_withdraws_its_request_and_reminders(world, requested):
+    later = timezone.localdate() + timedelta(days=3)
+    type(requested).objects.filter(pk=requested.pk).update(
+        requested_at=timezone.now() - timedelta(days=3)
+    )
+    assert reminders.plan_questionnaire_reminders(today=later) == 2
+    requested.refresh_from_db()
+    questionnaire_services.submit_questionnaire(
+        actor=world.patient_user, request=requested, answers=[0] * 9
+    )
+    assert _statuses("questionnaire_requested") == {"cancelled": 2}
+    assert _statuses("questionnaire_reminder") == {"cancelled": 2}
+    assert (
+        Notification.objects.filter(kind="questionnaire_requested").first().last_error
+        == "Withdrawn: the questionnaire was completed"
+    )
+
+
+def test_cancelling_a_questionnaire_request_withdraws_its_messages(world, requested):
+    other = questionnaire_services.request_questionnaire(
+        actor=world.clinician, patient=world.patient, instrument="GAD-7"
+    )
+    questionnaire_services.cancel_questionnaire_request(actor=world.clinician, request=requested)
+    rows = Notification.objects.filter(kind="questionnaire_requested")
+    assert rows.filter(status="cancelled").count() == 2
+    # The other questionnaire's messages still go.
+    assert rows.filter(status="queued", idempotency_key__contains=str(other.uuid)).count() == 2
+
+
+def test_a_safety_alert_email_is_not_withdrawn_with_the_questionnaire(world, requested):
+    questionnaire_services.submit_questionnaire(
+        actor=world.patient_user, request=requested, answers=[0] * 8 + [2]
+    )
+    assert _statuses("safety_alert") == {"queued": 1}
