@@ -45,6 +45,10 @@ QUESTIONNAIRE_DUE_DAYS = 7
 # representable day, 31 December 9999, has no next day to end the list on).
 LIST_DATE_LIMIT_YEARS = 10
 
+# Appointment kinds the patient does not attend: an MDT discussion is the team talking about
+# their care. The patient is not messaged about one, and it is not in their own appointments.
+TEAM_ONLY_KINDS = frozenset({"mdt"})
+
 # Group sessions repeat monthly; a series longer than a year is set up again by the team.
 MAX_SERIES_LENGTH = 12
 
@@ -89,6 +93,12 @@ def list_dates_problems(
         # With no 'from' date the list starts today.
         problems.append(("end", "The 'to' date is before today: enter a 'from' date as well"))
     return problems
+
+
+def patient_attends(kind: str) -> bool:
+    """Whether the patient takes part in an appointment of this kind (not an MDT discussion),
+    so is told about it and sees it among their appointments."""
+    return kind not in TEAM_ONLY_KINDS
 
 
 def milestone_for(kind: str) -> str:

@@ -143,8 +143,15 @@ def appointments_for_team(
     return rows.order_by("start", "id")
 
 
-def appointments_for_patient(patient: Patient) -> QuerySet[Appointment]:
-    return patient.appointments.select_related("clinician").order_by("-start")
+def appointments_for_patient(
+    patient: Patient, *, with_team_meetings: bool = False
+) -> QuerySet[Appointment]:
+    """The patient's appointments, newest first: those they attend, for their own page, and
+    with `with_team_meetings` the team's meetings about them (MDT discussions), for staff."""
+    rows = patient.appointments.select_related("clinician").order_by("-start")
+    if not with_team_meetings:
+        rows = rows.exclude(kind__in=rules.TEAM_ONLY_KINDS)
+    return rows
 
 
 def upcoming_and_past(

@@ -104,7 +104,9 @@ def _details_key(appointment: Appointment) -> str:
 
 
 def _queue_booked_message(appointment: Appointment) -> None:
-    """Tell the patient of a booked or moved appointment."""
+    """Tell the patient of a booked or moved appointment they attend (not an MDT discussion)."""
+    if not rules.patient_attends(appointment.kind):
+        return
     messaging.queue_for_patient(
         patient=appointment.patient,
         kind="appointment_booked",
@@ -284,7 +286,7 @@ def cancel_appointment(*, actor: User, appointment: Appointment, reason: str) ->
         fields=["status", "cancelled_at", "cancellation_reason"],
     )
     _withdraw_messages(appointment, "Withdrawn: the appointment was cancelled")
-    if appointment.start > now:
+    if appointment.start > now and rules.patient_attends(appointment.kind):
         messaging.queue_for_patient(
             patient=appointment.patient,
             kind="appointment_cancelled",
@@ -324,6 +326,8 @@ def record_attendance(*, actor: User, appointment: Appointment, attended: bool) 
 def request_rearrangement(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
     """The patient asks for a booked, future appointment to be moved. Returns it. Asking again
     replaces the earlier reason and time: the team acts on the latest (the page says so)."""
+    if not rules.patient_attends(appointment.kind):
+        raise ReviewsError("This is a meeting of your care team, not an appointment to move.")
     if appointment.start <= timezone.now():
         raise ReviewsError("This appointment has already started, so it cannot be moved.")
     reason = reason.strip()

@@ -23,7 +23,9 @@ RECENT = 20
 def _tab_context(request, patient, **extra):
     now = timezone.now()
     upcoming, past = selectors.upcoming_and_past(
-        list(selectors.appointments_for_patient(patient)[: RECENT * 2]), now=now, past_limit=RECENT
+        list(selectors.appointments_for_patient(patient, with_team_meetings=True)[: RECENT * 2]),
+        now=now,
+        past_limit=RECENT,
     )
     return {
         "patient": patient,

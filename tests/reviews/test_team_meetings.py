@@ -1,0 +1,95 @@
+"""An MDT discussion is the team meeting about a patient, not an appointment they attend: they
+are not messaged about it and it is not on their own appointments page."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.models import Notification
+from reviews import rules, selectors
+from reviews.errors import ReviewsError
+from reviews.models import Appointment
+from reviews.services import appointments as services
+from tests.reviews import builders
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _start(days=2, hour=10):
+    return datetime.combine(timezone.localdate() + timedelta(days=days), time(hour), LONDON)
+
+
+def _book(world, kind, start=None):
+    return services.book_appointment(
+        actor=world.clinician,
+        patient=world.patient,
+        episode=builders.episode_for(world.patient),
+        kind=kind,
+        start=start or _start(),
+        duration_minutes=15,
+        modality="video",
+        clinician=world.clinician,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "attends"),
+    [(kind, kind != "mdt") for kind in Appointment.Kind.values],
+)
+def test_the_patient_attends_every_kind_but_an_mdt_discussion(kind, attends):
+    assert rules.patient_attends(kind) is attends
+
+
+def test_booking_moving_and_cancelling_an_mdt_discussion_messages_no_one(world):
+    mdt = _book(world, "mdt")
+    services.reschedule_appointment(
+        actor=world.clinician,
+        appointment=mdt,
+        start=_start(hour=11),
+        duration_minutes=15,
+        modality="video",
+        clinician=world.clinician,
+    )
+    services.cancel_appointment(actor=world.clinician, appointment=mdt, reason="")
+    assert not Notification.objects.exists()
+
+
+def test_booking_a_follow_up_still_tells_the_patient(world):
+    _book(world, "follow_up")
+    assert Notification.objects.filter(kind="appointment_booked").count() == 2
+
+
+def test_the_patient_cannot_ask_to_rearrange_an_mdt_discussion(world):
+    mdt = builders.appointment(world.patient, world.clinician, kind="mdt")
+    with pytest.raises(ReviewsError, match="meeting of your care team"):
+        services.request_rearrangement(actor=world.patient_user, appointment=mdt, reason="Later")
+    mdt.refresh_from_db()
+    assert mdt.rearrange_requested_at is None
+
+
+def test_the_patients_list_leaves_out_mdt_discussions_and_the_staff_list_keeps_them(world):
+    follow_up = builders.appointment(world.patient, world.clinician, start=_start(hour=9))
+    mdt = builders.appointment(world.patient, world.clinician, kind="mdt", start=_start(hour=11))
+    assert list(selectors.appointments_for_patient(world.patient)) == [follow_up]
+    assert set(selectors.appointments_for_patient(world.patient, with_team_meetings=True)) == {
+        follow_up,
+        mdt,
+    }
+
+
+def test_the_portal_shows_no_mdt_discussion_to_rearrange(world, login):
+    builders.appointment(world.patient, world.clinician, kind="mdt")
+    page = login(world.patient_user).get(reverse("reviews:my-appointments")).content.decode()
+    assert "MDT discussion" not in page
+    assert "Ask to rearrange" not in page
+    assert "You have no appointments booked." in page
+
+
+def test_the_staff_patient_page_still_shows_the_mdt_discussion(world, login):
+    builders.appointment(world.patient, world.clinician, kind="mdt")
+    url = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    page = login(world.clinician).get(url).content.decode()
+    assert "MDT discussion" in page
