@@ -79,6 +79,19 @@ def patient_drafts(
     ]
 
 
+def not_told_reason(patient: Patient) -> str:
+    """Why `patient_drafts` makes no message for this patient, in words for staff ("they have
+    asked for no messages"), or "" when at least one channel accepts messages. Built on the
+    same `Patient.can_receive`, so it says exactly whether the patient was told."""
+    if any(patient.can_receive(channel) for channel in PATIENT_CHANNELS):
+        return ""
+    if patient.opted_out_at is not None:
+        return "they have asked for no messages"
+    if not patient.mobile and not patient.email:
+        return "they have no mobile number or email address on record"
+    return "they have not agreed to texts or emails"
+
+
 def withdraw(*, keys: list[str], reason: str) -> int:
     """Withdraw the still-queued messages, on every channel, whose keys start with one of
     `keys` (the `key` given to `patient_drafts`, or a leading part of it ending before a

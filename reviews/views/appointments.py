@@ -10,7 +10,7 @@ from pathway.audit import record_view
 from pathway.navigation import patient_tabs
 from pathway.permissions import patient_for
 from pathway.views.access import clinician_required
-from reviews import selectors, sources
+from reviews import messaging, rules, selectors, sources
 from reviews.errors import ReviewsError
 from reviews.forms import (
     AppointmentFilterForm,
@@ -26,6 +26,17 @@ from reviews.views.common import not_saved, page_of, post_only
 
 # The list shows two weeks ahead unless the user picks dates.
 DEFAULT_DAYS_AHEAD = 13
+
+
+def _told(appointment: Appointment) -> str:
+    """What the booking and moving pages add about the message to the patient, following what
+    was queued: that they were told, or why not. Nothing for a meeting the patient does not
+    attend (an MDT discussion), which they are never told of."""
+    if not rules.patient_attends(appointment.kind):
+        return ""
+    if reason := messaging.not_told_reason(appointment.patient):
+        return f" The patient has not been told: {reason}."
+    return " The patient has been told."
 
 
 @clinician_required
@@ -96,7 +107,9 @@ def appointment_create(request, patient_uuid):
         except ReviewsError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, f"{appointment.get_kind_display()} booked.")
+            messages.success(
+                request, f"{appointment.get_kind_display()} booked.{_told(appointment)}"
+            )
             return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
     record_view(actor=request.user, patient=patient)
     return render(
@@ -145,7 +158,7 @@ def appointment_reschedule(request, appointment_uuid):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.reschedule_appointment(
+            appointment = services.reschedule_appointment(
                 actor=request.user,
                 appointment=appointment,
                 start=form.start(),
@@ -158,7 +171,9 @@ def appointment_reschedule(request, appointment_uuid):
         except ReviewsError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, "Appointment moved. The patient has been told.")
+            messages.success(
+                request, f"{appointment.get_kind_display()} moved.{_told(appointment)}"
+            )
             return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
     record_view(actor=request.user, patient=appointment.patient, obj=appointment)
     return render(

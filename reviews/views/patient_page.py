@@ -9,7 +9,7 @@ from pathway.audit import record_view
 from pathway.navigation import patient_tabs
 from pathway.permissions import patient_for
 from pathway.views.access import clinician_required, staff_required
-from reviews import selectors
+from reviews import messaging, selectors
 from reviews.errors import ReviewsError
 from reviews.forms import MdtCaseForm, QuestionnaireRequestForm
 from reviews.services import mdt as mdt_services
@@ -71,9 +71,15 @@ def questionnaire_request(request, patient_uuid):
         except ReviewsError as error:
             form.add_service_error(error)
         else:
-            messages.success(
-                request, f"{form.cleaned_data['instrument']} sent to {patient.full_name}."
-            )
+            instrument = form.cleaned_data["instrument"]
+            if reason := messaging.not_told_reason(patient):
+                messages.success(
+                    request,
+                    f"{instrument} is waiting in {patient.full_name}'s questionnaires. They "
+                    f"have not been told: {reason}.",
+                )
+            else:
+                messages.success(request, f"{instrument} sent to {patient.full_name}.")
             return redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
     record_view(actor=request.user, patient=patient, obj=patient)
     return render(
