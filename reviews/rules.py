@@ -45,6 +45,12 @@ QUESTIONNAIRE_DUE_DAYS = 7
 # representable day, 31 December 9999, has no next day to end the list on).
 LIST_DATE_LIMIT_YEARS = 10
 
+# How far ahead an appointment, a group session (every session of a series) or a questionnaire's
+# due date may be. The pathway plans a year at a time (the annual review, DESIGN.md section 3);
+# two years leaves room for a review booked late, and a later date is a typing error (one near
+# 31 December 9999 cannot even have its end time worked out).
+MAX_YEARS_AHEAD = 2
+
 # Appointment kinds the patient does not attend: an MDT discussion is the team talking about
 # their care. The patient is not messaged about one, and it is not in their own appointments.
 TEAM_ONLY_KINDS = frozenset({"mdt"})
@@ -93,6 +99,40 @@ def list_dates_problems(
         # With no 'from' date the list starts today.
         problems.append(("end", "The 'to' date is before today: enter a 'from' date as well"))
     return problems
+
+
+def latest_date_ahead(today: date) -> date:
+    """The last day that may be booked or set as due: the same date MAX_YEARS_AHEAD years after
+    `today` (28 February for 29 February)."""
+    year = today.year + MAX_YEARS_AHEAD
+    try:
+        return today.replace(year=year)
+    except ValueError:  # 29 February, in a year that has none
+        return date(year, 2, 28)
+
+
+def too_far_ahead(day: date, *, today: date) -> str:
+    """The message for a date after `latest_date_ahead(today)`, or "" for one on or before it.
+    Used for appointments, group sessions and questionnaires' due dates alike."""
+    latest = latest_date_ahead(today)
+    if day <= latest:
+        return ""
+    return (
+        f"Choose a date on or before {latest:%-d %B %Y}, at most {MAX_YEARS_AHEAD} years from "
+        "today."
+    )
+
+
+def series_too_far_ahead(last: date, *, today: date) -> str:
+    """The message for a series of group sessions whose last session, on `last`, falls after
+    `latest_date_ahead(today)`, or "" when every session is in time."""
+    latest = latest_date_ahead(today)
+    if last <= latest:
+        return ""
+    return (
+        f"The last session would be on {last:%-d %B %Y}, more than {MAX_YEARS_AHEAD} years "
+        "ahead. Set up fewer sessions, or start sooner."
+    )
 
 
 def patient_attends(kind: str) -> bool:

@@ -55,6 +55,9 @@ class WhenFields(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("start_date") and data.get("start_time") and self.start() <= timezone.now():
+        day = data.get("start_date")
+        if day and (problem := rules.too_far_ahead(day, today=timezone.localdate())):
+            self.add_error("start_date", problem)
+        elif day and data.get("start_time") and self.start() <= timezone.now():
             self.add_error("start_date", "Choose a date and time in the future.")
         return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from pathway.forms import ModelMultipleChoiceField
 from pathway.models import User
@@ -103,6 +104,12 @@ class GroupSessionForm(ServiceErrorsMixin, WhenFields):
         data = super().clean()
         if not data.get("video_link") and not (data.get("venue") or "").strip():
             self.add_error("video_link", "Enter a video link, a venue, or both.")
+        if "start_date" in data and "start_time" in data and data.get("repeat"):
+            # Only from a first session in time (WhenFields checks it): the last of the series
+            # must be in time too.
+            times = rules.monthly_occurrences(timezone.localtime(self.start()), data["repeat"])
+            if problem := rules.series_too_far_ahead(times[-1].date(), today=timezone.localdate()):
+                self.add_error("repeat", problem)
         return data
 
 

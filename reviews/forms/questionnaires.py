@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from reviews import rules
 from reviews.forms.base import DATE, ServiceErrorsMixin
@@ -22,6 +23,12 @@ class QuestionnaireRequestForm(ServiceErrorsMixin, forms.Form):
         help_text=f"Leave blank for {rules.QUESTIONNAIRE_DUE_DAYS} days from today",
         error_messages={"invalid": "Enter a real date."},
     )
+
+    def clean_due(self):
+        due = self.cleaned_data.get("due")
+        if due and (problem := rules.too_far_ahead(due, today=timezone.localdate())):
+            raise forms.ValidationError(problem)
+        return due
 
 
 class AlertActionForm(ServiceErrorsMixin, forms.Form):

@@ -23,6 +23,9 @@ MY_APPOINTMENTS = "reviews:my-appointments"
 def _validate_time(start: datetime, duration_minutes: int) -> None:
     if start <= timezone.now():
         raise ReviewsError("Choose a date and time in the future.", field="start")
+    # Checked before any arithmetic on the time: an end past 31 December 9999 cannot be held.
+    if problem := rules.too_far_ahead(timezone.localdate(start), today=timezone.localdate()):
+        raise ReviewsError(problem, field="start")
     if not 1 <= duration_minutes <= rules.MAX_DURATION_MINUTES:
         raise ReviewsError(
             f"Enter a length from 1 to {rules.MAX_DURATION_MINUTES} minutes.",

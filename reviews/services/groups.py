@@ -37,6 +37,9 @@ def create_group_sessions(
     Returns them in date order. Raises ReviewsError for bad input."""
     if start <= timezone.now():
         raise ReviewsError("Choose a date and time in the future.", field="start")
+    today = timezone.localdate()
+    if problem := rules.too_far_ahead(timezone.localdate(start), today=today):
+        raise ReviewsError(problem, field="start")
     if capacity < 1:
         raise ReviewsError("A session needs at least 1 place.", field="capacity")
     if not 1 <= duration_minutes <= rules.MAX_DURATION_MINUTES:
@@ -52,6 +55,8 @@ def create_group_sessions(
         raise ReviewsError(
             f"A series can have 1 to {rules.MAX_SERIES_LENGTH} sessions.", field="repeat"
         ) from exc
+    if problem := rules.series_too_far_ahead(times[-1].date(), today=today):
+        raise ReviewsError(problem, field="repeat")
     fields = {
         "organisation": organisation,
         "topic": topic.strip(),
