@@ -93,8 +93,10 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
 
 @transaction.atomic
 def plan_appointment_reminders(*, today: date | None = None) -> int:
-    """Remind patients of booked appointments tomorrow (London days). The key holds the start
-    time, so a moved appointment is reminded again at its new time."""
+    """Remind patients of booked appointments tomorrow (London days), not of the team's own
+    meetings about them (rules.TEAM_ONLY_KINDS). The key holds the start time, so a moved
+    appointment is reminded again at its new time; a reminder still waiting when the
+    appointment begins is not sent."""
     today = today or timezone.localdate()
     tomorrow = today + timedelta(days=1)
     appointments = (
@@ -104,6 +106,7 @@ def plan_appointment_reminders(*, today: date | None = None) -> int:
             start__lt=_at(tomorrow + timedelta(days=1), time.min),
             patient__in=reachable(Patient.objects.all()),
         )
+        .exclude(kind__in=rules.TEAM_ONLY_KINDS)
         .select_related("patient")
         .order_by("start")
     )
@@ -118,6 +121,7 @@ def plan_appointment_reminders(*, today: date | None = None) -> int:
             key=f"appointment-tomorrow:{appointment.uuid}:{local:%Y%m%dT%H%M}",
             path=path,
             scheduled_for=_not_before(today, SEND_FROM),
+            expires_at=appointment.start,
             extra={"time": f"{local:%H:%M}"},
         )
     return len(outbox.queue_many(drafts))

@@ -89,10 +89,17 @@ def test_appointment_reminders_go_the_day_before_and_again_after_a_move(world):
     assert reminders.plan_appointment_reminders() == 0
     row = Notification.objects.get(channel="sms")
     assert row.context["time"] == "10:30"
+    assert row.expires_at == start  # not sent once the appointment has begun
     assert row.scheduled_for >= datetime.combine(timezone.localdate(), time(9), tzinfo=LONDON)
     appointment.start = start + timedelta(hours=2)
     appointment.save()
     assert reminders.plan_appointment_reminders() == 2
+
+
+def test_the_patient_is_not_reminded_of_the_teams_meeting_about_them(world):
+    start = datetime.combine(timezone.localdate() + timedelta(days=1), time(10), tzinfo=LONDON)
+    builders.appointment(world.patient, world.clinician, start=start, kind="mdt")
+    assert reminders.plan_appointment_reminders() == 0
 
 
 def test_questionnaire_reminders_after_3_and_6_days(world):
