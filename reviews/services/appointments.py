@@ -15,7 +15,7 @@ from pathway.models import AuditEvent, Episode, Patient, User
 from pathway.permissions import patients_visible_to
 from reviews import messaging, rules
 from reviews.errors import ReviewsError, SlotTaken, StaleState
-from reviews.models import Appointment, BookingRequest
+from reviews.models import Appointment, BookingRequest, Review
 
 MY_APPOINTMENTS = "reviews:my-appointments"
 
@@ -303,11 +303,20 @@ def cancel_appointment(*, actor: User, appointment: Appointment, reason: str) ->
 
 
 @transaction.atomic
-def record_attendance(*, actor: User, appointment: Appointment, attended: bool) -> Appointment:
-    """Mark a booked appointment attended or did-not-attend, once it has started."""
+def record_attendance(
+    *, actor: User, appointment: Appointment, attended: bool, correcting: bool = False
+) -> Appointment:
+    """Mark a booked appointment attended or did-not-attend, once it has started. With
+    `correcting` (the "Marked wrongly?" button), change one marked the other way instead, while
+    no review of it is recorded (a review means it happened). Without it, an appointment marked
+    already is refused, so a page opened before someone else marked it changes nothing."""
     if appointment.start > timezone.now():
         raise ReviewsError("You can record attendance once the appointment has started.")
     status = Appointment.Status.ATTENDED if attended else Appointment.Status.DID_NOT_ATTEND
+    recorded = (Appointment.Status.ATTENDED, Appointment.Status.DID_NOT_ATTEND)
+    if correcting and appointment.status in recorded and appointment.status != status:
+        _correct_attendance(actor=actor, appointment=appointment, status=status)
+        return appointment
     _claim_booked(
         appointment,
         status=status,
@@ -323,6 +332,31 @@ def record_attendance(*, actor: User, appointment: Appointment, attended: bool) 
     )
     _withdraw_messages(appointment, "Withdrawn: the appointment has happened")
     return appointment
+
+
+def _correct_attendance(*, actor: User, appointment: Appointment, status: str) -> None:
+    """Attended <-> did not attend, compare-and-swap on the status the page showed."""
+    if Review.objects.filter(appointment=appointment).exists():
+        raise ReviewsError(
+            "A review of this appointment is recorded, so it was attended. It cannot be marked "
+            "as did not attend."
+        )
+    changed = Appointment.objects.filter(pk=appointment.pk, status=appointment.status).update(
+        status=status,
+        attendance_recorded_at=timezone.now(),
+        updated_by=actor,
+        updated_at=timezone.now(),
+    )
+    if not changed:
+        raise StaleState("This appointment has already been changed. Check it below.")
+    appointment.status = status
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=appointment.patient,
+        obj=appointment,
+        fields=["status", "attendance_recorded_at"],
+    )
 
 
 @transaction.atomic

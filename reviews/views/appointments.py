@@ -210,7 +210,10 @@ def appointment_attendance(request, appointment_uuid):
         return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
     try:
         services.record_attendance(
-            actor=request.user, appointment=appointment, attended=outcome == "attended"
+            actor=request.user,
+            appointment=appointment,
+            attended=outcome == "attended",
+            correcting=request.POST.get("correcting") == "yes",
         )
     except ReviewsError as error:
         messages.error(request, str(error))

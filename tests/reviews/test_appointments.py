@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from pathway.models import AuditEvent, Notification
 from reviews.errors import ReviewsError, SlotTaken, StaleState
-from reviews.models import Appointment, BookingRequest
+from reviews.models import Appointment, BookingRequest, Review
 from reviews.services import appointments as services
 from tests.reviews import builders
 
@@ -292,6 +292,33 @@ def test_attendance_and_cancel_buttons_work_and_a_second_press_is_harmless(world
     assert "already been changed" in response.content.decode()
     response = client.post(url, {"attendance": "maybe"}, follow=True)
     assert "Choose attended or did not attend." in response.content.decode()
+
+
+def test_attendance_marked_wrongly_can_be_corrected_until_a_review_is_recorded(world, login):
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    client = login(world.clinician)
+    url = reverse("reviews:appointment-attendance", kwargs={"appointment_uuid": appointment.uuid})
+    page = reverse("reviews:appointment", kwargs={"appointment_uuid": appointment.uuid})
+    client.post(url, {"attendance": "did_not_attend"})
+    assert "Change to attended" in client.get(page).content.decode()
+    response = client.post(url, {"attendance": "attended", "correcting": "yes"}, follow=True)
+    appointment.refresh_from_db()
+    assert appointment.status == "attended"
+    assert "Marked as attended." in response.content.decode()
+    assert AuditEvent.objects.filter(object_uuid=appointment.uuid, action="update").count() == 2
+    Review.objects.create(
+        appointment=appointment,
+        patient=world.patient,
+        summary="Seen.",
+        next_review_date=timezone.localdate(),
+        completed_by=world.clinician,
+        completed_at=timezone.now(),
+    )
+    assert "Marked wrongly?" not in client.get(page).content.decode()
+    response = client.post(url, {"attendance": "did_not_attend", "correcting": "yes"}, follow=True)
+    assert "A review of this appointment is recorded" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == "attended"
 
 
 def test_the_patient_asks_to_rearrange_from_their_page(world, login):
