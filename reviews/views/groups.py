@@ -120,6 +120,7 @@ def booking_attendance(request, booking_uuid):
     if refused := post_only(request):
         return refused
     action = request.POST.get("action")
+    was_invited = booking.status == booking.Status.INVITED
     try:
         if action in ("attended", "did_not_attend"):
             services.record_group_attendance(
@@ -129,11 +130,20 @@ def booking_attendance(request, booking_uuid):
             services.book_place(
                 actor=request.user, session=booking.session, patient=booking.patient
             )
+        elif action == "cancel":
+            # For example the patient rang to say they cannot come: the place is free again.
+            services.cancel_place(actor=request.user, booking=booking)
         else:
             messages.error(request, "Choose what to record.")
             return redirect("reviews:group-session", session_uuid=booking.session.uuid)
     except ReviewsError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Saved for {booking.patient.full_name}.")
+        name = booking.patient.full_name
+        if action == "cancel" and was_invited:
+            messages.success(request, f"Invitation withdrawn for {name}.")
+        elif action == "cancel":
+            messages.success(request, f"Place freed: {name} no longer has a place.")
+        else:
+            messages.success(request, f"Saved for {name}.")
     return redirect("reviews:group-session", session_uuid=booking.session.uuid)

@@ -7,7 +7,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.models import Notification
+from pathway.models import AuditEvent, Notification
 from reviews.errors import ReviewsError, SessionFull, StaleState
 from reviews.models import GroupBooking, GroupSession
 from reviews.services import groups as services
@@ -204,6 +204,37 @@ def test_a_full_session_offers_staff_no_booking_and_says_it_is_full(world, login
     assert "ask the team" not in page
     invitation.refresh_from_db()
     assert invitation.status == "invited"
+
+
+def test_staff_free_a_place_so_a_full_session_can_take_someone_else(world, login):
+    session = builders.group_session(world.service, capacity=1)
+    place = builders.booking(session, world.other_patient, status="booked")
+    invitation = builders.booking(session, world.patient)
+    client = login(world.clinician)
+    page = client.get(reverse("reviews:group-session", kwargs={"session_uuid": session.uuid}))
+    assert "Free this place" in page.content.decode()
+    booking_url = reverse("reviews:group-booking", kwargs={"booking_uuid": place.uuid})
+    response = client.post(booking_url, {"action": "cancel"}, follow=True)
+    assert "Place freed: Bob Baker no longer has a place." in response.content.decode()
+    place.refresh_from_db()
+    assert place.status == "cancelled"
+    assert 'value="book"' in response.content.decode()
+    client.post(
+        reverse("reviews:group-booking", kwargs={"booking_uuid": invitation.uuid}),
+        {"action": "book"},
+    )
+    invitation.refresh_from_db()
+    assert invitation.status == "booked"
+    assert AuditEvent.objects.filter(object_uuid=place.uuid, actor=world.clinician).exists()
+    other = builders.booking(session, world.patient_in_b)
+    response = client.post(
+        reverse("reviews:group-booking", kwargs={"booking_uuid": other.uuid}),
+        {"action": "cancel"},
+        follow=True,
+    )
+    assert "Invitation withdrawn for" in response.content.decode()
+    other.refresh_from_db()
+    assert other.status == "declined"
 
 
 def test_a_session_with_places_left_offers_staff_a_booking(world, login):
