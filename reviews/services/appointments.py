@@ -137,6 +137,19 @@ def _withdraw_messages(appointment: Appointment, reason: str) -> None:
     )
 
 
+def _check_request_open(booking_request: BookingRequest, patient: Patient) -> None:
+    locked = BookingRequest.objects.select_for_update().get(pk=booking_request.pk)
+    if locked.patient_id != patient.pk:
+        raise ReviewsError("This appointment request is from another patient.")
+    if locked.status == BookingRequest.Status.BOOKED:
+        raise StaleState(
+            "This request has already been booked. Check the patient's appointments before "
+            "booking another."
+        )
+    if locked.status != BookingRequest.Status.OPEN:
+        raise StaleState("This request has been closed. Book without it if still needed.")
+
+
 @transaction.atomic
 def book_appointment(
     *,
@@ -154,10 +167,16 @@ def book_appointment(
 ) -> Appointment:
     """Book an appointment and tell the patient. Returns it.
 
+    With `booking_request`, the patient's request is marked booked by it. A request of another
+    patient, or one already booked or closed (an old link, a second tab), is refused before
+    anything is booked, so one request never books twice.
+
     Raises ReviewsError (SlotTaken for a double booking) with a message for the user."""
     _validate_time(start, duration_minutes)
     _validate_place(modality, video_link)
     _validate_people(patient=patient, clinician=clinician, episode=episode)
+    if booking_request is not None:
+        _check_request_open(booking_request, patient)
     _check_free(
         clinician=clinician, patient=patient, start=start, duration_minutes=duration_minutes
     )

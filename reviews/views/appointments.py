@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -78,6 +79,8 @@ def appointment_create(request, patient_uuid):
     booking_request = None
     if request.GET.get("request"):
         booking_request = selectors.booking_request_for(request.user, request.GET["request"])
+        if booking_request.patient_id != patient.pk:
+            raise Http404("No such request for this patient")
     episodes = selectors.open_episodes(patient)
     initial = {"clinician": request.user.pk, "modality": Appointment.Modality.VIDEO}
     if booking_request is not None:

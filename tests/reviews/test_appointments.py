@@ -195,6 +195,34 @@ def test_a_patient_asks_for_an_appointment_once(world):
     assert request.status == "booked" and request.appointment == appointment
 
 
+def test_a_request_booked_already_books_nothing_more(world, login):
+    services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
+    request = BookingRequest.objects.get()
+    _book(world, kind="annual_review", booking_request=request)
+    request.refresh_from_db()
+    with pytest.raises(StaleState, match="already been booked"):
+        _book(world, kind="annual_review", booking_request=request, start=_later() + timedelta(1))
+    assert Appointment.objects.count() == 1
+    # An old "Book it" link says so before anything is typed.
+    url = reverse("reviews:appointment-create", kwargs={"patient_uuid": world.patient.uuid})
+    page = login(world.clinician).get(url, {"request": request.uuid}).content.decode()
+    assert "Request already booked" in page
+
+
+def test_a_request_is_booked_only_for_its_own_patient(world, login):
+    services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
+    request = BookingRequest.objects.get()
+    url = reverse("reviews:appointment-create", kwargs={"patient_uuid": world.other_patient.uuid})
+    assert login(world.clinician).get(url, {"request": request.uuid}).status_code == 404
+    with pytest.raises(ReviewsError, match="another patient"):
+        _book(
+            world,
+            patient=world.other_patient,
+            episode=builders.episode_for(world.other_patient),
+            booking_request=request,
+        )
+
+
 # Pages
 
 
