@@ -107,6 +107,35 @@ def open_episodes(patient: Patient) -> QuerySet[Episode]:
     return patient.episodes.open()
 
 
+def episodes_of_patient(patient: Patient) -> list[Episode]:
+    """The patient's episodes, open ones first, then newest, with their clinicians."""
+    episodes = (
+        patient.episodes.exclude(status=Episode.Status.ENTERED_IN_ERROR)
+        .select_related("responsible_clinician")
+        .order_by("-opened_at")
+    )
+    return sorted(episodes, key=lambda episode: not episode.is_open)
+
+
+def episode_for(user, episode_uuid) -> Episode:
+    """An episode of a patient `user` may see (404 otherwise), with its patient and clinician."""
+    return _get_or_404(
+        Episode.objects.filter(patient__in=patients_visible_to(user))
+        .exclude(status=Episode.Status.ENTERED_IN_ERROR)
+        .select_related("patient", "responsible_clinician"),
+        uuid=episode_uuid,
+    )
+
+
+def coming_appointments_of(episode: Episode) -> list[Appointment]:
+    """The episode's booked appointments still to come, soonest first (discharge cancels them)."""
+    return list(
+        episode.appointments.filter(status=Appointment.Status.BOOKED, start__gt=timezone.now())
+        .select_related("clinician")
+        .order_by("start")
+    )
+
+
 # Appointments
 
 
@@ -391,6 +420,10 @@ def alert_for(user, alert_uuid) -> SafetyAlert:
         ),
         uuid=alert_uuid,
     )
+
+
+def open_alerts_for_patient(patient: Patient) -> list[SafetyAlert]:
+    return list(alerts_for_patient(patient).filter(resolved_at__isnull=True))
 
 
 def alerts_for_patient(patient: Patient) -> QuerySet[SafetyAlert]:

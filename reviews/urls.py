@@ -1,6 +1,15 @@
 from django.urls import path
 
-from reviews.views import appointments, groups, mdt, notifications, patient_page, portal, worklist
+from reviews.views import (
+    appointments,
+    episodes,
+    groups,
+    mdt,
+    notifications,
+    patient_page,
+    portal,
+    worklist,
+)
 
 app_name = "reviews"
 
@@ -36,6 +45,7 @@ urlpatterns = [
         name="booking-request-close",
     ),
     path("patients/<uuid:patient_uuid>/", patient_page.patient_reviews, name="patient-reviews"),
+    path("episodes/<uuid:episode_uuid>/", episodes.episode_page, name="episode"),
     path(
         "patients/<uuid:patient_uuid>/book/",
         appointments.appointment_create,

@@ -10,6 +10,7 @@ from reviews.forms.appointments import (
     RescheduleForm,
     ReviewForm,
 )
+from reviews.forms.episodes import DischargeForm, ResponsibleClinicianForm
 from reviews.forms.groups import GroupSessionForm, InviteForm
 from reviews.forms.mdt import MdtCaseForm, MdtDiscussionForm
 from reviews.forms.questionnaires import AlertActionForm, AnswersForm, QuestionnaireRequestForm
@@ -21,6 +22,7 @@ __all__ = [
     "AppointmentForm",
     "BookingRequestForm",
     "CancelForm",
+    "DischargeForm",
     "GroupSessionForm",
     "InviteForm",
     "MdtCaseForm",
@@ -28,5 +30,6 @@ __all__ = [
     "QuestionnaireRequestForm",
     "RearrangeForm",
     "RescheduleForm",
+    "ResponsibleClinicianForm",
     "ReviewForm",
 ]

@@ -241,3 +241,34 @@ def test_the_reminder_jobs_send_invites_through_the_console_backend(browser_page
     assert "No failed messages." in browser.page.content()
     browser.goto("/reviews/mdt/")
     browser.goto("/reviews/appointments/")
+
+
+def test_the_team_hands_over_and_discharges_a_patient(browser_page, demo):
+    from pathway.models import Episode
+
+    episode = (
+        Episode.objects.filter(status="active", patient__in=demo.patients)
+        .exclude(patient__in=SafetyAlert.objects.filter(resolved_at__isnull=True).values("patient"))
+        .select_related("patient")
+        .first()
+    )
+    patient = episode.patient
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto(f"/reviews/patients/{patient.uuid}/")
+    page.get_by_role("link", name=episode.get_condition_display(), exact=True).click()
+    browser.check()
+    options = page.get_by_label("Responsible clinician").locator("option").all_inner_texts()
+    other = next(name for name in options[1:] if name != (episode.responsible_clinician or ""))
+    page.get_by_label("Responsible clinician").select_option(label=other)
+    _submit(browser, "Save the responsible clinician")
+    assert f"{other} is now responsible for {patient.full_name}" in page.content()
+    page.get_by_label("The patient has finished with the pathway").check()
+    _shots(browser, "discharge")
+    _submit(browser, "Discharge")
+    assert f"{patient.full_name} is discharged from the" in page.content()
+    episode.refresh_from_db()
+    assert episode.status == "discharged"
+    assert Milestone.objects.filter(episode=episode, kind="discharged").exists()

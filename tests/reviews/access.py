@@ -54,6 +54,9 @@ RULES = {
         allowed=TEAM, kwargs=lambda w: {"alert_uuid": builders.safety_alert(w.patient).uuid}
     ),
     "reviews:appointment": Rule(allowed=TEAM, kwargs=_appointment),
+    "reviews:episode": Rule(
+        allowed=TEAM, kwargs=lambda w: {"episode_uuid": builders.episode_for(w.patient).uuid}
+    ),
     "reviews:appointment-reschedule": Rule(allowed=TEAM, kwargs=_appointment),
     "reviews:appointment-cancel": Rule(allowed=TEAM, kwargs=_appointment, ok=(405,)),
     "reviews:appointment-attendance": Rule(allowed=TEAM, kwargs=_appointment, ok=(405,)),

@@ -1,0 +1,136 @@
+"""An episode's care by the team: who is responsible for it, and discharge from the pathway.
+
+Discharge ends the episode (its `discharged` milestone), closes the accepted referral, cancels
+the episode's appointments still to come (telling the patient, as any cancellation does) and,
+when no other episode stays open, the questionnaires still waiting for the patient. It is
+refused while a safety alert about the patient is open: an alert is closed only by recording
+the action taken. A discharged episode is not reopened; the patient is referred again, which
+opens a new one.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway import services as kernel
+from pathway.audit import record_event
+from pathway.models import AuditEvent, Episode, User
+from pathway.models.episodes import MilestoneKind
+from pathway.permissions import clinicians_caring_for
+from referrals import services as referral_services
+from referrals.models import Referral
+from reviews import messaging
+from reviews.errors import ReviewsError, StaleState
+from reviews.models import Appointment, QuestionnaireRequest, SafetyAlert
+from reviews.services import appointments as appointment_services
+from reviews.services import questionnaires as questionnaire_services
+
+DISCHARGE_CANCELLATION_REASON = "Discharged from the pathway"
+
+
+def _locked_open(episode: Episode) -> Episode:
+    locked = Episode.objects.select_for_update().get(pk=episode.pk)
+    if not locked.is_open:
+        raise StaleState("This episode has already ended. Check it below.")
+    return locked
+
+
+@transaction.atomic
+def change_responsible_clinician(*, actor: User, episode: Episode, clinician: User) -> Episode:
+    """Make `clinician` responsible for the open episode and return it. Safety alerts about the
+    patient that are still open and were the previous clinician's pass to `clinician`, who is
+    emailed about each, so no alert waits for someone who has handed over.
+
+    Raises ReviewsError unless `clinician` is an active clinician caring for the patient."""
+    episode = _locked_open(episode)
+    if clinician not in clinicians_caring_for(episode.patient):
+        raise ReviewsError(
+            "Choose an active clinician who cares for this patient's practice.", field="clinician"
+        )
+    previous = episode.responsible_clinician
+    if previous == clinician:
+        return episode
+    episode.responsible_clinician = clinician
+    episode.updated_by = actor
+    episode.save(update_fields=["responsible_clinician", "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=episode.patient,
+        obj=episode,
+        fields=["responsible_clinician"],
+    )
+    handed = SafetyAlert.objects.filter(
+        patient=episode.patient, resolved_at__isnull=True, responsible_clinician=previous
+    )
+    for alert in handed:
+        alert.responsible_clinician = clinician
+        alert.save(update_fields=["responsible_clinician", "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            patient=episode.patient,
+            obj=alert,
+            fields=["responsible_clinician"],
+        )
+        messaging.queue_for_staff(
+            user=clinician,
+            kind="safety_alert",
+            template="reviews-safety-alert",
+            key=f"safety-alert:{alert.uuid}:{clinician.uuid}",
+            path=reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}),
+        )
+    return episode
+
+
+@transaction.atomic
+def discharge_episode(*, actor: User, episode: Episode) -> Episode:
+    """Discharge the patient from an active episode and return it (see the module docstring).
+
+    Raises ReviewsError while a safety alert about the patient is open or before the referral
+    is accepted (triage decides a referral still waiting), and StaleState if the episode has
+    ended already."""
+    episode = _locked_open(episode)
+    patient = episode.patient
+    if SafetyAlert.objects.filter(patient=patient, resolved_at__isnull=True).exists():
+        raise ReviewsError(
+            "A safety alert about this patient is open. Record the action taken on it before "
+            "discharging."
+        )
+    if episode.status != Episode.Status.ACTIVE:
+        raise ReviewsError(
+            "This referral is waiting for triage. Decide it on the referral page instead."
+        )
+    now = timezone.now()
+    for referral in Referral.objects.open().filter(episode=episode):
+        referral_services.close_referral(actor=actor, referral=referral)
+    coming = Appointment.objects.filter(
+        episode=episode, status=Appointment.Status.BOOKED, start__gt=now
+    )
+    for appointment in coming:
+        appointment_services.cancel_appointment(
+            actor=actor, appointment=appointment, reason=DISCHARGE_CANCELLATION_REASON
+        )
+    if not patient.episodes.open().exclude(pk=episode.pk).exists():
+        waiting = QuestionnaireRequest.objects.filter(
+            patient=patient, status=QuestionnaireRequest.Status.REQUESTED
+        )
+        for request in waiting:
+            questionnaire_services.cancel_questionnaire_request(actor=actor, request=request)
+    episode.status = Episode.Status.DISCHARGED
+    episode.closed_at = now
+    episode.updated_by = actor
+    episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
+    kernel.record_milestone(
+        episode=episode, kind=MilestoneKind.DISCHARGED, occurred_at=now, actor=actor
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=patient,
+        obj=episode,
+        fields=["status", "closed_at"],
+    )
+    return episode

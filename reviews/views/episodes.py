@@ -1,0 +1,74 @@
+"""An episode's page for the care team: who is responsible for it, and discharge."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from pathway.audit import record_view
+from pathway.navigation import patient_tabs
+from pathway.permissions import clinicians_caring_for
+from pathway.views.access import clinician_required
+from reviews import selectors
+from reviews.errors import ReviewsError
+from reviews.forms import DischargeForm, ResponsibleClinicianForm
+from reviews.services import episodes as services
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def episode_page(request, episode_uuid):
+    episode = selectors.episode_for(request.user, episode_uuid)
+    patient = episode.patient
+    clinicians = clinicians_caring_for(patient)
+    data = request.POST if request.method == "POST" else None
+    action = data.get("action") if data else None
+    clinician_form = ResponsibleClinicianForm(
+        data if action == "clinician" else None,
+        clinicians=clinicians,
+        initial={"clinician": episode.responsible_clinician_id},
+    )
+    discharge_form = DischargeForm(data if action == "discharge" else None)
+    status = 200
+    if action in ("clinician", "discharge"):
+        form = clinician_form if action == "clinician" else discharge_form
+        if form.is_valid():
+            try:
+                if action == "clinician":
+                    services.change_responsible_clinician(
+                        actor=request.user,
+                        episode=episode,
+                        clinician=form.cleaned_data["clinician"],
+                    )
+                    message = (
+                        f"{form.cleaned_data['clinician'].full_name} is now responsible for "
+                        f"{patient.full_name}'s {episode.get_condition_display().lower()} care."
+                    )
+                else:
+                    services.discharge_episode(actor=request.user, episode=episode)
+                    message = (
+                        f"{patient.full_name} is discharged from the "
+                        f"{episode.get_condition_display().lower()} pathway."
+                    )
+            except ReviewsError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, message)
+                return redirect("reviews:episode", episode_uuid=episode.uuid)
+        status = 400
+    elif request.method == "POST":
+        messages.error(request, "Choose what to change.")
+    record_view(actor=request.user, patient=patient, obj=episode)
+    return render(
+        request,
+        "reviews/episode.html",
+        {
+            "episode": episode,
+            "patient": patient,
+            "tabs": patient_tabs(patient, request.path),
+            "clinician_form": clinician_form,
+            "discharge_form": discharge_form,
+            "open_alerts": selectors.open_alerts_for_patient(patient),
+            "coming": selectors.coming_appointments_of(episode),
+        },
+        status=status,
+    )

@@ -1,0 +1,152 @@
+"""An episode's care by the team: the responsible clinician, and discharge."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.models import AuditEvent, Milestone, Notification
+from referrals.models import Referral
+from reviews.errors import ReviewsError, StaleState
+from reviews.models import QuestionnaireRequest, SafetyAlert
+from reviews.services import episodes as services
+from tests.factories import UserFactory
+from tests.referrals import builders as referral_builders
+from tests.reviews import builders
+
+pytestmark = pytest.mark.django_db
+
+
+def _accepted(world):
+    """world.patient's accepted referral, its episode active with Nurse Nia responsible."""
+    referral = referral_builders.decided(world.patient, world.gp, world.clinician, "accept")
+    return referral, referral.episode
+
+
+# Responsible clinician
+
+
+def test_a_new_responsible_clinician_takes_over_open_alerts_and_is_emailed(world):
+    _, episode = _accepted(world)
+    colleague = UserFactory(role="clinician", full_name="Nurse Ned", organisations=[world.pcn1])
+    alert = builders.safety_alert(world.patient, clinician=episode.responsible_clinician)
+    services.change_responsible_clinician(
+        actor=world.clinician, episode=episode, clinician=colleague
+    )
+    episode.refresh_from_db()
+    alert.refresh_from_db()
+    assert episode.responsible_clinician == colleague
+    assert alert.responsible_clinician == colleague
+    email = Notification.objects.get(kind="safety_alert", user=colleague)
+    assert str(alert.uuid) in email.context["link"]
+    assert AuditEvent.objects.filter(
+        object_uuid=episode.uuid, fields=["responsible_clinician"]
+    ).exists()
+
+
+@pytest.mark.parametrize("who", ["elsewhere", "left", "gp"])
+def test_only_an_active_clinician_caring_for_the_patient_can_be_responsible(world, who):
+    _, episode = _accepted(world)
+    clinician = {
+        "elsewhere": world.other_clinician,
+        "left": UserFactory(role="clinician", is_active=False, organisations=[world.pcn1]),
+        "gp": world.gp,
+    }[who]
+    with pytest.raises(ReviewsError, match="Choose an active clinician"):
+        services.change_responsible_clinician(
+            actor=world.clinician, episode=episode, clinician=clinician
+        )
+
+
+# Discharge
+
+
+def test_discharge_ends_the_episode_closes_the_referral_and_cancels_what_is_to_come(world):
+    referral, episode = _accepted(world)
+    coming = builders.appointment(world.patient, world.clinician, episode=episode)
+    past = builders.appointment(
+        world.patient, world.clinician, episode=episode, start=timezone.now() - timedelta(days=3)
+    )
+    waiting = builders.questionnaire_request(world.patient)
+    services.discharge_episode(actor=world.clinician, episode=episode)
+    episode.refresh_from_db()
+    referral.refresh_from_db()
+    coming.refresh_from_db()
+    past.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (episode.status, referral.status) == ("discharged", "closed")
+    assert episode.closed_at is not None
+    assert Milestone.objects.filter(episode=episode, kind="discharged").count() == 1
+    assert coming.status == "cancelled"
+    assert coming.cancellation_reason == "Discharged from the pathway"
+    assert past.status == "booked"  # attendance is still the team's to record
+    assert waiting.status == QuestionnaireRequest.Status.CANCELLED
+    assert Notification.objects.filter(kind="appointment_cancelled").exists()
+    with pytest.raises(StaleState):
+        services.discharge_episode(actor=world.clinician, episode=episode)
+
+
+def test_questionnaires_stay_while_another_episode_is_open(world):
+    _, episode = _accepted(world)
+    builders.episode_for(world.patient, condition="chronic_pain")
+    waiting = builders.questionnaire_request(world.patient)
+    services.discharge_episode(actor=world.clinician, episode=episode)
+    waiting.refresh_from_db()
+    assert waiting.status == QuestionnaireRequest.Status.REQUESTED
+
+
+def test_discharge_waits_for_an_open_safety_alert_to_be_acted_on(world):
+    _, episode = _accepted(world)
+    builders.safety_alert(world.patient, clinician=world.clinician)
+    with pytest.raises(ReviewsError, match="safety alert about this patient is open"):
+        services.discharge_episode(actor=world.clinician, episode=episode)
+    episode.refresh_from_db()
+    assert episode.status == "active"
+    SafetyAlert.objects.update(
+        resolved_at=timezone.now(), resolved_by=world.clinician, action_taken="Called, safe."
+    )
+    services.discharge_episode(actor=world.clinician, episode=episode)
+
+
+def test_a_referral_waiting_for_triage_is_not_discharged_here(world):
+    referral = referral_builders.referral(world.patient, world.gp)
+    with pytest.raises(ReviewsError, match="waiting for triage"):
+        services.discharge_episode(actor=world.clinician, episode=referral.episode)
+    assert Referral.objects.get(pk=referral.pk).status == "submitted"
+
+
+# The page
+
+
+def test_the_team_changes_the_clinician_and_discharges_from_the_episode_page(world, login):
+    _, episode = _accepted(world)
+    colleague = UserFactory(role="clinician", full_name="Nurse Ned", organisations=[world.pcn1])
+    client = login(world.clinician)
+    reviews_tab = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    url = reverse("reviews:episode", kwargs={"episode_uuid": episode.uuid})
+    assert url in client.get(reviews_tab).content.decode()
+    page = client.get(url).content.decode()
+    assert "Nurse Ned" in page and "Nurse Otto" not in page  # only those caring for the patient
+    response = client.post(url, {"action": "clinician", "clinician": colleague.pk}, follow=True)
+    assert "Nurse Ned is now responsible for Alice Anders" in response.content.decode()
+    refused = client.post(url, {"action": "discharge"})
+    assert refused.status_code == 400
+    assert "Confirm that the patient is to be discharged." in refused.content.decode()
+    response = client.post(url, {"action": "discharge", "agreed": "on"}, follow=True)
+    body = response.content.decode()
+    assert "Alice Anders is discharged from the headache pathway." in body
+    assert "This episode has ended" in body
+    episode.refresh_from_db()
+    assert episode.status == "discharged"
+
+
+def test_the_episode_page_says_what_stops_a_discharge(world, login):
+    _, episode = _accepted(world)
+    builders.safety_alert(world.patient, clinician=world.clinician)
+    url = reverse("reviews:episode", kwargs={"episode_uuid": episode.uuid})
+    client = login(world.clinician)
+    assert "before discharging" in client.get(url).content.decode()
+    response = client.post(url, {"action": "discharge", "agreed": "on"})
+    assert response.status_code == 400
+    assert "Record the action taken on it before discharging." in response.content.decode()
