@@ -1,11 +1,20 @@
 """Kernel writes. Each runs in one transaction and leaves its audit row."""
 
+import secrets
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.utils import timezone
 
 from pathway.audit import record_event
-from pathway.models import AuditEvent, Episode, Milestone, Patient
+from pathway.models import AuditEvent, Episode, Milestone, Patient, User
 from pathway.models.episodes import ONCE_ONLY_MILESTONES
+
+
+class PortalInviteError(Exception):
+    """The patient cannot be invited to the portal; the message says why and what to do."""
 
 
 @transaction.atomic
@@ -73,3 +82,55 @@ def record_milestone(*, episode: Episode, kind: str, occurred_at=None, actor=Non
         )
         return milestone
     return Milestone.objects.create(episode=episode, kind=kind, **defaults)
+
+
+@transaction.atomic
+def invite_to_portal(*, actor, patient: Patient) -> User:
+    """Give the patient an account on the patient portal and email them a link to choose its
+    password (Django's one-use password reset link), sent once the account is saved. They sign
+    in with the email address on their record. Returns the account.
+
+    Raises PortalInviteError when the patient has an account already, has no email address, or
+    their email address is another account's."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.user_id is not None:
+        raise PortalInviteError(f"{patient.full_name} already has a portal account.")
+    if not patient.email:
+        raise PortalInviteError(
+            "Add the patient's email address first: the invitation goes there, and they sign "
+            "in with it."
+        )
+    email = patient.email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise PortalInviteError(
+            "Another account already uses this email address. Check it with the patient."
+        )
+    # A password no one knows, so that the invitation (a password reset link) can set theirs.
+    user = User.objects.create_user(
+        email=email,
+        password=secrets.token_urlsafe(32),
+        full_name=patient.full_name,
+        role=User.Role.PATIENT,
+    )
+    patient.user = user
+    patient.updated_by = actor
+    patient.save(update_fields=["user", "updated_by", "updated_at"])
+    record_event(
+        actor=actor, action=AuditEvent.Action.UPDATE, patient=patient, obj=patient, fields=["user"]
+    )
+    transaction.on_commit(lambda: send_portal_invitation(email))
+    return user
+
+
+def send_portal_invitation(email: str) -> None:
+    """Email the account with this address a link to choose its password."""
+    site = urlsplit(settings.SITE_URL)
+    form = PasswordResetForm({"email": email})
+    if form.is_valid():
+        form.save(
+            domain_override=site.netloc,
+            use_https=site.scheme == "https",
+            subject_template_name="registration/portal_invite_subject.txt",
+            email_template_name="registration/portal_invite_email.txt",
+            extra_email_context={"site_name": settings.SERVICE_NAME},
+        )

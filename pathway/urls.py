@@ -50,6 +50,11 @@ kernel_patterns = [
     path("patients/", patients.patient_search, name="patient-search"),
     path("patients/new/", patients.patient_create, name="patient-create"),
     path("patients/<uuid:patient_uuid>/", patients.patient_detail, name="patient-detail"),
+    path(
+        "patients/<uuid:patient_uuid>/portal-invite/",
+        patients.portal_invite,
+        name="portal-invite",
+    ),
     path("gp-attendance/import/", attendance.attendance_import, name="attendance-import"),
     path("health/", health.health, name="health"),
 ]

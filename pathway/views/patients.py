@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from pathway import services
 from pathway.audit import record_event, record_view
@@ -55,6 +55,23 @@ def patient_detail(request, patient_uuid):
             "tabs": patient_tabs(patient, request.path),
         },
     )
+
+
+@staff_required
+@require_POST
+def portal_invite(request, patient_uuid):
+    patient = patient_for(request.user, patient_uuid)
+    try:
+        services.invite_to_portal(actor=request.user, patient=patient)
+    except services.PortalInviteError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"{patient.full_name} has a portal account. We have emailed {patient.email} a link "
+            "to choose a password.",
+        )
+    return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
 
 
 @patient_required

@@ -81,6 +81,12 @@ def questionnaire_request(request, patient_uuid):
                 )
             else:
                 messages.success(request, f"{instrument} sent to {patient.full_name}.")
+            if patient.user_id is None:
+                messages.warning(
+                    request,
+                    f"{patient.full_name} has no patient portal account, so cannot fill it in "
+                    "online yet. Invite them from the Summary tab, or go through it with them.",
+                )
             return redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
     record_view(actor=request.user, patient=patient, obj=patient)
     return render(

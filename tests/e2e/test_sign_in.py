@@ -31,3 +31,31 @@ def test_a_wrong_password_shows_an_error_summary(browser_page, demo):
     browser_page.sign_in("gp@demo.nhs.uk", "not-the-password")
     summary = browser_page.page.get_by_role("alert")
     assert "Enter a correct email address and password" in summary.inner_text()
+
+
+def test_a_patient_invited_by_the_team_chooses_a_password_and_signs_in(browser_page, demo):
+    import re
+
+    from django.core import mail
+
+    from pathway.models import Patient
+
+    patient = Patient.objects.filter(user__isnull=True).exclude(email="").first()
+    patient_email = patient.email
+    page = browser_page.page
+    browser_page.sign_in("nurse@demo.nhs.uk", DEMO_PASSWORD)
+    browser_page.goto(f"/patients/{patient.uuid}/")
+    page.get_by_role("button", name="Invite to the patient portal").click()
+    browser_page.check()
+    assert f"{patient.full_name} has a portal account" in page.content()
+    browser_page.sign_out()
+
+    [email] = [message for message in mail.outbox if message.to == [patient_email]]
+    link = re.search(r"https?://[^/\s]+(/account/reset/\S+)", email.body).group(1)
+    browser_page.goto(link)
+    page.get_by_label("New password", exact=True).fill("a-long-new-passphrase-9")
+    page.get_by_label("New password confirmation").fill("a-long-new-passphrase-9")
+    page.get_by_role("button", name="Save password").click()
+    browser_page.check()
+    browser_page.sign_in(patient_email, "a-long-new-passphrase-9")
+    assert browser_page.page.url.endswith("/my/")

@@ -38,6 +38,9 @@ RULES = {
     "pathway:patient-detail": Rule(
         allowed=STAFF, kwargs=lambda w: {"patient_uuid": w.patient.uuid}
     ),
+    "pathway:portal-invite": Rule(
+        allowed=STAFF, kwargs=lambda w: {"patient_uuid": w.patient.uuid}, method="post", ok=(302,)
+    ),
     "pathway:health": Rule(public=True, ok=(200, 503)),
     "pathway:attendance-import": Rule(allowed=frozenset({"clinician", "other_clinician", "admin"})),
     "dashboard:home": Rule(allowed=frozenset({"commissioner", "admin"})),
