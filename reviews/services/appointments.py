@@ -106,8 +106,9 @@ def _details_key(appointment: Appointment) -> str:
     return f"{appointment.start:%Y%m%dT%H%M}:{sha256(seen.encode()).hexdigest()[:12]}"
 
 
-def _queue_booked_message(appointment: Appointment) -> None:
-    """Tell the patient of a booked or moved appointment they attend (not an MDT discussion)."""
+def _queue_booked_message(appointment: Appointment, *, moved: bool = False) -> None:
+    """Tell the patient of a booked or moved appointment they attend (not an MDT discussion);
+    `moved` words it as a change to one they had."""
     if not rules.patient_attends(appointment.kind):
         return
     messaging.queue_for_patient(
@@ -120,6 +121,7 @@ def _queue_booked_message(appointment: Appointment) -> None:
         path=reverse(MY_APPOINTMENTS),
         # Held for quiet hours past the start, it would announce something already begun.
         expires_at=appointment.start,
+        extra={"moved": moved},
     )
 
 
@@ -285,7 +287,7 @@ def reschedule_appointment(
         fields=["start", "duration_minutes", "modality", "clinician", "video_link", "location"],
     )
     _withdraw_messages(appointment, "Withdrawn: the appointment was moved")
-    _queue_booked_message(appointment)
+    _queue_booked_message(appointment, moved=True)
     return appointment
 
 

@@ -239,3 +239,18 @@ def test_a_safety_alert_email_is_not_withdrawn_with_the_questionnaire(world, req
         actor=world.patient_user, request=requested, answers=[0] * 8 + [2]
     )
     assert _statuses("safety_alert") == {"queued": 1}
+
+
+def test_a_moved_appointment_is_announced_as_moved_not_as_a_new_booking(world):
+    from pathway.notifications.outbox import render_message
+
+    appointment = _book(world, _tomorrow_at(10))
+    first = Notification.objects.get(kind="appointment_booked", channel="sms")
+    assert "has been booked for you" in render_message(first).body
+    _move(world, appointment, _tomorrow_at(15))
+    moved = Notification.objects.filter(kind="appointment_booked", status="queued")
+    sms = render_message(moved.get(channel="sms"))
+    email = render_message(moved.get(channel="email"))
+    assert "one of your appointments has been moved" in sms.body
+    assert email.subject == "One of your appointments has been moved"
+    assert "Your care team has moved one of your appointments." in email.body
