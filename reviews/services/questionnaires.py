@@ -39,6 +39,8 @@ def request_questionnaire(
     due = due or today + timedelta(days=rules.QUESTIONNAIRE_DUE_DAYS)
     if due < today:
         raise ReviewsError("The date it is due must be today or later.", field="due")
+    if problem := rules.too_far_ahead(due, today=today):
+        raise ReviewsError(problem, field="due")
     try:
         with transaction.atomic():
             request = QuestionnaireRequest.objects.create(

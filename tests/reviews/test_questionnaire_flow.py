@@ -399,3 +399,14 @@ def test_the_care_team_sees_what_the_score_leaves_out(world, login):
     assert "B. On average, how painful were the headaches? 6" in page
     assert "Walking the dog: 4 of 10" in page and "Lifting shopping: 7 of 10" in page
     assert "Patient-Specific Functional Scale (review)" in page  # not the code, PSFS
+
+
+def test_the_service_refuses_a_due_date_past_the_limit_as_the_form_does(world):
+    from datetime import date
+
+    with pytest.raises(ReviewsError, match="Choose a date on or before") as refused:
+        services.request_questionnaire(
+            actor=world.clinician, patient=world.patient, instrument="PHQ-9", due=date(9999, 12, 31)
+        )
+    assert refused.value.field == "due"
+    assert not QuestionnaireRequest.objects.exists()
