@@ -24,6 +24,18 @@ def pytest_configure(config):
     settings.CSRF_COOKIE_SECURE = False
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Transactional tests (the browser journeys) last, keeping every other order.
+
+    They empty every table when they end, the data migrations' rows (targets, medicines,
+    leaflets) included, so a test run after one would find none. pytest-django puts them last,
+    but pytest then regroups tests by their session-scoped parameters (the browser's name), which
+    can move them among the others."""
+    transactional = {"transactional_db", "live_server"}
+    items.sort(key=lambda item: bool(transactional & set(getattr(item, "fixturenames", ()))))
+
+
 @pytest.fixture(autouse=True)
 def _plain_http_and_no_mfa(settings):
     """Tests talk plain http to the test client; MFA tests switch it back on themselves."""
