@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Milestone, Patient, User
-from pathway.models.episodes import ONCE_ONLY_MILESTONES
+from pathway.models.episodes import ONCE_ONLY_MILESTONES, MilestoneKind
 
 
 class PortalInviteError(Exception):
@@ -70,6 +70,18 @@ def opt_out_of_messages(*, actor, patient: Patient) -> Patient:
         fields=["opted_out_at"],
     )
     return patient
+
+
+def discharge_episode(*, episode: Episode, actor, now) -> Episode:
+    """End the episode as discharged at `now`: its status, closing time and `discharged`
+    milestone. Runs in the caller's transaction; the caller writes the audit row for the change
+    that discharged it (a referral withdrawn or rejected, a discharge by the care team)."""
+    episode.status = Episode.Status.DISCHARGED
+    episode.closed_at = now
+    episode.updated_by = actor
+    episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
+    record_milestone(episode=episode, kind=MilestoneKind.DISCHARGED, occurred_at=now, actor=actor)
+    return episode
 
 
 def record_milestone(*, episode: Episode, kind: str, occurred_at=None, actor=None) -> Milestone:

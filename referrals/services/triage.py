@@ -127,7 +127,7 @@ def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referra
                 ]
             )
         elif episode.status == Episode.Status.REFERRED:
-            _discharge(episode=episode, actor=actor, now=now)
+            kernel.discharge_episode(episode=episode, actor=actor, now=now)
     record_event(
         actor=actor,
         action=AuditEvent.Action.DECIDE,
@@ -139,16 +139,6 @@ def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referra
     referral_uuid = str(referral.uuid)
     transaction.on_commit(lambda: letters.enqueue_triage_letter(referral_uuid))
     return referral
-
-
-def _discharge(*, episode: Episode, actor, now) -> None:
-    episode.status = Episode.Status.DISCHARGED
-    episode.closed_at = now
-    episode.updated_by = actor
-    episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
-    kernel.record_milestone(
-        episode=episode, kind=MilestoneKind.DISCHARGED, occurred_at=now, actor=actor
-    )
 
 
 def _tell_referrer(referral: Referral) -> None:
@@ -205,7 +195,7 @@ def close_referral(*, actor, referral: Referral) -> Referral:
         and referral.episode is not None
         and referral.episode.status == Episode.Status.REFERRED
     ):
-        _discharge(episode=referral.episode, actor=actor, now=now)
+        kernel.discharge_episode(episode=referral.episode, actor=actor, now=now)
     record_event(
         actor=actor,
         action=AuditEvent.Action.UPDATE,

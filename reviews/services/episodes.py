@@ -17,7 +17,6 @@ from django.utils import timezone
 from pathway import services as kernel
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, User
-from pathway.models.episodes import MilestoneKind
 from pathway.permissions import clinicians_caring_for
 from referrals import services as referral_services
 from referrals.models import Referral
@@ -119,13 +118,7 @@ def discharge_episode(*, actor: User, episode: Episode) -> Episode:
         )
         for request in waiting:
             questionnaire_services.cancel_questionnaire_request(actor=actor, request=request)
-    episode.status = Episode.Status.DISCHARGED
-    episode.closed_at = now
-    episode.updated_by = actor
-    episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
-    kernel.record_milestone(
-        episode=episode, kind=MilestoneKind.DISCHARGED, occurred_at=now, actor=actor
-    )
+    kernel.discharge_episode(episode=episode, actor=actor, now=now)
     record_event(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
