@@ -196,7 +196,11 @@ def upcoming_and_past(
 
 
 def own_appointment(patient: Patient, appointment_uuid) -> Appointment:
-    return _get_or_404(patient.appointments.select_related("clinician"), uuid=appointment_uuid)
+    """One of the patient's own appointments, never the team's meetings about them (404)."""
+    return _get_or_404(
+        patient.appointments.exclude(kind__in=rules.TEAM_ONLY_KINDS).select_related("clinician"),
+        uuid=appointment_uuid,
+    )
 
 
 def rearrange_requests_for(user) -> QuerySet[Appointment]:

@@ -93,3 +93,9 @@ def test_the_staff_patient_page_still_shows_the_mdt_discussion(world, login):
     url = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
     page = login(world.clinician).get(url).content.decode()
     assert "MDT discussion" in page
+
+
+def test_the_rearrange_page_of_an_mdt_discussion_is_not_found_for_the_patient(world, login):
+    meeting = builders.appointment(world.patient, world.clinician, kind="mdt")
+    url = reverse("reviews:my-appointment-rearrange", kwargs={"appointment_uuid": meeting.uuid})
+    assert login(world.patient_user).get(url).status_code == 404
