@@ -53,6 +53,10 @@ class EmailAuthenticationForm(AuthenticationForm):
         "inactive": "This account is not active.",
     }
 
+    def clean_username(self) -> str:
+        # Accounts are kept in lower case (UserManager.create_user); people type it either way.
+        return self.cleaned_data["username"].strip().lower()
+
 
 class TotpForm(forms.Form):
     code = forms.CharField(

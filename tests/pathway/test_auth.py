@@ -156,6 +156,13 @@ def test_it_signs_each_role_in_to_its_home(client, world, persona, home):
     assert _landing(response) == _installed(*home)
 
 
+def test_the_email_address_may_be_typed_in_any_case(client, world):
+    typed = f"  {world.patient_user.email.upper()} "
+    response = client.post(LOGIN, {"username": typed, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id") == str(world.patient_user.pk)
+
+
 def test_it_lands_the_patient_on_my(client, world):
     response = _sign_in(client, world.patient_user)
     response = client.get(response["Location"], follow=True)
