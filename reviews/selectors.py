@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -42,7 +43,8 @@ PAGE_SIZE = 25
 def _get_or_404(queryset: QuerySet, **lookup):
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (queryset.model.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        # ValidationError: a malformed UUID from a query string (?request=garbage).
         raise Http404("Not found") from exc
 
 

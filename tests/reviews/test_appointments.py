@@ -209,6 +209,11 @@ def test_a_request_booked_already_books_nothing_more(world, login):
     assert "Request already booked" in page
 
 
+def test_a_malformed_request_in_the_booking_link_is_not_found(world, login):
+    url = reverse("reviews:appointment-create", kwargs={"patient_uuid": world.patient.uuid})
+    assert login(world.clinician).get(url, {"request": "garbage"}).status_code == 404
+
+
 def test_a_request_is_booked_only_for_its_own_patient(world, login):
     services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
     request = BookingRequest.objects.get()
