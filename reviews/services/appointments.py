@@ -18,6 +18,11 @@ from reviews.errors import ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, Review
 
 MY_APPOINTMENTS = "reviews:my-appointments"
+# Said to a patient asking for an appointment while no episode of theirs is open.
+NOT_UNDER_CARE = (
+    "You are not under the headache and pain team's care at the moment, so we cannot book an "
+    "appointment. If you need the service again, ask your GP practice."
+)
 
 
 def _validate_time(start: datetime, duration_minutes: int) -> None:
@@ -292,8 +297,11 @@ def reschedule_appointment(
 
 
 @transaction.atomic
-def cancel_appointment(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
-    """Cancel a booked appointment and tell the patient. Returns it."""
+def cancel_appointment(
+    *, actor: User, appointment: Appointment, reason: str, tell_patient: bool = True
+) -> Appointment:
+    """Cancel a booked appointment and tell the patient (unless `tell_patient` is off: a
+    discharge tells them once, for all). Returns it."""
     now = timezone.now()
     _claim_booked(
         appointment,
@@ -310,7 +318,7 @@ def cancel_appointment(*, actor: User, appointment: Appointment, reason: str) ->
         fields=["status", "cancelled_at", "cancellation_reason"],
     )
     _withdraw_messages(appointment, "Withdrawn: the appointment was cancelled")
-    if appointment.start > now and rules.patient_attends(appointment.kind):
+    if tell_patient and appointment.start > now and rules.patient_attends(appointment.kind):
         messaging.queue_for_patient(
             patient=appointment.patient,
             kind="appointment_cancelled",
@@ -414,7 +422,10 @@ def request_booking(
     """The patient asks for an appointment (e.g. their annual review). Returns the request.
 
     Raises ReviewsError if the same kind of request is already waiting, or for an annual review
-    when one is already booked (there is one a year; the patient can ask to move it instead)."""
+    when one is already booked (there is one a year; the patient can ask to move it instead),
+    or when the patient is not under the team's care (discharged, or never referred)."""
+    if not patient.episodes.open().exists():
+        raise ReviewsError(NOT_UNDER_CARE)
     if kind == Appointment.Kind.ANNUAL_REVIEW:
         booked = (
             patient.appointments.filter(

@@ -1,11 +1,13 @@
 """An episode's care by the team: who is responsible for it, and discharge from the pathway.
 
-Discharge ends the episode (its `discharged` milestone), closes the accepted referral, cancels
-the episode's appointments still to come (telling the patient, as any cancellation does) and,
-when no other episode stays open, the questionnaires still waiting for the patient. It is
-refused while a safety alert about the patient is open: an alert is closed only by recording
-the action taken. A discharged episode is not reopened; the patient is referred again, which
-opens a new one.
+Discharge ends the episode (its `discharged` milestone), closes the accepted referral and
+cancels the episode's appointments still to come. When no other episode stays open it also
+cancels what is left of the patient's care: appointments, questionnaires waiting, group places
+and invitations to come, and requests for an appointment; and it tells the patient once that
+their care has ended (instead of a message for each appointment). While another episode stays
+open, each cancelled appointment is told as usual. Discharge is refused while a safety alert
+about the patient is open: an alert is closed only by recording the action taken. A discharged
+episode is not reopened; the patient is referred again, which opens a new one.
 """
 
 from __future__ import annotations
@@ -22,8 +24,15 @@ from referrals import services as referral_services
 from referrals.models import Referral
 from reviews import messaging
 from reviews.errors import ReviewsError, StaleState
-from reviews.models import Appointment, QuestionnaireRequest, SafetyAlert
+from reviews.models import (
+    Appointment,
+    BookingRequest,
+    GroupBooking,
+    QuestionnaireRequest,
+    SafetyAlert,
+)
 from reviews.services import appointments as appointment_services
+from reviews.services import groups as group_services
 from reviews.services import questionnaires as questionnaire_services
 
 DISCHARGE_CANCELLATION_REASON = "Discharged from the pathway"
@@ -103,21 +112,20 @@ def discharge_episode(*, actor: User, episode: Episode) -> Episode:
             "This referral is waiting for triage. Decide it on the referral page instead."
         )
     now = timezone.now()
+    last = not patient.episodes.open().exclude(pk=episode.pk).exists()
     for referral in Referral.objects.open().filter(episode=episode):
         referral_services.close_referral(actor=actor, referral=referral)
-    coming = Appointment.objects.filter(
-        episode=episode, status=Appointment.Status.BOOKED, start__gt=now
-    )
+    coming = Appointment.objects.filter(status=Appointment.Status.BOOKED, start__gt=now)
+    coming = coming.filter(patient=patient) if last else coming.filter(episode=episode)
     for appointment in coming:
         appointment_services.cancel_appointment(
-            actor=actor, appointment=appointment, reason=DISCHARGE_CANCELLATION_REASON
+            actor=actor,
+            appointment=appointment,
+            reason=DISCHARGE_CANCELLATION_REASON,
+            tell_patient=not last,
         )
-    if not patient.episodes.open().exclude(pk=episode.pk).exists():
-        waiting = QuestionnaireRequest.objects.filter(
-            patient=patient, status=QuestionnaireRequest.Status.REQUESTED
-        )
-        for request in waiting:
-            questionnaire_services.cancel_questionnaire_request(actor=actor, request=request)
+    if last:
+        _end_the_rest_of_the_care(actor=actor, patient=patient, now=now)
     kernel.discharge_episode(episode=episode, actor=actor, now=now)
     record_event(
         actor=actor,
@@ -126,4 +134,31 @@ def discharge_episode(*, actor: User, episode: Episode) -> Episode:
         obj=episode,
         fields=["status", "closed_at"],
     )
+    if last:
+        messaging.queue_for_patient(
+            patient=patient,
+            kind="discharged",
+            template="reviews-discharged",
+            key=f"discharged:{episode.uuid}",
+            path=reverse("pathway:patient-home"),
+        )
     return episode
+
+
+def _end_the_rest_of_the_care(*, actor: User, patient, now) -> None:
+    """Questionnaires waiting, group places and invitations to come, and appointment requests:
+    what a patient leaving the team's care would otherwise still be asked for or offered."""
+    waiting = QuestionnaireRequest.objects.filter(
+        patient=patient, status=QuestionnaireRequest.Status.REQUESTED
+    )
+    for request in waiting:
+        questionnaire_services.cancel_questionnaire_request(actor=actor, request=request)
+    places = GroupBooking.objects.filter(
+        patient=patient, status__in=["invited", "booked"], session__start__gt=now
+    ).select_related("session")
+    for booking in places:
+        group_services.cancel_place(actor=actor, booking=booking)
+    for request in BookingRequest.objects.filter(
+        patient=patient, status=BookingRequest.Status.OPEN
+    ):
+        appointment_services.close_booking_request(actor=actor, request=request)

@@ -34,6 +34,7 @@ def my_appointments(request):
     open_requests = list(selectors.open_booking_requests_for_patient(patient))
     asked = {r.kind for r in open_requests}
     annual_booked = next((a for a in upcoming if a.kind == Appointment.Kind.ANNUAL_REVIEW), None)
+    under_care = selectors.open_episodes(patient).exists()
     return render(
         request,
         "reviews/my_appointments.html",
@@ -44,9 +45,11 @@ def my_appointments(request):
             "groups": list(selectors.group_bookings_for_patient(patient)),
             "open_requests": [(r, ASKED_FOR.get(r.kind, "an appointment")) for r in open_requests],
             "annual_booked": annual_booked,
-            # One yearly review at a time: not while one is booked or already asked for.
-            "can_ask_annual": annual_booked is None and "annual_review" not in asked,
-            "can_ask_follow_up": "follow_up" not in asked,
+            # One yearly review at a time: not while one is booked or already asked for; and
+            # nothing once the patient is no longer under the team's care.
+            "under_care": under_care,
+            "can_ask_annual": under_care and annual_booked is None and "annual_review" not in asked,
+            "can_ask_follow_up": under_care and "follow_up" not in asked,
             "booking_form": BookingRequestForm(),
         },
     )

@@ -184,6 +184,7 @@ def test_only_consented_channels_are_queued(world):
 
 
 def test_a_patient_asks_for_an_appointment_once(world):
+    builders.episode_for(world.patient)  # under the team's care
     services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
     with pytest.raises(ReviewsError, match="already asked"):
         services.request_booking(
@@ -196,6 +197,7 @@ def test_a_patient_asks_for_an_appointment_once(world):
 
 
 def test_a_request_booked_already_books_nothing_more(world, login):
+    builders.episode_for(world.patient)  # under the team's care
     services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
     request = BookingRequest.objects.get()
     _book(world, kind="annual_review", booking_request=request)
@@ -215,6 +217,7 @@ def test_a_malformed_request_in_the_booking_link_is_not_found(world, login):
 
 
 def test_a_request_is_booked_only_for_its_own_patient(world, login):
+    builders.episode_for(world.patient)  # under the team's care
     services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
     request = BookingRequest.objects.get()
     url = reverse("reviews:appointment-create", kwargs={"patient_uuid": world.other_patient.uuid})
@@ -380,7 +383,20 @@ def test_another_patients_appointment_answers_404(world, login):
 MY_APPOINTMENTS = reverse("reviews:my-appointments")
 
 
+def test_a_patient_not_under_the_teams_care_is_told_to_ask_their_gp(world, login):
+    client = login(world.patient_user)
+    page = client.get(MY_APPOINTMENTS).content.decode()
+    assert "You are not under the headache and pain team" in page
+    assert 'value="annual_review"' not in page and 'value="follow_up"' not in page
+    response = client.post(
+        reverse("reviews:my-booking-request"), {"kind": "follow_up"}, follow=True
+    )
+    assert "ask your GP practice" in response.content.decode()
+    assert not BookingRequest.objects.exists()
+
+
 def test_the_patient_sees_what_they_asked_for_in_plain_words(world, login):
+    builders.episode_for(world.patient)  # under the team's care
     client = login(world.patient_user)
     client.post(reverse("reviews:my-booking-request"), {"kind": "annual_review"})
     page = client.get(MY_APPOINTMENTS).content.decode()

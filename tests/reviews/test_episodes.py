@@ -82,9 +82,31 @@ def test_discharge_ends_the_episode_closes_the_referral_and_cancels_what_is_to_c
     assert coming.cancellation_reason == "Discharged from the pathway"
     assert past.status == "booked"  # attendance is still the team's to record
     assert waiting.status == QuestionnaireRequest.Status.CANCELLED
-    assert Notification.objects.filter(kind="appointment_cancelled").exists()
+    # One message that their care has ended, not one per appointment cancelled.
+    assert not Notification.objects.filter(kind="appointment_cancelled").exists()
+    assert Notification.objects.filter(kind="discharged", patient=world.patient).count() == 2
     with pytest.raises(StaleState):
         services.discharge_episode(actor=world.clinician, episode=episode)
+
+
+def test_discharge_from_the_last_episode_ends_every_arrangement_still_to_come(world):
+    from reviews.models import BookingRequest, GroupBooking
+    from reviews.services import appointments as appointment_services
+
+    _, episode = _accepted(world)
+    session = builders.group_session(world.service)
+    place = builders.booking(session, world.patient, status="booked")
+    appointment_services.request_booking(
+        actor=world.patient_user, patient=world.patient, kind="follow_up"
+    )
+    services.discharge_episode(actor=world.clinician, episode=episode)
+    place.refresh_from_db()
+    assert place.status == GroupBooking.Status.CANCELLED
+    assert BookingRequest.objects.get().status == BookingRequest.Status.CLOSED
+    with pytest.raises(ReviewsError, match="not under the headache and pain team"):
+        appointment_services.request_booking(
+            actor=world.patient_user, patient=world.patient, kind="follow_up"
+        )
 
 
 def test_questionnaires_stay_while_another_episode_is_open(world):
@@ -94,6 +116,7 @@ def test_questionnaires_stay_while_another_episode_is_open(world):
     services.discharge_episode(actor=world.clinician, episode=episode)
     waiting.refresh_from_db()
     assert waiting.status == QuestionnaireRequest.Status.REQUESTED
+    assert not Notification.objects.filter(kind="discharged").exists()  # still under care
 
 
 def test_discharge_waits_for_an_open_safety_alert_to_be_acted_on(world):
