@@ -32,7 +32,7 @@ from careplans import selectors as careplan_selectors
 from diaries import rules as diary_rules
 from diaries import selectors as diary_selectors
 from diaries import wording as diary_wording
-from pathway.models import Patient
+from pathway.models import Episode, Patient
 from referrals import rules as referral_rules
 from referrals import selectors as referral_selectors
 
@@ -80,9 +80,15 @@ def red_flag_reason(urgency: str, submitted_at, url: str):
     )
 
 
+def under_care(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Those of `patients` with an open episode: the team's reasons to act on a treatment or a
+    diary pattern end when it discharges them (a safety alert never does)."""
+    return patients.filter(Exists(Episode.objects.open().filter(patient=OuterRef("pk"))))
+
+
 def trials_past_review(patients: QuerySet[Patient], *, today: date) -> list:
-    """Ongoing treatment trials whose review date has passed."""
-    rows = careplan_selectors.trials_past_review(patients, today=today)
+    """Ongoing treatment trials whose review date has passed, of patients under care."""
+    rows = careplan_selectors.trials_past_review(under_care(patients), today=today)
     return [
         (
             trial.plan.patient_id,
@@ -98,11 +104,12 @@ def trials_past_review(patients: QuerySet[Patient], *, today: date) -> list:
 
 
 def diary_flags(patients: QuerySet[Patient], *, today: date) -> list:
-    """Medication overuse or a chronic pattern in the last 90 days of the diary."""
+    """Medication overuse or a chronic pattern in the last 90 days of the diary, of patients
+    under care."""
     found = []
-    for patient in diary_selectors.patients_with_diary_flags(patients, today=today).only(
-        "id", "uuid"
-    ):
+    for patient in diary_selectors.patients_with_diary_flags(
+        under_care(patients), today=today
+    ).only("id", "uuid"):
         parts = []
         if patient.diary_medication_overuse and patient.diary_chronic_headache:
             parts.append("medication-overuse headache")

@@ -23,6 +23,8 @@ URL = reverse("reviews:worklist")
 
 
 def _chronic_diary(patient, days=90):
+    # Under the team's care: diary reasons are for patients with an open episode.
+    builders.episode_for(patient)
     DiaryEntry.objects.bulk_create(
         diary_builders.flag_entry(patient, diary_builders.days_ago(n), headache=True)
         for n in range(days)
@@ -72,6 +74,15 @@ def test_a_chronic_diary_pattern_is_on_the_worklist(world):
     assert "15 or more days" in rows[0].top.detail
 
 
+def test_a_discharged_patients_diary_pattern_and_trials_leave_the_worklist(world):
+    from pathway import services as kernel
+
+    _chronic_diary(world.patient)
+    episode = builders.episode_for(world.patient)
+    kernel.discharge_episode(episode=episode, actor=world.clinician, now=timezone.now())
+    assert worklist.worklist_for(world.clinician).rows == []
+
+
 @pytest.mark.parametrize(
     ("headache_days", "wording"),
     [
@@ -83,6 +94,7 @@ def test_the_worklist_tells_medication_overuse_headache_from_the_intake_criterio
     world, headache_days, wording
 ):
     """Triptans on 33 days in 90 (11 a month, threshold 10); headache on 12 or 15 a month."""
+    builders.episode_for(world.patient)
     DiaryEntry.objects.bulk_create(
         diary_builders.flag_entry(
             world.patient, diary_builders.days_ago(n), headache=True, took_triptan=n < 33

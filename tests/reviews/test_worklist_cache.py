@@ -138,6 +138,7 @@ def test_a_trial_reviewed_since_the_kept_scan_leaves_the_row(world, login):
 
 
 def test_a_diary_corrected_since_the_kept_scan_leaves_the_row(world, login):
+    builders.episode_for(world.patient)  # under care
     DiaryEntry.objects.bulk_create(
         diary_builders.flag_entry(world.patient, diary_builders.days_ago(n), headache=True)
         for n in range(90)
@@ -260,6 +261,7 @@ def test_a_kept_scan_that_cannot_be_read_is_scanned_again(world):
 
 
 def test_a_new_diary_day_cannot_end_a_pattern_so_it_re_checks_nothing(world, login, monkeypatch):
+    builders.episode_for(world.patient)  # under care
     DiaryEntry.objects.bulk_create(
         diary_builders.flag_entry(world.patient, diary_builders.days_ago(n), headache=True)
         for n in range(1, 90)
