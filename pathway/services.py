@@ -102,11 +102,28 @@ def invite_to_portal(*, actor, patient: Patient) -> User:
     password (Django's one-use password reset link), sent once the account is saved. They sign
     in with the email address on their record. Returns the account.
 
-    Raises PortalInviteError when the patient has an account already, has no email address, or
-    their email address is another account's."""
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    An account that has never been signed in to is sent the link again (the first email may
+    not have arrived, or its link expired): no second account is made.
+
+    Raises PortalInviteError when the patient has signed in to their account already, has no
+    email address, or their email address is another account's."""
+    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
     if patient.user_id is not None:
-        raise PortalInviteError(f"{patient.full_name} already has a portal account.")
+        if patient.user.last_login is not None:
+            raise PortalInviteError(
+                f"{patient.full_name} already has a portal account and has signed in to it. "
+                "If they have forgotten the password, they can reset it from the sign-in page."
+            )
+        email = patient.user.email
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            patient=patient,
+            obj=patient,
+            fields=["portal_invitation"],
+        )
+        transaction.on_commit(lambda: send_portal_invitation(email))
+        return patient.user
     if not patient.email:
         raise PortalInviteError(
             "Add the patient's email address first: the invitation goes there, and they sign "

@@ -62,13 +62,13 @@ def patient_detail(request, patient_uuid):
 def portal_invite(request, patient_uuid):
     patient = patient_for(request.user, patient_uuid)
     try:
-        services.invite_to_portal(actor=request.user, patient=patient)
+        user = services.invite_to_portal(actor=request.user, patient=patient)
     except services.PortalInviteError as error:
         messages.error(request, str(error))
     else:
         messages.success(
             request,
-            f"{patient.full_name} has a portal account. We have emailed {patient.email} a link "
+            f"{patient.full_name} has a portal account. We have emailed {user.email} a link "
             "to choose a password.",
         )
     return redirect("pathway:patient-detail", patient_uuid=patient.uuid)

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from pathway import services
 from pathway.models import AuditEvent, User
@@ -64,7 +65,7 @@ def test_an_invited_patient_chooses_a_password_and_signs_in(
 @pytest.mark.parametrize(
     ("case", "message"),
     [
-        ("has_account", "already has a portal account"),
+        ("has_account", "already has a portal account and has signed in"),
         ("no_email", "Add the patient's email address first"),
         ("email_taken", "Another account already uses this email address"),
     ],
@@ -72,6 +73,8 @@ def test_an_invited_patient_chooses_a_password_and_signs_in(
 def test_an_invitation_that_cannot_work_is_refused_with_the_reason(world, case, message):
     if case == "has_account":
         patient = world.patient
+        world.patient_user.last_login = timezone.now()
+        world.patient_user.save()
     elif case == "no_email":
         patient = _no_account(world, email="")
     else:
@@ -97,3 +100,20 @@ def test_staff_sending_a_questionnaire_are_told_the_patient_has_no_portal_accoun
         follow=True,
     )
     assert "no patient portal account" not in with_account.content.decode()
+
+
+def test_an_account_never_signed_in_to_is_sent_the_link_again(
+    world, login, django_capture_on_commit_callbacks
+):
+    patient = _no_account(world)
+    staff = login(world.clinician)
+    url = reverse("pathway:portal-invite", args=[patient.uuid])
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(url)
+    page = staff.get(reverse("pathway:patient-detail", args=[patient.uuid])).content.decode()
+    assert "Send the invitation again" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(url, follow=True)
+    assert "We have emailed casey@example.test a link" in response.content.decode()
+    assert len(mail.outbox) == 2
+    assert User.objects.filter(email="casey@example.test").count() == 1
