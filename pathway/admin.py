@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from pathway.audit import record_view
+from pathway.audit import record_event, record_view
 from pathway.models import (
     Assessment,
     AuditEvent,
@@ -32,6 +32,23 @@ class RecordReadAdmin(admin.ModelAdmin):
             if obj is None:
                 return None
         return obj
+
+    def save_model(self, request, obj, form, change):
+        """A change saved here is audited like any other: who, which fields (never values)."""
+        if hasattr(obj, "updated_by_id"):
+            obj.updated_by = request.user
+            if not change and hasattr(obj, "created_by_id"):
+                obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        patient = self.patient_of(obj)
+        if patient is not None and (form.changed_data or not change):
+            record_event(
+                actor=request.user,
+                action=AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
+                patient=patient,
+                obj=obj,
+                fields=form.changed_data,
+            )
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

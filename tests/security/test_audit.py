@@ -691,3 +691,20 @@ def test_every_admin_of_a_model_holding_a_patient_audits_its_reads():
         and not isinstance(model_admin, RecordReadAdmin)
     ]
     assert missing == []
+
+
+def test_a_change_saved_in_the_admin_is_audited_by_field_name(client, world):
+    from django.contrib import admin
+
+    from pathway.models import Patient
+
+    model_admin = admin.site._registry[Patient]
+    request = type("Request", (), {"user": world.admin, "method": "POST"})()
+    form = type("Form", (), {"changed_data": ["mobile"]})()
+    world.patient.mobile = "+447700900999"
+    model_admin.save_model(request, world.patient, form, change=True)
+    world.patient.refresh_from_db()
+    assert world.patient.updated_by == world.admin
+    event = AuditEvent.objects.get(actor=world.admin, action="update", patient=world.patient)
+    assert event.fields == ["mobile"]
+    assert "+447700900999" not in str(event.fields)
