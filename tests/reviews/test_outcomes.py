@@ -221,11 +221,21 @@ def test_a_second_review_of_the_same_appointment_shows_what_was_typed_and_saves_
     _complete(world, appointment, summary="First account of the review.")
     response = login(world.clinician).post(
         reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}),
-        {"summary": "Second account, from another tab.", "next_review_date": "2027-01-20"},
+        {
+            "summary": "Second account, from another tab.",
+            "next_review_date": "2027-01-20",
+            "mental_health_follow_up": "same_day",
+            "questionnaires": ["PHQ-9", "GAD-7"],
+        },
     )
     assert response.status_code == 409
     body = response.content.decode()
     assert "What you wrote was not saved" in body
     assert "Nurse Nia recorded this" in body
     assert "Second account, from another tab." in body
+    # Choices are shown in words too, so a same-day risk assessment asked for is not lost.
+    start = body.index("What you wrote was not saved")
+    panel = body[start : body.index("</dl>", start)]
+    assert "Same-day risk assessment" in panel and "2027-01-20" in panel
+    assert "PHQ-9" in panel and "GAD-7" in panel
     assert appointment.review.summary == "First account of the review."
