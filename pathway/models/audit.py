@@ -84,3 +84,11 @@ class AuditEvent(models.Model):
     def record_part(self) -> str:
         """Which part of the patient's record the row is about, in the patient's words."""
         return RECORD_PARTS.get(self.object_type, "your record")
+
+    @property
+    def said_to_patient(self) -> str:
+        """What was done, as one phrase for the patient ("Viewed your diary", "Marked a
+        questionnaire as recorded in error")."""
+        if self.action == AuditAction.ENTERED_IN_ERROR:
+            return f"Marked {self.record_part} as recorded in error"
+        return f"{self.get_action_display()} {self.record_part}"

@@ -94,7 +94,8 @@ class AppointmentForm(AppointmentDetailsForm):
         super().__init__(*args, **kwargs)
         self.fields["episode"].queryset = episodes if episodes is not None else Episode.objects
         self.fields["episode"].label_from_instance = lambda e: (
-            f"{e.get_condition_display()} (since {e.opened_at:%-d %B %Y})"
+            # The day in the UK, as every other date on the page: not the UTC day it was stored.
+            f"{e.get_condition_display()} (since {timezone.localtime(e.opened_at):%-d %B %Y})"
         )
 
     def duration(self) -> int:

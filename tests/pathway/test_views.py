@@ -275,6 +275,19 @@ def test_every_access_to_the_record_can_be_read_a_page_at_a_time(login, world):
     assert client.get(url, {"page": "junk"}).status_code == 200
 
 
+def test_the_access_log_words_a_correction_as_a_sentence(login, world):
+    from pathway.audit import record_event
+
+    record_event(
+        actor=world.clinician,
+        action=AuditEvent.Action.ENTERED_IN_ERROR,
+        patient=world.patient,
+        object_type="pathway.episode",
+    )
+    page = _page(login(world.patient_user).get(reverse("pathway:record-access")))
+    assert "Marked your care with the service as recorded in error" in page
+
+
 def test_every_part_of_the_record_named_to_patients_is_a_model():
     for label in RECORD_PARTS:
         assert apps.get_model(label)._meta.label_lower == label

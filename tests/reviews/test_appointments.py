@@ -449,3 +449,17 @@ def test_asking_to_rearrange_again_shows_the_earlier_request_and_says_it_is_repl
     assert "Your request is updated." in response.content.decode()
     appointment.refresh_from_db()
     assert appointment.rearrange_reason == "Any afternoon, or Monday mornings"
+
+
+def test_the_episode_choice_names_the_uk_day_it_opened(world):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from reviews.forms import AppointmentForm
+
+    # 00:30 on 7 August in London is 23:30 UTC on the 6th.
+    opened = datetime(2026, 8, 7, 0, 30, tzinfo=ZoneInfo("Europe/London"))
+    episode = builders.episode_for(world.patient, opened_at=opened, condition="chronic_pain")
+    form = AppointmentForm(episodes=world.patient.episodes.filter(pk=episode.pk))
+    label = form.fields["episode"].label_from_instance(episode)
+    assert label == "Chronic pain (since 7 August 2026)"
