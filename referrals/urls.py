@@ -22,6 +22,7 @@ urlpatterns = [
     path("<uuid:referral_uuid>/decision/", views.decide, name="decide"),
     path("<uuid:referral_uuid>/match/", views.match, name="match"),
     path("<uuid:referral_uuid>/unmatch/", views.unmatch, name="unmatch"),
+    path("<uuid:referral_uuid>/correct-match/", views.correct_match, name="correct-match"),
     path("letters/<uuid:letter_uuid>/", views.letter, name="letter"),
     path("patients/<uuid:patient_uuid>/", views.patient_referrals, name="patient-referrals"),
 ]

@@ -478,6 +478,12 @@ def _detail_context(request, referral, **extra) -> dict:
             initial={"nhs_number": referral.stated_nhs_number},
         ),
         "unmatch_form": UnmatchForm(),
+        # A decided self-referral matched to the wrong person is corrected, not unmatched.
+        "can_correct_match": request.user.role == "clinician"
+        and referral.source == Referral.Source.SELF
+        and referral.patient_id is not None
+        and referral.status != "submitted"
+        and not referral.entered_in_error,
         "emergency_tier": rules.EMERGENCY,
         "adult_age": rules.ADULT_AGE,
     }
@@ -600,6 +606,30 @@ def unmatch(request, referral_uuid):
         "patient before accepting it.",
     )
     return redirect(reverse("referrals:detail", args=[referral.uuid]) + "#match")
+
+
+@triage_required
+@require_POST
+def correct_match(request, referral_uuid):
+    """A decided self-referral matched to the wrong person: see
+    services.correct_decided_wrong_match."""
+    referral = selectors.referral_for(request.user, referral_uuid)
+    form = UnmatchForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, referral, status=400, unmatch_form=form)
+    wrong_name = referral.display_name
+    try:
+        copy = services.correct_decided_wrong_match(actor=request.user, referral=referral)
+    except services.ReferralError as exc:
+        messages.error(request, str(exc))
+        return _render_detail(request, referral, status=409)
+    messages.success(
+        request,
+        f"The referral matched to {wrong_name} is marked entered in error on their record. "
+        "This copy of what the self-referrer sent waits to be matched to the right person and "
+        "triaged again.",
+    )
+    return redirect(reverse("referrals:detail", args=[copy.uuid]) + "#match")
 
 
 def _render_match_check(request, referral, form, *, status):

@@ -19,7 +19,11 @@ from referrals.services.errors import (
     ReferralNotMatched,
     describe_differences,
 )
-from referrals.services.matching import match_self_referral, unmatch_self_referral
+from referrals.services.matching import (
+    correct_decided_wrong_match,
+    match_self_referral,
+    unmatch_self_referral,
+)
 from referrals.services.submission import (
     ReferralContent,
     StatedDetails,
@@ -44,6 +48,7 @@ __all__ = [
     "ReferralNotMatched",
     "StatedDetails",
     "close_referral",
+    "correct_decided_wrong_match",
     "describe_differences",
     "match_self_referral",
     "record_emergency_stop",

@@ -9,6 +9,7 @@ from pathway import services as kernel
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Milestone, Patient
 from pathway.models.episodes import MilestoneKind
+from pathway.notifications.outbox import withdraw_queued
 from referrals import selectors
 from referrals.models import Referral
 from referrals.services.errors import (
@@ -110,13 +111,23 @@ def match_self_referral(
     return referral
 
 
-def _made_by_match(referral: Referral, episode: Episode) -> bool:
+# What an episode opened by a match may hold and still be only the match's: before triage, and
+# after a triage decision (an acceptance's `triaged`, a rejection's discharge).
+UNDECIDED_TRACE = ({Episode.Status.REFERRED}, {MilestoneKind.REFERRAL_RECEIVED})
+DECIDED_TRACE = (
+    {Episode.Status.REFERRED, Episode.Status.ACTIVE, Episode.Status.DISCHARGED},
+    {MilestoneKind.REFERRAL_RECEIVED, MilestoneKind.TRIAGED, MilestoneKind.DISCHARGED},
+)
+
+
+def _made_by_match(referral: Referral, episode: Episode, trace=UNDECIDED_TRACE) -> bool:
     """Whether the episode was opened by matching this referral and holds nothing else: no other
-    referral, no milestone but the referral's own, and no row of another app (a care plan, an
+    referral, no milestone but those `trace` allows, and no row of another app (a care plan, an
     appointment) pointing at it."""
-    if episode.status != Episode.Status.REFERRED or episode.opened_at != referral.submitted_at:
+    statuses, kinds = trace
+    if episode.status not in statuses or episode.opened_at != referral.submitted_at:
         return False
-    if episode.milestones.exclude(kind=MilestoneKind.REFERRAL_RECEIVED).exists():
+    if episode.milestones.exclude(kind__in=kinds).exists():
         return False
     pointing = [
         relation
@@ -210,3 +221,113 @@ def unmatch_self_referral(*, actor, referral: Referral) -> Referral:
         fields=["patient", "episode", "matched_at", "matched_by", "unmatched_at", "unmatched_by"],
     )
     return referral
+
+
+# A self-referral's own fields, copied when a decided wrong match is corrected; the match, the
+# decision and the bookkeeping are not.
+NOT_COPIED = {
+    "id",
+    "uuid",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "patient",
+    "episode",
+    "matched_at",
+    "matched_by",
+    "status",
+    "priority",
+    "rejection_reason",
+    "redirect_to",
+    "advice_to_referrer",
+    "decision_note",
+    "decided_at",
+    "decided_by",
+    "closed_at",
+    "entered_in_error",
+    "unmatched_at",
+    "unmatched_by",
+}
+
+
+@transaction.atomic
+def correct_decided_wrong_match(*, actor, referral: Referral) -> Referral:
+    """Correct a self-referral that was matched to the wrong person and then decided: the
+    referral is marked entered in error on the wrong record (with the ID Migraine answers saved
+    there and the episode the match opened, if it holds nothing else), a decision message not
+    yet sent is withdrawn, and a copy of what the self-referrer sent waits to be matched and
+    triaged again, from the time it first arrived. Returns the copy.
+
+    Raises ReferralError when the referral is not a decided, matched self-referral, or when the
+    wrong patient's care has started on it (an appointment, a care plan, a later milestone):
+    that record needs correcting by hand."""
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.source != Referral.Source.SELF or referral.patient_id is None:
+        raise ReferralError("Only a matched self-referral can be corrected this way.")
+    if referral.entered_in_error:
+        raise ReferralError("This referral has already been corrected.")
+    if referral.status == Referral.Status.SUBMITTED:
+        raise ReferralError("This referral is not decided yet: undo the match instead.")
+    wrong_patient, episode = referral.patient, referral.episode
+    if episode is not None and not _made_by_match(referral, episode, DECIDED_TRACE):
+        raise ReferralError(
+            f"{wrong_patient.full_name}'s care has started on this referral (an appointment, a "
+            "care plan or a later step), so it cannot be corrected here. Ask an administrator "
+            "to correct the record, and contact the self-referrer with the details they gave."
+        )
+    now = timezone.now()
+    saved = list(referral.assessments.filter(patient=wrong_patient, entered_in_error=False))
+    for assessment in saved:
+        assessment.entered_in_error = True
+        assessment.updated_by = actor
+        assessment.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.ENTERED_IN_ERROR,
+            patient=wrong_patient,
+            obj=assessment,
+            fields=["entered_in_error"],
+        )
+    referral.entered_in_error = True
+    referral.updated_by = actor
+    referral.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.ENTERED_IN_ERROR,
+        patient=wrong_patient,
+        obj=referral,
+        fields=["entered_in_error"],
+    )
+    if episode is not None:
+        episode.milestones.all().delete()
+        episode.status = Episode.Status.ENTERED_IN_ERROR
+        episode.closed_at = episode.closed_at or now
+        episode.updated_by = actor
+        episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.ENTERED_IN_ERROR,
+            patient=wrong_patient,
+            obj=episode,
+            fields=["status", "closed_at"],
+        )
+    withdraw_queued(
+        prefix=f"referrals-self-decision:{referral.uuid}:",
+        reason="Withdrawn: the referral was matched to the wrong person",
+    )
+    copied = {
+        field.attname: getattr(referral, field.attname)
+        for field in Referral._meta.concrete_fields
+        if field.name not in NOT_COPIED
+    }
+    copy = Referral.objects.create(
+        **copied,
+        status=Referral.Status.SUBMITTED,
+        unmatched_at=now,
+        unmatched_by=actor,
+        created_by=actor,
+        updated_by=actor,
+    )
+    record_event(actor=actor, action=AuditEvent.Action.CREATE, obj=copy, object_type="")
+    return copy

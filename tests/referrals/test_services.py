@@ -422,6 +422,57 @@ def test_unmatching_leaves_an_episode_that_holds_other_rows(world):
     assert matched.episode.milestones.filter(kind="referral_received").exists()
 
 
+def test_a_decided_wrong_match_is_corrected_into_a_fresh_copy_waiting_for_triage(world):
+    matched = _wrongly_matched(world)
+    services.triage_referral(
+        actor=world.clinician,
+        referral=matched,
+        decision=Decision(decision="accept", priority="routine"),
+    )
+    matched.refresh_from_db()
+    episode = matched.episode
+    Notification.objects.filter(kind="referral_decision").update(status="queued")
+    copy = services.correct_decided_wrong_match(actor=world.clinician, referral=matched)
+    matched.refresh_from_db()
+    episode.refresh_from_db()
+    assert matched.entered_in_error and episode.status == "entered_in_error"
+    assert not episode.milestones.exists()
+    assert not Referral.objects.live().filter(patient=world.patient).exists()
+    assert matched.assessments.get().entered_in_error
+    # Not yet sent to the wrong person: withdrawn.
+    assert not Notification.objects.filter(kind="referral_decision", status="queued").exists()
+    # The copy: what Sam sent, from when it arrived, waiting to be matched and triaged.
+    assert (copy.status, copy.patient, copy.episode) == ("submitted", None, None)
+    assert copy.submitted_at == matched.submitted_at
+    assert (copy.stated_given_name, copy.problem) == (matched.stated_given_name, matched.problem)
+    assert copy.id_migraine_answers == [True, False, True]
+    assert copy.unmatched_by == world.clinician and not copy.entered_in_error
+    rematched = services.match_self_referral(
+        actor=world.clinician,
+        referral=copy,
+        patient=world.other_patient,
+        confirmed_differences=selectors.match_differences(copy, world.other_patient),
+    )
+    assert rematched.assessments.get().patient == world.other_patient
+
+
+def test_a_wrong_match_whose_care_has_started_is_not_corrected_automatically(world):
+    matched = _wrongly_matched(world)
+    services.triage_referral(
+        actor=world.clinician,
+        referral=matched,
+        decision=Decision(decision="accept", priority="routine"),
+    )
+    matched.refresh_from_db()
+    Milestone.objects.create(
+        episode=matched.episode, kind="first_contact", occurred_at=timezone.now()
+    )
+    with pytest.raises(services.ReferralError, match="care has started on this referral"):
+        services.correct_decided_wrong_match(actor=world.clinician, referral=matched)
+    matched.refresh_from_db()
+    assert not matched.entered_in_error
+
+
 @pytest.mark.parametrize("state", ["unmatched", "gp", "decided"])
 def test_only_a_matched_undecided_self_referral_can_be_unmatched(world, state):
     if state == "unmatched":

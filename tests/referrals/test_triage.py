@@ -506,6 +506,25 @@ def test_a_wrong_match_is_undone_from_the_referral_page(world, login):
     assert "Matched to the wrong person?" not in page
 
 
+def test_a_decided_wrong_match_is_corrected_from_the_referral_page(world, login):
+    made = _mismatched(world)
+    client = login(world.clinician)
+    client.post(reverse("referrals:match", args=[made.uuid]), _confirm(world, made))
+    client.post(
+        reverse("referrals:decide", args=[made.uuid]), {"decision": "accept", "priority": "routine"}
+    )
+    page = client.get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    assert "Correct the match" in page
+    response = client.post(
+        reverse("referrals:correct-match", args=[made.uuid]), {"wrong_person": "on"}, follow=True
+    )
+    body = response.content.decode()
+    assert "is marked entered in error on their record" in body
+    assert "Match to a patient record" in body  # the copy, waiting to be matched
+    made.refresh_from_db()
+    assert made.entered_in_error
+
+
 def test_only_the_triage_team_can_undo_a_match(world, login):
     made = _mismatched(world)
     login(world.clinician).post(reverse("referrals:match", args=[made.uuid]), _confirm(world, made))
