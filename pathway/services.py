@@ -107,7 +107,9 @@ def invite_to_portal(*, actor, patient: Patient) -> User:
 
     Raises PortalInviteError when the patient has signed in to their account already, has no
     email address, or their email address is another account's."""
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
+    )
     if patient.user_id is not None:
         if patient.user.last_login is not None:
             raise PortalInviteError(
