@@ -303,9 +303,10 @@ def places_taken(session: GroupSession) -> int:
 
 
 def eligible_patients(user, session: GroupSession, *, limit: int = 50) -> QuerySet[Patient]:
-    """Patients `user` may see with an open episode (of the session's condition, if it has
-    one) and no live invitation or place at this session."""
-    episodes = Episode.objects.open()
+    """Patients `user` may see whose referral the team has accepted (an active episode, of the
+    session's condition if it has one: not one still waiting for triage, which may yet be
+    rejected) and no live invitation or place at this session."""
+    episodes = Episode.objects.filter(status=Episode.Status.ACTIVE)
     if session.condition:
         episodes = episodes.filter(condition=session.condition)
     return (

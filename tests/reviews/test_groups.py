@@ -80,6 +80,7 @@ def test_inviting_eligible_patients_tells_them_once(world, login):
     builders.episode_for(world.patient)
     builders.episode_for(world.patient_in_b)
     builders.episode_for(world.patient_in_c)  # another PCN: not eligible for this team
+    builders.episode_for(world.other_patient, status="referred")  # not triaged yet
     session = builders.group_session(world.service)
     client = login(world.clinician)
     detail = client.get(reverse("reviews:group-session", kwargs={"session_uuid": session.uuid}))
