@@ -202,6 +202,12 @@ def screen(request):
     )
     age = _age_for_screen(request, form)
     outcome = _screen_outcome(codes=_ticked(request), age=age, plain=False)
+    known = form.cleaned_data.get("nhs_number") and selectors.visible_patient_by_nhs_number(
+        request.user, form.cleaned_data["nhs_number"]
+    )
+    if age is not None and not rules.is_adult(age) and not known:
+        # A new patient's date of birth: the lookup warns for a patient on record.
+        outcome["under_age"] = {"age": age, "adult_age": rules.ADULT_AGE}
     return render(request, "referrals/includes/screen_result.html", {"screen": outcome})
 
 

@@ -337,6 +337,18 @@ def test_the_screen_uses_the_patients_age(world, login):
     assert "Enter the patient's NHS number or date of birth" in body
 
 
+def test_the_screen_warns_as_a_new_patients_date_of_birth_makes_them_a_child(world, login):
+    client = login(world.gp)
+    born = timezone.localdate().replace(year=timezone.localdate().year - 15, month=1, day=1)
+    body = _screen(client, red_flags=[], **{"new-date_of_birth": born.isoformat()})
+    assert "Under 18" in body and "This patient is 15." in body
+    assert "Under 18" not in _screen(client, red_flags=[], **{"new-date_of_birth": "1990-01-01"})
+    # A patient on record is warned by the lookup, not twice.
+    world.patient.date_of_birth = born
+    world.patient.save()
+    assert "Under 18" not in _screen(client, red_flags=[], nhs_number=world.patient.nhs_number)
+
+
 def test_the_screen_reports_an_unknown_code(world, login):
     assert "Unknown red-flag code" in _screen(login(world.gp), red_flags=["nope"])
 
