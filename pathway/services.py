@@ -74,12 +74,14 @@ def opt_out_of_messages(*, actor, patient: Patient) -> Patient:
 
 def discharge_episode(*, episode: Episode, actor, now) -> Episode:
     """End the episode as discharged at `now`: its status, closing time and `discharged`
-    milestone. Runs in the caller's transaction; the caller writes the audit row for the change
-    that discharged it (a referral withdrawn or rejected, a discharge by the care team)."""
+    milestone. A next review due after `now` is dropped: set ahead by a review, it would read as
+    a review still to come. Runs in the caller's transaction; the caller writes the audit row for
+    the change that discharged it (a referral withdrawn or rejected, a discharge by the team)."""
     episode.status = Episode.Status.DISCHARGED
     episode.closed_at = now
     episode.updated_by = actor
     episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
+    episode.milestones.filter(kind=MilestoneKind.ANNUAL_REVIEW_DUE, occurred_at__gt=now).delete()
     record_milestone(episode=episode, kind=MilestoneKind.DISCHARGED, occurred_at=now, actor=actor)
     return episode
 

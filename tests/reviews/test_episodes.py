@@ -69,6 +69,12 @@ def test_discharge_ends_the_episode_closes_the_referral_and_cancels_what_is_to_c
         world.patient, world.clinician, episode=episode, start=timezone.now() - timedelta(days=3)
     )
     waiting = builders.questionnaire_request(world.patient)
+    for days in (-30, 200):
+        Milestone.objects.create(
+            episode=episode,
+            kind="annual_review_due",
+            occurred_at=timezone.now() + timedelta(days=days),
+        )
     services.discharge_episode(actor=world.clinician, episode=episode)
     episode.refresh_from_db()
     referral.refresh_from_db()
@@ -78,6 +84,9 @@ def test_discharge_ends_the_episode_closes_the_referral_and_cancels_what_is_to_c
     assert (episode.status, referral.status) == ("discharged", "closed")
     assert episode.closed_at is not None
     assert Milestone.objects.filter(episode=episode, kind="discharged").count() == 1
+    # The next review a past review set is not shown as still to come; past ones stay.
+    assert not episode.milestones.filter(kind="annual_review_due", occurred_at__gt=timezone.now())
+    assert episode.milestones.filter(kind="annual_review_due").count() == 1
     assert coming.status == "cancelled"
     assert coming.cancellation_reason == "Discharged from the pathway"
     assert past.status == "booked"  # attendance is still the team's to record
