@@ -19,6 +19,9 @@ class ResponsibleClinicianForm(ServiceErrorsMixin, forms.Form):
         },
     )
 
+    # Who was responsible when the page was shown: a change since is not overwritten unseen.
+    shown = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, clinicians: list[User], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["clinician"].queryset = User.objects.filter(

@@ -46,13 +46,23 @@ def _locked_open(episode: Episode) -> Episode:
 
 
 @transaction.atomic
-def change_responsible_clinician(*, actor: User, episode: Episode, clinician: User) -> Episode:
+def change_responsible_clinician(
+    *, actor: User, episode: Episode, clinician: User, shown: str | None = None
+) -> Episode:
     """Make `clinician` responsible for the open episode and return it. Safety alerts about the
     patient that are still open and were the previous clinician's pass to `clinician`, who is
     emailed about each, so no alert waits for someone who has handed over.
 
+    `shown` is the uuid of the clinician the page showed as responsible ("" for none): a change
+    made by someone else since is refused with StaleState rather than overwritten unseen.
     Raises ReviewsError unless `clinician` is an active clinician caring for the patient."""
     episode = _locked_open(episode)
+    current = episode.responsible_clinician
+    if shown is not None and shown != (str(current.uuid) if current else ""):
+        raise StaleState(
+            f"Someone else has changed the responsible clinician since this page was opened: it "
+            f"is now {current.full_name if current else 'no one'}. Check, then choose again."
+        )
     if clinician not in clinicians_caring_for(episode.patient):
         raise ReviewsError(
             "Choose an active clinician who cares for this patient's practice.", field="clinician"

@@ -9,7 +9,7 @@ from pathway.navigation import patient_tabs
 from pathway.permissions import clinicians_caring_for
 from pathway.views.access import clinician_required
 from reviews import selectors
-from reviews.errors import ReviewsError
+from reviews.errors import ReviewsError, StaleState
 from reviews.forms import DischargeForm, ResponsibleClinicianForm
 from reviews.services import episodes as services
 
@@ -25,7 +25,12 @@ def episode_page(request, episode_uuid):
     clinician_form = ResponsibleClinicianForm(
         data if action == "clinician" else None,
         clinicians=clinicians,
-        initial={"clinician": episode.responsible_clinician_id},
+        initial={
+            "clinician": episode.responsible_clinician_id,
+            "shown": str(episode.responsible_clinician.uuid)
+            if episode.responsible_clinician
+            else "",
+        },
     )
     discharge_form = DischargeForm(data if action == "discharge" else None)
     status = 200
@@ -38,6 +43,8 @@ def episode_page(request, episode_uuid):
                         actor=request.user,
                         episode=episode,
                         clinician=form.cleaned_data["clinician"],
+                        # Absent (not a page of ours): nothing to compare with.
+                        shown=form.cleaned_data["shown"] if "shown" in request.POST else None,
                     )
                     message = (
                         f"{form.cleaned_data['clinician'].full_name} is now responsible for "
@@ -49,6 +56,10 @@ def episode_page(request, episode_uuid):
                         f"{patient.full_name} is discharged from the "
                         f"{episode.get_condition_display().lower()} pathway."
                     )
+            except StaleState as error:
+                # Shown again afresh, with what is saved now, to choose from.
+                messages.error(request, str(error))
+                return redirect("reviews:episode", episode_uuid=episode.uuid)
             except ReviewsError as error:
                 form.add_service_error(error)
             else:

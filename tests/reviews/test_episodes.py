@@ -173,6 +173,23 @@ def test_the_team_changes_the_clinician_and_discharges_from_the_episode_page(wor
     assert episode.status == "discharged"
 
 
+def test_a_responsible_clinician_changed_in_another_tab_is_not_overwritten(world, login):
+    _, episode = _accepted(world)
+    ned = UserFactory(role="clinician", full_name="Nurse Ned", organisations=[world.pcn1])
+    kim = UserFactory(role="clinician", full_name="Nurse Kim", organisations=[world.pcn1])
+    url = reverse("reviews:episode", kwargs={"episode_uuid": episode.uuid})
+    client = login(world.clinician)
+    shown = str(world.clinician.uuid)  # both tabs opened while Nurse Nia was responsible
+    client.post(url, {"action": "clinician", "clinician": ned.pk, "shown": shown})
+    response = client.post(
+        url, {"action": "clinician", "clinician": kim.pk, "shown": shown}, follow=True
+    )
+    assert "Someone else has changed the responsible clinician" in response.content.decode()
+    assert "it is now Nurse Ned" in response.content.decode()
+    episode.refresh_from_db()
+    assert episode.responsible_clinician == ned
+
+
 def test_the_episode_page_says_what_stops_a_discharge(world, login):
     _, episode = _accepted(world)
     builders.safety_alert(world.patient, clinician=world.clinician)
