@@ -145,6 +145,41 @@ def _made_by_match(referral: Referral, episode: Episode, trace=UNDECIDED_TRACE) 
     return True
 
 
+def _answers_in_error(*, actor, referral: Referral, patient) -> list:
+    """Mark the answers a match saved to `patient`'s record entered in error, with their audit
+    rows, and return them."""
+    saved = list(referral.assessments.filter(patient=patient, entered_in_error=False))
+    for assessment in saved:
+        assessment.entered_in_error = True
+        assessment.updated_by = actor
+        assessment.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.ENTERED_IN_ERROR,
+            patient=patient,
+            obj=assessment,
+            fields=["entered_in_error"],
+        )
+    return saved
+
+
+def _episode_in_error(*, actor, episode: Episode, patient, now) -> None:
+    """Mark an episode opened only by a wrong match entered in error, without its milestones, so
+    the wrong record and the pathway figures no longer show it."""
+    episode.milestones.all().delete()
+    episode.status = Episode.Status.ENTERED_IN_ERROR
+    episode.closed_at = episode.closed_at or now
+    episode.updated_by = actor
+    episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.ENTERED_IN_ERROR,
+        patient=patient,
+        obj=episode,
+        fields=["status", "closed_at"],
+    )
+
+
 @transaction.atomic
 def unmatch_self_referral(*, actor, referral: Referral) -> Referral:
     """Undo the match of a self-referral made to the wrong person, while it is still waiting for
@@ -166,11 +201,7 @@ def unmatch_self_referral(*, actor, referral: Referral) -> Referral:
     if referral.status != Referral.Status.SUBMITTED:
         raise ReferralAlreadyDecided()
     wrong_patient, episode = referral.patient, referral.episode
-    saved = list(referral.assessments.filter(patient=wrong_patient, entered_in_error=False))
-    for assessment in saved:
-        assessment.entered_in_error = True
-        assessment.updated_by = actor
-        assessment.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
+    saved = _answers_in_error(actor=actor, referral=referral, patient=wrong_patient)
     referral.assessments.remove(*saved)
     referral.patient = None
     referral.episode = None
@@ -193,26 +224,7 @@ def unmatch_self_referral(*, actor, referral: Referral) -> Referral:
         ]
     )
     if episode is not None and _made_by_match(referral, episode):
-        episode.milestones.all().delete()
-        episode.status = Episode.Status.ENTERED_IN_ERROR
-        episode.closed_at = now
-        episode.updated_by = actor
-        episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
-        record_event(
-            actor=actor,
-            action=AuditEvent.Action.ENTERED_IN_ERROR,
-            patient=wrong_patient,
-            obj=episode,
-            fields=["status", "closed_at"],
-        )
-    for assessment in saved:
-        record_event(
-            actor=actor,
-            action=AuditEvent.Action.ENTERED_IN_ERROR,
-            patient=wrong_patient,
-            obj=assessment,
-            fields=["entered_in_error"],
-        )
+        _episode_in_error(actor=actor, episode=episode, patient=wrong_patient, now=now)
     record_event(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
@@ -277,18 +289,7 @@ def correct_decided_wrong_match(*, actor, referral: Referral) -> Referral:
             "to correct the record, and contact the self-referrer with the details they gave."
         )
     now = timezone.now()
-    saved = list(referral.assessments.filter(patient=wrong_patient, entered_in_error=False))
-    for assessment in saved:
-        assessment.entered_in_error = True
-        assessment.updated_by = actor
-        assessment.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
-        record_event(
-            actor=actor,
-            action=AuditEvent.Action.ENTERED_IN_ERROR,
-            patient=wrong_patient,
-            obj=assessment,
-            fields=["entered_in_error"],
-        )
+    _answers_in_error(actor=actor, referral=referral, patient=wrong_patient)
     referral.entered_in_error = True
     referral.updated_by = actor
     referral.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
@@ -300,18 +301,7 @@ def correct_decided_wrong_match(*, actor, referral: Referral) -> Referral:
         fields=["entered_in_error"],
     )
     if episode is not None:
-        episode.milestones.all().delete()
-        episode.status = Episode.Status.ENTERED_IN_ERROR
-        episode.closed_at = episode.closed_at or now
-        episode.updated_by = actor
-        episode.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
-        record_event(
-            actor=actor,
-            action=AuditEvent.Action.ENTERED_IN_ERROR,
-            patient=wrong_patient,
-            obj=episode,
-            fields=["status", "closed_at"],
-        )
+        _episode_in_error(actor=actor, episode=episode, patient=wrong_patient, now=now)
     withdraw_queued(
         prefix=f"referrals-self-decision:{referral.uuid}:",
         reason="Withdrawn: the referral was matched to the wrong person",
