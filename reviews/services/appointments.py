@@ -232,12 +232,13 @@ def book_appointment(
     return appointment
 
 
-def _claim_booked(appointment: Appointment, **fields) -> None:
-    """Compare-and-swap on status: only a still-booked appointment changes, so a form sent
-    twice, or two clinicians at once, cannot act on it twice."""
-    changed = Appointment.objects.filter(
-        pk=appointment.pk, status=Appointment.Status.BOOKED
-    ).update(updated_at=timezone.now(), **fields)
+def _claim_booked(appointment: Appointment, *, was: str = Appointment.Status.BOOKED, **fields):
+    """Compare-and-swap on status: only an appointment still `was` (booked, unless correcting
+    attendance) changes, so a form sent twice, or two clinicians at once, cannot act on it
+    twice."""
+    changed = Appointment.objects.filter(pk=appointment.pk, status=was).update(
+        updated_at=timezone.now(), **fields
+    )
     if not changed:
         raise StaleState(
             "This appointment has already been changed (it may be cancelled or marked as "
@@ -342,12 +343,18 @@ def record_attendance(
     if appointment.start > timezone.now():
         raise ReviewsError("You can record attendance once the appointment has started.")
     status = Appointment.Status.ATTENDED if attended else Appointment.Status.DID_NOT_ATTEND
+    was = Appointment.Status.BOOKED
     recorded = (Appointment.Status.ATTENDED, Appointment.Status.DID_NOT_ATTEND)
     if correcting and appointment.status in recorded and appointment.status != status:
-        _correct_attendance(actor=actor, appointment=appointment, status=status)
-        return appointment
+        if Review.objects.filter(appointment=appointment).exists():
+            raise ReviewsError(
+                "A review of this appointment is recorded, so it was attended. It cannot be "
+                "marked as did not attend."
+            )
+        was = appointment.status
     _claim_booked(
         appointment,
+        was=was,
         status=status,
         attendance_recorded_at=timezone.now(),
         updated_by=actor,
@@ -361,31 +368,6 @@ def record_attendance(
     )
     _withdraw_messages(appointment, "Withdrawn: the appointment has happened")
     return appointment
-
-
-def _correct_attendance(*, actor: User, appointment: Appointment, status: str) -> None:
-    """Attended <-> did not attend, compare-and-swap on the status the page showed."""
-    if Review.objects.filter(appointment=appointment).exists():
-        raise ReviewsError(
-            "A review of this appointment is recorded, so it was attended. It cannot be marked "
-            "as did not attend."
-        )
-    changed = Appointment.objects.filter(pk=appointment.pk, status=appointment.status).update(
-        status=status,
-        attendance_recorded_at=timezone.now(),
-        updated_by=actor,
-        updated_at=timezone.now(),
-    )
-    if not changed:
-        raise StaleState("This appointment has already been changed. Check it below.")
-    appointment.status = status
-    record_event(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        patient=appointment.patient,
-        obj=appointment,
-        fields=["status", "attendance_recorded_at"],
-    )
 
 
 @transaction.atomic
