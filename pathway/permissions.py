@@ -7,7 +7,7 @@ scopes its queryset with `patients_visible_to`.
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from pathway.models import Organisation, Patient, User
@@ -30,16 +30,27 @@ def practice_ids_for(user) -> set[int]:
 
 
 def clinicians_caring_for(patient) -> list:
-    """The active clinicians who may see the patient (their practice, or a PCN it is in), by
-    name: the team an alert goes to when no one is responsible for the patient."""
-    clinicians = User.objects.filter(role=User.Role.CLINICIAN, is_active=True).order_by(
-        "full_name", "id"
+    """The active clinicians who may see the patient, by name: the team an alert goes to when
+    no one is responsible for the patient. One query, the reverse of `practice_ids_for`: a
+    member of the patient's practice, of its PCN, or of a service that PCN hosts."""
+    practice = patient.registered_practice_id
+    pcn = Organisation.objects.filter(pk=practice).values("parent_id")
+    caring = (
+        Q(memberships__organisation_id=practice)
+        | Q(
+            memberships__organisation__kind=Organisation.Kind.PCN,
+            memberships__organisation_id__in=pcn,
+        )
+        | Q(
+            memberships__organisation__kind=Organisation.Kind.SERVICE,
+            memberships__organisation__parent_id__in=pcn,
+        )
     )
-    return [
-        clinician
-        for clinician in clinicians
-        if patient.registered_practice_id in practice_ids_for(clinician)
-    ]
+    return list(
+        User.objects.filter(caring, role=User.Role.CLINICIAN, is_active=True)
+        .distinct()
+        .order_by("full_name", "id")
+    )
 
 
 def memberships_of(user) -> list:

@@ -6,7 +6,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
+from pathway.models import User
 from pathway.permissions import (
+    clinicians_caring_for,
     own_patient_record,
     patient_for,
     patients_visible_to,
@@ -205,3 +207,17 @@ def test_no_practices_are_offered_to_an_inactive_user_or_a_non_superuser_admin(w
     assert _practice_names(user) == []
     half_admin = UserFactory(role="admin", discipline="", is_staff=True, is_superuser=False)
     assert _practice_names(half_admin) == []
+
+
+def test_the_clinicians_caring_for_a_patient_are_those_who_may_see_them(world):
+    in_practice = UserFactory(role="clinician", organisations=[world.practice_a])
+    in_pcn = UserFactory(role="clinician", organisations=[world.pcn1])
+    UserFactory(role="clinician", organisations=[world.pcn1], is_active=False)
+    UserFactory(role="clinician", organisations=[world.practice_b])  # same PCN, other practice
+    clinicians = User.objects.filter(role="clinician")
+    practice = world.patient.registered_practice_id
+    expected = {c for c in clinicians if c.is_active and practice in practice_ids_for(c)}
+    found = set(clinicians_caring_for(world.patient))
+    assert found == expected
+    assert {world.clinician, in_practice, in_pcn} <= found  # service, practice, PCN
+    assert world.other_clinician not in found
