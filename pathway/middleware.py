@@ -1,19 +1,19 @@
-import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 
 class SessionRefreshMiddleware:
     """Slides the idle timeout (SESSION_COOKIE_AGE) without a database write on every request:
     a session in use has its expiry pushed forward at most once every SESSION_REFRESH_SECONDS,
     so it ends between SESSION_COOKIE_AGE minus that and SESSION_COOKIE_AGE after the last
-    request. Sits after SessionMiddleware, which saves a session marked modified. A save for the
-    new expiry alone is marked `refresh_only` for pathway.sessions."""
-
-    KEY = "_refreshed_at"
+    request. Sits after SessionMiddleware, which saves a session marked modified (and with it the
+    new expiry); any other session due a refresh gets one UPDATE of its expiry alone
+    (pathway.sessions.SessionStore.touch)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -21,15 +21,16 @@ class SessionRefreshMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is None or not session.session_key:
+        if session is None or not session.session_key or session.modified:
             return response
-        now = int(time.time())
-        if session.modified:
-            session[self.KEY] = now
-        elif now - session.get(self.KEY, 0) >= settings.SESSION_REFRESH_SECONDS:
-            session[self.KEY] = now
-            # Nothing else changed: pathway.sessions need not wait for the disk.
-            session.refresh_only = True
+        # Loads the session if the request did not (a signed-in user is active all the same).
+        session.keys()
+        expiry = getattr(session, "loaded_expiry", None)
+        if session.session_key is None or expiry is None:
+            return response
+        refreshed_at = expiry - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        if timezone.now() - refreshed_at >= timedelta(seconds=settings.SESSION_REFRESH_SECONDS):
+            session.touch()
         return response
 
 

@@ -91,7 +91,8 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 # The idle timeout slides with use; pathway.middleware.SessionRefreshMiddleware saves the
 # session's new expiry at most once a minute instead of on every request.
 SESSION_SAVE_EVERY_REQUEST = False
-# The database store, except that such a save of the new expiry alone does not wait for the disk.
+# The database store, except that a refresh of the expiry alone is one UPDATE of that column,
+# which does not wait for the disk.
 SESSION_ENGINE = "pathway.sessions"
 SESSION_REFRESH_SECONDS = env_int("SESSION_REFRESH_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

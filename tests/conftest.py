@@ -3,12 +3,10 @@
 World: one ICB with PCN 1 (practices A and B, and the care service) and PCN 2 (practice C).
 """
 
-import time
 from dataclasses import dataclass
 
 import pytest
 
-from pathway.middleware import SessionRefreshMiddleware
 from pathway.models import Organisation, Patient, User
 from tests.factories import OrganisationFactory, PatientFactory, UserFactory
 
@@ -140,10 +138,6 @@ def login(client):
 
     def _login(user):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        # As signing in through the login page does: the session's expiry was just set.
-        session = client.session
-        session[SessionRefreshMiddleware.KEY] = int(time.time())
-        session.save()
         return client
 
     return _login

@@ -2,7 +2,6 @@
 password reset, idle session expiry and POST-only logout."""
 
 import re
-import time
 from datetime import timedelta
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
@@ -328,46 +327,63 @@ def test_it_ends_sessions_after_thirty_idle_minutes():
     assert settings.SESSION_REFRESH_SECONDS == 60
 
 
-def test_it_extends_a_session_in_use_at_most_once_a_minute(login, world):
-    client = login(world.patient_user)
-    key = client.session.session_key
-    assert client.get("/my/").status_code == 200
-    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=1))
-    with CaptureQueriesContext(connection) as soon:
-        assert client.get("/my/").status_code == 200
-    assert not [q for q in soon.captured_queries if q["sql"].startswith('UPDATE "django_session')]
-    assert Session.objects.get(pk=key).expire_date - timezone.now() < timedelta(minutes=2)
-    later = time.time() + settings.SESSION_REFRESH_SECONDS + 1
-    with mock.patch("pathway.middleware.time.time", return_value=later):
-        assert client.get("/my/").status_code == 200
-    remaining = Session.objects.get(pk=key).expire_date - timezone.now()
-    assert remaining > timedelta(minutes=29)
+def _refreshed_ago(key: str, seconds: int) -> None:
+    """Make the stored session look last refreshed (or saved) `seconds` ago."""
+    age = timedelta(seconds=settings.SESSION_COOKIE_AGE - seconds)
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + age)
 
 
 def _session_writes(queries) -> list[str]:
     return [
         q["sql"]
         for q in queries.captured_queries
-        if q["sql"].startswith('UPDATE "django_session') or "synchronous_commit" in q["sql"]
+        if 'UPDATE "django_session' in q["sql"] or "synchronous_commit" in q["sql"]
     ]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_save_of_the_new_expiry_alone_skips_the_disk_wait_only_on_postgresql(login, world):
+def test_it_extends_a_session_in_use_at_most_once_a_minute(login, world):
     client = login(world.patient_user)
-    later = time.time() + settings.SESSION_REFRESH_SECONDS + 1
-    with (
-        mock.patch("pathway.middleware.time.time", return_value=later),
-        CaptureQueriesContext(connection) as queries,
-    ):
+    key = client.session.session_key
+    _refreshed_ago(key, settings.SESSION_REFRESH_SECONDS - 5)
+    before = Session.objects.get(pk=key).expire_date
+    with CaptureQueriesContext(connection) as soon:
         assert client.get("/my/").status_code == 200
-    writes = _session_writes(queries)
-    relaxed = ["SET LOCAL synchronous_commit TO OFF"] if connection.vendor == "postgresql" else []
-    assert writes[:-1] == relaxed
-    assert writes[-1].startswith('UPDATE "django_session')
-    session = Session.objects.get(pk=client.session.session_key)
-    assert session.get_decoded()["_refreshed_at"] == int(later)
-    assert session.expire_date - timezone.now() > timedelta(minutes=29)
+    assert not _session_writes(soon)
+    assert Session.objects.get(pk=key).expire_date == before
+    _refreshed_ago(key, settings.SESSION_REFRESH_SECONDS + 1)
+    with CaptureQueriesContext(connection) as later:
+        assert client.get("/my/").status_code == 200
+    assert len(_session_writes(later)) == 1
+    remaining = Session.objects.get(pk=key).expire_date - timezone.now()
+    assert remaining > timedelta(seconds=settings.SESSION_COOKIE_AGE - 5)
+
+
+def test_a_refresh_moves_the_expiry_alone_and_keeps_the_session_data(login, world):
+    client = login(world.patient_user)
+    key = client.session.session_key
+    data = Session.objects.get(pk=key).session_data
+    _refreshed_ago(key, settings.SESSION_REFRESH_SECONDS + 1)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/my/").status_code == 200
+    (write,) = _session_writes(queries)
+    assert "session_data" not in write
+    assert Session.objects.get(pk=key).session_data == data
+    # Still signed in, as the same user.
+    assert client.get("/my/").context["user"] == world.patient_user
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_skips_the_disk_wait_only_on_postgresql(login, world):
+    client = login(world.patient_user)
+    key = client.session.session_key
+    _refreshed_ago(key, settings.SESSION_REFRESH_SECONDS + 1)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/my/").status_code == 200
+    (write,) = _session_writes(queries)
+    relaxed = "SET LOCAL synchronous_commit TO OFF; " if connection.vendor == "postgresql" else ""
+    assert write.startswith(f'{relaxed}UPDATE "django_session" SET expire_date')
+    remaining = Session.objects.get(pk=key).expire_date - timezone.now()
+    assert remaining > timedelta(seconds=settings.SESSION_COOKIE_AGE - 5)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -378,50 +394,65 @@ def test_signing_in_waits_for_the_disk(client, world):
     assert Session.objects.filter(pk=client.session.session_key).exists()
 
 
-@pytest.mark.parametrize(
-    ("stored", "refreshed_ago", "refresh_only", "saved"),
-    [
-        (False, settings.SESSION_REFRESH_SECONDS + 1, True, True),
-        (True, settings.SESSION_REFRESH_SECONDS + 1, False, True),
-        (True, 0, False, True),
-        (False, 0, False, False),
-    ],
-)
-def test_only_a_save_of_the_new_expiry_alone_is_marked_refresh_only(
-    rf, db, stored, refreshed_ago, refresh_only, saved
-):
+def test_a_request_that_stores_something_saves_the_session_once_with_the_new_expiry(rf, db):
     from pathway.middleware import SessionRefreshMiddleware
     from pathway.sessions import SessionStore
 
     session = SessionStore()
-    session[SessionRefreshMiddleware.KEY] = int(time.time()) - refreshed_ago
+    session["kept"] = "before"
     session.save()
+    _refreshed_ago(session.session_key, settings.SESSION_REFRESH_SECONDS + 1)
     request = rf.get("/my/")
     request.session = SessionStore(session.session_key)
 
     def view(request):
-        if stored:
-            request.session["answer"] = "kept"
+        request.session["kept"] = "after"
         return None
 
-    SessionRefreshMiddleware(view)(request)
-    assert request.session.modified is saved
-    assert request.session.refresh_only is refresh_only
+    with mock.patch.object(SessionStore, "touch") as touch:
+        SessionRefreshMiddleware(view)(request)
+    # SessionMiddleware, outside, saves it (and with it the new expiry): no second write.
+    assert request.session.modified
+    touch.assert_not_called()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_refresh_of_a_session_signed_out_meanwhile_is_refused(login, world):
-    from django.contrib.sessions.backends.base import UpdateError
+@pytest.mark.parametrize(("refreshed_ago", "touched"), [(0, False), (59, False), (60, True)])
+def test_only_a_session_due_a_refresh_is_touched(rf, db, refreshed_ago, touched):
+    from pathway.middleware import SessionRefreshMiddleware
+    from pathway.sessions import SessionStore
+
+    session = SessionStore()
+    session["kept"] = "yes"
+    session.save()
+    _refreshed_ago(session.session_key, refreshed_ago)
+    before = Session.objects.get(pk=session.session_key).expire_date
+    request = rf.get("/my/")
+    request.session = SessionStore(session.session_key)
+    SessionRefreshMiddleware(lambda request: None)(request)
+    after = Session.objects.get(pk=session.session_key).expire_date
+    assert (after > before) is touched
+    assert Session.objects.get(pk=session.session_key).get_decoded() == {"kept": "yes"}
+    assert not request.session.modified
+
+
+def test_a_refresh_of_a_session_signed_out_meanwhile_writes_nothing(login, world):
+    from pathway.sessions import SessionStore
 
     client = login(world.patient_user)
-    store = client.session
-    store["_refreshed_at"] = int(time.time())
+    store = SessionStore(client.session.session_key)
+    store.load()
     # Signed out in another tab while this request was being answered.
     Session.objects.filter(pk=store.session_key).delete()
-    store.refresh_only = True
-    with pytest.raises(UpdateError):
-        store.save()
+    assert store.touch() is False
     assert not Session.objects.filter(pk=store.session_key).exists()
+
+
+def test_an_expired_session_is_not_brought_back_by_a_refresh(login, world):
+    client = login(world.patient_user)
+    key = client.session.session_key
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    client.get("/my/")
+    assert Session.objects.get(pk=key).expire_date < timezone.now()
 
 
 def test_it_signs_out_an_idle_session(login, world):
