@@ -243,6 +243,7 @@ def wait_until_idle(timeout: float = 120) -> None:
 
 
 def _sessions(users, copies: int = 1) -> dict[int, list[str]]:
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
@@ -250,7 +251,9 @@ def _sessions(users, copies: int = 1) -> dict[int, list[str]]:
     from django.utils.crypto import get_random_string
 
     store = SessionStore()
-    expires = timezone.now() + timedelta(hours=6)
+    # As signing in leaves a session: idle for SESSION_COOKIE_AGE, it ends; in use, the app
+    # slides it forward (SessionRefreshMiddleware), writing the new expiry once a minute.
+    expires = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
     rows, keys = [], {}
     for user in users:
         data = {

@@ -28,7 +28,8 @@ class SessionRefreshMiddleware:
         expiry = getattr(session, "loaded_expiry", None)
         if session.session_key is None or expiry is None:
             return response
-        refreshed_at = expiry - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        # Every save and refresh sets the expiry to its moment plus the session's lifetime.
+        refreshed_at = expiry - timedelta(seconds=session.get_expiry_age())
         if timezone.now() - refreshed_at >= timedelta(seconds=settings.SESSION_REFRESH_SECONDS):
             session.touch()
         return response
