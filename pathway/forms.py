@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -235,3 +235,96 @@ class ContactPreferencesForm(forms.ModelForm):
         if data.get("email_consent") and not data.get("email") and "email" not in self.errors:
             self.add_error("email", "Enter an email address to get emails.")
         return data
+
+
+def revision_token(updated_at: datetime) -> str:
+    """The value a form carries to say which saved copy of a row it was opened on: the row's
+    `updated_at` in UTC to the microsecond, which every save moves on."""
+    return updated_at.astimezone(UTC).isoformat()
+
+
+OUT_OF_DATE = "The form was out of date. Reload the page and try again."
+
+
+class BasedOnField(forms.CharField):
+    """Hidden: the revision token of the row the form was opened on (see revision_token).
+    Cleans to an aware datetime."""
+
+    widget = forms.HiddenInput
+    default_error_messages = {"required": OUT_OF_DATE}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        if len(value) > 40:
+            raise forms.ValidationError(OUT_OF_DATE)
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError(OUT_OF_DATE) from None
+        if moment.tzinfo is None:
+            raise forms.ValidationError(OUT_OF_DATE)
+        return moment
+
+
+class PatientContactForm(forms.ModelForm):
+    """The care team records a patient's new contact details and consent, as the patient told
+    them. Carries the record's revision, so a change made since the page was opened (by the
+    patient on their own page, or by a colleague) is not overwritten unseen."""
+
+    based_on = BasedOnField()
+    mobile = UkMobileField(
+        required=False,
+        help_text="Needed if the patient agrees to text messages. For example, 07700 900123",
+    )
+    email = forms.EmailField(
+        label="Email address",
+        required=False,
+        max_length=254,
+        help_text="Needed if the patient agrees to emails.",
+        error_messages={
+            "invalid": "Enter an email address in the correct format, like name@example.com."
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+
+    class Meta:
+        model = Patient
+        fields = ["mobile", "email", "sms_consent", "email_consent"]
+        labels = {
+            "sms_consent": "The patient agrees to text messages",
+            "email_consent": "The patient agrees to emails",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["based_on"].initial = revision_token(self.instance.updated_at)
+        # Needed with a consent box ticked, as the hints say: not "(optional)".
+        self.fields["mobile"].conditionally_required = True
+        self.fields["email"].conditionally_required = True
+        if self.instance.opted_out_at is not None:
+            # As on the patient's own page: the boxes show what the patient gets now, nothing,
+            # so saving a new number does not quietly undo their opt-out. Only a box ticked
+            # here turns messages back on.
+            self.initial.update(sms_consent=False, email_consent=False)
+        if self.instance.mobile:
+            self.initial["mobile"] = display_uk_mobile(self.instance.mobile)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sms_consent") and not data.get("mobile") and "mobile" not in self.errors:
+            self.add_error("mobile", "Enter a mobile number to send text messages.")
+        if data.get("email_consent") and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", "Enter an email address to send emails.")
+        return data
+
+    def set_based_on(self, updated_at: datetime) -> None:
+        """Carry the record's current revision from now on, keeping everything else the user
+        typed (after a refused save, so saving again is a deliberate choice)."""
+        token = revision_token(updated_at)
+        self.fields["based_on"].initial = token
+        if self.is_bound:
+            data = self.data.copy()
+            data[self.add_prefix("based_on")] = token
+            self.data = data

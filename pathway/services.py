@@ -1,6 +1,7 @@
 """Kernel writes. Each runs in one transaction and leaves its audit row."""
 
 import secrets
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -34,26 +35,92 @@ def create_patient(*, actor, data: dict) -> Patient:
     return patient
 
 
+class ChangedSinceOpened(Exception):
+    """The record was saved after the form was opened: saving would overwrite that change.
+    `changed_by` and `changed_at` say who and when, for the message."""
+
+    def __init__(self, *, changed_by: str, changed_at: datetime):
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        local = timezone.localtime(changed_at)
+        when = f"{local:%-I:%M}{local:%p}".lower() + f" on {local:%-d %B %Y}"
+        super().__init__(
+            f"This patient's record was changed by {changed_by} at {when}, after you opened "
+            "this page."
+        )
+
+
 @transaction.atomic
 def update_contact_preferences(*, actor, patient: Patient, data: dict) -> Patient:
     """Save a patient's contact details and consent; consent changes are dated. Opting back in
     clears an earlier opt-out."""
+    _save_contact_details(
+        actor=actor, patient=patient, data=data, changed=_contact_changes(patient, data)
+    )
+    return patient
+
+
+@transaction.atomic
+def change_contact_details(*, actor, patient: Patient, data: dict, based_on: datetime) -> list[str]:
+    """Record contact details and consent the patient gave the care team, as
+    `update_contact_preferences` saves them (consent changes dated, a ticked channel ends an
+    opt-out), and return the names of the fields changed. Nothing changed saves nothing and
+    writes no audit row. The portal account's sign-in email is not touched.
+
+    `based_on` is the record's updated_at when the form was opened: a record saved since (by
+    the patient on their own page, a colleague, an invitation) is not overwritten: nothing is
+    saved and ChangedSinceOpened is raised."""
+    # Returns the changed names rather than the patient (which the caller holds): the page
+    # names what changed, and only the locked copy below knows.
+    current = (
+        Patient.objects.select_for_update(of=("self",))
+        .select_related("updated_by")
+        .get(pk=patient.pk)
+    )
+    if current.updated_at != based_on:
+        editor = current.updated_by
+        if editor is None:
+            name = "someone else"
+        elif editor.pk == getattr(actor, "pk", None):
+            name = "you in another tab or window"
+        elif editor.pk == current.user_id:
+            name = "the patient"
+        else:
+            name = editor.full_name
+        raise ChangedSinceOpened(changed_by=name, changed_at=current.updated_at)
+    changed = _contact_changes(current, data)
+    if changed:
+        _save_contact_details(actor=actor, patient=current, data=data, changed=changed)
+    return changed
+
+
+def _contact_changes(patient: Patient, data: dict) -> list[str]:
+    """The names of the fields `data` changes on `patient`, with "opted_out_at" when it ticks a
+    channel for a patient who had opted out of all messages (which opts them back in)."""
     changed = [name for name, value in data.items() if getattr(patient, name) != value]
+    consenting = data.get("sms_consent", patient.sms_consent) or data.get(
+        "email_consent", patient.email_consent
+    )
+    if patient.opted_out_at is not None and consenting:
+        changed.append("opted_out_at")
+    return changed
+
+
+def _save_contact_details(*, actor, patient: Patient, data: dict, changed: list[str]) -> None:
+    """Write `data` and its audit row (the `changed` names). Runs in the caller's transaction."""
     for name, value in data.items():
         setattr(patient, name, value)
     if {"sms_consent", "email_consent"} & set(changed):
         patient.consent_recorded_at = timezone.now()
-    if patient.opted_out_at is not None and (patient.sms_consent or patient.email_consent):
+    if "opted_out_at" in changed:
         # Opting out keeps the ticks; saving the form with a channel ticked opts back in.
         patient.opted_out_at = None
         patient.consent_recorded_at = timezone.now()
-        changed.append("opted_out_at")
     patient.updated_by = actor
     patient.save()
     record_event(
         actor=actor, action=AuditEvent.Action.UPDATE, patient=patient, obj=patient, fields=changed
     )
-    return patient
 
 
 @transaction.atomic

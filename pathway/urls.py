@@ -51,6 +51,11 @@ kernel_patterns = [
     path("patients/new/", patients.patient_create, name="patient-create"),
     path("patients/<uuid:patient_uuid>/", patients.patient_detail, name="patient-detail"),
     path(
+        "patients/<uuid:patient_uuid>/contact-details/",
+        patients.patient_contact,
+        name="patient-contact",
+    ),
+    path(
         "patients/<uuid:patient_uuid>/portal-invite/",
         patients.portal_invite,
         name="portal-invite",

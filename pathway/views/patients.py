@@ -5,7 +5,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pathway import services
 from pathway.audit import record_event, record_view
-from pathway.forms import ContactPreferencesForm, PatientForm, PatientSearchForm
+from pathway.contact import display_uk_mobile
+from pathway.forms import (
+    ContactPreferencesForm,
+    PatientContactForm,
+    PatientForm,
+    PatientSearchForm,
+)
 from pathway.models import AuditEvent
 from pathway.navigation import patient_tabs
 from pathway.permissions import own_patient_record, patient_for, practice_ids_for
@@ -14,6 +20,21 @@ from pathway.views.access import patient_required, role_required, staff_required
 
 # "Who has looked at your record": rows a page.
 RECORD_ACCESS_PAGE_SIZE = 50
+
+# Who may change a patient's record from the staff pages: as for adding a patient.
+RECORD_EDITORS = ("gp", "clinician")
+
+# The contact fields by the words the success message names them with.
+CONTACT_CHANGES = {
+    "mobile": "mobile number",
+    "email": "email address",
+    "sms_consent": "consent to text messages",
+    "email_consent": "consent to emails",
+}
+CONTACT_NOT_SAVED = (
+    "The contact details have not been saved. Check what the record says now, then save again "
+    "to replace it with what is in the form."
+)
 
 
 @staff_required
@@ -31,7 +52,7 @@ def patient_search(request):
     return render(request, "pathway/patient_search.html", {"form": form, "results": results})
 
 
-@role_required("gp", "clinician")
+@role_required(*RECORD_EDITORS)
 @require_http_methods(["GET", "POST"])
 def patient_create(request):
     form = PatientForm(request.POST or None, practices=practice_ids_for(request.user))
@@ -53,6 +74,8 @@ def patient_detail(request, patient_uuid):
             "patient": patient,
             "episodes": episodes_with_milestones(patient),
             "tabs": patient_tabs(patient, request.path),
+            "mobile": display_uk_mobile(patient.mobile),
+            "can_change_contact": request.user.role in RECORD_EDITORS,
         },
     )
 
@@ -106,3 +129,55 @@ def contact_preferences(request):
             messages.success(request, "Your contact preferences are saved.")
             return redirect("pathway:contact-preferences")
     return render(request, "pathway/contact_preferences.html", {"form": form, "patient": patient})
+
+
+@role_required(*RECORD_EDITORS)
+@require_http_methods(["GET", "POST"])
+def patient_contact(request, patient_uuid):
+    """The care team records a patient's new mobile, email address and consent."""
+    patient = patient_for(request.user, patient_uuid)
+    form = PatientContactForm(request.POST or None, instance=patient)
+    saved_now = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        based_on = data.pop("based_on")
+        try:
+            changed = services.change_contact_details(
+                actor=request.user, patient=patient, data=data, based_on=based_on
+            )
+        except services.ChangedSinceOpened as exc:
+            # Keep what they typed, now based on the saved copy shown beside it: saving again
+            # is a choice made after seeing the other change. (Validating the form wrote the
+            # typed values onto `patient`, so the record is read afresh.)
+            form.add_error(None, f"{exc} {CONTACT_NOT_SAVED}")
+            form.set_based_on(exc.changed_at)
+            patient = saved_now = patient_for(request.user, patient_uuid)
+        else:
+            messages.success(request, _contact_message(patient, changed))
+            return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
+    elif request.method == "GET":
+        record_view(actor=request.user, patient=patient, obj=patient)
+    return render(
+        request,
+        "pathway/patient_contact.html",
+        {
+            "patient": patient,
+            "form": form,
+            "saved_now": saved_now,
+            "saved_mobile": display_uk_mobile(saved_now.mobile) if saved_now else "",
+            "sign_in_email": patient.user.email if patient.user_id else "",
+        },
+    )
+
+
+def _contact_message(patient, changed: list[str]) -> str:
+    """The success message: which of the patient's contact details changed, in words."""
+    names = [words for field, words in CONTACT_CHANGES.items() if field in changed]
+    back_on = "opted_out_at" in changed
+    if not names:
+        if back_on:
+            return f"Messages to {patient.full_name} are turned back on."
+        return f"Nothing was changed: these are already {patient.full_name}'s contact details."
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+    message = f"{patient.full_name}'s {listed} {'is' if len(names) == 1 else 'are'} updated."
+    return message + (" Messages are turned back on." if back_on else "")

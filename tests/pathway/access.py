@@ -38,6 +38,10 @@ RULES = {
     "pathway:patient-detail": Rule(
         allowed=STAFF, kwargs=lambda w: {"patient_uuid": w.patient.uuid}
     ),
+    # Changing the record is for the care team and GPs, as adding a patient: not an admin.
+    "pathway:patient-contact": Rule(
+        allowed=frozenset({"gp", "clinician"}), kwargs=lambda w: {"patient_uuid": w.patient.uuid}
+    ),
     "pathway:portal-invite": Rule(
         allowed=STAFF, kwargs=lambda w: {"patient_uuid": w.patient.uuid}, method="post", ok=(302,)
     ),
