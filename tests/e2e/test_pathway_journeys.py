@@ -1,0 +1,88 @@
+"""Journeys: the care team records a patient's new contact details from the patient page, and a
+change the patient makes on their own page meanwhile is shown, not overwritten. axe runs on
+every page."""
+
+import pytest
+
+from pathway.demo import DEMO_PASSWORD
+from pathway.models import AuditEvent, Patient
+from tests.e2e.conftest import Browser
+
+pytestmark = pytest.mark.e2e
+
+NURSE = "nurse@demo.nhs.uk"
+PATIENT = "patient@demo.nhs.uk"
+
+
+def test_the_nurse_records_new_contact_details_and_sees_the_patients_own_change_first(
+    browser_page, browser, live_server, demo
+):
+    patient = Patient.objects.get(user__email=PATIENT)
+    page = browser_page.page
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(f"/patients/{patient.uuid}/")
+    page.get_by_role("link", name="Change contact details").click()
+    browser_page.check()
+    assert "This does not change the email address Alex signs in to the patient portal with" in (
+        page.content()
+    )
+    page.get_by_label("Mobile phone number").fill("07700 900777")
+    page.get_by_label("Email address").fill("alex.home@example.com")
+
+    # Meanwhile Alex changes their own email address on their own page.
+    context = browser.new_context()
+    try:
+        own = Browser(context.new_page(), live_server.url)
+        own.sign_in(PATIENT, DEMO_PASSWORD)
+        own.goto("/my/contact-preferences/")
+        own.page.locator("#id_email").fill("alex.work@example.com")
+        own.page.get_by_role("button", name="Save preferences").click()
+        own.check()
+        assert "Your contact preferences are saved." in own.page.content()
+    finally:
+        context.close()
+
+    page.get_by_role("button", name="Save contact details").click()
+    browser_page.check()
+    summary = page.get_by_role("alert").inner_text()
+    assert "This patient's record was changed by the patient at" in summary
+    assert "The contact details have not been saved." in summary
+    assert "alex.work@example.com" in page.locator("#saved-now").inner_text()
+    assert page.get_by_label("Mobile phone number").input_value() == "07700 900777"
+    assert page.get_by_label("Email address").input_value() == "alex.home@example.com"
+    assert Patient.objects.get(pk=patient.pk).email == "alex.work@example.com"
+
+    # Having seen it, the nurse saves what the patient told them on the phone.
+    page.get_by_role("button", name="Save contact details").click()
+    browser_page.check()
+    assert page.url.endswith(f"/patients/{patient.uuid}/")
+    assert "Alex Morgan's mobile number and email address are updated." in page.content()
+    saved = Patient.objects.get(pk=patient.pk)
+    assert (saved.mobile, saved.email) == ("+447700900777", "alex.home@example.com")
+    assert saved.user.email == PATIENT  # the portal sign-in is not changed
+    event = AuditEvent.objects.filter(patient=patient, action="update").latest("pk")
+    assert event.fields == ["email", "mobile"]
+
+
+def test_the_nurse_is_told_what_to_fix_and_an_opt_out_is_shown_plainly(
+    browser_page, live_server, demo
+):
+    patient = Patient.objects.get(user__email=PATIENT)
+    Patient.objects.filter(pk=patient.pk).update(opted_out_at=patient.created_at)
+    page = browser_page.page
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(f"/patients/{patient.uuid}/contact-details/")
+    assert "Opted out of all messages" in page.content()
+    assert not page.get_by_label("The patient agrees to text messages").is_checked()
+    page.get_by_label("Mobile phone number").fill("")
+    page.get_by_label("The patient agrees to text messages").check()
+    page.get_by_role("button", name="Save contact details").click()
+    browser_page.check()
+    page.get_by_role("alert").get_by_role(
+        "link", name="Enter a mobile number to send text messages."
+    ).click()
+    assert page.evaluate("document.activeElement.id") == "id_mobile"
+    assert Patient.objects.get(pk=patient.pk).opted_out_at is not None
+    page.get_by_role("link", name="Back to Alex Morgan").click()
+    browser_page.check()
+    assert "Opted out of all messages" in page.content()
