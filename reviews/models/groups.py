@@ -78,14 +78,20 @@ class GroupBookingStatus(models.TextChoices):
     BOOKED = "booked", "Booked"
     ATTENDED = "attended", "Attended"
     DID_NOT_ATTEND = "did_not_attend", "Did not attend"
+    # The patient gave up their place, or turned the invitation down.
     CANCELLED = "cancelled", "Cancelled"
     DECLINED = "declined", "Declined"
+    # The care team withdrew the invitation or freed the place (or the patient was discharged):
+    # not the patient's answer, so never shown or counted as one.
+    WITHDRAWN = "withdrawn", "Withdrawn by the care team"
 
 
 # Statuses that hold one of the session's places.
 PLACE_HOLDING = ["booked", "attended", "did_not_attend"]
 # Statuses of a live booking: at most one per patient and session.
 LIVE_BOOKING = ["invited", *PLACE_HOLDING]
+# Statuses of an invitation or place ended before the session, by the patient or the team.
+ENDED = ["cancelled", "declined", "withdrawn"]
 
 
 class GroupBooking(ClinicalRecord):
@@ -107,8 +113,8 @@ class GroupBooking(ClinicalRecord):
         ordering = ["session__start"]
         constraints = [
             choices_constraint("status", GroupBookingStatus, "reviews_groupbooking_status_valid"),
-            # One live booking per patient and session; cancelled or declined rows stay as
-            # history and a new invitation makes a new row.
+            # One live booking per patient and session; ended rows (cancelled, declined or
+            # withdrawn) stay as history and a new invitation makes a new row.
             models.UniqueConstraint(
                 fields=["session", "patient"],
                 condition=Q(status__in=LIVE_BOOKING),
@@ -126,7 +132,7 @@ class GroupBooking(ClinicalRecord):
                 name="reviews_groupbooking_attendance_has_time",
             ),
             models.CheckConstraint(
-                condition=~Q(status__in=["cancelled", "declined"]) | Q(cancelled_at__isnull=False),
+                condition=~Q(status__in=ENDED) | Q(cancelled_at__isnull=False),
                 name="reviews_groupbooking_cancel_has_time",
             ),
         ]
@@ -136,4 +142,13 @@ class GroupBooking(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_status_display()} for {self.session}"
+        return f"{self.status_label} for {self.session}"
+
+    @property
+    def status_label(self) -> str:
+        """The status in words; a withdrawal says what the team withdrew (a place is one that
+        was booked)."""
+        if self.status == GroupBookingStatus.WITHDRAWN:
+            what = "Place" if self.booked_at else "Invitation"
+            return f"{what} withdrawn by the care team"
+        return self.get_status_display()

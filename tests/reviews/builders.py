@@ -57,14 +57,22 @@ def group_session(organisation, *, start=None, capacity=10, **fields) -> GroupSe
     )
 
 
-def booking(session, patient, *, status="invited") -> GroupBooking:
+def booking(session, patient, *, status="invited", had_place=None, **extra) -> GroupBooking:
+    """A booking in `status`; an ended one (cancelled, declined, withdrawn) was a place if
+    `had_place` (by default a cancelled one was, the others were invitations)."""
     now = timezone.now()
     fields = {"invited_at": now}
-    if status in ("booked", "attended", "did_not_attend"):
+    if had_place is None:
+        had_place = status in ("booked", "attended", "did_not_attend", "cancelled")
+    if had_place:
         fields["booked_at"] = now
     if status in ("attended", "did_not_attend"):
         fields["attendance_recorded_at"] = now
-    return GroupBooking.objects.create(session=session, patient=patient, status=status, **fields)
+    if status in ("cancelled", "declined", "withdrawn"):
+        fields["cancelled_at"] = now
+    return GroupBooking.objects.create(
+        session=session, patient=patient, status=status, **{**fields, **extra}
+    )
 
 
 def questionnaire_request(patient, *, instrument="PHQ-9", days_ago=0, **fields):

@@ -4,7 +4,13 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from reviews.models import Appointment, GroupSession, QuestionnaireRequest, SafetyAlert
+from reviews.models import (
+    Appointment,
+    GroupBooking,
+    GroupSession,
+    QuestionnaireRequest,
+    SafetyAlert,
+)
 from tests.reviews import builders
 
 
@@ -52,6 +58,32 @@ def test_group_session_needs_places_and_somewhere_to_meet(world):
             organisation=world.service, topic="x", start=timezone.now(), capacity=3
         ),
     )
+
+
+@pytest.mark.parametrize("status", ["cancelled", "declined", "withdrawn"])
+def test_an_ended_group_booking_needs_the_time_it_ended(world, status):
+    booking = builders.booking(builders.group_session(world.service), world.patient)
+    _violates(
+        "reviews_groupbooking_cancel_has_time",
+        lambda: GroupBooking.objects.filter(pk=booking.pk).update(status=status),
+    )
+
+
+def test_a_group_booking_status_is_one_of_the_known_ones(world):
+    booking = builders.booking(builders.group_session(world.service), world.patient)
+    _violates(
+        "reviews_groupbooking_status_valid",
+        lambda: GroupBooking.objects.filter(pk=booking.pk).update(
+            status="removed", cancelled_at=timezone.now()
+        ),
+    )
+
+
+def test_a_withdrawn_booking_is_history_so_the_patient_can_be_invited_again(world):
+    session = builders.group_session(world.service)
+    builders.booking(session, world.patient, status="withdrawn")
+    builders.booking(session, world.patient, status="withdrawn", had_place=True)
+    assert builders.booking(session, world.patient).status == "invited"
 
 
 def test_a_completed_request_needs_its_assessment(world):
