@@ -1301,17 +1301,28 @@ class Loader:
                 invited = start - timedelta(days=21)
                 if invited > self.now:
                     continue
+                # A place given up by the patient (cancelled) or freed by the team (withdrawn)
+                # was booked first; an invitation declined or withdrawn never was.
                 if start < self.now:
-                    status = _weighted(rng, {"attended": 75, "did_not_attend": 15, "cancelled": 10})
+                    status, was_booked = _weighted(rng, {
+                        ("attended", True): 75, ("did_not_attend", True): 15,
+                        ("cancelled", True): 7, ("withdrawn", True): 3,
+                    })  # fmt: skip
                 else:
-                    status = _weighted(rng, {"booked": 70, "invited": 30})
-                booked = invited + timedelta(days=2) if status != "invited" else None
+                    status, was_booked = _weighted(rng, {
+                        ("booked", True): 64, ("invited", False): 26,
+                        ("declined", False): 6, ("withdrawn", False): 4,
+                    })  # fmt: skip
+                booked = invited + timedelta(days=2) if was_booked else None
                 if booked and booked > self.now:
                     booked = self.now
                 recorded = None
                 if status in ("attended", "did_not_attend"):
                     recorded = min(start + timedelta(hours=2), self.now)
-                cancelled = start - timedelta(days=1) if status == "cancelled" else None
+                cancelled = None
+                if status in ("cancelled", "declined", "withdrawn"):
+                    cancelled = min(start - timedelta(days=1), self.now)
+                    cancelled = max(cancelled, booked or invited)
                 self.bookings.add(
                     (self.bookings.new_id(), invited, recorded or cancelled or booked or invited,
                      _uuid(rng), None, None, session_id, patient, status, invited, booked,

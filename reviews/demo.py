@@ -188,6 +188,25 @@ def seed_reviews(ctx) -> None:
     GroupBooking.objects.create(
         session=upcoming, patient=alex, status="invited", invited_at=now, created_by=physio
     )
+    # One patient turned the invitation down; the team withdrew another's, so the session page
+    # shows the two apart.
+    GroupBooking.objects.create(
+        session=upcoming,
+        patient=morgan,
+        status="declined",
+        invited_at=now - timedelta(days=3),
+        cancelled_at=now - timedelta(days=1),
+        created_by=physio,
+    )
+    GroupBooking.objects.create(
+        session=upcoming,
+        patient=jamie,
+        status="withdrawn",
+        invited_at=now - timedelta(days=3),
+        cancelled_at=now - timedelta(days=2),
+        created_by=physio,
+        updated_by=physio,
+    )
 
     MdtCase.objects.create(
         patient=morgan,

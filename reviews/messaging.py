@@ -7,6 +7,7 @@ e.g. `annual-review:<patient uuid>:<due date>:sms`, so queueing twice sends once
 """
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
@@ -15,6 +16,8 @@ from pathway.models import Notification, Patient
 from pathway.notifications import outbox
 
 PATIENT_CHANNELS = (Notification.Channel.SMS, Notification.Channel.EMAIL)
+# Times in messages are UK times, as on every page.
+LONDON = ZoneInfo("Europe/London")
 
 # What each kind of message is about, for staff pages (never shown in the message itself).
 KIND_LABELS = {
@@ -25,6 +28,7 @@ KIND_LABELS = {
     "questionnaire_requested": "Questionnaire request",
     "questionnaire_reminder": "Questionnaire reminder",
     "group_invite": "Group session invitation",
+    "group_place_withdrawn": "Group session place withdrawn",
     "diary_nudge": "Diary reminder",
     "trial_review_due": "Treatment trial review (staff)",
     "safety_alert": "Safety alert (staff)",
@@ -33,6 +37,12 @@ KIND_LABELS = {
 
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def day_and_time(moment: datetime) -> str:
+    """`moment` as a message says it, in UK time, e.g. "Tuesday 12 May at 18:00"."""
+    local = moment.astimezone(LONDON)
+    return f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"
 
 
 def absolute_url(path: str) -> str:

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -322,10 +322,17 @@ def eligible_patients(user, session: GroupSession, *, limit: int = 50) -> QueryS
 
 
 def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
-    """The patient's invitations and places at sessions from 12 hours ago onwards."""
+    """The patient's invitations and places at sessions from 12 hours ago onwards, and those
+    the care team withdrew (so the patient sees why one has gone) unless a later invitation
+    or place at the same session replaced it. Their own declines and cancellations are left
+    out: they know."""
+    replaced = GroupBooking.objects.filter(
+        session=OuterRef("session"), patient=OuterRef("patient"), pk__gt=OuterRef("pk")
+    )
     return (
         patient.group_bookings.filter(
-            status__in=LIVE_BOOKING,
+            Q(status__in=LIVE_BOOKING)
+            | Q(status=GroupBooking.Status.WITHDRAWN) & ~Exists(replaced),
             session__cancelled_at__isnull=True,
             session__start__gte=timezone.now() - timedelta(hours=12),
         )

@@ -204,6 +204,9 @@ def appointments_table(*, practice_ids, period: Period) -> Table:
         attended=Count("id", filter=Q(status="attended")),
         remote=Count("id", filter=Q(status="attended", modality__in=["video", "phone"])),
     )
+    # Places due to be used: attendance recorded either way. Invitations and places ended
+    # before the session (declined, cancelled by the patient, withdrawn by the care team) are
+    # neither attendance nor absence.
     groups = GroupBooking.objects.filter(
         patient__registered_practice_id__in=practice_ids,
         session__start__gte=start,
@@ -233,7 +236,8 @@ def appointments_table(*, practice_ids, period: Period) -> Table:
         title="Attendance, did-not-attend and remote care",
         definition="Appointments in the period that were due to happen (attended or missed): "
         "the did-not-attend rate, and the share of attended appointments held by video or "
-        "phone. Group sessions: the share of booked places where the patient came.",
+        "phone. Group sessions: the share of places kept until the session where the patient "
+        "came (places given up by the patient or withdrawn by the care team are not counted).",
         headers=("Measure", "Count", "Rate"),
         rows=rows,
     )

@@ -167,7 +167,8 @@ def _end_the_rest_of_the_care(*, actor: User, patient, now) -> None:
         patient=patient, status__in=["invited", "booked"], session__start__gt=now
     ).select_related("session")
     for booking in places:
-        group_services.cancel_place(actor=actor, booking=booking)
+        # The team withdraws them; the one discharge message covers them all.
+        group_services.cancel_place(actor=actor, booking=booking, tell_patient=False)
     for request in BookingRequest.objects.filter(
         patient=patient, status=BookingRequest.Status.OPEN
     ):

@@ -118,6 +118,7 @@ def invite_patients(
             obj=booking,
             fields=["session", "status"],
         )
+        _withdraw_withdrawal_news(session, patient)
         messaging.queue_for_patient(
             patient=patient,
             kind="group_invite",
@@ -172,6 +173,7 @@ def book_place(*, actor: User, session: GroupSession, patient: Patient) -> Group
             updated_by=actor,
         )
         action = AuditEvent.Action.CREATE
+        _withdraw_withdrawal_news(locked, patient)
     else:
         changed = GroupBooking.objects.filter(pk=live.pk, status="invited").update(
             status=GroupBooking.Status.BOOKED, booked_at=now, updated_by=actor, updated_at=now
@@ -191,33 +193,87 @@ def book_place(*, actor: User, session: GroupSession, patient: Patient) -> Group
 
 
 @transaction.atomic
-def cancel_place(*, actor: User, booking: GroupBooking) -> GroupBooking:
-    """Give up a place or decline an invitation before the session starts."""
-    if booking.session.start <= timezone.now():
+def cancel_place(*, actor: User, booking: GroupBooking, tell_patient: bool = True) -> GroupBooking:
+    """End an invitation or a place before the session starts. Returns the booking.
+
+    The patient's own answer reads as theirs: an invitation turned down becomes `declined`, a
+    place given up `cancelled`, and they get no message (they know). When anyone else ends it
+    the care team has: it becomes `withdrawn` and the patient is told, so they do not join a
+    session they no longer have a place at (unless `tell_patient` is off: a discharge tells
+    them once, for all). Raises ReviewsError once the session has started, StaleState when the
+    invitation or place has already ended or changed."""
+    session = booking.session
+    if session.start <= timezone.now():
         raise ReviewsError("This session has already started.")
-    status = (
-        GroupBooking.Status.DECLINED
-        if booking.status == GroupBooking.Status.INVITED
-        else GroupBooking.Status.CANCELLED
-    )
+    was = booking.status
+    if was == GroupBooking.Status.WITHDRAWN:
+        raise StaleState("The care team has already withdrawn this invitation or place.")
+    if was not in (GroupBooking.Status.INVITED, GroupBooking.Status.BOOKED):
+        raise StaleState("This place has already been cancelled.")
+    by_patient = actor.role == User.Role.PATIENT
+    if not by_patient:
+        status = GroupBooking.Status.WITHDRAWN
+    elif was == GroupBooking.Status.INVITED:
+        status = GroupBooking.Status.DECLINED
+    else:
+        status = GroupBooking.Status.CANCELLED
     now = timezone.now()
-    changed = GroupBooking.objects.filter(pk=booking.pk, status__in=["invited", "booked"]).update(
+    # Compare-and-swap on the status the decision was made from: a place booked since the
+    # page was read is not ended as if it were still an invitation.
+    changed = GroupBooking.objects.filter(pk=booking.pk, status=was).update(
         status=status, cancelled_at=now, updated_by=actor, updated_at=now
     )
     if not changed:
-        raise StaleState("This place has already been cancelled.")
+        raise StaleState(
+            "This invitation or place has changed since the page was opened. Check it and try "
+            "again."
+        )
     record_event(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         patient=booking.patient,
         obj=booking,
-        fields=["status"],
+        fields=["status", "cancelled_at"],
     )
+    # An invitation still waiting to go ("sign in to book a place") is no longer true.
     messaging.withdraw(
-        keys=[f"group-invite:{booking.uuid}"], reason="Withdrawn: the place was given up"
+        keys=[f"group-invite:{booking.uuid}"],
+        reason="Withdrawn: the place was given up"
+        if by_patient
+        else "Withdrawn: the care team withdrew the invitation",
     )
+    if not by_patient and tell_patient:
+        messaging.queue_for_patient(
+            patient=booking.patient,
+            kind="group_place_withdrawn",
+            template="reviews-group-place-withdrawn",
+            key=_withdrawal_key(session, booking.patient, booking),
+            path=reverse("reviews:my-appointments"),
+            # Once the session has begun the news that it is not theirs to join is stale.
+            expires_at=session.start,
+            extra={
+                "had_place": was == GroupBooking.Status.BOOKED,
+                "when": messaging.day_and_time(session.start),
+            },
+        )
     booking.refresh_from_db()
     return booking
+
+
+def _withdrawal_key(session: GroupSession, patient: Patient, booking=None) -> str:
+    """The key of the message telling a patient the team withdrew their invitation or place;
+    without `booking`, the leading part shared by every such message for that session."""
+    key = f"group-place-withdrawn:{session.uuid}:{patient.uuid}"
+    return f"{key}:{booking.uuid}" if booking is not None else key
+
+
+def _withdraw_withdrawal_news(session: GroupSession, patient: Patient) -> None:
+    """A patient invited or booked again needs no message, still waiting to go, saying their
+    invitation or place at this session was withdrawn."""
+    messaging.withdraw(
+        keys=[_withdrawal_key(session, patient)],
+        reason="Withdrawn: invited to or booked at the session again",
+    )
 
 
 @transaction.atomic

@@ -5,11 +5,19 @@ from django.views.decorators.http import require_http_methods
 
 from pathway.models import Organisation
 from pathway.views.access import clinician_required
-from reviews import rules, selectors
+from reviews import messaging, rules, selectors
 from reviews.errors import ReviewsError
 from reviews.forms import GroupSessionForm, InviteForm
 from reviews.services import groups as services
 from reviews.views.common import page_of, post_only
+
+
+def _told(booking) -> str:
+    """What the page adds after the team withdraws an invitation or place, following what was
+    queued: that the patient was told, or why not."""
+    if reason := messaging.not_told_reason(booking.patient):
+        return f" The patient has not been told: {reason}."
+    return " The patient has been told."
 
 
 @clinician_required
@@ -140,10 +148,13 @@ def booking_attendance(request, booking_uuid):
         messages.error(request, str(error))
     else:
         name = booking.patient.full_name
-        if action == "cancel" and was_invited:
-            messages.success(request, f"Invitation withdrawn for {name}.")
-        elif action == "cancel":
-            messages.success(request, f"Place freed: {name} no longer has a place.")
+        if action == "cancel":
+            done = (
+                f"Invitation withdrawn for {name}."
+                if was_invited
+                else f"Place freed: {name} no longer has a place."
+            )
+            messages.success(request, f"{done}{_told(booking)}")
         else:
             messages.success(request, f"Saved for {name}.")
     return redirect("reviews:group-session", session_uuid=booking.session.uuid)

@@ -18,6 +18,11 @@ from reviews.services import questionnaires as questionnaire_services
 from reviews.views.common import post_only
 
 RECENT = 10
+# A page left open after the team withdrew an invitation or place, as the patient reads it.
+WITHDRAWN_BY_TEAM = (
+    "Your care team has withdrawn this invitation. To ask for a place at another session, "
+    "contact your care team."
+)
 
 # What the patient asked for, as the page says it ("You asked for your yearly review on ..."),
 # in the words of the buttons they pressed.
@@ -120,6 +125,8 @@ def my_group_booking(request, booking_uuid):
         elif booking.status == GroupBooking.Status.INVITED:
             group_services.book_place(actor=request.user, session=booking.session, patient=patient)
             messages.success(request, "Your place is booked.")
+        elif booking.status == GroupBooking.Status.WITHDRAWN:
+            raise StaleState(WITHDRAWN_BY_TEAM)
         else:
             raise StaleState("You already have a place at this session.")
     except ReviewsError as error:

@@ -179,6 +179,30 @@ def test_attendance_reports_dna_and_remote_rates(world):
     assert rows["Attended remotely (video or phone)"] == ("10", "66.7%")
 
 
+def test_group_attendance_counts_places_kept_not_those_ended_before_the_session(
+    world, django_assert_num_queries
+):
+    session = review_builders.group_session(world.service, start=timezone.now() - timedelta(days=3))
+
+    def book(statuses):
+        for status in statuses:
+            patient = PatientFactory(registered_practice=world.practice_a)
+            review_builders.booking(session, patient, status=status)
+
+    book(["attended"] * 10 + ["did_not_attend"] * 10)
+    period = _period()
+    with django_assert_num_queries(2) as first:
+        before = activity.appointments_table(practice_ids=[world.practice_a.id], period=period)
+    # Ended before the session: the patient declined or gave up, or the team withdrew it.
+    book(["declined", "cancelled", "withdrawn"] * 5)
+    book(["withdrawn"] * 10)
+    with django_assert_num_queries(len(first.captured_queries)):
+        after = activity.appointments_table(practice_ids=[world.practice_a.id], period=period)
+    rows = {row[0]: row[1:] for row in after.rows}
+    assert rows["Group-session places taken up"] == ("10", "50.0%")
+    assert after.rows == before.rows
+
+
 def test_pathway_activity_counts_an_annual_review_due_date_only_once_it_has_passed(world):
     from pathway.dashboard import metrics
     from pathway.models import Milestone

@@ -27,6 +27,12 @@ def test_the_demo_seeds_once_and_shows_every_part(db):
     assert ("follow_up", "did_not_attend") in kinds and ("first_conversation", "attended") in kinds
     assert Appointment.objects.get(patient=jamie).kind == "first_conversation"
     assert GroupBooking.objects.filter(status="attended").exists()
+    # A patient's own decline and the team's withdrawal, told apart on the session page.
+    ended = GroupBooking.objects.filter(status__in=["declined", "withdrawn"])
+    assert {b.status_label for b in ended} == {
+        "Declined",
+        "Invitation withdrawn by the care team",
+    }
     assert MdtCase.objects.filter(status="open").exists()
     assert QuestionnaireRequest.objects.filter(
         patient=alex, instrument="PHQ-9", status="requested"

@@ -110,7 +110,9 @@ def test_discharge_from_the_last_episode_ends_every_arrangement_still_to_come(wo
     )
     services.discharge_episode(actor=world.clinician, episode=episode)
     place.refresh_from_db()
-    assert place.status == GroupBooking.Status.CANCELLED
+    # The team's doing, not the patient's; the one discharge message covers it.
+    assert place.status == GroupBooking.Status.WITHDRAWN
+    assert not Notification.objects.filter(kind="group_place_withdrawn").exists()
     assert BookingRequest.objects.get().status == BookingRequest.Status.CLOSED
     with pytest.raises(ReviewsError, match="not under the headache and pain team"):
         appointment_services.request_booking(

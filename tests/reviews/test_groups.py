@@ -216,9 +216,13 @@ def test_staff_free_a_place_so_a_full_session_can_take_someone_else(world, login
     assert "Free this place" in page.content.decode()
     booking_url = reverse("reviews:group-booking", kwargs={"booking_uuid": place.uuid})
     response = client.post(booking_url, {"action": "cancel"}, follow=True)
-    assert "Place freed: Bob Baker no longer has a place." in response.content.decode()
+    assert (
+        "Place freed: Bob Baker no longer has a place. The patient has been told."
+        in response.content.decode()
+    )
     place.refresh_from_db()
-    assert place.status == "cancelled"
+    assert place.status == "withdrawn"
+    assert "Place withdrawn by the care team" in response.content.decode()
     assert 'value="book"' in response.content.decode()
     client.post(
         reverse("reviews:group-booking", kwargs={"booking_uuid": invitation.uuid}),
@@ -233,9 +237,12 @@ def test_staff_free_a_place_so_a_full_session_can_take_someone_else(world, login
         {"action": "cancel"},
         follow=True,
     )
-    assert "Invitation withdrawn for" in response.content.decode()
+    page = response.content.decode()
+    assert "Invitation withdrawn for" in page
+    assert "Invitation withdrawn by the care team" in page
+    assert "Declined" not in page
     other.refresh_from_db()
-    assert other.status == "declined"
+    assert other.status == "withdrawn"
 
 
 def test_a_session_with_places_left_offers_staff_a_booking(world, login):
@@ -253,3 +260,141 @@ def test_staff_booking_a_patient_who_has_a_place_are_told_in_their_words(world):
     builders.booking(session, world.patient, status="booked")
     with pytest.raises(StaleState, match="Alice Anders already has a place"):
         services.book_place(actor=world.clinician, session=session, patient=world.patient)
+
+
+# Ended by the patient or by the team
+
+
+def _session_page(client, session):
+    return client.get(
+        reverse("reviews:group-session", kwargs={"session_uuid": session.uuid})
+    ).content.decode()
+
+
+def test_the_patients_own_answers_read_as_theirs_on_the_staff_page(world, login):
+    session = builders.group_session(world.service)
+    invitation = builders.booking(session, world.patient)
+    services.cancel_place(actor=world.patient_user, booking=invitation)
+    invitation.refresh_from_db()
+    assert invitation.status == "declined"
+    place = builders.booking(session, world.patient, status="booked")
+    services.cancel_place(actor=world.patient_user, booking=place)
+    place.refresh_from_db()
+    assert place.status == "cancelled"
+    page = _session_page(login(world.clinician), session)
+    assert "Declined" in page and "Cancelled" in page
+    assert "withdrawn by the care team" not in page
+
+
+def test_a_withdrawal_by_the_team_reads_as_theirs_whatever_was_withdrawn(world):
+    session = builders.group_session(world.service)
+    invitation = services.cancel_place(
+        actor=world.clinician, booking=builders.booking(session, world.patient)
+    )
+    place = services.cancel_place(
+        actor=world.clinician,
+        booking=builders.booking(session, world.other_patient, status="booked"),
+    )
+    assert (invitation.status, place.status) == ("withdrawn", "withdrawn")
+    assert invitation.status_label == "Invitation withdrawn by the care team"
+    assert place.status_label == "Place withdrawn by the care team"
+    assert invitation.cancelled_at is not None and invitation.updated_by == world.clinician
+    event = AuditEvent.objects.get(object_uuid=place.uuid, actor=world.clinician)
+    assert sorted(event.fields) == ["cancelled_at", "status"]
+
+
+def test_nothing_is_withdrawn_once_the_session_has_started(world):
+    session = builders.group_session(world.service, start=timezone.now() - timedelta(minutes=1))
+    place = builders.booking(session, world.patient, status="booked")
+    with pytest.raises(ReviewsError, match="already started"):
+        services.cancel_place(actor=world.clinician, booking=place)
+    place.refresh_from_db()
+    assert place.status == "booked"
+    assert not Notification.objects.exists()
+
+
+def test_withdrawing_twice_says_it_is_done_already(world, login):
+    session = builders.group_session(world.service)
+    invitation = builders.booking(session, world.patient)
+    client = login(world.clinician)
+    url = reverse("reviews:group-booking", kwargs={"booking_uuid": invitation.uuid})
+    client.post(url, {"action": "cancel"})
+    page = client.post(url, {"action": "cancel"}, follow=True).content.decode()
+    assert "The care team has already withdrawn this invitation or place." in page
+    assert GroupBooking.objects.get(pk=invitation.pk).status == "withdrawn"
+
+
+def test_a_place_booked_since_the_invitation_was_read_is_not_withdrawn_as_an_invitation(world):
+    session = builders.group_session(world.service)
+    invitation = builders.booking(session, world.patient)
+    GroupBooking.objects.filter(pk=invitation.pk).update(status="booked", booked_at=timezone.now())
+    with pytest.raises(StaleState, match="changed since the page was opened"):
+        services.cancel_place(actor=world.clinician, booking=invitation)
+    assert GroupBooking.objects.get(pk=invitation.pk).status == "booked"
+
+
+def test_a_patient_whose_invitation_was_withdrawn_can_be_invited_again(world, login):
+    builders.episode_for(world.patient)
+    session = builders.group_session(world.service)
+    invitation = builders.booking(session, world.patient)
+    services.cancel_place(actor=world.clinician, booking=invitation)
+    client = login(world.clinician)
+    detail = client.get(reverse("reviews:group-session", kwargs={"session_uuid": session.uuid}))
+    assert world.patient in detail.context["eligible"]
+    [again] = services.invite_patients(
+        actor=world.clinician, session=session, patients=[world.patient]
+    )
+    assert again.status == "invited" and again.pk != invitation.pk
+
+
+def test_the_patient_sees_a_withdrawn_invitation_and_how_to_ask_for_another(world, login):
+    session = builders.group_session(world.service, topic="Sleep workshop")
+    services.cancel_place(actor=world.clinician, booking=builders.booking(session, world.patient))
+    page = login(world.patient_user).get(reverse("reviews:my-appointments")).content.decode()
+    assert "Sleep workshop" in page
+    assert "Invitation withdrawn by the care team" in page
+    assert "To ask for a place at another session, contact your care team." in page
+    assert 'value="book"' not in page and "Declined" not in page
+
+
+def test_the_patient_is_asked_not_to_join_a_session_whose_place_was_withdrawn(world, login):
+    session = builders.group_session(world.service, topic="Sleep workshop")
+    services.cancel_place(
+        actor=world.clinician, booking=builders.booking(session, world.patient, status="booked")
+    )
+    page = login(world.patient_user).get(reverse("reviews:my-appointments")).content.decode()
+    assert "Place withdrawn by the care team" in page
+    assert "You no longer have a place at this session, so please do not join it." in page
+    assert "Join online" not in page and "video.example.test" not in page
+
+
+def test_the_patients_own_declines_and_cancellations_leave_their_page(world, login):
+    session = builders.group_session(world.service, topic="Sleep workshop")
+    builders.booking(session, world.patient, status="declined")
+    builders.booking(builders.group_session(world.service), world.patient, status="cancelled")
+    page = login(world.patient_user).get(reverse("reviews:my-appointments")).content.decode()
+    assert "You have no group session invitations at the moment." in page
+
+
+def test_a_withdrawn_invitation_replaced_by_a_new_one_shows_only_the_new_one(world, login):
+    session = builders.group_session(world.service, topic="Sleep workshop")
+    services.cancel_place(actor=world.clinician, booking=builders.booking(session, world.patient))
+    services.invite_patients(actor=world.clinician, session=session, patients=[world.patient])
+    response = login(world.patient_user).get(reverse("reviews:my-appointments"))
+    assert [b.status for b in response.context["groups"]] == ["invited"]
+    page = response.content.decode()
+    assert "Book a place" in page and "withdrawn" not in page
+
+
+def test_booking_from_a_page_left_open_after_the_team_withdrew_says_so(world, login):
+    session = builders.group_session(world.service)
+    invitation = builders.booking(session, world.patient)
+    services.cancel_place(actor=world.clinician, booking=invitation)
+    url = reverse("reviews:my-group-booking", kwargs={"booking_uuid": invitation.uuid})
+    client = login(world.patient_user)
+    page = client.post(url, {"action": "book"}, follow=True).content.decode()
+    assert "Your care team has withdrawn this invitation." in page
+    assert "already have a place" not in page
+    page = client.post(url, {"action": "cancel"}, follow=True).content.decode()
+    assert "The care team has already withdrawn this invitation or place." in page
+    assert GroupBooking.objects.get(pk=invitation.pk).status == "withdrawn"

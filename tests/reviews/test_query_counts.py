@@ -47,8 +47,10 @@ def _failed(world, n):
 
 def _session_bookings(world, n):
     session = world.session
-    for _ in range(n):
-        builders.booking(session, PatientFactory(registered_practice=world.practice_a))
+    for status in ["invited", "declined", "withdrawn"] * n:
+        builders.booking(
+            session, PatientFactory(registered_practice=world.practice_a), status=status
+        )
 
 
 def _patient_rows(world, n):
@@ -95,6 +97,11 @@ def _patient_appointments(world, n):
         )
         session = builders.group_session(world.service)
         builders.booking(session, world.patient)
+        # Withdrawn by the team: shown, with why, unless invited again since.
+        withdrawn = builders.group_session(world.service)
+        builders.booking(withdrawn, world.patient, status="withdrawn", had_place=i % 2 == 0)
+        if i % 3 == 0:
+            builders.booking(withdrawn, world.patient)
 
 
 def _patient_questionnaires(world, n):
