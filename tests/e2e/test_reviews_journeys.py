@@ -1,7 +1,8 @@
 """Journeys: the care team books and runs a first conversation and an annual review, runs a
-group session, and requests a PHQ-9 that the patient completes (item 9 raises the alert); a
-review asking for a same-day risk assessment raises one too; the reminder jobs send their
-invites through the console backend. axe runs on every page."""
+group session (and frees a place at the next one, which the patient is told of), and requests
+a PHQ-9 that the patient completes (item 9 raises the alert); a review asking for a same-day
+risk assessment raises one too; the reminder jobs send their invites through the console
+backend. axe runs on every page."""
 
 from datetime import timedelta
 
@@ -118,23 +119,47 @@ def test_the_team_runs_a_group_session_and_the_patient_books_a_place(browser_pag
     page.get_by_label("Number of monthly sessions").fill("3")
     _submit(browser, "Set up session")
     assert GroupSession.objects.filter(topic="Sleep and pacing").count() == 3
-    page.get_by_label(f"{demo.patients[0].full_name}, born").check()
+    name = demo.patients[0].full_name
+    page.get_by_label(f"{name}, born").check()
     _submit(browser, "Send invitations")
     assert "1 invited" in page.content()
+
+    # At the next session the team books the patient a place by phone, then has to free it:
+    # the page and the patient say it was the team's doing, and the patient is told.
+    first, second = GroupSession.objects.filter(topic="Sleep and pacing").order_by("start")[:2]
+    browser.goto(f"/reviews/group-sessions/{second.uuid}/")
+    page.get_by_label(f"{name}, born").check()
+    _submit(browser, "Send invitations")
+    _submit(browser, f"Book a place for {name}")
+    _submit(browser, "Free this place")
+    assert f"Place freed: {name} no longer has a place. The patient has been told." in (
+        page.content()
+    )
+    assert page.get_by_text("Place withdrawn by the care team").is_visible()
+    assert "Declined" not in page.content()
+    freed = GroupBooking.objects.get(session=second)
+    assert freed.status == "withdrawn"
+    told = Notification.objects.filter(kind="group_place_withdrawn", patient=freed.patient)
+    assert told.count() == 2
     browser.sign_out()
 
     _phone(browser)
     browser.sign_in(PATIENT, DEMO_PASSWORD)
     page.get_by_role("link", name="Appointments").first.click()
     browser.check()
+    assert page.get_by_text("Place withdrawn by the care team").is_visible()
+    assert "You no longer have a place at this session, so please do not join it." in (
+        page.content()
+    )
     _shots(browser, "my-appointments")
     _submit(browser, "Book a place at Sleep and pacing")
     assert "Your place is booked." in page.content()
+    assert GroupBooking.objects.get(session=first).status == "booked"
     browser.sign_out()
 
     # The session takes place.
     _desktop(browser)
-    session = GroupSession.objects.filter(topic="Sleep and pacing").order_by("start").first()
+    session = first
     GroupSession.objects.filter(pk=session.pk).update(start=timezone.now() - timedelta(hours=1))
     browser.sign_in(NURSE, DEMO_PASSWORD)
     browser.goto(f"/reviews/group-sessions/{session.uuid}/")
