@@ -319,12 +319,17 @@ class PatientContactForm(forms.ModelForm):
             self.add_error("email", "Enter an email address to send emails.")
         return data
 
-    def set_based_on(self, updated_at: datetime) -> None:
-        """Carry the record's current revision from now on, keeping everything else the user
-        typed (after a refused save, so saving again is a deliberate choice)."""
-        token = revision_token(updated_at)
+    def rebase(self, saved: Patient) -> None:
+        """After a refused save: carry `saved`'s revision from now on, so saving again is a
+        deliberate choice, keeping what the user typed. Except the consent ticks of a patient
+        who is opted out now: as when the page opens, the boxes show unticked, so that saving
+        again does not undo an opt-out made since the page was opened."""
+        token = revision_token(saved.updated_at)
         self.fields["based_on"].initial = token
         if self.is_bound:
             data = self.data.copy()
             data[self.add_prefix("based_on")] = token
+            if saved.opted_out_at is not None:
+                data.pop(self.add_prefix("sms_consent"), None)
+                data.pop(self.add_prefix("email_consent"), None)
             self.data = data

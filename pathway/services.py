@@ -54,9 +54,11 @@ class ChangedSinceOpened(Exception):
 def update_contact_preferences(*, actor, patient: Patient, data: dict) -> Patient:
     """Save a patient's contact details and consent; consent changes are dated. Opting back in
     clears an earlier opt-out."""
-    _save_contact_details(
-        actor=actor, patient=patient, data=data, changed=_contact_changes(patient, data)
+    ticked = data.get("sms_consent", patient.sms_consent) or data.get(
+        "email_consent", patient.email_consent
     )
+    changed = _contact_changes(patient, data, ticked=ticked)
+    _save_contact_details(actor=actor, patient=patient, data=data, changed=changed)
     return patient
 
 
@@ -66,6 +68,9 @@ def change_contact_details(*, actor, patient: Patient, data: dict, based_on: dat
     `update_contact_preferences` saves them (consent changes dated, a ticked channel ends an
     opt-out), and return the names of the fields changed. Nothing changed saves nothing and
     writes no audit row. The portal account's sign-in email is not touched.
+
+    `data` holds mobile, email, sms_consent and email_consent. For a patient who opted out,
+    unticked consent is not a change: the consent given before the opt-out stays.
 
     `based_on` is the record's updated_at when the form was opened: a record saved since (by
     the patient on their own page, a colleague, an invitation) is not overwritten: nothing is
@@ -88,20 +93,27 @@ def change_contact_details(*, actor, patient: Patient, data: dict, based_on: dat
         else:
             name = editor.full_name
         raise ChangedSinceOpened(changed_by=name, changed_at=current.updated_at)
-    changed = _contact_changes(current, data)
+    ticked = data["sms_consent"] or data["email_consent"]
+    if current.opted_out_at is not None and not ticked:
+        # The boxes show unticked while the patient is opted out: unticked means "still opted
+        # out", not a withdrawal of the consent they gave before, which is kept (and not
+        # re-dated) for as long as its number or address is.
+        data = {
+            **data,
+            "sms_consent": current.sms_consent and bool(data["mobile"]),
+            "email_consent": current.email_consent and bool(data["email"]),
+        }
+    changed = _contact_changes(current, data, ticked=ticked)
     if changed:
         _save_contact_details(actor=actor, patient=current, data=data, changed=changed)
     return changed
 
 
-def _contact_changes(patient: Patient, data: dict) -> list[str]:
-    """The names of the fields `data` changes on `patient`, with "opted_out_at" when it ticks a
-    channel for a patient who had opted out of all messages (which opts them back in)."""
+def _contact_changes(patient: Patient, data: dict, *, ticked: bool) -> list[str]:
+    """The names of the fields `data` changes on `patient`, with "opted_out_at" when a channel
+    is `ticked` for a patient who had opted out of all messages (which opts them back in)."""
     changed = [name for name, value in data.items() if getattr(patient, name) != value]
-    consenting = data.get("sms_consent", patient.sms_consent) or data.get(
-        "email_consent", patient.email_consent
-    )
-    if patient.opted_out_at is not None and consenting:
+    if patient.opted_out_at is not None and ticked:
         changed.append("opted_out_at")
     return changed
 

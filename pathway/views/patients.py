@@ -146,12 +146,12 @@ def patient_contact(request, patient_uuid):
                 actor=request.user, patient=patient, data=data, based_on=based_on
             )
         except services.ChangedSinceOpened as exc:
-            # Keep what they typed, now based on the saved copy shown beside it: saving again
-            # is a choice made after seeing the other change. (Validating the form wrote the
-            # typed values onto `patient`, so the record is read afresh.)
+            # Shown again with what they typed beside the record as saved now, which the form
+            # is based on from here. (Validating the form wrote the typed values onto
+            # `patient`, so the record is read afresh.)
             form.add_error(None, f"{exc} {CONTACT_NOT_SAVED}")
-            form.set_based_on(exc.changed_at)
             patient = saved_now = patient_for(request.user, patient_uuid)
+            form.rebase(saved_now)
         else:
             messages.success(request, _contact_message(patient, changed))
             return redirect("pathway:patient-detail", patient_uuid=patient.uuid)

@@ -180,17 +180,33 @@ def test_it_dates_a_change_of_consent_and_not_a_change_of_number(world):
 
 def test_new_details_with_the_boxes_unticked_keep_the_patients_opt_out(world):
     _opt_out(world.patient)
-    _change(
+    consented_at = _refresh(world.patient).consent_recorded_at
+    changed = _change(
         world.patient,
         actor=world.clinician,
         email="new@example.test",
         sms_consent=False,
         email_consent=False,
     )
+    assert changed == ["email"]
     patient = _refresh(world.patient)
     assert patient.email == "new@example.test"
     assert patient.opted_out_at is not None
     assert not patient.can_receive("sms") and not patient.can_receive("email")
+    # Unticked while opted out is "still opted out", not a withdrawal of the earlier consent.
+    assert patient.sms_consent and patient.email_consent
+    assert patient.consent_recorded_at == consented_at
+
+
+def test_a_number_removed_while_opted_out_takes_its_kept_consent_with_it(world):
+    _opt_out(world.patient)
+    changed = _change(
+        world.patient, actor=world.clinician, mobile="", sms_consent=False, email_consent=False
+    )
+    assert changed == ["mobile", "sms_consent"]
+    patient = _refresh(world.patient)
+    assert (patient.mobile, patient.sms_consent, patient.email_consent) == ("", False, True)
+    assert patient.opted_out_at is not None
 
 
 def test_a_box_ticked_for_a_patient_who_opted_out_turns_that_channel_back_on(world):
@@ -360,3 +376,26 @@ def test_a_change_made_since_the_page_was_opened_is_shown_and_not_overwritten(wo
     assert again.status_code == 302
     patient = _refresh(world.patient)
     assert (patient.mobile, patient.email) == ("+447700900999", "alice@example.test")
+
+
+def test_an_opt_out_made_since_the_page_was_opened_unticks_the_boxes_and_is_kept(world, login):
+    staff = login(world.clinician)
+    opened = _data(world.patient, mobile="07700 900999")  # both boxes ticked, as shown
+    services.opt_out_of_messages(actor=world.patient_user, patient=_refresh(world.patient))
+    response = staff.post(_url(world.patient), opened)
+    page = _page(response)
+    assert "changed by the patient at" in page
+    assert "Opted out of all messages on" in page
+    form = response.context["form"]
+    assert form["sms_consent"].value() is False
+    assert form["email_consent"].value() is False
+    assert form["mobile"].value() == "07700 900999"
+
+    as_shown = {"based_on": form.data["based_on"], "mobile": "07700 900999"}
+    as_shown["email"] = form["email"].value()
+    response = staff.post(_url(world.patient), as_shown, follow=True)
+    assert "Alice Anders's mobile number is updated." in _page(response)
+    patient = _refresh(world.patient)
+    assert patient.mobile == "+447700900999"
+    assert patient.opted_out_at is not None
+    assert not patient.can_receive("sms") and not patient.can_receive("email")
