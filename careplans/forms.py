@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
@@ -22,6 +22,7 @@ from careplans.models import (
     TreatmentTrial,
 )
 from careplans.safe_markdown import is_allowed_href, problems
+from pathway.forms import BasedOnField, revision_token
 from pathway.instruments import PSFS_MAX_ACTIVITIES
 from pathway.models import Episode
 
@@ -91,39 +92,6 @@ def no_future_date(value, message="The date must be today or in the past."):
     return value
 
 
-def revision_token(updated_at: datetime) -> str:
-    """The value a form carries to say which saved copy of a row it was based on: the row's
-    `updated_at` in UTC to the microsecond, which every save moves on."""
-    return updated_at.astimezone(UTC).isoformat()
-
-
-OUT_OF_DATE = "The form was out of date. Reload the page and try again."
-
-
-class BasedOnField(forms.CharField):
-    """Hidden: the revision token of the row the form was opened on (see revision_token).
-    Cleans to an aware datetime, or None when the field was not sent."""
-
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs):
-        super().__init__(required=False, **kwargs)
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        if len(value) > 40:
-            raise forms.ValidationError(OUT_OF_DATE)
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise forms.ValidationError(OUT_OF_DATE) from None
-        if moment.tzinfo is None:
-            raise forms.ValidationError(OUT_OF_DATE)
-        return moment
-
-
 class BasedOnMixin:
     """Optimistic concurrency for forms that change a saved row: the form carries the row's
     revision token, and the service refuses a save based on an older copy.
@@ -160,7 +128,7 @@ class StartPlanForm(forms.Form):
 
 
 class VersionForm(BasedOnMixin, forms.ModelForm):
-    based_on = BasedOnField()
+    based_on = BasedOnField(required=False)
     what_matters = forms.CharField(
         label="What matters to me",
         help_text="In the patient's own words.",
@@ -356,7 +324,7 @@ DRAFT_FORMSETS = [
 
 
 class AgreeForm(BasedOnMixin, forms.Form):
-    based_on = BasedOnField()
+    based_on = BasedOnField(required=False)
     confirm = forms.BooleanField(
         label="I have agreed this plan with the patient",
         error_messages={"required": "Confirm that you agreed this plan with the patient."},
@@ -453,7 +421,7 @@ def _check_days(form, headache_field: str, migraine_field: str) -> None:
 
 
 class TrialReviewForm(BasedOnMixin, forms.ModelForm):
-    based_on = BasedOnField()
+    based_on = BasedOnField(required=False)
     outcome = forms.ChoiceField(
         label="Outcome",
         choices=TreatmentTrial.Outcome.choices,

@@ -248,7 +248,7 @@ OUT_OF_DATE = "The form was out of date. Reload the page and try again."
 
 class BasedOnField(forms.CharField):
     """Hidden: the revision token of the row the form was opened on (see revision_token).
-    Cleans to an aware datetime."""
+    Cleans to an aware datetime; when not required, to None if the field was not sent."""
 
     widget = forms.HiddenInput
     default_error_messages = {"required": OUT_OF_DATE}
