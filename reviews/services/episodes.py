@@ -163,8 +163,12 @@ def _end_the_rest_of_the_care(*, actor: User, patient, now) -> None:
     )
     for request in waiting:
         questionnaire_services.cancel_questionnaire_request(actor=actor, request=request)
+    # A cancelled session's invitations and places are void already.
     places = GroupBooking.objects.filter(
-        patient=patient, status__in=["invited", "booked"], session__start__gt=now
+        patient=patient,
+        status__in=["invited", "booked"],
+        session__start__gt=now,
+        session__cancelled_at__isnull=True,
     ).select_related("session")
     for booking in places:
         # The team withdraws them; the one discharge message covers them all.

@@ -200,11 +200,13 @@ def cancel_place(*, actor: User, booking: GroupBooking, tell_patient: bool = Tru
     place given up `cancelled`, and they get no message (they know). When anyone else ends it
     the care team has: it becomes `withdrawn` and the patient is told, so they do not join a
     session they no longer have a place at (unless `tell_patient` is off: a discharge tells
-    them once, for all). Raises ReviewsError once the session has started, StaleState when the
-    invitation or place has already ended or changed."""
+    them once, for all). Raises ReviewsError once the session has started or when it has been
+    cancelled, StaleState when the invitation or place has already ended or changed."""
     session = booking.session
     if session.start <= timezone.now():
         raise ReviewsError("This session has already started.")
+    if session.cancelled_at is not None:
+        raise ReviewsError("This session has been cancelled.")
     was = booking.status
     if was == GroupBooking.Status.WITHDRAWN:
         raise StaleState("The care team has already withdrawn this invitation or place.")

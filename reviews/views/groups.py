@@ -139,6 +139,9 @@ def booking_attendance(request, booking_uuid):
                 actor=request.user, session=booking.session, patient=booking.patient
             )
         elif action == "cancel":
+            if request.POST.get("confirm") != "yes" and _withdrawable(booking):
+                # One tap asks first: the patient loses the invitation or place and is told.
+                return _confirm_withdrawal(request, booking)
             # For example the patient rang to say they cannot come: the place is free again.
             services.cancel_place(actor=request.user, booking=booking)
         else:
@@ -158,3 +161,26 @@ def booking_attendance(request, booking_uuid):
         else:
             messages.success(request, f"Saved for {name}.")
     return redirect("reviews:group-session", session_uuid=booking.session.uuid)
+
+
+def _withdrawable(booking) -> bool:
+    """Whether the team may still end this invitation or place (else the service says why)."""
+    session = booking.session
+    return (
+        booking.status in (booking.Status.INVITED, booking.Status.BOOKED)
+        and session.cancelled_at is None
+        and session.start > timezone.now()
+    )
+
+
+def _confirm_withdrawal(request, booking):
+    return render(
+        request,
+        "reviews/group_booking_withdraw.html",
+        {
+            "booking": booking,
+            "session": booking.session,
+            "was_invited": booking.status == booking.Status.INVITED,
+            "not_told": messaging.not_told_reason(booking.patient),
+        },
+    )

@@ -132,6 +132,10 @@ def test_the_team_runs_a_group_session_and_the_patient_books_a_place(browser_pag
     _submit(browser, "Send invitations")
     _submit(browser, f"Book a place for {name}")
     _submit(browser, "Free this place")
+    # It asks first, saying the patient will be told.
+    assert page.get_by_role("heading", name=f"Free {name}'s place?").is_visible()
+    assert page.get_by_text("We will send them a message to say so").is_visible()
+    _submit(browser, "Yes, free the place")
     assert f"Place freed: {name} no longer has a place. The patient has been told." in (
         page.content()
     )

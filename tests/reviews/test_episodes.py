@@ -201,3 +201,16 @@ def test_the_episode_page_says_what_stops_a_discharge(world, login):
     response = client.post(url, {"action": "discharge", "agreed": "on"})
     assert response.status_code == 400
     assert "Record the action taken on it before discharging." in response.content.decode()
+
+
+def test_discharge_leaves_a_place_at_a_cancelled_session_alone(world):
+    from reviews.models import GroupBooking
+
+    _, episode = _accepted(world)
+    cancelled = builders.group_session(world.service, cancelled_at=timezone.now())
+    place = builders.booking(cancelled, world.patient, status="booked")
+    services.discharge_episode(actor=world.clinician, episode=episode)
+    episode.refresh_from_db()
+    place.refresh_from_db()
+    assert episode.status == "discharged"
+    assert place.status == GroupBooking.Status.BOOKED

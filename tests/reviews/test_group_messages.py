@@ -96,7 +96,7 @@ def test_a_patient_who_stopped_messages_is_not_told_and_staff_see_why(world, log
         login(world.clinician)
         .post(
             reverse("reviews:group-booking", kwargs={"booking_uuid": booking.uuid}),
-            {"action": "cancel"},
+            {"action": "cancel", "confirm": "yes"},
             follow=True,
         )
         .content.decode()

@@ -215,7 +215,7 @@ def test_staff_free_a_place_so_a_full_session_can_take_someone_else(world, login
     page = client.get(reverse("reviews:group-session", kwargs={"session_uuid": session.uuid}))
     assert "Free this place" in page.content.decode()
     booking_url = reverse("reviews:group-booking", kwargs={"booking_uuid": place.uuid})
-    response = client.post(booking_url, {"action": "cancel"}, follow=True)
+    response = client.post(booking_url, {"action": "cancel", "confirm": "yes"}, follow=True)
     assert (
         "Place freed: Bob Baker no longer has a place. The patient has been told."
         in response.content.decode()
@@ -234,7 +234,7 @@ def test_staff_free_a_place_so_a_full_session_can_take_someone_else(world, login
     other = builders.booking(session, world.patient_in_b)
     response = client.post(
         reverse("reviews:group-booking", kwargs={"booking_uuid": other.uuid}),
-        {"action": "cancel"},
+        {"action": "cancel", "confirm": "yes"},
         follow=True,
     )
     page = response.content.decode()
@@ -318,7 +318,7 @@ def test_withdrawing_twice_says_it_is_done_already(world, login):
     invitation = builders.booking(session, world.patient)
     client = login(world.clinician)
     url = reverse("reviews:group-booking", kwargs={"booking_uuid": invitation.uuid})
-    client.post(url, {"action": "cancel"})
+    client.post(url, {"action": "cancel", "confirm": "yes"})
     page = client.post(url, {"action": "cancel"}, follow=True).content.decode()
     assert "The care team has already withdrawn this invitation or place." in page
     assert GroupBooking.objects.get(pk=invitation.pk).status == "withdrawn"
@@ -398,3 +398,59 @@ def test_booking_from_a_page_left_open_after_the_team_withdrew_says_so(world, lo
     page = client.post(url, {"action": "cancel"}, follow=True).content.decode()
     assert "The care team has already withdrawn this invitation or place." in page
     assert GroupBooking.objects.get(pk=invitation.pk).status == "withdrawn"
+
+
+def test_freeing_a_place_asks_first_and_says_who_will_be_told(world, login):
+    session = builders.group_session(world.service)
+    place = builders.booking(session, world.patient, status="booked")
+    client = login(world.clinician)
+    url = reverse("reviews:group-booking", kwargs={"booking_uuid": place.uuid})
+    page = client.post(url, {"action": "cancel"}).content.decode()
+    assert "Free Alice Anders's place?" in page
+    assert "We will send them a message to say so" in page
+    assert 'name="confirm" value="yes"' in page
+    place.refresh_from_db()
+    assert place.status == "booked"
+    assert not Notification.objects.exists()
+    client.post(url, {"action": "cancel", "confirm": "yes"})
+    place.refresh_from_db()
+    assert place.status == "withdrawn"
+
+
+def test_withdrawing_an_invitation_asks_first_and_warns_when_the_patient_cannot_be_told(
+    world, login
+):
+    session = builders.group_session(world.service)
+    invitation = builders.booking(session, world.patient)
+    world.patient.opted_out_at = timezone.now()
+    world.patient.save()
+    page = (
+        login(world.clinician)
+        .post(
+            reverse("reviews:group-booking", kwargs={"booking_uuid": invitation.uuid}),
+            {"action": "cancel"},
+        )
+        .content.decode()
+    )
+    assert "Withdraw Alice Anders's invitation?" in page
+    assert "They will not be told" in page
+    assert "they have asked for no messages" in page
+    assert "Yes, withdraw the invitation" in page
+    invitation.refresh_from_db()
+    assert invitation.status == "invited"
+
+
+def test_a_place_at_a_cancelled_session_is_not_withdrawn_again(world, login):
+    session = builders.group_session(world.service, cancelled_at=timezone.now())
+    place = builders.booking(session, world.patient, status="booked")
+    client = login(world.clinician)
+    page = client.get(reverse("reviews:group-session", kwargs={"session_uuid": session.uuid}))
+    assert "Free this place" not in page.content.decode()
+    with pytest.raises(ReviewsError, match="This session has been cancelled."):
+        services.cancel_place(actor=world.clinician, booking=place)
+    url = reverse("reviews:group-booking", kwargs={"booking_uuid": place.uuid})
+    page = client.post(url, {"action": "cancel"}, follow=True).content.decode()
+    assert "This session has been cancelled." in page
+    place.refresh_from_db()
+    assert place.status == "booked"
+    assert not Notification.objects.exists()
