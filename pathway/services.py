@@ -53,10 +53,12 @@ class ChangedSinceOpened(Exception):
 @transaction.atomic
 def update_contact_preferences(*, actor, patient: Patient, data: dict) -> Patient:
     """Save a patient's contact details and consent; consent changes are dated. Opting back in
-    clears an earlier opt-out."""
+    clears an earlier opt-out; while opted out, unticked boxes keep the consent given before
+    (see `_keep_consent_while_opted_out`)."""
     ticked = data.get("sms_consent", patient.sms_consent) or data.get(
         "email_consent", patient.email_consent
     )
+    data = _keep_consent_while_opted_out(patient, data, ticked=ticked)
     changed = _contact_changes(patient, data, ticked=ticked)
     _save_contact_details(actor=actor, patient=patient, data=data, changed=changed)
     return patient
@@ -94,19 +96,26 @@ def change_contact_details(*, actor, patient: Patient, data: dict, based_on: dat
             name = editor.full_name
         raise ChangedSinceOpened(changed_by=name, changed_at=current.updated_at)
     ticked = data["sms_consent"] or data["email_consent"]
-    if current.opted_out_at is not None and not ticked:
-        # The boxes show unticked while the patient is opted out: unticked means "still opted
-        # out", not a withdrawal of the consent they gave before, which is kept (and not
-        # re-dated) for as long as its number or address is.
-        data = {
-            **data,
-            "sms_consent": current.sms_consent and bool(data["mobile"]),
-            "email_consent": current.email_consent and bool(data["email"]),
-        }
+    data = _keep_consent_while_opted_out(current, data, ticked=ticked)
     changed = _contact_changes(current, data, ticked=ticked)
     if changed:
         _save_contact_details(actor=actor, patient=current, data=data, changed=changed)
     return changed
+
+
+def _keep_consent_while_opted_out(patient: Patient, data: dict, *, ticked: bool) -> dict:
+    """The boxes show unticked while the patient is opted out: saved unticked, they mean "still
+    opted out", not a withdrawal of the consent given before, which is kept (and not re-dated)
+    for as long as its number or address is."""
+    if patient.opted_out_at is None or ticked:
+        return data
+    mobile = data.get("mobile", patient.mobile)
+    email = data.get("email", patient.email)
+    return {
+        **data,
+        "sms_consent": patient.sms_consent and bool(mobile),
+        "email_consent": patient.email_consent and bool(email),
+    }
 
 
 def _contact_changes(patient: Patient, data: dict, *, ticked: bool) -> list[str]:

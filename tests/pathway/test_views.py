@@ -433,6 +433,36 @@ def test_after_opting_out_the_boxes_are_unticked_and_saving_other_details_keeps_
     assert not world.patient.can_receive("email")
 
 
+def test_saving_new_details_while_opted_out_keeps_the_consent_given_before(login, world):
+    world.patient.mobile = "+447700900123"
+    world.patient.email = "alice@example.com"
+    world.patient.sms_consent = world.patient.email_consent = True
+    world.patient.save()
+    client = login(world.patient_user)
+    client.post(PREFERENCES, {"opt_out": "1"})
+    world.patient.refresh_from_db()
+    dated = world.patient.consent_recorded_at
+    # The boxes show unticked while opted out; saved unticked, they mean "still opted out".
+    client.post(PREFERENCES, _preferences(mobile="07700 900123", email="new.address@example.com"))
+    world.patient.refresh_from_db()
+    assert world.patient.opted_out_at is not None
+    assert world.patient.email == "new.address@example.com"
+    assert (world.patient.sms_consent, world.patient.email_consent) == (True, True)
+    assert world.patient.consent_recorded_at == dated
+    assert not world.patient.can_receive("sms")
+    # A consent kept this way leaves with its number.
+    client.post(PREFERENCES, _preferences(mobile="", email="new.address@example.com"))
+    world.patient.refresh_from_db()
+    assert (world.patient.sms_consent, world.patient.email_consent) == (False, True)
+    # Ticking a box later turns that channel back on without asking for the other again.
+    client.post(
+        PREFERENCES, _preferences(mobile="", email="new.address@example.com", email_consent="on")
+    )
+    world.patient.refresh_from_db()
+    assert world.patient.opted_out_at is None
+    assert world.patient.can_receive("email")
+
+
 # Not found
 
 
