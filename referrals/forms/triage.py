@@ -1,0 +1,117 @@
+"""The triage decision, and the waiting list's filters."""
+
+from django import forms
+
+from pathway.models import Patient
+from pathway.permissions import practices_visible_to
+from referrals import rules
+from referrals.models import Referral
+from referrals.services import Decision
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=[
+            (rules.ACCEPT, "Accept"),
+            (rules.REJECT, "Reject"),
+            (rules.REDIRECT, "Redirect to another service"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose accept, reject or redirect."},
+    )
+    priority = forms.ChoiceField(
+        label="Priority",
+        choices=Referral.Priority.choices,
+        required=False,
+        widget=forms.RadioSelect(attrs={"inline": True}),
+    )
+    rejection_reason = forms.ChoiceField(
+        label="Reason for rejecting",
+        choices=[("", "Choose a reason"), *Referral.RejectionReason.choices],
+        required=False,
+    )
+    redirect_to = forms.ChoiceField(
+        label="Redirect to",
+        choices=[("", "Choose a service"), *Referral.RedirectDestination.choices],
+        required=False,
+    )
+    advice_to_referrer = forms.CharField(
+        label="Advice to the referrer",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    note = forms.CharField(
+        label="Note for the team or the receiving service",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, urgency: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        # The screen's urgency: accepting below it needs the reason, in the note.
+        self.urgency = urgency
+        if urgency == rules.URGENT:
+            self.fields["note"].help_text = (
+                "The red-flag screen said urgent. If you accept at routine priority, give the "
+                "reason here."
+            )
+            self.fields["note"].conditionally_required = True
+
+    def clean(self):
+        data = super().clean()
+        decision = data.get("decision")
+        if decision == rules.ACCEPT and not data.get("priority"):
+            self.add_error("priority", "Choose a priority: urgent or routine.")
+        if (
+            decision == rules.ACCEPT
+            and self.urgency
+            and data.get("priority")
+            and rules.priority_below_screen(self.urgency, data["priority"])
+            and not (data.get("note") or "").strip()
+        ):
+            self.add_error(
+                "note",
+                f"Give the reason for accepting at {data['priority']} priority when the "
+                f"red-flag screen said {self.urgency}.",
+            )
+        if decision == rules.REJECT:
+            if not data.get("rejection_reason"):
+                self.add_error("rejection_reason", "Choose the reason for rejecting.")
+            if not (data.get("advice_to_referrer") or "").strip():
+                self.add_error("advice_to_referrer", "Give advice to the referrer.")
+        if decision == rules.REDIRECT:
+            if not data.get("redirect_to"):
+                self.add_error("redirect_to", "Choose where to redirect the referral.")
+            if (
+                not (data.get("note") or "").strip()
+                and not (data.get("advice_to_referrer") or "").strip()
+            ):
+                self.add_error("note", "Add a note for the service you are redirecting to.")
+        return data
+
+    def decision_value(self) -> Decision:
+        data = self.cleaned_data
+        return Decision(
+            decision=data["decision"],
+            priority=data.get("priority") or "",
+            rejection_reason=data.get("rejection_reason") or "",
+            redirect_to=data.get("redirect_to") or "",
+            advice_to_referrer=data.get("advice_to_referrer") or "",
+            note=data.get("note") or "",
+        )
+
+
+class WaitingListFilterForm(forms.Form):
+    practice = forms.ModelChoiceField(
+        label="Practice", queryset=Patient.objects.none(), required=False, empty_label="All"
+    )
+    priority = forms.ChoiceField(
+        label="Priority", choices=[("", "All"), *Referral.Priority.choices], required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practice"].queryset = practices_visible_to(user)
