@@ -1,0 +1,103 @@
+"""The lists of referrals: the referrer's own, the triage queue and the waiting list."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+
+from pathway.links import uuid_link
+from pathway.models.episodes import Condition
+from referrals import rules, selectors
+from referrals.forms import WaitingListFilterForm
+from referrals.models import Referral
+from referrals.views.referral import gp_required
+from referrals.views.triage import triage_required
+
+PAGE_SIZE = 25
+
+
+def _page(request, items):
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@gp_required
+def mine(request):
+    page = _page(request, selectors.referrals_for_referrer(request.user))
+    return render(request, "referrals/referral_mine.html", {"page": page})
+
+
+# What a triage queue row shows (templates/referrals/triage_queue.html): nothing else is loaded.
+TRIAGE_ROW_FIELDS = (
+    "uuid",
+    "patient",
+    "stated_given_name",
+    "stated_family_name",
+    "urgency",
+    "condition",
+    "source",
+    "submitted_at",
+    "patient__given_name",
+    "patient__family_name",
+    "patient__nhs_number",
+    "patient__registered_practice__name",
+)
+
+
+@triage_required
+def triage_queue(request):
+    # The whole queue's ids in order (one query, which also gives the count), then one page's
+    # referrals with their joins by id: sorting the queue with its patient and practice joins
+    # attached costs far more than sorting ids, and the ids are already the user's to see.
+    ids = list(selectors.triage_queue_for(request.user).values_list("id", flat=True))
+    page = _page(request, ids)
+    loaded = (
+        Referral.objects.select_related("patient__registered_practice")
+        .only(*TRIAGE_ROW_FIELDS)
+        .in_bulk(page.object_list)
+    )
+    target = rules.target_days_for(selectors.triage_targets(), "any")
+    now = timezone.now()
+    link = uuid_link("referrals:detail", "referral_uuid")
+    rows = [
+        {
+            "referral": referral,
+            "url": link(referral.uuid),
+            "condition": Condition(referral.condition).label,
+            "source": Referral.Source(referral.source).label,
+            "clock": rules.wait_clock(started_at=referral.submitted_at, target_days=target, now=now)
+            if target
+            else None,
+        }
+        for referral in (loaded[pk] for pk in page.object_list if pk in loaded)
+    ]
+    return render(
+        request, "referrals/triage_queue.html", {"page": page, "rows": rows, "target": target}
+    )
+
+
+@triage_required
+def waiting_list(request):
+    filters = WaitingListFilterForm(request.GET or None, user=request.user)
+    practice, priority = None, ""
+    if filters.is_bound and filters.is_valid():
+        practice = filters.cleaned_data.get("practice")
+        priority = filters.cleaned_data.get("priority") or ""
+    targets = selectors.first_contact_targets()
+    referrals = selectors.waiting_list_for(
+        request.user,
+        targets=targets,
+        practice_id=practice.id if practice else None,
+        priority=priority,
+    )
+    page = _page(request, referrals)
+    now = timezone.now()
+    rows = []
+    for referral in page:
+        days = rules.target_days_for(targets, referral.priority)
+        started = referral.triaged_at or referral.decided_at
+        clock = rules.wait_clock(started_at=started, target_days=days, now=now) if days else None
+        rows.append({"referral": referral, "clock": clock})
+    return render(
+        request,
+        "referrals/waiting_list.html",
+        {"page": page, "rows": rows, "filters": filters},
+    )

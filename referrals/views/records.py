@@ -1,0 +1,35 @@
+"""A referral letter's download, and the referrals tab of the patient's page."""
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from pathway.audit import record_view
+from pathway.navigation import patient_tabs
+from pathway.permissions import patient_for
+from pathway.views.access import staff_required
+from referrals import letters, selectors
+
+
+@staff_required
+def letter(request, letter_uuid):
+    found = selectors.letter_for(request.user, letter_uuid)
+    letters.record_letter_download(actor=request.user, letter=found)
+    response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{found.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@staff_required
+def patient_referrals(request, patient_uuid):
+    patient = patient_for(request.user, patient_uuid)
+    record_view(actor=request.user, patient=patient, object_type="referrals.referral")
+    return render(
+        request,
+        "referrals/patient_referrals.html",
+        {
+            "patient": patient,
+            "tabs": patient_tabs(patient, request.path),
+            "referrals": list(selectors.referrals_for_patient(patient)),
+        },
+    )

@@ -1,0 +1,238 @@
+"""The GP's and partner's referral: the form, its live red-flag screen and patient lookup, and
+the emergency stop."""
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pathway.audit import record_view
+from pathway.permissions import patient_for
+from pathway.views.access import role_required
+from referrals import rules, selectors, services
+from referrals.forms import (
+    NewPatientForm,
+    PreventiveFormSet,
+    ReferralForm,
+    ScreenForm,
+    preventive_rows,
+)
+from referrals.models import Referral
+from referrals.views.screening import _screen_outcome, _ticked
+
+gp_required = role_required("gp")
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    """A UUID from a query string; a malformed one answers 404 like an unknown record."""
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError) as exc:
+        raise Http404("No such record") from exc
+
+
+def _red_flag_sections(form_field_value=()):
+    """The GP checklist grouped by tier, with each code's label and ticked state."""
+    ticked = set(form_field_value or ())
+    return [
+        {
+            "heading": heading,
+            "flags": [
+                {"code": code, "label": rules.RED_FLAGS[code], "checked": code in ticked}
+                for code in codes
+            ],
+        }
+        for heading, codes in rules.RED_FLAGS_BY_TIER
+    ]
+
+
+@gp_required
+@require_http_methods(["GET", "POST"])
+def create(request):
+    initial = {}
+    preselected = request.GET.get("patient")
+    if preselected:
+        patient = patient_for(request.user, _uuid_or_404(preselected))
+        initial["nhs_number"] = patient.nhs_number_display
+    # Bound on every POST, even an empty one, so the form's cleaned data always exists.
+    data = request.POST if request.method == "POST" else None
+    form = ReferralForm(data, user=request.user, initial=initial)
+    formset = PreventiveFormSet(data, prefix="preventive")
+    new_form = None
+    if request.method == "POST":
+        form_ok = form.is_valid()
+        flags = form.cleaned_data.get("red_flags") if "red_flags" not in form.errors else None
+        if flags and rules.is_emergency(flags):
+            stop = services.record_emergency_stop(
+                actor=request.user,
+                source=form.cleaned_data.get("referring_as") or Referral.Source.GP,
+                red_flags=flags,
+                condition=form.cleaned_data.get("condition") or "",
+                patient=form.patient,
+            )
+            return redirect("referrals:emergency-stop", stop_uuid=stop.uuid)
+        if form.needs_new_patient:
+            new_form = NewPatientForm(data, prefix="new", user=request.user)
+            form_ok = new_form.is_valid() and form_ok
+        # Checked with the other answers, not after them, whenever the contact details it
+        # needs are known and valid, so every problem is named in one round.
+        contact_known = "preferred_contact" in form.cleaned_data and (
+            form.patient is not None
+            or (new_form is not None and not {"mobile", "email"} & set(new_form.errors))
+        )
+        if contact_known and (problem := _unreachable(form, new_form)):
+            form.add_error("preferred_contact", problem)
+            form_ok = False
+        if form_ok and formset.is_valid():
+            try:
+                referral = services.submit_referral(
+                    actor=request.user,
+                    source=form.cleaned_data["referring_as"],
+                    content=form.content(preventive_rows(formset)),
+                    patient=form.patient,
+                    new_patient=new_form.patient_data(form.cleaned_data["nhs_number"])
+                    if new_form
+                    else None,
+                )
+            except services.ReferralError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Referral {referral.reference} sent ({referral.get_urgency_display()}).",
+                )
+                return redirect("referrals:detail", referral_uuid=referral.uuid)
+    if new_form is None:
+        # Unbound unless the patient is new, so a found patient shows no errors here.
+        new_form = NewPatientForm(
+            prefix="new", user=request.user, initial=_new_patient_initial(request)
+        )
+    return render(
+        request,
+        "referrals/referral_form.html",
+        {
+            "form": form,
+            "new_form": new_form,
+            "formset": formset,
+            "sections": _red_flag_sections(form["red_flags"].value()),
+            "screen": _screen_outcome(
+                codes=form["red_flags"].value() or [],
+                age=_form_age(form, new_form),
+                plain=False,
+            )
+            if request.method == "POST"
+            else None,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _new_patient_initial(request) -> dict:
+    """What was typed into the new-patient fields, to show again when they were not needed."""
+    return {
+        name: request.POST.get(f"new-{name}")
+        for name in NewPatientForm.base_fields
+        if request.POST.get(f"new-{name}")
+    }
+
+
+def _form_age(form, new_form) -> int | None:
+    """The patient's age from a bound referral form, when it is known."""
+    born = form.patient.date_of_birth if form.patient else None
+    if born is None and new_form.is_bound and new_form.is_valid():
+        born = new_form.cleaned_data["date_of_birth"]
+    return rules.age_in_years(born, timezone.localdate()) if born else None
+
+
+@gp_required
+@require_POST
+def screen(request):
+    """The live red-flag screen (htmx): the tier and what to do, as the boxes are ticked."""
+    form = ScreenForm(
+        {
+            "nhs_number": request.POST.get("nhs_number", ""),
+            "date_of_birth": request.POST.get("new-date_of_birth", ""),
+        }
+    )
+    age = _age_for_screen(request, form)
+    outcome = _screen_outcome(codes=_ticked(request), age=age, plain=False)
+    known = form.cleaned_data.get("nhs_number") and selectors.visible_patient_by_nhs_number(
+        request.user, form.cleaned_data["nhs_number"]
+    )
+    if age is not None and not rules.is_adult(age) and not known:
+        # A new patient's date of birth: the lookup warns for a patient on record.
+        outcome["under_age"] = {"age": age, "adult_age": rules.ADULT_AGE}
+    return render(request, "referrals/includes/screen_result.html", {"screen": outcome})
+
+
+def _age_for_screen(request, form) -> int | None:
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    today = timezone.localdate()
+    number = data.get("nhs_number")
+    if number:
+        patient = selectors.visible_patient_by_nhs_number(request.user, number)
+        if patient is not None:
+            return rules.age_in_years(patient.date_of_birth, today)
+    if data.get("date_of_birth"):
+        return rules.age_in_years(data["date_of_birth"], today)
+    return None
+
+
+@gp_required
+@require_POST
+def patient_lookup(request):
+    """Find the patient by NHS number at the GP's practices (htmx)."""
+    form = ScreenForm({"nhs_number": request.POST.get("nhs_number", "")})
+    number_ok = form.is_valid() or "nhs_number" not in form.errors
+    number = form.cleaned_data.get("nhs_number") if number_ok else None
+    context = {"invalid": not number_ok, "searched": bool(number)}
+    if number:
+        context["patient"] = selectors.visible_patient_by_nhs_number(request.user, number)
+        if context["patient"] is not None:
+            # The answer shows the patient's name and date of birth: a read of their record.
+            record_view(actor=request.user, patient=context["patient"])
+            age = rules.age_in_years(context["patient"].date_of_birth, timezone.localdate())
+            if not rules.is_adult(age):
+                context["under_age"] = {"age": age, "adult_age": rules.ADULT_AGE}
+            context["open_referrals"] = selectors.open_referrals_of(context["patient"])
+        context["elsewhere"] = context["patient"] is None and selectors.nhs_number_is_registered(
+            number
+        )
+    response = render(request, "referrals/includes/patient_lookup.html", context)
+    # The patient's age may change the screen: the checklist re-runs it when it hears this.
+    response["HX-Trigger"] = "patient-changed"
+    return response
+
+
+@gp_required
+def emergency_stop(request, stop_uuid):
+    stop = selectors.emergency_stop_for(request.user, stop_uuid)
+    if stop.patient is not None:
+        record_view(actor=request.user, patient=stop.patient, obj=stop)
+    return render(
+        request,
+        "referrals/emergency_stop.html",
+        {"stop": stop, "flags": [rules.RED_FLAGS[code] for code in stop.red_flags]},
+    )
+
+
+def _unreachable(form, new_form) -> str:
+    """Why the way the patient prefers to be contacted cannot work (a text message with no
+    mobile number on the record or in the new patient's details), or ""."""
+    if new_form is not None:
+        mobile, email = new_form.cleaned_data.get("mobile"), new_form.cleaned_data.get("email")
+    else:
+        mobile, email = form.patient.mobile, form.patient.email
+    missing = rules.missing_contact_detail(
+        form.cleaned_data["preferred_contact"], mobile=mobile, email=email
+    )
+    if missing is None:
+        return ""
+    need = {"mobile": "mobile number", "email": "email address"}[missing]
+    if new_form is not None:
+        return f"Enter the patient's {need} below, or choose another way to contact them."
+    return f"The patient's record has no {need}. Choose another way to contact them."

@@ -1,0 +1,98 @@
+"""The public self-referral, its live safety screen and the page saying it was sent."""
+
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from referrals import rules, selectors, services, throttle
+from referrals.forms import ScreenForm, SelfReferralForm
+from referrals.models import Referral
+from referrals.views.screening import _screen_outcome, _ticked
+
+SELF_REFERRAL_SESSION_KEY = "referrals_self_referral"
+
+# Shown above the kept answers when an address has sent too many referrals this hour.
+SELF_REFERRAL_THROTTLED_MESSAGE = (
+    "We have had a lot of referrals from this internet connection in the last hour, so we have "
+    "not sent yours yet. Your answers are saved on this page: try sending it again in up to "
+    f"{throttle.SELF_REFERRAL_WINDOW // 60} minutes, or ask your GP practice to refer you."
+)
+
+
+@require_http_methods(["GET", "POST"])
+def self_refer(request):
+    if request.method == "GET":
+        return _render_self_refer(request, SelfReferralForm())
+    form = SelfReferralForm(request.POST)
+    if form.is_spam:
+        # Answer a bot as if it had succeeded, so it learns nothing; nothing is saved.
+        return redirect("referrals:self-refer-sent")
+    form_ok = form.is_valid()
+    address = throttle.client_address(request)
+    flags = form.cleaned_data.get("red_flags") if "red_flags" not in form.errors else None
+    if flags and rules.is_emergency(flags):
+        # The advice is shown whatever the count; only the row recording it is limited.
+        advice = rules.patient_emergency_advice(flags)
+        if throttle.allow_self_referral(address):
+            advice = services.record_emergency_stop(
+                actor=None,
+                source=Referral.Source.SELF,
+                red_flags=flags,
+                condition=form.cleaned_data.get("condition") or "",
+                stated_practice=form.cleaned_data.get("practice"),
+            ).advice
+        return render(request, "referrals/self_refer_stopped.html", {"advice": advice})
+    if form_ok:
+        # Only a submission that would be saved counts towards the limit: a person correcting
+        # their answers never uses it up, and a flood still stops after the limit's rows.
+        if not throttle.allow_self_referral(address):
+            form.add_error(None, SELF_REFERRAL_THROTTLED_MESSAGE)
+            return _render_self_refer(request, form, status=429)
+        try:
+            referral = services.submit_self_referral(
+                stated=form.stated(),
+                content=form.content(),
+                id_migraine_answers=form.cleaned_data.get("id_migraine"),
+            )
+        except services.ReferralError as exc:
+            form.add_error(None, str(exc))
+        else:
+            request.session[SELF_REFERRAL_SESSION_KEY] = {
+                "reference": referral.reference,
+                "urgent": referral.urgency == rules.URGENT,
+            }
+            return redirect("referrals:self-refer-sent")
+    return _render_self_refer(request, form, status=400)
+
+
+def _render_self_refer(request, form, status=200):
+    return render(
+        request,
+        "referrals/self_refer.html",
+        {"form": form, "triage_days": rules.target_days_for(selectors.triage_targets(), "any")},
+        status=status,
+    )
+
+
+@require_POST
+def self_refer_screen(request):
+    """The self-referral's live safety screen (htmx), in plain English."""
+    form = ScreenForm({"date_of_birth": request.POST.get("date_of_birth", "")})
+    form.is_valid()
+    dob = getattr(form, "cleaned_data", {}).get("date_of_birth")
+    age = rules.age_in_years(dob, timezone.localdate()) if dob else None
+    outcome = _screen_outcome(codes=_ticked(request), age=age, plain=True)
+    return render(request, "referrals/includes/self_screen_result.html", {"screen": outcome})
+
+
+def self_refer_sent(request):
+    sent = request.session.pop(SELF_REFERRAL_SESSION_KEY, None)
+    return render(
+        request,
+        "referrals/self_refer_sent.html",
+        {
+            "sent": sent,
+            "urgent_advice": [rules.PATIENT_URGENT_ADVICE],
+            "triage_days": rules.target_days_for(selectors.triage_targets(), "any"),
+        },
+    )

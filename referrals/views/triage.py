@@ -1,0 +1,123 @@
+"""A referral's page and the triage decision made on it."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from pathway import instruments
+from pathway.audit import record_view
+from pathway.views.access import role_required
+from referrals import rules, selectors, services
+from referrals.forms import DecisionForm, MatchForm, UnmatchForm
+from referrals.models import Referral
+
+# Triage is for the care team only (DESIGN.md section 5: a GP cannot triage).
+triage_required = role_required("clinician")
+
+
+def _detail_context(request, referral, **extra) -> dict:
+    context = {
+        "referral": referral,
+        "preventives": list(referral.preventives.all()),
+        "assessments": [
+            {
+                "name": assessment.get_instrument_display(),
+                "total": assessment.total,
+                "band": instruments.band_text(
+                    assessment.instrument, assessment.band, float(assessment.total)
+                ),
+                "alert": assessment.alert,
+            }
+            for assessment in referral.assessments.all()
+        ],
+        "letters": list(referral.letters.all()),
+        "can_triage": request.user.role == "clinician" and referral.status == "submitted",
+        "decision_form": DecisionForm(
+            initial={"priority": referral.urgency}, urgency=referral.urgency
+        ),
+        "match_form": MatchForm(
+            user=request.user,
+            referral=referral,
+            initial={"nhs_number": referral.stated_nhs_number},
+        ),
+        "unmatch_form": UnmatchForm(),
+        # A decided self-referral matched to the wrong person is corrected, not unmatched.
+        "can_correct_match": request.user.role == "clinician"
+        and referral.source == Referral.Source.SELF
+        and referral.patient_id is not None
+        and referral.status != "submitted"
+        and not referral.entered_in_error,
+        "emergency_tier": rules.EMERGENCY,
+        "adult_age": rules.ADULT_AGE,
+    }
+    if referral.id_migraine_answers and not context["assessments"]:
+        score = instruments.score("ID_MIGRAINE", referral.id_migraine_answers)
+        context["pending_id_migraine"] = {
+            "total": score.total,
+            "band": instruments.band_label("ID_MIGRAINE", score.band),
+        }
+    if referral.urgency == rules.URGENT:
+        context["urgent_advice"] = rules.urgent_advice(referral.red_flags)
+    if referral.decided_at and referral.status == rules.ACCEPTED:
+        days = rules.target_days_for(selectors.first_contact_targets(), referral.priority)
+        context["first_contact_days"] = days
+        context["below_screen"] = rules.priority_below_screen(referral.urgency, referral.priority)
+    if referral.source == Referral.Source.SELF and referral.patient is not None:
+        # A match made despite differences stays visible, so a wrong match can be spotted.
+        differences = selectors.match_differences(referral, referral.patient)
+        if differences:
+            context["matched_differences"] = services.describe_differences(differences)
+            context["matched_difference_count"] = len(differences)
+    if not rules.is_adult(referral.age_at_referral):
+        context["age_reason_label"] = rules.REJECTION_REASONS["not_eligible_age"]
+    if referral.status == "submitted":
+        target = rules.target_days_for(selectors.triage_targets(), "any")
+        if target:
+            context["clock"] = rules.wait_clock(
+                started_at=referral.submitted_at, target_days=target, now=timezone.now()
+            )
+    context.update(extra)
+    return context
+
+
+def _render_detail(request, referral, status=200, **extra):
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        _detail_context(request, referral, **extra),
+        status=status,
+    )
+
+
+@role_required("gp", "clinician", "admin")
+def detail(request, referral_uuid):
+    referral = selectors.referral_for(request.user, referral_uuid)
+    record_view(actor=request.user, patient=referral.patient, obj=referral)
+    return _render_detail(request, referral)
+
+
+@triage_required
+@require_POST
+def decide(request, referral_uuid):
+    referral = selectors.referral_for(request.user, referral_uuid)
+    form = DecisionForm(request.POST, urgency=referral.urgency)
+    if not form.is_valid():
+        return _render_detail(request, referral, status=400, decision_form=form)
+    try:
+        services.triage_referral(
+            actor=request.user, referral=referral, decision=form.decision_value()
+        )
+    except services.ReferralAlreadyDecided as exc:
+        messages.error(request, str(exc))
+        return _render_detail(
+            request, selectors.referral_for(request.user, referral_uuid), status=409
+        )
+    except services.PriorityReasonNeeded as exc:
+        form.add_error("note", str(exc))
+        return _render_detail(request, referral, status=400, decision_form=form)
+    except services.ReferralError as exc:
+        form.add_error(None, str(exc))
+        return _render_detail(request, referral, status=400, decision_form=form)
+    messages.success(request, f"Referral {referral.reference} decided. The referrer will be told.")
+    return redirect("referrals:triage-queue")
