@@ -1,0 +1,112 @@
+"""Reads for the reviews app, always scoped through `pathway.permissions`.
+
+The `*_for(user, uuid)` helpers return one object the user may see or raise Http404, so another
+team's row is indistinguishable from one that does not exist.
+
+* `teams`: teams and their clinicians, and the worklist's filter choices.
+* `episodes`: a patient's episodes, their coming appointments, and the reviews held.
+* `appointments`: appointments and requests to book or rearrange them.
+* `groups`: group sessions, their invitations and places.
+* `mdt`: cases for the multidisciplinary team meeting.
+* `questionnaires`: questionnaire requests and safety alerts.
+* `trends`: each questionnaire's results over time.
+* `notifications`: messages that could not be delivered.
+* `lookups`: the page size of lists and the one-object lookup the helpers share.
+"""
+
+from reviews.selectors.appointments import (
+    appointment_for,
+    appointments_for_patient,
+    appointments_for_team,
+    booking_request_for,
+    open_booking_requests_for,
+    open_booking_requests_for_patient,
+    own_appointment,
+    rearrange_requests_for,
+    upcoming_and_past,
+)
+from reviews.selectors.episodes import (
+    coming_appointments_of,
+    episode_for,
+    episodes_of_patient,
+    last_review_before,
+    open_episodes,
+    reviews_for_patient,
+)
+from reviews.selectors.groups import (
+    bookings_for_session,
+    eligible_patients,
+    group_booking_for,
+    group_bookings_for_patient,
+    group_session_for,
+    group_sessions_for,
+    own_group_booking,
+    places_taken,
+)
+from reviews.selectors.lookups import PAGE_SIZE
+from reviews.selectors.mdt import mdt_case_for, mdt_cases_for, mdt_cases_for_patient
+from reviews.selectors.notifications import failed_notification_for, failed_notifications_for
+from reviews.selectors.questionnaires import (
+    alert_for,
+    alerts_for_patient,
+    last_psfs_activities,
+    open_alerts_for_patient,
+    outstanding_requests_for_patient,
+    own_questionnaire_request,
+    questionnaire_request_for,
+    questionnaire_requests_for_patient,
+)
+from reviews.selectors.teams import (
+    FILTER_CHOICES_SECONDS,
+    team_clinicians,
+    team_organisation_ids,
+    worklist_filter_choices,
+)
+from reviews.selectors.trends import Trend, TrendPoint, assessment_trends
+
+__all__ = [
+    "FILTER_CHOICES_SECONDS",
+    "PAGE_SIZE",
+    "Trend",
+    "TrendPoint",
+    "alert_for",
+    "alerts_for_patient",
+    "appointment_for",
+    "appointments_for_patient",
+    "appointments_for_team",
+    "assessment_trends",
+    "booking_request_for",
+    "bookings_for_session",
+    "coming_appointments_of",
+    "eligible_patients",
+    "episode_for",
+    "episodes_of_patient",
+    "failed_notification_for",
+    "failed_notifications_for",
+    "group_booking_for",
+    "group_bookings_for_patient",
+    "group_session_for",
+    "group_sessions_for",
+    "last_psfs_activities",
+    "last_review_before",
+    "mdt_case_for",
+    "mdt_cases_for",
+    "mdt_cases_for_patient",
+    "open_alerts_for_patient",
+    "open_booking_requests_for",
+    "open_booking_requests_for_patient",
+    "open_episodes",
+    "outstanding_requests_for_patient",
+    "own_appointment",
+    "own_group_booking",
+    "own_questionnaire_request",
+    "places_taken",
+    "questionnaire_request_for",
+    "questionnaire_requests_for_patient",
+    "rearrange_requests_for",
+    "reviews_for_patient",
+    "team_clinicians",
+    "team_organisation_ids",
+    "upcoming_and_past",
+    "worklist_filter_choices",
+]

@@ -1,0 +1,108 @@
+"""Group sessions, their invitations and places, and the patients who may be invited."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from pathway.models import Episode, Patient
+from pathway.permissions import patients_visible_to
+from reviews.models import GroupBooking, GroupSession
+from reviews.models.groups import LIVE_BOOKING, PLACE_HOLDING
+from reviews.selectors.lookups import _get_or_404
+from reviews.selectors.teams import team_organisation_ids
+
+
+def group_sessions_for(user, *, upcoming: bool = True) -> QuerySet[GroupSession]:
+    """The sessions of `user`'s teams with their count of booked places, soonest first
+    (upcoming) or newest first (past)."""
+    now = timezone.now()
+    rows = (
+        GroupSession.objects.filter(organisation_id__in=team_organisation_ids(user))
+        .select_related("organisation")
+        .prefetch_related("facilitators")
+        .annotate(
+            places_taken=Count("bookings", filter=Q(bookings__status__in=PLACE_HOLDING)),
+            invited=Count("bookings", filter=Q(bookings__status="invited")),
+        )
+    )
+    if upcoming:
+        return rows.filter(start__gte=now - timedelta(hours=12)).order_by("start")
+    return rows.filter(start__lt=now - timedelta(hours=12)).order_by("-start")
+
+
+def group_session_for(user, session_uuid) -> GroupSession:
+    return _get_or_404(
+        GroupSession.objects.filter(organisation_id__in=team_organisation_ids(user))
+        .select_related("organisation")
+        .prefetch_related("facilitators"),
+        uuid=session_uuid,
+    )
+
+
+def bookings_for_session(user, session: GroupSession) -> QuerySet[GroupBooking]:
+    """Invitations and places for patients `user` may see, live ones first."""
+    return (
+        session.bookings.filter(patient__in=patients_visible_to(user))
+        .select_related("patient")
+        .order_by("patient__family_name", "patient__given_name", "-created_at")
+    )
+
+
+def places_taken(session: GroupSession) -> int:
+    return session.bookings.filter(status__in=PLACE_HOLDING).count()
+
+
+def eligible_patients(user, session: GroupSession, *, limit: int = 50) -> QuerySet[Patient]:
+    """Patients `user` may see whose referral the team has accepted (an active episode, of the
+    session's condition if it has one: not one still waiting for triage, which may yet be
+    rejected) and no live invitation or place at this session."""
+    episodes = Episode.objects.filter(status=Episode.Status.ACTIVE)
+    if session.condition:
+        episodes = episodes.filter(condition=session.condition)
+    return (
+        patients_visible_to(user)
+        .filter(id__in=episodes.values("patient_id"))
+        .exclude(
+            id__in=GroupBooking.objects.filter(session=session, status__in=LIVE_BOOKING).values(
+                "patient_id"
+            )
+        )
+        .order_by("family_name", "given_name")[:limit]
+    )
+
+
+def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
+    """The patient's invitations and places at sessions from 12 hours ago onwards, and those
+    the care team withdrew (so the patient sees why one has gone) unless a later invitation
+    or place at the same session replaced it. Their own declines and cancellations are left
+    out: they know."""
+    replaced = GroupBooking.objects.filter(
+        session=OuterRef("session"), patient=OuterRef("patient"), pk__gt=OuterRef("pk")
+    )
+    return (
+        patient.group_bookings.filter(
+            Q(status__in=LIVE_BOOKING)
+            | Q(status=GroupBooking.Status.WITHDRAWN) & ~Exists(replaced),
+            session__cancelled_at__isnull=True,
+            session__start__gte=timezone.now() - timedelta(hours=12),
+        )
+        .select_related("session")
+        .order_by("session__start")
+    )
+
+
+def own_group_booking(patient: Patient, booking_uuid) -> GroupBooking:
+    return _get_or_404(patient.group_bookings.select_related("session"), uuid=booking_uuid)
+
+
+def group_booking_for(user, booking_uuid) -> GroupBooking:
+    return _get_or_404(
+        GroupBooking.objects.filter(
+            patient__in=patients_visible_to(user),
+            session__organisation_id__in=team_organisation_ids(user),
+        ).select_related("session", "patient"),
+        uuid=booking_uuid,
+    )

@@ -1,0 +1,115 @@
+"""Each questionnaire's results over time, and the change since baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pathway import instruments
+from pathway.models import Assessment, Patient
+from reviews import rules
+from reviews.models import QuestionnaireRequest
+from reviews.questionnaires import answer_details
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    completed_at: datetime
+    total: float
+    band: str
+    context: str
+    # The band in words, with the ePPOC band beside a PSEQ's (`pathway.instruments.band_text`).
+    band_text: str = ""
+    # A PHQ-9 whose item 9 (thoughts of self-harm) was answered above 0.
+    alert: bool = False
+    # What the score leaves out: PSFS activities with their ratings, MIDAS A and B.
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One instrument's results for a patient, oldest first, and the change since baseline."""
+
+    code: str
+    name: str
+    points: list[TrendPoint]
+    better: str | None
+    change: float | None
+    verdict: str
+
+    @property
+    def title(self) -> str:
+        """The instrument's name with its code, once: "Headache Impact Test (HIT-6)"."""
+        return self.name if self.code in self.name else f"{self.name} ({self.code})"
+
+    @property
+    def baseline(self) -> TrendPoint:
+        return self.points[0]
+
+    @property
+    def latest(self) -> TrendPoint:
+        return self.points[-1]
+
+
+def _answer_details(assessment: Assessment) -> tuple[str, ...]:
+    """The answers a completed questionnaire's score leaves out (questionnaires.answer_details);
+    none for an assessment recorded without a request (at referral, say)."""
+    try:
+        request = assessment.questionnaire_request
+    except QuestionnaireRequest.DoesNotExist:
+        return ()
+    return answer_details(
+        assessment.instrument,
+        answers=list(assessment.answers),
+        activities=list(request.activities),
+        unscored=list(request.unscored_answers),
+    )
+
+
+def assessment_trends(patient: Patient) -> list[Trend]:
+    """Every instrument the patient has completed, with baseline, latest and the change judged
+    against the instrument's clinically important change (one query)."""
+    rows = list(
+        Assessment.objects.filter(patient=patient, entered_in_error=False)
+        .select_related("questionnaire_request")
+        .order_by("instrument", "completed_at", "id")
+    )
+    by_code: dict[str, list[Assessment]] = {}
+    for row in rows:
+        by_code.setdefault(row.instrument, []).append(row)
+    trends = []
+    for code, items in by_code.items():
+        meta = instruments.INSTRUMENTS.get(code)
+        points = [
+            TrendPoint(
+                a.completed_at,
+                float(a.total),
+                a.band,
+                a.get_context_display(),
+                band_text=instruments.band_text(code, a.band, float(a.total)),
+                alert=a.alert,
+                details=_answer_details(a),
+            )
+            for a in items
+        ]
+        change, verdict = None, "single"
+        if meta is not None and len(items) > 1:
+            first, last = items[0], items[-1]
+            change, verdict = rules.instrument_change(
+                meta,
+                baseline=float(first.total),
+                latest=float(last.total),
+                baseline_answers=first.answers,
+                latest_answers=last.answers,
+            )
+        trends.append(
+            Trend(
+                code=code,
+                name=meta.name if meta else code,
+                points=points,
+                better=meta.better if meta else None,
+                change=change,
+                verdict=verdict,
+            )
+        )
+    return sorted(trends, key=lambda t: t.code)
