@@ -12,8 +12,13 @@ from django.utils import timezone
 from careplans import services as careplan_services
 from diaries.models import DiaryEntry
 from diaries.services.entries import mark_entry_entered_in_error
+from pathway.compiled import Compiled
 from pathway.models import Episode, Milestone, Patient
 from reviews import worklist
+from reviews.worklist import kept as kept_scans
+from reviews.worklist import live as live_query
+from reviews.worklist import page as page_query
+from reviews.worklist import scans as time_scan
 from tests.careplans import builders as careplan_builders
 from tests.diaries import builders as diary_builders
 from tests.factories import EpisodeFactory, PatientFactory
@@ -113,9 +118,9 @@ def test_rows_whose_records_did_not_change_are_not_scanned_again(world, login, m
     client = login(world.clinician)
     client.get(URL)
     scans = []
-    real = worklist._slow_reasons
+    real = kept_scans._slow_reasons
     monkeypatch.setattr(
-        worklist, "_slow_reasons", lambda patients, **kw: scans.append(1) or real(patients, **kw)
+        kept_scans, "_slow_reasons", lambda patients, **kw: scans.append(1) or real(patients, **kw)
     )
     assert _codes(client.get(URL)) == [(world.patient, "review_overdue")]
     assert scans == []
@@ -187,7 +192,7 @@ def test_a_diary_save_re_checks_only_the_diary_pattern(world, login, monkeypatch
     mark_entry_entered_in_error(actor=world.clinician, entry=entry)
     assert _changed([world.patient.pk], before) == {world.patient.pk: {"diary_pattern"}}
     called = []
-    sources_for = worklist._slow_sources
+    sources_for = time_scan._slow_sources
 
     def spy(now, today):
         return {
@@ -197,7 +202,8 @@ def test_a_diary_save_re_checks_only_the_diary_pattern(world, login, monkeypatch
             for code, source in sources_for(now, today).items()
         }
 
-    monkeypatch.setattr(worklist, "_slow_sources", spy)
+    monkeypatch.setattr(time_scan, "_slow_sources", spy)
+    monkeypatch.setattr(page_query, "_slow_sources", spy)
     row = client.get(URL).context["rows"][0]
     assert called == ["diary_pattern"]
     assert {reason.code for reason in row.reasons} == {"review_overdue", "diary_pattern"}
@@ -216,7 +222,7 @@ def test_the_beat_scan_keeps_each_teams_share_so_no_page_waits_for_it(
     # world.clinician and second_clinician share one team; world.other_clinician has another.
     assert worklist.warm_team_scans() == 2
     scans = []
-    monkeypatch.setattr(worklist, "_slow_reasons", lambda *a, **kw: scans.append(1) or [])
+    monkeypatch.setattr(kept_scans, "_slow_reasons", lambda *a, **kw: scans.append(1) or [])
     for user in (world.clinician, second_clinician, world.other_clinician):
         kept = worklist.worklist_for(user)
         expected = cold[world.other_clinician if user == world.other_clinician else world.clinician]
@@ -252,7 +258,7 @@ class _FromAnotherRelease:
 
 def test_a_kept_scan_that_cannot_be_read_is_scanned_again(world):
     _overdue_review(world.patient)
-    key = worklist._cache_key(worklist.scope(world.clinician), timezone.localdate())
+    key = kept_scans._cache_key(worklist.scope(world.clinician), timezone.localdate())
     cache.set(key, _FromAnotherRelease())
     rows = worklist.worklist_for(world.clinician).rows
     assert [(row.patient_id, row.top.code) for row in rows] == [
@@ -270,10 +276,14 @@ def test_a_new_diary_day_cannot_end_a_pattern_so_it_re_checks_nothing(world, log
     assert _codes(client.get(URL)) == [(world.patient, "diary_pattern")]
     diary_builders.record(world.patient, timezone.localdate())  # today, headache-free
     scans = []
-    real = worklist._slow_sources
-    monkeypatch.setattr(
-        worklist, "_slow_sources", lambda now, today: scans.append(1) or real(now, today)
-    )
+    real = time_scan._slow_sources
+
+    def counted(now, today):
+        scans.append(1)
+        return real(now, today)
+
+    monkeypatch.setattr(time_scan, "_slow_sources", counted)
+    monkeypatch.setattr(page_query, "_slow_sources", counted)
     assert _codes(client.get(URL)) == [(world.patient, "diary_pattern")]
     assert scans == []
 
@@ -281,7 +291,7 @@ def test_a_new_diary_day_cannot_end_a_pattern_so_it_re_checks_nothing(world, log
 def test_a_process_that_holds_the_scan_named_by_the_cache_reads_nothing_more(world, monkeypatch):
     _overdue_review(world.patient)
     first = worklist.worklist_for(world.clinician)
-    key = worklist._cache_key(worklist.scope(world.clinician), timezone.localdate())
+    key = kept_scans._cache_key(worklist.scope(world.clinician), timezone.localdate())
     stamp = cache.get(key)
     cache.set(f"{key}:{stamp}", _FromAnotherRelease())  # only the stamp is read again
     again = worklist.worklist_for(world.clinician)
@@ -294,9 +304,9 @@ def test_a_process_that_holds_the_scan_named_by_the_cache_reads_nothing_more(wor
 def test_another_process_reads_the_scan_the_cache_names(world, monkeypatch):
     _overdue_review(world.patient)
     first = worklist.worklist_for(world.clinician)
-    monkeypatch.setattr(worklist, "_memo", {})  # a process that has not seen it
+    monkeypatch.setattr(kept_scans, "_memo", {})  # a process that has not seen it
     scans = []
-    monkeypatch.setattr(worklist, "_slow_reasons", lambda *a, **kw: scans.append(1) or [])
+    monkeypatch.setattr(kept_scans, "_slow_reasons", lambda *a, **kw: scans.append(1) or [])
     again = worklist.worklist_for(world.clinician)
     assert scans == []
     assert again.checked_at == first.checked_at
@@ -315,13 +325,13 @@ def test_a_new_beat_scan_replaces_what_a_process_holds(world):
 
 
 def test_a_process_holds_a_bounded_number_of_scans(monkeypatch):
-    monkeypatch.setattr(worklist, "_memo", {})
+    monkeypatch.setattr(kept_scans, "_memo", {})
     scan = worklist.Scan(timezone.now(), [], {})
     for n in range(worklist.MEMO_SIZE + 5):
-        worklist._remember(f"key-{n}", "stamp", scan)
-    assert len(worklist._memo) == worklist.MEMO_SIZE
-    assert "key-0" not in worklist._memo
-    assert f"key-{worklist.MEMO_SIZE + 4}" in worklist._memo
+        kept_scans._remember(f"key-{n}", "stamp", scan)
+    assert len(kept_scans._memo) == worklist.MEMO_SIZE
+    assert "key-0" not in kept_scans._memo
+    assert f"key-{worklist.MEMO_SIZE + 4}" in kept_scans._memo
 
 
 def test_live_reasons_rank_a_kept_patient_again_with_all_their_reasons(world, login):
@@ -344,7 +354,7 @@ def test_live_reasons_rank_a_kept_patient_again_with_all_their_reasons(world, lo
 def test_the_live_query_is_compiled_once_per_scope_and_day_and_run_on_every_view(
     world, login, monkeypatch
 ):
-    monkeypatch.setattr(worklist, "_statements", {})
+    monkeypatch.setattr(live_query, "_statements", {})
     compiled = _count_compiles(monkeypatch)
     client = login(world.clinician)
     assert _codes(client.get(URL)) == []
@@ -353,27 +363,28 @@ def test_the_live_query_is_compiled_once_per_scope_and_day_and_run_on_every_view
     assert len(compiled["live"]) == 1
     client.get(URL, {"practice": world.practice_b.ods_code})
     assert len(compiled["live"]) == 2
-    assert len(worklist._statements) == 2
+    assert len(live_query._statements) == 2
 
 
 def _count_compiles(monkeypatch) -> dict[str, list]:
-    """The querysets `worklist.Compiled.of` compiles: the live query's and the page's."""
+    """The querysets `Compiled.of` compiles for the worklist: the live query's and the page's."""
     compiled = {"live": [], "page": []}
 
-    class Counting(worklist.Compiled):
+    class Counting(Compiled):
         @classmethod
         def of(cls, queryset):
             compiled["page" if queryset.model is Patient else "live"].append(queryset)
             return super().of(queryset)
 
-    monkeypatch.setattr(worklist, "Compiled", Counting)
+    monkeypatch.setattr(live_query, "Compiled", Counting)
+    monkeypatch.setattr(page_query, "Compiled", Counting)
     return compiled
 
 
 def test_the_page_query_is_compiled_once_per_page_and_scan_and_run_on_every_view(
     world, login, monkeypatch
 ):
-    monkeypatch.setattr(worklist, "_page_statements", {})
+    monkeypatch.setattr(page_query, "_page_statements", {})
     compiled = _count_compiles(monkeypatch)
     _overdue_review(world.patient, days=30)
     _overdue_review(world.other_patient, days=10)
@@ -401,22 +412,22 @@ def test_the_page_query_is_compiled_once_per_page_and_scan_and_run_on_every_view
     assert _codes(response) == [(third, "review_overdue")]
     assert [row.practice for row in response.context["rows"]] == [world.practice_b.name]
     assert len(compiled["page"]) == 2
-    assert len(worklist._page_statements) == 2
+    assert len(page_query._page_statements) == 2
 
 
 def test_the_compiled_page_queries_a_process_holds_are_bounded(world, login, monkeypatch):
     _overdue_review(world.patient)
     held = {(f"key-{n}",): None for n in range(worklist.MEMO_SIZE)}
-    monkeypatch.setattr(worklist, "_page_statements", held)
+    monkeypatch.setattr(page_query, "_page_statements", held)
     assert _codes(login(world.clinician).get(URL)) == [(world.patient, "review_overdue")]
-    assert len(worklist._page_statements) == worklist.MEMO_SIZE
-    assert ("key-0",) not in worklist._page_statements
+    assert len(page_query._page_statements) == worklist.MEMO_SIZE
+    assert ("key-0",) not in page_query._page_statements
 
 
 def test_the_compiled_live_queries_a_process_holds_are_bounded(world, login, monkeypatch):
     held = {f"key-{n}": None for n in range(worklist.MEMO_SIZE)}
-    monkeypatch.setattr(worklist, "_statements", held)
+    monkeypatch.setattr(live_query, "_statements", held)
     login(world.clinician).get(URL)
-    assert len(worklist._statements) == worklist.MEMO_SIZE
-    assert "key-0" not in worklist._statements
-    assert f"key-{worklist.MEMO_SIZE - 1}" in worklist._statements
+    assert len(live_query._statements) == worklist.MEMO_SIZE
+    assert "key-0" not in live_query._statements
+    assert f"key-{worklist.MEMO_SIZE - 1}" in live_query._statements

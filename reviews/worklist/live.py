@@ -1,0 +1,149 @@
+"""The reasons no kept scan may hold back (safety alerts, red-flag referrals waiting for triage,
+questionnaires past their due date), asked for on every page view in one query, and the
+worklist: the kept scan with them merged in."""
+
+from __future__ import annotations
+
+import heapq
+from datetime import date
+
+from django.db.models import CharField, DateField, DateTimeField, F, QuerySet, UUIDField, Value
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from pathway.compiled import Compiled
+from pathway.links import uuid_link
+from pathway.models import Patient, User
+from reviews import sources
+from reviews.models import QuestionnaireRequest, SafetyAlert
+from reviews.worklist.kept import Scan, _cache_key, _hold, _kept_scan, _memo_lock
+from reviews.worklist.reasons import Entry, Ranked, Reason, Worklist, _entry, _order_of
+from reviews.worklist.scans import scope
+
+# What a safety alert's worklist line says happened, by the alert's kind.
+ALERT_DETAILS = {
+    SafetyAlert.Kind.PHQ9_ITEM9: "PHQ-9 item 9 answered above 0",
+    SafetyAlert.Kind.SAME_DAY_RISK: "Same-day risk assessment asked for at a review",
+}
+
+# The live sources' rows share one shape: (patient id, code, reference, text, moment, day,
+# kind); the kind tells one safety alert from another.
+LIVE_COLUMNS = ("patient_id", "w_code", "w_ref", "w_text", "w_at", "w_day", "w_kind")
+
+
+def _live(queryset: QuerySet, code: str, **columns) -> QuerySet:
+    # Typed NULLs: PostgreSQL reads two untyped NULLs in one column as text.
+    blank = {
+        "w_ref": Cast(Value(None), UUIDField()),
+        "w_text": Value("", output_field=CharField()),
+        "w_at": Cast(Value(None), DateTimeField()),
+        "w_day": Cast(Value(None), DateField()),
+        "w_kind": Value("", output_field=CharField()),
+    }
+    return (
+        queryset.order_by()
+        .annotate(w_code=Value(code, output_field=CharField()), **{**blank, **columns})
+        .values_list(*LIVE_COLUMNS)
+    )
+
+
+def _live_reasons(
+    patients: QuerySet[Patient], *, today: date, key: str
+) -> list[tuple[int, Reason]]:
+    """What no kept scan may hold back, asked for on every page view in one query: unresolved
+    safety alerts (PHQ-9 item 9, or a same-day risk assessment asked for at a review), red-flag
+    referrals waiting for triage, and questionnaires past their due date. `key` is the scope's
+    `_cache_key`: the query's SQL depends on nothing else, so each process compiles it once per
+    scope and day (`_live_statement`)."""
+    alert_link = uuid_link("reviews:alert", "alert_uuid")
+    referral_link = uuid_link("referrals:detail", "referral_uuid")
+    found = []
+    rows = _live_statement(patients, today, key).rows()
+    for patient_id, code, ref, text, moment, day, kind in rows:
+        if code == "safety_alert":
+            responsible = f" (responsible: {text})" if text else ""
+            reason = Reason(
+                code,
+                f"{ALERT_DETAILS[kind]}: record the action taken{responsible}",
+                moment,
+                alert_link(ref),
+            )
+        elif code == "red_flag_referral":
+            reason = sources.red_flag_reason(text, moment, referral_link(ref))
+        else:
+            reason = Reason(code, f"{text} not completed (due {day:%-d %B %Y})", day)
+        found.append((patient_id, reason))
+    return found
+
+
+# The live query's compiled SQL for each scope and day this process has shown, most recent last.
+_statements: dict[str, Compiled] = {}
+
+
+def _live_statement(patients: QuerySet[Patient], today: date, key: str) -> Compiled:
+    with _memo_lock:
+        held = _statements.get(key)
+    if held is not None:
+        return held
+    alerts = _live(
+        SafetyAlert.objects.filter(patient__in=patients, resolved_at__isnull=True),
+        "safety_alert",
+        w_ref=F("uuid"),
+        w_text=Coalesce("responsible_clinician__full_name", Value("")),
+        w_at=F("raised_at"),
+        w_kind=F("kind"),
+    )
+    red_flags = _live(
+        sources.red_flag_referrals(patients),
+        "red_flag_referral",
+        w_ref=F("uuid"),
+        w_text=F("urgency"),
+        w_at=F("submitted_at"),
+    )
+    questionnaires = _live(
+        QuestionnaireRequest.objects.filter(
+            patient__in=patients, status=QuestionnaireRequest.Status.REQUESTED, due__lt=today
+        ),
+        "questionnaire_outstanding",
+        w_text=F("instrument"),
+        w_day=F("due"),
+    )
+    compiled = Compiled.of(alerts.union(red_flags, questionnaires, all=True))
+    _hold(_statements, key, compiled)
+    return compiled
+
+
+def _merge(scan: Scan, live: list[tuple[int, Reason]]) -> list[Entry]:
+    """The kept entries with the live reasons added: a patient with a live reason is ranked
+    again with all their reasons; everyone else keeps their place."""
+    if not live:
+        return scan.entries
+    by_patient: dict[int, list[Reason]] = {}
+    for patient_id, reason in live:
+        by_patient.setdefault(patient_id, []).append(reason)
+    rest = []
+    for entry in scan.entries:
+        if entry[1] in by_patient:
+            by_patient[entry[1]].extend(entry[2])
+        else:
+            rest.append(entry)
+    fresh = sorted((_entry(pk, reasons) for pk, reasons in by_patient.items()), key=_order_of)
+    return list(heapq.merge(rest, fresh, key=_order_of))
+
+
+def worklist_for(
+    user, *, clinician: User | None = None, practice_id: int | None = None
+) -> Worklist:
+    """Every patient needing attention with their reasons, most urgent first (by the top
+    reason's category, then longest waiting). Patient rows are not loaded here: `page_rows`
+    fetches one page of them and brings its time-based reasons up to date."""
+    now = timezone.now()
+    today = timezone.localdate()
+    patients = scope(user, clinician=clinician, practice_id=practice_id)
+    key = _cache_key(patients, today)
+    scan = _kept_scan(patients, now=now, today=today, key=key)
+    live = _live_reasons(patients, today=today, key=key)
+    counts = dict(scan.counts)
+    for _, reason in live:
+        counts[reason.code] += 1
+    return Worklist(Ranked(_merge(scan, live)), counts=counts, checked_at=scan.checked_at)

@@ -1,0 +1,136 @@
+"""Who the worklist covers (`scope`), and the reasons that change with time rather than with a
+clinician's action: the ones a scan of the team's patients finds and the kept scan holds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from pathway.models import Episode, Milestone, Patient, Target, User
+from pathway.models.episodes import MilestoneKind
+from pathway.permissions import patients_visible_to
+from reviews import rules, sources
+from reviews.worklist.reasons import Reason
+
+
+def scope(
+    user, *, clinician: User | None = None, practice_id: int | None = None
+) -> QuerySet[Patient]:
+    """The patients the worklist covers: those `user` may see, optionally only one practice's,
+    or those with an open episode held by one responsible clinician."""
+    patients = patients_visible_to(user)
+    if practice_id:
+        patients = patients.filter(registered_practice_id=practice_id)
+    if clinician is not None:
+        patients = patients.filter(
+            id__in=Episode.objects.open()
+            .filter(responsible_clinician=clinician)
+            .values("patient_id")
+        )
+    return patients
+
+
+def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple[int, Reason]]:
+    """Open episodes past a pathway target (DESIGN.md section 3) whose end milestone has not
+    happened: one query per target row. The review-to-review target is the "review overdue"
+    category, so it is left out here."""
+    found = []
+    targets = Target.objects.exclude(from_milestone=F("to_milestone")).order_by("id")
+    for target in targets:
+        started = (
+            Milestone.objects.filter(episode=OuterRef("pk"), kind=target.from_milestone)
+            .order_by("occurred_at")
+            .values("occurred_at")[:1]
+        )
+        ended = Milestone.objects.filter(
+            episode=OuterRef("pk"),
+            kind=target.to_milestone,
+            occurred_at__gte=OuterRef("started_at"),
+        )
+        episodes = Episode.objects.open().filter(patient__in=patients)
+        if target.priority != Target.AppliesTo.ANY:
+            episodes = episodes.filter(priority=target.priority)
+        rows = (
+            episodes.annotate(started_at=Subquery(started))
+            .filter(started_at__lt=now - timedelta(days=target.days))
+            .filter(~Exists(ended))
+            .values_list("patient_id", "started_at")
+        )
+        found += [
+            (
+                patient_id,
+                Reason(
+                    "target_breach",
+                    f"{target.name}: over {target.days} days",
+                    started_at + timedelta(days=target.days),
+                ),
+            )
+            for patient_id, started_at in rows
+        ]
+    return found
+
+
+def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple[int, Reason]]:
+    """Open episodes whose annual-review-due date recorded last (the latest review's next review
+    date, even if an earlier review set a later one) has passed; or, with no due date yet,
+    whose last review (or first contact) is more than a year ago."""
+    latest = Milestone.objects.filter(episode=OuterRef("pk"))
+    rows = (
+        Episode.objects.open()
+        .filter(patient__in=patients)
+        .annotate(
+            due_at=Subquery(
+                latest.filter(kind=MilestoneKind.ANNUAL_REVIEW_DUE)
+                .order_by("-created_at", "-id")
+                .values("occurred_at")[:1]
+            ),
+            last_seen=Max(
+                "milestones__occurred_at",
+                filter=Q(
+                    milestones__kind__in=[MilestoneKind.REVIEW_HELD, MilestoneKind.FIRST_CONTACT]
+                ),
+            ),
+        )
+        .annotate(
+            overdue_from=Coalesce(
+                "due_at",
+                F("last_seen") + timedelta(days=rules.ANNUAL_REVIEW_INTERVAL_DAYS),
+            )
+        )
+        .filter(overdue_from__lt=now)
+        .values_list("patient_id", "overdue_from")
+    )
+    return [
+        (
+            patient_id,
+            Reason(
+                "review_overdue",
+                f"Annual review was due {timezone.localtime(due):%-d %B %Y}",
+                due,
+            ),
+        )
+        for patient_id, due in rows
+    ]
+
+
+def _slow_sources(now: datetime, today: date) -> dict:
+    """The reasons that change with time rather than with a clinician's action, and cost a scan
+    of the team's patients: kept per scope (WORKLIST_CACHE_SECONDS) and re-checked for rows on
+    screen whose records changed. Safety alerts, red-flag referrals and questionnaires are
+    always live."""
+    return {
+        "target_breach": lambda patients: target_breaches(patients, now=now),
+        "review_overdue": lambda patients: reviews_overdue(patients, now=now),
+        "trial_due_review": lambda patients: sources.trials_past_review(patients, today=today),
+        "diary_pattern": lambda patients: sources.diary_flags(patients, today=today),
+    }
+
+
+def _slow_reasons(patients: QuerySet[Patient], *, now: datetime, today: date) -> list:
+    found = []
+    for source in _slow_sources(now, today).values():
+        found += source(patients)
+    return found
