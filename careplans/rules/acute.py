@@ -1,0 +1,65 @@
+"""Acute treatment limits: how often each acute medicine can be taken without reaching the
+ICHD-3 medication-overuse threshold (clinical-rules.md section 8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from careplans.rules.medicines import OPIOID
+from pathway.ichd3 import (
+    COMBINATION_ANALGESIC,
+    DAYS_PER_MONTH,
+    ERGOT,
+    OVERUSE_DAYS_PER_MONTH,
+    SIMPLE_ANALGESIC,
+    TRIPTAN,
+)
+
+# The acute classes are the diary's classes (DESIGN.md section 4, diaries.rules).
+ACUTE_CLASSES: dict[str, str] = {
+    SIMPLE_ANALGESIC: "Simple painkillers (paracetamol, aspirin, ibuprofen or other NSAIDs)",
+    TRIPTAN: "Triptans",
+    COMBINATION_ANALGESIC: "Combination painkillers (such as co-codamol)",
+    OPIOID: "Opioid painkillers (such as codeine)",
+    ERGOT: "Ergotamine",
+}
+DAYS_PER_WEEK = 7
+
+
+@dataclass(frozen=True)
+class AcuteLimit:
+    """How often an acute medicine can be taken without reaching the overuse threshold.
+
+    `overuse_days_per_month` is the ICHD-3 threshold (reached, not exceeded, is overuse);
+    `max_days_per_month` is one day fewer; `max_days_per_week` is the largest whole number of days
+    a week that stays below the threshold over a 30-day month.
+    """
+
+    medication_class: str
+    overuse_days_per_month: int
+    max_days_per_month: int
+    max_days_per_week: int
+
+
+def acute_limit(medication_class: str) -> AcuteLimit:
+    """Return the safe-use limit for an acute medication class. Raises ValueError if unknown."""
+    try:
+        threshold = OVERUSE_DAYS_PER_MONTH[medication_class]
+    except KeyError:
+        raise ValueError(f"Unknown acute medication class {medication_class!r}.") from None
+    max_month = threshold - 1
+    # Whole days a week whose 30-day total stays at or below max_month.
+    per_week = (max_month * DAYS_PER_WEEK) // DAYS_PER_MONTH
+    return AcuteLimit(medication_class, threshold, max_month, per_week)
+
+
+def acute_limit_sentence(medication_class: str) -> str:
+    """Return the plain-English limit shown to the patient, e.g. for triptans "Use them on no
+    more than 2 days a week (fewer than 10 days a month)."."""
+    limit = acute_limit(medication_class)
+    days = "day" if limit.max_days_per_week == 1 else "days"
+    return (
+        f"Use them on no more than {limit.max_days_per_week} {days} a week "
+        f"(fewer than {limit.overuse_days_per_month} days a month). Taking them more often can "
+        "cause medication-overuse headache."
+    )

@@ -1,0 +1,187 @@
+"""When to consider a CGRP antibody or botulinum toxin A, and the CGRP antibody's 12-week
+stopping rule (NICE TA659, TA682, TA764 and TA260; clinical-rules.md section 10)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from careplans.rules.figures import (
+    CHRONIC_HEADACHE_DAYS,
+    _days_per_month,
+    exact,
+    is_chronic_migraine,
+)
+from careplans.rules.prompts import ACTION, INFO, WARNING, Prompt
+
+# clinical-rules.md section 10 (TA659/TA682/TA764): at least 3 preventive drug treatments failed.
+CGRP_MIN_FAILED_PREVENTIVES = 3
+# clinical-rules.md section 10: at least 4 migraine days a month, inclusive (4.0 qualifies).
+CGRP_MIN_MIGRAINE_DAYS = 4
+# clinical-rules.md section 10 (TA260): at least 3 preventive medicines have not worked.
+BOTOX_MIN_FAILED_PREVENTIVES = 3
+# clinical-rules.md section 10: the response to a CGRP antibody is judged after 12 weeks.
+CGRP_ASSESSMENT_DAYS = 84
+# clinical-rules.md section 10: continue when the reduction is at least 50% (episodic) or 30%
+# (chronic); exactly 50% / 30% continues.
+EPISODIC_REQUIRED_REDUCTION = Fraction(1, 2)
+CHRONIC_REQUIRED_REDUCTION = Fraction(3, 10)
+
+
+def cgrp_prompt(
+    *,
+    failed_preventives: int,
+    migraine_days_per_month=None,
+    on_cgrp_antibody: bool = False,
+) -> Prompt | None:
+    """Return the "consider a CGRP antibody or specialist referral" prompt when at least 3
+    preventives have failed and migraine days are at least 4 a month (TA659/TA682/TA764), an
+    information prompt asking for migraine days when they are unknown, or None.
+    Raises ValueError for a migraine-day figure outside 0-31."""
+    if on_cgrp_antibody or failed_preventives < CGRP_MIN_FAILED_PREVENTIVES:
+        return None
+    source = "NICE TA659, TA682, TA764 (clinical-rules.md section 10)"
+    if migraine_days_per_month is None:
+        return Prompt(
+            code="cgrp_needs_migraine_days",
+            level=INFO,
+            title="Record migraine days to check CGRP antibody eligibility",
+            body=(
+                f"{failed_preventives} preventive treatments have failed. Record the current "
+                "migraine days a month on a treatment review to check NICE eligibility."
+            ),
+            source=source,
+        )
+    if _days_per_month(migraine_days_per_month, "Migraine days") < CGRP_MIN_MIGRAINE_DAYS:
+        return None
+    return Prompt(
+        code="cgrp_consider",
+        level=ACTION,
+        title="Consider a CGRP antibody or specialist referral",
+        body=(
+            f"{failed_preventives} preventive treatments have failed and migraine is on "
+            f"{float(exact(migraine_days_per_month)):.2f} days a month (NICE: at least 3 failed "
+            "and at least 4 migraine days a month). Consider erenumab, fremanezumab or "
+            "galcanezumab, or referral to a specialist headache service."
+        ),
+        source=source,
+    )
+
+
+def botox_prompt(
+    *,
+    failed_preventives: int,
+    headache_days_per_month=None,
+    migraine_days_per_month=None,
+    on_botulinum_toxin: bool = False,
+) -> Prompt | None:
+    """Return the botulinum toxin A eligibility prompt for chronic migraine (headache >=15 and
+    migraine >=8 days a month) after at least 3 failed preventives (TA260), or None. TA260 also
+    needs medication overuse to be managed first; the prompt says so. Raises ValueError for a
+    figure outside 0-31 days a month."""
+    if on_botulinum_toxin or failed_preventives < BOTOX_MIN_FAILED_PREVENTIVES:
+        return None
+    if headache_days_per_month is None or migraine_days_per_month is None:
+        return None
+    if not is_chronic_migraine(headache_days_per_month, migraine_days_per_month):
+        return None
+    return Prompt(
+        code="botox_eligibility",
+        level=ACTION,
+        title="Check eligibility for botulinum toxin A (chronic migraine)",
+        body=(
+            f"Chronic migraine with {failed_preventives} failed preventive treatments. NICE "
+            "TA260 also needs any medication overuse to be managed first. Botulinum toxin A is "
+            "stopped if headache days fall by less than 30% after 2 treatment cycles."
+        ),
+        source="NICE TA260 (clinical-rules.md section 10)",
+    )
+
+
+# Decisions of the 12-week CGRP antibody review.
+NOT_YET_DUE = "not_yet_due"
+CONTINUE = "continue"
+STOP = "stop"
+
+
+@dataclass(frozen=True)
+class StoppingRule:
+    """The 12-week CGRP antibody review (clinical-rules.md section 10).
+
+    `decision` is `not_yet_due` before 12 weeks, else `continue` or `stop`. `reduction` is
+    (baseline - month 3) / baseline of migraine days a month, exact; None when not yet due.
+    """
+
+    decision: str
+    frequency: str  # "chronic" or "episodic", from the baseline headache days
+    required_reduction: Fraction
+    reduction: Fraction | None
+
+    @property
+    def reduction_percent(self) -> float | None:
+        return None if self.reduction is None else float(self.reduction * 100)
+
+    @property
+    def required_percent(self) -> int:
+        return int(self.required_reduction * 100)
+
+
+def cgrp_stopping_rule(
+    *,
+    baseline_headache_days,
+    baseline_migraine_days,
+    month3_migraine_days=None,
+    days_on_treatment: int,
+) -> StoppingRule:
+    """Return the CGRP antibody stopping rule: after 12 weeks continue only if migraine days a
+    month fell by at least 50% (episodic baseline) or 30% (chronic baseline: headache days >= 15).
+
+    Raises ValueError when a figure is outside 0-31 days a month, migraine days exceed headache
+    days at baseline, the baseline has no migraine days (no reduction can be measured), or the
+    treatment has run 12 weeks but the month-3 figure is missing.
+    """
+    baseline_headache = _days_per_month(baseline_headache_days, "Baseline headache days")
+    baseline_migraine = _days_per_month(baseline_migraine_days, "Baseline migraine days")
+    if baseline_migraine > baseline_headache:
+        raise ValueError("Baseline migraine days cannot be more than baseline headache days.")
+    if baseline_migraine == 0:
+        raise ValueError("Baseline migraine days must be above 0 to measure a reduction.")
+    chronic = baseline_headache >= CHRONIC_HEADACHE_DAYS
+    required = CHRONIC_REQUIRED_REDUCTION if chronic else EPISODIC_REQUIRED_REDUCTION
+    frequency = "chronic" if chronic else "episodic"
+    if days_on_treatment < CGRP_ASSESSMENT_DAYS:
+        return StoppingRule(NOT_YET_DUE, frequency, required, None)
+    if month3_migraine_days is None:
+        raise ValueError("Enter the migraine days a month at 12 weeks.")
+    month3 = _days_per_month(month3_migraine_days, "Migraine days at 12 weeks")
+    reduction = (baseline_migraine - month3) / baseline_migraine
+    return StoppingRule(CONTINUE if reduction >= required else STOP, frequency, required, reduction)
+
+
+def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | None:
+    """Return the prompt for a due CGRP antibody review, or None when not yet due."""
+    if rule.decision == NOT_YET_DUE:
+        return None
+    percent = f"{rule.reduction_percent:.1f}%"
+    source = "NICE TA659, TA682, TA764 (clinical-rules.md section 10)"
+    if rule.decision == CONTINUE:
+        return Prompt(
+            code="cgrp_continue",
+            level=INFO,
+            title=f"{medicine_name}: continue (12-week response met)",
+            body=(
+                f"Migraine days fell by {percent}; NICE needs at least "
+                f"{rule.required_percent}% for {rule.frequency} migraine."
+            ),
+            source=source,
+        )
+    return Prompt(
+        code="cgrp_stop",
+        level=WARNING,
+        title=f"{medicine_name}: stop (12-week response not met)",
+        body=(
+            f"Migraine days fell by {percent}; NICE needs at least {rule.required_percent}% "
+            f"for {rule.frequency} migraine, so treatment should stop."
+        ),
+        source=source,
+    )

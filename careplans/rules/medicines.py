@@ -1,0 +1,102 @@
+"""The medicines vocabulary: conditions, medicine classes and the coded medicines a treatment
+trial can name, and which medicines a leaflet is about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HEADACHE = "headache"
+CHRONIC_PAIN = "chronic_pain"
+
+# Medicine classes for treatment trials (DESIGN.md section 3 "treatment trials").
+BETA_BLOCKER = "beta_blocker"
+TRICYCLIC = "tricyclic"
+ANTICONVULSANT = "anticonvulsant"
+ARB = "arb"
+CGRP_ANTIBODY = "cgrp_antibody"
+GEPANT = "gepant"
+BOTULINUM_TOXIN = "botulinum_toxin"
+OPIOID = "opioid"
+GABAPENTINOID = "gabapentinoid"
+SNRI = "snri"
+OTHER = "other"
+MEDICINE_CLASSES: dict[str, str] = {
+    BETA_BLOCKER: "Beta blocker",
+    TRICYCLIC: "Tricyclic antidepressant",
+    ANTICONVULSANT: "Anticonvulsant (antiepileptic)",
+    ARB: "Angiotensin receptor blocker",
+    CGRP_ANTIBODY: "CGRP monoclonal antibody",
+    GEPANT: "Gepant",
+    BOTULINUM_TOXIN: "Botulinum toxin type A",
+    OPIOID: "Opioid",
+    GABAPENTINOID: "Gabapentinoid",
+    SNRI: "SNRI antidepressant",
+    OTHER: "Other",
+}
+
+
+@dataclass(frozen=True)
+class Medicine:
+    code: str
+    name: str
+    medicine_class: str
+
+
+# The coded medicines a treatment trial can name; anything else is "other" with a typed name.
+MEDICINES: dict[str, Medicine] = {
+    m.code: m
+    for m in (
+        Medicine("propranolol", "Propranolol", BETA_BLOCKER),
+        Medicine("metoprolol", "Metoprolol", BETA_BLOCKER),
+        Medicine("amitriptyline", "Amitriptyline", TRICYCLIC),
+        Medicine("nortriptyline", "Nortriptyline", TRICYCLIC),
+        Medicine("topiramate", "Topiramate", ANTICONVULSANT),
+        Medicine("candesartan", "Candesartan", ARB),
+        Medicine("erenumab", "Erenumab", CGRP_ANTIBODY),
+        Medicine("galcanezumab", "Galcanezumab", CGRP_ANTIBODY),
+        Medicine("fremanezumab", "Fremanezumab", CGRP_ANTIBODY),
+        Medicine("atogepant", "Atogepant", GEPANT),
+        Medicine("rimegepant", "Rimegepant", GEPANT),
+        Medicine("botulinum_toxin_a", "Botulinum toxin type A", BOTULINUM_TOXIN),
+        Medicine("duloxetine", "Duloxetine", SNRI),
+        Medicine("venlafaxine", "Venlafaxine", SNRI),
+        Medicine("gabapentin", "Gabapentin", GABAPENTINOID),
+        Medicine("pregabalin", "Pregabalin", GABAPENTINOID),
+        Medicine("codeine", "Codeine", OPIOID),
+        Medicine("dihydrocodeine", "Dihydrocodeine", OPIOID),
+        Medicine("tramadol", "Tramadol", OPIOID),
+        Medicine("morphine", "Morphine", OPIOID),
+        Medicine("oxycodone", "Oxycodone", OPIOID),
+        Medicine("buprenorphine", "Buprenorphine", OPIOID),
+        Medicine("fentanyl", "Fentanyl", OPIOID),
+        Medicine(OTHER, "Other medicine", OTHER),
+    )
+}
+
+
+def medicine_class_of(code: str) -> str:
+    """Return the class of a coded medicine. Raises ValueError for an unknown code."""
+    try:
+        return MEDICINES[code].medicine_class
+    except KeyError:
+        raise ValueError(f"Unknown medicine code {code!r}.") from None
+
+
+def medicine_key(code: str, other_name: str = "") -> str:
+    """Return the identity used to count distinct medicines: the code, or for "other" the typed
+    name in lower case with spaces collapsed (so "Pizotifen" and " pizotifen " count once)."""
+    if code == OTHER:
+        return "other:" + " ".join(other_name.lower().split())
+    return code
+
+
+def unknown_medicine_tokens(tokens: str) -> list[str]:
+    """Return the words of a leaflet's "medicines" list that are neither a medicine code nor a
+    medicine class."""
+    return [t for t in tokens.split() if t not in MEDICINES and t not in MEDICINE_CLASSES]
+
+
+def leaflet_is_about(tokens: str, *, medicine_code: str, medicine_class: str) -> bool:
+    """Return True when a leaflet's "medicines" list names this medicine or its class."""
+    words = set(tokens.split())
+    return medicine_code in words or medicine_class in words

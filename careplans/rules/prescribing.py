@@ -1,0 +1,92 @@
+"""NICE advice on starting medicines (NG193 for chronic primary pain, CG150 for headache), and the
+review of a medicine already taken that should not have been started (clinical-rules.md
+section 12)."""
+
+from __future__ import annotations
+
+from careplans.rules.medicines import (
+    ANTICONVULSANT,
+    CHRONIC_PAIN,
+    GABAPENTINOID,
+    HEADACHE,
+    MEDICINE_CLASSES,
+    OPIOID,
+)
+from careplans.rules.prompts import ACTION, WARNING, Prompt
+
+# clinical-rules.md section 12 (NG193): do not initiate opioids or antiepileptics including
+# gabapentinoids for chronic primary pain.
+NG193_DO_NOT_INITIATE: frozenset[str] = frozenset({OPIOID, GABAPENTINOID, ANTICONVULSANT})
+# clinical-rules.md section 12: CG150 says do not offer opioids for migraine or tension-type
+# headache.
+CG150_DO_NOT_OFFER: frozenset[str] = frozenset({OPIOID})
+# Shown to clinicians as "Source: ...".
+NG193_SOURCE = "NICE NG193"
+CG150_SOURCE = "NICE CG150"
+
+
+def start_warning(*, condition: str, medicine_class: str) -> Prompt | None:
+    """Return the prescribing warning for starting a medicine, or None.
+
+    Chronic pain: NG193's "do not initiate" list (opioids, antiepileptics including
+    gabapentinoids). Headache: CG150's "do not offer opioids". The warning informs; it does not
+    block (clinical-rules.md section 12, "App rule").
+    """
+    label = MEDICINE_CLASSES.get(medicine_class, medicine_class).lower()
+    if condition == CHRONIC_PAIN and medicine_class in NG193_DO_NOT_INITIATE:
+        return Prompt(
+            code="ng193_do_not_initiate",
+            level=WARNING,
+            title=f"NICE advises not to start {label}s for chronic primary pain",
+            body=(
+                "NICE NG193 says do not initiate opioids or antiepileptics, including "
+                "gabapentinoids, to manage chronic primary pain (gabapentinoids only within a "
+                "clinical trial for complex regional pain syndrome). Consider exercise, "
+                "psychological therapy or an antidepressant instead."
+            ),
+            source=NG193_SOURCE,
+        )
+    if condition == HEADACHE and medicine_class in CG150_DO_NOT_OFFER:
+        return Prompt(
+            code="cg150_no_opioids",
+            level=WARNING,
+            title="NICE advises not to offer opioids for migraine or tension-type headache",
+            body=(
+                "NICE CG150 says do not offer opioids for the acute treatment of migraine or "
+                "for tension-type headache. They also carry a risk of medication-overuse "
+                "headache at 10 days a month."
+            ),
+            source=CG150_SOURCE,
+        )
+    return None
+
+
+# Outcomes of the review NG193 asks for when someone already takes a "do not initiate" medicine.
+REVIEW_CONTINUE = "continue"
+REVIEW_REDUCE = "reduce"
+
+
+def existing_medicine_review(
+    *, condition: str, medicine_class: str, medicine_name: str, review_decision: str = ""
+) -> Prompt | None:
+    """Return the "review and agree a plan" prompt for a medicine already taken that should not
+    have been started (NG193 for chronic pain, CG150 opioids for headache), until the review is
+    recorded as "continue safely" or "reduce and stop". Prompts never block."""
+    if review_decision in (REVIEW_CONTINUE, REVIEW_REDUCE):
+        return None
+    relevant = (condition == CHRONIC_PAIN and medicine_class in NG193_DO_NOT_INITIATE) or (
+        condition == HEADACHE and medicine_class in CG150_DO_NOT_OFFER
+    )
+    if not relevant:
+        return None
+    return Prompt(
+        code="ng193_review_existing",
+        level=ACTION,
+        title=f"Review {medicine_name} with the patient",
+        body=(
+            "Review in shared decision-making. If it helps at a safe dose with few harms, agree "
+            "a plan to continue safely. If it helps little or causes harm, explain the risks and "
+            "support reducing and stopping, with a warning about withdrawal symptoms."
+        ),
+        source=NG193_SOURCE if condition == CHRONIC_PAIN else CG150_SOURCE,
+    )
