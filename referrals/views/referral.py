@@ -74,7 +74,9 @@ def create(request):
                 patient=form.patient,
             )
             return redirect("referrals:emergency-stop", stop_uuid=stop.uuid)
-        if form.needs_new_patient:
+        # A new patient's details are checked when the NHS number is not found, and also
+        # when it is not valid yet but they have been filled in: every problem in one round.
+        if form.needs_new_patient or ("nhs_number" in form.errors and _new_patient_typed(data)):
             new_form = NewPatientForm(data, prefix="new", user=request.user)
             form_ok = new_form.is_valid() and form_ok
         # Checked with the other answers, not after them, whenever the contact details it
@@ -137,6 +139,11 @@ def _new_patient_initial(request) -> dict:
         for name in NewPatientForm.base_fields
         if request.POST.get(f"new-{name}")
     }
+
+
+def _new_patient_typed(data) -> bool:
+    """Whether any new-patient detail was filled in (sex has a default, so it does not count)."""
+    return any(data.get(f"new-{name}") for name in NewPatientForm.base_fields if name != "sex")
 
 
 def _form_age(form, new_form) -> int | None:

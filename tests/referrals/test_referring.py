@@ -213,6 +213,24 @@ def test_an_invalid_nhs_number_is_a_clear_error(world, login, number):
     assert "Enter a valid 10-digit NHS number" in response.content.decode()
 
 
+def test_new_patient_details_typed_beside_an_invalid_nhs_number_are_checked_in_the_same_round(
+    world, login
+):
+    details = {"new-given_name": "Nova", "new-date_of_birth": "1991-02-03", "new-mobile": "12"}
+    response = login(world.gp).post(CREATE, _form(world, nhs_number="9434765918", **details))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Enter a valid 10-digit NHS number" in body
+    assert "Enter the patient&#x27;s last name" in body
+    assert "Choose the patient&#x27;s registered practice" in body
+    assert response.context["new_form"].errors["mobile"]
+    assert 'value="Nova"' in body
+    # Nothing typed there: only the number is wrong, the patient may well exist.
+    response = login(world.gp).post(CREATE, _form(world, nhs_number="9434765918"))
+    assert "Enter a valid 10-digit NHS number" in response.content.decode()
+    assert not response.context["new_form"].is_bound
+
+
 def test_missing_consent_is_a_clear_error(world, login):
     data = _form(world)
     del data["consent_to_contact"]
