@@ -1,0 +1,257 @@
+"""Treatment trials under a plan, with their review, and the steps of reducing a medicine.
+They belong to the plan itself, because they outlive versions."""
+
+from django.db import models
+from django.db.models import F, Q
+
+from careplans import rules
+from careplans.models.plans import CarePlan
+from pathway.models.base import ClinicalRecord, choices_constraint
+
+
+def _days_a_month(field: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True})
+        | Q(**{f"{field}__gte": 0, f"{field}__lte": rules.MAX_DAYS_PER_MONTH}),
+        name=name,
+    )
+
+
+class MedicineCode(models.TextChoices):
+    """The coded medicines of `careplans.rules.MEDICINES`."""
+
+    PROPRANOLOL = "propranolol", "Propranolol"
+    METOPROLOL = "metoprolol", "Metoprolol"
+    AMITRIPTYLINE = "amitriptyline", "Amitriptyline"
+    NORTRIPTYLINE = "nortriptyline", "Nortriptyline"
+    TOPIRAMATE = "topiramate", "Topiramate"
+    CANDESARTAN = "candesartan", "Candesartan"
+    ERENUMAB = "erenumab", "Erenumab"
+    GALCANEZUMAB = "galcanezumab", "Galcanezumab"
+    FREMANEZUMAB = "fremanezumab", "Fremanezumab"
+    ATOGEPANT = "atogepant", "Atogepant"
+    RIMEGEPANT = "rimegepant", "Rimegepant"
+    BOTULINUM_TOXIN_A = "botulinum_toxin_a", "Botulinum toxin type A"
+    DULOXETINE = "duloxetine", "Duloxetine"
+    VENLAFAXINE = "venlafaxine", "Venlafaxine"
+    GABAPENTIN = "gabapentin", "Gabapentin"
+    PREGABALIN = "pregabalin", "Pregabalin"
+    CODEINE = "codeine", "Codeine"
+    DIHYDROCODEINE = "dihydrocodeine", "Dihydrocodeine"
+    TRAMADOL = "tramadol", "Tramadol"
+    MORPHINE = "morphine", "Morphine"
+    OXYCODONE = "oxycodone", "Oxycodone"
+    BUPRENORPHINE = "buprenorphine", "Buprenorphine"
+    FENTANYL = "fentanyl", "Fentanyl"
+    OTHER = "other", "Other (type the name)"
+
+
+class MedicineClass(models.TextChoices):
+    BETA_BLOCKER = rules.BETA_BLOCKER, "Beta blocker"
+    TRICYCLIC = rules.TRICYCLIC, "Tricyclic antidepressant"
+    ANTICONVULSANT = rules.ANTICONVULSANT, "Anticonvulsant"
+    ARB = rules.ARB, "Angiotensin receptor blocker"
+    CGRP_ANTIBODY = rules.CGRP_ANTIBODY, "CGRP antibody"
+    GEPANT = rules.GEPANT, "Gepant"
+    BOTULINUM_TOXIN = rules.BOTULINUM_TOXIN, "Botulinum toxin"
+    OPIOID = rules.OPIOID, "Opioid"
+    GABAPENTINOID = rules.GABAPENTINOID, "Gabapentinoid"
+    SNRI = rules.SNRI, "SNRI"
+    OTHER = rules.OTHER, "Other"
+
+
+class TrialRole(models.TextChoices):
+    PREVENTIVE = rules.PREVENTIVE, "Headache prevention"
+    ACUTE = rules.ACUTE, "Acute headache treatment"
+    PAIN = rules.PAIN, "Pain management"
+
+
+class TrialOutcome(models.TextChoices):
+    ONGOING = rules.ONGOING, "Ongoing"
+    EFFECTIVE = rules.EFFECTIVE, "Effective"
+    INEFFECTIVE = rules.INEFFECTIVE, "Did not work"
+    NOT_TOLERATED = rules.NOT_TOLERATED, "Not tolerated"
+    STOPPED = rules.STOPPED, "Stopped"
+
+
+class ReviewDecision(models.TextChoices):
+    NONE = "", "Not reviewed yet"
+    CONTINUE = rules.REVIEW_CONTINUE, "Continue safely"
+    REDUCE = rules.REVIEW_REDUCE, "Reduce and stop"
+
+
+class TreatmentTrial(ClinicalRecord):
+    """A medicine tried under the plan, reviewed 12 weeks after it starts by default.
+
+    Migraine and headache days a month before starting (baseline) and at the 12-week review are
+    the figures the clinician enters or confirms from the diary; the CGRP and botulinum toxin
+    prompts and the CGRP stopping rule use them.
+    """
+
+    Outcome = TrialOutcome
+    Role = TrialRole
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="trials")
+    medicine_code = models.CharField("medicine", max_length=24, choices=MedicineCode.choices)
+    medicine_name = models.CharField("other medicine name", max_length=120, blank=True)
+    medicine_class = models.CharField(max_length=20, choices=MedicineClass.choices)
+    role = models.CharField(max_length=12, choices=TrialRole.choices)
+    dose = models.CharField(max_length=200)
+    started_on = models.DateField()
+    review_due = models.DateField()
+    already_taking = models.BooleanField(
+        default=False, help_text="Taken before this plan (not started by the care team)."
+    )
+    start_warning_acknowledged = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.ONGOING)
+    adequate_trial = models.BooleanField(
+        default=True, help_text="Given at an adequate dose for long enough."
+    )
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True)
+    review_decision = models.CharField(
+        max_length=10, choices=ReviewDecision.choices, default="", blank=True
+    )
+    daily_morphine_equivalent_mg = models.DecimalField(
+        "oral morphine equivalent (mg a day)",
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
+    )
+    baseline_headache_days = models.DecimalField(
+        max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    baseline_migraine_days = models.DecimalField(
+        max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    month3_headache_days = models.DecimalField(
+        max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    month3_migraine_days = models.DecimalField(
+        max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    notes = models.TextField(blank=True)
+    entered_in_error = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            choices_constraint("medicine_code", MedicineCode, "careplans_trial_medicine_valid"),
+            choices_constraint("medicine_class", MedicineClass, "careplans_trial_class_valid"),
+            choices_constraint("role", TrialRole, "careplans_trial_role_valid"),
+            choices_constraint("outcome", TrialOutcome, "careplans_trial_outcome_valid"),
+            models.CheckConstraint(
+                condition=Q(review_decision__in=ReviewDecision.values),
+                name="careplans_trial_review_decision_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_due__gte=F("started_on")),
+                name="careplans_trial_review_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(medicine_code="other") | ~Q(medicine_name=""),
+                name="careplans_trial_other_has_name",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="ongoing", outcome_recorded_at__isnull=True)
+                | (~Q(outcome="ongoing") & Q(outcome_recorded_at__isnull=False)),
+                name="careplans_trial_outcome_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_morphine_equivalent_mg__isnull=True)
+                | Q(daily_morphine_equivalent_mg__gte=0),
+                name="careplans_trial_mme_not_negative",
+            ),
+            _days_a_month("baseline_headache_days", "careplans_trial_baseline_headache_range"),
+            _days_a_month("baseline_migraine_days", "careplans_trial_baseline_migraine_range"),
+            _days_a_month("month3_headache_days", "careplans_trial_month3_headache_range"),
+            _days_a_month("month3_migraine_days", "careplans_trial_month3_migraine_range"),
+            models.CheckConstraint(
+                condition=Q(baseline_migraine_days__isnull=True)
+                | Q(baseline_headache_days__isnull=True)
+                | Q(baseline_migraine_days__lte=F("baseline_headache_days")),
+                name="careplans_trial_baseline_migraine_within_headache",
+            ),
+            models.CheckConstraint(
+                condition=Q(month3_migraine_days__isnull=True)
+                | Q(month3_headache_days__isnull=True)
+                | Q(month3_migraine_days__lte=F("month3_headache_days")),
+                name="careplans_trial_month3_migraine_within_headache",
+            ),
+        ]
+        indexes = [
+            # trials_past_review (the worklist's "prescribe and forget" guard): ongoing trials
+            # by review date.
+            models.Index(
+                fields=["review_due"],
+                condition=Q(outcome="ongoing", entered_in_error=False),
+                name="careplans_trial_review_idx",
+            ),
+            # The worklist's re-check of the rows on screen: trials saved since the kept scan
+            # (selectors.trials_changed_since, reviews.sources.changes_since).
+            models.Index(fields=["updated_at"], name="careplans_trial_saved_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_outcome_display()})"
+
+    @property
+    def display_name(self) -> str:
+        if self.medicine_code == MedicineCode.OTHER:
+            return self.medicine_name
+        return self.get_medicine_code_display()
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.outcome == TrialOutcome.ONGOING
+
+
+class ReductionStep(models.TextChoices):
+    REDUCED = "reduced", "Dose reduced"
+    STOPPED = "stopped", "Stopped"
+
+
+class MedicationReduction(ClinicalRecord):
+    """One step of a deprescribing plan. The baseline is the trial's own dose; the latest step is
+    "now", so dashboards can show baseline against now."""
+
+    Step = ReductionStep
+
+    trial = models.ForeignKey(TreatmentTrial, on_delete=models.PROTECT, related_name="reductions")
+    medicine_class = models.CharField(max_length=20, choices=MedicineClass.choices)
+    step = models.CharField(max_length=10, choices=Step.choices)
+    reduced_on = models.DateField()
+    dose = models.CharField("new dose", max_length=200, blank=True)
+    daily_morphine_equivalent_mg = models.DecimalField(
+        "oral morphine equivalent (mg a day)",
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
+    )
+    entered_in_error = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["reduced_on", "id"]
+        constraints = [
+            choices_constraint("medicine_class", MedicineClass, "careplans_reduction_class_valid"),
+            choices_constraint("step", ReductionStep, "careplans_reduction_step_valid"),
+            models.CheckConstraint(
+                condition=Q(step="stopped") | ~Q(dose=""),
+                name="careplans_reduction_reduced_has_dose",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_morphine_equivalent_mg__isnull=True)
+                | Q(daily_morphine_equivalent_mg__gte=0),
+                name="careplans_reduction_mme_not_negative",
+            ),
+        ]
+        indexes = [
+            # Deprescribing figures: latest step per class across patients.
+            models.Index(
+                fields=["medicine_class", "reduced_on"], name="careplans_reduction_class_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} on {self.reduced_on}"
