@@ -1,0 +1,50 @@
+"""Leaflets on a plan: attaching one (and telling the patient) and taking one off."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from careplans.models import CarePlan, CarePlanLeaflet, Leaflet
+from careplans.services.notifications import _notify_patient
+from pathway.audit import record_event
+from pathway.models import AuditEvent
+
+
+@transaction.atomic
+def attach_leaflet(
+    *, actor, plan: CarePlan, leaflet: Leaflet, notify: bool = False
+) -> tuple[CarePlanLeaflet, bool]:
+    """Attach a leaflet to the plan (once) and, if asked, tell the patient by their preferred
+    channel. Returns (attachment, created)."""
+    link = CarePlanLeaflet.objects.filter(
+        plan=plan, leaflet=leaflet, removed_at__isnull=True
+    ).first()
+    if link is not None:
+        return link, False
+    link = CarePlanLeaflet.objects.create(plan=plan, leaflet=leaflet, attached_by=actor)
+    record_event(actor=actor, action=AuditEvent.Action.CREATE, patient=plan.patient, obj=link)
+    if notify:
+        _notify_patient(
+            patient=plan.patient,
+            kind="leaflet_added",
+            template="careplans-leaflet-added",
+            key=f"careplans-leaflet-added:{link.uuid}",
+        )
+    return link, True
+
+
+@transaction.atomic
+def remove_leaflet(*, actor, link: CarePlanLeaflet) -> CarePlanLeaflet:
+    """Take a leaflet off the plan; the row stays, dated."""
+    if link.removed_at is None:
+        link.removed_at = timezone.now()
+        link.save(update_fields=["removed_at", "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            patient=link.plan.patient,
+            obj=link,
+            fields=["removed_at"],
+        )
+    return link

@@ -1,0 +1,258 @@
+"""Plans and their versions: starting a plan, saving and agreeing a draft, starting a new
+version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from careplans.models import (
+    AcuteTreatment,
+    CarePlan,
+    CarePlanVersion,
+    Goal,
+    Responsibility,
+    SelfManagementItem,
+    SupportItem,
+)
+from careplans.services.errors import CannotAgree, CarePlanError, VersionLocked, _check_based_on
+from careplans.services.notifications import _notify_patient
+from pathway.audit import record_event
+from pathway.instruments import PSFS_MAX_ACTIVITIES
+from pathway.models import AuditEvent, Episode
+from pathway.models.episodes import MilestoneKind
+from pathway.services import record_milestone
+
+
+@dataclass
+class ItemChange:
+    """One row of a version's list (goals, ...) from a form: `pk` of the row it edits (None for
+    a new row), the cleaned values, and whether it is to be removed."""
+
+    pk: int | None
+    data: dict = field(default_factory=dict)
+    delete: bool = False
+
+
+ITEM_MODELS = {
+    "goals": Goal,
+    "self_management": SelfManagementItem,
+    "support_items": SupportItem,
+    "responsibilities": Responsibility,
+    "acute_treatments": AcuteTreatment,
+}
+ITEM_FIELDS = {
+    "goals": ("description", "baseline", "target", "current"),
+    "self_management": ("category", "action", "owner", "support"),
+    "support_items": ("kind", "description", "contact"),
+    "responsibilities": ("owner", "person", "action", "due_on"),
+    "acute_treatments": ("medication_class", "medicine"),
+}
+VERSION_FIELDS = (
+    "what_matters",
+    "acute_plan",
+    "wellbeing_notes",
+    "next_review_on",
+    "change_summary",
+)
+
+
+def _locked_draft(version: CarePlanVersion) -> CarePlanVersion:
+    """Re-read the version under a row lock and return it. Raises VersionLocked unless draft."""
+    current = CarePlanVersion.objects.select_for_update().select_related("plan").get(pk=version.pk)
+    if current.status != CarePlanVersion.Status.DRAFT:
+        agreed = timezone.localtime(current.agreed_at)
+        raise VersionLocked(
+            f"Version {current.number} was agreed on {agreed:%-d %B %Y} and cannot be changed. "
+            "Start a new version to make changes."
+        )
+    return current
+
+
+@transaction.atomic
+def start_plan(*, actor, patient, episode: Episode) -> CarePlan:
+    """Create a plan for an open episode of the patient, with an empty draft version 1.
+    Raises CarePlanError if the episode is not the patient's, is closed, or has a plan."""
+    if episode.patient_id != patient.id:
+        raise CarePlanError("Choose one of this patient's episodes.")
+    if not episode.is_open:
+        raise CarePlanError("This episode is closed. Care plans are made for open episodes.")
+    if CarePlan.objects.filter(episode=episode, entered_in_error=False).exists():
+        raise CarePlanError("This episode already has a care plan.")
+    plan = CarePlan.objects.create(
+        patient=patient, episode=episode, created_by=actor, updated_by=actor
+    )
+    version = CarePlanVersion.objects.create(
+        plan=plan, number=1, created_by=actor, updated_by=actor
+    )
+    record_event(actor=actor, action=AuditEvent.Action.CREATE, patient=patient, obj=plan)
+    record_event(actor=actor, action=AuditEvent.Action.CREATE, patient=patient, obj=version)
+    return plan
+
+
+@transaction.atomic
+def update_draft(
+    *,
+    actor,
+    version: CarePlanVersion,
+    fields: dict,
+    items: dict[str, list[ItemChange]] | None = None,
+    based_on: datetime | None = None,
+) -> CarePlanVersion:
+    """Save a draft's fields and its lists of goals, self-management items, support, named
+    responsibilities and acute treatments. Returns the version.
+
+    `based_on` is the draft's updated_at when the form was opened: if the draft was saved since,
+    nothing is saved and ChangedSinceOpened is raised, so two people editing at once cannot
+    silently overwrite each other. Raises VersionLocked for an agreed or superseded version, and
+    CarePlanError for more than 5 goals (PSFS rates up to 5 activities) or a row that belongs to
+    another version.
+    """
+    version = _locked_draft(version)
+    _check_based_on(version, based_on, actor=actor, what="draft")
+    changed = [name for name in VERSION_FIELDS if name in fields]
+    for name in changed:
+        setattr(version, name, fields[name])
+    version.updated_by = actor
+    version.save()
+    for relation, changes in (items or {}).items():
+        model = ITEM_MODELS[relation]
+        existing = {row.pk: row for row in model.objects.filter(version=version)}
+        position = 0
+        for change in changes:
+            row = existing.get(change.pk) if change.pk else None
+            if change.pk and row is None:
+                raise CarePlanError("The form was out of date. Reload the page and try again.")
+            if change.delete:
+                if row is not None:
+                    # A draft's rows are work in progress, not a record anyone has agreed to.
+                    row.delete()
+                    changed.append(relation)
+                continue
+            if not change.data:
+                continue
+            row = row or model(version=version)
+            for name in ITEM_FIELDS[relation]:
+                setattr(row, name, change.data.get(name, getattr(row, name)))
+            row.position = position
+            position += 1
+            row.save()
+            changed.append(relation)
+    if Goal.objects.filter(version=version).count() > PSFS_MAX_ACTIVITIES:
+        raise CarePlanError(f"A plan can have up to {PSFS_MAX_ACTIVITIES} goals.")
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=version.plan.patient,
+        obj=version,
+        fields=changed,
+    )
+    return version
+
+
+@transaction.atomic
+def agree_version(
+    *, actor, version: CarePlanVersion, based_on: datetime | None = None
+) -> CarePlanVersion:
+    """Agree a draft: it becomes the plan's current version and the one before is superseded.
+    The first agreement writes the episode's `care_plan_agreed` milestone. Returns the version.
+
+    `based_on` is the draft's updated_at when the agree page was shown: a draft changed since
+    then is not agreed (ChangedSinceOpened), because the patient agreed what they were shown.
+    Raises VersionLocked if it is not a draft, and CannotAgree without what matters to the
+    patient, a goal, or a next review date from today on.
+    """
+    version = _locked_draft(version)
+    _check_based_on(version, based_on, actor=actor, what="draft")
+    problems = []
+    if not version.what_matters.strip():
+        problems.append("Write what matters to the patient, in their words.")
+    if not Goal.objects.filter(version=version).exists():
+        problems.append("Add at least one goal.")
+    if version.next_review_on is None:
+        problems.append("Set the next review date.")
+    elif version.next_review_on < timezone.localdate():
+        problems.append("The next review date must be today or later.")
+    if problems:
+        raise CannotAgree("The plan cannot be agreed yet. " + " ".join(problems))
+    plan = version.plan
+    now = timezone.now()
+    previous = (
+        CarePlanVersion.objects.select_for_update()
+        .filter(plan=plan, status=CarePlanVersion.Status.AGREED)
+        .first()
+    )
+    if previous is not None:
+        previous.status = CarePlanVersion.Status.SUPERSEDED
+        previous.superseded_at = now
+        previous.save(update_fields=["status", "superseded_at", "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            patient=plan.patient,
+            obj=previous,
+            fields=["status", "superseded_at"],
+        )
+    first = (
+        previous is None
+        and not plan.versions.filter(status=CarePlanVersion.Status.SUPERSEDED).exists()
+    )
+    version.status = CarePlanVersion.Status.AGREED
+    version.agreed_at = now
+    version.agreed_by = actor
+    version.updated_by = actor
+    version.save()
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.DECIDE,
+        patient=plan.patient,
+        obj=version,
+        fields=["status", "agreed_at", "agreed_by"],
+    )
+    if first:
+        record_milestone(
+            episode=plan.episode, kind=MilestoneKind.CARE_PLAN_AGREED, occurred_at=now, actor=actor
+        )
+    _notify_patient(
+        patient=plan.patient,
+        kind="care_plan_agreed",
+        template="careplans-plan-agreed",
+        key=f"careplans-plan-agreed:{version.uuid}",
+    )
+    return version
+
+
+@transaction.atomic
+def start_new_version(*, actor, plan: CarePlan) -> CarePlanVersion:
+    """Return the plan's draft, creating it as a copy of the agreed version when there is none.
+    Copied rows keep their lineage so the change list can follow them."""
+    plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
+    draft = plan.versions.filter(status=CarePlanVersion.Status.DRAFT).first()
+    if draft is not None:
+        return draft
+    source = plan.versions.filter(status=CarePlanVersion.Status.AGREED).first()
+    number = (plan.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    draft = CarePlanVersion.objects.create(
+        plan=plan, number=number, created_by=actor, updated_by=actor
+    )
+    if source is not None:
+        for name in VERSION_FIELDS:
+            if name != "change_summary":
+                setattr(draft, name, getattr(source, name))
+        draft.save()
+        for relation, model in ITEM_MODELS.items():
+            model.objects.bulk_create(
+                model(
+                    version=draft,
+                    lineage=row.lineage,
+                    position=row.position,
+                    **{name: getattr(row, name) for name in ITEM_FIELDS[relation]},
+                )
+                for row in model.objects.filter(version=source)
+            )
+    record_event(actor=actor, action=AuditEvent.Action.CREATE, patient=plan.patient, obj=draft)
+    return draft

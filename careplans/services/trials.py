@@ -1,0 +1,229 @@
+"""Treatment trials: recording a medicine, reviewing it, and the steps of reducing it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from careplans import rules
+from careplans.models import CarePlan, MedicationReduction, TreatmentTrial
+from careplans.services.errors import CarePlanError, NeedsAcknowledgement, _check_based_on
+from pathway.audit import record_event
+from pathway.models import AuditEvent, Episode, Milestone
+from pathway.models.episodes import MilestoneKind
+from pathway.services import record_milestone
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _moment_on(day: date) -> datetime:
+    """Now for today; noon London time for an earlier day (the time of day is not recorded)."""
+    if day >= timezone.localdate():
+        return timezone.now()
+    return datetime.combine(day, time(12), tzinfo=LONDON)
+
+
+def _check_days(baseline_headache, baseline_migraine, label: str) -> None:
+    both = baseline_headache is not None and baseline_migraine is not None
+    if both and baseline_migraine > baseline_headache:
+        raise CarePlanError(f"{label}: migraine days cannot be more than headache days.")
+
+
+def _referral_day(episode: Episode) -> date:
+    """The day (London) the episode's referral was received, else the day it was opened."""
+    received = (
+        Milestone.objects.filter(episode=episode, kind=MilestoneKind.REFERRAL_RECEIVED)
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(received or episode.opened_at)
+
+
+@transaction.atomic
+def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
+    """Record a medicine the patient starts (or already takes) under the plan. Starting one
+    writes the episode's `treatment_started` milestone. One that started before the referral is
+    recorded as already taken (`already_taking`), and writes no milestone. Returns the trial.
+
+    Raises NeedsAcknowledgement when NICE advises against starting it (NG193 or CG150) and the
+    warning was not acknowledged, and CarePlanError for a review date before the start, a start
+    date in the future or before the patient was born, or a missing name for "other".
+    """
+    code = data["medicine_code"]
+    medicine_class = rules.medicine_class_of(code)
+    started_on = data["started_on"]
+    review_due = data.get("review_due") or rules.default_review_due(started_on)
+    if started_on > timezone.localdate():
+        raise CarePlanError("The start date must be today or in the past.")
+    if started_on < plan.patient.date_of_birth:
+        raise CarePlanError("The start date must be after the patient's date of birth.")
+    if review_due < started_on:
+        raise CarePlanError("The review date must be on or after the start date.")
+    if code == rules.OTHER and not data.get("medicine_name", "").strip():
+        raise CarePlanError("Enter the name of the medicine.")
+    # A medicine started before the referral was not started by this pathway: it is one the
+    # patient already takes, so it is not the pathway's first treatment (the referral to first
+    # treatment wait, DESIGN.md section 3, would otherwise be negative) and NICE's "do not
+    # start" advice becomes a prompt to review it.
+    already_taking = bool(data.get("already_taking")) or started_on < _referral_day(plan.episode)
+    warning = rules.start_warning(condition=plan.episode.condition, medicine_class=medicine_class)
+    acknowledged = bool(data.get("start_warning_acknowledged"))
+    if warning and not already_taking and not acknowledged:
+        raise NeedsAcknowledgement(warning)
+    _check_days(data.get("baseline_headache_days"), data.get("baseline_migraine_days"), "Baseline")
+    trial = TreatmentTrial.objects.create(
+        plan=plan,
+        medicine_code=code,
+        medicine_name=data.get("medicine_name", "").strip() if code == rules.OTHER else "",
+        medicine_class=medicine_class,
+        role=data["role"],
+        dose=data["dose"],
+        started_on=started_on,
+        review_due=review_due,
+        already_taking=already_taking,
+        start_warning_acknowledged=acknowledged and warning is not None,
+        daily_morphine_equivalent_mg=data.get("daily_morphine_equivalent_mg"),
+        baseline_headache_days=data.get("baseline_headache_days"),
+        baseline_migraine_days=data.get("baseline_migraine_days"),
+        notes=data.get("notes", ""),
+        created_by=actor,
+        updated_by=actor,
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=plan.patient,
+        obj=trial,
+        fields=[name for name, value in data.items() if value not in (None, "")],
+    )
+    if not already_taking:
+        record_milestone(
+            episode=plan.episode,
+            kind=MilestoneKind.TREATMENT_STARTED,
+            occurred_at=_moment_on(started_on),
+            actor=actor,
+        )
+    return trial
+
+
+REVIEW_FIELDS = (
+    "outcome",
+    "adequate_trial",
+    "review_due",
+    "review_decision",
+    "baseline_headache_days",
+    "baseline_migraine_days",
+    "month3_headache_days",
+    "month3_migraine_days",
+    "daily_morphine_equivalent_mg",
+    "notes",
+)
+
+
+@transaction.atomic
+def review_trial(
+    *, actor, trial: TreatmentTrial, data: dict, based_on: datetime | None = None
+) -> TreatmentTrial:
+    """Record a trial's review: outcome, whether the trial was adequate, the migraine and headache
+    days a month before and at 12 weeks, a new review date and the NG193 review decision.
+    Returns the trial.
+
+    Raises ChangedSinceOpened if the trial was saved after `based_on` (its updated_at when the
+    form was opened), and CarePlanError for a next review date in the past or before the start,
+    or migraine days above headache days. Whether a continuing treatment has a date is the
+    form's check (rules.next_review_problem): a service call recording only a review decision
+    or figures keeps the date it has."""
+    # updated_by is loaded only for the message of a refused save: PostgreSQL cannot lock the
+    # nullable side of an outer join.
+    trial = (
+        TreatmentTrial.objects.select_for_update().select_related("plan__patient").get(pk=trial.pk)
+    )
+    _check_based_on(trial, based_on, actor=actor, what="treatment")
+    given = data.get("review_due")
+    if given is not None and given < timezone.localdate():
+        raise CarePlanError("The next review date must be today or later.")
+    # Left blank, the date stays as it was: the column always holds the last review date set,
+    # and a trial that has ended is not reviewed again.
+    review_due = given or trial.review_due
+    if review_due < trial.started_on:
+        raise CarePlanError("The review date must be on or after the start date.")
+    data = {name: value for name, value in data.items() if name != "review_due"}
+    _check_days(data.get("baseline_headache_days"), data.get("baseline_migraine_days"), "Baseline")
+    _check_days(data.get("month3_headache_days"), data.get("month3_migraine_days"), "At 12 weeks")
+    changed = [
+        name for name in REVIEW_FIELDS if name in data and getattr(trial, name) != data[name]
+    ]
+    for name in changed:
+        setattr(trial, name, data[name])
+    if review_due != trial.review_due:
+        trial.review_due = review_due
+        changed.append("review_due")
+    if "outcome" in changed:
+        trial.outcome_recorded_at = None if trial.is_ongoing else timezone.now()
+        changed.append("outcome_recorded_at")
+    trial.updated_by = actor
+    trial.save()
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=trial.plan.patient,
+        obj=trial,
+        fields=changed,
+    )
+    return trial
+
+
+@transaction.atomic
+def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationReduction:
+    """Record one step of reducing a medicine; a "stopped" step ends the trial as stopped and
+    marks the NG193 review as "reduce". Returns the step. Raises CarePlanError if the trial has
+    ended or the date is in the future or before the trial started."""
+    trial = (
+        TreatmentTrial.objects.select_for_update().select_related("plan__patient").get(pk=trial.pk)
+    )
+    if not trial.is_ongoing:
+        raise CarePlanError("This medicine has already stopped.")
+    reduced_on = data["reduced_on"]
+    if reduced_on > timezone.localdate():
+        raise CarePlanError("The date must be today or in the past.")
+    if reduced_on < trial.started_on:
+        raise CarePlanError("The date must be on or after the day the medicine started.")
+    step = data["step"]
+    if step == MedicationReduction.Step.REDUCED and not data.get("dose", "").strip():
+        raise CarePlanError("Enter the new dose.")
+    reduction = MedicationReduction.objects.create(
+        trial=trial,
+        medicine_class=trial.medicine_class,
+        step=step,
+        reduced_on=reduced_on,
+        dose=data.get("dose", "").strip(),
+        daily_morphine_equivalent_mg=data.get("daily_morphine_equivalent_mg"),
+        created_by=actor,
+        updated_by=actor,
+    )
+    trial_fields = ["review_decision"]
+    trial.review_decision = rules.REVIEW_REDUCE
+    if step == MedicationReduction.Step.STOPPED:
+        trial.outcome = TreatmentTrial.Outcome.STOPPED
+        trial.outcome_recorded_at = timezone.now()
+        trial_fields += ["outcome", "outcome_recorded_at"]
+    trial.updated_by = actor
+    trial.save()
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=trial.plan.patient,
+        obj=reduction,
+        fields=list(data),
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=trial.plan.patient,
+        obj=trial,
+        fields=trial_fields,
+    )
+    return reduction
