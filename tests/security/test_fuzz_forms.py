@@ -60,7 +60,7 @@ def test_the_forms_of_every_app_are_found():
     apps = {name.split(".")[0] for name in FORMS}
     assert apps == set(APPS), apps
     assert len(FORMS) >= 40
-    assert "careplans.forms.LeafletAdminForm" in FORMS
+    assert "careplans.forms.leaflets.LeafletAdminForm" in FORMS
     assert "pathway.views.attendance.AttendanceUploadForm" in FORMS
 
 
@@ -84,7 +84,7 @@ def _fuzz(cls, kwargs):
 
 
 # Django admin forms speak to administrators in the admin's own words.
-ADMIN_FORMS = {"careplans.forms.LeafletAdminForm"}
+ADMIN_FORMS = {"careplans.forms.leaflets.LeafletAdminForm"}
 
 
 def test_a_missing_answer_is_named_in_its_own_words_on_every_form(world):

@@ -1,0 +1,157 @@
+"""A draft's rows: goals, self-management, support, responsibilities and acute treatments, as
+formsets."""
+
+from __future__ import annotations
+
+from django import forms
+from django.forms import BaseInlineFormSet, inlineformset_factory
+
+from careplans import rules
+from careplans.forms.fields import DateInput, rating_field
+from careplans.models import (
+    AcuteTreatment,
+    CarePlanVersion,
+    Goal,
+    Responsibility,
+    SelfManagementItem,
+    SupportItem,
+)
+from pathway.instruments import PSFS_MAX_ACTIVITIES
+
+
+class GoalForm(forms.ModelForm):
+    description = forms.CharField(
+        label="Goal, in the patient's words",
+        max_length=300,
+        error_messages={"required": "Enter the goal."},
+    )
+    baseline = rating_field("Rating at the start")
+    target = rating_field("Target rating")
+    current = rating_field("Rating now", required=False)
+
+    class Meta:
+        model = Goal
+        fields = ["description", "baseline", "target", "current"]
+
+
+class SelfManagementForm(forms.ModelForm):
+    action = forms.CharField(
+        label="What I will do", max_length=300, error_messages={"required": "Enter what to do."}
+    )
+    support = forms.CharField(label="Help from the team", max_length=300, required=False)
+
+    class Meta:
+        model = SelfManagementItem
+        fields = ["category", "action", "owner", "support"]
+        labels = {"category": "Area", "owner": "Who does it"}
+        error_messages = {
+            "category": {"required": "Choose an area."},
+            "owner": {"required": "Choose who does it."},
+        }
+
+
+class SupportForm(forms.ModelForm):
+    description = forms.CharField(
+        label="Support", max_length=300, error_messages={"required": "Describe the support."}
+    )
+    contact = forms.CharField(label="How to get in touch", max_length=200, required=False)
+
+    class Meta:
+        model = SupportItem
+        fields = ["kind", "description", "contact"]
+        labels = {"kind": "Type of support"}
+        error_messages = {"kind": {"required": "Choose the type of support."}}
+
+
+class ResponsibilityForm(forms.ModelForm):
+    person = forms.CharField(
+        label="Name or role", max_length=120, error_messages={"required": "Enter who does it."}
+    )
+    action = forms.CharField(
+        label="What they will do",
+        max_length=300,
+        error_messages={"required": "Enter what they will do."},
+    )
+    due_on = forms.DateField(
+        label="By when",
+        required=False,
+        widget=DateInput(),
+        error_messages={"invalid": "Enter the date as a real date."},
+    )
+
+    class Meta:
+        model = Responsibility
+        fields = ["owner", "person", "action", "due_on"]
+        labels = {"owner": "Who"}
+        error_messages = {"owner": {"required": "Choose the patient or the care team."}}
+
+
+class AcuteForm(forms.ModelForm):
+    medicine = forms.CharField(
+        label="Medicine and dose",
+        max_length=200,
+        error_messages={"required": "Enter the medicine and dose."},
+    )
+
+    class Meta:
+        model = AcuteTreatment
+        fields = ["medication_class", "medicine"]
+        labels = {"medication_class": "Type of medicine"}
+        error_messages = {"medication_class": {"required": "Choose the type of medicine."}}
+
+
+class ItemFormSet(BaseInlineFormSet):
+    """Rows of a draft. A blank extra row is ignored; a ticked "remove" box deletes the row."""
+
+    def changes(self):
+        from careplans.services import ItemChange
+
+        result = []
+        for form in self.forms:
+            pk = form.instance.pk
+            if self.can_delete and self._should_delete_form(form):
+                if pk:
+                    result.append(ItemChange(pk=pk, delete=True))
+                continue
+            if not form.has_changed() and pk is None:
+                continue
+            result.append(ItemChange(pk=pk, data=dict(form.cleaned_data)))
+        return result
+
+
+def _formset(model, form, *, extra=1, max_num=20, what="rows"):
+    formset = type(
+        f"{model.__name__}FormSetBase",
+        (ItemFormSet,),
+        {"default_error_messages": {"too_many_forms": f"Add up to %(num)d {what}."}},
+    )
+    return inlineformset_factory(
+        CarePlanVersion,
+        model,
+        form=form,
+        formset=formset,
+        extra=extra,
+        max_num=max_num,
+        # Without this Django builds up to max_num + 1000 rows from the posted TOTAL_FORMS and
+        # renders them all back: one request could cost half a minute of CPU.
+        absolute_max=max_num,
+        validate_max=True,
+        can_delete=True,
+    )
+
+
+GoalFormSet = _formset(Goal, GoalForm, max_num=PSFS_MAX_ACTIVITIES, what="goals")
+SelfManagementFormSet = _formset(SelfManagementItem, SelfManagementForm)
+SupportFormSet = _formset(SupportItem, SupportForm)
+ResponsibilityFormSet = _formset(Responsibility, ResponsibilityForm)
+AcuteFormSet = _formset(AcuteTreatment, AcuteForm, max_num=len(rules.ACUTE_CLASSES) * 2)
+
+# (relation name, formset class, prefix, heading, one row's name); relation names are those of
+# services.ITEM_MODELS.
+DRAFT_FORMSETS = [
+    ("goals", GoalFormSet, "goals", "Goals", "Goal"),
+    ("self_management", SelfManagementFormSet, "selfcare", "Looking after myself", "Item"),
+    ("acute_treatments", AcuteFormSet, "acute", "Medicines for attacks", "Medicine"),
+    ("support_items", SupportFormSet, "support", "Support and community links", "Support"),
+    ("responsibilities", ResponsibilityFormSet, "who", "Who does what", "Responsibility"),
+]

@@ -1,0 +1,75 @@
+"""Leaflets: attaching one to a plan, and the admin's leaflet editor."""
+
+from __future__ import annotations
+
+from django import forms
+
+from careplans import rules
+from careplans.leaflet_files import split_sources
+from careplans.models import Leaflet
+from careplans.safe_markdown import is_allowed_href, problems
+
+
+class AttachLeafletForm(forms.Form):
+    leaflet = forms.ChoiceField(
+        label="Leaflet",
+        error_messages={
+            "required": "Choose a leaflet to add.",
+            "invalid_choice": "Choose a leaflet from the list.",
+        },
+    )
+    notify = forms.BooleanField(
+        label="Tell the patient by text or email that there is something new to read",
+        required=False,
+    )
+
+    def __init__(self, *args, leaflets, **kwargs):
+        """`leaflets`: (slug, title) pairs to choose from."""
+        super().__init__(*args, **kwargs)
+        self.fields["leaflet"].choices = [("", "Choose a leaflet"), *leaflets]
+
+
+class LeafletAdminForm(forms.ModelForm):
+    """The admin's leaflet editor: Markdown subset only, known medicines, https sources."""
+
+    class Meta:
+        model = Leaflet
+        fields = [
+            "slug",
+            "title",
+            "summary",
+            "condition",
+            "medicines",
+            "body_markdown",
+            "sources",
+            "review_on",
+            "is_published",
+        ]
+
+    def clean_body_markdown(self):
+        text = self.cleaned_data.get("body_markdown", "")
+        found = problems(text)
+        if found:
+            raise forms.ValidationError(found)
+        return text
+
+    def clean_medicines(self):
+        text = " ".join(self.cleaned_data.get("medicines", "").split())
+        unknown = rules.unknown_medicine_tokens(text)
+        if unknown:
+            raise forms.ValidationError(
+                f"Use medicine codes or classes from the list: {', '.join(unknown)} is not one."
+            )
+        return text
+
+    def clean_sources(self):
+        text = self.cleaned_data.get("sources", "")
+        pairs = split_sources(text)
+        if not pairs:
+            raise forms.ValidationError(
+                "List at least one source: a title, then | and the address."
+            )
+        for title, address in pairs:
+            if address and not (address.startswith("https://") and is_allowed_href(address)):
+                raise forms.ValidationError(f"The address for “{title}” must start with https://.")
+        return text

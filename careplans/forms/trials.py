@@ -1,0 +1,219 @@
+"""Treatment trials: recording a medicine, its review, and a step of reducing it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from careplans import rules
+from careplans.forms.fields import (
+    TEXT_LIMIT,
+    BasedOnMixin,
+    DateInput,
+    days_field,
+    mme_field,
+    no_future_date,
+)
+from careplans.models import MedicationReduction, TreatmentTrial
+from pathway.forms import BasedOnField, revision_token
+
+
+class TrialForm(forms.Form):
+    medicine_code = forms.ChoiceField(
+        label="Medicine",
+        choices=[("", "Choose a medicine")] + [(m.code, m.name) for m in rules.MEDICINES.values()],
+        help_text="Choose from the list where you can: the NICE checks only work on listed "
+        "medicines.",
+        error_messages={"required": "Choose the medicine."},
+    )
+    medicine_name = forms.CharField(
+        label="Name of the medicine, if other", max_length=120, required=False
+    )
+    role = forms.ChoiceField(
+        label="What is it for?",
+        choices=TreatmentTrial.Role.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what the medicine is for."},
+    )
+    dose = forms.CharField(
+        label="Dose",
+        max_length=200,
+        help_text="For example: 10 mg at night, rising by 10 mg every 2 weeks",
+        error_messages={"required": "Enter the dose."},
+    )
+    started_on = forms.DateField(
+        label="Start date",
+        widget=DateInput(),
+        error_messages={
+            "required": "Enter the start date.",
+            "invalid": "Enter the start date as a real date.",
+        },
+    )
+    review_due = forms.DateField(
+        label="Review date",
+        required=False,
+        widget=DateInput(),
+        help_text=f"Leave blank for {rules.TRIAL_REVIEW_DAYS // 7} weeks after the start date.",
+        error_messages={"invalid": "Enter the review date as a real date."},
+    )
+    already_taking = forms.BooleanField(
+        label="The patient already takes this medicine (it was not started by this plan)",
+        required=False,
+    )
+    baseline_headache_days = days_field(
+        "Headache days a month before starting", help_text="From the diary: days per 30 days."
+    )
+    baseline_migraine_days = days_field("Migraine days a month before starting")
+    daily_morphine_equivalent_mg = mme_field()
+    notes = forms.CharField(
+        label="Notes",
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    start_warning_acknowledged = forms.BooleanField(
+        label="I have read the NICE advice and still want to record this medicine",
+        required=False,
+    )
+
+    def clean_started_on(self):
+        return no_future_date(
+            self.cleaned_data.get("started_on"), "The start date must be today or in the past."
+        )
+
+    def clean(self):
+        data = super().clean()
+        started, review = data.get("started_on"), data.get("review_due")
+        if started and review and review < started:
+            self.add_error("review_due", "The review date must be on or after the start date.")
+        if data.get("medicine_code") == rules.OTHER and not data.get("medicine_name", "").strip():
+            self.add_error("medicine_name", "Enter the name of the medicine.")
+        _check_days(self, "baseline_headache_days", "baseline_migraine_days")
+        return data
+
+
+def _check_days(form, headache_field: str, migraine_field: str) -> None:
+    headache, migraine = (
+        form.cleaned_data.get(headache_field),
+        form.cleaned_data.get(migraine_field),
+    )
+    if headache is not None and migraine is not None and migraine > headache:
+        form.add_error(migraine_field, "Migraine days cannot be more than headache days.")
+
+
+class TrialReviewForm(BasedOnMixin, forms.ModelForm):
+    based_on = BasedOnField(required=False)
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=TreatmentTrial.Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the outcome of the treatment."},
+    )
+    adequate_trial = forms.BooleanField(
+        label="It was given at an adequate dose for long enough",
+        required=False,
+        help_text="Needed for a medicine that did not work to count as a failed preventive.",
+    )
+    review_due = forms.DateField(
+        label="Next review date",
+        required=False,
+        widget=DateInput(),
+        help_text="Needed if the treatment carries on (ongoing or effective). Leave it blank "
+        "if it did not work, was not tolerated or was stopped.",
+        error_messages={"invalid": "Enter the next review date as a real date."},
+    )
+    baseline_headache_days = days_field("Headache days a month before starting")
+    baseline_migraine_days = days_field("Migraine days a month before starting")
+    month3_headache_days = days_field(
+        "Headache days a month at 12 weeks", help_text="From the diary: days per 30 days."
+    )
+    month3_migraine_days = days_field("Migraine days a month at 12 weeks")
+    review_decision = forms.ChoiceField(
+        label="Review of a medicine NICE advises against starting",
+        choices=TreatmentTrial._meta.get_field("review_decision").choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    daily_morphine_equivalent_mg = mme_field()
+    notes = forms.CharField(
+        label="Notes",
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    class Meta:
+        model = TreatmentTrial
+        fields = [
+            "outcome",
+            "adequate_trial",
+            "review_due",
+            "baseline_headache_days",
+            "baseline_migraine_days",
+            "month3_headache_days",
+            "month3_migraine_days",
+            "review_decision",
+            "daily_morphine_equivalent_mg",
+            "notes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["based_on"].initial = revision_token(self.instance.updated_at)
+        if self.instance.review_due and self.instance.review_due < timezone.localdate():
+            # A date already passed is not a next review: ask for a new one.
+            self.initial["review_due"] = None
+
+    def clean(self):
+        data = super().clean()
+        review = data.get("review_due")
+        if "review_due" not in self.errors and data.get("outcome"):
+            problem = rules.next_review_problem(
+                outcome=data["outcome"], review_due=review, today=timezone.localdate()
+            )
+            if problem:
+                self.add_error("review_due", problem)
+        if review and review < self.instance.started_on:
+            self.add_error("review_due", "The review date must be on or after the start date.")
+        _check_days(self, "baseline_headache_days", "baseline_migraine_days")
+        _check_days(self, "month3_headache_days", "month3_migraine_days")
+        return data
+
+    def _post_clean(self):
+        # The service writes the trial; the form only validates (no construct_instance).
+        pass
+
+
+class ReductionForm(forms.Form):
+    step = forms.ChoiceField(
+        label="What changed?",
+        choices=MedicationReduction.Step.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the dose was reduced or stopped."},
+    )
+    reduced_on = forms.DateField(
+        label="Date",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date.", "invalid": "Enter the date as a real date."},
+    )
+    dose = forms.CharField(label="New dose", max_length=200, required=False)
+    daily_morphine_equivalent_mg = mme_field()
+
+    def __init__(self, *args, trial: TreatmentTrial, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trial = trial
+
+    def clean_reduced_on(self):
+        value = no_future_date(self.cleaned_data.get("reduced_on"))
+        if value and value < self.trial.started_on:
+            raise forms.ValidationError("The date must be on or after the medicine started.")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("step") == MedicationReduction.Step.REDUCED
+            and not data.get("dose", "").strip()
+        ):
+            self.add_error("dose", "Enter the new dose.")
+        return data
