@@ -303,9 +303,9 @@ def test_the_leaflet_library_is_public_and_filters_by_condition(client, db):
 
 
 def test_the_leaflet_librarys_pages_keep_the_condition_chosen(client, db, monkeypatch):
-    from careplans import views
+    from careplans.views import leaflets
 
-    monkeypatch.setattr(views, "LEAFLETS_PER_PAGE", 1)
+    monkeypatch.setattr(leaflets, "LEAFLETS_PER_PAGE", 1)
     html = client.get("/care-plans/leaflets/?condition=chronic_pain").content.decode()
     assert 'href="?condition=chronic_pain&amp;page=2"' in html
     assert "Page 2 of" in html

@@ -1,0 +1,80 @@
+"""Leaflets on a plan (attaching and taking off), and the public leaflet library."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from careplans import selectors, services
+from careplans.forms import AttachLeafletForm
+from careplans.models import CarePlanLeaflet, Leaflet
+from careplans.safe_markdown import source_links
+from careplans.views.lookups import _leaflet_or_404, _plan_or_404, _plan_page
+from pathway.permissions import patients_visible_to
+from pathway.views.access import clinician_required
+
+LEAFLETS_PER_PAGE = 20
+
+
+@clinician_required
+@require_POST
+def leaflet_attach(request, plan_uuid):
+    plan = _plan_or_404(request.user, plan_uuid)
+    published = selectors.published_leaflets()
+    form = AttachLeafletForm(request.POST, leaflets=published.values_list("slug", "title"))
+    if not form.is_valid():
+        messages.error(request, "Choose a leaflet to add.")
+        return redirect(_plan_page(plan.patient, "leaflets"))
+    leaflet = published.get(slug=form.cleaned_data["leaflet"])
+    _, created = services.attach_leaflet(
+        actor=request.user, plan=plan, leaflet=leaflet, notify=form.cleaned_data["notify"]
+    )
+    messages.success(
+        request, f"“{leaflet.title}” {'added to' if created else 'is already on'} the care plan."
+    )
+    return redirect(_plan_page(plan.patient, "leaflets"))
+
+
+@clinician_required
+@require_POST
+def leaflet_remove(request, link_uuid):
+    try:
+        link = CarePlanLeaflet.objects.select_related("plan__patient", "leaflet").get(
+            uuid=link_uuid, plan__patient__in=patients_visible_to(request.user)
+        )
+    except CarePlanLeaflet.DoesNotExist as exc:
+        raise Http404("No such leaflet on a plan") from exc
+    services.remove_leaflet(actor=request.user, link=link)
+    messages.success(request, f"“{link.leaflet.title}” taken off the care plan.")
+    return redirect(_plan_page(link.plan.patient, "leaflets"))
+
+
+def leaflet_list(request):
+    condition = request.GET.get("condition", "")
+    leaflets = selectors.published_leaflets().only("slug", "title", "summary", "condition")
+    if condition in Leaflet.Condition.values:
+        leaflets = leaflets.filter(condition=condition)
+    else:
+        condition = ""
+    page = Paginator(leaflets, LEAFLETS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "careplans/leaflet_list.html",
+        {"page": page, "condition": condition, "conditions": Leaflet.Condition.choices},
+    )
+
+
+def leaflet_detail(request, slug):
+    leaflet = _leaflet_or_404(slug)
+    return render(
+        request,
+        "careplans/leaflet_detail.html",
+        {
+            "leaflet": leaflet,
+            "body": selectors.leaflet_body(leaflet),
+            "sources": source_links(leaflet.sources),
+        },
+    )

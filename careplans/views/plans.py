@@ -1,0 +1,70 @@
+"""The care plan tab of the staff patient page, and starting a plan."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from careplans import selectors, services
+from careplans.forms import AttachLeafletForm, StartPlanForm
+from careplans.views.lookups import _plan_page, _staff_context
+from pathway.audit import record_view
+from pathway.models import Episode
+from pathway.permissions import patient_for
+from pathway.views.access import clinician_required, staff_required
+
+
+def _episodes_without_plan(patient):
+    return (
+        Episode.objects.open().filter(patient=patient).exclude(care_plans__entered_in_error=False)
+    )
+
+
+@staff_required
+def patient_plan(request, patient_uuid):
+    """The care plan tab of the staff patient page: plans, prompts, trials, leaflets, versions."""
+    patient = patient_for(request.user, patient_uuid)
+    record_view(actor=request.user, patient=patient, object_type="careplans.careplan")
+    plans = selectors.plans_for_patient(patient)
+    can_edit = request.user.role in ("clinician", "admin")
+    episodes = _episodes_without_plan(patient) if can_edit else Episode.objects.none()
+    leaflets = list(selectors.published_leaflets().values_list("slug", "title"))
+    for view in plans:
+        attached = {link.leaflet.slug for link in view.leaflets}
+        view.attach_form = AttachLeafletForm(
+            leaflets=[(slug, title) for slug, title in leaflets if slug not in attached],
+            auto_id=f"attach-{view.plan.uuid}-%s",
+        )
+    start_form = StartPlanForm(episodes=episodes) if episodes.exists() else None
+    return render(
+        request,
+        "careplans/patient_plan.html",
+        _staff_context(
+            request,
+            patient,
+            plans=plans,
+            can_edit=can_edit,
+            start_form=start_form,
+        ),
+    )
+
+
+@clinician_required
+@require_POST
+def plan_start(request, patient_uuid):
+    patient = patient_for(request.user, patient_uuid)
+    form = StartPlanForm(request.POST, episodes=_episodes_without_plan(patient))
+    if not form.is_valid():
+        messages.error(request, "Choose the episode this plan is for.")
+        return redirect(_plan_page(patient))
+    try:
+        plan = services.start_plan(
+            actor=request.user, patient=patient, episode=form.cleaned_data["episode"]
+        )
+    except services.CarePlanError as exc:
+        messages.error(request, str(exc))
+        return redirect(_plan_page(patient))
+    messages.success(request, "Care plan started. Fill in the draft with the patient.")
+    draft = plan.versions.get(number=1)
+    return redirect("careplans:draft-edit", version_uuid=draft.uuid)

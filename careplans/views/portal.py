@@ -1,0 +1,43 @@
+"""The patient's own pages: their agreed plans, and a leaflet with their own medicine and dose."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from careplans import selectors
+from careplans.safe_markdown import source_links
+from careplans.views.lookups import _leaflet_or_404
+from pathway.permissions import own_patient_record
+from pathway.views.access import patient_required
+
+
+@patient_required
+def my_plan(request):
+    """The patient's agreed plans in plain language, with their leaflets and PDFs."""
+    patient = own_patient_record(request.user)
+    return render(
+        request,
+        "careplans/my_plan.html",
+        {"patient": patient, "plans": selectors.plans_for_patient(patient, agreed_only=True)},
+    )
+
+
+@patient_required
+def my_leaflet(request, slug):
+    """A leaflet for the signed-in patient, with their own medicine and dose where it applies."""
+    patient = own_patient_record(request.user)
+    leaflet = _leaflet_or_404(slug)
+    plan = selectors.patient_plans_with_leaflet(patient, leaflet)
+    trials = selectors.trials_for_leaflet(plan, leaflet)
+    return render(
+        request,
+        "careplans/my_leaflet.html",
+        {
+            "patient": patient,
+            "leaflet": leaflet,
+            "body": selectors.leaflet_body(leaflet),
+            "sources": source_links(leaflet.sources),
+            "trials": trials,
+            "document": selectors.current_leaflet_document(patient, leaflet, trials),
+        },
+    )

@@ -1,0 +1,115 @@
+"""Treatment trials: recording a medicine, reviewing it, and a step of reducing it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from careplans import selectors, services
+from careplans.forms import ReductionForm, TrialForm, TrialReviewForm
+from careplans.views.lookups import _plan_or_404, _plan_page, _staff_context, _trial_or_404
+from pathway.audit import record_view
+from pathway.views.access import clinician_required
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def trial_add(request, plan_uuid):
+    plan = _plan_or_404(request.user, plan_uuid)
+    form = TrialForm(request.POST if request.method == "POST" else None)
+    warning = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            trial = services.add_trial(actor=request.user, plan=plan, data=form.cleaned_data)
+        except services.NeedsAcknowledgement as exc:
+            warning = exc.prompt
+            form.add_error(
+                "start_warning_acknowledged",
+                "Read the NICE advice, then tick the box if you still want to record this "
+                "medicine.",
+            )
+        except services.CarePlanError as exc:
+            form.add_error(None, str(exc))
+        else:
+            message = "Treatment recorded."
+            if trial.already_taking and not form.cleaned_data["already_taking"]:
+                message += (
+                    " It started before the referral, so it is recorded as a medicine "
+                    f"{plan.patient.given_name} already takes, not a treatment started by the "
+                    "care team."
+                )
+            messages.success(request, message)
+            return redirect(_plan_page(plan.patient, "treatments"))
+    elif request.method == "GET":
+        record_view(actor=request.user, patient=plan.patient, obj=plan)
+    if warning is None and not form["start_warning_acknowledged"].value():
+        # The box acknowledges a NICE warning: it is asked for only beside one.
+        del form.fields["start_warning_acknowledged"]
+    return render(
+        request,
+        "careplans/trial_form.html",
+        _staff_context(request, plan.patient, plan=plan, form=form, warning=warning),
+    )
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def trial_review(request, trial_uuid):
+    trial = _trial_or_404(request.user, trial_uuid)
+    patient = trial.plan.patient
+    form = TrialReviewForm(request.POST if request.method == "POST" else None, instance=trial)
+    differences: list[selectors.SavedDifference] = []
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        based_on = data.pop("based_on", None)
+        try:
+            services.review_trial(actor=request.user, trial=trial, data=data, based_on=based_on)
+        except services.ChangedSinceOpened as exc:
+            form.add_error(
+                None,
+                f"{exc} Your review has not been saved. Check what is saved now, then save "
+                "again to replace it with what is in the form.",
+            )
+            labels = {name: field.label for name, field in form.fields.items()}
+            differences = selectors.trial_differences(trial, data, labels)
+            form.set_based_on(exc.changed_at)
+        except services.CarePlanError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Review of {trial.display_name} saved.")
+            return redirect(_plan_page(patient, "treatments"))
+    elif request.method == "GET":
+        record_view(actor=request.user, patient=patient, obj=trial)
+    view = selectors.trial_view(trial, trial.plan.episode.condition, timezone.localdate())
+    return render(
+        request,
+        "careplans/trial_review.html",
+        _staff_context(
+            request, patient, trial=trial, view=view, form=form, differences=differences
+        ),
+    )
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def reduction_add(request, trial_uuid):
+    trial = _trial_or_404(request.user, trial_uuid)
+    patient = trial.plan.patient
+    form = ReductionForm(request.POST if request.method == "POST" else None, trial=trial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_reduction(actor=request.user, trial=trial, data=form.cleaned_data)
+        except services.CarePlanError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Change to {trial.display_name} recorded.")
+            return redirect(_plan_page(patient, "treatments"))
+    elif request.method == "GET":
+        record_view(actor=request.user, patient=patient, obj=trial)
+    return render(
+        request,
+        "careplans/reduction_form.html",
+        _staff_context(request, patient, trial=trial, form=form),
+    )

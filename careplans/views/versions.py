@@ -1,0 +1,176 @@
+"""A version in full, editing and agreeing a draft, and starting a new version."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from careplans import selectors, services
+from careplans.forms import DRAFT_FORMSETS, AgreeForm, VersionForm, error_links
+from careplans.models import CarePlanVersion
+from careplans.views.lookups import _plan_or_404, _plan_page, _staff_context, _version_or_404
+from pathway.audit import record_view
+from pathway.views.access import clinician_required, staff_required
+
+
+@staff_required
+def version_detail(request, version_uuid):
+    """One version in full, with what changed from the version before."""
+    version = _version_or_404(request.user, version_uuid)
+    patient = version.plan.patient
+    record_view(actor=request.user, patient=patient, obj=version)
+    previous, changes = selectors.changes_since_previous(version)
+    return render(
+        request,
+        "careplans/version_detail.html",
+        _staff_context(
+            request,
+            patient,
+            view=selectors.version_view(version),
+            version=version,
+            previous=previous,
+            changes=changes,
+            can_edit=request.user.role in ("clinician", "admin"),
+        ),
+    )
+
+
+# After a save refused because someone else saved first (services.ChangedSinceOpened).
+DIFFERENCES_ID = "saved-now"
+NOT_SAVED = (
+    "Your changes have not been saved. Check what the saved draft says now, then save again "
+    "to replace it with what is in the form."
+)
+
+
+def _locked_redirect(request, version: CarePlanVersion):
+    messages.info(
+        request,
+        f"Version {version.number} was agreed and cannot be changed. Start a new version to make "
+        "changes.",
+    )
+    return redirect("careplans:version-detail", version_uuid=version.uuid)
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def draft_edit(request, version_uuid):
+    """Edit a draft: its fields and its lists, saved together or not at all."""
+    version = _version_or_404(request.user, version_uuid)
+    if not version.is_draft:
+        return _locked_redirect(request, version)
+    patient = version.plan.patient
+    data = request.POST if request.method == "POST" else None
+    form = VersionForm(data, instance=version)
+    formsets = [
+        (relation, formset_class(data, instance=version, prefix=prefix), heading, item_label)
+        for relation, formset_class, prefix, heading, item_label in DRAFT_FORMSETS
+    ]
+    errors: list[tuple[str, str]] = []
+    differences: list[selectors.SavedDifference] = []
+    if request.method == "POST":
+        # Validate every form (not stopping at the first invalid one) so all errors show.
+        checks = [form.is_valid(), *[fs.is_valid() for _, fs, _, _ in formsets]]
+        if all(checks):
+            fields = dict(form.cleaned_data)
+            based_on = fields.pop("based_on", None)
+            items = {relation: fs.changes() for relation, fs, _, _ in formsets}
+            try:
+                services.update_draft(
+                    actor=request.user,
+                    version=version,
+                    fields=fields,
+                    items=items,
+                    based_on=based_on,
+                )
+            except services.VersionLocked:
+                return _locked_redirect(request, version)
+            except services.ChangedSinceOpened as exc:
+                # Keep what they typed, now based on the saved copy: saving again is a choice
+                # made after seeing what the other person saved.
+                errors.append((DIFFERENCES_ID, f"{exc} {NOT_SAVED}"))
+                labels = {name: field.label for name, field in form.fields.items()}
+                labels.update((relation, heading) for relation, _, heading, _ in formsets)
+                differences = selectors.draft_differences(
+                    version, fields=fields, items=items, labels=labels
+                )
+                form.set_based_on(exc.changed_at)
+            except services.CarePlanError as exc:
+                errors.append(("", str(exc)))
+            else:
+                messages.success(request, f"Draft version {version.number} saved.")
+                if "agree" in request.POST:
+                    return redirect("careplans:draft-agree", version_uuid=version.uuid)
+                if "add_more" in request.POST:
+                    return redirect("careplans:draft-edit", version_uuid=version.uuid)
+                return redirect(_plan_page(patient))
+        errors = error_links(form, *[(fs, row) for _, fs, _, row in formsets]) + errors
+    else:
+        record_view(actor=request.user, patient=patient, obj=version)
+    return render(
+        request,
+        "careplans/draft_edit.html",
+        _staff_context(
+            request,
+            patient,
+            version=version,
+            form=form,
+            formsets=formsets,
+            errors=errors,
+            differences=differences,
+        ),
+    )
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def draft_agree(request, version_uuid):
+    """Check the draft with the patient and agree it."""
+    version = _version_or_404(request.user, version_uuid)
+    if not version.is_draft:
+        return _locked_redirect(request, version)
+    patient = version.plan.patient
+    form = AgreeForm(request.POST if request.method == "POST" else None, version=version)
+    if request.method == "GET":
+        record_view(actor=request.user, patient=patient, obj=version)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agree_version(
+                actor=request.user, version=version, based_on=form.cleaned_data["based_on"]
+            )
+        except services.VersionLocked:
+            return _locked_redirect(request, version)
+        except services.ChangedSinceOpened as exc:
+            # The page below shows the draft as saved now; agreeing again agrees that.
+            form.add_error(
+                None, f"{exc} The plan has not been agreed. Check it again with the patient."
+            )
+            form.set_based_on(exc.changed_at)
+        except services.CarePlanError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Version {version.number} of the care plan is agreed.")
+            return redirect(_plan_page(patient))
+    previous, changes = selectors.changes_since_previous(version)
+    return render(
+        request,
+        "careplans/draft_agree.html",
+        _staff_context(
+            request,
+            patient,
+            version=version,
+            view=selectors.version_view(version),
+            previous=previous,
+            changes=changes,
+            form=form,
+        ),
+    )
+
+
+@clinician_required
+@require_POST
+def version_new(request, plan_uuid):
+    plan = _plan_or_404(request.user, plan_uuid)
+    draft = services.start_new_version(actor=request.user, plan=plan)
+    return redirect("careplans:draft-edit", version_uuid=draft.uuid)
