@@ -23,7 +23,8 @@ from reviews.forms import (
 from reviews.models import Appointment
 from reviews.services import appointments as services
 from reviews.services import outcomes
-from reviews.views.common import not_saved, page_of, post_only
+from reviews.views.paging import page_of
+from reviews.views.refusals import not_saved, post_only
 
 # The list shows two weeks ahead unless the user picks dates.
 DEFAULT_DAYS_AHEAD = 13

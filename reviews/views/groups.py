@@ -9,7 +9,8 @@ from reviews import messaging, rules, selectors
 from reviews.errors import ReviewsError
 from reviews.forms import GroupSessionForm, InviteForm
 from reviews.services import groups as services
-from reviews.views.common import page_of, post_only
+from reviews.views.paging import page_of
+from reviews.views.refusals import post_only
 
 
 def _told(booking) -> str:

@@ -9,7 +9,7 @@ from reviews.errors import ReviewsError
 from reviews.forms import MdtDiscussionForm
 from reviews.models import MdtCase
 from reviews.services import mdt as services
-from reviews.views.common import page_of
+from reviews.views.paging import page_of
 
 
 @clinician_required

@@ -5,7 +5,8 @@ from pathway.views.access import clinician_required
 from reviews import messaging, selectors
 from reviews.errors import ReviewsError
 from reviews.services import notifications as services
-from reviews.views.common import page_of, post_only
+from reviews.views.paging import page_of
+from reviews.views.refusals import post_only
 
 
 @clinician_required

@@ -14,7 +14,7 @@ from reviews.errors import ReviewsError
 from reviews.forms import MdtCaseForm, QuestionnaireRequestForm
 from reviews.services import mdt as mdt_services
 from reviews.services import questionnaires as questionnaire_services
-from reviews.views.common import post_only
+from reviews.views.refusals import post_only
 
 # The tab shows the latest rows of each list; older ones are in the audit trail and admin.
 RECENT = 20

@@ -15,7 +15,7 @@ from reviews.questionnaires import CRISIS_CONTACTS, QUESTIONNAIRES
 from reviews.services import appointments as appointment_services
 from reviews.services import groups as group_services
 from reviews.services import questionnaires as questionnaire_services
-from reviews.views.common import post_only
+from reviews.views.refusals import post_only
 
 RECENT = 10
 # A page left open after the team withdrew an invitation or place, as the patient reads it.

@@ -9,7 +9,8 @@ from reviews.errors import ReviewsError
 from reviews.forms import AlertActionForm
 from reviews.rendering import worklist_rows
 from reviews.services import questionnaires as questionnaire_services
-from reviews.views.common import not_saved, page_of
+from reviews.views.paging import page_of
+from reviews.views.refusals import not_saved
 
 
 @clinician_required

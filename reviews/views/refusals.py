@@ -1,10 +1,8 @@
-"""Small pieces shared by the reviews views."""
+"""What a reviews view answers when it does not take a request: a method other than POST, or
+something someone else had already recorded (shown back, never saved)."""
 
 from django import forms
-from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed
-
-from reviews.selectors import PAGE_SIZE
 
 
 def post_only(request):
@@ -13,11 +11,6 @@ def post_only(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     return None
-
-
-def page_of(request, rows, per_page: int = PAGE_SIZE):
-    """One page of `rows` from ?page=, never an error for a bad or out-of-range number."""
-    return Paginator(rows, per_page).get_page(request.GET.get("page"))
 
 
 def not_saved(form, *, by, at) -> dict:
