@@ -155,7 +155,34 @@ class PatientSearchForm(forms.Form):
         return data
 
 
-class PatientForm(forms.ModelForm):
+class ConsentNeedsContact:
+    """For forms of a patient's contact details and consent: consent to text messages needs a
+    mobile number, and to emails an email address."""
+
+    # The messages' verb: staff record that we may "send" them, a patient asks to "get" them.
+    consent_verb = "send"
+
+    def clean(self):
+        data = super().clean()
+        verb = self.consent_verb
+        if data.get("sms_consent") and not data.get("mobile") and "mobile" not in self.errors:
+            self.add_error("mobile", f"Enter a mobile number to {verb} text messages.")
+        if data.get("email_consent") and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", f"Enter an email address to {verb} emails.")
+        return data
+
+    def show_contact_as_now(self) -> None:
+        """The boxes show what the patient gets now: while they are opted out, nothing. The
+        consent given before opting out is kept, but only a box ticked again turns messages
+        back on, so saving a new number or address does not quietly undo the opt-out. The
+        mobile number shows as it is written in the UK."""
+        if self.instance.opted_out_at is not None:
+            self.initial.update(sms_consent=False, email_consent=False)
+        if self.instance.mobile:
+            self.initial["mobile"] = display_uk_mobile(self.instance.mobile)
+
+
+class PatientForm(ConsentNeedsContact, forms.ModelForm):
     nhs_number = NhsNumberField(error_messages={"required": "Enter the patient's NHS number."})
     date_of_birth = PastDateField(
         label="Date of birth", error_messages={"required": "Enter the patient's date of birth."}
@@ -197,16 +224,9 @@ class PatientForm(forms.ModelForm):
         self.fields["registered_practice"].queryset = queryset
         self.fields["registered_practice"].empty_label = None
 
-    def clean(self):
-        data = super().clean()
-        if data.get("sms_consent") and not data.get("mobile") and "mobile" not in self.errors:
-            self.add_error("mobile", "Enter a mobile number to send text messages.")
-        if data.get("email_consent") and not data.get("email") and "email" not in self.errors:
-            self.add_error("email", "Enter an email address to send emails.")
-        return data
 
-
-class ContactPreferencesForm(forms.ModelForm):
+class ContactPreferencesForm(ConsentNeedsContact, forms.ModelForm):
+    consent_verb = "get"
     mobile = UkMobileField(required=False)
 
     class Meta:
@@ -220,21 +240,7 @@ class ContactPreferencesForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.opted_out_at is not None:
-            # The ticks given before opting out are kept, but the boxes show what the patient
-            # gets now: nothing. Only a box they tick again turns messages back on, so saving
-            # a new email address does not quietly undo the opt-out.
-            self.initial.update(sms_consent=False, email_consent=False)
-        if self.instance.mobile:
-            self.initial["mobile"] = display_uk_mobile(self.instance.mobile)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("sms_consent") and not data.get("mobile") and "mobile" not in self.errors:
-            self.add_error("mobile", "Enter a mobile number to get text messages.")
-        if data.get("email_consent") and not data.get("email") and "email" not in self.errors:
-            self.add_error("email", "Enter an email address to get emails.")
-        return data
+        self.show_contact_as_now()
 
 
 def revision_token(updated_at: datetime) -> str:
@@ -268,7 +274,7 @@ class BasedOnField(forms.CharField):
         return moment
 
 
-class PatientContactForm(forms.ModelForm):
+class PatientContactForm(ConsentNeedsContact, forms.ModelForm):
     """The care team records a patient's new contact details and consent, as the patient told
     them. Carries the record's revision, so a change made since the page was opened (by the
     patient on their own page, or by a colleague) is not overwritten unseen."""
@@ -303,21 +309,7 @@ class PatientContactForm(forms.ModelForm):
         # Needed with a consent box ticked, as the hints say: not "(optional)".
         self.fields["mobile"].conditionally_required = True
         self.fields["email"].conditionally_required = True
-        if self.instance.opted_out_at is not None:
-            # As on the patient's own page: the boxes show what the patient gets now, nothing,
-            # so saving a new number does not quietly undo their opt-out. Only a box ticked
-            # here turns messages back on.
-            self.initial.update(sms_consent=False, email_consent=False)
-        if self.instance.mobile:
-            self.initial["mobile"] = display_uk_mobile(self.instance.mobile)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("sms_consent") and not data.get("mobile") and "mobile" not in self.errors:
-            self.add_error("mobile", "Enter a mobile number to send text messages.")
-        if data.get("email_consent") and not data.get("email") and "email" not in self.errors:
-            self.add_error("email", "Enter an email address to send emails.")
-        return data
+        self.show_contact_as_now()
 
     def rebase(self, saved: Patient) -> None:
         """After a refused save: carry `saved`'s revision from now on, so saving again is a
