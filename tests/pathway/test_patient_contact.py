@@ -2,7 +2,6 @@
 consent, opt-out kept, audit by field name, no overwriting a change made since the page was
 opened) and the staff page."""
 
-import html
 import re
 from datetime import timedelta
 
@@ -13,6 +12,8 @@ from django.utils import timezone
 from pathway import services
 from pathway.forms import OUT_OF_DATE, PatientContactForm, revision_token
 from pathway.models import AuditEvent, Patient
+from tests.pathway.pages import field_error as _field_error
+from tests.pathway.pages import page_text as _page
 
 pytestmark = pytest.mark.django_db
 
@@ -23,19 +24,6 @@ def _url(patient) -> str:
 
 def _detail(patient) -> str:
     return reverse("pathway:patient-detail", kwargs={"patient_uuid": patient.uuid})
-
-
-def _page(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def _field_error(response, field: str) -> str | None:
-    match = re.search(
-        rf'id="id_{field}-error">'
-        r'<span class="nhsuk-u-visually-hidden">Error:</span> ([^<]*)</span>',
-        response.content.decode(),
-    )
-    return html.unescape(match.group(1)).strip() if match else None
 
 
 def _refresh(patient) -> Patient:

@@ -16,6 +16,8 @@ from pathway.models import AuditEvent, Milestone, Patient
 from pathway.models.audit import RECORD_PARTS
 from pathway.nhs_number import format as format_nhs_number
 from tests.factories import EpisodeFactory, PatientFactory
+from tests.pathway.pages import field_error as _field_error
+from tests.pathway.pages import page_text as _page
 
 SEARCH = reverse("pathway:patient-search")
 CREATE = reverse("pathway:patient-create")
@@ -24,20 +26,6 @@ PREFERENCES = reverse("pathway:contact-preferences")
 
 def _detail(patient) -> str:
     return reverse("pathway:patient-detail", kwargs={"patient_uuid": patient.uuid})
-
-
-def _page(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def _field_error(response, field: str) -> str | None:
-    """The error message shown beside a form field, or None."""
-    match = re.search(
-        rf'id="id_{field}-error">'
-        r'<span class="nhsuk-u-visually-hidden">Error:</span> ([^<]*)</span>',
-        response.content.decode(),
-    )
-    return html.unescape(match.group(1)).strip() if match else None
 
 
 def _summary_errors(response) -> dict[str, str]:
