@@ -76,7 +76,8 @@ def create(request):
             return redirect("referrals:emergency-stop", stop_uuid=stop.uuid)
         # A new patient's details are checked when the NHS number is not found, and also
         # when it is not valid yet but they have been filled in: every problem in one round.
-        if form.needs_new_patient or ("nhs_number" in form.errors and _new_patient_typed(data)):
+        typed = set(_new_patient_initial(request)) - {"sex"}  # sex has a default
+        if form.needs_new_patient or ("nhs_number" in form.errors and typed):
             new_form = NewPatientForm(data, prefix="new", user=request.user)
             form_ok = new_form.is_valid() and form_ok
         # Checked with the other answers, not after them, whenever the contact details it
@@ -133,17 +134,13 @@ def create(request):
 
 
 def _new_patient_initial(request) -> dict:
-    """What was typed into the new-patient fields, to show again when they were not needed."""
+    """What was typed into the new-patient fields: checked beside an NHS number not valid yet,
+    and shown again when they were not needed."""
     return {
         name: request.POST.get(f"new-{name}")
         for name in NewPatientForm.base_fields
         if request.POST.get(f"new-{name}")
     }
-
-
-def _new_patient_typed(data) -> bool:
-    """Whether any new-patient detail was filled in (sex has a default, so it does not count)."""
-    return any(data.get(f"new-{name}") for name in NewPatientForm.base_fields if name != "sex")
 
 
 def _form_age(form, new_form) -> int | None:
