@@ -1185,6 +1185,12 @@ def main(argv: list[str] | None = None) -> int:
         help="Instead of benchmarking, show where each page's time goes (bench/profile.py).",
     )
     args = parser.parse_args(argv)
+    if args.profile:
+        from bench.profile import PAGES
+
+        unknown = sorted(set(args.profile) - set(PAGES))
+        if unknown:
+            parser.error(f"no such page: {', '.join(unknown)} (pages: {', '.join(PAGES)})")
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pathway.settings")
     import django
