@@ -13,12 +13,16 @@ from __future__ import annotations
 import cProfile
 import io
 import pstats
+import re
 import time
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-PROJECT_CODE = rf"{Path(__file__).resolve().parent.parent}/(pathway|diaries|referrals|careplans|reviews)/"
+# cProfile's restriction: the project's own apps, under this checkout.
+PROJECT_CODE = re.escape(str(Path(__file__).resolve().parent.parent)) + (
+    "/(pathway|diaries|referrals|careplans|reviews)/"
+)
 PAGES = {
     "today": ("patient", "/diary/"),
     "summary": ("patient", "/diary/summary/"),
