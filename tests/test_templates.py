@@ -1,0 +1,27 @@
+"""Checks over every template file."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# Django's {# #} comment ends at the end of its line: one left open is printed on the page.
+OPEN_COMMENT = re.compile(r"\{#(?![^\n]*#\})")
+
+
+def _templates():
+    return sorted(p for p in TEMPLATES.rglob("*") if p.suffix in (".html", ".txt"))
+
+
+def test_there_are_templates_to_check():
+    assert len(_templates()) > 50
+
+
+@pytest.mark.parametrize("path", _templates(), ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_no_one_line_comment_runs_on_to_a_second_line(path):
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        assert not OPEN_COMMENT.search(line), (
+            f"{path.name}:{number}: a {{# comment must close on its own line; use "
+            "{% comment %} for more"
+        )
