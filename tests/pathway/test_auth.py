@@ -463,3 +463,55 @@ def test_it_signs_out_an_idle_session(login, world):
     response = client.get("/my/")
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
+
+
+def _end_session(client):
+    Session.objects.filter(pk=client.session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def test_an_htmx_request_after_the_session_ended_sends_the_whole_page_to_sign_in(login, world):
+    # Without this, htmx would put the sign-in page inside the page (one more headache).
+    client = login(world.patient_user)
+    _end_session(client)
+    response = client.get(
+        reverse("diaries:episode-form"),
+        {"episode-TOTAL_FORMS": "1"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/diary/?answer=yes"},
+    )
+    assert response.status_code == 200
+    assert response.content == b""
+    target = urlsplit(response["HX-Redirect"])
+    assert target.path == LOGIN
+    assert parse_qs(target.query)["next"] == ["/diary/?answer=yes"]
+    page = client.get(response["HX-Redirect"])
+    assert "anything you had not saved has not been kept" in page.content.decode()
+
+
+def test_an_htmx_request_from_another_site_goes_back_home_after_sign_in(client, world):
+    response = client.get(
+        reverse("diaries:episode-form"),
+        headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/diary/"},
+    )
+    assert parse_qs(urlsplit(response["HX-Redirect"]).query)["next"] == ["/"]
+
+
+def test_a_form_sent_after_the_session_ended_is_not_kept_and_the_sign_in_page_says_so(login, world):
+    client = login(world.patient_user)
+    _end_session(client)
+    day = timezone.localdate()
+    response = client.post(
+        reverse("diaries:day", kwargs={"day": day}), {"action": "headache_free"}, follow=True
+    )
+    assert _landing(response) == f"{LOGIN}?next=/diary/day/{day.isoformat()}/"
+    assert "anything you had not saved has not been kept" in response.content.decode()
+    assert not world.patient.diary_entries.exists()
+
+
+def test_an_ordinary_page_after_the_session_ended_goes_to_sign_in_without_a_warning(login, world):
+    client = login(world.patient_user)
+    _end_session(client)
+    response = client.get(reverse("diaries:today"), follow=True)
+    assert _landing(response).startswith(LOGIN)
+    assert "has not been kept" not in response.content.decode()
