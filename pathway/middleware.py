@@ -2,9 +2,10 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 
 class SessionRefreshMiddleware:
@@ -33,6 +34,39 @@ class SessionRefreshMiddleware:
         if timezone.now() - refreshed_at >= timedelta(seconds=settings.SESSION_REFRESH_SECONDS):
             session.touch()
         return response
+
+
+class PrivatePagesMiddleware:
+    """Pages for a signed-in person are kept by no cache, the browser's included: on a shared
+    phone or computer, Back after signing out must not show the last person's record. A response
+    that set its own Cache-Control keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """An address that only takes a form (a save, a PDF request) opened in the browser, from a
+    bookmark, history or a sign-in's way back, answers 405 with an empty body, which the browser
+    shows as its own error. This gives it a page that says what happened and where to go."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or request.method != "GET" or response.content:
+            return response
+        page = render(request, "405.html", status=405)
+        page["Allow"] = response.get("Allow", "")
+        return page
 
 
 # Paths a signed-in member of staff may reach before confirming their second factor.

@@ -1,5 +1,6 @@
 """The kernel's pages: patient search and creation, the staff patient page and its audit, the
-patient's own record-access and contact pages, the friendly 404, and constant query counts."""
+patient's own record-access and contact pages, the friendly 404, constant query counts, and
+no caching of signed-in pages."""
 
 import html
 import re
@@ -465,6 +466,20 @@ def test_it_answers_an_unknown_url_with_the_friendly_404_page(client, login, wor
         assert "Go to the start page" in _page(response)
 
 
+def test_an_address_that_only_takes_a_form_opened_in_the_browser_says_so(login, world):
+    response = login(world.patient_user).get(reverse("reviews:my-booking-request"))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "This page cannot be opened on its own" in _page(response)
+    assert "go to the start page" in _page(response)
+
+
+def test_another_method_than_get_keeps_the_bare_405(login, world):
+    response = login(world.patient_user).put(reverse("reviews:my-booking-request"))
+    assert response.status_code == 405
+    assert response.content == b""
+
+
 # Query counts stay constant as records grow (STYLE.md rule 12).
 
 
@@ -544,3 +559,24 @@ def test_it_lists_record_access_in_a_constant_number_of_queries(
     with django_assert_num_queries(baseline):
         response = client.get(reverse("pathway:record-access"))
     assert len(response.context["events"]) == 5
+
+
+# Caching of signed-in pages.
+
+
+@pytest.mark.parametrize("persona", ["patient_user", "gp", "commissioner"])
+def test_no_cache_keeps_a_signed_in_page(login, world, persona):
+    response = login(getattr(world, persona)).get(reverse("pathway:home"), follow=True)
+    assert response.status_code == 200
+    assert set(response["Cache-Control"].split(", ")) == {"private", "no-store"}
+
+
+def test_a_signed_out_page_may_be_kept(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Cache-Control" not in response
+
+
+def test_a_page_that_sets_its_own_cache_control_keeps_it(login, world):
+    response = login(world.gp).get(reverse("pathway:health"))
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
