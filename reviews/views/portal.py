@@ -120,8 +120,20 @@ def my_group_booking(request, booking_uuid):
         return refused
     try:
         if request.POST.get("action") == "cancel":
+            if request.POST.get("confirm") != "yes" and _can_end(booking):
+                # The patient cannot undo it here: ask first.
+                return render(request, "reviews/my_group_booking_cancel.html", _ending(booking))
+            was_invited = booking.status == GroupBooking.Status.INVITED
             group_services.cancel_place(actor=request.user, booking=booking)
-            messages.success(request, "Your place is cancelled. Thank you for letting us know.")
+            when = _when(booking.session)
+            messages.success(
+                request,
+                f"You have turned down the invitation to the group session on {when}. If you "
+                "change your mind, contact your care team."
+                if was_invited
+                else f"Your place at the group session on {when} is cancelled. Thank you for "
+                "letting us know.",
+            )
         elif booking.status == GroupBooking.Status.INVITED:
             group_services.book_place(actor=request.user, session=booking.session, patient=patient)
             messages.success(request, "Your place is booked.")
@@ -132,6 +144,29 @@ def my_group_booking(request, booking_uuid):
     except ReviewsError as error:
         messages.error(request, str(error))
     return redirect("reviews:my-appointments")
+
+
+def _can_end(booking: GroupBooking) -> bool:
+    """An invitation or place the patient may still end (the service says why not otherwise)."""
+    session = booking.session
+    return (
+        booking.status in (GroupBooking.Status.INVITED, GroupBooking.Status.BOOKED)
+        and session.cancelled_at is None
+        and session.start > timezone.now()
+    )
+
+
+def _ending(booking: GroupBooking) -> dict:
+    return {
+        "booking": booking,
+        "session": booking.session,
+        "was_invited": booking.status == GroupBooking.Status.INVITED,
+    }
+
+
+def _when(session) -> str:
+    start = timezone.localtime(session.start)
+    return f"{start:%A} {start.day} {start:%B} at {start:%H:%M}"
 
 
 @patient_required

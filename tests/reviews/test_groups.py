@@ -105,9 +105,40 @@ def test_the_patient_books_a_place_and_cannot_book_twice(world, login):
     assert invitation.status == "booked" and invitation.booked_at is not None
     response = client.post(url, {"action": "book"}, follow=True)
     assert "You already have a place" in response.content.decode()
-    client.post(url, {"action": "cancel"})
+    page = client.post(url, {"action": "cancel"}).content.decode()
+    assert "Cancel your place?" in page
+    invitation.refresh_from_db()
+    assert invitation.status == "booked"
+    page = client.post(url, {"action": "cancel", "confirm": "yes"}, follow=True).content.decode()
     invitation.refresh_from_db()
     assert invitation.status == "cancelled"
+    assert "is cancelled. Thank you for letting us know." in page
+
+
+def test_turning_down_an_invitation_asks_first_and_says_it_was_turned_down(world, login):
+    session = builders.group_session(world.service)
+    invitation = builders.booking(session, world.patient)
+    client = login(world.patient_user)
+    url = reverse("reviews:my-group-booking", kwargs={"booking_uuid": invitation.uuid})
+    page = client.post(url, {"action": "cancel"}).content.decode()
+    assert "Turn down this invitation?" in page
+    assert "Yes, turn it down" in page
+    assert GroupBooking.objects.get(pk=invitation.pk).status == "invited"
+    page = client.post(url, {"action": "cancel", "confirm": "yes"}, follow=True).content.decode()
+    assert GroupBooking.objects.get(pk=invitation.pk).status == "declined"
+    assert "You have turned down the invitation to the group session on" in page
+    assert "Your place" not in page
+
+
+def test_a_started_session_is_not_offered_for_cancelling(world, login):
+    session = builders.group_session(world.service)
+    place = builders.booking(session, world.patient, status="booked")
+    GroupSession.objects.filter(pk=session.pk).update(start=timezone.now() - timedelta(minutes=5))
+    url = reverse("reviews:my-group-booking", kwargs={"booking_uuid": place.uuid})
+    page = login(world.patient_user).post(url, {"action": "cancel"}, follow=True).content.decode()
+    assert "Cancel your place?" not in page
+    assert "This session has already started." in page
+    assert GroupBooking.objects.get(pk=place.pk).status == "booked"
 
 
 def test_a_full_session_refuses_the_next_booking(world, login):
