@@ -242,6 +242,16 @@ class ContactPreferencesForm(ConsentNeedsContact, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.show_contact_as_now()
 
+    def clean(self):
+        data = super().clean()
+        if data.get("diary_nudge") and not (data.get("sms_consent") or data.get("email_consent")):
+            # Saved as asked, the reminder could never reach them, and nothing would say so.
+            self.add_error(
+                "diary_nudge",
+                "Tick text messages or emails as well, so the reminder has a way to reach you.",
+            )
+        return data
+
 
 def revision_token(updated_at: datetime) -> str:
     """The value a form carries to say which saved copy of a row it was opened on: the row's

@@ -146,16 +146,20 @@ def _save_contact_details(*, actor, patient: Patient, data: dict, changed: list[
 
 @transaction.atomic
 def opt_out_of_messages(*, actor, patient: Patient) -> Patient:
-    """Stop every message to this patient, whatever channel consent they gave."""
+    """Stop every message to this patient, whatever channel consent they gave. The daily diary
+    reminder is turned off too: the page shows it off, and opting back in does not bring it back
+    unasked."""
+    changed = ["opted_out_at", "diary_nudge"] if patient.diary_nudge else ["opted_out_at"]
     patient.opted_out_at = timezone.now()
+    patient.diary_nudge = False
     patient.updated_by = actor
-    patient.save(update_fields=["opted_out_at", "updated_by", "updated_at"])
+    patient.save(update_fields=[*changed, "updated_by", "updated_at"])
     record_event(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         patient=patient,
         obj=patient,
-        fields=["opted_out_at"],
+        fields=changed,
     )
     return patient
 

@@ -361,6 +361,37 @@ def test_it_stops_every_message_when_the_patient_opts_out(login, world):
     assert "You have turned off all messages." in page
 
 
+def test_opting_out_turns_the_diary_reminder_off_too(login, world):
+    Patient.objects.filter(pk=world.patient.pk).update(diary_nudge=True)
+    client = login(world.patient_user)
+    client.post(PREFERENCES, {"opt_out": "1"})
+    world.patient.refresh_from_db()
+    assert world.patient.diary_nudge is False
+    assert client.get(PREFERENCES).context["form"]["diary_nudge"].value() is False
+    event = AuditEvent.objects.get(action="update")
+    assert sorted(event.fields) == ["diary_nudge", "opted_out_at"]
+    # Opting back in does not bring the reminder back unasked.
+    client.post(PREFERENCES, _preferences(sms_consent="on"))
+    world.patient.refresh_from_db()
+    assert world.patient.opted_out_at is None and world.patient.diary_nudge is False
+
+
+def test_a_diary_reminder_needs_a_way_to_reach_the_patient(login, world):
+    response = login(world.patient_user).post(PREFERENCES, _preferences(diary_nudge="on"))
+    assert response.status_code == 200
+    assert _field_error(response, "diary_nudge") == (
+        "Tick text messages or emails as well, so the reminder has a way to reach you."
+    )
+    world.patient.refresh_from_db()
+    assert world.patient.diary_nudge is False
+    response = login(world.patient_user).post(
+        PREFERENCES, _preferences(diary_nudge="on", email_consent="on")
+    )
+    assert response.status_code == 302
+    world.patient.refresh_from_db()
+    assert world.patient.diary_nudge is True
+
+
 def test_it_turns_messages_back_on_when_the_patient_opts_in_again(login, world):
     client = login(world.patient_user)
     client.post(PREFERENCES, {"opt_out": "1"})
