@@ -67,6 +67,10 @@ def my_appointment_rearrange(request, appointment_uuid):
     team needs the latest times that suit), so the page shows it and starts from its words."""
     patient = own_patient_record(request.user)
     appointment = selectors.own_appointment(patient, appointment_uuid)
+    if closed := _not_movable(appointment):
+        # An old link or bookmark: say why, with no form to fill in for nothing.
+        context = {"appointment": appointment, "closed": closed}
+        return render(request, "reviews/my_appointment_rearrange.html", context)
     earlier = appointment.rearrange_reason if appointment.rearrange_requested_at else ""
     form = RearrangeForm(request.POST or None, initial={"reason": earlier})
     if request.method == "POST" and form.is_valid():
@@ -85,6 +89,16 @@ def my_appointment_rearrange(request, appointment_uuid):
         "reviews/my_appointment_rearrange.html",
         {"form": form, "appointment": appointment, "earlier": earlier},
     )
+
+
+def _not_movable(appointment: Appointment) -> str:
+    """Why the patient cannot ask to move this appointment any more, or "" if they can."""
+    what = f"Your {appointment.get_kind_display().lower()} on {_when(appointment)}"
+    if appointment.status == Appointment.Status.CANCELLED:
+        return f"{what} was cancelled, so it cannot be moved."
+    if appointment.status != Appointment.Status.BOOKED or appointment.start <= timezone.now():
+        return f"The time of {what[0].lower()}{what[1:]} has passed, so it cannot be moved."
+    return ""
 
 
 @patient_required
@@ -164,8 +178,9 @@ def _ending(booking: GroupBooking) -> dict:
     }
 
 
-def _when(session) -> str:
-    start = timezone.localtime(session.start)
+def _when(booked) -> str:
+    """When a group session or appointment starts, as "Thursday 10 December at 14:00"."""
+    start = timezone.localtime(booked.start)
     return f"{start:%A} {start.day} {start:%B} at {start:%H:%M}"
 
 

@@ -373,6 +373,34 @@ def test_the_patient_asks_to_rearrange_from_their_page(world, login):
     assert "Asked to rearrange" in page and "Any afternoon" in page
 
 
+@pytest.mark.parametrize(
+    ("status", "hours", "reason"),
+    [
+        ("booked", -2, "has passed, so it cannot be moved."),
+        ("attended", -2, "has passed, so it cannot be moved."),
+        ("cancelled", 48, "was cancelled, so it cannot be moved."),
+    ],
+)
+def test_an_appointment_that_cannot_be_moved_says_why_without_a_form(
+    world, login, status, hours, reason
+):
+    appointment = builders.appointment(
+        world.patient,
+        world.clinician,
+        status=status,
+        start=timezone.now() + timedelta(hours=hours),
+    )
+    client = login(world.patient_user)
+    url = reverse("reviews:my-appointment-rearrange", kwargs={"appointment_uuid": appointment.uuid})
+    for response in (client.get(url), client.post(url, {"reason": "Any afternoon"})):
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert reason in page
+        assert "It stays booked" not in page and "<textarea" not in page
+    appointment.refresh_from_db()
+    assert appointment.rearrange_requested_at is None
+
+
 def test_another_patients_appointment_answers_404(world, login):
     appointment = builders.appointment(world.other_patient, world.clinician)
     client = login(world.patient_user)
