@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from pathway.models import Episode, User
 from referrals import rules, selectors, services, throttle
 from referrals.forms import ScreenForm, SelfReferralForm
 from referrals.models import Referral
@@ -69,9 +70,22 @@ def _render_self_refer(request, form, status=200):
     return render(
         request,
         "referrals/self_refer.html",
-        {"form": form, "triage_days": rules.target_days_for(selectors.triage_targets(), "any")},
+        {
+            "form": form,
+            "triage_days": rules.target_days_for(selectors.triage_targets(), "any"),
+            "under_care": _under_care(request.user),
+        },
         status=status,
     )
+
+
+def _under_care(user) -> bool:
+    """Whether the person filling in the form is a signed-in patient the team already cares
+    for: their team, not a second referral, is who to tell about a change."""
+    if not user.is_authenticated or user.role != User.Role.PATIENT:
+        return False
+    episodes = Episode.objects.open().filter(patient__user=user, patient__entered_in_error=False)
+    return episodes.exists()
 
 
 @require_POST

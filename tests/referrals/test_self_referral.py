@@ -9,6 +9,7 @@ from django.utils import timezone
 from pathway.models import AuditEvent
 from referrals import throttle
 from referrals.models import EmergencyStop, Referral
+from tests.factories import EpisodeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,26 @@ def test_the_page_is_public_plain_english_and_names_who_it_is_for(client, world)
     assert "papilloedema" not in body.lower()
     assert "within 5 days" in body
     assert 'name="website"' in body  # the honeypot
+
+
+UNDER_CARE = "You are already referred to, or under the care of, the headache and pain team"
+
+
+def test_a_signed_in_patient_under_the_teams_care_is_pointed_to_their_team(login, world):
+    client = login(world.patient_user)
+    assert UNDER_CARE not in client.get(URL).content.decode()
+    EpisodeFactory(patient=world.patient, status="active")
+    body = client.get(URL).content.decode()
+    assert UNDER_CARE in body
+    assert reverse("reviews:my-appointments") in body
+    # The form stays: a new problem may still need a referral.
+    assert 'name="problem"' in body
+
+
+def test_staff_and_signed_out_people_see_no_such_note(client, login, world):
+    EpisodeFactory(patient=world.patient, status="active")
+    assert UNDER_CARE not in client.get(URL).content.decode()
+    assert UNDER_CARE not in login(world.gp).get(URL).content.decode()
 
 
 def test_a_patient_refers_themselves(client, world):
