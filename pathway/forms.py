@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from pathway import nhs_number
-from pathway.contact import display_uk_mobile, normalise_uk_mobile
+from pathway.contact import NOT_A_UK_MOBILE, display_uk_mobile, normalise_uk_mobile
 from pathway.models import Organisation, Patient
 
 # The range of a database integer key (PostgreSQL bigint, SQLite INTEGER).
@@ -119,8 +119,11 @@ class PastDateField(forms.DateField):
 
 
 class UkMobileField(forms.CharField):
+    # Too long to be a number at all reads the same as any other number that is not a mobile.
+    default_error_messages = {"max_length": NOT_A_UK_MOBILE}
+
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("max_length", 30)
         kwargs.setdefault("label", "Mobile phone number")
         kwargs.setdefault("help_text", "For text message reminders, for example 07700 900123")
         super().__init__(**kwargs)
