@@ -365,8 +365,12 @@ class HeadacheEpisode(ClinicalRecord):
 
     objects = HeadacheEpisodeQuerySet.as_manager()
 
+    # In the order of the day, then as entered: a headache without a start time comes after
+    # those with one on every database (PostgreSQL sorts nulls last by default, SQLite first).
+    TIME_ORDER = (models.F("start_time").asc(nulls_last=True), "id")
+
     class Meta:
-        ordering = ["start_time", "id"]
+        ordering = [models.F("start_time").asc(nulls_last=True), "id"]
         constraints = [
             choices_constraint("severity", Severity, "diaries_headacheepisode_severity_valid"),
             choices_constraint("duration", Duration, "diaries_headacheepisode_duration_valid"),

@@ -81,7 +81,7 @@ def _live_episodes() -> Prefetch:
     doses = MedicationDose.objects.select_related("medicine").order_by("id")
     episodes = (
         HeadacheEpisode.objects.live()
-        .order_by("start_time", "id")
+        .order_by(*HeadacheEpisode.TIME_ORDER)
         .prefetch_related(Prefetch("doses", queryset=doses))
     )
     return Prefetch("episodes", queryset=episodes, to_attr="live_episodes")

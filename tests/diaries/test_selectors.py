@@ -2,6 +2,7 @@
 exactly the patients `diaries.rules.summarise` would, set-based, in one query."""
 
 import random
+from datetime import time
 
 import pytest
 from django.db import connection
@@ -280,3 +281,26 @@ def test_entry_and_days_before_reads_the_day_and_its_week_in_one_query(patient):
         [days_ago(2)],
     )
     assert len(queries) == 3
+
+
+def test_a_days_headaches_come_in_time_order_with_untimed_ones_last_as_entered(patient):
+    day = days_ago(1)
+    record(
+        patient,
+        day,
+        headache_day(
+            episode("mild"),
+            episode("severe", start=time(14, 0)),
+            episode("moderate"),
+            episode("moderate", start=time(7, 30)),
+        ),
+    )
+    entry = selectors.entry_for_day(patient, day)
+    shown = [(e.start_time, e.severity) for e in entry.live_episodes]
+    assert shown == [
+        (time(7, 30), "moderate"),
+        (time(14, 0), "severe"),
+        (None, "mild"),
+        (None, "moderate"),
+    ]
+    assert [e.pk for e in entry.episodes.live()] == [e.pk for e in entry.live_episodes]
