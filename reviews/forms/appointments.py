@@ -221,7 +221,7 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
     mental_health_follow_up = forms.ChoiceField(
         label="Mental health follow-up",
         choices=Review.MentalHealth.choices,
-        initial=Review.MentalHealth.NOT_NEEDED,
+        # No answer chosen for the clinician: mental health is asked about at every review.
         widget=forms.RadioSelect,
         help_text="A same-day risk assessment raises a safety alert on the team's worklist "
         "until someone records the action taken",
@@ -246,11 +246,27 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
         help_text="The patient completes them in the portal before the next review",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, alert_open: bool = False, **kwargs):
+        """`alert_open`: the patient has a safety alert nobody has acted on yet."""
         kwargs.setdefault(
             "initial", {"next_review_date": rules.default_next_review(timezone.localdate())}
         )
         super().__init__(*args, **kwargs)
+        self.alert_open = alert_open
+
+    def clean(self):
+        data = super().clean()
+        if (
+            self.alert_open
+            and data.get("mental_health_follow_up") == Review.MentalHealth.NOT_NEEDED
+            and not data.get("mental_health_notes", "").strip()
+        ):
+            self.add_error(
+                "mental_health_notes",
+                "This patient has an open safety alert: say why no mental health follow-up is "
+                "needed.",
+            )
+        return data
 
 
 class RearrangeForm(ServiceErrorsMixin, forms.Form):

@@ -1,5 +1,6 @@
 """The review page: completing a review writes milestones and the next due date."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -118,6 +119,44 @@ def test_the_review_page_shows_trends_and_records_the_outcome(world, login):
     # The page then shows the recorded outcome instead of the form.
     page = client.get(url).content.decode()
     assert "Outcome recorded" in page
+
+
+def test_the_mental_health_follow_up_is_never_chosen_for_the_clinician(world, login):
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    client = login(world.clinician)
+    url = reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    page = client.get(url).content.decode()
+    assert 'name="mental_health_follow_up"' in page
+    assert not re.search(r'name="mental_health_follow_up"[^>]*checked', page)
+    response = client.post(
+        url,
+        {"summary": "x", "next_review_date": (timezone.localdate() + timedelta(days=90))},
+    )
+    assert response.status_code == 200
+    assert "Choose the mental health follow-up." in response.content.decode()
+    assert not Review.objects.exists()
+
+
+def test_no_follow_up_while_a_safety_alert_is_open_needs_a_reason(world, login):
+    builders.safety_alert(world.patient)
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    client = login(world.clinician)
+    url = reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    answers = {
+        "summary": "Mood better.",
+        "mental_health_follow_up": "not_needed",
+        "next_review_date": (timezone.localdate() + timedelta(days=90)).isoformat(),
+    }
+    response = client.post(url, answers)
+    assert response.status_code == 200
+    assert "This patient has an open safety alert: say why no mental health follow-up" in (
+        response.content.decode()
+    )
+    assert not Review.objects.exists()
+    notes = "Seen by the crisis team yesterday; plan in place."
+    response = client.post(url, {**answers, "mental_health_notes": notes})
+    assert response.status_code == 302
+    assert Review.objects.get().mental_health_notes == notes
 
 
 def test_the_review_page_shows_bad_dates_beside_the_field(world, login):
