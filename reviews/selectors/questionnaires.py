@@ -54,7 +54,7 @@ def alert_for(user, alert_uuid) -> SafetyAlert:
     return _get_or_404(
         SafetyAlert.objects.filter(patient__in=patients_visible_to(user)).select_related(
             "patient__registered_practice",
-            "assessment",
+            "assessment__completed_by",
             "review__appointment",
             "review__completed_by",
             "responsible_clinician",

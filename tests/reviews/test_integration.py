@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diaries.models import DiaryEntry
+from pathway.models import Assessment
 from reviews import sources, worklist
 from reviews.models import SafetyAlert
 from tests.careplans import builders as careplan_builders
@@ -263,6 +264,21 @@ def test_a_risky_phq9_answer_on_a_gp_referral_raises_a_safety_alert_on_the_workl
     assert alert.resolved_at is None
     rows = login(world.clinician).get(URL).context["rows"]
     assert [(row.patient, row.top.code) for row in rows] == [(world.patient, "safety_alert")]
+    # The GP typed the answers: the patient saw none of the portal's crisis contacts.
+    page = login(world.clinician).get(rows[0].top.url).content.decode()
+    assert "The patient was shown crisis contacts" not in page
+    assert f"recorded by {world.gp.full_name} with the referral, not sent by the patient" in page
+    assert "Make sure they have them" in page
+
+
+def test_the_alert_from_a_questionnaire_the_patient_sent_says_they_saw_crisis_contacts(
+    world, login
+):
+    alert = builders.safety_alert(world.patient)
+    Assessment.objects.filter(pk=alert.assessment_id).update(context="self")
+    page = login(world.clinician).get(reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}))
+    assert "The patient was shown crisis contacts" in page.content.decode()
+    assert "Make sure they have them" not in page.content.decode()
 
 
 def test_a_phq9_without_a_risky_answer_on_a_referral_raises_no_alert(world):
