@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -20,6 +21,10 @@ from pathway.views.access import patient_required, role_required, staff_required
 
 # "Who has looked at your record": rows a page.
 RECORD_ACCESS_PAGE_SIZE = 50
+ADDED_MEANWHILE = (
+    "A patient with this NHS number was added a moment ago, perhaps from another tab. Search "
+    "for them instead."
+)
 
 # Who may change a patient's record from the staff pages: as for adding a patient.
 RECORD_EDITORS = ("gp", "clinician")
@@ -57,9 +62,14 @@ def patient_search(request):
 def patient_create(request):
     form = PatientForm(request.POST or None, practices=practice_ids_for(request.user))
     if request.method == "POST" and form.is_valid():
-        patient = services.create_patient(actor=request.user, data=form.cleaned_data)
-        messages.success(request, f"{patient.full_name} has been added.")
-        return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
+        try:
+            patient = services.create_patient(actor=request.user, data=form.cleaned_data)
+        except IntegrityError:
+            # Added between the form's check and the save (the form sent twice at once).
+            form.add_error("nhs_number", ADDED_MEANWHILE)
+        else:
+            messages.success(request, f"{patient.full_name} has been added.")
+            return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
     return render(request, "pathway/patient_form.html", {"form": form})
 
 

@@ -145,6 +145,12 @@ def _save_questionnaires(
         assessment_recorded.send(sender=Assessment, assessment=assessment)
 
 
+NEW_PATIENT_ADDED_MEANWHILE = (
+    "A patient with this NHS number was added a moment ago, perhaps from another tab, so this "
+    "referral has not been sent. Check the NHS number and send it again to refer them."
+)
+
+
 @transaction.atomic
 def submit_referral(
     *,
@@ -174,7 +180,13 @@ def submit_referral(
     age = rules.age_in_years(date_of_birth, timezone.localdate(now))
     flags, urgency = _screen(age, content.red_flags)
     if patient is None:
-        patient = kernel.create_patient(actor=actor, data=new_patient)
+        try:
+            with transaction.atomic():
+                patient = kernel.create_patient(actor=actor, data=new_patient)
+        except IntegrityError as exc:
+            # Added between the form's check and now (the same form sent twice at once, or a
+            # colleague): this referral may not be theirs to join without looking.
+            raise ReferralError(NEW_PATIENT_ADDED_MEANWHILE) from exc
     _check_no_open_referral(patient, content.condition)
     try:
         with transaction.atomic():

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from pathway.forms import PatientForm
 from pathway.models import AuditEvent, Milestone, Patient
 from pathway.models.audit import RECORD_PARTS
 from pathway.nhs_number import format as format_nhs_number
@@ -172,6 +173,21 @@ def test_it_refuses_a_duplicate_nhs_number_without_a_500(login, world):
     )
     assert response.status_code == 200
     assert _field_error(response, "nhs_number")
+
+
+def test_a_patient_added_between_the_check_and_the_save_is_named_without_a_500(
+    login, world, monkeypatch
+):
+    # The same form sent twice at once: both pass the form's check, one insert wins.
+    monkeypatch.setattr(PatientForm, "validate_unique", lambda form: None)
+    response = login(world.gp).post(
+        CREATE, _new_patient(world, nhs_number=world.patient.nhs_number)
+    )
+    assert response.status_code == 200
+    assert _field_error(response, "nhs_number").startswith(
+        "A patient with this NHS number was added a moment ago"
+    )
+    assert Patient.objects.filter(nhs_number=world.patient.nhs_number).count() == 1
 
 
 def test_it_offers_a_gp_only_their_own_practices(login, world):

@@ -141,6 +141,26 @@ def test_it_creates_a_new_patient_with_the_referral_in_one_transaction(world):
     assert not Patient.objects.filter(nhs_number="9990000018").exists()
 
 
+def test_a_new_patient_added_meanwhile_stops_the_referral_with_a_message(world):
+    # The same form sent twice at once: the other request added the patient first.
+    new_patient = {
+        "nhs_number": world.patient.nhs_number,
+        "given_name": "Nia",
+        "family_name": "New",
+        "date_of_birth": date(1990, 3, 3),
+        "sex": "female",
+        "registered_practice": world.practice_a,
+        "mobile": "",
+        "email": "",
+    }
+    with pytest.raises(services.ReferralError, match="was added a moment ago"):
+        services.submit_referral(
+            actor=world.gp, source="gp", new_patient=new_patient, content=builders.content()
+        )
+    assert Patient.objects.filter(nhs_number=world.patient.nhs_number).count() == 1
+    assert not world.patient.referrals.exists()
+
+
 def test_it_saves_screeners_as_assessments_linked_to_the_referral(world):
     referral = builders.referral(
         world.patient,
