@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from pathway import instruments
 from pathway.audit import record_view
+from pathway.permissions import patients_visible_to
 from pathway.views.access import role_required
 from referrals import rules, selectors, services
 from referrals.forms import DecisionForm, MatchForm, UnmatchForm
@@ -50,6 +51,10 @@ def _detail_context(request, referral, **extra) -> dict:
         and not referral.entered_in_error,
         "emergency_tier": rules.EMERGENCY,
         "adult_age": rules.ADULT_AGE,
+        # A GP sees the referrals they sent, but a patient's other records only at their own
+        # practices: no link to a page that would answer 404.
+        "can_see_patient": referral.patient_id is not None
+        and patients_visible_to(request.user).filter(pk=referral.patient_id).exists(),
     }
     if referral.id_migraine_answers and not context["assessments"]:
         score = instruments.score("ID_MIGRAINE", referral.id_migraine_answers)

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.models import AuditEvent, Milestone, Target
+from pathway.models import AuditEvent, Milestone, Patient, Target
 from referrals import services
 from referrals.models import Referral
 from tests.factories import PatientFactory, UserFactory
@@ -654,3 +654,19 @@ def test_the_admin_shows_referrals_without_delete(world, login):
     page = client.get(reverse("admin:referrals_referral_change", args=[made.pk]))
     assert page.status_code == 200
     assert client.get(reverse("admin:referrals_referral_delete", args=[made.pk])).status_code == 403
+
+
+def test_the_link_to_the_patients_referrals_shows_only_to_whoever_may_open_it(world, login):
+    made = builders.referral(world.patient, world.gp)
+    url = reverse("referrals:detail", kwargs={"referral_uuid": made.uuid})
+    link = reverse("referrals:patient-referrals", args=[world.patient.uuid])
+    client = login(world.gp)
+    assert link in client.get(url).content.decode()
+    assert client.get(link).status_code == 200
+    # The patient registers with a practice outside the GP's: the GP still sees the referral
+    # they sent, but no longer the patient's other records.
+    Patient.objects.filter(pk=world.patient.pk).update(registered_practice=world.practice_c)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert link not in response.content.decode()
+    assert client.get(link).status_code == 404
