@@ -283,13 +283,16 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    for sub in ("queue", "processed", "control"):
+    for sub in ("queue", "staging", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     # The transport ignores the host; naming one keeps kombu from warning that none was given.
     CELERY_BROKER_URL = "filesystem://localhost/"
+    # kombu's, writing each message whole before the worker can see it (pathway.broker).
+    CELERY_BROKER_TRANSPORT = "pathway.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
+        "staging_folder": str(BROKER_DIR / "staging"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
