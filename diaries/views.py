@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from diaries import calendars, charts, selectors, services, wording
 from diaries.forms import EPISODE_PREFIX, YES, DayEntryForms, WindowForm, episode_formset
@@ -33,14 +33,14 @@ def _day_label(day: date, today: date) -> str:
 
 
 @patient_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def today(request):
     patient = own_patient_record(request.user)
     return _day_page(request, patient, timezone.localdate())
 
 
 @patient_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def day(request, day: date):
     patient = own_patient_record(request.user)
     if request.method == "GET" and day == timezone.localdate() and not request.GET:
@@ -205,7 +205,7 @@ def _recent_days(by_day: dict, today: date) -> list[dict]:
 
 
 @patient_required
-@require_GET
+@require_safe
 def episode_form(request):
     """One more blank headache for the day form (htmx), numbered after the ones on the page."""
     patient = own_patient_record(request.user)
@@ -250,7 +250,7 @@ def _month(value: str | None, today: date) -> tuple[int, int]:
 
 
 @patient_required
-@require_GET
+@require_safe
 def calendar(request):
     patient = own_patient_record(request.user)
     today = timezone.localdate()
@@ -270,7 +270,7 @@ def calendar(request):
 
 
 @patient_required
-@require_GET
+@require_safe
 def summary(request):
     patient = own_patient_record(request.user)
     today = timezone.localdate()
@@ -291,7 +291,7 @@ def summary(request):
 
 
 @staff_required
-@require_GET
+@require_safe
 def patient_diary(request, patient_uuid):
     patient = patient_for(request.user, patient_uuid)
     record_view(actor=request.user, patient=patient, object_type="diaries.diaryentry")
@@ -341,7 +341,7 @@ def report_request(request, patient_uuid):
 
 
 @can_see_reports
-@require_GET
+@require_safe
 def report_status(request, report_uuid):
     """The report's state as a fragment; htmx polls it until the PDF is ready."""
     report = selectors.report_for(request.user, report_uuid)
@@ -349,7 +349,7 @@ def report_status(request, report_uuid):
 
 
 @can_see_reports
-@require_GET
+@require_safe
 def report_pdf(request, report_uuid):
     report = selectors.report_for(request.user, report_uuid, with_pdf=True)
     if report.status != DiaryReport.Status.READY:

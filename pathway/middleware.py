@@ -36,6 +36,30 @@ class SessionRefreshMiddleware:
         return response
 
 
+class HeadWithoutBodyMiddleware:
+    """A HEAD request is answered with the headers of a GET and no body. gunicorn sends
+    whatever body the app returns, and a client reading the answer on a kept-alive connection
+    then takes that body for the start of its next response. Django's own development server
+    strips it, which is why only a deployed app shows the fault."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method != "HEAD":
+            return response
+        if response.streaming:
+            # Files and exports: not read for a HEAD, and closed (with their file) now.
+            response.close()
+            response.streaming_content = []
+        else:
+            length = response.get("Content-Length", str(len(response.content)))
+            response.content = b""
+            response["Content-Length"] = length
+        return response
+
+
 class PrivatePagesMiddleware:
     """Pages for a signed-in person are kept by no cache, the browser's included: on a shared
     phone or computer, Back after signing out must not show the last person's record. A response

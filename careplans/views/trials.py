@@ -15,7 +15,7 @@ from pathway.views.access import clinician_required
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def trial_add(request, plan_uuid):
     plan = _plan_or_404(request.user, plan_uuid)
     form = TrialForm(request.POST if request.method == "POST" else None)
@@ -55,7 +55,7 @@ def trial_add(request, plan_uuid):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def trial_review(request, trial_uuid):
     trial = _trial_or_404(request.user, trial_uuid)
     patient = trial.plan.patient
@@ -93,7 +93,7 @@ def trial_review(request, trial_uuid):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def reduction_add(request, trial_uuid):
     trial = _trial_or_404(request.user, trial_uuid)
     patient = trial.plan.patient

@@ -54,7 +54,7 @@ def _locked_redirect(request, version: CarePlanVersion):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def draft_edit(request, version_uuid):
     """Edit a draft: its fields and its lists, saved together or not at all."""
     version = _version_or_404(request.user, version_uuid)
@@ -124,7 +124,7 @@ def draft_edit(request, version_uuid):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def draft_agree(request, version_uuid):
     """Check the draft with the patient and agree it."""
     version = _version_or_404(request.user, version_uuid)

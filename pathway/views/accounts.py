@@ -39,7 +39,7 @@ def _safe_next(request, fallback: str = "pathway:home"):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def mfa_verify(request):
     """Second step of staff sign-in: a TOTP code from the user's confirmed device."""
     if not request.user.needs_second_factor or request.user.is_verified():
@@ -59,7 +59,7 @@ def mfa_verify(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def mfa_setup(request):
     """Pair an authenticator app: show the secret as a QR code, confirm with one code."""
     if not request.user.needs_second_factor:

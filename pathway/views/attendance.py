@@ -31,7 +31,7 @@ class AttendanceUploadForm(forms.Form):
 
 
 @role_required("clinician", "admin")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def attendance_import(request):
     form = AttendanceUploadForm(request.POST or None, request.FILES or None)
     errors: list[str] = []

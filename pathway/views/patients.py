@@ -58,7 +58,7 @@ def patient_search(request):
 
 
 @role_required(*RECORD_EDITORS)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def patient_create(request):
     form = PatientForm(request.POST or None, practices=practice_ids_for(request.user))
     if request.method == "POST" and form.is_valid():
@@ -123,7 +123,7 @@ def record_access(request):
 
 
 @patient_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def contact_preferences(request):
     patient = own_patient_record(request.user)
     form = ContactPreferencesForm(request.POST or None, instance=patient)
@@ -142,7 +142,7 @@ def contact_preferences(request):
 
 
 @role_required(*RECORD_EDITORS)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def patient_contact(request, patient_uuid):
     """The care team records a patient's new mobile, email address and consent."""
     patient = patient_for(request.user, patient_uuid)

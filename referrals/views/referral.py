@@ -50,7 +50,7 @@ def _red_flag_sections(form_field_value=()):
 
 
 @gp_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create(request):
     initial = {}
     preselected = request.GET.get("patient")

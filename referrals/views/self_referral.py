@@ -20,9 +20,9 @@ SELF_REFERRAL_THROTTLED_MESSAGE = (
 )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def self_refer(request):
-    if request.method == "GET":
+    if request.method != "POST":
         return _render_self_refer(request, SelfReferralForm())
     form = SelfReferralForm(request.POST)
     if form.is_spam:

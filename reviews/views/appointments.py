@@ -74,7 +74,7 @@ def appointment_list(request):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def appointment_create(request, patient_uuid):
     patient = patient_for(request.user, patient_uuid)
     booking_request = None
@@ -148,7 +148,7 @@ def appointment_detail(request, appointment_uuid):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def appointment_reschedule(request, appointment_uuid):
     appointment = selectors.appointment_for(request.user, appointment_uuid)
     if appointment.status != Appointment.Status.BOOKED:
@@ -227,7 +227,7 @@ def appointment_attendance(request, appointment_uuid):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def review_page(request, appointment_uuid):
     """One screen for a review: diary since the last review, questionnaire trends, the current
     care plan and trials due review, and the structured outcome form."""

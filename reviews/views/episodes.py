@@ -15,7 +15,7 @@ from reviews.services import episodes as services
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def episode_page(request, episode_uuid):
     episode = selectors.episode_for(request.user, episode_uuid)
     patient = episode.patient

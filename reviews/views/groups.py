@@ -42,7 +42,7 @@ def _team_organisations(user):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def session_create(request):
     organisations = _team_organisations(request.user)
     if not organisations.exists():

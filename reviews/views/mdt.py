@@ -28,7 +28,7 @@ def mdt_list(request):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def mdt_case(request, case_uuid):
     case = selectors.mdt_case_for(request.user, case_uuid)
     form = MdtDiscussionForm(request.POST or None)

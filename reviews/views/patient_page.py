@@ -114,7 +114,7 @@ def questionnaire_cancel(request, request_uuid):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def mdt_create(request, patient_uuid):
     patient = patient_for(request.user, patient_uuid)
     form = MdtCaseForm(request.POST or None)

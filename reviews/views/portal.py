@@ -61,7 +61,7 @@ def my_appointments(request):
 
 
 @patient_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def my_appointment_rearrange(request, appointment_uuid):
     """Ask for a booked appointment to be moved. Asking again replaces the earlier request (the
     team needs the latest times that suit), so the page shows it and starts from its words."""
@@ -206,7 +206,7 @@ def my_questionnaires(request):
 
 
 @patient_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def my_questionnaire(request, request_uuid):
     """Complete one questionnaire on a phone. Sending it twice stores it once."""
     patient = own_patient_record(request.user)

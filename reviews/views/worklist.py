@@ -54,7 +54,7 @@ def _pick(options, value, *, key):
 
 
 @clinician_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def alert_detail(request, alert_uuid):
     """A safety alert (PHQ-9 item 9, or a same-day risk assessment asked for at a review): see
     it and record the action taken, which resolves it."""
