@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from pathway.audit import record_event, record_view
 from pathway.models import (
@@ -23,6 +24,20 @@ class RecordReadAdmin(admin.ModelAdmin):
     Patient is its own."""
 
     patient_path = "patient"
+
+    def get_readonly_fields(self, request, obj=None):
+        """Structured answers (red flags, questionnaire answers, diary pain sites...) are shown,
+        never typed here as raw JSON: the rules derive other fields from them (a referral's
+        urgency from its red flags, a score from its answers) that an edit here would leave
+        behind, and a mistyped value would fail the database's checks. A mistake is corrected
+        as one in the app: entered in error, recorded again."""
+        structured = [
+            field.name
+            for field in self.model._meta.get_fields()
+            if isinstance(field, models.JSONField)
+        ]
+        declared = list(super().get_readonly_fields(request, obj))
+        return declared + [name for name in structured if name not in declared]
 
     def patient_of(self, obj) -> Patient | None:
         if isinstance(obj, Patient):
