@@ -234,8 +234,8 @@ def review_page(request, appointment_uuid):
     appointment = selectors.appointment_for(request.user, appointment_uuid)
     patient = appointment.patient
     existing = selectors.reviews_for_patient(patient).filter(appointment=appointment).first()
-    alerts = [a for a in selectors.alerts_for_patient(patient) if a.resolved_at is None]
-    form = ReviewForm(request.POST or None, alert_open=bool(alerts))
+    alert_open = patient.safety_alerts.filter(resolved_at__isnull=True).exists()
+    form = ReviewForm(request.POST or None, alert_open=alert_open)
     refused = {}
     if request.method == "POST" and existing is not None:
         # Recorded already (another tab, or Back and send again): nothing typed is lost.
@@ -276,7 +276,6 @@ def review_page(request, appointment_uuid):
             "diary": sources.diary_summary(patient, start=since, end=today),
             "trends": selectors.assessment_trends(patient),
             "care": sources.care_plans(patient),
-            "alerts": alerts,
             "reviewable": appointment.kind in outcomes.rules.REVIEW_KINDS,
             "not_saved": refused.get("not_saved"),
         },

@@ -35,7 +35,6 @@ def _tab_context(request, patient, **extra):
         "reviews": list(selectors.reviews_for_patient(patient)[:RECENT]),
         "requests": list(selectors.questionnaire_requests_for_patient(patient)[:RECENT]),
         "trends": selectors.assessment_trends(patient),
-        "alerts": list(selectors.alerts_for_patient(patient)[:RECENT]),
         "episodes": selectors.episodes_of_patient(patient),
         "mdt_cases": list(selectors.mdt_cases_for_patient(patient)[:RECENT]),
         "is_clinician": request.user.role in ("clinician", "admin"),
