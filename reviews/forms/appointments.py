@@ -74,6 +74,14 @@ class AppointmentDetailsForm(ServiceErrorsMixin, WhenFields):
         return data
 
 
+def _episode_label(episode: Episode) -> str:
+    # The day in the UK, as every other date on the page: not the UTC day it was stored.
+    since = f"{timezone.localtime(episode.opened_at):%-d %B %Y}"
+    if episode.status == Episode.Status.REFERRED:
+        return f"{episode.get_condition_display()} (referred {since}, not yet under care)"
+    return f"{episode.get_condition_display()} (under care since {since})"
+
+
 class AppointmentForm(AppointmentDetailsForm):
     kind = forms.ChoiceField(
         label="Type of appointment",
@@ -92,11 +100,14 @@ class AppointmentForm(AppointmentDetailsForm):
 
     def __init__(self, *args, episodes=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["episode"].queryset = episodes if episodes is not None else Episode.objects
-        self.fields["episode"].label_from_instance = lambda e: (
-            # The day in the UK, as every other date on the page: not the UTC day it was stored.
-            f"{e.get_condition_display()} (since {timezone.localtime(e.opened_at):%-d %B %Y})"
-        )
+        field = self.fields["episode"]
+        field.queryset = episodes if episodes is not None else Episode.objects
+        field.label_from_instance = _episode_label
+        if episodes is not None and "episode" not in self.initial:
+            # The care under way, not a newer referral still waiting for triage.
+            open_ = sorted(episodes, key=lambda e: (e.status != Episode.Status.ACTIVE, e.opened_at))
+            if open_:
+                self.initial["episode"] = open_[0].pk
 
     def duration(self) -> int:
         return self.cleaned_data.get("duration_minutes") or rules.DEFAULT_DURATION_MINUTES.get(

@@ -20,7 +20,9 @@ def _visible_appointments(user) -> QuerySet[Appointment]:
 
 def appointment_for(user, appointment_uuid) -> Appointment:
     return _get_or_404(
-        _visible_appointments(user).select_related("patient__registered_practice", "clinician"),
+        _visible_appointments(user).select_related(
+            "patient__registered_practice", "clinician", "episode"
+        ),
         uuid=appointment_uuid,
     )
 

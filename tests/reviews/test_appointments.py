@@ -487,7 +487,42 @@ def test_the_episode_choice_names_the_uk_day_it_opened(world):
 
     # 00:30 on 7 August in London is 23:30 UTC on the 6th.
     opened = datetime(2026, 8, 7, 0, 30, tzinfo=ZoneInfo("Europe/London"))
-    episode = builders.episode_for(world.patient, opened_at=opened, condition="chronic_pain")
+    episode = builders.episode_for(
+        world.patient, opened_at=opened, condition="chronic_pain", status="active"
+    )
     form = AppointmentForm(episodes=world.patient.episodes.filter(pk=episode.pk))
     label = form.fields["episode"].label_from_instance(episode)
-    assert label == "Chronic pain (since 7 August 2026)"
+    assert label == "Chronic pain (under care since 7 August 2026)"
+
+
+def test_booking_starts_from_the_care_under_way_not_a_referral_waiting_for_triage(world, login):
+    under_care = builders.episode_for(
+        world.patient,
+        condition="headache",
+        status="active",
+        opened_at=timezone.now() - timedelta(days=200),
+    )
+    waiting = builders.episode_for(world.patient, condition="chronic_pain", status="referred")
+    response = login(world.clinician).get(
+        reverse("reviews:appointment-create", kwargs={"patient_uuid": world.patient.uuid})
+    )
+    form = response.context["form"]
+    assert form["episode"].value() == under_care.pk
+    labels = [label for _, label in form.fields["episode"].choices]
+    assert f"Chronic pain (referred {timezone.localdate():%-d %B %Y}, not yet under care)" in labels
+    assert waiting.pk in [int(str(value)) for value, _ in form.fields["episode"].choices]
+
+
+def test_the_appointment_and_review_pages_name_the_episode_of_care(world, login):
+    episode = builders.episode_for(world.patient, condition="chronic_pain", status="active")
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=timezone.now(), episode=episode
+    )
+    client = login(world.clinician)
+    detail = client.get(
+        reverse("reviews:appointment", kwargs={"appointment_uuid": appointment.uuid})
+    )
+    assert "Episode of care" in detail.content.decode()
+    assert "Chronic pain (active)" in detail.content.decode()
+    review = client.get(reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}))
+    assert " · Chronic pain</span>" in review.content.decode()
