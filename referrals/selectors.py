@@ -114,6 +114,15 @@ def triage_queue_for(user) -> QuerySet[Referral]:
     )
 
 
+def with_risky_answers(referral_ids) -> set[int]:
+    """Those of `referral_ids` sent with a questionnaire whose answers raised a safety alert
+    (PHQ-9 item 9 above 0). One query."""
+    links = Referral.assessments.through.objects.filter(
+        referral_id__in=list(referral_ids), assessment__alert=True
+    )
+    return set(links.values_list("referral_id", flat=True))
+
+
 def awaiting_triage_of(patients: QuerySet[Patient]) -> QuerySet[Referral]:
     """Submitted referrals of `patients` waiting for triage. `patients` must already be limited
     to those the caller may see (as `patients_visible_to` limits them)."""

@@ -35,6 +35,7 @@ TRIAGE_ROW_FIELDS = (
     "condition",
     "source",
     "submitted_at",
+    "age_at_referral",
     "patient__given_name",
     "patient__family_name",
     "patient__nhs_number",
@@ -57,10 +58,16 @@ def triage_queue(request):
     target = rules.target_days_for(selectors.triage_targets(), "any")
     now = timezone.now()
     link = uuid_link("referrals:detail", "referral_uuid")
+    risky = selectors.with_risky_answers(page.object_list)
     rows = [
         {
             "referral": referral,
             "url": link(referral.uuid),
+            # What the triager must not miss beside the urgency: a self-harm answer on a
+            # questionnaire sent with the referral, and a patient too young for the service.
+            "risky_answer": referral.pk in risky,
+            "under_age": referral.age_at_referral is not None
+            and not rules.is_adult(referral.age_at_referral),
             "condition": Condition(referral.condition).label,
             "source": Referral.Source(referral.source).label,
             "clock": rules.wait_clock(started_at=referral.submitted_at, target_days=target, now=now)
@@ -70,7 +77,9 @@ def triage_queue(request):
         for referral in (loaded[pk] for pk in page.object_list if pk in loaded)
     ]
     return render(
-        request, "referrals/triage_queue.html", {"page": page, "rows": rows, "target": target}
+        request,
+        "referrals/triage_queue.html",
+        {"page": page, "rows": rows, "target": target, "adult_age": rules.ADULT_AGE},
     )
 
 

@@ -63,6 +63,25 @@ def test_the_queue_puts_urgent_first_then_the_longest_waiting(world, login):
     assert positions == sorted(positions)
 
 
+def test_the_queue_marks_a_self_harm_answer_and_a_patient_under_18(world, login):
+    risky = builders.referral(
+        world.patient, world.gp, questionnaires={"PHQ-9": [0, 0, 0, 0, 0, 0, 0, 0, 1]}
+    )
+    plain = builders.referral(
+        world.other_patient, world.gp, questionnaires={"PHQ-9": [3, 3, 3, 3, 3, 3, 3, 3, 0]}
+    )
+    young = builders.referral(world.patient_in_b, world.gp)
+    Referral.objects.filter(pk=young.pk).update(age_at_referral=15)
+    response = login(world.clinician).get(QUEUE)
+    rows = {row["referral"].pk: row for row in response.context["rows"]}
+    assert (rows[risky.pk]["risky_answer"], rows[risky.pk]["under_age"]) == (True, False)
+    assert (rows[plain.pk]["risky_answer"], rows[plain.pk]["under_age"]) == (False, False)
+    assert (rows[young.pk]["risky_answer"], rows[young.pk]["under_age"]) == (False, True)
+    body = response.content.decode()
+    assert body.count("Self-harm answer</strong>") == 1
+    assert body.count("Under 18</strong>") == 1
+
+
 def test_the_queue_shows_the_clock_and_highlights_breaches(world, login):
     fresh = builders.referral(world.patient, world.gp)
     _age(fresh, 1, hours=2)
