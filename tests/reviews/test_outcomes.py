@@ -121,6 +121,25 @@ def test_the_review_page_shows_trends_and_records_the_outcome(world, login):
     assert "Outcome recorded" in page
 
 
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"start": timezone.now() + timedelta(days=2)}, "from the day of the appointment"),
+        ({"status": "cancelled"}, "did not take place, so it has no review to record"),
+    ],
+)
+def test_the_outcome_form_is_not_offered_before_the_day_or_for_what_did_not_happen(
+    world, login, fields, says
+):
+    appointment = builders.appointment(world.patient, world.clinician, **fields)
+    page = login(world.clinician).get(
+        reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    )
+    body = page.content.decode()
+    assert says in body
+    assert 'name="summary"' not in body
+
+
 def test_the_mental_health_follow_up_is_never_chosen_for_the_clinician(world, login):
     appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
     client = login(world.clinician)
