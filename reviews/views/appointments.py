@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from diaries.selectors import window_start
 from pathway.audit import record_view
+from pathway.models import Episode
 from pathway.navigation import patient_tabs
 from pathway.permissions import patient_for
 from pathway.views.access import clinician_required
@@ -116,6 +117,7 @@ def appointment_create(request, patient_uuid):
             )
             return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
     record_view(actor=request.user, patient=patient)
+    no_open_episode = not episodes.exists()
     return render(
         request,
         "reviews/appointment_form.html",
@@ -124,6 +126,9 @@ def appointment_create(request, patient_uuid):
             "patient": patient,
             "tabs": patient_tabs(patient, request.path),
             "booking_request": booking_request,
+            "no_open_episode": no_open_episode,
+            "patient_discharged": no_open_episode
+            and patient.episodes.filter(status=Episode.Status.DISCHARGED).exists(),
         },
     )
 

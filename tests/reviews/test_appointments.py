@@ -526,3 +526,17 @@ def test_the_appointment_and_review_pages_name_the_episode_of_care(world, login)
     assert "Chronic pain (active)" in detail.content.decode()
     review = client.get(reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}))
     assert " · Chronic pain</span>" in review.content.decode()
+
+
+def test_booking_for_a_patient_without_an_open_episode_says_why_before_the_form(world, login):
+    opened = timezone.now() - timedelta(days=100)
+    builders.episode_for(
+        world.patient, status="discharged", opened_at=opened, closed_at=timezone.now()
+    )
+    page = login(world.clinician).get(
+        reverse("reviews:appointment-create", kwargs={"patient_uuid": world.patient.uuid})
+    )
+    body = page.content.decode()
+    assert "has no open episode of care: they have been discharged" in body
+    assert "a new referral is needed first" in body
+    assert 'name="start_date"' not in body and "Book appointment</button>" not in body
