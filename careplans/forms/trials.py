@@ -157,10 +157,32 @@ class TrialReviewForm(BasedOnMixin, forms.ModelForm):
             "notes",
         ]
 
-    def __init__(self, *args, **kwargs):
+    # Asked only where they mean something (or were recorded before): headache and migraine
+    # days for a headache preventive, NICE's review for a medicine it advises against starting
+    # for the condition, the oral morphine equivalent for an opioid.
+    HEADACHE_DAYS = (
+        "baseline_headache_days",
+        "baseline_migraine_days",
+        "month3_headache_days",
+        "month3_migraine_days",
+    )
+
+    def __init__(self, *args, condition: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["based_on"].initial = revision_token(self.instance.updated_at)
-        if self.instance.review_due and self.instance.review_due < timezone.localdate():
+        trial = self.instance
+        asked = {
+            self.HEADACHE_DAYS: trial.role == TreatmentTrial.Role.PREVENTIVE,
+            ("review_decision",): rules.advised_against(
+                condition=condition, medicine_class=trial.medicine_class
+            ),
+            ("daily_morphine_equivalent_mg",): trial.medicine_class == rules.OPIOID,
+        }
+        for names, relevant in asked.items():
+            if not relevant and all(getattr(trial, name) in (None, "") for name in names):
+                for name in names:
+                    del self.fields[name]
+        self.fields["based_on"].initial = revision_token(trial.updated_at)
+        if trial.review_due and trial.review_due < timezone.localdate():
             # A date already passed is not a next review: ask for a new one.
             self.initial["review_due"] = None
 
@@ -175,8 +197,9 @@ class TrialReviewForm(BasedOnMixin, forms.ModelForm):
                 self.add_error("review_due", problem)
         if review and review < self.instance.started_on:
             self.add_error("review_due", "The review date must be on or after the start date.")
-        _check_days(self, "baseline_headache_days", "baseline_migraine_days")
-        _check_days(self, "month3_headache_days", "month3_migraine_days")
+        if "baseline_headache_days" in self.fields:
+            _check_days(self, "baseline_headache_days", "baseline_migraine_days")
+            _check_days(self, "month3_headache_days", "month3_migraine_days")
         return data
 
     def _post_clean(self):

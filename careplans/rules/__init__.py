@@ -95,6 +95,7 @@ from careplans.rules.prescribing import (
     NG193_SOURCE,
     REVIEW_CONTINUE,
     REVIEW_REDUCE,
+    advised_against,
     existing_medicine_review,
     start_warning,
 )
@@ -157,6 +158,7 @@ __all__ = [
     "MEDICINES",
     "MEDICINE_CLASSES",
     "NG193_DO_NOT_INITIATE",
+    "advised_against",
     "NG193_SOURCE",
     "NOT_TOLERATED",
     "NOT_YET_DUE",

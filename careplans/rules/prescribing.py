@@ -61,6 +61,14 @@ def start_warning(*, condition: str, medicine_class: str) -> Prompt | None:
     return None
 
 
+def advised_against(*, condition: str, medicine_class: str) -> bool:
+    """Whether NICE advises against starting this class of medicine for the condition: NG193's
+    "do not initiate" list for chronic pain, CG150's opioids for headache."""
+    return (condition == CHRONIC_PAIN and medicine_class in NG193_DO_NOT_INITIATE) or (
+        condition == HEADACHE and medicine_class in CG150_DO_NOT_OFFER
+    )
+
+
 # Outcomes of the review NG193 asks for when someone already takes a "do not initiate" medicine.
 REVIEW_CONTINUE = "continue"
 REVIEW_REDUCE = "reduce"
@@ -74,10 +82,7 @@ def existing_medicine_review(
     recorded as "continue safely" or "reduce and stop". Prompts never block."""
     if review_decision in (REVIEW_CONTINUE, REVIEW_REDUCE):
         return None
-    relevant = (condition == CHRONIC_PAIN and medicine_class in NG193_DO_NOT_INITIATE) or (
-        condition == HEADACHE and medicine_class in CG150_DO_NOT_OFFER
-    )
-    if not relevant:
+    if not advised_against(condition=condition, medicine_class=medicine_class):
         return None
     return Prompt(
         code="ng193_review_existing",

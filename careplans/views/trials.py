@@ -59,7 +59,11 @@ def trial_add(request, plan_uuid):
 def trial_review(request, trial_uuid):
     trial = _trial_or_404(request.user, trial_uuid)
     patient = trial.plan.patient
-    form = TrialReviewForm(request.POST if request.method == "POST" else None, instance=trial)
+    form = TrialReviewForm(
+        request.POST if request.method == "POST" else None,
+        instance=trial,
+        condition=trial.plan.episode.condition,
+    )
     differences: list[selectors.SavedDifference] = []
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

@@ -567,3 +567,66 @@ def test_the_frequency_line_says_a_failed_trials_figures_are_not_the_diary(world
         "headache days a month, at 12 weeks on Topiramate, recorded at its review on "
         f"{TODAY():%-d %B %Y}. This may not be how often headaches happen now"
     ) in html
+
+
+HEADACHE_DAYS = {
+    "baseline_headache_days",
+    "baseline_migraine_days",
+    "month3_headache_days",
+    "month3_migraine_days",
+}
+
+
+@pytest.mark.parametrize(
+    ("condition", "trial", "asked", "not_asked"),
+    [
+        # Recommended for chronic primary pain: none of NICE's review, morphine or headache days.
+        (
+            "chronic_pain",
+            {"medicine_code": "amitriptyline", "role": "pain"},
+            set(),
+            {"review_decision", "daily_morphine_equivalent_mg", *HEADACHE_DAYS},
+        ),
+        # An opioid already taken for chronic pain: NICE's review and its morphine equivalent.
+        (
+            "chronic_pain",
+            {"medicine_code": "morphine", "role": "pain", "already_taking": True},
+            {"review_decision", "daily_morphine_equivalent_mg"},
+            HEADACHE_DAYS,
+        ),
+        # Gabapentin for chronic pain: NICE's review, no morphine equivalent.
+        (
+            "chronic_pain",
+            {"medicine_code": "gabapentin", "role": "pain", "already_taking": True},
+            {"review_decision"},
+            {"daily_morphine_equivalent_mg", *HEADACHE_DAYS},
+        ),
+        # A headache preventive: the headache and migraine days, nothing about NICE's review.
+        (
+            "headache",
+            {"medicine_code": "topiramate", "role": "preventive"},
+            HEADACHE_DAYS,
+            {"review_decision", "daily_morphine_equivalent_mg"},
+        ),
+    ],
+)
+def test_a_trial_review_asks_only_what_applies_to_the_medicine(
+    world, login, condition, trial, asked, not_asked
+):
+    made = builders.trial(builders.plan(world.patient, condition=condition), **trial)
+    response = login(world.clinician).get(f"/care-plans/treatments/{made.uuid}/review/")
+    fields = set(response.context["form"].fields)
+    assert asked <= fields
+    assert not (not_asked & fields)
+    assert {"outcome", "notes"} <= fields
+
+
+def test_a_figure_recorded_before_stays_on_the_review_form(world, login):
+    made = builders.trial(
+        builders.plan(world.patient, condition="chronic_pain"),
+        medicine_code="amitriptyline",
+        role="pain",
+    )
+    TreatmentTrial.objects.filter(pk=made.pk).update(daily_morphine_equivalent_mg=20)
+    response = login(world.clinician).get(f"/care-plans/treatments/{made.uuid}/review/")
+    assert "daily_morphine_equivalent_mg" in response.context["form"].fields
