@@ -57,6 +57,11 @@ urlpatterns = [
         name="questionnaire-request",
     ),
     path(
+        "questionnaires/<uuid:request_uuid>/record/",
+        patient_page.questionnaire_record,
+        name="questionnaire-record",
+    ),
+    path(
         "questionnaires/<uuid:request_uuid>/cancel/",
         patient_page.questionnaire_cancel,
         name="questionnaire-cancel",

@@ -10,8 +10,10 @@ from pathway.navigation import patient_tabs
 from pathway.permissions import patient_for
 from pathway.views.access import clinician_required, staff_required
 from reviews import messaging, selectors
-from reviews.errors import ReviewsError
-from reviews.forms import MdtCaseForm, QuestionnaireRequestForm
+from reviews.errors import ReviewsError, StaleState
+from reviews.forms import AnswersForm, MdtCaseForm, QuestionnaireRequestForm
+from reviews.models import QuestionnaireRequest
+from reviews.questionnaires import QUESTIONNAIRES
 from reviews.services import mdt as mdt_services
 from reviews.services import questionnaires as questionnaire_services
 from reviews.views.refusals import post_only
@@ -84,7 +86,8 @@ def questionnaire_request(request, patient_uuid):
                 messages.warning(
                     request,
                     f"{patient.full_name} has no patient portal account, so cannot fill it in "
-                    "online yet. Invite them from the Summary tab, or go through it with them.",
+                    "online yet. Invite them from the Summary tab, or go through it with them "
+                    "and record their answers (Record answers, below).",
                 )
             return redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
     record_view(actor=request.user, patient=patient, obj=patient)
@@ -110,6 +113,70 @@ def questionnaire_cancel(request, request_uuid):
     else:
         messages.success(request, "Questionnaire request cancelled.")
     return redirect("reviews:patient-reviews", patient_uuid=questionnaire.patient.uuid)
+
+
+@clinician_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def questionnaire_record(request, request_uuid):
+    """Record the answers to a questionnaire sent to the patient as they give them to the team
+    (by phone or at an appointment): for patients without the portal, or who would rather. The
+    same scoring and safety alert as answers sent in the portal."""
+    questionnaire_request = selectors.questionnaire_request_for(request.user, request_uuid)
+    patient = questionnaire_request.patient
+    back = redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
+    if questionnaire_request.status != QuestionnaireRequest.Status.REQUESTED:
+        messages.error(request, _ALREADY_DONE.get(questionnaire_request.status, _NOT_OPEN))
+        return back
+    questionnaire = QUESTIONNAIRES[questionnaire_request.instrument]
+    form = AnswersForm(
+        request.POST or None,
+        questionnaire=questionnaire,
+        activities=questionnaire_request.activities,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, alert = questionnaire_services.submit_questionnaire(
+                actor=request.user,
+                request=questionnaire_request,
+                answers=form.answers(),
+                activities=form.activities() if questionnaire.activities else None,
+                unscored=form.unscored(),
+            )
+        except StaleState:
+            messages.error(request, _ALREADY_DONE[QuestionnaireRequest.Status.COMPLETED])
+            return back
+        except ReviewsError as error:
+            form.add_error(None, str(error))
+        else:
+            message = f"{patient.given_name}'s {questionnaire.title} answers are recorded."
+            if alert is not None:
+                message += (
+                    " Question 9 was answered above 'not at all': a safety alert is open. "
+                    "Follow the practice's risk protocol today and make sure they have crisis "
+                    "contacts."
+                )
+            messages.success(request, message)
+            return back
+    elif request.method == "GET":
+        record_view(actor=request.user, patient=patient, obj=questionnaire_request)
+    return render(
+        request,
+        "reviews/questionnaire_record.html",
+        {
+            "form": form,
+            "patient": patient,
+            "tabs": patient_tabs(patient, request.path),
+            "questionnaire": questionnaire,
+            "questionnaire_request": questionnaire_request,
+        },
+    )
+
+
+_NOT_OPEN = "This questionnaire is no longer waiting for answers."
+_ALREADY_DONE = {
+    QuestionnaireRequest.Status.COMPLETED: "This questionnaire has already been answered, in "
+    "the portal or by a colleague. Its result is below.",
+}
 
 
 @clinician_required

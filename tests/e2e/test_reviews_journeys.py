@@ -301,3 +301,26 @@ def test_the_team_hands_over_and_discharges_a_patient(browser_page, demo):
     episode.refresh_from_db()
     assert episode.status == "discharged"
     assert Milestone.objects.filter(episode=episode, kind="discharged").exists()
+
+
+def test_the_team_records_a_questionnaire_the_patient_answers_by_phone(browser_page, demo):
+    alex = demo.patients[0]
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto(f"/reviews/patients/{alex.uuid}/")
+    page.get_by_label("Questionnaire").select_option("GAD-7")
+    _submit(browser, "Send questionnaire")
+    page.get_by_role("link", name="Record answers to GAD-7 given to the team").click()
+    browser.check()
+    _submit(browser, "Record answers")
+    assert "There is a problem" in page.content()
+    browser.check()
+    for number in range(1, 8):
+        page.locator(f"#id_item_{number}_1").check()  # "Several days"
+    _submit(browser, "Record answers")
+    browser.check()
+    assert "GAD-7" in page.content() and "answers are recorded" in page.content()
+    request = alex.questionnaire_requests.get(instrument="GAD-7")
+    assert request.status == "completed" and request.assessment.total == 7

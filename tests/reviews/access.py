@@ -67,6 +67,7 @@ RULES = {
     "reviews:appointment-create": Rule(allowed=TEAM, kwargs=_patient),
     "reviews:questionnaire-request": Rule(allowed=TEAM, kwargs=_patient, ok=(405,)),
     "reviews:questionnaire-cancel": Rule(allowed=TEAM, kwargs=_request, ok=(405,)),
+    "reviews:questionnaire-record": Rule(allowed=TEAM, kwargs=_request),
     "reviews:mdt-create": Rule(allowed=TEAM, kwargs=_patient),
     "reviews:mdt-case": Rule(
         allowed=TEAM, kwargs=lambda w: {"case_uuid": builders.mdt_case(w.patient).uuid}

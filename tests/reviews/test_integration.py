@@ -267,7 +267,7 @@ def test_a_risky_phq9_answer_on_a_gp_referral_raises_a_safety_alert_on_the_workl
     # The GP typed the answers: the patient saw none of the portal's crisis contacts.
     page = login(world.clinician).get(rows[0].top.url).content.decode()
     assert "The patient was shown crisis contacts" not in page
-    assert f"recorded by {world.gp.full_name} with the referral, not sent by the patient" in page
+    assert f"recorded by {world.gp.full_name} (referral), not sent by the patient" in page
     assert "Make sure they have them" in page
 
 
@@ -275,7 +275,9 @@ def test_the_alert_from_a_questionnaire_the_patient_sent_says_they_saw_crisis_co
     world, login
 ):
     alert = builders.safety_alert(world.patient)
-    Assessment.objects.filter(pk=alert.assessment_id).update(context="self")
+    Assessment.objects.filter(pk=alert.assessment_id).update(
+        context="self", completed_by=world.patient_user
+    )
     page = login(world.clinician).get(reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}))
     assert "The patient was shown crisis contacts" in page.content.decode()
     assert "Make sure they have them" not in page.content.decode()

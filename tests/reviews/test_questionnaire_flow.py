@@ -410,3 +410,59 @@ def test_the_service_refuses_a_due_date_past_the_limit_as_the_form_does(world):
         )
     assert refused.value.field == "due"
     assert not QuestionnaireRequest.objects.exists()
+
+
+# Answers the patient gives the team (by phone or at an appointment).
+
+
+def _record_url(request):
+    return reverse("reviews:questionnaire-record", kwargs={"request_uuid": request.uuid})
+
+
+def test_the_team_records_answers_given_by_phone_with_the_same_score(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="PHQ-9")
+    client = login(world.clinician)
+    page = client.get(_record_url(request)).content.decode()
+    assert "Record answers: " in page and "Read each question to Alice" in page
+    reviews_tab = client.get(
+        reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    ).content.decode()
+    assert _record_url(request) in reviews_tab
+    response = client.post(_record_url(request), _phq9([1, 2, 1, 0, 0, 1, 1, 0, 0]), follow=True)
+    assert "Mood (PHQ-9) answers are recorded." in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == "completed"
+    assessment = request.assessment
+    assert (assessment.total, assessment.completed_by) == (6, world.clinician)
+    assert not SafetyAlert.objects.exists()
+    # Done: the link goes, and a second recording is refused without a second assessment.
+    again = client.post(_record_url(request), _phq9([3] * 9), follow=True)
+    assert "already been answered" in again.content.decode()
+    assert Assessment.objects.filter(patient=world.patient).count() == 1
+
+
+def test_a_risky_answer_recorded_by_the_team_opens_an_alert_that_says_who_recorded_it(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="PHQ-9")
+    client = login(world.clinician)
+    response = client.post(_record_url(request), _phq9([0] * 8 + [2]), follow=True)
+    assert "a safety alert is open" in response.content.decode()
+    alert = SafetyAlert.objects.get(patient=world.patient, resolved_at__isnull=True)
+    page = client.get(reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})).content
+    assert f"recorded by {world.clinician.full_name}" in page.decode()
+    assert "The patient was shown crisis contacts" not in page.decode()
+
+
+def test_incomplete_answers_are_named_and_nothing_is_stored(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="GAD-7")
+    response = login(world.clinician).post(_record_url(request), {"item_1": "1"})
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == "requested"
+
+
+def test_only_the_patients_care_team_can_record_answers(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="PHQ-9")
+    assert login(world.other_clinician).get(_record_url(request)).status_code == 404
+    assert login(world.gp).get(_record_url(request)).status_code == 404
+    assert login(world.patient_user).get(_record_url(request)).status_code == 404
