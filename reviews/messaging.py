@@ -29,6 +29,7 @@ KIND_LABELS = {
     "questionnaire_reminder": "Questionnaire reminder",
     "group_invite": "Group session invitation",
     "group_place_withdrawn": "Group session place withdrawn",
+    "group_session_cancelled": "Group session cancelled",
     "diary_nudge": "Diary reminder",
     "trial_review_due": "Treatment trial review (staff)",
     "safety_alert": "Safety alert (staff)",

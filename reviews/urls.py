@@ -73,6 +73,11 @@ urlpatterns = [
     path("group-sessions/new/", groups.session_create, name="group-session-create"),
     path("group-sessions/<uuid:session_uuid>/", groups.session_detail, name="group-session"),
     path(
+        "group-sessions/<uuid:session_uuid>/cancel/",
+        groups.session_cancel,
+        name="group-session-cancel",
+    ),
+    path(
         "group-sessions/<uuid:session_uuid>/invite/",
         groups.session_invite,
         name="group-session-invite",

@@ -75,10 +75,10 @@ def eligible_patients(user, session: GroupSession, *, limit: int = 50) -> QueryS
 
 
 def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
-    """The patient's invitations and places at sessions from 12 hours ago onwards, and those
-    the care team withdrew (so the patient sees why one has gone) unless a later invitation
-    or place at the same session replaced it. Their own declines and cancellations are left
-    out: they know."""
+    """The patient's invitations and places at sessions from 12 hours ago onwards, those the
+    care team withdrew (so the patient sees why one has gone) unless a later invitation or place
+    at the same session replaced it, and those at sessions the team cancelled. Their own
+    declines and cancellations are left out: they know."""
     replaced = GroupBooking.objects.filter(
         session=OuterRef("session"), patient=OuterRef("patient"), pk__gt=OuterRef("pk")
     )
@@ -86,7 +86,6 @@ def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
         patient.group_bookings.filter(
             Q(status__in=LIVE_BOOKING)
             | Q(status=GroupBooking.Status.WITHDRAWN) & ~Exists(replaced),
-            session__cancelled_at__isnull=True,
             session__start__gte=timezone.now() - timedelta(hours=12),
         )
         .select_related("session")

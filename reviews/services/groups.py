@@ -262,6 +262,47 @@ def cancel_place(*, actor: User, booking: GroupBooking, tell_patient: bool = Tru
     return booking
 
 
+@transaction.atomic
+def cancel_session(*, actor: User, session: GroupSession) -> int:
+    """Cancel a session that has not started. Everyone invited or booked keeps their row (the
+    session shows as cancelled to them) and is told, within their consent and quiet hours, by a
+    message that expires when the session would have started; invitations still waiting to go
+    are withdrawn. Returns how many patients are told. Raises ReviewsError once the session has
+    started or when it is already cancelled."""
+    locked = GroupSession.objects.select_for_update().get(pk=session.pk)
+    _session_open(locked)
+    now = timezone.now()
+    locked.cancelled_at = now
+    locked.save(update_fields=["cancelled_at"])
+    record_event(actor=actor, action=AuditEvent.Action.UPDATE, obj=locked, fields=["cancelled_at"])
+    live = list(
+        locked.bookings.filter(
+            status__in=[GroupBooking.Status.INVITED, GroupBooking.Status.BOOKED]
+        ).select_related("patient")
+    )
+    messaging.withdraw(
+        keys=[f"group-invite:{booking.uuid}" for booking in live],
+        reason="Withdrawn: the session was cancelled",
+    )
+    told = 0
+    for booking in live:
+        queued = messaging.queue_for_patient(
+            patient=booking.patient,
+            kind="group_session_cancelled",
+            template="reviews-group-session-cancelled",
+            key=f"group-session-cancelled:{locked.uuid}:{booking.patient.uuid}",
+            path=reverse("reviews:my-appointments"),
+            expires_at=locked.start,
+            extra={
+                "had_place": booking.status == GroupBooking.Status.BOOKED,
+                "when": messaging.day_and_time(locked.start),
+            },
+        )
+        told += bool(queued)
+    session.cancelled_at = now
+    return told
+
+
 def _withdrawal_key(session: GroupSession, patient: Patient, booking=None) -> str:
     """The key of the message telling a patient the team withdrew their invitation or place;
     without `booking`, the leading part shared by every such message for that session."""
@@ -282,6 +323,8 @@ def _withdraw_withdrawal_news(session: GroupSession, patient: Patient) -> None:
 def record_group_attendance(*, actor: User, booking: GroupBooking, attended: bool) -> GroupBooking:
     """Mark a booked place attended or did-not-attend once the session has started; a
     mistaken mark can be corrected by marking again."""
+    if booking.session.cancelled_at is not None:
+        raise ReviewsError("This session was cancelled, so there is no attendance to record.")
     if booking.session.start > timezone.now():
         raise ReviewsError("You can record attendance once the session has started.")
     status = GroupBooking.Status.ATTENDED if attended else GroupBooking.Status.DID_NOT_ATTEND

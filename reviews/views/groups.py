@@ -124,6 +124,48 @@ def session_invite(request, session_uuid):
 
 
 @clinician_required
+def session_cancel(request, session_uuid):
+    """Cancel the whole session, after a confirmation step that says who will be told."""
+    session = selectors.group_session_for(request.user, session_uuid)
+    if refused := post_only(request):
+        return refused
+    back = redirect("reviews:group-session", session_uuid=session.uuid)
+    if session.cancelled_at is not None or session.start <= timezone.now():
+        messages.error(
+            request,
+            "This session has already been cancelled."
+            if session.cancelled_at is not None
+            else "This session has already started, so it cannot be cancelled.",
+        )
+        return back
+    live = [
+        booking
+        for booking in selectors.bookings_for_session(request.user, session)
+        if booking.status in (booking.Status.INVITED, booking.Status.BOOKED)
+    ]
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "reviews/group_session_cancel.html",
+            {
+                "session": session,
+                "live": [(b, messaging.not_told_reason(b.patient)) for b in live],
+            },
+        )
+    try:
+        told = services.cancel_session(actor=request.user, session=session)
+    except ReviewsError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Session cancelled. {told} of {len(live)} patients invited or booked will be sent "
+            "a message.",
+        )
+    return back
+
+
+@clinician_required
 def booking_attendance(request, booking_uuid):
     booking = selectors.group_booking_for(request.user, booking_uuid)
     if refused := post_only(request):

@@ -324,3 +324,39 @@ def test_the_team_records_a_questionnaire_the_patient_answers_by_phone(browser_p
     assert "GAD-7" in page.content() and "answers are recorded" in page.content()
     request = alex.questionnaire_requests.get(instrument="GAD-7")
     assert request.status == "completed" and request.assessment.total == 7
+
+
+def test_the_team_cancels_a_group_session_and_the_patient_sees_it(browser_page, demo):
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto("/reviews/group-sessions/new/")
+    page.get_by_label("Topic").fill("Pacing in winter")
+    page.get_by_label("Date").fill((timezone.localdate() + timedelta(days=5)).isoformat())
+    page.get_by_label("Start time").fill("18:00")
+    page.get_by_label("Places").fill("8")
+    page.get_by_label("Video link").fill("https://video.example.nhs.uk/room/pacing")
+    page.get_by_label("Jordan Lee (Physiotherapist)").check()
+    page.get_by_label("Number of monthly sessions").fill("1")
+    _submit(browser, "Set up session")
+    name = demo.patients[0].full_name
+    page.get_by_label(f"{name}, born").check()
+    _submit(browser, "Send invitations")
+    _submit(browser, "Cancel this session")
+    browser.check()
+    assert page.get_by_role("heading", name="Cancel this group session?").is_visible()
+    assert f"{name} (invited)" in page.content()
+    _submit(browser, "Yes, cancel the session")
+    assert "Session cancelled." in page.content()
+    assert "This session was cancelled on" in page.content()
+    session = GroupSession.objects.get(topic="Pacing in winter")
+    assert session.cancelled_at is not None
+    browser.sign_out()
+
+    _phone(browser)
+    browser.sign_in(PATIENT, DEMO_PASSWORD)
+    page.get_by_role("link", name="Appointments").first.click()
+    browser.check()
+    assert page.get_by_text("Cancelled by the care team").first.is_visible()
+    browser.sign_out()

@@ -74,6 +74,7 @@ RULES = {
     ),
     "reviews:group-session": Rule(allowed=TEAM, kwargs=_session),
     "reviews:group-session-invite": Rule(allowed=TEAM, kwargs=_session, ok=(405,)),
+    "reviews:group-session-cancel": Rule(allowed=TEAM, kwargs=_session, ok=(405,)),
     "reviews:group-booking": Rule(allowed=TEAM, kwargs=_booking, ok=(405,)),
     "reviews:notification-retry": Rule(
         allowed=TEAM,

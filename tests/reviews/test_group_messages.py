@@ -224,3 +224,37 @@ def test_the_message_names_the_date_and_how_to_ask_for_another_place(
     # No clinical detail: the topic is shown after signing in, not in the message.
     for rendered in (text.body, email.subject, email.body, email.html):
         assert "migraine" not in rendered.lower()
+
+
+# A whole session cancelled
+
+
+@pytest.mark.parametrize(
+    ("status", "place_words"),
+    [("booked", ", where you had a place. Please do not join it."), ("invited", ". We are")],
+)
+def test_a_cancelled_session_is_told_in_plain_words_without_the_topic(world, status, place_words):
+    session = _session(world, topic="Living well with migraine")
+    builders.booking(session, world.patient, status=status)
+    services.cancel_session(actor=world.clinician, session=session)
+    rows = Notification.objects.filter(kind="group_session_cancelled", patient=world.patient)
+    assert {row.channel for row in rows} == {"sms", "email"}
+    when = messaging.day_and_time(session.start)
+    text = outbox.render_message(rows.get(channel="sms"))
+    email = outbox.render_message(rows.get(channel="email"))
+    assert text.body.startswith(
+        f"NHS: your care team has cancelled the group session on {when}{place_words}"
+    )
+    assert email.subject == "A group session has been cancelled"
+    assert f"the group session on {when}{place_words}" in email.body
+    for rendered in (text.body, email.subject, email.body, email.html):
+        assert "migraine" not in rendered.lower()
+
+
+def test_cancelling_withdraws_an_invitation_still_waiting_to_go(world):
+    session = _session(world)
+    _invite(world, session)
+    services.cancel_session(actor=world.clinician, session=session)
+    invites = Notification.objects.filter(kind="group_invite")
+    assert {row.status for row in invites} == {"cancelled"}
+    assert {row.last_error for row in invites} == {"Withdrawn: the session was cancelled"}

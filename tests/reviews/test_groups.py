@@ -485,3 +485,70 @@ def test_a_place_at_a_cancelled_session_is_not_withdrawn_again(world, login):
     place.refresh_from_db()
     assert place.status == "booked"
     assert not Notification.objects.exists()
+
+
+# Cancelling a whole session.
+
+
+def _cancel_url(session):
+    return reverse("reviews:group-session-cancel", kwargs={"session_uuid": session.uuid})
+
+
+def test_cancelling_a_session_asks_first_naming_who_will_be_told(world, login):
+    session = builders.group_session(world.service)
+    builders.booking(session, world.patient, status="booked")
+    builders.booking(session, world.other_patient)
+    client = login(world.clinician)
+    detail = client.get(reverse("reviews:group-session", kwargs={"session_uuid": session.uuid}))
+    assert "Cancel this session</button>" in detail.content.decode()
+    page = client.post(_cancel_url(session)).content.decode()
+    assert "Cancel this group session?" in page
+    assert f"{world.patient.full_name} (booked)" in page
+    assert f"{world.other_patient.full_name} (invited)" in page
+    session.refresh_from_db()
+    assert session.cancelled_at is None
+    assert not Notification.objects.filter(kind="group_session_cancelled").exists()
+
+
+def test_a_cancelled_session_tells_everyone_invited_or_booked_and_shows_as_cancelled(world, login):
+    session = builders.group_session(world.service)
+    place = builders.booking(session, world.patient, status="booked")
+    invitation = builders.booking(session, world.other_patient)
+    builders.booking(session, world.patient_in_b, status="declined")
+    client = login(world.clinician)
+    response = client.post(_cancel_url(session), {"confirm": "yes"}, follow=True)
+    assert "Session cancelled." in response.content.decode()
+    assert "This session was cancelled on" in response.content.decode()
+    session.refresh_from_db()
+    assert session.cancelled_at is not None
+    told = Notification.objects.filter(kind="group_session_cancelled")
+    assert {n.patient for n in told} == {world.patient, world.other_patient}
+    assert all(n.expires_at == session.start for n in told)
+    assert "Pacing and sleep" not in " ".join(str(n.context) for n in told)
+    # Rows stay as they were; the patient's page says the session is off.
+    place.refresh_from_db()
+    invitation.refresh_from_db()
+    assert (place.status, invitation.status) == ("booked", "invited")
+    mine = login(world.patient_user).get(reverse("reviews:my-appointments")).content.decode()
+    assert "Cancelled by the care team" in mine
+    assert "so please do not join it" in mine
+    assert "Cancel my place" not in mine and "Book a place" not in mine
+    # Once is enough.
+    sent = told.count()
+    again = login(world.clinician).post(_cancel_url(session), {"confirm": "yes"}, follow=True)
+    assert "already been cancelled" in again.content.decode()
+    assert told.count() == sent
+
+
+def test_a_started_session_cannot_be_cancelled_and_a_cancelled_one_has_no_attendance(world):
+    started = builders.group_session(world.service, start=timezone.now() - timedelta(minutes=5))
+    with pytest.raises(ReviewsError, match="already started"):
+        services.cancel_session(actor=world.clinician, session=started)
+    cancelled = builders.group_session(
+        world.service,
+        start=timezone.now() - timedelta(minutes=5),
+        cancelled_at=timezone.now() - timedelta(days=1),
+    )
+    place = builders.booking(cancelled, world.patient, status="booked")
+    with pytest.raises(ReviewsError, match="was cancelled"):
+        services.record_group_attendance(actor=world.clinician, booking=place, attended=True)
