@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from pathway import nhs_number
 from pathway.dashboard import snapshots
+from pathway.dashboard.rules import EARLIEST_DATE
 from pathway.models import AttendanceImport, AuditEvent, GpAttendanceCount
 from pathway.permissions import patients_visible_to
 
@@ -132,7 +133,9 @@ def parse_attendance_csv(raw: bytes, *, today: date | None = None) -> list[Atten
 
 def _period(start, last, line: int, today: date, errors: list[str]) -> int | None:
     """The period's length in days (both ends included), or None with a message."""
-    if last < start:
+    if start < EARLIEST_DATE:
+        errors.append(f"Row {line}: period_start must be on or after {EARLIEST_DATE:%Y-%m-%d}")
+    elif last < start:
         errors.append(f"Row {line}: period_end must be on or after period_start")
     elif last >= today:
         errors.append(

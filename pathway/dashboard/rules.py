@@ -89,18 +89,23 @@ def months_in(period: Period, *, today: date) -> list[date]:
 
 # A custom period may run on past today (a financial year to come), but not beyond this.
 LATEST_DAYS_AHEAD = 366
+# Nor start before this: the service holds nothing older, and a year such as 0001 or 1026 is a
+# slip of the keyboard that would otherwise read as a real (empty) period.
+EARLIEST_DATE = date(2000, 1, 1)
 
 
 def custom_period_problems(
     start: date | None, end: date | None, *, today: date
 ) -> list[tuple[str, str]]:
     """What is wrong with the dates of a custom period, as (which date, message) pairs: "start"
-    or "end". Empty when both are given, in order, 5 years apart at most, and ending no more
-    than LATEST_DAYS_AHEAD days after `today`."""
+    or "end". Empty when both are given, in order, 5 years apart at most, starting no earlier
+    than EARLIEST_DATE and ending no more than LATEST_DAYS_AHEAD days after `today`."""
     problems = []
     latest = today + timedelta(days=LATEST_DAYS_AHEAD)
     if start is None:
         problems.append(("start", "Enter a start date"))
+    elif start < EARLIEST_DATE:
+        problems.append(("start", f"The start date must be on or after {EARLIEST_DATE:%-d %B %Y}"))
     elif start > latest:
         problems.append(("start", f"The start date must be on or before {latest:%-d %B %Y}"))
     if end is None:

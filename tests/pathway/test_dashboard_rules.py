@@ -158,6 +158,10 @@ def test_custom_period_problems_name_the_date_that_is_wrong():
         ("end", "Choose a period of 5 years or less")
     ]
     assert custom_period_problems(date(2026, 1, 1), date(2026, 1, 1), today=today) == []
+    assert custom_period_problems(date(1, 1, 1), date(1, 12, 31), today=today) == [
+        ("start", "The start date must be on or after 1 January 2000")
+    ]
+    assert custom_period_problems(date(2000, 1, 1), date(2000, 12, 31), today=today) == []
     # Up to a year ahead (366 days), and never the last day a date can hold.
     assert custom_period_problems(date(2027, 4, 1), date(2027, 12, 5), today=today) == []
     assert custom_period_problems(date(2027, 4, 1), date(2027, 12, 6), today=today) == [
