@@ -30,7 +30,10 @@ NAVIGATION = {
         ("Find a patient", "pathway:patient-search"),
     ],
     "commissioner": [("Dashboard", "dashboard:home")],
-    "admin": [("Administration", "admin:index")],
+    "admin": [
+        ("Administration", "admin:index"),
+        ("GP attendance import", "pathway:attendance-import"),
+    ],
 }
 
 

@@ -30,6 +30,12 @@ def test_each_role_has_its_own_links(login, world):
     assert not any(label == "My diary" for label, _, _ in gp_menu)
 
 
+def test_the_gp_attendance_import_is_in_the_administrators_menu(login, world):
+    url = reverse("pathway:attendance-import")
+    admin_menu = _menu(login(world.admin).get(url))
+    assert ("GP attendance import", url, True) in admin_menu
+
+
 def test_links_are_worked_out_once_per_role_and_url_configuration(world):
     navigation._links.cache_clear()
     navigation.items_for(world.clinician, "/")
