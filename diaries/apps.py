@@ -5,6 +5,12 @@ class DiariesConfig(AppConfig):
     name = "diaries"
     verbose_name = "Headache and pain diary"
 
+    def ready(self) -> None:
+        from diaries.patient_tasks import todays_diary
+        from pathway import patient_tasks
+
+        patient_tasks.register(todays_diary)
+
     def seed_demo(self, ctx) -> None:
         """Demo diaries for the demo patients (called by `manage.py seed_demo`)."""
         from diaries.demo import seed_demo

@@ -1,13 +1,11 @@
 """Warnings that every staff page about a patient shows under the patient's banner, whichever
 tab it is: a clinician arriving on the summary from a search must not miss an open safety alert
-that lives on the reviews tab.
+that lives on the reviews tab. Apps register providers (pathway.extensions): each takes the
+patient and the signed-in user and returns a list of PatientWarning."""
 
-The kernel imports no feature app (DESIGN.md section 2), so each app that holds such a warning
-registers a provider in its AppConfig.ready: a callable taking the patient and the signed-in
-user and returning a list of PatientWarning."""
-
-from collections.abc import Callable
 from dataclasses import dataclass
+
+from pathway.extensions import Registry
 
 
 @dataclass(frozen=True)
@@ -19,15 +17,9 @@ class PatientWarning:
     link_text: str = ""
 
 
-Provider = Callable[..., list[PatientWarning]]
-_providers: list[Provider] = []
-
-
-def register(provider: Provider) -> Provider:
-    if provider not in _providers:
-        _providers.append(provider)
-    return provider
+registry = Registry()
+register = registry.register
 
 
 def for_patient(patient, user) -> list[PatientWarning]:
-    return [warning for provider in _providers for warning in provider(patient, user)]
+    return registry.collect(patient, user)

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
+from pathway import patient_tasks
 from pathway.navigation import first_installed
 from pathway.permissions import own_patient_record
 from pathway.selectors import episodes_with_milestones
@@ -36,7 +37,11 @@ def patient_home(request):
     return render(
         request,
         "pathway/patient_home.html",
-        {"patient": patient, "episodes": episodes_with_milestones(patient)},
+        {
+            "patient": patient,
+            "episodes": episodes_with_milestones(patient),
+            "tasks": patient_tasks.for_patient(patient),
+        },
     )
 
 

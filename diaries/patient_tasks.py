@@ -1,0 +1,22 @@
+"""The diary's line on the patient's home page (pathway.patient_tasks): today's diary, until it
+is filled in."""
+
+from django.urls import reverse
+from django.utils import timezone
+
+from diaries.models import DiaryEntry
+from pathway.patient_tasks import PatientTask
+
+
+def todays_diary(patient) -> list[PatientTask]:
+    today = timezone.localdate()
+    if DiaryEntry.objects.live().filter(patient=patient, day=today).exists():
+        return []
+    return [
+        PatientTask(
+            text="You have not filled in today's diary yet. One tap is enough on a day without "
+            "a headache.",
+            url=reverse("diaries:today"),
+            link_text="Fill in today's diary",
+        )
+    ]

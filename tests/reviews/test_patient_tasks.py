@@ -1,0 +1,70 @@
+"""The patient's home page lists what is waiting for them: today's diary, questionnaires,
+group invitations and their next appointment (pathway.patient_tasks, with providers in
+diaries.patient_tasks and reviews.patient_tasks)."""
+
+import html
+import re
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from reviews import messaging
+from tests.diaries import builders as diary_builders
+from tests.reviews import builders
+
+HOME = reverse("pathway:patient-home")
+
+
+def _tasks(client) -> list[str]:
+    page = client.get(HOME).content.decode()
+    if "<h2>Things to do</h2>" not in page:
+        return []
+    block = page.split("<h2>Things to do</h2>", 1)[1].split("</ul>", 1)[0]
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in block.split("<li>")[1:]]
+
+
+def test_a_patient_with_nothing_waiting_but_todays_diary_is_asked_for_it(world, login):
+    client = login(world.patient_user)
+    assert _tasks(client) == [
+        "You have not filled in today's diary yet. One tap is enough on a day without a "
+        "headache. Fill in today's diary"
+    ]
+    diary_builders.record(world.patient, timezone.localdate())
+    assert _tasks(client) == []
+    assert "Things to do" not in client.get(HOME).content.decode()
+
+
+def test_questionnaires_invitations_and_the_next_appointment_are_listed(world, login):
+    diary_builders.record(world.patient, timezone.localdate())
+    builders.questionnaire_request(world.patient, instrument="PHQ-9")
+    builders.questionnaire_request(world.patient, instrument="GAD-7")
+    session = builders.group_session(world.service)
+    builders.booking(session, world.patient)
+    later = builders.appointment(
+        world.patient, world.clinician, start=timezone.now() + timedelta(days=9)
+    )
+    sooner = builders.appointment(
+        world.patient,
+        world.clinician,
+        start=timezone.now() + timedelta(days=4),
+        kind="annual_review",
+    )
+    tasks = _tasks(login(world.patient_user))
+    assert tasks[0].startswith("Your care team has asked you to fill in 2 questionnaires")
+    assert tasks[1] == (
+        "You are invited to a group session on "
+        f"{messaging.day_and_time(session.start)}. Book a place or say no thanks"
+    )
+    assert tasks[2] == (
+        f"Your next appointment is your annual review on "
+        f"{messaging.day_and_time(sooner.start)}. See your appointments"
+    )
+    assert messaging.day_and_time(later.start) not in " ".join(tasks)
+
+
+def test_another_patients_things_are_not_listed(world, login):
+    builders.questionnaire_request(world.other_patient, instrument="PHQ-9")
+    builders.appointment(world.other_patient, world.clinician)
+    tasks = _tasks(login(world.patient_user))
+    assert not any("questionnaire" in task or "appointment" in task for task in tasks)
