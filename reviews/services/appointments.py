@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Patient, User
+from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
 from reviews import messaging, rules
 from reviews.errors import ReviewsError, SlotTaken, StaleState
@@ -158,6 +159,32 @@ def _check_request_open(booking_request: BookingRequest, patient: Patient) -> No
 
 
 @transaction.atomic
+def _check_one_first_conversation(episode: Episode) -> None:
+    """An episode has one first conversation: not a second while one is booked, nor once it has
+    been held (a did-not-attend or a cancellation may be booked again)."""
+    held = episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).first()
+    if held is not None:
+        raise ReviewsError(
+            f"The first conversation for this episode was held on "
+            f"{timezone.localtime(held.occurred_at):%-d %B %Y}. Book a follow-up instead."
+        )
+    booked = (
+        Appointment.objects.filter(
+            episode=episode,
+            kind=Appointment.Kind.FIRST_CONVERSATION,
+            status=Appointment.Status.BOOKED,
+        )
+        .order_by("start")
+        .first()
+    )
+    if booked is not None:
+        raise ReviewsError(
+            f"A first conversation is already booked for "
+            f"{timezone.localtime(booked.start):%-d %B %Y at %H:%M}. Move that one instead of "
+            "booking another."
+        )
+
+
 def book_appointment(
     *,
     actor: User,
@@ -182,6 +209,8 @@ def book_appointment(
     _validate_time(start, duration_minutes)
     _validate_place(modality, video_link)
     _validate_people(patient=patient, clinician=clinician, episode=episode)
+    if kind == Appointment.Kind.FIRST_CONVERSATION and episode is not None:
+        _check_one_first_conversation(episode)
     if booking_request is not None:
         _check_request_open(booking_request, patient)
     _check_free(

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.models import AuditEvent, Notification
+from pathway.models import AuditEvent, Milestone, Notification
 from reviews.errors import ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, Review
 from reviews.services import appointments as services
@@ -71,7 +71,7 @@ def test_it_refuses_to_double_book_a_clinician(world, second_clinician):
 def test_it_refuses_to_double_book_a_patient(world, second_clinician):
     _book(world)
     with pytest.raises(SlotTaken, match="This patient already has an appointment"):
-        _book(world, clinician=second_clinician, start=_later(minute=20))
+        _book(world, clinician=second_clinician, start=_later(minute=20), kind="follow_up")
 
 
 def test_a_cancelled_appointment_frees_the_slot(world):
@@ -540,3 +540,22 @@ def test_booking_for_a_patient_without_an_open_episode_says_why_before_the_form(
     assert "has no open episode of care: they have been discharged" in body
     assert "a new referral is needed first" in body
     assert 'name="start_date"' not in body and "Book appointment</button>" not in body
+
+
+def test_an_episode_has_one_first_conversation_booked_at_a_time(world):
+    first = _book(world)
+    with pytest.raises(ReviewsError, match="A first conversation is already booked for"):
+        _book(world, start=_later(days=5))
+    # Cancelled (or missed), it can be booked again.
+    services.cancel_appointment(actor=world.clinician, appointment=first, reason="")
+    assert _book(world, start=_later(days=5)).status == "booked"
+
+
+def test_no_second_first_conversation_once_one_was_held(world):
+    episode = builders.episode_for(world.patient)
+    Milestone.objects.create(
+        episode=episode, kind="first_contact", occurred_at=timezone.now() - timedelta(days=3)
+    )
+    with pytest.raises(ReviewsError, match="was held on .* Book a follow-up instead"):
+        _book(world, episode=episode)
+    assert _book(world, episode=episode, kind="follow_up").status == "booked"
