@@ -14,8 +14,11 @@ def things_to_do(patient) -> list[PatientTask]:
     waiting = list(selectors.outstanding_requests_for_patient(patient)[:10])
     if waiting:
         first = waiting[0]
-        due = f", the first due {first.due:%-d %B}" if first.due else ""
-        count = "1 questionnaire" if len(waiting) == 1 else f"{len(waiting)} questionnaires"
+        if len(waiting) == 1:
+            count, due = "1 questionnaire", f", due {first.due:%-d %B}" if first.due else ""
+        else:
+            count = f"{len(waiting)} questionnaires"
+            due = f", the first due {first.due:%-d %B}" if first.due else ""
         tasks.append(
             PatientTask(
                 text=f"Your care team has asked you to fill in {count}{due}.",

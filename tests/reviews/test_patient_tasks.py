@@ -68,3 +68,12 @@ def test_another_patients_things_are_not_listed(world, login):
     builders.appointment(world.other_patient, world.clinician)
     tasks = _tasks(login(world.patient_user))
     assert not any("questionnaire" in task or "appointment" in task for task in tasks)
+
+
+def test_one_questionnaire_says_when_it_is_due(world, login):
+    diary_builders.record(world.patient, timezone.localdate())
+    request = builders.questionnaire_request(world.patient, instrument="PHQ-9")
+    [task] = _tasks(login(world.patient_user))
+    assert task.startswith(
+        f"Your care team has asked you to fill in 1 questionnaire, due {request.due:%-d %B}."
+    )
