@@ -225,7 +225,10 @@ class PatientForm(ConsentNeedsContact, forms.ModelForm):
         if practices is not None:
             queryset = queryset.filter(id__in=practices)
         self.fields["registered_practice"].queryset = queryset
-        self.fields["registered_practice"].empty_label = None
+        # One practice is chosen for the user; among several, nothing is chosen for them.
+        self.fields["registered_practice"].empty_label = (
+            None if queryset.count() == 1 else "Choose a practice"
+        )
 
 
 class ContactPreferencesForm(ConsentNeedsContact, forms.ModelForm):

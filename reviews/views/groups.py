@@ -119,7 +119,14 @@ def session_invite(request, session_uuid):
     except ReviewsError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"{len(invited)} invited. They can book a place online.")
+        without_portal = sum(1 for booking in invited if booking.patient.user_id is None)
+        online = "They can book a place online."
+        if without_portal:
+            online = (
+                f"{without_portal} of them {'has' if without_portal == 1 else 'have'} no patient "
+                "portal account: book their place here when they say yes."
+            )
+        messages.success(request, f"{len(invited)} invited. {online}")
     return redirect("reviews:group-session", session_uuid=session.uuid)
 
 
@@ -202,8 +209,16 @@ def booking_attendance(request, booking_uuid):
             )
             messages.success(request, f"{done}{_told(booking)}")
         else:
-            messages.success(request, f"Saved for {name}.")
+            messages.success(request, _RECORDED[action].format(name=name))
     return redirect("reviews:group-session", session_uuid=booking.session.uuid)
+
+
+# What the team just recorded for a patient's place, as the message after it says.
+_RECORDED = {
+    "book": "Place booked for {name}.",
+    "attended": "{name} attended.",
+    "did_not_attend": "{name} did not attend.",
+}
 
 
 def _withdrawable(booking) -> bool:

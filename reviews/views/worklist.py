@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from pathway.audit import record_view
+from pathway.contact import display_uk_mobile
 from pathway.views.access import clinician_required
 from reviews import rules, selectors, worklist
 from reviews.errors import ReviewsError
@@ -69,6 +70,7 @@ def alert_detail(request, alert_uuid):
             {
                 "alert": alert,
                 "patient": alert.patient,
+                "mobile": display_uk_mobile(alert.patient.mobile),
                 "not_saved": not_saved(form, by=alert.resolved_by, at=alert.resolved_at),
             },
             status=409,
@@ -86,5 +88,10 @@ def alert_detail(request, alert_uuid):
     return render(
         request,
         "reviews/alert_detail.html",
-        {"alert": alert, "patient": alert.patient, "form": form},
+        {
+            "alert": alert,
+            "patient": alert.patient,
+            "mobile": display_uk_mobile(alert.patient.mobile),
+            "form": form,
+        },
     )

@@ -194,6 +194,16 @@ def test_it_offers_a_gp_only_their_own_practices(login, world):
     response = login(world.gp).get(CREATE)
     choices = list(response.context["form"].fields["registered_practice"].queryset)
     assert choices == [world.practice_a]
+    # Their one practice is chosen for them.
+    assert response.context["form"].fields["registered_practice"].empty_label is None
+
+
+def test_among_several_practices_none_is_chosen_for_the_user(login, world):
+    response = login(world.clinician).get(CREATE)
+    field = response.context["form"].fields["registered_practice"]
+    assert field.queryset.count() > 1
+    assert field.empty_label == "Choose a practice"
+    assert ">Choose a practice</option>" in response.content.decode()
 
 
 def test_it_refuses_a_gp_adding_a_patient_to_another_practice(login, world):

@@ -11,6 +11,7 @@ from pathway.models import AuditEvent, Notification
 from reviews.errors import ReviewsError, SessionFull, StaleState
 from reviews.models import GroupBooking, GroupSession
 from reviews.services import groups as services
+from tests.factories import PatientFactory
 from tests.reviews import builders
 
 
@@ -552,3 +553,30 @@ def test_a_started_session_cannot_be_cancelled_and_a_cancelled_one_has_no_attend
     place = builders.booking(cancelled, world.patient, status="booked")
     with pytest.raises(ReviewsError, match="was cancelled"):
         services.record_group_attendance(actor=world.clinician, booking=place, attended=True)
+
+
+def test_what_the_team_records_for_a_place_is_said_plainly(world, login):
+    session = builders.group_session(world.service)
+    invitation = builders.booking(session, world.patient)
+    client = login(world.clinician)
+    url = reverse("reviews:group-booking", kwargs={"booking_uuid": invitation.uuid})
+    page = client.post(url, {"action": "book"}, follow=True).content.decode()
+    assert f"Place booked for {world.patient.full_name}." in page
+    GroupSession.objects.filter(pk=session.pk).update(start=timezone.now() - timedelta(minutes=5))
+    page = client.post(url, {"action": "did_not_attend"}, follow=True).content.decode()
+    assert f"{world.patient.full_name} did not attend." in page
+
+
+def test_inviting_says_who_cannot_book_online(world, login):
+    session = builders.group_session(world.service)
+    assert world.patient.user_id is not None
+    without = PatientFactory(registered_practice=world.patient.registered_practice, user=None)
+    builders.episode_for(without, status="active")
+    builders.episode_for(world.patient, status="active")
+    response = login(world.clinician).post(
+        reverse("reviews:group-session-invite", kwargs={"session_uuid": session.uuid}),
+        {"patients": [str(world.patient.uuid), str(without.uuid)]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "2 invited. 1 of them has no patient portal account" in page

@@ -269,6 +269,7 @@ def test_a_risky_phq9_answer_on_a_gp_referral_raises_a_safety_alert_on_the_workl
     assert "The patient was shown crisis contacts" not in page
     assert f"recorded by {world.gp.full_name} (referral), not sent by the patient" in page
     assert "Make sure they have them" in page
+    assert "07700 900123" in page and "+447700900123" not in page
 
 
 def test_the_alert_from_a_questionnaire_the_patient_sent_says_they_saw_crisis_contacts(
