@@ -45,6 +45,16 @@ class AnswersForm(forms.Form):
     """One questionnaire's items, built from `reviews.questionnaires`. `answers()` returns the
     scored values in item order, ready for `pathway.instruments.score`."""
 
+    @classmethod
+    def for_request(cls, data, questionnaire_request) -> AnswersForm:
+        """The form for a questionnaire sent to the patient, with the activities a PSFS named
+        before to rate again."""
+        return cls(
+            data,
+            questionnaire=QUESTIONNAIRES[questionnaire_request.instrument],
+            activities=questionnaire_request.activities,
+        )
+
     def __init__(self, *args, questionnaire, activities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.questionnaire = questionnaire
@@ -141,6 +151,14 @@ class AnswersForm(forms.Form):
             self._value(item, self.cleaned_data.get(f"extra_{n}"))
             for n, item in enumerate(self.questionnaire.unscored, start=1)
         ]
+
+    def submission(self) -> dict:
+        """The answers as reviews.services.questionnaires.submit_questionnaire takes them."""
+        return {
+            "answers": self.answers(),
+            "activities": self.activities() if self.questionnaire.activities else None,
+            "unscored": self.unscored(),
+        }
 
     @staticmethod
     def _value(item, raw):

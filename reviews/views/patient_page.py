@@ -13,7 +13,6 @@ from reviews import messaging, selectors
 from reviews.errors import ReviewsError, StaleState
 from reviews.forms import AnswersForm, MdtCaseForm, QuestionnaireRequestForm
 from reviews.models import QuestionnaireRequest
-from reviews.questionnaires import QUESTIONNAIRES
 from reviews.services import mdt as mdt_services
 from reviews.services import questionnaires as questionnaire_services
 from reviews.views.refusals import post_only
@@ -127,20 +126,12 @@ def questionnaire_record(request, request_uuid):
     if questionnaire_request.status != QuestionnaireRequest.Status.REQUESTED:
         messages.error(request, _ALREADY_DONE.get(questionnaire_request.status, _NOT_OPEN))
         return back
-    questionnaire = QUESTIONNAIRES[questionnaire_request.instrument]
-    form = AnswersForm(
-        request.POST or None,
-        questionnaire=questionnaire,
-        activities=questionnaire_request.activities,
-    )
+    form = AnswersForm.for_request(request.POST or None, questionnaire_request)
+    questionnaire = form.questionnaire
     if request.method == "POST" and form.is_valid():
         try:
             _, alert = questionnaire_services.submit_questionnaire(
-                actor=request.user,
-                request=questionnaire_request,
-                answers=form.answers(),
-                activities=form.activities() if questionnaire.activities else None,
-                unscored=form.unscored(),
+                actor=request.user, request=questionnaire_request, **form.submission()
             )
         except StaleState:
             messages.error(request, _ALREADY_DONE[QuestionnaireRequest.Status.COMPLETED])

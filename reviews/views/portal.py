@@ -211,25 +211,16 @@ def my_questionnaire(request, request_uuid):
     """Complete one questionnaire on a phone. Sending it twice stores it once."""
     patient = own_patient_record(request.user)
     questionnaire_request = selectors.own_questionnaire_request(patient, request_uuid)
-    questionnaire = QUESTIONNAIRES[questionnaire_request.instrument]
     if questionnaire_request.status != QuestionnaireRequest.Status.REQUESTED:
         if questionnaire_request.status == QuestionnaireRequest.Status.COMPLETED:
             return redirect("reviews:my-questionnaire-done", request_uuid=request_uuid)
         messages.error(request, "This questionnaire is no longer needed.")
         return redirect("reviews:my-questionnaires")
-    form = AnswersForm(
-        request.POST or None,
-        questionnaire=questionnaire,
-        activities=questionnaire_request.activities,
-    )
+    form = AnswersForm.for_request(request.POST or None, questionnaire_request)
     if request.method == "POST" and form.is_valid():
         try:
             questionnaire_services.submit_questionnaire(
-                actor=request.user,
-                request=questionnaire_request,
-                answers=form.answers(),
-                activities=form.activities() if questionnaire.activities else None,
-                unscored=form.unscored(),
+                actor=request.user, request=questionnaire_request, **form.submission()
             )
         except StaleState:
             return redirect("reviews:my-questionnaire-done", request_uuid=request_uuid)
@@ -242,7 +233,7 @@ def my_questionnaire(request, request_uuid):
         "reviews/my_questionnaire.html",
         {
             "form": form,
-            "questionnaire": questionnaire,
+            "questionnaire": form.questionnaire,
             "questionnaire_request": questionnaire_request,
             "crisis_contacts": CRISIS_CONTACTS,
         },

@@ -115,8 +115,8 @@ def test_it_reuses_the_patients_open_episode(world):
     assert referral.episode == episode
 
 
-def test_it_creates_a_new_patient_with_the_referral_in_one_transaction(world):
-    new_patient = {
+def _new_patient(world, **changes) -> dict:
+    return {
         "nhs_number": "9434765919",
         "given_name": "Nia",
         "family_name": "New",
@@ -125,7 +125,12 @@ def test_it_creates_a_new_patient_with_the_referral_in_one_transaction(world):
         "registered_practice": world.practice_a,
         "mobile": "",
         "email": "",
+        **changes,
     }
+
+
+def test_it_creates_a_new_patient_with_the_referral_in_one_transaction(world):
+    new_patient = _new_patient(world)
     referral = services.submit_referral(
         actor=world.gp, source="gp", new_patient=new_patient, content=builders.content()
     )
@@ -143,16 +148,7 @@ def test_it_creates_a_new_patient_with_the_referral_in_one_transaction(world):
 
 def test_a_new_patient_added_meanwhile_stops_the_referral_with_a_message(world):
     # The same form sent twice at once: the other request added the patient first.
-    new_patient = {
-        "nhs_number": world.patient.nhs_number,
-        "given_name": "Nia",
-        "family_name": "New",
-        "date_of_birth": date(1990, 3, 3),
-        "sex": "female",
-        "registered_practice": world.practice_a,
-        "mobile": "",
-        "email": "",
-    }
+    new_patient = _new_patient(world, nhs_number=world.patient.nhs_number)
     with pytest.raises(services.ReferralError, match="was added a moment ago"):
         services.submit_referral(
             actor=world.gp, source="gp", new_patient=new_patient, content=builders.content()
