@@ -158,7 +158,6 @@ def _check_request_open(booking_request: BookingRequest, patient: Patient) -> No
         raise StaleState("This request has been closed. Book without it if still needed.")
 
 
-@transaction.atomic
 def _check_one_first_conversation(episode: Episode) -> None:
     """An episode has one first conversation: not a second while one is booked, nor once it has
     been held (a did-not-attend or a cancellation may be booked again)."""
@@ -185,6 +184,7 @@ def _check_one_first_conversation(episode: Episode) -> None:
         )
 
 
+@transaction.atomic
 def book_appointment(
     *,
     actor: User,

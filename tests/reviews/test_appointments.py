@@ -559,3 +559,14 @@ def test_no_second_first_conversation_once_one_was_held(world):
     with pytest.raises(ReviewsError, match="was held on .* Book a follow-up instead"):
         _book(world, episode=episode)
     assert _book(world, episode=episode, kind="follow_up").status == "booked"
+
+
+def test_a_booking_that_fails_part_way_leaves_nothing_behind(world, monkeypatch):
+    # The appointment, its audit row and the patient's message are one transaction.
+    def failing(**kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(services, "record_event", failing)
+    with pytest.raises(RuntimeError):
+        _book(world)
+    assert not Appointment.objects.exists()
