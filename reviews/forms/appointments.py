@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from pathway.models import Episode, User
 from reviews import rules
-from reviews.forms.base import DATE, ServiceErrorsMixin, WhenFields
+from reviews.forms.base import DATE, ServiceErrorsMixin, VideoLinkField, WhenFields
 from reviews.models import Appointment, Review
 from reviews.models.appointments import AppointmentKind
 from reviews.questionnaires import QUESTIONNAIRES, REQUESTABLE
@@ -27,13 +27,7 @@ class AppointmentDetailsForm(ServiceErrorsMixin, WhenFields):
         initial=Appointment.Modality.VIDEO,
         error_messages={"required": "Choose video, phone or in person."},
     )
-    video_link = forms.URLField(
-        assume_scheme="https",
-        label="Video link",
-        required=False,
-        help_text="For video appointments only, starting https://",
-        error_messages={"invalid": "Enter the video link as a web address, like https://..."},
-    )
+    video_link = VideoLinkField(help_text="For video appointments only, starting https://")
     location = forms.CharField(
         label="Where", required=False, max_length=200, help_text="For in-person appointments"
     )

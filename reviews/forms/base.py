@@ -5,12 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import forms
+from django.core.validators import URLValidator
 from django.utils import timezone
 
 from reviews import rules
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class VideoLinkField(forms.URLField):
+    """A video call's address: https only, so the call is not joined over a plain connection.
+    An address typed without a scheme is read as https."""
+
+    default_validators = [URLValidator(schemes=["https"])]
+    default_error_messages = {
+        "invalid": "Enter the video link as a secure web address, starting https://",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("assume_scheme", "https")
+        kwargs.setdefault("label", "Video link")
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
 
 
 class ServiceErrorsMixin:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from pathway.forms import ModelMultipleChoiceField
 from pathway.models import User
 from reviews import rules
-from reviews.forms.base import ServiceErrorsMixin, WhenFields
+from reviews.forms.base import ServiceErrorsMixin, VideoLinkField, WhenFields
 from reviews.models.groups import Condition
 
 
@@ -39,12 +39,7 @@ class GroupSessionForm(ServiceErrorsMixin, WhenFields):
             "invalid": "Enter the number of places as a whole number.",
         },
     )
-    video_link = forms.URLField(
-        assume_scheme="https",
-        label="Video link",
-        required=False,
-        error_messages={"invalid": "Enter the video link as a web address, like https://..."},
-    )
+    video_link = VideoLinkField(help_text="Starting https://")
     venue = forms.CharField(label="Venue", required=False, max_length=200)
     facilitators = ModelMultipleChoiceField(
         label="Facilitators",

@@ -277,7 +277,8 @@ def test_the_booking_page_books_with_the_default_length(world, login):
         ({"duration_minutes": "-5"}, "Enter a length of at least 1 minute."),
         ({"duration_minutes": "9999"}, "Enter a length of at most 240 minutes."),
         ({"modality": "phone"}, "Only video appointments have a video link."),
-        ({"video_link": "javascript:alert(1)"}, "Enter the video link as a web address"),
+        ({"video_link": "javascript:alert(1)"}, "Enter the video link as a secure web address"),
+        ({"video_link": "http://video.example.test/room"}, "starting https://"),
         ({"kind": "group_session"}, "Select a valid choice"),
     ],
 )

@@ -54,6 +54,7 @@ def test_a_clinician_sets_up_a_monthly_series(world, login, second_clinician):
     [
         ({"capacity": "0"}, "A session needs at least 1 place."),
         ({"video_link": "", "venue": ""}, "Enter a video link, a venue, or both."),
+        ({"video_link": "http://video.example.test/group"}, "secure web address, starting https"),
         ({"repeat": "13"}, "Set up at most 12 sessions at once."),
         ({"start_date": "2020-02-02"}, "Choose a date and time in the future."),
         ({"facilitators": []}, "Choose at least one facilitator."),
