@@ -26,7 +26,8 @@ from reviews.selectors.appointments import (
     upcoming_and_past,
 )
 from reviews.selectors.episodes import (
-    coming_appointments_of,
+    DischargeScope,
+    ended_by_discharge,
     episode_for,
     episodes_of_patient,
     last_review_before,
@@ -77,7 +78,8 @@ __all__ = [
     "assessment_trends",
     "booking_request_for",
     "bookings_for_session",
-    "coming_appointments_of",
+    "DischargeScope",
+    "ended_by_discharge",
     "eligible_patients",
     "episode_for",
     "episodes_of_patient",

@@ -1,15 +1,15 @@
-"""A patient's episodes of care, their coming appointments, and the reviews held."""
+"""A patient's episodes of care, what discharging one ends, and the reviews held."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from pathway.models import Episode, Patient
 from pathway.permissions import patients_visible_to
-from reviews.models import Appointment, Review
+from reviews.models import Appointment, GroupBooking, QuestionnaireRequest, Review
 from reviews.selectors.lookups import _get_or_404
 
 
@@ -37,12 +37,40 @@ def episode_for(user, episode_uuid) -> Episode:
     )
 
 
-def coming_appointments_of(episode: Episode) -> list[Appointment]:
-    """The episode's booked appointments still to come, soonest first (discharge cancels them)."""
-    return list(
-        episode.appointments.filter(status=Appointment.Status.BOOKED, start__gt=timezone.now())
-        .select_related("clinician")
-        .order_by("start")
+@dataclass(frozen=True)
+class DischargeScope:
+    """What discharging an episode ends. The patient's last open episode ends all their care
+    (`last`): every appointment to come, group places and invitations, questionnaires waiting.
+    Another episode still open keeps those, and only this episode's appointments end."""
+
+    last: bool
+    coming: QuerySet[Appointment]
+    places: QuerySet[GroupBooking]
+    waiting: QuerySet[QuestionnaireRequest]
+
+
+def ended_by_discharge(episode: Episode, now: datetime) -> DischargeScope:
+    patient = episode.patient
+    last = not patient.episodes.open().exclude(pk=episode.pk).exists()
+    coming = Appointment.objects.filter(status=Appointment.Status.BOOKED, start__gt=now)
+    coming = coming.filter(patient=patient) if last else coming.filter(episode=episode)
+    places = GroupBooking.objects.filter(
+        patient=patient,
+        status__in=[GroupBooking.Status.INVITED, GroupBooking.Status.BOOKED],
+        session__start__gt=now,
+        # A cancelled session's invitations and places are void already.
+        session__cancelled_at__isnull=True,
+    )
+    waiting = QuestionnaireRequest.objects.filter(
+        patient=patient, status=QuestionnaireRequest.Status.REQUESTED
+    )
+    return DischargeScope(
+        last=last,
+        coming=coming.select_related("clinician").order_by("start"),
+        places=(places if last else places.none())
+        .select_related("session")
+        .order_by("session__start"),
+        waiting=(waiting if last else waiting.none()).order_by("requested_at"),
     )
 
 

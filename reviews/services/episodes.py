@@ -22,13 +22,10 @@ from pathway.models import AuditEvent, Episode, User
 from pathway.permissions import clinicians_caring_for
 from referrals import services as referral_services
 from referrals.models import Referral
-from reviews import messaging
+from reviews import messaging, selectors
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import (
-    Appointment,
     BookingRequest,
-    GroupBooking,
-    QuestionnaireRequest,
     SafetyAlert,
 )
 from reviews.services import appointments as appointment_services
@@ -122,12 +119,11 @@ def discharge_episode(*, actor: User, episode: Episode) -> Episode:
             "This referral is waiting for triage. Decide it on the referral page instead."
         )
     now = timezone.now()
-    last = not patient.episodes.open().exclude(pk=episode.pk).exists()
+    scope = selectors.ended_by_discharge(episode, now)
+    last = scope.last
     for referral in Referral.objects.open().filter(episode=episode):
         referral_services.close_referral(actor=actor, referral=referral)
-    coming = Appointment.objects.filter(status=Appointment.Status.BOOKED, start__gt=now)
-    coming = coming.filter(patient=patient) if last else coming.filter(episode=episode)
-    for appointment in coming:
+    for appointment in scope.coming:
         appointment_services.cancel_appointment(
             actor=actor,
             appointment=appointment,
@@ -135,7 +131,7 @@ def discharge_episode(*, actor: User, episode: Episode) -> Episode:
             tell_patient=not last,
         )
     if last:
-        _end_the_rest_of_the_care(actor=actor, patient=patient, now=now)
+        _end_the_rest_of_the_care(actor=actor, patient=patient, scope=scope)
     kernel.discharge_episode(episode=episode, actor=actor, now=now)
     record_event(
         actor=actor,
@@ -155,22 +151,12 @@ def discharge_episode(*, actor: User, episode: Episode) -> Episode:
     return episode
 
 
-def _end_the_rest_of_the_care(*, actor: User, patient, now) -> None:
+def _end_the_rest_of_the_care(*, actor: User, patient, scope) -> None:
     """Questionnaires waiting, group places and invitations to come, and appointment requests:
     what a patient leaving the team's care would otherwise still be asked for or offered."""
-    waiting = QuestionnaireRequest.objects.filter(
-        patient=patient, status=QuestionnaireRequest.Status.REQUESTED
-    )
-    for request in waiting:
+    for request in scope.waiting:
         questionnaire_services.cancel_questionnaire_request(actor=actor, request=request)
-    # A cancelled session's invitations and places are void already.
-    places = GroupBooking.objects.filter(
-        patient=patient,
-        status__in=["invited", "booked"],
-        session__start__gt=now,
-        session__cancelled_at__isnull=True,
-    ).select_related("session")
-    for booking in places:
+    for booking in scope.places:
         # The team withdraws them; the one discharge message covers them all.
         group_services.cancel_place(actor=actor, booking=booking, tell_patient=False)
     for request in BookingRequest.objects.filter(

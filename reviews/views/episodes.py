@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from pathway.audit import record_view
@@ -79,7 +80,7 @@ def episode_page(request, episode_uuid):
             "clinician_form": clinician_form,
             "discharge_form": discharge_form,
             "open_alerts": selectors.open_alerts_for_patient(patient),
-            "coming": selectors.coming_appointments_of(episode),
+            "ending": selectors.ended_by_discharge(episode, timezone.now()),
         },
         status=status,
     )

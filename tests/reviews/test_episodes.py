@@ -214,3 +214,31 @@ def test_discharge_leaves_a_place_at_a_cancelled_session_alone(world):
     place.refresh_from_db()
     assert episode.status == "discharged"
     assert place.status == GroupBooking.Status.BOOKED
+
+
+def test_the_discharge_step_lists_everything_the_last_episode_ends(world, login):
+    _, episode = _accepted(world)
+    builders.appointment(world.patient, world.clinician, episode=episode)
+    session = builders.group_session(world.service)
+    builders.booking(session, world.patient, status="booked")
+    builders.questionnaire_request(world.patient, instrument="GAD-7")
+    url = reverse("reviews:episode", kwargs={"episode_uuid": episode.uuid})
+    page = login(world.clinician).get(url).content.decode()
+    assert "ends the rest of Alice's care with the team" in page
+    assert "Follow-up, " in page and ": cancelled</li>" in page
+    assert f"Group session, {timezone.localtime(session.start):%A %-d %B %Y, %H:%M}" in page
+    assert "place withdrawn</li>" in page
+    assert "no longer needed</li>" in page
+
+
+def test_with_another_episode_open_the_step_lists_only_this_episodes_appointments(world, login):
+    _, episode = _accepted(world)
+    builders.appointment(world.patient, world.clinician, episode=episode)
+    builders.episode_for(world.patient, condition="chronic_pain")
+    builders.booking(builders.group_session(world.service), world.patient, status="booked")
+    builders.questionnaire_request(world.patient, instrument="GAD-7")
+    url = reverse("reviews:episode", kwargs={"episode_uuid": episode.uuid})
+    page = login(world.clinician).get(url).content.decode()
+    assert "cancels this episode's appointments" in page
+    assert ": cancelled</li>" in page
+    assert "Group session, " not in page and "no longer needed" not in page
