@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from pathway.permissions import own_patient_record
 from pathway.views.access import patient_required
-from reviews import selectors
+from reviews import messaging, selectors
 from reviews.errors import ReviewsError, StaleState
 from reviews.forms import AnswersForm, BookingRequestForm, RearrangeForm
 from reviews.models import Appointment, GroupBooking, QuestionnaireRequest
@@ -93,7 +93,8 @@ def my_appointment_rearrange(request, appointment_uuid):
 
 def _not_movable(appointment: Appointment) -> str:
     """Why the patient cannot ask to move this appointment any more, or "" if they can."""
-    what = f"Your {appointment.get_kind_display().lower()} on {_when(appointment)}"
+    when = messaging.day_and_time(appointment.start)
+    what = f"Your {appointment.get_kind_display().lower()} on {when}"
     if appointment.status == Appointment.Status.CANCELLED:
         return f"{what} was cancelled, so it cannot be moved."
     if appointment.status != Appointment.Status.BOOKED or appointment.start <= timezone.now():
@@ -139,7 +140,7 @@ def my_group_booking(request, booking_uuid):
                 return render(request, "reviews/my_group_booking_cancel.html", _ending(booking))
             was_invited = booking.status == GroupBooking.Status.INVITED
             group_services.cancel_place(actor=request.user, booking=booking)
-            when = _when(booking.session)
+            when = messaging.day_and_time(booking.session.start)
             messages.success(
                 request,
                 f"You have turned down the invitation to the group session on {when}. If you "
@@ -176,12 +177,6 @@ def _ending(booking: GroupBooking) -> dict:
         "session": booking.session,
         "was_invited": booking.status == GroupBooking.Status.INVITED,
     }
-
-
-def _when(booked) -> str:
-    """When a group session or appointment starts, as "Thursday 10 December at 14:00"."""
-    start = timezone.localtime(booked.start)
-    return f"{start:%A} {start.day} {start:%B} at {start:%H:%M}"
 
 
 @patient_required
