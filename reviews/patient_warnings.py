@@ -6,15 +6,16 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from pathway.patient_warnings import PatientWarning
+from reviews import selectors
 
 # Who may open an alert and record the action taken (reviews.views.worklist.alert_detail).
 ACTS_ON_ALERTS = ("clinician", "admin")
 
 
 def open_safety_alerts(patient, user) -> list[PatientWarning]:
-    """Each safety alert nobody has acted on yet, oldest first, with the way to act on it for
+    """Each safety alert nobody has acted on yet, newest first, with the way to act on it for
     those who may; a GP is told the care team has it."""
-    alerts = patient.safety_alerts.filter(resolved_at__isnull=True).order_by("raised_at", "id")
+    alerts = selectors.open_alerts_for_patient(patient)
     can_act = user.role in ACTS_ON_ALERTS
     warnings = []
     for alert in alerts:

@@ -3,6 +3,7 @@ from uuid import uuid4
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from pathway.models.base import ClinicalRecord, TimeStampedModel, choices_constraint
 from pathway.models.episodes import Condition
@@ -143,6 +144,17 @@ class GroupBooking(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.status_label} for {self.session}"
+
+    @property
+    def can_still_end(self) -> bool:
+        """Whether this invitation or place may still be ended (turned down, given up or
+        withdrawn): it is live, at a session neither cancelled nor started. The service says
+        why not otherwise (reviews.services.groups.cancel_place)."""
+        return (
+            self.status in (GroupBookingStatus.INVITED, GroupBookingStatus.BOOKED)
+            and self.session.cancelled_at is None
+            and self.session.start > timezone.now()
+        )
 
     @property
     def status_label(self) -> str:

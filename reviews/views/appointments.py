@@ -239,7 +239,7 @@ def review_page(request, appointment_uuid):
     appointment = selectors.appointment_for(request.user, appointment_uuid)
     patient = appointment.patient
     existing = selectors.reviews_for_patient(patient).filter(appointment=appointment).first()
-    alert_open = patient.safety_alerts.filter(resolved_at__isnull=True).exists()
+    alert_open = bool(selectors.open_alerts_for_patient(patient))
     form = ReviewForm(request.POST or None, alert_open=alert_open)
     refused = {}
     if request.method == "POST" and existing is not None:

@@ -189,7 +189,7 @@ def booking_attendance(request, booking_uuid):
                 actor=request.user, session=booking.session, patient=booking.patient
             )
         elif action == "cancel":
-            if request.POST.get("confirm") != "yes" and _withdrawable(booking):
+            if request.POST.get("confirm") != "yes" and booking.can_still_end:
                 # One tap asks first: the patient loses the invitation or place and is told.
                 return _confirm_withdrawal(request, booking)
             # For example the patient rang to say they cannot come: the place is free again.
@@ -219,16 +219,6 @@ _RECORDED = {
     "attended": "{name} attended.",
     "did_not_attend": "{name} did not attend.",
 }
-
-
-def _withdrawable(booking) -> bool:
-    """Whether the team may still end this invitation or place (else the service says why)."""
-    session = booking.session
-    return (
-        booking.status in (booking.Status.INVITED, booking.Status.BOOKED)
-        and session.cancelled_at is None
-        and session.start > timezone.now()
-    )
 
 
 def _confirm_withdrawal(request, booking):

@@ -135,7 +135,7 @@ def my_group_booking(request, booking_uuid):
         return refused
     try:
         if request.POST.get("action") == "cancel":
-            if request.POST.get("confirm") != "yes" and _can_end(booking):
+            if request.POST.get("confirm") != "yes" and booking.can_still_end:
                 # The patient cannot undo it here: ask first.
                 return render(request, "reviews/my_group_booking_cancel.html", _ending(booking))
             was_invited = booking.status == GroupBooking.Status.INVITED
@@ -159,16 +159,6 @@ def my_group_booking(request, booking_uuid):
     except ReviewsError as error:
         messages.error(request, str(error))
     return redirect("reviews:my-appointments")
-
-
-def _can_end(booking: GroupBooking) -> bool:
-    """An invitation or place the patient may still end (the service says why not otherwise)."""
-    session = booking.session
-    return (
-        booking.status in (GroupBooking.Status.INVITED, GroupBooking.Status.BOOKED)
-        and session.cancelled_at is None
-        and session.start > timezone.now()
-    )
 
 
 def _ending(booking: GroupBooking) -> dict:
