@@ -15,7 +15,11 @@ from pathway.services import record_milestone
 from reviews import rules
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import Appointment, QuestionnaireRequest, Review
-from reviews.services.questionnaires import raise_review_alert, request_questionnaire
+from reviews.services.questionnaires import (
+    not_under_care,
+    raise_review_alert,
+    request_questionnaire,
+)
 
 LONDON = ZoneInfo("Europe/London")
 # The annual-review-due milestone is dated at the start of the clinic day it falls on.
@@ -73,6 +77,8 @@ def complete_review(
         )
     if Review.objects.filter(appointment=appointment).exists():
         raise StaleState("The outcome of this review has already been recorded.")
+    if questionnaires and not appointment.patient.episodes.open().exists():
+        raise ReviewsError(not_under_care(appointment.patient), field="questionnaires")
     now = timezone.now()
     if appointment.status == Appointment.Status.BOOKED:
         changed = Appointment.objects.filter(

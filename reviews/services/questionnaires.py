@@ -22,6 +22,15 @@ from reviews.selectors import last_psfs_activities
 MY_QUESTIONNAIRES = "reviews:my-questionnaires"
 
 
+def not_under_care(patient: Patient) -> str:
+    """Why a questionnaire cannot be sent to a patient with no open episode of care (discharged,
+    or never referred): questionnaires measure care under way."""
+    return (
+        f"{patient.full_name} has no open episode of care, so questionnaires cannot be sent. "
+        "A new referral is needed first."
+    )
+
+
 @transaction.atomic
 def request_questionnaire(
     *,
@@ -32,7 +41,8 @@ def request_questionnaire(
     due: date | None = None,
 ) -> QuestionnaireRequest:
     """Ask the patient to complete a questionnaire in the portal, and tell them. Returns the
-    request. Raises ReviewsError if the same questionnaire is already waiting for them."""
+    request. Raises ReviewsError if the same questionnaire is already waiting for them, or
+    when the patient has no open episode of care."""
     if instrument not in QUESTIONNAIRES:
         raise ReviewsError("Choose a questionnaire from the list.", field="instrument")
     today = timezone.localdate()
@@ -41,6 +51,8 @@ def request_questionnaire(
         raise ReviewsError("The date it is due must be today or later.", field="due")
     if problem := rules.too_far_ahead(due, today=today):
         raise ReviewsError(problem, field="due")
+    if not patient.episodes.open().exists():
+        raise ReviewsError(not_under_care(patient), field="instrument")
     try:
         with transaction.atomic():
             request = QuestionnaireRequest.objects.create(

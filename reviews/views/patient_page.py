@@ -28,6 +28,7 @@ def _tab_context(request, patient, **extra):
         now=now,
         past_limit=RECENT,
     )
+    episodes = selectors.episodes_of_patient(patient)
     return {
         "patient": patient,
         "tabs": patient_tabs(patient, request.path),
@@ -36,7 +37,8 @@ def _tab_context(request, patient, **extra):
         "reviews": list(selectors.reviews_for_patient(patient)[:RECENT]),
         "requests": list(selectors.questionnaire_requests_for_patient(patient)[:RECENT]),
         "trends": selectors.assessment_trends(patient),
-        "episodes": selectors.episodes_of_patient(patient),
+        "episodes": episodes,
+        "under_care": any(episode.is_open for episode in episodes),
         "mdt_cases": list(selectors.mdt_cases_for_patient(patient)[:RECENT]),
         "is_clinician": request.user.role in ("clinician", "admin"),
         **extra,

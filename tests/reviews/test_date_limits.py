@@ -215,6 +215,7 @@ def test_a_series_running_too_far_is_refused_beside_the_number_of_sessions(world
 
 
 def _request(client, patient, due):
+    builders.episode_for(patient)  # questionnaires go to patients under care
     return client.post(
         reverse("reviews:questionnaire-request", kwargs={"patient_uuid": patient.uuid}),
         {"instrument": "HIT-6", "due": due},

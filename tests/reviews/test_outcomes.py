@@ -58,6 +58,21 @@ def test_an_annual_review_writes_review_held_and_keeps_an_outstanding_questionna
     assert QuestionnaireRequest.objects.filter(instrument="PHQ-9").count() == 1
 
 
+def test_questionnaires_chosen_after_the_patient_was_discharged_are_refused(world):
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=timezone.now() - timedelta(hours=2)
+    )
+    appointment.episode.status = "discharged"
+    appointment.episode.closed_at = timezone.now()
+    appointment.episode.save()
+    with pytest.raises(ReviewsError, match="has no open episode of care") as refused:
+        _complete(world, appointment, questionnaires=("PHQ-9",))
+    assert refused.value.field == "questionnaires"
+    assert not Review.objects.exists() and not QuestionnaireRequest.objects.exists()
+    # The review itself can still be written up.
+    assert _complete(world, appointment).appointment == appointment
+
+
 def test_a_second_completion_is_refused_and_writes_nothing(world):
     appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
     _complete(world, appointment)

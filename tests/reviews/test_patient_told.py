@@ -111,6 +111,7 @@ def test_booking_for_a_patient_with_no_contact_details_says_they_were_not_told(w
 
 
 def _request_questionnaire(client, patient):
+    builders.episode_for(patient)  # questionnaires go to patients under care
     return client.post(
         reverse("reviews:questionnaire-request", kwargs={"patient_uuid": patient.uuid}),
         {"instrument": "HIT-6", "due": ""},

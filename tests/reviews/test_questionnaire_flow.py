@@ -24,6 +24,7 @@ def _phq9(values):
 
 
 def test_a_clinician_requests_a_questionnaire_and_the_patient_is_told(world, login):
+    builders.episode_for(world.patient)
     response = login(world.clinician).post(
         reverse("reviews:questionnaire-request", kwargs={"patient_uuid": world.patient.uuid}),
         {"instrument": "PHQ-9", "due": ""},
@@ -36,6 +37,7 @@ def test_a_clinician_requests_a_questionnaire_and_the_patient_is_told(world, log
 
 
 def test_requesting_the_same_questionnaire_twice_is_refused_with_a_message(world, login):
+    builders.episode_for(world.patient)
     client = login(world.clinician)
     url = reverse("reviews:questionnaire-request", kwargs={"patient_uuid": world.patient.uuid})
     client.post(url, {"instrument": "PHQ-9"})
@@ -46,6 +48,7 @@ def test_requesting_the_same_questionnaire_twice_is_refused_with_a_message(world
 
 
 def test_an_unknown_questionnaire_or_past_due_date_is_refused(world, login):
+    builders.episode_for(world.patient)
     client = login(world.clinician)
     url = reverse("reviews:questionnaire-request", kwargs={"patient_uuid": world.patient.uuid})
     assert client.post(url, {"instrument": "SF-36"}).status_code == 400
@@ -53,6 +56,33 @@ def test_an_unknown_questionnaire_or_past_due_date_is_refused(world, login):
     assert "today or later" in response.content.decode()
     assert "<title>Error: Reviews: " in response.content.decode()
     assert not QuestionnaireRequest.objects.exists()
+
+
+def test_no_questionnaire_is_sent_to_a_patient_not_under_care(world, login):
+    with pytest.raises(ReviewsError, match="no open episode of care") as refused:
+        services.request_questionnaire(
+            actor=world.clinician, patient=world.patient, instrument="PHQ-9"
+        )
+    assert refused.value.field == "instrument"
+    builders.episode_for(
+        world.patient,
+        status="discharged",
+        opened_at=timezone.now() - timedelta(days=90),
+        closed_at=timezone.now(),
+    )
+    client = login(world.clinician)
+    url = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    page = client.get(url).content.decode()
+    assert "has no open episode of care, so questionnaires cannot be sent" in page
+    assert "Send questionnaire" not in page
+    response = client.post(
+        reverse("reviews:questionnaire-request", kwargs={"patient_uuid": world.patient.uuid}),
+        {"instrument": "PHQ-9"},
+    )
+    assert response.status_code == 400
+    assert "A new referral is needed first." in response.content.decode()
+    assert not QuestionnaireRequest.objects.exists()
+    assert not Notification.objects.filter(kind="questionnaire_requested").exists()
 
 
 def test_the_patient_completes_a_phq9_and_it_is_stored_with_its_raw_answers(world, login):
@@ -234,6 +264,7 @@ def test_midas_refuses_93_days(world, login):
 
 
 def test_psfs_follow_up_re_rates_the_baseline_activities(world, login):
+    builders.episode_for(world.patient)
     client = login(world.patient_user)
     first = builders.questionnaire_request(world.patient, instrument="PSFS", context="baseline")
     response = client.post(

@@ -199,6 +199,7 @@ def test_another_patients_invite_is_left_alone(world):
 
 @pytest.fixture
 def requested(world):
+    builders.episode_for(world.patient)
     request = questionnaire_services.request_questionnaire(
         actor=world.clinician, patient=world.patient, instrument="PHQ-9"
     )
