@@ -21,6 +21,7 @@ from careplans.services.errors import (
     CannotAgree,
     CarePlanError,
     ChangedSinceOpened,
+    EpisodeEnded,
     NeedsAcknowledgement,
     VersionLocked,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "CannotAgree",
     "CarePlanError",
     "ChangedSinceOpened",
+    "EpisodeEnded",
     "ItemChange",
     "NeedsAcknowledgement",
     "VersionLocked",

@@ -22,6 +22,24 @@ class CannotAgree(CarePlanError):
     """The draft is not ready to agree."""
 
 
+class EpisodeEnded(CarePlanError):
+    """The plan's episode of care has ended (discharged): its plan stays as it was left."""
+
+    def __init__(self, episode):
+        ended = timezone.localtime(episode.closed_at) if episode.closed_at else None
+        when = f" on {ended:%-d %B %Y}" if ended else ""
+        super().__init__(
+            f"This episode of care ended{when}, so its care plan stays as it was left. "
+            "A new referral is needed for a new plan."
+        )
+
+
+def check_episode_open(plan) -> None:
+    """Raise EpisodeEnded unless the plan's episode is still open (referred or active)."""
+    if not plan.episode.is_open:
+        raise EpisodeEnded(plan.episode)
+
+
 class ChangedSinceOpened(CarePlanError):
     """Someone saved the row after the form was opened: saving would overwrite their change.
     `changed_by` and `changed_at` say who and when, for the message."""

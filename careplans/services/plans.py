@@ -19,7 +19,13 @@ from careplans.models import (
     SelfManagementItem,
     SupportItem,
 )
-from careplans.services.errors import CannotAgree, CarePlanError, VersionLocked, _check_based_on
+from careplans.services.errors import (
+    CannotAgree,
+    CarePlanError,
+    VersionLocked,
+    _check_based_on,
+    check_episode_open,
+)
 from careplans.services.notifications import _notify_patient
 from pathway.audit import record_event
 from pathway.instruments import PSFS_MAX_ACTIVITIES
@@ -62,14 +68,20 @@ VERSION_FIELDS = (
 
 
 def _locked_draft(version: CarePlanVersion) -> CarePlanVersion:
-    """Re-read the version under a row lock and return it. Raises VersionLocked unless draft."""
-    current = CarePlanVersion.objects.select_for_update().select_related("plan").get(pk=version.pk)
+    """Re-read the version under a row lock and return it. Raises VersionLocked unless draft,
+    and EpisodeEnded once the plan's episode has ended."""
+    current = (
+        CarePlanVersion.objects.select_for_update(of=("self",))
+        .select_related("plan__episode")
+        .get(pk=version.pk)
+    )
     if current.status != CarePlanVersion.Status.DRAFT:
         agreed = timezone.localtime(current.agreed_at)
         raise VersionLocked(
             f"Version {current.number} was agreed on {agreed:%-d %B %Y} and cannot be changed. "
             "Start a new version to make changes."
         )
+    check_episode_open(current.plan)
     return current
 
 
@@ -229,8 +241,12 @@ def agree_version(
 @transaction.atomic
 def start_new_version(*, actor, plan: CarePlan) -> CarePlanVersion:
     """Return the plan's draft, creating it as a copy of the agreed version when there is none.
-    Copied rows keep their lineage so the change list can follow them."""
-    plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
+    Copied rows keep their lineage so the change list can follow them. Raises EpisodeEnded
+    once the plan's episode has ended."""
+    plan = (
+        CarePlan.objects.select_for_update(of=("self",)).select_related("episode").get(pk=plan.pk)
+    )
+    check_episode_open(plan)
     draft = plan.versions.filter(status=CarePlanVersion.Status.DRAFT).first()
     if draft is not None:
         return draft

@@ -53,6 +53,12 @@ def _locked_redirect(request, version: CarePlanVersion):
     return redirect("careplans:version-detail", version_uuid=version.uuid)
 
 
+def _ended_redirect(request, plan):
+    """To the plan page, saying why a plan of an ended episode cannot change."""
+    messages.info(request, str(services.EpisodeEnded(plan.episode)))
+    return redirect(_plan_page(plan.patient))
+
+
 @clinician_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def draft_edit(request, version_uuid):
@@ -60,6 +66,8 @@ def draft_edit(request, version_uuid):
     version = _version_or_404(request.user, version_uuid)
     if not version.is_draft:
         return _locked_redirect(request, version)
+    if not version.plan.episode.is_open:
+        return _ended_redirect(request, version.plan)
     patient = version.plan.patient
     data = request.POST if request.method == "POST" else None
     form = VersionForm(data, instance=version)
@@ -130,6 +138,8 @@ def draft_agree(request, version_uuid):
     version = _version_or_404(request.user, version_uuid)
     if not version.is_draft:
         return _locked_redirect(request, version)
+    if not version.plan.episode.is_open:
+        return _ended_redirect(request, version.plan)
     patient = version.plan.patient
     form = AgreeForm(request.POST if request.method == "POST" else None, version=version)
     if request.method == "GET":
@@ -172,5 +182,8 @@ def draft_agree(request, version_uuid):
 @require_POST
 def version_new(request, plan_uuid):
     plan = _plan_or_404(request.user, plan_uuid)
-    draft = services.start_new_version(actor=request.user, plan=plan)
+    try:
+        draft = services.start_new_version(actor=request.user, plan=plan)
+    except services.EpisodeEnded:
+        return _ended_redirect(request, plan)
     return redirect("careplans:draft-edit", version_uuid=draft.uuid)

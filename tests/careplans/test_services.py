@@ -53,6 +53,35 @@ def test_a_plan_needs_an_open_episode_of_the_same_patient(world):
         services.start_plan(actor=world.clinician, patient=world.patient, episode=plan.episode)
 
 
+def _discharge(episode):
+    type(episode).objects.filter(pk=episode.pk).update(
+        status="discharged", closed_at=timezone.now()
+    )
+    episode.refresh_from_db()
+
+
+def test_a_plan_of_an_ended_episode_stays_as_it_was_left(world):
+    plan = builders.agreed_plan(world.patient)
+    _discharge(plan.episode)
+    with pytest.raises(services.EpisodeEnded, match="ended on .* A new referral is needed"):
+        services.start_new_version(actor=world.clinician, plan=plan)
+    assert list(plan.versions.values_list("status", flat=True)) == ["agreed"]
+
+
+def test_a_draft_of_an_ended_episode_can_be_neither_saved_nor_agreed(world):
+    version = builders.plan(world.patient).versions.get()
+    builders.fill_draft(version)
+    _discharge(version.plan.episode)
+    with pytest.raises(services.EpisodeEnded):
+        services.update_draft(
+            actor=world.clinician, version=version, fields={"what_matters": "Changed"}
+        )
+    with pytest.raises(services.EpisodeEnded):
+        services.agree_version(actor=world.clinician, version=version)
+    version.refresh_from_db()
+    assert (version.status, version.what_matters) == ("draft", "Walking the dog every day")
+
+
 def test_a_draft_saves_its_fields_and_rows(world):
     version = builders.plan(world.patient).versions.get()
     services.update_draft(

@@ -147,6 +147,32 @@ def test_an_agreed_version_cannot_be_edited_through_the_pages(world, login):
     assert version.status == "agreed"
 
 
+def test_a_discharged_patients_plan_offers_no_changes_and_refuses_them(world, login):
+    plan = builders.agreed_plan(world.patient)
+    draft = services.start_new_version(actor=world.clinician, plan=plan)
+    type(plan.episode).objects.filter(pk=plan.episode_id).update(
+        status="discharged", closed_at=timezone.now()
+    )
+    client = login(world.clinician)
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "so this plan stays as it was left. Draft version 2 was not agreed." in page
+    assert "Start a new version" not in page and "Edit draft version" not in page
+    for url in (
+        f"/care-plans/versions/{draft.uuid}/edit/",
+        f"/care-plans/versions/{draft.uuid}/agree/",
+    ):
+        response = client.post(url, draft_post(what_matters="Changed", confirm="on"), follow=True)
+        assert "so its care plan stays as it was left" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "draft" and draft.what_matters != "Changed"
+    detail = client.get(f"/care-plans/versions/{draft.uuid}/").content.decode()
+    assert "Edit this draft" not in detail
+    draft.delete()
+    response = client.post(f"/care-plans/plans/{plan.uuid}/new-version/", follow=True)
+    assert "A new referral is needed for a new plan." in response.content.decode()
+    assert list(plan.versions.values_list("status", flat=True)) == ["agreed"]
+
+
 def test_a_new_version_shows_what_changed(world, login):
     plan = builders.agreed_plan(world.patient)
     client = login(world.clinician)
