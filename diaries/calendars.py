@@ -25,6 +25,8 @@ class CalendarDay:
     severity: str
     medication: bool
     url: str | None
+    # The day's pain score, 0-10, when one was recorded (chronic pain).
+    pain_score: int | None = None
 
     @property
     def state(self) -> str:
@@ -40,20 +42,28 @@ class CalendarDay:
         return SEVERITY_MARKS.get(self.severity, "") if self.headache else ""
 
     @property
+    def pain(self) -> str:
+        """The pain score's visible mark, e.g. "6/10", or "" when none was recorded."""
+        return f"{self.pain_score}/10" if self.pain_score is not None else ""
+
+    @property
     def description(self) -> str:
         """What a screen reader hears for the day, e.g. "severe headache, migraine, medicine
-        taken"."""
+        taken, pain 6 out of 10"."""
         if self.future:
             return "in the future"
         if not self.recorded:
             return "not filled in"
         if not self.headache:
-            return "no headache"
-        parts = [f"{self.severity} headache"]
-        if self.migraine:
-            parts.append("migraine")
-        if self.medication:
-            parts.append("medicine taken")
+            parts = ["no headache"]
+        else:
+            parts = [f"{self.severity} headache"]
+            if self.migraine:
+                parts.append("migraine")
+            if self.medication:
+                parts.append("medicine taken")
+        if self.pain_score is not None:
+            parts.append(f"pain {self.pain_score} out of 10")
         return ", ".join(parts)
 
 
@@ -71,6 +81,11 @@ class CalendarMonth:
     @property
     def recorded_days(self) -> list[CalendarDay]:
         return [d for week in self.weeks for d in week if d.in_month and d.recorded]
+
+    @property
+    def pain_scored(self) -> bool:
+        """Whether any day of the month has a pain score (the key then explains the mark)."""
+        return any(d.pain_score is not None for d in self.recorded_days)
 
     @property
     def headache_days(self) -> int:
@@ -126,6 +141,7 @@ def month_grid(
                     migraine=bool(entry and entry.migraine),
                     severity=entry.worst_severity if entry else "",
                     medication=bool(entry and entry.medication),
+                    pain_score=entry.pain_score if entry else None,
                     url=link_days(day) if link_days and in_month and day <= today else None,
                 )
             )

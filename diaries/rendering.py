@@ -15,6 +15,7 @@ from pathway.renderers import template_text
 _WEEK = "\n    <tr>\n      {days}\n    </tr>\n    "
 _MARK = '<span class="app-diary-calendar__mark" aria-hidden="true">{}</span>'
 _MEDICATION = '<span class="app-diary-calendar__med" aria-hidden="true">med</span>'
+_PAIN = '<span class="app-diary-calendar__pain" aria-hidden="true">{}</span>'
 # The whitespace the template's tags left around each day.
 _CELL = "\n      \n      {}\n      \n      "
 _OUTSIDE = '<td class="app-diary-calendar__day app-diary-calendar__day--outside"></td>'
@@ -22,7 +23,7 @@ _DAY = (
     '<td class="app-diary-calendar__day app-diary-calendar__day--{state}">{open}'
     '<span class="app-diary-calendar__number">{number}</span>'
     '<span class="nhsuk-u-visually-hidden"> {month}: {description}</span>{mark}{medication}'
-    "{close}</td>"
+    "{pain}{close}</td>"
 )
 
 
@@ -43,6 +44,7 @@ def _day(day: CalendarDay, month_name: str) -> str:
         description=template_text(day.description),
         mark=_MARK.format(template_text(mark)) if mark else "",
         medication=_MEDICATION if day.medication else "",
+        pain=_PAIN.format(template_text(day.pain)) if day.pain else "",
         close=closing,
     )
 

@@ -45,7 +45,8 @@ from diaries.models import (
     Trigger,
     WorkImpact,
 )
-from pathway.models import Patient
+from pathway.models import Episode, Patient
+from pathway.models.episodes import Condition
 from pathway.permissions import patients_visible_to
 
 WINDOW_DAYS = rules.EVIDENCE_WINDOW_DAYS
@@ -124,6 +125,39 @@ def entries_with_episodes(patient: Patient, first: date, last: date) -> list[Dia
 
 
 @dataclass(frozen=True)
+class PainMonth:
+    """Pain scores (0-10) in one 30-day month of a window: how many days have one, their
+    average and the highest."""
+
+    first_day: date
+    last_day: date
+    days: int
+    average: float | None
+    highest: int | None
+
+
+def pain_months(entries: list[DiaryEntry], months) -> tuple[PainMonth, ...]:
+    """Pain scores of `entries` in each of the window's 30-day `months` (rules.MonthCounts)."""
+    result = []
+    for month in months:
+        scores = [
+            entry.pain_score
+            for entry in entries
+            if entry.pain_score is not None and month.first_day <= entry.day <= month.last_day
+        ]
+        result.append(
+            PainMonth(
+                first_day=month.first_day,
+                last_day=month.last_day,
+                days=len(scores),
+                average=mean(scores) if scores else None,
+                highest=max(scores) if scores else None,
+            )
+        )
+    return tuple(result)
+
+
+@dataclass(frozen=True)
 class DiaryWindow:
     """A diary window with its rules summary and the figures the pages show beside it."""
 
@@ -137,6 +171,7 @@ class DiaryWindow:
     pain_days: int
     pain_average: float | None
     pain_highest: int | None
+    pain_months: tuple[PainMonth, ...]
     work_missed_days: int
     work_reduced_days: int
     period_days: int
@@ -161,21 +196,34 @@ def build_window(entries: list[DiaryEntry], *, start: date, length: int = WINDOW
     scores = [entry.pain_score for entry in inside if entry.pain_score is not None]
     trigger_labels = dict(Trigger.choices)
     site_labels = dict(BodySite.choices)
+    months = rules.month_counts(days, start=start, length=length)
     return DiaryWindow(
         start=start,
         end=end,
         summary=rules.summarise(days, start=start, length=length),
-        months=rules.month_counts(days, start=start, length=length),
+        months=months,
         entries=inside,
         trigger_counts=[(trigger_labels[t], n) for t, n in triggers.most_common()],
         site_counts=[(site_labels.get(s, s), n) for s, n in sites.most_common()],
         pain_days=len(scores),
         pain_average=mean(scores) if scores else None,
         pain_highest=max(scores) if scores else None,
+        pain_months=pain_months(inside, months),
         work_missed_days=sum(e.work_impact == WorkImpact.MISSED for e in inside),
         work_reduced_days=sum(e.work_impact == WorkImpact.REDUCED for e in inside),
         period_days=sum(e.period for e in inside),
     )
+
+
+def pain_first(patient: Patient) -> bool:
+    """Whether the patient's care is for chronic pain and not headache (no headache episode,
+    open or ended): their diary is read for pain scores first. One query."""
+    conditions = set(
+        patient.episodes.exclude(status=Episode.Status.ENTERED_IN_ERROR).values_list(
+            "condition", flat=True
+        )
+    )
+    return Condition.CHRONIC_PAIN in conditions and Condition.HEADACHE not in conditions
 
 
 def diary_window(patient: Patient, *, end: date, length: int = WINDOW_DAYS) -> DiaryWindow:
@@ -341,6 +389,7 @@ def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
         "patient": patient,
         "window": window,
         "calendars": months,
+        "pain_scored": any(month.pain_scored for month in months),
         "chart": charts.month_bar_chart(window.months),
         "medicines": medicine_use(patient, window.start, window.end),
         "patient_messages": wording.patient_messages(window.summary),

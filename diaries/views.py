@@ -309,6 +309,8 @@ def patient_diary(request, patient_uuid):
             "form": form,
             "window": window,
             "calendars": months,
+            "pain_scored": any(month.pain_scored for month in months),
+            "pain_first": selectors.pain_first(patient),
             "chart": charts.month_bar_chart(window.months),
             "flags": wording.clinician_flags(window.summary),
             "class_rows": wording.class_rows(window),

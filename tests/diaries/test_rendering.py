@@ -18,13 +18,14 @@ REFERENCE = engines["django"].from_string(
 TODAY = date(2026, 3, 20)
 
 
-def _entry(day, *, headache=False, severity="", migraine=False, medication=False):
+def _entry(day, *, headache=False, severity="", migraine=False, medication=False, pain=None):
     return SimpleNamespace(
         day=day,
         headache=headache,
         migraine=migraine,
         worst_severity=severity,
         medication=medication,
+        pain_score=pain,
     )
 
 
@@ -34,6 +35,8 @@ ENTRIES = [
     _entry(date(2026, 3, 3), headache=True, severity="moderate", medication=True),
     _entry(date(2026, 3, 4), headache=True, severity="severe", migraine=True, medication=True),
     _entry(date(2026, 3, 5), headache=True, severity="severe", migraine=True),
+    _entry(date(2026, 3, 6), pain=0),
+    _entry(date(2026, 3, 7), headache=True, severity="mild", pain=7),
     _entry(date(2026, 2, 27), headache=True, severity="mild"),  # outside the month
 ]
 
@@ -58,6 +61,13 @@ def test_every_state_of_a_day_is_covered():
     assert "March: severe headache, migraine, medicine taken" in html
     assert 'aria-hidden="true">sev</span><span class="app-diary-calendar__med"' in html
     assert "&lt;y&gt;&quot;&#x27;" in html and "<y>" not in html
+    # A pain score, even 0, is read out and marked beside the day.
+    assert "March: no headache, pain 0 out of 10" in html
+    assert "March: mild headache, pain 7 out of 10" in html
+    assert '<span class="app-diary-calendar__pain" aria-hidden="true">7/10</span>' in html
+    assert html.count("app-diary-calendar__pain") == 2
+    assert grid.pain_scored
+    assert not month_grid(2026, 2, ENTRIES, today=TODAY).pain_scored
 
 
 def test_the_month_page_shows_the_weeks_inside_the_table():

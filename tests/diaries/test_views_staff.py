@@ -87,6 +87,52 @@ def test_triggers_pain_and_notes_are_shown_and_notes_are_escaped(world, login, u
     assert "average 7.0, highest 7" in content
 
 
+def test_a_chronic_pain_patients_tab_leads_with_their_pain_scores(world, login, url):
+    from tests.factories import EpisodeFactory
+
+    EpisodeFactory(patient=world.patient, condition="chronic_pain")
+    record(world.patient, days_ago(1), clear_day(pain_score=6, pain_sites=("lower_back",)))
+    record(world.patient, days_ago(2), clear_day(pain_score=3))
+    record(world.patient, days_ago(40), clear_day(pain_score=8))
+    content = login(world.clinician).get(url).content.decode()
+    assert "Pain diary, " in content and "Headache diary, " not in content
+    # The pain scores come before the headache charts, month by month (newest last).
+    assert content.index("Pain scores (0 to 10) in each 30-day month") < content.index(
+        "Headache and migraine days"
+    )
+    rows = content.split("Pain scores (0 to 10) in each 30-day month", 1)[1].split("</table>")[0]
+    assert (
+        '<td class="nhsuk-table__cell--numeric">2</td><td class="nhsuk-table__cell--numeric">4.5</td><td class="nhsuk-table__cell--numeric">6</td>'
+        in rows
+    )
+    assert (
+        '<td class="nhsuk-table__cell--numeric">3</td><td class="nhsuk-table__cell--numeric">5.7</td><td class="nhsuk-table__cell--numeric">8</td>'
+        in rows
+    )
+    # The calendar marks each scored day and its key says what the mark is.
+    assert 'aria-hidden="true">6/10</span>' in content
+    assert "pain 6 out of 10" in content
+    # With no headache days, one line instead of empty headache charts.
+    assert "No headache days recorded in these 90 days." in content
+    assert "Days in each 30-day month" not in content
+    assert "the day's pain score, from 0 (no pain) to 10" in content
+
+
+def test_a_headache_patients_tab_stays_headache_first(world, login, url):
+    from tests.factories import EpisodeFactory
+
+    EpisodeFactory(patient=world.patient, condition="headache")
+    EpisodeFactory(patient=world.patient, condition="chronic_pain")
+    content = login(world.clinician).get(url).content.decode()
+    assert "Headache diary, " in content
+    # No scores: no pain table, and no key line for a mark that is not there.
+    assert "Pain scores (0 to 10)" not in content and "pain score, from 0" not in content
+    record(world.patient, days_ago(1), clear_day(pain_score=5))
+    content = login(world.clinician).get(url).content.decode()
+    assert content.index("Headache and migraine days") < content.index("Pain scores (0 to 10)")
+    assert "Days in each 30-day month" in content
+
+
 def test_the_tab_runs_a_constant_number_of_queries(world, login, url, django_assert_num_queries):
     client = login(world.clinician)
     record(world.patient, today(), headache_day(episode(doses={"ibuprofen": 1}), note="a"))
