@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from pathway import services
 from pathway.models import AuditEvent, User
-from tests.factories import PatientFactory
+from tests.factories import EpisodeFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +88,8 @@ def test_an_invitation_that_cannot_work_is_refused_with_the_reason(world, case, 
 
 def test_staff_sending_a_questionnaire_are_told_the_patient_has_no_portal_account(world, login):
     patient = _no_account(world)
+    for under_care in (patient, world.patient):
+        EpisodeFactory(patient=under_care)
     response = login(world.clinician).post(
         reverse("reviews:questionnaire-request", kwargs={"patient_uuid": patient.uuid}),
         {"instrument": "PHQ-9"},
@@ -99,6 +101,7 @@ def test_staff_sending_a_questionnaire_are_told_the_patient_has_no_portal_accoun
         {"instrument": "PHQ-9"},
         follow=True,
     )
+    assert f"PHQ-9 sent to {world.patient.full_name}." in with_account.content.decode()
     assert "no patient portal account" not in with_account.content.decode()
 
 

@@ -38,7 +38,7 @@ from pathway.models import Notification, Organisation, Patient
 from pathway.notifications import outbox
 from reviews import reminders
 from reviews.models import Appointment
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import EpisodeFactory, OrganisationFactory, UserFactory
 from tests.reviews.fakes import FakeHttpProvider, FakeSmtpServer, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -394,6 +394,8 @@ def test_a_provider_failing_then_recovering_sends_and_a_permanent_error_fails_vi
 ):
     practice, clinician = _team("F03")
     good, bad = _patients(2, practice, start=999_800_000)
+    for patient in (good, bad):
+        EpisodeFactory(patient=patient)  # questionnaires go to patients under care
     with FakeHttpProvider(fail_first=2, reject=frozenset({bad.email})) as provider:
         worker = workers(broker, NOTIFY_EMAIL_BACKEND="fake_http", FAKE_PROVIDER_URL=provider.url)
         worker.start()
