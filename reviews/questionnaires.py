@@ -312,7 +312,7 @@ QUESTIONNAIRES: dict[str, Questionnaire] = {
 REQUESTABLE = ("PHQ-9", "GAD-7", "HIT-6", "MIDAS", "ID_MIGRAINE", "PSEQ", "MSK-HQ", "PSFS")
 
 # Where to get help now (PHQ-9 item 9). Shown to the patient at once, whatever the total:
-# (name, what to do, link a phone can follow).
+# (name, what to do, link a phone can follow: Shout's opens a text with the word it needs).
 CRISIS_CONTACTS = (
     (
         "999",
@@ -325,7 +325,7 @@ CRISIS_CONTACTS = (
         "tel:111",
     ),
     ("Samaritans", "Call 116 123, free, any time, to talk to someone.", "tel:116123"),
-    ("Shout", "Text SHOUT to 85258 for free, confidential text support, any time.", "sms:85258"),
+    ("Shout", "Text SHOUT to 85258 for free, confidential text support, any time.", "sms:85258?body=SHOUT"),
 )
 
 

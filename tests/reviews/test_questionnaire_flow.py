@@ -161,6 +161,7 @@ def test_item_9_above_0_shows_help_raises_an_alert_and_emails_the_clinician(worl
     assert "Please get support now" in page
     for contact in ("999", "111", "Samaritans", "116 123"):
         assert contact in page
+    assert '<a href="sms:85258?body=SHOUT"><strong>Shout</strong></a>' in page
     alert = SafetyAlert.objects.get()
     assert alert.patient == world.patient and alert.responsible_clinician == world.clinician
     assert alert.assessment.total == 1  # a total of 1 is still an alert

@@ -101,7 +101,10 @@ def test_the_crisis_contacts_include_999_111_and_samaritans():
     names = [name for name, _, _ in CRISIS_CONTACTS]
     assert names[0] == "999"
     assert {"NHS 111", "Samaritans"} <= set(names)
-    assert {name: href for name, _, href in CRISIS_CONTACTS}["Samaritans"] == "tel:116123"
+    links = {name: href for name, _, href in CRISIS_CONTACTS}
+    assert links["Samaritans"] == "tel:116123"
+    # The text to Shout must say SHOUT: the link writes it for the patient (RFC 5724).
+    assert links["Shout"] == "sms:85258?body=SHOUT"
 
 
 def test_hit6_options_are_the_scoring_labels_in_order():
