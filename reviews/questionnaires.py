@@ -325,7 +325,11 @@ CRISIS_CONTACTS = (
         "tel:111",
     ),
     ("Samaritans", "Call 116 123, free, any time, to talk to someone.", "tel:116123"),
-    ("Shout", "Text SHOUT to 85258 for free, confidential text support, any time.", "sms:85258?body=SHOUT"),
+    (
+        "Shout",
+        "Text SHOUT to 85258 for free, confidential text support, any time.",
+        "sms:85258?body=SHOUT",
+    ),
 )
 
 
