@@ -372,7 +372,9 @@ def milestone_counts_table(*, practice_ids, period: Period, now: datetime | None
         title="Pathway activity",
         definition="How many times each pathway milestone was reached in the period, up to "
         "now. An annual review due date counts once the date has passed, not when a review "
-        "sets it.",
+        "sets it. Referral received counts referrals linked to a patient's episode of care; a "
+        "self-referral still waiting to be matched to a registered patient is counted in "
+        "Referrals by source and month, not here.",
         headers=("Milestone", "Count"),
         rows=rows,
         chart=Chart(label_column=0, value_column=1, unit="count"),

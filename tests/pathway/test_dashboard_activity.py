@@ -228,3 +228,19 @@ def test_pathway_activity_counts_an_annual_review_due_date_only_once_it_has_pass
             practice_ids=[world.practice_a.id], period=period, now=now
         )
         assert dict(table.rows)["Annual review due"] == "10"
+
+
+def test_pathway_activity_counts_referrals_linked_to_a_patient_as_its_definition_says(world):
+    from pathway.dashboard import metrics
+
+    for _ in range(10):
+        referral_builders.referral(PatientFactory(registered_practice=world.practice_a), world.gp)
+    for number in range(10):
+        # Self-referrals not yet matched to a registered patient: no episode of care yet.
+        referral_builders.self_referral(world.practice_a, family_name=f"Self{number}")
+    practices = [world.practice_a.id]
+    volumes = activity.referral_volume_table(practice_ids=practices, period=_period())
+    assert volumes.rows[-1][-1] == "20"
+    table = metrics.milestone_counts_table(practice_ids=practices, period=_period())
+    assert dict(table.rows)["Referral received"] == "10"
+    assert "self-referral still waiting to be matched" in table.definition
