@@ -26,7 +26,7 @@ RECORD_PARTS = {
     "referrals.referral": "a referral",
     "referrals.referralletter": "a referral letter",
     "careplans.careplan": "your care plan",
-    "careplans.careplanversion": "your care plan",
+    "careplans.careplanversion": "a version of your care plan",
     "careplans.careplanleaflet": "a leaflet in your care plan",
     "careplans.treatmenttrial": "a medicine in your care plan",
     "careplans.medicationreduction": "a medicine in your care plan",

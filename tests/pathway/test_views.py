@@ -303,6 +303,15 @@ def test_the_access_log_words_a_correction_as_a_sentence(login, world):
     assert "Marked your care with the service as recorded in error" in page
 
 
+def test_starting_a_care_plan_reads_as_two_different_steps(login, world):
+    from tests.careplans import builders as careplan_builders
+
+    careplan_builders.plan(world.patient, actor=world.clinician)
+    page = _page(login(world.patient_user).get(reverse("pathway:record-access")))
+    assert page.count("Created your care plan") == 1
+    assert page.count("Created a version of your care plan") == 1
+
+
 def test_every_part_of_the_record_named_to_patients_is_a_model():
     for label in RECORD_PARTS:
         assert apps.get_model(label)._meta.label_lower == label
