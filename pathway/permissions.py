@@ -132,11 +132,12 @@ def patient_for(user, patient_uuid: UUID | str) -> Patient:
         raise Http404("No such patient") from exc
 
 
-def own_patient_record(user) -> Patient:
-    """The signed-in patient's own record. Raises Http404 for anyone who is not a patient."""
+def own_patient_record(user, **annotations) -> Patient:
+    """The signed-in patient's own record, with any `annotations` a page needs read in the same
+    query. Raises Http404 for anyone who is not a patient."""
     if not getattr(user, "is_authenticated", False) or user.role != User.Role.PATIENT:
         raise Http404("Not a patient account")
     try:
-        return Patient.objects.live().get(user=user)
+        return Patient.objects.live().annotate(**annotations).get(user=user)
     except Patient.DoesNotExist as exc:
         raise Http404("No linked patient record") from exc

@@ -21,6 +21,7 @@ from diaries.services.entries import (
     mark_entry_entered_in_error,
     record_entry,
     record_headache_free_day,
+    record_pain_score,
     validate_day,
     version_of,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "mark_entry_entered_in_error",
     "record_entry",
     "record_headache_free_day",
+    "record_pain_score",
     "render_report",
     "request_report",
     "requeue_stale_reports",

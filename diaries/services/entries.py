@@ -331,7 +331,12 @@ def _save_day(
             if entry is None:
                 raise
     if created:
-        changed = [name for name, value in values.items() if value not in (False, "", None, [])]
+        # A value given, 0 included (a pain score of 0 is an answer; 0 == False in Python).
+        changed = [
+            name
+            for name, value in values.items()
+            if value is not False and value not in ("", None, [])
+        ]
         old_episodes: list[HeadacheEpisode] = []
     else:
         changed = [name for name, value in values.items() if getattr(entry, name) != value]
@@ -425,6 +430,44 @@ def record_headache_free_day(
             note=entry.note,
         )
     return _save_day(actor=actor, patient=patient, day=day, data=data, today=today, entry=entry)
+
+
+@transaction.atomic
+def record_pain_score(
+    *,
+    actor,
+    patient: Patient,
+    day: date,
+    score: int,
+    today: date | None = None,
+    based_on: str | None = None,
+) -> DiaryEntry:
+    """The one-tap answer to "How bad was your pain?" (0-10): set `day`'s pain score, keeping
+    anything else already recorded for it. A new record has no headache, as a day recorded
+    without one does. Returns the live DiaryEntry.
+    Raises ValidationError for a day outside the editable range or a score outside 0-10, and
+    DayChanged when `based_on` is given and the day was recorded or changed since."""
+    entry = _live_entry(patient, day)
+    _check_based_on(entry, based_on)
+    data = DayData(headache=False, pain_score=score)
+    if entry is None:
+        return _save_day(
+            actor=actor, patient=patient, day=day, data=data, today=today, entry=None,
+            based_on=based_on,
+        )  # fmt: skip
+    validate_day(day=day, data=data, today=today or timezone.localdate())
+    if entry.pain_score != score:
+        entry.pain_score = score
+        entry.updated_by = actor
+        entry.save(update_fields=["pain_score", "updated_by", "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            patient=patient,
+            obj=entry,
+            fields=["pain_score"],
+        )
+    return entry
 
 
 @transaction.atomic
