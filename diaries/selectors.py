@@ -17,6 +17,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     Max,
     OuterRef,
     Prefetch,
@@ -215,9 +216,29 @@ def build_window(entries: list[DiaryEntry], *, start: date, length: int = WINDOW
     )
 
 
+def _cared_for(condition: str) -> Exists:
+    return Exists(
+        Episode.objects.filter(patient=OuterRef("pk"), condition=condition).exclude(
+            status=Episode.Status.ENTERED_IN_ERROR
+        )
+    )
+
+
+def pain_first_annotation() -> ExpressionWrapper:
+    """`pain_first` for a Patient query (see `pain_first`), read with the patient's own row."""
+    return ExpressionWrapper(
+        Q(_cared_for(Condition.CHRONIC_PAIN)) & ~Q(_cared_for(Condition.HEADACHE)),
+        output_field=BooleanField(),
+    )
+
+
 def pain_first(patient: Patient) -> bool:
     """Whether the patient's care is for chronic pain and not headache (no headache episode,
-    open or ended): their diary is read for pain scores first. One query."""
+    open or ended): their diary asks for and shows pain scores first. Read from the patient's
+    `pain_first` annotation when it has one, else one query."""
+    annotated = getattr(patient, "pain_first", None)
+    if annotated is not None:
+        return bool(annotated)
     conditions = set(
         patient.episodes.exclude(status=Episode.Status.ENTERED_IN_ERROR).values_list(
             "condition", flat=True

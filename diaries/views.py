@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from diaries import calendars, charts, selectors, services, wording
 from diaries.forms import EPISODE_PREFIX, YES, DayEntryForms, WindowForm, episode_formset
-from diaries.models import DiaryReport
+from diaries.models import PAIN_SCORE_MAX, DiaryReport
 from pathway.audit import record_event, record_view
 from pathway.links import date_link
 from pathway.models import AuditEvent
@@ -25,6 +25,15 @@ from pathway.views.access import patient_required, role_required, staff_required
 # Where a saved day sends the patient back to (the page they came from).
 RETURN_TO = ("today", "calendar")
 RECENT_DAYS = 7
+# The one-tap pain question's answers (diaries.models: pain scores are 0 to 10).
+PAIN_SCORES = tuple(range(PAIN_SCORE_MAX + 1))
+
+
+def _own_record(user):
+    """The patient's record with whether their diary is pain-first, in one query."""
+    return own_patient_record(user, pain_first=selectors.pain_first_annotation())
+
+
 can_see_reports = role_required("patient", "gp", "clinician", "admin")
 
 
@@ -35,17 +44,15 @@ def _day_label(day: date, today: date) -> str:
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def today(request):
-    patient = own_patient_record(request.user)
-    return _day_page(request, patient, timezone.localdate())
+    return _day_page(request, _own_record(request.user), timezone.localdate())
 
 
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def day(request, day: date):
-    patient = own_patient_record(request.user)
     if request.method == "GET" and day == timezone.localdate() and not request.GET:
         return redirect("diaries:today")
-    return _day_page(request, patient, day)
+    return _day_page(request, _own_record(request.user), day)
 
 
 def _return_url(request, day: date, today: date) -> str:
@@ -69,6 +76,8 @@ def _day_page(request, patient, day: date):
         # Every form posts to the day's own address, so a save that arrives after midnight is
         # kept for the day the page showed, not the day it reached the server.
         "form_action": reverse("diaries:day", kwargs={"day": day}),
+        "pain_first": selectors.pain_first(patient),
+        "pain_scores": PAIN_SCORES,
     }
     if context["next"] not in RETURN_TO:
         context["next"] = "today" if day == today else ""
@@ -91,6 +100,25 @@ def _day_page(request, patient, day: date):
             messages.warning(request, _changed_elsewhere(day, today, "Nothing has been changed."))
             return redirect(_page_url(day, today, context["next"]))
         messages.success(request, f"Saved: no headache {_on(day, today)}.")
+        return redirect(_return_url(request, day, today))
+    if action == "pain_score":
+        score = _pain_score(request.POST.get("pain_score"))
+        if score is None:
+            messages.error(request, "Choose how bad your pain was, from 0 to 10.")
+            return redirect(_page_url(day, today, context["next"]))
+        try:
+            services.record_pain_score(
+                actor=request.user,
+                patient=patient,
+                day=day,
+                score=score,
+                today=today,
+                based_on=based_on,
+            )
+        except services.DayChanged:
+            messages.warning(request, _changed_elsewhere(day, today, "Nothing has been changed."))
+            return redirect(_page_url(day, today, context["next"]))
+        messages.success(request, f"Saved: pain {score} out of 10 {_on(day, today)}.")
         return redirect(_return_url(request, day, today))
     if day == today:
         entry, earlier = selectors.entry_and_days_before(patient, day, RECENT_DAYS)
@@ -174,6 +202,15 @@ def _day_page(request, patient, day: date):
         or bool(entry and entry.has_day_details),
     )
     return render(request, "diaries/day.html", context)
+
+
+def _pain_score(value: str | None) -> int | None:
+    """A pain score sent by the one-tap buttons, or None for anything else."""
+    try:
+        score = int(value or "")
+    except ValueError:
+        return None
+    return score if score in PAIN_SCORES else None
 
 
 def _on(day: date, today: date) -> str:

@@ -243,6 +243,48 @@ def test_the_one_tap_answer_refuses_a_future_day(patient):
         )
 
 
+def _pain(patient, score, day=None, **kwargs):
+    return services.record_pain_score(
+        actor=patient.user, patient=patient, day=day or today(), score=score, **kwargs
+    )
+
+
+def test_the_one_tap_pain_score_records_a_day_with_that_score_alone(patient):
+    entry = _pain(patient, 0, based_on="")
+    assert (entry.pain_score, entry.headache) == (0, False)
+    event = AuditEvent.objects.get(object_uuid=entry.uuid)
+    assert (event.action, event.fields) == ("create", ["pain_score"])
+
+
+def test_the_one_tap_pain_score_keeps_the_rest_of_the_day(patient):
+    _save(patient, headache_day(episode(doses={"ibuprofen": 1}), pain_score=4, mood="low"))
+    entry = _pain(patient, 7)
+    assert (entry.headache, entry.pain_score, entry.mood) == (True, 7, "low")
+    assert entry.took_simple_analgesic
+    assert HeadacheEpisode.objects.live().filter(entry=entry).count() == 1
+    assert AuditEvent.objects.filter(object_uuid=entry.uuid, action="update").get().fields == [
+        "pain_score"
+    ]
+    _pain(patient, 7)  # the same tap again changes nothing
+    assert AuditEvent.objects.filter(object_uuid=entry.uuid, action="update").count() == 1
+
+
+def test_the_one_tap_pain_score_is_refused_for_a_day_recorded_since_the_page_was_shown(patient):
+    _save(patient, headache_day(episode()))
+    with pytest.raises(services.DayChanged):
+        _pain(patient, 5, based_on="")
+    assert DiaryEntry.objects.live().get().pain_score is None
+
+
+@pytest.mark.parametrize(
+    ("score", "day"), [(11, None), (-1, None), (5, today() + timedelta(days=1))]
+)
+def test_the_one_tap_pain_score_refuses_a_bad_score_or_day(patient, score, day):
+    with pytest.raises(ValidationError):
+        _pain(patient, score, day=day)
+    assert not DiaryEntry.objects.exists()
+
+
 def test_removing_a_day_keeps_the_row_and_frees_the_day(patient):
     entry = record(patient, today(), headache_day())
     services.mark_entry_entered_in_error(actor=patient.user, entry=entry)

@@ -96,6 +96,73 @@ def test_one_tap_no_saves_a_headache_free_day(client_, patient):
     assert b"You have filled in today" in response.content
 
 
+@pytest.fixture
+def pain_patient(patient):
+    from tests.factories import EpisodeFactory
+
+    EpisodeFactory(patient=patient, condition="chronic_pain")
+    return patient
+
+
+def test_a_chronic_pain_patients_today_asks_how_bad_the_pain_was(client_, pain_patient):
+    page = client_.get(TODAY_URL).content.decode()
+    assert "How bad was your pain today?" in page
+    assert "Did you have a headache today?" not in page
+    buttons = re.findall(r'name="pain_score" value="(\d+)"', page)
+    assert buttons == [str(n) for n in range(11)]
+    assert "I had a headache" in page
+
+
+def test_one_tap_pain_score_saves_the_day_and_says_so(client_, pain_patient):
+    response = client_.post(
+        TODAY_URL,
+        {"action": "pain_score", "pain_score": "6", "based_on": "", "next": "today"},
+        follow=True,
+    )
+    assert response.redirect_chain == [(TODAY_URL, 302)]
+    page = response.content.decode()
+    assert "Saved: pain 6 out of 10 for today." in page
+    assert "You have filled in today:\n        no headache, pain 6 out of 10." in page
+    entry = DiaryEntry.objects.get(patient=pain_patient, day=today())
+    assert (entry.pain_score, entry.headache) == (6, False)
+
+
+@pytest.mark.parametrize("score", ["11", "-1", "six", "", "6.5"])
+def test_a_pain_score_that_is_not_0_to_10_saves_nothing(client_, pain_patient, score):
+    response = client_.post(
+        TODAY_URL, {"action": "pain_score", "pain_score": score, "based_on": ""}, follow=True
+    )
+    assert "Choose how bad your pain was, from 0 to 10." in response.content.decode()
+    assert not DiaryEntry.objects.exists()
+
+
+def test_the_week_before_shows_each_days_pain_score(client_, pain_patient):
+    record(pain_patient, days_ago(1), clear_day(pain_score=3))
+    record(pain_patient, days_ago(2), headache_day(episode("mild"), pain_score=8))
+    page = client_.get(TODAY_URL).content.decode()
+    assert "no headache, pain 3/10" in page
+    assert "mild headache, pain 8/10" in page
+
+
+def test_choosing_the_pain_question_costs_the_today_page_no_query(client_, patient):
+    from tests.factories import EpisodeFactory
+
+    care = EpisodeFactory(patient=patient, condition="headache")
+    asked_about_headache = _queries(client_, TODAY_URL)
+    type(care).objects.filter(pk=care.pk).update(condition="chronic_pain")
+    assert b"How bad was your pain today?" in client_.get(TODAY_URL).content
+    assert _queries(client_, TODAY_URL) == asked_about_headache
+
+
+def test_a_patient_with_headache_care_keeps_the_headache_question(client_, patient):
+    from tests.factories import EpisodeFactory
+
+    EpisodeFactory(patient=patient, condition="chronic_pain")
+    EpisodeFactory(patient=patient, condition="headache")
+    page = client_.get(TODAY_URL).content.decode()
+    assert "Did you have a headache today?" in page and "How bad was your pain" not in page
+
+
 def _form_actions(page: str) -> list[str]:
     return re.findall(r'<form method="post" action="([^"]*)"', page)
 
@@ -623,10 +690,14 @@ def _queries(client, url) -> int:
     return len(queries)
 
 
+@pytest.mark.parametrize("care", ["headache", "chronic_pain"])
 @pytest.mark.parametrize("name", ["diaries:today", "diaries:calendar", "diaries:summary"])
 def test_patient_pages_run_a_constant_number_of_queries(
-    client_, patient, name, django_assert_num_queries
+    client_, patient, name, care, django_assert_num_queries
 ):
+    from tests.factories import EpisodeFactory
+
+    EpisodeFactory(patient=patient, condition=care)
     url = reverse(name)
     record(patient, today(), headache_day(episode(doses={"ibuprofen": 1})))
     small = _queries(client_, url)

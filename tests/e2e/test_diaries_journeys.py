@@ -109,6 +109,45 @@ def test_a_patient_logs_days_and_sees_the_calendar_summary_and_report(
     _phone_screenshot(page, "summary")
 
 
+def test_a_chronic_pain_patient_scores_their_pain_and_the_team_reads_it(browser_page, demo):
+    morgan = next(patient for patient in demo.patients if patient.given_name == "Morgan")
+    yesterday = timezone.localdate() - timedelta(days=1)
+    services.record_pain_score(actor=morgan.user, patient=morgan, day=yesterday, score=4)
+    page = browser_page.page
+    page.set_viewport_size(PHONE)
+    browser_page.sign_in("pain@demo.nhs.uk", DEMO_PASSWORD)
+    browser_page.goto("/diary/")
+    assert page.get_by_role("heading", name="How bad was your pain today?").is_visible()
+    assert "no headache, pain 4/10" in page.content()
+    _phone_screenshot(page, "pain-today")
+    page.get_by_role("button", name="Pain 7", exact=True).click()
+    browser_page.check()
+    assert "Saved: pain 7 out of 10 for today." in page.content()
+    assert "no headache, pain 7 out of 10." in page.content()
+
+    # The calendar marks the day's score and reads it out.
+    page.get_by_role("link", name="Month calendar").click()
+    browser_page.check()
+    assert page.locator(".app-diary-calendar__pain", has_text="7/10").count() == 1
+    assert "pain 7 out of 10" in page.content()
+    _phone_screenshot(page, "pain-calendar")
+
+    # The team's diary tab leads with the pain scores.
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    browser_page.sign_in("nurse@demo.nhs.uk", DEMO_PASSWORD)
+    browser_page.goto(f"/diary/patients/{morgan.uuid}/")
+    assert page.get_by_role("heading", level=2).first.inner_text().startswith("Pain diary")
+    table = page.get_by_role("table", name="Pain scores (0 to 10) in each 30-day month")
+    assert table.get_by_role("row").last.inner_text().split() == [
+        "All",
+        "90",
+        "days",
+        "2",
+        "5.5",
+        "7",
+    ]
+
+
 def test_a_clinician_reads_the_diary_tab_with_its_flags(browser_page, demo):
     apps.get_app_config("diaries").seed_demo(demo)
     alex = demo.patients[0]
