@@ -49,6 +49,7 @@ ORGANISATIONS = [
 USERS = [
     # key, email, name, role, discipline, memberships
     ("patient", "patient@demo.nhs.uk", "Alex Morgan", "patient", "", []),
+    ("pain_patient", "pain@demo.nhs.uk", "Morgan Evans", "patient", "", []),
     ("gp", "gp@demo.nhs.uk", "Dr Priya Shah", "gp", "", ["Y90001"]),
     ("clinician", "nurse@demo.nhs.uk", "Sam Taylor", "clinician", "nurse", ["S90001"]),
     ("physio", "physio@demo.nhs.uk", "Jordan Lee", "clinician", "physiotherapist", ["S90001"]),
@@ -66,6 +67,9 @@ PATIENTS = [
     ("Casey", "Wilson", date(2001, 11, 5), "male", "Y90001", "headache", "referral_received"),
     ("Riley", "Green", date(1958, 3, 30), "female", "Y90003", "headache", "treatment_started"),
 ]
+
+# The patients who sign in to the portal: a headache patient and a chronic-pain patient.
+PORTAL_USERS = {("Alex", "Morgan"): "patient", ("Morgan", "Evans"): "pain_patient"}
 
 STAGE_ORDER = [
     ("referral_received", 120),
@@ -117,8 +121,9 @@ def seed_kernel() -> DemoContext:
                 "consent_recorded_at": now - timedelta(days=120),
             },
         )
-        if given == "Alex" and patient.user_id is None:
-            patient.user = ctx.users["patient"]
+        login = PORTAL_USERS.get((given, family))
+        if login and patient.user_id is None:
+            patient.user = ctx.users[login]
             patient.save(update_fields=["user"])
         if created:
             _seed_episode(patient, condition, stage, now, ctx.users["clinician"])

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo` is safe to run twice and gives one login per role."""
+"""`manage.py seed_demo` is safe to run twice and gives one login per role (two patients)."""
 
 from io import StringIO
 
@@ -11,7 +11,7 @@ from pathway import nhs_number
 from pathway.demo import DEMO_PASSWORD, USERS
 from pathway.models import Milestone, Patient, User
 
-ROLES = ("patient", "gp", "clinician", "commissioner", "admin")
+ROLES = ("patient", "patient", "gp", "clinician", "commissioner", "admin")
 
 
 def _seed() -> str:
@@ -37,7 +37,7 @@ def test_it_leaves_every_table_the_same_when_run_twice(db):
     assert first["pathway.Episode"] > 0
 
 
-def test_it_prints_one_login_per_role(db):
+def test_it_prints_one_login_per_role_and_both_patients(db):
     output = _seed()
     login_lines = [line.split() for line in output.splitlines() if line.startswith("  ")]
     assert sorted(line[0] for line in login_lines) == sorted(ROLES)
@@ -65,10 +65,15 @@ def test_it_uses_only_valid_nhs_numbers_from_the_999_range(db):
         assert number.startswith("999"), number
 
 
-def test_it_links_the_demo_patient_login_to_a_patient_record(db):
+def test_it_links_the_demo_patient_logins_to_a_headache_and_a_chronic_pain_record(db):
     _seed()
-    patient_user = User.objects.get(email="patient@demo.nhs.uk")
-    assert Patient.objects.get(user=patient_user).given_name == "Alex"
+    for email, name, condition in (
+        ("patient@demo.nhs.uk", "Alex", "headache"),
+        ("pain@demo.nhs.uk", "Morgan", "chronic_pain"),
+    ):
+        patient = Patient.objects.get(user__email=email)
+        assert patient.given_name == name
+        assert set(patient.episodes.values_list("condition", flat=True)) == {condition}
 
 
 def _rows_the_planner_expects(table: str) -> int:

@@ -6,7 +6,7 @@ from pathway.demo import DEMO_PASSWORD, USERS, seed_kernel
 
 
 class Command(BaseCommand):
-    help = "Load the demo data set (idempotent) and print one demo login per role."
+    help = "Load the demo data set (idempotent) and print one demo login per role (two patients)."
 
     def handle(self, *args, **options):
         with transaction.atomic():
@@ -25,7 +25,8 @@ class Command(BaseCommand):
         )
         seen = set()
         for _key, email, name, role, _discipline, _orgs in USERS:
-            if role in seen:
+            # Both patients: one cared for with headache, one with chronic pain.
+            if role in seen and role != "patient":
                 continue
             seen.add(role)
             self.stdout.write(f"  {role:<13} {email:<28} {name}")
