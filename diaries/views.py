@@ -309,7 +309,7 @@ def calendar(request):
 @patient_required
 @require_safe
 def summary(request):
-    patient = own_patient_record(request.user)
+    patient = _own_record(request.user)
     today = timezone.localdate()
     window = selectors.diary_window(patient, end=today)
     return render(
@@ -323,6 +323,7 @@ def summary(request):
             "class_rows": wording.class_rows(window),
             "report": selectors.latest_report(patient),
             "report_end": today,
+            "pain_first": selectors.pain_first(patient),
         },
     )
 

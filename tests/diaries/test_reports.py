@@ -178,6 +178,8 @@ def test_the_pdf_counts_pain_scores_in_words_that_agree(world):
         "diaries/report_pdf.html", selectors.report_content(preparing_report(world.patient))
     )
     assert "Pain scores on 2 days: average 5.0, highest 6 out of 10." in html
+    assert "Pain scores (0 to 10) in each 30-day month" in html
+    assert html.index("Pain scores (0 to 10)") < html.index("Month by month")
 
 
 # Views

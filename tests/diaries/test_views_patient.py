@@ -672,6 +672,36 @@ def test_the_summary_says_when_days_are_missing(client_, patient):
     assert "You have filled in 1 of the 90 days." in content
 
 
+def test_a_chronic_pain_patients_summary_starts_with_their_pain(client_, pain_patient):
+    record(pain_patient, days_ago(1), clear_day(pain_score=6, pain_sites=("lower_back", "neck")))
+    record(pain_patient, days_ago(2), clear_day(pain_score=3, pain_sites=("lower_back",)))
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert (
+        "You scored your pain on 2 days out of 90. Your average score was 4.5 out of 10, and "
+        "your highest was 6."
+    ) in content
+    assert "Where it hurt most often: lower back (2 days), neck (1 day)." in content
+    assert content.index("Your pain") < content.index("Your headaches")
+    # No headaches: no empty headache chart.
+    assert "Days in each 30-day month" not in content
+    assert "Pain scores (0 to 10) in each 30-day month" in content
+
+
+def test_a_chronic_pain_patient_without_scores_is_asked_for_one(client_, pain_patient):
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert "You have not scored your pain in these 90 days." in content
+    assert "Pain scores (0 to 10)" not in content
+
+
+def test_a_headache_patients_pain_scores_follow_their_headaches(client_, patient):
+    record(patient, days_ago(1), headache_day(episode(), pain_score=5))
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert content.index("Your headaches") < content.index("Your pain")
+    assert "Days in each 30-day month" in content
+    record(patient, days_ago(1), headache_day(episode()))
+    assert "Your pain" not in client_.get(reverse("diaries:summary")).content.decode()
+
+
 def test_the_summary_reads_the_diary_window_in_one_query(client_, patient):
     _triptan_overuse(patient)
     with CaptureQueriesContext(connection) as queries:
