@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diaries.models import DiaryEntry
+from diaries.selectors import pain_first
 from pathway.patient_tasks import PatientTask
 
 
@@ -12,10 +13,16 @@ def todays_diary(patient) -> list[PatientTask]:
     today = timezone.localdate()
     if DiaryEntry.objects.live().filter(patient=patient, day=today).exists():
         return []
+    if pain_first(patient):
+        text = "You have not filled in today's diary yet. One tap scores your pain."
+    else:
+        text = (
+            "You have not filled in today's diary yet. One tap is enough on a day without a "
+            "headache."
+        )
     return [
         PatientTask(
-            text="You have not filled in today's diary yet. One tap is enough on a day without "
-            "a headache.",
+            text=text,
             url=reverse("diaries:today"),
             link_text="Fill in today's diary",
         )

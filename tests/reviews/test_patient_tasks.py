@@ -35,6 +35,15 @@ def test_a_patient_with_nothing_waiting_but_todays_diary_is_asked_for_it(world, 
     assert "Things to do" not in client.get(HOME).content.decode()
 
 
+def test_a_chronic_pain_patient_is_asked_to_score_their_pain(world, login):
+    from tests.factories import EpisodeFactory
+
+    EpisodeFactory(patient=world.patient, condition="chronic_pain")
+    assert _tasks(login(world.patient_user)) == [
+        "You have not filled in today's diary yet. One tap scores your pain. Fill in today's diary"
+    ]
+
+
 def test_questionnaires_invitations_and_the_next_appointment_are_listed(world, login):
     diary_builders.record(world.patient, timezone.localdate())
     builders.questionnaire_request(world.patient, instrument="PHQ-9")
