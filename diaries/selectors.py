@@ -235,16 +235,16 @@ def pain_first_annotation() -> ExpressionWrapper:
 def pain_first(patient: Patient) -> bool:
     """Whether the patient's care is for chronic pain and not headache (no headache episode,
     open or ended): their diary asks for and shows pain scores first. Read from the patient's
-    `pain_first` annotation when it has one, else one query."""
+    `pain_first` annotation (`pain_first_annotation`) when it has one, else one query."""
     annotated = getattr(patient, "pain_first", None)
-    if annotated is not None:
-        return bool(annotated)
-    conditions = set(
-        patient.episodes.exclude(status=Episode.Status.ENTERED_IN_ERROR).values_list(
-            "condition", flat=True
+    if annotated is None:
+        annotated = (
+            Patient.objects.filter(pk=patient.pk)
+            .annotate(pain_first=pain_first_annotation())
+            .values_list("pain_first", flat=True)
+            .get()
         )
-    )
-    return Condition.CHRONIC_PAIN in conditions and Condition.HEADACHE not in conditions
+    return bool(annotated)
 
 
 def diary_window(patient: Patient, *, end: date, length: int = WINDOW_DAYS) -> DiaryWindow:

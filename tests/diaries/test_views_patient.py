@@ -681,7 +681,7 @@ def test_a_chronic_pain_patients_summary_starts_with_their_pain(client_, pain_pa
         "your highest was 6."
     ) in content
     assert "Where it hurt most often: lower back (2 days), neck (1 day)." in content
-    assert content.index("Your pain") < content.index("Your headaches")
+    assert content.index("<h2>Your pain</h2>") < content.index("Your headaches")
     # No headaches: no empty headache chart.
     assert "Days in each 30-day month" not in content
     assert "Pain scores (0 to 10) in each 30-day month" in content
@@ -696,10 +696,10 @@ def test_a_chronic_pain_patient_without_scores_is_asked_for_one(client_, pain_pa
 def test_a_headache_patients_pain_scores_follow_their_headaches(client_, patient):
     record(patient, days_ago(1), headache_day(episode(), pain_score=5))
     content = client_.get(reverse("diaries:summary")).content.decode()
-    assert content.index("Your headaches") < content.index("Your pain")
+    assert content.index("Your headaches") < content.index("<h2>Your pain</h2>")
     assert "Days in each 30-day month" in content
     record(patient, days_ago(1), headache_day(episode()))
-    assert "Your pain" not in client_.get(reverse("diaries:summary")).content.decode()
+    assert "<h2>Your pain</h2>" not in client_.get(reverse("diaries:summary")).content.decode()
 
 
 def test_the_summary_reads_the_diary_window_in_one_query(client_, patient):
