@@ -452,9 +452,14 @@ def record_pain_score(
     data = DayData(headache=False, pain_score=score)
     if entry is None:
         return _save_day(
-            actor=actor, patient=patient, day=day, data=data, today=today, entry=None,
+            actor=actor,
+            patient=patient,
+            day=day,
+            data=data,
+            today=today,
+            entry=None,
             based_on=based_on,
-        )  # fmt: skip
+        )
     validate_day(day=day, data=data, today=today or timezone.localdate())
     if entry.pain_score != score:
         entry.pain_score = score
