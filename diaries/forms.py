@@ -346,6 +346,10 @@ def initial_from(entry: DiaryEntry | None) -> tuple[dict, list[dict]]:
     return day, episodes
 
 
+# The day form's pain questions, asked first of a patient cared for with chronic pain only.
+PAIN_FIELDS = ("pain_score", "pain_sites")
+
+
 class DayEntryForms:
     """The day form and its headache formset, validated together.
 
@@ -363,8 +367,11 @@ class DayEntryForms:
         entry: DiaryEntry | None = None,
         answer: str | None = None,
         add_episode: bool = False,
+        pain_first: bool = False,
     ):
         initial, episodes_initial = initial_from(entry)
+        # The page asks about pain before headaches (diaries.selectors.pain_first).
+        self.pain_first = pain_first
         if answer == YES and not data:
             initial["headache"] = YES
         if data is not None and add_episode:
@@ -447,6 +454,10 @@ class DayEntryForms:
         """(link target, message) pairs for the error summary, in page order."""
         answer = "#id_remove_headaches" if self.confirm_removal else "#id_headache_0"
         items = [("#day-form", self.changed_elsewhere)] if self.changed_elsewhere else []
+        first = PAIN_FIELDS if self.pain_first else ()
+        for field in self.form:
+            if field.name in first:
+                items += [(f"#{field.auto_id}", e) for e in field.errors]
         items += [(answer, e) for e in self.form.errors.get("headache", [])]
         items += [("#episodes", e) for e in self.form.non_field_errors()]
         items += [("#episodes", e) for e in self.service_errors]
@@ -458,7 +469,7 @@ class DayEntryForms:
             for field in form:
                 items += [(f"#{field.auto_id}", f"Headache {number}: {e}") for e in field.errors]
         for field in self.form:
-            if field.name not in ("headache", "remove_headaches"):
+            if field.name not in ("headache", "remove_headaches", *first):
                 items += [(f"#{field.auto_id}", e) for e in field.errors]
         return items
 

@@ -162,6 +162,7 @@ def _day_page(request, patient, day: date):
             medicines=medicines,
             entry=entry,
             add_episode=add_episode,
+            pain_first=context["pain_first"],
         )
         if not add_episode and forms.is_valid():
             try:
@@ -192,6 +193,7 @@ def _day_page(request, patient, day: date):
             medicines=medicines,
             entry=entry,
             answer=request.GET.get("answer"),
+            pain_first=context["pain_first"],
         )
     context.update(
         entry=entry,

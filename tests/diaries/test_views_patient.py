@@ -144,6 +144,25 @@ def test_the_week_before_shows_each_days_pain_score(client_, pain_patient):
     assert "mild headache, pain 8/10" in page
 
 
+def test_a_chronic_pain_patients_day_form_asks_about_pain_first(client_, pain_patient):
+    record(pain_patient, days_ago(1), clear_day(pain_score=4))
+    page = client_.get(day_url(days_ago(1))).content.decode()
+    assert page.index('name="pain_score"') < page.index('name="headache"')
+    assert "Triggers, sleep, mood and notes (optional)" in page
+    assert page.count('name="pain_score"') == 1
+    response = client_.post(day_url(days_ago(1)), form_data(headache="", pain_score="12"))
+    summary = response.content.decode().split("nhsuk-error-summary__list", 1)[1]
+    # The error summary lists the problems in page order: the pain score, then the headache.
+    assert summary.index("#id_pain_score") < summary.index("#id_headache_0")
+    assert DiaryEntry.objects.get().pain_score == 4
+
+
+def test_a_headache_patients_day_form_keeps_pain_with_the_other_details(client_, patient):
+    page = client_.get(day_url(days_ago(1), answer="details")).content.decode()
+    assert page.index('name="headache"') < page.index('name="pain_score"')
+    assert "Triggers, pain, sleep, mood and notes (optional)" in page
+
+
 def test_choosing_the_pain_question_costs_the_today_page_no_query(client_, patient):
     from tests.factories import EpisodeFactory
 
