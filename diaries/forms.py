@@ -370,8 +370,11 @@ class DayEntryForms:
         pain_first: bool = False,
     ):
         initial, episodes_initial = initial_from(entry)
-        # The page asks about pain before headaches (diaries.selectors.pain_first).
+        # The page asks about pain before headaches (diaries.selectors.pain_first), and a new
+        # day starts at "No" headache, as the one-tap pain score records it.
         self.pain_first = pain_first
+        if pain_first and entry is None and answer != YES:
+            initial["headache"] = NO
         if answer == YES and not data:
             initial["headache"] = YES
         if data is not None and add_episode:

@@ -122,7 +122,7 @@ def test_one_tap_pain_score_saves_the_day_and_says_so(client_, pain_patient):
     assert response.redirect_chain == [(TODAY_URL, 302)]
     page = response.content.decode()
     assert "Saved: pain 6 out of 10 for today." in page
-    assert "You have filled in today:\n        no headache, pain 6 out of 10." in page
+    assert "You have filled in today:\n        pain 6 out of 10." in page
     entry = DiaryEntry.objects.get(patient=pain_patient, day=today())
     assert (entry.pain_score, entry.headache) == (6, False)
 
@@ -140,7 +140,7 @@ def test_the_week_before_shows_each_days_pain_score(client_, pain_patient):
     record(pain_patient, days_ago(1), clear_day(pain_score=3))
     record(pain_patient, days_ago(2), headache_day(episode("mild"), pain_score=8))
     page = client_.get(TODAY_URL).content.decode()
-    assert "no headache, pain 3/10" in page
+    assert re.search(r":\s+pain 3/10</span>", page) and "no headache" not in page
     assert "mild headache, pain 8/10" in page
 
 
@@ -155,6 +155,31 @@ def test_a_chronic_pain_patients_day_form_asks_about_pain_first(client_, pain_pa
     # The error summary lists the problems in page order: the pain score, then the headache.
     assert summary.index("#id_pain_score") < summary.index("#id_headache_0")
     assert DiaryEntry.objects.get().pain_score == 4
+
+
+def test_a_chronic_pain_patient_saves_a_new_day_with_its_pain_and_no_headache(
+    client_, pain_patient
+):
+    page = client_.get(day_url(days_ago(3), answer="details")).content.decode()
+    # A new day starts at "No", as the one-tap pain score records it.
+    assert re.search(r'id="id_headache_1" name="headache" type="radio" value="no" checked', page)
+    data = form_data(headache="no", pain_score="5", pain_sites=["knees"], mood="low")
+    response = client_.post(day_url(days_ago(3)), data)
+    assert response.status_code == 302
+    entry = DiaryEntry.objects.get(day=days_ago(3))
+    assert (entry.headache, entry.pain_score, entry.pain_sites) == (False, 5, ["knees"])
+    # "I had a headache" still opens the day at Yes.
+    page = client_.get(day_url(days_ago(4), answer="yes")).content.decode()
+    assert 'value="yes" checked' in page and 'value="no" checked' not in page
+
+
+def test_removing_a_scored_day_names_its_pain_score(client_, pain_patient):
+    record(pain_patient, days_ago(1), clear_day(pain_score=6))
+    page = client_.get(day_url(days_ago(1)))
+    asked = client_.post(
+        day_url(days_ago(1)), {"action": "remove", "based_on": page.context["based_on"]}
+    )
+    assert re.search(r"You filled in [^:]+:\s+pain 6 out of 10\.</p>", asked.content.decode())
 
 
 def test_a_headache_patients_day_form_keeps_pain_with_the_other_details(client_, patient):
