@@ -27,15 +27,21 @@ class CalendarDay:
     url: str | None
     # The day's pain score, 0-10, when one was recorded (chronic pain).
     pain_score: int | None = None
+    # A patient cared for with chronic pain only: a day without a headache is not shown as a
+    # good day ("clear"), only as filled in, and is described by its pain score.
+    pain_first: bool = False
 
     @property
     def state(self) -> str:
-        """The shading class suffix: severity, "clear" (headache-free), "none" or "future"."""
+        """The shading class suffix: severity, "clear" (headache-free), "recorded" (filled in,
+        no headache, for a pain-first diary), "none" or "future"."""
         if self.future:
             return "future"
         if not self.recorded:
             return "none"
-        return self.severity if self.headache else "clear"
+        if self.headache:
+            return self.severity
+        return "recorded" if self.pain_first else "clear"
 
     @property
     def mark(self) -> str:
@@ -55,7 +61,7 @@ class CalendarDay:
         if not self.recorded:
             return "not filled in"
         if not self.headache:
-            parts = ["no headache"]
+            parts = [] if self.pain_first and self.pain_score is not None else ["no headache"]
         else:
             parts = [f"{self.severity} headache"]
             if self.migraine:
@@ -118,6 +124,7 @@ def month_grid(
     *,
     today: date,
     link_days: Callable[[date], str | None] | None = None,
+    pain_first: bool = False,
 ) -> CalendarMonth:
     """The weeks (Monday first) of `year`-`month` with each day's diary state.
 
@@ -142,6 +149,7 @@ def month_grid(
                     severity=entry.worst_severity if entry else "",
                     medication=bool(entry and entry.medication),
                     pain_score=entry.pain_score if entry else None,
+                    pain_first=pain_first,
                     url=link_days(day) if link_days and in_month and day <= today else None,
                 )
             )

@@ -255,7 +255,13 @@ def diary_window(patient: Patient, *, end: date, length: int = WINDOW_DAYS) -> D
 
 
 def window_with_calendars(
-    patient: Patient, *, end: date, today: date, length: int = WINDOW_DAYS, link_days=None
+    patient: Patient,
+    *,
+    end: date,
+    today: date,
+    length: int = WINDOW_DAYS,
+    link_days=None,
+    pain_first: bool = False,
 ) -> tuple[DiaryWindow, list[calendars.CalendarMonth]]:
     """The window ending on `end` and the calendar months it touches, from one query."""
     start = window_start(end, length)
@@ -266,19 +272,23 @@ def window_with_calendars(
     return (
         build_window(entries, start=start, length=length),
         [
-            calendars.month_grid(year, month, entries, today=today, link_days=link_days)
+            calendars.month_grid(
+                year, month, entries, today=today, link_days=link_days, pain_first=pain_first
+            )
             for year, month in months
         ],
     )
 
 
 def month_calendar(
-    patient: Patient, year: int, month: int, *, today: date, link_days=None
+    patient: Patient, year: int, month: int, *, today: date, link_days=None, pain_first=False
 ) -> calendars.CalendarMonth:
     """One calendar month of the patient's diary, from one query."""
     first = date(year, month, 1)
     entries = entries_between(patient, first, calendars.month_end(first))
-    return calendars.month_grid(year, month, entries, today=today, link_days=link_days)
+    return calendars.month_grid(
+        year, month, entries, today=today, link_days=link_days, pain_first=pain_first
+    )
 
 
 def medicine_use(patient: Patient, first: date, last: date) -> list[dict]:
@@ -400,14 +410,23 @@ def report_for(user, report_uuid, *, with_pdf: bool = False) -> DiaryReport:
 
 def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
     """Everything the report PDF template shows, read at render time."""
-    patient = Patient.objects.select_related("registered_practice").get(pk=report.patient_id)
+    patient = (
+        Patient.objects.select_related("registered_practice")
+        .annotate(pain_first=pain_first_annotation())
+        .get(pk=report.patient_id)
+    )
     end = report.end
     window, months = window_with_calendars(
-        patient, end=end, today=today or timezone.localdate(), length=report.length
+        patient,
+        end=end,
+        today=today or timezone.localdate(),
+        length=report.length,
+        pain_first=patient.pain_first,
     )
     return {
         "report": report,
         "patient": patient,
+        "pain_first": patient.pain_first,
         "window": window,
         "calendars": months,
         "pain_scored": any(month.pain_scored for month in months),

@@ -291,7 +291,7 @@ def _month(value: str | None, today: date) -> tuple[int, int]:
 @patient_required
 @require_safe
 def calendar(request):
-    patient = own_patient_record(request.user)
+    patient = _own_record(request.user)
     today = timezone.localdate()
     year, month = _month(request.GET.get("month"), today)
     first_editable, _ = services.editable_range(today)
@@ -304,8 +304,15 @@ def calendar(request):
             return None
         return f"{day_link(day)}?next=calendar"
 
-    month_view = selectors.month_calendar(patient, year, month, today=today, link_days=link)
-    return render(request, "diaries/calendar.html", {"month": month_view, "today": today})
+    pain_first = selectors.pain_first(patient)
+    month_view = selectors.month_calendar(
+        patient, year, month, today=today, link_days=link, pain_first=pain_first
+    )
+    return render(
+        request,
+        "diaries/calendar.html",
+        {"month": month_view, "today": today, "pain_first": pain_first},
+    )
 
 
 @patient_required
@@ -338,7 +345,10 @@ def patient_diary(request, patient_uuid):
     today = timezone.localdate()
     form = WindowForm(request.GET or None, today=today, initial={"end": today})
     end = form.cleaned_data["end"] if form.is_bound and form.is_valid() else today
-    window, months = selectors.window_with_calendars(patient, end=end, today=today)
+    pain_first = selectors.pain_first(patient)
+    window, months = selectors.window_with_calendars(
+        patient, end=end, today=today, pain_first=pain_first
+    )
     later = end + timedelta(days=selectors.WINDOW_DAYS)
     return render(
         request,
@@ -350,7 +360,7 @@ def patient_diary(request, patient_uuid):
             "window": window,
             "calendars": months,
             "pain_scored": any(month.pain_scored for month in months),
-            "pain_first": selectors.pain_first(patient),
+            "pain_first": pain_first,
             "chart": charts.month_bar_chart(window.months),
             "flags": wording.clinician_flags(window.summary),
             "class_rows": wording.class_rows(window),

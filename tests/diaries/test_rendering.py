@@ -46,10 +46,11 @@ def _link(day):
     return f"/diary/day/{day:%Y-%m-%d}/?next=calendar&x=<y>\"'"
 
 
+@pytest.mark.parametrize("pain_first", [False, True], ids=["headache", "pain first"])
 @pytest.mark.parametrize("link_days", [None, _link], ids=["no links", "links"])
 @pytest.mark.parametrize(("year", "month"), [(2026, 3), (2026, 2), (2025, 12), (2026, 6)])
-def test_the_weeks_are_what_the_template_loop_wrote(year, month, link_days):
-    grid = month_grid(year, month, ENTRIES, today=TODAY, link_days=link_days)
+def test_the_weeks_are_what_the_template_loop_wrote(year, month, link_days, pain_first):
+    grid = month_grid(year, month, ENTRIES, today=TODAY, link_days=link_days, pain_first=pain_first)
     assert str(calendar_weeks(grid)) == REFERENCE.render({"month": grid})
 
 
@@ -68,6 +69,15 @@ def test_every_state_of_a_day_is_covered():
     assert html.count("app-diary-calendar__pain") == 2
     assert grid.pain_scored
     assert not month_grid(2026, 2, ENTRIES, today=TODAY).pain_scored
+
+
+def test_a_pain_first_calendar_marks_days_filled_in_not_as_good_days():
+    html = str(calendar_weeks(month_grid(2026, 3, ENTRIES, today=TODAY, pain_first=True)))
+    assert "app-diary-calendar__day--clear" not in html
+    assert html.count("app-diary-calendar__day--recorded") == 2  # 1 and 6 March
+    assert "March: no headache</span>" in html  # no score: still said
+    assert "March: pain 0 out of 10</span>" in html
+    assert "March: mild headache, pain 7 out of 10</span>" in html
 
 
 def test_the_month_page_shows_the_weeks_inside_the_table():

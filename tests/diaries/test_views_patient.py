@@ -198,6 +198,17 @@ def test_choosing_the_pain_question_costs_the_today_page_no_query(client_, patie
     assert _queries(client_, TODAY_URL) == asked_about_headache
 
 
+def test_a_chronic_pain_patients_calendar_does_not_colour_a_painful_day_as_a_good_one(
+    client_, pain_patient
+):
+    record(pain_patient, today(), clear_day(pain_score=7))
+    page = client_.get(reverse("diaries:calendar")).content.decode()
+    assert "app-diary-calendar__day--recorded" in page
+    assert "app-diary-calendar__day--clear" not in page
+    assert "Filled in, no headache" in page and ">No headache</li>" not in page
+    assert re.search(r": pain 7 out of 10</span>", page)
+
+
 def test_a_patient_with_headache_care_keeps_the_headache_question(client_, patient):
     from tests.factories import EpisodeFactory
 
