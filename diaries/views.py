@@ -410,7 +410,7 @@ def report_pdf(request, report_uuid):
         actor=request.user, action=AuditEvent.Action.DOWNLOAD, patient=report.patient, obj=report
     )
     response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
-    filename = f"headache-diary-{report.start:%Y-%m-%d}-to-{report.end:%Y-%m-%d}.pdf"
+    filename = f"diary-report-{report.start:%Y-%m-%d}-to-{report.end:%Y-%m-%d}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store, private"
     return response

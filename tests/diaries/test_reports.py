@@ -182,6 +182,24 @@ def test_the_pdf_counts_pain_scores_in_words_that_agree(world):
     assert html.index("Pain scores (0 to 10)") < html.index("Month by month")
 
 
+def test_a_chronic_pain_patients_pdf_starts_with_their_pain(world):
+    from tests.factories import EpisodeFactory
+
+    EpisodeFactory(patient=world.patient, condition="chronic_pain")
+    record(world.patient, days_ago(1), clear_day(pain_score=7))
+    html = render_to_string(
+        "diaries/report_pdf.html", selectors.report_content(preparing_report(world.patient))
+    )
+    assert "<h1>Headache and pain diary report</h1>" in html
+    assert html.index("Pain scores on 1 day: average 7.0") < html.index("<h2>Summary</h2>")
+    assert html.count("<h2>Pain scores</h2>") == 1
+    # No headache days: no empty headache chart; the calendar does not colour the day green.
+    assert "<h2>Month by month</h2>" not in html
+    assert "app-diary-calendar__day--recorded" in html
+    assert "app-diary-calendar__day--clear" not in html
+    assert "Medicines for long-term pain are in the care plan" in html
+
+
 # Views
 
 
@@ -228,7 +246,7 @@ def test_the_download_is_a_private_attachment_and_is_audited(world, login):
         reverse("diaries:report-pdf", kwargs={"report_uuid": report.uuid})
     )
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith('attachment; filename="headache-diary-')
+    assert response["Content-Disposition"].startswith('attachment; filename="diary-report-')
     assert "no-store" in response["Cache-Control"]
     assert response.content == b"%PDF-1.7 test"
     assert AuditEvent.objects.filter(
