@@ -259,11 +259,13 @@ def band_label(instrument: str, band: str | None) -> str:
 
 def band_text(instrument: str, band: str | None, total: float) -> str:
     """A result's band as shown beside its score: the band's words and, for PSEQ, the ePPOC
-    band reported beside the 20/40 band (clinical-rules.md section 4), e.g. "high; ePPOC band
-    mild" for 40. "" when the instrument has no bands."""
+    band reported beside the 20/40 band (clinical-rules.md section 4), each named for what it
+    grades, e.g. "high self-efficacy; ePPOC severity mild" for 40 (the two scales grade in
+    opposite directions, so the bare words "high; mild" read as a contradiction). "" when the
+    instrument has no bands."""
     label = band_label(instrument, band)
     if instrument == "PSEQ" and label:
-        return f"{label}; ePPOC band {eppoc_band(total)}"
+        return f"{label} self-efficacy; ePPOC severity {eppoc_band(total)}"
     return label
 
 

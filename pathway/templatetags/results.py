@@ -1,5 +1,5 @@
 """How a stored questionnaire result reads on staff pages: `{% load results %}` then
-`{% result_text assessment %}`, e.g. "34 (moderate; ePPOC band mild)"."""
+`{% result_text assessment %}`, e.g. "34 (moderate self-efficacy; ePPOC severity mild)"."""
 
 from django import template
 from django.template.defaultfilters import floatformat

@@ -48,12 +48,12 @@ def test_band_codes_read_as_words(code, band, expected):
 @pytest.mark.parametrize(
     ("total", "expected"),
     [
-        (19, "low; ePPOC band severe"),
-        (20, "moderate; ePPOC band moderate"),
-        (31, "moderate; ePPOC band mild"),
+        (19, "low self-efficacy; ePPOC severity severe"),
+        (20, "moderate self-efficacy; ePPOC severity moderate"),
+        (31, "moderate self-efficacy; ePPOC severity mild"),
         # clinical-rules.md section 4: 40 is high on the 20/40 rule but still mild on ePPOC.
-        (40, "high; ePPOC band mild"),
-        (41, "high; ePPOC band minimal"),
+        (40, "high self-efficacy; ePPOC severity mild"),
+        (41, "high self-efficacy; ePPOC severity minimal"),
     ],
 )
 def test_a_pseq_band_has_its_eppoc_band_beside_it(total, expected):

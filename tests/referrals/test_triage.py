@@ -197,7 +197,7 @@ def test_questionnaire_bands_on_the_referral_read_in_words(world, login):
     )
     assert ": 0 (none or minimal)" in body
     assert ": 78 (severe impact)" in body
-    assert ": 40 (high; ePPOC band mild)" in body
+    assert ": 40 (high self-efficacy; ePPOC severity mild)" in body
     assert "none_minimal" not in body and "severe_impact" not in body
 
 

@@ -352,12 +352,28 @@ def test_the_trends_table_marks_each_phq9_with_item_9_above_0_in_words(world, lo
     assert marked == [False, True, True]
 
 
+def test_the_trends_table_says_when_each_result_was_taken_as_recorded(world, login):
+    earlier = timezone.now() - timedelta(days=60)
+    builders.assessment(world.patient, when=earlier)
+    builders.assessment(world.patient, answers=[1] * 9)
+    builders.assessment(world.patient, "GAD-7", [1] * 7, when=earlier, context="baseline")
+    builders.assessment(world.patient, "GAD-7", [2] * 7)
+    page = _reviews_tab(world, login)
+    trends = page[page.index("<h3>Trends</h3>") :]
+    gad7, phq9 = trends.split("<caption")[1:3]
+    note = "(the first, so the change is measured from it)"
+    assert "Baseline</td>" in gad7 and note not in gad7
+    # A review taken first is still called a review; the table says the change starts there.
+    assert "Baseline" not in phq9.split("</caption>")[1]
+    assert f'Review <span class="nhsuk-body-s">{note}</span></td>' in phq9
+
+
 def test_a_pseq_result_shows_the_eppoc_band_beside_it(world, login):
     request = builders.questionnaire_request(world.patient, instrument="PSEQ")
     services.submit_questionnaire(actor=world.patient_user, request=request, answers=[4] * 10)
     page = _reviews_tab(world, login)
-    assert "40 (high; ePPOC band mild)" in page  # the questionnaires table
-    assert "high; ePPOC band mild</td>" in page  # the trends table
+    assert "40 (high self-efficacy; ePPOC severity mild)" in page  # the questionnaires table
+    assert "high self-efficacy; ePPOC severity mild</td>" in page  # the trends table
 
 
 def test_midas_letters_its_unscored_questions_so_no_number_is_used_twice(world, login):
