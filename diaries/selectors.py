@@ -18,6 +18,7 @@ from django.db.models import (
     Count,
     Exists,
     Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -249,6 +250,11 @@ def pain_first(patient: Patient) -> bool:
             .get()
         )
     return bool(annotated)
+
+
+def first_diary_day(patient: Patient) -> date | None:
+    """The first day the patient's diary holds a live record for, or None. One query."""
+    return DiaryEntry.objects.live().filter(patient=patient).aggregate(first=Min("day"))["first"]
 
 
 def diary_window(patient: Patient, *, end: date, length: int = WINDOW_DAYS) -> DiaryWindow:

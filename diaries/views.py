@@ -368,7 +368,12 @@ def patient_diary(request, patient_uuid):
             "days": selectors.entries_with_episodes(patient, window.start, window.end),
             "report": selectors.latest_report(patient),
             "report_end": end,
-            "earlier_end": window.start - timedelta(days=1),
+            # No earlier window to offer once this one reaches the diary's first record.
+            "earlier_end": (
+                window.start - timedelta(days=1)
+                if (first := selectors.first_diary_day(patient)) and first < window.start
+                else None
+            ),
             "later_end": min(later, today) if end < today else None,
         },
     )

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from diaries.models import DiaryEntry
 from pathway.models import AuditEvent
 from tests.diaries.builders import clear_day, days_ago, episode, headache_day, record, today
 
@@ -54,6 +55,16 @@ def test_any_90_day_window_can_be_shown(world, login, url):
     earlier = client.get(url, {"end": f"{days_ago(90):%Y-%m-%d}"}).content.decode()
     assert "No diary flags in these 90 days" in earlier
     assert f"{days_ago(179):%-d %b %Y} to {days_ago(90):%-d %b %Y}" in earlier
+
+
+def test_previous_90_days_is_offered_only_while_the_diary_goes_back_further(world, login, url):
+    client = login(world.clinician)
+    assert "Previous 90 days" not in client.get(url).content.decode()  # no diary yet
+    # A record older than the patient can still change (kept from earlier use of the diary).
+    DiaryEntry.objects.create(patient=world.patient, day=days_ago(100))
+    assert "Previous 90 days" in client.get(url).content.decode()
+    earlier = client.get(url, {"end": f"{days_ago(90):%Y-%m-%d}"}).content.decode()
+    assert "Previous 90 days" not in earlier and "Next 90 days" in earlier
 
 
 def test_a_future_or_bad_window_end_shows_a_message_and_the_latest_window(world, login, url):
