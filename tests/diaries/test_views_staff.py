@@ -60,7 +60,7 @@ def test_any_90_day_window_can_be_shown(world, login, url):
 def test_previous_90_days_is_offered_only_while_the_diary_goes_back_further(world, login, url):
     client = login(world.clinician)
     assert "Previous 90 days" not in client.get(url).content.decode()  # no diary yet
-    # A record older than the patient can still change (kept from earlier use of the diary).
+    # A record from before the 90 days a patient can still change.
     DiaryEntry.objects.create(patient=world.patient, day=days_ago(100))
     assert "Previous 90 days" in client.get(url).content.decode()
     earlier = client.get(url, {"end": f"{days_ago(90):%Y-%m-%d}"}).content.decode()
