@@ -18,7 +18,6 @@ from django.db.models import (
     Count,
     Exists,
     Max,
-    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -252,9 +251,12 @@ def pain_first(patient: Patient) -> bool:
     return bool(annotated)
 
 
-def first_diary_day(patient: Patient) -> date | None:
-    """The first day the patient's diary holds a live record for, or None. One query."""
-    return DiaryEntry.objects.live().filter(patient=patient).aggregate(first=Min("day"))["first"]
+def first_day_annotation() -> Subquery:
+    """`first_diary_day` for a Patient query: the first day their diary holds a live record
+    for, or None."""
+    return Subquery(
+        DiaryEntry.objects.live().filter(patient=OuterRef("pk")).order_by("day").values("day")[:1]
+    )
 
 
 def diary_window(patient: Patient, *, end: date, length: int = WINDOW_DAYS) -> DiaryWindow:

@@ -340,7 +340,12 @@ def summary(request):
 @staff_required
 @require_safe
 def patient_diary(request, patient_uuid):
-    patient = patient_for(request.user, patient_uuid)
+    patient = patient_for(
+        request.user,
+        patient_uuid,
+        pain_first=selectors.pain_first_annotation(),
+        first_diary_day=selectors.first_day_annotation(),
+    )
     record_view(actor=request.user, patient=patient, object_type="diaries.diaryentry")
     today = timezone.localdate()
     form = WindowForm(request.GET or None, today=today, initial={"end": today})
@@ -371,7 +376,7 @@ def patient_diary(request, patient_uuid):
             # No earlier window to offer once this one reaches the diary's first record.
             "earlier_end": (
                 window.start - timedelta(days=1)
-                if (first := selectors.first_diary_day(patient)) and first < window.start
+                if patient.first_diary_day and patient.first_diary_day < window.start
                 else None
             ),
             "later_end": min(later, today) if end < today else None,

@@ -120,13 +120,17 @@ def practices_visible_to(user) -> QuerySet[Organisation]:
     return practices.filter(id__in=practice_ids_for(user))
 
 
-def patient_for(user, patient_uuid: UUID | str) -> Patient:
+def patient_for(user, patient_uuid: UUID | str, **annotations) -> Patient:
     """The patient with this public UUID if `user` may see them, with their practice (which
-    the staff patient banner shows). Raises Http404 otherwise, so another person's record is
-    indistinguishable from one that does not exist."""
+    the staff patient banner shows) and any `annotations` a page needs read in the same query.
+    Raises Http404 otherwise, so another person's record is indistinguishable from one that
+    does not exist."""
     try:
         return (
-            patients_visible_to(user).select_related("registered_practice").get(uuid=patient_uuid)
+            patients_visible_to(user)
+            .select_related("registered_practice")
+            .annotate(**annotations)
+            .get(uuid=patient_uuid)
         )
     except (Patient.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise Http404("No such patient") from exc
