@@ -38,7 +38,12 @@ def _tab_context(request, patient, **extra):
         "requests": list(selectors.questionnaire_requests_for_patient(patient)[:RECENT]),
         "trends": selectors.assessment_trends(patient),
         "episodes": episodes,
-        "under_care": any(episode.is_open for episode in episodes),
+        # Why no questionnaire can be sent, as the service words it; "" while under care.
+        "not_under_care": (
+            ""
+            if any(episode.is_open for episode in episodes)
+            else questionnaire_services.not_under_care(patient)
+        ),
         "mdt_cases": list(selectors.mdt_cases_for_patient(patient)[:RECENT]),
         "is_clinician": request.user.role in ("clinician", "admin"),
         **extra,
