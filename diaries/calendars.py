@@ -10,7 +10,7 @@ from diaries.models import DiaryEntry
 
 # Short visible marks beside the colour, so severity is never shown by colour alone.
 SEVERITY_MARKS = {"mild": "mild", "moderate": "mod", "severe": "sev"}
-# The earliest month the calendar shows.
+# The earliest month any calendar shows.
 FIRST_MONTH = date(2000, 1, 1)
 
 
@@ -125,11 +125,13 @@ def month_grid(
     today: date,
     link_days: Callable[[date], str | None] | None = None,
     pain_first: bool = False,
+    earliest: date = FIRST_MONTH,
 ) -> CalendarMonth:
     """The weeks (Monday first) of `year`-`month` with each day's diary state.
 
     `entries` may include days outside the month. `link_days(day)` gives a day's link, or
-    None for no link (e.g. days a patient can no longer change).
+    None for no link (e.g. days a patient can no longer change). There is no previous month
+    before `earliest`'s month.
     """
     by_day = {entry.day: entry for entry in entries}
     weeks = []
@@ -159,6 +161,10 @@ def month_grid(
     return CalendarMonth(
         first=first,
         weeks=weeks,
-        previous=(first - timedelta(days=1)).replace(day=1) if first > FIRST_MONTH else None,
+        previous=(
+            (first - timedelta(days=1)).replace(day=1)
+            if first > max(earliest.replace(day=1), FIRST_MONTH)
+            else None
+        ),
         next=following if following <= today else None,
     )

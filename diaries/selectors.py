@@ -293,13 +293,26 @@ def window_with_calendars(
 
 
 def month_calendar(
-    patient: Patient, year: int, month: int, *, today: date, link_days=None, pain_first=False
+    patient: Patient,
+    year: int,
+    month: int,
+    *,
+    today: date,
+    link_days=None,
+    pain_first=False,
+    earliest: date = calendars.FIRST_MONTH,
 ) -> calendars.CalendarMonth:
     """One calendar month of the patient's diary, from one query."""
     first = date(year, month, 1)
     entries = entries_between(patient, first, calendars.month_end(first))
     return calendars.month_grid(
-        year, month, entries, today=today, link_days=link_days, pain_first=pain_first
+        year,
+        month,
+        entries,
+        today=today,
+        link_days=link_days,
+        pain_first=pain_first,
+        earliest=earliest,
     )
 
 

@@ -276,14 +276,15 @@ def episode_form(request):
     )
 
 
-def _month(value: str | None, today: date) -> tuple[int, int]:
-    """The (year, month) asked for as YYYY-MM, or this month for anything else."""
+def _month(value: str | None, today: date, earliest: date) -> tuple[int, int]:
+    """The (year, month) asked for as YYYY-MM, or this month for anything else: a month in the
+    future or before `earliest`'s month."""
     try:
         year, month = (int(part) for part in (value or "").split("-"))
         first = date(year, month, 1)
     except (ValueError, TypeError):
         return today.year, today.month
-    if first > today or first < calendars.FIRST_MONTH:
+    if first > today or first < max(earliest.replace(day=1), calendars.FIRST_MONTH):
         return today.year, today.month
     return year, month
 
@@ -291,10 +292,17 @@ def _month(value: str | None, today: date) -> tuple[int, int]:
 @patient_required
 @require_safe
 def calendar(request):
-    patient = _own_record(request.user)
+    patient = own_patient_record(
+        request.user,
+        pain_first=selectors.pain_first_annotation(),
+        first_diary_day=selectors.first_day_annotation(),
+    )
     today = timezone.localdate()
-    year, month = _month(request.GET.get("month"), today)
     first_editable, _ = services.editable_range(today)
+    # The calendar goes back to the first day recorded, or to the first day that can still be
+    # filled in if that is earlier.
+    earliest = min(filter(None, (patient.first_diary_day, first_editable)))
+    year, month = _month(request.GET.get("month"), today, earliest)
     day_link = date_link("diaries:day", "day")
 
     def link(day: date) -> str | None:
@@ -306,7 +314,13 @@ def calendar(request):
 
     pain_first = selectors.pain_first(patient)
     month_view = selectors.month_calendar(
-        patient, year, month, today=today, link_days=link, pain_first=pain_first
+        patient,
+        year,
+        month,
+        today=today,
+        link_days=link,
+        pain_first=pain_first,
+        earliest=earliest,
     )
     return render(
         request,

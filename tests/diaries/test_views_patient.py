@@ -1,7 +1,7 @@
 """The patient's diary pages: Today and past days, the month calendar and the 90-day summary."""
 
 import re
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.db import connection
@@ -10,7 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diaries.models import DiaryEntry, HeadacheEpisode
-from tests.diaries.builders import clear_day, days_ago, episode, headache_day, record, today
+from tests.diaries.builders import (
+    clear_day,
+    days_ago,
+    episode,
+    flag_entry,
+    headache_day,
+    record,
+    today,
+)
 
 TODAY_URL = reverse("diaries:today")
 
@@ -655,13 +663,30 @@ def test_the_calendar_moves_between_months_but_not_into_the_future(client_):
     assert client_.get(reverse("diaries:calendar"), {"month": "13-2025"}).status_code == 200
 
 
-def test_the_earliest_month_has_no_previous_month(client_):
-    content = client_.get(reverse("diaries:calendar"), {"month": "2000-01"}).content.decode()
-    assert "<h1>January 2000</h1>" in content
+def test_the_calendar_goes_back_to_the_first_day_that_can_be_filled_in(client_):
+    earliest = days_ago(90).replace(day=1)
+    content = client_.get(
+        reverse("diaries:calendar"), {"month": f"{earliest:%Y-%m}"}
+    ).content.decode()
+    assert f"<h1>{earliest:%B %Y}</h1>" in content
     assert "Previous month" not in content
-    before = client_.get(reverse("diaries:calendar"), {"month": "1999-12"}).content.decode()
-    assert f"<h1>{today():%B %Y}</h1>" in before
-    assert "Previous month" in before
+    before = (earliest - timedelta(days=1)).replace(day=1)
+    for month in (f"{before:%Y-%m}", "2000-01", "1999-12"):
+        page = client_.get(reverse("diaries:calendar"), {"month": month}).content.decode()
+        assert f"<h1>{today():%B %Y}</h1>" in page
+        assert "Previous month" in page
+
+
+def test_the_calendar_goes_back_to_the_first_day_recorded(client_, patient):
+    # A record from before the 90 days a patient can still change.
+    flag_entry(patient, date(2024, 2, 10), headache=True, worst_severity="mild").save()
+    content = client_.get(reverse("diaries:calendar"), {"month": "2024-02"}).content.decode()
+    assert "<h1>February 2024</h1>" in content
+    assert "February: mild headache" in content
+    assert "Previous month" not in content
+    assert "Next month" in content
+    january = client_.get(reverse("diaries:calendar"), {"month": "2024-01"}).content.decode()
+    assert f"<h1>{today():%B %Y}</h1>" in january
 
 
 def test_adding_headaches_past_the_limit_says_so_once_beside_the_button(client_):
