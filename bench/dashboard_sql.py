@@ -16,9 +16,10 @@ from datetime import datetime, time, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from pathway.dashboard.metrics import LONDON, OUTCOME_INSTRUMENTS
+from pathway.dashboard.metrics import LONDON, OUTCOME_INSTRUMENTS, targets_text
 from pathway.dashboard.rules import (
     Period,
+    months_in,
     period_for,
     publish_count,
     publish_percentage,
@@ -31,6 +32,7 @@ from pathway.models import Milestone, User
 WAIT_STEPS = [
     ("Referral to triage", "referral_received", "triaged", "any"),
     ("Triage to first contact (urgent)", "triaged", "first_contact", "urgent"),
+    ("Referral to first contact (urgent)", "referral_received", "first_contact", "urgent"),
     ("Triage to first contact (routine)", "triaged", "first_contact", "routine"),
     ("First contact to care plan agreed", "first_contact", "care_plan_agreed", "any"),
     ("Referral to first treatment (18 weeks)", "referral_received", "treatment_started", "any"),
@@ -100,12 +102,17 @@ GROUP BY s.position, t.days ORDER BY s.position
 """
 
 WAITING_SQL = """
-SELECT pr.priority, t.days, count(e.id),
-       count(e.id) FILTER (WHERE %(now)s - tr.at > make_interval(days => coalesce(t.days, 0))),
+SELECT pr.priority, t.days, r.days, count(e.id),
+       count(e.id) FILTER (
+           WHERE %(now)s - tr.at > make_interval(days => t.days)
+           OR %(now)s - rc.at > make_interval(days => r.days)),
        max(%(now)s - tr.at)
 FROM (VALUES (1, 'urgent'), (2, 'routine')) AS pr (position, priority)
 LEFT JOIN pathway_target t
   ON t.from_milestone = 'triaged' AND t.to_milestone = 'first_contact' AND t.priority = pr.priority
+LEFT JOIN pathway_target r
+  ON r.from_milestone = 'referral_received' AND r.to_milestone = 'first_contact'
+  AND r.priority = pr.priority
 LEFT JOIN (
     pathway_episode e
     JOIN pathway_patient p ON p.id = e.patient_id AND p.registered_practice_id = ANY(%(practices)s)
@@ -113,10 +120,14 @@ LEFT JOIN (
         SELECT min(m.occurred_at) AS at FROM pathway_milestone m
         WHERE m.episode_id = e.id AND m.kind = 'triaged'
     ) tr ON tr.at IS NOT NULL
+    LEFT JOIN LATERAL (
+        SELECT min(m.occurred_at) AS at FROM pathway_milestone m
+        WHERE m.episode_id = e.id AND m.kind = 'referral_received'
+    ) rc ON true
 ) ON e.priority = pr.priority AND e.status = 'active' AND NOT EXISTS (
     SELECT 1 FROM pathway_milestone f WHERE f.episode_id = e.id AND f.kind = 'first_contact'
 )
-GROUP BY pr.position, pr.priority, t.days ORDER BY pr.position
+GROUP BY pr.position, pr.priority, t.days, r.days ORDER BY pr.position
 """
 
 COVERAGE_SQL = """
@@ -277,13 +288,14 @@ def _mean(total, n: int) -> float | None:
     return int(total or 0) / n if n else None
 
 
-def _activity_rows(cursor, params) -> list[tuple]:
-    """Referral volume and rejections (the dashboard's first two tables)."""
+def _activity_rows(cursor, params, months: list[str]) -> list[tuple]:
+    """Referral volume and rejections (the dashboard's first two tables). `months`: the
+    period's months so far, each listed even without referrals."""
     from referrals.models import Referral
 
     rows: list[tuple] = []
     cursor.execute(VOLUME_SQL, params)
-    by_month: dict[str, dict[str, int]] = {}
+    by_month: dict[str, dict[str, int]] = {month: {} for month in months}
     for month, source, n in cursor.fetchall():
         by_month.setdefault(month, {})[source] = n
     sources = list(Referral.Source.choices)
@@ -304,7 +316,7 @@ def _activity_rows(cursor, params) -> list[tuple]:
     redirected = sum(count for status, _, count in decided if status == "redirected")
     reasons = {reason: count for status, reason, count in decided if status == "rejected"}
     rows += [
-        ("All decisions", publish_count(n), "100.0%" if n > 7 else "*"),
+        ("All decisions", publish_count(n), publish_percentage(n, n)),
         ("Rejected", publish_count(rejected), publish_percentage(rejected, n)),
         ("Redirected elsewhere", publish_count(redirected), publish_percentage(redirected, n)),
     ]
@@ -367,7 +379,8 @@ def compute(scope: Scope, *, now: datetime | None = None) -> list[tuple]:
     )
     rows: list[tuple] = []
     with connection.cursor() as cursor:
-        rows += _activity_rows(cursor, params)
+        months = months_in(scope.period, today=timezone.localdate())
+        rows += _activity_rows(cursor, params, [f"{month:%B %Y}" for month in months])
         cursor.execute(WAITS_SQL % {"steps": steps}, params)
         for (label, *_), (_, target, n, within, median, longest) in zip(
             WAIT_STEPS, cursor.fetchall(), strict=True
@@ -383,13 +396,13 @@ def compute(scope: Scope, *, now: datetime | None = None) -> list[tuple]:
                 )
             )
         cursor.execute(WAITING_SQL, params)
-        for label, (_, target, n, breaches, longest) in zip(
+        for label, (_, from_triage, from_referral, n, breaches, longest) in zip(
             ("Urgent", "Routine"), cursor.fetchall(), strict=True
         ):
             rows.append(
                 (
                     label,
-                    f"{target} days" if target else "no target",
+                    targets_text(from_triage, from_referral),
                     publish_count(n),
                     publish_count(breaches),
                     publish_statistic(_days(longest), n),

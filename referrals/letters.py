@@ -34,15 +34,18 @@ def enqueue_triage_letter(referral_uuid: str) -> bool:
 
 def letter_context(referral: Referral) -> dict:
     """What the triage-outcome letter shows."""
-    first_contact_days = None
+    first_contact = None
     if referral.status == rules.ACCEPTED:
-        first_contact_days = rules.target_days_for(
-            selectors.first_contact_targets(), referral.priority
+        first_contact = rules.first_contact_target(
+            selectors.contact_targets(),
+            referral.priority,
+            received_at=referral.submitted_at,
+            triaged_at=referral.decided_at,
         )
     return {
         "referral": referral,
         "patient": referral.patient,
-        "first_contact_days": first_contact_days,
+        "first_contact": first_contact,
         "preventives": list(referral.preventives.all()),
         "generated_at": timezone.now(),
     }

@@ -18,6 +18,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce, Least
 from django.http import Http404
 from django.utils.formats import date_format
 
@@ -142,18 +143,35 @@ def triage_targets() -> dict[str, int]:
     return target_days(MilestoneKind.REFERRAL_RECEIVED, MilestoneKind.TRIAGED)
 
 
-def first_contact_targets() -> dict[str, int]:
-    return target_days(MilestoneKind.TRIAGED, MilestoneKind.FIRST_CONTACT)
+def contact_targets() -> rules.ContactTargets:
+    """The first-contact targets, from triage and from referral (one query)."""
+    rows = Target.objects.filter(
+        to_milestone=MilestoneKind.FIRST_CONTACT,
+        from_milestone__in=(MilestoneKind.TRIAGED, MilestoneKind.REFERRAL_RECEIVED),
+    ).values_list("from_milestone", "priority", "days")
+    from_triage, from_referral = {}, {}
+    for start, priority, days in rows:
+        (from_triage if start == MilestoneKind.TRIAGED else from_referral)[priority] = days
+    return rules.ContactTargets(from_triage=from_triage, from_referral=from_referral)
+
+
+def _due(started_at: str, days: int | None):
+    if days is None:
+        return None
+    return ExpressionWrapper(
+        F(started_at) + Value(timedelta(days=days)), output_field=DateTimeField()
+    )
 
 
 def waiting_list_for(
-    user, *, targets: dict[str, int], practice_id: int | None = None, priority: str = ""
+    user, *, targets: rules.ContactTargets, practice_id: int | None = None, priority: str = ""
 ) -> QuerySet[Referral]:
     """Accepted referrals whose episode has no first contact yet, for a clinician, with
-    `triaged_at` (the episode's triage milestone) and `due_at` (triaged_at + the priority's
-    first-contact target) annotated, ordered by `due_at` so breaches come first.
+    `triaged_at` (the episode's triage milestone) and `due_at` (when the priority's first-contact
+    target that falls due first ends: from triage, or from the referral's submission) annotated,
+    ordered by `due_at` so breaches come first.
 
-    `targets` is first_contact_targets(); a priority without a target sorts last.
+    `targets` is contact_targets(); a priority without a target sorts last.
     """
     if getattr(user, "role", None) != User.Role.CLINICIAN:
         return Referral.objects.none()
@@ -163,17 +181,18 @@ def waiting_list_for(
     )
     due_when = []
     for level in rules.PRIORITIES:
-        days = rules.target_days_for(targets, level)
-        if days is not None:
-            due_when.append(
-                When(
-                    priority=level,
-                    then=ExpressionWrapper(
-                        F("triaged_at") + Value(timedelta(days=days)),
-                        output_field=DateTimeField(),
-                    ),
-                )
+        dues = [
+            due
+            for due in (
+                _due("triaged_at", rules.target_days_for(targets.from_triage, level)),
+                _due("submitted_at", rules.target_days_for(targets.from_referral, level)),
             )
+            if due is not None
+        ]
+        if dues:
+            # A referral without a triage milestone is measured from its submission alone.
+            earliest = Least(Coalesce(dues[0], dues[1]), dues[1]) if len(dues) == 2 else dues[0]
+            due_when.append(When(priority=level, then=earliest))
     due_at = (
         Case(*due_when, default=Value(None), output_field=DateTimeField())
         if due_when

@@ -9,7 +9,10 @@
 
 from referrals.rules.clocks import (
     DAY_SECONDS,
+    ContactTargets,
+    FirstContactTarget,
     WaitClock,
+    first_contact_target,
     target_days_for,
     wait_clock,
 )
@@ -146,6 +149,8 @@ __all__ = [
     "URGENT_ADVICE",
     "URGENT_FLAGS",
     "WaitClock",
+    "ContactTargets",
+    "FirstContactTarget",
     "age_in_years",
     "check_transition",
     "emergency_advice",
@@ -156,6 +161,7 @@ __all__ = [
     "patient_emergency_advice",
     "priority_below_screen",
     "target_days_for",
+    "first_contact_target",
     "triage_urgency",
     "urgency_at_any_age",
     "urgent_advice",

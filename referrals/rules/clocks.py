@@ -56,3 +56,52 @@ def wait_clock(*, started_at: datetime, target_days: int, now: datetime) -> Wait
         days_left=target_days - days_waited,
         breached=now > due_at,
     )
+
+
+@dataclass(frozen=True)
+class ContactTargets:
+    """The first-contact targets ({priority: days}) of the pathway.Target rows ending at first
+    contact: counted from triage (DESIGN.md section 3), and from the referral itself
+    (clinical-rules.md section 11: an urgent referral is to be seen within 14 days of referral)."""
+
+    from_triage: Mapping[str, int]
+    from_referral: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class FirstContactTarget:
+    """The first-contact target that falls due first for one referral."""
+
+    days: int
+    measured_from: str  # "referral" or "triage"
+    started_at: datetime
+
+    @property
+    def due_at(self) -> datetime:
+        return self.started_at + timedelta(days=self.days)
+
+    @property
+    def label(self) -> str:
+        """E.g. "14 days from referral"."""
+        return f"{self.days} days from {self.measured_from}"
+
+
+def first_contact_target(
+    targets: ContactTargets,
+    priority: str,
+    *,
+    received_at: datetime | None,
+    triaged_at: datetime | None,
+) -> FirstContactTarget | None:
+    """The target for first contact that falls due first: the priority's days from triage, or
+    its days from referral, whichever ends earlier (on a tie, from referral, the earlier start).
+    None when neither applies."""
+    candidates = [
+        FirstContactTarget(days=days, measured_from=measured_from, started_at=started_at)
+        for measured_from, started_at, days in (
+            ("referral", received_at, target_days_for(targets.from_referral, priority)),
+            ("triage", triaged_at, target_days_for(targets.from_triage, priority)),
+        )
+        if started_at is not None and days
+    ]
+    return min(candidates, key=lambda target: target.due_at, default=None)

@@ -90,7 +90,7 @@ def waiting_list(request):
     if filters.is_bound and filters.is_valid():
         practice = filters.cleaned_data.get("practice")
         priority = filters.cleaned_data.get("priority") or ""
-    targets = selectors.first_contact_targets()
+    targets = selectors.contact_targets()
     referrals = selectors.waiting_list_for(
         request.user,
         targets=targets,
@@ -101,10 +101,18 @@ def waiting_list(request):
     now = timezone.now()
     rows = []
     for referral in page:
-        days = rules.target_days_for(targets, referral.priority)
-        started = referral.triaged_at or referral.decided_at
-        clock = rules.wait_clock(started_at=started, target_days=days, now=now) if days else None
-        rows.append({"referral": referral, "clock": clock})
+        target = rules.first_contact_target(
+            targets,
+            referral.priority,
+            received_at=referral.submitted_at,
+            triaged_at=referral.triaged_at or referral.decided_at,
+        )
+        clock = (
+            rules.wait_clock(started_at=target.started_at, target_days=target.days, now=now)
+            if target
+            else None
+        )
+        rows.append({"referral": referral, "clock": clock, "target": target})
     return render(
         request,
         "referrals/waiting_list.html",

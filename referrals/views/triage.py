@@ -65,8 +65,12 @@ def _detail_context(request, referral, **extra) -> dict:
     if referral.urgency == rules.URGENT:
         context["urgent_advice"] = rules.urgent_advice(referral.red_flags)
     if referral.decided_at and referral.status == rules.ACCEPTED:
-        days = rules.target_days_for(selectors.first_contact_targets(), referral.priority)
-        context["first_contact_days"] = days
+        context["first_contact"] = rules.first_contact_target(
+            selectors.contact_targets(),
+            referral.priority,
+            received_at=referral.submitted_at,
+            triaged_at=referral.decided_at,
+        )
         context["below_screen"] = rules.priority_below_screen(referral.urgency, referral.priority)
     if referral.source == Referral.Source.SELF and referral.patient is not None:
         # A match made despite differences stays visible, so a wrong match can be spotted.

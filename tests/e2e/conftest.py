@@ -118,4 +118,5 @@ def demo(transactional_db):
 
     # Transactional tests empty every table, including rows the data migrations put there.
     import_module("pathway.migrations.0002_default_targets").add_targets(apps, None)
+    import_module("pathway.migrations.0010_urgent_referral_target").add_target(apps, None)
     return seed_kernel()

@@ -51,7 +51,7 @@ def test_the_letter_says_the_outcome_and_escapes_free_text(world, decision):
     assert "&lt;script&gt;" in html
     assert world.patient.nhs_number_display in html
     expected = {
-        "accept": "within 28 days of triage",
+        "accept": "within 28 days of the triage decision, by ",
         "reject": "not been accepted",
         "redirect": "Neurology",
     }[decision]

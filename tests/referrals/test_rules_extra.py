@@ -174,6 +174,53 @@ def test_it_prefers_the_priority_specific_target_then_any():
     assert target_days_for({}, "routine") is None
 
 
+TARGETS = rules.ContactTargets(
+    from_triage={"urgent": 14, "routine": 28}, from_referral={"urgent": 14}
+)
+
+
+def test_an_urgent_first_contact_is_due_14_days_from_referral_when_triage_was_later():
+    target = rules.first_contact_target(
+        TARGETS, "urgent", received_at=START, triaged_at=START + timedelta(days=4)
+    )
+    assert (target.measured_from, target.days, target.label) == (
+        "referral",
+        14,
+        "14 days from referral",
+    )
+    assert target.due_at == START + timedelta(days=14)
+
+
+def test_a_first_contact_target_from_triage_applies_when_it_ends_first():
+    target = rules.first_contact_target(
+        rules.ContactTargets(from_triage={"urgent": 5}, from_referral={"urgent": 14}),
+        "urgent",
+        received_at=START,
+        triaged_at=START + timedelta(days=2),
+    )
+    assert (target.measured_from, target.due_at) == ("triage", START + timedelta(days=7))
+
+
+def test_a_tie_is_counted_from_referral_and_routine_has_only_its_triage_target():
+    tie = rules.first_contact_target(TARGETS, "urgent", received_at=START, triaged_at=START)
+    assert tie.measured_from == "referral"
+    routine = rules.first_contact_target(
+        TARGETS, "routine", received_at=START, triaged_at=START + timedelta(days=3)
+    )
+    assert (routine.measured_from, routine.days) == ("triage", 28)
+
+
+def test_without_a_target_or_a_start_there_is_no_first_contact_target():
+    empty = rules.ContactTargets(from_triage={}, from_referral={})
+    assert rules.first_contact_target(empty, "urgent", received_at=START, triaged_at=START) is None
+    untriaged = rules.first_contact_target(TARGETS, "routine", received_at=START, triaged_at=None)
+    assert untriaged is None
+    from_referral = rules.first_contact_target(
+        TARGETS, "urgent", received_at=START, triaged_at=None
+    )
+    assert from_referral.measured_from == "referral"
+
+
 def test_a_new_wait_has_the_whole_target_left():
     clock = wait_clock(started_at=START, target_days=5, now=START)
     assert (clock.days_waited, clock.days_left, clock.breached) == (0, 5, False)

@@ -586,6 +586,24 @@ def test_the_waiting_list_puts_breaches_first_using_each_prioritys_target(world,
     assert "20 of 28 days" in body
 
 
+def test_an_urgent_referral_is_due_14_days_from_referral_whenever_it_was_triaged(world, login):
+    # Referred 12 days ago and triaged 3 days ago: due in 2 days (14 from referral), not in 11
+    # (14 from triage), so it comes before an urgent referral triaged 10 days ago (due in 4).
+    late = builders.decided(world.patient, world.gp, world.clinician, priority="urgent")
+    Referral.objects.filter(pk=late.pk).update(submitted_at=timezone.now() - timedelta(days=12))
+    _triaged_ago(late, 3)
+    prompt = builders.decided(world.other_patient, world.gp, world.clinician, priority="urgent")
+    _triaged_ago(prompt, 10)
+    client = login(world.clinician)
+    body = client.get(WAITING).content.decode()
+    assert body.index(str(late.uuid)) < body.index(str(prompt.uuid))
+    assert "12 of 14 days" in body and "Target: 14 days from referral" in body
+    assert "10 of 14 days" in body and "Target: 14 days from triage" in body
+    due = timezone.localtime(timezone.now() + timedelta(days=2))
+    page = client.get(reverse("referrals:detail", args=[late.uuid])).content.decode()
+    assert f"First contact target: within 14 days of the referral, by {due:%-d %B %Y}." in page
+
+
 def test_the_waiting_list_filters_by_practice_and_priority(world, login):
     in_a = builders.decided(world.patient, world.gp, world.clinician, priority="urgent")
     in_b = builders.decided(world.patient_in_b, world.gp, world.clinician)

@@ -113,6 +113,18 @@ def test_target_breaches_use_the_target_table(world):
     assert worklist.worklist_for(world.clinician).rows == []
 
 
+def test_an_urgent_referral_breaches_14_days_after_referral_however_late_it_was_triaged(world):
+    episode = EpisodeFactory(patient=world.patient, priority="urgent")
+    now = timezone.now()
+    Milestone.objects.create(
+        episode=episode, kind="referral_received", occurred_at=now - timedelta(days=15)
+    )
+    Milestone.objects.create(episode=episode, kind="triaged", occurred_at=now - timedelta(days=5))
+    rows = worklist.worklist_for(world.clinician).rows
+    assert [(r.patient_id, r.top.code) for r in rows] == [(world.patient.pk, "target_breach")]
+    assert "Referral to first contact (urgent): over 14 days" in rows[0].top.detail
+
+
 def test_filters_by_practice_and_responsible_clinician(world, login, second_clinician):
     _overdue_review(world.patient, responsible_clinician=second_clinician)
     _overdue_review(world.patient_in_b, responsible_clinician=world.clinician)
