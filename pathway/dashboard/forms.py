@@ -33,14 +33,14 @@ class DashboardFilterForm(forms.Form):
     start = forms.DateField(
         required=False,
         label="From",
-        help_text="For “Choose dates”",
+        help_text="For “Choose dates”: figures start on the 1st of this month",
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter the start date as a real date"},
     )
     end = forms.DateField(
         required=False,
         label="To",
-        help_text="For “Choose dates”, including this day",
+        help_text="For “Choose dates”: figures run to the end of this month",
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter the end date as a real date"},
     )
@@ -56,6 +56,8 @@ class DashboardFilterForm(forms.Form):
             self.fields[name].conditionally_required = True
         # Dates entered beside one of the standard periods, which does not use them.
         self.dates_not_used = False
+        # Custom dates widened to whole months.
+        self.dates_widened = False
 
     def clean(self):
         data = super().clean()
@@ -75,6 +77,9 @@ class DashboardFilterForm(forms.Form):
             )
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from exc
+        if data["period"] == "custom":
+            period = data["reporting_period"]
+            self.dates_widened = (start, end) != (period.start, period.last_day)
         return data
 
     @property

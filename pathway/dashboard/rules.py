@@ -74,6 +74,10 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days
 
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
 
 def months_in(period: Period, *, today: date) -> list[date]:
     """The first day of each month the period covers, up to the month of `today` (a month
@@ -125,7 +129,8 @@ def period_for(
     kind: str, *, today: date, start: date | None = None, end: date | None = None
 ) -> Period:
     """The reporting period of `kind` ('month', 'quarter', 'year', 'custom') containing `today`
-    (or given by `start`/`end` inclusive for custom). Raises ValueError for anything else."""
+    (or, for custom, the whole months from `start`'s to `end`'s). Raises ValueError for
+    anything else."""
     if kind == "month":
         first = today.replace(day=1)
         last = calendar.monthrange(today.year, today.month)[1]
@@ -154,7 +159,17 @@ def period_for(
         problems = custom_period_problems(start, end, today=today)
         if problems:
             raise ValueError(problems[0][1])
-        return Period(start, end + timedelta(days=1), f"{start:%-d %B %Y} to {end:%-d %B %Y}")
+        # Whole months only: with periods a day apart, comparing their published (suppressed
+        # and rounded) counts would give back each day's small numbers.
+        first = start.replace(day=1)
+        following = (end.replace(day=1) + timedelta(days=32)).replace(day=1)
+        last_month = following - timedelta(days=1)
+        label = (
+            f"{first:%B %Y}"
+            if (first.year, first.month) == (end.year, end.month)
+            else f"{first:%B %Y} to {last_month:%B %Y}"
+        )
+        return Period(first, following, label)
     raise ValueError(f"Unknown period {kind!r}")
 
 

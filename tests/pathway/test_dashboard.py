@@ -320,8 +320,25 @@ def test_dates_entered_beside_a_standard_period_are_said_not_to_be_used(world, l
     assert not plain.context["form"].dates_not_used
     assert "The dates you entered were not used" not in plain.content.decode()
     custom = client.get("/dashboard/?period=custom&start=2026-04-01&end=2026-06-30")
-    assert custom.context["period"].label == "1 April 2026 to 30 June 2026"
+    assert custom.context["period"].label == "April 2026 to June 2026"
     assert "The dates you entered were not used" not in custom.content.decode()
+    assert "Figures cover whole months" not in custom.content.decode()
+
+
+def test_custom_dates_inside_a_month_show_the_whole_month_and_say_so(world, login):
+    client = login(world.commissioner)
+    day = client.get("/dashboard/?period=custom&start=2026-11-22&end=2026-11-22")
+    assert day.context["period"].label == "November 2026"
+    assert day.context["form"].dates_widened
+    assert (
+        "Figures cover whole months, so these are for 1 November 2026 to 30 November 2026."
+        in day.content.decode()
+    )
+    export = client.get(
+        "/dashboard/export/referrals.csv?period=custom&start=2026-11-22&end=2026-11-22"
+    )
+    assert "November 2026" in export.content.decode()
+    assert "22 November" not in export.content.decode()
 
 
 @pytest.mark.parametrize(

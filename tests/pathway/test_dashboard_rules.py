@@ -100,6 +100,7 @@ def test_a_custom_period_includes_its_end_date_and_rejects_bad_ranges():
         "custom", today=date(2026, 1, 1), start=date(2026, 1, 1), end=date(2026, 1, 31)
     )
     assert custom.days == 31
+    assert custom.label == "January 2026"
     with pytest.raises(ValueError, match="on or after"):
         period_for("custom", today=date(2026, 1, 1), start=date(2026, 2, 1), end=date(2026, 1, 1))
     with pytest.raises(ValueError):
@@ -121,6 +122,32 @@ def test_a_custom_period_includes_its_end_date_and_rejects_bad_ranges():
 )
 def test_csv_cells_cannot_start_a_formula(value, safe):
     assert csv_safe(value) == safe
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2026, 11, 1), date(2026, 11, 30)),
+        (date(2026, 11, 22), date(2026, 11, 22)),
+        (date(2026, 11, 2), date(2026, 11, 27)),
+    ],
+)
+def test_a_custom_period_covers_whole_months_so_days_cannot_be_told_apart(start, end):
+    period = period_for("custom", today=date(2026, 12, 4), start=start, end=end)
+    assert (period.start, period.end, period.last_day, period.label) == (
+        date(2026, 11, 1),
+        date(2026, 12, 1),
+        date(2026, 11, 30),
+        "November 2026",
+    )
+
+
+def test_a_custom_period_over_several_months_runs_from_the_first_to_the_last_day():
+    period = period_for(
+        "custom", today=date(2026, 12, 4), start=date(2025, 12, 15), end=date(2026, 2, 3)
+    )
+    assert (period.start, period.end) == (date(2025, 12, 1), date(2026, 3, 1))
+    assert period.label == "December 2025 to February 2026"
 
 
 def test_months_in_a_period_stop_at_this_month():
