@@ -37,6 +37,9 @@ class AcuteLine:
     item: AcuteTreatment
     limit: rules.AcuteLimit
     sentence: str
+    # NICE's advice against the medicine for the plan's condition (CG150: no opioids for
+    # headache), for the team's eyes; None when there is none.
+    warning: rules.Prompt | None = None
 
 
 @dataclass
@@ -115,11 +118,13 @@ def version_prefetches(prefix: str = "") -> list[Prefetch]:
 def version_view(version: CarePlanVersion) -> VersionView:
     """Return the version's rows (prefetched by the caller, or loaded here) and goal scores."""
     goals = list(version.goals.all())
+    condition = version.plan.episode.condition
     acute = [
         AcuteLine(
             item=item,
             limit=rules.acute_limit(item.medication_class),
             sentence=rules.acute_limit_sentence(item.medication_class),
+            warning=rules.start_warning(condition=condition, medicine_class=item.medication_class),
         )
         for item in version.acute_treatments.all()
     ]

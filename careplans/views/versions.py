@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from careplans import selectors, services
+from careplans import rules, selectors, services
 from careplans.forms import DRAFT_FORMSETS, AgreeForm, VersionForm, error_links
 from careplans.models import CarePlanVersion
 from careplans.views.lookups import _plan_or_404, _plan_page, _staff_context, _version_or_404
@@ -75,6 +75,14 @@ def draft_edit(request, version_uuid):
         (relation, formset_class(data, instance=version, prefix=prefix), heading, item_label)
         for relation, formset_class, prefix, heading, item_label in DRAFT_FORMSETS
     ]
+    # NICE's advice against a medicine for attacks (CG150: no opioids for headache), beside it.
+    condition = version.plan.episode.condition
+    for relation, formset, _, _ in formsets:
+        if relation == "acute_treatments":
+            for row in formset:
+                row.start_warning = rules.start_warning(
+                    condition=condition, medicine_class=row["medication_class"].value() or ""
+                )
     errors: list[tuple[str, str]] = []
     differences: list[selectors.SavedDifference] = []
     if request.method == "POST":

@@ -656,3 +656,39 @@ def test_a_figure_recorded_before_stays_on_the_review_form(world, login):
     TreatmentTrial.objects.filter(pk=made.pk).update(daily_morphine_equivalent_mg=20)
     response = login(world.clinician).get(f"/care-plans/treatments/{made.uuid}/review/")
     assert "daily_morphine_equivalent_mg" in response.context["form"].fields
+
+
+def test_an_opioid_for_attacks_in_a_headache_plan_carries_nices_warning_for_the_team(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    client = login(world.clinician)
+    edit = f"/care-plans/versions/{draft.uuid}/edit/"
+    opioid = {
+        **management("acute"),
+        "acute-0-medication_class": "opioid",
+        "acute-0-medicine": "Codeine 30mg",
+    }
+    client.post(edit, draft_post(**opioid, add_more="1"))
+    warning = "NICE advises not to offer opioids for migraine or tension-type headache"
+    assert warning in client.get(edit).content.decode()
+    assert warning in client.get(f"/care-plans/versions/{draft.uuid}/agree/").content.decode()
+    client.post(f"/care-plans/versions/{draft.uuid}/agree/", {"confirm": "on"})
+    draft.refresh_from_db()
+    assert draft.status == "agreed"  # a warning informs; it does not block
+    staff_page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Codeine 30mg" in staff_page and warning in staff_page
+    mine = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert "Codeine 30mg" in mine and warning not in mine
+
+
+def test_a_simple_painkiller_for_attacks_has_no_warning(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    client = login(world.clinician)
+    edit = f"/care-plans/versions/{draft.uuid}/edit/"
+    painkiller = {
+        **management("acute"),
+        "acute-0-medication_class": "simple_analgesic",
+        "acute-0-medicine": "Ibuprofen 400mg",
+    }
+    client.post(edit, draft_post(**painkiller, add_more="1"))
+    page = client.get(edit).content.decode()
+    assert "Ibuprofen 400mg" in page and 'data-prompt="cg150_no_opioids"' not in page
