@@ -2,6 +2,7 @@
 preventive medicines tried, and what the live red-flag screen needs."""
 
 from django import forms
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from pathway.forms import NhsNumberField, PastDateField, UkMobileField
@@ -153,6 +154,13 @@ class ReferralForm(forms.Form):
                     )
                 else:
                     self.needs_new_patient = True
+        days = data.get("acute_medication_days_per_month")
+        if days and not (data.get("current_acute_medication") or "").strip():
+            self.add_error(
+                "current_acute_medication",
+                f"Enter the acute medication taken on {days} day{pluralize(days)} a month, "
+                "or leave the days empty.",
+            )
         data["id_migraine"] = _id_migraine_answers(self)
         return data
 

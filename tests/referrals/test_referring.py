@@ -277,6 +277,19 @@ def test_bad_input_is_a_clear_error_and_saves_nothing(world, login, field, value
     assert Referral.objects.count() == 0
 
 
+def test_days_of_acute_medication_need_the_medicine_named(world, login):
+    client = login(world.gp)
+    data = _form(world, acute_medication_days_per_month="12", current_acute_medication=" ")
+    response = client.post(CREATE, data)
+    assert response.status_code == 400
+    assert "Enter the acute medication taken on 12 days a month" in response.content.decode()
+    assert Referral.objects.count() == 0
+    named = _form(world, acute_medication_days_per_month="12", current_acute_medication="Ibuprofen")
+    assert client.post(CREATE, named).status_code == 302
+    none = _form(world, acute_medication_days_per_month="0", current_acute_medication="")
+    assert "Enter the acute medication taken" not in client.post(CREATE, none).content.decode()
+
+
 def test_every_missing_answer_is_named_in_the_error_summary(world, login):
     data = {key: value for key, value in _form(world).items() if key.startswith("preventive-")}
     body = login(world.gp).post(CREATE, data).content.decode()
