@@ -51,6 +51,16 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, urgency: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        # Needed for one decision and not the others: said in the hint, not labelled
+        # "(optional)".
+        for name, hint in (
+            ("priority", "Needed to accept."),
+            ("rejection_reason", "Needed to reject."),
+            ("redirect_to", "Needed to redirect."),
+            ("advice_to_referrer", "Needed to reject. The referrer reads it with the outcome."),
+        ):
+            self.fields[name].conditionally_required = True
+            self.fields[name].help_text = hint
         # The screen's urgency: accepting below it needs the reason, in the note.
         self.urgency = urgency
         if urgency == rules.URGENT:

@@ -554,6 +554,16 @@ def test_only_the_triage_team_can_undo_a_match(world, login):
     assert made.patient == world.patient
 
 
+def test_fields_needed_for_one_decision_are_not_labelled_optional(world, login):
+    referral = builders.referral(world.patient, world.gp)
+    page = login(world.clinician).get(reverse("referrals:detail", args=[referral.uuid]))
+    html = page.content.decode()
+    for label in ("Priority", "Reason for rejecting", "Redirect to", "Advice to the referrer"):
+        assert f"{label} (optional)" not in html
+    assert "Needed to reject. The referrer reads it with the outcome." in html
+    assert "Needed to redirect." in html
+
+
 # Waiting list
 
 
