@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from pathway.models import Episode, Patient
@@ -78,9 +79,17 @@ def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
     """The patient's invitations and places at sessions from 12 hours ago onwards, those the
     care team withdrew (so the patient sees why one has gone) unless a later invitation or place
     at the same session replaced it, and those at sessions the team cancelled. Their own
-    declines and cancellations are left out: they know."""
+    declines and cancellations are left out: they know. Each has `places_taken` at its
+    session, so an invitation to a full session does not offer a place."""
     replaced = GroupBooking.objects.filter(
         session=OuterRef("session"), patient=OuterRef("patient"), pk__gt=OuterRef("pk")
+    )
+    taken = (
+        GroupBooking.objects.filter(session=OuterRef("session"), status__in=PLACE_HOLDING)
+        .order_by()
+        .values("session")
+        .annotate(n=Count("id"))
+        .values("n")
     )
     return (
         patient.group_bookings.filter(
@@ -88,6 +97,7 @@ def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
             | Q(status=GroupBooking.Status.WITHDRAWN) & ~Exists(replaced),
             session__start__gte=timezone.now() - timedelta(hours=12),
         )
+        .annotate(places_taken=Coalesce(Subquery(taken), 0))
         .select_related("session")
         .order_by("session__start")
     )

@@ -159,6 +159,19 @@ def test_a_full_session_refuses_the_next_booking(world, login):
         services.book_place(actor=world.clinician, session=session, patient=world.patient_in_b)
 
 
+def test_an_invitation_to_a_full_session_offers_no_place_until_one_is_free(world, login):
+    session = builders.group_session(world.service, capacity=1)
+    taken = builders.booking(session, world.other_patient, status="booked")
+    builders.booking(session, world.patient)
+    client = login(world.patient_user)
+    page = client.get(reverse("reviews:my-appointments")).content.decode()
+    assert "This session is full at the moment." in page
+    assert 'value="book"' not in page and 'value="cancel"' in page
+    GroupBooking.objects.filter(pk=taken.pk).update(status="cancelled", cancelled_at=timezone.now())
+    page = client.get(reverse("reviews:my-appointments")).content.decode()
+    assert "This session is full" not in page and 'value="book"' in page
+
+
 def test_a_patient_cannot_book_a_session_they_were_not_invited_to(world):
     session = builders.group_session(world.service)
     with pytest.raises(ReviewsError, match="invited to"):
