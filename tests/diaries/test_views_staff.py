@@ -128,6 +128,12 @@ def test_a_chronic_pain_patients_tab_leads_with_their_pain_scores(world, login, 
     assert "No headache days recorded in these 90 days." in content
     assert "Days in each 30-day month" not in content
     assert "the day's pain score, from 0 (no pain) to 10" in content
+    # Days not recorded are headache-free for the headache flags only; pain is averaged over
+    # the days scored.
+    assert (
+        "3 of 90 days recorded; for these flags, days not recorded count as headache-free "
+        "(pain averages use only the days scored)." in content
+    )
 
 
 def test_a_headache_patients_tab_stays_headache_first(world, login, url):
