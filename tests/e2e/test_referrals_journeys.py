@@ -57,6 +57,13 @@ def test_a_gp_ticking_an_emergency_red_flag_is_stopped_with_advice(browser_page,
     card.get_by_text("Emergency: do not refer").wait_for()
     assert "999" in card.inner_text()
     browser_page.check()
+    # On a phone the result sits below the whole checklist; it stays in view at the foot of the
+    # screen while the box that was ticked is on screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_label("Thunderclap headache: sudden onset").scroll_into_view_if_needed()
+    heading = card.get_by_text("Emergency: do not refer").bounding_box()
+    assert 0 <= heading["y"] < 844, heading
+    page.set_viewport_size({"width": 1280, "height": 900})
     _shot(browser_page, "emergency-screen")
     page.get_by_role("button", name="Record the advice and stop").click()
     browser_page.check()
