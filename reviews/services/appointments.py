@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from hashlib import sha256
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +15,7 @@ from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
 from reviews import messaging, rules
 from reviews.errors import ReviewsError, SlotTaken, StaleState
-from reviews.models import Appointment, BookingRequest, Review
+from reviews.models import Appointment, BookingRequest, GroupSession, Review
 
 MY_APPOINTMENTS = "reviews:my-appointments"
 # Said to a patient asking for an appointment while no episode of theirs is open.
@@ -47,6 +46,49 @@ def _validate_place(modality: str, video_link: str) -> None:
         )
 
 
+def clinician_clash(
+    clinician: User,
+    start: datetime,
+    duration_minutes: int,
+    *,
+    exclude: Appointment | None = None,
+) -> str | None:
+    """What `clinician` is already doing that overlaps this time, as a sentence for the error
+    message: a booked appointment or a group session they facilitate (not cancelled). None when
+    they are free."""
+    window_start = start - timedelta(minutes=rules.MAX_DURATION_MINUTES)
+    window_end = start + timedelta(minutes=duration_minutes)
+    appointments = Appointment.objects.filter(
+        clinician=clinician,
+        status=Appointment.Status.BOOKED,
+        start__gt=window_start,
+        start__lt=window_end,
+    )
+    if exclude is not None:
+        appointments = appointments.exclude(pk=exclude.pk)
+    for other in appointments:
+        if rules.overlaps(start, duration_minutes, other.start, other.duration_minutes):
+            when = timezone.localtime(other.start).strftime("%H:%M")
+            return (
+                f"{clinician.full_name} already has an appointment at {when} that overlaps "
+                "this time."
+            )
+    sessions = GroupSession.objects.filter(
+        facilitators=clinician,
+        cancelled_at__isnull=True,
+        start__gt=window_start,
+        start__lt=window_end,
+    )
+    for session in sessions:
+        if rules.overlaps(start, duration_minutes, session.start, session.duration_minutes):
+            when = timezone.localtime(session.start).strftime("%H:%M")
+            return (
+                f"{clinician.full_name} is running the group session “{session.topic}” at "
+                f"{when}, which overlaps this time."
+            )
+    return None
+
+
 def _check_free(
     *,
     clinician: User,
@@ -55,34 +97,30 @@ def _check_free(
     duration_minutes: int,
     exclude: Appointment | None = None,
 ) -> None:
-    """Raise SlotTaken if the clinician or the patient has a booked appointment overlapping
-    this time. Locks the clinician's row first, so two bookings for one clinician are checked
-    one after the other (PostgreSQL; SQLite serialises all writes anyway)."""
+    """Raise SlotTaken if the clinician is busy then (a booked appointment or a group session
+    they run) or the patient has a booked appointment overlapping this time. Locks the
+    clinician's row first, so two bookings for one clinician are checked one after the other
+    (PostgreSQL; SQLite serialises all writes anyway)."""
     User.objects.select_for_update().filter(pk=clinician.pk).first()
+    if clash := clinician_clash(clinician, start, duration_minutes, exclude=exclude):
+        raise SlotTaken(f"{clash} Choose another time or clinician.", field="start")
     window_start = start - timedelta(minutes=rules.MAX_DURATION_MINUTES)
     window_end = start + timedelta(minutes=duration_minutes)
     nearby = Appointment.objects.filter(
-        Q(clinician=clinician) | Q(patient=patient),
+        patient=patient,
         status=Appointment.Status.BOOKED,
         start__gt=window_start,
         start__lt=window_end,
     )
     if exclude is not None:
         nearby = nearby.exclude(pk=exclude.pk)
-    for other in nearby.select_related("clinician"):
-        if not rules.overlaps(start, duration_minutes, other.start, other.duration_minutes):
-            continue
-        when = timezone.localtime(other.start).strftime("%H:%M")
-        if other.clinician_id == clinician.pk:
+    for other in nearby:
+        if rules.overlaps(start, duration_minutes, other.start, other.duration_minutes):
+            when = timezone.localtime(other.start).strftime("%H:%M")
             raise SlotTaken(
-                f"{clinician.full_name} already has an appointment at {when} that overlaps "
-                "this time. Choose another time or clinician.",
+                f"This patient already has an appointment at {when} that overlaps this time.",
                 field="start",
             )
-        raise SlotTaken(
-            f"This patient already has an appointment at {when} that overlaps this time.",
-            field="start",
-        )
 
 
 def _validate_people(*, patient: Patient, clinician: User, episode: Episode | None) -> None:

@@ -12,9 +12,10 @@ from django.utils import timezone
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Organisation, Patient, User
 from reviews import messaging, rules, selectors
-from reviews.errors import ReviewsError, SessionFull, StaleState
+from reviews.errors import ReviewsError, SessionFull, SlotTaken, StaleState
 from reviews.models import GroupBooking, GroupSession
 from reviews.models.groups import PLACE_HOLDING
+from reviews.services.appointments import clinician_clash
 
 
 @transaction.atomic
@@ -57,6 +58,14 @@ def create_group_sessions(
         ) from exc
     if problem := rules.series_too_far_ahead(times[-1].date(), today=today):
         raise ReviewsError(problem, field="repeat")
+    for facilitator in facilitators:
+        for when in times:
+            if clash := clinician_clash(facilitator, when, duration_minutes):
+                on = f" on {when:%-d %B %Y}" if len(times) > 1 else ""
+                raise SlotTaken(
+                    f"{clash[:-1]}{on}. Choose another time or facilitator.",
+                    field="facilitators",
+                )
     fields = {
         "organisation": organisation,
         "topic": topic.strip(),

@@ -68,6 +68,63 @@ def test_it_refuses_to_double_book_a_clinician(world, second_clinician):
     assert Appointment.objects.count() == 3
 
 
+def _group_session(world, start, *, facilitators=None, repeat=1):
+    from reviews.services import groups
+
+    return groups.create_group_sessions(
+        actor=world.clinician,
+        organisation=world.service,
+        topic="Pacing and sleep",
+        start=start,
+        duration_minutes=60,
+        capacity=8,
+        facilitators=facilitators if facilitators is not None else [world.clinician],
+        repeat=repeat,
+        video_link="https://video.example.test/group",
+    )
+
+
+def test_a_clinician_running_a_group_session_is_not_booked_over_it(world, second_clinician):
+    session = _group_session(world, _later(hour=9, minute=30))[0]
+    name = world.clinician.full_name
+    with pytest.raises(SlotTaken) as taken:
+        _book(world, start=_later(hour=10))
+    assert str(taken.value) == (
+        f"{name} is running the group session “Pacing and sleep” at 09:30, which overlaps "
+        "this time. Choose another time or clinician."
+    )
+    assert taken.value.field == "start"
+    # Once it ends, or with another clinician, the time is free; a cancelled session frees it.
+    _book(world, start=_later(hour=10, minute=30))
+    _book(
+        world,
+        patient=world.other_patient,
+        clinician=second_clinician,
+        start=_later(hour=10),
+        episode=builders.episode_for(world.other_patient),
+    )
+    type(session).objects.filter(pk=session.pk).update(cancelled_at=timezone.now())
+    _book(
+        world,
+        patient=world.patient_in_b,
+        start=_later(hour=10),
+        episode=builders.episode_for(world.patient_in_b),
+    )
+
+
+def test_a_group_session_is_not_set_over_a_facilitators_appointment(world, second_clinician):
+    _book(world, start=_later(days=33, hour=14))
+    with pytest.raises(SlotTaken) as taken:
+        _group_session(world, _later(days=33, hour=13, minute=30))
+    assert taken.value.field == "facilitators"
+    assert "already has an appointment at 14:00 that overlaps this time" in str(taken.value)
+    assert "Choose another time or facilitator." in str(taken.value)
+    other = _group_session(
+        world, _later(days=33, hour=13, minute=30), facilitators=[second_clinician]
+    )
+    assert len(other) == 1
+
+
 def test_it_refuses_to_double_book_a_patient(world, second_clinician):
     _book(world)
     with pytest.raises(SlotTaken, match="This patient already has an appointment"):
