@@ -34,8 +34,8 @@ class QuestionnaireRequestForm(ServiceErrorsMixin, forms.Form):
 class AlertActionForm(ServiceErrorsMixin, forms.Form):
     action_taken = forms.CharField(
         label="Action taken",
-        help_text="Who contacted the patient, when, what was agreed (for example risk "
-        "assessment, safety plan, crisis team, GP informed)",
+        help_text="A sentence or more: who contacted the patient, when, what was agreed (for "
+        "example risk assessment, safety plan, crisis team, GP informed)",
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Describe the action taken."},
     )

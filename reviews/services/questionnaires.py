@@ -306,13 +306,18 @@ def alert_on_risky_answer(sender, *, assessment: Assessment, **kwargs) -> None:
         raise_safety_alert(assessment=assessment)
 
 
+# An alert's record of action says who, when and what: "ok" or "done" does not.
+MIN_ACTION_WORDS = 4
+
+
 @transaction.atomic
 def resolve_alert(*, actor: User, alert: SafetyAlert, action_taken: str) -> SafetyAlert:
     """Record what was done about an alert; it then leaves the worklist. Returns it."""
     action_taken = action_taken.strip()
-    if not action_taken:
+    if len(action_taken.split()) < MIN_ACTION_WORDS:
         raise ReviewsError(
-            "Describe the action taken, for example who contacted the patient and the plan.",
+            "Describe the action taken in a sentence: who contacted the patient, when, and "
+            "what was agreed.",
             field="action_taken",
         )
     now = timezone.now()

@@ -45,6 +45,8 @@ def _tab_context(request, patient, **extra):
             else questionnaire_services.not_under_care(patient)
         ),
         "mdt_cases": list(selectors.mdt_cases_for_patient(patient)[:RECENT]),
+        # Open and closed, newest first: what was done about a risk stays on the record.
+        "alerts": list(selectors.alerts_for_patient(patient)[:RECENT]),
         "is_clinician": request.user.role in ("clinician", "admin"),
         **extra,
     }

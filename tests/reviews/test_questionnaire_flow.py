@@ -199,8 +199,9 @@ def test_the_alert_stays_until_a_clinician_records_the_action(world, login):
     alert = builders.safety_alert(world.patient, clinician=world.clinician)
     client = login(world.clinician)
     url = reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
-    response = client.post(url, {"action_taken": "   "})
-    assert "Describe the action taken" in response.content.decode()
+    for empty in ("   ", "ok", "done, all fine"):
+        response = client.post(url, {"action_taken": empty})
+        assert "Describe the action taken" in response.content.decode()
     alert.refresh_from_db()
     assert alert.resolved_at is None
     response = client.post(url, {"action_taken": "Called patient, safety plan agreed."})
@@ -211,7 +212,15 @@ def test_the_alert_stays_until_a_clinician_records_the_action(world, login):
     rows = client.get(reverse("reviews:worklist")).context["rows"]
     assert all(r.top.code != "safety_alert" for r in rows)
     with pytest.raises(StaleState):
-        services.resolve_alert(actor=world.clinician, alert=alert, action_taken="again")
+        services.resolve_alert(
+            actor=world.clinician, alert=alert, action_taken="Called the patient again today."
+        )
+    # The alert and what was done stay on the patient's Reviews tab.
+    tab = client.get(reverse("reviews:patient-reviews", args=[world.patient.uuid]))
+    html = tab.content.decode()
+    assert "<h2>Safety alerts</h2>" in html and "Closed" in html
+    assert "Called patient, safety plan agreed." in html
+    assert f"Action recorded by {world.clinician.full_name}" in html
 
 
 def test_a_second_clinicians_action_on_a_closed_alert_is_shown_back_not_lost(world, login):

@@ -271,7 +271,8 @@ def fill_record(client, world, texts: list[str]) -> Filled:
         failures,
         "alert",
         reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}),
-        {"action_taken": text},
+        # A sentence of its own first: an action taken needs a few words.
+        {"action_taken": f"Called the patient today: {text}"},
     )
     _post(
         clinician,

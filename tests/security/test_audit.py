@@ -356,7 +356,7 @@ def _reviews_journey(journey: Journey, world) -> None:
         "clinician records the action taken",
         "post",
         alert_url,
-        {"action_taken": SECRET},
+        {"action_taken": f"Called the patient: {SECRET}"},
         expect=WRITE,
     )
     session = review_builders.group_session(world.service)
