@@ -460,7 +460,7 @@ def test_it_lets_each_episode_have_its_own_once_only_milestones(world):
     assert Milestone.objects.filter(kind="triaged").count() == 2
 
 
-def test_it_holds_the_design_default_targets_from_the_data_migration(db):
+def test_it_holds_the_default_targets_from_the_data_migrations(db):
     targets = {(t.from_milestone, t.to_milestone, t.priority): t.days for t in Target.objects.all()}
     assert targets == {
         ("referral_received", "triaged", "any"): 5,
@@ -470,6 +470,8 @@ def test_it_holds_the_design_default_targets_from_the_data_migration(db):
         ("treatment_started", "review_held", "any"): 84,
         ("review_held", "review_held", "any"): 365,
         ("referral_received", "treatment_started", "any"): 126,
+        # clinical-rules.md section 11: urgent is 14 days from referral.
+        ("referral_received", "first_contact", "urgent"): 14,
     }
 
 
