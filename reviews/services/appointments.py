@@ -46,6 +46,32 @@ def _validate_place(modality: str, video_link: str) -> None:
         )
 
 
+def _nearby(rows, start: datetime, duration_minutes: int):
+    """`rows` (appointments or sessions) that could overlap this time: those starting less than
+    the longest allowed length before it, up to its end. Filter with `_first_overlap`."""
+    return rows.filter(
+        start__gt=start - timedelta(minutes=rules.MAX_DURATION_MINUTES),
+        start__lt=start + timedelta(minutes=duration_minutes),
+    )
+
+
+def _first_overlap(rows, start: datetime, duration_minutes: int):
+    """The first of `rows` (each with start and duration_minutes) sharing minutes with this
+    time, or None."""
+    return next(
+        (
+            row
+            for row in rows
+            if rules.overlaps(start, duration_minutes, row.start, row.duration_minutes)
+        ),
+        None,
+    )
+
+
+def _at(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M")
+
+
 def clinician_clash(
     clinician: User,
     start: datetime,
@@ -53,39 +79,31 @@ def clinician_clash(
     *,
     exclude: Appointment | None = None,
 ) -> str | None:
-    """What `clinician` is already doing that overlaps this time, as a sentence for the error
-    message: a booked appointment or a group session they facilitate (not cancelled). None when
-    they are free."""
-    window_start = start - timedelta(minutes=rules.MAX_DURATION_MINUTES)
-    window_end = start + timedelta(minutes=duration_minutes)
-    appointments = Appointment.objects.filter(
-        clinician=clinician,
-        status=Appointment.Status.BOOKED,
-        start__gt=window_start,
-        start__lt=window_end,
+    """What `clinician` is already doing that overlaps this time, for the error message (a
+    clause without a full stop): a booked appointment or a group session they facilitate (not
+    cancelled). None when they are free."""
+    appointments = _nearby(
+        Appointment.objects.filter(clinician=clinician, status=Appointment.Status.BOOKED),
+        start,
+        duration_minutes,
     )
     if exclude is not None:
         appointments = appointments.exclude(pk=exclude.pk)
-    for other in appointments:
-        if rules.overlaps(start, duration_minutes, other.start, other.duration_minutes):
-            when = timezone.localtime(other.start).strftime("%H:%M")
-            return (
-                f"{clinician.full_name} already has an appointment at {when} that overlaps "
-                "this time."
-            )
-    sessions = GroupSession.objects.filter(
-        facilitators=clinician,
-        cancelled_at__isnull=True,
-        start__gt=window_start,
-        start__lt=window_end,
+    if other := _first_overlap(appointments, start, duration_minutes):
+        return (
+            f"{clinician.full_name} already has an appointment at {_at(other.start)} that "
+            "overlaps this time"
+        )
+    sessions = _nearby(
+        GroupSession.objects.filter(facilitators=clinician, cancelled_at__isnull=True),
+        start,
+        duration_minutes,
     )
-    for session in sessions:
-        if rules.overlaps(start, duration_minutes, session.start, session.duration_minutes):
-            when = timezone.localtime(session.start).strftime("%H:%M")
-            return (
-                f"{clinician.full_name} is running the group session “{session.topic}” at "
-                f"{when}, which overlaps this time."
-            )
+    if session := _first_overlap(sessions, start, duration_minutes):
+        return (
+            f"{clinician.full_name} is running the group session “{session.topic}” at "
+            f"{_at(session.start)}, which overlaps this time"
+        )
     return None
 
 
@@ -103,24 +121,20 @@ def _check_free(
     (PostgreSQL; SQLite serialises all writes anyway)."""
     User.objects.select_for_update().filter(pk=clinician.pk).first()
     if clash := clinician_clash(clinician, start, duration_minutes, exclude=exclude):
-        raise SlotTaken(f"{clash} Choose another time or clinician.", field="start")
-    window_start = start - timedelta(minutes=rules.MAX_DURATION_MINUTES)
-    window_end = start + timedelta(minutes=duration_minutes)
-    nearby = Appointment.objects.filter(
-        patient=patient,
-        status=Appointment.Status.BOOKED,
-        start__gt=window_start,
-        start__lt=window_end,
+        raise SlotTaken(f"{clash}. Choose another time or clinician.", field="start")
+    patients_own = _nearby(
+        Appointment.objects.filter(patient=patient, status=Appointment.Status.BOOKED),
+        start,
+        duration_minutes,
     )
     if exclude is not None:
-        nearby = nearby.exclude(pk=exclude.pk)
-    for other in nearby:
-        if rules.overlaps(start, duration_minutes, other.start, other.duration_minutes):
-            when = timezone.localtime(other.start).strftime("%H:%M")
-            raise SlotTaken(
-                f"This patient already has an appointment at {when} that overlaps this time.",
-                field="start",
-            )
+        patients_own = patients_own.exclude(pk=exclude.pk)
+    if other := _first_overlap(patients_own, start, duration_minutes):
+        raise SlotTaken(
+            f"This patient already has an appointment at {_at(other.start)} that overlaps "
+            "this time.",
+            field="start",
+        )
 
 
 def _validate_people(*, patient: Patient, clinician: User, episode: Episode | None) -> None:

@@ -63,7 +63,7 @@ def create_group_sessions(
             if clash := clinician_clash(facilitator, when, duration_minutes):
                 on = f" on {when:%-d %B %Y}" if len(times) > 1 else ""
                 raise SlotTaken(
-                    f"{clash[:-1]}{on}. Choose another time or facilitator.",
+                    f"{clash}{on}. Choose another time or facilitator.",
                     field="facilitators",
                 )
     fields = {
