@@ -14,6 +14,11 @@ SEVERITY_MARKS = {"mild": "mild", "moderate": "mod", "severe": "sev"}
 FIRST_MONTH = date(2000, 1, 1)
 
 
+def first_month(earliest: date) -> date:
+    """The first month a calendar going back to `earliest` shows (never before FIRST_MONTH)."""
+    return max(earliest.replace(day=1), FIRST_MONTH)
+
+
 @dataclass(frozen=True)
 class CalendarDay:
     day: date
@@ -162,9 +167,7 @@ def month_grid(
         first=first,
         weeks=weeks,
         previous=(
-            (first - timedelta(days=1)).replace(day=1)
-            if first > max(earliest.replace(day=1), FIRST_MONTH)
-            else None
+            (first - timedelta(days=1)).replace(day=1) if first > first_month(earliest) else None
         ),
         next=following if following <= today else None,
     )

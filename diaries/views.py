@@ -284,7 +284,7 @@ def _month(value: str | None, today: date, earliest: date) -> tuple[int, int]:
         first = date(year, month, 1)
     except (ValueError, TypeError):
         return today.year, today.month
-    if first > today or first < max(earliest.replace(day=1), calendars.FIRST_MONTH):
+    if first > today or first < calendars.first_month(earliest):
         return today.year, today.month
     return year, month
 
