@@ -658,16 +658,22 @@ def test_a_figure_recorded_before_stays_on_the_review_form(world, login):
     assert "daily_morphine_equivalent_mg" in response.context["form"].fields
 
 
-def test_an_opioid_for_attacks_in_a_headache_plan_carries_nices_warning_for_the_team(world, login):
+def _draft_with_medicine_for_attacks(world, client, medication_class, medicine):
+    """A headache plan's draft with one medicine for attacks saved; returns the draft."""
     draft = builders.plan(world.patient).versions.get()
-    client = login(world.clinician)
-    edit = f"/care-plans/versions/{draft.uuid}/edit/"
-    opioid = {
+    row = {
         **management("acute"),
-        "acute-0-medication_class": "opioid",
-        "acute-0-medicine": "Codeine 30mg",
+        "acute-0-medication_class": medication_class,
+        "acute-0-medicine": medicine,
     }
-    client.post(edit, draft_post(**opioid, add_more="1"))
+    client.post(f"/care-plans/versions/{draft.uuid}/edit/", draft_post(**row, add_more="1"))
+    return draft
+
+
+def test_an_opioid_for_attacks_in_a_headache_plan_carries_nices_warning_for_the_team(world, login):
+    client = login(world.clinician)
+    draft = _draft_with_medicine_for_attacks(world, client, "opioid", "Codeine 30mg")
+    edit = f"/care-plans/versions/{draft.uuid}/edit/"
     warning = "NICE advises not to offer opioids for migraine or tension-type headache"
     assert warning in client.get(edit).content.decode()
     assert warning in client.get(f"/care-plans/versions/{draft.uuid}/agree/").content.decode()
@@ -681,14 +687,7 @@ def test_an_opioid_for_attacks_in_a_headache_plan_carries_nices_warning_for_the_
 
 
 def test_a_simple_painkiller_for_attacks_has_no_warning(world, login):
-    draft = builders.plan(world.patient).versions.get()
     client = login(world.clinician)
-    edit = f"/care-plans/versions/{draft.uuid}/edit/"
-    painkiller = {
-        **management("acute"),
-        "acute-0-medication_class": "simple_analgesic",
-        "acute-0-medicine": "Ibuprofen 400mg",
-    }
-    client.post(edit, draft_post(**painkiller, add_more="1"))
-    page = client.get(edit).content.decode()
+    draft = _draft_with_medicine_for_attacks(world, client, "simple_analgesic", "Ibuprofen 400mg")
+    page = client.get(f"/care-plans/versions/{draft.uuid}/edit/").content.decode()
     assert "Ibuprofen 400mg" in page and 'data-prompt="cg150_no_opioids"' not in page
