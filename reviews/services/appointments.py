@@ -55,6 +55,17 @@ def _nearby(rows, start: datetime, duration_minutes: int):
     )
 
 
+def _booked_nearby(start: datetime, duration_minutes: int, exclude: Appointment | None, **whose):
+    """Booked appointments of `whose` (clinician= or patient=) that could overlap this time,
+    leaving out `exclude` (the appointment being moved)."""
+    rows = _nearby(
+        Appointment.objects.filter(status=Appointment.Status.BOOKED, **whose),
+        start,
+        duration_minutes,
+    )
+    return rows if exclude is None else rows.exclude(pk=exclude.pk)
+
+
 def _first_overlap(rows, start: datetime, duration_minutes: int):
     """The first of `rows` (each with start and duration_minutes) sharing minutes with this
     time, or None."""
@@ -82,13 +93,7 @@ def clinician_clash(
     """What `clinician` is already doing that overlaps this time, for the error message (a
     clause without a full stop): a booked appointment or a group session they facilitate (not
     cancelled). None when they are free."""
-    appointments = _nearby(
-        Appointment.objects.filter(clinician=clinician, status=Appointment.Status.BOOKED),
-        start,
-        duration_minutes,
-    )
-    if exclude is not None:
-        appointments = appointments.exclude(pk=exclude.pk)
+    appointments = _booked_nearby(start, duration_minutes, exclude, clinician=clinician)
     if other := _first_overlap(appointments, start, duration_minutes):
         return (
             f"{clinician.full_name} already has an appointment at {_at(other.start)} that "
@@ -122,13 +127,7 @@ def _check_free(
     User.objects.select_for_update().filter(pk=clinician.pk).first()
     if clash := clinician_clash(clinician, start, duration_minutes, exclude=exclude):
         raise SlotTaken(f"{clash}. Choose another time or clinician.", field="start")
-    patients_own = _nearby(
-        Appointment.objects.filter(patient=patient, status=Appointment.Status.BOOKED),
-        start,
-        duration_minutes,
-    )
-    if exclude is not None:
-        patients_own = patients_own.exclude(pk=exclude.pk)
+    patients_own = _booked_nearby(start, duration_minutes, exclude, patient=patient)
     if other := _first_overlap(patients_own, start, duration_minutes):
         raise SlotTaken(
             f"This patient already has an appointment at {_at(other.start)} that overlaps "
