@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from pathway.models.base import ClinicalRecord, TimeStampedModel, choices_constraint
 from pathway.models.episodes import Condition
+from reviews import rules
 
 
 class GroupSession(TimeStampedModel):
@@ -144,6 +145,12 @@ class GroupBooking(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.status_label} for {self.session}"
+
+    @property
+    def session_full(self) -> bool:
+        """Whether the session has no place left, from the `places_taken` annotation of
+        reviews.selectors.group_bookings_for_patient."""
+        return rules.places_left(self.session.capacity, self.places_taken) == 0
 
     @property
     def can_still_end(self) -> bool:
