@@ -181,17 +181,14 @@ def waiting_list_for(
     )
     due_when = []
     for level in rules.PRIORITIES:
-        dues = [
-            due
-            for due in (
-                _due("triaged_at", rules.target_days_for(targets.from_triage, level)),
-                _due("submitted_at", rules.target_days_for(targets.from_referral, level)),
-            )
-            if due is not None
-        ]
-        if dues:
-            # A referral without a triage milestone is measured from its submission alone.
-            earliest = Least(Coalesce(dues[0], dues[1]), dues[1]) if len(dues) == 2 else dues[0]
+        from_triage = _due("triaged_at", rules.target_days_for(targets.from_triage, level))
+        from_referral = _due("submitted_at", rules.target_days_for(targets.from_referral, level))
+        if from_triage is not None and from_referral is not None:
+            # The earlier of the two; without a triage milestone, from submission alone.
+            earliest = Least(Coalesce(from_triage, from_referral), from_referral)
+        else:
+            earliest = from_triage if from_triage is not None else from_referral
+        if earliest is not None:
             due_when.append(When(priority=level, then=earliest))
     due_at = (
         Case(*due_when, default=Value(None), output_field=DateTimeField())
