@@ -125,7 +125,8 @@ def render_field(field) -> str:
         if errors
         else ""
     )
-    group = f'<div class="nhsuk-form-group{" nhsuk-form-group--error" if errors else ""}"'
+    error_class = " nhsuk-form-group--error" if errors else ""
+    group = f'<div class="nhsuk-form-group{error_class}"'
     label = template_text(field.label)
     if isinstance(widget, forms.CheckboxInput):
         described = f' aria-describedby="{auto_id}-hint"' if help_text else ""
@@ -146,12 +147,19 @@ def render_field(field) -> str:
     elif isinstance(widget, forms.RadioSelect):
         html = _choices(field, widget, auto_id, group, label, hint, error_text)
     else:
+        limit = _counted_limit(widget)
+        if limit:
+            group = (
+                f'<div class="nhsuk-form-group nhsuk-character-count{error_class}" '
+                f'data-module="nhsuk-character-count" data-maxlength="{limit}"'
+            )
         html = (
             f'\n\n{group} id="div_{auto_id}">\n'
             f'  <label class="nhsuk-label" for="{auto_id}">{label}'
             f"{'' if _required(field.field) else ' (optional)'}</label>\n"
             f"  {_hint(auto_id, hint)}\n  {error_text}\n"
-            f"  {_control(field, widget, errors, help_text)}\n</div>\n"
+            f"  {_control(field, widget, errors, help_text, counted=bool(limit))}"
+            f"{_count_message(auto_id, limit) if limit else ''}\n</div>\n"
         )
     return mark_safe(html)  # noqa: S308 - every value above is escaped
 
@@ -165,6 +173,23 @@ def _required(field) -> bool:
 def _joined(errors) -> str:
     """`{{ errors|join:" " }}`."""
     return " ".join(conditional_escape(error) for error in errors)
+
+
+def _counted_limit(widget) -> str:
+    """A text box's character limit (the `maxlength` Django gives a field's widget from its
+    `max_length`), for the NHS.UK character count: the limit is said under the box and, with
+    JavaScript, counted down as the patient or clinician types, so a long answer is never cut
+    short without a word. Empty for any other control."""
+    if isinstance(widget, forms.Textarea):
+        return template_text(widget.attrs.get("maxlength", ""))
+    return ""
+
+
+def _count_message(auto_id: str, limit: str) -> str:
+    return (
+        f'<div class="nhsuk-hint nhsuk-character-count__message" id="{auto_id}-info">'
+        f"You can enter up to {int(limit):,} characters</div>\n"
+    )
 
 
 def _hint(auto_id: str, hint: str) -> str:
@@ -232,10 +257,27 @@ CONTROLS = {
     for error in (False, True)
     for described in (False, True)
 }
+# A text box with a character count: the count's script finds it by its class, and the box is
+# described by the limit's message first.
+COUNTED = {
+    error: _crispy_field(
+        f"nhsuk-textarea{' nhsuk-textarea--error' if error else ''} nhsuk-js-character-count",
+        described=True,
+    )
+    for error in (False, True)
+}
 
 
-def _control(field, widget, errors, help_text) -> str:
+def _control(field, widget, errors, help_text, *, counted: bool = False) -> str:
     """The widget's own rendering, as templates/nhsuk's control did it with `crispy_field`."""
+    if counted:
+        described = f"{field.auto_id}-info"
+        if errors:
+            described += f" {field.auto_id}-error"
+        elif help_text:
+            described += f" {field.auto_id}-hint"
+        context = Context({"field": field, "described": described})
+        return f"{COUNTED[bool(errors)].render(context)}\n"
     if isinstance(widget, forms.Select):
         kind = "select"
     elif getattr(widget, "input_type", None) is None:

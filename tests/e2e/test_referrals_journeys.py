@@ -164,9 +164,10 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     page.get_by_label("Email", exact=True).check()
     page.get_by_label("Email address").fill("robin@example.com")
     page.get_by_label("Headaches or migraine").check()
-    page.get_by_label("Tell us about your headaches or pain").fill(
-        "Migraines most weeks since last year."
-    )
+    story = "Migraines most weeks since last year."
+    page.get_by_label("Tell us about your headaches or pain").fill(story)
+    # The box counts down to its limit instead of cutting a long answer short.
+    page.get_by_text(f"You have {4000 - len(story):,} characters remaining").wait_for()
     page.get_by_label("Headaches that come on when you exercise").check()
     page.locator("#self-screen").get_by_text("Speak to your GP practice soon").wait_for()
     browser_page.check()

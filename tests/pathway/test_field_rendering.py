@@ -22,7 +22,10 @@ from diaries.selectors import medicine_options
 REFERENCE_DIR = Path(__file__).resolve().parent / "field_templates"
 REFERENCE = Engine(
     dirs=[str(REFERENCE_DIR)],
-    libraries={"crispy_forms_field": "crispy_forms.templatetags.crispy_forms_field"},
+    libraries={
+        "crispy_forms_field": "crispy_forms.templatetags.crispy_forms_field",
+        "humanize": "django.contrib.humanize.templatetags.humanize",
+    },
 ).get_template("nhsuk/field.html")
 
 CHOICES = [("a", "Apple & <pear>"), ("b", gettext_lazy("Banana")), (3, 3), ("", "None of these")]
@@ -37,6 +40,8 @@ class EveryKindForm(forms.Form):
     at = forms.TimeField(required=False, widget=forms.TimeInput(format="%H:%M"))
     password = forms.CharField(widget=forms.PasswordInput)
     note = forms.CharField(widget=forms.Textarea, required=False, help_text="Optional")
+    story = forms.CharField(widget=forms.Textarea, max_length=4000, required=False)
+    summary = forms.CharField(widget=forms.Textarea, max_length=300, help_text="In a sentence")
     styled = forms.CharField(required=False, widget=forms.TextInput(attrs={"class": "wide"}))
     choice = forms.ChoiceField(choices=CHOICES)
     maybe = forms.NullBooleanField(required=False)
@@ -76,8 +81,16 @@ BAD = {
     "when_1": "soon",
     "secret": '"><script>',
     "styled": "x",
+    "summary": "x" * 301,
 }
-GOOD = {**BAD, "text": "Alice", "email": "a@example.org", "count": "2", "on": "2026-12-04"}
+GOOD = {
+    **BAD,
+    "text": "Alice",
+    "email": "a@example.org",
+    "count": "2",
+    "on": "2026-12-04",
+    "summary": "In short",
+}
 
 
 def _forms():
@@ -127,6 +140,11 @@ def test_every_kind_of_field_is_written_as_the_template_wrote_it():
         "<b>whole</b> number",
         'type="hidden"',
         "timeinput nhsuk-textarea",
+        'data-module="nhsuk-character-count" data-maxlength="4000"',
+        "nhsuk-textarea nhsuk-textarea--error nhsuk-js-character-count",
+        'aria-describedby="id_story-info"',
+        'aria-describedby="id_summary-info id_summary-hint"',
+        "You can enter up to 4,000 characters",
     ):
         assert marker in joined, marker
     assert "<script>" not in joined
