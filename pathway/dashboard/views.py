@@ -3,11 +3,12 @@ import csv
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.text import slugify
 
 from pathway.charts import horizontal_bars
 from pathway.dashboard import snapshots
 from pathway.dashboard.forms import DashboardFilterForm
-from pathway.dashboard.rules import csv_safe
+from pathway.dashboard.rules import SUPPRESSED, csv_safe
 from pathway.dashboard.scope import organisations_for
 from pathway.views.access import commissioner_required
 
@@ -51,7 +52,7 @@ def _with_charts(tables):
 
 def _dashboard(request, *, printable: bool):
     form = _filtered(request)
-    context = {"form": form, "printable": printable}
+    context = {"form": form, "printable": printable, "suppressed": SUPPRESSED}
     if form.is_valid():
         organisation = form.cleaned_data["organisation"]
         tables, as_of = snapshots.tables_for(organisation, form.reporting_period)
@@ -96,13 +97,21 @@ def export(request, key: str):
     if table is None:
         raise Http404("No such table")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{table.key}.csv"'
+    organisation = form.cleaned_data["organisation"]
+    period = form.reporting_period
+    name = slugify(
+        f"{table.key} {organisation.name} {period.start:%Y-%m} to {period.last_day:%Y-%m}"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    # A byte order mark, so that spreadsheet programs read the file as UTF-8 (the en dash in
+    # "April – June" and the names of places).
+    response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(
         [
             csv_safe(
-                f"{table.title} - {form.cleaned_data['organisation'].name} - "
-                f"{_span(table, form.reporting_period)} - figures as of "
+                f"{table.title} - {organisation.name} - "
+                f"{_span(table, period)} - figures as of "
                 f"{timezone.localtime(as_of):%-d %B %Y %H:%M}"
             )
         ]

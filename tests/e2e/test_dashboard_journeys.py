@@ -80,7 +80,9 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
 
     with page.expect_download() as download:
         link.click()
-    body = Path(download.value.path()).read_text(encoding="utf-8")
+    # Named for the table, area and months, and marked as UTF-8 for spreadsheet programs.
+    assert download.value.suggested_filename.startswith("waits-northgate-primary-care-network-")
+    body = Path(download.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0][0].startswith(f"Waits against pathway targets - {pcn.name}")
     assert len(rows) > 2

@@ -58,6 +58,18 @@ def test_the_waits_table_suppresses_small_numbers(world):
     assert table.rows[0] == ("Referral to triage", "5 days", "*", "*", "*", "*")
 
 
+def test_a_suppressed_cell_says_so_to_a_screen_reader(world, login):
+    for wait in (1, 2, 9):
+        _episode_with_wait(world.practice_a, referred_days_ago=30, triage_wait=wait)
+    html = login(world.commissioner).get("/dashboard/?period=month").content.decode()
+    cell = (
+        '<td class="nhsuk-table__cell"><span aria-hidden="true">*</span><span '
+        'class="nhsuk-u-visually-hidden">suppressed, too few people to show</span></td>'
+    )
+    assert cell in html
+    assert '<td class="nhsuk-table__cell">*</td>' not in html
+
+
 def test_waiting_list_counts_breaches_by_priority(world):
     for _ in range(9):
         _episode_with_wait(world.practice_a, referred_days_ago=40, triage_wait=2)  # 38 days
@@ -218,15 +230,22 @@ def test_a_commissioner_sees_the_dashboard_without_any_patient_identifier(world,
 
 
 def test_the_csv_export_has_the_table_with_its_headers(world, login):
-    response = login(world.commissioner).get("/dashboard/export/waits.csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    response = login(world.commissioner).get("/dashboard/export/waits.csv?period=month")
+    # A byte order mark first, so that spreadsheet programs read the file as UTF-8.
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][0].startswith("Waits against pathway targets - ")
     assert rows[1] == ["Step", "Target", "Patients", "Within target", "Median days", "Longest days"]
     assert rows[2][0] == "Referral to triage"
     assert rows[-1] == [
         "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, and "
         "percentages are worked out from the rounded counts."
     ]
-    assert response["Content-Disposition"] == 'attachment; filename="waits.csv"'
+    # The file's name says which table, area and months it holds.
+    month = f"{timezone.localdate():%Y-%m}"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="waits-test-icb-{month}-to-{month}.csv"'
+    )
 
 
 PERIOD_FREE = {"waiting-list", "reviews", "headache-days", "deprescribing", "gp-attendance"}
@@ -240,9 +259,10 @@ def test_tables_not_limited_to_the_period_chosen_say_what_they_cover(world, logi
     html = page.content.decode()
     assert html.count("Not limited to the period chosen") == len(PERIOD_FREE)
     assert "Each patient&#x27;s diary from its first day to its latest." in html
-    waits = client.get("/dashboard/export/waits.csv?period=month").content.decode()
+    waits = client.get("/dashboard/export/waits.csv?period=month").content.decode("utf-8-sig")
     assert "not limited to" not in next(csv.reader(io.StringIO(waits)))[0]
-    reviews = client.get("/dashboard/export/reviews.csv?period=month").content.decode()
+    reviews = client.get("/dashboard/export/reviews.csv?period=month")
+    reviews = reviews.content.decode("utf-8-sig")
     title = next(csv.reader(io.StringIO(reviews)))[0]
     month = timezone.localdate().strftime("%B %Y")
     assert f"not limited to {month}: Active patients today" in title

@@ -188,7 +188,7 @@ def test_no_dashboard_export_cell_starts_a_formula(client, world):
     for key in keys:
         response = client.get(reverse("dashboard:export", kwargs={"key": key}))
         assert response.status_code == 200, key
-        bad += [f"{key}: {cell!r}" for cell in _formula_cells(response.content.decode())]
+        bad += [f"{key}: {cell!r}" for cell in _formula_cells(response.content.decode("utf-8-sig"))]
     page = client.get(reverse("dashboard:home")).content.decode()
     assert markup_problems(page) == []
     assert bad == []
@@ -200,7 +200,7 @@ def test_an_area_named_like_a_formula_is_exported_as_text(payload, client, world
     world.icb.save()
     as_user(client, world.commissioner)
     response = client.get(reverse("dashboard:export", kwargs={"key": "waits"}))
-    body = response.content.decode()
+    body = response.content.decode("utf-8-sig")
     assert payload.marker in body
     assert _formula_cells(body) == []
 
