@@ -7,7 +7,16 @@ from __future__ import annotations
 import heapq
 from datetime import date
 
-from django.db.models import CharField, DateField, DateTimeField, F, QuerySet, UUIDField, Value
+from django.db.models import (
+    CharField,
+    DateField,
+    DateTimeField,
+    F,
+    Q,
+    QuerySet,
+    UUIDField,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
@@ -48,17 +57,22 @@ def _live(queryset: QuerySet, code: str, **columns) -> QuerySet:
 
 
 def _live_reasons(
-    patients: QuerySet[Patient], *, today: date, key: str
+    patients: QuerySet[Patient], *, today: date, key: str, team: QuerySet[Patient] | None = None
 ) -> list[tuple[int, Reason]]:
     """What no kept scan may hold back, asked for on every page view in one query: unresolved
     safety alerts (PHQ-9 item 9, or a same-day risk assessment asked for at a review), red-flag
     referrals waiting for triage, and questionnaires past their due date. `key` is the scope's
     `_cache_key`: the query's SQL depends on nothing else, so each process compiles it once per
-    scope and day (`_live_statement`)."""
+    scope and day (`_live_statement`).
+
+    When `patients` is one clinician's (`team` being everyone the list would cover without that
+    filter), the team's red-flag referrals waiting for triage and its safety alerts no clinician
+    is responsible for are asked for too: nobody holds them yet, so no clinician's list may
+    leave them out."""
     alert_link = uuid_link("reviews:alert", "alert_uuid")
     referral_link = uuid_link("referrals:detail", "referral_uuid")
     found = []
-    rows = _live_statement(patients, today, key).rows()
+    rows = _live_statement(patients, today, key, team).rows()
     for patient_id, code, ref, text, moment, day, kind in rows:
         if code == "safety_alert":
             responsible = f" (responsible: {text})" if text else ""
@@ -80,13 +94,18 @@ def _live_reasons(
 _statements: dict[str, Compiled] = {}
 
 
-def _live_statement(patients: QuerySet[Patient], today: date, key: str) -> Compiled:
+def _live_statement(
+    patients: QuerySet[Patient], today: date, key: str, team: QuerySet[Patient] | None
+) -> Compiled:
     with _memo_lock:
         held = _statements.get(key)
     if held is not None:
         return held
+    shown = Q(patient__in=patients)
+    if team is not None:
+        shown |= Q(patient__in=team, responsible_clinician__isnull=True)
     alerts = _live(
-        SafetyAlert.objects.filter(patient__in=patients, resolved_at__isnull=True),
+        SafetyAlert.objects.filter(shown, resolved_at__isnull=True),
         "safety_alert",
         w_ref=F("uuid"),
         w_text=Coalesce("responsible_clinician__full_name", Value("")),
@@ -94,7 +113,7 @@ def _live_statement(patients: QuerySet[Patient], today: date, key: str) -> Compi
         w_kind=F("kind"),
     )
     red_flags = _live(
-        sources.red_flag_referrals(patients),
+        sources.red_flag_referrals(patients if team is None else team),
         "red_flag_referral",
         w_ref=F("uuid"),
         w_text=F("urgency"),
@@ -136,13 +155,15 @@ def worklist_for(
 ) -> Worklist:
     """Every patient needing attention with their reasons, most urgent first (by the top
     reason's category, then longest waiting). Patient rows are not loaded here: `page_rows`
-    fetches one page of them and brings its time-based reasons up to date."""
+    fetches one page of them and brings its time-based reasons up to date. Filtered to one
+    clinician, it keeps what nobody holds yet (`_live_reasons`)."""
     now = timezone.now()
     today = timezone.localdate()
     patients = scope(user, clinician=clinician, practice_id=practice_id)
+    team = scope(user, practice_id=practice_id) if clinician is not None else None
     key = _cache_key(patients, today)
     scan = _kept_scan(patients, now=now, today=today, key=key)
-    live = _live_reasons(patients, today=today, key=key)
+    live = _live_reasons(patients, today=today, key=key, team=team)
     counts = dict(scan.counts)
     for _, reason in live:
         counts[reason.code] += 1

@@ -50,6 +50,35 @@ def test_a_red_flag_referral_waiting_for_triage_is_on_the_worklist(world, login)
     assert rows[0].top.url == reverse("referrals:detail", kwargs={"referral_uuid": referral.uuid})
 
 
+def test_a_clinicians_list_keeps_what_nobody_holds_yet(world, login, second_clinician):
+    """Filtered to one clinician, the list still shows the team's red-flag referrals waiting
+    for triage and safety alerts no clinician is responsible for; another clinician's alert
+    stays on their own list."""
+    builders.episode_for(world.patient_in_b, responsible_clinician=world.clinician)
+    referral_builders.referral(world.patient, world.gp, red_flags=("change_in_personality",))
+    builders.safety_alert(world.other_patient)
+    builders.safety_alert(world.patient_in_b, clinician=world.clinician)
+    client = login(world.clinician)
+    mine = client.get(URL, {"clinician": str(world.clinician.uuid)}).context
+    assert {(r.patient, r.top.code) for r in mine["rows"]} == {
+        (world.patient, "red_flag_referral"),
+        (world.other_patient, "safety_alert"),
+        (world.patient_in_b, "safety_alert"),
+    }
+    theirs = client.get(URL, {"clinician": str(second_clinician.uuid)}).context
+    assert {(r.patient, r.top.code) for r in theirs["rows"]} == {
+        (world.patient, "red_flag_referral"),
+        (world.other_patient, "safety_alert"),
+    }
+    assert dict(theirs["counts"])["Safety alert"] == 1
+    # Within a practice filter, only that practice's.
+    practice_b = client.get(
+        URL,
+        {"clinician": str(second_clinician.uuid), "practice": world.practice_b.ods_code},
+    ).context["rows"]
+    assert practice_b == []
+
+
 def test_a_treatment_trial_past_review_is_on_the_worklist_and_the_review_page(world, login):
     trial = _overdue_trial(world.patient)
     rows = worklist.worklist_for(world.clinician).rows
