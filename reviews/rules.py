@@ -64,6 +64,7 @@ WORKLIST_CATEGORIES = (
     ("red_flag_referral", "Red-flag referral not triaged"),
     ("target_breach", "Target breached"),
     ("review_overdue", "Review overdue"),
+    ("not_rebooked", "Did not attend, not rebooked"),
     ("trial_due_review", "Treatment trial past review"),
     ("diary_pattern", "Diary pattern"),
     ("questionnaire_outstanding", "Questionnaire outstanding"),

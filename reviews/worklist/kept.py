@@ -33,7 +33,7 @@ class Scan(NamedTuple):
 
 
 # Raised when what the kept scan holds changes shape, so a release never reads an older one.
-KEPT_FORMAT = 3
+KEPT_FORMAT = 4
 # Scans a web process holds in memory (a few per team: whole team, each clinician, each practice).
 MEMO_SIZE = 32
 _memo: dict[str, tuple[str, Scan]] = {}

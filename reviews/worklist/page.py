@@ -13,21 +13,27 @@ from pathway.compiled import Compiled
 from pathway.links import uuid_link
 from pathway.models import Episode, Milestone, Patient, User
 from reviews import sources
+from reviews.models import Appointment
 from reviews.worklist.kept import _hold, _memo_lock
 from reviews.worklist.reasons import Reason, Row, _order
 from reviews.worklist.scans import _slow_sources, scope
 
 
 def _change_checks(moment: datetime) -> dict[str, tuple[set[str], Exists]]:
-    """Per patient (as OuterRef("pk")), whether an episode, milestone, trial, care plan or
-    diary record was saved at or after `moment`, each with the kept reason codes such a save
-    can end. Saves are the only way a kept time-based reason stops holding: time passing only
-    adds them, and a new day starts a new scan."""
+    """Per patient (as OuterRef("pk")), whether an episode, milestone, appointment, trial, care
+    plan or diary record was saved at or after `moment`, each with the kept reason codes such a
+    save can end or change. Saves are the only way a kept time-based reason stops holding: time
+    passing only adds them, and a new day starts a new scan."""
     patient = OuterRef("pk")
     waits = {"target_breach", "review_overdue"}
     checks = [
         (waits, Exists(Episode.objects.filter(patient=patient, updated_at__gte=moment))),
         (waits, Exists(Milestone.objects.filter(episode__patient=patient, updated_at__gte=moment))),
+        # An overdue review's line says when one is booked; a missed appointment's goes.
+        (
+            {"review_overdue", "not_rebooked"},
+            Exists(Appointment.objects.filter(patient=patient, updated_at__gte=moment)),
+        ),
         *(({code}, exists) for code, exists in sources.changes_since(moment)),
     ]
     return {f"changed_{index}": check for index, check in enumerate(checks)}

@@ -13,6 +13,7 @@ from pathway.models import Episode, Milestone, Patient, Target, User
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
 from reviews import rules, sources
+from reviews.models import Appointment
 from reviews.worklist.reasons import Reason
 
 
@@ -73,11 +74,31 @@ def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
     return found
 
 
+# The appointments that see a patient for their review: when one is booked, an overdue review's
+# line says when, so that nobody books a second.
+REVIEW_KINDS = (
+    Appointment.Kind.ANNUAL_REVIEW,
+    Appointment.Kind.FOLLOW_UP,
+    Appointment.Kind.MEDICATION_REVIEW,
+)
+
+
 def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple[int, Reason]]:
     """Open episodes whose annual-review-due date recorded last (the latest review's next review
     date, even if an earlier review set a later one) has passed; or, with no due date yet,
-    whose last review (or first contact) is more than a year ago."""
+    whose last review (or first contact) is more than a year ago. Each line says when the
+    patient's next review appointment is, if one is booked."""
     latest = Milestone.objects.filter(episode=OuterRef("pk"))
+    booked = (
+        Appointment.objects.filter(
+            patient=OuterRef("patient_id"),
+            status=Appointment.Status.BOOKED,
+            kind__in=REVIEW_KINDS,
+            start__gte=now,
+        )
+        .order_by("start")
+        .values("start")[:1]
+    )
     rows = (
         Episode.objects.open()
         .filter(patient__in=patients)
@@ -101,18 +122,64 @@ def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
             )
         )
         .filter(overdue_from__lt=now)
-        .values_list("patient_id", "overdue_from")
+        .annotate(booked_for=Subquery(booked))
+        .values_list("patient_id", "overdue_from", "booked_for")
     )
     return [
         (
             patient_id,
+            Reason("review_overdue", _overdue_text(due, booked_for), due),
+        )
+        for patient_id, due, booked_for in rows
+    ]
+
+
+def _overdue_text(due: datetime, booked_for: datetime | None) -> str:
+    text = f"Annual review was due {timezone.localtime(due):%-d %B %Y}"
+    if booked_for is None:
+        return text
+    return f"{text}; appointment booked for {timezone.localtime(booked_for):%-d %B %Y}"
+
+
+# The one-to-one appointments a missed one is rebooked as (a group session or an MDT discussion
+# is not the patient's own contact).
+ONE_TO_ONE = (
+    Appointment.Kind.FIRST_CONVERSATION,
+    Appointment.Kind.FOLLOW_UP,
+    Appointment.Kind.MEDICATION_REVIEW,
+    Appointment.Kind.ANNUAL_REVIEW,
+)
+
+
+def not_rebooked(patients: QuerySet[Patient]) -> list[tuple[int, Reason]]:
+    """Patients under the team's care whose latest one-to-one appointment (not cancelled) was
+    missed: nothing has been booked, held or missed after it. The line goes once another is
+    booked, or the patient is discharged."""
+    later = Appointment.objects.filter(
+        patient=OuterRef("patient_id"), kind__in=ONE_TO_ONE, start__gt=OuterRef("start")
+    ).exclude(status=Appointment.Status.CANCELLED)
+    rows = (
+        Appointment.objects.filter(
+            patient__in=sources.under_care(patients),
+            kind__in=ONE_TO_ONE,
+            status=Appointment.Status.DID_NOT_ATTEND,
+        )
+        .filter(~Exists(later))
+        .order_by()
+        .values_list("patient_id", "kind", "start")
+    )
+    kinds = dict(Appointment.Kind.choices)
+    return [
+        (
+            patient_id,
             Reason(
-                "review_overdue",
-                f"Annual review was due {timezone.localtime(due):%-d %B %Y}",
-                due,
+                "not_rebooked",
+                f"Did not attend: {kinds[kind].lower()} on "
+                f"{timezone.localtime(start):%-d %B %Y}; nothing booked since",
+                start,
             ),
         )
-        for patient_id, due in rows
+        for patient_id, kind, start in rows
     ]
 
 
@@ -124,6 +191,7 @@ def _slow_sources(now: datetime, today: date) -> dict:
     return {
         "target_breach": lambda patients: target_breaches(patients, now=now),
         "review_overdue": lambda patients: reviews_overdue(patients, now=now),
+        "not_rebooked": not_rebooked,
         "trial_due_review": lambda patients: sources.trials_past_review(patients, today=today),
         "diary_pattern": lambda patients: sources.diary_flags(patients, today=today),
     }

@@ -7,6 +7,7 @@ backend. axe runs on every page."""
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from pathway.demo import DEMO_PASSWORD
@@ -360,3 +361,47 @@ def test_the_team_cancels_a_group_session_and_the_patient_sees_it(browser_page, 
     browser.check()
     assert page.get_by_text("Cancelled by the care team").first.is_visible()
     browser.sign_out()
+
+
+def test_a_missed_appointment_waits_on_the_worklist_until_another_is_booked(
+    browser_page, demo, settings
+):
+    settings.WORKLIST_CACHE_SECONDS = 0  # the list is scanned again on each view
+    patient = demo.patients[1]
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto(f"/reviews/patients/{patient.uuid}/")
+    page.get_by_role("link", name="Book an appointment").click()
+    browser.check()
+    page.get_by_label("Type of appointment").select_option("follow_up")
+    page.get_by_label("Date").fill((timezone.localdate() + timedelta(days=1)).isoformat())
+    page.get_by_label("Start time").fill("10:00")
+    page.get_by_label("Phone call").check()
+    _submit(browser, "Book appointment")
+    appointment = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
+
+    # The time passes and the patient does not answer.
+    Appointment.objects.filter(pk=appointment.pk).update(
+        start=timezone.now() - timedelta(minutes=30)
+    )
+    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
+    _submit(browser, "Did not attend")
+    browser.goto(reverse("reviews:worklist"))
+    row = page.locator("table tbody tr", has_text=patient.full_name)
+    assert "Did not attend, not rebooked" in row.inner_text()
+    assert "Did not attend: follow-up on" in row.inner_text()
+    _shots(browser, "worklist-not-rebooked")
+
+    # Booked again: the line goes.
+    browser.goto(f"/reviews/patients/{patient.uuid}/")
+    page.get_by_role("link", name="Book an appointment").click()
+    page.get_by_label("Type of appointment").select_option("follow_up")
+    page.get_by_label("Date").fill((timezone.localdate() + timedelta(days=7)).isoformat())
+    page.get_by_label("Start time").fill("11:00")
+    page.get_by_label("Phone call").check()
+    _submit(browser, "Book appointment")
+    browser.goto(reverse("reviews:worklist"))
+    rows = page.locator("table tbody tr", has_text=patient.full_name)
+    assert all("Did not attend" not in text for text in rows.all_inner_texts())

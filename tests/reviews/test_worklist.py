@@ -96,6 +96,56 @@ def test_without_a_due_date_a_review_older_than_a_year_is_overdue(world):
     assert [r.top.code for r in rows] == ["review_overdue"]
 
 
+def test_an_overdue_review_says_when_one_is_booked(world):
+    _overdue_review(world.patient)
+    [row] = worklist.worklist_for(world.clinician).rows
+    assert "booked" not in row.top.detail
+    start = timezone.now() + timedelta(days=9)
+    builders.appointment(world.patient, world.clinician, start=start, kind="annual_review")
+    builders.appointment(world.patient, world.clinician, start=start + timedelta(days=30))
+    # Neither a group session nor a cancelled review counts.
+    builders.appointment(world.patient, world.clinician, kind="group_session")
+    [row] = worklist.worklist_for(world.clinician).rows
+    assert row.top.code == "review_overdue"
+    assert row.top.detail.endswith(
+        f"; appointment booked for {timezone.localtime(start):%-d %B %Y}"
+    )
+
+
+def test_a_missed_appointment_stays_on_the_list_until_another_is_booked(world, login):
+    missed = timezone.now() - timedelta(days=3)
+    builders.appointment(world.patient, world.clinician, start=missed - timedelta(days=40),
+                         status="attended")  # fmt: skip
+    builders.appointment(world.patient, world.clinician, start=missed, status="did_not_attend")
+    # Cancelled since, and a group session: neither is a rebooking.
+    builders.appointment(world.patient, world.clinician, status="cancelled")
+    builders.appointment(world.patient, world.clinician, kind="group_session")
+    [row] = worklist.worklist_for(world.clinician).rows
+    assert row.top.code == "not_rebooked"
+    assert row.top.label == "Did not attend, not rebooked"
+    assert row.top.detail == (
+        f"Did not attend: follow-up on {timezone.localtime(missed):%-d %B %Y}; nothing booked since"
+    )
+    page = login(world.clinician).get(URL).content.decode()
+    assert "Did not attend, not rebooked" in page
+    builders.appointment(world.patient, world.clinician, kind="annual_review")
+    assert worklist.worklist_for(world.clinician).rows == []
+
+
+def test_a_missed_appointment_of_a_discharged_patient_is_not_listed(world):
+    appointment = builders.appointment(
+        world.patient,
+        world.clinician,
+        start=timezone.now() - timedelta(days=3),
+        status="did_not_attend",
+    )
+    episode = appointment.episode
+    episode.status = "discharged"
+    episode.closed_at = timezone.now()
+    episode.save()
+    assert worklist.worklist_for(world.clinician).rows == []
+
+
 def test_target_breaches_use_the_target_table(world):
     episode = EpisodeFactory(patient=world.patient, priority="urgent")
     Milestone.objects.create(
