@@ -24,6 +24,16 @@ class PracticeChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
+# The autocomplete purpose of each field that asks for the self-referrer's own details.
+OWN_DETAILS = {
+    "given_name": "given-name",
+    "family_name": "family-name",
+    "date_of_birth": "bday",
+    "email": "email",
+    "mobile": "tel",
+}
+
+
 class SelfReferralForm(forms.Form):
     """The public self-referral, in plain English."""
 
@@ -158,6 +168,9 @@ class SelfReferralForm(forms.Form):
         self.fields["red_flags"].widget.attrs.update(live_screen)
         self.fields["date_of_birth"].widget.attrs.update(live_screen)
         self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+        # The person's own details: the browser may fill them in (WCAG 2.1, 1.3.5).
+        for name, purpose in OWN_DETAILS.items():
+            self.fields[name].widget.attrs["autocomplete"] = purpose
 
     @property
     def is_spam(self) -> bool:

@@ -1,5 +1,6 @@
 """The public self-referral: plain English, the same safety screen, spam and flood protection."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -40,6 +41,21 @@ def test_the_page_is_public_plain_english_and_names_who_it_is_for(client, world)
     assert "papilloedema" not in body.lower()
     assert "within 5 days" in body
     assert 'name="website"' in body  # the honeypot
+
+
+def test_the_browser_may_fill_in_the_persons_own_details(client):
+    page = client.get(URL).content.decode()
+    for name, purpose in (
+        ("given_name", "given-name"),
+        ("family_name", "family-name"),
+        ("date_of_birth", "bday"),
+        ("email", "email"),
+        ("mobile", "tel"),
+    ):
+        [tag] = re.findall(rf'<input[^>]* name="{name}"[^>]*>', page)
+        assert f'autocomplete="{purpose}"' in tag, name
+    [honeypot] = re.findall(r'<input[^>]* name="website"[^>]*>', page)
+    assert 'autocomplete="off"' in honeypot
 
 
 UNDER_CARE = "You are already referred to, or under the care of, the headache and pain team"
