@@ -18,3 +18,23 @@ if (scrollBoxes.length) {
   markScrolling();
   window.addEventListener("resize", markScrolling);
 }
+
+// A form that is on its way to the server is not sent again by a second click or Enter: a
+// double click would otherwise send a booking, a referral or a decision twice. Forms htmx sends
+// (it cancels the browser's own submission) are left alone. The guard lifts when the page is
+// shown again (Back) and after 10 seconds, in case the first request never returned.
+const SEND_GUARD_MS = 10000;
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || event.defaultPrevented) return;
+  if (form.method.toLowerCase() !== "post") return;
+  if (form.dataset.sending) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sending = "true";
+  window.setTimeout(() => delete form.dataset.sending, SEND_GUARD_MS);
+});
+window.addEventListener("pageshow", () => {
+  for (const form of document.querySelectorAll("form[data-sending]")) delete form.dataset.sending;
+});

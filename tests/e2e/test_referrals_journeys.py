@@ -8,6 +8,7 @@ from importlib import import_module
 
 import pytest
 from django.apps import apps as django_apps
+from django.urls import reverse
 
 from pathway.demo import DEMO_PASSWORD
 from pathway.models import Patient
@@ -173,8 +174,19 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     browser_page.check()
     page.get_by_label("I agree that the headache and pain team can contact me").check()
     _shot(browser_page, "self-refer")
-    page.get_by_role("button", name="Send my referral").click()
+    # A double click sends the referral once.
+    sent = []
+    page.on(
+        "request",
+        lambda request: (
+            sent.append(request.url)
+            if request.method == "POST" and request.url.endswith(reverse("referrals:self-refer"))
+            else None
+        ),
+    )
+    page.get_by_role("button", name="Send my referral").dblclick()
     browser_page.check()
+    assert len(sent) == 1
     assert page.get_by_role("heading", level=1).inner_text() == "Referral sent"
     referral = Referral.objects.get(stated_family_name="Selfridge")
     assert referral.reference in page.content()
