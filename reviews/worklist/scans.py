@@ -174,8 +174,7 @@ def not_rebooked(patients: QuerySet[Patient]) -> list[tuple[int, Reason]]:
             patient_id,
             Reason(
                 "not_rebooked",
-                f"Did not attend: {kinds[kind].lower()} on "
-                f"{timezone.localtime(start):%-d %B %Y}; nothing booked since",
+                f"{kinds[kind]} on {timezone.localtime(start):%-d %B %Y}; nothing booked since",
                 start,
             ),
         )

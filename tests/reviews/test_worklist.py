@@ -124,7 +124,7 @@ def test_a_missed_appointment_stays_on_the_list_until_another_is_booked(world, l
     assert row.top.code == "not_rebooked"
     assert row.top.label == "Did not attend, not rebooked"
     assert row.top.detail == (
-        f"Did not attend: follow-up on {timezone.localtime(missed):%-d %B %Y}; nothing booked since"
+        f"Follow-up on {timezone.localtime(missed):%-d %B %Y}; nothing booked since"
     )
     page = login(world.clinician).get(URL).content.decode()
     assert "Did not attend, not rebooked" in page
