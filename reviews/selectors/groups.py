@@ -103,6 +103,12 @@ def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
     )
 
 
+def group_history_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
+    """Every invitation and place the patient has had, at any session, newest session first:
+    for the care team, who need to see attendance and missed sessions beside appointments."""
+    return patient.group_bookings.select_related("session").order_by("-session__start", "-id")
+
+
 def own_group_booking(patient: Patient, booking_uuid) -> GroupBooking:
     return _get_or_404(patient.group_bookings.select_related("session"), uuid=booking_uuid)
 

@@ -34,6 +34,7 @@ def _tab_context(request, patient, **extra):
         "tabs": patient_tabs(patient, request.path),
         "upcoming": upcoming,
         "past": past,
+        "group_bookings": list(selectors.group_history_for_patient(patient)[:RECENT]),
         "reviews": list(selectors.reviews_for_patient(patient)[:RECENT]),
         "requests": list(selectors.questionnaire_requests_for_patient(patient)[:RECENT]),
         "trends": selectors.assessment_trends(patient),

@@ -173,6 +173,14 @@ def test_the_team_runs_a_group_session_and_the_patient_books_a_place(browser_pag
     _shots(browser, "group-session")
     assert GroupBooking.objects.get(session=session).status == "attended"
 
+    # The patient's Reviews tab keeps it beside their appointments.
+    browser.goto(f"/reviews/patients/{demo.patients[0].uuid}/")
+    session.refresh_from_db()
+    row = page.locator("tr", has_text=f"{timezone.localtime(session.start):%-d %b %Y}")
+    assert "Sleep and pacing" in row.first.inner_text()
+    assert "Attended" in row.first.inner_text()
+    _shots(browser, "patient-group-sessions")
+
 
 def test_a_phq9_with_item_9_raises_an_alert_that_stays_until_acted_on(browser_page, demo):
     alex = demo.patients[0]

@@ -594,3 +594,27 @@ def test_inviting_says_who_cannot_book_online(world, login):
     )
     page = response.content.decode()
     assert "2 invited. 1 of them has no patient portal account" in page
+
+
+def test_the_patients_reviews_tab_lists_their_group_sessions_and_attendance(world, login):
+    now = timezone.now()
+    went = builders.group_session(world.service, topic="Pacing", start=now - timedelta(days=40))
+    missed = builders.group_session(world.service, topic="Sleep", start=now - timedelta(days=10))
+    coming = builders.group_session(world.service, topic="Flare plans")
+    builders.booking(went, world.patient, status="attended")
+    builders.booking(missed, world.patient, status="did_not_attend")
+    builders.booking(coming, world.patient, status="invited")
+    builders.booking(coming, world.other_patient, status="booked")
+    url = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    response = login(world.clinician).get(url)
+    assert [(b.session.topic, b.status) for b in response.context["group_bookings"]] == [
+        ("Flare plans", "invited"),
+        ("Sleep", "did_not_attend"),
+        ("Pacing", "attended"),
+    ]
+    page = response.content.decode()
+    assert "<h2>Group sessions</h2>" in page
+    assert ">Did not attend</strong>" in page
+    assert reverse("reviews:group-session", kwargs={"session_uuid": missed.uuid}) in page
+    other = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient_in_b.uuid})
+    assert "No group session invitations." in login(world.clinician).get(other).content.decode()

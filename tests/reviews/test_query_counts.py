@@ -62,6 +62,8 @@ def _patient_rows(world, n):
         )
         builders.assessment(world.patient, "GAD-7", [1] * 7)
         builders.mdt_case(world.patient)
+        session = builders.group_session(world.service, start=timezone.now() - timedelta(days=i))
+        builders.booking(session, world.patient, status="attended")
 
 
 STAFF_PAGES = [
