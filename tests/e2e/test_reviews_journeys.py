@@ -53,6 +53,20 @@ def _submit(browser, name):
     browser.check()
 
 
+def _book(browser, patient, kind, day, time):
+    """Book a phone appointment from the patient's Reviews tab."""
+    page = browser.page
+    browser.goto(f"/reviews/patients/{patient.uuid}/")
+    page.get_by_role("link", name="Book an appointment").click()
+    browser.check()
+    page.get_by_label("Type of appointment").select_option(kind)
+    page.get_by_label("Date").fill(day.isoformat())
+    page.get_by_label("Start time").fill(time)
+    page.get_by_label("Phone call").check()
+    page.get_by_label("Video link").fill("")
+    _submit(browser, "Book appointment")
+
+
 @pytest.mark.parametrize(
     ("index", "kind", "label", "milestone"),
     [
@@ -66,17 +80,8 @@ def test_the_team_books_and_runs_a_review(browser_page, demo, index, kind, label
     _desktop(browser)
     browser.sign_in(NURSE, DEMO_PASSWORD)
     assert browser.page.get_by_role("heading", level=1).inner_text() == "Worklist"
-    browser.goto(f"/reviews/patients/{patient.uuid}/")
-    browser.page.get_by_role("link", name="Book an appointment").click()
-    browser.check()
     page = browser.page
-    tomorrow = timezone.localdate() + timedelta(days=1)
-    page.get_by_label("Type of appointment").select_option(kind)
-    page.get_by_label("Date").fill(tomorrow.isoformat())
-    page.get_by_label("Start time").fill("10:00")
-    page.get_by_label("Phone call").check()
-    page.get_by_label("Video link").fill("")
-    _submit(browser, "Book appointment")
+    _book(browser, patient, kind, timezone.localdate() + timedelta(days=1), "10:00")
     assert page.get_by_role("heading", level=1).inner_text() == label
     appointment = Appointment.objects.get(patient=patient, kind=kind, status="booked")
     assert appointment.duration_minutes == (30 if kind == "first_conversation" else 20)
@@ -380,14 +385,7 @@ def test_a_missed_appointment_waits_on_the_worklist_until_another_is_booked(
     page = browser.page
     _desktop(browser)
     browser.sign_in(NURSE, DEMO_PASSWORD)
-    browser.goto(f"/reviews/patients/{patient.uuid}/")
-    page.get_by_role("link", name="Book an appointment").click()
-    browser.check()
-    page.get_by_label("Type of appointment").select_option("follow_up")
-    page.get_by_label("Date").fill((timezone.localdate() + timedelta(days=1)).isoformat())
-    page.get_by_label("Start time").fill("10:00")
-    page.get_by_label("Phone call").check()
-    _submit(browser, "Book appointment")
+    _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=1), "10:00")
     appointment = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
 
     # The time passes and the patient does not answer.
@@ -403,13 +401,7 @@ def test_a_missed_appointment_waits_on_the_worklist_until_another_is_booked(
     _shots(browser, "worklist-not-rebooked")
 
     # Booked again: the line goes.
-    browser.goto(f"/reviews/patients/{patient.uuid}/")
-    page.get_by_role("link", name="Book an appointment").click()
-    page.get_by_label("Type of appointment").select_option("follow_up")
-    page.get_by_label("Date").fill((timezone.localdate() + timedelta(days=7)).isoformat())
-    page.get_by_label("Start time").fill("11:00")
-    page.get_by_label("Phone call").check()
-    _submit(browser, "Book appointment")
+    _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=7), "11:00")
     browser.goto(reverse("reviews:worklist"))
     rows = page.locator("table tbody tr", has_text=patient.full_name)
     assert all("Did not attend" not in text for text in rows.all_inner_texts())
