@@ -74,26 +74,18 @@ def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
     return found
 
 
-# The appointments that see a patient for their review: when one is booked, an overdue review's
-# line says when, so that nobody books a second.
-REVIEW_KINDS = (
-    Appointment.Kind.ANNUAL_REVIEW,
-    Appointment.Kind.FOLLOW_UP,
-    Appointment.Kind.MEDICATION_REVIEW,
-)
-
-
 def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple[int, Reason]]:
     """Open episodes whose annual-review-due date recorded last (the latest review's next review
     date, even if an earlier review set a later one) has passed; or, with no due date yet,
     whose last review (or first contact) is more than a year ago. Each line says when the
-    patient's next review appointment is, if one is booked."""
+    patient's next appointment that holds a review (rules.REVIEW_KINDS) is, if one is booked,
+    so that nobody books a second."""
     latest = Milestone.objects.filter(episode=OuterRef("pk"))
     booked = (
         Appointment.objects.filter(
             patient=OuterRef("patient_id"),
             status=Appointment.Status.BOOKED,
-            kind__in=REVIEW_KINDS,
+            kind__in=rules.REVIEW_KINDS,
             start__gte=now,
         )
         .order_by("start")
@@ -141,27 +133,18 @@ def _overdue_text(due: datetime, booked_for: datetime | None) -> str:
     return f"{text}; appointment booked for {timezone.localtime(booked_for):%-d %B %Y}"
 
 
-# The one-to-one appointments a missed one is rebooked as (a group session or an MDT discussion
-# is not the patient's own contact).
-ONE_TO_ONE = (
-    Appointment.Kind.FIRST_CONVERSATION,
-    Appointment.Kind.FOLLOW_UP,
-    Appointment.Kind.MEDICATION_REVIEW,
-    Appointment.Kind.ANNUAL_REVIEW,
-)
-
-
 def not_rebooked(patients: QuerySet[Patient]) -> list[tuple[int, Reason]]:
-    """Patients under the team's care whose latest one-to-one appointment (not cancelled) was
-    missed: nothing has been booked, held or missed after it. The line goes once another is
-    booked, or the patient is discharged."""
+    """Patients under the team's care whose latest appointment holding a review
+    (rules.REVIEW_KINDS: not a group session or an MDT discussion), not cancelled, was missed:
+    nothing has been booked, held or missed after it. The line goes once another is booked, or
+    the patient is discharged."""
     later = Appointment.objects.filter(
-        patient=OuterRef("patient_id"), kind__in=ONE_TO_ONE, start__gt=OuterRef("start")
+        patient=OuterRef("patient_id"), kind__in=rules.REVIEW_KINDS, start__gt=OuterRef("start")
     ).exclude(status=Appointment.Status.CANCELLED)
     rows = (
         Appointment.objects.filter(
             patient__in=sources.under_care(patients),
-            kind__in=ONE_TO_ONE,
+            kind__in=rules.REVIEW_KINDS,
             status=Appointment.Status.DID_NOT_ATTEND,
         )
         .filter(~Exists(later))
