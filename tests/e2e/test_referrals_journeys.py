@@ -184,7 +184,8 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
             else None
         ),
     )
-    page.get_by_role("button", name="Send my referral").dblclick()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send my referral").dblclick()
     browser_page.check()
     assert len(sent) == 1
     assert page.get_by_role("heading", level=1).inner_text() == "Referral sent"
