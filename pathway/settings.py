@@ -343,6 +343,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "referrals.tasks.render_missing_letters",
         "schedule": 600.0,
     },
+    # The same for discharge summaries to GP practices.
+    "render-missing-discharge-letters": {
+        "task": "reviews.tasks.render_missing_discharge_letters",
+        "schedule": 600.0,
+    },
     # Daily reminder planners (reviews). They run before 09:00 and create rows due at 09:00,
     # which the re-queue job above sends then; planning twice changes nothing.
     "reviews-annual-review-invites": {

@@ -1,9 +1,9 @@
-"""Beat-called jobs: the reminder planners (one each, safe to run twice) and the worklist's
-whole-team scan."""
+"""Beat-called jobs: the reminder planners (one each, safe to run twice), the worklist's
+whole-team scan, and the discharge summaries for GPs (rendered, and swept up if never queued)."""
 
 from celery import shared_task
 
-from reviews import reminders, worklist
+from reviews import letters, reminders, worklist
 
 
 @shared_task(name="reviews.tasks.plan_annual_review_invites", ignore_result=True)
@@ -34,3 +34,21 @@ def plan_diary_nudges() -> int:
 @shared_task(name="reviews.tasks.warm_team_worklists", ignore_result=True)
 def warm_team_worklists() -> int:
     return worklist.warm_team_scans()
+
+
+@shared_task(name="reviews.tasks.render_discharge_letter", ignore_result=True)
+def render_discharge_letter(discharge_uuid: str) -> str:
+    """Render the discharge summary for the GP. Safe to run twice: an existing letter is kept."""
+    letter = letters.render_discharge_letter(discharge_uuid=discharge_uuid)
+    return str(letter.uuid) if letter else ""
+
+
+@shared_task(name="reviews.tasks.render_missing_discharge_letters", ignore_result=True)
+def render_missing_discharge_letters() -> int:
+    """Queue letters for discharges whose letter was never rendered (broker or worker down at
+    discharge). Returns how many were queued."""
+    return sum(
+        1
+        for discharge_uuid in letters.discharges_without_letter()
+        if letters.enqueue_discharge_letter(discharge_uuid)
+    )

@@ -47,6 +47,11 @@ urlpatterns = [
     path("patients/<uuid:patient_uuid>/", patient_page.patient_reviews, name="patient-reviews"),
     path("episodes/<uuid:episode_uuid>/", episodes.episode_page, name="episode"),
     path(
+        "discharge-letters/<uuid:letter_uuid>/",
+        episodes.discharge_letter,
+        name="discharge-letter",
+    ),
+    path(
         "patients/<uuid:patient_uuid>/book/",
         appointments.appointment_create,
         name="appointment-create",

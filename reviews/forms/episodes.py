@@ -6,6 +6,8 @@ from django import forms
 
 from pathway.models import User
 from reviews.forms.base import ServiceErrorsMixin
+from reviews.models import Discharge
+from reviews.models.discharges import NOTE_MAX_LENGTH
 
 
 class ResponsibleClinicianForm(ServiceErrorsMixin, forms.Form):
@@ -30,9 +32,37 @@ class ResponsibleClinicianForm(ServiceErrorsMixin, forms.Form):
 
 
 class DischargeForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.ChoiceField(
+        label="Why is the patient being discharged?",
+        choices=Discharge.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose why the patient is being discharged."},
+    )
+    note_for_gp = forms.CharField(
+        label="Note for the GP",
+        help_text="Goes in the discharge summary to the GP practice, for example what helped and "
+        "what to do if things get worse. Needed for another reason.",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "max_length": f"The note for the GP must be {NOTE_MAX_LENGTH:,} characters or fewer."
+        },
+    )
     agreed = forms.BooleanField(
         label="The patient has finished with the pathway, or asked to leave it",
-        help_text="Their appointments still to come are cancelled and they are told. They can "
-        "be referred again at any time.",
+        help_text="Their appointments still to come are cancelled and they are told. The GP "
+        "practice gets a discharge summary. They can be referred again at any time.",
         error_messages={"required": "Confirm that the patient is to be discharged."},
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("reason") == Discharge.Reason.OTHER
+            and not cleaned.get("note_for_gp", "").strip()
+        ):
+            self.add_error(
+                "note_for_gp", "Say why the patient is being discharged, in the note for the GP."
+            )
+        return cleaned

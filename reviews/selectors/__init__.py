@@ -27,6 +27,7 @@ from reviews.selectors.appointments import (
 )
 from reviews.selectors.episodes import (
     DischargeScope,
+    discharge_letter_for,
     ended_by_discharge,
     episode_for,
     episodes_of_patient,
@@ -80,6 +81,7 @@ __all__ = [
     "booking_request_for",
     "bookings_for_session",
     "DischargeScope",
+    "discharge_letter_for",
     "ended_by_discharge",
     "eligible_patients",
     "episode_for",

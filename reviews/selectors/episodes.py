@@ -9,7 +9,13 @@ from django.db.models import QuerySet
 
 from pathway.models import Episode, Patient
 from pathway.permissions import patients_visible_to
-from reviews.models import Appointment, GroupBooking, QuestionnaireRequest, Review
+from reviews.models import (
+    Appointment,
+    DischargeLetter,
+    GroupBooking,
+    QuestionnaireRequest,
+    Review,
+)
 from reviews.selectors.lookups import _get_or_404
 
 
@@ -21,7 +27,8 @@ def episodes_of_patient(patient: Patient) -> list[Episode]:
     """The patient's episodes, open ones first, then newest, with their clinicians."""
     episodes = (
         patient.episodes.exclude(status=Episode.Status.ENTERED_IN_ERROR)
-        .select_related("responsible_clinician")
+        .select_related("responsible_clinician", "discharge__letter")
+        .defer("discharge__letter__pdf")
         .order_by("-opened_at")
     )
     return sorted(episodes, key=lambda episode: not episode.is_open)
@@ -32,8 +39,19 @@ def episode_for(user, episode_uuid) -> Episode:
     return _get_or_404(
         Episode.objects.filter(patient__in=patients_visible_to(user))
         .exclude(status=Episode.Status.ENTERED_IN_ERROR)
-        .select_related("patient", "responsible_clinician"),
+        .select_related("patient", "responsible_clinician", "discharge__letter")
+        .defer("discharge__letter__pdf"),
         uuid=episode_uuid,
+    )
+
+
+def discharge_letter_for(user, letter_uuid) -> DischargeLetter:
+    """A discharge summary of a patient `user` may see, with its PDF (404 otherwise)."""
+    return _get_or_404(
+        DischargeLetter.objects.filter(
+            discharge__patient__in=patients_visible_to(user)
+        ).select_related("discharge__episode", "discharge__patient"),
+        uuid=letter_uuid,
     )
 
 

@@ -8,6 +8,9 @@ their care has ended (instead of a message for each appointment). While another 
 open, each cancelled appointment is told as usual. Discharge is refused while a safety alert
 about the patient is open: an alert is closed only by recording the action taken. A discharged
 episode is not reopened; the patient is referred again, which opens a new one.
+
+A discharge records why (`Discharge.Reason`) and, optionally, a note for the GP; the worker then
+renders the discharge summary for the GP practice (reviews.letters).
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from pathway.models import AuditEvent, Episode, User
 from pathway.permissions import clinicians_caring_for
 from referrals import services as referral_services
 from referrals.models import Referral
-from reviews import messaging, selectors
+from reviews import letters, messaging, selectors
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import (
     BookingRequest,
+    Discharge,
     SafetyAlert,
 )
+from reviews.models.discharges import NOTE_MAX_LENGTH
 from reviews.services import appointments as appointment_services
 from reviews.services import groups as group_services
 from reviews.services import questionnaires as questionnaire_services
@@ -101,12 +106,18 @@ def change_responsible_clinician(
 
 
 @transaction.atomic
-def discharge_episode(*, actor: User, episode: Episode) -> Episode:
-    """Discharge the patient from an active episode and return it (see the module docstring).
+def discharge_episode(
+    *, actor: User, episode: Episode, reason: str, note_for_gp: str = ""
+) -> Episode:
+    """Discharge the patient from an active episode for `reason` (a `Discharge.Reason`) and
+    return it (see the module docstring).
 
-    Raises ReviewsError while a safety alert about the patient is open or before the referral
-    is accepted (triage decides a referral still waiting), and StaleState if the episode has
-    ended already."""
+    Raises ReviewsError for a reason outside the vocabulary, "another reason" without a note, a
+    note over its limit, while a safety alert about the patient is open, or before the referral
+    is accepted (triage decides a referral still waiting); StaleState if the episode has ended
+    already."""
+    note_for_gp = note_for_gp.strip()
+    _check_discharge_reason(reason, note_for_gp)
     episode = _locked_open(episode)
     patient = episode.patient
     if SafetyAlert.objects.filter(patient=patient, resolved_at__isnull=True).exists():
@@ -140,6 +151,24 @@ def discharge_episode(*, actor: User, episode: Episode) -> Episode:
         obj=episode,
         fields=["status", "closed_at"],
     )
+    discharge = Discharge.objects.create(
+        episode=episode,
+        patient=patient,
+        reason=reason,
+        note_for_gp=note_for_gp,
+        discharged_at=now,
+        created_by=actor,
+        updated_by=actor,
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=patient,
+        obj=discharge,
+        fields=["reason", "note_for_gp"] if note_for_gp else ["reason"],
+    )
+    discharge_uuid = str(discharge.uuid)
+    transaction.on_commit(lambda: letters.enqueue_discharge_letter(discharge_uuid))
     if last:
         messaging.queue_for_patient(
             patient=patient,
@@ -149,6 +178,21 @@ def discharge_episode(*, actor: User, episode: Episode) -> Episode:
             path=reverse("pathway:patient-home"),
         )
     return episode
+
+
+def _check_discharge_reason(reason: str, note_for_gp: str) -> None:
+    if reason not in Discharge.Reason.values:
+        raise ReviewsError("Choose why the patient is being discharged.", field="reason")
+    if reason == Discharge.Reason.OTHER and not note_for_gp:
+        raise ReviewsError(
+            "Say why the patient is being discharged, in the note for the GP.",
+            field="note_for_gp",
+        )
+    if len(note_for_gp) > NOTE_MAX_LENGTH:
+        raise ReviewsError(
+            f"The note for the GP must be {NOTE_MAX_LENGTH:,} characters or fewer.",
+            field="note_for_gp",
+        )
 
 
 def _end_the_rest_of_the_care(*, actor: User, patient, scope) -> None:

@@ -1,6 +1,8 @@
-"""An episode's page for the care team: who is responsible for it, and discharge."""
+"""An episode's page for the care team: who is responsible for it, and discharge; and the
+discharge summary's download."""
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -8,8 +10,8 @@ from django.views.decorators.http import require_http_methods
 from pathway.audit import record_view
 from pathway.navigation import patient_tabs
 from pathway.permissions import clinicians_caring_for
-from pathway.views.access import clinician_required
-from reviews import selectors
+from pathway.views.access import clinician_required, staff_required
+from reviews import letters, selectors
 from reviews.errors import ReviewsError, StaleState
 from reviews.forms import DischargeForm, ResponsibleClinicianForm
 from reviews.services import episodes as services
@@ -52,10 +54,16 @@ def episode_page(request, episode_uuid):
                         f"{patient.full_name}'s {episode.get_condition_display().lower()} care."
                     )
                 else:
-                    services.discharge_episode(actor=request.user, episode=episode)
+                    services.discharge_episode(
+                        actor=request.user,
+                        episode=episode,
+                        reason=form.cleaned_data["reason"],
+                        note_for_gp=form.cleaned_data["note_for_gp"],
+                    )
                     message = (
                         f"{patient.full_name} is discharged from the "
-                        f"{episode.get_condition_display().lower()} pathway."
+                        f"{episode.get_condition_display().lower()} pathway. The discharge "
+                        "summary for the GP practice is being prepared."
                     )
             except StaleState as error:
                 # Shown again afresh, with what is saved now, to choose from.
@@ -81,6 +89,17 @@ def episode_page(request, episode_uuid):
             "discharge_form": discharge_form,
             "open_alerts": selectors.open_alerts_for_patient(patient),
             "ending": selectors.ended_by_discharge(episode, timezone.now()),
+            "discharge": getattr(episode, "discharge", None),
         },
         status=status,
     )
+
+
+@staff_required
+def discharge_letter(request, letter_uuid):
+    letter = selectors.discharge_letter_for(request.user, letter_uuid)
+    letters.record_letter_download(actor=request.user, letter=letter)
+    response = HttpResponse(bytes(letter.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{letter.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -17,6 +17,7 @@ from reviews.models import Appointment, GroupBooking, GroupSession, SafetyAlert
 pytestmark = pytest.mark.e2e
 
 NURSE = "nurse@demo.nhs.uk"
+GP = "gp@demo.nhs.uk"
 PATIENT = "patient@demo.nhs.uk"
 SHOTS = "/tmp"
 
@@ -286,11 +287,17 @@ def test_the_reminder_jobs_send_invites_through_the_console_backend(browser_page
     browser.goto("/reviews/appointments/")
 
 
-def test_the_team_hands_over_and_discharges_a_patient(browser_page, demo):
-    from pathway.models import Episode
+def test_the_team_hands_over_and_discharges_a_patient(browser_page, demo, monkeypatch):
+    from pathway.models import Episode, User
+    from pathway.permissions import patients_visible_to
+    from reviews import tasks
 
+    queued = []
+    monkeypatch.setattr(tasks.render_discharge_letter, "delay", queued.append)
+    gp = User.objects.get(email=GP)
     episode = (
         Episode.objects.filter(status="active", patient__in=demo.patients)
+        .filter(patient__in=patients_visible_to(gp))
         .exclude(patient__in=SafetyAlert.objects.filter(resolved_at__isnull=True).values("patient"))
         .select_related("patient")
         .first()
@@ -309,12 +316,31 @@ def test_the_team_hands_over_and_discharges_a_patient(browser_page, demo):
     _submit(browser, "Save the responsible clinician")
     assert f"{other} is now responsible for {patient.full_name}" in page.content()
     page.get_by_label("The patient has finished with the pathway").check()
+    # Another reason says which, in the note for the GP.
+    page.get_by_label("Another reason").check()
+    page.get_by_label("Note for the GP (optional)").fill(
+        "Moving abroad in January; prescriptions handed back to the practice."
+    )
     _shots(browser, "discharge")
     _submit(browser, "Discharge")
     assert f"{patient.full_name} is discharged from the" in page.content()
+    assert "Discharge summary for the GP: being prepared" in page.content()
     episode.refresh_from_db()
     assert episode.status == "discharged"
+    assert episode.discharge.reason == "other"
     assert Milestone.objects.filter(episode=episode, kind="discharged").exists()
+
+    # The worker renders the summary; the patient's GP downloads it from the Reviews tab.
+    assert queued == [str(episode.discharge.uuid)]
+    tasks.render_discharge_letter.run(queued.pop())
+    browser.sign_out()
+    browser.sign_in(GP, DEMO_PASSWORD)
+    browser.goto(f"/reviews/patients/{patient.uuid}/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Discharge summary for the GP (PDF").click()
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(4) == b"%PDF"
+    assert download.value.suggested_filename.startswith("discharge-summary-")
 
 
 def test_the_team_records_a_questionnaire_the_patient_answers_by_phone(browser_page, demo):

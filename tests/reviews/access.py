@@ -64,6 +64,10 @@ RULES = {
     "reviews:booking-request-close": Rule(allowed=TEAM, kwargs=_booking_request, ok=(405,)),
     # The patient page tab: their GP reads it too.
     "reviews:patient-reviews": Rule(allowed=frozenset({"gp", *TEAM}), kwargs=_patient),
+    "reviews:discharge-letter": Rule(
+        allowed=frozenset({"gp", *TEAM}),
+        kwargs=lambda w: {"letter_uuid": builders.discharge_letter(w.patient).uuid},
+    ),
     "reviews:appointment-create": Rule(allowed=TEAM, kwargs=_patient),
     "reviews:questionnaire-request": Rule(allowed=TEAM, kwargs=_patient, ok=(405,)),
     "reviews:questionnaire-cancel": Rule(allowed=TEAM, kwargs=_request, ok=(405,)),

@@ -1,5 +1,6 @@
 """Builders for reviews tests (kept here rather than in tests/factories.py, which is shared)."""
 
+import hashlib
 from datetime import timedelta
 
 from django.utils import timezone
@@ -8,6 +9,8 @@ from pathway import instruments
 from pathway.models import Assessment, Episode, Notification
 from reviews.models import (
     Appointment,
+    Discharge,
+    DischargeLetter,
     GroupBooking,
     GroupSession,
     MdtCase,
@@ -127,4 +130,21 @@ def failed_notification(patient, *, key="failed-1") -> Notification:
         attempts=5,
         last_error="Notify 400",
         idempotency_key=key,
+    )
+
+
+def discharge_letter(patient, *, pdf=b"%PDF-1.7 discharge summary") -> DischargeLetter:
+    """A discharged episode of `patient` with its reason and a rendered summary letter."""
+    closed = timezone.now()
+    episode = EpisodeFactory(
+        patient=patient,
+        status="discharged",
+        opened_at=closed - timedelta(days=200),
+        closed_at=closed,
+    )
+    discharge = Discharge.objects.create(
+        episode=episode, patient=patient, reason="goals_met", discharged_at=closed
+    )
+    return DischargeLetter.objects.create(
+        discharge=discharge, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf)
     )

@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from pathway.models import AuditEvent, Milestone, Notification
 from referrals.models import Referral
+from reviews import tasks
 from reviews.errors import ReviewsError, StaleState
-from reviews.models import QuestionnaireRequest, SafetyAlert
+from reviews.models import DischargeLetter, QuestionnaireRequest, SafetyAlert
 from reviews.services import episodes as services
 from tests.factories import UserFactory
 from tests.referrals import builders as referral_builders
@@ -75,7 +76,7 @@ def test_discharge_ends_the_episode_closes_the_referral_and_cancels_what_is_to_c
             kind="annual_review_due",
             occurred_at=timezone.now() + timedelta(days=days),
         )
-    services.discharge_episode(actor=world.clinician, episode=episode)
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
     episode.refresh_from_db()
     referral.refresh_from_db()
     coming.refresh_from_db()
@@ -95,7 +96,7 @@ def test_discharge_ends_the_episode_closes_the_referral_and_cancels_what_is_to_c
     assert not Notification.objects.filter(kind="appointment_cancelled").exists()
     assert Notification.objects.filter(kind="discharged", patient=world.patient).count() == 2
     with pytest.raises(StaleState):
-        services.discharge_episode(actor=world.clinician, episode=episode)
+        services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
 
 
 def test_discharge_from_the_last_episode_ends_every_arrangement_still_to_come(world):
@@ -108,7 +109,7 @@ def test_discharge_from_the_last_episode_ends_every_arrangement_still_to_come(wo
     appointment_services.request_booking(
         actor=world.patient_user, patient=world.patient, kind="follow_up"
     )
-    services.discharge_episode(actor=world.clinician, episode=episode)
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
     place.refresh_from_db()
     # The team's doing, not the patient's; the one discharge message covers it.
     assert place.status == GroupBooking.Status.WITHDRAWN
@@ -124,7 +125,7 @@ def test_questionnaires_stay_while_another_episode_is_open(world):
     _, episode = _accepted(world)
     builders.episode_for(world.patient, condition="chronic_pain")
     waiting = builders.questionnaire_request(world.patient)
-    services.discharge_episode(actor=world.clinician, episode=episode)
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
     waiting.refresh_from_db()
     assert waiting.status == QuestionnaireRequest.Status.REQUESTED
     assert not Notification.objects.filter(kind="discharged").exists()  # still under care
@@ -134,26 +135,32 @@ def test_discharge_waits_for_an_open_safety_alert_to_be_acted_on(world):
     _, episode = _accepted(world)
     builders.safety_alert(world.patient, clinician=world.clinician)
     with pytest.raises(ReviewsError, match="safety alert about this patient is open"):
-        services.discharge_episode(actor=world.clinician, episode=episode)
+        services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
     episode.refresh_from_db()
     assert episode.status == "active"
     SafetyAlert.objects.update(
         resolved_at=timezone.now(), resolved_by=world.clinician, action_taken="Called, safe."
     )
-    services.discharge_episode(actor=world.clinician, episode=episode)
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
 
 
 def test_a_referral_waiting_for_triage_is_not_discharged_here(world):
     referral = referral_builders.referral(world.patient, world.gp)
     with pytest.raises(ReviewsError, match="waiting for triage"):
-        services.discharge_episode(actor=world.clinician, episode=referral.episode)
+        services.discharge_episode(
+            actor=world.clinician, episode=referral.episode, reason="goals_met"
+        )
     assert Referral.objects.get(pk=referral.pk).status == "submitted"
 
 
 # The page
 
 
-def test_the_team_changes_the_clinician_and_discharges_from_the_episode_page(world, login):
+def test_the_team_changes_the_clinician_and_discharges_from_the_episode_page(
+    world, login, monkeypatch, django_capture_on_commit_callbacks
+):
+    # The worker renders what it is handed.
+    monkeypatch.setattr(tasks.render_discharge_letter, "delay", tasks.render_discharge_letter.run)
     _, episode = _accepted(world)
     colleague = UserFactory(role="clinician", full_name="Nurse Ned", organisations=[world.pcn1])
     client = login(world.clinician)
@@ -167,12 +174,38 @@ def test_the_team_changes_the_clinician_and_discharges_from_the_episode_page(wor
     refused = client.post(url, {"action": "discharge"})
     assert refused.status_code == 400
     assert "Confirm that the patient is to be discharged." in refused.content.decode()
-    response = client.post(url, {"action": "discharge", "agreed": "on"}, follow=True)
+    assert "Choose why the patient is being discharged." in refused.content.decode()
+    # "Another reason" says which.
+    refused = client.post(url, {"action": "discharge", "agreed": "on", "reason": "other"})
+    assert refused.status_code == 400
+    assert "Say why the patient is being discharged" in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url,
+            {
+                "action": "discharge",
+                "agreed": "on",
+                "reason": "goals_met",
+                "note_for_gp": "  Managing well on propranolol; re-refer if attacks return.  ",
+            },
+            follow=True,
+        )
     body = response.content.decode()
     assert "Alice Anders is discharged from the headache pathway." in body
     assert "This episode has ended" in body
+    assert "Finished the pathway: managing with their care plan" in body
+    assert "Managing well on propranolol; re-refer if attacks return." in body
     episode.refresh_from_db()
     assert episode.status == "discharged"
+    assert episode.discharge.reason == "goals_met"
+    assert episode.discharge.note_for_gp == (
+        "Managing well on propranolol; re-refer if attacks return."
+    )
+    # The worker rendered the summary: the page links to it.
+    letter = DischargeLetter.objects.get(discharge__episode=episode)
+    link = reverse("reviews:discharge-letter", kwargs={"letter_uuid": letter.uuid})
+    assert link in client.get(url).content.decode()
+    assert link in client.get(reviews_tab).content.decode()
 
 
 def test_a_responsible_clinician_changed_in_another_tab_is_not_overwritten(world, login):
@@ -198,7 +231,7 @@ def test_the_episode_page_says_what_stops_a_discharge(world, login):
     url = reverse("reviews:episode", kwargs={"episode_uuid": episode.uuid})
     client = login(world.clinician)
     assert "before discharging" in client.get(url).content.decode()
-    response = client.post(url, {"action": "discharge", "agreed": "on"})
+    response = client.post(url, {"action": "discharge", "agreed": "on", "reason": "goals_met"})
     assert response.status_code == 400
     assert "Record the action taken on it before discharging." in response.content.decode()
 
@@ -209,7 +242,7 @@ def test_discharge_leaves_a_place_at_a_cancelled_session_alone(world):
     _, episode = _accepted(world)
     cancelled = builders.group_session(world.service, cancelled_at=timezone.now())
     place = builders.booking(cancelled, world.patient, status="booked")
-    services.discharge_episode(actor=world.clinician, episode=episode)
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
     episode.refresh_from_db()
     place.refresh_from_db()
     assert episode.status == "discharged"

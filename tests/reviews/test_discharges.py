@@ -1,0 +1,224 @@
+"""Why a patient is discharged, and the discharge summary the GP practice gets: rendered in the
+worker, stored once with its hash, downloaded only by staff who may see the patient."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway.models import AuditEvent, Episode
+from reviews import letters, tasks
+from reviews.errors import ReviewsError
+from reviews.models import Discharge, DischargeLetter
+from reviews.models.discharges import NOTE_MAX_LENGTH
+from reviews.services import episodes as services
+from tests.careplans import builders as plan_builders
+from tests.referrals import builders as referral_builders
+from tests.reviews import builders
+
+pytestmark = pytest.mark.django_db
+
+
+def _active(world) -> Episode:
+    return referral_builders.decided(world.patient, world.gp, world.clinician, "accept").episode
+
+
+def _discharged(world, **extra) -> Discharge:
+    episode = _active(world)
+    services.discharge_episode(
+        actor=world.clinician, episode=episode, **{"reason": "goals_met", **extra}
+    )
+    return Discharge.objects.get(episode=episode)
+
+
+# The record
+
+
+def test_a_discharge_records_the_reason_and_note_and_audits_them(world):
+    discharge = _discharged(world, reason="patient_choice", note_for_gp="  Prefers her GP.  ")
+    assert (discharge.reason, discharge.note_for_gp) == ("patient_choice", "Prefers her GP.")
+    assert discharge.patient == world.patient
+    assert discharge.created_by == world.clinician
+    assert discharge.discharged_at == discharge.episode.closed_at
+    event = AuditEvent.objects.get(object_uuid=discharge.uuid)
+    assert event.action == "create"
+    assert sorted(event.fields) == ["note_for_gp", "reason"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "note", "message"),
+    [
+        ("", "", "Choose why the patient is being discharged."),
+        ("bored", "", "Choose why the patient is being discharged."),
+        ("other", "   ", "Say why the patient is being discharged"),
+        ("goals_met", "x" * (NOTE_MAX_LENGTH + 1), "2,000 characters or fewer"),
+    ],
+)
+def test_a_discharge_without_a_valid_reason_changes_nothing(world, reason, note, message):
+    episode = _active(world)
+    with pytest.raises(ReviewsError, match=message):
+        services.discharge_episode(
+            actor=world.clinician, episode=episode, reason=reason, note_for_gp=note
+        )
+    episode.refresh_from_db()
+    assert episode.status == "active"
+    assert not Discharge.objects.exists()
+
+
+def test_another_reason_with_a_note_is_kept(world):
+    discharge = _discharged(world, reason="other", note_for_gp="Joining a trial elsewhere.")
+    assert discharge.get_reason_display() == "Another reason"
+
+
+def test_the_database_refuses_another_reason_without_a_note(world):
+    from django.db import IntegrityError, transaction
+
+    discharge = _discharged(world)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Discharge.objects.filter(pk=discharge.pk).update(reason="other", note_for_gp="")
+
+
+# The letter
+
+
+def test_the_discharge_queues_its_letter_on_commit(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(tasks.render_discharge_letter, "delay", queued.append)
+    monkeypatch.setattr("pathway.notifications.outbox.enqueue_delivery", lambda *a, **k: True)
+    with django_capture_on_commit_callbacks(execute=True):
+        discharge = _discharged(world)
+    assert queued == [str(discharge.uuid)]
+
+
+def test_a_broker_outage_leaves_the_discharge_saved_and_the_sweep_queues_it(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.render_discharge_letter, "delay", down)
+    monkeypatch.setattr("pathway.notifications.outbox.enqueue_delivery", lambda *a, **k: False)
+    with django_capture_on_commit_callbacks(execute=True):
+        discharge = _discharged(world)
+    assert Discharge.objects.filter(pk=discharge.pk, episode__status="discharged").exists()
+    queued = []
+    monkeypatch.setattr(tasks.render_discharge_letter, "delay", queued.append)
+    assert tasks.render_missing_discharge_letters.run() == 1
+    assert queued == [str(discharge.uuid)]
+    # Once rendered, the sweep leaves it alone.
+    tasks.render_discharge_letter.run(str(discharge.uuid))
+    assert tasks.render_missing_discharge_letters.run() == 0
+
+
+def test_the_task_renders_and_stores_the_letter_once(world):
+    discharge = _discharged(world)
+    letter_uuid = tasks.render_discharge_letter.run(str(discharge.uuid))
+    letter = DischargeLetter.objects.get()
+    assert str(letter.uuid) == letter_uuid
+    pdf = bytes(letter.pdf)
+    assert pdf.startswith(b"%PDF")
+    assert (letter.sha256, letter.size) == (hashlib.sha256(pdf).hexdigest(), len(pdf))
+    assert AuditEvent.objects.filter(object_uuid=letter.uuid, action="create").exists()
+    assert tasks.render_discharge_letter.run(str(discharge.uuid)) == letter_uuid
+    assert DischargeLetter.objects.count() == 1
+    assert tasks.render_discharge_letter.run("00000000-0000-0000-0000-000000000000") == ""
+
+
+def test_the_letter_says_who_why_the_treatments_and_the_results(world):
+    episode = _active(world)
+    plan = plan_builders.plan(world.patient)
+    plan_builders.trial(plan, dose="80 mg a day")
+    plan_builders.failed(plan, "topiramate", outcome="not_tolerated")
+    months_ago = timezone.now() - timedelta(days=90)
+    builders.assessment(world.patient, "PHQ-9", [2] * 9, when=months_ago)
+    builders.assessment(world.patient, "PHQ-9", [0] * 9)
+    builders.assessment(world.patient, "HIT-6", ["never"] * 6, when=months_ago)
+    builders.assessment(world.patient, "HIT-6", ["always"] * 6)
+    hostile = '<script>alert(1)</script> & <img src="http://evil.example/x.png">'
+    services.discharge_episode(
+        actor=world.clinician, episode=episode, reason="goals_met", note_for_gp=hostile
+    )
+    discharge = Discharge.objects.get(episode=episode)
+    html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
+    assert "To: the GPs, Practice A" in html
+    assert "Alice Anders" in html and world.patient.nhs_number_display in html
+    assert "Finished the pathway: managing with their care plan" in html
+    assert "by Nurse Nia" in html
+    # Free text is escaped.
+    assert "<script>" not in html and "<img" not in html and "&lt;script&gt;" in html
+    # The episode's treatments: the one still taken, and the one that was stopped.
+    assert "Propranolol" in html and "80 mg a day" in html and "Still taking" in html
+    assert "Topiramate" in html and "Not tolerated" in html
+    assert "please review them as part of their usual repeat prescribing" in html
+    # Questionnaire results, first and latest, with the change judged where the clinical rules
+    # give a threshold (HIT-6), and the change alone where they do not (PHQ-9).
+    assert "18 (moderately severe)" in html and "0 (none or minimal)" in html
+    assert "<td>-18</td>" in html
+    assert ": clinically important worsening</td>" in html
+
+
+def test_a_letter_with_no_plan_or_questionnaires_says_so(world):
+    discharge = _discharged(world)
+    html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
+    assert "No treatments were recorded in a care plan for this episode." in html
+    assert "The patient completed no questionnaires with the service." in html
+    assert "Still taking" not in html
+
+
+# The download
+
+
+def _letter(world) -> DischargeLetter:
+    discharge = _discharged(world)
+    tasks.render_discharge_letter.run(str(discharge.uuid))
+    return DischargeLetter.objects.get(discharge=discharge)
+
+
+@pytest.mark.parametrize("who", ["clinician", "gp"])
+def test_the_team_and_the_patients_gp_download_the_letter(world, login, who):
+    letter = _letter(world)
+    user = getattr(world, who)
+    response = login(user).get(
+        reverse("reviews:discharge-letter", kwargs={"letter_uuid": letter.uuid})
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Cache-Control"] == "private, no-store"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="discharge-summary-headache-'
+        f'{timezone.localtime(letter.discharge.discharged_at):%Y-%m-%d}.pdf"'
+    )
+    assert response.content == bytes(letter.pdf)
+    assert AuditEvent.objects.filter(
+        object_uuid=letter.uuid, action="download", actor=user
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    "who",
+    ["other_gp", "other_clinician", "commissioner", "patient_user"],
+)
+def test_no_one_else_downloads_the_letter(world, login, who):
+    letter = _letter(world)
+    response = login(getattr(world, who)).get(
+        reverse("reviews:discharge-letter", kwargs={"letter_uuid": letter.uuid})
+    )
+    assert response.status_code == 404
+    assert not AuditEvent.objects.filter(object_uuid=letter.uuid, action="download").exists()
+
+
+def test_the_reviews_tab_says_the_letter_is_being_prepared_until_it_is_ready(world, login):
+    discharge = _discharged(world, reason="not_engaged")
+    client = login(world.gp)
+    tab = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    page = client.get(tab).content.decode()
+    assert "did not attend or reply when the team got in touch" in page
+    assert "Discharge summary for the GP: being prepared" in page
+    tasks.render_discharge_letter.run(str(discharge.uuid))
+    page = client.get(tab).content.decode()
+    assert "Discharge summary for the GP (PDF" in page
