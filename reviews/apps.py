@@ -6,15 +6,17 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews, questionnaires and reminders"
 
     def ready(self) -> None:
-        from pathway import patient_tasks, patient_warnings
+        from pathway import patient_tasks, patient_warnings, plan_starts
         from pathway.signals import assessment_recorded
         from reviews.patient_tasks import things_to_do
         from reviews.patient_warnings import open_safety_alerts
+        from reviews.plan_starts import what_matters
         from reviews.services.questionnaires import alert_on_risky_answer
 
         assessment_recorded.connect(alert_on_risky_answer, dispatch_uid="reviews-safety-alert")
         patient_warnings.register(open_safety_alerts)
         patient_tasks.register(things_to_do)
+        plan_starts.register(what_matters)
 
     def seed_demo(self, ctx) -> None:
         from reviews.demo import seed_reviews

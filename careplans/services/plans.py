@@ -27,6 +27,7 @@ from careplans.services.errors import (
     check_episode_open,
 )
 from careplans.services.notifications import _notify_patient
+from pathway import plan_starts
 from pathway.audit import record_event
 from pathway.instruments import PSFS_MAX_ACTIVITIES
 from pathway.models import AuditEvent, Episode
@@ -58,6 +59,8 @@ ITEM_FIELDS = {
     "responsibilities": ("owner", "person", "action", "due_on"),
     "acute_treatments": ("medication_class", "medicine"),
 }
+# The draft's text fields that other records may start it with (pathway.plan_starts).
+PREFILLED_FIELDS = ("what_matters", "acute_plan", "wellbeing_notes")
 VERSION_FIELDS = (
     "what_matters",
     "acute_plan",
@@ -87,7 +90,9 @@ def _locked_draft(version: CarePlanVersion) -> CarePlanVersion:
 
 @transaction.atomic
 def start_plan(*, actor, patient, episode: Episode) -> CarePlan:
-    """Create a plan for an open episode of the patient, with an empty draft version 1.
+    """Create a plan for an open episode of the patient, with a draft version 1 that starts
+    with what other records of the episode give (pathway.plan_starts: what matters to the
+    patient, from their reviews); the plan's `prefilled` lists those, to tell the clinician.
     Raises CarePlanError if the episode is not the patient's, is closed, or has a plan."""
     if episode.patient_id != patient.id:
         raise CarePlanError("Choose one of this patient's episodes.")
@@ -98,11 +103,27 @@ def start_plan(*, actor, patient, episode: Episode) -> CarePlan:
     plan = CarePlan.objects.create(
         patient=patient, episode=episode, created_by=actor, updated_by=actor
     )
+    prefilled = {
+        item.field: item
+        for item in plan_starts.for_episode(episode)
+        if item.field in PREFILLED_FIELDS and item.text.strip()
+    }
     version = CarePlanVersion.objects.create(
-        plan=plan, number=1, created_by=actor, updated_by=actor
+        plan=plan,
+        number=1,
+        created_by=actor,
+        updated_by=actor,
+        **{name: item.text.strip() for name, item in prefilled.items()},
     )
     record_event(actor=actor, action=AuditEvent.Action.CREATE, patient=patient, obj=plan)
-    record_event(actor=actor, action=AuditEvent.Action.CREATE, patient=patient, obj=version)
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=patient,
+        obj=version,
+        fields=sorted(prefilled),
+    )
+    plan.prefilled = list(prefilled.values())
     return plan
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from careplans import selectors, services
 from careplans.forms import AttachLeafletForm, StartPlanForm
+from careplans.models import CarePlanVersion
 from careplans.views.lookups import _plan_page, _staff_context
 from pathway.audit import record_view
 from pathway.models import Episode
@@ -66,5 +68,11 @@ def plan_start(request, patient_uuid):
         messages.error(request, str(exc))
         return redirect(_plan_page(patient))
     messages.success(request, "Care plan started. Fill in the draft with the patient.")
+    for item in plan.prefilled:
+        label = CarePlanVersion._meta.get_field(item.field).verbose_name
+        messages.info(
+            request,
+            f"{capfirst(label)} is filled in from {item.source}: check it with the patient.",
+        )
     draft = plan.versions.get(number=1)
     return redirect("careplans:draft-edit", version_uuid=draft.uuid)

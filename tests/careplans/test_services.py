@@ -38,6 +38,23 @@ def test_starting_a_plan_makes_an_empty_draft_version_one(world):
     assert AuditEvent.objects.filter(patient=world.patient, action="create").count() == 2
 
 
+def test_a_new_draft_starts_with_the_text_other_records_give(world, monkeypatch):
+    from pathway import plan_starts
+    from pathway.plan_starts import Prefill
+
+    given = [
+        Prefill("what_matters", "  Back at work full time.  ", "the first conversation"),
+        Prefill("wellbeing_notes", "   ", "a review"),  # nothing to say: left empty
+        Prefill("next_review_on", "2030-01-01", "a review"),  # not a text field: ignored
+    ]
+    monkeypatch.setattr(plan_starts.registry, "_providers", [lambda episode: given])
+    plan = builders.plan(world.patient, actor=world.clinician)
+    version = plan.versions.get()
+    assert version.what_matters == "Back at work full time."
+    assert (version.wellbeing_notes, version.next_review_on) == ("", None)
+    assert plan.prefilled == [given[0]]
+
+
 def test_a_plan_needs_an_open_episode_of_the_same_patient(world):
     other_episode = EpisodeFactory(patient=world.other_patient)
     with pytest.raises(services.CarePlanError, match="this patient's episodes"):

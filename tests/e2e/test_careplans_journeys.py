@@ -6,14 +6,17 @@ Every page visited is checked with axe and for console errors (CSP) by the harne
 queue is replaced by a list that the journey renders itself, as the worker would."""
 
 import re
+from datetime import timedelta
 from importlib import import_module
 
 import pytest
 from django.apps import apps as django_apps
+from django.utils import timezone
 
 from careplans import services, tasks
 from careplans.models import Document
 from pathway.demo import DEMO_PASSWORD
+from pathway.models import User
 
 pytestmark = pytest.mark.e2e
 
@@ -44,8 +47,34 @@ def _work_off(queued):
         services.render_document(queued.pop(0))
 
 
+def _first_conversation(patient, clinician, what_matters):
+    """The first conversation held with the patient about their headaches, with its review."""
+    from reviews.models import Review
+    from tests.reviews import builders as review_builders
+
+    held = review_builders.appointment(
+        patient,
+        clinician,
+        start=timezone.now() - timedelta(days=7),
+        status="attended",
+        kind="first_conversation",
+        episode=patient.episodes.get(condition="headache", status__in=["referred", "active"]),
+    )
+    Review.objects.create(
+        appointment=held,
+        patient=patient,
+        episode=held.episode,
+        summary="Pain story heard.",
+        what_matters=what_matters,
+        next_review_date=timezone.localdate() + timedelta(days=14),
+        completed_at=held.start + timedelta(minutes=30),
+        completed_by=clinician,
+    )
+
+
 def test_a_clinician_builds_agrees_and_revises_a_plan(browser_page, careplans_demo, demo):
     alex = demo.patients[0]
+    _first_conversation(alex, User.objects.get(email=NURSE), "Keeping her job and running.")
     page = browser_page.page
     browser_page.sign_in(NURSE, DEMO_PASSWORD)
     browser_page.goto(f"/care-plans/patients/{alex.uuid}/")
@@ -55,6 +84,12 @@ def test_a_clinician_builds_agrees_and_revises_a_plan(browser_page, careplans_de
     page.get_by_role("button", name="Start a care plan").click()
     browser_page.check()
     assert page.get_by_role("heading", name="Draft version 1").is_visible()
+    # What matters to Alex, said at her first conversation, is not asked for again.
+    assert page.get_by_text(
+        "What matters to me is filled in from the first conversation on "
+    ).is_visible()
+    what_matters = page.get_by_label("What matters to me")
+    assert what_matters.input_value() == "Keeping her job and running."
 
     # Bad input first: a rating out of range is explained and nothing is saved.
     page.get_by_label("What matters to me").fill("Getting back to work <b>full time</b>")

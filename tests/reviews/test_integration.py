@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diaries.models import DiaryEntry
-from pathway.models import Assessment
+from pathway.models import Assessment, AuditEvent
 from reviews import sources, worklist
 from reviews.models import SafetyAlert
 from tests.careplans import builders as careplan_builders
@@ -338,3 +338,56 @@ def test_the_review_page_does_not_show_an_unscored_goal_as_rescored(world):
     careplan_builders.agreed_plan(world.patient)
     (plan,) = sources.care_plans(world.patient).plans
     assert ("Goal", "Walk the dog: started at 3, not scored since, aim 7") in plan.lines
+
+
+def test_a_care_plan_starts_with_what_matters_from_the_episodes_latest_review(world, login):
+    from careplans.models import CarePlanVersion
+    from pathway.plan_starts import Prefill, for_episode
+    from reviews.models import Review
+
+    episode = builders.episode_for(world.patient, status="active")
+    other = builders.episode_for(world.patient, condition="chronic_pain", status="active")
+
+    def review(when_days_ago, what_matters, *, on=episode, kind="follow_up"):
+        start = timezone.now() - timedelta(days=when_days_ago)
+        made = builders.appointment(
+            world.patient, world.clinician, start=start, status="attended", kind=kind, episode=on
+        )
+        return Review.objects.create(
+            appointment=made,
+            patient=world.patient,
+            episode=on,
+            summary="Heard.",
+            what_matters=what_matters,
+            next_review_date=timezone.localdate() + timedelta(days=30),
+            completed_at=start + timedelta(minutes=30),
+            completed_by=world.clinician,
+        )
+
+    assert for_episode(episode) == []
+    first = review(40, "Walking the dog again.", kind="first_conversation")
+    review(20, "")  # a later review that left it blank does not hide it
+    review(10, "Sleeping through the night.", on=other)  # another episode's
+    when = timezone.localtime(first.completed_at)
+    assert for_episode(episode) == [
+        Prefill(
+            "what_matters",
+            "Walking the dog again.",
+            f"the first conversation on {when:%-d %B %Y}",
+        )
+    ]
+
+    client = login(world.clinician)
+    response = client.post(
+        reverse("careplans:plan-start", kwargs={"patient_uuid": world.patient.uuid}),
+        {"episode": episode.pk},
+        follow=True,
+    )
+    draft = CarePlanVersion.objects.get(plan__episode=episode)
+    assert draft.what_matters == "Walking the dog again."
+    assert (
+        f"What matters to me is filled in from the first conversation on {when:%-d %B %Y}: "
+        "check it with the patient." in response.content.decode()
+    )
+    event = AuditEvent.objects.get(object_uuid=draft.uuid, action="create")
+    assert event.fields == ["what_matters"]
