@@ -4,6 +4,8 @@ from pathway.admin import NoDeleteAdmin
 from reviews.models import (
     Appointment,
     BookingRequest,
+    Discharge,
+    DischargeLetter,
     GroupBooking,
     GroupSession,
     MdtCase,
@@ -26,6 +28,25 @@ class ReviewAdmin(NoDeleteAdmin):
     list_display = ["completed_at", "patient", "completed_by", "next_review_date"]
     raw_id_fields = ["appointment", "patient", "episode", "completed_by"]
     readonly_fields = ["uuid", "created_by", "updated_by", "created_at", "updated_at"]
+
+
+@admin.register(Discharge)
+class DischargeAdmin(NoDeleteAdmin):
+    list_display = ["discharged_at", "patient", "reason"]
+    list_filter = ["reason"]
+    raw_id_fields = ["episode", "patient"]
+    readonly_fields = ["uuid", "created_by", "updated_by", "created_at", "updated_at"]
+
+
+@admin.register(DischargeLetter)
+class DischargeLetterAdmin(NoDeleteAdmin):
+    patient_path = "discharge__patient"
+    list_display = ["uuid", "size", "created_at"]
+    fields = ["uuid", "discharge", "sha256", "size", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(BookingRequest)
