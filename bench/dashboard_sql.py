@@ -28,6 +28,7 @@ from pathway.dashboard.rules import (
 from pathway.dashboard.scope import organisations_for, practice_ids_under
 from pathway.instruments import HIGHER_IS_BETTER, INSTRUMENTS
 from pathway.models import Milestone, User
+from reviews.models import Discharge
 
 WAIT_STEPS = [
     ("Referral to triage", "referral_received", "triaged", "any"),
@@ -283,6 +284,16 @@ WHERE a.start >= %(start)s AND a.start < %(end)s
   AND p.registered_practice_id = ANY(%(practices)s)
 """
 
+DISCHARGES_SQL = """
+SELECT d.reason, count(*)
+FROM pathway_episode e
+JOIN pathway_patient p ON p.id = e.patient_id
+LEFT JOIN reviews_discharge d ON d.episode_id = e.id
+WHERE e.status = 'discharged' AND e.closed_at >= %(start)s AND e.closed_at < %(end)s
+  AND p.registered_practice_id = ANY(%(practices)s)
+GROUP BY d.reason
+"""
+
 
 def _mean(total, n: int) -> float | None:
     return int(total or 0) / n if n else None
@@ -329,7 +340,7 @@ def _activity_rows(cursor, params, months: list[str]) -> list[tuple]:
 
 
 def _care_rows(cursor, params) -> list[tuple]:
-    """Headache days from diaries, deprescribing and attendance (tables 8 to 10)."""
+    """Headache days from diaries, deprescribing, attendance and discharges (tables 8 to 11)."""
     cursor.execute(HEADACHE_DAYS_SQL, params)
     n, first, last = cursor.fetchone()
     rows: list[tuple] = [
@@ -358,6 +369,13 @@ def _care_rows(cursor, params) -> list[tuple]:
             publish_percentage(group_attended, group_n),
         ),
     ]
+    cursor.execute(DISCHARGES_SQL, params)
+    counts = dict(cursor.fetchall())
+    n = sum(counts.values())
+    rows.append(("All discharges", publish_count(n), publish_percentage(n, n)))
+    for code, label in [*Discharge.Reason.choices, (None, "Reason not recorded")]:
+        count = counts.get(code, 0)
+        rows.append((label, publish_count(count), publish_percentage(count, n)))
     return rows
 
 

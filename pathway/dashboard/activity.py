@@ -21,9 +21,9 @@ from pathway.dashboard.rules import (
     publish_statistic,
 )
 from pathway.dashboard.tables import Chart, Table
-from pathway.models import Patient
+from pathway.models import Episode, Patient
 from referrals.models import Referral
-from reviews.models import Appointment, GroupBooking
+from reviews.models import Appointment, Discharge, GroupBooking
 
 # DESIGN.md section 7: headache days per month, first 30 against last 30 diary days.
 DIARY_WINDOW = 30
@@ -239,5 +239,41 @@ def appointments_table(*, practice_ids, period: Period) -> Table:
         "phone. Group sessions: the share of places kept until the session where the patient "
         "came (places given up by the patient or withdrawn by the care team are not counted).",
         headers=("Measure", "Count", "Rate"),
+        rows=rows,
+    )
+
+
+def discharge_table(*, practice_ids, period: Period) -> Table:
+    """Episodes ended by a discharge in the period, by the reason the care team recorded; every
+    reason is listed whatever its count, so a row's presence says nothing about small numbers."""
+    start, end = period_bounds(period)
+    counts = dict(
+        Episode.objects.filter(
+            patient__registered_practice_id__in=practice_ids,
+            status=Episode.Status.DISCHARGED,
+            closed_at__gte=start,
+            closed_at__lt=end,
+        )
+        .order_by()
+        .values_list("discharge__reason")
+        .annotate(n=Count("id"))
+        .values_list("discharge__reason", "n")
+    )
+    n = sum(counts.values())
+    reasons = [*Discharge.Reason.choices, (None, "Reason not recorded")]
+    rows = (
+        ("All discharges", publish_count(n), publish_percentage(n, n)),
+        *(
+            (label, publish_count(counts.get(code, 0)), publish_percentage(counts.get(code, 0), n))
+            for code, label in reasons
+        ),
+    )
+    return Table(
+        key="discharges",
+        title="Discharges from the pathway, by reason",
+        definition="Episodes of care that ended with a discharge in the period, by the reason "
+        "the care team recorded (episodes discharged before reasons were recorded show as not "
+        "recorded).",
+        headers=("Reason", "Discharges", "Share of discharges"),
         rows=rows,
     )

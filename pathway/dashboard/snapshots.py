@@ -42,6 +42,7 @@ def build_tables(*, practice_ids, period: Period) -> list[Table]:
         activity.headache_days_table(practice_ids=practice_ids),
         activity.deprescribing_table(practice_ids=practice_ids),
         activity.appointments_table(practice_ids=practice_ids, period=period),
+        activity.discharge_table(practice_ids=practice_ids, period=period),
         metrics.gp_attendance_table(practice_ids=practice_ids),
     ]
 

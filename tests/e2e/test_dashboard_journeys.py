@@ -25,6 +25,7 @@ TITLES = (
     "Headache days per month from diaries",
     "Opioids and gabapentinoids: baseline and now",
     "Attendance, did-not-attend and remote care",
+    "Discharges from the pathway, by reason",
     "GP attendances per patient-year",
 )
 

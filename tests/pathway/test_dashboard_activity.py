@@ -244,3 +244,47 @@ def test_pathway_activity_counts_referrals_linked_to_a_patient_as_its_definition
     table = metrics.milestone_counts_table(practice_ids=practices, period=_period())
     assert dict(table.rows)["Referral received"] == "10"
     assert "self-referral still waiting to be matched" in table.definition
+
+
+def test_discharges_are_counted_by_the_reason_recorded_and_every_reason_is_listed(world):
+    from reviews.models import Discharge
+
+    def discharged(practice, reason=None, *, days_ago=3):
+        closed = timezone.now() - timedelta(days=days_ago)
+        episode = review_builders.episode_for(
+            PatientFactory(registered_practice=practice),
+            status="discharged",
+            opened_at=closed - timedelta(days=120),
+            closed_at=closed,
+        )
+        if reason:
+            Discharge.objects.create(
+                episode=episode, patient=episode.patient, reason=reason, discharged_at=closed
+            )
+
+    for _ in range(10):
+        discharged(world.practice_a, "goals_met")
+    for _ in range(3):
+        discharged(world.practice_b, "not_engaged")
+    for _ in range(2):
+        discharged(world.practice_a)  # discharged before reasons were recorded
+    discharged(world.practice_c, "goals_met")  # outside the area asked about
+    discharged(world.practice_a, "goals_met", days_ago=60)  # before the period
+    review_builders.episode_for(PatientFactory(registered_practice=world.practice_a))  # open
+
+    table = activity.discharge_table(
+        practice_ids=[world.practice_a.id, world.practice_b.id], period=_period()
+    )
+    rows = {row[0]: row[1:] for row in table.rows}
+    assert rows == {
+        "All discharges": ("15", "100.0%"),
+        "Finished the pathway: managing with their care plan": ("10", "66.7%"),
+        "The patient asked to leave the pathway": ("0", "0.0%"),
+        # Small numbers are suppressed, and their share with them.
+        "Did not attend or reply when the team got in touch": ("*", "*"),
+        "Referred on to a specialist service": ("0", "0.0%"),
+        "Moved away or registered with a practice outside the area": ("0", "0.0%"),
+        "Another reason": ("0", "0.0%"),
+        "Reason not recorded": ("*", "*"),
+    }
+    assert table.key == "discharges" and "recorded" in table.definition
