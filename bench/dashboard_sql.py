@@ -286,10 +286,9 @@ WHERE a.start >= %(start)s AND a.start < %(end)s
 
 DISCHARGES_SQL = """
 SELECT d.reason, count(*)
-FROM pathway_episode e
-JOIN pathway_patient p ON p.id = e.patient_id
-LEFT JOIN reviews_discharge d ON d.episode_id = e.id
-WHERE e.status = 'discharged' AND e.closed_at >= %(start)s AND e.closed_at < %(end)s
+FROM reviews_discharge d
+JOIN pathway_patient p ON p.id = d.patient_id
+WHERE d.discharged_at >= %(start)s AND d.discharged_at < %(end)s
   AND p.registered_practice_id = ANY(%(practices)s)
 GROUP BY d.reason
 """
@@ -373,7 +372,7 @@ def _care_rows(cursor, params) -> list[tuple]:
     counts = dict(cursor.fetchall())
     n = sum(counts.values())
     rows.append(("All discharges", publish_count(n), publish_percentage(n, n)))
-    for code, label in [*Discharge.Reason.choices, (None, "Reason not recorded")]:
+    for code, label in Discharge.Reason.choices:
         count = counts.get(code, 0)
         rows.append((label, publish_count(count), publish_percentage(count, n)))
     return rows

@@ -21,7 +21,7 @@ from pathway.dashboard.rules import (
     publish_statistic,
 )
 from pathway.dashboard.tables import Chart, Table
-from pathway.models import Episode, Patient
+from pathway.models import Patient
 from referrals.models import Referral
 from reviews.models import Appointment, Discharge, GroupBooking
 
@@ -244,36 +244,33 @@ def appointments_table(*, practice_ids, period: Period) -> Table:
 
 
 def discharge_table(*, practice_ids, period: Period) -> Table:
-    """Episodes ended by a discharge in the period, by the reason the care team recorded; every
-    reason is listed whatever its count, so a row's presence says nothing about small numbers."""
+    """Discharges the care team made in the period, by the reason recorded; every reason is
+    listed whatever its count, so a row's presence says nothing about small numbers."""
     start, end = period_bounds(period)
     counts = dict(
-        Episode.objects.filter(
+        Discharge.objects.filter(
             patient__registered_practice_id__in=practice_ids,
-            status=Episode.Status.DISCHARGED,
-            closed_at__gte=start,
-            closed_at__lt=end,
+            discharged_at__gte=start,
+            discharged_at__lt=end,
         )
         .order_by()
-        .values_list("discharge__reason")
+        .values_list("reason")
         .annotate(n=Count("id"))
-        .values_list("discharge__reason", "n")
+        .values_list("reason", "n")
     )
     n = sum(counts.values())
-    reasons = [*Discharge.Reason.choices, (None, "Reason not recorded")]
     rows = (
         ("All discharges", publish_count(n), publish_percentage(n, n)),
         *(
             (label, publish_count(counts.get(code, 0)), publish_percentage(counts.get(code, 0), n))
-            for code, label in reasons
+            for code, label in Discharge.Reason.choices
         ),
     )
     return Table(
         key="discharges",
         title="Discharges from the pathway, by reason",
-        definition="Episodes of care that ended with a discharge in the period, by the reason "
-        "the care team recorded (episodes discharged before reasons were recorded show as not "
-        "recorded).",
+        definition="Patients the care team discharged in the period, by the reason recorded at "
+        "discharge. Referrals not accepted at triage are in the rejections table, not here.",
         headers=("Reason", "Discharges", "Share of discharges"),
         rows=rows,
     )
