@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from pathway.audit import record_event, record_view
 from pathway.links import date_link
 from pathway.models import AuditEvent
 from pathway.navigation import patient_tabs
+from pathway.pdf import pdf_download
 from pathway.permissions import own_patient_record, patient_for
 from pathway.views.access import patient_required, role_required, staff_required
 
@@ -433,8 +434,6 @@ def report_pdf(request, report_uuid):
     record_event(
         actor=request.user, action=AuditEvent.Action.DOWNLOAD, patient=report.patient, obj=report
     )
-    response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
-    filename = f"diary-report-{report.start:%Y-%m-%d}-to-{report.end:%Y-%m-%d}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store, private"
-    return response
+    return pdf_download(
+        report.pdf, f"diary-report-{report.start:%Y-%m-%d}-to-{report.end:%Y-%m-%d}.pdf"
+    )

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.http import HttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +72,12 @@ def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML  # imported here: heavy, and only the worker renders
 
     return HTML(string=html, base_url=BASE_URL, url_fetcher=static_only_fetcher).write_pdf()
+
+
+def pdf_download(pdf: bytes, filename: str) -> HttpResponse:
+    """A stored PDF as a download that no browser or proxy keeps (it is part of a patient's
+    record; the caller has checked access and audited the download)."""
+    response = HttpResponse(bytes(pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

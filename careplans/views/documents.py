@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +14,7 @@ from careplans.models import Document
 from careplans.views.lookups import _leaflet_or_404, _plan_page, _version_or_404
 from pathway.audit import record_event
 from pathway.models import AuditEvent
+from pathway.pdf import pdf_download
 from pathway.permissions import patient_for, patients_visible_to
 from pathway.views.access import role_required
 
@@ -122,7 +123,4 @@ def document_download(request, document_uuid):
         patient=document.patient,
         obj=document,
     )
-    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_download(document.pdf, document.filename)

@@ -1,10 +1,10 @@
 """A referral letter's download, and the referrals tab of the patient's page."""
 
-from django.http import HttpResponse
 from django.shortcuts import render
 
 from pathway.audit import record_view
 from pathway.navigation import patient_tabs
+from pathway.pdf import pdf_download
 from pathway.permissions import patient_for
 from pathway.views.access import staff_required
 from referrals import letters, selectors
@@ -14,10 +14,7 @@ from referrals import letters, selectors
 def letter(request, letter_uuid):
     found = selectors.letter_for(request.user, letter_uuid)
     letters.record_letter_download(actor=request.user, letter=found)
-    response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{found.filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_download(found.pdf, found.filename)
 
 
 @staff_required

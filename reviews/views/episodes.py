@@ -2,13 +2,13 @@
 discharge summary's download."""
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from pathway.audit import record_view
 from pathway.navigation import patient_tabs
+from pathway.pdf import pdf_download
 from pathway.permissions import clinicians_caring_for
 from pathway.views.access import clinician_required, staff_required
 from reviews import letters, selectors
@@ -99,7 +99,4 @@ def episode_page(request, episode_uuid):
 def discharge_letter(request, letter_uuid):
     letter = selectors.discharge_letter_for(request.user, letter_uuid)
     letters.record_letter_download(actor=request.user, letter=letter)
-    response = HttpResponse(bytes(letter.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{letter.filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_download(letter.pdf, letter.filename)
