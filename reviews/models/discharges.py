@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from pathway.models.base import ClinicalRecord, TimeStampedModel, choices_constraint
 
@@ -64,4 +65,5 @@ class DischargeLetter(TimeStampedModel):
     def filename(self) -> str:
         discharge = self.discharge
         condition = discharge.episode.condition.replace("_", "-")
-        return f"discharge-summary-{condition}-{discharge.discharged_at:%Y-%m-%d}.pdf"
+        day = timezone.localtime(discharge.discharged_at)
+        return f"discharge-summary-{condition}-{day:%Y-%m-%d}.pdf"

@@ -222,3 +222,13 @@ def test_the_reviews_tab_says_the_letter_is_being_prepared_until_it_is_ready(wor
     tasks.render_discharge_letter.run(str(discharge.uuid))
     page = client.get(tab).content.decode()
     assert "Discharge summary for the GP (PDF" in page
+
+
+def test_the_letters_file_is_named_for_the_day_of_discharge_in_the_uk(world):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    letter = _letter(world)
+    # 00:30 on 1 July in London is still 30 June in UTC.
+    letter.discharge.discharged_at = datetime(2026, 7, 1, 0, 30, tzinfo=ZoneInfo("Europe/London"))
+    assert letter.filename == "discharge-summary-headache-2026-07-01.pdf"
