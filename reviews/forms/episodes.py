@@ -55,14 +55,3 @@ class DischargeForm(ServiceErrorsMixin, forms.Form):
         "practice gets a discharge summary. They can be referred again at any time.",
         error_messages={"required": "Confirm that the patient is to be discharged."},
     )
-
-    def clean(self):
-        cleaned = super().clean()
-        if (
-            cleaned.get("reason") == Discharge.Reason.OTHER
-            and not cleaned.get("note_for_gp", "").strip()
-        ):
-            self.add_error(
-                "note_for_gp", "Say why the patient is being discharged, in the note for the GP."
-            )
-        return cleaned
