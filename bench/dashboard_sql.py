@@ -287,8 +287,9 @@ WHERE a.start >= %(start)s AND a.start < %(end)s
 DISCHARGES_SQL = """
 SELECT d.reason, count(*)
 FROM reviews_discharge d
+JOIN pathway_episode e ON e.id = d.episode_id
 JOIN pathway_patient p ON p.id = d.patient_id
-WHERE d.discharged_at >= %(start)s AND d.discharged_at < %(end)s
+WHERE e.closed_at >= %(start)s AND e.closed_at < %(end)s
   AND p.registered_practice_id = ANY(%(practices)s)
 GROUP BY d.reason
 """

@@ -32,7 +32,7 @@ class ReviewAdmin(NoDeleteAdmin):
 
 @admin.register(Discharge)
 class DischargeAdmin(NoDeleteAdmin):
-    list_display = ["discharged_at", "patient", "reason"]
+    list_display = ["created_at", "patient", "reason"]
     list_filter = ["reason"]
     raw_id_fields = ["episode", "patient"]
     readonly_fields = ["uuid", "created_by", "updated_by", "created_at", "updated_at"]

@@ -96,7 +96,7 @@ def discharges_without_letter(limit: int = 200) -> list[str]:
     return [
         str(value)
         for value in Discharge.objects.filter(letter__isnull=True)
-        .order_by("discharged_at")
+        .order_by("episode__closed_at")
         .values_list("uuid", flat=True)[:limit]
     ]
 

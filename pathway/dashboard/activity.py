@@ -250,8 +250,8 @@ def discharge_table(*, practice_ids, period: Period) -> Table:
     counts = dict(
         Discharge.objects.filter(
             patient__registered_practice_id__in=practice_ids,
-            discharged_at__gte=start,
-            discharged_at__lt=end,
+            episode__closed_at__gte=start,
+            episode__closed_at__lt=end,
         )
         .order_by()
         .values_list("reason")

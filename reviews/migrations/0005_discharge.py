@@ -24,14 +24,13 @@ class Migration(migrations.Migration):
                 ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ('reason', models.CharField(choices=[('goals_met', 'Finished the pathway: managing with their care plan'), ('patient_choice', 'The patient asked to leave the pathway'), ('not_engaged', 'Did not attend or reply when the team got in touch'), ('referred_on', 'Referred on to a specialist service'), ('moved_away', 'Moved away or registered with a practice outside the area'), ('other', 'Another reason')], max_length=20)),
                 ('note_for_gp', models.TextField(blank=True, max_length=2000, verbose_name='note for the GP')),
-                ('discharged_at', models.DateTimeField()),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('episode', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='discharge', to='pathway.episode')),
                 ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pathway.patient')),
                 ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['discharged_at'],
+                'ordering': ['created_at'],
             },
         ),
         migrations.CreateModel(

@@ -31,10 +31,9 @@ class Discharge(ClinicalRecord):
     patient = models.ForeignKey("pathway.Patient", on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=20, choices=DischargeReason.choices)
     note_for_gp = models.TextField("note for the GP", max_length=NOTE_MAX_LENGTH, blank=True)
-    discharged_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["discharged_at"]
+        ordering = ["created_at"]
         constraints = [
             choices_constraint("reason", DischargeReason, "reviews_discharge_reason_valid"),
             # "Another reason" says which.
@@ -46,6 +45,11 @@ class Discharge(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"Discharge ({self.get_reason_display()})"
+
+    @property
+    def discharged_at(self):
+        """When the episode ended: its `closed_at`, set by the same discharge."""
+        return self.episode.closed_at
 
 
 class DischargeLetter(TimeStampedModel):

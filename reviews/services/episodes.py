@@ -156,7 +156,6 @@ def discharge_episode(
         patient=patient,
         reason=reason,
         note_for_gp=note_for_gp,
-        discharged_at=now,
         created_by=actor,
         updated_by=actor,
     )

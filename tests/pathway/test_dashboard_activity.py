@@ -260,9 +260,7 @@ def test_discharges_are_counted_by_the_reason_recorded_and_every_reason_is_liste
             closed_at=closed,
         )
         if reason:
-            Discharge.objects.create(
-                episode=episode, patient=episode.patient, reason=reason, discharged_at=closed
-            )
+            Discharge.objects.create(episode=episode, patient=episode.patient, reason=reason)
 
     for _ in range(10):
         discharged(world.practice_a, "goals_met")

@@ -142,9 +142,7 @@ def discharge_letter(patient, *, pdf=b"%PDF-1.7 discharge summary") -> Discharge
         opened_at=closed - timedelta(days=200),
         closed_at=closed,
     )
-    discharge = Discharge.objects.create(
-        episode=episode, patient=patient, reason="goals_met", discharged_at=closed
-    )
+    discharge = Discharge.objects.create(episode=episode, patient=patient, reason="goals_met")
     return DischargeLetter.objects.create(
         discharge=discharge, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf)
     )

@@ -230,5 +230,6 @@ def test_the_letters_file_is_named_for_the_day_of_discharge_in_the_uk(world):
 
     letter = _letter(world)
     # 00:30 on 1 July in London is still 30 June in UTC.
-    letter.discharge.discharged_at = datetime(2026, 7, 1, 0, 30, tzinfo=ZoneInfo("Europe/London"))
+    summer = datetime(2026, 7, 1, 0, 30, tzinfo=ZoneInfo("Europe/London"))
+    letter.discharge.episode.closed_at = summer
     assert letter.filename == "discharge-summary-headache-2026-07-01.pdf"
