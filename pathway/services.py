@@ -1,7 +1,7 @@
 """Kernel writes. Each runs in one transaction and leaves its audit row."""
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,6 +12,7 @@ from django.utils import timezone
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Milestone, Patient, User
 from pathway.models.episodes import ONCE_ONLY_MILESTONES, MilestoneKind
+from pathway.notifications import outbox
 
 
 class PortalInviteError(Exception):
@@ -164,6 +165,60 @@ def opt_out_of_messages(*, actor, patient: Patient) -> Patient:
     return patient
 
 
+def death_date_problem(patient: Patient, day: date | None, *, today: date) -> str:
+    """What is wrong with `day` as the patient's date of death, in words for the form, or ""."""
+    if day is None:
+        return "Enter the date the patient died."
+    if day > today:
+        return "The date the patient died cannot be in the future."
+    if day < patient.date_of_birth:
+        born = f"{patient.date_of_birth:%d/%m/%Y}"
+        return f"The date the patient died cannot be before their date of birth ({born})."
+    return ""
+
+
+@transaction.atomic
+def record_death(*, actor, patient: Patient, date_of_death: date) -> Patient:
+    """Record that the patient died on `date_of_death`, and return them. From then on nothing
+    is sent to them: every message still queued is withdrawn, and `Patient.can_receive` refuses
+    the rest. The daily diary reminder is turned off, and their portal account is closed, which
+    signs it out everywhere. The caller ends their care (reviews: discharge because the patient
+    has died). Recording the same date again changes nothing.
+
+    Raises ValueError for a date `death_date_problem` refuses, or one different from the date
+    recorded already."""
+    patient = Patient.objects.select_for_update(of=("self",)).get(pk=patient.pk)
+    if problem := death_date_problem(patient, date_of_death, today=timezone.localdate()):
+        raise ValueError(problem)
+    if patient.date_of_death is not None:
+        if patient.date_of_death != date_of_death:
+            raise ValueError(
+                f"This patient's death is recorded already, on {patient.date_of_death:%d/%m/%Y}."
+            )
+        return patient
+    changed = ["date_of_death", "diary_nudge"] if patient.diary_nudge else ["date_of_death"]
+    patient.date_of_death = date_of_death
+    patient.diary_nudge = False
+    patient.updated_by = actor
+    patient.save(update_fields=[*changed, "updated_by", "updated_at"])
+    record_event(
+        actor=actor, action=AuditEvent.Action.UPDATE, patient=patient, obj=patient, fields=changed
+    )
+    outbox.withdraw_queued_for_patient(patient=patient, reason=outbox.DIED)
+    account = patient.user
+    if account is not None and account.is_active:
+        account.is_active = False
+        account.save(update_fields=["is_active"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            patient=patient,
+            obj=account,
+            fields=["is_active"],
+        )
+    return patient
+
+
 def discharge_episode(*, episode: Episode, actor, now) -> Episode:
     """End the episode as discharged at `now`: its status, closing time and `discharged`
     milestone. A next review due after `now` is dropped: set ahead by a review, it would read as
@@ -199,11 +254,13 @@ def invite_to_portal(*, actor, patient: Patient) -> User:
     An account that has never been signed in to is sent the link again (the first email may
     not have arrived, or its link expired): no second account is made.
 
-    Raises PortalInviteError when the patient has signed in to their account already, has no
-    email address, or their email address is another account's."""
+    Raises PortalInviteError when the patient has died, has signed in to their account
+    already, has no email address, or their email address is another account's."""
     patient = (
         Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
     )
+    if patient.has_died:
+        raise PortalInviteError(f"{patient.full_name}'s record says they have died.")
     if patient.user_id is not None:
         if patient.user.last_login is not None:
             raise PortalInviteError(

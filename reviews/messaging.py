@@ -96,6 +96,8 @@ def not_told_reason(patient: Patient) -> str:
     same `Patient.can_receive`, so it says exactly whether the patient was told."""
     if any(patient.can_receive(channel) for channel in PATIENT_CHANNELS):
         return ""
+    if patient.has_died:
+        return "they have died"
     if patient.opted_out_at is not None:
         return "they have asked for no messages"
     if not patient.mobile and not patient.email:

@@ -42,10 +42,10 @@ def _not_before(day: date, moment: time) -> datetime:
 
 
 def reachable(patients: QuerySet[Patient]) -> QuerySet[Patient]:
-    """Live patients who have not opted out and consented to at least one channel."""
-    return patients.filter(entered_in_error=False, opted_out_at__isnull=True).filter(
-        Q(sms_consent=True) & ~Q(mobile="") | Q(email_consent=True) & ~Q(email="")
-    )
+    """Live patients who have not died or opted out and consented to at least one channel."""
+    return patients.filter(
+        entered_in_error=False, date_of_death__isnull=True, opted_out_at__isnull=True
+    ).filter(Q(sms_consent=True) & ~Q(mobile="") | Q(email_consent=True) & ~Q(email=""))
 
 
 @transaction.atomic

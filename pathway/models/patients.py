@@ -26,6 +26,9 @@ class Patient(ClinicalRecord):
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
+    # Recorded by the care team (reviews: discharge because the patient has died). From then
+    # on nothing is sent to the patient and their portal account is closed.
+    date_of_death = models.DateField(null=True, blank=True)
     sex = models.CharField(max_length=16, choices=Sex.choices, default=Sex.NOT_KNOWN)
     mobile = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +447700900123")
     email = models.EmailField(blank=True)
@@ -57,6 +60,13 @@ class Patient(ClinicalRecord):
                 name="pathway_patient_nhs_number_ten_digits",
             ),
             choices_constraint("sex", Sex, "pathway_patient_sex_valid"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(date_of_death__isnull=True)
+                    | models.Q(date_of_death__gte=models.F("date_of_birth"))
+                ),
+                name="pathway_patient_death_not_before_birth",
+            ),
             models.CheckConstraint(
                 condition=(
                     models.Q(sms_consent=False, email_consent=False)
@@ -99,9 +109,13 @@ class Patient(ClinicalRecord):
     def nhs_number_display(self) -> str:
         return nhs_number.format(self.nhs_number)
 
+    @property
+    def has_died(self) -> bool:
+        return self.date_of_death is not None
+
     def can_receive(self, channel: str) -> bool:
         """Whether a message on `channel` ('sms' or 'email') may be sent to this patient."""
-        if self.opted_out_at is not None:
+        if self.date_of_death is not None or self.opted_out_at is not None:
             return False
         if channel == "sms":
             return self.sms_consent and bool(self.mobile)

@@ -27,6 +27,8 @@ MAX_ATTEMPTS = 5
 RECORD_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 20, 25)
 # Why a row given `expires_at` was cancelled instead of sent (shown to staff).
 EXPIRED = "Not sent: what it was about had already begun"
+# Why a message to a patient recorded as having died was not sent (shown to staff).
+DIED = "Not sent: the patient has died"
 # A row left in `sending` this long was claimed by a worker that died.
 STUCK_AFTER = timedelta(minutes=10)
 
@@ -156,11 +158,18 @@ def withdraw_queued(*, prefix: str, reason: str) -> int:
     again. Raises ValueError for an empty prefix, which would withdraw everything."""
     if not prefix:
         raise ValueError("withdraw_queued needs a key prefix")
+    return _withdraw(Notification.objects.filter(idempotency_key__startswith=prefix), reason)
+
+
+def withdraw_queued_for_patient(*, patient, reason: str) -> int:
+    """`withdraw_queued` for every row still queued to `patient`, whatever it is about."""
+    return _withdraw(Notification.objects.filter(patient=patient), reason)
+
+
+def _withdraw(rows, reason: str) -> int:
     # Claiming is compare-and-swap on `queued` too, so a row is either claimed by a worker or
     # withdrawn here, never both. The partial index on open rows keeps this to queued rows.
-    return Notification.objects.filter(
-        status=Notification.Status.QUEUED, idempotency_key__startswith=prefix
-    ).update(
+    return rows.filter(status=Notification.Status.QUEUED).update(
         status=Notification.Status.CANCELLED,
         last_error=reason[:500],
         idempotency_key=Left(
@@ -292,7 +301,9 @@ def deliver(notification_uuid) -> str:
         _finish(
             notification,
             status=Notification.Status.CANCELLED,
-            last_error="No consent for this channel, or the patient opted out",
+            last_error=DIED
+            if patient.has_died
+            else "No consent for this channel, or the patient opted out",
         )
         return Notification.Status.CANCELLED
     if notification.channel == Notification.Channel.SMS and in_quiet_hours(now):

@@ -19,7 +19,7 @@ from referrals.services.errors import (
     ReferralError,
 )
 from referrals.services.submission import (
-    _check_no_open_referral,
+    _check_can_refer,
     _open_episode,
     _save_questionnaires,
 )
@@ -53,7 +53,7 @@ def match_self_referral(
     differences = selectors.match_differences(referral, patient)
     if not set(differences) <= set(confirmed_differences):
         raise MatchNotConfirmed(differences)
-    _check_no_open_referral(patient, referral.condition)
+    _check_can_refer(patient, referral.condition)
     try:
         with transaction.atomic():
             episode = _open_episode(

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from pathway import instruments
 from pathway import services as kernel
@@ -110,7 +111,13 @@ def _open_episode(*, actor, patient: Patient, condition: str, now) -> Episode:
     )
 
 
-def _check_no_open_referral(patient: Patient, condition: str) -> None:
+def _check_can_refer(patient: Patient, condition: str) -> None:
+    if patient.has_died:
+        raise ReferralError(
+            f"{patient.full_name}'s record says they died on "
+            f"{date_format(patient.date_of_death, 'j F Y')}, so they cannot be referred. If the "
+            "record is wrong, contact the care team."
+        )
     if Referral.objects.open().filter(patient=patient, condition=condition).exists():
         raise DuplicateOpenReferral(referral_condition_label(condition))
 
@@ -187,7 +194,7 @@ def submit_referral(
             # Added between the form's check and now (the same form sent twice at once, or a
             # colleague): this referral may not be theirs to join without looking.
             raise ReferralError(NEW_PATIENT_ADDED_MEANWHILE) from exc
-    _check_no_open_referral(patient, content.condition)
+    _check_can_refer(patient, content.condition)
     try:
         with transaction.atomic():
             episode = _open_episode(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from pathway.models import User
-from reviews.forms.base import ServiceErrorsMixin
+from reviews.forms.base import DATE, ServiceErrorsMixin
 from reviews.models import Discharge
 from reviews.models.discharges import NOTE_MAX_LENGTH
 
@@ -38,6 +38,14 @@ class DischargeForm(ServiceErrorsMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose why the patient is being discharged."},
     )
+    date_of_death = forms.DateField(
+        label="Date of death",
+        help_text="Needed when the patient has died, and only then. All their care with the team "
+        "ends, and nothing more is sent to them.",
+        required=False,
+        widget=DATE,
+        error_messages={"invalid": "Enter the date of death as a real date."},
+    )
     note_for_gp = forms.CharField(
         label="Note for the GP",
         help_text="Goes in the discharge summary to the GP practice, for example what helped and "
@@ -50,8 +58,14 @@ class DischargeForm(ServiceErrorsMixin, forms.Form):
         },
     )
     agreed = forms.BooleanField(
-        label="The patient has finished with the pathway, or asked to leave it",
-        help_text="Their appointments still to come are cancelled and they are told. The GP "
-        "practice gets a discharge summary. They can be referred again at any time.",
+        label="Discharge the patient from this pathway",
+        help_text="Their appointments still to come are cancelled and they are told (unless "
+        "they have died). The GP practice gets a discharge summary. They can be referred again "
+        "at any time.",
         error_messages={"required": "Confirm that the patient is to be discharged."},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Needed with "The patient has died", as its hint says: not "(optional)".
+        self.fields["date_of_death"].conditionally_required = True

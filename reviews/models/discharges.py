@@ -16,6 +16,7 @@ class DischargeReason(models.TextChoices):
     NOT_ENGAGED = "not_engaged", "Did not attend or reply when the team got in touch"
     REFERRED_ON = "referred_on", "Referred on to a specialist service"
     MOVED_AWAY = "moved_away", "Moved away or registered with a practice outside the area"
+    DIED = "died", "The patient has died"
     OTHER = "other", "Another reason"
 
 

@@ -92,6 +92,11 @@ def ended_by_discharge(episode: Episode, now: datetime) -> DischargeScope:
     )
 
 
+def other_open_episodes(episode: Episode) -> QuerySet[Episode]:
+    """The patient's open episodes besides `episode`: those a death recorded on it also ends."""
+    return episode.patient.episodes.open().exclude(pk=episode.pk).order_by("opened_at")
+
+
 def reviews_for_patient(patient: Patient) -> QuerySet[Review]:
     return (
         Review.objects.filter(patient=patient)

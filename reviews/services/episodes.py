@@ -10,10 +10,14 @@ about the patient is open: an alert is closed only by recording the action taken
 episode is not reopened; the patient is referred again, which opens a new one.
 
 A discharge records why (`Discharge.Reason`) and, optionally, a note for the GP; the worker then
-renders the discharge summary for the GP practice (reviews.letters).
+renders the discharge summary for the GP practice (reviews.letters). A discharge because the
+patient has died records the date of death, ends all of the patient's care at once and tells
+them nothing.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from django.db import transaction
 from django.urls import reverse
@@ -107,19 +111,33 @@ def change_responsible_clinician(
 
 @transaction.atomic
 def discharge_episode(
-    *, actor: User, episode: Episode, reason: str, note_for_gp: str = ""
+    *,
+    actor: User,
+    episode: Episode,
+    reason: str,
+    note_for_gp: str = "",
+    date_of_death: date | None = None,
 ) -> Episode:
     """Discharge the patient from an active episode for `reason` (a `Discharge.Reason`) and
     return it (see the module docstring).
 
+    When the patient has died (`date_of_death`, needed for that reason alone), their death is
+    recorded first (pathway.services.record_death: nothing is sent to them from then on), and
+    all their care ends with this episode: every other open episode is ended too (discharged
+    for the same reason, or its referral waiting for triage withdrawn), and every appointment,
+    questionnaire, group place and request still to come is cancelled, untold.
+
     Raises ReviewsError for a reason outside the vocabulary, "another reason" without a note, a
-    note over its limit, while a safety alert about the patient is open, or before the referral
-    is accepted (triage decides a referral still waiting); StaleState if the episode has ended
+    note over its limit, a date of death missing, in the future, before birth or given for
+    another reason, while a safety alert about the patient is open, or before the referral is
+    accepted (triage decides a referral still waiting); StaleState if the episode has ended
     already."""
     note_for_gp = note_for_gp.strip()
     _check_discharge_reason(reason, note_for_gp)
     episode = _locked_open(episode)
     patient = episode.patient
+    died = reason == Discharge.Reason.DIED
+    _check_date_of_death(patient, date_of_death, died=died)
     if SafetyAlert.objects.filter(patient=patient, resolved_at__isnull=True).exists():
         raise ReviewsError(
             "A safety alert about this patient is open. Record the action taken on it before "
@@ -130,19 +148,40 @@ def discharge_episode(
             "This referral is waiting for triage. Decide it on the referral page instead."
         )
     now = timezone.now()
+    if died:
+        kernel.record_death(actor=actor, patient=patient, date_of_death=date_of_death)
+        # What follows reads `patient` (whether to tell them): it must know.
+        patient.refresh_from_db(fields=["date_of_death", "diary_nudge"])
+        _end_other_episodes(actor=actor, episode=episode, note_for_gp=note_for_gp, now=now)
     scope = selectors.ended_by_discharge(episode, now)
     last = scope.last
-    for referral in Referral.objects.open().filter(episode=episode):
-        referral_services.close_referral(actor=actor, referral=referral)
     for appointment in scope.coming:
         appointment_services.cancel_appointment(
             actor=actor,
             appointment=appointment,
             reason=DISCHARGE_CANCELLATION_REASON,
-            tell_patient=not last,
+            tell_patient=not last and not died,
         )
     if last:
         _end_the_rest_of_the_care(actor=actor, patient=patient, scope=scope)
+    _discharge(actor=actor, episode=episode, reason=reason, note_for_gp=note_for_gp, now=now)
+    if last and not died:
+        messaging.queue_for_patient(
+            patient=patient,
+            kind="discharged",
+            template="reviews-discharged",
+            key=f"discharged:{episode.uuid}",
+            path=reverse("pathway:patient-home"),
+        )
+    return episode
+
+
+def _discharge(*, actor: User, episode: Episode, reason: str, note_for_gp: str, now) -> None:
+    """End the active episode: its accepted referral closed, its `discharged` milestone, the
+    `Discharge` record, each audited, and the summary for the GP rendered after commit."""
+    patient = episode.patient
+    for referral in Referral.objects.open().filter(episode=episode):
+        referral_services.close_referral(actor=actor, referral=referral)
     kernel.discharge_episode(episode=episode, actor=actor, now=now)
     record_event(
         actor=actor,
@@ -168,15 +207,52 @@ def discharge_episode(
     )
     discharge_uuid = str(discharge.uuid)
     transaction.on_commit(lambda: letters.enqueue_discharge_letter(discharge_uuid))
-    if last:
-        messaging.queue_for_patient(
-            patient=patient,
-            kind="discharged",
-            template="reviews-discharged",
-            key=f"discharged:{episode.uuid}",
-            path=reverse("pathway:patient-home"),
-        )
-    return episode
+
+
+def _end_other_episodes(*, actor: User, episode: Episode, note_for_gp: str, now) -> None:
+    """After a death: the patient's other open episodes end too. An active one is discharged
+    for the same reason (its own summary goes to the GP); one whose referral waits for triage
+    has the referral withdrawn, which ends it."""
+    others = (
+        Episode.objects.select_for_update()
+        .filter(patient=episode.patient)
+        .open()
+        .exclude(pk=episode.pk)
+        .order_by("opened_at")
+    )
+    for other in others:
+        if other.status == Episode.Status.ACTIVE:
+            _discharge(
+                actor=actor,
+                episode=other,
+                reason=Discharge.Reason.DIED,
+                note_for_gp=note_for_gp,
+                now=now,
+            )
+            continue
+        for referral in Referral.objects.open().filter(episode=other):
+            referral_services.close_referral(actor=actor, referral=referral)
+        other.refresh_from_db()
+        if other.is_open:
+            kernel.discharge_episode(episode=other, actor=actor, now=now)
+            record_event(
+                actor=actor,
+                action=AuditEvent.Action.UPDATE,
+                patient=other.patient,
+                obj=other,
+                fields=["status", "closed_at"],
+            )
+
+
+def _check_date_of_death(patient, date_of_death: date | None, *, died: bool) -> None:
+    if not died:
+        if date_of_death is not None:
+            raise ReviewsError(
+                "Give a date of death only when the patient has died.", field="date_of_death"
+            )
+        return
+    if problem := kernel.death_date_problem(patient, date_of_death, today=timezone.localdate()):
+        raise ReviewsError(problem, field="date_of_death")
 
 
 def _check_discharge_reason(reason: str, note_for_gp: str) -> None:

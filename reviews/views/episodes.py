@@ -4,6 +4,7 @@ discharge summary's download."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
 from pathway.audit import record_view
@@ -54,17 +55,27 @@ def episode_page(request, episode_uuid):
                         f"{patient.full_name}'s {episode.get_condition_display().lower()} care."
                     )
                 else:
+                    died_on = form.cleaned_data["date_of_death"]
                     services.discharge_episode(
                         actor=request.user,
                         episode=episode,
                         reason=form.cleaned_data["reason"],
                         note_for_gp=form.cleaned_data["note_for_gp"],
+                        date_of_death=died_on,
                     )
-                    message = (
-                        f"{patient.full_name} is discharged from the "
-                        f"{episode.get_condition_display().lower()} pathway. The discharge "
-                        "summary for the GP practice is being prepared."
-                    )
+                    if died_on is None:
+                        message = (
+                            f"{patient.full_name} is discharged from the "
+                            f"{episode.get_condition_display().lower()} pathway. The discharge "
+                            "summary for the GP practice is being prepared."
+                        )
+                    else:
+                        message = (
+                            f"{patient.full_name}'s death on {date_format(died_on, 'j F Y')} is "
+                            "recorded. All their care with the team has ended, and nothing more "
+                            "will be sent to them. The discharge summary for the GP practice is "
+                            "being prepared."
+                        )
             except StaleState as error:
                 # Shown again afresh, with what is saved now, to choose from.
                 messages.error(request, str(error))
@@ -89,6 +100,7 @@ def episode_page(request, episode_uuid):
             "discharge_form": discharge_form,
             "open_alerts": selectors.open_alerts_for_patient(patient),
             "ending": selectors.ended_by_discharge(episode, timezone.now()),
+            "others_open": selectors.other_open_episodes(episode),
             "discharge": getattr(episode, "discharge", None),
         },
         status=status,

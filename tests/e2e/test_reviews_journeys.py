@@ -315,7 +315,7 @@ def test_the_team_hands_over_and_discharges_a_patient(browser_page, demo, monkey
     page.get_by_label("Responsible clinician").select_option(label=other)
     _submit(browser, "Save the responsible clinician")
     assert f"{other} is now responsible for {patient.full_name}" in page.content()
-    page.get_by_label("The patient has finished with the pathway").check()
+    page.get_by_label("Discharge the patient from this pathway").check()
     # Another reason says which, in the note for the GP.
     page.get_by_label("Another reason").check()
     page.get_by_label("Note for the GP (optional)").fill(
@@ -341,6 +341,39 @@ def test_the_team_hands_over_and_discharges_a_patient(browser_page, demo, monkey
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(4) == b"%PDF"
     assert download.value.suggested_filename.startswith("discharge-summary-")
+
+
+def test_the_team_records_that_a_patient_has_died(browser_page, demo):
+    from pathway.models import Episode, Patient
+
+    patient = Patient.objects.get(user__email=PATIENT)
+    SafetyAlert.objects.filter(patient=patient).update(resolved_at=timezone.now())
+    episode = Episode.objects.filter(patient=patient, status="active").first()
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto(f"/reviews/episodes/{episode.uuid}/")
+    page.get_by_label("The patient has died").check()
+    page.get_by_label("Date of death").fill("2026-03-03")
+    page.get_by_label("Discharge the patient from this pathway").check()
+    _shots(browser, "death")
+    _submit(browser, "Discharge")
+    assert f"{patient.given_name} {patient.family_name}'s death on 3 March 2026 is recorded" in (
+        page.content()
+    )
+    assert page.get_by_text("This patient has died").is_visible()
+    _shots(browser, "death-recorded")
+    assert not Episode.objects.filter(patient=patient, status__in=["referred", "active"]).exists()
+    assert not Notification.objects.filter(patient=patient, status="queued").exists()
+
+    # Their portal account is closed.
+    browser.sign_out()
+    browser.goto("/account/login/")
+    page.get_by_label("Email address").fill(PATIENT)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    assert "Enter a correct email address and password." in page.content()
 
 
 def test_the_team_records_a_questionnaire_the_patient_answers_by_phone(browser_page, demo):

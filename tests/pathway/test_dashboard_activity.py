@@ -284,6 +284,7 @@ def test_discharges_are_counted_by_the_reason_recorded_and_every_reason_is_liste
         "Did not attend or reply when the team got in touch": ("*", "*"),
         "Referred on to a specialist service": ("0", "0.0%"),
         "Moved away or registered with a practice outside the area": ("0", "0.0%"),
+        "The patient has died": ("0", "0.0%"),
         "Another reason": ("0", "0.0%"),
     }
     assert table.key == "discharges" and "rejections table" in table.definition

@@ -93,6 +93,15 @@ VIOLATIONS = [
         lambda w: PatientFactory(sex="other", registered_practice=w.practice_a),
     ),
     (
+        "pathway_patient_death_not_before_birth",
+        "died-before-born",
+        lambda w: PatientFactory(
+            date_of_birth=date(1980, 5, 2),
+            date_of_death=date(1980, 5, 1),
+            registered_practice=w.practice_a,
+        ),
+    ),
+    (
         "pathway_patient_consent_has_date",
         "sms-consent-without-date",
         lambda w: PatientFactory(

@@ -1,0 +1,311 @@
+"""A discharge because the patient has died: the date is recorded, all their care with the team
+ends at once, and nothing more is ever sent to them."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from pathway import services as kernel
+from pathway.models import AuditEvent, Notification, Patient
+from pathway.notifications import outbox
+from referrals.models import Referral
+from referrals.services import matching
+from referrals.services.errors import ReferralError
+from reviews import letters, reminders
+from reviews.errors import ReviewsError
+from reviews.models import (
+    BookingRequest,
+    Discharge,
+    GroupBooking,
+    QuestionnaireRequest,
+)
+from reviews.services import appointments as appointment_services
+from reviews.services import episodes as services
+from tests.careplans import builders as plan_builders
+from tests.referrals import builders as referral_builders
+from tests.reviews import builders
+
+pytestmark = pytest.mark.django_db
+
+
+def _active(world, condition="headache"):
+    made = referral_builders.decided(
+        world.patient, world.gp, world.clinician, "accept", condition=condition
+    )
+    return made.episode
+
+
+def _died(world, episode, day=None, **extra):
+    return services.discharge_episode(
+        actor=world.clinician,
+        episode=episode,
+        reason="died",
+        date_of_death=day or timezone.localdate() - timedelta(days=2),
+        **extra,
+    )
+
+
+def test_a_death_ends_all_the_patients_care_and_tells_them_nothing(world):
+    headache = _active(world)
+    pain = _active(world, condition="chronic_pain")
+    coming = builders.appointment(world.patient, world.clinician, episode=pain)
+    waiting = builders.questionnaire_request(world.patient)
+    place = builders.booking(builders.group_session(world.service), world.patient, status="booked")
+    appointment_services.request_booking(
+        actor=world.patient_user, patient=world.patient, kind="follow_up"
+    )
+    # A reminder waiting for its day.
+    outbox.queue_notification(
+        channel="email",
+        kind="appointment_reminder",
+        template="reviews-appointment-reminder",
+        idempotency_key=f"appointment-tomorrow:{coming.uuid}:email",
+        patient=world.patient,
+        scheduled_for=timezone.now() + timedelta(days=1),
+    )
+    queued_before = Notification.objects.filter(
+        patient=world.patient, status=Notification.Status.QUEUED
+    ).count()
+    died_on = timezone.localdate() - timedelta(days=2)
+
+    _died(world, headache, died_on, note_for_gp="Died at home; family aware.")
+
+    patient = Patient.objects.get(pk=world.patient.pk)
+    assert patient.date_of_death == died_on
+    assert not patient.can_receive("sms") and not patient.can_receive("email")
+    # Both episodes end, each with its own record of why (and its own summary for the GP).
+    discharges = Discharge.objects.filter(patient=patient).order_by("episode__opened_at")
+    assert [(d.episode, d.reason) for d in discharges] == [(headache, "died"), (pain, "died")]
+    assert {d.note_for_gp for d in discharges} == {"Died at home; family aware."}
+    assert not patient.episodes.open().exists()
+    assert not Referral.objects.open().filter(patient=patient).exists()
+    # Everything still to come is cancelled, and nobody writes to say so.
+    coming.refresh_from_db()
+    waiting.refresh_from_db()
+    place.refresh_from_db()
+    assert coming.status == "cancelled"
+    assert waiting.status == QuestionnaireRequest.Status.CANCELLED
+    assert place.status == GroupBooking.Status.WITHDRAWN
+    assert BookingRequest.objects.get().status == BookingRequest.Status.CLOSED
+    to_patient = Notification.objects.filter(patient=patient)
+    assert not to_patient.filter(status=Notification.Status.QUEUED).exists()
+    assert not to_patient.filter(kind__in=["discharged", "appointment_cancelled"]).exists()
+    withdrawn = to_patient.filter(status=Notification.Status.CANCELLED)
+    assert withdrawn.count() == queued_before
+    assert set(withdrawn.values_list("last_error", flat=True)) == {outbox.DIED}
+
+
+def test_a_referral_waiting_for_triage_is_withdrawn_when_the_patient_dies(world):
+    headache = _active(world)
+    waiting = referral_builders.referral(world.patient, world.gp, condition="chronic_pain")
+    _died(world, headache)
+    waiting.refresh_from_db()
+    waiting.episode.refresh_from_db()
+    assert waiting.status == "closed"
+    assert not waiting.episode.is_open
+    # Triage did not decide it, and the team did not discharge it.
+    assert not Discharge.objects.filter(episode=waiting.episode).exists()
+
+
+def test_the_portal_account_is_closed_and_signs_out(world, login):
+    client = login(world.patient_user)
+    home = reverse("pathway:patient-home")
+    assert client.get(home).status_code == 200
+    _died(world, _active(world))
+    world.patient_user.refresh_from_db()
+    assert not world.patient_user.is_active
+    response = client.get(home)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse(settings.LOGIN_URL))
+    event = AuditEvent.objects.get(object_uuid=world.patient_user.uuid, fields=["is_active"])
+    assert event.patient_id == world.patient.pk
+
+
+def test_the_death_is_audited_and_the_diary_reminder_stops(world):
+    Patient.objects.filter(pk=world.patient.pk).update(diary_nudge=True)
+    _died(world, _active(world))
+    event = AuditEvent.objects.get(
+        object_uuid=world.patient.uuid, fields=["date_of_death", "diary_nudge"]
+    )
+    assert (event.action, event.actor) == ("update", world.clinician)
+    assert not Patient.objects.get(pk=world.patient.pk).diary_nudge
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        (None, "Enter the date the patient died."),
+        ("tomorrow", "cannot be in the future"),
+        ("before birth", "cannot be before their date of birth"),
+    ],
+)
+def test_a_death_needs_a_date_that_can_be_true(world, day, message):
+    episode = _active(world)
+    day = {
+        None: None,
+        "tomorrow": timezone.localdate() + timedelta(days=1),
+        "before birth": world.patient.date_of_birth - timedelta(days=1),
+    }[day]
+    with pytest.raises(ReviewsError, match=message) as raised:
+        services.discharge_episode(
+            actor=world.clinician, episode=episode, reason="died", date_of_death=day
+        )
+    assert raised.value.field == "date_of_death"
+    episode.refresh_from_db()
+    assert episode.status == "active"
+    assert Patient.objects.get(pk=world.patient.pk).date_of_death is None
+
+
+def test_a_date_of_death_with_another_reason_is_refused(world):
+    episode = _active(world)
+    with pytest.raises(ReviewsError, match="only when the patient has died"):
+        services.discharge_episode(
+            actor=world.clinician,
+            episode=episode,
+            reason="goals_met",
+            date_of_death=timezone.localdate(),
+        )
+    assert Patient.objects.get(pk=world.patient.pk).date_of_death is None
+
+
+def test_an_open_safety_alert_is_acted_on_first(world):
+    episode = _active(world)
+    builders.safety_alert(world.patient, clinician=world.clinician)
+    with pytest.raises(ReviewsError, match="safety alert"):
+        _died(world, episode)
+    assert Patient.objects.get(pk=world.patient.pk).date_of_death is None
+
+
+def test_the_kernel_keeps_the_first_date_recorded(world):
+    day = timezone.localdate() - timedelta(days=5)
+    kernel.record_death(actor=world.clinician, patient=world.patient, date_of_death=day)
+    # The same date again changes nothing; another is refused.
+    kernel.record_death(actor=world.clinician, patient=world.patient, date_of_death=day)
+    assert AuditEvent.objects.filter(object_uuid=world.patient.uuid).count() == 1
+    with pytest.raises(ValueError, match="recorded already"):
+        kernel.record_death(
+            actor=world.clinician, patient=world.patient, date_of_death=day - timedelta(days=1)
+        )
+
+
+# Nothing is sent, whoever asks
+
+
+def test_a_message_queued_after_the_death_is_cancelled_when_the_worker_takes_it(world):
+    Patient.objects.filter(pk=world.patient.pk).update(date_of_death=date(2026, 1, 2))
+    notification, _ = outbox.queue_notification(
+        channel="email",
+        kind="appointment_reminder",
+        template="reviews-appointment-reminder",
+        idempotency_key="late-reminder",
+        patient=world.patient,
+    )
+    assert outbox.deliver(notification.uuid) == Notification.Status.CANCELLED
+    notification.refresh_from_db()
+    assert notification.last_error == "Not sent: the patient has died"
+
+
+def test_reminder_planning_leaves_out_patients_who_have_died(world):
+    others = Patient.objects.exclude(pk=world.patient.pk)
+    Patient.objects.update(email_consent=True, consent_recorded_at=timezone.now())
+    Patient.objects.filter(pk=world.patient.pk).update(date_of_death=date(2026, 1, 2))
+    reachable = set(reminders.reachable(Patient.objects.all()))
+    assert world.patient not in reachable
+    assert reachable == {p for p in others if p.email}
+
+
+def test_staff_pages_say_why_a_patient_was_not_told(world):
+    from reviews import messaging
+
+    Patient.objects.filter(pk=world.patient.pk).update(date_of_death=date(2026, 1, 2))
+    assert messaging.not_told_reason(Patient.objects.get(pk=world.patient.pk)) == ("they have died")
+
+
+# No new care for someone who has died
+
+
+def test_a_gp_cannot_refer_a_patient_who_has_died(world):
+    _died(world, _active(world), date(2026, 3, 3))
+    world.patient.refresh_from_db()
+    with pytest.raises(ReferralError, match="died on 3 March 2026"):
+        referral_builders.referral(world.patient, world.gp, condition="chronic_pain")
+
+
+def test_a_self_referral_is_not_matched_to_a_patient_who_has_died(world):
+    referral = referral_builders.self_referral_by(world.patient)
+    Patient.objects.filter(pk=world.patient.pk).update(date_of_death=date(2026, 3, 3))
+    world.patient.refresh_from_db()
+    with pytest.raises(ReferralError, match="cannot be referred"):
+        matching.match_self_referral(
+            actor=world.clinician, referral=referral, patient=world.patient
+        )
+
+
+def test_a_patient_who_has_died_is_not_invited_to_the_portal(world):
+    patient = world.other_patient
+    Patient.objects.filter(pk=patient.pk).update(date_of_death=date(2026, 3, 3))
+    with pytest.raises(kernel.PortalInviteError, match="have died"):
+        kernel.invite_to_portal(actor=world.clinician, patient=patient)
+
+
+# The letter and the pages
+
+
+def test_the_summary_gives_the_date_and_asks_nothing_of_the_gp_about_medicines(world):
+    episode = _active(world)
+    plan_builders.trial(plan_builders.plan(world.patient), dose="80 mg a day")
+    _died(world, episode, date(2026, 3, 3))
+    html = render_to_string(
+        "reviews/letter_discharge.html",
+        letters.letter_context(Discharge.objects.get(episode=episode)),
+    )
+    assert "The patient has died" in html
+    assert '<th scope="row">Date of death</th><td>3 March 2026</td>' in html
+    assert "Still taking" in html
+    assert "repeat prescribing" not in html
+    assert "referred to the service again" not in html
+
+
+def test_the_team_records_a_death_from_the_episode_page(world, login):
+    headache = _active(world)
+    _active(world, condition="chronic_pain")
+    client = login(world.clinician)
+    url = reverse("reviews:episode", kwargs={"episode_uuid": headache.uuid})
+    page = client.get(url).content.decode()
+    assert "If the patient has died, their other care with the team ends too" in page
+    assert "chronic pain care (discharged, with its own summary for the GP)" in page
+    refused = client.post(url, {"action": "discharge", "agreed": "on", "reason": "died"})
+    assert refused.status_code == 400
+    assert "Enter the date the patient died." in refused.content.decode()
+    response = client.post(
+        url,
+        {"action": "discharge", "agreed": "on", "reason": "died", "date_of_death": "2026-03-03"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "Alice Anders&#x27;s death on 3 March 2026 is recorded." in body
+    assert "This patient has died" in body and "Died 3 March 2026." in body
+    assert '<dd class="nhsuk-summary-list__value">3 March 2026</dd>' in body
+    assert "This episode has ended." in body
+    assert "If the patient needs the service again" not in body
+    summary = client.get(reverse("pathway:patient-detail", args=[world.patient.uuid]))
+    assert "This patient has died" in summary.content.decode()
+    assert "Account closed" in summary.content.decode()
+
+
+def test_a_bad_date_of_death_is_shown_beside_its_field(world, login):
+    episode = _active(world)
+    client = login(world.clinician)
+    url = reverse("reviews:episode", kwargs={"episode_uuid": episode.uuid})
+    response = client.post(
+        url,
+        {"action": "discharge", "agreed": "on", "reason": "died", "date_of_death": "31/02/x"},
+    )
+    assert response.status_code == 400
+    assert "Enter the date of death as a real date." in response.content.decode()
+    episode.refresh_from_db()
+    assert episode.status == "active"
