@@ -137,6 +137,10 @@ def _check_free(
 
 
 def _validate_people(*, patient: Patient, clinician: User, episode: Episode | None) -> None:
+    if patient.has_died:
+        raise ReviewsError(
+            f"{patient.full_name}'s record says they have died, so nothing can be booked for them."
+        )
     if clinician.role != User.Role.CLINICIAN or not clinician.is_active:
         raise ReviewsError("Choose a clinician from the care team.", field="clinician")
     if not patients_visible_to(clinician).filter(pk=patient.pk).exists():

@@ -148,6 +148,8 @@ def book_place(*, actor: User, session: GroupSession, patient: Patient) -> Group
 
     The session row is locked while places are counted, so two last-place bookings cannot both
     succeed. Raises SessionFull when no places are left, ReviewsError otherwise."""
+    if patient.has_died:
+        raise ReviewsError(f"{patient.full_name}'s record says they have died.")
     locked = GroupSession.objects.select_for_update().get(pk=session.pk)
     _session_open(locked)
     # The patient books on their own page; staff book for a patient (by phone, say), and the

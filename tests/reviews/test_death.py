@@ -245,6 +245,28 @@ def test_a_self_referral_is_not_matched_to_a_patient_who_has_died(world):
         )
 
 
+def test_nothing_is_booked_for_a_patient_who_has_died(world):
+    from reviews.services import groups as group_services
+
+    _died(world, _active(world))
+    world.patient.refresh_from_db()
+    start = timezone.now() + timedelta(days=3)
+    with pytest.raises(ReviewsError, match="they have died, so nothing can be booked"):
+        appointment_services.book_appointment(
+            actor=world.clinician,
+            patient=world.patient,
+            kind="follow_up",
+            start=start,
+            duration_minutes=30,
+            modality="phone",
+            clinician=world.clinician,
+        )
+    session = builders.group_session(world.service)
+    with pytest.raises(ReviewsError, match="they have died"):
+        group_services.book_place(actor=world.clinician, session=session, patient=world.patient)
+    assert not GroupBooking.objects.filter(patient=world.patient).exists()
+
+
 def test_a_patient_who_has_died_is_not_invited_to_the_portal(world):
     patient = world.other_patient
     Patient.objects.filter(pk=patient.pk).update(date_of_death=date(2026, 3, 3))
