@@ -396,7 +396,9 @@ def milestone_counts_table(*, practice_ids, period: Period, now: datetime | None
         "now. An annual review due date counts once the date has passed, not when a review "
         "sets it. Referral received counts referrals linked to a patient's episode of care; a "
         "self-referral still waiting to be matched to a registered patient is counted in "
-        "Referrals by source and month, not here.",
+        "Referrals by source and month, not here. Discharged counts every episode of care "
+        "that ended, including referrals not accepted at triage or withdrawn; the discharges "
+        "table counts those the care team discharged, by reason.",
         headers=("Milestone", "Count"),
         rows=rows,
         chart=Chart(label_column=0, value_column=1, unit="count"),
