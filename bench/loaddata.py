@@ -6,7 +6,7 @@
 * about two referrals each across the last 400 days (GP, partner and self-referrals; submitted,
   accepted, rejected, redirected and closed), each with its episode and the milestones its
   history implies (received, triaged, first contact, care plan agreed, treatment started,
-  reviews held, annual review due, discharged);
+  reviews held, annual review due, discharged), and why the care team discharged it;
 * appointments (first conversations, follow-ups, medication and annual reviews; attended, did not
   attend, cancelled and booked; video, phone and in person; never double-booking a clinician)
   with a review outcome for each attended review;
@@ -75,6 +75,7 @@ from referrals import rules as referral_rules
 from referrals.models import PreventiveTried, Referral
 from reviews.models import (
     Appointment,
+    Discharge,
     GroupBooking,
     GroupSession,
     MdtCase,
@@ -84,6 +85,15 @@ from reviews.models import (
 )
 
 LONDON = ZoneInfo("Europe/London")
+# Why the care team discharges, in shares. No deaths: a death is recorded on the patient too.
+DISCHARGE_REASONS = {
+    "goals_met": 50,
+    "patient_choice": 15,
+    "not_engaged": 20,
+    "referred_on": 8,
+    "moved_away": 5,
+    "other": 2,
+}
 STATE_TABLE = "bench_load_state"
 # The pathway history (referrals, appointments, reviews) covers this many days before today,
 # whatever the diary length: the dashboard reports on a financial year.
@@ -568,6 +578,9 @@ class Loader:
             [*clinical, "patient_id", "question", "notes", "agreed_actions", "status",
              "discussed_at"],
         )  # fmt: skip
+        self.discharges = self.sink(
+            Discharge, [*clinical, "episode_id", "patient_id", "reason", "note_for_gp"]
+        )
         self.bookings = self.sink(
             GroupBooking,
             [*clinical, "session_id", "patient_id", "status", "invited_at", "booked_at",
@@ -734,6 +747,7 @@ class Loader:
                 if discharge:
                     closed_at = discharge
                     episode_status = "discharged"
+                    self._discharge(person, episode_id, discharge, clinician)
                 else:
                     episode_status = "active"
             else:
@@ -805,6 +819,17 @@ class Loader:
         return None
 
     # Care: appointments, reviews, questionnaires, plans ----------------------------------------
+
+    def _discharge(self, person, episode_id: int, at: datetime, clinician) -> None:
+        """Why the care team discharged the episode. Its own generator, so adding these rows
+        left every other row of the data set as it was."""
+        rng = random.Random(self.seed * 1_000_003 + episode_id)
+        reason = _weighted(rng, DISCHARGE_REASONS)
+        note = "Joining a research study at another service." if reason == "other" else ""
+        self.discharges.add(
+            (self.discharges.new_id(), at, at, _uuid(rng), clinician, clinician, episode_id,
+             person.pk, reason, note)
+        )  # fmt: skip
 
     def _slot(self, rng, clinicians: list[int], preferred: int, day: date) -> tuple[int, datetime]:
         """A free 30-minute clinic slot on a weekday on or after `day`: the preferred clinician

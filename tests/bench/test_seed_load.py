@@ -16,7 +16,7 @@ from diaries.models import CLASS_FIELDS, DiaryEntry, HeadacheEpisode, Medication
 from pathway.models import Episode, Milestone, Patient, User
 from pathway.permissions import patients_visible_to
 from referrals.models import Referral
-from reviews.models import Appointment, Review
+from reviews.models import Appointment, Discharge, Review
 
 PATIENTS, DAYS = 20, 30
 
@@ -66,6 +66,20 @@ def test_diary_flags_match_the_episodes_and_doses(loaded):
         for name, field in CLASS_FIELDS.items():
             assert getattr(entry, field) == (name in classes)
     assert MedicationDose.objects.count() <= HeadacheEpisode.objects.count() * 2
+
+
+def test_each_episode_the_team_discharged_has_its_reason(db):
+    call_command("seed_load", patients=200, days=7, stdout=StringIO())
+    # Accepted at triage (a responsible clinician) and ended: the team's discharges alone.
+    by_team = Episode.objects.filter(status="discharged", responsible_clinician__isnull=False)
+    assert by_team.exists()
+    discharges = Discharge.objects.all()
+    assert sorted(discharges.values_list("episode_id", flat=True)) == sorted(
+        by_team.values_list("id", flat=True)
+    )
+    assert all(d.patient_id == d.episode.patient_id for d in discharges.select_related("episode"))
+    assert "died" not in set(discharges.values_list("reason", flat=True))
+    assert not discharges.filter(reason="other", note_for_gp="").exists()
 
 
 def test_open_referrals_and_episodes_are_one_per_condition(loaded):
