@@ -6,8 +6,9 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews, questionnaires and reminders"
 
     def ready(self) -> None:
-        from pathway import patient_tasks, patient_warnings, plan_starts
+        from pathway import episode_letters, patient_tasks, patient_warnings, plan_starts
         from pathway.signals import assessment_recorded
+        from reviews.episode_letters import discharge_summaries
         from reviews.patient_tasks import things_to_do
         from reviews.patient_warnings import open_safety_alerts
         from reviews.plan_starts import what_matters
@@ -17,6 +18,7 @@ class ReviewsConfig(AppConfig):
         patient_warnings.register(open_safety_alerts)
         patient_tasks.register(things_to_do)
         plan_starts.register(what_matters)
+        episode_letters.register(discharge_summaries)
 
     def seed_demo(self, ctx) -> None:
         from reviews.demo import seed_reviews

@@ -9,6 +9,7 @@ from pathway.models.episodes import Condition
 from referrals import rules, selectors
 from referrals.forms import WaitingListFilterForm
 from referrals.models import Referral
+from referrals.views.records import with_episode_letters
 from referrals.views.referral import gp_required
 from referrals.views.triage import triage_required
 
@@ -22,6 +23,7 @@ def _page(request, items):
 @gp_required
 def mine(request):
     page = _page(request, selectors.referrals_for_referrer(request.user))
+    page.object_list = with_episode_letters(list(page.object_list), request.user)
     return render(request, "referrals/referral_mine.html", {"page": page})
 
 

@@ -303,6 +303,10 @@ def test_the_team_hands_over_and_discharges_a_patient(browser_page, demo, monkey
         .first()
     )
     patient = episode.patient
+    # The GP's referral that the episode answers (the demo data here has no referrals).
+    from tests.referrals import builders as referral_builders
+
+    referral_builders.referral(patient, gp, condition=episode.condition)
     browser = browser_page
     page = browser.page
     _desktop(browser)
@@ -341,6 +345,10 @@ def test_the_team_hands_over_and_discharges_a_patient(browser_page, demo, monkey
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(4) == b"%PDF"
     assert download.value.suggested_filename.startswith("discharge-summary-")
+    # And beside the referral that opened the episode.
+    browser.goto(f"/referrals/patients/{patient.uuid}/")
+    assert page.get_by_role("link", name="Discharge summary (PDF)").is_visible()
+    _shots(browser, "discharge-beside-referral")
 
 
 def test_the_team_records_that_a_patient_has_died(browser_page, demo):

@@ -233,3 +233,34 @@ def test_the_letters_file_is_named_for_the_day_of_discharge_in_the_uk(world):
     summer = datetime(2026, 7, 1, 0, 30, tzinfo=ZoneInfo("Europe/London"))
     letter.discharge.episode.closed_at = summer
     assert letter.filename == "discharge-summary-headache-2026-07-01.pdf"
+
+
+# Beside the referral
+
+
+def test_the_referring_gp_finds_the_summary_beside_their_referral(world, login):
+    discharge = _discharged(world)
+    client = login(world.gp)
+    mine = reverse("referrals:mine")
+    assert "Discharge summary: being prepared" in client.get(mine).content.decode()
+    tasks.render_discharge_letter.run(str(discharge.uuid))
+    link = reverse("reviews:discharge-letter", kwargs={"letter_uuid": discharge.letter.uuid})
+    assert f'<a href="{link}" download>Discharge summary (PDF)</a>' in (
+        client.get(mine).content.decode()
+    )
+    # And on the patient's Referrals tab, for the team.
+    tab = reverse("referrals:patient-referrals", kwargs={"patient_uuid": world.patient.uuid})
+    assert link in login(world.clinician).get(tab).content.decode()
+
+
+def test_only_those_who_may_download_a_summary_are_given_it(world):
+    from pathway import episode_letters
+
+    discharge = _discharged(world)
+    episode_id = discharge.episode_id
+    assert [
+        letter.title for letter in episode_letters.by_episode([episode_id], world.gp)[episode_id]
+    ] == ["Discharge summary"]
+    for who in ("other_gp", "other_clinician", "commissioner"):
+        assert episode_letters.by_episode([episode_id], getattr(world, who)) == {}
+    assert episode_letters.by_episode([], world.gp) == {}
