@@ -331,3 +331,14 @@ def test_a_bad_date_of_death_is_shown_beside_its_field(world, login):
     assert "Enter the date of death as a real date." in response.content.decode()
     episode.refresh_from_db()
     assert episode.status == "active"
+
+
+def test_staff_searching_see_that_a_patient_has_died(world, login):
+    from pathway.nhs_number import format as format_nhs_number
+
+    Patient.objects.filter(pk=world.patient.pk).update(date_of_death=date(2026, 3, 3))
+    page = login(world.gp).get(
+        reverse("pathway:patient-search"),
+        {"nhs_number": format_nhs_number(world.patient.nhs_number)},
+    )
+    assert "<strong>Died 3 Mar 2026</strong>" in page.content.decode()
