@@ -172,8 +172,8 @@ def death_date_problem(patient: Patient, day: date | None, *, today: date) -> st
     if day > today:
         return "The date the patient died cannot be in the future."
     if day < patient.date_of_birth:
-        born = f"{patient.date_of_birth:%d/%m/%Y}"
-        return f"The date the patient died cannot be before their date of birth ({born})."
+        born = f"{patient.date_of_birth:%-d %B %Y}"
+        return f"The date the patient died cannot be before their date of birth, {born}."
     return ""
 
 
@@ -193,7 +193,7 @@ def record_death(*, actor, patient: Patient, date_of_death: date) -> Patient:
     if patient.date_of_death is not None:
         if patient.date_of_death != date_of_death:
             raise ValueError(
-                f"This patient's death is recorded already, on {patient.date_of_death:%d/%m/%Y}."
+                f"This patient's death is recorded already, on {patient.date_of_death:%-d %B %Y}."
             )
         return patient
     changed = ["date_of_death", "diary_nudge"] if patient.diary_nudge else ["date_of_death"]
