@@ -33,7 +33,6 @@ from reviews.selectors.episodes import (
     episodes_of_patient,
     last_review_before,
     open_episodes,
-    other_open_episodes,
     reviews_for_patient,
 )
 from reviews.selectors.groups import (
@@ -84,7 +83,6 @@ __all__ = [
     "DischargeScope",
     "discharge_letter_for",
     "ended_by_discharge",
-    "other_open_episodes",
     "eligible_patients",
     "episode_for",
     "episodes_of_patient",

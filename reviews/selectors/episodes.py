@@ -61,15 +61,22 @@ class DischargeScope:
     (`last`): every appointment to come, group places and invitations, questionnaires waiting.
     Another episode still open keeps those, and only this episode's appointments end."""
 
-    last: bool
+    # The patient's other open episodes, oldest first: what a death recorded on this episode
+    # also ends.
+    others: list[Episode]
     coming: QuerySet[Appointment]
     places: QuerySet[GroupBooking]
     waiting: QuerySet[QuestionnaireRequest]
 
+    @property
+    def last(self) -> bool:
+        return not self.others
+
 
 def ended_by_discharge(episode: Episode, now: datetime) -> DischargeScope:
     patient = episode.patient
-    last = not patient.episodes.open().exclude(pk=episode.pk).exists()
+    others = list(patient.episodes.open().exclude(pk=episode.pk).order_by("opened_at"))
+    last = not others
     coming = Appointment.objects.filter(status=Appointment.Status.BOOKED, start__gt=now)
     coming = coming.filter(patient=patient) if last else coming.filter(episode=episode)
     places = GroupBooking.objects.filter(
@@ -83,18 +90,13 @@ def ended_by_discharge(episode: Episode, now: datetime) -> DischargeScope:
         patient=patient, status=QuestionnaireRequest.Status.REQUESTED
     )
     return DischargeScope(
-        last=last,
+        others=others,
         coming=coming.select_related("clinician").order_by("start"),
         places=(places if last else places.none())
         .select_related("session")
         .order_by("session__start"),
         waiting=(waiting if last else waiting.none()).order_by("requested_at"),
     )
-
-
-def other_open_episodes(episode: Episode) -> QuerySet[Episode]:
-    """The patient's open episodes besides `episode`: those a death recorded on it also ends."""
-    return episode.patient.episodes.open().exclude(pk=episode.pk).order_by("opened_at")
 
 
 def reviews_for_patient(patient: Patient) -> QuerySet[Review]:

@@ -100,7 +100,6 @@ def episode_page(request, episode_uuid):
             "discharge_form": discharge_form,
             "open_alerts": selectors.open_alerts_for_patient(patient),
             "ending": selectors.ended_by_discharge(episode, timezone.now()),
-            "others_open": selectors.other_open_episodes(episode),
             "discharge": getattr(episode, "discharge", None),
         },
         status=status,
