@@ -295,8 +295,10 @@ class TrialReminder:
 
 def trials_for_clinician_reminders(*, today: date) -> list[TrialReminder]:
     """Ongoing trials past review, each with the clinician to remind: the episode's responsible
-    clinician, or whoever recorded the trial."""
-    rows = careplan_selectors.trials_past_review(Patient.objects.live(), today=today)
+    clinician, or whoever recorded the trial. Not a patient who has died: their treatment has
+    ended, whatever outcome is still to be recorded."""
+    patients = Patient.objects.live().filter(date_of_death__isnull=True)
+    rows = careplan_selectors.trials_past_review(patients, today=today)
     rows = rows.select_related("plan__episode__responsible_clinician", "created_by")
     reminders = []
     for trial in rows:

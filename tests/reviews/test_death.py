@@ -342,3 +342,23 @@ def test_staff_searching_see_that_a_patient_has_died(world, login):
         {"nhs_number": format_nhs_number(world.patient.nhs_number)},
     )
     assert "<strong>Died 3 Mar 2026</strong>" in page.content.decode()
+
+
+def test_a_treatment_still_marked_ongoing_asks_for_nothing_after_a_death(world, settings):
+    from reviews import worklist
+
+    settings.WORKLIST_CACHE_SECONDS = 0
+    episode = _active(world)
+    started = timezone.localdate() - timedelta(days=120)
+    plan_builders.trial(
+        plan_builders.agreed_plan(world.patient),
+        started_on=started,
+        review_due=started + timedelta(days=84),
+    )
+    codes = [r.code for row in worklist.worklist_for(world.clinician).rows for r in row.reasons]
+    assert "trial_due_review" in codes
+
+    _died(world, episode)
+
+    assert worklist.worklist_for(world.clinician).rows == []
+    assert reminders.plan_trial_review_reminders() == 0

@@ -215,6 +215,15 @@ def test_trial_reminders_go_to_the_responsible_clinician_once(world):
     assert row.user == world.clinician and row.channel == "email"
 
 
+def test_no_trial_reminder_is_sent_about_a_patient_who_has_died(world):
+    from reviews import reminders
+
+    _overdue_trial(world.patient)
+    world.patient.date_of_death = timezone.localdate() - timedelta(days=1)
+    world.patient.save()
+    assert reminders.plan_trial_review_reminders() == 0
+
+
 def test_diary_nudges_skip_patients_who_recorded_today(world, afternoon):
     from reviews import reminders
 
