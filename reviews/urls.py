@@ -38,6 +38,11 @@ urlpatterns = [
         appointments.appointment_attendance,
         name="appointment-attendance",
     ),
+    path(
+        "appointments/<uuid:appointment_uuid>/not-rebooking/",
+        appointments.appointment_not_rebooking,
+        name="appointment-not-rebooking",
+    ),
     path("appointments/<uuid:appointment_uuid>/review/", appointments.review_page, name="review"),
     path(
         "booking-requests/<uuid:request_uuid>/close/",

@@ -139,6 +139,21 @@ class CancelForm(forms.Form):
     )
 
 
+class NotRebookingForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why is no appointment being booked?",
+        max_length=200,
+        help_text=(
+            "For example: the patient will phone when they are ready, or the GP is following "
+            "up. The team sees this on the appointment; the patient is not told."
+        ),
+        error_messages={
+            "required": "Say why no appointment is being booked.",
+            "max_length": "Keep the reason to 200 characters or fewer.",
+        },
+    )
+
+
 class AppointmentFilterForm(forms.Form):
     """The appointments list filters (GET). Values that cannot be used are errors shown beside
     their field; nothing is swapped or changed behind the user's back."""

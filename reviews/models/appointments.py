@@ -69,6 +69,13 @@ class Appointment(ClinicalRecord):
     cancellation_reason = models.CharField(max_length=200, blank=True)
     rearrange_requested_at = models.DateTimeField(null=True, blank=True)
     rearrange_reason = models.CharField(max_length=500, blank=True)
+    # After a missed review, the team's decision to book nothing more for now, and why: the
+    # worklist stops asking for a rebooking (reviews.services.appointments.decide_not_to_rebook).
+    not_rebooked_reason = models.CharField(max_length=200, blank=True)
+    not_rebooked_at = models.DateTimeField(null=True, blank=True)
+    not_rebooked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["start"]
@@ -105,6 +112,22 @@ class Appointment(ClinicalRecord):
             models.CheckConstraint(
                 condition=Q(rearrange_reason="") | Q(rearrange_requested_at__isnull=False),
                 name="reviews_appointment_rearrange_reason_has_time",
+            ),
+            # A decision not to rebook belongs to a missed appointment, and has its reason, time
+            # and author together.
+            models.CheckConstraint(
+                condition=Q(
+                    not_rebooked_at__isnull=True,
+                    not_rebooked_by__isnull=True,
+                    not_rebooked_reason="",
+                )
+                | Q(
+                    status="did_not_attend",
+                    not_rebooked_at__isnull=False,
+                    not_rebooked_by__isnull=False,
+                )
+                & ~Q(not_rebooked_reason=""),
+                name="reviews_appointment_not_rebooked_after_missed",
             ),
         ]
         indexes = [

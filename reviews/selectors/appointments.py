@@ -21,7 +21,7 @@ def _visible_appointments(user) -> QuerySet[Appointment]:
 def appointment_for(user, appointment_uuid) -> Appointment:
     return _get_or_404(
         _visible_appointments(user).select_related(
-            "patient__registered_practice", "clinician", "episode"
+            "patient__registered_practice", "clinician", "episode", "not_rebooked_by"
         ),
         uuid=appointment_uuid,
     )

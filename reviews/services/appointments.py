@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from hashlib import sha256
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Patient, User
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
-from reviews import messaging, rules
+from reviews import messaging, rules, sources
 from reviews.errors import ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, GroupSession, Review
 
@@ -436,21 +437,113 @@ def record_attendance(
                 "marked as did not attend."
             )
         was = appointment.status
+    # A decision not to rebook belongs to a missed appointment: marking it attended ends any.
+    decision = _NO_DECISION if was == Appointment.Status.DID_NOT_ATTEND else {}
     _claim_booked(
         appointment,
         was=was,
         status=status,
         attendance_recorded_at=timezone.now(),
         updated_by=actor,
+        **decision,
     )
     record_event(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         patient=appointment.patient,
         obj=appointment,
-        fields=["status", "attendance_recorded_at"],
+        fields=["status", "attendance_recorded_at", *decision],
     )
     _withdraw_messages(appointment, "Withdrawn: the appointment has happened")
+    return appointment
+
+
+NOT_REBOOKED_REASON_MAX = Appointment._meta.get_field("not_rebooked_reason").max_length
+_NO_DECISION = {"not_rebooked_reason": "", "not_rebooked_at": None, "not_rebooked_by": None}
+
+
+def rebooking_pending(appointment: Appointment) -> bool:
+    """Whether the worklist asks for `appointment` to be rebooked (reviews.worklist.scans
+    .not_rebooked): a missed review with no decision against it, of a patient still under the
+    team's care, with no review booked, held or missed after it."""
+    if (
+        appointment.status != Appointment.Status.DID_NOT_ATTEND
+        or appointment.kind not in rules.REVIEW_KINDS
+        or appointment.not_rebooked_at is not None
+    ):
+        return False
+    later = Appointment.objects.filter(
+        patient=OuterRef("pk"), kind__in=rules.REVIEW_KINDS, start__gt=appointment.start
+    ).exclude(status=Appointment.Status.CANCELLED)
+    patient = Patient.objects.filter(pk=appointment.patient_id)
+    return sources.under_care(patient).filter(~Exists(later)).exists()
+
+
+@transaction.atomic
+def decide_not_to_rebook(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
+    """Record the team's decision to book nothing after a missed review for now, and why (for
+    example, the patient will phone when ready). The worklist stops asking for a rebooking;
+    booking another appointment later needs no decision undone. Refused unless the worklist is
+    asking (`rebooking_pending`), so a page opened twice records one decision."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ReviewsError("Say why no appointment is being booked.", field="reason")
+    if len(reason) > NOT_REBOOKED_REASON_MAX:
+        raise ReviewsError(
+            f"Keep the reason to {NOT_REBOOKED_REASON_MAX} characters or fewer.", field="reason"
+        )
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if not rebooking_pending(locked):
+        raise StaleState(_not_pending(locked))
+    decision = {"not_rebooked_reason": reason, "not_rebooked_at": timezone.now()}
+    _claim_booked(
+        appointment,
+        was=Appointment.Status.DID_NOT_ATTEND,
+        not_rebooked_by=actor,
+        updated_by=actor,
+        **decision,
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=appointment.patient,
+        obj=appointment,
+        fields=[*decision, "not_rebooked_by"],
+    )
+    return appointment
+
+
+def _not_pending(appointment: Appointment) -> str:
+    if appointment.not_rebooked_at is not None:
+        return "A decision not to book another appointment is already recorded. Check it below."
+    if appointment.status != Appointment.Status.DID_NOT_ATTEND:
+        return "This appointment is no longer marked as missed. Check it below."
+    if appointment.kind not in rules.REVIEW_KINDS:
+        return "Only a missed review or conversation is followed up on the worklist."
+    return (
+        "Another appointment has been booked since this one, or the patient has been "
+        "discharged, so there is nothing to decide."
+    )
+
+
+@transaction.atomic
+def undo_not_rebooking(*, actor: User, appointment: Appointment) -> Appointment:
+    """Withdraw a decision not to rebook: the missed appointment is back on the worklist unless
+    another has been booked since."""
+    changed = Appointment.objects.filter(pk=appointment.pk, not_rebooked_at__isnull=False).update(
+        updated_at=timezone.now(), updated_by=actor, **_NO_DECISION
+    )
+    if not changed:
+        raise StaleState("No decision not to rebook is recorded for this appointment.")
+    for name, value in _NO_DECISION.items():
+        setattr(appointment, name, value)
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=appointment.patient,
+        obj=appointment,
+        fields=list(_NO_DECISION),
+    )
     return appointment
 
 

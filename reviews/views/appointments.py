@@ -13,11 +13,12 @@ from pathway.navigation import patient_tabs
 from pathway.permissions import patient_for
 from pathway.views.access import clinician_required
 from reviews import messaging, rules, selectors, sources
-from reviews.errors import ReviewsError
+from reviews.errors import ReviewsError, StaleState
 from reviews.forms import (
     AppointmentFilterForm,
     AppointmentForm,
     CancelForm,
+    NotRebookingForm,
     RescheduleForm,
     ReviewForm,
 )
@@ -136,6 +137,10 @@ def appointment_create(request, patient_uuid):
 @clinician_required
 def appointment_detail(request, appointment_uuid):
     appointment = selectors.appointment_for(request.user, appointment_uuid)
+    return _detail_page(request, appointment)
+
+
+def _detail_page(request, appointment, *, not_rebooking_form=None):
     record_view(actor=request.user, patient=appointment.patient, obj=appointment)
     review = selectors.reviews_for_patient(appointment.patient).filter(appointment=appointment)
     return render(
@@ -148,6 +153,9 @@ def appointment_detail(request, appointment_uuid):
             "started": appointment.start <= timezone.now(),
             "reviewable": appointment.kind in outcomes.rules.REVIEW_KINDS,
             "cancel_form": CancelForm(),
+            "rebooking_pending": services.rebooking_pending(appointment),
+            "not_rebooking_form": not_rebooking_form or NotRebookingForm(),
+            "errors": not_rebooking_form is not None and not_rebooking_form.errors,
         },
     )
 
@@ -229,6 +237,46 @@ def appointment_attendance(request, appointment_uuid):
     else:
         messages.success(request, f"Marked as {appointment.get_status_display().lower()}.")
     return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+
+
+@clinician_required
+def appointment_not_rebooking(request, appointment_uuid):
+    """The team decides to book nothing after a missed review (the worklist stops asking), or,
+    with `undo`, withdraws that decision."""
+    appointment = selectors.appointment_for(request.user, appointment_uuid)
+    if refused := post_only(request):
+        return refused
+    if request.POST.get("undo") == "yes":
+        try:
+            services.undo_not_rebooking(actor=request.user, appointment=appointment)
+        except ReviewsError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                "The decision is withdrawn. The worklist asks for this appointment to be "
+                "rebooked again, unless another has been booked since.",
+            )
+        return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+    form = NotRebookingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.decide_not_to_rebook(
+                actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"]
+            )
+        except StaleState as error:
+            messages.error(request, str(error))
+            return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+        except ReviewsError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                "Recorded: no appointment is being booked for now. The worklist no longer asks "
+                "for this one to be rebooked.",
+            )
+            return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+    return _detail_page(request, appointment, not_rebooking_form=form)
 
 
 @clinician_required

@@ -9,6 +9,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from pathway.links import uuid_link
 from pathway.models import Episode, Milestone, Patient, Target, User
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
@@ -136,8 +137,9 @@ def _overdue_text(due: datetime, booked_for: datetime | None) -> str:
 def not_rebooked(patients: QuerySet[Patient]) -> list[tuple[int, Reason]]:
     """Patients under the team's care whose latest appointment holding a review
     (rules.REVIEW_KINDS: not a group session or an MDT discussion), not cancelled, was missed:
-    nothing has been booked, held or missed after it. The line goes once another is booked, or
-    the patient is discharged."""
+    nothing has been booked, held or missed after it. The line goes once another is booked, the
+    team records a decision not to rebook (on the appointment's page, which the line links to),
+    or the patient is discharged. As reviews.services.appointments.rebooking_pending, for one."""
     later = Appointment.objects.filter(
         patient=OuterRef("patient_id"), kind__in=rules.REVIEW_KINDS, start__gt=OuterRef("start")
     ).exclude(status=Appointment.Status.CANCELLED)
@@ -146,12 +148,14 @@ def not_rebooked(patients: QuerySet[Patient]) -> list[tuple[int, Reason]]:
             patient__in=sources.under_care(patients),
             kind__in=rules.REVIEW_KINDS,
             status=Appointment.Status.DID_NOT_ATTEND,
+            not_rebooked_at__isnull=True,
         )
         .filter(~Exists(later))
         .order_by()
-        .values_list("patient_id", "kind", "start")
+        .values_list("patient_id", "kind", "start", "uuid")
     )
     kinds = dict(Appointment.Kind.choices)
+    link = uuid_link("reviews:appointment", "appointment_uuid")
     return [
         (
             patient_id,
@@ -159,9 +163,10 @@ def not_rebooked(patients: QuerySet[Patient]) -> list[tuple[int, Reason]]:
                 "not_rebooked",
                 f"{kinds[kind]} on {timezone.localtime(start):%-d %B %Y}; nothing booked since",
                 start,
+                link(appointment_uuid),
             ),
         )
-        for patient_id, kind, start in rows
+        for patient_id, kind, start, appointment_uuid in rows
     ]
 
 

@@ -472,3 +472,49 @@ def test_a_missed_appointment_waits_on_the_worklist_until_another_is_booked(
     browser.goto(reverse("reviews:worklist"))
     rows = page.locator("table tbody tr", has_text=patient.full_name)
     assert all("Did not attend" not in text for text in rows.all_inner_texts())
+
+
+def test_the_team_decides_not_to_rebook_a_missed_appointment(browser_page, demo, settings):
+    settings.WORKLIST_CACHE_SECONDS = 0  # the list is scanned again on each view
+    patient = demo.patients[1]
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=1), "10:00")
+    appointment = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
+    Appointment.objects.filter(pk=appointment.pk).update(
+        start=timezone.now() - timedelta(minutes=30)
+    )
+    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
+    _submit(browser, "Did not attend")
+
+    # From the worklist line to the missed appointment.
+    browser.goto(reverse("reviews:worklist"))
+    row = page.locator("table tbody tr", has_text=patient.full_name)
+    row.get_by_role("link", name="Follow-up on").click()
+    browser.check()
+    assert page.get_by_role("heading", name="After the missed appointment").is_visible()
+    page.get_by_text("Decide not to book another appointment").click()
+    _submit(browser, "Record the decision")
+    assert page.get_by_role("alert").get_by_text("Say why no appointment is being booked.").count()
+    _shots(browser, "not-rebooking-error")
+    page.get_by_label("Why is no appointment being booked?").fill(
+        "The patient rang: they will call back after their operation."
+    )
+    _submit(browser, "Record the decision")
+    assert page.get_by_text("Recorded: no appointment is being booked for now.").is_visible()
+    assert page.get_by_text("they will call back after their operation").is_visible()
+    _shots(browser, "not-rebooked")
+
+    browser.goto(reverse("reviews:worklist"))
+    rows = page.locator("table tbody tr", has_text=patient.full_name)
+    assert all("Did not attend" not in text for text in rows.all_inner_texts())
+
+    # Changed their mind: the line is back.
+    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
+    _submit(browser, "Withdraw the decision not to rebook")
+    assert page.get_by_text("The decision is withdrawn.").is_visible()
+    browser.goto(reverse("reviews:worklist"))
+    row = page.locator("table tbody tr", has_text=patient.full_name)
+    assert "Did not attend, not rebooked" in row.inner_text()

@@ -60,6 +60,7 @@ RULES = {
     "reviews:appointment-reschedule": Rule(allowed=TEAM, kwargs=_appointment),
     "reviews:appointment-cancel": Rule(allowed=TEAM, kwargs=_appointment, ok=(405,)),
     "reviews:appointment-attendance": Rule(allowed=TEAM, kwargs=_appointment, ok=(405,)),
+    "reviews:appointment-not-rebooking": Rule(allowed=TEAM, kwargs=_appointment, ok=(405,)),
     "reviews:review": Rule(allowed=TEAM, kwargs=_appointment),
     "reviews:booking-request-close": Rule(allowed=TEAM, kwargs=_booking_request, ok=(405,)),
     # The patient page tab: their GP reads it too.
