@@ -443,6 +443,21 @@ def test_the_team_cancels_a_group_session_and_the_patient_sees_it(browser_page, 
     browser.sign_out()
 
 
+def _missed_follow_up(browser, patient):
+    """The nurse books the patient a follow-up, its time passes and the patient does not
+    answer: she marks it did not attend. Returns the appointment."""
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=1), "10:00")
+    appointment = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
+    Appointment.objects.filter(pk=appointment.pk).update(
+        start=timezone.now() - timedelta(minutes=30)
+    )
+    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
+    _submit(browser, "Did not attend")
+    return appointment
+
+
 def test_a_missed_appointment_waits_on_the_worklist_until_another_is_booked(
     browser_page, demo, settings
 ):
@@ -450,17 +465,7 @@ def test_a_missed_appointment_waits_on_the_worklist_until_another_is_booked(
     patient = demo.patients[1]
     browser = browser_page
     page = browser.page
-    _desktop(browser)
-    browser.sign_in(NURSE, DEMO_PASSWORD)
-    _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=1), "10:00")
-    appointment = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
-
-    # The time passes and the patient does not answer.
-    Appointment.objects.filter(pk=appointment.pk).update(
-        start=timezone.now() - timedelta(minutes=30)
-    )
-    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
-    _submit(browser, "Did not attend")
+    _missed_follow_up(browser, patient)
     browser.goto(reverse("reviews:worklist"))
     row = page.locator("table tbody tr", has_text=patient.full_name)
     assert "Did not attend, not rebooked" in row.inner_text()
@@ -479,15 +484,7 @@ def test_the_team_decides_not_to_rebook_a_missed_appointment(browser_page, demo,
     patient = demo.patients[1]
     browser = browser_page
     page = browser.page
-    _desktop(browser)
-    browser.sign_in(NURSE, DEMO_PASSWORD)
-    _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=1), "10:00")
-    appointment = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
-    Appointment.objects.filter(pk=appointment.pk).update(
-        start=timezone.now() - timedelta(minutes=30)
-    )
-    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
-    _submit(browser, "Did not attend")
+    appointment = _missed_follow_up(browser, patient)
 
     # From the worklist line to the missed appointment.
     browser.goto(reverse("reviews:worklist"))
