@@ -9,7 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from pathway.models.base import ClinicalRecord, TimeStampedModel, choices_constraint
 from pathway.models.episodes import Condition
@@ -174,6 +174,11 @@ class Referral(ClinicalRecord):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     entered_in_error = models.BooleanField(default=False)
+    # An undecided self-referral the team found to be a second copy of this one: it is marked
+    # entered in error, so it leaves every list and figure (services.close_as_duplicate).
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
 
     objects = ReferralQuerySet.as_manager()
 
@@ -250,6 +255,11 @@ class Referral(ClinicalRecord):
             models.CheckConstraint(
                 condition=Q(stated_nhs_number="") | Q(stated_nhs_number__regex=r"^[0-9]{10}$"),
                 name="referrals_referral_stated_nhs_number_ten_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True)
+                | Q(entered_in_error=True) & ~Q(duplicate_of=F("id")),
+                name="referrals_referral_duplicate_entered_in_error",
             ),
         ]
         indexes = [

@@ -277,6 +277,49 @@ def _record_identity(patient: Patient) -> rules.Identity:
     )
 
 
+def possible_duplicates(user, referral: Referral) -> list[Referral]:
+    """Other referrals `user` may see for the same condition that seem to be from the same
+    person as an undecided, unmatched self-referral: the NHS number it gives, or its first
+    name, last name and date of birth, on another self-referral or on a matched patient's
+    record. Newest first, at most five; empty for any other referral. One query."""
+    if referral.source != Referral.Source.SELF or not awaiting_match(referral):
+        return []
+    same = Q(
+        stated_given_name__iexact=referral.stated_given_name,
+        stated_family_name__iexact=referral.stated_family_name,
+        stated_date_of_birth=referral.stated_date_of_birth,
+    ) | Q(
+        patient__given_name__iexact=referral.stated_given_name,
+        patient__family_name__iexact=referral.stated_family_name,
+        patient__date_of_birth=referral.stated_date_of_birth,
+    )
+    if referral.stated_nhs_number:
+        number = referral.stated_nhs_number
+        same |= Q(stated_nhs_number=number) | Q(patient__nhs_number=number)
+    return list(
+        referrals_visible_to(user)
+        .filter(same, condition=referral.condition)
+        .exclude(pk=referral.pk)
+        .select_related("patient")
+        .order_by("-submitted_at")[:5]
+    )
+
+
+def closed_copies_of(referral: Referral) -> list[Referral]:
+    """Self-referrals closed as copies of `referral` (services.close_as_duplicate), with who
+    closed them. They are entered in error, so no other list shows them."""
+    return list(
+        Referral.objects.filter(duplicate_of=referral)
+        .select_related("updated_by")
+        .order_by("submitted_at")
+    )
+
+
+def awaiting_match(referral: Referral) -> bool:
+    """Whether `referral` waits for triage with no patient record matched to it yet."""
+    return referral.status == Referral.Status.SUBMITTED and referral.patient_id is None
+
+
 def match_differences(referral: Referral, patient: Patient) -> tuple[str, ...]:
     """The rules.MATCH_FIELDS codes in which `patient`'s record differs from what the
     self-referrer gave; empty when they agree. No query."""

@@ -14,7 +14,7 @@ from referrals.forms.fields import (
     AnswersField,
     RedFlagsField,
 )
-from referrals.forms.matching import MatchForm, UnmatchForm
+from referrals.forms.matching import DuplicateForm, MatchForm, UnmatchForm
 from referrals.forms.referral import (
     NewPatientForm,
     PreventiveForm,
@@ -27,6 +27,7 @@ from referrals.forms.self_referral import PracticeChoiceField, SelfReferralForm
 from referrals.forms.triage import DecisionForm, WaitingListFilterForm
 
 __all__ = [
+    "DuplicateForm",
     "ID_MIGRAINE_FIELDS",
     "ID_MIGRAINE_QUESTIONS",
     "YES_NO",

@@ -1,6 +1,8 @@
-"""Matching a self-referral to the patient's record, and undoing a match to the wrong person."""
+"""Matching a self-referral to the patient's record, undoing a match to the wrong person, and
+closing a self-referral sent twice."""
 
 from django import forms
+from django.utils import timezone
 
 from pathway.forms import NhsNumberField
 from pathway.models import Patient
@@ -84,4 +86,49 @@ class UnmatchForm(forms.Form):
         error_messages={
             "required": "Confirm that the referral was matched to the wrong person's record"
         },
+    )
+
+
+class DuplicateForm(forms.Form):
+    """Close an undecided self-referral as a copy of one of its possible duplicates that is still
+    open (services.close_as_duplicate)."""
+
+    original = forms.ChoiceField(
+        label="Which referral is this a copy of?",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the referral this one is a copy of",
+            "invalid_choice": "Choose one of the referrals listed",
+        },
+    )
+    same = forms.BooleanField(
+        label="I have checked that both are from the same person and ask for the same care",
+        error_messages={
+            "required": "Confirm that both referrals are from the same person and ask for the "
+            "same care"
+        },
+    )
+
+    def __init__(self, *args, candidates: list[Referral], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {str(item.uuid): item for item in candidates if item.is_open}
+        self.fields["original"].choices = [
+            (key, candidate_label(item)) for key, item in self.candidates.items()
+        ]
+
+    @property
+    def chosen(self) -> Referral:
+        return self.candidates[self.cleaned_data["original"]]
+
+
+def candidate_label(referral: Referral) -> str:
+    """How a possible duplicate is named on the referral page: 'Referral 1A2B3C4D, a
+    self-referral received 3 March 2026 (submitted)'."""
+    kind = {"gp": "a GP referral", "partner": "a partner's referral"}.get(
+        referral.source, "a self-referral"
+    )
+    received = timezone.localtime(referral.submitted_at)
+    return (
+        f"Referral {referral.reference}, {kind} received {received:%-d %B %Y} "
+        f"({referral.get_status_display().lower()})"
     )

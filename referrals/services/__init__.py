@@ -20,6 +20,7 @@ from referrals.services.errors import (
     describe_differences,
 )
 from referrals.services.matching import (
+    close_as_duplicate,
     correct_decided_wrong_match,
     match_self_referral,
     unmatch_self_referral,
@@ -47,6 +48,7 @@ __all__ = [
     "ReferralError",
     "ReferralNotMatched",
     "StatedDetails",
+    "close_as_duplicate",
     "close_referral",
     "correct_decided_wrong_match",
     "describe_differences",

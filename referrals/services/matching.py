@@ -10,7 +10,7 @@ from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Milestone, Patient
 from pathway.models.episodes import MilestoneKind
 from pathway.notifications.outbox import withdraw_queued
-from referrals import selectors
+from referrals import rules, selectors
 from referrals.models import Referral
 from referrals.services.errors import (
     DuplicateOpenReferral,
@@ -321,3 +321,47 @@ def correct_decided_wrong_match(*, actor, referral: Referral) -> Referral:
     )
     record_event(actor=actor, action=AuditEvent.Action.CREATE, obj=copy, object_type="")
     return copy
+
+
+@transaction.atomic
+def close_as_duplicate(*, actor, referral: Referral, original: Referral) -> Referral:
+    """Close an undecided, unmatched self-referral as a second copy of `original` (one of
+    selectors.possible_duplicates for `actor`, and still open): it is marked entered in error,
+    pointing at the original, so it leaves the triage queue and every figure without counting
+    as a rejection. Nobody is messaged: an unmatched self-referral has no record to message.
+
+    Raises ReferralError when the referral has been matched or decided meanwhile, the original
+    is not one of its possible duplicates or is closed, or the referral names a red flag the
+    original does not: a red flag is never closed away unseen, so that one is triaged."""
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.entered_in_error or not selectors.awaiting_match(referral):
+        raise ReferralError(
+            "This self-referral has been matched, decided or closed since the page was opened."
+        )
+    candidates = selectors.possible_duplicates(actor, referral)
+    original = next((item for item in candidates if item.pk == original.pk), None)
+    if original is None:
+        raise ReferralError("Choose one of the referrals this one may be a copy of.")
+    if not original.is_open:
+        raise ReferralError(
+            f"Referral {original.reference} is {original.get_status_display().lower()}: this "
+            "one may be a new request rather than a copy, so triage it."
+        )
+    missing = [code for code in referral.red_flags if code not in original.red_flags]
+    if missing:
+        labels = "; ".join(rules.RED_FLAGS.get(code, code) for code in missing)
+        raise ReferralError(
+            f"This self-referral gives red flags referral {original.reference} does not "
+            f"({labels}), so triage it rather than close it."
+        )
+    referral.entered_in_error = True
+    referral.duplicate_of = original
+    referral.updated_by = actor
+    referral.save(update_fields=["entered_in_error", "duplicate_of", "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.ENTERED_IN_ERROR,
+        obj=referral,
+        fields=["entered_in_error", "duplicate_of"],
+    )
+    return referral

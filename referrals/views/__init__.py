@@ -12,7 +12,7 @@ service, then redirect or render. Another person's referral answers 404.
 """
 
 from referrals.views.lists import PAGE_SIZE, TRIAGE_ROW_FIELDS, mine, triage_queue, waiting_list
-from referrals.views.matching import correct_match, match, unmatch
+from referrals.views.matching import close_duplicate, correct_match, match, unmatch
 from referrals.views.records import letter, patient_referrals
 from referrals.views.referral import create, emergency_stop, gp_required, patient_lookup, screen
 from referrals.views.self_referral import (
@@ -29,6 +29,7 @@ __all__ = [
     "SELF_REFERRAL_SESSION_KEY",
     "SELF_REFERRAL_THROTTLED_MESSAGE",
     "TRIAGE_ROW_FIELDS",
+    "close_duplicate",
     "correct_match",
     "create",
     "decide",

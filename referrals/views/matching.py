@@ -1,5 +1,6 @@
-"""Matching a self-referral to the patient's record, undoing a match to the wrong person, and
-correcting a decided referral matched to the wrong person."""
+"""Matching a self-referral to the patient's record, undoing a match to the wrong person,
+correcting a decided referral matched to the wrong person, and closing a self-referral sent
+twice."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -8,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from pathway.audit import record_view
 from referrals import selectors, services
-from referrals.forms import MatchForm, UnmatchForm
+from referrals.forms import DuplicateForm, MatchForm, UnmatchForm
 from referrals.views.triage import _render_detail, triage_required
 
 
@@ -83,6 +84,31 @@ def correct_match(request, referral_uuid):
         "triaged again.",
     )
     return redirect(reverse("referrals:detail", args=[copy.uuid]) + "#match")
+
+
+@triage_required
+@require_POST
+def close_duplicate(request, referral_uuid):
+    """An undecided self-referral that is a copy of another referral: see
+    services.close_as_duplicate."""
+    referral = selectors.referral_for(request.user, referral_uuid)
+    form = DuplicateForm(
+        request.POST, candidates=selectors.possible_duplicates(request.user, referral)
+    )
+    if not form.is_valid():
+        return _render_detail(request, referral, status=400, duplicate_form=form)
+    original = form.chosen
+    try:
+        services.close_as_duplicate(actor=request.user, referral=referral, original=original)
+    except services.ReferralError as exc:
+        form.add_error(None, str(exc))
+        return _render_detail(request, referral, status=409, duplicate_form=form)
+    messages.success(
+        request,
+        f"The self-referral from {referral.display_name} is closed as a copy of referral "
+        f"{original.reference}. It is no longer in the triage queue.",
+    )
+    return redirect("referrals:detail", referral_uuid=original.uuid)
 
 
 def _render_match_check(request, referral, form, *, status):

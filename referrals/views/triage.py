@@ -10,7 +10,8 @@ from pathway.audit import record_view
 from pathway.permissions import patients_visible_to
 from pathway.views.access import role_required
 from referrals import rules, selectors, services
-from referrals.forms import DecisionForm, MatchForm, UnmatchForm
+from referrals.forms import DecisionForm, DuplicateForm, MatchForm, UnmatchForm
+from referrals.forms.matching import candidate_label
 from referrals.models import Referral
 
 # Triage is for the care team only (DESIGN.md section 5: a GP cannot triage).
@@ -43,6 +44,13 @@ def _detail_context(request, referral, **extra) -> dict:
             initial={"nhs_number": referral.stated_nhs_number},
         ),
         "unmatch_form": UnmatchForm(),
+        # Another referral that seems to be from the same person, for an unmatched
+        # self-referral waiting for triage; and copies of this one closed as duplicates.
+        "duplicates": [
+            (item, candidate_label(item))
+            for item in selectors.possible_duplicates(request.user, referral)
+        ],
+        "copies": selectors.closed_copies_of(referral),
         # A decided self-referral matched to the wrong person is corrected, not unmatched.
         "can_correct_match": request.user.role == "clinician"
         and referral.source == Referral.Source.SELF
@@ -56,6 +64,10 @@ def _detail_context(request, referral, **extra) -> dict:
         "can_see_patient": referral.patient_id is not None
         and patients_visible_to(request.user).filter(pk=referral.patient_id).exists(),
     }
+    if context["duplicates"] and context["can_triage"]:
+        context["duplicate_form"] = DuplicateForm(
+            candidates=[item for item, _ in context["duplicates"]]
+        )
     if referral.id_migraine_answers and not context["assessments"]:
         score = instruments.score("ID_MIGRAINE", referral.id_migraine_answers)
         context["pending_id_migraine"] = {

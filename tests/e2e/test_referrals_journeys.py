@@ -237,3 +237,47 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     _shot(browser_page, "match-undone")
     referral.refresh_from_db()
     assert (referral.patient, referral.unmatched_at is not None) == (None, True)
+
+
+def test_the_team_closes_a_self_referral_sent_twice(browser_page, referrals_demo):
+    from datetime import date
+
+    from pathway.models import Organisation
+    from referrals import services
+
+    practice = Organisation.objects.get(ods_code="Y90001")
+    stated = services.StatedDetails(
+        given_name="Robin",
+        family_name="Twice",
+        date_of_birth=date(1987, 4, 5),
+        practice=practice,
+        email="robin@example.com",
+    )
+    content = services.ReferralContent(
+        condition="headache",
+        problem="Migraines most weeks since last year.",
+        red_flags=(),
+        consent_to_contact=True,
+        preferred_contact="email",
+    )
+    first = services.submit_self_referral(stated=stated, content=content)
+    second = services.submit_self_referral(stated=stated, content=content)
+
+    page = browser_page.page
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(f"/referrals/{second.uuid}/")
+    callout = page.locator("#duplicates")
+    assert "This may be a copy of another referral" in callout.inner_text()
+    assert f"Referral {first.reference}, a self-referral received" in callout.inner_text()
+    page.get_by_text("Close this self-referral as a copy").click()
+    page.get_by_label(f"Referral {first.reference}").check()
+    page.get_by_label("I have checked that both are from the same person").check()
+    _shot(browser_page, "duplicate")
+    page.get_by_role("button", name="Close as a copy").click()
+    browser_page.check()
+    assert "is closed as a copy of referral" in page.content()
+    assert "A copy of this referral, a self-referral received" in page.content()
+    second.refresh_from_db()
+    assert (second.entered_in_error, second.duplicate_of) == (True, first)
+    browser_page.goto("/referrals/triage/")
+    assert page.locator("tr", has_text="Robin Twice").count() == 1

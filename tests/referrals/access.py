@@ -45,6 +45,9 @@ RULES = {
     "referrals:correct-match": Rule(
         allowed=frozenset({"clinician"}), kwargs=_referral, method="post", ok=(400,)
     ),
+    "referrals:close-duplicate": Rule(
+        allowed=frozenset({"clinician"}), kwargs=_referral, method="post", ok=(400,)
+    ),
     "referrals:letter": Rule(allowed=STAFF, kwargs=_letter),
     "referrals:patient-referrals": Rule(
         allowed=STAFF, kwargs=lambda w: {"patient_uuid": w.patient.uuid}

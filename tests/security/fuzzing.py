@@ -162,6 +162,12 @@ def _appointment(world):
     return builders.appointment(world.patient, world.clinician)
 
 
+def _possible_duplicates(world):
+    from tests.referrals import builders
+
+    return [builders.self_referral(world.practice_a)]
+
+
 def _medicines(world):
     from diaries.selectors import medicine_options
 
@@ -184,6 +190,7 @@ ARGUMENTS = {
     "organisations": lambda w: Organisation.objects.all(),
     "patients": lambda w: [w.patient, w.other_patient],
     "appointment": _appointment,
+    "candidates": _possible_duplicates,
     "request": lambda w: RequestFactory().post("/account/login/"),
 }
 # Model forms edit an existing row in the app.

@@ -65,6 +65,13 @@ def _self_referral(world):
     return {"referral_uuid": builders.self_referral(world.practice_a).uuid}
 
 
+def _self_referral_sent_twice(world):
+    from tests.referrals import builders
+
+    builders.self_referral(world.practice_a)
+    return _self_referral(world)
+
+
 def _appointment(world, **fields):
     from tests.reviews import builders
 
@@ -186,6 +193,12 @@ TARGETS = [
         "referrals:match", "clinician", (("", referral_forms.MatchForm),), kwargs=_self_referral
     ),
     Target(
+        "referrals:close-duplicate",
+        "clinician",
+        (("", referral_forms.DuplicateForm),),
+        kwargs=_self_referral_sent_twice,
+    ),
+    Target(
         "referrals:waiting-list",
         "clinician",
         (("", referral_forms.WaitingListFilterForm),),
@@ -258,6 +271,15 @@ TARGETS = [
         "clinician",
         kwargs=lambda w: _appointment(w, start=timezone.now() - timedelta(hours=2)),
         extra={"attendance": st.one_of(st.sampled_from(["attended", "did_not_attend"]), JUNK)},
+    ),
+    Target(
+        "reviews:appointment-not-rebooking",
+        "clinician",
+        (("", review_forms.NotRebookingForm),),
+        kwargs=lambda w: _appointment(
+            w, start=timezone.now() - timedelta(days=2), status="did_not_attend"
+        ),
+        extra={"undo": st.one_of(st.just("yes"), JUNK)},
     ),
     Target(
         "reviews:review",

@@ -1,0 +1,165 @@
+"""A self-referral sent twice: the referral page names other referrals that seem to be from the
+same person, and the team can close the copy (entered in error, pointing at the original) so it
+leaves the triage queue without counting as a rejection. A red flag is never closed away."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from pathway.models import AuditEvent
+from referrals import selectors, services
+from referrals.models import Referral
+from referrals.services import ReferralError
+from tests.referrals import builders
+
+pytestmark = pytest.mark.django_db
+
+URGENT_FLAG = "change_in_personality"
+
+
+def _twice(world, **overrides):
+    first = builders.self_referral(world.practice_a, **overrides)
+    second = builders.self_referral(world.practice_a, **overrides)
+    return first, second
+
+
+def _detail(referral):
+    return reverse("referrals:detail", kwargs={"referral_uuid": referral.uuid})
+
+
+def _close(referral):
+    return reverse("referrals:close-duplicate", kwargs={"referral_uuid": referral.uuid})
+
+
+def test_the_same_name_and_date_of_birth_or_nhs_number_is_a_possible_duplicate(world):
+    first, second = _twice(world, given_name="SAM")
+    # Another person, another condition, and the same NHS number on a matched record.
+    builders.self_referral(world.practice_a, given_name="Samantha")
+    builders.self_referral(world.practice_a, condition="chronic_pain")
+    number = world.patient.nhs_number
+    gp_referral = builders.referral(world.patient, world.gp)
+    by_number = builders.self_referral(world.practice_a, given_name="S", nhs_number=number)
+
+    assert selectors.possible_duplicates(world.clinician, second) == [first]
+    assert selectors.possible_duplicates(world.clinician, first) == [second]
+    assert selectors.possible_duplicates(world.clinician, by_number) == [gp_referral]
+    # Only an unmatched self-referral waiting for triage asks; nobody outside its team sees.
+    assert selectors.possible_duplicates(world.clinician, gp_referral) == []
+    assert selectors.possible_duplicates(world.other_clinician, second) == []
+
+
+def test_the_copy_is_closed_as_entered_in_error_and_leaves_the_queue(world):
+    first, second = _twice(world)
+
+    services.close_as_duplicate(actor=world.clinician, referral=second, original=first)
+
+    second.refresh_from_db()
+    assert second.entered_in_error
+    assert second.duplicate_of == first
+    assert second.status == Referral.Status.SUBMITTED  # not decided: no rejection counted
+    assert second.updated_by == world.clinician
+    assert not Referral.objects.live().filter(pk=second.pk).exists()
+    event = AuditEvent.objects.get(object_uuid=second.uuid, action="entered_in_error")
+    assert event.actor == world.clinician
+    assert set(event.fields) == {"entered_in_error", "duplicate_of"}
+    with pytest.raises(ReferralError, match="matched, decided or closed"):
+        services.close_as_duplicate(actor=world.clinician, referral=second, original=first)
+
+
+def test_a_red_flag_only_the_copy_gives_is_triaged_not_closed(world):
+    first = builders.self_referral(world.practice_a)
+    second = builders.self_referral(world.practice_a, red_flags=(URGENT_FLAG,))
+    with pytest.raises(ReferralError, match="gives red flags referral .* does not"):
+        services.close_as_duplicate(actor=world.clinician, referral=second, original=first)
+    second.refresh_from_db()
+    assert not second.entered_in_error
+    # The other way round, the flag is on the referral kept.
+    services.close_as_duplicate(actor=world.clinician, referral=first, original=second)
+
+
+def test_a_closed_or_decided_original_makes_it_a_new_request(world):
+    earlier = builders.referral(world.patient, world.gp)
+    services.triage_referral(
+        actor=world.clinician,
+        referral=earlier,
+        decision=services.Decision(
+            decision="reject", rejection_reason="other", advice_to_referrer="Try X."
+        ),
+    )
+    again = builders.self_referral_by(world.patient)
+    assert selectors.possible_duplicates(world.clinician, again) == [earlier]
+    with pytest.raises(ReferralError, match="rejected: this one may be a new request"):
+        services.close_as_duplicate(actor=world.clinician, referral=again, original=earlier)
+
+
+def test_only_a_possible_duplicate_can_be_the_original(world):
+    first, second = _twice(world)
+    stranger = builders.self_referral(world.practice_a, given_name="Alex", family_name="Other")
+    with pytest.raises(ReferralError, match="Choose one of the referrals"):
+        services.close_as_duplicate(actor=world.clinician, referral=second, original=stranger)
+
+
+def test_the_database_keeps_a_duplicate_entered_in_error(world):
+    from django.db import IntegrityError, transaction
+
+    first, second = _twice(world)
+    for fields in ({"duplicate_of": first}, {"duplicate_of": second, "entered_in_error": True}):
+        with (
+            pytest.raises(IntegrityError, match="referrals_referral_duplicate_entered_in_error"),
+            transaction.atomic(),
+        ):
+            Referral.objects.filter(pk=second.pk).update(**fields)
+
+
+# Pages
+
+
+def test_the_page_names_the_possible_copy_and_closes_it(world, login):
+    first, second = _twice(world, nhs_number="", date_of_birth=date(1985, 6, 1))
+    client = login(world.clinician)
+    page = client.get(_detail(second)).content.decode()
+    assert "This may be a copy of another referral" in page
+    assert f"Referral {first.reference}, a self-referral received" in page
+    assert "Close this self-referral as a copy" in page
+
+    response = client.post(_close(second), {"original": str(first.uuid), "same": "on"})
+    assert response.status_code == 302
+    assert response.url == _detail(first)
+    page = client.get(_detail(first)).content.decode()
+    assert "A copy of this referral, a self-referral received" in page
+    assert "was closed by Nurse Nia" in page
+    assert client.get(_detail(second)).status_code == 404
+    queue = client.get(reverse("referrals:triage-queue")).content.decode()
+    assert _detail(second) not in queue
+    assert _detail(first) in queue
+
+
+def test_closing_needs_a_choice_and_the_check(world, login):
+    first, second = _twice(world)
+    response = login(world.clinician).post(_close(second), {"original": str(first.uuid)})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<title>Error: " in page
+    assert "Confirm that both referrals are from the same person" in page
+    response = login(world.clinician).post(_close(second), {"same": "on", "original": "nope"})
+    assert "Choose one of the referrals listed" in response.content.decode()
+    second.refresh_from_db()
+    assert not second.entered_in_error
+
+
+def test_a_refused_close_says_why_on_the_page(world, login):
+    first = builders.self_referral(world.practice_a)
+    second = builders.self_referral(world.practice_a, red_flags=(URGENT_FLAG,))
+    response = login(world.clinician).post(
+        _close(second), {"original": str(first.uuid), "same": "on"}
+    )
+    assert response.status_code == 409
+    assert "so triage it rather than close it" in response.content.decode()
+
+
+def test_a_gp_sees_no_close_button_and_cannot_close(world, login):
+    first, second = _twice(world)
+    assert login(world.gp).post(_close(second), {"original": str(first.uuid)}).status_code == 404
+    second.refresh_from_db()
+    assert not second.entered_in_error
