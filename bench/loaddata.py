@@ -512,7 +512,7 @@ class Loader:
             [*clinical, "patient_id", "episode_id", "kind", "start", "duration_minutes",
              "modality", "video_link", "location", "clinician_id", "status", "outcome",
              "attendance_recorded_at", "cancelled_at", "cancellation_reason",
-             "rearrange_requested_at", "rearrange_reason"],
+             "rearrange_requested_at", "rearrange_reason", "not_rebooked_reason"],
         )  # fmt: skip
         self.reviews = self.sink(
             Review,
@@ -867,7 +867,7 @@ class Loader:
              "https://video.example.nhs.uk/room/" + f"{rng.getrandbits(32):08x}"
              if modality == "video" else "",
              "Riverside Clinic, Room 2" if modality == "in_person" else "", clinician, status,
-             "", recorded, cancelled, "Clinician unwell" if cancelled else "", None, "")
+             "", recorded, cancelled, "Clinician unwell" if cancelled else "", None, "", "")
         )  # fmt: skip
         return pk
 
