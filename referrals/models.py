@@ -174,8 +174,9 @@ class Referral(ClinicalRecord):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     entered_in_error = models.BooleanField(default=False)
-    # An undecided self-referral the team found to be a second copy of this one: it is marked
-    # entered in error, so it leaves every list and figure (services.close_as_duplicate).
+    # On a self-referral the team closed as a second copy of another referral: that referral.
+    # The copy is marked entered in error, so it leaves every list and figure
+    # (services.close_as_duplicate).
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
     )
