@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from pathway.models import Patient, User
 from pathway.permissions import patients_visible_to
-from reviews import rules
+from reviews import rules, sources
 from reviews.models import Appointment, BookingRequest
 from reviews.selectors.lookups import _get_or_404
+
+
+def missed_not_rebooked(patients: QuerySet[Patient]) -> QuerySet[Appointment]:
+    """The missed appointments the worklist asks the team to rebook, of `patients` under the
+    team's care: each patient's latest appointment holding a review (rules.REVIEW_KINDS: not a
+    group session or an MDT discussion), not cancelled, if it was missed and the team has not
+    recorded a decision not to rebook. Nothing has been booked, held or missed after it."""
+    later = Appointment.objects.filter(
+        patient=OuterRef("patient_id"), kind__in=rules.REVIEW_KINDS, start__gt=OuterRef("start")
+    ).exclude(status=Appointment.Status.CANCELLED)
+    return Appointment.objects.filter(
+        patient__in=sources.under_care(patients),
+        kind__in=rules.REVIEW_KINDS,
+        status=Appointment.Status.DID_NOT_ATTEND,
+        not_rebooked_at__isnull=True,
+    ).filter(~Exists(later))
 
 
 def _visible_appointments(user) -> QuerySet[Appointment]:

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from hashlib import sha256
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +13,7 @@ from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Patient, User
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
-from reviews import messaging, rules, sources
+from reviews import messaging, rules, selectors
 from reviews.errors import ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, GroupSession, Review
 
@@ -463,20 +462,12 @@ _NO_DECISION = {"not_rebooked_reason": "", "not_rebooked_at": None, "not_rebooke
 
 
 def rebooking_pending(appointment: Appointment) -> bool:
-    """Whether the worklist asks for `appointment` to be rebooked (reviews.worklist.scans
-    .not_rebooked): a missed review with no decision against it, of a patient still under the
-    team's care, with no review booked, held or missed after it."""
-    if (
-        appointment.status != Appointment.Status.DID_NOT_ATTEND
-        or appointment.kind not in rules.REVIEW_KINDS
-        or appointment.not_rebooked_at is not None
-    ):
-        return False
-    later = Appointment.objects.filter(
-        patient=OuterRef("pk"), kind__in=rules.REVIEW_KINDS, start__gt=appointment.start
-    ).exclude(status=Appointment.Status.CANCELLED)
+    """Whether the worklist asks for `appointment` to be rebooked: it is one of
+    selectors.missed_not_rebooked for its patient."""
+    if appointment.status != Appointment.Status.DID_NOT_ATTEND:
+        return False  # the common case, without a query
     patient = Patient.objects.filter(pk=appointment.patient_id)
-    return sources.under_care(patient).filter(~Exists(later)).exists()
+    return selectors.missed_not_rebooked(patient).filter(pk=appointment.pk).exists()
 
 
 @transaction.atomic

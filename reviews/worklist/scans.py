@@ -13,7 +13,7 @@ from pathway.links import uuid_link
 from pathway.models import Episode, Milestone, Patient, Target, User
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
-from reviews import rules, sources
+from reviews import rules, selectors, sources
 from reviews.models import Appointment
 from reviews.worklist.reasons import Reason
 
@@ -135,22 +135,11 @@ def _overdue_text(due: datetime, booked_for: datetime | None) -> str:
 
 
 def not_rebooked(patients: QuerySet[Patient]) -> list[tuple[int, Reason]]:
-    """Patients under the team's care whose latest appointment holding a review
-    (rules.REVIEW_KINDS: not a group session or an MDT discussion), not cancelled, was missed:
-    nothing has been booked, held or missed after it. The line goes once another is booked, the
-    team records a decision not to rebook (on the appointment's page, which the line links to),
-    or the patient is discharged. As reviews.services.appointments.rebooking_pending, for one."""
-    later = Appointment.objects.filter(
-        patient=OuterRef("patient_id"), kind__in=rules.REVIEW_KINDS, start__gt=OuterRef("start")
-    ).exclude(status=Appointment.Status.CANCELLED)
+    """Patients with a missed review to rebook (selectors.missed_not_rebooked). The line goes
+    once another is booked, the team records a decision not to rebook (on the appointment's
+    page, which the line links to), or the patient is discharged."""
     rows = (
-        Appointment.objects.filter(
-            patient__in=sources.under_care(patients),
-            kind__in=rules.REVIEW_KINDS,
-            status=Appointment.Status.DID_NOT_ATTEND,
-            not_rebooked_at__isnull=True,
-        )
-        .filter(~Exists(later))
+        selectors.missed_not_rebooked(patients)
         .order_by()
         .values_list("patient_id", "kind", "start", "uuid")
     )
