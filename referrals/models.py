@@ -181,6 +181,13 @@ class Referral(ClinicalRecord):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
     )
 
+    # On a referral sent again after the team rejected or redirected an earlier one, with what
+    # the advice to the referrer asked for: that earlier referral (services.submit_referral).
+    # Triage reads the two together; the earlier one links to this one.
+    resends = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="sent_again_as"
+    )
+
     objects = ReferralQuerySet.as_manager()
 
     class Meta:
@@ -261,6 +268,15 @@ class Referral(ClinicalRecord):
                 condition=Q(duplicate_of__isnull=True)
                 | Q(entered_in_error=True) & ~Q(duplicate_of=F("id")),
                 name="referrals_referral_duplicate_entered_in_error",
+            ),
+            # A referral is sent again once: a second copy would split its triage in two.
+            models.UniqueConstraint(
+                fields=["resends"],
+                condition=Q(entered_in_error=False),
+                name="referrals_referral_sent_again_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(resends=F("id")), name="referrals_referral_resends_another"
             ),
         ]
         indexes = [

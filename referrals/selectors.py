@@ -65,6 +65,7 @@ def referral_for(user, referral_uuid: UUID | str) -> Referral:
                 "matched_by",
                 "stated_practice",
                 "episode",
+                "resends__decided_by",
             )
             .prefetch_related("preventives", "assessments", "letters")
             .get(uuid=referral_uuid)
@@ -73,9 +74,23 @@ def referral_for(user, referral_uuid: UUID | str) -> Referral:
         raise Http404("No such referral") from exc
 
 
+def sent_again_as(user, referral: Referral) -> Referral | None:
+    """The live referral that sends `referral` again (Referral.resends), if `user` may see it."""
+    return referrals_visible_to(user).filter(resends=referral).select_related("referrer").first()
+
+
 def _letters():
     # Letter bytes are never needed in lists: defer them.
     return Prefetch("letters", queryset=ReferralLetter.objects.defer("pdf").order_by("created_at"))
+
+
+def _sent_again():
+    # The referral that sent each one again, as `sent_again` (a list of none or one).
+    return Prefetch(
+        "sent_again_as",
+        queryset=Referral.objects.live().only("uuid", "resends", "submitted_at"),
+        to_attr="sent_again",
+    )
 
 
 def referrals_for_referrer(user) -> QuerySet[Referral]:
@@ -83,7 +98,7 @@ def referrals_for_referrer(user) -> QuerySet[Referral]:
     return (
         referrals_visible_to(user)
         .select_related("patient", "decided_by", "referrer")
-        .prefetch_related(_letters())
+        .prefetch_related(_letters(), _sent_again())
         .order_by("-submitted_at", "-id")
     )
 
@@ -94,7 +109,7 @@ def referrals_for_patient(patient: Patient) -> QuerySet[Referral]:
         Referral.objects.live()
         .filter(patient=patient)
         .select_related("referrer", "decided_by")
-        .prefetch_related(_letters())
+        .prefetch_related(_letters(), _sent_again())
         .order_by("-submitted_at", "-id")
     )
 

@@ -22,6 +22,7 @@ from referrals.forms.referral import (
     ReferralForm,
     ScreenForm,
     preventive_rows,
+    resend_initial,
 )
 from referrals.forms.self_referral import PracticeChoiceField, SelfReferralForm
 from referrals.forms.triage import DecisionForm, WaitingListFilterForm
@@ -45,4 +46,5 @@ __all__ = [
     "UnmatchForm",
     "WaitingListFilterForm",
     "preventive_rows",
+    "resend_initial",
 ]

@@ -285,6 +285,39 @@ def preventive_rows(formset) -> list[dict]:
     return [row for form in formset.forms if (row := form.row()) is not None]
 
 
+# What a referral sent again starts from (Referral.resends): the earlier referral's answers,
+# except the red flags, the patient's consent and the questionnaire scores, which are asked
+# again because they may have changed since.
+RESENT_FIELDS = (
+    "condition",
+    "problem",
+    "current_acute_medication",
+    "acute_medication_days_per_month",
+    "mental_health_concerns",
+    "patient_goals",
+    "preferred_contact",
+    "interpreter_language",
+    "accessibility_needs",
+)
+
+
+def resend_initial(earlier: Referral) -> tuple[dict, list[dict]]:
+    """The referral form's and the preventives formset's initial data for sending `earlier`
+    again. The referrer is the one sending now, so "referring as" keeps its default."""
+    initial = {name: getattr(earlier, name) for name in RESENT_FIELDS}
+    initial["nhs_number"] = earlier.patient.nhs_number_display
+    preventives = [
+        {
+            "medicine": item.medicine,
+            "dose": item.dose,
+            "duration_weeks": item.duration_weeks,
+            "stopped_reason": item.stopped_reason,
+        }
+        for item in earlier.preventives.all()
+    ]
+    return initial, preventives
+
+
 class ScreenForm(forms.Form):
     """What the live red-flag screen needs besides the ticked codes (which go straight to
     referrals.rules): the patient's age, from the NHS number of a patient the user may see or a

@@ -95,6 +95,10 @@ DECIDED_STATUSES: tuple[str, ...] = (ACCEPTED, REJECTED, REDIRECTED)
 # per patient and condition (STYLE.md rule 11).
 OPEN_STATUSES: tuple[str, ...] = (SUBMITTED, ACCEPTED)
 
+# A referral the team rejected or redirected can be sent again, once, with what the advice to
+# the referrer asked for (Referral.resends); an accepted or closed one cannot.
+RESENDABLE_STATUSES: tuple[str, ...] = (REJECTED, REDIRECTED)
+
 # Priorities a clinician may give on accepting; each selects its own first-contact target.
 PRIORITIES: tuple[str, ...] = (URGENT, ROUTINE)
 

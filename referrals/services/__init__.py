@@ -30,6 +30,7 @@ from referrals.services.submission import (
     StatedDetails,
     record_emergency_stop,
     referral_condition_label,
+    resend_problem,
     submit_referral,
     submit_self_referral,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "match_self_referral",
     "record_emergency_stop",
     "referral_condition_label",
+    "resend_problem",
     "submit_referral",
     "submit_self_referral",
     "triage_referral",

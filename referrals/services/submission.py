@@ -152,6 +152,42 @@ def _save_questionnaires(
         assessment_recorded.send(sender=Assessment, assessment=assessment)
 
 
+def resend_problem(earlier: Referral) -> str:
+    """Why `earlier` cannot be sent again (Referral.resends), in words for the referrer, or "".
+    Only a live referral the team rejected or redirected, for a patient on record, is sent
+    again, and only once."""
+    if earlier.entered_in_error or earlier.patient_id is None:
+        return (
+            f"Referral {earlier.reference} cannot be sent again: it is not on a patient's record."
+        )
+    if earlier.status not in rules.RESENDABLE_STATUSES:
+        status = earlier.get_status_display().lower()
+        return (
+            f"Referral {earlier.reference} is {status}: only a referral the team rejected or "
+            "redirected can be sent again."
+        )
+    again = earlier.sent_again_as.live().first()
+    if again is not None:
+        return (
+            f"Referral {earlier.reference} was sent again already, as referral {again.reference} "
+            f"on {date_format(timezone.localtime(again.submitted_at), 'j F Y')}."
+        )
+    return ""
+
+
+def _check_resend(earlier: Referral, patient: Patient) -> None:
+    """Raise ReferralError unless `earlier` may be sent again for `patient`. Locks it, so two
+    copies sent at once are refused one by one."""
+    earlier = Referral.objects.select_for_update().get(pk=earlier.pk)
+    if problem := resend_problem(earlier):
+        raise ReferralError(problem)
+    if earlier.patient_id != patient.pk:
+        raise ReferralError(
+            f"Referral {earlier.reference} is for another patient. A referral sent again is for "
+            "the same patient: check the NHS number."
+        )
+
+
 NEW_PATIENT_ADDED_MEANWHILE = (
     "A patient with this NHS number was added a moment ago, perhaps from another tab, so this "
     "referral has not been sent. Check the NHS number and send it again to refer them."
@@ -166,16 +202,19 @@ def submit_referral(
     content: ReferralContent,
     patient: Patient | None = None,
     new_patient: dict | None = None,
+    resends: Referral | None = None,
 ) -> Referral:
     """Send a GP or partner referral and return it.
 
     Give either an existing `patient` the actor may see or `new_patient` data for
     pathway.services.create_patient (created in the same transaction, so nothing is half-saved).
     Opens or reuses the patient's episode for the condition and records `referral_received`.
+    `resends` is the earlier referral, rejected or redirected, that this one sends again.
 
     Raises EmergencyFlagsPresent for an emergency flag, DuplicateOpenReferral when the patient
     already has an open referral for the condition, and ReferralError for missing consent, an
-    unknown red-flag code or invalid questionnaire answers.
+    unknown red-flag code, invalid questionnaire answers, or a referral `resend_problem` refuses
+    or of another patient given as `resends`.
     """
     if source not in (Referral.Source.GP, Referral.Source.PARTNER):
         raise ReferralError("Only GPs and partners send referrals this way.")
@@ -195,6 +234,8 @@ def submit_referral(
             # colleague): this referral may not be theirs to join without looking.
             raise ReferralError(NEW_PATIENT_ADDED_MEANWHILE) from exc
     _check_can_refer(patient, content.condition)
+    if resends is not None:
+        _check_resend(resends, patient)
     try:
         with transaction.atomic():
             episode = _open_episode(
@@ -210,6 +251,7 @@ def submit_referral(
                 urgency=urgency,
                 age_at_referral=age,
                 submitted_at=now,
+                resends=resends,
                 created_by=actor,
                 updated_by=actor,
             )
@@ -235,7 +277,13 @@ def submit_referral(
         action=AuditEvent.Action.CREATE,
         patient=patient,
         obj=referral,
-        fields=[*_content_fields(content), "red_flags", "urgency", "preventives"],
+        fields=[
+            *_content_fields(content),
+            "red_flags",
+            "urgency",
+            "preventives",
+            *(["resends"] if resends else []),
+        ],
     )
     return referral
 

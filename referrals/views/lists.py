@@ -38,6 +38,7 @@ TRIAGE_ROW_FIELDS = (
     "source",
     "submitted_at",
     "age_at_referral",
+    "resends",
     "patient__given_name",
     "patient__family_name",
     "patient__nhs_number",

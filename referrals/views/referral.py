@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pathway.audit import record_view
-from pathway.permissions import patient_for
+from pathway.permissions import patient_for, patients_visible_to
 from pathway.views.access import role_required
 from referrals import rules, selectors, services
 from referrals.forms import (
@@ -19,6 +19,7 @@ from referrals.forms import (
     ReferralForm,
     ScreenForm,
     preventive_rows,
+    resend_initial,
 )
 from referrals.models import Referral
 from referrals.views.screening import _screen_outcome, _ticked
@@ -52,15 +53,24 @@ def _red_flag_sections(form_field_value=()):
 @gp_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def create(request):
-    initial = {}
+    initial, preventives = {}, []
     preselected = request.GET.get("patient")
     if preselected:
         patient = patient_for(request.user, _uuid_or_404(preselected))
         initial["nhs_number"] = patient.nhs_number_display
+    # A rejected or redirected referral sent again: the form starts from its answers.
+    earlier, refused = None, ""
+    if request.GET.get("resend"):
+        earlier = selectors.referral_for(request.user, _uuid_or_404(request.GET["resend"]))
+        refused = _cannot_resend(request.user, earlier)
+        if refused and request.method != "POST":
+            messages.warning(request, refused)
+            return redirect("referrals:detail", referral_uuid=earlier.uuid)
+        initial, preventives = resend_initial(earlier)
     # Bound on every POST, even an empty one, so the form's cleaned data always exists.
     data = request.POST if request.method == "POST" else None
     form = ReferralForm(data, user=request.user, initial=initial)
-    formset = PreventiveFormSet(data, prefix="preventive")
+    formset = PreventiveFormSet(data, prefix="preventive", initial=preventives)
     new_form = None
     if request.method == "POST":
         form_ok = form.is_valid()
@@ -89,6 +99,11 @@ def create(request):
         if contact_known and (problem := _unreachable(form, new_form)):
             form.add_error("preferred_contact", problem)
             form_ok = False
+        if refused:
+            # Sent again meanwhile (the form sent twice, or a colleague): the answers stay on
+            # the page with the reason, and nothing is sent.
+            form.add_error(None, refused)
+            form_ok = False
         if form_ok and formset.is_valid():
             try:
                 referral = services.submit_referral(
@@ -99,14 +114,15 @@ def create(request):
                     new_patient=new_form.patient_data(form.cleaned_data["nhs_number"])
                     if new_form
                     else None,
+                    resends=earlier,
                 )
             except services.ReferralError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(
-                    request,
-                    f"Referral {referral.reference} sent ({referral.get_urgency_display()}).",
-                )
+                sent = f"Referral {referral.reference} sent ({referral.get_urgency_display()})."
+                if earlier is not None:
+                    sent = f"{sent[:-1]}, sending referral {earlier.reference} again."
+                messages.success(request, sent)
                 return redirect("referrals:detail", referral_uuid=referral.uuid)
     if new_form is None:
         # Unbound unless the patient is new, so a found patient shows no errors here.
@@ -120,6 +136,7 @@ def create(request):
             "form": form,
             "new_form": new_form,
             "formset": formset,
+            "earlier": earlier,
             "sections": _red_flag_sections(form["red_flags"].value()),
             "screen": _screen_outcome(
                 codes=form["red_flags"].value() or [],
@@ -131,6 +148,19 @@ def create(request):
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _cannot_resend(user, earlier: Referral) -> str:
+    """Why `user` cannot send `earlier` again, in words, or "": the rules of
+    services.resend_problem, and the patient must be one they may refer (at their practices)."""
+    if problem := services.resend_problem(earlier):
+        return problem
+    if not patients_visible_to(user).filter(pk=earlier.patient_id).exists():
+        return (
+            f"{earlier.patient.full_name} is not registered at a practice you work with, so you "
+            "cannot refer them again. Their practice can."
+        )
+    return ""
 
 
 def _new_patient_initial(request) -> dict:

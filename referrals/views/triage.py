@@ -64,6 +64,15 @@ def _detail_context(request, referral, **extra) -> dict:
         "can_see_patient": referral.patient_id is not None
         and patients_visible_to(request.user).filter(pk=referral.patient_id).exists(),
     }
+    if referral.status in rules.RESENDABLE_STATUSES and not referral.entered_in_error:
+        context["sent_again"] = selectors.sent_again_as(request.user, referral)
+        # Offered to a GP or partner who may refer the patient, until it has been sent again.
+        context["can_send_again"] = (
+            request.user.role == "gp"
+            and context["can_see_patient"]
+            and not context["sent_again"]
+            and not services.resend_problem(referral)
+        )
     if context["duplicates"] and context["can_triage"]:
         context["duplicate_form"] = DuplicateForm(
             candidates=[item for item, _ in context["duplicates"]]

@@ -281,3 +281,47 @@ def test_the_team_closes_a_self_referral_sent_twice(browser_page, referrals_demo
     assert (second.entered_in_error, second.duplicate_of) == (True, first)
     browser_page.goto("/referrals/triage/")
     assert page.locator("tr", has_text="Robin Twice").count() == 1
+
+
+def test_a_gp_sends_a_rejected_referral_again_with_what_the_advice_asked(
+    browser_page, referrals_demo
+):
+    earlier = Referral.objects.get(patient__family_name="Shaw", status="rejected")
+    page = browser_page.page
+    browser_page.sign_in(GP, DEMO_PASSWORD)
+    page.get_by_role("link", name="My referrals").first.click()
+    page.locator("tr", has_text="Frankie Shaw").get_by_role("link", name="Frankie Shaw").click()
+    browser_page.check()
+    page.get_by_role("link", name="Send this referral again").click()
+    browser_page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Refer Frankie Shaw again"
+    assert earlier.advice_to_referrer in page.locator("#sending-again").inner_text()
+    problem = page.get_by_label("The problem, in the patient's words")
+    assert problem.input_value() == earlier.problem
+    # Consent is asked again; the advice asked for the preventives tried.
+    assert not page.get_by_label("The patient agrees to be contacted").is_checked()
+    page.locator("#id_preventive-0-medicine").fill("Amitriptyline")
+    page.locator("#id_preventive-0-dose").fill("10 mg at night")
+    page.locator("#id_preventive-0-duration_weeks").fill("8")
+    page.locator("#id_preventive-0-stopped_reason").select_option("ineffective")
+    problem.fill(f"{earlier.problem} Pain diary for 4 weeks: pain 6 to 8 most days.")
+    page.get_by_label("The patient agrees to be contacted").check()
+    _shot(browser_page, "send-again")
+    page.get_by_role("button", name="Send referral").click()
+    browser_page.check()
+    assert f"sending referral {earlier.reference} again" in page.content()
+    again = Referral.objects.get(resends=earlier)
+    assert again.preventives.get().medicine == "Amitriptyline"
+    browser_page.sign_out()
+
+    # Triage sees it was sent again, and what was asked for the first time.
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    page.get_by_role("link", name="Triage").first.click()
+    row = page.locator("tr", has_text="Frankie Shaw")
+    assert "Sent again" in row.inner_text()
+    row.get_by_role("link", name="Frankie Shaw").click()
+    browser_page.check()
+    note = page.locator("#sends-again").inner_text()
+    assert f"referral {earlier.reference}" in note
+    assert earlier.advice_to_referrer in note
+    _shot(browser_page, "sent-again-triage")
