@@ -6,10 +6,10 @@ from django.utils import timezone
 
 from diaries.models import DiaryEntry
 from diaries.selectors import pain_first
-from pathway.patient_tasks import PatientTask
+from pathway.extensions import Task
 
 
-def todays_diary(patient) -> list[PatientTask]:
+def todays_diary(patient) -> list[Task]:
     today = timezone.localdate()
     if DiaryEntry.objects.live().filter(patient=patient, day=today).exists():
         return []
@@ -21,7 +21,7 @@ def todays_diary(patient) -> list[PatientTask]:
             "headache."
         )
     return [
-        PatientTask(
+        Task(
             text=text,
             url=reverse("diaries:today"),
             link_text="Fill in today's diary",

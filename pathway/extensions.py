@@ -3,6 +3,7 @@
 registry for everything the providers give for what it shows."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 
 class Registry:
@@ -16,3 +17,12 @@ class Registry:
 
     def collect(self, *args) -> list:
         return [item for provider in self._providers for item in provider(*args)]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A line under "Things to do" on a home page: what needs doing, and a link to do it."""
+
+    text: str
+    url: str
+    link_text: str

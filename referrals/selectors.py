@@ -79,6 +79,32 @@ def sent_again_as(user, referral: Referral) -> Referral | None:
     return referrals_visible_to(user).filter(resends=referral).select_related("referrer").first()
 
 
+def came_back_to(user, *, since) -> QuerySet[Referral]:
+    """Referrals `user` sent that the team rejected or redirected since `since`, latest decision
+    first, that nothing has followed in the service: not sent again, and no later referral of
+    the patient for the condition. Patients who have died are left out."""
+    followed = Referral.objects.live().filter(
+        Q(resends=OuterRef("pk"))
+        | Q(
+            patient=OuterRef("patient"),
+            condition=OuterRef("condition"),
+            submitted_at__gt=OuterRef("decided_at"),
+        )
+    )
+    return (
+        referrals_visible_to(user)
+        .filter(
+            referrer=user,
+            status__in=rules.RESENDABLE_STATUSES,
+            decided_at__gte=since,
+            patient__date_of_death__isnull=True,
+        )
+        .exclude(Exists(followed))
+        .select_related("patient")
+        .order_by("-decided_at", "-id")
+    )
+
+
 def _letters():
     # Letter bytes are never needed in lists: defer them.
     return Prefetch("letters", queryset=ReferralLetter.objects.defer("pdf").order_by("created_at"))

@@ -4,12 +4,12 @@ to fill in, group invitations to answer, and the next appointment."""
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.patient_tasks import PatientTask
+from pathway.extensions import Task
 from reviews import messaging, selectors
 from reviews.models import Appointment, GroupBooking
 
 
-def things_to_do(patient) -> list[PatientTask]:
+def things_to_do(patient) -> list[Task]:
     tasks = []
     waiting = list(selectors.outstanding_requests_for_patient(patient)[:10])
     if waiting:
@@ -20,7 +20,7 @@ def things_to_do(patient) -> list[PatientTask]:
             count = f"{len(waiting)} questionnaires"
             due = f", the first due {first.due:%-d %B}" if first.due else ""
         tasks.append(
-            PatientTask(
+            Task(
                 text=f"Your care team has asked you to fill in {count}{due}.",
                 url=reverse("reviews:my-questionnaires"),
                 link_text="Fill in your questionnaires",
@@ -38,7 +38,7 @@ def things_to_do(patient) -> list[PatientTask]:
     )
     if invited is not None:
         tasks.append(
-            PatientTask(
+            Task(
                 text="You are invited to a group session on "
                 f"{messaging.day_and_time(invited.session.start)}.",
                 url=reverse("reviews:my-appointments"),
@@ -53,7 +53,7 @@ def things_to_do(patient) -> list[PatientTask]:
     )
     if upcoming is not None:
         tasks.append(
-            PatientTask(
+            Task(
                 text=f"Your next appointment is your {upcoming.get_kind_display().lower()} on "
                 f"{messaging.day_and_time(upcoming.start)}.",
                 url=reverse("reviews:my-appointments"),

@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from pathway import patient_tasks
+from pathway import patient_tasks, referrer_tasks
 from pathway.navigation import first_installed
 from pathway.permissions import own_patient_record
 from pathway.selectors import episodes_with_milestones
@@ -47,7 +47,7 @@ def patient_home(request):
 
 @role_required("gp")
 def gp_home(request):
-    return render(request, "pathway/gp_home.html")
+    return render(request, "pathway/gp_home.html", {"tasks": referrer_tasks.for_user(request.user)})
 
 
 @role_required("clinician")

@@ -288,9 +288,12 @@ def test_a_gp_sends_a_rejected_referral_again_with_what_the_advice_asked(
 ):
     earlier = Referral.objects.get(patient__family_name="Shaw", status="rejected")
     page = browser_page.page
+    # The GP's home lists the referral that came back, with the way to its advice.
     browser_page.sign_in(GP, DEMO_PASSWORD)
-    page.get_by_role("link", name="My referrals").first.click()
-    page.locator("tr", has_text="Frankie Shaw").get_by_role("link", name="Frankie Shaw").click()
+    item = page.locator("#things-to-do li", has_text="Frankie Shaw")
+    assert "was rejected (not enough information to triage)" in item.inner_text()
+    _shot(browser_page, "gp-home")
+    item.get_by_role("link", name="Read the advice").click()
     browser_page.check()
     page.get_by_role("link", name="Send this referral again").click()
     browser_page.check()
@@ -312,6 +315,8 @@ def test_a_gp_sends_a_rejected_referral_again_with_what_the_advice_asked(
     assert f"sending referral {earlier.reference} again" in page.content()
     again = Referral.objects.get(resends=earlier)
     assert again.preventives.get().medicine == "Amitriptyline"
+    page.get_by_role("link", name="Home").first.click()
+    assert page.locator("#things-to-do li", has_text="Frankie Shaw").count() == 0
     browser_page.sign_out()
 
     # Triage sees it was sent again, and what was asked for the first time.

@@ -1,15 +1,19 @@
 """A referral the team rejected or redirected, sent again by the GP with what the advice asked
 for: the form starts from the earlier answers (never its red flags, consent or questionnaire
-scores), the new referral names the one it sends again, and a referral is sent again once."""
+scores), the new referral names the one it sends again, and a referral is sent again once. The
+GP's home page lists their referrals that came back, until another referral follows."""
+
+from datetime import date, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from pathway.models import AuditEvent
-from referrals import services
+from pathway.models import AuditEvent, Patient
+from referrals import selectors, services
 from referrals.models import PreventiveTried, Referral
 from referrals.services import ReferralError
+from tests.factories import PatientFactory, UserFactory
 from tests.referrals import builders
 
 pytestmark = pytest.mark.django_db
@@ -317,3 +321,75 @@ def test_another_practices_gp_cannot_open_the_referral_to_send_again(world, logi
     response = login(world.other_gp).post(_resend_url(earlier), _form(world))
     assert response.status_code == 404
     assert not Referral.objects.filter(resends=earlier).exists()
+
+
+# The GP's home page: referrals that came back ---------------------------------------------------
+
+HOME = reverse("pathway:gp-home")
+
+
+def _came_back(user):
+    from django.utils import timezone
+
+    return list(selectors.came_back_to(user, since=timezone.now() - timedelta(days=28)))
+
+
+def test_the_gp_home_lists_referrals_that_came_back_until_they_are_sent_again(world, login):
+    earlier = _rejected(world)
+    redirected = builders.decided(world.other_patient, world.gp, world.clinician, "redirect")
+    gp = login(world.gp)
+
+    body = gp.get(HOME).content.decode()
+    assert (
+        f"Your referral of {world.patient.full_name} was rejected (not enough information to "
+        "triage) on"
+    ) in body
+    assert f'href="{_detail(earlier)}">Read the advice</a>' in body
+    assert f"Your referral of {world.other_patient.full_name} was redirected to Neurology" in body
+
+    gp.post(_resend_url(earlier), _form(world))
+
+    body = gp.get(HOME).content.decode()
+    assert world.patient.full_name not in body
+    assert _came_back(world.gp) == [redirected]
+
+
+def test_a_later_referral_for_the_condition_or_a_death_ends_the_line(world):
+    earlier = _rejected(world)
+    assert _came_back(world.gp) == [earlier]
+    # Referred again without "send again": the referral came back and was acted on.
+    builders.referral(world.patient, world.gp, condition="headache")
+    assert _came_back(world.gp) == []
+
+    redirected = builders.decided(world.other_patient, world.gp, world.clinician, "redirect")
+    assert _came_back(world.gp) == [redirected]
+    Patient.objects.filter(pk=world.other_patient.pk).update(date_of_death=date(2026, 1, 2))
+    assert _came_back(world.gp) == []
+
+
+def test_only_the_referrer_sees_it_and_only_for_four_weeks(world, login):
+    earlier = _rejected(world)
+    colleague = UserFactory(role="gp", full_name="Dr Colleague", organisations=[world.practice_a])
+    assert _came_back(colleague) == []
+    assert "Nothing needs you now" in login(colleague).get(HOME).content.decode()
+
+    Referral.objects.filter(pk=earlier.pk).update(
+        decided_at=earlier.decided_at - timedelta(days=29)
+    )
+    assert _came_back(world.gp) == []
+
+
+def test_the_home_page_lists_five_and_counts_the_rest_in_one_query(
+    world, login, django_assert_max_num_queries
+):
+    for n in range(6):
+        patient = PatientFactory(registered_practice=world.practice_a, family_name=f"Many{n}")
+        builders.decided(patient, world.gp, world.clinician, "reject")
+    assert Patient.objects.filter(family_name__startswith="Many").count() == 6
+    gp = login(world.gp)
+    gp.get(HOME)
+    with django_assert_max_num_queries(4):  # session, user, memberships, the list
+        body = gp.get(HOME).content.decode()
+    assert body.count("Your referral of") == 5
+    assert "More of your referrals came back in the last 28 days." in body
+    assert f'href="{reverse("referrals:mine")}">See them all in My referrals</a>' in body
