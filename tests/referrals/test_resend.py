@@ -53,6 +53,16 @@ def _rejected(world, **fields):
     )
 
 
+def _send_again(world, earlier, patient=None, **content):
+    return services.submit_referral(
+        actor=world.gp,
+        source="gp",
+        patient=patient or world.patient,
+        content=builders.content(**content),
+        resends=earlier,
+    )
+
+
 def _resend_url(referral):
     return f"{CREATE}?resend={referral.uuid}"
 
@@ -87,13 +97,7 @@ def _form(world, **overrides):
 def test_the_service_sends_a_rejected_referral_again_and_audits_the_link(world):
     earlier = _rejected(world)
 
-    again = services.submit_referral(
-        actor=world.gp,
-        source="gp",
-        patient=world.patient,
-        content=builders.content(problem="With a diary now."),
-        resends=earlier,
-    )
+    again = _send_again(world, earlier, problem="With a diary now.")
 
     assert again.resends == earlier
     assert again.status == Referral.Status.SUBMITTED
@@ -126,33 +130,15 @@ def test_only_a_rejected_or_redirected_referral_is_sent_again(world, decision, s
 def test_a_redirected_referral_is_sent_again(world):
     earlier = builders.decided(world.patient, world.gp, world.clinician, "redirect")
     assert services.resend_problem(earlier) == ""
-    again = services.submit_referral(
-        actor=world.gp,
-        source="gp",
-        patient=world.patient,
-        content=builders.content(),
-        resends=earlier,
-    )
+    again = _send_again(world, earlier)
     assert again.resends == earlier
 
 
 def test_a_referral_is_sent_again_once_and_for_its_own_patient(world):
     earlier = _rejected(world)
     with pytest.raises(ReferralError, match="is for another patient"):
-        services.submit_referral(
-            actor=world.gp,
-            source="gp",
-            patient=world.other_patient,
-            content=builders.content(),
-            resends=earlier,
-        )
-    again = services.submit_referral(
-        actor=world.gp,
-        source="gp",
-        patient=world.patient,
-        content=builders.content(),
-        resends=earlier,
-    )
+        _send_again(world, earlier, world.other_patient)
+    again = _send_again(world, earlier)
     # Rejected again, the first referral still cannot be sent a second time; the second can.
     services.triage_referral(
         actor=world.clinician,
@@ -165,25 +151,13 @@ def test_a_referral_is_sent_again_once_and_for_its_own_patient(world):
         earlier
     )
     with pytest.raises(ReferralError, match="was sent again already"):
-        services.submit_referral(
-            actor=world.gp,
-            source="gp",
-            patient=world.patient,
-            content=builders.content(),
-            resends=earlier,
-        )
+        _send_again(world, earlier)
     assert services.resend_problem(Referral.objects.get(pk=again.pk)) == ""
 
 
 def test_the_database_keeps_one_live_resend_and_never_a_referral_resending_itself(world):
     earlier = _rejected(world)
-    again = services.submit_referral(
-        actor=world.gp,
-        source="gp",
-        patient=world.patient,
-        content=builders.content(),
-        resends=earlier,
-    )
+    again = _send_again(world, earlier)
     copy = builders.referral(world.patient, world.gp, condition="chronic_pain")
     with pytest.raises(IntegrityError), transaction.atomic():
         Referral.objects.filter(pk=copy.pk).update(resends=earlier)
