@@ -283,7 +283,8 @@ def _month(value: str | None, today: date, earliest: date) -> tuple[int, int]:
     try:
         year, month = (int(part) for part in (value or "").split("-"))
         first = date(year, month, 1)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
+        # OverflowError: a number too large for a date (`?month=99999999999-1`).
         return today.year, today.month
     if first > today or first < calendars.first_month(earliest):
         return today.year, today.month

@@ -661,6 +661,10 @@ def test_the_calendar_moves_between_months_but_not_into_the_future(client_):
     future = client_.get(reverse("diaries:calendar"), {"month": "2999-01"}).content.decode()
     assert f"<h1>{first:%B %Y}</h1>" in future
     assert client_.get(reverse("diaries:calendar"), {"month": "13-2025"}).status_code == 200
+    # Numbers too large for a date show this month too, not a server error.
+    for month in ("99999999999-1", "2026-99999999999999999999"):
+        page = client_.get(reverse("diaries:calendar"), {"month": month})
+        assert f"<h1>{first:%B %Y}</h1>" in page.content.decode()
 
 
 def test_the_calendar_goes_back_to_the_first_day_that_can_be_filled_in(client_):
