@@ -18,6 +18,13 @@ from reviews.services import questionnaires as questionnaire_services
 from reviews.views.refusals import post_only
 
 RECENT = 10
+# What a stale "Book a place" is told when the patient has already given the place up.
+ENDED_BY_PATIENT = {
+    GroupBooking.Status.CANCELLED: "You cancelled your place at this session. To ask for a "
+    "place again, contact your care team.",
+    GroupBooking.Status.DECLINED: "You turned down the invitation to this session. If you "
+    "have changed your mind, contact your care team.",
+}
 # A page left open after the team withdrew an invitation or place, as the patient reads it.
 WITHDRAWN_BY_TEAM = (
     "Your care team has withdrawn this invitation. To ask for a place at another session, "
@@ -31,7 +38,12 @@ ASKED_FOR = {"annual_review": "your yearly review", "follow_up": "a follow-up"}
 
 @patient_required
 def my_appointments(request):
-    patient = own_patient_record(request.user)
+    return _appointments_page(request, own_patient_record(request.user), BookingRequestForm())
+
+
+def _appointments_page(request, patient, booking_form: BookingRequestForm, *, status=200):
+    """The patient's appointments page; `booking_form` is bound when an "Ask for an
+    appointment" was refused, so the page shows why beside what they typed."""
     now = timezone.now()
     upcoming, past = selectors.upcoming_and_past(
         list(selectors.appointments_for_patient(patient)[:50]), now=now, past_limit=RECENT
@@ -55,8 +67,9 @@ def my_appointments(request):
             "under_care": under_care,
             "can_ask_annual": under_care and annual_booked is None and "annual_review" not in asked,
             "can_ask_follow_up": under_care and "follow_up" not in asked,
-            "booking_form": BookingRequestForm(),
+            "booking_form": booking_form,
         },
+        status=status,
     )
 
 
@@ -109,9 +122,7 @@ def my_booking_request(request):
         return refused
     form = BookingRequestForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-        return redirect("reviews:my-appointments")
+        return _appointments_page(request, patient, form, status=400)
     try:
         appointment_services.request_booking(
             actor=request.user,
@@ -154,8 +165,13 @@ def my_group_booking(request, booking_uuid):
             messages.success(request, "Your place is booked.")
         elif booking.status == GroupBooking.Status.WITHDRAWN:
             raise StaleState(WITHDRAWN_BY_TEAM)
-        else:
+        elif booking.status in ENDED_BY_PATIENT:
+            # A "Book a place" sent again from a page shown before the patient gave it up.
+            raise StaleState(ENDED_BY_PATIENT[booking.status])
+        elif booking.status == GroupBooking.Status.BOOKED:
             raise StaleState("You already have a place at this session.")
+        else:
+            raise StaleState("This group session has already taken place.")
     except ReviewsError as error:
         messages.error(request, str(error))
     return redirect("reviews:my-appointments")

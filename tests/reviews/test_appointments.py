@@ -492,6 +492,20 @@ def test_the_patient_sees_what_they_asked_for_in_plain_words(world, login):
     assert 'value="annual_review"' not in page and 'value="follow_up"' in page
 
 
+def test_a_request_too_long_keeps_what_the_patient_typed_beside_the_error(world, login):
+    builders.episode_for(world.patient)
+    typed = "Tuesday mornings, by phone please. " * 20  # 700 characters
+    response = login(world.patient_user).post(
+        reverse("reviews:my-booking-request"), {"kind": "follow_up", "preferences": typed}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "There is a problem" in page
+    assert '<a href="#id_preferences">Keep this to 500 characters or fewer.</a>' in page
+    assert typed.strip() in page  # the text box still holds it
+    assert not BookingRequest.objects.exists()
+
+
 def test_a_booked_annual_review_cannot_be_asked_for_again(world, login):
     builders.appointment(world.patient, world.clinician, kind="annual_review", start=_later(9))
     client = login(world.patient_user)

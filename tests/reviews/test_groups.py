@@ -446,6 +446,26 @@ def test_booking_from_a_page_left_open_after_the_team_withdrew_says_so(world, lo
     assert GroupBooking.objects.get(pk=invitation.pk).status == "withdrawn"
 
 
+@pytest.mark.parametrize(
+    ("status", "told"),
+    [
+        ("cancelled", "You cancelled your place at this session."),
+        ("declined", "You turned down the invitation to this session."),
+        ("attended", "This group session has already taken place."),
+    ],
+)
+def test_booking_from_a_page_shown_before_the_place_ended_says_what_happened(
+    world, login, status, told
+):
+    session = builders.group_session(world.service)
+    invitation = builders.booking(session, world.patient, status=status)
+    url = reverse("reviews:my-group-booking", kwargs={"booking_uuid": invitation.uuid})
+    page = login(world.patient_user).post(url, {"action": "book"}, follow=True).content.decode()
+    assert told in page
+    assert "already have a place" not in page
+    assert GroupBooking.objects.get(pk=invitation.pk).status == status
+
+
 def test_freeing_a_place_asks_first_and_says_who_will_be_told(world, login):
     session = builders.group_session(world.service)
     place = builders.booking(session, world.patient, status="booked")
