@@ -110,6 +110,11 @@ PHQ9_BANDS = (
 PHQ9_SELF_HARM_ITEM = 9
 # clinical-rules.md section 7: 0-4 minimal, 5-9 mild, 10-14 moderate, 15-21 severe.
 GAD7_BANDS = ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "severe"))
+# The bands that prompt a review by the care team although no alert is raised: clinical-rules.md
+# section 7, "a total of 20+ with item 9 = 0 raises no item-9 alert (the severity band still
+# prompts review)". GAD-7's severe band (15-21) is treated the same way; the rules name no
+# action for it.
+REVIEW_BANDS: dict[str, str] = {"PHQ-9": "severe", "GAD-7": "severe"}
 
 
 INSTRUMENTS: dict[str, Instrument] = {

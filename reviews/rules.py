@@ -58,10 +58,12 @@ TEAM_ONLY_KINDS = frozenset({"mdt"})
 # Group sessions repeat monthly; a series longer than a year is set up again by the team.
 MAX_SERIES_LENGTH = 12
 
-# Worklist categories, most urgent first (issue 6, item 8).
+# Worklist categories, most urgent first (issue 6, item 8); a severe PHQ-9 or GAD-7 with no
+# review since (pathway.instruments.REVIEW_BANDS) comes straight after the red flags.
 WORKLIST_CATEGORIES = (
     ("safety_alert", "Safety alert"),
     ("red_flag_referral", "Red-flag referral not triaged"),
+    ("severe_score", "Severe mood or anxiety score"),
     ("target_breach", "Target breached"),
     ("review_overdue", "Review overdue"),
     ("not_rebooked", "Did not attend, not rebooked"),

@@ -53,12 +53,14 @@ from reviews.selectors.notifications import failed_notification_for, failed_noti
 from reviews.selectors.questionnaires import (
     alert_for,
     alerts_for_patient,
+    assessments_after,
     last_psfs_activities,
     open_alerts_for_patient,
     outstanding_requests_for_patient,
     own_questionnaire_request,
     questionnaire_request_for,
     questionnaire_requests_for_patient,
+    unreviewed_severe_scores,
 )
 from reviews.selectors.teams import (
     FILTER_CHOICES_SECONDS,
@@ -79,6 +81,7 @@ __all__ = [
     "appointments_for_patient",
     "appointments_for_team",
     "assessment_trends",
+    "assessments_after",
     "booking_request_for",
     "missed_not_rebooked",
     "bookings_for_session",
@@ -115,6 +118,7 @@ __all__ = [
     "reviews_for_patient",
     "team_clinicians",
     "team_organisation_ids",
+    "unreviewed_severe_scores",
     "upcoming_and_past",
     "worklist_filter_choices",
 ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from pathway.models import Patient
+from pathway.instruments import REVIEW_BANDS
+from pathway.models import Assessment, Episode, Patient
 from pathway.permissions import patients_visible_to
-from reviews.models import QuestionnaireRequest, SafetyAlert
+from reviews.models import QuestionnaireRequest, Review, SafetyAlert
 from reviews.selectors.lookups import _get_or_404
 
 
@@ -25,6 +26,43 @@ def outstanding_requests_for_patient(patient: Patient) -> QuerySet[Questionnaire
 def own_questionnaire_request(patient: Patient, request_uuid) -> QuestionnaireRequest:
     return _get_or_404(
         patient.questionnaire_requests.select_related("assessment"), uuid=request_uuid
+    )
+
+
+def assessments_after(request: QuestionnaireRequest) -> QuerySet[Assessment]:
+    """Assessments of a completed request's patient and instrument completed after it was:
+    where answers sent to it once it was completed are kept (`submit_questionnaire`)."""
+    if request.completed_at is None:
+        return Assessment.objects.none()
+    return Assessment.objects.filter(
+        patient_id=request.patient_id,
+        instrument=request.instrument,
+        completed_at__gte=request.completed_at,
+    ).exclude(pk=request.assessment_id)
+
+
+def unreviewed_severe_scores(patients: QuerySet[Patient]) -> QuerySet[Assessment]:
+    """The latest PHQ-9 or GAD-7 of `patients` under the pathway (an open episode) whose score
+    is in a band that prompts a review (`pathway.instruments.REVIEW_BANDS`), with no review
+    recorded since it was completed. Unordered."""
+    in_band = Q()
+    for instrument, band in REVIEW_BANDS.items():
+        in_band |= Q(instrument=instrument, band=band)
+    later = Assessment.objects.filter(
+        patient=OuterRef("patient"),
+        instrument=OuterRef("instrument"),
+        completed_at__gt=OuterRef("completed_at"),
+    )
+    reviewed = Review.objects.filter(
+        patient=OuterRef("patient"), completed_at__gte=OuterRef("completed_at")
+    )
+    under_care = Episode.objects.open().filter(patient=OuterRef("patient"))
+    return (
+        Assessment.objects.filter(in_band, patient__in=patients)
+        .filter(Exists(under_care))
+        .exclude(Exists(later))
+        .exclude(Exists(reviewed))
+        .order_by()
     )
 
 

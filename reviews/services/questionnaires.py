@@ -17,7 +17,7 @@ from reviews import messaging, rules
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import QuestionnaireRequest, Review, SafetyAlert
 from reviews.questionnaires import QUESTIONNAIRES
-from reviews.selectors import last_psfs_activities
+from reviews.selectors import assessments_after, last_psfs_activities
 
 MY_QUESTIONNAIRES = "reviews:my-questionnaires"
 
@@ -146,23 +146,69 @@ def submit_questionnaire(
 
     A PHQ-9 with item 9 above 0 raises a SafetyAlert and emails the responsible clinician in
     the same transaction. Returns (assessment, alert or None). Raises ReviewsError for answers
-    that cannot be scored, StaleState if the request was already completed or cancelled (a
-    second submission creates nothing)."""
-    if request.status != QuestionnaireRequest.Status.REQUESTED:
-        raise StaleState("You have already sent this questionnaire. Thank you.")
+    that cannot be scored.
+
+    Answers are never dropped because the request stopped waiting meanwhile (a page left
+    open, a second window, Back and send again): a risky answer must reach a clinician.
+    A request cancelled meanwhile is completed by them after all. One already completed keeps
+    its assessment, and answers that differ from it are stored as an assessment of their own
+    (`reviews.selectors.assessments_after`); only answers repeating ones already recorded
+    raise StaleState and create nothing."""
+    locked = QuestionnaireRequest.objects.select_for_update().get(pk=request.pk)
     names: list[str] = []
-    if request.instrument == "PSFS":
-        names = _validate_activities(request, activities or [])
+    if locked.instrument == "PSFS":
+        names = _validate_activities(locked, activities or [])
         answers = answers[: len(names)]
     try:
-        result = instruments.score(request.instrument, answers)
+        result = instruments.score(locked.instrument, answers)
     except instruments.InvalidAnswers as exc:
         raise ReviewsError("Answer every question with one of the options given.") from exc
+    answers = list(answers)
+    if locked.status == QuestionnaireRequest.Status.COMPLETED:
+        return _late_answers(actor=actor, request=locked, answers=answers, result=result)
     now = timezone.now()
+    assessment = _store(actor=actor, request=locked, answers=answers, result=result, now=now)
+    QuestionnaireRequest.objects.filter(pk=locked.pk).update(
+        status=QuestionnaireRequest.Status.COMPLETED,
+        assessment=assessment,
+        completed_at=now,
+        activities=names or locked.activities,
+        unscored_answers=list(unscored or []),
+        updated_by=actor,
+        updated_at=now,
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=locked.patient,
+        obj=locked,
+        fields=["status", "assessment"],
+    )
+    if locked.status == QuestionnaireRequest.Status.REQUESTED:
+        _withdraw_messages(locked, "Withdrawn: the questionnaire was completed")
+    alert = _alert_for(assessment, result, request=locked)
+    request.refresh_from_db()
+    return assessment, alert
+
+
+def _late_answers(
+    *, actor: User, request: QuestionnaireRequest, answers: list, result
+) -> tuple[Assessment, SafetyAlert | None]:
+    kept = assessments_after(request).values_list("answers", flat=True)
+    repeated = [request.assessment.answers, *kept]
+    if answers in repeated:
+        raise StaleState("You have already sent this questionnaire. Thank you.")
+    assessment = _store(
+        actor=actor, request=request, answers=answers, result=result, now=timezone.now()
+    )
+    return assessment, _alert_for(assessment, result, request=request)
+
+
+def _store(*, actor: User, request: QuestionnaireRequest, answers: list, result, now):
     assessment = Assessment.objects.create(
         patient=request.patient,
         instrument=request.instrument,
-        answers=list(answers),
+        answers=answers,
         total=round(result.total, 2),
         band=result.band or "",
         alert=result.alert,
@@ -172,20 +218,6 @@ def submit_questionnaire(
         created_by=actor,
         updated_by=actor,
     )
-    claimed = QuestionnaireRequest.objects.filter(
-        pk=request.pk, status=QuestionnaireRequest.Status.REQUESTED
-    ).update(
-        status=QuestionnaireRequest.Status.COMPLETED,
-        assessment=assessment,
-        completed_at=now,
-        activities=names or request.activities,
-        unscored_answers=list(unscored or []),
-        updated_by=actor,
-        updated_at=now,
-    )
-    if not claimed:
-        # Another submission won the race; raising rolls back this assessment.
-        raise StaleState("You have already sent this questionnaire. Thank you.")
     record_event(
         actor=actor,
         action=AuditEvent.Action.CREATE,
@@ -193,19 +225,13 @@ def submit_questionnaire(
         obj=assessment,
         fields=["answers", "total", "band", "alert"],
     )
-    record_event(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        patient=request.patient,
-        obj=request,
-        fields=["status", "assessment"],
-    )
-    _withdraw_messages(request, "Withdrawn: the questionnaire was completed")
-    alert = None
-    if result.alert and request.instrument == "PHQ-9":
-        alert = raise_safety_alert(assessment=assessment, request=request)
-    request.refresh_from_db()
-    return assessment, alert
+    return assessment
+
+
+def _alert_for(assessment: Assessment, result, **source) -> SafetyAlert | None:
+    if result.alert and assessment.instrument == "PHQ-9":
+        return raise_safety_alert(assessment=assessment, **source)
+    return None
 
 
 def _responsible_clinician(patient: Patient, fallback: User | None) -> User | None:

@@ -133,14 +133,17 @@ def questionnaire_record(request, request_uuid):
     questionnaire_request = selectors.questionnaire_request_for(request.user, request_uuid)
     patient = questionnaire_request.patient
     back = redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
-    if questionnaire_request.status != QuestionnaireRequest.Status.REQUESTED:
-        messages.error(request, _ALREADY_DONE.get(questionnaire_request.status, _NOT_OPEN))
+    # What the request was when the page was opened: answers sent from it are kept whatever
+    # happened meanwhile (`submit_questionnaire`), and the message says what that was.
+    status = questionnaire_request.status
+    if request.method != "POST" and status != QuestionnaireRequest.Status.REQUESTED:
+        messages.error(request, _ALREADY_DONE.get(status, _NOT_OPEN))
         return back
     form = AnswersForm.for_request(request.POST or None, questionnaire_request)
     questionnaire = form.questionnaire
     if request.method == "POST" and form.is_valid():
         try:
-            _, alert = questionnaire_services.submit_questionnaire(
+            assessment, alert = questionnaire_services.submit_questionnaire(
                 actor=request.user, request=questionnaire_request, **form.submission()
             )
         except StaleState:
@@ -150,6 +153,14 @@ def questionnaire_record(request, request_uuid):
             form.add_error(None, str(error))
         else:
             message = f"{patient.given_name}'s {questionnaire.title} answers are recorded."
+            if assessment.pk != questionnaire_request.assessment_id:
+                message = (
+                    "This questionnaire had already been answered, in the portal or by a "
+                    f"colleague. These answers differ, so they are recorded too, as a "
+                    f"{questionnaire.title} of their own."
+                )
+            elif status == QuestionnaireRequest.Status.CANCELLED:
+                message += " The request had been cancelled meanwhile; the answers complete it."
             if alert is not None:
                 message += (
                     " Question 9 was answered above 'not at all': a safety alert is open. "

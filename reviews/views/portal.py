@@ -1,10 +1,15 @@
 """The patient's own pages: appointments, group sessions and questionnaires."""
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
+from pathway.instruments import REVIEW_BANDS
 from pathway.permissions import own_patient_record
 from pathway.views.access import patient_required
 from reviews import messaging, selectors
@@ -209,10 +214,13 @@ def my_questionnaires(request):
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def my_questionnaire(request, request_uuid):
-    """Complete one questionnaire on a phone. Sending it twice stores it once."""
+    """Complete one questionnaire on a phone. Answers sent from a page left open after the
+    request was completed or cancelled are kept too (`submit_questionnaire`): the same answers
+    sent twice are stored once."""
     patient = own_patient_record(request.user)
     questionnaire_request = selectors.own_questionnaire_request(patient, request_uuid)
-    if questionnaire_request.status != QuestionnaireRequest.Status.REQUESTED:
+    waiting = questionnaire_request.status == QuestionnaireRequest.Status.REQUESTED
+    if request.method != "POST" and not waiting:
         if questionnaire_request.status == QuestionnaireRequest.Status.COMPLETED:
             return redirect("reviews:my-questionnaire-done", request_uuid=request_uuid)
         messages.error(request, "This questionnaire is no longer needed.")
@@ -220,7 +228,7 @@ def my_questionnaire(request, request_uuid):
     form = AnswersForm.for_request(request.POST or None, questionnaire_request)
     if request.method == "POST" and form.is_valid():
         try:
-            questionnaire_services.submit_questionnaire(
+            assessment, _ = questionnaire_services.submit_questionnaire(
                 actor=request.user, request=questionnaire_request, **form.submission()
             )
         except StaleState:
@@ -228,7 +236,11 @@ def my_questionnaire(request, request_uuid):
         except ReviewsError as error:
             form.add_error(None, str(error))
         else:
-            return redirect("reviews:my-questionnaire-done", request_uuid=request_uuid)
+            done = reverse("reviews:my-questionnaire-done", kwargs={"request_uuid": request_uuid})
+            if assessment.pk != questionnaire_request.assessment_id:
+                # Kept beside the answers the request already had: thank them for these.
+                done += "?" + urlencode({"answers": assessment.uuid})
+            return redirect(done)
     return render(
         request,
         "reviews/my_questionnaire.html",
@@ -243,18 +255,30 @@ def my_questionnaire(request, request_uuid):
 
 @patient_required
 def my_questionnaire_done(request, request_uuid):
-    """Thank the patient; if PHQ-9 item 9 was above 0, show where to get help now."""
+    """Thank the patient for the answers they sent (`?answers=` names answers kept beside the
+    request's own); if PHQ-9 item 9 was above 0, show where to get help now, and if the score
+    is severe, where to find support before the team gets in touch."""
     patient = own_patient_record(request.user)
     questionnaire_request = selectors.own_questionnaire_request(patient, request_uuid)
     if questionnaire_request.status != QuestionnaireRequest.Status.COMPLETED:
         return redirect("reviews:my-questionnaire", request_uuid=request_uuid)
     assessment = questionnaire_request.assessment
+    try:
+        later = UUID(request.GET.get("answers", ""))
+    except ValueError:
+        pass
+    else:
+        assessment = (
+            selectors.assessments_after(questionnaire_request).filter(uuid=later).first()
+            or assessment
+        )
     return render(
         request,
         "reviews/my_questionnaire_done.html",
         {
             "questionnaire": QUESTIONNAIRES[questionnaire_request.instrument],
             "needs_help": assessment.alert,
+            "severe": assessment.band == REVIEW_BANDS.get(assessment.instrument),
             "crisis_contacts": CRISIS_CONTACTS,
         },
     )

@@ -1,6 +1,6 @@
 """The reasons no kept scan may hold back (safety alerts, red-flag referrals waiting for triage,
-questionnaires past their due date), asked for on every page view in one query, and the
-worklist: the kept scan with them merged in."""
+questionnaires past their due date, severe mood or anxiety scores not yet reviewed), asked for
+on every page view in one query, and the worklist: the kept scan with them merged in."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.db.models import (
     DateField,
     DateTimeField,
     F,
+    IntegerField,
     Q,
     QuerySet,
     UUIDField,
@@ -23,10 +24,10 @@ from django.utils import timezone
 from pathway.compiled import Compiled
 from pathway.links import uuid_link
 from pathway.models import Patient, User
-from reviews import sources
+from reviews import selectors, sources
 from reviews.models import QuestionnaireRequest, SafetyAlert
 from reviews.worklist.kept import Scan, _cache_key, _hold, _kept_scan, _memo_lock
-from reviews.worklist.reasons import Entry, Ranked, Reason, Worklist, _entry, _order_of
+from reviews.worklist.reasons import LONDON, Entry, Ranked, Reason, Worklist, _entry, _order_of
 from reviews.worklist.scans import scope
 
 # What a safety alert's worklist line says happened, by the alert's kind.
@@ -61,7 +62,8 @@ def _live_reasons(
 ) -> list[tuple[int, Reason]]:
     """What no kept scan may hold back, asked for on every page view in one query: unresolved
     safety alerts (PHQ-9 item 9, or a same-day risk assessment asked for at a review), red-flag
-    referrals waiting for triage, and questionnaires past their due date. `key` is the scope's
+    referrals waiting for triage, questionnaires past their due date, and severe PHQ-9 or GAD-7
+    scores with no review since. `key` is the scope's
     `_cache_key`: the query's SQL depends on nothing else, so each process compiles it once per
     scope and day (`_live_statement`).
 
@@ -84,6 +86,13 @@ def _live_reasons(
             )
         elif code == "red_flag_referral":
             reason = sources.red_flag_reason(text, moment, referral_link(ref))
+        elif code == "severe_score":
+            when = moment.astimezone(LONDON)
+            reason = Reason(
+                code,
+                f"{text} score {kind} on {when:%-d %B %Y}, in the severe band: no review since",
+                moment,
+            )
         else:
             reason = Reason(code, f"{text} not completed (due {day:%-d %B %Y})", day)
         found.append((patient_id, reason))
@@ -127,7 +136,16 @@ def _live_statement(
         w_text=F("instrument"),
         w_day=F("due"),
     )
-    compiled = Compiled.of(alerts.union(red_flags, questionnaires, all=True))
+    severe_scores = _live(
+        selectors.unreviewed_severe_scores(patients),
+        "severe_score",
+        w_ref=F("uuid"),
+        w_text=F("instrument"),
+        w_at=F("completed_at"),
+        # The score, carried in the kind column: PHQ-9 and GAD-7 totals are whole numbers.
+        w_kind=Cast(Cast("total", IntegerField()), CharField()),
+    )
+    compiled = Compiled.of(alerts.union(red_flags, questionnaires, severe_scores, all=True))
     _hold(_statements, key, compiled)
     return compiled
 

@@ -19,6 +19,10 @@ def _answer_url(request):
     return reverse("reviews:my-questionnaire", kwargs={"request_uuid": request.uuid})
 
 
+def _done_url(request):
+    return reverse("reviews:my-questionnaire-done", kwargs={"request_uuid": request.uuid})
+
+
 def _phq9(values):
     return {f"item_{n}": str(v) for n, v in enumerate(values, start=1)}
 
@@ -104,26 +108,71 @@ def test_the_patient_completes_a_phq9_and_it_is_stored_with_its_raw_answers(worl
     assert not SafetyAlert.objects.exists()
 
 
-def test_sending_the_form_twice_stores_one_assessment(world, login):
+def test_sending_the_same_answers_twice_stores_one_assessment(world, login):
     request = builders.questionnaire_request(world.patient)
     client = login(world.patient_user)
     first = client.post(_answer_url(request), _phq9([0] * 9))
-    second = client.post(_answer_url(request), _phq9([3] * 9))
+    second = client.post(_answer_url(request), _phq9([0] * 9))
     assert first.status_code == second.status_code == 302
+    assert second.url == first.url == _done_url(request)
     assert Assessment.objects.count() == 1
     assert Assessment.objects.get().total == 0
 
 
-def test_a_stale_copy_of_the_request_cannot_complete_it_again(world):
+def test_answers_changed_and_sent_again_are_kept_and_a_risky_one_reaches_the_team(world, login):
+    # Back, a changed answer, sent again: the second answers are the patient's too, and their
+    # item 9 must not be dropped because the request was already completed.
+    builders.episode_for(world.patient, responsible_clinician=world.clinician)
+    request = builders.questionnaire_request(world.patient)
+    client = login(world.patient_user)
+    client.post(_answer_url(request), _phq9([0] * 9))
+    response = client.post(_answer_url(request), _phq9([1] * 8 + [2]))
+    later = Assessment.objects.exclude(pk=QuestionnaireRequest.objects.get().assessment_id).get()
+    assert (later.total, later.alert, later.completed_by) == (10, True, world.patient_user)
+    assert response.url == f"{_done_url(request)}?answers={later.uuid}"
+    page = client.get(response.url).content.decode()
+    assert "Please get support now" in page and "Samaritans" in page
+    assert SafetyAlert.objects.get().assessment == later
+    # The request's own result is unchanged, and its done page alone thanks for it.
+    assert QuestionnaireRequest.objects.get().assessment.total == 0
+    assert "Please get support now" not in client.get(_done_url(request)).content.decode()
+    # The same changed answers once more store nothing.
+    client.post(_answer_url(request), _phq9([1] * 8 + [2]))
+    assert Assessment.objects.count() == 2 and SafetyAlert.objects.count() == 1
+
+
+def test_the_done_page_ignores_answers_that_are_not_the_requests(world, login):
+    request = builders.questionnaire_request(world.patient)
+    services.submit_questionnaire(actor=world.patient_user, request=request, answers=[0] * 9)
+    other = builders.questionnaire_request(world.patient, instrument="GAD-7")
+    risky_elsewhere = services.submit_questionnaire(
+        actor=world.patient_user, request=other, answers=[3] * 7
+    )[0]
+    client = login(world.patient_user)
+    for answers in ("not-a-uuid", str(risky_elsewhere.uuid)):
+        page = client.get(_done_url(request), {"answers": answers})
+        assert page.status_code == 200
+        assert "Your care team will look at your answers" in page.content.decode()
+
+
+def test_a_stale_copy_of_the_request_keeps_different_answers_apart(world):
     request = builders.questionnaire_request(world.patient)
     stale = QuestionnaireRequest.objects.get(pk=request.pk)
     services.submit_questionnaire(actor=world.patient_user, request=request, answers=[0] * 9)
     with pytest.raises(StaleState):
-        services.submit_questionnaire(actor=world.patient_user, request=stale, answers=[1] * 9)
+        services.submit_questionnaire(actor=world.patient_user, request=stale, answers=[0] * 9)
     stale.status = "requested"  # as if loaded before the first submission committed
+    assessment, alert = services.submit_questionnaire(
+        actor=world.clinician, request=stale, answers=[1] * 9
+    )
+    request.refresh_from_db()
+    assert request.assessment.total == 0  # the request keeps its first answers
+    assert (assessment.total, assessment.completed_by) == (9, world.clinician)
+    assert alert is not None and alert.assessment == assessment
+    assert AuditEvent.objects.filter(object_uuid=assessment.uuid, action="create").exists()
     with pytest.raises(StaleState):
-        services.submit_questionnaire(actor=world.patient_user, request=stale, answers=[1] * 9)
-    assert Assessment.objects.count() == 1
+        services.submit_questionnaire(actor=world.clinician, request=stale, answers=[1] * 9)
+    assert Assessment.objects.count() == 2
 
 
 @pytest.mark.parametrize(
@@ -246,6 +295,29 @@ def test_a_gad7_total_of_21_raises_no_alert(world):
     assert not SafetyAlert.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("instrument", "answers", "severe"),
+    [
+        ("PHQ-9", [3, 3, 3, 3, 3, 3, 2, 0, 0], True),  # 20: severe, item 9 not at all
+        ("PHQ-9", [3, 3, 3, 3, 3, 2, 2, 0, 0], False),  # 19: moderately severe
+        ("GAD-7", [3] * 7, True),  # 21: severe
+        ("GAD-7", [2] * 7, False),  # 14: moderate
+    ],
+)
+def test_a_severe_score_tells_the_patient_where_to_find_support_now(
+    world, login, instrument, answers, severe
+):
+    request = builders.questionnaire_request(world.patient, instrument=instrument)
+    items = {f"item_{n}": str(v) for n, v in enumerate(answers, start=1)}
+    page = login(world.patient_user).post(_answer_url(request), items, follow=True)
+    page = page.content.decode()
+    assert ("things are very hard for you at the moment" in page) is severe
+    assert ("Samaritans" in page) is severe
+    assert ("look at your answers before your next appointment" in page) is not severe
+    assert "Please get support now" not in page  # no item 9 answer above 0
+    assert not SafetyAlert.objects.exists()
+
+
 def test_hit6_labels_are_scored_from_the_position_of_the_chosen_option(world, login):
     request = builders.questionnaire_request(world.patient, instrument="HIT-6")
     client = login(world.patient_user)
@@ -315,12 +387,21 @@ def test_psfs_needs_a_rating_for_each_named_activity(world, login):
     assert not Assessment.objects.exists()
 
 
-def test_a_cancelled_request_cannot_be_completed(world, login):
+def test_answers_sent_after_the_request_was_cancelled_complete_it(world, login):
+    builders.episode_for(world.patient, responsible_clinician=world.clinician)
     request = builders.questionnaire_request(world.patient)
     services.cancel_questionnaire_request(actor=world.clinician, request=request)
-    response = login(world.patient_user).post(_answer_url(request), _phq9([0] * 9), follow=True)
-    assert "no longer needed" in response.content.decode()
-    assert not Assessment.objects.exists()
+    client = login(world.patient_user)
+    # Opened now, the page says it is no longer needed...
+    page = client.get(_answer_url(request), follow=True).content.decode()
+    assert "no longer needed" in page
+    # ...but answers sent from a page opened before are kept, and a risky one is acted on.
+    response = client.post(_answer_url(request), _phq9([0] * 8 + [1]), follow=True)
+    assert "Please get support now" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == "completed" and request.assessment.total == 1
+    assert request.cancelled_at is not None  # when it was cancelled stays on record
+    assert SafetyAlert.objects.get().assessment == request.assessment
 
 
 def test_another_patients_questionnaire_answers_404(world, login):
@@ -492,10 +573,37 @@ def test_the_team_records_answers_given_by_phone_with_the_same_score(world, logi
     assessment = request.assessment
     assert (assessment.total, assessment.completed_by) == (6, world.clinician)
     assert not SafetyAlert.objects.exists()
-    # Done: the link goes, and a second recording is refused without a second assessment.
-    again = client.post(_record_url(request), _phq9([3] * 9), follow=True)
+    # Done: the link goes, and the same answers recorded again make no second assessment.
+    assert "already been answered" in client.get(_record_url(request), follow=True).content.decode()
+    again = client.post(_record_url(request), _phq9([1, 2, 1, 0, 0, 1, 1, 0, 0]), follow=True)
     assert "already been answered" in again.content.decode()
     assert Assessment.objects.filter(patient=world.patient).count() == 1
+
+
+def test_answers_a_colleague_recorded_meanwhile_do_not_drop_a_risky_answer(world, login):
+    # Two windows: the portal (or a colleague) answers first; the team's answers differ and
+    # say item 9 is above 0.
+    request = builders.questionnaire_request(world.patient, instrument="PHQ-9")
+    services.submit_questionnaire(actor=world.patient_user, request=request, answers=[0] * 9)
+    response = login(world.clinician).post(
+        _record_url(request), _phq9([0] * 8 + [3]), follow=True
+    )
+    page = response.content.decode()
+    assert "had already been answered" in page and "recorded too" in page
+    assert "a safety alert is open" in page
+    alert = SafetyAlert.objects.get()
+    assert alert.assessment.completed_by == world.clinician and alert.assessment.total == 3
+
+
+def test_answers_the_team_records_after_a_cancellation_complete_the_request(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="GAD-7")
+    client = login(world.clinician)
+    services.cancel_questionnaire_request(actor=world.other_clinician, request=request)
+    answers = {f"item_{n}": "1" for n in range(1, 8)}
+    page = client.post(_record_url(request), answers, follow=True).content.decode()
+    assert "answers are recorded. The request had been cancelled meanwhile" in page
+    request.refresh_from_db()
+    assert request.status == "completed" and request.assessment.total == 7
 
 
 def test_a_risky_answer_recorded_by_the_team_opens_an_alert_that_says_who_recorded_it(world, login):

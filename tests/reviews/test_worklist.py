@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from pathway.models import Milestone
 from reviews import worklist
+from reviews.models import Review, SafetyAlert
 from reviews.selectors import teams
 from tests.factories import EpisodeFactory, PatientFactory, UserFactory
 from tests.reviews import builders
@@ -228,12 +229,91 @@ def test_another_pcns_patients_never_appear(world, login):
     assert [r.patient for r in rows] == [world.patient_in_c]
 
 
+SEVERE_PHQ9 = [3, 3, 3, 3, 3, 3, 2, 2, 0]  # 22, item 9 not at all: no safety alert
+MODERATELY_SEVERE_PHQ9 = [2, 2, 2, 2, 2, 2, 2, 2, 0]  # 16
+
+
+def _review(patient, clinician, *, when):
+    appointment = builders.appointment(patient, clinician, start=when, status="attended")
+    return Review.objects.create(
+        appointment=appointment,
+        patient=patient,
+        summary="Talked about low mood; GP to follow up.",
+        mental_health_follow_up="gp_follow_up",
+        next_review_date=timezone.localdate() + timedelta(days=180),
+        completed_by=clinician,
+        completed_at=when,
+    )
+
+
+def test_a_severe_mood_score_with_no_review_since_is_listed_below_the_red_flags(world, login):
+    # clinical-rules.md section 7: a total of 20+ with item 9 = 0 raises no alert, but the
+    # severity band still prompts review.
+    EpisodeFactory(patient=world.patient)
+    phq9 = builders.assessment(world.patient, "PHQ-9", SEVERE_PHQ9)
+    builders.safety_alert(world.other_patient)
+    _overdue_review(world.patient_in_b)
+    response = login(world.clinician).get(URL)
+    rows = response.context["rows"]
+    assert [(r.patient, r.top.code) for r in rows] == [
+        (world.other_patient, "safety_alert"),
+        (world.patient, "severe_score"),
+        (world.patient_in_b, "review_overdue"),
+    ]
+    when = timezone.localtime(phq9.completed_at)
+    detail = f"PHQ-9 score 22 on {when:%-d %B %Y}, in the severe band: no review since"
+    assert rows[1].top.detail == detail
+    page = response.content.decode()
+    assert detail in page and "Severe mood or anxiety score: <strong>1</strong>" in page
+    assert not SafetyAlert.objects.filter(patient=world.patient).exists()
+
+
+def test_a_severe_anxiety_score_is_listed_and_a_moderately_severe_mood_score_is_not(world):
+    EpisodeFactory(patient=world.patient)
+    EpisodeFactory(patient=world.other_patient)
+    builders.assessment(world.patient, "GAD-7", [3, 3, 3, 2, 2, 1, 1])  # 15
+    builders.assessment(world.other_patient, "PHQ-9", MODERATELY_SEVERE_PHQ9)
+    rows = worklist.worklist_for(world.clinician).rows
+    assert [(r.patient_id, r.top.code) for r in rows] == [(world.patient.pk, "severe_score")]
+    assert rows[0].top.detail.startswith("GAD-7 score 15 on ")
+
+
+def test_a_review_or_a_later_milder_score_clears_a_severe_one(world):
+    EpisodeFactory(patient=world.patient)
+    EpisodeFactory(patient=world.other_patient)
+    earlier = timezone.now() - timedelta(days=3)
+    builders.assessment(world.patient, "PHQ-9", SEVERE_PHQ9, when=earlier)
+    builders.assessment(world.other_patient, "PHQ-9", SEVERE_PHQ9, when=earlier)
+    assert {r.patient_id for r in worklist.worklist_for(world.clinician).rows} == {
+        world.patient.pk,
+        world.other_patient.pk,
+    }
+    _review(world.patient, world.clinician, when=earlier - timedelta(days=1))  # before: not it
+    builders.assessment(world.other_patient, "PHQ-9", MODERATELY_SEVERE_PHQ9)
+    assert [r.patient_id for r in worklist.worklist_for(world.clinician).rows] == [
+        world.patient.pk
+    ]
+    _review(world.patient, world.clinician, when=timezone.now())
+    assert worklist.worklist_for(world.clinician).rows == []
+
+
+def test_a_severe_score_of_a_patient_no_longer_under_the_team_is_not_listed(world):
+    episode = EpisodeFactory(patient=world.patient)
+    builders.assessment(world.patient, "PHQ-9", SEVERE_PHQ9)
+    episode.status, episode.closed_at = "discharged", timezone.now()
+    episode.save()
+    EpisodeFactory(patient=world.patient_in_c)  # another PCN's patient
+    builders.assessment(world.patient_in_c, "PHQ-9", SEVERE_PHQ9)
+    assert worklist.worklist_for(world.clinician).rows == []
+
+
 def _fill(world, count):
     for _ in range(count):
         patient = PatientFactory(registered_practice=world.practice_a)
         builders.safety_alert(patient)
         _overdue_review(patient)
         builders.questionnaire_request(patient, days_ago=10)
+        builders.assessment(patient, "GAD-7", [3] * 7)
 
 
 def test_the_page_costs_the_same_number_of_queries_however_many_patients(
