@@ -119,7 +119,8 @@ def create(request):
             except services.ReferralError as exc:
                 form.add_error(None, str(exc))
             else:
-                sent = f"Referral {referral.reference} sent ({referral.get_urgency_display()})."
+                urgency = referral.get_urgency_display()
+                sent = f"Referral {referral.reference} sent as {urgency[0].lower()}{urgency[1:]}."
                 if earlier is not None:
                     sent = f"{sent[:-1]}, sending referral {earlier.reference} again."
                 messages.success(request, sent)

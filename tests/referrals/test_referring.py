@@ -76,7 +76,7 @@ def test_a_gp_refers_an_existing_patient(world, login):
     assert {a.instrument for a in referral.assessments.all()} == {"ID_MIGRAINE", "PHQ-9"}
     page = client.get(response["Location"]).content.decode()
     assert "Topiramate" in page
-    assert "sent (Routine)" in page
+    assert "sent as routine." in page
 
 
 def test_a_partner_referral_is_marked_as_such(world, login):
@@ -451,6 +451,17 @@ def test_my_referrals_lists_mine_and_my_practices_with_outcome_and_letters(world
     assert "Try X first." in body
     assert reverse("referrals:letter", args=[mine.letters.get().uuid]) in body
     assert str(elsewhere.uuid) not in body
+
+
+def test_a_closed_referral_with_no_letter_does_not_promise_one(world, login):
+    builders.referral(world.patient, world.gp)  # waiting for triage
+    closed = builders.referral(world.other_patient, world.gp)
+    type(closed).objects.filter(pk=closed.pk).update(status="closed", closed_at=timezone.now())
+    body = login(world.gp).get(reverse("referrals:mine")).content.decode()
+    assert body.count("None yet") == 1  # the one waiting for triage
+    rows = body.split("<tr")
+    [closed_row] = [row for row in rows if str(closed.uuid) in row]
+    assert "Closed" in closed_row and "None" in closed_row and "None yet" not in closed_row
 
 
 def test_my_referrals_has_a_constant_query_count(world, login, django_assert_num_queries):
