@@ -26,6 +26,15 @@ NEW_ONSET_HEADACHE = "new_onset_headache"
 # Recorded with worsening headache and fever ("± neck_stiffness" in the convention table); the
 # table gives it no tier of its own.
 NECK_STIFFNESS = "neck_stiffness"
+FEVER_FLAG = "worsening_headache_with_fever"
+
+
+def qualifier_without_its_flag(red_flags: Iterable[str]) -> bool:
+    """Whether neck stiffness is ticked without worsening headache with fever, the flag it goes
+    with: on its own it changes no tier, so the screen asks the referrer to check the fever."""
+    codes = set(red_flags)
+    return NECK_STIFFNESS in codes and FEVER_FLAG not in codes
+
 
 # Emergency tier: same day (NICE CG150 1.1.1; NHS Highland high risk; BSR/CKS GCA; NW pathway).
 EMERGENCY_FLAGS: tuple[str, ...] = (

@@ -356,6 +356,19 @@ def test_the_screen_shows_the_two_week_route(world, login):
     assert "2-week route" in body and "within 2 weeks" in body
 
 
+def test_neck_stiffness_alone_is_routine_but_the_screen_asks_about_a_fever(world, login):
+    # clinical-rules.md section 9: worsening headache with fever (± neck stiffness) is the
+    # emergency; neck stiffness alone has no tier, so the screen prompts the check.
+    client = login(world.gp)
+    body = _screen(client, red_flags=["neck_stiffness"])
+    assert "Screen result: routine." in body
+    assert "Neck stiffness: is there a fever?" in body
+    body = _screen(client, red_flags=["neck_stiffness", "orthostatic_headache"])
+    assert "2-week route" in body and "is there a fever?" in body
+    body = _screen(client, red_flags=["neck_stiffness", "worsening_headache_with_fever"])
+    assert "Emergency" in body and "is there a fever?" not in body
+
+
 def test_the_screen_uses_the_patients_age(world, login):
     client = login(world.gp)
     world.patient.date_of_birth = world.patient.date_of_birth.replace(year=1950)

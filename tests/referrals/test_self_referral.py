@@ -272,6 +272,16 @@ def test_the_public_screen_speaks_plainly(client, world):
     assert "tick only the items" in client.post(url, {"red_flags": ["x"]}).content.decode()
 
 
+def test_a_stiff_neck_alone_asks_the_public_about_a_worsening_headache_and_fever(client, world):
+    url = reverse("referrals:self-refer-screen")
+    body = client.post(url, {"red_flags": ["neck_stiffness"]}).content.decode()
+    assert "A stiff neck with a headache and a high temperature" in body
+    assert "call 111 now, or 999 in an emergency" in body
+    both = {"red_flags": ["neck_stiffness", "worsening_headache_with_fever"]}
+    body = client.post(url, both).content.decode()
+    assert "Get help now" in body and "A stiff neck with" not in body
+
+
 def test_the_sent_page_without_a_referral_is_generic(client, world):
     body = client.get(SENT).content.decode()
     assert "Referral sent" in body and "Your reference" not in body
