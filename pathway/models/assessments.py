@@ -58,6 +58,13 @@ class Assessment(ClinicalRecord):
                 fields=["patient", "instrument", "completed_at"],
                 name="pathway_assessment_trend_idx",
             ),
+            # The worklist's severe mood and anxiety scores (instruments.REVIEW_BANDS), asked
+            # for on every view: a few rows in a hundred.
+            models.Index(
+                fields=["patient", "completed_at"],
+                condition=models.Q(instrument__in=["PHQ-9", "GAD-7"], band="severe"),
+                name="pathway_assessment_severe_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -52,13 +52,14 @@ def unreviewed_severe_scores(patients: QuerySet[Patient]) -> QuerySet[Assessment
         patient=OuterRef("patient"),
         instrument=OuterRef("instrument"),
         completed_at__gt=OuterRef("completed_at"),
+        entered_in_error=False,
     )
     reviewed = Review.objects.filter(
         patient=OuterRef("patient"), completed_at__gte=OuterRef("completed_at")
     )
     under_care = Episode.objects.open().filter(patient=OuterRef("patient"))
     return (
-        Assessment.objects.filter(in_band, patient__in=patients)
+        Assessment.objects.filter(in_band, patient__in=patients, entered_in_error=False)
         .filter(Exists(under_care))
         .exclude(Exists(later))
         .exclude(Exists(reviewed))
