@@ -290,11 +290,25 @@ def test_a_review_or_a_later_milder_score_clears_a_severe_one(world):
     }
     _review(world.patient, world.clinician, when=earlier - timedelta(days=1))  # before: not it
     builders.assessment(world.other_patient, "PHQ-9", MODERATELY_SEVERE_PHQ9)
-    assert [r.patient_id for r in worklist.worklist_for(world.clinician).rows] == [
-        world.patient.pk
-    ]
+    assert [r.patient_id for r in worklist.worklist_for(world.clinician).rows] == [world.patient.pk]
     _review(world.patient, world.clinician, when=timezone.now())
     assert worklist.worklist_for(world.clinician).rows == []
+
+
+def test_a_score_entered_in_error_neither_lists_nor_clears_a_patient(world):
+    EpisodeFactory(patient=world.patient)
+    EpisodeFactory(patient=world.other_patient)
+    wrong = builders.assessment(world.patient, "PHQ-9", SEVERE_PHQ9)
+    wrong.entered_in_error = True
+    wrong.save()
+    builders.assessment(
+        world.other_patient, "PHQ-9", SEVERE_PHQ9, when=timezone.now() - timedelta(days=1)
+    )
+    milder = builders.assessment(world.other_patient, "PHQ-9", MODERATELY_SEVERE_PHQ9)
+    milder.entered_in_error = True
+    milder.save()
+    rows = worklist.worklist_for(world.clinician).rows
+    assert [(r.patient_id, r.top.code) for r in rows] == [(world.other_patient.pk, "severe_score")]
 
 
 def test_a_severe_score_of_a_patient_no_longer_under_the_team_is_not_listed(world):
