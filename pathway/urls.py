@@ -26,7 +26,7 @@ account_patterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        accounts.PasswordResetConfirmView.as_view(
             success_url=reverse_lazy("pathway:password-reset-complete")
         ),
         name="password-reset-confirm",

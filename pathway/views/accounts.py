@@ -1,6 +1,8 @@
 import base64
 
 import segno
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -20,6 +22,28 @@ class SignInView(auth_views.LoginView):
     template_name = "registration/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's, except that choosing a new password also lifts a sign-in lockout: the
+    locked-out page sends people here, so the new password must work at once."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        _clear_failed_sign_ins(form.user.email)
+        return response
+
+
+def _clear_failed_sign_ins(email: str) -> int:
+    """Forget the failed sign-ins recorded against this email address, from every IP address
+    (axes keys them on username and IP address, AXES_LOCKOUT_PARAMETERS) and in whatever case
+    it was typed: the sign-in form lowers it, the admin's sign-in form does not. Returns how
+    many records were removed."""
+    email = email.strip()
+    typed = set(
+        AccessAttempt.objects.filter(username__iexact=email).values_list("username", flat=True)
+    )
+    return sum(AxesProxyHandler.reset_attempts(username=username) for username in typed | {email})
 
 
 class SignOutView(auth_views.LogoutView):

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import axes.utils
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core import mail
@@ -317,6 +318,87 @@ def test_it_emails_one_working_password_reset_link(client, world):
     client.logout()
     response = client.get(urlsplit(link).path, follow=True)
     assert "This link has expired" in response.content.decode()
+
+
+def _reset_password_by_email(client, user, new_password: str) -> None:
+    """Ask for a reset link for `user`, follow the link from the email and choose a password."""
+    mail.outbox.clear()
+    client.post(reverse("pathway:password-reset"), {"email": user.email.upper()})
+    (message,) = mail.outbox
+    link = urlsplit(re.search(r"https?://[^\s]+", message.body).group(0)).path
+    form = client.get(link, follow=True)
+    assert "Choose a new password" in form.content.decode()
+    response = client.post(
+        _landing(form), {"new_password1": new_password, "new_password2": new_password}
+    )
+    assert response["Location"] == reverse("pathway:password-reset-complete")
+
+
+def test_a_password_reset_lifts_a_lockout_so_the_new_password_works_at_once(client, world):
+    for _ in range(5):
+        _sign_in(client, world.gp, password="guess-again-please")
+    locked = _sign_in(client, world.gp)
+    assert locked.status_code == 429
+    assert "reset your password" in locked.content.decode()
+
+    new_password = "a-much-longer-passphrase-42"
+    _reset_password_by_email(client, world.gp, new_password)
+    response = _sign_in(client, world.gp, password=new_password)
+    assert response.status_code == 302
+    assert _signed_in_user_id(client) == str(world.gp.pk)
+
+
+def test_a_password_reset_lifts_the_lockout_from_every_address_and_typed_case(client, world):
+    new_password = "a-much-longer-passphrase-42"
+    typings = {"10.0.0.1": world.gp.email, "10.0.0.2": world.gp.email.upper()}
+    for address, typed in typings.items():
+        # The admin's sign-in form keeps the case as typed; the service's lowers it.
+        for _ in range(5):
+            client.post(
+                reverse("admin:login"),
+                {"username": typed, "password": "guess-again-please"},
+                REMOTE_ADDR=address,
+            )
+        locked = client.post(
+            reverse("admin:login"), {"username": typed, "password": PASSWORD}, REMOTE_ADDR=address
+        )
+        assert locked.status_code == 429
+    assert AccessAttempt.objects.filter(username=world.gp.email.upper()).exists()
+
+    _reset_password_by_email(client, world.gp, new_password)
+    assert not AccessAttempt.objects.filter(username__iexact=world.gp.email).exists()
+    for address, typed in typings.items():
+        client.logout()
+        admin = client.post(
+            reverse("admin:login"),
+            {"username": typed, "password": new_password},
+            REMOTE_ADDR=address,
+        )
+        assert admin.status_code == 200  # Not locked: refused as a GP is not staff.
+        response = client.post(
+            LOGIN, {"username": typed, "password": new_password}, REMOTE_ADDR=address
+        )
+        assert response.status_code == 302
+        assert _signed_in_user_id(client) == str(world.gp.pk)
+
+
+def test_a_password_reset_leaves_other_accounts_locked(client, world):
+    for user in (world.gp, world.clinician):
+        for _ in range(5):
+            _sign_in(client, user, password="guess-again-please")
+    _reset_password_by_email(client, world.gp, "a-much-longer-passphrase-42")
+    assert _sign_in(client, world.clinician).status_code == 429
+
+
+def test_a_refused_new_password_leaves_the_lockout_in_place(client, world):
+    for _ in range(5):
+        _sign_in(client, world.gp, password="guess-again-please")
+    client.post(reverse("pathway:password-reset"), {"email": world.gp.email})
+    link = urlsplit(re.search(r"https?://[^\s]+", mail.outbox[0].body).group(0)).path
+    form = client.get(link, follow=True)
+    response = client.post(_landing(form), {"new_password1": "short", "new_password2": "short"})
+    assert response.status_code == 200
+    assert _sign_in(client, world.gp).status_code == 429
 
 
 # Sessions.
