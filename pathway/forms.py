@@ -8,6 +8,7 @@ from django.utils import timezone
 from pathway import nhs_number
 from pathway.contact import NOT_A_UK_MOBILE, display_uk_mobile, normalise_uk_mobile
 from pathway.models import Organisation, Patient
+from pathway.permissions import patients_visible_to, practice_ids_for
 
 # The range of a database integer key (PostgreSQL bigint, SQLite INTEGER).
 KEY_RANGE = range(-(2**63), 2**63)
@@ -82,27 +83,40 @@ class TotpForm(forms.Form):
 
 
 class NhsNumberField(forms.CharField):
-    """An NHS number typed as 10 digits or 3-3-4, stored as the 10-digit string."""
+    """An NHS number typed or pasted as 10 digits or 3-3-4 (with spaces or hyphens, and spaces
+    around it), stored as the 10-digit string.
+
+    The box has no maxlength: a browser cuts a pasted value at it without a word, and
+    " 999 000 0018" (a space before) lost its last digit to the old limit of 12. The length is
+    checked here instead, after the spaces around are gone."""
 
     default_error_messages = {
         "invalid": "Enter a valid 10-digit NHS number, like 943 476 5919.",
+        # Too long to be a number at all reads the same as any other invalid number.
+        "max_length": "Enter a valid 10-digit NHS number, like 943 476 5919.",
     }
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 12)
+        kwargs.setdefault("max_length", 20)
         kwargs.setdefault("label", "NHS number")
         kwargs.setdefault("help_text", "10 digits, for example 943 476 5919")
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("inputmode", "numeric")
         self.widget.attrs.setdefault("spellcheck", "false")
 
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
     def clean(self, value):
         value = super().clean(value)
         if value in self.empty_values:
             return value
-        if not nhs_number.is_valid(value.strip()):
+        typed = nhs_number.from_typed(value)
+        if not nhs_number.is_valid(typed):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return nhs_number.normalise(value.strip())
+        return nhs_number.normalise(typed)
 
 
 class PastDateField(forms.DateField):
@@ -185,6 +199,24 @@ class ConsentNeedsContact:
             self.initial["mobile"] = display_uk_mobile(self.instance.mobile)
 
 
+ALREADY_ON_THE_SERVICE = (
+    "A patient with this NHS number is already on the service. Go to their record instead of "
+    "adding them again."
+)
+# The first sentences are the referral form's for the same case (referrals/forms/referral.py),
+# so the service says one thing; the last says what to do about it from here.
+REGISTERED_ELSEWHERE = (
+    "A patient with this NHS number is registered at a practice you do not work with. Check the "
+    "number. If this is your patient, contact the service administrator, who can check the "
+    "practice on their record."
+)
+
+ENTERED_IN_ERROR = (
+    "A record with this NHS number at your practice was marked as entered in error. Contact the "
+    "service administrator, who can correct it."
+)
+
+
 class PatientForm(ConsentNeedsContact, forms.ModelForm):
     nhs_number = NhsNumberField(error_messages={"required": "Enter the patient's NHS number."})
     date_of_birth = PastDateField(
@@ -219,16 +251,56 @@ class PatientForm(ConsentNeedsContact, forms.ModelForm):
             "registered_practice": {"required": "Choose the patient's GP practice."},
         }
 
-    def __init__(self, *args, practices=None, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        queryset = Organisation.objects.filter(kind=Organisation.Kind.PRACTICE)
-        if practices is not None:
-            queryset = queryset.filter(id__in=practices)
+        self.user = user
+        # The patient the NHS number belongs to, when it is on the service already and the
+        # user may see them: the page links to their record instead.
+        self.existing_patient: Patient | None = None
+        queryset = Organisation.objects.filter(
+            kind=Organisation.Kind.PRACTICE, id__in=practice_ids_for(user)
+        )
         self.fields["registered_practice"].queryset = queryset
         # One practice is chosen for the user; among several, nothing is chosen for them.
         self.fields["registered_practice"].empty_label = (
             None if queryset.count() == 1 else "Choose a practice"
         )
+
+    def validate_unique(self):
+        number = self.cleaned_data.get("nhs_number")
+        if number and "nhs_number" not in self._errors:
+            taken = self._why_taken(number)
+            if taken:
+                self.add_error("nhs_number", taken)
+        # Django then leaves nhs_number out of its own check, as a field with an error.
+        super().validate_unique()
+
+    def _why_taken(self, number: str) -> str:
+        """Why a patient with this NHS number cannot be added, in words the user can act on
+        (instead of Django's "Patient with this NHS number already exists."), or "" when the
+        number is free. A patient the user may see is kept as `existing_patient`, for the page
+        to link to. Of anyone else's record it says only what the referral form says: that the
+        number is registered at a practice the user does not work with."""
+        self.existing_patient = (
+            patients_visible_to(self.user)
+            .select_related("registered_practice")
+            .filter(nhs_number=number)
+            .first()
+        )
+        if self.existing_patient is not None:
+            return ALREADY_ON_THE_SERVICE
+        # Any record at all, entered in error or not: the number is unique among them all.
+        held_at = (
+            Patient.objects.filter(nhs_number=number)
+            .values_list("registered_practice_id", flat=True)
+            .first()
+        )
+        if held_at is None:
+            return ""
+        if held_at in practice_ids_for(self.user):
+            # At the user's own practice, yet not one they may see: marked entered in error.
+            return ENTERED_IN_ERROR
+        return REGISTERED_ELSEWHERE
 
 
 class ContactPreferencesForm(ConsentNeedsContact, forms.ModelForm):
@@ -257,6 +329,14 @@ class ContactPreferencesForm(ConsentNeedsContact, forms.ModelForm):
                 "Tick text messages or emails as well, so the reminder has a way to reach you.",
             )
         return data
+
+
+class PortalInviteForm(forms.Form):
+    """The button that invites a patient to the portal. It carries the email address the page
+    showed, so that an address changed since (in another window, by a colleague) is not sent
+    account access unseen: the view compares it with the address the invitation would go to."""
+
+    shown_email = forms.CharField(required=False, max_length=320, widget=forms.HiddenInput)
 
 
 def revision_token(updated_at: datetime) -> str:

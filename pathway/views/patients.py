@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,10 +12,11 @@ from pathway.forms import (
     PatientContactForm,
     PatientForm,
     PatientSearchForm,
+    PortalInviteForm,
 )
-from pathway.models import AuditEvent
+from pathway.models import AuditEvent, Patient
 from pathway.navigation import patient_tabs
-from pathway.permissions import own_patient_record, patient_for, practice_ids_for
+from pathway.permissions import own_patient_record, patient_for
 from pathway.selectors import episodes_with_milestones, record_access_for, search_patients
 from pathway.views.access import patient_required, role_required, staff_required
 
@@ -60,7 +61,7 @@ def patient_search(request):
 @role_required(*RECORD_EDITORS)
 @require_http_methods(["GET", "HEAD", "POST"])
 def patient_create(request):
-    form = PatientForm(request.POST or None, practices=practice_ids_for(request.user))
+    form = PatientForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.create_patient(actor=request.user, data=form.cleaned_data)
@@ -70,7 +71,11 @@ def patient_create(request):
         else:
             messages.success(request, f"{patient.full_name} has been added.")
             return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
-    return render(request, "pathway/patient_form.html", {"form": form})
+    existing = form.existing_patient
+    if existing is not None:
+        # The page names the patient the number belongs to: a read of their record.
+        record_view(actor=request.user, patient=existing, obj=existing)
+    return render(request, "pathway/patient_form.html", {"form": form, "existing": existing})
 
 
 @staff_required
@@ -94,8 +99,19 @@ def patient_detail(request, patient_uuid):
 @require_POST
 def portal_invite(request, patient_uuid):
     patient = patient_for(request.user, patient_uuid)
+    form = PortalInviteForm(request.POST)
+    shown = form.cleaned_data["shown_email"] if form.is_valid() else ""
     try:
-        user = services.invite_to_portal(actor=request.user, patient=patient)
+        # The row stays locked from the comparison until the invitation is saved, so the
+        # address cannot change in between. (services.invite_to_portal takes no address to
+        # expect, so the comparison is made here, inside the same transaction.)
+        with transaction.atomic():
+            locked = Patient.objects.select_for_update().get(pk=patient.pk)
+            address = _invitation_address(locked)
+            if address and _email_key(shown) != _email_key(address):
+                messages.warning(request, _address_changed(patient, shown, address))
+                return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
+            user = services.invite_to_portal(actor=request.user, patient=locked)
     except services.PortalInviteError as error:
         messages.error(request, str(error))
     else:
@@ -105,6 +121,27 @@ def portal_invite(request, patient_uuid):
             "to choose a password.",
         )
     return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
+
+
+def _invitation_address(patient) -> str:
+    """Where an invitation would go now: the account's address once the patient has an
+    account (the link is sent again), else the record's."""
+    return patient.user.email if patient.user_id else patient.email
+
+
+def _email_key(address: str) -> str:
+    # The service keeps addresses in lower case: the same mailbox typed another way matches.
+    return address.strip().lower()
+
+
+def _address_changed(patient, shown: str, address: str) -> str:
+    """The message when the address shown on the page is no longer the one on the record."""
+    was = f"the page showed {shown}" if shown else "the page did not show it"
+    return (
+        f"Nothing has been sent. The email address for {patient.full_name}'s invitation is now "
+        f"{address} ({was}): it was changed after the page was opened. Check it with the "
+        "patient, then send the invitation again if it is right."
+    )
 
 
 @patient_required

@@ -1,6 +1,7 @@
 """Inviting a patient to the patient portal: an account linked to their record, and an email
 with a one-use link to choose its password."""
 
+import html
 import re
 
 import pytest
@@ -9,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway import services
-from pathway.models import AuditEvent, User
+from pathway.models import AuditEvent, Patient, User
 from tests.factories import EpisodeFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +28,33 @@ def _no_account(world, **fields):
     )
 
 
+def _detail(patient) -> str:
+    return reverse("pathway:patient-detail", args=[patient.uuid])
+
+
+def _invite_form(page: str) -> dict:
+    """What the page's invitation button sends: the address it showed, as a browser would."""
+    (shown,) = re.findall(r'<input type="hidden" name="shown_email" value="([^"]*)">', page)
+    return {"shown_email": html.unescape(shown)}
+
+
+def _invite(staff, patient, **extra):
+    """Open the patient's page and press its invitation button."""
+    page = staff.get(_detail(patient)).content.decode()
+    return staff.post(
+        reverse("pathway:portal-invite", args=[patient.uuid]), _invite_form(page), **extra
+    )
+
+
 def test_an_invited_patient_chooses_a_password_and_signs_in(
     world, login, client, django_capture_on_commit_callbacks
 ):
     patient = _no_account(world)
     staff = login(world.clinician)
-    page = staff.get(reverse("pathway:patient-detail", args=[patient.uuid])).content.decode()
+    page = staff.get(_detail(patient)).content.decode()
     assert "Invite to the patient portal" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff.post(reverse("pathway:portal-invite", args=[patient.uuid]), follow=True)
+        response = _invite(staff, patient, follow=True)
     assert "Casey Cole has a portal account." in response.content.decode()
     patient.refresh_from_db()
     user = patient.user
@@ -110,13 +129,100 @@ def test_an_account_never_signed_in_to_is_sent_the_link_again(
 ):
     patient = _no_account(world)
     staff = login(world.clinician)
-    url = reverse("pathway:portal-invite", args=[patient.uuid])
     with django_capture_on_commit_callbacks(execute=True):
-        staff.post(url)
-    page = staff.get(reverse("pathway:patient-detail", args=[patient.uuid])).content.decode()
+        _invite(staff, patient)
+    page = staff.get(_detail(patient)).content.decode()
     assert "Send the invitation again" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff.post(url, follow=True)
+        response = _invite(staff, patient, follow=True)
     assert "We have emailed casey@example.test a link" in response.content.decode()
     assert len(mail.outbox) == 2
     assert User.objects.filter(email="casey@example.test").count() == 1
+
+
+# The address the page showed
+
+
+def _messages(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def test_an_address_changed_after_the_page_was_opened_is_sent_nothing_until_confirmed(
+    world, login, django_capture_on_commit_callbacks
+):
+    patient = _no_account(world, email="ellis.ward@example.test")
+    staff = login(world.clinician)
+    url = reverse("pathway:portal-invite", args=[patient.uuid])
+    window_a = _invite_form(staff.get(_detail(patient)).content.decode())
+    assert window_a == {"shown_email": "ellis.ward@example.test"}
+    # Window B: the email address on the record is changed.
+    Patient.objects.filter(pk=patient.pk).update(email="someone.else@example.test")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(url, window_a, follow=True)
+    page = _messages(response)
+    assert "Nothing has been sent." in page
+    assert "is now someone.else@example.test (the page showed ellis.ward@example.test)" in page
+    assert mail.outbox == []
+    patient.refresh_from_db()
+    assert patient.user is None
+    assert not User.objects.filter(email="someone.else@example.test").exists()
+    assert not AuditEvent.objects.filter(patient=patient, fields=["user"]).exists()
+    # The page it lands on shows the address now, and its button carries it: to confirm.
+    assert "We email someone.else@example.test a link" in page
+    assert _invite_form(response.content.decode()) == {"shown_email": "someone.else@example.test"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(url, _invite_form(response.content.decode()), follow=True)
+    assert "We have emailed someone.else@example.test a link" in _messages(response)
+    [email] = mail.outbox
+    assert email.to == ["someone.else@example.test"]
+
+
+def test_a_second_invitation_to_an_account_whose_address_changed_is_not_sent_unseen(
+    world, login, django_capture_on_commit_callbacks
+):
+    patient = _no_account(world)
+    staff = login(world.clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(staff, patient)
+    mail.outbox.clear()
+    window_a = _invite_form(staff.get(_detail(patient)).content.decode())
+    assert window_a == {"shown_email": "casey@example.test"}
+    User.objects.filter(email="casey@example.test").update(email="casey.new@example.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(
+            reverse("pathway:portal-invite", args=[patient.uuid]), window_a, follow=True
+        )
+    assert "is now casey.new@example.test (the page showed casey@example.test)" in _messages(
+        response
+    )
+    assert mail.outbox == []
+
+
+def test_an_invitation_without_the_address_the_page_showed_sends_nothing(
+    world, login, django_capture_on_commit_callbacks
+):
+    patient = _no_account(world)
+    staff = login(world.clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(reverse("pathway:portal-invite", args=[patient.uuid]), follow=True)
+    assert "is now casey@example.test (the page did not show it)" in _messages(response)
+    assert mail.outbox == []
+    patient.refresh_from_db()
+    assert patient.user is None
+
+
+def test_the_same_address_typed_in_another_case_is_the_one_the_page_showed(
+    world, login, django_capture_on_commit_callbacks
+):
+    patient = _no_account(world, email="Casey@Example.test")
+    staff = login(world.clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(
+            reverse("pathway:portal-invite", args=[patient.uuid]),
+            {"shown_email": "casey@example.test "},
+            follow=True,
+        )
+    assert "We have emailed casey@example.test a link" in _messages(response)
+    assert [email.to for email in mail.outbox] == [["casey@example.test"]]

@@ -13,7 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.forms import PatientForm
+from pathway.forms import (
+    ALREADY_ON_THE_SERVICE,
+    ENTERED_IN_ERROR,
+    REGISTERED_ELSEWHERE,
+    PatientForm,
+)
 from pathway.models import AuditEvent, Milestone, Patient
 from pathway.models.audit import RECORD_PARTS
 from pathway.nhs_number import format as format_nhs_number
@@ -175,6 +180,61 @@ def test_it_refuses_a_duplicate_nhs_number_without_a_500(login, world):
     assert _field_error(response, "nhs_number")
 
 
+def test_a_number_registered_at_another_practice_is_said_without_naming_the_patient(login, world):
+    for user, hidden in (
+        (world.gp, world.patient_in_b),  # another practice of the GP's PCN
+        (world.gp, world.patient_in_c),
+        (world.clinician, world.patient_in_c),  # another PCN's
+    ):
+        response = login(user).post(CREATE, _new_patient(world, nhs_number=hidden.nhs_number))
+        assert response.status_code == 200
+        assert _field_error(response, "nhs_number") == REGISTERED_ELSEWHERE
+        assert _summary_errors(response) == {"nhs_number": REGISTERED_ELSEWHERE}
+        page = _page(response)
+        assert "already exists" not in page
+        assert hidden.family_name not in page
+        assert str(hidden.uuid) not in page
+        assert Patient.objects.filter(nhs_number=hidden.nhs_number).get() == hidden
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_add_a_patient_page_says_what_the_referral_form_says_of_anothers_patient(world):
+    from referrals.forms import ReferralForm
+
+    referral = ReferralForm({"nhs_number": world.patient_in_c.nhs_number}, user=world.gp)
+    (said,) = referral.errors["nhs_number"]
+    assert REGISTERED_ELSEWHERE.startswith(said)
+    assert "contact the service administrator" in REGISTERED_ELSEWHERE
+
+
+def test_a_number_of_a_patient_the_user_may_see_links_to_their_record(login, world):
+    for user, known in ((world.gp, world.patient), (world.clinician, world.patient_in_b)):
+        response = login(user).post(
+            CREATE, _new_patient(world, nhs_number=format_nhs_number(known.nhs_number))
+        )
+        assert response.status_code == 200
+        assert _field_error(response, "nhs_number") == ALREADY_ON_THE_SERVICE
+        page = _page(response)
+        assert "already exists" not in page
+        assert f'href="{_detail(known)}"' in page
+        assert f"Go to {known.full_name}'s record" in page
+        assert known.registered_practice.name in page
+        # Naming the patient is a read of their record.
+        event = AuditEvent.objects.get(actor=user)
+        assert (event.action, event.patient) == (AuditEvent.Action.VIEW, known)
+    assert Patient.objects.count() == 4
+
+
+def test_a_number_of_a_record_entered_in_error_at_the_users_practice_says_so(login, world):
+    world.other_patient.entered_in_error = True
+    world.other_patient.save()
+    response = login(world.gp).post(
+        CREATE, _new_patient(world, nhs_number=world.other_patient.nhs_number)
+    )
+    assert _field_error(response, "nhs_number") == ENTERED_IN_ERROR
+    assert world.other_patient.family_name not in _page(response)
+
+
 def test_a_patient_added_between_the_check_and_the_save_is_named_without_a_500(
     login, world, monkeypatch
 ):
@@ -188,6 +248,26 @@ def test_a_patient_added_between_the_check_and_the_save_is_named_without_a_500(
         "A patient with this NHS number was added a moment ago"
     )
     assert Patient.objects.filter(nhs_number=world.patient.nhs_number).count() == 1
+
+
+@pytest.mark.parametrize("pasted", [" 999 000 0018", "999 000 0018  ", "999-000-0018"])
+def test_it_adds_a_patient_whose_nhs_number_was_pasted_with_spaces_or_hyphens(login, world, pasted):
+    client = login(world.gp)
+    box = re.search(r'<input[^>]*name="nhs_number"[^>]*>', client.get(CREATE).content.decode())
+    # A maxlength would cut the pasted number short in the browser, without a word.
+    assert "maxlength" not in box.group(0)
+    response = client.post(CREATE, _new_patient(world, nhs_number=pasted))
+    assert response.status_code == 302
+    assert Patient.objects.get(nhs_number="9990000018").family_name == "New"
+
+
+def test_it_finds_a_patient_by_an_nhs_number_pasted_with_a_space_before(login, world):
+    client = login(world.gp)
+    box = re.search(r'<input[^>]*name="nhs_number"[^>]*>', client.get(SEARCH).content.decode())
+    assert "maxlength" not in box.group(0)
+    pasted = " " + format_nhs_number(world.patient.nhs_number)
+    assert len(pasted) == 13
+    assert client.get(SEARCH, {"nhs_number": pasted}).context["results"] == [world.patient]
 
 
 def test_it_offers_a_gp_only_their_own_practices(login, world):
