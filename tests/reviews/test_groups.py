@@ -552,8 +552,13 @@ def test_a_cancelled_session_tells_everyone_invited_or_booked_and_shows_as_cance
     builders.booking(session, world.patient_in_b, status="declined")
     client = login(world.clinician)
     response = client.post(_cancel_url(session), {"confirm": "yes"}, follow=True)
-    assert "Session cancelled." in response.content.decode()
-    assert "This session was cancelled on" in response.content.decode()
+    page = response.content.decode()
+    assert "Session cancelled." in page and "This session was cancelled on" in page
+    # Its places are not "full": it is off, and each invitation and place says so.
+    assert ">Full<" not in page and "1 of 10 places had been booked" in page
+    assert page.count(">Session cancelled</span>") == 2  # the place and the invitation
+    listed = client.get(reverse("reviews:group-sessions")).content.decode()
+    assert "1 of 10 had been booked" in listed and "invited" not in listed
     session.refresh_from_db()
     assert session.cancelled_at is not None
     told = Notification.objects.filter(kind="group_session_cancelled")
