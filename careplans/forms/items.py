@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils import timezone
 
 from careplans import rules
 from careplans.forms.fields import DateInput, rating_field
@@ -84,6 +85,15 @@ class ResponsibilityForm(forms.ModelForm):
         fields = ["owner", "person", "action", "due_on"]
         labels = {"owner": "Who"}
         error_messages = {"owner": {"required": "Choose the patient or the care team."}}
+
+    def clean_due_on(self):
+        value = self.cleaned_data.get("due_on")
+        problem = rules.by_when_problem(
+            due_on=value, saved=self.instance.due_on, today=timezone.localdate()
+        )
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
 
 
 class AcuteForm(forms.ModelForm):

@@ -44,6 +44,9 @@ class TrialForm(forms.Form):
     started_on = forms.DateField(
         label="Start date",
         widget=DateInput(),
+        help_text="For a medicine the patient already took before the referral, the day they "
+        "started it: it is recorded as a medicine they already take, and its review is "
+        "counted from today.",
         error_messages={
             "required": "Enter the start date.",
             "invalid": "Enter the start date as a real date.",
@@ -53,7 +56,9 @@ class TrialForm(forms.Form):
         label="Review date",
         required=False,
         widget=DateInput(),
-        help_text=f"Leave blank for {rules.TRIAL_REVIEW_DAYS // 7} weeks after the start date.",
+        help_text=f"Leave blank for {rules.TRIAL_REVIEW_DAYS // 7} weeks after the start date "
+        f"({rules.TRIAL_REVIEW_DAYS // 7} weeks from today for a medicine the patient already "
+        "takes).",
         error_messages={"invalid": "Enter the review date as a real date."},
     )
     already_taking = forms.BooleanField(
@@ -86,8 +91,12 @@ class TrialForm(forms.Form):
         started, review = data.get("started_on"), data.get("review_due")
         if started and review and review < started:
             self.add_error("review_due", "The review date must be on or after the start date.")
-        if data.get("medicine_code") == rules.OTHER and not data.get("medicine_name", "").strip():
+        code = data.get("medicine_code")
+        if code == rules.OTHER and not data.get("medicine_name", "").strip():
             self.add_error("medicine_name", "Enter the name of the medicine.")
+        mme = data.get("daily_morphine_equivalent_mg")
+        if code and mme is not None and (problem := rules.morphine_equivalent_problem(code)):
+            self.add_error("daily_morphine_equivalent_mg", problem)
         _check_days(self, "baseline_headache_days", "baseline_migraine_days")
         return data
 
@@ -109,10 +118,16 @@ class TrialReviewForm(BasedOnMixin, forms.ModelForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose the outcome of the treatment."},
     )
-    adequate_trial = forms.BooleanField(
-        label="It was given at an adequate dose for long enough",
+    # A yes/no question with nothing chosen until the clinician answers: a ticked box by default
+    # counted a medicine stopped after a few days as a failed preventive.
+    adequate_trial = forms.TypedChoiceField(
+        label="If it did not work: was it given at an adequate dose for long enough?",
+        choices=[("yes", "Yes"), ("no", "No, the dose or the time was not enough")],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
         required=False,
-        help_text="Needed for a medicine that did not work to count as a failed preventive.",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose yes or no."},
     )
     review_due = forms.DateField(
         label="Next review date",
@@ -175,12 +190,26 @@ class TrialReviewForm(BasedOnMixin, forms.ModelForm):
             ("review_decision",): rules.advised_against(
                 condition=condition, medicine_class=trial.medicine_class
             ),
-            ("daily_morphine_equivalent_mg",): trial.medicine_class == rules.OPIOID,
         }
         for names, relevant in asked.items():
             if not relevant and all(getattr(trial, name) in (None, "") for name in names):
                 for name in names:
                     del self.fields[name]
+        # Only an opioid has an oral morphine equivalent: never asked (or shown) for anything
+        # else, even where an older record holds one.
+        if not rules.has_morphine_equivalent(trial.medicine_class):
+            del self.fields["daily_morphine_equivalent_mg"]
+        if trial.role == TreatmentTrial.Role.PREVENTIVE:
+            self.fields["adequate_trial"].help_text = _adequacy_hint(trial, timezone.localdate())
+            # The clinician's own answer is shown again only for a trial already recorded as
+            # not working; any other stored value was never an answer to this question.
+            self.initial["adequate_trial"] = (
+                {True: "yes", False: "no"}.get(trial.adequate_trial)
+                if trial.outcome == TreatmentTrial.Outcome.INEFFECTIVE
+                else None
+            )
+        else:
+            del self.fields["adequate_trial"]
         self.fields["based_on"].initial = revision_token(trial.updated_at)
         if trial.review_due and trial.review_due < timezone.localdate():
             # A date already passed is not a next review: ask for a new one.
@@ -200,11 +229,32 @@ class TrialReviewForm(BasedOnMixin, forms.ModelForm):
         if "baseline_headache_days" in self.fields:
             _check_days(self, "baseline_headache_days", "baseline_migraine_days")
             _check_days(self, "month3_headache_days", "month3_migraine_days")
+        if "adequate_trial" in self.fields and "adequate_trial" not in self.errors:
+            problem = rules.adequacy_problem(
+                role=self.instance.role,
+                outcome=data.get("outcome", ""),
+                adequate=data.get("adequate_trial"),
+                name=self.instance.display_name,
+            )
+            if problem:
+                self.add_error("adequate_trial", problem)
         return data
 
     def _post_clean(self):
         # The service writes the trial; the form only validates (no construct_instance).
         pass
+
+
+def _adequacy_hint(trial: TreatmentTrial, today) -> str:
+    """What the clinician needs to answer the adequacy question: what NICE asks, and when the
+    record says the medicine started (the app does not know when it stopped)."""
+    days = (today - trial.started_on).days
+    since = "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"
+    return (
+        "NICE counts a preventive that did not work towards CGRP antibodies and botulinum "
+        "toxin A only if it was tried at an adequate dose for an adequate length of time. "
+        f"{trial.display_name} is recorded as started on {trial.started_on:%-d %B %Y} ({since})."
+    )
 
 
 class ReductionForm(forms.Form):
@@ -225,6 +275,8 @@ class ReductionForm(forms.Form):
     def __init__(self, *args, trial: TreatmentTrial, **kwargs):
         super().__init__(*args, **kwargs)
         self.trial = trial
+        if not rules.has_morphine_equivalent(trial.medicine_class):
+            del self.fields["daily_morphine_equivalent_mg"]  # opioids only
 
     def clean_reduced_on(self):
         value = no_future_date(self.cleaned_data.get("reduced_on"))

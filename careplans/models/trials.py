@@ -104,8 +104,14 @@ class TreatmentTrial(ClinicalRecord):
     )
     start_warning_acknowledged = models.BooleanField(default=False)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.ONGOING)
+    # Answered by the clinician when a preventive did not work; None until then. Never
+    # assumed: only a "yes" counts the trial as a failed preventive (rules.is_failed_preventive).
     adequate_trial = models.BooleanField(
-        default=True, help_text="Given at an adequate dose for long enough."
+        null=True,
+        blank=True,
+        default=None,
+        help_text="Given at an adequate dose for long enough (asked when a preventive did not "
+        "work; empty until answered).",
     )
     outcome_recorded_at = models.DateTimeField(null=True, blank=True)
     review_decision = models.CharField(
@@ -205,6 +211,14 @@ class TreatmentTrial(ClinicalRecord):
     def is_ongoing(self) -> bool:
         return self.outcome == TrialOutcome.ONGOING
 
+    @property
+    def morphine_equivalent_mg(self):
+        """The oral morphine equivalent to show: None for a medicine that is not an opioid,
+        whatever an older record holds (rules.has_morphine_equivalent)."""
+        if not rules.has_morphine_equivalent(self.medicine_class):
+            return None
+        return self.daily_morphine_equivalent_mg
+
 
 class ReductionStep(models.TextChoices):
     REDUCED = "reduced", "Dose reduced"
@@ -255,3 +269,10 @@ class MedicationReduction(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} on {self.reduced_on}"
+
+    @property
+    def morphine_equivalent_mg(self):
+        """The oral morphine equivalent to show: None unless the medicine is an opioid."""
+        if not rules.has_morphine_equivalent(self.medicine_class):
+            return None
+        return self.daily_morphine_equivalent_mg

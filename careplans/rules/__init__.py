@@ -15,6 +15,7 @@ botulinum toxin A) and 12 (NICE NG193).
 * `prescribing`: NICE's "do not start" warnings and the review of a medicine already taken.
 * `goals`: PSFS-style goal scores.
 * `changes`: what changed between two versions.
+* `dates`: dates set on a plan's rows ("by when").
 """
 
 from careplans.rules.acute import (
@@ -39,6 +40,7 @@ from careplans.rules.changes import (
     VersionSnapshot,
     changes_between,
 )
+from careplans.rules.dates import BY_WHEN_IN_THE_PAST, by_when_problem
 from careplans.rules.escalation import (
     BOTOX_MIN_FAILED_PREVENTIVES,
     CGRP_ASSESSMENT_DAYS,
@@ -83,9 +85,11 @@ from careplans.rules.medicines import (
     SNRI,
     TRICYCLIC,
     Medicine,
+    has_morphine_equivalent,
     leaflet_is_about,
     medicine_class_of,
     medicine_key,
+    morphine_equivalent_problem,
     unknown_medicine_tokens,
 )
 from careplans.rules.prescribing import (
@@ -112,6 +116,8 @@ from careplans.rules.trials import (
     STOPPED,
     TRIAL_REVIEW_DAYS,
     TrialFacts,
+    adequacy_problem,
+    asks_adequacy,
     default_review_due,
     failed_preventive_count,
     is_failed_preventive,
@@ -128,6 +134,7 @@ __all__ = [
     "BETA_BLOCKER",
     "BOTOX_MIN_FAILED_PREVENTIVES",
     "BOTULINUM_TOXIN",
+    "BY_WHEN_IN_THE_PAST",
     "CG150_DO_NOT_OFFER",
     "CG150_SOURCE",
     "CGRP_ANTIBODY",
@@ -190,7 +197,10 @@ __all__ = [
     "VersionSnapshot",
     "acute_limit",
     "acute_limit_sentence",
+    "adequacy_problem",
+    "asks_adequacy",
     "botox_prompt",
+    "by_when_problem",
     "cgrp_prompt",
     "cgrp_stopping_rule",
     "changes_between",
@@ -199,12 +209,14 @@ __all__ = [
     "existing_medicine_review",
     "failed_preventive_count",
     "goal_scores",
+    "has_morphine_equivalent",
     "is_chronic",
     "is_chronic_migraine",
     "is_failed_preventive",
     "leaflet_is_about",
     "medicine_class_of",
     "medicine_key",
+    "morphine_equivalent_problem",
     "next_review_problem",
     "start_warning",
     "stopping_rule_prompt",

@@ -82,6 +82,29 @@ def medicine_class_of(code: str) -> str:
         raise ValueError(f"Unknown medicine code {code!r}.") from None
 
 
+def has_morphine_equivalent(medicine_class: str) -> bool:
+    """Return True when an oral morphine equivalent (mg a day) means something for a medicine
+    of this class: only opioids have one. The class is the catalogue's (`MEDICINES`); an
+    "other" medicine is not classed, so it is not known to be an opioid."""
+    return medicine_class == OPIOID
+
+
+def morphine_equivalent_problem(code: str) -> str | None:
+    """Return why an oral morphine equivalent cannot be recorded for the coded medicine, or None
+    when it can (an opioid in `MEDICINES`). Raises ValueError for an unknown code."""
+    if has_morphine_equivalent(medicine_class_of(code)):
+        return None
+    if code == OTHER:
+        return (
+            "Leave the oral morphine equivalent blank: it is recorded only for an opioid chosen "
+            "from the list of medicines."
+        )
+    return (
+        f"{MEDICINES[code].name} is not an opioid. Leave the oral morphine equivalent blank: "
+        "it is recorded only for opioids."
+    )
+
+
 def medicine_key(code: str, other_name: str = "") -> str:
     """Return the identity used to count distinct medicines: the code, or for "other" the typed
     name in lower case with spaces collapsed (so "Pizotifen" and " pizotifen " count once)."""

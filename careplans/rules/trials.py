@@ -22,8 +22,21 @@ STOPPED = "stopped"
 TRIAL_REVIEW_DAYS = 84
 
 
-def default_review_due(started_on: date) -> date:
-    """Return the default review date of a treatment trial: 12 weeks after it starts."""
+def default_review_due(
+    started_on: date, *, already_taking: bool = False, today: date | None = None
+) -> date:
+    """Return the default review date of a treatment trial: 12 weeks after it starts.
+
+    For a medicine the patient already took before the pathway (`already_taking`), the 12 weeks
+    run from `today`, the day the care team records it and takes it on (the app's convention;
+    clinical-rules.md sets no review date for a medicine already taken): counted from its
+    original start, which can be years back, the review would be overdue the moment it is
+    recorded. Raises ValueError for `already_taking` without `today`.
+    """
+    if already_taking:
+        if today is None:
+            raise ValueError("A medicine already taken is reviewed from the day it is recorded.")
+        return max(started_on, today) + timedelta(days=TRIAL_REVIEW_DAYS)
     return started_on + timedelta(days=TRIAL_REVIEW_DAYS)
 
 
@@ -56,15 +69,45 @@ class TrialFacts:
     medicine_class: str
     role: str
     outcome: str
-    adequate: bool = True  # given at an adequate dose for long enough
+    # Whether the clinician said it was given at an adequate dose for long enough: True, False,
+    # or None when nobody answered. Never assumed: an unanswered trial does not count.
+    adequate: bool | None = None
 
 
 def is_failed_preventive(trial: TrialFacts) -> bool:
-    """A preventive that did not work after an adequate trial, or was not tolerated
-    (clinical-rules.md section 10: "tried at an adequate dose and duration, or not tolerated")."""
+    """Return True for a preventive that did not work after a trial the clinician confirmed was
+    adequate, or was not tolerated.
+
+    clinical-rules.md section 10, implementation notes: '"At least 3 preventive drug treatments
+    failed" counts distinct drugs tried at an adequate dose and duration, or not tolerated, or
+    contraindicated'. The rules file defines no minimum dose or duration for an adequate trial
+    (nor does it name one from NICE), so the app sets no threshold of its own: the clinician
+    answers the question explicitly (the review form shows when the medicine started),
+    and a "did not work" counts only when the answer is yes (`adequate is True`).
+    """
     if trial.role != PREVENTIVE:
         return False
-    return trial.outcome == NOT_TOLERATED or (trial.outcome == INEFFECTIVE and trial.adequate)
+    return trial.outcome == NOT_TOLERATED or (
+        trial.outcome == INEFFECTIVE and trial.adequate is True
+    )
+
+
+def asks_adequacy(*, role: str, outcome: str) -> bool:
+    """Return True when a trial review must say whether the trial was adequate: a preventive
+    recorded as not working (the only case is_failed_preventive reads the answer)."""
+    return role == PREVENTIVE and outcome == INEFFECTIVE
+
+
+def adequacy_problem(*, role: str, outcome: str, adequate: bool | None, name: str) -> str | None:
+    """Return what is missing from a review of the trial of `name`, or None: a preventive that
+    did not work needs an explicit answer to whether the trial was adequate."""
+    if adequate is not None or not asks_adequacy(role=role, outcome=outcome):
+        return None
+    return (
+        f"Say whether {name} was given at an adequate dose for long enough. A preventive that "
+        "did not work counts towards CGRP antibodies and botulinum toxin A only after an "
+        "adequate trial."
+    )
 
 
 def failed_preventive_count(trials: Iterable[TrialFacts]) -> int:

@@ -167,7 +167,11 @@ def trial_differences(
         if name not in data:
             continue
         value = getattr(saved, name)
-        if (data[name] or None) == (value or None):
+        if isinstance(value, bool) or isinstance(data[name], bool):
+            # A yes/no answer: "no" (False) is an answer, not the same as none (None).
+            if data[name] is value:
+                continue
+        elif (data[name] or None) == (value or None):
             continue
         if name in ("outcome", "review_decision"):
             text = getattr(saved, f"get_{name}_display")() or "(empty)"

@@ -72,6 +72,9 @@ class TrialView:
     overdue: bool
     prompts: list[rules.Prompt]
     stopping_rule: rules.StoppingRule | None = None
+    # Why a preventive that did not work is not counted as failed (empty when it is, or when
+    # the outcome is another).
+    outcome_note: str = ""
 
     @property
     def latest_reduction(self) -> MedicationReduction | None:
@@ -253,7 +256,18 @@ def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
         overdue=trial.is_ongoing and trial.review_due < today,
         prompts=prompts,
         stopping_rule=stopping,
+        outcome_note=_outcome_note(trial),
     )
+
+
+def _outcome_note(trial: TreatmentTrial) -> str:
+    if not rules.asks_adequacy(role=trial.role, outcome=trial.outcome):
+        return ""
+    if trial.adequate_trial is False:
+        return "Not an adequate trial, so not counted as a failed preventive."
+    if trial.adequate_trial is None:
+        return "Not said whether it was an adequate trial, so not counted as a failed preventive."
+    return ""
 
 
 def plan_prompts(

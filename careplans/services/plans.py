@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from careplans import rules
 from careplans.models import (
     AcuteTreatment,
     CarePlan,
@@ -142,8 +143,9 @@ def update_draft(
     `based_on` is the draft's updated_at when the form was opened: if the draft was saved since,
     nothing is saved and ChangedSinceOpened is raised, so two people editing at once cannot
     silently overwrite each other. Raises VersionLocked for an agreed or superseded version, and
-    CarePlanError for more than 5 goals (PSFS rates up to 5 activities) or a row that belongs to
-    another version.
+    CarePlanError for more than 5 goals (PSFS rates up to 5 activities), a row that belongs to
+    another version, or a responsibility's "by when" set or changed to a day already passed
+    (rules.by_when_problem).
     """
     version = _locked_draft(version)
     _check_based_on(version, based_on, actor=actor, what="draft")
@@ -169,6 +171,12 @@ def update_draft(
             if not change.data:
                 continue
             row = row or model(version=version)
+            if relation == "responsibilities" and "due_on" in change.data:
+                problem = rules.by_when_problem(
+                    due_on=change.data["due_on"], saved=row.due_on, today=timezone.localdate()
+                )
+                if problem:
+                    raise CarePlanError(f"{change.data.get('person') or row.person}: {problem}")
             for name in ITEM_FIELDS[relation]:
                 setattr(row, name, change.data.get(name, getattr(row, name)))
             row.position = position

@@ -32,6 +32,15 @@ def _check_days(baseline_headache, baseline_migraine, label: str) -> None:
         raise CarePlanError(f"{label}: migraine days cannot be more than headache days.")
 
 
+def _check_morphine_equivalent(data: dict, code: str) -> None:
+    """Raise CarePlanError when `data` gives an oral morphine equivalent for a medicine that is
+    not an opioid (only opioids have one: rules.morphine_equivalent_problem)."""
+    if data.get("daily_morphine_equivalent_mg") is not None:
+        problem = rules.morphine_equivalent_problem(code)
+        if problem:
+            raise CarePlanError(problem)
+
+
 def _referral_day(episode: Episode) -> date:
     """The day (London) the episode's referral was received, else the day it was opened."""
     received = (
@@ -48,27 +57,36 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     writes the episode's `treatment_started` milestone. One that started before the referral is
     recorded as already taken (`already_taking`), and writes no milestone. Returns the trial.
 
+    Without a review date, it is due 12 weeks after the start, or 12 weeks from today for a
+    medicine already taken (rules.default_review_due).
+
     Raises NeedsAcknowledgement when NICE advises against starting it (NG193 or CG150) and the
     warning was not acknowledged, and CarePlanError for a review date before the start, a start
-    date in the future or before the patient was born, or a missing name for "other".
+    date in the future or before the patient was born, a missing name for "other", or an oral
+    morphine equivalent for a medicine that is not an opioid.
     """
     code = data["medicine_code"]
     medicine_class = rules.medicine_class_of(code)
     started_on = data["started_on"]
-    review_due = data.get("review_due") or rules.default_review_due(started_on)
-    if started_on > timezone.localdate():
+    today = timezone.localdate()
+    if started_on > today:
         raise CarePlanError("The start date must be today or in the past.")
     if started_on < plan.patient.date_of_birth:
         raise CarePlanError("The start date must be after the patient's date of birth.")
-    if review_due < started_on:
-        raise CarePlanError("The review date must be on or after the start date.")
     if code == rules.OTHER and not data.get("medicine_name", "").strip():
         raise CarePlanError("Enter the name of the medicine.")
+    _check_morphine_equivalent(data, code)
     # A medicine started before the referral was not started by this pathway: it is one the
     # patient already takes, so it is not the pathway's first treatment (the referral to first
     # treatment wait, DESIGN.md section 3, would otherwise be negative) and NICE's "do not
-    # start" advice becomes a prompt to review it.
+    # start" advice becomes a prompt to review it. Its review is counted from today, not from
+    # a start that may be years back (which made it overdue the day it was recorded).
     already_taking = bool(data.get("already_taking")) or started_on < _referral_day(plan.episode)
+    review_due = data.get("review_due") or rules.default_review_due(
+        started_on, already_taking=already_taking, today=today
+    )
+    if review_due < started_on:
+        raise CarePlanError("The review date must be on or after the start date.")
     warning = rules.start_warning(condition=plan.episode.condition, medicine_class=medicine_class)
     acknowledged = bool(data.get("start_warning_acknowledged"))
     if warning and not already_taking and not acknowledged:
@@ -131,9 +149,14 @@ def review_trial(
     days a month before and at 12 weeks, a new review date and the NG193 review decision.
     Returns the trial.
 
+    A change of outcome forgets an earlier answer to whether the trial was adequate unless
+    `data` gives one again: the answer is about the outcome it was given with.
+
     Raises ChangedSinceOpened if the trial was saved after `based_on` (its updated_at when the
     form was opened), and CarePlanError for a next review date in the past or before the start,
-    or migraine days above headache days. Whether a continuing treatment has a date is the
+    migraine days above headache days, a preventive that did not work without an answer to
+    whether the trial was adequate (rules.adequacy_problem), or an oral morphine equivalent for
+    a medicine that is not an opioid. Whether a continuing treatment has a date is the
     form's check (rules.next_review_problem): a service call recording only a review decision
     or figures keeps the date it has."""
     # updated_by is loaded only for the message of a refused save: PostgreSQL cannot lock the
@@ -151,6 +174,7 @@ def review_trial(
     if review_due < trial.started_on:
         raise CarePlanError("The review date must be on or after the start date.")
     data = {name: value for name, value in data.items() if name != "review_due"}
+    _check_morphine_equivalent(data, trial.medicine_code)
     _check_days(data.get("baseline_headache_days"), data.get("baseline_migraine_days"), "Baseline")
     _check_days(data.get("month3_headache_days"), data.get("month3_migraine_days"), "At 12 weeks")
     changed = [
@@ -164,6 +188,17 @@ def review_trial(
     if "outcome" in changed:
         trial.outcome_recorded_at = None if trial.is_ongoing else timezone.now()
         changed.append("outcome_recorded_at")
+        if "adequate_trial" not in data and trial.adequate_trial is not None:
+            trial.adequate_trial = None
+            changed.append("adequate_trial")
+    problem = rules.adequacy_problem(
+        role=trial.role,
+        outcome=trial.outcome,
+        adequate=trial.adequate_trial,
+        name=trial.display_name,
+    )
+    if problem:
+        raise CarePlanError(problem)
     trial.updated_by = actor
     trial.save()
     record_event(
@@ -180,7 +215,8 @@ def review_trial(
 def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationReduction:
     """Record one step of reducing a medicine; a "stopped" step ends the trial as stopped and
     marks the NG193 review as "reduce". Returns the step. Raises CarePlanError if the trial has
-    ended or the date is in the future or before the trial started."""
+    ended, the date is in the future or before the trial started, or an oral morphine
+    equivalent is given for a medicine that is not an opioid."""
     trial = (
         TreatmentTrial.objects.select_for_update().select_related("plan__patient").get(pk=trial.pk)
     )
@@ -194,6 +230,7 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
     step = data["step"]
     if step == MedicationReduction.Step.REDUCED and not data.get("dose", "").strip():
         raise CarePlanError("Enter the new dose.")
+    _check_morphine_equivalent(data, trial.medicine_code)
     reduction = MedicationReduction.objects.create(
         trial=trial,
         medicine_class=trial.medicine_class,

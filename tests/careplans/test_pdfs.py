@@ -402,7 +402,7 @@ def test_after_the_nurse_stops_a_treatment_the_old_care_plan_pdf_is_not_offered(
     nurse = login(world.clinician)
     response = nurse.post(
         f"/care-plans/treatments/{trial.uuid}/review/",
-        {"outcome": "not_tolerated", "adequate_trial": "on"},
+        {"outcome": "not_tolerated"},
     )
     assert response.status_code == 302
     staff_page = f"/care-plans/patients/{world.patient.uuid}/"

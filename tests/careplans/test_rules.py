@@ -383,6 +383,106 @@ def test_leaflet_medicine_lists_name_codes_or_classes():
     assert rules.unknown_medicine_tokens("opioid aspirin topiramate") == ["aspirin"]
 
 
+def test_a_preventive_that_did_not_work_counts_only_when_the_trial_was_said_to_be_adequate():
+    # Nothing answered is not "adequate": no default counts a medicine stopped after a few days.
+    unanswered = TrialFacts("propranolol", rules.BETA_BLOCKER, rules.PREVENTIVE, rules.INEFFECTIVE)
+    assert unanswered.adequate is None
+    assert not rules.is_failed_preventive(unanswered)
+    assert not rules.is_failed_preventive(failed("propranolol", adequate=None))
+    assert not rules.is_failed_preventive(failed("propranolol", adequate=False))
+    assert rules.is_failed_preventive(failed("propranolol", adequate=True))
+    # Intolerance counts whatever the answer.
+    assert rules.is_failed_preventive(failed("propranolol", rules.NOT_TOLERATED, adequate=None))
+    three_unanswered = [failed(code, adequate=None) for code in ("propranolol", "topiramate")]
+    three_unanswered.append(failed("amitriptyline", adequate=None))
+    assert rules.failed_preventive_count(three_unanswered) == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "outcome", "adequate", "asked"),
+    [
+        (rules.PREVENTIVE, rules.INEFFECTIVE, None, True),
+        (rules.PREVENTIVE, rules.INEFFECTIVE, True, False),
+        (rules.PREVENTIVE, rules.INEFFECTIVE, False, False),
+        (rules.PREVENTIVE, rules.NOT_TOLERATED, None, False),
+        (rules.PREVENTIVE, rules.EFFECTIVE, None, False),
+        (rules.PREVENTIVE, rules.ONGOING, None, False),
+        (rules.PREVENTIVE, rules.STOPPED, None, False),
+        (rules.PAIN, rules.INEFFECTIVE, None, False),
+        (rules.ACUTE, rules.INEFFECTIVE, None, False),
+    ],
+)
+def test_only_a_preventive_that_did_not_work_must_say_whether_the_trial_was_adequate(
+    role, outcome, adequate, asked
+):
+    problem = rules.adequacy_problem(
+        role=role, outcome=outcome, adequate=adequate, name="Propranolol"
+    )
+    if asked:
+        assert problem.startswith(
+            "Say whether Propranolol was given at an adequate dose for long enough."
+        )
+    else:
+        assert problem is None
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("morphine", None),
+        ("tramadol", None),
+        ("buprenorphine", None),
+        ("propranolol", "Propranolol is not an opioid."),
+        ("gabapentin", "Gabapentin is not an opioid."),
+        ("amitriptyline", "Amitriptyline is not an opioid."),
+        ("other", "only for an opioid chosen from the list"),
+    ],
+)
+def test_an_oral_morphine_equivalent_belongs_to_opioids_only(code, problem):
+    found = rules.morphine_equivalent_problem(code)
+    assert rules.has_morphine_equivalent(rules.medicine_class_of(code)) is (problem is None)
+    if problem is None:
+        assert found is None
+    else:
+        assert problem in found
+
+
+def test_a_medicine_already_taken_is_reviewed_twelve_weeks_from_the_day_it_is_recorded():
+    today = date(2026, 12, 5)
+    assert rules.default_review_due(date(2020, 1, 1), already_taking=True, today=today) == date(
+        2027, 2, 27
+    )
+    # A medicine the care team starts keeps its 12 weeks from the start.
+    assert rules.default_review_due(date(2026, 12, 1)) == date(2027, 2, 23)
+    with pytest.raises(ValueError):
+        rules.default_review_due(date(2020, 1, 1), already_taking=True)
+
+
+# --- a responsibility's "by when" ---------------------------------------------------------------
+
+BY_WHEN_TODAY = date(2026, 12, 5)
+
+
+@pytest.mark.parametrize(
+    ("due_on", "saved", "refused"),
+    [
+        (None, None, False),
+        (date(2026, 12, 4), None, True),  # a new date, yesterday
+        (date(2020, 1, 1), None, True),
+        (BY_WHEN_TODAY, None, False),
+        (date(2026, 12, 6), None, False),
+        (date(2026, 12, 4), date(2026, 12, 4), False),  # kept as saved: an overdue action
+        (date(2026, 12, 3), date(2026, 12, 4), True),  # changed to another past day
+        (date(2026, 12, 4), date(2026, 12, 20), True),
+        (None, date(2026, 12, 4), False),  # cleared
+    ],
+)
+def test_a_by_when_date_set_or_changed_must_be_today_or_later(due_on, saved, refused):
+    problem = rules.by_when_problem(due_on=due_on, saved=saved, today=BY_WHEN_TODAY)
+    assert (problem == rules.BY_WHEN_IN_THE_PAST) is refused
+    assert (problem is None) is not refused
+
+
 # --- the next review date of a trial review ------------------------------------------------------
 
 REVIEW_DAY = date(2026, 12, 4)

@@ -1,7 +1,7 @@
 """Care-plan services: versions, agreement, trials, reductions, leaflets, and the database
 constraints behind them."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -391,7 +391,11 @@ def test_a_reduction_cannot_be_dated_before_the_start_or_in_the_future(world):
 
 def test_the_outcome_time_follows_the_outcome(world):
     trial = builders.trial(builders.plan(world.patient))
-    services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "ineffective"})
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "ineffective", "adequate_trial": False},
+    )
     trial.refresh_from_db()
     assert trial.outcome_recorded_at is not None
     services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "ongoing"})
@@ -599,7 +603,10 @@ def test_a_trial_reviewed_since_the_form_opened_is_not_overwritten(world):
     trial = builders.trial(builders.plan(world.patient))
     opened = trial.updated_at
     services.review_trial(
-        actor=_teammate(world), trial=trial, data={"outcome": "ineffective"}, based_on=opened
+        actor=_teammate(world),
+        trial=trial,
+        data={"outcome": "ineffective", "adequate_trial": True},
+        based_on=opened,
     )
     with pytest.raises(services.ChangedSinceOpened, match="This treatment was changed by Nurse"):
         services.review_trial(
@@ -655,3 +662,202 @@ def test_the_demo_starts_treatment_after_the_referral():
     trials = TreatmentTrial.objects.filter(plan__patient=alex)
     assert [t.medicine_code for t in trials if not t.already_taking] == ["topiramate"]
     assert selectors.trials_past_review(Patient.objects.filter(pk=alex.pk)).count() == 1
+
+
+# --- whether a failed preventive was an adequate trial ------------------------------------------
+
+
+def test_a_preventive_that_did_not_work_needs_an_answer_on_whether_the_trial_was_adequate(world):
+    plan = builders.plan(world.patient)
+    trial = builders.trial(plan, started_on=TODAY() - timedelta(days=4))
+    with pytest.raises(services.CarePlanError, match="Say whether Propranolol was given at an"):
+        services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "ineffective"})
+    trial.refresh_from_db()
+    assert (trial.outcome, trial.adequate_trial) == ("ongoing", None)
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.failed_preventives == 0
+
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "ineffective", "adequate_trial": False},
+    )
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.failed_preventives == 0  # stopped too early or too low a dose
+    assert view.trials[0].outcome_note == (
+        "Not an adequate trial, so not counted as a failed preventive."
+    )
+    services.review_trial(actor=world.clinician, trial=trial, data={"adequate_trial": True})
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.failed_preventives == 1 and view.trials[0].outcome_note == ""
+
+
+def test_a_new_trial_has_no_answer_on_adequacy_until_one_is_given(world):
+    trial = builders.trial(builders.plan(world.patient))
+    assert trial.adequate_trial is None
+    assert TreatmentTrial.objects.get(pk=trial.pk).adequate_trial is None
+
+
+def test_a_change_of_outcome_asks_about_adequacy_again(world):
+    trial = builders.failed(builders.plan(world.patient), "propranolol", adequate=True)
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "ongoing", "review_due": TODAY() + timedelta(days=28)},
+    )
+    trial.refresh_from_db()
+    assert trial.adequate_trial is None
+    with pytest.raises(services.CarePlanError, match="adequate dose for long enough"):
+        services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "ineffective"})
+
+
+def test_intolerance_and_other_roles_need_no_answer_on_adequacy(world):
+    plan = builders.plan(world.patient)
+    intolerant = builders.trial(plan, medicine_code="topiramate")
+    services.review_trial(
+        actor=world.clinician, trial=intolerant, data={"outcome": "not_tolerated"}
+    )
+    for_attacks = builders.trial(plan, medicine_code="rimegepant", role="acute")
+    services.review_trial(actor=world.clinician, trial=for_attacks, data={"outcome": "ineffective"})
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.failed_preventives == 1
+
+
+# --- the oral morphine equivalent belongs to opioids ----------------------------------------------
+
+
+def test_a_morphine_equivalent_for_a_medicine_that_is_not_an_opioid_is_refused(world):
+    plan = builders.plan(world.patient)
+    with pytest.raises(services.CarePlanError, match="Propranolol is not an opioid"):
+        builders.trial(plan, dose="80 mg", daily_morphine_equivalent_mg=Decimal(50))
+    with pytest.raises(services.CarePlanError, match="opioid chosen from the list"):
+        builders.trial(
+            plan,
+            medicine_code="other",
+            medicine_name="Pizotifen",
+            daily_morphine_equivalent_mg=Decimal(5),
+        )
+    assert not TreatmentTrial.objects.exists()
+    trial = builders.trial(plan)
+    with pytest.raises(services.CarePlanError, match="Propranolol is not an opioid"):
+        services.review_trial(
+            actor=world.clinician,
+            trial=trial,
+            data={"daily_morphine_equivalent_mg": Decimal(50)},
+        )
+    with pytest.raises(services.CarePlanError, match="Propranolol is not an opioid"):
+        services.record_reduction(
+            actor=world.clinician,
+            trial=trial,
+            data={
+                "step": "reduced",
+                "reduced_on": TODAY(),
+                "dose": "40 mg",
+                "daily_morphine_equivalent_mg": Decimal(25),
+            },
+        )
+    trial.refresh_from_db()
+    assert trial.daily_morphine_equivalent_mg is None
+    assert not MedicationReduction.objects.exists()
+
+
+def test_an_opioid_keeps_its_morphine_equivalent_and_an_older_one_on_anything_else_is_hidden(world):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    opioid = builders.trial(
+        plan,
+        medicine_code="tramadol",
+        role="pain",
+        already_taking=True,
+        daily_morphine_equivalent_mg=Decimal(40),
+    )
+    assert opioid.morphine_equivalent_mg == Decimal(40)
+    other = builders.trial(plan, medicine_code="amitriptyline", role="pain")
+    TreatmentTrial.objects.filter(pk=other.pk).update(daily_morphine_equivalent_mg=50)
+    other.refresh_from_db()
+    assert other.morphine_equivalent_mg is None
+
+
+# --- dates that make no sense ---------------------------------------------------------------------
+
+
+def test_a_medicine_taken_for_years_is_reviewed_twelve_weeks_from_the_day_it_is_recorded(world):
+    plan = builders.plan(world.patient)
+    years_ago = TODAY().replace(year=TODAY().year - 6)
+    trial = builders.trial(plan, started_on=years_ago)
+    assert trial.already_taking
+    assert trial.review_due == TODAY() + timedelta(days=84)
+    assert not selectors.trials_past_review(Patient.objects.filter(pk=world.patient.pk)).exists()
+    ticked = builders.trial(
+        plan,
+        medicine_code="candesartan",
+        started_on=TODAY() - timedelta(days=30),
+        already_taking=True,
+    )
+    assert ticked.review_due == TODAY() + timedelta(days=84)
+    given = builders.trial(
+        plan,
+        medicine_code="topiramate",
+        started_on=years_ago,
+        review_due=TODAY() + timedelta(days=14),
+    )
+    assert given.review_due == TODAY() + timedelta(days=14)
+
+
+def _responsibility(due_on, person="Sam Taylor, nurse"):
+    return {"owner": "team", "person": person, "action": "Check the diary", "due_on": due_on}
+
+
+def test_a_by_when_date_already_passed_is_refused_when_it_is_set(world):
+    version = builders.plan(world.patient).versions.get()
+    with pytest.raises(services.CarePlanError, match="Sam Taylor, nurse: The date in 'By when'"):
+        services.update_draft(
+            actor=world.clinician,
+            version=version,
+            fields={},
+            items={
+                "responsibilities": [ItemChange(pk=None, data=_responsibility(date(2020, 1, 1)))]
+            },
+        )
+    assert not version.responsibilities.exists()
+    services.update_draft(
+        actor=world.clinician,
+        version=version,
+        fields={},
+        items={"responsibilities": [ItemChange(pk=None, data=_responsibility(TODAY()))]},
+    )
+    assert version.responsibilities.get().due_on == TODAY()
+
+
+def test_a_by_when_date_that_has_passed_since_is_kept_in_a_new_version(world):
+    plan = builders.agreed_plan(world.patient)
+    version = plan.versions.get()
+    # A "by when" set while it was still ahead, on the agreed version, that has passed since.
+    row = version.responsibilities.create(**_responsibility(TODAY() - timedelta(days=10)))
+    draft = services.start_new_version(actor=world.clinician, plan=plan)
+    copied = draft.responsibilities.get()
+    assert copied.due_on == row.due_on
+    services.update_draft(
+        actor=world.clinician,
+        version=draft,
+        fields={"what_matters": "Still walking the dog"},
+        items={
+            "responsibilities": [
+                ItemChange(pk=copied.pk, data={**_responsibility(copied.due_on), "action": "Call"})
+            ]
+        },
+    )
+    copied.refresh_from_db()
+    assert (copied.action, copied.due_on) == ("Call", row.due_on)
+    with pytest.raises(services.CarePlanError, match="must be today or later"):
+        services.update_draft(
+            actor=world.clinician,
+            version=draft,
+            fields={},
+            items={
+                "responsibilities": [
+                    ItemChange(
+                        pk=copied.pk, data=_responsibility(copied.due_on - timedelta(days=1))
+                    )
+                ]
+            },
+        )

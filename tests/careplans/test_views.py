@@ -266,7 +266,6 @@ def test_the_review_form_records_figures_and_the_stopping_rule(world, login):
     url = f"/care-plans/treatments/{trial.uuid}/review/"
     base = {
         "outcome": "ongoing",
-        "adequate_trial": "on",
         "review_due": (TODAY() + timedelta(days=28)).isoformat(),
         "baseline_headache_days": "12",
         "baseline_migraine_days": "10",
@@ -492,7 +491,6 @@ def test_a_trial_review_from_a_stale_tab_is_refused(world, login):
         url,
         {
             "outcome": "effective",
-            "adequate_trial": "on",
             "review_due": (TODAY() + timedelta(days=30)).isoformat(),
             "based_on": stale,
         },
@@ -519,7 +517,7 @@ def test_a_failed_trial_needs_no_next_review_date(world, login):
     url = f"/care-plans/treatments/{trial.uuid}/review/"
     form = client.get(url).context["form"]
     assert form["review_due"].value() is None  # the passed date is not offered as the next one
-    response = client.post(url, {"outcome": "ineffective", "adequate_trial": "on"})
+    response = client.post(url, {"outcome": "ineffective", "adequate_trial": "yes"})
     assert response.status_code == 302
     saved = TreatmentTrial.objects.get(pk=trial.pk)
     assert saved.outcome == "ineffective" and saved.review_due == trial.review_due
@@ -581,6 +579,7 @@ def test_the_frequency_line_says_a_failed_trials_figures_are_not_the_diary(world
         trial=trial,
         data={
             "outcome": "ineffective",
+            "adequate_trial": True,
             "month3_headache_days": Decimal(8),
             "month3_migraine_days": Decimal(5),
         },
@@ -653,9 +652,9 @@ def test_a_figure_recorded_before_stays_on_the_review_form(world, login):
         medicine_code="amitriptyline",
         role="pain",
     )
-    TreatmentTrial.objects.filter(pk=made.pk).update(daily_morphine_equivalent_mg=20)
+    TreatmentTrial.objects.filter(pk=made.pk).update(baseline_headache_days=12)
     response = login(world.clinician).get(f"/care-plans/treatments/{made.uuid}/review/")
-    assert "daily_morphine_equivalent_mg" in response.context["form"].fields
+    assert set(response.context["form"].fields) >= HEADACHE_DAYS
 
 
 def _draft_with_medicine_for_attacks(world, client, medication_class, medicine):
@@ -691,3 +690,172 @@ def test_a_simple_painkiller_for_attacks_has_no_warning(world, login):
     draft = _draft_with_medicine_for_attacks(world, client, "simple_analgesic", "Ibuprofen 400mg")
     page = client.get(f"/care-plans/versions/{draft.uuid}/edit/").content.decode()
     assert "Ibuprofen 400mg" in page and 'data-prompt="cg150_no_opioids"' not in page
+
+
+# --- a failed preventive counts only after the clinician says the trial was adequate -------------
+
+
+def test_the_review_asks_about_adequacy_with_nothing_chosen_and_how_long_it_was_taken(world, login):
+    plan = builders.plan(world.patient)
+    started = TODAY() - timedelta(days=4)
+    trial = builders.trial(plan, started_on=started, dose="80 mg a day")
+    client = login(world.clinician)
+    url = f"/care-plans/treatments/{trial.uuid}/review/"
+    response = client.get(url)
+    form = response.context["form"]
+    assert form["adequate_trial"].value() is None
+    html = response.content.decode()
+    assert "was it given at an adequate dose for long enough?" in html
+    assert f"Propranolol is recorded as started on {started:%-d %B %Y} (4 days ago)." in html
+    assert 'value="yes" checked' not in html and 'value="no" checked' not in html
+
+    response = client.post(url, {"outcome": "ineffective"})
+    assert response.status_code == 200
+    assert "Say whether Propranolol was given at an adequate dose for long enough." in (
+        response.content.decode()
+    )
+    assert TreatmentTrial.objects.get(pk=trial.pk).outcome == "ongoing"
+
+    assert client.post(url, {"outcome": "ineffective", "adequate_trial": "no"}).status_code == 302
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Preventive treatments that have not worked: <strong>0</strong>" in page
+    assert "Not an adequate trial, so not counted as a failed preventive." in page
+    # The answer given is shown again on the next review, and can be changed.
+    assert client.get(url).context["form"]["adequate_trial"].value() == "no"
+    assert client.post(url, {"outcome": "ineffective", "adequate_trial": "yes"}).status_code == 302
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Preventive treatments that have not worked: <strong>1</strong>" in page
+
+
+def test_the_adequacy_question_is_only_for_a_headache_preventive(world, login):
+    made = builders.trial(
+        builders.plan(world.patient, condition="chronic_pain"),
+        medicine_code="amitriptyline",
+        role="pain",
+    )
+    client = login(world.clinician)
+    url = f"/care-plans/treatments/{made.uuid}/review/"
+    assert "adequate_trial" not in client.get(url).context["form"].fields
+    assert client.post(url, {"outcome": "ineffective"}).status_code == 302
+
+
+# --- the oral morphine equivalent is for opioids only --------------------------------------------
+
+
+def test_a_morphine_equivalent_for_propranolol_is_refused_beside_the_field(world, login):
+    plan = builders.plan(world.patient)
+    response = login(world.clinician).post(
+        f"/care-plans/plans/{plan.uuid}/treatments/new/",
+        {
+            "medicine_code": "propranolol",
+            "role": "preventive",
+            "dose": "80 mg",
+            "started_on": (TODAY() - timedelta(days=4)).isoformat(),
+            "daily_morphine_equivalent_mg": "50",
+        },
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["daily_morphine_equivalent_mg"] == [
+        "Propranolol is not an opioid. Leave the oral morphine equivalent blank: it is recorded "
+        "only for opioids."
+    ]
+    assert not TreatmentTrial.objects.exists()
+
+
+def test_an_opioids_morphine_equivalent_is_recorded_and_shown(world, login):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    client = login(world.clinician)
+    response = client.post(
+        f"/care-plans/plans/{plan.uuid}/treatments/new/",
+        {
+            "medicine_code": "morphine",
+            "role": "pain",
+            "dose": "20 mg twice a day",
+            "started_on": (TODAY() - timedelta(days=400)).isoformat(),
+            "daily_morphine_equivalent_mg": "40",
+        },
+    )
+    assert response.status_code == 302
+    trial = TreatmentTrial.objects.get()
+    html = client.get(f"/care-plans/treatments/{trial.uuid}/reductions/new/").content.decode()
+    assert "At the start: 20 mg twice a day (40.0 mg oral morphine a day)." in html
+    assert "daily_morphine_equivalent_mg" in html
+
+
+def test_a_morphine_equivalent_is_never_shown_or_asked_for_a_medicine_that_is_not_an_opioid(
+    world, login
+):
+    plan = builders.plan(world.patient)
+    trial = builders.trial(plan, dose="80 mg")
+    # An older record holds one (saved before it was refused).
+    TreatmentTrial.objects.filter(pk=trial.pk).update(daily_morphine_equivalent_mg=50)
+    client = login(world.clinician)
+    reduce_url = f"/care-plans/treatments/{trial.uuid}/reductions/new/"
+    response = client.get(reduce_url)
+    html = response.content.decode()
+    assert "At the start: 80 mg. Record each step" in html
+    assert "oral morphine" not in html.lower()
+    assert "daily_morphine_equivalent_mg" not in response.context["form"].fields
+    review = client.get(f"/care-plans/treatments/{trial.uuid}/review/")
+    assert "daily_morphine_equivalent_mg" not in review.context["form"].fields
+    # A posted figure is ignored, not saved: the field is not on the form.
+    assert (
+        client.post(
+            reduce_url,
+            {
+                "step": "reduced",
+                "reduced_on": TODAY().isoformat(),
+                "dose": "40 mg",
+                "daily_morphine_equivalent_mg": "25",
+            },
+        ).status_code
+        == 302
+    )
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Reducing Propranolol:" in page and "oral morphine" not in page
+
+
+# --- dates that make no sense ------------------------------------------------------------------
+
+
+def test_a_by_when_date_in_the_past_is_refused_on_the_draft(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    client = login(world.clinician)
+    row = {
+        **management("who"),
+        "who-0-owner": "team",
+        "who-0-person": "Sam Taylor, nurse",
+        "who-0-action": "Check the diary",
+        "who-0-due_on": "2020-01-01",
+    }
+    response = client.post(f"/care-plans/versions/{draft.uuid}/edit/", draft_post(**row))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "New responsibility: The date in &#x27;By when&#x27; must be today or later." in html
+    assert not draft.responsibilities.exists()
+    row["who-0-due_on"] = TODAY().isoformat()
+    response = client.post(f"/care-plans/versions/{draft.uuid}/edit/", draft_post(**row))
+    assert response.status_code == 302
+    assert draft.responsibilities.get().due_on == TODAY()
+
+
+def test_a_medicine_taken_long_before_the_referral_is_not_overdue_the_day_it_is_recorded(
+    world, login
+):
+    plan = builders.plan(world.patient)
+    response = login(world.clinician).post(
+        f"/care-plans/plans/{plan.uuid}/treatments/new/",
+        {
+            "medicine_code": "propranolol",
+            "role": "preventive",
+            "dose": "40 mg",
+            "started_on": "2020-01-01",
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "It started before the referral, so it is recorded as a medicine Alice already" in html
+    assert "Overdue" not in html
+    trial = TreatmentTrial.objects.get()
+    assert trial.already_taking and trial.review_due == TODAY() + timedelta(days=84)
