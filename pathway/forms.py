@@ -83,8 +83,8 @@ class TotpForm(forms.Form):
 
 
 class NhsNumberField(forms.CharField):
-    """An NHS number typed or pasted as 10 digits or 3-3-4 (with spaces or hyphens, and spaces
-    around it), stored as the 10-digit string.
+    """An NHS number typed or pasted as 10 digits or 3-3-4 with single spaces (clinical-rules.md
+    section 11; spaces around it are not part of it), stored as the 10-digit string.
 
     The box has no maxlength: a browser cuts a pasted value at it without a word, and
     " 999 000 0018" (a space before) lost its last digit to the old limit of 12. The length is
@@ -113,7 +113,7 @@ class NhsNumberField(forms.CharField):
         value = super().clean(value)
         if value in self.empty_values:
             return value
-        typed = nhs_number.from_typed(value)
+        typed = value.strip()
         if not nhs_number.is_valid(typed):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return nhs_number.normalise(typed)

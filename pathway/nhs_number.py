@@ -9,10 +9,6 @@ import re
 # [0-9] rather than \d, which would also accept non-ASCII digits.
 _ACCEPTED_FORMS = re.compile(r"[0-9]{10}|[0-9]{3} [0-9]{3} [0-9]{4}")
 
-# How people type or paste a number into a form, beside the accepted forms above: 3-3-4 with
-# single hyphens ("943-476-5919"), as some letters and systems print it.
-_TYPED_WITH_HYPHENS = re.compile(r"([0-9]{3})-([0-9]{3})-([0-9]{4})")
-
 # clinical-rules.md section 11: digits 1-9 are weighted 10 down to 2, modulus 11.
 CHECK_DIGIT_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 MODULUS = 11
@@ -42,18 +38,6 @@ def is_valid(value: str) -> bool:
         return False
     digits = value.replace(" ", "")
     return _check_digit(digits[:9]) == int(digits[9])
-
-
-def from_typed(value: str) -> str:
-    """Return an NHS number as typed or pasted into a form, tidied for `is_valid`: without the
-    spaces around it, and 3-3-4 with hyphens turned into 3-3-4 with spaces. Anything else comes
-    back only stripped, for `is_valid` to judge (and refuse). Never raises for a string.
-
-    A typing allowance, not a wider convention: files (the attendance import) still take only
-    the forms clinical-rules.md section 11 names."""
-    value = value.strip()
-    hyphenated = _TYPED_WITH_HYPHENS.fullmatch(value)
-    return " ".join(hyphenated.groups()) if hyphenated else value
 
 
 def normalise(value: str) -> str:
