@@ -726,3 +726,11 @@ def test_a_signed_out_page_may_be_kept(client, db):
 def test_a_page_that_sets_its_own_cache_control_keeps_it(login, world):
     response = login(world.gp).get(reverse("pathway:health"))
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def test_a_patient_not_yet_referred_reads_as_such_to_staff_and_to_themselves(login, world):
+    staff = login(world.gp).get(_detail(world.patient)).content.decode()
+    assert "No referral to the pathway yet." in staff
+    assert "When you are referred" not in staff
+    own = login(world.patient_user).get(reverse("pathway:patient-home")).content.decode()
+    assert "When you are referred, each step of your care will show here." in own
