@@ -1,6 +1,8 @@
 """Domain errors raised by reviews services. Views show `str(error)` to the user as it is, so
 every message is written for the person who caused it."""
 
+from datetime import datetime
+
 
 class ReviewsError(Exception):
     """A request that cannot be carried out; the message says why and what to do."""
@@ -22,3 +24,14 @@ class StaleState(ReviewsError):
 
 class SessionFull(ReviewsError):
     """No places are left in a group session."""
+
+
+class ChangedSinceOpened(StaleState):
+    """Someone saved the row after the page was opened: saving would overwrite their change
+    unseen. `changed_by` (words for who: a name, "the patient", "you in another tab or window")
+    and `changed_at` say who and when."""
+
+    def __init__(self, message: str, *, changed_by: str, changed_at: datetime):
+        super().__init__(message)
+        self.changed_by = changed_by
+        self.changed_at = changed_at

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from pathway.forms import BasedOnField, revision_token
 from pathway.models import Episode, User
 from reviews import rules
 from reviews.forms.base import DATE, ServiceErrorsMixin, VideoLinkField, WhenFields
@@ -110,6 +111,13 @@ class AppointmentForm(AppointmentDetailsForm):
 
 
 class RescheduleForm(AppointmentDetailsForm):
+    """Move a booked appointment. Carries the appointment's revision, so a change made since
+    the page was opened (a colleague's move, the patient asking to rearrange) is not
+    overwritten unseen. A missing revision means "do not check" (a page opened before it was
+    sent); the page always sends one."""
+
+    based_on = BasedOnField(required=False)
+
     def __init__(self, *args, appointment: Appointment, **kwargs):
         kwargs.setdefault(
             "initial",
@@ -125,9 +133,20 @@ class RescheduleForm(AppointmentDetailsForm):
         )
         super().__init__(*args, **kwargs)
         self.appointment = appointment
+        self.fields["based_on"].initial = revision_token(appointment.updated_at)
 
     def duration(self) -> int:
         return self.cleaned_data.get("duration_minutes") or self.appointment.duration_minutes
+
+    def rebase(self, saved: Appointment) -> None:
+        """After a refused move: carry `saved`'s revision from now on, keeping what the user
+        typed, so that saving again is a deliberate choice made having seen the change."""
+        token = revision_token(saved.updated_at)
+        self.fields["based_on"].initial = token
+        if self.is_bound:
+            data = self.data.copy()
+            data[self.add_prefix("based_on")] = token
+            self.data = data
 
 
 class CancelForm(forms.Form):

@@ -14,7 +14,7 @@ from pathway.models import AuditEvent, Episode, Patient, User
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
 from reviews import messaging, rules, selectors
-from reviews.errors import ReviewsError, SlotTaken, StaleState
+from reviews.errors import ChangedSinceOpened, ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, GroupSession, Review
 
 MY_APPOINTMENTS = "reviews:my-appointments"
@@ -332,6 +332,35 @@ def _claim_booked(appointment: Appointment, *, was: str = Appointment.Status.BOO
         setattr(appointment, name, value)
 
 
+def _who_changed(appointment: Appointment, actor: User) -> str:
+    """Words for whoever saved `appointment` last, seen by `actor`."""
+    editor = appointment.updated_by
+    if editor is None:
+        return "someone else"
+    if editor.pk == actor.pk:
+        return "you in another tab or window"
+    if editor.pk == appointment.patient.user_id:
+        return "the patient"
+    return editor.full_name
+
+
+def _check_based_on(current: Appointment, based_on: datetime | None, *, actor: User) -> None:
+    """Refuse a change based on an older copy of `current` (re-read under lock): `based_on` is
+    its updated_at when the page was opened; None skips the check (a caller with no page).
+    Raises ChangedSinceOpened naming who changed it, when, and where it is now."""
+    if based_on is None or current.updated_at == based_on:
+        return
+    who = _who_changed(current, actor)
+    at = timezone.localtime(current.updated_at)
+    now = timezone.localtime(current.start)
+    raise ChangedSinceOpened(
+        f"This appointment was changed by {who} at {at:%H:%M} on {at:%-d %B %Y}, after you "
+        f"opened this page. It is now booked for {now:%A %-d %B %Y} at {now:%H:%M}.",
+        changed_by=who,
+        changed_at=current.updated_at,
+    )
+
+
 @transaction.atomic
 def reschedule_appointment(
     *,
@@ -343,10 +372,25 @@ def reschedule_appointment(
     clinician: User,
     video_link: str = "",
     location: str = "",
+    based_on: datetime | None = None,
 ) -> Appointment:
-    """Move a booked appointment; answers any request to rearrange it. Returns it."""
-    if appointment.status != Appointment.Status.BOOKED:
+    """Move a booked appointment; answers any request to rearrange it. Returns it.
+
+    `based_on` is the appointment's updated_at when the move page was opened: one changed since
+    (moved by a colleague, a request from the patient to rearrange it) is not overwritten with
+    a time the user chose without seeing that change: nothing is saved and ChangedSinceOpened
+    is raised. Raises StaleState if it is no longer booked, and ReviewsError (SlotTaken for a
+    clash) with a message for the user."""
+    # Locked first, so two moves of one appointment are checked one after the other. Only this
+    # row: its updater is joined for the message, and may be null.
+    current = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("updated_by", "patient")
+        .get(pk=appointment.pk)
+    )
+    if current.status != Appointment.Status.BOOKED:
         raise StaleState("Only booked appointments can be moved.")
+    _check_based_on(current, based_on, actor=actor)
     _validate_time(start, duration_minutes)
     _validate_place(modality, video_link)
     _validate_people(patient=appointment.patient, clinician=clinician, episode=None)

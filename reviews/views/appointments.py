@@ -13,7 +13,7 @@ from pathway.navigation import patient_tabs
 from pathway.permissions import patient_for
 from pathway.views.access import clinician_required
 from reviews import messaging, rules, selectors, sources
-from reviews.errors import ReviewsError, StaleState
+from reviews.errors import ChangedSinceOpened, ReviewsError, StaleState
 from reviews.forms import (
     AppointmentFilterForm,
     AppointmentForm,
@@ -30,6 +30,11 @@ from reviews.views.refusals import not_saved, post_only
 
 # The list shows two weeks ahead unless the user picks dates.
 DEFAULT_DAYS_AHEAD = 13
+# Added to ChangedSinceOpened on the move page.
+MOVE_NOT_SAVED = (
+    "Your change has not been saved. Check the appointment as it is now, below. To move it to "
+    "the time in the form anyway, save again."
+)
 
 
 def _told(appointment: Appointment) -> str:
@@ -172,6 +177,7 @@ def appointment_reschedule(request, appointment_uuid):
         appointment=appointment,
         clinicians=selectors.team_clinicians(request.user),
     )
+    saved_now = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -184,7 +190,14 @@ def appointment_reschedule(request, appointment_uuid):
                 clinician=data["clinician"],
                 video_link=data["video_link"],
                 location=data["location"],
+                based_on=data["based_on"],
             )
+        except ChangedSinceOpened as error:
+            # Shown again with what they typed, beside the appointment as saved now, which the
+            # form is based on from here.
+            form.add_error(None, f"{error} {MOVE_NOT_SAVED}")
+            appointment = saved_now = selectors.appointment_for(request.user, appointment_uuid)
+            form.rebase(saved_now)
         except ReviewsError as error:
             form.add_service_error(error)
         else:
@@ -196,7 +209,13 @@ def appointment_reschedule(request, appointment_uuid):
     return render(
         request,
         "reviews/appointment_reschedule.html",
-        {"form": form, "appointment": appointment, "patient": appointment.patient},
+        {
+            "form": form,
+            "appointment": appointment,
+            "patient": appointment.patient,
+            "saved_now": saved_now,
+        },
+        status=409 if saved_now else 200,
     )
 
 
