@@ -1,5 +1,6 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import MD5
 
 from pathway.models.base import ClinicalRecord, choices_constraint
 
@@ -32,6 +33,16 @@ class MdtCase(ClinicalRecord):
                     | (Q(status="discussed", discussed_at__isnull=False) & ~Q(agreed_actions=""))
                 ),
                 name="reviews_mdtcase_discussed_has_actions",
+            ),
+            # A question waits on the list once per patient: a form sent twice (Back and send
+            # again, a double click) adds one case. On a hash of the text, as a long question
+            # would not fit in a PostgreSQL index entry. The service also refuses the same
+            # words with other spacing or capitals (reviews.services.mdt.flag_for_mdt).
+            models.UniqueConstraint(
+                F("patient"),
+                MD5("question"),
+                condition=Q(status="open"),
+                name="reviews_mdtcase_one_open_per_question",
             ),
         ]
         indexes = [

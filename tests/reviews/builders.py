@@ -1,6 +1,7 @@
 """Builders for reviews tests (kept here rather than in tests/factories.py, which is shared)."""
 
 import hashlib
+import itertools
 from datetime import timedelta
 
 from django.utils import timezone
@@ -115,7 +116,13 @@ def safety_alert(patient, *, clinician=None) -> SafetyAlert:
 
 
 def mdt_case(patient, **fields) -> MdtCase:
-    return MdtCase.objects.create(patient=patient, question="Next step?", **fields)
+    # Each its own question unless given one: a question waits once per patient
+    # (reviews_mdtcase_one_open_per_question).
+    fields.setdefault("question", f"Next step? ({next(_MDT_QUESTIONS)})")
+    return MdtCase.objects.create(patient=patient, **fields)
+
+
+_MDT_QUESTIONS = itertools.count(1)
 
 
 def failed_notification(patient, *, key="failed-1") -> Notification:
