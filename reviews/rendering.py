@@ -11,6 +11,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
 from pathway.renderers import template_text
+from reviews.rules import WORKLIST_RANK
+
+# Red for safety alerts; orange for the categories up to target breaches (red flags, severe
+# scores, breaches); blue for the rest.
+_LAST_ORANGE = WORKLIST_RANK["target_breach"]
 
 _ROW = (
     '\n    <tr role="row" class="nhsuk-table__row">\n'
@@ -38,7 +43,7 @@ _REASON = (
 def _tag(rank: int) -> str:
     if rank == 0:
         return "nhsuk-tag--red"
-    return "nhsuk-tag--orange" if rank <= 2 else "nhsuk-tag--blue"
+    return "nhsuk-tag--orange" if rank <= _LAST_ORANGE else "nhsuk-tag--blue"
 
 
 def _reason(reason) -> str:
