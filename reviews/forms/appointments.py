@@ -240,22 +240,35 @@ class AppointmentFilterForm(forms.Form):
         return self.clinicians.get(self.value("clinician", ""))
 
 
+# A review's text: the summary is the clinical record of the conversation; the rest are notes.
+SUMMARY_LIMIT = 4000
+NOTE_LIMIT = 2000
+
+
 class ReviewForm(ServiceErrorsMixin, forms.Form):
     summary = forms.CharField(
         label="Summary of the conversation",
+        max_length=SUMMARY_LIMIT,
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Write a short summary of the conversation."},
+        error_messages={
+            "required": "Write a short summary of the conversation.",
+            "max_length": f"Keep the summary to {SUMMARY_LIMIT:,} characters or fewer.",
+        },
     )
     what_matters = forms.CharField(
         label="What matters to the patient",
         required=False,
+        max_length=NOTE_LIMIT,
         widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": f"Keep this to {NOTE_LIMIT:,} characters or fewer."},
     )
     changes_agreed = forms.CharField(
         label="Changes agreed",
         required=False,
+        max_length=NOTE_LIMIT,
         help_text="Treatment, self-management or support changes; update the care plan too",
         widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": f"Keep this to {NOTE_LIMIT:,} characters or fewer."},
     )
     mental_health_follow_up = forms.ChoiceField(
         label="Mental health follow-up",
@@ -269,7 +282,9 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
     mental_health_notes = forms.CharField(
         label="Mental health notes",
         required=False,
+        max_length=NOTE_LIMIT,
         widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": f"Keep this to {NOTE_LIMIT:,} characters or fewer."},
     )
     next_review_date = forms.DateField(
         label="Next review due",

@@ -136,6 +136,27 @@ def test_the_review_page_shows_trends_and_records_the_outcome(world, login):
     assert "Outcome recorded" in page
 
 
+def test_a_review_too_long_to_read_is_refused_with_what_was_typed_kept(world, login):
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    url = reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    summary = "word " * 801  # 4,005 characters
+    response = login(world.clinician).post(
+        url,
+        {
+            "summary": summary,
+            "what_matters": "x" * 2001,
+            "mental_health_follow_up": "not_needed",
+            "next_review_date": (timezone.localdate() + timedelta(days=365)).isoformat(),
+        },
+    )
+    page = response.content.decode()
+    assert "Keep the summary to 4,000 characters or fewer." in page
+    assert "Keep this to 2,000 characters or fewer." in page
+    assert summary.strip() in page
+    assert 'data-maxlength="4000"' in page  # the box counts down as one types
+    assert not Review.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("fields", "says"),
     [
