@@ -102,6 +102,22 @@ LEFT JOIN pathway_target t
 GROUP BY s.position, t.days ORDER BY s.position
 """
 
+TRIAGE_WAITING_SQL = """
+SELECT u.urgency, t.days, count(r.id),
+       count(r.id) FILTER (WHERE %(now)s - r.submitted_at > make_interval(days => t.days)),
+       max(%(now)s - r.submitted_at)
+FROM (VALUES (1, 'urgent'), (2, 'routine')) AS u (position, urgency)
+LEFT JOIN pathway_target t
+  ON t.from_milestone = 'referral_received' AND t.to_milestone = 'triaged' AND t.priority = 'any'
+LEFT JOIN (
+    referrals_referral r
+    LEFT JOIN pathway_patient p ON p.id = r.patient_id
+) ON r.urgency = u.urgency AND r.status = 'submitted' AND NOT r.entered_in_error
+  AND (p.registered_practice_id = ANY(%(practices)s)
+       OR (r.patient_id IS NULL AND r.stated_practice_id = ANY(%(practices)s)))
+GROUP BY u.position, u.urgency, t.days ORDER BY u.position
+"""
+
 WAITING_SQL = """
 SELECT pr.priority, t.days, r.days, count(e.id),
        count(e.id) FILTER (
@@ -410,6 +426,19 @@ def compute(scope: Scope, *, now: datetime | None = None) -> list[tuple]:
                     publish_count(n),
                     publish_percentage(within if target else 0, n),
                     publish_statistic(_days(median), n),
+                    publish_statistic(_days(longest), n),
+                )
+            )
+        cursor.execute(TRIAGE_WAITING_SQL, params)
+        for label, (_, target, n, breaches, longest) in zip(
+            ("Urgent", "Routine"), cursor.fetchall(), strict=True
+        ):
+            rows.append(
+                (
+                    label,
+                    targets_text(None, target),
+                    publish_count(n),
+                    publish_count(breaches),
                     publish_statistic(_days(longest), n),
                 )
             )

@@ -150,7 +150,8 @@ def waits_table(*, practice_ids, period: Period) -> Table:
         definition=(
             "For each step, patients who completed it in the period: how many, the share done "
             "within the target, and the median and longest wait in days, measured between the "
-            "two milestones. Targets are set by administrators."
+            "two milestones. Targets are set by administrators. Patients still waiting are "
+            "not here: see Waiting for triage now and Waiting for first contact now."
         ),
         headers=("Step", "Target", "Patients", "Within target", "Median days", "Longest days"),
         rows=tuple(rows),

@@ -96,22 +96,43 @@ LATEST_DAYS_AHEAD = 366
 # Nor start before this: the service holds nothing older, and a year such as 0001 or 1026 is a
 # slip of the keyboard that would otherwise read as a real (empty) period.
 EARLIEST_DATE = date(2000, 1, 1)
+# The longest custom period, in the whole months it covers once widened (5 years).
+LONGEST_MONTHS = 60
+
+
+def _first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _months_covered(start: date, end: date) -> int:
+    """How many calendar months a period from `start` to `end` covers once widened to whole
+    months (both months counted)."""
+    return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
 def custom_period_problems(
     start: date | None, end: date | None, *, today: date
 ) -> list[tuple[str, str]]:
     """What is wrong with the dates of a custom period, as (which date, message) pairs: "start"
-    or "end". Empty when both are given, in order, 5 years apart at most, starting no earlier
-    than EARLIEST_DATE and ending no more than LATEST_DAYS_AHEAD days after `today`."""
+    or "end". Empty when both are given, in order, starting no earlier than EARLIEST_DATE and
+    no later than `today`'s month (a period that has not started has no figures yet), ending no
+    more than LATEST_DAYS_AHEAD days after `today`, and covering LONGEST_MONTHS whole months at
+    most once widened to whole months (as `period_for` widens them)."""
     problems = []
     latest = today + timedelta(days=LATEST_DAYS_AHEAD)
     if start is None:
         problems.append(("start", "Enter a start date"))
     elif start < EARLIEST_DATE:
         problems.append(("start", f"The start date must be on or after {EARLIEST_DATE:%-d %B %Y}"))
-    elif start > latest:
-        problems.append(("start", f"The start date must be on or before {latest:%-d %B %Y}"))
+    elif _first_of_month(start) > today:
+        # Figures start on the 1st of the start date's month: any day of this month will do.
+        problems.append(
+            (
+                "start",
+                f"The start date must be in {today:%B %Y} or earlier: a period that has not "
+                "started yet has no figures",
+            )
+        )
     if end is None:
         problems.append(("end", "Enter an end date"))
     elif end > latest:
@@ -120,8 +141,16 @@ def custom_period_problems(
         return problems
     if end < start:
         problems.append(("end", "The end date must be on or after the start date"))
-    elif (end - start).days > 5 * 366:
-        problems.append(("end", "Choose a period of 5 years or less"))
+    elif (months := _months_covered(start, end)) > LONGEST_MONTHS:
+        # Checked on the whole months shown, not the dates typed: 31 December 2021 to
+        # 31 December 2026 is five years to the day, but covers December 2021 to December 2026.
+        problems.append(
+            (
+                "end",
+                "Choose a period of 5 years or less: figures cover whole months, so these dates "
+                f"cover {start:%B %Y} to {end:%B %Y} ({months} months)",
+            )
+        )
     return problems
 
 
@@ -161,8 +190,8 @@ def period_for(
             raise ValueError(problems[0][1])
         # Whole months only: with periods a day apart, comparing their published (suppressed
         # and rounded) counts would give back each day's small numbers.
-        first = start.replace(day=1)
-        following = (end.replace(day=1) + timedelta(days=32)).replace(day=1)
+        first = _first_of_month(start)
+        following = (_first_of_month(end) + timedelta(days=32)).replace(day=1)
         last_month = following - timedelta(days=1)
         label = (
             f"{first:%B %Y}"

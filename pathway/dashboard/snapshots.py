@@ -35,6 +35,7 @@ def build_tables(*, practice_ids, period: Period) -> list[Table]:
         activity.referral_volume_table(practice_ids=practice_ids, period=period),
         activity.rejection_table(practice_ids=practice_ids, period=period),
         metrics.waits_table(practice_ids=practice_ids, period=period),
+        activity.triage_waiting_table(practice_ids=practice_ids),
         metrics.waiting_list_table(practice_ids=practice_ids),
         metrics.review_coverage_table(practice_ids=practice_ids),
         metrics.outcomes_table(practice_ids=practice_ids, period=period),

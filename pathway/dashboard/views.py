@@ -30,6 +30,11 @@ def _filtered(request):
     return form
 
 
+# A table with more rows than this (a custom period of many months) cannot print whole on one
+# A4 page with its chart: it is marked long, and its rows may run on to the next page.
+PRINT_ROWS_ON_A_PAGE = 15
+
+
 def _with_charts(tables):
     charted = []
     for table in tables:
@@ -46,7 +51,7 @@ def _with_charts(tables):
                 ],
                 unit=table.chart.unit,
             )
-        charted.append({"table": table, "svg": svg})
+        charted.append({"table": table, "svg": svg, "long": len(table.rows) > PRINT_ROWS_ON_A_PAGE})
     return charted
 
 

@@ -36,7 +36,33 @@ def test_the_hand_written_sql_and_the_app_publish_the_same_waits(world):
         # Before the test's transaction began: the SQL counts milestones up to its now().
         seen = timezone.now() - timedelta(hours=1)
         Milestone.objects.create(episode=episode, kind="first_contact", occurred_at=seen)
-    builders.referral(world.patient, world.gp)  # the referrals table then lists its months
+    # The referrals table then lists its months.
+    first = builders.referral(world.patient, world.gp)
+    # Waiting for triage: past the 5-day target or not, urgent or routine, matched or not; and
+    # those that are not waiting (decided, entered in error).
+    from referrals.models import Referral
+
+    for number in range(14):
+        made = (
+            builders.self_referral(world.practice_b, family_name=f"Self{number}")
+            if number % 4 == 0
+            else builders.referral(PatientFactory(registered_practice=world.practice_a), world.gp)
+        )
+        submitted = timezone.now() - timedelta(days=number, hours=2)
+        Referral.objects.filter(pk=made.pk).update(
+            submitted_at=submitted, urgency="urgent" if number % 3 == 0 else "routine"
+        )
+        # Received then too: the SQL counts milestones up to its now(), when the test's
+        # transaction began.
+        Milestone.objects.filter(episode_id=made.episode_id).update(occurred_at=submitted)
+    decided = builders.decided(
+        PatientFactory(registered_practice=world.practice_a), world.gp, world.clinician
+    )
+    erroneous = builders.referral(PatientFactory(registered_practice=world.practice_c), world.gp)
+    Referral.objects.filter(pk=erroneous.pk).update(entered_in_error=True)
+    Milestone.objects.filter(
+        episode_id__in=[first.episode_id, decided.episode_id, erroneous.episode_id]
+    ).update(occurred_at=timezone.now() - timedelta(hours=1))
     for number in range(12):  # discharges, with and without a recorded reason
         closed = timezone.now() - timedelta(days=2, hours=number)
         episode = review_builders.episode_for(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from pypdf import PdfReader
 
 from pathway.demo import DEMO_PASSWORD
 from pathway.models import Organisation, Patient
@@ -18,6 +19,7 @@ TITLES = (
     "Referrals by source and month",
     "Referrals rejected as inappropriate, by reason",
     "Waits against pathway targets",
+    "Waiting for triage now",
     "Waiting for first contact now",
     "Annual review coverage",
     "Outcomes: first and latest questionnaire scores",
@@ -43,6 +45,35 @@ def _identifiers():
 def _assert_anonymous(text, identifiers):
     leaked = sorted(i for i in identifiers if i and i in text)
     assert leaked == [], f"identifiable data shown: {leaked}"
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _assert_each_table_prints_on_one_page(page):
+    """Printed on A4, no table is split from its heading or definition: each table's title,
+    the end of its definition and its last row are on the same page."""
+    sections = page.evaluate(
+        "[...document.querySelectorAll('.app-dashboard-section')].map(s => ["
+        " s.querySelector('h2').innerText,"
+        " s.querySelector('.nhsuk-details__text').innerText,"
+        " s.querySelector('tbody tr:last-child th').innerText])"
+    )
+    page.emulate_media(media="print")
+    pdf = PdfReader(io.BytesIO(page.pdf(format="A4", print_background=True)))
+    page.emulate_media(media="screen")
+    texts = [_words(sheet.extract_text()) for sheet in pdf.pages]
+    assert len(sections) == len(TITLES)
+    for title, definition, last_row in sections:
+        # (Another table's definition may name this one: look for its own definition too.)
+        head = " ".join(definition.split()[:6])
+        on = [number for number, text in enumerate(texts) if _words(title) in text and head in text]
+        assert len(on) == 1, f"{title}: on pages {on}"
+        text = texts[on[0]]
+        tail = " ".join(definition.split()[-4:])
+        assert tail in text, f"{title}: its definition runs on to another page"
+        assert _words(last_row) in text, f"{title}: its table runs on to another page"
 
 
 def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_page):
@@ -74,6 +105,7 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
     assert page.get_by_role("heading", level=1).inner_text().endswith(pcn.name)
     assert "figures as of" in page.locator("main").inner_text()
     _assert_anonymous(page.content(), identifiers)
+    _assert_each_table_prints_on_one_page(page)
     page.go_back()
     browser.check()
     link = page.locator("a[href*='/dashboard/export/waits.csv']")
@@ -108,7 +140,7 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
         ".map(b => b.getAttribute('tabindex'))"
     )
     assert scrolling and set(scrolling) == {"0"}
-    assert page.locator(".app-dashboard-covers").count() == 5
+    assert page.locator(".app-dashboard-covers").count() == 6
     # Chart labels stay readable: drawn at 14 units, shown at 10 pixels or more.
     label_px = page.evaluate(
         "(() => { const svg = document.querySelector('.app-chart svg');"

@@ -13,6 +13,7 @@ from pathway.dashboard import metrics, snapshots
 from pathway.dashboard.rules import period_for
 from pathway.models import Assessment, DashboardSnapshot, Milestone, Organisation, Target
 from tests.factories import EpisodeFactory, OrganisationFactory, PatientFactory
+from tests.referrals import builders as referral_builders
 
 pytestmark = pytest.mark.django_db
 
@@ -248,7 +249,14 @@ def test_the_csv_export_has_the_table_with_its_headers(world, login):
     )
 
 
-PERIOD_FREE = {"waiting-list", "reviews", "headache-days", "deprescribing", "gp-attendance"}
+PERIOD_FREE = {
+    "triage-waiting-list",
+    "waiting-list",
+    "reviews",
+    "headache-days",
+    "deprescribing",
+    "gp-attendance",
+}
 
 
 def test_tables_not_limited_to_the_period_chosen_say_what_they_cover(world, login):
@@ -389,6 +397,9 @@ def test_computing_the_figures_runs_a_constant_number_of_queries(
         snapshots.refresh(world.icb, period)
     for wait in range(40):
         _episode_with_wait(world.practice_b, referred_days_ago=25, triage_wait=wait % 9)
+        # Waiting for triage: matched, and self-referrals not yet matched to a patient.
+        referral_builders.referral(PatientFactory(registered_practice=world.practice_a), world.gp)
+        referral_builders.self_referral(world.practice_b, family_name=f"Self{wait}")
     with django_assert_num_queries(len(small.captured_queries)):
         snapshots.refresh(world.icb, period)
 
@@ -457,3 +468,81 @@ def test_waiting_list_breaches_follow_the_any_target_and_none_without_a_target(w
     )
     table = metrics.waiting_list_table(practice_ids=[world.practice_a.id])
     assert table.rows[1][:4] == ("Routine", "30 days from triage", "10", "10")
+
+
+def test_the_triage_backlog_is_on_the_page_in_print_and_in_its_csv(world, login):
+    """A referral received 120 days ago and never triaged: the page, the printable view and
+    the CSV export all list it beside the first-contact waiting list, suppressed."""
+    from referrals.models import Referral
+
+    waiting = referral_builders.referral(world.patient, world.gp)
+    Referral.objects.filter(pk=waiting.pk).update(submitted_at=timezone.now() - timedelta(days=120))
+    client = login(world.commissioner)
+    page = client.get("/dashboard/?period=year")
+    keys = [item["table"].key for item in page.context["tables"]]
+    assert keys.index("triage-waiting-list") == keys.index("waiting-list") - 1
+    html = page.content.decode()
+    assert '<h2 id="triage-waiting-list-heading">Waiting for triage now</h2>' in html
+    assert "Referrals received and not yet triaged, today" in html
+    assert "/dashboard/export/triage-waiting-list.csv?" in html
+    printable = client.get("/dashboard/print/?period=year").content.decode()
+    assert "Waiting for triage now" in printable
+    assert "Referrals received and not yet triaged, today" in printable
+    export = client.get("/dashboard/export/triage-waiting-list.csv?period=year")
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows[0][0].startswith("Waiting for triage now - Test ICB - not limited to ")
+    assert rows[1:4] == [
+        ["Urgency", "Target", "Waiting", "Breaches", "Longest wait (days)"],
+        ["Urgent", "5 days from referral", "0", "0", "–"],
+        ["Routine", "5 days from referral", "*", "*", "*"],
+    ]
+
+
+def test_a_custom_period_over_60_whole_months_is_refused_even_if_five_years_to_the_day(
+    world, login
+):
+    client = login(world.commissioner)
+    page = client.get("/dashboard/?period=custom&start=2021-12-31&end=2026-12-31")
+    assert page.context["form"].errors == {
+        "end": [
+            "Choose a period of 5 years or less: figures cover whole months, so these dates "
+            "cover December 2021 to December 2026 (61 months)"
+        ]
+    }
+    assert "tables" not in page.context
+    printable = client.get("/dashboard/print/?period=custom&start=2021-12-31&end=2026-12-31")
+    assert printable.status_code == 400
+
+
+def test_a_custom_period_that_has_not_started_is_refused_beside_its_start_date(world, login):
+    today = timezone.localdate()
+    start = (today.replace(day=1) + timedelta(days=32)).replace(day=1)  # next month
+    end = start + timedelta(days=150)
+    client = login(world.commissioner)
+    page = client.get(f"/dashboard/?period=custom&start={start}&end={end}")
+    message = (
+        f"The start date must be in {today:%B %Y} or earlier: a period that has not started "
+        "yet has no figures"
+    )
+    assert page.context["form"].errors == {"start": [message]}
+    assert f'<a href="#id_start">{message}</a>' in page.content.decode()
+    assert "No referrals in this period" not in page.content.decode()
+    # A start later this month is widened to the 1st, which has passed.
+    later_this_month = today.replace(day=28)
+    ok = client.get(f"/dashboard/?period=custom&start={later_this_month}&end={end}")
+    assert ok.context["form"].is_valid()
+    assert ok.context["period"].start == today.replace(day=1)
+
+
+def test_a_table_too_long_for_a_printed_page_is_marked_so_its_rows_may_run_on(world, login):
+    client = login(world.commissioner)
+    quarter = client.get("/dashboard/print/?period=quarter").content.decode()
+    assert quarter.count('<div class="app-dashboard-figure">') == 13  # every table, whole
+    assert "app-dashboard-figure--long" not in quarter
+    today = timezone.localdate()
+    start = today.replace(year=today.year - 2)
+    long = client.get(f"/dashboard/print/?period=custom&start={start}&end={today}")
+    html = long.content.decode()
+    # The referrals table lists 25 months; every other table is short.
+    assert html.count("app-dashboard-figure--long") == 1
+    assert '<div class="app-dashboard-figure app-dashboard-figure--long">' in html

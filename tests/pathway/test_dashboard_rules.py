@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from pathway.dashboard.rules import (
+    Period,
     csv_safe,
     custom_period_problems,
     months_in,
@@ -102,7 +103,7 @@ def test_a_custom_period_includes_its_end_date_and_rejects_bad_ranges():
     assert custom.days == 31
     assert custom.label == "January 2026"
     with pytest.raises(ValueError, match="on or after"):
-        period_for("custom", today=date(2026, 1, 1), start=date(2026, 2, 1), end=date(2026, 1, 1))
+        period_for("custom", today=date(2026, 3, 1), start=date(2026, 2, 1), end=date(2026, 1, 1))
     with pytest.raises(ValueError):
         period_for("fortnight", today=date(2026, 1, 1))
 
@@ -166,9 +167,9 @@ def test_months_in_a_period_stop_at_this_month():
         date(2026, 1, 1),
         date(2026, 2, 1),
     ]
-    future = period_for(
-        "custom", today=date(2026, 12, 4), start=date(2027, 1, 1), end=date(2027, 3, 1)
-    )
+    # A period still to come (no custom period may start after this month, but months_in is
+    # not the place that refuses one).
+    future = Period(date(2027, 1, 1), date(2027, 4, 1), "January 2027 to March 2027")
     assert months_in(future, today=date(2026, 12, 4)) == []
 
 
@@ -182,21 +183,81 @@ def test_custom_period_problems_name_the_date_that_is_wrong():
         ("end", "The end date must be on or after the start date")
     ]
     assert custom_period_problems(date(2020, 1, 1), date(2026, 1, 1), today=today) == [
-        ("end", "Choose a period of 5 years or less")
+        (
+            "end",
+            "Choose a period of 5 years or less: figures cover whole months, so these dates "
+            "cover January 2020 to January 2026 (73 months)",
+        )
     ]
     assert custom_period_problems(date(2026, 1, 1), date(2026, 1, 1), today=today) == []
     assert custom_period_problems(date(1, 1, 1), date(1, 12, 31), today=today) == [
         ("start", "The start date must be on or after 1 January 2000")
     ]
     assert custom_period_problems(date(2000, 1, 1), date(2000, 12, 31), today=today) == []
-    # Up to a year ahead (366 days), and never the last day a date can hold.
-    assert custom_period_problems(date(2027, 4, 1), date(2027, 12, 5), today=today) == []
-    assert custom_period_problems(date(2027, 4, 1), date(2027, 12, 6), today=today) == [
+    # Ending up to a year ahead (366 days), and never the last day a date can hold.
+    assert custom_period_problems(date(2026, 4, 1), date(2027, 12, 5), today=today) == []
+    assert custom_period_problems(date(2026, 4, 1), date(2027, 12, 6), today=today) == [
         ("end", "The end date must be on or before 5 December 2027")
     ]
     assert custom_period_problems(date(9999, 12, 31), date(9999, 12, 31), today=today) == [
-        ("start", "The start date must be on or before 5 December 2027"),
+        (
+            "start",
+            "The start date must be in December 2026 or earlier: a period that has not started "
+            "yet has no figures",
+        ),
         ("end", "The end date must be on or before 5 December 2027"),
     ]
     with pytest.raises(ValueError, match="Enter an end date"):
         period_for("custom", today=date(2026, 12, 4), start=date(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months"),
+    [
+        (date(2021, 12, 31), date(2026, 12, 31), 61),  # five years to the day, 61 months
+        (date(2021, 12, 1), date(2026, 11, 1), 60),
+        (date(2022, 1, 1), date(2026, 12, 31), 60),
+        (date(2021, 12, 31), date(2026, 11, 30), 60),
+        (date(2021, 11, 30), date(2026, 12, 1), 62),
+    ],
+)
+def test_the_five_year_limit_is_checked_on_the_whole_months_the_period_covers(start, end, months):
+    today = date(2026, 12, 5)
+    problems = custom_period_problems(start, end, today=today)
+    if months <= 60:
+        assert problems == []
+        period = period_for("custom", today=today, start=start, end=end)
+        assert (
+            period.end.year - period.start.year
+        ) * 12 + period.end.month - period.start.month == (months)
+    else:
+        assert problems == [
+            (
+                "end",
+                "Choose a period of 5 years or less: figures cover whole months, so these dates "
+                f"cover {start:%B %Y} to {end:%B %Y} ({months} months)",
+            )
+        ]
+        with pytest.raises(ValueError, match="5 years or less"):
+            period_for("custom", today=today, start=start, end=end)
+
+
+def test_a_custom_period_that_has_not_started_is_refused():
+    today = date(2026, 12, 5)
+    not_started = (
+        "start",
+        "The start date must be in December 2026 or earlier: a period that has not started yet "
+        "has no figures",
+    )
+    assert custom_period_problems(date(2027, 1, 1), date(2027, 6, 30), today=today) == [not_started]
+    with pytest.raises(ValueError, match="has not started"):
+        period_for("custom", today=today, start=date(2027, 1, 1), end=date(2027, 6, 30))
+    # Any day of this month starts the period on the 1st, which has passed.
+    assert custom_period_problems(date(2026, 12, 31), date(2027, 6, 30), today=today) == []
+    assert period_for(
+        "custom", today=today, start=date(2026, 12, 31), end=date(2027, 6, 30)
+    ).start == date(2026, 12, 1)
+    # On the 1st of a month, that month has started.
+    assert (
+        custom_period_problems(date(2027, 1, 31), date(2027, 1, 31), today=date(2027, 1, 1)) == []
+    )
