@@ -585,9 +585,7 @@ def test_answers_a_colleague_recorded_meanwhile_do_not_drop_a_risky_answer(world
     # say item 9 is above 0.
     request = builders.questionnaire_request(world.patient, instrument="PHQ-9")
     services.submit_questionnaire(actor=world.patient_user, request=request, answers=[0] * 9)
-    response = login(world.clinician).post(
-        _record_url(request), _phq9([0] * 8 + [3]), follow=True
-    )
+    response = login(world.clinician).post(_record_url(request), _phq9([0] * 8 + [3]), follow=True)
     page = response.content.decode()
     assert "had already been answered" in page and "recorded too" in page
     assert "a safety alert is open" in page
