@@ -1,8 +1,8 @@
 """Journeys: the care team books and runs a first conversation and an annual review, runs a
 group session (and frees a place at the next one, which the patient is told of), and requests
-a PHQ-9 that the patient completes (item 9 raises the alert); a review asking for a same-day
-risk assessment raises one too; the reminder jobs send their invites through the console
-backend. axe runs on every page."""
+a PHQ-9 that the patient completes (item 9 raises the alert; a severe score lists the patient);
+a review asking for a same-day risk assessment raises one too; the reminder jobs send their
+invites through the console backend. axe runs on every page."""
 
 from datetime import timedelta
 
@@ -230,6 +230,40 @@ def test_a_phq9_with_item_9_raises_an_alert_that_stays_until_acted_on(browser_pa
     _submit(browser, "Record action and close alert")
     assert not SafetyAlert.objects.filter(patient=alex, resolved_at__isnull=True).exists()
     assert "Alex Morgan" not in page.locator("main").inner_text()
+
+
+def test_a_severe_phq9_shows_support_and_puts_the_patient_on_the_worklist(browser_page, demo):
+    alex = demo.patients[0]
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto(f"/reviews/patients/{alex.uuid}/")
+    page.get_by_label("Questionnaire").select_option("PHQ-9")
+    _submit(browser, "Send questionnaire")
+    browser.sign_out()
+
+    _phone(browser)
+    browser.sign_in(PATIENT, DEMO_PASSWORD)
+    page.get_by_role("link", name="Questionnaires").first.click()
+    page.get_by_role("link", name="Mood (PHQ-9)").click()
+    browser.check()
+    for number in range(1, 9):
+        page.locator(f"#id_item_{number}_3").check()  # "Nearly every day"
+    page.locator("#id_item_9_0").check()  # "Not at all": no self-harm alert
+    _submit(browser, "Send answers")
+    assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
+    assert "things are very hard for you at the moment" in page.content()
+    assert "116 123" in page.content()
+    _shots(browser, "severe-score")
+    browser.sign_out()
+
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    row = page.locator("table tbody tr", has_text="Alex Morgan").first
+    assert "Severe mood or anxiety score" in row.inner_text()
+    assert "PHQ-9 score 24" in row.inner_text() and "no review since" in row.inner_text()
+    assert not SafetyAlert.objects.filter(patient=alex, resolved_at__isnull=True).exists()
 
 
 def test_a_review_asking_for_a_same_day_risk_assessment_reaches_the_worklist(browser_page, demo):
