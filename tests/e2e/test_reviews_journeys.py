@@ -188,24 +188,30 @@ def test_the_team_runs_a_group_session_and_the_patient_books_a_place(browser_pag
     _shots(browser, "patient-group-sessions")
 
 
-def test_a_phq9_with_item_9_raises_an_alert_that_stays_until_acted_on(browser_page, demo):
-    alex = demo.patients[0]
-    browser = browser_page
+def _phq9_sent_and_opened(browser, patient):
+    """The nurse sends a PHQ-9 from the patient's Reviews tab; the patient (patient@) opens it
+    on their phone."""
     page = browser.page
     _desktop(browser)
     browser.sign_in(NURSE, DEMO_PASSWORD)
-    browser.goto(f"/reviews/patients/{alex.uuid}/")
+    browser.goto(f"/reviews/patients/{patient.uuid}/")
     page.get_by_label("Questionnaire").select_option("PHQ-9")
     _submit(browser, "Send questionnaire")
-    assert "PHQ-9 sent to Alex Morgan" in page.content()
+    assert f"PHQ-9 sent to {patient.full_name}" in page.content()
     browser.sign_out()
-
     _phone(browser)
     browser.sign_in(PATIENT, DEMO_PASSWORD)
     page.get_by_role("link", name="Questionnaires").first.click()
     browser.check()
     page.get_by_role("link", name="Mood (PHQ-9)").click()
     browser.check()
+
+
+def test_a_phq9_with_item_9_raises_an_alert_that_stays_until_acted_on(browser_page, demo):
+    alex = demo.patients[0]
+    browser = browser_page
+    page = browser.page
+    _phq9_sent_and_opened(browser, alex)
     _shots(browser, "phq9")
     for number in range(1, 9):
         page.locator(f"#id_item_{number}_0").check()
@@ -236,18 +242,7 @@ def test_a_severe_phq9_shows_support_and_puts_the_patient_on_the_worklist(browse
     alex = demo.patients[0]
     browser = browser_page
     page = browser.page
-    _desktop(browser)
-    browser.sign_in(NURSE, DEMO_PASSWORD)
-    browser.goto(f"/reviews/patients/{alex.uuid}/")
-    page.get_by_label("Questionnaire").select_option("PHQ-9")
-    _submit(browser, "Send questionnaire")
-    browser.sign_out()
-
-    _phone(browser)
-    browser.sign_in(PATIENT, DEMO_PASSWORD)
-    page.get_by_role("link", name="Questionnaires").first.click()
-    page.get_by_role("link", name="Mood (PHQ-9)").click()
-    browser.check()
+    _phq9_sent_and_opened(browser, alex)
     for number in range(1, 9):
         page.locator(f"#id_item_{number}_3").check()  # "Nearly every day"
     page.locator("#id_item_9_0").check()  # "Not at all": no self-harm alert
