@@ -104,7 +104,7 @@ def test_a_gp_refers_the_team_triages_and_the_gp_reads_the_outcome(browser_page,
     _shot(browser_page, "form")
     page.get_by_role("button", name="Send referral").click()
     browser_page.check()
-    assert re.search(r"Referral [0-9A-F]{8} sent \(Routine\)", page.content())
+    assert re.search(r"Referral [0-9A-F]{8} sent as routine\.", page.content())
     referral = Referral.objects.get(patient__nhs_number="9434765919")
     browser_page.sign_out()
 
