@@ -19,6 +19,15 @@ class PortalInviteError(Exception):
     """The patient cannot be invited to the portal; the message says why and what to do."""
 
 
+class InviteAddressChanged(PortalInviteError):
+    """The invitation would go to another address than the one the user was shown: `address`
+    is where it would go now."""
+
+    def __init__(self, address: str):
+        super().__init__(f"The invitation would now go to {address}.")
+        self.address = address
+
+
 @transaction.atomic
 def create_patient(*, actor, data: dict) -> Patient:
     """Create a patient from validated form data and return it."""
@@ -246,7 +255,7 @@ def record_milestone(*, episode: Episode, kind: str, occurred_at=None, actor=Non
 
 
 @transaction.atomic
-def invite_to_portal(*, actor, patient: Patient) -> User:
+def invite_to_portal(*, actor, patient: Patient, shown_email: str | None = None) -> User:
     """Give the patient an account on the patient portal and email them a link to choose its
     password (Django's one-use password reset link), sent once the account is saved. They sign
     in with the email address on their record. Returns the account.
@@ -254,11 +263,19 @@ def invite_to_portal(*, actor, patient: Patient) -> User:
     An account that has never been signed in to is sent the link again (the first email may
     not have arrived, or its link expired): no second account is made.
 
+    `shown_email` is the address the user was shown beside the button: if the invitation would
+    now go elsewhere (the record was changed after the page was opened), nothing is sent and
+    InviteAddressChanged is raised. None skips the check (a caller with no page).
+
     Raises PortalInviteError when the patient has died, has signed in to their account
     already, has no email address, or their email address is another account's."""
     patient = (
         Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
     )
+    # Where it would go: the account's address once there is one (the link is sent again).
+    address = patient.user.email if patient.user_id else patient.email
+    if shown_email is not None and address and _email_key(shown_email) != _email_key(address):
+        raise InviteAddressChanged(address)
     if patient.has_died:
         raise PortalInviteError(f"{patient.full_name}'s record says they have died.")
     if patient.user_id is not None:
@@ -282,7 +299,7 @@ def invite_to_portal(*, actor, patient: Patient) -> User:
             "Add the patient's email address first: the invitation goes there, and they sign "
             "in with it."
         )
-    email = patient.email.strip().lower()
+    email = _email_key(patient.email)
     if User.objects.filter(email__iexact=email).exists():
         raise PortalInviteError(
             "Another account already uses this email address. Check it with the patient."
@@ -316,3 +333,8 @@ def send_portal_invitation(email: str) -> None:
             email_template_name="registration/portal_invite_email.txt",
             extra_email_context={"site_name": settings.SERVICE_NAME},
         )
+
+
+def _email_key(address: str) -> str:
+    # Accounts keep addresses in lower case: the same mailbox typed another way matches.
+    return address.strip().lower()

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -14,7 +14,7 @@ from pathway.forms import (
     PatientSearchForm,
     PortalInviteForm,
 )
-from pathway.models import AuditEvent, Patient
+from pathway.models import AuditEvent
 from pathway.navigation import patient_tabs
 from pathway.permissions import own_patient_record, patient_for
 from pathway.selectors import episodes_with_milestones, record_access_for, search_patients
@@ -102,16 +102,9 @@ def portal_invite(request, patient_uuid):
     form = PortalInviteForm(request.POST)
     shown = form.cleaned_data["shown_email"] if form.is_valid() else ""
     try:
-        # The row stays locked from the comparison until the invitation is saved, so the
-        # address cannot change in between. (services.invite_to_portal takes no address to
-        # expect, so the comparison is made here, inside the same transaction.)
-        with transaction.atomic():
-            locked = Patient.objects.select_for_update().get(pk=patient.pk)
-            address = _invitation_address(locked)
-            if address and _email_key(shown) != _email_key(address):
-                messages.warning(request, _address_changed(patient, shown, address))
-                return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
-            user = services.invite_to_portal(actor=request.user, patient=locked)
+        user = services.invite_to_portal(actor=request.user, patient=patient, shown_email=shown)
+    except services.InviteAddressChanged as changed:
+        messages.warning(request, _address_changed(patient, shown, changed.address))
     except services.PortalInviteError as error:
         messages.error(request, str(error))
     else:
@@ -121,17 +114,6 @@ def portal_invite(request, patient_uuid):
             "to choose a password.",
         )
     return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
-
-
-def _invitation_address(patient) -> str:
-    """Where an invitation would go now: the account's address once the patient has an
-    account (the link is sent again), else the record's."""
-    return patient.user.email if patient.user_id else patient.email
-
-
-def _email_key(address: str) -> str:
-    # The service keeps addresses in lower case: the same mailbox typed another way matches.
-    return address.strip().lower()
 
 
 def _address_changed(patient, shown: str, address: str) -> str:
