@@ -43,3 +43,16 @@ def record_view(*, actor, patient, obj=None, object_type: str = "") -> AuditEven
         obj=obj,
         object_type=object_type,
     )
+
+
+def who_saved(editor, actor, *, patient_user_id: int | None = None) -> str:
+    """Words for whoever saved a row last (`editor`, its updated_by), as a page opened before
+    that save tells `actor`: "you in another tab or window", "the patient" (when
+    `patient_user_id` is their account), their name, or "someone else" when none is recorded."""
+    if editor is None:
+        return "someone else"
+    if editor.pk == getattr(actor, "pk", None):
+        return "you in another tab or window"
+    if patient_user_id is not None and editor.pk == patient_user_id:
+        return "the patient"
+    return editor.full_name

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.utils import timezone
 
-from pathway.audit import record_event
+from pathway.audit import record_event, who_saved
 from pathway.models import AuditEvent, Episode, Milestone, Patient, User
 from pathway.models.episodes import ONCE_ONLY_MILESTONES, MilestoneKind
 from pathway.notifications import outbox
@@ -95,15 +95,7 @@ def change_contact_details(*, actor, patient: Patient, data: dict, based_on: dat
         .get(pk=patient.pk)
     )
     if current.updated_at != based_on:
-        editor = current.updated_by
-        if editor is None:
-            name = "someone else"
-        elif editor.pk == getattr(actor, "pk", None):
-            name = "you in another tab or window"
-        elif editor.pk == current.user_id:
-            name = "the patient"
-        else:
-            name = editor.full_name
+        name = who_saved(current.updated_by, actor, patient_user_id=current.user_id)
         raise ChangedSinceOpened(changed_by=name, changed_at=current.updated_at)
     ticked = data["sms_consent"] or data["email_consent"]
     data = _keep_consent_while_opted_out(current, data, ticked=ticked)

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from careplans import rules
+from pathway.audit import who_saved
 
 
 class CarePlanError(Exception):
@@ -58,11 +59,7 @@ def _check_based_on(current, based_on: datetime | None, *, actor, what: str) -> 
     form, such as the demo). Raises ChangedSinceOpened."""
     if based_on is None or current.updated_at == based_on:
         return
-    editor = current.updated_by
-    if editor is not None and editor.pk == getattr(actor, "pk", None):
-        name = "you in another tab or window"
-    else:
-        name = editor.full_name if editor is not None else "someone else"
+    name = who_saved(current.updated_by, actor)
     raise ChangedSinceOpened(what=what, changed_by=name, changed_at=current.updated_at)
 
 

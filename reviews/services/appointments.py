@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.audit import record_event
+from pathway.audit import record_event, who_saved
 from pathway.models import AuditEvent, Episode, Patient, User
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
@@ -332,25 +332,13 @@ def _claim_booked(appointment: Appointment, *, was: str = Appointment.Status.BOO
         setattr(appointment, name, value)
 
 
-def _who_changed(appointment: Appointment, actor: User) -> str:
-    """Words for whoever saved `appointment` last, seen by `actor`."""
-    editor = appointment.updated_by
-    if editor is None:
-        return "someone else"
-    if editor.pk == actor.pk:
-        return "you in another tab or window"
-    if editor.pk == appointment.patient.user_id:
-        return "the patient"
-    return editor.full_name
-
-
 def _check_based_on(current: Appointment, based_on: datetime | None, *, actor: User) -> None:
     """Refuse a change based on an older copy of `current` (re-read under lock): `based_on` is
     its updated_at when the page was opened; None skips the check (a caller with no page).
     Raises ChangedSinceOpened naming who changed it, when, and where it is now."""
     if based_on is None or current.updated_at == based_on:
         return
-    who = _who_changed(current, actor)
+    who = who_saved(current.updated_by, actor, patient_user_id=current.patient.user_id)
     at = timezone.localtime(current.updated_at)
     now = timezone.localtime(current.start)
     raise ChangedSinceOpened(
