@@ -274,6 +274,11 @@ def band_text(instrument: str, band: str | None, total: float) -> str:
     return label
 
 
+def prompts_review(instrument: str, band: str) -> bool:
+    """Whether a score in `band` of `instrument` prompts a review (REVIEW_BANDS)."""
+    return bool(band) and REVIEW_BANDS.get(instrument) == band
+
+
 def _band(total: int | float, bands: tuple[tuple[int, str], ...]) -> str:
     """Return the name of the highest band whose lower bound `total` reaches."""
     return next(name for lower, name in reversed(bands) if total >= lower)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
-from pathway.instruments import REVIEW_BANDS
+from pathway.instruments import prompts_review
 from pathway.permissions import own_patient_record
 from pathway.views.access import patient_required
 from reviews import messaging, selectors
@@ -278,7 +278,7 @@ def my_questionnaire_done(request, request_uuid):
         {
             "questionnaire": QUESTIONNAIRES[questionnaire_request.instrument],
             "needs_help": assessment.alert,
-            "severe": assessment.band == REVIEW_BANDS.get(assessment.instrument),
+            "severe": prompts_review(assessment.instrument, assessment.band),
             "crisis_contacts": CRISIS_CONTACTS,
         },
     )
