@@ -1,7 +1,8 @@
 """Import of GP attendance counts (CSV) for the before-and-after dashboard figure.
 
 Every row is checked before anything is saved; a file with any bad row imports nothing and the
-user sees a message per bad row.
+user sees a message per bad row, all in one round: rows that are readable are checked against
+the patient records too, whatever is wrong with the others (`import_attendance_file`).
 """
 
 import csv
@@ -44,11 +45,13 @@ class AttendanceRow:
 
 
 class ImportRejected(ValueError):
-    """The file was refused; `errors` lists what is wrong, row by row."""
+    """The file was refused; `errors` lists what is wrong, row by row. `rows` are the rows that
+    were readable all the same, when the file was refused for its other rows."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, errors: list[str], rows: list[AttendanceRow] | None = None):
         super().__init__(f"{len(errors)} problem(s) in the file")
         self.errors = errors
+        self.rows = rows or []
 
 
 class StoredPeriods:
@@ -193,26 +196,50 @@ def _rows(reader, *, today: date) -> list[AttendanceRow]:
             "counted twice"
         )
     if errors:
-        raise ImportRejected(errors)
+        raise ImportRejected(errors, rows=rows)
     if not rows:
         raise ImportRejected(["The file has no rows to import."])
     return rows
 
 
-@transaction.atomic
-def import_attendance(*, actor, filename: str, rows: list[AttendanceRow]) -> AttendanceImport:
-    """Save every row, or none: patients must be visible to `actor` and periods must not
-    overlap one imported before. Raises ImportRejected listing the rows that cannot be saved."""
-    # Locked in id order, so two imports for one patient cannot both pass the overlap check
-    # (and cannot deadlock). The database itself cannot refuse overlapping periods portably:
-    # PostgreSQL would need an exclusion constraint, which SQLite, the default, lacks.
-    patients = dict(
+ROW_NUMBER = re.compile(r"^Row (\d+):")
+
+
+def _by_row(message: str) -> int:
+    """A message's row number, for listing every problem in the file's order."""
+    found = ROW_NUMBER.match(message)
+    return int(found.group(1)) if found else 0
+
+
+def import_attendance_file(
+    *, actor, filename: str, raw: bytes, today: date | None = None
+) -> AttendanceImport:
+    """Parse, check and save an uploaded file. Raises ImportRejected with every problem at
+    once: a file with unreadable rows has its readable rows checked against the records as
+    well, so the user fixes the file in one go."""
+    try:
+        rows = parse_attendance_csv(raw, today=today)
+    except ImportRejected as rejected:
+        if rejected.rows:
+            _, problems = _record_problems(actor, rejected.rows)
+            rejected.errors = sorted(rejected.errors + problems, key=_by_row)
+        raise
+    return import_attendance(actor=actor, filename=filename, rows=rows)
+
+
+def _record_problems(actor, rows, *, lock: bool = False) -> tuple[dict[str, int], list[str]]:
+    """The patients `rows` name ({NHS number: id}) and the rows the records refuse: a patient
+    `actor` cannot see, or a period overlapping one imported before. With `lock`, the patients'
+    rows are locked, in id order, so two imports for one patient cannot both pass the overlap
+    check (and cannot deadlock)."""
+    visible = (
         patients_visible_to(actor)
         .filter(nhs_number__in={row.nhs_number for row in rows})
         .order_by("id")
-        .select_for_update()
-        .values_list("nhs_number", "id")
     )
+    if lock:
+        visible = visible.select_for_update()
+    patients = dict(visible.values_list("nhs_number", "id"))
     errors = [
         f"Row {row.line}: no patient you can see has this NHS number"
         for row in rows
@@ -232,6 +259,16 @@ def import_attendance(*, actor, filename: str, rows: list[AttendanceRow]) -> Att
                 f"{clash[0]:%Y-%m-%d} to {clash[1] - timedelta(days=1):%Y-%m-%d}, which this "
                 "period overlaps"
             )
+    return patients, sorted(errors, key=_by_row)
+
+
+@transaction.atomic
+def import_attendance(*, actor, filename: str, rows: list[AttendanceRow]) -> AttendanceImport:
+    """Save every row, or none: patients must be visible to `actor` and periods must not
+    overlap one imported before. Raises ImportRejected listing the rows that cannot be saved."""
+    # The database itself cannot refuse overlapping periods portably: PostgreSQL would need an
+    # exclusion constraint, which SQLite, the default, lacks; the patients' rows are locked.
+    patients, errors = _record_problems(actor, rows, lock=True)
     if errors:
         raise ImportRejected(errors)
     batch = AttendanceImport.objects.create(

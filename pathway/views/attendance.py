@@ -7,8 +7,7 @@ from pathway.attendance import (
     MAX_FILE_BYTES,
     MAX_ROWS,
     ImportRejected,
-    import_attendance,
-    parse_attendance_csv,
+    import_attendance_file,
 )
 from pathway.views.access import role_required
 
@@ -38,8 +37,9 @@ def attendance_import(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            rows = parse_attendance_csv(upload.read(MAX_FILE_BYTES + 1))
-            batch = import_attendance(actor=request.user, filename=upload.name, rows=rows)
+            batch = import_attendance_file(
+                actor=request.user, filename=upload.name, raw=upload.read(MAX_FILE_BYTES + 1)
+            )
         except ImportRejected as rejected:
             errors = rejected.errors
         else:

@@ -161,6 +161,34 @@ def test_a_file_with_one_bad_row_imports_nothing(world, login):
 
 
 @pytest.mark.django_db
+def test_every_problem_in_a_file_is_listed_in_one_round_in_row_order(world, login):
+    """A file with a badly written row and a readable row for a patient the user cannot see
+    lists both at once, so the user fixes the file in one go."""
+    client = login(world.clinician)
+    body = _csv(
+        f"{world.patient_in_c.nhs_number},2025-01-01,2025-07-01,3",
+        f"{world.patient.nhs_number},2025-13-01,2025-07-01,3",
+        f"{world.patient_in_b.nhs_number},2025-01-01,2025-07-01,2",
+    )
+    response = client.post("/gp-attendance/import/", {"file": SimpleUploadedFile("c.csv", body)})
+    page = response.content.decode()
+    unknown = "Row 2: no patient you can see has this NHS number"
+    unreadable = "Row 3: period_start must be a date like 2026-04-01"
+    assert unknown in page
+    assert unreadable in page
+    assert page.index(unknown) < page.index(unreadable)
+    assert "Row 4" not in page
+    assert GpAttendanceCount.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_worklist_links_to_the_import(world, login, settings):
+    settings.WORKLIST_CACHE_SECONDS = 0
+    page = login(world.clinician).get("/reviews/team/").content.decode()
+    assert 'href="/gp-attendance/import/">Import GP attendance counts</a>' in page
+
+
+@pytest.mark.django_db
 def test_a_good_file_imports_every_row_once(world, login):
     client = login(world.clinician)
     body = _csv(
