@@ -523,7 +523,8 @@ class Loader:
         self.assessments = self.sink(
             Assessment,
             [*clinical, "patient_id", "instrument", "answers", "total", "band", "alert",
-             "context", "completed_by_id", "completed_at", "entered_in_error"],
+             "context", "completed_by_id", "completed_at", "entered_in_error", "activities",
+             "unscored_answers"],
         )  # fmt: skip
         self.requests = self.sink(
             QuestionnaireRequest,
@@ -1088,7 +1089,7 @@ class Loader:
             self.assessments.add(
                 (pk, at, at, _uuid(rng), clinician, clinician, person.pk, code, answers,
                  decimal(scored.total), scored.band or "", scored.alert, context,
-                 person.user if by_patient else clinician, at, False)
+                 person.user if by_patient else clinician, at, False, [], [])
             )  # fmt: skip
             if by_patient:
                 sent = at - timedelta(days=rng.randint(1, 6))

@@ -42,6 +42,11 @@ class Assessment(ClinicalRecord):
     )
     completed_at = models.DateTimeField()
     entered_in_error = models.BooleanField(default=False)
+    # What the score leaves out, kept with the answers: the activities a PSFS rated (in the
+    # order of `answers`) and the answers to unscored questions (MIDAS A and B). Empty on rows
+    # recorded before they were kept here, whose questionnaire request holds them.
+    activities = models.JSONField(default=list, blank=True)
+    unscored_answers = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-completed_at"]

@@ -48,12 +48,14 @@ class AnswersForm(forms.Form):
     @classmethod
     def for_request(cls, data, questionnaire_request) -> AnswersForm:
         """The form for a questionnaire sent to the patient, with the activities a PSFS named
-        before to rate again."""
-        return cls(
-            data,
-            questionnaire=QUESTIONNAIRES[questionnaire_request.instrument],
-            activities=questionnaire_request.activities,
-        )
+        before to rate again. Answers posted from a page that asked for the activities' names
+        (a first PSFS, its request completed meanwhile from another window) are read as that
+        page asked for them: the names are the patient's, not the ones sent first."""
+        questionnaire = QUESTIONNAIRES[questionnaire_request.instrument]
+        activities = questionnaire_request.activities
+        if questionnaire.activities and data is not None and "activity_1" in data:
+            activities = ()
+        return cls(data, questionnaire=questionnaire, activities=activities)
 
     def __init__(self, *args, questionnaire, activities=(), **kwargs):
         super().__init__(*args, **kwargs)

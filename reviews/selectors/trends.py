@@ -52,17 +52,21 @@ class Trend:
 
 
 def _answer_details(assessment: Assessment) -> tuple[str, ...]:
-    """The answers a completed questionnaire's score leaves out (questionnaires.answer_details);
-    none for an assessment recorded without a request (at referral, say)."""
-    try:
-        request = assessment.questionnaire_request
-    except QuestionnaireRequest.DoesNotExist:
-        return ()
+    """The answers a completed questionnaire's score leaves out (questionnaires.answer_details),
+    kept with the assessment or, on rows recorded before they were, with its request; none for
+    an assessment recorded without either (at referral, say)."""
+    activities, unscored = assessment.activities, assessment.unscored_answers
+    if not (activities or unscored):
+        try:
+            request = assessment.questionnaire_request
+        except QuestionnaireRequest.DoesNotExist:
+            return ()
+        activities, unscored = request.activities, request.unscored_answers
     return answer_details(
         assessment.instrument,
         answers=list(assessment.answers),
-        activities=list(request.activities),
-        unscored=list(request.unscored_answers),
+        activities=list(activities),
+        unscored=list(unscored),
     )
 
 

@@ -124,8 +124,11 @@ def _withdraw_messages(request: QuestionnaireRequest, reason: str) -> None:
 
 
 def _validate_activities(request: QuestionnaireRequest, activities: list[str]) -> list[str]:
-    if request.activities:
-        # Follow-ups re-rate the baseline's activities (clinical-rules.md section 5).
+    late = request.status == QuestionnaireRequest.Status.COMPLETED
+    if request.activities and not (late and activities):
+        # Follow-ups re-rate the baseline's activities (clinical-rules.md section 5). Answers
+        # sent to a completed request keep the names the patient gave with them: its own
+        # names are the ones sent first.
         return list(request.activities)
     names = [name.strip()[:100] for name in activities if name and name.strip()]
     if not names:
@@ -164,16 +167,21 @@ def submit_questionnaire(
     except instruments.InvalidAnswers as exc:
         raise ReviewsError("Answer every question with one of the options given.") from exc
     answers = list(answers)
+    left_out = {"activities": names, "unscored_answers": list(unscored or [])}
     if locked.status == QuestionnaireRequest.Status.COMPLETED:
-        return _late_answers(actor=actor, request=locked, answers=answers, result=result)
+        return _late_answers(
+            actor=actor, request=locked, answers=answers, result=result, left_out=left_out
+        )
     now = timezone.now()
-    assessment = _store(actor=actor, request=locked, answers=answers, result=result, now=now)
+    assessment = _store(
+        actor=actor, request=locked, answers=answers, result=result, now=now, left_out=left_out
+    )
     QuestionnaireRequest.objects.filter(pk=locked.pk).update(
         status=QuestionnaireRequest.Status.COMPLETED,
         assessment=assessment,
         completed_at=now,
         activities=names or locked.activities,
-        unscored_answers=list(unscored or []),
+        unscored_answers=left_out["unscored_answers"],
         updated_by=actor,
         updated_at=now,
     )
@@ -192,23 +200,33 @@ def submit_questionnaire(
 
 
 def _late_answers(
-    *, actor: User, request: QuestionnaireRequest, answers: list, result
+    *, actor: User, request: QuestionnaireRequest, answers: list, result, left_out: dict
 ) -> tuple[Assessment, SafetyAlert | None]:
-    kept = assessments_after(request).values_list("answers", flat=True)
-    repeated = [request.assessment.answers, *kept]
-    if answers in repeated:
+    kept = assessments_after(request).values_list("answers", "activities")
+    sent = (answers, left_out["activities"])
+    first = (request.assessment.answers, list(request.activities))
+    if sent in [first, *((stored, list(names)) for stored, names in kept)]:
         raise StaleState("You have already sent this questionnaire. Thank you.")
     assessment = _store(
-        actor=actor, request=request, answers=answers, result=result, now=timezone.now()
+        actor=actor,
+        request=request,
+        answers=answers,
+        result=result,
+        now=timezone.now(),
+        left_out=left_out,
     )
     return assessment, _alert_for(assessment, result, request=request)
 
 
-def _store(*, actor: User, request: QuestionnaireRequest, answers: list, result, now):
+def _store(
+    *, actor: User, request: QuestionnaireRequest, answers: list, result, now, left_out: dict
+):
     assessment = Assessment.objects.create(
         patient=request.patient,
         instrument=request.instrument,
         answers=answers,
+        activities=left_out["activities"],
+        unscored_answers=left_out["unscored_answers"],
         total=round(result.total, 2),
         band=result.band or "",
         alert=result.alert,

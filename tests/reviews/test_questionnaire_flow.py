@@ -539,6 +539,59 @@ def test_the_care_team_sees_what_the_score_leaves_out(world, login):
     assert "Patient-Specific Functional Scale (review)" in page  # not the code, PSFS
 
 
+def test_late_psfs_answers_keep_the_activities_the_patient_named_with_them(world, login):
+    """A first PSFS answered in two windows: the second window's answers, sent after the first
+    completed the request, are kept with the activities named in that window, not the first's."""
+    client = login(world.patient_user)
+    request = builders.questionnaire_request(world.patient, instrument="PSFS")
+    client.post(_answer_url(request), {"activity_1": "Walking the dog", "rating_1": "3"})
+    response = client.post(
+        _answer_url(request),
+        {"activity_1": "Gardening", "rating_1": "6", "activity_2": "Cooking", "rating_2": "5"},
+    )
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.activities == ["Walking the dog"]
+    late = Assessment.objects.exclude(pk=request.assessment_id).get()
+    assert late.answers == [6, 5]
+    assert late.activities == ["Gardening", "Cooking"]
+    # The same answers sent again are stored once; the same rating of another activity is not
+    # the same answer.
+    client.post(
+        _answer_url(request),
+        {"activity_1": "Gardening", "rating_1": "6", "activity_2": "Cooking", "rating_2": "5"},
+    )
+    client.post(_answer_url(request), {"activity_1": "Swimming", "rating_1": "3"})
+    assert Assessment.objects.count() == 3
+    page = _reviews_tab(world, login)
+    assert "Walking the dog: 3 of 10" in page and "Swimming: 3 of 10" in page
+    assert "Gardening: 6 of 10" in page and "Cooking: 5 of 10" in page
+
+
+def test_late_follow_up_psfs_answers_rate_the_activities_sent(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="PSFS")
+    request.activities = ["Walking the dog", "Gardening"]
+    request.save(update_fields=["activities"])
+    client = login(world.patient_user)
+    client.post(_answer_url(request), {"rating_1": "3", "rating_2": "4"})
+    client.post(_answer_url(request), {"rating_1": "5", "rating_2": "4"})
+    request.refresh_from_db()
+    late = Assessment.objects.exclude(pk=request.assessment_id).get()
+    assert late.activities == ["Walking the dog", "Gardening"]
+    assert "Walking the dog: 5 of 10" in _reviews_tab(world, login)
+
+
+def test_late_midas_answers_keep_a_and_b(world):
+    request = builders.questionnaire_request(world.patient, instrument="MIDAS")
+    services.submit_questionnaire(
+        actor=world.patient_user, request=request, answers=[1, 0, 0, 0, 0], unscored=[30, 6]
+    )
+    late, _ = services.submit_questionnaire(
+        actor=world.patient_user, request=request, answers=[2, 0, 0, 0, 0], unscored=[20, 5]
+    )
+    assert late.unscored_answers == [20, 5]
+
+
 def test_the_service_refuses_a_due_date_past_the_limit_as_the_form_does(world):
     from datetime import date
 
