@@ -6,12 +6,19 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews, questionnaires and reminders"
 
     def ready(self) -> None:
-        from pathway import episode_letters, patient_tasks, patient_warnings, plan_starts
+        from pathway import (
+            episode_letters,
+            patient_tasks,
+            patient_warnings,
+            plan_starts,
+            referrer_tasks,
+        )
         from pathway.signals import assessment_recorded
         from reviews.episode_letters import discharge_summaries
         from reviews.patient_tasks import things_to_do
         from reviews.patient_warnings import open_safety_alerts
         from reviews.plan_starts import what_matters
+        from reviews.referrer_tasks import discharged
         from reviews.services.questionnaires import alert_on_risky_answer
 
         assessment_recorded.connect(alert_on_risky_answer, dispatch_uid="reviews-safety-alert")
@@ -19,6 +26,7 @@ class ReviewsConfig(AppConfig):
         patient_tasks.register(things_to_do)
         plan_starts.register(what_matters)
         episode_letters.register(discharge_summaries)
+        referrer_tasks.register(discharged)
 
     def seed_demo(self, ctx) -> None:
         from reviews.demo import seed_reviews

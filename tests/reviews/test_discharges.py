@@ -264,3 +264,54 @@ def test_only_those_who_may_download_a_summary_are_given_it(world):
     for who in ("other_gp", "other_clinician", "commissioner"):
         assert episode_letters.by_episode([episode_id], getattr(world, who)) == {}
     assert episode_letters.by_episode([], world.gp) == {}
+
+
+# On the referring GP's home page
+
+GP_HOME = reverse("pathway:gp-home")
+
+
+def test_the_referring_gp_is_told_on_their_home_page_for_four_weeks(world, login):
+    discharge = _discharged(world)
+    referral = discharge.episode.referrals.get()
+    client = login(world.gp)
+    home = client.get(GP_HOME).content.decode()
+    when = f"{timezone.localtime(discharge.discharged_at):%-d %B}"
+    assert (
+        f"{world.patient.full_name} was discharged from the pathway on {when}. The discharge "
+        "summary is being prepared."
+    ) in home
+    assert f'href="{reverse("referrals:detail", args=[referral.uuid])}">See the referral</a>' in (
+        home
+    )
+    tasks.render_discharge_letter.run(str(discharge.uuid))
+    link = reverse("reviews:discharge-letter", kwargs={"letter_uuid": discharge.letter.uuid})
+    home = client.get(GP_HOME).content.decode()
+    assert f'href="{link}">Read the discharge summary</a>' in home
+    # Four weeks on, it has left the list.
+    Episode.objects.filter(pk=discharge.episode_id).update(
+        opened_at=discharge.discharged_at - timedelta(days=60),
+        closed_at=discharge.discharged_at - timedelta(days=29),
+    )
+    assert "was discharged from the pathway" not in client.get(GP_HOME).content.decode()
+
+
+def test_only_the_referrer_is_told_and_not_of_a_patient_who_died(world, login):
+    from pathway.models import Patient
+
+    _discharged(world)
+    assert "was discharged" not in login(world.other_gp).get(GP_HOME).content.decode()
+    Patient.objects.filter(pk=world.patient.pk).update(date_of_death=timezone.localdate())
+    assert "was discharged" not in login(world.gp).get(GP_HOME).content.decode()
+
+
+def test_the_home_page_lists_five_discharges_and_counts_the_rest(world, login):
+    from tests.factories import PatientFactory
+
+    for n in range(6):
+        patient = PatientFactory(registered_practice=world.practice_a, family_name=f"Many{n}")
+        episode = referral_builders.decided(patient, world.gp, world.clinician, "accept").episode
+        services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    home = login(world.gp).get(GP_HOME).content.decode()
+    assert home.count("was discharged from the pathway") == 5
+    assert "More patients you referred were discharged in the last 28 days." in home
