@@ -66,7 +66,7 @@ class WorkImpact(models.TextChoices):
     NONE = "none", "No effect"
     REDUCED = "reduced", "I did less than usual"
     MISSED = "missed", "I missed it"
-    NOT_APPLICABLE = "not_applicable", "No work or study today"
+    NOT_APPLICABLE = "not_applicable", "Not a work, study or caring day"
 
 
 class Trigger(models.TextChoices):
