@@ -43,16 +43,21 @@ def episode_page(request, episode_uuid):
         if form.is_valid():
             try:
                 if action == "clinician":
+                    clinician = form.cleaned_data["clinician"]
+                    already = episode.responsible_clinician_id == clinician.pk
                     services.change_responsible_clinician(
                         actor=request.user,
                         episode=episode,
-                        clinician=form.cleaned_data["clinician"],
+                        clinician=clinician,
                         # Absent (not a page of ours): nothing to compare with.
                         shown=form.cleaned_data["shown"] if "shown" in request.POST else None,
                     )
+                    care = f"{patient.full_name}'s {episode.get_condition_display().lower()} care"
                     message = (
-                        f"{form.cleaned_data['clinician'].full_name} is now responsible for "
-                        f"{patient.full_name}'s {episode.get_condition_display().lower()} care."
+                        f"{clinician.full_name} was already responsible for {care}. Nothing "
+                        "has changed."
+                        if already
+                        else f"{clinician.full_name} is now responsible for {care}."
                     )
                 else:
                     died_on = form.cleaned_data["date_of_death"]

@@ -171,6 +171,9 @@ def test_the_team_changes_the_clinician_and_discharges_from_the_episode_page(
     assert "Nurse Ned" in page and "Nurse Otto" not in page  # only those caring for the patient
     response = client.post(url, {"action": "clinician", "clinician": colleague.pk}, follow=True)
     assert "Nurse Ned is now responsible for Alice Anders" in response.content.decode()
+    again = client.post(url, {"action": "clinician", "clinician": colleague.pk}, follow=True)
+    told = "Nurse Ned was already responsible for Alice Anders&#x27;s headache care."
+    assert f"{told} Nothing has changed." in again.content.decode()
     refused = client.post(url, {"action": "discharge"})
     assert refused.status_code == 400
     assert "Confirm that the patient is to be discharged." in refused.content.decode()
