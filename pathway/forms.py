@@ -34,13 +34,16 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+EMAIL_INVALID = "Enter an email address in the correct format, like name@example.com."
+
+
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
         label="Email address",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
             "required": "Enter your email address.",
-            "invalid": "Enter an email address in the correct format, like name@example.com.",
+            "invalid": EMAIL_INVALID,
         },
     )
     password = forms.CharField(
@@ -315,6 +318,7 @@ class ContactPreferencesForm(ConsentNeedsContact, forms.ModelForm):
             "email_consent": "Send me emails about my care",
             "diary_nudge": "Remind me to fill in my diary each evening",
         }
+        error_messages = {"email": {"invalid": EMAIL_INVALID}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -385,9 +389,7 @@ class PatientContactForm(ConsentNeedsContact, forms.ModelForm):
         required=False,
         max_length=254,
         help_text="Needed if the patient agrees to emails.",
-        error_messages={
-            "invalid": "Enter an email address in the correct format, like name@example.com."
-        },
+        error_messages={"invalid": EMAIL_INVALID},
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
 

@@ -443,6 +443,13 @@ def test_it_refuses_a_malformed_mobile_on_the_contact_page(login, world):
     assert _field_error(response, "mobile") == "Enter a UK mobile number, like 07700 900123"
 
 
+def test_it_refuses_a_malformed_email_on_the_contact_page_in_words_of_its_own(login, world):
+    response = login(world.patient_user).post(PREFERENCES, _preferences(email="name@"))
+    assert _field_error(response, "email") == (
+        "Enter an email address in the correct format, like name@example.com."
+    )
+
+
 def test_it_gives_one_clear_message_for_a_malformed_mobile_with_text_messages_ticked(login, world):
     response = login(world.patient_user).post(
         PREFERENCES, _preferences(mobile="12", sms_consent="on")
