@@ -26,7 +26,12 @@ def _episodes_without_plan(patient):
 @staff_required
 def patient_plan(request, patient_uuid):
     """The care plan tab of the staff patient page: plans, prompts, trials, leaflets, versions."""
-    patient = patient_for(request.user, patient_uuid)
+    return _plan_tab(request, patient_for(request.user, patient_uuid))
+
+
+def _plan_tab(request, patient, *, start_form: StartPlanForm | None = None, status: int = 200):
+    """The tab's page; `start_form` is a "Start a care plan" form sent with a problem, shown
+    back with its error."""
     record_view(actor=request.user, patient=patient, object_type="careplans.careplan")
     plans = selectors.plans_for_patient(patient)
     can_edit = request.user.role in ("clinician", "admin")
@@ -38,7 +43,10 @@ def patient_plan(request, patient_uuid):
             leaflets=[(slug, title) for slug, title in leaflets if slug not in attached],
             auto_id=f"attach-{view.plan.uuid}-%s",
         )
-    start_form = StartPlanForm(episodes=episodes) if episodes.exists() else None
+    if not episodes.exists():
+        start_form = None
+    elif start_form is None:
+        start_form = StartPlanForm(episodes=episodes)
     return render(
         request,
         "careplans/patient_plan.html",
@@ -49,6 +57,7 @@ def patient_plan(request, patient_uuid):
             can_edit=can_edit,
             start_form=start_form,
         ),
+        status=status,
     )
 
 
@@ -58,8 +67,7 @@ def plan_start(request, patient_uuid):
     patient = patient_for(request.user, patient_uuid)
     form = StartPlanForm(request.POST, episodes=_episodes_without_plan(patient))
     if not form.is_valid():
-        messages.error(request, "Choose the episode this plan is for.")
-        return redirect(_plan_page(patient))
+        return _plan_tab(request, patient, start_form=form, status=400)
     try:
         plan = services.start_plan(
             actor=request.user, patient=patient, episode=form.cleaned_data["episode"]

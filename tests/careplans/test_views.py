@@ -68,6 +68,20 @@ def test_a_clinician_builds_and_agrees_a_plan_through_the_pages(world, login):
     assert "Walk to the park" in page and "Version 1 agreed on" in page
 
 
+def test_starting_a_plan_with_no_episode_chosen_shows_the_question_with_its_error(world, login):
+    from tests.factories import EpisodeFactory
+
+    EpisodeFactory(patient=world.patient)
+    client = login(world.clinician)
+    response = client.post(f"/care-plans/patients/{world.patient.uuid}/start/", {})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<title>Error: " in page
+    assert 'class="nhsuk-error-message" id="id_episode-error"' in page
+    assert "Choose the episode this plan is for." in page
+    assert not CarePlan.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
