@@ -59,7 +59,7 @@ def _task(discharge) -> Task:
         return Task(
             text=text,
             url=reverse("reviews:discharge-letter", kwargs={"letter_uuid": discharge.letter_uuid}),
-            link_text="Read the discharge summary",
+            link_text="Read the discharge summary (PDF)",
         )
     # The worker has not rendered the letter yet: the referral's page says so and links it
     # when it is ready.

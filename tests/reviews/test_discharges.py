@@ -287,7 +287,7 @@ def test_the_referring_gp_is_told_on_their_home_page_for_four_weeks(world, login
     tasks.render_discharge_letter.run(str(discharge.uuid))
     link = reverse("reviews:discharge-letter", kwargs={"letter_uuid": discharge.letter.uuid})
     home = client.get(GP_HOME).content.decode()
-    assert f'href="{link}">Read the discharge summary</a>' in home
+    assert f'href="{link}">Read the discharge summary (PDF)</a>' in home
     # Four weeks on, it has left the list.
     Episode.objects.filter(pk=discharge.episode_id).update(
         opened_at=discharge.discharged_at - timedelta(days=60),
