@@ -30,10 +30,11 @@ RULES = {
     "careplans:patient-plan": Rule(
         allowed=STAFF, kwargs=lambda w: {"patient_uuid": w.patient.uuid}
     ),
+    # An empty form: the tab again with the question's error.
     "careplans:plan-start": Rule(
         allowed=CARE_TEAM_EDITORS,
         method="post",
-        ok=(302,),
+        ok=(400,),
         kwargs=lambda w: {"patient_uuid": w.patient.uuid},
     ),
     "careplans:version-detail": Rule(allowed=STAFF, kwargs=_agreed),
