@@ -11,23 +11,20 @@ from django.utils.formats import date_format
 from pathway.extensions import Task
 from pathway.permissions import patients_visible_to
 from referrals.models import Referral
+from referrals.referrer_tasks import CAME_BACK_DAYS as DISCHARGED_DAYS
+from referrals.referrer_tasks import SHOWN
 from reviews.models import Discharge
-
-# As long as a referral that came back stays listed (referrals.referrer_tasks).
-DISCHARGED_DAYS = 28
-# The most listed one by one; the rest are counted, with a link to "My referrals".
-SHOWN = 5
 
 
 def discharged(user) -> list[Task]:
     """Discharges in the last four weeks of episodes opened by referrals `user` sent, latest
     first, for patients they may still see who have not died, in one query."""
     since = timezone.now() - timedelta(days=DISCHARGED_DAYS)
+    # The user's latest referral that opened or joined the episode: none, not theirs to hear of.
     referred = Referral.objects.live().filter(referrer=user, episode=OuterRef("episode"))
     discharges = list(
         Discharge.objects.filter(
             episode__closed_at__gte=since,
-            episode__in=Referral.objects.live().filter(referrer=user).values("episode"),
             patient__in=patients_visible_to(user),
             patient__date_of_death__isnull=True,
         )
@@ -36,6 +33,7 @@ def discharged(user) -> list[Task]:
             letter_uuid=F("letter__uuid"),
             referral_uuid=Subquery(referred.order_by("-submitted_at", "-id").values("uuid")[:1]),
         )
+        .filter(referral_uuid__isnull=False)
         .select_related("patient")
         .order_by("-episode__closed_at", "-id")[: SHOWN + 1]
     )
