@@ -40,6 +40,7 @@ account_patterns = [
 
 kernel_patterns = [
     path("", home.start, name="start"),
+    path("about/", home.about, name="about"),
     path("home/", home.home, name="home"),
     path("account/", include(account_patterns)),
     path("my/", home.patient_home, name="patient-home"),

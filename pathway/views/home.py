@@ -25,6 +25,11 @@ def start(request):
     return render(request, "pathway/start.html")
 
 
+def about(request):
+    """What the service is, for anyone: the footer links here from every page, signed in or not."""
+    return render(request, "pathway/start.html")
+
+
 @login_required
 def home(request):
     names = HOME_FOR_ROLE.get(request.user.role, ("pathway:login",))

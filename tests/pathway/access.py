@@ -13,6 +13,7 @@ SIGNED_IN = (
 
 RULES = {
     "pathway:start": Rule(public=True, expect=dict.fromkeys(SIGNED_IN, (302,))),
+    "pathway:about": Rule(public=True),
     "pathway:home": Rule(allowed=frozenset(SIGNED_IN), ok=(302,)),
     "pathway:login": Rule(public=True, expect=dict.fromkeys(SIGNED_IN, (302,))),
     "pathway:logout": Rule(public=True, ok=(405,)),

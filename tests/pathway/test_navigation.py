@@ -47,3 +47,20 @@ def test_links_are_worked_out_once_per_role_and_url_configuration(world):
 
 def test_nobody_signed_out_gets_a_menu(client):
     assert client.get(reverse("pathway:start")).context["nav_items"] == []
+
+
+def test_the_footers_about_link_shows_what_the_service_is_signed_in_or_not(login, world, client):
+    about = reverse("pathway:about")
+    signed_out = client.get(about).content.decode()
+    assert f'href="{about}">About this service</a>' in signed_out
+    assert "Support in your GP surgery for migraine" in signed_out
+    assert f'href="{reverse("pathway:login")}">Sign in</a>' in signed_out
+
+    # Signed in, the footer's link no longer bounces a patient to their own home page.
+    response = login(world.patient_user).get(about)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<title>About this service" in page
+    assert "Support in your GP surgery for migraine" in page
+    assert ">Sign in</a>" not in page
+    assert f'href="{reverse("pathway:home")}">Go to your home page</a>' in page
