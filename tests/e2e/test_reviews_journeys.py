@@ -368,6 +368,12 @@ def test_the_team_hands_over_and_discharges_a_patient(browser_page, demo, monkey
     tasks.render_discharge_letter.run(queued.pop())
     browser.sign_out()
     browser.sign_in(GP, DEMO_PASSWORD)
+    # The GP's home lists the discharge under "Things to do", linking to the summary.
+    browser.goto("/")
+    assert f"{patient.full_name} was discharged from the pathway on" in page.content()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Read the discharge summary (PDF)").click()
+    assert download.value.suggested_filename.startswith("discharge-summary-")
     browser.goto(f"/reviews/patients/{patient.uuid}/")
     with page.expect_download() as download:
         page.get_by_role("link", name="Discharge summary for the GP (PDF").click()
