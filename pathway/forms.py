@@ -423,3 +423,57 @@ class PatientContactForm(ConsentNeedsContact, forms.ModelForm):
                 data.pop(self.add_prefix("sms_consent"), None)
                 data.pop(self.add_prefix("email_consent"), None)
             self.data = data
+
+
+class PatientDetailsForm(forms.Form):
+    """The care team corrects a patient's name, date of birth or sex, as the patient or their
+    GP record shows them. Not a model form: the page's banner keeps showing the record as saved
+    while the form holds what was typed. Carries the record's revision, as the contact form does."""
+
+    based_on = BasedOnField()
+    given_name = forms.CharField(
+        label="First name",
+        max_length=100,
+        error_messages={"required": "Enter the patient's first name."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    family_name = forms.CharField(
+        label="Last name",
+        max_length=100,
+        error_messages={"required": "Enter the patient's last name."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    date_of_birth = PastDateField(
+        label="Date of birth", error_messages={"required": "Enter the patient's date of birth."}
+    )
+    sex = forms.ChoiceField(
+        choices=Patient._meta.get_field("sex").choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the patient's sex."},
+    )
+
+    def __init__(self, data=None, *, patient: Patient, **kwargs):
+        initial = {name: getattr(patient, name) for name in self.base_fields if name != "based_on"}
+        super().__init__(data, initial=initial, **kwargs)
+        self.patient = patient
+        self.fields["based_on"].initial = revision_token(patient.updated_at)
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        died = self.patient.date_of_death
+        if died is not None and born > died:
+            raise forms.ValidationError(
+                f"Date of birth must be on or before the date of death, {died:%-d %B %Y}."
+            )
+        return born
+
+    def rebase(self, saved: Patient) -> None:
+        """After a refused save: carry `saved`'s revision, keeping what the user typed, so
+        saving again is a deliberate choice made with the record as it is now."""
+        self.patient = saved
+        token = revision_token(saved.updated_at)
+        self.fields["based_on"].initial = token
+        if self.is_bound:
+            data = self.data.copy()
+            data[self.add_prefix("based_on")] = token
+            self.data = data

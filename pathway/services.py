@@ -1,6 +1,7 @@
 """Kernel writes. Each runs in one transaction and leaves its audit row."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -9,6 +10,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.utils import timezone
 
+from pathway import signals
 from pathway.audit import record_event, who_saved
 from pathway.models import AuditEvent, Episode, Milestone, Patient, User
 from pathway.models.episodes import ONCE_ONLY_MILESTONES, MilestoneKind
@@ -144,6 +146,55 @@ def _save_contact_details(*, actor, patient: Patient, data: dict, changed: list[
     record_event(
         actor=actor, action=AuditEvent.Action.UPDATE, patient=patient, obj=patient, fields=changed
     )
+
+
+# What the care team may correct on a patient's record (correct_patient_details). The NHS number
+# and the registered practice decide who may see the record, so only an administrator changes
+# them.
+CORRECTABLE_DETAILS = ("given_name", "family_name", "date_of_birth", "sex")
+
+
+@dataclass(frozen=True)
+class DetailsCorrected:
+    """What correct_patient_details changed: field names, and what other apps did about it."""
+
+    changed: list[str]
+    notes: list[str]
+
+
+@transaction.atomic
+def correct_patient_details(
+    *, actor, patient: Patient, data: dict, based_on: datetime
+) -> DetailsCorrected:
+    """Correct a patient's name, date of birth or sex (`data`, keyed by CORRECTABLE_DETAILS)
+    and audit the names of the fields changed. Nothing changed saves nothing, sends nothing and
+    writes no audit row. Apps hear of the correction (signals.patient_details_corrected) in the
+    same transaction, and what they say they did comes back as `notes`.
+
+    `based_on` is the record's updated_at when the form was opened: a record saved since is not
+    overwritten: nothing is saved and ChangedSinceOpened is raised."""
+    current = (
+        Patient.objects.select_for_update(of=("self",))
+        .select_related("updated_by")
+        .get(pk=patient.pk)
+    )
+    if current.updated_at != based_on:
+        name = who_saved(current.updated_by, actor, patient_user_id=current.user_id)
+        raise ChangedSinceOpened(changed_by=name, changed_at=current.updated_at)
+    changed = [name for name in CORRECTABLE_DETAILS if getattr(current, name) != data[name]]
+    if not changed:
+        return DetailsCorrected(changed=[], notes=[])
+    for name in changed:
+        setattr(current, name, data[name])
+    current.updated_by = actor
+    current.save()
+    record_event(
+        actor=actor, action=AuditEvent.Action.UPDATE, patient=current, obj=current, fields=changed
+    )
+    replies = signals.patient_details_corrected.send(
+        sender=Patient, patient=current, changed=changed, actor=actor
+    )
+    return DetailsCorrected(changed=changed, notes=[note for _, notes in replies for note in notes])
 
 
 @transaction.atomic

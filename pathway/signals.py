@@ -7,3 +7,10 @@ from django.dispatch import Signal
 # same transaction. The reviews app raises a PHQ-9 item 9 safety alert from it, so a risky answer
 # reaches the care team whichever app recorded it.
 assessment_recorded = Signal()
+
+# Sent by pathway.services.correct_patient_details right after it saves a corrected name, date of
+# birth or sex, inside the same transaction, with `patient` (as saved), `changed` (the field
+# names) and `actor`. Each receiver returns a list of sentences telling the user what else the
+# correction changed in its app, for the page to show. The referrals app screens a referral
+# still waiting for triage again with a corrected date of birth.
+patient_details_corrected = Signal()

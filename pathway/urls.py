@@ -52,6 +52,11 @@ kernel_patterns = [
     path("patients/new/", patients.patient_create, name="patient-create"),
     path("patients/<uuid:patient_uuid>/", patients.patient_detail, name="patient-detail"),
     path(
+        "patients/<uuid:patient_uuid>/details/",
+        patients.patient_details,
+        name="patient-details",
+    ),
+    path(
         "patients/<uuid:patient_uuid>/contact-details/",
         patients.patient_contact,
         name="patient-contact",

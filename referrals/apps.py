@@ -7,9 +7,14 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from pathway import referrer_tasks
+        from pathway.signals import patient_details_corrected
         from referrals.referrer_tasks import came_back
+        from referrals.services.rescreening import screen_again_for_corrected_birth_date
 
         referrer_tasks.register(came_back)
+        patient_details_corrected.connect(
+            screen_again_for_corrected_birth_date, dispatch_uid="referrals-screen-again"
+        )
 
     def seed_demo(self, ctx) -> None:
         """Demo referrals for `manage.py seed_demo` (idempotent)."""

@@ -10,6 +10,7 @@ from pathway.contact import display_uk_mobile
 from pathway.forms import (
     ContactPreferencesForm,
     PatientContactForm,
+    PatientDetailsForm,
     PatientForm,
     PatientSearchForm,
     PortalInviteForm,
@@ -37,6 +38,17 @@ CONTACT_CHANGES = {
     "sms_consent": "consent to text messages",
     "email_consent": "consent to emails",
 }
+# The corrected fields by the words the success message names them with.
+DETAIL_CHANGES = {
+    "given_name": "first name",
+    "family_name": "last name",
+    "date_of_birth": "date of birth",
+    "sex": "sex",
+}
+DETAILS_NOT_SAVED = (
+    "The corrections have not been saved. Check what the record says now, then save again to "
+    "replace it with what is in the form."
+)
 CONTACT_NOT_SAVED = (
     "The contact details have not been saved. Check what the record says now, then save again "
     "to replace it with what is in the form."
@@ -90,7 +102,7 @@ def patient_detail(request, patient_uuid):
             "episodes": episodes_with_milestones(patient),
             "tabs": patient_tabs(patient, request.path),
             "mobile": display_uk_mobile(patient.mobile),
-            "can_change_contact": request.user.role in RECORD_EDITORS,
+            "can_change": request.user.role in RECORD_EDITORS,
         },
     )
 
@@ -210,3 +222,45 @@ def _contact_message(patient, changed: list[str]) -> str:
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
     message = f"{patient.full_name}'s {listed} {'is' if len(names) == 1 else 'are'} updated."
     return message + (" Messages are turned back on." if back_on else "")
+
+
+@role_required(*RECORD_EDITORS)
+@require_http_methods(["GET", "HEAD", "POST"])
+def patient_details(request, patient_uuid):
+    """The care team corrects a patient's name, date of birth or sex."""
+    patient = patient_for(request.user, patient_uuid)
+    form = PatientDetailsForm(request.POST or None, patient=patient)
+    saved_now = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        based_on = data.pop("based_on")
+        try:
+            corrected = services.correct_patient_details(
+                actor=request.user, patient=patient, data=data, based_on=based_on
+            )
+        except services.ChangedSinceOpened as exc:
+            form.add_error(None, f"{exc} {DETAILS_NOT_SAVED}")
+            patient = saved_now = patient_for(request.user, patient_uuid)
+            form.rebase(saved_now)
+        else:
+            patient.refresh_from_db()
+            messages.success(request, _details_message(patient, corrected.changed))
+            for note in corrected.notes:
+                messages.warning(request, note)
+            return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
+    elif request.method == "GET":
+        record_view(actor=request.user, patient=patient, obj=patient)
+    return render(
+        request,
+        "pathway/patient_details.html",
+        {"patient": patient, "form": form, "saved_now": saved_now},
+    )
+
+
+def _details_message(patient, changed: list[str]) -> str:
+    """The success message: which of the patient's details were corrected, in words."""
+    if not changed:
+        return f"Nothing was changed: these are already {patient.full_name}'s details."
+    names = [words for field, words in DETAIL_CHANGES.items() if field in changed]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+    return f"{patient.full_name}'s {listed} {'is' if len(names) == 1 else 'are'} corrected."

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.e2e
 
 NURSE = "nurse@demo.nhs.uk"
 PATIENT = "patient@demo.nhs.uk"
+GP = "gp@demo.nhs.uk"
 
 
 def test_the_nurse_records_new_contact_details_and_sees_the_patients_own_change_first(
@@ -86,3 +87,45 @@ def test_the_nurse_is_told_what_to_fix_and_an_opt_out_is_shown_plainly(
     page.get_by_role("link", name="Back to Alex Morgan").click()
     browser_page.check()
     assert "Opted out of all messages" in page.content()
+
+
+def test_the_nurse_corrects_a_date_of_birth_and_the_waiting_referral_is_screened_again(
+    browser_page, demo
+):
+    from datetime import date
+
+    from django.utils import timezone
+
+    from pathway.models import User
+    from referrals import rules
+    from referrals.models import Referral
+    from tests.referrals import builders
+
+    today = timezone.localdate()
+    patient = Patient.objects.get(user__email=PATIENT)
+    # Recorded as 45, so the GP's referral of a new headache was screened as routine.
+    Patient.objects.filter(pk=patient.pk).update(date_of_birth=date(today.year - 45, 1, 1))
+    made = builders.referral(
+        patient, User.objects.get(email=GP), red_flags=[rules.NEW_ONSET_HEADACHE]
+    )
+    assert made.urgency == "routine"
+
+    page = browser_page.page
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(f"/patients/{patient.uuid}/")
+    page.get_by_role("link", name="Change date of birth").click()
+    browser_page.check()
+    page.get_by_label("Date of birth").fill(f"{today.year - 55}-01-01")
+    page.get_by_role("button", name="Save corrections").click()
+    browser_page.check()
+    assert page.url.endswith(f"/patients/{patient.uuid}/")
+    content = page.content()
+    assert "Alex Morgan's date of birth is corrected." in content
+    assert "waiting for triage, is now urgent (within 2 weeks)" in content
+    assert f"1 January {today.year - 55}" in content
+
+    browser_page.goto("/referrals/triage/")
+    row = page.get_by_role("row").filter(has_text="Alex Morgan")
+    assert "Urgent" in row.inner_text()
+    saved = Referral.objects.get(pk=made.pk)
+    assert (saved.urgency, saved.age_at_referral) == ("urgent", 55)

@@ -43,6 +43,9 @@ RULES = {
     "pathway:patient-contact": Rule(
         allowed=frozenset({"gp", "clinician"}), kwargs=lambda w: {"patient_uuid": w.patient.uuid}
     ),
+    "pathway:patient-details": Rule(
+        allowed=frozenset({"gp", "clinician"}), kwargs=lambda w: {"patient_uuid": w.patient.uuid}
+    ),
     "pathway:portal-invite": Rule(
         allowed=STAFF, kwargs=lambda w: {"patient_uuid": w.patient.uuid}, method="post", ok=(302,)
     ),

@@ -188,6 +188,7 @@ ARGUMENTS = {
     "clinicians": lambda w: User.objects.filter(role="clinician"),
     "facilitators": lambda w: User.objects.filter(role="clinician"),
     "organisations": lambda w: Organisation.objects.all(),
+    "patient": lambda w: w.patient,
     "patients": lambda w: [w.patient, w.other_patient],
     "appointment": _appointment,
     "candidates": _possible_duplicates,
