@@ -123,7 +123,7 @@ class NhsNumberField(forms.CharField):
 
 
 class PastDateField(forms.DateField):
-    widget = forms.DateInput(attrs={"type": "date"})
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
     def clean(self, value):
         value = super().clean(value)

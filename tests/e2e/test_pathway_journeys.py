@@ -115,6 +115,7 @@ def test_the_nurse_corrects_a_date_of_birth_and_the_waiting_referral_is_screened
     browser_page.goto(f"/patients/{patient.uuid}/")
     page.get_by_role("link", name="Change date of birth").click()
     browser_page.check()
+    assert page.get_by_label("Date of birth").input_value() == f"{today.year - 45}-01-01"
     page.get_by_label("Date of birth").fill(f"{today.year - 55}-01-01")
     page.get_by_role("button", name="Save corrections").click()
     browser_page.check()
