@@ -123,6 +123,12 @@ class Referral(ClinicalRecord):
     )
     stated_email = models.EmailField("email address", blank=True)
     stated_mobile = models.CharField("mobile phone number", max_length=16, blank=True)
+    # The self-referral form's one-time token (referrals.forms.SelfReferralForm): the same form
+    # sent again, after Back or from a second click that got through, finds this referral
+    # instead of making a copy for triage. None for every other referral.
+    submission_token = models.CharField(
+        max_length=40, null=True, blank=True, unique=True, editable=False
+    )
 
     # The referral itself.
     red_flags = models.JSONField(

@@ -1,5 +1,8 @@
 """The public self-referral, in plain English."""
 
+import re
+import secrets
+
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +18,8 @@ from referrals.forms.fields import (
 )
 from referrals.models import Referral
 from referrals.services import NOT_AN_ADULT_MESSAGE, ReferralContent, StatedDetails
+
+SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,40}")
 
 
 class PracticeChoiceField(forms.ModelChoiceField):
@@ -37,6 +42,9 @@ OWN_DETAILS = {
 class SelfReferralForm(forms.Form):
     """The public self-referral, in plain English."""
 
+    # A one-time token, made when the form is first shown and sent back with it, so that the same
+    # form sent twice makes one referral (Referral.submission_token).
+    submission = forms.CharField(required=False, widget=forms.HiddenInput)
     website = forms.CharField(
         label="Leave this empty", required=False, max_length=200
     )  # honeypot: people never see it; bots that fill every field do
@@ -168,9 +176,16 @@ class SelfReferralForm(forms.Form):
         self.fields["red_flags"].widget.attrs.update(live_screen)
         self.fields["date_of_birth"].widget.attrs.update(live_screen)
         self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+        if not self.is_bound and not self.initial.get("submission"):
+            self.initial["submission"] = secrets.token_urlsafe(24)
         # The person's own details: the browser may fill them in (WCAG 2.1, 1.3.5).
         for name, purpose in OWN_DETAILS.items():
             self.fields[name].widget.attrs["autocomplete"] = purpose
+
+    def clean_submission(self) -> str:
+        # A token the form did not make is no token: the referral is still sent, once.
+        token = self.cleaned_data["submission"]
+        return token if SUBMISSION_TOKEN.fullmatch(token) else ""
 
     @property
     def is_spam(self) -> bool:

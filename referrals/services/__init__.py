@@ -17,6 +17,7 @@ from referrals.services.errors import (
     ReferralAlreadyDecided,
     ReferralError,
     ReferralNotMatched,
+    SelfReferralAlreadySent,
     describe_differences,
 )
 from referrals.services.matching import (
@@ -48,6 +49,7 @@ __all__ = [
     "ReferralContent",
     "ReferralError",
     "ReferralNotMatched",
+    "SelfReferralAlreadySent",
     "StatedDetails",
     "close_as_duplicate",
     "close_referral",

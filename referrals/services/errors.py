@@ -45,6 +45,14 @@ NOT_AN_ADULT_MESSAGE = (
 )
 
 
+class SelfReferralAlreadySent(ReferralError):
+    """The self-referral form was sent before, and made `referral` then: nothing new is saved."""
+
+    def __init__(self, referral):
+        super().__init__(f"This form was sent already, as referral {referral.reference}.")
+        self.referral = referral
+
+
 class NotAnAdult(ReferralError):
     def __init__(self):
         super().__init__(NOT_AN_ADULT_MESSAGE)

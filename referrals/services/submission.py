@@ -1,6 +1,7 @@
 """Sending referrals: by a GP or partner, by the patient themselves, and the record of a
 referral stopped by an emergency red flag."""
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,6 +22,7 @@ from referrals.services.errors import (
     EmergencyFlagsPresent,
     NotAnAdult,
     ReferralError,
+    SelfReferralAlreadySent,
 )
 
 
@@ -298,13 +300,25 @@ def submit_self_referral(
     stated: StatedDetails,
     content: ReferralContent,
     id_migraine_answers: list[bool] | None = None,
+    submission_token: str | None = None,
 ) -> Referral:
     """Record a self-referral, pending until the team verifies it and matches it to a patient.
+
+    `submission_token` is the form's one-time token. The form sent again with it (Back, then
+    Send) for the same person and condition records nothing and raises SelfReferralAlreadySent
+    with the referral it made the first time; for anyone or anything else it is a new referral,
+    with a token of its own.
 
     Raises NotAnAdult when the self-referrer is under rules.ADULT_AGE, EmergencyFlagsPresent for
     an emergency flag and ReferralError for missing consent, an unknown code or invalid ID
     Migraine answers.
     """
+    earlier = _sent_with(submission_token)
+    if earlier is not None:
+        if _same_request(earlier, stated, content):
+            raise SelfReferralAlreadySent(earlier)
+        # Someone else, or another condition, sent from the same page: a referral of its own.
+        submission_token = secrets.token_urlsafe(24)
     _require_consent(content)
     now = timezone.now()
     try:
@@ -319,7 +333,48 @@ def submit_self_referral(
             instruments.score("ID_MIGRAINE", id_migraine_answers)
         except instruments.InvalidAnswers as exc:
             raise ReferralError(f"ID Migraine: {exc}.") from exc
-    referral = Referral.objects.create(
+    try:
+        with transaction.atomic():
+            referral = _create_self_referral(
+                stated, content, flags, urgency, age, now, id_migraine_answers, submission_token
+            )
+    except IntegrityError:
+        # The same form sent twice at once: the other request saved it.
+        earlier = _sent_with(submission_token)
+        if earlier is None or not _same_request(earlier, stated, content):
+            raise
+        raise SelfReferralAlreadySent(earlier) from None
+    record_event(
+        actor=None,
+        action=AuditEvent.Action.CREATE,
+        obj=referral,
+        fields=[*_content_fields(content), "red_flags", "urgency", "stated_details"],
+    )
+    return referral
+
+
+def _sent_with(submission_token: str | None) -> Referral | None:
+    """The self-referral the form with this one-time token made, if it was sent before."""
+    if not submission_token:
+        return None
+    return Referral.objects.filter(submission_token=submission_token).first()
+
+
+def _same_request(earlier: Referral, stated: StatedDetails, content: ReferralContent) -> bool:
+    """Whether a form sent again asks for what `earlier` asked: the same person (name and date
+    of birth as they gave them) for the same condition. Other answers may have changed since."""
+    return (
+        earlier.stated_given_name.casefold() == stated.given_name.casefold()
+        and earlier.stated_family_name.casefold() == stated.family_name.casefold()
+        and earlier.stated_date_of_birth == stated.date_of_birth
+        and earlier.condition == content.condition
+    )
+
+
+def _create_self_referral(
+    stated, content, flags, urgency, age, now, id_migraine_answers, submission_token
+) -> Referral:
+    return Referral.objects.create(
         **_content_fields(content),
         source=Referral.Source.SELF,
         red_flags=list(flags),
@@ -334,14 +389,8 @@ def submit_self_referral(
         stated_email=stated.email,
         stated_mobile=stated.mobile,
         id_migraine_answers=list(id_migraine_answers) if id_migraine_answers else None,
+        submission_token=submission_token or None,
     )
-    record_event(
-        actor=None,
-        action=AuditEvent.Action.CREATE,
-        obj=referral,
-        fields=[*_content_fields(content), "red_flags", "urgency", "stated_details"],
-    )
-    return referral
 
 
 @transaction.atomic

@@ -11,6 +11,10 @@ from referrals.models import Referral
 from referrals.views.screening import _screen_outcome, _ticked
 
 SELF_REFERRAL_SESSION_KEY = "referrals_self_referral"
+# The one-time token of the last referral this browser sent: the form shown again in the same
+# session (Back, when the browser fetches the page again and refills the answers) carries it, so
+# sending it again makes no copy.
+LAST_SENT_TOKEN_KEY = "referrals_self_referral_token"
 
 # Shown above the kept answers when an address has sent too many referrals this hour.
 SELF_REFERRAL_THROTTLED_MESSAGE = (
@@ -23,7 +27,8 @@ SELF_REFERRAL_THROTTLED_MESSAGE = (
 @require_http_methods(["GET", "HEAD", "POST"])
 def self_refer(request):
     if request.method != "POST":
-        return _render_self_refer(request, SelfReferralForm())
+        sent_token = request.session.get(LAST_SENT_TOKEN_KEY)
+        return _render_self_refer(request, SelfReferralForm(initial={"submission": sent_token}))
     form = SelfReferralForm(request.POST)
     if form.is_spam:
         # Answer a bot as if it had succeeded, so it learns nothing; nothing is saved.
@@ -54,16 +59,27 @@ def self_refer(request):
                 stated=form.stated(),
                 content=form.content(),
                 id_migraine_answers=form.cleaned_data.get("id_migraine"),
+                submission_token=form.cleaned_data["submission"] or None,
             )
+        except services.SelfReferralAlreadySent as sent:
+            return _sent(request, sent.referral, again=True)
         except services.ReferralError as exc:
             form.add_error(None, str(exc))
         else:
-            request.session[SELF_REFERRAL_SESSION_KEY] = {
-                "reference": referral.reference,
-                "urgent": referral.urgency == rules.URGENT,
-            }
-            return redirect("referrals:self-refer-sent")
+            return _sent(request, referral, again=False)
     return _render_self_refer(request, form, status=400)
+
+
+def _sent(request, referral, *, again: bool):
+    """On to the page saying the referral was sent: `again` when this form had been sent
+    before, so nothing new was saved."""
+    request.session[SELF_REFERRAL_SESSION_KEY] = {
+        "reference": referral.reference,
+        "urgent": referral.urgency == rules.URGENT,
+        "again": again,
+    }
+    request.session[LAST_SENT_TOKEN_KEY] = referral.submission_token
+    return redirect("referrals:self-refer-sent")
 
 
 def _render_self_refer(request, form, status=200):

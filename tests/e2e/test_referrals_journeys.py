@@ -239,6 +239,38 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     assert (referral.patient, referral.unmatched_at is not None) == (None, True)
 
 
+def test_a_self_referral_sent_again_after_back_is_not_a_second_referral(
+    browser_page, referrals_demo
+):
+    page = browser_page.page
+    browser_page.goto("/referrals/self/")
+    page.get_by_label("First name").fill("Robin")
+    page.get_by_label("Last name").fill("Twice")
+    page.get_by_label("Date of birth").fill("1987-04-05")
+    page.get_by_label("Your GP practice").select_option(label="Riverside Medical Centre")
+    page.get_by_label("Email", exact=True).check()
+    page.get_by_label("Email address").fill("robin@example.com")
+    page.get_by_label("Headaches or migraine").check()
+    page.get_by_label("Tell us about your headaches or pain").fill("Migraines most weeks.")
+    page.get_by_label("I agree that the headache and pain team can contact me").check()
+    page.get_by_role("button", name="Send my referral").click()
+    browser_page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Referral sent"
+    first = Referral.objects.get(stated_family_name="Twice")
+
+    # Back to the form, still filled in, and Send again.
+    page.go_back()
+    assert page.get_by_label("Last name").input_value() == "Twice"
+    page.get_by_role("button", name="Send my referral").click()
+    browser_page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Referral sent"
+    assert first.reference in page.content()
+    assert "You had already sent this form, so we have not made a second referral." in (
+        page.content()
+    )
+    assert list(Referral.objects.filter(stated_family_name="Twice")) == [first]
+
+
 def test_the_team_closes_a_self_referral_sent_twice(browser_page, referrals_demo):
     from datetime import date
 

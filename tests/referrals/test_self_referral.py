@@ -101,6 +101,100 @@ def test_a_patient_refers_themselves(client, world):
     assert "What happens next" in body
 
 
+def _token(page) -> str:
+    return re.search(r'name="submission" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def test_the_form_sent_twice_makes_one_referral_and_says_so_the_second_time(client, world):
+    token = _token(client.get(URL))
+    assert client.post(URL, _form(world, submission=token))["Location"] == SENT
+    first = Referral.objects.get()
+    assert first.submission_token == token
+    assert "already sent this form" not in client.get(SENT).content.decode()
+
+    # Back to the form, a change, and Send again: no copy for triage to close.
+    again = client.post(URL, _form(world, submission=token, problem="Migraines every day."))
+    assert again.status_code == 302 and again["Location"] == SENT
+    assert Referral.objects.get() == first
+    assert Referral.objects.get().problem == "Migraines twice a week."
+    assert AuditEvent.objects.filter(object_type="referrals.referral").count() == 1
+    body = client.get(SENT).content.decode()
+    assert first.reference in body
+    assert "You had already sent this form, so we have not made a second referral." in body
+
+
+def test_each_showing_of_the_form_has_its_own_token_kept_through_corrections(client, world):
+    token = _token(client.get(URL))
+    assert token != _token(client.get(URL))
+    corrected = client.post(URL, _form(world, submission=token, given_name=""))
+    assert corrected.status_code == 400
+    assert _token(corrected) == token
+    client.post(URL, _form(world, submission=token))
+    other = client.get(URL)
+    client.post(URL, _form(world, submission=_token(other), given_name="Sky"))
+    assert sorted(Referral.objects.values_list("stated_given_name", flat=True)) == ["Robin", "Sky"]
+
+
+def test_the_form_shown_again_after_sending_carries_the_sent_token(client, world):
+    token = _token(client.get(URL))
+    client.post(URL, _form(world, submission=token))
+    client.get(SENT)
+    # A browser that fetches the page again on Back refills the answers, not the token.
+    assert _token(client.get(URL)) == token
+    client.post(URL, _form(world, submission=token))
+    assert Referral.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"given_name": "Sky"}, {"date_of_birth": "1986-06-01"}, {"condition": "chronic_pain"}],
+)
+def test_someone_else_or_another_condition_from_the_same_page_is_a_referral_of_its_own(
+    client, world, changes
+):
+    token = _token(client.get(URL))
+    client.post(URL, _form(world, submission=token))
+    response = client.post(URL, _form(world, submission=token, **changes))
+    assert response.status_code == 302
+    first, second = Referral.objects.order_by("pk")
+    assert first.submission_token == token
+    assert second.submission_token not in (None, token)
+    assert "already sent this form" not in client.get(SENT).content.decode()
+    # The page shown after that carries the newer referral's token.
+    assert _token(client.get(URL)) == second.submission_token
+
+
+def test_the_same_person_is_known_whatever_the_letter_case(client, world):
+    token = _token(client.get(URL))
+    client.post(URL, _form(world, submission=token))
+    client.post(URL, _form(world, submission=token, given_name="ROBIN", family_name="self"))
+    assert Referral.objects.count() == 1
+
+
+@pytest.mark.parametrize("token", ["", "short", "x" * 41, "no spaces allowed here!"])
+def test_a_missing_or_made_up_token_still_sends_the_referral_each_time(client, world, token):
+    assert client.post(URL, _form(world, submission=token)).status_code == 302
+    assert client.post(URL, _form(world, submission=token)).status_code == 302
+    assert list(Referral.objects.values_list("submission_token", flat=True)) == [None, None]
+
+
+def test_the_same_token_sent_at_once_makes_one_referral(world, monkeypatch):
+    from referrals import services
+    from referrals.services import submission
+    from tests.referrals import builders
+
+    stated, content = builders.stated(world.practice_b), builders.content()
+    made = services.submit_self_referral(stated=stated, content=content, submission_token="t" * 32)
+    # The second request looked before the first had saved, and finds it only on saving.
+    looked_up = [None, made]
+    monkeypatch.setattr(submission, "_sent_with", lambda token: looked_up.pop(0))
+    with pytest.raises(services.SelfReferralAlreadySent) as raised:
+        services.submit_self_referral(stated=stated, content=content, submission_token="t" * 32)
+    assert raised.value.referral == made
+    assert looked_up == []
+    assert Referral.objects.count() == 1
+
+
 def test_an_nhs_number_is_optional(client, world):
     assert client.post(URL, _form(world)).status_code == 302
     assert Referral.objects.get().stated_nhs_number == ""
