@@ -1,5 +1,6 @@
 """The GP and partner referral pages: the form, the live screen, stops, bad input, the list."""
 
+import re
 from datetime import date
 
 import pytest
@@ -151,6 +152,24 @@ def test_every_problem_is_named_in_one_round(world, login):
     assert "Enter the problem, in the patient&#x27;s words" in body
     assert "Medicine 1: Enter the name of the preventive medicine." in body
     assert "The patient&#x27;s record has no email address." in body
+
+
+def test_the_error_summary_lists_problems_in_the_order_the_page_asks(world, login):
+    data = _form(
+        world,
+        nhs_number="9434765919",  # a new patient, whose details are missing
+        problem="",
+        consent_to_contact="",
+        **{"preventive-0-dose": "50 mg"},
+    )
+    body = login(world.gp).post(CREATE, data).content.decode()
+    summary = re.search(r'<ul class="nhsuk-list nhsuk-error-summary__list">(.*?)</ul>', body, re.S)
+    listed = re.findall(r'<a href="#[^"]*">([^<]*)</a>', summary.group(1))
+    first_name = listed.index("Enter the patient&#x27;s first name")
+    problem = listed.index("Enter the problem, in the patient&#x27;s words")
+    medicine = listed.index("Medicine 1: Enter the name of the preventive medicine.")
+    consent = listed.index("The patient must agree to be contacted before you refer.")
+    assert first_name < problem < medicine < consent, listed
 
 
 def test_a_bad_new_mobile_number_is_named_once(world, login):
