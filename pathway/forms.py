@@ -206,12 +206,15 @@ ALREADY_ON_THE_SERVICE = (
     "A patient with this NHS number is already on the service. Go to their record instead of "
     "adding them again."
 )
-# The first sentences are the referral form's for the same case (referrals/forms/referral.py),
-# so the service says one thing; the last says what to do about it from here.
-REGISTERED_ELSEWHERE = (
+# What the referral form says of an NHS number registered at a practice the user does not work
+# with (referrals.forms.ReferralForm); adding a patient says the same, then what to do from there.
+ELSEWHERE_CHECK_THE_NUMBER = (
     "A patient with this NHS number is registered at a practice you do not work with. Check the "
-    "number. If this is your patient, contact the service administrator, who can check the "
-    "practice on their record."
+    "number."
+)
+REGISTERED_ELSEWHERE = (
+    f"{ELSEWHERE_CHECK_THE_NUMBER} If this is your patient, contact the service administrator, "
+    "who can check the practice on their record."
 )
 
 ENTERED_IN_ERROR = (

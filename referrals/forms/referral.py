@@ -5,7 +5,12 @@ from django import forms
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
-from pathway.forms import NhsNumberField, PastDateField, UkMobileField
+from pathway.forms import (
+    ELSEWHERE_CHECK_THE_NUMBER,
+    NhsNumberField,
+    PastDateField,
+    UkMobileField,
+)
 from pathway.models import Patient
 from pathway.models.episodes import Condition
 from pathway.permissions import practices_visible_to
@@ -147,11 +152,7 @@ class ReferralForm(forms.Form):
             self.patient = selectors.visible_patient_by_nhs_number(self.user, number)
             if self.patient is None:
                 if selectors.nhs_number_is_registered(number):
-                    self.add_error(
-                        "nhs_number",
-                        "A patient with this NHS number is registered at a practice you do not "
-                        "work with. Check the number.",
-                    )
+                    self.add_error("nhs_number", ELSEWHERE_CHECK_THE_NUMBER)
                 else:
                     self.needs_new_patient = True
         days = data.get("acute_medication_days_per_month")
