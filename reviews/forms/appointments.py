@@ -12,6 +12,7 @@ from reviews.forms.base import DATE, ServiceErrorsMixin, VideoLinkField, WhenFie
 from reviews.models import Appointment, Review
 from reviews.models.appointments import AppointmentKind
 from reviews.questionnaires import QUESTIONNAIRES, REQUESTABLE
+from reviews.selectors import first_conversation_arranged
 
 BOOKABLE_KINDS = [
     (value, label) for value, label in AppointmentKind.choices if value != "group_session"
@@ -103,6 +104,13 @@ class AppointmentForm(AppointmentDetailsForm):
             open_ = sorted(episodes, key=lambda e: (e.status != Episode.Status.ACTIVE, e.opened_at))
             if open_:
                 self.initial["episode"] = open_[0].pk
+                if "kind" not in self.initial:
+                    # Booking a second first conversation is refused: the usual next one instead.
+                    self.initial["kind"] = (
+                        Appointment.Kind.FOLLOW_UP
+                        if first_conversation_arranged(open_[0])
+                        else Appointment.Kind.FIRST_CONVERSATION
+                    )
 
     def duration(self) -> int:
         return self.cleaned_data.get("duration_minutes") or rules.DEFAULT_DURATION_MINUTES.get(

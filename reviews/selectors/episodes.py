@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from pathway.models import Episode, Patient
+from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
 from reviews.models import (
     Appointment,
@@ -21,6 +22,19 @@ from reviews.selectors.lookups import _get_or_404
 
 def open_episodes(patient: Patient) -> QuerySet[Episode]:
     return patient.episodes.open()
+
+
+def first_conversation_arranged(episode: Episode) -> bool:
+    """Whether the episode's first conversation has been held or is booked: what to book next
+    is then a follow-up (services.appointments allows one first conversation an episode)."""
+    return (
+        episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).exists()
+        or Appointment.objects.filter(
+            episode=episode,
+            kind=Appointment.Kind.FIRST_CONVERSATION,
+            status=Appointment.Status.BOOKED,
+        ).exists()
+    )
 
 
 def episodes_of_patient(patient: Patient) -> list[Episode]:

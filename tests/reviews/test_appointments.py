@@ -325,6 +325,31 @@ def test_the_booking_page_books_with_the_default_length(world, login):
     assert timezone.localtime(appointment.start).hour == 10
 
 
+def _kind_chosen(response) -> str:
+    import re
+
+    select = re.search(r'<select name="kind".*?</select>', response.content.decode(), re.S)
+    return re.search(r'<option value="([^"]+)"[^>]*selected', select.group(0)).group(1)
+
+
+def test_the_booking_page_offers_the_first_conversation_until_one_is_arranged(world, login):
+    client = login(world.clinician)
+    episode = builders.episode_for(world.patient)
+    assert _kind_chosen(client.get(_create_url(world.patient))) == "first_conversation"
+    # Booked: a second would be refused, so the page offers the usual next appointment.
+    booked = builders.appointment(
+        world.patient, world.clinician, episode=episode, kind="first_conversation"
+    )
+    assert booked.kind == "first_conversation"
+    assert _kind_chosen(client.get(_create_url(world.patient))) == "follow_up"
+    # Cancelled, it may be booked again.
+    Appointment.objects.filter(pk=booked.pk).update(status="cancelled", cancelled_at=timezone.now())
+    assert _kind_chosen(client.get(_create_url(world.patient))) == "first_conversation"
+    # Held: follow-ups from then on.
+    Milestone.objects.create(episode=episode, kind="first_contact", occurred_at=timezone.now())
+    assert _kind_chosen(client.get(_create_url(world.patient))) == "follow_up"
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
