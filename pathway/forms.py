@@ -355,6 +355,18 @@ def revision_token(updated_at: datetime) -> str:
 OUT_OF_DATE = "The form was out of date. Reload the page and try again."
 
 
+def carry_revision(form: forms.Form, updated_at: datetime) -> None:
+    """After a refused save: the form's `based_on` carries the revision of the row as saved now
+    (`updated_at`), keeping what the user typed, so saving again is a deliberate choice made
+    having seen the change."""
+    token = revision_token(updated_at)
+    form.fields["based_on"].initial = token
+    if form.is_bound:
+        data = form.data.copy()
+        data[form.add_prefix("based_on")] = token
+        form.data = data
+
+
 class BasedOnField(forms.CharField):
     """Hidden: the revision token of the row the form was opened on (see revision_token).
     Cleans to an aware datetime; when not required, to None if the field was not sent."""
@@ -417,14 +429,11 @@ class PatientContactForm(ConsentNeedsContact, forms.ModelForm):
         deliberate choice, keeping what the user typed. Except the consent ticks of a patient
         who is opted out now: as when the page opens, the boxes show unticked, so that saving
         again does not undo an opt-out made since the page was opened."""
-        token = revision_token(saved.updated_at)
-        self.fields["based_on"].initial = token
-        if self.is_bound:
+        carry_revision(self, saved.updated_at)
+        if self.is_bound and saved.opted_out_at is not None:
             data = self.data.copy()
-            data[self.add_prefix("based_on")] = token
-            if saved.opted_out_at is not None:
-                data.pop(self.add_prefix("sms_consent"), None)
-                data.pop(self.add_prefix("email_consent"), None)
+            data.pop(self.add_prefix("sms_consent"), None)
+            data.pop(self.add_prefix("email_consent"), None)
             self.data = data
 
 
@@ -471,12 +480,6 @@ class PatientDetailsForm(forms.Form):
         return born
 
     def rebase(self, saved: Patient) -> None:
-        """After a refused save: carry `saved`'s revision, keeping what the user typed, so
-        saving again is a deliberate choice made with the record as it is now."""
+        """After a refused save: carry `saved`'s revision (carry_revision)."""
         self.patient = saved
-        token = revision_token(saved.updated_at)
-        self.fields["based_on"].initial = token
-        if self.is_bound:
-            data = self.data.copy()
-            data[self.add_prefix("based_on")] = token
-            self.data = data
+        carry_revision(self, saved.updated_at)

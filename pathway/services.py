@@ -91,6 +91,19 @@ def change_contact_details(*, actor, patient: Patient, data: dict, based_on: dat
     saved and ChangedSinceOpened is raised."""
     # Returns the changed names rather than the patient (which the caller holds): the page
     # names what changed, and only the locked copy below knows.
+    current = _lock_as_opened(patient, actor=actor, based_on=based_on)
+    ticked = data["sms_consent"] or data["email_consent"]
+    data = _keep_consent_while_opted_out(current, data, ticked=ticked)
+    changed = _contact_changes(current, data, ticked=ticked)
+    if changed:
+        _save_contact_details(actor=actor, patient=current, data=data, changed=changed)
+    return changed
+
+
+def _lock_as_opened(patient: Patient, *, actor, based_on: datetime) -> Patient:
+    """The patient's record, locked for the caller's transaction, as long as it is still the
+    revision the form was opened on (`based_on`); ChangedSinceOpened, saying who saved it and
+    when, if it was saved since."""
     current = (
         Patient.objects.select_for_update(of=("self",))
         .select_related("updated_by")
@@ -99,12 +112,7 @@ def change_contact_details(*, actor, patient: Patient, data: dict, based_on: dat
     if current.updated_at != based_on:
         name = who_saved(current.updated_by, actor, patient_user_id=current.user_id)
         raise ChangedSinceOpened(changed_by=name, changed_at=current.updated_at)
-    ticked = data["sms_consent"] or data["email_consent"]
-    data = _keep_consent_while_opted_out(current, data, ticked=ticked)
-    changed = _contact_changes(current, data, ticked=ticked)
-    if changed:
-        _save_contact_details(actor=actor, patient=current, data=data, changed=changed)
-    return changed
+    return current
 
 
 def _keep_consent_while_opted_out(patient: Patient, data: dict, *, ticked: bool) -> dict:
@@ -173,14 +181,7 @@ def correct_patient_details(
 
     `based_on` is the record's updated_at when the form was opened: a record saved since is not
     overwritten: nothing is saved and ChangedSinceOpened is raised."""
-    current = (
-        Patient.objects.select_for_update(of=("self",))
-        .select_related("updated_by")
-        .get(pk=patient.pk)
-    )
-    if current.updated_at != based_on:
-        name = who_saved(current.updated_by, actor, patient_user_id=current.user_id)
-        raise ChangedSinceOpened(changed_by=name, changed_at=current.updated_at)
+    current = _lock_as_opened(patient, actor=actor, based_on=based_on)
     changed = [name for name in CORRECTABLE_DETAILS if getattr(current, name) != data[name]]
     if not changed:
         return DetailsCorrected(changed=[], notes=[])

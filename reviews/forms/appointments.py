@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from pathway.forms import BasedOnField, revision_token
+from pathway.forms import BasedOnField, carry_revision, revision_token
 from pathway.models import Episode, User
 from reviews import rules
 from reviews.forms.base import DATE, ServiceErrorsMixin, VideoLinkField, WhenFields
@@ -147,14 +147,8 @@ class RescheduleForm(AppointmentDetailsForm):
         return self.cleaned_data.get("duration_minutes") or self.appointment.duration_minutes
 
     def rebase(self, saved: Appointment) -> None:
-        """After a refused move: carry `saved`'s revision from now on, keeping what the user
-        typed, so that saving again is a deliberate choice made having seen the change."""
-        token = revision_token(saved.updated_at)
-        self.fields["based_on"].initial = token
-        if self.is_bound:
-            data = self.data.copy()
-            data[self.add_prefix("based_on")] = token
-            self.data = data
+        """After a refused move: carry `saved`'s revision (pathway.forms.carry_revision)."""
+        carry_revision(self, saved.updated_at)
 
 
 class CancelForm(forms.Form):
