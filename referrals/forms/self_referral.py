@@ -183,7 +183,7 @@ class SelfReferralForm(forms.Form):
             self.fields[name].widget.attrs["autocomplete"] = purpose
 
     def clean_submission(self) -> str:
-        # A token the form did not make is no token: the referral is still sent, once.
+        # A token the form did not make is no token: the referral is sent, unchecked for a repeat.
         token = self.cleaned_data["submission"]
         return token if SUBMISSION_TOKEN.fullmatch(token) else ""
 
