@@ -481,5 +481,4 @@ class PatientDetailsForm(forms.Form):
 
     def rebase(self, saved: Patient) -> None:
         """After a refused save: carry `saved`'s revision (carry_revision)."""
-        self.patient = saved
         carry_revision(self, saved.updated_at)

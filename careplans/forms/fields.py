@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from careplans import rules
-from pathway.forms import revision_token
+from pathway.forms import carry_revision
 
 TEXT_LIMIT = 2000
 
@@ -87,12 +87,7 @@ class BasedOnMixin:
     def set_based_on(self, updated_at: datetime) -> None:
         """Carry the row's current revision from now on, keeping everything else the user typed
         (used after a refused save, so saving again is a deliberate choice)."""
-        token = revision_token(updated_at)
-        self.fields["based_on"].initial = token
-        if self.is_bound:
-            data = self.data.copy()
-            data[self.add_prefix("based_on")] = token
-            self.data = data
+        carry_revision(self, updated_at)
 
 
 def error_links(form, *formsets) -> list[tuple[str, str]]:
