@@ -260,6 +260,8 @@ NOT_COPIED = {
     "entered_in_error",
     "unmatched_at",
     "unmatched_by",
+    # Unique: it moves to the copy (correct_decided_wrong_match).
+    "submission_token",
 }
 
 
@@ -290,15 +292,21 @@ def correct_decided_wrong_match(*, actor, referral: Referral) -> Referral:
         )
     now = timezone.now()
     _answers_in_error(actor=actor, referral=referral, patient=wrong_patient)
+    # The self-referral form's one-time token goes with what was sent, to the copy: that form
+    # sent again finds the referral still waiting for the team, not the one in error.
+    token = referral.submission_token
     referral.entered_in_error = True
+    referral.submission_token = None
     referral.updated_by = actor
-    referral.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
+    referral.save(
+        update_fields=["entered_in_error", "submission_token", "updated_by", "updated_at"]
+    )
     record_event(
         actor=actor,
         action=AuditEvent.Action.ENTERED_IN_ERROR,
         patient=wrong_patient,
         obj=referral,
-        fields=["entered_in_error"],
+        fields=["entered_in_error", *(["submission_token"] if token else [])],
     )
     if episode is not None:
         _episode_in_error(actor=actor, episode=episode, patient=wrong_patient, now=now)
@@ -313,6 +321,7 @@ def correct_decided_wrong_match(*, actor, referral: Referral) -> Referral:
     }
     copy = Referral.objects.create(
         **copied,
+        submission_token=token,
         status=Referral.Status.SUBMITTED,
         unmatched_at=now,
         unmatched_by=actor,

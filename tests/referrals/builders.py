@@ -1,6 +1,7 @@
 """Builders for referral tests, going through the services so rows are realistic."""
 
 import hashlib
+import secrets
 
 from referrals import services
 from referrals.models import EmergencyStop, Referral, ReferralLetter
@@ -62,8 +63,12 @@ def self_referral(practice, **overrides) -> Referral:
     content_overrides = {
         key: overrides.pop(key) for key in list(overrides) if key in ReferralContent.__annotations__
     }
+    # Each sent from its own showing of the form, with that showing's one-time token.
+    token = overrides.pop("submission_token", secrets.token_urlsafe(24))
     return services.submit_self_referral(
-        stated=stated(practice, **overrides), content=content(**content_overrides)
+        stated=stated(practice, **overrides),
+        content=content(**content_overrides),
+        submission_token=token,
     )
 
 
