@@ -306,8 +306,9 @@ def submit_self_referral(
 
     `submission_token` is the form's one-time token. The form sent again with it (Back, then
     Send) for the same person and condition records nothing and raises SelfReferralAlreadySent
-    with the referral it made the first time; for anyone or anything else it is a new referral,
-    with a token of its own.
+    with the referral it made the first time (or, when the team closed that one as a copy, the
+    referral it copied). For anyone or anything else, or when the team entered the first one in
+    error with nothing in its place, it is a new referral, with a token of its own.
 
     Raises NotAnAdult when the self-referrer is under rules.ADULT_AGE, EmergencyFlagsPresent for
     an emergency flag and ReferralError for missing consent, an unknown code or invalid ID
@@ -315,9 +316,11 @@ def submit_self_referral(
     """
     earlier = _sent_with(submission_token)
     if earlier is not None:
-        if _same_request(earlier, stated, content):
-            raise SelfReferralAlreadySent(earlier)
-        # Someone else, or another condition, sent from the same page: a referral of its own.
+        standing = _standing_for(earlier)
+        if standing is not None and _same_request(earlier, stated, content):
+            raise SelfReferralAlreadySent(standing)
+        # Someone else, or another condition, sent from the same page, or a request no referral
+        # stands for any more: a referral of its own.
         submission_token = secrets.token_urlsafe(24)
     _require_consent(content)
     now = timezone.now()
@@ -343,7 +346,7 @@ def submit_self_referral(
         earlier = _sent_with(submission_token)
         if earlier is None or not _same_request(earlier, stated, content):
             raise
-        raise SelfReferralAlreadySent(earlier) from None
+        raise SelfReferralAlreadySent(_standing_for(earlier) or earlier) from None
     record_event(
         actor=None,
         action=AuditEvent.Action.CREATE,
@@ -357,7 +360,22 @@ def _sent_with(submission_token: str | None) -> Referral | None:
     """The self-referral the form with this one-time token made, if it was sent before."""
     if not submission_token:
         return None
-    return Referral.objects.filter(submission_token=submission_token).first()
+    return (
+        Referral.objects.filter(submission_token=submission_token)
+        .select_related("duplicate_of")
+        .first()
+    )
+
+
+def _standing_for(earlier: Referral) -> Referral | None:
+    """The live referral that stands for what `earlier` asked: itself, or the referral the team
+    closed it as a copy of; None when it was entered in error with nothing in its place."""
+    if not earlier.entered_in_error:
+        return earlier
+    original = earlier.duplicate_of
+    if original is not None and not original.entered_in_error:
+        return original
+    return None
 
 
 def _same_request(earlier: Referral, stated: StatedDetails, content: ReferralContent) -> bool:

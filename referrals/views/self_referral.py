@@ -62,23 +62,24 @@ def self_refer(request):
                 submission_token=form.cleaned_data["submission"] or None,
             )
         except services.SelfReferralAlreadySent as sent:
-            return _sent(request, sent.referral, again=True)
+            return _sent(request, sent.referral, token=form.cleaned_data["submission"])
         except services.ReferralError as exc:
             form.add_error(None, str(exc))
         else:
-            return _sent(request, referral, again=False)
+            return _sent(request, referral, token=None)
     return _render_self_refer(request, form, status=400)
 
 
-def _sent(request, referral, *, again: bool):
-    """On to the page saying the referral was sent: `again` when this form had been sent
-    before, so nothing new was saved."""
+def _sent(request, referral, *, token: str | None):
+    """On to the page saying the referral was sent. `token` is the form's one-time token when
+    the form had been sent before with it, so nothing new was saved and `referral` is the one
+    standing for that first sending; the form shown again in this session keeps that token."""
     request.session[SELF_REFERRAL_SESSION_KEY] = {
         "reference": referral.reference,
         "urgent": referral.urgency == rules.URGENT,
-        "again": again,
+        "again": bool(token),
     }
-    request.session[LAST_SENT_TOKEN_KEY] = referral.submission_token
+    request.session[LAST_SENT_TOKEN_KEY] = token or referral.submission_token
     return redirect("referrals:self-refer-sent")
 
 

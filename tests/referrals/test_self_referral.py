@@ -1,16 +1,18 @@
 """The public self-referral: plain English, the same safety screen, spam and flood protection."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import AuditEvent
-from referrals import throttle
+from referrals import services, throttle
 from referrals.models import EmergencyStop, Referral
+from referrals.services import Decision
 from tests.factories import EpisodeFactory
+from tests.referrals import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -379,3 +381,62 @@ def test_a_stiff_neck_alone_asks_the_public_about_a_worsening_headache_and_fever
 def test_the_sent_page_without_a_referral_is_generic(client, world):
     body = client.get(SENT).content.decode()
     assert "Referral sent" in body and "Your reference" not in body
+
+
+def test_the_form_sent_again_after_its_referral_was_closed_as_a_copy_names_the_original(
+    client, world
+):
+    original = builders.self_referral(
+        world.practice_b, given_name="Robin", date_of_birth=date(1985, 6, 1)
+    )
+    token = _token(client.get(URL))
+    client.post(URL, _form(world, submission=token))
+    copy = Referral.objects.exclude(pk=original.pk).get()
+    services.close_as_duplicate(actor=world.clinician, referral=copy, original=original)
+
+    assert client.post(URL, _form(world, submission=token))["Location"] == SENT
+    assert Referral.objects.count() == 2
+    body = client.get(SENT).content.decode()
+    assert original.reference in body and copy.reference not in body
+    assert "You had already sent this form" in body
+    # The form shown again still carries the token it was sent with.
+    assert _token(client.get(URL)) == token
+
+
+def test_the_form_sent_again_after_its_referral_was_entered_in_error_is_a_new_referral(
+    client, world
+):
+    token = _token(client.get(URL))
+    client.post(URL, _form(world, submission=token))
+    Referral.objects.update(entered_in_error=True)
+
+    assert client.post(URL, _form(world, submission=token))["Location"] == SENT
+    first, second = Referral.objects.order_by("pk")
+    assert (first.entered_in_error, second.entered_in_error) == (True, False)
+    assert second.submission_token not in (None, token)
+    body = client.get(SENT).content.decode()
+    assert second.reference in body and "already sent this form" not in body
+
+
+def test_the_form_sent_again_after_a_wrong_match_was_corrected_finds_the_copy(client, world):
+    token = _token(client.get(URL))
+    client.post(URL, _form(world, submission=token))
+    sent = Referral.objects.get()
+    matched = services.match_self_referral(
+        actor=world.clinician,
+        referral=sent,
+        patient=world.patient,
+        confirmed_differences=("given_name", "family_name", "date_of_birth", "practice"),
+    )
+    services.triage_referral(
+        actor=world.clinician,
+        referral=matched,
+        decision=Decision(decision="accept", priority="routine"),
+    )
+    copy = services.correct_decided_wrong_match(actor=world.clinician, referral=matched)
+
+    assert copy.submission_token == token
+    assert Referral.objects.get(pk=sent.pk).submission_token is None
+    client.post(URL, _form(world, submission=token))
+    assert Referral.objects.count() == 2
+    assert copy.reference in client.get(SENT).content.decode()
