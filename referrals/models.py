@@ -138,6 +138,9 @@ class Referral(ClinicalRecord):
     age_at_referral = models.PositiveSmallIntegerField(
         help_text="The age the urgency was worked out with, so the rule can be replayed."
     )
+    # When the screen was run again with an age from a corrected date of birth, while the
+    # referral waited for triage (referrals.services.rescreening): the referral page says so.
+    rescreened_at = models.DateTimeField(null=True, blank=True, editable=False)
     problem = models.TextField("the problem in the patient's words")
     current_acute_medication = models.TextField(blank=True)
     acute_medication_days_per_month = models.PositiveSmallIntegerField(null=True, blank=True)

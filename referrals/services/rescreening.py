@@ -38,8 +38,9 @@ def screen_again_for_corrected_birth_date(sender, *, patient, changed, actor, **
             continue
         urgency = rules.triage_urgency(age, referral.red_flags)
         was_adult = rules.is_adult(referral.age_at_referral)
-        fields = ["age_at_referral"]
+        fields = ["age_at_referral", "rescreened_at"]
         referral.age_at_referral = age
+        referral.rescreened_at = timezone.now()
         if urgency != referral.urgency:
             referral.urgency = urgency
             fields.append("urgency")

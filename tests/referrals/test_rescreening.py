@@ -62,8 +62,9 @@ def test_a_new_headache_becomes_urgent_when_the_corrected_age_is_50_or_over(worl
     assert (event.actor, event.patient, event.fields) == (
         world.clinician,
         world.patient,
-        ["age_at_referral", "urgency"],
+        ["age_at_referral", "rescreened_at", "urgency"],
     )
+    assert made.rescreened_at is not None
 
 
 def test_an_urgency_that_came_from_a_wrong_age_follows_the_rule_down(world):
@@ -97,7 +98,7 @@ def test_a_corrected_age_under_18_is_told_and_kept_for_triage(world):
         "18: the screen was run again with the corrected age, 16."
     ]
     event = AuditEvent.objects.get(object_type="referrals.referral", action="update")
-    assert event.fields == ["age_at_referral"]
+    assert event.fields == ["age_at_referral", "rescreened_at"]
 
 
 def test_an_age_that_does_not_change_writes_nothing_on_the_referral(world):
@@ -107,7 +108,7 @@ def test_an_age_that_does_not_change_writes_nothing_on_the_referral(world):
         world.patient, world.gp, date_of_birth=_years_ago(45).replace(month=1, day=2)
     )
     made.refresh_from_db()
-    assert (made.age_at_referral, made.updated_at) == (45, before)
+    assert (made.age_at_referral, made.updated_at, made.rescreened_at) == (45, before, None)
     assert corrected.notes == []
     assert not AuditEvent.objects.filter(object_type="referrals.referral", action="update")
 
@@ -149,3 +150,19 @@ def test_the_patient_page_shows_what_the_correction_did_to_the_referral(world, l
     assert "Alice Anders's date of birth is corrected." in page
     assert f"The referral sent on {_sent_on(made)}, waiting for triage, is now urgent" in page
     assert Referral.objects.get(pk=made.pk).urgency == "urgent"
+
+
+def test_the_referral_page_says_the_screen_was_run_again(world, login):
+    made = builders.referral(_aged(world.patient, 45), world.gp, red_flags=NEW_HEADACHE)
+    detail = reverse("referrals:detail", kwargs={"referral_uuid": made.uuid})
+    assert "The screen was run again" not in page_text(login(world.clinician).get(detail))
+
+    _correct(world.patient, world.clinician, date_of_birth=_years_ago(55))
+
+    today = f"{timezone.localdate():%-d %B %Y}"
+    for user in (world.clinician, world.gp):
+        page = page_text(login(user).get(detail))
+        assert (
+            f"The screen was run again on {today}, when the patient's date of birth was "
+            "corrected: with their age when referred, 55, it says urgent (within 2 weeks)."
+        ) in page
