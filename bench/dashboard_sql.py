@@ -107,8 +107,12 @@ SELECT u.urgency, t.days, count(r.id),
        count(r.id) FILTER (WHERE %(now)s - r.submitted_at > make_interval(days => t.days)),
        max(%(now)s - r.submitted_at)
 FROM (VALUES (1, 'urgent'), (2, 'routine')) AS u (position, urgency)
-LEFT JOIN pathway_target t
-  ON t.from_milestone = 'referral_received' AND t.to_milestone = 'triaged' AND t.priority = 'any'
+LEFT JOIN LATERAL (
+    SELECT days FROM pathway_target
+    WHERE from_milestone = 'referral_received' AND to_milestone = 'triaged'
+      AND priority IN (u.urgency, 'any')
+    ORDER BY priority = 'any' LIMIT 1
+) t ON true
 LEFT JOIN (
     referrals_referral r
     LEFT JOIN pathway_patient p ON p.id = r.patient_id

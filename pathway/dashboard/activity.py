@@ -125,19 +125,21 @@ def triage_waiting_table(*, practice_ids, now: datetime | None = None) -> Table:
     many, how many past the triage target, and the longest wait so far. Two queries (the target,
     then one aggregate for both urgencies) whatever the number of referrals."""
     now = now or timezone.now()
-    # The care team's triage queue measures every referral against the "any" referral-to-triage
-    # target from the moment it was submitted (referrals.views.lists.triage_queue); the figures
-    # here count a breach exactly when the queue shows one.
-    target = referral_rules.target_days_for(referral_selectors.triage_targets(), "any")
+    # The care team's triage queue measures each referral against the referral-to-triage target
+    # for its urgency (or the one for any referral) from the moment it was submitted
+    # (referrals.rules.triage_clock); the figures here count a breach exactly when the queue
+    # shows one.
+    targets = referral_selectors.triage_targets()
     waiting = _referrals_in_scope(practice_ids).filter(status=Referral.Status.SUBMITTED)
     levels = (("urgent", "Urgent"), ("routine", "Routine"))
+    level_targets = {level: referral_rules.target_days_for(targets, level) for level, _ in levels}
     aggregates = {}
     for level, _ in levels:
         mine = Q(urgency=level)
         aggregates[f"{level}_n"] = Count("id", filter=mine)
         # Breached once the due moment (submitted + target days) has passed, as the queue's
         # clock says (referrals.rules.wait_clock).
-        if target:
+        if target := level_targets[level]:
             breached = mine & Q(submitted_at__lt=now - timedelta(days=target))
             aggregates[f"{level}_breaches"] = Count("id", filter=breached)
         aggregates[f"{level}_oldest"] = Min("submitted_at", filter=mine)
@@ -150,7 +152,7 @@ def triage_waiting_table(*, practice_ids, now: datetime | None = None) -> Table:
         rows.append(
             (
                 label,
-                targets_text(None, target),
+                targets_text(None, level_targets[level]),
                 publish_count(n),
                 publish_count(totals.get(f"{level}_breaches") or 0),
                 publish_statistic(longest, n),
@@ -161,8 +163,9 @@ def triage_waiting_table(*, practice_ids, now: datetime | None = None) -> Table:
         covers="The triage queue as it stands today.",
         title="Waiting for triage now",
         definition="Referrals received and not yet triaged, today, by the urgency the referral "
-        "screen gave them. A breach is a wait longer than the referral-to-triage target, counted "
-        "from when the referral was received, as on the care team's triage queue; the longest "
+        "screen gave them. A breach is a wait longer than the referral-to-triage target for that "
+        "urgency (or, where there is none, the target for any referral), counted from when the "
+        "referral was received, as on the care team's triage queue; the longest "
         "wait is counted the same way. Self-referrals not yet matched to a patient's record "
         "count under the GP practice the person named. Referrals already triaged (accepted, "
         "rejected or redirected), withdrawn or entered in error are not counted.",

@@ -14,6 +14,7 @@ from referrals.rules.clocks import (
     WaitClock,
     first_contact_target,
     target_days_for,
+    triage_clock,
     wait_clock,
 )
 from referrals.rules.decisions import (
@@ -165,6 +166,7 @@ __all__ = [
     "patient_emergency_advice",
     "priority_below_screen",
     "target_days_for",
+    "triage_clock",
     "first_contact_target",
     "triage_urgency",
     "urgency_at_any_age",

@@ -58,6 +58,16 @@ def wait_clock(*, started_at: datetime, target_days: int, now: datetime) -> Wait
     )
 
 
+def triage_clock(
+    *, submitted_at: datetime, urgency: str, targets: Mapping[str, int], now: datetime
+) -> WaitClock | None:
+    """The wait of a referral not yet triaged, from when it was received, against the
+    referral-to-triage target for its urgency (`targets` as selectors.triage_targets gives
+    them), or the one for any referral; None when there is neither."""
+    days = target_days_for(targets, urgency)
+    return wait_clock(started_at=submitted_at, target_days=days, now=now) if days else None
+
+
 @dataclass(frozen=True)
 class ContactTargets:
     """The first-contact targets ({priority: days}) of the pathway.Target rows ending at first

@@ -46,6 +46,19 @@ TRIAGE_ROW_FIELDS = (
 )
 
 
+def _triage_target_text(targets) -> str:
+    """The queue's target sentence: one figure, or one for each urgency when they differ."""
+    urgent, routine = (rules.target_days_for(targets, level) for level in ("urgent", "routine"))
+    if urgent == routine:
+        return f"Target: triage within {urgent} days of the referral arriving." if urgent else ""
+    parts = [
+        f"{label} referrals within {days} days"
+        for label, days in (("urgent", urgent), ("routine", routine))
+        if days
+    ]
+    return f"Target: triage {' and '.join(parts)} of the referral arriving."
+
+
 @triage_required
 def triage_queue(request):
     # The whole queue's ids in order (one query, which also gives the count), then one page's
@@ -58,7 +71,8 @@ def triage_queue(request):
         .only(*TRIAGE_ROW_FIELDS)
         .in_bulk(page.object_list)
     )
-    target = rules.target_days_for(selectors.triage_targets(), "any")
+    # The referral-to-triage target for each referral's urgency, or the one for any referral.
+    targets = selectors.triage_targets()
     now = timezone.now()
     link = uuid_link("referrals:detail", "referral_uuid")
     risky = selectors.with_risky_answers(page.object_list)
@@ -73,16 +87,24 @@ def triage_queue(request):
             and not rules.is_adult(referral.age_at_referral),
             "condition": Condition(referral.condition).label,
             "source": Referral.Source(referral.source).label,
-            "clock": rules.wait_clock(started_at=referral.submitted_at, target_days=target, now=now)
-            if target
-            else None,
+            "clock": rules.triage_clock(
+                submitted_at=referral.submitted_at,
+                urgency=referral.urgency,
+                targets=targets,
+                now=now,
+            ),
         }
         for referral in (loaded[pk] for pk in page.object_list if pk in loaded)
     ]
     return render(
         request,
         "referrals/triage_queue.html",
-        {"page": page, "rows": rows, "target": target, "adult_age": rules.ADULT_AGE},
+        {
+            "page": page,
+            "rows": rows,
+            "target": _triage_target_text(targets),
+            "adult_age": rules.ADULT_AGE,
+        },
     )
 
 

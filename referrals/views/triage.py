@@ -102,11 +102,12 @@ def _detail_context(request, referral, **extra) -> dict:
     if not rules.is_adult(referral.age_at_referral):
         context["age_reason_label"] = rules.REJECTION_REASONS["not_eligible_age"]
     if referral.status == "submitted":
-        target = rules.target_days_for(selectors.triage_targets(), "any")
-        if target:
-            context["clock"] = rules.wait_clock(
-                started_at=referral.submitted_at, target_days=target, now=timezone.now()
-            )
+        context["clock"] = rules.triage_clock(
+            submitted_at=referral.submitted_at,
+            urgency=referral.urgency,
+            targets=selectors.triage_targets(),
+            now=timezone.now(),
+        )
     context.update(extra)
     return context
 

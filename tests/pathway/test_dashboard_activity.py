@@ -368,6 +368,29 @@ def test_the_triage_waiting_list_is_split_by_urgency_and_suppresses_small_number
     )
 
 
+def test_the_triage_waiting_list_uses_the_target_for_each_urgency_where_there_is_one(world):
+    from pathway.models import Target
+
+    Target.objects.create(
+        name="Urgent referral to triage",
+        from_milestone="referral_received",
+        to_milestone="triaged",
+        priority="urgent",
+        days=2,
+    )
+    for days in range(1, 16):
+        _waiting_for_triage(world.practice_a, world.gp, days_ago=days + 0.5, urgency="urgent")
+        _waiting_for_triage(world.practice_a, world.gp, days_ago=days + 0.5)
+    table = activity.triage_waiting_table(practice_ids=[world.practice_a.id])
+    # Past the urgent 2 days: 14 urgent referrals (published as 15); past the 5 days for any
+    # referral: 11 routine ones (10).
+    assert table.rows == (
+        ("Urgent", "2 days from referral", "15", "15", "15.5"),
+        ("Routine", "5 days from referral", "15", "10", "15.5"),
+    )
+    assert "the referral-to-triage target for that urgency" in table.definition
+
+
 def test_the_triage_waiting_list_has_no_breaches_without_a_target(world):
     from pathway.models import Target
 

@@ -174,6 +174,17 @@ def test_it_prefers_the_priority_specific_target_then_any():
     assert target_days_for({}, "routine") is None
 
 
+def test_the_triage_clock_uses_the_target_for_the_referrals_urgency_or_for_any():
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    received = now - timedelta(days=3)
+    targets = {"any": 5, "urgent": 2}
+    urgent = rules.triage_clock(submitted_at=received, urgency="urgent", targets=targets, now=now)
+    routine = rules.triage_clock(submitted_at=received, urgency="routine", targets=targets, now=now)
+    assert (urgent.target_days, urgent.days_waited, urgent.breached) == (2, 3, True)
+    assert (routine.target_days, routine.days_left, routine.breached) == (5, 2, False)
+    assert rules.triage_clock(submitted_at=received, urgency="urgent", targets={}, now=now) is None
+
+
 TARGETS = rules.ContactTargets(
     from_triage={"urgent": 14, "routine": 28}, from_referral={"urgent": 14}
 )

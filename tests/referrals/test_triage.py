@@ -101,6 +101,33 @@ def test_the_clock_follows_the_target_rows(world, login):
     assert "3 of 2 days" in body and "Target: triage within 2 days" in body
 
 
+def test_an_urgent_referral_is_timed_against_an_urgent_triage_target_where_there_is_one(
+    world, login
+):
+    Target.objects.create(
+        name="Urgent referral to triage",
+        from_milestone="referral_received",
+        to_milestone="triaged",
+        priority="urgent",
+        days=2,
+    )
+    urgent = builders.referral(world.patient, world.gp)
+    Referral.objects.filter(pk=urgent.pk).update(urgency="urgent")
+    routine = builders.referral(world.other_patient, world.gp)
+    _age(urgent, 3, hours=1)
+    _age(routine, 3, hours=1)
+    client = login(world.clinician)
+    queue = client.get(QUEUE).content.decode()
+    assert "3 of 2 days, 1 day over" in queue and "3 of 5 days" in queue
+    assert queue.count("app-row--breached") == 1
+    assert (
+        "Target: triage urgent referrals within 2 days and routine referrals within 5 days of "
+        "the referral arriving."
+    ) in queue
+    detail = client.get(reverse("referrals:detail", kwargs={"referral_uuid": urgent.uuid}))
+    assert "Breached</strong> 3 of 2 days, 1 day over" in detail.content.decode()
+
+
 def test_the_queue_is_scoped_to_the_clinicians_pcn(world, login):
     ours = builders.referral(world.patient, world.gp)
     theirs = builders.referral(world.patient_in_c, world.other_gp)
