@@ -84,6 +84,12 @@ def create(request):
                 patient=form.patient,
             )
             return redirect("referrals:emergency-stop", stop_uuid=stop.uuid)
+        someone_else = (
+            form.patient and not earlier and _typed_for_someone_else(request, form.patient)
+        )
+        if someone_else:
+            form.add_error("nhs_number", someone_else)
+            form_ok = False
         # A new patient's details are checked when the NHS number is not found, and also
         # when it is not valid yet but they have been filled in: every problem in one round.
         typed = set(_new_patient_initial(request)) - {"sex"}  # sex has a default
@@ -172,6 +178,39 @@ def _new_patient_initial(request) -> dict:
         for name in NewPatientForm.base_fields
         if request.POST.get(f"new-{name}")
     }
+
+
+# The new-patient details that say who the patient is (the others are only how to reach them).
+IDENTIFYING_DETAILS = ("given_name", "family_name", "date_of_birth")
+
+
+def _typed_for_someone_else(request, patient) -> str:
+    """Why the referral cannot go to `patient`, found by the NHS number, in words, or "": the
+    name or date of birth typed under "New patient" is not theirs, so the number may be wrong
+    by a digit and the referral, its red flags and its screen would go on another person's
+    record."""
+    typed = [name for name in _new_patient_initial(request) if name in IDENTIFYING_DETAILS]
+    if not typed:
+        return ""
+    details = NewPatientForm(request.POST, prefix="new", user=request.user)
+    details.is_valid()
+    given = details.cleaned_data
+    differs = [
+        name
+        for name in typed
+        if name not in given or _normalised(given[name]) != _normalised(getattr(patient, name))
+    ]
+    if not differs:
+        return ""
+    return (
+        f"This NHS number is {patient.full_name}'s, born {patient.date_of_birth:%-d %B %Y}, "
+        'but the name or date of birth under "New patient" is not theirs. Check the NHS '
+        f"number, or clear the new patient's details to refer {patient.full_name}."
+    )
+
+
+def _normalised(value):
+    return value.strip().casefold() if isinstance(value, str) else value
 
 
 def _form_age(form, new_form) -> int | None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from pathway.models import AuditEvent, Patient
 from referrals import rules
 from referrals.models import EmergencyStop, Referral
+from tests.pathway.pages import page_text
 from tests.referrals import builders
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,42 @@ def test_a_found_patient_needs_no_new_patient_details(world, login):
     response = login(world.gp).post(CREATE, _form(world, problem=""))
     assert response.status_code == 400
     assert "Enter the patient&#x27;s first name" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        {"new-given_name": "Other", "new-family_name": "Human", "new-date_of_birth": "1940-01-01"},
+        {"new-date_of_birth": "1940-01-01"},
+        {"new-family_name": "Humphreys"},
+        {"new-date_of_birth": "31/02/1980"},
+    ],
+)
+def test_a_found_nhs_number_with_someone_elses_details_typed_is_not_sent(world, login, typed):
+    """One wrong digit in the NHS number would put the referral on another person's record."""
+    patient = world.patient
+    response = login(world.gp).post(CREATE, _form(world, **typed))
+    assert response.status_code == 400
+    assert not Referral.objects.exists()
+    body = page_text(response)
+    assert (
+        f"This NHS number is {patient.full_name}'s, born {patient.date_of_birth:%-d %B %Y}, but "
+        'the name or date of birth under "New patient" is not theirs. Check the NHS number, or '
+        f"clear the new patient's details to refer {patient.full_name}."
+    ) in body
+
+
+def test_a_found_nhs_number_with_the_same_details_typed_is_sent(world, login):
+    patient = world.patient
+    typed = {
+        "new-given_name": f" {patient.given_name.upper()}",
+        "new-family_name": patient.family_name,
+        "new-date_of_birth": patient.date_of_birth.isoformat(),
+        "new-mobile": "07700 900123",
+    }
+    response = login(world.gp).post(CREATE, _form(world, **typed))
+    assert response.status_code == 302
+    assert Referral.objects.get().patient == patient
 
 
 def test_a_gp_refers_an_existing_patient(world, login):
