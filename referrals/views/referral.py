@@ -74,6 +74,9 @@ def create(request):
     new_form = None
     if request.method == "POST":
         form_ok = form.is_valid()
+        someone_else = (
+            form.patient and not earlier and _typed_for_someone_else(request, form.patient)
+        )
         flags = form.cleaned_data.get("red_flags") if "red_flags" not in form.errors else None
         if flags and rules.is_emergency(flags):
             stop = services.record_emergency_stop(
@@ -81,12 +84,10 @@ def create(request):
                 source=form.cleaned_data.get("referring_as") or Referral.Source.GP,
                 red_flags=flags,
                 condition=form.cleaned_data.get("condition") or "",
-                patient=form.patient,
+                # Not on the record the number found when the details typed are someone else's.
+                patient=None if someone_else else form.patient,
             )
             return redirect("referrals:emergency-stop", stop_uuid=stop.uuid)
-        someone_else = (
-            form.patient and not earlier and _typed_for_someone_else(request, form.patient)
-        )
         if someone_else:
             form.add_error("nhs_number", someone_else)
             form_ok = False

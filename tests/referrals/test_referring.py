@@ -73,6 +73,14 @@ def test_a_found_nhs_number_with_someone_elses_details_typed_is_not_sent(world, 
     ) in body
 
 
+def test_an_emergency_stop_is_not_put_on_the_record_of_someone_elses_nhs_number(world, login):
+    typed = {"new-given_name": "Other", "red_flags": "thunderclap_onset"}
+    response = login(world.gp).post(CREATE, _form(world, **typed))
+    assert response.status_code == 302
+    stop = EmergencyStop.objects.get()
+    assert stop.patient is None and stop.red_flags == ["thunderclap_onset"]
+
+
 def test_a_found_nhs_number_with_the_same_details_typed_is_sent(world, login):
     patient = world.patient
     typed = {
