@@ -82,7 +82,8 @@ def sent_again_as(user, referral: Referral) -> Referral | None:
 def came_back_to(user, *, since) -> QuerySet[Referral]:
     """Referrals `user` sent that the team rejected or redirected since `since`, latest decision
     first, that nothing has followed in the service: not sent again, and no later referral of
-    the patient for the condition. Patients who have died are left out."""
+    the patient for the condition. Patients who have died, or who have moved to a practice
+    `user` does not work with (they cannot refer them again), are left out."""
     followed = Referral.objects.live().filter(
         Q(resends=OuterRef("pk"))
         | Q(
@@ -98,6 +99,7 @@ def came_back_to(user, *, since) -> QuerySet[Referral]:
             status__in=rules.RESENDABLE_STATUSES,
             decided_at__gte=since,
             patient__date_of_death__isnull=True,
+            patient__registered_practice_id__in=sorted(practice_ids_for(user)),
         )
         .exclude(Exists(followed))
         .select_related("patient")

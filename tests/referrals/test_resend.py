@@ -341,6 +341,14 @@ def test_a_later_referral_for_the_condition_or_a_death_ends_the_line(world):
     assert _came_back(world.gp) == []
 
 
+def test_a_patient_who_moved_to_a_practice_the_gp_does_not_work_with_leaves_the_list(world):
+    earlier = _rejected(world)
+    assert _came_back(world.gp) == [earlier]
+    # Their new practice refers them, if they need it: this GP cannot send it again.
+    Patient.objects.filter(pk=world.patient.pk).update(registered_practice=world.practice_c)
+    assert _came_back(world.gp) == []
+
+
 def test_only_the_referrer_sees_it_and_only_for_four_weeks(world, login):
     earlier = _rejected(world)
     colleague = UserFactory(role="gp", full_name="Dr Colleague", organisations=[world.practice_a])
