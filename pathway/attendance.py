@@ -18,7 +18,7 @@ from django.utils import timezone
 from pathway import nhs_number
 from pathway.dashboard import snapshots
 from pathway.dashboard.rules import EARLIEST_DATE
-from pathway.models import AttendanceImport, AuditEvent, GpAttendanceCount
+from pathway.models import AttendanceImport, AuditEvent, GpAttendanceCount, User
 from pathway.permissions import patients_visible_to
 
 COLUMNS = ("nhs_number", "period_start", "period_end", "attendances")
@@ -297,5 +297,54 @@ def import_attendance(*, actor, filename: str, rows: list[AttendanceRow]) -> Att
         for patient_id in sorted({patients[row.nhs_number] for row in rows})
     )
     # The before-and-after figure changes: kept dashboard figures are recomputed when next seen.
+    snapshots.forget_all()
+    return batch
+
+
+# How many of a user's imports the import page lists, newest first.
+RECENT_IMPORTS = 20
+
+
+def imports_for(user):
+    """The imports `user` may see and withdraw, newest first: their own, or every import for an
+    administrator."""
+    imports = AttendanceImport.objects.select_related("imported_by", "withdrawn_by")
+    if user.role != User.Role.ADMIN:
+        imports = imports.filter(imported_by=user)
+    return imports.order_by("-created_at", "-id")
+
+
+class WithdrawRefused(ValueError):
+    pass
+
+
+@transaction.atomic
+def withdraw_import(*, actor, batch: AttendanceImport) -> AttendanceImport:
+    """Withdraw an import: its counts leave the dashboard and its periods are free for a
+    corrected file; the import's own row stays, saying who withdrew it and when. Each patient's
+    record shows the counts were entered in error. Raises WithdrawRefused when it was withdrawn
+    already (the page sent twice, or by someone else meanwhile)."""
+    batch = AttendanceImport.objects.select_for_update().get(pk=batch.pk)
+    if batch.withdrawn_at is not None:
+        raise WithdrawRefused(
+            f"{batch.filename} was withdrawn already, on "
+            f"{timezone.localtime(batch.withdrawn_at):%-d %B %Y}."
+        )
+    patient_ids = sorted(set(batch.rows.values_list("patient_id", flat=True)))
+    batch.rows.all().delete()
+    batch.withdrawn_at = timezone.now()
+    batch.withdrawn_by = actor
+    batch.save(update_fields=["withdrawn_at", "withdrawn_by", "updated_at"])
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor,
+            actor_role=actor.role,
+            patient_id=patient_id,
+            action=AuditEvent.Action.ENTERED_IN_ERROR,
+            object_type="pathway.gpattendancecount",
+            fields=["attendances", "period_end", "period_start"],
+        )
+        for patient_id in patient_ids
+    )
     snapshots.forget_all()
     return batch

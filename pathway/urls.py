@@ -67,6 +67,11 @@ kernel_patterns = [
         name="portal-invite",
     ),
     path("gp-attendance/import/", attendance.attendance_import, name="attendance-import"),
+    path(
+        "gp-attendance/imports/<int:import_id>/withdraw/",
+        attendance.attendance_withdraw,
+        name="attendance-withdraw",
+    ),
     path("health/", health.health, name="health"),
 ]
 

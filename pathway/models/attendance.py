@@ -14,6 +14,12 @@ class AttendanceImport(TimeStampedModel):
     )
     filename = models.CharField(max_length=200)
     row_count = models.PositiveIntegerField()
+    # A file imported by mistake, or with wrong counts, is withdrawn: its rows are removed so a
+    # corrected file can be imported, and this record of it stays (pathway.attendance).
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.row_count} rows)"

@@ -1,13 +1,17 @@
 from django import forms
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from pathway.attendance import (
     MAX_FILE_BYTES,
     MAX_ROWS,
+    RECENT_IMPORTS,
     ImportRejected,
+    WithdrawRefused,
     import_attendance_file,
+    imports_for,
+    withdraw_import,
 )
 from pathway.views.access import role_required
 
@@ -54,5 +58,26 @@ def attendance_import(request):
             "errors": errors[:200],
             "more_errors": max(0, len(errors) - 200),
             "max_rows": f"{MAX_ROWS:,}",
+            "imports": imports_for(request.user)[:RECENT_IMPORTS],
         },
     )
+
+
+@role_required("clinician", "admin")
+@require_http_methods(["GET", "HEAD", "POST"])
+def attendance_withdraw(request, import_id: int):
+    """Withdraw an import, after a page that says what it removes."""
+    batch = get_object_or_404(imports_for(request.user), pk=import_id)
+    if request.method == "POST":
+        try:
+            withdraw_import(actor=request.user, batch=batch)
+        except WithdrawRefused as refused:
+            messages.warning(request, str(refused))
+        else:
+            messages.success(
+                request,
+                f"Withdrawn: {batch.filename}. Its counts are no longer in the dashboard, and "
+                "a corrected file can be imported for the same periods.",
+            )
+        return redirect("pathway:attendance-import")
+    return render(request, "pathway/attendance_withdraw.html", {"batch": batch})

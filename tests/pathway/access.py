@@ -11,6 +11,15 @@ SIGNED_IN = (
     "admin",
 )
 
+
+def _import(world):
+    from pathway.models import AttendanceImport
+
+    return AttendanceImport.objects.create(
+        imported_by=world.clinician, filename="counts.csv", row_count=0
+    )
+
+
 RULES = {
     "pathway:start": Rule(public=True, expect=dict.fromkeys(SIGNED_IN, (302,))),
     "pathway:about": Rule(public=True),
@@ -51,6 +60,10 @@ RULES = {
     ),
     "pathway:health": Rule(public=True, ok=(200, 503)),
     "pathway:attendance-import": Rule(allowed=frozenset({"clinician", "other_clinician", "admin"})),
+    # An import is withdrawn by whoever imported it, or an administrator.
+    "pathway:attendance-withdraw": Rule(
+        allowed=frozenset({"clinician", "admin"}), kwargs=lambda w: {"import_id": _import(w).pk}
+    ),
     "dashboard:home": Rule(allowed=frozenset({"commissioner", "admin"})),
     "dashboard:print": Rule(allowed=frozenset({"commissioner", "admin"})),
     "dashboard:export": Rule(

@@ -14,8 +14,15 @@ from pathway.attendance import (
 )
 from pathway.dashboard import metrics, snapshots
 from pathway.dashboard.rules import period_for
-from pathway.models import DashboardSnapshot, GpAttendanceCount, Milestone
+from pathway.models import (
+    AttendanceImport,
+    AuditEvent,
+    DashboardSnapshot,
+    GpAttendanceCount,
+    Milestone,
+)
 from tests.factories import EpisodeFactory, PatientFactory
+from tests.pathway.pages import page_text
 
 HEADER = "nhs_number,period_start,period_end,attendances\n"
 
@@ -267,3 +274,77 @@ def test_the_dashboard_rate_compares_before_and_after_first_contact(world):
     table = metrics.gp_attendance_table(practice_ids=[world.practice_a.id])
     assert table.rows[0] == ("Before first contact", "10", "10.01")
     assert table.rows[1] == ("After first contact", "10", "4.00")
+
+
+@pytest.mark.django_db
+def test_an_import_is_withdrawn_so_a_corrected_file_can_be_imported(world, login):
+    client = login(world.clinician)
+    wrong = _csv(
+        f"{world.patient.nhs_number},2025-01-01,2025-06-30,30",
+        f"{world.patient_in_b.nhs_number},2025-01-01,2025-06-30,2",
+    )
+    client.post("/gp-attendance/import/", {"file": SimpleUploadedFile("wrong.csv", wrong)})
+    batch = AttendanceImport.objects.get()
+    page = client.get("/gp-attendance/import/").content.decode()
+    withdraw = f"/gp-attendance/imports/{batch.pk}/withdraw/"
+    assert f'href="{withdraw}">Withdraw' in page
+
+    confirm = client.get(withdraw).content.decode()
+    assert "Withdraw wrong.csv?" in confirm and "with 2 rows" in confirm
+    assert GpAttendanceCount.objects.count() == 2
+    done = client.post(withdraw, follow=True).content.decode()
+    assert "Withdrawn: wrong.csv." in done
+    assert GpAttendanceCount.objects.count() == 0
+    batch.refresh_from_db()
+    assert batch.withdrawn_by == world.clinician and batch.withdrawn_at is not None
+    assert sorted(
+        AuditEvent.objects.filter(action="entered_in_error").values_list("patient", flat=True)
+    ) == sorted([world.patient.pk, world.patient_in_b.pk])
+    listed = page_text(client.get("/gp-attendance/import/"))
+    assert f"Withdrawn {timezone.localtime(batch.withdrawn_at):%-d %b %Y}" in listed
+
+    corrected = _csv(f"{world.patient.nhs_number},2025-01-01,2025-06-30,3")
+    again = client.post(
+        "/gp-attendance/import/", {"file": SimpleUploadedFile("right.csv", corrected)}, follow=True
+    )
+    assert "Imported 1 row from right.csv." in again.content.decode()
+    assert list(GpAttendanceCount.objects.values_list("attendances", flat=True)) == [3]
+
+
+@pytest.mark.django_db
+def test_an_import_withdrawn_twice_is_withdrawn_once(world, login):
+    client = login(world.clinician)
+    body = _csv(f"{world.patient.nhs_number},2025-01-01,2025-06-30,3")
+    client.post("/gp-attendance/import/", {"file": SimpleUploadedFile("a.csv", body)})
+    withdraw = f"/gp-attendance/imports/{AttendanceImport.objects.get().pk}/withdraw/"
+    client.post(withdraw)
+    second = client.post(withdraw, follow=True).content.decode()
+    assert "a.csv was withdrawn already, on" in second
+    assert AuditEvent.objects.filter(action="entered_in_error").count() == 1
+
+
+@pytest.mark.django_db
+def test_only_the_importer_or_an_administrator_sees_and_withdraws_an_import(world, login):
+    body = _csv(f"{world.patient.nhs_number},2025-01-01,2025-06-30,3")
+    login(world.clinician).post(
+        "/gp-attendance/import/", {"file": SimpleUploadedFile("a.csv", body)}, follow=True
+    )
+    withdraw = f"/gp-attendance/imports/{AttendanceImport.objects.get().pk}/withdraw/"
+    colleague = login(world.other_clinician)
+    assert "a.csv" not in colleague.get("/gp-attendance/import/").content.decode()
+    assert "No files imported yet." in colleague.get("/gp-attendance/import/").content.decode()
+    assert colleague.post(withdraw).status_code == 404
+    assert GpAttendanceCount.objects.count() == 1
+    admin_page = login(world.admin).get("/gp-attendance/import/").content.decode()
+    assert "a.csv" in admin_page and world.clinician.full_name in admin_page
+
+
+@pytest.mark.django_db
+def test_withdrawing_makes_the_dashboard_recompute_its_kept_figures(world, login):
+    body = _csv(f"{world.patient.nhs_number},2025-01-01,2025-06-30,3")
+    client = login(world.clinician)
+    client.post("/gp-attendance/import/", {"file": SimpleUploadedFile("a.csv", body)})
+    snapshots.refresh(world.icb, period_for("year", today=timezone.localdate()))
+    assert DashboardSnapshot.objects.exists()
+    client.post(f"/gp-attendance/imports/{AttendanceImport.objects.get().pk}/withdraw/")
+    assert not DashboardSnapshot.objects.exists()
