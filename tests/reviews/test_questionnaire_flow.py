@@ -1,6 +1,7 @@
 """Questionnaires: a clinician requests one, the patient completes it on the portal, PHQ-9
 item 9 raises an alert that stays until a clinician records the action."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -615,6 +616,8 @@ def test_the_team_records_answers_given_by_phone_with_the_same_score(world, logi
     client = login(world.clinician)
     page = client.get(_record_url(request)).content.decode()
     assert "Record answers: " in page and "Read each question to Alice" in page
+    # The period the answers cover is read out first, as the patient's own form shows it.
+    assert "Read this first: Over the last 2 weeks, how often have you been bothered" in page
     reviews_tab = client.get(
         reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
     ).content.decode()
@@ -675,6 +678,17 @@ def test_incomplete_answers_are_named_and_nothing_is_stored(world, login):
     assert "There is a problem" in response.content.decode()
     request.refresh_from_db()
     assert request.status == "requested"
+
+
+@pytest.mark.parametrize(
+    ("instrument", "period"),
+    [("MIDAS", "in the last 3 months"), ("HIT-6", "past 4 weeks"), ("GAD-7", "last 2 weeks")],
+)
+def test_the_record_page_gives_the_period_the_answers_cover(world, login, instrument, period):
+    request = builders.questionnaire_request(world.patient, instrument=instrument)
+    page = login(world.clinician).get(_record_url(request)).content.decode()
+    intro = re.search(r'<p class="nhsuk-lede-text" id="questionnaire-intro">(.*?)</p>', page)
+    assert period in intro.group(1)
 
 
 def test_only_the_patients_care_team_can_record_answers(world, login):
