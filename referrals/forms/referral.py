@@ -155,6 +155,9 @@ class ReferralForm(forms.Form):
                     self.add_error("nhs_number", ELSEWHERE_CHECK_THE_NUMBER)
                 else:
                     self.needs_new_patient = True
+        flags = data.get("red_flags") or []
+        if rules.qualifier_without_its_flag(flags) and not rules.is_emergency(flags):
+            self.add_error("red_flags", rules.NECK_STIFFNESS_WITHOUT_FEVER)
         days = data.get("acute_medication_days_per_month")
         if days and not (data.get("current_acute_medication") or "").strip():
             self.add_error(

@@ -140,6 +140,9 @@ class SelfReferralForm(forms.Form):
         error_messages={"required": "You need to agree that we can contact you to refer yourself."},
     )
 
+    def clean_red_flags(self):
+        return rules.as_patient_answered(self.cleaned_data["red_flags"])
+
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
         if not rules.is_adult(rules.age_in_years(born, timezone.localdate())):

@@ -36,6 +36,25 @@ def qualifier_without_its_flag(red_flags: Iterable[str]) -> bool:
     return NECK_STIFFNESS in codes and FEVER_FLAG not in codes
 
 
+def as_patient_answered(red_flags: Iterable[str]) -> list[str]:
+    """The codes a self-referrer's ticks stand for. The public stiff-neck question asks about a
+    headache and a high temperature as well (PATIENT_RED_FLAG_QUESTIONS): the signs the public
+    pages send to 999, so a tick there counts as worsening headache with fever too."""
+    codes = list(red_flags)
+    if NECK_STIFFNESS in codes and FEVER_FLAG not in codes:
+        codes.append(FEVER_FLAG)
+    return codes
+
+
+# Said on the referral form when neck stiffness is ticked without the fever flag it goes with
+# and nothing else makes the referral an emergency: the referrer decides which it is.
+NECK_STIFFNESS_WITHOUT_FEVER = (
+    "Neck stiffness is a red flag with a worsening headache and fever. If the patient has a "
+    'fever, tick "Worsening headache with fever" as well: that is an emergency. If they do not, '
+    "untick neck stiffness and describe it under the problem."
+)
+
+
 # Emergency tier: same day (NICE CG150 1.1.1; NHS Highland high risk; BSR/CKS GCA; NW pathway).
 EMERGENCY_FLAGS: tuple[str, ...] = (
     "thunderclap_onset",

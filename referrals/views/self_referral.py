@@ -91,9 +91,22 @@ def _render_self_refer(request, form, status=200):
             "form": form,
             "triage_days": rules.target_days_for(selectors.triage_targets(), "any"),
             "under_care": _under_care(request.user),
+            "screen": _screen_for(form),
         },
         status=status,
     )
+
+
+def _screen_for(form) -> dict | None:
+    """The live screen's result for the answers on a form shown again (with its errors, or when
+    it could not be sent yet), so advice given as boxes were ticked does not vanish with the
+    page: None for a form not yet sent."""
+    if not form.is_bound:
+        return None
+    born = getattr(form, "cleaned_data", {}).get("date_of_birth")
+    age = rules.age_in_years(born, timezone.localdate()) if born else None
+    codes = rules.as_patient_answered(form["red_flags"].value() or [])
+    return _screen_outcome(codes=codes, age=age, plain=True)
 
 
 def _under_care(user) -> bool:
@@ -112,7 +125,9 @@ def self_refer_screen(request):
     form.is_valid()
     dob = getattr(form, "cleaned_data", {}).get("date_of_birth")
     age = rules.age_in_years(dob, timezone.localdate()) if dob else None
-    outcome = _screen_outcome(codes=_ticked(request), age=age, plain=True)
+    outcome = _screen_outcome(
+        codes=rules.as_patient_answered(_ticked(request)), age=age, plain=True
+    )
     return render(request, "referrals/includes/self_screen_result.html", {"screen": outcome})
 
 

@@ -433,6 +433,27 @@ def test_neck_stiffness_alone_is_routine_but_the_screen_asks_about_a_fever(world
     assert "Emergency" in body and "is there a fever?" not in body
 
 
+def test_neck_stiffness_alone_is_not_sent_until_the_referrer_says_whether_there_is_a_fever(
+    world, login
+):
+    client = login(world.gp)
+    response = client.post(CREATE, _form(world, red_flags=["neck_stiffness"]))
+    assert response.status_code == 400
+    assert not Referral.objects.exists()
+    assert (
+        "Neck stiffness is a red flag with a worsening headache and fever. If the patient has a "
+        'fever, tick "Worsening headache with fever" as well: that is an emergency.'
+    ) in page_text(response)
+    with_fever = client.post(
+        CREATE, _form(world, red_flags=["neck_stiffness", "worsening_headache_with_fever"])
+    )
+    assert with_fever.status_code == 302 and "/referrals/stopped/" in with_fever["Location"]
+    # Another emergency flag stops the referral whatever the fever.
+    stopped = client.post(CREATE, _form(world, red_flags=["neck_stiffness", "thunderclap_onset"]))
+    assert stopped.status_code == 302 and "/referrals/stopped/" in stopped["Location"]
+    assert not Referral.objects.exists()
+
+
 def test_the_screen_uses_the_patients_age(world, login):
     client = login(world.gp)
     world.patient.date_of_birth = world.patient.date_of_birth.replace(year=1950)

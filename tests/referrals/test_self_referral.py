@@ -368,14 +368,35 @@ def test_the_public_screen_speaks_plainly(client, world):
     assert "tick only the items" in client.post(url, {"red_flags": ["x"]}).content.decode()
 
 
-def test_a_stiff_neck_alone_asks_the_public_about_a_worsening_headache_and_fever(client, world):
+def test_a_stiff_neck_with_a_headache_and_fever_is_an_emergency_for_the_public(client, world):
+    # The public question asks about a headache and a high temperature too: the signs the
+    # public pages send to 999 (clinical-rules.md section 9: worsening headache with fever, with
+    # or without neck stiffness, is an emergency).
     url = reverse("referrals:self-refer-screen")
     body = client.post(url, {"red_flags": ["neck_stiffness"]}).content.decode()
-    assert "A stiff neck with a headache and a high temperature" in body
-    assert "call 111 now, or 999 in an emergency" in body
-    both = {"red_flags": ["neck_stiffness", "worsening_headache_with_fever"]}
-    body = client.post(url, both).content.decode()
-    assert "Get help now" in body and "A stiff neck with" not in body
+    assert "Get help now" in body and "Call 999" in body
+
+    response = client.post(URL, _form(world, red_flags=["neck_stiffness"]))
+    assert response.status_code == 200
+    assert "Call 999 or go to A&amp;E now." in response.content.decode()
+    assert Referral.objects.count() == 0
+    stop = EmergencyStop.objects.get()
+    assert sorted(stop.red_flags) == ["neck_stiffness", "worsening_headache_with_fever"]
+
+
+def test_the_advice_for_ticked_red_flags_stays_when_the_form_comes_back_with_errors(client, world):
+    response = client.post(
+        URL, _form(world, red_flags=["headache_triggered_by_exercise"], consent_to_contact="")
+    )
+    assert response.status_code == 400
+    screen = re.search(
+        r'<div id="self-screen" aria-live="polite">(.*?)</div>\s*<div class="nhsuk-form-group',
+        response.content.decode(),
+        re.S,
+    )
+    assert "Speak to your GP practice soon" in screen.group(1)
+    # A form not yet sent has nothing there.
+    assert '<div id="self-screen" aria-live="polite"></div>' in client.get(URL).content.decode()
 
 
 def test_the_sent_page_without_a_referral_is_generic(client, world):
