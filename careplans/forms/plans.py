@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from careplans import rules
 from careplans.forms.fields import TEXT_LIMIT, BasedOnMixin, DateInput
 from careplans.models import CarePlanVersion
 from pathway.forms import BasedOnField, revision_token
@@ -83,6 +84,8 @@ class VersionForm(BasedOnMixin, forms.ModelForm):
         value = self.cleaned_data.get("next_review_on")
         if value and value < timezone.localdate():
             raise forms.ValidationError("The next review date must be today or later.")
+        if value and (value - timezone.localdate()).days > rules.MAX_REVIEW_AHEAD_DAYS:
+            raise forms.ValidationError(rules.REVIEW_TOO_FAR_AHEAD)
         return value
 
 

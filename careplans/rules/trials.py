@@ -44,13 +44,18 @@ def default_review_due(
 # (did not work, not tolerated, stopped) the trial is over and nothing is reviewed again: the
 # worklist's "past review" guard only follows ongoing trials (selectors.trials_past_review).
 CONTINUING_OUTCOMES = frozenset({ONGOING, EFFECTIVE})
+# A next-review date further ahead than this (about 18 months) is almost certainly a typing
+# error, and would quietly switch off the review prompts until then.
+MAX_REVIEW_AHEAD_DAYS = 550
+REVIEW_TOO_FAR_AHEAD = "The next review date must be within 18 months. Check the year."
 
 
 def next_review_problem(*, outcome: str, review_due: date | None, today: date) -> str | None:
     """Return what is wrong with a trial review's next review date, or None if it will do.
 
     A date, when given, must be today or later (a review date in the past would be overdue the
-    moment it is saved). A treatment that carries on needs one; one that has ended does not.
+    moment it is saved) and within MAX_REVIEW_AHEAD_DAYS. A treatment that carries on needs
+    one; one that has ended does not.
     """
     if review_due is None:
         if outcome in CONTINUING_OUTCOMES:
@@ -58,6 +63,8 @@ def next_review_problem(*, outcome: str, review_due: date | None, today: date) -
         return None
     if review_due < today:
         return "The next review date must be today or later."
+    if (review_due - today).days > MAX_REVIEW_AHEAD_DAYS:
+        return REVIEW_TOO_FAR_AHEAD
     return None
 
 

@@ -218,6 +218,8 @@ def agree_version(
         problems.append("Set the next review date.")
     elif version.next_review_on < timezone.localdate():
         problems.append("The next review date must be today or later.")
+    elif (version.next_review_on - timezone.localdate()).days > rules.MAX_REVIEW_AHEAD_DAYS:
+        problems.append(rules.REVIEW_TOO_FAR_AHEAD)
     if problems:
         raise CannotAgree("The plan cannot be agreed yet. " + " ".join(problems))
     plan = version.plan

@@ -1,7 +1,7 @@
 """Care-plan rules: every threshold tested at, just below and just above its boundary, without a
 database (clinical-rules.md sections 5, 8, 10 and 12)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -500,6 +500,9 @@ REVIEW_DAY = date(2026, 12, 4)
         (rules.INEFFECTIVE, date(2026, 9, 1), "must be today or later"),
         (rules.ONGOING, REVIEW_DAY, None),
         (rules.STOPPED, date(2026, 12, 5), None),
+        (rules.ONGOING, REVIEW_DAY + timedelta(days=550), None),
+        (rules.ONGOING, REVIEW_DAY + timedelta(days=551), "must be within 18 months"),
+        (rules.STOPPED, date(2099, 1, 1), "must be within 18 months"),
     ],
 )
 def test_a_next_review_date_is_today_or_later_and_needed_only_while_it_carries_on(

@@ -172,6 +172,7 @@ def test_a_row_of_another_version_cannot_be_edited_through_this_one(world):
         ({"goals": []}, "Add at least one goal"),
         ({"what_matters": "  "}, "what matters"),
         ({"next_review_on": None}, "next review date"),
+        ({"next_review_on": date(2099, 1, 1)}, "must be within 18 months"),
     ],
 )
 def test_a_plan_cannot_be_agreed_without_goal_what_matters_and_review(world, setup, message):

@@ -90,6 +90,7 @@ def test_starting_a_plan_with_no_episode_chosen_shows_the_question_with_its_erro
         ("goals-0-current", "7.5", "Enter rating now as a whole number from 0 to 10."),
         ("goals-0-description", "", "Enter the goal."),
         ("next_review_on", "2020-01-01", "The next review date must be today or later."),
+        ("next_review_on", "2099-01-01", "The next review date must be within 18 months."),
         ("next_review_on", "31/02/2027", "Enter the next review date as a real date."),
     ],
 )
