@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -136,7 +137,7 @@ def decide(request, referral_uuid):
     if not form.is_valid():
         return _render_detail(request, referral, status=400, decision_form=form)
     try:
-        services.triage_referral(
+        decided = services.triage_referral(
             actor=request.user, referral=referral, decision=form.decision_value()
         )
     except services.ReferralAlreadyDecided as exc:
@@ -150,5 +151,11 @@ def decide(request, referral_uuid):
     except services.ReferralError as exc:
         form.add_error(None, str(exc))
         return _render_detail(request, referral, status=400, decision_form=form)
-    messages.success(request, f"Referral {referral.reference} decided. The referrer will be told.")
+    if decided.status == Referral.Status.ACCEPTED:
+        words = f"accepted, {decided.get_priority_display().lower()} priority"
+    else:
+        words = render_to_string(
+            "referrals/includes/decision_words.html", {"referral": decided}
+        ).strip()
+    messages.success(request, f"Referral {decided.reference} {words}. The referrer will be told.")
     return redirect("referrals:triage-queue")

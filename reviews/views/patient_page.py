@@ -13,6 +13,7 @@ from reviews import messaging, selectors
 from reviews.errors import ReviewsError, StaleState
 from reviews.forms import AnswersForm, MdtCaseForm, QuestionnaireRequestForm
 from reviews.models import QuestionnaireRequest
+from reviews.questionnaires import QUESTIONNAIRES
 from reviews.services import mdt as mdt_services
 from reviews.services import questionnaires as questionnaire_services
 from reviews.views.refusals import post_only
@@ -82,7 +83,7 @@ def questionnaire_request(request, patient_uuid):
         except ReviewsError as error:
             form.add_service_error(error)
         else:
-            instrument = form.cleaned_data["instrument"]
+            instrument = QUESTIONNAIRES[form.cleaned_data["instrument"]].title
             if reason := messaging.not_told_reason(patient):
                 messages.success(
                     request,

@@ -125,7 +125,7 @@ def test_a_gp_refers_the_team_triages_and_the_gp_reads_the_outcome(browser_page,
     _shot(browser_page, "decision")
     page.get_by_role("button", name="Save decision").click()
     browser_page.check()
-    assert "decided. The referrer will be told" in page.content()
+    assert "accepted, routine priority. The referrer will be told" in page.content()
     referral.refresh_from_db()
     assert (referral.status, referral.priority) == ("accepted", "routine")
     page.get_by_role("link", name="Waiting list").first.click()

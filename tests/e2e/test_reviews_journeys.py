@@ -197,7 +197,7 @@ def _phq9_sent_and_opened(browser, patient):
     browser.goto(f"/reviews/patients/{patient.uuid}/")
     page.get_by_label("Questionnaire").select_option("PHQ-9")
     _submit(browser, "Send questionnaire")
-    assert f"PHQ-9 sent to {patient.full_name}" in page.content()
+    assert f"Mood (PHQ-9) sent to {patient.full_name}" in page.content()
     browser.sign_out()
     _phone(browser)
     browser.sign_in(PATIENT, DEMO_PASSWORD)

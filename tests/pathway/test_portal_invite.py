@@ -120,7 +120,7 @@ def test_staff_sending_a_questionnaire_are_told_the_patient_has_no_portal_accoun
         {"instrument": "PHQ-9"},
         follow=True,
     )
-    assert f"PHQ-9 sent to {world.patient.full_name}." in with_account.content.decode()
+    assert f"Mood (PHQ-9) sent to {world.patient.full_name}." in with_account.content.decode()
     assert "no patient portal account" not in with_account.content.decode()
 
 

@@ -12,6 +12,7 @@ from pathway.models import AuditEvent, Milestone, Patient, Target
 from referrals import services
 from referrals.models import Referral
 from tests.factories import PatientFactory, UserFactory
+from tests.pathway.pages import page_text
 from tests.referrals import builders
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +127,32 @@ def test_an_urgent_referral_is_timed_against_an_urgent_triage_target_where_there
     ) in queue
     detail = client.get(reverse("referrals:detail", kwargs={"referral_uuid": urgent.uuid}))
     assert "Breached</strong> 3 of 2 days, 1 day over" in detail.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("decision", "said"),
+    [
+        (
+            {
+                "decision": "reject",
+                "rejection_reason": "insufficient_information",
+                "advice_to_referrer": "Please add the diary.",
+            },
+            "rejected (not enough information to triage)",
+        ),
+        (
+            {"decision": "redirect", "redirect_to": "neurology", "note": "Seizures."},
+            "redirected to Neurology",
+        ),
+    ],
+)
+def test_the_message_after_a_decision_says_what_was_decided(world, login, decision, said):
+    made = builders.referral(world.patient, world.gp)
+    client = login(world.clinician)
+    client.post(reverse("referrals:decide", args=[made.uuid]), decision)
+    assert f"Referral {made.reference} {said}. The referrer will be told." in page_text(
+        client.get(QUEUE)
+    )
 
 
 def test_the_queue_is_scoped_to_the_clinicians_pcn(world, login):
@@ -250,7 +277,10 @@ def test_a_clinician_accepts_a_referral(world, login):
     assert response.status_code == 302 and response["Location"] == QUEUE
     made.refresh_from_db()
     assert (made.status, made.priority, made.decided_by) == ("accepted", "urgent", world.clinician)
-    assert "decided. The referrer will be told" in client.get(QUEUE).content.decode()
+    assert (
+        f"Referral {made.reference} accepted, urgent priority. The referrer will be told."
+        in client.get(QUEUE).content.decode()
+    )
 
 
 def _urgent(world):

@@ -121,7 +121,7 @@ def _request_questionnaire(client, patient):
 
 def test_sending_a_questionnaire_names_the_patient_as_told(world, login):
     page = _request_questionnaire(login(world.clinician), world.patient)
-    assert f"HIT-6 sent to {world.patient.full_name}." in page
+    assert f"Headache impact (HIT-6) sent to {world.patient.full_name}." in page
 
 
 def test_sending_a_questionnaire_to_a_patient_who_stopped_messages_says_they_were_not_told(
@@ -132,7 +132,7 @@ def test_sending_a_questionnaire_to_a_patient_who_stopped_messages_says_they_wer
     page = _request_questionnaire(login(world.clinician), world.patient)
     assert "sent to" not in page
     assert (
-        f"HIT-6 is waiting in {world.patient.full_name}&#x27;s questionnaires. They have not "
-        f"been told: {OPTED_OUT}." in page
+        f"Headache impact (HIT-6) is waiting in {world.patient.full_name}&#x27;s "
+        f"questionnaires. They have not been told: {OPTED_OUT}." in page
     )
     assert not Notification.objects.exists()
