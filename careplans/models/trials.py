@@ -212,6 +212,12 @@ class TreatmentTrial(ClinicalRecord):
         return self.outcome == TrialOutcome.ONGOING
 
     @property
+    def carries_on(self) -> bool:
+        """Still taken (ongoing, or working and kept on), so its next review date stands; a
+        trial that has ended has none to check by."""
+        return self.outcome in (TrialOutcome.ONGOING, TrialOutcome.EFFECTIVE)
+
+    @property
     def morphine_equivalent_mg(self):
         """The oral morphine equivalent to show: None for a medicine that is not an opioid,
         whatever an older record holds (rules.has_morphine_equivalent)."""

@@ -2,6 +2,7 @@
 app's static files, downloaded only by people who may see the patient."""
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -445,3 +446,28 @@ def test_after_a_new_treatment_the_patient_is_offered_a_new_leaflet_not_the_old(
     assert "Topiramate, 25 mg" in new.html
     html = client.get(url).content.decode()
     assert f"document-{new.uuid}" in html and str(old.uuid) not in html
+
+
+def test_the_pdf_gives_a_check_by_date_for_each_medicine_still_taken(world):
+    plan = builders.plan(world.patient)
+    version = builders.fill_draft(plan.versions.get())
+    services.agree_version(actor=world.clinician, version=version)
+    due = timezone.localdate() + timedelta(days=60)
+    working = builders.trial(plan, medicine_code="propranolol")
+    services.review_trial(
+        actor=world.clinician,
+        trial=working,
+        data={"outcome": "effective", "adequate_trial": True, "review_due": due},
+    )
+    builders.failed(plan, "amitriptyline", outcome="not_tolerated")
+    version.refresh_from_db()
+    html = services.request_careplan_pdf(actor=world.clinician, version=version).html
+    rows = {
+        name: cells
+        for name, *cells in (
+            re.findall(r"<td>(.*?)</td>", row)
+            for row in re.findall(r"<tr><td>.*?</tr>", html, re.S)
+        )
+    }
+    assert rows["Propranolol"][2] == f"{due:%-d %b %Y}"
+    assert rows["Amitriptyline"][2] == "–"
