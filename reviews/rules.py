@@ -9,7 +9,6 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, timedelta
 
-from careplans.rules import MAX_REVIEW_AHEAD_DAYS
 from pathway import instruments
 
 # Default lengths in minutes (issue 6: first conversation 30 minutes, annual review 20).
@@ -32,8 +31,9 @@ REVIEW_KINDS = frozenset({"first_conversation", "follow_up", "medication_review"
 # DESIGN.md section 3, default target "last review to next annual review": 365 days.
 ANNUAL_REVIEW_INTERVAL_DAYS = 365
 # A next-review date further away than this is almost certainly a typing error (the care plan's
-# and a treatment trial's review dates have the same limit).
-MAX_NEXT_REVIEW_DAYS = MAX_REVIEW_AHEAD_DAYS
+# and a treatment trial's review dates have the same limit, careplans.rules.MAX_REVIEW_AHEAD_DAYS;
+# rules modules import no other app).
+MAX_NEXT_REVIEW_DAYS = 550
 
 # DESIGN.md section 6: annual-review invite 28 days ahead; questionnaire reminders after 3 and
 # 6 days.

@@ -513,3 +513,9 @@ def test_a_next_review_date_is_today_or_later_and_needed_only_while_it_carries_o
         assert found is None
     else:
         assert problem in found
+
+
+def test_a_plans_review_date_has_the_limit_a_reviews_next_review_date_has():
+    from reviews import rules as review_rules
+
+    assert rules.MAX_REVIEW_AHEAD_DAYS == review_rules.MAX_NEXT_REVIEW_DAYS
