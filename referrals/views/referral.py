@@ -196,11 +196,18 @@ def _typed_for_someone_else(request, patient) -> str:
     details = NewPatientForm(request.POST, prefix="new", user=request.user)
     details.is_valid()
     given = details.cleaned_data
-    differs = [
-        name
-        for name in typed
-        if name not in given or _normalised(given[name]) != _normalised(getattr(patient, name))
-    ]
+    typed_identity = rules.Identity(
+        given_name=given.get("given_name", ""),
+        family_name=given.get("family_name", ""),
+        date_of_birth=given.get("date_of_birth"),
+    )
+    record = rules.Identity(
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        date_of_birth=patient.date_of_birth,
+    )
+    # Only what was typed is compared: an empty box is not a difference here.
+    differs = set(rules.identity_differences(typed_identity, record)) & set(typed)
     if not differs:
         return ""
     return (
@@ -208,10 +215,6 @@ def _typed_for_someone_else(request, patient) -> str:
         'but the name or date of birth under "New patient" is not theirs. Check the NHS '
         f"number, or clear the new patient's details to refer {patient.full_name}."
     )
-
-
-def _normalised(value):
-    return value.strip().casefold() if isinstance(value, str) else value
 
 
 def _form_age(form, new_form) -> int | None:
