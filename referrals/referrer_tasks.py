@@ -25,7 +25,7 @@ def came_back(user) -> list[Task]:
         Task(
             text=(
                 f"Your referral of {referral.patient.full_name} was "
-                f"{_decision_words(referral)} on "
+                f"{decision_words(referral)} on "
                 f"{date_format(timezone.localtime(referral.decided_at), 'j F')}."
             ),
             url=reverse("referrals:detail", kwargs={"referral_uuid": referral.uuid}),
@@ -44,7 +44,8 @@ def came_back(user) -> list[Task]:
     return tasks
 
 
-def _decision_words(referral) -> str:
+def decision_words(referral) -> str:
+    """A decided referral's decision in words (referrals/includes/decision_words.html)."""
     return render_to_string(
         "referrals/includes/decision_words.html", {"referral": referral}
     ).strip()

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -14,6 +13,7 @@ from referrals import rules, selectors, services
 from referrals.forms import DecisionForm, DuplicateForm, MatchForm, UnmatchForm
 from referrals.forms.matching import candidate_label
 from referrals.models import Referral
+from referrals.referrer_tasks import decision_words
 
 # Triage is for the care team only (DESIGN.md section 5: a GP cannot triage).
 triage_required = role_required("clinician")
@@ -151,11 +151,8 @@ def decide(request, referral_uuid):
     except services.ReferralError as exc:
         form.add_error(None, str(exc))
         return _render_detail(request, referral, status=400, decision_form=form)
-    if decided.status == Referral.Status.ACCEPTED:
-        words = f"accepted, {decided.get_priority_display().lower()} priority"
-    else:
-        words = render_to_string(
-            "referrals/includes/decision_words.html", {"referral": decided}
-        ).strip()
-    messages.success(request, f"Referral {decided.reference} {words}. The referrer will be told.")
+    messages.success(
+        request,
+        f"Referral {decided.reference} {decision_words(decided)}. The referrer will be told.",
+    )
     return redirect("referrals:triage-queue")
