@@ -285,16 +285,8 @@ def import_attendance(*, actor, filename: str, rows: list[AttendanceRow]) -> Att
         for row in rows
     )
     # Attendance counts are patient data: each patient's own record shows the import.
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor,
-            actor_role=actor.role,
-            patient_id=patient_id,
-            action=AuditEvent.Action.CREATE,
-            object_type="pathway.gpattendancecount",
-            fields=["attendances", "period_end", "period_start"],
-        )
-        for patient_id in sorted({patients[row.nhs_number] for row in rows})
+    _audit_counts(
+        actor, sorted({patients[row.nhs_number] for row in rows}), AuditEvent.Action.CREATE
     )
     # The before-and-after figure changes: kept dashboard figures are recomputed when next seen.
     snapshots.forget_all()
@@ -335,16 +327,21 @@ def withdraw_import(*, actor, batch: AttendanceImport) -> AttendanceImport:
     batch.withdrawn_at = timezone.now()
     batch.withdrawn_by = actor
     batch.save(update_fields=["withdrawn_at", "withdrawn_by", "updated_at"])
+    _audit_counts(actor, patient_ids, AuditEvent.Action.ENTERED_IN_ERROR)
+    snapshots.forget_all()
+    return batch
+
+
+def _audit_counts(actor, patient_ids, action) -> None:
+    """One audit row on each patient's record for their imported counts, in one insert."""
     AuditEvent.objects.bulk_create(
         AuditEvent(
             actor=actor,
             actor_role=actor.role,
             patient_id=patient_id,
-            action=AuditEvent.Action.ENTERED_IN_ERROR,
+            action=action,
             object_type="pathway.gpattendancecount",
             fields=["attendances", "period_end", "period_start"],
         )
         for patient_id in patient_ids
     )
-    snapshots.forget_all()
-    return batch
