@@ -104,9 +104,14 @@ def _screen_for(form) -> dict | None:
     if not form.is_bound:
         return None
     born = getattr(form, "cleaned_data", {}).get("date_of_birth")
+    return _public_screen(form["red_flags"].value() or [], born)
+
+
+def _public_screen(ticked: list[str], born) -> dict:
+    """The screen's result in plain English for the boxes a self-referrer ticked and their date
+    of birth, when it is known."""
     age = rules.age_in_years(born, timezone.localdate()) if born else None
-    codes = rules.as_patient_answered(form["red_flags"].value() or [])
-    return _screen_outcome(codes=codes, age=age, plain=True)
+    return _screen_outcome(codes=rules.as_patient_answered(ticked), age=age, plain=True)
 
 
 def _under_care(user) -> bool:
@@ -123,10 +128,8 @@ def self_refer_screen(request):
     """The self-referral's live safety screen (htmx), in plain English."""
     form = ScreenForm({"date_of_birth": request.POST.get("date_of_birth", "")})
     form.is_valid()
-    dob = getattr(form, "cleaned_data", {}).get("date_of_birth")
-    age = rules.age_in_years(dob, timezone.localdate()) if dob else None
-    outcome = _screen_outcome(
-        codes=rules.as_patient_answered(_ticked(request)), age=age, plain=True
+    outcome = _public_screen(
+        _ticked(request), getattr(form, "cleaned_data", {}).get("date_of_birth")
     )
     return render(request, "referrals/includes/self_screen_result.html", {"screen": outcome})
 
