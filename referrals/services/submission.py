@@ -381,11 +381,18 @@ def _standing_for(earlier: Referral) -> Referral | None:
 def _same_request(earlier: Referral, stated: StatedDetails, content: ReferralContent) -> bool:
     """Whether a form sent again asks for what `earlier` asked: the same person (name and date
     of birth as they gave them) for the same condition. Other answers may have changed since."""
-    return (
-        earlier.stated_given_name.casefold() == stated.given_name.casefold()
-        and earlier.stated_family_name.casefold() == stated.family_name.casefold()
-        and earlier.stated_date_of_birth == stated.date_of_birth
-        and earlier.condition == content.condition
+    said_then = rules.Identity(
+        given_name=earlier.stated_given_name,
+        family_name=earlier.stated_family_name,
+        date_of_birth=earlier.stated_date_of_birth,
+    )
+    said_now = rules.Identity(
+        given_name=stated.given_name,
+        family_name=stated.family_name,
+        date_of_birth=stated.date_of_birth,
+    )
+    return earlier.condition == content.condition and not rules.identity_differences(
+        said_now, said_then
     )
 
 
