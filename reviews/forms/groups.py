@@ -39,8 +39,15 @@ class GroupSessionForm(ServiceErrorsMixin, WhenFields):
             "invalid": "Enter the number of places as a whole number.",
         },
     )
-    video_link = VideoLinkField(help_text="Starting https://")
-    venue = forms.CharField(label="Venue", required=False, max_length=200)
+    video_link = VideoLinkField(
+        help_text="Starting https://. A session needs a video link, a venue, or both."
+    )
+    venue = forms.CharField(
+        label="Venue",
+        required=False,
+        max_length=200,
+        help_text="Where patients come in person. Leave empty for a session by video only.",
+    )
     facilitators = ModelMultipleChoiceField(
         label="Facilitators",
         queryset=User.objects.none(),
@@ -79,6 +86,9 @@ class GroupSessionForm(ServiceErrorsMixin, WhenFields):
         first = organisations.first()
         self.fields["organisation"].initial = first.pk if first else None
         self.fields["duration_minutes"].help_text = "Usually 60"
+        # One of the two is needed, as their hints say: neither is labelled "(optional)".
+        self.fields["video_link"].conditionally_required = True
+        self.fields["venue"].conditionally_required = True
         self.order_fields(
             [
                 "topic",
@@ -122,8 +132,22 @@ class InviteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.patient_map = {str(p.uuid): p for p in patients}
         self.fields["patients"].choices = [
-            (str(p.uuid), f"{p.full_name}, born {p.date_of_birth:%-d %B %Y}") for p in patients
+            (str(p.uuid), f"{p.full_name}, born {p.date_of_birth:%-d %B %Y}{_ended(p)}")
+            for p in patients
         ]
 
     def chosen(self):
         return [self.patient_map[key] for key in self.cleaned_data["patients"]]
+
+
+# How an earlier invitation to the same session ended, beside the patient's name in the list.
+ENDED_HERE = {
+    "declined": "turned down an earlier invitation to this session",
+    "cancelled": "gave up a place at this session",
+    "withdrawn": "an earlier invitation to this session was withdrawn by the care team",
+}
+
+
+def _ended(patient) -> str:
+    words = ENDED_HERE.get(getattr(patient, "ended_here", None) or "")
+    return f" ({words})" if words else ""

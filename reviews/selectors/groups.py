@@ -11,7 +11,7 @@ from django.utils import timezone
 from pathway.models import Episode, Patient
 from pathway.permissions import patients_visible_to
 from reviews.models import GroupBooking, GroupSession
-from reviews.models.groups import LIVE_BOOKING, PLACE_HOLDING
+from reviews.models.groups import ENDED, LIVE_BOOKING, PLACE_HOLDING
 from reviews.selectors.lookups import _get_or_404
 from reviews.selectors.teams import team_organisation_ids
 
@@ -44,11 +44,16 @@ def group_session_for(user, session_uuid) -> GroupSession:
 
 
 def bookings_for_session(user, session: GroupSession) -> QuerySet[GroupBooking]:
-    """Invitations and places for patients `user` may see, live ones first."""
+    """Invitations and places for patients `user` may see, each patient's newest first. An
+    ended one followed by a newer invitation for the same patient is marked `replaced`."""
+    later = GroupBooking.objects.filter(
+        session=OuterRef("session"), patient=OuterRef("patient"), pk__gt=OuterRef("pk")
+    )
     return (
         session.bookings.filter(patient__in=patients_visible_to(user))
+        .annotate(replaced=Exists(later))
         .select_related("patient")
-        .order_by("patient__family_name", "patient__given_name", "-created_at")
+        .order_by("patient__family_name", "patient__given_name", "-created_at", "-pk")
     )
 
 
@@ -59,10 +64,16 @@ def places_taken(session: GroupSession) -> int:
 def eligible_patients(user, session: GroupSession, *, limit: int = 50) -> QuerySet[Patient]:
     """Patients `user` may see whose referral the team has accepted (an active episode, of the
     session's condition if it has one: not one still waiting for triage, which may yet be
-    rejected) and no live invitation or place at this session."""
+    rejected) and no live invitation or place at this session. Each has `ended_here`: the
+    status of their latest invitation or place here that ended (declined, cancelled or
+    withdrawn), or None, so that a patient who turned this session down is not asked again
+    unawares."""
     episodes = Episode.objects.filter(status=Episode.Status.ACTIVE)
     if session.condition:
         episodes = episodes.filter(condition=session.condition)
+    ended = GroupBooking.objects.filter(
+        session=session, patient=OuterRef("pk"), status__in=ENDED
+    ).order_by("-pk")
     return (
         patients_visible_to(user)
         .filter(id__in=episodes.values("patient_id"))
@@ -71,6 +82,7 @@ def eligible_patients(user, session: GroupSession, *, limit: int = 50) -> QueryS
                 "patient_id"
             )
         )
+        .annotate(ended_here=Subquery(ended.values("status")[:1]))
         .order_by("family_name", "given_name")[:limit]
     )
 

@@ -393,6 +393,33 @@ def test_a_patient_whose_invitation_was_withdrawn_can_be_invited_again(world, lo
     assert again.status == "invited" and again.pk != invitation.pk
 
 
+def test_a_patient_who_turned_the_session_down_is_listed_again_with_a_note(world, login):
+    builders.episode_for(world.patient)
+    builders.episode_for(world.patient_in_b)
+    session = builders.group_session(world.service)
+    builders.booking(session, world.patient, status="declined")
+    client = login(world.clinician)
+    url = reverse("reviews:group-session", kwargs={"session_uuid": session.uuid})
+    page = client.get(url).content.decode()
+    assert f"{world.patient.full_name}, born" in page
+    assert "(turned down an earlier invitation to this session)" in page
+    assert page.count("(turned down") == 1  # the other patient has no note
+    assert "Patients who turned it down or gave up a place are listed again" in page
+    services.invite_patients(actor=world.clinician, session=session, patients=[world.patient])
+    response = client.get(url)
+    rows = [(b.status, b.replaced) for b in response.context["bookings"]]
+    assert rows == [("invited", False), ("declined", True)]
+    assert response.content.decode().count("Earlier invitation: invited again since") == 1
+
+
+def test_the_session_form_asks_for_a_video_link_or_a_venue_without_calling_them_optional(
+    world, login
+):
+    page = login(world.clinician).get(reverse("reviews:group-session-create")).content.decode()
+    assert "Video link (optional)" not in page and "Venue (optional)" not in page
+    assert "A session needs a video link, a venue, or both." in page
+
+
 def test_the_patient_sees_a_withdrawn_invitation_and_how_to_ask_for_another(world, login):
     session = builders.group_session(world.service, topic="Sleep workshop")
     services.cancel_place(actor=world.clinician, booking=builders.booking(session, world.patient))
