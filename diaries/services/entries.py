@@ -41,7 +41,7 @@ NOTE_MAX_LENGTH = 2000
 
 MESSAGES = {
     "future": "You cannot fill in a day in the future.",
-    "too_old": f"You can only fill in or change the last {EDITABLE_DAYS_BACK} days.",
+    "too_old": f"You can only fill in or change today and the {EDITABLE_DAYS_BACK} days before it.",
     "features_without_headache": (
         "You said you did not have a headache, but there are headache details. "
         "Answer yes, or tick 'Remove this headache' for each one."

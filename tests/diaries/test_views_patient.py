@@ -392,6 +392,15 @@ def test_a_bad_answer_keeps_everything_typed(client_):
     assert 'value="07:30"' in content
 
 
+def test_the_oldest_day_that_can_be_changed_is_the_90th_before_today(client_):
+    assert client_.get(day_url(today() - timedelta(days=90))).status_code == 200
+    response = client_.get(day_url(today() - timedelta(days=91)))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "You can only fill in or change today and the 90 days before it." in page
+    assert "You can fill in today or any of the 90 days before it." in page
+
+
 def test_a_future_day_is_refused_and_nothing_is_saved(client_):
     tomorrow = today() + timedelta(days=1)
     response = client_.get(day_url(tomorrow))
