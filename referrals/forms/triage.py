@@ -116,10 +116,17 @@ class DecisionForm(forms.Form):
 
 class WaitingListFilterForm(forms.Form):
     practice = forms.ModelChoiceField(
-        label="Practice", queryset=Patient.objects.none(), required=False, empty_label="All"
+        label="Practice",
+        queryset=Patient.objects.none(),
+        required=False,
+        empty_label="All",
+        error_messages={"invalid_choice": "Choose a practice from the list"},
     )
     priority = forms.ChoiceField(
-        label="Priority", choices=[("", "All"), *Referral.Priority.choices], required=False
+        label="Priority",
+        choices=[("", "All"), *Referral.Priority.choices],
+        required=False,
+        error_messages={"invalid_choice": "Choose a priority from the list"},
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -112,7 +112,15 @@ def triage_queue(request):
 def waiting_list(request):
     filters = WaitingListFilterForm(request.GET or None, user=request.user)
     practice, priority = None, ""
-    if filters.is_bound and filters.is_valid():
+    if filters.is_bound:
+        if not filters.is_valid():
+            # A filter that cannot be used lists nobody rather than everyone, which would read
+            # as the filtered list.
+            return render(
+                request,
+                "referrals/waiting_list.html",
+                {"page": None, "rows": [], "filters": filters},
+            )
         practice = filters.cleaned_data.get("practice")
         priority = filters.cleaned_data.get("priority") or ""
     targets = selectors.contact_targets()

@@ -679,10 +679,15 @@ def test_the_waiting_list_filters_by_practice_and_priority(world, login):
     assert str(in_b.uuid) in body and str(in_a.uuid) not in body
     body = client.get(WAITING, {"priority": "urgent"}).content.decode()
     assert str(in_a.uuid) in body and str(in_b.uuid) not in body
-    # A practice outside the clinician's scope is not a valid filter.
+    # A practice outside the clinician's scope is not a valid filter: said in the list's own
+    # words, and nobody listed rather than everyone, as if filtered.
     response = client.get(WAITING, {"practice": world.practice_c.pk, "priority": "soon"})
     assert response.status_code == 200
-    assert "Select a valid choice" in response.content.decode()
+    body = response.content.decode()
+    assert "Choose a practice from the list" in body
+    assert "Choose a priority from the list" in body
+    assert "Choose the filters again to see the list." in body
+    assert str(in_a.uuid) not in body and str(in_b.uuid) not in body
 
 
 def test_the_waiting_list_has_a_constant_query_count(world, login):
