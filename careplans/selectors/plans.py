@@ -55,6 +55,17 @@ class VersionView:
     scores: rules.GoalScores | None
 
     @property
+    def review_due(self) -> bool:
+        """Whether the agreed version's next review date has passed: the plan is due its review.
+        A superseded or draft version's date is history, never due."""
+        version = self.version
+        return (
+            version.status == version.Status.AGREED
+            and version.next_review_on is not None
+            and version.next_review_on < timezone.localdate()
+        )
+
+    @property
     def mental_health(self) -> list[SupportItem]:
         kinds = {SupportItem.Kind.MENTAL_HEALTH, SupportItem.Kind.WELLBEING}
         return [s for s in self.support_items if s.kind in kinds]

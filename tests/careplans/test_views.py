@@ -306,6 +306,19 @@ def test_the_patient_reads_only_the_agreed_version(world, login):
     assert "Your GP can see this plan too." in html
 
 
+def test_a_plan_past_its_review_date_says_the_review_is_due(world, login):
+    plan = builders.agreed_plan(world.patient)
+    mine = login(world.patient_user).get("/care-plans/my/").content.decode()
+    staff = login(world.clinician).get(f"/care-plans/patients/{world.patient.uuid}/").content
+    assert "This review is due" not in mine and "Overdue" not in staff.decode()
+    plan.versions.filter(number=1).update(next_review_on=TODAY() - timedelta(days=3))
+    mine = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert "This review is due: your care team will contact you to arrange it." in mine
+    assert "Overdue" not in mine
+    staff = login(world.clinician).get(f"/care-plans/patients/{world.patient.uuid}/").content
+    assert "(overdue)." in staff.decode() and ">Overdue</strong>" in staff.decode()
+
+
 def test_a_patient_with_only_a_draft_sees_no_plan_yet(world, login):
     builders.plan(world.patient)
     html = login(world.patient_user).get("/care-plans/my/").content.decode()
