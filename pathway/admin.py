@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
@@ -15,6 +16,7 @@ from pathway.models import (
     Target,
     User,
 )
+from pathway.models.episodes import MAX_TARGET_DAYS, TARGET_DAYS_MESSAGE
 
 
 class RecordReadAdmin(admin.ModelAdmin):
@@ -135,8 +137,28 @@ class EpisodeAdmin(NoDeleteAdmin):
     inlines = [MilestoneInline]
 
 
+class TargetForm(forms.ModelForm):
+    """The days in the model's own words: the form field Django builds for a positive integer
+    would allow 0 and say so."""
+
+    days = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_TARGET_DAYS,
+        error_messages={
+            "min_value": TARGET_DAYS_MESSAGE,
+            "max_value": TARGET_DAYS_MESSAGE,
+            "invalid": TARGET_DAYS_MESSAGE,
+        },
+    )
+
+    class Meta:
+        model = Target
+        fields = ["name", "from_milestone", "to_milestone", "priority", "days"]
+
+
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
+    form = TargetForm
     list_display = ["name", "from_milestone", "to_milestone", "priority", "days"]
 
 

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from pathway.models.base import ClinicalRecord, TimeStampedModel, choices_constraint
@@ -149,6 +151,11 @@ class TargetPriority(models.TextChoices):
     ROUTINE = "routine", "Routine"
 
 
+# A timeframe target's days: at least 1 and at most ten years.
+MAX_TARGET_DAYS = 3650
+TARGET_DAYS_MESSAGE = f"Enter a number of days from 1 to {MAX_TARGET_DAYS:,} (10 years)."
+
+
 class Target(TimeStampedModel):
     """A pathway timeframe target between two milestones (DESIGN.md section 3)."""
 
@@ -158,7 +165,12 @@ class Target(TimeStampedModel):
     from_milestone = models.CharField(max_length=24, choices=MilestoneKind.choices)
     to_milestone = models.CharField(max_length=24, choices=MilestoneKind.choices)
     priority = models.CharField(max_length=10, choices=AppliesTo.choices, default=AppliesTo.ANY)
-    days = models.PositiveIntegerField()
+    days = models.PositiveIntegerField(
+        validators=[
+            MinValueValidator(1, TARGET_DAYS_MESSAGE),
+            MaxValueValidator(MAX_TARGET_DAYS, TARGET_DAYS_MESSAGE),
+        ]
+    )
 
     class Meta:
         ordering = ["from_milestone", "priority"]
@@ -166,8 +178,11 @@ class Target(TimeStampedModel):
             choices_constraint("from_milestone", MilestoneKind, "pathway_target_from_valid"),
             choices_constraint("to_milestone", MilestoneKind, "pathway_target_to_valid"),
             choices_constraint("priority", TargetPriority, "pathway_target_priority_valid"),
+            # Every clock adds the days to a date: beyond ten years is no target, and a number
+            # large enough to pass the year 9999 would stop every page that draws a clock.
             models.CheckConstraint(
-                condition=models.Q(days__gt=0), name="pathway_target_days_positive"
+                condition=models.Q(days__gte=1, days__lte=MAX_TARGET_DAYS),
+                name="pathway_target_days_in_range",
             ),
             models.UniqueConstraint(
                 fields=["from_milestone", "to_milestone", "priority"], name="pathway_target_unique"
@@ -176,3 +191,24 @@ class Target(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.days} days"
+
+    def clean(self) -> None:
+        """A target runs forward along the pathway: its end milestone comes after its start, as
+        MilestoneKind lists them. Only a review is followed by another of its kind (last review
+        to next annual review)."""
+        super().clean()
+        order = list(MilestoneKind.values)
+        start, end = self.from_milestone, self.to_milestone
+        if start not in order or end not in order:
+            return  # the field's own choice check says so
+        if start == end and start == MilestoneKind.REVIEW_HELD:
+            return
+        if order.index(end) <= order.index(start):
+            raise ValidationError(
+                {
+                    "to_milestone": (
+                        f"Choose a milestone that comes after "
+                        f"{MilestoneKind(start).label.lower()} in the pathway."
+                    )
+                }
+            )

@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 
 from pathway.admin import RecordReadAdmin
+from pathway.models import Target
 from tests.referrals import builders as referral_builders
 
 
@@ -39,3 +40,51 @@ def test_a_referrals_red_flags_show_on_its_admin_page_but_cannot_be_typed(world,
     body = page.content.decode()
     assert "Red flags" in body
     assert 'name="red_flags"' not in body and 'name="id_migraine_answers"' not in body
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"days": "99999999999"}, "Enter a number of days from 1 to 3,650 (10 years)."),
+        ({"days": "0"}, "Enter a number of days from 1 to 3,650 (10 years)."),
+        ({"days": "-3"}, "Enter a number of days from 1 to 3,650 (10 years)."),
+        (
+            {"from_milestone": "first_contact", "to_milestone": "referral_received"},
+            "Choose a milestone that comes after first contact in the pathway.",
+        ),
+        (
+            {"from_milestone": "triaged", "to_milestone": "triaged"},
+            "Choose a milestone that comes after triaged in the pathway.",
+        ),
+    ],
+)
+def test_a_target_that_no_clock_could_use_is_refused_in_plain_words(
+    world, login, overrides, message
+):
+    before = Target.objects.count()
+    data = {
+        "name": "Triage to discharge",
+        "from_milestone": "triaged",
+        "to_milestone": "discharged",
+        "priority": "urgent",
+        "days": "30",
+        **overrides,
+    }
+    page = login(world.admin).post(reverse("admin:pathway_target_add"), data)
+    assert page.status_code == 200
+    assert message in page.content.decode()
+    assert Target.objects.count() == before
+
+
+def test_a_target_from_one_review_to_the_next_and_a_forward_target_are_saved(world, login):
+    client = login(world.admin)
+    for start, end in (("review_held", "review_held"), ("triaged", "discharged")):
+        data = {
+            "name": "A target",
+            "from_milestone": start,
+            "to_milestone": end,
+            "priority": "urgent",
+            "days": "3650",
+        }
+        assert client.post(reverse("admin:pathway_target_add"), data).status_code == 302
+        assert Target.objects.filter(from_milestone=start, to_milestone=end, days=3650).exists()

@@ -227,10 +227,17 @@ VIOLATIONS = [
         ),
     ),
     (
-        "pathway_target_days_positive",
+        "pathway_target_days_in_range",
         "zero-days",
         lambda w: Target.objects.create(
             name="x", from_milestone="first_contact", to_milestone="discharged", days=0
+        ),
+    ),
+    (
+        "pathway_target_days_in_range",
+        "more-than-ten-years",
+        lambda w: Target.objects.create(
+            name="x", from_milestone="first_contact", to_milestone="discharged", days=3651
         ),
     ),
     (
