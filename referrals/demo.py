@@ -87,7 +87,8 @@ def seed_demo(ctx: DemoContext) -> None:
         if patient.referrals.exists():
             continue
         received = now - timedelta(days=days_ago, hours=3)
-        decided = received + timedelta(days=3) if status != "submitted" else None
+        # Only a decision triages: a referral closed without one has no triage time.
+        decided = received + timedelta(days=3) if status in rules.DECIDED_STATUSES else None
         episode = _make_episode(patient, condition, status, received, decided, nurse)
         _make_referral(
             patient=patient,
