@@ -264,6 +264,7 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
             "last 12 months, and how many have had no review or first contact for over a year."
         ),
         headers=("Active patients", "Reviewed in last 12 months", "Overdue"),
+        row_headers=False,
         rows=(
             (
                 publish_count(totals["n"]),
@@ -402,7 +403,7 @@ def milestone_counts_table(*, practice_ids, period: Period, now: datetime | None
         "table counts those the care team discharged, by reason.",
         headers=("Milestone", "Count"),
         rows=rows,
-        chart=Chart(label_column=0, value_column=1, unit="count"),
+        chart=Chart(label_column=0, value_column=1, unit="times reached"),
     )
 
 

@@ -63,6 +63,7 @@ def _table(data: dict) -> Table:
         chart=Chart(**chart) if chart else None,
         notes=tuple(data.get("notes", ())),
         covers=data.get("covers", ""),
+        row_headers=data.get("row_headers", True),
     )
 
 

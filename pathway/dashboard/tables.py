@@ -24,3 +24,6 @@ class Table:
     notes: tuple[str, ...] = field(default_factory=tuple)
     # For a table not limited to the period chosen: the time it covers instead.
     covers: str = ""
+    # Whether each row's first cell names the row (a month, a step): read out as the header of
+    # the figures beside it. False for a table of figures only.
+    row_headers: bool = True

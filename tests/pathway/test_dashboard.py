@@ -62,6 +62,10 @@ def test_the_waits_table_suppresses_small_numbers(world):
 def test_a_suppressed_cell_says_so_to_a_screen_reader(world, login):
     for wait in (1, 2, 9):
         _episode_with_wait(world.practice_a, referred_days_ago=30, triage_wait=wait)
+        seen = EpisodeFactory(
+            patient=PatientFactory(registered_practice=world.practice_a), status="active"
+        )
+        Milestone.objects.create(episode=seen, kind="first_contact", occurred_at=timezone.now())
     html = login(world.commissioner).get("/dashboard/?period=month").content.decode()
     cell = (
         '<td class="nhsuk-table__cell"><span aria-hidden="true">*</span><span '
@@ -69,6 +73,12 @@ def test_a_suppressed_cell_says_so_to_a_screen_reader(world, login):
     )
     assert cell in html
     assert '<td class="nhsuk-table__cell">*</td>' not in html
+    # Annual review coverage is one row of figures: its first figure is a cell, not the row's
+    # header, and reads as suppressed like any other.
+    coverage = html[html.index('id="reviews-heading"') :]
+    coverage = coverage[: coverage.index("</table>")]
+    assert 'scope="row"' not in coverage
+    assert cell in coverage
 
 
 def test_waiting_list_counts_breaches_by_priority(world):
