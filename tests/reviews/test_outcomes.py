@@ -214,6 +214,27 @@ def test_no_follow_up_while_a_safety_alert_is_open_needs_a_reason(world, login):
     assert Review.objects.get().mental_health_notes == notes
 
 
+def test_mental_health_notes_are_read_back_on_the_reviews_tab_and_the_appointment(world, login):
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    client = login(world.clinician)
+    client.post(
+        reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}),
+        {
+            "summary": "Headaches fewer.",
+            "mental_health_follow_up": "gp_follow_up",
+            "mental_health_notes": "Low mood worse; GP to review sertraline.",
+            "next_review_date": (timezone.localdate() + timedelta(days=90)).isoformat(),
+        },
+    )
+    assert Review.objects.filter(appointment=appointment).exists()
+    pages = [
+        reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid}),
+        reverse("reviews:appointment", kwargs={"appointment_uuid": appointment.uuid}),
+    ]
+    for url in pages:
+        assert "Low mood worse; GP to review sertraline." in client.get(url).content.decode()
+
+
 def test_the_review_page_shows_bad_dates_beside_the_field(world, login):
     appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
     response = login(world.clinician).post(
