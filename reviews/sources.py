@@ -14,6 +14,8 @@ named selectors only, and a change in those apps is fixed here. Selectors relied
   `diaries.selectors.entries_changed_since(moment)`: trials, plans and diary records saved after
   the worklist's kept scan.
 * `careplans.selectors.plans_for_patient(patient)`: the current agreed plan and its trials.
+* `referrals.selectors.referrals_for_patient(patient)`: the red flags the referrer ticked, for
+  the review page.
 
 Each adapter returns plain values defined here, never another app's model instances' internals
 beyond what it names.
@@ -68,6 +70,35 @@ def red_flag_referrals(patients: QuerySet[Patient]) -> QuerySet:
         .filter(urgency__in=[referral_rules.EMERGENCY, referral_rules.URGENT])
         .order_by()
     )
+
+
+@dataclass(frozen=True)
+class ReferralFlags:
+    """A referral's red flags and the urgency they gave, for the review page."""
+
+    submitted_at: object
+    urgency: str
+    labels: list[str]
+    url: str
+
+
+def referral_red_flags(patient: Patient, *, episode_id: int | None) -> list[ReferralFlags]:
+    """The red flags of the patient's referrals, newest first: of the appointment's episode of
+    care where it has one, else every referral. The first conversation and each review see what
+    the referrer screened, so a flag never stays on the referrals tab alone."""
+    referrals = referral_selectors.referrals_for_patient(patient)
+    if episode_id is not None:
+        referrals = referrals.filter(episode_id=episode_id)
+    return [
+        ReferralFlags(
+            submitted_at=referral.submitted_at,
+            urgency=referral.urgency,
+            labels=referral.red_flag_labels,
+            url=_url("referrals:detail", referral_uuid=referral.uuid),
+        )
+        for referral in referrals
+        if referral.red_flags
+    ]
 
 
 def red_flag_reason(urgency: str, submitted_at, url: str):

@@ -348,6 +348,7 @@ def review_page(request, appointment_uuid):
             "diary": sources.diary_summary(patient, start=since, end=today),
             "trends": selectors.assessment_trends(patient),
             "care": sources.care_plans(patient),
+            "red_flags": sources.referral_red_flags(patient, episode_id=appointment.episode_id),
             "reviewable": appointment.kind in outcomes.rules.REVIEW_KINDS,
             "not_now": _no_review_yet(appointment, today),
             "not_saved": refused.get("not_saved"),

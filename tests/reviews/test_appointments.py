@@ -10,6 +10,7 @@ from pathway.models import AuditEvent, Milestone, Notification
 from reviews.errors import ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, Review
 from reviews.services import appointments as services
+from tests.referrals import builders as referral_builders
 from tests.reviews import builders
 
 
@@ -623,6 +624,25 @@ def test_the_appointment_and_review_pages_name_the_episode_of_care(world, login)
     assert "Chronic pain (active)" in detail.content.decode()
     review = client.get(reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}))
     assert " · Chronic pain</span>" in review.content.decode()
+
+
+def test_the_review_page_shows_the_red_flags_the_referrer_ticked(world, login):
+    flagged = referral_builders.referral(
+        world.patient, world.gp, red_flags=("headache_triggered_by_exercise",)
+    )
+    plain = referral_builders.referral(world.patient, world.gp, condition="chronic_pain")
+    url = "reviews:review"
+    client = login(world.clinician)
+    for referral, shown in ((flagged, True), (plain, False)):
+        appointment = builders.appointment(
+            world.patient, world.clinician, start=timezone.now(), episode=referral.episode
+        )
+        page = client.get(reverse(url, kwargs={"appointment_uuid": appointment.uuid}))
+        body = page.content.decode()
+        assert ("Red flags at referral" in body) is shown
+        assert ("Headache brought on by exercise" in body) is shown
+        assert (f"screened {flagged.urgency}:" in body) is shown
+        assert (str(flagged.uuid) in body) is shown
 
 
 def test_booking_for_a_patient_without_an_open_episode_says_why_before_the_form(world, login):
