@@ -227,7 +227,38 @@ def death_date_problem(patient: Patient, day: date | None, *, today: date) -> st
     if day < patient.date_of_birth:
         born = f"{patient.date_of_birth:%-d %B %Y}"
         return f"The date the patient died cannot be before their date of birth, {born}."
+    if (seen := last_seen_alive(patient)) is not None and day < seen[0]:
+        return (
+            f"The patient {seen[1]} on {seen[0]:%-d %B %Y}, so the date they died cannot be "
+            "before that. Check the date, and that this is the right patient."
+        )
     return ""
+
+
+def last_seen_alive(patient: Patient) -> tuple[date, str] | None:
+    """The latest day the record shows the patient alive, and how ("was referred", "used the
+    patient portal"), or None: their latest referral received, and the latest thing they did
+    in the portal themselves."""
+    seen = []
+    referred = (
+        Episode.objects.filter(patient=patient)
+        .exclude(status=Episode.Status.ENTERED_IN_ERROR)
+        .order_by("-opened_at")
+        .values_list("opened_at", flat=True)
+        .first()
+    )
+    if referred is not None:
+        seen.append((timezone.localtime(referred).date(), "was referred"))
+    if patient.user_id is not None:
+        used = (
+            AuditEvent.objects.filter(patient=patient, actor_id=patient.user_id)
+            .order_by("-at")
+            .values_list("at", flat=True)
+            .first()
+        )
+        if used is not None:
+            seen.append((timezone.localtime(used).date(), "used the patient portal"))
+    return max(seen, default=None)
 
 
 @transaction.atomic

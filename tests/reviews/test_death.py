@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway import services as kernel
-from pathway.models import AuditEvent, Notification, Patient
+from pathway.models import AuditEvent, Episode, Notification, Patient
 from pathway.notifications import outbox
 from referrals.models import Referral
 from referrals.services import matching
@@ -31,6 +31,8 @@ from tests.reviews import builders
 
 pytestmark = pytest.mark.django_db
 
+TODAY = timezone.localdate
+
 
 def _active(world, condition="headache"):
     made = referral_builders.decided(
@@ -44,7 +46,7 @@ def _died(world, episode, day=None, **extra):
         actor=world.clinician,
         episode=episode,
         reason="died",
-        date_of_death=day or timezone.localdate() - timedelta(days=2),
+        date_of_death=day or timezone.localdate(),
         **extra,
     )
 
@@ -70,7 +72,7 @@ def test_a_death_ends_all_the_patients_care_and_tells_them_nothing(world):
     queued_before = Notification.objects.filter(
         patient=world.patient, status=Notification.Status.QUEUED
     ).count()
-    died_on = timezone.localdate() - timedelta(days=2)
+    died_on = timezone.localdate()
 
     _died(world, headache, died_on, note_for_gp="Died at home; family aware.")
 
@@ -160,6 +162,29 @@ def test_a_death_needs_a_date_that_can_be_true(world, day, message):
     assert Patient.objects.get(pk=world.patient.pk).date_of_death is None
 
 
+def test_a_death_before_the_patient_was_referred_or_used_the_portal_is_refused(world):
+    episode = _active(world)
+    Episode.objects.filter(pk=episode.pk).update(opened_at=timezone.now() - timedelta(days=30))
+    before = TODAY() - timedelta(days=31)
+    with pytest.raises(ReviewsError, match="The patient was referred on") as raised:
+        _died(world, episode, before)
+    assert raised.value.field == "date_of_death"
+    assert "Check the date, and that this is the right patient." in str(raised.value)
+    # The patient's own use of the portal since then is later still.
+    AuditEvent.objects.create(
+        actor=world.patient_user, patient=world.patient, action="create", object_type="diary"
+    )
+    with pytest.raises(ReviewsError, match=f"used the patient portal on {TODAY():%-d %B %Y}"):
+        _died(world, episode, TODAY() - timedelta(days=1))
+    # Someone else's reading of the record is no sign of life.
+    AuditEvent.objects.filter(actor=world.patient_user).delete()
+    AuditEvent.objects.create(
+        actor=world.clinician, patient=world.patient, action="view", object_type="patient"
+    )
+    _died(world, episode, TODAY() - timedelta(days=1))
+    assert Patient.objects.get(pk=world.patient.pk).date_of_death == TODAY() - timedelta(days=1)
+
+
 def test_a_date_of_death_with_another_reason_is_refused(world):
     episode = _active(world)
     with pytest.raises(ReviewsError, match="only when the patient has died"):
@@ -229,9 +254,9 @@ def test_staff_pages_say_why_a_patient_was_not_told(world):
 
 
 def test_a_gp_cannot_refer_a_patient_who_has_died(world):
-    _died(world, _active(world), date(2026, 3, 3))
+    _died(world, _active(world), TODAY())
     world.patient.refresh_from_db()
-    with pytest.raises(ReferralError, match="died on 3 March 2026"):
+    with pytest.raises(ReferralError, match=f"died on {TODAY():%-d %B %Y}"):
         referral_builders.referral(world.patient, world.gp, condition="chronic_pain")
 
 
@@ -280,13 +305,13 @@ def test_a_patient_who_has_died_is_not_invited_to_the_portal(world):
 def test_the_summary_gives_the_date_and_asks_nothing_of_the_gp_about_medicines(world):
     episode = _active(world)
     plan_builders.trial(plan_builders.plan(world.patient), dose="80 mg a day")
-    _died(world, episode, date(2026, 3, 3))
+    _died(world, episode, TODAY())
     html = render_to_string(
         "reviews/letter_discharge.html",
         letters.letter_context(Discharge.objects.get(episode=episode)),
     )
     assert "The patient has died" in html
-    assert '<th scope="row">Date of death</th><td>3 March 2026</td>' in html
+    assert f'<th scope="row">Date of death</th><td>{TODAY():%-d %B %Y}</td>' in html
     assert "Still taking" in html
     assert "repeat prescribing" not in html
     assert "referred to the service again" not in html
@@ -305,13 +330,19 @@ def test_the_team_records_a_death_from_the_episode_page(world, login):
     assert "Enter the date the patient died." in refused.content.decode()
     response = client.post(
         url,
-        {"action": "discharge", "agreed": "on", "reason": "died", "date_of_death": "2026-03-03"},
+        {
+            "action": "discharge",
+            "agreed": "on",
+            "reason": "died",
+            "date_of_death": TODAY().isoformat(),
+        },
         follow=True,
     )
     body = response.content.decode()
-    assert "Alice Anders&#x27;s death on 3 March 2026 is recorded." in body
-    assert "This patient has died" in body and "Died 3 March 2026." in body
-    assert '<dd class="nhsuk-summary-list__value">3 March 2026</dd>' in body
+    died = f"{TODAY():%-d %B %Y}"
+    assert f"Alice Anders&#x27;s death on {died} is recorded." in body
+    assert "This patient has died" in body and f"Died {died}." in body
+    assert f'<dd class="nhsuk-summary-list__value">{died}</dd>' in body
     assert "This episode has ended." in body
     assert "If the patient needs the service again" not in body
     summary = client.get(reverse("pathway:patient-detail", args=[world.patient.uuid]))
