@@ -1,9 +1,11 @@
 """The MDT list and the staff page of failed messages."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
-from pathway.models import Notification
+from pathway.models import Notification, Patient
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import MdtCase
 from reviews.services import mdt as services
@@ -25,6 +27,19 @@ def test_a_case_is_flagged_discussed_and_leaves_the_open_list(world, login):
     case.refresh_from_db()
     assert case.status == "discussed" and case.discussed_at is not None
     assert list(client.get(reverse("reviews:mdt")).context["page"]) == []
+
+
+def test_a_question_too_long_for_the_meeting_is_refused_and_a_death_is_shown(world, login):
+    client = login(world.clinician)
+    url = reverse("reviews:mdt-create", kwargs={"patient_uuid": world.patient.uuid})
+    page = client.post(url, {"question": "x" * 1001}).content.decode()
+    assert "Keep the question to 1,000 characters or fewer." in page
+    assert not MdtCase.objects.exists()
+    builders.mdt_case(world.patient, question="Was anything missed? " + "y" * 400)
+    Patient.objects.filter(pk=world.patient.pk).update(date_of_death=date(2026, 11, 2))
+    listing = client.get(reverse("reviews:mdt")).content.decode()
+    assert "Died 2 November 2026" in listing
+    assert "y" * 200 not in listing  # a long question is shortened on the list
 
 
 def test_a_case_is_discussed_once(world):
