@@ -124,6 +124,10 @@ class DayForm(forms.Form):
     )
     note = forms.CharField(
         label="Anything else to note",
+        help_text=(
+            "Your care team reads your diary at your appointments, not every day. If you need "
+            "help now, call 111, or 999 in an emergency."
+        ),
         required=False,
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),

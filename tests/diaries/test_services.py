@@ -141,7 +141,7 @@ def test_it_rejects_a_future_diary_day(patient):
 def test_days_back_to_90_can_be_filled_in_but_not_91(patient):
     _save(patient, clear_day(), day=days_ago(90))
     errors = _errors(lambda: _save(patient, clear_day(), day=days_ago(91)))
-    assert "last 90 days" in errors["day"][0]
+    assert "today and the 90 days before it" in errors["day"][0]
 
 
 def test_it_rejects_headache_details_on_a_headache_free_day(patient):
