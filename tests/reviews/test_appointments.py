@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.models import AuditEvent, Milestone, Notification
+from pathway.models import AuditEvent, Milestone, Notification, Patient
 from reviews.errors import ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, Review
 from reviews.services import appointments as services
@@ -493,6 +493,23 @@ def test_another_patients_appointment_answers_404(world, login):
 
 
 MY_APPOINTMENTS = reverse("reviews:my-appointments")
+
+
+def test_a_phone_appointment_without_a_mobile_number_says_so_to_both_sides(world, login):
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=timezone.now() + timedelta(days=3), modality="phone"
+    )
+    detail = reverse("reviews:appointment", kwargs={"appointment_uuid": appointment.uuid})
+    Patient.objects.filter(pk=world.patient.pk).update(mobile="+447700900123")
+    page = login(world.patient_user).get(MY_APPOINTMENTS).content.decode()
+    assert "By phone: we will call you on your mobile." in page
+    assert "No mobile number" not in login(world.clinician).get(detail).content.decode()
+    Patient.objects.filter(pk=world.patient.pk).update(mobile="", sms_consent=False)
+    page = login(world.patient_user).get(MY_APPOINTMENTS).content.decode()
+    assert "We have no mobile number for you, so we cannot call you" in page
+    assert "we will call you on your mobile" not in page
+    staff = login(world.clinician).get(detail).content.decode()
+    assert "No mobile number</strong> The patient's record has no phone number" in staff
 
 
 def test_a_patient_not_under_the_teams_care_is_told_to_ask_their_gp(world, login):
