@@ -33,7 +33,7 @@ class VersionForm(BasedOnMixin, forms.ModelForm):
     based_on = BasedOnField(required=False)
     what_matters = forms.CharField(
         label="What matters to me",
-        help_text="In the patient's own words.",
+        help_text="In the patient's own words. Needed to agree the plan; a draft saves without it.",
         required=False,
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -54,6 +54,7 @@ class VersionForm(BasedOnMixin, forms.ModelForm):
     )
     next_review_on = forms.DateField(
         label="Next review date",
+        help_text="Needed to agree the plan; a draft saves without it.",
         required=False,
         widget=DateInput(),
         error_messages={"invalid": "Enter the next review date as a real date."},
@@ -79,6 +80,9 @@ class VersionForm(BasedOnMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["based_on"].initial = revision_token(self.instance.updated_at)
+        # Agreeing needs them, as their hints say: not labelled "(optional)".
+        self.fields["what_matters"].conditionally_required = True
+        self.fields["next_review_on"].conditionally_required = True
 
     def clean_next_review_on(self):
         value = self.cleaned_data.get("next_review_on")

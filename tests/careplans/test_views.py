@@ -109,6 +109,15 @@ def test_bad_draft_input_shows_a_message_and_saves_nothing(world, login, field, 
     assert draft.what_matters == "" and not Goal.objects.exists()
 
 
+def test_the_draft_form_says_what_agreeing_needs_without_calling_it_optional(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    page = login(world.clinician).get(f"/care-plans/versions/{draft.uuid}/edit/").content
+    html = page.decode()
+    assert "What matters to me (optional)" not in html
+    assert "Next review date (optional)" not in html
+    assert html.count("Needed to agree the plan; a draft saves without it.") == 2
+
+
 def test_six_goals_are_refused(world, login):
     draft = builders.plan(world.patient).versions.get()
     data = draft_post(**management("goals", 6))
