@@ -233,7 +233,14 @@ def test_the_episode_page_says_what_stops_a_discharge(world, login):
     builders.safety_alert(world.patient, clinician=world.clinician)
     url = reverse("reviews:episode", kwargs={"episode_uuid": episode.uuid})
     client = login(world.clinician)
-    assert "before discharging" in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert "Record the action taken on this alert before discharging:" in page
+    builders.safety_alert(world.patient, clinician=world.clinician)
+    page = client.get(url).content.decode()
+    assert "Record the action taken on each of these alerts before discharging:" in page
+    listed = page[page.index("each of these alerts") :]
+    listed = listed[: listed.index("</ul>")]
+    assert listed.count("PHQ-9 item 9: thoughts of self-harm, raised ") == 2
     response = client.post(url, {"action": "discharge", "agreed": "on", "reason": "goals_met"})
     assert response.status_code == 400
     assert "Record the action taken on it before discharging." in response.content.decode()
