@@ -41,12 +41,14 @@ class DecisionForm(forms.Form):
         max_length=4000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "Keep the advice to 4,000 characters or fewer."},
     )
     note = forms.CharField(
         label="Note for the team or the receiving service",
         max_length=4000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": "Keep the note to 4,000 characters or fewer."},
     )
 
     def __init__(self, *args, urgency: str = "", **kwargs):
@@ -70,6 +72,11 @@ class DecisionForm(forms.Form):
             )
             self.fields["note"].conditionally_required = True
 
+    def _written(self, name: str) -> bool:
+        """Whether the box has text: kept, or refused by its own check (too long), which says
+        so already."""
+        return bool((self.cleaned_data.get(name) or "").strip()) or name in self.errors
+
     def clean(self):
         data = super().clean()
         decision = data.get("decision")
@@ -80,7 +87,7 @@ class DecisionForm(forms.Form):
             and self.urgency
             and data.get("priority")
             and rules.priority_below_screen(self.urgency, data["priority"])
-            and not (data.get("note") or "").strip()
+            and not self._written("note")
         ):
             self.add_error(
                 "note",
@@ -90,15 +97,12 @@ class DecisionForm(forms.Form):
         if decision == rules.REJECT:
             if not data.get("rejection_reason"):
                 self.add_error("rejection_reason", "Choose the reason for rejecting.")
-            if not (data.get("advice_to_referrer") or "").strip():
+            if not self._written("advice_to_referrer"):
                 self.add_error("advice_to_referrer", "Give advice to the referrer.")
         if decision == rules.REDIRECT:
             if not data.get("redirect_to"):
                 self.add_error("redirect_to", "Choose where to redirect the referral.")
-            if (
-                not (data.get("note") or "").strip()
-                and not (data.get("advice_to_referrer") or "").strip()
-            ):
+            if not self._written("note") and not self._written("advice_to_referrer"):
                 self.add_error("note", "Add a note for the service you are redirecting to.")
         return data
 

@@ -385,6 +385,18 @@ def test_an_incomplete_decision_is_a_clear_400(world, login, data, message):
     assert made.status == "submitted"
 
 
+def test_advice_too_long_is_said_once_not_as_missing_too(world, login):
+    made = builders.referral(world.patient, world.gp)
+    data = {"decision": "reject", "rejection_reason": "other", "advice_to_referrer": "x" * 4001}
+    response = login(world.clinician).post(reverse("referrals:decide", args=[made.uuid]), data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Keep the advice to 4,000 characters or fewer." in body
+    assert "Give advice to the referrer" not in body
+    made.refresh_from_db()
+    assert made.status == "submitted"
+
+
 def test_a_decision_on_a_decided_referral_is_a_409_with_a_message(world, login):
     made = builders.decided(world.patient, world.gp, world.clinician, "reject")
     response = login(world.clinician).post(
