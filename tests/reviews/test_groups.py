@@ -143,6 +143,18 @@ def test_a_started_session_is_not_offered_for_cancelling(world, login):
     assert GroupBooking.objects.get(pk=place.pk).status == "booked"
 
 
+def test_a_past_session_says_how_many_places_were_booked_not_how_many_are_left(world, login):
+    session = builders.group_session(world.service, capacity=10, duration_minutes=1)
+    builders.booking(session, world.patient, status="booked")
+    url = reverse("reviews:group-session", kwargs={"session_uuid": session.uuid})
+    client = login(world.clinician)
+    page = client.get(url).content.decode()
+    assert "1 of 10 booked · 9 left" in page and "(1 minute)" in page
+    GroupSession.objects.filter(pk=session.pk).update(start=timezone.now() - timedelta(days=1))
+    page = client.get(url).content.decode()
+    assert "1 of 10 places were booked" in page and "left" not in page
+
+
 def test_a_full_session_refuses_the_next_booking(world, login):
     session = builders.group_session(world.service, capacity=1)
     builders.booking(session, world.other_patient, status="booked")
