@@ -379,6 +379,20 @@ def reschedule_appointment(
     if current.status != Appointment.Status.BOOKED:
         raise StaleState("Only booked appointments can be moved.")
     _check_based_on(current, based_on, actor=actor)
+    unchanged = (
+        current.start == start
+        and current.duration_minutes == duration_minutes
+        and current.modality == modality
+        and current.clinician_id == clinician.pk
+        and current.video_link == video_link
+        and current.location == location
+    )
+    if unchanged and current.rearrange_requested_at is None:
+        # Nothing to tell the patient: a "moved" message would say it had moved.
+        raise ReviewsError(
+            "Nothing has changed: choose a new date, time, clinician or way of meeting, or go "
+            "back to leave the appointment as it is."
+        )
     _validate_time(start, duration_minutes)
     _validate_place(modality, video_link)
     _validate_people(patient=appointment.patient, clinician=clinician, episode=None)

@@ -205,6 +205,29 @@ def test_moving_an_appointment_checks_the_new_slot_and_answers_a_rearrange_reque
     )
 
 
+def test_a_move_that_changes_nothing_is_refused_and_tells_the_patient_nothing(world):
+    appointment = _book(world)
+    same = {
+        "start": appointment.start,
+        "duration_minutes": 30,
+        "modality": "video",
+        "clinician": world.clinician,
+        "video_link": "https://video.example.test/room",
+    }
+    before = Notification.objects.count()
+    with pytest.raises(ReviewsError, match="Nothing has changed"):
+        services.reschedule_appointment(actor=world.clinician, appointment=appointment, **same)
+    assert Notification.objects.count() == before
+    # The same time answers a patient's request to rearrange: keeping it is a choice.
+    services.request_rearrangement(
+        actor=world.patient_user, appointment=appointment, reason="Mornings are hard"
+    )
+    appointment.refresh_from_db()
+    services.reschedule_appointment(actor=world.clinician, appointment=appointment, **same)
+    appointment.refresh_from_db()
+    assert appointment.rearrange_requested_at is None
+
+
 def test_cancel_tells_the_patient_and_a_second_cancel_is_refused(world):
     appointment = _book(world)
     services.cancel_appointment(actor=world.clinician, appointment=appointment, reason="Ill")
