@@ -18,12 +18,24 @@ from reviews.services import mdt as mdt_services
 from reviews.services import questionnaires as questionnaire_services
 from reviews.views.refusals import post_only
 
-# The tab shows the latest rows of each list; older ones are in the audit trail and admin.
+# The tab shows the latest rows of each list, and says so with a link to show them all.
 RECENT = 20
+
+
+def _latest(rows, cut: dict, name: str, *, everything: bool) -> list:
+    """The first RECENT of `rows` (all of them with `everything`); `cut[name]` says whether
+    more were left out, so the page says so instead of ending the list silently."""
+    if everything:
+        return list(rows)
+    kept = list(rows[: RECENT + 1])
+    cut[name] = len(kept) > RECENT
+    return kept[:RECENT]
 
 
 def _tab_context(request, patient, **extra):
     now = timezone.now()
+    everything = request.GET.get("all") == "1"
+    cut: dict[str, bool] = {}
     upcoming, past = selectors.upcoming_and_past(
         list(selectors.appointments_for_patient(patient, with_team_meetings=True)[: RECENT * 2]),
         now=now,
@@ -35,9 +47,18 @@ def _tab_context(request, patient, **extra):
         "tabs": patient_tabs(patient, request.path),
         "upcoming": upcoming,
         "past": past,
-        "group_bookings": list(selectors.group_history_for_patient(patient)[:RECENT]),
-        "reviews": list(selectors.reviews_for_patient(patient)[:RECENT]),
-        "requests": list(selectors.questionnaire_requests_for_patient(patient)[:RECENT]),
+        "group_bookings": _latest(
+            selectors.group_history_for_patient(patient), cut, "group", everything=everything
+        ),
+        "reviews": _latest(
+            selectors.reviews_for_patient(patient), cut, "reviews", everything=everything
+        ),
+        "requests": _latest(
+            selectors.questionnaire_requests_for_patient(patient),
+            cut,
+            "questionnaires",
+            everything=everything,
+        ),
         "trends": selectors.assessment_trends(patient),
         "episodes": episodes,
         # Why no questionnaire can be sent, as the service words it; "" while under care.
@@ -46,9 +67,15 @@ def _tab_context(request, patient, **extra):
             if any(episode.is_open for episode in episodes)
             else questionnaire_services.not_under_care(patient)
         ),
-        "mdt_cases": list(selectors.mdt_cases_for_patient(patient)[:RECENT]),
+        "mdt_cases": _latest(
+            selectors.mdt_cases_for_patient(patient), cut, "mdt", everything=everything
+        ),
         # Open and closed, newest first: what was done about a risk stays on the record.
-        "alerts": list(selectors.alerts_for_patient(patient)[:RECENT]),
+        "alerts": _latest(
+            selectors.alerts_for_patient(patient), cut, "alerts", everything=everything
+        ),
+        "cut": cut,
+        "recent": RECENT,
         "is_clinician": request.user.role in ("clinician", "admin"),
         **extra,
     }

@@ -42,6 +42,21 @@ def test_a_question_too_long_for_the_meeting_is_refused_and_a_death_is_shown(wor
     assert "y" * 200 not in listing  # a long question is shortened on the list
 
 
+def test_the_reviews_tab_says_when_a_list_shows_only_its_latest_rows(world, login):
+    for number in range(21):
+        builders.mdt_case(world.patient, question=f"Question number {number:02d}")
+    url = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    client = login(world.clinician)
+    response = client.get(url)
+    assert len(response.context["mdt_cases"]) == 20
+    page = response.content.decode()
+    assert "Showing the latest 20 MDT questions." in page
+    assert "Showing the latest 20 reviews." not in page  # a list that fits says nothing
+    everything = client.get(url, {"all": "1"})
+    assert len(everything.context["mdt_cases"]) == 21
+    assert "Showing the latest" not in everything.content.decode()
+
+
 def test_a_case_is_discussed_once(world):
     case = builders.mdt_case(world.patient)
     services.record_mdt_discussion(actor=world.clinician, case=case, notes="", agreed_actions="A")
