@@ -314,7 +314,7 @@ def test_a_severe_score_tells_the_patient_where_to_find_support_now(
     page = page.content.decode()
     assert ("things are very hard for you at the moment" in page) is severe
     assert ("Samaritans" in page) is severe
-    assert ("look at your answers before your next appointment" in page) is not severe
+    assert ("look at your answers when they next review your care" in page) is not severe
     assert "Please get support now" not in page  # no item 9 answer above 0
     assert not SafetyAlert.objects.exists()
 
