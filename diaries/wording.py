@@ -225,4 +225,17 @@ def class_rows(window) -> list[ClassRow]:
                 overused=name in summary.overused_classes,
             )
         )
+    if len(rows) >= rules.MULTIPLE_CLASSES_MINIMUM:
+        # ICHD-3 8.2.6: days with any of them count together, against their own limit, so the
+        # table shows the total that a "more than one kind" warning is about.
+        rows.append(
+            ClassRow(
+                name="All kinds together",
+                per_month=[month.acute_medication_days for month in window.months],
+                total=summary.acute_medication_days_total,
+                rate=rate(summary.acute_medication_days_per_month),
+                limit=rules.overuse_limit_days(rules.MULTIPLE_CLASSES),
+                overused=rules.MULTIPLE_CLASSES in summary.overused_classes,
+            )
+        )
     return rows

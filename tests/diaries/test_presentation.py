@@ -1,6 +1,7 @@
 """How the diary is shown: plain-English wording, clinician flags, calendar grid, chart."""
 
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -52,6 +53,27 @@ def test_several_kinds_of_medicine_are_warned_about_together():
     assert "more than one kind on 10 days a month in total" in warning.text
     (flag,) = wording.clinician_flags(summary)
     assert flag.code == "ICHD-3 8.2 B"
+
+
+def test_the_medicine_table_adds_a_total_row_when_more_than_one_kind_was_taken():
+    one_kind = [
+        rules.DiaryDay(START + timedelta(days=i), True, False, frozenset({rules.OPIOID}))
+        for i in range(5)
+    ]
+    days = one_kind + [
+        rules.DiaryDay(START + timedelta(days=i), True, False, frozenset({rules.SIMPLE_ANALGESIC}))
+        for i in range(5, 30)
+    ]
+    for sample, totalled in ((one_kind, False), (days, True)):
+        window = SimpleNamespace(
+            summary=rules.summarise(sample, start=START),
+            months=rules.month_counts(sample, start=START, length=90),
+        )
+        rows = wording.class_rows(window)
+        assert (rows[-1].name == "All kinds together") is totalled
+    (together,) = [row for row in rows if row.name == "All kinds together"]
+    assert (together.per_month, together.total, together.limit) == ([30, 0, 0], 30, 10)
+    assert together.overused and not any(row.overused for row in rows[:-1])
 
 
 def test_rates_are_shown_to_two_decimal_places_without_rounding_up():
