@@ -84,7 +84,7 @@ def _fuzz(cls, kwargs):
 
 
 # Django admin forms speak to administrators in the admin's own words.
-ADMIN_FORMS = {"careplans.forms.leaflets.LeafletAdminForm"}
+ADMIN_FORMS = {"careplans.forms.leaflets.LeafletAdminForm", "pathway.admin.TargetForm"}
 
 
 def test_a_missing_answer_is_named_in_its_own_words_on_every_form(world):
