@@ -85,7 +85,7 @@ class NoDeleteAdmin(RecordReadAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "ods_code", "parent"]
+    list_display = ["name", "kind", "ods_code", "parent", "phone"]
     list_filter = ["kind"]
     search_fields = ["name", "ods_code"]
 

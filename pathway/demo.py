@@ -46,6 +46,15 @@ ORGANISATIONS = [
     ("service", "S90001", "Riverside Headache and Pain Service", "U00001"),
 ]
 
+# The care service's contact details for its patients (Ofcom's drama number range).
+SERVICE_CONTACT = {
+    "S90001": {
+        "phone": "01632 960000",
+        "email": "riverside.headache@demo.nhs.uk",
+        "contact_hours": "Monday to Friday, 9am to 5pm",
+    }
+}
+
 USERS = [
     # key, email, name, role, discipline, memberships
     ("patient", "patient@demo.nhs.uk", "Alex Morgan", "patient", "", []),
@@ -86,7 +95,12 @@ def seed_kernel() -> DemoContext:
     for kind, ods, name, parent in ORGANISATIONS:
         org, _ = Organisation.objects.get_or_create(
             ods_code=ods,
-            defaults={"kind": kind, "name": name, "parent": ctx.organisations.get(parent)},
+            defaults={
+                "kind": kind,
+                "name": name,
+                "parent": ctx.organisations.get(parent),
+                **SERVICE_CONTACT.get(ods, {}),
+            },
         )
         ctx.organisations[ods] = org
 

@@ -22,6 +22,18 @@ class Organisation(TimeStampedModel):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    # How patients reach a care service: shown to its patients wherever they are asked to
+    # contact their care team.
+    phone = models.CharField(
+        "Phone number for patients", max_length=40, blank=True, help_text="For example 01632 960000"
+    )
+    email = models.EmailField("Email address for patients", blank=True)
+    contact_hours = models.CharField(
+        "When the phone is answered",
+        max_length=120,
+        blank=True,
+        help_text="For example Monday to Friday, 9am to 5pm",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -13,13 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from pathway.care_teams import care_team_contacts
 from pathway.forms import (
     ALREADY_ON_THE_SERVICE,
     ENTERED_IN_ERROR,
     REGISTERED_ELSEWHERE,
     PatientForm,
 )
-from pathway.models import AuditEvent, Milestone, Patient
+from pathway.models import AuditEvent, Milestone, Organisation, Patient
 from pathway.models.audit import RECORD_PARTS
 from pathway.nhs_number import format as format_nhs_number
 from tests.factories import EpisodeFactory, PatientFactory
@@ -684,6 +685,36 @@ def test_it_searches_in_a_constant_number_of_queries(login, world, django_assert
     with django_assert_num_queries(baseline):
         response = client.get(SEARCH, params)
     assert len(response.context["results"]) == 5
+
+
+def test_the_patient_is_told_how_to_reach_their_care_team(login, world):
+    Organisation.objects.filter(pk=world.service.pk).update(
+        phone="01632 960000", email="pain.team@example.test", contact_hours="Weekdays, 9 to 5"
+    )
+    client = login(world.patient_user)
+    pages = [
+        reverse("pathway:patient-home"),
+        reverse("reviews:my-appointments"),
+        reverse("careplans:my-plan"),
+        reverse("diaries:summary"),
+    ]
+    for url in pages:
+        page = client.get(url).content.decode()
+        assert "Contact your care team" in page, url
+        assert 'Pain service: call <a href="tel:01632960000">01632 960000</a>' in page, url
+        assert "(Weekdays, 9 to 5), or email" in page and "pain.team@example.test" in page
+    # A practice whose PCN hosts no service with details: the GP practice passes a message on.
+    Patient.objects.filter(pk=world.patient.pk).update(registered_practice=world.practice_c)
+    page = client.get(reverse("pathway:patient-home")).content.decode()
+    assert "Contact your GP practice, who can pass a message to the team." in page
+    assert "01632 960000" not in page
+
+
+def test_a_service_without_contact_details_is_not_offered(world):
+    assert list(care_team_contacts(world.patient)) == []
+    Organisation.objects.filter(pk=world.service.pk).update(email="pain.team@example.test")
+    assert list(care_team_contacts(world.patient)) == [world.service]
+    assert list(care_team_contacts(world.patient_in_c)) == []
 
 
 def test_it_reads_the_patients_own_home_in_a_constant_number_of_queries(
