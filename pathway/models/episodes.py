@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from pathway.models.base import ClinicalRecord, TimeStampedModel, choices_constraint
 
@@ -143,6 +144,10 @@ class Milestone(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def has_passed(self) -> bool:
+        return self.occurred_at <= timezone.now()
 
 
 class TargetPriority(models.TextChoices):

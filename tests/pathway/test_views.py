@@ -710,6 +710,25 @@ def test_the_patient_is_told_how_to_reach_their_care_team(login, world):
     assert "01632 960000" not in page
 
 
+def test_an_annual_review_date_that_has_passed_reads_as_due_now(login, world):
+    now = timezone.now()
+    episode = EpisodeFactory(patient=world.patient, status="active")
+    Milestone.objects.create(
+        episode=episode, kind="review_held", occurred_at=now - timedelta(days=400)
+    )
+    due = Milestone.objects.create(
+        episode=episode, kind="annual_review_due", occurred_at=now - timedelta(days=9)
+    )
+    client = login(world.patient_user)
+    page = client.get(reverse("pathway:patient-home")).content.decode()
+    assert ">Due now</strong>" in page and "The team will contact you to arrange it" in page
+    Milestone.objects.filter(pk=due.pk).update(occurred_at=now + timedelta(days=9))
+    assert ">Due now</strong>" not in client.get(reverse("pathway:patient-home")).content.decode()
+    Milestone.objects.filter(pk=due.pk).update(occurred_at=now - timedelta(days=9))
+    Milestone.objects.create(episode=episode, kind="review_held", occurred_at=now)
+    assert ">Due now</strong>" not in client.get(reverse("pathway:patient-home")).content.decode()
+
+
 def test_a_service_without_contact_details_is_not_offered(world):
     assert list(care_team_contacts(world.patient)) == []
     Organisation.objects.filter(pk=world.service.pk).update(email="pain.team@example.test")
