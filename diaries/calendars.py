@@ -35,15 +35,17 @@ class CalendarDay:
     # A patient cared for with chronic pain only: a day without a headache is not shown as a
     # good day ("clear"), only as filled in, and is described by its pain score.
     pain_first: bool = False
+    # Not filled in and too long ago to fill in now (the patient's own calendar only).
+    closed: bool = False
 
     @property
     def state(self) -> str:
         """The shading class suffix: severity, "clear" (headache-free), "recorded" (filled in,
-        no headache, for a pain-first diary), "none" or "future"."""
+        no headache, for a pain-first diary), "none", "closed" or "future"."""
         if self.future:
             return "future"
         if not self.recorded:
-            return "none"
+            return "closed" if self.closed else "none"
         if self.headache:
             return self.severity
         return "recorded" if self.pain_first else "clear"
@@ -64,7 +66,7 @@ class CalendarDay:
         if self.future:
             return "in the future"
         if not self.recorded:
-            return "not filled in"
+            return "not filled in, too long ago to fill in now" if self.closed else "not filled in"
         if not self.headache:
             parts = [] if self.pain_first and self.pain_score is not None else ["no headache"]
         else:
@@ -97,6 +99,11 @@ class CalendarMonth:
     def pain_scored(self) -> bool:
         """Whether any day of the month has a pain score (the key then explains the mark)."""
         return any(d.pain_score is not None for d in self.recorded_days)
+
+    @property
+    def has_closed_days(self) -> bool:
+        """Whether any day of the month is too long ago to fill in (the key then explains it)."""
+        return any(day.state == "closed" for week in self.weeks for day in week)
 
     @property
     def headache_days(self) -> int:
@@ -145,6 +152,7 @@ def month_grid(
         for day in week:
             entry = by_day.get(day)
             in_month = day.month == month
+            url = link_days(day) if link_days and in_month and day <= today else None
             row.append(
                 CalendarDay(
                     day=day,
@@ -157,7 +165,8 @@ def month_grid(
                     medication=bool(entry and entry.medication),
                     pain_score=entry.pain_score if entry else None,
                     pain_first=pain_first,
-                    url=link_days(day) if link_days and in_month and day <= today else None,
+                    url=url,
+                    closed=bool(link_days) and in_month and day <= today and url is None,
                 )
             )
         weeks.append(row)

@@ -682,6 +682,10 @@ def test_the_calendar_goes_back_to_the_first_day_that_can_be_filled_in(client_):
     ).content.decode()
     assert f"<h1>{earliest:%B %Y}</h1>" in content
     assert "Previous month" not in content
+    # Days of that month before the 90 are greyed, said so, and not offered as "not filled in".
+    closed = days_ago(91)
+    assert ("not filled in, too long ago to fill in now" in content) is (closed >= earliest)
+    assert ("too long ago to fill in now</li>" in content) is (closed >= earliest)
     before = (earliest - timedelta(days=1)).replace(day=1)
     for month in (f"{before:%Y-%m}", "2000-01", "1999-12"):
         page = client_.get(reverse("diaries:calendar"), {"month": month}).content.decode()
