@@ -1,7 +1,11 @@
 from datetime import UTC, date, datetime
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+)
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -60,6 +64,50 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean_username(self) -> str:
         # Accounts are kept in lower case (UserManager.create_user); people type it either way.
         return self.cleaned_data["username"].strip().lower()
+
+
+# Choosing a password, in the app's words (Django's say "This field is required." and "The
+# two password fields didn't match.").
+NEW_PASSWORD_ERRORS = {
+    "password_mismatch": "The two new passwords do not match. Type the same password in both.",
+}
+
+
+def _new_password_fields(form) -> None:
+    form.fields["new_password1"].label = "New password"
+    form.fields["new_password1"].help_text = (
+        "At least 12 characters. Not a common password, not only numbers and not like your "
+        "name or email address."
+    )
+    form.fields["new_password1"].error_messages["required"] = "Enter a new password."
+    form.fields["new_password2"].label = "Type the new password again"
+    form.fields["new_password2"].help_text = ""
+    form.fields["new_password2"].error_messages["required"] = "Type the new password again."
+
+
+class NewPasswordForm(SetPasswordForm):
+    """A new password chosen from a reset link."""
+
+    error_messages = NEW_PASSWORD_ERRORS
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        _new_password_fields(self)
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """A signed-in user's new password, with their current one."""
+
+    error_messages = {
+        **NEW_PASSWORD_ERRORS,
+        "password_incorrect": "Your current password is not right. Type it again.",
+    }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["old_password"].error_messages["required"] = "Enter your current password."
+        _new_password_fields(self)
 
 
 class TotpForm(forms.Form):

@@ -10,6 +10,7 @@ account_patterns = [
     path("sign-out-everywhere/", accounts.sign_out_everywhere, name="sign-out-everywhere"),
     path("mfa/", accounts.mfa_verify, name="mfa-verify"),
     path("mfa/setup/", accounts.mfa_setup, name="mfa-setup"),
+    path("password/", accounts.PasswordChangeView.as_view(), name="password-change"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

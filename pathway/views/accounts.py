@@ -9,12 +9,13 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pathway.forms import EmailAuthenticationForm, TotpForm
+from pathway.forms import ChangePasswordForm, EmailAuthenticationForm, NewPasswordForm, TotpForm
 from pathway.models.users import new_session_salt
 
 
@@ -27,6 +28,8 @@ class SignInView(auth_views.LoginView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's, except that choosing a new password also lifts a sign-in lockout: the
     locked-out page sends people here, so the new password must work at once."""
+
+    form_class = NewPasswordForm
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -44,6 +47,22 @@ def _clear_failed_sign_ins(email: str) -> int:
         AccessAttempt.objects.filter(username__iexact=email).values_list("username", flat=True)
     )
     return sum(AxesProxyHandler.reset_attempts(username=username) for username in typed | {email})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """A signed-in user chooses a new password, giving their current one. This session stays
+    signed in; every other one is signed out (Django's session check on the password)."""
+
+    form_class = ChangePasswordForm
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("pathway:home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(
+            self.request, "Your password is changed. You are signed out on other devices."
+        )
+        return response
 
 
 class SignOutView(auth_views.LogoutView):

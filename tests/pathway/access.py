@@ -29,6 +29,7 @@ RULES = {
     "pathway:sign-out-everywhere": Rule(allowed=frozenset(SIGNED_IN), ok=(405,)),
     "pathway:mfa-verify": Rule(allowed=frozenset(SIGNED_IN), ok=(200, 302)),
     "pathway:mfa-setup": Rule(allowed=frozenset(SIGNED_IN), ok=(200, 302)),
+    "pathway:password-change": Rule(allowed=frozenset(SIGNED_IN), ok=(200, 302)),
     "pathway:password-reset": Rule(public=True),
     "pathway:password-reset-done": Rule(public=True),
     "pathway:password-reset-confirm": Rule(

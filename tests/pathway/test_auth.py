@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -399,6 +400,59 @@ def test_a_refused_new_password_leaves_the_lockout_in_place(client, world):
     response = client.post(_landing(form), {"new_password1": "short", "new_password2": "short"})
     assert response.status_code == 200
     assert _sign_in(client, world.gp).status_code == 429
+
+
+def test_a_reset_link_asks_for_the_new_password_in_the_apps_words(client, world):
+    client.post(reverse("pathway:password-reset"), {"email": world.gp.email})
+    link = urlsplit(re.search(r"https?://[^\s]+", mail.outbox[0].body).group(0)).path
+    form = client.get(link, follow=True)
+    page = form.content.decode()
+    assert "Type the new password again" in page and "At least 12 characters" in page
+    page = client.post(_landing(form), {}).content.decode()
+    assert "Enter a new password." in page and "Type the new password again." in page
+    assert "This field is required." not in page
+    page = client.post(
+        _landing(form),
+        {"new_password1": "a-much-longer-passphrase-42", "new_password2": "another-one-43"},
+    ).content.decode()
+    assert "The two new passwords do not match." in page
+
+
+def test_a_signed_in_user_changes_their_password_and_other_sessions_end(client, world, login):
+    elsewhere = Client()
+    elsewhere.force_login(world.patient_user)
+    url = reverse("pathway:password-change")
+    page = login(world.patient_user).get(url).content.decode()
+    assert "Change your password" in page and 'href="/account/password/"' in page
+    refused = client.post(
+        url,
+        {
+            "old_password": "not-my-password",
+            "new_password1": "a-much-longer-passphrase-42",
+            "new_password2": "a-much-longer-passphrase-42",
+        },
+    ).content.decode()
+    assert "Your current password is not right. Type it again." in refused
+    assert "<title>Error: " in refused
+    response = client.post(
+        url,
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-much-longer-passphrase-42",
+            "new_password2": "a-much-longer-passphrase-42",
+        },
+        follow=True,
+    )
+    assert "Your password is changed. You are signed out on other devices." in (
+        response.content.decode()
+    )
+    assert response.wsgi_request.user == world.patient_user  # still signed in here
+    assert elsewhere.get(reverse("pathway:patient-home")).status_code == 302  # not there
+    client.logout()
+    assert (
+        _sign_in(client, world.patient_user, password="a-much-longer-passphrase-42").status_code
+        == 302
+    )
 
 
 # Sessions.
