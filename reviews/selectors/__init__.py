@@ -38,6 +38,7 @@ from reviews.selectors.episodes import (
     reviews_for_patient,
 )
 from reviews.selectors.groups import (
+    INVITE_LIST_LIMIT,
     bookings_for_session,
     eligible_patients,
     group_booking_for,
@@ -89,6 +90,7 @@ __all__ = [
     "DischargeScope",
     "discharge_letter_for",
     "ended_by_discharge",
+    "INVITE_LIST_LIMIT",
     "eligible_patients",
     "episode_for",
     "episodes_of_patient",

@@ -61,20 +61,35 @@ def places_taken(session: GroupSession) -> int:
     return session.bookings.filter(status__in=PLACE_HOLDING).count()
 
 
-def eligible_patients(user, session: GroupSession, *, limit: int = 50) -> QuerySet[Patient]:
+# How many eligible patients the invitation list shows at once; a name narrows it.
+INVITE_LIST_LIMIT = 50
+
+
+def eligible_patients(
+    user,
+    session: GroupSession,
+    *,
+    limit: int | None = INVITE_LIST_LIMIT,
+    name: str = "",
+    uuids=None,
+) -> QuerySet[Patient]:
     """Patients `user` may see whose referral the team has accepted (an active episode, of the
     session's condition if it has one: not one still waiting for triage, which may yet be
     rejected) and no live invitation or place at this session. Each has `ended_here`: the
     status of their latest invitation or place here that ended (declined, cancelled or
     withdrawn), or None, so that a patient who turned this session down is not asked again
-    unawares."""
+    unawares.
+
+    `name` keeps those whose first or last name starts with it; `uuids` keeps the patients
+    chosen on the form, however far down the list (the invitation is checked against them,
+    not against the first `limit`). `limit` None lists them all."""
     episodes = Episode.objects.filter(status=Episode.Status.ACTIVE)
     if session.condition:
         episodes = episodes.filter(condition=session.condition)
     ended = GroupBooking.objects.filter(
         session=session, patient=OuterRef("pk"), status__in=ENDED
     ).order_by("-pk")
-    return (
+    patients = (
         patients_visible_to(user)
         .filter(id__in=episodes.values("patient_id"))
         .exclude(
@@ -83,8 +98,17 @@ def eligible_patients(user, session: GroupSession, *, limit: int = 50) -> QueryS
             )
         )
         .annotate(ended_here=Subquery(ended.values("status")[:1]))
-        .order_by("family_name", "given_name")[:limit]
+        .order_by("family_name", "given_name")
     )
+    if name := " ".join(name.split()):
+        patients = patients.filter(
+            Q(given_name__istartswith=name)
+            | Q(family_name__istartswith=name)
+            | Q(given_name__istartswith=name.split()[0], family_name__istartswith=name.split()[-1])
+        )
+    if uuids is not None:
+        patients = patients.filter(uuid__in=uuids)
+    return patients if limit is None else patients[:limit]
 
 
 def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:

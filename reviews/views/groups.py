@@ -1,3 +1,5 @@
+from uuid import UUID
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -86,7 +88,11 @@ def session_detail(request, session_uuid):
     session = selectors.group_session_for(request.user, session_uuid)
     bookings = list(selectors.bookings_for_session(request.user, session))
     taken = selectors.places_taken(session)
-    eligible = list(selectors.eligible_patients(request.user, session))
+    # Typed text for a name search: no NUL (PostgreSQL refuses it in a query), and not a page.
+    name = request.GET.get("name", "").replace("\x00", "")[:100]
+    limit = selectors.INVITE_LIST_LIMIT
+    # One more than shown, to know whether the list was cut.
+    eligible = list(selectors.eligible_patients(request.user, session, name=name, limit=limit + 1))
     return render(
         request,
         "reviews/group_session_detail.html",
@@ -95,8 +101,11 @@ def session_detail(request, session_uuid):
             "bookings": bookings,
             "taken": taken,
             "left": rules.places_left(session.capacity, taken),
-            "invite_form": InviteForm(patients=eligible),
-            "eligible": eligible,
+            "invite_form": InviteForm(patients=eligible[:limit]),
+            "eligible": eligible[:limit],
+            "more_eligible": len(eligible) > limit,
+            "name": name,
+            "invite_limit": limit,
             "started": session.start <= timezone.now(),
         },
     )
@@ -107,7 +116,11 @@ def session_invite(request, session_uuid):
     session = selectors.group_session_for(request.user, session_uuid)
     if refused := post_only(request):
         return refused
-    form = InviteForm(request.POST, patients=selectors.eligible_patients(request.user, session))
+    chosen = _uuids(request.POST.getlist("patients"))
+    form = InviteForm(
+        request.POST,
+        patients=selectors.eligible_patients(request.user, session, uuids=chosen, limit=None),
+    )
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
@@ -128,6 +141,18 @@ def session_invite(request, session_uuid):
             )
         messages.success(request, f"{len(invited)} invited. {online}")
     return redirect("reviews:group-session", session_uuid=session.uuid)
+
+
+def _uuids(values) -> list[UUID]:
+    """The values that are UUIDs (anything else is not a patient on the list, and the form
+    says so)."""
+    found = []
+    for value in values[:200]:
+        try:
+            found.append(UUID(value))
+        except (ValueError, TypeError, AttributeError):
+            continue
+    return found
 
 
 @clinician_required

@@ -424,6 +424,35 @@ def test_a_patient_who_turned_the_session_down_is_listed_again_with_a_note(world
     assert response.content.decode().count("Earlier invitation: invited again since") == 1
 
 
+def test_a_patient_beyond_the_first_50_is_found_by_name_and_invited(world, login):
+    for number in range(50):
+        builders.episode_for(
+            PatientFactory(
+                registered_practice=world.practice_a, given_name="Ann", family_name=f"A{number:02d}"
+            )
+        )
+    last = PatientFactory(
+        registered_practice=world.practice_a, given_name="Zoe", family_name="Zimmerman"
+    )
+    builders.episode_for(last)
+    session = builders.group_session(world.service)
+    url = reverse("reviews:group-session", kwargs={"session_uuid": session.uuid})
+    client = login(world.clinician)
+    listing = client.get(url)
+    assert len(listing.context["eligible"]) == 50 and last not in listing.context["eligible"]
+    assert "Only the first 50 are listed: find a patient by name" in listing.content.decode()
+    found = client.get(url, {"name": "zoe zim"})
+    assert found.context["eligible"] == [last]
+    assert "Only the first" not in found.content.decode()
+    assert client.get(url, {"name": "Nobody"}).context["eligible"] == []
+    assert client.get(url, {"name": "Zo\x00e"}).context["eligible"] == [last]
+    invite = reverse("reviews:group-session-invite", kwargs={"session_uuid": session.uuid})
+    client.post(invite, {"patients": [str(last.uuid)]})
+    assert GroupBooking.objects.filter(session=session, patient=last, status="invited").exists()
+    response = client.post(invite, {"patients": ["not-a-uuid"]}, follow=True)
+    assert "Choose patients from the list." in response.content.decode()
+
+
 def test_the_session_form_asks_for_a_video_link_or_a_venue_without_calling_them_optional(
     world, login
 ):
