@@ -12,9 +12,9 @@ from reviews.selectors.lookups import _get_or_404
 
 
 def questionnaire_requests_for_patient(patient: Patient) -> QuerySet[QuestionnaireRequest]:
-    return patient.questionnaire_requests.select_related("requested_by", "assessment").order_by(
-        "-requested_at"
-    )
+    return patient.questionnaire_requests.select_related(
+        "requested_by", "assessment__completed_by"
+    ).order_by("-requested_at")
 
 
 def outstanding_requests_for_patient(patient: Patient) -> QuerySet[QuestionnaireRequest]:

@@ -629,6 +629,10 @@ def test_the_team_records_answers_given_by_phone_with_the_same_score(world, logi
     assessment = request.assessment
     assert (assessment.total, assessment.completed_by) == (6, world.clinician)
     assert not SafetyAlert.objects.exists()
+    reviews_tab = client.get(
+        reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    ).content.decode()
+    assert "Answers given to Nurse Nia and recorded by them" in reviews_tab
     # Done: the link goes, and the same answers recorded again make no second assessment.
     assert "already been answered" in client.get(_record_url(request), follow=True).content.decode()
     again = client.post(_record_url(request), _phq9([1, 2, 1, 0, 0, 1, 1, 0, 0]), follow=True)
