@@ -40,6 +40,24 @@ RECORD_PARTS = {
     "reviews.safetyalert": "a follow-up by your care team",
 }
 
+# Where "Created a …" or "Decided a …" would not read as plain English to the patient, what
+# was done, said as they would say it. By (action, kind of row); the rest read as the action
+# and the part of the record ("Viewed your diary").
+SAID_TO_PATIENT = {
+    ("create", "careplans.careplanversion"): "Started a new version of your care plan",
+    ("decide", "careplans.careplanversion"): "Agreed a version of your care plan",
+    ("create", "careplans.careplanleaflet"): "Added a leaflet to your care plan",
+    ("create", "careplans.treatmenttrial"): "Added a medicine to your care plan",
+    ("create", "careplans.medicationreduction"): "Lowered the dose of a medicine in your care plan",
+    ("create", "pathway.assessment"): "Recorded your answers to a questionnaire",
+    ("create", "reviews.questionnairerequest"): "Asked you to fill in a questionnaire",
+    ("create", "reviews.appointment"): "Booked an appointment",
+    ("create", "reviews.review"): "Recorded a review of your care",
+    ("create", "reviews.groupbooking"): "Invited you to a group session",
+    ("create", "reviews.mdtcase"): "Asked the team meeting about your care",
+    ("decide", "referrals.referral"): "Decided on a referral",
+}
+
 
 class AuditEvent(models.Model):
     """Who did what to which patient record, and when. Field names only, never values.
@@ -91,4 +109,6 @@ class AuditEvent(models.Model):
         questionnaire as recorded in error")."""
         if self.action == AuditAction.ENTERED_IN_ERROR:
             return f"Marked {self.record_part} as recorded in error"
+        if said := SAID_TO_PATIENT.get((self.action, self.object_type)):
+            return said
         return f"{self.get_action_display()} {self.record_part}"

@@ -21,7 +21,7 @@ from pathway.forms import (
     PatientForm,
 )
 from pathway.models import AuditEvent, Milestone, Organisation, Patient
-from pathway.models.audit import RECORD_PARTS
+from pathway.models.audit import RECORD_PARTS, SAID_TO_PATIENT
 from pathway.nhs_number import format as format_nhs_number
 from tests.factories import EpisodeFactory, PatientFactory
 from tests.pathway.pages import field_error as _field_error
@@ -390,7 +390,13 @@ def test_starting_a_care_plan_reads_as_two_different_steps(login, world):
     careplan_builders.plan(world.patient, actor=world.clinician)
     page = _page(login(world.patient_user).get(reverse("pathway:record-access")))
     assert page.count("Created your care plan") == 1
-    assert page.count("Created a version of your care plan") == 1
+    assert page.count("Started a new version of your care plan") == 1
+
+
+def test_each_plain_english_phrase_names_a_real_action_and_part_of_the_record():
+    for action, label in SAID_TO_PATIENT:
+        assert action in AuditEvent.Action.values
+        assert label in RECORD_PARTS
 
 
 def test_every_part_of_the_record_named_to_patients_is_a_model():
