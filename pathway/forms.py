@@ -41,6 +41,22 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
 EMAIL_INVALID = "Enter an email address in the correct format, like name@example.com."
 
 
+class TooLongInWords:
+    """Text over a box's limit is refused in the app's words, with how much was typed, instead
+    of Django's "Ensure this value has at most 4000 characters (it has 4210).". A message a
+    field sets itself is kept."""
+
+    def full_clean(self):
+        # At validation, not construction: some forms add fields in their own __init__.
+        for field in self.fields.values():
+            limit = getattr(field, "max_length", None)
+            if limit and "max_length" not in field.error_messages:
+                field.error_messages["max_length"] = (
+                    f"Keep this to {limit:,} characters or fewer (it has %(show_value)d)."
+                )
+        super().full_clean()
+
+
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
         label="Email address",

@@ -17,10 +17,11 @@ from careplans.models import (
     SelfManagementItem,
     SupportItem,
 )
+from pathway.forms import TooLongInWords
 from pathway.instruments import PSFS_MAX_ACTIVITIES
 
 
-class GoalForm(forms.ModelForm):
+class GoalForm(TooLongInWords, forms.ModelForm):
     description = forms.CharField(
         label="Goal, in the patient's words",
         max_length=300,
@@ -35,7 +36,7 @@ class GoalForm(forms.ModelForm):
         fields = ["description", "baseline", "target", "current"]
 
 
-class SelfManagementForm(forms.ModelForm):
+class SelfManagementForm(TooLongInWords, forms.ModelForm):
     action = forms.CharField(
         label="What I will do", max_length=300, error_messages={"required": "Enter what to do."}
     )
@@ -51,7 +52,7 @@ class SelfManagementForm(forms.ModelForm):
         }
 
 
-class SupportForm(forms.ModelForm):
+class SupportForm(TooLongInWords, forms.ModelForm):
     description = forms.CharField(
         label="Support", max_length=300, error_messages={"required": "Describe the support."}
     )
@@ -64,7 +65,7 @@ class SupportForm(forms.ModelForm):
         error_messages = {"kind": {"required": "Choose the type of support."}}
 
 
-class ResponsibilityForm(forms.ModelForm):
+class ResponsibilityForm(TooLongInWords, forms.ModelForm):
     person = forms.CharField(
         label="Name or role", max_length=120, error_messages={"required": "Enter who does it."}
     )
@@ -96,7 +97,7 @@ class ResponsibilityForm(forms.ModelForm):
         return value
 
 
-class AcuteForm(forms.ModelForm):
+class AcuteForm(TooLongInWords, forms.ModelForm):
     medicine = forms.CharField(
         label="Medicine and dose",
         max_length=200,

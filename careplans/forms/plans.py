@@ -8,7 +8,7 @@ from django.utils import timezone
 from careplans import rules
 from careplans.forms.fields import TEXT_LIMIT, BasedOnMixin, DateInput
 from careplans.models import CarePlanVersion
-from pathway.forms import BasedOnField, revision_token
+from pathway.forms import BasedOnField, TooLongInWords, revision_token
 from pathway.models import Episode
 
 
@@ -29,7 +29,7 @@ class StartPlanForm(forms.Form):
         )
 
 
-class VersionForm(BasedOnMixin, forms.ModelForm):
+class VersionForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
     based_on = BasedOnField(required=False)
     what_matters = forms.CharField(
         label="What matters to me",

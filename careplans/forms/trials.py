@@ -15,10 +15,10 @@ from careplans.forms.fields import (
     no_future_date,
 )
 from careplans.models import MedicationReduction, TreatmentTrial
-from pathway.forms import BasedOnField, revision_token
+from pathway.forms import BasedOnField, TooLongInWords, revision_token
 
 
-class TrialForm(forms.Form):
+class TrialForm(TooLongInWords, forms.Form):
     medicine_code = forms.ChoiceField(
         label="Medicine",
         choices=[("", "Choose a medicine")] + [(m.code, m.name) for m in rules.MEDICINES.values()],
@@ -110,7 +110,7 @@ def _check_days(form, headache_field: str, migraine_field: str) -> None:
         form.add_error(migraine_field, "Migraine days cannot be more than headache days.")
 
 
-class TrialReviewForm(BasedOnMixin, forms.ModelForm):
+class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
     based_on = BasedOnField(required=False)
     outcome = forms.ChoiceField(
         label="Outcome",
@@ -257,7 +257,7 @@ def _adequacy_hint(trial: TreatmentTrial, today) -> str:
     )
 
 
-class ReductionForm(forms.Form):
+class ReductionForm(TooLongInWords, forms.Form):
     step = forms.ChoiceField(
         label="What changed?",
         choices=MedicationReduction.Step.choices,

@@ -9,6 +9,7 @@ from pathway.forms import (
     ELSEWHERE_CHECK_THE_NUMBER,
     NhsNumberField,
     PastDateField,
+    TooLongInWords,
     UkMobileField,
 )
 from pathway.models import Patient
@@ -26,7 +27,7 @@ from referrals.models import PreventiveTried, Referral
 from referrals.services import ReferralContent
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(TooLongInWords, forms.Form):
     """The single-page referral for GPs and partners."""
 
     referring_as = forms.ChoiceField(
@@ -194,7 +195,7 @@ class ReferralForm(forms.Form):
         )
 
 
-class NewPatientForm(forms.Form):
+class NewPatientForm(TooLongInWords, forms.Form):
     """A patient new to the system, added with the referral (prefix "new")."""
 
     given_name = forms.CharField(label="First name", max_length=100)
@@ -239,7 +240,7 @@ class NewPatientForm(forms.Form):
         }
 
 
-class PreventiveForm(forms.Form):
+class PreventiveForm(TooLongInWords, forms.Form):
     medicine = forms.CharField(label="Medicine", max_length=120, required=False)
     dose = forms.CharField(label="Dose", max_length=80, required=False)
     duration_weeks = forms.IntegerField(

@@ -7,7 +7,7 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.forms import NhsNumberField, PastDateField, UkMobileField
+from pathway.forms import NhsNumberField, PastDateField, TooLongInWords, UkMobileField
 from pathway.models.episodes import Condition
 from referrals import rules, selectors
 from referrals.forms.fields import (
@@ -39,7 +39,7 @@ OWN_DETAILS = {
 }
 
 
-class SelfReferralForm(forms.Form):
+class SelfReferralForm(TooLongInWords, forms.Form):
     """The public self-referral, in plain English."""
 
     # A one-time token, made when the form is first shown and sent back with it, so that the same

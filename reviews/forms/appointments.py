@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from pathway.forms import BasedOnField, carry_revision, revision_token
+from pathway.forms import BasedOnField, TooLongInWords, carry_revision, revision_token
 from pathway.models import Episode, User
 from reviews import rules
 from reviews.forms.base import DATE, ServiceErrorsMixin, VideoLinkField, WhenFields
@@ -19,7 +19,7 @@ BOOKABLE_KINDS = [
 ]
 
 
-class AppointmentDetailsForm(ServiceErrorsMixin, WhenFields):
+class AppointmentDetailsForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
     field_aliases = {"start": "start_date"}
 
     modality = forms.ChoiceField(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from pathway.forms import ModelMultipleChoiceField
+from pathway.forms import ModelMultipleChoiceField, TooLongInWords
 from pathway.models import User
 from reviews import rules
 from reviews.forms.base import ServiceErrorsMixin, VideoLinkField, WhenFields
 from reviews.models.groups import Condition
 
 
-class GroupSessionForm(ServiceErrorsMixin, WhenFields):
+class GroupSessionForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
     field_aliases = {"start": "start_date"}
 
     topic = forms.CharField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from pathway.forms import TooLongInWords
 from reviews import rules
 from reviews.forms.base import DATE, ServiceErrorsMixin
 from reviews.questionnaires import QUESTIONNAIRES, REQUESTABLE, UNSCORED_LETTERS
@@ -41,7 +42,7 @@ class AlertActionForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class AnswersForm(forms.Form):
+class AnswersForm(TooLongInWords, forms.Form):
     """One questionnaire's items, built from `reviews.questionnaires`. `answers()` returns the
     scored values in item order, ready for `pathway.instruments.score`."""
 

@@ -45,6 +45,13 @@ def test_the_page_is_public_plain_english_and_names_who_it_is_for(client, world)
     assert 'name="website"' in body  # the honeypot
 
 
+def test_text_over_a_boxs_limit_is_refused_in_plain_words(client, world):
+    response = client.post(URL, _form(world, problem="x" * 4010))
+    page = response.content.decode()
+    assert "Keep this to 4,000 characters or fewer (it has 4010)." in page
+    assert "Ensure this value" not in page
+
+
 def test_the_browser_may_fill_in_the_persons_own_details(client):
     page = client.get(URL).content.decode()
     for name, purpose in (

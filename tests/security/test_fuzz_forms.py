@@ -102,3 +102,23 @@ def test_a_missing_answer_is_named_in_its_own_words_on_every_form(world):
                 f"{name}.{field}" for field, errors in form.errors.items() if generic in errors
             ]
     assert found == []
+
+
+def test_free_text_over_its_limit_is_refused_in_the_apps_words_on_every_form(world):
+    """A text box (a textarea: the browser does not stop the typing) over its limit says so in
+    the app's words, not Django's "Ensure this value has at most 4000 characters"."""
+    found = []
+    for name, cls in sorted(FORMS.items()):
+        if name in ADMIN_FORMS:
+            continue
+        for variant in _variants(cls):
+            form = build(cls, MultiValueDict(), arguments(cls, world, **variant))
+            form.full_clean()
+            found += [
+                f"{name}.{field_name}"
+                for field_name, field in form.fields.items()
+                if getattr(field, "max_length", None)
+                and isinstance(field.widget, forms.Textarea)
+                and "max_length" not in field.error_messages
+            ]
+    assert sorted(set(found)) == []
