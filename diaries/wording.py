@@ -227,15 +227,19 @@ def class_rows(window) -> list[ClassRow]:
         )
     if len(rows) >= rules.MULTIPLE_CLASSES_MINIMUM:
         # ICHD-3 8.2.6: days with any of them count together, against their own limit, so the
-        # table shows the total that a "more than one kind" warning is about.
+        # table shows the total that a "more than one kind" warning is about. Marked over the
+        # limit whenever the total reaches it, also when one kind alone is over its own (8.2.6
+        # is then not the diagnosis, but the days together are still too many).
+        limit = rules.overuse_limit_days(rules.MULTIPLE_CLASSES)
+        total = summary.acute_medication_days_total
         rows.append(
             ClassRow(
                 name="All kinds together",
                 per_month=[month.acute_medication_days for month in window.months],
-                total=summary.acute_medication_days_total,
+                total=total,
                 rate=rate(summary.acute_medication_days_per_month),
-                limit=rules.overuse_limit_days(rules.MULTIPLE_CLASSES),
-                overused=rules.MULTIPLE_CLASSES in summary.overused_classes,
+                limit=limit,
+                overused=total >= rules.minimum_days(limit, length=summary.length),
             )
         )
     return rows

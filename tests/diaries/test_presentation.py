@@ -74,6 +74,17 @@ def test_the_medicine_table_adds_a_total_row_when_more_than_one_kind_was_taken()
     (together,) = [row for row in rows if row.name == "All kinds together"]
     assert (together.per_month, together.total, together.limit) == ([30, 0, 0], 30, 10)
     assert together.overused and not any(row.overused for row in rows[:-1])
+    # With one kind over its own limit too, the days together are still marked.
+    triptans = [
+        rules.DiaryDay(START + timedelta(days=i), True, False, frozenset({rules.TRIPTAN}))
+        for i in range(30, 60)
+    ]
+    both = SimpleNamespace(
+        summary=rules.summarise(days + triptans, start=START),
+        months=rules.month_counts(days + triptans, start=START, length=90),
+    )
+    rows = wording.class_rows(both)
+    assert [row.name for row in rows if row.overused] == ["Triptans", "All kinds together"]
 
 
 def test_rates_are_shown_to_two_decimal_places_without_rounding_up():
