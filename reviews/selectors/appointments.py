@@ -77,10 +77,10 @@ def appointments_for_patient(
 
 
 def upcoming_and_past(
-    appointments, *, now, past_limit: int
+    appointments, *, now, past_limit: int | None
 ) -> tuple[list[Appointment], list[Appointment]]:
     """Split a patient's appointments (newest first): booked ones not yet over, soonest first,
-    and the rest, newest first, at most `past_limit` of them."""
+    and the rest, newest first, at most `past_limit` of them (all with None)."""
     upcoming, past = [], []
     for appointment in appointments:
         ahead = appointment.status == Appointment.Status.BOOKED and appointment.end >= now

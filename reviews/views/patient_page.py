@@ -36,11 +36,14 @@ def _tab_context(request, patient, **extra):
     now = timezone.now()
     everything = request.GET.get("all") == "1"
     cut: dict[str, bool] = {}
+    appointments = selectors.appointments_for_patient(patient, with_team_meetings=True)
+    rows = list(appointments if everything else appointments[: RECENT * 2 + 1])
     upcoming, past = selectors.upcoming_and_past(
-        list(selectors.appointments_for_patient(patient, with_team_meetings=True)[: RECENT * 2]),
-        now=now,
-        past_limit=RECENT,
+        rows if everything else rows[: RECENT * 2], now=now, past_limit=None
     )
+    if not everything:
+        cut["appointments"] = len(rows) > RECENT * 2 or len(past) > RECENT
+        past = past[:RECENT]
     episodes = selectors.episodes_of_patient(patient)
     return {
         "patient": patient,

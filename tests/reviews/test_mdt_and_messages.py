@@ -1,9 +1,10 @@
 """The MDT list and the staff page of failed messages."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from pathway.models import Notification, Patient
 from reviews.errors import ReviewsError, StaleState
@@ -52,9 +53,26 @@ def test_the_reviews_tab_says_when_a_list_shows_only_its_latest_rows(world, logi
     page = response.content.decode()
     assert "Showing the latest 20 MDT questions." in page
     assert "Showing the latest 20 reviews." not in page  # a list that fits says nothing
+    assert f'href="{url}?all=1"' in page  # the tab's own address: also after a form's error
     everything = client.get(url, {"all": "1"})
     assert len(everything.context["mdt_cases"]) == 21
     assert "Showing the latest" not in everything.content.decode()
+
+
+def test_the_reviews_tab_says_when_past_appointments_are_cut(world, login):
+    for days in range(1, 23):
+        builders.appointment(
+            world.patient,
+            world.clinician,
+            start=timezone.now() - timedelta(days=days),
+            status="attended",
+        )
+    url = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    client = login(world.clinician)
+    response = client.get(url)
+    assert len(response.context["past"]) == 20
+    assert "Showing the latest 20 past appointments." in response.content.decode()
+    assert len(client.get(url, {"all": "1"}).context["past"]) == 22
 
 
 def test_a_case_is_discussed_once(world):
