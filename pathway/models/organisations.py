@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 
 from pathway.models.base import TimeStampedModel, choices_constraint
@@ -25,7 +26,17 @@ class Organisation(TimeStampedModel):
     # How patients reach a care service: shown to its patients wherever they are asked to
     # contact their care team.
     phone = models.CharField(
-        "Phone number for patients", max_length=40, blank=True, help_text="For example 01632 960000"
+        "Phone number for patients",
+        max_length=40,
+        blank=True,
+        help_text="For example 01632 960000",
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9(][0-9 ()-]{8,}[0-9]$",
+                "Enter a phone number patients can call, like 01632 960000, using digits, spaces "
+                "and brackets only.",
+            )
+        ],
     )
     email = models.EmailField("Email address for patients", blank=True)
     contact_hours = models.CharField(

@@ -88,3 +88,26 @@ def test_a_target_from_one_review_to_the_next_and_a_forward_target_are_saved(wor
         }
         assert client.post(reverse("admin:pathway_target_add"), data).status_code == 302
         assert Target.objects.filter(from_milestone=start, to_milestone=end, days=3650).exists()
+
+
+@pytest.mark.parametrize(
+    ("phone", "saved"),
+    [("01632 960000", True), ("(01632) 960000", True), ("ring reception x", False), ("111", False)],
+)
+def test_a_care_services_phone_number_for_patients_must_be_one(world, login, phone, saved):
+    data = {
+        "kind": "service",
+        "name": world.service.name,
+        "ods_code": world.service.ods_code,
+        "parent": world.service.parent_id,
+        "phone": phone,
+        "email": "",
+        "contact_hours": "",
+    }
+    url = reverse("admin:pathway_organisation_change", args=[world.service.pk])
+    response = login(world.admin).post(url, data)
+    assert (response.status_code == 302) is saved
+    if not saved:
+        assert "Enter a phone number patients can call" in response.content.decode()
+    world.service.refresh_from_db()
+    assert (world.service.phone == phone) is saved
