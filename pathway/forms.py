@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import (
     AuthenticationForm,
     PasswordChangeForm,
+    PasswordResetForm,
     SetPasswordForm,
 )
 from django.core.exceptions import ValidationError
@@ -124,6 +125,25 @@ class ChangePasswordForm(PasswordChangeForm):
         self.fields["old_password"].label = "Current password"
         self.fields["old_password"].error_messages["required"] = "Enter your current password."
         _new_password_fields(self)
+
+    def clean_new_password1(self):
+        new = self.cleaned_data.get("new_password1")
+        if new and self.user.check_password(new):
+            raise forms.ValidationError(
+                "Choose a new password that is different from your current one."
+            )
+        return new
+
+
+class EmailPasswordResetForm(PasswordResetForm):
+    """Asking for a reset link, in the words of the sign-in page."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": "Enter your email address.", "invalid": EMAIL_INVALID},
+    )
 
 
 class TotpForm(forms.Form):

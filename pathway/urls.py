@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
+from pathway.forms import EmailPasswordResetForm
 from pathway.views import accounts, attendance, health, home, patients
 
 account_patterns = [
@@ -14,6 +15,7 @@ account_patterns = [
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(
+            form_class=EmailPasswordResetForm,
             success_url=reverse_lazy("pathway:password-reset-done"),
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",

@@ -403,6 +403,9 @@ def test_a_refused_new_password_leaves_the_lockout_in_place(client, world):
 
 
 def test_a_reset_link_asks_for_the_new_password_in_the_apps_words(client, world):
+    asked = client.post(reverse("pathway:password-reset"), {"email": ""}).content.decode()
+    assert "Enter your email address." in asked and "Email address" in asked
+    assert "This field is required." not in asked
     client.post(reverse("pathway:password-reset"), {"email": world.gp.email})
     link = urlsplit(re.search(r"https?://[^\s]+", mail.outbox[0].body).group(0)).path
     form = client.get(link, follow=True)
@@ -434,6 +437,10 @@ def test_a_signed_in_user_changes_their_password_and_other_sessions_end(client, 
     ).content.decode()
     assert "Your current password is not right. Type it again." in refused
     assert "<title>Error: " in refused
+    same = client.post(
+        url, {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD}
+    ).content.decode()
+    assert "Choose a new password that is different from your current one." in same
     response = client.post(
         url,
         {
