@@ -101,10 +101,12 @@ def eligible_patients(
         .order_by("family_name", "given_name")
     )
     if name := " ".join(name.split()):
+        first, last = name.split()[0], name.split()[-1]
         patients = patients.filter(
             Q(given_name__istartswith=name)
             | Q(family_name__istartswith=name)
-            | Q(given_name__istartswith=name.split()[0], family_name__istartswith=name.split()[-1])
+            | Q(given_name__istartswith=first, family_name__istartswith=last)
+            | Q(family_name__istartswith=first, given_name__istartswith=last)
         )
     if uuids is not None:
         patients = patients.filter(uuid__in=uuids)

@@ -443,6 +443,7 @@ def test_a_patient_beyond_the_first_50_is_found_by_name_and_invited(world, login
     assert "Only the first 50 are listed: find a patient by name" in listing.content.decode()
     found = client.get(url, {"name": "zoe zim"})
     assert found.context["eligible"] == [last]
+    assert client.get(url, {"name": "Zimmerman Zoe"}).context["eligible"] == [last]
     assert "Only the first" not in found.content.decode()
     assert client.get(url, {"name": "Nobody"}).context["eligible"] == []
     assert client.get(url, {"name": "Zo\x00e"}).context["eligible"] == [last]
