@@ -54,7 +54,7 @@ def test_a_patient_invited_by_the_team_chooses_a_password_and_signs_in(browser_p
     link = re.search(r"https?://[^/\s]+(/account/reset/\S+)", email.body).group(1)
     browser_page.goto(link)
     page.get_by_label("New password", exact=True).fill("a-long-new-passphrase-9")
-    page.get_by_label("New password confirmation").fill("a-long-new-passphrase-9")
+    page.get_by_label("Type the new password again").fill("a-long-new-passphrase-9")
     page.get_by_role("button", name="Save password").click()
     browser_page.check()
     browser_page.sign_in(patient_email, "a-long-new-passphrase-9")
