@@ -83,6 +83,15 @@ def _fuzz(cls, kwargs):
     check()
 
 
+def _empty_forms(world):
+    """(name, form) for every form but the admin's, in each variant, bound to no answers."""
+    for name, cls in sorted(FORMS.items()):
+        if name in ADMIN_FORMS:
+            continue
+        for variant in _variants(cls):
+            yield name, build(cls, MultiValueDict(), arguments(cls, world, **variant))
+
+
 # Django admin forms speak to administrators in the admin's own words.
 ADMIN_FORMS = {"careplans.forms.leaflets.LeafletAdminForm", "pathway.admin.TargetForm"}
 
@@ -92,15 +101,9 @@ def test_a_missing_answer_is_named_in_its_own_words_on_every_form(world):
     "This field is required." leaves the error summary listing the same words for each field."""
     generic = forms.Field.default_error_messages["required"]
     found = []
-    for name, cls in sorted(FORMS.items()):
-        if name in ADMIN_FORMS:
-            continue
-        for variant in _variants(cls):
-            form = build(cls, MultiValueDict(), arguments(cls, world, **variant))
-            form.is_valid()
-            found += [
-                f"{name}.{field}" for field, errors in form.errors.items() if generic in errors
-            ]
+    for name, form in _empty_forms(world):
+        form.is_valid()
+        found += [f"{name}.{field}" for field, errors in form.errors.items() if generic in errors]
     assert found == []
 
 
@@ -108,17 +111,13 @@ def test_free_text_over_its_limit_is_refused_in_the_apps_words_on_every_form(wor
     """A text box (a textarea: the browser does not stop the typing) over its limit says so in
     the app's words, not Django's "Ensure this value has at most 4000 characters"."""
     found = []
-    for name, cls in sorted(FORMS.items()):
-        if name in ADMIN_FORMS:
-            continue
-        for variant in _variants(cls):
-            form = build(cls, MultiValueDict(), arguments(cls, world, **variant))
-            form.full_clean()
-            found += [
-                f"{name}.{field_name}"
-                for field_name, field in form.fields.items()
-                if getattr(field, "max_length", None)
-                and isinstance(field.widget, forms.Textarea)
-                and "max_length" not in field.error_messages
-            ]
+    for name, form in _empty_forms(world):
+        form.full_clean()
+        found += [
+            f"{name}.{field_name}"
+            for field_name, field in form.fields.items()
+            if getattr(field, "max_length", None)
+            and isinstance(field.widget, forms.Textarea)
+            and "max_length" not in field.error_messages
+        ]
     assert sorted(set(found)) == []
