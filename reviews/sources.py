@@ -24,7 +24,7 @@ beyond what it names.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.template.defaultfilters import floatformat
@@ -76,7 +76,7 @@ def red_flag_referrals(patients: QuerySet[Patient]) -> QuerySet:
 class ReferralFlags:
     """A referral's red flags and the urgency they gave, for the review page."""
 
-    submitted_at: object
+    submitted_at: datetime
     urgency: str
     labels: list[str]
     url: str
@@ -86,7 +86,13 @@ def referral_red_flags(patient: Patient, *, episode_id: int | None) -> list[Refe
     """The red flags of the patient's referrals, newest first: of the appointment's episode of
     care where it has one, else every referral. The first conversation and each review see what
     the referrer screened, so a flag never stays on the referrals tab alone."""
-    referrals = referral_selectors.referrals_for_patient(patient)
+    # The staff list's letters, resends and people are not needed here: one query.
+    referrals = (
+        referral_selectors.referrals_for_patient(patient)
+        .select_related(None)
+        .prefetch_related(None)
+        .only("uuid", "submitted_at", "urgency", "red_flags")
+    )
     if episode_id is not None:
         referrals = referrals.filter(episode_id=episode_id)
     return [
