@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 
 from pathway import nhs_number
-from pathway.models import Episode, Membership, Organisation, Patient, User
+from pathway.models import Episode, Membership, Organisation, Patient, Target, User
 
 
 def _valid_numbers():
@@ -92,3 +92,14 @@ class EpisodeFactory(factory.django.DjangoModelFactory):
     status = Episode.Status.ACTIVE
     priority = "routine"
     opened_at = factory.LazyFunction(timezone.now)
+
+
+def urgent_triage_target(days: int = 2) -> Target:
+    """A referral-to-triage target for urgent referrals (the defaults have one for any)."""
+    return Target.objects.create(
+        name="Urgent referral to triage",
+        from_milestone="referral_received",
+        to_milestone="triaged",
+        priority="urgent",
+        days=days,
+    )

@@ -8,9 +8,9 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.runner import dashboard_check
-from pathway.models import Milestone, Target
+from pathway.models import Milestone
 from reviews.models import Discharge
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, urgent_triage_target
 from tests.pathway.test_dashboard import _episode_with_wait
 from tests.referrals import builders
 from tests.reviews import builders as review_builders
@@ -74,13 +74,7 @@ def test_the_hand_written_sql_and_the_app_publish_the_same_waits(world):
         if number < 10:
             Discharge.objects.create(episode=episode, patient=episode.patient, reason="goals_met")
     # An urgent referral-to-triage target: urgent referrals waiting are timed against it.
-    Target.objects.create(
-        name="Urgent referral to triage",
-        from_milestone="referral_received",
-        to_milestone="triaged",
-        priority="urgent",
-        days=2,
-    )
+    urgent_triage_target(days=2)
     check = dashboard_check()
     assert check["differences"] == []
     assert check["rows"] > 0 and check["same_length"]

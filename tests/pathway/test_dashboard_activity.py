@@ -10,7 +10,7 @@ from pathway.dashboard import activity
 from pathway.dashboard.rules import Period, months_in, period_for
 from tests.careplans import builders as careplan_builders
 from tests.diaries.builders import flag_entry
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, urgent_triage_target
 from tests.referrals import builders as referral_builders
 from tests.reviews import builders as review_builders
 
@@ -369,15 +369,7 @@ def test_the_triage_waiting_list_is_split_by_urgency_and_suppresses_small_number
 
 
 def test_the_triage_waiting_list_uses_the_target_for_each_urgency_where_there_is_one(world):
-    from pathway.models import Target
-
-    Target.objects.create(
-        name="Urgent referral to triage",
-        from_milestone="referral_received",
-        to_milestone="triaged",
-        priority="urgent",
-        days=2,
-    )
+    urgent_triage_target(days=2)
     for days in range(1, 16):
         _waiting_for_triage(world.practice_a, world.gp, days_ago=days + 0.5, urgency="urgent")
         _waiting_for_triage(world.practice_a, world.gp, days_ago=days + 0.5)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from pathway.models import AuditEvent, Milestone, Patient, Target
 from referrals import services
 from referrals.models import Referral
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import PatientFactory, UserFactory, urgent_triage_target
 from tests.pathway.pages import page_text
 from tests.referrals import builders
 
@@ -105,13 +105,7 @@ def test_the_clock_follows_the_target_rows(world, login):
 def test_an_urgent_referral_is_timed_against_an_urgent_triage_target_where_there_is_one(
     world, login
 ):
-    Target.objects.create(
-        name="Urgent referral to triage",
-        from_milestone="referral_received",
-        to_milestone="triaged",
-        priority="urgent",
-        days=2,
-    )
+    urgent_triage_target(days=2)
     urgent = builders.referral(world.patient, world.gp)
     Referral.objects.filter(pk=urgent.pk).update(urgency="urgent")
     routine = builders.referral(world.other_patient, world.gp)
