@@ -437,6 +437,21 @@ def _replayable(sql: str) -> bool:
     return not (text.startswith('SELECT "pathway_user"."id", "pathway_user"."password"'))
 
 
+def _as_sent(connection, sql: str) -> str:
+    """The SELECT a prepared statement's EXECUTE runs (pathway.compiled prepares some), so the
+    replay floor plans and runs it as a plain query; any other statement as it is."""
+    last = sql.rsplit(";", 1)[-1].strip()
+    if not last.startswith("EXECUTE "):
+        return sql
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name = %s", [last.split()[1]]
+        )
+        (statement,) = cursor.fetchone()
+    # The statement as PREPARE was sent it, perhaps with a DEALLOCATE before it.
+    return statement.split(" AS ", 1)[1].rsplit("; EXECUTE ", 1)[0]
+
+
 def capture(fixtures: Fixtures) -> dict[str, int]:
     """Run each page once in-process, keep its SELECTs for bench.floor.replay, and check the
     diary-save bodies really save. Returns each page's query count."""
@@ -456,7 +471,8 @@ def capture(fixtures: Fixtures) -> dict[str, int]:
         if response.status_code != 200:
             raise RuntimeError(f"{path} answered {response.status_code} during capture")
         counts[name] = len(queries.captured_queries)
-        captured[name] = [q["sql"] for q in queries.captured_queries if _replayable(q["sql"])]
+        statements = [_as_sent(connection, q["sql"]) for q in queries.captured_queries]
+        captured[name] = [sql for sql in statements if _replayable(sql)]
     (RESULTS / "captured.json").write_text(json.dumps(captured, indent=1))
     return counts
 
