@@ -247,7 +247,7 @@ def waiting_list_for(
         )
         .filter(contacted=False)
         .annotate(due_at=due_at)
-        .select_related("patient__registered_practice")
+        .select_related("patient__registered_practice", "episode")
     )
     if practice_id is not None:
         referrals = referrals.filter(patient__registered_practice_id=practice_id)

@@ -8,6 +8,7 @@ class ReviewsConfig(AppConfig):
     def ready(self) -> None:
         from pathway import (
             episode_letters,
+            first_contacts,
             patient_tasks,
             patient_warnings,
             plan_starts,
@@ -15,6 +16,7 @@ class ReviewsConfig(AppConfig):
         )
         from pathway.signals import assessment_recorded
         from reviews.episode_letters import discharge_summaries
+        from reviews.first_contacts import first_conversations
         from reviews.patient_tasks import things_to_do
         from reviews.patient_warnings import open_safety_alerts
         from reviews.plan_starts import what_matters
@@ -27,6 +29,7 @@ class ReviewsConfig(AppConfig):
         plan_starts.register(what_matters)
         episode_letters.register(discharge_summaries)
         referrer_tasks.register(discharged)
+        first_contacts.register(first_conversations)
 
     def seed_demo(self, ctx) -> None:
         from reviews.demo import seed_reviews

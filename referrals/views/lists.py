@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
+from pathway import first_contacts
 from pathway.links import uuid_link
 from pathway.models.episodes import Condition
 from referrals import rules, selectors
@@ -132,6 +133,9 @@ def waiting_list(request):
     )
     page = _page(request, referrals)
     now = timezone.now()
+    # Whether each one's first conversation is booked, missed or still to book.
+    page.object_list = list(page.object_list)
+    arranged = first_contacts.for_referrals(page.object_list)
     rows = []
     for referral in page:
         target = rules.first_contact_target(
@@ -145,7 +149,14 @@ def waiting_list(request):
             if target
             else None
         )
-        rows.append({"referral": referral, "clock": clock, "target": target})
+        rows.append(
+            {
+                "referral": referral,
+                "clock": clock,
+                "target": target,
+                "first_contact": arranged.get(referral.episode_id),
+            }
+        )
     return render(
         request,
         "referrals/waiting_list.html",

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from django.contrib import messages
@@ -80,6 +81,18 @@ def appointment_list(request):
     )
 
 
+def _episode_asked_for(episodes, value: str | None) -> Episode | None:
+    """The open episode a link named by its uuid (`?episode=`), or None for none, an address
+    that is not a uuid or an episode that is not one of the patient's open ones."""
+    if not value:
+        return None
+    try:
+        wanted = uuid.UUID(value)
+    except ValueError:
+        return None
+    return episodes.filter(uuid=wanted).first()
+
+
 @clinician_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def appointment_create(request, patient_uuid):
@@ -91,6 +104,15 @@ def appointment_create(request, patient_uuid):
             raise Http404("No such request for this patient")
     episodes = selectors.open_episodes(patient)
     initial = {"clinician": request.user.pk, "modality": Appointment.Modality.VIDEO}
+    chosen = _episode_asked_for(episodes, request.GET.get("episode"))
+    if chosen is not None:
+        # From the waiting list: that episode's first conversation, unless it is arranged.
+        initial["episode"] = chosen.pk
+        initial["kind"] = (
+            Appointment.Kind.FOLLOW_UP
+            if selectors.first_conversation_arranged(chosen)
+            else Appointment.Kind.FIRST_CONVERSATION
+        )
     if booking_request is not None:
         initial["kind"] = booking_request.kind
     form = AppointmentForm(

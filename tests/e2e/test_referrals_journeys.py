@@ -4,11 +4,13 @@ against the clock, the GP reads the outcome and the letter; a patient refers the
 Every page visited is checked with axe and for console errors (CSP) by the harness."""
 
 import re
+from datetime import timedelta
 from importlib import import_module
 
 import pytest
 from django.apps import apps as django_apps
 from django.urls import reverse
+from django.utils import timezone
 
 from pathway.demo import DEMO_PASSWORD
 from pathway.models import Patient
@@ -130,8 +132,27 @@ def test_a_gp_refers_the_team_triages_and_the_gp_reads_the_outcome(browser_page,
     assert (referral.status, referral.priority) == ("accepted", "routine")
     page.get_by_role("link", name="Waiting list").first.click()
     browser_page.check()
-    assert "0 of 28 days" in page.locator("tr", has_text="Nova Newman").inner_text()
+    row = page.locator("tr", has_text="Nova Newman")
+    assert "0 of 28 days" in row.inner_text()
+    assert "Not booked" in row.inner_text()
     _shot(browser_page, "waiting-list")
+    # The nurse books her first conversation from the list, and the list says so.
+    row.get_by_role("link", name="Book the first conversation").click()
+    browser_page.check()
+    assert page.get_by_label("Type of appointment").input_value() == "first_conversation"
+    day = timezone.localdate() + timedelta(days=3)
+    page.get_by_label("Date").fill(day.isoformat())
+    page.get_by_label("Start time").fill("10:30")
+    page.get_by_label("Phone call").check()
+    page.get_by_label("Video link").fill("")
+    page.get_by_role("button", name="Book appointment").click()
+    browser_page.check()
+    assert "First conversation booked." in page.content()
+    page.get_by_role("link", name="Waiting list").first.click()
+    browser_page.check()
+    row = page.locator("tr", has_text="Nova Newman")
+    assert f"{day:%a} {day.day} {day:%b %Y}, 10:30, phone call" in row.inner_text()
+    assert row.get_by_role("link", name="See the appointment").count() == 1
     browser_page.sign_out()
 
     # The worker renders the letter it was asked for.
