@@ -10,6 +10,7 @@ from pathway.models.episodes import Condition
 from referrals import rules, selectors
 from referrals.forms import WaitingListFilterForm
 from referrals.models import Referral
+from referrals.rendering import triage_rows
 from referrals.views.records import with_episode_letters
 from referrals.views.referral import gp_required
 from referrals.views.triage import triage_required
@@ -103,8 +104,9 @@ def triage_queue(request):
         {
             "page": page,
             "rows": rows,
+            # Written in Python (referrals.rendering): the loop's template cost.
+            "rows_html": triage_rows(rows, adult_age=rules.ADULT_AGE),
             "target": _triage_target_text(targets),
-            "adult_age": rules.ADULT_AGE,
         },
     )
 
