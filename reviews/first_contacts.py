@@ -17,7 +17,7 @@ def first_conversations(referrals) -> list[tuple[int, FirstContact]]:
     """For each referral's episode: its booked first conversation, else the latest one the
     patient did not attend, else nothing yet; the last two with a link to book one for that
     episode."""
-    episodes = {r.episode_id: r for r in referrals if r.episode_id is not None}
+    episodes = {r.episode_id: r for r in referrals if r.episode_id and r.patient_id}
     if not episodes:
         return []
     appointments = Appointment.objects.filter(
