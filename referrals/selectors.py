@@ -256,6 +256,16 @@ def waiting_list_for(
     return referrals.order_by(F("due_at").asc(nulls_last=True), "triaged_at", "id")
 
 
+def first_contact_at(episode_id: int):
+    """When the episode's first contact happened (its first such milestone), or None."""
+    return (
+        Milestone.objects.filter(episode_id=episode_id, kind=MilestoneKind.FIRST_CONTACT)
+        .order_by("occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+
+
 def all_practices() -> QuerySet[Organisation]:
     """Every GP practice, for the self-referral form's 'your GP practice' question."""
     return Organisation.objects.filter(kind=Organisation.Kind.PRACTICE).order_by("name")

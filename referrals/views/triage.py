@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from pathway import instruments
+from pathway import first_contacts, instruments
 from pathway.audit import record_view
 from pathway.permissions import patients_visible_to
 from pathway.views.access import role_required
@@ -94,6 +94,14 @@ def _detail_context(request, referral, **extra) -> dict:
             triaged_at=referral.decided_at,
         )
         context["below_screen"] = rules.priority_below_screen(referral.urgency, referral.priority)
+        if request.user.role == "clinician" and referral.episode_id and referral.patient_id:
+            # For the care team: whether the first contact happened, and if not, where its
+            # first conversation stands (as the waiting list says).
+            context["first_contact_held"] = selectors.first_contact_at(referral.episode_id)
+            if context["first_contact_held"] is None:
+                context["first_conversation"] = first_contacts.for_referrals([referral]).get(
+                    referral.episode_id
+                )
     if referral.source == Referral.Source.SELF and referral.patient is not None:
         # A match made despite differences stays visible, so a wrong match can be spotted.
         differences = selectors.match_differences(referral, referral.patient)

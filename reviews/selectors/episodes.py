@@ -25,14 +25,14 @@ def open_episodes(patient: Patient) -> QuerySet[Episode]:
 
 
 def first_conversation_arranged(episode: Episode) -> bool:
-    """Whether the episode's first conversation has been held or is booked: what to book next
-    is then a follow-up (services.appointments allows one first conversation an episode)."""
+    """Whether the episode's first conversation has been held, attended or booked: what to book
+    next is then a follow-up (services.appointments allows one first conversation an episode)."""
     return (
         episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).exists()
         or Appointment.objects.filter(
             episode=episode,
             kind=Appointment.Kind.FIRST_CONVERSATION,
-            status=Appointment.Status.BOOKED,
+            status__in=(Appointment.Status.BOOKED, Appointment.Status.ATTENDED),
         ).exists()
     )
 

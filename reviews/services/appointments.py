@@ -215,22 +215,25 @@ def _check_request_open(booking_request: BookingRequest, patient: Patient) -> No
 
 def _check_one_first_conversation(episode: Episode) -> None:
     """An episode has one first conversation: not a second while one is booked, nor once it has
-    been held (a did-not-attend or a cancellation may be booked again)."""
+    been attended or held (a did-not-attend or a cancellation may be booked again)."""
     held = episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).first()
     if held is not None:
         raise ReviewsError(
             f"The first conversation for this episode was held on "
             f"{timezone.localtime(held.occurred_at):%-d %B %Y}. Book a follow-up instead."
         )
-    booked = (
-        Appointment.objects.filter(
-            episode=episode,
-            kind=Appointment.Kind.FIRST_CONVERSATION,
-            status=Appointment.Status.BOOKED,
+    arranged = Appointment.objects.filter(
+        episode=episode, kind=Appointment.Kind.FIRST_CONVERSATION
+    ).order_by("start")
+    attended = arranged.filter(status=Appointment.Status.ATTENDED).first()
+    if attended is not None:
+        # Attended, its outcome (which records the first contact) still to write.
+        raise ReviewsError(
+            f"The first conversation for this episode was attended on "
+            f"{timezone.localtime(attended.start):%-d %B %Y}. Record its outcome instead of "
+            "booking another."
         )
-        .order_by("start")
-        .first()
-    )
+    booked = arranged.filter(status=Appointment.Status.BOOKED).first()
     if booked is not None:
         raise ReviewsError(
             f"A first conversation is already booked for "

@@ -9,7 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from pathway.models import Milestone
+from reviews.errors import ReviewsError
+from reviews.services import appointments as services
 from tests.factories import PatientFactory
 from tests.referrals import builders as referral_builders
 from tests.reviews import builders
@@ -148,3 +152,65 @@ def test_the_waiting_list_with_bookings_has_a_constant_query_count(world, login)
         body = client.get(WAITING).content.decode()
     assert body.count("See the appointment") == 3
     assert len(after) == len(before)
+
+
+def test_an_attended_first_conversation_asks_for_its_outcome_and_is_not_booked_again(world, login):
+    referral = _accepted(world)
+    attended = builders.appointment(
+        world.patient,
+        world.clinician,
+        start=datetime(2026, 11, 30, 9, 0, tzinfo=LONDON),
+        kind="first_conversation",
+        status="attended",
+        episode=referral.episode,
+    )
+    client = login(world.clinician)
+    row = _row(client.get(WAITING).content.decode(), referral)
+    assert "Attended" in row
+    assert "Attended on Mon 30 Nov 2026, 09:00: outcome not recorded" in row
+    assert reverse("reviews:review", args=[attended.uuid]) in row
+    assert "Record the outcome" in row
+    assert "Book" not in row
+    # The booking page offers a follow-up, and a second first conversation is refused.
+    book = reverse("reviews:appointment-create", args=[world.patient.uuid])
+    assert (
+        client.get(book, {"episode": referral.episode.uuid}).context["form"].initial["kind"]
+        == "follow_up"
+    )
+    with pytest.raises(ReviewsError, match="attended on 30 November 2026. Record its outcome"):
+        services.book_appointment(
+            actor=world.clinician,
+            patient=world.patient,
+            kind="first_conversation",
+            start=timezone.now() + timedelta(days=3),
+            duration_minutes=30,
+            modality="phone",
+            clinician=world.clinician,
+            episode=referral.episode,
+        )
+
+
+def test_the_referral_page_tells_the_team_where_the_first_contact_stands(world, login):
+    referral = _accepted(world)
+    url = reverse("referrals:detail", args=[referral.uuid])
+    client = login(world.clinician)
+    body = client.get(url).content.decode()
+    assert "First conversation" in body and "Not booked" in body
+    assert f"?episode={referral.episode.uuid}" in body
+    builders.appointment(
+        world.patient,
+        world.clinician,
+        start=datetime(2031, 3, 6, 10, 30, tzinfo=LONDON),
+        kind="first_conversation",
+        episode=referral.episode,
+    )
+    body = client.get(url).content.decode()
+    assert "Thu 6 Mar 2031, 10:30, phone call" in body
+    held = timezone.now() - timedelta(days=1)
+    Milestone.objects.create(episode=referral.episode, kind="first_contact", occurred_at=held)
+    body = client.get(url).content.decode()
+    assert f"Held on {timezone.localtime(held):%-d %B %Y}, within the target" in body
+    assert "Not booked" not in body and "Thu 6 Mar 2031" not in body
+    # The referrer reads the outcome, not the team's bookings.
+    gp_body = login(world.gp).get(url).content.decode()
+    assert "Held on" not in gp_body and "First conversation" not in gp_body
