@@ -65,8 +65,10 @@ def complete_review(
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.DID_NOT_ATTEND):
         raise ReviewsError("This appointment did not take place, so it cannot have a review.")
     today = timezone.localdate()
-    if timezone.localtime(appointment.start).date() > today:
-        raise ReviewsError("You can record the review on the day of the appointment.")
+    if appointment.start > timezone.now():
+        # As attendance: a first conversation's outcome records the first contact, which must
+        # not be dated before anyone has spoken to the patient.
+        raise ReviewsError(not_started(appointment))
     if not summary.strip():
         raise ReviewsError("Write a short summary of the conversation.", field="summary")
     if next_review_date <= today:
@@ -150,3 +152,9 @@ def complete_review(
                 actor=actor, patient=appointment.patient, instrument=code, context=context
             )
     return review
+
+
+def not_started(appointment: Appointment) -> str:
+    start = timezone.localtime(appointment.start)
+    day = "today" if start.date() == timezone.localdate() else f"{start:%A} {start.day} {start:%B}"
+    return f"You can record the outcome once the appointment has started, at {start:%H:%M} {day}."

@@ -372,23 +372,21 @@ def review_page(request, appointment_uuid):
             "care": sources.care_plans(patient),
             "red_flags": sources.referral_red_flags(patient, episode_id=appointment.episode_id),
             "reviewable": appointment.kind in outcomes.rules.REVIEW_KINDS,
-            "not_now": _no_review_yet(appointment, today),
+            "not_now": _no_review_yet(appointment),
             "not_saved": refused.get("not_saved"),
         },
         status=refused.get("status", 200),
     )
 
 
-def _no_review_yet(appointment: Appointment, today) -> str:
+def _no_review_yet(appointment: Appointment) -> str:
     """Why the outcome form is not offered for this appointment now, or "" when it is (the
     service checks the same when it is sent)."""
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.DID_NOT_ATTEND):
         return "This appointment did not take place, so it has no review to record."
-    day = timezone.localtime(appointment.start).date()
-    if day > today:
+    if appointment.start > timezone.now():
         return (
-            f"You can record the outcome from the day of the appointment, {day:%A} {day.day} "
-            f"{day:%B}. The figures above are ready to read before then."
+            f"{outcomes.not_started(appointment)} The figures above are ready to read before then."
         )
     return ""
 

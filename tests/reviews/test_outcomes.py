@@ -88,7 +88,7 @@ def test_a_second_completion_is_refused_and_writes_nothing(world):
         ({"status": "cancelled"}, {}, "did not take place"),
         ({"status": "did_not_attend"}, {}, "did not take place"),
         ({"kind": "group_session"}, {}, "do not have a review form"),
-        ({"start": timezone.now() + timedelta(days=2)}, {}, "on the day of the appointment"),
+        ({"start": timezone.now() + timedelta(days=2)}, {}, "once the appointment has started"),
         ({}, {"next_review_date": timezone.localdate()}, "must be in the future"),
         ({}, {"next_review_date": timezone.localdate() + timedelta(days=900)}, "within 18"),
         ({}, {"summary": "   "}, "short summary"),
@@ -157,10 +157,28 @@ def test_a_review_too_long_to_read_is_refused_with_what_was_typed_kept(world, lo
     assert not Review.objects.exists()
 
 
+def test_the_outcome_waits_for_the_start_time_not_just_the_day(world, login):
+    # A first conversation's outcome records the first contact: not before it can have happened.
+    start = timezone.now() + timedelta(minutes=5)
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=start, kind="first_conversation"
+    )
+    when = timezone.localtime(start)
+    with pytest.raises(ReviewsError, match=f"once the appointment has started, at {when:%H:%M}"):
+        _complete(world, appointment)
+    page = login(world.clinician).get(
+        reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    )
+    assert "once the appointment has started" in page.content.decode()
+    assert 'name="summary"' not in page.content.decode()
+    assert not Review.objects.exists()
+    assert not Milestone.objects.filter(kind="first_contact").exists()
+
+
 @pytest.mark.parametrize(
     ("fields", "says"),
     [
-        ({"start": timezone.now() + timedelta(days=2)}, "from the day of the appointment"),
+        ({"start": timezone.now() + timedelta(days=2)}, "once the appointment has started"),
         ({"status": "cancelled"}, "did not take place, so it has no review to record"),
     ],
 )
