@@ -182,8 +182,18 @@ def _queue_booked_message(appointment: Appointment, *, moved: bool = False) -> N
         path=reverse(MY_APPOINTMENTS),
         # Held for quiet hours past the start, it would announce something already begun.
         expires_at=appointment.start,
-        extra={"moved": moved},
+        # When and how, so a patient who does not use the portal knows too: no clinical detail.
+        extra={"moved": moved, **_when_and_how(appointment)},
     )
+
+
+def _when_and_how(appointment: Appointment) -> dict:
+    how = (
+        ""
+        if appointment.modality == Appointment.Modality.IN_PERSON
+        else appointment.get_modality_display().lower()
+    )
+    return {"when": messaging.day_and_time(appointment.start), "how": how}
 
 
 def _withdraw_messages(appointment: Appointment, reason: str) -> None:
@@ -461,6 +471,7 @@ def cancel_appointment(
             path=reverse(MY_APPOINTMENTS),
             # After the time it was booked for, the news that it will not happen is stale.
             expires_at=appointment.start,
+            extra={"when": messaging.day_and_time(appointment.start)},
         )
     return appointment
 

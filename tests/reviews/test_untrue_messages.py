@@ -254,4 +254,32 @@ def test_a_moved_appointment_is_announced_as_moved_not_as_a_new_booking(world):
     email = render_message(moved.get(channel="email"))
     assert "one of your appointments has been moved" in sms.body
     assert email.subject == "One of your appointments has been moved"
-    assert "Your care team has moved one of your appointments." in email.body
+    later = _tomorrow_at(15)
+    when = f"{later:%A} {later.day} {later:%B} at 15:00"
+    assert f"Your care team has moved one of your appointments to {when}." in email.body
+    assert f"moved to {when} (phone call)." in sms.body
+
+
+def test_booked_and_cancelled_messages_say_when_and_how_without_clinical_detail(world):
+    """A patient who does not use the portal learns the date and time from the message."""
+    from pathway.notifications.outbox import render_message
+
+    start = _tomorrow_at(9, 30)
+    when = f"{start:%A} {start.day} {start:%B} at 09:30"
+    appointment = _book(world, start, kind="first_conversation")
+    booked = Notification.objects.filter(kind="appointment_booked")
+    sms = render_message(booked.get(channel="sms"))
+    email = render_message(booked.get(channel="email"))
+    assert f"an appointment has been booked for you on {when} (phone call)." in sms.body
+    assert f"booked an appointment for you on {when}. It is a phone call." in email.body
+    for message in (sms, email):
+        assert "first conversation" not in message.body.lower()
+    services.cancel_appointment(actor=world.clinician, appointment=appointment, reason="Ill")
+    cancelled = Notification.objects.filter(kind="appointment_cancelled")
+    assert (
+        f"your appointment on {when} has been cancelled."
+        in render_message(cancelled.get(channel="sms")).body
+    )
+    email = render_message(cancelled.get(channel="email"))
+    assert f"Your appointment with your care team on {when} has been cancelled." in email.body
+    assert "Ill" not in email.body
