@@ -896,3 +896,20 @@ def test_a_medicine_taken_long_before_the_referral_is_not_overdue_the_day_it_is_
     assert "Overdue" not in html
     trial = TreatmentTrial.objects.get()
     assert trial.already_taking and trial.review_due == TODAY() + timedelta(days=84)
+
+
+def test_the_patients_plan_page_gives_the_warning_signs_the_pdf_gives(world, login):
+    plan = builders.agreed_plan(world.patient)
+    html = login(world.patient_user).get("/care-plans/my/").content.decode()
+    pdf_html = services.request_careplan_pdf(
+        actor=world.patient_user, version=plan.versions.get(number=1)
+    ).html
+    for text in ("When to get help", "<strong>Call 999</strong> for a sudden, very bad headache",
+                 "<strong>Call 111</strong>", "Samaritans at any time on 116 123"):  # fmt: skip
+        assert text in html, text
+        assert text in pdf_html, text
+    assert "nhsuk-card--care--urgent" in html
+    # Before any plan is agreed too.
+    builders.plan(world.other_patient)
+    other = login(world.other_patient_user).get("/care-plans/my/").content.decode()
+    assert "<strong>Call 999</strong>" in other

@@ -265,3 +265,35 @@ def test_another_patients_report_is_not_found(world, login):
     url = reverse("diaries:report-pdf", kwargs={"report_uuid": report.uuid})
     assert login(world.patient_user).get(url).status_code == 404
     assert login(world.other_clinician).get(url).status_code == 404
+
+
+def test_no_page_of_the_pdf_holds_a_heading_without_what_it_heads(world):
+    """Long notes break between rows, and the medication heading stays with its table: no page
+    is left with a heading alone at its foot or on a page of its own."""
+    import io
+
+    from pypdf import PdfReader
+
+    long_note = "Pain went down my leg and I could not sit. " * 22
+    for ago in range(0, 80):
+        record(
+            world.patient,
+            days_ago(ago),
+            headache_day(
+                episode("severe", migraine=True, doses={"sumatriptan": 1}),
+                note=long_note if ago % 3 == 0 else "",
+            ),
+        )
+    report = preparing_report(world.patient)
+    assert services.render_report(report_uuid=str(report.uuid)) == "ready"
+    report.refresh_from_db()
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(bytes(report.pdf))).pages]
+    assert len(pages) > 3
+    for number, text in enumerate(pages, 1):
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        body = [line for line in lines if not line.startswith("Page ")]
+        # A page's last words are not a heading waiting for the next page.
+        assert body[-1] not in ("Notes", "Medication", "Medicines recorded"), (number, body[-3:])
+        assert len(body) > 2, (number, body)
+    medication = next(text for text in pages if "Medication" in text.splitlines())
+    assert "Kind of medicine" in medication

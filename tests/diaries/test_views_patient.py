@@ -753,6 +753,9 @@ def test_the_summary_warns_about_triptan_overuse_in_plain_english(client_, patie
         '<caption class="nhsuk-table__caption nhsuk-table__caption--s nhsuk-u-visually-hidden">'
         "Days with each kind of painkiller or migraine medicine</caption>"
     ) in content
+    # Both tables scroll in their own boxes on a narrow screen, and the wide one says so.
+    assert 'role="region" aria-label="Days in each 30-day month">\n<table' in content
+    assert "Scroll the table sideways to see every month, the average and the limit." in content
 
 
 def test_the_summary_notes_a_chronic_migraine_pattern(client_, patient):
