@@ -44,6 +44,13 @@ class QuestionnaireRequest(ClinicalRecord):
         related_name="questionnaire_request",
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Answers sent to the request after it was completed (a second window, Back and send
+    # again) that differ from its own: kept as assessments of their own, never dropped
+    # (services.questionnaires.submit_questionnaire), and named here so the team's trend can say
+    # they are a second set of answers to one questionnaire, not a later one.
+    late_answers = models.ManyToManyField(
+        "pathway.Assessment", blank=True, related_name="late_for_requests"
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # PSFS only: the activities the patient rates, carried from the baseline so follow-ups
     # re-rate the same ones (clinical-rules.md section 5).

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Exists, OuterRef
+
 from pathway import instruments
 from pathway.models import Assessment, Patient
 from reviews import rules
@@ -24,6 +26,9 @@ class TrendPoint:
     alert: bool = False
     # What the score leaves out: PSFS activities with their ratings, MIDAS A and B.
     details: tuple[str, ...] = ()
+    # Answers sent again to a questionnaire already answered (from a second window, say), which
+    # differ from the first ones: both are the patient's, neither is a later completion.
+    sent_again: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,13 @@ def assessment_trends(patient: Patient) -> list[Trend]:
     rows = list(
         Assessment.objects.filter(patient=patient, entered_in_error=False)
         .select_related("questionnaire_request")
+        .annotate(
+            sent_again=Exists(
+                QuestionnaireRequest.late_answers.through.objects.filter(
+                    assessment_id=OuterRef("pk")
+                )
+            )
+        )
         .order_by("instrument", "completed_at", "id")
     )
     by_code: dict[str, list[Assessment]] = {}
@@ -93,6 +105,7 @@ def assessment_trends(patient: Patient) -> list[Trend]:
                 band_text=instruments.band_text(code, a.band, float(a.total)),
                 alert=a.alert,
                 details=_answer_details(a),
+                sent_again=a.sent_again,
             )
             for a in items
         ]

@@ -215,6 +215,7 @@ def _late_answers(
         now=timezone.now(),
         left_out=left_out,
     )
+    request.late_answers.add(assessment)
     return assessment, _alert_for(assessment, result, request=request)
 
 

@@ -278,6 +278,8 @@ def my_questionnaire_done(request, request_uuid):
         {
             "questionnaire": QUESTIONNAIRES[questionnaire_request.instrument],
             "needs_help": assessment.alert,
+            # Answers sent after the questionnaire was already answered (a second window).
+            "sent_again": assessment.pk != questionnaire_request.assessment_id,
             "severe": prompts_review(assessment.instrument, assessment.band),
             "crisis_contacts": CRISIS_CONTACTS,
         },

@@ -142,6 +142,36 @@ def test_answers_changed_and_sent_again_are_kept_and_a_risky_one_reaches_the_tea
     assert Assessment.objects.count() == 2 and SafetyAlert.objects.count() == 1
 
 
+def test_answers_sent_again_are_named_as_such_to_the_patient_and_on_the_teams_trend(world, login):
+    request = builders.questionnaire_request(world.patient)
+    client = login(world.patient_user)
+    client.post(_answer_url(request), _phq9([2] * 8 + [0]))
+    response = client.post(_answer_url(request), _phq9([0] * 9))
+    later = Assessment.objects.exclude(pk=QuestionnaireRequest.objects.get().assessment_id).get()
+    assert list(QuestionnaireRequest.objects.get().late_answers.all()) == [later]
+    said = "You had already sent answers to this questionnaire. We have kept these answers as well"
+    assert said in client.get(response.url).content.decode()
+    assert said not in client.get(_done_url(request)).content.decode()
+    # The team's trend: the second set is shown, and named, not read as a later completion.
+    page = login(world.clinician).get(reverse("reviews:patient-reviews", args=[world.patient.uuid]))
+    body = page.content.decode()
+    assert body.count(">Sent again</strong>") == 1
+    assert "A second set of answers to a questionnaire already answered" in body
+    trend = next(t for t in page.context["trends"] if t.code == "PHQ-9")
+    assert [p.sent_again for p in trend.points] == [False, True]
+    # A later questionnaire, answered once, is an ordinary completion.
+    request_2 = builders.questionnaire_request(world.patient)
+    services.submit_questionnaire(actor=world.patient_user, request=request_2, answers=[1] * 9)
+    trend = next(
+        t
+        for t in login(world.clinician)
+        .get(reverse("reviews:patient-reviews", args=[world.patient.uuid]))
+        .context["trends"]
+        if t.code == "PHQ-9"
+    )
+    assert [p.sent_again for p in trend.points] == [False, True, False]
+
+
 def test_the_done_page_ignores_answers_that_are_not_the_requests(world, login):
     request = builders.questionnaire_request(world.patient)
     services.submit_questionnaire(actor=world.patient_user, request=request, answers=[0] * 9)
