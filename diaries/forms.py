@@ -1,12 +1,13 @@
 """Diary forms: the day, its headache episodes (a formset that works without JavaScript), and
 the clinician's window picker. Messages follow the NHS.UK style: say what to do."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.utils import ErrorDict
+from django.utils import timezone
 
 from diaries.models import (
     MAX_DOSES_PER_DAY,
@@ -175,9 +176,13 @@ class EpisodeForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, medicines: MedicineOptions, **kwargs):
+    def __init__(
+        self, *args, medicines: MedicineOptions, latest_start: datetime | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.medicines = medicines
+        # Today's form: a headache cannot have started later than now (`start_limit`).
+        self.latest_start = latest_start
         for slot in range(1, MEDICINE_SLOTS + 1):
             self.fields[f"medicine_{slot}"] = forms.ChoiceField(
                 label="Medicine taken for this headache" if slot == 1 else "Another medicine",
@@ -257,6 +262,17 @@ class EpisodeForm(forms.Form):
             doses=tuple(doses),
         )
 
+    def clean_start_time(self):
+        value = self.cleaned_data.get("start_time")
+        limit = self.latest_start
+        if value is not None and limit is not None and value > limit.time():
+            now = limit - START_TIME_LEEWAY
+            raise ValidationError(
+                f"The time it started cannot be later than now ({now:%H:%M}). Enter about when "
+                "it started today, or leave it blank."
+            )
+        return value
+
 
 class BaseEpisodeFormSet(forms.BaseFormSet):
     default_error_messages = {
@@ -265,12 +281,15 @@ class BaseEpisodeFormSet(forms.BaseFormSet):
         "too_few_forms": MESSAGES["headache_without_episode"],
     }
 
-    def __init__(self, *args, medicines: MedicineOptions, **kwargs):
+    def __init__(
+        self, *args, medicines: MedicineOptions, latest_start: datetime | None = None, **kwargs
+    ):
         self.medicines = medicines
+        self.latest_start = latest_start
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
-        return {"medicines": self.medicines}
+        return {"medicines": self.medicines, "latest_start": self.latest_start}
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
@@ -354,6 +373,20 @@ def initial_from(entry: DiaryEntry | None) -> tuple[dict, list[dict]]:
 PAIN_FIELDS = ("pain_score", "pain_sites")
 
 
+# "About what time did it start?": a time a few minutes ahead of the server's clock is a guess
+# rounded up, or a phone's clock running fast, not a mistake.
+START_TIME_LEEWAY = timedelta(minutes=15)
+
+
+def start_limit(day: date, today: date) -> datetime | None:
+    """The latest start time a headache on `day` may be given (local time), or None for no
+    limit: on today's page, now and START_TIME_LEEWAY; no limit once that runs past midnight."""
+    if day != today:
+        return None
+    limit = timezone.localtime() + START_TIME_LEEWAY
+    return limit if limit.date() == today else None
+
+
 class DayEntryForms:
     """The day form and its headache formset, validated together.
 
@@ -393,7 +426,11 @@ class DayEntryForms:
         self.form = DayForm(data, day=day, today=today, initial=initial)
         formset = episode_formset(extra=0 if episodes_initial else 1)
         self.episodes = formset(
-            data, prefix=EPISODE_PREFIX, initial=episodes_initial, medicines=medicines
+            data,
+            prefix=EPISODE_PREFIX,
+            initial=episodes_initial,
+            medicines=medicines,
+            latest_start=start_limit(day, today),
         )
         self.service_errors: list[str] = []
         # Set when "No" was answered with headache details kept: the page asks to remove them.

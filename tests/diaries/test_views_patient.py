@@ -1,7 +1,8 @@
 """The patient's diary pages: Today and past days, the month calendar and the 90-day summary."""
 
 import re
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -56,7 +57,8 @@ def form_data(headache="yes", episodes=(), initial=0, **day):
 MIGRAINE_EPISODE = {
     "severity": "severe",
     "duration": "4_to_12h",
-    "start_time": "07:30",
+    # Midnight: never later than now on today's page (a later time is refused there).
+    "start_time": "00:00",
     "features": ["unilateral", "pulsating", "nausea_or_vomiting"],
     "medicine_1": "sumatriptan",
     "doses_1": "",
@@ -258,7 +260,7 @@ def test_a_headache_with_its_medicine_is_saved_from_the_form(client_, patient):
         "low",
     )
     episode_row = entry.episodes.get()
-    assert episode_row.start_time == time(7, 30)
+    assert episode_row.start_time == time(0, 0)
     assert episode_row.doses.get().doses == 1  # blank means one dose
 
 
@@ -395,7 +397,7 @@ def test_a_bad_answer_keeps_everything_typed(client_):
     content = client_.post(TODAY_URL, data).content.decode()
     assert "Typed before the mistake" in content
     assert 'value="sumatriptan" selected' in content
-    assert 'value="07:30"' in content
+    assert 'value="00:00"' in content
 
 
 def test_a_future_day_is_refused_and_nothing_is_saved(client_):
@@ -862,3 +864,36 @@ def test_removing_a_day_that_has_no_record_changes_nothing(client_):
     response = client_.post(day_url(days_ago(4)), {"action": "remove", "confirm": "yes"})
     assert response.status_code == 302
     assert not DiaryEntry.objects.exists()
+
+
+def _clock_at(monkeypatch, hour, minute):
+    """Today's local time reads hour:minute (the date is today's)."""
+    real = timezone.localtime
+    fixed = datetime.combine(today(), time(hour, minute), tzinfo=ZoneInfo("Europe/London"))
+
+    def localtime(value=None, timezone=None):
+        return fixed if value is None else real(value, timezone)
+
+    monkeypatch.setattr("django.utils.timezone.localtime", localtime)
+
+
+def test_a_headache_today_cannot_have_started_later_than_now(client_, patient, monkeypatch):
+    _clock_at(monkeypatch, 9, 0)
+    later = {**MIGRAINE_EPISODE, "start_time": "14:00"}
+    content = client_.post(TODAY_URL, form_data(episodes=[later])).content.decode()
+    assert "The time it started cannot be later than now (09:00)." in content
+    assert not DiaryEntry.objects.filter(patient=patient).exists()
+    # A few minutes ahead is a rounded guess, and any time on an earlier day is fine.
+    soon = {**MIGRAINE_EPISODE, "start_time": "09:15"}
+    assert client_.post(TODAY_URL, form_data(episodes=[soon])).status_code == 302
+    yesterday = today() - timedelta(days=1)
+    response = client_.post(day_url(yesterday), form_data(episodes=[later]))
+    assert response.status_code == 302
+    assert DiaryEntry.objects.filter(patient=patient).count() == 2
+
+
+def test_late_in_the_evening_any_start_time_today_is_taken(client_, patient, monkeypatch):
+    # 23:50 and the leeway run past midnight: no limit, rather than refusing every time.
+    _clock_at(monkeypatch, 23, 50)
+    late = {**MIGRAINE_EPISODE, "start_time": "23:59"}
+    assert client_.post(TODAY_URL, form_data(episodes=[late])).status_code == 302
