@@ -42,6 +42,17 @@ def rate(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def patient_rate(value: float) -> str:
+    """A per-month rate for a patient: whole numbers as they are, others as the whole number
+    they pass ("more than 11" for 11.67), which never reads as reaching a limit it is below
+    (14.67 is not "about 15" when 15 is a limit)."""
+    shown = rate(value)
+    if "." not in shown:
+        return shown
+    whole = int(value)
+    return f"more than {whole}" if whole else "less than 1"
+
+
 def days(count: int) -> str:
     return "1 day" if count == 1 else f"{count} days"
 
@@ -72,18 +83,18 @@ def patient_messages(summary: rules.DiarySummary) -> PatientMessages:
     """The patient's summary in plain English, with a warning for each overused class."""
     headache = (
         f"You had a headache on {days(summary.headache_days_total)} out of {summary.length}. "
-        f"That is {rate(summary.headache_days_per_month)} days a month on average."
+        f"That is {patient_rate(summary.headache_days_per_month)} days a month on average."
     )
     migraine = (
         f"{days(summary.migraine_days_total).capitalize()} had migraine symptoms "
-        f"({rate(summary.migraine_days_per_month)} a month)."
+        f"({patient_rate(summary.migraine_days_per_month)} a month)."
         if summary.headache_days_total
         else ""
     )
     medication = (
         f"You took painkillers or migraine medicines on "
         f"{days(summary.acute_medication_days_total)} "
-        f"({rate(summary.acute_medication_days_per_month)} a month)."
+        f"({patient_rate(summary.acute_medication_days_per_month)} a month)."
     )
     warnings = []
     for name in summary.overused_classes:
@@ -94,8 +105,9 @@ def patient_messages(summary: rules.DiarySummary) -> PatientMessages:
                 if name != rules.MULTIPLE_CLASSES
                 else "You may be taking painkillers or migraine medicines too often",
                 text=(
-                    f"You took {PLAIN_CLASS_NAMES[name]} on {rate(_class_rate(summary, name))} "
-                    f"days a month{' in total' if name == rules.MULTIPLE_CLASSES else ''}. "
+                    f"You took {PLAIN_CLASS_NAMES[name]} on "
+                    f"{patient_rate(_class_rate(summary, name))} days a month"
+                    f"{' in total' if name == rules.MULTIPLE_CLASSES else ''}. "
                     f"Taking {SHORT_CLASS_NAMES[name]} on {limit} or more days a month can make "
                     "headaches worse (this is called medication overuse headache). Talk to your "
                     "care team before you change how you take your medicines."

@@ -191,3 +191,15 @@ def test_the_chart_scales_bars_to_a_30_day_month():
     assert migraine.height == pytest.approx(headache.height / 2, abs=0.2)
     assert medication.height == 0
     assert chart.chronic_line_y == pytest.approx(chart.baseline_y - headache.height / 2, abs=0.2)
+
+
+def test_patients_read_rates_as_whole_numbers_that_never_reach_a_limit_they_are_below():
+    assert wording.patient_rate(15.0) == "15"
+    assert wording.patient_rate(44 / 3) == "more than 14"
+    assert wording.patient_rate(35 / 3) == "more than 11"
+    assert wording.patient_rate(1 / 3) == "less than 1"
+    assert wording.patient_rate(0) == "0"
+    messages = wording.patient_messages(_summary(headache=46, classes={rules.TRIPTAN: 31}))
+    assert "That is more than 15 days a month on average." in messages.headache
+    (warning,) = messages.overuse
+    assert "You took triptans on more than 10 days a month." in warning.text
