@@ -185,6 +185,17 @@ class DiaryWindow:
     def days_missing(self) -> int:
         return self.summary.length - self.summary.days_recorded
 
+    @property
+    def latest_missing_day(self) -> date | None:
+        """The most recent day of the window with nothing recorded, or None."""
+        recorded = {entry.day for entry in self.entries}
+        day = self.end
+        while day >= self.start:
+            if day not in recorded:
+                return day
+            day -= timedelta(days=1)
+        return None
+
 
 def build_window(entries: list[DiaryEntry], *, start: date, length: int = WINDOW_DAYS):
     """Summarise the records of `entries` that fall in `[start, start + length)` (others are

@@ -773,6 +773,16 @@ def test_the_summary_says_when_days_are_missing(client_, patient):
     assert "You have filled in 1 of the 90 days." in content
 
 
+def test_fill_in_missed_days_opens_the_month_of_the_latest_day_missed(client_, patient):
+    # Every day of the last five weeks is filled in; the gap before them is the one to fill.
+    for ago in range(0, 36):
+        record(patient, days_ago(ago), clear_day())
+    gap = days_ago(36)
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    link = f'{reverse("diaries:calendar")}?month={gap:%Y-%m}">Fill in missed days</a>'
+    assert link in content
+
+
 def test_a_chronic_pain_patients_summary_starts_with_their_pain(client_, pain_patient):
     record(pain_patient, days_ago(1), clear_day(pain_score=6, pain_sites=("lower_back", "neck")))
     record(pain_patient, days_ago(2), clear_day(pain_score=3, pain_sites=("lower_back",)))
