@@ -6,7 +6,7 @@ _MOBILE_SEPARATORS = re.compile(r"[\s\-()]")
 # A UK mobile is 07 followed by 9 digits, or +44 7 followed by 9 digits; "+44 (0)7..." as
 # often written is the second with the trunk 0 kept.
 _UK_MOBILE = re.compile(r"^(?:(?:\+44|0044)0?|0)(7\d{9})$")
-NOT_A_UK_MOBILE = "Enter a UK mobile number, like 07700 900123"
+NOT_A_UK_MOBILE = "Enter a UK mobile number, like 07700 900123."
 
 
 def normalise_uk_mobile(value: str) -> str:

@@ -97,7 +97,8 @@ def test_triggers_pain_and_notes_are_shown_and_notes_are_escaped(world, login, u
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more" in content
     assert "<script>alert" not in content
     assert "Stress" in content and "Knees (1)" in content
-    assert "average 7.0, highest 7" in content
+    assert "1 day; average 7.0, highest 7" in content
+    assert "missed on 0 days, reduced on 0" in content
 
 
 def test_a_chronic_pain_patients_tab_leads_with_their_pain_scores(world, login, url):

@@ -70,7 +70,7 @@ def test_the_form_asks_for_an_email_address_when_the_patient_agrees_to_emails(wo
 def test_the_form_gives_one_clear_message_for_a_malformed_mobile_with_texts_ticked(world):
     form = _form(world.patient, mobile="12", sms_consent="on")
     assert not form.is_valid()
-    assert form.errors["mobile"] == ["Enter a UK mobile number, like 07700 900123"]
+    assert form.errors["mobile"] == ["Enter a UK mobile number, like 07700 900123."]
 
 
 def test_the_form_refuses_a_malformed_email_address_with_an_example(world):

@@ -133,7 +133,7 @@ def _new_patient(world, **changes) -> dict:
         ("nhs_number", "943 476 5918", "Enter a valid 10-digit NHS number, like 943 476 5919."),
         ("nhs_number", "12345", "Enter a valid 10-digit NHS number, like 943 476 5919."),
         ("date_of_birth", "FUTURE", "Date of birth must be today or in the past."),
-        ("mobile", "0123 456", "Enter a UK mobile number, like 07700 900123"),
+        ("mobile", "0123 456", "Enter a UK mobile number, like 07700 900123."),
         ("email", "nadia-at-example", "Enter a valid email address."),
     ],
 )
@@ -154,7 +154,7 @@ def test_it_refuses_a_bad_patient_field_with_a_message_beside_it(
 @pytest.mark.parametrize(
     ("field", "value", "consent", "message"),
     [
-        ("mobile", "0123 456", "sms_consent", "Enter a UK mobile number, like 07700 900123"),
+        ("mobile", "0123 456", "sms_consent", "Enter a UK mobile number, like 07700 900123."),
         ("email", "nadia-at-example", "email_consent", "Enter a valid email address."),
     ],
 )
@@ -447,7 +447,7 @@ def test_it_refuses_text_messages_without_a_mobile(login, world):
 
 def test_it_refuses_a_malformed_mobile_on_the_contact_page(login, world):
     response = login(world.patient_user).post(PREFERENCES, _preferences(mobile="12"))
-    assert _field_error(response, "mobile") == "Enter a UK mobile number, like 07700 900123"
+    assert _field_error(response, "mobile") == "Enter a UK mobile number, like 07700 900123."
 
 
 def test_it_refuses_a_malformed_email_on_the_contact_page_in_words_of_its_own(login, world):
@@ -461,7 +461,7 @@ def test_it_gives_one_clear_message_for_a_malformed_mobile_with_text_messages_ti
     response = login(world.patient_user).post(
         PREFERENCES, _preferences(mobile="12", sms_consent="on")
     )
-    assert _field_error(response, "mobile") == "Enter a UK mobile number, like 07700 900123"
+    assert _field_error(response, "mobile") == "Enter a UK mobile number, like 07700 900123."
 
 
 def test_it_dates_a_new_consent(login, world):
