@@ -310,6 +310,17 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.alert_open = alert_open
 
+    def clean_next_review_date(self):
+        """Said with the form's other mistakes, not after they are put right (the service
+        checks the same when the outcome is recorded)."""
+        value = self.cleaned_data["next_review_date"]
+        today = timezone.localdate()
+        if value <= today:
+            raise forms.ValidationError("The next review date must be in the future.")
+        if (value - today).days > rules.MAX_NEXT_REVIEW_DAYS:
+            raise forms.ValidationError("The next review must be within 18 months. Check the date.")
+        return value
+
     def clean(self):
         data = super().clean()
         if (

@@ -136,6 +136,28 @@ def test_the_review_page_shows_trends_and_records_the_outcome(world, login):
     assert "Outcome recorded" in page
 
 
+def test_every_mistake_on_the_outcome_form_is_said_at_once_at_the_top(world, login):
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    url = reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    response = login(world.clinician).post(
+        url,
+        {
+            "summary": "",
+            "next_review_date": (timezone.localdate() - timedelta(days=1)).isoformat(),
+        },
+    )
+    body = response.content.decode()
+    summary = body.index("There is a problem")
+    for message in (
+        "The next review date must be in the future.",
+        "Choose the mental health follow-up.",
+    ):
+        assert body.index(message) > summary, message
+    # Before the diary and care plan the clinician reads, not below them.
+    assert summary < body.index("<h3>Diary</h3>")
+    assert not Review.objects.exists()
+
+
 def test_a_review_too_long_to_read_is_refused_with_what_was_typed_kept(world, login):
     appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
     url = reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
