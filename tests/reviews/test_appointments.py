@@ -583,6 +583,18 @@ def test_a_booked_annual_review_cannot_be_asked_for_again(world, login):
     )
     assert "Your annual review is already booked for" in response.content.decode()
     assert "ask to rearrange it" in response.content.decode()
+
+
+def test_a_yearly_review_the_patient_asked_to_rearrange_says_so(world, login):
+    booked = builders.appointment(
+        world.patient, world.clinician, kind="annual_review", start=_later(9)
+    )
+    client = login(world.patient_user)
+    assert "ask to rearrange it above" in client.get(MY_APPOINTMENTS).content.decode()
+    Appointment.objects.filter(pk=booked.pk).update(rearrange_requested_at=timezone.now())
+    page = client.get(MY_APPOINTMENTS).content.decode()
+    assert "You asked to rearrange it: the team will contact you." in page
+    assert "ask to rearrange it above" not in page
     assert not BookingRequest.objects.exists()
 
 
