@@ -3,6 +3,7 @@ summary; the clinician's diary tab; diary report PDFs. Thin: parse, check access
 selector or service, render or redirect."""
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -125,12 +126,18 @@ def _day_page(request, patient, day: date):
         entry, earlier = selectors.entry_and_days_before(patient, day, RECENT_DAYS)
     else:
         entry, earlier = selectors.entry_for_day(patient, day), None
-    if action == "remove":
+    asking = request.method != "POST" and request.GET.get("remove") == YES
+    if action == "remove" or asking:
         if entry is not None and request.POST.get("confirm") != YES:
-            # One tap on the button asks first: the record leaves every summary.
-            context.update(entry=entry, based_on=based_on or services.version_of(entry))
+            # The button asks first (the record leaves every summary), on a page of its own
+            # address, so Back from it, or from the day after removing, sends nothing again.
+            version = based_on or request.GET.get("based_on") or services.version_of(entry)
+            if request.method == "POST":  # a page from before the button asked by address
+                query = urlencode({"remove": YES, "next": context["next"], "based_on": version})
+                return redirect(f"{context['form_action']}?{query}")
+            context.update(entry=entry, based_on=version)
             return render(request, "diaries/day_remove.html", context)
-        if entry is not None:
+        if entry is not None and request.method == "POST":
             try:
                 services.mark_entry_entered_in_error(
                     actor=request.user, entry=entry, based_on=based_on

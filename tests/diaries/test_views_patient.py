@@ -186,8 +186,8 @@ def test_a_chronic_pain_patient_saves_a_new_day_with_its_pain_and_no_headache(
 def test_removing_a_scored_day_names_its_pain_score(client_, pain_patient):
     record(pain_patient, days_ago(1), clear_day(pain_score=6))
     page = client_.get(day_url(days_ago(1)))
-    asked = client_.post(
-        day_url(days_ago(1)), {"action": "remove", "based_on": page.context["based_on"]}
+    asked = client_.get(
+        day_url(days_ago(1)), {"remove": "yes", "based_on": page.context["based_on"]}
     )
     assert re.search(r"You filled in [^:]+:\s+pain 6 out of 10\.</p>", asked.content.decode())
 
@@ -229,7 +229,7 @@ def test_a_patient_with_headache_care_keeps_the_headache_question(client_, patie
 
 
 def _form_actions(page: str) -> list[str]:
-    return re.findall(r'<form method="post" action="([^"]*)"', page)
+    return re.findall(r'<form method="(?:post|get)" action="([^"]*)"', page)
 
 
 def test_a_save_sent_after_midnight_is_kept_for_the_day_the_page_showed(
@@ -610,10 +610,13 @@ def test_the_htmx_button_gets_the_next_headache_and_the_new_total(client_):
 def test_removing_a_days_record_asks_first(client_, patient):
     entry = record(patient, days_ago(1), headache_day(episode("severe")))
     page = client_.get(day_url(days_ago(1), next="calendar"))
-    asked = client_.post(
-        day_url(days_ago(1)),
-        {"action": "remove", "next": "calendar", "based_on": page.context["based_on"]},
+    # The button opens the question at an address of its own (Back from it sends nothing).
+    button = re.search(
+        r'<form method="get" action="([^"]+)"[^>]*>(.*?)</form>', page.content.decode(), re.S
     )
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', button[2]))
+    assert fields == {"remove": "yes", "next": "calendar", "based_on": page.context["based_on"]}
+    asked = client_.get(button[1], fields)
     content = asked.content.decode()
     assert asked.status_code == 200
     assert "Remove your diary record for" in content
@@ -627,6 +630,21 @@ def test_removing_a_days_record_asks_first(client_, patient):
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.entered_in_error
+
+
+def test_a_remove_posted_from_an_older_page_is_sent_to_the_question_page(client_, patient):
+    entry = record(patient, days_ago(1), headache_day(episode("severe")))
+    version = client_.get(day_url(days_ago(1))).context["based_on"]
+    response = client_.post(
+        day_url(days_ago(1)), {"action": "remove", "next": "calendar", "based_on": version}
+    )
+    assert response.status_code == 302
+    assert response.url.startswith(f"{day_url(days_ago(1))}?remove=yes&next=calendar&based_on=")
+    assert "Remove your diary record for" in client_.get(response.url).content.decode()
+    entry.refresh_from_db()
+    assert not entry.entered_in_error
+    # A question page for a day with nothing recorded goes back to the day.
+    assert client_.get(day_url(days_ago(2)), {"remove": "yes"}).status_code == 302
 
 
 def test_today_lists_the_week_before_with_links(client_, patient):
