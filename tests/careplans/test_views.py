@@ -913,3 +913,12 @@ def test_the_patients_plan_page_gives_the_warning_signs_the_pdf_gives(world, log
     builders.plan(world.other_patient)
     other = login(world.other_patient_user).get("/care-plans/my/").content.decode()
     assert "<strong>Call 999</strong>" in other
+
+
+def test_the_patient_reads_their_goal_scores_in_plain_words(world, login):
+    builders.agreed_plan(world.patient)  # one goal, 3 at the start, aiming for 7
+    mine = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert "The average of your goal scores, from 0 to 10: 3 at the start, aiming for 7." in mine
+    assert "PSFS" not in mine
+    staff = login(world.clinician).get(f"/care-plans/patients/{world.patient.uuid}/")
+    assert "Average score (PSFS): 3.00 at the start, target 7.00." in staff.content.decode()
