@@ -16,7 +16,7 @@ from crispy_forms.templatetags.crispy_forms_field import CrispyFieldNode
 from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.template import Context
-from django.utils.formats import localize
+from django.utils.formats import date_format, localize
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
@@ -51,6 +51,14 @@ def template_text(value) -> str:
     """`{{ value }}` in a template: local time, localised, as text, escaped unless safe."""
     value = localize(template_localtime(value))
     return conditional_escape(value if isinstance(value, str) else str(value))
+
+
+def template_date(moment, format_string: str) -> str:
+    """`{{ moment|date:format_string }}` in a template: local time, escaped, nothing for no
+    date."""
+    if moment in (None, ""):
+        return ""
+    return template_text(date_format(template_localtime(moment), format_string))
 
 
 def _attrs(attrs: dict) -> str:

@@ -6,11 +6,9 @@ A page of 25 rows ran about 320 template variables through the template engine, 
 the worklist's time; written here they cost a small part of it.
 """
 
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
 
-from pathway.renderers import template_text
+from pathway.renderers import template_date, template_text
 from reviews.rules import WORKLIST_RANK
 
 # Red for safety alerts; orange for the categories up to target breaches (red flags, severe
@@ -53,13 +51,6 @@ def _reason(reason) -> str:
     return _REASON.format(tag=_tag(reason.rank), label=template_text(reason.label), detail=detail)
 
 
-def _since(moment) -> str:
-    """`{{ moment|date:"j M Y" }}`: local time, nothing for no date."""
-    if moment in (None, ""):
-        return ""
-    return template_text(date_format(template_localtime(moment), "j M Y"))
-
-
 def worklist_rows(rows) -> SafeString:
     """The <tr> of each worklist row (`reviews.worklist.page_rows`), escaped as the template
     escaped them."""
@@ -71,7 +62,7 @@ def worklist_rows(rows) -> SafeString:
                 number=template_text(row.patient.nhs_number_display),
                 practice=template_text(row.practice),
                 reasons="".join(_reason(reason) for reason in row.reasons),
-                since=_since(row.top.since),
+                since=template_date(row.top.since, "j M Y"),
             )
             for row in rows
         )
