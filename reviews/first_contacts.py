@@ -7,6 +7,7 @@ from django.utils.formats import date_format
 
 from pathway.first_contacts import FirstContact
 from reviews.models import Appointment
+from reviews.models.appointments import FIRST_CONVERSATION_ARRANGED
 
 Status = Appointment.Status
 
@@ -43,7 +44,7 @@ def first_conversations(referrals) -> list[tuple[int, FirstContact]]:
     appointments = Appointment.objects.filter(
         episode_id__in=episodes,
         kind=Appointment.Kind.FIRST_CONVERSATION,
-        status__in=(Status.BOOKED, Status.ATTENDED, Status.DID_NOT_ATTEND),
+        status__in=(*FIRST_CONVERSATION_ARRANGED, Status.DID_NOT_ATTEND),
     ).only("uuid", "episode_id", "start", "modality", "status")
     arranged, missed = {}, {}
     for appointment in appointments.order_by("start", "id"):

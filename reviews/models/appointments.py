@@ -29,6 +29,11 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# A first conversation booked, or attended with its outcome (which records the first contact)
+# still to write: the episode has its one first conversation, and another is not booked.
+FIRST_CONVERSATION_ARRANGED = (AppointmentStatus.BOOKED, AppointmentStatus.ATTENDED)
+
+
 class Appointment(ClinicalRecord):
     """One booked contact between a clinician and a patient.
 

@@ -17,6 +17,7 @@ from reviews.models import (
     QuestionnaireRequest,
     Review,
 )
+from reviews.models.appointments import FIRST_CONVERSATION_ARRANGED
 from reviews.selectors.lookups import _get_or_404
 
 
@@ -32,7 +33,7 @@ def first_conversation_arranged(episode: Episode) -> bool:
         or Appointment.objects.filter(
             episode=episode,
             kind=Appointment.Kind.FIRST_CONVERSATION,
-            status__in=(Appointment.Status.BOOKED, Appointment.Status.ATTENDED),
+            status__in=FIRST_CONVERSATION_ARRANGED,
         ).exists()
     )
 

@@ -16,6 +16,7 @@ from pathway.permissions import patients_visible_to
 from reviews import messaging, rules, selectors
 from reviews.errors import ChangedSinceOpened, ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, GroupSession, Review
+from reviews.models.appointments import FIRST_CONVERSATION_ARRANGED
 
 MY_APPOINTMENTS = "reviews:my-appointments"
 # Said to a patient asking for an appointment while no episode of theirs is open.
@@ -232,10 +233,14 @@ def _check_one_first_conversation(episode: Episode) -> None:
             f"The first conversation for this episode was held on "
             f"{timezone.localtime(held.occurred_at):%-d %B %Y}. Book a follow-up instead."
         )
-    arranged = Appointment.objects.filter(
-        episode=episode, kind=Appointment.Kind.FIRST_CONVERSATION
-    ).order_by("start")
-    attended = arranged.filter(status=Appointment.Status.ATTENDED).first()
+    arranged = list(
+        Appointment.objects.filter(
+            episode=episode,
+            kind=Appointment.Kind.FIRST_CONVERSATION,
+            status__in=FIRST_CONVERSATION_ARRANGED,
+        ).order_by("start")
+    )
+    attended = next((a for a in arranged if a.status == Appointment.Status.ATTENDED), None)
     if attended is not None:
         # Attended, its outcome (which records the first contact) still to write.
         raise ReviewsError(
@@ -243,7 +248,7 @@ def _check_one_first_conversation(episode: Episode) -> None:
             f"{timezone.localtime(attended.start):%-d %B %Y}. Record its outcome instead of "
             "booking another."
         )
-    booked = arranged.filter(status=Appointment.Status.BOOKED).first()
+    booked = next((a for a in arranged if a.status == Appointment.Status.BOOKED), None)
     if booked is not None:
         raise ReviewsError(
             f"A first conversation is already booked for "
