@@ -1,12 +1,17 @@
 """The reviews app's lines on the patient's home page (pathway.patient_tasks): questionnaires
-to fill in, group invitations to answer, and the next appointment."""
+to fill in, group invitations to answer, the yearly review once it is due (or asked for), and
+the next appointment."""
+
+from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
 
 from pathway.extensions import Task
-from reviews import messaging, selectors
-from reviews.models import Appointment, GroupBooking
+from pathway.models import Milestone
+from pathway.models.episodes import MilestoneKind
+from reviews import messaging, rules, selectors
+from reviews.models import Appointment, BookingRequest, GroupBooking
 
 
 def things_to_do(patient) -> list[Task]:
@@ -51,6 +56,9 @@ def things_to_do(patient) -> list[Task]:
         .order_by("start")
         .first()
     )
+    yearly = _yearly_review(patient, upcoming_annual=_upcoming_annual(patient))
+    if yearly is not None:
+        tasks.append(yearly)
     if upcoming is not None:
         tasks.append(
             Task(
@@ -61,3 +69,59 @@ def things_to_do(patient) -> list[Task]:
             )
         )
     return tasks
+
+
+def _upcoming_annual(patient) -> bool:
+    return (
+        selectors.appointments_for_patient(patient)
+        .filter(
+            kind=Appointment.Kind.ANNUAL_REVIEW,
+            status=Appointment.Status.BOOKED,
+            start__gt=timezone.now(),
+        )
+        .exists()
+    )
+
+
+def _yearly_review(patient, *, upcoming_annual: bool) -> Task | None:
+    """From the time the invitation goes out (rules.ANNUAL_REVIEW_INVITE_DAYS before the due
+    date of an open episode's latest review) until one is booked: either how to ask for it, or
+    that the patient has asked."""
+    if upcoming_annual:
+        return None
+    appointments = reverse("reviews:my-appointments")
+    asked = (
+        patient.booking_requests.filter(
+            status=BookingRequest.Status.OPEN, kind=Appointment.Kind.ANNUAL_REVIEW
+        )
+        .order_by("requested_at")
+        .first()
+    )
+    if asked is not None:
+        asked_on = timezone.localtime(asked.requested_at)
+        return Task(
+            text=f"You asked for your yearly review on {asked_on:%-d %B}. The team will contact "
+            "you to book a time.",
+            url=appointments,
+            link_text="See your appointments",
+        )
+    due = (
+        Milestone.objects.filter(
+            episode__in=selectors.open_episodes(patient), kind=MilestoneKind.ANNUAL_REVIEW_DUE
+        )
+        .order_by("-created_at", "-id")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if due is None:
+        return None
+    today, due_day = timezone.localdate(), timezone.localdate(due)
+    if due_day > today + timedelta(days=rules.ANNUAL_REVIEW_INVITE_DAYS):
+        return None
+    when = "now" if due <= timezone.now() else f"on {due_day:%-d %B}"
+    return Task(
+        text=f"Your yearly review is due {when}. The team will contact you to arrange it, "
+        "or you can ask for it now.",
+        url=f"{appointments}#ask",
+        link_text="Ask for your yearly review",
+    )

@@ -86,3 +86,59 @@ def test_one_questionnaire_says_when_it_is_due(world, login):
     assert task.startswith(
         f"Your care team has asked you to fill in 1 questionnaire, due {request.due:%-d %B}."
     )
+
+
+def _annual_review_due(patient, days):
+    from pathway.models import Milestone
+    from reviews.services.outcomes import due_moment
+
+    Milestone.objects.create(
+        episode=builders.episode_for(patient),
+        kind="annual_review_due",
+        occurred_at=due_moment(timezone.localdate() + timedelta(days=days)),
+    )
+
+
+def _yearly(client) -> list[str]:
+    return [task for task in _tasks(client) if "yearly review" in task]
+
+
+def test_a_yearly_review_due_soon_says_how_to_ask_for_it_until_asked_for(world, login):
+    _annual_review_due(world.patient, 28)
+    client = login(world.patient_user)
+    due = timezone.localdate() + timedelta(days=28)
+    assert _yearly(client) == [
+        f"Your yearly review is due on {due:%-d %B}. The team will contact you to arrange it, "
+        "or you can ask for it now. Ask for your yearly review"
+    ]
+    assert f'href="{reverse("reviews:my-appointments")}#ask"' in client.get(HOME).content.decode()
+    client.post(
+        reverse("reviews:my-booking-request"), {"kind": "annual_review", "preferences": "Mornings"}
+    )
+    assert _yearly(client) == [
+        f"You asked for your yearly review on {timezone.localdate():%-d %B}. The team will "
+        "contact you to book a time. See your appointments"
+    ]
+
+
+def test_a_yearly_review_is_not_listed_before_the_invitation_or_once_booked(world, login):
+    _annual_review_due(world.patient, 29)
+    _annual_review_due(world.other_patient, -3)
+    client = login(world.patient_user)
+    assert _yearly(client) == []
+    world.patient.episodes.get().milestones.filter(kind="annual_review_due").update(
+        occurred_at=timezone.now() - timedelta(days=3)
+    )
+    assert _yearly(client) == [
+        "Your yearly review is due now. The team will contact you to arrange it, "
+        "or you can ask for it now. Ask for your yearly review"
+    ]
+    page = client.get(HOME).content.decode()
+    assert "Due now" in page and "ask for it on your appointments page" not in page
+    builders.appointment(
+        world.patient,
+        world.clinician,
+        start=timezone.now() + timedelta(days=5),
+        kind="annual_review",
+    )
+    assert _yearly(client) == []
