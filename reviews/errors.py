@@ -8,10 +8,14 @@ class ReviewsError(Exception):
     """A request that cannot be carried out; the message says why and what to do."""
 
     field: str | None = None
+    # The patient's own appointment that stands in the way (one already booked, or attended
+    # with its outcome to write), for the page to link to.
+    appointment = None
 
-    def __init__(self, message: str, *, field: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, appointment=None):
         super().__init__(message)
         self.field = field
+        self.appointment = appointment
 
 
 class SlotTaken(ReviewsError):

@@ -134,6 +134,7 @@ def _check_free(
             f"This patient already has an appointment at {_at(other.start)} that overlaps "
             "this time.",
             field="start",
+            appointment=other,
         )
 
 
@@ -246,14 +247,16 @@ def _check_one_first_conversation(episode: Episode) -> None:
         raise ReviewsError(
             f"The first conversation for this episode was attended on "
             f"{timezone.localtime(attended.start):%-d %B %Y}. Record its outcome instead of "
-            "booking another."
+            "booking another.",
+            appointment=attended,
         )
     booked = next((a for a in arranged if a.status == Appointment.Status.BOOKED), None)
     if booked is not None:
         raise ReviewsError(
             f"A first conversation is already booked for "
             f"{timezone.localtime(booked.start):%-d %B %Y at %H:%M}. Move that one instead of "
-            "booking another."
+            "booking another.",
+            appointment=booked,
         )
 
 

@@ -121,6 +121,7 @@ def appointment_create(request, patient_uuid):
         episodes=episodes,
         clinicians=selectors.team_clinicians(request.user),
     )
+    in_the_way = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -139,6 +140,7 @@ def appointment_create(request, patient_uuid):
             )
         except ReviewsError as error:
             form.add_service_error(error)
+            in_the_way = error.appointment
         else:
             messages.success(
                 request, f"{appointment.get_kind_display()} booked.{_told(appointment)}"
@@ -154,6 +156,7 @@ def appointment_create(request, patient_uuid):
             "patient": patient,
             "tabs": patient_tabs(patient, request.path),
             "booking_request": booking_request,
+            "in_the_way": in_the_way,
             "no_open_episode": no_open_episode,
             "patient_discharged": no_open_episode
             and patient.episodes.filter(status=Episode.Status.DISCHARGED).exists(),
@@ -199,7 +202,7 @@ def appointment_reschedule(request, appointment_uuid):
         appointment=appointment,
         clinicians=selectors.team_clinicians(request.user),
     )
-    saved_now = None
+    saved_now = in_the_way = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -222,6 +225,7 @@ def appointment_reschedule(request, appointment_uuid):
             form.rebase(saved_now)
         except ReviewsError as error:
             form.add_service_error(error)
+            in_the_way = error.appointment
         else:
             messages.success(
                 request, f"{appointment.get_kind_display()} moved.{_told(appointment)}"
@@ -236,6 +240,7 @@ def appointment_reschedule(request, appointment_uuid):
             "appointment": appointment,
             "patient": appointment.patient,
             "saved_now": saved_now,
+            "in_the_way": in_the_way,
         },
         status=409 if saved_now else 200,
     )

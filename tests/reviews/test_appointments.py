@@ -1,6 +1,6 @@
 """Booking, moving, cancelling and attendance: services and pages."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -347,6 +347,63 @@ def test_the_booking_page_books_with_the_default_length(world, login):
     )
     assert appointment.duration_minutes == 30
     assert timezone.localtime(appointment.start).hour == 10
+
+
+def test_a_refused_second_first_conversation_links_to_the_one_booked(world, login):
+    client = login(world.clinician)
+    episode = builders.episode_for(world.patient)
+    form = _form(episode=episode.pk, clinician=world.clinician.pk)
+    client.post(_create_url(world.patient), form)
+    first = Appointment.objects.get()
+    later = (timezone.localdate() + timedelta(days=5)).isoformat()
+    response = client.post(_create_url(world.patient), {**form, "start_date": later})
+    body = response.content.decode()
+    assert response.status_code == 200 and Appointment.objects.count() == 1
+    assert "A first conversation is already booked for" in body
+    link = reverse("reviews:appointment", kwargs={"appointment_uuid": first.uuid})
+    when = timezone.localtime(first.start)
+    assert f'<a href="{link}">Open the first conversation on {when:%-d %B %Y} at 10:00</a>' in body
+
+
+def test_a_refused_overlapping_booking_links_to_the_patients_appointment(world, login):
+    client = login(world.clinician)
+    episode = builders.episode_for(world.patient)
+    other = builders.appointment(
+        world.patient,
+        world.other_clinician,
+        start=timezone.localtime(timezone.now() + timedelta(days=2)).replace(
+            hour=10, minute=15, second=0, microsecond=0
+        ),
+        kind="follow_up",
+        episode=episode,
+    )
+    response = client.post(
+        _create_url(world.patient),
+        _form(episode=episode.pk, clinician=world.clinician.pk, kind="follow_up"),
+    )
+    body = response.content.decode()
+    assert "This patient already has an appointment at" in body
+    link = reverse("reviews:appointment", kwargs={"appointment_uuid": other.uuid})
+    assert f'<a href="{link}">Open the follow-up on ' in body
+    # A clash in the clinician's diary does not link to another patient's appointment.
+    day = timezone.localdate() + timedelta(days=3)
+    builders.appointment(
+        world.other_patient,
+        world.clinician,
+        start=timezone.make_aware(datetime.combine(day, time(10, 15))),
+    )
+    response = client.post(
+        _create_url(world.patient),
+        _form(
+            episode=episode.pk,
+            clinician=world.clinician.pk,
+            kind="follow_up",
+            start_date=day.isoformat(),
+        ),
+    )
+    body = response.content.decode()
+    assert f"{world.clinician.full_name} already has an appointment at" in body
+    assert "Open the" not in body
 
 
 def _kind_chosen(response) -> str:

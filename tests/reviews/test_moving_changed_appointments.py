@@ -172,3 +172,20 @@ def test_the_move_page_moves_an_unchanged_appointment(world, booked):
     assert window.post(_url(booked), _fields(page, start_time="15:00")).status_code == 302
     booked.refresh_from_db()
     assert booked.start == _at(5, 15)
+
+
+def test_a_move_onto_the_patients_other_appointment_links_to_it(world, booked):
+    other = builders.appointment(
+        world.patient, world.other_clinician, start=_at(7, 9), kind="follow_up"
+    )
+    window = _window(world.clinician)
+    page = window.get(_url(booked))
+    refused = window.post(
+        _url(booked), _fields(page, start_date=_day(7).isoformat(), start_time="09:15")
+    )
+    body = refused.content.decode()
+    assert "This patient already has an appointment at 09:00 that overlaps" in body
+    link = reverse("reviews:appointment", kwargs={"appointment_uuid": other.uuid})
+    assert f'<a href="{link}">Open the follow-up on {_day(7):%-d %B %Y} at 09:00</a>' in body
+    booked.refresh_from_db()
+    assert booked.start == _at(5, 10)
