@@ -285,17 +285,19 @@ def episode_form(request):
 
 
 def _month(value: str | None, today: date, earliest: date) -> tuple[int, int]:
-    """The (year, month) asked for as YYYY-MM, or this month for anything else: a month in the
-    future or before `earliest`'s month."""
+    """The (year, month) asked for as YYYY-MM, kept between `earliest`'s month and this month
+    (an old link opens the first month there is; a future one, this month); this month for
+    anything that is not a month."""
     try:
         year, month = (int(part) for part in (value or "").split("-"))
         first = date(year, month, 1)
     except (ValueError, TypeError, OverflowError):
         # OverflowError: a number too large for a date (`?month=99999999999-1`).
         return today.year, today.month
-    if first > today or first < calendars.first_month(earliest):
+    if first > today:
         return today.year, today.month
-    return year, month
+    first = max(first, calendars.first_month(earliest))
+    return first.year, first.month
 
 
 @patient_required
