@@ -260,6 +260,8 @@ WITH spans AS (
         SELECT e.day FROM diaries_diaryentry e WHERE e.patient_id = p.id
         AND NOT e.entered_in_error ORDER BY e.day DESC LIMIT 1) l
     WHERE p.registered_practice_id = ANY(%(practices)s) AND l.day >= f.day + 59
+      AND EXISTS (SELECT 1 FROM pathway_episode ep WHERE ep.patient_id = p.id
+                  AND ep.condition = 'headache' AND ep.status <> 'entered_in_error')
 )
 SELECT count(*),
        sum((SELECT count(*) FROM diaries_diaryentry e WHERE e.patient_id = s.patient_id

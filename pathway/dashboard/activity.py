@@ -6,7 +6,7 @@ directly, always as aggregates with a constant number of queries.
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -21,7 +21,8 @@ from pathway.dashboard.rules import (
     publish_statistic,
 )
 from pathway.dashboard.tables import Chart, Table
-from pathway.models import Patient
+from pathway.models import Episode, Patient
+from pathway.models.episodes import Condition
 from referrals import rules as referral_rules
 from referrals import selectors as referral_selectors
 from referrals.models import Referral
@@ -175,13 +176,18 @@ def triage_waiting_table(*, practice_ids, now: datetime | None = None) -> Table:
 
 
 def headache_days_table(*, practice_ids) -> Table:
-    """Mean headache days in each patient's first 30 and last 30 diary days (patients whose diary
-    spans at least 60 days, so the two windows do not overlap)."""
+    """Mean headache days in each patient's first 30 and last 30 diary days (patients referred
+    for headache whose diary spans at least 60 days, so the two windows do not overlap). A
+    chronic-pain patient's diary days without a headache are not headache-free days won."""
     live = DiaryEntry.objects.filter(patient=OuterRef("patient"), entered_in_error=False)
     first = live.order_by("day").values("day")[:1]
     last = live.order_by("-day").values("day")[:1]
+    headache_pathway = Episode.objects.filter(
+        patient=OuterRef("pk"), condition=Condition.HEADACHE
+    ).exclude(status=Episode.Status.ENTERED_IN_ERROR)
     spans = (
         Patient.objects.filter(registered_practice_id__in=practice_ids)
+        .filter(Exists(headache_pathway))
         .annotate(
             first_day=Min("diary_entries__day", filter=Q(diary_entries__entered_in_error=False)),
             last_day=Max("diary_entries__day", filter=Q(diary_entries__entered_in_error=False)),
@@ -214,9 +220,9 @@ def headache_days_table(*, practice_ids) -> Table:
         key="headache-days",
         covers="Each patient's diary from its first day to its latest.",
         title="Headache days per month from diaries",
-        definition="For patients whose diary covers at least 60 days: the mean number of "
-        "headache days in their first 30 diary days and in their last 30. Days not filled in "
-        "count as headache-free.",
+        definition="For patients referred for headache whose diary covers at least 60 days: the "
+        "mean number of headache days in their first 30 diary days and in their last 30. Days "
+        "not filled in count as headache-free.",
         headers=("Window", "Patients", "Mean headache days"),
         rows=rows,
     )

@@ -10,7 +10,7 @@ from pathway.dashboard import activity
 from pathway.dashboard.rules import Period, months_in, period_for
 from tests.careplans import builders as careplan_builders
 from tests.diaries.builders import flag_entry
-from tests.factories import PatientFactory, urgent_triage_target
+from tests.factories import EpisodeFactory, PatientFactory, urgent_triage_target
 from tests.referrals import builders as referral_builders
 from tests.reviews import builders as review_builders
 
@@ -99,17 +99,23 @@ def test_an_accepted_referral_closed_since_is_still_a_decision(world):
     assert rows["Rejected"] == ("10", "50.0%")
 
 
+def _headache_patient(practice, condition="headache", **episode):
+    patient = PatientFactory(registered_practice=practice)
+    EpisodeFactory(patient=patient, condition=condition, **episode)
+    return patient
+
+
 def test_headache_days_compare_the_first_and_last_30_diary_days(world):
     today = timezone.localdate()
     entries = []
     for _ in range(7):
-        patient = PatientFactory(registered_practice=world.practice_a)
+        patient = _headache_patient(world.practice_a)
         for offset in range(90):
             day = today - timedelta(days=89 - offset)
             # 15 headache days in the first 30 days, 6 in the last 30.
             headache = offset % 2 == 0 if offset < 30 else (offset >= 60 and offset % 5 == 0)
             entries.append(flag_entry(patient, day, headache=headache))
-    short = PatientFactory(registered_practice=world.practice_a)
+    short = _headache_patient(world.practice_a)
     entries += [flag_entry(short, today - timedelta(days=d), headache=True) for d in range(40)]
     DiaryEntry.objects.bulk_create(entries)
     table = activity.headache_days_table(practice_ids=[world.practice_a.id])
@@ -118,7 +124,7 @@ def test_headache_days_compare_the_first_and_last_30_diary_days(world):
         ("Last 30 diary days", "*", "*"),
     )
     for _ in range(3):  # ten patients: no longer suppressed
-        patient = PatientFactory(registered_practice=world.practice_a)
+        patient = _headache_patient(world.practice_a)
         DiaryEntry.objects.bulk_create(
             flag_entry(
                 patient,
@@ -131,6 +137,32 @@ def test_headache_days_compare_the_first_and_last_30_diary_days(world):
     assert table.rows == (
         ("First 30 diary days", "10", "15.0"),
         ("Last 30 diary days", "10", "6.0"),
+    )
+    # A chronic-pain patient's diary (pain scores, no headaches), a patient with no episode,
+    # and one whose headache episode was entered in error are not counted.
+    pain = _headache_patient(world.practice_a, condition="chronic_pain")
+    error = _headache_patient(
+        world.practice_a,
+        status="entered_in_error",
+        opened_at=timezone.now() - timedelta(days=100),
+        closed_at=timezone.now(),
+    )
+    none = PatientFactory(registered_practice=world.practice_a)
+    DiaryEntry.objects.bulk_create(
+        flag_entry(patient, today - timedelta(days=d), headache=False)
+        for patient in (pain, error, none)
+        for d in range(90)
+    )
+    assert activity.headache_days_table(practice_ids=[world.practice_a.id]).rows == table.rows
+    # Someone on both pathways is counted.
+    both = _headache_patient(world.practice_a, condition="chronic_pain")
+    EpisodeFactory(patient=both, condition="headache")
+    DiaryEntry.objects.bulk_create(
+        flag_entry(both, today - timedelta(days=d), headache=False) for d in range(90)
+    )
+    assert activity.headache_days_table(practice_ids=[world.practice_a.id]).rows == (
+        ("First 30 diary days", "10", f"{150 / 11:.1f}"),  # 11 patients, published rounded
+        ("Last 30 diary days", "10", f"{60 / 11:.1f}"),
     )
 
 
