@@ -22,6 +22,7 @@ from careplans.models import (
     SupportItem,
     TreatmentTrial,
 )
+from pathway.models.episodes import EpisodeStatus
 
 VERSION_ITEMS = (
     "goals",
@@ -479,3 +480,14 @@ def deprescribing_counts(patients: QuerySet) -> dict[str, int]:
             "id", filter=trials & Q(care_plans__trials__outcome=rules.ONGOING), distinct=True
         ),
     )
+
+
+def help_for(patient) -> str:
+    """Whose warning signs the patient's "When to get help" box gives: their pathway's
+    ("headache" or "chronic_pain"), or "" for both (on both pathways, or not referred yet)."""
+    conditions = set(
+        patient.episodes.exclude(status=EpisodeStatus.ENTERED_IN_ERROR).values_list(
+            "condition", flat=True
+        )
+    )
+    return conditions.pop() if len(conditions) == 1 else ""

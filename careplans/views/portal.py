@@ -18,7 +18,11 @@ def my_plan(request):
     return render(
         request,
         "careplans/my_plan.html",
-        {"patient": patient, "plans": selectors.plans_for_patient(patient, agreed_only=True)},
+        {
+            "patient": patient,
+            "plans": selectors.plans_for_patient(patient, agreed_only=True),
+            "help_for": selectors.help_for(patient),
+        },
     )
 
 

@@ -904,15 +904,46 @@ def test_the_patients_plan_page_gives_the_warning_signs_the_pdf_gives(world, log
     pdf_html = services.request_careplan_pdf(
         actor=world.patient_user, version=plan.versions.get(number=1)
     ).html
-    for text in ("When to get help", "<strong>Call 999</strong> for a sudden, very bad headache",
-                 "<strong>Call 111</strong>", "Samaritans at any time on 116 123"):  # fmt: skip
+    for text in ("When to get help", "<li>you have a sudden, very bad headache that reaches its "
+                 "worst within 5 minutes</li>", "<strong>Call 111</strong>",
+                 "if your headaches change or get much worse",
+                 "Samaritans at any time on 116 123"):  # fmt: skip
         assert text in html, text
         assert text in pdf_html, text
+    for text in ("back pain", "chest pain"):  # a headache patient: the headache signs only
+        assert text not in html and text not in pdf_html
     assert "nhsuk-card--care--urgent" in html
     # Before any plan is agreed too.
     builders.plan(world.other_patient)
     other = login(world.other_patient_user).get("/care-plans/my/").content.decode()
     assert "<strong>Call 999</strong>" in other
+
+
+def test_a_chronic_pain_patient_is_given_the_warning_signs_of_pain(world, login):
+    from tests.factories import EpisodeFactory
+
+    plan = builders.agreed_plan(world.patient)
+    world.patient.episodes.update(condition="chronic_pain")
+    plan.episode.refresh_from_db()
+    html = login(world.patient_user).get("/care-plans/my/").content.decode()
+    pdf_html = services.request_careplan_pdf(
+        actor=world.patient_user, version=plan.versions.get(number=1)
+    ).html
+    for page in (html, pdf_html):
+        assert (
+            "numbness or tingling around your genitals or bottom, difficulty peeing, or loss "
+            "of bladder or bowel control" in page
+        )
+        assert "<li>you have chest pain</li>" in page
+        assert (
+            "if your pain changes or gets much worse, you have pain with a high temperature" in page
+        )
+        assert "very bad headache" not in page
+        assert "cannot keep yourself safe" in page
+    # On both pathways: both.
+    EpisodeFactory(patient=world.patient, condition="headache")
+    both = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert "very bad headache" in both and "back pain" in both
 
 
 def test_the_patient_reads_their_goal_scores_in_plain_words(world, login):
