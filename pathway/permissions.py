@@ -7,10 +7,10 @@ scopes its queryset with `patients_visible_to`.
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from pathway.models import Organisation, Patient, User
+from pathway.models import Membership, Organisation, Patient, User
 
 
 def practice_ids_for(user) -> set[int]:
@@ -50,6 +50,26 @@ def clinicians_caring_for(patient) -> list:
         User.objects.filter(caring, role=User.Role.CLINICIAN, is_active=True)
         .distinct()
         .order_by("full_name", "id")
+    )
+
+
+def practices_with_a_care_team() -> QuerySet[Organisation]:
+    """GP practices whose patients at least one active clinician may see (the reverse of
+    `practice_ids_for`): a referral from anywhere else would reach no triage queue."""
+    clinicians = Membership.objects.filter(user__role=User.Role.CLINICIAN, user__is_active=True)
+    return Organisation.objects.filter(kind=Organisation.Kind.PRACTICE).filter(
+        Exists(clinicians.filter(organisation_id=OuterRef("pk")))
+        | Exists(
+            clinicians.filter(
+                organisation__kind=Organisation.Kind.PCN, organisation_id=OuterRef("parent_id")
+            )
+        )
+        | Exists(
+            clinicians.filter(
+                organisation__kind=Organisation.Kind.SERVICE,
+                organisation__parent_id=OuterRef("parent_id"),
+            )
+        )
     )
 
 

@@ -25,7 +25,11 @@ from django.utils.formats import date_format
 from pathway.models import Milestone, Organisation, Patient, Target, User
 from pathway.models.episodes import MilestoneKind
 from pathway.nhs_number import format as format_nhs_number
-from pathway.permissions import patients_visible_to, practice_ids_for
+from pathway.permissions import (
+    patients_visible_to,
+    practice_ids_for,
+    practices_with_a_care_team,
+)
 from referrals import rules
 from referrals.models import EmergencyStop, Referral, ReferralLetter
 
@@ -266,9 +270,10 @@ def first_contact_at(episode_id: int):
     )
 
 
-def all_practices() -> QuerySet[Organisation]:
-    """Every GP practice, for the self-referral form's 'your GP practice' question."""
-    return Organisation.objects.filter(kind=Organisation.Kind.PRACTICE).order_by("name")
+def self_referral_practices() -> QuerySet[Organisation]:
+    """The GP practices a care team covers, for the self-referral form's 'your GP practice'
+    question: a referral stating any other would reach no one's triage queue."""
+    return practices_with_a_care_team().order_by("name")
 
 
 def letter_for(user, letter_uuid: UUID | str) -> ReferralLetter:

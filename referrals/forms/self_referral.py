@@ -72,8 +72,10 @@ class SelfReferralForm(TooLongInWords, forms.Form):
     )
     practice = PracticeChoiceField(
         label="Your GP practice",
-        queryset=selectors.all_practices(),
+        queryset=selectors.self_referral_practices(),
         empty_label="Choose",
+        help_text="If your practice is not listed, this service does not cover it yet. Ask your "
+        "GP practice what help there is for headaches and pain near you.",
         error_messages={
             "required": "Select your GP practice",
             "invalid_choice": "Select your GP practice from the list",

@@ -468,3 +468,23 @@ def test_the_form_sent_again_after_a_wrong_match_was_corrected_finds_the_copy(cl
     client.post(URL, _form(world, submission=token))
     assert Referral.objects.count() == 2
     assert copy.reference in client.get(SENT).content.decode()
+
+
+def test_only_practices_a_care_team_covers_are_offered(client, world):
+    from tests.factories import OrganisationFactory, UserFactory
+
+    pcn3 = OrganisationFactory(kind="pcn", name="PCN Three", parent=world.icb)
+    uncovered = OrganisationFactory(name="Northgate Practice", parent=pcn3)
+    direct = OrganisationFactory(name="Direct Practice", parent=pcn3)
+    UserFactory(role="clinician", organisations=[direct])  # a member of the practice itself
+    UserFactory(role="clinician", organisations=[uncovered], is_active=False)  # left
+    UserFactory(role="gp", organisations=[uncovered])  # a GP triages nothing
+    body = client.get(URL).content.decode()
+    # Practices A and B through the service PCN One hosts, C through PCN Two's clinician.
+    for name in ("Practice A", "Practice B", "Practice C", "Direct Practice"):
+        assert f">{name}</option>" in body, name
+    assert "Northgate Practice" not in body
+    assert "If your practice is not listed, this service does not cover it yet." in body
+    response = client.post(URL, _form(world, practice=uncovered.pk))
+    assert "Select your GP practice from the list" in response.content.decode()
+    assert not Referral.objects.exists()
