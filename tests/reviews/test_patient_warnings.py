@@ -35,6 +35,17 @@ def test_a_gp_sees_the_alert_and_that_the_care_team_has_it(world, login):
     [callout] = _callouts(page.content.decode())
     assert "on the care team's worklist until a clinician records the action taken" in callout
     assert reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}) not in callout
+    # Nor does the Reviews tab's list of alerts link to a page only the care team may open.
+    reviews = login(world.gp).get(
+        reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    )
+    body = reviews.content.decode()
+    assert "<h2>Safety alerts</h2>" in body and "PHQ-9 item 9: thoughts of self-harm" in body
+    assert reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}) not in body
+    nurse = login(world.clinician).get(
+        reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    )
+    assert reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}) in nurse.content.decode()
 
 
 def test_an_alert_acted_on_shows_no_more_and_each_open_one_shows_once(world, login):
