@@ -6,6 +6,7 @@ import uuid
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -137,6 +138,16 @@ def create(request):
         new_form = NewPatientForm(
             prefix="new", user=request.user, initial=_new_patient_initial(request)
         )
+    # A number already in the form (a patient chosen before, or the form shown again) is
+    # looked up as typing one would be.
+    typed = "" if earlier else str(form["nhs_number"].value() or "").strip()
+    lookup = (
+        render_to_string(
+            "referrals/includes/patient_lookup.html", _lookup(request, typed), request=request
+        )
+        if typed and "nhs_number" not in form.errors
+        else ""
+    )
     return render(
         request,
         "referrals/referral_form.html",
@@ -145,6 +156,7 @@ def create(request):
             "new_form": new_form,
             "formset": formset,
             "earlier": earlier,
+            "lookup": lookup,
             "sections": _red_flag_sections(form["red_flags"].value()),
             "screen": _screen_outcome(
                 codes=form["red_flags"].value() or [],
@@ -264,7 +276,17 @@ def _age_for_screen(request, form) -> int | None:
 @require_POST
 def patient_lookup(request):
     """Find the patient by NHS number at the GP's practices (htmx)."""
-    form = ScreenForm({"nhs_number": request.POST.get("nhs_number", "")})
+    context = _lookup(request, request.POST.get("nhs_number", ""))
+    response = render(request, "referrals/includes/patient_lookup.html", context)
+    # The patient's age may change the screen: the checklist re-runs it when it hears this.
+    response["HX-Trigger"] = "patient-changed"
+    return response
+
+
+def _lookup(request, typed: str) -> dict:
+    """What the NHS number lookup says about `typed`: the patient found at the GP's
+    practices (their age and open referrals), one registered elsewhere, or none."""
+    form = ScreenForm({"nhs_number": typed})
     number_ok = form.is_valid() or "nhs_number" not in form.errors
     number = form.cleaned_data.get("nhs_number") if number_ok else None
     context = {"invalid": not number_ok, "searched": bool(number)}
@@ -280,10 +302,7 @@ def patient_lookup(request):
         context["elsewhere"] = context["patient"] is None and selectors.nhs_number_is_registered(
             number
         )
-    response = render(request, "referrals/includes/patient_lookup.html", context)
-    # The patient's age may change the screen: the checklist re-runs it when it hears this.
-    response["HX-Trigger"] = "patient-changed"
-    return response
+    return context
 
 
 @gp_required

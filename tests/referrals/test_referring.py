@@ -392,10 +392,34 @@ def test_another_gp_cannot_see_a_stop(world, login):
     assert login(world.other_gp).get(url).status_code == 404
 
 
+def _lookup_panel(response) -> str:
+    body = response.content.decode()
+    return body.split('<div id="patient-lookup" aria-live="polite">', 1)[1].split("<fieldset", 1)[0]
+
+
 def test_the_referral_form_can_start_from_a_patient(world, login):
     url = f"{CREATE}?patient={world.patient.uuid}"
-    assert world.patient.nhs_number_display in login(world.gp).get(url).content.decode()
+    client = login(world.gp)
+    page = client.get(url)
+    assert world.patient.nhs_number_display in page.content.decode()
+    # The panel says who the number is, as typing it would, and any open referral.
+    builders.referral(world.patient, world.gp)
+    panel = _lookup_panel(client.get(url))
+    assert f"<strong>{world.patient.full_name}</strong>, born" in panel
+    assert "You do not need to fill in the new patient details." in panel
+    assert "Already referred" in panel
     assert login(world.other_gp).get(url).status_code == 404
+
+
+def test_the_form_shown_again_says_who_the_number_is(world, login):
+    client = login(world.gp)
+    response = client.post(CREATE, _form(world, problem=""))
+    assert f"<strong>{world.patient.full_name}</strong>, born" in _lookup_panel(response)
+    # A number that is not valid has its error beside the field, not a second message.
+    response = client.post(CREATE, _form(world, nhs_number="123"))
+    assert _lookup_panel(response).strip() == "</div>"
+    # With no number the panel is empty.
+    assert _lookup_panel(client.get(CREATE)).strip() == "</div>"
 
 
 def test_a_bad_patient_preselection_is_a_404(world, login):
