@@ -218,6 +218,18 @@ class TreatmentTrial(ClinicalRecord):
         return self.outcome in (TrialOutcome.ONGOING, TrialOutcome.EFFECTIVE)
 
     @property
+    def current_dose(self) -> str:
+        """The dose taken now: the newest "dose reduced" step's (not entered in error), else
+        the dose it started on. Reads `reductions` as prefetched, oldest first (printed_trials,
+        plans_for_patient, trials_for_leaflet)."""
+        reduced = [
+            step
+            for step in self.reductions.all()
+            if not step.entered_in_error and step.step == ReductionStep.REDUCED
+        ]
+        return reduced[-1].dose if reduced else self.dose
+
+    @property
     def morphine_equivalent_mg(self):
         """The oral morphine equivalent to show: None for a medicine that is not an opioid,
         whatever an older record holds (rules.has_morphine_equivalent)."""
@@ -275,6 +287,18 @@ class MedicationReduction(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} on {self.reduced_on}"
+
+    @property
+    def current_dose(self) -> str:
+        """The dose taken now: the newest "dose reduced" step's (not entered in error), else
+        the dose it started on. Reads `reductions` as prefetched, oldest first (printed_trials,
+        plans_for_patient, trials_for_leaflet)."""
+        reduced = [
+            step
+            for step in self.reductions.all()
+            if not step.entered_in_error and step.step == ReductionStep.REDUCED
+        ]
+        return reduced[-1].dose if reduced else self.dose
 
     @property
     def morphine_equivalent_mg(self):

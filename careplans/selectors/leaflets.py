@@ -12,6 +12,7 @@ from careplans.models import (
     TreatmentTrial,
 )
 from careplans.safe_markdown import render
+from careplans.selectors.plans import reductions_oldest_first
 
 
 def published_leaflets() -> QuerySet[Leaflet]:
@@ -34,7 +35,9 @@ def trials_for_leaflet(plan: CarePlan | None, leaflet: Leaflet) -> list[Treatmen
         return []
     return [
         trial
-        for trial in plan.trials.filter(entered_in_error=False, outcome=rules.ONGOING)
+        for trial in plan.trials.filter(
+            entered_in_error=False, outcome=rules.ONGOING
+        ).prefetch_related(reductions_oldest_first())
         if rules.leaflet_is_about(
             leaflet.medicines,
             medicine_code=trial.medicine_code,

@@ -336,12 +336,7 @@ def plans_for_patient(
                 "trials",
                 queryset=TreatmentTrial.objects.filter(entered_in_error=False)
                 .order_by("-started_on", "-id")  # as printed_trials: the PDF's order
-                .prefetch_related(
-                    Prefetch(
-                        "reductions",
-                        queryset=MedicationReduction.objects.order_by("reduced_on", "id"),
-                    )
-                ),
+                .prefetch_related(reductions_oldest_first()),
             ),
             Prefetch(
                 "leaflet_links",
@@ -412,7 +407,16 @@ def plans_for_patient(
 def printed_trials(plan: CarePlan) -> list[TreatmentTrial]:
     """The plan's live treatments as the care plan PDF lists them, newest first (the order and
     rows plans_for_patient prefetches, so both give the same fingerprint)."""
-    return list(plan.trials.filter(entered_in_error=False).order_by("-started_on", "-id"))
+    return list(
+        plan.trials.filter(entered_in_error=False)
+        .order_by("-started_on", "-id")
+        .prefetch_related(reductions_oldest_first())
+    )
+
+
+def reductions_oldest_first() -> Prefetch:
+    """A trial's reduction steps in the order TreatmentTrial.current_dose reads them."""
+    return Prefetch("reductions", queryset=MedicationReduction.objects.order_by("reduced_on", "id"))
 
 
 def plan_for(patients: QuerySet, plan_uuid) -> CarePlan:

@@ -471,3 +471,25 @@ def test_the_pdf_gives_a_check_by_date_for_each_medicine_still_taken(world):
     }
     assert rows["Propranolol"][2] == f"{due:%-d %b %Y}"
     assert rows["Amitriptyline"][2] == "–"
+
+
+def test_the_plan_and_leaflet_pdfs_print_the_dose_taken_now(world):
+    plan = builders.agreed_plan(world.patient)
+    trial = builders.trial(plan, medicine_code="topiramate", dose="50 mg at night")
+    leaflet = builders.leaflet("topiramate")
+    version = plan.versions.get(number=1)
+    before = services.request_careplan_pdf(actor=world.patient_user, version=version)
+    services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={"step": "reduced", "reduced_on": timezone.localdate(), "dose": "25 mg at night"},
+    )
+    after = services.request_careplan_pdf(actor=world.patient_user, version=version)
+    # A new copy: the one printed before the reduction gives a dose no longer taken.
+    assert after.pk != before.pk
+    assert "<td>25 mg at night (lowered from 50 mg at night)</td>" in after.html
+    document = services.request_leaflet_pdf(
+        actor=world.patient_user, patient=world.patient, plan=plan, leaflet=leaflet
+    )
+    assert "Topiramate, 25 mg at night" in document.html
+    assert "50 mg" not in document.html

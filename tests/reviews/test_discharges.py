@@ -162,6 +162,35 @@ def test_the_letter_says_who_why_the_treatments_and_the_results(world):
     assert ": clinically important worsening</td>" in html
 
 
+def test_the_letter_gives_the_dose_taken_now_after_a_reduction(world):
+    from careplans import services as plan_services
+
+    episode = _active(world)
+    plan = plan_builders.plan(world.patient)
+    codeine = plan_builders.trial(
+        plan,
+        medicine_code="codeine",
+        role="pain",
+        dose="60 mg four times a day",
+        started_on=timezone.localdate() - timedelta(days=40),
+    )
+    for days_ago, dose in ((20, "30 mg four times a day"), (5, "15 mg four times a day")):
+        plan_services.record_reduction(
+            actor=world.clinician,
+            trial=codeine,
+            data={
+                "step": "reduced",
+                "reduced_on": timezone.localdate() - timedelta(days=days_ago),
+                "dose": dose,
+            },
+        )
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    discharge = Discharge.objects.get(episode=episode)
+    html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
+    assert "<td>15 mg four times a day (lowered from 60 mg four times a day)</td>" in html
+    assert "30 mg four times a day" not in html
+
+
 def test_a_letter_with_no_plan_or_questionnaires_says_so(world):
     discharge = _discharged(world)
     html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
