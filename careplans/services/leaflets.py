@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from careplans.models import CarePlan, CarePlanLeaflet, Leaflet
+from careplans.services.errors import check_episode_open
 from careplans.services.notifications import _notify_patient
 from pathway.audit import record_event
 from pathway.models import AuditEvent
@@ -16,7 +17,9 @@ def attach_leaflet(
     *, actor, plan: CarePlan, leaflet: Leaflet, notify: bool = False
 ) -> tuple[CarePlanLeaflet, bool]:
     """Attach a leaflet to the plan (once) and, if asked, tell the patient by their preferred
-    channel. Returns (attachment, created)."""
+    channel. Returns (attachment, created). Raises EpisodeEnded once the plan's episode has
+    ended: its plan stays as it was left."""
+    check_episode_open(plan)
     link = CarePlanLeaflet.objects.filter(
         plan=plan, leaflet=leaflet, removed_at__isnull=True
     ).first()
@@ -36,7 +39,9 @@ def attach_leaflet(
 
 @transaction.atomic
 def remove_leaflet(*, actor, link: CarePlanLeaflet) -> CarePlanLeaflet:
-    """Take a leaflet off the plan; the row stays, dated."""
+    """Take a leaflet off the plan; the row stays, dated. Raises EpisodeEnded once the plan's
+    episode has ended."""
+    check_episode_open(link.plan)
     if link.removed_at is None:
         link.removed_at = timezone.now()
         link.save(update_fields=["removed_at", "updated_at"])

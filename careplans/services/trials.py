@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from careplans import rules
 from careplans.models import CarePlan, MedicationReduction, TreatmentTrial
-from careplans.services.errors import CarePlanError, NeedsAcknowledgement, _check_based_on
+from careplans.services.errors import (
+    CarePlanError,
+    NeedsAcknowledgement,
+    _check_based_on,
+    check_episode_open,
+)
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Milestone
 from pathway.models.episodes import MilestoneKind
@@ -60,11 +65,13 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     Without a review date, it is due 12 weeks after the start, or 12 weeks from today for a
     medicine already taken (rules.default_review_due).
 
-    Raises NeedsAcknowledgement when NICE advises against starting it (NG193 or CG150) and the
-    warning was not acknowledged, and CarePlanError for a review date before the start, a start
+    Raises EpisodeEnded once the plan's episode has ended, NeedsAcknowledgement when NICE
+    advises against starting it (NG193 or CG150) and the warning was not acknowledged, and
+    CarePlanError for a review date before the start, a start
     date in the future or before the patient was born, a missing name for "other", or an oral
     morphine equivalent for a medicine that is not an opioid.
     """
+    check_episode_open(plan)
     code = data["medicine_code"]
     medicine_class = rules.medicine_class_of(code)
     started_on = data["started_on"]
@@ -165,6 +172,7 @@ def review_trial(
         TreatmentTrial.objects.select_for_update().select_related("plan__patient").get(pk=trial.pk)
     )
     _check_based_on(trial, based_on, actor=actor, what="treatment")
+    check_episode_open(trial.plan)
     given = data.get("review_due")
     if given is not None and given < timezone.localdate():
         raise CarePlanError("The next review date must be today or later.")
@@ -220,6 +228,7 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
     trial = (
         TreatmentTrial.objects.select_for_update().select_related("plan__patient").get(pk=trial.pk)
     )
+    check_episode_open(trial.plan)
     if not trial.is_ongoing:
         raise CarePlanError("This medicine has already stopped.")
     reduced_on = data["reduced_on"]

@@ -29,9 +29,13 @@ def leaflet_attach(request, plan_uuid):
         messages.error(request, "Choose a leaflet to add.")
         return redirect(_plan_page(plan.patient, "leaflets"))
     leaflet = published.get(slug=form.cleaned_data["leaflet"])
-    _, created = services.attach_leaflet(
-        actor=request.user, plan=plan, leaflet=leaflet, notify=form.cleaned_data["notify"]
-    )
+    try:
+        _, created = services.attach_leaflet(
+            actor=request.user, plan=plan, leaflet=leaflet, notify=form.cleaned_data["notify"]
+        )
+    except services.CarePlanError as exc:
+        messages.error(request, str(exc))
+        return redirect(_plan_page(plan.patient, "leaflets"))
     messages.success(
         request, f"“{leaflet.title}” {'added to' if created else 'is already on'} the care plan."
     )
@@ -47,8 +51,12 @@ def leaflet_remove(request, link_uuid):
         )
     except CarePlanLeaflet.DoesNotExist as exc:
         raise Http404("No such leaflet on a plan") from exc
-    services.remove_leaflet(actor=request.user, link=link)
-    messages.success(request, f"“{link.leaflet.title}” taken off the care plan.")
+    try:
+        services.remove_leaflet(actor=request.user, link=link)
+    except services.CarePlanError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"“{link.leaflet.title}” taken off the care plan.")
     return redirect(_plan_page(link.plan.patient, "leaflets"))
 
 

@@ -85,6 +85,37 @@ def test_a_plan_of_an_ended_episode_stays_as_it_was_left(world):
     assert list(plan.versions.values_list("status", flat=True)) == ["agreed"]
 
 
+def test_an_ended_episodes_treatments_and_leaflets_stay_as_they_were_left(world):
+    plan = builders.agreed_plan(world.patient)
+    trial = builders.trial(plan, dose="80 mg a day")  # propranolol
+    link, _ = services.attach_leaflet(
+        actor=world.clinician, plan=plan, leaflet=builders.leaflet("topiramate")
+    )
+    _discharge(plan.episode)
+    plan.refresh_from_db()
+    with pytest.raises(services.EpisodeEnded):
+        builders.trial(plan, medicine_code="candesartan")
+    with pytest.raises(services.EpisodeEnded):
+        services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "stopped"})
+    with pytest.raises(services.EpisodeEnded):
+        services.record_reduction(
+            actor=world.clinician,
+            trial=trial,
+            data={"step": "reduced", "reduced_on": TODAY(), "dose": "40 mg a day"},
+        )
+    with pytest.raises(services.EpisodeEnded):
+        services.attach_leaflet(
+            actor=world.clinician, plan=plan, leaflet=builders.leaflet("amitriptyline")
+        )
+    with pytest.raises(services.EpisodeEnded):
+        services.remove_leaflet(actor=world.clinician, link=link)
+    trial.refresh_from_db()
+    link.refresh_from_db()
+    assert (trial.outcome, trial.reductions.count(), plan.trials.count()) == ("ongoing", 0, 1)
+    assert link.removed_at is None and plan.leaflet_links.count() == 1
+    assert not Notification.objects.filter(kind="leaflet_added").exists()
+
+
 def test_a_draft_of_an_ended_episode_can_be_neither_saved_nor_agreed(world):
     version = builders.plan(world.patient).versions.get()
     builders.fill_draft(version)

@@ -171,6 +171,29 @@ def test_an_agreed_version_cannot_be_edited_through_the_pages(world, login):
     assert version.status == "agreed"
 
 
+def test_a_discharged_patients_treatments_and_leaflets_offer_no_changes(world, login):
+    plan = builders.agreed_plan(world.patient)
+    trial = builders.trial(plan)
+    link = builders.attached(plan)
+    client = login(world.clinician)
+    url = f"/care-plans/patients/{world.patient.uuid}/"
+    page = client.get(url).content.decode()
+    assert "Record a treatment" in page and f"/care-plans/treatments/{trial.uuid}/" in page
+    type(plan.episode).objects.filter(pk=plan.episode_id).update(
+        status="discharged", closed_at=timezone.now()
+    )
+    page = client.get(url).content.decode()
+    assert "Record a treatment" not in page and "Add leaflet" not in page
+    assert f"/care-plans/treatments/{trial.uuid}/" not in page
+    assert f"/care-plans/leaflet-links/{link.uuid}/remove/" not in page
+    assert "Propranolol" in page and "Understanding migraine" in page  # as it was left
+    response = client.post(
+        f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "topiramate"}, follow=True
+    )
+    assert "so its care plan stays as it was left" in response.content.decode()
+    assert plan.leaflet_links.count() == 1
+
+
 def test_a_discharged_patients_plan_offers_no_changes_and_refuses_them(world, login):
     plan = builders.agreed_plan(world.patient)
     draft = services.start_new_version(actor=world.clinician, plan=plan)
