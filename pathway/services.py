@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from pathway import signals
 from pathway.audit import record_event, who_saved
-from pathway.models import AuditEvent, Episode, Milestone, Patient, User
+from pathway.models import Assessment, AuditEvent, Episode, Milestone, Patient, User
 from pathway.models.episodes import ONCE_ONLY_MILESTONES, MilestoneKind
 from pathway.notifications import outbox
 
@@ -236,10 +236,32 @@ def death_date_problem(patient: Patient, day: date | None, *, today: date) -> st
 
 
 def last_seen_alive(patient: Patient) -> tuple[date, str] | None:
-    """The latest day the record shows the patient alive, and how ("was referred", "used the
-    patient portal"), or None: their latest referral received, and the latest thing they did
-    in the portal themselves."""
+    """The latest day the record shows the patient alive, and how ("was referred", "was seen
+    by the care team", "answered a questionnaire", "used the patient portal"), or None: their
+    latest referral received, first contact or review held, questionnaire answered (by them in
+    the portal or recorded by staff), and the latest thing they did in the portal themselves."""
     seen = []
+    held = (
+        Milestone.objects.filter(
+            episode__patient=patient,
+            kind__in=[MilestoneKind.FIRST_CONTACT, MilestoneKind.REVIEW_HELD],
+            occurred_at__lte=timezone.now(),
+        )
+        .exclude(episode__status=Episode.Status.ENTERED_IN_ERROR)
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if held is not None:
+        seen.append((timezone.localtime(held).date(), "was seen by the care team"))
+    answered = (
+        Assessment.objects.filter(patient=patient, entered_in_error=False)
+        .order_by("-completed_at")
+        .values_list("completed_at", flat=True)
+        .first()
+    )
+    if answered is not None:
+        seen.append((timezone.localtime(answered).date(), "answered a questionnaire"))
     referred = (
         Episode.objects.filter(patient=patient)
         .exclude(status=Episode.Status.ENTERED_IN_ERROR)

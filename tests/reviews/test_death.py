@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway import services as kernel
-from pathway.models import AuditEvent, Episode, Notification, Patient
+from pathway.models import Assessment, AuditEvent, Episode, Milestone, Notification, Patient
 from pathway.notifications import outbox
 from referrals.models import Referral
 from referrals.services import matching
@@ -183,6 +183,28 @@ def test_a_death_before_the_patient_was_referred_or_used_the_portal_is_refused(w
     )
     _died(world, episode, TODAY() - timedelta(days=1))
     assert Patient.objects.get(pk=world.patient.pk).date_of_death == TODAY() - timedelta(days=1)
+
+
+def test_a_death_before_the_patient_was_seen_or_answered_a_questionnaire_is_refused(world):
+    episode = _active(world)
+    Episode.objects.filter(pk=episode.pk).update(opened_at=timezone.now() - timedelta(days=60))
+    Milestone.objects.create(
+        episode=episode, kind="review_held", occurred_at=timezone.now() - timedelta(days=20)
+    )
+    seen = TODAY() - timedelta(days=20)
+    with pytest.raises(ReviewsError, match=f"was seen by the care team on {seen:%-d %B %Y}"):
+        _died(world, episode, TODAY() - timedelta(days=35))
+    builders.assessment(world.patient, "PHQ-9", [1] * 9, when=timezone.now() - timedelta(days=5))
+    answered = TODAY() - timedelta(days=5)
+    with pytest.raises(ReviewsError, match=f"answered a questionnaire on {answered:%-d %B %Y}"):
+        _died(world, episode, TODAY() - timedelta(days=10))
+    # A review booked ahead, or answers entered in error, are no sign of life.
+    Milestone.objects.create(
+        episode=episode, kind="review_held", occurred_at=timezone.now() + timedelta(days=3)
+    )
+    Assessment.objects.update(entered_in_error=True)
+    _died(world, episode, TODAY() - timedelta(days=10))
+    assert Patient.objects.get(pk=world.patient.pk).date_of_death == TODAY() - timedelta(days=10)
 
 
 def test_a_date_of_death_with_another_reason_is_refused(world):
