@@ -58,16 +58,45 @@ def days_field(label: str, *, help_text: str = "") -> forms.DecimalField:
     )
 
 
+# Far above any dose taken in primary care: a larger figure is a typing error.
+MAX_MORPHINE_EQUIVALENT_MG = 2000
+
+
+class OneMessageDecimalField(forms.DecimalField):
+    """Says what to enter once, however many of its limits the number breaks (too large and
+    too many digits would otherwise give the same sentence twice)."""
+
+    def run_validators(self, value):
+        try:
+            super().run_validators(value)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.messages[0]) from error
+
+
 def mme_field() -> forms.DecimalField:
-    message = "Enter the oral morphine equivalent as a number of mg a day, 0 or more."
-    return forms.DecimalField(
+    message = (
+        "Enter the oral morphine equivalent as a number of mg a day, from 0 to "
+        f"{MAX_MORPHINE_EQUIVALENT_MG:,}, with at most one decimal place."
+    )
+    return OneMessageDecimalField(
         label="Oral morphine equivalent, mg a day",
         required=False,
         min_value=0,
+        max_value=MAX_MORPHINE_EQUIVALENT_MG,
         max_digits=7,
         decimal_places=1,
         help_text="Opioids only. Used to show the dose going down over time.",
-        error_messages={"invalid": message, "min_value": message, "max_digits": message},
+        error_messages=dict.fromkeys(
+            (
+                "invalid",
+                "min_value",
+                "max_value",
+                "max_digits",
+                "max_whole_digits",
+                "max_decimal_places",
+            ),
+            message,
+        ),
     )
 
 

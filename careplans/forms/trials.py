@@ -91,6 +91,8 @@ class TrialForm(TooLongInWords, forms.Form):
         started, review = data.get("started_on"), data.get("review_due")
         if started and review and review < started:
             self.add_error("review_due", "The review date must be on or after the start date.")
+        elif review and (problem := rules.first_review_problem(review, today=timezone.localdate())):
+            self.add_error("review_due", problem)
         code = data.get("medicine_code")
         if code == rules.OTHER and not data.get("medicine_name", "").strip():
             self.add_error("medicine_name", "Enter the name of the medicine.")

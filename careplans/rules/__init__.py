@@ -122,6 +122,7 @@ from careplans.rules.trials import (
     asks_adequacy,
     default_review_due,
     failed_preventive_count,
+    first_review_problem,
     is_failed_preventive,
     next_review_problem,
 )
@@ -219,6 +220,7 @@ __all__ = [
     "medicine_class_of",
     "medicine_key",
     "morphine_equivalent_problem",
+    "first_review_problem",
     "next_review_problem",
     "MAX_REVIEW_AHEAD_DAYS",
     "REVIEW_TOO_FAR_AHEAD",

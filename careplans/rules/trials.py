@@ -50,6 +50,15 @@ MAX_REVIEW_AHEAD_DAYS = 550
 REVIEW_TOO_FAR_AHEAD = "The next review date must be within 18 months. Check the year."
 
 
+def first_review_problem(review_due: date, *, today: date) -> str | None:
+    """Return what is wrong with the review date given as a treatment is recorded, or None. It
+    may have passed (a treatment started a while ago, whose review is due now), but may not be
+    more than MAX_REVIEW_AHEAD_DAYS ahead: a typing error that would silence its review."""
+    if (review_due - today).days > MAX_REVIEW_AHEAD_DAYS:
+        return "The review date must be within 18 months. Check the year."
+    return None
+
+
 def next_review_problem(*, outcome: str, review_due: date | None, today: date) -> str | None:
     """Return what is wrong with a trial review's next review date, or None if it will do.
 

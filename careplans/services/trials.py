@@ -67,8 +67,8 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
 
     Raises EpisodeEnded once the plan's episode has ended, NeedsAcknowledgement when NICE
     advises against starting it (NG193 or CG150) and the warning was not acknowledged, and
-    CarePlanError for a review date before the start, a start
-    date in the future or before the patient was born, a missing name for "other", or an oral
+    CarePlanError for a review date before the start or more than 18 months ahead, a start date
+    in the future or before the patient was born, a missing name for "other", or an oral
     morphine equivalent for a medicine that is not an opioid.
     """
     check_episode_open(plan)
@@ -94,6 +94,8 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     )
     if review_due < started_on:
         raise CarePlanError("The review date must be on or after the start date.")
+    if problem := rules.first_review_problem(review_due, today=today):
+        raise CarePlanError(problem)
     warning = rules.start_warning(condition=plan.episode.condition, medicine_class=medicine_class)
     acknowledged = bool(data.get("start_warning_acknowledged"))
     if warning and not already_taking and not acknowledged:

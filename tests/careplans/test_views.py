@@ -823,6 +823,53 @@ def test_a_morphine_equivalent_for_propranolol_is_refused_beside_the_field(world
     assert not TreatmentTrial.objects.exists()
 
 
+@pytest.mark.parametrize("typed", ["2000.1", "999999", "12345678", "40.25", "-1"])
+def test_a_morphine_equivalent_out_of_range_is_refused_in_plain_words(world, login, typed):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    response = login(world.clinician).post(
+        f"/care-plans/plans/{plan.uuid}/treatments/new/",
+        {
+            "medicine_code": "morphine",
+            "role": "pain",
+            "dose": "20 mg twice a day",
+            "started_on": (TODAY() - timedelta(days=400)).isoformat(),
+            "daily_morphine_equivalent_mg": typed,
+        },
+    )
+    assert response.context["form"].errors["daily_morphine_equivalent_mg"] == [
+        "Enter the oral morphine equivalent as a number of mg a day, from 0 to 2,000, with at "
+        "most one decimal place."
+    ]
+    assert not TreatmentTrial.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("days", "error"),
+    [(551, "The review date must be within 18 months. Check the year."), (550, None), (-3, None)],
+)
+def test_a_new_treatments_review_date_is_at_most_18_months_ahead(world, login, days, error):
+    plan = builders.plan(world.patient)
+    response = login(world.clinician).post(
+        f"/care-plans/plans/{plan.uuid}/treatments/new/",
+        {
+            "medicine_code": "propranolol",
+            "role": "preventive",
+            "dose": "80 mg",
+            "started_on": (TODAY() - timedelta(days=90)).isoformat(),
+            "review_due": (TODAY() + timedelta(days=days)).isoformat(),
+        },
+    )
+    if error:
+        assert response.context["form"].errors["review_due"] == [error]
+        assert not TreatmentTrial.objects.exists()
+        with pytest.raises(services.CarePlanError, match="within 18 months"):
+            builders.trial(plan, review_due=TODAY() + timedelta(days=days))
+    else:
+        # A date passed is kept: the treatment started a while ago and its review is due.
+        assert response.status_code == 302
+        assert TreatmentTrial.objects.get().review_due == TODAY() + timedelta(days=days)
+
+
 def test_an_opioids_morphine_equivalent_is_recorded_and_shown(world, login):
     plan = builders.plan(world.patient, condition="chronic_pain")
     client = login(world.clinician)
