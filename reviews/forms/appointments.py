@@ -157,6 +157,7 @@ class CancelForm(forms.Form):
         max_length=200,
         required=False,
         help_text="For the record; the patient is told it is cancelled, not why",
+        error_messages={"max_length": "Keep the reason to 200 characters or fewer."},
     )
 
 

@@ -252,9 +252,14 @@ def appointment_cancel(request, appointment_uuid):
     if refused := post_only(request):
         return refused
     form = CancelForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():
+        # Not cancelled without the reason given: say what is wrong with it.
+        messages.error(request, f"Not cancelled. {form.errors['reason'][0]}")
+        return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
     try:
-        services.cancel_appointment(actor=request.user, appointment=appointment, reason=reason)
+        services.cancel_appointment(
+            actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"]
+        )
     except ReviewsError as error:
         messages.error(request, str(error))
     else:

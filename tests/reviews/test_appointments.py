@@ -796,3 +796,21 @@ def test_a_booking_that_fails_part_way_leaves_nothing_behind(world, monkeypatch)
     with pytest.raises(RuntimeError):
         _book(world)
     assert not Appointment.objects.exists()
+
+
+def test_a_cancellation_with_a_reason_too_long_is_not_made_and_says_why(world, login):
+    appointment = builders.appointment(world.patient, world.clinician)
+    client = login(world.clinician)
+    url = reverse("reviews:appointment-cancel", kwargs={"appointment_uuid": appointment.uuid})
+    response = client.post(url, {"reason": "r" * 201}, follow=True)
+    assert "Not cancelled. Keep the reason to 200 characters or fewer." in (
+        response.content.decode()
+    )
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    client.post(url, {"reason": "Clinician unwell"})
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.cancellation_reason) == (
+        "cancelled",
+        "Clinician unwell",
+    )
