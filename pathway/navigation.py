@@ -32,6 +32,7 @@ NAVIGATION = {
     "commissioner": [("Dashboard", "dashboard:home")],
     "admin": [
         ("Administration", "admin:index"),
+        ("Dashboard", "dashboard:home"),
         ("GP attendance import", "pathway:attendance-import"),
     ],
 }

@@ -33,14 +33,14 @@ class DashboardFilterForm(forms.Form):
     start = forms.DateField(
         required=False,
         label="From",
-        help_text="For “Choose dates”: figures start on the 1st of this month",
+        help_text="For “Choose dates”: figures start on the 1st of the month you choose",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter the start date as a real date"},
     )
     end = forms.DateField(
         required=False,
         label="To",
-        help_text="For “Choose dates”: figures run to the end of this month",
+        help_text="For “Choose dates”: figures run to the end of the month you choose",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter the end date as a real date"},
     )

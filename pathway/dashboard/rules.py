@@ -116,8 +116,8 @@ def custom_period_problems(
     """What is wrong with the dates of a custom period, as (which date, message) pairs: "start"
     or "end". Empty when both are given, in order, starting no earlier than EARLIEST_DATE and
     no later than `today`'s month (a period that has not started has no figures yet), ending no
-    more than LATEST_DAYS_AHEAD days after `today`, and covering LONGEST_MONTHS whole months at
-    most once widened to whole months (as `period_for` widens them)."""
+    later than the month LATEST_DAYS_AHEAD days after `today`, and covering LONGEST_MONTHS
+    whole months at most once widened to whole months (as `period_for` widens them)."""
     problems = []
     latest = today + timedelta(days=LATEST_DAYS_AHEAD)
     if start is None:
@@ -135,8 +135,10 @@ def custom_period_problems(
         )
     if end is None:
         problems.append(("end", "Enter an end date"))
-    elif end > latest:
-        problems.append(("end", f"The end date must be on or before {latest:%-d %B %Y}"))
+    elif _first_of_month(end) > _first_of_month(latest):
+        # Figures run to the end of the end date's month: checked on that month, so a date
+        # allowed is never widened past the limit.
+        problems.append(("end", f"The end date must be in {latest:%B %Y} or earlier"))
     if problems:
         return problems
     if end < start:

@@ -317,7 +317,7 @@ def test_the_last_date_a_date_can_hold_is_refused_not_an_error(world, login, pag
         f"{page}?period=custom&start=9999-12-31&end=9999-12-31"
     )
     assert response.status_code in (200, 400)
-    assert "The end date must be on or before" in response.content.decode()
+    assert "The end date must be in " in response.content.decode()
 
 
 def test_an_export_link_with_bad_choices_says_what_is_wrong(world, login):
@@ -498,6 +498,12 @@ def test_the_triage_backlog_is_on_the_page_in_print_and_in_its_csv(world, login)
     printable = client.get("/dashboard/print/?period=year").content.decode()
     assert "Waiting for triage now" in printable
     assert "Referrals received and not yet triaged, today" in printable
+    # The way back to the same figures, and a print button, neither of them printed.
+    assert (
+        '<div class="app-no-print">\n  <a class="nhsuk-back-link" href="/dashboard/?period=year">'
+        "Back to the dashboard</a>" in printable
+    )
+    assert 'type="button" data-print hidden>Print this page</button>' in printable
     export = client.get("/dashboard/export/triage-waiting-list.csv?period=year")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows[0][0].startswith("Waiting for triage now - Test ICB - not limited to ")

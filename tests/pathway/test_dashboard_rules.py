@@ -194,10 +194,11 @@ def test_custom_period_problems_name_the_date_that_is_wrong():
         ("start", "The start date must be on or after 1 January 2000")
     ]
     assert custom_period_problems(date(2000, 1, 1), date(2000, 12, 31), today=today) == []
-    # Ending up to a year ahead (366 days), and never the last day a date can hold.
-    assert custom_period_problems(date(2026, 4, 1), date(2027, 12, 5), today=today) == []
-    assert custom_period_problems(date(2026, 4, 1), date(2027, 12, 6), today=today) == [
-        ("end", "The end date must be on or before 5 December 2027")
+    # Ending up to the month a year ahead (366 days) ends, as figures run to the end of the
+    # end date's month, and never the last day a date can hold.
+    assert custom_period_problems(date(2026, 4, 1), date(2027, 12, 31), today=today) == []
+    assert custom_period_problems(date(2026, 4, 1), date(2028, 1, 1), today=today) == [
+        ("end", "The end date must be in December 2027 or earlier")
     ]
     assert custom_period_problems(date(9999, 12, 31), date(9999, 12, 31), today=today) == [
         (
@@ -205,7 +206,7 @@ def test_custom_period_problems_name_the_date_that_is_wrong():
             "The start date must be in December 2026 or earlier: a period that has not started "
             "yet has no figures",
         ),
-        ("end", "The end date must be on or before 5 December 2027"),
+        ("end", "The end date must be in December 2027 or earlier"),
     ]
     with pytest.raises(ValueError, match="Enter an end date"):
         period_for("custom", today=date(2026, 12, 4), start=date(2026, 1, 1))

@@ -34,6 +34,10 @@ def test_the_gp_attendance_import_is_in_the_administrators_menu(login, world):
     url = reverse("pathway:attendance-import")
     admin_menu = _menu(login(world.admin).get(url))
     assert ("GP attendance import", url, True) in admin_menu
+    # As is the dashboard an administrator may open.
+    dashboard = reverse("dashboard:home")
+    assert ("Dashboard", dashboard, False) in admin_menu
+    assert login(world.admin).get(dashboard).status_code == 200
 
 
 def test_links_are_worked_out_once_per_role_and_url_configuration(world):
