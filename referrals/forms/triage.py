@@ -24,7 +24,9 @@ class DecisionForm(forms.Form):
         label="Priority",
         choices=Referral.Priority.choices,
         required=False,
-        widget=forms.RadioSelect(attrs={"inline": True}),
+        # One above the other: side by side, each keeps to half of its narrow column and
+        # breaks the word ("Urge-nt").
+        widget=forms.RadioSelect,
     )
     rejection_reason = forms.ChoiceField(
         label="Reason for rejecting",

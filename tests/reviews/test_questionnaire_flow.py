@@ -107,6 +107,9 @@ def test_the_patient_completes_a_phq9_and_it_is_stored_with_its_raw_answers(worl
     done = client.get(response["Location"]).content.decode()
     assert "Thank you" in done and "get help now" not in done
     assert not SafetyAlert.objects.exists()
+    listed = client.get(reverse("reviews:my-questionnaires")).content.decode()
+    answered = timezone.localtime(assessment.completed_at)
+    assert f"Mood (PHQ-9): you answered it on {answered:%-d %B %Y}" in listed
 
 
 def test_sending_the_same_answers_twice_stores_one_assessment(world, login):
