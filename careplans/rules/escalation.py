@@ -40,7 +40,7 @@ def cgrp_prompt(
     Raises ValueError for a migraine-day figure outside 0-31."""
     if on_cgrp_antibody or failed_preventives < CGRP_MIN_FAILED_PREVENTIVES:
         return None
-    source = "NICE TA659, TA682, TA764 (clinical-rules.md section 10)"
+    source = "NICE TA659, TA682, TA764"
     if migraine_days_per_month is None:
         return Prompt(
             code="cgrp_needs_migraine_days",
@@ -94,7 +94,7 @@ def botox_prompt(
             "TA260 also needs any medication overuse to be managed first. Botulinum toxin A is "
             "stopped if headache days fall by less than 30% after 2 treatment cycles."
         ),
-        source="NICE TA260 (clinical-rules.md section 10)",
+        source="NICE TA260",
     )
 
 
@@ -163,7 +163,7 @@ def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | Non
     if rule.decision == NOT_YET_DUE:
         return None
     percent = f"{rule.reduction_percent:.1f}%"
-    source = "NICE TA659, TA682, TA764 (clinical-rules.md section 10)"
+    source = "NICE TA659, TA682, TA764"
     if rule.decision == CONTINUE:
         return Prompt(
             code="cgrp_continue",

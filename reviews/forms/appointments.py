@@ -142,6 +142,9 @@ class RescheduleForm(AppointmentDetailsForm):
         super().__init__(*args, **kwargs)
         self.appointment = appointment
         self.fields["based_on"].initial = revision_token(appointment.updated_at)
+        self.fields[
+            "duration_minutes"
+        ].help_text = f"Left blank, it keeps its length of {appointment.duration_minutes} minutes"
 
     def duration(self) -> int:
         return self.cleaned_data.get("duration_minutes") or self.appointment.duration_minutes

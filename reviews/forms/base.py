@@ -57,8 +57,8 @@ class WhenFields(forms.Form):
         required=False,
         min_value=1,
         max_value=rules.MAX_DURATION_MINUTES,
-        help_text="Leave blank for the usual length: 30 minutes for a first conversation, 20 "
-        "for an annual review",
+        help_text="Leave blank for the usual length: 30 minutes for a first conversation or "
+        "a medication review, 20 for a follow-up or an annual review",
         error_messages={
             "min_value": "Enter a length of at least 1 minute.",
             "max_value": f"Enter a length of at most {rules.MAX_DURATION_MINUTES} minutes.",

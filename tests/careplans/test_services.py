@@ -487,6 +487,8 @@ def test_the_cgrp_prompt_fires_from_figures_recorded_on_trials(world):
     )
     (view,) = selectors.plans_for_patient(world.patient)
     assert [p.code for p in view.prompts] == ["cgrp_consider"]
+    # The page cites NICE, not the project's own notes.
+    assert view.prompts[0].source == "NICE TA659, TA682, TA764"
     assert view.figures.source == (
         f"at 12 weeks on Topiramate, recorded at its review on {TODAY():%-d %B %Y}"
     )

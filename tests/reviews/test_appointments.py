@@ -814,3 +814,18 @@ def test_a_cancellation_with_a_reason_too_long_is_not_made_and_says_why(world, l
         "cancelled",
         "Clinician unwell",
     )
+
+
+def test_the_length_hint_says_what_a_blank_length_gives(world, login):
+    client = login(world.clinician)
+    builders.episode_for(world.patient)
+    booking = client.get(_create_url(world.patient)).content.decode()
+    assert (
+        "Leave blank for the usual length: 30 minutes for a first conversation or a medication "
+        "review, 20 for a follow-up or an annual review" in booking
+    )
+    appointment = builders.appointment(world.patient, world.clinician, duration_minutes=45)
+    move = client.get(
+        reverse("reviews:appointment-reschedule", kwargs={"appointment_uuid": appointment.uuid})
+    ).content.decode()
+    assert "Left blank, it keeps its length of 45 minutes" in move
