@@ -14,6 +14,7 @@ from referrals.forms import DecisionForm, DuplicateForm, MatchForm, UnmatchForm
 from referrals.forms.matching import candidate_label
 from referrals.models import Referral
 from referrals.referrer_tasks import decision_words
+from referrals.views.records import with_episode_letters
 
 # Triage is for the care team only (DESIGN.md section 5: a GP cannot triage).
 triage_required = role_required("clinician")
@@ -65,6 +66,12 @@ def _detail_context(request, referral, **extra) -> dict:
         "can_see_patient": referral.patient_id is not None
         and patients_visible_to(request.user).filter(pk=referral.patient_id).exists(),
     }
+    # Letters about the care the referral began, such as the discharge summary.
+    context["episode_letters"] = (
+        with_episode_letters([referral], request.user)[0].episode_letters
+        if referral.episode_id
+        else []
+    )
     if referral.status in rules.RESENDABLE_STATUSES and not referral.entered_in_error:
         context["sent_again"] = selectors.sent_again_as(request.user, referral)
         # Offered to a GP or partner who may refer the patient, until it has been sent again.

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import Assessment, AuditEvent, Episode, Milestone, Notification, Patient
@@ -683,11 +684,13 @@ def test_rejecting_an_urgent_referral_needs_no_priority_reason(world):
 # Closing
 
 
-def test_a_submitted_referral_can_be_withdrawn_and_its_episode_closed(world):
+def test_a_submitted_referral_can_be_withdrawn_and_its_episode_closed(world, login):
     made = builders.referral(world.patient, world.gp)
     closed = services.close_referral(actor=world.gp, referral=made)
     assert closed.status == "closed" and closed.closed_at is not None
     assert Episode.objects.get(pk=made.episode_id).status == "discharged"
+    page = login(world.gp).get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    assert f"Withdrawn {timezone.localtime(closed.closed_at):%-d %B %Y}, before triage" in page
 
 
 def test_an_accepted_referral_closes_without_touching_its_episode(world):

@@ -282,6 +282,24 @@ def test_the_referring_gp_finds_the_summary_beside_their_referral(world, login):
     assert link in login(world.clinician).get(tab).content.decode()
 
 
+def test_the_referral_page_keeps_its_acceptance_and_gives_the_summary(world, login):
+    discharge = _discharged(world)
+    referral = discharge.episode.referrals.get()
+    client = login(world.gp)
+    url = reverse("referrals:detail", kwargs={"referral_uuid": referral.uuid})
+    page = client.get(url).content.decode()
+    closed = timezone.localtime(referral.closed_at)
+    assert (
+        f"Accepted, {referral.get_priority_display().lower()} priority. Closed "
+        f"{closed:%-d %B %Y}, when the care it began ended" in page
+    )
+    assert "Discharge summary: being prepared. Refresh this page in a minute." in page
+    tasks.render_discharge_letter.run(str(discharge.uuid))
+    link = reverse("reviews:discharge-letter", kwargs={"letter_uuid": discharge.letter.uuid})
+    page = client.get(url).content.decode()
+    assert f'<a href="{link}" download>Discharge summary (PDF)</a>' in page
+
+
 def test_only_those_who_may_download_a_summary_are_given_it(world):
     from pathway import episode_letters
 
