@@ -331,5 +331,7 @@ def _unreachable(form, new_form) -> str:
         return ""
     need = {"mobile": "mobile number", "email": "email address"}[missing]
     if new_form is not None:
-        return f"Enter the patient's {need} below, or choose another way to contact them."
+        return (
+            f"Enter the patient's {need} under New patient, or choose another way to contact them."
+        )
     return f"The patient's record has no {need}. Choose another way to contact them."

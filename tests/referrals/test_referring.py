@@ -154,9 +154,17 @@ def test_a_gp_adds_a_new_patient_with_the_referral(world, login):
 @pytest.mark.parametrize(
     ("preferred", "given", "message"),
     [
-        ("sms", {"new-email": "nova@example.test"}, "Enter the patient&#x27;s mobile number below"),
-        ("phone", {}, "Enter the patient&#x27;s mobile number below"),
-        ("email", {"new-mobile": "07700 900123"}, "Enter the patient&#x27;s email address below"),
+        (
+            "sms",
+            {"new-email": "nova@example.test"},
+            "Enter the patient&#x27;s mobile number under New patient",
+        ),
+        ("phone", {}, "Enter the patient&#x27;s mobile number under New patient"),
+        (
+            "email",
+            {"new-mobile": "07700 900123"},
+            "Enter the patient&#x27;s email address under New patient",
+        ),
     ],
 )
 def test_a_way_of_contact_needs_its_detail_for_a_new_patient(
@@ -229,8 +237,16 @@ def test_a_bad_new_mobile_number_is_named_once(world, login):
     data = _form(world, nhs_number="943 476 5919", preferred_contact="sms", **details)
     response = login(world.gp).post(CREATE, data)
     assert response.status_code == 400
-    assert "Enter the patient&#x27;s mobile number below" not in response.content.decode()
+    assert "Enter the patient&#x27;s mobile number under New patient" not in (
+        response.content.decode()
+    )
     assert response.context["new_form"].errors["mobile"]
+    # With no mobile number at all, the contact question says where to give one.
+    response = login(world.gp).post(CREATE, {**data, "new-mobile": ""})
+    assert response.context["form"].errors["preferred_contact"] == [
+        "Enter the patient's mobile number under New patient, or choose another way to "
+        "contact them."
+    ]
 
 
 def test_a_new_patient_needs_their_details(world, login):
