@@ -31,6 +31,7 @@ from diaries.services import (
     DoseData,
     EpisodeData,
 )
+from pathway.forms import Textarea
 
 YES, NO = "yes", "no"
 EPISODE_PREFIX = "episode"
@@ -131,7 +132,7 @@ class DayForm(forms.Form):
         ),
         required=False,
         max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         error_messages={"max_length": MESSAGES["note"]},
     )
 

@@ -42,6 +42,16 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
 EMAIL_INVALID = "Enter an email address in the correct format, like name@example.com."
 
 
+class Textarea(forms.Textarea):
+    """A text box whose line breaks count as one character each, as the character counter
+    beside it counts them: browsers send each one as two (CR LF), so text the counter allowed
+    was refused as too long, and kept with both."""
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 class TooLongInWords:
     """Text over a box's limit is refused in the app's words, with how much was typed, instead
     of Django's "Ensure this value has at most 4000 characters (it has 4210).". A message a

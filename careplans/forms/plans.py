@@ -8,7 +8,7 @@ from django.utils import timezone
 from careplans import rules
 from careplans.forms.fields import TEXT_LIMIT, BasedOnMixin, DateInput
 from careplans.models import CarePlanVersion
-from pathway.forms import BasedOnField, TooLongInWords, revision_token
+from pathway.forms import BasedOnField, Textarea, TooLongInWords, revision_token
 from pathway.models import Episode
 
 
@@ -36,7 +36,7 @@ class VersionForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         help_text="In the patient's own words. Needed to agree the plan; a draft saves without it.",
         required=False,
         max_length=TEXT_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=Textarea(attrs={"rows": 4}),
     )
     acute_plan = forms.CharField(
         label="Plan for headache or pain attacks",
@@ -44,13 +44,13 @@ class VersionForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         "added from the list below.",
         required=False,
         max_length=TEXT_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
     wellbeing_notes = forms.CharField(
         label="Mental health and wellbeing",
         required=False,
         max_length=TEXT_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
     next_review_on = forms.DateField(
         label="Next review date",
@@ -63,7 +63,7 @@ class VersionForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         label="Why this version changed",
         required=False,
         max_length=TEXT_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
 
     class Meta:

@@ -15,7 +15,7 @@ from careplans.forms.fields import (
     no_future_date,
 )
 from careplans.models import MedicationReduction, TreatmentTrial
-from pathway.forms import BasedOnField, TooLongInWords, revision_token
+from pathway.forms import BasedOnField, Textarea, TooLongInWords, revision_token
 
 
 class TrialForm(TooLongInWords, forms.Form):
@@ -74,7 +74,7 @@ class TrialForm(TooLongInWords, forms.Form):
         label="Notes",
         required=False,
         max_length=TEXT_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
     start_warning_acknowledged = forms.BooleanField(
         label="I have read the NICE advice and still want to record this medicine",
@@ -156,7 +156,7 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         label="Notes",
         required=False,
         max_length=TEXT_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
 
     class Meta:

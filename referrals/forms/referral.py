@@ -9,6 +9,7 @@ from pathway.forms import (
     ELSEWHERE_CHECK_THE_NUMBER,
     NhsNumberField,
     PastDateField,
+    Textarea,
     TooLongInWords,
     UkMobileField,
 )
@@ -57,7 +58,7 @@ class ReferralForm(TooLongInWords, forms.Form):
     problem = forms.CharField(
         label="The problem, in the patient's words",
         max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=Textarea(attrs={"rows": 4}),
         error_messages={"required": "Enter the problem, in the patient's words"},
     )
     red_flags = RedFlagsField(label="Red flags", choices=list(rules.RED_FLAGS.items()))
@@ -65,7 +66,7 @@ class ReferralForm(TooLongInWords, forms.Form):
         label="Current acute (painkiller or triptan) medication",
         max_length=1000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
     acute_medication_days_per_month = forms.IntegerField(
         label="Days per month acute medication is taken",
@@ -82,7 +83,7 @@ class ReferralForm(TooLongInWords, forms.Form):
         label="Mental health concerns",
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
     phq9 = AnswersField(
         code="PHQ-9",
@@ -98,7 +99,7 @@ class ReferralForm(TooLongInWords, forms.Form):
         label="What the patient wants from the service",
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
     id_migraine_disability = _yes_no(ID_MIGRAINE_QUESTIONS[0][1])
     id_migraine_nausea = _yes_no(ID_MIGRAINE_QUESTIONS[1][1])
@@ -123,7 +124,7 @@ class ReferralForm(TooLongInWords, forms.Form):
         label="Reasonable adjustments or accessibility needs",
         max_length=1000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, user, **kwargs):

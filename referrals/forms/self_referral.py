@@ -7,7 +7,7 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.forms import NhsNumberField, PastDateField, TooLongInWords, UkMobileField
+from pathway.forms import NhsNumberField, PastDateField, Textarea, TooLongInWords, UkMobileField
 from pathway.models.episodes import Condition
 from referrals import rules, selectors
 from referrals.forms.fields import (
@@ -106,7 +106,7 @@ class SelfReferralForm(TooLongInWords, forms.Form):
         label="Tell us about your headaches or pain",
         help_text="In your own words: how long you have had it, how often, and how it affects you",
         max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=Textarea(attrs={"rows": 5}),
         error_messages={"required": "Tell us about your headaches or pain"},
     )
     red_flags = RedFlagsField(
@@ -118,7 +118,7 @@ class SelfReferralForm(TooLongInWords, forms.Form):
         label="What would you like help with?",
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
     id_migraine_disability = _yes_no(ID_MIGRAINE_QUESTIONS[0][2])
     id_migraine_nausea = _yes_no(ID_MIGRAINE_QUESTIONS[1][2])
@@ -134,7 +134,7 @@ class SelfReferralForm(TooLongInWords, forms.Form):
         "access",
         max_length=1000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
     consent_to_contact = forms.BooleanField(
         label="I agree that the headache and pain team can contact me and my GP practice about "

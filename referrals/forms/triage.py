@@ -2,6 +2,7 @@
 
 from django import forms
 
+from pathway.forms import Textarea
 from pathway.models import Patient
 from pathway.permissions import practices_visible_to
 from referrals import rules
@@ -42,14 +43,14 @@ class DecisionForm(forms.Form):
         label="Advice to the referrer",
         max_length=4000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         error_messages={"max_length": "Keep the advice to 4,000 characters or fewer."},
     )
     note = forms.CharField(
         label="Note for the team or the receiving service",
         max_length=4000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
         error_messages={"max_length": "Keep the note to 4,000 characters or fewer."},
     )
 

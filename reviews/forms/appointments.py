@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from pathway.forms import BasedOnField, TooLongInWords, carry_revision, revision_token
+from pathway.forms import BasedOnField, Textarea, TooLongInWords, carry_revision, revision_token
 from pathway.models import Episode, User
 from reviews import rules
 from reviews.forms.base import DATE, ServiceErrorsMixin, VideoLinkField, WhenFields
@@ -255,7 +255,7 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
     summary = forms.CharField(
         label="Summary of the conversation",
         max_length=SUMMARY_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=Textarea(attrs={"rows": 4}),
         error_messages={
             "required": "Write a short summary of the conversation.",
             "max_length": f"Keep the summary to {SUMMARY_LIMIT:,} characters or fewer.",
@@ -265,7 +265,7 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
         label="What matters to the patient",
         required=False,
         max_length=NOTE_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         error_messages={"max_length": f"Keep this to {NOTE_LIMIT:,} characters or fewer."},
     )
     changes_agreed = forms.CharField(
@@ -273,7 +273,7 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
         required=False,
         max_length=NOTE_LIMIT,
         help_text="Treatment, self-management or support changes; update the care plan too",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         error_messages={"max_length": f"Keep this to {NOTE_LIMIT:,} characters or fewer."},
     )
     mental_health_follow_up = forms.ChoiceField(
@@ -289,7 +289,7 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
         label="Mental health notes",
         required=False,
         max_length=NOTE_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
         error_messages={"max_length": f"Keep this to {NOTE_LIMIT:,} characters or fewer."},
     )
     next_review_date = forms.DateField(
@@ -345,7 +345,7 @@ class RearrangeForm(ServiceErrorsMixin, forms.Form):
         label="When would suit you better?",
         help_text="For example: any weekday morning, or not the week of 12 May",
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         error_messages={
             "required": "Tell us when suits you better, or why.",
             "max_length": "Keep this to 500 characters or fewer.",
@@ -359,7 +359,7 @@ class BookingRequestForm(forms.Form):
         required=False,
         max_length=500,
         help_text="Days and times that suit you, and whether you prefer video, phone or in person",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         error_messages={"max_length": "Keep this to 500 characters or fewer."},
     )
     # Sent by the button pressed: "Ask for my yearly review" or "Ask for a follow-up".

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from pathway.forms import Textarea
 from pathway.models import User
 from reviews.forms.base import DATE, ServiceErrorsMixin
 from reviews.models import Discharge
@@ -52,7 +53,7 @@ class DischargeForm(ServiceErrorsMixin, forms.Form):
         "what to do if things get worse. Needed for another reason.",
         required=False,
         max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=Textarea(attrs={"rows": 4}),
         error_messages={
             "max_length": f"The note for the GP must be {NOTE_MAX_LENGTH:,} characters or fewer."
         },

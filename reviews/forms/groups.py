@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from pathway.forms import ModelMultipleChoiceField, TooLongInWords
+from pathway.forms import ModelMultipleChoiceField, Textarea, TooLongInWords
 from pathway.models import User
 from reviews import rules
 from reviews.forms.base import ServiceErrorsMixin, VideoLinkField, WhenFields
@@ -21,7 +21,7 @@ class GroupSessionForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
     description = forms.CharField(
         label="What patients can expect",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
     condition = forms.ChoiceField(
         label="Who it is for",

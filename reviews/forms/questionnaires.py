@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from pathway.forms import TooLongInWords
+from pathway.forms import Textarea, TooLongInWords
 from reviews import rules
 from reviews.forms.base import DATE, ServiceErrorsMixin
 from reviews.questionnaires import QUESTIONNAIRES, REQUESTABLE, UNSCORED_LETTERS
@@ -37,7 +37,7 @@ class AlertActionForm(ServiceErrorsMixin, forms.Form):
         label="Action taken",
         help_text="A sentence or more: who contacted the patient, when, what was agreed (for "
         "example risk assessment, safety plan, crisis team, GP informed)",
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=Textarea(attrs={"rows": 4}),
         error_messages={"required": "Describe the action taken."},
     )
 

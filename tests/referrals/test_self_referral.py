@@ -52,6 +52,16 @@ def test_text_over_a_boxs_limit_is_refused_in_plain_words(client, world):
     assert "Ensure this value" not in page
 
 
+def test_a_line_break_counts_as_one_character_as_the_counter_counts_it(client, world):
+    # 40 lines of 99 characters: 3,999 with one character a line break, as the box's counter
+    # counts them, but 4,038 as the browser sends them (CR LF).
+    problem = "\r\n".join(["x" * 99] * 40)
+    assert len(problem.replace("\r\n", "\n")) == 3999 and len(problem) == 4038
+    response = client.post(URL, _form(world, problem=problem))
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert Referral.objects.get().problem == "\n".join(["x" * 99] * 40)
+
+
 def test_the_browser_may_fill_in_the_persons_own_details(client):
     page = client.get(URL).content.decode()
     for name, purpose in (
