@@ -276,6 +276,7 @@ def my_questionnaire_done(request, request_uuid):
         request,
         "reviews/my_questionnaire_done.html",
         {
+            "patient": patient,
             "questionnaire": QUESTIONNAIRES[questionnaire_request.instrument],
             "needs_help": assessment.alert,
             # Answers sent after the questionnaire was already answered (a second window).

@@ -134,8 +134,13 @@ def test_answers_changed_and_sent_again_are_kept_and_a_risky_one_reaches_the_tea
     later = Assessment.objects.exclude(pk=QuestionnaireRequest.objects.get().assessment_id).get()
     assert (later.total, later.alert, later.completed_by) == (10, True, world.patient_user)
     assert response.url == f"{_done_url(request)}?answers={later.uuid}"
+    world.service.phone, world.service.contact_hours = "01234 567890", "Monday to Friday, 9 to 5"
+    world.service.save()
     page = client.get(response.url).content.decode()
     assert "Please get support now" in page and "Samaritans" in page
+    # When the team will call: not before they are next working, so not to wait for them.
+    assert "will contact you when they are next working. They are not there at all hours" in page
+    assert "01234 567890</a> (Monday to Friday, 9 to 5)" in page
     assert SafetyAlert.objects.get().assessment == later
     # The request's own result is unchanged, and its done page alone thanks for it.
     assert QuestionnaireRequest.objects.get().assessment.total == 0
