@@ -829,3 +829,17 @@ def test_the_length_hint_says_what_a_blank_length_gives(world, login):
         reverse("reviews:appointment-reschedule", kwargs={"appointment_uuid": appointment.uuid})
     ).content.decode()
     assert "Left blank, it keeps its length of 45 minutes" in move
+
+
+def test_the_booking_page_says_before_booking_when_there_is_no_number_to_call(world, login):
+    client = login(world.clinician)
+    builders.episode_for(world.patient)
+    world.patient.mobile, world.patient.sms_consent = "", False
+    world.patient.save()
+    page = client.get(_create_url(world.patient)).content.decode()
+    assert f"{world.patient.full_name}'s record has no mobile number." in page
+    world.patient.mobile = "+447700900123"
+    world.patient.save()
+    assert (
+        "record has no mobile number" not in client.get(_create_url(world.patient)).content.decode()
+    )
