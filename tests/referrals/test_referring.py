@@ -38,6 +38,8 @@ def _form(world, **overrides):
 def test_the_form_shows_eligibility_and_every_red_flag(world, login):
     response = login(world.gp).get(CREATE)
     body = response.content.decode()
+    # The flags are headache's: a chronic-pain referral is told to look for its own.
+    assert "These are headache red flags: for chronic pain, warning signs of its own" in body
     assert "Who this service is for" in body
     assert "Not for this service" in body
     assert body.count('name="red_flags"') == 24
@@ -465,7 +467,8 @@ def test_neck_stiffness_alone_is_routine_but_the_screen_asks_about_a_fever(world
     # emergency; neck stiffness alone has no tier, so the screen prompts the check.
     client = login(world.gp)
     body = _screen(client, red_flags=["neck_stiffness"])
-    assert "Screen result: routine." in body
+    # Routine as far as headache goes: the screen claims nothing about pain's warning signs.
+    assert "Screen result: routine. No headache red flag needs an urgent route." in body
     assert "Neck stiffness: is there a fever?" in body
     body = _screen(client, red_flags=["neck_stiffness", "orthostatic_headache"])
     assert "2-week route" in body and "is there a fever?" in body

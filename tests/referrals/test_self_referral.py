@@ -40,6 +40,7 @@ def test_the_page_is_public_plain_english_and_names_who_it_is_for(client, world)
     body = client.get(URL).content.decode()
     assert "Who this service is for" in body
     assert "Call 999" in body
+    assert "back pain with numbness or tingling around your genitals or bottom" in body
     assert "papilloedema" not in body.lower()
     assert "within 5 days" in body
     assert 'name="website"' in body  # the honeypot
