@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from pathway.audit import record_event
+from pathway.care_teams import care_team_contacts
 from pathway.models import AuditEvent
 from pathway.pdf import html_to_pdf
 from referrals import rules, selectors
@@ -47,6 +48,8 @@ def letter_context(referral: Referral) -> dict:
         "patient": referral.patient,
         "first_contact": first_contact,
         "preventives": list(referral.preventives.all()),
+        # Who to contact about the letter: the services caring for the practice's patients.
+        "teams": list(care_team_contacts(referral.patient)) if referral.patient else [],
         "generated_at": timezone.now(),
     }
 

@@ -141,3 +141,25 @@ def test_the_letter_says_how_long_each_preventive_was_taken(world):
     assert "Propranolol 80 mg daily, 12 weeks: did not work" in html
     assert "Amitriptyline, 1 week: " in html
     assert "Topiramate: did not work" in html
+
+
+def test_the_letter_says_whom_to_contact_if_anything_is_wrong(world):
+    referral = builders.decided(world.patient, world.gp, world.clinician, "accept")
+
+    def meta():
+        html = render_to_string(
+            "referrals/letter_triage_outcome.html", letters.letter_context(referral)
+        )
+        return html.rsplit('<p class="pdf-meta">', 1)[1].split("</p>", 1)[0]
+
+    # No team has given its details: the clinician who decided it.
+    assert meta().endswith(
+        f"If anything here is wrong, contact the care team: {world.clinician.full_name} "
+        "decided this referral."
+    )
+    world.service.phone, world.service.email = "01234 567890", "pain.team@nhs.example"
+    world.service.save()
+    assert meta().endswith(
+        f"If anything here is wrong, contact {world.service.name} on 01234 567890 or at "
+        "pain.team@nhs.example."
+    )
