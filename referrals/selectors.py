@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least
 from django.http import Http404
+from django.utils import timezone
 from django.utils.formats import date_format
 
 from pathway.models import Milestone, Organisation, Patient, Target, User
@@ -285,6 +286,21 @@ def letter_for(user, letter_uuid: UUID | str) -> ReferralLetter:
         )
     except (ReferralLetter.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such letter") from exc
+
+
+# How far back "My referrals" lists the referrals the red-flag screen stopped.
+RECENT_STOP_DAYS = 30
+
+
+def recent_emergency_stops(user) -> list[EmergencyStop]:
+    """The referrals `user` started that the red-flag screen stopped in the last
+    RECENT_STOP_DAYS days, newest first (at most 10), so the advice can be found again."""
+    since = timezone.now() - timedelta(days=RECENT_STOP_DAYS)
+    return list(
+        EmergencyStop.objects.filter(created_by=user, entered_in_error=False, created_at__gte=since)
+        .select_related("patient")
+        .order_by("-created_at")[:10]
+    )
 
 
 def emergency_stop_for(user, stop_uuid: UUID | str) -> EmergencyStop:

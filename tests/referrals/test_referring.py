@@ -1,7 +1,7 @@
 """The GP and partner referral pages: the form, the live screen, stops, bad input, the list."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -618,8 +618,33 @@ def test_my_referrals_has_a_constant_query_count(world, login, django_assert_num
     builders.letter(
         builders.decided(world.patient, world.gp, world.clinician, "reject", "chronic_pain")
     )
+    builders.stop(world.gp, world.patient)
+    builders.stop(world.gp)
     with django_assert_num_queries(len(one)):
         client.get(reverse("referrals:mine"))
+
+
+def test_my_referrals_lists_the_referrals_the_screen_stopped_lately(world, login):
+    from referrals.models import EmergencyStop
+
+    client = login(world.gp)
+    assert (
+        "Stopped by the red-flag screen"
+        not in client.get(reverse("referrals:mine")).content.decode()
+    )
+    named = builders.stop(world.gp, world.patient)
+    unnamed = builders.stop(world.gp)
+    old = builders.stop(world.gp, world.other_patient)
+    EmergencyStop.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    builders.stop(world.other_gp)  # another GP's
+    page = client.get(reverse("referrals:mine")).content.decode()
+    block = page.split('<h2 id="stopped">', 1)[1]
+    assert reverse("referrals:emergency-stop", args=[named.uuid]) in block
+    assert reverse("referrals:emergency-stop", args=[unnamed.uuid]) in block
+    assert f"{world.patient.full_name} · Thunderclap headache" in block
+    assert "a patient not on the record (no details are kept) · Thunderclap headache" in block
+    assert world.other_patient.full_name not in block
+    assert block.count("<li>") == 2
 
 
 def test_the_patient_page_tab_lists_their_referrals_and_is_audited(world, login):
