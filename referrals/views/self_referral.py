@@ -135,7 +135,10 @@ def self_refer_screen(request):
 
 
 def self_refer_sent(request):
-    sent = request.session.pop(SELF_REFERRAL_SESSION_KEY, None)
+    # Kept in the session (not taken out on first view), so refreshing the page still shows the
+    # reference and any advice to contact the GP practice soon. It holds nothing that names the
+    # person, and the next referral from this browser replaces it.
+    sent = request.session.get(SELF_REFERRAL_SESSION_KEY)
     return render(
         request,
         "referrals/self_refer_sent.html",

@@ -119,6 +119,8 @@ def test_a_patient_refers_themselves(client, world):
     body = client.get(SENT).content.decode()
     assert referral.reference in body
     assert "What happens next" in body
+    # Refreshed, the page still gives the reference.
+    assert referral.reference in client.get(SENT).content.decode()
 
 
 def _token(page) -> str:
