@@ -289,18 +289,6 @@ class MedicationReduction(ClinicalRecord):
         return f"{self.get_step_display()} on {self.reduced_on}"
 
     @property
-    def current_dose(self) -> str:
-        """The dose taken now: the newest "dose reduced" step's (not entered in error), else
-        the dose it started on. Reads `reductions` as prefetched, oldest first (printed_trials,
-        plans_for_patient, trials_for_leaflet)."""
-        reduced = [
-            step
-            for step in self.reductions.all()
-            if not step.entered_in_error and step.step == ReductionStep.REDUCED
-        ]
-        return reduced[-1].dose if reduced else self.dose
-
-    @property
     def morphine_equivalent_mg(self):
         """The oral morphine equivalent to show: None unless the medicine is an opioid."""
         if not rules.has_morphine_equivalent(self.medicine_class):
