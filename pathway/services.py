@@ -240,46 +240,40 @@ def last_seen_alive(patient: Patient) -> tuple[date, str] | None:
     by the care team", "answered a questionnaire", "used the patient portal"), or None: their
     latest referral received, first contact or review held, questionnaire answered (by them in
     the portal or recorded by staff), and the latest thing they did in the portal themselves."""
-    seen = []
-    held = (
-        Milestone.objects.filter(
-            episode__patient=patient,
-            kind__in=[MilestoneKind.FIRST_CONTACT, MilestoneKind.REVIEW_HELD],
-            occurred_at__lte=timezone.now(),
-        )
-        .exclude(episode__status=Episode.Status.ENTERED_IN_ERROR)
-        .order_by("-occurred_at")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
-    if held is not None:
-        seen.append((timezone.localtime(held).date(), "was seen by the care team"))
-    answered = (
-        Assessment.objects.filter(patient=patient, entered_in_error=False)
-        .order_by("-completed_at")
-        .values_list("completed_at", flat=True)
-        .first()
-    )
-    if answered is not None:
-        seen.append((timezone.localtime(answered).date(), "answered a questionnaire"))
-    referred = (
-        Episode.objects.filter(patient=patient)
-        .exclude(status=Episode.Status.ENTERED_IN_ERROR)
-        .order_by("-opened_at")
-        .values_list("opened_at", flat=True)
-        .first()
-    )
-    if referred is not None:
-        seen.append((timezone.localtime(referred).date(), "was referred"))
+    signs = [
+        (
+            Episode.objects.filter(patient=patient).exclude(status=Episode.Status.ENTERED_IN_ERROR),
+            "opened_at",
+            "was referred",
+        ),
+        (
+            Milestone.objects.filter(
+                episode__patient=patient,
+                kind__in=[MilestoneKind.FIRST_CONTACT, MilestoneKind.REVIEW_HELD],
+                occurred_at__lte=timezone.now(),
+            ).exclude(episode__status=Episode.Status.ENTERED_IN_ERROR),
+            "occurred_at",
+            "was seen by the care team",
+        ),
+        (
+            Assessment.objects.filter(patient=patient, entered_in_error=False),
+            "completed_at",
+            "answered a questionnaire",
+        ),
+    ]
     if patient.user_id is not None:
-        used = (
-            AuditEvent.objects.filter(patient=patient, actor_id=patient.user_id)
-            .order_by("-at")
-            .values_list("at", flat=True)
-            .first()
+        signs.append(
+            (
+                AuditEvent.objects.filter(patient=patient, actor_id=patient.user_id),
+                "at",
+                "used the patient portal",
+            )
         )
-        if used is not None:
-            seen.append((timezone.localtime(used).date(), "used the patient portal"))
+    seen = []
+    for rows, field, how in signs:
+        moment = rows.order_by(f"-{field}").values_list(field, flat=True).first()
+        if moment is not None:
+            seen.append((timezone.localtime(moment).date(), how))
     return max(seen, default=None)
 
 

@@ -802,18 +802,30 @@ def test_the_adequacy_question_is_only_for_a_headache_preventive(world, login):
 # --- the oral morphine equivalent is for opioids only --------------------------------------------
 
 
+def _record_treatment(client, plan, **fields):
+    """Post the "Record a treatment" form: propranolol 80 mg started 4 days ago, but for
+    `fields`."""
+    data = {
+        "medicine_code": "propranolol",
+        "role": "preventive",
+        "dose": "80 mg",
+        "started_on": (TODAY() - timedelta(days=4)).isoformat(),
+        **fields,
+    }
+    return client.post(f"/care-plans/plans/{plan.uuid}/treatments/new/", data)
+
+
+MORPHINE = {
+    "medicine_code": "morphine",
+    "role": "pain",
+    "dose": "20 mg twice a day",
+    "started_on": (TODAY() - timedelta(days=400)).isoformat(),
+}
+
+
 def test_a_morphine_equivalent_for_propranolol_is_refused_beside_the_field(world, login):
     plan = builders.plan(world.patient)
-    response = login(world.clinician).post(
-        f"/care-plans/plans/{plan.uuid}/treatments/new/",
-        {
-            "medicine_code": "propranolol",
-            "role": "preventive",
-            "dose": "80 mg",
-            "started_on": (TODAY() - timedelta(days=4)).isoformat(),
-            "daily_morphine_equivalent_mg": "50",
-        },
-    )
+    response = _record_treatment(login(world.clinician), plan, daily_morphine_equivalent_mg="50")
     assert response.status_code == 200
     form = response.context["form"]
     assert form.errors["daily_morphine_equivalent_mg"] == [
@@ -826,15 +838,8 @@ def test_a_morphine_equivalent_for_propranolol_is_refused_beside_the_field(world
 @pytest.mark.parametrize("typed", ["2000.1", "999999", "12345678", "40.25", "-1"])
 def test_a_morphine_equivalent_out_of_range_is_refused_in_plain_words(world, login, typed):
     plan = builders.plan(world.patient, condition="chronic_pain")
-    response = login(world.clinician).post(
-        f"/care-plans/plans/{plan.uuid}/treatments/new/",
-        {
-            "medicine_code": "morphine",
-            "role": "pain",
-            "dose": "20 mg twice a day",
-            "started_on": (TODAY() - timedelta(days=400)).isoformat(),
-            "daily_morphine_equivalent_mg": typed,
-        },
+    response = _record_treatment(
+        login(world.clinician), plan, **MORPHINE, daily_morphine_equivalent_mg=typed
     )
     assert response.context["form"].errors["daily_morphine_equivalent_mg"] == [
         "Enter the oral morphine equivalent as a number of mg a day, from 0 to 2,000, with at "
@@ -849,15 +854,11 @@ def test_a_morphine_equivalent_out_of_range_is_refused_in_plain_words(world, log
 )
 def test_a_new_treatments_review_date_is_at_most_18_months_ahead(world, login, days, error):
     plan = builders.plan(world.patient)
-    response = login(world.clinician).post(
-        f"/care-plans/plans/{plan.uuid}/treatments/new/",
-        {
-            "medicine_code": "propranolol",
-            "role": "preventive",
-            "dose": "80 mg",
-            "started_on": (TODAY() - timedelta(days=90)).isoformat(),
-            "review_due": (TODAY() + timedelta(days=days)).isoformat(),
-        },
+    response = _record_treatment(
+        login(world.clinician),
+        plan,
+        started_on=(TODAY() - timedelta(days=90)).isoformat(),
+        review_due=(TODAY() + timedelta(days=days)).isoformat(),
     )
     if error:
         assert response.context["form"].errors["review_due"] == [error]
@@ -873,16 +874,7 @@ def test_a_new_treatments_review_date_is_at_most_18_months_ahead(world, login, d
 def test_an_opioids_morphine_equivalent_is_recorded_and_shown(world, login):
     plan = builders.plan(world.patient, condition="chronic_pain")
     client = login(world.clinician)
-    response = client.post(
-        f"/care-plans/plans/{plan.uuid}/treatments/new/",
-        {
-            "medicine_code": "morphine",
-            "role": "pain",
-            "dose": "20 mg twice a day",
-            "started_on": (TODAY() - timedelta(days=400)).isoformat(),
-            "daily_morphine_equivalent_mg": "40",
-        },
-    )
+    response = _record_treatment(client, plan, **MORPHINE, daily_morphine_equivalent_mg="40")
     assert response.status_code == 302
     trial = TreatmentTrial.objects.get()
     html = client.get(f"/care-plans/treatments/{trial.uuid}/reductions/new/").content.decode()
