@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from careplans.rules.medicines import OPIOID
+from careplans.rules.medicines import HEADACHE, OPIOID
 from pathway.ichd3 import (
     COMBINATION_ANALGESIC,
     DAYS_PER_MONTH,
@@ -53,9 +53,12 @@ def acute_limit(medication_class: str) -> AcuteLimit:
     return AcuteLimit(medication_class, threshold, max_month, per_week)
 
 
-def acute_limit_sentence(medication_class: str) -> str:
+def acute_limit_sentence(medication_class: str, *, condition: str = HEADACHE) -> str:
     """Return the plain-English limit shown to the patient, e.g. for triptans "Use them on no
-    more than 2 days a week (fewer than 10 days a month)."."""
+    more than 2 days a week (fewer than 10 days a month).". The limit is medication-overuse
+    headache's (ICHD-3): a chronic-pain plan gives none ("")."""
+    if condition != HEADACHE:
+        return ""
     limit = acute_limit(medication_class)
     days = "day" if limit.max_days_per_week == 1 else "days"
     return (

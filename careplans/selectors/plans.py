@@ -138,7 +138,7 @@ def version_view(version: CarePlanVersion) -> VersionView:
         AcuteLine(
             item=item,
             limit=rules.acute_limit(item.medication_class),
-            sentence=rules.acute_limit_sentence(item.medication_class),
+            sentence=rules.acute_limit_sentence(item.medication_class, condition=condition),
             warning=rules.start_warning(condition=condition, medicine_class=item.medication_class),
         )
         for item in version.acute_treatments.all()

@@ -53,6 +53,15 @@ def test_the_limit_sentence_is_plain_english():
     )
 
 
+def test_a_chronic_pain_plan_gives_no_headache_overuse_limit():
+    # Medication-overuse headache's thresholds are for headache: a pain plan's painkillers
+    # are taken as the plan's own entry says.
+    assert rules.acute_limit_sentence(rules.SIMPLE_ANALGESIC, condition=rules.CHRONIC_PAIN) == ""
+    assert "overuse headache" in rules.acute_limit_sentence(
+        rules.SIMPLE_ANALGESIC, condition=rules.HEADACHE
+    )
+
+
 def test_an_unknown_acute_class_is_an_error():
     with pytest.raises(ValueError, match="Unknown acute medication class"):
         rules.acute_limit("propranolol")

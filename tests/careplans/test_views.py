@@ -717,9 +717,11 @@ def test_a_figure_recorded_before_stays_on_the_review_form(world, login):
     assert set(response.context["form"].fields) >= HEADACHE_DAYS
 
 
-def _draft_with_medicine_for_attacks(world, client, medication_class, medicine):
-    """A headache plan's draft with one medicine for attacks saved; returns the draft."""
-    draft = builders.plan(world.patient).versions.get()
+def _draft_with_medicine_for_attacks(
+    world, client, medication_class, medicine, condition="headache"
+):
+    """A plan's draft with one medicine for attacks saved; returns the draft."""
+    draft = builders.plan(world.patient, condition=condition).versions.get()
     row = {
         **management("acute"),
         "acute-0-medication_class": medication_class,
@@ -743,6 +745,23 @@ def test_an_opioid_for_attacks_in_a_headache_plan_carries_nices_warning_for_the_
     assert "Codeine 30mg" in staff_page and warning in staff_page
     mine = login(world.patient_user).get("/care-plans/my/").content.decode()
     assert "Codeine 30mg" in mine and warning not in mine
+
+
+def test_a_pain_plans_painkillers_carry_no_headache_overuse_limit(world, login):
+    client = login(world.clinician)
+    draft = _draft_with_medicine_for_attacks(
+        world, client, "simple_analgesic", "Paracetamol 1g up to 4 times a day", "chronic_pain"
+    )
+    builders.fill_draft(draft)
+    client.post(f"/care-plans/versions/{draft.uuid}/agree/", {"confirm": "on"})
+    mine = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert "Paracetamol 1g up to 4 times a day" in mine
+    assert "overuse headache" not in mine and "days a week" not in mine
+    # On a headache plan the same painkiller keeps its limit.
+    world.patient.episodes.update(condition="headache")
+    assert "Use them on no more than 3 days a week" in (
+        login(world.patient_user).get("/care-plans/my/").content.decode()
+    )
 
 
 def test_a_simple_painkiller_for_attacks_has_no_warning(world, login):
