@@ -46,6 +46,26 @@ def _check_morphine_equivalent(data: dict, code: str) -> None:
             raise CarePlanError(problem)
 
 
+def _check_lower(trial: TreatmentTrial, step: str, equivalent) -> None:
+    """Raise CarePlanError when a "dose reduced" step's oral morphine equivalent is higher than
+    the one it follows (the latest step's that gives one, else the trial's own): a reduction
+    cannot raise the dose."""
+    if step != MedicationReduction.Step.REDUCED or equivalent is None:
+        return
+    given = [
+        step.daily_morphine_equivalent_mg
+        for step in trial.reductions.filter(entered_in_error=False).order_by("reduced_on", "id")
+        if step.daily_morphine_equivalent_mg is not None
+    ]
+    before = given[-1] if given else trial.daily_morphine_equivalent_mg
+    if before is not None and equivalent > before:
+        raise CarePlanError(
+            f"A reduction cannot raise the dose: the oral morphine equivalent is "
+            f"{before:.1f} mg a day now. Check the figure, or record a new treatment if the dose "
+            "went up."
+        )
+
+
 def _referral_day(episode: Episode) -> date:
     """The day (London) the episode's referral was received, else the day it was opened."""
     received = (
@@ -226,7 +246,8 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
     """Record one step of reducing a medicine; a "stopped" step ends the trial as stopped and
     marks the NG193 review as "reduce". Returns the step. Raises CarePlanError if the trial has
     ended, the date is in the future or before the trial started, or an oral morphine
-    equivalent is given for a medicine that is not an opioid."""
+    equivalent is given for a medicine that is not an opioid or is higher than the one before
+    (_check_lower)."""
     trial = (
         TreatmentTrial.objects.select_for_update().select_related("plan__patient").get(pk=trial.pk)
     )
@@ -242,6 +263,7 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
     if step == MedicationReduction.Step.REDUCED and not data.get("dose", "").strip():
         raise CarePlanError("Enter the new dose.")
     _check_morphine_equivalent(data, trial.medicine_code)
+    _check_lower(trial, step, data.get("daily_morphine_equivalent_mg"))
     reduction = MedicationReduction.objects.create(
         trial=trial,
         medicine_class=trial.medicine_class,

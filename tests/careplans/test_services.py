@@ -895,3 +895,41 @@ def test_a_by_when_date_that_has_passed_since_is_kept_in_a_new_version(world):
                 ]
             },
         )
+
+
+def test_a_reduction_cannot_raise_the_oral_morphine_equivalent(world):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    trial = builders.trial(
+        plan,
+        medicine_code="tramadol",
+        role="pain",
+        already_taking=True,
+        dose="50 mg twice a day",
+        started_on=TODAY() - timedelta(days=200),
+        daily_morphine_equivalent_mg=Decimal(40),
+    )
+
+    def reduce(mme, dose="50 mg once a day"):
+        return services.record_reduction(
+            actor=world.clinician,
+            trial=trial,
+            data={
+                "step": "reduced",
+                "reduced_on": TODAY(),
+                "dose": dose,
+                "daily_morphine_equivalent_mg": mme,
+            },
+        )
+
+    with pytest.raises(services.CarePlanError, match="oral morphine equivalent is 40.0 mg a day"):
+        reduce(Decimal(60))
+    reduce(Decimal(20))
+    with pytest.raises(services.CarePlanError, match="is 20.0 mg a day now"):
+        reduce(Decimal("20.5"))
+    reduce(None)  # no figure given: nothing to compare
+    reduce(Decimal(10))
+    assert list(trial.reductions.values_list("daily_morphine_equivalent_mg", flat=True)) == [
+        Decimal(20),
+        None,
+        Decimal(10),
+    ]
