@@ -23,10 +23,14 @@ class AttachLeafletForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, leaflets, **kwargs):
-        """`leaflets`: (slug, title) pairs to choose from."""
+    def __init__(self, *args, leaflets, agreed: bool = True, **kwargs):
+        """`leaflets`: (slug, title) pairs to choose from. `agreed`: whether the plan has an
+        agreed version; until it has, the patient sees none of it, so nobody is told."""
         super().__init__(*args, **kwargs)
         self.fields["leaflet"].choices = [("", "Choose a leaflet"), *leaflets]
+        if not agreed:
+            del self.fields["notify"]
+            self.fields["leaflet"].help_text = "The patient can read it once the plan is agreed."
 
 
 class LeafletAdminForm(forms.ModelForm):

@@ -19,6 +19,12 @@ def published_leaflets() -> QuerySet[Leaflet]:
     return Leaflet.objects.filter(is_published=True).order_by("title")
 
 
+def leaflets_for_condition(condition: str) -> QuerySet[Leaflet]:
+    """The published leaflets a plan for `condition` may offer: its own and those for
+    everyone."""
+    return published_leaflets().filter(condition__in=[Leaflet.Condition.GENERAL, condition])
+
+
 def leaflet_by_slug(slug: str) -> Leaflet:
     """Raises Leaflet.DoesNotExist for an unknown or unpublished slug."""
     return published_leaflets().get(slug=slug)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from careplans.models import CarePlan, CarePlanLeaflet, Leaflet
+from careplans.models import CarePlan, CarePlanLeaflet, CarePlanVersion, Leaflet
 from careplans.services.errors import check_episode_open
 from careplans.services.notifications import _notify_patient
 from pathway.audit import record_event
@@ -17,8 +17,9 @@ def attach_leaflet(
     *, actor, plan: CarePlan, leaflet: Leaflet, notify: bool = False
 ) -> tuple[CarePlanLeaflet, bool]:
     """Attach a leaflet to the plan (once) and, if asked, tell the patient by their preferred
-    channel. Returns (attachment, created). Raises EpisodeEnded once the plan's episode has
-    ended: its plan stays as it was left."""
+    channel (only once the plan has an agreed version: until then they cannot see it).
+    Returns (attachment, created). Raises EpisodeEnded once the plan's episode has ended: its
+    plan stays as it was left."""
     check_episode_open(plan)
     link = CarePlanLeaflet.objects.filter(
         plan=plan, leaflet=leaflet, removed_at__isnull=True
@@ -27,7 +28,8 @@ def attach_leaflet(
         return link, False
     link = CarePlanLeaflet.objects.create(plan=plan, leaflet=leaflet, attached_by=actor)
     record_event(actor=actor, action=AuditEvent.Action.CREATE, patient=plan.patient, obj=link)
-    if notify:
+    # The patient reads a plan's leaflets once it is agreed: not told of one they cannot see.
+    if notify and plan.versions.filter(status=CarePlanVersion.Status.AGREED).exists():
         _notify_patient(
             patient=plan.patient,
             kind="leaflet_added",

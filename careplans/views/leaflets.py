@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from careplans import selectors, services
 from careplans.forms import AttachLeafletForm
-from careplans.models import CarePlanLeaflet, Leaflet
+from careplans.models import CarePlanLeaflet, CarePlanVersion, Leaflet
 from careplans.safe_markdown import source_links
 from careplans.views.lookups import _leaflet_or_404, _plan_or_404, _plan_page
 from pathway.permissions import patients_visible_to
@@ -23,15 +23,21 @@ LEAFLETS_PER_PAGE = 20
 @require_POST
 def leaflet_attach(request, plan_uuid):
     plan = _plan_or_404(request.user, plan_uuid)
-    published = selectors.published_leaflets()
-    form = AttachLeafletForm(request.POST, leaflets=published.values_list("slug", "title"))
+    offered = selectors.leaflets_for_condition(plan.episode.condition)
+    agreed = plan.versions.filter(status=CarePlanVersion.Status.AGREED).exists()
+    form = AttachLeafletForm(
+        request.POST, leaflets=offered.values_list("slug", "title"), agreed=agreed
+    )
     if not form.is_valid():
         messages.error(request, "Choose a leaflet to add.")
         return redirect(_plan_page(plan.patient, "leaflets"))
-    leaflet = published.get(slug=form.cleaned_data["leaflet"])
+    leaflet = offered.get(slug=form.cleaned_data["leaflet"])
     try:
         _, created = services.attach_leaflet(
-            actor=request.user, plan=plan, leaflet=leaflet, notify=form.cleaned_data["notify"]
+            actor=request.user,
+            plan=plan,
+            leaflet=leaflet,
+            notify=form.cleaned_data.get("notify", False),
         )
     except services.CarePlanError as exc:
         messages.error(request, str(exc))

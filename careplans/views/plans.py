@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from careplans import selectors, services
 from careplans.forms import AttachLeafletForm, StartPlanForm
-from careplans.models import CarePlanVersion
+from careplans.models import CarePlanVersion, Leaflet
 from careplans.views.lookups import _plan_page, _staff_context
 from pathway.audit import record_view
 from pathway.models import Episode
@@ -36,11 +36,17 @@ def _plan_tab(request, patient, *, start_form: StartPlanForm | None = None, stat
     plans = selectors.plans_for_patient(patient)
     can_edit = request.user.role in ("clinician", "admin")
     episodes = _episodes_without_plan(patient) if can_edit else Episode.objects.none()
-    leaflets = list(selectors.published_leaflets().values_list("slug", "title"))
+    leaflets = list(selectors.published_leaflets().values_list("slug", "title", "condition"))
     for view in plans:
         attached = {link.leaflet.slug for link in view.leaflets}
+        offered = (Leaflet.Condition.GENERAL, view.plan.episode.condition)
         view.attach_form = AttachLeafletForm(
-            leaflets=[(slug, title) for slug, title in leaflets if slug not in attached],
+            leaflets=[
+                (slug, title)
+                for slug, title, condition in leaflets
+                if slug not in attached and condition in offered
+            ],
+            agreed=view.current is not None,
             auto_id=f"attach-{view.plan.uuid}-%s",
         )
     if not episodes.exists():

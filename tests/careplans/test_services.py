@@ -536,7 +536,7 @@ def test_a_cgrp_antibody_at_twelve_weeks_shows_the_stopping_rule(world):
 
 
 def test_attaching_a_leaflet_can_tell_the_patient_once(world):
-    plan = builders.plan(world.patient)
+    plan = builders.agreed_plan(world.patient)
     leaflet = builders.leaflet("topiramate")
     link, created = services.attach_leaflet(
         actor=world.clinician, plan=plan, leaflet=leaflet, notify=True
@@ -550,10 +550,21 @@ def test_attaching_a_leaflet_can_tell_the_patient_once(world):
     assert message.context["link"].endswith("/care-plans/my/")
 
 
+def test_a_plan_not_yet_agreed_tells_the_patient_nothing(world):
+    # Until it is agreed the patient sees none of the plan, its leaflets included.
+    services.attach_leaflet(
+        actor=world.clinician,
+        plan=builders.plan(world.patient),
+        leaflet=builders.leaflet("topiramate"),
+        notify=True,
+    )
+    assert not Notification.objects.exists()
+
+
 def test_a_patient_without_consent_is_not_messaged(world):
     Patient.objects.filter(pk=world.patient.pk).update(sms_consent=False, email_consent=False)
     world.patient.refresh_from_db()
-    plan = builders.plan(world.patient)
+    plan = builders.agreed_plan(world.patient)
     services.attach_leaflet(
         actor=world.clinician, plan=plan, leaflet=builders.leaflet(), notify=True
     )

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from careplans import services
 from careplans.models import CarePlan, Goal, TreatmentTrial
-from pathway.models import AuditEvent
+from pathway.models import AuditEvent, Notification
 from tests.careplans import builders
 
 pytestmark = pytest.mark.django_db
@@ -377,6 +377,27 @@ def test_leaflets_are_attached_and_shown_to_the_patient(world, login):
     assert "Choose a leaflet to add." in bad.content.decode()
     html = login(world.patient_user).get("/care-plans/my/").content.decode()
     assert "Topiramate to prevent migraine" in html
+
+
+def test_a_pain_plan_offers_pain_and_general_leaflets_and_a_draft_tells_nobody(world, login):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    client = login(world.clinician)
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    picker = page.split(f'id="attach-{plan.uuid}-leaflet"', 1)[1].split("</select>", 1)[0]
+    assert "Fibromyalgia" in picker and "What to expect from this service" in picker
+    assert "Topiramate" not in picker and "Understanding migraine" not in picker
+    # Not agreed yet: nothing to tell the patient about, and the page says when they see it.
+    assert f'id="attach-{plan.uuid}-notify"' not in page
+    assert "The patient can read it once the plan is agreed." in page
+    refused = client.post(
+        f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "topiramate"}, follow=True
+    )
+    assert "Choose a leaflet to add." in refused.content.decode()
+    client.post(
+        f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "fibromyalgia", "notify": "on"}
+    )
+    assert plan.leaflet_links.get().leaflet.slug == "fibromyalgia"
+    assert not Notification.objects.filter(kind="leaflet_added").exists()
 
 
 def test_the_leaflet_library_is_public_and_filters_by_condition(client, db):
