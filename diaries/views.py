@@ -172,6 +172,19 @@ def _day_page(request, patient, day: date):
             add_episode=add_episode,
             pain_first=context["pain_first"],
         )
+        # Saved in another tab or on another device since this page was shown: said now, with
+        # the answers kept, even when they need correcting first. A page that only added a
+        # headache box keeps what it was based on, so its save is still checked.
+        stale = based_on is not None and based_on != context["based_on"]
+        if add_episode and based_on is not None:
+            context["based_on"] = based_on
+        elif stale and not forms.is_valid():
+            forms.changed_elsewhere = _changed_elsewhere(
+                day,
+                today,
+                "Nothing has been saved. Your answers are below: put right anything the page "
+                "asks, then save again to replace the other changes with them.",
+            )
         if not add_episode and forms.is_valid():
             try:
                 services.record_entry(

@@ -537,6 +537,40 @@ def test_a_save_from_a_page_older_than_the_record_is_refused_and_keeps_what_was_
     assert DiaryEntry.objects.live().get(patient=patient).note == "From tab A"
 
 
+def test_a_save_from_an_older_page_that_needs_correcting_still_says_it_was_changed(
+    client_, patient
+):
+    # Tab B opened, tab A saves a severe headache, tab B sends a mistake, then puts it right:
+    # the other tab's change is never replaced unseen.
+    record(patient, days_ago(2), clear_day(note="First"))
+    tab_b = _based_on(client_.get(day_url(days_ago(2))))
+    record(patient, days_ago(2), headache_day(episode("severe")))  # tab A
+    wrong = client_.post(
+        day_url(days_ago(2)),
+        form_data(
+            episodes=[{**MIGRAINE_EPISODE, "doses_1": "0"}], note="From tab B", based_on=tab_b
+        ),
+    )
+    content = wrong.content.decode()
+    assert "was changed in another tab or on another device" in content
+    assert "put right anything the page asks, then save again" in content
+    assert "From tab B" in content
+    assert DiaryEntry.objects.live().get(patient=patient).worst_severity == "severe"
+    # Adding a headache box on the stale page keeps it stale: its save is still checked.
+    added = client_.post(
+        day_url(days_ago(2)),
+        form_data(episodes=[MIGRAINE_EPISODE], note="From tab B", based_on=tab_b, add_episode="1"),
+    )
+    assert _based_on(added) == tab_b
+    # Told, the patient saves again from the page now shown: their answers replace tab A's.
+    again = client_.post(
+        day_url(days_ago(2)),
+        form_data(episodes=[MIGRAINE_EPISODE], note="From tab B", based_on=_based_on(wrong)),
+    )
+    assert again.status_code == 302
+    assert DiaryEntry.objects.live().get(patient=patient).note == "From tab B"
+
+
 def test_the_same_save_sent_twice_is_not_a_conflict(client_, patient):
     shown = _based_on(client_.get(day_url(days_ago(2), answer="details")))
     data = form_data(headache="no", note="Once", based_on=shown)
