@@ -160,6 +160,8 @@ class EpisodeForm(forms.Form):
     )
     duration = forms.ChoiceField(
         label="About how long did it last?",
+        help_text="If it went on into the next day, fill in that day too: each day with a "
+        "headache counts.",
         choices=[("", "Choose")] + Duration.choices,
         error_messages={"required": MESSAGES["duration"], "invalid_choice": MESSAGES["duration"]},
     )

@@ -960,3 +960,11 @@ def test_late_in_the_evening_any_start_time_today_is_taken(client_, patient, mon
     _clock_at(monkeypatch, 23, 50)
     late = {**MIGRAINE_EPISODE, "start_time": "23:59"}
     assert client_.post(TODAY_URL, form_data(episodes=[late])).status_code == 302
+
+
+def test_a_headache_lasting_days_is_to_be_recorded_on_each_day(client_):
+    # Only the day recorded counts as a headache day: the form says to fill in the next one.
+    page = client_.get(day_url(days_ago(1), answer="yes")).content.decode()
+    assert "If it went on into the next day, fill in that day too: each day with a headache " in (
+        page
+    )
