@@ -353,6 +353,12 @@ def calendar(request):
     )
 
 
+def _report(patient) -> dict:
+    """The patient's latest diary report, and whether their diary changed since it was made."""
+    report = selectors.latest_report(patient)
+    return {"report": report, "report_changed": selectors.changed_since_report(report)}
+
+
 @patient_required
 @require_safe
 def summary(request):
@@ -368,7 +374,7 @@ def summary(request):
             "words": wording.patient_messages(window.summary),
             "chart": charts.month_bar_chart(window.months),
             "class_rows": wording.class_rows(window),
-            "report": selectors.latest_report(patient),
+            **_report(patient),
             "report_end": today,
             "pain_first": selectors.pain_first(patient),
         },
@@ -409,7 +415,7 @@ def patient_diary(request, patient_uuid):
             "class_rows": wording.class_rows(window),
             "medicines": selectors.medicine_use(patient, window.start, window.end),
             "days": selectors.entries_with_episodes(patient, window.start, window.end),
-            "report": selectors.latest_report(patient),
+            **_report(patient),
             "report_end": end,
             # No earlier window to offer once this one reaches the diary's first record.
             "earlier_end": (

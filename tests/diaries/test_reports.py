@@ -65,6 +65,27 @@ def test_a_ready_report_is_reused_until_the_diary_changes(world, sent):
     assert _request(world.patient).pk != report.pk
 
 
+def test_the_page_says_when_the_diary_changed_since_the_report(world, login, sent):
+    record(world.patient, days_ago(1), headache_day())
+    report = _request(world.patient)
+    services.render_report(report_uuid=str(report.uuid))
+    client = login(world.patient_user)
+    summary = reverse("diaries:summary")
+    page = client.get(summary).content.decode()
+    assert "Download the diary report (PDF)" in page and "out of date" not in page
+    record(world.patient, days_ago(2), headache_day())
+    page = client.get(summary).content.decode()
+    assert "The diary has changed since this report was made, so its figures are out of date." in (
+        page
+    )
+    assert "Download the earlier diary report (PDF)" in page
+    # Asking again makes a new report, which is up to date once made.
+    fresh = _request(world.patient)
+    assert fresh.pk != report.pk
+    services.render_report(report_uuid=str(fresh.uuid))
+    assert "out of date" not in client.get(summary).content.decode()
+
+
 def test_a_report_cannot_end_in_the_future(world):
     with pytest.raises(services.ValidationError):
         services.request_report(actor=None, patient=world.patient, start=today())
