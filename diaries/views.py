@@ -373,7 +373,7 @@ def summary(request):
             "window": window,
             "words": wording.patient_messages(window.summary),
             "chart": charts.month_bar_chart(window.months),
-            "class_rows": wording.class_rows(window),
+            "class_rows": wording.class_rows(window, for_patient=True),
             **_report(patient),
             "report_end": today,
             "pain_first": selectors.pain_first(patient),

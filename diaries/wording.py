@@ -219,8 +219,10 @@ class ClassRow:
     overused: bool
 
 
-def class_rows(window) -> list[ClassRow]:
-    """Medication days per month for each class taken in the window (for tables)."""
+def class_rows(window, *, for_patient: bool = False) -> list[ClassRow]:
+    """Medication days per month for each class taken in the window (for tables), named in
+    the patient's words (SHORT_CLASS_NAMES) on their own pages, else the clinical ones."""
+    names = SHORT_CLASS_NAMES if for_patient else CLINICAL_CLASS_NAMES
     summary = window.summary
     rows = []
     for name in rules.MEDICATION_CLASSES:
@@ -229,7 +231,7 @@ def class_rows(window) -> list[ClassRow]:
             continue
         rows.append(
             ClassRow(
-                name=CLINICAL_CLASS_NAMES[name].capitalize(),
+                name=names[name].capitalize(),
                 per_month=[month.medication_days[name] for month in window.months],
                 total=total,
                 rate=rate(summary.medication_days_per_month[name]),

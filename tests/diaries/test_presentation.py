@@ -85,6 +85,14 @@ def test_the_medicine_table_adds_a_total_row_when_more_than_one_kind_was_taken()
     )
     rows = wording.class_rows(both)
     assert [row.name for row in rows if row.overused] == ["Triptans", "All kinds together"]
+    # The patient's own pages name them as the warnings above the table do.
+    mine = wording.class_rows(both, for_patient=True)
+    assert [row.name for row in mine][:3] == [
+        "Simple painkillers",
+        "Triptans",
+        "Opioid painkillers",
+    ]
+    assert [row.name for row in rows][:3] == ["Simple analgesics", "Triptans", "Opioids"]
 
 
 def test_rates_are_shown_to_two_decimal_places_without_rounding_up():

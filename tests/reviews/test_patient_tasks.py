@@ -142,3 +142,14 @@ def test_a_yearly_review_is_not_listed_before_the_invitation_or_once_booked(worl
         kind="annual_review",
     )
     assert _yearly(client) == []
+
+
+def test_the_patients_timeline_leaves_out_the_triage_priority(world, login):
+    # The triage priority is the team's word for its queue, not something to show the patient.
+    builders.episode_for(world.patient, priority="routine")
+    page = login(world.patient_user).get(HOME).content.decode()
+    assert "Where you are in the service" in page and ">Routine</strong>" not in page
+    staff = login(world.clinician).get(
+        reverse("pathway:patient-detail", kwargs={"patient_uuid": world.patient.uuid})
+    )
+    assert ">Routine</strong>" in staff.content.decode()
