@@ -81,6 +81,14 @@ class TrialForm(TooLongInWords, forms.Form):
         required=False,
     )
 
+    def __init__(self, *args, condition: str = "", **kwargs):
+        """`condition`: the plan's. A chronic-pain plan is not asked for headache and migraine
+        days."""
+        super().__init__(*args, **kwargs)
+        if condition == rules.CHRONIC_PAIN:
+            del self.fields["baseline_headache_days"]
+            del self.fields["baseline_migraine_days"]
+
     def clean_started_on(self):
         return no_future_date(
             self.cleaned_data.get("started_on"), "The start date must be today or in the past."
@@ -99,7 +107,8 @@ class TrialForm(TooLongInWords, forms.Form):
         mme = data.get("daily_morphine_equivalent_mg")
         if code and mme is not None and (problem := rules.morphine_equivalent_problem(code)):
             self.add_error("daily_morphine_equivalent_mg", problem)
-        _check_days(self, "baseline_headache_days", "baseline_migraine_days")
+        if "baseline_headache_days" in self.fields:
+            _check_days(self, "baseline_headache_days", "baseline_migraine_days")
         return data
 
 

@@ -18,7 +18,9 @@ from pathway.views.access import clinician_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def trial_add(request, plan_uuid):
     plan = _plan_or_404(request.user, plan_uuid)
-    form = TrialForm(request.POST if request.method == "POST" else None)
+    form = TrialForm(
+        request.POST if request.method == "POST" else None, condition=plan.episode.condition
+    )
     warning = None
     if request.method == "POST" and form.is_valid():
         try:
