@@ -46,6 +46,22 @@ def _check_morphine_equivalent(data: dict, code: str) -> None:
             raise CarePlanError(problem)
 
 
+def _check_not_recorded(plan: CarePlan, code: str, name: str) -> None:
+    """Raise CarePlanError when the plan already has this medicine as an ongoing treatment (a
+    form sent twice, or from a second tab): one medicine, one line to review and reduce."""
+    ongoing = plan.trials.filter(
+        entered_in_error=False, outcome=TreatmentTrial.Outcome.ONGOING, medicine_code=code
+    )
+    if code == rules.OTHER:
+        ongoing = ongoing.filter(medicine_name__iexact=name.strip())
+    same = ongoing.order_by("started_on").first()
+    if same is not None:
+        raise CarePlanError(
+            f"{same.display_name} is already recorded as being taken (started "
+            f"{same.started_on:%-d %B %Y}). Review or reduce that one instead."
+        )
+
+
 def _check_lower(trial: TreatmentTrial, step: str, equivalent) -> None:
     """Raise CarePlanError when a "dose reduced" step's oral morphine equivalent is higher than
     the one it follows (the latest step's that gives one, else the trial's own): a reduction
@@ -88,8 +104,9 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     Raises EpisodeEnded once the plan's episode has ended, NeedsAcknowledgement when NICE
     advises against starting it (NG193 or CG150) and the warning was not acknowledged, and
     CarePlanError for a review date before the start or more than 18 months ahead, a start date
-    in the future or before the patient was born, a missing name for "other", or an oral
-    morphine equivalent for a medicine that is not an opioid.
+    in the future or before the patient was born, a missing name for "other", a medicine the
+    plan already has as an ongoing treatment, or an oral morphine equivalent for a medicine
+    that is not an opioid.
     """
     check_episode_open(plan)
     code = data["medicine_code"]
@@ -102,6 +119,7 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
         raise CarePlanError("The start date must be after the patient's date of birth.")
     if code == rules.OTHER and not data.get("medicine_name", "").strip():
         raise CarePlanError("Enter the name of the medicine.")
+    _check_not_recorded(plan, code, data.get("medicine_name", ""))
     _check_morphine_equivalent(data, code)
     # A medicine started before the referral was not started by this pathway: it is one the
     # patient already takes, so it is not the pathway's first treatment (the referral to first
@@ -147,12 +165,17 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
         fields=[name for name, value in data.items() if value not in (None, "")],
     )
     if not already_taking:
-        record_milestone(
+        started = _moment_on(started_on)
+        milestone = record_milestone(
             episode=plan.episode,
             kind=MilestoneKind.TREATMENT_STARTED,
-            occurred_at=_moment_on(started_on),
+            occurred_at=started,
             actor=actor,
         )
+        # Recorded once: a treatment recorded later that started earlier moves it back, so the
+        # wait to first treatment ends when treatment first began.
+        if milestone.occurred_at > started:
+            Milestone.objects.filter(pk=milestone.pk).update(occurred_at=started)
     return trial
 
 

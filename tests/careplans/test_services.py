@@ -944,3 +944,30 @@ def test_a_reduction_cannot_raise_the_oral_morphine_equivalent(world):
         None,
         Decimal(10),
     ]
+
+
+def test_a_medicine_already_being_taken_is_not_recorded_twice(world):
+    plan = builders.plan(world.patient)
+    first = builders.trial(plan, dose="40 mg twice a day")
+    with pytest.raises(services.CarePlanError, match="Propranolol is already recorded as being"):
+        builders.trial(plan, dose="40 mg twice a day")
+    other = {"medicine_code": "other", "medicine_name": "Riboflavin", "role": "preventive"}
+    builders.trial(plan, **other)
+    with pytest.raises(services.CarePlanError, match="Riboflavin is already recorded"):
+        builders.trial(plan, **{**other, "medicine_name": " riboflavin "})
+    # Once it has ended, it can be started again.
+    services.review_trial(actor=world.clinician, trial=first, data={"outcome": "not_tolerated"})
+    builders.trial(plan, dose="10 mg twice a day")
+    assert plan.trials.filter(medicine_code="propranolol").count() == 2
+
+
+def test_a_treatment_that_started_earlier_moves_the_first_treatment_back(world):
+    plan = builders.plan(world.patient)
+    Episode = type(plan.episode)
+    Episode.objects.filter(pk=plan.episode_id).update(opened_at=timezone.now() - timedelta(days=30))
+    plan.episode.refresh_from_db()
+    builders.trial(plan, started_on=TODAY() - timedelta(days=2))
+    builders.trial(plan, medicine_code="candesartan", started_on=TODAY() - timedelta(days=10))
+    builders.trial(plan, medicine_code="topiramate", started_on=TODAY() - timedelta(days=5))
+    (started,) = Milestone.objects.filter(episode=plan.episode, kind="treatment_started")
+    assert timezone.localtime(started.occurred_at).date() == TODAY() - timedelta(days=10)

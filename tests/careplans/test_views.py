@@ -1055,3 +1055,24 @@ def test_the_patient_reads_their_goal_scores_in_plain_words(world, login):
     assert "PSFS" not in mine
     staff = login(world.clinician).get(f"/care-plans/patients/{world.patient.uuid}/")
     assert "Average score (PSFS): 3.00 at the start, target 7.00." in staff.content.decode()
+
+
+def test_a_pain_plans_treatment_form_asks_no_headache_days(world, login):
+    client = login(world.clinician)
+    pain = builders.plan(world.patient, condition="chronic_pain")
+    page = client.get(f"/care-plans/plans/{pain.uuid}/treatments/new/").content.decode()
+    assert 'name="baseline_headache_days"' not in page
+    assert 'name="baseline_migraine_days"' not in page
+    headache = builders.plan(world.other_patient)
+    page = client.get(f"/care-plans/plans/{headache.uuid}/treatments/new/").content.decode()
+    assert 'name="baseline_headache_days"' in page
+    # Sent anyway, they are not recorded on a pain plan.
+    _record_treatment(
+        client,
+        pain,
+        medicine_code="amitriptyline",
+        role="pain",
+        baseline_headache_days="12",
+        start_warning_acknowledged="on",
+    )
+    assert TreatmentTrial.objects.get(plan=pain).baseline_headache_days is None
