@@ -69,16 +69,15 @@ def _check_lower(trial: TreatmentTrial, step: str, equivalent) -> None:
     if step != MedicationReduction.Step.REDUCED or equivalent is None:
         return
     given = [
-        step.daily_morphine_equivalent_mg
-        for step in trial.reductions.filter(entered_in_error=False).order_by("reduced_on", "id")
-        if step.daily_morphine_equivalent_mg is not None
+        earlier.daily_morphine_equivalent_mg
+        for earlier in trial.reductions.filter(entered_in_error=False).order_by("reduced_on", "id")
+        if earlier.daily_morphine_equivalent_mg is not None
     ]
     before = given[-1] if given else trial.daily_morphine_equivalent_mg
     if before is not None and equivalent > before:
         raise CarePlanError(
             f"A reduction cannot raise the dose: the oral morphine equivalent is "
-            f"{before:.1f} mg a day now. Check the figure, or record a new treatment if the dose "
-            "went up."
+            f"{before:.1f} mg a day now. Check the figure."
         )
 
 
