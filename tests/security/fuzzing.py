@@ -147,7 +147,9 @@ def _trial(world):
     from tests.careplans import builders
 
     plan = CarePlan.objects.filter(patient=world.patient).first()
-    return builders.trial(plan or builders.plan(world.patient, actor=world.clinician))
+    plan = plan or builders.plan(world.patient, actor=world.clinician)
+    # One ongoing line per medicine: a plan already taking it gives that one.
+    return plan.trials.filter(outcome="ongoing").first() or builders.trial(plan)
 
 
 def _draft(world):

@@ -50,7 +50,11 @@ def _careplan(world):
 def _trial(world):
     from tests.careplans import builders
 
-    return builders.trial(_careplan(world), actor=world.clinician)
+    plan = _careplan(world)
+    # One ongoing line per medicine: a plan already taking it gives that one.
+    return plan.trials.filter(outcome="ongoing").first() or builders.trial(
+        plan, actor=world.clinician
+    )
 
 
 def _referral(world):
