@@ -17,13 +17,17 @@ class StartPlanForm(forms.Form):
         queryset=Episode.objects.none(),
         label="Which part of their care is this plan for?",
         empty_label=None,
-        error_messages={"required": "Choose the episode this plan is for."},
+        error_messages={"required": "Choose which part of their care this plan is for."},
         widget=forms.RadioSelect,
     )
 
     def __init__(self, *args, episodes, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["episode"].queryset = episodes
+        # With one to choose from, it is chosen already.
+        only = list(episodes[:2])
+        if len(only) == 1:
+            self.initial.setdefault("episode", only[0].pk)
         self.fields["episode"].label_from_instance = lambda e: (
             f"{e.get_condition_display()} (opened {timezone.localtime(e.opened_at):%-d %B %Y})"
         )

@@ -78,8 +78,20 @@ def test_starting_a_plan_with_no_episode_chosen_shows_the_question_with_its_erro
     page = response.content.decode()
     assert "<title>Error: " in page
     assert 'class="nhsuk-error-message" id="id_episode-error"' in page
-    assert "Choose the episode this plan is for." in page
+    assert "Choose which part of their care this plan is for." in page
     assert not CarePlan.objects.exists()
+
+
+def test_the_only_episode_without_a_plan_is_chosen_already(world, login):
+    from tests.factories import EpisodeFactory
+
+    only = EpisodeFactory(patient=world.patient)
+    client = login(world.clinician)
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert f'name="episode" type="radio" value="{only.pk}" checked' in page
+    EpisodeFactory(patient=world.patient, condition="chronic_pain")
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "checked" not in page.split('name="episode"', 1)[1].split("</fieldset>", 1)[0]
 
 
 @pytest.mark.parametrize(
