@@ -401,6 +401,10 @@ class EmergencyStop(ClinicalRecord):
     advice = models.JSONField(default=list, help_text="The lines of advice shown, in order.")
     entered_in_error = models.BooleanField(default=False)
 
+    @property
+    def red_flag_labels(self) -> list[str]:
+        return [rules.RED_FLAGS.get(code, code) for code in self.red_flags]
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [

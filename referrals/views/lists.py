@@ -26,14 +26,14 @@ def _page(request, items):
 def mine(request):
     page = _page(request, selectors.referrals_for_referrer(request.user))
     page.object_list = with_episode_letters(list(page.object_list), request.user)
-    stops = [
-        (stop, [rules.RED_FLAGS[code] for code in stop.red_flags if code in rules.RED_FLAGS])
-        for stop in selectors.recent_emergency_stops(request.user)
-    ]
     return render(
         request,
         "referrals/referral_mine.html",
-        {"page": page, "stops": stops, "stop_days": selectors.RECENT_STOP_DAYS},
+        {
+            "page": page,
+            "stops": selectors.recent_emergency_stops(request.user),
+            "stop_days": selectors.RECENT_STOP_DAYS,
+        },
     )
 
 

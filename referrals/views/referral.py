@@ -313,7 +313,7 @@ def emergency_stop(request, stop_uuid):
     return render(
         request,
         "referrals/emergency_stop.html",
-        {"stop": stop, "flags": [rules.RED_FLAGS[code] for code in stop.red_flags]},
+        {"stop": stop, "flags": stop.red_flag_labels},
     )
 
 
