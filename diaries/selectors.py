@@ -431,21 +431,6 @@ def latest_report(patient: Patient) -> DiaryReport | None:
     return DiaryReport.objects.filter(patient=patient).defer("pdf").first()
 
 
-def changed_since_report(report: DiaryReport | None) -> bool:
-    """Whether a day the ready `report` covers was recorded, changed or removed after it was
-    made, so its figures are out of date (asking again then makes a new one:
-    services.request_report)."""
-    made = report and report.rendered_at
-    if not made or report.status != DiaryReport.Status.READY:
-        return False
-    return DiaryEntry.objects.filter(
-        patient_id=report.patient_id,
-        day__gte=report.start,
-        day__lte=report.end,
-        updated_at__gt=made,
-    ).exists()
-
-
 def report_for(user, report_uuid, *, with_pdf: bool = False) -> DiaryReport:
     """A report of a patient `user` may see. Raises Http404 otherwise (or for a bad UUID)."""
     reports = DiaryReport.objects.filter(patient__in=patients_visible_to(user)).select_related(

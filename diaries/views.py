@@ -356,7 +356,7 @@ def calendar(request):
 def _report(patient) -> dict:
     """The patient's latest diary report, and whether their diary changed since it was made."""
     report = selectors.latest_report(patient)
-    return {"report": report, "report_changed": selectors.changed_since_report(report)}
+    return {"report": report, "report_changed": services.diary_changed_since(report)}
 
 
 @patient_required

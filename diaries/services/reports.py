@@ -8,7 +8,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -48,12 +48,8 @@ def request_report(
         .defer("pdf")
         .first()
     )
-    if latest is not None:
-        if not latest.finished:
-            return latest
-        last_change = DiaryEntry.objects.filter(patient=patient).aggregate(at=Max("updated_at"))
-        if last_change["at"] is None or last_change["at"] <= latest.rendered_at:
-            return latest
+    if latest is not None and not (latest.finished and diary_changed_since(latest)):
+        return latest
     report = DiaryReport.objects.create(
         patient=patient, start=start, length=length, created_by=actor, updated_by=actor
     )
@@ -66,6 +62,16 @@ def request_report(
     )
     transaction.on_commit(partial(enqueue_report, report.uuid))
     return report
+
+
+def diary_changed_since(report: DiaryReport | None) -> bool:
+    """Whether the patient's diary was recorded, changed or removed after the ready `report`
+    was made, so its figures may be out of date and asking again makes a new one."""
+    if report is None or report.status != DiaryReport.Status.READY or not report.rendered_at:
+        return False
+    return DiaryEntry.objects.filter(
+        patient_id=report.patient_id, updated_at__gt=report.rendered_at
+    ).exists()
 
 
 def enqueue_report(report_uuid) -> bool:
