@@ -368,17 +368,21 @@ def test_an_existing_opioid_prompts_a_review_until_a_decision_is_recorded(world)
     assert view.trials[0].prompts == []
 
 
-def test_reductions_record_deprescribing_from_baseline_to_now(world):
-    plan = builders.plan(world.patient, condition="chronic_pain")
-    trial = builders.trial(
-        plan,
+def _tramadol(world, dose):
+    """Tramadol the chronic-pain patient already takes at `dose`: 40 mg oral morphine a day."""
+    return builders.trial(
+        builders.plan(world.patient, condition="chronic_pain"),
         medicine_code="tramadol",
         role="pain",
         already_taking=True,
-        dose="100 mg four times a day",
+        dose=dose,
         started_on=TODAY() - timedelta(days=200),
         daily_morphine_equivalent_mg=Decimal(40),
     )
+
+
+def test_reductions_record_deprescribing_from_baseline_to_now(world):
+    trial = _tramadol(world, "100 mg four times a day")
     assert selectors.deprescribing_counts(Patient.objects.all()) == {"baseline": 1, "now": 1}
     services.record_reduction(
         actor=world.clinician,
@@ -909,16 +913,7 @@ def test_a_by_when_date_that_has_passed_since_is_kept_in_a_new_version(world):
 
 
 def test_a_reduction_cannot_raise_the_oral_morphine_equivalent(world):
-    plan = builders.plan(world.patient, condition="chronic_pain")
-    trial = builders.trial(
-        plan,
-        medicine_code="tramadol",
-        role="pain",
-        already_taking=True,
-        dose="50 mg twice a day",
-        started_on=TODAY() - timedelta(days=200),
-        daily_morphine_equivalent_mg=Decimal(40),
-    )
+    trial = _tramadol(world, "50 mg twice a day")
 
     def reduce(mme, dose="50 mg once a day"):
         return services.record_reduction(
