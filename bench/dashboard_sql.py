@@ -16,7 +16,13 @@ from datetime import datetime, time, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from pathway.dashboard.metrics import LONDON, OUTCOME_INSTRUMENTS, targets_text
+from pathway.dashboard.metrics import (
+    LONDON,
+    OUTCOME_INSTRUMENTS,
+    levels_for,
+    levels_text,
+    targets_text,
+)
 from pathway.dashboard.rules import (
     Period,
     months_in,
@@ -83,23 +89,36 @@ scoped AS (
     WHERE p.registered_practice_id = ANY(%%(practices)s)
 ),
 waits AS (
-    SELECT s.position, m.occurred_at - (
-        SELECT min(b.occurred_at) FROM pathway_milestone b
-        WHERE b.episode_id = m.episode_id AND b.kind = s.frm
-    ) AS wait
+    SELECT s.position, s.frm, s.dest,
+           CASE WHEN s.dest = 'triaged' THEN (
+               SELECT r.urgency FROM referrals_referral r
+               WHERE r.episode_id = m.episode_id AND NOT r.entered_in_error
+               ORDER BY r.submitted_at, r.id LIMIT 1
+           ) ELSE e.priority END AS level,
+           m.occurred_at - (
+               SELECT min(b.occurred_at) FROM pathway_milestone b
+               WHERE b.episode_id = m.episode_id AND b.kind = s.frm
+           ) AS wait
     FROM steps s
     JOIN pathway_milestone m
       ON m.kind = s.dest AND m.occurred_at >= %%(start)s AND m.occurred_at < %%(end)s
     JOIN scoped e ON e.id = m.episode_id AND (s.priority = 'any' OR e.priority = s.priority)
+),
+measured AS (
+    SELECT w.position, w.wait, (
+        SELECT t.days FROM pathway_target t
+        WHERE t.from_milestone = w.frm AND t.to_milestone = w.dest
+          AND t.priority IN (w.level, 'any')
+        ORDER BY t.priority = 'any' LIMIT 1
+    ) AS days
+    FROM waits w WHERE w.wait IS NOT NULL
 )
-SELECT s.position, t.days, count(w.wait),
-       count(w.wait) FILTER (WHERE w.wait <= make_interval(days => t.days)),
+SELECT s.position, count(w.wait),
+       count(w.wait) FILTER (WHERE w.wait <= make_interval(days => w.days)),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY w.wait), max(w.wait)
 FROM steps s
-LEFT JOIN waits w ON w.position = s.position AND w.wait IS NOT NULL
-LEFT JOIN pathway_target t
-  ON t.from_milestone = s.frm AND t.to_milestone = s.dest AND t.priority = s.priority
-GROUP BY s.position, t.days ORDER BY s.position
+LEFT JOIN measured w ON w.position = s.position
+GROUP BY s.position ORDER BY s.position
 """
 
 TRIAGE_WAITING_SQL = """
@@ -272,8 +291,8 @@ FROM spans s
 """
 
 DEPRESCRIBING_SQL = """
-SELECT count(DISTINCT c.patient_id) FILTER (WHERE t.id IS NOT NULL),
-       count(DISTINCT c.patient_id) FILTER (WHERE t.outcome = 'ongoing'),
+SELECT count(DISTINCT c.patient_id) FILTER (WHERE t.already_taking),
+       count(DISTINCT c.patient_id) FILTER (WHERE t.outcome IN ('ongoing', 'effective')),
        (SELECT count(DISTINCT c2.patient_id) FROM careplans_careplan c2
         JOIN pathway_patient p2 ON p2.id = c2.patient_id
         WHERE p2.registered_practice_id = ANY(%(practices)s))
@@ -302,7 +321,7 @@ SELECT count(*), count(*) FILTER (WHERE a.status = 'did_not_attend'),
 FROM reviews_appointment a
 JOIN pathway_patient p ON p.id = a.patient_id
 WHERE a.start >= %(start)s AND a.start < %(end)s
-  AND a.status IN ('attended', 'did_not_attend')
+  AND a.status IN ('attended', 'did_not_attend') AND a.kind <> 'mdt'
   AND p.registered_practice_id = ANY(%(practices)s)
 """
 
@@ -422,15 +441,20 @@ def compute(scope: Scope, *, now: datetime | None = None) -> list[tuple]:
         months = months_in(scope.period, today=timezone.localdate())
         rows += _activity_rows(cursor, params, [f"{month:%B %Y}" for month in months])
         cursor.execute(WAITS_SQL % {"steps": steps}, params)
-        for (label, *_), (_, target, n, within, median, longest) in zip(
-            WAIT_STEPS, cursor.fetchall(), strict=True
+        cursor_rows = cursor.fetchall()
+        cursor.execute("SELECT from_milestone, to_milestone, priority, days FROM pathway_target")
+        targets: dict[tuple[str, str], dict[str, int]] = {}
+        for frm, dest, priority, days in cursor.fetchall():
+            targets.setdefault((frm, dest), {})[priority] = days
+        for (label, frm, dest, priority), (_, n, within, median, longest) in zip(
+            WAIT_STEPS, cursor_rows, strict=True
         ):
             rows.append(
                 (
                     label,
-                    f"{target} days" if target else "no target",
+                    levels_text(levels_for(targets.get((frm, dest), {}), priority)),
                     publish_count(n),
-                    publish_percentage(within if target else 0, n),
+                    publish_percentage(within, n),
                     publish_statistic(_days(median), n),
                     publish_statistic(_days(longest), n),
                 )

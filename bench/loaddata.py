@@ -1035,13 +1035,19 @@ class Loader:
                 outcome = _weighted(rng, {"effective": 50, "ineffective": 30, "not_tolerated": 20})
             else:
                 recorded = None
+        # Most opioids and gabapentinoids on a pain plan were prescribed before the referral
+        # (the deprescribing baseline); the rest the care team started.
+        already_taking = (
+            medicine_class in (careplan_rules.OPIOID, careplan_rules.GABAPENTINOID)
+            and rng.random() < 0.7
+        )
         headache_days = round(rng.uniform(6, 24), 1) if condition == "headache" else None
         migraine_days = round(headache_days * rng.uniform(0.3, 0.9), 1) if headache_days else None
         self.trials.add(
             (self.trials.new_id(), started, recorded or started, _uuid(rng), clinician, clinician,
-             plan_id, code, "", medicine_class, role, "As prescribed", start_day, due, False,
-             False, outcome, True, recorded, "", decimal(rng.choice([20, 40, 60])) if
-             medicine_class == careplan_rules.OPIOID else None,
+             plan_id, code, "", medicine_class, role, "As prescribed", start_day, due,
+             already_taking, False, outcome, True, recorded, "",
+             decimal(rng.choice([20, 40, 60])) if medicine_class == careplan_rules.OPIOID else None,
              decimal(headache_days) if headache_days is not None else None,
              decimal(migraine_days) if migraine_days is not None else None, None, None, "", False)
         )  # fmt: skip

@@ -164,21 +164,27 @@ def _rows(reader, *, today: date) -> list[AttendanceRow]:
         read += 1
         if read > MAX_ROWS:
             # The file must be split whatever else is wrong with it.
-            raise ImportRejected([f"The file has more than {MAX_ROWS} rows. Split it."])
+            raise ImportRejected([f"The file has more than {MAX_ROWS:,} rows. Split it."])
         if len(cells) != len(COLUMNS):
             errors.append(f"Row {line}: expected {len(COLUMNS)} columns, found {len(cells)}")
             continue
         number, start_text, end_text, count_text = (cell.strip() for cell in cells)
-        row_errors: list[str] = []
-        if not nhs_number.is_valid(number):
+        row_errors: list[str] = [
+            f"Row {line}: {name} is empty"
+            for name, text in zip(COLUMNS, (number, start_text, end_text, count_text), strict=True)
+            if not text
+        ]
+        if number and not nhs_number.is_valid(number):
             row_errors.append(f"Row {line}: the NHS number is not valid")
-        start = _date(start_text, line, "period_start", row_errors)
-        last = _date(end_text, line, "period_end", row_errors)
+        start = _date(start_text, line, "period_start", row_errors) if start_text else None
+        last = _date(end_text, line, "period_end", row_errors) if end_text else None
         days = _period(start, last, line, today, row_errors) if start and last else None
-        if not DIGITS.match(count_text):
+        if count_text and not DIGITS.match(count_text):
             row_errors.append(f"Row {line}: attendances must be a whole number of 0 or more")
-        elif days is not None and (
-            len(count_text) > 9 or int(count_text) > days * MAX_ATTENDANCES_PER_DAY
+        elif (
+            count_text
+            and days is not None
+            and (len(count_text) > 9 or int(count_text) > days * MAX_ATTENDANCES_PER_DAY)
         ):
             row_errors.append(f"Row {line}: attendances is more than the {days} days in the period")
         if row_errors:

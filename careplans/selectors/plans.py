@@ -469,8 +469,11 @@ def plans_changed_since(moment) -> QuerySet[CarePlan]:
 def deprescribing_counts(patients: QuerySet) -> dict[str, int]:
     """Patients (of `patients`) on an opioid or gabapentinoid at baseline, and now.
 
-    Baseline: any such trial, stopped or not. Now: an ongoing one. Two aggregate counts in one
-    query, for the commissioner dashboard (DESIGN.md section 7).
+    Baseline: such a medicine the patient already took before their plan (`already_taking`,
+    which the trial service sets for one started before the referral), whatever became of it;
+    one the care team started is not baseline. Now: one that carries on (ongoing, or reviewed
+    as effective). Two aggregate counts in one query, for the commissioner dashboard
+    (DESIGN.md section 7).
     """
     classes = [rules.OPIOID, rules.GABAPENTINOID]
     trials = Q(
@@ -479,9 +482,13 @@ def deprescribing_counts(patients: QuerySet) -> dict[str, int]:
         care_plans__entered_in_error=False,
     )
     return patients.aggregate(
-        baseline=Count("id", filter=trials, distinct=True),
+        baseline=Count(
+            "id", filter=trials & Q(care_plans__trials__already_taking=True), distinct=True
+        ),
         now=Count(
-            "id", filter=trials & Q(care_plans__trials__outcome=rules.ONGOING), distinct=True
+            "id",
+            filter=trials & Q(care_plans__trials__outcome__in=rules.CONTINUING_OUTCOMES),
+            distinct=True,
         ),
     )
 

@@ -27,6 +27,7 @@ from referrals import rules as referral_rules
 from referrals import selectors as referral_selectors
 from referrals.models import Referral
 from reviews.models import Appointment, Discharge, GroupBooking
+from reviews.rules import TEAM_ONLY_KINDS
 
 # DESIGN.md section 7: headache days per month, first 30 against last 30 diary days.
 DIARY_WINDOW = 30
@@ -69,7 +70,12 @@ def referral_volume_table(*, practice_ids, period: Period) -> Table:
         "them (GP, partner such as a pharmacist or physiotherapist, or the patient).",
         headers=("Month", *(label for _, label in sources), "All"),
         rows=rows or (("No referrals in this period", *("0" for _ in sources), "0"),),
-        chart=Chart(label_column=0, value_column=len(sources) + 1, unit="referrals"),
+        chart=Chart(
+            label_column=0,
+            value_column=len(sources) + 1,
+            unit="referrals",
+            shows="all referrals by month (the table also gives them by source)",
+        ),
     )
 
 
@@ -244,9 +250,10 @@ def deprescribing_table(*, practice_ids) -> Table:
         key="deprescribing",
         covers="Patients with a care plan today: their medicines at baseline and now.",
         title="Opioids and gabapentinoids: baseline and now",
-        definition="Patients with a care plan who were on an opioid or gabapentinoid when their "
-        "treatment was recorded (baseline), and who are on one now, as a share of all patients "
-        "with a care plan.",
+        definition="Patients with a care plan who were already taking an opioid or "
+        "gabapentinoid before their plan (baseline), and who take one now (a treatment carrying "
+        "on: not yet reviewed, or reviewed as effective), whoever started it, as a share of all "
+        "patients with a care plan.",
         headers=("When", "Patients", "Share of patients with a plan"),
         rows=rows,
     )
@@ -259,7 +266,7 @@ def appointments_table(*, practice_ids, period: Period) -> Table:
         start__gte=start,
         start__lt=end,
         status__in=["attended", "did_not_attend"],
-    )
+    ).exclude(kind__in=TEAM_ONLY_KINDS)
     totals = held.aggregate(
         n=Count("id"),
         dna=Count("id", filter=Q(status="did_not_attend")),
@@ -296,8 +303,9 @@ def appointments_table(*, practice_ids, period: Period) -> Table:
     return Table(
         key="attendance",
         title="Attendance, did-not-attend and remote care",
-        definition="Appointments in the period that were due to happen (attended or missed): "
-        "the did-not-attend rate, and the share of attended appointments held by video or "
+        definition="Patients' appointments in the period that were due to happen (attended or "
+        "missed; MDT discussions, which patients do not attend, are not counted): the "
+        "did-not-attend rate, and the share of attended appointments held by video or "
         "phone. Group sessions: the share of places kept until the session where the patient "
         "came (places given up by the patient or withdrawn by the care team are not counted).",
         headers=("Measure", "Count", "Rate"),

@@ -39,6 +39,7 @@ from pathway.instruments import HIGHER_IS_BETTER, INSTRUMENTS, PSEQ_EPPOC_BANDS
 from pathway.models import Assessment, Episode, GpAttendanceCount, Milestone, Target
 from referrals import rules as referral_rules
 from referrals import selectors as referral_selectors
+from referrals.models import Referral
 
 LONDON = ZoneInfo("Europe/London")
 # DESIGN.md section 7: baseline and follow-up at least 6 weeks apart.
@@ -86,17 +87,71 @@ def _once_only(milestones):
     return milestones.order_by().values("occurred_at")[:1]
 
 
-def _target_days(frm: str, to: str, priority: str) -> int | None:
-    target = Target.objects.filter(from_milestone=frm, to_milestone=to, priority=priority).first()
-    return target.days if target else None
+# The priorities a target may name besides "any" (pathway.models.TargetPriority).
+PRIORITY_LEVELS = ("urgent", "routine")
+
+
+def step_targets(frm: str, to: str) -> dict[str, int]:
+    """The targets of one step as {priority: days}: "any", "urgent", "routine" (one query)."""
+    return dict(
+        Target.objects.filter(from_milestone=frm, to_milestone=to).values_list("priority", "days")
+    )
+
+
+def levels_for(targets: dict[str, int], priority: str) -> dict[str, int | None]:
+    """The target each wait of a row is measured against, as on the care team's lists
+    (referrals.rules.target_days_for: the priority's own target, else the one for any): for a
+    row of one priority, that priority's; for a row of all, urgent's, routine's, and "any" for
+    a wait with neither."""
+    if priority != "any":
+        return {priority: referral_rules.target_days_for(targets, priority)}
+    levels = {level: referral_rules.target_days_for(targets, level) for level in PRIORITY_LEVELS}
+    return {**levels, "any": targets.get("any")}
+
+
+def days_text(days: int) -> str:
+    return f"{days} day{'' if days == 1 else 's'}"
+
+
+def levels_text(levels: dict[str, int | None]) -> str:
+    """A row's target column: "5 days" when every wait has the same target, else each
+    priority's, e.g. "urgent 1 day; routine 5 days"; "no target" when there is none."""
+    shown = {level: days for level, days in levels.items() if level != "any" or len(levels) == 1}
+    if len(set(shown.values())) == 1:
+        (days,) = set(shown.values())
+        return days_text(days) if days else "no target"
+    return "; ".join(
+        f"{level} {days_text(days) if days else 'no target'}" for level, days in shown.items()
+    )
+
+
+def _within(levels: dict[str, int | None]) -> Q:
+    """Waits (annotated `wait`, and `level`: the priority they are measured at) within their
+    target. No target: nothing counts as within. (An always-false filter such as pk__in=[]
+    would make Django drop the whole aggregate and report every figure as empty.)"""
+    within = Q(id__lt=0)
+    if len(levels) == 1:
+        (days,) = levels.values()
+        return Q(wait__lte=timedelta(days=days)) if days else within
+    for level, days in levels.items():
+        if not days:
+            continue
+        if level == "any":
+            mine = Q(level__isnull=True) | ~Q(level__in=PRIORITY_LEVELS)
+        else:
+            mine = Q(level=level)
+        within |= mine & Q(wait__lte=timedelta(days=days))
+    return within
 
 
 def completed_wait(*, practice_ids, period: Period, frm: str, to: str, priority: str = "any"):
-    """Waits from milestone `frm` to `to` for episodes reaching `to` in the period.
+    """Waits from milestone `frm` to `to` for episodes reaching `to` in the period, each against
+    the target for its priority: the urgency the referral screen gave for the wait for triage
+    (as the triage queue measures it), the episode's triage priority after.
 
-    Returns (n, n within target, median days, longest days, target days).
+    Returns (n, n within target, median days, longest days, the target column's text).
     """
-    target = _target_days(frm, to, priority)
+    levels = levels_for(step_targets(frm, to), priority)
     start, end = period_bounds(period)
     started = _once_only(Milestone.objects.filter(episode=OuterRef("episode"), kind=frm))
     waits = Milestone.objects.filter(
@@ -107,17 +162,24 @@ def completed_wait(*, practice_ids, period: Period, frm: str, to: str, priority:
     )
     if priority != "any":
         waits = waits.filter(episode__priority=priority)
+    if to == "triaged":
+        level = Subquery(
+            Referral.objects.filter(episode=OuterRef("episode"), entered_in_error=False)
+            .order_by("submitted_at", "id")
+            .values("urgency")[:1]
+        )
+    else:
+        level = F("episode__priority")
     waits = (
-        waits.annotate(started=Subquery(started))
+        waits.annotate(started=Subquery(started), level=level)
         .filter(started__isnull=False)
         .annotate(wait=ExpressionWrapper(F("occurred_at") - F("started"), DurationField()))
     )
-    # No target: nothing counts as within. (An always-false filter such as pk__in=[] would
-    # make Django drop the whole aggregate and report every figure as empty.)
-    within = Q(wait__lte=timedelta(days=target)) if target else Q(id__lt=0)
-    totals = waits.aggregate(n=Count("id"), within=Count("id", filter=within), longest=Max("wait"))
+    totals = waits.aggregate(
+        n=Count("id"), within=Count("id", filter=_within(levels)), longest=Max("wait")
+    )
     median = _median_wait(waits, totals["n"])
-    return totals["n"], totals["within"], median, _days(totals["longest"]), target
+    return totals["n"], totals["within"], median, _days(totals["longest"]), levels_text(levels)
 
 
 def waits_table(*, practice_ids, period: Period) -> Table:
@@ -137,7 +199,7 @@ def waits_table(*, practice_ids, period: Period) -> Table:
         rows.append(
             (
                 label,
-                f"{target} days" if target else "no target",
+                target,
                 publish_count(n),
                 publish_percentage(within, n),
                 publish_statistic(median, n),
@@ -150,8 +212,10 @@ def waits_table(*, practice_ids, period: Period) -> Table:
         definition=(
             "For each step, patients who completed it in the period: how many, the share done "
             "within the target, and the median and longest wait in days, measured between the "
-            "two milestones. Targets are set by administrators. Patients still waiting are "
-            "not here: see Waiting for triage now and Waiting for first contact now."
+            "two milestones. Each wait is measured against the target for its priority (the "
+            "urgency the referral screen gave, for the wait for triage), or the target for any "
+            "priority where it has none. Targets are set by administrators. Patients still "
+            "waiting are not here: see Waiting for triage now and Waiting for first contact now."
         ),
         headers=("Step", "Target", "Patients", "Within target", "Median days", "Longest days"),
         rows=tuple(rows),
@@ -161,7 +225,7 @@ def waits_table(*, practice_ids, period: Period) -> Table:
 def targets_text(from_triage: int | None, from_referral: int | None) -> str:
     """The waiting list's target column, e.g. "14 days from triage; 14 days from referral"."""
     parts = [
-        f"{days} days from {start}"
+        f"{days_text(days)} from {start}"
         for start, days in (("triage", from_triage), ("referral", from_referral))
         if days
     ]
@@ -231,7 +295,8 @@ def waiting_list_table(*, practice_ids, now: datetime | None = None) -> Table:
 
 
 def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table:
-    """Active patients reviewed in the last 12 months, and those overdue."""
+    """Active episodes of care reviewed in the last 12 months, and those overdue. Counted by
+    episode: each pathway a patient is on has its own reviews (milestones are per episode)."""
     now = now or timezone.now()
     year_ago = now - timedelta(days=365)
     # Exists, not joins: a join filtered to first contacts would also be the one the
@@ -257,13 +322,15 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
     )
     return Table(
         key="reviews",
-        covers="Active patients today, and their reviews in the 12 months up to today.",
+        covers="Active episodes of care today, and their reviews in the 12 months up to today.",
         title="Annual review coverage",
         definition=(
-            "Active patients who have had their first contact: the share with a review in the "
-            "last 12 months, and how many have had no review or first contact for over a year."
+            "Active episodes of care (a patient's care on one pathway, headache or chronic "
+            "pain; a patient on both counts once for each) that have had their first contact: "
+            "the share with a review in the last 12 months, and how many have had no review or "
+            "first contact for over a year."
         ),
-        headers=("Active patients", "Reviewed in last 12 months", "Overdue"),
+        headers=("Active episodes of care", "Reviewed in last 12 months", "Overdue"),
         row_headers=False,
         rows=(
             (

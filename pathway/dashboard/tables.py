@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Chart:
-    """Which column to draw as bars against which label column; `unit` labels the axis."""
+    """Which column to draw as bars against which label column; `unit` labels the axis, and
+    `shows` says what the bars are for a screen reader (the table's title by default)."""
 
     label_column: int
     value_column: int
     unit: str = ""
+    shows: str = ""
 
 
 @dataclass(frozen=True)

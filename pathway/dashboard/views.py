@@ -43,8 +43,8 @@ def _with_charts(tables):
             svg = horizontal_bars(
                 chart_id=f"chart-{table.key}",
                 title=table.title,
-                description=f"Bar chart of {table.title.lower()}; the same figures are in the "
-                "table that follows.",
+                description=f"Bar chart of {table.chart.shows or table.title.lower()}; the "
+                "same figures are in the table that follows.",
                 bars=[
                     (row[table.chart.label_column], row[table.chart.value_column])
                     for row in table.rows
@@ -68,10 +68,13 @@ def _dashboard(request, *, printable: bool):
             tables=_with_charts(tables),
             query=request.GET.urlencode(),
         )
+    if printable and not form.is_valid():
+        # Nothing to print: the dashboard's own form says what is wrong, keeping the choices,
+        # and its error links lead to the answers to change.
+        context["printable"] = False
+        return render(request, "dashboard/home.html", context, status=400)
     template = "dashboard/print.html" if printable else "dashboard/home.html"
-    # The printable view has nothing to print without valid choices.
-    status = 400 if printable and not form.is_valid() else 200
-    return render(request, template, context, status=status)
+    return render(request, template, context)
 
 
 @commissioner_required
@@ -124,5 +127,7 @@ def export(request, key: str):
     writer.writerow([csv_safe(h) for h in table.headers])
     for row in table.rows:
         writer.writerow([csv_safe(cell) for cell in row])
+    # The definition travels with the figures, so a file passed on is read as the page is.
+    writer.writerow([csv_safe(f"Definition: {table.definition}")])
     writer.writerow([SMALL_NUMBERS_NOTE])
     return response

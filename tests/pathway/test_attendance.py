@@ -51,6 +51,9 @@ def test_it_parses_good_rows_and_normalises_the_nhs_number():
         ("9434765919,0001-01-01,0001-12-31,6", "Row 2: period_start must be on or after 2000"),
         ("9434765919,2025-01-01,9999-12-31,6", "Row 2: the period must have ended before today"),
         ("9434765919,2025-01-01", "Row 2: expected 4 columns, found 2"),
+        ("9434765919,2025-01-01,2025-12-31,", "Row 2: attendances is empty"),
+        (",2025-01-01,2025-12-31,6", "Row 2: nhs_number is empty"),
+        ("9434765919,,2025-12-31,6", "Row 2: period_start is empty"),
         ("=cmd|' /C calc'!A0,2025-01-01,2026-01-01,1", "Row 2: the NHS number is not valid"),
     ],
 )
@@ -113,7 +116,7 @@ def test_empty_columns_a_spreadsheet_adds_after_the_last_are_ignored():
 def test_an_empty_count_is_reported_as_a_count_not_as_a_missing_column():
     with pytest.raises(ImportRejected) as rejected:
         parse_attendance_csv(_csv("9434765919,2025-01-01,2025-06-30,"))
-    assert rejected.value.errors == ["Row 2: attendances must be a whole number of 0 or more"]
+    assert rejected.value.errors == ["Row 2: attendances is empty"]
 
 
 def test_overlaps_are_found_among_many_periods_of_one_patient():

@@ -12,7 +12,13 @@ from pathway import tasks
 from pathway.dashboard import metrics, snapshots
 from pathway.dashboard.rules import period_for
 from pathway.models import Assessment, DashboardSnapshot, Milestone, Organisation, Target
-from tests.factories import EpisodeFactory, OrganisationFactory, PatientFactory
+from referrals.models import Referral
+from tests.factories import (
+    EpisodeFactory,
+    OrganisationFactory,
+    PatientFactory,
+    urgent_triage_target,
+)
 from tests.referrals import builders as referral_builders
 
 pytestmark = pytest.mark.django_db
@@ -47,9 +53,50 @@ def test_triage_waits_count_those_within_the_five_day_target(world):
         frm="referral_received",
         to="triaged",
     )
-    assert (n, within, target) == (10, 6, 5)
+    assert (n, within, target) == (10, 6, "5 days")
     assert median == pytest.approx(5.0)
     assert longest == pytest.approx(12.0)
+
+
+def test_each_wait_for_triage_is_measured_against_its_urgencys_own_target(world):
+    """An urgent referral triaged in 3 days breaches a 1-day urgent target, as the triage queue
+    said while it waited; a routine one is within the 5 days for any referral."""
+    urgent_triage_target(days=1)
+    for index in range(20):
+        urgency = "urgent" if index < 10 else "routine"
+        episode = _episode_with_wait(
+            world.practice_a, referred_days_ago=30, triage_wait=3, priority=urgency
+        )
+        made = referral_builders.referral(episode.patient, world.gp)
+        Referral.objects.filter(pk=made.pk).update(episode=episode, urgency=urgency)
+    n, within, median, longest, target = metrics.completed_wait(
+        practice_ids=[world.practice_a.id], period=_period(), frm="referral_received", to="triaged"
+    )
+    assert (n, within, target) == (20, 10, "urgent 1 day; routine 5 days")
+    table = metrics.waits_table(practice_ids=[world.practice_a.id], period=_period())
+    assert table.rows[0][:4] == (
+        "Referral to triage",
+        "urgent 1 day; routine 5 days",
+        "20",
+        "50.0%",
+    )
+
+
+def test_a_wait_of_one_priority_falls_back_to_the_target_for_any(world):
+    Target.objects.create(
+        name="Triage to first contact",
+        from_milestone="triaged",
+        to_milestone="first_contact",
+        priority="any",
+        days=1,
+    )
+    Target.objects.filter(from_milestone="triaged", priority="urgent").delete()
+    assert (
+        metrics.levels_text(
+            metrics.levels_for(metrics.step_targets("triaged", "first_contact"), "urgent")
+        )
+        == "1 day"
+    )
 
 
 def test_the_waits_table_suppresses_small_numbers(world):
@@ -183,12 +230,13 @@ def test_a_wait_without_a_target_is_still_counted(world):
         to="triaged",
         priority="no-such-priority",
     )
-    assert (n, within, target) == (0, 0, None)  # no episode has that priority
+    # No episode has that priority; its target would be the one for any.
+    assert (n, within, target) == (0, 0, "5 days")
     Target.objects.filter(from_milestone="referral_received", to_milestone="triaged").delete()
     n, within, median, longest, target = metrics.completed_wait(
         practice_ids=[world.practice_a.id], period=_period(), frm="referral_received", to="triaged"
     )
-    assert (n, within, target) == (10, 0, None)
+    assert (n, within, target) == (10, 0, "no target")
     assert longest == pytest.approx(9.0)
 
 
@@ -248,6 +296,10 @@ def test_the_csv_export_has_the_table_with_its_headers(world, login):
     assert rows[0][0].startswith("Waits against pathway targets - ")
     assert rows[1] == ["Step", "Target", "Patients", "Within target", "Median days", "Longest days"]
     assert rows[2][0] == "Referral to triage"
+    # What the figures mean travels with them, as beside the table on the page.
+    assert rows[-2] == [
+        f"Definition: {metrics.waits_table(practice_ids=[], period=_period()).definition}"
+    ]
     assert rows[-1] == [
         "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, and "
         "percentages are worked out from the rounded counts."
@@ -283,7 +335,7 @@ def test_tables_not_limited_to_the_period_chosen_say_what_they_cover(world, logi
     reviews = reviews.content.decode("utf-8-sig")
     title = next(csv.reader(io.StringIO(reviews)))[0]
     month = timezone.localdate().strftime("%B %Y")
-    assert f"not limited to {month}: Active patients today" in title
+    assert f"not limited to {month}: Active episodes of care today" in title
 
 
 def test_an_area_outside_the_commissioners_icb_is_refused(world, login):
@@ -528,6 +580,9 @@ def test_a_custom_period_over_60_whole_months_is_refused_even_if_five_years_to_t
     assert "tables" not in page.context
     printable = client.get("/dashboard/print/?period=custom&start=2021-12-31&end=2026-12-31")
     assert printable.status_code == 400
+    # The dashboard's form, with the choices kept, and the error's link leads to its answer.
+    body = printable.content.decode()
+    assert 'href="#id_end"' in body and 'id="id_end"' in body and 'value="2021-12-31"' in body
 
 
 def test_a_custom_period_that_has_not_started_is_refused_beside_its_start_date(world, login):
@@ -562,3 +617,13 @@ def test_a_table_too_long_for_a_printed_page_is_marked_so_its_rows_may_run_on(wo
     # The referrals table lists 25 months; every other table is short.
     assert html.count("app-dashboard-figure--long") == 1
     assert '<div class="app-dashboard-figure app-dashboard-figure--long">' in html
+
+
+def test_each_chart_says_what_its_bars_are_beside_its_table(world, login):
+    page = login(world.commissioner).get("/dashboard/?period=month").content.decode()
+    # The referrals chart draws the "All" column only, and says so.
+    assert (
+        "Bar chart of all referrals by month (the table also gives them by source); the same "
+        "figures are in the table that follows." in page
+    )
+    assert "Bar chart of pathway activity; the same figures" in page

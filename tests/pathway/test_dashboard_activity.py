@@ -166,26 +166,47 @@ def test_headache_days_compare_the_first_and_last_30_diary_days(world):
     )
 
 
-def test_deprescribing_counts_opioid_use_at_baseline_and_now(world):
-    for index in range(10):
+def test_deprescribing_baseline_is_what_patients_already_took_and_now_what_carries_on(world):
+    from careplans import services as careplan_services
+
+    today = timezone.localdate()
+    for index in range(20):
         patient = PatientFactory(registered_practice=world.practice_a)
         plan = careplan_builders.agreed_plan(
             patient, condition="chronic_pain", actor=world.clinician
         )
-        if index < 9:
+        if index < 10:
+            # Already on tramadol before the plan: 2 stop, 3 are reviewed as effective and go
+            # on taking it, 5 are not reviewed yet.
             trial = careplan_builders.trial(
                 plan,
                 actor=world.clinician,
                 medicine_code="tramadol",
-                start_warning_acknowledged=True,
+                role="pain",
+                already_taking=True,
+                started_on=today - timedelta(days=200),
             )
             if index < 5:
-                trial.outcome = "stopped"
-                trial.outcome_recorded_at = timezone.now()
-                trial.save(update_fields=["outcome", "outcome_recorded_at"])
+                careplan_services.review_trial(
+                    actor=world.clinician,
+                    trial=trial,
+                    data={"outcome": "stopped"}
+                    if index < 2
+                    else {"outcome": "effective", "review_due": today + timedelta(days=90)},
+                )
+        elif index < 15:
+            # Started by the care team today: not baseline, but taken now.
+            careplan_builders.trial(
+                plan,
+                actor=world.clinician,
+                medicine_code="gabapentin",
+                role="pain",
+                started_on=today,
+                start_warning_acknowledged=True,
+            )
     table = activity.deprescribing_table(practice_ids=[world.practice_a.id])
-    # 9 of 10 at baseline, published as 10 of 10.
-    assert table.rows == (("At baseline", "10", "100.0%"), ("Now", "*", "*"))
+    # Baseline 10 of 20; now 3 + 5 + 5 = 13, published as 15 of 20.
+    assert table.rows == (("At baseline", "10", "50.0%"), ("Now", "15", "75.0%"))
 
 
 def test_attendance_reports_dna_and_remote_rates(world):
@@ -201,6 +222,17 @@ def test_attendance_reports_dna_and_remote_rates(world):
             status=status,
             modality=modality,
             video_link="https://video.example.nhs.uk/x" if modality == "video" else "",
+        )
+    # MDT discussions about patients are not appointments they attend or miss.
+    for index in range(10):
+        review_builders.appointment(
+            PatientFactory(registered_practice=world.practice_a),
+            world.clinician,
+            kind="mdt",
+            start=past + timedelta(hours=index),
+            status="attended",
+            modality="video",
+            video_link="https://video.example.nhs.uk/x",
         )
     table = activity.appointments_table(practice_ids=[world.practice_a.id], period=_period())
     rows = {row[0]: row[1:] for row in table.rows}

@@ -112,7 +112,7 @@ def test_a_file_with_too_many_rows_is_refused_and_imports_nothing(clinician, wor
     assert len(body) <= MAX_FILE_BYTES
     response = _upload(clinician, body)
     html = response.content.decode()
-    assert f"The file has more than {MAX_ROWS} rows" in html
+    assert f"The file has more than {MAX_ROWS:,} rows" in html
     assert _nothing_saved()
 
 
