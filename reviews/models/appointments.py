@@ -154,6 +154,14 @@ class Appointment(ClinicalRecord):
     def end(self):
         return self.start + timedelta(minutes=self.duration_minutes)
 
+    @property
+    def status_label(self) -> str:
+        """The status as the team reads it: an MDT discussion that took place was held (it is
+        stored as attended; the patient is not there)."""
+        if self.kind == AppointmentKind.MDT and self.status == AppointmentStatus.ATTENDED:
+            return "Held"
+        return self.get_status_display()
+
 
 class MentalHealthFollowUp(models.TextChoices):
     NOT_NEEDED = "not_needed", "Not needed"

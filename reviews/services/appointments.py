@@ -488,12 +488,20 @@ def cancel_appointment(
 def record_attendance(
     *, actor: User, appointment: Appointment, attended: bool, correcting: bool = False
 ) -> Appointment:
-    """Mark a booked appointment attended or did-not-attend, once it has started. With
+    """Mark a booked appointment attended or did-not-attend (an MDT discussion only held,
+    which is stored as attended), once it has started. With
     `correcting` (the "Marked wrongly?" button), change one marked the other way instead, while
     no review of it is recorded (a review means it happened). Without it, an appointment marked
     already is refused, so a page opened before someone else marked it changes nothing."""
     if appointment.start > timezone.now():
         raise ReviewsError("You can record attendance once the appointment has started.")
+    if not attended and not rules.patient_attends(appointment.kind):
+        # The patient is not at a meeting of their care team, so cannot miss it; held or
+        # cancelled are its only endings (and it is no appointment in the dashboard's figures).
+        raise ReviewsError(
+            "The patient does not attend an MDT discussion. Mark it as held, or cancel it if "
+            "it did not take place."
+        )
     status = Appointment.Status.ATTENDED if attended else Appointment.Status.DID_NOT_ATTEND
     was = Appointment.Status.BOOKED
     recorded = (Appointment.Status.ATTENDED, Appointment.Status.DID_NOT_ATTEND)

@@ -286,7 +286,7 @@ def appointment_attendance(request, appointment_uuid):
     except ReviewsError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Marked as {appointment.get_status_display().lower()}.")
+        messages.success(request, f"Marked as {appointment.status_label.lower()}.")
     return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
 
 

@@ -400,3 +400,27 @@ def test_a_care_plan_starts_with_what_matters_from_the_episodes_latest_review(wo
     )
     event = AuditEvent.objects.get(object_uuid=draft.uuid, action="create")
     assert event.fields == ["what_matters"]
+
+
+def test_what_matters_to_the_patient_from_a_review_is_shown_with_it(world, login):
+    from reviews.models import Review
+
+    start = timezone.now() - timedelta(days=3)
+    made = builders.appointment(world.patient, world.clinician, start=start, status="attended")
+    Review.objects.create(
+        appointment=made,
+        patient=world.patient,
+        episode=made.episode,
+        summary="Heard.",
+        what_matters="Back at the allotment by spring.",
+        next_review_date=timezone.localdate() + timedelta(days=30),
+        completed_at=start + timedelta(minutes=30),
+        completed_by=world.clinician,
+    )
+    client = login(world.clinician)
+    for url in (
+        reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid}),
+        reverse("reviews:appointment", kwargs={"appointment_uuid": made.uuid}),
+    ):
+        page = client.get(url).content.decode()
+        assert "What matters to the patient:</strong> Back at the allotment by spring." in page

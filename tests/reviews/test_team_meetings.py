@@ -99,3 +99,31 @@ def test_the_rearrange_page_of_an_mdt_discussion_is_not_found_for_the_patient(wo
     meeting = builders.appointment(world.patient, world.clinician, kind="mdt")
     url = reverse("reviews:my-appointment-rearrange", kwargs={"appointment_uuid": meeting.uuid})
     assert login(world.patient_user).get(url).status_code == 404
+
+
+def test_an_mdt_discussion_is_marked_held_and_cannot_be_missed(world, login):
+    meeting = builders.appointment(world.patient, world.clinician, kind="mdt", start=timezone.now())
+    with pytest.raises(ReviewsError, match="does not attend an MDT discussion"):
+        services.record_attendance(actor=world.clinician, appointment=meeting, attended=False)
+    meeting.refresh_from_db()
+    assert meeting.status == "booked"
+    client = login(world.clinician)
+    page_url = reverse("reviews:appointment", kwargs={"appointment_uuid": meeting.uuid})
+    page = client.get(page_url).content.decode()
+    assert "Mark as held" in page and "Did not attend</button>" not in page
+    url = reverse("reviews:appointment-attendance", kwargs={"appointment_uuid": meeting.uuid})
+    page = client.post(url, {"attendance": "attended"}, follow=True).content.decode()
+    meeting.refresh_from_db()
+    assert meeting.status == "attended" and meeting.status_label == "Held"
+    assert "Marked as held." in page and "Marked wrongly?" not in page
+
+
+def test_a_patients_appointment_is_marked_attended_or_missed_as_before(world, login):
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    page = login(world.clinician).get(
+        reverse("reviews:appointment", kwargs={"appointment_uuid": appointment.uuid})
+    )
+    assert "Mark attended" in page.content.decode() and "Mark as held" not in page.content.decode()
+    services.record_attendance(actor=world.clinician, appointment=appointment, attended=False)
+    appointment.refresh_from_db()
+    assert appointment.status_label == "Did not attend"
