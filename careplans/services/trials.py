@@ -267,7 +267,8 @@ def review_trial(
 def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationReduction:
     """Record one step of reducing a medicine; a "stopped" step ends the trial as stopped and
     marks the NG193 review as "reduce". Returns the step. Raises CarePlanError if the trial has
-    ended, the date is in the future or before the trial started, or an oral morphine
+    ended, the date is in the future, before the trial started or before the latest step, or
+    an oral morphine
     equivalent is given for a medicine that is not an opioid or is higher than the one before
     (_check_lower)."""
     trial = (
@@ -281,6 +282,15 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
         raise CarePlanError("The date must be today or in the past.")
     if reduced_on < trial.started_on:
         raise CarePlanError("The date must be on or after the day the medicine started.")
+    # Steps follow one another: one dated before the latest would rewrite the history the
+    # latest was checked against (a stop before the dose last recorded, a lower dose before a
+    # higher one).
+    latest = trial.reductions.filter(entered_in_error=False).order_by("-reduced_on", "-id").first()
+    if latest is not None and reduced_on < latest.reduced_on:
+        raise CarePlanError(
+            f"The date must be on or after the last step recorded, on "
+            f"{latest.reduced_on:%-d %B %Y}."
+        )
     step = data["step"]
     if step == MedicationReduction.Step.REDUCED and not data.get("dose", "").strip():
         raise CarePlanError("Enter the new dose.")

@@ -412,6 +412,36 @@ def test_reductions_record_deprescribing_from_baseline_to_now(world):
         )
 
 
+def test_a_step_cannot_be_dated_before_the_latest_step(world):
+    trial = _tramadol(world, "100 mg four times a day")
+    latest = TODAY() - timedelta(days=5)
+    services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={
+            "step": "reduced",
+            "reduced_on": latest,
+            "dose": "50 mg",
+            "daily_morphine_equivalent_mg": Decimal(20),
+        },
+    )
+    for data in (
+        {"step": "stopped"},
+        {"step": "reduced", "dose": "25 mg", "daily_morphine_equivalent_mg": Decimal(10)},
+    ):
+        with pytest.raises(services.CarePlanError, match="on or after the last step recorded"):
+            services.record_reduction(
+                actor=world.clinician,
+                trial=trial,
+                data={**data, "reduced_on": latest - timedelta(days=1)},
+            )
+    trial.refresh_from_db()
+    assert trial.is_ongoing and trial.reductions.count() == 1
+    services.record_reduction(
+        actor=world.clinician, trial=trial, data={"step": "stopped", "reduced_on": latest}
+    )
+
+
 def test_a_reduction_cannot_be_dated_before_the_start_or_in_the_future(world):
     plan = builders.plan(world.patient, condition="chronic_pain")
     trial = builders.trial(plan, medicine_code="morphine", role="pain", already_taking=True)

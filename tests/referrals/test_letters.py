@@ -53,7 +53,8 @@ def test_the_letter_says_the_outcome_and_escapes_free_text(world, decision):
     expected = {
         "accept": "within 28 days of the triage decision, by ",
         "reject": "not been accepted",
-        "redirect": "Neurology",
+        # The service does not send it on: the letter asks the referrer to.
+        "redirect": "please refer the patient to Neurology if you agree, with the note below",
     }[decision]
     assert expected in html
 
