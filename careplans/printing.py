@@ -17,6 +17,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from careplans.safe_markdown import render, source_links
 
@@ -63,6 +64,8 @@ def leaflet_html(*, patient, leaflet, trials, made_at: datetime | None = None) -
             "body": render(leaflet.body_markdown),
             "sources": source_links(leaflet.sources),
             "trials": trials,
+            # A check whose date has passed is due now, not promised by a date gone by.
+            "today": timezone.localdate(),
             "made_at": made_at,
         },
     )

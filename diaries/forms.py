@@ -32,6 +32,7 @@ from diaries.services import (
     EpisodeData,
 )
 from pathway.forms import Textarea
+from pathway.renderers import error_target
 
 YES, NO = "yes", "no"
 EPISODE_PREFIX = "episode"
@@ -504,7 +505,7 @@ class DayEntryForms:
         first = PAIN_FIELDS if self.pain_first else ()
         for field in self.form:
             if field.name in first:
-                items += [(f"#{field.auto_id}", e) for e in field.errors]
+                items += [(f"#{error_target(field)}", e) for e in field.errors]
         items += [(answer, e) for e in self.form.errors.get("headache", [])]
         items += [("#episodes", e) for e in self.form.non_field_errors()]
         items += [("#episodes", e) for e in self.service_errors]
@@ -514,10 +515,12 @@ class DayEntryForms:
                 (f"#episode-{number}", f"Headache {number}: {e}") for e in form.non_field_errors()
             ]
             for field in form:
-                items += [(f"#{field.auto_id}", f"Headache {number}: {e}") for e in field.errors]
+                items += [
+                    (f"#{error_target(field)}", f"Headache {number}: {e}") for e in field.errors
+                ]
         for field in self.form:
             if field.name not in ("headache", "remove_headaches", *first):
-                items += [(f"#{field.auto_id}", e) for e in field.errors]
+                items += [(f"#{error_target(field)}", e) for e in field.errors]
         return items
 
 

@@ -53,6 +53,12 @@ def patient_rate(value: float) -> str:
     return f"more than {whole}" if whole else "less than 1"
 
 
+def patient_days_rate(value: float) -> str:
+    """`patient_rate` with its unit: "4 days", "1 day", "less than 1 day", "more than 1 day"."""
+    shown = patient_rate(value)
+    return f"{shown} {'day' if shown.split()[-1] == '1' else 'days'}"
+
+
 def days(count: int) -> str:
     return "1 day" if count == 1 else f"{count} days"
 
@@ -83,7 +89,7 @@ def patient_messages(summary: rules.DiarySummary) -> PatientMessages:
     """The patient's summary in plain English, with a warning for each overused class."""
     headache = (
         f"You had a headache on {days(summary.headache_days_total)} out of {summary.length}. "
-        f"That is {patient_rate(summary.headache_days_per_month)} days a month on average."
+        f"That is {patient_days_rate(summary.headache_days_per_month)} a month on average."
     )
     migraine = (
         f"{days(summary.migraine_days_total).capitalize()} had migraine symptoms "
@@ -106,7 +112,7 @@ def patient_messages(summary: rules.DiarySummary) -> PatientMessages:
                 else "You may be taking painkillers or migraine medicines too often",
                 text=(
                     f"You took {PLAIN_CLASS_NAMES[name]} on "
-                    f"{patient_rate(_class_rate(summary, name))} days a month"
+                    f"{patient_days_rate(_class_rate(summary, name))} a month"
                     f"{' in total' if name == rules.MULTIPLE_CLASSES else ''}. "
                     f"Taking {SHORT_CLASS_NAMES[name]} on {limit} or more days a month can make "
                     "headaches worse (this is called medication overuse headache). Talk to your "

@@ -236,6 +236,15 @@ def _choices(field, widget, auto_id, group, label, hint, error_text) -> str:
     )
 
 
+def error_target(field) -> str:
+    """The id an error summary's link to `field` goes to: the first choice of radios or
+    checkboxes (the group itself cannot take focus, so the link would only scroll), otherwise
+    the control."""
+    if isinstance(field.field.widget, forms.RadioSelect) and field.field.widget.choices:
+        return f"{field.auto_id}_0"
+    return field.auto_id
+
+
 def passed_attrs(attrs: dict) -> str:
     """The `data-*` and `hx-*` attributes among a radio or checkbox choice's widget attributes,
     written as ` name="value"`: the ones a choice's input carries over (the field writes the

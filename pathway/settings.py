@@ -86,6 +86,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "pathway.views.errors.csrf_failure"
 # Sessions end after 30 minutes without a request (DESIGN.md section 5).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 # The idle timeout slides with use; pathway.middleware.SessionRefreshMiddleware saves the

@@ -190,6 +190,19 @@ def test_the_content_has_no_time_and_the_printed_copy_says_when_it_was_correct(w
     assert "Correct on 1 July 2026, 10:15." in leaflet
 
 
+def test_a_personal_leaflet_says_a_check_whose_date_has_passed_is_due_now(world):
+    plan = builders.agreed_plan(world.patient)
+    started = timezone.localdate() - timedelta(days=100)
+    trial = builders.trial(plan, medicine_code="topiramate", started_on=started)
+    leaflet = builders.leaflet("topiramate")
+    due = printing.leaflet_html(patient=world.patient, leaflet=leaflet, trials=[trial])
+    assert "we will check how it is working soon, as this check is due" in due
+    assert f"by {trial.review_due:%-d %B %Y}" not in due
+    trial.review_due = timezone.localdate()
+    today = printing.leaflet_html(patient=world.patient, leaflet=leaflet, trials=[trial])
+    assert f"we will check how it is working by {trial.review_due:%-d %B %Y}" in today
+
+
 # --- services: a change to what is printed makes a new PDF -----------------------------------
 
 

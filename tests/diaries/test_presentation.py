@@ -207,6 +207,14 @@ def test_patients_read_rates_as_whole_numbers_that_never_reach_a_limit_they_are_
     assert wording.patient_rate(35 / 3) == "more than 11"
     assert wording.patient_rate(1 / 3) == "less than 1"
     assert wording.patient_rate(0) == "0"
+    # With the unit, one day is a day.
+    assert wording.patient_days_rate(1 / 3) == "less than 1 day"
+    assert wording.patient_days_rate(1.0) == "1 day"
+    assert wording.patient_days_rate(4 / 3) == "more than 1 day"
+    assert wording.patient_days_rate(11.0) == "11 days"
+    assert "That is less than 1 day a month on average." in (
+        wording.patient_messages(_summary(headache=1)).headache
+    )
     messages = wording.patient_messages(_summary(headache=46, classes={rules.TRIPTAN: 31}))
     assert "That is more than 15 days a month on average." in messages.headache
     (warning,) = messages.overuse

@@ -150,3 +150,24 @@ CHOICE_ATTRS_LOOP = (
 )
 def test_passed_attrs_writes_what_the_template_loop_wrote(attrs):
     assert passed_attrs(attrs) == Template(CHOICE_ATTRS_LOOP).render(Context({"attrs": attrs}))
+
+
+class _Answers(forms.Form):
+    mood = forms.ChoiceField(
+        choices=[("0", "Not at all"), ("1", "Some days")], widget=forms.RadioSelect
+    )
+    sites = forms.MultipleChoiceField(
+        choices=[("head", "Head"), ("back", "Back")], widget=forms.CheckboxSelectMultiple
+    )
+    agree = forms.BooleanField()
+    note = forms.CharField()
+
+
+def test_an_error_summary_links_to_the_first_choice_of_radios_and_checkboxes():
+    form = _Answers(data={})
+    assert not form.is_valid()
+    html = Template('{% include "includes/error_summary.html" %}').render(Context({"form": form}))
+    # The group cannot take focus; its first choice can, and the page writes it with that id.
+    assert 'href="#id_mood_0"' in html and 'href="#id_sites_0"' in html
+    assert 'href="#id_agree"' in html and 'href="#id_note"' in html
+    assert 'id="id_mood_0"' in str(form["mood"]) and 'id="id_sites_0"' in str(form["sites"])

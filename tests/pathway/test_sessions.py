@@ -32,4 +32,10 @@ def test_an_unsafe_request_without_a_csrf_token_is_refused(url_name, world):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.admin, backend="django.contrib.auth.backends.ModelBackend")
     response = client.post(reverse(url_name, kwargs=rule.kwargs(world)), {"x": "1"})
-    assert response.status_code == 403
+    if url_name == "pathway:login":
+        # Someone already signed in (a sign-in form sent from a second tab) is taken to the
+        # start page as they are: the form is not acted on.
+        assert response.status_code == 302 and response["Location"] == reverse("pathway:home")
+        assert client.get(reverse("pathway:home")).wsgi_request.user == world.admin
+    else:
+        assert response.status_code == 403

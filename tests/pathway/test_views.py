@@ -797,3 +797,29 @@ def test_a_patient_not_yet_referred_reads_as_such_to_staff_and_to_themselves(log
     assert "When you are referred" not in staff
     own = login(world.patient_user).get(reverse("pathway:patient-home")).content.decode()
     assert "When you are referred, each step of your care will show here." in own
+
+
+def test_a_form_whose_security_token_no_longer_holds_gets_the_sites_own_page(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.patient_user, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.post(
+        "/diary/", {"action": "headache_free"}, HTTP_REFERER="http://testserver/diary/"
+    )
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Your form was not sent" in page and "Nothing from it has been saved" in page
+    assert 'href="http://testserver/diary/"' in page
+    # A link from elsewhere is not offered as the way back.
+    response = client.post("/diary/", {}, HTTP_REFERER="https://evil.example/diary/")
+    assert "evil.example" not in response.content.decode()
+
+
+def test_a_second_sign_in_form_sent_after_signing_in_elsewhere_goes_to_the_start_page(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.patient_user, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.post("/account/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 302 and response["Location"] == "/home/"
