@@ -112,6 +112,9 @@ class ReferralForm(TooLongInWords, forms.Form):
         label="How the patient prefers to be contacted",
         choices=Referral.PreferredContact.choices,
         widget=forms.RadioSelect,
+        help_text="For a patient new to the service, text message or email (with the number or "
+        "address given with their details) records that they agree to appointment messages "
+        "that way.",
         error_messages={"required": "Select how the patient prefers to be contacted"},
     )
     interpreter_language = forms.CharField(

@@ -93,6 +93,16 @@ def _require_consent(content: ReferralContent) -> None:
         raise ReferralError("The patient must agree to be contacted by the service.")
 
 
+def _agreed_messages(content: ReferralContent, new_patient: dict) -> dict:
+    """A new patient's agreement to messages, from their referral: they agreed to be contacted
+    by the service (a referral needs it) in the way they prefer, so a preferred text message or
+    email, with its number or address given, is agreed to. Nothing else is assumed."""
+    return {
+        "sms_consent": content.preferred_contact == "sms" and bool(new_patient.get("mobile")),
+        "email_consent": content.preferred_contact == "email" and bool(new_patient.get("email")),
+    }
+
+
 def _open_episode(*, actor, patient: Patient, condition: str, now) -> Episode:
     """The patient's open episode for the condition, or a new one (status referred)."""
     episode = (
@@ -230,7 +240,9 @@ def submit_referral(
     if patient is None:
         try:
             with transaction.atomic():
-                patient = kernel.create_patient(actor=actor, data=new_patient)
+                patient = kernel.create_patient(
+                    actor=actor, data={**new_patient, **_agreed_messages(content, new_patient)}
+                )
         except IntegrityError as exc:
             # Added between the form's check and now (the same form sent twice at once, or a
             # colleague): this referral may not be theirs to join without looking.

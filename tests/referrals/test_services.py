@@ -147,6 +147,37 @@ def test_it_creates_a_new_patient_with_the_referral_in_one_transaction(world):
     assert not Patient.objects.filter(nhs_number="9990000018").exists()
 
 
+@pytest.mark.parametrize(
+    ("preferred", "mobile", "email", "texts", "emails"),
+    [
+        ("sms", "07700900123", "", True, False),
+        ("email", "07700900123", "nia@example.com", False, True),
+        ("sms", "", "nia@example.com", False, False),  # no number to text
+        ("phone", "07700900123", "nia@example.com", False, False),
+    ],
+)
+def test_a_new_patient_agrees_to_messages_the_way_the_referral_says_they_prefer(
+    world, preferred, mobile, email, texts, emails
+):
+    referral = services.submit_referral(
+        actor=world.gp,
+        source="gp",
+        new_patient=_new_patient(world, mobile=mobile, email=email),
+        content=builders.content(preferred_contact=preferred),
+    )
+    patient = referral.patient
+    assert (patient.sms_consent, patient.email_consent) == (texts, emails)
+    assert (patient.consent_recorded_at is not None) == (texts or emails)
+
+
+def test_a_referral_does_not_change_what_a_patient_on_record_agreed_to(world):
+    # The patient on record said no to texts; a referral preferring them does not overrule it.
+    type(world.patient).objects.filter(pk=world.patient.pk).update(sms_consent=False)
+    builders.referral(world.patient, world.gp, preferred_contact="sms")
+    world.patient.refresh_from_db()
+    assert not world.patient.sms_consent
+
+
 def test_a_new_patient_added_meanwhile_stops_the_referral_with_a_message(world):
     # The same form sent twice at once: the other request added the patient first.
     new_patient = _new_patient(world, nhs_number=world.patient.nhs_number)
