@@ -14,6 +14,7 @@ from django.utils import timezone
 from careplans.models import CarePlan
 from careplans.selectors import printed_trials
 from pathway.audit import record_event
+from pathway.care_teams import care_team_contacts
 from pathway.models import AuditEvent
 from pathway.pdf import html_to_pdf
 from reviews.models import Discharge, DischargeLetter
@@ -49,6 +50,7 @@ def letter_context(discharge: Discharge) -> dict:
         "trials": trials,
         "still_taking": any(trial.is_ongoing for trial in trials),
         "trends": assessment_trends(discharge.patient),
+        "teams": list(care_team_contacts(discharge.patient)),
         "generated_at": timezone.now(),
     }
 

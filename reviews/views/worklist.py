@@ -68,9 +68,7 @@ def alert_detail(request, alert_uuid):
             request,
             "reviews/alert_detail.html",
             {
-                "alert": alert,
-                "patient": alert.patient,
-                "mobile": display_uk_mobile(alert.patient.mobile),
+                **_alert_context(alert),
                 "not_saved": not_saved(form, by=alert.resolved_by, at=alert.resolved_at),
             },
             status=409,
@@ -85,13 +83,23 @@ def alert_detail(request, alert_uuid):
         else:
             messages.success(request, "The action is recorded and the alert is closed.")
             return redirect("reviews:worklist")
-    return render(
-        request,
-        "reviews/alert_detail.html",
-        {
-            "alert": alert,
-            "patient": alert.patient,
-            "mobile": display_uk_mobile(alert.patient.mobile),
-            "form": form,
-        },
-    )
+    return render(request, "reviews/alert_detail.html", {**_alert_context(alert), "form": form})
+
+
+def _alert_context(alert) -> dict:
+    """The alert page's record: the alert, the patient's number to call, and, for an alert
+    raised when no one was responsible for the patient's care (it went to every clinician
+    caring for them), who is responsible now (a referral accepted since names someone)."""
+    responsible_now = []
+    if alert.responsible_clinician is None:
+        for episode in alert.patient.episodes.open().select_related("responsible_clinician"):
+            if episode.responsible_clinician and episode.responsible_clinician not in (
+                responsible_now
+            ):
+                responsible_now.append(episode.responsible_clinician)
+    return {
+        "alert": alert,
+        "patient": alert.patient,
+        "mobile": display_uk_mobile(alert.patient.mobile),
+        "responsible_now": responsible_now,
+    }

@@ -199,6 +199,26 @@ def test_a_letter_with_no_plan_or_questionnaires_says_so(world):
     assert "Still taking" not in html
 
 
+def test_the_letter_says_whom_to_contact_if_anything_is_wrong(world):
+    discharge = _discharged(world)
+
+    def meta():
+        html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
+        return html.rsplit('<p class="pdf-meta">', 1)[1].split("</p>", 1)[0]
+
+    # No team has given its details: the clinician who discharged the patient.
+    assert meta().endswith(
+        f"If anything here is wrong, contact the care team: {discharge.created_by.full_name} "
+        "discharged the patient."
+    )
+    world.service.phone, world.service.email = "01234 567890", "pain.team@nhs.example"
+    world.service.save()
+    assert meta().endswith(
+        f"If anything here is wrong, contact {world.service.name} on 01234 567890 or at "
+        "pain.team@nhs.example."
+    )
+
+
 # The download
 
 

@@ -310,6 +310,31 @@ def test_a_risky_phq9_answer_on_a_gp_referral_raises_a_safety_alert_on_the_workl
     assert "07700 900123" in page and "+447700900123" not in page
 
 
+def test_an_alert_raised_before_triage_names_who_is_responsible_once_accepted(world, login):
+    made = referral_builders.referral(
+        world.patient, world.gp, questionnaires={"PHQ-9": [0, 0, 0, 0, 0, 0, 0, 0, 1]}
+    )
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    url = reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
+    client = login(world.clinician)
+    before = client.get(url).content.decode()
+    assert "No one: every clinician caring for the patient was emailed" in before
+    from referrals import services as referral_services
+    from referrals.services import Decision
+
+    referral_services.triage_referral(
+        actor=world.clinician,
+        referral=made,
+        decision=Decision(decision="accept", priority="urgent"),
+    )
+    after = client.get(url).content.decode()
+    assert "No one: every clinician" not in after
+    assert (
+        f"{world.clinician.full_name}. No one was responsible when the alert was raised, so "
+        "every clinician caring for the patient was emailed." in after
+    )
+
+
 def test_the_alert_from_a_questionnaire_the_patient_sent_says_they_saw_crisis_contacts(
     world, login
 ):
