@@ -140,6 +140,24 @@ def trials_past_review(patients: QuerySet[Patient], *, today: date) -> list:
     ]
 
 
+def plan_reviews_past_due(patients: QuerySet[Patient], *, today: date) -> list:
+    """Care plans whose next review date has passed (a "review overdue" line, beside the annual
+    review's), of patients under care; the line links to the plan."""
+    rows = careplan_selectors.plan_reviews_past_due(under_care(patients), today=today)
+    return [
+        (
+            version.plan.patient_id,
+            _reason(
+                "review_overdue",
+                f"Care plan review was due {version.next_review_on:%-d %B %Y}",
+                version.next_review_on,
+                _url("careplans:patient-plan", patient_uuid=version.plan.patient.uuid),
+            ),
+        )
+        for version in rows
+    ]
+
+
 def diary_flags(patients: QuerySet[Patient], *, today: date) -> list:
     """Medication overuse or a chronic pattern in the last 90 days of the diary, of patients
     under care."""
@@ -190,6 +208,15 @@ def changes_since(moment) -> list[tuple[str, Exists]]:
         (
             "diary_pattern",
             Exists(diary_selectors.entries_changed_since(moment).filter(patient=patient)),
+        ),
+        # A new version agreed (or the plan withdrawn) ends a plan's overdue review.
+        (
+            "review_overdue",
+            Exists(careplan_selectors.versions_changed_since(moment).filter(plan__patient=patient)),
+        ),
+        (
+            "review_overdue",
+            Exists(careplan_selectors.plans_changed_since(moment).filter(patient=patient)),
         ),
     ]
 

@@ -36,6 +36,7 @@ from careplans.selectors.plans import (
     load_version,
     plan_for,
     plan_prompts,
+    plan_reviews_past_due,
     plans_changed_since,
     plans_for_patient,
     previous_version,
@@ -45,6 +46,7 @@ from careplans.selectors.plans import (
     trials_changed_since,
     trials_past_review,
     version_view,
+    versions_changed_since,
 )
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "patient_plans_with_leaflet",
     "plan_for",
     "plan_prompts",
+    "plan_reviews_past_due",
     "plans_changed_since",
     "plans_for_patient",
     "previous_version",
@@ -80,6 +83,7 @@ __all__ = [
     "trials_changed_since",
     "trials_for_leaflet",
     "trials_past_review",
+    "versions_changed_since",
     "version_snapshot",
     "version_view",
 ]

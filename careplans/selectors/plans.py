@@ -22,6 +22,7 @@ from careplans.models import (
     SupportItem,
     TreatmentTrial,
 )
+from pathway.models.episodes import OPEN_STATUSES as OPEN_EPISODE_STATUSES
 from pathway.models.episodes import EpisodeStatus
 
 VERSION_ITEMS = (
@@ -453,6 +454,30 @@ def trials_past_review(patients: QuerySet, *, today: date | None = None) -> Quer
         .select_related("plan__patient")
         .order_by("review_due", "id")
     )
+
+
+def plan_reviews_past_due(patients: QuerySet, *, today: date | None = None) -> QuerySet:
+    """Agreed (current) plan versions whose next review date has passed, on plans of open
+    episodes, oldest first: the plan says its review is overdue (and tells the patient the
+    team will be in touch) until a new version sets the next one."""
+    today = today or timezone.localdate()
+    return (
+        CarePlanVersion.objects.filter(
+            status=CarePlanVersion.Status.AGREED,
+            next_review_on__lt=today,
+            plan__entered_in_error=False,
+            plan__episode__status__in=OPEN_EPISODE_STATUSES,
+            plan__patient__in=patients,
+        )
+        .select_related("plan__patient")
+        .order_by("next_review_on", "id")
+    )
+
+
+def versions_changed_since(moment) -> QuerySet[CarePlanVersion]:
+    """Plan versions saved at or after `moment` (agreeing a new version supersedes the one a
+    kept worklist scan found past its review date)."""
+    return CarePlanVersion.objects.filter(updated_at__gte=moment)
 
 
 def trials_changed_since(moment) -> QuerySet[TreatmentTrial]:

@@ -166,7 +166,10 @@ def _slow_sources(now: datetime, today: date) -> dict:
     always live."""
     return {
         "target_breach": lambda patients: target_breaches(patients, now=now),
-        "review_overdue": lambda patients: reviews_overdue(patients, now=now),
+        "review_overdue": lambda patients: (
+            reviews_overdue(patients, now=now)
+            + sources.plan_reviews_past_due(patients, today=today)
+        ),
         "not_rebooked": not_rebooked,
         "trial_due_review": lambda patients: sources.trials_past_review(patients, today=today),
         "diary_pattern": lambda patients: sources.diary_flags(patients, today=today),

@@ -142,6 +142,28 @@ def test_a_trial_reviewed_since_the_kept_scan_leaves_the_row(world, login):
     assert "trial_due_review" not in {r.code for row in after for r in row.reasons}
 
 
+def test_a_care_plan_past_its_review_date_is_overdue_until_a_new_version_is_agreed(world, login):
+    from careplans.models import CarePlanVersion
+
+    plan = careplan_builders.agreed_plan(world.patient)
+    due = timezone.localdate() - timedelta(days=3)
+    CarePlanVersion.objects.filter(plan=plan).update(next_review_on=due)
+    client = login(world.clinician)
+    (row,) = client.get(URL).context["rows"]
+    (reason,) = [r for r in row.reasons if r.detail.startswith("Care plan")]
+    assert reason.code == "review_overdue"
+    assert reason.detail == f"Care plan review was due {due:%-d %B %Y}"
+    assert reason.url == reverse(
+        "careplans:patient-plan", kwargs={"patient_uuid": world.patient.uuid}
+    )
+    # The team agrees a new version with the next review ahead: the kept scan's line goes.
+    draft = careplan_services.start_new_version(actor=world.clinician, plan=plan)
+    careplan_builders.fill_draft(draft, actor=world.clinician, goals=[])
+    careplan_services.agree_version(actor=world.clinician, version=draft)
+    after = client.get(URL).context["rows"]
+    assert not [r for row in after for r in row.reasons if r.detail.startswith("Care plan")]
+
+
 def test_a_diary_corrected_since_the_kept_scan_leaves_the_row(world, login):
     builders.episode_for(world.patient)  # under care
     DiaryEntry.objects.bulk_create(
