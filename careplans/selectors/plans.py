@@ -420,6 +420,11 @@ def reductions_oldest_first() -> Prefetch:
     return Prefetch("reductions", queryset=MedicationReduction.objects.order_by("reduced_on", "id"))
 
 
+def reduction_steps(trial: TreatmentTrial) -> list[MedicationReduction]:
+    """A trial's steps of reducing, oldest first, without those entered in error."""
+    return list(trial.reductions.filter(entered_in_error=False).order_by("reduced_on", "id"))
+
+
 def plan_for(patients: QuerySet, plan_uuid) -> CarePlan:
     """Return a live plan whose patient is in `patients`. Raises CarePlan.DoesNotExist."""
     return CarePlan.objects.select_related("patient", "episode").get(

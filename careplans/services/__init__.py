@@ -41,6 +41,7 @@ from careplans.services.trials import (
     REVIEW_FIELDS,
     add_trial,
     record_reduction,
+    remove_latest_reduction,
     review_trial,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "agree_version",
     "attach_leaflet",
     "record_reduction",
+    "remove_latest_reduction",
     "remove_leaflet",
     "render_document",
     "request_careplan_pdf",

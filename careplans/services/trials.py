@@ -264,6 +264,48 @@ def review_trial(
 
 
 @transaction.atomic
+def remove_latest_reduction(*, actor, trial: TreatmentTrial, step_uuid) -> MedicationReduction:
+    """Mark the latest step of reducing a medicine as entered in error (a step typed wrongly
+    blocks every later one: they are checked against it). A stop removed so puts the medicine
+    back as ongoing: the stop was what ended it. Returns the step. Raises CarePlanError when
+    `step_uuid` is not the latest step (another was recorded or removed since the page was
+    opened) or the episode has ended."""
+    trial = (
+        TreatmentTrial.objects.select_for_update().select_related("plan__patient").get(pk=trial.pk)
+    )
+    check_episode_open(trial.plan)
+    latest = trial.reductions.filter(entered_in_error=False).order_by("-reduced_on", "-id").first()
+    if latest is None or str(latest.uuid) != str(step_uuid):
+        raise CarePlanError(
+            "The steps have changed since the page was opened. Check them below: only the "
+            "latest step can be removed."
+        )
+    latest.entered_in_error = True
+    latest.updated_by = actor
+    latest.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=trial.plan.patient,
+        obj=latest,
+        fields=["entered_in_error"],
+    )
+    if latest.step == MedicationReduction.Step.STOPPED and not trial.is_ongoing:
+        trial.outcome = TreatmentTrial.Outcome.ONGOING
+        trial.outcome_recorded_at = None
+        trial.updated_by = actor
+        trial.save(update_fields=["outcome", "outcome_recorded_at", "updated_by", "updated_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            patient=trial.plan.patient,
+            obj=trial,
+            fields=["outcome", "outcome_recorded_at"],
+        )
+    return latest
+
+
+@transaction.atomic
 def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationReduction:
     """Record one step of reducing a medicine; a "stopped" step ends the trial as stopped and
     marks the NG193 review as "reduce". Returns the step. Raises CarePlanError if the trial has

@@ -103,6 +103,20 @@ def trial_review(request, trial_uuid):
 def reduction_add(request, trial_uuid):
     trial = _trial_or_404(request.user, trial_uuid)
     patient = trial.plan.patient
+    if request.method == "POST" and request.POST.get("action") == "remove":
+        try:
+            removed = services.remove_latest_reduction(
+                actor=request.user, trial=trial, step_uuid=request.POST.get("step", "")
+            )
+        except services.CarePlanError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                f"The step of {removed.reduced_on:%-d %B %Y} is marked as entered in error"
+                + (". The medicine is ongoing again." if removed.step == "stopped" else "."),
+            )
+        return redirect("careplans:reduction-add", trial_uuid=trial.uuid)
     form = ReductionForm(request.POST if request.method == "POST" else None, trial=trial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -117,5 +131,11 @@ def reduction_add(request, trial_uuid):
     return render(
         request,
         "careplans/reduction_form.html",
-        _staff_context(request, patient, trial=trial, form=form),
+        _staff_context(
+            request,
+            patient,
+            trial=trial,
+            form=form,
+            steps=selectors.reduction_steps(trial),
+        ),
     )

@@ -442,6 +442,62 @@ def test_a_step_cannot_be_dated_before_the_latest_step(world):
     )
 
 
+def test_a_step_typed_wrongly_is_removed_as_entered_in_error_and_the_next_one_recorded(world):
+    trial = _tramadol(world, "100 mg four times a day")
+    day = TODAY() - timedelta(days=3)
+    wrong = services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={
+            "step": "reduced",
+            "reduced_on": day,
+            "dose": "50 mg",
+            "daily_morphine_equivalent_mg": Decimal("0.5"),
+        },
+    )
+    right = {
+        "step": "reduced",
+        "reduced_on": day,
+        "dose": "50 mg",
+        "daily_morphine_equivalent_mg": Decimal(5),
+    }
+    with pytest.raises(services.CarePlanError, match="cannot raise the dose"):
+        services.record_reduction(actor=world.clinician, trial=trial, data=right)
+    services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=wrong.uuid)
+    wrong.refresh_from_db()
+    assert wrong.entered_in_error
+    services.record_reduction(actor=world.clinician, trial=trial, data=right)
+    assert [s.daily_morphine_equivalent_mg for s in selectors.reduction_steps(trial)] == [
+        Decimal(5)
+    ]
+    assert ["entered_in_error"] in AuditEvent.objects.filter(object_uuid=wrong.uuid).values_list(
+        "fields", flat=True
+    )
+
+
+def test_only_the_latest_step_is_removed_and_a_stop_removed_puts_the_medicine_back(world):
+    trial = _tramadol(world, "100 mg four times a day")
+    first = services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={"step": "reduced", "reduced_on": TODAY() - timedelta(days=9), "dose": "50 mg"},
+    )
+    stop = services.record_reduction(
+        actor=world.clinician, trial=trial, data={"step": "stopped", "reduced_on": TODAY()}
+    )
+    trial.refresh_from_db()
+    assert trial.outcome == "stopped"
+    with pytest.raises(services.CarePlanError, match="only the latest step can be removed"):
+        services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=first.uuid)
+    services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=stop.uuid)
+    trial.refresh_from_db()
+    assert trial.outcome == "ongoing" and trial.outcome_recorded_at is None
+    assert selectors.reduction_steps(trial) == [first]
+    # The page opened before: the same step again is not the latest any more.
+    with pytest.raises(services.CarePlanError, match="changed since the page was opened"):
+        services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=stop.uuid)
+
+
 def test_a_reduction_cannot_be_dated_before_the_start_or_in_the_future(world):
     plan = builders.plan(world.patient, condition="chronic_pain")
     trial = builders.trial(plan, medicine_code="morphine", role="pain", already_taking=True)

@@ -1088,3 +1088,36 @@ def test_a_pain_plans_treatment_form_asks_no_headache_days(world, login):
         start_warning_acknowledged="on",
     )
     assert TreatmentTrial.objects.get(plan=pain).baseline_headache_days is None
+
+
+def test_the_reduction_page_lists_the_steps_and_removes_the_latest_when_typed_wrongly(world, login):
+    from django.urls import reverse
+
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    trial = builders.trial(
+        plan,
+        medicine_code="tramadol",
+        role="pain",
+        already_taking=True,
+        started_on=timezone.localdate() - timedelta(days=100),
+    )
+    step = services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={"step": "stopped", "reduced_on": timezone.localdate()},
+    )
+    url = reverse("careplans:reduction-add", kwargs={"trial_uuid": trial.uuid})
+    client = login(world.clinician)
+    page = client.get(url).content.decode()
+    assert "Steps recorded" in page and "Stopped" in page
+    assert "has stopped, so no further steps can be recorded" in page
+    assert f'name="step" value="{step.uuid}"' in page
+    done = client.post(url, {"action": "remove", "step": str(step.uuid)}, follow=True)
+    body = done.content.decode()
+    assert "is marked as entered in error. The medicine is ongoing again." in body
+    assert "Record a step" in body and "None yet." in body
+    trial.refresh_from_db()
+    assert trial.outcome == "ongoing"
+    # The same button pressed again from the old page changes nothing more.
+    again = client.post(url, {"action": "remove", "step": str(step.uuid)}, follow=True)
+    assert "changed since the page was opened" in again.content.decode()
