@@ -12,6 +12,7 @@ from careplans.models import CarePlanVersion
 from careplans.views.lookups import _plan_or_404, _plan_page, _staff_context, _version_or_404
 from pathway.audit import record_view
 from pathway.views.access import clinician_required, staff_required
+from pathway.views.not_saved import not_saved
 
 
 @staff_required
@@ -53,6 +54,28 @@ def _locked_redirect(request, version: CarePlanVersion):
     return redirect("careplans:version-detail", version_uuid=version.uuid)
 
 
+def _agreed_meanwhile(request, version: CarePlanVersion, form, formsets):
+    """The draft was agreed (by another tab or colleague) after this page was opened: nothing
+    sent is saved, and what was typed is shown back, to carry into a new version."""
+    typed = not_saved(
+        form,
+        by=version.agreed_by,
+        at=version.agreed_at or version.updated_at,
+        more=[
+            (f"{heading} {number}", row)
+            for _, formset, heading, _ in formsets
+            for number, row in enumerate(formset.forms, start=1)
+        ],
+        done=f"agreed version {version.number}",
+    )
+    return render(
+        request,
+        "careplans/draft_not_saved.html",
+        _staff_context(request, version.plan.patient, version=version, not_saved=typed),
+        status=409,
+    )
+
+
 def _ended_redirect(request, plan):
     """To the plan page, saying why a plan of an ended episode cannot change."""
     messages.info(request, str(services.EpisodeEnded(plan.episode)))
@@ -64,17 +87,19 @@ def _ended_redirect(request, plan):
 def draft_edit(request, version_uuid):
     """Edit a draft: its fields and its lists, saved together or not at all."""
     version = _version_or_404(request.user, version_uuid)
-    if not version.is_draft:
+    data = request.POST if request.method == "POST" else None
+    if not version.is_draft and data is None:
         return _locked_redirect(request, version)
     if not version.plan.episode.is_open:
         return _ended_redirect(request, version.plan)
     patient = version.plan.patient
-    data = request.POST if request.method == "POST" else None
     form = VersionForm(data, instance=version)
     formsets = [
         (relation, formset_class(data, instance=version, prefix=prefix), heading, item_label)
         for relation, formset_class, prefix, heading, item_label in DRAFT_FORMSETS
     ]
+    if not version.is_draft:
+        return _agreed_meanwhile(request, version, form, formsets)
     # NICE's advice against a medicine for attacks (CG150: no opioids for headache), beside it.
     condition = version.plan.episode.condition
     for relation, formset, _, _ in formsets:
@@ -101,7 +126,8 @@ def draft_edit(request, version_uuid):
                     based_on=based_on,
                 )
             except services.VersionLocked:
-                return _locked_redirect(request, version)
+                version.refresh_from_db()
+                return _agreed_meanwhile(request, version, form, formsets)
             except services.ChangedSinceOpened as exc:
                 # Keep what they typed, now based on the saved copy: saving again is a choice
                 # made after seeing what the other person saved.

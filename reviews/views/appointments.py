@@ -13,6 +13,7 @@ from pathway.models import Episode
 from pathway.navigation import patient_tabs
 from pathway.permissions import patient_for
 from pathway.views.access import clinician_required
+from pathway.views.not_saved import not_saved
 from reviews import messaging, rules, selectors, sources
 from reviews.errors import ChangedSinceOpened, ReviewsError, StaleState
 from reviews.forms import (
@@ -27,7 +28,7 @@ from reviews.models import Appointment
 from reviews.services import appointments as services
 from reviews.services import outcomes
 from reviews.views.paging import page_of
-from reviews.views.refusals import not_saved, post_only
+from reviews.views.refusals import post_only
 
 # The list shows two weeks ahead unless the user picks dates.
 DEFAULT_DAYS_AHEAD = 13

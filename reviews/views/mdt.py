@@ -4,13 +4,13 @@ from django.views.decorators.http import require_http_methods
 
 from pathway.audit import record_view
 from pathway.views.access import clinician_required
+from pathway.views.not_saved import not_saved
 from reviews import selectors
 from reviews.errors import ReviewsError, StaleState
 from reviews.forms import MdtDiscussionForm
 from reviews.models import MdtCase
 from reviews.services import mdt as services
 from reviews.views.paging import page_of
-from reviews.views.refusals import not_saved
 
 
 @clinician_required

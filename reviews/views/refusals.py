@@ -1,7 +1,6 @@
-"""What a reviews view answers when it does not take a request: a method other than POST, or
-something someone else had already recorded (shown back, never saved)."""
+"""What a reviews view answers when it does not take a request: a method other than POST
+(what someone else had already recorded is shown back by pathway.views.not_saved)."""
 
-from django import forms
 from django.http import HttpResponseNotAllowed
 
 
@@ -11,24 +10,3 @@ def post_only(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     return None
-
-
-def not_saved(form, *, by, at) -> dict:
-    """What the user entered in `form`, by label (a choice by its words, a ticked box as
-    "Yes"), to show when someone else had already recorded the same thing (another tab,
-    another clinician): shown, never saved, so nothing chosen, such as a same-day risk
-    assessment, is lost without a word."""
-    answers = []
-    for name, field in form.fields.items():
-        key = form.add_prefix(name)
-        values = form.data.getlist(key) if hasattr(form.data, "getlist") else [form.data.get(key)]
-        values = [str(value).strip() for value in values if str(value or "").strip()]
-        if not values:
-            continue
-        if isinstance(field, forms.BooleanField):
-            answers.append((field.label or name, "Yes"))
-            continue
-        labels = {str(code): label for code, label in getattr(field, "choices", ()) or ()}
-        words = ", ".join(str(labels.get(value, value)) for value in values)
-        answers.append((field.label or name, words))
-    return {"by": getattr(by, "full_name", "") or "Someone", "at": at, "answers": answers}

@@ -5,13 +5,13 @@ from django.views.decorators.http import require_http_methods
 from pathway.audit import record_view
 from pathway.contact import display_uk_mobile
 from pathway.views.access import clinician_required
+from pathway.views.not_saved import not_saved
 from reviews import rules, selectors, worklist
 from reviews.errors import ReviewsError
 from reviews.forms import AlertActionForm
 from reviews.rendering import worklist_rows
 from reviews.services import questionnaires as questionnaire_services
 from reviews.views.paging import page_of
-from reviews.views.refusals import not_saved
 
 
 @clinician_required

@@ -176,8 +176,22 @@ def test_an_agreed_version_cannot_be_edited_through_the_pages(world, login):
     ):
         response = client.get(url)
         assert response["Location"] == f"/care-plans/versions/{version.uuid}/"
-        response = client.post(url, draft_post(what_matters="Changed", confirm="on"), follow=True)
-        assert "cannot be changed. Start a new version" in response.content.decode()
+    response = client.post(
+        f"/care-plans/versions/{version.uuid}/agree/",
+        draft_post(what_matters="Changed", confirm="on"),
+        follow=True,
+    )
+    assert "cannot be changed. Start a new version" in response.content.decode()
+    # Changes sent from a draft page opened before it was agreed come back, to carry over.
+    response = client.post(
+        f"/care-plans/versions/{version.uuid}/edit/", draft_post(what_matters="Changed")
+    )
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert f"{version.agreed_by.full_name} agreed version 1 at" in page
+    assert "What you wrote was not saved" in page and "Changed" in page
+    assert "Walk to the park" in page  # a goal row typed on the page
+    assert "Start a new version" in page
     version.refresh_from_db()
     assert version.what_matters == "Walking the dog every day"
     assert version.status == "agreed"
