@@ -331,19 +331,34 @@ def _withdraw_withdrawal_news(session: GroupSession, patient: Patient) -> None:
 
 
 @transaction.atomic
-def record_group_attendance(*, actor: User, booking: GroupBooking, attended: bool) -> GroupBooking:
+def record_group_attendance(
+    *, actor: User, booking: GroupBooking, attended: bool, was: str | None = None
+) -> GroupBooking:
     """Mark a booked place attended or did-not-attend once the session has started; a
-    mistaken mark can be corrected by marking again."""
+    mistaken mark can be corrected by marking again. `was` is the status the page showed:
+    a place whose status has changed since (another tab or colleague marked it) is left as it
+    is (StaleState), and the same mark pressed twice changes nothing."""
     if booking.session.cancelled_at is not None:
         raise ReviewsError("This session was cancelled, so there is no attendance to record.")
     if booking.session.start > timezone.now():
         raise ReviewsError("You can record attendance once the session has started.")
     status = GroupBooking.Status.ATTENDED if attended else GroupBooking.Status.DID_NOT_ATTEND
     now = timezone.now()
-    changed = GroupBooking.objects.filter(pk=booking.pk, status__in=PLACE_HOLDING).update(
+    expected = [was] if was in PLACE_HOLDING else PLACE_HOLDING
+    changed = GroupBooking.objects.filter(pk=booking.pk, status__in=expected).update(
         status=status, attendance_recorded_at=now, updated_by=actor, updated_at=now
     )
     if not changed:
+        booking.refresh_from_db()
+        if booking.status == status:
+            return booking
+        if booking.status in PLACE_HOLDING:
+            raise StaleState(
+                f"{booking.patient.full_name} was marked as "
+                f"{booking.status_label.lower()} by "
+                f"{getattr(booking.updated_by, 'full_name', '') or 'someone else'} after this "
+                "page was opened. Nothing has been changed: check, then mark again if needed."
+            )
         raise StaleState("Only patients with a place can be marked as attending.")
     record_event(
         actor=actor,

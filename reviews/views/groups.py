@@ -207,7 +207,10 @@ def booking_attendance(request, booking_uuid):
     try:
         if action in ("attended", "did_not_attend"):
             services.record_group_attendance(
-                actor=request.user, booking=booking, attended=action == "attended"
+                actor=request.user,
+                booking=booking,
+                attended=action == "attended",
+                was=request.POST.get("was"),
             )
         elif action == "book":
             services.book_place(

@@ -214,6 +214,31 @@ def test_attendance_is_recorded_after_the_start_and_can_be_corrected(world, logi
         services.record_group_attendance(actor=world.clinician, booking=invited, attended=True)
 
 
+def test_attendance_marked_from_a_page_opened_before_another_mark_is_refused(world, login):
+    session = builders.group_session(world.service, start=timezone.now() - timedelta(hours=1))
+    place = builders.booking(session, world.patient, status="booked")
+    client = login(world.clinician)
+    url = reverse("reviews:group-booking", kwargs={"booking_uuid": place.uuid})
+    page = client.get(reverse("reviews:group-session", kwargs={"session_uuid": session.uuid}))
+    assert 'name="was" value="booked"' in page.content.decode()
+    # Tab A marks them missing; tab B, opened before, says they came.
+    client.post(url, {"action": "did_not_attend", "was": "booked"})
+    response = client.post(url, {"action": "attended", "was": "booked"}, follow=True)
+    place.refresh_from_db()
+    assert place.status == "did_not_attend"
+    assert (
+        f"{world.patient.full_name} was marked as did not attend by {world.clinician.full_name} "
+        "after this page was opened. Nothing has been changed" in response.content.decode()
+    )
+    # The same mark pressed twice is harmless; a correction from the page as it is now works.
+    services.record_group_attendance(
+        actor=world.clinician, booking=place, attended=False, was="booked"
+    )
+    client.post(url, {"action": "attended", "was": "did_not_attend"})
+    place.refresh_from_db()
+    assert place.status == "attended"
+
+
 def test_attendance_before_the_start_is_refused(world):
     session = builders.group_session(world.service)
     place = builders.booking(session, world.patient, status="booked")
