@@ -152,3 +152,18 @@ def queue_for_staff(**message) -> Notification | None:
         return None
     saved, created = outbox.queue_draft(row)
     return saved if created else None
+
+
+def questionnaire_reach_warnings(patient: Patient, what: str) -> list[str]:
+    """What staff are told beside `what` (questionnaires) just sent to `patient` that may not
+    reach them: no message about it (and why), and no portal account to fill it in."""
+    warnings = []
+    if reason := not_told_reason(patient):
+        warnings.append(f"{patient.full_name} has not been told about {what}: {reason}.")
+    if patient.user_id is None:
+        warnings.append(
+            f"{patient.full_name} has no patient portal account, so cannot fill in {what} "
+            "online yet. Invite them from the Summary tab, or go through it with them and "
+            "record their answers (Record answers, on the Reviews tab)."
+        )
+    return warnings

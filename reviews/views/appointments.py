@@ -362,6 +362,10 @@ def review_page(request, appointment_uuid):
                     " A safety alert for the same-day risk assessment is on the team's worklist."
                 )
             messages.success(request, message)
+            if chosen := form.cleaned_data.get("questionnaires"):
+                what = "the questionnaire" if len(chosen) == 1 else "the questionnaires"
+                for warning in messaging.questionnaire_reach_warnings(patient, what):
+                    messages.warning(request, warning)
             return redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
     record_view(actor=request.user, patient=patient, obj=appointment)
     today = timezone.localdate()

@@ -114,21 +114,14 @@ def questionnaire_request(request, patient_uuid):
             form.add_service_error(error)
         else:
             instrument = QUESTIONNAIRES[form.cleaned_data["instrument"]].title
-            if reason := messaging.not_told_reason(patient):
+            if messaging.not_told_reason(patient):
                 messages.success(
-                    request,
-                    f"{instrument} is waiting in {patient.full_name}'s questionnaires. They "
-                    f"have not been told: {reason}.",
+                    request, f"{instrument} is waiting in {patient.full_name}'s questionnaires."
                 )
             else:
                 messages.success(request, f"{instrument} sent to {patient.full_name}.")
-            if patient.user_id is None:
-                messages.warning(
-                    request,
-                    f"{patient.full_name} has no patient portal account, so cannot fill it in "
-                    "online yet. Invite them from the Summary tab, or go through it with them "
-                    "and record their answers (Record answers, below).",
-                )
+            for warning in messaging.questionnaire_reach_warnings(patient, instrument):
+                messages.warning(request, warning)
             return redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
     record_view(actor=request.user, patient=patient, obj=patient)
     return render(

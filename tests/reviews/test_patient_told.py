@@ -119,6 +119,35 @@ def _request_questionnaire(client, patient):
     ).content.decode()
 
 
+def test_questionnaires_chosen_at_a_review_warn_when_they_cannot_reach_the_patient(world, login):
+    world.patient.opted_out_at = timezone.now()
+    world.patient.user = None
+    world.patient.save()
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=timezone.now() - timedelta(minutes=30)
+    )
+    page = (
+        login(world.clinician)
+        .post(
+            reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}),
+            {
+                "summary": "Talked it through.",
+                "next_review_date": (timezone.localdate() + timedelta(days=60)).isoformat(),
+                "mental_health_follow_up": "not_needed",
+                "questionnaires": ["HIT-6", "PHQ-9"],
+            },
+            follow=True,
+        )
+        .content.decode()
+    )
+    assert "Review recorded." in page
+    assert f"{world.patient.full_name} has not been told about the questionnaires" in page
+    assert (
+        f"{world.patient.full_name} has no patient portal account, so cannot fill in the "
+        "questionnaires online yet." in page
+    )
+
+
 def test_sending_a_questionnaire_names_the_patient_as_told(world, login):
     page = _request_questionnaire(login(world.clinician), world.patient)
     assert f"Headache impact (HIT-6) sent to {world.patient.full_name}." in page
@@ -133,6 +162,10 @@ def test_sending_a_questionnaire_to_a_patient_who_stopped_messages_says_they_wer
     assert "sent to" not in page
     assert (
         f"Headache impact (HIT-6) is waiting in {world.patient.full_name}&#x27;s "
-        f"questionnaires. They have not been told: {OPTED_OUT}." in page
+        "questionnaires." in page
+    )
+    assert (
+        f"{world.patient.full_name} has not been told about Headache impact (HIT-6): "
+        f"{OPTED_OUT}." in page
     )
     assert not Notification.objects.exists()
