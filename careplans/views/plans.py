@@ -11,8 +11,10 @@ from careplans import selectors, services
 from careplans.forms import AttachLeafletForm, StartPlanForm
 from careplans.models import CarePlanVersion, Leaflet
 from careplans.views.lookups import _plan_page, _staff_context
+from pathway import tried_before
 from pathway.audit import record_view
 from pathway.models import Episode
+from pathway.models.episodes import Condition
 from pathway.permissions import patient_for
 from pathway.views.access import clinician_required, staff_required
 
@@ -48,6 +50,12 @@ def _plan_tab(request, patient, *, start_form: StartPlanForm | None = None, stat
             ],
             agreed=view.current is not None,
             auto_id=f"attach-{view.plan.uuid}-%s",
+        )
+        # What the referral says was tried before: not counted until recorded as a treatment.
+        view.tried_before = (
+            tried_before.for_episode(view.plan.episode)
+            if view.plan.episode.condition == Condition.HEADACHE
+            else []
         )
     if not episodes.exists():
         start_form = None

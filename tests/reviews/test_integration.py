@@ -449,3 +449,30 @@ def test_what_matters_to_the_patient_from_a_review_is_shown_with_it(world, login
     ):
         page = client.get(url).content.decode()
         assert "What matters to the patient:</strong> Back at the allotment by spring." in page
+
+
+def test_the_plan_shows_the_preventives_the_referral_says_were_tried(world, login):
+    made = referral_builders.referral(
+        world.patient,
+        world.gp,
+        preventives=(
+            {
+                "medicine": "Propranolol",
+                "dose": "80 mg",
+                "duration_weeks": 12,
+                "stopped_reason": "ineffective",
+            },
+            {"medicine": "Topiramate", "dose": "", "duration_weeks": 1, "stopped_reason": "other"},
+        ),
+    )
+    careplan_builders.plan(world.patient, actor=world.clinician)
+    page = (
+        login(world.clinician)
+        .get(reverse("careplans:patient-plan", kwargs={"patient_uuid": world.patient.uuid}))
+        .content.decode()
+    )
+    sent = timezone.localtime(made.submitted_at)
+    assert "Preventives tried before, as the referral lists them:" in page
+    assert f"Propranolol 80 mg, 12 weeks: did not work (the referral of {sent:%-d %B %Y})" in page
+    assert "Topiramate 1 week: other reason" in page
+    assert "They are not counted below until recorded as treatments" in page
