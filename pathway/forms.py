@@ -11,7 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from pathway import nhs_number
-from pathway.contact import NOT_A_UK_MOBILE, display_uk_mobile, normalise_uk_mobile
+from pathway.contact import (
+    NOT_A_UK_MOBILE,
+    NOT_A_UK_PHONE,
+    display_uk_mobile,
+    normalise_uk_mobile,
+    normalise_uk_phone,
+)
 from pathway.models import Organisation, Patient
 from pathway.permissions import patients_visible_to, practice_ids_for
 
@@ -247,6 +253,26 @@ class UkMobileField(forms.CharField):
             return ""
         try:
             return normalise_uk_mobile(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class UkPhoneField(UkMobileField):
+    """A UK number to ring: a mobile or a landline (normalised as pathway.contact does). A
+    form that would text it checks it is a mobile (contact.is_uk_mobile)."""
+
+    default_error_messages = {"max_length": NOT_A_UK_PHONE}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Phone number")
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = forms.CharField.clean(self, value)
+        if value in self.empty_values:
+            return ""
+        try:
+            return normalise_uk_phone(value)
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from exc
 

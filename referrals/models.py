@@ -122,7 +122,8 @@ class Referral(ClinicalRecord):
         verbose_name="GP practice",
     )
     stated_email = models.EmailField("email address", blank=True)
-    stated_mobile = models.CharField("mobile phone number", max_length=16, blank=True)
+    # A mobile, or a landline for someone who asked for a phone call (pathway.contact).
+    stated_mobile = models.CharField("phone number", max_length=16, blank=True)
     # The self-referral form's one-time token (referrals.forms.SelfReferralForm): the same form
     # sent again, after Back or from a second click that got through, finds this referral
     # instead of making a copy for triage. None for every other referral.

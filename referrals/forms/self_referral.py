@@ -7,7 +7,8 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.forms import NhsNumberField, PastDateField, Textarea, TooLongInWords, UkMobileField
+from pathway.contact import is_uk_mobile
+from pathway.forms import NhsNumberField, PastDateField, Textarea, TooLongInWords, UkPhoneField
 from pathway.models.episodes import Condition
 from referrals import rules, selectors
 from referrals.forms.fields import (
@@ -82,7 +83,11 @@ class SelfReferralForm(TooLongInWords, forms.Form):
         },
     )
     email = forms.EmailField(label="Email address", required=False)
-    mobile = UkMobileField(required=False, help_text="For example 07700 900123")
+    mobile = UkPhoneField(
+        required=False,
+        help_text="A mobile, or a landline if you would like a phone call. For example "
+        "07700 900123 or 01632 960123.",
+    )
     preferred_contact = forms.ChoiceField(
         label="How should we contact you?",
         choices=[
@@ -158,13 +163,22 @@ class SelfReferralForm(TooLongInWords, forms.Form):
             mobile=data.get("mobile") or "",
             email=data.get("email") or "",
         )
+        texts = data.get("preferred_contact") == Referral.PreferredContact.SMS
         if not data.get("email") and not data.get("mobile") and "mobile" not in self.errors:
-            self.add_error("mobile", "Enter a mobile phone number or an email address.")
+            self.add_error("mobile", "Enter a phone number or an email address.")
         elif missing == "email":
             self.add_error("email", "Enter an email address, or choose another way to contact you.")
         elif missing == "mobile" and "mobile" not in self.errors:
             self.add_error(
-                "mobile", "Enter a mobile phone number, or choose another way to contact you."
+                "mobile",
+                "Enter a mobile phone number, or choose another way to contact you."
+                if texts
+                else "Enter a phone number, or choose another way to contact you.",
+            )
+        elif texts and data.get("mobile") and not is_uk_mobile(data["mobile"]):
+            self.add_error(
+                "mobile",
+                "Text messages need a mobile number. Enter a mobile, or choose a phone call.",
             )
         data["id_migraine"] = _id_migraine_answers(self)
         return data

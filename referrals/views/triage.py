@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from pathway import first_contacts, instruments
 from pathway.audit import record_view
+from pathway.contact import display_uk_mobile
 from pathway.permissions import patients_visible_to
 from pathway.views.access import role_required
 from referrals import rules, selectors, services
@@ -109,6 +110,8 @@ def _detail_context(request, referral, **extra) -> dict:
                 context["first_conversation"] = first_contacts.for_referrals([referral]).get(
                     referral.episode_id
                 )
+    # A self-referrer's number as they would write it (a mobile, or a landline to ring).
+    context["stated_phone"] = display_uk_mobile(referral.stated_mobile)
     if referral.source == Referral.Source.SELF and referral.patient is not None:
         # A match made despite differences stays visible, so a wrong match can be spotted.
         differences = selectors.match_differences(referral, referral.patient)

@@ -300,15 +300,32 @@ def test_the_window_starts_again_when_the_count_expires(world):
     assert throttle.allow_self_referral(address)
 
 
+def test_someone_with_only_a_landline_refers_themselves_for_a_phone_call(client, world, login):
+    data = _form(world, email="", mobile="01632 960123", preferred_contact="phone")
+    response = client.post(URL, data)
+    assert response.status_code == 302
+    referral = Referral.objects.get()
+    assert referral.stated_mobile == "+441632960123"
+    page = login(world.clinician).get(
+        reverse("referrals:detail", kwargs={"referral_uuid": referral.uuid})
+    )
+    assert "01632960123" in page.content.decode()
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
         ({"consent_to_contact": ""}, "You need to agree that we can contact you"),
         ({"nhs_number": "1234567890"}, "Enter a valid 10-digit NHS number"),
         ({"date_of_birth": "2999-01-01"}, "today or in the past"),
-        ({"email": "", "mobile": ""}, "Enter a mobile phone number or an email address"),
+        ({"email": "", "mobile": ""}, "Enter a phone number or an email address"),
         ({"preferred_contact": "sms"}, "Enter a mobile phone number, or choose another"),
-        ({"mobile": "12345"}, "mobile"),
+        ({"preferred_contact": "phone"}, "Enter a phone number, or choose another"),
+        ({"mobile": "12345"}, "Enter a UK phone number"),
+        (
+            {"preferred_contact": "sms", "mobile": "01632 960123"},
+            "Text messages need a mobile number",
+        ),
         ({"red_flags": ["papilloedema"]}, "papilloedema is not a red flag on this checklist"),
         ({"practice": "999999"}, "Select your GP practice from the list"),
         ({"id_migraine_light": "yes"}, "Answer all three"),
