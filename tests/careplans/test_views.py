@@ -364,6 +364,12 @@ def test_the_patient_reads_only_the_agreed_version(world, login):
     assert "Your GP can see this plan too." in html
 
 
+def test_a_pain_patient_without_leaflets_is_offered_the_pain_leaflets(world, login):
+    builders.agreed_plan(world.patient, condition="chronic_pain")
+    mine = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert 'href="/care-plans/leaflets/?condition=chronic_pain">information leaflets</a>' in mine
+
+
 def test_a_plan_past_its_review_date_says_the_review_is_due(world, login):
     plan = builders.agreed_plan(world.patient)
     mine = login(world.patient_user).get("/care-plans/my/").content.decode()
