@@ -178,6 +178,52 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     return trial
 
 
+@transaction.atomic
+def mark_trial_entered_in_error(*, actor, trial: TreatmentTrial) -> TreatmentTrial:
+    """Mark a treatment recorded by mistake (the wrong medicine, or the wrong patient) as
+    entered in error: it leaves the plan, its printouts, the worklist and the dashboard, and
+    stays in the record for the audit. The episode's "treatment started" milestone follows the
+    treatments left: it moves to the earliest one the team started, or goes with the last.
+    Returns the trial. Raises CarePlanError when it was already marked or the episode ended."""
+    trial = (
+        TreatmentTrial.objects.select_for_update()
+        .select_related("plan__patient", "plan__episode")
+        .get(pk=trial.pk)
+    )
+    check_episode_open(trial.plan)
+    if trial.entered_in_error:
+        raise CarePlanError("This treatment is already marked as entered in error.")
+    trial.entered_in_error = True
+    trial.updated_by = actor
+    trial.save(update_fields=["entered_in_error", "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=trial.plan.patient,
+        obj=trial,
+        fields=["entered_in_error"],
+    )
+    if not trial.already_taking:
+        episode = trial.plan.episode
+        first = (
+            TreatmentTrial.objects.filter(
+                plan__episode=episode,
+                plan__entered_in_error=False,
+                entered_in_error=False,
+                already_taking=False,
+            )
+            .order_by("started_on")
+            .values_list("started_on", flat=True)
+            .first()
+        )
+        started = Milestone.objects.filter(episode=episode, kind=MilestoneKind.TREATMENT_STARTED)
+        if first is None:
+            started.delete()
+        else:
+            started.update(occurred_at=_moment_on(first))
+    return trial
+
+
 REVIEW_FIELDS = (
     "outcome",
     "adequate_trial",

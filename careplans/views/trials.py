@@ -61,6 +61,17 @@ def trial_add(request, plan_uuid):
 def trial_review(request, trial_uuid):
     trial = _trial_or_404(request.user, trial_uuid)
     patient = trial.plan.patient
+    if request.method == "POST" and request.POST.get("action") == "entered_in_error":
+        try:
+            services.mark_trial_entered_in_error(actor=request.user, trial=trial)
+        except services.CarePlanError as exc:
+            messages.error(request, str(exc))
+            return redirect("careplans:trial-review", trial_uuid=trial.uuid)
+        messages.success(
+            request,
+            f"{trial.display_name} is marked as entered in error and is no longer on the plan.",
+        )
+        return redirect(_plan_page(patient, "treatments"))
     form = TrialReviewForm(
         request.POST if request.method == "POST" else None,
         instance=trial,

@@ -412,6 +412,28 @@ def test_reductions_record_deprescribing_from_baseline_to_now(world):
         )
 
 
+def test_a_treatment_recorded_by_mistake_leaves_the_plan_and_the_milestone_follows(world):
+    plan = builders.plan(world.patient)
+    wrong = builders.trial(plan, started_on=TODAY() - timedelta(days=20))
+    right = builders.trial(
+        plan, medicine_code="amitriptyline", started_on=TODAY() - timedelta(days=5)
+    )
+    (milestone,) = Milestone.objects.filter(episode=plan.episode, kind="treatment_started")
+    assert timezone.localdate(milestone.occurred_at) == wrong.started_on
+    services.mark_trial_entered_in_error(actor=world.clinician, trial=wrong)
+    milestone.refresh_from_db()
+    # The wait to first treatment ends when the real first treatment began.
+    assert timezone.localdate(milestone.occurred_at) == right.started_on
+    assert [t.pk for t in plan.trials.filter(entered_in_error=False)] == [right.pk]
+    with pytest.raises(services.CarePlanError, match="already marked"):
+        services.mark_trial_entered_in_error(actor=world.clinician, trial=wrong)
+    services.mark_trial_entered_in_error(actor=world.clinician, trial=right)
+    assert not Milestone.objects.filter(episode=plan.episode, kind="treatment_started").exists()
+    assert ["entered_in_error"] in AuditEvent.objects.filter(object_uuid=right.uuid).values_list(
+        "fields", flat=True
+    )
+
+
 def test_a_step_cannot_be_dated_before_the_latest_step(world):
     trial = _tramadol(world, "100 mg four times a day")
     latest = TODAY() - timedelta(days=5)

@@ -1141,3 +1141,20 @@ def test_the_reduction_page_lists_the_steps_and_removes_the_latest_when_typed_wr
     # The same button pressed again from the old page changes nothing more.
     again = client.post(url, {"action": "remove", "step": str(step.uuid)}, follow=True)
     assert "changed since the page was opened" in again.content.decode()
+
+
+def test_a_treatment_recorded_by_mistake_is_marked_so_from_its_review_page(world, login):
+    from django.urls import reverse
+
+    plan = builders.agreed_plan(world.patient)
+    trial = builders.trial(plan)
+    url = reverse("careplans:trial-review", kwargs={"trial_uuid": trial.uuid})
+    client = login(world.clinician)
+    assert "This treatment was recorded by mistake" in client.get(url).content.decode()
+    page = client.post(url, {"action": "entered_in_error"}, follow=True).content.decode()
+    assert (
+        f"{trial.display_name} is marked as entered in error and is no longer on the plan." in page
+    )
+    trial.refresh_from_db()
+    assert trial.entered_in_error
+    assert client.get(url).status_code == 404
