@@ -169,6 +169,11 @@ class AssessmentAdmin(NoDeleteAdmin):
     raw_id_fields = ["patient", "completed_by"]
     readonly_fields = ["answers", "total", "band", "alert"]
 
+    def has_add_permission(self, request) -> bool:
+        # Answers are recorded through a questionnaire, which scores them and raises any
+        # alert: an assessment added here would have neither.
+        return False
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):

@@ -26,6 +26,11 @@ class ReferralAdmin(NoDeleteAdmin):
     filter_horizontal = ["assessments"]
     inlines = [PreventiveTriedInline]
 
+    def has_add_permission(self, request) -> bool:
+        # A referral is sent through the app, which screens its red flags for the urgency,
+        # opens the episode and records `referral_received`.
+        return False
+
 
 @admin.register(EmergencyStop)
 class EmergencyStopAdmin(NoDeleteAdmin):

@@ -91,3 +91,8 @@ class SafetyAlertAdmin(NoDeleteAdmin):
     list_filter = ["kind"]
     raw_id_fields = ["patient", "assessment", "review", "responsible_clinician", "resolved_by"]
     readonly_fields = ["assessment", "review", "raised_at"]
+
+    def has_add_permission(self, request) -> bool:
+        # Raised by a risky answer or a review's same-day risk assessment, which email the
+        # responsible clinicians: one added here would reach nobody.
+        return False

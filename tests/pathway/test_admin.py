@@ -111,3 +111,29 @@ def test_a_care_services_phone_number_for_patients_must_be_one(world, login, pho
         assert "Enter a phone number patients can call" in response.content.decode()
     world.service.refresh_from_db()
     assert (world.service.phone == phone) is saved
+
+
+def test_no_admin_add_page_leaves_a_required_field_read_only(world):
+    """An add page whose required field is read-only answers a 500 on save (NOT NULL): such
+    models are added through the app only, and their admin refuses to add."""
+    from django.contrib import admin as django_admin
+    from django.core.exceptions import FieldDoesNotExist
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = world.admin
+    stuck = []
+    for model, model_admin in django_admin.site._registry.items():
+        if not model_admin.has_add_permission(request):
+            continue
+        for name in model_admin.get_readonly_fields(request):
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue  # a method shown read-only
+            if getattr(field, "null", True) or field.has_default() or field.auto_created:
+                continue
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                continue
+            stuck.append(f"{model._meta.label}.{name}")
+    assert stuck == []
