@@ -12,7 +12,9 @@ from django.utils import timezone
 from pathway.links import uuid_link
 from pathway.models import Episode, Milestone, Patient, Target, User
 from pathway.models.episodes import MilestoneKind
+from pathway.models.episodes import Priority as EpisodePriority
 from pathway.permissions import patients_visible_to
+from referrals.models import Referral
 from reviews import rules, selectors, sources
 from reviews.models import Appointment
 from reviews.worklist.reasons import Reason
@@ -35,12 +37,20 @@ def scope(
     return patients
 
 
+# The priorities a target may name besides "any".
+PRIORITY_LEVELS = tuple(EpisodePriority.values)
+
+
 def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple[int, Reason]]:
     """Open episodes past a pathway target (DESIGN.md section 3) whose end milestone has not
     happened: one query per target row. The review-to-review target is the "review overdue"
     category, so it is left out here."""
     found = []
-    targets = Target.objects.exclude(from_milestone=F("to_milestone")).order_by("id")
+    targets = list(Target.objects.exclude(from_milestone=F("to_milestone")).order_by("id"))
+    # A priority with a target of its own is measured against that one only, not the one for
+    # any priority as well (referrals.rules.target_days_for, as the waiting list and the
+    # dashboard measure it).
+    own = {(t.from_milestone, t.to_milestone, t.priority) for t in targets}
     for target in targets:
         started = (
             Milestone.objects.filter(episode=OuterRef("pk"), kind=target.from_milestone)
@@ -53,8 +63,27 @@ def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
             occurred_at__gte=OuterRef("started_at"),
         )
         episodes = Episode.objects.open().filter(patient__in=patients)
+        if target.to_milestone == MilestoneKind.TRIAGED:
+            # Waiting for triage: by the urgency the referral screen gave (no priority is set
+            # before triage), as the triage queue measures it.
+            episodes = episodes.annotate(
+                level=Subquery(
+                    Referral.objects.filter(episode=OuterRef("pk"), entered_in_error=False)
+                    .order_by("submitted_at", "id")
+                    .values("urgency")[:1]
+                )
+            )
+        else:
+            episodes = episodes.annotate(level=F("priority"))
         if target.priority != Target.AppliesTo.ANY:
-            episodes = episodes.filter(priority=target.priority)
+            episodes = episodes.filter(level=target.priority)
+        else:
+            others = [
+                level
+                for level in ("", *PRIORITY_LEVELS)
+                if (target.from_milestone, target.to_milestone, level) not in own
+            ]
+            episodes = episodes.filter(Q(level__isnull=True) | Q(level__in=others))
         rows = (
             episodes.annotate(started_at=Subquery(started))
             .filter(started_at__lt=now - timedelta(days=target.days))
@@ -66,7 +95,7 @@ def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
                 patient_id,
                 Reason(
                     "target_breach",
-                    f"{target.name}: over {target.days} days",
+                    f"{target.name}: over {target.days} day{'' if target.days == 1 else 's'}",
                     started_at + timedelta(days=target.days),
                 ),
             )

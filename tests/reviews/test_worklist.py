@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.models import Milestone
+from pathway.models import Milestone, Target
 from reviews import worklist
 from reviews.models import Review, SafetyAlert
 from reviews.selectors import teams
@@ -346,3 +346,38 @@ def test_the_page_costs_the_same_number_of_queries_however_many_patients(
         response = client.get(URL)
     assert len(response.context["rows"]) == 25  # paginated
     assert response.context["total"] == 41
+
+
+def test_a_priority_with_its_own_target_is_not_also_measured_against_the_one_for_any(world):
+    """As the waiting list and the dashboard measure it: the routine target of 28 days, not a
+    shorter one for any priority as well."""
+    Target.objects.create(
+        name="Triage to first contact (any)",
+        from_milestone="triaged",
+        to_milestone="first_contact",
+        priority="any",
+        days=21,
+    )
+    routine = EpisodeFactory(patient=world.patient, priority="routine")
+    Milestone.objects.create(
+        episode=routine, kind="triaged", occurred_at=timezone.now() - timedelta(days=23)
+    )
+    assert worklist.worklist_for(world.clinician).rows == []
+    # With no routine target of its own, the one for any applies.
+    Target.objects.filter(to_milestone="first_contact", priority="routine").delete()
+    rows = worklist.worklist_for(world.clinician).rows
+    assert [r.top.detail for r in rows] == ["Triage to first contact (any): over 21 days"]
+
+
+def test_a_referral_waiting_for_triage_is_measured_by_the_urgency_the_screen_gave(world):
+    from referrals.models import Referral
+    from tests.factories import urgent_triage_target
+    from tests.referrals import builders as referral_builders
+
+    urgent_triage_target(days=1)
+    made = referral_builders.referral(world.patient, world.gp)
+    two_days_ago = timezone.now() - timedelta(days=2)
+    Referral.objects.filter(pk=made.pk).update(urgency="urgent", submitted_at=two_days_ago)
+    Milestone.objects.filter(episode=made.episode).update(occurred_at=two_days_ago)
+    details = [r.detail for row in worklist.worklist_for(world.clinician).rows for r in row.reasons]
+    assert "Urgent referral to triage: over 1 day" in details
