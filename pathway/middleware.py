@@ -93,8 +93,19 @@ class MethodNotAllowedPageMiddleware:
         return page
 
 
-# Paths a signed-in member of staff may reach before confirming their second factor.
-_MFA_EXEMPT_PREFIXES = ("/static/", "/health/", "/account/")
+# Paths a signed-in member of staff may reach before confirming their second factor: signing
+# in and out, the second factor itself, and resetting a forgotten password (which signs no
+# one in). Changing the password, or ending every other session, needs the second factor: a
+# stolen password alone must not lock the owner out.
+_MFA_EXEMPT_PREFIXES = (
+    "/static/",
+    "/health/",
+    "/account/login/",
+    "/account/logout/",
+    "/account/mfa/",
+    "/account/password-reset/",
+    "/account/reset/",
+)
 
 
 class StaffMfaMiddleware:

@@ -203,6 +203,25 @@ def test_it_sends_a_gp_without_a_device_from_any_page_to_set_one_up(client, worl
         assert response["Location"] == reverse("pathway:mfa-setup")
 
 
+def test_a_password_alone_cannot_change_the_password_or_end_other_sessions(client, world, mfa_on):
+    _confirmed_device(world.gp)
+    _sign_in(client, world.gp)
+    for name in ("pathway:password-change", "pathway:sign-out-everywhere"):
+        path = reverse(name)
+        assert _mfa_next(client.get(path)) == path
+        response = client.post(
+            path,
+            {
+                "old_password": "x",
+                "new_password1": "a-new-pass-2027",
+                "new_password2": "a-new-pass-2027",
+            },
+        )
+        assert urlsplit(response["Location"]).path == reverse("pathway:mfa-verify")
+    # Signing out, and the forgotten-password pages, need no second factor.
+    assert client.get(reverse("pathway:password-reset")).status_code == 200
+
+
 def test_it_refuses_a_wrong_code_when_setting_up(client, world, mfa_on):
     _sign_in(client, world.gp)
     client.get(reverse("pathway:mfa-setup"))
