@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 
@@ -17,6 +18,7 @@ from pathway.models import (
     User,
 )
 from pathway.models.episodes import MAX_TARGET_DAYS, TARGET_DAYS_MESSAGE
+from pathway.sign_ins import clear_failed_sign_ins
 
 
 class RecordReadAdmin(admin.ModelAdmin):
@@ -111,6 +113,16 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"fields": ["email", "full_name", "role", "discipline", "password1", "password2"]}),
     ]
+
+    def user_change_password(self, request, id, form_url=""):
+        """A password set here lifts a sign-in lockout, as a reset by email does: the person
+        told their new password can sign in with it at once."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            if user is not None:
+                clear_failed_sign_ins(user.email)
+        return response
 
 
 @admin.register(Patient)

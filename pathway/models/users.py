@@ -82,11 +82,19 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=models.Q(role="clinician") | models.Q(discipline=""),
                 name="pathway_user_discipline_only_for_clinicians",
+                violation_error_message="Only care team clinicians have a discipline: clear "
+                "it, or choose the care team clinician role.",
             ),
         ]
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    def clean(self):
+        super().clean()
+        # Kept in lower case, as UserManager.create_user keeps it and the sign-in form lowers
+        # what is typed: an address saved as typed ("Jo.Bloggs@...") could never sign in.
+        self.email = (self.email or "").strip().lower()
 
     @property
     def is_patient(self) -> bool:

@@ -1,8 +1,6 @@
 import base64
 
 import segno
-from axes.handlers.proxy import AxesProxyHandler
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -17,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pathway.forms import ChangePasswordForm, EmailAuthenticationForm, NewPasswordForm, TotpForm
 from pathway.models.users import new_session_salt
+from pathway.sign_ins import clear_failed_sign_ins
 
 
 class SignInView(auth_views.LoginView):
@@ -33,20 +32,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        _clear_failed_sign_ins(form.user.email)
+        clear_failed_sign_ins(form.user.email)
         return response
-
-
-def _clear_failed_sign_ins(email: str) -> int:
-    """Forget the failed sign-ins recorded against this email address, from every IP address
-    (axes keys them on username and IP address, AXES_LOCKOUT_PARAMETERS) and in whatever case
-    it was typed: the sign-in form lowers it, the admin's sign-in form does not. Returns how
-    many records were removed."""
-    email = email.strip()
-    typed = set(
-        AccessAttempt.objects.filter(username__iexact=email).values_list("username", flat=True)
-    )
-    return sum(AxesProxyHandler.reset_attempts(username=username) for username in typed | {email})
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

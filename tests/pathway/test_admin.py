@@ -137,3 +137,78 @@ def test_no_admin_add_page_leaves_a_required_field_read_only(world):
                 continue
             stuck.append(f"{model._meta.label}.{name}")
     assert stuck == []
+
+
+def _no_memberships():
+    return {
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+
+
+def test_a_user_added_with_capitals_in_their_email_can_sign_in(world, login, client):
+    from pathway.models import User
+
+    page = login(world.admin).post(
+        reverse("admin:pathway_user_add"),
+        {
+            "email": "Jo.Bloggs@Demo.NHS.uk",
+            "full_name": "Jo Bloggs",
+            "role": "gp",
+            "discipline": "",
+            "password1": "a-long-pass-phrase-2027",
+            "password2": "a-long-pass-phrase-2027",
+            "usable_password": "true",
+            **_no_memberships(),
+        },
+    )
+    assert page.status_code == 302
+    assert User.objects.filter(email="jo.bloggs@demo.nhs.uk").exists()
+    # The same address in other capitals is the same person, refused as a second account.
+    again = login(world.admin).post(
+        reverse("admin:pathway_user_add"),
+        {
+            "email": "JO.BLOGGS@demo.nhs.uk",
+            "full_name": "Jo Bloggs",
+            "role": "gp",
+            "discipline": "",
+            "password1": "a-long-pass-phrase-2027",
+            "password2": "a-long-pass-phrase-2027",
+            "usable_password": "true",
+            **_no_memberships(),
+        },
+    )
+    assert again.status_code == 200 and "already exists" in again.content.decode()
+
+
+def test_a_discipline_for_someone_not_a_clinician_is_refused_in_plain_words(world, login):
+    page = login(world.admin).post(
+        reverse("admin:pathway_user_add"),
+        {
+            "email": "gp.two@demo.nhs.uk",
+            "full_name": "Gee Pee",
+            "role": "gp",
+            "discipline": "nurse",
+            "password1": "a-long-pass-phrase-2027",
+            "password2": "a-long-pass-phrase-2027",
+            "usable_password": "true",
+            **_no_memberships(),
+        },
+    )
+    assert "Only care team clinicians have a discipline" in page.content.decode()
+
+
+def test_a_password_set_by_an_administrator_lifts_a_sign_in_lockout(world, login, settings):
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username=world.gp.email, ip_address="192.0.2.1", failures_since_start=5
+    )
+    response = login(world.admin).post(
+        reverse("admin:auth_user_password_change", args=[world.gp.pk]),
+        {"password1": "a-new-pass-phrase-2027", "password2": "a-new-pass-phrase-2027"},
+    )
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.filter(username=world.gp.email).exists()
