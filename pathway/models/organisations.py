@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -10,6 +11,15 @@ class OrganisationKind(models.TextChoices):
     PCN = "pcn", "Primary care network"
     PRACTICE = "practice", "GP practice"
     SERVICE = "service", "Care service"
+
+
+# What each kind of organisation hangs under: the tree the permissions and the dashboard's areas
+# walk (a practice's patients are seen by its PCN's clinicians and services). An ICB is a root.
+PARENT_KIND = {
+    OrganisationKind.PRACTICE: OrganisationKind.PCN,
+    OrganisationKind.SERVICE: OrganisationKind.PCN,
+    OrganisationKind.PCN: OrganisationKind.ICB,
+}
 
 
 class Organisation(TimeStampedModel):
@@ -63,6 +73,38 @@ class Organisation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.ods_code})"
+
+    def clean(self):
+        """Keep the tree as the permissions and the dashboard read it: each kind under the kind
+        above it (PARENT_KIND), and ODS codes in capitals (the same code typed in another case
+        is the same organisation)."""
+        super().clean()
+        self.ods_code = (self.ods_code or "").strip().upper()
+        errors = {}
+        wanted = PARENT_KIND.get(self.kind)
+        if self.parent_id is not None and self.parent is not None:
+            if wanted is None:
+                errors["parent"] = "An integrated care board has no parent."
+            elif self.parent.kind != wanted:
+                # Which also keeps an organisation from being under itself: each kind's
+                # parent is of the kind above, and an ICB has none.
+                errors["parent"] = (
+                    f"A {self.get_kind_display().lower()} belongs to a "
+                    f"{OrganisationKind(wanted).label.lower()}: choose one."
+                )
+        if self.pk is not None:
+            misplaced = [
+                child.name
+                for child in Organisation.objects.filter(parent_id=self.pk)
+                if PARENT_KIND.get(child.kind) != self.kind
+            ]
+            if misplaced:
+                errors["kind"] = (
+                    f"{', '.join(misplaced[:3])} {'is' if len(misplaced) == 1 else 'are'} under "
+                    "this organisation and need it to stay the kind it is: move them first."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Membership(TimeStampedModel):

@@ -212,3 +212,48 @@ def test_a_password_set_by_an_administrator_lifts_a_sign_in_lockout(world, login
     )
     assert response.status_code == 302
     assert not AccessAttempt.objects.filter(username=world.gp.email).exists()
+
+
+def _organisation_form(organisation, **changes):
+    data = {
+        "kind": organisation.kind,
+        "name": organisation.name,
+        "ods_code": organisation.ods_code,
+        "parent": organisation.parent_id or "",
+        "phone": "",
+        "email": "",
+        "contact_hours": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_an_organisation_cannot_be_put_where_its_patients_would_drop_out_of_every_list(
+    world, login
+):
+    client = login(world.admin)
+    practice = world.practice_a
+    url = reverse("admin:pathway_organisation_change", args=[practice.pk])
+    for parent, message in (
+        (practice.pk, "belongs to a primary care network"),  # under itself
+        (world.practice_b.pk, "belongs to a primary care network"),
+        (world.icb.pk, "belongs to a primary care network"),
+    ):
+        page = client.post(url, _organisation_form(practice, parent=parent))
+        assert page.status_code == 200 and message in page.content.decode()
+    practice.refresh_from_db()
+    assert practice.parent == world.pcn1
+    # A PCN with practices under it cannot become a practice.
+    pcn_url = reverse("admin:pathway_organisation_change", args=[world.pcn1.pk])
+    page = client.post(
+        pcn_url, _organisation_form(world.pcn1, kind="practice", parent=world.pcn2.pk)
+    )
+    assert "need it to stay the kind it is" in page.content.decode()
+    # An ODS code typed in another case is the same organisation's.
+    add = client.post(
+        reverse("admin:pathway_organisation_add"),
+        _organisation_form(
+            world.practice_b, ods_code=world.practice_b.ods_code.lower(), parent=world.pcn1.pk
+        ),
+    )
+    assert add.status_code == 200 and "already exists" in add.content.decode()
