@@ -24,6 +24,7 @@ urlpatterns = [
     path("<uuid:referral_uuid>/unmatch/", views.unmatch, name="unmatch"),
     path("<uuid:referral_uuid>/correct-match/", views.correct_match, name="correct-match"),
     path("<uuid:referral_uuid>/duplicate/", views.close_duplicate, name="close-duplicate"),
+    path("<uuid:referral_uuid>/withdraw/", views.withdraw, name="withdraw"),
     path("letters/<uuid:letter_uuid>/", views.letter, name="letter"),
     path("patients/<uuid:patient_uuid>/", views.patient_referrals, name="patient-referrals"),
 ]

@@ -22,7 +22,7 @@ from referrals.views.self_referral import (
     self_refer_screen,
     self_refer_sent,
 )
-from referrals.views.triage import decide, detail, triage_required
+from referrals.views.triage import decide, detail, triage_required, withdraw
 
 __all__ = [
     "PAGE_SIZE",
@@ -49,4 +49,5 @@ __all__ = [
     "triage_required",
     "unmatch",
     "waiting_list",
+    "withdraw",
 ]

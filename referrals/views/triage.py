@@ -174,3 +174,26 @@ def decide(request, referral_uuid):
         f"Referral {decided.reference} {decision_words(decided)}. The referrer will be told.",
     )
     return redirect("referrals:triage-queue")
+
+
+@role_required("gp")
+@require_POST
+def withdraw(request, referral_uuid):
+    """The referring practice takes back a referral the team has not triaged yet (sent for the
+    wrong patient, or no longer needed): it leaves the triage queue and the episode it opened
+    ends. Once triaged, the team holds it: the page says to contact them."""
+    referral = selectors.referral_for(request.user, referral_uuid)
+    if referral.status != Referral.Status.SUBMITTED:
+        messages.error(
+            request,
+            "This referral has been triaged or closed, so it cannot be withdrawn here. Contact "
+            "the care team about it.",
+        )
+    else:
+        try:
+            services.close_referral(actor=request.user, referral=referral)
+        except services.ReferralError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Referral withdrawn. The care team will not triage it.")
+    return redirect("referrals:detail", referral_uuid=referral.uuid)

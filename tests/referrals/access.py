@@ -48,6 +48,10 @@ RULES = {
     "referrals:close-duplicate": Rule(
         allowed=frozenset({"clinician"}), kwargs=_referral, method="post", ok=(400,)
     ),
+    # The referring practice's GP takes back a referral not yet triaged.
+    "referrals:withdraw": Rule(
+        allowed=frozenset({"gp"}), kwargs=_referral, method="post", ok=(302,)
+    ),
     "referrals:letter": Rule(allowed=STAFF, kwargs=_letter),
     "referrals:patient-referrals": Rule(
         allowed=STAFF, kwargs=lambda w: {"patient_uuid": w.patient.uuid}

@@ -785,3 +785,29 @@ def test_the_link_to_the_patients_referrals_shows_only_to_whoever_may_open_it(wo
     assert response.status_code == 200
     assert link not in response.content.decode()
     assert client.get(link).status_code == 404
+
+
+def test_the_referring_gp_withdraws_a_referral_not_yet_triaged(world, login):
+    made = builders.referral(world.patient, world.gp)
+    url = reverse("referrals:detail", kwargs={"referral_uuid": made.uuid})
+    client = login(world.gp)
+    assert "Withdraw this referral" in client.get(url).content.decode()
+    page = client.post(
+        reverse("referrals:withdraw", kwargs={"referral_uuid": made.uuid}), follow=True
+    ).content.decode()
+    assert "Referral withdrawn. The care team will not triage it." in page
+    made.refresh_from_db()
+    assert made.status == "closed" and made.closed_at is not None
+    assert made.episode.status == "discharged"
+    assert "Withdraw this referral" not in page
+    # Once triaged, the team holds it.
+    decided = builders.decided(world.other_patient, world.gp, world.clinician)
+    client.post(reverse("referrals:withdraw", kwargs={"referral_uuid": decided.uuid}))
+    decided.refresh_from_db()
+    assert decided.status == "accepted"
+    # The care team's clinician is not offered it.
+    other = builders.referral(world.other_patient, world.gp, condition="chronic_pain")
+    team_page = login(world.clinician).get(
+        reverse("referrals:detail", kwargs={"referral_uuid": other.uuid})
+    )
+    assert "Withdraw this referral" not in team_page.content.decode()
