@@ -442,6 +442,8 @@ class ContactPreferencesForm(ConsentNeedsContact, forms.ModelForm):
             "diary_nudge": "Remind me to fill in my diary each evening",
         }
         error_messages = {"email": {"invalid": EMAIL_INVALID}}
+        # The patient's own address: browsers may offer to fill it in (WCAG 1.3.5).
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ from careplans.forms import AttachLeafletForm
 from careplans.models import CarePlanLeaflet, CarePlanVersion, Leaflet
 from careplans.safe_markdown import source_links
 from careplans.views.lookups import _leaflet_or_404, _plan_or_404, _plan_page
+from careplans.views.plans import _plan_tab, attach_auto_id
 from pathway.permissions import patients_visible_to
 from pathway.views.access import clinician_required
 
@@ -26,11 +27,14 @@ def leaflet_attach(request, plan_uuid):
     offered = selectors.leaflets_for_condition(plan.episode.condition)
     agreed = plan.versions.filter(status=CarePlanVersion.Status.AGREED).exists()
     form = AttachLeafletForm(
-        request.POST, leaflets=offered.values_list("slug", "title"), agreed=agreed
+        request.POST,
+        leaflets=offered.values_list("slug", "title"),
+        agreed=agreed,
+        auto_id=attach_auto_id(plan),
     )
     if not form.is_valid():
-        messages.error(request, "Choose a leaflet to add.")
-        return redirect(_plan_page(plan.patient, "leaflets"))
+        # The tab again, with the error summary and the error beside the question.
+        return _plan_tab(request, plan.patient, attach_form=form, status=400)
     leaflet = offered.get(slug=form.cleaned_data["leaflet"])
     try:
         _, created = services.attach_leaflet(

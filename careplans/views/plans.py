@@ -31,26 +31,39 @@ def patient_plan(request, patient_uuid):
     return _plan_tab(request, patient_for(request.user, patient_uuid))
 
 
-def _plan_tab(request, patient, *, start_form: StartPlanForm | None = None, status: int = 200):
-    """The tab's page; `start_form` is a "Start a care plan" form sent with a problem, shown
-    back with its error."""
+def _plan_tab(
+    request,
+    patient,
+    *,
+    start_form: StartPlanForm | None = None,
+    attach_form: AttachLeafletForm | None = None,
+    status: int = 200,
+):
+    """The tab's page; `start_form` is a "Start a care plan" form sent with a problem, and
+    `attach_form` an "Add leaflet" form (its auto_id names its plan), shown back with their
+    errors."""
     record_view(actor=request.user, patient=patient, object_type="careplans.careplan")
     plans = selectors.plans_for_patient(patient)
     can_edit = request.user.role in ("clinician", "admin")
+    attach_errors = None
     episodes = _episodes_without_plan(patient) if can_edit else Episode.objects.none()
     leaflets = list(selectors.published_leaflets().values_list("slug", "title", "condition"))
     for view in plans:
         attached = {link.leaflet.slug for link in view.leaflets}
         offered = (Leaflet.Condition.GENERAL, view.plan.episode.condition)
         view.attach_form = AttachLeafletForm(
+            attach_form.data if _attach_form_for(attach_form, view.plan) else None,
             leaflets=[
                 (slug, title)
                 for slug, title, condition in leaflets
                 if slug not in attached and condition in offered
             ],
             agreed=view.current is not None,
-            auto_id=f"attach-{view.plan.uuid}-%s",
+            auto_id=attach_auto_id(view.plan),
         )
+        if _attach_form_for(attach_form, view.plan):
+            view.attach_form.is_valid()
+            attach_errors = view.attach_form
         # What the referral says was tried before: not counted until recorded as a treatment.
         view.tried_before = (
             tried_before.for_episode(view.plan.episode)
@@ -70,9 +83,19 @@ def _plan_tab(request, patient, *, start_form: StartPlanForm | None = None, stat
             plans=plans,
             can_edit=can_edit,
             start_form=start_form,
+            attach_errors=attach_errors,
         ),
         status=status,
     )
+
+
+def attach_auto_id(plan) -> str:
+    """The ids of a plan's "Add leaflet" form: a page may hold one per plan."""
+    return f"attach-{plan.uuid}-%s"
+
+
+def _attach_form_for(form: AttachLeafletForm | None, plan) -> bool:
+    return form is not None and form.auto_id == attach_auto_id(plan)
 
 
 @clinician_required

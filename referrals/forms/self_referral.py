@@ -82,12 +82,6 @@ class SelfReferralForm(TooLongInWords, forms.Form):
             "invalid_choice": "Select your GP practice from the list",
         },
     )
-    email = forms.EmailField(label="Email address", required=False)
-    mobile = UkPhoneField(
-        required=False,
-        help_text="A mobile, or a landline if you would like a phone call. For example "
-        "07700 900123 or 01632 960123.",
-    )
     preferred_contact = forms.ChoiceField(
         label="How should we contact you?",
         choices=[
@@ -98,6 +92,12 @@ class SelfReferralForm(TooLongInWords, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select how we should contact you"},
     )
+    mobile = UkPhoneField(
+        required=False,
+        help_text="A mobile, or a landline if you would like a phone call. For example "
+        "07700 900123 or 01632 960123.",
+    )
+    email = forms.EmailField(label="Email address", required=False)
     condition = forms.ChoiceField(
         label="What do you need help with?",
         choices=[

@@ -85,7 +85,12 @@ def session_create(request):
 
 @clinician_required
 def session_detail(request, session_uuid):
-    session = selectors.group_session_for(request.user, session_uuid)
+    return _session_page(request, selectors.group_session_for(request.user, session_uuid))
+
+
+def _session_page(request, session, *, invited=None, status=200):
+    """The session's page; `invited` is the invitation form's data sent with a problem, shown
+    back with its errors over the list of patients it offers."""
     bookings = list(selectors.bookings_for_session(request.user, session))
     taken = selectors.places_taken(session)
     # Typed text for a name search: no NUL (PostgreSQL refuses it in a query), and not a page.
@@ -93,6 +98,9 @@ def session_detail(request, session_uuid):
     limit = selectors.INVITE_LIST_LIMIT
     # One more than shown, to know whether the list was cut.
     eligible = list(selectors.eligible_patients(request.user, session, name=name, limit=limit + 1))
+    invite_form = InviteForm(invited, patients=eligible[:limit])
+    if invited is not None:
+        invite_form.is_valid()
     return render(
         request,
         "reviews/group_session_detail.html",
@@ -101,13 +109,14 @@ def session_detail(request, session_uuid):
             "bookings": bookings,
             "taken": taken,
             "left": rules.places_left(session.capacity, taken),
-            "invite_form": InviteForm(patients=eligible[:limit]),
+            "invite_form": invite_form,
             "eligible": eligible[:limit],
             "more_eligible": len(eligible) > limit,
             "name": name,
             "invite_limit": limit,
             "started": session.start <= timezone.now(),
         },
+        status=status,
     )
 
 
@@ -122,9 +131,8 @@ def session_invite(request, session_uuid):
         patients=selectors.eligible_patients(request.user, session, uuids=chosen, limit=None),
     )
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-        return redirect("reviews:group-session", session_uuid=session.uuid)
+        # The page again, with the error summary and the error beside the list.
+        return _session_page(request, session, invited=request.POST, status=400)
     try:
         invited = services.invite_patients(
             actor=request.user, session=session, patients=form.chosen()

@@ -44,3 +44,19 @@ for (const button of document.querySelectorAll("button[data-print]")) {
   button.hidden = false;
   button.addEventListener("click", () => window.print());
 }
+
+// A button that htmx replaces with its answer (a PDF being prepared, then ready) leaves focus
+// nowhere: the box around it that stays ([data-keep-focus], a live region) takes it instead,
+// so keyboard users carry on from there. Swaps that did not hold the focus (polling) move
+// nothing.
+let keepFocus = null;
+document.body.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  keepFocus = target?.contains(document.activeElement)
+    ? target.closest("[data-keep-focus]")
+    : null;
+});
+document.body.addEventListener("htmx:afterSettle", () => {
+  if (keepFocus?.isConnected && !keepFocus.contains(document.activeElement)) keepFocus.focus();
+  keepFocus = null;
+});

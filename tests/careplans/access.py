@@ -46,8 +46,9 @@ RULES = {
     "careplans:trial-add": Rule(allowed=CARE_TEAM_EDITORS, kwargs=_plan),
     "careplans:trial-review": Rule(allowed=CARE_TEAM_EDITORS, kwargs=_trial),
     "careplans:reduction-add": Rule(allowed=CARE_TEAM_EDITORS, kwargs=_trial),
+    # An empty form: the tab again with the question's error.
     "careplans:leaflet-attach": Rule(
-        allowed=CARE_TEAM_EDITORS, method="post", ok=(302,), kwargs=_plan
+        allowed=CARE_TEAM_EDITORS, method="post", ok=(400,), kwargs=_plan
     ),
     "careplans:leaflet-remove": Rule(
         allowed=CARE_TEAM_EDITORS,

@@ -405,8 +405,15 @@ def test_leaflets_are_attached_and_shown_to_the_patient(world, login):
         f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "topiramate", "notify": "on"}
     )
     assert response.status_code == 302
-    bad = client.post(f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "nope"}, follow=True)
-    assert "Choose a leaflet to add." in bad.content.decode()
+    bad = client.post(f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "nope"})
+    # The tab again, its error summary leading to the question, the error beside it.
+    assert bad.status_code == 400
+    body = bad.content.decode()
+    assert "<title>Error: " in body and "There is a problem" in body
+    assert f'href="#attach-{plan.uuid}-leaflet">Choose a leaflet from the list.</a>' in body
+    assert f'id="attach-{plan.uuid}-leaflet-error"' in body
+    empty = client.post(f"/care-plans/plans/{plan.uuid}/leaflets/", {})
+    assert "Choose a leaflet to add." in empty.content.decode()
     html = login(world.patient_user).get("/care-plans/my/").content.decode()
     assert "Topiramate to prevent migraine" in html
 
@@ -421,10 +428,8 @@ def test_a_pain_plan_offers_pain_and_general_leaflets_and_a_draft_tells_nobody(w
     # Not agreed yet: nothing to tell the patient about, and the page says when they see it.
     assert f'id="attach-{plan.uuid}-notify"' not in page
     assert "The patient can read it once the plan is agreed." in page
-    refused = client.post(
-        f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "topiramate"}, follow=True
-    )
-    assert "Choose a leaflet to add." in refused.content.decode()
+    refused = client.post(f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "topiramate"})
+    assert "Choose a leaflet from the list." in refused.content.decode()
     client.post(
         f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "fibromyalgia", "notify": "on"}
     )

@@ -93,8 +93,13 @@ def test_inviting_eligible_patients_tells_them_once(world, login):
     client.post(url, {"patients": [str(world.patient.uuid)]})  # no longer offered: refused
     assert GroupBooking.objects.filter(status="invited").count() == 1
     assert Notification.objects.filter(kind="group_invite").count() == 2  # sms and email
-    response = client.post(url, {"patients": [str(world.patient_in_c.uuid)]}, follow=True)
+    response = client.post(url, {"patients": [str(world.patient_in_c.uuid)]})
+    assert response.status_code == 400
     assert "Choose patients from the list." in response.content.decode()
+    # Nothing chosen: the error summary and the error beside the list, on the page itself.
+    empty = client.post(url, {}).content.decode()
+    assert "<title>Error: " in empty and "There is a problem" in empty
+    assert 'href="#id_patients_0">Choose at least one patient to invite.</a>' in empty
 
 
 def test_the_patient_books_a_place_and_cannot_book_twice(world, login):
