@@ -125,8 +125,56 @@ class UserAdmin(BaseUserAdmin):
         return response
 
 
+class PatientAdminForm(forms.ModelForm):
+    """The admin may correct a death entered in error (clear the date), but not record one or
+    move it: a death recorded at discharge ends the patient's care, withdraws every message
+    and closes their portal account, which a date typed here would skip. A patient belongs to
+    a GP practice, whose care team sees them."""
+
+    class Meta:
+        model = Patient
+        # The admin's own field list (ModelAdmin.get_form) takes the place of this one.
+        fields = [
+            "nhs_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "date_of_death",
+            "sex",
+            "mobile",
+            "email",
+            "registered_practice",
+            "user",
+            "sms_consent",
+            "email_consent",
+            "consent_recorded_at",
+            "opted_out_at",
+            "diary_nudge",
+            "entered_in_error",
+        ]
+
+    def clean_date_of_death(self):
+        day = self.cleaned_data.get("date_of_death")
+        if day is not None and day != self.instance.date_of_death:
+            raise forms.ValidationError(
+                "Record a death by discharging the patient with the reason that they have "
+                "died (on their episode's page): that ends their care and closes their portal "
+                "account. Here a date can only be cleared, to correct a death entered in error."
+            )
+        return day
+
+    def clean_registered_practice(self):
+        practice = self.cleaned_data.get("registered_practice")
+        if practice is not None and practice.kind != Organisation.Kind.PRACTICE:
+            raise forms.ValidationError(
+                "Choose a GP practice: patients are seen through their practice's care team."
+            )
+        return practice
+
+
 @admin.register(Patient)
 class PatientAdmin(NoDeleteAdmin):
+    form = PatientAdminForm
     list_display = ["family_name", "given_name", "nhs_number", "registered_practice"]
     search_fields = ["nhs_number", "family_name"]
     list_filter = ["registered_practice", "entered_in_error"]

@@ -257,3 +257,39 @@ def test_an_organisation_cannot_be_put_where_its_patients_would_drop_out_of_ever
         ),
     )
     assert add.status_code == 200 and "already exists" in add.content.decode()
+
+
+def _patient_form(patient, **changes):
+    data = {
+        "nhs_number": patient.nhs_number,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "sex": patient.sex,
+        "registered_practice": patient.registered_practice_id,
+        "mobile": patient.mobile,
+        "email": patient.email,
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_admin_cannot_record_a_death_or_move_a_patient_out_of_a_practice(world):
+    from datetime import date
+
+    from pathway.admin import PatientAdminForm
+
+    form = PatientAdminForm(
+        data=_patient_form(world.patient, date_of_death="2026-01-01"), instance=world.patient
+    )
+    assert not form.is_valid()
+    assert "Record a death by discharging the patient" in form.errors["date_of_death"][0]
+    form = PatientAdminForm(
+        data=_patient_form(world.patient, registered_practice=world.pcn1.pk), instance=world.patient
+    )
+    assert not form.is_valid() and "Choose a GP practice" in form.errors["registered_practice"][0]
+    # A death entered in error is corrected by clearing its date.
+    type(world.patient).objects.filter(pk=world.patient.pk).update(date_of_death=date(2026, 1, 1))
+    world.patient.refresh_from_db()
+    form = PatientAdminForm(data=_patient_form(world.patient), instance=world.patient)
+    assert "date_of_death" not in form.errors

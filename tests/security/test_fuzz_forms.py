@@ -93,7 +93,11 @@ def _empty_forms(world):
 
 
 # Django admin forms speak to administrators in the admin's own words.
-ADMIN_FORMS = {"careplans.forms.leaflets.LeafletAdminForm", "pathway.admin.TargetForm"}
+ADMIN_FORMS = {
+    "careplans.forms.leaflets.LeafletAdminForm",
+    "pathway.admin.TargetForm",
+    "pathway.admin.PatientAdminForm",
+}
 
 
 def test_a_missing_answer_is_named_in_its_own_words_on_every_form(world):
