@@ -56,13 +56,22 @@ class LeafletAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # A changed text is a new version of the leaflet: personalised PDFs of the old one stay
         # as they were, and new requests make a new PDF.
-        if change and {"title", "summary", "body_markdown", "sources"} & set(form.changed_data):
+        if change and any(
+            _words(form.initial.get(name)) != _words(form.cleaned_data.get(name))
+            for name in ("title", "summary", "body_markdown", "sources")
+        ):
             obj.version += 1
         super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Care plans keep links to leaflets; unpublish a leaflet instead of deleting it.
         return False
+
+
+def _words(text) -> str:
+    """A leaflet text as a reader sees it: line breaks sent as CR LF and the whitespace a form
+    trims at either end do not make a new version."""
+    return (text or "").replace("\r\n", "\n").strip()
 
 
 @admin.register(CarePlan)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from careplans import rules
 from careplans.leaflet_files import split_sources
 from careplans.models import Leaflet
 from careplans.safe_markdown import is_allowed_href, problems
+from pathway.forms import Textarea
 
 
 class AttachLeafletForm(forms.Form):
@@ -49,6 +51,24 @@ class LeafletAdminForm(forms.ModelForm):
             "review_on",
             "is_published",
         ]
+        # Line breaks as one character (browsers send two): text saved again unchanged is
+        # unchanged, and does not become a new version of the leaflet.
+        widgets = {
+            "body_markdown": Textarea(attrs={"rows": 30}),
+            "sources": Textarea(attrs={"rows": 6}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        day = data.get("review_on")
+        if day is not None and day < timezone.localdate() and data.get("is_published"):
+            # Patients are shown "Due for review by" it: a date gone by reads as out of date.
+            self.add_error(
+                "review_on",
+                "A published leaflet's review date must be today or later: review it, then set "
+                "the next date.",
+            )
+        return data
 
     def clean_body_markdown(self):
         text = self.cleaned_data.get("body_markdown", "")

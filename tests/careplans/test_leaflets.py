@@ -192,3 +192,30 @@ def test_the_admin_form_refuses_unsafe_leaflets_with_a_clear_message(db, field, 
     assert not form.is_valid()
     assert message in " ".join(form.errors[field])
     assert not Leaflet.objects.filter(slug="new-leaflet").exists()
+
+
+def test_a_leaflet_saved_again_unchanged_from_the_browser_keeps_its_version(world, login):
+    from django.urls import reverse
+
+    leaflet = Leaflet.objects.get(slug="understanding-migraine")
+    version = leaflet.version
+    client = login(world.admin)
+    url = reverse("admin:careplans_leaflet_change", args=[leaflet.pk])
+    data = {
+        "slug": leaflet.slug,
+        "title": leaflet.title,
+        "summary": leaflet.summary,
+        "condition": leaflet.condition,
+        "medicines": leaflet.medicines,
+        # As a browser sends a text box: every line break as CR LF.
+        "body_markdown": leaflet.body_markdown.replace("\n", "\r\n"),
+        "sources": leaflet.sources.replace("\n", "\r\n"),
+        "review_on": "2030-01-31",
+        "is_published": "on",
+    }
+    assert client.post(url, data).status_code == 302
+    leaflet.refresh_from_db()
+    assert leaflet.version == version and "\r" not in leaflet.body_markdown
+    # A published leaflet is not given a review date gone by.
+    page = client.post(url, {**data, "review_on": "2020-01-01"})
+    assert "review date must be today or later" in page.content.decode()

@@ -602,7 +602,13 @@ def test_a_closed_referral_with_no_letter_does_not_promise_one(world, login):
     assert body.count("None yet") == 1  # the one waiting for triage
     rows = body.split("<tr")
     [closed_row] = [row for row in rows if str(closed.uuid) in row]
-    assert "Closed" in closed_row and "None" in closed_row and "None yet" not in closed_row
+    # Closed before triage: it was withdrawn, and says so.
+    assert "Withdrawn" in closed_row and "None" in closed_row and "None yet" not in closed_row
+    ended = builders.decided(world.patient_in_b, world.gp, world.clinician)
+    type(ended).objects.filter(pk=ended.pk).update(status="closed", closed_at=timezone.now())
+    body = login(world.gp).get(reverse("referrals:mine")).content.decode()
+    [ended_row] = [row for row in body.split("<tr") if str(ended.uuid) in row]
+    assert "Care ended" in ended_row
 
 
 def test_my_referrals_has_a_constant_query_count(world, login, django_assert_num_queries):
