@@ -238,6 +238,8 @@ class PastDateField(forms.DateField):
 class UkMobileField(forms.CharField):
     # Too long to be a number at all reads the same as any other number that is not a mobile.
     default_error_messages = {"max_length": NOT_A_UK_MOBILE}
+    # Returns the number in E.164 form, or raises ValueError with the words to show.
+    normalise = staticmethod(normalise_uk_mobile)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 30)
@@ -252,7 +254,7 @@ class UkMobileField(forms.CharField):
         if value in self.empty_values:
             return ""
         try:
-            return normalise_uk_mobile(value)
+            return self.normalise(value)
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
@@ -262,19 +264,11 @@ class UkPhoneField(UkMobileField):
     form that would text it checks it is a mobile (contact.is_uk_mobile)."""
 
     default_error_messages = {"max_length": NOT_A_UK_PHONE}
+    normalise = staticmethod(normalise_uk_phone)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Phone number")
         super().__init__(**kwargs)
-
-    def clean(self, value):
-        value = forms.CharField.clean(self, value)
-        if value in self.empty_values:
-            return ""
-        try:
-            return normalise_uk_phone(value)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from exc
 
 
 class PatientSearchForm(forms.Form):

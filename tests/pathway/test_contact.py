@@ -3,7 +3,14 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from pathway.contact import NOT_A_UK_MOBILE, normalise_uk_mobile
+from pathway.contact import (
+    NOT_A_UK_MOBILE,
+    NOT_A_UK_PHONE,
+    display_uk_mobile,
+    is_uk_mobile,
+    normalise_uk_mobile,
+    normalise_uk_phone,
+)
 from pathway.forms import UkMobileField
 
 
@@ -38,3 +45,23 @@ def test_a_pasted_number_too_long_to_be_one_gets_the_same_message():
         field.clean("07700 900123 (home, evenings only)")
     assert raised.value.messages == [NOT_A_UK_MOBILE]
     assert field.clean("+44 (0) 7700 900 123") == "+447700900123"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "mobile", "shown"),
+    [
+        ("01632 960123", "+441632960123", False, "01632960123"),
+        ("+44 (0)20 7946 0000", "+442079460000", False, "02079460000"),
+        ("07700 900123", "+447700900123", True, "07700 900123"),
+    ],
+)
+def test_any_uk_number_to_ring_is_kept_in_one_form(typed, stored, mobile, shown):
+    assert normalise_uk_phone(typed) == stored
+    assert is_uk_mobile(stored) is mobile
+    assert display_uk_mobile(stored) == shown
+
+
+@pytest.mark.parametrize("typed", ["123", "0044", "00 1632 960123", "+1 202 555 0100", "phone me"])
+def test_what_is_not_a_uk_number_is_refused(typed):
+    with pytest.raises(ValueError, match=NOT_A_UK_PHONE[:20]):
+        normalise_uk_phone(typed)
