@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
@@ -113,6 +113,20 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"fields": ["email", "full_name", "role", "discipline", "password1", "password2"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Their patients' care stays with them until someone else takes it on: say whose.
+            held = Episode.objects.open().filter(responsible_clinician=obj).count()
+            if held:
+                messages.warning(
+                    request,
+                    f"{obj.full_name} is still the responsible clinician for {held} open "
+                    f"episode{'' if held == 1 else 's'} of care. Choose who takes each on, on "
+                    "the episode's page (Change the responsible clinician): until then their "
+                    f"alerts and reminders name {obj.full_name}.",
+                )
 
     def user_change_password(self, request, id, form_url=""):
         """A password set here lifts a sign-in lockout, as a reset by email does: the person

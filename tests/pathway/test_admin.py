@@ -293,3 +293,31 @@ def test_the_admin_cannot_record_a_death_or_move_a_patient_out_of_a_practice(wor
     world.patient.refresh_from_db()
     form = PatientAdminForm(data=_patient_form(world.patient), instance=world.patient)
     assert "date_of_death" not in form.errors
+
+
+def test_deactivating_a_clinician_says_how_much_care_they_still_hold(world, login):
+    from tests.factories import EpisodeFactory, PatientFactory
+
+    for _ in range(2):
+        EpisodeFactory(
+            patient=PatientFactory(registered_practice=world.practice_a),
+            status="active",
+            responsible_clinician=world.clinician,
+        )
+    data = {
+        "email": world.clinician.email,
+        "full_name": world.clinician.full_name,
+        "role": "clinician",
+        "discipline": world.clinician.discipline,
+        "is_staff": "",
+        **_no_memberships(),
+    }
+    page = login(world.admin).post(
+        reverse("admin:pathway_user_change", args=[world.clinician.pk]), data, follow=True
+    )
+    world.clinician.refresh_from_db()
+    assert not world.clinician.is_active
+    assert (
+        f"{world.clinician.full_name} is still the responsible clinician for 2 open episodes of "
+        "care." in page.content.decode()
+    )
