@@ -69,9 +69,9 @@ class LeafletAdmin(admin.ModelAdmin):
 
 
 def _words(text) -> str:
-    """A leaflet text as a reader sees it: line breaks sent as CR LF and the whitespace a form
-    trims at either end do not make a new version."""
-    return (text or "").replace("\r\n", "\n").strip()
+    """A leaflet text as a reader sees it: the whitespace a form trims at either end does not
+    make a new version (the form's text boxes already send line breaks as one character)."""
+    return (text or "").strip()
 
 
 @admin.register(CarePlan)

@@ -187,6 +187,17 @@ def target_days(from_milestone: str, to_milestone: str) -> dict[str, int]:
     )
 
 
+def episode_urgency(episode: str = "pk") -> Subquery:
+    """The urgency the red-flag screen gave the referral that opened an episode, as a
+    subquery of a query whose `episode` field (its "pk" for an episode query) names the
+    episode: what a wait for triage is measured by, there being no priority before triage."""
+    return Subquery(
+        Referral.objects.filter(episode=OuterRef(episode), entered_in_error=False)
+        .order_by("submitted_at", "id")
+        .values("urgency")[:1]
+    )
+
+
 def triage_targets() -> dict[str, int]:
     return target_days(MilestoneKind.REFERRAL_RECEIVED, MilestoneKind.TRIAGED)
 

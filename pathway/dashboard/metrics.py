@@ -36,10 +36,10 @@ from pathway.dashboard.rules import (
 )
 from pathway.dashboard.tables import Chart, Table
 from pathway.instruments import HIGHER_IS_BETTER, INSTRUMENTS, PSEQ_EPPOC_BANDS
-from pathway.models import Assessment, Episode, GpAttendanceCount, Milestone, Target
+from pathway.models import Assessment, Episode, GpAttendanceCount, Milestone
+from pathway.models.episodes import Priority
 from referrals import rules as referral_rules
 from referrals import selectors as referral_selectors
-from referrals.models import Referral
 
 LONDON = ZoneInfo("Europe/London")
 # DESIGN.md section 7: baseline and follow-up at least 6 weeks apart.
@@ -87,15 +87,8 @@ def _once_only(milestones):
     return milestones.order_by().values("occurred_at")[:1]
 
 
-# The priorities a target may name besides "any" (pathway.models.TargetPriority).
-PRIORITY_LEVELS = ("urgent", "routine")
-
-
-def step_targets(frm: str, to: str) -> dict[str, int]:
-    """The targets of one step as {priority: days}: "any", "urgent", "routine" (one query)."""
-    return dict(
-        Target.objects.filter(from_milestone=frm, to_milestone=to).values_list("priority", "days")
-    )
+# The priorities a target may name besides "any".
+PRIORITY_LEVELS = tuple(Priority.values)
 
 
 def levels_for(targets: dict[str, int], priority: str) -> dict[str, int | None]:
@@ -151,7 +144,7 @@ def completed_wait(*, practice_ids, period: Period, frm: str, to: str, priority:
 
     Returns (n, n within target, median days, longest days, the target column's text).
     """
-    levels = levels_for(step_targets(frm, to), priority)
+    levels = levels_for(referral_selectors.target_days(frm, to), priority)
     start, end = period_bounds(period)
     started = _once_only(Milestone.objects.filter(episode=OuterRef("episode"), kind=frm))
     waits = Milestone.objects.filter(
@@ -163,11 +156,7 @@ def completed_wait(*, practice_ids, period: Period, frm: str, to: str, priority:
     if priority != "any":
         waits = waits.filter(episode__priority=priority)
     if to == "triaged":
-        level = Subquery(
-            Referral.objects.filter(episode=OuterRef("episode"), entered_in_error=False)
-            .order_by("submitted_at", "id")
-            .values("urgency")[:1]
-        )
+        level = referral_selectors.episode_urgency("episode")
     else:
         level = F("episode__priority")
     waits = (

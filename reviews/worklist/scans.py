@@ -14,7 +14,7 @@ from pathway.models import Episode, Milestone, Patient, Target, User
 from pathway.models.episodes import MilestoneKind
 from pathway.models.episodes import Priority as EpisodePriority
 from pathway.permissions import patients_visible_to
-from referrals.models import Referral
+from referrals import selectors as referral_selectors
 from reviews import rules, selectors, sources
 from reviews.models import Appointment
 from reviews.worklist.reasons import Reason
@@ -66,13 +66,7 @@ def target_breaches(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
         if target.to_milestone == MilestoneKind.TRIAGED:
             # Waiting for triage: by the urgency the referral screen gave (no priority is set
             # before triage), as the triage queue measures it.
-            episodes = episodes.annotate(
-                level=Subquery(
-                    Referral.objects.filter(episode=OuterRef("pk"), entered_in_error=False)
-                    .order_by("submitted_at", "id")
-                    .values("urgency")[:1]
-                )
-            )
+            episodes = episodes.annotate(level=referral_selectors.episode_urgency())
         else:
             episodes = episodes.annotate(level=F("priority"))
         if target.priority != Target.AppliesTo.ANY:

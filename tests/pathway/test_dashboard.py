@@ -12,6 +12,7 @@ from pathway import tasks
 from pathway.dashboard import metrics, snapshots
 from pathway.dashboard.rules import period_for
 from pathway.models import Assessment, DashboardSnapshot, Milestone, Organisation, Target
+from referrals import selectors as referral_selectors
 from referrals.models import Referral
 from tests.factories import (
     EpisodeFactory,
@@ -93,7 +94,7 @@ def test_a_wait_of_one_priority_falls_back_to_the_target_for_any(world):
     Target.objects.filter(from_milestone="triaged", priority="urgent").delete()
     assert (
         metrics.levels_text(
-            metrics.levels_for(metrics.step_targets("triaged", "first_contact"), "urgent")
+            metrics.levels_for(referral_selectors.target_days("triaged", "first_contact"), "urgent")
         )
         == "1 day"
     )
