@@ -341,9 +341,11 @@ def plans_for_patient(
             ),
             Prefetch(
                 "leaflet_links",
-                queryset=CarePlanLeaflet.objects.filter(removed_at__isnull=True).select_related(
-                    "leaflet"
-                ),
+                # A leaflet withdrawn from the library is not offered from the plan either:
+                # its pages are gone, and publishing it again brings the link back.
+                queryset=CarePlanLeaflet.objects.filter(
+                    removed_at__isnull=True, leaflet__is_published=True
+                ).select_related("leaflet"),
             ),
         )
     )

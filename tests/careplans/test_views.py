@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from careplans import services
-from careplans.models import CarePlan, Goal, TreatmentTrial
+from careplans.models import CarePlan, Goal, Leaflet, TreatmentTrial
 from pathway.models import AuditEvent, Notification
 from tests.careplans import builders
 
@@ -416,6 +416,21 @@ def test_leaflets_are_attached_and_shown_to_the_patient(world, login):
     assert "Choose a leaflet to add." in empty.content.decode()
     html = login(world.patient_user).get("/care-plans/my/").content.decode()
     assert "Topiramate to prevent migraine" in html
+
+
+def test_a_leaflet_withdrawn_from_the_library_is_not_linked_from_a_plan(world, login):
+    plan = builders.agreed_plan(world.patient)
+    clinician = login(world.clinician)
+    clinician.post(f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "topiramate"})
+    patient = login(world.patient_user)
+    assert "/care-plans/my/leaflets/topiramate/" in patient.get("/care-plans/my/").content.decode()
+    Leaflet.objects.filter(slug="topiramate").update(is_published=False)
+    assert "Topiramate" not in patient.get("/care-plans/my/").content.decode()
+    staff = clinician.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "/leaflets/topiramate/" not in staff
+    assert patient.get("/care-plans/my/leaflets/topiramate/").status_code == 404
+    Leaflet.objects.filter(slug="topiramate").update(is_published=True)
+    assert "/care-plans/my/leaflets/topiramate/" in patient.get("/care-plans/my/").content.decode()
 
 
 def test_a_pain_plan_offers_pain_and_general_leaflets_and_a_draft_tells_nobody(world, login):
