@@ -66,6 +66,7 @@ from careplans.rules.figures import (
     exact,
     is_chronic,
     is_chronic_migraine,
+    unrounded,
 )
 from careplans.rules.goals import GoalScores, goal_scores
 from careplans.rules.medicines import (
@@ -227,4 +228,5 @@ __all__ = [
     "start_warning",
     "stopping_rule_prompt",
     "unknown_medicine_tokens",
+    "unrounded",
 ]

@@ -11,6 +11,7 @@ from careplans.rules.figures import (
     _days_per_month,
     exact,
     is_chronic_migraine,
+    unrounded,
 )
 from careplans.rules.prompts import ACTION, INFO, WARNING, Prompt
 
@@ -153,8 +154,9 @@ def cgrp_stopping_rule(
         return StoppingRule(NOT_YET_DUE, frequency, required, None)
     if month3_migraine_days is None:
         raise ValueError("Enter the migraine days a month at 12 weeks.")
-    month3 = _days_per_month(month3_migraine_days, "Migraine days at 12 weeks")
-    reduction = (baseline_migraine - month3) / baseline_migraine
+    month3 = unrounded(_days_per_month(month3_migraine_days, "Migraine days at 12 weeks"))
+    baseline = unrounded(baseline_migraine)
+    reduction = (baseline - month3) / baseline
     return StoppingRule(CONTINUE if reduction >= required else STOP, frequency, required, reduction)
 
 

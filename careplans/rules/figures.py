@@ -42,6 +42,23 @@ def _days_per_month(value, name: str) -> Fraction:
     return days
 
 
+def unrounded(days: Fraction) -> Fraction:
+    """Return a days-a-month figure as the diary rate it was rounded from.
+
+    Diary rates are a 90-day count divided by 3, shown to 2 decimal places (clinical-rules.md
+    section 8, diary conventions 1 and 2), so 40 migraine days in 90 reads 13.33 and 20 reads
+    6.67. Compared as typed, 13.33 falling to 6.67 is a 49.96% reduction, not the 50% the
+    diaries show, and a response exactly at the threshold would be judged as not met. A figure
+    within rounding (0.005) of a third or two thirds past a whole number is read as that
+    fraction; any other figure is exact as entered. A whole-number threshold is never crossed:
+    such a figure and the fraction it is read as lie between the same two whole numbers.
+    """
+    thirds = round(days * 3)
+    if thirds % 3 and abs(days * 3 - thirds) <= Fraction(3, 200):
+        return Fraction(thirds, 3)
+    return days
+
+
 def is_chronic(headache_days_per_month) -> bool:
     """Chronic when headache days are at least 15 a month (NICE TA definition; clinical-rules.md
     section 10: "decided from the baseline diary")."""

@@ -245,6 +245,35 @@ def test_chronic_or_episodic_is_decided_from_baseline_headache_days():
     assert stop_rule(44 / 3, 10, 6).decision == rules.STOP
 
 
+@pytest.mark.parametrize(
+    ("headache", "baseline", "month3", "decision", "percent"),
+    [
+        # 40 -> 20 migraine days in 90, shown 13.33 and 6.67: exactly 50%.
+        (Decimal("13.33"), Decimal("13.33"), Decimal("6.67"), rules.CONTINUE, "50.0%"),
+        # 50 -> 35 of 90 with chronic headache: 16.67 -> 11.67 is exactly 30%.
+        (20, Decimal("16.67"), Decimal("11.67"), rules.CONTINUE, "30.0%"),
+        # 41 -> 21 of 90: 13.67 -> 7.00 is 48.8%, still short.
+        (Decimal("13.67"), Decimal("13.67"), 7, rules.STOP, "48.8%"),
+        # Figures that are not a rounded third are taken as typed.
+        (14, Decimal("13.34"), Decimal("6.68"), rules.STOP, "49.9%"),
+    ],
+)
+def test_the_stopping_rule_reads_diary_rates_as_the_thirds_they_were_rounded_from(
+    headache, baseline, month3, decision, percent
+):
+    rule = stop_rule(headache, baseline, month3)
+    assert rule.decision == decision
+    assert percent in rules.stopping_rule_prompt(rule, "Erenumab").body
+
+
+def test_a_rounded_third_is_never_read_across_a_whole_number():
+    assert rules.unrounded(Fraction(1333, 100)) == Fraction(40, 3)
+    assert rules.unrounded(Fraction(1467, 100)) == Fraction(44, 3)
+    assert rules.unrounded(Fraction(14996, 1000)) == Fraction(14996, 1000)
+    assert rules.unrounded(Fraction(15)) == 15
+    assert rules.unrounded(Fraction(1334, 100)) == Fraction(1334, 100)
+
+
 def test_the_stopping_rule_is_not_due_before_twelve_weeks():
     rule = stop_rule(12, 10, None, days=83)
     assert rule.decision == rules.NOT_YET_DUE
