@@ -7,6 +7,7 @@ and the issue; each constant says where.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from pathway import instruments
@@ -226,6 +227,10 @@ def change_summary(
     return delta, "no_important_change"
 
 
+def _activity_names(names: Sequence[str]) -> list[str]:
+    return [" ".join(str(name).split()).casefold() for name in names]
+
+
 def instrument_change(
     meta: instruments.Instrument,
     *,
@@ -233,21 +238,33 @@ def instrument_change(
     latest: float,
     baseline_answers,
     latest_answers,
+    baseline_activities: Sequence[str] = (),
+    latest_activities: Sequence[str] = (),
 ) -> tuple[float, str]:
     """(latest minus baseline, verdict) between a patient's first and latest scores on one
     instrument, as `change_summary` judges it, with two instruments' own rules
     (clinical-rules.md):
 
-    * PSFS: the mean change over the activities rated both times (`instruments.psfs_change`);
-      "not_comparable" where different activities were rated, with the change of the totals.
+    * PSFS: the mean change over the same activities rated again (`instruments.psfs_change`);
+      a fall of at least the same 2 points is "worse" (the minimal clinically important
+      difference holds both ways); "not_comparable", with the change of the totals, where the
+      activities named differ or a different number were rated.
     * PSEQ: an important change must also move the score to another ePPOC band.
     """
     if meta.code == "PSFS":
+        if _activity_names(baseline_activities) != _activity_names(latest_activities) and (
+            baseline_activities and latest_activities
+        ):
+            return latest - baseline, "not_comparable"
         try:
-            delta, important = instruments.psfs_change(baseline_answers, latest_answers)
+            delta, improved = instruments.psfs_change(baseline_answers, latest_answers)
         except instruments.InvalidAnswers:
             return latest - baseline, "not_comparable"
-        return delta, "improved" if important else "no_important_change"
+        if improved:
+            return delta, "improved"
+        if -delta >= instruments.PSFS_IMPORTANT_CHANGE:
+            return delta, "worse"
+        return delta, "no_important_change"
     band_moved = True
     if meta.code == "PSEQ":
         band_moved = instruments.eppoc_band(baseline) != instruments.eppoc_band(latest)

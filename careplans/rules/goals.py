@@ -12,7 +12,9 @@ from pathway import instruments
 class GoalScores:
     """PSFS means over a version's goals (clinical-rules.md section 5), unrounded.
 
-    `current_mean`, `change` and `important` are None until every goal has a current rating.
+    `current_mean`, `change`, `important` and `worse` are None until every goal has a current
+    rating. `important` is a clinically important improvement (a rise of the mean of at least 2
+    points); `worse` a fall of at least as much.
     """
 
     baseline_mean: float
@@ -20,6 +22,7 @@ class GoalScores:
     current_mean: float | None
     change: float | None
     important: bool | None
+    worse: bool | None = None
 
 
 def goal_scores(
@@ -37,4 +40,6 @@ def goal_scores(
         return GoalScores(baseline, target, None, None, None)
     ratings = [int(value) for value in currents if value is not None]
     change, important = instruments.psfs_change(list(baselines), ratings)
-    return GoalScores(baseline, target, instruments.score("PSFS", ratings).total, change, important)
+    worse = -change >= instruments.PSFS_IMPORTANT_CHANGE
+    current = instruments.score("PSFS", ratings).total
+    return GoalScores(baseline, target, current, change, important, worse)

@@ -118,6 +118,8 @@ def assessment_trends(patient: Patient) -> list[Trend]:
                 latest=float(last.total),
                 baseline_answers=first.answers,
                 latest_answers=last.answers,
+                baseline_activities=first.activities,
+                latest_activities=last.activities,
             )
         trends.append(
             Trend(

@@ -356,6 +356,10 @@ def test_goal_scores_use_the_psfs_mean_and_its_two_point_threshold():
     assert scores.change == 2 and scores.important is True
     just_below = rules.goal_scores([2, 4], [8, 8], [4, 5])
     assert just_below.change == 1.5 and just_below.important is False
+    assert just_below.worse is False
+    fallen = rules.goal_scores([8, 8], [9, 9], [2, 2])
+    assert fallen.change == -6 and fallen.important is False and fallen.worse is True
+    assert rules.goal_scores([8, 8], [9, 9], [7, 5]).worse is True  # exactly 2 points down
 
 
 def test_goal_scores_wait_for_every_current_rating():

@@ -415,6 +415,17 @@ def test_psfs_follow_up_re_rates_the_baseline_activities(world, login):
     )
     psfs = next(t for t in trends if t.code == "PSFS")
     assert psfs.change == 2.5 and psfs.verdict == "improved"
+    # A later fall of 2 points or more from the baseline is shown as such.
+    third = services.request_questionnaire(
+        actor=world.clinician, patient=world.patient, instrument="PSFS"
+    )
+    login(world.patient_user).post(_answer_url(third), {"rating_1": "1", "rating_2": "1"})
+    page = (
+        login(world.clinician)
+        .get(reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid}))
+        .content.decode()
+    )
+    assert "Clinically important worsening" in page
 
 
 def test_psfs_needs_a_rating_for_each_named_activity(world, login):

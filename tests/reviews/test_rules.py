@@ -194,12 +194,35 @@ def test_other_instruments_are_judged_on_their_direction_and_threshold():
 def test_psfs_change_is_the_change_of_the_mean_over_the_same_activities():
     assert _instrument_change("PSFS", 3, 5, [2, 4], [4, 6]) == (2.0, "improved")
     assert _instrument_change("PSFS", 3, 4, [2, 4], [3, 5]) == (1.0, "no_important_change")
-    # A fall is never an important improvement, and PSFS has no "worse" threshold.
-    assert _instrument_change("PSFS", 6, 2, [6, 6], [2, 2]) == (-4.0, "no_important_change")
+    # A fall of the same 2 points is an important worsening, never "no important change".
+    assert _instrument_change("PSFS", 8, 2, [8, 8, 8], [2, 2, 2]) == (-6.0, "worse")
+    assert _instrument_change("PSFS", 6, 4, [6, 6], [4, 4]) == (-2.0, "worse")
+    assert _instrument_change("PSFS", 6, 4.5, [6, 6], [4, 5]) == (-1.5, "no_important_change")
 
 
 def test_psfs_rated_on_different_activities_is_not_comparable():
     assert _instrument_change("PSFS", 3, 6, [2, 4], [5, 6, 7]) == (3, "not_comparable")
+    same_count = rules.instrument_change(
+        INSTRUMENTS["PSFS"],
+        baseline=2,
+        latest=8,
+        baseline_answers=[2, 2],
+        latest_answers=[8, 8],
+        baseline_activities=["Walking the dog", "Gardening"],
+        latest_activities=["Swimming", "Gardening"],
+    )
+    assert same_count == (6, "not_comparable")
+    # The same activities, however they are spaced or capitalised, are compared.
+    same = rules.instrument_change(
+        INSTRUMENTS["PSFS"],
+        baseline=2,
+        latest=8,
+        baseline_answers=[2, 2],
+        latest_answers=[8, 8],
+        baseline_activities=["Walking the dog", "Gardening"],
+        latest_activities=["walking  the dog ", "Gardening"],
+    )
+    assert same == (6.0, "improved")
 
 
 def test_worklist_categories_rank_safety_alerts_first_and_questionnaires_last():
