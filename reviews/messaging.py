@@ -113,6 +113,11 @@ def withdraw(*, keys: list[str], reason: str) -> int:
     return sum(outbox.withdraw_queued(prefix=f"{key}:", reason=reason) for key in keys)
 
 
+def withdraw_for_patient(*, patient, reason: str) -> int:
+    """Withdraw every message still queued to `patient`, whatever it is about (`withdraw`)."""
+    return outbox.withdraw_queued_for_patient(patient=patient, reason=reason)
+
+
 def staff_draft(
     *,
     user,

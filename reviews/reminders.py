@@ -122,7 +122,9 @@ def plan_appointment_reminders(*, today: date | None = None) -> int:
             path=path,
             scheduled_for=_not_before(today, SEND_FROM),
             expires_at=appointment.start,
-            extra={"time": f"{local:%H:%M}"},
+            # The day is named, not "tomorrow": a reminder held by quiet hours or sent again
+            # by staff may go out on the day itself.
+            extra={"time": f"{local:%H:%M}", "day": f"{local:%A %-d %B}"},
         )
     return len(outbox.queue_many(drafts))
 

@@ -117,6 +117,8 @@ class Patient(ClinicalRecord):
         """Whether a message on `channel` ('sms' or 'email') may be sent to this patient."""
         if self.date_of_death is not None or self.opted_out_at is not None:
             return False
+        if self.entered_in_error:
+            return False
         if channel == "sms":
             return self.sms_consent and bool(self.mobile)
         if channel == "email":

@@ -148,8 +148,9 @@ WITHDRAWN_KEY = "withdrawn:"
 def withdraw_queued(*, prefix: str, reason: str) -> int:
     """Cancel, in the caller's transaction, every row still queued whose idempotency key starts
     with `prefix` (e.g. `appointment-tomorrow:<appointment uuid>:`): messages made untrue by
-    the change being saved, such as a reminder for an appointment just cancelled. A row a
-    worker is sending already is left to finish. `reason` is kept as the row's last error, for
+    the change being saved, such as a reminder for an appointment just cancelled. A row that
+    failed is withdrawn too, so that staff cannot send it again by hand once it is untrue. A
+    row a worker is sending already is left to finish. `reason` is kept as the row's last error, for
     staff. Returns how many rows were withdrawn.
 
     A withdrawn row keeps its history under a new key, `withdrawn:<row id>:<old key>`, so the
@@ -168,8 +169,8 @@ def withdraw_queued_for_patient(*, patient, reason: str) -> int:
 
 def _withdraw(rows, reason: str) -> int:
     # Claiming is compare-and-swap on `queued` too, so a row is either claimed by a worker or
-    # withdrawn here, never both. The partial index on open rows keeps this to queued rows.
-    return rows.filter(status=Notification.Status.QUEUED).update(
+    # withdrawn here, never both; sending a failed row again is compare-and-swap on `failed`.
+    return rows.filter(status__in=[Notification.Status.QUEUED, Notification.Status.FAILED]).update(
         status=Notification.Status.CANCELLED,
         last_error=reason[:500],
         idempotency_key=Left(

@@ -42,6 +42,8 @@ from reviews.services import groups as group_services
 from reviews.services import questionnaires as questionnaire_services
 
 DISCHARGE_CANCELLATION_REASON = "Discharged from the pathway"
+# Why a message queued before the patient's last episode ended was not sent (shown to staff).
+CARE_ENDED = "Withdrawn: the patient was discharged"
 
 
 def _locked_open(episode: Episode) -> Episode:
@@ -166,6 +168,9 @@ def discharge_episode(
         _end_the_rest_of_the_care(actor=actor, patient=patient, scope=scope)
     _discharge(actor=actor, episode=episode, reason=reason, note_for_gp=note_for_gp, now=now)
     if last and not died:
+        # Nothing queued before (a diary nudge, an annual-review invitation) goes out after the
+        # message saying their care has ended.
+        messaging.withdraw_for_patient(patient=patient, reason=CARE_ENDED)
         messaging.queue_for_patient(
             patient=patient,
             kind="discharged",

@@ -387,3 +387,21 @@ def test_an_opt_out_made_since_the_page_was_opened_unticks_the_boxes_and_is_kept
     assert patient.mobile == "+447700900999"
     assert patient.opted_out_at is not None
     assert not patient.can_receive("sms") and not patient.can_receive("email")
+
+
+def test_a_patient_record_entered_in_error_is_sent_nothing(world):
+    from pathway.notifications import outbox
+
+    patient = world.patient
+    assert patient.can_receive("sms") and patient.can_receive("email")
+    row, _ = outbox.queue_notification(
+        patient=patient,
+        channel="sms",
+        kind="diary_nudge",
+        template="reviews-diary-nudge",
+        idempotency_key="entered-in-error-test:sms",
+    )
+    patient.entered_in_error = True
+    patient.save()
+    assert not patient.can_receive("sms") and not patient.can_receive("email")
+    assert outbox.deliver(row.uuid) != "sent"

@@ -121,6 +121,36 @@ def test_discharge_from_the_last_episode_ends_every_arrangement_still_to_come(wo
         )
 
 
+def test_discharge_from_the_last_episode_withdraws_messages_still_queued(world):
+    from reviews import reminders
+
+    _, episode = _accepted(world)
+    world.patient.diary_nudge = True
+    world.patient.save()
+    # Tomorrow evening's nudge: queued whatever the time of day the test runs.
+    reminders.plan_diary_nudges(today=timezone.localdate() + timedelta(days=1))
+    nudges = Notification.objects.filter(kind="diary_nudge")
+    assert nudges.filter(status="queued").exists()
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    assert set(nudges.values_list("status", "last_error")) == {
+        ("cancelled", "Withdrawn: the patient was discharged")
+    }
+    assert Notification.objects.filter(kind="discharged", status="queued").exists()
+
+
+def test_messages_stay_queued_while_another_episode_is_open(world):
+    from reviews import reminders
+
+    _, episode = _accepted(world)
+    builders.episode_for(world.patient, condition="chronic_pain")
+    world.patient.diary_nudge = True
+    world.patient.save()
+    # Tomorrow evening's nudge: queued whatever the time of day the test runs.
+    reminders.plan_diary_nudges(today=timezone.localdate() + timedelta(days=1))
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    assert Notification.objects.filter(kind="diary_nudge", status="queued").exists()
+
+
 def test_questionnaires_stay_while_another_episode_is_open(world):
     _, episode = _accepted(world)
     builders.episode_for(world.patient, condition="chronic_pain")

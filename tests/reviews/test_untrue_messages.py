@@ -6,6 +6,8 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import Notification
@@ -67,6 +69,31 @@ def test_cancelling_withdraws_the_queued_reminder_and_booked_message_but_sends_t
     assert reminder.last_error == "Withdrawn: the appointment was cancelled"
     # The planner does not bring the reminder back for a cancelled appointment.
     assert reminders.plan_appointment_reminders() == 0
+
+
+def test_cancelling_withdraws_a_failed_reminder_so_it_cannot_be_sent_again(world, login):
+    appointment = _book(world, _tomorrow_at(10))
+    reminders.plan_appointment_reminders()
+    failed = Notification.objects.get(kind="appointment_reminder", channel="sms")
+    Notification.objects.filter(pk=failed.pk).update(status="failed", last_error="Notify 400")
+    services.cancel_appointment(actor=world.clinician, appointment=appointment, reason="Ill")
+    failed.refresh_from_db()
+    assert failed.status == "cancelled"
+    assert failed.last_error == "Withdrawn: the appointment was cancelled"
+    # Nothing is left for staff to send again.
+    client = login(world.clinician)
+    page = client.get(reverse("reviews:failed-notifications")).content.decode()
+    assert str(failed.uuid) not in page
+
+
+def test_the_reminder_names_the_day_so_it_stays_true_when_held_overnight(world):
+    start = _tomorrow_at(10)
+    _book(world, start)
+    reminders.plan_appointment_reminders()
+    sms = Notification.objects.get(kind="appointment_reminder", channel="sms")
+    assert sms.context["day"] == f"{timezone.localtime(start):%A %-d %B}"
+    text = render_to_string("sms/reviews-appointment-tomorrow.txt", sms.context)
+    assert f"on {sms.context['day']} at 10:00" in text and "tomorrow" not in text
 
 
 def test_cancelling_leaves_messages_already_sent_alone(world):
