@@ -359,9 +359,10 @@ class TrialReminder:
 
 def trials_for_clinician_reminders(*, today: date) -> list[TrialReminder]:
     """Ongoing trials past review, each with the clinician to remind: the episode's responsible
-    clinician, or whoever recorded the trial. Not a patient who has died: their treatment has
-    ended, whatever outcome is still to be recorded."""
-    patients = Patient.objects.live().filter(date_of_death__isnull=True)
+    clinician, or whoever recorded the trial. Only patients under care, as on the worklist the
+    reminder sends the clinician to: not one who has died (their treatment has ended, whatever
+    outcome is still to be recorded) or been discharged."""
+    patients = under_care(Patient.objects.live().filter(date_of_death__isnull=True))
     rows = careplan_selectors.trials_past_review(patients, today=today)
     rows = rows.select_related("plan__episode__responsible_clinician", "created_by")
     reminders = []

@@ -36,13 +36,14 @@ def leaflet_body(leaflet: Leaflet) -> str:
 
 
 def trials_for_leaflet(plan: CarePlan | None, leaflet: Leaflet) -> list[TreatmentTrial]:
-    """The patient's ongoing trials of the medicines the leaflet is about, for personalising."""
+    """The patient's trials of the medicines the leaflet is about that they still take (being
+    tried, or found to work and carried on), for personalising."""
     if plan is None or not leaflet.medicines:
         return []
     return [
         trial
         for trial in plan.trials.filter(
-            entered_in_error=False, outcome=rules.ONGOING
+            entered_in_error=False, outcome__in=rules.CONTINUING_OUTCOMES
         ).prefetch_related(reductions_oldest_first())
         if rules.leaflet_is_about(
             leaflet.medicines,

@@ -144,6 +144,17 @@ def test_a_personalised_leaflet_names_the_patient_and_their_dose(world):
         actor=world.clinician, patient=world.patient, plan=plan, leaflet=leaflet
     )
     assert changed != document and "50 mg at night" in changed.html
+    # Found to work and carried on: still the patient's medicine on their leaflet.
+    plan.trials.filter(pk=trial.pk).update(outcome="effective", outcome_recorded_at=timezone.now())
+    kept = services.request_leaflet_pdf(
+        actor=world.clinician, patient=world.patient, plan=plan, leaflet=leaflet
+    )
+    assert "Topiramate, 50 mg at night" in kept.html
+    plan.trials.filter(pk=trial.pk).update(outcome="not_tolerated")
+    stopped = services.request_leaflet_pdf(
+        actor=world.clinician, patient=world.patient, plan=plan, leaflet=leaflet
+    )
+    assert "50 mg at night" not in stopped.html
 
 
 def test_a_leaflet_without_medicines_is_still_personalised(world):

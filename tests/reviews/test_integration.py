@@ -224,6 +224,14 @@ def test_no_trial_reminder_is_sent_about_a_patient_who_has_died(world):
     assert reminders.plan_trial_review_reminders() == 0
 
 
+def test_no_trial_reminder_is_sent_about_a_patient_discharged(world):
+    from reviews import reminders
+
+    _overdue_trial(world.patient)
+    world.patient.episodes.update(status="discharged", closed_at=timezone.now())
+    assert reminders.plan_trial_review_reminders() == 0
+
+
 def test_diary_nudges_skip_patients_who_recorded_today(world, afternoon):
     from reviews import reminders
 
