@@ -43,6 +43,14 @@ class MedicineCode(models.TextChoices):
     OXYCODONE = "oxycodone", "Oxycodone"
     BUPRENORPHINE = "buprenorphine", "Buprenorphine"
     FENTANYL = "fentanyl", "Fentanyl"
+    CO_CODAMOL = "co_codamol", "Co-codamol (codeine with paracetamol)"
+    PARACETAMOL = "paracetamol", "Paracetamol"
+    IBUPROFEN = "ibuprofen", "Ibuprofen"
+    NAPROXEN = "naproxen", "Naproxen"
+    DICLOFENAC = "diclofenac", "Diclofenac"
+    DIAZEPAM = "diazepam", "Diazepam"
+    QUETIAPINE = "quetiapine", "Quetiapine"
+    KETAMINE = "ketamine", "Ketamine"
     OTHER = "other", "Other (type the name)"
 
 
@@ -57,6 +65,11 @@ class MedicineClass(models.TextChoices):
     OPIOID = rules.OPIOID, "Opioid"
     GABAPENTINOID = rules.GABAPENTINOID, "Gabapentinoid"
     SNRI = rules.SNRI, "SNRI"
+    PARACETAMOL = rules.PARACETAMOL, "Paracetamol"
+    NSAID = rules.NSAID, "NSAID"
+    BENZODIAZEPINE = rules.BENZODIAZEPINE, "Benzodiazepine"
+    ANTIPSYCHOTIC = rules.ANTIPSYCHOTIC, "Antipsychotic"
+    KETAMINE = rules.KETAMINE, "Ketamine"
     OTHER = rules.OTHER, "Other"
 
 

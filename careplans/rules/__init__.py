@@ -71,7 +71,9 @@ from careplans.rules.figures import (
 from careplans.rules.goals import GoalScores, goal_scores
 from careplans.rules.medicines import (
     ANTICONVULSANT,
+    ANTIPSYCHOTIC,
     ARB,
+    BENZODIAZEPINE,
     BETA_BLOCKER,
     BOTULINUM_TOXIN,
     CGRP_ANTIBODY,
@@ -79,10 +81,13 @@ from careplans.rules.medicines import (
     GABAPENTINOID,
     GEPANT,
     HEADACHE,
+    KETAMINE,
     MEDICINE_CLASSES,
     MEDICINES,
+    NSAID,
     OPIOID,
     OTHER,
+    PARACETAMOL,
     SNRI,
     TRICYCLIC,
     Medicine,
@@ -129,6 +134,11 @@ from careplans.rules.trials import (
 )
 
 __all__ = [
+    "ANTIPSYCHOTIC",
+    "BENZODIAZEPINE",
+    "KETAMINE",
+    "NSAID",
+    "PARACETAMOL",
     "ACTION",
     "ACUTE",
     "ACUTE_CLASSES",

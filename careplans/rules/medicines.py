@@ -19,6 +19,12 @@ BOTULINUM_TOXIN = "botulinum_toxin"
 OPIOID = "opioid"
 GABAPENTINOID = "gabapentinoid"
 SNRI = "snri"
+# Classes NICE NG193 advises not to start for chronic primary pain (clinical-rules.md 12).
+PARACETAMOL = "paracetamol"
+NSAID = "nsaid"
+BENZODIAZEPINE = "benzodiazepine"
+ANTIPSYCHOTIC = "antipsychotic"
+KETAMINE = "ketamine"
 OTHER = "other"
 MEDICINE_CLASSES: dict[str, str] = {
     BETA_BLOCKER: "Beta blocker",
@@ -31,6 +37,11 @@ MEDICINE_CLASSES: dict[str, str] = {
     OPIOID: "Opioid",
     GABAPENTINOID: "Gabapentinoid",
     SNRI: "SNRI antidepressant",
+    PARACETAMOL: "Paracetamol",
+    NSAID: "NSAID (anti-inflammatory painkiller)",
+    BENZODIAZEPINE: "Benzodiazepine",
+    ANTIPSYCHOTIC: "Antipsychotic",
+    KETAMINE: "Ketamine",
     OTHER: "Other",
 }
 
@@ -69,6 +80,14 @@ MEDICINES: dict[str, Medicine] = {
         Medicine("oxycodone", "Oxycodone", OPIOID),
         Medicine("buprenorphine", "Buprenorphine", OPIOID),
         Medicine("fentanyl", "Fentanyl", OPIOID),
+        Medicine("co_codamol", "Co-codamol (codeine with paracetamol)", OPIOID),
+        Medicine("paracetamol", "Paracetamol", PARACETAMOL),
+        Medicine("ibuprofen", "Ibuprofen", NSAID),
+        Medicine("naproxen", "Naproxen", NSAID),
+        Medicine("diclofenac", "Diclofenac", NSAID),
+        Medicine("diazepam", "Diazepam", BENZODIAZEPINE),
+        Medicine("quetiapine", "Quetiapine", ANTIPSYCHOTIC),
+        Medicine("ketamine", "Ketamine", KETAMINE),
         Medicine(OTHER, "Other medicine", OTHER),
     )
 }

@@ -6,17 +6,35 @@ from __future__ import annotations
 
 from careplans.rules.medicines import (
     ANTICONVULSANT,
+    ANTIPSYCHOTIC,
+    BENZODIAZEPINE,
     CHRONIC_PAIN,
     GABAPENTINOID,
     HEADACHE,
+    KETAMINE,
     MEDICINE_CLASSES,
+    NSAID,
     OPIOID,
+    PARACETAMOL,
 )
 from careplans.rules.prompts import ACTION, WARNING, Prompt
 
-# clinical-rules.md section 12 (NG193): do not initiate opioids or antiepileptics including
-# gabapentinoids for chronic primary pain.
-NG193_DO_NOT_INITIATE: frozenset[str] = frozenset({OPIOID, GABAPENTINOID, ANTICONVULSANT})
+# clinical-rules.md section 12 (NG193): do not initiate opioids, antiepileptics including
+# gabapentinoids, paracetamol, NSAIDs, benzodiazepines, antipsychotics or ketamine for chronic
+# primary pain. (Its injections, local anaesthetics and physical modalities are not medicines a
+# treatment trial records.)
+NG193_DO_NOT_INITIATE: frozenset[str] = frozenset(
+    {
+        OPIOID,
+        GABAPENTINOID,
+        ANTICONVULSANT,
+        PARACETAMOL,
+        NSAID,
+        BENZODIAZEPINE,
+        ANTIPSYCHOTIC,
+        KETAMINE,
+    }
+)
 # clinical-rules.md section 12: CG150 says do not offer opioids for migraine or tension-type
 # headache.
 CG150_DO_NOT_OFFER: frozenset[str] = frozenset({OPIOID})
@@ -25,24 +43,37 @@ NG193_SOURCE = "NICE NG193"
 CG150_SOURCE = "NICE CG150"
 
 
+# How a class is named in a warning's title: "NICE advises not to start opioids ...".
+_PLURALS = {
+    ANTICONVULSANT: "antiepileptics",
+    PARACETAMOL: "paracetamol",
+    NSAID: "NSAIDs",
+    KETAMINE: "ketamine",
+}
+
+
+def _plural(medicine_class: str) -> str:
+    return _PLURALS.get(medicine_class) or f"{MEDICINE_CLASSES[medicine_class].lower()}s"
+
+
 def start_warning(*, condition: str, medicine_class: str) -> Prompt | None:
     """Return the prescribing warning for starting a medicine, or None.
 
-    Chronic pain: NG193's "do not initiate" list (opioids, antiepileptics including
-    gabapentinoids). Headache: CG150's "do not offer opioids". The warning informs; it does not
-    block (clinical-rules.md section 12, "App rule").
+    Chronic pain: NG193's "do not initiate" list (`NG193_DO_NOT_INITIATE`). Headache: CG150's
+    "do not offer opioids". The warning informs; it does not block (clinical-rules.md section
+    12, "App rule").
     """
-    label = MEDICINE_CLASSES.get(medicine_class, medicine_class).lower()
     if condition == CHRONIC_PAIN and medicine_class in NG193_DO_NOT_INITIATE:
         return Prompt(
             code="ng193_do_not_initiate",
             level=WARNING,
-            title=f"NICE advises not to start {label}s for chronic primary pain",
+            title=f"NICE advises not to start {_plural(medicine_class)} for chronic primary pain",
             body=(
-                "NICE NG193 says do not initiate opioids or antiepileptics, including "
-                "gabapentinoids, to manage chronic primary pain (gabapentinoids only within a "
-                "clinical trial for complex regional pain syndrome). Consider exercise, "
-                "psychological therapy or an antidepressant instead."
+                "NICE NG193 says do not initiate opioids, antiepileptics including "
+                "gabapentinoids (unless within a clinical trial for complex regional pain "
+                "syndrome), paracetamol, NSAIDs, benzodiazepines, antipsychotics or ketamine to "
+                "manage chronic primary pain. Consider exercise, psychological therapy or an "
+                "antidepressant instead."
             ),
             source=NG193_SOURCE,
         )

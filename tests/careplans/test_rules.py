@@ -316,6 +316,13 @@ def test_the_stopping_rule_refuses_impossible_figures(headache, migraine, month3
         (rules.CHRONIC_PAIN, rules.OPIOID, "ng193_do_not_initiate"),
         (rules.CHRONIC_PAIN, rules.GABAPENTINOID, "ng193_do_not_initiate"),
         (rules.CHRONIC_PAIN, rules.ANTICONVULSANT, "ng193_do_not_initiate"),
+        (rules.CHRONIC_PAIN, rules.PARACETAMOL, "ng193_do_not_initiate"),
+        (rules.CHRONIC_PAIN, rules.NSAID, "ng193_do_not_initiate"),
+        (rules.CHRONIC_PAIN, rules.BENZODIAZEPINE, "ng193_do_not_initiate"),
+        (rules.CHRONIC_PAIN, rules.ANTIPSYCHOTIC, "ng193_do_not_initiate"),
+        (rules.CHRONIC_PAIN, rules.KETAMINE, "ng193_do_not_initiate"),
+        (rules.HEADACHE, rules.NSAID, None),  # an acute migraine treatment
+        (rules.HEADACHE, rules.PARACETAMOL, None),
         (rules.CHRONIC_PAIN, rules.SNRI, None),
         (rules.CHRONIC_PAIN, rules.TRICYCLIC, None),
         (rules.HEADACHE, rules.OPIOID, "cg150_no_opioids"),
@@ -328,6 +335,25 @@ def test_starting_a_do_not_initiate_medicine_warns(condition, medicine_class, co
     assert (prompt.code if prompt else None) == code
     if prompt:
         assert prompt.level == rules.WARNING
+
+
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [
+        ("naproxen", "NICE advises not to start NSAIDs for chronic primary pain"),
+        ("paracetamol", "NICE advises not to start paracetamol for chronic primary pain"),
+        ("diazepam", "NICE advises not to start benzodiazepines for chronic primary pain"),
+        ("co_codamol", "NICE advises not to start opioids for chronic primary pain"),
+        ("topiramate", "NICE advises not to start antiepileptics for chronic primary pain"),
+        ("quetiapine", "NICE advises not to start antipsychotics for chronic primary pain"),
+        ("ketamine", "NICE advises not to start ketamine for chronic primary pain"),
+    ],
+)
+def test_each_coded_do_not_initiate_medicine_is_named_by_its_class(code, title):
+    medicine_class = rules.medicine_class_of(code)
+    prompt = rules.start_warning(condition=rules.CHRONIC_PAIN, medicine_class=medicine_class)
+    assert prompt.title == title
+    assert "paracetamol, NSAIDs, benzodiazepines, antipsychotics or ketamine" in prompt.body
 
 
 def test_an_existing_do_not_initiate_medicine_prompts_a_review_until_one_is_recorded():
