@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from careplans.safe_markdown import render, source_links
+from pathway.care_teams import care_team_contacts
 
 # Part of every fingerprint. Change it when a fingerprint must stop matching documents made
 # before (copies made before PDFs said when they were made had none).
@@ -31,9 +32,25 @@ def fingerprint(content_html: str) -> str:
     return hashlib.sha256(f"{FINGERPRINT_SCHEME}\n{content_html}".encode()).hexdigest()
 
 
-def careplan_html(*, patient, view, trials, made_at: datetime | None = None) -> str:
+def careplan_html(
+    *,
+    patient,
+    view,
+    trials,
+    leaflets: list | None = None,
+    teams: list | None = None,
+    made_at: datetime | None = None,
+) -> str:
     """The care plan PDF's HTML for one agreed version (a selectors.VersionView) and the plan's
-    live treatments, newest first. `made_at` adds the "Correct on" line."""
+    live treatments, newest first, with the leaflets on the plan and how to reach the care
+    team, as the patient's page shows them (for a patient without the portal the PDF is all
+    they have). `leaflets` (the plan's published leaflets, oldest link first) and `teams`
+    (pathway.care_teams.care_team_contacts) are loaded here unless the caller has them.
+    `made_at` adds the "Correct on" line."""
+    if leaflets is None:
+        leaflets = plan_leaflets(view.version.plan.leaflet_links.select_related("leaflet"))
+    if teams is None:
+        teams = list(care_team_contacts(patient))
     return render_to_string(
         "careplans/pdf/care_plan.html",
         {
@@ -42,14 +59,30 @@ def careplan_html(*, patient, view, trials, made_at: datetime | None = None) -> 
             "view": view,
             "version": view.version,
             "trials": trials,
+            "leaflets": leaflets,
+            "teams": teams,
+            # A check whose date has passed is due now, not promised by a date gone by.
+            "today": timezone.localdate(),
             "made_at": made_at,
         },
     )
 
 
-def careplan_fingerprint(*, patient, view, trials) -> str:
+def plan_leaflets(links) -> list:
+    """The leaflets of a plan's leaflet links (prefetched or a queryset) still on the plan and
+    published, in the order given."""
+    return [
+        link.leaflet
+        for link in links.all()
+        if link.removed_at is None and link.leaflet.is_published
+    ]
+
+
+def careplan_fingerprint(*, patient, view, trials, leaflets=None, teams=None) -> str:
     """The fingerprint of the care plan PDF that `careplan_html` would print now."""
-    return fingerprint(careplan_html(patient=patient, view=view, trials=trials))
+    return fingerprint(
+        careplan_html(patient=patient, view=view, trials=trials, leaflets=leaflets, teams=teams)
+    )
 
 
 def leaflet_html(*, patient, leaflet, trials, made_at: datetime | None = None) -> str:

@@ -22,6 +22,7 @@ from careplans.models import (
     SupportItem,
     TreatmentTrial,
 )
+from pathway.care_teams import care_team_contacts
 from pathway.models.episodes import OPEN_STATUSES as OPEN_EPISODE_STATUSES
 from pathway.models.episodes import EpisodeStatus
 
@@ -362,6 +363,7 @@ def plans_for_patient(
     # the current version and the plan's treatments as they are, so a copy made before a
     # treatment changed is not offered (it stays stored, for the record).
     printed: dict[int, tuple[VersionView, str]] = {}
+    teams = list(care_team_contacts(patient)) if current else []
     for plan in plans:
         if (agreed := current.get(plan.id)) is not None:
             agreed.plan = plan  # loaded above with its episode, which the PDF names
@@ -369,7 +371,11 @@ def plans_for_patient(
             printed[plan.id] = (
                 view,
                 printing.careplan_fingerprint(
-                    patient=patient, view=view, trials=list(plan.trials.all())
+                    patient=patient,
+                    view=view,
+                    trials=list(plan.trials.all()),
+                    leaflets=printing.plan_leaflets(plan.leaflet_links),
+                    teams=teams,
                 ),
             )
     documents = {

@@ -214,6 +214,47 @@ def test_a_personal_leaflet_says_a_check_whose_date_has_passed_is_due_now(world)
     assert f"we will check how it is working by {trial.review_due:%-d %B %Y}" in today
 
 
+def test_the_care_plan_pdf_has_what_the_patients_page_has(world, login):
+    """The leaflets on the plan, how to reach the team, a passed check as due now, and no
+    empty heading: for a patient without the portal the PDF is all they have."""
+    world.service.phone = "01632 960000"
+    world.service.contact_hours = "9am to 5pm, Monday to Friday"
+    world.service.save()
+    plan = builders.agreed_plan(world.patient)
+    started = timezone.localdate() - timedelta(days=100)
+    builders.trial(plan, medicine_code="topiramate", started_on=started)
+    login(world.clinician).post(
+        f"/care-plans/plans/{plan.uuid}/leaflets/", {"leaflet": "topiramate"}
+    )
+    version = plan.versions.get()
+    html = services.request_careplan_pdf(actor=world.clinician, version=version).html
+    assert "Leaflets for me" in html and "Topiramate to prevent migraine" in html
+    assert "Pain service: call 01632 960000 (9am to 5pm, Monday to Friday)." in html
+    assert "Due now" in html
+    # The plan's page offers that copy: it prints what the page shows now.
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.document.html == html
+    # A leaflet taken off the plan, or a new phone number, is a new copy.
+    world.service.phone = "01632 960001"
+    world.service.save()
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.document is None
+
+
+def test_the_care_plan_pdf_has_no_empty_heading_for_flare_ups(world):
+    version = builders.agreed_plan(world.patient, condition="chronic_pain").versions.get()
+    version.acute_plan = "Pace the day and use the heat pad."
+    view = selectors.version_view(version)
+    assert "When pain flares up" in printing.careplan_html(
+        patient=world.patient, view=view, trials=[]
+    )
+    version.acute_plan = ""
+    assert not view.acute
+    assert "When pain flares up" not in printing.careplan_html(
+        patient=world.patient, view=view, trials=[]
+    )
+
+
 # --- services: a change to what is printed makes a new PDF -----------------------------------
 
 
