@@ -8,6 +8,7 @@ from pathway.views import accounts, attendance, health, home, patients
 account_patterns = [
     path("login/", accounts.SignInView.as_view(), name="login"),
     path("logout/", accounts.SignOutView.as_view(), name="logout"),
+    path("still-here/", accounts.still_here, name="still-here"),
     path("sign-out-everywhere/", accounts.sign_out_everywhere, name="sign-out-everywhere"),
     path("mfa/", accounts.mfa_verify, name="mfa-verify"),
     path("mfa/setup/", accounts.mfa_setup, name="mfa-setup"),

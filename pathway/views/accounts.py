@@ -6,9 +6,11 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -50,6 +52,18 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             self.request, "Your password is changed. You are signed out on other devices."
         )
         return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def still_here(request):
+    """Tells the server a signed-in person is still at the page (typing into a form, or
+    answering "Stay signed in"): the idle timeout starts again from now. 204 when signed in,
+    401 when the session has ended already."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    request.session.touch()
+    return HttpResponse(status=204)
 
 
 class SignOutView(auth_views.LogoutView):

@@ -60,3 +60,48 @@ document.body.addEventListener("htmx:afterSettle", () => {
   if (keepFocus?.isConnected && !keepFocus.contains(document.activeElement)) keepFocus.focus();
   keepFocus = null;
 });
+
+// Signed-in pages: the session ends after a while with no request to the server (the idle
+// timeout). Typing into a form counts as being here, so the server is told, at most every two
+// minutes; three minutes before the end a banner offers to stay signed in, so that answers being
+// written are not lost. The banner's countdown starts again whenever the server is told.
+const sessionWarning = document.getElementById("session-warning");
+if (sessionWarning) {
+  const WARN_BEFORE_MS = 180000;
+  const TELL_EVERY_MS = 120000;
+  const idleMs = Number(sessionWarning.dataset.seconds) * 1000;
+  let told = Date.now();
+  let timer = null;
+  const countDown = () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => {
+      sessionWarning.hidden = false;
+    }, Math.max(0, idleMs - WARN_BEFORE_MS));
+  };
+  const tellServer = async () => {
+    told = Date.now();
+    try {
+      const response = await fetch(sessionWarning.dataset.url, {
+        credentials: "same-origin",
+        redirect: "manual",
+      });
+      if (response.status === 401) {
+        sessionWarning.querySelector("p").textContent =
+          "You have been signed out. Copy anything you have written and not sent, then sign in " +
+          "again.";
+        sessionWarning.querySelector("[data-still-here]").hidden = true;
+        sessionWarning.hidden = false;
+      }
+      if (response.status !== 204) return;
+    } catch {
+      return;
+    }
+    sessionWarning.hidden = true;
+    countDown();
+  };
+  document.addEventListener("input", (event) => {
+    if (event.target.form && Date.now() - told > TELL_EVERY_MS) tellServer();
+  });
+  sessionWarning.querySelector("[data-still-here]").addEventListener("click", tellServer);
+  countDown();
+}

@@ -59,3 +59,23 @@ def test_a_patient_invited_by_the_team_chooses_a_password_and_signs_in(browser_p
     browser_page.check()
     browser_page.sign_in(patient_email, "a-long-new-passphrase-9")
     assert browser_page.page.url.endswith("/my/")
+
+
+def test_a_patient_answering_slowly_is_warned_and_can_stay_signed_in(browser_page, demo, settings):
+    from django.contrib.sessions.models import Session
+
+    # Three minutes and two seconds of idle time: the warning is due two seconds after loading.
+    settings.SESSION_COOKIE_AGE = 182
+    page = browser_page.page
+    browser_page.sign_in("patient@demo.nhs.uk", DEMO_PASSWORD)
+    browser_page.goto("/my/")
+    warning = page.get_by_role("alert").filter(has_text="You will be signed out soon")
+    warning.wait_for(timeout=10000)
+    browser_page.check()  # axe, with the warning in view
+    page.get_by_role("button", name="Stay signed in").click()
+    warning.wait_for(state="hidden")
+    # Signed out meanwhile (in another tab, say): the page says so instead of losing answers.
+    Session.objects.all().delete()
+    page.locator("#session-warning").evaluate("box => { box.hidden = false; }")
+    page.get_by_role("button", name="Stay signed in").click()
+    page.get_by_text("You have been signed out. Copy anything you have written").wait_for()

@@ -26,6 +26,8 @@ RULES = {
     "pathway:home": Rule(allowed=frozenset(SIGNED_IN), ok=(302,)),
     "pathway:login": Rule(public=True, expect=dict.fromkeys(SIGNED_IN, (302,))),
     "pathway:logout": Rule(public=True, ok=(405,)),
+    # Answers 401 to no one signed in, rather than sending them to sign in.
+    "pathway:still-here": Rule(public=True, ok=(204, 401)),
     "pathway:sign-out-everywhere": Rule(allowed=frozenset(SIGNED_IN), ok=(405,)),
     "pathway:mfa-verify": Rule(allowed=frozenset(SIGNED_IN), ok=(200, 302)),
     "pathway:mfa-setup": Rule(allowed=frozenset(SIGNED_IN), ok=(200, 302)),

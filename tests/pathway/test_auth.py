@@ -520,6 +520,25 @@ def test_it_extends_a_session_in_use_at_most_once_a_minute(login, world):
     assert remaining > timedelta(seconds=settings.SESSION_COOKIE_AGE - 5)
 
 
+def test_still_here_starts_the_idle_timeout_again_from_now(login, world, client):
+    assert client.get("/account/still-here/").status_code == 401
+    signed_in = login(world.patient_user)
+    key = signed_in.session.session_key
+    _refreshed_ago(key, 20)  # within the minute in which pages do not refresh it
+    response = signed_in.get("/account/still-here/")
+    assert response.status_code == 204
+    assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    remaining = Session.objects.get(pk=key).expire_date - timezone.now()
+    assert remaining > timedelta(seconds=settings.SESSION_COOKIE_AGE - 5)
+
+
+def test_signed_in_pages_carry_the_signed_out_soon_warning(login, world, client):
+    assert 'id="session-warning"' not in client.get("/account/login/").content.decode()
+    page = login(world.patient_user).get("/my/").content.decode()
+    assert 'id="session-warning" data-seconds="1800" data-url="/account/still-here/" hidden' in page
+    assert "Stay signed in" in page
+
+
 def test_a_refresh_moves_the_expiry_alone_and_keeps_the_session_data(login, world):
     client = login(world.patient_user)
     key = client.session.session_key
