@@ -185,6 +185,23 @@ class DiaryWindow:
     def days_missing(self) -> int:
         return self.summary.length - self.summary.days_recorded
 
+    def gaps(self, *, first_day: date | None, today: date) -> wording.DiaryGaps:
+        """What the patient has left empty: the days from the start of their diary (or of the
+        window, if later) to yesterday with nothing recorded. Today is still going on."""
+        recorded = {entry.day for entry in self.entries}
+        began = max(self.start, first_day or today)
+        last = min(self.end, today - timedelta(days=1))
+        missed = [
+            began + timedelta(days=offset)
+            for offset in range((last - began).days + 1)
+            if began + timedelta(days=offset) not in recorded
+        ]
+        return wording.DiaryGaps(
+            started_on=first_day if first_day is not None and first_day > self.start else None,
+            missed=len(missed),
+            latest_missed=missed[-1] if missed else None,
+        )
+
     @property
     def latest_missing_day(self) -> date | None:
         """The most recent day of the window with nothing recorded, or None."""

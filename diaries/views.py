@@ -362,16 +362,31 @@ def _report(patient) -> dict:
 @patient_required
 @require_safe
 def summary(request):
-    patient = _own_record(request.user)
+    patient = own_patient_record(
+        request.user,
+        pain_first=selectors.pain_first_annotation(),
+        first_diary_day=selectors.first_day_annotation(),
+    )
     today = timezone.localdate()
     window = selectors.diary_window(patient, end=today)
+    # Nothing recorded yet: the page says how much of the window is filled in (none of it).
+    gaps = (
+        window.gaps(first_day=patient.first_diary_day, today=today)
+        if patient.first_diary_day is not None
+        else None
+    )
+    # "Fill in missed days" leads to the latest one that can still be filled in.
+    fill_in = window.latest_missing_day if gaps is None else gaps.latest_missed
+    if fill_in is not None and fill_in < services.editable_range(today)[0]:
+        fill_in = None
     return render(
         request,
         "diaries/summary.html",
         {
             "patient": patient,
             "window": window,
-            "words": wording.patient_messages(window.summary),
+            "words": wording.patient_messages(window.summary, gaps),
+            "fill_in": fill_in,
             "chart": charts.month_bar_chart(window.months),
             "class_rows": wording.class_rows(window, for_patient=True),
             **_report(patient),

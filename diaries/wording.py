@@ -4,7 +4,10 @@ statements for clinicians. Never a diagnosis (clinical-rules.md section 8, diary
 Every number and threshold comes from the `diaries.rules` summary and constants.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from datetime import date
 
 from diaries import rules
 
@@ -79,14 +82,47 @@ class PatientMessages:
     completeness: str
 
 
+def _gaps_message(summary: rules.DiarySummary, gaps: DiaryGaps) -> str:
+    parts = []
+    if gaps.started_on is not None:
+        parts.append(
+            f"You started your diary on {gaps.started_on:%-d %B %Y}, so it does not cover all "
+            f"{summary.length} days yet. Until it does, the days before you started count as "
+            "days without a headache, so these figures may be too low."
+        )
+    if gaps.missed:
+        since = " since you started" if gaps.started_on is not None else ""
+        parts.append(
+            f"You have not filled in {days(gaps.missed)}{since}. Days you have not filled in "
+            "count as days without a headache, so these figures may be too low."
+            if not parts
+            else f"You have also not filled in {days(gaps.missed)}{since}."
+        )
+    return " ".join(parts)
+
+
 def _class_rate(summary: rules.DiarySummary, name: str) -> float:
     if name == rules.MULTIPLE_CLASSES:
         return summary.acute_medication_days_per_month
     return summary.medication_days_per_month[name]
 
 
-def patient_messages(summary: rules.DiarySummary) -> PatientMessages:
-    """The patient's summary in plain English, with a warning for each overused class."""
+@dataclass(frozen=True)
+class DiaryGaps:
+    """What is missing from a patient's diary window, as the summary page words it: the first
+    day of the diary when it began inside the window, and the days since then left empty
+    (today excepted while it is still going on)."""
+
+    started_on: date | None
+    missed: int
+    latest_missed: date | None = None
+
+
+def patient_messages(summary: rules.DiarySummary, gaps: DiaryGaps | None = None) -> PatientMessages:
+    """The patient's summary in plain English, with a warning for each overused class. With
+    `gaps`, the note on an incomplete diary says why it is incomplete: days before the diary
+    began are not asked for (nobody can fill those in from memory), and today does not count
+    as missed."""
     headache = (
         f"You had a headache on {days(summary.headache_days_total)} out of {summary.length}. "
         f"That is {patient_days_rate(summary.headache_days_per_month)} a month on average."
@@ -129,7 +165,9 @@ def patient_messages(summary: rules.DiarySummary) -> PatientMessages:
             "to you about what this means and which treatments may help."
         )
     completeness = ""
-    if not summary.complete:
+    if gaps is not None:
+        completeness = _gaps_message(summary, gaps)
+    elif not summary.complete:
         completeness = (
             f"You have filled in {summary.days_recorded} of the {summary.length} days. Days you "
             "have not filled in count as days without a headache, so these figures may be too "

@@ -820,18 +820,41 @@ def test_the_summary_notes_a_chronic_migraine_pattern(client_, patient):
     assert "diagnos" not in content
 
 
-def test_the_summary_says_when_days_are_missing(client_, patient):
-    record(patient, today(), clear_day())
+def test_a_diary_begun_inside_the_window_asks_for_no_days_before_it(client_, patient):
+    started = days_ago(30)
+    for ago in range(0, 31):
+        record(patient, days_ago(ago), clear_day())
     content = client_.get(reverse("diaries:summary")).content.decode()
-    assert "You have filled in 1 of the 90 days." in content
+    assert (
+        f"You started your diary on {started:%-d %B %Y}, so it does not cover all 90 days yet."
+    ) in content
+    assert "Fill in missed days" not in content
+
+
+def test_today_not_yet_filled_in_is_not_a_missed_day(client_, patient):
+    for ago in range(1, 91):  # from before the window's first day to yesterday
+        record(patient, days_ago(ago), clear_day())
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert "may be too low" not in content and "Fill in missed days" not in content
+
+
+def test_the_summary_counts_the_days_missed_since_the_diary_began(client_, patient):
+    for ago in (1, 2, 5, 90):
+        record(patient, days_ago(ago), clear_day())
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    # The window's 89 days before today, less the three filled in.
+    assert "You have not filled in 86 days. Days you have not filled in count" in content
+    assert "You started your diary" not in content
 
 
 def test_fill_in_missed_days_opens_the_month_of_the_latest_day_missed(client_, patient):
-    # Every day of the last five weeks is filled in; the gap before them is the one to fill.
-    for ago in range(0, 36):
+    # Every day of the last five weeks is filled in; the gap before them, after the diary's
+    # first day, is the one to fill.
+    for ago in [*range(0, 36), 50]:
         record(patient, days_ago(ago), clear_day())
     gap = days_ago(36)
     content = client_.get(reverse("diaries:summary")).content.decode()
+    assert "You have also not filled in 14 days since you started." in content
     link = f'{reverse("diaries:calendar")}?month={gap:%Y-%m}">Fill in missed days</a>'
     assert link in content
 
@@ -870,8 +893,10 @@ def test_the_summary_reads_the_diary_window_in_one_query(client_, patient):
     _triptan_overuse(patient)
     with CaptureQueriesContext(connection) as queries:
         client_.get(reverse("diaries:summary"))
-    diary_reads = [q for q in queries if 'FROM "diaries_diaryentry"' in q["sql"]]
-    assert len(diary_reads) == 1
+    diary_reads = [q["sql"] for q in queries if 'FROM "diaries_diaryentry"' in q["sql"]]
+    # The window's rows once; the patient's own row carries the diary's first day (LIMIT 1).
+    window = [sql for sql in diary_reads if not sql.startswith('SELECT "pathway_patient"')]
+    assert len(window) == 1 and len(diary_reads) == 2
 
 
 # Constant query counts
