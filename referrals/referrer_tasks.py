@@ -1,6 +1,7 @@
 """The referrals app's lines on the GP's home page (pathway.referrer_tasks): referrals they sent
 that came back rejected or redirected, until they are sent again or followed by another."""
 
+import html
 from datetime import timedelta
 
 from django.template.loader import render_to_string
@@ -45,7 +46,9 @@ def came_back(user) -> list[Task]:
 
 
 def decision_words(referral) -> str:
-    """A decided referral's decision in words (referrals/includes/decision_words.html)."""
-    return render_to_string(
-        "referrals/includes/decision_words.html", {"referral": referral}
-    ).strip()
+    """A decided referral's decision in words (referrals/includes/decision_words.html), as
+    plain text: the template's escaping is undone, as the page showing the words escapes them
+    (a message, a task line) and would otherwise show "patient&#x27;s"."""
+    return html.unescape(
+        render_to_string("referrals/includes/decision_words.html", {"referral": referral}).strip()
+    )

@@ -328,6 +328,13 @@ def test_the_gp_home_lists_referrals_that_came_back_until_they_are_sent_again(wo
     assert _came_back(world.gp) == [redirected]
 
 
+def test_the_decision_words_are_escaped_once(world, login):
+    _rejected(world, rejection_reason="not_eligible_age")
+    body = login(world.gp).get(HOME).content.decode()
+    assert "rejected (patient&#x27;s age is outside the service&#x27;s eligibility)" in body
+    assert "&amp;#x27;" not in body
+
+
 def test_a_later_referral_for_the_condition_or_a_death_ends_the_line(world):
     earlier = _rejected(world)
     assert _came_back(world.gp) == [earlier]
