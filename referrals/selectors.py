@@ -148,12 +148,19 @@ def referrals_for_patient(patient: Patient) -> QuerySet[Referral]:
 
 
 def triage_queue_for(user) -> QuerySet[Referral]:
-    """Submitted referrals awaiting triage that a clinician may see: urgent first, then the
-    longest waiting."""
+    """Submitted referrals awaiting triage that a clinician may see: urgent ones and those
+    sent with a self-harm answer (`with_risky_answers`) first, then the longest waiting."""
     if getattr(user, "role", None) != User.Role.CLINICIAN:
         return Referral.objects.none()
+    risky = Exists(
+        Referral.assessments.through.objects.filter(
+            referral_id=OuterRef("pk"), assessment__alert=True
+        )
+    )
     urgent_first = Case(
-        When(urgency=rules.URGENT, then=Value(0)), default=Value(1), output_field=IntegerField()
+        When(Q(urgency=rules.URGENT) | Q(risky), then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
     )
     return (
         referrals_visible_to(user)

@@ -64,6 +64,17 @@ def test_the_queue_puts_urgent_first_then_the_longest_waiting(world, login):
     assert positions == sorted(positions)
 
 
+def test_a_referral_sent_with_a_self_harm_answer_waits_with_the_urgent_ones(world, login):
+    old_routine = builders.referral(world.other_patient, world.gp)
+    _age(old_routine, 4)
+    risky = builders.referral(
+        world.patient, world.gp, questionnaires={"PHQ-9": [0, 0, 0, 0, 0, 0, 0, 0, 1]}
+    )
+    assert risky.urgency == "routine"
+    body = login(world.clinician).get(QUEUE).content.decode()
+    assert body.index(str(risky.uuid)) < body.index(str(old_routine.uuid))
+
+
 def test_the_queue_marks_a_self_harm_answer_and_a_patient_under_18(world, login):
     risky = builders.referral(
         world.patient, world.gp, questionnaires={"PHQ-9": [0, 0, 0, 0, 0, 0, 0, 0, 1]}
