@@ -26,6 +26,11 @@ class StaleState(ReviewsError):
     """The row changed since the page was loaded (e.g. a form submitted twice)."""
 
 
+class ScopeChanged(ReviewsError):
+    """What an action would change is no longer what the page showed (e.g. care booked in
+    another tab before a discharge): shown again, with the form kept, to check."""
+
+
 class SessionFull(ReviewsError):
     """No places are left in a group session."""
 

@@ -58,6 +58,8 @@ class DischargeForm(ServiceErrorsMixin, forms.Form):
             "max_length": f"The note for the GP must be {NOTE_MAX_LENGTH:,} characters or fewer."
         },
     )
+    # What the page listed as ending (selectors.DischargeScope.fingerprint).
+    shown = forms.CharField(required=False, widget=forms.HiddenInput)
     agreed = forms.BooleanField(
         label="Discharge the patient from this pathway",
         help_text="Their appointments still to come are cancelled and they are told (unless "

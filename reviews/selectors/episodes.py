@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -86,6 +87,18 @@ class DischargeScope:
     @property
     def last(self) -> bool:
         return not self.others
+
+    def fingerprint(self) -> str:
+        """What the discharge page lists, as a short digest: the discharge form carries the one
+        it showed, so a discharge is not made over care added or changed since (an appointment
+        booked in another tab, say) without the clinician seeing it."""
+        parts = [
+            *(f"episode:{other.uuid}:{other.status}" for other in self.others),
+            *(f"appointment:{a.uuid}:{a.start.isoformat()}" for a in self.coming),
+            *(f"place:{booking.uuid}:{booking.status}" for booking in self.places),
+            *(f"questionnaire:{request.uuid}" for request in self.waiting),
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def ended_by_discharge(episode: Episode, now: datetime) -> DischargeScope:

@@ -30,7 +30,7 @@ from pathway.permissions import clinicians_caring_for
 from referrals import services as referral_services
 from referrals.models import Referral
 from reviews import letters, messaging, selectors
-from reviews.errors import ReviewsError, StaleState
+from reviews.errors import ReviewsError, ScopeChanged, StaleState
 from reviews.models import (
     BookingRequest,
     Discharge,
@@ -119,9 +119,11 @@ def discharge_episode(
     reason: str,
     note_for_gp: str = "",
     date_of_death: date | None = None,
+    shown: str | None = None,
 ) -> Episode:
     """Discharge the patient from an active episode for `reason` (a `Discharge.Reason`) and
-    return it (see the module docstring).
+    return it (see the module docstring). `shown`, when given, is the fingerprint of what the
+    clinician was shown would end (selectors.DischargeScope.fingerprint).
 
     When the patient has died (`date_of_death`, needed for that reason alone), their death is
     recorded first (pathway.services.record_death: nothing is sent to them from then on), and
@@ -133,7 +135,7 @@ def discharge_episode(
     note over its limit, a date of death missing, in the future, before birth or given for
     another reason, while a safety alert about the patient is open, or before the referral is
     accepted (triage decides a referral still waiting); StaleState if the episode has ended
-    already."""
+    already; ScopeChanged if what the discharge ends is no longer what was shown."""
     note_for_gp = note_for_gp.strip()
     _check_discharge_reason(reason, note_for_gp)
     episode = _locked_open(episode)
@@ -150,6 +152,12 @@ def discharge_episode(
             "This referral is waiting for triage. Decide it on the referral page instead."
         )
     now = timezone.now()
+    if shown is not None and shown != selectors.ended_by_discharge(episode, now).fingerprint():
+        raise ScopeChanged(
+            "The patient's care has changed since this page was shown: an appointment, group "
+            "place or questionnaire was added or changed. Check what the discharge ends below, "
+            "then discharge again."
+        )
     if died:
         kernel.record_death(actor=actor, patient=patient, date_of_death=date_of_death)
         # What follows reads `patient` (whether to tell them): it must know.

@@ -13,7 +13,7 @@ from pathway.pdf import pdf_download
 from pathway.permissions import clinicians_caring_for
 from pathway.views.access import clinician_required, staff_required
 from reviews import letters, selectors
-from reviews.errors import ReviewsError, StaleState
+from reviews.errors import ReviewsError, ScopeChanged, StaleState
 from reviews.forms import DischargeForm, ResponsibleClinicianForm
 from reviews.services import episodes as services
 
@@ -36,7 +36,10 @@ def episode_page(request, episode_uuid):
             else "",
         },
     )
-    discharge_form = DischargeForm(data if action == "discharge" else None)
+    ending = selectors.ended_by_discharge(episode, timezone.now())
+    discharge_form = DischargeForm(
+        data if action == "discharge" else None, initial={"shown": ending.fingerprint()}
+    )
     status = 200
     if action in ("clinician", "discharge"):
         form = clinician_form if action == "clinician" else discharge_form
@@ -67,6 +70,8 @@ def episode_page(request, episode_uuid):
                         reason=form.cleaned_data["reason"],
                         note_for_gp=form.cleaned_data["note_for_gp"],
                         date_of_death=died_on,
+                        # Absent (not a page of ours): nothing to compare with.
+                        shown=form.cleaned_data["shown"] if "shown" in request.POST else None,
                     )
                     if died_on is None:
                         message = (
@@ -81,6 +86,14 @@ def episode_page(request, episode_uuid):
                             "will be sent to them. The discharge summary for the GP practice is "
                             "being prepared."
                         )
+            except ScopeChanged as error:
+                # The answers kept, the list as it is now with its fingerprint, and the
+                # confirmation to give again, having seen it.
+                form.add_service_error(error)
+                form.data = form.data.copy()
+                form.data["shown"] = ending.fingerprint()
+                form.data.pop("agreed", None)
+                status = 409
             except StaleState as error:
                 # Shown again afresh, with what is saved now, to choose from.
                 messages.error(request, str(error))
@@ -90,7 +103,7 @@ def episode_page(request, episode_uuid):
             else:
                 messages.success(request, message)
                 return redirect("reviews:episode", episode_uuid=episode.uuid)
-        status = 400
+        status = 409 if status == 409 else 400
     elif request.method == "POST":
         messages.error(request, "Choose what to change.")
     record_view(actor=request.user, patient=patient, obj=episode)
@@ -104,7 +117,7 @@ def episode_page(request, episode_uuid):
             "clinician_form": clinician_form,
             "discharge_form": discharge_form,
             "open_alerts": selectors.open_alerts_for_patient(patient),
-            "ending": selectors.ended_by_discharge(episode, timezone.now()),
+            "ending": ending,
             "discharge": getattr(episode, "discharge", None),
         },
         status=status,

@@ -151,6 +151,49 @@ def test_messages_stay_queued_while_another_episode_is_open(world):
     assert Notification.objects.filter(kind="diary_nudge", status="queued").exists()
 
 
+def test_a_discharge_over_care_booked_since_the_page_was_shown_is_shown_again(world, login):
+    from reviews.services import appointments as appointment_services
+
+    _, episode = _accepted(world)
+    client = login(world.clinician)
+    url = reverse("reviews:episode", kwargs={"episode_uuid": episode.uuid})
+    shown = client.get(url).context["discharge_form"].initial["shown"]
+    # Booked in another tab after the page was shown.
+    booked = appointment_services.book_appointment(
+        actor=world.clinician,
+        patient=world.patient,
+        episode=episode,
+        kind="follow_up",
+        start=timezone.now() + timedelta(days=9),
+        duration_minutes=30,
+        modality="phone",
+        clinician=world.clinician,
+    )
+    answers = {
+        "action": "discharge",
+        "agreed": "on",
+        "reason": "goals_met",
+        "note_for_gp": "Doing well.",
+        "shown": shown,
+    }
+    refused = client.post(url, answers)
+    assert refused.status_code == 409
+    body = refused.content.decode()
+    assert "The patient&#x27;s care has changed since this page was shown" in body
+    assert "Doing well." in body  # the note is kept
+    assert "Follow-up" in body and ": cancelled" in body  # the new appointment is listed
+    episode.refresh_from_db()
+    booked.refresh_from_db()
+    assert episode.status == "active" and booked.status == "booked"
+    # Confirmed again with the list now shown, it goes ahead.
+    form = refused.context["discharge_form"]
+    assert form["agreed"].value() in (None, False)
+    answers["shown"] = form["shown"].value()
+    assert client.post(url, answers).status_code == 302
+    booked.refresh_from_db()
+    assert booked.status == "cancelled"
+
+
 def test_questionnaires_stay_while_another_episode_is_open(world):
     _, episode = _accepted(world)
     builders.episode_for(world.patient, condition="chronic_pain")
