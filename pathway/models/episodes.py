@@ -118,6 +118,15 @@ class Episode(ClinicalRecord):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    def timeline(self) -> list["Milestone"]:
+        """The milestones in date order (`milestones.all()`, prefetched by the caller), with
+        only the annual review due date recorded last: each review sets the next one, which
+        replaces the one before, as the worklist and reminders read it."""
+        milestones = list(self.milestones.all())
+        due = [m for m in milestones if m.kind == MilestoneKind.ANNUAL_REVIEW_DUE]
+        current = max(due, key=lambda m: (m.created_at, m.pk)) if due else None
+        return [m for m in milestones if m.kind != MilestoneKind.ANNUAL_REVIEW_DUE or m is current]
+
 
 class Milestone(TimeStampedModel):
     episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="milestones")

@@ -735,6 +735,18 @@ def test_an_annual_review_date_that_has_passed_reads_as_due_now(login, world):
     assert ">Due now</strong>" not in client.get(reverse("pathway:patient-home")).content.decode()
 
 
+def test_only_the_annual_review_date_recorded_last_is_shown(login, world):
+    now = timezone.now()
+    episode = EpisodeFactory(patient=world.patient, status="active")
+    for days in (-365, -365, 9):  # two reviews set a year ahead; a later one brought it forward
+        Milestone.objects.create(
+            episode=episode, kind="annual_review_due", occurred_at=now - timedelta(days=days)
+        )
+    page = login(world.patient_user).get(reverse("pathway:patient-home")).content.decode()
+    assert page.count("Annual review due") == 1
+    assert ">Due now</strong>" in page
+
+
 def test_a_service_without_contact_details_is_not_offered(world):
     assert list(care_team_contacts(world.patient)) == []
     Organisation.objects.filter(pk=world.service.pk).update(email="pain.team@example.test")
