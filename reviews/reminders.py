@@ -50,10 +50,11 @@ def reachable(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 
 @transaction.atomic
 def plan_annual_review_invites(*, today: date | None = None) -> int:
-    """Invite patients whose annual review falls due within the next 28 days, once per due
-    date. The due date is the `annual_review_due` milestone recorded last for an open episode
-    (the latest review's next review date); a patient with an annual review already booked is
-    not invited."""
+    """Invite patients whose annual review falls due within the next 28 days, or has fallen
+    due already without an invitation (the date was set at short notice, or the planner did not
+    run), once per due date. The due date is the `annual_review_due` milestone recorded last for
+    an open episode (the latest review's next review date); a patient with an annual review
+    already booked is not invited. The message names the date, or says the review is due now."""
     today = today or timezone.localdate()
     horizon = today + timedelta(days=rules.ANNUAL_REVIEW_INVITE_DAYS)
     latest_due = (
@@ -71,9 +72,7 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
         .filter(patient__in=reachable(Patient.objects.all()))
         .exclude(patient_id__in=booked)
         .annotate(due_at=Subquery(latest_due))
-        .filter(
-            due_at__gte=_at(today, time.min), due_at__lt=_at(horizon + timedelta(days=1), time.min)
-        )
+        .filter(due_at__lt=_at(horizon + timedelta(days=1), time.min))
         .select_related("patient")
     )
     drafts = []
@@ -87,6 +86,7 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
             key=f"annual-review:{episode.patient.uuid}:{due.isoformat()}",
             path=path,
             scheduled_for=_not_before(today, SEND_FROM),
+            extra={"due_on": f"{due:%-d %B %Y}"} if due >= today else {"overdue": True},
         )
     return len(outbox.queue_many(drafts))
 

@@ -44,6 +44,22 @@ def test_a_planner_that_missed_days_still_invites_within_the_window(world):
     assert reminders.plan_annual_review_invites() == 2
 
 
+def test_the_invite_names_the_due_date_or_says_it_is_due_now(world):
+    from django.template.loader import render_to_string
+
+    _due_in(world.patient, 6)
+    _due_in(world.other_patient, -3)  # passed without an invitation: still invited, once
+    assert reminders.plan_annual_review_invites() == 4
+    assert reminders.plan_annual_review_invites() == 0
+    soon = Notification.objects.get(patient=world.patient, channel="sms")
+    due = timezone.localdate() + timedelta(days=6)
+    text = render_to_string("sms/reviews-annual-review.txt", soon.context)
+    assert f"your yearly review is due on {due:%-d %B %Y}." in text
+    late = Notification.objects.get(patient=world.other_patient, channel="email")
+    body = render_to_string("emails/reviews-annual-review-body.txt", late.context)
+    assert "is due now." in body and "4 weeks" not in body
+
+
 def test_no_invite_when_the_annual_review_is_already_booked(world):
     _due_in(world.patient, 20)
     builders.appointment(world.patient, world.clinician, kind="annual_review")
