@@ -50,6 +50,7 @@ kernel_patterns = [
     path("my/", home.patient_home, name="patient-home"),
     path("my/record-access/", patients.record_access, name="record-access"),
     path("my/contact-preferences/", patients.contact_preferences, name="contact-preferences"),
+    path("stop/<str:token>/", patients.stop_messages, name="stop-messages"),
     path("gp/", home.gp_home, name="gp-home"),
     path("team/", home.team_home, name="team-home"),
     path("patients/", patients.patient_search, name="patient-search"),

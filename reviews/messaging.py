@@ -13,7 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from pathway.models import Notification, Patient
-from pathway.notifications import outbox
+from pathway.notifications import opt_out, outbox
 
 PATIENT_CHANNELS = (Notification.Channel.SMS, Notification.Channel.EMAIL)
 # Times in messages are UK times, as on every page.
@@ -50,11 +50,15 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def patient_context(path: str, **extra) -> dict:
-    """Template context for a patient message: the sign-in link and the opt-out link."""
+def patient_context(path: str, patient: Patient | None = None, **extra) -> dict:
+    """Template context for a patient message: the sign-in link and the link that stops
+    messages: the patient's own, which needs no sign-in (pathway.notifications.opt_out), or
+    without a patient the contact preferences page."""
     return {
         "link": absolute_url(path),
-        "preferences_link": absolute_url(reverse("pathway:contact-preferences")),
+        "preferences_link": opt_out.url_for(patient)
+        if patient is not None
+        else absolute_url(reverse("pathway:contact-preferences")),
         "service_name": settings.SERVICE_NAME,
         **extra,
     }
@@ -81,7 +85,7 @@ def patient_drafts(
             template=template,
             idempotency_key=f"{key}:{channel}",
             patient=patient,
-            context=patient_context(path, **(extra or {})),
+            context=patient_context(path, patient, **(extra or {})),
             scheduled_for=scheduled_for,
             expires_at=expires_at,
         )

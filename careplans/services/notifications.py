@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
+from pathway.notifications import opt_out
 from pathway.notifications.outbox import queue_notification
 
 
@@ -20,5 +21,8 @@ def _notify_patient(*, patient, kind: str, template: str, key: str) -> None:
         template=template,
         idempotency_key=f"{key}:{channel}",
         patient=patient,
-        context={"link": settings.SITE_URL + reverse("careplans:my-plan")},
+        context={
+            "link": settings.SITE_URL + reverse("careplans:my-plan"),
+            "preferences_link": opt_out.url_for(patient),
+        },
     )

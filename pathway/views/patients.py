@@ -17,6 +17,7 @@ from pathway.forms import (
 )
 from pathway.models import AuditEvent
 from pathway.navigation import patient_tabs
+from pathway.notifications import opt_out
 from pathway.permissions import own_patient_record, patient_for
 from pathway.selectors import episodes_with_milestones, record_access_for, search_patients
 from pathway.views.access import patient_required, role_required, staff_required
@@ -170,6 +171,25 @@ def contact_preferences(request):
             messages.success(request, "Your contact preferences are saved.")
             return redirect("pathway:contact-preferences")
     return render(request, "pathway/contact_preferences.html", {"form": form, "patient": patient})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def stop_messages(request, token):
+    """The "stop these messages" link of every message to a patient: works without signing in,
+    shows nothing about the patient, and stops messages only when the button is pressed (a link
+    opened by a phone's preview must not act)."""
+    patient = opt_out.patient_for(token)
+    if patient is None:
+        return render(request, "pathway/stop_messages.html", {"invalid": True}, status=404)
+    stopped = patient.opted_out_at is not None
+    if request.method == "POST" and not stopped:
+        services.opt_out_of_messages(actor=None, patient=patient)
+        stopped = True
+    return render(
+        request,
+        "pathway/stop_messages.html",
+        {"stopped": stopped, "just_now": request.method == "POST"},
+    )
 
 
 @role_required(*RECORD_EDITORS)

@@ -11,6 +11,7 @@ from pathway import services as kernel
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode
 from pathway.models.episodes import MilestoneKind
+from pathway.notifications import opt_out
 from pathway.notifications.outbox import queue_notification
 from referrals import letters, rules
 from referrals.models import Referral
@@ -167,7 +168,10 @@ def _tell_referrer(referral: Referral) -> None:
         template="referrals-self-decision",
         idempotency_key=f"referrals-self-decision:{referral.uuid}:{channel}",
         patient=referral.patient,
-        context={"link": settings.SITE_URL + reverse("pathway:patient-home")},
+        context={
+            "link": settings.SITE_URL + reverse("pathway:patient-home"),
+            "preferences_link": opt_out.url_for(referral.patient),
+        },
     )
 
 

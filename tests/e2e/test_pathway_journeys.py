@@ -130,3 +130,20 @@ def test_the_nurse_corrects_a_date_of_birth_and_the_waiting_referral_is_screened
     assert "Urgent" in row.inner_text()
     saved = Referral.objects.get(pk=made.pk)
     assert (saved.urgency, saved.age_at_referral) == ("urgent", 55)
+
+
+def test_a_patient_stops_messages_from_the_link_in_a_text_without_signing_in(browser_page, demo):
+    from pathway.models import Patient
+    from pathway.notifications import opt_out
+
+    patient = Patient.objects.filter(user__isnull=True, opted_out_at__isnull=True).first()
+    page = browser_page.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_page.goto(f"/stop/{opt_out.token_for(patient)}/")
+    browser_page.check()
+    assert patient.family_name not in page.content()
+    page.get_by_role("button", name="Stop all messages").click()
+    browser_page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Messages stopped"
+    patient.refresh_from_db()
+    assert patient.opted_out_at is not None

@@ -26,6 +26,8 @@ RULES = {
     "pathway:home": Rule(allowed=frozenset(SIGNED_IN), ok=(302,)),
     "pathway:login": Rule(public=True, expect=dict.fromkeys(SIGNED_IN, (302,))),
     "pathway:logout": Rule(public=True, ok=(405,)),
+    # The link in a message: anyone holding it, signed in or not; a made-up token is a 404.
+    "pathway:stop-messages": Rule(public=True, kwargs=lambda w: {"token": "x" * 34}, ok=(404,)),
     # Answers 401 to no one signed in, rather than sending them to sign in.
     "pathway:still-here": Rule(public=True, ok=(204, 401)),
     "pathway:sign-out-everywhere": Rule(allowed=frozenset(SIGNED_IN), ok=(405,)),

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -405,3 +406,36 @@ def test_a_patient_record_entered_in_error_is_sent_nothing(world):
     patient.save()
     assert not patient.can_receive("sms") and not patient.can_receive("email")
     assert outbox.deliver(row.uuid) != "sent"
+
+
+def test_the_stop_link_in_a_message_stops_messages_without_signing_in(world, client):
+    from pathway.notifications import opt_out
+
+    url = opt_out.url_for(world.patient).removeprefix(settings.SITE_URL)
+    page = client.get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Stop all messages" in body
+    # Nothing about the patient is shown to whoever holds the link.
+    assert world.patient.family_name not in body and world.patient.nhs_number not in body
+    assert _refresh(world.patient).opted_out_at is None  # opening the link does nothing
+    done = client.post(url)
+    assert "Messages stopped" in done.content.decode()
+    patient = _refresh(world.patient)
+    assert patient.opted_out_at is not None
+    assert not patient.can_receive("sms") and not patient.can_receive("email")
+    assert AuditEvent.objects.filter(patient=patient, action="update").exists()
+    assert "Messages are already stopped" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("change", [0, 5, 30])
+def test_an_altered_stop_link_is_refused(world, client, change):
+    from pathway.notifications import opt_out
+
+    token = opt_out.token_for(world.patient)
+    altered = token[:change] + ("A" if token[change] != "A" else "B") + token[change + 1 :]
+    response = client.post(f"/stop/{altered}/")
+    assert response.status_code == 404
+    assert "This link does not work" in response.content.decode()
+    assert _refresh(world.patient).opted_out_at is None
+    assert opt_out.patient_for(altered) is None and opt_out.patient_for("short") is None

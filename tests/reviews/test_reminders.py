@@ -1,5 +1,6 @@
 """Reminder planners: what is due, once, only on consented channels, with no clinical detail."""
 
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -7,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from pathway.models import Milestone, Notification
-from pathway.notifications import outbox
+from pathway.notifications import opt_out, outbox
 from reviews import reminders, tasks
 from reviews.services.outcomes import due_moment
 from tests.factories import EpisodeFactory
@@ -161,13 +162,18 @@ def test_each_beat_task_calls_its_planner(world):
 
 PATIENT_TEMPLATES = [
     ("reviews-annual-review", {}),
-    ("reviews-appointment-tomorrow", {"time": "10:30"}),
+    ("reviews-annual-review", {"due_on": "30 September 2027"}),
+    ("reviews-appointment-tomorrow", {"time": "10:30", "day": "Wednesday 29 September"}),
     ("reviews-appointment-booked", {}),
     ("reviews-appointment-cancelled", {}),
     ("reviews-questionnaire-requested", {}),
     ("reviews-questionnaire-reminder", {}),
     ("reviews-group-invite", {}),
     ("reviews-diary-nudge", {}),
+    ("reviews-discharged", {}),
+    ("careplans-plan-agreed", {}),
+    ("careplans-leaflet-added", {}),
+    ("referrals-self-decision", {}),
 ]
 
 
@@ -184,14 +190,17 @@ def test_patient_messages_carry_a_sign_in_link_and_an_opt_out_link_and_no_clinic
         channel=channel,
         kind="x",
         template=template,
-        context=messaging.patient_context("/reviews/my/appointments/", **extra),
+        context=messaging.patient_context("/reviews/my/appointments/", world.patient, **extra),
         scheduled_for=timezone.now(),
         idempotency_key=f"{template}:{channel}",
     )
     message = outbox.render_message(row)
     text = f"{message.subject} {message.body} {message.html}".lower()
     assert "https://care.example.nhs.uk/reviews/my/appointments/" in message.body
-    assert "https://care.example.nhs.uk/my/contact-preferences/" in message.body
+    # The link that stops messages works without signing in, for this patient alone.
+    stop = re.search(r"https://care\.example\.nhs\.uk(/stop/[^/\s]+/)", message.body)
+    assert stop and opt_out.patient_for(stop.group(1).split("/")[2]) == world.patient
+    assert message.body.startswith("NHS:") or channel == "email"
     for word in (
         "headache",
         "migraine",
