@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -35,6 +35,22 @@ def _check_days(baseline_headache, baseline_migraine, label: str) -> None:
     both = baseline_headache is not None and baseline_migraine is not None
     if both and baseline_migraine > baseline_headache:
         raise CarePlanError(f"{label}: migraine days cannot be more than headache days.")
+
+
+def _check_twelve_weeks_passed(trial: TreatmentTrial, data: dict) -> None:
+    """Raise CarePlanError for figures "at 12 weeks" given, or changed, before the treatment
+    has run 12 weeks: they cannot exist yet, and the CGRP stopping rule would read them."""
+    given = [
+        name
+        for name in ("month3_headache_days", "month3_migraine_days")
+        if data.get(name) is not None and data[name] != getattr(trial, name)
+    ]
+    from_day = trial.started_on + timedelta(days=rules.CGRP_ASSESSMENT_DAYS)
+    if given and timezone.localdate() < from_day:
+        raise CarePlanError(
+            f"The figures at 12 weeks can be entered from {from_day:%-d %B %Y}, 12 weeks after "
+            f"{trial.display_name} started. Leave them empty until then."
+        )
 
 
 def _check_morphine_equivalent(data: dict, code: str) -> None:
@@ -275,6 +291,7 @@ def review_trial(
     _check_morphine_equivalent(data, trial.medicine_code)
     _check_days(data.get("baseline_headache_days"), data.get("baseline_migraine_days"), "Baseline")
     _check_days(data.get("month3_headache_days"), data.get("month3_migraine_days"), "At 12 weeks")
+    _check_twelve_weeks_passed(trial, data)
     changed = [
         name for name in REVIEW_FIELDS if name in data and getattr(trial, name) != data[name]
     ]

@@ -75,7 +75,10 @@ def trial(care_plan, *, actor=None, **data):
 
 
 def failed(care_plan, code, outcome="ineffective", *, actor=None, adequate=True, **data):
+    """A preventive found not to work after a trial of some months (or not tolerated)."""
     actor = actor or clinician()
+    data.setdefault("started_on", timezone.localdate() - timedelta(days=120))
+    data.setdefault("review_due", timezone.localdate() - timedelta(days=120) + timedelta(days=84))
     made = trial(care_plan, actor=actor, medicine_code=code, **data)
     return services.review_trial(
         actor=actor, trial=made, data={"outcome": outcome, "adequate_trial": adequate}

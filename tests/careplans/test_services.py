@@ -583,6 +583,27 @@ def test_trials_past_review_are_the_prescribe_and_forget_worklist(world):
 # --- prompts on the plan -------------------------------------------------------------------------
 
 
+def test_figures_at_twelve_weeks_are_refused_before_twelve_weeks(world):
+    plan = builders.plan(world.patient)
+    started = TODAY() - timedelta(days=83)
+    trial = builders.trial(plan, medicine_code="erenumab", started_on=started)
+    twelve_weeks = started + timedelta(days=84)
+    with pytest.raises(
+        services.CarePlanError,
+        match=f"The figures at 12 weeks can be entered from {twelve_weeks:%-d %B %Y}",
+    ):
+        services.review_trial(
+            actor=world.clinician, trial=trial, data={"month3_migraine_days": Decimal(5)}
+        )
+    TreatmentTrial.objects.filter(pk=trial.pk).update(started_on=started - timedelta(days=1))
+    trial.refresh_from_db()
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={"month3_migraine_days": Decimal(5)}
+    )
+    trial.refresh_from_db()
+    assert trial.month3_migraine_days == 5
+
+
 def test_the_cgrp_prompt_fires_from_figures_recorded_on_trials(world):
     plan = builders.plan(world.patient)
     builders.failed(plan, "propranolol")

@@ -706,7 +706,10 @@ def test_the_frequency_line_says_a_failed_trials_figures_are_not_the_diary(world
     from decimal import Decimal
 
     plan = builders.plan(world.patient)
-    trial = builders.trial(plan, medicine_code="topiramate")
+    started = timezone.localdate() - timedelta(days=90)
+    trial = builders.trial(
+        plan, medicine_code="topiramate", started_on=started, review_due=started + timedelta(84)
+    )
     services.review_trial(
         actor=world.clinician,
         trial=trial,
