@@ -78,11 +78,14 @@ def test_today_asks_the_one_tap_question(client_):
 def test_the_one_tap_question_lists_the_week_before_without_building_the_form(client_, patient):
     record(patient, days_ago(1), headache_day(episode("severe", doses={"ibuprofen": 1})))
     record(patient, days_ago(3), clear_day())
+    record(patient, days_ago(5), headache_day(episode("moderate", migraine=True)))
     response = client_.get(TODAY_URL)
     assert response.context["forms"] is None
     recent = [(item["day"], item["entry"] is not None) for item in response.context["recent"]]
-    assert recent == [(days_ago(n), n in (1, 3)) for n in range(1, 8)]
+    assert recent == [(days_ago(n), n in (1, 3, 5)) for n in range(1, 8)]
     assert b"severe headache, medicine taken" in response.content
+    # Said as the calendar says it: migraine symptoms are named.
+    assert b"moderate headache, migraine<" in response.content
     assert b"no headache" in response.content
 
 
