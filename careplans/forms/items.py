@@ -35,6 +35,18 @@ class GoalForm(TooLongInWords, forms.ModelForm):
         model = Goal
         fields = ["description", "baseline", "target", "current"]
 
+    def clean(self):
+        cleaned = super().clean()
+        baseline, target = cleaned.get("baseline"), cleaned.get("target")
+        if baseline is not None and target is not None and target < baseline:
+            # 10 is doing it as well as before the problem: a goal aims at the start or higher.
+            self.add_error(
+                "target",
+                f"The target rating must be at least the rating at the start ({baseline}). "
+                "10 means being able to do it as well as before the problem.",
+            )
+        return cleaned
+
 
 class SelfManagementForm(TooLongInWords, forms.ModelForm):
     action = forms.CharField(

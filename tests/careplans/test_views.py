@@ -100,6 +100,7 @@ def test_the_only_episode_without_a_plan_is_chosen_already(world, login):
         ("goals-0-baseline", "11", "Enter rating at the start as a whole number from 0 to 10."),
         ("goals-0-target", "-1", "Enter target rating as a whole number from 0 to 10."),
         ("goals-0-current", "7.5", "Enter rating now as a whole number from 0 to 10."),
+        ("goals-0-target", "1", "The target rating must be at least the rating at the start"),
         ("goals-0-description", "", "Enter the goal."),
         ("next_review_on", "2020-01-01", "The next review date must be today or later."),
         ("next_review_on", "2099-01-01", "The next review date must be within 18 months."),
