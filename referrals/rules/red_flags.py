@@ -334,16 +334,10 @@ def urgency_at_any_age(red_flags: Iterable[str]) -> str | None:
 
 
 # Self-referral: the same screen in plain English. Papilloedema and "other features suggesting
-# giant cell arteritis" are a clinician's findings, so a patient is not asked about them. The
-# emergency-tier questions ask about what is new or not yet seen by a doctor: a thunderclap
-# headache investigated years ago, or a scalp always tender, is not today's emergency, and a
-# patient who ticks it is told to get same-day care instead of being referred.
+# giant cell arteritis" are a clinician's findings, so a patient is not asked about them.
 PATIENT_RED_FLAG_QUESTIONS: Mapping[str, str] = MappingProxyType(
     {
-        "thunderclap_onset": (
-            "A sudden, very bad headache that was at its worst within 5 minutes, that a doctor "
-            "has not checked"
-        ),
+        "thunderclap_onset": "A sudden, very bad headache that was at its worst within 5 minutes",
         "worsening_headache_with_fever": (
             "A headache that is getting worse and a high temperature (fever)"
         ),
@@ -356,10 +350,8 @@ PATIENT_RED_FLAG_QUESTIONS: Mapping[str, str] = MappingProxyType(
         "acute_angle_closure_glaucoma_signs": (
             "A painful red eye with blurred vision or rings (halos) around lights"
         ),
-        "jaw_claudication": (
-            "New pain in your jaw or tongue when you chew, which eases when you stop"
-        ),
-        "scalp_tenderness": "A new sore or tender scalp, for example when you brush your hair",
+        "jaw_claudication": "Pain in your jaw or tongue when you chew, which eases when you stop",
+        "scalp_tenderness": "A sore scalp, for example when you brush your hair",
         "gca_visual_symptoms": "New loss of sight or double vision",
         "progressive_subacute_neurological_deficit": (
             "Weakness, numbness or clumsiness that has got worse over days or weeks"
