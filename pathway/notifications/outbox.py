@@ -6,7 +6,7 @@ from time import sleep
 from zoneinfo import ZoneInfo
 
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import CharField, F, Value
+from django.db.models import Case, CharField, F, Value, When
 from django.db.models.functions import Cast, Concat, Left
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -21,7 +21,10 @@ LONDON = ZoneInfo("Europe/London")
 # No text messages between 20:00 and 08:00 UK time (DESIGN.md section 6).
 QUIET_HOURS_START = time(20, 0)
 QUIET_HOURS_END = time(8, 0)
-MAX_ATTEMPTS = 5
+# Attempts at a message whose sending fails for a reason that may pass (30 s, doubling between
+# attempts): about an hour in all, so that an outage of the provider lasting minutes does not
+# leave every message of that time failed, to be sent again by hand.
+MAX_ATTEMPTS = 8
 # Seconds between attempts to record a send while the database is unreachable: 75 s in all,
 # inside the delivery task's soft time limit (CELERY_TASK_SOFT_TIME_LIMIT, 90 s).
 RECORD_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 20, 25)
@@ -163,16 +166,36 @@ def withdraw_queued(*, prefix: str, reason: str) -> int:
 
 
 def withdraw_queued_for_patient(*, patient, reason: str) -> int:
-    """`withdraw_queued` for every row still queued to `patient`, whatever it is about."""
-    return _withdraw(Notification.objects.filter(patient=patient), reason)
+    """`withdraw_queued` for every row still queued to `patient`, whatever it is about. Rows
+    that failed stay listed for staff: one about something made untrue is withdrawn by its own
+    prefix, and the others say the patient's number or address may be wrong."""
+    return _withdraw(Notification.objects.filter(patient=patient), reason, failed_too=False)
 
 
-def _withdraw(rows, reason: str) -> int:
+def _withdraw(rows, reason: str, *, failed_too: bool = True) -> int:
     # Claiming is compare-and-swap on `queued` too, so a row is either claimed by a worker or
     # withdrawn here, never both; sending a failed row again is compare-and-swap on `failed`.
-    return rows.filter(status__in=[Notification.Status.QUEUED, Notification.Status.FAILED]).update(
+    # A failed row keeps why it failed after the reason it was withdrawn.
+    statuses = [Notification.Status.QUEUED]
+    if failed_too:
+        statuses.append(Notification.Status.FAILED)
+    return rows.filter(status__in=statuses).update(
         status=Notification.Status.CANCELLED,
-        last_error=reason[:500],
+        last_error=Left(
+            Case(
+                When(
+                    status=Notification.Status.FAILED,
+                    then=Concat(
+                        Value(f"{reason}. It had failed: "),
+                        F("last_error"),
+                        output_field=CharField(),
+                    ),
+                ),
+                default=Value(reason),
+                output_field=CharField(),
+            ),
+            500,
+        ),
         idempotency_key=Left(
             Concat(
                 Value(WITHDRAWN_KEY),
@@ -304,6 +327,8 @@ def deliver(notification_uuid) -> str:
             status=Notification.Status.CANCELLED,
             last_error=DIED
             if patient.has_died
+            else "Not sent: the patient's record was entered in error"
+            if patient.entered_in_error
             else "No consent for this channel, or the patient opted out",
         )
         return Notification.Status.CANCELLED
@@ -333,7 +358,13 @@ def deliver(notification_uuid) -> str:
         return Notification.Status.FAILED
     try:
         reference = backend_for(notification.channel).send(message)
-    except DeliveryError as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of the provider's client is recorded
+        if not isinstance(exc, DeliveryError):
+            # A fault of the provider's client (a malformed key, say) rather than an answer from
+            # the provider: retried like a passing failure, its name kept for staff, instead of
+            # leaving the row "sending" for the sweep to find with no reason given.
+            logger.exception("sending notification %s failed", notification.pk)
+            exc = DeliveryError(f"{type(exc).__name__}: {exc}")
         if exc.permanent or notification.attempts >= MAX_ATTEMPTS:
             _finish(notification, status=Notification.Status.FAILED, last_error=str(exc)[:500])
             return Notification.Status.FAILED

@@ -354,8 +354,21 @@ def test_it_fails_after_max_attempts_of_transient_errors(world):
         assert _deliver(row, moment=moment + timedelta(hours=1)) == "skipped"
     assert results == ["queued"] * (outbox.MAX_ATTEMPTS - 1) + ["failed"]
     assert delays[:4] == [timedelta(seconds=s) for s in (30, 60, 120, 240)]
+    # About an hour of attempts before giving up: an outage of minutes fails nothing.
+    assert sum(delays[:-1], timedelta()) > timedelta(minutes=60)
     assert send.call_count == outbox.MAX_ATTEMPTS
     assert (row.status, row.attempts) == ("failed", outbox.MAX_ATTEMPTS)
+
+
+def test_a_fault_in_the_providers_client_is_retried_with_its_name_kept(world):
+    row = _queue(patient=world.patient)
+    fault = AssertionError("API key must be 74 characters")
+    with mock.patch.object(ConsoleBackend, "send", autospec=True, side_effect=fault):
+        assert _deliver(row) == Notification.Status.QUEUED
+    row = _reload(row)
+    assert row.status == "queued" and row.claimed_at is None
+    assert row.last_error == "AssertionError: API key must be 74 characters"
+    assert row.scheduled_for == NOON + timedelta(seconds=30)
 
 
 # The beat sweep

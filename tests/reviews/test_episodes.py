@@ -131,9 +131,13 @@ def test_discharge_from_the_last_episode_withdraws_messages_still_queued(world):
     reminders.plan_diary_nudges(today=timezone.localdate() + timedelta(days=1))
     nudges = Notification.objects.filter(kind="diary_nudge")
     assert nudges.filter(status="queued").exists()
+    # A message that failed before stays on the team's list: the number may be wrong.
+    failed = nudges.get(channel="sms")
+    Notification.objects.filter(pk=failed.pk).update(status="failed", last_error="Bad number")
     services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
-    assert set(nudges.values_list("status", "last_error")) == {
-        ("cancelled", "Withdrawn: the patient was discharged")
+    assert set(nudges.values_list("channel", "status", "last_error")) == {
+        ("email", "cancelled", "Withdrawn: the patient was discharged"),
+        ("sms", "failed", "Bad number"),
     }
     assert Notification.objects.filter(kind="discharged", status="queued").exists()
 
@@ -192,6 +196,28 @@ def test_a_discharge_over_care_booked_since_the_page_was_shown_is_shown_again(wo
     assert client.post(url, answers).status_code == 302
     booked.refresh_from_db()
     assert booked.status == "cancelled"
+
+
+def test_an_appointment_beginning_while_the_page_is_open_is_not_a_change(world):
+    from reviews import selectors
+    from reviews.services import appointments as appointment_services
+
+    _, episode = _accepted(world)
+    now = timezone.now()
+    appointment_services.book_appointment(
+        actor=world.clinician,
+        patient=world.patient,
+        episode=episode,
+        kind="follow_up",
+        start=now + timedelta(minutes=30),
+        duration_minutes=30,
+        modality="phone",
+        clinician=world.clinician,
+    )
+    shown = selectors.ended_by_discharge(episode, now)
+    later = selectors.ended_by_discharge(episode, now + timedelta(hours=1))
+    assert shown.coming.count() == 1 and later.coming.count() == 0
+    assert shown.fingerprint() == later.fingerprint()
 
 
 def test_questionnaires_stay_while_another_episode_is_open(world):

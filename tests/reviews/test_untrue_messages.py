@@ -79,7 +79,10 @@ def test_cancelling_withdraws_a_failed_reminder_so_it_cannot_be_sent_again(world
     services.cancel_appointment(actor=world.clinician, appointment=appointment, reason="Ill")
     failed.refresh_from_db()
     assert failed.status == "cancelled"
-    assert failed.last_error == "Withdrawn: the appointment was cancelled"
+    # Why it failed stays beside why it was withdrawn.
+    assert (
+        failed.last_error == "Withdrawn: the appointment was cancelled. It had failed: Notify 400"
+    )
     # Nothing is left for staff to send again.
     client = login(world.clinician)
     page = client.get(reverse("reviews:failed-notifications")).content.decode()
