@@ -465,16 +465,19 @@ def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
     """Everything the report PDF template shows, read at render time."""
     patient = (
         Patient.objects.select_related("registered_practice")
-        .annotate(pain_first=pain_first_annotation())
+        .annotate(pain_first=pain_first_annotation(), first_diary_day=first_day_annotation())
         .get(pk=report.patient_id)
     )
     end = report.end
+    today = today or timezone.localdate()
     window, months = window_with_calendars(
-        patient,
-        end=end,
-        today=today or timezone.localdate(),
-        length=report.length,
-        pain_first=patient.pain_first,
+        patient, end=end, today=today, length=report.length, pain_first=patient.pain_first
+    )
+    # Said as the summary page says it: days before the diary began, and today, not "missed".
+    gaps = (
+        window.gaps(first_day=patient.first_diary_day, today=today)
+        if patient.first_diary_day is not None
+        else None
     )
     return {
         "report": report,
@@ -485,7 +488,7 @@ def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
         "pain_scored": any(month.pain_scored for month in months),
         "chart": charts.month_bar_chart(window.months),
         "medicines": medicine_use(patient, window.start, window.end),
-        "patient_messages": wording.patient_messages(window.summary),
+        "patient_messages": wording.patient_messages(window.summary, gaps),
         "clinician_flags": wording.clinician_flags(window.summary),
         "class_rows": wording.class_rows(window),
         "notes": [entry for entry in window.entries if entry.note],
