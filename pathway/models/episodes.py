@@ -121,7 +121,8 @@ class Episode(ClinicalRecord):
     def timeline(self) -> list["Milestone"]:
         """The milestones in date order (`milestones.all()`, prefetched by the caller), with
         only the annual review due date recorded last: each review sets the next one, which
-        replaces the one before, as the worklist and reminders read it."""
+        replaces the one before, as the worklist and reminders read it (the worklist lists the
+        review as overdue once that date has passed, whatever was recorded after it)."""
         milestones = list(self.milestones.all())
         due = [m for m in milestones if m.kind == MilestoneKind.ANNUAL_REVIEW_DUE]
         current = max(due, key=lambda m: (m.created_at, m.pk)) if due else None

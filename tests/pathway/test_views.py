@@ -731,7 +731,14 @@ def test_an_annual_review_date_that_has_passed_reads_as_due_now(login, world):
     Milestone.objects.filter(pk=due.pk).update(occurred_at=now + timedelta(days=9))
     assert ">Due now</strong>" not in client.get(reverse("pathway:patient-home")).content.decode()
     Milestone.objects.filter(pk=due.pk).update(occurred_at=now - timedelta(days=9))
+    # Something else recorded since (a care plan agreed) leaves the review due, as the
+    # worklist says; a review held sets the next date, which is not due.
+    Milestone.objects.create(episode=episode, kind="care_plan_agreed", occurred_at=now)
+    assert ">Due now</strong>" in client.get(reverse("pathway:patient-home")).content.decode()
     Milestone.objects.create(episode=episode, kind="review_held", occurred_at=now)
+    Milestone.objects.create(
+        episode=episode, kind="annual_review_due", occurred_at=now + timedelta(days=365)
+    )
     assert ">Due now</strong>" not in client.get(reverse("pathway:patient-home")).content.decode()
 
 
