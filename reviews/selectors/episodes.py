@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
@@ -83,6 +83,9 @@ class DischargeScope:
     coming: QuerySet[Appointment]
     places: QuerySet[GroupBooking]
     waiting: QuerySet[QuestionnaireRequest]
+    # `coming` and those begun in the last day: what the fingerprint reads, so that an
+    # appointment starting while the page is open does not count as a change.
+    booked_lately: QuerySet[Appointment]
 
     @property
     def last(self) -> bool:
@@ -94,7 +97,7 @@ class DischargeScope:
         booked in another tab, say) without the clinician seeing it."""
         parts = [
             *(f"episode:{other.uuid}:{other.status}" for other in self.others),
-            *(f"appointment:{a.uuid}:{a.start.isoformat()}" for a in self.coming),
+            *(f"appointment:{a.uuid}:{a.start.isoformat()}" for a in self.booked_lately),
             *(f"place:{booking.uuid}:{booking.status}" for booking in self.places),
             *(f"questionnaire:{request.uuid}" for request in self.waiting),
         ]
@@ -105,8 +108,9 @@ def ended_by_discharge(episode: Episode, now: datetime) -> DischargeScope:
     patient = episode.patient
     others = list(patient.episodes.open().exclude(pk=episode.pk).order_by("opened_at"))
     last = not others
-    coming = Appointment.objects.filter(status=Appointment.Status.BOOKED, start__gt=now)
-    coming = coming.filter(patient=patient) if last else coming.filter(episode=episode)
+    booked = Appointment.objects.filter(status=Appointment.Status.BOOKED)
+    booked = booked.filter(patient=patient) if last else booked.filter(episode=episode)
+    coming = booked.filter(start__gt=now)
     places = GroupBooking.objects.filter(
         patient=patient,
         status__in=[GroupBooking.Status.INVITED, GroupBooking.Status.BOOKED],
@@ -124,6 +128,7 @@ def ended_by_discharge(episode: Episode, now: datetime) -> DischargeScope:
         .select_related("session")
         .order_by("session__start"),
         waiting=(waiting if last else waiting.none()).order_by("requested_at"),
+        booked_lately=booked.filter(start__gt=now - timedelta(days=1)).order_by("start", "id"),
     )
 
 

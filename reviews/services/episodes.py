@@ -154,9 +154,9 @@ def discharge_episode(
     now = timezone.now()
     if shown is not None and shown != selectors.ended_by_discharge(episode, now).fingerprint():
         raise ScopeChanged(
-            "The patient's care has changed since this page was shown: an appointment, group "
-            "place or questionnaire was added or changed. Check what the discharge ends below, "
-            "then discharge again."
+            "The patient's care has changed since this page was shown, for example an "
+            "appointment booked or moved. Check what the discharge ends below, then discharge "
+            "again."
         )
     if died:
         kernel.record_death(actor=actor, patient=patient, date_of_death=date_of_death)
