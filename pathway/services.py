@@ -202,12 +202,12 @@ def correct_patient_details(
 def opt_out_of_messages(*, actor, patient: Patient) -> Patient:
     """Stop every message to this patient, whatever channel consent they gave. The daily diary
     reminder is turned off too: the page shows it off, and opting back in does not bring it back
-    unasked."""
+    unasked. `actor` is None when the patient used the link in a message without signing in:
+    the record keeps who last changed it, and the audit row says it was no member of staff."""
     changed = ["opted_out_at", "diary_nudge"] if patient.diary_nudge else ["opted_out_at"]
     patient.opted_out_at = timezone.now()
     patient.diary_nudge = False
-    patient.updated_by = actor
-    patient.save(update_fields=[*changed, "updated_by", "updated_at"])
+    _save_by(patient, actor, changed)
     record_event(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
@@ -216,6 +216,31 @@ def opt_out_of_messages(*, actor, patient: Patient) -> Patient:
         fields=changed,
     )
     return patient
+
+
+@transaction.atomic
+def stop_diary_reminders(*, actor, patient: Patient) -> Patient:
+    """Turn off the opt-in evening diary reminder alone (the "stop these reminders" link in
+    it); `actor` as for `opt_out_of_messages`."""
+    if patient.diary_nudge:
+        patient.diary_nudge = False
+        _save_by(patient, actor, ["diary_nudge"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            patient=patient,
+            obj=patient,
+            fields=["diary_nudge"],
+        )
+    return patient
+
+
+def _save_by(patient: Patient, actor, changed: list[str]) -> None:
+    if actor is None:
+        patient.save(update_fields=[*changed, "updated_at"])
+    else:
+        patient.updated_by = actor
+        patient.save(update_fields=[*changed, "updated_by", "updated_at"])
 
 
 def death_date_problem(patient: Patient, day: date | None, *, today: date) -> str:

@@ -1,9 +1,10 @@
 """Queueing this app's messages in the kernel outbox (DESIGN.md section 6).
 
 Messages name what happened and carry a sign-in link, never clinical detail. Patient messages go
-only on channels the patient consented to (`Patient.can_receive`) and always carry the link to the
-contact preferences page, where they can stop every message. Idempotency keys end in the channel,
-e.g. `annual-review:<patient uuid>:<due date>:sms`, so queueing twice sends once.
+only on channels the patient consented to (`Patient.can_receive`) and always carry the link that
+stops messages, or only the diary reminders, without signing in (pathway.notifications.opt_out).
+Idempotency keys end in the channel, e.g. `annual-review:<patient uuid>:<due date>:sms`, so
+queueing twice sends once.
 """
 
 from datetime import datetime
@@ -102,6 +103,8 @@ def not_told_reason(patient: Patient) -> str:
         return ""
     if patient.has_died:
         return "they have died"
+    if patient.entered_in_error:
+        return "this record was entered in error"
     if patient.opted_out_at is not None:
         return "they have asked for no messages"
     if not patient.mobile and not patient.email:

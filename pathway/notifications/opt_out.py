@@ -2,7 +2,7 @@
 with a keyed signature, so the link works without signing in (many patients have no portal
 account, and one who has may have forgotten the password). Holding the message is the proof:
 the link can only stop messages, shows nothing about the patient, and is refused if altered.
-The token is short (35 characters), as it rides in text messages of at most two segments."""
+The token is short (34 characters), as it rides in text messages of at most two segments."""
 
 from __future__ import annotations
 

@@ -181,14 +181,22 @@ def stop_messages(request, token):
     patient = opt_out.patient_for(token)
     if patient is None:
         return render(request, "pathway/stop_messages.html", {"invalid": True}, status=404)
-    stopped = patient.opted_out_at is not None
-    if request.method == "POST" and not stopped:
-        services.opt_out_of_messages(actor=None, patient=patient)
-        stopped = True
+    done = ""
+    if request.method == "POST" and patient.opted_out_at is None:
+        if request.POST.get("what") == "diary":
+            services.stop_diary_reminders(actor=None, patient=patient)
+            done = "diary"
+        else:
+            services.opt_out_of_messages(actor=None, patient=patient)
+            done = "all"
     return render(
         request,
         "pathway/stop_messages.html",
-        {"stopped": stopped, "just_now": request.method == "POST"},
+        {
+            "stopped": patient.opted_out_at is not None,
+            "diary_reminders": patient.diary_nudge,
+            "done": done,
+        },
     )
 
 

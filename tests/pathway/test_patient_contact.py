@@ -439,3 +439,17 @@ def test_an_altered_stop_link_is_refused(world, client, change):
     assert "This link does not work" in response.content.decode()
     assert _refresh(world.patient).opted_out_at is None
     assert opt_out.patient_for(altered) is None and opt_out.patient_for("short") is None
+
+
+def test_the_stop_link_can_stop_the_diary_reminders_alone(world, client):
+    from pathway.notifications import opt_out
+
+    Patient.objects.filter(pk=world.patient.pk).update(diary_nudge=True)
+    url = f"/stop/{opt_out.token_for(world.patient)}/"
+    assert "Stop the diary reminders only" in client.get(url).content.decode()
+    page = client.post(url, {"what": "diary"}).content.decode()
+    assert "The evening diary reminders are stopped." in page
+    patient = _refresh(world.patient)
+    assert not patient.diary_nudge and patient.opted_out_at is None
+    assert patient.can_receive("sms") and patient.can_receive("email")
+    assert "Stop the diary reminders only" not in client.get(url).content.decode()
