@@ -188,6 +188,18 @@ def test_the_pdf_holds_the_summary_calendar_and_medication_table(world):
     assert "Days in each 30-day month" in html
 
 
+def test_the_pdf_says_when_the_diary_began_instead_of_counting_days_before_it(world):
+    for ago in range(0, 66, 2):
+        record(world.patient, days_ago(ago), clear_day())
+    html = render_to_string(
+        "diaries/report_pdf.html", selectors.report_content(preparing_report(world.patient))
+    )
+    began = days_ago(64)
+    assert f"You started your diary on {began:%-d %B %Y}" in html
+    assert "You have also not filled in 32 days since you started." in html
+    assert "You have filled in 33 of the 90 days" not in html
+
+
 def test_the_pdf_counts_pain_scores_in_words_that_agree(world):
     record(world.patient, days_ago(1), clear_day(pain_score=4))
     html = render_to_string(
