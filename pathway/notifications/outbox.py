@@ -32,6 +32,9 @@ RECORD_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 20, 25)
 EXPIRED = "Not sent: what it was about had already begun"
 # Why a message to a patient recorded as having died was not sent (shown to staff).
 DIED = "Not sent: the patient has died"
+# The opt-in evening diary reminder (Patient.diary_nudge), and why one was not sent.
+DIARY_NUDGE_KIND = "diary_nudge"
+NUDGE_OFF = "Not sent: the patient turned the diary reminders off"
 # A row left in `sending` this long was claimed by a worker that died.
 STUCK_AFTER = timedelta(minutes=10)
 
@@ -331,6 +334,10 @@ def deliver(notification_uuid) -> str:
             if patient.entered_in_error
             else "No consent for this channel, or the patient opted out",
         )
+        return Notification.Status.CANCELLED
+    if patient is not None and notification.kind == DIARY_NUDGE_KIND and not patient.diary_nudge:
+        # Turned off after it was queued (contact preferences, or the link in a message).
+        _finish(notification, status=Notification.Status.CANCELLED, last_error=NUDGE_OFF)
         return Notification.Status.CANCELLED
     if notification.channel == Notification.Channel.SMS and in_quiet_hours(now):
         held_to = next_allowed_sms_time(now)

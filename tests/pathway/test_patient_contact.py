@@ -453,3 +453,20 @@ def test_the_stop_link_can_stop_the_diary_reminders_alone(world, client):
     assert not patient.diary_nudge and patient.opted_out_at is None
     assert patient.can_receive("sms") and patient.can_receive("email")
     assert "Stop the diary reminders only" not in client.get(url).content.decode()
+
+
+def test_a_diary_reminder_queued_before_it_was_turned_off_is_not_sent(world):
+    from pathway.notifications import outbox
+
+    Patient.objects.filter(pk=world.patient.pk).update(diary_nudge=True)
+    row, _ = outbox.queue_notification(
+        patient=world.patient,
+        channel="email",
+        kind="diary_nudge",
+        template="reviews-diary-nudge",
+        idempotency_key="diary-nudge:test:email",
+    )
+    services.stop_diary_reminders(actor=None, patient=_refresh(world.patient))
+    assert outbox.deliver(row.uuid) == "cancelled"
+    row.refresh_from_db()
+    assert row.last_error == "Not sent: the patient turned the diary reminders off"
