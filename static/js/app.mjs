@@ -72,11 +72,15 @@ if (sessionWarning) {
   const idleMs = Number(sessionWarning.dataset.seconds) * 1000;
   let told = Date.now();
   let timer = null;
+  // The banner sits over the foot of the page; the page gains room below so that its end (the
+  // footer's urgent-help links) can still be reached.
+  const showWarning = (shown) => {
+    sessionWarning.hidden = !shown;
+    document.body.classList.toggle("app-session-warning-shown", shown);
+  };
   const countDown = () => {
     window.clearTimeout(timer);
-    timer = window.setTimeout(() => {
-      sessionWarning.hidden = false;
-    }, Math.max(0, idleMs - WARN_BEFORE_MS));
+    timer = window.setTimeout(() => showWarning(true), Math.max(0, idleMs - WARN_BEFORE_MS));
   };
   const tellServer = async () => {
     told = Date.now();
@@ -86,17 +90,22 @@ if (sessionWarning) {
         redirect: "manual",
       });
       if (response.status === 401) {
-        sessionWarning.querySelector("p").textContent =
-          "You have been signed out. Copy anything you have written and not sent, then sign in " +
-          "again.";
+        const text = sessionWarning.querySelector("p");
+        text.textContent =
+          "You have been signed out. Copy anything you have written and not sent, then ";
+        const signIn = document.createElement("a");
+        signIn.href = `/account/login/?next=${encodeURIComponent(window.location.pathname)}`;
+        signIn.target = "_blank";
+        signIn.textContent = "sign in again (opens in a new tab)";
+        text.append(signIn, ".");
         sessionWarning.querySelector("[data-still-here]").hidden = true;
-        sessionWarning.hidden = false;
+        showWarning(true);
       }
       if (response.status !== 204) return;
     } catch {
       return;
     }
-    sessionWarning.hidden = true;
+    showWarning(false);
     countDown();
   };
   document.addEventListener("input", (event) => {

@@ -72,6 +72,11 @@ def test_a_patient_answering_slowly_is_warned_and_can_stay_signed_in(browser_pag
     warning = page.get_by_role("alert").filter(has_text="You will be signed out soon")
     warning.wait_for(timeout=10000)
     browser_page.check()  # axe, with the warning in view
+    # The page gains room below the banner, so its footer's urgent-help links stay reachable.
+    page.get_by_role("link", name="Urgent help: NHS 111").scroll_into_view_if_needed()
+    link_box = page.get_by_role("link", name="Urgent help: NHS 111").bounding_box()
+    banner_box = page.locator("#session-warning").bounding_box()
+    assert link_box["y"] + link_box["height"] <= banner_box["y"]
     page.get_by_role("button", name="Stay signed in").click()
     warning.wait_for(state="hidden")
     # Signed out meanwhile (in another tab, say): the page says so instead of losing answers.
@@ -79,3 +84,4 @@ def test_a_patient_answering_slowly_is_warned_and_can_stay_signed_in(browser_pag
     page.locator("#session-warning").evaluate("box => { box.hidden = false; }")
     page.get_by_role("button", name="Stay signed in").click()
     page.get_by_text("You have been signed out. Copy anything you have written").wait_for()
+    assert page.get_by_role("link", name="sign in again (opens in a new tab)").is_visible()
