@@ -477,7 +477,7 @@ def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
     gaps = (
         window.gaps(first_day=patient.first_diary_day, today=today)
         if patient.first_diary_day is not None
-        else None
+        else wording.DiaryGaps(started_on=None, missed=0)  # nothing recorded yet
     )
     return {
         "report": report,

@@ -369,14 +369,13 @@ def summary(request):
     )
     today = timezone.localdate()
     window = selectors.diary_window(patient, end=today)
-    # Nothing recorded yet: the page says how much of the window is filled in (none of it).
     gaps = (
         window.gaps(first_day=patient.first_diary_day, today=today)
         if patient.first_diary_day is not None
-        else None
+        else wording.DiaryGaps(started_on=None, missed=0)  # nothing recorded yet
     )
     # "Fill in missed days" leads to the latest one that can still be filled in.
-    fill_in = window.latest_missing_day if gaps is None else gaps.latest_missed
+    fill_in = gaps.latest_missed
     if fill_in is not None and fill_in < services.editable_range(today)[0]:
         fill_in = None
     return render(

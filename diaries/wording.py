@@ -83,6 +83,8 @@ class PatientMessages:
 
 
 def _gaps_message(summary: rules.DiarySummary, gaps: DiaryGaps) -> str:
+    if not summary.days_recorded:
+        return "You have not filled in your diary yet. These figures will mean more once you do."
     parts = []
     if gaps.started_on is not None:
         parts.append(

@@ -834,6 +834,12 @@ def test_a_diary_begun_inside_the_window_asks_for_no_days_before_it(client_, pat
     assert "Fill in missed days" not in content
 
 
+def test_an_empty_diary_is_not_asked_for_90_past_days(client_, patient):
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert "You have not filled in your diary yet." in content
+    assert "Fill in missed days" not in content and "0 of the 90 days" not in content
+
+
 def test_today_not_yet_filled_in_is_not_a_missed_day(client_, patient):
     for ago in range(1, 91):  # from before the window's first day to yesterday
         record(patient, days_ago(ago), clear_day())
