@@ -203,7 +203,7 @@ def opt_out_of_messages(*, actor, patient: Patient) -> Patient:
     """Stop every message to this patient, whatever channel consent they gave. The daily diary
     reminder is turned off too: the page shows it off, and opting back in does not bring it back
     unasked. `actor` is None when the patient used the link in a message without signing in:
-    the record keeps who last changed it, and the audit row says it was no member of staff."""
+    the record keeps who last changed it, and the audit row has no actor."""
     changed = ["opted_out_at", "diary_nudge"] if patient.diary_nudge else ["opted_out_at"]
     patient.opted_out_at = timezone.now()
     patient.diary_nudge = False
