@@ -77,6 +77,7 @@ BEAT_SENT = re.compile(r"Scheduler: Sending due task (\S+) \(([\w.]+)\)")
 PLANNERS = [
     "reviews.tasks.plan_annual_review_invites",
     "reviews.tasks.plan_appointment_reminders",
+    "reviews.tasks.plan_group_session_reminders",
     "reviews.tasks.plan_questionnaire_reminders",
     "reviews.tasks.plan_trial_review_reminders",
     "reviews.tasks.plan_diary_nudges",

@@ -732,6 +732,7 @@ def planning_suite() -> dict:
     planners = [
         reminders.plan_annual_review_invites,
         reminders.plan_appointment_reminders,
+        reminders.plan_group_session_reminders,
         reminders.plan_questionnaire_reminders,
         reminders.plan_trial_review_reminders,
         reminders.plan_diary_nudges,

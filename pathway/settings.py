@@ -359,6 +359,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.plan_appointment_reminders",
         "schedule": crontab(hour=7, minute=35),
     },
+    "reviews-group-session-reminders": {
+        "task": "reviews.tasks.plan_group_session_reminders",
+        "schedule": crontab(hour=7, minute=37),
+    },
     "reviews-questionnaire-reminders": {
         "task": "reviews.tasks.plan_questionnaire_reminders",
         "schedule": crontab(hour=7, minute=40),

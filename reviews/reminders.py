@@ -23,7 +23,7 @@ from pathway.models import Episode, Milestone, Patient
 from pathway.models.episodes import MilestoneKind
 from pathway.notifications import outbox
 from reviews import messaging, rules, sources
-from reviews.models import Appointment, QuestionnaireRequest
+from reviews.models import Appointment, GroupBooking, QuestionnaireRequest
 
 LONDON = ZoneInfo("Europe/London")
 # Patient messages planned for the day go out from this time (SMS quiet hours end at 08:00).
@@ -125,6 +125,42 @@ def plan_appointment_reminders(*, today: date | None = None) -> int:
             # The day is named, not "tomorrow": a reminder held by quiet hours or sent again
             # by staff may go out on the day itself.
             extra={"time": f"{local:%H:%M}", "day": f"{local:%A %-d %B}"},
+        )
+    return len(outbox.queue_many(drafts))
+
+
+@transaction.atomic
+def plan_group_session_reminders(*, today: date | None = None) -> int:
+    """Remind patients with a place at a group session tomorrow (London days), once per place
+    and start time. A session cancelled, or a place given up or withdrawn, withdraws the
+    reminder (reviews.services.groups); one still waiting when the session begins is not
+    sent. The message names the day and time, never the topic (no clinical detail)."""
+    today = today or timezone.localdate()
+    tomorrow = today + timedelta(days=1)
+    bookings = (
+        GroupBooking.objects.filter(
+            status=GroupBooking.Status.BOOKED,
+            session__cancelled_at__isnull=True,
+            session__start__gte=_at(tomorrow, time.min),
+            session__start__lt=_at(tomorrow + timedelta(days=1), time.min),
+            patient__in=reachable(Patient.objects.all()),
+        )
+        .select_related("patient", "session")
+        .order_by("session__start", "id")
+    )
+    drafts = []
+    for booking in bookings:
+        start = booking.session.start
+        local = timezone.localtime(start, LONDON)
+        drafts += messaging.patient_drafts(
+            patient=booking.patient,
+            kind="group_session_reminder",
+            template="reviews-group-session-tomorrow",
+            key=f"group-tomorrow:{booking.uuid}:{local:%Y%m%dT%H%M}",
+            path=reverse("reviews:my-group-booking", kwargs={"booking_uuid": booking.uuid}),
+            scheduled_for=_not_before(today, SEND_FROM),
+            expires_at=start,
+            extra={"when": messaging.day_and_time(start)},
         )
     return len(outbox.queue_many(drafts))
 

@@ -16,6 +16,11 @@ def plan_appointment_reminders() -> int:
     return reminders.plan_appointment_reminders()
 
 
+@shared_task(name="reviews.tasks.plan_group_session_reminders", ignore_result=True)
+def plan_group_session_reminders() -> int:
+    return reminders.plan_group_session_reminders()
+
+
 @shared_task(name="reviews.tasks.plan_questionnaire_reminders", ignore_result=True)
 def plan_questionnaire_reminders() -> int:
     return reminders.plan_questionnaire_reminders()

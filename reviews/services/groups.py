@@ -250,7 +250,7 @@ def cancel_place(*, actor: User, booking: GroupBooking, tell_patient: bool = Tru
     )
     # An invitation still waiting to go ("sign in to book a place") is no longer true.
     messaging.withdraw(
-        keys=[f"group-invite:{booking.uuid}"],
+        keys=[f"group-invite:{booking.uuid}", f"group-tomorrow:{booking.uuid}"],
         reason="Withdrawn: the place was given up"
         if by_patient
         else "Withdrawn: the care team withdrew the invitation",
@@ -292,7 +292,11 @@ def cancel_session(*, actor: User, session: GroupSession) -> int:
         ).select_related("patient")
     )
     messaging.withdraw(
-        keys=[f"group-invite:{booking.uuid}" for booking in live],
+        keys=[
+            key
+            for booking in live
+            for key in (f"group-invite:{booking.uuid}", f"group-tomorrow:{booking.uuid}")
+        ],
         reason="Withdrawn: the session was cancelled",
     )
     told = 0

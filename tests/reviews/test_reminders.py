@@ -10,6 +10,7 @@ from django.utils import timezone
 from pathway.models import Milestone, Notification
 from pathway.notifications import opt_out, outbox
 from reviews import reminders, tasks
+from reviews.messaging import day_and_time as messaging_day_and_time
 from reviews.services.outcomes import due_moment
 from tests.factories import EpisodeFactory
 from tests.reviews import builders
@@ -59,6 +60,40 @@ def test_the_invite_names_the_due_date_or_says_it_is_due_now(world):
     late = Notification.objects.get(patient=world.other_patient, channel="email")
     body = render_to_string("emails/reviews-annual-review-body.txt", late.context)
     assert "is due now." in body and "4 weeks" not in body
+
+
+def test_a_place_at_a_group_session_tomorrow_is_reminded_once(world):
+    from reviews.services import groups as group_services
+
+    tomorrow = datetime.combine(timezone.localdate() + timedelta(days=1), time(18), LONDON)
+    session = builders.group_session(world.service, start=tomorrow)
+    place = builders.booking(session, world.patient, status="booked")
+    builders.booking(session, world.other_patient, status="invited")  # no place: not reminded
+    later = builders.group_session(world.service, start=tomorrow + timedelta(days=1))
+    builders.booking(later, world.other_patient, status="booked")  # not tomorrow
+    assert reminders.plan_group_session_reminders() == 2  # sms and email for the one place
+    assert reminders.plan_group_session_reminders() == 0
+    sms = Notification.objects.get(kind="group_session_reminder", channel="sms")
+    assert sms.patient == world.patient and sms.expires_at == tomorrow
+    assert sms.context["when"] == messaging_day_and_time(tomorrow)
+    # Giving up the place withdraws the reminder.
+    group_services.cancel_place(actor=world.patient_user, booking=place)
+    statuses = set(
+        Notification.objects.filter(kind="group_session_reminder").values_list("status", flat=True)
+    )
+    assert statuses == {"cancelled"}
+
+
+def test_a_cancelled_session_withdraws_its_reminders(world):
+    from reviews.services import groups as group_services
+
+    tomorrow = datetime.combine(timezone.localdate() + timedelta(days=1), time(18), LONDON)
+    session = builders.group_session(world.service, start=tomorrow)
+    builders.booking(session, world.patient, status="booked")
+    assert reminders.plan_group_session_reminders() == 2
+    group_services.cancel_session(actor=world.clinician, session=session)
+    assert not Notification.objects.filter(kind="group_session_reminder", status="queued").exists()
+    assert reminders.plan_group_session_reminders() == 0
 
 
 def test_no_invite_when_the_annual_review_is_already_booked(world):
@@ -156,6 +191,7 @@ def test_each_beat_task_calls_its_planner(world):
         tasks.plan_questionnaire_reminders,
         tasks.plan_trial_review_reminders,
         tasks.plan_diary_nudges,
+        tasks.plan_group_session_reminders,
     ):
         assert task() == 0
 
@@ -169,6 +205,7 @@ PATIENT_TEMPLATES = [
     ("reviews-questionnaire-requested", {}),
     ("reviews-questionnaire-reminder", {}),
     ("reviews-group-invite", {}),
+    ("reviews-group-session-tomorrow", {"when": "Wednesday 29 September at 18:00"}),
     ("reviews-diary-nudge", {}),
     ("reviews-discharged", {}),
     ("careplans-plan-agreed", {}),
