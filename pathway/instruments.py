@@ -440,3 +440,9 @@ def psfs_change(baseline: Sequence[int], follow_up: Sequence[int]) -> tuple[floa
         raise InvalidAnswers("PSFS follow-up must re-rate the same activities as the baseline")
     delta = after - before
     return float(delta), delta >= PSFS_IMPORTANT_CHANGE
+
+
+def is_psfs_worsening(delta: float) -> bool:
+    """Whether a PSFS change (`psfs_change`'s delta) is a fall of at least the minimal
+    clinically important difference: the 2 points of an improvement, read the other way."""
+    return -delta >= PSFS_IMPORTANT_CHANGE

@@ -262,7 +262,7 @@ def instrument_change(
             return latest - baseline, "not_comparable"
         if improved:
             return delta, "improved"
-        if -delta >= instruments.PSFS_IMPORTANT_CHANGE:
+        if instruments.is_psfs_worsening(delta):
             return delta, "worse"
         return delta, "no_important_change"
     band_moved = True

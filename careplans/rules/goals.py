@@ -40,6 +40,6 @@ def goal_scores(
         return GoalScores(baseline, target, None, None, None)
     ratings = [int(value) for value in currents if value is not None]
     change, important = instruments.psfs_change(list(baselines), ratings)
-    worse = -change >= instruments.PSFS_IMPORTANT_CHANGE
     current = instruments.score("PSFS", ratings).total
+    worse = instruments.is_psfs_worsening(change)
     return GoalScores(baseline, target, current, change, important, worse)
