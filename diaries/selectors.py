@@ -187,9 +187,12 @@ class DiaryWindow:
 
     def gaps(self, *, first_day: date | None, today: date) -> wording.DiaryGaps:
         """What the patient has left empty: the days from the start of their diary (or of the
-        window, if later) to yesterday with nothing recorded. Today is still going on."""
+        window, if later) to yesterday with nothing recorded. Today is still going on. With
+        nothing recorded yet (`first_day` None) nothing is missed: the diary has not begun."""
+        if first_day is None:
+            return wording.DiaryGaps(started_on=None, missed=0)
         recorded = {entry.day for entry in self.entries}
-        began = max(self.start, first_day or today)
+        began = max(self.start, first_day)
         last = min(self.end, today - timedelta(days=1))
         missed = [
             began + timedelta(days=offset)
@@ -197,7 +200,7 @@ class DiaryWindow:
             if began + timedelta(days=offset) not in recorded
         ]
         return wording.DiaryGaps(
-            started_on=first_day if first_day is not None and first_day > self.start else None,
+            started_on=first_day if first_day > self.start else None,
             missed=len(missed),
             latest_missed=missed[-1] if missed else None,
         )
@@ -474,11 +477,7 @@ def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
         patient, end=end, today=today, length=report.length, pain_first=patient.pain_first
     )
     # Said as the summary page says it: days before the diary began, and today, not "missed".
-    gaps = (
-        window.gaps(first_day=patient.first_diary_day, today=today)
-        if patient.first_diary_day is not None
-        else wording.DiaryGaps(started_on=None, missed=0)  # nothing recorded yet
-    )
+    gaps = window.gaps(first_day=patient.first_diary_day, today=today)
     return {
         "report": report,
         "patient": patient,

@@ -369,11 +369,7 @@ def summary(request):
     )
     today = timezone.localdate()
     window = selectors.diary_window(patient, end=today)
-    gaps = (
-        window.gaps(first_day=patient.first_diary_day, today=today)
-        if patient.first_diary_day is not None
-        else wording.DiaryGaps(started_on=None, missed=0)  # nothing recorded yet
-    )
+    gaps = window.gaps(first_day=patient.first_diary_day, today=today)
     # "Fill in missed days" leads to the latest one that can still be filled in.
     fill_in = gaps.latest_missed
     if fill_in is not None and fill_in < services.editable_range(today)[0]:
