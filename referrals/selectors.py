@@ -152,11 +152,7 @@ def triage_queue_for(user) -> QuerySet[Referral]:
     sent with a self-harm answer (`with_risky_answers`) first, then the longest waiting."""
     if getattr(user, "role", None) != User.Role.CLINICIAN:
         return Referral.objects.none()
-    risky = Exists(
-        Referral.assessments.through.objects.filter(
-            referral_id=OuterRef("pk"), assessment__alert=True
-        )
-    )
+    risky = Exists(_risky_answer_links().filter(referral_id=OuterRef("pk")))
     urgent_first = Case(
         When(Q(urgency=rules.URGENT) | Q(risky), then=Value(0)),
         default=Value(1),
@@ -170,12 +166,16 @@ def triage_queue_for(user) -> QuerySet[Referral]:
     )
 
 
+def _risky_answer_links() -> QuerySet:
+    """Links from referrals to the questionnaires sent with them whose answers raised a safety
+    alert (PHQ-9 item 9 above 0)."""
+    return Referral.assessments.through.objects.filter(assessment__alert=True)
+
+
 def with_risky_answers(referral_ids) -> set[int]:
     """Those of `referral_ids` sent with a questionnaire whose answers raised a safety alert
-    (PHQ-9 item 9 above 0). One query."""
-    links = Referral.assessments.through.objects.filter(
-        referral_id__in=list(referral_ids), assessment__alert=True
-    )
+    (`_risky_answer_links`). One query."""
+    links = _risky_answer_links().filter(referral_id__in=list(referral_ids))
     return set(links.values_list("referral_id", flat=True))
 
 
