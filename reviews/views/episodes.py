@@ -43,6 +43,7 @@ def episode_page(request, episode_uuid):
     status = 200
     if action in ("clinician", "discharge"):
         form = clinician_form if action == "clinician" else discharge_form
+        status = 400  # unless saved (a redirect) or refused as changed meanwhile (409)
         if form.is_valid():
             try:
                 if action == "clinician":
@@ -103,7 +104,6 @@ def episode_page(request, episode_uuid):
             else:
                 messages.success(request, message)
                 return redirect("reviews:episode", episode_uuid=episode.uuid)
-        status = 409 if status == 409 else 400
     elif request.method == "POST":
         messages.error(request, "Choose what to change.")
     record_view(actor=request.user, patient=patient, obj=episode)
