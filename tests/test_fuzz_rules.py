@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from careplans import rules as careplan_rules
 from diaries import rules as diary_rules
 from pathway import instruments, nhs_number
 from pathway.contact import display_uk_mobile, normalise_uk_mobile
@@ -127,3 +128,42 @@ def test_csv_cells_never_start_with_a_formula_character(value):
         raise AssertionError(cell)
     if cell.startswith("-"):
         float(cell)
+
+
+FIGURE = st.one_of(
+    st.none(),
+    st.integers(-2, 40),
+    st.decimals(min_value=-1, max_value=35, places=2, allow_nan=False, allow_infinity=False),
+    st.floats(allow_nan=True),
+    st.text(max_size=4),
+)
+
+
+@FAST
+@given(FIGURE, FIGURE, st.lists(FIGURE, max_size=4), st.integers(0, 400))
+def test_the_botox_stopping_rule_answers_consistently_or_raises_value_error(
+    baseline, after, months, days
+):
+    try:
+        rule = careplan_rules.botox_stopping_rule(
+            baseline_headache_days=baseline,
+            days_on_treatment=days,
+            cycle2_headache_days=after,
+            recent_months_headache_days=months,
+        )
+    except ValueError as exc:
+        assert str(exc)
+        return
+    if rule.decision == careplan_rules.STOP:
+        assert rule.reason in (careplan_rules.RESPONSE_NOT_MET, careplan_rules.NOW_EPISODIC)
+    else:
+        assert rule.reason == ""
+    if rule.decision == careplan_rules.CONTINUE:
+        assert rule.reduction >= careplan_rules.BOTOX_REQUIRED_REDUCTION
+    if rule.reason == careplan_rules.NOW_EPISODIC:
+        assert days >= careplan_rules.EPISODIC_CHECK_DAYS
+        assert all(month < 15 for month in rule.recent_months)
+    if days < careplan_rules.BOTOX_ASSESSMENT_DAYS:
+        assert rule.reduction is None
+    prompt = careplan_rules.botox_stopping_prompt(rule, "Botox")
+    assert (prompt is None) == (rule.decision == careplan_rules.NOT_YET_DUE)

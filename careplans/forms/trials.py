@@ -15,6 +15,7 @@ from careplans.forms.fields import (
     no_future_date,
 )
 from careplans.models import MedicationReduction, TreatmentTrial
+from careplans.models.trials import BOTOX_FIGURES, RECENT_MONTHS
 from pathway.forms import BasedOnField, Textarea, TooLongInWords, revision_token
 
 
@@ -154,6 +155,16 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         "Headache days a month at 12 weeks", help_text="From the diary: days per 30 days."
     )
     month3_migraine_days = days_field("Migraine days a month at 12 weeks")
+    cycle2_headache_days = days_field(
+        "Headache days a month after 2 treatment cycles",
+        help_text="From the diary: days per 30 days, from 24 weeks after the first treatment.",
+    )
+    recent_month1_headache_days = days_field(
+        "Last 3 months: headache days in month 1 (the oldest)",
+        help_text="From the diary's 30-day months for the last 90 days. Give all 3 months or none.",
+    )
+    recent_month2_headache_days = days_field("Last 3 months: headache days in month 2")
+    recent_month3_headache_days = days_field("Last 3 months: headache days in month 3 (the latest)")
     review_decision = forms.ChoiceField(
         label="Review of a medicine NICE advises against starting",
         choices=TreatmentTrial._meta.get_field("review_decision").choices,
@@ -178,6 +189,7 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
             "baseline_migraine_days",
             "month3_headache_days",
             "month3_migraine_days",
+            *BOTOX_FIGURES,
             "review_decision",
             "daily_morphine_equivalent_mg",
             "notes",
@@ -201,6 +213,7 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
             ("review_decision",): rules.advised_against(
                 condition=condition, medicine_class=trial.medicine_class
             ),
+            BOTOX_FIGURES: trial.medicine_class == rules.BOTULINUM_TOXIN,
         }
         for names, relevant in asked.items():
             if not relevant and all(getattr(trial, name) in (None, "") for name in names):
@@ -240,6 +253,8 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         if "baseline_headache_days" in self.fields:
             _check_days(self, "baseline_headache_days", "baseline_migraine_days")
             _check_days(self, "month3_headache_days", "month3_migraine_days")
+        if RECENT_MONTHS[0] in self.fields:
+            self._check_recent_months(data)
         if "adequate_trial" in self.fields and "adequate_trial" not in self.errors:
             problem = rules.adequacy_problem(
                 role=self.instance.role,
@@ -250,6 +265,20 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
             if problem:
                 self.add_error("adequate_trial", problem)
         return data
+
+    def _check_recent_months(self, data) -> None:
+        """The last 3 months' headache days are given all together or not at all."""
+        if any(name in self.errors for name in RECENT_MONTHS):
+            return
+        missing = [name for name in RECENT_MONTHS if data.get(name) is None]
+        if missing and len(missing) < len(RECENT_MONTHS):
+            for name in missing:
+                number = RECENT_MONTHS.index(name) + 1
+                self.add_error(
+                    name,
+                    f"Enter the headache days in month {number}, or leave all "
+                    f"{rules.EPISODIC_MONTHS} months empty.",
+                )
 
     def _post_clean(self):
         # The service writes the trial; the form only validates (no construct_instance).

@@ -93,12 +93,19 @@ class ReviewDecision(models.TextChoices):
     REDUCE = rules.REVIEW_REDUCE, "Reduce and stop"
 
 
+# Botulinum toxin A's figures (NICE TA260): headache days a month after 2 treatment cycles, and
+# in each of the last 3 months, oldest first.
+RECENT_MONTHS = tuple(f"recent_month{n}_headache_days" for n in (1, 2, 3))
+BOTOX_FIGURES = ("cycle2_headache_days", *RECENT_MONTHS)
+
+
 class TreatmentTrial(ClinicalRecord):
     """A medicine tried under the plan, reviewed 12 weeks after it starts by default.
 
     Migraine and headache days a month before starting (baseline) and at the 12-week review are
     the figures the clinician enters or confirms from the diary; the CGRP and botulinum toxin
-    prompts and the CGRP stopping rule use them.
+    prompts and the CGRP stopping rule use them. Botulinum toxin A's stopping rules use the
+    headache days before starting, after 2 treatment cycles and in each of the last 3 months.
     """
 
     Outcome = TrialOutcome
@@ -149,6 +156,20 @@ class TreatmentTrial(ClinicalRecord):
     month3_migraine_days = models.DecimalField(
         max_digits=4, decimal_places=2, null=True, blank=True
     )
+    # Botulinum toxin A (NICE TA260): headache days a month after 2 treatment cycles, and in
+    # each of the last 3 months (oldest first), for its two stopping rules.
+    cycle2_headache_days = models.DecimalField(
+        max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    recent_month1_headache_days = models.DecimalField(
+        max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    recent_month2_headache_days = models.DecimalField(
+        max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    recent_month3_headache_days = models.DecimalField(
+        max_digits=4, decimal_places=2, null=True, blank=True
+    )
     notes = models.TextField(blank=True)
     entered_in_error = models.BooleanField(default=False)
 
@@ -185,6 +206,26 @@ class TreatmentTrial(ClinicalRecord):
             _days_a_month("baseline_migraine_days", "careplans_trial_baseline_migraine_range"),
             _days_a_month("month3_headache_days", "careplans_trial_month3_headache_range"),
             _days_a_month("month3_migraine_days", "careplans_trial_month3_migraine_range"),
+            _days_a_month("cycle2_headache_days", "careplans_trial_cycle2_headache_range"),
+            *(
+                _days_a_month(
+                    f"recent_month{n}_headache_days", f"careplans_trial_recent_month{n}_range"
+                )
+                for n in (1, 2, 3)
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    recent_month1_headache_days__isnull=True,
+                    recent_month2_headache_days__isnull=True,
+                    recent_month3_headache_days__isnull=True,
+                )
+                | Q(
+                    recent_month1_headache_days__isnull=False,
+                    recent_month2_headache_days__isnull=False,
+                    recent_month3_headache_days__isnull=False,
+                ),
+                name="careplans_trial_recent_months_all_or_none",
+            ),
             models.CheckConstraint(
                 condition=Q(baseline_migraine_days__isnull=True)
                 | Q(baseline_headache_days__isnull=True)

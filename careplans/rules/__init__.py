@@ -11,7 +11,7 @@ botulinum toxin A) and 12 (NICE NG193).
 * `acute`: acute treatment limits (medication overuse).
 * `prompts`: the shape and levels of a clinical prompt.
 * `figures`: days a month as exact numbers; chronic headache and chronic migraine.
-* `escalation`: CGRP antibody and botulinum toxin A prompts, and the CGRP stopping rule.
+* `escalation`: CGRP antibody and botulinum toxin A prompts, and their stopping rules.
 * `prescribing`: NICE's "do not start" warnings and the review of a medicine already taken.
 * `goals`: PSFS-style goal scores.
 * `changes`: what changed between two versions.
@@ -42,17 +42,28 @@ from careplans.rules.changes import (
 )
 from careplans.rules.dates import BY_WHEN_IN_THE_PAST, by_when_problem
 from careplans.rules.escalation import (
+    BOTOX_ASSESSMENT_DAYS,
+    BOTOX_CYCLE_DAYS,
     BOTOX_MIN_FAILED_PREVENTIVES,
+    BOTOX_REQUIRED_REDUCTION,
     CGRP_ASSESSMENT_DAYS,
     CGRP_MIN_FAILED_PREVENTIVES,
     CGRP_MIN_MIGRAINE_DAYS,
     CHRONIC_REQUIRED_REDUCTION,
     CONTINUE,
+    EPISODIC_CHECK_DAYS,
+    EPISODIC_MONTHS,
     EPISODIC_REQUIRED_REDUCTION,
+    FIGURE_NEEDED,
     NOT_YET_DUE,
+    NOW_EPISODIC,
+    RESPONSE_NOT_MET,
     STOP,
+    BotoxStoppingRule,
     StoppingRule,
     botox_prompt,
+    botox_stopping_prompt,
+    botox_stopping_rule,
     cgrp_prompt,
     cgrp_stopping_rule,
     stopping_rule_prompt,
@@ -146,7 +157,16 @@ __all__ = [
     "ANTICONVULSANT",
     "ARB",
     "BETA_BLOCKER",
+    "BOTOX_ASSESSMENT_DAYS",
+    "BOTOX_CYCLE_DAYS",
     "BOTOX_MIN_FAILED_PREVENTIVES",
+    "BOTOX_REQUIRED_REDUCTION",
+    "BotoxStoppingRule",
+    "EPISODIC_CHECK_DAYS",
+    "EPISODIC_MONTHS",
+    "FIGURE_NEEDED",
+    "NOW_EPISODIC",
+    "RESPONSE_NOT_MET",
     "BOTULINUM_TOXIN",
     "BY_WHEN_IN_THE_PAST",
     "CG150_DO_NOT_OFFER",
@@ -214,6 +234,8 @@ __all__ = [
     "adequacy_problem",
     "asks_adequacy",
     "botox_prompt",
+    "botox_stopping_prompt",
+    "botox_stopping_rule",
     "by_when_problem",
     "cgrp_prompt",
     "cgrp_stopping_rule",

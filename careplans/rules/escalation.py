@@ -1,5 +1,6 @@
-"""When to consider a CGRP antibody or botulinum toxin A, and the CGRP antibody's 12-week
-stopping rule (NICE TA659, TA682, TA764 and TA260; clinical-rules.md section 10)."""
+"""When to consider a CGRP antibody or botulinum toxin A, the CGRP antibody's 12-week stopping
+rule and botulinum toxin A's stopping rules (NICE TA659, TA682, TA764 and TA260;
+clinical-rules.md section 10)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,18 @@ CGRP_ASSESSMENT_DAYS = 84
 # (chronic); exactly 50% / 30% continues.
 EPISODIC_REQUIRED_REDUCTION = Fraction(1, 2)
 CHRONIC_REQUIRED_REDUCTION = Fraction(3, 10)
+# clinical-rules.md section 10 (TA260): stop botulinum toxin A if headache days a month fell by
+# less than 30% after 2 treatment cycles (exactly 30% continues, as for the CGRP rule).
+BOTOX_REQUIRED_REDUCTION = Fraction(3, 10)
+# CONVENTION: a treatment cycle of botulinum toxin A for chronic migraine is 12 weeks (injections
+# every 12 weeks), so the response after 2 cycles is judged from 24 weeks after the first.
+BOTOX_CYCLE_DAYS = 84
+BOTOX_ASSESSMENT_DAYS = 2 * BOTOX_CYCLE_DAYS
+# clinical-rules.md section 10 (TA260): also stop if the migraine has changed to episodic (fewer
+# than 15 headache days a month) for 3 consecutive months. The months are the diary's 30-day
+# months, so the 3 are on treatment only from 90 days after it started.
+EPISODIC_MONTHS = 3
+EPISODIC_CHECK_DAYS = EPISODIC_MONTHS * 30
 
 
 def cgrp_prompt(
@@ -93,7 +106,8 @@ def botox_prompt(
         body=(
             f"Chronic migraine with {failed_preventives} failed preventive treatments. NICE "
             "TA260 also needs any medication overuse to be managed first. Botulinum toxin A is "
-            "stopped if headache days fall by less than 30% after 2 treatment cycles."
+            "stopped if headache days fall by less than 30% after 2 treatment cycles, or once "
+            "headache days have been under 15 a month for 3 consecutive months."
         ),
         source="NICE TA260",
     )
@@ -184,6 +198,146 @@ def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | Non
         body=(
             f"Migraine days fell by {percent}; NICE needs at least {rule.required_percent}% "
             f"for {rule.frequency} migraine, so treatment should stop."
+        ),
+        source=source,
+    )
+
+
+# Decisions of botulinum toxin A's review besides those above: the response after 2 cycles is
+# due but its figure is not recorded yet.
+FIGURE_NEEDED = "figure_needed"
+# Why botulinum toxin A should stop.
+RESPONSE_NOT_MET = "response_not_met"
+NOW_EPISODIC = "now_episodic"
+
+
+@dataclass(frozen=True)
+class BotoxStoppingRule:
+    """Botulinum toxin A's stopping rules (NICE TA260; clinical-rules.md section 10).
+
+    `decision` is `not_yet_due` before 2 treatment cycles, `figure_needed` after them while the
+    headache days a month after 2 cycles are not recorded, else `continue` or `stop`; `reason`
+    says why it stops (`response_not_met` or `now_episodic`), else "". `reduction` is
+    (baseline - after 2 cycles) / baseline of headache days a month, exact; None until both are
+    known and the 2 cycles have run. `recent_months` are the last 3 months' headache days when
+    they count (all 3 given, all on treatment), else empty.
+    """
+
+    decision: str
+    reason: str
+    reduction: Fraction | None
+    recent_months: tuple[Fraction, ...]
+
+    required_reduction = BOTOX_REQUIRED_REDUCTION
+
+    @property
+    def reduction_percent(self) -> float | None:
+        return None if self.reduction is None else float(self.reduction * 100)
+
+    @property
+    def required_percent(self) -> int:
+        return int(self.required_reduction * 100)
+
+
+def botox_stopping_rule(
+    *,
+    baseline_headache_days,
+    days_on_treatment: int,
+    cycle2_headache_days=None,
+    recent_months_headache_days=(),
+) -> BotoxStoppingRule:
+    """Return botulinum toxin A's stopping rule (TA260). Stop if headache days a month fell by
+    less than 30% from the baseline after 2 treatment cycles (24 weeks), or if each of the last 3
+    consecutive months had fewer than 15 headache days (the migraine is now episodic).
+
+    `recent_months_headache_days` holds the headache days of each of the last 3 months, or
+    nothing; they count only once the treatment has run 3 months (90 days), so that all 3 months
+    are on treatment. A figure after 2 cycles counts only once the 2 cycles have run.
+
+    Raises ValueError when a figure is outside 0-31 days a month, the baseline has no headache
+    days (no reduction can be measured), or some but not all 3 months are given.
+    """
+    baseline = unrounded(_days_per_month(baseline_headache_days, "Baseline headache days"))
+    if baseline == 0:
+        raise ValueError("Baseline headache days must be above 0 to measure a reduction.")
+    given = [value for value in recent_months_headache_days if value is not None]
+    if given and len(given) != EPISODIC_MONTHS:
+        raise ValueError(
+            f"Enter the headache days of each of the last {EPISODIC_MONTHS} months, or none."
+        )
+    months = tuple(
+        _days_per_month(value, f"Headache days in month {number}")
+        for number, value in enumerate(given, start=1)
+    )
+    if days_on_treatment < EPISODIC_CHECK_DAYS:
+        months = ()
+    reduction = None
+    if days_on_treatment >= BOTOX_ASSESSMENT_DAYS and cycle2_headache_days is not None:
+        after = unrounded(_days_per_month(cycle2_headache_days, "Headache days after 2 cycles"))
+        reduction = (baseline - after) / baseline
+    episodic = bool(months) and all(month < CHRONIC_HEADACHE_DAYS for month in months)
+    if reduction is not None and reduction < BOTOX_REQUIRED_REDUCTION:
+        return BotoxStoppingRule(STOP, RESPONSE_NOT_MET, reduction, months)
+    if episodic:
+        return BotoxStoppingRule(STOP, NOW_EPISODIC, reduction, months)
+    if reduction is not None:
+        return BotoxStoppingRule(CONTINUE, "", reduction, months)
+    if days_on_treatment >= BOTOX_ASSESSMENT_DAYS:
+        return BotoxStoppingRule(FIGURE_NEEDED, "", None, months)
+    return BotoxStoppingRule(NOT_YET_DUE, "", None, months)
+
+
+def botox_stopping_prompt(rule: BotoxStoppingRule, medicine_name: str) -> Prompt | None:
+    """Return the prompt of botulinum toxin A's stopping rule, or None before 2 cycles have run
+    while the migraine is not yet shown to be episodic."""
+    source = "NICE TA260"
+    if rule.decision == NOT_YET_DUE:
+        return None
+    if rule.decision == FIGURE_NEEDED:
+        return Prompt(
+            code="botox_needs_figure",
+            level=ACTION,
+            title=f"{medicine_name}: record headache days after 2 treatment cycles",
+            body=(
+                "2 treatment cycles have run. Record the headache days a month now to check "
+                f"NICE's stopping rule: headache days need to have fallen by at least "
+                f"{rule.required_percent}% from before the first treatment."
+            ),
+            source=source,
+        )
+    months = ", ".join(f"{float(month):g}" for month in rule.recent_months)
+    if rule.reason == NOW_EPISODIC:
+        return Prompt(
+            code="botox_stop_episodic",
+            level=WARNING,
+            title=f"{medicine_name}: stop (no longer chronic migraine)",
+            body=(
+                f"Headache days were under {CHRONIC_HEADACHE_DAYS} a month for "
+                f"{EPISODIC_MONTHS} consecutive months ({months}): the migraine has changed to "
+                "episodic, so NICE says treatment should stop."
+            ),
+            source=source,
+        )
+    percent = f"{rule.reduction_percent:.1f}%"
+    if rule.decision == CONTINUE:
+        return Prompt(
+            code="botox_continue",
+            level=INFO,
+            title=f"{medicine_name}: continue (response after 2 cycles met)",
+            body=(
+                f"Headache days fell by {percent} after 2 treatment cycles; NICE needs at least "
+                f"{rule.required_percent}%. Stop if headache days stay under "
+                f"{CHRONIC_HEADACHE_DAYS} a month for {EPISODIC_MONTHS} consecutive months."
+            ),
+            source=source,
+        )
+    return Prompt(
+        code="botox_stop",
+        level=WARNING,
+        title=f"{medicine_name}: stop (response after 2 cycles not met)",
+        body=(
+            f"Headache days fell by {percent} after 2 treatment cycles; NICE needs at least "
+            f"{rule.required_percent}%, so treatment should stop."
         ),
         source=source,
     )

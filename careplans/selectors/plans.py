@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -22,6 +22,7 @@ from careplans.models import (
     SupportItem,
     TreatmentTrial,
 )
+from careplans.models.trials import RECENT_MONTHS
 from pathway.care_teams import care_team_contacts
 from pathway.models.episodes import OPEN_STATUSES as OPEN_EPISODE_STATUSES
 from pathway.models.episodes import EpisodeStatus
@@ -86,6 +87,7 @@ class TrialView:
     overdue: bool
     prompts: list[rules.Prompt]
     stopping_rule: rules.StoppingRule | None = None
+    botox_rule: rules.BotoxStoppingRule | None = None
     # Why a preventive that did not work is not counted as failed (empty when it is, or when
     # the outcome is another).
     outcome_note: str = ""
@@ -93,6 +95,15 @@ class TrialView:
     @property
     def latest_reduction(self) -> MedicationReduction | None:
         return self.reductions[-1] if self.reductions else None
+
+    @property
+    def is_botox(self) -> bool:
+        return self.trial.medicine_class == rules.BOTULINUM_TOXIN
+
+    @property
+    def botox_check_from(self) -> date:
+        """The day botulinum toxin A's 2 treatment cycles have run (TA260's response check)."""
+        return self.trial.started_on + timedelta(days=rules.BOTOX_ASSESSMENT_DAYS)
 
 
 @dataclass
@@ -232,7 +243,7 @@ def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | No
 
 def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
     prompts = []
-    stopping = None
+    stopping = botox = None
     if trial.is_ongoing:
         if trial.already_taking:
             review = rules.existing_medicine_review(
@@ -264,13 +275,30 @@ def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
                 stopping = None  # 12 weeks passed but no month-3 figure yet: review is overdue
             if stopping and (prompt := rules.stopping_rule_prompt(stopping, trial.display_name)):
                 prompts.append(prompt)
+        botox = _botox_rule(trial, today)
+        if botox and (prompt := rules.botox_stopping_prompt(botox, trial.display_name)):
+            prompts.append(prompt)
     return TrialView(
         trial=trial,
         reductions=[r for r in trial.reductions.all() if not r.entered_in_error],
         overdue=trial.is_ongoing and trial.review_due < today,
         prompts=prompts,
         stopping_rule=stopping,
+        botox_rule=botox,
         outcome_note=_outcome_note(trial),
+    )
+
+
+def _botox_rule(trial: TreatmentTrial, today: date) -> rules.BotoxStoppingRule | None:
+    """Botulinum toxin A's stopping rules (TA260) for an ongoing trial with headache days
+    recorded before it started; None for another medicine or without that baseline."""
+    if trial.medicine_class != rules.BOTULINUM_TOXIN or not trial.baseline_headache_days:
+        return None
+    return rules.botox_stopping_rule(
+        baseline_headache_days=trial.baseline_headache_days,
+        days_on_treatment=(today - trial.started_on).days,
+        cycle2_headache_days=trial.cycle2_headache_days,
+        recent_months_headache_days=[getattr(trial, name) for name in RECENT_MONTHS],
     )
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from careplans import rules
 from careplans.models import CarePlan, MedicationReduction, TreatmentTrial
+from careplans.models.trials import BOTOX_FIGURES, RECENT_MONTHS
 from careplans.services.errors import (
     CarePlanError,
     NeedsAcknowledgement,
@@ -37,19 +38,62 @@ def _check_days(baseline_headache, baseline_migraine, label: str) -> None:
         raise CarePlanError(f"{label}: migraine days cannot be more than headache days.")
 
 
-def _check_twelve_weeks_passed(trial: TreatmentTrial, data: dict) -> None:
-    """Raise CarePlanError for figures "at 12 weeks" given, or changed, before the treatment
-    has run 12 weeks: they cannot exist yet, and the CGRP stopping rule would read them."""
-    given = [
-        name
-        for name in ("month3_headache_days", "month3_migraine_days")
-        if data.get(name) is not None and data[name] != getattr(trial, name)
-    ]
-    from_day = trial.started_on + timedelta(days=rules.CGRP_ASSESSMENT_DAYS)
-    if given and timezone.localdate() < from_day:
+# Figures that cannot exist until the treatment has run long enough, and a stopping rule would
+# read them: (fields, days on treatment, what they are, how long that is).
+TIMED_FIGURES = (
+    (
+        ("month3_headache_days", "month3_migraine_days"),
+        rules.CGRP_ASSESSMENT_DAYS,
+        "The figures at 12 weeks",
+        "12 weeks",
+    ),
+    (
+        ("cycle2_headache_days",),
+        rules.BOTOX_ASSESSMENT_DAYS,
+        "The headache days after 2 treatment cycles",
+        f"{rules.BOTOX_ASSESSMENT_DAYS // 7} weeks",
+    ),
+    (
+        RECENT_MONTHS,
+        rules.EPISODIC_CHECK_DAYS,
+        f"The headache days of the last {rules.EPISODIC_MONTHS} months",
+        f"{rules.EPISODIC_CHECK_DAYS} days",
+    ),
+)
+
+
+def _check_figures_due(trial: TreatmentTrial, data: dict) -> None:
+    """Raise CarePlanError for figures given, or changed, before the treatment has run long
+    enough for them to exist (TIMED_FIGURES): the stopping rules would read them."""
+    for names, days, what, how_long in TIMED_FIGURES:
+        given = [
+            name
+            for name in names
+            if data.get(name) is not None and data[name] != getattr(trial, name)
+        ]
+        from_day = trial.started_on + timedelta(days=days)
+        if given and timezone.localdate() < from_day:
+            raise CarePlanError(
+                f"{what} can be entered from {from_day:%-d %B %Y}, {how_long} after "
+                f"{trial.display_name} started. Leave them empty until then."
+            )
+
+
+def _check_botox_figures(trial: TreatmentTrial, data: dict) -> None:
+    """Raise CarePlanError for botulinum toxin A's figures given for another medicine, or for
+    some of the last 3 months' headache days without the others."""
+    if trial.medicine_class != rules.BOTULINUM_TOXIN:
+        if any(data.get(name) is not None for name in BOTOX_FIGURES):
+            raise CarePlanError(
+                "Headache days after 2 treatment cycles and in the last 3 months are recorded "
+                "for botulinum toxin A only."
+            )
+        return
+    months = [data.get(name, getattr(trial, name)) for name in RECENT_MONTHS]
+    if any(month is None for month in months) and any(month is not None for month in months):
         raise CarePlanError(
-            f"The figures at 12 weeks can be entered from {from_day:%-d %B %Y}, 12 weeks after "
-            f"{trial.display_name} started. Leave them empty until then."
+            f"Enter the headache days of each of the last {rules.EPISODIC_MONTHS} months, or "
+            "leave all of them empty."
         )
 
 
@@ -249,6 +293,7 @@ REVIEW_FIELDS = (
     "baseline_migraine_days",
     "month3_headache_days",
     "month3_migraine_days",
+    *BOTOX_FIGURES,
     "daily_morphine_equivalent_mg",
     "notes",
 )
@@ -259,7 +304,8 @@ def review_trial(
     *, actor, trial: TreatmentTrial, data: dict, based_on: datetime | None = None
 ) -> TreatmentTrial:
     """Record a trial's review: outcome, whether the trial was adequate, the migraine and headache
-    days a month before and at 12 weeks, a new review date and the NG193 review decision.
+    days a month before and at 12 weeks (for botulinum toxin A also after 2 treatment cycles and
+    in each of the last 3 months), a new review date and the NG193 review decision.
     Returns the trial.
 
     A change of outcome forgets an earlier answer to whether the trial was adequate unless
@@ -268,8 +314,10 @@ def review_trial(
     Raises ChangedSinceOpened if the trial was saved after `based_on` (its updated_at when the
     form was opened), and CarePlanError for a next review date in the past or before the start,
     migraine days above headache days, a preventive that did not work without an answer to
-    whether the trial was adequate (rules.adequacy_problem), or an oral morphine equivalent for
-    a medicine that is not an opioid. Whether a continuing treatment has a date is the
+    whether the trial was adequate (rules.adequacy_problem), an oral morphine equivalent for
+    a medicine that is not an opioid, figures given before the treatment has run long enough
+    for them (TIMED_FIGURES), botulinum toxin A's figures for another medicine, or only some of
+    the last 3 months. Whether a continuing treatment has a date is the
     form's check (rules.next_review_problem): a service call recording only a review decision
     or figures keeps the date it has."""
     # updated_by is loaded only for the message of a refused save: PostgreSQL cannot lock the
@@ -291,7 +339,8 @@ def review_trial(
     _check_morphine_equivalent(data, trial.medicine_code)
     _check_days(data.get("baseline_headache_days"), data.get("baseline_migraine_days"), "Baseline")
     _check_days(data.get("month3_headache_days"), data.get("month3_migraine_days"), "At 12 weeks")
-    _check_twelve_weeks_passed(trial, data)
+    _check_figures_due(trial, data)
+    _check_botox_figures(trial, data)
     changed = [
         name for name in REVIEW_FIELDS if name in data and getattr(trial, name) != data[name]
     ]

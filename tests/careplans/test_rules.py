@@ -307,6 +307,101 @@ def test_the_stopping_rule_refuses_impossible_figures(headache, migraine, month3
         stop_rule(headache, migraine, month3)
 
 
+# --- botulinum toxin A's stopping rules (NICE TA260) ---------------------------------------------
+
+
+def botox_rule(baseline=20, after=None, months=(), days=168):
+    return rules.botox_stopping_rule(
+        baseline_headache_days=baseline,
+        days_on_treatment=days,
+        cycle2_headache_days=after,
+        recent_months_headache_days=months,
+    )
+
+
+@pytest.mark.parametrize(
+    ("baseline", "after", "decision"),
+    [
+        (20, 14, rules.CONTINUE),  # exactly 30%: continues
+        (20, Decimal("14.01"), rules.STOP),  # 29.95%
+        (20, Decimal("13.99"), rules.CONTINUE),
+        (20, 20, rules.STOP),
+        (20, 25, rules.STOP),  # worse
+        # 50 -> 35 headache days in 90, shown 16.67 and 11.67: exactly 30%.
+        (Decimal("16.67"), Decimal("11.67"), rules.CONTINUE),
+    ],
+)
+def test_botox_stops_after_two_cycles_without_a_30_percent_fall_in_headache_days(
+    baseline, after, decision
+):
+    rule = botox_rule(baseline, after)
+    assert rule.decision == decision
+    assert rule.reason == (rules.RESPONSE_NOT_MET if decision == rules.STOP else "")
+    prompt = rules.botox_stopping_prompt(rule, "Botulinum toxin type A")
+    assert prompt.code == {rules.CONTINUE: "botox_continue", rules.STOP: "botox_stop"}[decision]
+    assert prompt.source == "NICE TA260"
+
+
+def test_the_botox_response_is_judged_only_after_two_cycles_of_twelve_weeks():
+    assert rules.BOTOX_ASSESSMENT_DAYS == 2 * 84
+    early = botox_rule(after=20, days=167)
+    assert early.decision == rules.NOT_YET_DUE and early.reduction is None
+    assert rules.botox_stopping_prompt(early, "Botox") is None
+    due = botox_rule(days=168)
+    assert due.decision == rules.FIGURE_NEEDED
+    assert rules.botox_stopping_prompt(due, "Botox").code == "botox_needs_figure"
+    assert botox_rule(after=20, days=168).decision == rules.STOP
+
+
+@pytest.mark.parametrize(
+    ("months", "decision"),
+    [
+        ((14, 10, Decimal("14.99")), rules.STOP),  # every month under 15
+        ((14, 15, 10), rules.NOT_YET_DUE),  # 15 is still chronic
+        ((16, 10, 9), rules.NOT_YET_DUE),  # one chronic month breaks the run
+        ((), rules.NOT_YET_DUE),
+    ],
+)
+def test_botox_stops_once_headache_days_are_under_15_for_3_consecutive_months(months, decision):
+    rule = botox_rule(months=months, days=120)
+    assert rule.decision == decision
+    if decision == rules.STOP:
+        assert rule.reason == rules.NOW_EPISODIC
+        prompt = rules.botox_stopping_prompt(rule, "Botox")
+        assert prompt.code == "botox_stop_episodic"
+        assert "(14, 10, 14.99)" in prompt.body
+
+
+def test_the_episodic_months_count_only_once_all_three_are_on_treatment():
+    assert botox_rule(months=(5, 5, 5), days=89).decision == rules.NOT_YET_DUE
+    assert botox_rule(months=(5, 5, 5), days=90).decision == rules.STOP
+
+
+def test_a_response_met_still_stops_when_the_migraine_is_now_episodic():
+    rule = botox_rule(20, 10, months=(10, 9, 8))
+    assert (rule.decision, rule.reason) == (rules.STOP, rules.NOW_EPISODIC)
+    assert rule.reduction == Fraction(1, 2)
+    kept = botox_rule(20, 10, months=(16, 9, 8))
+    assert kept.decision == rules.CONTINUE
+    # A response not met is the reason given first.
+    assert botox_rule(20, 19, months=(10, 9, 8)).reason == rules.RESPONSE_NOT_MET
+
+
+@pytest.mark.parametrize(
+    ("baseline", "after", "months", "message"),
+    [
+        (0, 5, (), "above 0"),
+        (32, 5, (), "between 0 and 31"),
+        (20, 40, (), "between 0 and 31"),
+        (20, None, (10, None, None), "each of the last 3 months"),
+        (20, None, (10, 40, 5), "between 0 and 31"),
+    ],
+)
+def test_the_botox_rule_refuses_impossible_figures(baseline, after, months, message):
+    with pytest.raises(ValueError, match=message):
+        botox_rule(baseline, after, months)
+
+
 # --- NICE NG193 and CG150 prescribing prompts ----------------------------------------------------
 
 

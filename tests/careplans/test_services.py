@@ -665,6 +665,86 @@ def test_a_cgrp_antibody_at_twelve_weeks_shows_the_stopping_rule(world):
     assert [p.code for p in view.trials[0].prompts] == ["cgrp_continue"]
 
 
+def botox(world, *, days_ago=168, baseline=Decimal(20)):
+    return builders.trial(
+        builders.plan(world.patient),
+        medicine_code="botulinum_toxin_a",
+        dose="155 units every 12 weeks",
+        started_on=TODAY() - timedelta(days=days_ago),
+        baseline_headache_days=baseline,
+        baseline_migraine_days=Decimal(10),
+    )
+
+
+def trial_prompts(world):
+    (view,) = selectors.plans_for_patient(world.patient)
+    return [p.code for p in view.trials[0].prompts]
+
+
+def test_botox_after_two_cycles_asks_for_headache_days_and_applies_the_stopping_rule(world):
+    trial = botox(world)
+    assert trial_prompts(world) == ["botox_needs_figure"]
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={"cycle2_headache_days": Decimal("14.01")}
+    )
+    assert trial_prompts(world) == ["botox_stop"]
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={"cycle2_headache_days": Decimal(14)}
+    )
+    assert trial_prompts(world) == ["botox_continue"]
+    months = {f"recent_month{n}_headache_days": Decimal(12) for n in (1, 2, 3)}
+    services.review_trial(actor=world.clinician, trial=trial, data=months)
+    assert trial_prompts(world) == ["botox_stop_episodic"]
+    trial.refresh_from_db()
+    assert trial.recent_month3_headache_days == 12
+
+
+def test_botox_figures_are_refused_before_the_treatment_has_run_long_enough(world):
+    trial = botox(world, days_ago=89)
+    assert trial_prompts(world) == []
+    months = {f"recent_month{n}_headache_days": Decimal(12) for n in (1, 2, 3)}
+    with pytest.raises(services.CarePlanError, match="last 3 months can be entered from"):
+        services.review_trial(actor=world.clinician, trial=trial, data=months)
+    two_cycles = trial.started_on + timedelta(days=168)
+    with pytest.raises(
+        services.CarePlanError,
+        match=f"after 2 treatment cycles can be entered from {two_cycles:%-d %B %Y}, 24 weeks",
+    ):
+        services.review_trial(
+            actor=world.clinician, trial=trial, data={"cycle2_headache_days": Decimal(10)}
+        )
+    TreatmentTrial.objects.filter(pk=trial.pk).update(started_on=trial.started_on - timedelta(1))
+    trial.refresh_from_db()
+    services.review_trial(actor=world.clinician, trial=trial, data=months)
+    assert trial_prompts(world) == ["botox_stop_episodic"]
+
+
+def test_botox_months_are_given_all_together_and_for_botox_only(world):
+    trial = botox(world)
+    with pytest.raises(services.CarePlanError, match="each of the last 3 months"):
+        services.review_trial(
+            actor=world.clinician, trial=trial, data={"recent_month1_headache_days": Decimal(9)}
+        )
+    other = builders.trial(
+        builders.plan(world.patient_in_c),
+        medicine_code="erenumab",
+        started_on=TODAY() - timedelta(days=200),
+    )
+    with pytest.raises(services.CarePlanError, match="for botulinum toxin A only"):
+        services.review_trial(
+            actor=world.clinician, trial=other, data={"cycle2_headache_days": Decimal(9)}
+        )
+    trial.refresh_from_db()
+    other.refresh_from_db()
+    assert trial.recent_month1_headache_days is None and other.cycle2_headache_days is None
+
+
+def test_botox_without_a_baseline_has_no_stopping_rule(world):
+    botox(world, baseline=None)
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.trials[0].botox_rule is None and view.trials[0].prompts == []
+
+
 # --- leaflets ------------------------------------------------------------------------------------
 
 

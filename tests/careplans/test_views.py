@@ -354,6 +354,41 @@ def test_the_review_form_records_figures_and_the_stopping_rule(world, login):
     assert "Erenumab: stop (12-week response not met)" in page
 
 
+def test_the_review_form_asks_for_botox_figures_for_botox_only(world, login):
+    plan = builders.plan(world.patient)
+    started = TODAY() - timedelta(days=100)
+    trial = builders.trial(plan, medicine_code="botulinum_toxin_a", started_on=started)
+    other = builders.trial(plan, medicine_code="erenumab", started_on=started)
+    client = login(world.clinician)
+    url = f"/care-plans/treatments/{trial.uuid}/review/"
+    page = client.get(url).content.decode()
+    assert "Headache days a month after 2 treatment cycles" in page
+    assert "Record the headache days a month before the first treatment" in page
+    other_page = client.get(f"/care-plans/treatments/{other.uuid}/review/").content.decode()
+    assert "after 2 treatment cycles" not in other_page
+    base = {
+        "outcome": "ongoing",
+        "review_due": (TODAY() + timedelta(days=28)).isoformat(),
+        "baseline_headache_days": "20",
+        "baseline_migraine_days": "10",
+    }
+    bad = client.post(url, {**base, "recent_month1_headache_days": "12"})
+    assert bad.status_code == 200
+    html = bad.content.decode()
+    assert "Enter the headache days in month 2, or leave all 3 months empty." in html
+    assert "Enter the headache days in month 3, or leave all 3 months empty." in html
+    early = client.post(url, {**base, "cycle2_headache_days": "12"})
+    assert "24 weeks after Botulinum toxin type A started" in early.content.decode()
+    assert client.post(url, base).status_code == 302
+    page = client.get(url).content.decode()
+    assert "The response check after 2 treatment cycles is not due yet." in page
+    assert f"From {started + timedelta(days=168):%-d %B %Y}" in page
+    months = {f"recent_month{n}_headache_days": "14" for n in (1, 2, 3)}
+    assert client.post(url, {**base, **months}).status_code == 302
+    plan_page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Botulinum toxin type A: stop (no longer chronic migraine)" in plan_page
+
+
 def test_the_patient_reads_only_the_agreed_version(world, login):
     plan = builders.agreed_plan(world.patient)
     draft = services.start_new_version(actor=world.clinician, plan=plan)

@@ -17,6 +17,7 @@ from careplans import services, tasks
 from careplans.models import Document
 from pathway.demo import DEMO_PASSWORD
 from pathway.models import User
+from tests.careplans import builders as careplan_builders
 
 pytestmark = pytest.mark.e2e
 
@@ -234,3 +235,50 @@ def test_the_leaflet_library_is_readable_on_a_phone_and_a_desktop(
     browser_page.check()
     assert browser_page.page.get_by_role("heading", level=1).inner_text() == "Fibromyalgia"
     _shot(browser_page, f"leaflet-{width}")
+
+
+def test_a_clinician_applies_the_botox_stopping_rules(browser_page, careplans_demo, demo):
+    """Botulinum toxin A started 25 weeks ago: the review asks for the headache days before it,
+    after 2 treatment cycles and in the last 3 months, and the plan shows NICE TA260's answer."""
+    alex = demo.patients[0]
+    nurse = User.objects.get(email=NURSE)
+    plan = careplan_builders.plan(alex, actor=nurse)
+    careplan_builders.trial(
+        plan,
+        actor=nurse,
+        medicine_code="botulinum_toxin_a",
+        dose="155 units every 12 weeks",
+        started_on=timezone.localdate() - timedelta(weeks=25),
+    )
+    page = browser_page.page
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(f"/care-plans/patients/{alex.uuid}/")
+    page.get_by_role("link", name="Review Botulinum toxin type A").click()
+    browser_page.check()
+    assert page.get_by_text(
+        "Record the headache days a month before the first treatment"
+    ).is_visible()
+
+    page.get_by_label("Next review date").fill(
+        (timezone.localdate() + timedelta(weeks=4)).isoformat()
+    )
+    page.get_by_label("Headache days a month before starting").fill("20")
+    page.get_by_label("Migraine days a month before starting").fill("12")
+    page.get_by_label("Headache days a month after 2 treatment cycles").fill("15")
+    page.get_by_label("Last 3 months: headache days in month 1").fill("14")
+    page.get_by_role("button", name="Save review").click()
+    browser_page.check()
+    summary = page.get_by_role("alert")
+    assert "Enter the headache days in month 2, or leave all 3" in summary.inner_text()
+    _shot(browser_page, "botox-review-error")
+
+    page.get_by_label("Last 3 months: headache days in month 1").fill("")
+    page.get_by_role("button", name="Save review").click()
+    browser_page.check()
+    # A 25% fall after 2 cycles: NICE says stop.
+    assert page.get_by_text(
+        "Botulinum toxin type A: stop (response after 2 cycles not met)"
+    ).is_visible()
+    assert page.get_by_text("Headache days fell by 25.0% after 2 treatment cycles").is_visible()
+    _shot(browser_page, "botox-stop")
+    browser_page.sign_out()
