@@ -27,6 +27,7 @@ from diaries.services import (
     MAX_EPISODES_PER_DAY,
     MESSAGES,
     NOTE_MAX_LENGTH,
+    TRIPTAN_CLASSES,
     DayData,
     DoseData,
     EpisodeData,
@@ -179,6 +180,15 @@ class EpisodeForm(forms.Form):
         "headache.",
         required=False,
     )
+    felt_like_migraine = forms.BooleanField(
+        label="When it started, it felt like one of my migraines",
+        required=False,
+    )
+    eased_by_triptan = forms.BooleanField(
+        label="A triptan or ergotamine I took for it eased it",
+        help_text="Choose the medicine below too.",
+        required=False,
+    )
 
     def __init__(
         self, *args, medicines: MedicineOptions, latest_start: datetime | None = None, **kwargs
@@ -243,6 +253,12 @@ class EpisodeForm(forms.Form):
                     "of doses.",
                 )
             chosen.add(code)
+        if cleaned.get("eased_by_triptan") and not any(
+            self.medicines.by_code[code].diary_class in TRIPTAN_CLASSES
+            for code in chosen
+            if code in self.medicines.by_code
+        ):
+            self.add_error("eased_by_triptan", MESSAGES["eased_without_triptan"])
         return cleaned
 
     def to_data(self) -> EpisodeData:
@@ -264,6 +280,8 @@ class EpisodeForm(forms.Form):
             features=frozenset(cleaned.get("features") or ()),
             aura=bool(cleaned.get("aura")),
             doses=tuple(doses),
+            felt_like_migraine=bool(cleaned.get("felt_like_migraine")),
+            eased_by_triptan=bool(cleaned.get("eased_by_triptan")),
         )
 
     def clean_start_time(self):
@@ -365,6 +383,8 @@ def initial_from(entry: DiaryEntry | None) -> tuple[dict, list[dict]]:
             "duration": episode.duration,
             "features": episode.features,
             "aura": episode.aura,
+            "felt_like_migraine": episode.felt_like_migraine,
+            "eased_by_triptan": episode.eased_by_triptan,
         }
         for slot, dose in enumerate(list(episode.doses.all())[:MEDICINE_SLOTS], start=1):
             initial[f"medicine_{slot}"] = dose.medicine.code

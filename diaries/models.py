@@ -342,7 +342,9 @@ class HeadacheEpisode(ClinicalRecord):
     """One headache attack on a diary day; a day may hold several.
 
     The six migraine features are those of ICHD-3 1.1 C and D beside intensity (clinical-rules.md
-    section 8); `migraine` is `diaries.rules.has_migraine_features` at save time. Correcting a
+    section 8), with an aura, and whether the patient felt it was a migraine at its start and a
+    triptan or ergotamine eased it; `migraine` is `diaries.rules.has_migraine_features` at save
+    time. Correcting a
     day supersedes its episodes (`superseded_at`) and writes new ones, so history is kept.
     """
 
@@ -360,6 +362,10 @@ class HeadacheEpisode(ClinicalRecord):
     photophobia = models.BooleanField("light hurt or bothered", default=False)
     phonophobia = models.BooleanField("noise hurt or bothered", default=False)
     aura = models.BooleanField(default=False)
+    # ICHD-3 1.3 C's third route to a migraine day: believed to be migraine at onset, and relieved
+    # by a triptan or ergot derivative (one taken for this episode).
+    felt_like_migraine = models.BooleanField("felt like a migraine when it started", default=False)
+    eased_by_triptan = models.BooleanField("a triptan or ergotamine eased it", default=False)
     migraine = models.BooleanField(default=False)
     superseded_at = models.DateTimeField(null=True, blank=True)
 

@@ -20,9 +20,10 @@ Conventions applied (clinical-rules.md section 8, "Diary conventions"):
   returned.
 
 Besides ``summarise``: ``has_migraine_features`` decides whether one headache episode counts
-towards a migraine day (ICHD-3 1.1 C and D, or an aura), ``month_counts`` splits a window into its
-30-day months for tables and charts, and ``minimum_days`` turns a per-month threshold into the
-whole number of days that reaches it, so database queries can apply the same thresholds.
+towards a migraine day (ICHD-3 1.1 C and D, an aura, or believed migraine relieved by a triptan
+or ergot), ``month_counts`` splits a window into its 30-day months for tables and charts, and
+``minimum_days`` turns a per-month threshold into the whole number of days that reaches it, so
+database queries can apply the same thresholds.
 """
 
 from __future__ import annotations
@@ -228,6 +229,8 @@ def has_migraine_features(
     photophobia: bool,
     phonophobia: bool,
     aura: bool,
+    believed_migraine: bool = False,
+    relieved_by_triptan_or_ergot: bool = False,
 ) -> bool:
     """Return True when one headache episode counts towards a migraine day.
 
@@ -235,7 +238,9 @@ def has_migraine_features(
     moderate or severe, worse with routine activity; and nausea or vomiting, or both photophobia
     and phonophobia. An episode with aura also counts (ICHD-3 1.2; the diary cannot check the
     aura criteria B and C, so a reported aura is taken as the patient's known migraine with aura).
-    Raises ``ValueError`` for an unknown severity.
+    So does one the patient believed to be migraine at onset and that a triptan or ergot derivative
+    relieved (ICHD-3 1.3 C; diary convention 3): treated early, a migraine may never show the
+    features. Raises ``ValueError`` for an unknown severity.
     """
     if severity not in SEVERITIES:
         raise ValueError(f"Unknown headache severity {severity!r}.")
@@ -243,7 +248,11 @@ def has_migraine_features(
         (unilateral, pulsating, severity in (MODERATE, SEVERE), worse_with_activity)
     )
     accompanying = nausea_or_vomiting or (photophobia and phonophobia)
-    return aura or (pain_characteristics >= MIGRAINE_PAIN_CHARACTERISTICS_MINIMUM and accompanying)
+    return (
+        aura
+        or (pain_characteristics >= MIGRAINE_PAIN_CHARACTERISTICS_MINIMUM and accompanying)
+        or (believed_migraine and relieved_by_triptan_or_ergot)
+    )
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ from diaries.models import (
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Patient
 
+# The medicines whose relief counts towards a migraine day (ICHD-3 1.3 C).
+TRIPTAN_CLASSES = (rules.TRIPTAN, rules.ERGOT)
 # Patients may fill in or correct today and the 90 days before it (the diary window).
 EDITABLE_DAYS_BACK = 90
 MAX_EPISODES_PER_DAY = 10
@@ -56,6 +58,10 @@ MESSAGES = {
     "duration": "Choose about how long the headache lasted.",
     "feature": "Choose the symptoms from the list.",
     "medicine": "Choose a medicine from the list.",
+    "eased_without_triptan": (
+        "You said a triptan or ergotamine eased this headache. Choose the one you took in the "
+        "medicine list, or untick it."
+    ),
     "doses": f"Enter a number of doses from 1 to {MAX_DOSES_PER_DAY}.",
     "pain_score": f"Enter a pain score from 0 to {PAIN_SCORE_MAX}.",
     "choice": "Choose from the list.",
@@ -77,12 +83,20 @@ class EpisodeData:
     features: frozenset[str] = frozenset()
     aura: bool = False
     doses: tuple[DoseData, ...] = ()
+    felt_like_migraine: bool = False
+    eased_by_triptan: bool = False
+
+    @property
+    def took_triptan_or_ergot(self) -> bool:
+        return any(dose.medicine.diary_class in TRIPTAN_CLASSES for dose in self.doses)
 
     @property
     def migraine(self) -> bool:
         return rules.has_migraine_features(
             severity=self.severity,
             aura=self.aura,
+            believed_migraine=self.felt_like_migraine,
+            relieved_by_triptan_or_ergot=self.eased_by_triptan and self.took_triptan_or_ergot,
             **{name: name in self.features for name in MIGRAINE_FEATURES},
         )
 
@@ -94,6 +108,8 @@ class EpisodeData:
             self.start_time,
             self.features,
             self.aura,
+            self.felt_like_migraine,
+            self.eased_by_triptan,
             frozenset((dose.medicine.pk, dose.doses) for dose in self.doses),
         )
 
@@ -155,6 +171,8 @@ def validate_day(*, day: date, data: DayData, today: date) -> None:
             add("episodes", MESSAGES["duration"])
         if not episode.features <= set(MIGRAINE_FEATURES):
             add("episodes", MESSAGES["feature"])
+        if episode.eased_by_triptan and not episode.took_triptan_or_ergot:
+            add("episodes", MESSAGES["eased_without_triptan"])
         seen: set[int] = set()
         for dose in episode.doses:
             medicine = dose.medicine
@@ -242,6 +260,8 @@ def episode_data(episode: HeadacheEpisode) -> EpisodeData:
         features=frozenset(episode.features),
         aura=episode.aura,
         doses=tuple(DoseData(medicine=d.medicine, doses=d.doses) for d in episode.doses.all()),
+        felt_like_migraine=episode.felt_like_migraine,
+        eased_by_triptan=episode.eased_by_triptan,
     )
 
 
@@ -382,6 +402,8 @@ def _write_episodes(entry: DiaryEntry, episodes: tuple[EpisodeData, ...], actor)
                 duration=episode.duration,
                 severity=episode.severity,
                 aura=episode.aura,
+                felt_like_migraine=episode.felt_like_migraine,
+                eased_by_triptan=episode.eased_by_triptan,
                 migraine=episode.migraine,
                 created_by=actor,
                 updated_by=actor,

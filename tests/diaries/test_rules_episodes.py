@@ -113,6 +113,13 @@ def test_an_aura_counts_as_a_migraine_episode():
     assert features(aura=True)
 
 
+def test_believed_migraine_relieved_by_a_triptan_or_ergot_counts_as_a_migraine_episode():
+    # ICHD-3 1.3 C's third route (diary convention 3): both parts are needed.
+    assert features(believed_migraine=True, relieved_by_triptan_or_ergot=True)
+    assert not features(believed_migraine=True)
+    assert not features(relieved_by_triptan_or_ergot=True)
+
+
 def test_every_combination_follows_c_and_d():
     names = ["unilateral", "pulsating", "worse_with_activity", "nausea_or_vomiting"]
     names += ["photophobia", "phonophobia"]

@@ -69,6 +69,29 @@ def test_a_day_of_tension_type_headache_is_not_a_migraine_day(patient):
     assert entry.headache and not entry.migraine
 
 
+def test_a_headache_felt_as_migraine_and_eased_by_a_triptan_is_a_migraine_day(patient):
+    mild = episode("mild", features=set(), doses={"sumatriptan": 1})
+    believed = EpisodeData(**{**vars(mild), "felt_like_migraine": True, "eased_by_triptan": True})
+    entry = _save(patient, headache_day(believed))
+    assert entry.migraine
+    row = entry.episodes.get()
+    assert (row.felt_like_migraine, row.eased_by_triptan, row.migraine) == (True, True, True)
+    # Felt like a migraine, but nothing said to have eased it: the features decide.
+    only_felt = EpisodeData(**{**vars(mild), "felt_like_migraine": True})
+    assert not _save(patient, headache_day(only_felt)).migraine
+
+
+def test_eased_by_a_triptan_needs_a_triptan_or_ergotamine_taken_for_that_headache(patient):
+    paracetamol = episode("mild", features=set(), doses={"paracetamol": 1})
+    data = EpisodeData(
+        **{**vars(paracetamol), "felt_like_migraine": True, "eased_by_triptan": True}
+    )
+    assert _errors(lambda: _save(patient, headache_day(data))) == {
+        "episodes": [entries.MESSAGES["eased_without_triptan"]]
+    }
+    assert not DiaryEntry.objects.exists()
+
+
 def test_the_dose_keeps_the_class_it_had_when_entered(patient):
     entry = _save(patient, headache_day(episode(doses={"co-codamol": 2})))
     Medicine.objects.filter(code="co-codamol").update(diary_class="opioid", is_opioid=True)

@@ -267,6 +267,18 @@ def test_a_headache_with_its_medicine_is_saved_from_the_form(client_, patient):
     assert episode_row.doses.get().doses == 1  # blank means one dose
 
 
+def test_a_headache_felt_as_migraine_and_eased_by_a_triptan_counts_as_migraine(client_, patient):
+    plain = {"severity": "mild", "duration": "1_to_4h", "medicine_1": "sumatriptan"}
+    believed = {**plain, "felt_like_migraine": "on", "eased_by_triptan": "on"}
+    assert client_.post(TODAY_URL, form_data(episodes=[believed])).status_code == 302
+    entry = DiaryEntry.objects.get(patient=patient, day=today())
+    assert entry.migraine
+    page = client_.get(TODAY_URL, {"answer": "details"}).content.decode()
+    for name in ("felt_like_migraine", "eased_by_triptan"):
+        (tag,) = re.findall(rf'<input[^>]*name="episode-0-{name}"[^>]*>', page)
+        assert "checked" in tag
+
+
 def test_two_headaches_in_one_day_are_both_saved(client_, patient):
     second = {
         "severity": "mild",
@@ -358,6 +370,14 @@ def test_the_rest_of_the_day_is_saved_too(client_, patient):
         (
             form_data(headache="no", episodes=[MIGRAINE_EPISODE]),
             "You said you did not have a headache",
+        ),
+        (
+            form_data(
+                episodes=[
+                    {**MIGRAINE_EPISODE, "medicine_1": "paracetamol", "eased_by_triptan": "on"}
+                ]
+            ),
+            "You said a triptan or ergotamine eased this headache. Choose the one you took",
         ),
         (form_data(headache="yes", episodes=[{}]), "Tell us about at least one headache"),
         (form_data(headache="", episodes=[{}]), "Answer yes or no: did you have a headache?"),
