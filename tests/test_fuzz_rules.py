@@ -160,6 +160,12 @@ def test_the_botox_stopping_rule_answers_consistently_or_raises_value_error(
         assert rule.reason == ""
     if rule.decision == careplan_rules.CONTINUE:
         assert rule.reduction >= careplan_rules.BOTOX_REQUIRED_REDUCTION
+    if rule.reason == careplan_rules.RESPONSE_NOT_MET:
+        assert rule.reduction < careplan_rules.BOTOX_REQUIRED_REDUCTION
+    if rule.recent_months:
+        assert len(months) == len(rule.recent_months) == careplan_rules.EPISODIC_MONTHS
+    if baseline is None:
+        assert rule.reduction is None
     if rule.reason == careplan_rules.NOW_EPISODIC:
         assert days >= careplan_rules.EPISODIC_CHECK_DAYS
         assert all(month < 15 for month in rule.recent_months)

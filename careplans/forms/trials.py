@@ -213,7 +213,7 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
             ("review_decision",): rules.advised_against(
                 condition=condition, medicine_class=trial.medicine_class
             ),
-            BOTOX_FIGURES: trial.medicine_class == rules.BOTULINUM_TOXIN,
+            BOTOX_FIGURES: trial.is_botox_for_migraine,
         }
         for names, relevant in asked.items():
             if not relevant and all(getattr(trial, name) in (None, "") for name in names):

@@ -170,6 +170,8 @@ class TreatmentTrial(ClinicalRecord):
     recent_month3_headache_days = models.DecimalField(
         max_digits=4, decimal_places=2, null=True, blank=True
     )
+    # The day the last 3 months' figures were recorded: the months are the 3 before it.
+    recent_months_recorded_on = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     entered_in_error = models.BooleanField(default=False)
 
@@ -264,6 +266,11 @@ class TreatmentTrial(ClinicalRecord):
     @property
     def is_ongoing(self) -> bool:
         return self.outcome == TrialOutcome.ONGOING
+
+    @property
+    def is_botox_for_migraine(self) -> bool:
+        """Botulinum toxin A to prevent headaches: NICE TA260's stopping rules and figures."""
+        return self.medicine_class == rules.BOTULINUM_TOXIN and self.role == TrialRole.PREVENTIVE
 
     @property
     def carries_on(self) -> bool:

@@ -42,6 +42,7 @@ from careplans.rules.changes import (
 )
 from careplans.rules.dates import BY_WHEN_IN_THE_PAST, by_when_problem
 from careplans.rules.escalation import (
+    BASELINE_NEEDED,
     BOTOX_ASSESSMENT_DAYS,
     BOTOX_CYCLE_DAYS,
     BOTOX_MIN_FAILED_PREVENTIVES,
@@ -164,6 +165,7 @@ __all__ = [
     "BotoxStoppingRule",
     "EPISODIC_CHECK_DAYS",
     "EPISODIC_MONTHS",
+    "BASELINE_NEEDED",
     "FIGURE_NEEDED",
     "NOW_EPISODIC",
     "RESPONSE_NOT_MET",

@@ -4,7 +4,9 @@ clinical-rules.md section 10)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 
 from careplans.rules.figures import (
@@ -40,6 +42,15 @@ BOTOX_ASSESSMENT_DAYS = 2 * BOTOX_CYCLE_DAYS
 # months, so the 3 are on treatment only from 90 days after it started.
 EPISODIC_MONTHS = 3
 EPISODIC_CHECK_DAYS = EPISODIC_MONTHS * 30
+
+
+def _percent(reduction: Fraction, required: Fraction) -> str:
+    """The reduction as a percentage to 1 decimal place; to 2, rounded down, where 1 place would
+    show a reduction short of `required` as reaching it (29.97% is not "30.0%")."""
+    shown = f"{float(reduction * 100):.1f}"
+    if reduction < required and Fraction(shown) >= required * 100:
+        shown = f"{math.floor(reduction * 10_000) / 100:.2f}"
+    return f"{shown}%"
 
 
 def cgrp_prompt(
@@ -178,7 +189,7 @@ def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | Non
     """Return the prompt for a due CGRP antibody review, or None when not yet due."""
     if rule.decision == NOT_YET_DUE:
         return None
-    percent = f"{rule.reduction_percent:.1f}%"
+    percent = _percent(rule.reduction, rule.required_reduction)
     source = "NICE TA659, TA682, TA764"
     if rule.decision == CONTINUE:
         return Prompt(
@@ -204,8 +215,10 @@ def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | Non
 
 
 # Decisions of botulinum toxin A's review besides those above: the response after 2 cycles is
-# due but its figure is not recorded yet.
+# due but its figure is not recorded yet, or cannot be judged without the headache days before
+# the first treatment.
 FIGURE_NEEDED = "figure_needed"
+BASELINE_NEEDED = "baseline_needed"
 # Why botulinum toxin A should stop.
 RESPONSE_NOT_MET = "response_not_met"
 NOW_EPISODIC = "now_episodic"
@@ -215,12 +228,13 @@ NOW_EPISODIC = "now_episodic"
 class BotoxStoppingRule:
     """Botulinum toxin A's stopping rules (NICE TA260; clinical-rules.md section 10).
 
-    `decision` is `not_yet_due` before 2 treatment cycles, `figure_needed` after them while the
-    headache days a month after 2 cycles are not recorded, else `continue` or `stop`; `reason`
-    says why it stops (`response_not_met` or `now_episodic`), else "". `reduction` is
-    (baseline - after 2 cycles) / baseline of headache days a month, exact; None until both are
-    known and the 2 cycles have run. `recent_months` are the last 3 months' headache days when
-    they count (all 3 given, all on treatment), else empty.
+    `decision` is `stop` when either rule says so; else `baseline_needed` while the headache days
+    a month before the first treatment are not recorded, `not_yet_due` before 2 treatment cycles,
+    `figure_needed` after them while the headache days after 2 cycles are not recorded, else
+    `continue`. `reason` says why it stops (`response_not_met` or `now_episodic`), else "".
+    `reduction` is (baseline - after 2 cycles) / baseline of headache days a month, exact; None
+    until both are known and the 2 cycles have run. `recent_months` are the last 3 months'
+    headache days when they count (all 3 given, all on treatment), else empty.
     """
 
     decision: str
@@ -250,49 +264,79 @@ def botox_stopping_rule(
     less than 30% from the baseline after 2 treatment cycles (24 weeks), or if each of the last 3
     consecutive months had fewer than 15 headache days (the migraine is now episodic).
 
-    `recent_months_headache_days` holds the headache days of each of the last 3 months, or
-    nothing; they count only once the treatment has run 3 months (90 days), so that all 3 months
-    are on treatment. A figure after 2 cycles counts only once the 2 cycles have run.
+    `baseline_headache_days` may be None (not recorded): the 3-month rule still applies, the
+    response after 2 cycles cannot be judged. `recent_months_headache_days` holds the headache
+    days of each of the last 3 months (all None, or empty, when not recorded); they count only
+    once the treatment has run 3 months (90 days), so that all 3 months are on treatment. A
+    figure after 2 cycles counts only once the 2 cycles have run.
 
     Raises ValueError when a figure is outside 0-31 days a month, the baseline has no headache
-    days (no reduction can be measured), or some but not all 3 months are given.
+    days (no reduction can be measured), or the months are not 3 figures given together.
     """
-    baseline = unrounded(_days_per_month(baseline_headache_days, "Baseline headache days"))
-    if baseline == 0:
-        raise ValueError("Baseline headache days must be above 0 to measure a reduction.")
-    given = [value for value in recent_months_headache_days if value is not None]
-    if given and len(given) != EPISODIC_MONTHS:
+    baseline = None
+    if baseline_headache_days is not None:
+        baseline = unrounded(_days_per_month(baseline_headache_days, "Baseline headache days"))
+        if baseline == 0:
+            raise ValueError("Baseline headache days must be above 0 to measure a reduction.")
+    given = list(recent_months_headache_days)
+    if any(value is not None for value in given) and (
+        len(given) != EPISODIC_MONTHS or None in given
+    ):
         raise ValueError(
             f"Enter the headache days of each of the last {EPISODIC_MONTHS} months, or none."
         )
     months = tuple(
         _days_per_month(value, f"Headache days in month {number}")
         for number, value in enumerate(given, start=1)
+        if value is not None
     )
     if days_on_treatment < EPISODIC_CHECK_DAYS:
         months = ()
     reduction = None
-    if days_on_treatment >= BOTOX_ASSESSMENT_DAYS and cycle2_headache_days is not None:
+    due = days_on_treatment >= BOTOX_ASSESSMENT_DAYS
+    if due and cycle2_headache_days is not None:
         after = unrounded(_days_per_month(cycle2_headache_days, "Headache days after 2 cycles"))
-        reduction = (baseline - after) / baseline
+        if baseline is not None:
+            reduction = (baseline - after) / baseline
     episodic = bool(months) and all(month < CHRONIC_HEADACHE_DAYS for month in months)
+    known = baseline is not None
+
+    def rule(decision: str, reason: str = "") -> BotoxStoppingRule:
+        return BotoxStoppingRule(decision, reason, reduction, months)
+
     if reduction is not None and reduction < BOTOX_REQUIRED_REDUCTION:
-        return BotoxStoppingRule(STOP, RESPONSE_NOT_MET, reduction, months)
+        return rule(STOP, RESPONSE_NOT_MET)
     if episodic:
-        return BotoxStoppingRule(STOP, NOW_EPISODIC, reduction, months)
+        return rule(STOP, NOW_EPISODIC)
     if reduction is not None:
-        return BotoxStoppingRule(CONTINUE, "", reduction, months)
-    if days_on_treatment >= BOTOX_ASSESSMENT_DAYS:
-        return BotoxStoppingRule(FIGURE_NEEDED, "", None, months)
-    return BotoxStoppingRule(NOT_YET_DUE, "", None, months)
+        return rule(CONTINUE)
+    if not known:
+        return rule(BASELINE_NEEDED)
+    if due:
+        return rule(FIGURE_NEEDED)
+    return rule(NOT_YET_DUE)
 
 
-def botox_stopping_prompt(rule: BotoxStoppingRule, medicine_name: str) -> Prompt | None:
+def botox_stopping_prompt(
+    rule: BotoxStoppingRule, medicine_name: str, months_recorded_on: date | None = None
+) -> Prompt | None:
     """Return the prompt of botulinum toxin A's stopping rule, or None before 2 cycles have run
-    while the migraine is not yet shown to be episodic."""
+    (with a baseline recorded) while the migraine is not shown to be episodic.
+    `months_recorded_on` is the day the last 3 months' figures were recorded, said beside them."""
     source = "NICE TA260"
     if rule.decision == NOT_YET_DUE:
         return None
+    if rule.decision == BASELINE_NEEDED:
+        return Prompt(
+            code="botox_needs_baseline",
+            level=INFO,
+            title=f"{medicine_name}: record headache days before the first treatment",
+            body=(
+                "NICE's stopping rule compares headache days a month after 2 treatment cycles "
+                "with those before the first treatment: record them to check it."
+            ),
+            source=source,
+        )
     if rule.decision == FIGURE_NEEDED:
         return Prompt(
             code="botox_needs_figure",
@@ -306,6 +350,8 @@ def botox_stopping_prompt(rule: BotoxStoppingRule, medicine_name: str) -> Prompt
             source=source,
         )
     months = ", ".join(f"{float(month):g}" for month in rule.recent_months)
+    if months_recorded_on is not None:
+        months += f"; the 3 months before {months_recorded_on:%-d %B %Y}"
     if rule.reason == NOW_EPISODIC:
         return Prompt(
             code="botox_stop_episodic",
@@ -313,12 +359,12 @@ def botox_stopping_prompt(rule: BotoxStoppingRule, medicine_name: str) -> Prompt
             title=f"{medicine_name}: stop (no longer chronic migraine)",
             body=(
                 f"Headache days were under {CHRONIC_HEADACHE_DAYS} a month for "
-                f"{EPISODIC_MONTHS} consecutive months ({months}): the migraine has changed to "
-                "episodic, so NICE says treatment should stop."
+                f"{EPISODIC_MONTHS} consecutive months ({months}): the migraine is now episodic, "
+                "so NICE says treatment should stop."
             ),
             source=source,
         )
-    percent = f"{rule.reduction_percent:.1f}%"
+    percent = _percent(rule.reduction, rule.required_reduction)
     if rule.decision == CONTINUE:
         return Prompt(
             code="botox_continue",

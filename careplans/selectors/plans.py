@@ -97,10 +97,6 @@ class TrialView:
         return self.reductions[-1] if self.reductions else None
 
     @property
-    def is_botox(self) -> bool:
-        return self.trial.medicine_class == rules.BOTULINUM_TOXIN
-
-    @property
     def botox_check_from(self) -> date:
         """The day botulinum toxin A's 2 treatment cycles have run (TA260's response check)."""
         return self.trial.started_on + timedelta(days=rules.BOTOX_ASSESSMENT_DAYS)
@@ -258,6 +254,8 @@ def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
             condition=condition, medicine_class=trial.medicine_class
         ):
             prompts.append(warning)
+    # The stopping rules apply while the medicine is taken: ongoing, or recorded as working.
+    if trial.carries_on:
         if (
             trial.medicine_class == rules.CGRP_ANTIBODY
             and trial.baseline_headache_days is not None
@@ -276,7 +274,11 @@ def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
             if stopping and (prompt := rules.stopping_rule_prompt(stopping, trial.display_name)):
                 prompts.append(prompt)
         botox = _botox_rule(trial, today)
-        if botox and (prompt := rules.botox_stopping_prompt(botox, trial.display_name)):
+        if botox and (
+            prompt := rules.botox_stopping_prompt(
+                botox, trial.display_name, trial.recent_months_recorded_on
+            )
+        ):
             prompts.append(prompt)
     return TrialView(
         trial=trial,
@@ -290,12 +292,13 @@ def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
 
 
 def _botox_rule(trial: TreatmentTrial, today: date) -> rules.BotoxStoppingRule | None:
-    """Botulinum toxin A's stopping rules (TA260) for an ongoing trial with headache days
-    recorded before it started; None for another medicine or without that baseline."""
-    if trial.medicine_class != rules.BOTULINUM_TOXIN or not trial.baseline_headache_days:
+    """Botulinum toxin A's stopping rules (TA260, for chronic migraine) for a trial to prevent
+    headaches; None for another medicine or use. A baseline of 0 headache days is taken as not
+    recorded: no fall can be measured from it."""
+    if not trial.is_botox_for_migraine:
         return None
     return rules.botox_stopping_rule(
-        baseline_headache_days=trial.baseline_headache_days,
+        baseline_headache_days=trial.baseline_headache_days or None,
         days_on_treatment=(today - trial.started_on).days,
         cycle2_headache_days=trial.cycle2_headache_days,
         recent_months_headache_days=[getattr(trial, name) for name in RECENT_MONTHS],
@@ -323,7 +326,7 @@ def plan_prompts(
     failed = rules.failed_preventive_count(_trial_facts(t) for t in trials)
     if condition != rules.HEADACHE:
         return failed, []
-    ongoing = {t.medicine_class for t in trials if t.is_ongoing}
+    ongoing = {t.medicine_class for t in trials if t.carries_on}
     migraine = figures.migraine_days_per_month if figures else None
     headache = figures.headache_days_per_month if figures else None
     prompts = [

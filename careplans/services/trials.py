@@ -80,13 +80,13 @@ def _check_figures_due(trial: TreatmentTrial, data: dict) -> None:
 
 
 def _check_botox_figures(trial: TreatmentTrial, data: dict) -> None:
-    """Raise CarePlanError for botulinum toxin A's figures given for another medicine, or for
-    some of the last 3 months' headache days without the others."""
-    if trial.medicine_class != rules.BOTULINUM_TOXIN:
+    """Raise CarePlanError for botulinum toxin A's figures given for another medicine (or use),
+    or for some of the last 3 months' headache days without the others."""
+    if not trial.is_botox_for_migraine:
         if any(data.get(name) is not None for name in BOTOX_FIGURES):
             raise CarePlanError(
                 "Headache days after 2 treatment cycles and in the last 3 months are recorded "
-                "for botulinum toxin A only."
+                "for botulinum toxin A to prevent headaches only."
             )
         return
     months = [data.get(name, getattr(trial, name)) for name in RECENT_MONTHS]
@@ -349,6 +349,10 @@ def review_trial(
     if review_due != trial.review_due:
         trial.review_due = review_due
         changed.append("review_due")
+    if any(name in changed for name in RECENT_MONTHS):
+        given = trial.recent_month1_headache_days is not None
+        trial.recent_months_recorded_on = timezone.localdate() if given else None
+        changed.append("recent_months_recorded_on")
     if "outcome" in changed:
         trial.outcome_recorded_at = None if trial.is_ongoing else timezone.now()
         changed.append("outcome_recorded_at")

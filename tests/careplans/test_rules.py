@@ -377,6 +377,31 @@ def test_the_episodic_months_count_only_once_all_three_are_on_treatment():
     assert botox_rule(months=(5, 5, 5), days=90).decision == rules.STOP
 
 
+def test_without_a_baseline_only_the_three_month_rule_can_be_judged():
+    rule = botox_rule(None, 10, days=200)
+    assert (rule.decision, rule.reduction) == (rules.BASELINE_NEEDED, None)
+    prompt = rules.botox_stopping_prompt(rule, "Botox")
+    assert prompt.code == "botox_needs_baseline" and prompt.level == rules.INFO
+    assert botox_rule(None, months=(9, 9, 9), days=200).reason == rules.NOW_EPISODIC
+    assert botox_rule(None, months=(None, None, None), days=200).decision == rules.BASELINE_NEEDED
+
+
+@pytest.mark.parametrize(
+    ("baseline", "after", "shown"),
+    [
+        # 29.966% and 29.968% fall short of 30%: never shown as "30.0%".
+        (29, Decimal("20.31"), "29.96%"),
+        (31, Decimal("21.71"), "29.96%"),
+        (20, Decimal("14.01"), "29.9%"),  # 29.95%
+        (20, 14, "30.0%"),
+        (20, Decimal("13.99"), "30.1%"),
+    ],
+)
+def test_a_fall_short_of_the_threshold_is_never_shown_as_reaching_it(baseline, after, shown):
+    prompt = rules.botox_stopping_prompt(botox_rule(baseline, after), "Botox")
+    assert f"fell by {shown} after 2 treatment cycles" in prompt.body
+
+
 def test_a_response_met_still_stops_when_the_migraine_is_now_episodic():
     rule = botox_rule(20, 10, months=(10, 9, 8))
     assert (rule.decision, rule.reason) == (rules.STOP, rules.NOW_EPISODIC)
@@ -394,6 +419,8 @@ def test_a_response_met_still_stops_when_the_migraine_is_now_episodic():
         (32, 5, (), "between 0 and 31"),
         (20, 40, (), "between 0 and 31"),
         (20, None, (10, None, None), "each of the last 3 months"),
+        (20, None, (10, None, 12, 9), "each of the last 3 months"),
+        (20, None, (10, 12), "each of the last 3 months"),
         (20, None, (10, 40, 5), "between 0 and 31"),
     ],
 )

@@ -730,7 +730,7 @@ def test_botox_months_are_given_all_together_and_for_botox_only(world):
         medicine_code="erenumab",
         started_on=TODAY() - timedelta(days=200),
     )
-    with pytest.raises(services.CarePlanError, match="for botulinum toxin A only"):
+    with pytest.raises(services.CarePlanError, match="to prevent headaches only"):
         services.review_trial(
             actor=world.clinician, trial=other, data={"cycle2_headache_days": Decimal(9)}
         )
@@ -739,10 +739,60 @@ def test_botox_months_are_given_all_together_and_for_botox_only(world):
     assert trial.recent_month1_headache_days is None and other.cycle2_headache_days is None
 
 
-def test_botox_without_a_baseline_has_no_stopping_rule(world):
-    botox(world, baseline=None)
+def test_botox_without_a_baseline_asks_for_it_and_still_applies_the_three_month_rule(world):
+    trial = botox(world, baseline=None, days_ago=200)
+    assert trial_prompts(world) == ["botox_needs_baseline"]
+    months = {f"recent_month{n}_headache_days": Decimal(10) for n in (1, 2, 3)}
+    services.review_trial(actor=world.clinician, trial=trial, data=months)
+    assert trial_prompts(world) == ["botox_stop_episodic"]
     (view,) = selectors.plans_for_patient(world.patient)
-    assert view.trials[0].botox_rule is None and view.trials[0].prompts == []
+    assert f"the 3 months before {TODAY():%-d %B %Y}" in view.trials[0].prompts[0].body
+
+
+def test_botox_recorded_as_effective_keeps_its_stopping_rules(world):
+    trial = botox(world)
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={
+            "outcome": "effective",
+            "review_due": TODAY() + timedelta(days=84),
+            "cycle2_headache_days": Decimal(10),
+        },
+    )
+    assert trial_prompts(world) == ["botox_continue"]
+    months = {f"recent_month{n}_headache_days": Decimal(9) for n in (1, 2, 3)}
+    services.review_trial(actor=world.clinician, trial=trial, data=months)
+    assert trial_prompts(world) == ["botox_stop_episodic"]
+    # Taken and working: the plan does not suggest checking eligibility for it again.
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert "botox_eligibility" not in [p.code for p in view.prompts]
+
+
+def test_botox_for_pain_is_not_judged_by_the_migraine_rules(world):
+    trial = builders.trial(
+        builders.plan(world.patient_in_c, condition="chronic_pain"),
+        medicine_code="botulinum_toxin_a",
+        role="pain",
+        started_on=TODAY() - timedelta(days=200),
+    )
+    with pytest.raises(services.CarePlanError, match="to prevent headaches only"):
+        services.review_trial(
+            actor=world.clinician, trial=trial, data={"cycle2_headache_days": Decimal(9)}
+        )
+    (view,) = selectors.plans_for_patient(world.patient_in_c)
+    assert view.trials[0].botox_rule is None
+
+
+def test_clearing_the_three_months_clears_when_they_were_recorded(world):
+    trial = botox(world)
+    months = {f"recent_month{n}_headache_days": Decimal(16) for n in (1, 2, 3)}
+    services.review_trial(actor=world.clinician, trial=trial, data=months)
+    trial.refresh_from_db()
+    assert trial.recent_months_recorded_on == TODAY()
+    services.review_trial(actor=world.clinician, trial=trial, data=dict.fromkeys(months, None))
+    trial.refresh_from_db()
+    assert trial.recent_months_recorded_on is None
 
 
 # --- leaflets ------------------------------------------------------------------------------------

@@ -363,7 +363,7 @@ def test_the_review_form_asks_for_botox_figures_for_botox_only(world, login):
     url = f"/care-plans/treatments/{trial.uuid}/review/"
     page = client.get(url).content.decode()
     assert "Headache days a month after 2 treatment cycles" in page
-    assert "Record the headache days a month before the first treatment" in page
+    assert "Botulinum toxin type A: record headache days before the first treatment" in page
     other_page = client.get(f"/care-plans/treatments/{other.uuid}/review/").content.decode()
     assert "after 2 treatment cycles" not in other_page
     base = {

@@ -256,7 +256,7 @@ def test_a_clinician_applies_the_botox_stopping_rules(browser_page, careplans_de
     page.get_by_role("link", name="Review Botulinum toxin type A").click()
     browser_page.check()
     assert page.get_by_text(
-        "Record the headache days a month before the first treatment"
+        "Botulinum toxin type A: record headache days before the first treatment"
     ).is_visible()
 
     page.get_by_label("Next review date").fill(
