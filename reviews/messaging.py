@@ -54,13 +54,16 @@ def absolute_url(path: str) -> str:
 def patient_context(path: str, patient: Patient | None = None, **extra) -> dict:
     """Template context for a patient message: the sign-in link and the link that stops
     messages: the patient's own, which needs no sign-in (pathway.notifications.opt_out), or
-    without a patient the contact preferences page."""
+    without a patient the contact preferences page. `no_account` is true for a patient with no
+    portal account, whose message says what to do instead of signing in."""
     return {
         "link": absolute_url(path),
         "preferences_link": opt_out.url_for(patient)
         if patient is not None
         else absolute_url(reverse("pathway:contact-preferences")),
         "service_name": settings.SERVICE_NAME,
+        # No portal account to sign in to: the message says what to do instead of "Sign in".
+        "no_account": patient is not None and patient.user_id is None,
         **extra,
     }
 

@@ -220,13 +220,13 @@ def plan_trial_review_reminders(*, today: date | None = None) -> int:
 
 @transaction.atomic
 def plan_diary_nudges(*, today: date | None = None) -> int:
-    """The opt-in evening diary reminder, for patients who asked for it, have an open
-    episode and have not yet recorded today."""
+    """The opt-in evening diary reminder, for patients who asked for it, have a portal account
+    to keep the diary in and an open episode, and have not yet recorded today."""
     today = today or timezone.localdate()
     if outbox.in_quiet_hours(_not_before(today, DIARY_NUDGE_AT)):
         # Too late for today's nudge: held to 08:00 it would arrive about the wrong day.
         return 0
-    patients = reachable(Patient.objects.filter(diary_nudge=True)).filter(
+    patients = reachable(Patient.objects.filter(diary_nudge=True, user__isnull=False)).filter(
         episodes__status__in=Episode.OPEN_STATUSES
     )
     patients = sources.without_diary_entry(patients.distinct(), day=today)

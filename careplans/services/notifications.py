@@ -24,5 +24,6 @@ def _notify_patient(*, patient, kind: str, template: str, key: str) -> None:
         context={
             "link": settings.SITE_URL + reverse("careplans:my-plan"),
             "preferences_link": opt_out.url_for(patient),
+            "no_account": patient.user_id is None,
         },
     )

@@ -12,7 +12,7 @@ from pathway.notifications import opt_out, outbox
 from reviews import reminders, tasks
 from reviews.messaging import day_and_time as messaging_day_and_time
 from reviews.services.outcomes import due_moment
-from tests.factories import EpisodeFactory
+from tests.factories import EpisodeFactory, PatientFactory
 from tests.reviews import builders
 
 LONDON = ZoneInfo("Europe/London")
@@ -183,6 +183,13 @@ def test_diary_nudges_only_for_patients_who_asked(world, afternoon):
     assert timezone.localtime(row.scheduled_for, LONDON).time() >= time(19)
 
 
+def test_no_diary_nudge_for_a_patient_without_a_portal_account(world, afternoon):
+    no_account = PatientFactory(user=None, diary_nudge=True)
+    EpisodeFactory(patient=no_account)
+    assert reminders.plan_diary_nudges() == 0
+    assert not Notification.objects.filter(patient=no_account).exists()
+
+
 def test_each_beat_task_calls_its_planner(world):
     _due_in(world.patient, 5)
     assert tasks.plan_annual_review_invites() == 2
@@ -251,6 +258,36 @@ def test_patient_messages_carry_a_sign_in_link_and_an_opt_out_link_and_no_clinic
     if channel == "sms":
         assert len(message.body) <= 306  # two text message segments at most
         assert "&amp;" not in message.body
+
+
+@pytest.mark.parametrize(
+    ("template", "extra"),
+    [(t, e) for t, e in PATIENT_TEMPLATES if t != "reviews-diary-nudge"],
+)
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_a_patient_without_a_portal_account_is_not_asked_to_sign_in(
+    world, template, extra, channel, settings
+):
+    settings.SITE_URL = "https://care.example.nhs.uk"
+    from reviews import messaging
+
+    no_account = PatientFactory(user=None)
+    row = Notification.objects.create(
+        patient=no_account,
+        channel=channel,
+        kind="x",
+        template=template,
+        context=messaging.patient_context("/reviews/my/appointments/", no_account, **extra),
+        scheduled_for=timezone.now(),
+        idempotency_key=f"{template}:{channel}",
+    )
+    message = outbox.render_message(row)
+    text = f"{message.subject} {message.body} {message.html}"
+    assert "Sign in" not in text and "/reviews/my/appointments/" not in text
+    assert "care team" in message.body or "GP practice" in message.body
+    assert re.search(r"https://care\.example\.nhs\.uk/stop/[^/\s]+/", message.body)
+    if channel == "sms":
+        assert len(message.body) <= 306
 
 
 @pytest.mark.parametrize("template", ["reviews-trial-review", "reviews-safety-alert"])
