@@ -564,7 +564,7 @@ class Loader:
         self.headaches = self.sink(
             HeadacheEpisode,
             [*clinical, "entry_id", "start_time", "duration", "severity", *FEATURES, "aura",
-             "migraine", "superseded_at"],
+             "felt_like_migraine", "eased_by_triptan", "migraine", "superseded_at"],
         )  # fmt: skip
         self.doses = self.sink(
             MedicationDose,
@@ -1209,7 +1209,7 @@ class Loader:
                     episode_rows.append(
                         (episode_id, created, created, _uuid(rng), user, user, entry_id, start,
                          rng.choice(DURATIONS), severity, *(f in features for f in FEATURES), aura,
-                         is_migraine, None)
+                         False, False, is_migraine, None)
                     )  # fmt: skip
                     if rng.random() < p_medicine:
                         chosen = [self._dose_medicine(rng, medicines, is_migraine)]

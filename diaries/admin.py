@@ -38,7 +38,16 @@ class ReadOnlyInline(admin.TabularInline):
 
 class EpisodeInline(ReadOnlyInline):
     model = HeadacheEpisode
-    fields = ["start_time", "duration", "severity", "migraine", "aura", "superseded_at"]
+    fields = [
+        "start_time",
+        "duration",
+        "severity",
+        "migraine",
+        "aura",
+        "felt_like_migraine",
+        "eased_by_triptan",
+        "superseded_at",
+    ]
     readonly_fields = fields
 
 

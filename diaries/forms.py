@@ -186,7 +186,8 @@ class EpisodeForm(forms.Form):
     )
     eased_by_triptan = forms.BooleanField(
         label="A triptan or ergotamine I took for it eased it",
-        help_text="Choose the medicine below too.",
+        help_text="Triptans are migraine medicines like sumatriptan, rizatriptan or "
+        "zolmitriptan. Choose the one you took below too.",
         required=False,
     )
 

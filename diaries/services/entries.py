@@ -59,8 +59,8 @@ MESSAGES = {
     "feature": "Choose the symptoms from the list.",
     "medicine": "Choose a medicine from the list.",
     "eased_without_triptan": (
-        "You said a triptan or ergotamine eased this headache. Choose the one you took in the "
-        "medicine list, or untick it."
+        "You said a triptan (like sumatriptan) or ergotamine eased this headache. Choose the one "
+        "you took in the medicine list, or untick it."
     ),
     "doses": f"Enter a number of doses from 1 to {MAX_DOSES_PER_DAY}.",
     "pain_score": f"Enter a pain score from 0 to {PAIN_SCORE_MAX}.",
@@ -88,7 +88,10 @@ class EpisodeData:
 
     @property
     def took_triptan_or_ergot(self) -> bool:
-        return any(dose.medicine.diary_class in TRIPTAN_CLASSES for dose in self.doses)
+        return any(
+            dose.medicine is not None and dose.medicine.diary_class in TRIPTAN_CLASSES
+            for dose in self.doses
+        )
 
     @property
     def migraine(self) -> bool:

@@ -92,6 +92,30 @@ def test_eased_by_a_triptan_needs_a_triptan_or_ergotamine_taken_for_that_headach
     assert not DiaryEntry.objects.exists()
 
 
+def test_changing_only_the_felt_and_eased_answers_rewrites_the_episode(patient):
+    full = episode("severe", migraine=True, doses={"sumatriptan": 1})
+    entry = _save(patient, headache_day(full))
+    first = entry.episodes.get()
+    changed = EpisodeData(**{**vars(full), "felt_like_migraine": True, "eased_by_triptan": True})
+    entry = _save(patient, headache_day(changed))
+    first.refresh_from_db()
+    assert first.superseded_at is not None
+    row = entry.episodes.live().get()
+    assert (row.felt_like_migraine, row.eased_by_triptan) == (True, True)
+    event = AuditEvent.objects.filter(object_uuid=entry.uuid).latest("id")
+    assert event.fields == ["episodes"]
+
+
+def test_only_a_triptan_taken_for_that_headache_counts_towards_it(patient):
+    with_triptan = episode("mild", features=set(), doses={"sumatriptan": 1})
+    believed = episode("mild", features=set(), doses={"paracetamol": 1}, start=time(20))
+    believed = EpisodeData(
+        **{**vars(believed), "felt_like_migraine": True, "eased_by_triptan": True}
+    )
+    errors = _errors(lambda: _save(patient, headache_day(with_triptan, believed)))
+    assert errors == {"episodes": [entries.MESSAGES["eased_without_triptan"]]}
+
+
 def test_the_dose_keeps_the_class_it_had_when_entered(patient):
     entry = _save(patient, headache_day(episode(doses={"co-codamol": 2})))
     Medicine.objects.filter(code="co-codamol").update(diary_class="opioid", is_opioid=True)

@@ -377,7 +377,7 @@ def test_the_rest_of_the_day_is_saved_too(client_, patient):
                     {**MIGRAINE_EPISODE, "medicine_1": "paracetamol", "eased_by_triptan": "on"}
                 ]
             ),
-            "You said a triptan or ergotamine eased this headache. Choose the one you took",
+            "You said a triptan (like sumatriptan) or ergotamine eased this headache.",
         ),
         (form_data(headache="yes", episodes=[{}]), "Tell us about at least one headache"),
         (form_data(headache="", episodes=[{}]), "Answer yes or no: did you have a headache?"),
