@@ -187,7 +187,7 @@ class EpisodeForm(forms.Form):
     eased_by_triptan = forms.BooleanField(
         label="A triptan or ergotamine I took for it eased it",
         help_text="Triptans are migraine medicines like sumatriptan, rizatriptan or "
-        "zolmitriptan. Choose the one you took below too.",
+        "zolmitriptan. Choose the one you took in the medicine list above.",
         required=False,
     )
 
