@@ -843,3 +843,19 @@ def test_the_booking_page_says_before_booking_when_there_is_no_number_to_call(wo
     assert (
         "record has no mobile number" not in client.get(_create_url(world.patient)).content.decode()
     )
+
+
+def test_appointment_pages_lead_back_to_where_they_belong(world, login):
+    booked = builders.appointment(world.patient, world.clinician)
+    staff = login(world.clinician).get(
+        reverse("reviews:appointment", kwargs={"appointment_uuid": booked.uuid})
+    )
+    back = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    assert f'<a class="nhsuk-back-link" href="{back}">' in staff.content.decode()
+    own = login(world.patient.user).get(
+        reverse("reviews:my-appointment-rearrange", kwargs={"appointment_uuid": booked.uuid})
+    )
+    back = reverse("reviews:my-appointments")
+    assert f'<a class="nhsuk-back-link" href="{back}">Back to your appointments</a>' in (
+        own.content.decode()
+    )
