@@ -137,7 +137,10 @@ def render_field(field) -> str:
     group = f'<div class="nhsuk-form-group{error_class}"'
     label = template_text(field.label)
     if isinstance(widget, forms.CheckboxInput):
-        described = f' aria-describedby="{auto_id}-hint"' if help_text else ""
+        described_by = [f"{auto_id}-hint"] if help_text else []
+        if errors:
+            described_by.append(f"{auto_id}-error")
+        described = f' aria-describedby="{" ".join(described_by)}"' if described_by else ""
         checkbox_hint = (
             f'<div class="nhsuk-hint nhsuk-checkboxes__hint" id="{auto_id}-hint">{hint}</div>'
             if help_text

@@ -38,8 +38,11 @@ def rating_field(label: str, *, required: bool = True) -> forms.IntegerField:
     )
 
 
-def days_field(label: str, *, help_text: str = "") -> forms.DecimalField:
-    message = f"Enter {label.lower()} as a number from 0 to {rules.MAX_DAYS_PER_MONTH}."
+def days_field(label: str, *, help_text: str = "", what: str = "") -> forms.DecimalField:
+    """A days-a-month figure (0-31, up to 2 decimal places). `what` names it in error messages
+    where the label does not read well there (default: the label)."""
+    what = what or label.lower()
+    message = f"Enter {what} as a number from 0 to {rules.MAX_DAYS_PER_MONTH}."
     return forms.DecimalField(
         label=label,
         required=False,
@@ -52,8 +55,9 @@ def days_field(label: str, *, help_text: str = "") -> forms.DecimalField:
             "invalid": message,
             "min_value": message,
             "max_value": message,
-            "max_digits": message,
-            "max_decimal_places": f"Enter {label.lower()} with up to 2 decimal places.",
+            "max_digits": f"Enter {what} as a number from 0 to {rules.MAX_DAYS_PER_MONTH}, with "
+            "up to 2 decimal places.",
+            "max_decimal_places": f"Enter {what} with up to 2 decimal places.",
         },
     )
 

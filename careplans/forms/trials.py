@@ -16,6 +16,7 @@ from careplans.forms.fields import (
 )
 from careplans.models import MedicationReduction, TreatmentTrial
 from careplans.models.trials import BOTOX_FIGURES, RECENT_MONTHS
+from careplans.services.trials import BOTOX_BASELINE_ZERO, figures_not_due
 from pathway.forms import BasedOnField, Textarea, TooLongInWords, revision_token
 
 
@@ -109,17 +110,17 @@ class TrialForm(TooLongInWords, forms.Form):
         if code and mme is not None and (problem := rules.morphine_equivalent_problem(code)):
             self.add_error("daily_morphine_equivalent_mg", problem)
         if "baseline_headache_days" in self.fields:
-            _check_days(self, "baseline_headache_days", "baseline_migraine_days")
+            _check_days(self, "baseline_headache_days", "baseline_migraine_days", "before starting")
         return data
 
 
-def _check_days(form, headache_field: str, migraine_field: str) -> None:
+def _check_days(form, headache_field: str, migraine_field: str, when: str) -> None:
     headache, migraine = (
         form.cleaned_data.get(headache_field),
         form.cleaned_data.get(migraine_field),
     )
     if headache is not None and migraine is not None and migraine > headache:
-        form.add_error(migraine_field, "Migraine days cannot be more than headache days.")
+        form.add_error(migraine_field, f"Migraine days cannot be more than headache days {when}.")
 
 
 class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
@@ -162,9 +163,14 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
     recent_month1_headache_days = days_field(
         "Last 3 months: headache days in month 1 (the oldest)",
         help_text="From the diary's 30-day months for the last 90 days. Give all 3 months or none.",
+        what="the headache days in month 1",
     )
-    recent_month2_headache_days = days_field("Last 3 months: headache days in month 2")
-    recent_month3_headache_days = days_field("Last 3 months: headache days in month 3 (the latest)")
+    recent_month2_headache_days = days_field(
+        "Last 3 months: headache days in month 2", what="the headache days in month 2"
+    )
+    recent_month3_headache_days = days_field(
+        "Last 3 months: headache days in month 3 (the latest)", what="the headache days in month 3"
+    )
     review_decision = forms.ChoiceField(
         label="Review of a medicine NICE advises against starting",
         choices=TreatmentTrial._meta.get_field("review_decision").choices,
@@ -235,6 +241,8 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         else:
             del self.fields["adequate_trial"]
         self.fields["based_on"].initial = revision_token(trial.updated_at)
+        # Needed while the treatment carries on, as its hint says: not "(optional)".
+        self.fields["review_due"].conditionally_required = True
         if trial.review_due and trial.review_due < timezone.localdate():
             # A date already passed is not a next review: ask for a new one.
             self.initial["review_due"] = None
@@ -251,8 +259,9 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         if review and review < self.instance.started_on:
             self.add_error("review_due", "The review date must be on or after the start date.")
         if "baseline_headache_days" in self.fields:
-            _check_days(self, "baseline_headache_days", "baseline_migraine_days")
-            _check_days(self, "month3_headache_days", "month3_migraine_days")
+            _check_days(self, "baseline_headache_days", "baseline_migraine_days", "before starting")
+            _check_days(self, "month3_headache_days", "month3_migraine_days", "at 12 weeks")
+            self._check_figures_due(data)
         if RECENT_MONTHS[0] in self.fields:
             self._check_recent_months(data)
         if "adequate_trial" in self.fields and "adequate_trial" not in self.errors:
@@ -265,6 +274,19 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
             if problem:
                 self.add_error("adequate_trial", problem)
         return data
+
+    def _check_figures_due(self, data) -> None:
+        """Figures that cannot exist yet (services.figures_not_due), on their own fields; and a
+        baseline of 0 for botulinum toxin A, from which no fall can be measured."""
+        for name, message in figures_not_due(self.instance, data):
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
+        if (
+            self.instance.is_botox_for_migraine
+            and data.get("baseline_headache_days") == 0
+            and "baseline_headache_days" not in self.errors
+        ):
+            self.add_error("baseline_headache_days", BOTOX_BASELINE_ZERO)
 
     def _check_recent_months(self, data) -> None:
         """The last 3 months' headache days are given all together or not at all."""

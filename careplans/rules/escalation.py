@@ -53,6 +53,16 @@ def _percent(reduction: Fraction, required: Fraction) -> str:
     return f"{shown}%"
 
 
+def _change(days: str, reduction: Fraction, required: Fraction) -> str:
+    """How `days` changed, in words: "Migraine days fell by 49.9%", "rose by 20.0%" when they
+    went up, "did not fall" when they stayed the same."""
+    if reduction > 0:
+        return f"{days} fell by {_percent(reduction, required)}"
+    if reduction < 0:
+        return f"{days} rose by {float(-reduction * 100):.1f}%"
+    return f"{days} did not fall"
+
+
 def cgrp_prompt(
     *,
     failed_preventives: int,
@@ -189,7 +199,7 @@ def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | Non
     """Return the prompt for a due CGRP antibody review, or None when not yet due."""
     if rule.decision == NOT_YET_DUE:
         return None
-    percent = _percent(rule.reduction, rule.required_reduction)
+    change = _change("Migraine days", rule.reduction, rule.required_reduction)
     source = "NICE TA659, TA682, TA764"
     if rule.decision == CONTINUE:
         return Prompt(
@@ -197,7 +207,7 @@ def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | Non
             level=INFO,
             title=f"{medicine_name}: continue (12-week response met)",
             body=(
-                f"Migraine days fell by {percent}; NICE needs at least "
+                f"{change}; NICE needs at least "
                 f"{rule.required_percent}% for {rule.frequency} migraine."
             ),
             source=source,
@@ -207,7 +217,7 @@ def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | Non
         level=WARNING,
         title=f"{medicine_name}: stop (12-week response not met)",
         body=(
-            f"Migraine days fell by {percent}; NICE needs at least {rule.required_percent}% "
+            f"{change}; NICE needs a fall of at least {rule.required_percent}% "
             f"for {rule.frequency} migraine, so treatment should stop."
         ),
         source=source,
@@ -364,14 +374,14 @@ def botox_stopping_prompt(
             ),
             source=source,
         )
-    percent = _percent(rule.reduction, rule.required_reduction)
+    change = _change("Headache days", rule.reduction, rule.required_reduction)
     if rule.decision == CONTINUE:
         return Prompt(
             code="botox_continue",
             level=INFO,
             title=f"{medicine_name}: continue (response after 2 cycles met)",
             body=(
-                f"Headache days fell by {percent} after 2 treatment cycles; NICE needs at least "
+                f"{change} after 2 treatment cycles; NICE needs at least "
                 f"{rule.required_percent}%. Stop if headache days stay under "
                 f"{CHRONIC_HEADACHE_DAYS} a month for {EPISODIC_MONTHS} consecutive months."
             ),
@@ -382,7 +392,7 @@ def botox_stopping_prompt(
         level=WARNING,
         title=f"{medicine_name}: stop (response after 2 cycles not met)",
         body=(
-            f"Headache days fell by {percent} after 2 treatment cycles; NICE needs at least "
+            f"{change} after 2 treatment cycles; NICE needs a fall of at least "
             f"{rule.required_percent}%, so treatment should stop."
         ),
         source=source,

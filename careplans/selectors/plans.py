@@ -125,7 +125,8 @@ class DiaryFigures:
     """Migraine and headache days a month used by the prompts, and where they came from.
 
     `source` finishes a sentence ("from the diary, 90 days to 4 December 2026", "at 12 weeks on
-    Topiramate, recorded at its review on 4 December 2026"). `from_diary` is False for figures
+    Topiramate, about 4 December 2026"). Either figure may be None (botulinum toxin A's
+    figures are headache days only). `from_diary` is False for figures
     copied from a treatment record: those describe the patient at that time, not now, and the
     page says so."""
 
@@ -198,39 +199,62 @@ def _trial_facts(trial: TreatmentTrial) -> rules.TrialFacts:
 
 
 def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | None:
-    """Return the most recent migraine and headache days a month recorded on a trial: a 12-week
-    review figure if there is one, else a baseline, newest first. None when nothing is recorded.
+    """Return the most recent migraine and headache days a month recorded on a trial, by the
+    time they describe: before it started, at 12 weeks, and for botulinum toxin A after 2
+    treatment cycles and in the last 3 months (headache days only). None when nothing is
+    recorded.
 
     These are what the patient had on (or before) that medicine, as entered by the care team,
     so the result is marked as not from the diary; a caller that can read the diary passes
     its own figures to plans_for_patient instead."""
     candidates = []
     for trial in trials:
-        if trial.month3_migraine_days is not None and trial.outcome_recorded_at is not None:
-            when = timezone.localdate(trial.outcome_recorded_at)
-            candidates.append(
+        name, started = trial.display_name, trial.started_on
+        at_12_weeks = started + timedelta(days=rules.CGRP_ASSESSMENT_DAYS)
+        after_2_cycles = started + timedelta(days=rules.BOTOX_ASSESSMENT_DAYS)
+        months = [getattr(trial, field) for field in RECENT_MONTHS]
+        recorded = [
+            (
+                started,
+                trial.baseline_migraine_days,
+                trial.baseline_headache_days,
+                f"before starting {name} on {started:%-d %B %Y}",
+            ),
+            (
+                at_12_weeks,
+                trial.month3_migraine_days,
+                trial.month3_headache_days,
+                f"at 12 weeks on {name}, about {at_12_weeks:%-d %B %Y}",
+            ),
+        ]
+        if trial.is_botox_for_migraine:
+            recorded.append(
                 (
-                    when,
-                    trial.month3_migraine_days,
-                    trial.month3_headache_days,
-                    f"at 12 weeks on {trial.display_name}, recorded at its review on "
-                    f"{when:%-d %B %Y}",
+                    after_2_cycles,
+                    None,
+                    trial.cycle2_headache_days,
+                    f"after 2 treatment cycles of {name}, about {after_2_cycles:%-d %B %Y}",
                 )
             )
-        if trial.baseline_migraine_days is not None:
-            candidates.append(
-                (
-                    trial.started_on,
-                    trial.baseline_migraine_days,
-                    trial.baseline_headache_days,
-                    f"before starting {trial.display_name} on {trial.started_on:%-d %B %Y}",
+            if trial.recent_months_recorded_on and None not in months:
+                recorded.append(
+                    (
+                        trial.recent_months_recorded_on,
+                        None,
+                        sum(months) / len(months),
+                        f"on {name} in the 3 months to {trial.recent_months_recorded_on:%-d %B %Y}",
+                    )
                 )
-            )
+        candidates += [
+            figures
+            for figures in recorded
+            if figures[1] is not None or (figures[2] is not None and trial.is_botox_for_migraine)
+        ]
     if not candidates:
         return None
     _, migraine, headache, source = max(candidates, key=lambda c: c[0])
     return DiaryFigures(
-        migraine_days_per_month=float(migraine),
+        migraine_days_per_month=None if migraine is None else float(migraine),
         headache_days_per_month=None if headache is None else float(headache),
         source=source,
         from_diary=False,

@@ -62,9 +62,10 @@ TIMED_FIGURES = (
 )
 
 
-def _check_figures_due(trial: TreatmentTrial, data: dict) -> None:
-    """Raise CarePlanError for figures given, or changed, before the treatment has run long
-    enough for them to exist (TIMED_FIGURES): the stopping rules would read them."""
+def figures_not_due(trial: TreatmentTrial, data: dict) -> list[tuple[str, str]]:
+    """(field, message) for each figure in `data` given, or changed, before the treatment has
+    run long enough for it to exist (TIMED_FIGURES): the stopping rules would read it."""
+    found = []
     for names, days, what, how_long in TIMED_FIGURES:
         given = [
             name
@@ -73,15 +74,32 @@ def _check_figures_due(trial: TreatmentTrial, data: dict) -> None:
         ]
         from_day = trial.started_on + timedelta(days=days)
         if given and timezone.localdate() < from_day:
-            raise CarePlanError(
+            them = "them" if len(names) > 1 else "it"
+            message = (
                 f"{what} can be entered from {from_day:%-d %B %Y}, {how_long} after "
-                f"{trial.display_name} started. Leave them empty until then."
+                f"{trial.display_name} started. Leave {them} empty until then."
             )
+            found += [(name, message) for name in given]
+    return found
+
+
+def _check_figures_due(trial: TreatmentTrial, data: dict) -> None:
+    """Raise CarePlanError for figures given before they can exist (figures_not_due)."""
+    if problems := figures_not_due(trial, data):
+        raise CarePlanError(problems[0][1])
+
+
+BOTOX_BASELINE_ZERO = (
+    "Headache days before starting botulinum toxin A must be above 0: NICE's stopping rule "
+    "measures how far they fall."
+)
 
 
 def _check_botox_figures(trial: TreatmentTrial, data: dict) -> None:
     """Raise CarePlanError for botulinum toxin A's figures given for another medicine (or use),
     or for some of the last 3 months' headache days without the others."""
+    if trial.is_botox_for_migraine and data.get("baseline_headache_days") == 0:
+        raise CarePlanError(BOTOX_BASELINE_ZERO)
     if not trial.is_botox_for_migraine:
         if any(data.get(name) is not None for name in BOTOX_FIGURES):
             raise CarePlanError(

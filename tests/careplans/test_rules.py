@@ -372,6 +372,17 @@ def test_botox_stops_once_headache_days_are_under_15_for_3_consecutive_months(mo
         assert "(14, 10, 14.99)" in prompt.body
 
 
+@pytest.mark.parametrize(
+    ("after", "words"),
+    [(25, "Headache days rose by 25.0%"), (20, "Headache days did not fall")],
+)
+def test_headache_days_that_rose_or_stayed_are_not_said_to_have_fallen(after, words):
+    body = rules.botox_stopping_prompt(botox_rule(20, after), "Botox").body
+    assert body.startswith(f"{words} after 2 treatment cycles") and "-" not in body
+    cgrp = rules.stopping_rule_prompt(stop_rule(12, 10, 12), "Erenumab").body
+    assert cgrp.startswith("Migraine days rose by 20.0%;")
+
+
 def test_the_episodic_months_count_only_once_all_three_are_on_treatment():
     assert botox_rule(months=(5, 5, 5), days=89).decision == rules.NOT_YET_DUE
     assert botox_rule(months=(5, 5, 5), days=90).decision == rules.STOP

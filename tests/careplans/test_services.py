@@ -622,9 +622,8 @@ def test_the_cgrp_prompt_fires_from_figures_recorded_on_trials(world):
     assert [p.code for p in view.prompts] == ["cgrp_consider"]
     # The page cites NICE, not the project's own notes.
     assert view.prompts[0].source == "NICE TA659, TA682, TA764"
-    assert view.figures.source == (
-        f"at 12 weeks on Topiramate, recorded at its review on {TODAY():%-d %B %Y}"
-    )
+    twelve_weeks = trial.started_on + timedelta(days=84)
+    assert view.figures.source == f"at 12 weeks on Topiramate, about {twelve_weeks:%-d %B %Y}"
     assert not view.figures.from_diary
     services.review_trial(
         actor=world.clinician, trial=trial, data={"month3_migraine_days": Decimal("3.99")}
@@ -766,6 +765,42 @@ def test_botox_recorded_as_effective_keeps_its_stopping_rules(world):
     assert trial_prompts(world) == ["botox_stop_episodic"]
     # Taken and working: the plan does not suggest checking eligibility for it again.
     (view,) = selectors.plans_for_patient(world.patient)
+    assert "botox_eligibility" not in [p.code for p in view.prompts]
+
+
+def test_the_latest_figures_on_a_treatment_are_those_of_the_latest_time_they_describe(world):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "candesartan"):
+        builders.failed(plan, code)
+    older = builders.trial(
+        plan,
+        medicine_code="erenumab",
+        started_on=TODAY() - timedelta(days=300),
+        baseline_headache_days=Decimal(20),
+        baseline_migraine_days=Decimal(10),
+    )
+    # 12-week figures typed in today describe 216 days ago, not today.
+    services.review_trial(
+        actor=world.clinician,
+        trial=older,
+        data={"month3_headache_days": Decimal(17), "month3_migraine_days": Decimal(9)},
+    )
+    trial = builders.trial(
+        plan,
+        medicine_code="botulinum_toxin_a",
+        started_on=TODAY() - timedelta(days=120),
+        baseline_headache_days=Decimal(20),
+        baseline_migraine_days=Decimal(10),
+    )
+    months = {f"recent_month{n}_headache_days": Decimal(12) for n in (1, 2, 3)}
+    services.review_trial(actor=world.clinician, trial=trial, data=months)
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.figures.source == (
+        f"on Botulinum toxin type A in the 3 months to {TODAY():%-d %B %Y}"
+    )
+    assert view.figures.headache_days_per_month == 12
+    assert view.figures.migraine_days_per_month is None
+    # No botulinum toxin A eligibility prompt from the older, chronic figures.
     assert "botox_eligibility" not in [p.code for p in view.prompts]
 
 

@@ -346,7 +346,7 @@ def test_the_review_form_records_figures_and_the_stopping_rule(world, login):
         "month3_headache_days": "8",
     }
     bad = client.post(url, {**base, "month3_migraine_days": "9", "month3_headache_days": "8"})
-    assert "Migraine days cannot be more than headache days." in bad.content.decode()
+    assert "Migraine days cannot be more than headache days at 12 weeks." in bad.content.decode()
     bad = client.post(url, {**base, "month3_migraine_days": "40"})
     assert "as a number from 0 to 31" in bad.content.decode()
     assert client.post(url, {**base, "month3_migraine_days": "5.01"}).status_code == 302
@@ -377,8 +377,13 @@ def test_the_review_form_asks_for_botox_figures_for_botox_only(world, login):
     html = bad.content.decode()
     assert "Enter the headache days in month 2, or leave all 3 months empty." in html
     assert "Enter the headache days in month 3, or leave all 3 months empty." in html
-    early = client.post(url, {**base, "cycle2_headache_days": "12"})
-    assert "24 weeks after Botulinum toxin type A started" in early.content.decode()
+    early = client.post(url, {**base, "cycle2_headache_days": "12"}).content.decode()
+    # On the field itself, linked from the summary.
+    assert 'href="#id_cycle2_headache_days"' in early
+    assert "24 weeks after Botulinum toxin type A started. Leave it empty until then." in early
+    zero = client.post(url, {**base, "baseline_headache_days": "0", "baseline_migraine_days": "0"})
+    assert "must be above 0" in zero.content.decode()
+    assert "Next review date</label>" in page  # needed while it carries on: not "(optional)"
     assert client.post(url, base).status_code == 302
     page = client.get(url).content.decode()
     assert "The response check after 2 treatment cycles is not due yet." in page
@@ -761,8 +766,8 @@ def test_the_frequency_line_says_a_failed_trials_figures_are_not_the_diary(world
     assert "Migraine days a month: 5.00" not in html
     assert (
         "Last recorded on a treatment, not from the diary: 5.00 migraine days a month and 8.00 "
-        "headache days a month, at 12 weeks on Topiramate, recorded at its review on "
-        f"{TODAY():%-d %B %Y}. This may not be how often headaches happen now"
+        "headache days a month, at 12 weeks on Topiramate, about "
+        f"{started + timedelta(84):%-d %B %Y}. This may not be how often headaches happen now"
     ) in html
 
 
