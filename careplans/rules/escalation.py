@@ -140,8 +140,23 @@ CONTINUE = "continue"
 STOP = "stop"
 
 
+class _Reduction:
+    """A stopping rule's reduction and the reduction it needs, as percentages."""
+
+    reduction: Fraction | None
+    required_reduction: Fraction
+
+    @property
+    def reduction_percent(self) -> float | None:
+        return None if self.reduction is None else float(self.reduction * 100)
+
+    @property
+    def required_percent(self) -> int:
+        return int(self.required_reduction * 100)
+
+
 @dataclass(frozen=True)
-class StoppingRule:
+class StoppingRule(_Reduction):
     """The 12-week CGRP antibody review (clinical-rules.md section 10).
 
     `decision` is `not_yet_due` before 12 weeks, else `continue` or `stop`. `reduction` is
@@ -152,14 +167,6 @@ class StoppingRule:
     frequency: str  # "chronic" or "episodic", from the baseline headache days
     required_reduction: Fraction
     reduction: Fraction | None
-
-    @property
-    def reduction_percent(self) -> float | None:
-        return None if self.reduction is None else float(self.reduction * 100)
-
-    @property
-    def required_percent(self) -> int:
-        return int(self.required_reduction * 100)
 
 
 def cgrp_stopping_rule(
@@ -235,7 +242,7 @@ NOW_EPISODIC = "now_episodic"
 
 
 @dataclass(frozen=True)
-class BotoxStoppingRule:
+class BotoxStoppingRule(_Reduction):
     """Botulinum toxin A's stopping rules (NICE TA260; clinical-rules.md section 10).
 
     `decision` is `stop` when either rule says so; else `baseline_needed` while the headache days
@@ -253,14 +260,6 @@ class BotoxStoppingRule:
     recent_months: tuple[Fraction, ...]
 
     required_reduction = BOTOX_REQUIRED_REDUCTION
-
-    @property
-    def reduction_percent(self) -> float | None:
-        return None if self.reduction is None else float(self.reduction * 100)
-
-    @property
-    def required_percent(self) -> int:
-        return int(self.required_reduction * 100)
 
 
 def botox_stopping_rule(
