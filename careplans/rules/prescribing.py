@@ -18,11 +18,14 @@ from careplans.rules.medicines import (
     PARACETAMOL,
 )
 from careplans.rules.prompts import ACTION, WARNING, Prompt
+from pathway.ichd3 import COMBINATION_ANALGESIC, ERGOT, SIMPLE_ANALGESIC
 
 # clinical-rules.md section 12 (NG193): do not initiate opioids, antiepileptics including
 # gabapentinoids, paracetamol, NSAIDs, benzodiazepines, antipsychotics or ketamine for chronic
 # primary pain. (Its injections, local anaesthetics and physical modalities are not medicines a
-# treatment trial records.)
+# treatment trial records.) A plan's medicines for attacks are named by the diary's classes:
+# simple painkillers are paracetamol, aspirin or an NSAID, and combination painkillers hold
+# paracetamol or aspirin (often with codeine), so both are on the list too.
 NG193_DO_NOT_INITIATE: frozenset[str] = frozenset(
     {
         OPIOID,
@@ -33,11 +36,13 @@ NG193_DO_NOT_INITIATE: frozenset[str] = frozenset(
         BENZODIAZEPINE,
         ANTIPSYCHOTIC,
         KETAMINE,
+        SIMPLE_ANALGESIC,
+        COMBINATION_ANALGESIC,
     }
 )
-# clinical-rules.md section 12: CG150 says do not offer opioids for migraine or tension-type
-# headache.
-CG150_DO_NOT_OFFER: frozenset[str] = frozenset({OPIOID})
+# clinical-rules.md section 12: CG150 says do not offer opioids (or ergots) for acute migraine,
+# and do not offer opioids for tension-type headache.
+CG150_DO_NOT_OFFER: frozenset[str] = frozenset({OPIOID, ERGOT})
 # Shown to clinicians as "Source: ...".
 NG193_SOURCE = "NICE NG193"
 CG150_SOURCE = "NICE CG150"
@@ -49,6 +54,8 @@ _PLURALS = {
     PARACETAMOL: "paracetamol",
     NSAID: "NSAIDs",
     KETAMINE: "ketamine",
+    SIMPLE_ANALGESIC: "simple painkillers (paracetamol, aspirin or NSAIDs)",
+    COMBINATION_ANALGESIC: "combination painkillers",
 }
 
 
@@ -60,8 +67,8 @@ def start_warning(*, condition: str, medicine_class: str) -> Prompt | None:
     """Return the prescribing warning for starting a medicine, or None.
 
     Chronic pain: NG193's "do not initiate" list (`NG193_DO_NOT_INITIATE`). Headache: CG150's
-    "do not offer opioids". The warning informs; it does not block (clinical-rules.md section
-    12, "App rule").
+    "do not offer opioids (or ergots)". The warning informs; it does not block
+    (clinical-rules.md section 12, "App rule").
     """
     if condition == CHRONIC_PAIN and medicine_class in NG193_DO_NOT_INITIATE:
         return Prompt(
@@ -76,6 +83,14 @@ def start_warning(*, condition: str, medicine_class: str) -> Prompt | None:
                 "antidepressant instead."
             ),
             source=NG193_SOURCE,
+        )
+    if condition == HEADACHE and medicine_class == ERGOT:
+        return Prompt(
+            code="cg150_no_ergots",
+            level=WARNING,
+            title="NICE advises not to offer ergots for acute migraine",
+            body="NICE CG150 says do not offer ergots for the acute treatment of migraine.",
+            source=CG150_SOURCE,
         )
     if condition == HEADACHE and medicine_class in CG150_DO_NOT_OFFER:
         return Prompt(
@@ -94,7 +109,7 @@ def start_warning(*, condition: str, medicine_class: str) -> Prompt | None:
 
 def advised_against(*, condition: str, medicine_class: str) -> bool:
     """Whether NICE advises against starting this class of medicine for the condition: NG193's
-    "do not initiate" list for chronic pain, CG150's opioids for headache."""
+    "do not initiate" list for chronic pain, CG150's opioids and ergots for headache."""
     return (condition == CHRONIC_PAIN and medicine_class in NG193_DO_NOT_INITIATE) or (
         condition == HEADACHE and medicine_class in CG150_DO_NOT_OFFER
     )

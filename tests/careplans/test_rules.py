@@ -454,6 +454,12 @@ def test_the_botox_rule_refuses_impossible_figures(baseline, after, months, mess
         (rules.CHRONIC_PAIN, rules.BENZODIAZEPINE, "ng193_do_not_initiate"),
         (rules.CHRONIC_PAIN, rules.ANTIPSYCHOTIC, "ng193_do_not_initiate"),
         (rules.CHRONIC_PAIN, rules.KETAMINE, "ng193_do_not_initiate"),
+        # A plan's medicines for attacks, by the diary's classes.
+        (rules.CHRONIC_PAIN, rules.SIMPLE_ANALGESIC, "ng193_do_not_initiate"),
+        (rules.CHRONIC_PAIN, rules.COMBINATION_ANALGESIC, "ng193_do_not_initiate"),
+        (rules.HEADACHE, rules.ERGOT, "cg150_no_ergots"),  # CG150: no ergots for acute migraine
+        (rules.HEADACHE, rules.TRIPTAN, None),
+        (rules.HEADACHE, rules.SIMPLE_ANALGESIC, None),
         (rules.HEADACHE, rules.NSAID, None),  # an acute migraine treatment
         (rules.HEADACHE, rules.PARACETAMOL, None),
         (rules.CHRONIC_PAIN, rules.SNRI, None),
