@@ -1,6 +1,7 @@
 """Queueing this app's messages in the kernel outbox (DESIGN.md section 6).
 
-Messages name what happened and carry a sign-in link, never clinical detail. Patient messages go
+Messages name what happened and carry a sign-in link (or, for a patient with no portal account,
+what to do instead), never clinical detail. Patient messages go
 only on channels the patient consented to (`Patient.can_receive`) and always carry the link that
 stops messages, or only the diary reminders, without signing in (pathway.notifications.opt_out).
 Idempotency keys end in the channel, e.g. `annual-review:<patient uuid>:<due date>:sms`, so
@@ -54,16 +55,14 @@ def absolute_url(path: str) -> str:
 def patient_context(path: str, patient: Patient | None = None, **extra) -> dict:
     """Template context for a patient message: the sign-in link and the link that stops
     messages: the patient's own, which needs no sign-in (pathway.notifications.opt_out), or
-    without a patient the contact preferences page. `no_account` is true for a patient with no
-    portal account, whose message says what to do instead of signing in."""
+    without a patient the contact preferences page. (A patient with no portal account is told
+    what to do instead of signing in: pathway.notifications.outbox.render_message.)"""
     return {
         "link": absolute_url(path),
         "preferences_link": opt_out.url_for(patient)
         if patient is not None
         else absolute_url(reverse("pathway:contact-preferences")),
         "service_name": settings.SERVICE_NAME,
-        # No portal account to sign in to: the message says what to do instead of "Sign in".
-        "no_account": patient is not None and patient.user_id is None,
         **extra,
     }
 

@@ -168,14 +168,15 @@ def plan_group_session_reminders(*, today: date | None = None) -> int:
 @transaction.atomic
 def plan_questionnaire_reminders(*, today: date | None = None) -> int:
     """Remind patients of questionnaires still not completed 3 and 6 days after they were sent
-    (`rules.questionnaire_reminder_stage`)."""
+    (`rules.questionnaire_reminder_stage`). Not a patient with no portal account: they cannot
+    fill one in themselves, and the care team goes through it with them."""
     today = today or timezone.localdate()
     first, _ = rules.QUESTIONNAIRE_REMINDER_DAYS
     requests = (
         QuestionnaireRequest.objects.filter(
             status=QuestionnaireRequest.Status.REQUESTED,
             requested_at__lt=_at(today - timedelta(days=first - 1), time.min),
-            patient__in=reachable(Patient.objects.all()),
+            patient__in=reachable(Patient.objects.filter(user__isnull=False)),
         )
         .select_related("patient")
         .order_by("requested_at")

@@ -11,7 +11,8 @@ from pathway.notifications.outbox import queue_notification
 
 def _notify_patient(*, patient, kind: str, template: str, key: str) -> None:
     """Queue one message on the patient's preferred channel (email, else text), if they agreed to
-    either. Messages say only that something is ready to read, with a sign-in link."""
+    either. Messages say only that something is ready to read, with a sign-in link (or, without
+    a portal account, to ask the care team for a printed copy)."""
     channel = next((c for c in ("email", "sms") if patient.can_receive(c)), None)
     if channel is None:
         return
@@ -24,6 +25,5 @@ def _notify_patient(*, patient, kind: str, template: str, key: str) -> None:
         context={
             "link": settings.SITE_URL + reverse("careplans:my-plan"),
             "preferences_link": opt_out.url_for(patient),
-            "no_account": patient.user_id is None,
         },
     )

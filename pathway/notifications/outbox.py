@@ -287,7 +287,12 @@ def claim(notification_uuid) -> Notification | None:
 
 
 def render_message(notification: Notification) -> Message:
+    """The message as it goes now. A patient message says what to do instead of signing in
+    when the patient has no portal account at the moment it is sent (`no_account`), whatever
+    was true when it was queued."""
     context = {**notification.context, "notification": notification}
+    if notification.patient is not None:
+        context["no_account"] = notification.patient.user_id is None
     if notification.channel == Notification.Channel.SMS:
         to = notification.patient.mobile if notification.patient else ""
         body = render_to_string(f"sms/{notification.template}.txt", context).strip()

@@ -171,7 +171,6 @@ def _tell_referrer(referral: Referral) -> None:
         context={
             "link": settings.SITE_URL + reverse("pathway:patient-home"),
             "preferences_link": opt_out.url_for(referral.patient),
-            "no_account": referral.patient.user_id is None,
         },
     )
 

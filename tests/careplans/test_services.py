@@ -227,7 +227,7 @@ def test_agreeing_the_first_plan_writes_the_milestone_and_tells_the_patient(worl
     )
     (message,) = Notification.objects.filter(patient=world.patient)
     assert (message.channel, message.template) == ("email", "careplans-plan-agreed")
-    assert set(message.context) == {"link", "preferences_link", "no_account"}  # no clinical detail
+    assert set(message.context) == {"link", "preferences_link"}  # no clinical detail
 
 
 def test_an_agreed_version_never_changes_and_a_new_version_supersedes_it(world):
@@ -844,7 +844,7 @@ def test_attaching_a_leaflet_can_tell_the_patient_once(world):
     )
     assert created and not created_again and again == link
     (message,) = Notification.objects.filter(kind="leaflet_added")
-    assert set(message.context) == {"link", "preferences_link", "no_account"}  # no detail
+    assert set(message.context) == {"link", "preferences_link"}  # links, no clinical detail
     assert message.context["link"].endswith("/care-plans/my/")
 
 
