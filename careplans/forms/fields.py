@@ -43,7 +43,7 @@ def days_field(label: str, *, help_text: str = "", what: str = "") -> forms.Deci
     where the label does not read well there (default: the label)."""
     what = what or label.lower()
     message = f"Enter {what} as a number from 0 to {rules.MAX_DAYS_PER_MONTH}."
-    return forms.DecimalField(
+    return OneMessageDecimalField(
         label=label,
         required=False,
         min_value=0,
@@ -57,6 +57,7 @@ def days_field(label: str, *, help_text: str = "", what: str = "") -> forms.Deci
             "max_value": message,
             "max_digits": f"Enter {what} as a number from 0 to {rules.MAX_DAYS_PER_MONTH}, with "
             "up to 2 decimal places.",
+            "max_whole_digits": message,
             "max_decimal_places": f"Enter {what} with up to 2 decimal places.",
         },
     )

@@ -14,7 +14,7 @@ from careplans.forms.fields import (
     mme_field,
     no_future_date,
 )
-from careplans.models import MedicationReduction, TreatmentTrial
+from careplans.models import MedicationReduction, MedicineCode, TreatmentTrial
 from careplans.models.trials import BOTOX_FIGURES, RECENT_MONTHS
 from careplans.services.trials import BOTOX_BASELINE_ZERO, figures_not_due
 from pathway.forms import BasedOnField, Textarea, TooLongInWords, revision_token
@@ -111,6 +111,12 @@ class TrialForm(TooLongInWords, forms.Form):
             self.add_error("daily_morphine_equivalent_mg", problem)
         if "baseline_headache_days" in self.fields:
             _check_days(self, "baseline_headache_days", "baseline_migraine_days", "before starting")
+            botox_for_migraine = (
+                code == MedicineCode.BOTULINUM_TOXIN_A
+                and data.get("role") == TreatmentTrial.Role.PREVENTIVE
+            )
+            if botox_for_migraine and data.get("baseline_headache_days") == 0:
+                self.add_error("baseline_headache_days", BOTOX_BASELINE_ZERO)
         return data
 
 

@@ -260,6 +260,9 @@ class BotoxStoppingRule(_Reduction):
     recent_months: tuple[Fraction, ...]
 
     required_reduction = BOTOX_REQUIRED_REDUCTION
+    # The 3-month rule's figures, for pages that explain it.
+    episodic_below = CHRONIC_HEADACHE_DAYS
+    episodic_months = EPISODIC_MONTHS
 
 
 def botox_stopping_rule(

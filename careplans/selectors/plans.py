@@ -250,12 +250,25 @@ def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | No
             for figures in recorded
             if figures[1] is not None or (figures[2] is not None and trial.is_botox_for_migraine)
         ]
-    if not candidates:
+    # The latest migraine figure and the latest headache figure, each with where it came from:
+    # botulinum toxin A's later figures are headache days only.
+    with_migraine = [c for c in candidates if c[1] is not None]
+    with_headache = [c for c in candidates if c[2] is not None]
+    migraine = max(with_migraine, key=lambda c: c[0]) if with_migraine else None
+    headache = max(with_headache, key=lambda c: c[0]) if with_headache else None
+    if migraine is None and headache is None:
         return None
-    _, migraine, headache, source = max(candidates, key=lambda c: c[0])
+    if headache is None or (migraine is not None and headache[0] <= migraine[0]):
+        _, migraine_days, headache_days, source = migraine
+    else:
+        headache_days, source = headache[2], headache[3]
+        migraine_days = None
+        if migraine is not None:
+            migraine_days = migraine[1]
+            source = f"migraine days {migraine[3]}; headache days {headache[3]}"
     return DiaryFigures(
-        migraine_days_per_month=None if migraine is None else float(migraine),
-        headache_days_per_month=None if headache is None else float(headache),
+        migraine_days_per_month=None if migraine_days is None else float(migraine_days),
+        headache_days_per_month=None if headache_days is None else float(headache_days),
         source=source,
         from_diary=False,
     )
@@ -351,6 +364,12 @@ def plan_prompts(
     if condition != rules.HEADACHE:
         return failed, []
     ongoing = {t.medicine_class for t in trials if t.carries_on}
+    # Botulinum toxin A tried and found not to work (or not tolerated) is not suggested again.
+    botox_failed = any(
+        t.medicine_class == rules.BOTULINUM_TOXIN
+        and t.outcome in (TreatmentTrial.Outcome.INEFFECTIVE, TreatmentTrial.Outcome.NOT_TOLERATED)
+        for t in trials
+    )
     migraine = figures.migraine_days_per_month if figures else None
     headache = figures.headache_days_per_month if figures else None
     prompts = [
@@ -363,7 +382,7 @@ def plan_prompts(
             failed_preventives=failed,
             headache_days_per_month=headache,
             migraine_days_per_month=migraine,
-            on_botulinum_toxin=rules.BOTULINUM_TOXIN in ongoing,
+            on_botulinum_toxin=rules.BOTULINUM_TOXIN in ongoing or botox_failed,
         ),
     ]
     return failed, [p for p in prompts if p is not None]

@@ -182,8 +182,8 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     advises against starting it (NG193 or CG150) and the warning was not acknowledged, and
     CarePlanError for a review date before the start or more than 18 months ahead, a start date
     in the future or before the patient was born, a missing name for "other", a medicine the
-    plan already has as an ongoing treatment, or an oral morphine equivalent for a medicine
-    that is not an opioid.
+    plan already has as an ongoing treatment, an oral morphine equivalent for a medicine that
+    is not an opioid, or botulinum toxin A for headaches with 0 headache days before it.
     """
     check_episode_open(plan)
     code = data["medicine_code"]
@@ -216,6 +216,11 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     if warning and not already_taking and not acknowledged:
         raise NeedsAcknowledgement(warning)
     _check_days(data.get("baseline_headache_days"), data.get("baseline_migraine_days"), "Baseline")
+    botox_for_migraine = (
+        medicine_class == rules.BOTULINUM_TOXIN and data["role"] == TreatmentTrial.Role.PREVENTIVE
+    )
+    if botox_for_migraine and data.get("baseline_headache_days") == 0:
+        raise CarePlanError(BOTOX_BASELINE_ZERO)
     trial = TreatmentTrial.objects.create(
         plan=plan,
         medicine_code=code,

@@ -795,13 +795,49 @@ def test_the_latest_figures_on_a_treatment_are_those_of_the_latest_time_they_des
     months = {f"recent_month{n}_headache_days": Decimal(12) for n in (1, 2, 3)}
     services.review_trial(actor=world.clinician, trial=trial, data=months)
     (view,) = selectors.plans_for_patient(world.patient)
+    started = trial.started_on
     assert view.figures.source == (
-        f"on Botulinum toxin type A in the 3 months to {TODAY():%-d %B %Y}"
+        f"migraine days before starting Botulinum toxin type A on {started:%-d %B %Y}; "
+        f"headache days on Botulinum toxin type A in the 3 months to {TODAY():%-d %B %Y}"
     )
     assert view.figures.headache_days_per_month == 12
-    assert view.figures.migraine_days_per_month is None
+    assert view.figures.migraine_days_per_month == 10
     # No botulinum toxin A eligibility prompt from the older, chronic figures.
     assert "botox_eligibility" not in [p.code for p in view.prompts]
+
+
+def test_headache_days_on_botox_do_not_hide_the_migraine_days_cgrp_needs(world):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "candesartan"):
+        builders.failed(plan, code)
+    trial = builders.trial(
+        plan,
+        medicine_code="botulinum_toxin_a",
+        started_on=TODAY() - timedelta(days=200),
+        baseline_headache_days=Decimal(20),
+        baseline_migraine_days=Decimal(12),
+    )
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "ineffective", "adequate_trial": True, "cycle2_headache_days": 18},
+    )
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert (view.figures.migraine_days_per_month, view.figures.headache_days_per_month) == (12, 18)
+    assert view.figures.source.startswith("migraine days before starting Botulinum toxin type A")
+    # A CGRP antibody is the next step; botulinum toxin A, which did not work, is not suggested.
+    assert [p.code for p in view.prompts] == ["cgrp_consider"]
+
+
+def test_botox_is_not_recorded_with_no_headache_days_before_it(world):
+    with pytest.raises(services.CarePlanError, match="must be above 0"):
+        builders.trial(
+            builders.plan(world.patient),
+            medicine_code="botulinum_toxin_a",
+            baseline_headache_days=Decimal(0),
+            baseline_migraine_days=Decimal(0),
+        )
+    assert not TreatmentTrial.objects.exists()
 
 
 def test_botox_for_pain_is_not_judged_by_the_migraine_rules(world):
