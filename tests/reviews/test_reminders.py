@@ -222,7 +222,14 @@ PATIENT_TEMPLATES = [
     ("careplans-leaflet-added", {}),
     ("referrals-self-decision", {}),
     ("reviews-group-place-withdrawn", {"when": "Wednesday 29 September at 18:00"}),
-    ("reviews-group-session-cancelled", {"when": "Wednesday 29 September at 18:00"}),
+    (
+        "reviews-group-place-withdrawn",
+        {"when": "Wednesday 29 September at 18:00", "had_place": True},
+    ),
+    (
+        "reviews-group-session-cancelled",
+        {"when": "Wednesday 29 September at 18:00", "had_place": True},
+    ),
 ]
 # What a patient with no portal account is told instead of "Sign in".
 INSTEAD_OF_SIGNING_IN = (
