@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 from careplans.rules.figures import (
@@ -53,13 +54,19 @@ def _percent(reduction: Fraction, required: Fraction) -> str:
     return f"{shown}%"
 
 
+def _as_decimal(value: Fraction) -> Decimal:
+    """An exact fraction as a decimal: unlike float(), never overflows on a rise from a tiny
+    baseline."""
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
 def _change(days: str, reduction: Fraction, required: Fraction) -> str:
     """How `days` changed, in words: "Migraine days fell by 49.9%", "rose by 20.0%" when they
     went up, "did not fall" when they stayed the same."""
     if reduction > 0:
         return f"{days} fell by {_percent(reduction, required)}"
     if reduction < 0:
-        return f"{days} rose by {float(-reduction * 100):.1f}%"
+        return f"{days} rose by {_as_decimal(-reduction * 100):.1f}%"
     return f"{days} did not fall"
 
 
@@ -148,7 +155,7 @@ class _Reduction:
 
     @property
     def reduction_percent(self) -> float | None:
-        return None if self.reduction is None else float(self.reduction * 100)
+        return None if self.reduction is None else float(_as_decimal(self.reduction * 100))
 
     @property
     def required_percent(self) -> int:

@@ -383,6 +383,11 @@ def test_headache_days_that_rose_or_stayed_are_not_said_to_have_fallen(after, wo
     assert cgrp.startswith("Migraine days rose by 20.0%;")
 
 
+def test_a_rise_from_a_tiny_baseline_is_said_without_overflowing():
+    rule = botox_rule(2.2250738585e-313, 1)
+    assert rules.botox_stopping_prompt(rule, "Botox").body.startswith("Headache days rose by ")
+
+
 def test_the_episodic_months_count_only_once_all_three_are_on_treatment():
     assert botox_rule(months=(5, 5, 5), days=89).decision == rules.NOT_YET_DUE
     assert botox_rule(months=(5, 5, 5), days=90).decision == rules.STOP
