@@ -14,9 +14,9 @@ from careplans.forms.fields import (
     mme_field,
     no_future_date,
 )
-from careplans.models import MedicationReduction, MedicineCode, TreatmentTrial
+from careplans.models import MedicationReduction, TreatmentTrial
 from careplans.models.trials import BOTOX_FIGURES, RECENT_MONTHS
-from careplans.services.trials import BOTOX_BASELINE_ZERO, figures_not_due
+from careplans.services.trials import figures_not_due
 from pathway.forms import BasedOnField, Textarea, TooLongInWords, revision_token
 
 
@@ -111,12 +111,14 @@ class TrialForm(TooLongInWords, forms.Form):
             self.add_error("daily_morphine_equivalent_mg", problem)
         if "baseline_headache_days" in self.fields:
             _check_days(self, "baseline_headache_days", "baseline_migraine_days", "before starting")
-            botox_for_migraine = (
-                code == MedicineCode.BOTULINUM_TOXIN_A
-                and data.get("role") == TreatmentTrial.Role.PREVENTIVE
-            )
-            if botox_for_migraine and data.get("baseline_headache_days") == 0:
-                self.add_error("baseline_headache_days", BOTOX_BASELINE_ZERO)
+            if code in rules.MEDICINES and (
+                problem := rules.botox_baseline_problem(
+                    medicine_class=rules.medicine_class_of(code),
+                    role=data.get("role", ""),
+                    baseline_headache_days=data.get("baseline_headache_days"),
+                )
+            ):
+                self.add_error("baseline_headache_days", problem)
         return data
 
 
@@ -287,12 +289,13 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         for name, message in figures_not_due(self.instance, data):
             if name in self.fields and name not in self.errors:
                 self.add_error(name, message)
-        if (
-            self.instance.is_botox_for_migraine
-            and data.get("baseline_headache_days") == 0
-            and "baseline_headache_days" not in self.errors
-        ):
-            self.add_error("baseline_headache_days", BOTOX_BASELINE_ZERO)
+        problem = rules.botox_baseline_problem(
+            medicine_class=self.instance.medicine_class,
+            role=self.instance.role,
+            baseline_headache_days=data.get("baseline_headache_days"),
+        )
+        if problem and "baseline_headache_days" not in self.errors:
+            self.add_error("baseline_headache_days", problem)
 
     def _check_recent_months(self, data) -> None:
         """The last 3 months' headache days are given all together or not at all."""

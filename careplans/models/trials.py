@@ -270,7 +270,7 @@ class TreatmentTrial(ClinicalRecord):
     @property
     def is_botox_for_migraine(self) -> bool:
         """Botulinum toxin A to prevent headaches: NICE TA260's stopping rules and figures."""
-        return self.medicine_class == rules.BOTULINUM_TOXIN and self.role == TrialRole.PREVENTIVE
+        return rules.is_botox_for_migraine(medicine_class=self.medicine_class, role=self.role)
 
     @property
     def carries_on(self) -> bool:

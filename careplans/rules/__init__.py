@@ -44,6 +44,7 @@ from careplans.rules.dates import BY_WHEN_IN_THE_PAST, by_when_problem
 from careplans.rules.escalation import (
     BASELINE_NEEDED,
     BOTOX_ASSESSMENT_DAYS,
+    BOTOX_BASELINE_ZERO,
     BOTOX_CYCLE_DAYS,
     BOTOX_MIN_FAILED_PREVENTIVES,
     BOTOX_REQUIRED_REDUCTION,
@@ -62,11 +63,13 @@ from careplans.rules.escalation import (
     STOP,
     BotoxStoppingRule,
     StoppingRule,
+    botox_baseline_problem,
     botox_prompt,
     botox_stopping_prompt,
     botox_stopping_rule,
     cgrp_prompt,
     cgrp_stopping_rule,
+    is_botox_for_migraine,
     stopping_rule_prompt,
 )
 from careplans.rules.figures import (
@@ -235,7 +238,10 @@ __all__ = [
     "acute_limit_sentence",
     "adequacy_problem",
     "asks_adequacy",
+    "BOTOX_BASELINE_ZERO",
+    "botox_baseline_problem",
     "botox_prompt",
+    "is_botox_for_migraine",
     "botox_stopping_prompt",
     "botox_stopping_rule",
     "by_when_problem",

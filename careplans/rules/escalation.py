@@ -17,7 +17,9 @@ from careplans.rules.figures import (
     is_chronic_migraine,
     unrounded,
 )
+from careplans.rules.medicines import BOTULINUM_TOXIN
 from careplans.rules.prompts import ACTION, INFO, WARNING, Prompt
+from careplans.rules.trials import PREVENTIVE
 
 # clinical-rules.md section 10 (TA659/TA682/TA764): at least 3 preventive drug treatments failed.
 CGRP_MIN_FAILED_PREVENTIVES = 3
@@ -236,6 +238,24 @@ def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | Non
         ),
         source=source,
     )
+
+
+def is_botox_for_migraine(*, medicine_class: str, role: str) -> bool:
+    """Botulinum toxin A to prevent headaches: what TA260's stopping rules and figures are for."""
+    return medicine_class == BOTULINUM_TOXIN and role == PREVENTIVE
+
+
+BOTOX_BASELINE_ZERO = (
+    "Headache days before starting botulinum toxin A must be above 0: NICE's stopping rule "
+    "measures how far they fall."
+)
+
+
+def botox_baseline_problem(*, medicine_class: str, role: str, baseline_headache_days) -> str:
+    """Why a baseline cannot be recorded for this treatment ("" when it can): 0 headache days
+    before botulinum toxin A for headaches leaves no fall to measure."""
+    botox = is_botox_for_migraine(medicine_class=medicine_class, role=role)
+    return BOTOX_BASELINE_ZERO if botox and baseline_headache_days == 0 else ""
 
 
 # Decisions of botulinum toxin A's review besides those above: the response after 2 cycles is

@@ -89,17 +89,15 @@ def _check_figures_due(trial: TreatmentTrial, data: dict) -> None:
         raise CarePlanError(problems[0][1])
 
 
-BOTOX_BASELINE_ZERO = (
-    "Headache days before starting botulinum toxin A must be above 0: NICE's stopping rule "
-    "measures how far they fall."
-)
-
-
 def _check_botox_figures(trial: TreatmentTrial, data: dict) -> None:
     """Raise CarePlanError for botulinum toxin A's figures given for another medicine (or use),
     or for some of the last 3 months' headache days without the others."""
-    if trial.is_botox_for_migraine and data.get("baseline_headache_days") == 0:
-        raise CarePlanError(BOTOX_BASELINE_ZERO)
+    if problem := rules.botox_baseline_problem(
+        medicine_class=trial.medicine_class,
+        role=trial.role,
+        baseline_headache_days=data.get("baseline_headache_days"),
+    ):
+        raise CarePlanError(problem)
     if not trial.is_botox_for_migraine:
         if any(data.get(name) is not None for name in BOTOX_FIGURES):
             raise CarePlanError(
@@ -216,11 +214,12 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     if warning and not already_taking and not acknowledged:
         raise NeedsAcknowledgement(warning)
     _check_days(data.get("baseline_headache_days"), data.get("baseline_migraine_days"), "Baseline")
-    botox_for_migraine = (
-        medicine_class == rules.BOTULINUM_TOXIN and data["role"] == TreatmentTrial.Role.PREVENTIVE
-    )
-    if botox_for_migraine and data.get("baseline_headache_days") == 0:
-        raise CarePlanError(BOTOX_BASELINE_ZERO)
+    if problem := rules.botox_baseline_problem(
+        medicine_class=medicine_class,
+        role=data["role"],
+        baseline_headache_days=data.get("baseline_headache_days"),
+    ):
+        raise CarePlanError(problem)
     trial = TreatmentTrial.objects.create(
         plan=plan,
         medicine_code=code,

@@ -383,6 +383,17 @@ def test_headache_days_that_rose_or_stayed_are_not_said_to_have_fallen(after, wo
     assert cgrp.startswith("Migraine days rose by 20.0%;")
 
 
+def test_a_zero_baseline_is_refused_only_for_botox_to_prevent_headaches():
+    problem = rules.botox_baseline_problem
+    botox, preventive = rules.BOTULINUM_TOXIN, rules.PREVENTIVE
+    assert "above 0" in problem(medicine_class=botox, role=preventive, baseline_headache_days=0)
+    assert problem(medicine_class=botox, role=preventive, baseline_headache_days=1) == ""
+    assert problem(medicine_class=botox, role=rules.PAIN, baseline_headache_days=0) == ""
+    assert (
+        problem(medicine_class=rules.CGRP_ANTIBODY, role=preventive, baseline_headache_days=0) == ""
+    )
+
+
 def test_a_rise_from_a_tiny_baseline_is_said_without_overflowing():
     rule = botox_rule(2.2250738585e-313, 1)
     assert rules.botox_stopping_prompt(rule, "Botox").body.startswith("Headache days rose by ")
