@@ -9,6 +9,7 @@ from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
+from diaries import rules
 from diaries.models import (
     MAX_DOSES_PER_DAY,
     PAIN_SCORE_MAX,
@@ -27,7 +28,6 @@ from diaries.services import (
     MAX_EPISODES_PER_DAY,
     MESSAGES,
     NOTE_MAX_LENGTH,
-    TRIPTAN_CLASSES,
     DayData,
     DoseData,
     EpisodeData,
@@ -254,8 +254,8 @@ class EpisodeForm(forms.Form):
                     "of doses.",
                 )
             chosen.add(code)
-        if cleaned.get("eased_by_triptan") and not any(
-            self.medicines.by_code[code].diary_class in TRIPTAN_CLASSES
+        if cleaned.get("eased_by_triptan") and not rules.includes_triptan_or_ergot(
+            self.medicines.by_code[code].diary_class
             for code in chosen
             if code in self.medicines.by_code
         ):

@@ -21,9 +21,10 @@ Conventions applied (clinical-rules.md section 8, "Diary conventions"):
 
 Besides ``summarise``: ``has_migraine_features`` decides whether one headache episode counts
 towards a migraine day (ICHD-3 1.1 C and D, an aura, or believed migraine relieved by a triptan
-or ergot), ``month_counts`` splits a window into its 30-day months for tables and charts, and
-``minimum_days`` turns a per-month threshold into the whole number of days that reaches it, so
-database queries can apply the same thresholds.
+or ergot; ``includes_triptan_or_ergot`` names those medicines), ``month_counts`` splits a
+window into its 30-day months for tables and charts, and ``minimum_days`` turns a per-month
+threshold into the whole number of days that reaches it, so database queries can apply the same
+thresholds.
 """
 
 from __future__ import annotations
@@ -217,6 +218,12 @@ def minimum_days(per_month: int, *, length: int = EVIDENCE_WINDOW_DAYS) -> int:
         raise ValueError(f"A monthly threshold cannot be negative, got {per_month}.")
     # Ceiling of per_month * length / 30 in integers: the smallest count with _at_least true.
     return -(-per_month * length // DAYS_PER_MONTH)
+
+
+def includes_triptan_or_ergot(classes: Iterable[str]) -> bool:
+    """Whether the medicine classes taken for a headache include a triptan or an ergot: the
+    medicines whose relief counts towards a migraine day (ICHD-3 1.3 C)."""
+    return any(name in (TRIPTAN, ERGOT) for name in classes)
 
 
 def has_migraine_features(

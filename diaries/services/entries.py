@@ -34,8 +34,6 @@ from diaries.models import (
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Patient
 
-# The medicines whose relief counts towards a migraine day (ICHD-3 1.3 C).
-TRIPTAN_CLASSES = (rules.TRIPTAN, rules.ERGOT)
 # Patients may fill in or correct today and the 90 days before it (the diary window).
 EDITABLE_DAYS_BACK = 90
 MAX_EPISODES_PER_DAY = 10
@@ -88,9 +86,8 @@ class EpisodeData:
 
     @property
     def took_triptan_or_ergot(self) -> bool:
-        return any(
-            dose.medicine is not None and dose.medicine.diary_class in TRIPTAN_CLASSES
-            for dose in self.doses
+        return rules.includes_triptan_or_ergot(
+            dose.medicine.diary_class for dose in self.doses if dose.medicine is not None
         )
 
     @property

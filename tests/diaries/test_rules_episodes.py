@@ -15,6 +15,7 @@ from diaries.rules import (
     TRIPTAN,
     DiaryDay,
     has_migraine_features,
+    includes_triptan_or_ergot,
     minimum_days,
     month_counts,
     overuse_limit_days,
@@ -118,6 +119,12 @@ def test_believed_migraine_relieved_by_a_triptan_or_ergot_counts_as_a_migraine_e
     assert features(believed_migraine=True, relieved_by_triptan_or_ergot=True)
     assert not features(believed_migraine=True)
     assert not features(relieved_by_triptan_or_ergot=True)
+
+
+def test_only_triptans_and_ergots_count_as_relieving_a_migraine():
+    assert includes_triptan_or_ergot(["simple_analgesic", "triptan"])
+    assert includes_triptan_or_ergot(["ergot"])
+    assert not includes_triptan_or_ergot(["simple_analgesic", "opioid", "combination_analgesic"])
 
 
 def test_every_combination_follows_c_and_d():
