@@ -568,7 +568,15 @@ class Loader:
         )  # fmt: skip
         self.doses = self.sink(
             MedicationDose,
-            [*stamped, "episode_id", "medicine_id", "medication_class", "doses"],
+            [
+                *stamped,
+                "entry_id",
+                "episode_id",
+                "medicine_id",
+                "medication_class",
+                "doses",
+                "superseded_at",
+            ],
         )
         self.attendance = self.sink(
             GpAttendanceCount,
@@ -1163,6 +1171,8 @@ class Loader:
             p_headache = rng.uniform(0.05, 0.2)
             p_migraine = 0.1
         p_medicine = rng.uniform(0.45, 0.95)
+        # Painkillers taken apart from a headache: for other pain, or the day after one.
+        p_apart = rng.uniform(0.01, 0.08) if headache_patient else rng.uniform(0.1, 0.5)
         adherence = min(1.0, rng.betavariate(6, 1.2) + 0.05)
         medicines = self._medicine_plan(person)
         chosen_sites = set(rng.sample(SITES, rng.randint(1, 3)))
@@ -1218,9 +1228,17 @@ class Loader:
                         for medicine in {m.pk: m for m in chosen}.values():
                             classes.add(medicine.diary_class)
                             doses.add(
-                                (doses.new_id(), created, created, episode_id, medicine.pk,
-                                 medicine.diary_class, rng.choice([1, 1, 1, 2, 2, 3]))
+                                (doses.new_id(), created, created, entry_id, episode_id,
+                                 medicine.pk, medicine.diary_class,
+                                 rng.choice([1, 1, 1, 2, 2, 3]), None)
                             )  # fmt: skip
+            if rng.random() < p_apart:
+                medicine = self._dose_medicine(rng, medicines, False)
+                classes.add(medicine.diary_class)
+                doses.add(
+                    (doses.new_id(), created, created, entry_id, None, medicine.pk,
+                     medicine.diary_class, rng.choice([1, 1, 2, 2, 3, 4]), None)
+                )  # fmt: skip
             period = menstruating and (day.toordinal() + cycle) % 28 < 5
             triggers = set()
             if episode_rows and rng.random() < 0.35:

@@ -968,9 +968,7 @@ def cleanup(started) -> dict:
     with transaction.atomic():
         entries = DiaryEntry.objects.filter(created_at__gte=started)
         episodes = HeadacheEpisode.objects.filter(entry__in=entries)
-        removed["doses"] = MedicationDose.objects.filter(episode__in=episodes)._raw_delete(
-            "default"
-        )
+        removed["doses"] = MedicationDose.objects.filter(entry__in=entries)._raw_delete("default")
         removed["episodes"] = episodes._raw_delete("default")
         removed["diary_entries"] = entries._raw_delete("default")
         removed["audit_events"] = AuditEvent.objects.filter(at__gte=started)._raw_delete("default")

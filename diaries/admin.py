@@ -75,8 +75,8 @@ class DiaryEntryAdmin(RecordReadAdmin):
 
 @admin.register(MedicationDose)
 class MedicationDoseAdmin(RecordReadAdmin):
-    patient_path = "episode__entry__patient"
-    list_display = ["medicine", "medication_class", "doses", "episode"]
+    patient_path = "entry__patient"
+    list_display = ["medicine", "medication_class", "doses", "entry", "episode", "superseded_at"]
     list_filter = ["medication_class"]
 
     def has_add_permission(self, request) -> bool:

@@ -73,8 +73,8 @@ class CalendarDay:
             parts = [f"{self.severity} headache"]
             if self.migraine:
                 parts.append("migraine")
-            if self.medication:
-                parts.append("medicine taken")
+        if self.medication:
+            parts.append("medicine taken")
         if self.pain_score is not None:
             parts.append(f"pain {self.pain_score} out of 10")
         return ", ".join(parts)

@@ -171,6 +171,8 @@ def _chronic_pain_day(index: int, rng: random.Random, medicines) -> DayData:
         mood=rng.choice(["okay", "low"]),
         activity=rng.choice(["less", "as_usual"]),
         work_impact=rng.choice(["none", "reduced"]),
+        # Paracetamol for the back pain on some days: medicine apart from a headache.
+        doses=(DoseData(medicines["paracetamol"], 2),) if rng.random() < 0.3 else (),
     )
 
 

@@ -31,6 +31,7 @@ from diaries.services import (
     DayData,
     DoseData,
     EpisodeData,
+    doses_apart,
 )
 from pathway.forms import Textarea
 from pathway.renderers import error_target
@@ -52,7 +53,103 @@ def _radios(choices, *, inline: bool = False) -> forms.RadioSelect:
     return forms.RadioSelect(choices=choices, attrs={"inline": True} if inline else {})
 
 
-class DayForm(forms.Form):
+class MedicineSlots:
+    """MEDICINE_SLOTS numbered pairs of fields, a medicine and its number of doses
+    (`{slot_prefix}medicine_{n}`, `{slot_prefix}doses_{n}`), for a form with `medicines`."""
+
+    slot_prefix = ""
+
+    def _slot(self, name: str, slot: int) -> str:
+        return f"{self.slot_prefix}{name}_{slot}"
+
+    def add_medicine_fields(self, medicines: MedicineOptions, *, first_label: str) -> None:
+        self.medicines = medicines
+        for slot in range(1, MEDICINE_SLOTS + 1):
+            self.fields[self._slot("medicine", slot)] = forms.ChoiceField(
+                label=first_label if slot == 1 else "Another medicine",
+                required=False,
+                choices=[("", "No medicine")] + medicines.choices,
+                error_messages={"invalid_choice": MESSAGES["medicine"]},
+            )
+            self.fields[self._slot("doses", slot)] = forms.IntegerField(
+                label="Number of doses",
+                help_text="Leave blank for 1." if slot == 1 else "",
+                required=False,
+                min_value=1,
+                max_value=MAX_DOSES_PER_DAY,
+                widget=forms.NumberInput(
+                    attrs={"inputmode": "numeric", "class": "nhsuk-input--width-2"}
+                ),
+                error_messages={
+                    "invalid": MESSAGES["doses"],
+                    "min_value": MESSAGES["doses"],
+                    "max_value": MESSAGES["doses"],
+                },
+            )
+
+    def medicine_rows(self):
+        """(medicine field, doses field) pairs for the template."""
+        return [
+            (self[self._slot("medicine", slot)], self[self._slot("doses", slot)])
+            for slot in range(1, MEDICINE_SLOTS + 1)
+        ]
+
+    @property
+    def more_medicines_open(self) -> bool:
+        """Whether the extra medicine rows hold anything, so their section starts open."""
+        return self._medicines_filled(first=2)
+
+    @property
+    def medicines_open(self) -> bool:
+        """Whether any medicine row holds anything, so a section holding them starts open."""
+        return self._medicines_filled(first=1)
+
+    def _medicines_filled(self, *, first: int) -> bool:
+        return any(
+            self[self._slot(name, slot)].value() or self[self._slot(name, slot)].errors
+            for slot in range(first, MEDICINE_SLOTS + 1)
+            for name in ("medicine", "doses")
+        )
+
+    def clean_medicines(self, cleaned: dict) -> set[str]:
+        """Check the rows (a number of doses needs its medicine; each medicine once) and return
+        the codes chosen."""
+        chosen: set[str] = set()
+        for slot in range(1, MEDICINE_SLOTS + 1):
+            code = cleaned.get(self._slot("medicine", slot))
+            if not code:
+                if cleaned.get(self._slot("doses", slot)) is not None:
+                    self.add_error(self._slot("medicine", slot), "Choose the medicine you took.")
+                continue
+            if code in chosen:
+                self.add_error(
+                    self._slot("medicine", slot),
+                    "You have chosen this medicine already. Enter it once with the total number "
+                    "of doses.",
+                )
+            chosen.add(code)
+        return chosen
+
+    def dose_totals(self) -> dict[str, int]:
+        """Doses per medicine code in the rows, blank numbers counting as 1."""
+        totals: dict[str, int] = {}
+        for slot in range(1, MEDICINE_SLOTS + 1):
+            code = self.cleaned_data.get(self._slot("medicine", slot))
+            if code:
+                doses = self.cleaned_data.get(self._slot("doses", slot)) or 1
+                totals[code] = totals.get(code, 0) + doses
+        return totals
+
+    def doses_data(self) -> tuple[DoseData, ...]:
+        return tuple(
+            DoseData(medicine=self.medicines.by_code[code], doses=doses)
+            for code, doses in self.dose_totals().items()
+        )
+
+
+class DayForm(MedicineSlots, forms.Form):
+    slot_prefix = "other_"
+
     headache = forms.ChoiceField(
         choices=[(YES, "Yes"), (NO, "No")],
         widget=forms.RadioSelect,
@@ -138,16 +235,22 @@ class DayForm(forms.Form):
         error_messages={"max_length": MESSAGES["note"]},
     )
 
-    def __init__(self, *args, day: date, today: date, **kwargs):
+    def __init__(self, *args, day: date, today: date, medicines: MedicineOptions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["headache"].label = (
             "Did you have a headache today?"
             if day == today
             else f"Did you have a headache on {day:%A} {day.day} {day:%B}?"
         )
+        self.add_medicine_fields(medicines, first_label="Medicine taken apart from a headache")
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_medicines(cleaned)
+        return cleaned
 
 
-class EpisodeForm(forms.Form):
+class EpisodeForm(MedicineSlots, forms.Form):
     severity = forms.ChoiceField(
         label="How bad was it at its worst?",
         choices=Severity.choices,
@@ -195,65 +298,13 @@ class EpisodeForm(forms.Form):
         self, *args, medicines: MedicineOptions, latest_start: datetime | None = None, **kwargs
     ):
         super().__init__(*args, **kwargs)
-        self.medicines = medicines
         # Today's form: a headache cannot have started later than now (`start_limit`).
         self.latest_start = latest_start
-        for slot in range(1, MEDICINE_SLOTS + 1):
-            self.fields[f"medicine_{slot}"] = forms.ChoiceField(
-                label="Medicine taken for this headache" if slot == 1 else "Another medicine",
-                required=False,
-                choices=[("", "No medicine")] + medicines.choices,
-                error_messages={"invalid_choice": MESSAGES["medicine"]},
-            )
-            self.fields[f"doses_{slot}"] = forms.IntegerField(
-                label="Number of doses",
-                help_text="Leave blank for 1." if slot == 1 else "",
-                required=False,
-                min_value=1,
-                max_value=MAX_DOSES_PER_DAY,
-                widget=forms.NumberInput(
-                    attrs={"inputmode": "numeric", "class": "nhsuk-input--width-2"}
-                ),
-                error_messages={
-                    "invalid": MESSAGES["doses"],
-                    "min_value": MESSAGES["doses"],
-                    "max_value": MESSAGES["doses"],
-                },
-            )
-
-    def medicine_rows(self):
-        """(medicine field, doses field) pairs for the template."""
-        return [
-            (self[f"medicine_{slot}"], self[f"doses_{slot}"])
-            for slot in range(1, MEDICINE_SLOTS + 1)
-        ]
-
-    @property
-    def more_medicines_open(self) -> bool:
-        """Whether the extra medicine rows hold anything, so their section starts open."""
-        return any(
-            self[name].value() or self[name].errors
-            for slot in range(2, MEDICINE_SLOTS + 1)
-            for name in (f"medicine_{slot}", f"doses_{slot}")
-        )
+        self.add_medicine_fields(medicines, first_label="Medicine taken for this headache")
 
     def clean(self):
         cleaned = super().clean()
-        chosen = set()
-        for slot in range(1, MEDICINE_SLOTS + 1):
-            code = cleaned.get(f"medicine_{slot}")
-            doses = cleaned.get(f"doses_{slot}")
-            if not code:
-                if doses is not None:
-                    self.add_error(f"medicine_{slot}", "Choose the medicine you took.")
-                continue
-            if code in chosen:
-                self.add_error(
-                    f"medicine_{slot}",
-                    "You have chosen this medicine already. Enter it once with the total number "
-                    "of doses.",
-                )
-            chosen.add(code)
+        chosen = self.clean_medicines(cleaned)
         if cleaned.get("eased_by_triptan") and not rules.includes_triptan_or_ergot(
             self.medicines.by_code[code].diary_class
             for code in chosen
@@ -264,23 +315,13 @@ class EpisodeForm(forms.Form):
 
     def to_data(self) -> EpisodeData:
         cleaned = self.cleaned_data
-        doses = []
-        for slot in range(1, MEDICINE_SLOTS + 1):
-            code = cleaned.get(f"medicine_{slot}")
-            if code:
-                doses.append(
-                    DoseData(
-                        medicine=self.medicines.by_code[code],
-                        doses=cleaned.get(f"doses_{slot}") or 1,
-                    )
-                )
         return EpisodeData(
             severity=cleaned["severity"],
             duration=cleaned["duration"],
             start_time=cleaned.get("start_time"),
             features=frozenset(cleaned.get("features") or ()),
             aura=bool(cleaned.get("aura")),
-            doses=tuple(doses),
+            doses=self.doses_data(),
             felt_like_migraine=bool(cleaned.get("felt_like_migraine")),
             eased_by_triptan=bool(cleaned.get("eased_by_triptan")),
         )
@@ -334,12 +375,8 @@ class BaseEpisodeFormSet(forms.BaseFormSet):
         for form in self.forms:
             if not form.cleaned_data or form.cleaned_data.get(DELETION_FIELD_NAME):
                 continue
-            for slot in range(1, MEDICINE_SLOTS + 1):
-                code = form.cleaned_data.get(f"medicine_{slot}")
-                if code:
-                    totals[code] = totals.get(code, 0) + (
-                        form.cleaned_data.get(f"doses_{slot}") or 1
-                    )
+            for code, doses in form.dose_totals().items():
+                totals[code] = totals.get(code, 0) + doses
         for code, total in totals.items():
             if total > MAX_DOSES_PER_DAY:
                 name = self.medicines.by_code[code].name
@@ -366,6 +403,11 @@ def initial_from(entry: DiaryEntry | None) -> tuple[dict, list[dict]]:
         return {}, []
     day = {
         "headache": YES if entry.headache else NO,
+        **{
+            f"{DayForm.slot_prefix}{name}_{slot}": value
+            for slot, dose in enumerate(doses_apart(entry)[:MEDICINE_SLOTS], start=1)
+            for name, value in (("medicine", dose.medicine.code), ("doses", dose.doses))
+        },
         "triggers": entry.triggers,
         "period": entry.period,
         "pain_score": entry.pain_score,
@@ -448,7 +490,7 @@ class DayEntryForms:
                 total = 0
             data[key] = str(min(max(total, 0) + 1, MAX_EPISODES_PER_DAY))
         self.day = day
-        self.form = DayForm(data, day=day, today=today, initial=initial)
+        self.form = DayForm(data, day=day, today=today, medicines=medicines, initial=initial)
         formset = episode_formset(extra=0 if episodes_initial else 1)
         self.episodes = formset(
             data,
@@ -499,6 +541,7 @@ class DayEntryForms:
             episodes=tuple(form.to_data() for form in self.episodes.kept_forms())
             if headache
             else (),
+            doses=self.form.doses_data(),
             triggers=frozenset(cleaned.get("triggers") or ()),
             period=bool(cleaned.get("period")),
             pain_score=cleaned.get("pain_score"),
@@ -539,7 +582,10 @@ class DayEntryForms:
                 items += [
                     (f"#{error_target(field)}", f"Headache {number}: {e}") for e in field.errors
                 ]
-        for field in self.form:
+        # In page order: the medicines apart from a headache come before the rest of the day.
+        medicines = [field for row in self.form.medicine_rows() for field in row]
+        rest = [field for field in self.form if field.name not in {f.name for f in medicines}]
+        for field in (*medicines, *rest):
             if field.name not in ("headache", "remove_headaches", *first):
                 items += [(f"#{error_target(field)}", e) for e in field.errors]
         return items

@@ -187,9 +187,9 @@ class DiaryEntry(ClinicalRecord):
     """One patient's diary for one calendar day (Europe/London).
 
     At most one live row per patient and day (a database constraint). `headache`, `migraine`,
-    `worst_severity` and the `took_*` class flags are derived from the day's live episodes by
-    `diaries.services.record_entry`, the only writer: keeping them on the row lets the month,
-    the 90-day window and the worklist read one table without joins.
+    `worst_severity` and the `took_*` class flags are derived from the day's live episodes and
+    doses by `diaries.services.record_entry`, the only writer: keeping them on the row lets the
+    month, the 90-day window and the worklist read one table without joins.
     """
 
     Sleep = Sleep
@@ -256,12 +256,6 @@ class DiaryEntry(ClinicalRecord):
             models.CheckConstraint(
                 condition=models.Q(migraine=False) | models.Q(headache=True),
                 name="diaries_diaryentry_migraine_needs_headache",
-            ),
-            # Doses are recorded against a headache episode, so a medication day is a headache day.
-            models.CheckConstraint(
-                condition=models.Q(headache=True)
-                | models.Q(**dict.fromkeys(CLASS_FIELDS.values(), False)),
-                name="diaries_diaryentry_medication_needs_headache",
             ),
             models.CheckConstraint(
                 condition=models.Q(headache=False, worst_severity="")
@@ -390,22 +384,49 @@ class HeadacheEpisode(ClinicalRecord):
         return [name for name in MIGRAINE_FEATURES if getattr(self, name)]
 
 
+class MedicationDoseQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(superseded_at__isnull=True)
+
+    def apart_from_headaches(self):
+        """Doses taken on the day but not for one of its headaches."""
+        return self.filter(episode__isnull=True)
+
+
 class MedicationDose(TimeStampedModel):
-    """A medicine taken for one episode and how many doses. `medication_class` is the catalogue
-    class at the time of entry, so later catalogue edits do not rewrite history."""
+    """A medicine taken on a diary day and how many doses: for one of the day's headaches
+    (`episode`), or apart from them (no episode: a painkiller for other pain, or on the day
+    after a headache). Either way it makes the day a medication day (clinical-rules.md section
+    8, diary convention 4). `medication_class` is the catalogue class at the time of entry, so
+    later catalogue edits do not rewrite history.
+
+    `entry` is the day's record for every dose. A dose is superseded with its episode, or, apart
+    from headaches, when the day's list of such medicines is corrected; history is kept.
+    """
 
     MedicationClass = MedicationClass
 
-    episode = models.ForeignKey(HeadacheEpisode, on_delete=models.PROTECT, related_name="doses")
+    entry = models.ForeignKey(DiaryEntry, on_delete=models.PROTECT, related_name="doses")
+    episode = models.ForeignKey(
+        HeadacheEpisode, on_delete=models.PROTECT, related_name="doses", null=True, blank=True
+    )
     medicine = models.ForeignKey(Medicine, on_delete=models.PROTECT, related_name="doses")
     medication_class = models.CharField(
         max_length=24, choices=MedicationClass.choices, blank=True, default=""
     )
     doses = models.PositiveSmallIntegerField(default=1)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MedicationDoseQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "medicine"],
+                condition=models.Q(episode__isnull=True, superseded_at__isnull=True),
+                name="diaries_medicationdose_one_live_row_apart_per_medicine",
+            ),
             models.CheckConstraint(
                 condition=models.Q(doses__gte=1, doses__lte=MAX_DOSES_PER_DAY),
                 name="diaries_medicationdose_doses_range",

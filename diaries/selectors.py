@@ -89,13 +89,20 @@ def _live_episodes() -> Prefetch:
     return Prefetch("episodes", queryset=episodes, to_attr="live_episodes")
 
 
+def _live_doses_apart() -> Prefetch:
+    """Records' live medicines taken apart from a headache as `live_doses_apart`, with their
+    medicines, in the order entered: one query however many records."""
+    doses = MedicationDose.objects.live().apart_from_headaches().select_related("medicine")
+    return Prefetch("doses", queryset=doses.order_by("id"), to_attr="live_doses_apart")
+
+
 def entry_for_day(patient: Patient, day: date) -> DiaryEntry | None:
-    """The live record for `day` with `live_episodes` prefetched, or None. At most three
-    queries."""
+    """The live record for `day` with `live_episodes` and `live_doses_apart` prefetched, or
+    None. At most four queries."""
     return (
         DiaryEntry.objects.live()
         .filter(patient=patient, day=day)
-        .prefetch_related(_live_episodes())
+        .prefetch_related(_live_episodes(), _live_doses_apart())
         .first()
     )
 
@@ -104,24 +111,26 @@ def entry_and_days_before(
     patient: Patient, day: date, days: int
 ) -> tuple[DiaryEntry | None, dict[date, DiaryEntry]]:
     """The record for `day` as `entry_for_day` gives it, and the live records of the `days`
-    days before it by day (the Today page's "Earlier days"). One query, and two more when `day`
+    days before it by day (the Today page's "Earlier days"). One query, and three more when `day`
     has a record."""
     entries = entries_between(patient, day - timedelta(days=days), day)
     entry = next((e for e in entries if e.day == day), None)
     if entry is not None:
-        prefetch_related_objects([entry], _live_episodes())
+        prefetch_related_objects([entry], _live_episodes(), _live_doses_apart())
     return entry, {e.day: e for e in entries if e.day != day}
 
 
 def entries_with_episodes(patient: Patient, first: date, last: date) -> list[DiaryEntry]:
-    """Headache days from `first` to `last`, newest first, with `live_episodes` and their doses
-    prefetched (three queries), for the clinician's day-by-day table."""
+    """Days with a headache, an acute medicine or a note from `first` to `last`, newest first,
+    with `live_episodes` and their doses and `live_doses_apart` prefetched (four queries), for
+    the clinician's day-by-day table."""
+    took_any = reduce(or_, (Q(**{field: True}) for field in CLASS_FIELDS.values()))
     return list(
         DiaryEntry.objects.live()
         .filter(patient=patient, day__range=(first, last))
-        .filter(Q(headache=True) | ~Q(note=""))
+        .filter(Q(headache=True) | ~Q(note="") | took_any)
         .order_by("-day")
-        .prefetch_related(_live_episodes())
+        .prefetch_related(_live_episodes(), _live_doses_apart())
     )
 
 
@@ -352,14 +361,14 @@ def medicine_use(patient: Patient, first: date, last: date) -> list[dict]:
     One aggregate query. Each row: medicine__name, medication_class, class_label, days, doses."""
     labels = dict(MedicationClass.choices)
     rows = list(
-        MedicationDose.objects.filter(
-            episode__superseded_at__isnull=True,
-            episode__entry__entered_in_error=False,
-            episode__entry__patient=patient,
-            episode__entry__day__range=(first, last),
+        MedicationDose.objects.live()
+        .filter(
+            entry__entered_in_error=False,
+            entry__patient=patient,
+            entry__day__range=(first, last),
         )
         .values("medicine__name", "medication_class")
-        .annotate(days=Count("episode__entry", distinct=True), doses=Sum("doses"))
+        .annotate(days=Count("entry", distinct=True), doses=Sum("doses"))
         .order_by("-days", "medicine__name")
     )
     for row in rows:
@@ -410,12 +419,12 @@ def medicine_options(patient: Patient, *, today: date) -> MedicineOptions:
     recent_ids = list(
         Medicine.objects.filter(
             active=True,
-            doses__episode__superseded_at__isnull=True,
-            doses__episode__entry__entered_in_error=False,
-            doses__episode__entry__patient=patient,
-            doses__episode__entry__day__gte=since,
+            doses__superseded_at__isnull=True,
+            doses__entry__entered_in_error=False,
+            doses__entry__patient=patient,
+            doses__entry__day__gte=since,
         )
-        .annotate(last_used=Max("doses__episode__entry__day"))
+        .annotate(last_used=Max("doses__entry__day"))
         .order_by("-last_used", "name")
         .values_list("pk", flat=True)[:RECENT_MEDICINES]
     )

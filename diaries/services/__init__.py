@@ -7,6 +7,7 @@ Callers use the names re-exported here, e.g. `diaries.services.record_entry`.
 from django.core.exceptions import ValidationError
 
 from diaries.services.entries import (
+    DOSES_APART_KEY,
     EDITABLE_DAYS_BACK,
     MAX_EPISODES_PER_DAY,
     MESSAGES,
@@ -16,6 +17,7 @@ from diaries.services.entries import (
     DoseData,
     EpisodeData,
     day_error,
+    doses_apart,
     editable_range,
     episode_data,
     mark_entry_entered_in_error,
@@ -37,6 +39,7 @@ from diaries.services.reports import (
 )
 
 __all__ = [
+    "DOSES_APART_KEY",
     "EDITABLE_DAYS_BACK",
     "MAX_EPISODES_PER_DAY",
     "MAX_REPORT_ATTEMPTS",
@@ -50,6 +53,7 @@ __all__ = [
     "EpisodeData",
     "ValidationError",
     "day_error",
+    "doses_apart",
     "editable_range",
     "diary_changed_since",
     "enqueue_report",

@@ -37,6 +37,8 @@ from pathway.models import AuditEvent, Patient
 # Patients may fill in or correct today and the 90 days before it (the diary window).
 EDITABLE_DAYS_BACK = 90
 MAX_EPISODES_PER_DAY = 10
+# The form field that errors in the medicines taken apart from a headache are shown on.
+DOSES_APART_KEY = "other_medicine_1"
 NOTE_MAX_LENGTH = 2000
 
 MESSAGES = {
@@ -56,6 +58,7 @@ MESSAGES = {
     "duration": "Choose about how long the headache lasted.",
     "feature": "Choose the symptoms from the list.",
     "medicine": "Choose a medicine from the list.",
+    "listed_twice": "Enter it once with the total number of doses.",
     "eased_without_triptan": (
         "You said a triptan (like sumatriptan) or ergotamine eased this headache. Choose the one "
         "you took in the medicine list, or untick it."
@@ -110,17 +113,19 @@ class EpisodeData:
             self.aura,
             self.felt_like_migraine,
             self.eased_by_triptan,
-            frozenset((dose.medicine.pk, dose.doses) for dose in self.doses),
+            doses_key(self.doses),
         )
 
 
 @dataclass(frozen=True)
 class DayData:
     """Everything a patient records for one day. `headache` is the answer to "Did you have a
-    headache?"; `episodes` must be empty exactly when it is False."""
+    headache?"; `episodes` must be empty exactly when it is False. `doses` are medicines taken
+    apart from the day's headaches (on any day, with or without one)."""
 
     headache: bool
     episodes: tuple[EpisodeData, ...] = ()
+    doses: tuple[DoseData, ...] = ()
     triggers: frozenset[str] = frozenset()
     period: bool = False
     pain_score: int | None = None
@@ -164,6 +169,31 @@ def validate_day(*, day: date, data: DayData, today: date) -> None:
     if len(data.episodes) > MAX_EPISODES_PER_DAY:
         add("episodes", MESSAGES["too_many_episodes"])
     doses_per_medicine: dict[int, int] = {}
+
+    def check_doses(doses: tuple[DoseData, ...], key: str, twice: str) -> None:
+        seen: set[int] = set()
+        for dose in doses:
+            medicine = dose.medicine
+            if medicine is None or medicine.pk is None or not medicine.active:
+                add(key, MESSAGES["medicine"])
+                continue
+            if medicine.pk in seen:
+                add(key, f"{medicine.name} is listed twice {twice}. {MESSAGES['listed_twice']}")
+            seen.add(medicine.pk)
+            if isinstance(dose.doses, bool) or not isinstance(dose.doses, int):
+                add(key, MESSAGES["doses"])
+                continue
+            if not 1 <= dose.doses <= MAX_DOSES_PER_DAY:
+                add(key, MESSAGES["doses"])
+                continue
+            doses_per_medicine[medicine.pk] = doses_per_medicine.get(medicine.pk, 0) + dose.doses
+            if doses_per_medicine[medicine.pk] > MAX_DOSES_PER_DAY:
+                add(
+                    key,
+                    f"More than {MAX_DOSES_PER_DAY} doses of {medicine.name} in one day. "
+                    "Check the numbers.",
+                )
+
     for episode in data.episodes:
         if episode.severity not in Severity.values:
             add("episodes", MESSAGES["severity"])
@@ -173,32 +203,9 @@ def validate_day(*, day: date, data: DayData, today: date) -> None:
             add("episodes", MESSAGES["feature"])
         if episode.eased_by_triptan and not episode.took_triptan_or_ergot:
             add("episodes", MESSAGES["eased_without_triptan"])
-        seen: set[int] = set()
-        for dose in episode.doses:
-            medicine = dose.medicine
-            if medicine is None or medicine.pk is None or not medicine.active:
-                add("episodes", MESSAGES["medicine"])
-                continue
-            if medicine.pk in seen:
-                add(
-                    "episodes",
-                    f"{medicine.name} is listed twice for one headache. "
-                    "Enter it once with the total number of doses.",
-                )
-            seen.add(medicine.pk)
-            if isinstance(dose.doses, bool) or not isinstance(dose.doses, int):
-                add("episodes", MESSAGES["doses"])
-                continue
-            if not 1 <= dose.doses <= MAX_DOSES_PER_DAY:
-                add("episodes", MESSAGES["doses"])
-                continue
-            doses_per_medicine[medicine.pk] = doses_per_medicine.get(medicine.pk, 0) + dose.doses
-            if doses_per_medicine[medicine.pk] > MAX_DOSES_PER_DAY:
-                add(
-                    "episodes",
-                    f"More than {MAX_DOSES_PER_DAY} doses of {medicine.name} in one day. "
-                    "Check the numbers.",
-                )
+        check_doses(episode.doses, "episodes", "for one headache")
+    # Checked after the headaches' doses, so a day's total over the limit is said here.
+    check_doses(data.doses, DOSES_APART_KEY, "among the medicines taken apart from a headache")
     if data.pain_score is not None and (
         isinstance(data.pain_score, bool)
         or not isinstance(data.pain_score, int)
@@ -227,8 +234,7 @@ def _entry_values(data: DayData) -> dict:
     """The DiaryEntry column values for `data`, including the flags derived from episodes."""
     classes = {
         dose.medicine.diary_class
-        for episode in data.episodes
-        for dose in episode.doses
+        for dose in (*data.doses, *(d for episode in data.episodes for d in episode.doses))
         if dose.medicine.diary_class
     }
     severities = [episode.severity for episode in data.episodes]
@@ -263,6 +269,20 @@ def episode_data(episode: HeadacheEpisode) -> EpisodeData:
         felt_like_migraine=episode.felt_like_migraine,
         eased_by_triptan=episode.eased_by_triptan,
     )
+
+
+def doses_key(doses) -> frozenset:
+    """A comparable form of a list of DoseData, to skip rewriting unchanged doses."""
+    return frozenset((dose.medicine.pk, dose.doses) for dose in doses)
+
+
+def doses_apart(entry: DiaryEntry) -> tuple[DoseData, ...]:
+    """The DoseData of a saved day's live medicines taken apart from a headache, in the order
+    entered. Uses the `live_doses_apart` prefetch (diaries.selectors) when present."""
+    rows = getattr(entry, "live_doses_apart", None)
+    if rows is None:
+        rows = entry.doses.live().apart_from_headaches().select_related("medicine").order_by("id")
+    return tuple(DoseData(medicine=row.medicine, doses=row.doses) for row in rows)
 
 
 def _live_entry(patient: Patient, day: date) -> DiaryEntry | None:
@@ -305,7 +325,8 @@ def record_entry(
     """Save the patient's diary for `day`: create the day's record, or update the live one.
 
     Episodes that changed are superseded (kept, with `superseded_at`) and written afresh with
-    their doses. Returns the live DiaryEntry.
+    their doses; so are the medicines taken apart from a headache when they changed. Returns the
+    live DiaryEntry.
     Raises ValidationError (keyed by form field) for a day outside the editable range, headache
     details on a headache-free day, out-of-range severity, pain score or doses, or an unknown
     or retired medicine; raises DayChanged when `based_on` (see `version_of`) is given and the
@@ -358,16 +379,21 @@ def _save_day(
             if value is not False and value not in ("", None, [])
         ]
         old_episodes: list[HeadacheEpisode] = []
+        old_doses: tuple[DoseData, ...] = ()
     else:
         changed = [name for name, value in values.items() if getattr(entry, name) != value]
         old_episodes = list(
             entry.episodes.live().prefetch_related("doses__medicine").order_by("id")
         )
+        old_doses = doses_apart(entry)
     new_keys = sorted((episode.key() for episode in data.episodes), key=repr)
     old_keys = sorted((episode_data(e).key() for e in old_episodes), key=repr)
     episodes_changed = new_keys != old_keys
     if episodes_changed:
         changed.append("episodes")
+    doses_changed = doses_key(data.doses) != doses_key(old_doses)
+    if doses_changed:
+        changed.append("doses")
     if not created and not changed:
         # Includes the same save again (a double tap, the same answers from two tabs).
         return entry
@@ -377,12 +403,23 @@ def _save_day(
             setattr(entry, name, value)
         entry.updated_by = actor
         entry.save()
+    now = timezone.now()
     if episodes_changed:
         if old_episodes:
-            HeadacheEpisode.objects.filter(pk__in=[e.pk for e in old_episodes]).update(
-                superseded_at=timezone.now(), updated_by=actor, updated_at=timezone.now()
+            superseded = [e.pk for e in old_episodes]
+            HeadacheEpisode.objects.filter(pk__in=superseded).update(
+                superseded_at=now, updated_by=actor, updated_at=now
+            )
+            MedicationDose.objects.filter(episode__in=superseded).update(
+                superseded_at=now, updated_at=now
             )
         _write_episodes(entry, data.episodes, actor)
+    if doses_changed:
+        if old_doses:
+            entry.doses.live().apart_from_headaches().update(superseded_at=now, updated_at=now)
+        MedicationDose.objects.bulk_create(
+            [_dose_row(entry, dose) for dose in data.doses],
+        )
     record_event(
         actor=actor,
         action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
@@ -414,15 +451,20 @@ def _write_episodes(entry: DiaryEntry, episodes: tuple[EpisodeData, ...], actor)
     )
     MedicationDose.objects.bulk_create(
         [
-            MedicationDose(
-                episode=row,
-                medicine=dose.medicine,
-                medication_class=dose.medicine.diary_class,
-                doses=dose.doses,
-            )
+            _dose_row(entry, dose, episode=row)
             for row, episode in zip(rows, episodes, strict=True)
             for dose in episode.doses
         ]
+    )
+
+
+def _dose_row(entry: DiaryEntry, dose: DoseData, episode: HeadacheEpisode | None = None):
+    return MedicationDose(
+        entry=entry,
+        episode=episode,
+        medicine=dose.medicine,
+        medication_class=dose.medicine.diary_class,
+        doses=dose.doses,
     )
 
 
@@ -441,6 +483,7 @@ def record_headache_free_day(
     if entry is not None:
         data = DayData(
             headache=False,
+            doses=doses_apart(entry),
             triggers=frozenset(entry.triggers),
             period=entry.period,
             pain_score=entry.pain_score,

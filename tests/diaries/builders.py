@@ -39,6 +39,11 @@ def episode(
     )
 
 
+def doses(**counts: int) -> tuple[DoseData, ...]:
+    """Medicines taken apart from a headache, e.g. doses(paracetamol=2)."""
+    return tuple(DoseData(medicine(code), count) for code, count in counts.items())
+
+
 def headache_day(*episodes: EpisodeData, **fields) -> DayData:
     return DayData(headache=True, episodes=episodes or (episode(),), **fields)
 

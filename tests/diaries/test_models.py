@@ -50,9 +50,13 @@ def test_a_migraine_day_is_a_headache_day(patient):
         DiaryEntry.objects.create(patient=patient, day=DAY, migraine=True)
 
 
-def test_a_medication_day_is_a_headache_day(patient):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        DiaryEntry.objects.create(patient=patient, day=DAY, took_triptan=True)
+def test_a_medication_day_may_be_headache_free(patient):
+    """A medicine taken apart from a headache makes a medication day (clinical-rules.md section
+    8, diary convention 4): the day's record allows the flag without a headache."""
+    entry = DiaryEntry.objects.create(patient=patient, day=DAY, took_simple_analgesic=True)
+    paracetamol = Medicine.objects.get(code="paracetamol")
+    MedicationDose.objects.create(entry=entry, medicine=paracetamol, doses=2)
+    assert entry.medication_classes == {"simple_analgesic"}
 
 
 @pytest.mark.parametrize(
@@ -91,14 +95,40 @@ def test_episode_choices_are_in_their_vocabulary(episode, field, value):
 def test_doses_are_1_to_20(episode, doses):
     paracetamol = Medicine.objects.get(code="paracetamol")
     with pytest.raises(IntegrityError), transaction.atomic():
-        MedicationDose.objects.create(episode=episode, medicine=paracetamol, doses=doses)
+        MedicationDose.objects.create(
+            entry=episode.entry, episode=episode, medicine=paracetamol, doses=doses
+        )
 
 
 def test_one_dose_row_per_medicine_per_episode(episode):
     paracetamol = Medicine.objects.get(code="paracetamol")
-    MedicationDose.objects.create(episode=episode, medicine=paracetamol, doses=2)
+    MedicationDose.objects.create(
+        entry=episode.entry, episode=episode, medicine=paracetamol, doses=2
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MedicationDose.objects.create(
+            entry=episode.entry, episode=episode, medicine=paracetamol, doses=1
+        )
+
+
+def test_a_dose_belongs_to_a_day(episode):
+    paracetamol = Medicine.objects.get(code="paracetamol")
     with pytest.raises(IntegrityError), transaction.atomic():
         MedicationDose.objects.create(episode=episode, medicine=paracetamol, doses=1)
+
+
+def test_one_live_row_per_medicine_apart_from_headaches(episode):
+    """Apart from headaches a medicine has one live row a day; superseded rows are history, and
+    the same medicine for a headache is a row of its own."""
+    entry, paracetamol = episode.entry, Medicine.objects.get(code="paracetamol")
+    MedicationDose.objects.create(entry=entry, medicine=paracetamol, doses=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MedicationDose.objects.create(entry=entry, medicine=paracetamol, doses=2)
+    MedicationDose.objects.create(
+        entry=entry, medicine=paracetamol, doses=2, superseded_at=timezone.now()
+    )
+    MedicationDose.objects.create(entry=entry, episode=episode, medicine=paracetamol, doses=1)
+    assert entry.doses.live().apart_from_headaches().count() == 1
 
 
 def test_a_preventive_has_no_diary_class(db):

@@ -155,6 +155,7 @@ def test_the_month_grid_starts_on_monday_and_marks_each_day():
             took_triptan=True,
         ),
         _entry(date(2025, 3, 4)),
+        _entry(date(2025, 3, 6), took_opioid=True, pain_score=4),
     ]
     month = calendars.month_grid(
         2025, 3, entries, today=date(2025, 3, 10), link_days=lambda d: f"/d/{d}"
@@ -167,11 +168,13 @@ def test_the_month_grid_starts_on_monday_and_marks_each_day():
     assert days[date(2025, 3, 3)].description == "severe headache, migraine, medicine taken"
     assert days[date(2025, 3, 4)].state == "clear"
     assert days[date(2025, 3, 5)].description == "not filled in"
+    # A medicine taken apart from a headache is said on a headache-free day too.
+    assert days[date(2025, 3, 6)].description == "no headache, medicine taken, pain 4 out of 10"
     assert days[date(2025, 3, 11)].state == "future"
     assert days[date(2025, 3, 11)].url is None
     assert days[date(2025, 3, 10)].url == "/d/2025-03-10"
     assert (month.previous, month.next) == (date(2025, 2, 1), None)
-    assert (month.headache_days, month.medication_days) == (1, 1)
+    assert (month.headache_days, month.medication_days) == (1, 2)
 
 
 def test_months_between_crosses_the_year():

@@ -14,6 +14,7 @@ from pathway.models import Patient
 from tests.diaries.builders import (
     clear_day,
     days_ago,
+    doses,
     episode,
     flag_entry,
     headache_day,
@@ -116,6 +117,24 @@ def test_medicine_use_counts_days_and_doses(patient):
         ("Sumatriptan", 2, 4, "Triptan"),
         ("Paracetamol", 1, 2, "Simple painkiller (paracetamol, aspirin, NSAID)"),
     ]
+
+
+def test_medicine_use_counts_medicines_taken_apart_from_a_headache(patient):
+    """A day's medicine counts once however it was taken; corrected rows are not counted."""
+    record(
+        patient,
+        days_ago(1),
+        headache_day(episode(doses={"paracetamol": 2}), doses=doses(paracetamol=1)),
+    )
+    record(patient, days_ago(2), clear_day(doses=doses(paracetamol=3, codeine=1)))
+    record(patient, days_ago(2), clear_day(doses=doses(paracetamol=2, codeine=1)))
+    rows = selectors.medicine_use(patient, days_ago(89), today())
+    assert [(r["medicine__name"], r["days"], r["doses"]) for r in rows] == [
+        ("Paracetamol", 2, 5),
+        ("Codeine", 1, 1),
+    ]
+    recent = [code for code, _ in selectors.medicine_options(patient, today=today()).choices[0][1]]
+    assert recent == ["paracetamol", "codeine"]
 
 
 # patients_with_diary_flags: thresholds at their boundaries
@@ -270,17 +289,25 @@ def test_entry_and_days_before_reads_the_day_and_its_week_in_one_query(patient):
         entry, earlier = selectors.entry_and_days_before(patient, today(), 7)
     assert (entry, list(earlier), len(queries)) == (None, [days_ago(2)], 1)
 
-    record(patient, today(), headache_day(episode("severe", doses={"ibuprofen": 1}), episode()))
+    record(
+        patient,
+        today(),
+        headache_day(
+            episode("severe", doses={"ibuprofen": 1}), episode(), doses=doses(paracetamol=2)
+        ),
+    )
     with CaptureQueriesContext(connection) as queries:
         entry, earlier = selectors.entry_and_days_before(patient, today(), 7)
         severities = [e.severity for e in entry.live_episodes]
-        doses = [d.medicine.code for e in entry.live_episodes for d in e.doses.all()]
-    assert (severities, doses, list(earlier)) == (
+        taken = [d.medicine.code for e in entry.live_episodes for d in e.doses.all()]
+        apart = [(d.medicine.code, d.doses) for d in entry.live_doses_apart]
+    assert (severities, taken, apart, list(earlier)) == (
         ["severe", "moderate"],
         ["ibuprofen"],
+        [("paracetamol", 2)],
         [days_ago(2)],
     )
-    assert len(queries) == 3
+    assert len(queries) == 4
 
 
 def test_a_days_headaches_come_in_time_order_with_untimed_ones_last_as_entered(patient):

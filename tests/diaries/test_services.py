@@ -15,6 +15,7 @@ from pathway.models import AuditEvent
 from tests.diaries.builders import (
     clear_day,
     days_ago,
+    doses,
     episode,
     headache_day,
     medicine,
@@ -273,6 +274,82 @@ def test_the_one_tap_answer_keeps_the_rest_of_the_day(patient):
     assert (entry.headache, entry.pain_score, entry.mood) == (False, 4, "low")
     assert not entry.took_simple_analgesic
     assert not HeadacheEpisode.objects.live().filter(entry=entry).exists()
+
+
+def test_the_one_tap_answer_keeps_medicines_taken_apart_from_a_headache(patient):
+    _save(patient, headache_day(episode(doses={"sumatriptan": 1}), doses=doses(paracetamol=2)))
+    entry = services.record_headache_free_day(actor=patient.user, patient=patient, day=today())
+    assert (entry.headache, entry.medication_classes) == (False, {"simple_analgesic"})
+    assert services.doses_apart(entry) == doses(paracetamol=2)
+
+
+# Medicines taken apart from a headache (clinical-rules.md section 8, diary convention 4)
+
+
+def test_a_medicine_taken_without_a_headache_makes_a_medication_day(patient):
+    entry = _save(patient, clear_day(doses=doses(codeine=2)))
+    assert (entry.headache, entry.medication_classes) == (False, {"opioid"})
+    dose = entry.doses.get()
+    assert (dose.episode, dose.medication_class, dose.doses) == (None, "opioid", 2)
+    assert AuditEvent.objects.get(object_uuid=entry.uuid).fields == ["doses", "took_opioid"]
+
+
+def test_medicines_apart_from_a_headache_add_to_the_headaches_classes(patient):
+    data = headache_day(episode(doses={"sumatriptan": 1}), doses=doses(ibuprofen=1))
+    entry = _save(patient, data)
+    assert entry.medication_classes == {"triptan", "simple_analgesic"}
+
+
+def test_correcting_medicines_apart_from_a_headache_keeps_the_old_rows(patient):
+    entry = _save(patient, clear_day(doses=doses(paracetamol=2), mood="low"))
+    old = entry.doses.get()
+    _save(patient, clear_day(doses=doses(ibuprofen=1), mood="low"))
+    old.refresh_from_db()
+    assert old.superseded_at is not None
+    assert services.doses_apart(entry) == doses(ibuprofen=1)
+    update = AuditEvent.objects.get(object_uuid=entry.uuid, action="update")
+    assert update.fields == ["doses"]
+    _save(patient, clear_day(mood="low"))
+    entry.refresh_from_db()
+    assert (services.doses_apart(entry), entry.medication) == ((), False)
+    assert MedicationDose.objects.filter(entry=entry).count() == 2
+
+
+def test_the_same_medicines_apart_from_a_headache_again_write_nothing(patient):
+    entry = _save(patient, clear_day(doses=doses(paracetamol=2, codeine=1)))
+    rows = list(entry.doses.values_list("pk", flat=True))
+    _save(patient, clear_day(doses=doses(codeine=1, paracetamol=2)))
+    assert list(entry.doses.live().values_list("pk", flat=True)) == rows
+    assert not AuditEvent.objects.filter(action="update").exists()
+
+
+def test_a_headache_correction_leaves_the_medicines_apart_from_it(patient):
+    entry = _save(patient, headache_day(episode(doses={"ibuprofen": 1}), doses=doses(codeine=1)))
+    _save(patient, headache_day(episode("severe"), doses=doses(codeine=1)))
+    assert services.doses_apart(entry) == doses(codeine=1)
+    live = MedicationDose.objects.live().filter(entry=entry)
+    assert [(d.medicine.code, d.episode_id) for d in live] == [("codeine", None)]
+    entry.refresh_from_db()
+    assert entry.medication_classes == {"opioid"}
+
+
+def test_it_rejects_a_retired_or_repeated_medicine_apart_from_a_headache(patient):
+    Medicine.objects.filter(code="naproxen").update(active=False)
+    errors = _errors(lambda: _save(patient, clear_day(doses=doses(naproxen=1))))
+    assert errors == {"other_medicine_1": ["Choose a medicine from the list."]}
+    ibuprofen = medicine("ibuprofen")
+    twice = clear_day(doses=(DoseData(ibuprofen, 1), DoseData(ibuprofen, 2)))
+    assert "listed twice" in _errors(lambda: _save(patient, twice))["other_medicine_1"][0]
+    errors = _errors(lambda: _save(patient, clear_day(doses=doses(ibuprofen=21))))
+    assert errors == {"other_medicine_1": ["Enter a number of doses from 1 to 20."]}
+
+
+def test_a_days_doses_count_together_against_the_limit(patient):
+    data = headache_day(episode(doses={"paracetamol": 12}), doses=doses(paracetamol=9))
+    assert _errors(lambda: _save(patient, data)) == {
+        "other_medicine_1": ["More than 20 doses of Paracetamol in one day. Check the numbers."]
+    }
+    _save(patient, headache_day(episode(doses={"paracetamol": 12}), doses=doses(paracetamol=8)))
 
 
 def test_the_one_tap_answer_reads_the_day_once(patient):

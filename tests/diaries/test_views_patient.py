@@ -267,6 +267,50 @@ def test_a_headache_with_its_medicine_is_saved_from_the_form(client_, patient):
     assert episode_row.doses.get().doses == 1  # blank means one dose
 
 
+def test_a_medicine_taken_without_a_headache_is_saved_from_the_form(client_, patient):
+    data = form_data(headache="no", other_medicine_1="codeine", other_doses_1="2")
+    assert client_.post(TODAY_URL, data).status_code == 302
+    entry = DiaryEntry.objects.get(patient=patient, day=today())
+    assert (entry.headache, entry.took_opioid) == (False, True)
+    dose = entry.doses.get()
+    assert (dose.medicine.code, dose.doses, dose.episode) == ("codeine", 2, None)
+    page = client_.get(TODAY_URL).content.decode()
+    assert "You have filled in today:\n        no headache, medicine taken." in page
+    assert 'name="other_doses_1" value="2"' in page
+    assert '<details class="nhsuk-details" id="medicines-apart" open>' in page
+
+
+def test_medicines_apart_from_a_headache_are_checked_like_a_headaches(client_, patient):
+    data = form_data(
+        headache="no",
+        other_medicine_1="codeine",
+        other_medicine_2="codeine",
+        other_doses_3="2",
+    )
+    response = client_.post(TODAY_URL, data)
+    assert response.status_code == 200
+    errors = [message for _, message in response.context["forms"].error_list]
+    assert errors == [
+        "You have chosen this medicine already. Enter it once with the total number of doses.",
+        "Choose the medicine you took.",
+    ]
+    assert not DiaryEntry.objects.filter(patient=patient).exists()
+
+
+def test_a_days_total_doses_over_the_limit_is_shown_on_the_medicines_apart(client_, patient):
+    episode_fields = {**MIGRAINE_EPISODE, "medicine_1": "paracetamol", "doses_1": "15"}
+    data = form_data(episodes=[episode_fields], other_medicine_1="paracetamol", other_doses_1="6")
+    response = client_.post(TODAY_URL, data)
+    assert response.status_code == 200
+    assert response.context["forms"].error_list == [
+        (
+            "#id_other_medicine_1",
+            "More than 20 doses of Paracetamol in one day. Check the numbers.",
+        )
+    ]
+    assert not DiaryEntry.objects.filter(patient=patient).exists()
+
+
 def test_a_headache_felt_as_migraine_and_eased_by_a_triptan_counts_as_migraine(client_, patient):
     plain = {"severity": "mild", "duration": "1_to_4h", "medicine_1": "sumatriptan"}
     believed = {**plain, "felt_like_migraine": "on", "eased_by_triptan": "on"}
@@ -465,6 +509,7 @@ def test_a_saved_day_opens_with_its_answers_for_correction(client_, patient):
     content = client_.get(day_url(days_ago(2))).content.decode()
     assert 'value="rizatriptan" selected' in content
     assert 'name="episode-0-doses_1" value="2"' in content
+    assert '<details class="nhsuk-details" id="medicines-apart">' in content
     assert "Remove this headache" in content
     assert 'name="episode-INITIAL_FORMS" value="1"' in content
 

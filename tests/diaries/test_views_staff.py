@@ -9,7 +9,15 @@ from django.urls import reverse
 
 from diaries.models import DiaryEntry
 from pathway.models import AuditEvent
-from tests.diaries.builders import clear_day, days_ago, episode, headache_day, record, today
+from tests.diaries.builders import (
+    clear_day,
+    days_ago,
+    doses,
+    episode,
+    headache_day,
+    record,
+    today,
+)
 
 
 @pytest.fixture
@@ -101,6 +109,20 @@ def test_triggers_pain_and_notes_are_shown_and_notes_are_escaped(world, login, u
     assert "missed on 0 days, reduced on 0" in content
 
 
+def test_medicines_taken_apart_from_a_headache_are_shown_and_counted(world, login, url):
+    record(world.patient, days_ago(3), clear_day(doses=doses(codeine=2)))
+    record(world.patient, days_ago(4), clear_day(mood="low"))
+    response = login(world.clinician).get(url)
+    content = response.content.decode()
+    days = response.context["days"]
+    assert [entry.day for entry in days] == [days_ago(3)]
+    assert "<td>Codeine x2</td>" in content
+    rows = [
+        (row["medicine__name"], row["days"], row["doses"]) for row in response.context["medicines"]
+    ]
+    assert rows == [("Codeine", 1, 2)]
+
+
 def test_a_chronic_pain_patients_tab_leads_with_their_pain_scores(world, login, url):
     from tests.factories import EpisodeFactory
 
@@ -165,6 +187,7 @@ def test_the_tab_runs_a_constant_number_of_queries(world, login, url, django_ass
         days_ago(5),
         headache_day(episode(doses={"paracetamol": 2}), episode("mild", doses={"co-codamol": 1})),
     )
+    record(world.patient, days_ago(6), clear_day(doses=doses(codeine=1, ibuprofen=2)))
     with django_assert_num_queries(small):
         client.get(url)
     assert small <= 20

@@ -126,11 +126,21 @@ def test_a_chronic_pain_patient_scores_their_pain_and_the_team_reads_it(browser_
     assert "Saved: pain 7 out of 10 for today." in page.content()
     assert "You have filled in today:\n        pain 7 out of 10." in page.content()
 
+    # Painkillers for the pain, apart from any headache: they count as medicine days.
+    page.get_by_text("Medicines taken apart from a headache").click()
+    apart = page.locator("#medicines-apart")
+    apart.get_by_label("Medicine taken apart from a headache").select_option("paracetamol")
+    apart.get_by_label("Number of doses").first.fill("2")
+    browser_page.check()
+    page.get_by_role("button", name="Save today's diary").click()
+    browser_page.check()
+    assert "medicine taken, pain 7 out of 10." in page.content()
+
     # The calendar marks the day's score and reads it out.
     page.get_by_role("link", name="Month calendar").click()
     browser_page.check()
     assert page.locator(".app-diary-calendar__pain", has_text="7/10").count() == 1
-    assert "pain 7 out of 10" in page.content()
+    assert "medicine taken, pain 7 out of 10" in page.content()
     _phone_screenshot(page, "pain-calendar")
 
     # The team's diary tab leads with the pain scores.
@@ -146,6 +156,13 @@ def test_a_chronic_pain_patient_scores_their_pain_and_the_team_reads_it(browser_
         "2",
         "5.5",
         "7",
+    ]
+    medicines = page.get_by_role("table", name="Medicines recorded")
+    assert medicines.get_by_role("row").last.inner_text().split("\t") == [
+        "Paracetamol",
+        "Simple painkiller (paracetamol, aspirin, NSAID)",
+        "1",
+        "2",
     ]
 
 
