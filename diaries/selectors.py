@@ -411,9 +411,25 @@ class MedicineOptions:
     by_code: dict[str, Medicine]
 
 
-def medicine_options(patient: Patient, *, today: date) -> MedicineOptions:
+def recorded_medicines(entry: DiaryEntry | None) -> list[Medicine]:
+    """The medicines of a day's live doses, from its `live_episodes` and `live_doses_apart`
+    prefetches (no query)."""
+    if entry is None:
+        return []
+    doses = [
+        *(dose for episode in entry.live_episodes for dose in episode.doses.all()),
+        *entry.live_doses_apart,
+    ]
+    return list({dose.medicine.pk: dose.medicine for dose in doses}.values())
+
+
+def medicine_options(
+    patient: Patient, *, today: date, recorded: list[Medicine] = ()
+) -> MedicineOptions:
     """The patient's recently used medicines first, then acute, then preventive ones. Two
-    queries."""
+    queries. `recorded` are the medicines already on the day being changed: any of them no
+    longer offered in the diary comes first, so saving the day again keeps its doses."""
+    retired = [medicine for medicine in recorded if not medicine.active]
     catalogue = list(medicine_catalogue())
     since = today - timedelta(days=WINDOW_DAYS)
     recent_ids = list(
@@ -432,6 +448,7 @@ def medicine_options(patient: Patient, *, today: date) -> MedicineOptions:
     recent = [by_pk[pk] for pk in recent_ids if pk in by_pk]
     others = [medicine for medicine in catalogue if medicine.pk not in set(recent_ids)]
     groups = [
+        ("Recorded on this day", retired),
         ("Your recent medicines", recent),
         (
             "Painkillers and migraine medicines",
@@ -448,7 +465,7 @@ def medicine_options(patient: Patient, *, today: date) -> MedicineOptions:
             for label, medicines in groups
             if medicines
         ],
-        by_code={medicine.code: medicine for medicine in catalogue},
+        by_code={medicine.code: medicine for medicine in (*retired, *catalogue)},
     )
 
 

@@ -160,7 +160,9 @@ def _day_page(request, patient, day: date):
         # Only the one-tap question: no form to build.
         context.update(entry=None, forms=None, show_form=False, details_open=False)
         return render(request, "diaries/day.html", context)
-    medicines = selectors.medicine_options(patient, today=today)
+    medicines = selectors.medicine_options(
+        patient, today=today, recorded=selectors.recorded_medicines(entry)
+    )
     if request.method == "POST":
         add_episode = "add_episode" in request.POST
         forms = DayEntryForms(

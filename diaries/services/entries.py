@@ -152,8 +152,12 @@ def day_error(day: date, *, today: date) -> str | None:
     return None
 
 
-def validate_day(*, day: date, data: DayData, today: date) -> None:
-    """Raise ValidationError (keyed by form field) unless `data` may be saved for `day`."""
+def validate_day(
+    *, day: date, data: DayData, today: date, recorded: frozenset[int] = frozenset()
+) -> None:
+    """Raise ValidationError (keyed by form field) unless `data` may be saved for `day`.
+    `recorded` are the pks of medicines already on the day's record: one since taken off the
+    diary's list may stay on the day it was taken."""
     errors: dict[str, list[str]] = {}
 
     def add(key: str, message: str) -> None:
@@ -174,7 +178,10 @@ def validate_day(*, day: date, data: DayData, today: date) -> None:
         seen: set[int] = set()
         for dose in doses:
             medicine = dose.medicine
-            if medicine is None or medicine.pk is None or not medicine.active:
+            if medicine is None or medicine.pk is None:
+                add(key, MESSAGES["medicine"])
+                continue
+            if not medicine.active and medicine.pk not in recorded:
                 add(key, MESSAGES["medicine"])
                 continue
             if medicine.pk in seen:
@@ -355,7 +362,19 @@ def _save_day(
 ) -> DiaryEntry:
     """`record_entry` inside the caller's transaction: `entry` is the day's live record,
     already read with its row lock, or None."""
-    validate_day(day=day, data=data, today=today or timezone.localdate())
+    retired = {
+        dose.medicine.pk
+        for dose in (*data.doses, *(d for episode in data.episodes for d in episode.doses))
+        if dose.medicine is not None and dose.medicine.pk is not None and not dose.medicine.active
+    }
+    recorded = frozenset(
+        MedicationDose.objects.live()
+        .filter(entry=entry, medicine__in=retired)
+        .values_list("medicine_id", flat=True)
+        if retired and entry is not None
+        else ()
+    )
+    validate_day(day=day, data=data, today=today or timezone.localdate(), recorded=recorded)
     values = _entry_values(data)
     created = False
     if entry is None:

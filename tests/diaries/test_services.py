@@ -246,6 +246,17 @@ def test_it_rejects_an_unknown_or_retired_medicine(patient):
     }
 
 
+def test_a_retired_medicine_may_stay_on_the_day_it_was_recorded(patient):
+    _save(patient, headache_day(episode(doses={"naproxen": 1})), day=days_ago(1))
+    Medicine.objects.filter(code="naproxen").update(active=False)
+    entry = _save(patient, headache_day(episode(doses={"naproxen": 2})), day=days_ago(1))
+    assert entry.episodes.live().get().doses.get().doses == 2
+    data = clear_day(doses=doses(naproxen=1))
+    assert _errors(lambda: _save(patient, data, day=days_ago(2))) == {
+        "other_medicine_1": ["Choose a medicine from the list."]
+    }
+
+
 def test_it_rejects_the_same_medicine_twice_for_one_headache(patient):
     ibuprofen = medicine("ibuprofen")
     data = headache_day(

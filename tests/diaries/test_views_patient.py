@@ -10,10 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from diaries.models import DiaryEntry, HeadacheEpisode
+from diaries.models import DiaryEntry, HeadacheEpisode, Medicine
 from tests.diaries.builders import (
     clear_day,
     days_ago,
+    doses,
     episode,
     flag_entry,
     headache_day,
@@ -512,6 +513,36 @@ def test_a_saved_day_opens_with_its_answers_for_correction(client_, patient):
     assert '<details class="nhsuk-details" id="medicines-apart">' in content
     assert "Remove this headache" in content
     assert 'name="episode-INITIAL_FORMS" value="1"' in content
+
+
+def test_a_medicine_since_retired_stays_on_a_day_saved_again(client_, patient):
+    """A medicine taken from the list after the day was recorded is still offered for that day,
+    so changing something else keeps its doses instead of dropping them unseen."""
+    record(
+        patient,
+        days_ago(2),
+        headache_day(episode(doses={"naproxen": 2}), doses=doses(codeine=1)),
+    )
+    Medicine.objects.filter(code__in=["naproxen", "codeine"]).update(active=False)
+    page = client_.get(day_url(days_ago(2)))
+    content = page.content.decode()
+    assert '<optgroup label="Recorded on this day">' in content
+    assert content.count('value="naproxen" selected') == 1
+    assert content.count('value="codeine" selected') == 1
+    # The page sent back as shown, with the mood changed.
+    data = form_data(
+        episodes=[{**MIGRAINE_EPISODE, "medicine_1": "naproxen", "doses_1": "2"}],
+        initial=1,
+        other_medicine_1="codeine",
+        other_doses_1="1",
+        mood="low",
+    )
+    assert client_.post(day_url(days_ago(2)), data).status_code == 302
+    entry = DiaryEntry.objects.live().get(patient=patient, day=days_ago(2))
+    assert (entry.mood, entry.took_simple_analgesic, entry.took_opioid) == ("low", True, True)
+    # Not offered for a day that did not have it.
+    fresh = client_.get(day_url(days_ago(3), answer="yes")).content.decode()
+    assert 'value="naproxen"' not in fresh and 'value="codeine"' not in fresh
 
 
 def test_correcting_a_day_updates_its_record(client_, patient):
