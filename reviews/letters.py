@@ -48,7 +48,7 @@ def letter_context(discharge: Discharge) -> dict:
         "episode": episode,
         "patient": discharge.patient,
         "trials": trials,
-        "still_taking": any(trial.is_ongoing for trial in trials),
+        "still_taking": any(trial.carries_on for trial in trials),
         "trends": assessment_trends(discharge.patient),
         "teams": list(care_team_contacts(discharge.patient)),
         "generated_at": timezone.now(),

@@ -9,7 +9,8 @@ named selectors only, and a change in those apps is fixed here. Selectors relied
 * `diaries.selectors.diary_window(patient, end=, length=)`: the review page's diary summary.
 * `diaries.selectors.patients_without_entry(patients, day=)`: the diary nudge's "not yet
   recorded today".
-* `careplans.selectors.trials_past_review(patients, today=)`: ongoing trials past review date.
+* `careplans.selectors.trials_past_review(patients, today=)`: trials of medicines still taken
+  past their review date.
 * `careplans.selectors.trials_changed_since(moment)`, `plans_changed_since(moment)` and
   `diaries.selectors.entries_changed_since(moment)`: trials, plans and diary records saved after
   the worklist's kept scan.
@@ -124,7 +125,8 @@ def under_care(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 
 
 def trials_past_review(patients: QuerySet[Patient], *, today: date) -> list:
-    """Ongoing treatment trials whose review date has passed, of patients under care."""
+    """Treatment trials of medicines still taken whose review date has passed, of patients
+    under care."""
     rows = careplan_selectors.trials_past_review(under_care(patients), today=today)
     return [
         (
@@ -358,10 +360,10 @@ class TrialReminder:
 
 
 def trials_for_clinician_reminders(*, today: date) -> list[TrialReminder]:
-    """Ongoing trials past review, each with the clinician to remind: the episode's responsible
-    clinician, or whoever recorded the trial. Only patients under care, as on the worklist the
-    reminder sends the clinician to: not one who has died (their treatment has ended, whatever
-    outcome is still to be recorded) or been discharged."""
+    """Trials of medicines still taken past review, each with the clinician to remind: the
+    episode's responsible clinician, or whoever recorded the trial. Only patients under care,
+    as on the worklist the reminder sends the clinician to: not one who has died (their
+    treatment has ended, whatever outcome is still to be recorded) or been discharged."""
     patients = under_care(Patient.objects.live().filter(date_of_death__isnull=True))
     rows = careplan_selectors.trials_past_review(patients, today=today)
     rows = rows.select_related("plan__episode__responsible_clinician", "created_by")

@@ -242,12 +242,12 @@ class TreatmentTrial(ClinicalRecord):
             ),
         ]
         indexes = [
-            # trials_past_review (the worklist's "prescribe and forget" guard): ongoing trials
-            # by review date.
+            # trials_past_review (the worklist's "prescribe and forget" guard): trials of
+            # medicines still taken (rules.CONTINUING_OUTCOMES) by review date.
             models.Index(
                 fields=["review_due"],
-                condition=Q(outcome="ongoing", entered_in_error=False),
-                name="careplans_trial_review_idx",
+                condition=Q(outcome__in=["effective", "ongoing"], entered_in_error=False),
+                name="careplans_trial_taken_rev_idx",
             ),
             # The worklist's re-check of the rows on screen: trials saved since the kept scan
             # (selectors.trials_changed_since, reviews.sources.changes_since).

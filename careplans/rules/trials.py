@@ -40,9 +40,10 @@ def default_review_due(
     return started_on + timedelta(days=TRIAL_REVIEW_DAYS)
 
 
-# Outcomes after which the medicine carries on, so it needs a next review date. After the others
-# (did not work, not tolerated, stopped) the trial is over and nothing is reviewed again: the
-# worklist's "past review" guard only follows ongoing trials (selectors.trials_past_review).
+# Outcomes after which the medicine carries on, so it needs a next review date, and the worklist's
+# "past review" guard follows it (selectors.trials_past_review): a medicine that works is still
+# reviewed, not prescribed and forgotten. After the others (did not work, not tolerated,
+# stopped) the trial is over and nothing is reviewed again.
 CONTINUING_OUTCOMES = frozenset({ONGOING, EFFECTIVE})
 # A next-review date further ahead than this (about 18 months) is almost certainly a typing
 # error, and would quietly switch off the review prompts until then.

@@ -320,7 +320,7 @@ def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
     return TrialView(
         trial=trial,
         reductions=[r for r in trial.reductions.all() if not r.entered_in_error],
-        overdue=trial.is_ongoing and trial.review_due < today,
+        overdue=trial.carries_on and trial.review_due < today,
         prompts=prompts,
         stopping_rule=stopping,
         botox_rule=botox,
@@ -527,12 +527,13 @@ def trial_for(patients: QuerySet, trial_uuid) -> TreatmentTrial:
 
 
 def trials_past_review(patients: QuerySet, *, today: date | None = None) -> QuerySet:
-    """Ongoing trials whose review date has passed, oldest first: the "prescribe and forget"
-    guard for the worklist. Served by the partial index careplans_trial_review_idx."""
+    """Trials of medicines still taken (ongoing, or recorded as working) whose review date has
+    passed, oldest first: the "prescribe and forget" guard for the worklist. Served by the
+    partial index careplans_trial_taken_rev_idx."""
     today = today or timezone.localdate()
     return (
         TreatmentTrial.objects.filter(
-            outcome=TreatmentTrial.Outcome.ONGOING,
+            outcome__in=sorted(rules.CONTINUING_OUTCOMES),
             entered_in_error=False,
             review_due__lt=today,
             plan__entered_in_error=False,

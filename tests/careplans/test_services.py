@@ -564,13 +564,28 @@ def test_trials_past_review_are_the_prescribe_and_forget_worklist(world):
     long_ago = TODAY() - timedelta(days=100)
     overdue = builders.trial(plan, started_on=long_ago, review_due=TODAY() - timedelta(days=1))
     builders.trial(plan, medicine_code="candesartan", started_on=long_ago, review_due=TODAY())
-    done = builders.trial(
+    reviewed = builders.trial(
         plan,
         medicine_code="topiramate",
         started_on=long_ago,
         review_due=TODAY() - timedelta(days=5),
     )
-    services.review_trial(actor=world.clinician, trial=done, data={"outcome": "effective"})
+    services.review_trial(
+        actor=world.clinician,
+        trial=reviewed,
+        data={"outcome": "effective", "review_due": TODAY() + timedelta(days=90)},
+    )
+    stopped = builders.trial(
+        plan,
+        medicine_code="amitriptyline",
+        started_on=long_ago,
+        review_due=TODAY() - timedelta(days=4),
+    )
+    services.review_trial(
+        actor=world.clinician,
+        trial=stopped,
+        data={"outcome": "ineffective", "adequate_trial": True},
+    )
     builders.trial(
         builders.plan(world.patient_in_c),
         started_on=long_ago,
@@ -578,6 +593,20 @@ def test_trials_past_review_are_the_prescribe_and_forget_worklist(world):
     )
     visible = Patient.objects.filter(pk=world.patient.pk)
     assert list(selectors.trials_past_review(visible)) == [overdue]
+
+
+def test_a_medicine_that_works_is_still_reviewed_when_its_next_review_passes(world):
+    """Prescribe and forget: a treatment recorded as working carries on, so its next review
+    date reaches the worklist like an ongoing trial's."""
+    plan = builders.plan(world.patient)
+    long_ago = TODAY() - timedelta(days=200)
+    working = builders.trial(plan, started_on=long_ago, review_due=TODAY() - timedelta(days=100))
+    services.review_trial(actor=world.clinician, trial=working, data={"outcome": "effective"})
+    TreatmentTrial.objects.filter(pk=working.pk).update(review_due=TODAY() - timedelta(days=2))
+    visible = Patient.objects.filter(pk=world.patient.pk)
+    assert [(t.pk, t.outcome) for t in selectors.trials_past_review(visible)] == [
+        (working.pk, "effective")
+    ]
 
 
 # --- prompts on the plan -------------------------------------------------------------------------

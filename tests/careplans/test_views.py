@@ -1096,6 +1096,21 @@ def test_a_medicine_taken_long_before_the_referral_is_not_overdue_the_day_it_is_
     assert trial.already_taking and trial.review_due == TODAY() + timedelta(days=84)
 
 
+def test_the_patient_is_told_a_medicine_that_works_is_still_checked(world, login):
+    plan = builders.agreed_plan(world.patient)
+    working = builders.trial(plan, dose="80 mg a day")
+    next_review = timezone.localdate() + timedelta(days=180)
+    services.review_trial(
+        actor=world.clinician,
+        trial=working,
+        data={"outcome": "effective", "review_due": next_review},
+    )
+    html = login(world.patient_user).get("/care-plans/my/").content.decode()
+    text = " ".join(html.split())
+    assert "<strong>Propranolol</strong>: 80 mg a day. This is helping." in text
+    assert f"We will check how it is working by {next_review:%-d %B %Y}." in text
+
+
 def test_the_patients_plan_page_gives_the_warning_signs_the_pdf_gives(world, login):
     plan = builders.agreed_plan(world.patient)
     html = login(world.patient_user).get("/care-plans/my/").content.decode()

@@ -134,6 +134,7 @@ def test_the_letter_says_who_why_the_treatments_and_the_results(world):
     plan = plan_builders.plan(world.patient)
     plan_builders.trial(plan, dose="80 mg a day")
     plan_builders.failed(plan, "topiramate", outcome="not_tolerated")
+    plan_builders.failed(plan, "candesartan", outcome="effective")
     months_ago = timezone.now() - timedelta(days=90)
     builders.assessment(world.patient, "PHQ-9", [2] * 9, when=months_ago)
     builders.assessment(world.patient, "PHQ-9", [0] * 9)
@@ -154,6 +155,7 @@ def test_the_letter_says_who_why_the_treatments_and_the_results(world):
     # The episode's treatments: the one still taken, and the one that was stopped.
     assert "Propranolol" in html and "80 mg a day" in html and "Still taking" in html
     assert "Topiramate" in html and "Not tolerated" in html
+    assert "<td>Still taking (working)</td>" in html  # candesartan, recorded as working
     assert "please review them as part of their usual repeat prescribing" in html
     # Questionnaire results, first and latest, with the change judged where the clinical rules
     # give a threshold (HIT-6), and the change alone where they do not (PHQ-9).

@@ -136,7 +136,13 @@ def test_a_trial_reviewed_since_the_kept_scan_leaves_the_row(world, login):
     before = client.get(URL).context["rows"]
     assert "trial_due_review" in {reason.code for reason in before[0].reasons}
     careplan_services.review_trial(
-        actor=world.clinician, trial=trial, data={"outcome": "effective", "adequate_trial": True}
+        actor=world.clinician,
+        trial=trial,
+        data={
+            "outcome": "effective",
+            "adequate_trial": True,
+            "review_due": timezone.localdate() + timedelta(days=180),
+        },
     )
     after = client.get(URL).context["rows"]
     assert "trial_due_review" not in {r.code for row in after for r in row.reasons}
