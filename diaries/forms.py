@@ -26,6 +26,7 @@ from diaries.models import (
 from diaries.selectors import MedicineOptions
 from diaries.services import (
     MAX_EPISODES_PER_DAY,
+    MAX_MEDICINES,
     MESSAGES,
     NOTE_MAX_LENGTH,
     DayData,
@@ -38,7 +39,7 @@ from pathway.renderers import error_target
 
 YES, NO = "yes", "no"
 EPISODE_PREFIX = "episode"
-MEDICINE_SLOTS = 3
+MEDICINE_SLOTS = MAX_MEDICINES
 FEATURE_CHOICES = [
     ("unilateral", "Pain on one side of the head"),
     ("pulsating", "Throbbing or pulsing pain"),
@@ -242,7 +243,9 @@ class DayForm(MedicineSlots, forms.Form):
             if day == today
             else f"Did you have a headache on {day:%A} {day.day} {day:%B}?"
         )
-        self.add_medicine_fields(medicines, first_label="Medicine taken apart from a headache")
+        self.add_medicine_fields(
+            medicines.painkillers(), first_label="Painkiller or migraine medicine"
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -531,7 +534,32 @@ class DayEntryForms:
         if answer == YES and episodes_ok and not kept:
             self.form.add_error("headache", MESSAGES["headache_without_episode"])
             return False
-        return day_ok and episodes_ok
+        return day_ok and episodes_ok and self._day_totals_ok(kept)
+
+    def _day_totals_ok(self, kept: list[EpisodeForm]) -> bool:
+        """Doses of one medicine for the headaches and for something else count together
+        against the day's limit: said on the row for something else, with the reason."""
+        for_headaches: dict[str, int] = {}
+        for form in kept:
+            for code, doses in form.dose_totals().items():
+                for_headaches[code] = for_headaches.get(code, 0) + doses
+        ok = True
+        for slot in range(1, MEDICINE_SLOTS + 1):
+            code = self.form.cleaned_data.get(f"{DayForm.slot_prefix}medicine_{slot}")
+            if not code or code not in for_headaches:
+                continue
+            before = for_headaches[code]
+            total = before + (self.form.cleaned_data.get(f"{DayForm.slot_prefix}doses_{slot}") or 1)
+            if total > MAX_DOSES_PER_DAY:
+                name = self.form.medicines.by_code[code].name
+                self.form.add_error(
+                    f"{DayForm.slot_prefix}doses_{slot}",
+                    f"With the {before} dose{'s' if before != 1 else ''} of {name} for your "
+                    f"headaches, that is {total} doses in one day. The most is "
+                    f"{MAX_DOSES_PER_DAY}: check the numbers.",
+                )
+                ok = False
+        return ok
 
     def to_data(self) -> DayData:
         cleaned = self.form.cleaned_data

@@ -410,6 +410,19 @@ class MedicineOptions:
     choices: list
     by_code: dict[str, Medicine]
 
+    def painkillers(self) -> "MedicineOptions":
+        """The same, with only the medicines of an ICHD-3 8.2 class (painkillers and migraine
+        medicines): what the day offers for medicines taken for something other than a
+        headache."""
+        by_code = {code: m for code, m in self.by_code.items() if m.diary_class}
+        choices = [
+            (label, [(code, name) for code, name in group if code in by_code])
+            for label, group in self.choices
+        ]
+        return MedicineOptions(
+            choices=[(label, group) for label, group in choices if group], by_code=by_code
+        )
+
 
 def recorded_medicines(entry: DiaryEntry | None) -> list[Medicine]:
     """The medicines of a day's live doses, from its `live_episodes` and `live_doses_apart`

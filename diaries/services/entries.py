@@ -37,6 +37,8 @@ from pathway.models import AuditEvent, Patient
 # Patients may fill in or correct today and the 90 days before it (the diary window).
 EDITABLE_DAYS_BACK = 90
 MAX_EPISODES_PER_DAY = 10
+# Medicines one headache, or the day apart from its headaches, may list (the form's rows).
+MAX_MEDICINES = 3
 # The form field that errors in the medicines taken apart from a headache are shown on.
 DOSES_APART_KEY = "other_medicine_1"
 NOTE_MAX_LENGTH = 2000
@@ -59,6 +61,10 @@ MESSAGES = {
     "feature": "Choose the symptoms from the list.",
     "medicine": "Choose a medicine from the list.",
     "listed_twice": "Enter it once with the total number of doses.",
+    "too_many_medicines": f"You can record up to {MAX_MEDICINES} medicines here.",
+    "not_a_painkiller": (
+        "Choose a painkiller or migraine medicine. Other medicines are recorded in your care plan."
+    ),
     "eased_without_triptan": (
         "You said a triptan (like sumatriptan) or ergotamine eased this headache. Choose the one "
         "you took in the medicine list, or untick it."
@@ -175,6 +181,8 @@ def validate_day(
     doses_per_medicine: dict[int, int] = {}
 
     def check_doses(doses: tuple[DoseData, ...], key: str, twice: str) -> None:
+        if len(doses) > MAX_MEDICINES:
+            add(key, MESSAGES["too_many_medicines"])
         seen: set[int] = set()
         for dose in doses:
             medicine = dose.medicine
@@ -212,7 +220,10 @@ def validate_day(
             add("episodes", MESSAGES["eased_without_triptan"])
         check_doses(episode.doses, "episodes", "for one headache")
     # Checked after the headaches' doses, so a day's total over the limit is said here.
-    check_doses(data.doses, DOSES_APART_KEY, "among the medicines taken apart from a headache")
+    check_doses(data.doses, DOSES_APART_KEY, "among the medicines taken for something else")
+    # Apart from a headache, the diary records what counts towards overuse (ICHD-3 8.2 B).
+    if any(dose.medicine is not None and not dose.medicine.diary_class for dose in data.doses):
+        add(DOSES_APART_KEY, MESSAGES["not_a_painkiller"])
     if data.pain_score is not None and (
         isinstance(data.pain_score, bool)
         or not isinstance(data.pain_score, int)

@@ -230,7 +230,7 @@ def test_a_chronic_pain_patients_pdf_starts_with_their_pain(world):
     assert "<h2>Month by month</h2>" not in html
     assert "app-diary-calendar__day--recorded" in html
     assert "app-diary-calendar__day--clear" not in html
-    assert "Medicines for long-term pain are in the care plan" in html
+    assert "Regular medicines for long-term pain are in the care plan" in html
 
 
 # Views

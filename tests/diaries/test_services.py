@@ -355,6 +355,27 @@ def test_it_rejects_a_retired_or_repeated_medicine_apart_from_a_headache(patient
     assert errors == {"other_medicine_1": ["Enter a number of doses from 1 to 20."]}
 
 
+def test_only_painkillers_and_migraine_medicines_are_recorded_for_something_else(patient):
+    errors = _errors(lambda: _save(patient, clear_day(doses=doses(propranolol=1))))
+    assert errors == {
+        "other_medicine_1": [
+            "Choose a painkiller or migraine medicine. Other medicines are recorded in your "
+            "care plan."
+        ]
+    }
+
+
+def test_no_more_medicines_than_the_form_has_rows_for(patient):
+    four = doses(paracetamol=1, ibuprofen=1, naproxen=1, codeine=1)
+    assert _errors(lambda: _save(patient, clear_day(doses=four))) == {
+        "other_medicine_1": ["You can record up to 3 medicines here."]
+    }
+    data = headache_day(EpisodeData("mild", "1_to_4h", doses=four))
+    assert _errors(lambda: _save(patient, data)) == {
+        "episodes": ["You can record up to 3 medicines here."]
+    }
+
+
 def test_a_days_doses_count_together_against_the_limit(patient):
     data = headache_day(episode(doses={"paracetamol": 12}), doses=doses(paracetamol=9))
     assert _errors(lambda: _save(patient, data)) == {

@@ -305,11 +305,23 @@ def test_a_days_total_doses_over_the_limit_is_shown_on_the_medicines_apart(clien
     assert response.status_code == 200
     assert response.context["forms"].error_list == [
         (
-            "#id_other_medicine_1",
-            "More than 20 doses of Paracetamol in one day. Check the numbers.",
+            "#id_other_doses_1",
+            "With the 15 doses of Paracetamol for your headaches, that is 21 doses in one day. "
+            "The most is 20: check the numbers.",
         )
     ]
     assert not DiaryEntry.objects.filter(patient=patient).exists()
+
+
+def test_only_painkillers_and_migraine_medicines_are_offered_for_something_else(client_):
+    forms = client_.get(TODAY_URL + "?answer=details").context["forms"]
+    offered = {code for _, group in forms.form.medicines.choices for code, _ in group}
+    assert {"paracetamol", "codeine", "sumatriptan"} <= offered
+    assert not offered & {"propranolol", "amitriptyline", "erenumab"}
+    headache = {code for _, group in forms.episodes.forms[0].medicines.choices for code, _ in group}
+    assert "propranolol" in headache
+    page = client_.get(TODAY_URL + "?answer=details").content.decode()
+    assert '<details class="nhsuk-details" id="medicines-apart" open>' in page
 
 
 def test_a_headache_felt_as_migraine_and_eased_by_a_triptan_counts_as_migraine(client_, patient):
@@ -510,7 +522,7 @@ def test_a_saved_day_opens_with_its_answers_for_correction(client_, patient):
     content = client_.get(day_url(days_ago(2))).content.decode()
     assert 'value="rizatriptan" selected' in content
     assert 'name="episode-0-doses_1" value="2"' in content
-    assert '<details class="nhsuk-details" id="medicines-apart">' in content
+    assert '<details class="nhsuk-details" id="medicines-apart" open>' in content  # with the note
     assert "Remove this headache" in content
     assert 'name="episode-INITIAL_FORMS" value="1"' in content
 

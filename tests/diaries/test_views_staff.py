@@ -139,7 +139,7 @@ def test_a_chronic_pain_patients_tab_leads_with_their_pain_scores(world, login, 
     assert content.index('<h3 class="nhsuk-heading-m">Pain scores</h3>') < content.index(
         '<h3 class="nhsuk-heading-m">Flags</h3>'
     )
-    assert "Medicines for long-term pain are in the care plan's treatments." in content
+    assert "Regular medicines for long-term pain are in the care plan's treatments." in content
     rows = content.split("Pain scores (0 to 10) in each 30-day month", 1)[1].split("</table>")[0]
     cells = [re.sub("<[^>]+>", "", cell) for cell in re.findall("<td[^>]*>(.*?)</td>", rows)]
     # Month 1 has no scores, month 2 one (8), month 3 two (6 and 3); then the whole window.

@@ -126,10 +126,11 @@ def test_a_chronic_pain_patient_scores_their_pain_and_the_team_reads_it(browser_
     assert "Saved: pain 7 out of 10 for today." in page.content()
     assert "You have filled in today:\n        pain 7 out of 10." in page.content()
 
-    # Painkillers for the pain, apart from any headache: they count as medicine days.
-    page.get_by_text("Medicines taken apart from a headache").click()
+    # Painkillers for the pain, not for a headache: they count as medicine days. The section
+    # is open beside the day's other details.
     apart = page.locator("#medicines-apart")
-    apart.get_by_label("Medicine taken apart from a headache").select_option("paracetamol")
+    assert apart.get_attribute("open") is not None
+    apart.get_by_label("Painkiller or migraine medicine").select_option("paracetamol")
     apart.get_by_label("Number of doses").first.fill("2")
     browser_page.check()
     page.get_by_role("button", name="Save today's diary").click()
