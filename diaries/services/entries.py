@@ -39,7 +39,8 @@ EDITABLE_DAYS_BACK = 90
 MAX_EPISODES_PER_DAY = 10
 # Medicines one headache, or the day apart from its headaches, may list (the form's rows).
 MAX_MEDICINES = 3
-# The form field that errors in the medicines taken apart from a headache are shown on.
+# The form field that errors in the medicines taken for something else (apart from the day's
+# headaches) are shown on.
 DOSES_APART_KEY = "other_medicine_1"
 NOTE_MAX_LENGTH = 2000
 
@@ -222,7 +223,10 @@ def validate_day(
     # Checked after the headaches' doses, so a day's total over the limit is said here.
     check_doses(data.doses, DOSES_APART_KEY, "among the medicines taken for something else")
     # Apart from a headache, the diary records what counts towards overuse (ICHD-3 8.2 B).
-    if any(dose.medicine is not None and not dose.medicine.diary_class for dose in data.doses):
+    if any(
+        dose.medicine is not None and dose.medicine.pk is not None and not dose.medicine.diary_class
+        for dose in data.doses
+    ):
         add(DOSES_APART_KEY, MESSAGES["not_a_painkiller"])
     if data.pain_score is not None and (
         isinstance(data.pain_score, bool)
@@ -346,8 +350,10 @@ def record_entry(
     their doses; so are the medicines taken apart from a headache when they changed. Returns the
     live DiaryEntry.
     Raises ValidationError (keyed by form field) for a day outside the editable range, headache
-    details on a headache-free day, out-of-range severity, pain score or doses, or an unknown
-    or retired medicine; raises DayChanged when `based_on` (see `version_of`) is given and the
+    details on a headache-free day, out-of-range severity, pain score or doses, an unknown
+    medicine or a retired one not already on the day, more medicines in a list than the form
+    has rows for, or a medicine for something else that is not a painkiller or migraine
+    medicine; raises DayChanged when `based_on` (see `version_of`) is given and the
     record changed since, unless the save would change nothing. Nothing is saved when it raises.
     """
     return _save_day(
