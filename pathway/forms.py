@@ -222,8 +222,82 @@ class NhsNumberField(forms.CharField):
         return nhs_number.normalise(typed)
 
 
+class MemorableDateWidget(forms.MultiWidget):
+    """Day, month and year boxes: the NHS.UK date input, for a date the person knows, such as a
+    date of birth (a calendar picker is for dates near today). Written by
+    templates/nhsuk/date_input.html through pathway.renderers.render_field.
+
+    A single ISO date under the field's own name (`date_of_birth=1980-03-31`, as a client
+    posting to the form directly sends it) is read as well."""
+
+    memorable_date = True
+    PARTS = (("day", "Day", 2), ("month", "Month", 2), ("year", "Year", 4))
+
+    def __init__(self, attrs=None):
+        super().__init__({key: forms.TextInput for key, _, _ in self.PARTS}, attrs)
+
+    def decompress(self, value):
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                return [None, None, None]
+        if isinstance(value, date):
+            return [str(value.day), str(value.month), str(value.year)]
+        return [None, None, None]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        shared = context["widget"]["attrs"]
+        for part, (key, label, width) in zip(
+            context["widget"]["subwidgets"], self.PARTS, strict=True
+        ):
+            part["attrs"]["id"] = f"{shared['id']}_{key}" if shared.get("id") else ""
+            part["attrs"]["part"], part["attrs"]["width"] = label, width
+            if shared.get("autocomplete") == "bday":
+                part["attrs"]["autocomplete"] = f"bday-{key}"
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        parts = super().value_from_datadict(data, files, name)
+        if not any(parts) and data.get(name):
+            return data.get(name)
+        return parts
+
+    def value_omitted_from_data(self, data, files, name):
+        return super().value_omitted_from_data(data, files, name) and name not in data
+
+
 class PastDateField(forms.DateField):
-    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    """A date of birth: day, month and year boxes, today or earlier, not before 1900."""
+
+    widget = MemorableDateWidget
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if "invalid" not in kwargs.get("error_messages", {}):
+            self.error_messages["invalid"] = f"{self.label or 'The date'} must be a real date."
+
+    def to_python(self, value):
+        if not isinstance(value, list | tuple):
+            return super().to_python(value)
+        day, month, year = (str(part or "").strip() for part in value)
+        if not (day or month or year):
+            return None
+        named = self.label or "The date"
+        missing = [
+            name for name, part in (("day", day), ("month", month), ("year", year)) if not part
+        ]
+        if missing:
+            raise ValidationError(
+                f"{named} must include a {' and a '.join(missing)}.", code="incomplete"
+            )
+        try:
+            if len(year) != 4:
+                raise ValueError(year)
+            return date(int(year), int(month), int(day))
+        except (ValueError, OverflowError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
     def clean(self, value):
         value = super().clean(value)

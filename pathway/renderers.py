@@ -16,11 +16,14 @@ from crispy_forms.templatetags.crispy_forms_field import CrispyFieldNode
 from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.template import Context
+from django.template.loader import get_template
 from django.utils.formats import date_format, localize
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 
+# Day, month and year boxes (pathway.forms.MemorableDateWidget): a template of the project's.
+DATE_INPUT = "nhsuk/date_input.html"
 SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"
 TEXTAREA = "django/forms/widgets/textarea.html"
@@ -124,6 +127,8 @@ def render_field(field) -> str:
     if field.is_hidden:
         return mark_safe(f"\n{field}")  # noqa: S308 - the widget's own (escaped) rendering
     widget = field.field.widget
+    if getattr(widget, "memorable_date", False):
+        return mark_safe(f"\n{get_template(DATE_INPUT).render({'field': field})}")  # noqa: S308
     auto_id = template_text(field.auto_id)
     help_text = field.help_text
     hint = template_text(help_text) if help_text else ""
@@ -245,6 +250,8 @@ def error_target(field) -> str:
     the control."""
     if isinstance(field.field.widget, forms.RadioSelect) and field.field.widget.choices:
         return f"{field.auto_id}_0"
+    if getattr(field.field.widget, "memorable_date", False):
+        return f"{field.auto_id}_day"
     return field.auto_id
 
 

@@ -334,3 +334,13 @@ class ScreenForm(forms.Form):
 
     nhs_number = NhsNumberField(required=False)
     date_of_birth = PastDateField(required=False)
+
+    @staticmethod
+    def date_of_birth_data(post, *, name: str = "date_of_birth") -> dict:
+        """The date of birth's boxes (day, month, year) among a page's posted fields, named as
+        this form names them: `name` is the field's name on that page (with its prefix)."""
+        return {
+            f"date_of_birth{key[len(name) :]}": value
+            for key, value in post.items()
+            if key == name or key.startswith(f"{name}_")
+        }

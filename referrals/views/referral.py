@@ -244,7 +244,7 @@ def screen(request):
     form = ScreenForm(
         {
             "nhs_number": request.POST.get("nhs_number", ""),
-            "date_of_birth": request.POST.get("new-date_of_birth", ""),
+            **ScreenForm.date_of_birth_data(request.POST, name="new-date_of_birth"),
         }
     )
     age = _age_for_screen(request, form)

@@ -126,7 +126,7 @@ def _under_care(user) -> bool:
 @require_POST
 def self_refer_screen(request):
     """The self-referral's live safety screen (htmx), in plain English."""
-    form = ScreenForm({"date_of_birth": request.POST.get("date_of_birth", "")})
+    form = ScreenForm(ScreenForm.date_of_birth_data(request.POST))
     form.is_valid()
     outcome = _public_screen(
         _ticked(request), getattr(form, "cleaned_data", {}).get("date_of_birth")

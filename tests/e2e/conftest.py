@@ -95,6 +95,17 @@ class Browser:
         self.page.get_by_role("button", name="Sign in").click()
         self.check()
 
+    def date_boxes(self, legend: str = "Date of birth"):
+        """The day, month and year boxes of a date input, by its legend."""
+        group = self.page.get_by_role("group", name=legend)
+        return tuple(group.get_by_label(part, exact=True) for part in ("Day", "Month", "Year"))
+
+    def fill_date(self, iso: str, legend: str = "Date of birth"):
+        """Type an ISO date into a date input's day, month and year boxes, as a person would."""
+        year, month, day = iso.split("-")
+        for box, value in zip(self.date_boxes(legend), (day, month, year), strict=True):
+            box.fill(value.lstrip("0") if len(value) == 2 else value)
+
     def sign_out(self):
         self.page.get_by_role("button", name="Sign out", exact=True).click()
         self.check()

@@ -86,7 +86,7 @@ def test_a_gp_refers_the_team_triages_and_the_gp_reads_the_outcome(browser_page,
     page.locator("#patient-lookup").get_by_text("No patient with this NHS number").wait_for()
     page.get_by_label("First name").fill("Nova")
     page.get_by_label("Last name").fill("Newman")
-    page.get_by_label("Date of birth").fill("1991-02-03")
+    browser_page.fill_date("1991-02-03")
     page.get_by_label("Sex").select_option("female")
     page.get_by_label("Registered practice").select_option(
         label="Riverside Medical Centre (Y90001)"
@@ -181,7 +181,7 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     browser_page.check()
     page.get_by_label("First name").fill("Robin")
     page.get_by_label("Last name").fill("Selfridge")
-    page.get_by_label("Date of birth").fill("1987-04-05")
+    browser_page.fill_date("1987-04-05")
     page.get_by_label("Your GP practice").select_option(label="Riverside Medical Centre")
     page.get_by_label("Email", exact=True).check()
     page.get_by_label("Email address").fill("robin@example.com")
@@ -267,7 +267,7 @@ def test_a_self_referral_sent_again_after_back_is_not_a_second_referral(
     browser_page.goto("/referrals/self/")
     page.get_by_label("First name").fill("Robin")
     page.get_by_label("Last name").fill("Twice")
-    page.get_by_label("Date of birth").fill("1987-04-05")
+    browser_page.fill_date("1987-04-05")
     page.get_by_label("Your GP practice").select_option(label="Riverside Medical Centre")
     page.get_by_label("Email", exact=True).check()
     page.get_by_label("Email address").fill("robin@example.com")

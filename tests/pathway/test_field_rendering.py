@@ -21,7 +21,9 @@ from diaries.selectors import medicine_options
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "field_templates"
 REFERENCE = Engine(
-    dirs=[str(REFERENCE_DIR)],
+    # The project's templates after the reference: fields the project writes with a template
+    # of its own (the date input) are included from there by both.
+    dirs=[str(REFERENCE_DIR), *(str(path) for path in settings.TEMPLATES[0]["DIRS"])],
     libraries={
         "crispy_forms_field": "crispy_forms.templatetags.crispy_forms_field",
         "humanize": "django.contrib.humanize.templatetags.humanize",

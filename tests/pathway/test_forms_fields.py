@@ -2,13 +2,15 @@
 invalid choice, like any other choice that is not offered) and NhsNumberField (a number pasted
 with spaces around it is taken whole)."""
 
+from datetime import date, timedelta
 from importlib import import_module
 
 import pytest
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from pathway.forms import ModelMultipleChoiceField, NhsNumberField
+from pathway.forms import ModelMultipleChoiceField, NhsNumberField, PastDateField
 from pathway.models import Organisation
 
 
@@ -90,3 +92,62 @@ def test_no_form_limits_the_length_typed_into_its_nhs_number_box():
     for name, field in found.items():
         assert "maxlength" not in field.widget.attrs, name
         assert field.clean(" 999 000 0018") == "9990000018", name
+
+
+# Date of birth: day, month and year boxes (the NHS.UK date input)
+
+
+class BornForm(forms.Form):
+    date_of_birth = PastDateField(label="Date of birth")
+
+
+def _born(**data):
+    form = BornForm(data)
+    form.is_valid()
+    return form.cleaned_data.get("date_of_birth"), form.errors.get("date_of_birth")
+
+
+def test_the_three_boxes_make_a_date():
+    boxes = {"date_of_birth_day": " 7", "date_of_birth_month": "03", "date_of_birth_year": "1984"}
+    assert _born(**boxes) == (date(1984, 3, 7), None)
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year", "message"),
+    [
+        ("", "3", "1984", "Date of birth must include a day."),
+        ("7", "", "", "Date of birth must include a month and a year."),
+        ("31", "2", "1984", "Date of birth must be a real date."),
+        ("7", "3", "84", "Date of birth must be a real date."),
+        ("7", "March", "1984", "Date of birth must be a real date."),
+        ("1", "1", "1899", "Enter a date after 1 January 1900."),
+        ("1", "1", "99999999999999999999", "Date of birth must be a real date."),
+    ],
+)
+def test_a_date_of_birth_with_a_box_missing_or_wrong_says_which(day, month, year, message):
+    boxes = {"date_of_birth_day": day, "date_of_birth_month": month, "date_of_birth_year": year}
+    assert _born(**boxes) == (None, [message])
+
+
+def test_a_date_of_birth_in_the_future_is_refused_and_nothing_is_required_twice():
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert _born(date_of_birth=tomorrow.isoformat()) == (
+        None,
+        ["Date of birth must be today or in the past."],
+    )
+    assert _born() == (None, ["This field is required."])
+
+
+def test_a_single_iso_date_is_read_as_well():
+    assert _born(date_of_birth="1984-03-07") == (date(1984, 3, 7), None)
+
+
+def test_the_boxes_show_what_was_typed_and_the_saved_date():
+    typed = BornForm(
+        {"date_of_birth_day": "31", "date_of_birth_month": "2", "date_of_birth_year": "1984"}
+    )
+    values = [part["value"] for part in typed["date_of_birth"].subwidgets[0].data["subwidgets"]]
+    assert values == ["31", "2", "1984"]
+    saved = BornForm(initial={"date_of_birth": date(1980, 5, 17)})
+    values = [part["value"] for part in saved["date_of_birth"].subwidgets[0].data["subwidgets"]]
+    assert values == ["17", "5", "1980"]

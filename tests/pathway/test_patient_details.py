@@ -219,11 +219,15 @@ def test_the_page_audits_its_read_and_says_who_corrects_the_nhs_number(world, lo
     assert (event.actor, event.patient, event.fields) == (world.gp, world.patient, [])
 
 
-def test_the_date_of_birth_box_shows_the_saved_date_as_a_date_input_reads_it(world, login):
+def test_the_date_of_birth_boxes_show_the_saved_date(world, login):
     _born(world.patient, date(1980, 5, 17))
     page = _page(login(world.clinician).get(_url(world.patient)))
-    # An <input type="date"> shows only an ISO date; 17/05/1980 would leave it empty.
-    assert re.search(r'<input type="date" name="date_of_birth" value="1980-05-17"', page)
+    for part, value in (("day", "17"), ("month", "5"), ("year", "1980")):
+        assert re.search(
+            rf'<input [^>]*id="id_date_of_birth_{part}" name="date_of_birth_{part}" '
+            rf'type="text" inputmode="numeric" value="{value}"',
+            page,
+        ), part
 
 
 def test_saving_goes_back_to_the_patient_page_naming_what_was_corrected(world, login):

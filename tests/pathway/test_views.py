@@ -146,7 +146,9 @@ def test_it_refuses_a_bad_patient_field_with_a_message_beside_it(
     response = login(world.gp).post(CREATE, _new_patient(world, sms_consent="", **{field: value}))
     assert response.status_code == 200
     assert _field_error(response, field) == message
-    assert _summary_errors(response) == {field: message}
+    # The summary links to the control: for a date of birth, its day box.
+    target = f"{field}_day" if field == "date_of_birth" else field
+    assert _summary_errors(response) == {target: message}
     assert Patient.objects.count() == before
     assert not AuditEvent.objects.filter(action="create").exists()
 

@@ -505,6 +505,16 @@ def test_the_screen_uses_the_patients_age(world, login):
     assert "2-week route" in body
     body = _screen(client, red_flags=["new_onset_headache"], **{"new-date_of_birth": "2000-01-01"})
     assert "routine" in body
+    # The page's day, month and year boxes.
+    boxes = {"new-date_of_birth_day": "1", "new-date_of_birth_month": "1"}
+    body = _screen(
+        client, red_flags=["new_onset_headache"], **boxes, **{"new-date_of_birth_year": "1950"}
+    )
+    assert "2-week route" in body
+    body = _screen(
+        client, red_flags=["new_onset_headache"], **boxes, **{"new-date_of_birth_year": "2000"}
+    )
+    assert "routine" in body
     body = _screen(client, red_flags=["new_onset_headache"])
     assert "Enter the patient's NHS number or date of birth" in body
 

@@ -68,7 +68,9 @@ def test_the_browser_may_fill_in_the_persons_own_details(client):
     for name, purpose in (
         ("given_name", "given-name"),
         ("family_name", "family-name"),
-        ("date_of_birth", "bday"),
+        ("date_of_birth_day", "bday-day"),
+        ("date_of_birth_month", "bday-month"),
+        ("date_of_birth_year", "bday-year"),
         ("email", "email"),
         ("mobile", "tel"),
     ):
@@ -374,7 +376,7 @@ def test_a_child_cannot_refer_themselves_and_is_told_to_ask_their_gp(client, wor
     assert "speak to your GP practice" in body
     # Beside the date of birth, and linked from the summary.
     assert 'id="id_date_of_birth-error"' in body
-    assert 'href="#id_date_of_birth">You must be 18 or over' in body
+    assert 'href="#id_date_of_birth_day">You must be 18 or over' in body
     assert Referral.objects.count() == 0
 
 
@@ -403,6 +405,28 @@ def test_the_public_screen_speaks_plainly(client, world):
     assert "GP practice" in body
     assert client.post(url, {"red_flags": []}).content.decode().strip() == ""
     assert "tick only the items" in client.post(url, {"red_flags": ["x"]}).content.decode()
+
+
+def test_the_public_screen_reads_the_date_of_birth_boxes(client, world):
+    """A new headache is urgent from 50 (clinical-rules.md section 9): the live screen works
+    the age out from the day, month and year boxes as they are filled in."""
+    url = reverse("referrals:self-refer-screen")
+    year = timezone.localdate().year
+
+    def screen(**born) -> str:
+        return client.post(url, {"red_flags": ["new_onset_headache"], **born}).content.decode()
+
+    def boxes(age: int) -> dict:
+        return {
+            "date_of_birth_day": "1",
+            "date_of_birth_month": "1",
+            "date_of_birth_year": str(year - age),
+        }
+
+    older, younger = screen(**boxes(60)), screen(**boxes(30))
+    assert older != younger
+    assert older == screen(date_of_birth=f"{year - 60}-01-01")
+    assert younger == screen(date_of_birth=f"{year - 30}-01-01")
 
 
 def test_a_stiff_neck_with_a_headache_and_fever_is_an_emergency_for_the_public(client, world):
