@@ -1041,6 +1041,10 @@ class Loader:
             recorded = _at(due + timedelta(days=rng.randint(-7, 14)), 11)
             if recorded < end and recorded < self.now:
                 outcome = _weighted(rng, {"effective": 50, "ineffective": 30, "not_tolerated": 20})
+                if outcome == "effective":
+                    # Working, so it carries on: the review sets the next one, as the form asks.
+                    next_review = rng.choice([91, 182, 365])
+                    due = recorded.astimezone(LONDON).date() + timedelta(days=next_review)
             else:
                 recorded = None
         # Most opioids and gabapentinoids on a pain plan were prescribed before the referral

@@ -277,20 +277,25 @@ def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | No
 def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
     prompts = []
     stopping = botox = None
-    if trial.is_ongoing:
-        if trial.already_taking:
-            review = rules.existing_medicine_review(
-                condition=condition,
-                medicine_class=trial.medicine_class,
-                medicine_name=trial.display_name,
-                review_decision=trial.review_decision,
-            )
-            if review:
-                prompts.append(review)
-        elif warning := rules.start_warning(
-            condition=condition, medicine_class=trial.medicine_class
-        ):
-            prompts.append(warning)
+    # A medicine already taken at referral is reviewed (NG193, CG150) for as long as it is
+    # taken, working or not yet judged; the warning on starting one, only while it is new.
+    if trial.carries_on and trial.already_taking:
+        review = rules.existing_medicine_review(
+            condition=condition,
+            medicine_class=trial.medicine_class,
+            medicine_name=trial.display_name,
+            review_decision=trial.review_decision,
+        )
+        if review:
+            prompts.append(review)
+    elif (
+        trial.is_ongoing
+        and not trial.already_taking
+        and (
+            warning := rules.start_warning(condition=condition, medicine_class=trial.medicine_class)
+        )
+    ):
+        prompts.append(warning)
     # The stopping rules apply while the medicine is taken: ongoing, or recorded as working.
     if trial.carries_on:
         if (
@@ -537,6 +542,9 @@ def trials_past_review(patients: QuerySet, *, today: date | None = None) -> Quer
             entered_in_error=False,
             review_due__lt=today,
             plan__entered_in_error=False,
+            # A plan whose episode has ended has been handed back (the discharge letter lists
+            # what is still taken): nothing left for the team to review, nor a form to do it.
+            plan__episode__status__in=OPEN_EPISODE_STATUSES,
             plan__patient__in=patients,
         )
         .select_related("plan__patient")

@@ -123,10 +123,11 @@ def _check_morphine_equivalent(data: dict, code: str) -> None:
 
 
 def _check_not_recorded(plan: CarePlan, code: str, name: str) -> None:
-    """Raise CarePlanError when the plan already has this medicine as an ongoing treatment (a
-    form sent twice, or from a second tab): one medicine, one line to review and reduce."""
+    """Raise CarePlanError when the plan already has this medicine as a treatment still taken
+    (ongoing or working; a form sent twice, or from a second tab): one medicine, one line to
+    review and reduce."""
     ongoing = plan.trials.filter(
-        entered_in_error=False, outcome=TreatmentTrial.Outcome.ONGOING, medicine_code=code
+        entered_in_error=False, outcome__in=sorted(rules.CONTINUING_OUTCOMES), medicine_code=code
     )
     if code == rules.OTHER:
         ongoing = ongoing.filter(medicine_name__iexact=name.strip())
@@ -455,7 +456,7 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
         TreatmentTrial.objects.select_for_update().select_related("plan__patient").get(pk=trial.pk)
     )
     check_episode_open(trial.plan)
-    if not trial.is_ongoing:
+    if not trial.carries_on:  # ongoing or working: a medicine still taken can be reduced
         raise CarePlanError("This medicine has already stopped.")
     reduced_on = data["reduced_on"]
     if reduced_on > timezone.localdate():

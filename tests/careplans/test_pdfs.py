@@ -212,6 +212,10 @@ def test_a_personal_leaflet_says_a_check_whose_date_has_passed_is_due_now(world)
     trial.review_due = timezone.localdate()
     today = printing.leaflet_html(patient=world.patient, leaflet=leaflet, trials=[trial])
     assert f"we will check how it is working by {trial.review_due:%-d %B %Y}" in today
+    # Recorded as working, it is still taken and still checked.
+    trial.outcome = "effective"
+    working = printing.leaflet_html(patient=world.patient, leaflet=leaflet, trials=[trial])
+    assert f"we will check how it is working by {trial.review_due:%-d %B %Y}" in working
 
 
 def test_the_care_plan_pdf_has_what_the_patients_page_has(world, login):

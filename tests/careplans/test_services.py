@@ -595,6 +595,54 @@ def test_trials_past_review_are_the_prescribe_and_forget_worklist(world):
     assert list(selectors.trials_past_review(visible)) == [overdue]
 
 
+def test_a_working_medicine_can_still_be_reduced_and_stopped(world):
+    trial = _tramadol(world, "100 mg four times a day")
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "effective", "review_due": TODAY() + timedelta(days=90)},
+    )
+    services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={"step": "reduced", "reduced_on": TODAY(), "dose": "50 mg four times a day"},
+    )
+    services.record_reduction(
+        actor=world.clinician, trial=trial, data={"step": "stopped", "reduced_on": TODAY()}
+    )
+    trial.refresh_from_db()
+    assert trial.outcome == "stopped"
+
+
+def test_a_medicine_taken_before_referral_keeps_its_review_prompt_while_it_works(world):
+    trial = _tramadol(world, "100 mg four times a day")
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "effective", "review_due": TODAY() + timedelta(days=90)},
+    )
+    trial.refresh_from_db()
+    view = selectors.trial_view(trial, "chronic_pain", TODAY())
+    assert [prompt.title for prompt in view.prompts] == ["Review Tramadol with the patient"]
+
+
+def test_a_medicine_on_an_ended_episodes_plan_leaves_the_worklist(world):
+    """The discharge letter hands what is still taken back to the GP: a review date passing
+    later is not the team's, even while the patient has another episode open."""
+    from tests.factories import EpisodeFactory
+
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    long_ago = TODAY() - timedelta(days=200)
+    builders.trial(plan, started_on=long_ago, review_due=TODAY() - timedelta(days=2))
+    EpisodeFactory(patient=world.patient, condition="headache")
+    visible = Patient.objects.filter(pk=world.patient.pk)
+    assert selectors.trials_past_review(visible).count() == 1
+    type(plan.episode).objects.filter(pk=plan.episode_id).update(
+        status="discharged", closed_at=timezone.now()
+    )
+    assert selectors.trials_past_review(visible).count() == 0
+
+
 def test_a_medicine_that_works_is_still_reviewed_when_its_next_review_passes(world):
     """Prescribe and forget: a treatment recorded as working carries on, so its next review
     date reaches the worklist like an ongoing trial's."""
@@ -1309,6 +1357,14 @@ def test_a_medicine_already_being_taken_is_not_recorded_twice(world):
     builders.trial(plan, **other)
     with pytest.raises(services.CarePlanError, match="Riboflavin is already recorded"):
         builders.trial(plan, **{**other, "medicine_name": " riboflavin "})
+    # Recorded as working it is still taken: not recorded a second time either.
+    services.review_trial(
+        actor=world.clinician,
+        trial=first,
+        data={"outcome": "effective", "review_due": TODAY() + timedelta(days=90)},
+    )
+    with pytest.raises(services.CarePlanError, match="Propranolol is already recorded as being"):
+        builders.trial(plan, dose="40 mg twice a day")
     # Once it has ended, it can be started again.
     services.review_trial(actor=world.clinician, trial=first, data={"outcome": "not_tolerated"})
     builders.trial(plan, dose="10 mg twice a day")

@@ -1222,6 +1222,31 @@ def test_the_reduction_page_lists_the_steps_and_removes_the_latest_when_typed_wr
     assert "changed since the page was opened" in again.content.decode()
 
 
+def test_a_working_medicine_offers_its_reduction_steps(world, login):
+    from django.urls import reverse
+
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    trial = builders.trial(
+        plan,
+        medicine_code="tramadol",
+        role="pain",
+        already_taking=True,
+        started_on=timezone.localdate() - timedelta(days=100),
+    )
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "effective", "review_due": timezone.localdate() + timedelta(days=90)},
+    )
+    client = login(world.clinician)
+    plan_page = client.get(
+        reverse("careplans:patient-plan", kwargs={"patient_uuid": world.patient.uuid})
+    )
+    assert "Reduce or stop<span" in plan_page.content.decode()
+    url = reverse("careplans:reduction-add", kwargs={"trial_uuid": trial.uuid})
+    assert "Record a step" in client.get(url).content.decode()
+
+
 def test_a_treatment_recorded_by_mistake_is_marked_so_from_its_review_page(world, login):
     from django.urls import reverse
 
