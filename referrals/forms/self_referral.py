@@ -61,7 +61,7 @@ class SelfReferralForm(TooLongInWords, forms.Form):
     )
     date_of_birth = PastDateField(
         label="Date of birth",
-        help_text="For example, 31 March 1980",
+        help_text="For example, 31 3 1980",
         error_messages={
             "required": "Enter your date of birth",
             "invalid": "Date of birth must be a real date",
