@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, date, datetime
 
 from django import forms
@@ -222,6 +223,14 @@ class NhsNumberField(forms.CharField):
         return nhs_number.normalise(typed)
 
 
+def empty_parts(value) -> list[int]:
+    """The positions of a date input's empty boxes when some, not all, are filled in (what a
+    "must include" error is about); [] otherwise."""
+    parts = [str(part or "").strip() for part in value] if isinstance(value, list | tuple) else []
+    empty = [index for index, part in enumerate(parts) if not part]
+    return empty if parts and 0 < len(empty) < len(parts) else []
+
+
 class MemorableDateWidget(forms.MultiWidget):
     """Day, month and year boxes: the NHS.UK date input, for a date the person knows, such as a
     date of birth (a calendar picker is for dates near today). Written by
@@ -256,6 +265,12 @@ class MemorableDateWidget(forms.MultiWidget):
             part["attrs"]["part"], part["attrs"]["width"] = label, width
             if shared.get("autocomplete") == "bday":
                 part["attrs"]["autocomplete"] = f"bday-{key}"
+        # Some boxes filled and some not: an error is about the empty ones only (`fault`);
+        # otherwise about the whole date.
+        parts = context["widget"]["subwidgets"]
+        empty = empty_parts([part["value"] for part in parts])
+        for index, part in enumerate(parts):
+            part["fault"] = not empty or index in empty
         return context
 
     def value_from_datadict(self, data, files, name):
@@ -292,11 +307,18 @@ class PastDateField(forms.DateField):
             raise ValidationError(
                 f"{named} must include a {' and a '.join(missing)}.", code="incomplete"
             )
+        if re.fullmatch(r"[0-9]+", year) and len(year) != 4:
+            raise ValidationError("Year must include 4 numbers.", code="short_year")
+        # ASCII digits only: int() would also take "1_0" or full-width digits.
+        if not (
+            re.fullmatch(r"[0-9]{1,2}", day)
+            and re.fullmatch(r"[0-9]{1,2}", month)
+            and re.fullmatch(r"[0-9]{4}", year)
+        ):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
         try:
-            if len(year) != 4:
-                raise ValueError(year)
             return date(int(year), int(month), int(day))
-        except (ValueError, OverflowError):
+        except ValueError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
     def clean(self, value):

@@ -250,8 +250,13 @@ def error_target(field) -> str:
     the control."""
     if isinstance(field.field.widget, forms.RadioSelect) and field.field.widget.choices:
         return f"{field.auto_id}_0"
-    if getattr(field.field.widget, "memorable_date", False):
-        return f"{field.auto_id}_day"
+    widget = field.field.widget
+    if getattr(widget, "memorable_date", False):
+        # The first empty box when only some are filled in (the error is about it), else Day.
+        from pathway.forms import empty_parts  # forms' widgets render through this module
+
+        empty = empty_parts(field.value())
+        return f"{field.auto_id}_{widget.PARTS[empty[0] if empty else 0][0]}"
     return field.auto_id
 
 

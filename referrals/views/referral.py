@@ -185,12 +185,14 @@ def _cannot_resend(user, earlier: Referral) -> str:
 
 def _new_patient_initial(request) -> dict:
     """What was typed into the new-patient fields: checked beside an NHS number not valid yet,
-    and shown again when they were not needed."""
-    return {
-        name: request.POST.get(f"new-{name}")
-        for name in NewPatientForm.base_fields
-        if request.POST.get(f"new-{name}")
-    }
+    and shown again when they were not needed. Read by each field's widget, so the date of
+    birth's day, month and year boxes count as typed when any of them is."""
+    typed = {}
+    for name, field in NewPatientForm.base_fields.items():
+        value = field.widget.value_from_datadict(request.POST, request.FILES, f"new-{name}")
+        if any(str(part or "").strip() for part in value) if isinstance(value, list) else value:
+            typed[name] = value
+    return typed
 
 
 # The new-patient details that say who the patient is (the others are only how to reach them).

@@ -2,6 +2,7 @@
 invalid choice, like any other choice that is not offered) and NhsNumberField (a number pasted
 with spaces around it is taken whole)."""
 
+import re
 from datetime import date, timedelta
 from importlib import import_module
 
@@ -118,10 +119,13 @@ def test_the_three_boxes_make_a_date():
         ("", "3", "1984", "Date of birth must include a day."),
         ("7", "", "", "Date of birth must include a month and a year."),
         ("31", "2", "1984", "Date of birth must be a real date."),
-        ("7", "3", "84", "Date of birth must be a real date."),
+        ("7", "3", "84", "Year must include 4 numbers."),
+        ("1_0", "3", "1984", "Date of birth must be a real date."),
+        ("１２", "3", "1984", "Date of birth must be a real date."),
+        ("7", "3", "１９８４", "Date of birth must be a real date."),
         ("7", "March", "1984", "Date of birth must be a real date."),
         ("1", "1", "1899", "Enter a date after 1 January 1900."),
-        ("1", "1", "99999999999999999999", "Date of birth must be a real date."),
+        ("1", "1", "99999999999999999999", "Year must include 4 numbers."),
     ],
 )
 def test_a_date_of_birth_with_a_box_missing_or_wrong_says_which(day, month, year, message):
@@ -136,6 +140,25 @@ def test_a_date_of_birth_in_the_future_is_refused_and_nothing_is_required_twice(
         ["Date of birth must be today or in the past."],
     )
     assert _born() == (None, ["This field is required."])
+
+
+def test_only_the_empty_boxes_are_marked_and_linked_when_some_are_filled_in():
+    from pathway.renderers import error_target, render_field
+
+    some = BornForm({"date_of_birth_day": "7", "date_of_birth_year": "1984"})
+    assert error_target(some["date_of_birth"]) == "id_date_of_birth_month"
+    html = render_field(some["date_of_birth"])
+    marked = re.findall(r'<input class="[^"]*nhsuk-input--error[^"]*" id="([^"]+)"', html)
+    assert marked == ["id_date_of_birth_month"]
+    whole = BornForm(
+        {"date_of_birth_day": "31", "date_of_birth_month": "2", "date_of_birth_year": "1984"}
+    )
+    assert error_target(whole["date_of_birth"]) == "id_date_of_birth_day"
+    marked = re.findall(
+        r'<input class="[^"]*nhsuk-input--error[^"]*" id="([^"]+)"',
+        render_field(whole["date_of_birth"]),
+    )
+    assert marked == ["id_date_of_birth_day", "id_date_of_birth_month", "id_date_of_birth_year"]
 
 
 def test_a_single_iso_date_is_read_as_well():

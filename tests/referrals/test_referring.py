@@ -59,6 +59,13 @@ def test_a_found_patient_needs_no_new_patient_details(world, login):
         {"new-date_of_birth": "1940-01-01"},
         {"new-family_name": "Humphreys"},
         {"new-date_of_birth": "31/02/1980"},
+        # The page's day, month and year boxes.
+        {
+            "new-date_of_birth_day": "3",
+            "new-date_of_birth_month": "9",
+            "new-date_of_birth_year": "1990",
+        },
+        {"new-date_of_birth_year": "1990"},
     ],
 )
 def test_a_found_nhs_number_with_someone_elses_details_typed_is_not_sent(world, login, typed):
@@ -73,6 +80,25 @@ def test_a_found_nhs_number_with_someone_elses_details_typed_is_not_sent(world, 
         'the name or date of birth under "New patient" is not theirs. Check the NHS number, or '
         f"clear the new patient's details to refer {patient.full_name}."
     ) in body
+
+
+def test_date_of_birth_boxes_typed_beside_a_found_patient_come_back_as_typed(world, login):
+    boxes = {"new-date_of_birth_day": "3", "new-date_of_birth_month": "9"}
+    response = login(world.gp).post(CREATE, _form(world, **boxes))
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert 'name="new-date_of_birth_day" type="text" inputmode="numeric" value="3"' in content
+    assert 'name="new-date_of_birth_month" type="text" inputmode="numeric" value="9"' in content
+
+
+def test_a_new_patients_date_of_birth_error_links_to_the_box_at_fault(world, login):
+    boxes = {"new-date_of_birth_day": "3", "new-date_of_birth_year": "1990"}
+    response = login(world.gp).post(CREATE, _form(world, nhs_number="9434765870", **boxes))
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert (
+        '<a href="#id_new-date_of_birth_month">Date of birth must include a month.</a>' in content
+    )
 
 
 def test_an_emergency_stop_is_not_put_on_the_record_of_someone_elses_nhs_number(world, login):
