@@ -161,6 +161,16 @@ def test_only_the_empty_boxes_are_marked_and_linked_when_some_are_filled_in():
     assert marked == ["id_date_of_birth_day", "id_date_of_birth_month", "id_date_of_birth_year"]
 
 
+def test_each_box_is_written_with_its_label_and_a_plain_required_attribute():
+    from pathway.renderers import render_field
+
+    html = render_field(BornForm()["date_of_birth"])
+    for part, label in (("day", "Day"), ("month", "Month"), ("year", "Year")):
+        label_tag = f'for="id_date_of_birth_{part}">{label}</label>'
+        assert f'<label class="nhsuk-label nhsuk-date-input__label" {label_tag}' in html
+    assert html.count('inputmode="numeric" required>') == 3 and '="True"' not in html
+
+
 def test_a_single_iso_date_is_read_as_well():
     assert _born(date_of_birth="1984-03-07") == (date(1984, 3, 7), None)
 
