@@ -131,14 +131,26 @@ class MedicineSlots:
             chosen.add(code)
         return chosen
 
-    def dose_totals(self) -> dict[str, int]:
-        """Doses per medicine code in the rows, blank numbers counting as 1."""
-        totals: dict[str, int] = {}
+    @classmethod
+    def initial_for(cls, doses) -> dict:
+        """Initial values of the rows for saved doses (each with `medicine` and `doses`)."""
+        initial = {}
+        for slot, dose in enumerate(list(doses)[:MEDICINE_SLOTS], start=1):
+            initial[f"{cls.slot_prefix}medicine_{slot}"] = dose.medicine.code
+            initial[f"{cls.slot_prefix}doses_{slot}"] = dose.doses
+        return initial
+
+    def chosen_rows(self):
+        """(slot, medicine code, doses) of each filled-in row, a blank number counting as 1."""
         for slot in range(1, MEDICINE_SLOTS + 1):
-            code = self.cleaned_data.get(self._slot("medicine", slot))
-            if code:
-                doses = self.cleaned_data.get(self._slot("doses", slot)) or 1
-                totals[code] = totals.get(code, 0) + doses
+            if code := self.cleaned_data.get(self._slot("medicine", slot)):
+                yield slot, code, self.cleaned_data.get(self._slot("doses", slot)) or 1
+
+    def dose_totals(self) -> dict[str, int]:
+        """Doses per medicine code in the rows."""
+        totals: dict[str, int] = {}
+        for _, code, doses in self.chosen_rows():
+            totals[code] = totals.get(code, 0) + doses
         return totals
 
     def doses_data(self) -> tuple[DoseData, ...]:
@@ -373,14 +385,18 @@ class BaseEpisodeFormSet(forms.BaseFormSet):
             and not form.data.get(form.add_prefix(DELETION_FIELD_NAME))
         ]
 
-    def clean(self):
+    def dose_totals(self) -> dict[str, int]:
+        """Doses per medicine code over the headaches kept (not removed)."""
         totals: dict[str, int] = {}
         for form in self.forms:
             if not form.cleaned_data or form.cleaned_data.get(DELETION_FIELD_NAME):
                 continue
             for code, doses in form.dose_totals().items():
                 totals[code] = totals.get(code, 0) + doses
-        for code, total in totals.items():
+        return totals
+
+    def clean(self):
+        for code, total in self.dose_totals().items():
             if total > MAX_DOSES_PER_DAY:
                 name = self.medicines.by_code[code].name
                 raise ValidationError(
@@ -406,11 +422,7 @@ def initial_from(entry: DiaryEntry | None) -> tuple[dict, list[dict]]:
         return {}, []
     day = {
         "headache": YES if entry.headache else NO,
-        **{
-            f"{DayForm.slot_prefix}{name}_{slot}": value
-            for slot, dose in enumerate(doses_apart(entry)[:MEDICINE_SLOTS], start=1)
-            for name, value in (("medicine", dose.medicine.code), ("doses", dose.doses))
-        },
+        **DayForm.initial_for(doses_apart(entry)),
         "triggers": entry.triggers,
         "period": entry.period,
         "pain_score": entry.pain_score,
@@ -432,10 +444,7 @@ def initial_from(entry: DiaryEntry | None) -> tuple[dict, list[dict]]:
             "felt_like_migraine": episode.felt_like_migraine,
             "eased_by_triptan": episode.eased_by_triptan,
         }
-        for slot, dose in enumerate(list(episode.doses.all())[:MEDICINE_SLOTS], start=1):
-            initial[f"medicine_{slot}"] = dose.medicine.code
-            initial[f"doses_{slot}"] = dose.doses
-        episodes.append(initial)
+        episodes.append({**initial, **EpisodeForm.initial_for(episode.doses.all())})
     return day, episodes
 
 
@@ -534,26 +543,20 @@ class DayEntryForms:
         if answer == YES and episodes_ok and not kept:
             self.form.add_error("headache", MESSAGES["headache_without_episode"])
             return False
-        return day_ok and episodes_ok and self._day_totals_ok(kept)
+        return day_ok and episodes_ok and self._day_totals_ok()
 
-    def _day_totals_ok(self, kept: list[EpisodeForm]) -> bool:
+    def _day_totals_ok(self) -> bool:
         """Doses of one medicine for the headaches and for something else count together
         against the day's limit: said on the row for something else, with the reason."""
-        for_headaches: dict[str, int] = {}
-        for form in kept:
-            for code, doses in form.dose_totals().items():
-                for_headaches[code] = for_headaches.get(code, 0) + doses
+        for_headaches = self.episodes.dose_totals()
         ok = True
-        for slot in range(1, MEDICINE_SLOTS + 1):
-            code = self.form.cleaned_data.get(f"{DayForm.slot_prefix}medicine_{slot}")
-            if not code or code not in for_headaches:
-                continue
-            before = for_headaches[code]
-            total = before + (self.form.cleaned_data.get(f"{DayForm.slot_prefix}doses_{slot}") or 1)
-            if total > MAX_DOSES_PER_DAY:
+        for slot, code, doses in list(self.form.chosen_rows()):
+            before = for_headaches.get(code, 0)
+            total = before + doses
+            if before and total > MAX_DOSES_PER_DAY:
                 name = self.form.medicines.by_code[code].name
                 self.form.add_error(
-                    f"{DayForm.slot_prefix}doses_{slot}",
+                    self.form._slot("doses", slot),
                     f"With the {before} dose{'s' if before != 1 else ''} of {name} for your "
                     f"headaches, that is {total} doses in one day. The most is "
                     f"{MAX_DOSES_PER_DAY}: check the numbers.",

@@ -143,6 +143,11 @@ class DayData:
     work_impact: str = ""
     note: str = ""
 
+    @property
+    def all_doses(self) -> tuple[DoseData, ...]:
+        """Every dose of the day: for something else, then for each headache."""
+        return (*self.doses, *(dose for episode in self.episodes for dose in episode.doses))
+
 
 def editable_range(today: date) -> tuple[date, date]:
     """The first and last day a patient may fill in, given today's date (Europe/London)."""
@@ -254,11 +259,7 @@ def validate_day(
 
 def _entry_values(data: DayData) -> dict:
     """The DiaryEntry column values for `data`, including the flags derived from episodes."""
-    classes = {
-        dose.medicine.diary_class
-        for dose in (*data.doses, *(d for episode in data.episodes for d in episode.doses))
-        if dose.medicine.diary_class
-    }
+    classes = {dose.medicine.diary_class for dose in data.all_doses if dose.medicine.diary_class}
     severities = [episode.severity for episode in data.episodes]
     worst = max(severities, key=rules.SEVERITIES.index) if severities else ""
     return {
@@ -381,7 +382,7 @@ def _save_day(
     already read with its row lock, or None."""
     retired = {
         dose.medicine.pk
-        for dose in (*data.doses, *(d for episode in data.episodes for d in episode.doses))
+        for dose in data.all_doses
         if dose.medicine is not None and dose.medicine.pk is not None and not dose.medicine.active
     }
     recorded = frozenset(
