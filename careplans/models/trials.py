@@ -276,7 +276,7 @@ class TreatmentTrial(ClinicalRecord):
     def carries_on(self) -> bool:
         """Still taken (ongoing, or working and kept on), so its next review date stands; a
         trial that has ended has none to check by."""
-        return self.outcome in (TrialOutcome.ONGOING, TrialOutcome.EFFECTIVE)
+        return self.outcome in rules.CONTINUING_OUTCOMES
 
     @property
     def current_dose(self) -> str:
