@@ -772,20 +772,14 @@ def delivery_suite(count: int) -> dict:
 
     from pathway.models import Notification, Patient
     from pathway.notifications import outbox
-    from reviews import messaging
+    from reviews import messaging, reminders
 
     redis.Redis.from_url(settings.REDIS_URL).flushdb()  # this run's own Redis database
-    # The planner queues diary reminders only for patients with an account who asked for them
-    # (delivery cancels the rest): the same patients here.
+    # The planner queues diary reminders only for reachable patients with an account who asked
+    # for them (delivery cancels the rest): the same patients here, by email.
     patients = list(
-        Patient.objects.filter(
-            email_consent=True,
-            opted_out_at__isnull=True,
-            entered_in_error=False,
-            date_of_death__isnull=True,
-            diary_nudge=True,
-            user__isnull=False,
-        )
+        reminders.reachable(Patient.objects.filter(diary_nudge=True, user__isnull=False))
+        .filter(email_consent=True)
         .exclude(email="")
         .order_by("id")[:count]
     )
