@@ -1189,17 +1189,21 @@ def test_a_pain_plans_treatment_form_asks_no_headache_days(world, login):
     assert TreatmentTrial.objects.get(plan=pain).baseline_headache_days is None
 
 
-def test_the_reduction_page_lists_the_steps_and_removes_the_latest_when_typed_wrongly(world, login):
-    from django.urls import reverse
-
-    plan = builders.plan(world.patient, condition="chronic_pain")
-    trial = builders.trial(
-        plan,
+def _tramadol_taken_at_referral(world):
+    """Tramadol the chronic-pain patient was already taking, started 100 days ago."""
+    return builders.trial(
+        builders.plan(world.patient, condition="chronic_pain"),
         medicine_code="tramadol",
         role="pain",
         already_taking=True,
         started_on=timezone.localdate() - timedelta(days=100),
     )
+
+
+def test_the_reduction_page_lists_the_steps_and_removes_the_latest_when_typed_wrongly(world, login):
+    from django.urls import reverse
+
+    trial = _tramadol_taken_at_referral(world)
     step = services.record_reduction(
         actor=world.clinician,
         trial=trial,
@@ -1225,14 +1229,7 @@ def test_the_reduction_page_lists_the_steps_and_removes_the_latest_when_typed_wr
 def test_a_working_medicine_offers_its_reduction_steps(world, login):
     from django.urls import reverse
 
-    plan = builders.plan(world.patient, condition="chronic_pain")
-    trial = builders.trial(
-        plan,
-        medicine_code="tramadol",
-        role="pain",
-        already_taking=True,
-        started_on=timezone.localdate() - timedelta(days=100),
-    )
+    trial = _tramadol_taken_at_referral(world)
     services.review_trial(
         actor=world.clinician,
         trial=trial,
