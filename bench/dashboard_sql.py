@@ -86,7 +86,7 @@ WITH steps (position, frm, dest, priority) AS (VALUES %(steps)s),
 scoped AS (
     SELECT e.id, e.priority FROM pathway_episode e
     JOIN pathway_patient p ON p.id = e.patient_id
-    WHERE p.registered_practice_id = ANY(%%(practices)s)
+    WHERE p.registered_practice_id = ANY(%%(practices)s) AND NOT p.entered_in_error
 ),
 waits AS (
     SELECT s.position, s.frm, s.dest,
@@ -136,7 +136,7 @@ LEFT JOIN (
     referrals_referral r
     LEFT JOIN pathway_patient p ON p.id = r.patient_id
 ) ON r.urgency = u.urgency AND r.status = 'submitted' AND NOT r.entered_in_error
-  AND (p.registered_practice_id = ANY(%(practices)s)
+  AND (p.registered_practice_id = ANY(%(practices)s) AND NOT p.entered_in_error
        OR (r.patient_id IS NULL AND r.stated_practice_id = ANY(%(practices)s)))
 GROUP BY u.position, u.urgency, t.days ORDER BY u.position
 """
@@ -148,14 +148,22 @@ SELECT pr.priority, t.days, r.days, count(e.id),
            OR %(now)s - rc.at > make_interval(days => r.days)),
        max(%(now)s - tr.at)
 FROM (VALUES (1, 'urgent'), (2, 'routine')) AS pr (position, priority)
-LEFT JOIN pathway_target t
-  ON t.from_milestone = 'triaged' AND t.to_milestone = 'first_contact' AND t.priority = pr.priority
-LEFT JOIN pathway_target r
-  ON r.from_milestone = 'referral_received' AND r.to_milestone = 'first_contact'
-  AND r.priority = pr.priority
+LEFT JOIN LATERAL (
+    SELECT days FROM pathway_target
+    WHERE from_milestone = 'triaged' AND to_milestone = 'first_contact'
+      AND priority IN (pr.priority, 'any')
+    ORDER BY priority = 'any' LIMIT 1
+) t ON true
+LEFT JOIN LATERAL (
+    SELECT days FROM pathway_target
+    WHERE from_milestone = 'referral_received' AND to_milestone = 'first_contact'
+      AND priority IN (pr.priority, 'any')
+    ORDER BY priority = 'any' LIMIT 1
+) r ON true
 LEFT JOIN (
     pathway_episode e
     JOIN pathway_patient p ON p.id = e.patient_id AND p.registered_practice_id = ANY(%(practices)s)
+      AND NOT p.entered_in_error
     JOIN LATERAL (
         SELECT min(m.occurred_at) AS at FROM pathway_milestone m
         WHERE m.episode_id = e.id AND m.kind = 'triaged'
@@ -181,6 +189,7 @@ SELECT count(*),
 FROM pathway_episode e
 JOIN pathway_patient p ON p.id = e.patient_id
 WHERE e.status = 'active' AND p.registered_practice_id = ANY(%(practices)s)
+  AND NOT p.entered_in_error
   AND EXISTS (SELECT 1 FROM pathway_milestone f WHERE f.episode_id = e.id
               AND f.kind = 'first_contact')
 """
@@ -195,6 +204,7 @@ WITH scored AS (
     JOIN pathway_patient p ON p.id = a.patient_id
     WHERE NOT a.entered_in_error AND a.instrument = ANY(%(instruments)s)
       AND a.completed_at < %(end)s AND p.registered_practice_id = ANY(%(practices)s)
+        AND NOT p.entered_in_error
     WINDOW first AS (PARTITION BY a.patient_id, a.instrument ORDER BY a.completed_at
                      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
@@ -221,7 +231,7 @@ SELECT m.kind, count(*) FROM pathway_milestone m
 JOIN pathway_episode e ON e.id = m.episode_id
 JOIN pathway_patient p ON p.id = e.patient_id
 WHERE m.occurred_at >= %(start)s AND m.occurred_at < least(%(end)s, now())
-  AND p.registered_practice_id = ANY(%(practices)s)
+  AND p.registered_practice_id = ANY(%(practices)s) AND NOT p.entered_in_error
 GROUP BY m.kind
 """
 
@@ -237,7 +247,7 @@ counts AS (
     FROM pathway_gpattendancecount g
     JOIN contact c ON c.patient_id = g.patient_id
     JOIN pathway_patient p ON p.id = g.patient_id
-    WHERE p.registered_practice_id = ANY(%(practices)s)
+    WHERE p.registered_practice_id = ANY(%(practices)s) AND NOT p.entered_in_error
 )
 SELECT count(DISTINCT patient_id) FILTER (WHERE before), sum(attendances) FILTER (WHERE before),
        sum(days) FILTER (WHERE before), count(DISTINCT patient_id) FILTER (WHERE after),
@@ -252,7 +262,7 @@ SELECT to_char(date_trunc('month', r.submitted_at AT TIME ZONE 'Europe/London'),
 FROM referrals_referral r
 LEFT JOIN pathway_patient p ON p.id = r.patient_id
 WHERE r.submitted_at >= %(start)s AND r.submitted_at < %(end)s AND NOT r.entered_in_error
-  AND (p.registered_practice_id = ANY(%(practices)s)
+  AND (p.registered_practice_id = ANY(%(practices)s) AND NOT p.entered_in_error
        OR (r.patient_id IS NULL AND r.stated_practice_id = ANY(%(practices)s)))
 GROUP BY date_trunc('month', r.submitted_at AT TIME ZONE 'Europe/London'), r.source
 ORDER BY date_trunc('month', r.submitted_at AT TIME ZONE 'Europe/London')
@@ -263,7 +273,7 @@ SELECT r.status, r.rejection_reason, count(*)
 FROM referrals_referral r
 LEFT JOIN pathway_patient p ON p.id = r.patient_id
 WHERE r.decided_at >= %(start)s AND r.decided_at < %(end)s AND NOT r.entered_in_error
-  AND (p.registered_practice_id = ANY(%(practices)s)
+  AND (p.registered_practice_id = ANY(%(practices)s) AND NOT p.entered_in_error
        OR (r.patient_id IS NULL AND r.stated_practice_id = ANY(%(practices)s)))
 GROUP BY r.status, r.rejection_reason
 """
@@ -278,7 +288,8 @@ WITH spans AS (
     CROSS JOIN LATERAL (
         SELECT e.day FROM diaries_diaryentry e WHERE e.patient_id = p.id
         AND NOT e.entered_in_error ORDER BY e.day DESC LIMIT 1) l
-    WHERE p.registered_practice_id = ANY(%(practices)s) AND l.day >= f.day + 59
+    WHERE p.registered_practice_id = ANY(%(practices)s)
+      AND NOT p.entered_in_error AND l.day >= f.day + 59
       AND EXISTS (SELECT 1 FROM pathway_episode ep WHERE ep.patient_id = p.id
                   AND ep.condition = 'headache' AND ep.status <> 'entered_in_error')
 )
@@ -295,12 +306,14 @@ SELECT count(DISTINCT c.patient_id) FILTER (WHERE t.already_taking),
        count(DISTINCT c.patient_id) FILTER (WHERE t.outcome IN ('ongoing', 'effective')),
        (SELECT count(DISTINCT c2.patient_id) FROM careplans_careplan c2
         JOIN pathway_patient p2 ON p2.id = c2.patient_id
-        WHERE p2.registered_practice_id = ANY(%(practices)s))
+        WHERE NOT c2.entered_in_error AND p2.registered_practice_id = ANY(%(practices)s)
+          AND NOT p2.entered_in_error)
 FROM careplans_careplan c
 JOIN pathway_patient p ON p.id = c.patient_id
 LEFT JOIN careplans_treatmenttrial t ON t.plan_id = c.id
      AND t.medicine_class IN ('opioid', 'gabapentinoid') AND NOT t.entered_in_error
 WHERE NOT c.entered_in_error AND p.registered_practice_id = ANY(%(practices)s)
+  AND NOT p.entered_in_error
 """
 
 APPOINTMENTS_SQL = """
@@ -312,17 +325,17 @@ SELECT count(*), count(*) FILTER (WHERE a.status = 'did_not_attend'),
         JOIN pathway_patient p2 ON p2.id = b.patient_id
         WHERE g.start >= %(start)s AND g.start < %(end)s
           AND b.status IN ('attended', 'did_not_attend')
-          AND p2.registered_practice_id = ANY(%(practices)s)),
+          AND p2.registered_practice_id = ANY(%(practices)s) AND NOT p2.entered_in_error),
        (SELECT count(*) FROM reviews_groupbooking b
         JOIN reviews_groupsession g ON g.id = b.session_id
         JOIN pathway_patient p2 ON p2.id = b.patient_id
         WHERE g.start >= %(start)s AND g.start < %(end)s AND b.status = 'attended'
-          AND p2.registered_practice_id = ANY(%(practices)s))
+          AND p2.registered_practice_id = ANY(%(practices)s) AND NOT p2.entered_in_error)
 FROM reviews_appointment a
 JOIN pathway_patient p ON p.id = a.patient_id
 WHERE a.start >= %(start)s AND a.start < %(end)s
   AND a.status IN ('attended', 'did_not_attend') AND a.kind <> 'mdt'
-  AND p.registered_practice_id = ANY(%(practices)s)
+  AND p.registered_practice_id = ANY(%(practices)s) AND NOT p.entered_in_error
 """
 
 DISCHARGES_SQL = """
@@ -331,7 +344,7 @@ FROM reviews_discharge d
 JOIN pathway_episode e ON e.id = d.episode_id
 JOIN pathway_patient p ON p.id = d.patient_id
 WHERE e.closed_at >= %(start)s AND e.closed_at < %(end)s
-  AND p.registered_practice_id = ANY(%(practices)s)
+  AND p.registered_practice_id = ANY(%(practices)s) AND NOT p.entered_in_error
 GROUP BY d.reason
 """
 

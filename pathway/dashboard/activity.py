@@ -20,6 +20,7 @@ from pathway.dashboard.rules import (
     publish_percentage,
     publish_statistic,
 )
+from pathway.dashboard.scope import in_scope
 from pathway.dashboard.tables import Chart, Table
 from pathway.models import Episode, Patient
 from pathway.models.episodes import Condition
@@ -35,8 +36,7 @@ DIARY_WINDOW = 30
 
 def _referrals_in_scope(practice_ids):
     return Referral.objects.live().filter(
-        Q(patient__registered_practice_id__in=practice_ids)
-        | Q(patient__isnull=True, stated_practice_id__in=practice_ids)
+        in_scope(practice_ids) | Q(patient__isnull=True, stated_practice_id__in=practice_ids)
     )
 
 
@@ -192,7 +192,7 @@ def headache_days_table(*, practice_ids) -> Table:
         patient=OuterRef("pk"), condition=Condition.HEADACHE
     ).exclude(status=Episode.Status.ENTERED_IN_ERROR)
     spans = (
-        Patient.objects.filter(registered_practice_id__in=practice_ids)
+        Patient.objects.filter(in_scope(practice_ids, via=""))
         .filter(Exists(headache_pathway))
         .annotate(
             first_day=Min("diary_entries__day", filter=Q(diary_entries__entered_in_error=False)),
@@ -235,9 +235,9 @@ def headache_days_table(*, practice_ids) -> Table:
 
 
 def deprescribing_table(*, practice_ids) -> Table:
-    patients = Patient.objects.filter(registered_practice_id__in=practice_ids)
+    patients = Patient.objects.filter(in_scope(practice_ids, via=""))
     counts = deprescribing_counts(patients)
-    total = patients.filter(care_plans__isnull=False).distinct().count()
+    total = patients.filter(care_plans__entered_in_error=False).distinct().count()
     rows = (
         (
             "At baseline",
@@ -262,7 +262,7 @@ def deprescribing_table(*, practice_ids) -> Table:
 def appointments_table(*, practice_ids, period: Period) -> Table:
     start, end = period_bounds(period)
     held = Appointment.objects.filter(
-        patient__registered_practice_id__in=practice_ids,
+        in_scope(practice_ids),
         start__gte=start,
         start__lt=end,
         status__in=["attended", "did_not_attend"],
@@ -277,7 +277,7 @@ def appointments_table(*, practice_ids, period: Period) -> Table:
     # before the session (declined, cancelled by the patient, withdrawn by the care team) are
     # neither attendance nor absence.
     groups = GroupBooking.objects.filter(
-        patient__registered_practice_id__in=practice_ids,
+        in_scope(practice_ids),
         session__start__gte=start,
         session__start__lt=end,
         status__in=["attended", "did_not_attend"],
@@ -319,7 +319,7 @@ def discharge_table(*, practice_ids, period: Period) -> Table:
     start, end = period_bounds(period)
     counts = dict(
         Discharge.objects.filter(
-            patient__registered_practice_id__in=practice_ids,
+            in_scope(practice_ids),
             episode__closed_at__gte=start,
             episode__closed_at__lt=end,
         )

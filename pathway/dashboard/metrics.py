@@ -34,6 +34,7 @@ from pathway.dashboard.rules import (
     publish_percentage,
     publish_statistic,
 )
+from pathway.dashboard.scope import in_scope
 from pathway.dashboard.tables import Chart, Table
 from pathway.instruments import HIGHER_IS_BETTER, INSTRUMENTS, PSEQ_EPPOC_BANDS
 from pathway.models import Assessment, Episode, GpAttendanceCount, Milestone
@@ -151,8 +152,7 @@ def completed_wait(*, practice_ids, period: Period, frm: str, to: str, priority:
         kind=to,
         occurred_at__gte=start,
         occurred_at__lt=end,
-        episode__patient__registered_practice_id__in=practice_ids,
-    )
+    ).filter(in_scope(practice_ids, "episode__patient"))
     if priority != "any":
         waits = waits.filter(episode__priority=priority)
     if to == "triaged":
@@ -230,8 +230,8 @@ def waiting_list_table(*, practice_ids, now: datetime | None = None) -> Table:
     )
     waiting = (
         Episode.objects.filter(
+            in_scope(practice_ids),
             status=Episode.Status.ACTIVE,
-            patient__registered_practice_id__in=practice_ids,
             milestones__kind="triaged",
         )
         .exclude(milestones__kind="first_contact")
@@ -300,9 +300,7 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
         occurred_at__gte=year_ago,
     )
     active = Episode.objects.filter(
-        Exists(seen),
-        status=Episode.Status.ACTIVE,
-        patient__registered_practice_id__in=practice_ids,
+        Exists(seen), in_scope(practice_ids), status=Episode.Status.ACTIVE
     )
     totals = active.aggregate(
         n=Count("id"),
@@ -351,11 +349,11 @@ def outcome_row(*, practice_ids, period: Period, code: str) -> tuple[str, ...]:
     )
     latest = (
         Assessment.objects.filter(
+            in_scope(practice_ids),
             instrument=code,
             entered_in_error=False,
             completed_at__gte=start,
             completed_at__lt=end,
-            patient__registered_practice_id__in=practice_ids,
         )
         .annotate(
             latest_at=Subquery(mine.order_by("-completed_at").values("completed_at")[:1]),
@@ -435,9 +433,9 @@ def milestone_counts_table(*, practice_ids, period: Period, now: datetime | None
     now = now or timezone.now()
     counts = dict(
         Milestone.objects.filter(
+            in_scope(practice_ids, "episode__patient"),
             occurred_at__gte=start,
             occurred_at__lt=min(end, now),
-            episode__patient__registered_practice_id__in=practice_ids,
         )
         .values_list("kind")
         .annotate(n=Count("id"))
@@ -471,7 +469,7 @@ def gp_attendance_table(*, practice_ids) -> Table:
         .values("occurred_at__date")
     )
     counts = (
-        GpAttendanceCount.objects.filter(patient__registered_practice_id__in=practice_ids)
+        GpAttendanceCount.objects.filter(in_scope(practice_ids))
         .annotate(
             contact_day=Subquery(first_contact[:1]),
             days=ExpressionWrapper(F("period_end") - F("period_start"), DurationField()),

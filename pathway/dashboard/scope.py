@@ -30,3 +30,17 @@ def practice_ids_under(org: Organisation) -> list[int]:
             kind=Organisation.Kind.PRACTICE,
         ).values_list("id", flat=True)
     )
+
+
+def in_scope(practice_ids, via: str = "patient") -> Q:
+    """Rows of the live patients registered at `practice_ids`, reached from the filtered model
+    through `via` ("" for patients themselves). A patient record entered in error (a duplicate
+    made under a mistyped NHS number, say) counts in no figure, as it shows on no care team's
+    page (`Patient.objects.live()`)."""
+    prefix = f"{via}__" if via else ""
+    return Q(
+        **{
+            f"{prefix}registered_practice_id__in": practice_ids,
+            f"{prefix}entered_in_error": False,
+        }
+    )

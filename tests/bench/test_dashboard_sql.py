@@ -10,6 +10,7 @@ from django.utils import timezone
 from bench.runner import dashboard_check
 from pathway.models import Milestone
 from reviews.models import Discharge
+from tests.careplans import builders as careplan_builders
 from tests.factories import PatientFactory, urgent_triage_target
 from tests.pathway.test_dashboard import _episode_with_wait
 from tests.referrals import builders
@@ -83,6 +84,23 @@ def test_the_hand_written_sql_and_the_app_publish_the_same_waits(world):
     # An urgent referral-to-triage target: urgent referrals waiting are timed against it, and
     # those triaged are measured against it.
     urgent_triage_target(days=2)
+    # Patient records entered in error, with waits and a care plan: counted by neither.
+    for _ in range(8):
+        episode = _episode_with_wait(
+            world.practice_a, referred_days_ago=16, triage_wait=10, priority="urgent"
+        )
+        careplan_builders.agreed_plan(episode.patient, condition="headache", actor=world.clinician)
+        type(episode.patient).objects.filter(pk=episode.patient_id).update(entered_in_error=True)
+    # A care plan entered in error: its patient is not one with a plan.
+    plan = careplan_builders.agreed_plan(
+        PatientFactory(registered_practice=world.practice_a),
+        condition="headache",
+        actor=world.clinician,
+    )
+    type(plan).objects.filter(pk=plan.pk).update(entered_in_error=True)
+    Milestone.objects.filter(kind="care_plan_agreed").update(
+        occurred_at=timezone.now() - timedelta(hours=1)
+    )
     check = dashboard_check()
     assert check["differences"] == []
     assert check["rows"] > 0 and check["same_length"]

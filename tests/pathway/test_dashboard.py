@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from pathway import tasks
-from pathway.dashboard import metrics, snapshots
+from pathway.dashboard import metrics, scope, snapshots
 from pathway.dashboard.rules import period_for
 from pathway.models import Assessment, DashboardSnapshot, Milestone, Organisation, Target
 from referrals import selectors as referral_selectors
@@ -628,3 +628,28 @@ def test_each_chart_says_what_its_bars_are_beside_its_table(world, login):
         "figures are in the table that follows." in page
     )
     assert "Bar chart of pathway activity; the same figures" in page
+
+
+def test_patient_records_entered_in_error_count_in_no_figure(db):
+    """The demo data set fills every table; once each patient record is marked entered in error
+    (and each self-referral not yet matched to one), every figure is what an area with no
+    patients shows."""
+    from django.core.management import call_command
+
+    from pathway.models import Patient
+
+    call_command("seed_demo", stdout=io.StringIO())
+    icb = Organisation.objects.get(kind="icb")
+    practice_ids = scope.practice_ids_under(icb)
+    period = period_for("year", today=timezone.localdate())
+
+    def figures(practices):
+        tables = snapshots.build_tables(practice_ids=practices, period=period)
+        return {table.key: table.rows for table in tables}
+
+    empty, filled = figures([]), figures(practice_ids)
+    assert len([key for key in empty if filled[key] != empty[key]]) >= 10
+
+    Patient.objects.update(entered_in_error=True)
+    Referral.objects.filter(patient__isnull=True).update(entered_in_error=True)
+    assert figures(practice_ids) == empty

@@ -204,6 +204,13 @@ def test_deprescribing_baseline_is_what_patients_already_took_and_now_what_carri
                 started_on=today,
                 start_warning_acknowledged=True,
             )
+    for _ in range(5):  # a plan entered in error: not a patient with a plan
+        plan = careplan_builders.agreed_plan(
+            PatientFactory(registered_practice=world.practice_a),
+            condition="chronic_pain",
+            actor=world.clinician,
+        )
+        type(plan).objects.filter(pk=plan.pk).update(entered_in_error=True)
     table = activity.deprescribing_table(practice_ids=[world.practice_a.id])
     # Baseline 10 of 20; now 3 + 5 + 5 = 13, published as 15 of 20.
     assert table.rows == (("At baseline", "10", "50.0%"), ("Now", "15", "75.0%"))
