@@ -35,7 +35,12 @@ from referrals.services.submission import (
     submit_referral,
     submit_self_referral,
 )
-from referrals.services.triage import Decision, close_referral, triage_referral
+from referrals.services.triage import (
+    Decision,
+    close_referral,
+    outcome_channel,
+    triage_referral,
+)
 
 __all__ = [
     "NOT_AN_ADULT_MESSAGE",
@@ -56,6 +61,7 @@ __all__ = [
     "correct_decided_wrong_match",
     "describe_differences",
     "match_self_referral",
+    "outcome_channel",
     "record_emergency_stop",
     "referral_condition_label",
     "resend_problem",

@@ -142,8 +142,27 @@ def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referra
     return referral
 
 
+def outcome_channel(referral: Referral) -> str | None:
+    """How the referrer hears that the decision is ready: by email to a referring clinician;
+    a self-referrer by the text message or email they chose, or else the other, where the
+    patient may be sent it (consent and contact details, `Patient.can_receive`). None when no
+    message can go: a self-referral not matched to a patient record, or a patient who may be
+    sent neither. The care team then tells them by phone or letter."""
+    if referral.referrer_id is not None:
+        return "email"
+    patient = referral.patient
+    if patient is None:
+        return None
+    # Their choice first; a text message first when they chose phone or letter.
+    order = ("email", "sms") if referral.preferred_contact == "email" else ("sms", "email")
+    return next((channel for channel in order if patient.can_receive(channel)), None)
+
+
 def _tell_referrer(referral: Referral) -> None:
     """Queue a message with no clinical detail: only that there is an outcome to read."""
+    channel = outcome_channel(referral)
+    if channel is None:
+        return
     link = settings.SITE_URL + reverse("referrals:detail", kwargs={"referral_uuid": referral.uuid})
     if referral.referrer_id is not None:
         queue_notification(
@@ -155,13 +174,6 @@ def _tell_referrer(referral: Referral) -> None:
             context={"link": link},
         )
         return
-    if referral.patient is None:
-        # An unmatched self-referral has no record to message through the outbox; the team
-        # contacts the person directly with the details they gave.
-        return
-    channel = referral.preferred_contact
-    if channel not in ("sms", "email"):
-        channel = "sms" if referral.patient.can_receive("sms") else "email"
     queue_notification(
         channel=channel,
         kind="referral_decision",

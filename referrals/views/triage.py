@@ -169,10 +169,19 @@ def decide(request, referral_uuid):
     except services.ReferralError as exc:
         form.add_error(None, str(exc))
         return _render_detail(request, referral, status=400, decision_form=form)
-    messages.success(
-        request,
-        f"Referral {decided.reference} {decision_words(decided)}. The referrer will be told.",
-    )
+    outcome = f"Referral {decided.reference} {decision_words(decided)}."
+    channel = services.outcome_channel(decided)
+    if channel is None:
+        messages.warning(
+            request,
+            f"{outcome} No text message or email can be sent to the patient (no consent or "
+            "contact details for either): tell them the outcome by phone or letter.",
+        )
+    elif decided.referrer_id is not None:
+        messages.success(request, f"{outcome} The referrer will be told.")
+    else:
+        way = "a text message" if channel == "sms" else "an email"
+        messages.success(request, f"{outcome} The patient will be sent {way}.")
     return redirect("referrals:triage-queue")
 
 

@@ -669,6 +669,39 @@ def test_a_matched_self_referrer_is_told_on_their_preferred_channel(world):
     assert (note.channel, note.template) == ("sms", "referrals-self-decision")
 
 
+@pytest.mark.parametrize(
+    ("chosen", "sms", "email", "channel"),
+    [
+        ("email", True, True, "email"),
+        ("email", True, False, "sms"),  # chose email, but gave no consent for it
+        ("sms", False, True, "email"),
+        ("phone", True, True, "sms"),
+        ("letter", False, True, "email"),
+        ("phone", False, False, None),
+        ("email", False, False, None),
+    ],
+)
+def test_a_self_referrer_is_told_only_on_a_channel_they_may_be_sent(
+    world, chosen, sms, email, channel
+):
+    type(world.patient).objects.filter(pk=world.patient.pk).update(
+        sms_consent=sms, email_consent=email
+    )
+    world.patient.refresh_from_db()
+    referral = builders.self_referral_by(world.patient, preferred_contact=chosen)
+    services.match_self_referral(actor=world.clinician, referral=referral, patient=world.patient)
+    referral.refresh_from_db()
+    assert services.outcome_channel(referral) == channel
+    services.triage_referral(
+        actor=world.clinician,
+        referral=referral,
+        decision=Decision(decision="accept", priority="routine"),
+    )
+    # Nothing queued that delivery would only cancel.
+    sent = Notification.objects.filter(patient=world.patient, kind="referral_decision")
+    assert list(sent.values_list("channel", flat=True)) == ([channel] if channel else [])
+
+
 def _urgent(world):
     return builders.referral(world.patient, world.gp, red_flags=("orthostatic_headache",))
 

@@ -160,6 +160,52 @@ def test_the_message_after_a_decision_says_what_was_decided(world, login, decisi
     )
 
 
+@pytest.mark.parametrize(
+    ("sms", "email", "said"),
+    [
+        (True, True, "The patient will be sent a text message."),
+        (False, True, "The patient will be sent an email."),
+        (
+            False,
+            False,
+            "No text message or email can be sent to the patient (no consent or contact "
+            "details for either): tell them the outcome by phone or letter.",
+        ),
+    ],
+)
+def test_the_message_after_deciding_a_self_referral_says_how_the_patient_hears(
+    world, login, sms, email, said
+):
+    type(world.patient).objects.filter(pk=world.patient.pk).update(
+        sms_consent=sms, email_consent=email
+    )
+    world.patient.refresh_from_db()
+    made = builders.self_referral_by(world.patient, preferred_contact="phone")
+    services.match_self_referral(actor=world.clinician, referral=made, patient=world.patient)
+    client = login(world.clinician)
+    client.post(
+        reverse("referrals:decide", args=[made.uuid]),
+        {"decision": "accept", "priority": "routine"},
+    )
+    assert f"Referral {made.reference} accepted, routine priority. {said}" in page_text(
+        client.get(QUEUE)
+    )
+
+
+def test_an_unmatched_self_referral_rejected_says_to_tell_them_another_way(world, login):
+    made = builders.self_referral(world.practice_a)
+    client = login(world.clinician)
+    client.post(
+        reverse("referrals:decide", args=[made.uuid]),
+        {
+            "decision": "reject",
+            "rejection_reason": "outside_area",
+            "advice_to_referrer": "See your GP.",
+        },
+    )
+    assert "tell them the outcome by phone or letter" in page_text(client.get(QUEUE))
+
+
 def test_the_queue_is_scoped_to_the_clinicians_pcn(world, login):
     ours = builders.referral(world.patient, world.gp)
     theirs = builders.referral(world.patient_in_c, world.other_gp)
