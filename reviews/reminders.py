@@ -234,6 +234,9 @@ def plan_diary_nudges(*, today: date | None = None) -> int:
     drafts = []
     path = sources.diary_today_path()
     send_at = _not_before(today, DIARY_NUDGE_AT)
+    # About today only: a nudge the worker could not send today is dropped, not sent
+    # tomorrow (a text message held by the quiet hours would arrive the next morning).
+    day_ends = _at(today + timedelta(days=1), time(0, 0))
     for patient in patients:
         drafts += messaging.patient_drafts(
             patient=patient,
@@ -242,5 +245,6 @@ def plan_diary_nudges(*, today: date | None = None) -> int:
             key=f"diary-nudge:{patient.uuid}:{today.isoformat()}",
             path=path,
             scheduled_for=send_at,
+            expires_at=day_ends,
         )
     return len(outbox.queue_many(drafts))

@@ -186,6 +186,30 @@ def test_diary_nudges_only_for_patients_who_asked(world, afternoon):
     assert timezone.localtime(row.scheduled_for, LONDON).time() >= time(19)
 
 
+def test_a_diary_nudge_not_sent_on_its_day_is_dropped_not_sent_the_next(
+    world, afternoon, monkeypatch
+):
+    world.patient.diary_nudge = True
+    world.patient.save()
+    EpisodeFactory(patient=world.patient)
+    assert reminders.plan_diary_nudges() == 2
+    # The worker was down all evening: at 23:00 the email still goes, the text message (held by
+    # the quiet hours to 08:00 tomorrow) does not; after midnight neither would.
+    late = datetime.combine(afternoon.date(), time(23, 0), tzinfo=LONDON)
+    monkeypatch.setattr(timezone, "now", lambda: late)
+    sms = Notification.objects.get(channel="sms")
+    email = Notification.objects.get(channel="email")
+    assert outbox.deliver(sms.uuid) == "cancelled"
+    assert outbox.deliver(email.uuid) == "sent"
+    sms.refresh_from_db()
+    assert sms.last_error == outbox.EXPIRED
+    midnight = datetime.combine(afternoon.date() + timedelta(days=1), time(0), tzinfo=LONDON)
+    assert email.expires_at == midnight
+    monkeypatch.setattr(timezone, "now", lambda: midnight)
+    Notification.objects.filter(pk=email.pk).update(status="queued")
+    assert outbox.deliver(email.uuid) == "cancelled"
+
+
 def test_no_diary_nudge_for_a_patient_without_a_portal_account(world, afternoon):
     no_account = PatientFactory(user=None, diary_nudge=True)
     EpisodeFactory(patient=no_account)
