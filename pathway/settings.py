@@ -270,6 +270,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # A hung mail server must not hold a worker until the task time limit.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Seconds GOV.UK Notify's client waits for an answer (pathway.notifications.backends).
+NOTIFY_TIMEOUT = env_int("NOTIFY_TIMEOUT", 15)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "care-pathway@example.nhs.uk")
 NOTIFY_SMS_BACKEND = env_str("NOTIFY_SMS_BACKEND", "console")
 NOTIFY_EMAIL_BACKEND = env_str("NOTIFY_EMAIL_BACKEND", "console")

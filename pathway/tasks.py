@@ -13,15 +13,22 @@ def heartbeat() -> None:
     WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"seen_at": timezone.now()})
 
 
-@shared_task(name="pathway.tasks.deliver_notification", ignore_result=True)
+# Room for a send and the record of it (outbox.BATCH_SECONDS); the hard limit a little later.
+DELIVERY_LIMITS = {
+    "soft_time_limit": outbox.delivery_soft_time_limit(),
+    "time_limit": outbox.delivery_soft_time_limit() + 30,
+}
+
+
+@shared_task(name="pathway.tasks.deliver_notification", ignore_result=True, **DELIVERY_LIMITS)
 def deliver_notification(notification_uuid: str) -> str:
     return outbox.deliver(notification_uuid)
 
 
-@shared_task(name="pathway.tasks.deliver_notifications", ignore_result=True)
+@shared_task(name="pathway.tasks.deliver_notifications", ignore_result=True, **DELIVERY_LIMITS)
 def deliver_notifications(notification_uuids: list[str]) -> int:
     """Deliver a batch handed over by `outbox.enqueue_deliveries`; returns how many were sent."""
-    return sum(outbox.deliver(uuid) == "sent" for uuid in notification_uuids)
+    return outbox.deliver_batch(notification_uuids)
 
 
 @shared_task(name="pathway.tasks.requeue_stuck_notifications", ignore_result=True)

@@ -79,7 +79,9 @@ class NotifyBackend:
     def __init__(self):
         from notifications_python_client.notifications import NotificationsAPIClient
 
-        self.client = NotificationsAPIClient(settings.NOTIFY_API_KEY)
+        self.client = NotificationsAPIClient(
+            settings.NOTIFY_API_KEY, timeout=settings.NOTIFY_TIMEOUT
+        )
 
     def send(self, message: Message) -> str:
         from notifications_python_client.errors import HTTPError

@@ -2,9 +2,10 @@
 
 import logging
 from datetime import datetime, time, timedelta
-from time import sleep
+from time import monotonic, sleep
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Case, CharField, F, Value, When
 from django.db.models.functions import Cast, Concat, Left
@@ -25,9 +26,15 @@ QUIET_HOURS_END = time(8, 0)
 # attempts): about an hour in all, so that an outage of the provider lasting minutes does not
 # leave every message of that time failed, to be sent again by hand.
 MAX_ATTEMPTS = 8
-# Seconds between attempts to record a send while the database is unreachable: 75 s in all,
-# inside the delivery task's soft time limit (CELERY_TASK_SOFT_TIME_LIMIT, 90 s).
+# Seconds between attempts to record a send while the database is unreachable: 75 s in all.
 RECORD_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 20, 25)
+# A delivery task handed many rows starts none after this many seconds: the rest go back to the
+# broker. The task's time limits (DELIVERY_SOFT_TIME_LIMIT) leave room after that for one more
+# send, up to the provider's timeout (NOTIFY_TIMEOUT, EMAIL_TIMEOUT), and the record of it, so
+# a slow provider never stops a task between sending a message and recording it (the sweep
+# would send it again).
+BATCH_SECONDS = 20
+SEND_TIMEOUT_MARGIN = 15
 # Why a row given `expires_at` was cancelled instead of sent (shown to staff).
 EXPIRED = "Not sent: what it was about had already begun"
 # Why a message to a patient recorded as having died was not sent (shown to staff).
@@ -35,6 +42,8 @@ DIED = "Not sent: the patient has died"
 # The opt-in evening diary reminder (Patient.diary_nudge), and why one was not sent.
 DIARY_NUDGE_KIND = "diary_nudge"
 NUDGE_OFF = "Not sent: the patient turned the diary reminders off"
+# Why a message to a member of staff was not sent: their account was closed after it was queued.
+LEFT = "Not sent: the account is no longer active"
 # A row left in `sending` this long was claimed by a worker that died.
 STUCK_AFTER = timedelta(minutes=10)
 
@@ -216,6 +225,27 @@ def _withdraw(rows, reason: str, *, failed_too: bool = True) -> int:
 DELIVERY_BATCH = 50
 
 
+def delivery_soft_time_limit() -> int:
+    """Seconds a delivery task may run before Celery interrupts it (see BATCH_SECONDS)."""
+    send = max(settings.NOTIFY_TIMEOUT, settings.EMAIL_TIMEOUT)
+    return BATCH_SECONDS + send + int(sum(RECORD_RETRY_DELAYS)) + SEND_TIMEOUT_MARGIN
+
+
+def deliver_batch(notification_uuids, *, seconds: float = BATCH_SECONDS) -> int:
+    """Deliver rows handed over together, one after another. Once `seconds` have passed no
+    other row is started: those left are handed back to the broker (or, with it down, left
+    queued for the sweep). Returns how many rows were sent."""
+    uuids = [str(uuid) for uuid in notification_uuids]
+    started = monotonic()
+    sent = 0
+    for index, notification_uuid in enumerate(uuids):
+        if monotonic() - started >= seconds:
+            enqueue_deliveries(uuids[index:])
+            break
+        sent += deliver(notification_uuid) == Notification.Status.SENT
+    return sent
+
+
 def enqueue_deliveries(notification_uuids) -> int:
     """Hand many rows to the worker, DELIVERY_BATCH to a task, so a large batch is not held up
     by the broker's cost per task. A row in a batch is claimed and sent exactly as one handed
@@ -339,6 +369,9 @@ def deliver(notification_uuid) -> str:
             if patient.entered_in_error
             else "No consent for this channel, or the patient opted out",
         )
+        return Notification.Status.CANCELLED
+    if patient is None and notification.user is not None and not notification.user.is_active:
+        _finish(notification, status=Notification.Status.CANCELLED, last_error=LEFT)
         return Notification.Status.CANCELLED
     if patient is not None and notification.kind == DIARY_NUDGE_KIND and not patient.diary_nudge:
         # Turned off after it was queued (contact preferences, or the link in a message).

@@ -9,6 +9,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
@@ -273,6 +274,19 @@ def test_it_cancels_an_email_to_a_patient_who_opted_out(world):
     world.patient.opted_out_at = NOON - timedelta(days=1)
     world.patient.save()
     assert _deliver(row) == Notification.Status.CANCELLED
+
+
+def test_it_cancels_an_email_to_staff_whose_account_was_closed_after_it_was_queued(world):
+    row = _queue(user=world.clinician, channel="email")
+    world.clinician.is_active = False
+    world.clinician.save()
+    with mock.patch.object(ConsoleBackend, "send", autospec=True) as send:
+        assert _deliver(row) == Notification.Status.CANCELLED
+    send.assert_not_called()
+    assert _reload(row).last_error == outbox.LEFT
+    world.clinician.is_active = True
+    world.clinician.save()
+    assert _deliver(_queue(key="test-2", user=world.clinician, channel="email")) == "sent"
 
 
 @pytest.mark.parametrize(
@@ -586,6 +600,33 @@ def test_many_due_rows_go_to_the_worker_in_batches_and_each_is_sent_once(world):
         assert deliver_notifications(batches[1]) == 3
         assert deliver_notifications(batches[1]) == 0  # handed over twice, sent once
     assert send.call_count == 3
+
+
+def test_a_slow_batch_hands_the_rows_it_has_not_started_back_to_the_broker(world):
+    rows = [_queue(key=f"slow-{n}", patient=world.patient) for n in range(5)]
+    uuids = [str(row.uuid) for row in rows]
+    # Seconds since the batch began, read before each row: the third row is reached late.
+    clock = iter([0, 0, outbox.BATCH_SECONDS - 1, outbox.BATCH_SECONDS])
+    with (
+        at(NOON),
+        mock.patch.object(outbox, "monotonic", side_effect=lambda: next(clock)),
+        mock.patch.object(ConsoleBackend, "send", return_value="ref") as send,
+        batch_seam() as enqueue,
+    ):
+        assert deliver_notifications(uuids) == 2
+    assert send.call_count == 2
+    assert [c.kwargs["args"][0] for c in enqueue.call_args_list] == [uuids[2:]]
+    statuses = [_reload(row).status for row in rows]
+    assert statuses == ["sent", "sent", "queued", "queued", "queued"]
+
+
+def test_a_delivery_task_has_room_to_send_and_record_before_its_time_limit():
+    limit = outbox.delivery_soft_time_limit()
+    slowest_send = max(settings.NOTIFY_TIMEOUT, settings.EMAIL_TIMEOUT)
+    assert limit > outbox.BATCH_SECONDS + slowest_send + sum(outbox.RECORD_RETRY_DELAYS)
+    for task in (deliver_notification, deliver_notifications):
+        assert task.soft_time_limit == limit
+        assert task.time_limit > limit
 
 
 def test_a_broker_failure_midway_leaves_the_rest_queued_for_the_sweep(world):
