@@ -3,7 +3,10 @@
 DESIGN.md section 7: counts of 1-7 show as `*`, other counts round to the nearest 5, and a
 percentage (or mean, median) built on a suppressed count is suppressed too. A percentage is
 worked out from the rounded counts it is shown beside, so that it cannot be used to undo their
-rounding (14 of 15 shown as "15, 93.3%" would give the 14 away).
+rounding (14 of 15 shown as "15, 93.3%" would give the 14 away). The rest of its total (those
+not counted: the waits over target beside the share within it) is a count it is built on as
+well, so a percentage whose rest is small is suppressed: 8 of 10 within target would otherwise
+be published as "10 of 10, 100.0%" while 2 patients waited longer.
 """
 
 import calendar
@@ -42,11 +45,12 @@ def publish_percentage(numerator: int, denominator: int) -> str:
     published (each rounded to the nearest 5), never from the true counts, which it would give
     away. Rounding keeps the order of two counts, so it never goes over 100%.
 
-    Suppressed when either count is small; '–' (no data) when the denominator is 0.
+    Suppressed when either count or the rest (denominator - numerator) is small, so a share
+    shown as 0% or 100% is exactly that; '–' (no data) when the denominator is 0.
     """
     if denominator == 0:
         return "–"
-    if is_small(numerator) or is_small(denominator):
+    if any(is_small(count) for count in (numerator, denominator, denominator - numerator)):
         return SUPPRESSED
     value = Decimal(rounded_count(numerator) * 100) / Decimal(rounded_count(denominator))
     return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"

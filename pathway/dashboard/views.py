@@ -15,7 +15,8 @@ from pathway.views.access import commissioner_required
 # Said under every exported table, as on the page.
 SMALL_NUMBERS_NOTE = (
     "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, and "
-    "percentages are worked out from the rounded counts."
+    "percentages are worked out from the rounded counts and suppressed when the count, its "
+    "total or the rest of the total is from 1 to 7."
 )
 
 

@@ -199,8 +199,8 @@ def test_outcomes_compare_first_and_latest_scores_six_weeks_apart(world):
             completed_at=now - timedelta(days=days_ago),
         )
     row = metrics.outcome_row(practice_ids=[world.practice_a.id], period=_period(), code="HIT-6")
-    # 8 of 10 improved, published as 10 of 10.
-    assert row == ("HIT-6 (lower is better)", "10", "66.0", "59.2", "100.0%")
+    # 8 of 10 improved: 2 did not, too few to publish the share (10 of 10 would say 100%).
+    assert row == ("HIT-6 (lower is better)", "10", "66.0", "59.2", "*")
 
 
 def test_outcomes_without_a_defined_important_change_still_show_n_and_means(world):
@@ -256,8 +256,8 @@ def test_review_coverage_counts_reviews_of_patients_seen_this_year(world):
             )
     table = metrics.review_coverage_table(practice_ids=[world.practice_a.id])
     # 8 of 10 reviewed this year; the other 2 last seen over a year ago (shown as *: under 8).
-    # Published as 10 of 10: percentages are worked out from the rounded counts.
-    assert table.rows == (("10", "100.0%", "*"),)
+    # 8 of 10: the 2 not reviewed are too few to publish the share.
+    assert table.rows == (("10", "*", "*"),)
 
 
 def test_a_commissioner_sees_the_dashboard_without_any_patient_identifier(world, login):
@@ -303,7 +303,8 @@ def test_the_csv_export_has_the_table_with_its_headers(world, login):
     ]
     assert rows[-1] == [
         "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, and "
-        "percentages are worked out from the rounded counts."
+        "percentages are worked out from the rounded counts and suppressed when the count, its "
+        "total or the rest of the total is from 1 to 7."
     ]
     # The file's name says which table, area and months it holds.
     month = f"{timezone.localdate():%Y-%m}"

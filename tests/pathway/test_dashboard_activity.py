@@ -68,10 +68,10 @@ def test_rejections_are_shown_as_a_share_of_decisions_with_their_reasons(world):
     table = activity.rejection_table(practice_ids=[world.practice_a.id], period=_period())
     rows = {row[0]: row[1:] for row in table.rows}
     assert rows["All decisions"] == ("10", "100.0%")
-    # 8 of 10 rejected, published as 10 of 10: the percentage is the rounded counts' own.
-    assert rows["Rejected"] == ("10", "100.0%")
+    # 8 of 10 rejected: the 2 accepted are too few to publish the share (not "100.0%").
+    assert rows["Rejected"] == ("10", "*")
     assert rows["Redirected elsewhere"] == ("0", "0.0%")
-    assert rows["Rejected: Other reason (see advice to the referrer)"] == ("10", "100.0%")
+    assert rows["Rejected: Other reason (see advice to the referrer)"] == ("10", "*")
 
 
 def test_an_accepted_referral_closed_since_is_still_a_decision(world):
@@ -212,8 +212,9 @@ def test_deprescribing_baseline_is_what_patients_already_took_and_now_what_carri
         )
         type(plan).objects.filter(pk=plan.pk).update(entered_in_error=True)
     table = activity.deprescribing_table(practice_ids=[world.practice_a.id])
-    # Baseline 10 of 20; now 3 + 5 + 5 = 13, published as 15 of 20.
-    assert table.rows == (("At baseline", "10", "50.0%"), ("Now", "15", "75.0%"))
+    # Baseline 10 of 20; now 3 + 5 + 5 = 13, published as 15, its share suppressed: the 7
+    # patients with a plan not taking one now are too few to publish.
+    assert table.rows == (("At baseline", "10", "50.0%"), ("Now", "15", "*"))
 
 
 def test_attendance_reports_dna_and_remote_rates(world):
@@ -245,8 +246,8 @@ def test_attendance_reports_dna_and_remote_rates(world):
     rows = {row[0]: row[1:] for row in table.rows}
     assert rows["Appointments due"] == ("20", "–")
     assert rows["Did not attend"] == ("*", "*")
-    # 10 of 16, published as 10 of 15.
-    assert rows["Attended remotely (video or phone)"] == ("10", "66.7%")
+    # 10 of 16: the 6 seen in person are too few to publish the share.
+    assert rows["Attended remotely (video or phone)"] == ("10", "*")
 
 
 def test_group_attendance_counts_places_kept_not_those_ended_before_the_session(
@@ -348,7 +349,8 @@ def test_discharges_are_counted_by_the_reason_recorded_and_every_reason_is_liste
     rows = {row[0]: row[1:] for row in table.rows}
     assert rows == {
         "All discharges": ("15", "100.0%"),
-        "Finished the pathway: managing with their care plan": ("10", "66.7%"),
+        # 10 of 15: the share would give away the other 5 (suppressed below).
+        "Finished the pathway: managing with their care plan": ("10", "*"),
         "The patient asked to leave the pathway": ("0", "0.0%"),
         # Small numbers are suppressed, and their share with them.
         "Did not attend or reply when the team got in touch": ("*", "*"),

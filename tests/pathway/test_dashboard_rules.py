@@ -50,6 +50,12 @@ def test_it_refuses_a_negative_count():
         (8, 20, "50.0%"),  # shown as 10 of 20
         (20, 30, "66.7%"),
         (30, 30, "100.0%"),
+        # The rest of the total is a count too: 14 of 15 is not published as 100%.
+        (14, 15, "*"),
+        (8, 10, "*"),
+        (12, 13, "*"),
+        (23, 30, "*"),
+        (22, 30, "66.7%"),
     ],
 )
 def test_a_percentage_on_a_suppressed_count_is_suppressed(numerator, denominator, shown):
@@ -59,10 +65,9 @@ def test_a_percentage_on_a_suppressed_count_is_suppressed(numerator, denominator
 @pytest.mark.parametrize(
     ("numerator", "denominator", "shown"),
     [
-        (14, 15, "100.0%"),  # "15, 93.3%" would say 14 of 15
         (11, 165, "6.1%"),  # 10 of 165: "6.6%" would say 11
         (10, 54, "18.2%"),  # 10 of 55: "18.5%" would say 54
-        (12, 13, "66.7%"),  # 10 of 15
+        (22, 33, "57.1%"),  # 20 of 35: "66.7%" would say 22 of 33
     ],
 )
 def test_a_percentage_is_worked_out_from_the_rounded_counts_it_is_shown_beside(
