@@ -183,9 +183,11 @@ SELECT count(*),
        count(*) FILTER (WHERE EXISTS (
            SELECT 1 FROM pathway_milestone r WHERE r.episode_id = e.id
            AND r.kind = 'review_held' AND r.occurred_at >= %(year_ago)s)),
-       count(*) FILTER (WHERE (
-           SELECT max(s.occurred_at) FROM pathway_milestone s WHERE s.episode_id = e.id
-           AND s.kind IN ('first_contact', 'review_held')) < %(year_ago)s)
+       count(*) FILTER (WHERE coalesce(
+           (SELECT d.occurred_at FROM pathway_milestone d WHERE d.episode_id = e.id
+            AND d.kind = 'annual_review_due' ORDER BY d.created_at DESC, d.id DESC LIMIT 1),
+           (SELECT max(s.occurred_at) FROM pathway_milestone s WHERE s.episode_id = e.id
+            AND s.kind IN ('first_contact', 'review_held')) + interval '365 days') < %(now)s)
 FROM pathway_episode e
 JOIN pathway_patient p ON p.id = e.patient_id
 WHERE e.status = 'active' AND p.registered_practice_id = ANY(%(practices)s)

@@ -11,6 +11,7 @@ from django.db.models import (
     Avg,
     Case,
     Count,
+    DateTimeField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -25,7 +26,8 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, RowNumber
+from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from pathway.dashboard.rules import (
@@ -41,6 +43,7 @@ from pathway.models import Assessment, Episode, GpAttendanceCount, Milestone
 from pathway.models.episodes import Priority
 from referrals import rules as referral_rules
 from referrals import selectors as referral_selectors
+from reviews.rules import ANNUAL_REVIEW_INTERVAL_DAYS
 
 LONDON = ZoneInfo("Europe/London")
 # DESIGN.md section 7: baseline and follow-up at least 6 weeks apart.
@@ -294,10 +297,24 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
     reviewed = Milestone.objects.filter(
         episode=OuterRef("pk"), kind="review_held", occurred_at__gte=year_ago
     )
-    contact_this_year = Milestone.objects.filter(
-        episode=OuterRef("pk"),
-        kind__in=["first_contact", "review_held"],
-        occurred_at__gte=year_ago,
+    # Overdue as on the care team's worklist (reviews.worklist.scans.reviews_overdue): past the
+    # next review date recorded last or, with none recorded, a year after the last review or
+    # first contact.
+    due_at = (
+        Milestone.objects.filter(episode=OuterRef("pk"), kind="annual_review_due")
+        .order_by("-created_at", "-id")
+        .values("occurred_at")[:1]
+    )
+    last_seen = (
+        Milestone.objects.filter(episode=OuterRef("pk"), kind__in=["first_contact", "review_held"])
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    overdue_from = Coalesce(
+        Subquery(due_at),
+        ExpressionWrapper(
+            Subquery(last_seen) + timedelta(days=ANNUAL_REVIEW_INTERVAL_DAYS), DateTimeField()
+        ),
     )
     active = Episode.objects.filter(
         Exists(seen), in_scope(practice_ids), status=Episode.Status.ACTIVE
@@ -305,7 +322,7 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
     totals = active.aggregate(
         n=Count("id"),
         reviewed=Count("id", filter=Exists(reviewed)),
-        overdue=Count("id", filter=~Exists(contact_this_year)),
+        overdue=Count("id", filter=LessThan(overdue_from, now)),
     )
     return Table(
         key="reviews",
@@ -314,8 +331,9 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
         definition=(
             "Active episodes of care (a patient's care on one pathway, headache or chronic "
             "pain; a patient on both counts once for each) that have had their first contact: "
-            "the share with a review in the last 12 months, and how many have had no review or "
-            "first contact for over a year."
+            "the share with a review in the last 12 months, and how many are overdue a review: "
+            "past the next review date their latest review set or, where none is set, with no "
+            "review or first contact for over a year (as on the care team's worklist)."
         ),
         headers=("Active episodes of care", "Reviewed in last 12 months", "Overdue"),
         row_headers=False,

@@ -84,6 +84,21 @@ def test_the_hand_written_sql_and_the_app_publish_the_same_waits(world):
     # An urgent referral-to-triage target: urgent referrals waiting are timed against it, and
     # those triaged are measured against it.
     urgent_triage_target(days=2)
+    # Active episodes past the next review date their review set: overdue, though seen this year.
+    for _ in range(9):
+        episode = review_builders.episode_for(
+            PatientFactory(registered_practice=world.practice_b), status="active"
+        )
+        Milestone.objects.create(
+            episode=episode,
+            kind="first_contact",
+            occurred_at=timezone.now() - timedelta(days=200),
+        )
+        Milestone.objects.create(
+            episode=episode,
+            kind="annual_review_due",
+            occurred_at=timezone.now() - timedelta(days=10),
+        )
     # Patient records entered in error, with waits and a care plan: counted by neither.
     for _ in range(8):
         episode = _episode_with_wait(

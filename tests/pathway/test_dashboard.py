@@ -11,7 +11,14 @@ from django.utils import timezone
 from pathway import tasks
 from pathway.dashboard import metrics, scope, snapshots
 from pathway.dashboard.rules import period_for
-from pathway.models import Assessment, DashboardSnapshot, Milestone, Organisation, Target
+from pathway.models import (
+    Assessment,
+    DashboardSnapshot,
+    Milestone,
+    Organisation,
+    Patient,
+    Target,
+)
 from referrals import selectors as referral_selectors
 from referrals.models import Referral
 from tests.factories import (
@@ -258,6 +265,46 @@ def test_review_coverage_counts_reviews_of_patients_seen_this_year(world):
     # 8 of 10 reviewed this year; the other 2 last seen over a year ago (shown as *: under 8).
     # 8 of 10: the 2 not reviewed are too few to publish the share.
     assert table.rows == (("10", "*", "*"),)
+
+
+def test_review_coverage_counts_overdue_as_the_care_teams_worklist_does(world):
+    from reviews.worklist.scans import reviews_overdue
+
+    now = timezone.now()
+    episodes = []
+    for index in range(20):
+        episode = EpisodeFactory(
+            patient=PatientFactory(registered_practice=world.practice_a), status="active"
+        )
+        episodes.append(episode)
+        Milestone.objects.create(
+            episode=episode, kind="first_contact", occurred_at=now - timedelta(days=200)
+        )
+        Milestone.objects.create(
+            episode=episode, kind="review_held", occurred_at=now - timedelta(days=100)
+        )
+        # The review set the next one 90 days on (passed) for the first 10; for the rest, a
+        # date set by an earlier review was moved on by the latest.
+        for days in (-10,) if index < 10 else (-10, 30):
+            Milestone.objects.create(
+                episode=episode,
+                kind="annual_review_due",
+                occurred_at=now + timedelta(days=days),
+            )
+    # Seen over a year ago, with no next review date: overdue too.
+    for _ in range(8):
+        episode = EpisodeFactory(
+            patient=PatientFactory(registered_practice=world.practice_a), status="active"
+        )
+        Milestone.objects.create(
+            episode=episode, kind="first_contact", occurred_at=now - timedelta(days=400)
+        )
+    table = metrics.review_coverage_table(practice_ids=[world.practice_a.id], now=now)
+    on_worklist = reviews_overdue(
+        Patient.objects.filter(registered_practice=world.practice_a), now=now
+    )
+    assert len(on_worklist) == 18
+    assert table.rows == (("30", "66.7%", "20"),)  # 28 episodes; 20 reviewed; 18 overdue
 
 
 def test_a_commissioner_sees_the_dashboard_without_any_patient_identifier(world, login):
@@ -636,8 +683,6 @@ def test_patient_records_entered_in_error_count_in_no_figure(db):
     (and each self-referral not yet matched to one), every figure is what an area with no
     patients shows."""
     from django.core.management import call_command
-
-    from pathway.models import Patient
 
     call_command("seed_demo", stdout=io.StringIO())
     icb = Organisation.objects.get(kind="icb")
