@@ -250,6 +250,10 @@ counts AS (
     JOIN contact c ON c.patient_id = g.patient_id
     JOIN pathway_patient p ON p.id = g.patient_id
     WHERE p.registered_practice_id = ANY(%(practices)s) AND NOT p.entered_in_error
+      AND EXISTS (SELECT 1 FROM pathway_gpattendancecount b WHERE b.patient_id = g.patient_id
+                  AND b.period_end <= c.contact_day)
+      AND EXISTS (SELECT 1 FROM pathway_gpattendancecount a WHERE a.patient_id = g.patient_id
+                  AND a.period_start >= c.contact_day)
 )
 SELECT count(DISTINCT patient_id) FILTER (WHERE before), sum(attendances) FILTER (WHERE before),
        sum(days) FILTER (WHERE before), count(DISTINCT patient_id) FILTER (WHERE after),

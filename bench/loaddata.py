@@ -741,6 +741,10 @@ class Loader:
                 care = self._care(
                     person, episode_id, condition, priority, decided, discharge, clinician
                 )
+                if care.first_contact and (
+                    person.first_contact is None or care.first_contact < person.first_contact
+                ):
+                    person.first_contact = care.first_contact
                 milestones += [("first_contact", care.first_contact, clinician)] * bool(
                     care.first_contact
                 )
@@ -1290,11 +1294,12 @@ class Loader:
     # Other rows --------------------------------------------------------------------------------
 
     def _gp_attendance(self, person) -> None:
-        """Counts from the practice system for the dashboard's before-and-after figure."""
+        """Counts from the practice system for the dashboard's before-and-after figure: the
+        year before the patient's first contact with the service and the time since."""
         rng = person.rng
-        if rng.random() > 0.5:
+        if person.first_contact is None or rng.random() > 0.5:
             return
-        contact = self.today - timedelta(days=rng.randint(60, HISTORY_DAYS - 30))
+        contact = person.first_contact.astimezone(LONDON).date()
         before = (contact - timedelta(days=365), contact)
         after = (contact, min(contact + timedelta(days=365), self.today))
         for start, end in (before, after):
@@ -1418,6 +1423,8 @@ class Person:
     rng: random.Random
     clinicians: list[int]
     severity: float | None = None
+    # The first contact of the patient's earliest episode of care that had one.
+    first_contact: datetime | None = None
 
 
 # Entry point -----------------------------------------------------------------------------------

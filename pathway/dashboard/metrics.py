@@ -486,13 +486,18 @@ def gp_attendance_table(*, practice_ids) -> Table:
         .order_by("occurred_at")
         .values("occurred_at__date")
     )
+    # The same patients before and after: those with a period on each side of the day.
+    theirs = GpAttendanceCount.objects.filter(patient=OuterRef("patient"))
     counts = (
         GpAttendanceCount.objects.filter(in_scope(practice_ids))
         .annotate(
             contact_day=Subquery(first_contact[:1]),
             days=ExpressionWrapper(F("period_end") - F("period_start"), DurationField()),
         )
-        .filter(contact_day__isnull=False)
+        .filter(
+            Exists(theirs.filter(period_end__lte=OuterRef("contact_day"))),
+            Exists(theirs.filter(period_start__gte=OuterRef("contact_day"))),
+        )
     )
     before = Q(period_end__lte=F("contact_day"))
     after = Q(period_start__gte=F("contact_day"))
@@ -515,10 +520,11 @@ def gp_attendance_table(*, practice_ids) -> Table:
         covers="Every imported period, before and after each patient's first contact.",
         title="GP attendances per patient-year",
         definition=(
-            "From imported counts of GP appointments: periods whose last day was before the "
-            "patient's first contact with the service, against periods that began on or after "
-            "that day (a period that spans the day counts in neither). Rate = attendances "
-            "divided by patient-years covered by those periods."
+            "From imported counts of GP appointments, for patients with counts both before "
+            "and after their first contact with the service (the same patients in both rows): "
+            "periods whose last day was before the first contact, against periods that began on "
+            "or after that day (a period that spans the day counts in neither). Rate = "
+            "attendances divided by patient-years covered by those periods."
         ),
         headers=("Periods", "Patients", "Attendances per patient-year"),
         rows=tuple(rows),

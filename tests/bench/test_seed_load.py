@@ -57,6 +57,29 @@ def test_the_rows_have_the_expected_sizes(loaded):
         "nhs_number", flat=True))  # fmt: skip
 
 
+def test_gp_attendance_counts_sit_either_side_of_each_patients_first_contact(db):
+    from pathway.dashboard import metrics
+    from pathway.models import GpAttendanceCount
+
+    call_command("seed_load", patients=60, days=DAYS, stdout=StringIO())
+    counted = 0
+    for patient in Patient.objects.filter(gp_attendance_counts__isnull=False).distinct():
+        first = (
+            Milestone.objects.filter(episode__patient=patient, kind="first_contact")
+            .order_by("occurred_at")
+            .first()
+        )
+        day = timezone.localdate(first.occurred_at)
+        periods = GpAttendanceCount.objects.filter(patient=patient)
+        assert {p.period_end for p in periods if p.period_start < day} == {day}
+        assert {p.period_start for p in periods if p.period_start >= day} <= {day}
+        counted += 1
+    assert counted >= 8
+    table = metrics.gp_attendance_table(practice_ids=list(Patient.objects.values_list(
+        "registered_practice_id", flat=True)))  # fmt: skip
+    assert table.rows[0][1] not in ("0", "*")
+
+
 def test_diary_flags_match_the_episodes_and_doses(loaded):
     apart = 0
     for entry in DiaryEntry.objects.live().prefetch_related("episodes", "doses__medicine"):

@@ -273,6 +273,14 @@ def test_the_dashboard_rate_compares_before_and_after_first_contact(world):
             f"{patient.nhs_number},{day - timedelta(days=365)},{day - timedelta(days=1)},10"
         )
         lines.append(f"{patient.nhs_number},{day},{day + timedelta(days=364)},4")
+    # Patients with counts on one side of their first contact only: not compared.
+    for before in (True, False) * 4:
+        patient = PatientFactory(registered_practice=world.practice_a)
+        episode = EpisodeFactory(patient=patient, opened_at=contact - timedelta(days=30))
+        Milestone.objects.create(episode=episode, kind="first_contact", occurred_at=contact)
+        day = timezone.localdate(contact)
+        start = day - timedelta(days=365) if before else day
+        lines.append(f"{patient.nhs_number},{start},{start + timedelta(days=364)},30")
     import_attendance(actor=world.admin, filename="x.csv", rows=parse_attendance_csv(_csv(*lines)))
     table = metrics.gp_attendance_table(practice_ids=[world.practice_a.id])
     assert table.rows[0] == ("Before first contact", "10", "10.01")
