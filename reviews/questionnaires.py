@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pathway.instruments import MIDAS_ITEM_MAX
+from pathway.instruments import MIDAS_ITEM_MAX, PHQ9_SELF_HARM_ITEM
 
 
 @dataclass(frozen=True)
@@ -356,3 +356,12 @@ def answer_details(
         for number, (item, value) in enumerate(asked)
         if value not in (None, "")
     )
+
+
+def self_harm_answer(answers: list) -> str:
+    """The patient's answer to PHQ-9 question 9 in the questionnaire's own words ("Several
+    days" to "Nearly every day"), for the clinician acting on its safety alert; "" when the
+    answers hold no such question."""
+    if len(answers) < PHQ9_SELF_HARM_ITEM:
+        return ""
+    return dict(PAST_TWO_WEEKS).get(answers[PHQ9_SELF_HARM_ITEM - 1], "")

@@ -9,6 +9,7 @@ from pathway.views.not_saved import not_saved
 from reviews import rules, selectors, worklist
 from reviews.errors import ReviewsError
 from reviews.forms import AlertActionForm
+from reviews.questionnaires import self_harm_answer
 from reviews.rendering import worklist_rows
 from reviews.services import questionnaires as questionnaire_services
 from reviews.views.paging import page_of
@@ -102,4 +103,5 @@ def _alert_context(alert) -> dict:
         "patient": alert.patient,
         "mobile": display_uk_mobile(alert.patient.mobile),
         "responsible_now": responsible_now,
+        "self_harm_answer": self_harm_answer(alert.assessment.answers) if alert.assessment else "",
     }

@@ -355,6 +355,17 @@ def test_the_alert_from_a_questionnaire_the_patient_sent_says_they_saw_crisis_co
     assert "Make sure they have them" not in page.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [(1, "Several days"), (2, "More than half the days"), (3, "Nearly every day")],
+)
+def test_the_alert_says_how_the_patient_answered_question_9(world, login, answer, words):
+    alert = builders.safety_alert(world.patient)
+    Assessment.objects.filter(pk=alert.assessment_id).update(answers=[1] * 8 + [answer])
+    page = login(world.clinician).get(reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}))
+    assert f'hurting yourself") "{words}" on ' in page.content.decode().replace("&quot;", '"')
+
+
 def test_a_phq9_without_a_risky_answer_on_a_referral_raises_no_alert(world):
     referral_builders.referral(
         world.patient, world.gp, questionnaires={"PHQ-9": [3, 3, 3, 3, 3, 3, 3, 3, 0]}
