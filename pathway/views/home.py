@@ -57,4 +57,9 @@ def gp_home(request):
 
 @role_required("clinician")
 def team_home(request):
+    """The care team's worklist where a feature app installs one; this placeholder otherwise
+    (an old bookmark or a typed address lands on the real list, not an empty one)."""
+    home = first_installed(*HOME_FOR_ROLE["clinician"])
+    if home != "pathway:team-home":
+        return redirect(home)
     return render(request, "pathway/team_home.html")

@@ -44,7 +44,8 @@ RULES = {
     "pathway:record-access": Rule(allowed=frozenset({"patient", "other_patient"})),
     "pathway:contact-preferences": Rule(allowed=frozenset({"patient", "other_patient"})),
     "pathway:gp-home": Rule(allowed=frozenset({"gp", "other_gp"})),
-    "pathway:team-home": Rule(allowed=frozenset({"clinician", "other_clinician"})),
+    # Sends the care team on to the reviews worklist.
+    "pathway:team-home": Rule(allowed=frozenset({"clinician", "other_clinician"}), ok=(302,)),
     "pathway:patient-search": Rule(allowed=frozenset(STAFF | {"other_gp", "other_clinician"})),
     "pathway:patient-create": Rule(
         allowed=frozenset({"gp", "other_gp", "clinician", "other_clinician"})

@@ -157,6 +157,13 @@ def test_it_signs_each_role_in_to_its_home(client, world, persona, home):
     assert _landing(response) == _installed(*home)
 
 
+def test_the_old_team_home_address_goes_to_the_worklist(client, world):
+    client.force_login(world.clinician, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get(reverse("pathway:team-home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("reviews:worklist")
+
+
 def test_the_email_address_may_be_typed_in_any_case(client, world):
     typed = f"  {world.patient_user.email.upper()} "
     response = client.post(LOGIN, {"username": typed, "password": PASSWORD})
