@@ -136,6 +136,24 @@ def referrals_for_referrer(user) -> QuerySet[Referral]:
     )
 
 
+def own_self_referrals(patient: Patient) -> QuerySet[Referral]:
+    """The self-referrals a patient sent that were matched to their record, newest first: what
+    they may read of their own referrals (a GP's referral is the GP's to explain)."""
+    return (
+        Referral.objects.live()
+        .filter(patient=patient, source=Referral.Source.SELF)
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def own_self_referral(patient: Patient, referral_uuid: UUID | str) -> Referral:
+    """One of the patient's own self-referrals; Http404 for any other referral."""
+    try:
+        return own_self_referrals(patient).get(uuid=referral_uuid)
+    except (Referral.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such referral") from exc
+
+
 def referrals_for_patient(patient: Patient) -> QuerySet[Referral]:
     """A patient's referrals for the staff patient page, newest first."""
     return (

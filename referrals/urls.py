@@ -15,6 +15,7 @@ urlpatterns = [
     path("self/", views.self_refer, name="self-refer"),
     path("self/screen/", views.self_refer_screen, name="self-refer-screen"),
     path("self/sent/", views.self_refer_sent, name="self-refer-sent"),
+    path("yours/<uuid:referral_uuid>/", views.yours, name="yours"),
     # The care team
     path("triage/", views.triage_queue, name="triage-queue"),
     path("waiting-list/", views.waiting_list, name="waiting-list"),

@@ -62,7 +62,11 @@ class DecisionForm(forms.Form):
             ("priority", "Needed to accept."),
             ("rejection_reason", "Needed to reject."),
             ("redirect_to", "Needed to redirect."),
-            ("advice_to_referrer", "Needed to reject. The referrer reads it with the outcome."),
+            (
+                "advice_to_referrer",
+                "Needed to reject. The referrer reads it with the outcome (the patient, for a "
+                "self-referral).",
+            ),
         ):
             self.fields[name].conditionally_required = True
             self.fields[name].help_text = hint

@@ -181,7 +181,8 @@ def _tell_referrer(referral: Referral) -> None:
         idempotency_key=f"referrals-self-decision:{referral.uuid}:{channel}",
         patient=referral.patient,
         context={
-            "link": settings.SITE_URL + reverse("pathway:patient-home"),
+            "link": settings.SITE_URL
+            + reverse("referrals:yours", kwargs={"referral_uuid": referral.uuid}),
             "preferences_link": opt_out.url_for(referral.patient),
         },
     )

@@ -7,13 +7,14 @@ service, then redirect or render. Another person's referral answers 404.
 * `lists`: the referrer's own referrals, the triage queue and the waiting list.
 * `triage`: a referral's page and the triage decision.
 * `matching`: matching a self-referral to the patient's record, and undoing a wrong match.
-* `records`: a referral letter's download and the patient's referrals tab.
+* `records`: a referral letter's download, the patient's referrals tab, and the patient's own
+  page about their self-referral.
 * `screening`: the live red-flag screen's outcome, shared by both kinds of referral.
 """
 
 from referrals.views.lists import PAGE_SIZE, TRIAGE_ROW_FIELDS, mine, triage_queue, waiting_list
 from referrals.views.matching import close_duplicate, correct_match, match, unmatch
-from referrals.views.records import letter, patient_referrals
+from referrals.views.records import letter, patient_referrals, yours
 from referrals.views.referral import create, emergency_stop, gp_required, patient_lookup, screen
 from referrals.views.self_referral import (
     SELF_REFERRAL_SESSION_KEY,
@@ -50,4 +51,5 @@ __all__ = [
     "unmatch",
     "waiting_list",
     "withdraw",
+    "yours",
 ]

@@ -1,5 +1,5 @@
-"""A referral letter's download, the referrals tab of the patient's page, and the letters
-about the episode a referral opened."""
+"""A referral letter's download, the referrals tab of the patient's page, the letters about the
+episode a referral opened, and a patient's page about their own self-referral."""
 
 from django.shortcuts import render
 
@@ -7,9 +7,9 @@ from pathway import episode_letters
 from pathway.audit import record_view
 from pathway.navigation import patient_tabs
 from pathway.pdf import pdf_download
-from pathway.permissions import patient_for
-from pathway.views.access import staff_required
-from referrals import letters, selectors
+from pathway.permissions import own_patient_record, patient_for
+from pathway.views.access import patient_required, staff_required
+from referrals import letters, patient_view, selectors
 
 
 def with_episode_letters(referrals: list, user) -> list:
@@ -20,6 +20,20 @@ def with_episode_letters(referrals: list, user) -> list:
     for referral in referrals:
         referral.episode_letters = found.get(referral.episode_id, [])
     return referrals
+
+
+@patient_required
+def yours(request, referral_uuid):
+    """A patient's own self-referral: the care team's decision and their advice, in words for
+    the patient (referrals.patient_view)."""
+    patient = own_patient_record(request.user)
+    referral = selectors.own_self_referral(patient, referral_uuid)
+    record_view(actor=request.user, patient=patient, obj=referral)
+    return render(
+        request,
+        "referrals/yours.html",
+        {"referral": referral, "outcome": patient_view.outcome_for_patient(referral)},
+    )
 
 
 @staff_required

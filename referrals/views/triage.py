@@ -179,9 +179,18 @@ def decide(request, referral_uuid):
         )
     elif decided.referrer_id is not None:
         messages.success(request, f"{outcome} The referrer will be told.")
+    elif decided.patient.user_id is None:
+        way = "A text message" if channel == "sms" else "An email"
+        messages.warning(
+            request,
+            f"{outcome} The patient has no account to read the outcome in. {way} will tell "
+            "them the team will contact them: tell them the outcome by phone or letter.",
+        )
     else:
         way = "a text message" if channel == "sms" else "an email"
-        messages.success(request, f"{outcome} The patient will be sent {way}.")
+        messages.success(
+            request, f"{outcome} The patient will be sent {way} asking them to sign in and read it."
+        )
     return redirect("referrals:triage-queue")
 
 

@@ -292,6 +292,40 @@ def test_a_self_referral_sent_again_after_back_is_not_a_second_referral(
     assert list(Referral.objects.filter(stated_family_name="Twice")) == [first]
 
 
+def test_a_self_referrer_reads_why_the_team_sent_them_elsewhere(browser_page, referrals_demo):
+    from referrals import services
+    from tests.referrals import builders
+
+    patient = Patient.objects.get(user__email="pain@demo.nhs.uk")
+    made = builders.self_referral_by(patient, preferred_contact="email")
+    nurse = Referral._meta.get_field("decided_by").related_model.objects.get(email=NURSE)
+    services.match_self_referral(actor=nurse, referral=made, patient=patient)
+
+    page = browser_page.page
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(f"/referrals/{made.uuid}/")
+    page.get_by_label("Redirect to another service").check()
+    page.get_by_label("Redirect to", exact=True).select_option(label="MSK physiotherapy")
+    page.get_by_label("Advice to the referrer").fill("Physiotherapy can help your neck pain.")
+    page.get_by_label("Note for the team or the receiving service").fill("Neck pain, not migraine.")
+    page.get_by_role("button", name="Save decision").click()
+    browser_page.check()
+    assert "The patient will be sent an email asking them to sign in and read it." in (
+        page.content()
+    )
+
+    browser_page.sign_out()
+    browser_page.sign_in("pain@demo.nhs.uk", DEMO_PASSWORD)
+    page.get_by_role("link", name="See what they decided").click()
+    browser_page.check()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Another service is right for you: MSK physiotherapy"
+    assert "ask your GP practice to refer you" in page.content()
+    assert "Physiotherapy can help your neck pain." in page.content()
+    assert "Neck pain, not migraine." not in page.content()
+    _shot(browser_page, "self-referral-outcome")
+
+
 def test_the_team_closes_a_self_referral_sent_twice(browser_page, referrals_demo):
     from datetime import date
 

@@ -14,6 +14,14 @@ def _letter(world):
     return {"letter_uuid": builders.letter(made).uuid}
 
 
+def _own_self_referral(world):
+    from referrals import services
+
+    made = builders.self_referral_by(world.patient)
+    services.match_self_referral(actor=world.clinician, referral=made, patient=world.patient)
+    return {"referral_uuid": made.uuid}
+
+
 RULES = {
     "referrals:create": Rule(allowed=GPS),
     "referrals:screen": Rule(allowed=GPS, method="post"),
@@ -27,6 +35,8 @@ RULES = {
     "referrals:self-refer": Rule(public=True),
     "referrals:self-refer-screen": Rule(public=True, method="post"),
     "referrals:self-refer-sent": Rule(public=True),
+    # A patient's own self-referral, matched to their record: theirs alone.
+    "referrals:yours": Rule(allowed=frozenset({"patient"}), kwargs=_own_self_referral),
     # Triage is for care-team clinicians only; each sees their own PCN's referrals.
     "referrals:triage-queue": Rule(allowed=CLINICIANS),
     "referrals:waiting-list": Rule(allowed=CLINICIANS),

@@ -163,8 +163,8 @@ def test_the_message_after_a_decision_says_what_was_decided(world, login, decisi
 @pytest.mark.parametrize(
     ("sms", "email", "said"),
     [
-        (True, True, "The patient will be sent a text message."),
-        (False, True, "The patient will be sent an email."),
+        (True, True, "The patient will be sent a text message asking them to sign in and read it."),
+        (False, True, "The patient will be sent an email asking them to sign in and read it."),
         (
             False,
             False,
@@ -190,6 +190,22 @@ def test_the_message_after_deciding_a_self_referral_says_how_the_patient_hears(
     assert f"Referral {made.reference} accepted, routine priority. {said}" in page_text(
         client.get(QUEUE)
     )
+
+
+def test_deciding_a_self_referral_of_a_patient_without_an_account_says_to_tell_them(world, login):
+    Patient.objects.filter(pk=world.patient.pk).update(user=None)
+    world.patient.refresh_from_db()
+    made = builders.self_referral_by(world.patient, preferred_contact="email")
+    services.match_self_referral(actor=world.clinician, referral=made, patient=world.patient)
+    client = login(world.clinician)
+    client.post(
+        reverse("referrals:decide", args=[made.uuid]),
+        {"decision": "accept", "priority": "routine"},
+    )
+    assert (
+        "The patient has no account to read the outcome in. An email will tell them the team "
+        "will contact them: tell them the outcome by phone or letter."
+    ) in page_text(client.get(QUEUE))
 
 
 def test_an_unmatched_self_referral_rejected_says_to_tell_them_another_way(world, login):
@@ -680,7 +696,10 @@ def test_fields_needed_for_one_decision_are_not_labelled_optional(world, login):
     html = page.content.decode()
     for label in ("Priority", "Reason for rejecting", "Redirect to", "Advice to the referrer"):
         assert f"{label} (optional)" not in html
-    assert "Needed to reject. The referrer reads it with the outcome." in html
+    assert (
+        "Needed to reject. The referrer reads it with the outcome (the patient, for a "
+        "self-referral)."
+    ) in html
     assert "Needed to redirect." in html
 
 
