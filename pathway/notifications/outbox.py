@@ -29,7 +29,7 @@ MAX_ATTEMPTS = 8
 # Seconds between attempts to record a send while the database is unreachable: 75 s in all.
 RECORD_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 20, 25)
 # A delivery task handed many rows starts none after this many seconds: the rest go back to the
-# broker. The task's time limits (DELIVERY_SOFT_TIME_LIMIT) leave room after that for one more
+# broker. The task's time limits (delivery_soft_time_limit) leave room after that for one more
 # send, up to the provider's timeout (NOTIFY_TIMEOUT, EMAIL_TIMEOUT), and the record of it, so
 # a slow provider never stops a task between sending a message and recording it (the sweep
 # would send it again).

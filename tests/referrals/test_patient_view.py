@@ -113,3 +113,10 @@ def test_the_letter_to_a_self_referrer_is_worded_for_them(world):
     assert "please ask your GP practice to refer you there, and show them this letter" in html
     assert "What the care team advise" in html
     assert "please refer the patient to" not in html and "Advice to the referrer" not in html
+
+
+def test_every_reason_for_not_accepting_has_words_for_the_patient():
+    from referrals import rules
+    from referrals.patient_view import REASONS_FOR_PATIENT
+
+    assert set(REASONS_FOR_PATIENT) == set(rules.REJECTION_REASONS)
