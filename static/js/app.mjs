@@ -6,12 +6,16 @@ initAll();
 
 // Wide tables and charts scroll in their own boxes (templates/dashboard/tables.html), which the
 // server makes focusable so a keyboard can scroll them. Only a box that does scroll keeps its
-// place in the tab order.
+// place in the tab order, and only then is the note above it ("Scroll the table sideways")
+// shown.
 const scrollBoxes = document.querySelectorAll(".app-table-scroll");
 const markScrolling = () => {
   for (const box of scrollBoxes) {
-    if (box.scrollWidth > box.clientWidth) box.setAttribute("tabindex", "0");
+    const scrolls = box.scrollWidth > box.clientWidth;
+    if (scrolls) box.setAttribute("tabindex", "0");
     else box.removeAttribute("tabindex");
+    const note = box.previousElementSibling;
+    if (note && note.classList.contains("app-scroll-note")) note.hidden = !scrolls;
   }
 };
 if (scrollBoxes.length) {

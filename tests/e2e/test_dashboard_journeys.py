@@ -143,6 +143,24 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
         ".map(b => b.getAttribute('tabindex'))"
     )
     assert scrolling and set(scrolling) == {"0"}
+    # A table that scrolls says so above it; one that fits does not.
+    notes = page.evaluate(
+        "[...document.querySelectorAll('.app-scroll-note')]"
+        ".map(n => [!n.hidden, n.nextElementSibling.scrollWidth"
+        " > n.nextElementSibling.clientWidth])"
+    )
+    assert notes and all(shown == scrolls for shown, scrolls in notes)
+    assert any(shown for shown, _ in notes)
+    # Figures keep whole on a phone: with every cell of the widest table at a large area's
+    # size, no number is broken across lines (its text stays one line box).
+    broken = page.evaluate(
+        "(() => { const cells = [...document.querySelector('.app-figures').querySelectorAll('td')];"
+        " cells.forEach(td => { td.textContent = '12345.6%'; });"
+        " return cells.filter(td => { const r = document.createRange(); r.selectNodeContents(td);"
+        " return new Set([...r.getClientRects()].map(q => Math.round(q.top))).size > 1; })"
+        ".length; })()"
+    )
+    assert broken == 0
     assert page.locator(".app-dashboard-covers").count() == 6
     # Chart labels stay readable: drawn at 14 units, shown at 10 pixels or more.
     label_px = page.evaluate(
