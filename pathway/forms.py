@@ -300,9 +300,7 @@ class PastDateField(forms.DateField):
         if not (day or month or year):
             return None
         named = self.label or "The date"
-        missing = [
-            name for name, part in (("day", day), ("month", month), ("year", year)) if not part
-        ]
+        missing = [MemorableDateWidget.PARTS[index][0] for index in empty_parts(value)]
         if missing:
             raise ValidationError(
                 f"{named} must include a {' and a '.join(missing)}.", code="incomplete"
