@@ -121,17 +121,24 @@ LEFT JOIN measured w ON w.position = s.position
 GROUP BY s.position ORDER BY s.position
 """
 
-TRIAGE_WAITING_SQL = """
+
+def _target_days(frm: str, to: str, priority: str, alias: str) -> str:
+    """A LATERAL join giving the target's days from milestone `frm` to `to` for the priority in
+    the SQL expression `priority`, else the target for any priority (as the app looks it up)."""
+    return f"""LEFT JOIN LATERAL (
+    SELECT days FROM pathway_target
+    WHERE from_milestone = '{frm}' AND to_milestone = '{to}'
+      AND priority IN ({priority}, 'any')
+    ORDER BY priority = 'any' LIMIT 1
+) {alias} ON true"""
+
+
+TRIAGE_WAITING_SQL = f"""
 SELECT u.urgency, t.days, count(r.id),
        count(r.id) FILTER (WHERE %(now)s - r.submitted_at > make_interval(days => t.days)),
        max(%(now)s - r.submitted_at)
 FROM (VALUES (1, 'urgent'), (2, 'routine')) AS u (position, urgency)
-LEFT JOIN LATERAL (
-    SELECT days FROM pathway_target
-    WHERE from_milestone = 'referral_received' AND to_milestone = 'triaged'
-      AND priority IN (u.urgency, 'any')
-    ORDER BY priority = 'any' LIMIT 1
-) t ON true
+{_target_days("referral_received", "triaged", "u.urgency", "t")}
 LEFT JOIN (
     referrals_referral r
     LEFT JOIN pathway_patient p ON p.id = r.patient_id
@@ -141,25 +148,15 @@ LEFT JOIN (
 GROUP BY u.position, u.urgency, t.days ORDER BY u.position
 """
 
-WAITING_SQL = """
+WAITING_SQL = f"""
 SELECT pr.priority, t.days, r.days, count(e.id),
        count(e.id) FILTER (
            WHERE %(now)s - tr.at > make_interval(days => t.days)
            OR %(now)s - rc.at > make_interval(days => r.days)),
        max(%(now)s - tr.at)
 FROM (VALUES (1, 'urgent'), (2, 'routine')) AS pr (position, priority)
-LEFT JOIN LATERAL (
-    SELECT days FROM pathway_target
-    WHERE from_milestone = 'triaged' AND to_milestone = 'first_contact'
-      AND priority IN (pr.priority, 'any')
-    ORDER BY priority = 'any' LIMIT 1
-) t ON true
-LEFT JOIN LATERAL (
-    SELECT days FROM pathway_target
-    WHERE from_milestone = 'referral_received' AND to_milestone = 'first_contact'
-      AND priority IN (pr.priority, 'any')
-    ORDER BY priority = 'any' LIMIT 1
-) r ON true
+{_target_days("triaged", "first_contact", "pr.priority", "t")}
+{_target_days("referral_received", "first_contact", "pr.priority", "r")}
 LEFT JOIN (
     pathway_episode e
     JOIN pathway_patient p ON p.id = e.patient_id AND p.registered_practice_id = ANY(%(practices)s)
