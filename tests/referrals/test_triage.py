@@ -179,33 +179,31 @@ def test_the_message_after_deciding_a_self_referral_says_how_the_patient_hears(
     type(world.patient).objects.filter(pk=world.patient.pk).update(
         sms_consent=sms, email_consent=email
     )
+    made, queue = _accept_self_referral(world, login, preferred_contact="phone")
+    assert f"Referral {made.reference} accepted, routine priority. {said}" in queue
+
+
+def _accept_self_referral(world, login, **stated):
+    """Match a self-referral by world.patient and accept it as the clinician; returns the
+    referral and the triage queue's text shown next."""
     world.patient.refresh_from_db()
-    made = builders.self_referral_by(world.patient, preferred_contact="phone")
+    made = builders.self_referral_by(world.patient, **stated)
     services.match_self_referral(actor=world.clinician, referral=made, patient=world.patient)
     client = login(world.clinician)
     client.post(
         reverse("referrals:decide", args=[made.uuid]),
         {"decision": "accept", "priority": "routine"},
     )
-    assert f"Referral {made.reference} accepted, routine priority. {said}" in page_text(
-        client.get(QUEUE)
-    )
+    return made, page_text(client.get(QUEUE))
 
 
 def test_deciding_a_self_referral_of_a_patient_without_an_account_says_to_tell_them(world, login):
     Patient.objects.filter(pk=world.patient.pk).update(user=None)
-    world.patient.refresh_from_db()
-    made = builders.self_referral_by(world.patient, preferred_contact="email")
-    services.match_self_referral(actor=world.clinician, referral=made, patient=world.patient)
-    client = login(world.clinician)
-    client.post(
-        reverse("referrals:decide", args=[made.uuid]),
-        {"decision": "accept", "priority": "routine"},
-    )
+    _, queue = _accept_self_referral(world, login, preferred_contact="email")
     assert (
         "The patient has no account to read the outcome in. An email will tell them the team "
         "will contact them: tell them the outcome by phone or letter."
-    ) in page_text(client.get(QUEUE))
+    ) in queue
 
 
 def test_an_unmatched_self_referral_rejected_says_to_tell_them_another_way(world, login):
