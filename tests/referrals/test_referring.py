@@ -645,6 +645,9 @@ def test_a_closed_referral_with_no_letter_does_not_promise_one(world, login):
     body = login(world.gp).get(reverse("referrals:mine")).content.decode()
     [ended_row] = [row for row in body.split("<tr") if str(ended.uuid) in row]
     assert "Care ended" in ended_row
+    # Its outcome is the decision that was made, not a bare "Closed".
+    assert "Accepted, routine priority; the care it began ended" in ended_row
+    assert "before triage" in closed_row and "before triage" not in ended_row
 
 
 def test_my_referrals_has_a_constant_query_count(world, login, django_assert_num_queries):
