@@ -22,6 +22,7 @@ urlpatterns = [
     path("<uuid:referral_uuid>/", views.detail, name="detail"),
     path("<uuid:referral_uuid>/decision/", views.decide, name="decide"),
     path("<uuid:referral_uuid>/match/", views.match, name="match"),
+    path("<uuid:referral_uuid>/add-patient/", views.add_patient, name="add-patient"),
     path("<uuid:referral_uuid>/unmatch/", views.unmatch, name="unmatch"),
     path("<uuid:referral_uuid>/correct-match/", views.correct_match, name="correct-match"),
     path("<uuid:referral_uuid>/duplicate/", views.close_duplicate, name="close-duplicate"),

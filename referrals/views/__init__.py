@@ -13,7 +13,7 @@ service, then redirect or render. Another person's referral answers 404.
 """
 
 from referrals.views.lists import PAGE_SIZE, TRIAGE_ROW_FIELDS, mine, triage_queue, waiting_list
-from referrals.views.matching import close_duplicate, correct_match, match, unmatch
+from referrals.views.matching import add_patient, close_duplicate, correct_match, match, unmatch
 from referrals.views.records import letter, patient_referrals, yours
 from referrals.views.referral import create, emergency_stop, gp_required, patient_lookup, screen
 from referrals.views.self_referral import (
@@ -26,6 +26,7 @@ from referrals.views.self_referral import (
 from referrals.views.triage import decide, detail, triage_required, withdraw
 
 __all__ = [
+    "add_patient",
     "PAGE_SIZE",
     "SELF_REFERRAL_SESSION_KEY",
     "SELF_REFERRAL_THROTTLED_MESSAGE",

@@ -3,13 +3,19 @@ correcting a decided referral matched to the wrong person, and closing a self-re
 twice."""
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.db import IntegrityError
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from pathway import services as pathway_services
 from pathway.audit import record_view
+from pathway.contact import display_uk_mobile, is_uk_mobile
+from pathway.forms import PatientForm
+from pathway.views.patients import ADDED_MEANWHILE
 from referrals import selectors, services
 from referrals.forms import DuplicateForm, MatchForm, UnmatchForm
+from referrals.models import Referral
 from referrals.views.triage import _render_detail, triage_required
 
 
@@ -36,6 +42,71 @@ def match(request, referral_uuid):
         form.add_error("nhs_number", str(exc))
         return _render_match_check(request, referral, form, status=409)
     messages.success(request, f"Self-referral matched to {form.patient.full_name}.")
+    return redirect("referrals:detail", referral_uuid=referral.uuid)
+
+
+@triage_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def add_patient(request, referral_uuid):
+    """A self-referrer with no patient record yet: add one, starting from what they gave, and
+    match the referral to it. When the record added differs from what they gave (the clinician
+    corrected a detail), the match is left for the clinician to check on the referral page."""
+    referral = selectors.referral_for(request.user, referral_uuid)
+    back = reverse("referrals:detail", args=[referral.uuid]) + "#match"
+    if not (referral.is_unmatched and referral.status == Referral.Status.SUBMITTED):
+        messages.info(request, "This referral is no longer waiting to be matched to a patient.")
+        return redirect(back)
+    form = PatientForm(request.POST or None, user=request.user, initial=_stated(referral))
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = pathway_services.create_patient(actor=request.user, data=form.cleaned_data)
+        except IntegrityError:
+            form.add_error("nhs_number", ADDED_MEANWHILE)
+        else:
+            return _match_added(request, referral, patient, back)
+    existing = form.existing_patient
+    if existing is not None:
+        record_view(actor=request.user, patient=existing, obj=existing)
+    return render(
+        request,
+        "pathway/patient_form.html",
+        {"form": form, "existing": existing, "referral": referral, "back": back},
+    )
+
+
+def _stated(referral: Referral) -> dict:
+    """The patient form's starting values: what the self-referrer gave about themselves. No
+    consent to texts or emails is assumed from it: the clinician asks."""
+    return {
+        "nhs_number": referral.stated_nhs_number,
+        "given_name": referral.stated_given_name,
+        "family_name": referral.stated_family_name,
+        "date_of_birth": referral.stated_date_of_birth,
+        "registered_practice": referral.stated_practice_id,
+        # A landline given for a phone call is not a mobile the record can text.
+        "mobile": display_uk_mobile(referral.stated_mobile)
+        if is_uk_mobile(referral.stated_mobile)
+        else "",
+        "email": referral.stated_email,
+    }
+
+
+def _match_added(request, referral, patient, back):
+    try:
+        services.match_self_referral(actor=request.user, referral=referral, patient=patient)
+    except services.MatchNotConfirmed:
+        messages.warning(
+            request,
+            f"{patient.full_name} has been added. Their record differs from what the "
+            "self-referrer gave: check it is the same person, then match the referral below.",
+        )
+        return redirect(back)
+    except services.ReferralError as exc:
+        messages.warning(request, f"{patient.full_name} has been added. {exc}")
+        return redirect(back)
+    messages.success(
+        request, f"{patient.full_name} has been added and the self-referral matched to them."
+    )
     return redirect("referrals:detail", referral_uuid=referral.uuid)
 
 

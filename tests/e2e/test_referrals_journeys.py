@@ -259,6 +259,20 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     referral.refresh_from_db()
     assert (referral.patient, referral.unmatched_at is not None) == (None, True)
 
+    # Robin has no record yet: the nurse adds one from what Robin gave, with the NHS number the
+    # practice reads out, and the referral is matched to it.
+    page.get_by_role("link", name="Add the patient from these details").click()
+    browser_page.check()
+    assert page.get_by_label("First name").input_value() == "Robin"
+    assert page.get_by_role("textbox", name="Email").input_value() == "robin@example.com"
+    page.get_by_label("NHS number").fill(NEW_NHS_NUMBER)
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_role("button", name="Add patient and match the referral").click()
+    browser_page.check()
+    assert "Robin Selfridge has been added and the self-referral matched to them" in page.content()
+    referral.refresh_from_db()
+    assert referral.patient.nhs_number == NEW_NHS_NUMBER.replace(" ", "")
+
 
 def test_a_self_referral_sent_again_after_back_is_not_a_second_referral(
     browser_page, referrals_demo

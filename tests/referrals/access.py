@@ -55,6 +55,11 @@ RULES = {
     "referrals:correct-match": Rule(
         allowed=frozenset({"clinician"}), kwargs=_referral, method="post", ok=(400,)
     ),
+    # Adding the record of a self-referrer who has none, for the clinician in scope.
+    "referrals:add-patient": Rule(
+        allowed=frozenset({"clinician"}),
+        kwargs=lambda w: {"referral_uuid": builders.self_referral(w.practice_a).uuid},
+    ),
     "referrals:close-duplicate": Rule(
         allowed=frozenset({"clinician"}), kwargs=_referral, method="post", ok=(400,)
     ),

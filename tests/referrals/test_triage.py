@@ -1,5 +1,6 @@
 """The care team's pages: triage queue, decision, matching, waiting list, letters."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -498,6 +499,84 @@ def test_a_clinician_matches_a_self_referral(world, login):
     assert made.patient == world.patient
     page = client.get(response["Location"]).content.decode()
     assert "differ from these details" not in page
+
+
+def _new_to_the_service(world, **stated):
+    """A self-referral from someone with no record: Sam Self, born 1990, at practice B."""
+    return builders.self_referral(world.practice_b, **{"nhs_number": "9434765919", **stated})
+
+
+def _as_posted(form_page: str) -> dict:
+    """The patient form's values as the page shows them, as a browser would send them back."""
+    values = dict(
+        re.findall(r'<input(?![^>]*checkbox)[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', form_page)
+    )
+    values.pop("csrfmiddlewaretoken", None)
+    chosen = re.search(
+        r'name="registered_practice".*?<option value="(\d+)" selected', form_page, re.S
+    )
+    values["registered_practice"] = chosen.group(1) if chosen else ""
+    return values
+
+
+def test_a_self_referrer_with_no_record_is_added_from_what_they_gave_and_matched(world, login):
+    made = _new_to_the_service(world, mobile="+447700900456")
+    client = login(world.clinician)
+    detail = client.get(reverse("referrals:detail", args=[made.uuid])).content.decode()
+    url = reverse("referrals:add-patient", args=[made.uuid])
+    assert f'href="{url}"' in detail
+    form_page = client.get(url).content.decode()
+    values = _as_posted(form_page)
+    # What they gave is filled in; consent to messages is not assumed.
+    assert values["given_name"] == "Sam" and values["family_name"] == "Self"
+    assert values["nhs_number"] == "9434765919" and values["mobile"] == "07700 900456"
+    assert values["registered_practice"] == str(world.practice_b.pk)
+    assert (values["date_of_birth_day"], values["date_of_birth_year"]) == ("1", "1990")
+    assert "sms_consent" not in values and " checked" not in form_page
+    response = client.post(url, {**values, "sex": "female"})
+    assert response.status_code == 302
+    patient = Patient.objects.get(nhs_number="9434765919")
+    made.refresh_from_db()
+    assert made.patient == patient and not patient.sms_consent
+    assert response["Location"] == reverse("referrals:detail", args=[made.uuid])
+    page = client.get(response["Location"]).content.decode()
+    assert "has been added and the self-referral matched to them" in page
+    # Matched: it can no longer be added again.
+    again = client.get(url)
+    assert again.status_code == 302 and Patient.objects.filter(nhs_number="9434765919").count() == 1
+
+
+def test_a_record_added_with_a_corrected_detail_is_left_for_the_clinician_to_match(world, login):
+    made = _new_to_the_service(world, given_name="Sammy")
+    response = login(world.clinician).post(
+        reverse("referrals:add-patient", args=[made.uuid]),
+        {
+            "nhs_number": "9434765919",
+            "given_name": "Samantha",  # as the practice has her
+            "family_name": "Self",
+            "date_of_birth_day": "1",
+            "date_of_birth_month": "1",
+            "date_of_birth_year": "1990",
+            "sex": "female",
+            "registered_practice": world.practice_b.pk,
+        },
+    )
+    assert response.status_code == 302 and response["Location"].endswith("#match")
+    made.refresh_from_db()
+    assert made.patient is None and Patient.objects.filter(given_name="Samantha").exists()
+
+
+def test_adding_a_patient_for_a_self_referral_refuses_a_number_already_on_record(world, login):
+    made = _new_to_the_service(world, nhs_number=world.patient.nhs_number)
+    url = reverse("referrals:add-patient", args=[made.uuid])
+    response = login(world.clinician).post(
+        url, {**_as_posted(login(world.clinician).get(url).content.decode()), "sex": "male"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f"Match the referral to {world.patient.full_name}" in page
+    made.refresh_from_db()
+    assert made.patient is None
 
 
 def _mismatched(world):
