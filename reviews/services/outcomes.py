@@ -55,7 +55,8 @@ def complete_review(
     """Record the outcome of a first conversation, follow-up, medication or annual review.
 
     Marks a booked appointment attended, writes the episode's `first_contact` (first
-    conversation) or `review_held` milestone and the next `annual_review_due`, sends any
+    conversation) or `review_held` milestone at the appointment's start and the next
+    `annual_review_due`, sends any
     questionnaires chosen for before the next review, and raises a safety alert when the
     mental-health follow-up is a same-day risk assessment (clinical-rules.md section 7: a risk
     must reach a clinician the same day). Returns the Review. Raises ReviewsError
@@ -124,10 +125,12 @@ def complete_review(
     if review.mental_health_follow_up == Review.MentalHealth.SAME_DAY:
         raise_review_alert(review=review)
     if appointment.episode is not None:
+        # Dated when the patient was seen, not when the outcome was written up: the waits
+        # against target are measured to it.
         record_milestone(
             episode=appointment.episode,
             kind=rules.milestone_for(appointment.kind),
-            occurred_at=now,
+            occurred_at=appointment.start,
             actor=actor,
         )
         record_milestone(

@@ -43,6 +43,18 @@ def test_a_first_conversation_writes_first_contact_and_the_next_annual_review(wo
     assert AuditEvent.objects.filter(object_uuid=review.uuid, action="create").exists()
 
 
+@pytest.mark.parametrize(
+    ("kind", "milestone"), [("first_conversation", "first_contact"), ("follow_up", "review_held")]
+)
+def test_an_outcome_written_up_days_later_is_dated_when_the_patient_was_seen(
+    world, kind, milestone
+):
+    seen = timezone.now() - timedelta(days=3, hours=2)
+    appointment = builders.appointment(world.patient, world.clinician, start=seen, kind=kind)
+    _complete(world, appointment)
+    assert Milestone.objects.get(kind=milestone).occurred_at == seen
+
+
 def test_an_annual_review_writes_review_held_and_keeps_an_outstanding_questionnaire(world):
     builders.questionnaire_request(world.patient, instrument="PHQ-9")
     appointment = builders.appointment(
