@@ -117,18 +117,25 @@ def _check_free(
     *,
     clinician: User,
     patient: Patient,
+    kind: str,
     start: datetime,
     duration_minutes: int,
     exclude: Appointment | None = None,
 ) -> None:
     """Raise SlotTaken if the clinician is busy then (a booked appointment or a group session
-    they run) or the patient has a booked appointment overlapping this time. Locks the
+    they run) or the patient has a booked appointment overlapping this time. The team's own
+    discussions about the patient (rules.TEAM_ONLY_KINDS) take none of the patient's time, so
+    they neither clash with the patient's appointments nor are clashed with. Locks the
     clinician's row first, so two bookings for one clinician are checked one after the other
     (PostgreSQL; SQLite serialises all writes anyway)."""
     User.objects.select_for_update().filter(pk=clinician.pk).first()
     if clash := clinician_clash(clinician, start, duration_minutes, exclude=exclude):
         raise SlotTaken(f"{clash}. Choose another time or clinician.", field="start")
-    patients_own = _booked_nearby(start, duration_minutes, exclude, patient=patient)
+    if not rules.patient_attends(kind):
+        return
+    patients_own = _booked_nearby(start, duration_minutes, exclude, patient=patient).exclude(
+        kind__in=rules.TEAM_ONLY_KINDS
+    )
     if other := _first_overlap(patients_own, start, duration_minutes):
         raise SlotTaken(
             f"This patient already has an appointment at {_at(other.start)} that overlaps "
@@ -290,7 +297,11 @@ def book_appointment(
     if booking_request is not None:
         _check_request_open(booking_request, patient)
     _check_free(
-        clinician=clinician, patient=patient, start=start, duration_minutes=duration_minutes
+        clinician=clinician,
+        patient=patient,
+        kind=kind,
+        start=start,
+        duration_minutes=duration_minutes,
     )
     appointment = Appointment.objects.create(
         patient=patient,
@@ -420,6 +431,7 @@ def reschedule_appointment(
     _check_free(
         clinician=clinician,
         patient=appointment.patient,
+        kind=appointment.kind,
         start=start,
         duration_minutes=duration_minutes,
         exclude=appointment,

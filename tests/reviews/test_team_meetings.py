@@ -57,6 +57,26 @@ def test_booking_moving_and_cancelling_an_mdt_discussion_messages_no_one(world):
     assert not Notification.objects.exists()
 
 
+def test_the_teams_discussion_does_not_take_the_patients_time(world, second_clinician):
+    # The MDT lead discusses the patient while another clinician sees them, either way round.
+    mdt = _book(world, "mdt")
+    services.book_appointment(
+        actor=world.clinician,
+        patient=world.patient,
+        episode=builders.episode_for(world.patient),
+        kind="follow_up",
+        start=_start(),
+        duration_minutes=15,
+        modality="phone",
+        clinician=second_clinician,
+    )
+    services.cancel_appointment(actor=world.clinician, appointment=mdt, reason="")
+    _book(world, "mdt")
+    # The MDT lead is still one person: their own time is still checked.
+    with pytest.raises(ReviewsError, match="already has an appointment"):
+        _book(world, "follow_up")
+
+
 def test_booking_a_follow_up_still_tells_the_patient(world):
     _book(world, "follow_up")
     assert Notification.objects.filter(kind="appointment_booked").count() == 2
