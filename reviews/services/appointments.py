@@ -286,7 +286,9 @@ def book_appointment(
 
     With `booking_request`, the patient's request is marked booked by it. A request of another
     patient, or one already booked or closed (an old link, a second tab), is refused before
-    anything is booked, so one request never books twice.
+    anything is booked, so one request never books twice. Without one, the patient's own
+    request for this kind of appointment, if one is waiting, is the one booked: it was
+    answered, however the booking was reached.
 
     Raises ReviewsError (SlotTaken for a double booking) with a message for the user."""
     _validate_time(start, duration_minutes)
@@ -294,6 +296,10 @@ def book_appointment(
     _validate_people(patient=patient, clinician=clinician, episode=episode)
     if kind == Appointment.Kind.FIRST_CONVERSATION and episode is not None:
         _check_one_first_conversation(episode)
+    if booking_request is None:
+        booking_request = BookingRequest.objects.filter(
+            patient=patient, kind=kind, status=BookingRequest.Status.OPEN
+        ).first()
     if booking_request is not None:
         _check_request_open(booking_request, patient)
     _check_free(

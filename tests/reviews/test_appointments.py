@@ -277,6 +277,19 @@ def test_a_patient_asks_for_an_appointment_once(world):
     assert request.status == "booked" and request.appointment == appointment
 
 
+def test_booking_from_the_patients_page_answers_their_waiting_request(world):
+    builders.episode_for(world.patient)  # under the team's care
+    services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
+    request = BookingRequest.objects.get()
+    # Another kind of appointment is not what they asked for.
+    _book(world, kind="follow_up")
+    request.refresh_from_db()
+    assert request.status == "open"
+    annual = _book(world, kind="annual_review", start=_later() + timedelta(days=1))
+    request.refresh_from_db()
+    assert (request.status, request.appointment) == ("booked", annual)
+
+
 def test_a_request_booked_already_books_nothing_more(world, login):
     builders.episode_for(world.patient)  # under the team's care
     services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
