@@ -400,6 +400,9 @@ class EmergencyStop(ClinicalRecord):
     )
     red_flags = models.JSONField(default=list)
     advice = models.JSONField(default=list, help_text="The lines of advice shown, in order.")
+    # PHQ-9 question 9's score (1-3) when the stopped referral's PHQ-9 answered it above 0: no
+    # referral carries the answer to the care team, so the stop page puts it to the GP.
+    phq9_self_harm_score = models.PositiveSmallIntegerField(null=True, blank=True)
     entered_in_error = models.BooleanField(default=False)
 
     @property

@@ -439,12 +439,16 @@ def record_emergency_stop(
     condition: str = "",
     patient: Patient | None = None,
     stated_practice: Organisation | None = None,
+    phq9: list[int] | None = None,
 ) -> EmergencyStop:
     """Record that the red-flag screen stopped a referral and which advice it gave; return it.
 
     GPs and partners get the clinical advice (rules.emergency_advice), self-referrers the
-    plain-English advice (rules.patient_emergency_advice). No referral is created. Raises
-    ReferralError for an unknown code or when no emergency flag is present.
+    plain-English advice (rules.patient_emergency_advice). No referral is created, so nothing
+    the form held reaches the care team: a PHQ-9 (`phq9`, the item scores) with question 9
+    above 0 is kept on the stop for its page to put to the GP (clinical-rules.md section 7: a
+    risky answer is never silently dropped). Raises ReferralError for an unknown code or when no
+    emergency flag is present.
     """
     try:
         flags = rules.validated_red_flags(red_flags)
@@ -454,6 +458,9 @@ def record_emergency_stop(
         raise ReferralError("No emergency red flag is ticked, so there is nothing to stop.")
     is_self = source == Referral.Source.SELF
     advice = rules.patient_emergency_advice(flags) if is_self else rules.emergency_advice(flags)
+    self_harm = None
+    if phq9 and instruments.score("PHQ-9", phq9).alert:
+        self_harm = phq9[instruments.PHQ9_SELF_HARM_ITEM - 1]
     stop = EmergencyStop.objects.create(
         source=source,
         condition=condition,
@@ -461,6 +468,7 @@ def record_emergency_stop(
         stated_practice=stated_practice if is_self else None,
         red_flags=list(flags),
         advice=advice,
+        phq9_self_harm_score=self_harm,
         created_by=None if is_self else actor,
         updated_by=None if is_self else actor,
     )
@@ -469,6 +477,6 @@ def record_emergency_stop(
         action=AuditEvent.Action.CREATE,
         patient=stop.patient,
         obj=stop,
-        fields=["red_flags", "advice"],
+        fields=["red_flags", "advice"] + (["phq9_self_harm_score"] if self_harm else []),
     )
     return stop

@@ -87,6 +87,7 @@ def create(request):
                 condition=form.cleaned_data.get("condition") or "",
                 # Not on the record the number found when the details typed are someone else's.
                 patient=None if someone_else else form.patient,
+                phq9=form.cleaned_data.get("phq9"),
             )
             return redirect("referrals:emergency-stop", stop_uuid=stop.uuid)
         if someone_else:

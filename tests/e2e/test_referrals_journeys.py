@@ -68,10 +68,14 @@ def test_a_gp_ticking_an_emergency_red_flag_is_stopped_with_advice(browser_page,
     assert 0 <= heading["y"] < 844, heading
     page.set_viewport_size({"width": 1280, "height": 900})
     _shot(browser_page, "emergency-screen")
+    # The PHQ-9 typed in says the patient has thought of harming themselves: with no referral
+    # to carry it to the care team, the stop page puts it to the GP.
+    page.get_by_label("PHQ-9 item scores, if done").fill("1 1 0 1 0 0 1 0 1")
     page.get_by_role("button", name="Record the advice and stop").click()
     browser_page.check()
     assert page.get_by_role("heading", level=1).inner_text() == "Referral stopped: act now"
     assert "No referral has been sent" in page.content()
+    assert "Assess the patient's risk of suicide and self-harm today" in page.content()
     stop = EmergencyStop.objects.get(created_by__email=GP, patient=None)
     assert "999" in stop.advice[0]
     assert not Referral.objects.filter(patient__nhs_number="9434765919").exists()

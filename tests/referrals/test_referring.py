@@ -430,6 +430,31 @@ def test_an_emergency_flag_stops_the_referral_and_records_the_advice(world, logi
     assert "No referral has been sent" in page
 
 
+@pytest.mark.parametrize(
+    ("answers", "score"), [("0 0 0 0 0 0 0 0 2", 2), ("3 3 3 3 3 3 3 3 0", None)]
+)
+def test_a_self_harm_answer_in_a_stopped_referral_is_put_to_the_gp(world, login, answers, score):
+    # No referral carries the PHQ-9 to the care team: the stop page says so to the GP.
+    client = login(world.gp)
+    response = client.post(
+        CREATE,
+        {
+            "nhs_number": world.patient.nhs_number,
+            "red_flags": ["thunderclap_onset"],
+            "phq9": answers,
+        },
+    )
+    stop = EmergencyStop.objects.get()
+    assert stop.phq9_self_harm_score == score
+    page = client.get(response["Location"]).content.decode()
+    assert ("Risk of self-harm" in page) is (score is not None)
+    if score:
+        assert "scored question 9 (thoughts of being better off dead" in page
+        assert "at 2 of 3" in page and "the care team has not seen this answer" in page
+        event = AuditEvent.objects.get(object_uuid=stop.uuid, action="create")
+        assert "phq9_self_harm_score" in event.fields
+
+
 def test_another_gp_cannot_see_a_stop(world, login):
     stop = builders.stop(world.gp, world.patient)
     url = reverse("referrals:emergency-stop", args=[stop.uuid])
