@@ -36,6 +36,16 @@ def qualifier_without_its_flag(red_flags: Iterable[str]) -> bool:
     return NECK_STIFFNESS in codes and FEVER_FLAG not in codes
 
 
+def qualified_without_new_onset(red_flags: Iterable[str]) -> tuple[str, ...]:
+    """The ticked flags that count only with a new-onset headache (NEW_HEADACHE_QUALIFIED_FLAGS,
+    in their order) when new-onset headache is not ticked: on their own they change no tier, so
+    the screen asks the referrer whether the headache is new."""
+    codes = set(red_flags)
+    if NEW_ONSET_HEADACHE in codes:
+        return ()
+    return tuple(code for code in NEW_HEADACHE_QUALIFIED_FLAGS if code in codes)
+
+
 def as_patient_answered(red_flags: Iterable[str]) -> list[str]:
     """The codes a self-referrer's ticks stand for. The public stiff-neck question asks about a
     headache and a high temperature as well (PATIENT_RED_FLAG_QUESTIONS): the signs the public

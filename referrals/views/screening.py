@@ -14,14 +14,22 @@ def _screen_outcome(*, codes, age, plain: bool) -> dict:
         advice = rules.patient_emergency_advice(flags) if plain else rules.emergency_advice(flags)
         return {"tier": rules.EMERGENCY, "advice": advice}
     tier = rules.triage_urgency(age, flags) if age is not None else rules.urgency_at_any_age(flags)
-    # Neck stiffness alone changes no tier: the screen asks whether there is a fever too.
-    check_fever = rules.qualifier_without_its_flag(flags)
+    # Neck stiffness alone changes no tier: the screen asks whether there is a fever too. So do
+    # the flags that count only with a new headache: it asks whether the headache is new.
+    checks = {
+        "check_fever": rules.qualifier_without_its_flag(flags),
+        "check_new_onset": [
+            rules.RED_FLAGS[code] for code in rules.qualified_without_new_onset(flags)
+        ]
+        if tier != rules.URGENT
+        else [],
+    }
     if tier is None:
-        return {"tier": None, "needs_age": True, "check_fever": check_fever}
+        return {"tier": None, "needs_age": True, **checks}
     if tier == rules.URGENT:
         advice = [rules.PATIENT_URGENT_ADVICE] if plain else rules.urgent_advice(flags)
-        return {"tier": tier, "advice": advice, "check_fever": check_fever}
-    return {"tier": tier, "check_fever": check_fever}
+        return {"tier": tier, "advice": advice, **checks}
+    return {"tier": tier, **checks}
 
 
 def _ticked(request) -> list[str]:

@@ -527,6 +527,20 @@ def test_neck_stiffness_alone_is_routine_but_the_screen_asks_about_a_fever(world
     assert "Emergency" in body and "is there a fever?" not in body
 
 
+def test_a_flag_that_counts_only_with_a_new_headache_asks_whether_the_headache_is_new(world, login):
+    # clinical-rules.md section 9: compromised immunity, cancer and unexplained vomiting are
+    # urgent with a new-onset headache; without it they change no tier, and the screen says so.
+    client = login(world.gp)
+    body = _screen(client, red_flags=["compromised_immunity", "vomiting_without_obvious_cause"])
+    assert "Screen result: routine." in body and "Is the headache new?" in body
+    assert "<li>Compromised immunity (for example HIV, immunosuppressive drugs)</li>" in body
+    assert "<li>Vomiting without another obvious cause</li>" in body
+    body = _screen(client, red_flags=["compromised_immunity", "new_onset_headache"])
+    assert "2-week route" in body and "Is the headache new?" not in body
+    body = _screen(client, red_flags=["compromised_immunity", "orthostatic_headache"])
+    assert "2-week route" in body and "Is the headache new?" not in body
+
+
 def test_neck_stiffness_alone_is_not_sent_until_the_referrer_says_whether_there_is_a_fever(
     world, login
 ):

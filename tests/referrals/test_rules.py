@@ -458,3 +458,22 @@ def test_it_keeps_its_tables_read_only():
         RED_FLAGS["new_code"] = "New"  # type: ignore[index]
     with pytest.raises(TypeError):
         ALLOWED_TRANSITIONS["rejected"] = frozenset({"accepted"})  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("ticked", "asked_about"),
+    [
+        (["compromised_immunity"], ("compromised_immunity",)),
+        (
+            ["vomiting_without_obvious_cause", "history_of_malignancy"],
+            ("history_of_malignancy", "vomiting_without_obvious_cause"),
+        ),
+        (["compromised_immunity", "new_onset_headache"], ()),
+        (["orthostatic_headache"], ()),
+        ([], ()),
+    ],
+)
+def test_flags_counting_only_with_a_new_headache_are_named_when_it_is_not_ticked(
+    ticked, asked_about
+):
+    assert rules.qualified_without_new_onset(ticked) == asked_about
