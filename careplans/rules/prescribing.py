@@ -67,7 +67,8 @@ def start_warning(*, condition: str, medicine_class: str) -> Prompt | None:
     """Return the prescribing warning for starting a medicine, or None.
 
     Chronic pain: NG193's "do not initiate" list (`NG193_DO_NOT_INITIATE`). Headache: CG150's
-    "do not offer opioids (or ergots)". The warning informs; it does not block
+    "do not offer opioids (or ergots)", and for a combination painkiller a check that it holds
+    no opioid. The warning informs; it does not block
     (clinical-rules.md section 12, "App rule").
     """
     if condition == CHRONIC_PAIN and medicine_class in NG193_DO_NOT_INITIATE:
@@ -100,6 +101,21 @@ def start_warning(*, condition: str, medicine_class: str) -> Prompt | None:
             body=(
                 "NICE CG150 says do not offer opioids for the acute treatment of migraine or "
                 "for tension-type headache. They also carry a risk of medication-overuse "
+                "headache at 10 days a month."
+            ),
+            source=CG150_SOURCE,
+        )
+    if condition == HEADACHE and medicine_class == COMBINATION_ANALGESIC:
+        # Co-codamol and co-dydramol hold codeine or dihydrocodeine: opioids, which CG150 says
+        # not to offer. Other combinations (paracetamol with caffeine) hold none, so it asks.
+        return Prompt(
+            code="cg150_opioid_combination",
+            level=WARNING,
+            title="Check the combination painkiller holds no opioid",
+            body=(
+                "If it contains codeine or dihydrocodeine (co-codamol, co-dydramol), NICE CG150 "
+                "says do not offer it for the acute treatment of migraine or for tension-type "
+                "headache. Combination painkillers also carry a risk of medication-overuse "
                 "headache at 10 days a month."
             ),
             source=CG150_SOURCE,

@@ -481,6 +481,8 @@ def test_the_botox_rule_refuses_impossible_figures(baseline, after, months, mess
         (rules.CHRONIC_PAIN, rules.SNRI, None),
         (rules.CHRONIC_PAIN, rules.TRICYCLIC, None),
         (rules.HEADACHE, rules.OPIOID, "cg150_no_opioids"),
+        # Co-codamol holds codeine; paracetamol with caffeine holds no opioid: it asks which.
+        (rules.HEADACHE, rules.COMBINATION_ANALGESIC, "cg150_opioid_combination"),
         (rules.HEADACHE, rules.ANTICONVULSANT, None),  # topiramate is a migraine preventive
         (rules.HEADACHE, rules.GABAPENTINOID, None),
     ],
