@@ -30,6 +30,7 @@ from careplans.rules.acute import (
     AcuteLimit,
     acute_limit,
     acute_limit_sentence,
+    acute_together_sentence,
 )
 from careplans.rules.changes import (
     ADDED,
@@ -236,6 +237,7 @@ __all__ = [
     "VersionSnapshot",
     "acute_limit",
     "acute_limit_sentence",
+    "acute_together_sentence",
     "adequacy_problem",
     "asks_adequacy",
     "BOTOX_BASELINE_ZERO",

@@ -10,6 +10,7 @@ from pathway.ichd3 import (
     COMBINATION_ANALGESIC,
     DAYS_PER_MONTH,
     ERGOT,
+    MULTIPLE_CLASSES_OVERUSE_DAYS_PER_MONTH,
     OVERUSE_DAYS_PER_MONTH,
     SIMPLE_ANALGESIC,
     TRIPTAN,
@@ -65,4 +66,25 @@ def acute_limit_sentence(medication_class: str, *, condition: str = HEADACHE) ->
         f"Use them on no more than {limit.max_days_per_week} {days} a week "
         f"(fewer than {limit.overuse_days_per_month} days a month). Taking them more often can "
         "cause medication-overuse headache."
+    )
+
+
+def acute_together_sentence(medication_classes: list[str], *, condition: str = HEADACHE) -> str:
+    """The limit for a headache plan's medicines for attacks taken together, or "" for fewer
+    than two. Each line's own limit is its class's; ICHD-3 counts days, not tablets, across
+    them: medicines of one class share that class's limit (8.2.1-8.2.5), and two or more classes
+    reach overuse at 10 days a month in total (8.2.6), so each line kept to its own limit could
+    still add up to overuse."""
+    if condition != HEADACHE or len(medication_classes) < 2:
+        return ""
+    classes = set(medication_classes)
+    if len(classes) == 1:
+        threshold = acute_limit(next(iter(classes))).overuse_days_per_month
+    else:
+        threshold = MULTIPLE_CLASSES_OVERUSE_DAYS_PER_MONTH
+    per_week = ((threshold - 1) * DAYS_PER_WEEK) // DAYS_PER_MONTH
+    days = "day" if per_week == 1 else "days"
+    return (
+        f"Taken together: use these medicines on no more than {per_week} {days} a week in all "
+        f"(fewer than {threshold} days a month). A day counts once, whichever of them you take."
     )

@@ -57,6 +57,8 @@ class VersionView:
     responsibilities: list[Responsibility]
     acute: list[AcuteLine]
     scores: rules.GoalScores | None
+    # The limit for the medicines for attacks taken together ("" for fewer than two).
+    acute_together: str = ""
 
     @property
     def review_due(self) -> bool:
@@ -160,6 +162,9 @@ def version_view(version: CarePlanVersion) -> VersionView:
         support_items=list(version.support_items.all()),
         responsibilities=list(version.responsibilities.all()),
         acute=acute,
+        acute_together=rules.acute_together_sentence(
+            [line.item.medication_class for line in acute], condition=condition
+        ),
         scores=rules.goal_scores(
             [g.baseline for g in goals], [g.target for g in goals], [g.current for g in goals]
         ),

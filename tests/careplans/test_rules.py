@@ -62,6 +62,34 @@ def test_a_chronic_pain_plan_gives_no_headache_overuse_limit():
     )
 
 
+@pytest.mark.parametrize(
+    ("classes", "per_week", "threshold"),
+    [
+        # Two classes: ICHD-3 8.2.6, 10 days a month in total.
+        ([rules.SIMPLE_ANALGESIC, rules.TRIPTAN], 2, 10),
+        ([rules.SIMPLE_ANALGESIC, rules.COMBINATION_ANALGESIC, rules.OPIOID], 2, 10),
+        # Paracetamol and ibuprofen: one class, whose 15 days a month they share (8.2.3).
+        ([rules.SIMPLE_ANALGESIC, rules.SIMPLE_ANALGESIC], 3, 15),
+    ],
+)
+def test_medicines_for_attacks_together_stay_below_the_overuse_threshold(
+    classes, per_week, threshold
+):
+    sentence = rules.acute_together_sentence(classes)
+    assert f"no more than {per_week} days a week in all (fewer than {threshold} days" in sentence
+    assert Fraction(per_week * 30, 7) < threshold <= Fraction((per_week + 1) * 30, 7)
+
+
+def test_one_medicine_for_attacks_or_a_pain_plan_needs_no_limit_together():
+    assert rules.acute_together_sentence([rules.TRIPTAN]) == ""
+    assert (
+        rules.acute_together_sentence(
+            [rules.SIMPLE_ANALGESIC, rules.OPIOID], condition=rules.CHRONIC_PAIN
+        )
+        == ""
+    )
+
+
 def test_an_unknown_acute_class_is_an_error():
     with pytest.raises(ValueError, match="Unknown acute medication class"):
         rules.acute_limit("propranolol")

@@ -881,6 +881,26 @@ def test_a_pain_plans_painkillers_carry_no_headache_overuse_limit(world, login):
     )
 
 
+def test_medicines_for_attacks_carry_their_limit_taken_together(world, login):
+    # ICHD-3 8.2.6: a painkiller on 3 days a week and a triptan on 2 others, each within its
+    # own limit, add up to overuse; the plan gives the limit for them together.
+    client = login(world.clinician)
+    draft = builders.plan(world.patient).versions.get()
+    rows = {
+        **management("acute", total=2),
+        "acute-0-medication_class": "simple_analgesic",
+        "acute-0-medicine": "Ibuprofen 400mg",
+        "acute-1-medication_class": "triptan",
+        "acute-1-medicine": "Sumatriptan 50mg",
+    }
+    client.post(f"/care-plans/versions/{draft.uuid}/edit/", draft_post(**rows, add_more="1"))
+    builders.fill_draft(draft)
+    client.post(f"/care-plans/versions/{draft.uuid}/agree/", {"confirm": "on"})
+    mine = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert "Sumatriptan 50mg" in mine and "Ibuprofen 400mg" in mine
+    assert "Taken together: use these medicines on no more than 2 days a week in all" in mine
+
+
 def test_a_simple_painkiller_for_attacks_has_no_warning(world, login):
     client = login(world.clinician)
     draft = _draft_with_medicine_for_attacks(world, client, "simple_analgesic", "Ibuprofen 400mg")
