@@ -14,3 +14,10 @@ assessment_recorded = Signal()
 # correction changed in its app, for the page to show. The referrals app screens a referral
 # still waiting for triage again with a corrected date of birth.
 patient_details_corrected = Signal()
+
+# Sent by the referrals app when a referral ends the episode it alone had opened before the team
+# took the patient into care (rejected or redirected at triage, or withdrawn), right after the
+# episode is discharged, inside the same transaction, with `episode`, `actor` and `now`. The
+# reviews app cancels what was booked for that episode, and, when no other episode stays open,
+# what the patient would still be asked for or sent.
+referral_episode_ended = Signal()

@@ -14,16 +14,20 @@ class ReviewsConfig(AppConfig):
             plan_starts,
             referrer_tasks,
         )
-        from pathway.signals import assessment_recorded
+        from pathway.signals import assessment_recorded, referral_episode_ended
         from reviews.episode_letters import discharge_summaries
         from reviews.first_contacts import first_conversations
         from reviews.patient_tasks import things_to_do
         from reviews.patient_warnings import open_safety_alerts
         from reviews.plan_starts import what_matters
         from reviews.referrer_tasks import discharged
+        from reviews.services.episodes import end_care_booked_before_triage
         from reviews.services.questionnaires import alert_on_risky_answer
 
         assessment_recorded.connect(alert_on_risky_answer, dispatch_uid="reviews-safety-alert")
+        referral_episode_ended.connect(
+            end_care_booked_before_triage, dispatch_uid="reviews-end-care-booked-before-triage"
+        )
         patient_warnings.register(open_safety_alerts)
         patient_tasks.register(things_to_do)
         plan_starts.register(what_matters)

@@ -13,6 +13,7 @@ from pathway.models import AuditEvent, Episode
 from pathway.models.episodes import MilestoneKind
 from pathway.notifications import opt_out
 from pathway.notifications.outbox import queue_notification
+from pathway.signals import referral_episode_ended
 from referrals import letters, rules
 from referrals.models import Referral
 from referrals.services.errors import (
@@ -129,6 +130,7 @@ def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referra
             )
         elif episode.status == Episode.Status.REFERRED:
             kernel.discharge_episode(episode=episode, actor=actor, now=now)
+            referral_episode_ended.send(Referral, episode=episode, actor=actor, now=now)
     record_event(
         actor=actor,
         action=AuditEvent.Action.DECIDE,
@@ -213,6 +215,7 @@ def close_referral(*, actor, referral: Referral) -> Referral:
         and referral.episode.status == Episode.Status.REFERRED
     ):
         kernel.discharge_episode(episode=referral.episode, actor=actor, now=now)
+        referral_episode_ended.send(Referral, episode=referral.episode, actor=actor, now=now)
     record_event(
         actor=actor,
         action=AuditEvent.Action.UPDATE,

@@ -189,6 +189,29 @@ def discharge_episode(
     return episode
 
 
+# Why an appointment booked for a referral that was not taken on was cancelled (shown to staff),
+# and why messages queued to the patient were not sent.
+REFERRAL_ENDED_CANCELLATION_REASON = "The referral was closed before care began"
+REFERRAL_ENDED = "Withdrawn: the referral was closed before care began"
+
+
+def end_care_booked_before_triage(sender, *, episode: Episode, actor, now, **kwargs) -> None:
+    """A referral ended the episode it had opened before the team took the patient on
+    (pathway.signals.referral_episode_ended): what was booked for that episode is cancelled,
+    and the patient told, so no reminder of an appointment that will not happen goes out. With
+    no other episode open, what they would still be asked for or sent ends too, as at a
+    discharge; messages already queued are withdrawn first, so the cancellations still reach
+    them."""
+    scope = selectors.ended_by_discharge(episode, now)
+    if scope.last:
+        messaging.withdraw_for_patient(patient=episode.patient, reason=REFERRAL_ENDED)
+        _end_the_rest_of_the_care(actor=actor, patient=episode.patient, scope=scope)
+    for appointment in scope.coming:
+        appointment_services.cancel_appointment(
+            actor=actor, appointment=appointment, reason=REFERRAL_ENDED_CANCELLATION_REASON
+        )
+
+
 def _discharge(*, actor: User, episode: Episode, reason: str, note_for_gp: str, now) -> None:
     """End the active episode: its accepted referral closed, its `discharged` milestone, the
     `Discharge` record, each audited, and the summary for the GP rendered after commit."""

@@ -313,3 +313,79 @@ def test_booked_and_cancelled_messages_say_when_and_how_without_clinical_detail(
     email = render_message(cancelled.get(channel="email"))
     assert f"Your appointment with your care team on {when} has been cancelled." in email.body
     assert "Ill" not in email.body
+
+
+# A referral closed before care began
+
+
+def _booked_before_triage(world, condition="headache"):
+    """A referral waiting for triage, with a follow-up booked tomorrow on its episode and a
+    questionnaire sent: the team started before deciding it."""
+    from tests.referrals import builders as referral_builders
+
+    referral = referral_builders.referral(world.patient, world.gp, condition=condition)
+    appointment = services.book_appointment(
+        actor=world.clinician,
+        patient=world.patient,
+        episode=referral.episode,
+        kind="follow_up",
+        start=_tomorrow_at(10),
+        duration_minutes=30,
+        modality="phone",
+        clinician=world.clinician,
+    )
+    return referral, appointment
+
+
+@pytest.mark.parametrize("how", ["reject", "redirect", "withdraw"])
+def test_a_referral_closed_before_care_began_cancels_what_was_booked_for_it(world, how):
+    from referrals import services as referral_services
+    from referrals.services import Decision
+
+    referral, appointment = _booked_before_triage(world)
+    waiting = builders.questionnaire_request(world.patient)
+    if how == "withdraw":
+        referral_services.close_referral(actor=world.gp, referral=referral)
+    else:
+        decision = (
+            Decision(decision="reject", rejection_reason="other", advice_to_referrer="Try X.")
+            if how == "reject"
+            else Decision(decision="redirect", redirect_to="neurology", note="Please see.")
+        )
+        referral_services.triage_referral(
+            actor=world.clinician, referral=referral, decision=decision
+        )
+    appointment.refresh_from_db()
+    waiting.refresh_from_db()
+    assert appointment.status == "cancelled"
+    assert appointment.cancellation_reason == "The referral was closed before care began"
+    assert waiting.status == "cancelled"
+    # Told it will not happen, and not reminded of it the day before.
+    assert _statuses("appointment_cancelled") == {"queued": 2}
+    assert "queued" not in _statuses("appointment_booked")
+    reminders.plan_appointment_reminders()
+    assert not Notification.objects.filter(kind="appointment_reminder").exists()
+
+
+def test_a_second_referral_closed_leaves_the_care_under_way(world):
+    from referrals import services as referral_services
+    from tests.referrals import builders as referral_builders
+
+    under_care = referral_builders.decided(world.patient, world.gp, world.clinician).episode
+    kept = services.book_appointment(
+        actor=world.clinician,
+        patient=world.patient,
+        episode=under_care,
+        kind="follow_up",
+        start=_tomorrow_at(14),
+        duration_minutes=30,
+        modality="phone",
+        clinician=world.clinician,
+    )
+    waiting = builders.questionnaire_request(world.patient)
+    referral, for_it = _booked_before_triage(world, condition="chronic_pain")
+    referral_services.close_referral(actor=world.gp, referral=referral)
+    for_it.refresh_from_db()
+    kept.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (for_it.status, kept.status, waiting.status) == ("cancelled", "booked", "requested")
