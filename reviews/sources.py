@@ -73,6 +73,29 @@ def red_flag_referrals(patients: QuerySet[Patient]) -> QuerySet:
     )
 
 
+# How many red-flag self-referrals waiting to be matched the worklist names; the rest are in
+# the triage queue.
+SELF_REFERRALS_TO_MATCH_SHOWN = 10
+
+
+def red_flag_self_referrals_to_match(user, *, practice_id: int | None = None) -> list:
+    """Self-referrals with a red flag (urgent tier) waiting for triage with no patient record
+    matched yet, that `user` may triage, longest waiting first: the worklist's rows are
+    patients, so it names these above them. At most SELF_REFERRALS_TO_MATCH_SHOWN + 1 (the
+    extra one says there are more). One query."""
+    waiting = referral_selectors.triage_queue_for(user).filter(
+        patient__isnull=True,
+        urgency__in=[referral_rules.EMERGENCY, referral_rules.URGENT],
+    )
+    if practice_id is not None:
+        waiting = waiting.filter(stated_practice_id=practice_id)
+    return list(
+        waiting.select_related(None).order_by("submitted_at", "id")[
+            : SELF_REFERRALS_TO_MATCH_SHOWN + 1
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class ReferralFlags:
     """A referral's red flags and the urgency they gave, for the review page."""

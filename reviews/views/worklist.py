@@ -6,7 +6,7 @@ from pathway.audit import record_view
 from pathway.contact import display_uk_mobile
 from pathway.views.access import clinician_required
 from pathway.views.not_saved import not_saved
-from reviews import rules, selectors, worklist
+from reviews import rules, selectors, sources, worklist
 from reviews.errors import ReviewsError
 from reviews.forms import AlertActionForm
 from reviews.questionnaires import self_harm_answer
@@ -31,10 +31,13 @@ def worklist_page(request):
         practice_id=practice_id,
         checked_at=result.checked_at,
     )
+    to_match = sources.red_flag_self_referrals_to_match(request.user, practice_id=practice_id)
     return render(
         request,
         "reviews/worklist.html",
         {
+            "to_match": to_match[: sources.SELF_REFERRALS_TO_MATCH_SHOWN],
+            "more_to_match": len(to_match) > sources.SELF_REFERRALS_TO_MATCH_SHOWN,
             "page": page,
             "rows": rows,
             "rows_html": worklist_rows(rows),

@@ -219,8 +219,12 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     assert (referral.source, referral.urgency, referral.patient) == ("self", "urgent", None)
     _shot(browser_page, "self-sent")
 
-    # The care team sees it waiting to be matched.
+    # The care team sees it waiting to be matched: named on the worklist, being urgent, and in
+    # the triage queue.
     browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto("/reviews/team/")
+    browser_page.check()
+    assert "Robin Selfridge" in page.locator("#self-referrals-to-match").inner_text()
     browser_page.goto("/referrals/triage/")
     row = page.locator("tr", has_text="Robin Selfridge")
     assert "Self-referral to match" in row.inner_text()

@@ -381,3 +381,30 @@ def test_a_referral_waiting_for_triage_is_measured_by_the_urgency_the_screen_gav
     Milestone.objects.filter(episode=made.episode).update(occurred_at=two_days_ago)
     details = [r.detail for row in worklist.worklist_for(world.clinician).rows for r in row.reasons]
     assert "Urgent referral to triage: over 1 day" in details
+
+
+def test_an_urgent_self_referral_not_yet_matched_is_named_above_the_patients(world, login):
+    from tests.referrals import builders as referral_builders
+
+    urgent = referral_builders.self_referral(
+        world.practice_a, given_name="Robin", red_flags=["orthostatic_headache"]
+    )
+    referral_builders.self_referral(world.practice_a, given_name="Rowan")  # routine
+    elsewhere = referral_builders.self_referral(  # another PCN's to triage
+        world.practice_c, given_name="Remy", red_flags=["orthostatic_headache"]
+    )
+    assert (urgent.urgency, elsewhere.urgency) == ("urgent", "urgent")
+    page = login(world.clinician).get(URL).content.decode()
+    callout = page.split('id="self-referrals-to-match"')[1].split("</div>")[0]
+    assert reverse("referrals:detail", args=[urgent.uuid]) in callout and "Robin" in callout
+    assert "Rowan" not in callout and "Remy" not in callout
+    # Once matched, the patient's own row carries it instead.
+    from referrals import services as referral_services
+
+    referral_services.match_self_referral(
+        actor=world.clinician,
+        referral=urgent,
+        patient=world.other_patient,
+        confirmed_differences=("given_name", "family_name", "date_of_birth", "practice"),
+    )
+    assert 'id="self-referrals-to-match"' not in login(world.clinician).get(URL).content.decode()
