@@ -466,6 +466,14 @@ def start_limit(day: date, today: date) -> datetime | None:
     return limit if limit.date() == today else None
 
 
+def _shown_count(data) -> int:
+    """How many saved headaches the page the data came from showed (its INITIAL_FORMS)."""
+    try:
+        return max(int(data.get(f"{EPISODE_PREFIX}-INITIAL_FORMS", 0)), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 class DayEntryForms:
     """The day form and its headache formset, validated together.
 
@@ -486,6 +494,12 @@ class DayEntryForms:
         pain_first: bool = False,
     ):
         initial, episodes_initial = initial_from(entry)
+        if data is not None:
+            # Each headache box sent is compared with the saved headache the page showed in it,
+            # and the page showed as many as it says it did. A headache saved since, in another
+            # tab, was not on the page: it is not read into an empty box (the save is refused
+            # as older than the record, services.DayChanged).
+            episodes_initial = episodes_initial[: _shown_count(data)]
         # The page asks about pain before headaches (diaries.selectors.pain_first), and a new
         # day starts at "No" headache, as the one-tap pain score records it.
         self.pain_first = pain_first

@@ -184,8 +184,8 @@ def _day_page(request, patient, day: date):
             forms.changed_elsewhere = _changed_elsewhere(
                 day,
                 today,
-                "Nothing has been saved. Your answers are below: put right anything the page "
-                "asks, then save again to replace the other changes with them.",
+                f"{_now_holds(entry)}Nothing has been saved. Your answers are below: put right "
+                "anything the page asks, then save again to replace the other changes with them.",
             )
         if not add_episode and forms.is_valid():
             try:
@@ -199,12 +199,12 @@ def _day_page(request, patient, day: date):
                 )
             except ValidationError as error:
                 forms.add_service_errors(error)
-            except services.DayChanged:
+            except services.DayChanged as changed:
                 forms.changed_elsewhere = _changed_elsewhere(
                     day,
                     today,
-                    "Nothing has been saved. Your answers are below: save again to replace "
-                    "the other changes with them.",
+                    f"{_now_holds(changed.entry)}Nothing has been saved. Your answers are below: "
+                    "save again to replace the other changes with them.",
                 )
             else:
                 messages.success(request, f"Your diary {_on(day, today)} is saved.")
@@ -247,6 +247,18 @@ def _changed_elsewhere(day: date, today: date, outcome: str) -> str:
         f"Your diary {_on(day, today)} was changed in another tab or on another device after "
         f"this page was opened. {outcome}"
     )
+
+
+def _now_holds(entry) -> str:
+    """What the day's record holds now, in a sentence (with a space after it), for a save from
+    an older page: "It now records a headache. "."""
+    if entry is None:
+        return "It has been removed. "
+    if not entry.headache:
+        return "It now records no headache. "
+    shown = getattr(entry, "live_episodes", None)
+    count = len(shown) if shown is not None else entry.episodes.live().count()
+    return "It now records a headache. " if count <= 1 else f"It now records {count} headaches. "
 
 
 def _page_url(day: date, today: date, next_: str) -> str:

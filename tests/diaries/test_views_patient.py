@@ -682,6 +682,25 @@ def test_a_save_from_an_older_page_that_needs_correcting_still_says_it_was_chang
     assert DiaryEntry.objects.live().get(patient=patient).note == "From tab B"
 
 
+def test_a_headache_saved_elsewhere_is_not_read_into_an_older_pages_empty_box(client_, patient):
+    # Tab B shows a headache-free day (its headache box empty, under "Yes"); tab A then records
+    # a headache. Tab B's note is not mixed with tab A's headache: it is refused as older than
+    # the record, saying what the day now holds, and tab A's headache stays as saved.
+    record(patient, days_ago(2), clear_day(note="First"))
+    tab_b = _based_on(client_.get(day_url(days_ago(2))))
+    record(patient, days_ago(2), headache_day(episode("moderate")))  # tab A
+    response = client_.post(
+        day_url(days_ago(2)),
+        form_data(headache="no", episodes=[{}], note="From tab B", based_on=tab_b),
+    )
+    content = response.content.decode()
+    assert "was changed in another tab or on another device" in content
+    assert "It now records a headache." in content
+    assert "Choose how bad the headache was" not in content
+    assert "headache details are filled in" not in content
+    assert DiaryEntry.objects.live().get(patient=patient).worst_severity == "moderate"
+
+
 def test_the_same_save_sent_twice_is_not_a_conflict(client_, patient):
     shown = _based_on(client_.get(day_url(days_ago(2), answer="details")))
     data = form_data(headache="no", note="Once", based_on=shown)
