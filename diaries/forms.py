@@ -120,7 +120,11 @@ class MedicineSlots:
             code = cleaned.get(self._slot("medicine", slot))
             if not code:
                 if cleaned.get(self._slot("doses", slot)) is not None:
-                    self.add_error(self._slot("medicine", slot), "Choose the medicine you took.")
+                    self.add_error(
+                        self._slot("medicine", slot),
+                        "Choose the medicine you took, or clear the number of doses if you took "
+                        "none.",
+                    )
                 continue
             if code in chosen:
                 self.add_error(

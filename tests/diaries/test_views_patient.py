@@ -293,7 +293,7 @@ def test_medicines_apart_from_a_headache_are_checked_like_a_headaches(client_, p
     errors = [message for _, message in response.context["forms"].error_list]
     assert errors == [
         "You have chosen this medicine already. Enter it once with the total number of doses.",
-        "Choose the medicine you took.",
+        "Choose the medicine you took, or clear the number of doses if you took none.",
     ]
     assert not DiaryEntry.objects.filter(patient=patient).exists()
 
@@ -418,7 +418,7 @@ def test_the_rest_of_the_day_is_saved_too(client_, patient):
         ),
         (
             form_data(episodes=[{**MIGRAINE_EPISODE, "medicine_1": "", "doses_1": "2"}]),
-            "Choose the medicine you took.",
+            "Choose the medicine you took, or clear the number of doses if you took none.",
         ),
         (
             form_data(episodes=[{**MIGRAINE_EPISODE, "medicine_2": "sumatriptan"}]),
