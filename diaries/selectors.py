@@ -291,6 +291,12 @@ def pain_first(patient: Patient) -> bool:
     return bool(annotated)
 
 
+def headaches_apply(pain_first: bool, summary) -> bool:
+    """Whether what the diary says of headaches applies to the patient: it does unless their
+    care is for chronic pain alone (`pain_first`) and no headache is recorded in the window."""
+    return not pain_first or summary.headache_days_total > 0
+
+
 def first_day_annotation() -> Subquery:
     """`first_diary_day` for a Patient query: the first day their diary holds a live record
     for, or None."""
@@ -526,7 +532,11 @@ def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
         "pain_scored": any(month.pain_scored for month in months),
         "chart": charts.month_bar_chart(window.months),
         "medicines": medicine_use(patient, window.start, window.end),
-        "patient_messages": wording.patient_messages(window.summary, gaps),
+        "patient_messages": wording.patient_messages(
+            window.summary, gaps, headaches=headaches_apply(patient.pain_first, window.summary)
+        ),
+        "headaches": headaches_apply(patient.pain_first, window.summary),
+        "no_limits": not headaches_apply(patient.pain_first, window.summary),
         "clinician_flags": wording.clinician_flags(window.summary),
         "class_rows": wording.class_rows(window),
         "notes": [entry for entry in window.entries if entry.note],

@@ -388,19 +388,24 @@ def summary(request):
     fill_in = gaps.latest_missed
     if fill_in is not None and fill_in < services.editable_range(today)[0]:
         fill_in = None
+    pain_first = selectors.pain_first(patient)
+    headaches = selectors.headaches_apply(pain_first, window.summary)
     return render(
         request,
         "diaries/summary.html",
         {
             "patient": patient,
             "window": window,
-            "words": wording.patient_messages(window.summary, gaps),
+            "headaches": headaches,
+            # The class table leaves out medication-overuse headache's limits.
+            "no_limits": not headaches,
+            "words": wording.patient_messages(window.summary, gaps, headaches=headaches),
             "fill_in": fill_in,
             "chart": charts.month_bar_chart(window.months),
             "class_rows": wording.class_rows(window, for_patient=True),
             **_report(patient),
             "report_end": today,
-            "pain_first": selectors.pain_first(patient),
+            "pain_first": pain_first,
         },
     )
 

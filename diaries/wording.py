@@ -82,21 +82,31 @@ class PatientMessages:
     completeness: str
 
 
-def _gaps_message(summary: rules.DiarySummary, gaps: DiaryGaps) -> str:
+def _gaps_message(summary: rules.DiarySummary, gaps: DiaryGaps, *, headaches: bool = True) -> str:
     if not summary.days_recorded:
         return "You have not filled in your diary yet. These figures will mean more once you do."
     parts = []
     if gaps.started_on is not None:
         parts.append(
             f"You started your diary on {gaps.started_on:%-d %B %Y}, so it does not cover all "
-            f"{summary.length} days yet. Until it does, the days before you started count as "
-            "days without a headache, so these figures may be too low."
+            f"{summary.length} days yet."
+            + (
+                " Until it does, the days before you started count as days without a headache, "
+                "so these figures may be too low."
+                if headaches
+                else ""
+            )
         )
     if gaps.missed:
         since = " since you started" if gaps.started_on is not None else ""
         parts.append(
-            f"You have not filled in {days(gaps.missed)}{since}. Days you have not filled in "
-            "count as days without a headache, so these figures may be too low."
+            f"You have not filled in {days(gaps.missed)}{since}."
+            + (
+                " Days you have not filled in count as days without a headache, so these "
+                "figures may be too low."
+                if headaches
+                else ""
+            )
             if not parts
             else f"You have also not filled in {days(gaps.missed)}{since}."
         )
@@ -120,11 +130,31 @@ class DiaryGaps:
     latest_missed: date | None = None
 
 
-def patient_messages(summary: rules.DiarySummary, gaps: DiaryGaps | None = None) -> PatientMessages:
+def patient_messages(
+    summary: rules.DiarySummary, gaps: DiaryGaps | None = None, *, headaches: bool = True
+) -> PatientMessages:
     """The patient's summary in plain English, with a warning for each overused class. With
     `gaps`, the note on an incomplete diary says why it is incomplete: days before the diary
     began are not asked for (nobody can fill those in from memory), and today does not count
-    as missed."""
+    as missed.
+
+    `headaches` False (`headaches_apply`: care for chronic pain, no headache recorded) leaves
+    out everything said of headaches: their days, medication-overuse headache's warnings and
+    limits (clinical-rules.md section 8, a headache disorder's), and the note that days not
+    filled in count as days without a headache."""
+    if not headaches:
+        return PatientMessages(
+            headache="",
+            migraine="",
+            medication=(
+                f"You took painkillers or other medicines for pain on "
+                f"{days(summary.acute_medication_days_total)} "
+                f"({patient_rate(summary.acute_medication_days_per_month)} a month)."
+            ),
+            overuse=[],
+            chronic_migraine="",
+            completeness=_gaps_message(summary, gaps, headaches=False) if gaps else "",
+        )
     headache = (
         f"You had a headache on {days(summary.headache_days_total)} out of {summary.length}. "
         f"That is {patient_days_rate(summary.headache_days_per_month)} a month on average."

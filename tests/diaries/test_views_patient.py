@@ -1004,10 +1004,29 @@ def test_a_chronic_pain_patients_summary_starts_with_their_pain(client_, pain_pa
         "your highest was 6."
     ) in content
     assert "Where it hurt most often: lower back (2 days), neck (1 day)." in content
-    assert content.index("<h2>Your pain</h2>") < content.index("Your headaches")
-    # No headaches: no empty headache chart.
+    # No headaches: nothing said of them, and no empty headache chart.
+    summary = content[content.index("<h1>") : content.index('id="report"')]
+    assert "headache" not in summary.lower()
     assert "Days in each 30-day month" not in content
     assert "Pain scores (0 to 10) in each 30-day month" in content
+
+
+def test_a_chronic_pain_patient_is_not_given_medication_overuse_headaches_limits(
+    client_, pain_patient
+):
+    # Painkillers for back pain on 20 days a month: medication-overuse headache's limits and
+    # warnings are a headache disorder's (clinical-rules.md section 8), not theirs.
+    for ago in range(1, 61):
+        record(pain_patient, days_ago(ago), clear_day(pain_score=5, doses=doses(ibuprofen=1)))
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert "<h2>Your medicines for pain</h2>" in content
+    assert "You took painkillers or other medicines for pain on 60 days" in content
+    assert "Limit a month" not in content and "Over the limit" not in content
+    assert "too often" not in content and "medication overuse" not in content
+    # A headache recorded brings what is said of headaches back.
+    record(pain_patient, days_ago(1), headache_day(episode(), pain_score=5))
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert "Your headaches" in content and "Limit a month" in content
 
 
 def test_a_chronic_pain_patient_without_scores_is_asked_for_one(client_, pain_patient):
