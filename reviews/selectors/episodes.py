@@ -75,7 +75,9 @@ def discharge_letter_for(user, letter_uuid) -> DischargeLetter:
 class DischargeScope:
     """What discharging an episode ends. The patient's last open episode ends all their care
     (`last`): every appointment to come, group places and invitations, questionnaires waiting.
-    Another episode still open keeps those, and only this episode's appointments end."""
+    Another episode still open keeps those, and only this episode's appointments end, with
+    places and invitations at sessions for this episode's condition alone (a session for
+    anyone, or for the condition still cared for, is kept)."""
 
     # The patient's other open episodes, oldest first: what a death recorded on this episode
     # also ends.
@@ -124,7 +126,13 @@ def ended_by_discharge(episode: Episode, now: datetime) -> DischargeScope:
     return DischargeScope(
         others=others,
         coming=coming.select_related("clinician").order_by("start"),
-        places=(places if last else places.none())
+        places=(
+            places
+            if last
+            else places.filter(session__condition=episode.condition).exclude(
+                session__condition__in=[other.condition for other in others]
+            )
+        )
         .select_related("session")
         .order_by("session__start"),
         waiting=(waiting if last else waiting.none()).order_by("requested_at"),

@@ -174,6 +174,10 @@ def discharge_episode(
         )
     if last:
         _end_the_rest_of_the_care(actor=actor, patient=patient, scope=scope)
+    else:
+        # Sessions for the condition they are discharged from; no discharge message tells them.
+        for booking in scope.places:
+            group_services.cancel_place(actor=actor, booking=booking, tell_patient=not died)
     _discharge(actor=actor, episode=episode, reason=reason, note_for_gp=note_for_gp, now=now)
     if last and not died:
         # Nothing queued before (a diary nudge, an annual-review invitation) goes out after the

@@ -155,6 +155,27 @@ def test_messages_stay_queued_while_another_episode_is_open(world):
     assert Notification.objects.filter(kind="diary_nudge", status="queued").exists()
 
 
+def test_discharge_from_one_condition_withdraws_its_group_sessions_alone(world):
+    from reviews.models import GroupBooking
+
+    _, episode = _accepted(world)  # headache
+    builders.episode_for(world.patient, condition="chronic_pain", status="active")
+    headache = builders.booking(
+        builders.group_session(world.service, condition="headache"), world.patient, status="booked"
+    )
+    pain = builders.booking(
+        builders.group_session(world.service, condition="chronic_pain"), world.patient
+    )
+    anyone = builders.booking(builders.group_session(world.service), world.patient, status="booked")
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    for booking in (headache, pain, anyone):
+        booking.refresh_from_db()
+    assert headache.status == GroupBooking.Status.WITHDRAWN
+    assert (pain.status, anyone.status) == ("invited", "booked")
+    # No discharge message covers it: they are told their place is withdrawn.
+    assert Notification.objects.filter(kind="group_place_withdrawn").exists()
+
+
 def test_a_discharge_over_care_booked_since_the_page_was_shown_is_shown_again(world, login):
     from reviews.services import appointments as appointment_services
 
