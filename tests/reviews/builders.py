@@ -125,11 +125,11 @@ def mdt_case(patient, **fields) -> MdtCase:
 _MDT_QUESTIONS = itertools.count(1)
 
 
-def failed_notification(patient, *, key="failed-1") -> Notification:
+def failed_notification(patient, *, key="failed-1", kind="appointment_reminder") -> Notification:
     return Notification.objects.create(
         patient=patient,
         channel="sms",
-        kind="appointment_reminder",
+        kind=kind,
         template="reviews-appointment-tomorrow",
         context={"link": "http://testserver/", "time": "10:00"},
         scheduled_for=timezone.now(),

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from pathway.models import Notification, Patient
 from reviews.errors import ReviewsError, StaleState
-from reviews.models import MdtCase
+from reviews.models import Appointment, MdtCase
 from reviews.services import mdt as services
 from tests.reviews import builders
 
@@ -105,3 +105,27 @@ def test_failed_messages_are_listed_for_the_team_and_can_be_sent_again(world, lo
     # The second press finds nothing failed.
     assert client.post(url).status_code == 404
     assert Notification.objects.filter(status="failed").count() == 1
+
+
+@pytest.mark.parametrize("kind", ["annual_review_invite", "diary_nudge"])
+def test_a_failed_message_no_longer_true_is_not_sent_again(world, login, kind):
+    # Failed to a wrong number; the patient was then discharged. Sent now it would tell them of
+    # care they no longer have.
+    failed = builders.failed_notification(world.patient, key="a", kind=kind)
+    client = login(world.clinician)
+    url = reverse("reviews:notification-retry", kwargs={"notification_uuid": failed.uuid})
+    response = client.post(url, follow=True)
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+    assert "is no longer under the team&#x27;s care" in response.content.decode()
+    # Under care it is sent again, unless what it invites to is booked already.
+    episode = builders.episode_for(world.patient, status="active")
+    if kind == "annual_review_invite":
+        builders.appointment(world.patient, world.clinician, kind="annual_review", episode=episode)
+        assert "annual review is booked" in client.post(url, follow=True).content.decode()
+        failed.refresh_from_db()
+        assert failed.status == "failed"
+        Appointment.objects.update(status="cancelled", cancelled_at=timezone.now())
+    client.post(url)
+    failed.refresh_from_db()
+    assert failed.status == "queued"
