@@ -112,7 +112,10 @@ def _live_statement(
         return held
     shown = Q(patient__in=patients)
     if team is not None:
-        shown |= Q(patient__in=team, responsible_clinician__isnull=True)
+        # No one holds an alert whose responsible clinician has left the team either.
+        shown |= Q(patient__in=team) & (
+            Q(responsible_clinician__isnull=True) | Q(responsible_clinician__is_active=False)
+        )
     alerts = _live(
         SafetyAlert.objects.filter(shown, resolved_at__isnull=True),
         "safety_alert",
