@@ -6,6 +6,8 @@ from datetime import datetime
 from uuid import uuid4
 
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -339,18 +341,25 @@ def record_group_attendance(
     *, actor: User, booking: GroupBooking, attended: bool, was: str | None = None
 ) -> GroupBooking:
     """Mark a booked place attended or did-not-attend once the session has started; a
-    mistaken mark can be corrected by marking again. `was` is the status the page showed:
-    a place whose status has changed since (another tab or colleague marked it) is left as it
-    is (StaleState), and the same mark pressed twice changes nothing."""
+    mistaken mark can be corrected by marking again. Someone invited who joined without
+    booking a place is marked attended too (their place dates from the mark); they cannot
+    have missed a place they never had. `was` is the status the page showed: a booking whose
+    status has changed since (another tab or colleague marked it) is left as it is
+    (StaleState), and the same mark pressed twice changes nothing."""
     if booking.session.cancelled_at is not None:
         raise ReviewsError("This session was cancelled, so there is no attendance to record.")
     if booking.session.start > timezone.now():
         raise ReviewsError("You can record attendance once the session has started.")
     status = GroupBooking.Status.ATTENDED if attended else GroupBooking.Status.DID_NOT_ATTEND
     now = timezone.now()
-    expected = [was] if was in PLACE_HOLDING else PLACE_HOLDING
+    may_mark = [*PLACE_HOLDING, GroupBooking.Status.INVITED] if attended else PLACE_HOLDING
+    expected = [was] if was in may_mark else may_mark
     changed = GroupBooking.objects.filter(pk=booking.pk, status__in=expected).update(
-        status=status, attendance_recorded_at=now, updated_by=actor, updated_at=now
+        status=status,
+        attendance_recorded_at=now,
+        booked_at=Coalesce("booked_at", Value(now)),
+        updated_by=actor,
+        updated_at=now,
     )
     if not changed:
         booking.refresh_from_db()
@@ -363,7 +372,9 @@ def record_group_attendance(
                 f"{getattr(booking.updated_by, 'full_name', '') or 'someone else'} after this "
                 "page was opened. Nothing has been changed: check, then mark again if needed."
             )
-        raise StaleState("Only patients with a place can be marked as attending.")
+        raise StaleState(
+            "Only patients with a place, or invited and joining, can be marked as attending."
+        )
     record_event(
         actor=actor,
         action=AuditEvent.Action.UPDATE,

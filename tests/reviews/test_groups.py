@@ -214,9 +214,16 @@ def test_attendance_is_recorded_after_the_start_and_can_be_corrected(world, logi
     client.post(url, {"action": "attended"})
     place.refresh_from_db()
     assert place.status == "attended"
+    # Invited, not booked: they cannot have missed a place they never had, but if they joined
+    # anyway they attended, and the page offers that.
     invited = builders.booking(session, world.other_patient)
-    with pytest.raises(StaleState):
-        services.record_group_attendance(actor=world.clinician, booking=invited, attended=True)
+    with pytest.raises(StaleState, match="invited and joining"):
+        services.record_group_attendance(actor=world.clinician, booking=invited, attended=False)
+    page = client.get(reverse("reviews:group-session", kwargs={"session_uuid": session.uuid}))
+    assert "Joined without a place: attended" in page.content.decode()
+    services.record_group_attendance(actor=world.clinician, booking=invited, attended=True)
+    invited.refresh_from_db()
+    assert invited.status == "attended" and invited.booked_at is not None
 
 
 def test_attendance_marked_from_a_page_opened_before_another_mark_is_refused(world, login):
