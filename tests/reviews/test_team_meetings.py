@@ -73,8 +73,17 @@ def test_the_teams_discussion_does_not_take_the_patients_time(world, second_clin
     services.cancel_appointment(actor=world.clinician, appointment=mdt, reason="")
     _book(world, "mdt")
     # The MDT lead is still one person: their own time is still checked.
-    with pytest.raises(ReviewsError, match="already has an appointment"):
-        _book(world, "follow_up")
+    with pytest.raises(ReviewsError, match=f"{world.clinician.full_name} already has an"):
+        services.book_appointment(
+            actor=world.clinician,
+            patient=world.other_patient,
+            episode=builders.episode_for(world.other_patient),
+            kind="follow_up",
+            start=_start(),
+            duration_minutes=15,
+            modality="phone",
+            clinician=world.clinician,
+        )
 
 
 def test_booking_a_follow_up_still_tells_the_patient(world):
