@@ -4,6 +4,7 @@ preventive medicines tried, and what the live red-flag screen needs."""
 from django import forms
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 
 from pathway.forms import (
     ELSEWHERE_CHECK_THE_NUMBER,
@@ -62,6 +63,14 @@ class ReferralForm(TooLongInWords, forms.Form):
         error_messages={"required": "Enter the problem, in the patient's words"},
     )
     red_flags = RedFlagsField(label="Red flags", choices=list(rules.RED_FLAGS.items()))
+    # Asked when a flag that counts only with a new-onset headache is ticked without it
+    # (rules.qualified_without_new_onset): the referrer says which it is.
+    headache_not_new = forms.BooleanField(
+        label="The headache is not new: it is a long-standing pattern",
+        required=False,
+        help_text="Only needed with a flag that counts with a new-onset headache, such as "
+        "compromised immunity, when new-onset headache is not ticked",
+    )
     current_acute_medication = forms.CharField(
         label="Current acute (painkiller or triptan) medication",
         max_length=1000,
@@ -150,6 +159,23 @@ class ReferralForm(TooLongInWords, forms.Form):
             }
         )
 
+    def _new_onset_unanswered(self, flags, data) -> str:
+        """The error when a flag that counts only with a new-onset headache is ticked without
+        it and the referrer has not said the headache is not new, unless nothing could change
+        by the answer (an emergency, or urgent already at every age); else ""."""
+        if not flags or data.get("headache_not_new") or rules.is_emergency(flags):
+            return ""
+        if set(flags) & set(rules.URGENT_FLAGS):
+            return ""
+        born = self.patient.date_of_birth if self.patient else None
+        age = rules.age_in_years(born, timezone.localdate()) if born else None
+        asked = [rules.RED_FLAGS[code] for code in rules.qualified_without_new_onset(flags, age)]
+        if not asked:
+            return ""
+        return rules.NEW_ONSET_UNANSWERED.format(
+            flags=" and ".join(asked), s="" if len(asked) > 1 else "s"
+        )
+
     def clean(self):
         data = super().clean()
         number = data.get("nhs_number")
@@ -163,6 +189,8 @@ class ReferralForm(TooLongInWords, forms.Form):
         flags = data.get("red_flags") or []
         if rules.qualifier_without_its_flag(flags) and not rules.is_emergency(flags):
             self.add_error("red_flags", rules.NECK_STIFFNESS_WITHOUT_FEVER)
+        if unanswered := self._new_onset_unanswered(flags, data):
+            self.add_error("red_flags", unanswered)
         days = data.get("acute_medication_days_per_month")
         if days and not (data.get("current_acute_medication") or "").strip():
             self.add_error(

@@ -36,14 +36,29 @@ def qualifier_without_its_flag(red_flags: Iterable[str]) -> bool:
     return NECK_STIFFNESS in codes and FEVER_FLAG not in codes
 
 
-def qualified_without_new_onset(red_flags: Iterable[str]) -> tuple[str, ...]:
+def qualified_without_new_onset(
+    red_flags: Iterable[str], age: int | None = None
+) -> tuple[str, ...]:
     """The ticked flags that count only with a new-onset headache (NEW_HEADACHE_QUALIFIED_FLAGS,
     in their order) when new-onset headache is not ticked: on their own they change no tier, so
-    the screen asks the referrer whether the headache is new."""
+    the referrer is asked whether the headache is new. A history of cancer counts only under
+    MALIGNANCY_YOUNG_AGE_LIMIT: at a known age from then until NEW_HEADACHE_AGE_THRESHOLD
+    (where a new headache is urgent on its own) the answer would change nothing, so it is not
+    asked about."""
     codes = set(red_flags)
     if NEW_ONSET_HEADACHE in codes:
         return ()
+    if age is not None and MALIGNANCY_YOUNG_AGE_LIMIT <= age < NEW_HEADACHE_AGE_THRESHOLD:
+        codes.discard(HISTORY_OF_MALIGNANCY)
     return tuple(code for code in NEW_HEADACHE_QUALIFIED_FLAGS if code in codes)
+
+
+# Said on the referral form when such a flag is ticked without new-onset headache and the
+# referrer has not said the headache is not new.
+NEW_ONSET_UNANSWERED = (
+    "{flags} count{s} as a red flag only with a new-onset headache. If the headache is new, tick "
+    '"New-onset headache"; if it is a long-standing pattern, tick "The headache is not new".'
+)
 
 
 def as_patient_answered(red_flags: Iterable[str]) -> list[str]:

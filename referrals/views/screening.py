@@ -19,7 +19,7 @@ def _screen_outcome(*, codes, age, plain: bool) -> dict:
     checks = {
         "check_fever": rules.qualifier_without_its_flag(flags),
         "check_new_onset": [
-            rules.RED_FLAGS[code] for code in rules.qualified_without_new_onset(flags)
+            rules.RED_FLAGS[code] for code in rules.qualified_without_new_onset(flags, age)
         ]
         if tier != rules.URGENT
         else [],

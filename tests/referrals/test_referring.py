@@ -541,6 +541,37 @@ def test_a_flag_that_counts_only_with_a_new_headache_asks_whether_the_headache_i
     assert "2-week route" in body and "Is the headache new?" not in body
 
 
+def test_a_flag_that_counts_only_with_a_new_headache_is_not_sent_until_the_gp_says_which(
+    world, login
+):
+    client = login(world.gp)
+    flags = ["compromised_immunity"]
+    response = client.post(CREATE, _form(world, red_flags=flags))
+    assert response.status_code == 400 and not Referral.objects.exists()
+    assert (
+        "Compromised immunity (for example HIV, immunosuppressive drugs) counts as a red flag only "
+        'with a new-onset headache. If the headache is new, tick "New-onset headache"; if it is '
+        'a long-standing pattern, tick "The headache is not new".'
+    ) in page_text(response)
+    # Said to be long-standing: routine, as the rules say.
+    assert (
+        client.post(CREATE, _form(world, red_flags=flags, headache_not_new="on")).status_code == 302
+    )
+    assert Referral.objects.get().urgency == "routine"
+
+
+def test_new_onset_or_another_urgent_flag_answers_the_question(world, login):
+    client = login(world.gp)
+    for flags in (
+        ["compromised_immunity", "new_onset_headache"],
+        ["vomiting_without_obvious_cause", "orthostatic_headache"],
+    ):
+        response = client.post(CREATE, _form(world, red_flags=flags))
+        assert response.status_code == 302, flags
+        assert Referral.objects.latest("id").urgency == "urgent"
+        Referral.objects.all().update(status="closed", closed_at=timezone.now())
+
+
 def test_neck_stiffness_alone_is_not_sent_until_the_referrer_says_whether_there_is_a_fever(
     world, login
 ):

@@ -477,3 +477,17 @@ def test_flags_counting_only_with_a_new_headache_are_named_when_it_is_not_ticked
     ticked, asked_about
 ):
     assert rules.qualified_without_new_onset(ticked) == asked_about
+
+
+@pytest.mark.parametrize(
+    ("age", "asked"), [(None, True), (19, True), (20, False), (49, False), (50, True)]
+)
+def test_a_history_of_cancer_is_asked_about_only_where_a_new_headache_would_change_the_tier(
+    age, asked
+):
+    # Urgent with a new headache under 20; from 50 a new headache is urgent on its own.
+    codes = rules.qualified_without_new_onset(["history_of_malignancy"], age)
+    assert (codes == ("history_of_malignancy",)) is asked
+    if age is not None:
+        urgent = rules.triage_urgency(age, ["history_of_malignancy", "new_onset_headache"])
+        assert (urgent == "urgent") is asked
