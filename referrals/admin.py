@@ -37,7 +37,7 @@ class EmergencyStopAdmin(NoDeleteAdmin):
     list_display = ["uuid", "source", "condition", "created_at"]
     list_filter = ["source", "entered_in_error"]
     raw_id_fields = ["patient", "stated_practice", "created_by", "updated_by"]
-    readonly_fields = ["uuid", "red_flags", "advice"]
+    readonly_fields = ["uuid", "red_flags", "advice", "phq9_self_harm_score", "phq9_unread"]
 
 
 @admin.register(ReferralLetter)

@@ -403,6 +403,8 @@ class EmergencyStop(ClinicalRecord):
     # PHQ-9 question 9's score (1-3) when the stopped referral's PHQ-9 answered it above 0: no
     # referral carries the answer to the care team, so the stop page puts it to the GP.
     phq9_self_harm_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A PHQ-9 was typed in but could not be read: whether question 9 shows a risk is not known.
+    phq9_unread = models.BooleanField(default=False)
     entered_in_error = models.BooleanField(default=False)
 
     @property

@@ -440,6 +440,7 @@ def record_emergency_stop(
     patient: Patient | None = None,
     stated_practice: Organisation | None = None,
     phq9: list[int] | None = None,
+    phq9_unread: bool = False,
 ) -> EmergencyStop:
     """Record that the red-flag screen stopped a referral and which advice it gave; return it.
 
@@ -447,8 +448,8 @@ def record_emergency_stop(
     plain-English advice (rules.patient_emergency_advice). No referral is created, so nothing
     the form held reaches the care team: a PHQ-9 (`phq9`, the item scores) with question 9
     above 0 is kept on the stop for its page to put to the GP (clinical-rules.md section 7: a
-    risky answer is never silently dropped). Raises ReferralError for an unknown code or when no
-    emergency flag is present.
+    risky answer is never silently dropped); so is `phq9_unread`, a PHQ-9 typed in that could
+    not be read. Raises ReferralError for an unknown code or when no emergency flag is present.
     """
     try:
         flags = rules.validated_red_flags(red_flags)
@@ -469,6 +470,7 @@ def record_emergency_stop(
         red_flags=list(flags),
         advice=advice,
         phq9_self_harm_score=self_harm,
+        phq9_unread=phq9_unread and not is_self,
         created_by=None if is_self else actor,
         updated_by=None if is_self else actor,
     )
@@ -477,6 +479,8 @@ def record_emergency_stop(
         action=AuditEvent.Action.CREATE,
         patient=stop.patient,
         obj=stop,
-        fields=["red_flags", "advice"] + (["phq9_self_harm_score"] if self_harm else []),
+        fields=["red_flags", "advice"]
+        + (["phq9_self_harm_score"] if self_harm else [])
+        + (["phq9_unread"] if stop.phq9_unread else []),
     )
     return stop

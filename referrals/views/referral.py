@@ -88,6 +88,7 @@ def create(request):
                 # Not on the record the number found when the details typed are someone else's.
                 patient=None if someone_else else form.patient,
                 phq9=form.cleaned_data.get("phq9"),
+                phq9_unread="phq9" in form.errors,
             )
             return redirect("referrals:emergency-stop", stop_uuid=stop.uuid)
         if someone_else:

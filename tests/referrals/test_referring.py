@@ -453,6 +453,30 @@ def test_a_self_harm_answer_in_a_stopped_referral_is_put_to_the_gp(world, login,
         assert "at 2 of 3" in page and "the care team has not seen this answer" in page
         event = AuditEvent.objects.get(object_uuid=stop.uuid, action="create")
         assert "phq9_self_harm_score" in event.fields
+        # The GP's list of stops carries it too.
+        mine = client.get(reverse("referrals:mine")).content.decode()
+        assert "PHQ-9 question 9 at 2 of 3: assess the risk of self-harm" in mine
+
+
+def test_a_phq9_that_cannot_be_read_in_a_stopped_referral_is_asked_about(world, login):
+    # Ten numbers: not a PHQ-9 the form can read, but the emergency stop comes first.
+    client = login(world.gp)
+    response = client.post(
+        CREATE,
+        {
+            "nhs_number": world.patient.nhs_number,
+            "red_flags": ["thunderclap_onset"],
+            "phq9": "0 0 0 0 0 0 0 0 2 1",
+        },
+    )
+    stop = EmergencyStop.objects.get()
+    assert (stop.phq9_self_harm_score, stop.phq9_unread) == (None, True)
+    page = client.get(response["Location"]).content.decode()
+    assert "PHQ-9 not read" in page and "Ask the patient about it today" in page
+    assert (
+        "PHQ-9 not read: ask about self-harm"
+        in client.get(reverse("referrals:mine")).content.decode()
+    )
 
 
 def test_another_gp_cannot_see_a_stop(world, login):
