@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from pathway.audit import record_event
-from pathway.models import AuditEvent, Notification, User
+from pathway.models import AuditEvent, Milestone, Notification, User
+from pathway.models.episodes import MilestoneKind
 from pathway.notifications.outbox import enqueue_delivery
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import Appointment
@@ -51,7 +52,7 @@ def retry_notification(*, actor: User, notification: Notification) -> Notificati
 def no_longer_true(notification: Notification) -> str:
     """Why a failed message would no longer be true if sent now, or "": the patient is no
     longer under the team's care (WHILE_UNDER_CARE), or an invitation to ask for the annual
-    review when one is booked."""
+    review when one is booked or a review has been held since it was made."""
     patient = notification.patient
     if patient is None or notification.kind not in WHILE_UNDER_CARE:
         return ""
@@ -65,9 +66,21 @@ def no_longer_true(notification: Notification) -> str:
         status=Appointment.Status.BOOKED,
         start__gt=timezone.now(),
     )
-    if notification.kind == "annual_review_invite" and booked.exists():
+    if notification.kind != "annual_review_invite":
+        return ""
+    if booked.exists():
         return (
             f"{patient.full_name}'s annual review is booked, so an invitation to ask for it is "
             "not true."
+        )
+    held = Milestone.objects.filter(
+        episode__patient=patient,
+        kind__in=[MilestoneKind.REVIEW_HELD, MilestoneKind.FIRST_CONTACT],
+        occurred_at__gt=notification.created_at,
+    )
+    if held.exists():
+        return (
+            f"{patient.full_name} has had a review since this invitation was made, so it is not "
+            "true."
         )
     return ""

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.models import Notification, Patient
+from pathway.models import Milestone, Notification, Patient
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import Appointment, MdtCase
 from reviews.services import mdt as services
@@ -126,6 +126,12 @@ def test_a_failed_message_no_longer_true_is_not_sent_again(world, login, kind):
         failed.refresh_from_db()
         assert failed.status == "failed"
         Appointment.objects.update(status="cancelled", cancelled_at=timezone.now())
+        # Nor once a review has been held since the invitation was made.
+        held = Milestone.objects.create(
+            episode=episode, kind="review_held", occurred_at=timezone.now()
+        )
+        assert "has had a review since" in client.post(url, follow=True).content.decode()
+        held.delete()
     client.post(url)
     failed.refresh_from_db()
     assert failed.status == "queued"
