@@ -164,6 +164,8 @@ def test_a_chronic_pain_patients_day_form_asks_about_pain_first(client_, pain_pa
     assert page.index('name="pain_score"') < page.index('name="headache"')
     assert "Triggers, sleep, mood and notes (optional)" in page
     assert page.count('name="pain_score"') == 1
+    # Painkillers for their pain are not "taken for something else".
+    assert "Painkillers taken (optional)" in page and "for something else" not in page
     response = client_.post(day_url(days_ago(1)), form_data(headache="", pain_score="12"))
     summary = response.content.decode().split("nhsuk-error-summary__list", 1)[1]
     # The error summary lists the problems in page order: the pain score, then the headache.
