@@ -7,9 +7,11 @@ from pathway.tried_before import TriedBefore
 from referrals.models import PreventiveTried
 
 
-def preventives_tried(episode) -> list[TriedBefore]:
+def preventives_tried(episodes) -> list[TriedBefore]:
     rows = (
-        PreventiveTried.objects.filter(referral__episode=episode, referral__entered_in_error=False)
+        PreventiveTried.objects.filter(
+            referral__episode__in=episodes, referral__entered_in_error=False
+        )
         .select_related("referral")
         .order_by("referral__submitted_at", "id")
     )
@@ -28,5 +30,13 @@ def preventives_tried(episode) -> list[TriedBefore]:
         named = f"{row.medicine} {details}" if details else row.medicine
         text = f"{named}: {row.get_stopped_reason_display().lower()}"
         sent = timezone.localtime(row.referral.submitted_at)
-        found.append(TriedBefore(text=text, source=f"the referral of {sent:%-d %B %Y}"))
+        found.append(
+            TriedBefore(
+                episode_id=row.referral.episode_id,
+                text=text,
+                source=f"the referral of {sent:%-d %B %Y}",
+                medicine=row.medicine,
+                contraindicated=row.stopped_reason == PreventiveTried.StoppedReason.CONTRAINDICATED,
+            )
+        )
     return found

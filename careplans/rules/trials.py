@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from careplans.rules.medicines import MEDICINES, OTHER, medicine_key
+
 # Trial roles and outcomes (DESIGN.md section 3).
 PREVENTIVE = "preventive"
 ACUTE = "acute"
@@ -125,6 +127,21 @@ def adequacy_problem(*, role: str, outcome: str, adequate: bool | None, name: st
         "did not work counts towards CGRP antibodies and botulinum toxin A only after an "
         "adequate trial."
     )
+
+
+def contraindicated_before(names: Iterable[str], trials: Iterable[TrialFacts]) -> int:
+    """How many distinct medicines an earlier record (the referral) names as never given
+    because they were contraindicated, that no treatment on the plan records: each counts as a
+    failed preventive (clinical-rules.md section 10: "counts distinct drugs ... or
+    contraindicated"). A name is matched to the medicine list by its name, else compared as
+    typed (`medicine_key`); one recorded as a treatment since is counted by that record alone."""
+    by_name = {medicine.name.lower(): code for code, medicine in MEDICINES.items()}
+    keys = set()
+    for name in names:
+        typed = " ".join(name.lower().split())
+        if typed:
+            keys.add(by_name.get(typed) or medicine_key(OTHER, typed))
+    return len(keys - {trial.medicine for trial in trials})
 
 
 def failed_preventive_count(trials: Iterable[TrialFacts]) -> int:

@@ -23,6 +23,7 @@ from careplans.models import (
     TreatmentTrial,
 )
 from careplans.models.trials import RECENT_MONTHS
+from pathway import tried_before
 from pathway.care_teams import care_team_contacts
 from pathway.models.episodes import OPEN_STATUSES as OPEN_EPISODE_STATUSES
 from pathway.models.episodes import EpisodeStatus
@@ -116,6 +117,10 @@ class PlanView:
     failed_preventives: int = 0
     figures: DiaryFigures | None = None
     document: Document | None = None
+    # What the episode's other records say was tried before (pathway.tried_before), for a
+    # headache plan; of them, how many contraindicated medicines `failed_preventives` counts.
+    tried_before: list = field(default_factory=list)
+    contraindicated_before: int = 0
 
     @property
     def condition(self) -> str:
@@ -367,10 +372,13 @@ def plan_prompts(
     *,
     condition: str,
     figures: DiaryFigures | None,
+    contraindicated: int = 0,
 ) -> tuple[int, list[rules.Prompt]]:
-    """Return (failed preventive count, plan-level prompts) from the plan's trials and the
-    diary figures. A later integration can pass figures computed from the diary itself."""
-    failed = rules.failed_preventive_count(_trial_facts(t) for t in trials)
+    """Return (failed preventive count, plan-level prompts) from the plan's trials, the number
+    of preventives recorded elsewhere as contraindicated and not among them
+    (rules.contraindicated_before), and the diary figures. A later integration can pass
+    figures computed from the diary itself."""
+    failed = rules.failed_preventive_count(_trial_facts(t) for t in trials) + contraindicated
     if condition != rules.HEADACHE:
         return failed, []
     ongoing = {t.medicine_class for t in trials if t.carries_on}
@@ -470,6 +478,11 @@ def plans_for_patient(
             content_hash__in=[key for _, key in printed.values()],
         ).defer("html", "pdf")
     }
+    # What the referral says was tried before: shown beside the treatments, and preventives
+    # contraindicated there counted as failed (one query for every headache plan).
+    tried = tried_before.for_episodes(
+        [plan.episode for plan in plans if plan.episode.condition == rules.HEADACHE]
+    )
     views = []
     for plan in plans:
         versions = list(plan.versions.all())
@@ -479,7 +492,14 @@ def plans_for_patient(
         trials = list(plan.trials.all())
         condition = plan.episode.condition
         plan_figures = figures or diary_figures_from_trials(trials)
-        failed, prompts = plan_prompts(trials, condition=condition, figures=plan_figures)
+        before = tried.get(plan.episode_id, [])
+        contraindicated = rules.contraindicated_before(
+            [row.medicine for row in before if row.contraindicated],
+            [_trial_facts(t) for t in trials],
+        )
+        failed, prompts = plan_prompts(
+            trials, condition=condition, figures=plan_figures, contraindicated=contraindicated
+        )
         views.append(
             PlanView(
                 plan=plan,
@@ -492,6 +512,8 @@ def plans_for_patient(
                 failed_preventives=failed,
                 figures=plan_figures,
                 document=documents.get(key),
+                tried_before=before,
+                contraindicated_before=contraindicated,
             )
         )
     return views

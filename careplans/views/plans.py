@@ -11,10 +11,8 @@ from careplans import selectors, services
 from careplans.forms import AttachLeafletForm, StartPlanForm
 from careplans.models import CarePlanVersion, Leaflet
 from careplans.views.lookups import _plan_page, _staff_context
-from pathway import tried_before
 from pathway.audit import record_view
 from pathway.models import Episode
-from pathway.models.episodes import Condition
 from pathway.permissions import patient_for
 from pathway.views.access import clinician_required, staff_required
 
@@ -64,12 +62,6 @@ def _plan_tab(
         if _attach_form_for(attach_form, view.plan):
             view.attach_form.is_valid()
             attach_errors = view.attach_form
-        # What the referral says was tried before: not counted until recorded as a treatment.
-        view.tried_before = (
-            tried_before.for_episode(view.plan.episode)
-            if view.plan.episode.condition == Condition.HEADACHE
-            else []
-        )
     if not episodes.exists():
         start_form = None
     elif start_form is None:

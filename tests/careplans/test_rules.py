@@ -772,3 +772,36 @@ def test_a_plans_review_date_has_the_limit_a_reviews_next_review_date_has():
     from reviews import rules as review_rules
 
     assert rules.MAX_REVIEW_AHEAD_DAYS == review_rules.MAX_NEXT_REVIEW_DAYS
+
+
+def test_contraindicated_preventives_count_once_each_unless_recorded_as_treatments():
+    tried = [
+        rules.TrialFacts(
+            medicine="propranolol",
+            medicine_class=rules.BETA_BLOCKER,
+            role="preventive",
+            outcome=rules.NOT_TOLERATED,
+        )
+    ]
+    names = ["Topiramate", " topiramate ", "Propranolol", "Pizotifen", "pizotifen", ""]
+    # Topiramate (a listed medicine, by name) and pizotifen (as typed): propranolol is a
+    # treatment recorded, counted by that record.
+    assert rules.contraindicated_before(names, tried) == 2
+    assert rules.contraindicated_before([], tried) == 0
+    # With two that failed, one contraindicated makes the three NICE looks for.
+    failed = rules.failed_preventive_count(
+        [
+            *tried,
+            rules.TrialFacts(
+                medicine="amitriptyline",
+                medicine_class=rules.TRICYCLIC,
+                role="preventive",
+                outcome=rules.INEFFECTIVE,
+                adequate=True,
+            ),
+        ]
+    )
+    assert rules.cgrp_prompt(
+        failed_preventives=failed + rules.contraindicated_before(["Topiramate"], tried),
+        migraine_days_per_month=8,
+    )

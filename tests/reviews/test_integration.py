@@ -494,4 +494,31 @@ def test_the_plan_shows_the_preventives_the_referral_says_were_tried(world, logi
     assert "Preventives tried before, as the referral lists them:" in page
     assert f"Propranolol 80 mg, 12 weeks: did not work (the referral of {sent:%-d %B %Y})" in page
     assert "Topiramate 1 week: other reason" in page
-    assert "They are not counted below until recorded as treatments" in page
+    assert "Those the patient took are not counted below until recorded as treatments" in page
+    assert "Preventive treatments that have not worked: <strong>0</strong>" in page
+
+
+def test_preventives_the_referral_says_were_contraindicated_count_as_failed(world, login):
+    # clinical-rules.md section 10: "at least 3 failed" counts distinct drugs tried at an
+    # adequate dose and duration, or not tolerated, or contraindicated. Never given, they
+    # cannot be recorded as treatments: the referral's word counts, once per medicine.
+    contraindicated = {"dose": "", "duration_weeks": None, "stopped_reason": "contraindicated"}
+    referral_builders.referral(
+        world.patient,
+        world.gp,
+        preventives=(
+            {**contraindicated, "medicine": "Propranolol"},
+            {**contraindicated, "medicine": " propranolol"},
+            {**contraindicated, "medicine": "Pizotifen"},
+        ),
+    )
+    plan = careplan_builders.plan(world.patient, actor=world.clinician)
+    url = reverse("careplans:patient-plan", kwargs={"patient_uuid": world.patient.uuid})
+    client = login(world.clinician)
+    page = client.get(url).content.decode()
+    assert "Preventive treatments that have not worked: <strong>2</strong>" in page
+    assert "including 2 never given because they were contraindicated" in page
+    # Recorded as a treatment since, propranolol is counted by that record alone.
+    careplan_builders.trial(plan, medicine_code="propranolol")
+    page = client.get(url).content.decode()
+    assert "Preventive treatments that have not worked: <strong>1</strong>" in page
