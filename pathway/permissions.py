@@ -53,6 +53,22 @@ def clinicians_caring_for(patient) -> list:
     )
 
 
+def cares_for(user: str, practice: str) -> Exists:
+    """Whether the user named by the outer query's field `user` may see patients of the
+    practice its field `practice` names (as `clinicians_caring_for` finds them): a member of
+    the practice, of its PCN, or of a service that PCN hosts. For a row that names its clinician
+    and its patient's practice, such as an alert and who holds it."""
+    # Nested in the membership query: its outer query is two levels out.
+    pcn = Organisation.objects.filter(pk=OuterRef(OuterRef(practice))).values("parent_id")
+    return Exists(
+        Membership.objects.filter(user_id=OuterRef(user)).filter(
+            Q(organisation_id=OuterRef(practice))
+            | Q(organisation__kind=Organisation.Kind.PCN, organisation_id__in=pcn)
+            | Q(organisation__kind=Organisation.Kind.SERVICE, organisation__parent_id__in=pcn)
+        )
+    )
+
+
 def practices_with_a_care_team() -> QuerySet[Organisation]:
     """GP practices whose patients at least one active clinician may see (the reverse of
     `practice_ids_for`): a referral from anywhere else would reach no triage queue."""

@@ -24,6 +24,7 @@ from django.utils import timezone
 from pathway.compiled import Compiled
 from pathway.links import uuid_link
 from pathway.models import Patient, User
+from pathway.permissions import cares_for
 from reviews import selectors, sources
 from reviews.models import QuestionnaireRequest, SafetyAlert
 from reviews.worklist.kept import Scan, _cache_key, _hold, _kept_scan, _memo_lock
@@ -112,9 +113,12 @@ def _live_statement(
         return held
     shown = Q(patient__in=patients)
     if team is not None:
-        # No one holds an alert whose responsible clinician has left the team either.
+        # No one holds an alert whose responsible clinician has left the team either: their
+        # account closed, or no longer a member caring for the patient's practice.
         shown |= Q(patient__in=team) & (
-            Q(responsible_clinician__isnull=True) | Q(responsible_clinician__is_active=False)
+            Q(responsible_clinician__isnull=True)
+            | Q(responsible_clinician__is_active=False)
+            | ~cares_for("responsible_clinician_id", "patient__registered_practice_id")
         )
     alerts = _live(
         SafetyAlert.objects.filter(shown, resolved_at__isnull=True),

@@ -188,13 +188,20 @@ def test_filters_by_practice_and_responsible_clinician(world, login, second_clin
     assert len(client.get(URL, {"clinician": "nope", "practice": "X"}).context["rows"]) == 2
 
 
-def test_an_alert_held_by_a_clinician_who_has_left_is_on_every_clinicians_own_list(
+def test_an_alert_held_by_a_clinician_who_has_left_the_team_is_on_every_clinicians_own_list(
     world, login, second_clinician
 ):
     builders.safety_alert(world.patient, clinician=second_clinician)
     client = login(world.clinician)
     mine = {"clinician": str(world.clinician.uuid)}
     assert client.get(URL, mine).context["rows"] == []  # a colleague holds it
+    # Moved to another PCN's team, their account still open.
+    second_clinician.memberships.update(organisation=world.pcn2)
+    rows = client.get(URL, mine).context["rows"]
+    assert [(r.patient, r.top.code) for r in rows] == [(world.patient, "safety_alert")]
+    second_clinician.memberships.update(organisation=world.service)
+    assert client.get(URL, mine).context["rows"] == []
+    # Their account closed.
     second_clinician.is_active = False
     second_clinician.save()
     rows = client.get(URL, mine).context["rows"]
