@@ -110,6 +110,14 @@ def _detail_context(request, referral, **extra) -> dict:
                 context["first_conversation"] = first_contacts.for_referrals([referral]).get(
                     referral.episode_id
                 )
+    # The decision's note is for the team, or for the service a referral is redirected to: the
+    # referrer sees it for a redirect (they pass it on) and when it gives the reason for a
+    # priority below the screen's; the team's own note on an acceptance stays the team's.
+    context["show_decision_note"] = bool(referral.decision_note) and (
+        request.user.role != "gp"
+        or referral.status == rules.REDIRECTED
+        or context.get("below_screen", False)
+    )
     # A self-referrer's number as they would write it (a mobile, or a landline to ring).
     context["stated_phone"] = display_uk_mobile(referral.stated_mobile)
     if referral.source == Referral.Source.SELF and referral.patient is not None:

@@ -393,6 +393,24 @@ def test_an_urgent_referral_accepted_as_routine_shows_the_reason(world, login):
 
 
 @pytest.mark.parametrize(
+    ("decision", "gp_sees"),
+    [
+        ({"decision": "accept", "priority": "routine"}, False),  # the team's own note
+        ({"decision": "redirect", "redirect_to": "neurology"}, True),  # for them to pass on
+    ],
+)
+def test_the_gp_sees_the_decisions_note_only_when_it_is_for_them(world, login, decision, gp_sees):
+    made = builders.referral(world.patient, world.gp)
+    note = "Book the first conversation this week."
+    login(world.clinician).post(
+        reverse("referrals:decide", args=[made.uuid]), {**decision, "note": note}
+    )
+    url = reverse("referrals:detail", args=[made.uuid])
+    assert note in login(world.clinician).get(url).content.decode()
+    assert (note in login(world.gp).get(url).content.decode()) is gp_sees
+
+
+@pytest.mark.parametrize(
     ("red_flags", "priority"),
     [(("orthostatic_headache",), "urgent"), ((), "routine"), ((), "urgent")],
 )
