@@ -376,6 +376,11 @@ def review_trial(
         given = trial.recent_month1_headache_days is not None
         trial.recent_months_recorded_on = timezone.localdate() if given else None
         changed.append("recent_months_recorded_on")
+    # The treatment's effectiveness review: its outcome first recorded. The episode's "review
+    # held" ends the wait from the treatment's start (DESIGN.md section 3's 84-day target).
+    effectiveness_review = (
+        "outcome" in changed and trial.outcome_recorded_at is None and not trial.is_ongoing
+    )
     if "outcome" in changed:
         trial.outcome_recorded_at = None if trial.is_ongoing else timezone.now()
         changed.append("outcome_recorded_at")
@@ -399,6 +404,13 @@ def review_trial(
         obj=trial,
         fields=changed,
     )
+    if effectiveness_review:
+        record_milestone(
+            episode=trial.plan.episode,
+            kind=MilestoneKind.REVIEW_HELD,
+            occurred_at=trial.outcome_recorded_at,
+            actor=actor,
+        )
     return trial
 
 

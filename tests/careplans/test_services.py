@@ -303,6 +303,22 @@ def test_starting_a_trial_sets_a_twelve_week_review_and_the_treatment_started_mi
     assert Milestone.objects.filter(kind="treatment_started").count() == 1
 
 
+def test_a_treatments_outcome_first_recorded_is_its_effectiveness_review(world):
+    # DESIGN.md section 3: treatment started to effectiveness review, 84 days, ends at the
+    # episode's "review held".
+    plan = builders.plan(world.patient)
+    trial = builders.failed(plan, "propranolol")  # reviewed as not working
+    (held,) = Milestone.objects.filter(episode=plan.episode, kind="review_held")
+    assert held.occurred_at == TreatmentTrial.objects.get(pk=trial.pk).outcome_recorded_at
+    # A correction of the outcome is not a second review.
+    services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "not_tolerated"})
+    assert Milestone.objects.filter(kind="review_held").count() == 1
+    # Nor is a review that leaves it ongoing.
+    ongoing = builders.trial(plan, medicine_code="candesartan")
+    services.review_trial(actor=world.clinician, trial=ongoing, data={"outcome": "ongoing"})
+    assert Milestone.objects.filter(kind="review_held").count() == 1
+
+
 def test_a_medicine_already_taken_is_not_a_treatment_start(world):
     plan = builders.plan(world.patient, condition="chronic_pain")
     builders.trial(plan, medicine_code="tramadol", role="pain", already_taking=True)
