@@ -523,6 +523,7 @@ def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
     )
     # Said as the summary page says it: days before the diary began, and today, not "missed".
     gaps = window.gaps(first_day=patient.first_diary_day, today=today)
+    headaches = headaches_apply(patient.pain_first, window.summary)
     return {
         "report": report,
         "patient": patient,
@@ -532,11 +533,9 @@ def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
         "pain_scored": any(month.pain_scored for month in months),
         "chart": charts.month_bar_chart(window.months),
         "medicines": medicine_use(patient, window.start, window.end),
-        "patient_messages": wording.patient_messages(
-            window.summary, gaps, headaches=headaches_apply(patient.pain_first, window.summary)
-        ),
-        "headaches": headaches_apply(patient.pain_first, window.summary),
-        "no_limits": not headaches_apply(patient.pain_first, window.summary),
+        "patient_messages": wording.patient_messages(window.summary, gaps, headaches=headaches),
+        "headaches": headaches,
+        "no_limits": not headaches,
         "clinician_flags": wording.clinician_flags(window.summary),
         "class_rows": wording.class_rows(window),
         "notes": [entry for entry in window.entries if entry.note],

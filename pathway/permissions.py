@@ -35,17 +35,7 @@ def clinicians_caring_for(patient) -> list:
     member of the patient's practice, of its PCN, or of a service that PCN hosts."""
     practice = patient.registered_practice_id
     pcn = Organisation.objects.filter(pk=practice).values("parent_id")
-    caring = (
-        Q(memberships__organisation_id=practice)
-        | Q(
-            memberships__organisation__kind=Organisation.Kind.PCN,
-            memberships__organisation_id__in=pcn,
-        )
-        | Q(
-            memberships__organisation__kind=Organisation.Kind.SERVICE,
-            memberships__organisation__parent_id__in=pcn,
-        )
-    )
+    caring = _caring_membership(practice, pcn, via="memberships__")
     return list(
         User.objects.filter(caring, role=User.Role.CLINICIAN, is_active=True)
         .distinct()
@@ -53,18 +43,36 @@ def clinicians_caring_for(patient) -> list:
     )
 
 
+def _caring_membership(practice, pcn, *, via: str = "") -> Q:
+    """A membership (reached through `via`) that lets its member see the patients of `practice`:
+    of the practice, of its PCN (`pcn`, a query of the practice's parent), or of a service that
+    PCN hosts. Each alternative is one Q, so its conditions hold for the same membership."""
+    return (
+        Q(**{f"{via}organisation_id": practice})
+        | Q(
+            **{
+                f"{via}organisation__kind": Organisation.Kind.PCN,
+                f"{via}organisation_id__in": pcn,
+            }
+        )
+        | Q(
+            **{
+                f"{via}organisation__kind": Organisation.Kind.SERVICE,
+                f"{via}organisation__parent_id__in": pcn,
+            }
+        )
+    )
+
+
 def cares_for(user: str, practice: str) -> Exists:
     """Whether the user named by the outer query's field `user` may see patients of the
-    practice its field `practice` names (as `clinicians_caring_for` finds them): a member of
-    the practice, of its PCN, or of a service that PCN hosts. For a row that names its clinician
-    and its patient's practice, such as an alert and who holds it."""
+    practice its field `practice` names (as `clinicians_caring_for` finds them). For a row that
+    names its clinician and its patient's practice, such as an alert and who holds it."""
     # Nested in the membership query: its outer query is two levels out.
     pcn = Organisation.objects.filter(pk=OuterRef(OuterRef(practice))).values("parent_id")
     return Exists(
         Membership.objects.filter(user_id=OuterRef(user)).filter(
-            Q(organisation_id=OuterRef(practice))
-            | Q(organisation__kind=Organisation.Kind.PCN, organisation_id__in=pcn)
-            | Q(organisation__kind=Organisation.Kind.SERVICE, organisation__parent_id__in=pcn)
+            _caring_membership(OuterRef(practice), pcn)
         )
     )
 

@@ -33,7 +33,3 @@ def for_episodes(episodes) -> dict[int, list[TriedBefore]]:
         for row in registry.collect(list(episodes)):
             found[row.episode_id].append(row)
     return found
-
-
-def for_episode(episode) -> list[TriedBefore]:
-    return for_episodes([episode]).get(episode.pk, [])

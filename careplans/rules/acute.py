@@ -48,10 +48,12 @@ def acute_limit(medication_class: str) -> AcuteLimit:
         threshold = OVERUSE_DAYS_PER_MONTH[medication_class]
     except KeyError:
         raise ValueError(f"Unknown acute medication class {medication_class!r}.") from None
-    max_month = threshold - 1
-    # Whole days a week whose 30-day total stays at or below max_month.
-    per_week = (max_month * DAYS_PER_WEEK) // DAYS_PER_MONTH
-    return AcuteLimit(medication_class, threshold, max_month, per_week)
+    return AcuteLimit(medication_class, threshold, threshold - 1, _days_a_week_below(threshold))
+
+
+def _days_a_week_below(threshold: int) -> int:
+    """Whole days a week whose 30-day total stays below `threshold` days a month."""
+    return ((threshold - 1) * DAYS_PER_WEEK) // DAYS_PER_MONTH
 
 
 def acute_limit_sentence(medication_class: str, *, condition: str = HEADACHE) -> str:
@@ -82,7 +84,7 @@ def acute_together_sentence(medication_classes: list[str], *, condition: str = H
         threshold = acute_limit(next(iter(classes))).overuse_days_per_month
     else:
         threshold = MULTIPLE_CLASSES_OVERUSE_DAYS_PER_MONTH
-    per_week = ((threshold - 1) * DAYS_PER_WEEK) // DAYS_PER_MONTH
+    per_week = _days_a_week_below(threshold)
     days = "day" if per_week == 1 else "days"
     return (
         f"Taken together: use these medicines on no more than {per_week} {days} a week in all "

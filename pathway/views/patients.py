@@ -15,7 +15,7 @@ from pathway.forms import (
     PatientSearchForm,
     PortalInviteForm,
 )
-from pathway.models import AuditEvent
+from pathway.models import AuditEvent, Patient
 from pathway.navigation import patient_tabs
 from pathway.notifications import opt_out
 from pathway.permissions import own_patient_record, patient_for
@@ -76,19 +76,32 @@ def patient_search(request):
 def patient_create(request):
     form = PatientForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            patient = services.create_patient(actor=request.user, data=form.cleaned_data)
-        except IntegrityError:
-            # Added between the form's check and the save (the form sent twice at once).
-            form.add_error("nhs_number", ADDED_MEANWHILE)
-        else:
+        patient = add_from_form(request, form)
+        if patient is not None:
             messages.success(request, f"{patient.full_name} has been added.")
             return redirect("pathway:patient-detail", patient_uuid=patient.uuid)
+    existing = existing_shown(request, form)
+    return render(request, "pathway/patient_form.html", {"form": form, "existing": existing})
+
+
+def add_from_form(request, form: PatientForm) -> Patient | None:
+    """The patient a valid PatientForm adds, or None with an error on its NHS number when a
+    patient with that number was added between the form's check and the save (the form sent
+    twice at once)."""
+    try:
+        return services.create_patient(actor=request.user, data=form.cleaned_data)
+    except IntegrityError:
+        form.add_error("nhs_number", ADDED_MEANWHILE)
+        return None
+
+
+def existing_shown(request, form: PatientForm) -> Patient | None:
+    """The patient a PatientForm's NHS number already belongs to, if the page names them: a read
+    of their record, audited."""
     existing = form.existing_patient
     if existing is not None:
-        # The page names the patient the number belongs to: a read of their record.
         record_view(actor=request.user, patient=existing, obj=existing)
-    return render(request, "pathway/patient_form.html", {"form": form, "existing": existing})
+    return existing
 
 
 @staff_required

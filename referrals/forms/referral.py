@@ -165,7 +165,7 @@ class ReferralForm(TooLongInWords, forms.Form):
         by the answer (an emergency, or urgent already at every age); else ""."""
         if not flags or data.get("headache_not_new") or rules.is_emergency(flags):
             return ""
-        if set(flags) & set(rules.URGENT_FLAGS):
+        if rules.urgency_at_any_age(flags) == rules.URGENT:
             return ""
         born = self.patient.date_of_birth if self.patient else None
         age = rules.age_in_years(born, timezone.localdate()) if born else None

@@ -3,16 +3,14 @@ correcting a decided referral matched to the wrong person, and closing a self-re
 twice."""
 
 from django.contrib import messages
-from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pathway import services as pathway_services
 from pathway.audit import record_view
 from pathway.contact import display_uk_mobile, is_uk_mobile
 from pathway.forms import PatientForm
-from pathway.views.patients import ADDED_MEANWHILE
+from pathway.views.patients import add_from_form, existing_shown
 from referrals import selectors, services
 from referrals.forms import DuplicateForm, MatchForm, UnmatchForm
 from referrals.models import Referral
@@ -58,15 +56,10 @@ def add_patient(request, referral_uuid):
         return redirect(back)
     form = PatientForm(request.POST or None, user=request.user, initial=_stated(referral))
     if request.method == "POST" and form.is_valid():
-        try:
-            patient = pathway_services.create_patient(actor=request.user, data=form.cleaned_data)
-        except IntegrityError:
-            form.add_error("nhs_number", ADDED_MEANWHILE)
-        else:
+        patient = add_from_form(request, form)
+        if patient is not None:
             return _match_added(request, referral, patient, back)
-    existing = form.existing_patient
-    if existing is not None:
-        record_view(actor=request.user, patient=existing, obj=existing)
+    existing = existing_shown(request, form)
     return render(
         request,
         "pathway/patient_form.html",

@@ -60,14 +60,14 @@ def no_longer_true(notification: Notification) -> str:
         return (
             f"{patient.full_name} is no longer under the team's care, so this message is not true."
         )
+    if notification.kind != "annual_review_invite":
+        return ""
     booked = Appointment.objects.filter(
         patient=patient,
         kind=Appointment.Kind.ANNUAL_REVIEW,
         status=Appointment.Status.BOOKED,
         start__gt=timezone.now(),
     )
-    if notification.kind != "annual_review_invite":
-        return ""
     if booked.exists():
         return (
             f"{patient.full_name}'s annual review is booked, so an invitation to ask for it is "

@@ -22,16 +22,17 @@ def _start(days=2, hour=10):
     return datetime.combine(timezone.localdate() + timedelta(days=days), time(hour), LONDON)
 
 
-def _book(world, kind, start=None):
+def _book(world, kind, start=None, *, patient=None, clinician=None):
+    patient = patient or world.patient
     return services.book_appointment(
         actor=world.clinician,
-        patient=world.patient,
-        episode=builders.episode_for(world.patient),
+        patient=patient,
+        episode=builders.episode_for(patient),
         kind=kind,
         start=start or _start(),
         duration_minutes=15,
         modality="video",
-        clinician=world.clinician,
+        clinician=clinician or world.clinician,
     )
 
 
@@ -60,30 +61,12 @@ def test_booking_moving_and_cancelling_an_mdt_discussion_messages_no_one(world):
 def test_the_teams_discussion_does_not_take_the_patients_time(world, second_clinician):
     # The MDT lead discusses the patient while another clinician sees them, either way round.
     mdt = _book(world, "mdt")
-    services.book_appointment(
-        actor=world.clinician,
-        patient=world.patient,
-        episode=builders.episode_for(world.patient),
-        kind="follow_up",
-        start=_start(),
-        duration_minutes=15,
-        modality="phone",
-        clinician=second_clinician,
-    )
+    _book(world, "follow_up", clinician=second_clinician)
     services.cancel_appointment(actor=world.clinician, appointment=mdt, reason="")
     _book(world, "mdt")
     # The MDT lead is still one person: their own time is still checked.
     with pytest.raises(ReviewsError, match=f"{world.clinician.full_name} already has an"):
-        services.book_appointment(
-            actor=world.clinician,
-            patient=world.other_patient,
-            episode=builders.episode_for(world.other_patient),
-            kind="follow_up",
-            start=_start(),
-            duration_minutes=15,
-            modality="phone",
-            clinician=world.clinician,
-        )
+        _book(world, "follow_up", patient=world.other_patient)
 
 
 def test_booking_a_follow_up_still_tells_the_patient(world):
