@@ -21,3 +21,10 @@ patient_details_corrected = Signal()
 # reviews app cancels what was booked for that episode, and, when no other episode stays open,
 # what the patient would still be asked for or sent.
 referral_episode_ended = Signal()
+
+# Sent by the referrals app when the team closes a self-referral as a copy of a referral already
+# accepted into care and the copy gives red flags the accepted referral does not, inside the same
+# transaction, with `copy` (the closed self-referral), `original` (the accepted referral, whose
+# patient it is), `red_flags` (the codes only the copy gives) and `actor`. The reviews app raises
+# a safety alert for the patient, so the new flags reach a clinician caring for them.
+red_flags_for_patient_in_care = Signal()

@@ -14,7 +14,11 @@ class ReviewsConfig(AppConfig):
             plan_starts,
             referrer_tasks,
         )
-        from pathway.signals import assessment_recorded, referral_episode_ended
+        from pathway.signals import (
+            assessment_recorded,
+            red_flags_for_patient_in_care,
+            referral_episode_ended,
+        )
         from reviews.episode_letters import discharge_summaries
         from reviews.first_contacts import first_conversations
         from reviews.patient_tasks import things_to_do
@@ -22,9 +26,12 @@ class ReviewsConfig(AppConfig):
         from reviews.plan_starts import what_matters
         from reviews.referrer_tasks import discharged
         from reviews.services.episodes import end_care_booked_before_triage
-        from reviews.services.questionnaires import alert_on_risky_answer
+        from reviews.services.questionnaires import alert_on_new_red_flags, alert_on_risky_answer
 
         assessment_recorded.connect(alert_on_risky_answer, dispatch_uid="reviews-safety-alert")
+        red_flags_for_patient_in_care.connect(
+            alert_on_new_red_flags, dispatch_uid="reviews-red-flags-alert"
+        )
         referral_episode_ended.connect(
             end_care_booked_before_triage, dispatch_uid="reviews-end-care-booked-before-triage"
         )

@@ -109,12 +109,24 @@ class DuplicateForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, candidates: list[Referral], **kwargs):
+    add_red_flags = forms.BooleanField(
+        label="Add this self-referral's red flags to the referral it copies",
+        required=False,
+        help_text=(
+            "Needed when it gives red flags the other referral does not. A referral waiting for "
+            "triage takes them and is screened again. For a patient already in the team's "
+            "care, a safety alert goes to their clinician."
+        ),
+    )
+
+    def __init__(self, *args, candidates: list[Referral], red_flags=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.candidates = {str(item.uuid): item for item in candidates if item.is_open}
         self.fields["original"].choices = [
             (key, candidate_label(item)) for key, item in self.candidates.items()
         ]
+        if not red_flags:
+            del self.fields["add_red_flags"]
 
     @property
     def chosen(self) -> Referral:

@@ -332,6 +332,23 @@ def validated_red_flags(red_flags: Iterable[str]) -> tuple[str, ...]:
     return tuple(code for code in RED_FLAGS if code in codes)
 
 
+def red_flags_only_in(red_flags: Iterable[str], other: Iterable[str]) -> tuple[str, ...]:
+    """Return the codes of `red_flags` that `other` does not hold, in checklist order.
+
+    Raises ValueError for an unknown code, a non-string code or a bare string.
+    """
+    others = _validated_codes(other)
+    return tuple(code for code in validated_red_flags(red_flags) if code not in others)
+
+
+def red_flags_in_words(red_flags: Iterable[str]) -> str:
+    """Return the flags' checklist wording, in checklist order, joined by semicolons.
+
+    Raises ValueError for an unknown code, a non-string code or a bare string.
+    """
+    return "; ".join(RED_FLAGS[code] for code in validated_red_flags(red_flags))
+
+
 def is_emergency(red_flags: Iterable[str]) -> bool:
     """Return whether any emergency-tier flag is present.
 
@@ -340,6 +357,23 @@ def is_emergency(red_flags: Iterable[str]) -> bool:
     every age. Raises ValueError for an unknown code or a bare string.
     """
     return bool(_validated_codes(red_flags).intersection(EMERGENCY_FLAGS))
+
+
+def urgency_with_flags_added(urgency: str, red_flags: Iterable[str], ages: Iterable[int]) -> str:
+    """Return the urgency of a referral screened at `urgency` once it holds `red_flags` (its own
+    and those added from a copy of it, sent by the same person): the highest of its urgency and
+    the screen's tier at each of `ages` (the ages each referral was screened with). Adding flags
+    never lowers a referral's urgency.
+
+    Raises ValueError for an unknown tier or code, a bare string, or no age.
+    """
+    if urgency not in TIERS:
+        raise ValueError(f"Unknown urgency: {urgency!r}")
+    codes = _validated_codes(red_flags)
+    tiers = [triage_urgency(age, codes) for age in ages]
+    if not tiers:
+        raise ValueError("At least one age is needed")
+    return max([urgency, *tiers], key=TIERS.index)
 
 
 # One age from each band in which the tier cannot change: the rule's only age boundaries are

@@ -10,6 +10,7 @@ from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Milestone, Patient
 from pathway.models.episodes import MilestoneKind
 from pathway.notifications.outbox import withdraw_queued
+from pathway.signals import red_flags_for_patient_in_care
 from referrals import rules, selectors
 from referrals.models import Referral
 from referrals.services.errors import (
@@ -333,35 +334,43 @@ def correct_decided_wrong_match(*, actor, referral: Referral) -> Referral:
 
 
 @transaction.atomic
-def close_as_duplicate(*, actor, referral: Referral, original: Referral) -> Referral:
+def close_as_duplicate(
+    *, actor, referral: Referral, original: Referral, add_red_flags: bool = False
+) -> Referral:
     """Close an undecided, unmatched self-referral as a second copy of `original` (one of
     selectors.possible_duplicates for `actor`, and still open): it is marked entered in error,
     pointing at the original, so it leaves the triage queue and every figure without counting
     as a rejection. Nobody is messaged: an unmatched self-referral has no record to message.
 
+    A red flag is never closed away unseen. When the self-referral gives red flags the original
+    does not, it is closed only with `add_red_flags`, which carries them over: an original still
+    waiting for triage takes them and is screened again (its urgency can only rise); for an
+    original already accepted into care, the flags reach a clinician caring for the patient as
+    a safety alert (pathway.signals.red_flags_for_patient_in_care).
+
     Raises ReferralError when the referral has been matched or decided meanwhile, the original
     is not one of its possible duplicates or is closed, or the referral names a red flag the
-    original does not: a red flag is never closed away unseen, so that one is triaged."""
+    original does not and `add_red_flags` is not given."""
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if referral.entered_in_error or not selectors.awaiting_match(referral):
         raise ReferralError(
             "This self-referral has been matched, decided or closed since the page was opened."
         )
     candidates = selectors.possible_duplicates(actor, referral)
-    original = next((item for item in candidates if item.pk == original.pk), None)
-    if original is None:
+    if not any(item.pk == original.pk for item in candidates):
         raise ReferralError("Choose one of the referrals this one may be a copy of.")
+    original = Referral.objects.select_for_update().get(pk=original.pk)
     if not original.is_open:
         raise ReferralError(
             f"Referral {original.reference} is {original.get_status_display().lower()}: this "
             "one may be a new request rather than a copy, so triage it."
         )
-    missing = [code for code in referral.red_flags if code not in original.red_flags]
-    if missing:
-        labels = "; ".join(rules.RED_FLAGS.get(code, code) for code in missing)
+    missing = rules.red_flags_only_in(referral.red_flags, original.red_flags)
+    if missing and not add_red_flags:
         raise ReferralError(
             f"This self-referral gives red flags referral {original.reference} does not "
-            f"({labels}), so triage it rather than close it."
+            f"({rules.red_flags_in_words(missing)}). Add them to referral {original.reference} as "
+            "you close this one, or triage this one."
         )
     referral.entered_in_error = True
     referral.duplicate_of = original
@@ -373,4 +382,32 @@ def close_as_duplicate(*, actor, referral: Referral, original: Referral) -> Refe
         obj=referral,
         fields=["entered_in_error", "duplicate_of"],
     )
+    if missing:
+        _carry_red_flags(actor=actor, copy=referral, original=original, red_flags=missing)
     return referral
+
+
+def _carry_red_flags(*, actor, copy: Referral, original: Referral, red_flags: tuple) -> None:
+    """The red flags only `copy` gives, carried to `original` as close_as_duplicate says."""
+    if original.status != rules.SUBMITTED:
+        red_flags_for_patient_in_care.send(
+            Referral, copy=copy, original=original, red_flags=red_flags, actor=actor
+        )
+        return
+    original.red_flags = list(rules.validated_red_flags([*original.red_flags, *red_flags]))
+    fields = ["red_flags"]
+    urgency = rules.urgency_with_flags_added(
+        original.urgency, original.red_flags, {original.age_at_referral, copy.age_at_referral}
+    )
+    if urgency != original.urgency:
+        original.urgency = urgency
+        fields.append("urgency")
+    original.updated_by = actor
+    original.save(update_fields=[*fields, "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=original.patient,
+        obj=original,
+        fields=fields,
+    )

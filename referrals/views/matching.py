@@ -11,7 +11,7 @@ from pathway.audit import record_view
 from pathway.contact import display_uk_mobile, is_uk_mobile
 from pathway.forms import PatientForm
 from pathway.views.patients import add_from_form, existing_shown
-from referrals import selectors, services
+from referrals import rules, selectors, services
 from referrals.forms import DuplicateForm, MatchForm, UnmatchForm
 from referrals.models import Referral
 from referrals.views.triage import _render_detail, triage_required
@@ -157,22 +157,46 @@ def close_duplicate(request, referral_uuid):
     services.close_as_duplicate."""
     referral = selectors.referral_for(request.user, referral_uuid)
     form = DuplicateForm(
-        request.POST, candidates=selectors.possible_duplicates(request.user, referral)
+        request.POST,
+        candidates=selectors.possible_duplicates(request.user, referral),
+        red_flags=referral.red_flags,
     )
     if not form.is_valid():
         return _render_detail(request, referral, status=400, duplicate_form=form)
     original = form.chosen
+    carried = rules.red_flags_only_in(referral.red_flags, original.red_flags)
     try:
-        services.close_as_duplicate(actor=request.user, referral=referral, original=original)
+        services.close_as_duplicate(
+            actor=request.user,
+            referral=referral,
+            original=original,
+            add_red_flags=form.cleaned_data.get("add_red_flags", False),
+        )
     except services.ReferralError as exc:
         form.add_error(None, str(exc))
         return _render_detail(request, referral, status=409, duplicate_form=form)
     messages.success(
         request,
         f"The self-referral from {referral.display_name} is closed as a copy of referral "
-        f"{original.reference}. It is no longer in the triage queue.",
+        f"{original.reference}. It is no longer in the triage queue." + _carried(carried, original),
     )
     return redirect("referrals:detail", referral_uuid=original.uuid)
+
+
+def _carried(red_flags, original) -> str:
+    """What became of the red flags only the closed copy gave (services.close_as_duplicate)."""
+    if not red_flags:
+        return ""
+    if original.status == rules.SUBMITTED:
+        original.refresh_from_db(fields=["urgency"])
+        return (
+            f" Its red flags ({rules.red_flags_in_words(red_flags)}) are added to this referral,"
+            f" screened again as {original.get_urgency_display().lower()}."
+        )
+    return (
+        f" Its red flags ({rules.red_flags_in_words(red_flags)}) are sent to the clinicians "
+        "caring for the patient as a safety alert on the worklist."
+    )
 
 
 def _render_match_check(request, referral, form, *, status):

@@ -53,7 +53,17 @@ def _detail_context(request, referral, **extra) -> dict:
             (item, candidate_label(item))
             for item in selectors.possible_duplicates(request.user, referral)
         ],
-        "copies": selectors.closed_copies_of(referral),
+        # With the red flags each gave that this referral does not hold (for a referral in
+        # care, they went to its clinicians as a safety alert).
+        "copies": [
+            (
+                copy,
+                rules.red_flags_in_words(
+                    rules.red_flags_only_in(copy.red_flags, referral.red_flags)
+                ),
+            )
+            for copy in selectors.closed_copies_of(referral)
+        ],
         # A decided self-referral matched to the wrong person is corrected, not unmatched.
         "can_correct_match": request.user.role == "clinician"
         and referral.source == Referral.Source.SELF
@@ -84,7 +94,7 @@ def _detail_context(request, referral, **extra) -> dict:
         )
     if context["duplicates"] and context["can_triage"]:
         context["duplicate_form"] = DuplicateForm(
-            candidates=[item for item, _ in context["duplicates"]]
+            candidates=[item for item, _ in context["duplicates"]], red_flags=referral.red_flags
         )
     if referral.id_migraine_answers and not context["assessments"]:
         score = instruments.score("ID_MIGRAINE", referral.id_migraine_answers)

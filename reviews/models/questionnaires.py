@@ -95,13 +95,16 @@ class QuestionnaireRequest(ClinicalRecord):
 class AlertKind(models.TextChoices):
     PHQ9_ITEM9 = "phq9_item9", "PHQ-9 item 9: thoughts of self-harm"
     SAME_DAY_RISK = "same_day_risk", "Same-day risk assessment needed"
+    RED_FLAGS = "red_flags", "New red flags in a self-referral"
 
 
 class SafetyAlert(ClinicalRecord):
-    """A risk that must reach a clinician: a PHQ-9 item 9 answer above 0 (from `assessment`), or
-    a review that asked for a same-day risk assessment (from `review`). It stays at the top of
-    the team's worklist until a clinician records the action taken (clinical-rules.md section 7:
-    never silently filed)."""
+    """A risk that must reach a clinician: a PHQ-9 item 9 answer above 0 (from `assessment`), a
+    review that asked for a same-day risk assessment (from `review`), or red flags in a
+    self-referral closed as a copy of the referral that brought the patient into care (from
+    `referral`, the closed copy, whose flags the accepted referral does not hold). It stays at
+    the top of the team's worklist until a clinician records the action taken
+    (clinical-rules.md section 7: never silently filed)."""
 
     Kind = AlertKind
 
@@ -117,6 +120,13 @@ class SafetyAlert(ClinicalRecord):
     )
     review = models.OneToOneField(
         "reviews.Review",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="safety_alert",
+    )
+    referral = models.OneToOneField(
+        "referrals.Referral",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -153,8 +163,18 @@ class SafetyAlert(ClinicalRecord):
             # implications so that an unknown kind fails only its own choices constraint.
             models.CheckConstraint(
                 condition=(
-                    (~Q(kind="phq9_item9") | Q(assessment__isnull=False, review__isnull=True))
-                    & (~Q(kind="same_day_risk") | Q(review__isnull=False, assessment__isnull=True))
+                    (
+                        ~Q(kind="phq9_item9")
+                        | Q(assessment__isnull=False, review__isnull=True, referral__isnull=True)
+                    )
+                    & (
+                        ~Q(kind="same_day_risk")
+                        | Q(review__isnull=False, assessment__isnull=True, referral__isnull=True)
+                    )
+                    & (
+                        ~Q(kind="red_flags")
+                        | Q(referral__isnull=False, assessment__isnull=True, review__isnull=True)
+                    )
                 ),
                 name="reviews_safetyalert_source_matches_kind",
             ),

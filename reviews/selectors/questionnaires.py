@@ -96,6 +96,8 @@ def alert_for(user, alert_uuid) -> SafetyAlert:
             "assessment__completed_by",
             "review__appointment",
             "review__completed_by",
+            "referral__duplicate_of",
+            "referral__updated_by",
             "responsible_clinician",
             "resolved_by",
         ),

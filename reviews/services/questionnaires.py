@@ -1,5 +1,5 @@
-"""Questionnaire requests, the patient's answers, and safety alerts (PHQ-9 item 9, and a
-review asking for a same-day risk assessment)."""
+"""Questionnaire requests, the patient's answers, and safety alerts (PHQ-9 item 9, a review
+asking for a same-day risk assessment, and new red flags for a patient in care)."""
 
 from __future__ import annotations
 
@@ -341,6 +341,20 @@ def raise_review_alert(*, review: Review) -> SafetyAlert:
         raised_at=review.completed_at,
         fallback=review.completed_by,
         review=review,
+    )
+
+
+def alert_on_new_red_flags(sender, *, copy, original, red_flags, actor, **kwargs) -> SafetyAlert:
+    """Red flags in a self-referral closed as a copy of the referral that brought the patient
+    into care, which that referral does not hold (pathway.signals.red_flags_for_patient_in_care):
+    a safety alert for the patient, emailed to their responsible clinician (else the clinician
+    who closed the copy), on the worklist until a clinician records what was done."""
+    return _open_alert(
+        patient=original.patient,
+        kind=SafetyAlert.Kind.RED_FLAGS,
+        raised_at=timezone.now(),
+        fallback=actor,
+        referral=copy,
     )
 
 

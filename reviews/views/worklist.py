@@ -6,6 +6,7 @@ from pathway.audit import record_view
 from pathway.contact import display_uk_mobile
 from pathway.views.access import clinician_required
 from pathway.views.not_saved import not_saved
+from referrals import rules as referral_rules
 from reviews import rules, selectors, sources, worklist
 from reviews.errors import ReviewsError
 from reviews.forms import AlertActionForm
@@ -61,8 +62,8 @@ def _pick(options, value, *, key):
 @clinician_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def alert_detail(request, alert_uuid):
-    """A safety alert (PHQ-9 item 9, or a same-day risk assessment asked for at a review): see
-    it and record the action taken, which resolves it."""
+    """A safety alert (PHQ-9 item 9, a same-day risk assessment asked for at a review, or new
+    red flags in a self-referral): see it and record the action taken, which resolves it."""
     alert = selectors.alert_for(request.user, alert_uuid)
     record_view(actor=request.user, patient=alert.patient, obj=alert)
     form = AlertActionForm(request.POST or None)
@@ -107,4 +108,24 @@ def _alert_context(alert) -> dict:
         "mobile": display_uk_mobile(alert.patient.mobile),
         "responsible_now": responsible_now,
         "self_harm_answer": self_harm_answer(alert.assessment.answers) if alert.assessment else "",
+        **(_red_flags_context(alert.referral) if alert.referral else {}),
+    }
+
+
+def _red_flags_context(copy) -> dict:
+    """For an alert raised by red flags in a self-referral closed as a copy: the flags the
+    referral in care does not hold, in words, and the screen's advice when they make the copy
+    urgent at the age it gave."""
+    urgent = (
+        referral_rules.triage_urgency(copy.age_at_referral, copy.red_flags)
+        != referral_rules.ROUTINE
+    )
+    return {
+        "new_flags": [
+            referral_rules.RED_FLAGS[code]
+            for code in referral_rules.red_flags_only_in(
+                copy.red_flags, copy.duplicate_of.red_flags
+            )
+        ],
+        "flag_advice": referral_rules.urgent_advice(copy.red_flags) if urgent else [],
     }

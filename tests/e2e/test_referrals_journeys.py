@@ -392,6 +392,80 @@ def test_the_team_closes_a_self_referral_sent_twice(browser_page, referrals_demo
     assert page.locator("tr", has_text="Robin Twice").count() == 1
 
 
+def test_new_red_flags_from_a_patient_in_care_reach_the_team_as_a_safety_alert(
+    browser_page, referrals_demo
+):
+    from pathway.models import User
+    from pathway.permissions import patients_visible_to
+    from referrals import services
+    from reviews.models import SafetyAlert
+
+    nurse = User.objects.get(email=NURSE)
+    accepted = (
+        Referral.objects.filter(
+            status="accepted", condition="headache", patient__in=patients_visible_to(nurse)
+        )
+        .select_related("patient__registered_practice")
+        .order_by("submitted_at")
+        .first()
+    )
+    patient = accepted.patient
+    copy = services.submit_self_referral(
+        stated=services.StatedDetails(
+            given_name=patient.given_name,
+            family_name=patient.family_name,
+            date_of_birth=patient.date_of_birth,
+            nhs_number=patient.nhs_number,
+            practice=patient.registered_practice,
+            email="again@example.com",
+        ),
+        content=services.ReferralContent(
+            condition="headache",
+            problem="My family say I have not been myself for two weeks.",
+            red_flags=("change_in_personality",),
+            consent_to_contact=True,
+            preferred_contact="email",
+        ),
+    )
+
+    page = browser_page.page
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(f"/referrals/{copy.uuid}/")
+    page.get_by_text("Close this self-referral as a copy").click()
+    page.get_by_label(f"Referral {accepted.reference}").check()
+    page.get_by_label("I have checked that both are from the same person").check()
+    page.get_by_role("button", name="Close as a copy").click()
+    # Refused (409) until the red flags go with it: nothing is closed away unseen.
+    page.wait_for_load_state("load")
+    assert browser_page.console_errors == [
+        "Failed to load resource: the server responded with a status of 409 (Conflict)"
+    ]
+    browser_page.console_errors.clear()
+    browser_page.check()
+    assert "Add them to referral" in page.content()
+    page.get_by_label("Add this self-referral's red flags to the referral it copies").check()
+    page.get_by_label("I have checked that both are from the same person").check()
+    page.get_by_role("button", name="Close as a copy").click()
+    browser_page.check()
+    assert "are sent to the clinicians caring for the patient as a safety alert" in page.content()
+
+    alert = SafetyAlert.objects.get(referral=copy)
+    browser_page.goto("/reviews/team/")
+    page.locator(f"a[href='/reviews/alerts/{alert.uuid}/']").first.click()
+    browser_page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Safety alert"
+    assert "Change in personality" in page.content()
+    assert "My family say I have not been myself for two weeks." in page.content()
+    _shot(browser_page, "red-flags-alert")
+    page.get_by_label("Action taken").fill(
+        "Phoned the patient today and booked an urgent GP assessment for tomorrow."
+    )
+    page.get_by_role("button", name="Record action and close alert").click()
+    browser_page.check()
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None
+
+
 def test_a_gp_sends_a_rejected_referral_again_with_what_the_advice_asked(
     browser_page, referrals_demo
 ):

@@ -1,6 +1,7 @@
 """A self-referral sent twice: the referral page names other referrals that seem to be from the
 same person, and the team can close the copy (entered in error, pointing at the original) so it
-leaves the triage queue without counting as a rejection. A red flag is never closed away."""
+leaves the triage queue without counting as a rejection. A red flag is never closed away: it is
+refused, or carried to the referral kept."""
 
 from datetime import date
 
@@ -67,15 +68,49 @@ def test_the_copy_is_closed_as_entered_in_error_and_leaves_the_queue(world):
         services.close_as_duplicate(actor=world.clinician, referral=second, original=first)
 
 
-def test_a_red_flag_only_the_copy_gives_is_triaged_not_closed(world):
+def test_a_red_flag_only_the_copy_gives_is_not_closed_away(world):
     first = builders.self_referral(world.practice_a)
     second = builders.self_referral(world.practice_a, red_flags=(URGENT_FLAG,))
-    with pytest.raises(ReferralError, match="gives red flags referral .* does not"):
+    with pytest.raises(
+        ReferralError,
+        match=r"gives red flags referral .* does not \(Change in personality\)\. Add them",
+    ):
         services.close_as_duplicate(actor=world.clinician, referral=second, original=first)
     second.refresh_from_db()
     assert not second.entered_in_error
     # The other way round, the flag is on the referral kept.
     services.close_as_duplicate(actor=world.clinician, referral=first, original=second)
+
+
+def test_red_flags_added_to_a_referral_waiting_for_triage_screen_it_again(world):
+    first = builders.self_referral(world.practice_a, red_flags=("compromised_immunity",))
+    second = builders.self_referral(world.practice_a, red_flags=("new_onset_headache",))
+    # Each is routine on its own: compromised immunity counts only with a new headache.
+    assert (first.urgency, second.urgency) == ("routine", "routine")
+
+    services.close_as_duplicate(
+        actor=world.clinician, referral=second, original=first, add_red_flags=True
+    )
+
+    first.refresh_from_db()
+    assert first.red_flags == ["new_onset_headache", "compromised_immunity"]
+    assert first.urgency == "urgent"
+    assert first.updated_by == world.clinician
+    second.refresh_from_db()
+    assert second.entered_in_error and second.duplicate_of == first
+    event = AuditEvent.objects.get(object_uuid=first.uuid, action="update")
+    assert set(event.fields) == {"red_flags", "urgency"}
+
+
+def test_adding_red_flags_never_lowers_the_urgency_the_triage_queue_shows(world):
+    first = builders.self_referral(world.practice_a, red_flags=(URGENT_FLAG,))
+    second = builders.self_referral(world.practice_a, red_flags=("compromised_immunity",))
+    services.close_as_duplicate(
+        actor=world.clinician, referral=second, original=first, add_red_flags=True
+    )
+    first.refresh_from_db()
+    assert first.red_flags == [URGENT_FLAG, "compromised_immunity"]
+    assert first.urgency == "urgent"
 
 
 def test_a_closed_or_decided_original_makes_it_a_new_request(world):
@@ -151,11 +186,30 @@ def test_closing_needs_a_choice_and_the_check(world, login):
 def test_a_refused_close_says_why_on_the_page(world, login):
     first = builders.self_referral(world.practice_a)
     second = builders.self_referral(world.practice_a, red_flags=(URGENT_FLAG,))
-    response = login(world.clinician).post(
-        _close(second), {"original": str(first.uuid), "same": "on"}
-    )
+    client = login(world.clinician)
+    assert "Add this self-referral&#x27;s red flags" in client.get(_detail(second)).content.decode()
+    response = client.post(_close(second), {"original": str(first.uuid), "same": "on"})
     assert response.status_code == 409
-    assert "so triage it rather than close it" in response.content.decode()
+    assert "Add them to referral" in response.content.decode()
+
+    response = client.post(
+        _close(second), {"original": str(first.uuid), "same": "on", "add_red_flags": "on"}
+    )
+    assert response.status_code == 302
+    page = client.get(_detail(first)).content.decode()
+    assert (
+        "Its red flags (Change in personality) are added to this referral, screened "
+        "again as urgent (within 2 weeks)." in page
+    )
+    first.refresh_from_db()
+    assert first.red_flags == [URGENT_FLAG]
+
+
+def test_the_choice_to_add_red_flags_is_offered_only_when_there_are_some(world, login):
+    first, second = _twice(world)
+    page = login(world.clinician).get(_detail(second)).content.decode()
+    assert "Close this self-referral as a copy" in page
+    assert "add_red_flags" not in page
 
 
 def test_a_gp_sees_no_close_button_and_cannot_close(world, login):

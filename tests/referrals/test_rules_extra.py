@@ -422,3 +422,47 @@ def test_a_missing_name_or_date_of_birth_cannot_be_checked_so_differs(overrides,
 )
 def test_each_way_of_contact_needs_its_own_detail(preferred, mobile, email, missing):
     assert rules.missing_contact_detail(preferred, mobile=mobile, email=email) == missing
+
+
+# Red flags carried from a copy of a referral
+
+
+def test_flags_only_one_referral_gives_come_in_checklist_order():
+    assert rules.red_flags_only_in(
+        ["compromised_immunity", "new_onset_headache", "change_in_personality"],
+        ["change_in_personality"],
+    ) == ("new_onset_headache", "compromised_immunity")
+    assert rules.red_flags_only_in([], ["new_onset_headache"]) == ()
+    with pytest.raises(ValueError):
+        rules.red_flags_only_in(["no_such_flag"], [])
+
+
+def test_flags_in_words_use_the_checklist_wording():
+    assert rules.red_flags_in_words(["compromised_immunity", "change_in_personality"]) == (
+        f"{RED_FLAGS['change_in_personality']}; {RED_FLAGS['compromised_immunity']}"
+    )
+
+
+def test_flags_added_together_can_make_a_referral_urgent():
+    # Compromised immunity counts only with a new headache; together they are urgent.
+    combined = ["new_onset_headache", "compromised_immunity"]
+    assert rules.urgency_with_flags_added("routine", combined, {36}) == "urgent"
+
+
+def test_a_new_headache_is_urgent_from_50_at_either_referrals_age():
+    assert rules.urgency_with_flags_added("routine", ["new_onset_headache"], {49}) == "routine"
+    assert rules.urgency_with_flags_added("routine", ["new_onset_headache"], {49, 50}) == "urgent"
+
+
+def test_adding_flags_never_lowers_the_urgency():
+    assert rules.urgency_with_flags_added("urgent", [], {40}) == "urgent"
+    assert rules.urgency_with_flags_added("emergency", ["new_onset_headache"], {60}) == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("urgency", "flags", "ages"),
+    [("soon", [], {40}), ("routine", ["no_such_flag"], {40}), ("routine", [], set())],
+)
+def test_adding_flags_refuses_an_unknown_tier_or_flag_or_no_age(urgency, flags, ages):
+    with pytest.raises(ValueError):
+        rules.urgency_with_flags_added(urgency, flags, ages)

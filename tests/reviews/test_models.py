@@ -146,3 +146,8 @@ def test_an_alert_comes_from_the_record_its_kind_names(world):
         "reviews_safetyalert_source_matches_kind",
         lambda: SafetyAlert.objects.filter(pk=alert.pk).update(assessment=None),
     )
+    # New red flags come from a referral, and only from one.
+    _violates(
+        "reviews_safetyalert_source_matches_kind",
+        lambda: SafetyAlert.objects.filter(pk=alert.pk).update(kind="red_flags"),
+    )

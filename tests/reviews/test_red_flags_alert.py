@@ -1,0 +1,139 @@
+"""A patient already in the team's care sends a self-referral for the same condition with red
+flags the referral that brought them into care does not hold. It cannot be matched (one open
+referral per condition) or accepted, so the team closes it as a copy and its red flags reach the
+clinicians caring for the patient as a safety alert, until one records what was done."""
+
+import pytest
+from django.urls import reverse
+
+from pathway.models import AuditEvent, Notification
+from referrals import services as referral_services
+from referrals.services import ReferralError
+from reviews.models import SafetyAlert
+from tests.factories import UserFactory
+from tests.referrals import builders as referral_builders
+
+pytestmark = pytest.mark.django_db
+
+URGENT_FLAG = "change_in_personality"
+
+
+def _in_care_with_new_flags(world, red_flags=(URGENT_FLAG,)):
+    """world.patient's accepted referral (Nurse Nia responsible) and a self-referral of theirs
+    for the same condition with `red_flags`."""
+    accepted = referral_builders.decided(world.patient, world.gp, world.clinician, "accept")
+    copy = referral_builders.self_referral_by(
+        world.patient, red_flags=red_flags, problem="Since last week my wife says I am not myself."
+    )
+    return accepted, copy
+
+
+def _close(client, copy, original, **extra):
+    return client.post(
+        reverse("referrals:close-duplicate", kwargs={"referral_uuid": copy.uuid}),
+        {"original": str(original.uuid), "same": "on", **extra},
+    )
+
+
+def test_the_red_flags_reach_the_patients_clinician_as_a_safety_alert(world):
+    accepted, copy = _in_care_with_new_flags(world)
+    colleague = UserFactory(role="clinician", full_name="Nurse Ned", organisations=[world.pcn1])
+    # It cannot be matched to the record: the patient has an open referral for the condition.
+    with pytest.raises(ReferralError, match="already has an open referral"):
+        referral_services.match_self_referral(actor=colleague, referral=copy, patient=world.patient)
+
+    referral_services.close_as_duplicate(
+        actor=colleague, referral=copy, original=accepted, add_red_flags=True
+    )
+
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    assert alert.kind == SafetyAlert.Kind.RED_FLAGS
+    assert alert.referral == copy
+    assert alert.resolved_at is None
+    # The episode's responsible clinician, not the colleague who closed the copy.
+    assert alert.responsible_clinician == world.clinician
+    email = Notification.objects.get(kind="safety_alert")
+    assert email.user == world.clinician
+    assert str(alert.uuid) in email.context["link"]
+    assert AuditEvent.objects.filter(object_uuid=alert.uuid, action="create").exists()
+    # The accepted referral stays as triage decided it.
+    accepted.refresh_from_db()
+    assert (accepted.red_flags, accepted.urgency) == ([], "routine")
+
+
+def test_without_adding_the_flags_the_copy_stays_open_and_no_alert_is_raised(world):
+    accepted, copy = _in_care_with_new_flags(world)
+    with pytest.raises(ReferralError, match="Add them to referral"):
+        referral_services.close_as_duplicate(
+            actor=world.clinician, referral=copy, original=accepted
+        )
+    copy.refresh_from_db()
+    assert not copy.entered_in_error
+    assert not SafetyAlert.objects.exists()
+
+
+def test_flags_the_accepted_referral_already_holds_raise_no_alert(world):
+    accepted = referral_builders.decided(world.patient, world.gp, world.clinician, "accept")
+    copy = referral_builders.self_referral_by(world.patient)
+    referral_services.close_as_duplicate(
+        actor=world.clinician, referral=copy, original=accepted, add_red_flags=True
+    )
+    assert not SafetyAlert.objects.exists()
+
+
+def test_the_team_sees_the_flags_on_the_worklist_and_the_alert_page_and_records_action(
+    world, login
+):
+    accepted, copy = _in_care_with_new_flags(world)
+    client = login(world.clinician)
+    response = _close(client, copy, accepted, add_red_flags="on")
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert (
+        "Its red flags (Change in personality) are sent to the clinicians caring for the patient "
+        "as a safety alert on the worklist." in page
+    )
+    assert "It gave red flags this referral does not hold (Change in personality)" in page
+
+    worklist = client.get(reverse("reviews:worklist")).content.decode()
+    assert "New red flags in a self-referral closed as a copy: record the action taken" in worklist
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    url = reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
+    assert url in worklist
+
+    page = client.get(url).content.decode()
+    assert "New red flags in a self-referral" in page
+    assert (
+        f'closed it as a copy of <a href="{reverse("referrals:detail", args=[accepted.uuid])}"'
+        in page
+    )
+    assert "<li>Change in personality</li>" in page
+    assert "Since last week my wife says I am not myself." in page
+    assert "arrange specialist referral or investigation so that it happens within 2 weeks" in page
+
+    response = client.post(
+        url, {"action_taken": "Phoned him today and booked an urgent GP assessment tomorrow."}
+    )
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.resolved_by == world.clinician
+    assert (
+        "New red flags in a self-referral"
+        not in client.get(reverse("reviews:worklist")).content.decode()
+    )
+
+
+def test_a_routine_flag_asks_the_team_to_assess_it(world, login):
+    accepted, copy = _in_care_with_new_flags(world, red_flags=("compromised_immunity",))
+    referral_services.close_as_duplicate(
+        actor=world.clinician, referral=copy, original=accepted, add_red_flags=True
+    )
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    page = (
+        login(world.clinician)
+        .get(reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}))
+        .content.decode()
+    )
+    assert "<li>Compromised immunity" in page
+    assert "Assess them and decide whether" in page
+    assert "within 2 weeks" not in page
