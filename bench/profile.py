@@ -34,6 +34,9 @@ PAGES = {
     "triage": ("clinician", "/referrals/triage/"),
     "dashboard": ("commissioner", "/dashboard/"),
     "export": ("commissioner", "/dashboard/export/waits.csv?period=year"),
+    # The floors every patient page is measured against (bench.floor).
+    "floor-signed-in": ("patient", "/bench-floor/signed-in/"),
+    "floor-read": ("patient", "/bench-floor/read/?patient={patient_id}"),
 }
 
 
@@ -143,7 +146,9 @@ def profile_page(name: str, *, repeat: int = 5, top: int = 15) -> str:
 
     def path(i: int) -> str:
         return spec.format(
-            patient_uuid=seen.uuid, free_day=free[i % len(free)].isoformat() if free else today
+            patient_uuid=seen.uuid,
+            patient_id=patient.pk,
+            free_day=free[i % len(free)].isoformat() if free else today,
         )
 
     def hit(i: int):
