@@ -53,6 +53,8 @@ class Document(TimeStampedModel):
     size = models.PositiveIntegerField(default=0)
     filename = models.CharField(max_length=120)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Times the worker was handed it since someone last asked for it (services.documents).
+    attempts = models.PositiveSmallIntegerField(default=0)
     rendered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     requested_by = models.ForeignKey(

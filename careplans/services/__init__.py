@@ -11,6 +11,7 @@ show the user; views turn them into messages, never a 500.
 """
 
 from careplans.services.documents import (
+    MAX_RENDER_ATTEMPTS,
     REQUEUE_AFTER,
     render_document,
     request_careplan_pdf,
@@ -71,6 +72,7 @@ __all__ = [
     "request_careplan_pdf",
     "request_leaflet_pdf",
     "requeue_pending_documents",
+    "MAX_RENDER_ATTEMPTS",
     "review_trial",
     "start_new_version",
     "start_plan",

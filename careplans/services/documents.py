@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from careplans import printing
@@ -22,6 +22,10 @@ logger = logging.getLogger(__name__)
 
 # A PDF still pending after this long is handed to the worker again when someone asks for it.
 REQUEUE_AFTER = timedelta(seconds=30)
+# A render the worker's time limit kills leaves the row pending with no error. The sweep hands
+# a pending PDF to the worker this many times at most, then marks it failed (the page offers to
+# try again) instead of queuing it for ever; someone asking for it starts afresh.
+MAX_RENDER_ATTEMPTS = 3
 
 
 def _enqueue_render(document_uuid) -> bool:
@@ -37,15 +41,24 @@ def _enqueue_render(document_uuid) -> bool:
     return True
 
 
-def _queue_render(document: Document) -> bool:
+def _queue_render(document: Document, *, asked: bool = True) -> bool:
     """Mark the row queued now and enqueue it on commit, unless it was queued very recently
-    (compare-and-swap on enqueued_at, so two requests queue it once)."""
+    (compare-and-swap on enqueued_at, so two requests queue it once). Asked for by someone, it
+    is its first attempt; queued again by the sweep (`asked=False`), one more, up to
+    MAX_RENDER_ATTEMPTS."""
     now = timezone.now()
-    claimed = (
+    rows = (
         Document.objects.filter(pk=document.pk)
         .exclude(status=Document.Status.READY)
         .exclude(enqueued_at__gt=now - REQUEUE_AFTER)
-        .update(status=Document.Status.PENDING, enqueued_at=now, last_error="")
+    )
+    if asked:
+        attempts = Value(1)
+    else:
+        rows = rows.filter(attempts__lt=MAX_RENDER_ATTEMPTS)
+        attempts = F("attempts") + 1
+    claimed = rows.update(
+        status=Document.Status.PENDING, enqueued_at=now, last_error="", attempts=attempts
     )
     if claimed:
         document.status = Document.Status.PENDING
@@ -180,13 +193,23 @@ def render_document(document_uuid: str) -> str:
 
 
 def requeue_pending_documents(*, older_than: timedelta = REQUEUE_AFTER) -> int:
-    """Queue again every document left pending (broker down, worker died). Returns how many
-    were handed to the broker. Safe from two schedulers at once (compare-and-swap)."""
+    """Queue again every document left pending (broker down, worker died), and mark failed
+    those already handed to the worker MAX_RENDER_ATTEMPTS times (a render the time limit kills
+    every time). Returns how many were handed to the broker. Safe from two schedulers at once
+    (compare-and-swap)."""
     cutoff = timezone.now() - older_than
-    queued = 0
-    for document in Document.objects.filter(
+    stale = Document.objects.filter(
         Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True), status=Document.Status.PENDING
-    ).only("pk", "uuid", "status", "enqueued_at")[:500]:
+    )
+    given_up = stale.filter(attempts__gte=MAX_RENDER_ATTEMPTS).update(
+        status=Document.Status.FAILED, last_error=f"No PDF after {MAX_RENDER_ATTEMPTS} attempts"
+    )
+    if given_up:
+        logger.warning("%d PDF documents failed after %d attempts", given_up, MAX_RENDER_ATTEMPTS)
+    queued = 0
+    for document in stale.filter(attempts__lt=MAX_RENDER_ATTEMPTS).only(
+        "pk", "uuid", "status", "enqueued_at"
+    )[:500]:
         with transaction.atomic():
-            queued += _queue_render(document)
+            queued += _queue_render(document, asked=False)
     return queued

@@ -115,6 +115,40 @@ def test_a_pending_pdf_left_by_a_dead_worker_is_queued_again(
     assert services.requeue_pending_documents() == 0
 
 
+def test_a_pdf_the_worker_never_finishes_is_failed_after_its_attempts_not_queued_for_ever(
+    world, queued_renders, django_capture_on_commit_callbacks
+):
+    version = builders.agreed_plan(world.patient).versions.get()
+    document = services.request_careplan_pdf(actor=world.clinician, version=version)
+
+    def the_time_limit_kills_it():
+        Document.objects.filter(pk=document.pk).update(
+            enqueued_at=timezone.now() - timedelta(minutes=5)
+        )
+
+    # The request was the first attempt; the sweep hands it over twice more.
+    for attempts in range(2, services.MAX_RENDER_ATTEMPTS + 1):
+        the_time_limit_kills_it()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.requeue_pending_documents() == 1
+        document.refresh_from_db()
+        assert (document.status, document.attempts) == ("pending", attempts)
+    the_time_limit_kills_it()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.requeue_pending_documents() == 0
+    document.refresh_from_db()
+    assert document.status == "failed"
+    assert document.last_error == "No PDF after 3 attempts"
+    assert len(queued_renders) == services.MAX_RENDER_ATTEMPTS - 1
+    # Nothing more is queued until someone asks again, which starts afresh.
+    assert services.requeue_pending_documents() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.request_careplan_pdf(actor=world.clinician, version=version)
+    again.refresh_from_db()
+    assert (again.pk, again.status, again.attempts) == (document.pk, "pending", 1)
+    assert queued_renders[-1] == str(document.uuid)
+
+
 def test_a_personalised_leaflet_names_the_patient_and_their_dose(world):
     plan = builders.plan(world.patient)
     builders.trial(plan, medicine_code="topiramate", dose="25 mg at night")
