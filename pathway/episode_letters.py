@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 from pathway.extensions import Registry
 
+# A letter's catch-up sweep (every 10 minutes) hands it to the worker at most this many times,
+# two hours of sweeps: a letter that fails to render every time is then shown as not made,
+# instead of "being prepared" for ever, and no longer holds a place in each sweep's batch.
+LETTER_SWEEPS = 12
+
 
 @dataclass(frozen=True)
 class EpisodeLetter:
@@ -16,6 +21,8 @@ class EpisodeLetter:
     title: str
     # Its download; "" while the worker is still preparing it.
     url: str = ""
+    # No download, and the sweep has given up on it (LETTER_SWEEPS).
+    not_made: bool = False
 
 
 registry = Registry()

@@ -6,6 +6,7 @@ import hashlib
 import logging
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -31,6 +32,19 @@ def enqueue_triage_letter(referral_uuid: str) -> bool:
         logger.warning("broker unavailable; triage letter for %s not queued", referral_uuid)
         return False
     return True
+
+
+def queue_missing_letters() -> int:
+    """The catch-up sweep: hand the worker each letter of a decided referral never rendered
+    (broker or worker down at decision time, or a render that failed), counting each time it
+    is handed over, so a letter that never renders stops being queued after LETTER_SWEEPS.
+    Returns how many were handed to the broker."""
+    queued = 0
+    for referral_uuid in selectors.referrals_without_letter():
+        if enqueue_triage_letter(referral_uuid):
+            Referral.objects.filter(uuid=referral_uuid).update(letter_sweeps=F("letter_sweeps") + 1)
+            queued += 1
+    return queued
 
 
 def letter_context(referral: Referral) -> dict:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from pathway.episode_letters import LETTER_SWEEPS
 from pathway.models.base import ClinicalRecord, TimeStampedModel, choices_constraint
 from pathway.models.episodes import Condition
 from referrals import rules
@@ -179,6 +180,8 @@ class Referral(ClinicalRecord):
     advice_to_referrer = models.TextField(blank=True)
     decision_note = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Times the catch-up sweep handed the triage-outcome letter to the worker (pathway.pdf).
+    letter_sweeps = models.PositiveSmallIntegerField(default=0)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -314,6 +317,11 @@ class Referral(ClinicalRecord):
     @property
     def is_open(self) -> bool:
         return self.status in rules.OPEN_STATUSES
+
+    @property
+    def letter_not_made(self) -> bool:
+        """Whether the sweep gave up on a triage-outcome letter that is still missing."""
+        return self.letter_sweeps >= LETTER_SWEEPS
 
     @property
     def is_decided(self) -> bool:

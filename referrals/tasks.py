@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from referrals import letters, selectors
+from referrals import letters
 
 
 @shared_task(name="referrals.tasks.render_triage_letter", ignore_result=True)
@@ -16,8 +16,4 @@ def render_triage_letter(referral_uuid: str) -> str:
 def render_missing_letters() -> int:
     """Queue letters for decisions whose letter was never rendered (broker or worker down when
     the decision was saved). Returns how many were handed to the broker."""
-    return sum(
-        1
-        for referral_uuid in selectors.referrals_without_letter()
-        if letters.enqueue_triage_letter(referral_uuid)
-    )
+    return letters.queue_missing_letters()

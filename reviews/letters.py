@@ -8,6 +8,7 @@ import hashlib
 import logging
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from careplans.models import CarePlan
 from careplans.selectors import printed_trials
 from pathway.audit import record_event
 from pathway.care_teams import care_team_contacts
+from pathway.episode_letters import LETTER_SWEEPS
 from pathway.models import AuditEvent
 from pathway.pdf import html_to_pdf
 from reviews.models import Discharge, DischargeLetter
@@ -35,6 +37,21 @@ def enqueue_discharge_letter(discharge_uuid: str) -> bool:
         logger.warning("broker unavailable; discharge letter for %s not queued", discharge_uuid)
         return False
     return True
+
+
+def queue_missing_letters() -> int:
+    """The catch-up sweep: hand the worker each discharge summary never rendered (broker or
+    worker down at discharge, or a render that failed), counting each time it is handed over,
+    so a letter that never renders stops being queued after LETTER_SWEEPS. Returns how many
+    were handed to the broker."""
+    queued = 0
+    for discharge_uuid in discharges_without_letter():
+        if enqueue_discharge_letter(discharge_uuid):
+            Discharge.objects.filter(uuid=discharge_uuid).update(
+                letter_sweeps=F("letter_sweeps") + 1
+            )
+            queued += 1
+    return queued
 
 
 def letter_context(discharge: Discharge) -> dict:
@@ -94,10 +111,11 @@ def render_discharge_letter(*, discharge_uuid: str) -> DischargeLetter | None:
 
 
 def discharges_without_letter(limit: int = 200) -> list[str]:
-    """UUIDs of discharges with no letter yet, oldest first (for the worker's catch-up sweep)."""
+    """UUIDs of discharges with no letter yet that the worker's catch-up sweep has not given up
+    on (pathway.episode_letters.LETTER_SWEEPS), oldest first."""
     return [
         str(value)
-        for value in Discharge.objects.filter(letter__isnull=True)
+        for value in Discharge.objects.filter(letter__isnull=True, letter_sweeps__lt=LETTER_SWEEPS)
         .order_by("episode__closed_at")
         .values_list("uuid", flat=True)[:limit]
     ]

@@ -52,8 +52,4 @@ def render_discharge_letter(discharge_uuid: str) -> str:
 def render_missing_discharge_letters() -> int:
     """Queue letters for discharges whose letter was never rendered (broker or worker down at
     discharge). Returns how many were queued."""
-    return sum(
-        1
-        for discharge_uuid in letters.discharges_without_letter()
-        if letters.enqueue_discharge_letter(discharge_uuid)
-    )
+    return letters.queue_missing_letters()

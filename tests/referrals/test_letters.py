@@ -6,6 +6,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from pathway.episode_letters import LETTER_SWEEPS
 from pathway.models import AuditEvent
 from referrals import letters, services, tasks
 from referrals.models import ReferralLetter
@@ -104,6 +105,28 @@ def test_the_sweep_queues_letters_that_were_never_rendered(world, monkeypatch):
     builders.referral(world.patient_in_b, world.gp)
     assert tasks.render_missing_letters.run() == 1
     assert queued == [str(missing.uuid)]
+
+
+def test_a_letter_that_never_renders_is_given_up_and_shown_as_not_made(world, monkeypatch, login):
+    queued = []
+    monkeypatch.setattr(tasks.render_triage_letter, "delay", queued.append)
+    failing = builders.decided(world.patient, world.gp, world.clinician)
+    page = reverse("referrals:detail", args=[failing.uuid])
+    assert "The letter is being prepared" in login(world.gp).get(page).content.decode()
+    # The worker fails it every time: each sweep hands it over until LETTER_SWEEPS.
+    for _ in range(LETTER_SWEEPS):
+        assert tasks.render_missing_letters.run() == 1
+    assert tasks.render_missing_letters.run() == 0
+    assert queued == [str(failing.uuid)] * LETTER_SWEEPS
+    failing.refresh_from_db()
+    assert failing.letter_not_made
+    page = login(world.gp).get(page).content.decode()
+    assert "The letter could not be made. Ask the care team for it." in page
+    assert "being prepared" not in page
+    # A letter that failed for ever does not hold back one decided later.
+    later = builders.decided(world.other_patient, world.gp, world.clinician, "reject")
+    assert tasks.render_missing_letters.run() == 1
+    assert queued[-1] == str(later.uuid)
 
 
 def test_the_letter_says_how_long_each_preventive_was_taken(world):

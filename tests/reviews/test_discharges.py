@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from pathway.episode_letters import LETTER_SWEEPS
 from pathway.models import AuditEvent, Episode
 from reviews import letters, tasks
 from reviews.errors import ReviewsError
@@ -113,6 +114,29 @@ def test_a_broker_outage_leaves_the_discharge_saved_and_the_sweep_queues_it(
     # Once rendered, the sweep leaves it alone.
     tasks.render_discharge_letter.run(str(discharge.uuid))
     assert tasks.render_missing_discharge_letters.run() == 0
+
+
+def test_a_summary_that_never_renders_is_given_up_and_shown_as_not_made(world, monkeypatch, login):
+    queued = []
+    monkeypatch.setattr(tasks.render_discharge_letter, "delay", queued.append)
+    discharge = _discharged(world)
+    queued.clear()
+    for _ in range(LETTER_SWEEPS):
+        assert tasks.render_missing_discharge_letters.run() == 1
+    assert tasks.render_missing_discharge_letters.run() == 0
+    assert queued == [str(discharge.uuid)] * LETTER_SWEEPS
+    discharge.refresh_from_db()
+    assert discharge.letter_not_made
+    referral = discharge.episode.referrals.get()
+    page = login(world.gp).get(reverse("referrals:detail", args=[referral.uuid]))
+    assert "Discharge summary: could not be made. Ask the care team for it." in (
+        page.content.decode()
+    )
+    tab = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    assert (
+        "Discharge summary for the GP: could not be made. Send the GP practice the summary "
+        "another way." in login(world.clinician).get(tab).content.decode()
+    )
 
 
 def test_the_task_renders_and_stores_the_letter_once(world):
