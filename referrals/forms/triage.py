@@ -54,6 +54,14 @@ class DecisionForm(forms.Form):
         error_messages={"max_length": "Keep the note to 4,000 characters or fewer."},
     )
 
+    # What the red-flag screen said when the page was shown (shown_token): the decision is
+    # refused if flags were carried onto the referral since (services.RedFlagsChanged).
+    shown_screen = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    @staticmethod
+    def shown_token(referral: Referral) -> str:
+        return f"{referral.urgency}:{','.join(referral.red_flags)}"
+
     def __init__(self, *args, urgency: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         # Needed for one decision and not the others: said in the hint, not labelled
@@ -122,7 +130,15 @@ class DecisionForm(forms.Form):
             redirect_to=data.get("redirect_to") or "",
             advice_to_referrer=data.get("advice_to_referrer") or "",
             note=data.get("note") or "",
+            **self._shown(),
         )
+
+    def _shown(self) -> dict:
+        urgency, _, codes = (self.cleaned_data.get("shown_screen") or "").partition(":")
+        if urgency not in rules.TIERS:
+            return {}
+        flags = tuple(code for code in codes.split(",") if code in rules.RED_FLAGS)
+        return {"shown_red_flags": flags, "shown_urgency": urgency}
 
 
 class WaitingListFilterForm(forms.Form):

@@ -86,6 +86,18 @@ class MatchNotConfirmed(ReferralError):
         )
 
 
+class RedFlagsChanged(ReferralError):
+    """Red flags were carried onto the referral (services.close_as_duplicate) after the page
+    the decision was made on was shown."""
+
+    def __init__(self, added: str, urgency: str):
+        what = f"red flags were added to it ({added})" if added else "it was screened again"
+        super().__init__(
+            f"Since the page was opened, {what} from a copy of it the patient sent, and it is "
+            f"now {urgency}. Check the red flags, then decide again."
+        )
+
+
 class PriorityReasonNeeded(ReferralError):
     def __init__(self, urgency: str, priority: str):
         super().__init__(

@@ -351,7 +351,15 @@ def close_as_duplicate(
     Raises ReferralError when the referral has been matched or decided meanwhile, the original
     is not one of its possible duplicates or is closed, or the referral names a red flag the
     original does not and `add_red_flags` is not given."""
-    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    # Both rows locked in one statement, in id order, so that two clinicians closing each
+    # as a copy of the other wait for one another instead of deadlocking.
+    locked = {
+        row.pk: row
+        for row in Referral.objects.select_for_update()
+        .filter(pk__in=[referral.pk, original.pk])
+        .order_by("pk")
+    }
+    referral = locked[referral.pk]
     if referral.entered_in_error or not selectors.awaiting_match(referral):
         raise ReferralError(
             "This self-referral has been matched, decided or closed since the page was opened."
@@ -359,18 +367,29 @@ def close_as_duplicate(
     candidates = selectors.possible_duplicates(actor, referral)
     if not any(item.pk == original.pk for item in candidates):
         raise ReferralError("Choose one of the referrals this one may be a copy of.")
-    original = Referral.objects.select_for_update().get(pk=original.pk)
+    original = locked[original.pk]
+    if original.entered_in_error:
+        raise ReferralError(
+            f"Referral {original.reference} has itself been closed as a copy since the page was "
+            "opened. Open this one again to see what it may be a copy of."
+        )
     if not original.is_open:
         raise ReferralError(
             f"Referral {original.reference} is {original.get_status_display().lower()}: this "
             "one may be a new request rather than a copy, so triage it."
         )
     missing = rules.red_flags_only_in(referral.red_flags, original.red_flags)
-    if missing and not add_red_flags:
+    urgency = _urgency_together(referral, original)
+    if (missing or urgency != original.urgency) and not add_red_flags:
+        given = (
+            f"gives red flags referral {original.reference} does not "
+            f"({rules.red_flags_in_words(missing)})"
+            if missing
+            else f"makes referral {original.reference} {urgency} at the age it gives"
+        )
         raise ReferralError(
-            f"This self-referral gives red flags referral {original.reference} does not "
-            f"({rules.red_flags_in_words(missing)}). Add them to referral {original.reference} as "
-            "you close this one, or triage this one."
+            f"This self-referral {given}. Add its red flags to referral {original.reference} "
+            "as you close this one, or triage this one."
         )
     referral.entered_in_error = True
     referral.duplicate_of = original
@@ -379,26 +398,40 @@ def close_as_duplicate(
     record_event(
         actor=actor,
         action=AuditEvent.Action.ENTERED_IN_ERROR,
+        patient=original.patient,
         obj=referral,
         fields=["entered_in_error", "duplicate_of"],
     )
-    if missing:
-        _carry_red_flags(actor=actor, copy=referral, original=original, red_flags=missing)
+    if missing or urgency != original.urgency:
+        _carry_red_flags(
+            actor=actor, copy=referral, original=original, red_flags=missing, urgency=urgency
+        )
     return referral
 
 
-def _carry_red_flags(*, actor, copy: Referral, original: Referral, red_flags: tuple) -> None:
-    """The red flags only `copy` gives, carried to `original` as close_as_duplicate says."""
+def _urgency_together(copy: Referral, original: Referral) -> str:
+    """The urgency of `original` holding its own red flags and `copy`'s, at either's age."""
+    return rules.urgency_with_flags_added(
+        original.urgency,
+        [*original.red_flags, *copy.red_flags],
+        {original.age_at_referral, copy.age_at_referral},
+    )
+
+
+def _carry_red_flags(
+    *, actor, copy: Referral, original: Referral, red_flags: tuple, urgency: str
+) -> None:
+    """The red flags only `copy` gives, and the urgency the two give together, carried to
+    `original` as close_as_duplicate says."""
     if original.status != rules.SUBMITTED:
         red_flags_for_patient_in_care.send(
             Referral, copy=copy, original=original, red_flags=red_flags, actor=actor
         )
         return
-    original.red_flags = list(rules.validated_red_flags([*original.red_flags, *red_flags]))
-    fields = ["red_flags"]
-    urgency = rules.urgency_with_flags_added(
-        original.urgency, original.red_flags, {original.age_at_referral, copy.age_at_referral}
-    )
+    fields = []
+    if red_flags:
+        original.red_flags = list(rules.validated_red_flags([*original.red_flags, *red_flags]))
+        fields.append("red_flags")
     if urgency != original.urgency:
         original.urgency = urgency
         fields.append("urgency")

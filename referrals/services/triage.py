@@ -18,6 +18,7 @@ from referrals import letters, rules
 from referrals.models import Referral
 from referrals.services.errors import (
     PriorityReasonNeeded,
+    RedFlagsChanged,
     ReferralAlreadyDecided,
     ReferralError,
     ReferralNotMatched,
@@ -35,6 +36,10 @@ class Decision:
     redirect_to: str = ""
     advice_to_referrer: str = ""
     note: str = ""
+    # The red flags and urgency the page showed when the decision was made; None when not
+    # known.
+    shown_red_flags: tuple[str, ...] | None = None
+    shown_urgency: str = ""
 
     def validate(self) -> None:
         """Raise ReferralError when the decision lacks what its kind needs."""
@@ -72,9 +77,20 @@ def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referra
     decision.validate()
     new_status = rules.DECISION_STATUS[decision.decision]
     # Decide on the row as it is now, not on the caller's copy (it may have been matched or
-    # decided since the page was loaded).
-    referral = Referral.objects.select_related("patient", "referrer", "episode").get(pk=referral.pk)
+    # decided since the page was loaded), locked so that no red flag is carried onto it
+    # (close_as_duplicate) between this read and the decision.
+    referral = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("patient", "referrer", "episode")
+        .get(pk=referral.pk)
+    )
     current = referral.status
+    if decision.shown_red_flags is not None and current == rules.SUBMITTED:
+        added = rules.red_flags_only_in(referral.red_flags, decision.shown_red_flags)
+        if added or decision.shown_urgency != referral.urgency:
+            raise RedFlagsChanged(
+                rules.red_flags_in_words(added), referral.get_urgency_display().lower()
+            )
     try:
         rules.check_transition(current, new_status)
     except ValueError as exc:
@@ -202,6 +218,13 @@ def close_referral(*, actor, referral: Referral) -> Referral:
         rules.check_transition(current, rules.CLOSED)
     except ValueError as exc:
         raise ReferralError("This referral is already closed or decided against.") from exc
+    if current == rules.SUBMITTED and Referral.objects.filter(duplicate_of=referral).exists():
+        # Its red flags and the request itself stand for the patient's own self-referral too.
+        raise ReferralError(
+            "The patient also asked for this care in a self-referral, which the team closed as "
+            "a copy of this referral: withdrawing it would withdraw their request too. Ask the "
+            "care team instead."
+        )
     now = timezone.now()
     claimed = Referral.objects.filter(pk=referral.pk, status=current).update(
         status=rules.CLOSED, closed_at=now, updated_by=actor, updated_at=now

@@ -164,7 +164,6 @@ def close_duplicate(request, referral_uuid):
     if not form.is_valid():
         return _render_detail(request, referral, status=400, duplicate_form=form)
     original = form.chosen
-    carried = rules.red_flags_only_in(referral.red_flags, original.red_flags)
     try:
         services.close_as_duplicate(
             actor=request.user,
@@ -178,24 +177,37 @@ def close_duplicate(request, referral_uuid):
     messages.success(
         request,
         f"The self-referral from {referral.display_name} is closed as a copy of referral "
-        f"{original.reference}. It is no longer in the triage queue." + _carried(carried, original),
+        f"{original.reference}. It is no longer in the triage queue."
+        + _carried(referral, original),
     )
     return redirect("referrals:detail", referral_uuid=original.uuid)
 
 
-def _carried(red_flags, original) -> str:
-    """What became of the red flags only the closed copy gave (services.close_as_duplicate)."""
-    if not red_flags:
+def _carried(copy, original) -> str:
+    """What became of the closed copy's red flags (services.close_as_duplicate), from the
+    original as it was and as it is now saved."""
+    red_flags = rules.red_flags_only_in(copy.red_flags, original.red_flags)
+    together = rules.urgency_with_flags_added(
+        original.urgency,
+        [*original.red_flags, *copy.red_flags],
+        {original.age_at_referral, copy.age_at_referral},
+    )
+    if not red_flags and together == original.urgency:
         return ""
+    words = (
+        f"Its red flags ({rules.red_flags_in_words(red_flags)})"
+        if red_flags
+        else "Its red flags, at the age it gives,"
+    )
+    original.refresh_from_db(fields=["status", "urgency"])
     if original.status == rules.SUBMITTED:
-        original.refresh_from_db(fields=["urgency"])
         return (
-            f" Its red flags ({rules.red_flags_in_words(red_flags)}) are added to this referral,"
-            f" screened again as {original.get_urgency_display().lower()}."
+            f" {words} are carried to this referral, screened again as "
+            f"{original.get_urgency_display().lower()}."
         )
     return (
-        f" Its red flags ({rules.red_flags_in_words(red_flags)}) are sent to the clinicians "
-        "caring for the patient as a safety alert on the worklist."
+        f" {words} are sent to the clinicians caring for the patient as a safety alert on the "
+        "worklist."
     )
 
 

@@ -39,7 +39,11 @@ def _detail_context(request, referral, **extra) -> dict:
         "letters": list(referral.letters.all()),
         "can_triage": request.user.role == "clinician" and referral.status == "submitted",
         "decision_form": DecisionForm(
-            initial={"priority": referral.urgency}, urgency=referral.urgency
+            initial={
+                "priority": referral.urgency,
+                "shown_screen": DecisionForm.shown_token(referral),
+            },
+            urgency=referral.urgency,
         ),
         "match_form": MatchForm(
             user=request.user,
@@ -53,11 +57,13 @@ def _detail_context(request, referral, **extra) -> dict:
             (item, candidate_label(item))
             for item in selectors.possible_duplicates(request.user, referral)
         ],
-        # With the red flags each gave that this referral does not hold (for a referral in
-        # care, they went to its clinicians as a safety alert).
+        # With the red flags each gave, and those this referral does not hold (carried onto
+        # it while it waited for triage; for a referral in care, sent to its clinicians as a
+        # safety alert).
         "copies": [
             (
                 copy,
+                rules.red_flags_in_words(copy.red_flags),
                 rules.red_flags_in_words(
                     rules.red_flags_only_in(copy.red_flags, referral.red_flags)
                 ),
@@ -181,6 +187,15 @@ def decide(request, referral_uuid):
         return _render_detail(
             request, selectors.referral_for(request.user, referral_uuid), status=409
         )
+    except services.RedFlagsChanged as exc:
+        # The form comes back as typed, now showing the referral's screen as it is.
+        referral = selectors.referral_for(request.user, referral_uuid)
+        data = request.POST.copy()
+        data["shown_screen"] = DecisionForm.shown_token(referral)
+        form = DecisionForm(data, urgency=referral.urgency)
+        form.is_valid()
+        form.add_error(None, str(exc))
+        return _render_detail(request, referral, status=409, decision_form=form)
     except services.PriorityReasonNeeded as exc:
         form.add_error("note", str(exc))
         return _render_detail(request, referral, status=400, decision_form=form)

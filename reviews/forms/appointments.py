@@ -307,7 +307,8 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
     )
 
     def __init__(self, *args, alert_open: bool = False, **kwargs):
-        """`alert_open`: the patient has a safety alert nobody has acted on yet."""
+        """`alert_open`: the patient has a safety alert about their mental health nobody has
+        acted on yet."""
         kwargs.setdefault(
             "initial", {"next_review_date": rules.default_next_review(timezone.localdate())}
         )

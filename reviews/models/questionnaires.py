@@ -98,6 +98,11 @@ class AlertKind(models.TextChoices):
     RED_FLAGS = "red_flags", "New red flags in a self-referral"
 
 
+# The alerts about the patient's mental health: a review cannot say no mental-health follow-up
+# is needed while one is open without saying why.
+MENTAL_HEALTH_ALERTS = (AlertKind.PHQ9_ITEM9, AlertKind.SAME_DAY_RISK)
+
+
 class SafetyAlert(ClinicalRecord):
     """A risk that must reach a clinician: a PHQ-9 item 9 answer above 0 (from `assessment`), a
     review that asked for a same-day risk assessment (from `review`), or red flags in a

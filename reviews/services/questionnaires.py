@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pathway import instruments
 from pathway.audit import record_event
-from pathway.models import Assessment, AuditEvent, Patient, User
+from pathway.models import Assessment, AuditEvent, Episode, Patient, User
 from pathway.permissions import clinicians_caring_for
 from reviews import messaging, rules
 from reviews.errors import ReviewsError, StaleState
@@ -253,9 +253,19 @@ def _alert_for(assessment: Assessment, result, **source) -> SafetyAlert | None:
     return None
 
 
-def _responsible_clinician(patient: Patient, fallback: User | None) -> User | None:
-    """The active clinician responsible for the patient's open episode, else `fallback` if they
-    are an active clinician, else None (the alert then goes to the whole team)."""
+def _responsible_clinician(
+    patient: Patient, fallback: User | None, about: Episode | None = None
+) -> User | None:
+    """The active clinician responsible for the episode the alert is `about` if it is open,
+    else for the patient's newest open episode, else `fallback` if they are an active
+    clinician, else None (the alert then goes to the whole team)."""
+    if (
+        about is not None
+        and about.is_open
+        and about.responsible_clinician is not None
+        and about.responsible_clinician.is_active
+    ):
+        return about.responsible_clinician
     episode = (
         patient.episodes.open()
         .filter(responsible_clinician__isnull=False, responsible_clinician__is_active=True)
@@ -271,13 +281,19 @@ def _responsible_clinician(patient: Patient, fallback: User | None) -> User | No
 
 
 def _open_alert(
-    *, patient: Patient, kind: str, raised_at, fallback: User | None, **source
+    *,
+    patient: Patient,
+    kind: str,
+    raised_at,
+    fallback: User | None,
+    about: Episode | None = None,
+    **source,
 ) -> SafetyAlert:
     """Open one alert for the record in `source` (`assessment=` or `review=`), write its audit
     row and email the responsible clinician (no clinical detail in the email: only that
     something needs them, and a link). Runs in the caller's transaction; a record raises at most
     one alert, so calling again returns the first."""
-    clinician = _responsible_clinician(patient, fallback)
+    clinician = _responsible_clinician(patient, fallback, about)
     alert, created = SafetyAlert.objects.get_or_create(
         **source,
         defaults={
@@ -346,14 +362,16 @@ def raise_review_alert(*, review: Review) -> SafetyAlert:
 
 def alert_on_new_red_flags(sender, *, copy, original, red_flags, actor, **kwargs) -> SafetyAlert:
     """Red flags in a self-referral closed as a copy of the referral that brought the patient
-    into care, which that referral does not hold (pathway.signals.red_flags_for_patient_in_care):
-    a safety alert for the patient, emailed to their responsible clinician (else the clinician
-    who closed the copy), on the worklist until a clinician records what was done."""
+    into care, which that referral does not hold, or which make it more urgent at the age the
+    copy gives (pathway.signals.red_flags_for_patient_in_care): a safety alert for the patient,
+    emailed to the clinician responsible for that referral's episode (else as for any alert),
+    on the worklist until a clinician records what was done."""
     return _open_alert(
         patient=original.patient,
         kind=SafetyAlert.Kind.RED_FLAGS,
         raised_at=timezone.now(),
         fallback=actor,
+        about=original.episode,
         referral=copy,
     )
 

@@ -25,6 +25,7 @@ from reviews.forms import (
     ReviewForm,
 )
 from reviews.models import Appointment
+from reviews.models.questionnaires import MENTAL_HEALTH_ALERTS
 from reviews.services import appointments as services
 from reviews.services import outcomes
 from reviews.views.paging import page_of
@@ -339,7 +340,9 @@ def review_page(request, appointment_uuid):
     appointment = selectors.appointment_for(request.user, appointment_uuid)
     patient = appointment.patient
     existing = selectors.reviews_for_patient(patient).filter(appointment=appointment).first()
-    alert_open = bool(selectors.open_alerts_for_patient(patient))
+    alert_open = any(
+        alert.kind in MENTAL_HEALTH_ALERTS for alert in selectors.open_alerts_for_patient(patient)
+    )
     form = ReviewForm(request.POST or None, alert_open=alert_open)
     refused = {}
     if request.method == "POST" and existing is not None:

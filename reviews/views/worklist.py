@@ -114,18 +114,22 @@ def _alert_context(alert) -> dict:
 
 def _red_flags_context(copy) -> dict:
     """For an alert raised by red flags in a self-referral closed as a copy: the flags the
-    referral in care does not hold, in words, and the screen's advice when they make the copy
-    urgent at the age it gave."""
-    urgent = (
-        referral_rules.triage_urgency(copy.age_at_referral, copy.red_flags)
-        != referral_rules.ROUTINE
+    referral in care does not hold, in words, and the screen's advice when both referrals'
+    flags together, at either's age, are more urgent than the referral in care was screened."""
+    original = copy.duplicate_of
+    together = [*original.red_flags, *copy.red_flags]
+    urgency = referral_rules.urgency_with_flags_added(
+        original.urgency, together, {original.age_at_referral, copy.age_at_referral}
     )
     return {
         "new_flags": [
             referral_rules.RED_FLAGS[code]
-            for code in referral_rules.red_flags_only_in(
-                copy.red_flags, copy.duplicate_of.red_flags
-            )
+            for code in referral_rules.red_flags_only_in(copy.red_flags, original.red_flags)
         ],
-        "flag_advice": referral_rules.urgent_advice(copy.red_flags) if urgent else [],
+        "copy_age": copy.age_at_referral,
+        "flag_advice": (
+            referral_rules.urgent_advice(together)
+            if urgency != original.urgency and urgency != referral_rules.ROUTINE
+            else []
+        ),
     }

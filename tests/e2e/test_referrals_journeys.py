@@ -442,7 +442,7 @@ def test_new_red_flags_from_a_patient_in_care_reach_the_team_as_a_safety_alert(
     ]
     browser_page.console_errors.clear()
     browser_page.check()
-    assert "Add them to referral" in page.content()
+    assert "Add its red flags to referral" in page.content()
     page.get_by_label("Add this self-referral's red flags to the referral it copies").check()
     page.get_by_label("I have checked that both are from the same person").check()
     page.get_by_role("button", name="Close as a copy").click()

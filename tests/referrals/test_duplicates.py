@@ -3,6 +3,7 @@ same person, and the team can close the copy (entered in error, pointing at the 
 leaves the triage queue without counting as a rejection. A red flag is never closed away: it is
 refused, or carried to the referral kept."""
 
+import re
 from datetime import date
 
 import pytest
@@ -73,7 +74,7 @@ def test_a_red_flag_only_the_copy_gives_is_not_closed_away(world):
     second = builders.self_referral(world.practice_a, red_flags=(URGENT_FLAG,))
     with pytest.raises(
         ReferralError,
-        match=r"gives red flags referral .* does not \(Change in personality\)\. Add them",
+        match=r"gives red flags referral .* does not \(Change in personality\)\. Add its red flags",
     ):
         services.close_as_duplicate(actor=world.clinician, referral=second, original=first)
     second.refresh_from_db()
@@ -190,7 +191,7 @@ def test_a_refused_close_says_why_on_the_page(world, login):
     assert "Add this self-referral&#x27;s red flags" in client.get(_detail(second)).content.decode()
     response = client.post(_close(second), {"original": str(first.uuid), "same": "on"})
     assert response.status_code == 409
-    assert "Add them to referral" in response.content.decode()
+    assert "Add its red flags to referral" in response.content.decode()
 
     response = client.post(
         _close(second), {"original": str(first.uuid), "same": "on", "add_red_flags": "on"}
@@ -198,8 +199,13 @@ def test_a_refused_close_says_why_on_the_page(world, login):
     assert response.status_code == 302
     page = client.get(_detail(first)).content.decode()
     assert (
-        "Its red flags (Change in personality) are added to this referral, screened "
+        "Its red flags (Change in personality) are carried to this referral, screened "
         "again as urgent (within 2 weeks)." in page
+    )
+    # Where the flags came from stays on the referral's page.
+    assert (
+        "Its red flags (Change in personality) are on this referral, added from it where this "
+        "referral did not hold them." in page
     )
     first.refresh_from_db()
     assert first.red_flags == [URGENT_FLAG]
@@ -217,3 +223,63 @@ def test_a_gp_sees_no_close_button_and_cannot_close(world, login):
     assert login(world.gp).post(_close(second), {"original": str(first.uuid)}).status_code == 404
     second.refresh_from_db()
     assert not second.entered_in_error
+
+
+def test_a_decision_made_on_a_page_shown_before_flags_were_carried_is_refused(world, login):
+    first = builders.self_referral(world.practice_a)
+    second = builders.self_referral(world.practice_a, red_flags=(URGENT_FLAG,))
+    client = login(world.clinician)
+    shown = client.get(_detail(first)).content.decode()
+    token = re.search(r'name="shown_screen" value="([^"]*)"', shown).group(1)
+    assert token == "routine:"
+    services.close_as_duplicate(
+        actor=world.clinician, referral=second, original=first, add_red_flags=True
+    )
+    decide = reverse("referrals:decide", args=[first.uuid])
+    answers = {
+        "decision": "reject",
+        "rejection_reason": "other",
+        "advice_to_referrer": "Try simple painkillers first.",
+        "shown_screen": token,
+    }
+    response = client.post(decide, answers)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert (
+        "Since the page was opened, red flags were added to it (Change in personality) from a "
+        "copy of it the patient sent, and it is now urgent (within 2 weeks)." in page
+    )
+    assert "Try simple painkillers first." in page  # what was typed is kept
+    first.refresh_from_db()
+    assert first.status == "submitted"
+    # The page now shows the flags, and the same decision sent from it goes through.
+    token = re.search(r'name="shown_screen" value="([^"]*)"', page).group(1)
+    assert token == f"urgent:{URGENT_FLAG}"
+    assert client.post(decide, {**answers, "shown_screen": token}).status_code == 302
+    first.refresh_from_db()
+    assert first.status == "rejected"
+
+
+def test_an_original_closed_as_a_copy_meanwhile_takes_no_flags(world):
+    first, second = _twice(world)
+    third = builders.self_referral(world.practice_a, red_flags=(URGENT_FLAG,))
+    services.close_as_duplicate(actor=world.clinician, referral=second, original=first)
+    with pytest.raises(ReferralError, match="Choose one of the referrals"):
+        services.close_as_duplicate(
+            actor=world.clinician, referral=third, original=second, add_red_flags=True
+        )
+    third.refresh_from_db()
+    assert not third.entered_in_error
+
+
+def test_a_gp_cannot_withdraw_a_referral_that_stands_for_the_patients_own_copy(world):
+    gp_referral = builders.referral(world.patient, world.gp)
+    copy = builders.self_referral_by(world.patient, red_flags=(URGENT_FLAG,))
+    services.close_as_duplicate(
+        actor=world.clinician, referral=copy, original=gp_referral, add_red_flags=True
+    )
+    with pytest.raises(ReferralError, match="withdrawing it would withdraw their request too"):
+        services.close_referral(actor=world.gp, referral=gp_referral)
+    gp_referral.refresh_from_db()
+    assert gp_referral.status == "submitted"
+    assert gp_referral.red_flags == [URGENT_FLAG]

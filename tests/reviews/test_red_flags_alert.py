@@ -63,7 +63,7 @@ def test_the_red_flags_reach_the_patients_clinician_as_a_safety_alert(world):
 
 def test_without_adding_the_flags_the_copy_stays_open_and_no_alert_is_raised(world):
     accepted, copy = _in_care_with_new_flags(world)
-    with pytest.raises(ReferralError, match="Add them to referral"):
+    with pytest.raises(ReferralError, match="Add its red flags to referral"):
         referral_services.close_as_duplicate(
             actor=world.clinician, referral=copy, original=accepted
         )
@@ -137,3 +137,80 @@ def test_a_routine_flag_asks_the_team_to_assess_it(world, login):
     assert "<li>Compromised immunity" in page
     assert "Assess them and decide whether" in page
     assert "within 2 weeks" not in page
+
+
+def test_an_open_red_flags_alert_asks_no_reason_for_no_mental_health_follow_up(world, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reviews.models import Review
+    from tests.reviews import builders
+
+    accepted, copy = _in_care_with_new_flags(world)
+    referral_services.close_as_duplicate(
+        actor=world.clinician, referral=copy, original=accepted, add_red_flags=True
+    )
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    response = login(world.clinician).post(
+        reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}),
+        {
+            "summary": "Discussed the change in personality; urgent GP assessment booked.",
+            "mental_health_follow_up": "not_needed",
+            "next_review_date": (timezone.localdate() + timedelta(days=90)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    assert Review.objects.filter(appointment=appointment).exists()
+
+
+def test_the_alert_goes_to_the_clinician_of_the_condition_the_copy_is_about(world):
+    accepted, copy = _in_care_with_new_flags(world)
+    pain_clinician = UserFactory(
+        role="clinician", full_name="Nurse Pat", organisations=[world.pcn1]
+    )
+    # A newer episode for chronic pain, with its own responsible clinician.
+    pain = referral_builders.decided(
+        world.patient, world.gp, pain_clinician, "accept", condition="chronic_pain"
+    )
+    assert pain.episode.responsible_clinician == pain_clinician
+    referral_services.close_as_duplicate(
+        actor=world.clinician, referral=copy, original=accepted, add_red_flags=True
+    )
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    assert alert.responsible_clinician == world.clinician
+
+
+def test_the_same_flags_at_an_age_that_makes_them_urgent_reach_the_team(world, login):
+    from datetime import date
+
+    from pathway.models import Patient
+    from referrals.models import Referral
+
+    # Referred at 49 with a new headache (routine); the self-referral gives it at 50 (urgent).
+    today = date.today()
+    born = date(today.year - 50, 1, 1)  # 50 today
+    Patient.objects.filter(pk=world.patient.pk).update(date_of_birth=born)
+    world.patient.refresh_from_db()
+    accepted = referral_builders.decided(world.patient, world.gp, world.clinician, "accept")
+    Referral.objects.filter(pk=accepted.pk).update(
+        red_flags=["new_onset_headache"], urgency="routine", age_at_referral=49
+    )
+    accepted.refresh_from_db()
+    copy = referral_builders.self_referral_by(world.patient, red_flags=("new_onset_headache",))
+    assert copy.age_at_referral == 50
+    with pytest.raises(ReferralError, match="makes referral .* urgent at the age it gives"):
+        referral_services.close_as_duplicate(
+            actor=world.clinician, referral=copy, original=accepted
+        )
+    referral_services.close_as_duplicate(
+        actor=world.clinician, referral=copy, original=accepted, add_red_flags=True
+    )
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    page = (
+        login(world.clinician)
+        .get(reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}))
+        .content.decode()
+    )
+    assert "It gives the same red flags at age 50, which makes them more urgent." in page
+    assert "within 2 weeks" in page
