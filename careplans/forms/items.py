@@ -122,6 +122,20 @@ class AcuteForm(TooLongInWords, forms.ModelForm):
         labels = {"medication_class": "Type of medicine"}
         error_messages = {"medication_class": {"required": "Choose the type of medicine."}}
 
+    def clean(self):
+        data = super().clean()
+        named = rules.named_class_mismatch(
+            data.get("medicine") or "", data.get("medication_class") or ""
+        )
+        if named is not None and data.get("medication_class"):
+            # The type sets the limit the patient is given.
+            self.add_error(
+                "medication_class",
+                f"{data['medicine']} is one of the {rules.ACUTE_CLASSES[named].lower()}: choose "
+                "that type, so the plan gives its limit.",
+            )
+        return data
+
 
 class ItemFormSet(BaseInlineFormSet):
     """Rows of a draft. A blank extra row is ignored; a ticked "remove" box deletes the row."""

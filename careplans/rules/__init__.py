@@ -31,6 +31,7 @@ from careplans.rules.acute import (
     acute_limit,
     acute_limit_sentence,
     acute_together_sentence,
+    named_class_mismatch,
 )
 from careplans.rules.changes import (
     ADDED,
@@ -239,6 +240,7 @@ __all__ = [
     "acute_limit",
     "acute_limit_sentence",
     "acute_together_sentence",
+    "named_class_mismatch",
     "adequacy_problem",
     "asks_adequacy",
     "BOTOX_BASELINE_ZERO",

@@ -26,6 +26,27 @@ ACUTE_CLASSES: dict[str, str] = {
 }
 DAYS_PER_WEEK = 7
 
+# Names that tell a triptan or ergotamine whatever is typed around them (generic names end in
+# "triptan"; UK brand names listed). Their overuse limits are lower than a simple painkiller's,
+# so a name of one of these under another type would give the patient too high a limit.
+_NAMED_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        TRIPTAN,
+        ("triptan", "imigran", "maxalt", "zomig", "naramig", "relpax", "almogran", "migard"),
+    ),
+    (ERGOT, ("ergotamine", "cafergot", "migril")),
+)
+
+
+def named_class_mismatch(medicine: str, medication_class: str) -> str | None:
+    """Return the class a typed medicine name says it is (triptan or ergotamine) when it was
+    given another type, else None. Case is ignored."""
+    text = medicine.casefold()
+    for named, words in _NAMED_CLASSES:
+        if any(word in text for word in words) and medication_class != named:
+            return named
+    return None
+
 
 @dataclass(frozen=True)
 class AcuteLimit:

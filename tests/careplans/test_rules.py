@@ -805,3 +805,12 @@ def test_contraindicated_preventives_count_once_each_unless_recorded_as_treatmen
         failed_preventives=failed + rules.contraindicated_before(["Topiramate"], tried),
         migraine_days_per_month=8,
     )
+
+
+def test_a_typed_triptan_or_ergotamine_name_says_its_type():
+    assert rules.named_class_mismatch("Sumatriptan 50 mg", rules.SIMPLE_ANALGESIC) == rules.TRIPTAN
+    assert rules.named_class_mismatch("IMIGRAN nasal spray", rules.OPIOID) == rules.TRIPTAN
+    assert rules.named_class_mismatch("Ergotamine 1 mg", rules.TRIPTAN) == rules.ERGOT
+    assert rules.named_class_mismatch("Sumatriptan 50 mg", rules.TRIPTAN) is None
+    assert rules.named_class_mismatch("Ibuprofen 400 mg", rules.SIMPLE_ANALGESIC) is None
+    assert rules.named_class_mismatch("", rules.SIMPLE_ANALGESIC) is None

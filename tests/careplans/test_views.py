@@ -1279,3 +1279,30 @@ def test_a_treatment_recorded_by_mistake_is_marked_so_from_its_review_page(world
     trial.refresh_from_db()
     assert trial.entered_in_error
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("chosen", "medicine"),
+    [
+        ("simple_analgesic", "Sumatriptan 100 mg"),
+        ("combination_analgesic", "Maxalt Melt 10mg"),
+        ("triptan", "Cafergot 1 tablet"),
+    ],
+)
+def test_a_triptan_or_ergotamine_named_under_another_type_is_refused(
+    world, login, chosen, medicine
+):
+    # The type sets the overuse limit the patient reads: a triptan under "simple painkillers"
+    # would be given 3 days a week instead of 2.
+    client = login(world.clinician)
+    draft = builders.plan(world.patient).versions.get()
+    row = {
+        **management("acute"),
+        "acute-0-medication_class": chosen,
+        "acute-0-medicine": medicine,
+    }
+    response = client.post(f"/care-plans/versions/{draft.uuid}/edit/", draft_post(**row))
+    page = response.content.decode()
+    named = "ergotamine" if "Cafergot" in medicine else "triptans"
+    assert f"{medicine} is one of the {named}: choose that type" in page
+    assert not draft.acute_treatments.exists()
