@@ -1306,3 +1306,13 @@ def test_a_triptan_or_ergotamine_named_under_another_type_is_refused(
     named = "ergotamine" if "Cafergot" in medicine else "triptans"
     assert f"{medicine} is one of the {named}: choose that type" in page
     assert not draft.acute_treatments.exists()
+
+
+def test_the_patient_reads_what_each_medicine_is_for(world, login):
+    care_plan = builders.agreed_plan(world.patient)
+    builders.trial(care_plan, medicine_code="propranolol", role="preventive")
+    builders.trial(care_plan, medicine_code="other", medicine_name="Rizatriptan", role="acute")
+    mine = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert "<h3>My medicines</h3>" in mine
+    assert "<strong>Propranolol</strong> (to prevent headaches):" in mine
+    assert "<strong>Rizatriptan</strong> (for headache attacks):" in mine
