@@ -77,14 +77,31 @@ def cgrp_prompt(
     failed_preventives: int,
     migraine_days_per_month=None,
     on_cgrp_antibody: bool = False,
+    failed_cgrp: tuple[str, ...] = (),
 ) -> Prompt | None:
     """Return the "consider a CGRP antibody or specialist referral" prompt when at least 3
     preventives have failed and migraine days are at least 4 a month (TA659/TA682/TA764), an
     information prompt asking for migraine days when they are unknown, or None.
-    Raises ValueError for a migraine-day figure outside 0-31."""
+
+    CONVENTION: after a CGRP antibody has itself failed (`failed_cgrp`, its names) the prompt
+    suggests a specialist headache service instead: the appraisals do not cover another CGRP
+    antibody after one has failed. Raises ValueError for a migraine-day figure outside 0-31."""
     if on_cgrp_antibody or failed_preventives < CGRP_MIN_FAILED_PREVENTIVES:
         return None
     source = "NICE TA659, TA682, TA764"
+    if failed_cgrp:
+        return Prompt(
+            code="cgrp_failed_refer",
+            level=ACTION,
+            title="Consider referral to a specialist headache service",
+            body=(
+                f"{failed_preventives} preventive treatments have failed, including the CGRP "
+                f"antibody {' and '.join(failed_cgrp)}. NICE's appraisals do not cover another "
+                "CGRP antibody after one has failed: consider referral to a specialist headache "
+                "service."
+            ),
+            source=source,
+        )
     if migraine_days_per_month is None:
         return Prompt(
             code="cgrp_needs_migraine_days",

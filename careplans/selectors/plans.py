@@ -388,6 +388,16 @@ def plan_prompts(
         and t.outcome in (TreatmentTrial.Outcome.INEFFECTIVE, TreatmentTrial.Outcome.NOT_TOLERATED)
         for t in trials
     )
+    # Nor is a CGRP antibody after one has failed (rules.cgrp_prompt).
+    failed_cgrp = tuple(
+        dict.fromkeys(
+            t.display_name
+            for t in trials
+            if t.medicine_class == rules.CGRP_ANTIBODY
+            and t.outcome
+            in (TreatmentTrial.Outcome.INEFFECTIVE, TreatmentTrial.Outcome.NOT_TOLERATED)
+        )
+    )
     migraine = figures.migraine_days_per_month if figures else None
     headache = figures.headache_days_per_month if figures else None
     prompts = [
@@ -395,6 +405,7 @@ def plan_prompts(
             failed_preventives=failed,
             migraine_days_per_month=migraine,
             on_cgrp_antibody=rules.CGRP_ANTIBODY in ongoing,
+            failed_cgrp=failed_cgrp,
         ),
         rules.botox_prompt(
             failed_preventives=failed,

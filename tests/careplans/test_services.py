@@ -736,6 +736,19 @@ def test_diary_figures_passed_in_override_the_trial_records(world):
     assert [p.code for p in view.prompts] == ["cgrp_consider", "botox_eligibility"]
 
 
+def test_after_a_cgrp_antibody_fails_the_prompt_suggests_a_specialist_not_another(world):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "candesartan", "erenumab"):
+        builders.failed(plan, code)
+    figures = selectors.DiaryFigures(
+        migraine_days_per_month=8.0, headache_days_per_month=10.0, source="the diary"
+    )
+    (view,) = selectors.plans_for_patient(world.patient, figures=figures)
+    assert [p.code for p in view.prompts] == ["cgrp_failed_refer"]
+    assert "including the CGRP antibody Erenumab" in view.prompts[0].body
+    assert "Consider erenumab" not in view.prompts[0].body
+
+
 def test_a_cgrp_antibody_at_twelve_weeks_shows_the_stopping_rule(world):
     plan = builders.plan(world.patient)
     trial = builders.trial(
