@@ -110,6 +110,15 @@ def _detail_context(request, referral, **extra) -> dict:
         }
     if referral.urgency == rules.URGENT:
         context["urgent_advice"] = rules.urgent_advice(referral.red_flags)
+    if referral.source == Referral.Source.SELF and referral.status == rules.SUBMITTED:
+        # The self-referral form does not ask whether the headache is new (a GP is asked), so
+        # flags that count only with a new headache were screened as routine: ask the patient.
+        context["ask_if_new"] = [
+            rules.RED_FLAGS[code]
+            for code in rules.qualified_without_new_onset(
+                referral.red_flags, referral.age_at_referral
+            )
+        ]
     if referral.decided_at and referral.status == rules.ACCEPTED:
         context["first_contact"] = rules.first_contact_target(
             selectors.contact_targets(),

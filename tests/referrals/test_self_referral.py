@@ -542,3 +542,25 @@ def test_only_practices_a_care_team_covers_are_offered(client, world):
     response = client.post(URL, _form(world, practice=uncovered.pk))
     assert "Select your GP practice from the list" in response.content.decode()
     assert not Referral.objects.exists()
+
+
+def test_flags_counting_only_with_a_new_headache_ask_the_triager_to_find_out(world, login):
+    def page(referral):
+        return client.get(reverse("referrals:detail", args=[referral.uuid])).content.decode()
+
+    asked = builders.self_referral(world.practice_a, red_flags=("compromised_immunity",))
+    assert asked.urgency == "routine"
+    client = login(world.clinician)
+    shown = page(asked)
+    assert "Ask whether the headache is new" in shown
+    assert "Compromised immunity" in shown
+    # Not when the patient said the headache is new (urgent already), nor for a GP, who is
+    # asked on the form.
+    new = builders.self_referral(
+        world.practice_a,
+        given_name="Nia",
+        red_flags=("new_onset_headache", "compromised_immunity"),
+    )
+    assert "Ask whether the headache is new" not in page(new)
+    gp = builders.referral(world.patient, world.gp, red_flags=("compromised_immunity",))
+    assert "Ask whether the headache is new" not in page(gp)
