@@ -416,6 +416,17 @@ def possible_duplicates(user, referral: Referral) -> list[Referral]:
     )
 
 
+def open_referral_of(user, patient: Patient, condition: str) -> Referral | None:
+    """The patient's open referral for the condition, if `user` may see it (there is at most
+    one: referrals_referral_one_open_per_condition)."""
+    return (
+        referrals_visible_to(user)
+        .filter(patient=patient, condition=condition, status__in=rules.OPEN_STATUSES)
+        .select_related("patient")
+        .first()
+    )
+
+
 def closed_copies_of(referral: Referral) -> list[Referral]:
     """Self-referrals closed as copies of `referral` (services.close_as_duplicate), with who
     closed them. They are entered in error, so no other list shows them."""

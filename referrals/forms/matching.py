@@ -109,6 +109,12 @@ class DuplicateForm(forms.Form):
         },
     )
 
+    # The record the clinician tried to match the self-referral to, whose open referral is
+    # offered as the original, and the differences they confirmed (services.close_as_duplicate).
+    same_person = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    confirmed_differences = forms.CharField(
+        required=False, max_length=200, widget=forms.HiddenInput
+    )
     add_red_flags = forms.BooleanField(
         label="Add this self-referral's red flags to the referral it copies",
         required=False,

@@ -335,7 +335,13 @@ def correct_decided_wrong_match(*, actor, referral: Referral) -> Referral:
 
 @transaction.atomic
 def close_as_duplicate(
-    *, actor, referral: Referral, original: Referral, add_red_flags: bool = False
+    *,
+    actor,
+    referral: Referral,
+    original: Referral,
+    add_red_flags: bool = False,
+    same_person: Patient | None = None,
+    confirmed_differences: Iterable[str] = (),
 ) -> Referral:
     """Close an undecided, unmatched self-referral as a second copy of `original` (one of
     selectors.possible_duplicates for `actor`, and still open): it is marked entered in error,
@@ -348,9 +354,13 @@ def close_as_duplicate(
     original already accepted into care, the flags reach a clinician caring for the patient as
     a safety alert (pathway.signals.red_flags_for_patient_in_care).
 
+    The original may also be the open referral of `same_person`, a record the clinician tried to
+    match the self-referral to (which that open referral prevented): every way the record
+    differs from what the self-referrer gave must be in `confirmed_differences`, as for a match.
+
     Raises ReferralError when the referral has been matched or decided meanwhile, the original
-    is not one of its possible duplicates or is closed, or the referral names a red flag the
-    original does not and `add_red_flags` is not given."""
+    is not one of its possible duplicates (nor the confirmed person's) or is closed, or the
+    referral names a red flag the original does not and `add_red_flags` is not given."""
     # Both rows locked in one statement, in id order, so that two clinicians closing each
     # as a copy of the other wait for one another instead of deadlocking.
     locked = {
@@ -365,7 +375,9 @@ def close_as_duplicate(
             "This self-referral has been matched, decided or closed since the page was opened."
         )
     candidates = selectors.possible_duplicates(actor, referral)
-    if not any(item.pk == original.pk for item in candidates):
+    if not any(item.pk == original.pk for item in candidates) and not _theirs(
+        actor, referral, original, same_person, confirmed_differences
+    ):
         raise ReferralError("Choose one of the referrals this one may be a copy of.")
     original = locked[original.pk]
     if original.entered_in_error:
@@ -407,6 +419,18 @@ def close_as_duplicate(
             actor=actor, copy=referral, original=original, red_flags=missing, urgency=urgency
         )
     return referral
+
+
+def _theirs(actor, referral, original, same_person, confirmed_differences) -> bool:
+    """Whether `original` is the open referral of `same_person` for the self-referral's
+    condition, visible to `actor`, with every difference from what was given confirmed."""
+    if same_person is None:
+        return False
+    patient = Patient.objects.get(pk=same_person.pk)
+    if not set(selectors.match_differences(referral, patient)) <= set(confirmed_differences):
+        return False
+    found = selectors.open_referral_of(actor, patient, referral.condition)
+    return found is not None and found.pk == original.pk
 
 
 def _urgency_together(copy: Referral, original: Referral) -> str:

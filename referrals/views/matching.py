@@ -3,6 +3,7 @@ correcting a decided referral matched to the wrong person, and closing a self-re
 twice."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -10,9 +11,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from pathway.audit import record_view
 from pathway.contact import display_uk_mobile, is_uk_mobile
 from pathway.forms import PatientForm
+from pathway.permissions import patients_visible_to
 from pathway.views.patients import add_from_form, existing_shown
 from referrals import rules, selectors, services
 from referrals.forms import DuplicateForm, MatchForm, UnmatchForm
+from referrals.forms.matching import candidate_label
 from referrals.models import Referral
 from referrals.views.triage import _render_detail, triage_required
 
@@ -36,6 +39,37 @@ def match(request, referral_uuid):
         # clinician to check and confirm. Not an error yet, so not a 4xx.
         form.differences = exc.differences
         return _render_match_check(request, referral, form, status=200)
+    except services.DuplicateOpenReferral as exc:
+        open_referral = selectors.open_referral_of(request.user, form.patient, referral.condition)
+        if open_referral is None:
+            form.add_error("nhs_number", str(exc))
+            return _render_match_check(request, referral, form, status=409)
+        # The self-referral may be theirs, sent while they already wait or are in care: offer
+        # to close it as a copy of their open referral, its red flags carried over.
+        form.add_error(
+            "nhs_number",
+            f"{form.patient.full_name} already has an open referral for "
+            f"{referral.get_condition_display().lower()}: referral {open_referral.reference}. "
+            "If this self-referral is theirs, close it as a copy of that one.",
+        )
+        duplicate_form = DuplicateForm(
+            candidates=[open_referral],
+            red_flags=referral.red_flags,
+            initial={
+                "original": str(open_referral.uuid),
+                "same_person": form.patient.uuid,
+                "confirmed_differences": ",".join(form.confirmed_differences),
+            },
+        )
+        return _render_match_check(
+            request,
+            referral,
+            form,
+            status=409,
+            duplicates=[(open_referral, candidate_label(open_referral))],
+            duplicates_of=form.patient,
+            duplicate_form=duplicate_form,
+        )
     except services.ReferralError as exc:
         form.add_error("nhs_number", str(exc))
         return _render_match_check(request, referral, form, status=409)
@@ -156,11 +190,13 @@ def close_duplicate(request, referral_uuid):
     """An undecided self-referral that is a copy of another referral: see
     services.close_as_duplicate."""
     referral = selectors.referral_for(request.user, referral_uuid)
-    form = DuplicateForm(
-        request.POST,
-        candidates=selectors.possible_duplicates(request.user, referral),
-        red_flags=referral.red_flags,
-    )
+    candidates = selectors.possible_duplicates(request.user, referral)
+    same_person = _same_person(request)
+    if same_person is not None:
+        theirs = selectors.open_referral_of(request.user, same_person, referral.condition)
+        if theirs is not None and theirs not in candidates:
+            candidates.append(theirs)
+    form = DuplicateForm(request.POST, candidates=candidates, red_flags=referral.red_flags)
     if not form.is_valid():
         return _render_detail(request, referral, status=400, duplicate_form=form)
     original = form.chosen
@@ -170,6 +206,10 @@ def close_duplicate(request, referral_uuid):
             referral=referral,
             original=original,
             add_red_flags=form.cleaned_data.get("add_red_flags", False),
+            same_person=same_person,
+            confirmed_differences=filter(
+                None, form.cleaned_data.get("confirmed_differences", "").split(",")
+            ),
         )
     except services.ReferralError as exc:
         form.add_error(None, str(exc))
@@ -181,6 +221,16 @@ def close_duplicate(request, referral_uuid):
         + _carried(referral, original),
     )
     return redirect("referrals:detail", referral_uuid=original.uuid)
+
+
+def _same_person(request):
+    """The record a clinician tried to match the self-referral to, posted with the offer to
+    close it as a copy of that person's open referral; None if not given or not visible."""
+    value = request.POST.get("same_person", "")
+    try:
+        return patients_visible_to(request.user).filter(uuid=value).first() if value else None
+    except ValidationError:
+        return None
 
 
 def _carried(copy, original) -> str:
@@ -211,10 +261,10 @@ def _carried(copy, original) -> str:
     )
 
 
-def _render_match_check(request, referral, form, *, status):
+def _render_match_check(request, referral, form, *, status, **more):
     """The referral page with the match form's errors and, when the record found differs from
     what the self-referrer gave, both side by side for the clinician to check."""
-    extra = {"match_form": form}
+    extra = {"match_form": form, **more}
     if form.patient is not None and form.needs_confirmation:
         # The comparison shows the record's name, date of birth and practice: a read of it.
         record_view(actor=request.user, patient=form.patient, obj=referral)

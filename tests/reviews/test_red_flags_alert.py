@@ -214,3 +214,63 @@ def test_the_same_flags_at_an_age_that_makes_them_urgent_reach_the_team(world, l
     )
     assert "It gives the same red flags at age 50, which makes them more urgent." in page
     assert "within 2 weeks" in page
+
+
+def test_a_copy_the_name_does_not_find_is_closed_from_the_match_it_cannot_make(world, login):
+    # The patient misspells their name and gives no NHS number: nothing finds their open
+    # referral until the nurse matches the NHS number, which that open referral refuses.
+    accepted = referral_builders.decided(world.patient, world.gp, world.clinician, "accept")
+    copy = referral_builders.self_referral_by(
+        world.patient,
+        family_name=world.patient.family_name + "x",
+        nhs_number="",
+        red_flags=(URGENT_FLAG,),
+    )
+    client = login(world.clinician)
+    match = {
+        "nhs_number": world.patient.nhs_number,
+        "shown_patient": str(world.patient.uuid),
+        "shown_differences": "family_name",
+        "same_person": "on",
+    }
+    response = client.post(reverse("referrals:match", args=[copy.uuid]), match)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert f"already has an open referral for headache: referral {accepted.reference}" in page
+    assert "close it as a copy of that one" in page
+    assert f'name="same_person" value="{world.patient.uuid}"' in page
+    assert 'name="confirmed_differences" value="family_name"' in page
+
+    close = reverse("referrals:close-duplicate", kwargs={"referral_uuid": copy.uuid})
+    answers = {
+        "original": str(accepted.uuid),
+        "same": "on",
+        "add_red_flags": "on",
+        "same_person": str(world.patient.uuid),
+    }
+    # The difference must have been confirmed, as for a match.
+    assert client.post(close, answers).status_code == 409
+    assert not SafetyAlert.objects.exists()
+    response = client.post(close, {**answers, "confirmed_differences": "family_name"})
+    assert response.status_code == 302
+    copy.refresh_from_db()
+    assert copy.entered_in_error and copy.duplicate_of == accepted
+    assert SafetyAlert.objects.get(patient=world.patient).referral == copy
+
+
+def test_another_persons_record_cannot_be_named_to_close_a_copy(world, login):
+    accepted = referral_builders.decided(world.other_patient, world.gp, world.clinician, "accept")
+    copy = referral_builders.self_referral_by(world.patient, nhs_number="")
+    response = login(world.clinician).post(
+        reverse("referrals:close-duplicate", kwargs={"referral_uuid": copy.uuid}),
+        {
+            "original": str(accepted.uuid),
+            "same": "on",
+            "same_person": str(world.other_patient.uuid),
+            "confirmed_differences": "",
+        },
+    )
+    assert response.status_code == 409
+    assert "Choose one of the referrals this one may be a copy of." in response.content.decode()
+    copy.refresh_from_db()
+    assert not copy.entered_in_error
