@@ -10,7 +10,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from pathway import instruments
 from pathway.audit import record_view
+from pathway.care_teams import care_team_contacts
 from pathway.permissions import patient_for, patients_visible_to
 from pathway.views.access import role_required
 from referrals import rules, selectors, services
@@ -115,17 +117,20 @@ def create(request):
             form.add_error(None, refused)
             form_ok = False
         if form_ok and formset.is_valid():
+            content = form.content(preventive_rows(formset))
             try:
                 referral = services.submit_referral(
                     actor=request.user,
                     source=form.cleaned_data["referring_as"],
-                    content=form.content(preventive_rows(formset)),
+                    content=content,
                     patient=form.patient,
                     new_patient=new_form.patient_data(form.cleaned_data["nhs_number"])
                     if new_form
                     else None,
                     resends=earlier,
                 )
+            except services.DuplicateOpenReferral as exc:
+                form.add_error(None, f"{exc}{_not_sent(form.patient, content)}")
             except services.ReferralError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -339,3 +344,27 @@ def _unreachable(form, new_form) -> str:
             f"Enter the patient's {need} under New patient, or choose another way to contact them."
         )
     return f"The patient's record has no {need}. Choose another way to contact them."
+
+
+def _not_sent(patient, content) -> str:
+    """For a referral refused because the patient already has one open: the red flags and a
+    PHQ-9 self-harm answer on the form, which reach no one unless the referrer tells the team
+    caring for the patient."""
+    found = []
+    if content.red_flags:
+        found.append(f"the red flags ({rules.red_flags_in_words(content.red_flags)})")
+    phq9 = content.questionnaires.get("PHQ-9")
+    self_harm = bool(phq9) and instruments.score("PHQ-9", phq9).alert
+    if self_harm:
+        found.append("the PHQ-9 answer to question 9 (thoughts of self-harm)")
+    if not found:
+        return ""
+    teams = "; ".join(
+        f"{team.name}, {team.phone}" if team.phone else f"{team.name}, {team.email}"
+        for team in care_team_contacts(patient)
+    )
+    assess = "Assess the risk of self-harm today, and tell" if self_harm else "Tell"
+    return (
+        f" This form has not been sent, so {' and '.join(found)} reach no one. {assess} the "
+        f"team caring for them today{f' ({teams})' if teams else ''}."
+    )
