@@ -94,11 +94,18 @@ def start_plan(*, actor, patient, episode: Episode) -> CarePlan:
     """Create a plan for an open episode of the patient, with a draft version 1 that starts
     with what other records of the episode give (pathway.plan_starts: what matters to the
     patient, from their reviews); the plan's `prefilled` lists those, to tell the clinician.
-    Raises CarePlanError if the episode is not the patient's, is closed, or has a plan."""
+    Raises CarePlanError if the episode is not the patient's, is closed, is still waiting for
+    its referral to be triaged (a plan follows acceptance and the first conversation, and an
+    urgent red flag may need another route), or has a plan."""
     if episode.patient_id != patient.id:
         raise CarePlanError("Choose one of this patient's episodes.")
     if not episode.is_open:
         raise CarePlanError("This episode is closed. Care plans are made for open episodes.")
+    if episode.status == Episode.Status.REFERRED:
+        raise CarePlanError(
+            "The referral for this episode has not been triaged yet. Start a care plan once it "
+            "is accepted."
+        )
     if CarePlan.objects.filter(episode=episode, entered_in_error=False).exists():
         raise CarePlanError("This episode already has a care plan.")
     plan = CarePlan.objects.create(

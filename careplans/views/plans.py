@@ -17,9 +17,11 @@ from pathway.permissions import patient_for
 from pathway.views.access import clinician_required, staff_required
 
 
-def _episodes_without_plan(patient):
-    return (
-        Episode.objects.open().filter(patient=patient).exclude(care_plans__entered_in_error=False)
+def _episodes_without_plan(patient, status=Episode.Status.ACTIVE):
+    """The patient's episodes of `status` with no care plan: by default those in care, the
+    only ones a plan can be started for (services.start_plan)."""
+    return Episode.objects.filter(patient=patient, status=status).exclude(
+        care_plans__entered_in_error=False
     )
 
 
@@ -62,6 +64,9 @@ def _plan_tab(
         if _attach_form_for(attach_form, view.plan):
             view.attach_form.is_valid()
             attach_errors = view.attach_form
+    # Referrals still waiting for triage: said, so the team is not left wondering why no plan
+    # can be started.
+    waiting = list(_episodes_without_plan(patient, Episode.Status.REFERRED)) if can_edit else []
     if not episodes.exists():
         start_form = None
     elif start_form is None:
@@ -76,6 +81,7 @@ def _plan_tab(
             can_edit=can_edit,
             start_form=start_form,
             attach_errors=attach_errors,
+            waiting_triage=waiting,
         ),
         status=status,
     )

@@ -68,6 +68,25 @@ def test_a_clinician_builds_and_agrees_a_plan_through_the_pages(world, login):
     assert "Walk to the park" in page and "Version 1 agreed on" in page
 
 
+def test_no_plan_is_started_while_the_referral_waits_for_triage(world, login):
+    from careplans import services
+    from careplans.services import CarePlanError
+    from tests.referrals import builders as referral_builders
+
+    referral = referral_builders.referral(world.patient, world.gp)
+    client = login(world.clinician)
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "The headache referral has not been triaged yet." in page
+    assert "Start a care plan" not in page
+    response = client.post(
+        f"/care-plans/patients/{world.patient.uuid}/start/", {"episode": referral.episode_id}
+    )
+    assert response.status_code == 400
+    with pytest.raises(CarePlanError, match="has not been triaged yet"):
+        services.start_plan(actor=world.clinician, patient=world.patient, episode=referral.episode)
+    assert not CarePlan.objects.exists()
+
+
 def test_starting_a_plan_with_no_episode_chosen_shows_the_question_with_its_error(world, login):
     from tests.factories import EpisodeFactory
 
@@ -1127,7 +1146,9 @@ def test_the_patient_is_told_a_medicine_that_works_is_still_checked(world, login
     )
     html = login(world.patient_user).get("/care-plans/my/").content.decode()
     text = " ".join(html.split())
-    assert "<strong>Propranolol</strong>: 80 mg a day. This is helping." in text
+    assert (
+        "<strong>Propranolol</strong> (to prevent headaches): 80 mg a day. This is helping." in text
+    )
     assert f"We will check how it is working by {next_review:%-d %B %Y}." in text
 
 
