@@ -124,11 +124,37 @@ def morphine_equivalent_problem(code: str) -> str | None:
     )
 
 
+def _names_of(code: str, medicine: Medicine) -> set[str]:
+    name = medicine.name.lower()
+    return {code, code.replace("_", "-"), name, name.split()[0]}
+
+
+# Each coded medicine by the words it can be typed as: its code, its name, its name's first word.
+_CODED_BY_NAME: dict[str, str] = {
+    word: code
+    for code, medicine in MEDICINES.items()
+    if code != OTHER
+    for word in _names_of(code, medicine)
+}
+
+
+def coded_medicine_named(other_name: str) -> str | None:
+    """Return the code of the listed medicine a typed name is ("Propranolol", "propranolol MR",
+    "Co-codamol 30/500"): the whole name, or its first word, is a listed medicine's code or
+    name. None for a medicine not on the list. Case and spacing are ignored."""
+    typed = " ".join(other_name.lower().split())
+    if not typed:
+        return None
+    return _CODED_BY_NAME.get(typed) or _CODED_BY_NAME.get(typed.split()[0].strip(".,;:"))
+
+
 def medicine_key(code: str, other_name: str = "") -> str:
-    """Return the identity used to count distinct medicines: the code, or for "other" the typed
-    name in lower case with spaces collapsed (so "Pizotifen" and " pizotifen " count once)."""
+    """Return the identity used to count distinct medicines: the code; for "other", the listed
+    medicine the typed name is (coded_medicine_named), else the typed name in lower case with
+    spaces collapsed (so "Pizotifen" and " pizotifen " count once, and "Propranolol" typed
+    counts as propranolol)."""
     if code == OTHER:
-        return "other:" + " ".join(other_name.lower().split())
+        return coded_medicine_named(other_name) or "other:" + " ".join(other_name.lower().split())
     return code
 
 

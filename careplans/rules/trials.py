@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from careplans.rules.medicines import MEDICINES, OTHER, medicine_key
+from careplans.rules.medicines import OTHER, medicine_key
 
 # Trial roles and outcomes (DESIGN.md section 3).
 PREVENTIVE = "preventive"
@@ -135,12 +135,7 @@ def contraindicated_before(names: Iterable[str], trials: Iterable[TrialFacts]) -
     failed preventive (clinical-rules.md section 10: "counts distinct drugs ... or
     contraindicated"). A name is matched to the medicine list by its name, else compared as
     typed (`medicine_key`); one recorded as a treatment since is counted by that record alone."""
-    by_name = {medicine.name.lower(): code for code, medicine in MEDICINES.items()}
-    keys = set()
-    for name in names:
-        typed = " ".join(name.lower().split())
-        if typed:
-            keys.add(by_name.get(typed) or medicine_key(OTHER, typed))
+    keys = {medicine_key(OTHER, name) for name in names if name.strip()}
     return len(keys - {trial.medicine for trial in trials})
 
 

@@ -195,6 +195,13 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
         raise CarePlanError("The start date must be after the patient's date of birth.")
     if code == rules.OTHER and not data.get("medicine_name", "").strip():
         raise CarePlanError("Enter the name of the medicine.")
+    if code == rules.OTHER and (listed := rules.coded_medicine_named(data["medicine_name"])):
+        # One medicine, one name: typed as "other" it would count again as a failed
+        # preventive and escape the check for a medicine already taken.
+        raise CarePlanError(
+            f"{rules.MEDICINES[listed].name} is on the list of medicines: choose it there "
+            "instead of typing it."
+        )
     _check_not_recorded(plan, code, data.get("medicine_name", ""))
     _check_morphine_equivalent(data, code)
     # A medicine started before the referral was not started by this pathway: it is one the

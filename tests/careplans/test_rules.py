@@ -814,3 +814,15 @@ def test_a_typed_triptan_or_ergotamine_name_says_its_type():
     assert rules.named_class_mismatch("Sumatriptan 50 mg", rules.TRIPTAN) is None
     assert rules.named_class_mismatch("Ibuprofen 400 mg", rules.SIMPLE_ANALGESIC) is None
     assert rules.named_class_mismatch("", rules.SIMPLE_ANALGESIC) is None
+
+
+def test_a_typed_name_of_a_listed_medicine_is_that_medicine():
+    assert rules.coded_medicine_named("Propranolol") == "propranolol"
+    assert rules.coded_medicine_named("  propranolol MR 80 mg ") == "propranolol"
+    assert rules.coded_medicine_named("Co-codamol 30/500") == "co_codamol"
+    assert rules.coded_medicine_named("Botulinum toxin type A") == "botulinum_toxin_a"
+    assert rules.coded_medicine_named("Pizotifen") is None
+    assert rules.coded_medicine_named("") is None
+    # So it counts once as a failed preventive, however it was entered.
+    assert rules.medicine_key("other", "propranolol MR") == rules.medicine_key("propranolol")
+    assert rules.medicine_key("other", " Pizotifen ") == "other:pizotifen"

@@ -1410,3 +1410,10 @@ def test_a_treatment_that_started_earlier_moves_the_first_treatment_back(world):
     builders.trial(plan, medicine_code="topiramate", started_on=TODAY() - timedelta(days=5))
     (started,) = Milestone.objects.filter(episode=plan.episode, kind="treatment_started")
     assert timezone.localtime(started.occurred_at).date() == TODAY() - timedelta(days=10)
+
+
+def test_a_listed_medicine_typed_as_other_is_refused(world):
+    plan = builders.plan(world.patient)
+    with pytest.raises(services.CarePlanError, match="Propranolol is on the list of medicines"):
+        builders.trial(plan, medicine_code="other", medicine_name="propranolol MR")
+    assert not plan.trials.exists()
