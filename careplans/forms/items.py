@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.http import QueryDict
 from django.utils import timezone
 
 from careplans import rules
@@ -192,3 +193,41 @@ DRAFT_FORMSETS = [
     ("support_items", SupportFormSet, "support", "Support and community links", "Support"),
     ("responsibilities", ResponsibilityFormSet, "who", "Who does what", "Responsibility"),
 ]
+
+
+def rows_removed_meanwhile_as_new(data, version) -> tuple[QueryDict, int]:
+    """The draft form as sent, with each row that names a row of the draft removed since the
+    page was opened (by another tab or colleague) turned into a new row after the rows still
+    there, so nothing typed is refused as "not one of the available choices": the save then
+    meets the other person's (services.ChangedSinceOpened) and shows both. Returns the data and
+    how many rows were turned."""
+    data = data.copy()
+    turned = 0
+    for relation, formset_class, prefix, _, _ in DRAFT_FORMSETS:
+        try:
+            total = min(int(data.get(f"{prefix}-TOTAL_FORMS", 0)), formset_class.absolute_max)
+            initial = min(int(data.get(f"{prefix}-INITIAL_FORMS", 0)), total)
+        except ValueError:
+            continue  # the formset's own check says the form is broken
+        present = {str(pk) for pk in getattr(version, relation).values_list("pk", flat=True)}
+        rows = [
+            {
+                key[len(f"{prefix}-{i}-") :]: data.getlist(key)
+                for key in list(data)
+                if key.startswith(f"{prefix}-{i}-")
+            }
+            for i in range(total)
+        ]
+        kept = [row for row in rows[:initial] if (row.get("id") or [""])[0] in present]
+        gone = [{**row, "id": [""]} for row in rows[:initial] if row not in kept]
+        if not gone:
+            continue
+        turned += len(gone)
+        for i in range(total):
+            for key in [key for key in list(data) if key.startswith(f"{prefix}-{i}-")]:
+                del data[key]
+        for i, row in enumerate([*kept, *gone, *rows[initial:]]):
+            for name, values in row.items():
+                data.setlist(f"{prefix}-{i}-{name}", values)
+        data[f"{prefix}-INITIAL_FORMS"] = str(len(kept))
+    return data, turned

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careplans import rules, selectors, services
 from careplans.forms import DRAFT_FORMSETS, AgreeForm, VersionForm, error_links
+from careplans.forms.items import rows_removed_meanwhile_as_new
 from careplans.models import CarePlanVersion
 from careplans.views.lookups import _plan_or_404, _plan_page, _staff_context, _version_or_404
 from pathway.audit import record_view
@@ -87,7 +88,9 @@ def _ended_redirect(request, plan):
 def draft_edit(request, version_uuid):
     """Edit a draft: its fields and its lists, saved together or not at all."""
     version = _version_or_404(request.user, version_uuid)
-    data = request.POST if request.method == "POST" else None
+    data = None
+    if request.method == "POST":
+        data, _ = rows_removed_meanwhile_as_new(request.POST, version)
     if not version.is_draft and data is None:
         return _locked_redirect(request, version)
     if not version.plan.episode.is_open:

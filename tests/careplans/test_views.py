@@ -581,6 +581,52 @@ def _based_on(response) -> str:
     return response.context["form"]["based_on"].value()
 
 
+def test_a_row_removed_in_another_tab_does_not_trap_the_other_tabs_save(world, login):
+    draft = builders.fill_draft(builders.plan(world.patient).versions.get())
+    goal = Goal.objects.get(version=draft)
+    client = login(world.clinician)
+    url = f"/care-plans/versions/{draft.uuid}/edit/"
+    tab1, tab2 = _based_on(client.get(url)), _based_on(client.get(url))
+    existing = {
+        **management("goals", 1, 1),
+        "goals-0-id": str(goal.pk),
+        "goals-0-version": str(draft.pk),
+        "goals-0-description": goal.description,
+        "goals-0-baseline": "3",
+        "goals-0-target": "7",
+    }
+    # Tab 1 removes the goal.
+    removed = draft_post(**existing, **{"goals-0-DELETE": "on"}, based_on=tab1)
+    assert client.post(url, removed).status_code == 302
+    assert not Goal.objects.filter(version=draft).exists()
+    # Tab 2, still showing it, saves new words: refused as changed meanwhile, not as a
+    # broken row, with what was typed kept, the goal among it as a new row.
+    typed = draft_post(**existing, what_matters="Back at work by spring", based_on=tab2)
+    response = client.post(url, typed)
+    html = response.content.decode()
+    assert "not one of the available choices" not in html
+    assert "since you opened it. Your changes have not been saved." in html
+    assert "Back at work by spring" in html
+    assert 'name="goals-INITIAL_FORMS" value="0"' in html
+    assert f'value="{goal.description}"' in html
+    # Saving again, having seen it, keeps the goal as typed.
+    assert (
+        client.post(
+            url,
+            {
+                **typed,
+                **management("goals", 1, 0),
+                "goals-0-id": "",
+                "based_on": _based_on(response),
+            },
+        ).status_code
+        == 302
+    )
+    draft.refresh_from_db()
+    assert draft.what_matters == "Back at work by spring"
+    assert Goal.objects.filter(version=draft, description=goal.description).exists()
+
+
 def test_a_save_from_a_stale_tab_is_refused_and_keeps_what_was_typed(world, login):
     draft = builders.fill_draft(builders.plan(world.patient).versions.get())
     goal = Goal.objects.get(version=draft)
