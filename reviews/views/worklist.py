@@ -67,6 +67,11 @@ def alert_detail(request, alert_uuid):
     alert = selectors.alert_for(request.user, alert_uuid)
     record_view(actor=request.user, patient=alert.patient, obj=alert)
     form = AlertActionForm(request.POST or None)
+    if alert.kind == alert.Kind.RED_FLAGS:
+        form.fields["action_taken"].help_text = (
+            "A sentence or more: who contacted the patient, when, and what was arranged (for "
+            "example an urgent assessment, a referral on the 2-week route, the GP informed)"
+        )
     if request.method == "POST" and alert.resolved_at is not None:
         # Someone closed it first (another tab or another clinician): nothing typed is lost.
         return render(

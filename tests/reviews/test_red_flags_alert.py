@@ -109,7 +109,13 @@ def test_the_team_sees_the_flags_on_the_worklist_and_the_alert_page_and_records_
     )
     assert "<li>Change in personality</li>" in page
     assert "Since last week my wife says I am not myself." in page
+    assert (
+        f"How they asked to be contacted in it:</strong> {copy.get_preferred_contact_display()}"
+        in page
+    )
     assert "arrange specialist referral or investigation so that it happens within 2 weeks" in page
+    assert "what was arranged (for example an urgent assessment" in page
+    assert "safety plan" not in page
 
     response = client.post(
         url, {"action_taken": "Phoned him today and booked an urgent GP assessment tomorrow."}
