@@ -84,6 +84,15 @@ class VersionForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["based_on"].initial = revision_token(self.instance.updated_at)
+            acute_plan = self.fields["acute_plan"]
+            if self.instance.plan.episode.condition == rules.CHRONIC_PAIN:
+                acute_plan.label = "Plan for pain flare-ups"
+                acute_plan.help_text = "What to take and do when pain flares up."
+            else:
+                acute_plan.label = "Plan for headache attacks"
+            if self.instance.number == 1:
+                # Nothing came before it to change from.
+                del self.fields["change_summary"]
         # Agreeing needs them, as their hints say: not labelled "(optional)".
         self.fields["what_matters"].conditionally_required = True
         self.fields["next_review_on"].conditionally_required = True

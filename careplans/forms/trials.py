@@ -90,6 +90,11 @@ class TrialForm(TooLongInWords, forms.Form):
         if condition == rules.CHRONIC_PAIN:
             del self.fields["baseline_headache_days"]
             del self.fields["baseline_migraine_days"]
+            # Its treatments are for pain, not headache prevention or attacks.
+            self.fields["role"].choices = [
+                (TreatmentTrial.Role.PAIN, TreatmentTrial.Role.PAIN.label)
+            ]
+            self.fields["role"].initial = TreatmentTrial.Role.PAIN
 
     def clean_started_on(self):
         return no_future_date(

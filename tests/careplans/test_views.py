@@ -1386,3 +1386,24 @@ def test_the_patient_reads_what_each_medicine_is_for(world, login):
     assert "<h3>My medicines</h3>" in mine
     assert "<strong>Propranolol</strong> (to prevent headaches):" in mine
     assert "<strong>Rizatriptan</strong> (for headache attacks):" in mine
+
+
+def test_a_chronic_pain_plan_asks_in_its_own_words(world, login):
+    draft = builders.plan(world.patient, condition="chronic_pain").versions.get()
+    client = login(world.clinician)
+    page = client.get(f"/care-plans/versions/{draft.uuid}/edit/").content.decode()
+    assert "Plan for pain flare-ups" in page
+    assert "headache" not in page.lower().split("plan for pain flare-ups")[1].split("</label>")[0]
+    assert 'value="triptan"' not in page and 'value="ergot"' not in page
+    assert "Why this version changed" not in page  # version 1 changed from nothing
+    row = {
+        **management("acute"),
+        "acute-0-medication_class": "triptan",
+        "acute-0-medicine": "Sumatriptan 50mg",
+    }
+    client.post(f"/care-plans/versions/{draft.uuid}/edit/", draft_post(**row))
+    assert not draft.acute_treatments.exists()
+    form = client.get(f"/care-plans/plans/{draft.plan.uuid}/treatments/new/")
+    assert form.status_code == 200
+    assert "Acute headache treatment" not in form.content.decode()
+    assert "Headache prevention" not in form.content.decode()

@@ -805,7 +805,10 @@ def test_my_referrals_lists_the_referrals_the_screen_stopped_lately(world, login
     assert reverse("referrals:emergency-stop", args=[named.uuid]) in block
     assert reverse("referrals:emergency-stop", args=[unnamed.uuid]) in block
     assert f"{world.patient.full_name} · Thunderclap headache" in block
-    assert "a patient not matched to a record you can see (no details are kept) · Thunderclap headache" in block
+    assert (
+        "a patient not matched to a record you can see (no details are kept) · Thunderclap headache"
+        in block
+    )
     assert world.other_patient.full_name not in block
     assert block.count("<li>") == 2
 
