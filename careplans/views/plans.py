@@ -11,6 +11,7 @@ from careplans import selectors, services
 from careplans.forms import AttachLeafletForm, StartPlanForm
 from careplans.models import CarePlanVersion, Leaflet
 from careplans.views.lookups import _plan_page, _staff_context
+from pathway import recent_diary
 from pathway.audit import record_view
 from pathway.models import Episode
 from pathway.permissions import patient_for
@@ -43,7 +44,17 @@ def _plan_tab(
     `attach_form` an "Add leaflet" form (its auto_id names its plan), shown back with their
     errors."""
     record_view(actor=request.user, patient=patient, object_type="careplans.careplan")
-    plans = selectors.plans_for_patient(patient)
+    # The NICE prompts are judged on the diary when it covers the last 90 days in full;
+    # otherwise on the figures last recorded on a treatment, which the page dates.
+    recent = recent_diary.for_patient(patient)
+    figures = None
+    if recent is not None and recent.complete:
+        figures = selectors.DiaryFigures(
+            migraine_days_per_month=recent.migraine_days_per_month,
+            headache_days_per_month=recent.headache_days_per_month,
+            source=f"the diary, the 90 days to {recent.end:%-d %B %Y}",
+        )
+    plans = selectors.plans_for_patient(patient, figures=figures)
     can_edit = request.user.role in ("clinician", "admin")
     attach_errors = None
     episodes = _episodes_without_plan(patient) if can_edit else Episode.objects.none()
@@ -82,6 +93,7 @@ def _plan_tab(
             start_form=start_form,
             attach_errors=attach_errors,
             waiting_triage=waiting,
+            recent=recent,
         ),
         status=status,
     )

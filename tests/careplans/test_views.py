@@ -1407,3 +1407,53 @@ def test_a_chronic_pain_plan_asks_in_its_own_words(world, login):
     assert form.status_code == 200
     assert "Acute headache treatment" not in form.content.decode()
     assert "Headache prevention" not in form.content.decode()
+
+
+def _diary(patient, days, flags):
+    from diaries.models import DiaryEntry
+    from tests.diaries import builders as diary_builders
+
+    DiaryEntry.objects.bulk_create(
+        diary_builders.flag_entry(patient, diary_builders.days_ago(n), **flags(n))
+        for n in range(days)
+    )
+
+
+def test_the_nice_prompts_are_judged_on_a_full_90_day_diary(world, login):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "candesartan"):
+        builders.failed(plan, code)
+    # Migraine with a triptan every third day: 10 migraine days and 10 triptan days a month.
+    _diary(
+        world.patient,
+        90,
+        lambda n: {"headache": True, "migraine": n % 3 == 0, "took_triptan": n % 3 == 0},
+    )
+    page = login(world.clinician).get(f"/care-plans/patients/{world.patient.uuid}/")
+    html = page.content.decode()
+    assert "Consider a CGRP antibody or specialist referral" in html
+    assert "Migraine days a month: 10.00, headache days a month: 30.00, from the diary" in html
+    assert "The diary shows medication overuse" in html and "(ICHD-3 8.2.2)" in html
+
+
+def test_a_diary_with_days_missing_is_not_used_and_the_page_says_so(world, login):
+    from decimal import Decimal
+
+    from careplans import services
+
+    plan = builders.plan(world.patient)
+    builders.failed(plan, "propranolol")
+    builders.failed(plan, "amitriptyline")
+    trial = builders.failed(plan, "candesartan")
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"month3_headache_days": Decimal(6), "month3_migraine_days": Decimal(5)},
+    )
+    _diary(world.patient, 30, lambda n: {"headache": True, "migraine": True})
+    html = (
+        login(world.clinician).get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    )
+    assert "the diary has 30 of the last 90 days recorded, too few to use instead" in html
+    assert "Consider a CGRP antibody" in html  # on the treatment's 5 migraine days
+    assert "The diary shows medication overuse" not in html

@@ -1,0 +1,26 @@
+"""The diaries app's last 90 days for other apps' pages (pathway.recent_diary)."""
+
+from django.utils import timezone
+
+from diaries import rules, selectors
+from pathway.recent_diary import RecentDiary
+
+
+def last_90_days(patient) -> list[RecentDiary]:
+    """The patient's diary over the evidence window ending today, from one query; nothing when
+    no day of it is recorded."""
+    summary = selectors.diary_window(
+        patient, end=timezone.localdate(), length=rules.EVIDENCE_WINDOW_DAYS
+    ).summary
+    if not summary.days_recorded:
+        return []
+    return [
+        RecentDiary(
+            end=timezone.localdate(),
+            length=summary.length,
+            days_recorded=summary.days_recorded,
+            headache_days_per_month=summary.headache_days_per_month,
+            migraine_days_per_month=summary.migraine_days_per_month,
+            overuse_codes=tuple(rules.ICHD3_MOH_CODES[name] for name in summary.overused_classes),
+        )
+    ]
