@@ -44,7 +44,12 @@ def changes_between(old: VersionSnapshot, new: VersionSnapshot) -> list[Change]:
     """Return what changed from `old` to `new`: changed top-level fields first, then items added,
     changed or removed, in the new version's order (removed items last)."""
     changes = [
-        Change(section=label, kind=CHANGED, label=label, details=(f"Was: {old.values[label]}",))
+        Change(
+            section=label,
+            kind=CHANGED,
+            label=label,
+            details=(f"Was: {old.values[label] or 'none'}", f"Now: {value or 'none'}"),
+        )
         for label, value in new.values.items()
         if label in old.values and old.values[label] != value
     ]

@@ -16,9 +16,20 @@ def _answers(form, heading: str = "") -> list[tuple[str, str]]:
         if isinstance(field, forms.BooleanField):
             answers.append((label, "Yes"))
             continue
+        if isinstance(field, forms.DateField):
+            values = [_as_written(field, value) for value in values]
         labels = {str(code): label for code, label in getattr(field, "choices", ()) or ()}
         answers.append((label, ", ".join(str(labels.get(value, value)) for value in values)))
     return answers
+
+
+def _as_written(field: forms.DateField, value: str) -> str:
+    """A date as pages write it ("4 January 2027"); as typed when it is not a date."""
+    try:
+        day = field.to_python(value)
+    except forms.ValidationError:
+        return value
+    return f"{day:%-d %B %Y}" if day else value
 
 
 def not_saved(form, *, by, at, more=(), done="recorded this") -> dict:

@@ -613,7 +613,7 @@ def test_changes_list_edited_fields_and_added_changed_and_removed_items():
         ("added", "Garden"),
         ("removed", "Swim"),
     ]
-    assert changes[0].details == ("Was: Work",)
+    assert changes[0].details == ("Was: Work", "Now: Work and family")
     assert changes[1].details == ("now: 3 → 6",)
     assert changes[2].details == ("Was: Cook",)
 

@@ -211,6 +211,8 @@ def test_an_agreed_version_cannot_be_edited_through_the_pages(world, login):
     assert f"{version.agreed_by.full_name} agreed version 1 at" in page
     assert "What you wrote was not saved" in page and "Changed" in page
     assert "Walk to the park" in page  # a goal row typed on the page
+    review_on = TODAY() + timedelta(days=30)
+    assert f"{review_on:%-d %B %Y}" in page and review_on.isoformat() not in page
     assert "Start a new version" in page
     version.refresh_from_db()
     assert version.what_matters == "Walking the dog every day"

@@ -403,6 +403,6 @@ def test_a_second_review_of_the_same_appointment_shows_what_was_typed_and_saves_
     # Choices are shown in words too, so a same-day risk assessment asked for is not lost.
     start = body.index("What you wrote was not saved")
     panel = body[start : body.index("</dl>", start)]
-    assert "Same-day risk assessment" in panel and "2027-01-20" in panel
+    assert "Same-day risk assessment" in panel and "20 January 2027" in panel
     assert "PHQ-9" in panel and "GAD-7" in panel
     assert appointment.review.summary == "First account of the review."
