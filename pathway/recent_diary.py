@@ -17,8 +17,8 @@ class RecentDiary:
     days_recorded: int
     headache_days_per_month: float
     migraine_days_per_month: float
-    # The ICHD-3 codes of the acute medicines taken on more days than their overuse threshold
-    # ("8.2.2"), empty when none.
+    # The ICHD-3 codes of the acute medicines taken on at least as many days as their overuse
+    # threshold ("8.2.2"), empty when none.
     overuse_codes: tuple[str, ...] = ()
 
     @property

@@ -83,13 +83,18 @@ def cgrp_prompt(
     preventives have failed and migraine days are at least 4 a month (TA659/TA682/TA764), an
     information prompt asking for migraine days when they are unknown, or None.
 
-    CONVENTION: after a CGRP antibody has itself failed (`failed_cgrp`, its names) the prompt
-    suggests a specialist headache service instead: the appraisals do not cover another CGRP
-    antibody after one has failed. Raises ValueError for a migraine-day figure outside 0-31."""
+    CONVENTION: after a CGRP antibody has itself failed (`failed_cgrp`, the names of those
+    counted among the failed preventives) the prompt suggests a specialist headache service
+    instead, on the same figures: the appraisals do not cover another CGRP antibody after one
+    has failed. Raises ValueError for a migraine-day figure outside 0-31."""
     if on_cgrp_antibody or failed_preventives < CGRP_MIN_FAILED_PREVENTIVES:
         return None
     source = "NICE TA659, TA682, TA764"
-    if failed_cgrp:
+    if migraine_days_per_month is not None and (
+        _days_per_month(migraine_days_per_month, "Migraine days") < CGRP_MIN_MIGRAINE_DAYS
+    ):
+        return None
+    if failed_cgrp and migraine_days_per_month is not None:
         return Prompt(
             code="cgrp_failed_refer",
             level=ACTION,
@@ -113,8 +118,6 @@ def cgrp_prompt(
             ),
             source=source,
         )
-    if _days_per_month(migraine_days_per_month, "Migraine days") < CGRP_MIN_MIGRAINE_DAYS:
-        return None
     return Prompt(
         code="cgrp_consider",
         level=ACTION,

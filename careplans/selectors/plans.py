@@ -388,14 +388,14 @@ def plan_prompts(
         and t.outcome in (TreatmentTrial.Outcome.INEFFECTIVE, TreatmentTrial.Outcome.NOT_TOLERATED)
         for t in trials
     )
-    # Nor is a CGRP antibody after one has failed (rules.cgrp_prompt).
+    # Nor is a CGRP antibody after one has failed, as a failed preventive counts
+    # (rules.cgrp_prompt).
     failed_cgrp = tuple(
         dict.fromkeys(
             t.display_name
             for t in trials
             if t.medicine_class == rules.CGRP_ANTIBODY
-            and t.outcome
-            in (TreatmentTrial.Outcome.INEFFECTIVE, TreatmentTrial.Outcome.NOT_TOLERATED)
+            and rules.is_failed_preventive(_trial_facts(t))
         )
     )
     migraine = figures.migraine_days_per_month if figures else None

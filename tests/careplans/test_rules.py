@@ -826,3 +826,19 @@ def test_a_typed_name_of_a_listed_medicine_is_that_medicine():
     # So it counts once as a failed preventive, however it was entered.
     assert rules.medicine_key("other", "propranolol MR") == rules.medicine_key("propranolol")
     assert rules.medicine_key("other", " Pizotifen ") == "other:pizotifen"
+
+
+def test_after_a_cgrp_antibody_failed_referral_is_prompted_on_the_same_figures():
+    failed = ("Erenumab",)
+    assert (
+        rules.cgrp_prompt(failed_preventives=3, migraine_days_per_month=1, failed_cgrp=failed)
+        is None
+    )
+    prompt = rules.cgrp_prompt(failed_preventives=3, migraine_days_per_month=4, failed_cgrp=failed)
+    assert prompt.code == "cgrp_failed_refer"
+    unknown = rules.cgrp_prompt(failed_preventives=3, failed_cgrp=failed)
+    assert unknown.code == "cgrp_needs_migraine_days"
+    assert (
+        rules.cgrp_prompt(failed_preventives=2, migraine_days_per_month=9, failed_cgrp=failed)
+        is None
+    )

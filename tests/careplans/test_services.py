@@ -1417,3 +1417,15 @@ def test_a_listed_medicine_typed_as_other_is_refused(world):
     with pytest.raises(services.CarePlanError, match="Propranolol is on the list of medicines"):
         builders.trial(plan, medicine_code="other", medicine_name="propranolol MR")
     assert not plan.trials.exists()
+
+
+def test_a_cgrp_antibody_not_given_an_adequate_trial_does_not_block_another(world):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "candesartan"):
+        builders.failed(plan, code)
+    builders.failed(plan, "erenumab", adequate=False)
+    figures = selectors.DiaryFigures(
+        migraine_days_per_month=8.0, headache_days_per_month=10.0, source="the diary"
+    )
+    (view,) = selectors.plans_for_patient(world.patient, figures=figures)
+    assert [p.code for p in view.prompts] == ["cgrp_consider"]

@@ -1415,9 +1415,10 @@ def _diary(patient, days, flags):
     from diaries.models import DiaryEntry
     from tests.diaries import builders as diary_builders
 
+    # From yesterday back: today may not be written up yet, and is not needed.
     DiaryEntry.objects.bulk_create(
         diary_builders.flag_entry(patient, diary_builders.days_ago(n), **flags(n))
-        for n in range(days)
+        for n in range(1, days + 1)
     )
 
 
