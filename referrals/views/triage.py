@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from pathway import first_contacts, instruments
 from pathway.audit import record_view
 from pathway.contact import display_uk_mobile
+from pathway.models.episodes import Condition
 from pathway.permissions import patients_visible_to
 from pathway.views.access import role_required
 from referrals import rules, selectors, services
@@ -110,15 +111,23 @@ def _detail_context(request, referral, **extra) -> dict:
         }
     if referral.urgency == rules.URGENT:
         context["urgent_advice"] = rules.urgent_advice(referral.red_flags)
-    if referral.source == Referral.Source.SELF and referral.status == rules.SUBMITTED:
-        # The self-referral form does not ask whether the headache is new (a GP is asked), so
-        # flags that count only with a new headache were screened as routine: ask the patient.
-        context["ask_if_new"] = [
+    if (
+        referral.source == Referral.Source.SELF
+        and referral.status == rules.SUBMITTED
+        and referral.urgency == rules.ROUTINE
+        and referral.condition == Condition.HEADACHE
+        and rules.NEW_ONSET_HEADACHE not in referral.red_flags
+    ):
+        # A GP must say whether the headache is new; a self-referrer who did not tick it may
+        # simply have missed it, so what a new headache would make urgent is asked about.
+        flags = [
             rules.RED_FLAGS[code]
             for code in rules.qualified_without_new_onset(
                 referral.red_flags, referral.age_at_referral
             )
         ]
+        if flags or referral.age_at_referral >= rules.NEW_HEADACHE_AGE_THRESHOLD:
+            context["ask_if_new"] = {"flags": flags, "age": referral.age_at_referral}
     if referral.decided_at and referral.status == rules.ACCEPTED:
         context["first_contact"] = rules.first_contact_target(
             selectors.contact_targets(),

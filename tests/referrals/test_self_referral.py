@@ -553,9 +553,18 @@ def test_flags_counting_only_with_a_new_headache_ask_the_triager_to_find_out(wor
     client = login(world.clinician)
     shown = page(asked)
     assert "Ask whether the headache is new" in shown
-    assert "Compromised immunity" in shown
+    assert "cannot record that it is not" in shown
+    assert (
+        "HIV, immunosuppressive drugs): with a new headache this makes the referral urgent."
+        in shown
+    )
+    # At 50 or over a new headache is urgent on its own: asked with no flag at all.
+    older = builders.self_referral(
+        world.practice_a, given_name="Olga", date_of_birth=date(1960, 1, 1)
+    )
+    assert "a new headache makes the referral urgent on its own" in page(older)
     # Not when the patient said the headache is new (urgent already), nor for a GP, who is
-    # asked on the form.
+    # asked on the form, nor at 30 with no flag that a new headache would change.
     new = builders.self_referral(
         world.practice_a,
         given_name="Nia",
@@ -564,3 +573,5 @@ def test_flags_counting_only_with_a_new_headache_ask_the_triager_to_find_out(wor
     assert "Ask whether the headache is new" not in page(new)
     gp = builders.referral(world.patient, world.gp, red_flags=("compromised_immunity",))
     assert "Ask whether the headache is new" not in page(gp)
+    plain = builders.self_referral(world.practice_a, given_name="Pat")
+    assert "Ask whether the headache is new" not in page(plain)
