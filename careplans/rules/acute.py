@@ -94,10 +94,10 @@ def acute_limit_sentence(medication_class: str, *, condition: str = HEADACHE) ->
 
 def acute_together_sentence(medication_classes: list[str], *, condition: str = HEADACHE) -> str:
     """The limit for a headache plan's medicines for attacks taken together, or "" for fewer
-    than two. Each line's own limit is its class's; ICHD-3 counts days, not tablets, across
-    them: medicines of one class share that class's limit (8.2.1-8.2.5), and two or more classes
-    reach overuse at 10 days a month in total (8.2.6), so each line kept to its own limit could
-    still add up to overuse."""
+    than two. ICHD-3 counts days, not tablets, across them: medicines of one class share that
+    class's limit (8.2.1-8.2.5), and two or more classes reach overuse at 10 days a month in
+    total (8.2.6), so each kept to its own limit could still add up to overuse. No class's own
+    limit is lower than this one, so it is the one limit the plan gives."""
     if condition != HEADACHE or len(medication_classes) < 2:
         return ""
     classes = set(medication_classes)

@@ -842,3 +842,15 @@ def test_after_a_cgrp_antibody_failed_referral_is_prompted_on_the_same_figures()
         rules.cgrp_prompt(failed_preventives=2, migraine_days_per_month=9, failed_cgrp=failed)
         is None
     )
+
+
+def test_no_medicines_own_limit_is_lower_than_their_limit_together():
+    # The plan then gives the limit together alone (version_body.html).
+    import itertools
+    import re
+
+    for pair in itertools.combinations_with_replacement(rules.ACUTE_CLASSES, 2):
+        together = int(
+            re.search(r"no more than (\d+) day", rules.acute_together_sentence(list(pair))).group(1)
+        )
+        assert together <= min(rules.acute_limit(c).max_days_per_week for c in pair)
