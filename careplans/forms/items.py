@@ -128,12 +128,16 @@ class AcuteForm(TooLongInWords, forms.ModelForm):
         named = rules.named_class_mismatch(
             data.get("medicine") or "", data.get("medication_class") or ""
         )
+        offered = {value for value, _ in self.fields["medication_class"].choices}
         if named is not None and data.get("medication_class"):
             # The type sets the limit the patient is given.
             self.add_error(
                 "medication_class",
                 f"{data['medicine']} is one of the {rules.ACUTE_CLASSES[named].lower()}: choose "
-                "that type, so the plan gives its limit.",
+                "that type, so the plan gives its limit."
+                if named in offered
+                else f"{data['medicine']} is one of the {rules.ACUTE_CLASSES[named].lower()}, "
+                "for migraine attacks, not for pain flare-ups.",
             )
         return data
 

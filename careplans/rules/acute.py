@@ -36,15 +36,31 @@ _NAMED_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (ERGOT, ("ergotamine", "cafergot", "migril")),
 )
+# Painkillers holding an opioid, alone or combined (UK names). Under "simple painkillers" they
+# would be given its limit (fewer than 15 days a month) instead of theirs (fewer than 10).
+_COMBINATION_WORDS = (
+    "co-codamol", "cocodamol", "co-dydramol", "codydramol", "co-codaprin", "solpadeine",
+    "migraleve", "syndol", "zapain", "kapake", "tylex", "nurofen plus",
+)  # fmt: skip
+_OPIOID_WORDS = (
+    "codeine", "dihydrocodeine", "tramadol", "morphine", "oxycodone", "tapentadol",
+    "buprenorphine", "fentanyl", "meptazinol", "pethidine",
+)  # fmt: skip
 
 
 def named_class_mismatch(medicine: str, medication_class: str) -> str | None:
-    """Return the class a typed medicine name says it is (triptan or ergotamine) when it was
-    given another type, else None. Case is ignored."""
+    """Return the class a typed medicine name says it is when it was given a type with a higher
+    overuse limit: a triptan or ergotamine under any other type, or a painkiller holding an
+    opioid (combination first) under simple painkillers. None otherwise. Case is ignored."""
     text = medicine.casefold()
     for named, words in _NAMED_CLASSES:
         if any(word in text for word in words) and medication_class != named:
             return named
+    if medication_class == SIMPLE_ANALGESIC:
+        if any(word in text for word in _COMBINATION_WORDS):
+            return COMBINATION_ANALGESIC
+        if any(word in text for word in _OPIOID_WORDS):
+            return OPIOID
     return None
 
 

@@ -138,14 +138,25 @@ _CODED_BY_NAME: dict[str, str] = {
 }
 
 
+# Words after a medicine's name that say it is combined with another ("ibuprofen and codeine").
+_COMBINED_WITH = {"and", "with", "plus", "+", "&"}
+
+
 def coded_medicine_named(other_name: str) -> str | None:
     """Return the code of the listed medicine a typed name is ("Propranolol", "propranolol MR",
     "Co-codamol 30/500"): the whole name, or its first word, is a listed medicine's code or
-    name. None for a medicine not on the list. Case and spacing are ignored."""
+    name. Not when another word names a second medicine or a combination ("Paracetamol and
+    codeine" is not paracetamol). None for a medicine not on the list. Case and spacing are
+    ignored."""
     typed = " ".join(other_name.lower().split())
     if not typed:
         return None
-    return _CODED_BY_NAME.get(typed) or _CODED_BY_NAME.get(typed.split()[0].strip(".,;:"))
+    if typed in _CODED_BY_NAME:
+        return _CODED_BY_NAME[typed]
+    first, *rest = (word.strip(".,;:()") for word in typed.replace("/", " / ").split())
+    if any(word in _COMBINED_WITH or word in _CODED_BY_NAME for word in rest):
+        return None
+    return _CODED_BY_NAME.get(first)
 
 
 def medicine_key(code: str, other_name: str = "") -> str:

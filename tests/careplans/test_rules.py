@@ -814,6 +814,14 @@ def test_a_typed_triptan_or_ergotamine_name_says_its_type():
     assert rules.named_class_mismatch("Sumatriptan 50 mg", rules.TRIPTAN) is None
     assert rules.named_class_mismatch("Ibuprofen 400 mg", rules.SIMPLE_ANALGESIC) is None
     assert rules.named_class_mismatch("", rules.SIMPLE_ANALGESIC) is None
+    assert (
+        rules.named_class_mismatch("Co-codamol 8/500", rules.SIMPLE_ANALGESIC)
+        == rules.COMBINATION_ANALGESIC
+    )
+    assert rules.named_class_mismatch("Tramadol 50 mg", rules.SIMPLE_ANALGESIC) == rules.OPIOID
+    # An opioid under the combination type (or the other way) keeps the same limit.
+    assert rules.named_class_mismatch("Co-codamol 8/500", rules.OPIOID) is None
+    assert rules.named_class_mismatch("Codeine", rules.COMBINATION_ANALGESIC) is None
 
 
 def test_a_typed_name_of_a_listed_medicine_is_that_medicine():
@@ -822,6 +830,10 @@ def test_a_typed_name_of_a_listed_medicine_is_that_medicine():
     assert rules.coded_medicine_named("Co-codamol 30/500") == "co_codamol"
     assert rules.coded_medicine_named("Botulinum toxin type A") == "botulinum_toxin_a"
     assert rules.coded_medicine_named("Pizotifen") is None
+    # Combined with another medicine, it is not the first one alone.
+    assert rules.coded_medicine_named("Ibuprofen and codeine 200/12.8") is None
+    assert rules.coded_medicine_named("Paracetamol with codeine") is None
+    assert rules.coded_medicine_named("paracetamol + caffeine") is None
     assert rules.coded_medicine_named("") is None
     # So it counts once as a failed preventive, however it was entered.
     assert rules.medicine_key("other", "propranolol MR") == rules.medicine_key("propranolol")

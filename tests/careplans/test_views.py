@@ -1360,6 +1360,8 @@ def test_a_treatment_recorded_by_mistake_is_marked_so_from_its_review_page(world
         ("simple_analgesic", "Sumatriptan 100 mg"),
         ("combination_analgesic", "Maxalt Melt 10mg"),
         ("triptan", "Cafergot 1 tablet"),
+        ("simple_analgesic", "Co-codamol 30/500"),
+        ("simple_analgesic", "Codeine 30 mg"),
     ],
 )
 def test_a_triptan_or_ergotamine_named_under_another_type_is_refused(
@@ -1376,7 +1378,11 @@ def test_a_triptan_or_ergotamine_named_under_another_type_is_refused(
     }
     response = client.post(f"/care-plans/versions/{draft.uuid}/edit/", draft_post(**row))
     page = response.content.decode()
-    named = "ergotamine" if "Cafergot" in medicine else "triptans"
+    named = {
+        "Cafergot": "ergotamine",
+        "Co-codamol": "combination painkillers (such as co-codamol)",
+        "Codeine": "opioid painkillers (such as codeine)",
+    }.get(medicine.split()[0], "triptans")
     assert f"{medicine} is one of the {named}: choose that type" in page
     assert not draft.acute_treatments.exists()
 
@@ -1461,3 +1467,19 @@ def test_a_diary_with_days_missing_is_not_used_and_the_page_says_so(world, login
     assert "the diary has 30 of the last 90 days recorded, too few to use instead" in html
     assert "Consider a CGRP antibody" in html  # on the treatment's 5 migraine days
     assert "The diary shows medication overuse" not in html
+
+
+def test_a_triptan_typed_into_a_pain_plan_is_refused_in_words_that_fit(world, login):
+    draft = builders.plan(world.patient, condition="chronic_pain").versions.get()
+    row = {
+        **management("acute"),
+        "acute-0-medication_class": "simple_analgesic",
+        "acute-0-medicine": "Sumatriptan 50mg",
+    }
+    page = (
+        login(world.clinician)
+        .post(f"/care-plans/versions/{draft.uuid}/edit/", draft_post(**row))
+        .content.decode()
+    )
+    assert "Sumatriptan 50mg is one of the triptans, for migraine attacks, not for pain" in page
+    assert not draft.acute_treatments.exists()
