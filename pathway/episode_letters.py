@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from pathway.extensions import Registry
 
-# A letter's catch-up sweep (every 10 minutes) hands it to the worker at most this many times,
-# two hours of sweeps: a letter that fails to render every time is then shown as not made,
-# instead of "being prepared" for ever, and no longer holds a place in each sweep's batch.
-LETTER_SWEEPS = 12
+# A letter the worker has begun to render this many times without storing it fails every time:
+# the catch-up sweeps (every 10 minutes) stop queuing it and pages say it could not be made,
+# instead of "being prepared" for ever. Only renders begun count: while the broker or the
+# worker is down the sweeps keep queuing it.
+LETTER_ATTEMPTS = 6
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class EpisodeLetter:
     title: str
     # Its download; "" while the worker is still preparing it.
     url: str = ""
-    # No download, and the sweep has given up on it (LETTER_SWEEPS).
+    # No download, and the sweep has given up on it (LETTER_ATTEMPTS).
     not_made: bool = False
 
 

@@ -36,15 +36,20 @@ def enqueue_triage_letter(referral_uuid: str) -> bool:
 
 def queue_missing_letters() -> int:
     """The catch-up sweep: hand the worker each letter of a decided referral never rendered
-    (broker or worker down at decision time, or a render that failed), counting each time it
-    is handed over, so a letter that never renders stops being queued after LETTER_SWEEPS.
-    Returns how many were handed to the broker."""
-    queued = 0
-    for referral_uuid in selectors.referrals_without_letter():
-        if enqueue_triage_letter(referral_uuid):
-            Referral.objects.filter(uuid=referral_uuid).update(letter_sweeps=F("letter_sweeps") + 1)
-            queued += 1
-    return queued
+    (broker or worker down at decision time, or a render that failed), unless the worker has
+    begun it LETTER_ATTEMPTS times. Returns how many were handed to the broker."""
+    return sum(
+        1
+        for referral_uuid in selectors.referrals_without_letter()
+        if enqueue_triage_letter(referral_uuid)
+    )
+
+
+def render_counted(referral_uuid: str) -> ReferralLetter | None:
+    """The worker's render of a letter: counted as begun first, in its own statement, so a
+    render that fails (or is killed) still counts towards LETTER_ATTEMPTS."""
+    Referral.objects.filter(uuid=referral_uuid).update(letter_attempts=F("letter_attempts") + 1)
+    return render_triage_letter(referral_uuid=referral_uuid)
 
 
 def letter_context(referral: Referral) -> dict:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from pathway.episode_letters import LETTER_SWEEPS
+from pathway.episode_letters import LETTER_ATTEMPTS
 from pathway.models.base import ClinicalRecord, TimeStampedModel, choices_constraint
 from pathway.models.episodes import Condition
 from referrals import rules
@@ -180,8 +180,8 @@ class Referral(ClinicalRecord):
     advice_to_referrer = models.TextField(blank=True)
     decision_note = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    # Times the catch-up sweep handed the triage-outcome letter to the worker (pathway.pdf).
-    letter_sweeps = models.PositiveSmallIntegerField(default=0)
+    # Times the worker began to render the triage-outcome letter (pathway.episode_letters).
+    letter_attempts = models.PositiveSmallIntegerField(default=0)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -321,7 +321,7 @@ class Referral(ClinicalRecord):
     @property
     def letter_not_made(self) -> bool:
         """Whether the sweep gave up on a triage-outcome letter that is still missing."""
-        return self.letter_sweeps >= LETTER_SWEEPS
+        return self.letter_attempts >= LETTER_ATTEMPTS
 
     @property
     def is_decided(self) -> bool:

@@ -23,7 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from pathway.episode_letters import LETTER_SWEEPS
+from pathway.episode_letters import LETTER_ATTEMPTS
 from pathway.models import Milestone, Organisation, Patient, Target, User
 from pathway.models.episodes import MilestoneKind
 from pathway.nhs_number import format as format_nhs_number
@@ -491,13 +491,13 @@ def nhs_number_is_registered(nhs_number: str) -> bool:
 
 
 def referrals_without_letter(limit: int = 200) -> list[str]:
-    """UUIDs of decided referrals that have no triage-outcome letter yet and that the worker's
-    catch-up sweep has not given up on (pathway.episode_letters.LETTER_SWEEPS), oldest decision
-    first."""
+    """UUIDs of decided referrals that have no triage-outcome letter yet and that the worker
+    has not begun to render pathway.episode_letters.LETTER_ATTEMPTS times, oldest decision
+    first (for the catch-up sweep)."""
     return [
         str(value)
         for value in Referral.objects.filter(
-            decided_at__isnull=False, letter_sweeps__lt=LETTER_SWEEPS
+            decided_at__isnull=False, letter_attempts__lt=LETTER_ATTEMPTS
         )
         .exclude(letters__kind=ReferralLetter.Kind.TRIAGE_OUTCOME)
         .order_by("decided_at")

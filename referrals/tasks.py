@@ -8,7 +8,7 @@ from referrals import letters
 @shared_task(name="referrals.tasks.render_triage_letter", ignore_result=True)
 def render_triage_letter(referral_uuid: str) -> str:
     """Render the triage-outcome letter. Safe to run twice: an existing letter is kept."""
-    letter = letters.render_triage_letter(referral_uuid=referral_uuid)
+    letter = letters.render_counted(referral_uuid)
     return str(letter.uuid) if letter else ""
 
 

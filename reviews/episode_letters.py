@@ -3,7 +3,7 @@ of the episode the referral opened."""
 
 from django.urls import reverse
 
-from pathway.episode_letters import LETTER_SWEEPS, EpisodeLetter
+from pathway.episode_letters import LETTER_ATTEMPTS, EpisodeLetter
 from pathway.permissions import patients_visible_to
 from reviews.models import Discharge
 
@@ -14,7 +14,7 @@ def discharge_summaries(episode_ids: list[int], user) -> list[EpisodeLetter]:
     rows = (
         Discharge.objects.filter(episode_id__in=episode_ids, patient__in=patients_visible_to(user))
         .order_by("episode_id")
-        .values_list("episode_id", "letter__uuid", "letter_sweeps")
+        .values_list("episode_id", "letter__uuid", "letter_attempts")
     )
     return [
         EpisodeLetter(
@@ -23,7 +23,7 @@ def discharge_summaries(episode_ids: list[int], user) -> list[EpisodeLetter]:
             url=reverse("reviews:discharge-letter", kwargs={"letter_uuid": letter_uuid})
             if letter_uuid
             else "",
-            not_made=not letter_uuid and sweeps >= LETTER_SWEEPS,
+            not_made=not letter_uuid and sweeps >= LETTER_ATTEMPTS,
         )
         for episode_id, letter_uuid, sweeps in rows
     ]

@@ -16,7 +16,7 @@ from careplans.models import CarePlan
 from careplans.selectors import printed_trials
 from pathway.audit import record_event
 from pathway.care_teams import care_team_contacts
-from pathway.episode_letters import LETTER_SWEEPS
+from pathway.episode_letters import LETTER_ATTEMPTS
 from pathway.models import AuditEvent
 from pathway.pdf import html_to_pdf
 from reviews.models import Discharge, DischargeLetter
@@ -41,17 +41,20 @@ def enqueue_discharge_letter(discharge_uuid: str) -> bool:
 
 def queue_missing_letters() -> int:
     """The catch-up sweep: hand the worker each discharge summary never rendered (broker or
-    worker down at discharge, or a render that failed), counting each time it is handed over,
-    so a letter that never renders stops being queued after LETTER_SWEEPS. Returns how many
-    were handed to the broker."""
-    queued = 0
-    for discharge_uuid in discharges_without_letter():
-        if enqueue_discharge_letter(discharge_uuid):
-            Discharge.objects.filter(uuid=discharge_uuid).update(
-                letter_sweeps=F("letter_sweeps") + 1
-            )
-            queued += 1
-    return queued
+    worker down at discharge, or a render that failed), unless the worker has begun it
+    LETTER_ATTEMPTS times. Returns how many were handed to the broker."""
+    return sum(
+        1
+        for discharge_uuid in discharges_without_letter()
+        if enqueue_discharge_letter(discharge_uuid)
+    )
+
+
+def render_counted(discharge_uuid: str) -> DischargeLetter | None:
+    """The worker's render of a summary: counted as begun first, in its own statement, so a
+    render that fails (or is killed) still counts towards LETTER_ATTEMPTS."""
+    Discharge.objects.filter(uuid=discharge_uuid).update(letter_attempts=F("letter_attempts") + 1)
+    return render_discharge_letter(discharge_uuid=discharge_uuid)
 
 
 def letter_context(discharge: Discharge) -> dict:
@@ -111,11 +114,13 @@ def render_discharge_letter(*, discharge_uuid: str) -> DischargeLetter | None:
 
 
 def discharges_without_letter(limit: int = 200) -> list[str]:
-    """UUIDs of discharges with no letter yet that the worker's catch-up sweep has not given up
-    on (pathway.episode_letters.LETTER_SWEEPS), oldest first."""
+    """UUIDs of discharges with no letter yet that the worker has not begun to render
+    pathway.episode_letters.LETTER_ATTEMPTS times, oldest first (for the catch-up sweep)."""
     return [
         str(value)
-        for value in Discharge.objects.filter(letter__isnull=True, letter_sweeps__lt=LETTER_SWEEPS)
+        for value in Discharge.objects.filter(
+            letter__isnull=True, letter_attempts__lt=LETTER_ATTEMPTS
+        )
         .order_by("episode__closed_at")
         .values_list("uuid", flat=True)[:limit]
     ]

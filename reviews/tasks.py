@@ -44,7 +44,7 @@ def warm_team_worklists() -> int:
 @shared_task(name="reviews.tasks.render_discharge_letter", ignore_result=True)
 def render_discharge_letter(discharge_uuid: str) -> str:
     """Render the discharge summary for the GP. Safe to run twice: an existing letter is kept."""
-    letter = letters.render_discharge_letter(discharge_uuid=discharge_uuid)
+    letter = letters.render_counted(discharge_uuid)
     return str(letter.uuid) if letter else ""
 
 

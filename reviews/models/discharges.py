@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from pathway.episode_letters import LETTER_SWEEPS
+from pathway.episode_letters import LETTER_ATTEMPTS
 from pathway.models.base import ClinicalRecord, TimeStampedModel, choices_constraint
 
 # What the discharge summary's note may hold; also the text box's character count.
@@ -33,8 +33,8 @@ class Discharge(ClinicalRecord):
     patient = models.ForeignKey("pathway.Patient", on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=20, choices=DischargeReason.choices)
     note_for_gp = models.TextField("note for the GP", max_length=NOTE_MAX_LENGTH, blank=True)
-    # Times the catch-up sweep handed the summary letter to the worker (pathway.pdf).
-    letter_sweeps = models.PositiveSmallIntegerField(default=0)
+    # Times the worker began to render the summary letter (pathway.episode_letters).
+    letter_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at"]
@@ -53,7 +53,7 @@ class Discharge(ClinicalRecord):
     @property
     def letter_not_made(self) -> bool:
         """Whether the sweep gave up on a letter that is still missing."""
-        return self.letter_sweeps >= LETTER_SWEEPS
+        return self.letter_attempts >= LETTER_ATTEMPTS
 
     @property
     def discharged_at(self):

@@ -6,7 +6,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from pathway.episode_letters import LETTER_SWEEPS
+from pathway.episode_letters import LETTER_ATTEMPTS
 from pathway.models import AuditEvent
 from referrals import letters, services, tasks
 from referrals.models import ReferralLetter
@@ -107,22 +107,39 @@ def test_the_sweep_queues_letters_that_were_never_rendered(world, monkeypatch):
     assert queued == [str(missing.uuid)]
 
 
+class RenderFailed(Exception):
+    pass
+
+
+def _broken_render(html):
+    raise RenderFailed("bad HTML")
+
+
 def test_a_letter_that_never_renders_is_given_up_and_shown_as_not_made(world, monkeypatch, login):
     queued = []
     monkeypatch.setattr(tasks.render_triage_letter, "delay", queued.append)
     failing = builders.decided(world.patient, world.gp, world.clinician)
     page = reverse("referrals:detail", args=[failing.uuid])
     assert "The letter is being prepared" in login(world.gp).get(page).content.decode()
-    # The worker fails it every time: each sweep hands it over until LETTER_SWEEPS.
-    for _ in range(LETTER_SWEEPS):
+    # While nothing renders it (broker or worker down), the sweeps keep queuing it.
+    for _ in range(LETTER_ATTEMPTS + 1):
         assert tasks.render_missing_letters.run() == 1
+    # The worker fails it every time: after LETTER_ATTEMPTS renders begun, no more.
+    monkeypatch.setattr(letters, "html_to_pdf", _broken_render)
+    for _ in range(LETTER_ATTEMPTS):
+        assert tasks.render_missing_letters.run() == 1
+        with pytest.raises(RenderFailed):
+            tasks.render_triage_letter.run(str(failing.uuid))
     assert tasks.render_missing_letters.run() == 0
-    assert queued == [str(failing.uuid)] * LETTER_SWEEPS
     failing.refresh_from_db()
     assert failing.letter_not_made
     page = login(world.gp).get(page).content.decode()
     assert "The letter could not be made. Ask the care team for it." in page
     assert "being prepared" not in page
+    staff = login(world.clinician).get(reverse("referrals:detail", args=[failing.uuid]))
+    assert "The letter could not be made. Tell the referrer the outcome another way." in (
+        staff.content.decode()
+    )
     # A letter that failed for ever does not hold back one decided later.
     later = builders.decided(world.other_patient, world.gp, world.clinician, "reject")
     assert tasks.render_missing_letters.run() == 1

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.episode_letters import LETTER_SWEEPS
+from pathway.episode_letters import LETTER_ATTEMPTS
 from pathway.models import AuditEvent, Episode
 from reviews import letters, tasks
 from reviews.errors import ReviewsError
@@ -120,11 +120,16 @@ def test_a_summary_that_never_renders_is_given_up_and_shown_as_not_made(world, m
     queued = []
     monkeypatch.setattr(tasks.render_discharge_letter, "delay", queued.append)
     discharge = _discharged(world)
-    queued.clear()
-    for _ in range(LETTER_SWEEPS):
+
+    def broken(html):
+        raise ValueError("bad HTML")
+
+    monkeypatch.setattr(letters, "html_to_pdf", broken)
+    for _ in range(LETTER_ATTEMPTS):
         assert tasks.render_missing_discharge_letters.run() == 1
+        with pytest.raises(ValueError, match="bad HTML"):
+            tasks.render_discharge_letter.run(str(discharge.uuid))
     assert tasks.render_missing_discharge_letters.run() == 0
-    assert queued == [str(discharge.uuid)] * LETTER_SWEEPS
     discharge.refresh_from_db()
     assert discharge.letter_not_made
     referral = discharge.episode.referrals.get()

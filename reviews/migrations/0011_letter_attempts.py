@@ -6,13 +6,13 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referrals', '0010_emergency_stop_phq9_unread'),
+        ('reviews', '0010_safety_alert_red_flags'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='referral',
-            name='letter_sweeps',
+            model_name='discharge',
+            name='letter_attempts',
             field=models.PositiveSmallIntegerField(default=0),
         ),
     ]
