@@ -110,11 +110,9 @@ class DuplicateForm(forms.Form):
     )
 
     # The record the clinician tried to match the self-referral to, whose open referral is
-    # offered as the original, and the differences they confirmed (services.close_as_duplicate).
-    same_person = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    confirmed_differences = forms.CharField(
-        required=False, max_length=200, widget=forms.HiddenInput
-    )
+    # offered as the original, with the differences they confirmed, signed by the server
+    # (views.matching.same_person_token) so they cannot be changed in the browser.
+    same_person = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
     add_red_flags = forms.BooleanField(
         label="Add this self-referral's red flags to the referral it copies",
         required=False,

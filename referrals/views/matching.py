@@ -3,6 +3,7 @@ correcting a decided referral matched to the wrong person, and closing a self-re
 twice."""
 
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -57,8 +58,9 @@ def match(request, referral_uuid):
             red_flags=referral.red_flags,
             initial={
                 "original": str(open_referral.uuid),
-                "same_person": form.patient.uuid,
-                "confirmed_differences": ",".join(form.confirmed_differences),
+                "same_person": same_person_token(
+                    referral, form.patient, form.confirmed_differences
+                ),
             },
         )
         return _render_match_check(
@@ -191,14 +193,20 @@ def close_duplicate(request, referral_uuid):
     services.close_as_duplicate."""
     referral = selectors.referral_for(request.user, referral_uuid)
     candidates = selectors.possible_duplicates(request.user, referral)
-    same_person = _same_person(request)
+    same_person, confirmed = _same_person(request, referral)
+    # Shown again on an error as it was offered: the open referral of the record matched.
+    offered = {}
     if same_person is not None:
         theirs = selectors.open_referral_of(request.user, same_person, referral.condition)
         if theirs is not None and theirs not in candidates:
             candidates.append(theirs)
+            offered = {
+                "duplicates": [(theirs, candidate_label(theirs))],
+                "duplicates_of": same_person,
+            }
     form = DuplicateForm(request.POST, candidates=candidates, red_flags=referral.red_flags)
     if not form.is_valid():
-        return _render_detail(request, referral, status=400, duplicate_form=form)
+        return _render_detail(request, referral, status=400, duplicate_form=form, **offered)
     original = form.chosen
     try:
         services.close_as_duplicate(
@@ -207,13 +215,11 @@ def close_duplicate(request, referral_uuid):
             original=original,
             add_red_flags=form.cleaned_data.get("add_red_flags", False),
             same_person=same_person,
-            confirmed_differences=filter(
-                None, form.cleaned_data.get("confirmed_differences", "").split(",")
-            ),
+            confirmed_differences=confirmed,
         )
     except services.ReferralError as exc:
         form.add_error(None, str(exc))
-        return _render_detail(request, referral, status=409, duplicate_form=form)
+        return _render_detail(request, referral, status=409, duplicate_form=form, **offered)
     messages.success(
         request,
         f"The self-referral from {referral.display_name} is closed as a copy of referral "
@@ -223,14 +229,34 @@ def close_duplicate(request, referral_uuid):
     return redirect("referrals:detail", referral_uuid=original.uuid)
 
 
-def _same_person(request):
-    """The record a clinician tried to match the self-referral to, posted with the offer to
-    close it as a copy of that person's open referral; None if not given or not visible."""
+SAME_PERSON_SALT = "referrals.close-duplicate.same-person"
+# The offer stands for as long as a page is likely to stay open.
+SAME_PERSON_MAX_AGE = 12 * 60 * 60
+
+
+def same_person_token(referral, patient, differences) -> str:
+    """The record a clinician matched the self-referral to, and the differences they confirmed,
+    signed for the close-as-copy form."""
+    return signing.dumps(
+        [str(referral.uuid), str(patient.uuid), list(differences)], salt=SAME_PERSON_SALT
+    )
+
+
+def _same_person(request, referral):
+    """The record and confirmed differences of the offer posted with the close-as-copy form
+    (same_person_token), for this referral and a patient the user may see; (None, ()) when not
+    given, tampered with, out of date or for someone else."""
     value = request.POST.get("same_person", "")
     try:
-        return patients_visible_to(request.user).filter(uuid=value).first() if value else None
-    except ValidationError:
-        return None
+        referral_uuid, patient_uuid, differences = signing.loads(
+            value, salt=SAME_PERSON_SALT, max_age=SAME_PERSON_MAX_AGE
+        )
+        patient = patients_visible_to(request.user).filter(uuid=patient_uuid).first()
+    except (signing.BadSignature, ValueError, TypeError, ValidationError):
+        return None, ()
+    if referral_uuid != str(referral.uuid) or patient is None:
+        return None, ()
+    return patient, tuple(differences)
 
 
 def _carried(copy, original) -> str:

@@ -4,11 +4,13 @@ referral per condition) or accepted, so the team closes it as a copy and its red
 clinicians caring for the patient as a safety alert, until one records what was done."""
 
 import pytest
+from django.core import signing
 from django.urls import reverse
 
 from pathway.models import AuditEvent, Notification
 from referrals import services as referral_services
 from referrals.services import ReferralError
+from referrals.views.matching import same_person_token
 from reviews.models import SafetyAlert
 from tests.factories import UserFactory
 from tests.referrals import builders as referral_builders
@@ -223,6 +225,8 @@ def test_the_same_flags_at_an_age_that_makes_them_urgent_reach_the_team(world, l
 
 
 def test_a_copy_the_name_does_not_find_is_closed_from_the_match_it_cannot_make(world, login):
+    import re
+
     # The patient misspells their name and gives no NHS number: nothing finds their open
     # referral until the nurse matches the NHS number, which that open referral refuses.
     accepted = referral_builders.decided(world.patient, world.gp, world.clinician, "accept")
@@ -244,20 +248,22 @@ def test_a_copy_the_name_does_not_find_is_closed_from_the_match_it_cannot_make(w
     page = response.content.decode()
     assert f"already has an open referral for headache: referral {accepted.reference}" in page
     assert "close it as a copy of that one" in page
-    assert f'name="same_person" value="{world.patient.uuid}"' in page
-    assert 'name="confirmed_differences" value="family_name"' in page
+    token = re.search(r'name="same_person" value="([^"]+)"', page).group(1)
 
     close = reverse("referrals:close-duplicate", kwargs={"referral_uuid": copy.uuid})
-    answers = {
-        "original": str(accepted.uuid),
-        "same": "on",
-        "add_red_flags": "on",
-        "same_person": str(world.patient.uuid),
-    }
-    # The difference must have been confirmed, as for a match.
-    assert client.post(close, answers).status_code == 409
+    answers = {"original": str(accepted.uuid), "add_red_flags": "on", "same_person": token}
+    # A box left unticked shows the offer again, not a page without it.
+    response = client.post(close, answers)
+    assert response.status_code == 400
+    assert "Confirm that both referrals are from the same person" in response.content.decode()
+    assert f"Referral {accepted.reference}" in response.content.decode()
+    # The offer cannot be changed in the browser (here: the confirmed differences dropped).
+    forged = signing.dumps(
+        [str(copy.uuid), str(world.patient.uuid), []], salt="referrals.close-duplicate.x"
+    )
+    assert client.post(close, {**answers, "same": "on", "same_person": forged}).status_code == 400
     assert not SafetyAlert.objects.exists()
-    response = client.post(close, {**answers, "confirmed_differences": "family_name"})
+    response = client.post(close, {**answers, "same": "on"})
     assert response.status_code == 302
     copy.refresh_from_db()
     assert copy.entered_in_error and copy.duplicate_of == accepted
@@ -272,10 +278,10 @@ def test_another_persons_record_cannot_be_named_to_close_a_copy(world, login):
         {
             "original": str(accepted.uuid),
             "same": "on",
-            "same_person": str(world.other_patient.uuid),
-            "confirmed_differences": "",
+            "same_person": same_person_token(copy, world.other_patient, ()),
         },
     )
+    # Even offered for them, the differences from what the self-referrer gave are unconfirmed.
     assert response.status_code == 409
     assert "Choose one of the referrals this one may be a copy of." in response.content.decode()
     copy.refresh_from_db()
