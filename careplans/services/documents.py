@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Q
 from django.utils import timezone
 
 from careplans import printing
@@ -22,9 +22,10 @@ logger = logging.getLogger(__name__)
 
 # A PDF still pending after this long is handed to the worker again when someone asks for it.
 REQUEUE_AFTER = timedelta(seconds=30)
-# A render the worker's time limit kills leaves the row pending with no error. The sweep hands
-# a pending PDF to the worker this many times at most, then marks it failed (the page offers to
-# try again) instead of queuing it for ever; someone asking for it starts afresh.
+# A render the worker's time limit kills leaves the row pending with no error. Once the worker
+# has begun a PDF this many times, the sweep marks it failed (the page offers to try again)
+# instead of queuing it for ever; someone asking for it starts afresh. Only renders begun
+# count, so a broker or worker outage uses up nothing.
 MAX_RENDER_ATTEMPTS = 3
 
 
@@ -43,9 +44,9 @@ def _enqueue_render(document_uuid) -> bool:
 
 def _queue_render(document: Document, *, asked: bool = True) -> bool:
     """Mark the row queued now and enqueue it on commit, unless it was queued very recently
-    (compare-and-swap on enqueued_at, so two requests queue it once). Asked for by someone, it
-    is its first attempt; queued again by the sweep (`asked=False`), one more, up to
-    MAX_RENDER_ATTEMPTS."""
+    (compare-and-swap on enqueued_at, so two requests queue it once). Asked for by someone, its
+    count of renders begun starts again; queued again by the sweep (`asked=False`), only while
+    that count is below MAX_RENDER_ATTEMPTS."""
     now = timezone.now()
     rows = (
         Document.objects.filter(pk=document.pk)
@@ -53,13 +54,13 @@ def _queue_render(document: Document, *, asked: bool = True) -> bool:
         .exclude(enqueued_at__gt=now - REQUEUE_AFTER)
     )
     if asked:
-        attempts = Value(1)
+        claimed = rows.update(
+            status=Document.Status.PENDING, enqueued_at=now, last_error="", attempts=0
+        )
     else:
-        rows = rows.filter(attempts__lt=MAX_RENDER_ATTEMPTS)
-        attempts = F("attempts") + 1
-    claimed = rows.update(
-        status=Document.Status.PENDING, enqueued_at=now, last_error="", attempts=attempts
-    )
+        claimed = rows.filter(attempts__lt=MAX_RENDER_ATTEMPTS).update(
+            status=Document.Status.PENDING, enqueued_at=now, last_error=""
+        )
     if claimed:
         document.status = Document.Status.PENDING
         document.enqueued_at = now
@@ -173,6 +174,9 @@ def render_document(document_uuid: str) -> str:
         return "missing"
     if document.status == Document.Status.READY:
         return Document.Status.READY
+    # Counted before the render, in its own statement: a render killed by the time limit
+    # still counts (MAX_RENDER_ATTEMPTS).
+    Document.objects.filter(pk=document.pk).update(attempts=F("attempts") + 1)
     try:
         pdf = html_to_pdf(document.html)
     except Exception as exc:  # noqa: BLE001  WeasyPrint raises many types; record and show

@@ -115,37 +115,54 @@ def test_a_pending_pdf_left_by_a_dead_worker_is_queued_again(
     assert services.requeue_pending_documents() == 0
 
 
+class Killed(BaseException):
+    """What a render killed by the worker's time limit leaves: no error recorded."""
+
+
 def test_a_pdf_the_worker_never_finishes_is_failed_after_its_attempts_not_queued_for_ever(
-    world, queued_renders, django_capture_on_commit_callbacks
+    world, queued_renders, django_capture_on_commit_callbacks, monkeypatch
 ):
     version = builders.agreed_plan(world.patient).versions.get()
     document = services.request_careplan_pdf(actor=world.clinician, version=version)
 
-    def the_time_limit_kills_it():
+    def a_while_later():
         Document.objects.filter(pk=document.pk).update(
             enqueued_at=timezone.now() - timedelta(minutes=5)
         )
 
-    # The request was the first attempt; the sweep hands it over twice more.
-    for attempts in range(2, services.MAX_RENDER_ATTEMPTS + 1):
-        the_time_limit_kills_it()
+    # While no worker begins it (broker or worker down), the sweep keeps queuing it.
+    for _ in range(services.MAX_RENDER_ATTEMPTS + 1):
+        a_while_later()
         with django_capture_on_commit_callbacks(execute=True):
             assert services.requeue_pending_documents() == 1
+
+    # Each render begun is killed by the time limit: after MAX_RENDER_ATTEMPTS, no more.
+    def killed(html):
+        raise Killed
+
+    monkeypatch.setattr("pathway.pdf.html_to_pdf", killed)
+    for attempt in range(1, services.MAX_RENDER_ATTEMPTS + 1):
+        with pytest.raises(Killed):
+            services.render_document(str(document.uuid))
         document.refresh_from_db()
-        assert (document.status, document.attempts) == ("pending", attempts)
-    the_time_limit_kills_it()
+        assert (document.status, document.attempts) == ("pending", attempt)
+        a_while_later()
+        if attempt < services.MAX_RENDER_ATTEMPTS:
+            with django_capture_on_commit_callbacks(execute=True):
+                assert services.requeue_pending_documents() == 1
+    queued = len(queued_renders)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.requeue_pending_documents() == 0
     document.refresh_from_db()
     assert document.status == "failed"
     assert document.last_error == "No PDF after 3 attempts"
-    assert len(queued_renders) == services.MAX_RENDER_ATTEMPTS - 1
+    assert len(queued_renders) == queued
     # Nothing more is queued until someone asks again, which starts afresh.
     assert services.requeue_pending_documents() == 0
     with django_capture_on_commit_callbacks(execute=True):
         again = services.request_careplan_pdf(actor=world.clinician, version=version)
     again.refresh_from_db()
-    assert (again.pk, again.status, again.attempts) == (document.pk, "pending", 1)
+    assert (again.pk, again.status, again.attempts) == (document.pk, "pending", 0)
     assert queued_renders[-1] == str(document.uuid)
 
 
