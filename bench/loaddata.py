@@ -501,7 +501,7 @@ class Loader:
              "interpreter_language", "accessibility_needs", "status", "submitted_at",
              "matched_at", "matched_by_id", "priority", "rejection_reason", "redirect_to",
              "advice_to_referrer", "decision_note", "decided_at", "decided_by_id", "closed_at",
-             "entered_in_error"],
+             "entered_in_error", "letter_attempts"],
         )  # fmt: skip
         self.preventives = self.sink(
             PreventiveTried,
@@ -588,7 +588,8 @@ class Loader:
              "discussed_at"],
         )  # fmt: skip
         self.discharges = self.sink(
-            Discharge, [*clinical, "episode_id", "patient_id", "reason", "note_for_gp"]
+            Discharge,
+            [*clinical, "episode_id", "patient_id", "reason", "note_for_gp", "letter_attempts"],
         )
         self.bookings = self.sink(
             GroupBooking,
@@ -819,7 +820,7 @@ class Loader:
              "Polish" if rng.random() < 0.02 else "", "", referral_status, submitted,
              matched[0], matched[1], priority, rejection, redirect, advice, "",
              decided_fields[0], decided_fields[1],
-             closed_at if status == "closed" else None, False)
+             closed_at if status == "closed" else None, False, 0)
         )  # fmt: skip
         if condition == "headache" and rng.random() < 0.3:
             self.preventives.add(
@@ -841,7 +842,7 @@ class Loader:
         note = "Joining a research study at another service." if reason == "other" else ""
         self.discharges.add(
             (self.discharges.new_id(), at, at, _uuid(rng), clinician, clinician, episode_id,
-             person.pk, reason, note)
+             person.pk, reason, note, 0)
         )  # fmt: skip
 
     def _slot(self, rng, clinicians: list[int], preferred: int, day: date) -> tuple[int, datetime]:
@@ -1405,7 +1406,7 @@ class Loader:
                  number if rng.random() < 0.5 else "", practice.pk, "self.referrer@example.com",
                  "", [], "routine", age, rng.choice(PROBLEMS[condition]), "", None, "", "", None,
                  True, "email", "", "", "submitted", submitted, None, None, "", "", "", "", "",
-                 None, None, None, False)
+                 None, None, None, False, 0)
             )  # fmt: skip
 
 

@@ -160,7 +160,10 @@ def test_the_patient_reads_the_plan_and_downloads_pdfs(browser_page, careplans_d
     browser_page.check()
     assert page.get_by_role("heading", level=1).inner_text() == "My care plan"
     assert page.get_by_text("Getting through a full week at work").is_visible()
-    assert page.get_by_text("Use them on no more than 2 days a week").first.is_visible()
+    # A triptan and a painkiller: their limit together is the one the plan gives.
+    assert page.get_by_text(
+        "Taken together: use these medicines on no more than 2 days a week in all"
+    ).first.is_visible()
     _shot(browser_page, "my-plan")
 
     page.get_by_role("button", name="Make a PDF of my care plan").click()

@@ -470,6 +470,16 @@ def test_what_matters_to_the_patient_from_a_review_is_shown_with_it(world, login
         assert "What matters to the patient:</strong> Back at the allotment by spring." in page
 
 
+def _accept(world, referral):
+    from referrals.services import Decision, triage_referral
+
+    triage_referral(
+        actor=world.clinician,
+        referral=referral,
+        decision=Decision(decision="accept", priority="routine"),
+    )
+
+
 def test_the_plan_shows_the_preventives_the_referral_says_were_tried(world, login):
     made = referral_builders.referral(
         world.patient,
@@ -484,6 +494,7 @@ def test_the_plan_shows_the_preventives_the_referral_says_were_tried(world, logi
             {"medicine": "Topiramate", "dose": "", "duration_weeks": 1, "stopped_reason": "other"},
         ),
     )
+    _accept(world, made)  # a plan follows acceptance
     careplan_builders.plan(world.patient, actor=world.clinician)
     page = (
         login(world.clinician)
@@ -503,7 +514,7 @@ def test_preventives_the_referral_says_were_contraindicated_count_as_failed(worl
     # adequate dose and duration, or not tolerated, or contraindicated. Never given, they
     # cannot be recorded as treatments: the referral's word counts, once per medicine.
     contraindicated = {"dose": "", "duration_weeks": None, "stopped_reason": "contraindicated"}
-    referral_builders.referral(
+    made = referral_builders.referral(
         world.patient,
         world.gp,
         preventives=(
@@ -512,6 +523,7 @@ def test_preventives_the_referral_says_were_contraindicated_count_as_failed(worl
             {**contraindicated, "medicine": "Pizotifen"},
         ),
     )
+    _accept(world, made)
     plan = careplan_builders.plan(world.patient, actor=world.clinician)
     url = reverse("careplans:patient-plan", kwargs={"patient_uuid": world.patient.uuid})
     client = login(world.clinician)
