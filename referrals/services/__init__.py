@@ -22,10 +22,12 @@ from referrals.services.errors import (
     describe_differences,
 )
 from referrals.services.matching import (
+    ClosedCopy,
     close_as_duplicate,
     correct_decided_wrong_match,
     match_self_referral,
     unmatch_self_referral,
+    urgency_together,
 )
 from referrals.services.submission import (
     ReferralContent,
@@ -58,9 +60,11 @@ __all__ = [
     "ReferralNotMatched",
     "SelfReferralAlreadySent",
     "StatedDetails",
+    "ClosedCopy",
     "close_as_duplicate",
     "close_referral",
     "correct_decided_wrong_match",
+    "urgency_together",
     "describe_differences",
     "match_self_referral",
     "outcome_channel",

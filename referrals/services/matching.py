@@ -1,6 +1,7 @@
 """Matching a self-referral to the patient's record, and undoing a match to the wrong person."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -333,6 +334,19 @@ def correct_decided_wrong_match(*, actor, referral: Referral) -> Referral:
     return copy
 
 
+@dataclass(frozen=True)
+class ClosedCopy:
+    """What close_as_duplicate did: the closed copy, the red flags only it gave, and whether
+    they (or the urgency both give together) were carried onto an original waiting for triage,
+    now at `urgency`, or sent to the clinicians of a patient in care."""
+
+    copy: Referral
+    carried: tuple[str, ...] = ()
+    urgency: str = ""
+    to_triage: bool = False
+    to_care: bool = False
+
+
 @transaction.atomic
 def close_as_duplicate(
     *,
@@ -342,11 +356,12 @@ def close_as_duplicate(
     add_red_flags: bool = False,
     same_person: Patient | None = None,
     confirmed_differences: Iterable[str] = (),
-) -> Referral:
+) -> ClosedCopy:
     """Close an undecided, unmatched self-referral as a second copy of `original` (one of
     selectors.possible_duplicates for `actor`, and still open): it is marked entered in error,
     pointing at the original, so it leaves the triage queue and every figure without counting
     as a rejection. Nobody is messaged: an unmatched self-referral has no record to message.
+    Returns what was done (ClosedCopy).
 
     A red flag is never closed away unseen. When the self-referral gives red flags the original
     does not, it is closed only with `add_red_flags`, which carries them over: an original still
@@ -391,7 +406,7 @@ def close_as_duplicate(
             "one may be a new request rather than a copy, so triage it."
         )
     missing = rules.red_flags_only_in(referral.red_flags, original.red_flags)
-    urgency = _urgency_together(referral, original)
+    urgency = urgency_together(referral, original)
     if (missing or urgency != original.urgency) and not add_red_flags:
         given = (
             f"gives red flags referral {original.reference} does not "
@@ -414,11 +429,15 @@ def close_as_duplicate(
         obj=referral,
         fields=["entered_in_error", "duplicate_of"],
     )
-    if missing or urgency != original.urgency:
-        _carry_red_flags(
-            actor=actor, copy=referral, original=original, red_flags=missing, urgency=urgency
-        )
-    return referral
+    if not missing and urgency == original.urgency:
+        return ClosedCopy(copy=referral)
+    in_care = original.status != rules.SUBMITTED
+    _carry_red_flags(
+        actor=actor, copy=referral, original=original, red_flags=missing, urgency=urgency
+    )
+    return ClosedCopy(
+        copy=referral, carried=missing, urgency=urgency, to_triage=not in_care, to_care=in_care
+    )
 
 
 def _theirs(actor, referral, original, same_person, confirmed_differences) -> bool:
@@ -433,8 +452,9 @@ def _theirs(actor, referral, original, same_person, confirmed_differences) -> bo
     return found is not None and found.pk == original.pk
 
 
-def _urgency_together(copy: Referral, original: Referral) -> str:
-    """The urgency of `original` holding its own red flags and `copy`'s, at either's age."""
+def urgency_together(copy: Referral, original: Referral) -> str:
+    """The urgency of `original` holding its own red flags and `copy`'s, at either's age (an
+    urgency never lowered: rules.urgency_with_flags_added)."""
     return rules.urgency_with_flags_added(
         original.urgency,
         [*original.red_flags, *copy.red_flags],

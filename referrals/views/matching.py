@@ -209,7 +209,7 @@ def close_duplicate(request, referral_uuid):
         return _render_detail(request, referral, status=400, duplicate_form=form, **offered)
     original = form.chosen
     try:
-        services.close_as_duplicate(
+        closed = services.close_as_duplicate(
             actor=request.user,
             referral=referral,
             original=original,
@@ -223,8 +223,7 @@ def close_duplicate(request, referral_uuid):
     messages.success(
         request,
         f"The self-referral from {referral.display_name} is closed as a copy of referral "
-        f"{original.reference}. It is no longer in the triage queue."
-        + _carried(referral, original),
+        f"{original.reference}. It is no longer in the triage queue." + _carried(closed),
     )
     return redirect("referrals:detail", referral_uuid=original.uuid)
 
@@ -259,28 +258,18 @@ def _same_person(request, referral):
     return patient, tuple(differences)
 
 
-def _carried(copy, original) -> str:
-    """What became of the closed copy's red flags (services.close_as_duplicate), from the
-    original as it was and as it is now saved."""
-    red_flags = rules.red_flags_only_in(copy.red_flags, original.red_flags)
-    together = rules.urgency_with_flags_added(
-        original.urgency,
-        [*original.red_flags, *copy.red_flags],
-        {original.age_at_referral, copy.age_at_referral},
-    )
-    if not red_flags and together == original.urgency:
+def _carried(closed: services.ClosedCopy) -> str:
+    """What became of the closed copy's red flags (services.close_as_duplicate)."""
+    if not (closed.to_triage or closed.to_care):
         return ""
     words = (
-        f"Its red flags ({rules.red_flags_in_words(red_flags)})"
-        if red_flags
+        f"Its red flags ({rules.red_flags_in_words(closed.carried)})"
+        if closed.carried
         else "Its red flags, at the age it gives,"
     )
-    original.refresh_from_db(fields=["status", "urgency"])
-    if original.status == rules.SUBMITTED:
-        return (
-            f" {words} are carried to this referral, screened again as "
-            f"{original.get_urgency_display().lower()}."
-        )
+    if closed.to_triage:
+        urgency = Referral.Urgency(closed.urgency).label.lower()
+        return f" {words} are carried to this referral, screened again as {urgency}."
     return (
         f" {words} are sent to the clinicians caring for the patient as a safety alert on the "
         "worklist."

@@ -7,6 +7,7 @@ from pathway.contact import display_uk_mobile
 from pathway.views.access import clinician_required
 from pathway.views.not_saved import not_saved
 from referrals import rules as referral_rules
+from referrals import services as referral_services
 from reviews import rules, selectors, sources, worklist
 from reviews.errors import ReviewsError
 from reviews.forms import AlertActionForm
@@ -123,9 +124,7 @@ def _red_flags_context(copy) -> dict:
     flags together, at either's age, are more urgent than the referral in care was screened."""
     original = copy.duplicate_of
     together = [*original.red_flags, *copy.red_flags]
-    urgency = referral_rules.urgency_with_flags_added(
-        original.urgency, together, {original.age_at_referral, copy.age_at_referral}
-    )
+    urgency = referral_services.urgency_together(copy, original)
     return {
         "new_flags": [
             referral_rules.RED_FLAGS[code]
