@@ -111,23 +111,23 @@ def _detail_context(request, referral, **extra) -> dict:
         }
     if referral.urgency == rules.URGENT:
         context["urgent_advice"] = rules.urgent_advice(referral.red_flags)
+    age = referral.age_at_referral
     if (
         referral.source == Referral.Source.SELF
         and referral.status == rules.SUBMITTED
-        and referral.urgency == rules.ROUTINE
         and referral.condition == Condition.HEADACHE
-        and rules.NEW_ONSET_HEADACHE not in referral.red_flags
+        and rules.triage_urgency(age, [*referral.red_flags, rules.NEW_ONSET_HEADACHE])
+        != referral.urgency
     ):
         # A GP must say whether the headache is new; a self-referrer who did not tick it may
-        # simply have missed it, so what a new headache would make urgent is asked about.
-        flags = [
-            rules.RED_FLAGS[code]
-            for code in rules.qualified_without_new_onset(
-                referral.red_flags, referral.age_at_referral
-            )
-        ]
-        if flags or referral.age_at_referral >= rules.NEW_HEADACHE_AGE_THRESHOLD:
-            context["ask_if_new"] = {"flags": flags, "age": referral.age_at_referral}
+        # simply have missed it, so when a new headache would make it urgent, that is asked.
+        context["ask_if_new"] = {
+            "flags": [
+                rules.RED_FLAGS[code]
+                for code in rules.qualified_without_new_onset(referral.red_flags, age)
+            ],
+            "age": age,
+        }
     if referral.decided_at and referral.status == rules.ACCEPTED:
         context["first_contact"] = rules.first_contact_target(
             selectors.contact_targets(),
