@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from careplans.rules.medicines import HEADACHE, OPIOID
+from careplans.rules.medicines import CHRONIC_PAIN, HEADACHE, OPIOID
 from pathway.ichd3 import (
     COMBINATION_ANALGESIC,
     DAYS_PER_MONTH,
@@ -25,6 +25,16 @@ ACUTE_CLASSES: dict[str, str] = {
     ERGOT: "Ergotamine",
 }
 DAYS_PER_WEEK = 7
+# Triptans and ergotamine treat migraine attacks, not pain flare-ups.
+MIGRAINE_ONLY_CLASSES = frozenset({TRIPTAN, ERGOT})
+
+
+def acute_classes_for(condition: str) -> list[str]:
+    """The acute classes a plan for `condition` offers, in ACUTE_CLASSES order."""
+    if condition == CHRONIC_PAIN:
+        return [c for c in ACUTE_CLASSES if c not in MIGRAINE_ONLY_CLASSES]
+    return list(ACUTE_CLASSES)
+
 
 # Names that tell a triptan or ergotamine whatever is typed around them (generic names end in
 # "triptan"; UK brand names listed). Their overuse limits are lower than a simple painkiller's,

@@ -111,16 +111,14 @@ def draft_edit(request, version_uuid):
                 row.start_warning = rules.start_warning(
                     condition=condition, medicine_class=row["medication_class"].value() or ""
                 )
-                if condition == rules.CHRONIC_PAIN:
-                    # Triptans and ergotamine treat migraine attacks, not pain flare-ups (a row
-                    # saved with one before keeps it, so the draft can still be saved).
-                    field = row.fields["medication_class"]
-                    saved = row.initial.get("medication_class")
-                    field.choices = [
-                        (value, label)
-                        for value, label in field.choices
-                        if value not in (rules.TRIPTAN, rules.ERGOT) or value == saved
-                    ]
+                # Only the classes the plan's condition offers (a row saved with another before
+                # keeps it, so the draft can still be saved).
+                saved = row.initial.get("medication_class", "")
+                offered = {"", saved, *rules.acute_classes_for(condition)}
+                field = row.fields["medication_class"]
+                field.choices = [
+                    (value, label) for value, label in field.choices if value in offered
+                ]
     errors: list[tuple[str, str]] = []
     differences: list[selectors.SavedDifference] = []
     if request.method == "POST":

@@ -866,3 +866,10 @@ def test_no_medicines_own_limit_is_lower_than_their_limit_together():
             re.search(r"no more than (\d+) day", rules.acute_together_sentence(list(pair))).group(1)
         )
         assert together <= min(rules.acute_limit(c).max_days_per_week for c in pair)
+
+
+def test_a_pain_plan_offers_no_migraine_only_medicines_for_attacks():
+    assert rules.acute_classes_for(rules.HEADACHE) == list(rules.ACUTE_CLASSES)
+    pain = rules.acute_classes_for(rules.CHRONIC_PAIN)
+    assert rules.TRIPTAN not in pain and rules.ERGOT not in pain
+    assert rules.SIMPLE_ANALGESIC in pain and rules.OPIOID in pain
