@@ -30,6 +30,16 @@ def _in_care_with_new_flags(world, red_flags=(URGENT_FLAG,)):
     return accepted, copy
 
 
+def _closed_and_alert_page(world, login, copy, accepted) -> str:
+    """Close `copy` as a copy of `accepted`, its flags carried; the alert page it raises."""
+    referral_services.close_as_duplicate(
+        actor=world.clinician, referral=copy, original=accepted, add_red_flags=True
+    )
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    url = reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
+    return login(world.clinician).get(url).content.decode()
+
+
 def _close(client, copy, original, **extra):
     return client.post(
         reverse("referrals:close-duplicate", kwargs={"referral_uuid": copy.uuid}),
@@ -133,15 +143,7 @@ def test_the_team_sees_the_flags_on_the_worklist_and_the_alert_page_and_records_
 
 def test_a_routine_flag_asks_the_team_to_assess_it(world, login):
     accepted, copy = _in_care_with_new_flags(world, red_flags=("compromised_immunity",))
-    referral_services.close_as_duplicate(
-        actor=world.clinician, referral=copy, original=accepted, add_red_flags=True
-    )
-    alert = SafetyAlert.objects.get(patient=world.patient)
-    page = (
-        login(world.clinician)
-        .get(reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}))
-        .content.decode()
-    )
+    page = _closed_and_alert_page(world, login, copy, accepted)
     assert "<li>Compromised immunity" in page
     assert "Assess them and decide whether" in page
     assert "within 2 weeks" not in page
@@ -211,15 +213,7 @@ def test_the_same_flags_at_an_age_that_makes_them_urgent_reach_the_team(world, l
         referral_services.close_as_duplicate(
             actor=world.clinician, referral=copy, original=accepted
         )
-    referral_services.close_as_duplicate(
-        actor=world.clinician, referral=copy, original=accepted, add_red_flags=True
-    )
-    alert = SafetyAlert.objects.get(patient=world.patient)
-    page = (
-        login(world.clinician)
-        .get(reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}))
-        .content.decode()
-    )
+    page = _closed_and_alert_page(world, login, copy, accepted)
     assert "It gives the same red flags at age 50, which makes them more urgent." in page
     assert "within 2 weeks" in page
 
