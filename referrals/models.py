@@ -59,6 +59,7 @@ class PreferredContact(models.TextChoices):
 
 _OPEN = list(rules.OPEN_STATUSES)
 _DECIDED = list(rules.DECIDED_STATUSES)
+_TOLD_BY_TEAM = list(rules.TOLD_BY_TEAM_STATUSES)
 
 
 class ReferralQuerySet(models.QuerySet):
@@ -201,6 +202,22 @@ class Referral(ClinicalRecord):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="sent_again_as"
     )
 
+    # A self-referral rejected or redirected when no message could lead the patient to the
+    # outcome (none may be sent to them, or they have no account to read it in): the team tells
+    # them by phone or letter, and the referral stays on the triage page's list of outcomes to
+    # tell until a clinician records how they were told (services.record_outcome_told).
+    tell_by_team = models.BooleanField(default=False, editable=False)
+    told_at = models.DateTimeField(null=True, blank=True, editable=False)
+    told_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    told_how = models.TextField("how the patient was told", blank=True, editable=False)
+
     objects = ReferralQuerySet.as_manager()
 
     class Meta:
@@ -291,6 +308,19 @@ class Referral(ClinicalRecord):
             models.CheckConstraint(
                 condition=~Q(resends=F("id")), name="referrals_referral_resends_another"
             ),
+            # Telling is recorded only where the team had to tell, with who, when and how.
+            models.CheckConstraint(
+                condition=Q(told_at__isnull=True, told_by__isnull=True, told_how="")
+                | (
+                    Q(tell_by_team=True, told_at__isnull=False, told_by__isnull=False)
+                    & ~Q(told_how="")
+                ),
+                name="referrals_referral_told_recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(tell_by_team=False) | Q(source="self", status__in=_TOLD_BY_TEAM),
+                name="referrals_referral_tell_by_team_decided",
+            ),
         ]
         indexes = [
             # The triage queue: live submitted referrals, urgent first, oldest first. It holds
@@ -303,6 +333,12 @@ class Referral(ClinicalRecord):
             ),
             # "My referrals": a referrer's own referrals, newest first.
             models.Index(fields=["referrer", "-submitted_at"], name="referrals_referrer_idx"),
+            # Outcomes the team still has to tell (the triage page's list).
+            models.Index(
+                fields=["decided_at"],
+                condition=Q(tell_by_team=True, told_at__isnull=True, entered_in_error=False),
+                name="referrals_to_tell_idx",
+            ),
             # Unmatched self-referrals are scoped by the practice the self-referrer named.
             models.Index(
                 fields=["stated_practice"],

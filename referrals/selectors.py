@@ -185,6 +185,25 @@ def triage_queue_for(user) -> QuerySet[Referral]:
     )
 
 
+def outcomes_to_tell_for(user) -> QuerySet[Referral]:
+    """The self-referrals a clinician may see that were rejected or redirected with an outcome
+    only the team can tell the patient (Referral.tell_by_team) and no one has recorded telling:
+    those with red flags first, since the advice may be to seek urgent care, then the oldest
+    decision."""
+    if getattr(user, "role", None) != User.Role.CLINICIAN:
+        return Referral.objects.none()
+    no_flags = Case(
+        When(red_flags=[], then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    return (
+        referrals_visible_to(user)
+        .filter(tell_by_team=True, told_at__isnull=True)
+        .select_related("patient", "decided_by")
+        .alias(no_flags=no_flags)
+        .order_by("no_flags", "decided_at", "id")
+    )
+
+
 def _risky_answer_links() -> QuerySet:
     """Links from referrals to the questionnaires sent with them whose answers raised a safety
     alert (PHQ-9 item 9 above 0)."""

@@ -19,6 +19,7 @@ urlpatterns = [
     # The care team
     path("triage/", views.triage_queue, name="triage-queue"),
     path("waiting-list/", views.waiting_list, name="waiting-list"),
+    path("to-tell/", views.outcomes_to_tell, name="outcomes-to-tell"),
     path("<uuid:referral_uuid>/", views.detail, name="detail"),
     path("<uuid:referral_uuid>/decision/", views.decide, name="decide"),
     path("<uuid:referral_uuid>/match/", views.match, name="match"),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("<uuid:referral_uuid>/correct-match/", views.correct_match, name="correct-match"),
     path("<uuid:referral_uuid>/duplicate/", views.close_duplicate, name="close-duplicate"),
     path("<uuid:referral_uuid>/withdraw/", views.withdraw, name="withdraw"),
+    path("<uuid:referral_uuid>/told/", views.record_told, name="record-told"),
     path("letters/<uuid:letter_uuid>/", views.letter, name="letter"),
     path("patients/<uuid:patient_uuid>/", views.patient_referrals, name="patient-referrals"),
 ]

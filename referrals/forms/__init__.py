@@ -25,7 +25,7 @@ from referrals.forms.referral import (
     resend_initial,
 )
 from referrals.forms.self_referral import PracticeChoiceField, SelfReferralForm
-from referrals.forms.triage import DecisionForm, WaitingListFilterForm
+from referrals.forms.triage import DecisionForm, ToldForm, WaitingListFilterForm
 
 __all__ = [
     "DuplicateForm",
@@ -43,6 +43,7 @@ __all__ = [
     "ReferralForm",
     "ScreenForm",
     "SelfReferralForm",
+    "ToldForm",
     "UnmatchForm",
     "WaitingListFilterForm",
     "preventive_rows",

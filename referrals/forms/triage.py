@@ -141,6 +141,22 @@ class DecisionForm(forms.Form):
         return {"shown_red_flags": flags, "shown_urgency": urgency}
 
 
+class ToldForm(forms.Form):
+    """How the team told a self-referrer an outcome no message could lead them to
+    (services.record_outcome_told)."""
+
+    how = forms.CharField(
+        label="How and when was the patient told?",
+        help_text="For example: phoned 4 December, gave the advice above; or letter posted.",
+        max_length=1000,
+        widget=Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": "Say how and when the patient was told",
+            "max_length": "Keep this to 1,000 characters or fewer.",
+        },
+    )
+
+
 class WaitingListFilterForm(forms.Form):
     practice = forms.ModelChoiceField(
         label="Practice",

@@ -35,9 +35,11 @@ from referrals.rules.decisions import (
     REJECTION_REASONS,
     RESENDABLE_STATUSES,
     SUBMITTED,
+    TOLD_BY_TEAM_STATUSES,
     TransitionNotAllowed,
     check_transition,
     priority_below_screen,
+    told_only_by_team,
 )
 from referrals.rules.patients import (
     ADULT_AGE,
@@ -162,6 +164,7 @@ __all__ = [
     "ROUTINE",
     "SUBMITTED",
     "TIERS",
+    "TOLD_BY_TEAM_STATUSES",
     "TransitionNotAllowed",
     "URGENT",
     "URGENT_ADVICE",
@@ -178,6 +181,7 @@ __all__ = [
     "missing_contact_detail",
     "patient_emergency_advice",
     "priority_below_screen",
+    "told_only_by_team",
     "target_days_for",
     "triage_clock",
     "first_contact_target",

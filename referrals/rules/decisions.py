@@ -99,6 +99,25 @@ OPEN_STATUSES: tuple[str, ...] = (SUBMITTED, ACCEPTED)
 # the referrer asked for (Referral.resends); an accepted or closed one cannot.
 RESENDABLE_STATUSES: tuple[str, ...] = (REJECTED, REDIRECTED)
 
+# Decisions that end the service's contact with a self-referrer: when no message can lead them
+# to the outcome, the team must tell them (`told_only_by_team`). An accepted self-referrer hears
+# from the team when their first conversation is booked.
+TOLD_BY_TEAM_STATUSES: tuple[str, ...] = (REJECTED, REDIRECTED)
+
+
+def told_only_by_team(
+    *, status: str, self_referral: bool, channel: str | None, has_account: bool
+) -> bool:
+    """Return whether only the care team can tell a self-referrer a decision that ends the
+    service's contact with them (`status` rejected or redirected): no text message or email may
+    be sent to them (`channel` None), or one may but they have no account to read the outcome
+    in, so the message only says the team will contact them. A referrer who is a clinician is
+    always told by email."""
+    return (
+        self_referral and status in TOLD_BY_TEAM_STATUSES and (channel is None or not has_account)
+    )
+
+
 # Priorities a clinician may give on accepting; each selects its own first-contact target.
 PRIORITIES: tuple[str, ...] = (URGENT, ROUTINE)
 

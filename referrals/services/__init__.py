@@ -42,6 +42,7 @@ from referrals.services.triage import (
     Decision,
     close_referral,
     outcome_channel,
+    record_outcome_told,
     triage_referral,
 )
 
@@ -69,6 +70,7 @@ __all__ = [
     "match_self_referral",
     "outcome_channel",
     "record_emergency_stop",
+    "record_outcome_told",
     "referral_condition_label",
     "resend_problem",
     "submit_referral",

@@ -109,6 +109,12 @@ def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referra
     accepted = decision.decision == rules.ACCEPT
     fields = {
         "status": new_status,
+        "tell_by_team": rules.told_only_by_team(
+            status=new_status,
+            self_referral=referral.referrer_id is None,
+            channel=outcome_channel(referral),
+            has_account=referral.patient is not None and referral.patient.user_id is not None,
+        ),
         "priority": decision.priority if accepted else "",
         "rejection_reason": (
             decision.rejection_reason if decision.decision == rules.REJECT else ""
@@ -204,6 +210,43 @@ def _tell_referrer(referral: Referral) -> None:
             "preferences_link": opt_out.url_for(referral.patient),
         },
     )
+
+
+@transaction.atomic
+def record_outcome_told(*, actor, referral: Referral, how: str) -> Referral:
+    """Record how the team told a self-referrer a decision only the team could tell them (by
+    phone or letter, `how`), which takes the referral off the list of outcomes to tell. Returns
+    it.
+
+    Raises ReferralError when `how` is empty, the referral needs no telling by the team, or
+    someone has recorded it already.
+    """
+    how = how.strip()
+    if not how:
+        raise ReferralError("Say how and when the patient was told, for example 'Phoned 4 Dec'.")
+    current = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
+    if not current.tell_by_team or current.entered_in_error:
+        raise ReferralError(
+            "This outcome reaches the patient by message, so there is no telling to record."
+        )
+    if current.told_at is not None:
+        raise ReferralError(
+            f"{current.told_by.full_name} recorded telling the patient on "
+            f"{timezone.localtime(current.told_at):%-d %B %Y at %H:%M}."
+        )
+    now = timezone.now()
+    Referral.objects.filter(pk=current.pk).update(
+        told_at=now, told_by=actor, told_how=how, updated_by=actor, updated_at=now
+    )
+    current.refresh_from_db()
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=current.patient,
+        obj=current,
+        fields=["told_at", "told_by", "told_how"],
+    )
+    return current
 
 
 @transaction.atomic

@@ -12,7 +12,14 @@ service, then redirect or render. Another person's referral answers 404.
 * `screening`: the live red-flag screen's outcome, shared by both kinds of referral.
 """
 
-from referrals.views.lists import PAGE_SIZE, TRIAGE_ROW_FIELDS, mine, triage_queue, waiting_list
+from referrals.views.lists import (
+    PAGE_SIZE,
+    TRIAGE_ROW_FIELDS,
+    mine,
+    outcomes_to_tell,
+    triage_queue,
+    waiting_list,
+)
 from referrals.views.matching import add_patient, close_duplicate, correct_match, match, unmatch
 from referrals.views.records import letter, patient_referrals, yours
 from referrals.views.referral import create, emergency_stop, gp_required, patient_lookup, screen
@@ -23,7 +30,7 @@ from referrals.views.self_referral import (
     self_refer_screen,
     self_refer_sent,
 )
-from referrals.views.triage import decide, detail, triage_required, withdraw
+from referrals.views.triage import decide, detail, record_told, triage_required, withdraw
 
 __all__ = [
     "add_patient",
@@ -41,8 +48,10 @@ __all__ = [
     "letter",
     "match",
     "mine",
+    "outcomes_to_tell",
     "patient_lookup",
     "patient_referrals",
+    "record_told",
     "screen",
     "self_refer",
     "self_refer_screen",

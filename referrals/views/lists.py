@@ -1,7 +1,10 @@
-"""The lists of referrals: the referrer's own, the triage queue and the waiting list."""
+"""The lists of referrals: the referrer's own, the triage queue, the outcomes the team still has
+to tell self-referrers, and the waiting list."""
 
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from pathway import first_contacts
@@ -10,6 +13,7 @@ from pathway.models.episodes import Condition
 from referrals import rules, selectors
 from referrals.forms import WaitingListFilterForm
 from referrals.models import Referral
+from referrals.referrer_tasks import decision_words
 from referrals.rendering import triage_rows
 from referrals.views.records import with_episode_letters
 from referrals.views.referral import gp_required
@@ -115,8 +119,32 @@ def triage_queue(request):
             # Written in Python (referrals.rendering): the loop's template cost.
             "rows_html": triage_rows(rows, adult_age=rules.ADULT_AGE),
             "target": _triage_target_text(targets),
+            "to_tell": _to_tell_counts(request.user),
         },
     )
+
+
+def _to_tell_counts(user) -> dict[str, int]:
+    """How many outcomes the team still has to tell, and how many of those had red flags."""
+    return selectors.outcomes_to_tell_for(user).aggregate(
+        total=Count("id"), flagged=Count("id", filter=~Q(red_flags=[]))
+    )
+
+
+@triage_required
+def outcomes_to_tell(request):
+    """Self-referrals rejected or redirected that no message could lead the patient to, still to
+    be told by phone or letter: red flags first, then the oldest."""
+    page = _page(request, selectors.outcomes_to_tell_for(request.user))
+    rows = [
+        {
+            "referral": referral,
+            "url": reverse("referrals:detail", kwargs={"referral_uuid": referral.uuid}),
+            "decision": decision_words(referral),
+        }
+        for referral in page
+    ]
+    return render(request, "referrals/outcomes_to_tell.html", {"page": page, "rows": rows})
 
 
 @triage_required

@@ -12,7 +12,7 @@ from pathway.models.episodes import Condition
 from pathway.permissions import patients_visible_to
 from pathway.views.access import role_required
 from referrals import rules, selectors, services
-from referrals.forms import DecisionForm, DuplicateForm, MatchForm, UnmatchForm
+from referrals.forms import DecisionForm, DuplicateForm, MatchForm, ToldForm, UnmatchForm
 from referrals.forms.matching import candidate_label
 from referrals.models import Referral
 from referrals.referrer_tasks import decision_words
@@ -160,6 +160,8 @@ def _detail_context(request, referral, **extra) -> dict:
         if differences:
             context["matched_differences"] = services.describe_differences(differences)
             context["matched_difference_count"] = len(differences)
+    if referral.tell_by_team:
+        context.update(_to_tell(request, referral))
     if not rules.is_adult(referral.age_at_referral):
         context["age_reason_label"] = rules.REJECTION_REASONS["not_eligible_age"]
     if referral.status == "submitted":
@@ -171,6 +173,30 @@ def _detail_context(request, referral, **extra) -> dict:
         )
     context.update(extra)
     return context
+
+
+def _to_tell(request, referral) -> dict:
+    """What the page needs for an outcome only the team can tell the self-referrer: why no
+    message leads them to it, how to reach them, and the form to record telling them."""
+    patient = referral.patient
+    reach = {
+        "phone": display_uk_mobile((patient.mobile if patient else "") or referral.stated_mobile),
+        "email": (patient.email if patient else "") or referral.stated_email,
+    }
+    if services.outcome_channel(referral) is None:
+        why = "No text message or email can be sent to them"
+        if patient is None:
+            why += " (the self-referral is not matched to a patient record)"
+    else:
+        why = (
+            "They have no account to read the outcome in: the message sent to them says only "
+            "that the team will contact them"
+        )
+    can_record = request.user.role == "clinician" and referral.told_at is None
+    return {
+        "to_tell": {"why": why, **reach},
+        "told_form": ToldForm() if can_record else None,
+    }
 
 
 def _render_detail(request, referral, status=200, **extra):
@@ -222,11 +248,15 @@ def decide(request, referral_uuid):
         return _render_detail(request, referral, status=400, decision_form=form)
     outcome = f"Referral {decided.reference} {decision_words(decided)}."
     channel = services.outcome_channel(decided)
+    # Until someone records telling them, the referral stays on the outcomes to tell.
+    listed = (
+        " It stays on 'Outcomes to tell' until you record that." if decided.tell_by_team else ""
+    )
     if channel is None:
         messages.warning(
             request,
             f"{outcome} No text message or email can be sent to the patient (no consent or "
-            "contact details for either): tell them the outcome by phone or letter.",
+            f"contact details for either): tell them the outcome by phone or letter.{listed}",
         )
     elif decided.referrer_id is not None:
         messages.success(request, f"{outcome} The referrer will be told.")
@@ -235,7 +265,7 @@ def decide(request, referral_uuid):
         messages.warning(
             request,
             f"{outcome} The patient has no account to read the outcome in. {way} will tell "
-            "them the team will contact them: tell them the outcome by phone or letter.",
+            f"them the team will contact them: tell them the outcome by phone or letter.{listed}",
         )
     else:
         way = "a text message" if channel == "sms" else "an email"
@@ -243,6 +273,29 @@ def decide(request, referral_uuid):
             request, f"{outcome} The patient will be sent {way} asking them to sign in and read it."
         )
     return redirect("referrals:triage-queue")
+
+
+@triage_required
+@require_POST
+def record_told(request, referral_uuid):
+    """Record how the team told a self-referrer an outcome no message could lead them to."""
+    referral = selectors.referral_for(request.user, referral_uuid)
+    form = ToldForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, referral, status=400, told_form=form)
+    try:
+        services.record_outcome_told(
+            actor=request.user, referral=referral, how=form.cleaned_data["how"]
+        )
+    except services.ReferralError as exc:
+        messages.error(request, str(exc))
+        return redirect("referrals:detail", referral_uuid=referral.uuid)
+    messages.success(
+        request,
+        f"Recorded that {referral.display_name} was told the outcome of referral "
+        f"{referral.reference}.",
+    )
+    return redirect("referrals:outcomes-to-tell")
 
 
 @role_required("gp")

@@ -392,6 +392,71 @@ def test_the_team_closes_a_self_referral_sent_twice(browser_page, referrals_demo
     assert page.locator("tr", has_text="Robin Twice").count() == 1
 
 
+def test_a_rejected_self_referrer_no_message_can_reach_stays_listed_until_told(
+    browser_page, referrals_demo
+):
+    from datetime import date
+
+    from pathway.models import Organisation
+    from referrals import services
+
+    made = services.submit_self_referral(
+        stated=services.StatedDetails(
+            given_name="Alex",
+            family_name="Nomatch",
+            date_of_birth=date(1979, 2, 3),
+            practice=Organisation.objects.get(ods_code="Y90001"),
+            mobile="+447700900456",
+        ),
+        content=services.ReferralContent(
+            condition="headache",
+            problem="Headache worse when I stand up, for two weeks.",
+            red_flags=("orthostatic_headache",),
+            consent_to_contact=True,
+            preferred_contact="phone",
+        ),
+    )
+
+    page = browser_page.page
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(f"/referrals/{made.uuid}/")
+    page.get_by_label("Reject", exact=True).check()
+    page.get_by_label("Reason for rejecting").select_option(
+        label="Patient is registered outside the service's area"
+    )
+    page.get_by_label("Advice to the referrer").fill(
+        "Please see your own GP practice this week about the headache."
+    )
+    page.get_by_role("button", name="Save decision").click()
+    browser_page.check()
+    assert "It stays on 'Outcomes to tell' until you record that." in page.content()
+    callout = page.locator("#to-tell")
+    assert "1 of them gave red flags" in callout.inner_text()
+    callout.get_by_role("link", name="See the outcomes to tell").click()
+    browser_page.check()
+    row = page.locator("tr", has_text="Alex Nomatch")
+    assert "Headache that changes with posture" in row.inner_text()
+    row.get_by_role("link", name="Alex Nomatch").click()
+    browser_page.check()
+    told = page.locator("#to-tell")
+    assert "Phone: 07700 900456" in told.inner_text()
+    told.get_by_role("button", name="Record that they were told").click()
+    # Refused (400) until it says how they were told.
+    page.wait_for_load_state("load")
+    assert browser_page.console_errors == [
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
+    browser_page.console_errors.clear()
+    browser_page.check()
+    assert "Say how and when the patient was told" in page.content()
+    page.get_by_label("How and when was the patient told?").fill("Phoned, gave the advice.")
+    _shot(browser_page, "outcome-to-tell")
+    page.get_by_role("button", name="Record that they were told").click()
+    browser_page.check()
+    assert "Recorded that Alex Nomatch was told the outcome" in page.content()
+    assert "has been told" in page.content()
+
+
 def test_new_red_flags_from_a_patient_in_care_reach_the_team_as_a_safety_alert(
     browser_page, referrals_demo
 ):

@@ -40,6 +40,11 @@ RULES = {
     # Triage is for care-team clinicians only; each sees their own PCN's referrals.
     "referrals:triage-queue": Rule(allowed=CLINICIANS),
     "referrals:waiting-list": Rule(allowed=CLINICIANS),
+    "referrals:outcomes-to-tell": Rule(allowed=CLINICIANS),
+    # Recording how a self-referrer was told: an empty form is a 400, for the clinician in scope.
+    "referrals:record-told": Rule(
+        allowed=frozenset({"clinician"}), kwargs=_referral, method="post", ok=(400,)
+    ),
     # The patient belongs to practice A in PCN 1: their GP, PCN 1's clinician and admin.
     "referrals:detail": Rule(allowed=STAFF, kwargs=_referral),
     # An empty decision or match is a 400 with messages, for the one clinician in scope.
