@@ -88,15 +88,20 @@ def sent_again_as(user, referral: Referral) -> Referral | None:
 def came_back_to(user, *, since) -> QuerySet[Referral]:
     """Referrals `user` sent that the team rejected or redirected since `since`, latest decision
     first, that nothing has followed in the service: not sent again, and no later referral of
-    the patient for the condition. Patients who have died, or who have moved to a practice
-    `user` does not work with (they cannot refer them again), are left out."""
-    followed = Referral.objects.live().filter(
-        Q(resends=OuterRef("pk"))
-        | Q(
-            patient=OuterRef("patient"),
-            condition=OuterRef("condition"),
-            submitted_at__gt=OuterRef("decided_at"),
+    the patient for the condition, other than one withdrawn before triage (the advice is still
+    to act on). Patients who have died, or who have moved to a practice `user` does not work
+    with (they cannot refer them again), are left out."""
+    followed = (
+        Referral.objects.live()
+        .filter(
+            Q(resends=OuterRef("pk"))
+            | Q(
+                patient=OuterRef("patient"),
+                condition=OuterRef("condition"),
+                submitted_at__gt=OuterRef("decided_at"),
+            )
         )
+        .exclude(status=rules.CLOSED, decided_at__isnull=True)
     )
     return (
         referrals_visible_to(user)

@@ -328,6 +328,22 @@ def test_the_gp_home_lists_referrals_that_came_back_until_they_are_sent_again(wo
     assert _came_back(world.gp) == [redirected]
 
 
+def test_a_referral_sent_again_then_withdrawn_comes_back_on_the_list(world, login):
+    earlier = _rejected(world)
+    gp = login(world.gp)
+    gp.post(_resend_url(earlier), _form(world))
+    again = Referral.objects.get(resends=earlier)
+    assert _came_back(world.gp) == []
+    gp.post(reverse("referrals:withdraw", args=[again.uuid]))
+    again.refresh_from_db()
+    assert again.status == "closed"
+    # The advice still waits to be acted on.
+    assert _came_back(world.gp) == [earlier]
+    assert (
+        f"Your referral of {world.patient.full_name} was rejected" in gp.get(HOME).content.decode()
+    )
+
+
 def test_the_decision_words_are_escaped_once(world, login):
     _rejected(world, rejection_reason="not_eligible_age")
     body = login(world.gp).get(HOME).content.decode()
