@@ -125,6 +125,15 @@ class AcuteForm(TooLongInWords, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if regular := rules.regular_medicine_named(data.get("medicine") or ""):
+            # Its own record is a treatment trial, with a review date; as a medicine for attacks
+            # the patient would be given an overuse limit for it.
+            self.add_error(
+                "medicine",
+                f"{regular} is taken regularly, not for attacks or flare-ups: record it with "
+                "'Record a treatment' on the plan's page, which sets when it is reviewed.",
+            )
+            return data
         named = rules.named_class_mismatch(
             data.get("medicine") or "", data.get("medication_class") or ""
         )

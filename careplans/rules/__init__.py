@@ -33,6 +33,7 @@ from careplans.rules.acute import (
     acute_limit_sentence,
     acute_together_sentence,
     named_class_mismatch,
+    regular_medicine_named,
 )
 from careplans.rules.changes import (
     ADDED,
@@ -244,6 +245,7 @@ __all__ = [
     "acute_limit_sentence",
     "acute_together_sentence",
     "named_class_mismatch",
+    "regular_medicine_named",
     "adequacy_problem",
     "asks_adequacy",
     "BOTOX_BASELINE_ZERO",

@@ -5,7 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from careplans.rules.medicines import CHRONIC_PAIN, HEADACHE, OPIOID
+from careplans.rules.medicines import (
+    ANTICONVULSANT,
+    ARB,
+    BETA_BLOCKER,
+    BOTULINUM_TOXIN,
+    CGRP_ANTIBODY,
+    CHRONIC_PAIN,
+    GABAPENTINOID,
+    HEADACHE,
+    MEDICINES,
+    OPIOID,
+    SNRI,
+    TRICYCLIC,
+    coded_medicine_named,
+)
 from pathway.ichd3 import (
     COMBINATION_ANALGESIC,
     DAYS_PER_MONTH,
@@ -71,6 +85,37 @@ def named_class_mismatch(medicine: str, medication_class: str) -> str | None:
             return COMBINATION_ANALGESIC
         if any(word in text for word in _OPIOID_WORDS):
             return OPIOID
+    return None
+
+
+# Listed medicines taken regularly to prevent headaches or ease long-term pain, never for an
+# attack or a flare-up: a treatment trial records them. Of the gepants, rimegepant also treats
+# attacks; atogepant only prevents them.
+_REGULAR_CLASSES = frozenset(
+    {
+        BETA_BLOCKER,
+        TRICYCLIC,
+        ANTICONVULSANT,
+        ARB,
+        CGRP_ANTIBODY,
+        BOTULINUM_TOXIN,
+        SNRI,
+        GABAPENTINOID,
+    }
+)
+_REGULAR_MEDICINES = frozenset({"atogepant"})
+
+
+def regular_medicine_named(medicine: str) -> str | None:
+    """Return the listed medicine's name when a typed acute treatment ("Propranolol 40 mg",
+    "amitriptyline") is one taken regularly to prevent headaches or ease long-term pain, not for
+    an attack or a flare-up (coded_medicine_named reads the name). None otherwise."""
+    code = coded_medicine_named(medicine)
+    if code is None:
+        return None
+    listed = MEDICINES[code]
+    if code in _REGULAR_MEDICINES or listed.medicine_class in _REGULAR_CLASSES:
+        return listed.name
     return None
 
 

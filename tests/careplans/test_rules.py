@@ -873,3 +873,25 @@ def test_a_pain_plan_offers_no_migraine_only_medicines_for_attacks():
     pain = rules.acute_classes_for(rules.CHRONIC_PAIN)
     assert rules.TRIPTAN not in pain and rules.ERGOT not in pain
     assert rules.SIMPLE_ANALGESIC in pain and rules.OPIOID in pain
+
+
+@pytest.mark.parametrize(
+    ("typed", "named"),
+    [
+        ("Propranolol 80 mg MR", "Propranolol"),
+        ("candesartan", "Candesartan"),
+        ("TOPIRAMATE 25mg", "Topiramate"),
+        ("Atogepant 60 mg", "Atogepant"),
+        ("Erenumab injection", "Erenumab"),
+        ("Duloxetine 30mg", "Duloxetine"),
+        ("Gabapentin 300mg", "Gabapentin"),
+        ("Ibuprofen 400mg", None),
+        ("Rimegepant 75 mg", None),
+        ("Codeine 30mg", None),
+        ("Sumatriptan 50mg", None),
+        ("Paracetamol and amitriptyline", None),
+        ("", None),
+    ],
+)
+def test_a_medicine_taken_regularly_is_named(typed, named):
+    assert rules.regular_medicine_named(typed) == named

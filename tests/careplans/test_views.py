@@ -1469,6 +1469,47 @@ def test_a_diary_with_days_missing_is_not_used_and_the_page_says_so(world, login
     assert "The diary shows medication overuse" not in html
 
 
+@pytest.mark.parametrize(
+    ("condition", "typed", "named"),
+    [
+        ("headache", "Propranolol 40mg twice a day", "Propranolol"),
+        ("headache", "atogepant 60 mg", "Atogepant"),
+        ("chronic_pain", "Amitriptyline 10mg at night", "Amitriptyline"),
+        ("chronic_pain", "Pregabalin 75mg", "Pregabalin"),
+    ],
+)
+def test_a_regular_medicine_typed_as_one_for_attacks_is_refused(
+    world, login, condition, typed, named
+):
+    draft = builders.plan(world.patient, condition=condition).versions.get()
+    row = {
+        **management("acute"),
+        "acute-0-medication_class": "simple_analgesic",
+        "acute-0-medicine": typed,
+    }
+    page = (
+        login(world.clinician)
+        .post(f"/care-plans/versions/{draft.uuid}/edit/", draft_post(**row))
+        .content.decode()
+    )
+    assert f"{named} is taken regularly, not for attacks or flare-ups" in page
+    assert not draft.acute_treatments.exists()
+
+
+@pytest.mark.parametrize(
+    ("medication_class", "typed"),
+    [
+        ("simple_analgesic", "Ibuprofen 400mg"),
+        ("opioid", "Codeine 30mg"),
+        # A gepant that also treats attacks.
+        ("simple_analgesic", "Rimegepant 75mg"),
+    ],
+)
+def test_listed_medicines_for_attacks_are_kept(world, login, medication_class, typed):
+    draft = _draft_with_medicine_for_attacks(world, login(world.clinician), medication_class, typed)
+    assert list(draft.acute_treatments.values_list("medicine", flat=True)) == [typed]
+
+
 def test_a_triptan_typed_into_a_pain_plan_is_refused_in_words_that_fit(world, login):
     draft = builders.plan(world.patient, condition="chronic_pain").versions.get()
     row = {
