@@ -264,6 +264,28 @@ def contact_targets() -> rules.ContactTargets:
     return rules.ContactTargets(from_triage=from_triage, from_referral=from_referral)
 
 
+def first_contact_due(episode_ids) -> dict[int, rules.FirstContactTarget]:
+    """The first-contact target of each of `episode_ids` whose referral was accepted (the one
+    that falls due first, rules.first_contact_target), by episode id. Two queries."""
+    targets = contact_targets()
+    accepted = (
+        Referral.objects.live()
+        .filter(episode_id__in=list(episode_ids), status=rules.ACCEPTED)
+        .only("episode_id", "priority", "submitted_at", "decided_at")
+    )
+    found = {}
+    for referral in accepted:
+        target = rules.first_contact_target(
+            targets,
+            referral.priority,
+            received_at=referral.submitted_at,
+            triaged_at=referral.decided_at,
+        )
+        if target is not None:
+            found[referral.episode_id] = target
+    return found
+
+
 def _due(started_at: str, days: int | None):
     if days is None:
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from pathway import instruments
 
@@ -75,6 +75,21 @@ WORKLIST_CATEGORIES = (
     ("questionnaire_outstanding", "Questionnaire outstanding"),
 )
 WORKLIST_RANK = {code: rank for rank, (code, _) in enumerate(WORKLIST_CATEGORIES)}
+
+
+# The hours appointments are booked in (CONVENTION: the service's clinics run no earlier and no
+# later). A time outside them is most often a slip (08:00 typed as 20:00, a morning as the
+# night before), so booking one needs the clinician to say it is meant.
+CLINIC_OPENS = time(7, 0)
+CLINIC_CLOSES = time(21, 0)
+
+
+def outside_clinic_hours(start: datetime, minutes: int) -> bool:
+    """Whether an appointment starting at `start` (local time) and lasting `minutes` begins
+    before CLINIC_OPENS or ends after CLINIC_CLOSES on its day."""
+    opens = start.replace(hour=CLINIC_OPENS.hour, minute=CLINIC_OPENS.minute, second=0)
+    closes = start.replace(hour=CLINIC_CLOSES.hour, minute=CLINIC_CLOSES.minute, second=0)
+    return start < opens or start + timedelta(minutes=minutes) > closes
 
 
 def overlaps(start_a: datetime, minutes_a: int, start_b: datetime, minutes_b: int) -> bool:

@@ -17,6 +17,8 @@ named selectors only, and a change in those apps is fixed here. Selectors relied
 * `careplans.selectors.plans_for_patient(patient)`: the current agreed plan and its trials.
 * `referrals.selectors.referrals_for_patient(patient)`: the red flags the referrer ticked, for
   the review page.
+* `referrals.selectors.first_contact_due(episode_ids)`: the first-contact target a first
+  conversation is booked against.
 
 Each adapter returns plain values defined here, never another app's model instances' internals
 beyond what it names.
@@ -129,6 +131,12 @@ def referral_red_flags(patient: Patient, *, episode_id: int | None) -> list[Refe
         for referral in referrals
         if referral.red_flags
     ]
+
+
+def first_contact_targets(episode_ids) -> dict:
+    """Each episode's first-contact target (with `label` and `due_at`), by episode id, for
+    those whose referral was accepted."""
+    return referral_selectors.first_contact_due(episode_ids)
 
 
 def red_flag_reason(urgency: str, submitted_at, url: str):

@@ -43,6 +43,12 @@ class AppointmentDetailsForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
         },
     )
 
+    # Shown only when the time asks for it (`_check_time`): outside clinic hours, or a first
+    # conversation after its first-contact target.
+    book_anyway = forms.BooleanField(
+        label="Book it at this time anyway", required=False, widget=forms.HiddenInput
+    )
+
     def __init__(self, *args, clinicians=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["clinician"].queryset = clinicians if clinicians is not None else User.objects
@@ -67,7 +73,45 @@ class AppointmentDetailsForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
             self.add_error(
                 "video_link", "Only video appointments have a video link. Remove the link."
             )
+        if not self.errors:
+            self._check_time()
         return data
+
+    def first_contact_target(self):
+        """The first-contact target the appointment counts towards: a first conversation's
+        episode's (referrals.rules.FirstContactTarget), or None."""
+        return None
+
+    def duration(self) -> int:
+        raise NotImplementedError
+
+    def _check_time(self) -> None:
+        """A time outside clinic hours, or a first conversation after its target date, is
+        booked only when the clinician ticks that it is meant."""
+        start = timezone.localtime(self.start())
+        problems = []
+        if rules.outside_clinic_hours(start, self.duration()):
+            problems.append(
+                f"{start:%H:%M} on {start:%A %-d %B} is outside clinic hours "
+                f"({rules.CLINIC_OPENS:%H:%M} to {rules.CLINIC_CLOSES:%H:%M}). Check the time."
+            )
+        target = self.first_contact_target()
+        if target is not None and start > target.due_at:
+            due = timezone.localtime(target.due_at)
+            problems.append(
+                f"This is after the first-contact target ({target.label}, by {due:%-d %B %Y}): "
+                "the patient's wait will count as outside the target. Choose an earlier time if "
+                "there is one."
+            )
+        if problems:
+            # Ticked, it stays on the form for a second try; unticked, the form asks.
+            self.fields["book_anyway"].widget = forms.CheckboxInput()
+            if not self.cleaned_data.get("book_anyway"):
+                for problem in problems:
+                    self.add_error("start_time", problem)
+                self.add_error(
+                    "book_anyway", "Tick to book at this time anyway, or change the time."
+                )
 
 
 def _episode_label(episode: Episode) -> str:
@@ -94,8 +138,10 @@ class AppointmentForm(AppointmentDetailsForm):
         },
     )
 
-    def __init__(self, *args, episodes=None, **kwargs):
+    def __init__(self, *args, episodes=None, first_contact_targets=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Each episode's first-contact target, by episode id (referrals.selectors).
+        self.first_contact_targets = first_contact_targets or {}
         field = self.fields["episode"]
         field.queryset = episodes if episodes is not None else Episode.objects
         field.label_from_instance = _episode_label
@@ -117,6 +163,12 @@ class AppointmentForm(AppointmentDetailsForm):
             self.cleaned_data["kind"], 30
         )
 
+    def first_contact_target(self):
+        episode = self.cleaned_data.get("episode")
+        if self.cleaned_data.get("kind") != Appointment.Kind.FIRST_CONVERSATION or not episode:
+            return None
+        return self.first_contact_targets.get(episode.pk)
+
 
 class RescheduleForm(AppointmentDetailsForm):
     """Move a booked appointment. Carries the appointment's revision, so a change made since
@@ -126,7 +178,9 @@ class RescheduleForm(AppointmentDetailsForm):
 
     based_on = BasedOnField(required=False)
 
-    def __init__(self, *args, appointment: Appointment, **kwargs):
+    def __init__(self, *args, appointment: Appointment, first_contact=None, **kwargs):
+        # The first-contact target a first conversation counts towards, or None.
+        self.first_contact = first_contact
         kwargs.setdefault(
             "initial",
             {
@@ -148,6 +202,9 @@ class RescheduleForm(AppointmentDetailsForm):
 
     def duration(self) -> int:
         return self.cleaned_data.get("duration_minutes") or self.appointment.duration_minutes
+
+    def first_contact_target(self):
+        return self.first_contact
 
     def rebase(self, saved: Appointment) -> None:
         """After a refused move: carry `saved`'s revision (pathway.forms.carry_revision)."""

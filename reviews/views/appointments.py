@@ -121,6 +121,7 @@ def appointment_create(request, patient_uuid):
         request.POST or None,
         initial=initial,
         episodes=episodes,
+        first_contact_targets=sources.first_contact_targets(episodes.values_list("pk", flat=True)),
         clinicians=selectors.team_clinicians(request.user),
     )
     in_the_way = None
@@ -199,9 +200,17 @@ def appointment_reschedule(request, appointment_uuid):
     if appointment.status != Appointment.Status.BOOKED:
         messages.error(request, "Only booked appointments can be moved.")
         return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+    first_conversation = (
+        appointment.kind == Appointment.Kind.FIRST_CONVERSATION and appointment.episode_id
+    )
     form = RescheduleForm(
         request.POST or None,
         appointment=appointment,
+        first_contact=(
+            sources.first_contact_targets([appointment.episode_id]).get(appointment.episode_id)
+            if first_conversation
+            else None
+        ),
         clinicians=selectors.team_clinicians(request.user),
     )
     saved_now = in_the_way = None

@@ -1,0 +1,157 @@
+"""Times that are most often slips: outside clinic hours, or a first conversation after its
+first-contact target. Each is booked only when the clinician ticks that it is meant."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from referrals.models import Referral
+from reviews import rules
+from reviews.models import Appointment
+from tests.pathway.pages import field_error, page_text
+from tests.referrals import builders as referral_builders
+from tests.reviews import builders
+
+pytestmark = pytest.mark.django_db
+
+OUTSIDE = "Tick to book at this time anyway, or change the time."
+
+
+def _local(day, hour, minute=0):
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "minutes", "outside"),
+    [
+        (6, 59, 30, True),
+        (7, 0, 30, False),
+        (20, 30, 30, False),
+        (20, 40, 30, True),
+        (2, 0, 20, True),
+        (23, 0, 20, True),
+    ],
+)
+def test_outside_clinic_hours(hour, minute, minutes, outside):
+    day = timezone.localdate() + timedelta(days=3)
+    assert rules.outside_clinic_hours(_local(day, hour, minute), minutes) is outside
+
+
+def _form(episode, clinician, day, time, **overrides):
+    return {
+        "kind": "first_conversation",
+        "episode": episode.pk,
+        "start_date": day.isoformat(),
+        "start_time": time,
+        "duration_minutes": "",
+        "modality": "phone",
+        "video_link": "",
+        "location": "",
+        "clinician": clinician.pk,
+        **overrides,
+    }
+
+
+def _create_url(patient):
+    return reverse("reviews:appointment-create", kwargs={"patient_uuid": patient.uuid})
+
+
+def test_a_time_at_night_is_booked_only_when_ticked(world, login):
+    client = login(world.clinician)
+    episode = builders.episode_for(world.patient)
+    day = timezone.localdate() + timedelta(days=2)
+    data = _form(episode, world.clinician, day, "02:00", kind="follow_up")
+    response = client.post(_create_url(world.patient), data)
+    assert response.status_code == 200
+    assert "02:00 on" in field_error(response, "start_time")
+    assert "is outside clinic hours (07:00 to 21:00). Check the time." in page_text(response)
+    assert field_error(response, "book_anyway") == OUTSIDE
+    ticked = 'id="id_book_anyway" name="book_anyway" type="checkbox"'
+    assert ticked in page_text(response)
+    # Asked only when the time needs it.
+    assert ticked not in page_text(client.get(_create_url(world.patient)))
+    assert not Appointment.objects.exists()
+
+    response = client.post(_create_url(world.patient), {**data, "book_anyway": "on"})
+    assert response.status_code == 302
+    assert timezone.localtime(Appointment.objects.get().start).hour == 2
+
+
+def test_a_time_in_clinic_hours_asks_nothing(world, login):
+    client = login(world.clinician)
+    episode = builders.episode_for(world.patient)
+    day = timezone.localdate() + timedelta(days=2)
+    response = client.post(
+        _create_url(world.patient), _form(episode, world.clinician, day, "10:00", kind="follow_up")
+    )
+    assert response.status_code == 302
+
+
+def _accepted_episode(world, *, decided_days_ago):
+    referral = referral_builders.decided(world.patient, world.gp, world.clinician)
+    when = timezone.now() - timedelta(days=decided_days_ago)
+    Referral.objects.filter(pk=referral.pk).update(submitted_at=when, decided_at=when)
+    return referral.episode
+
+
+def test_a_first_conversation_after_its_target_is_booked_only_when_ticked(world, login):
+    client = login(world.clinician)
+    # Routine: the default targets give first contact within weeks of the referral.
+    episode = _accepted_episode(world, decided_days_ago=200)
+    day = timezone.localdate() + timedelta(days=2)
+    data = _form(episode, world.clinician, day, "10:00")
+    response = client.post(_create_url(world.patient), data)
+    assert response.status_code == 200
+    error = field_error(response, "start_time")
+    assert error.startswith("This is after the first-contact target (")
+    assert "the patient's wait will count as outside the target" in page_text(response)
+    assert not Appointment.objects.exists()
+
+    response = client.post(_create_url(world.patient), {**data, "book_anyway": "on"})
+    assert response.status_code == 302
+    # A follow-up counts towards no first-contact target.
+    follow_up = client.post(
+        _create_url(world.patient),
+        _form(episode, world.clinician, day, "11:00", kind="follow_up"),
+    )
+    assert follow_up.status_code == 302
+
+
+def test_a_first_conversation_within_its_target_asks_nothing(world, login):
+    episode = _accepted_episode(world, decided_days_ago=0)
+    day = timezone.localdate() + timedelta(days=2)
+    response = login(world.clinician).post(
+        _create_url(world.patient), _form(episode, world.clinician, day, "10:00")
+    )
+    assert response.status_code == 302
+
+
+def test_moving_a_first_conversation_past_its_target_asks_first(world, login):
+    episode = _accepted_episode(world, decided_days_ago=0)
+    client = login(world.clinician)
+    day = timezone.localdate() + timedelta(days=2)
+    client.post(_create_url(world.patient), _form(episode, world.clinician, day, "10:00"))
+    appointment = Appointment.objects.get()
+    later = timezone.localdate() + timedelta(days=300)
+    url = reverse("reviews:appointment-reschedule", kwargs={"appointment_uuid": appointment.uuid})
+    data = {
+        "start_date": later.isoformat(),
+        "start_time": "10:00",
+        "duration_minutes": "",
+        "modality": "phone",
+        "video_link": "",
+        "location": "",
+        "clinician": world.clinician.pk,
+        "based_on": client.get(url).context["form"]["based_on"].value(),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert field_error(response, "start_time").startswith("This is after the first-contact")
+    appointment.refresh_from_db()
+    assert timezone.localdate(appointment.start) == day
+    response = client.post(url, {**data, "book_anyway": "on"})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert timezone.localdate(appointment.start) == later
