@@ -820,7 +820,7 @@ class Loader:
              "Polish" if rng.random() < 0.02 else "", "", referral_status, submitted,
              matched[0], matched[1], priority, rejection, redirect, advice, "",
              decided_fields[0], decided_fields[1],
-             closed_at if status == "closed" else None, False, 0, False, "")
+             closed_at if status == "closed" else None, False, 0, "", "")
         )  # fmt: skip
         if condition == "headache" and rng.random() < 0.3:
             self.preventives.add(
@@ -1406,7 +1406,7 @@ class Loader:
                  number if rng.random() < 0.5 else "", practice.pk, "self.referrer@example.com",
                  "", [], "routine", age, rng.choice(PROBLEMS[condition]), "", None, "", "", None,
                  True, "email", "", "", "submitted", submitted, None, None, "", "", "", "", "",
-                 None, None, None, False, 0, False, "")
+                 None, None, None, False, 0, "", "")
             )  # fmt: skip
 
 

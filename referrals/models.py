@@ -28,6 +28,7 @@ def _choices(name: str, mapping) -> type[models.TextChoices]:
 ReferralStatus = _choices("ReferralStatus", rules.REFERRAL_STATUSES)
 RejectionReason = _choices("RejectionReason", rules.REJECTION_REASONS)
 RedirectDestination = _choices("RedirectDestination", rules.REDIRECT_DESTINATIONS)
+TellReason = _choices("TellReason", rules.TELL_REASONS)
 
 
 class ReferralSource(models.TextChoices):
@@ -60,6 +61,8 @@ class PreferredContact(models.TextChoices):
 _OPEN = list(rules.OPEN_STATUSES)
 _DECIDED = list(rules.DECIDED_STATUSES)
 _TOLD_BY_TEAM = list(rules.TOLD_BY_TEAM_STATUSES)
+# A referral its referrer withdrew before triage: closed with no decision.
+WITHDRAWN = Q(status=rules.CLOSED, decided_at__isnull=True)
 
 
 class ReferralQuerySet(models.QuerySet):
@@ -68,6 +71,10 @@ class ReferralQuerySet(models.QuerySet):
 
     def open(self):
         return self.live().filter(status__in=_OPEN)
+
+    def standing(self):
+        """Live referrals not withdrawn by their referrer before triage (closed undecided)."""
+        return self.live().exclude(WITHDRAWN)
 
 
 class Referral(ClinicalRecord):
@@ -206,7 +213,10 @@ class Referral(ClinicalRecord):
     # outcome (none may be sent to them, or they have no account to read it in): the team tells
     # them by phone or letter, and the referral stays on the triage page's list of outcomes to
     # tell until a clinician records how they were told (services.record_outcome_told).
-    tell_by_team = models.BooleanField(default=False, editable=False)
+    # Why, as decided (rules.TELL_REASONS); "" when a message leads them to it.
+    tell_by_team = models.CharField(
+        max_length=12, choices=TellReason.choices, blank=True, editable=False
+    )
     told_at = models.DateTimeField(null=True, blank=True, editable=False)
     told_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -224,6 +234,10 @@ class Referral(ClinicalRecord):
         ordering = ["-submitted_at"]
         constraints = [
             choices_constraint("source", ReferralSource, "referrals_referral_source_valid"),
+            models.CheckConstraint(
+                condition=Q(tell_by_team__in=["", *TellReason.values]),
+                name="referrals_referral_tell_reason_valid",
+            ),
             choices_constraint("condition", Condition, "referrals_referral_condition_valid"),
             choices_constraint("urgency", Urgency, "referrals_referral_urgency_valid"),
             choices_constraint("status", ReferralStatus, "referrals_referral_status_valid"),
@@ -299,10 +313,11 @@ class Referral(ClinicalRecord):
                 | Q(entered_in_error=True) & ~Q(duplicate_of=F("id")),
                 name="referrals_referral_duplicate_entered_in_error",
             ),
-            # A referral is sent again once: a second copy would split its triage in two.
+            # A referral is sent again once: a second copy would split its triage in two. One
+            # withdrawn before triage no longer stands for it, so it can be sent again.
             models.UniqueConstraint(
                 fields=["resends"],
-                condition=Q(entered_in_error=False),
+                condition=Q(entered_in_error=False) & ~WITHDRAWN,
                 name="referrals_referral_sent_again_once",
             ),
             models.CheckConstraint(
@@ -312,13 +327,14 @@ class Referral(ClinicalRecord):
             models.CheckConstraint(
                 condition=Q(told_at__isnull=True, told_by__isnull=True, told_how="")
                 | (
-                    Q(tell_by_team=True, told_at__isnull=False, told_by__isnull=False)
+                    ~Q(tell_by_team="")
+                    & Q(told_at__isnull=False, told_by__isnull=False)
                     & ~Q(told_how="")
                 ),
                 name="referrals_referral_told_recorded",
             ),
             models.CheckConstraint(
-                condition=Q(tell_by_team=False) | Q(source="self", status__in=_TOLD_BY_TEAM),
+                condition=Q(tell_by_team="") | Q(source="self", status__in=_TOLD_BY_TEAM),
                 name="referrals_referral_tell_by_team_decided",
             ),
         ]
@@ -336,7 +352,7 @@ class Referral(ClinicalRecord):
             # Outcomes the team still has to tell (the triage page's list).
             models.Index(
                 fields=["decided_at"],
-                condition=Q(tell_by_team=True, told_at__isnull=True, entered_in_error=False),
+                condition=~Q(tell_by_team="") & Q(told_at__isnull=True, entered_in_error=False),
                 name="referrals_to_tell_idx",
             ),
             # Unmatched self-referrals are scoped by the practice the self-referrer named.

@@ -33,7 +33,7 @@ from pathway.permissions import (
     practices_with_a_care_team,
 )
 from referrals import rules
-from referrals.models import EmergencyStop, Referral, ReferralLetter
+from referrals.models import WITHDRAWN, EmergencyStop, Referral, ReferralLetter
 
 
 def referrals_visible_to(user) -> QuerySet[Referral]:
@@ -81,8 +81,15 @@ def referral_for(user, referral_uuid: UUID | str) -> Referral:
 
 
 def sent_again_as(user, referral: Referral) -> Referral | None:
-    """The live referral that sends `referral` again (Referral.resends), if `user` may see it."""
-    return referrals_visible_to(user).filter(resends=referral).select_related("referrer").first()
+    """The referral that sends `referral` again (Referral.resends), if `user` may see it and it
+    was not withdrawn before triage."""
+    return (
+        referrals_visible_to(user)
+        .filter(resends=referral)
+        .exclude(WITHDRAWN)
+        .select_related("referrer")
+        .first()
+    )
 
 
 def came_back_to(user, *, since) -> QuerySet[Referral]:
@@ -101,7 +108,7 @@ def came_back_to(user, *, since) -> QuerySet[Referral]:
                 submitted_at__gt=OuterRef("decided_at"),
             )
         )
-        .exclude(status=rules.CLOSED, decided_at__isnull=True)
+        .exclude(WITHDRAWN)
     )
     return (
         referrals_visible_to(user)
@@ -127,7 +134,7 @@ def _sent_again():
     # The referral that sent each one again, as `sent_again` (a list of none or one).
     return Prefetch(
         "sent_again_as",
-        queryset=Referral.objects.live().only("uuid", "resends", "submitted_at"),
+        queryset=Referral.objects.standing().only("uuid", "resends", "submitted_at"),
         to_attr="sent_again",
     )
 
@@ -202,7 +209,8 @@ def outcomes_to_tell_for(user) -> QuerySet[Referral]:
     )
     return (
         referrals_visible_to(user)
-        .filter(tell_by_team=True, told_at__isnull=True)
+        .exclude(tell_by_team="")
+        .filter(told_at__isnull=True)
         .select_related("patient", "decided_by")
         .alias(no_flags=no_flags)
         .order_by("no_flags", "decided_at", "id")

@@ -100,22 +100,50 @@ OPEN_STATUSES: tuple[str, ...] = (SUBMITTED, ACCEPTED)
 RESENDABLE_STATUSES: tuple[str, ...] = (REJECTED, REDIRECTED)
 
 # Decisions that end the service's contact with a self-referrer: when no message can lead them
-# to the outcome, the team must tell them (`told_only_by_team`). An accepted self-referrer hears
+# to the outcome, the team must tell them (`why_team_tells`). An accepted self-referrer hears
 # from the team when their first conversation is booked.
 TOLD_BY_TEAM_STATUSES: tuple[str, ...] = (REJECTED, REDIRECTED)
 
+# Why only the team can tell a self-referrer the outcome, as the team's pages say it.
+NOT_MATCHED = "not_matched"
+NO_MESSAGE = "no_message"
+NO_ACCOUNT = "no_account"
+TELL_REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        NOT_MATCHED: "The self-referral is not matched to a patient record, so no message "
+        "could be sent to them",
+        NO_MESSAGE: "No text message or email could be sent to them (no consent or contact "
+        "details for either)",
+        NO_ACCOUNT: "They have no account to read the outcome in, so the message sent to them "
+        "said only that the team will contact them",
+    }
+)
 
-def told_only_by_team(
-    *, status: str, self_referral: bool, channel: str | None, has_account: bool
-) -> bool:
-    """Return whether only the care team can tell a self-referrer a decision that ends the
-    service's contact with them (`status` rejected or redirected): no text message or email may
-    be sent to them (`channel` None), or one may but they have no account to read the outcome
-    in, so the message only says the team will contact them. A referrer who is a clinician is
-    always told by email."""
-    return (
-        self_referral and status in TOLD_BY_TEAM_STATUSES and (channel is None or not has_account)
-    )
+
+def why_team_tells(
+    *,
+    status: str,
+    self_referral: bool,
+    matched: bool,
+    channel: str | None,
+    has_account: bool,
+    died: bool = False,
+) -> str:
+    """Return why only the care team can tell a self-referrer a decision that ends the
+    service's contact with them (`status` rejected or redirected), a TELL_REASONS code, or ""
+    when a message leads them to it: not matched to a record; matched, but no text message or
+    email may be sent to them (`channel` None); or one may, but with no account to read the
+    outcome in it says only that the team will contact them. A referrer who is a clinician is
+    told by email, and a patient who has died is not contacted ("")."""
+    if not self_referral or status not in TOLD_BY_TEAM_STATUSES or died:
+        return ""
+    if not matched:
+        return NOT_MATCHED
+    if channel is None:
+        return NO_MESSAGE
+    if not has_account:
+        return NO_ACCOUNT
+    return ""
 
 
 # Priorities a clinician may give on accepting; each selects its own first-contact target.

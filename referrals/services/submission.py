@@ -178,7 +178,7 @@ def resend_problem(earlier: Referral) -> str:
             f"Referral {earlier.reference} is {status}: only a referral the team rejected or "
             "redirected can be sent again."
         )
-    again = earlier.sent_again_as.live().first()
+    again = earlier.sent_again_as.standing().first()
     if again is not None:
         return (
             f"Referral {earlier.reference} was sent again already, as referral {again.reference} "

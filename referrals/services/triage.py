@@ -109,11 +109,13 @@ def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referra
     accepted = decision.decision == rules.ACCEPT
     fields = {
         "status": new_status,
-        "tell_by_team": rules.told_only_by_team(
+        "tell_by_team": rules.why_team_tells(
             status=new_status,
             self_referral=referral.referrer_id is None,
+            matched=referral.patient is not None,
             channel=outcome_channel(referral),
             has_account=referral.patient is not None and referral.patient.user_id is not None,
+            died=referral.patient is not None and referral.patient.date_of_death is not None,
         ),
         "priority": decision.priority if accepted else "",
         "rejection_reason": (

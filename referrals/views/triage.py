@@ -176,26 +176,22 @@ def _detail_context(request, referral, **extra) -> dict:
 
 
 def _to_tell(request, referral) -> dict:
-    """What the page needs for an outcome only the team can tell the self-referrer: why no
-    message leads them to it, how to reach them, and the form to record telling them."""
+    """What the page needs for an outcome only the team can tell the self-referrer: why, as it
+    was when decided; for the care team, how to reach them and the form to record telling."""
+    why = rules.TELL_REASONS[referral.tell_by_team]
+    if request.user.role != "clinician":
+        return {"to_tell": {"why": why}}
     patient = referral.patient
-    reach = {
-        "phone": display_uk_mobile((patient.mobile if patient else "") or referral.stated_mobile),
-        "email": (patient.email if patient else "") or referral.stated_email,
-    }
-    if services.outcome_channel(referral) is None:
-        why = "No text message or email can be sent to them"
-        if patient is None:
-            why += " (the self-referral is not matched to a patient record)"
-    else:
-        why = (
-            "They have no account to read the outcome in: the message sent to them says only "
-            "that the team will contact them"
-        )
-    can_record = request.user.role == "clinician" and referral.told_at is None
     return {
-        "to_tell": {"why": why, **reach},
-        "told_form": ToldForm() if can_record else None,
+        "to_tell": {
+            "why": why,
+            "phone": display_uk_mobile(
+                (patient.mobile if patient else "") or referral.stated_mobile
+            ),
+            "email": (patient.email if patient else "") or referral.stated_email,
+            "for_team": True,
+        },
+        "told_form": ToldForm() if referral.told_at is None else None,
     }
 
 
@@ -248,15 +244,18 @@ def decide(request, referral_uuid):
         return _render_detail(request, referral, status=400, decision_form=form)
     outcome = f"Referral {decided.reference} {decision_words(decided)}."
     channel = services.outcome_channel(decided)
-    # Until someone records telling them, the referral stays on the outcomes to tell.
-    listed = (
-        " It stays on 'Outcomes to tell' until you record that." if decided.tell_by_team else ""
-    )
-    if channel is None:
+    if decided.tell_by_team:
+        # It stays on the outcomes to tell until someone records telling them.
+        messages.warning(
+            request,
+            f"{outcome} {rules.TELL_REASONS[decided.tell_by_team]}: tell them the outcome by "
+            "phone or letter. It stays on 'Outcomes to tell' until you record that.",
+        )
+    elif channel is None:
         messages.warning(
             request,
             f"{outcome} No text message or email can be sent to the patient (no consent or "
-            f"contact details for either): tell them the outcome by phone or letter.{listed}",
+            "contact details for either): tell them the outcome by phone or letter.",
         )
     elif decided.referrer_id is not None:
         messages.success(request, f"{outcome} The referrer will be told.")
@@ -265,7 +264,7 @@ def decide(request, referral_uuid):
         messages.warning(
             request,
             f"{outcome} The patient has no account to read the outcome in. {way} will tell "
-            f"them the team will contact them: tell them the outcome by phone or letter.{listed}",
+            "them the team will contact them: tell them the outcome by phone or letter.",
         )
     else:
         way = "a text message" if channel == "sms" else "an email"

@@ -1,6 +1,9 @@
 """Outcomes only the team can tell: a self-referral rejected or redirected when no message can
 lead the patient to it stays on a list until a clinician records telling them."""
 
+from datetime import timedelta
+from importlib import import_module
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -28,26 +31,33 @@ REJECT = {
 
 
 @pytest.mark.parametrize(
-    ("status", "self_referral", "channel", "has_account", "told_by_team"),
+    ("status", "self_referral", "matched", "channel", "has_account", "died", "why"),
     [
-        (rules.REJECTED, True, None, False, True),
-        (rules.REDIRECTED, True, None, True, True),
+        (rules.REJECTED, True, False, None, False, False, rules.NOT_MATCHED),
+        (rules.REDIRECTED, True, True, None, True, False, rules.NO_MESSAGE),
         # A message can go, but only to say the team will contact them.
-        (rules.REJECTED, True, "sms", False, True),
+        (rules.REJECTED, True, True, "sms", False, False, rules.NO_ACCOUNT),
         # The message leads them to the outcome in their account.
-        (rules.REJECTED, True, "email", True, False),
+        (rules.REJECTED, True, True, "email", True, False, ""),
         # The team contacts an accepted self-referrer to book their first conversation.
-        (rules.ACCEPTED, True, None, False, False),
+        (rules.ACCEPTED, True, True, None, False, False, ""),
         # A referring clinician is told by email.
-        (rules.REJECTED, False, "email", False, False),
+        (rules.REJECTED, False, True, "email", False, False, ""),
+        # A patient who has died is not contacted.
+        (rules.REJECTED, True, True, None, False, True, ""),
     ],
 )
-def test_told_only_by_team(status, self_referral, channel, has_account, told_by_team):
+def test_why_team_tells(status, self_referral, matched, channel, has_account, died, why):
     assert (
-        rules.told_only_by_team(
-            status=status, self_referral=self_referral, channel=channel, has_account=has_account
+        rules.why_team_tells(
+            status=status,
+            self_referral=self_referral,
+            matched=matched,
+            channel=channel,
+            has_account=has_account,
+            died=died,
         )
-        is told_by_team
+        == why
     )
 
 
@@ -68,9 +78,13 @@ def _reject_unmatched(world, login, **content):
 
 def test_an_unmatched_self_referral_rejected_is_listed_until_told(world, login):
     made, client = _reject_unmatched(world, login, red_flags=("orthostatic_headache",))
-    assert made.tell_by_team
+    assert made.tell_by_team == rules.NOT_MATCHED
     queue = page_text(client.get(QUEUE))
-    assert "It stays on 'Outcomes to tell' until you record that." in queue
+    assert (
+        "The self-referral is not matched to a patient record, so no message could be sent to "
+        "them: tell them the outcome by phone or letter. It stays on 'Outcomes to tell' until "
+        "you record that."
+    ) in queue
     assert (
         "1 self-referrer has not been told that their referral was rejected or redirected, "
         "and no message can lead them to it. 1 of them gave red flags."
@@ -78,15 +92,18 @@ def test_an_unmatched_self_referral_rejected_is_listed_until_told(world, login):
     listed = page_text(client.get(TO_TELL))
     assert "Sam Self" in listed
     assert (
-        '<strong class="nhsuk-tag nhsuk-tag--red">Red flags</strong> Headache that changes with '
+        '<strong class="nhsuk-tag nhsuk-tag--red">Urgent</strong> Headache that changes with '
         "posture (lying or standing)"
     ) in listed
 
     page = page_text(client.get(reverse("referrals:detail", args=[made.uuid])))
     assert "Tell the patient this outcome" in page
-    assert "the self-referral is not matched to a patient record" in page
+    assert "The self-referral is not matched to a patient record" in page
+    assert "Tell them by phone or letter, with the advice above." in page
     assert "Email: sam@example.test" in page
-    assert "They gave red flags" in page
+    assert "They gave red flags: make sure they know where to get help and that it is urgent." in (
+        page
+    )
 
     response = client.post(
         reverse("referrals:record-told", args=[made.uuid]), {"how": "Phoned 4 December."}
@@ -116,9 +133,51 @@ def test_a_patient_without_an_account_sent_a_message_is_still_listed(world, logi
     client = login(world.clinician)
     client.post(reverse("referrals:decide", args=[made.uuid]), REJECT)
     made.refresh_from_db()
-    assert made.tell_by_team
+    assert made.tell_by_team == rules.NO_ACCOUNT
     page = page_text(client.get(reverse("referrals:detail", args=[made.uuid])))
     assert "They have no account to read the outcome in" in page
+    # As it was when decided: an account made since does not change what the patient was sent.
+    Patient.objects.filter(pk=world.patient.pk).update(user=world.patient_user)
+    page = page_text(client.get(reverse("referrals:detail", args=[made.uuid])))
+    assert "They have no account to read the outcome in" in page
+
+
+def test_a_redirected_self_referrer_is_told_where_to_go(world, login):
+    made = builders.self_referral(world.practice_a)
+    client = login(world.clinician)
+    client.post(
+        reverse("referrals:decide", args=[made.uuid]),
+        {"decision": "redirect", "redirect_to": "neurology", "note": "Seizures."},
+    )
+    page = page_text(client.get(reverse("referrals:detail", args=[made.uuid])))
+    assert (
+        "Tell them by phone or letter that Neurology is the right service for them, and to ask "
+        "their GP practice to refer them there."
+    ) in page
+
+
+def test_a_patient_who_has_died_is_not_listed(world, login):
+    from datetime import date
+
+    made = builders.self_referral_by(world.patient)
+    services.match_self_referral(actor=world.clinician, referral=made, patient=world.patient)
+    # Died while the referral waited for triage.
+    Patient.objects.filter(pk=world.patient.pk).update(date_of_death=date(2026, 1, 2))
+    login(world.clinician).post(reverse("referrals:decide", args=[made.uuid]), REJECT)
+    made.refresh_from_db()
+    assert (made.status, made.tell_by_team) == ("rejected", "")
+    assert _listed(world.clinician) == []
+
+
+def test_the_gp_reads_that_the_team_will_tell_them(world, login):
+    made = builders.self_referral_by(world.patient)
+    services.match_self_referral(actor=world.clinician, referral=made, patient=world.patient)
+    Patient.objects.filter(pk=world.patient.pk).update(sms_consent=False, email_consent=False)
+    login(world.clinician).post(reverse("referrals:decide", args=[made.uuid]), REJECT)
+    page = page_text(login(world.gp).get(reverse("referrals:detail", args=[made.uuid])))
+    assert "The care team will tell them the outcome by phone or letter." in page
+    assert "Tell the patient this outcome" not in page
+    assert "Record that they were told" not in page
 
 
 def test_a_patient_who_can_read_the_outcome_is_not_listed(world, login):
@@ -169,7 +228,8 @@ def test_recording_is_refused_where_a_message_leads_them_to_it(world):
         services.record_outcome_told(actor=world.clinician, referral=made, how="Phoned.")
 
 
-def test_a_decision_corrected_as_a_wrong_match_leaves_the_list(world, login):
+@pytest.mark.parametrize("told_first", [False, True])
+def test_a_decision_corrected_as_a_wrong_match_leaves_the_list(world, login, told_first):
     made = builders.self_referral_by(world.patient)
     services.match_self_referral(actor=world.clinician, referral=made, patient=world.patient)
     Patient.objects.filter(pk=world.patient.pk).update(user=None)
@@ -182,7 +242,18 @@ def test_a_decision_corrected_as_a_wrong_match_leaves_the_list(world, login):
         ),
     )
     assert _listed(world.clinician) == [Referral.objects.get(pk=made.pk)]
-    Referral.objects.filter(pk=made.pk).update(entered_in_error=True)
+    client = login(world.clinician)
+    if told_first:
+        client.post(reverse("referrals:record-told", args=[made.uuid]), {"how": "Phoned."})
+    response = client.post(
+        reverse("referrals:correct-match", args=[made.uuid]), {"wrong_person": "on"}
+    )
+    assert response.status_code == 302
+    made.refresh_from_db()
+    assert made.entered_in_error
+    # The copy waits to be matched and triaged again, with nothing to tell yet.
+    copy = Referral.objects.get(status="submitted", patient=None)
+    assert (copy.tell_by_team, copy.told_at, copy.told_how) == ("", None, "")
     assert _listed(world.clinician) == []
 
 
@@ -193,7 +264,9 @@ def test_the_database_refuses_telling_recorded_where_none_was_needed(world):
             told_at=timezone.now(), told_by=world.clinician, told_how="Phoned."
         )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Referral.objects.filter(pk=made.pk).update(tell_by_team=True)
+        Referral.objects.filter(pk=made.pk).update(tell_by_team=rules.NO_MESSAGE)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Referral.objects.filter(pk=made.pk).update(tell_by_team="unknown")
 
 
 def test_other_teams_do_not_see_the_outcome_to_tell(world, login):
@@ -204,3 +277,33 @@ def test_other_teams_do_not_see_the_outcome_to_tell(world, login):
         reverse("referrals:record-told", args=[made.uuid]), {"how": "Phoned."}
     )
     assert response.status_code == 404
+
+
+def test_recent_decisions_from_before_the_list_are_added_to_it(world):
+    from django.apps import apps
+
+    backfill = import_module("referrals.migrations.0013_outcomes_to_tell_backfill").backfill
+    unmatched = builders.self_referral(world.practice_a)
+    services.triage_referral(
+        actor=world.clinician,
+        referral=unmatched,
+        decision=Decision(decision="redirect", redirect_to="neurology"),
+    )
+    old = builders.self_referral(world.practice_a, given_name="Old")
+    services.triage_referral(
+        actor=world.clinician,
+        referral=old,
+        decision=Decision(decision="redirect", redirect_to="neurology"),
+    )
+    readable = builders.self_referral_by(world.patient)
+    services.match_self_referral(actor=world.clinician, referral=readable, patient=world.patient)
+    services.triage_referral(actor=world.clinician, referral=readable, decision=Decision(**REJECT))
+    # As decided before the list was kept.
+    Referral.objects.update(tell_by_team="")
+    Referral.objects.filter(pk=old.pk).update(decided_at=timezone.now() - timedelta(days=91))
+    backfill(apps, None)
+    assert dict(Referral.objects.values_list("pk", "tell_by_team")) == {
+        unmatched.pk: rules.NOT_MATCHED,
+        old.pk: "",
+        readable.pk: "",
+    }

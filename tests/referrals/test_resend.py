@@ -337,11 +337,17 @@ def test_a_referral_sent_again_then_withdrawn_comes_back_on_the_list(world, logi
     gp.post(reverse("referrals:withdraw", args=[again.uuid]))
     again.refresh_from_db()
     assert again.status == "closed"
-    # The advice still waits to be acted on.
+    # The advice still waits to be acted on, and the referral can be sent again.
     assert _came_back(world.gp) == [earlier]
-    assert (
-        f"Your referral of {world.patient.full_name} was rejected" in gp.get(HOME).content.decode()
-    )
+    home = gp.get(HOME).content.decode()
+    assert f"Your referral of {world.patient.full_name} was rejected" in home
+    page = gp.get(_detail(earlier)).content.decode()
+    assert "Send this referral again" in page
+    assert f'As <a href="/referrals/{again.uuid}/">' not in page
+    gp.post(_resend_url(earlier), _form(world))
+    resent = Referral.objects.get(resends=earlier, status="submitted")
+    assert resent != again
+    assert _came_back(world.gp) == []
 
 
 def test_the_decision_words_are_escaped_once(world, login):
