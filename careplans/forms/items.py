@@ -36,6 +36,17 @@ class GoalForm(TooLongInWords, forms.ModelForm):
         model = Goal
         fields = ["description", "baseline", "target", "current"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rated_on = self.instance.current_rated_on
+        if self.instance.current is not None and rated_on is not None:
+            # Carried from an earlier version: a new rating replaces it.
+            self.fields[
+                "current"
+            ].help_text = (
+                f"Rated on {rated_on:%-d %B %Y}. Change it when the patient rates it again."
+            )
+
     def clean(self):
         cleaned = super().clean()
         baseline, target = cleaned.get("baseline"), cleaned.get("target")

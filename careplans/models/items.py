@@ -38,12 +38,20 @@ class Goal(VersionItem):
     baseline = models.PositiveSmallIntegerField("rating at the start")
     target = models.PositiveSmallIntegerField("target rating")
     current = models.PositiveSmallIntegerField("rating now", null=True, blank=True)
+    # The day `current` was given, carried into later versions with it, so a rating copied into
+    # a new version is not read as this version's own. Empty on ratings given before it was
+    # kept.
+    current_rated_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta(VersionItem.Meta):
         constraints = [
             _rating_between("baseline", "careplans_goal_baseline_0_to_10"),
             _rating_between("target", "careplans_goal_target_0_to_10"),
             _rating_between("current", "careplans_goal_current_0_to_10", nullable=True),
+            models.CheckConstraint(
+                condition=Q(current__isnull=False) | Q(current_rated_on__isnull=True),
+                name="careplans_goal_rated_on_needs_rating",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -60,6 +60,9 @@ ITEM_FIELDS = {
     "responsibilities": ("owner", "person", "action", "due_on"),
     "acute_treatments": ("medication_class", "medicine"),
 }
+# What a new version copies of each row: what the form edits, and a goal's rating keeps the day
+# it was given.
+COPIED_FIELDS = {**ITEM_FIELDS, "goals": (*ITEM_FIELDS["goals"], "current_rated_on")}
 # The draft's text fields that other records may start it with (pathway.plan_starts).
 PREFILLED_FIELDS = ("what_matters", "acute_plan", "wellbeing_notes")
 VERSION_FIELDS = (
@@ -184,8 +187,12 @@ def update_draft(
                 )
                 if problem:
                     raise CarePlanError(f"{change.data.get('person') or row.person}: {problem}")
+            rated = getattr(row, "current", None)
             for name in ITEM_FIELDS[relation]:
                 setattr(row, name, change.data.get(name, getattr(row, name)))
+            if relation == "goals" and (row.pk is None or row.current != rated):
+                # A rating given (or changed) now is dated today; one carried over keeps its day.
+                row.current_rated_on = timezone.localdate() if row.current is not None else None
             row.position = position
             position += 1
             row.save()
@@ -304,7 +311,7 @@ def start_new_version(*, actor, plan: CarePlan) -> CarePlanVersion:
                     version=draft,
                     lineage=row.lineage,
                     position=row.position,
-                    **{name: getattr(row, name) for name in ITEM_FIELDS[relation]},
+                    **{name: getattr(row, name) for name in COPIED_FIELDS[relation]},
                 )
                 for row in model.objects.filter(version=source)
             )

@@ -230,6 +230,55 @@ def test_agreeing_the_first_plan_writes_the_milestone_and_tells_the_patient(worl
     assert set(message.context) == {"link", "preferences_link"}  # no clinical detail
 
 
+def test_a_goal_rating_keeps_the_day_it_was_given_into_later_versions(world, login):
+    plan = builders.plan(world.patient, actor=world.clinician)
+    v1 = plan.versions.get(number=1)
+    builders.fill_draft(
+        v1, goals=[{"description": "Walk the dog", "baseline": 3, "target": 7, "current": 4}]
+    )
+    rated = Goal.objects.get(version=v1)
+    assert rated.current_rated_on == timezone.localdate()
+    services.agree_version(actor=world.clinician, version=v1)
+    earlier = timezone.localdate() - timedelta(days=60)
+    Goal.objects.filter(pk=rated.pk).update(current_rated_on=earlier)
+
+    mine = login(world.patient_user).get("/care-plans/my/").content.decode()
+    assert f'4 out of 10<br><span class="nhsuk-body-s">rated {earlier:%-d %B %Y}</span>' in mine
+
+    v2 = services.start_new_version(actor=world.clinician, plan=plan)
+    copied = Goal.objects.get(version=v2)
+    assert (copied.current, copied.current_rated_on) == (4, earlier)
+    client = login(world.clinician)
+    edit = client.get(f"/care-plans/versions/{v2.uuid}/edit/").content.decode()
+    assert f"Rated on {earlier:%-d %B %Y}. Change it when the patient rates it again." in edit
+    # Saved again unchanged, it keeps its day; rated again, it is dated today.
+    same = {"description": "Walk the dog", "baseline": 3, "target": 7, "current": 4}
+    services.update_draft(
+        actor=world.clinician,
+        version=v2,
+        fields={},
+        items={"goals": [ItemChange(pk=copied.pk, data=same)]},
+    )
+    copied.refresh_from_db()
+    assert copied.current_rated_on == earlier
+    services.update_draft(
+        actor=world.clinician,
+        version=v2,
+        fields={},
+        items={"goals": [ItemChange(pk=copied.pk, data={**same, "current": 6})]},
+    )
+    copied.refresh_from_db()
+    assert (copied.current, copied.current_rated_on) == (6, timezone.localdate())
+    services.update_draft(
+        actor=world.clinician,
+        version=v2,
+        fields={},
+        items={"goals": [ItemChange(pk=copied.pk, data={**same, "current": None})]},
+    )
+    copied.refresh_from_db()
+    assert (copied.current, copied.current_rated_on) == (None, None)
+
+
 def test_an_agreed_version_never_changes_and_a_new_version_supersedes_it(world):
     plan = builders.agreed_plan(world.patient, actor=world.clinician)
     v1 = plan.versions.get(number=1)
