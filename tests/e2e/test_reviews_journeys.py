@@ -109,6 +109,24 @@ def test_the_team_books_and_runs_a_review(browser_page, demo, index, kind, label
     ).exists()
 
 
+def test_a_time_typed_at_night_is_caught_before_booking(browser_page, demo):
+    patient = demo.patients[3]
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=1), "02:00")
+    assert "is outside clinic hours (07:00 to 21:00). Check the time." in page.content()
+    assert page.get_by_label("Book it at this time anyway").is_visible()
+    _shots(browser, "booking-outside-hours")
+    assert not Appointment.objects.filter(patient=patient, kind="follow_up").exists()
+    page.get_by_label("Start time").fill("10:00")
+    _submit(browser, "Book appointment")
+    assert page.get_by_role("heading", level=1).inner_text() == "Follow-up"
+    booked = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
+    assert timezone.localtime(booked.start).hour == 10
+
+
 def test_the_team_runs_a_group_session_and_the_patient_books_a_place(browser_page, demo):
     browser = browser_page
     page = browser.page
