@@ -1,5 +1,5 @@
 """The reviews app's lines on the patient's home page (pathway.patient_tasks): questionnaires
-to fill in, group invitations to answer, the next review once it is due (or asked for), and
+to fill in, group invitations to answer, the yearly review once it is due (or asked for), and
 the next appointment."""
 
 from datetime import timedelta
@@ -100,7 +100,7 @@ def _yearly_review(patient, *, upcoming_annual: bool) -> Task | None:
     if asked is not None:
         asked_on = timezone.localtime(asked.requested_at)
         return Task(
-            text=f"You asked for your next review on {asked_on:%-d %B}. The team will contact "
+            text=f"You asked for your yearly review on {asked_on:%-d %B}. The team will contact "
             "you to book a time.",
             url=appointments,
             link_text="See your appointments",
@@ -120,8 +120,8 @@ def _yearly_review(patient, *, upcoming_annual: bool) -> Task | None:
         return None
     when = "now" if due <= timezone.now() else f"on {due_day:%-d %B}"
     return Task(
-        text=f"Your next review is due {when}. The team will contact you to arrange it, "
+        text=f"Your yearly review is due {when}. The team will contact you to arrange it, "
         "or you can ask for it now.",
         url=f"{appointments}#ask",
-        link_text="Ask for your next review",
+        link_text="Ask for your yearly review",
     )

@@ -420,7 +420,7 @@ class BookingRequestForm(forms.Form):
         widget=Textarea(attrs={"rows": 3}),
         error_messages={"max_length": "Keep this to 500 characters or fewer."},
     )
-    # Sent by the button pressed: "Ask for my next review" or "Ask for a follow-up".
+    # Sent by the button pressed: "Ask for my yearly review" or "Ask for a follow-up".
     kind = forms.ChoiceField(
         choices=[("annual_review", "Annual review"), ("follow_up", "Follow-up")],
         error_messages={"required": "Choose what to ask for.", "invalid_choice": "Choose one."},

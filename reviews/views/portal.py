@@ -36,9 +36,9 @@ WITHDRAWN_BY_TEAM = (
     "contact your care team."
 )
 
-# What the patient asked for, as the page says it ("You asked for your next review on ..."),
+# What the patient asked for, as the page says it ("You asked for your yearly review on ..."),
 # in the words of the buttons they pressed.
-ASKED_FOR = {"annual_review": "your next review", "follow_up": "a follow-up"}
+ASKED_FOR = {"annual_review": "your yearly review", "follow_up": "a follow-up"}
 
 
 @patient_required
@@ -67,7 +67,7 @@ def _appointments_page(request, patient, booking_form: BookingRequestForm, *, st
             "groups": list(selectors.group_bookings_for_patient(patient)),
             "open_requests": [(r, ASKED_FOR.get(r.kind, "an appointment")) for r in open_requests],
             "annual_booked": annual_booked,
-            # One next review at a time: not while one is booked or already asked for; and
+            # One yearly review at a time: not while one is booked or already asked for; and
             # nothing once the patient is no longer under the team's care.
             "under_care": under_care,
             "can_ask_annual": under_care and annual_booked is None and "annual_review" not in asked,

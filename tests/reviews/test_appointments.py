@@ -623,8 +623,8 @@ def test_the_patient_sees_what_they_asked_for_in_plain_words(world, login):
     client.post(reverse("reviews:my-booking-request"), {"kind": "annual_review"})
     page = client.get(MY_APPOINTMENTS).content.decode()
     today = timezone.localdate()
-    assert f"You asked for your next review on {today:%-d %B %Y}." in page
-    # The next review is asked for; a follow-up can still be.
+    assert f"You asked for your yearly review on {today:%-d %B %Y}." in page
+    # The yearly review is asked for; a follow-up can still be.
     assert 'value="annual_review"' not in page and 'value="follow_up"' in page
 
 
@@ -646,7 +646,7 @@ def test_a_booked_annual_review_cannot_be_asked_for_again(world, login):
     builders.appointment(world.patient, world.clinician, kind="annual_review", start=_later(9))
     client = login(world.patient_user)
     page = client.get(MY_APPOINTMENTS).content.decode()
-    assert f"Your next review is booked for {_later(9):%A %-d %B %Y}." in page
+    assert f"Your yearly review is booked for {_later(9):%A %-d %B %Y}." in page
     assert 'value="annual_review"' not in page and 'value="follow_up"' in page
     response = client.post(
         reverse("reviews:my-booking-request"), {"kind": "annual_review"}, follow=True

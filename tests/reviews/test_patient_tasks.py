@@ -100,7 +100,7 @@ def _annual_review_due(patient, days):
 
 
 def _yearly(client) -> list[str]:
-    return [task for task in _tasks(client) if "next review" in task]
+    return [task for task in _tasks(client) if "yearly review" in task]
 
 
 def test_a_yearly_review_due_soon_says_how_to_ask_for_it_until_asked_for(world, login):
@@ -108,15 +108,15 @@ def test_a_yearly_review_due_soon_says_how_to_ask_for_it_until_asked_for(world, 
     client = login(world.patient_user)
     due = timezone.localdate() + timedelta(days=28)
     assert _yearly(client) == [
-        f"Your next review is due on {due:%-d %B}. The team will contact you to arrange it, "
-        "or you can ask for it now. Ask for your next review"
+        f"Your yearly review is due on {due:%-d %B}. The team will contact you to arrange it, "
+        "or you can ask for it now. Ask for your yearly review"
     ]
     assert f'href="{reverse("reviews:my-appointments")}#ask"' in client.get(HOME).content.decode()
     client.post(
         reverse("reviews:my-booking-request"), {"kind": "annual_review", "preferences": "Mornings"}
     )
     assert _yearly(client) == [
-        f"You asked for your next review on {timezone.localdate():%-d %B}. The team will "
+        f"You asked for your yearly review on {timezone.localdate():%-d %B}. The team will "
         "contact you to book a time. See your appointments"
     ]
 
@@ -130,8 +130,8 @@ def test_a_yearly_review_is_not_listed_before_the_invitation_or_once_booked(worl
         occurred_at=timezone.now() - timedelta(days=3)
     )
     assert _yearly(client) == [
-        "Your next review is due now. The team will contact you to arrange it, "
-        "or you can ask for it now. Ask for your next review"
+        "Your yearly review is due now. The team will contact you to arrange it, "
+        "or you can ask for it now. Ask for your yearly review"
     ]
     page = client.get(HOME).content.decode()
     assert "Due now" in page and "ask for it on your appointments page" not in page

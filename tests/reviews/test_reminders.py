@@ -56,7 +56,7 @@ def test_the_invite_names_the_due_date_or_says_it_is_due_now(world):
     soon = Notification.objects.get(patient=world.patient, channel="sms")
     due = timezone.localdate() + timedelta(days=6)
     text = render_to_string("sms/reviews-annual-review.txt", soon.context)
-    assert f"your next review is due on {due:%-d %B %Y}." in text
+    assert f"your yearly review is due on {due:%-d %B %Y}." in text
     late = Notification.objects.get(patient=world.other_patient, channel="email")
     body = render_to_string("emails/reviews-annual-review-body.txt", late.context)
     assert "is due now." in body and "4 weeks" not in body
