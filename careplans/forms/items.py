@@ -141,8 +141,9 @@ class AcuteForm(TooLongInWords, forms.ModelForm):
             # the patient would be given an overuse limit for it.
             self.add_error(
                 "medicine",
-                f"{regular} is taken regularly, not for attacks or flare-ups: record it with "
-                "'Record a treatment' on the plan's page, which sets when it is reviewed.",
+                f"{regular} is taken regularly, not for attacks or flare-ups: remove this row. "
+                "If it is not among the plan's treatments yet, record it with 'Record a "
+                "treatment' on the plan's page, which sets when it is reviewed.",
             )
             return data
         named = rules.named_class_mismatch(

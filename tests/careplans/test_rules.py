@@ -889,7 +889,15 @@ def test_a_pain_plan_offers_no_migraine_only_medicines_for_attacks():
         ("Rimegepant 75 mg", None),
         ("Codeine 30mg", None),
         ("Sumatriptan 50mg", None),
-        ("Paracetamol and amitriptyline", None),
+        # Named anywhere, or by a brand.
+        ("MR propranolol 80mg", "Propranolol"),
+        ("Inderal LA 80mg", "Propranolol"),
+        ("Botox injections", "Botulinum toxin type A"),
+        ("Lyrica 75mg", "Pregabalin"),
+        ("Aimovig", "Erenumab"),
+        ("Paracetamol and amitriptyline", "Amitriptyline"),
+        ("Vydura 75mg", None),
+        ("Propranolol-free", None),
         ("", None),
     ],
 )
