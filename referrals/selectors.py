@@ -289,7 +289,8 @@ def first_contact_due(episode_ids) -> dict[int, rules.FirstContactTarget]:
             received_at=referral.submitted_at,
             triaged_at=referral.decided_at,
         )
-        if target is not None:
+        earlier = found.get(referral.episode_id)
+        if target is not None and (earlier is None or target.due_at < earlier.due_at):
             found[referral.episode_id] = target
     return found
 

@@ -84,12 +84,22 @@ CLINIC_OPENS = time(7, 0)
 CLINIC_CLOSES = time(21, 0)
 
 
-def outside_clinic_hours(start: datetime, minutes: int) -> bool:
-    """Whether an appointment starting at `start` (local time) and lasting `minutes` begins
-    before CLINIC_OPENS or ends after CLINIC_CLOSES on its day."""
+def clinic_hours_problem(start: datetime, minutes: int) -> str:
+    """What is wrong with an appointment starting at `start` (local time) and lasting `minutes`
+    against clinic hours, in words, or "": it starts before CLINIC_OPENS or ends after
+    CLINIC_CLOSES on its day."""
     opens = start.replace(hour=CLINIC_OPENS.hour, minute=CLINIC_OPENS.minute, second=0)
     closes = start.replace(hour=CLINIC_CLOSES.hour, minute=CLINIC_CLOSES.minute, second=0)
-    return start < opens or start + timedelta(minutes=minutes) > closes
+    end = start + timedelta(minutes=minutes)
+    hours = f"clinic hours ({CLINIC_OPENS:%H:%M} to {CLINIC_CLOSES:%H:%M})"
+    if start < opens or start >= closes:
+        return f"{start:%H:%M} on {start:%A %-d %B} is outside {hours}. Check the time."
+    if end > closes:
+        return (
+            f"Starting at {start:%H:%M}, it would end at {end:%H:%M}, after {hours} end. Check "
+            "the time and the length."
+        )
+    return ""
 
 
 def overlaps(start_a: datetime, minutes_a: int, start_b: datetime, minutes_b: int) -> bool:

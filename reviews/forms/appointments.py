@@ -85,22 +85,29 @@ class AppointmentDetailsForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
     def duration(self) -> int:
         raise NotImplementedError
 
+    def time_changed(self) -> bool:
+        """Whether the form sets a time to check: always for a new appointment."""
+        return True
+
     def _check_time(self) -> None:
         """A time outside clinic hours, or a first conversation after its target date, is
         booked only when the clinician ticks that it is meant."""
+        if not self.time_changed():
+            return
         start = timezone.localtime(self.start())
         problems = []
-        if rules.outside_clinic_hours(start, self.duration()):
-            problems.append(
-                f"{start:%H:%M} on {start:%A %-d %B} is outside clinic hours "
-                f"({rules.CLINIC_OPENS:%H:%M} to {rules.CLINIC_CLOSES:%H:%M}). Check the time."
-            )
+        if problem := rules.clinic_hours_problem(start, self.duration()):
+            problems.append(problem)
         target = self.first_contact_target()
         if target is not None and start > target.due_at:
             due = timezone.localtime(target.due_at)
+            by = f"{due:%H:%M} on {due:%-d %B %Y}"
             problems.append(
-                f"This is after the first-contact target ({target.label}, by {due:%-d %B %Y}): "
-                "the patient's wait will count as outside the target. Choose an earlier time if "
+                f"The first-contact target ({target.label}) passed at {by}: any time now is "
+                "after it, and the patient's wait will count as outside the target."
+                if target.due_at <= timezone.now()
+                else f"This is after the first-contact target ({target.label}, by {by}): the "
+                "patient's wait will count as outside the target. Choose an earlier time if "
                 "there is one."
             )
         if problems:
@@ -205,6 +212,11 @@ class RescheduleForm(AppointmentDetailsForm):
 
     def first_contact_target(self):
         return self.first_contact
+
+    def time_changed(self) -> bool:
+        # A move of its clinician or of how it happens leaves a time already agreed alone.
+        appointment = self.appointment
+        return (self.start(), self.duration()) != (appointment.start, appointment.duration_minutes)
 
     def rebase(self, saved: Appointment) -> None:
         """After a refused move: carry `saved`'s revision (pathway.forms.carry_revision)."""

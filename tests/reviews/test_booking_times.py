@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from referrals import selectors
 from referrals.models import Referral
 from reviews import rules
 from reviews.models import Appointment
@@ -24,19 +25,26 @@ def _local(day, hour, minute=0):
 
 
 @pytest.mark.parametrize(
-    ("hour", "minute", "minutes", "outside"),
+    ("hour", "minute", "minutes", "problem"),
     [
-        (6, 59, 30, True),
-        (7, 0, 30, False),
-        (20, 30, 30, False),
-        (20, 40, 30, True),
-        (2, 0, 20, True),
-        (23, 0, 20, True),
+        (6, 59, 30, "06:59 on {day} is outside clinic hours (07:00 to 21:00). Check the time."),
+        (7, 0, 30, ""),
+        (20, 30, 30, ""),
+        (
+            20,
+            45,
+            20,
+            "Starting at 20:45, it would end at 21:05, after clinic hours (07:00 to 21:00) end. "
+            "Check the time and the length.",
+        ),
+        (2, 0, 20, "02:00 on {day} is outside clinic hours (07:00 to 21:00). Check the time."),
+        (23, 0, 20, "23:00 on {day} is outside clinic hours (07:00 to 21:00). Check the time."),
     ],
 )
-def test_outside_clinic_hours(hour, minute, minutes, outside):
+def test_clinic_hours_problem(hour, minute, minutes, problem):
     day = timezone.localdate() + timedelta(days=3)
-    assert rules.outside_clinic_hours(_local(day, hour, minute), minutes) is outside
+    expected = problem.format(day=f"{day:%A %-d %B}")
+    assert rules.clinic_hours_problem(_local(day, hour, minute), minutes) == expected
 
 
 def _form(episode, clinician, day, time, **overrides):
@@ -105,8 +113,10 @@ def test_a_first_conversation_after_its_target_is_booked_only_when_ticked(world,
     response = client.post(_create_url(world.patient), data)
     assert response.status_code == 200
     error = field_error(response, "start_time")
-    assert error.startswith("This is after the first-contact target (")
-    assert "the patient's wait will count as outside the target" in page_text(response)
+    assert error.startswith("The first-contact target (")
+    assert "any time now is after it, and the patient's wait will count as outside the target" in (
+        page_text(response)
+    )
     assert not Appointment.objects.exists()
 
     response = client.post(_create_url(world.patient), {**data, "book_anyway": "on"})
@@ -126,6 +136,29 @@ def test_a_first_conversation_within_its_target_asks_nothing(world, login):
         _create_url(world.patient), _form(episode, world.clinician, day, "10:00")
     )
     assert response.status_code == 302
+
+
+def test_a_first_conversation_on_its_due_day_says_the_time_it_is_due_by(world, login):
+    episode = _accepted_episode(world, decided_days_ago=0)
+    due = timezone.localtime(selectors.first_contact_due([episode.pk])[episode.pk].due_at)
+    # Moved so that the target falls due at 10:00 on its day: a booking at 11:00 that day is
+    # on the day the lists give, but after the target.
+    shift = due.replace(hour=10, minute=0, second=0, microsecond=0) - due
+    referral = Referral.objects.get(episode=episode)
+    Referral.objects.filter(pk=referral.pk).update(
+        submitted_at=referral.submitted_at + shift, decided_at=referral.decided_at + shift
+    )
+    target = selectors.first_contact_due([episode.pk])[episode.pk]
+    due = timezone.localtime(target.due_at)
+    assert f"{due:%H:%M}" == "10:00"
+    response = login(world.clinician).post(
+        _create_url(world.patient), _form(episode, world.clinician, due.date(), "11:00")
+    )
+    assert field_error(response, "start_time") == (
+        f"This is after the first-contact target ({target.label}, by {due:%H:%M} on "
+        f"{due:%-d %B %Y}): the patient's wait will count as outside the target. Choose an "
+        "earlier time if there is one."
+    )
 
 
 def test_moving_a_first_conversation_past_its_target_asks_first(world, login):
@@ -155,3 +188,33 @@ def test_moving_a_first_conversation_past_its_target_asks_first(world, login):
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert timezone.localdate(appointment.start) == later
+
+
+def test_moving_only_the_clinician_of_a_first_conversation_past_its_target_asks_nothing(
+    world, login, second_clinician
+):
+    episode = _accepted_episode(world, decided_days_ago=200)
+    client = login(world.clinician)
+    day = timezone.localdate() + timedelta(days=2)
+    client.post(
+        _create_url(world.patient),
+        {**_form(episode, world.clinician, day, "10:00"), "book_anyway": "on"},
+    )
+    appointment = Appointment.objects.get()
+    url = reverse("reviews:appointment-reschedule", kwargs={"appointment_uuid": appointment.uuid})
+    response = client.post(
+        url,
+        {
+            "start_date": day.isoformat(),
+            "start_time": "10:00",
+            "duration_minutes": "",
+            "modality": "in_person",
+            "video_link": "",
+            "location": "Clinic room 2",
+            "clinician": second_clinician.pk,
+            "based_on": client.get(url).context["form"]["based_on"].value(),
+        },
+    )
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert (appointment.clinician, appointment.modality) == (second_clinician, "in_person")
