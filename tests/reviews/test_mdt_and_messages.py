@@ -43,6 +43,21 @@ def test_a_question_too_long_for_the_meeting_is_refused_and_a_death_is_shown(wor
     assert "y" * 200 not in listing  # a long question is shortened on the list
 
 
+def test_a_case_of_a_patient_discharged_since_it_was_flagged_is_marked(world, login):
+    case = builders.mdt_case(world.patient, question="Deprescribing plan?")
+    builders.episode_for(world.patient)
+    client = login(world.clinician)
+    marker = "Discharged: no longer under the team's care"
+    case_url = reverse("reviews:mdt-case", kwargs={"case_uuid": case.uuid})
+    assert marker not in client.get(reverse("reviews:mdt")).content.decode()
+    assert 'id="discharged"' not in client.get(case_url).content.decode()
+    world.patient.episodes.update(status="discharged", closed_at=timezone.now())
+    assert marker in client.get(reverse("reviews:mdt")).content.decode()
+    assert "has been discharged since this case was flagged" in (
+        client.get(case_url).content.decode()
+    )
+
+
 def test_the_reviews_tab_says_when_a_list_shows_only_its_latest_rows(world, login):
     for number in range(21):
         builders.mdt_case(world.patient, question=f"Question number {number:02d}")
