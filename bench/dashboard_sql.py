@@ -84,12 +84,12 @@ def _days(value) -> float | None:
 WAITS_SQL = """
 WITH steps (position, frm, dest, priority) AS (VALUES %(steps)s),
 scoped AS (
-    SELECT e.id, e.priority FROM pathway_episode e
+    SELECT e.id, e.priority, e.patient_id FROM pathway_episode e
     JOIN pathway_patient p ON p.id = e.patient_id
     WHERE p.registered_practice_id = ANY(%%(practices)s) AND NOT p.entered_in_error
 ),
 waits AS (
-    SELECT s.position, s.frm, s.dest,
+    SELECT s.position, s.frm, s.dest, e.patient_id,
            CASE WHEN s.dest = 'triaged' THEN (
                SELECT r.urgency FROM referrals_referral r
                WHERE r.episode_id = m.episode_id AND NOT r.entered_in_error
@@ -105,7 +105,7 @@ waits AS (
     JOIN scoped e ON e.id = m.episode_id AND (s.priority = 'any' OR e.priority = s.priority)
 ),
 measured AS (
-    SELECT w.position, w.wait, (
+    SELECT w.position, w.wait, w.patient_id, (
         SELECT t.days FROM pathway_target t
         WHERE t.from_milestone = w.frm AND t.to_milestone = w.dest
           AND t.priority IN (w.level, 'any')
@@ -115,7 +115,8 @@ measured AS (
 )
 SELECT s.position, count(w.wait),
        count(w.wait) FILTER (WHERE w.wait <= make_interval(days => w.days)),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY w.wait), max(w.wait)
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY w.wait), max(w.wait),
+       count(DISTINCT w.patient_id)
 FROM steps s
 LEFT JOIN measured w ON w.position = s.position
 GROUP BY s.position ORDER BY s.position
@@ -179,7 +180,7 @@ COVERAGE_SQL = """
 SELECT count(*),
        count(*) FILTER (WHERE EXISTS (
            SELECT 1 FROM pathway_milestone r WHERE r.episode_id = e.id
-           AND r.kind = 'review_held' AND r.occurred_at >= %(year_ago)s)),
+           AND r.kind IN ('review_held', 'first_contact') AND r.occurred_at >= %(year_ago)s)),
        count(*) FILTER (WHERE coalesce(
            (SELECT d.occurred_at FROM pathway_milestone d WHERE d.episode_id = e.id
             AND d.kind = 'annual_review_due' ORDER BY d.created_at DESC, d.id DESC LIMIT 1),
@@ -462,7 +463,7 @@ def compute(scope: Scope, *, now: datetime | None = None) -> list[tuple]:
         targets: dict[tuple[str, str], dict[str, int]] = {}
         for frm, dest, priority, days in cursor.fetchall():
             targets.setdefault((frm, dest), {})[priority] = days
-        for (label, frm, dest, priority), (_, n, within, median, longest) in zip(
+        for (label, frm, dest, priority), (_, n, within, median, longest, people) in zip(
             WAIT_STEPS, cursor_rows, strict=True
         ):
             rows.append(
@@ -471,8 +472,8 @@ def compute(scope: Scope, *, now: datetime | None = None) -> list[tuple]:
                     levels_text(levels_for(targets.get((frm, dest), {}), priority)),
                     publish_count(n),
                     publish_percentage(within, n),
-                    publish_statistic(_days(median), n),
-                    publish_statistic(_days(longest), n),
+                    publish_statistic(_days(median), people),
+                    publish_statistic(_days(longest), people),
                 )
             )
         cursor.execute(TRIAGE_WAITING_SQL, params)

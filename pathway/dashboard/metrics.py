@@ -146,7 +146,8 @@ def completed_wait(*, practice_ids, period: Period, frm: str, to: str, priority:
     the target for its priority: the urgency the referral screen gave for the wait for triage
     (as the triage queue measures it), the episode's triage priority after.
 
-    Returns (n, n within target, median days, longest days, the target column's text).
+    Returns (n, n within target, median days, longest days, the target column's text, how
+    many patients the n episodes belong to).
     """
     levels = levels_for(referral_selectors.target_days(frm, to), priority)
     start, end = period_bounds(period)
@@ -168,10 +169,20 @@ def completed_wait(*, practice_ids, period: Period, frm: str, to: str, priority:
         .annotate(wait=ExpressionWrapper(F("occurred_at") - F("started"), DurationField()))
     )
     totals = waits.aggregate(
-        n=Count("id"), within=Count("id", filter=_within(levels)), longest=Max("wait")
+        n=Count("id"),
+        within=Count("id", filter=_within(levels)),
+        longest=Max("wait"),
+        people=Count("episode__patient", distinct=True),
     )
     median = _median_wait(waits, totals["n"])
-    return totals["n"], totals["within"], median, _days(totals["longest"]), levels_text(levels)
+    return (
+        totals["n"],
+        totals["within"],
+        median,
+        _days(totals["longest"]),
+        levels_text(levels),
+        totals["people"],
+    )
 
 
 def waits_table(*, practice_ids, period: Period) -> Table:
@@ -185,31 +196,36 @@ def waits_table(*, practice_ids, period: Period) -> Table:
     ]
     rows = []
     for label, frm, to, priority in steps:
-        n, within, median, longest, target = completed_wait(
+        n, within, median, longest, target, people = completed_wait(
             practice_ids=practice_ids, period=period, frm=frm, to=to, priority=priority
         )
+        # A median or longest wait describes people: published only for enough of them (a
+        # patient on both pathways has two episodes).
         rows.append(
             (
                 label,
                 target,
                 publish_count(n),
                 publish_percentage(within, n),
-                publish_statistic(median, n),
-                publish_statistic(longest, n),
+                publish_statistic(median, people),
+                publish_statistic(longest, people),
             )
         )
     return Table(
         key="waits",
         title="Waits against pathway targets",
         definition=(
-            "For each step, patients who completed it in the period: how many, the share done "
-            "within the target, and the median and longest wait in days, measured between the "
-            "two milestones. Each wait is measured against the target for its priority (the "
-            "urgency the referral screen gave, for the wait for triage), or the target for any "
-            "priority where it has none. Targets are set by administrators. Patients still "
-            "waiting are not here: see Waiting for triage now and Waiting for first contact now."
+            "For each step, the episodes of care (a patient's care on one pathway, headache or "
+            "chronic pain; a patient on both counts once for each) that completed it in the "
+            "period: how many, the share done within the target, and the median and longest "
+            "wait in days, measured between the two milestones. The median and longest wait are "
+            "shown only where the episodes belong to enough patients to publish. Each wait is "
+            "measured against the target for its priority (the urgency the referral screen "
+            "gave, for the wait for triage), or the target for any priority where it has none. "
+            "Targets are set by administrators. Patients still waiting are not here: see "
+            "Waiting for triage now and Waiting for first contact now."
         ),
-        headers=("Step", "Target", "Patients", "Within target", "Median days", "Longest days"),
+        headers=("Step", "Target", "Episodes", "Within target", "Median days", "Longest days"),
         rows=tuple(rows),
     )
 
@@ -294,8 +310,12 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
     # Exists, not joins: a join filtered to first contacts would also be the one the
     # "reviewed" count looked in, and find no reviews at all.
     seen = Milestone.objects.filter(episode=OuterRef("pk"), kind="first_contact")
+    # Seen in the last 12 months: a review, or the first conversation that began their care
+    # (not yet due a yearly review).
     reviewed = Milestone.objects.filter(
-        episode=OuterRef("pk"), kind="review_held", occurred_at__gte=year_ago
+        episode=OuterRef("pk"),
+        kind__in=["review_held", "first_contact"],
+        occurred_at__gte=year_ago,
     )
     # Overdue as on the care team's worklist (reviews.worklist.scans.reviews_overdue): past the
     # next review date recorded last or, with none recorded, a year after the last review or
@@ -331,11 +351,12 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
         definition=(
             "Active episodes of care (a patient's care on one pathway, headache or chronic "
             "pain; a patient on both counts once for each) that have had their first contact: "
-            "the share with a review in the last 12 months, and how many are overdue a review: "
+            "the share with a review, or their first contact, in the last 12 months, and how "
+            "many are overdue a review: "
             "past the next review date their latest review set or, where none is set, with no "
             "review or first contact for over a year (as on the care team's worklist)."
         ),
-        headers=("Active episodes of care", "Reviewed in last 12 months", "Overdue"),
+        headers=("Active episodes of care", "Seen in last 12 months", "Overdue"),
         row_headers=False,
         rows=(
             (

@@ -32,12 +32,13 @@ from tests.referrals import builders as referral_builders
 pytestmark = pytest.mark.django_db
 
 
-def _episode_with_wait(practice, *, referred_days_ago: int, triage_wait: int, priority="routine"):
+def _episode_with_wait(
+    practice, *, referred_days_ago: int, triage_wait: int, priority="routine", **episode
+):
     now = timezone.now()
+    episode.setdefault("patient", PatientFactory(registered_practice=practice))
     episode = EpisodeFactory(
-        patient=PatientFactory(registered_practice=practice),
-        priority=priority,
-        opened_at=now - timedelta(days=referred_days_ago),
+        priority=priority, opened_at=now - timedelta(days=referred_days_ago), **episode
     )
     received = now - timedelta(days=referred_days_ago)
     Milestone.objects.create(episode=episode, kind="referral_received", occurred_at=received)
@@ -55,7 +56,7 @@ def _period():
 def test_triage_waits_count_those_within_the_five_day_target(world):
     for wait in (1, 2, 3, 4, 5, 5, 6, 9, 10, 12):
         _episode_with_wait(world.practice_a, referred_days_ago=30, triage_wait=wait)
-    n, within, median, longest, target = metrics.completed_wait(
+    n, within, median, longest, target, _ = metrics.completed_wait(
         practice_ids=[world.practice_a.id],
         period=_period(),
         frm="referral_received",
@@ -77,7 +78,7 @@ def test_each_wait_for_triage_is_measured_against_its_urgencys_own_target(world)
         )
         made = referral_builders.referral(episode.patient, world.gp)
         Referral.objects.filter(pk=made.pk).update(episode=episode, urgency=urgency)
-    n, within, median, longest, target = metrics.completed_wait(
+    n, within, median, longest, target, _ = metrics.completed_wait(
         practice_ids=[world.practice_a.id], period=_period(), frm="referral_received", to="triaged"
     )
     assert (n, within, target) == (20, 10, "urgent 1 day; routine 5 days")
@@ -231,7 +232,7 @@ def test_outcomes_without_a_defined_important_change_still_show_n_and_means(worl
 def test_a_wait_without_a_target_is_still_counted(world):
     for wait in range(10):
         _episode_with_wait(world.practice_a, referred_days_ago=30, triage_wait=wait)
-    n, within, median, longest, target = metrics.completed_wait(
+    n, within, median, longest, target, _ = metrics.completed_wait(
         practice_ids=[world.practice_a.id],
         period=_period(),
         frm="referral_received",
@@ -241,7 +242,7 @@ def test_a_wait_without_a_target_is_still_counted(world):
     # No episode has that priority; its target would be the one for any.
     assert (n, within, target) == (0, 0, "5 days")
     Target.objects.filter(from_milestone="referral_received", to_milestone="triaged").delete()
-    n, within, median, longest, target = metrics.completed_wait(
+    n, within, median, longest, target, _ = metrics.completed_wait(
         practice_ids=[world.practice_a.id], period=_period(), frm="referral_received", to="triaged"
     )
     assert (n, within, target) == (10, 0, "no target")
@@ -265,6 +266,38 @@ def test_review_coverage_counts_reviews_of_patients_seen_this_year(world):
     # 8 of 10 reviewed this year; the other 2 last seen over a year ago (shown as *: under 8).
     # 8 of 10: the 2 not reviewed are too few to publish the share.
     assert table.rows == (("10", "*", "*"),)
+
+
+def test_review_coverage_counts_a_first_contact_this_year_as_seen(world):
+    now = timezone.now()
+    for _ in range(10):
+        episode = EpisodeFactory(
+            patient=PatientFactory(registered_practice=world.practice_a), status="active"
+        )
+        # Newly in care: not yet due a yearly review.
+        Milestone.objects.create(
+            episode=episode, kind="first_contact", occurred_at=now - timedelta(days=60)
+        )
+    table = metrics.review_coverage_table(practice_ids=[world.practice_a.id], now=now)
+    assert table.rows == (("10", "100.0%", "0"),)
+
+
+def test_a_median_wait_of_too_few_patients_is_not_published(world):
+    # Ten episodes of five patients, each on both pathways: the count is published, the median
+    # and longest wait, which describe people, are not.
+    for _ in range(5):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        for condition in ("headache", "chronic_pain"):
+            _episode_with_wait(
+                world.practice_a,
+                referred_days_ago=30,
+                triage_wait=2,
+                patient=patient,
+                condition=condition,
+            )
+    table = metrics.waits_table(practice_ids=[world.practice_a.id], period=_period())
+    label, target, n, within, median, longest = table.rows[0]
+    assert (label, n, median, longest) == ("Referral to triage", "10", "*", "*")
 
 
 def test_review_coverage_counts_overdue_as_the_care_teams_worklist_does(world):
@@ -342,7 +375,7 @@ def test_the_csv_export_has_the_table_with_its_headers(world, login):
     assert response.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][0].startswith("Waits against pathway targets - ")
-    assert rows[1] == ["Step", "Target", "Patients", "Within target", "Median days", "Longest days"]
+    assert rows[1] == ["Step", "Target", "Episodes", "Within target", "Median days", "Longest days"]
     assert rows[2][0] == "Referral to triage"
     # What the figures mean travels with them, as beside the table on the page.
     assert rows[-2] == [
