@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Synthetic patients added beside the demo's own (seed_load --beside-demo), so the commissioner
+# dashboard shows figures rather than counts too small to publish.
+DEMO_POPULATION ?= 400
 # The local demo runs on plain http with staff second factor off; production leaves both on.
 DEMO_ENV := HTTPS=$${HTTPS:-0} REQUIRE_STAFF_MFA=$${REQUIRE_STAFF_MFA:-0} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}
 
@@ -45,6 +48,7 @@ run: setup
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py seed_load --beside-demo --patients $(DEMO_POPULATION) --days 90
 	@echo "Starting the web server on http://$(HOST):$(PORT)/ and a Celery worker with beat"
 	@export $(DEMO_ENV); \
 	  $(VENV)/bin/celery -A pathway worker --beat --loglevel=INFO --concurrency=2 \

@@ -1440,9 +1440,17 @@ class LoadResult:
 
 
 def load(
-    *, patients: int, days: int, seed: int = DEFAULT_SEED, reset_first: bool = False, log=None
+    *,
+    patients: int,
+    days: int,
+    seed: int = DEFAULT_SEED,
+    reset_first: bool = False,
+    beside_demo: bool = False,
+    log=None,
 ) -> LoadResult:
-    """Build the load data set unless it is already there at this size (see the module doc)."""
+    """Build the load data set unless it is already there at this size (see the module doc).
+    `beside_demo` adds it to a database holding the demo's patients, in the same organisation
+    tree, so the demo's figures are not all too small to publish."""
     log = log or (lambda message: None)
     state = loaded_state()
     if reset_first:
@@ -1454,7 +1462,7 @@ def load(
             f"A load of {state['patients']} patients and {state['days']} days is already there. "
             "Pass --reset to replace it."
         )
-    elif Patient.objects.exists():
+    elif Patient.objects.exists() and not beside_demo:
         raise RuntimeError(
             "The database already holds patients. Load into an empty database, or pass --reset "
             "to empty a benchmark database first."

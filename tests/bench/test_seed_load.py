@@ -145,6 +145,24 @@ def test_it_refuses_a_database_with_other_patients(world):
     assert Patient.objects.filter(pk=world.patient.pk).exists()
 
 
+def test_beside_the_demo_it_gives_the_commissioner_figures_to_publish(db, login):
+    call_command("seed_demo", stdout=StringIO())
+    demo_patients = set(Patient.objects.values_list("pk", flat=True))
+    commissioner = User.objects.get(email="commissioner@demo.nhs.uk")
+    table = "/dashboard/export/outcomes.csv?period=year"
+    before = login(commissioner).get(table).content.decode("utf-8-sig")
+    call_command("seed_load", patients=60, days=30, beside_demo=True, stdout=StringIO())
+    assert Patient.objects.count() == len(demo_patients) + 60
+    assert demo_patients <= set(Patient.objects.values_list("pk", flat=True))
+    after = login(commissioner).get(table).content.decode("utf-8-sig")
+    assert after != before
+    # Run again (make run again): nothing more is added, and the demo is never emptied.
+    call_command("seed_load", patients=60, days=30, beside_demo=True, stdout=StringIO())
+    assert Patient.objects.count() == len(demo_patients) + 60
+    with pytest.raises(CommandError, match="refusing"):
+        call_command("seed_load", patients=60, days=30, reset=True, stdout=StringIO())
+
+
 def test_the_pages_render_on_the_data(loaded, login):
     patient = (
         Patient.objects.filter(user__isnull=False, episodes__status="active").order_by("id").first()

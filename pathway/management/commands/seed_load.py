@@ -20,13 +20,20 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=140, help="Days of diary per patient.")
         parser.add_argument("--seed", type=int, default=None, help="Random seed (default fixed).")
         parser.add_argument(
+            "--beside-demo",
+            action="store_true",
+            help="Add the data set beside the demo's patients (manage.py seed_demo), so the "
+            "commissioner dashboard has figures large enough to publish.",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help="Empty the database first (refused if it holds patients the load did not make).",
         )
 
-    def handle(self, *args, patients, days, seed, reset, **options):
+    def handle(self, *args, patients, days, seed, reset, beside_demo, **options):
         from bench import loaddata
+        from pathway.dashboard import snapshots
 
         if patients < 1 or not 1 <= days <= 366:
             raise CommandError("--patients must be at least 1 and --days from 1 to 366.")
@@ -36,10 +43,14 @@ class Command(BaseCommand):
                 days=days,
                 seed=loaddata.DEFAULT_SEED if seed is None else seed,
                 reset_first=reset,
+                beside_demo=beside_demo,
                 log=self.stdout.write,
             )
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
+        if not result.skipped:
+            # Figures kept from before the load would hide it until they fell due.
+            snapshots.forget_all()
         if result.skipped:
             state = result.state
             self.stdout.write(
