@@ -227,6 +227,13 @@ def waits_table(*, practice_ids, period: Period) -> Table:
         ),
         headers=("Step", "Target", "Episodes", "Within target", "Median days", "Longest days"),
         rows=tuple(rows),
+        chart=Chart(
+            label_column=0,
+            value_column=3,
+            unit="within target",
+            shows="the share of each step done within its target",
+            maximum=100,
+        ),
     )
 
 
@@ -461,7 +468,13 @@ def outcomes_table(*, practice_ids, period: Period) -> Table:
             "Clinically important improvement",
         ),
         rows=rows,
-        chart=None,
+        chart=Chart(
+            label_column=0,
+            value_column=4,
+            unit="with a clinically important improvement",
+            shows="the share of patients with a clinically important improvement, by questionnaire",
+            maximum=100,
+        ),
     )
 
 

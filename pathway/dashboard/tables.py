@@ -13,6 +13,8 @@ class Chart:
     value_column: int
     unit: str = ""
     shows: str = ""
+    # The value a full-width bar stands for: 100 for percentages; the largest value if None.
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)

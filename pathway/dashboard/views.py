@@ -39,20 +39,28 @@ PRINT_ROWS_ON_A_PAGE = 15
 def _with_charts(tables):
     charted = []
     for table in tables:
-        svg = None
+        svgs = None
         if table.chart:
-            svg = horizontal_bars(
-                chart_id=f"chart-{table.key}",
-                title=table.title,
-                description=f"Bar chart of {table.chart.shows or table.title.lower()}; the "
-                "same figures are in the table that follows.",
-                bars=[
-                    (row[table.chart.label_column], row[table.chart.value_column])
-                    for row in table.rows
-                ],
-                unit=table.chart.unit,
-            )
-        charted.append({"table": table, "svg": svg, "long": len(table.rows) > PRINT_ROWS_ON_A_PAGE})
+            # Drawn twice: labels beside the bars, and above them for a phone (static/css).
+            svgs = [
+                horizontal_bars(
+                    chart_id=f"chart-{table.key}{suffix}",
+                    title=table.title,
+                    description=f"Bar chart of {table.chart.shows or table.title.lower()}; the "
+                    "same figures are in the table that follows.",
+                    bars=[
+                        (row[table.chart.label_column], row[table.chart.value_column])
+                        for row in table.rows
+                    ],
+                    unit=table.chart.unit,
+                    maximum=table.chart.maximum,
+                    stacked=stacked,
+                )
+                for suffix, stacked in (("", False), ("-stacked", True))
+            ]
+        charted.append(
+            {"table": table, "svgs": svgs, "long": len(table.rows) > PRINT_ROWS_ON_A_PAGE}
+        )
     return charted
 
 

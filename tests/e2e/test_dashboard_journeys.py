@@ -164,7 +164,8 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
     assert page.locator(".app-dashboard-covers").count() == 6
     # Chart labels stay readable: drawn at 14 units, shown at 10 pixels or more.
     label_px = page.evaluate(
-        "(() => { const svg = document.querySelector('.app-chart svg');"
+        "(() => { const svg = [...document.querySelectorAll('.app-chart svg')]"
+        ".find(s => s.getBoundingClientRect().width > 0);"
         " const text = svg.querySelector('text');"
         " const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;"
         " return parseFloat(getComputedStyle(text).fontSize) * scale; })()"

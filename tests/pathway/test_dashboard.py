@@ -709,6 +709,24 @@ def test_each_chart_says_what_its_bars_are_beside_its_table(world, login):
         "figures are in the table that follows." in page
     )
     assert "Bar chart of pathway activity; the same figures" in page
+    assert "Bar chart of the share of each step done within its target; the same" in page
+    assert "Bar chart of the share of patients with a clinically important improvement" in page
+
+
+def test_a_chart_of_percentages_is_drawn_against_100():
+    from pathway.charts import CHART_WIDTH, LABEL_WIDTH, horizontal_bars
+
+    svg = horizontal_bars(
+        chart_id="c",
+        title="Waits",
+        description="Bars",
+        bars=[("Referral to triage", "50.0%"), ("HIT-6", "not defined"), ("Other", "*")],
+        unit="within target",
+        maximum=100,
+    )
+    plot_width = CHART_WIDTH - LABEL_WIDTH - 70
+    assert f'width="{round(plot_width / 2)}"' in svg
+    assert ">not defined</text>" in svg and ">suppressed</text>" in svg
 
 
 def test_patient_records_entered_in_error_count_in_no_figure(db):
