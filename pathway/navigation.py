@@ -28,6 +28,7 @@ NAVIGATION = {
         ("Appointments", "reviews:appointments"),
         ("Group sessions", "reviews:group-sessions"),
         ("Find a patient", "pathway:patient-search"),
+        ("GP attendance import", "pathway:attendance-import"),
     ],
     "commissioner": [("Dashboard", "dashboard:home")],
     "admin": [

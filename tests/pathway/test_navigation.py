@@ -30,10 +30,15 @@ def test_each_role_has_its_own_links(login, world):
     assert not any(label == "My diary" for label, _, _ in gp_menu)
 
 
-def test_the_gp_attendance_import_is_in_the_administrators_menu(login, world):
+def test_the_gp_attendance_import_is_in_the_administrators_and_care_teams_menus(login, world):
     url = reverse("pathway:attendance-import")
     admin_menu = _menu(login(world.admin).get(url))
     assert ("GP attendance import", url, True) in admin_menu
+    assert ("GP attendance import", url, True) in _menu(login(world.clinician).get(url))
+    assert not any(
+        label == "GP attendance import"
+        for label, _, _ in _menu(login(world.commissioner).get(reverse("dashboard:home")))
+    )
     # As is the dashboard an administrator may open.
     dashboard = reverse("dashboard:home")
     assert ("Dashboard", dashboard, False) in admin_menu
