@@ -301,7 +301,11 @@ SELECT count(*),
        sum((SELECT count(*) FROM diaries_diaryentry e WHERE e.patient_id = s.patient_id
             AND NOT e.entered_in_error AND e.headache AND e.day < s.first_day + 30)),
        sum((SELECT count(*) FROM diaries_diaryentry e WHERE e.patient_id = s.patient_id
-            AND NOT e.entered_in_error AND e.headache AND e.day > s.last_day - 30))
+            AND NOT e.entered_in_error AND e.headache AND e.day > s.last_day - 30)),
+       sum((SELECT count(*) FROM diaries_diaryentry e WHERE e.patient_id = s.patient_id
+            AND NOT e.entered_in_error AND e.day < s.first_day + 30)),
+       sum((SELECT count(*) FROM diaries_diaryentry e WHERE e.patient_id = s.patient_id
+            AND NOT e.entered_in_error AND e.day > s.last_day - 30))
 FROM spans s
 """
 
@@ -400,10 +404,18 @@ def _activity_rows(cursor, params, months: list[str]) -> list[tuple]:
 def _care_rows(cursor, params) -> list[tuple]:
     """Headache days from diaries, deprescribing, attendance and discharges (tables 8 to 11)."""
     cursor.execute(HEADACHE_DAYS_SQL, params)
-    n, first, last = cursor.fetchone()
+    n, first, last, first_recorded, last_recorded = cursor.fetchone()
     rows: list[tuple] = [
-        ("First 30 diary days", publish_count(n), publish_statistic(_mean(first, n), n)),
-        ("Last 30 diary days", publish_count(n), publish_statistic(_mean(last, n), n)),
+        (
+            label,
+            publish_count(n),
+            publish_statistic(_mean(headache, n), n),
+            publish_statistic(_mean(recorded, n), n),
+        )
+        for label, headache, recorded in (
+            ("First 30 diary days", first, first_recorded),
+            ("Last 30 diary days", last, last_recorded),
+        )
     ]
     cursor.execute(DEPRESCRIBING_SQL, params)
     baseline, now_on, total = cursor.fetchone()

@@ -201,26 +201,29 @@ def headache_days_table(*, practice_ids) -> Table:
         .filter(last_day__gte=F("first_day") + timedelta(days=2 * DIARY_WINDOW - 1))
         .values("id")
     )
+    in_first = Q(day__lt=F("first_day") + timedelta(days=DIARY_WINDOW))
+    in_last = Q(day__gt=F("last_day") - timedelta(days=DIARY_WINDOW))
     totals = (
-        DiaryEntry.objects.filter(entered_in_error=False, headache=True, patient_id__in=spans)
+        DiaryEntry.objects.filter(entered_in_error=False, patient_id__in=spans)
         .annotate(first_day=Subquery(first), last_day=Subquery(last))
         .aggregate(
-            first=Count("id", filter=Q(day__lt=F("first_day") + timedelta(days=DIARY_WINDOW))),
-            last=Count("id", filter=Q(day__gt=F("last_day") - timedelta(days=DIARY_WINDOW))),
+            first=Count("id", filter=in_first & Q(headache=True)),
+            last=Count("id", filter=in_last & Q(headache=True)),
+            # How complete each window's diary is: a fall in headache days from fewer days
+            # filled in is not an improvement.
+            first_recorded=Count("id", filter=in_first),
+            last_recorded=Count("id", filter=in_last),
         )
     )
     n = spans.count()
-    rows = (
+    rows = tuple(
         (
-            "First 30 diary days",
+            label,
             publish_count(n),
-            publish_statistic(totals["first"] / n if n else None, n),
-        ),
-        (
-            "Last 30 diary days",
-            publish_count(n),
-            publish_statistic(totals["last"] / n if n else None, n),
-        ),
+            publish_statistic(totals[window] / n if n else None, n),
+            publish_statistic(totals[f"{window}_recorded"] / n if n else None, n),
+        )
+        for label, window in (("First 30 diary days", "first"), ("Last 30 diary days", "last"))
     )
     return Table(
         key="headache-days",
@@ -228,8 +231,9 @@ def headache_days_table(*, practice_ids) -> Table:
         title="Headache days per month from diaries",
         definition="For patients referred for headache whose diary covers at least 60 days: the "
         "mean number of headache days in their first 30 diary days and in their last 30. Days "
-        "not filled in count as headache-free.",
-        headers=("Window", "Patients", "Mean headache days"),
+        "not filled in count as headache-free, so the mean number of days filled in is shown "
+        "beside it: fewer days filled in can look like fewer headaches.",
+        headers=("Window", "Patients", "Mean headache days", "Mean days filled in (of 30)"),
         rows=rows,
     )
 

@@ -120,8 +120,8 @@ def test_headache_days_compare_the_first_and_last_30_diary_days(world):
     DiaryEntry.objects.bulk_create(entries)
     table = activity.headache_days_table(practice_ids=[world.practice_a.id])
     assert table.rows == (
-        ("First 30 diary days", "*", "*"),
-        ("Last 30 diary days", "*", "*"),
+        ("First 30 diary days", "*", "*", "*"),
+        ("Last 30 diary days", "*", "*", "*"),
     )
     for _ in range(3):  # ten patients: no longer suppressed
         patient = _headache_patient(world.practice_a)
@@ -135,8 +135,8 @@ def test_headache_days_compare_the_first_and_last_30_diary_days(world):
         )
     table = activity.headache_days_table(practice_ids=[world.practice_a.id])
     assert table.rows == (
-        ("First 30 diary days", "10", "15.0"),
-        ("Last 30 diary days", "10", "6.0"),
+        ("First 30 diary days", "10", "15.0", "30.0"),
+        ("Last 30 diary days", "10", "6.0", "30.0"),
     )
     # A chronic-pain patient's diary (pain scores, no headaches), a patient with no episode,
     # and one whose headache episode was entered in error are not counted.
@@ -161,9 +161,24 @@ def test_headache_days_compare_the_first_and_last_30_diary_days(world):
         flag_entry(both, today - timedelta(days=d), headache=False) for d in range(90)
     )
     assert activity.headache_days_table(practice_ids=[world.practice_a.id]).rows == (
-        ("First 30 diary days", "10", f"{150 / 11:.1f}"),  # 11 patients, published rounded
-        ("Last 30 diary days", "10", f"{60 / 11:.1f}"),
+        ("First 30 diary days", "10", f"{150 / 11:.1f}", "30.0"),  # 11 patients, shown as 10
+        ("Last 30 diary days", "10", f"{60 / 11:.1f}", "30.0"),
     )
+
+
+def test_headache_days_say_how_much_of_each_window_was_filled_in(world):
+    today = timezone.localdate()
+    for _ in range(10):
+        patient = _headache_patient(world.practice_a)
+        # Every day of the first 30 filled in; one day in three of the last 30.
+        DiaryEntry.objects.bulk_create(
+            flag_entry(patient, today - timedelta(days=89 - offset), headache=offset % 2 == 0)
+            for offset in range(90)
+            if offset < 60 or offset % 3 == 2
+        )
+    table = activity.headache_days_table(practice_ids=[world.practice_a.id])
+    assert table.headers[-1] == "Mean days filled in (of 30)"
+    assert [row[3] for row in table.rows] == ["30.0", "10.0"]
 
 
 def test_deprescribing_baseline_is_what_patients_already_took_and_now_what_carries_on(world):
