@@ -48,7 +48,9 @@ run: setup
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
-	$(DEMO_ENV) $(PY) manage.py seed_load --beside-demo --patients $(DEMO_POPULATION) --days 90
+	if [ "$(DEMO_POPULATION)" -gt 0 ]; then \
+	  $(DEMO_ENV) $(PY) manage.py seed_load --beside-demo --patients $(DEMO_POPULATION) --days 90; \
+	fi
 	@echo "Starting the web server on http://$(HOST):$(PORT)/ and a Celery worker with beat"
 	@export $(DEMO_ENV); \
 	  $(VENV)/bin/celery -A pathway worker --beat --loglevel=INFO --concurrency=2 \

@@ -100,6 +100,8 @@ STATE_TABLE = "bench_load_state"
 HISTORY_DAYS = 400
 # Load patients take NHS numbers from their own part of the never-issued 999 range.
 LOAD_NHS_START = 999_300_000
+# NHS numbers starting 999 are kept for testing: every demo and load patient has one.
+TEST_NHS_PREFIX = "999"
 LOAD_NHS_END = 999_400_000
 # Unmatched self-referrers state NHS numbers from yet another part of it.
 SELF_REFERRER_NHS_START = 999_450_000
@@ -319,7 +321,10 @@ class Tree:
     commissioner: int = 0
 
 
-def _organisations(rng: random.Random) -> Tree:
+def _organisations(rng: random.Random, *, beside_demo: bool = False) -> Tree:
+    """The organisation tree the load fills: the demo's ICB with its PCNs and the extra ones;
+    beside the demo, the extra PCNs only, so the demo's own practices and care team keep the
+    demo's patients alone."""
     by_code: dict[str, Organisation] = {}
     for kind, ods, name, parent in ORGANISATIONS:
         by_code[ods], _ = Organisation.objects.get_or_create(
@@ -331,6 +336,9 @@ def _organisations(rng: random.Random) -> Tree:
             ods_code=ods, defaults={"kind": "pcn", "name": name, "parent": icb}
         )
     pcns = sorted((o for o in by_code.values() if o.kind == "pcn"), key=lambda o: o.ods_code)
+    if beside_demo:
+        extra = {ods for ods, _ in EXTRA_PCNS}
+        pcns = [pcn for pcn in pcns if pcn.ods_code in extra]
     places = iter(PLACE_NAMES)
     tree = Tree(icb=icb, pcns=pcns, practices=[], practice_weights=[])
     for number, pcn in enumerate(pcns, start=1):
@@ -415,10 +423,11 @@ class Care:
 
 
 class Loader:
-    def __init__(self, *, patients: int, days: int, seed: int, log=None):
+    def __init__(self, *, patients: int, days: int, seed: int, log=None, beside_demo=False):
         self.patient_count = patients
         self.days = days
         self.seed = seed
+        self.beside_demo = beside_demo
         self.log = log or (lambda message: None)
         self.now = timezone.now()
         self.today = timezone.localdate()
@@ -433,7 +442,7 @@ class Loader:
 
     def run(self) -> dict[str, int]:
         rng = random.Random(self.seed)
-        self.tree = _organisations(rng)
+        self.tree = _organisations(rng, beside_demo=self.beside_demo)
         self._declare_sinks()
         # Every load account signs in with the demo password (one hash: hashing is slow).
         self.password = make_password(DEMO_PASSWORD)
@@ -1453,8 +1462,16 @@ def load(
     tree, so the demo's figures are not all too small to publish."""
     log = log or (lambda message: None)
     state = loaded_state()
+    if beside_demo and Patient.objects.exclude(nhs_number__startswith=TEST_NHS_PREFIX).exists():
+        raise RuntimeError(
+            "The database holds patients with real NHS numbers: the load goes beside the demo's "
+            "patients only (NHS numbers starting 999, kept for testing)."
+        )
     if reset_first:
         reset()
+    elif state is not None and beside_demo:
+        # The demo's population is there already (make run again): kept as it is.
+        return LoadResult(skipped=True, seconds=0.0, counts=state["counts"], state=state)
     elif state is not None:
         if (state["patients"], state["days"], state["seed"]) == (patients, days, seed):
             return LoadResult(skipped=True, seconds=0.0, counts=state["counts"], state=state)
@@ -1474,7 +1491,7 @@ def load(
                 # Writes are checked at commit; most of the time goes into COPY and index upkeep.
                 cursor.execute("SET LOCAL synchronous_commit = off")
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        loader = Loader(patients=patients, days=days, seed=seed, log=log)
+        loader = Loader(patients=patients, days=days, seed=seed, log=log, beside_demo=beside_demo)
         counts = loader.run()
         log(f"  rows written in {clock.monotonic() - started:.0f} s; checking and committing")
         _save_state(

@@ -156,11 +156,24 @@ def test_beside_the_demo_it_gives_the_commissioner_figures_to_publish(db, login)
     assert demo_patients <= set(Patient.objects.values_list("pk", flat=True))
     after = login(commissioner).get(table).content.decode("utf-8-sig")
     assert after != before
-    # Run again (make run again): nothing more is added, and the demo is never emptied.
-    call_command("seed_load", patients=60, days=30, beside_demo=True, stdout=StringIO())
+    # The demo's care team and GP keep the demo's patients alone.
+    nurse = User.objects.get(email="nurse@demo.nhs.uk")
+    assert set(patients_visible_to(nurse).values_list("pk", flat=True)) <= demo_patients
+    # Run again (make run again), at any size: nothing more is added, and the demo is never
+    # emptied.
+    call_command("seed_load", patients=30, days=30, beside_demo=True, stdout=StringIO())
     assert Patient.objects.count() == len(demo_patients) + 60
     with pytest.raises(CommandError, match="refusing"):
         call_command("seed_load", patients=60, days=30, reset=True, stdout=StringIO())
+
+
+def test_it_goes_beside_test_patients_only(db):
+    from tests.factories import PatientFactory
+
+    PatientFactory(nhs_number="9434765919")  # not in the range kept for testing
+    with pytest.raises(CommandError, match="real NHS numbers"):
+        call_command("seed_load", patients=3, days=3, beside_demo=True, stdout=StringIO())
+    assert not loaddata.loaded_state()
 
 
 def test_the_pages_render_on_the_data(loaded, login):

@@ -120,7 +120,8 @@ def browser_page(page, live_server, transactional_db):
 
 @pytest.fixture
 def demo(transactional_db):
-    """The demo data set, as `make run` loads it."""
+    """The demo data set, as `make run` loads it before adding its synthetic population (which
+    goes to other primary care networks)."""
     from importlib import import_module
 
     from django.apps import apps
