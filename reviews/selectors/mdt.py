@@ -11,8 +11,8 @@ from reviews.selectors.lookups import _get_or_404
 
 
 def _under_care() -> Exists:
-    """Whether the case's patient still has an open episode: a case flagged before their
-    discharge stays on the list until discussed, marked so the meeting can close it."""
+    """Whether the case's patient still has an open episode: a case of a patient discharged
+    stays on the list until discussed, marked so the meeting can close it."""
     return Exists(Episode.objects.open().filter(patient=OuterRef("patient")))
 
 

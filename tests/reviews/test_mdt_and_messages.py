@@ -43,7 +43,7 @@ def test_a_question_too_long_for_the_meeting_is_refused_and_a_death_is_shown(wor
     assert "y" * 200 not in listing  # a long question is shortened on the list
 
 
-def test_a_case_of_a_patient_discharged_since_it_was_flagged_is_marked(world, login):
+def test_a_case_of_a_patient_no_longer_under_care_is_marked(world, login):
     case = builders.mdt_case(world.patient, question="Deprescribing plan?")
     builders.episode_for(world.patient)
     client = login(world.clinician)
@@ -53,9 +53,12 @@ def test_a_case_of_a_patient_discharged_since_it_was_flagged_is_marked(world, lo
     assert 'id="discharged"' not in client.get(case_url).content.decode()
     world.patient.episodes.update(status="discharged", closed_at=timezone.now())
     assert marker in client.get(reverse("reviews:mdt")).content.decode()
-    assert "has been discharged since this case was flagged" in (
+    assert "has been discharged: they are no longer under the team's care" in (
         client.get(case_url).content.decode()
     )
+    Patient.objects.filter(pk=world.patient.pk).update(date_of_death=date(2026, 11, 2))
+    page = client.get(case_url).content.decode()
+    assert "died on 2 November 2026" in page and "has been discharged" not in page
 
 
 def test_the_reviews_tab_says_when_a_list_shows_only_its_latest_rows(world, login):
