@@ -24,7 +24,9 @@ from pathway.dashboard.metrics import (
     targets_text,
 )
 from pathway.dashboard.rules import (
+    SUPPRESSED,
     Period,
+    is_small,
     months_in,
     period_for,
     publish_count,
@@ -180,7 +182,16 @@ COVERAGE_SQL = """
 SELECT count(*),
        count(*) FILTER (WHERE EXISTS (
            SELECT 1 FROM pathway_milestone r WHERE r.episode_id = e.id
-           AND r.kind IN ('review_held', 'first_contact') AND r.occurred_at >= %(year_ago)s)),
+           AND r.kind = 'review_held' AND r.occurred_at >= %(year_ago)s)),
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM pathway_milestone f WHERE f.episode_id = e.id
+           AND f.kind = 'first_contact' AND f.occurred_at >= %(year_ago)s)),
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM pathway_milestone r WHERE r.episode_id = e.id
+           AND r.kind = 'review_held' AND r.occurred_at >= %(year_ago)s)
+           AND NOT EXISTS (
+           SELECT 1 FROM pathway_milestone f WHERE f.episode_id = e.id
+           AND f.kind = 'first_contact' AND f.occurred_at >= %(year_ago)s)),
        count(*) FILTER (WHERE coalesce(
            (SELECT d.occurred_at FROM pathway_milestone d WHERE d.episode_id = e.id
             AND d.kind = 'annual_review_due' ORDER BY d.created_at DESC, d.id DESC LIMIT 1),
@@ -483,7 +494,7 @@ def compute(scope: Scope, *, now: datetime | None = None) -> list[tuple]:
                     label,
                     levels_text(levels_for(targets.get((frm, dest), {}), priority)),
                     publish_count(n),
-                    publish_percentage(within, n),
+                    SUPPRESSED if is_small(people) else publish_percentage(within, n),
                     publish_statistic(_days(median), people),
                     publish_statistic(_days(longest), people),
                 )
@@ -515,8 +526,16 @@ def compute(scope: Scope, *, now: datetime | None = None) -> list[tuple]:
                 )
             )
         cursor.execute(COVERAGE_SQL, params)
-        n, reviewed, overdue = cursor.fetchone()
-        rows.append((publish_count(n), publish_percentage(reviewed, n), publish_count(overdue)))
+        n, reviewed, new, due_reviewed, overdue = cursor.fetchone()
+        rows.append(
+            (
+                publish_count(n),
+                publish_percentage(reviewed, n),
+                publish_count(new),
+                publish_percentage(due_reviewed, n - new),
+                publish_count(overdue),
+            )
+        )
         cursor.execute(OUTCOMES_SQL, params)
         outcomes = {row[0]: row[1:] for row in cursor.fetchall()}
         for code in OUTCOME_INSTRUMENTS:

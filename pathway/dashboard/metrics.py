@@ -31,7 +31,9 @@ from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from pathway.dashboard.rules import (
+    SUPPRESSED,
     Period,
+    is_small,
     publish_count,
     publish_percentage,
     publish_statistic,
@@ -199,14 +201,14 @@ def waits_table(*, practice_ids, period: Period) -> Table:
         n, within, median, longest, target, people = completed_wait(
             practice_ids=practice_ids, period=period, frm=frm, to=to, priority=priority
         )
-        # A median or longest wait describes people: published only for enough of them (a
-        # patient on both pathways has two episodes).
+        # The share, median and longest wait describe people: published only for enough of
+        # them (a patient can have more than one episode).
         rows.append(
             (
                 label,
                 target,
                 publish_count(n),
-                publish_percentage(within, n),
+                SUPPRESSED if is_small(people) else publish_percentage(within, n),
                 publish_statistic(median, people),
                 publish_statistic(longest, people),
             )
@@ -215,11 +217,12 @@ def waits_table(*, practice_ids, period: Period) -> Table:
         key="waits",
         title="Waits against pathway targets",
         definition=(
-            "For each step, the episodes of care (a patient's care on one pathway, headache or "
-            "chronic pain; a patient on both counts once for each) that completed it in the "
-            "period: how many, the share done within the target, and the median and longest "
-            "wait in days, measured between the two milestones. The median and longest wait are "
-            "shown only where the episodes belong to enough patients to publish. Each wait is "
+            "For each step, the episodes of care (a patient's care on one pathway, from one "
+            "referral; a patient on both pathways, or referred again, has more than one) that "
+            "completed it in the period: how many, the share done within the target, and the "
+            "median and longest wait in days, measured between the two milestones. The share, "
+            "median and longest wait are shown only where the episodes belong to enough "
+            "patients to publish. Each wait is "
             "measured against the target for its priority (the urgency the referral screen "
             "gave, for the wait for triage), or the target for any priority where it has none. "
             "Targets are set by administrators. Patients still waiting are not here: see "
@@ -317,12 +320,13 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
     # Exists, not joins: a join filtered to first contacts would also be the one the
     # "reviewed" count looked in, and find no reviews at all.
     seen = Milestone.objects.filter(episode=OuterRef("pk"), kind="first_contact")
-    # Seen in the last 12 months: a review, or the first conversation that began their care
-    # (not yet due a yearly review).
     reviewed = Milestone.objects.filter(
-        episode=OuterRef("pk"),
-        kind__in=["review_held", "first_contact"],
-        occurred_at__gte=year_ago,
+        episode=OuterRef("pk"), kind="review_held", occurred_at__gte=year_ago
+    )
+    # In care for under a year (first contact in the last 12 months): not yet due a yearly
+    # review, so the share reviewed is also given for those in care longer.
+    new = Milestone.objects.filter(
+        episode=OuterRef("pk"), kind="first_contact", occurred_at__gte=year_ago
     )
     # Overdue as on the care team's worklist (reviews.worklist.scans.reviews_overdue): past the
     # next review date recorded last or, with none recorded, a year after the last review or
@@ -349,6 +353,8 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
     totals = active.aggregate(
         n=Count("id"),
         reviewed=Count("id", filter=Exists(reviewed)),
+        new=Count("id", filter=Exists(new)),
+        due_reviewed=Count("id", filter=Exists(reviewed) & ~Exists(new)),
         overdue=Count("id", filter=LessThan(overdue_from, now)),
     )
     return Table(
@@ -358,17 +364,26 @@ def review_coverage_table(*, practice_ids, now: datetime | None = None) -> Table
         definition=(
             "Active episodes of care (a patient's care on one pathway, headache or chronic "
             "pain; a patient on both counts once for each) that have had their first contact: "
-            "the share with a review, or their first contact, in the last 12 months, and how "
-            "many are overdue a review: "
+            "the share with a review in the last 12 months; how many had their first contact in "
+            "the last 12 months (not yet due a yearly review), and the share reviewed of the "
+            "others; and how many are overdue a review: "
             "past the next review date their latest review set or, where none is set, with no "
             "review or first contact for over a year (as on the care team's worklist)."
         ),
-        headers=("Active episodes of care", "Seen in last 12 months", "Overdue"),
+        headers=(
+            "Active episodes of care",
+            "Reviewed in last 12 months",
+            "First contact in last 12 months",
+            "Reviewed, of those in care longer",
+            "Overdue",
+        ),
         row_headers=False,
         rows=(
             (
                 publish_count(totals["n"]),
                 publish_percentage(totals["reviewed"], totals["n"]),
+                publish_count(totals["new"]),
+                publish_percentage(totals["due_reviewed"], totals["n"] - totals["new"]),
                 publish_count(totals["overdue"]),
             ),
         ),

@@ -264,8 +264,9 @@ def test_review_coverage_counts_reviews_of_patients_seen_this_year(world):
             )
     table = metrics.review_coverage_table(practice_ids=[world.practice_a.id])
     # 8 of 10 reviewed this year; the other 2 last seen over a year ago (shown as *: under 8).
-    # 8 of 10: the 2 not reviewed are too few to publish the share.
-    assert table.rows == (("10", "*", "*"),)
+    # 8 of 10: the 2 not reviewed are too few to publish the share. All ten in care for over a
+    # year.
+    assert table.rows == (("10", "*", "0", "*", "*"),)
 
 
 def test_review_coverage_counts_a_first_contact_this_year_as_seen(world):
@@ -279,12 +280,13 @@ def test_review_coverage_counts_a_first_contact_this_year_as_seen(world):
             episode=episode, kind="first_contact", occurred_at=now - timedelta(days=60)
         )
     table = metrics.review_coverage_table(practice_ids=[world.practice_a.id], now=now)
-    assert table.rows == (("10", "100.0%", "0"),)
+    # None reviewed; all ten in care under a year, so none of those due has been missed.
+    assert table.rows == (("10", "0.0%", "10", "–", "0"),)
 
 
-def test_a_median_wait_of_too_few_patients_is_not_published(world):
-    # Ten episodes of five patients, each on both pathways: the count is published, the median
-    # and longest wait, which describe people, are not.
+def test_a_wait_of_too_few_patients_is_not_published(world):
+    # Ten episodes of five patients, each on both pathways: the count is published; the share,
+    # median and longest wait, which describe people, are not.
     for _ in range(5):
         patient = PatientFactory(registered_practice=world.practice_a)
         for condition in ("headache", "chronic_pain"):
@@ -297,7 +299,7 @@ def test_a_median_wait_of_too_few_patients_is_not_published(world):
             )
     table = metrics.waits_table(practice_ids=[world.practice_a.id], period=_period())
     label, target, n, within, median, longest = table.rows[0]
-    assert (label, n, median, longest) == ("Referral to triage", "10", "*", "*")
+    assert (label, n, within, median, longest) == ("Referral to triage", "10", "*", "*", "*")
 
 
 def test_review_coverage_counts_overdue_as_the_care_teams_worklist_does(world):
@@ -337,7 +339,9 @@ def test_review_coverage_counts_overdue_as_the_care_teams_worklist_does(world):
         Patient.objects.filter(registered_practice=world.practice_a), now=now
     )
     assert len(on_worklist) == 18
-    assert table.rows == (("30", "66.7%", "20"),)  # 28 episodes; 20 reviewed; 18 overdue
+    # 28 episodes; 20 reviewed, all in care under a year; none of the 8 in care longer
+    # reviewed; 18 overdue.
+    assert table.rows == (("30", "66.7%", "20", "0.0%", "20"),)
 
 
 def test_a_commissioner_sees_the_dashboard_without_any_patient_identifier(world, login):
@@ -572,6 +576,25 @@ def test_figures_older_than_the_limit_are_recomputed_when_viewed(world, login):
     client.get("/dashboard/")
     snapshot = DashboardSnapshot.objects.get()
     assert snapshot.computed_at > old
+
+
+def test_figures_kept_in_another_shape_are_recomputed_and_unknown_chart_fields_ignored(world):
+    period = period_for("quarter", today=timezone.localdate())
+    tables, computed_at = snapshots.refresh(world.icb, period)
+    snapshot = DashboardSnapshot.objects.get()
+    # As kept by the code before: no format, and a chart with a field this code does not know.
+    older = [
+        {key: value for key, value in data.items() if key != "format"} for data in snapshot.tables
+    ]
+    DashboardSnapshot.objects.update(tables=older)
+    _, as_of = snapshots.tables_for(world.icb, period)
+    assert as_of > computed_at
+    newer = DashboardSnapshot.objects.get().tables
+    charted = next(data for data in newer if data["chart"])
+    charted["chart"]["drawn_with"] = "a later version"
+    DashboardSnapshot.objects.update(tables=newer)
+    kept, _ = snapshots.tables_for(world.icb, period)
+    assert [table.key for table in kept] == [table.key for table in tables]
 
 
 def test_kept_figures_read_back_unchanged_until_they_expire(world):
