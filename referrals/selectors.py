@@ -33,7 +33,7 @@ from pathway.permissions import (
     practices_with_a_care_team,
 )
 from referrals import rules
-from referrals.models import WITHDRAWN, EmergencyStop, Referral, ReferralLetter
+from referrals.models import EmergencyStop, Referral, ReferralLetter
 
 
 def referrals_visible_to(user) -> QuerySet[Referral]:
@@ -85,8 +85,8 @@ def sent_again_as(user, referral: Referral) -> Referral | None:
     was not withdrawn before triage."""
     return (
         referrals_visible_to(user)
+        .standing()
         .filter(resends=referral)
-        .exclude(WITHDRAWN)
         .select_related("referrer")
         .first()
     )
@@ -98,17 +98,13 @@ def came_back_to(user, *, since) -> QuerySet[Referral]:
     the patient for the condition, other than one withdrawn before triage (the advice is still
     to act on). Patients who have died, or who have moved to a practice `user` does not work
     with (they cannot refer them again), are left out."""
-    followed = (
-        Referral.objects.live()
-        .filter(
-            Q(resends=OuterRef("pk"))
-            | Q(
-                patient=OuterRef("patient"),
-                condition=OuterRef("condition"),
-                submitted_at__gt=OuterRef("decided_at"),
-            )
+    followed = Referral.objects.standing().filter(
+        Q(resends=OuterRef("pk"))
+        | Q(
+            patient=OuterRef("patient"),
+            condition=OuterRef("condition"),
+            submitted_at__gt=OuterRef("decided_at"),
         )
-        .exclude(WITHDRAWN)
     )
     return (
         referrals_visible_to(user)
@@ -197,6 +193,10 @@ def triage_queue_for(user) -> QuerySet[Referral]:
     )
 
 
+# A referral whose screen found no red flag.
+NO_RED_FLAGS = Q(red_flags=[])
+
+
 def outcomes_to_tell_for(user) -> QuerySet[Referral]:
     """The self-referrals a clinician may see that were rejected or redirected with an outcome
     only the team can tell the patient (Referral.tell_by_team) and no one has recorded telling:
@@ -205,7 +205,7 @@ def outcomes_to_tell_for(user) -> QuerySet[Referral]:
     if getattr(user, "role", None) != User.Role.CLINICIAN:
         return Referral.objects.none()
     no_flags = Case(
-        When(red_flags=[], then=Value(1)), default=Value(0), output_field=IntegerField()
+        When(NO_RED_FLAGS, then=Value(1)), default=Value(0), output_field=IntegerField()
     )
     return (
         referrals_visible_to(user)

@@ -2,9 +2,8 @@
 to tell self-referrers, and the waiting list."""
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 
 from pathway import first_contacts
@@ -13,7 +12,6 @@ from pathway.models.episodes import Condition
 from referrals import rules, selectors
 from referrals.forms import WaitingListFilterForm
 from referrals.models import Referral
-from referrals.referrer_tasks import decision_words
 from referrals.rendering import triage_rows
 from referrals.views.records import with_episode_letters
 from referrals.views.referral import gp_required
@@ -127,7 +125,7 @@ def triage_queue(request):
 def _to_tell_counts(user) -> dict[str, int]:
     """How many outcomes the team still has to tell, and how many of those had red flags."""
     return selectors.outcomes_to_tell_for(user).aggregate(
-        total=Count("id"), flagged=Count("id", filter=~Q(red_flags=[]))
+        total=Count("id"), flagged=Count("id", filter=~selectors.NO_RED_FLAGS)
     )
 
 
@@ -136,14 +134,8 @@ def outcomes_to_tell(request):
     """Self-referrals rejected or redirected that no message could lead the patient to, still to
     be told by phone or letter: red flags first, then the oldest."""
     page = _page(request, selectors.outcomes_to_tell_for(request.user))
-    rows = [
-        {
-            "referral": referral,
-            "url": reverse("referrals:detail", kwargs={"referral_uuid": referral.uuid}),
-            "decision": decision_words(referral),
-        }
-        for referral in page
-    ]
+    link = uuid_link("referrals:detail", "referral_uuid")
+    rows = [{"referral": referral, "url": link(referral.uuid)} for referral in page]
     return render(request, "referrals/outcomes_to_tell.html", {"page": page, "rows": rows})
 
 
