@@ -398,23 +398,17 @@ def test_a_rejected_self_referrer_no_message_can_reach_stays_listed_until_told(
     from datetime import date
 
     from pathway.models import Organisation
-    from referrals import services
+    from tests.referrals import builders
 
-    made = services.submit_self_referral(
-        stated=services.StatedDetails(
-            given_name="Alex",
-            family_name="Nomatch",
-            date_of_birth=date(1979, 2, 3),
-            practice=Organisation.objects.get(ods_code="Y90001"),
-            mobile="+447700900456",
-        ),
-        content=services.ReferralContent(
-            condition="headache",
-            problem="Headache worse when I stand up, for two weeks.",
-            red_flags=("orthostatic_headache",),
-            consent_to_contact=True,
-            preferred_contact="phone",
-        ),
+    made = builders.self_referral(
+        Organisation.objects.get(ods_code="Y90001"),
+        given_name="Alex",
+        family_name="Nomatch",
+        date_of_birth=date(1979, 2, 3),
+        mobile="+447700900456",
+        problem="Headache worse when I stand up, for two weeks.",
+        red_flags=("orthostatic_headache",),
+        preferred_contact="phone",
     )
 
     page = browser_page.page
