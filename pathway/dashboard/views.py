@@ -41,6 +41,9 @@ def _with_charts(tables):
     for table in tables:
         svgs = None
         if table.chart:
+            bars = [
+                (row[table.chart.label_column], row[table.chart.value_column]) for row in table.rows
+            ]
             # Drawn twice: labels beside the bars, and above them for a phone (static/css).
             svgs = [
                 horizontal_bars(
@@ -48,10 +51,7 @@ def _with_charts(tables):
                     title=table.title,
                     description=f"Bar chart of {table.chart.shows or table.title.lower()}; the "
                     "same figures are in the table that follows.",
-                    bars=[
-                        (row[table.chart.label_column], row[table.chart.value_column])
-                        for row in table.rows
-                    ],
+                    bars=bars,
                     unit=table.chart.unit,
                     maximum=table.chart.maximum,
                     stacked=stacked,
