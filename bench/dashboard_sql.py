@@ -24,9 +24,7 @@ from pathway.dashboard.metrics import (
     targets_text,
 )
 from pathway.dashboard.rules import (
-    SUPPRESSED,
     Period,
-    is_small,
     months_in,
     period_for,
     publish_count,
@@ -494,7 +492,7 @@ def compute(scope: Scope, *, now: datetime | None = None) -> list[tuple]:
                     label,
                     levels_text(levels_for(targets.get((frm, dest), {}), priority)),
                     publish_count(n),
-                    SUPPRESSED if is_small(people) else publish_percentage(within, n),
+                    publish_percentage(within, n, people=people),
                     publish_statistic(_days(median), people),
                     publish_statistic(_days(longest), people),
                 )

@@ -31,9 +31,7 @@ from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from pathway.dashboard.rules import (
-    SUPPRESSED,
     Period,
-    is_small,
     publish_count,
     publish_percentage,
     publish_statistic,
@@ -208,7 +206,7 @@ def waits_table(*, practice_ids, period: Period) -> Table:
                 label,
                 target,
                 publish_count(n),
-                SUPPRESSED if is_small(people) else publish_percentage(within, n),
+                publish_percentage(within, n, people=people),
                 publish_statistic(median, people),
                 publish_statistic(longest, people),
             )

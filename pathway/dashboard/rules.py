@@ -40,17 +40,19 @@ def publish_count(count: int | None) -> str:
     return str(rounded_count(count))
 
 
-def publish_percentage(numerator: int, denominator: int) -> str:
+def publish_percentage(numerator: int, denominator: int, *, people: int | None = None) -> str:
     """numerator/denominator as a percentage to one decimal place, worked out from the counts as
     published (each rounded to the nearest 5), never from the true counts, which it would give
     away. Rounding keeps the order of two counts, so it never goes over 100%.
 
     Suppressed when either count or the rest (denominator - numerator) is small, so a share
-    shown as 0% or 100% is exactly that; '–' (no data) when the denominator is 0.
+    shown as 0% or 100% is exactly that, or when the counts are of records (episodes) that
+    belong to a small number of `people`; '–' (no data) when the denominator is 0.
     """
     if denominator == 0:
         return "–"
-    if any(is_small(count) for count in (numerator, denominator, denominator - numerator)):
+    counts = (numerator, denominator, denominator - numerator)
+    if any(is_small(count) for count in counts) or (people is not None and is_small(people)):
         return SUPPRESSED
     value = Decimal(rounded_count(numerator) * 100) / Decimal(rounded_count(denominator))
     return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"

@@ -62,6 +62,11 @@ def test_a_percentage_on_a_suppressed_count_is_suppressed(numerator, denominator
     assert publish_percentage(numerator, denominator) == shown
 
 
+def test_a_percentage_of_records_of_few_people_is_suppressed():
+    assert publish_percentage(10, 20, people=7) == "*"
+    assert publish_percentage(10, 20, people=8) == "50.0%"
+
+
 @pytest.mark.parametrize(
     ("numerator", "denominator", "shown"),
     [
