@@ -527,7 +527,7 @@ class Loader:
             Review,
             [*clinical, "appointment_id", "patient_id", "episode_id", "summary", "what_matters",
              "changes_agreed", "mental_health_follow_up", "mental_health_notes",
-             "next_review_date", "completed_at", "completed_by_id"],
+             "next_review_date", "next_review_kind", "completed_at", "completed_by_id"],
         )  # fmt: skip
         self.assessments = self.sink(
             Assessment,
@@ -902,7 +902,7 @@ class Loader:
             (self.reviews.new_id(), completed, completed, _uuid(rng), clinician, clinician,
              appointment_id, person.pk, episode_id, rng.choice(REVIEW_SUMMARIES),
              "Getting back to work" if rng.random() < 0.4 else "", "", "not_needed", "",
-             next_review, completed, clinician)
+             next_review, "annual_review", completed, clinician)
         )  # fmt: skip
         return _at(next_review, 9)
 

@@ -56,9 +56,9 @@ def things_to_do(patient) -> list[Task]:
         .order_by("start")
         .first()
     )
-    yearly = _yearly_review(patient, upcoming_annual=_upcoming_annual(patient))
-    if yearly is not None:
-        tasks.append(yearly)
+    review_due = _review_due(patient)
+    if review_due is not None:
+        tasks.append(review_due)
     if upcoming is not None:
         tasks.append(
             Task(
@@ -71,44 +71,14 @@ def things_to_do(patient) -> list[Task]:
     return tasks
 
 
-def _upcoming_annual(patient) -> bool:
-    return (
-        selectors.appointments_for_patient(patient)
-        .filter(
-            kind=Appointment.Kind.ANNUAL_REVIEW,
-            status=Appointment.Status.BOOKED,
-            start__gt=timezone.now(),
-        )
-        .exists()
-    )
-
-
-def _yearly_review(patient, *, upcoming_annual: bool) -> Task | None:
+def _review_due(patient) -> Task | None:
     """From the time the invitation goes out (rules.ANNUAL_REVIEW_INVITE_DAYS before the due
     date of an open episode's latest review) until one is booked: either how to ask for it, or
-    that the patient has asked."""
-    if upcoming_annual:
-        return None
-    appointments = reverse("reviews:my-appointments")
-    asked = (
-        patient.booking_requests.filter(
-            status=BookingRequest.Status.OPEN, kind=Appointment.Kind.ANNUAL_REVIEW
-        )
-        .order_by("requested_at")
-        .first()
-    )
-    if asked is not None:
-        asked_on = timezone.localtime(asked.requested_at)
-        return Task(
-            text=f"You asked for your yearly review on {asked_on:%-d %B}. The team will contact "
-            "you to book a time.",
-            url=appointments,
-            link_text="See your appointments",
-        )
+    that the patient has asked. The latest review says whether it is the yearly review or a
+    sooner follow-up (Review.next_review_kind)."""
+    episodes = selectors.open_episodes(patient)
     due = (
-        Milestone.objects.filter(
-            episode__in=selectors.open_episodes(patient), kind=MilestoneKind.ANNUAL_REVIEW_DUE
-        )
+        Milestone.objects.filter(episode__in=episodes, kind=MilestoneKind.ANNUAL_REVIEW_DUE)
         .order_by("-created_at", "-id")
         .values_list("occurred_at", flat=True)
         .first()
@@ -118,10 +88,37 @@ def _yearly_review(patient, *, upcoming_annual: bool) -> Task | None:
     today, due_day = timezone.localdate(), timezone.localdate(due)
     if due_day > today + timedelta(days=rules.ANNUAL_REVIEW_INVITE_DAYS):
         return None
+    kind = selectors.next_review_kind(episodes)
+    booked = (
+        selectors.appointments_for_patient(patient)
+        .filter(
+            kind__in=rules.REVIEW_BOOKED_AS[kind],
+            status=Appointment.Status.BOOKED,
+            start__gt=timezone.now(),
+        )
+        .exists()
+    )
+    if booked:
+        return None
+    words = rules.NEXT_REVIEW_WORDS[kind]
+    appointments = reverse("reviews:my-appointments")
+    asked = (
+        patient.booking_requests.filter(status=BookingRequest.Status.OPEN, kind=kind)
+        .order_by("requested_at")
+        .first()
+    )
+    if asked is not None:
+        asked_on = timezone.localtime(asked.requested_at)
+        return Task(
+            text=f"You asked for your {words} on {asked_on:%-d %B}. The team will contact you "
+            "to book a time.",
+            url=appointments,
+            link_text="See your appointments",
+        )
     when = "now" if due <= timezone.now() else f"on {due_day:%-d %B}"
     return Task(
-        text=f"Your yearly review is due {when}. The team will contact you to arrange it, "
-        "or you can ask for it now.",
+        text=f"Your {words} is due {when}. The team will contact you to arrange it, or you can "
+        "ask for it now.",
         url=f"{appointments}#ask",
-        link_text="Ask for your yearly review",
+        link_text=f"Ask for your {words}",
     )

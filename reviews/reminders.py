@@ -15,15 +15,15 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import Episode, Milestone, Patient
 from pathway.models.episodes import MilestoneKind
 from pathway.notifications import outbox
-from reviews import messaging, rules, sources
-from reviews.models import Appointment, GroupBooking, QuestionnaireRequest
+from reviews import messaging, rules, selectors, sources
+from reviews.models import Appointment, GroupBooking, QuestionnaireRequest, Review
 
 LONDON = ZoneInfo("Europe/London")
 # Patient messages planned for the day go out from this time (SMS quiet hours end at 08:00).
@@ -53,8 +53,10 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
     """Invite patients whose annual review falls due within the next 28 days, or has fallen
     due already without an invitation (the date was set at short notice, or the planner did not
     run), once per due date. The due date is the `annual_review_due` milestone recorded last for
-    an open episode (the latest review's next review date); a patient with an annual review
-    already booked is not invited. The message names the date, or says the review is due now."""
+    an open episode (the latest review's next review date); that review also says whether it
+    is the yearly review or a sooner follow-up (Review.next_review_kind), which the message
+    names. A patient with a review of that kind already booked is not invited. The message
+    names the date, or says the review is due now."""
     today = today or timezone.localdate()
     horizon = today + timedelta(days=rules.ANNUAL_REVIEW_INVITE_DAYS)
     latest_due = (
@@ -62,17 +64,20 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
         .order_by("-created_at", "-id")
         .values("occurred_at")[:1]
     )
+    # rules.REVIEW_BOOKED_AS: one of the review's own kind, or an annual review.
     booked = Appointment.objects.filter(
-        kind=Appointment.Kind.ANNUAL_REVIEW,
+        Q(kind=OuterRef("next_kind")) | Q(kind=Appointment.Kind.ANNUAL_REVIEW),
+        patient=OuterRef("patient_id"),
         status=Appointment.Status.BOOKED,
         start__gte=timezone.now(),
-    ).values("patient_id")
+    )
     episodes = (
         Episode.objects.open()
         .filter(patient__in=reachable(Patient.objects.all()))
-        .exclude(patient_id__in=booked)
         .annotate(due_at=Subquery(latest_due))
         .filter(due_at__lt=_at(horizon + timedelta(days=1), time.min))
+        .annotate(next_kind=selectors.next_review_kind_of_episode())
+        .exclude(Exists(booked))
         .select_related("patient")
     )
     drafts = []
@@ -86,7 +91,10 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
             key=f"annual-review:{episode.patient.uuid}:{due.isoformat()}",
             path=path,
             scheduled_for=_not_before(today, SEND_FROM),
-            extra={"due_on": f"{due:%-d %B %Y}"} if due >= today else {"overdue": True},
+            extra={
+                **({"due_on": f"{due:%-d %B %Y}"} if due >= today else {"overdue": True}),
+                **({"follow_up": True} if episode.next_kind == Review.NextKind.FOLLOW_UP else {}),
+            },
         )
     return len(outbox.queue_many(drafts))
 

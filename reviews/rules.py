@@ -39,6 +39,15 @@ MAX_NEXT_REVIEW_DAYS = 550
 # DESIGN.md section 6: annual-review invite 28 days ahead; questionnaire reminders after 3 and
 # 6 days.
 ANNUAL_REVIEW_INVITE_DAYS = 28
+# The next review a review sets (Review.next_review_kind), in the patient's words: the
+# invitation, the home page and the appointment the patient can ask for.
+NEXT_REVIEW_WORDS = {"annual_review": "yearly review", "follow_up": "follow-up review"}
+# The booked appointments that see to that review, so the patient is not asked to book another:
+# one of its own kind, or the annual review, which covers a follow-up too.
+REVIEW_BOOKED_AS = {
+    "annual_review": frozenset({"annual_review"}),
+    "follow_up": frozenset({"follow_up", "annual_review"}),
+}
 QUESTIONNAIRE_REMINDER_DAYS = (3, 6)
 # A questionnaire request is due this many days after it is sent, unless the clinician says.
 QUESTIONNAIRE_DUE_DAYS = 7

@@ -361,10 +361,23 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
         widget=Textarea(attrs={"rows": 2}),
         error_messages={"max_length": f"Keep this to {NOTE_LIMIT:,} characters or fewer."},
     )
+    next_review_kind = forms.ChoiceField(
+        label="Next review",
+        choices=[
+            (Review.NextKind.ANNUAL_REVIEW, "Annual review"),
+            (Review.NextKind.FOLLOW_UP, "Follow-up, sooner than the annual review"),
+        ],
+        # A form from before the question was asked sets the annual review, as it did then.
+        required=False,
+        initial=Review.NextKind.ANNUAL_REVIEW,
+        widget=forms.RadioSelect,
+        help_text="The patient's invitation and the worklist say which review is due",
+    )
     next_review_date = forms.DateField(
         label="Next review due",
         widget=DATE,
-        help_text="Usually a year from today; the patient gets an invite 4 weeks before",
+        help_text="An annual review is usually a year from today; the patient gets an invite 4 "
+        "weeks before",
         error_messages={"required": "Enter the next review date.", "invalid": "Enter a real date."},
     )
     questionnaires = forms.MultipleChoiceField(
@@ -383,6 +396,9 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.alert_open = alert_open
+
+    def clean_next_review_kind(self):
+        return self.cleaned_data["next_review_kind"] or Review.NextKind.ANNUAL_REVIEW
 
     def clean_next_review_date(self):
         """Said with the form's other mistakes, not after they are put right (the service

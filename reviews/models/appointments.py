@@ -172,6 +172,15 @@ class MentalHealthFollowUp(models.TextChoices):
     SAME_DAY = "same_day", "Same-day risk assessment"
 
 
+class NextReviewKind(models.TextChoices):
+    """What the next review a review sets is: the yearly review, or a sooner follow-up. The
+    patient's invitation and the worklist name it (the due date is the episode's
+    `annual_review_due` milestone either way)."""
+
+    ANNUAL_REVIEW = "annual_review", "Annual review"
+    FOLLOW_UP = "follow_up", "Follow-up"
+
+
 class Review(ClinicalRecord):
     """The structured outcome of a first conversation, follow-up or annual review.
 
@@ -180,6 +189,7 @@ class Review(ClinicalRecord):
     """
 
     MentalHealth = MentalHealthFollowUp
+    NextKind = NextReviewKind
 
     appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="review")
     patient = models.ForeignKey("pathway.Patient", on_delete=models.PROTECT, related_name="+")
@@ -194,6 +204,9 @@ class Review(ClinicalRecord):
     )
     mental_health_notes = models.TextField(blank=True)
     next_review_date = models.DateField()
+    next_review_kind = models.CharField(
+        max_length=24, choices=NextReviewKind.choices, default=NextReviewKind.ANNUAL_REVIEW
+    )
     completed_at = models.DateTimeField()
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -206,6 +219,9 @@ class Review(ClinicalRecord):
                 "mental_health_follow_up",
                 MentalHealthFollowUp,
                 "reviews_review_mental_health_valid",
+            ),
+            choices_constraint(
+                "next_review_kind", NextReviewKind, "reviews_review_next_review_kind_valid"
             ),
         ]
         indexes = [

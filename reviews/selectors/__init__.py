@@ -34,6 +34,8 @@ from reviews.selectors.episodes import (
     episodes_of_patient,
     first_conversation_arranged,
     last_review_before,
+    next_review_kind,
+    next_review_kind_of_episode,
     open_episodes,
     reviews_for_patient,
 )
@@ -110,6 +112,8 @@ __all__ = [
     "open_alerts_for_patient",
     "open_booking_requests_for",
     "open_booking_requests_for_patient",
+    "next_review_kind",
+    "next_review_kind_of_episode",
     "open_episodes",
     "outstanding_requests_for_patient",
     "own_appointment",

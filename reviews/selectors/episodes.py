@@ -6,7 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from pathway.models import Episode, Patient
 from pathway.models.episodes import MilestoneKind
@@ -24,6 +25,28 @@ from reviews.selectors.lookups import _get_or_404
 
 def open_episodes(patient: Patient) -> QuerySet[Episode]:
     return patient.episodes.open()
+
+
+def next_review_kind(episodes: QuerySet[Episode]) -> str:
+    """What the review due next in these episodes is (Review.next_review_kind): set by the
+    latest review, which also recorded the due date; the annual review when none says."""
+    kind = (
+        Review.objects.filter(episode__in=episodes)
+        .order_by("-completed_at", "-id")
+        .values_list("next_review_kind", flat=True)
+        .first()
+    )
+    return kind or Review.NextKind.ANNUAL_REVIEW
+
+
+def next_review_kind_of_episode() -> Coalesce:
+    """`next_review_kind` as an expression for annotating a query of episodes."""
+    latest = (
+        Review.objects.filter(episode=OuterRef("pk"))
+        .order_by("-completed_at", "-id")
+        .values("next_review_kind")[:1]
+    )
+    return Coalesce(Subquery(latest), Value(Review.NextKind.ANNUAL_REVIEW))
 
 
 def first_conversation_arranged(episode: Episode) -> bool:

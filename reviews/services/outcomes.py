@@ -32,6 +32,7 @@ OUTCOME_FIELDS = (
     "mental_health_follow_up",
     "mental_health_notes",
     "next_review_date",
+    "next_review_kind",
 )
 
 
@@ -46,6 +47,7 @@ def complete_review(
     appointment: Appointment,
     summary: str,
     next_review_date: date,
+    next_review_kind: str = Review.NextKind.ANNUAL_REVIEW,
     what_matters: str = "",
     changes_agreed: str = "",
     mental_health_follow_up: str = Review.MentalHealth.NOT_NEEDED,
@@ -56,7 +58,8 @@ def complete_review(
 
     Marks a booked appointment attended, writes the episode's `first_contact` (first
     conversation) or `review_held` milestone at the appointment's start and the next
-    `annual_review_due`, sends any
+    `annual_review_due` (`next_review_kind` says whether that is the annual review or a sooner
+    follow-up), sends any
     questionnaires chosen for before the next review, and raises a safety alert when the
     mental-health follow-up is a same-day risk assessment (clinical-rules.md section 7: a risk
     must reach a clinician the same day). Returns the Review. Raises ReviewsError
@@ -78,6 +81,8 @@ def complete_review(
         raise ReviewsError(
             "The next review must be within 18 months. Check the date.", field="next_review_date"
         )
+    if next_review_kind not in Review.NextKind.values:
+        raise ReviewsError("Choose what the next review is.", field="next_review_kind")
     if Review.objects.filter(appointment=appointment).exists():
         raise StaleState("The outcome of this review has already been recorded.")
     if questionnaires and not appointment.patient.episodes.open().exists():
@@ -107,6 +112,7 @@ def complete_review(
                 mental_health_follow_up=mental_health_follow_up,
                 mental_health_notes=mental_health_notes.strip(),
                 next_review_date=next_review_date,
+                next_review_kind=next_review_kind,
                 completed_at=now,
                 completed_by=actor,
                 created_by=actor,

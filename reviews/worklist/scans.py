@@ -16,7 +16,7 @@ from pathway.models.episodes import Priority as EpisodePriority
 from pathway.permissions import patients_visible_to
 from referrals import selectors as referral_selectors
 from reviews import rules, selectors, sources
-from reviews.models import Appointment
+from reviews.models import Appointment, Review
 from reviews.worklist.reasons import Reason
 
 
@@ -138,20 +138,21 @@ def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
             )
         )
         .filter(overdue_from__lt=now)
-        .annotate(booked_for=Subquery(booked))
-        .values_list("patient_id", "overdue_from", "booked_for")
+        .annotate(booked_for=Subquery(booked), next_kind=selectors.next_review_kind_of_episode())
+        .values_list("patient_id", "overdue_from", "booked_for", "next_kind")
     )
     return [
         (
             patient_id,
-            Reason("review_overdue", _overdue_text(due, booked_for), due),
+            Reason("review_overdue", _overdue_text(due, booked_for, kind), due),
         )
-        for patient_id, due, booked_for in rows
+        for patient_id, due, booked_for, kind in rows
     ]
 
 
-def _overdue_text(due: datetime, booked_for: datetime | None) -> str:
-    text = f"Annual review was due {timezone.localtime(due):%-d %B %Y}"
+def _overdue_text(due: datetime, booked_for: datetime | None, kind: str) -> str:
+    what = "Follow-up" if kind == Review.NextKind.FOLLOW_UP else "Annual review"
+    text = f"{what} was due {timezone.localtime(due):%-d %B %Y}"
     if booked_for is None:
         return text
     return f"{text}; appointment booked for {timezone.localtime(booked_for):%-d %B %Y}"

@@ -2,7 +2,8 @@
 group session (and frees a place at the next one, which the patient is told of), and requests
 a PHQ-9 that the patient completes (item 9 raises the alert; a severe score lists the patient);
 a review asking for a same-day risk assessment raises one too; the reminder jobs send their
-invites through the console backend. axe runs on every page."""
+invites through the console backend; a follow-up set at a review is what the patient is asked
+to book. axe runs on every page."""
 
 from datetime import timedelta
 
@@ -107,6 +108,42 @@ def test_the_team_books_and_runs_a_review(browser_page, demo, index, kind, label
     assert Milestone.objects.filter(
         episode__patient=patient, kind="annual_review_due", occurred_at__gt=timezone.now()
     ).exists()
+
+
+def test_a_follow_up_set_at_a_review_is_what_the_patient_is_asked_to_book(browser_page, demo):
+    patient = demo.patients[2]  # Morgan, pain@demo.nhs.uk
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=1), "10:00")
+    appointment = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
+    Appointment.objects.filter(pk=appointment.pk).update(
+        start=timezone.now() - timedelta(minutes=5)
+    )
+    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
+    page.get_by_role("link", name="Start the").click()
+    browser.check()
+    page.get_by_label("Summary of the conversation").fill("Pacing plan started; check in soon.")
+    page.get_by_label("Not needed").check()
+    page.get_by_label("Follow-up, sooner than the annual review").check()
+    due = timezone.localdate() + timedelta(days=21)
+    page.get_by_label("Next review due").fill(due.isoformat())
+    _submit(browser, "Complete")
+    assert "Review recorded" in page.content()
+    assert f"Next review (follow-up) due {due:%-d %B %Y}" in page.content()
+    browser.sign_out()
+
+    _phone(browser)
+    browser.sign_in("pain@demo.nhs.uk", DEMO_PASSWORD)
+    things = page.locator("main")
+    assert f"Your follow-up review is due on {due:%-d %B}." in things.inner_text()
+    assert "yearly review is due" not in things.inner_text()
+    page.get_by_role("link", name="Ask for your follow-up review").click()
+    browser.check()
+    _submit(browser, "Ask for a follow-up")
+    browser.goto("/")
+    assert "You asked for your follow-up review on" in page.locator("main").inner_text()
 
 
 def test_a_time_typed_at_night_is_caught_before_booking(browser_page, demo):

@@ -50,6 +50,23 @@ def appointment(patient, clinician, *, start=None, status="booked", **fields) ->
     )
 
 
+def review_held(patient, clinician, *, next_in_days: int, next_kind="annual_review", **fields):
+    """A review held an hour ago through the service, setting the next review `next_in_days`
+    from today (the episode's `annual_review_due`) as `next_kind`."""
+    from reviews.services.outcomes import complete_review
+
+    held = appointment(
+        patient, clinician, start=timezone.now() - timedelta(hours=1), kind="follow_up", **fields
+    )
+    return complete_review(
+        actor=clinician,
+        appointment=held,
+        summary="Reviewed.",
+        next_review_date=timezone.localdate() + timedelta(days=next_in_days),
+        next_review_kind=next_kind,
+    )
+
+
 def group_session(organisation, *, start=None, capacity=10, **fields) -> GroupSession:
     return GroupSession.objects.create(
         organisation=organisation,

@@ -406,3 +406,39 @@ def test_a_second_review_of_the_same_appointment_shows_what_was_typed_and_saves_
     assert "Same-day risk assessment" in panel and "20 January 2027" in panel
     assert "PHQ-9" in panel and "GAD-7" in panel
     assert appointment.review.summary == "First account of the review."
+
+
+def test_the_review_form_says_whether_the_next_review_is_a_follow_up(world, login):
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=timezone.now(), kind="follow_up"
+    )
+    client = login(world.clinician)
+    url = reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    form = {
+        "summary": "Settling on the new preventive",
+        "mental_health_follow_up": "not_needed",
+        "next_review_date": (timezone.localdate() + timedelta(days=42)).isoformat(),
+    }
+    page = client.get(url).content.decode()
+    assert 'name="next_review_kind" type="radio" value="annual_review" checked' in page
+    refused = client.post(url, {**form, "next_review_kind": "monthly"})
+    assert refused.status_code == 200
+    assert "Select a valid choice" in refused.content.decode()
+    assert not Review.objects.exists()
+    response = client.post(url, {**form, "next_review_kind": "follow_up"})
+    assert response.status_code == 302
+    review = Review.objects.get()
+    assert review.next_review_kind == "follow_up"
+    due = timezone.localdate() + timedelta(days=42)
+    assert f"Next review (follow-up) due {due:%-d %B %Y}" in client.get(url).content.decode()
+
+
+def test_a_review_recorded_without_saying_sets_the_annual_review(world):
+    appointment = builders.appointment(world.patient, world.clinician, start=timezone.now())
+    assert _complete(world, appointment).next_review_kind == "annual_review"
+    with pytest.raises(ReviewsError, match="Choose what the next review is"):
+        _complete(
+            world,
+            builders.appointment(world.patient, world.clinician, start=timezone.now()),
+            next_review_kind="monthly",
+        )

@@ -6,6 +6,7 @@ import html
 import re
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -153,3 +154,51 @@ def test_the_patients_timeline_leaves_out_the_triage_priority(world, login):
         reverse("pathway:patient-detail", kwargs={"patient_uuid": world.patient.uuid})
     )
     assert ">Routine</strong>" in staff.content.decode()
+
+
+def _review_due(client) -> list[str]:
+    return [task for task in _tasks(client) if " review is due " in task or "You asked" in task]
+
+
+def test_a_follow_up_due_is_named_as_one_and_asked_for_as_one(world, login):
+    builders.review_held(world.patient, world.clinician, next_in_days=14, next_kind="follow_up")
+    client = login(world.patient_user)
+    due = timezone.localdate() + timedelta(days=14)
+    assert _review_due(client) == [
+        f"Your follow-up review is due on {due:%-d %B}. The team will contact you to arrange "
+        "it, or you can ask for it now. Ask for your follow-up review"
+    ]
+    # Asking for a yearly review is not asking for the follow-up that is due.
+    client.post(reverse("reviews:my-booking-request"), {"kind": "annual_review"})
+    assert _review_due(client)[0].startswith("Your follow-up review is due on")
+    client.post(reverse("reviews:my-booking-request"), {"kind": "follow_up"})
+    assert _review_due(client) == [
+        f"You asked for your follow-up review on {timezone.localdate():%-d %B}. The team will "
+        "contact you to book a time. See your appointments"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("due_kind", "booked_kind", "listed"),
+    [
+        ("follow_up", "follow_up", False),
+        ("follow_up", "annual_review", False),  # the yearly review sees to a follow-up too
+        ("annual_review", "follow_up", True),  # but not the other way round
+        ("annual_review", "medication_review", True),
+    ],
+)
+def test_a_review_due_is_not_listed_once_one_that_sees_to_it_is_booked(
+    world, login, due_kind, booked_kind, listed
+):
+    builders.review_held(world.patient, world.clinician, next_in_days=10, next_kind=due_kind)
+    builders.appointment(
+        world.patient,
+        world.clinician,
+        start=timezone.now() + timedelta(days=5),
+        kind=booked_kind,
+    )
+    client = login(world.patient_user)
+    words = "follow-up review" if due_kind == "follow_up" else "yearly review"
+    assert bool(_review_due(client)) is listed
+    if listed:
+        assert _review_due(client)[0].startswith(f"Your {words} is due on")

@@ -102,6 +102,43 @@ def test_no_invite_when_the_annual_review_is_already_booked(world):
     assert reminders.plan_annual_review_invites() == 0
 
 
+def test_a_follow_up_due_is_invited_as_one(world):
+    from django.template.loader import render_to_string
+
+    builders.review_held(world.patient, world.clinician, next_in_days=10, next_kind="follow_up")
+    builders.review_held(world.other_patient, world.clinician, next_in_days=10)
+    assert reminders.plan_annual_review_invites() == 4
+    due = timezone.localdate() + timedelta(days=10)
+    follow_up = Notification.objects.get(patient=world.patient, channel="sms")
+    assert f"your follow-up review is due on {due:%-d %B %Y}." in render_to_string(
+        "sms/reviews-annual-review.txt", follow_up.context
+    )
+    email = Notification.objects.get(patient=world.patient, channel="email")
+    assert render_to_string("emails/reviews-annual-review-subject.txt", email.context).strip() == (
+        "Your follow-up review is due"
+    )
+    body = render_to_string("emails/reviews-annual-review-body.html", email.context)
+    assert "yearly" not in body and "Your follow-up review is due" in body
+    yearly = Notification.objects.get(patient=world.other_patient, channel="sms")
+    assert "your yearly review is due" in render_to_string(
+        "sms/reviews-annual-review.txt", yearly.context
+    )
+
+
+@pytest.mark.parametrize(
+    ("due_kind", "booked_kind", "invited"),
+    [
+        ("follow_up", "follow_up", False),
+        ("follow_up", "annual_review", False),
+        ("annual_review", "follow_up", True),
+    ],
+)
+def test_no_invite_once_a_review_that_sees_to_it_is_booked(world, due_kind, booked_kind, invited):
+    builders.review_held(world.patient, world.clinician, next_in_days=10, next_kind=due_kind)
+    builders.appointment(world.patient, world.clinician, kind=booked_kind)
+    assert reminders.plan_annual_review_invites() == (2 if invited else 0)
+
+
 def test_only_the_latest_due_date_counts(world):
     episode = _due_in(world.patient, 10)
     Milestone.objects.create(

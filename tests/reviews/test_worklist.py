@@ -97,6 +97,20 @@ def test_without_a_due_date_a_review_older_than_a_year_is_overdue(world):
     assert [r.top.code for r in rows] == ["review_overdue"]
 
 
+@pytest.mark.parametrize(
+    ("kind", "words"), [("follow_up", "Follow-up"), ("annual_review", "Annual review")]
+)
+def test_an_overdue_review_is_named_as_the_review_that_set_it_said(world, kind, words):
+    review = builders.review_held(world.patient, world.clinician, next_in_days=3, next_kind=kind)
+    due = timezone.now() - timedelta(days=2)
+    Milestone.objects.filter(episode=review.episode, kind="annual_review_due").update(
+        occurred_at=due
+    )
+    [row] = worklist.worklist_for(world.clinician).rows
+    assert row.top.code == "review_overdue"
+    assert row.top.detail == f"{words} was due {timezone.localtime(due):%-d %B %Y}"
+
+
 def test_an_overdue_review_says_when_one_is_booked(world):
     _overdue_review(world.patient)
     [row] = worklist.worklist_for(world.clinician).rows
