@@ -49,7 +49,7 @@ run: setup
 	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	if [ "$(DEMO_POPULATION)" -gt 0 ]; then \
-	  $(DEMO_ENV) $(PY) manage.py seed_load --beside-demo --patients $(DEMO_POPULATION) --days 90; \
+	  $(DEMO_ENV) $(PY) manage.py seed_load --beside-demo --patients $(DEMO_POPULATION) --days 180; \
 	fi
 	@echo "Starting the web server on http://$(HOST):$(PORT)/ and a Celery worker with beat"
 	@export $(DEMO_ENV); \

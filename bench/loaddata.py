@@ -13,9 +13,11 @@
 * questionnaires at baseline and follow-up (HIT-6 and MIDAS, or PSEQ and MSK-HQ, with PHQ-9 and
   GAD-7 for some), scored by `pathway.instruments`, outstanding requests and PHQ-9 safety alerts;
 * care plans with agreed versions and treatment trials (some past their review date);
-* a diary for the last D days for each diary user (about 30% headache days, migraine features,
-  doses that make some patients overuse triptans, painkillers or opioids, pain scores and sites
-  for chronic pain), so 10,000 patients and D=140 give about 1,000,000 diary entries;
+* a diary for the last D days for each diary user, from their first referral if that is later
+  (about 30% headache days, migraine features, doses that make some patients overuse triptans,
+  painkillers or opioids, pain scores and sites for chronic pain; for most patients headache days
+  and pain ease after first contact), so 10,000 patients and D=140 give about 930,000 diary
+  entries;
 * group sessions and bookings, MDT cases and GP attendance counts for the dashboard.
 
 Everything is derived from `seed` (the same arguments give the same rows, relative to today) and
@@ -98,6 +100,8 @@ STATE_TABLE = "bench_load_state"
 # The pathway history (referrals, appointments, reviews) covers this many days before today,
 # whatever the diary length: the dashboard reports on a financial year.
 HISTORY_DAYS = 400
+# Headache days and pain ease over this many days after first contact, for most patients (_easing).
+EASING_DAYS = 120
 # Load patients take NHS numbers from their own part of the never-issued 999 range.
 LOAD_NHS_START = 999_300_000
 # NHS numbers starting 999 are kept for testing: every demo and load patient has one.
@@ -188,6 +192,22 @@ FEATURES = MIGRAINE_FEATURES
 TRIGGERS = list(TRIGGER_FIELDS)
 ACTIVITY = ["as_usual", "less", "very_little"]
 WORK_IMPACT = ["none", "reduced", "missed", "not_applicable"]
+
+
+def _easing(person):
+    """How much of the patient's usual headache days and pain a diary day has: all of it until
+    their first contact with the service; then, for most patients, less over the next
+    EASING_DAYS, down to a fraction of their own (care helps most people, not everyone)."""
+    rng = person.rng
+    settle = rng.uniform(0.45, 0.8) if rng.random() < 0.7 else rng.uniform(0.9, 1.1)
+    contact = person.first_contact.astimezone(LONDON).date() if person.first_contact else None
+
+    def eased(day: date) -> float:
+        if contact is None or day <= contact:
+            return 1.0
+        return 1 - (1 - settle) * min(1.0, (day - contact).days / EASING_DAYS)
+
+    return eased
 
 
 def _weighted(rng: random.Random, options: dict):
@@ -674,6 +694,7 @@ class Loader:
             moment = max(moment, times[-1] + timedelta(days=7))
             if moment < self.now - timedelta(hours=1):
                 times.append(moment)
+        person.first_referred = times[0]
         other = "chronic_pain" if person.condition == "headache" else "headache"
         conditions = [other if rng.random() < 0.15 else person.condition for _ in times]
         conditions[-1] = person.condition
@@ -1196,9 +1217,12 @@ class Loader:
         chosen_sites = set(rng.sample(SITES, rng.randint(1, 3)))
         sites = [code for code in BodySite.values if code in chosen_sites]
         pain = rng.uniform(3, 7)
+        eased = _easing(person)
         cycle = rng.randint(0, 27)
         menstruating = person.female and 18 <= person.age < 52
         first = self.today - timedelta(days=self.days - 1)
+        if person.first_referred is not None:
+            first = max(first, person.first_referred.astimezone(LONDON).date())
         last = min(stop, self.today) if stop else self.today
         user = person.user
         entries, headaches, doses = self.entries, self.headaches, self.doses
@@ -1214,7 +1238,7 @@ class Loader:
             classes: set[str] = set()
             worst = -1
             migraine = False
-            if rng.random() < p_headache:
+            if rng.random() < p_headache * eased(day):
                 for _ in range(_weighted(rng, {1: 85, 2: 13, 3: 2})):
                     is_migraine_like = rng.random() < p_migraine
                     severity_index = _weighted(
@@ -1271,7 +1295,7 @@ class Loader:
                  bool(episode_rows), migraine, SEVERITIES[worst] if episode_rows else "",
                  *(name in classes for name in CLASS_FIELDS),
                  *(value in triggers for value in TRIGGER_FIELDS), period,
-                 round(pain) if not headache_patient and details else None,
+                 round(min(10, pain * eased(day))) if not headache_patient and details else None,
                  sites if not headache_patient and details else [],
                  rng.choice(["good", "fair", "poor"]) if details else "",
                  rng.choice(["good", "okay", "okay", "low"]) if details else "",
@@ -1314,7 +1338,9 @@ class Loader:
         after = (contact, min(contact + timedelta(days=365), self.today))
         for start, end in (before, after):
             if end > start:
-                visits = max(0, round(rng.gauss(9 if start < contact else 5, 3)))
+                # Visits a year: about 9 before and 5.5 after, counted over the period's length.
+                expected = (9 if start < contact else 5.5) * (end - start).days / 365
+                visits = max(0, round(rng.gauss(expected, math.sqrt(expected) + 0.5)))
                 self.attendance.add(
                     (self.attendance.new_id(), self.now, self.now, person.pk, start, end, visits,
                      self.attendance_import.pk)
@@ -1435,6 +1461,8 @@ class Person:
     severity: float | None = None
     # The first contact of the patient's earliest episode of care that had one.
     first_contact: datetime | None = None
+    # When the patient was first referred: their diary starts then, or with the load's window.
+    first_referred: datetime | None = None
 
 
 # Entry point -----------------------------------------------------------------------------------
