@@ -1,6 +1,7 @@
 """The leaflet library: every leaflet the issue asks for, safe Markdown, sources, review dates and
 a reading age of 11 or under; the Markdown subset and the admin editor."""
 
+import importlib
 import re
 from datetime import date
 
@@ -219,3 +220,34 @@ def test_a_leaflet_saved_again_unchanged_from_the_browser_keeps_its_version(worl
     # A published leaflet is not given a review date gone by.
     page = client.post(url, {**data, "review_on": "2020-01-01"})
     assert "review date must be today or later" in page.content.decode()
+
+
+@pytest.mark.parametrize("slug", sorted(LIBRARY))
+def test_no_leaflet_allows_triptans_or_opioids_on_more_than_2_days_a_week(slug):
+    """clinical-rules.md 8.2: triptans, opioids and combination painkillers are overused from 10
+    days a month, and so is any mix of classes; 3 days a week (about 13 a month) is safe only for
+    simple painkillers taken alone."""
+    body = LIBRARY[slug].body
+    rows = [line for line in body.splitlines() if line.startswith("|")]
+    prose = " ".join(line for line in body.splitlines() if not line.startswith("|"))
+    for sentence in rows + re.split(r"(?<=[.!?])\s+", " ".join(prose.split())):
+        if not re.search(r"triptan|opioid|codeine|co-codamol", sentence, re.IGNORECASE):
+            continue
+        for limit in re.findall(r"(\d+)(?: or (\d+))? days a week", sentence):
+            assert max(int(n) for n in limit if n) <= 2, (slug, sentence)
+
+
+def test_the_limits_migration_corrects_a_library_loaded_before_and_only_once(db):
+    from django.apps import apps
+
+    migration = importlib.import_module("careplans.migrations.0012_leaflet_medicine_limits")
+    for slug, old, new in migration.CORRECTIONS:
+        leaflet = Leaflet.objects.get(slug=slug)
+        leaflet.body_markdown = migration._words(new).sub(old.rstrip("\n"), leaflet.body_markdown)
+        leaflet.save()
+    assert "2 or 3 days a week" in Leaflet.objects.get(slug="understanding-migraine").body_markdown
+    for _ in range(2):
+        migration.correct(apps, None)
+        for slug in {slug for slug, _, _ in migration.CORRECTIONS}:
+            stored = Leaflet.objects.get(slug=slug).body_markdown
+            assert " ".join(stored.split()) == " ".join(LIBRARY[slug].body.split()), slug
