@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Case, Q, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -73,8 +74,15 @@ def leaflet_remove(request, link_uuid):
 def leaflet_list(request):
     condition = request.GET.get("condition", "")
     leaflets = selectors.published_leaflets().only("slug", "title", "summary", "condition")
-    if condition in Leaflet.Condition.values:
+    if condition == Leaflet.Condition.GENERAL:
         leaflets = leaflets.filter(condition=condition)
+    elif condition in Leaflet.Condition.values:
+        # A headache or pain patient needs the leaflets for everyone too (mental health
+        # support, this service), after their own condition's.
+        leaflets = selectors.leaflets_for_condition(condition).order_by(
+            Case(When(Q(condition=Leaflet.Condition.GENERAL), then=1), default=0), "title"
+        )
+        leaflets = leaflets.only("slug", "title", "summary", "condition")
     else:
         condition = ""
     page = Paginator(leaflets, LEAFLETS_PER_PAGE).get_page(request.GET.get("page"))

@@ -237,10 +237,10 @@ def test_no_leaflet_allows_triptans_or_opioids_on_more_than_2_days_a_week(slug):
             assert max(int(n) for n in limit if n) <= 2, (slug, sentence)
 
 
-def test_the_limits_migration_corrects_a_library_loaded_before_and_only_once(db):
+def test_the_corrections_migration_mends_a_library_loaded_before_and_only_once(db):
     from django.apps import apps
 
-    migration = importlib.import_module("careplans.migrations.0012_leaflet_medicine_limits")
+    migration = importlib.import_module("careplans.migrations.0012_leaflet_corrections")
     for slug, old, new in migration.CORRECTIONS:
         leaflet = Leaflet.objects.get(slug=slug)
         leaflet.body_markdown = migration._words(new).sub(old.rstrip("\n"), leaflet.body_markdown)

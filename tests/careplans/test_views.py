@@ -517,6 +517,11 @@ def test_a_pain_plan_offers_pain_and_general_leaflets_and_a_draft_tells_nobody(w
 def test_the_leaflet_library_is_public_and_filters_by_condition(client, db):
     html = client.get("/care-plans/leaflets/?condition=chronic_pain").content.decode()
     assert "Fibromyalgia" in html and "Understanding migraine" not in html
+    # The leaflets for everyone come after the condition's own.
+    assert html.index("Fibromyalgia") < html.index("Mental health support")
+    assert "What to expect from this service" in html
+    general = client.get("/care-plans/leaflets/?condition=general").content.decode()
+    assert "Mental health support" in general and "Fibromyalgia" not in general
     assert client.get("/care-plans/leaflets/?condition=<script>").status_code == 200
     assert client.get("/care-plans/leaflets/?page=999").status_code == 200
     assert client.get("/care-plans/leaflets/no-such-leaflet/").status_code == 404

@@ -1,6 +1,7 @@
 """Correct the medicine limits in three library leaflets (clinical-rules.md 8.2): triptans,
 opioids and combination painkillers are overused from 10 days a month, and so is any mix of
-classes, so "2 or 3 days a week" was too many for them.
+classes, so "2 or 3 days a week" was too many for them. And say how to refer yourself: on the
+website, with no account, not by signing in.
 
 Only the corrected sentences are replaced, where the text still reads as the library wrote it;
 the rest of a leaflet an admin edited is left as it is."""
@@ -38,6 +39,14 @@ CORRECTIONS = [
         "Count days, not tablets. Two doses on the same day count as one day. If you use more "
         "than one of these, take any of them on no more than 2 days a week in all (fewer than 10 "
         "days a month).",
+    ),
+    (
+        "about-this-service",
+        'You can also **refer yourself**. Sign in and choose "Refer myself", or ask at your GP '
+        "practice reception.",
+        "You can also **refer yourself** on this website. On the first page, choose \"Refer "
+        'yourself to the service". You do not need to sign in. Or ask at your GP practice '
+        "reception.",
     ),
 ]
 
