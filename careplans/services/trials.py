@@ -384,9 +384,13 @@ def review_trial(
         trial.recent_months_recorded_on = timezone.localdate() if given else None
         changed.append("recent_months_recorded_on")
     # The treatment's effectiveness review: its outcome first recorded. The episode's "review
-    # held" ends the wait from the treatment's start (DESIGN.md section 3's 84-day target).
+    # held" ends the wait from the treatment's start (DESIGN.md section 3's 84-day target); a
+    # medicine already taken before referral had no start in the pathway to wait from.
     effectiveness_review = (
-        "outcome" in changed and trial.outcome_recorded_at is None and not trial.is_ongoing
+        "outcome" in changed
+        and trial.outcome_recorded_at is None
+        and not trial.is_ongoing
+        and not trial.already_taking
     )
     if "outcome" in changed:
         trial.outcome_recorded_at = None if trial.is_ongoing else timezone.now()

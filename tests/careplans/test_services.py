@@ -374,6 +374,14 @@ def test_a_medicine_already_taken_is_not_a_treatment_start(world):
     assert not Milestone.objects.filter(kind="treatment_started").exists()
 
 
+def test_how_a_medicine_taken_before_referral_went_is_not_a_review_held(world):
+    # Its outcome is history told at the first conversation: no effectiveness review of a
+    # treatment the pathway started, so no "review held" on the episode's timeline.
+    plan = builders.plan(world.patient)
+    builders.failed(plan, "candesartan", already_taking=True)
+    assert not Milestone.objects.filter(kind="review_held").exists()
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
