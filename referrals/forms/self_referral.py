@@ -115,9 +115,15 @@ class SelfReferralForm(TooLongInWords, forms.Form):
         error_messages={"required": "Tell us about your headaches or pain"},
     )
     red_flags = RedFlagsField(
-        label="Do you have any of these?",
-        help_text="Tick all that apply. Leave them all unticked if none apply.",
+        label="Do you have any of these with your headaches?",
+        help_text="Tick all that apply. Leave them all unticked if none apply, or if you do not "
+        "have headaches.",
         choices=list(rules.PATIENT_RED_FLAG_QUESTIONS.items()),
+    )
+    back_pain_emergency = forms.BooleanField(
+        label=rules.PATIENT_BACK_PAIN_EMERGENCY_SIGNS,
+        required=False,
+        help_text="Tick this if it is true for you now, whatever you are referring yourself for.",
     )
     patient_goals = forms.CharField(
         label="What would you like help with?",

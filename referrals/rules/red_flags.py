@@ -450,6 +450,20 @@ PATIENT_EYE_ADVICE = "Go to an eye casualty or A&E now, or call NHS 111 to find 
 PATIENT_DO_NOT_WAIT_ADVICE = (
     "Do not wait to hear from this service. It cannot give you the same-day care you need."
 )
+# Back pain with the signs of cauda equina syndrome needs A&E now (NHS.UK "Back pain" and
+# "Cauda equina syndrome": call 999 or go to A&E), whatever the person refers themselves for. It
+# is not one of the headache red flags (clinical-rules.md section 9), so it has no code in their
+# vocabulary: the self-referral form asks it on its own and stops, as for an emergency flag.
+PATIENT_BACK_PAIN_EMERGENCY_SIGNS = (
+    "I have back pain with numbness or tingling around my genitals or bottom, difficulty peeing, "
+    "loss of bladder or bowel control, or weakness or numbness in both legs"
+)
+PATIENT_BACK_PAIN_ADVICE = (
+    PATIENT_CALL_999_ADVICE,
+    "Back pain with these signs can mean the nerves at the bottom of your back are being "
+    "pressed on. This needs to be checked in hospital straight away.",
+    PATIENT_DO_NOT_WAIT_ADVICE,
+)
 PATIENT_URGENT_ADVICE = (
     "Some of your answers mean a doctor should check you within 2 weeks. We will look at your "
     "referral first, and please also contact your GP surgery in the next few days."

@@ -35,6 +35,10 @@ def self_refer(request):
         return redirect("referrals:self-refer-sent")
     form_ok = form.is_valid()
     address = throttle.client_address(request)
+    if form.cleaned_data.get("back_pain_emergency"):
+        # Not a headache red flag: the advice only, with no stop recorded (rules).
+        advice = list(rules.PATIENT_BACK_PAIN_ADVICE)
+        return render(request, "referrals/self_refer_stopped.html", {"advice": advice})
     flags = form.cleaned_data.get("red_flags") if "red_flags" not in form.errors else None
     if flags and rules.is_emergency(flags):
         # The advice is shown whatever the count; only the row recording it is limited.

@@ -243,6 +243,24 @@ def test_an_emergency_stops_the_self_referral_with_advice_and_no_personal_data(c
     assert stop.stated_practice == world.practice_b
 
 
+@pytest.mark.parametrize("condition", ["chronic_pain", "headache"])
+def test_back_pain_with_nerve_signs_stops_the_self_referral_with_advice(client, world, condition):
+    form = client.get(URL).content.decode()
+    assert "weakness or numbness in both legs" in form
+    response = client.post(URL, _form(world, condition=condition, back_pain_emergency="on"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Call 999 or go to A&amp;E now." in body
+    assert "checked in hospital straight away" in body
+    assert Referral.objects.count() == 0
+    # Even with the rest of the form not filled in: the advice comes first.
+    bare = client.post(URL, {"back_pain_emergency": "on"}).content.decode()
+    assert "Call 999 or go to A&amp;E now." in bare
+    # Unticked, the referral is sent as before.
+    assert client.post(URL, _form(world, condition=condition)).status_code == 302
+    assert Referral.objects.count() == 1
+
+
 def test_the_honeypot_pretends_success_and_saves_nothing(client, world):
     response = client.post(URL, _form(world, website="http://spam.example"))
     assert response.status_code == 302 and response["Location"] == SENT
