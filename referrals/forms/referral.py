@@ -172,9 +172,12 @@ class ReferralForm(TooLongInWords, forms.Form):
         asked = [rules.RED_FLAGS[code] for code in rules.qualified_without_new_onset(flags, age)]
         if not asked:
             return ""
-        return rules.NEW_ONSET_UNANSWERED.format(
+        unanswered = rules.NEW_ONSET_UNANSWERED.format(
             flags=" and ".join(asked), s="" if len(asked) > 1 else "s"
         )
+        if data.get("condition") == Condition.CHRONIC_PAIN:
+            unanswered += rules.NO_HEADACHE_UNTICK
+        return unanswered
 
     def clean(self):
         data = super().clean()

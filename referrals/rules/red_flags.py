@@ -59,6 +59,12 @@ NEW_ONSET_UNANSWERED = (
     "{flags} count{s} as a red flag only with a new-onset headache. If the headache is new, tick "
     '"New-onset headache"; if it is a long-standing pattern, tick "The headache is not new".'
 )
+# Added for a chronic-pain referral: the checklist is of headache red flags, so a patient with
+# no headache has none of them (the form's hint names the pain warning signs and their route).
+NO_HEADACHE_UNTICK = (
+    " If the patient has no headaches, untick it: these are headache red flags. Warning signs in "
+    "chronic pain, such as a history of cancer with new pain, need the urgent route for them."
+)
 
 
 def as_patient_answered(red_flags: Iterable[str]) -> list[str]:

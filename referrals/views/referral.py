@@ -169,6 +169,7 @@ def create(request):
                 codes=form["red_flags"].value() or [],
                 age=_form_age(form, new_form),
                 plain=False,
+                condition=form["condition"].value() or "",
             )
             if request.method == "POST"
             else None,
@@ -257,7 +258,12 @@ def screen(request):
         }
     )
     age = _age_for_screen(request, form)
-    outcome = _screen_outcome(codes=_ticked(request), age=age, plain=False)
+    outcome = _screen_outcome(
+        codes=_ticked(request),
+        age=age,
+        plain=False,
+        condition=request.POST.get("condition", ""),
+    )
     known = form.cleaned_data.get("nhs_number") and selectors.visible_patient_by_nhs_number(
         request.user, form.cleaned_data["nhs_number"]
     )

@@ -4,8 +4,9 @@ self-referral."""
 from referrals import rules
 
 
-def _screen_outcome(*, codes, age, plain: bool) -> dict:
-    """What the live screen shows for the ticked codes: the tier and its advice."""
+def _screen_outcome(*, codes, age, plain: bool, condition: str = "") -> dict:
+    """What the live screen shows for the ticked codes: the tier and its advice. `condition`
+    is the referral's condition group, as far as the form has it."""
     try:
         flags = rules.validated_red_flags(codes)
     except ValueError as exc:
@@ -23,6 +24,7 @@ def _screen_outcome(*, codes, age, plain: bool) -> dict:
         ]
         if tier != rules.URGENT
         else [],
+        "no_headache": rules.NO_HEADACHE_UNTICK.strip() if condition == "chronic_pain" else "",
     }
     if tier is None:
         return {"tier": None, "needs_age": True, **checks}

@@ -128,6 +128,13 @@ def _detail_context(request, referral, **extra) -> dict:
             ],
             "age": age,
         }
+    if referral.source != Referral.Source.SELF and referral.urgency != rules.URGENT:
+        # The referral form sends such flags without a new-onset headache only once the
+        # referrer has said the headache is not new: the reason they changed no tier.
+        context["said_not_new"] = [
+            rules.RED_FLAGS[code]
+            for code in rules.qualified_without_new_onset(referral.red_flags, age)
+        ]
     if referral.decided_at and referral.status == rules.ACCEPTED:
         context["first_contact"] = rules.first_contact_target(
             selectors.contact_targets(),

@@ -605,7 +605,31 @@ def test_a_flag_that_counts_only_with_a_new_headache_is_not_sent_until_the_gp_sa
     assert (
         client.post(CREATE, _form(world, red_flags=flags, headache_not_new="on")).status_code == 302
     )
-    assert Referral.objects.get().urgency == "routine"
+    referral = Referral.objects.get()
+    assert referral.urgency == "routine"
+    # The triager reads why the flag changed no tier.
+    detail = login(world.clinician).get(reverse("referrals:detail", args=[referral.uuid]))
+    assert (
+        "The referrer said the headache is not new: it is a long-standing pattern. Compromised "
+        "immunity (for example HIV, immunosuppressive drugs) counts as a red flag only with a "
+        "new-onset headache, so the screen says routine."
+    ) in page_text(detail)
+
+
+def test_a_chronic_pain_referral_is_told_to_untick_a_headache_flag_if_there_is_no_headache(
+    world, login
+):
+    client = login(world.gp)
+    flags = ["malignancy_known_to_metastasise_to_brain"]
+    response = client.post(CREATE, _form(world, condition="chronic_pain", red_flags=flags))
+    assert response.status_code == 400
+    text = page_text(response)
+    assert "If the patient has no headaches, untick it: these are headache red flags." in text
+    headache = client.post(CREATE, _form(world, condition="headache", red_flags=flags))
+    assert "If the patient has no headaches" not in page_text(headache)
+    body = _screen(client, red_flags=flags, condition="chronic_pain")
+    assert "Is the headache new?" in body and "If the patient has no headaches" in body
+    assert "If the patient has no headaches" not in _screen(client, red_flags=flags)
 
 
 def test_new_onset_or_another_urgent_flag_answers_the_question(world, login):
