@@ -66,6 +66,9 @@ def letter_context(referral: Referral) -> dict:
         "referral": referral,
         "patient": referral.patient,
         "first_contact": first_contact,
+        # Accepted below the screen's urgency: the referrer reads why, as on the referral's page.
+        "below_screen": referral.status == rules.ACCEPTED
+        and rules.priority_below_screen(referral.urgency, referral.priority),
         "preventives": list(referral.preventives.all()),
         # Who to contact about the letter: the services caring for the practice's patients.
         "teams": list(care_team_contacts(referral.patient)) if referral.patient else [],

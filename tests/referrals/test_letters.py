@@ -204,3 +204,26 @@ def test_the_letter_says_whom_to_contact_if_anything_is_wrong(world):
         f"If anything here is wrong, contact {world.service.name} on 01234 567890 or at "
         "pain.team@nhs.example."
     )
+
+
+def test_the_letter_gives_the_reason_for_a_priority_below_the_screens(world):
+    made = builders.referral(world.patient, world.gp, red_flags=("orthostatic_headache",))
+    assert made.urgency == "urgent"
+    referral = services.triage_referral(
+        actor=world.clinician,
+        referral=made,
+        decision=Decision(
+            decision="accept", priority="routine", note="Seen in neurology last week; MRI normal."
+        ),
+    )
+    html = render_to_string(
+        "referrals/letter_triage_outcome.html", letters.letter_context(referral)
+    )
+    assert (
+        "<h3>Reason for routine priority</h3><p>Seen in neurology last week; MRI normal.</p>"
+        in (html)
+    )
+    # At the screen's own priority the team's note stays the team's.
+    other = builders.decided(world.other_patient, world.gp, world.clinician, note="Team only.")
+    html = render_to_string("referrals/letter_triage_outcome.html", letters.letter_context(other))
+    assert "Team only." not in html and "Reason for" not in html
