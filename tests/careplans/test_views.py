@@ -677,6 +677,22 @@ def test_a_save_from_a_stale_tab_is_refused_and_keeps_what_was_typed(world, logi
     assert draft.wellbeing_notes == "Talking therapies"
 
 
+def test_saving_again_after_a_refusal_replaces_the_draft_with_the_form(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    client = login(world.clinician)
+    url = f"/care-plans/versions/{draft.uuid}/edit/"
+    tab1, tab2 = _based_on(client.get(url)), _based_on(client.get(url))
+    first = draft_post(**{"goals-0-description": "T1 goal"}, based_on=tab1)
+    assert client.post(url, first).status_code == 302
+    second = draft_post(**{"goals-0-description": "T2 goal"}, based_on=tab2)
+    refused = client.post(url, second)
+    assert "replace it with what is in the form" in refused.content.decode()
+    assert client.post(url, {**second, "based_on": _based_on(refused)}).status_code == 302
+    assert list(Goal.objects.filter(version=draft).values_list("description", flat=True)) == [
+        "T2 goal"
+    ]
+
+
 def test_a_goal_edited_in_a_stale_tab_is_refused(world, login):
     draft = builders.fill_draft(builders.plan(world.patient).versions.get())
     goal = Goal.objects.get(version=draft)
