@@ -26,13 +26,15 @@ def worklist_page(request):
     practice_id = practice.pk if practice else None
     result = worklist.worklist_for(request.user, clinician=clinician, practice_id=practice_id)
     page = page_of(request, result.ranked)
+    kept = list(page.object_list)
     rows = worklist.page_rows(
-        list(page.object_list),
+        kept,
         request.user,
         clinician=clinician,
         practice_id=practice_id,
         checked_at=result.checked_at,
     )
+    counts = worklist.counts_as_shown(result.counts, kept, rows)
     to_match = sources.red_flag_self_referrals_to_match(request.user, practice_id=practice_id)
     return render(
         request,
@@ -43,11 +45,12 @@ def worklist_page(request):
             "page": page,
             "rows": rows,
             "rows_html": worklist_rows(rows),
-            "counts": [(label, result.counts[code]) for code, label in rules.WORKLIST_CATEGORIES],
+            "counts": [(label, counts[code]) for code, label in rules.WORKLIST_CATEGORIES],
             "clinicians": clinicians,
             "practices": practices,
             "clinician": clinician,
             "practice": practice,
+            # Pages are of the list as kept: a row the re-check dropped still counts there.
             "total": len(result.ranked),
             "checked_at": result.checked_at,
         },

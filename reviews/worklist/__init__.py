@@ -17,6 +17,7 @@ from reviews.worklist.live import ALERT_DETAILS, LIVE_COLUMNS, worklist_for
 from reviews.worklist.page import (
     ROW_FIELDS,
     PageStatement,
+    counts_as_shown,
     page_rows,
     patients_with_changes,
     recheck,
@@ -39,6 +40,7 @@ __all__ = [
     "Row",
     "Scan",
     "Worklist",
+    "counts_as_shown",
     "page_rows",
     "patients_with_changes",
     "recheck",

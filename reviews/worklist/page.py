@@ -164,3 +164,18 @@ def page_rows(
             patient, practice, _ = found[row.patient_id]
             loaded.append(Row(row.patient_id, row.reasons, patient, link(patient.uuid), practice))
     return loaded
+
+
+def counts_as_shown(counts: dict[str, int], before: list[Row], after: list[Row]) -> dict[str, int]:
+    """The counts above the list with one page's re-check applied (`before` the page's rows as
+    kept, `after` as `page_rows` returns them): each reason the re-check ended is taken out and
+    each it found is added, so the figures agree with the rows on screen. Rows on other pages
+    count as last checked."""
+    counts = dict(counts)
+    for row in before:
+        for reason in row.reasons:
+            counts[reason.code] -= 1
+    for row in after:
+        for reason in row.reasons:
+            counts[reason.code] += 1
+    return counts
