@@ -86,27 +86,21 @@ def _gaps_message(summary: rules.DiarySummary, gaps: DiaryGaps, *, headaches: bo
     if not summary.days_recorded:
         return "You have not filled in your diary yet. These figures will mean more once you do."
     parts = []
+    # What an empty day is counted as having none of.
+    without, figures = (
+        ("a headache", "these figures") if headaches else ("medicines", "the medicine figures")
+    )
     if gaps.started_on is not None:
         parts.append(
             f"You started your diary on {gaps.started_on:%-d %B %Y}, so it does not cover all "
-            f"{summary.length} days yet."
-            + (
-                " Until it does, the days before you started count as days without a headache, "
-                "so these figures may be too low."
-                if headaches
-                else ""
-            )
+            f"{summary.length} days yet. Until it does, the days before you started count as "
+            f"days without {without}, so {figures} may be too low."
         )
     if gaps.missed:
         since = " since you started" if gaps.started_on is not None else ""
         parts.append(
-            f"You have not filled in {days(gaps.missed)}{since}."
-            + (
-                " Days you have not filled in count as days without a headache, so these "
-                "figures may be too low."
-                if headaches
-                else ""
-            )
+            f"You have not filled in {days(gaps.missed)}{since}. Days you have not filled in "
+            f"count as days without {without}, so {figures} may be too low."
             if not parts
             else f"You have also not filled in {days(gaps.missed)}{since}."
         )
