@@ -184,8 +184,9 @@ def _day_page(request, patient, day: date):
             forms.changed_elsewhere = _changed_elsewhere(
                 day,
                 today,
-                f"{_now_holds(entry)}Nothing has been saved. Your answers are below: put right "
-                "anything the page asks, then save again to replace the other changes with them.",
+                f"{_now_holds(entry, pain_first=context['pain_first'])}Nothing has been saved. "
+                "Your answers are below: put right anything the page asks, then save again to "
+                "replace the other changes with them.",
             )
         if not add_episode and forms.is_valid():
             try:
@@ -203,8 +204,9 @@ def _day_page(request, patient, day: date):
                 forms.changed_elsewhere = _changed_elsewhere(
                     day,
                     today,
-                    f"{_now_holds(changed.entry)}Nothing has been saved. Your answers are below: "
-                    "save again to replace the other changes with them.",
+                    _now_holds(changed.entry, pain_first=context["pain_first"])
+                    + "Nothing has been saved. Your answers are below: save again to replace the "
+                    "other changes with them.",
                 )
             else:
                 messages.success(request, f"Your diary {_on(day, today)} is saved.")
@@ -249,16 +251,25 @@ def _changed_elsewhere(day: date, today: date, outcome: str) -> str:
     )
 
 
-def _now_holds(entry) -> str:
+def _now_holds(entry, *, pain_first: bool = False) -> str:
     """What the day's record holds now, in a sentence (with a space after it), for a save from
-    an older page: "It now records a headache. "."""
+    an older page: "It now records a headache. ". For a patient whose diary asks about pain
+    first, the pain score comes first ("It now records pain 4 out of 10 and no headache. ")."""
     if entry is None:
         return "It has been removed. "
+    pain = ""
+    if pain_first:
+        pain = (
+            f"pain {entry.pain_score} out of 10 and "
+            if entry.pain_score is not None
+            else "no pain score and "
+        )
     if not entry.headache:
-        return "It now records no headache. "
+        return f"It now records {pain}no headache. "
     shown = getattr(entry, "live_episodes", None)
     count = len(shown) if shown is not None else entry.episodes.live().count()
-    return "It now records a headache. " if count <= 1 else f"It now records {count} headaches. "
+    headaches = "a headache" if count <= 1 else f"{count} headaches"
+    return f"It now records {pain}{headaches}. "
 
 
 def _page_url(day: date, today: date, next_: str) -> str:

@@ -1025,6 +1025,11 @@ def test_a_chronic_pain_patient_is_not_given_medication_overuse_headaches_limits
     assert "You took painkillers or other medicines for pain on 60 days" in content
     assert "Limit a month" not in content and "Over the limit" not in content
     assert "too often" not in content and "medication overuse" not in content
+    # The days before the diary began understate the medicine days, and the page says so.
+    assert (
+        "Until it does, the days before you started count as days without medicines, so the "
+        "medicine figures may be too low."
+    ) in content
     # A headache recorded brings what is said of headaches back.
     record(pain_patient, days_ago(1), headache_day(episode(), pain_score=5))
     content = client_.get(reverse("diaries:summary")).content.decode()
@@ -1150,3 +1155,16 @@ def test_a_headache_lasting_days_is_to_be_recorded_on_each_day(client_):
     assert "If it went on into the next day, fill in that day too: each day with a headache " in (
         page
     )
+
+
+def test_a_pain_patients_older_page_is_told_the_pain_score_saved_meanwhile(client_, pain_patient):
+    record(pain_patient, days_ago(3), clear_day(pain_score=2))
+    tab_b = _based_on(client_.get(day_url(days_ago(3))))
+    record(pain_patient, days_ago(3), clear_day(pain_score=4))  # tab A
+    response = client_.post(
+        day_url(days_ago(3)), form_data(headache="no", pain_score="9", based_on=tab_b)
+    )
+    content = response.content.decode()
+    assert "was changed in another tab or on another device" in content
+    assert "It now records pain 4 out of 10 and no headache. Nothing has been saved." in content
+    assert DiaryEntry.objects.live().get(patient=pain_patient).pain_score == 4
