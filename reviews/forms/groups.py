@@ -75,6 +75,12 @@ class GroupSessionForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
         error_messages={"required": "Choose the team running the session."},
     )
 
+    # Shown only when the time asks for it: outside clinic hours (rules.clinic_hours_problem),
+    # as when booking an appointment.
+    set_up_anyway = forms.BooleanField(
+        label="Set it up at this time anyway", required=False, widget=forms.HiddenInput
+    )
+
     def __init__(self, *args, facilitators=None, organisations=None, **kwargs):
         kwargs.setdefault("initial", {"duration_minutes": 60, "repeat": 1})
         super().__init__(*args, **kwargs)
@@ -102,6 +108,7 @@ class GroupSessionForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
                 "venue",
                 "facilitators",
                 "repeat",
+                "set_up_anyway",
             ]
         )
 
@@ -115,6 +122,18 @@ class GroupSessionForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
             times = rules.monthly_occurrences(timezone.localtime(self.start()), data["repeat"])
             if problem := rules.series_too_far_ahead(times[-1].date(), today=timezone.localdate()):
                 self.add_error("repeat", problem)
+        if "start_date" in data and "start_time" in data:
+            start = timezone.localtime(self.start())
+            minutes = data.get("duration_minutes") or 60
+            if problem := rules.clinic_hours_problem(start, minutes):
+                # Ticked, it stays on the form for a second try; unticked, the form asks.
+                self.fields["set_up_anyway"].widget = forms.CheckboxInput()
+                if not data.get("set_up_anyway"):
+                    self.add_error("start_time", problem)
+                    self.add_error(
+                        "set_up_anyway",
+                        "Tick to set it up at this time anyway, or change the time.",
+                    )
         return data
 
 

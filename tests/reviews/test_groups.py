@@ -69,6 +69,27 @@ def test_bad_session_details_get_a_message(world, login, overrides, message):
     assert not GroupSession.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("start_time", "minutes", "problem"),
+    [
+        ("03:00", "60", "03:00 on "),
+        ("20:30", "60", "Starting at 20:30, it would end at 21:30, after clinic hours"),
+    ],
+)
+def test_a_session_outside_clinic_hours_is_set_up_only_when_meant(
+    world, login, start_time, minutes, problem
+):
+    client = login(world.clinician)
+    url = reverse("reviews:group-session-create")
+    data = _form(world, start_time=start_time, duration_minutes=minutes, repeat="1")
+    asked = client.post(url, data).content.decode()
+    assert problem in asked
+    assert "Tick to set it up at this time anyway, or change the time." in asked
+    assert not GroupSession.objects.exists()
+    assert client.post(url, {**data, "set_up_anyway": "on"}).status_code == 302
+    assert GroupSession.objects.count() == 1
+
+
 def test_a_facilitator_from_another_team_cannot_be_chosen(world, login):
     response = login(world.clinician).post(
         reverse("reviews:group-session-create"),
