@@ -55,8 +55,9 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
     run), once per due date. The due date is the `annual_review_due` milestone recorded last for
     an open episode (the latest review's next review date); that review also says whether it
     is the yearly review or a sooner follow-up (Review.next_review_kind), which the message
-    names. A patient with a review of that kind already booked is not invited. The message
-    names the date, or says the review is due now."""
+    names. A patient with a review of that kind, or an annual review, already booked is not
+    invited (rules.REVIEW_BOOKED_AS). The message names the date, or says the review is due
+    now."""
     today = today or timezone.localdate()
     horizon = today + timedelta(days=rules.ANNUAL_REVIEW_INVITE_DAYS)
     latest_due = (
