@@ -282,6 +282,28 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     assert referral.patient.nhs_number == NEW_NHS_NUMBER.replace(" ", "")
 
 
+def test_back_pain_with_nerve_signs_stops_a_self_referral_for_pain(browser_page, referrals_demo):
+    page = browser_page.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_page.goto("/referrals/self/")
+    page.get_by_label("First name").fill("Robin")
+    page.get_by_label("Last name").fill("Backache")
+    browser_page.fill_date("1970-02-03")
+    page.get_by_label("Your GP practice").select_option(label="Riverside Medical Centre")
+    page.get_by_label("Email", exact=True).check()
+    page.get_by_label("Email address").fill("robin@example.com")
+    page.get_by_label("Pain that has lasted more than 3 months").check()
+    page.get_by_label("Tell us about your headaches or pain").fill("Low back pain for a year.")
+    page.get_by_label("I have back pain with numbness or tingling").check()
+    page.get_by_label("I agree that the headache and pain team can contact me").check()
+    _shot(browser_page, "self-refer-back-pain")
+    page.get_by_role("button", name="Send my referral").click()
+    browser_page.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "You need help today"
+    assert "Call 999 or go to A&E now." in page.locator("main").inner_text()
+    assert not Referral.objects.filter(stated_family_name="Backache").exists()
+
+
 def test_a_self_referral_sent_again_after_back_is_not_a_second_referral(
     browser_page, referrals_demo
 ):
