@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django import forms
 from django.core.validators import URLValidator
@@ -75,6 +75,17 @@ class WhenFields(forms.Form):
         day = data.get("start_date")
         if day and (problem := rules.too_far_ahead(day, today=timezone.localdate())):
             self.add_error("start_date", problem)
-        elif day and data.get("start_time") and self.start() <= timezone.now():
-            self.add_error("start_date", "Choose a date and time in the future.")
+        elif day and data.get("start_time"):
+            typed = data["start_time"].replace(second=0, microsecond=0)
+            # Through UTC: converting to the zone it already has would not move it.
+            if timezone.localtime(self.start().astimezone(UTC)).time().replace(second=0) != typed:
+                # The hour the clocks skip when they go forward in spring: it is no time at all
+                # (making it aware would quietly move it an hour on).
+                self.add_error(
+                    "start_time",
+                    f"{typed:%H:%M} does not happen on {day:%-d %B %Y}: the clocks go forward "
+                    "an hour that night. Choose another time.",
+                )
+            elif self.start() <= timezone.now():
+                self.add_error("start_date", "Choose a date and time in the future.")
         return data

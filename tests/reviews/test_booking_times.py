@@ -87,6 +87,31 @@ def test_a_time_at_night_is_booked_only_when_ticked(world, login):
     assert timezone.localtime(Appointment.objects.get().start).hour == 2
 
 
+def test_a_time_the_clocks_skip_in_spring_is_refused(world, login):
+    client = login(world.clinician)
+    episode = builders.episode_for(world.patient)
+    day = next(  # the last Sunday of March after today: 01:00 to 02:00 does not happen
+        d
+        for d in (timezone.localdate() + timedelta(days=n) for n in range(1, 400))
+        if d.month == 3 and d.weekday() == 6 and (d + timedelta(days=7)).month == 4
+    )
+    data = _form(episode, world.clinician, day, "01:30", kind="follow_up")
+    response = client.post(_create_url(world.patient), {**data, "book_anyway": "on"})
+    assert response.status_code == 200
+    assert field_error(response, "start_time") == (
+        f"01:30 does not happen on {day:%-d %B %Y}: the clocks go forward an hour that night. "
+        "Choose another time."
+    )
+    assert not Appointment.objects.exists()
+    # The hour after the change is a time like any other.
+    booked = client.post(
+        _create_url(world.patient), {**data, "start_time": "02:30", "book_anyway": "on"}
+    )
+    assert booked.status_code == 302
+    start = timezone.localtime(Appointment.objects.get().start)
+    assert (start.date(), start.hour, start.minute) == (day, 2, 30)
+
+
 def test_a_time_in_clinic_hours_asks_nothing(world, login):
     client = login(world.clinician)
     episode = builders.episode_for(world.patient)
