@@ -1,6 +1,7 @@
 """Care-plan services: versions, agreement, trials, reductions, leaflets, and the database
 constraints behind them."""
 
+import importlib
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -380,6 +381,25 @@ def test_how_a_medicine_taken_before_referral_went_is_not_a_review_held(world):
     plan = builders.plan(world.patient)
     builders.failed(plan, "candesartan", already_taking=True)
     assert not Milestone.objects.filter(kind="review_held").exists()
+
+
+def test_the_migration_takes_off_review_held_written_for_a_medicine_taken_before(world):
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "careplans.migrations.0013_no_review_held_for_medicines_taken_before"
+    )
+    plan = builders.plan(world.patient)
+    before = builders.failed(plan, "candesartan", already_taking=True)
+    started = builders.failed(plan, "propranolol")  # a real effectiveness review: kept
+    # As the code before the fix wrote it.
+    Milestone.objects.create(
+        episode=plan.episode, kind="review_held", occurred_at=before.outcome_recorded_at
+    )
+    migration.remove(apps, None)
+    assert list(
+        Milestone.objects.filter(kind="review_held").values_list("occurred_at", flat=True)
+    ) == [TreatmentTrial.objects.get(pk=started.pk).outcome_recorded_at]
 
 
 @pytest.mark.parametrize(
