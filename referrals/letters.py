@@ -66,8 +66,11 @@ def letter_context(referral: Referral) -> dict:
         "referral": referral,
         "patient": referral.patient,
         "first_contact": first_contact,
-        # Accepted below the screen's urgency: the referrer reads why, as on the referral's page.
-        "below_screen": referral.status == rules.ACCEPTED
+        # Accepted below the screen's urgency: a GP or partner reads why, as on the referral's
+        # page. The note is the team's words to a colleague, so a self-referrer's letter, which
+        # the patient reads, leaves it out.
+        "below_screen": referral.referrer_id is not None
+        and referral.status == rules.ACCEPTED
         and rules.priority_below_screen(referral.urgency, referral.priority),
         "preventives": list(referral.preventives.all()),
         # Who to contact about the letter: the services caring for the practice's patients.

@@ -227,3 +227,21 @@ def test_the_letter_gives_the_reason_for_a_priority_below_the_screens(world):
     other = builders.decided(world.other_patient, world.gp, world.clinician, note="Team only.")
     html = render_to_string("referrals/letter_triage_outcome.html", letters.letter_context(other))
     assert "Team only." not in html and "Reason for" not in html
+
+
+def test_a_self_referrers_letter_leaves_out_the_teams_note_on_the_priority(world):
+    made = builders.self_referral_by(world.patient, red_flags=("orthostatic_headache",))
+    if made.patient_id is None:
+        made = services.match_self_referral(
+            actor=world.clinician, referral=made, patient=world.patient
+        )
+    assert made.urgency == "urgent"
+    referral = services.triage_referral(
+        actor=world.clinician,
+        referral=made,
+        decision=Decision(decision="accept", priority="routine", note="Anxious. Team only."),
+    )
+    html = render_to_string(
+        "referrals/letter_triage_outcome.html", letters.letter_context(referral)
+    )
+    assert "Team only." not in html and "Reason for" not in html
