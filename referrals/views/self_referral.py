@@ -35,22 +35,26 @@ def self_refer(request):
         return redirect("referrals:self-refer-sent")
     form_ok = form.is_valid()
     address = throttle.client_address(request)
-    if form.cleaned_data.get("back_pain_emergency"):
-        # Not a headache red flag: the advice only, with no stop recorded (rules).
-        advice = list(rules.PATIENT_BACK_PAIN_ADVICE)
-        return render(request, "referrals/self_refer_stopped.html", {"advice": advice})
     flags = form.cleaned_data.get("red_flags") if "red_flags" not in form.errors else None
-    if flags and rules.is_emergency(flags):
-        # The advice is shown whatever the count; only the row recording it is limited.
-        advice = rules.patient_emergency_advice(flags)
-        if throttle.allow_self_referral(address):
-            advice = services.record_emergency_stop(
-                actor=None,
-                source=Referral.Source.SELF,
-                red_flags=flags,
-                condition=form.cleaned_data.get("condition") or "",
-                stated_practice=form.cleaned_data.get("practice"),
-            ).advice
+    back_pain = bool(form.cleaned_data.get("back_pain_emergency"))
+    if back_pain or (flags and rules.is_emergency(flags)):
+        advice = []
+        if flags and rules.is_emergency(flags):
+            # The advice is shown whatever the count; only the row recording it is limited.
+            advice = rules.patient_emergency_advice(flags)
+            if throttle.allow_self_referral(address):
+                advice = services.record_emergency_stop(
+                    actor=None,
+                    source=Referral.Source.SELF,
+                    red_flags=flags,
+                    condition=form.cleaned_data.get("condition") or "",
+                    stated_practice=form.cleaned_data.get("practice"),
+                ).advice
+        if back_pain:
+            # Not a headache red flag: its advice (calling 999 first), with no stop recorded
+            # for it (rules); "do not wait" stays last.
+            *now, last = rules.PATIENT_BACK_PAIN_ADVICE
+            advice = list(dict.fromkeys([*now, *advice, last]))
         return render(request, "referrals/self_refer_stopped.html", {"advice": advice})
     if form_ok:
         # Only a submission that would be saved counts towards the limit: a person correcting

@@ -261,6 +261,19 @@ def test_back_pain_with_nerve_signs_stops_the_self_referral_with_advice(client, 
     assert Referral.objects.count() == 1
 
 
+def test_back_pain_with_a_headache_emergency_gives_both_advices_and_records_the_stop(client, world):
+    response = client.post(
+        URL, _form(world, red_flags=["jaw_claudication"], back_pain_emergency="on")
+    )
+    advice = re.findall(r"<li>(.*?)</li>", response.content.decode().split("Get help now")[-1])
+    assert advice[0] == "Call 999 or go to A&amp;E now."
+    assert any("Contact your GP surgery now" in line for line in advice)
+    assert any("checked in hospital straight away" in line for line in advice)
+    assert advice[-1].startswith("Do not wait to hear from this service")
+    assert len(advice) == len(set(advice))
+    assert EmergencyStop.objects.get().red_flags == ["jaw_claudication"]
+
+
 def test_the_sent_page_with_nothing_sent_from_this_browser_says_so(client, world):
     body = client.get(SENT).content.decode()
     assert "<h1>Your referral</h1>" in body and "Referral sent" not in body
