@@ -166,16 +166,20 @@ class AcuteForm(TooLongInWords, forms.ModelForm):
 class ItemFormSet(BaseInlineFormSet):
     """Rows of a draft. A blank extra row is ignored; a ticked "remove" box deletes the row.
 
-    The form is the whole list: a saved row it does not hold is removed too. Only a save made
-    after being told someone else saved the draft meanwhile (services.ChangedSinceOpened) can
-    meet one, and that save replaces the draft with what is in the form, as the page says."""
+    With `whole_list` (the form says when it was opened, so a save is checked against saves
+    since), the form is the whole list: a saved row it does not hold is removed too. Only a
+    save made after being told someone else saved the draft meanwhile
+    (services.ChangedSinceOpened) can meet one, and that save replaces the draft with what is
+    in the form, as the page says."""
 
-    def changes(self):
+    def changes(self, *, whole_list: bool = False):
         from careplans.services import ItemChange
 
-        shown = {form.instance.pk for form in self.forms if form.instance.pk}
-        saved = self.model.objects.filter(version=self.instance).values_list("pk", flat=True)
-        result = [ItemChange(pk=pk, delete=True) for pk in saved if pk not in shown]
+        result = []
+        if whole_list:
+            shown = {form.instance.pk for form in self.forms if form.instance.pk}
+            saved = self.model.objects.filter(version=self.instance).values_list("pk", flat=True)
+            result = [ItemChange(pk=pk, delete=True) for pk in saved if pk not in shown]
         for form in self.forms:
             pk = form.instance.pk
             if self.can_delete and self._should_delete_form(form):

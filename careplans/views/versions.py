@@ -127,7 +127,10 @@ def draft_edit(request, version_uuid):
         if all(checks):
             fields = dict(form.cleaned_data)
             based_on = fields.pop("based_on", None)
-            items = {relation: fs.changes() for relation, fs, _, _ in formsets}
+            items = {
+                relation: fs.changes(whole_list=based_on is not None)
+                for relation, fs, _, _ in formsets
+            }
             try:
                 services.update_draft(
                     actor=request.user,
