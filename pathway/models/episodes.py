@@ -24,7 +24,7 @@ class MilestoneKind(models.TextChoices):
     CARE_PLAN_AGREED = "care_plan_agreed", "Care plan agreed"
     TREATMENT_STARTED = "treatment_started", "Treatment started"
     REVIEW_HELD = "review_held", "Review held"
-    ANNUAL_REVIEW_DUE = "annual_review_due", "Annual review due"
+    ANNUAL_REVIEW_DUE = "annual_review_due", "Next review due"
     DISCHARGED = "discharged", "Discharged"
 
 

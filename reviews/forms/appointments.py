@@ -413,6 +413,17 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        due = data.get("next_review_date")
+        if (
+            due
+            and data.get("next_review_kind") == Review.NextKind.FOLLOW_UP
+            and (due - timezone.localdate()).days >= rules.ANNUAL_REVIEW_INTERVAL_DAYS
+        ):
+            self.add_error(
+                "next_review_date",
+                "A follow-up is sooner than the annual review: choose a date within a year, or "
+                "choose Annual review.",
+            )
         if (
             self.alert_open
             and data.get("mental_health_follow_up") == Review.MentalHealth.NOT_NEEDED

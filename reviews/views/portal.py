@@ -15,7 +15,7 @@ from pathway.views.access import patient_required
 from reviews import messaging, selectors
 from reviews.errors import ReviewsError, StaleState
 from reviews.forms import AnswersForm, BookingRequestForm, RearrangeForm
-from reviews.models import Appointment, GroupBooking, QuestionnaireRequest
+from reviews.models import Appointment, GroupBooking, QuestionnaireRequest, Review
 from reviews.questionnaires import CRISIS_CONTACTS, QUESTIONNAIRES
 from reviews.services import appointments as appointment_services
 from reviews.services import groups as group_services
@@ -57,6 +57,12 @@ def _appointments_page(request, patient, booking_form: BookingRequestForm, *, st
     asked = {r.kind for r in open_requests}
     annual_booked = next((a for a in upcoming if a.kind == Appointment.Kind.ANNUAL_REVIEW), None)
     under_care = selectors.open_episodes(patient).exists()
+    # The review the latest one set: a follow-up is the one to ask for first.
+    follow_up_next = (
+        under_care
+        and selectors.next_review_kind(selectors.open_episodes(patient))
+        == Review.NextKind.FOLLOW_UP
+    )
     return render(
         request,
         "reviews/my_appointments.html",
@@ -72,6 +78,7 @@ def _appointments_page(request, patient, booking_form: BookingRequestForm, *, st
             "under_care": under_care,
             "can_ask_annual": under_care and annual_booked is None and "annual_review" not in asked,
             "can_ask_follow_up": under_care and "follow_up" not in asked,
+            "follow_up_next": follow_up_next,
             "booking_form": booking_form,
         },
         status=status,

@@ -141,7 +141,10 @@ def test_a_follow_up_set_at_a_review_is_what_the_patient_is_asked_to_book(browse
     assert "yearly review is due" not in things.inner_text()
     page.get_by_role("link", name="Ask for your follow-up review").click()
     browser.check()
-    _submit(browser, "Ask for a follow-up")
+    # The follow-up that is due is the button to press first.
+    primary = page.locator("#ask ~ form .nhsuk-button:not(.nhsuk-button--secondary)")
+    assert primary.first.inner_text() == "Ask for my follow-up review"
+    _submit(browser, "Ask for my follow-up review")
     browser.goto("/")
     assert "You asked for your follow-up review on" in page.locator("main").inner_text()
 

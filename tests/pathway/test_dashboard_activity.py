@@ -313,7 +313,7 @@ def test_pathway_activity_counts_an_annual_review_due_date_only_once_it_has_pass
         table = metrics.milestone_counts_table(
             practice_ids=[world.practice_a.id], period=period, now=now
         )
-        assert dict(table.rows)["Annual review due"] == "10"
+        assert dict(table.rows)["Next review due"] == "10"
 
 
 def test_pathway_activity_counts_referrals_linked_to_a_patient_as_its_definition_says(world):

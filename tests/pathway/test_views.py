@@ -752,7 +752,7 @@ def test_only_the_annual_review_date_recorded_last_is_shown(login, world):
             episode=episode, kind="annual_review_due", occurred_at=now - timedelta(days=days)
         )
     page = login(world.patient_user).get(reverse("pathway:patient-home")).content.decode()
-    assert page.count("Annual review due") == 1
+    assert page.count("Next review due") == 1
     assert ">Due now</strong>" in page
 
 

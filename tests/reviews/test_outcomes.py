@@ -421,6 +421,10 @@ def test_the_review_form_says_whether_the_next_review_is_a_follow_up(world, logi
     }
     page = client.get(url).content.decode()
     assert 'name="next_review_kind" type="radio" value="annual_review" checked' in page
+    # The date the form starts from is a year ahead: a follow-up left at it is a slip.
+    a_year = (timezone.localdate() + timedelta(days=365)).isoformat()
+    late = client.post(url, {**form, "next_review_kind": "follow_up", "next_review_date": a_year})
+    assert "A follow-up is sooner than the annual review" in late.content.decode()
     refused = client.post(url, {**form, "next_review_kind": "monthly"})
     assert refused.status_code == 200
     assert "Select a valid choice" in refused.content.decode()

@@ -168,6 +168,12 @@ def test_a_follow_up_due_is_named_as_one_and_asked_for_as_one(world, login):
         f"Your follow-up review is due on {due:%-d %B}. The team will contact you to arrange "
         "it, or you can ask for it now. Ask for your follow-up review"
     ]
+    # The appointments page asks for the follow-up first.
+    page = client.get(reverse("reviews:my-appointments")).content.decode()
+    assert page.index('value="follow_up">Ask for my follow-up review') < page.index(
+        'value="annual_review">Ask for my yearly review'
+    )
+    assert "If your follow-up review is due, or you need one, ask here." in page
     # Asking for a yearly review is not asking for the follow-up that is due.
     client.post(reverse("reviews:my-booking-request"), {"kind": "annual_review"})
     assert _review_due(client)[0].startswith("Your follow-up review is due on")
