@@ -16,13 +16,15 @@ CORRECTIONS = [
         "Take painkillers and triptans on no more than 2 or 3 days a week.",
         "Take triptans, or painkillers with codeine in them such as co-codamol, on no more than 2 "
         "days a week. Keep paracetamol, aspirin and ibuprofen to no more than 3 days a week. If "
-        "you use more than one kind, take any of them on no more than 2 days a week in all.",
+        "you use more than one kind, such as a triptan and a painkiller, take any of them on no "
+        "more than 2 days a week in all. Paracetamol, aspirin and ibuprofen count as one kind.",
     ),
     (
         "medication-overuse-headache",
         "- triptans, co-codamol, codeine or other opioids on 10 or more days a month\n",
         "- triptans, co-codamol, codeine or other opioids on 10 or more days a month, or\n"
-        "- a mix of these on 10 or more days a month in all\n",
+        "- more than one of these kinds, such as a triptan and a painkiller, on 10 or more days a "
+        "month\n  in all (paracetamol, aspirin and ibuprofen count as one kind)\n",
     ),
     (
         "medication-overuse-headache",
@@ -30,15 +32,16 @@ CORRECTIONS = [
         "a week are safe for each of your medicines.",
         "Keep triptans and painkillers with codeine in them, such as co-codamol, to no more than "
         "2 days a week. Keep paracetamol, aspirin and ibuprofen to no more than 3 days a week. If "
-        "you use more than one kind, take any of them on no more than 2 days a week in all. Your "
-        "care plan says how many days are safe for each of your medicines.",
+        "you use more than one kind, such as a triptan and a painkiller, take any of them on no "
+        "more than 2 days a week in all. Paracetamol, aspirin and ibuprofen count as one kind. "
+        "Your care plan says how many days are safe for each of your medicines.",
     ),
     (
         "acute-treatment",
         "Count days, not tablets. Two doses on the same day count as one day.",
-        "Count days, not tablets. Two doses on the same day count as one day. If you use more "
-        "than one of these, take any of them on no more than 2 days a week in all (fewer than 10 "
-        "days a month).",
+        "Count days, not tablets. Two doses on the same day count as one day. If you use medicines "
+        "from more than one row of this table, take any of them on no more than 2 days a week in "
+        "all (fewer than 10 days a month).",
     ),
     (
         "about-this-service",
@@ -58,6 +61,7 @@ def _words(text: str) -> re.Pattern:
 
 def correct(apps, schema_editor):
     Leaflet = apps.get_model("careplans", "Leaflet")
+    corrected = set()
     for slug, old, new in CORRECTIONS:
         leaflet = Leaflet.objects.filter(slug=slug).first()
         # A library loaded from the corrected files already says it (and the old words can be
@@ -66,8 +70,13 @@ def correct(apps, schema_editor):
             continue
         body, count = _words(old).subn(lambda _: new.rstrip("\n"), leaflet.body_markdown, count=1)
         if count:
+            # A new version of the leaflet, as an admin's edit of its text makes one: the page
+            # and the PDF print the number, so the corrected copy is told from the old.
+            bumped = slug not in corrected
+            corrected.add(slug)
             leaflet.body_markdown = body
-            leaflet.save(update_fields=["body_markdown"])
+            leaflet.version += bumped
+            leaflet.save(update_fields=["body_markdown", "version"])
 
 
 class Migration(migrations.Migration):

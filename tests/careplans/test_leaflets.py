@@ -246,8 +246,15 @@ def test_the_corrections_migration_mends_a_library_loaded_before_and_only_once(d
         leaflet.body_markdown = migration._words(new).sub(old.rstrip("\n"), leaflet.body_markdown)
         leaflet.save()
     assert "2 or 3 days a week" in Leaflet.objects.get(slug="understanding-migraine").body_markdown
+    corrected = {slug for slug, _, _ in migration.CORRECTIONS}
+    versions = dict(Leaflet.objects.values_list("slug", "version"))
     for _ in range(2):
         migration.correct(apps, None)
-        for slug in {slug for slug, _, _ in migration.CORRECTIONS}:
-            stored = Leaflet.objects.get(slug=slug).body_markdown
+        for slug in corrected:
+            leaflet = Leaflet.objects.get(slug=slug)
+            stored = leaflet.body_markdown
             assert " ".join(stored.split()) == " ".join(LIBRARY[slug].body.split()), slug
+            # A new version, once, however many sentences were corrected.
+            assert leaflet.version == versions[slug] + 1, slug
+    untouched = Leaflet.objects.exclude(slug__in=corrected).values_list("slug", "version")
+    assert all(version == versions[slug] for slug, version in untouched)
