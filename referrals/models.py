@@ -148,6 +148,10 @@ class Referral(ClinicalRecord):
     age_at_referral = models.PositiveSmallIntegerField(
         help_text="The age the urgency was worked out with, so the rule can be replayed."
     )
+    # The referrer said the headache is not new (a long-standing pattern): asked by the GP and
+    # partner form when a flag counts only with a new-onset headache, and the reason such a
+    # flag changed no tier. A self-referral cannot say it (the team asks them instead).
+    headache_not_new = models.BooleanField(default=False, db_default=False)
     # When the screen was run again with an age from a corrected date of birth, while the
     # referral waited for triage (referrals.services.rescreening): the referral page says so.
     rescreened_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -227,6 +227,7 @@ class ReferralForm(TooLongInWords, forms.Form):
             accessibility_needs=data.get("accessibility_needs", "").strip(),
             questionnaires=questionnaires,
             preventives=tuple(preventives),
+            headache_not_new=bool(data.get("headache_not_new")),
         )
 
 

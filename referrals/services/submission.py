@@ -45,6 +45,8 @@ class ReferralContent:
     questionnaires: dict = field(default_factory=dict)
     # [{"medicine", "dose", "duration_weeks", "stopped_reason"}]
     preventives: tuple[dict, ...] = ()
+    # The referrer said the headache is not new (Referral.headache_not_new).
+    headache_not_new: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ def _content_fields(content: ReferralContent) -> dict:
         "preferred_contact": content.preferred_contact,
         "interpreter_language": content.interpreter_language,
         "accessibility_needs": content.accessibility_needs,
+        "headache_not_new": content.headache_not_new,
     }
 
 

@@ -128,13 +128,14 @@ def _detail_context(request, referral, **extra) -> dict:
             ],
             "age": age,
         }
-    if referral.source != Referral.Source.SELF and referral.urgency != rules.URGENT:
-        # The referral form sends such flags without a new-onset headache only once the
-        # referrer has said the headache is not new: the reason they changed no tier.
-        context["said_not_new"] = [
-            rules.RED_FLAGS[code]
-            for code in rules.qualified_without_new_onset(referral.red_flags, age)
-        ]
+    if referral.headache_not_new and referral.urgency != rules.URGENT:
+        # What the referrer said, and the flags it kept from changing the tier.
+        context["said_not_new"] = {
+            "flags": [
+                rules.RED_FLAGS[code]
+                for code in rules.qualified_without_new_onset(referral.red_flags, age)
+            ]
+        }
     if referral.decided_at and referral.status == rules.ACCEPTED:
         context["first_contact"] = rules.first_contact_target(
             selectors.contact_targets(),

@@ -607,6 +607,7 @@ def test_a_flag_that_counts_only_with_a_new_headache_is_not_sent_until_the_gp_sa
     )
     referral = Referral.objects.get()
     assert referral.urgency == "routine"
+    assert referral.headache_not_new
     # The triager reads why the flag changed no tier.
     detail = login(world.clinician).get(reverse("referrals:detail", args=[referral.uuid]))
     assert (
@@ -614,6 +615,15 @@ def test_a_flag_that_counts_only_with_a_new_headache_is_not_sent_until_the_gp_sa
         "immunity (for example HIV, immunosuppressive drugs) counts as a red flag only with a "
         "new-onset headache, so the screen says routine."
     ) in page_text(detail)
+
+
+def test_nothing_is_said_of_the_headache_being_new_when_nobody_said_it(world, login):
+    # Sent without the question being asked (at an age where the answer changed nothing, or
+    # before the form asked it): the page does not put words in the referrer's mouth.
+    referral = builders.referral(world.patient, world.gp, red_flags=("compromised_immunity",))
+    assert referral.urgency == "routine" and not referral.headache_not_new
+    detail = login(world.clinician).get(reverse("referrals:detail", args=[referral.uuid]))
+    assert "The referrer said the headache is not new" not in page_text(detail)
 
 
 def test_a_chronic_pain_referral_is_told_to_untick_a_headache_flag_if_there_is_no_headache(
