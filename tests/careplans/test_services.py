@@ -396,6 +396,12 @@ def test_the_migration_takes_off_review_held_written_for_a_medicine_taken_before
     Milestone.objects.create(
         episode=plan.episode, kind="review_held", occurred_at=before.outcome_recorded_at
     )
+    # Another, whose outcome was then changed: its stamp moved on, its audit row did not.
+    again = builders.failed(plan, "amitriptyline", already_taking=True)
+    first_stamp = TreatmentTrial.objects.get(pk=again.pk).outcome_recorded_at
+    Milestone.objects.create(episode=plan.episode, kind="review_held", occurred_at=first_stamp)
+    services.review_trial(actor=world.clinician, trial=again, data={"outcome": "not_tolerated"})
+    assert TreatmentTrial.objects.get(pk=again.pk).outcome_recorded_at != first_stamp
     migration.remove(apps, None)
     assert list(
         Milestone.objects.filter(kind="review_held").values_list("occurred_at", flat=True)
