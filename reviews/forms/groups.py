@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django import forms
 from django.utils import timezone
 
@@ -122,6 +124,17 @@ class GroupSessionForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
             times = rules.monthly_occurrences(timezone.localtime(self.start()), data["repeat"])
             if problem := rules.series_too_far_ahead(times[-1].date(), today=timezone.localdate()):
                 self.add_error("repeat", problem)
+            # A later session on the night the clocks go forward, in the hour they skip: no
+            # such time (WhenFields refuses it for the first).
+            for later in times[1:]:
+                if timezone.localtime(later.astimezone(UTC)).time() != later.time():
+                    self.add_error(
+                        "start_time",
+                        f"The session on {later:%-d %B %Y} would be at {later:%H:%M}, which does "
+                        "not happen that night: the clocks go forward an hour. Choose another "
+                        "time, or set up fewer sessions.",
+                    )
+                    break
         if "start_date" in data and "start_time" in data:
             start = timezone.localtime(self.start())
             minutes = data.get("duration_minutes") or 60

@@ -1,6 +1,6 @@
 """Group sessions: monthly series, invitations, booking places, capacity and attendance."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.db import IntegrityError
@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import AuditEvent, Notification
+from reviews import rules
 from reviews.errors import ReviewsError, SessionFull, StaleState
 from reviews.models import GroupBooking, GroupSession
 from reviews.services import groups as services
@@ -88,6 +89,31 @@ def test_a_session_outside_clinic_hours_is_set_up_only_when_meant(
     assert not GroupSession.objects.exists()
     assert client.post(url, {**data, "set_up_anyway": "on"}).status_code == 302
     assert GroupSession.objects.count() == 1
+
+
+def test_a_series_reaching_the_hour_the_clocks_skip_is_refused(world, login):
+    # A monthly series, from a Sunday at 01:30, one of whose later sessions falls on the night
+    # the clocks go forward (the last Sunday of March).
+    def clocks_change(day):
+        return day.month == 3 and day.weekday() == 6 and (day + timedelta(days=7)).month == 4
+
+    today = timezone.localdate()
+    first, change = next(
+        (day, later.date())
+        for day in (today + timedelta(days=n) for n in range(1, 400))
+        if day.weekday() == 6
+        for later in rules.monthly_occurrences(datetime.combine(day, time(1, 30)), 3)[1:]
+        if clocks_change(later.date())
+    )
+    client = login(world.clinician)
+    data = _form(
+        world, start_date=first.isoformat(), start_time="01:30", repeat="3", set_up_anyway="on"
+    )
+    response = client.post(reverse("reviews:group-session-create"), data)
+    assert (
+        f"The session on {change:%-d %B %Y} would be at 01:30, which does not happen that night"
+    ) in response.content.decode()
+    assert not GroupSession.objects.exists()
 
 
 def test_a_facilitator_from_another_team_cannot_be_chosen(world, login):
