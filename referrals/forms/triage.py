@@ -83,7 +83,8 @@ class DecisionForm(forms.Form):
         if urgency == rules.URGENT:
             self.fields["note"].help_text = (
                 "The red-flag screen said urgent. If you accept at routine priority, give the "
-                "reason here."
+                "reason here: a GP or partner who referred reads it, on the referral and in "
+                "the letter (a self-referrer does not)."
             )
             self.fields["note"].conditionally_required = True
 
