@@ -51,10 +51,8 @@ def self_refer(request):
                     stated_practice=form.cleaned_data.get("practice"),
                 ).advice
         if back_pain:
-            # Not a headache red flag: its advice (calling 999 first), with no stop recorded
-            # for it (rules); "do not wait" stays last.
-            *now, last = rules.PATIENT_BACK_PAIN_ADVICE
-            advice = list(dict.fromkeys([*now, *advice, last]))
+            # Not a headache red flag: no stop is recorded for it (rules).
+            advice = _with_back_pain_advice(advice)
         return render(request, "referrals/self_refer_stopped.html", {"advice": advice})
     if form_ok:
         # Only a submission that would be saved counts towards the limit: a person correcting
@@ -105,6 +103,13 @@ def _render_self_refer(request, form, status=200):
     )
 
 
+def _with_back_pain_advice(advice: list[str]) -> list[str]:
+    """The advice for back pain with nerve signs beside any a headache flag gave: calling 999
+    first, "do not wait" last, nothing twice."""
+    *now, last = rules.PATIENT_BACK_PAIN_ADVICE
+    return list(dict.fromkeys([*now, *advice, last]))
+
+
 def _screen_for(form) -> dict | None:
     """The live screen's result for the answers on a form shown again (with its errors, or when
     it could not be sent yet), so advice given as boxes were ticked does not vanish with the
@@ -112,14 +117,19 @@ def _screen_for(form) -> dict | None:
     if not form.is_bound:
         return None
     born = getattr(form, "cleaned_data", {}).get("date_of_birth")
-    return _public_screen(form["red_flags"].value() or [], born)
+    back_pain = bool(form["back_pain_emergency"].value())
+    return _public_screen(form["red_flags"].value() or [], born, back_pain=back_pain)
 
 
-def _public_screen(ticked: list[str], born) -> dict:
+def _public_screen(ticked: list[str], born, *, back_pain: bool = False) -> dict:
     """The screen's result in plain English for the boxes a self-referrer ticked and their date
-    of birth, when it is known."""
+    of birth, when it is known; `back_pain` when the back-pain emergency is ticked too."""
     age = rules.age_in_years(born, timezone.localdate()) if born else None
-    return _screen_outcome(codes=rules.as_patient_answered(ticked), age=age, plain=True)
+    outcome = _screen_outcome(codes=rules.as_patient_answered(ticked), age=age, plain=True)
+    if back_pain and "error" not in outcome:
+        advice = outcome.get("advice", []) if outcome.get("tier") == rules.EMERGENCY else []
+        return {"tier": rules.EMERGENCY, "advice": _with_back_pain_advice(advice)}
+    return outcome
 
 
 def _under_care(user) -> bool:
@@ -137,7 +147,9 @@ def self_refer_screen(request):
     form = ScreenForm(ScreenForm.date_of_birth_data(request.POST))
     form.is_valid()
     outcome = _public_screen(
-        _ticked(request), getattr(form, "cleaned_data", {}).get("date_of_birth")
+        _ticked(request),
+        getattr(form, "cleaned_data", {}).get("date_of_birth"),
+        back_pain=request.POST.get("back_pain_emergency") == "on",
     )
     return render(request, "referrals/includes/self_screen_result.html", {"screen": outcome})
 

@@ -295,6 +295,8 @@ def test_back_pain_with_nerve_signs_stops_a_self_referral_for_pain(browser_page,
     page.get_by_label("Pain that has lasted more than 3 months").check()
     page.get_by_label("Tell us about your headaches or pain").fill("Low back pain for a year.")
     page.get_by_label("I have back pain with numbness or tingling").check()
+    # Said as soon as it is ticked, as the headache emergencies are.
+    page.locator("#self-screen").get_by_text("Call 999 or go to A&E now.").wait_for()
     page.get_by_label("I agree that the headache and pain team can contact me").check()
     _shot(browser_page, "self-refer-back-pain")
     page.get_by_role("button", name="Send my referral").click()

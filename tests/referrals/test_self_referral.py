@@ -261,6 +261,16 @@ def test_back_pain_with_nerve_signs_stops_the_self_referral_with_advice(client, 
     assert Referral.objects.count() == 1
 
 
+def test_the_live_screen_gives_the_back_pain_advice_as_soon_as_it_is_ticked(client, world):
+    screen = reverse("referrals:self-refer-screen")
+    body = client.post(screen, {"back_pain_emergency": "on"}).content.decode()
+    assert "Get help now" in body and "Call 999 or go to A&amp;E now." in body
+    assert "checked in hospital straight away" in body
+    both = client.post(screen, {"back_pain_emergency": "on", "red_flags": ["jaw_claudication"]})
+    assert "Contact your GP surgery now" in both.content.decode()
+    assert "Get help now" not in client.post(screen, {}).content.decode()
+
+
 def test_back_pain_with_a_headache_emergency_gives_both_advices_and_records_the_stop(client, world):
     response = client.post(
         URL, _form(world, red_flags=["jaw_claudication"], back_pain_emergency="on")
