@@ -159,7 +159,18 @@ class ReferralForm(TooLongInWords, forms.Form):
             }
         )
 
-    def _new_onset_unanswered(self, flags, data) -> str:
+    def check_new_onset(self, born) -> bool:
+        """Ask whether the headache is new when a flag that counts only with a new-onset
+        headache is ticked without it, for a patient born on `born` (None when not known yet:
+        asked for every flag that could count). Adds the error and returns False when it must
+        be answered first."""
+        data = self.cleaned_data
+        if unanswered := self._new_onset_unanswered(data.get("red_flags") or [], data, born):
+            self.add_error("red_flags", unanswered)
+            return False
+        return True
+
+    def _new_onset_unanswered(self, flags, data, born) -> str:
         """The error when a flag that counts only with a new-onset headache is ticked without
         it and the referrer has not said the headache is not new, unless nothing could change
         by the answer (an emergency, or urgent already at every age); else ""."""
@@ -167,7 +178,6 @@ class ReferralForm(TooLongInWords, forms.Form):
             return ""
         if rules.urgency_at_any_age(flags) == rules.URGENT:
             return ""
-        born = self.patient.date_of_birth if self.patient else None
         age = rules.age_in_years(born, timezone.localdate()) if born else None
         asked = [rules.RED_FLAGS[code] for code in rules.qualified_without_new_onset(flags, age)]
         if not asked:
@@ -192,8 +202,9 @@ class ReferralForm(TooLongInWords, forms.Form):
         flags = data.get("red_flags") or []
         if rules.qualifier_without_its_flag(flags) and not rules.is_emergency(flags):
             self.add_error("red_flags", rules.NECK_STIFFNESS_WITHOUT_FEVER)
-        if unanswered := self._new_onset_unanswered(flags, data):
-            self.add_error("red_flags", unanswered)
+        if not self.needs_new_patient:
+            # A new patient's date of birth is on the new-patient form: the view asks then.
+            self.check_new_onset(self.patient.date_of_birth if self.patient else None)
         days = data.get("acute_medication_days_per_month")
         if days and not (data.get("current_acute_medication") or "").strip():
             self.add_error(

@@ -102,6 +102,10 @@ def create(request):
         if form.needs_new_patient or ("nhs_number" in form.errors and typed):
             new_form = NewPatientForm(data, prefix="new", user=request.user)
             form_ok = new_form.is_valid() and form_ok
+        if form.needs_new_patient and "red_flags" not in form.errors:
+            # With the age the live screen uses, so the two agree.
+            born = new_form.cleaned_data.get("date_of_birth") if new_form else None
+            form_ok = form.check_new_onset(born) and form_ok
         # Checked with the other answers, not after them, whenever the contact details it
         # needs are known and valid, so every problem is named in one round.
         contact_known = "preferred_contact" in form.cleaned_data and (

@@ -179,6 +179,37 @@ def test_a_gp_adds_a_new_patient_with_the_referral(world, login):
     assert patient.referrals.count() == 1
 
 
+@pytest.mark.parametrize(("born", "asked"), [("1986-02-03", False), ("2008-02-03", True)])
+def test_a_new_patients_age_decides_whether_a_cancer_history_asks_if_the_headache_is_new(
+    world, login, born, asked
+):
+    # A history of cancer counts, with a new headache, only under 20 (CG150 1.1.2): the form
+    # asks as the live screen does, from the new patient's date of birth.
+    client = login(world.gp)
+    data = _form(
+        world,
+        nhs_number="943 476 5919",
+        red_flags=["history_of_malignancy"],
+        **{
+            "new-given_name": "Nova",
+            "new-family_name": "Newman",
+            "new-date_of_birth": born,
+            "new-sex": "female",
+            "new-registered_practice": str(world.practice_a.pk),
+            "new-email": "nova@example.test",
+        },
+    )
+    response = client.post(CREATE, data)
+    if asked:
+        assert response.status_code == 400
+        assert "counts as a red flag only with a new-onset headache" in page_text(response)
+    else:
+        assert response.status_code == 302
+        assert Patient.objects.get(nhs_number="9434765919").referrals.get().urgency == "routine"
+    screen = _screen(client, red_flags=["history_of_malignancy"], **{"new-date_of_birth": born})
+    assert ("Is the headache new?" in screen) is asked
+
+
 @pytest.mark.parametrize(
     ("preferred", "given", "message"),
     [
