@@ -194,6 +194,14 @@ ACTIVITY = ["as_usual", "less", "very_little"]
 WORK_IMPACT = ["none", "reduced", "missed", "not_applicable"]
 
 
+def _waiting(rng, *, most_days: int) -> timedelta:
+    """How long a referral still waiting for triage has waited: most arrived in the last day
+    or two, as a service meeting its triage target mostly has, a few a week or more (at most
+    `most_days`), and at least half an hour."""
+    days = min(rng.lognormvariate(math.log(1.2), 0.9), most_days)
+    return max(timedelta(days=days), timedelta(minutes=30))
+
+
 def _easing(person):
     """How much of the patient's usual headache days and pain a diary day has: all of it until
     their first contact with the service; then, for most patients, less over the next
@@ -713,7 +721,7 @@ class Loader:
             if status == "submitted":
                 # Referrals are triaged within days: one still waiting arrived recently (after
                 # the patient's previous referral, or else it has been decided by now).
-                recent = self.now - timedelta(minutes=rng.randint(30, 18 * 1440))
+                recent = self.now - _waiting(rng, most_days=18)
                 if i == 0 or recent > times[i - 1] + timedelta(days=7):
                     submitted = recent
                 elif submitted < self.now - timedelta(days=18):
@@ -1431,7 +1439,7 @@ class Loader:
         )
         for number in numbers:
             practice = rng.choices(self.tree.practices, weights=self.tree.practice_weights)[0]
-            submitted = self.now - timedelta(minutes=rng.randint(60, 14 * 1440))
+            submitted = self.now - _waiting(rng, most_days=14)
             born = date(rng.randint(1945, 2004), rng.randint(1, 12), rng.randint(1, 28))
             age = referral_rules.age_in_years(born, submitted.date())
             condition = rng.choice(["headache", "chronic_pain"])
