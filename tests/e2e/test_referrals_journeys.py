@@ -49,6 +49,17 @@ def _shot(browser, name):
     page.screenshot(path=f"/tmp/referrals-{name}-desktop.png", full_page=True)
 
 
+def _about_me(browser, family_name, born):
+    """The self-referral's details of Robin, registered at Riverside, contacted by email."""
+    page = browser.page
+    page.get_by_label("First name").fill("Robin")
+    page.get_by_label("Last name").fill(family_name)
+    browser.fill_date(born)
+    page.get_by_label("Your GP practice").select_option(label="Riverside Medical Centre")
+    page.get_by_label("Email", exact=True).check()
+    page.get_by_label("Email address").fill("robin@example.com")
+
+
 def test_a_gp_ticking_an_emergency_red_flag_is_stopped_with_advice(browser_page, referrals_demo):
     page = browser_page.page
     browser_page.sign_in(GP, DEMO_PASSWORD)
@@ -183,12 +194,7 @@ def test_a_patient_refers_themselves(browser_page, referrals_demo):
     browser_page.goto("/")
     page.get_by_role("link", name="Refer yourself to the service").click()
     browser_page.check()
-    page.get_by_label("First name").fill("Robin")
-    page.get_by_label("Last name").fill("Selfridge")
-    browser_page.fill_date("1987-04-05")
-    page.get_by_label("Your GP practice").select_option(label="Riverside Medical Centre")
-    page.get_by_label("Email", exact=True).check()
-    page.get_by_label("Email address").fill("robin@example.com")
+    _about_me(browser_page, "Selfridge", "1987-04-05")
     page.get_by_label("Headaches or migraine").check()
     story = "Migraines most weeks since last year."
     page.get_by_label("Tell us about your headaches or pain").fill(story)
@@ -286,12 +292,7 @@ def test_back_pain_with_nerve_signs_stops_a_self_referral_for_pain(browser_page,
     page = browser_page.page
     page.set_viewport_size({"width": 390, "height": 844})
     browser_page.goto("/referrals/self/")
-    page.get_by_label("First name").fill("Robin")
-    page.get_by_label("Last name").fill("Backache")
-    browser_page.fill_date("1970-02-03")
-    page.get_by_label("Your GP practice").select_option(label="Riverside Medical Centre")
-    page.get_by_label("Email", exact=True).check()
-    page.get_by_label("Email address").fill("robin@example.com")
+    _about_me(browser_page, "Backache", "1970-02-03")
     page.get_by_label("Pain that has lasted more than 3 months").check()
     page.get_by_label("Tell us about your headaches or pain").fill("Low back pain for a year.")
     page.get_by_label("I have back pain with numbness or tingling").check()
@@ -311,12 +312,7 @@ def test_a_self_referral_sent_again_after_back_is_not_a_second_referral(
 ):
     page = browser_page.page
     browser_page.goto("/referrals/self/")
-    page.get_by_label("First name").fill("Robin")
-    page.get_by_label("Last name").fill("Twice")
-    browser_page.fill_date("1987-04-05")
-    page.get_by_label("Your GP practice").select_option(label="Riverside Medical Centre")
-    page.get_by_label("Email", exact=True).check()
-    page.get_by_label("Email address").fill("robin@example.com")
+    _about_me(browser_page, "Twice", "1987-04-05")
     page.get_by_label("Headaches or migraine").check()
     page.get_by_label("Tell us about your headaches or pain").fill("Migraines most weeks.")
     page.get_by_label("I agree that the headache and pain team can contact me").check()

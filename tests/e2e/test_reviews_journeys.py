@@ -69,6 +69,16 @@ def _book(browser, patient, kind, day, time):
     _submit(browser, "Book appointment")
 
 
+def _start_the_review(browser, appointment):
+    """The day comes: the appointment started 5 minutes ago, and its review page is opened."""
+    Appointment.objects.filter(pk=appointment.pk).update(
+        start=timezone.now() - timedelta(minutes=5)
+    )
+    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
+    browser.page.get_by_role("link", name="Start the").click()
+    browser.check()
+
+
 @pytest.mark.parametrize(
     ("index", "kind", "label", "milestone"),
     [
@@ -90,13 +100,7 @@ def test_the_team_books_and_runs_a_review(browser_page, demo, index, kind, label
     if kind == "first_conversation":
         _shots(browser, "appointment")
 
-    # The day comes: the appointment has started.
-    Appointment.objects.filter(pk=appointment.pk).update(
-        start=timezone.now() - timedelta(minutes=5)
-    )
-    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
-    page.get_by_role("link", name="Start the").click()
-    browser.check()
+    _start_the_review(browser, appointment)
     if kind == "annual_review":
         _shots(browser, "review-page")
     page.get_by_label("Summary of the conversation").fill("Talked through the pain story.")
@@ -117,13 +121,8 @@ def test_a_follow_up_set_at_a_review_is_what_the_patient_is_asked_to_book(browse
     _desktop(browser)
     browser.sign_in(NURSE, DEMO_PASSWORD)
     _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=1), "10:00")
-    appointment = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
-    Appointment.objects.filter(pk=appointment.pk).update(
-        start=timezone.now() - timedelta(minutes=5)
-    )
-    browser.goto(f"/reviews/appointments/{appointment.uuid}/")
-    page.get_by_role("link", name="Start the").click()
-    browser.check()
+    booked = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
+    _start_the_review(browser, booked)
     page.get_by_label("Summary of the conversation").fill("Pacing plan started; check in soon.")
     page.get_by_label("Not needed").check()
     page.get_by_label("Follow-up, sooner than the annual review").check()
