@@ -181,6 +181,24 @@ def patient_attends(kind: str) -> bool:
     return kind not in TEAM_ONLY_KINDS
 
 
+def next_review_problem(*, kind: str, due: date, today: date) -> str:
+    """What is wrong with a next review due on `due`, set today as `kind` (Review.next_review_kind),
+    in words, or "": it must be in the future and within MAX_NEXT_REVIEW_DAYS, and a follow-up
+    sooner than the annual review's interval (the form starts a year ahead, so a follow-up left
+    at that date is a slip)."""
+    ahead = (due - today).days
+    if ahead <= 0:
+        return "The next review date must be in the future."
+    if ahead > MAX_NEXT_REVIEW_DAYS:
+        return "The next review must be within 18 months. Check the date."
+    if kind == "follow_up" and ahead >= ANNUAL_REVIEW_INTERVAL_DAYS:
+        return (
+            "A follow-up is sooner than the annual review: choose a date within a year, or choose "
+            "Annual review."
+        )
+    return ""
+
+
 def milestone_for(kind: str) -> str:
     """The episode milestone a completed review of this appointment kind writes.
 

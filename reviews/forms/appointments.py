@@ -404,26 +404,17 @@ class ReviewForm(ServiceErrorsMixin, forms.Form):
         """Said with the form's other mistakes, not after they are put right (the service
         checks the same when the outcome is recorded)."""
         value = self.cleaned_data["next_review_date"]
-        today = timezone.localdate()
-        if value <= today:
-            raise forms.ValidationError("The next review date must be in the future.")
-        if (value - today).days > rules.MAX_NEXT_REVIEW_DAYS:
-            raise forms.ValidationError("The next review must be within 18 months. Check the date.")
+        problem = rules.next_review_problem(
+            kind=self.cleaned_data.get("next_review_kind", ""),
+            due=value,
+            today=timezone.localdate(),
+        )
+        if problem:
+            raise forms.ValidationError(problem)
         return value
 
     def clean(self):
         data = super().clean()
-        due = data.get("next_review_date")
-        if (
-            due
-            and data.get("next_review_kind") == Review.NextKind.FOLLOW_UP
-            and (due - timezone.localdate()).days >= rules.ANNUAL_REVIEW_INTERVAL_DAYS
-        ):
-            self.add_error(
-                "next_review_date",
-                "A follow-up is sooner than the annual review: choose a date within a year, or "
-                "choose Annual review.",
-            )
         if (
             self.alert_open
             and data.get("mental_health_follow_up") == Review.MentalHealth.NOT_NEEDED

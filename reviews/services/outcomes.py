@@ -75,14 +75,12 @@ def complete_review(
         raise ReviewsError(not_started(appointment))
     if not summary.strip():
         raise ReviewsError("Write a short summary of the conversation.", field="summary")
-    if next_review_date <= today:
-        raise ReviewsError("The next review date must be in the future.", field="next_review_date")
-    if (next_review_date - today).days > rules.MAX_NEXT_REVIEW_DAYS:
-        raise ReviewsError(
-            "The next review must be within 18 months. Check the date.", field="next_review_date"
-        )
     if next_review_kind not in Review.NextKind.values:
         raise ReviewsError("Choose what the next review is.", field="next_review_kind")
+    if problem := rules.next_review_problem(
+        kind=next_review_kind, due=next_review_date, today=today
+    ):
+        raise ReviewsError(problem, field="next_review_date")
     if Review.objects.filter(appointment=appointment).exists():
         raise StaleState("The outcome of this review has already been recorded.")
     if questionnaires and not appointment.patient.episodes.open().exists():

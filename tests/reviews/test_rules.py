@@ -231,3 +231,19 @@ def test_worklist_categories_rank_safety_alerts_first_and_questionnaires_last():
     assert codes[-1] == "questionnaire_outstanding"
     assert codes.index("red_flag_referral") < codes.index("target_breach")
     assert codes.index("review_overdue") < codes.index("trial_due_review")
+
+
+@pytest.mark.parametrize(
+    ("kind", "days", "problem"),
+    [
+        ("annual_review", 365, ""),
+        ("follow_up", 364, ""),
+        ("follow_up", 365, "A follow-up is sooner than the annual review"),
+        ("annual_review", 0, "must be in the future"),
+        ("follow_up", 551, "within 18 months"),
+    ],
+)
+def test_next_review_problem(kind, days, problem):
+    today = date(2027, 1, 10)
+    found = rules.next_review_problem(kind=kind, due=today + timedelta(days=days), today=today)
+    assert (problem in found) if problem else found == ""
