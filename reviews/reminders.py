@@ -12,6 +12,8 @@ Each planner returns how many rows it created.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -65,12 +67,16 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
         .order_by("-created_at", "-id")
         .values("occurred_at")[:1]
     )
-    # rules.REVIEW_BOOKED_AS: one of the review's own kind, or an annual review.
     booked = Appointment.objects.filter(
-        Q(kind=OuterRef("next_kind")) | Q(kind=Appointment.Kind.ANNUAL_REVIEW),
-        patient=OuterRef("patient_id"),
-        status=Appointment.Status.BOOKED,
-        start__gte=timezone.now(),
+        patient=OuterRef("patient_id"), status=Appointment.Status.BOOKED, start__gte=timezone.now()
+    )
+    # For each kind of review due, the bookings that see to it (rules.REVIEW_BOOKED_AS).
+    seen_to = reduce(
+        or_,
+        (
+            Q(next_kind=due_kind) & Exists(booked.filter(kind__in=kinds))
+            for due_kind, kinds in rules.REVIEW_BOOKED_AS.items()
+        ),
     )
     episodes = (
         Episode.objects.open()
@@ -78,7 +84,7 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
         .annotate(due_at=Subquery(latest_due))
         .filter(due_at__lt=_at(horizon + timedelta(days=1), time.min))
         .annotate(next_kind=selectors.next_review_kind_of_episode())
-        .exclude(Exists(booked))
+        .exclude(seen_to)
         .select_related("patient")
     )
     drafts = []

@@ -151,8 +151,7 @@ def reviews_overdue(patients: QuerySet[Patient], *, now: datetime) -> list[tuple
 
 
 def _overdue_text(due: datetime, booked_for: datetime | None, kind: str) -> str:
-    what = "Follow-up" if kind == Review.NextKind.FOLLOW_UP else "Annual review"
-    text = f"{what} was due {timezone.localtime(due):%-d %B %Y}"
+    text = f"{Review.NextKind(kind).label} was due {timezone.localtime(due):%-d %B %Y}"
     if booked_for is None:
         return text
     return f"{text}; appointment booked for {timezone.localtime(booked_for):%-d %B %Y}"
