@@ -73,7 +73,7 @@ def leaflet_remove(request, link_uuid):
 
 def leaflet_list(request):
     condition = request.GET.get("condition", "")
-    leaflets = selectors.published_leaflets().only("slug", "title", "summary", "condition")
+    leaflets = selectors.published_leaflets()
     if condition == Leaflet.Condition.GENERAL:
         leaflets = leaflets.filter(condition=condition)
     elif condition in Leaflet.Condition.values:
@@ -82,9 +82,9 @@ def leaflet_list(request):
         leaflets = selectors.leaflets_for_condition(condition).order_by(
             Case(When(Q(condition=Leaflet.Condition.GENERAL), then=1), default=0), "title"
         )
-        leaflets = leaflets.only("slug", "title", "summary", "condition")
     else:
         condition = ""
+    leaflets = leaflets.only("slug", "title", "summary", "condition")
     page = Paginator(leaflets, LEAFLETS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,

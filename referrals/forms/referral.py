@@ -186,7 +186,7 @@ class ReferralForm(TooLongInWords, forms.Form):
             flags=" and ".join(asked), s="" if len(asked) > 1 else "s"
         )
         if data.get("condition") == Condition.CHRONIC_PAIN:
-            unanswered += rules.NO_HEADACHE_UNTICK
+            unanswered += f" {rules.NO_HEADACHE_UNTICK}"
         return unanswered
 
     def clean(self):

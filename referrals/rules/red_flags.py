@@ -62,7 +62,7 @@ NEW_ONSET_UNANSWERED = (
 # Added for a chronic-pain referral: the checklist is of headache red flags, so a patient with
 # no headache has none of them (the form's hint names the pain warning signs and their route).
 NO_HEADACHE_UNTICK = (
-    " If the patient has no headaches, untick the headache red flags. Warning signs in chronic "
+    "If the patient has no headaches, untick the headache red flags. Warning signs in chronic "
     "pain, such as a history of cancer with new pain, need their own urgent route (for cancer, "
     "the urgent suspected cancer route), not this service."
 )

@@ -24,7 +24,7 @@ def _screen_outcome(*, codes, age, plain: bool, condition: str = "") -> dict:
         ]
         if tier != rules.URGENT
         else [],
-        "no_headache": rules.NO_HEADACHE_UNTICK.strip() if condition == "chronic_pain" else "",
+        "no_headache": rules.NO_HEADACHE_UNTICK if condition == "chronic_pain" else "",
     }
     if tier is None:
         return {"tier": None, "needs_age": True, **checks}
