@@ -28,3 +28,10 @@ referral_episode_ended = Signal()
 # patient it is), `red_flags` (the codes only the copy gives) and `actor`. The reviews app raises
 # a safety alert for the patient, so the new flags reach a clinician caring for them.
 red_flags_for_patient_in_care = Signal()
+
+# Sent by the referrals app when a GP's or partner's referral is stopped by an emergency red flag
+# for a patient already under the service (an open episode), inside the same transaction, with
+# `stop` (the referrals.EmergencyStop, which names the patient) and `actor`. The reviews app
+# raises a safety alert for the patient, so the clinicians caring for them learn that they were
+# sent for same-day care and can act on it.
+emergency_stop_for_patient_in_care = Signal()

@@ -90,10 +90,10 @@ class SafetyAlertAdmin(NoDeleteAdmin):
     list_display = ["raised_at", "patient", "kind", "responsible_clinician", "resolved_at"]
     list_filter = ["kind"]
     raw_id_fields = ["patient", "assessment", "review", "responsible_clinician", "resolved_by"]
-    readonly_fields = ["assessment", "review", "referral", "raised_at"]
+    readonly_fields = ["assessment", "review", "referral", "emergency_stop", "raised_at"]
 
     def has_add_permission(self, request) -> bool:
-        # Raised by a risky answer, a review's same-day risk assessment or new red flags in a
-        # self-referral, which email the responsible clinicians: one added here would reach
-        # nobody.
+        # Raised by a risky answer, a review's same-day risk assessment, new red flags in a
+        # self-referral or a referral stopped by an emergency red flag, which email the
+        # responsible clinicians: one added here would reach nobody.
         return False

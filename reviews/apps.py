@@ -16,6 +16,7 @@ class ReviewsConfig(AppConfig):
         )
         from pathway.signals import (
             assessment_recorded,
+            emergency_stop_for_patient_in_care,
             red_flags_for_patient_in_care,
             referral_episode_ended,
         )
@@ -26,11 +27,18 @@ class ReviewsConfig(AppConfig):
         from reviews.plan_starts import what_matters
         from reviews.referrer_tasks import discharged
         from reviews.services.episodes import end_care_booked_before_triage
-        from reviews.services.questionnaires import alert_on_new_red_flags, alert_on_risky_answer
+        from reviews.services.questionnaires import (
+            alert_on_emergency_stop,
+            alert_on_new_red_flags,
+            alert_on_risky_answer,
+        )
 
         assessment_recorded.connect(alert_on_risky_answer, dispatch_uid="reviews-safety-alert")
         red_flags_for_patient_in_care.connect(
             alert_on_new_red_flags, dispatch_uid="reviews-red-flags-alert"
+        )
+        emergency_stop_for_patient_in_care.connect(
+            alert_on_emergency_stop, dispatch_uid="reviews-emergency-stop-alert"
         )
         referral_episode_ended.connect(
             end_care_booked_before_triage, dispatch_uid="reviews-end-care-booked-before-triage"

@@ -14,7 +14,7 @@ from pathway import services as kernel
 from pathway.audit import record_event
 from pathway.models import Assessment, AuditEvent, Episode, Organisation, Patient
 from pathway.models.episodes import MilestoneKind
-from pathway.signals import assessment_recorded
+from pathway.signals import assessment_recorded, emergency_stop_for_patient_in_care
 from referrals import rules
 from referrals.models import EmergencyStop, PreventiveTried, Referral
 from referrals.services.errors import (
@@ -452,7 +452,10 @@ def record_emergency_stop(
     the form held reaches the care team: a PHQ-9 (`phq9`, the item scores) with question 9
     above 0 is kept on the stop for its page to put to the GP (clinical-rules.md section 7: a
     risky answer is never silently dropped); so is `phq9_unread`, a PHQ-9 typed in that could
-    not be read. Raises ReferralError for an unknown code or when no emergency flag is present.
+    not be read. A patient already under the service (an open episode) is also a safety alert
+    for the clinicians caring for them (pathway.signals.emergency_stop_for_patient_in_care), who
+    would otherwise not know they were sent for same-day care. Raises ReferralError for an
+    unknown code or when no emergency flag is present.
     """
     try:
         flags = rules.validated_red_flags(red_flags)
@@ -486,4 +489,6 @@ def record_emergency_stop(
         + (["phq9_self_harm_score"] if self_harm else [])
         + (["phq9_unread"] if stop.phq9_unread else []),
     )
+    if stop.patient is not None and stop.patient.episodes.open().exists():
+        emergency_stop_for_patient_in_care.send(sender=EmergencyStop, stop=stop, actor=actor)
     return stop

@@ -96,6 +96,7 @@ class AlertKind(models.TextChoices):
     PHQ9_ITEM9 = "phq9_item9", "PHQ-9 item 9: thoughts of self-harm"
     SAME_DAY_RISK = "same_day_risk", "Same-day risk assessment needed"
     RED_FLAGS = "red_flags", "New red flags in a self-referral"
+    EMERGENCY_STOP = "emergency_stop", "Emergency red flags stopped a referral"
 
 
 # The alerts about the patient's mental health: a review cannot say no mental-health follow-up
@@ -103,11 +104,24 @@ class AlertKind(models.TextChoices):
 MENTAL_HEALTH_ALERTS = (AlertKind.PHQ9_ITEM9, AlertKind.SAME_DAY_RISK)
 
 
+# The records an alert can come from, one per kind.
+ALERT_SOURCES = ("assessment", "review", "referral", "emergency_stop")
+
+
+def _only_source(field: str) -> Q:
+    """The alert comes from its `field` record and from no other."""
+    return Q(**{f"{field}__isnull": False}) & Q(
+        **{f"{other}__isnull": True for other in ALERT_SOURCES if other != field}
+    )
+
+
 class SafetyAlert(ClinicalRecord):
     """A risk that must reach a clinician: a PHQ-9 item 9 answer above 0 (from `assessment`), a
     review that asked for a same-day risk assessment (from `review`), or red flags in a
     self-referral closed as a copy of the referral that brought the patient into care (from
-    `referral`, the closed copy, whose flags the accepted referral does not hold). It stays at
+    `referral`, the closed copy, whose flags the accepted referral does not hold), or a GP's
+    referral for a patient already in care stopped by an emergency red flag (from
+    `emergency_stop`, which no referral carries to the team). It stays at
     the top of the team's worklist until a clinician records the action taken
     (clinical-rules.md section 7: never silently filed)."""
 
@@ -132,6 +146,13 @@ class SafetyAlert(ClinicalRecord):
     )
     referral = models.OneToOneField(
         "referrals.Referral",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="safety_alert",
+    )
+    emergency_stop = models.OneToOneField(
+        "referrals.EmergencyStop",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -168,18 +189,10 @@ class SafetyAlert(ClinicalRecord):
             # implications so that an unknown kind fails only its own choices constraint.
             models.CheckConstraint(
                 condition=(
-                    (
-                        ~Q(kind="phq9_item9")
-                        | Q(assessment__isnull=False, review__isnull=True, referral__isnull=True)
-                    )
-                    & (
-                        ~Q(kind="same_day_risk")
-                        | Q(review__isnull=False, assessment__isnull=True, referral__isnull=True)
-                    )
-                    & (
-                        ~Q(kind="red_flags")
-                        | Q(referral__isnull=False, assessment__isnull=True, review__isnull=True)
-                    )
+                    (~Q(kind="phq9_item9") | _only_source("assessment"))
+                    & (~Q(kind="same_day_risk") | _only_source("review"))
+                    & (~Q(kind="red_flags") | _only_source("referral"))
+                    & (~Q(kind="emergency_stop") | _only_source("emergency_stop"))
                 ),
                 name="reviews_safetyalert_source_matches_kind",
             ),

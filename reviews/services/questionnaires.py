@@ -376,6 +376,21 @@ def alert_on_new_red_flags(sender, *, copy, original, red_flags, actor, **kwargs
     )
 
 
+def alert_on_emergency_stop(sender, *, stop, actor, **kwargs) -> SafetyAlert:
+    """A GP's or partner's referral for a patient already in care, stopped by an emergency red
+    flag (pathway.signals.emergency_stop_for_patient_in_care): a safety alert for the patient,
+    emailed to the clinician responsible for their care (else to every clinician caring for
+    them), on the worklist until a clinician records what was done. The referrer was told to
+    arrange same-day care; the team learns of it and of the flags, which no referral carries."""
+    return _open_alert(
+        patient=stop.patient,
+        kind=SafetyAlert.Kind.EMERGENCY_STOP,
+        raised_at=stop.created_at,
+        fallback=actor,
+        emergency_stop=stop,
+    )
+
+
 def alert_on_risky_answer(sender, *, assessment: Assessment, **kwargs) -> None:
     """A PHQ-9 with item 9 above 0 recorded by another app (a GP's referral) raises the same
     alert as one the patient sends us (`pathway.signals.assessment_recorded`)."""

@@ -66,8 +66,9 @@ def _pick(options, value, *, key):
 @clinician_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def alert_detail(request, alert_uuid):
-    """A safety alert (PHQ-9 item 9, a same-day risk assessment asked for at a review, or new
-    red flags in a self-referral): see it and record the action taken, which resolves it."""
+    """A safety alert (PHQ-9 item 9, a same-day risk assessment asked for at a review, new red
+    flags in a self-referral, or a referral stopped by an emergency red flag for a patient in
+    care): see it and record the action taken, which resolves it."""
     alert = selectors.alert_for(request.user, alert_uuid)
     record_view(actor=request.user, patient=alert.patient, obj=alert)
     form = AlertActionForm(request.POST or None)
@@ -75,6 +76,11 @@ def alert_detail(request, alert_uuid):
         form.fields["action_taken"].help_text = (
             "A sentence or more: who contacted the patient, when, and what was arranged (for "
             "example an urgent assessment, a referral on the 2-week route, the GP informed)"
+        )
+    elif alert.kind == alert.Kind.EMERGENCY_STOP:
+        form.fields["action_taken"].help_text = (
+            "A sentence or more: who you spoke to, when, what happened (for example admitted, "
+            "or seen and sent home) and what changes in the patient's care here"
         )
     if request.method == "POST" and alert.resolved_at is not None:
         # Someone closed it first (another tab or another clinician): nothing typed is lost.

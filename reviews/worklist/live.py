@@ -36,6 +36,9 @@ ALERT_DETAILS = {
     SafetyAlert.Kind.PHQ9_ITEM9: "PHQ-9 item 9 answered above 0",
     SafetyAlert.Kind.SAME_DAY_RISK: "Same-day risk assessment asked for at a review",
     SafetyAlert.Kind.RED_FLAGS: "New red flags in a self-referral closed as a copy",
+    SafetyAlert.Kind.EMERGENCY_STOP: (
+        "Emergency red flags stopped a referral: sent for same-day care"
+    ),
 }
 
 # The live sources' rows share one shape: (patient id, code, reference, text, moment, day,

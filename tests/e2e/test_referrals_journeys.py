@@ -92,6 +92,38 @@ def test_a_gp_ticking_an_emergency_red_flag_is_stopped_with_advice(browser_page,
     assert not Referral.objects.filter(patient__nhs_number="9434765919").exists()
 
 
+def test_a_gp_stopped_for_a_patient_in_care_tells_the_team(browser_page, demo, referrals_demo):
+    """The emergency is the GP's to act on; the team caring for the patient gets a safety alert
+    and records what happened."""
+    page = browser_page.page
+    in_care = next(p for p in demo.patients if p.episodes.open().exists())
+    browser_page.sign_in(GP, DEMO_PASSWORD)
+    browser_page.goto("/referrals/new/")
+    page.get_by_label("NHS number").fill(in_care.nhs_number_display)
+    page.get_by_label("Thunderclap headache: sudden onset").check()
+    page.locator("#red-flag-screen").get_by_text("Emergency: do not refer").wait_for()
+    page.get_by_role("button", name="Record the advice and stop").click()
+    browser_page.check()
+    told = page.locator("#care-team-told").inner_text()
+    assert f"{in_care.given_name} is already in the headache and pain service's care" in told
+    browser_page.sign_out()
+
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(reverse("reviews:worklist"))
+    row = page.locator("table tbody tr", has_text=in_care.full_name).first
+    assert "Emergency red flags stopped a referral" in row.inner_text()
+    row.get_by_role("link", name="Emergency red flags stopped a referral").click()
+    browser_page.check()
+    assert "Thunderclap headache" in page.locator("main").inner_text()
+    page.get_by_label("Action taken").fill(
+        "Rang the GP at 15:00: admitted, CT clear, home tomorrow. Review booked next week."
+    )
+    page.get_by_role("button", name="Record action and close alert").click()
+    browser_page.check()
+    stop = EmergencyStop.objects.get(created_by__email=GP, patient=in_care)
+    assert stop.safety_alert.resolved_at is not None
+
+
 def test_a_gp_refers_the_team_triages_and_the_gp_reads_the_outcome(browser_page, referrals_demo):
     page = browser_page.page
     # The GP refers a new patient, routine.

@@ -11,6 +11,7 @@ from reviews.models import (
     QuestionnaireRequest,
     SafetyAlert,
 )
+from tests.referrals import builders as referral_builders
 from tests.reviews import builders
 
 
@@ -150,4 +151,14 @@ def test_an_alert_comes_from_the_record_its_kind_names(world):
     _violates(
         "reviews_safetyalert_source_matches_kind",
         lambda: SafetyAlert.objects.filter(pk=alert.pk).update(kind="red_flags"),
+    )
+    # A stopped referral's alert comes from the stop, and only from it.
+    _violates(
+        "reviews_safetyalert_source_matches_kind",
+        lambda: SafetyAlert.objects.filter(pk=alert.pk).update(kind="emergency_stop"),
+    )
+    stop = referral_builders.stop(world.gp, world.patient)
+    _violates(
+        "reviews_safetyalert_source_matches_kind",
+        lambda: SafetyAlert.objects.filter(pk=alert.pk).update(emergency_stop=stop),
     )
