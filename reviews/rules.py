@@ -181,6 +181,18 @@ def patient_attends(kind: str) -> bool:
     return kind not in TEAM_ONLY_KINDS
 
 
+# How the team reads a cancellation the patient made, before the patient's own words, which
+# fit beside it in the 200 characters of Appointment.cancellation_reason.
+CANCELLED_BY_PATIENT = "Cancelled by the patient"
+PATIENT_CANCEL_REASON_MAX = 200 - len(f"{CANCELLED_BY_PATIENT}: ")
+
+
+def patient_cancellation(reason: str) -> str:
+    """The cancellation reason recorded when the patient cancels, with their `reason` if any."""
+    reason = " ".join(reason.split())
+    return f"{CANCELLED_BY_PATIENT}: {reason}" if reason else CANCELLED_BY_PATIENT
+
+
 def next_review_problem(*, kind: str, due: date, today: date) -> str:
     """What is wrong with a next review due on `due`, set today as `kind` (Review.next_review_kind),
     in words, or "": it must be in the future and within MAX_NEXT_REVIEW_DAYS, and a follow-up

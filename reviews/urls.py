@@ -110,6 +110,11 @@ urlpatterns = [
         portal.my_appointment_rearrange,
         name="my-appointment-rearrange",
     ),
+    path(
+        "my/appointments/<uuid:appointment_uuid>/cancel/",
+        portal.my_appointment_cancel,
+        name="my-appointment-cancel",
+    ),
     path("my/appointments/ask/", portal.my_booking_request, name="my-booking-request"),
     path(
         "my/group-sessions/<uuid:booking_uuid>/", portal.my_group_booking, name="my-group-booking"

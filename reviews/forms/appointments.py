@@ -441,6 +441,20 @@ class RearrangeForm(ServiceErrorsMixin, forms.Form):
     )
 
 
+class PatientCancelForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why are you cancelling? (optional)",
+        help_text="This helps your care team, for example: I am feeling much better, or I "
+        "cannot make that day",
+        required=False,
+        max_length=rules.PATIENT_CANCEL_REASON_MAX,
+        widget=Textarea(attrs={"rows": 3}),
+        error_messages={
+            "max_length": f"Keep this to {rules.PATIENT_CANCEL_REASON_MAX} characters or fewer.",
+        },
+    )
+
+
 class BookingRequestForm(forms.Form):
     preferences = forms.CharField(
         label="When suits you",

@@ -660,6 +660,45 @@ def request_rearrangement(*, actor: User, appointment: Appointment, reason: str)
 
 
 @transaction.atomic
+def cancel_by_patient(*, actor: User, appointment: Appointment, reason: str = "") -> Appointment:
+    """The patient cancels a booked, future appointment of theirs, with their reason if they
+    give one. Its reminders are withdrawn and the clinician it was with is emailed (no clinical
+    detail: that a patient cancelled, and a link), so the time can go to someone else and the
+    review it was for can be offered again. Returns it."""
+    if not rules.patient_attends(appointment.kind):
+        raise ReviewsError("This is a meeting of your care team, not an appointment to cancel.")
+    if appointment.start <= timezone.now():
+        raise ReviewsError("This appointment has already started, so it cannot be cancelled.")
+    if len(" ".join(reason.split())) > rules.PATIENT_CANCEL_REASON_MAX:
+        raise ReviewsError(
+            f"Keep this to {rules.PATIENT_CANCEL_REASON_MAX} characters or fewer.", field="reason"
+        )
+    _claim_booked(
+        appointment,
+        status=Appointment.Status.CANCELLED,
+        cancelled_at=timezone.now(),
+        cancellation_reason=rules.patient_cancellation(reason),
+        updated_by=actor,
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=appointment.patient,
+        obj=appointment,
+        fields=["status", "cancelled_at", "cancellation_reason"],
+    )
+    _withdraw_messages(appointment, "Withdrawn: the patient cancelled the appointment")
+    messaging.queue_for_staff(
+        user=appointment.clinician,
+        kind="appointment_cancelled_by_patient",
+        template="reviews-patient-cancelled",
+        key=f"patient-cancelled:{appointment.uuid}",
+        path=reverse("reviews:appointment", kwargs={"appointment_uuid": appointment.uuid}),
+    )
+    return appointment
+
+
+@transaction.atomic
 def request_booking(
     *, actor: User, patient: Patient, kind: str, preferences: str = ""
 ) -> BookingRequest:

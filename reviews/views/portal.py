@@ -14,7 +14,7 @@ from pathway.permissions import own_patient_record
 from pathway.views.access import patient_required
 from reviews import messaging, selectors
 from reviews.errors import ReviewsError, StaleState
-from reviews.forms import AnswersForm, BookingRequestForm, RearrangeForm
+from reviews.forms import AnswersForm, BookingRequestForm, PatientCancelForm, RearrangeForm
 from reviews.models import Appointment, GroupBooking, QuestionnaireRequest, Review
 from reviews.questionnaires import CRISIS_CONTACTS, QUESTIONNAIRES
 from reviews.services import appointments as appointment_services
@@ -116,14 +116,47 @@ def my_appointment_rearrange(request, appointment_uuid):
     )
 
 
-def _not_movable(appointment: Appointment) -> str:
-    """Why the patient cannot ask to move this appointment any more, or "" if they can."""
+@patient_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def my_appointment_cancel(request, appointment_uuid):
+    """Cancel a booked appointment, saying why if the patient wishes. The clinician is told;
+    a review still due can be asked for again on the appointments page."""
+    patient = own_patient_record(request.user)
+    appointment = selectors.own_appointment(patient, appointment_uuid)
+    if closed := _not_movable(appointment, "cancelled"):
+        context = {"appointment": appointment, "closed": closed}
+        return render(request, "reviews/my_appointment_cancel.html", context)
+    form = PatientCancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment_services.cancel_by_patient(
+                actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"]
+            )
+        except ReviewsError as error:
+            form.add_service_error(error)
+        else:
+            when = messaging.day_and_time(appointment.start)
+            kind = appointment.get_kind_display().lower()
+            messages.success(
+                request,
+                f"Your {kind} on {when} is cancelled and your care team has been told. If you "
+                "still need to see them, ask for another appointment below.",
+            )
+            return redirect("reviews:my-appointments")
+    return render(
+        request, "reviews/my_appointment_cancel.html", {"form": form, "appointment": appointment}
+    )
+
+
+def _not_movable(appointment: Appointment, done: str = "moved") -> str:
+    """Why the patient cannot ask to move (or, with `done` "cancelled", cancel) this
+    appointment any more, or "" if they can."""
     when = messaging.day_and_time(appointment.start)
     what = f"Your {appointment.get_kind_display().lower()} on {when}"
     if appointment.status == Appointment.Status.CANCELLED:
-        return f"{what} was cancelled, so it cannot be moved."
+        return f"{what} was cancelled{'' if done == 'cancelled' else ', so it cannot be moved'}."
     if appointment.status != Appointment.Status.BOOKED or appointment.start <= timezone.now():
-        return f"The time of {what[0].lower()}{what[1:]} has passed, so it cannot be moved."
+        return f"The time of {what[0].lower()}{what[1:]} has passed, so it cannot be {done}."
     return ""
 
 

@@ -3,8 +3,9 @@ group session (and frees a place at the next one, which the patient is told of),
 a PHQ-9 that the patient completes (item 9 raises the alert; a severe score lists the patient);
 a review asking for a same-day risk assessment raises one too; the reminder jobs send their
 invites through the console backend; a follow-up set at a review is what the patient is asked
-to book. axe runs on every page."""
+to book; a patient cancels an appointment and the team reads why. axe runs on every page."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -146,6 +147,39 @@ def test_a_follow_up_set_at_a_review_is_what_the_patient_is_asked_to_book(browse
     _submit(browser, "Ask for my follow-up review")
     browser.goto("/")
     assert "You asked for your follow-up review on" in page.locator("main").inner_text()
+
+
+def test_a_patient_cancels_an_appointment_on_their_phone(browser_page, demo):
+    """The patient no longer needs a booked follow-up: they cancel it and say why; the team
+    reads it on the appointment."""
+    patient = demo.patients[2]  # Morgan, pain@demo.nhs.uk
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=3), "11:00")
+    booked = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
+    browser.sign_out()
+
+    _phone(browser)
+    browser.sign_in("pain@demo.nhs.uk", DEMO_PASSWORD)
+    browser.goto(reverse("reviews:my-appointments"))
+    page.get_by_role("link", name=re.compile("^Cancel it")).first.click()
+    browser.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Cancel your appointment"
+    page.get_by_label("Why are you cancelling? (optional)").fill("My pacing plan is working.")
+    _shots(browser, "patient-cancel")
+    _submit(browser, "Cancel the appointment")
+    assert "is cancelled and your care team has been told" in page.locator("main").inner_text()
+    booked.refresh_from_db()
+    assert booked.status == "cancelled"
+    browser.sign_out()
+
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    browser.goto(reverse("reviews:appointment", kwargs={"appointment_uuid": booked.uuid}))
+    staff_page = page.locator("main").inner_text()
+    assert "Cancelled by the patient: My pacing plan is working." in staff_page
 
 
 def test_a_time_typed_at_night_is_caught_before_booking(browser_page, demo):

@@ -91,6 +91,7 @@ RULES = {
     "reviews:my-questionnaires": Rule(allowed=PATIENTS),
     "reviews:my-booking-request": Rule(allowed=PATIENTS, ok=(405,)),
     "reviews:my-appointment-rearrange": Rule(allowed=frozenset({"patient"}), kwargs=_appointment),
+    "reviews:my-appointment-cancel": Rule(allowed=frozenset({"patient"}), kwargs=_appointment),
     "reviews:my-group-booking": Rule(allowed=frozenset({"patient"}), kwargs=_booking, ok=(405,)),
     "reviews:my-questionnaire": Rule(allowed=frozenset({"patient"}), kwargs=_request),
     "reviews:my-questionnaire-done": Rule(

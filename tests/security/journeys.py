@@ -12,6 +12,7 @@ from careplans.models import CarePlan, TreatmentTrial
 from pathway import nhs_number
 from pathway.models import Episode, Patient, User
 from referrals.models import Referral
+from reviews import rules as review_rules
 from reviews.models import Appointment, GroupSession, MdtCase
 from tests.factories import UserFactory
 from tests.reviews import builders as review_builders
@@ -321,6 +322,16 @@ def fill_record(client, world, texts: list[str]) -> Filled:
         "rearrange",
         reverse("reviews:my-appointment-rearrange", kwargs={"appointment_uuid": appointment.uuid}),
         {"reason": fit(500)},
+    )
+    cancelled = review_builders.appointment(
+        patient, world.clinician, start=timezone.now() + timedelta(days=20)
+    )
+    _post(
+        own,
+        failures,
+        "cancel",
+        reverse("reviews:my-appointment-cancel", kwargs={"appointment_uuid": cancelled.uuid}),
+        {"reason": fit(review_rules.PATIENT_CANCEL_REASON_MAX)},
     )
     psfs = review_builders.questionnaire_request(patient, instrument="PSFS")
     _post(

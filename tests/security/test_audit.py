@@ -413,6 +413,16 @@ def _patient_journey(journey: Journey, world) -> None:
         {"reason": SECRET},
         expect=WRITE,
     )
+    cancelled = review_builders.appointment(
+        patient, world.clinician, start=timezone.now() + timedelta(days=20)
+    )
+    journey.step(
+        "patient cancels an appointment",
+        "post",
+        reverse("reviews:my-appointment-cancel", kwargs={"appointment_uuid": cancelled.uuid}),
+        {"reason": SECRET},
+        expect=WRITE,
+    )
     booking = GroupBooking.objects.filter(patient=patient).first()
     journey.step(
         "patient books a group place",

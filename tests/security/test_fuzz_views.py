@@ -326,6 +326,12 @@ TARGETS = [
         (("", review_forms.RearrangeForm),),
         kwargs=_appointment,
     ),
+    Target(
+        "reviews:my-appointment-cancel",
+        "patient",
+        (("", review_forms.PatientCancelForm),),
+        kwargs=_appointment,
+    ),
     Target("reviews:my-booking-request", "patient", (("", review_forms.BookingRequestForm),)),
     Target(
         "reviews:my-group-booking",
