@@ -1,7 +1,9 @@
 import re
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import (
     AuthenticationForm,
     PasswordChangeForm,
@@ -161,6 +163,18 @@ class EmailPasswordResetForm(PasswordResetForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"required": "Enter your email address.", "invalid": EMAIL_INVALID},
     )
+
+    def save(self, **options):
+        """Send the link to the service's own address (SITE_URL), whatever host the request
+        named, with the service's name in the subject, as the portal invitation does."""
+        site = urlsplit(settings.SITE_URL)
+        options["domain_override"] = site.netloc
+        options["use_https"] = site.scheme == "https"
+        options["extra_email_context"] = {
+            **(options.get("extra_email_context") or {}),
+            "site_name": settings.SERVICE_NAME,
+        }
+        return super().save(**options)
 
 
 class TotpForm(forms.Form):

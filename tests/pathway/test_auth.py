@@ -329,7 +329,10 @@ def test_it_emails_one_working_password_reset_link(client, world):
     assert response["Location"] == reverse("pathway:password-reset-done")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [world.gp.email]
+    # The service's name and own address, not the host the request named.
+    assert mail.outbox[0].subject == f"Reset your password for {settings.SERVICE_NAME}"
     link = re.search(r"https?://[^\s]+", mail.outbox[0].body).group(0)
+    assert link.startswith(f"{settings.SITE_URL}/")
     response = client.get(urlsplit(link).path, follow=True)
     assert response.status_code == 200
     assert "Choose a new password" in response.content.decode()
