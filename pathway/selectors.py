@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
+from pathway import episode_endings
 from pathway.models import AuditEvent, Episode, Milestone, Patient
 from pathway.permissions import patients_visible_to
 
@@ -21,12 +22,15 @@ def search_patients(
 
 
 def episodes_with_milestones(patient: Patient) -> list[Episode]:
-    """The patient's episodes, newest first, each with `milestones` prefetched in time order."""
-    return list(
-        patient.episodes.exclude(status=Episode.Status.ENTERED_IN_ERROR)
-        .select_related("responsible_clinician")
-        .prefetch_related(
-            Prefetch("milestones", queryset=Milestone.objects.order_by("occurred_at", "id"))
+    """The patient's episodes, newest first, each with `milestones` prefetched in time order
+    and, when closed, how it ended in words (`ended_as`, pathway.episode_endings)."""
+    return episode_endings.with_endings(
+        list(
+            patient.episodes.exclude(status=Episode.Status.ENTERED_IN_ERROR)
+            .select_related("responsible_clinician")
+            .prefetch_related(
+                Prefetch("milestones", queryset=Milestone.objects.order_by("occurred_at", "id"))
+            )
         )
     )
 
