@@ -310,9 +310,16 @@ def record_told(request, referral_uuid):
 def withdraw(request, referral_uuid):
     """The referring practice takes back a referral the team has not triaged yet (sent for the
     wrong patient, or no longer needed): it leaves the triage queue and the episode it opened
-    ends. Once triaged, the team holds it: the page says to contact them."""
+    ends. Once triaged, the team holds it: the page says to contact them. A patient's own
+    self-referral is theirs to take back, not the practice's."""
     referral = selectors.referral_for(request.user, referral_uuid)
-    if referral.status != Referral.Status.SUBMITTED:
+    if referral.source == Referral.Source.SELF:
+        messages.error(
+            request,
+            "This is the patient's own self-referral, so it is not the practice's to withdraw. "
+            "If it should not go ahead, tell the care team, who will triage it.",
+        )
+    elif referral.status != Referral.Status.SUBMITTED:
         messages.error(
             request,
             "This referral has been triaged or closed, so it cannot be withdrawn here. Contact "

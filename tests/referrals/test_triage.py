@@ -1,5 +1,6 @@
 """The care team's pages: triage queue, decision, matching, waiting list, letters."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -982,3 +983,19 @@ def test_the_referring_gp_withdraws_a_referral_not_yet_triaged(world, login):
         reverse("referrals:detail", kwargs={"referral_uuid": other.uuid})
     )
     assert "Withdraw this referral" not in team_page.content.decode()
+
+
+def test_a_gp_cannot_withdraw_a_patients_own_self_referral(world, login):
+    own = builders.self_referral_by(world.patient, red_flags=["change_in_personality"])
+    services.match_self_referral(actor=world.clinician, referral=own, patient=world.patient)
+    url = reverse("referrals:detail", kwargs={"referral_uuid": own.uuid})
+    client = login(world.gp)
+    assert "Withdraw this referral" not in client.get(url).content.decode()
+
+    page = client.post(
+        reverse("referrals:withdraw", kwargs={"referral_uuid": own.uuid}), follow=True
+    ).content.decode()
+
+    assert "so it is not the practice's to withdraw" in html.unescape(page)
+    own.refresh_from_db()
+    assert own.status == "submitted" and own.episode.status == "referred"
