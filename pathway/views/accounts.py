@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -73,13 +73,16 @@ class SignOutView(auth_views.LogoutView):
         return response
 
 
-def _safe_next(request, fallback: str = "pathway:home"):
+def _safe_next(request, fallback: str = "pathway:home") -> str:
+    """Where to go after the second step: the `next` asked for when it is a path on this site,
+    else the `fallback` view's address ("" for none). Only a path is taken: a bare word would be
+    looked up as a view name."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return fallback
+    return reverse(fallback) if fallback else ""
 
 
 @login_required

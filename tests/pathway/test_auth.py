@@ -706,3 +706,22 @@ def test_an_ordinary_page_after_the_session_ended_goes_to_sign_in_without_a_warn
     response = client.get(reverse("diaries:today"), follow=True)
     assert _landing(response).startswith(LOGIN)
     assert "has not been kept" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("asked", "lands"),
+    [
+        ("home", "/home/"),
+        ("logout", "/home/"),
+        ("https://elsewhere.example/", "/home/"),
+        ("//elsewhere.example/", "/home/"),
+        ("/my/", "/my/"),
+    ],
+)
+def test_the_second_step_goes_only_to_a_path_on_this_site(client, world, asked, lands):
+    # A signed-in patient needs no second step: they go straight on, never to a view name or
+    # another site, and a word that names no view is not an error.
+    client.force_login(world.patient_user)
+    response = client.get(reverse("pathway:mfa-verify"), {"next": asked})
+    assert response.status_code == 302
+    assert response["Location"] == lands
