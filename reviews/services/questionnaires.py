@@ -256,28 +256,27 @@ def _alert_for(assessment: Assessment, result, **source) -> SafetyAlert | None:
 def _responsible_clinician(
     patient: Patient, fallback: User | None, about: Episode | None = None
 ) -> User | None:
-    """The active clinician responsible for the episode the alert is `about` if it is open,
-    else for the patient's newest open episode, else `fallback` if they are an active
-    clinician, else None (the alert then goes to the whole team)."""
-    if (
-        about is not None
-        and about.is_open
-        and about.responsible_clinician is not None
-        and about.responsible_clinician.is_active
-    ):
-        return about.responsible_clinician
-    episode = (
-        patient.episodes.open()
-        .filter(responsible_clinician__isnull=False, responsible_clinician__is_active=True)
+    """The clinician responsible for the episode the alert is `about` if it is open, else for
+    the patient's newest open episode naming one, else `fallback`, whoever of these first is
+    still caring for the patient (active, and a member of their practice, its PCN or a service
+    it hosts, as `clinicians_caring_for` finds them: one who moved elsewhere could not open the
+    alert); else None (the alert then goes to the whole team)."""
+    caring = {clinician.pk for clinician in clinicians_caring_for(patient)}
+    candidates = []
+    if about is not None and about.is_open:
+        candidates.append(about.responsible_clinician)
+    candidates.extend(
+        episode.responsible_clinician
+        for episode in patient.episodes.open()
+        .filter(responsible_clinician__isnull=False)
         .select_related("responsible_clinician")
         .order_by("-opened_at")
-        .first()
     )
-    if episode is not None:
-        return episode.responsible_clinician
-    if fallback is not None and fallback.role == User.Role.CLINICIAN and fallback.is_active:
-        return fallback
-    return None
+    candidates.append(fallback)
+    return next(
+        (user for user in candidates if user is not None and user.pk in caring),
+        None,
+    )
 
 
 def _open_alert(

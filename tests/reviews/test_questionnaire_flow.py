@@ -262,7 +262,7 @@ def test_item_9_above_0_shows_help_raises_an_alert_and_emails_the_clinician(worl
     assert worklist.context["rows"][0].top.code == "safety_alert"
 
 
-@pytest.mark.parametrize("responsible", ["left", "none"])
+@pytest.mark.parametrize("responsible", ["left", "moved", "none"])
 def test_an_alert_with_no_active_responsible_clinician_emails_the_patients_team(world, responsible):
     from tests.factories import UserFactory
 
@@ -270,6 +270,10 @@ def test_an_alert_with_no_active_responsible_clinician_emails_the_patients_team(
     if responsible == "left":
         leaver = UserFactory(role="clinician", full_name="Nurse Lee", is_active=False)
         builders.episode_for(world.patient, responsible_clinician=leaver)
+    if responsible == "moved":
+        # Still active, but now with another PCN's team: the alert's link would not open.
+        mover = UserFactory(role="clinician", full_name="Nurse Max", organisations=[world.pcn2])
+        builders.episode_for(world.patient, responsible_clinician=mover)
     request = builders.questionnaire_request(world.patient)
     services.submit_questionnaire(
         actor=world.patient_user, request=request, answers=[0, 0, 0, 0, 0, 0, 0, 0, 2]
