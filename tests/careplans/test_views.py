@@ -1,14 +1,17 @@
 """Care-plan pages: bad input gives clear messages and saves nothing, agreed versions cannot be
 edited, free text is escaped, and list pages run a constant number of queries."""
 
+import html
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from careplans import services
 from careplans.models import CarePlan, Goal, Leaflet, TreatmentTrial
 from pathway.models import AuditEvent, Notification
+from reviews.services import episodes as episode_services
 from tests.careplans import builders
 
 pytestmark = pytest.mark.django_db
@@ -1545,3 +1548,27 @@ def test_a_triptan_typed_into_a_pain_plan_is_refused_in_words_that_fit(world, lo
     )
     assert "Sumatriptan 50mg is one of the triptans, for migraine attacks, not for pain" in page
     assert not draft.acute_treatments.exists()
+
+
+def test_a_plan_whose_care_has_ended_promises_no_review_or_check(world, login):
+    care_plan = builders.agreed_plan(world.patient)
+    builders.trial(care_plan)
+    mine = html.unescape(login(world.patient_user).get("/care-plans/my/").content.decode())
+    assert "We will check how it is working" in mine
+    assert "Your care with the headache and pain team ended" not in mine
+
+    episode = care_plan.episode
+    episode_services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    episode.refresh_from_db()
+    ended = f"{timezone.localtime(episode.closed_at):%-d %B %Y}"
+
+    mine = html.unescape(login(world.patient_user).get("/care-plans/my/").content.decode())
+    assert f"Your care with the headache and pain team ended on {ended}" in mine
+    assert "the team will not arrange the reviews or checks it mentions" in mine
+    assert "We will check how it is working" not in mine
+    assert f"None: your care with the team ended on {ended}." in mine
+    # The team's page of the plan says the same.
+    staff = login(world.clinician).get(
+        reverse("careplans:patient-plan", kwargs={"patient_uuid": world.patient.uuid})
+    )
+    assert f"None: care with the team ended on {ended}." in html.unescape(staff.content.decode())
