@@ -10,7 +10,11 @@ from pathway.extensions import Task
 
 
 def todays_diary(patient) -> list[Task]:
+    """While the patient is under the team's care (as the evening diary reminder): after
+    discharge the diary is theirs to keep or not, and is not asked for."""
     today = timezone.localdate()
+    if not patient.episodes.open().exists():
+        return []
     if DiaryEntry.objects.live().filter(patient=patient, day=today).exists():
         return []
     if pain_first(patient):

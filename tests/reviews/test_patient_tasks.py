@@ -26,6 +26,7 @@ def _tasks(client) -> list[str]:
 
 
 def test_a_patient_with_nothing_waiting_but_todays_diary_is_asked_for_it(world, login):
+    builders.episode_for(world.patient)
     client = login(world.patient_user)
     assert _tasks(client) == [
         "You have not filled in today's diary yet. One tap is enough on a day without a "
@@ -34,6 +35,17 @@ def test_a_patient_with_nothing_waiting_but_todays_diary_is_asked_for_it(world, 
     diary_builders.record(world.patient, timezone.localdate())
     assert _tasks(client) == []
     assert "Things to do" not in client.get(HOME).content.decode()
+
+
+def test_a_patient_not_under_the_teams_care_is_not_asked_for_the_diary(world, login):
+    # Never referred, or discharged: the diary is theirs to keep or not.
+    client = login(world.patient_user)
+    assert _tasks(client) == []
+    now = timezone.now()
+    builders.episode_for(
+        world.patient, status="discharged", opened_at=now - timedelta(days=90), closed_at=now
+    )
+    assert _tasks(client) == []
 
 
 def test_a_chronic_pain_patient_is_asked_to_score_their_pain(world, login):
