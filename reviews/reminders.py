@@ -198,16 +198,20 @@ def plan_questionnaire_reminders(*, today: date | None = None) -> int:
     )
     drafts = []
     path = reverse("reviews:my-questionnaires")
+    reminded = set()
     for request in requests:
         sent_on = timezone.localtime(request.requested_at, LONDON).date()
         stage = rules.questionnaire_reminder_stage(sent_on, today)
-        if stage is None:
+        # One reminder for the questionnaires sent the same day (they share their messages).
+        key = f"{rules.questionnaire_messages_key(request.patient.uuid, sent_on)}:day{stage}"
+        if stage is None or key in reminded:
             continue
+        reminded.add(key)
         drafts += messaging.patient_drafts(
             patient=request.patient,
             kind="questionnaire_reminder",
             template="reviews-questionnaire-reminder",
-            key=f"questionnaire:{request.uuid}:day{stage}",
+            key=key,
             path=path,
             scheduled_for=_not_before(today, SEND_FROM),
         )

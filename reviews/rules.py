@@ -225,6 +225,13 @@ def default_next_review(held_on: date) -> date:
     return held_on + timedelta(days=ANNUAL_REVIEW_INTERVAL_DAYS)
 
 
+def questionnaire_messages_key(patient_uuid, sent_on: date) -> str:
+    """The key the messages about questionnaires sent to a patient on one day share: one
+    invitation, and one reminder at each stage, however many were sent that day (a review
+    sends several at once)."""
+    return f"questionnaires:{patient_uuid}:{sent_on.isoformat()}"
+
+
 def questionnaire_reminder_stage(requested_on: date, today: date) -> int | None:
     """Which reminder (3 or 6 days) is due today for a request sent on `requested_on`, or None.
 

@@ -3,7 +3,7 @@ asking for a same-day risk assessment, and new red flags for a patient in care).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -78,11 +78,12 @@ def request_questionnaire(
         obj=request,
         fields=["instrument", "context", "due"],
     )
+    # One invitation for the day's questionnaires: a second sent today is in the same message.
     messaging.queue_for_patient(
         patient=patient,
         kind="questionnaire_requested",
         template="reviews-questionnaire-requested",
-        key=f"questionnaire:{request.uuid}:requested",
+        key=f"{_messages_key(request)}:requested",
         path=reverse(MY_QUESTIONNAIRES),
     )
     return request
@@ -116,11 +117,29 @@ def cancel_questionnaire_request(
     return request
 
 
+def _messages_key(request: QuestionnaireRequest) -> str:
+    sent_on = timezone.localtime(request.requested_at).date()
+    return rules.questionnaire_messages_key(request.patient.uuid, sent_on)
+
+
 def _withdraw_messages(request: QuestionnaireRequest, reason: str) -> None:
-    """Withdraw the request's messages still waiting to go (the request, held for quiet hours,
-    and the 3- and 6-day reminders, `questionnaire:<uuid>:...`): once it is completed or
-    cancelled there is nothing to fill in."""
-    messaging.withdraw(keys=[f"questionnaire:{request.uuid}"], reason=reason)
+    """Withdraw the messages still waiting to go about the questionnaires sent with this one
+    (the invitation, held for quiet hours, and the 3- and 6-day reminders) once none sent that
+    day is left to fill in: this one is completed or cancelled, and so is every other."""
+    sent_on = timezone.localtime(request.requested_at).date()
+    day_starts = timezone.make_aware(datetime.combine(sent_on, time.min))
+    others_waiting = (
+        QuestionnaireRequest.objects.filter(
+            patient_id=request.patient_id,
+            status=QuestionnaireRequest.Status.REQUESTED,
+            requested_at__gte=day_starts,
+            requested_at__lt=day_starts + timedelta(days=1),
+        )
+        .exclude(pk=request.pk)
+        .exists()
+    )
+    if not others_waiting:
+        messaging.withdraw(keys=[_messages_key(request)], reason=reason)
 
 
 def _validate_activities(request: QuestionnaireRequest, activities: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from pathway.models import Milestone, Notification
 from pathway.notifications import opt_out, outbox
-from reviews import reminders, tasks
+from reviews import reminders, rules, tasks
 from reviews.messaging import day_and_time as messaging_day_and_time
 from reviews.services.outcomes import due_moment
 from tests.factories import EpisodeFactory, PatientFactory
@@ -203,12 +203,30 @@ def test_questionnaire_reminders_after_3_and_6_days(world):
     done.save()
     assert reminders.plan_questionnaire_reminders() == 4
     keys = set(Notification.objects.values_list("idempotency_key", flat=True))
-    assert f"questionnaire:{day3.uuid}:day3:sms" in keys
-    assert f"questionnaire:{day7.uuid}:day6:sms" in keys
-    assert not any(str(fresh.uuid) in key for key in keys)
-    assert not any(str(no_account.uuid) in key for key in keys)
-    assert not any(f"{day7.uuid}:day3" in key for key in keys)  # never both after an outage
+    assert f"{_sent_with(day3)}:day3:sms" in keys
+    assert f"{_sent_with(day7)}:day6:sms" in keys
+    assert not any(key.startswith(_sent_with(fresh)) for key in keys)
+    assert not any(key.startswith(_sent_with(no_account)) for key in keys)
+    assert f"{_sent_with(day7)}:day3:sms" not in keys  # never both after an outage
     assert reminders.plan_questionnaire_reminders() == 0
+
+
+def _sent_with(request) -> str:
+    """The key of the messages about the questionnaires sent with `request` that day."""
+    sent_on = timezone.localtime(request.requested_at, LONDON).date()
+    return rules.questionnaire_messages_key(request.patient.uuid, sent_on)
+
+
+def test_questionnaires_sent_the_same_day_share_one_reminder(world):
+    together = [
+        builders.questionnaire_request(world.other_patient, instrument=code, days_ago=3)
+        for code in ("PHQ-9", "GAD-7", "HIT-6")
+    ]
+    earlier = builders.questionnaire_request(world.other_patient, instrument="MIDAS", days_ago=4)
+    # One text and one email for the three, one of each for the one sent the day before.
+    assert reminders.plan_questionnaire_reminders() == 4
+    keys = set(Notification.objects.values_list("idempotency_key", flat=True))
+    assert {f"{_sent_with(together[0])}:day3:sms", f"{_sent_with(earlier)}:day3:sms"} <= keys
 
 
 def test_diary_nudges_only_for_patients_who_asked(world, afternoon):
@@ -304,7 +322,7 @@ INSTEAD_OF_SIGNING_IN = (
     "To rearrange, contact your care team.",
     "Tell your care team if you would like a place.",
     "To give up your place, contact your care team.",
-    "Your care team will go through it with you.",
+    "Your care team will go through them with you.",
 )
 
 

@@ -238,9 +238,6 @@ def requested(world):
 
 def test_completing_a_questionnaire_withdraws_its_request_and_reminders(world, requested):
     later = timezone.localdate() + timedelta(days=3)
-    type(requested).objects.filter(pk=requested.pk).update(
-        requested_at=timezone.now() - timedelta(days=3)
-    )
     assert reminders.plan_questionnaire_reminders(today=later) == 2
     requested.refresh_from_db()
     questionnaire_services.submit_questionnaire(
@@ -258,11 +255,13 @@ def test_cancelling_a_questionnaire_request_withdraws_its_messages(world, reques
     other = questionnaire_services.request_questionnaire(
         actor=world.clinician, patient=world.patient, instrument="GAD-7"
     )
-    questionnaire_services.cancel_questionnaire_request(actor=world.clinician, request=requested)
     rows = Notification.objects.filter(kind="questionnaire_requested")
+    questionnaire_services.cancel_questionnaire_request(actor=world.clinician, request=requested)
+    # The invitation sent for both still goes: the other is still to fill in.
+    assert rows.filter(status="queued").count() == 2
+    questionnaire_services.cancel_questionnaire_request(actor=world.clinician, request=other)
+    assert rows.filter(status="queued").count() == 0
     assert rows.filter(status="cancelled").count() == 2
-    # The other questionnaire's messages still go.
-    assert rows.filter(status="queued", idempotency_key__contains=str(other.uuid)).count() == 2
 
 
 def test_a_safety_alert_email_is_not_withdrawn_with_the_questionnaire(world, requested):
