@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -72,6 +72,7 @@ VERSION_FIELDS = (
     "next_review_on",
     "change_summary",
 )
+ALREADY_HAS_PLAN = "This episode already has a care plan."
 
 
 def _locked_draft(version: CarePlanVersion) -> CarePlanVersion:
@@ -92,6 +93,11 @@ def _locked_draft(version: CarePlanVersion) -> CarePlanVersion:
     return current
 
 
+def _has_live_plan(episode: Episode) -> bool:
+    """Whether the episode has a plan not entered in error (it can have one only)."""
+    return CarePlan.objects.filter(episode=episode, entered_in_error=False).exists()
+
+
 @transaction.atomic
 def start_plan(*, actor, patient, episode: Episode) -> CarePlan:
     """Create a plan for an open episode of the patient, with a draft version 1 that starts
@@ -99,9 +105,14 @@ def start_plan(*, actor, patient, episode: Episode) -> CarePlan:
     patient, from their reviews); the plan's `prefilled` lists those, to tell the clinician.
     Raises CarePlanError if the episode is not the patient's, is closed, is still waiting for
     its referral to be triaged (a plan follows acceptance and the first conversation, and an
-    urgent red flag may need another route), or has a plan."""
+    urgent red flag may need another route), or has a plan (one started at the same moment,
+    from another tab or by a colleague, included)."""
     if episode.patient_id != patient.id:
         raise CarePlanError("Choose one of this patient's episodes.")
+    # The episode is read again under a row lock: two starts at once take turns, and the second
+    # finds the first's plan (or the episode ended meanwhile) instead of failing on the
+    # database's one-plan rule.
+    episode = Episode.objects.select_for_update().get(pk=episode.pk)
     if not episode.is_open:
         raise CarePlanError("This episode is closed. Care plans are made for open episodes.")
     if episode.status == Episode.Status.REFERRED:
@@ -109,11 +120,19 @@ def start_plan(*, actor, patient, episode: Episode) -> CarePlan:
             "The referral for this episode has not been triaged yet. Start a care plan once it "
             "is accepted."
         )
-    if CarePlan.objects.filter(episode=episode, entered_in_error=False).exists():
-        raise CarePlanError("This episode already has a care plan.")
-    plan = CarePlan.objects.create(
-        patient=patient, episode=episode, created_by=actor, updated_by=actor
-    )
+    if _has_live_plan(episode):
+        raise CarePlanError(ALREADY_HAS_PLAN)
+    try:
+        # The database keeps one live plan per episode (careplans_careplan_one_live_per_episode)
+        # whatever got past the check above.
+        with transaction.atomic():
+            plan = CarePlan.objects.create(
+                patient=patient, episode=episode, created_by=actor, updated_by=actor
+            )
+    except IntegrityError as exc:
+        if not _has_live_plan(episode):
+            raise
+        raise CarePlanError(ALREADY_HAS_PLAN) from exc
     prefilled = {
         item.field: item
         for item in plan_starts.for_episode(episode)

@@ -7,10 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from careplans import selectors, services
 from careplans.models import (
+    CarePlan,
     CarePlanVersion,
     Goal,
     MedicationReduction,
@@ -69,6 +71,60 @@ def test_a_plan_needs_an_open_episode_of_the_same_patient(world):
     plan = builders.plan(world.patient)
     with pytest.raises(services.CarePlanError, match="already has a care plan"):
         services.start_plan(actor=world.clinician, patient=world.patient, episode=plan.episode)
+
+
+def _meanwhile(monkeypatch, model, other_request):
+    """Run `other_request` as a row of `model` is next locked: what another request, sent at
+    the same moment, committed while this one waited for the lock. Nothing runs for a service
+    that takes no lock."""
+    real, pending = QuerySet.select_for_update, [other_request]
+    # Run in this test's transaction, the other request's rows go when this request's savepoint
+    # is rolled back: a test of a request refused checks what it was told.
+
+    def locking(queryset, *args, **kwargs):
+        if queryset.model is model and pending:
+            pending.pop()()
+        return real(queryset, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "select_for_update", locking)
+
+
+def test_a_plan_started_twice_at_once_is_started_once(world, monkeypatch):
+    from pathway.models import Episode
+
+    episode = EpisodeFactory(patient=world.patient)
+    started = []
+    _meanwhile(
+        monkeypatch,
+        Episode,
+        lambda: started.append(
+            services.start_plan(actor=world.other_clinician, patient=world.patient, episode=episode)
+        ),
+    )
+    with pytest.raises(services.CarePlanError, match="already has a care plan"):
+        services.start_plan(actor=world.clinician, patient=world.patient, episode=episode)
+    assert len(started) == 1
+
+
+def test_a_plan_racing_past_the_check_is_refused_with_the_same_message(world, monkeypatch):
+    """The database keeps one live plan per episode: a second one that got past the check (its
+    query ran before the first plan was committed) is refused as the check refuses it, not
+    with a server error."""
+    first = builders.plan(world.patient)
+    real, calls = QuerySet.exists, []
+
+    def nothing_at_first(queryset):
+        if queryset.model is CarePlan:
+            calls.append(queryset)
+            if len(calls) == 1:
+                return False
+        return real(queryset)
+
+    monkeypatch.setattr(QuerySet, "exists", nothing_at_first)
+    with pytest.raises(services.CarePlanError, match="already has a care plan"):
+        services.start_plan(actor=world.clinician, patient=world.patient, episode=first.episode)
+    assert list(CarePlan.objects.all()) == [first]
+    assert first.versions.count() == 1
 
 
 def _discharge(episode):
