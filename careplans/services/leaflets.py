@@ -18,9 +18,16 @@ def attach_leaflet(
 ) -> tuple[CarePlanLeaflet, bool]:
     """Attach a leaflet to the plan (once) and, if asked, tell the patient by their preferred
     channel (only once the plan has an agreed version: until then they cannot see it).
-    Returns (attachment, created). Raises EpisodeEnded once the plan's episode has ended: its
-    plan stays as it was left."""
-    check_episode_open(plan)
+    Returns (attachment, created): the leaflet attached already (the form sent twice, or by a
+    colleague at the same moment) is returned as it is. Raises EpisodeEnded once the plan's
+    episode has ended: its plan stays as it was left."""
+    # The plan's row is locked, and its episode read again, before the check: two attachments
+    # at once take turns, and the second finds the first's link instead of failing on the
+    # database's once-per-plan rule.
+    locked = (
+        CarePlan.objects.select_for_update(of=("self",)).select_related("episode").get(pk=plan.pk)
+    )
+    check_episode_open(locked)
     link = CarePlanLeaflet.objects.filter(
         plan=plan, leaflet=leaflet, removed_at__isnull=True
     ).first()

@@ -1129,6 +1129,27 @@ def test_attaching_a_leaflet_can_tell_the_patient_once(world):
     assert message.context["link"].endswith("/care-plans/my/")
 
 
+def test_a_leaflet_attached_twice_at_once_is_attached_once(world, monkeypatch):
+    plan = builders.agreed_plan(world.patient)
+    leaflet = builders.leaflet("topiramate")
+    attached = []
+    _meanwhile(
+        monkeypatch,
+        CarePlan,
+        lambda: attached.append(
+            services.attach_leaflet(
+                actor=world.other_clinician, plan=plan, leaflet=leaflet, notify=True
+            )
+        ),
+    )
+    link, created = services.attach_leaflet(
+        actor=world.clinician, plan=plan, leaflet=leaflet, notify=True
+    )
+    assert attached == [(link, True)] and not created
+    assert list(plan.leaflet_links.all()) == [link]
+    assert Notification.objects.filter(kind="leaflet_added").count() == 1
+
+
 def test_a_plan_not_yet_agreed_tells_the_patient_nothing(world):
     # Until it is agreed the patient sees none of the plan, its leaflets included.
     services.attach_leaflet(
