@@ -184,7 +184,13 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     plan already has as an ongoing treatment, an oral morphine equivalent for a medicine that
     is not an opioid, or botulinum toxin A for headaches with 0 headache days before it.
     """
-    check_episode_open(plan)
+    # The plan's row is locked, and its episode read again, before the checks: the same medicine
+    # recorded twice at once (the form sent twice, or by a colleague) takes turns, and the
+    # second is refused by _check_not_recorded instead of making a second line to review.
+    locked = (
+        CarePlan.objects.select_for_update(of=("self",)).select_related("episode").get(pk=plan.pk)
+    )
+    check_episode_open(locked)
     code = data["medicine_code"]
     medicine_class = rules.medicine_class_of(code)
     started_on = data["started_on"]

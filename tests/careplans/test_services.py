@@ -1560,6 +1560,19 @@ def test_a_medicine_already_being_taken_is_not_recorded_twice(world):
     assert plan.trials.filter(medicine_code="propranolol").count() == 2
 
 
+def test_a_medicine_recorded_twice_at_once_is_recorded_once(world, monkeypatch):
+    plan = builders.plan(world.patient)
+    recorded = []
+    _meanwhile(
+        monkeypatch,
+        CarePlan,
+        lambda: recorded.append(builders.trial(plan, actor=world.other_clinician)),
+    )
+    with pytest.raises(services.CarePlanError, match="Propranolol is already recorded as being"):
+        builders.trial(plan, actor=world.clinician)
+    assert [trial.medicine_code for trial in recorded] == ["propranolol"]
+
+
 def test_a_treatment_that_started_earlier_moves_the_first_treatment_back(world):
     plan = builders.plan(world.patient)
     Episode = type(plan.episode)
