@@ -108,31 +108,16 @@ _REGULAR_CODES = frozenset(
     for code, listed in MEDICINES.items()
     if listed.medicine_class in _REGULAR_CLASSES or code == "atogepant"
 )
-# UK brand names of those medicines, by the listed medicine's code.
-_REGULAR_BRANDS = {
-    "inderal": "propranolol", "bedranol": "propranolol",
-    "betaloc": "metoprolol", "lopresor": "metoprolol",
-    "allegron": "nortriptyline",
-    "topamax": "topiramate",
-    "amias": "candesartan",
-    "aimovig": "erenumab", "emgality": "galcanezumab", "ajovy": "fremanezumab",
-    "aquipta": "atogepant",
-    "botox": "botulinum_toxin_a",
-    "cymbalta": "duloxetine", "yentreve": "duloxetine",
-    "efexor": "venlafaxine",
-    "neurontin": "gabapentin",
-    "lyrica": "pregabalin", "alzain": "pregabalin", "axalid": "pregabalin",
-}  # fmt: skip
 
 
 def regular_medicine_named(medicine: str) -> str | None:
     """Return the listed medicine's name when a typed acute treatment names, by any of its words,
     a medicine taken regularly to prevent headaches or ease long-term pain, not for an attack or
-    a flare-up ("Propranolol 40 mg", "MR propranolol", "Inderal", "Botox"). None otherwise.
-    Case is ignored."""
+    a flare-up ("Propranolol 40 mg", "MR propranolol", "Inderal", "Botox": brands are the
+    medicines' OTHER_NAMES). None otherwise. Case is ignored."""
     for word in medicine.casefold().replace("/", " ").split():
         word = word.strip(".,;:()")
-        code = _REGULAR_BRANDS.get(word) or coded_medicine_named(word)
+        code = coded_medicine_named(word)
         if code in _REGULAR_CODES:
             return MEDICINES[code].name
     return None

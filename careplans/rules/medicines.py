@@ -80,7 +80,9 @@ MEDICINES: dict[str, Medicine] = {
         Medicine("oxycodone", "Oxycodone", OPIOID),
         Medicine("buprenorphine", "Buprenorphine", OPIOID),
         Medicine("fentanyl", "Fentanyl", OPIOID),
+        Medicine("tapentadol", "Tapentadol", OPIOID),
         Medicine("co_codamol", "Co-codamol (codeine with paracetamol)", OPIOID),
+        Medicine("co_dydramol", "Co-dydramol (dihydrocodeine with paracetamol)", OPIOID),
         Medicine("paracetamol", "Paracetamol", PARACETAMOL),
         Medicine("ibuprofen", "Ibuprofen", NSAID),
         Medicine("naproxen", "Naproxen", NSAID),
@@ -124,17 +126,52 @@ def morphine_equivalent_problem(code: str) -> str | None:
     )
 
 
+# UK brand names of the coded medicines, and other ways their names are written, by code: typed
+# as "other" under one of these a medicine would escape NICE's warnings and the opioid and
+# gabapentinoid counts, which read the coded medicine's class. A brand of more than one word is
+# known by its first ("MST Continus", "DF118 Forte", "Durogesic DTrans").
+OTHER_NAMES: dict[str, str] = {
+    "inderal": "propranolol", "bedranol": "propranolol",
+    "betaloc": "metoprolol", "lopresor": "metoprolol",
+    "allegron": "nortriptyline",
+    "topamax": "topiramate",
+    "amias": "candesartan",
+    "aimovig": "erenumab", "emgality": "galcanezumab", "ajovy": "fremanezumab",
+    "aquipta": "atogepant",
+    "botox": "botulinum_toxin_a",
+    "cymbalta": "duloxetine", "yentreve": "duloxetine",
+    "efexor": "venlafaxine",
+    "neurontin": "gabapentin",
+    "lyrica": "pregabalin", "alzain": "pregabalin", "axalid": "pregabalin",
+    "df118": "dihydrocodeine",
+    "zydol": "tramadol", "zamadol": "tramadol",
+    "oramorph": "morphine", "sevredol": "morphine", "zomorph": "morphine", "mst": "morphine",
+    "oxycontin": "oxycodone", "oxynorm": "oxycodone", "shortec": "oxycodone",
+    "longtec": "oxycodone",
+    "butec": "buprenorphine", "butrans": "buprenorphine", "transtec": "buprenorphine",
+    "durogesic": "fentanyl",
+    "palexia": "tapentadol",
+    "zapain": "co_codamol", "solpadol": "co_codamol", "tylex": "co_codamol",
+    "kapake": "co_codamol", "cocodamol": "co_codamol",
+    "codydramol": "co_dydramol",
+}  # fmt: skip
+
+
 def _names_of(code: str, medicine: Medicine) -> set[str]:
     name = medicine.name.lower()
     return {code, code.replace("_", "-"), name, name.split()[0]}
 
 
-# Each coded medicine by the words it can be typed as: its code, its name, its name's first word.
+# Each coded medicine by the words it can be typed as: its code, its name, its name's first word,
+# and its other names (OTHER_NAMES).
 _CODED_BY_NAME: dict[str, str] = {
-    word: code
-    for code, medicine in MEDICINES.items()
-    if code != OTHER
-    for word in _names_of(code, medicine)
+    **{
+        word: code
+        for code, medicine in MEDICINES.items()
+        if code != OTHER
+        for word in _names_of(code, medicine)
+    },
+    **OTHER_NAMES,
 }
 
 
@@ -144,8 +181,9 @@ _COMBINED_WITH = {"and", "with", "plus", "+", "&"}
 
 def coded_medicine_named(other_name: str) -> str | None:
     """Return the code of the listed medicine a typed name is ("Propranolol", "propranolol MR",
-    "Co-codamol 30/500"): the whole name, or its first word, is a listed medicine's code or
-    name. Not when another word names a second medicine or a combination ("Paracetamol and
+    "Co-codamol 30/500", "Lyrica 75mg"): the whole name, or its first word, is a listed
+    medicine's code, name or other name (OTHER_NAMES: a UK brand such as Lyrica, Oramorph or
+    Zapain). Not when another word names a second medicine or a combination ("Paracetamol and
     codeine" is not paracetamol). None for a medicine not on the list. Case and spacing are
     ignored."""
     typed = " ".join(other_name.lower().split())

@@ -840,6 +840,81 @@ def test_a_typed_name_of_a_listed_medicine_is_that_medicine():
     assert rules.medicine_key("other", " Pizotifen ") == "other:pizotifen"
 
 
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("Lyrica", "pregabalin"),
+        ("LYRICA 75mg", "pregabalin"),
+        ("Alzain", "pregabalin"),
+        ("Neurontin 300 mg", "gabapentin"),
+        ("Oramorph 10mg/5ml", "morphine"),
+        ("Sevredol", "morphine"),
+        ("zomorph", "morphine"),
+        ("  MST   Continus  10 mg ", "morphine"),
+        ("Zapain 30/500", "co_codamol"),
+        ("Solpadol", "co_codamol"),
+        ("Tylex", "co_codamol"),
+        ("cocodamol", "co_codamol"),
+        ("co-dydramol", "co_dydramol"),
+        ("  CO-DYDRAMOL   10/500 ", "co_dydramol"),
+        ("co_dydramol", "co_dydramol"),
+        ("Codydramol", "co_dydramol"),
+        ("Dihydrocodeine 30mg", "dihydrocodeine"),
+        ("DF118 Forte", "dihydrocodeine"),
+        ("Zydol", "tramadol"),
+        ("Zamadol SR", "tramadol"),
+        ("OxyContin 10mg", "oxycodone"),
+        ("OxyNorm", "oxycodone"),
+        ("Shortec", "oxycodone"),
+        ("Butec 5 micrograms/hour", "buprenorphine"),
+        ("BuTrans", "buprenorphine"),
+        ("Transtec", "buprenorphine"),
+        ("Durogesic DTrans 12", "fentanyl"),
+        ("Tapentadol", "tapentadol"),
+        ("Palexia SR 50mg", "tapentadol"),
+    ],
+)
+def test_a_typed_uk_brand_or_combination_is_its_listed_medicine(typed, code):
+    assert rules.coded_medicine_named(typed) == code
+    assert rules.medicine_key("other", typed) == code
+
+
+@pytest.mark.parametrize(
+    ("typed", "medicine_class"),
+    [
+        ("Lyrica", rules.GABAPENTINOID),
+        ("Neurontin", rules.GABAPENTINOID),
+        ("Oramorph", rules.OPIOID),
+        ("Zapain", rules.OPIOID),
+        ("co-dydramol", rules.OPIOID),  # dihydrocodeine with paracetamol
+        ("Zydol", rules.OPIOID),
+        ("OxyContin", rules.OPIOID),
+        ("BuTrans", rules.OPIOID),
+        ("Durogesic", rules.OPIOID),
+        ("Palexia", rules.OPIOID),
+    ],
+)
+def test_a_brand_gets_its_medicines_class_and_nices_warning(typed, medicine_class):
+    code = rules.coded_medicine_named(typed)
+    assert rules.medicine_class_of(code) == medicine_class
+    prompt = rules.start_warning(condition=rules.CHRONIC_PAIN, medicine_class=medicine_class)
+    assert prompt.code == "ng193_do_not_initiate"
+    assert rules.has_morphine_equivalent(medicine_class) == (medicine_class == rules.OPIOID)
+
+
+def test_other_names_name_listed_medicines_and_hide_none_of_their_names():
+    assert set(rules.OTHER_NAMES.values()) <= set(rules.MEDICINES) - {rules.OTHER}
+    names = {m.name.lower().split()[0] for m in rules.MEDICINES.values()}
+    assert not set(rules.OTHER_NAMES) & (names | set(rules.MEDICINES))
+    assert all(name == name.casefold() and " " not in name for name in rules.OTHER_NAMES)
+
+
+def test_a_brand_combined_with_another_medicine_is_not_that_medicine_alone():
+    assert rules.coded_medicine_named("Oramorph and paracetamol") is None
+    assert rules.coded_medicine_named("Lyrica + amitriptyline") is None
+    assert rules.coded_medicine_named("Nurofen Plus") is None  # ibuprofen with codeine: unlisted
+
+
 def test_after_a_cgrp_antibody_failed_referral_is_prompted_on_the_same_figures():
     failed = ("Erenumab",)
     assert (

@@ -357,6 +357,23 @@ def test_the_ng193_warning_shows_and_then_the_trial_is_recorded(world, login):
     assert TreatmentTrial.objects.get().start_warning_acknowledged
 
 
+def test_a_brand_typed_as_other_is_sent_to_its_listed_medicine_and_nices_warning(world, login):
+    plan = builders.plan(world.patient, condition="chronic_pain")
+    client = login(world.clinician)
+    url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
+    data = {"role": "pain", "dose": "75 mg twice a day", "started_on": TODAY().isoformat()}
+    for typed in ("pregabalin", "Lyrica", " lyrica  75mg "):
+        html = client.post(
+            url, {**data, "medicine_code": "other", "medicine_name": typed}
+        ).content.decode()
+        assert "Pregabalin is on the list of medicines: choose it there" in html
+    assert not TreatmentTrial.objects.exists()
+    html = client.post(url, {**data, "medicine_code": "pregabalin"}).content.decode()
+    assert "NICE advises not to start gabapentinoids for chronic primary pain" in html
+    client.post(url, {**data, "medicine_code": "pregabalin", "start_warning_acknowledged": "on"})
+    assert TreatmentTrial.objects.get().medicine_class == "gabapentinoid"
+
+
 def test_the_review_form_records_figures_and_the_stopping_rule(world, login):
     plan = builders.plan(world.patient)
     trial = builders.trial(plan, medicine_code="erenumab", started_on=TODAY() - timedelta(days=90))
