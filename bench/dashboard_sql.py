@@ -214,6 +214,8 @@ WITH scored AS (
     WHERE NOT a.entered_in_error AND a.instrument = ANY(%(instruments)s)
       AND a.completed_at < %(end)s AND p.registered_practice_id = ANY(%(practices)s)
         AND NOT p.entered_in_error
+      AND NOT EXISTS (SELECT 1 FROM reviews_questionnairerequest_late_answers l
+                      WHERE l.assessment_id = a.id)
     WINDOW first AS (PARTITION BY a.patient_id, a.instrument ORDER BY a.completed_at
                      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),

@@ -44,6 +44,7 @@ from pathway.models.episodes import Priority
 from referrals import rules as referral_rules
 from referrals import selectors as referral_selectors
 from reviews.rules import ANNUAL_REVIEW_INTERVAL_DAYS
+from reviews.selectors import sent_again
 
 LONDON = ZoneInfo("Europe/London")
 # DESIGN.md section 7: baseline and follow-up at least 6 weeks apart.
@@ -400,15 +401,21 @@ def _eppoc_band(field: str):
 
 def outcome_row(*, practice_ids, period: Period, code: str) -> tuple[str, ...]:
     """Baseline (first) vs latest score per patient whose latest falls in the period and is at
-    least 6 weeks after the baseline."""
+    least 6 weeks after the baseline. Answers sent again to a questionnaire already answered
+    are neither: they are not a later completion."""
     instrument = INSTRUMENTS[code]
     start, end = period_bounds(period)
     mine = Assessment.objects.filter(
-        patient=OuterRef("patient"), instrument=code, entered_in_error=False, completed_at__lt=end
+        ~sent_again(),
+        patient=OuterRef("patient"),
+        instrument=code,
+        entered_in_error=False,
+        completed_at__lt=end,
     )
     latest = (
         Assessment.objects.filter(
             in_scope(practice_ids),
+            ~sent_again(),
             instrument=code,
             entered_in_error=False,
             completed_at__gte=start,

@@ -64,6 +64,7 @@ from reviews.selectors.questionnaires import (
     own_questionnaire_request,
     questionnaire_request_for,
     questionnaire_requests_for_patient,
+    sent_again,
     unreviewed_severe_scores,
 )
 from reviews.selectors.teams import (
@@ -86,6 +87,7 @@ __all__ = [
     "appointments_for_team",
     "assessment_trends",
     "assessments_after",
+    "sent_again",
     "booking_request_for",
     "missed_not_rebooked",
     "bookings_for_session",

@@ -41,6 +41,15 @@ def assessments_after(request: QuestionnaireRequest) -> QuerySet[Assessment]:
     ).exclude(pk=request.assessment_id)
 
 
+def sent_again() -> Exists:
+    """Whether the assessment (the query's row) is answers sent again to a questionnaire already
+    answered (`QuestionnaireRequest.late_answers`): the patient's answers all the same, but not a
+    later completion, so never the latest score a change is measured to."""
+    return Exists(
+        QuestionnaireRequest.late_answers.through.objects.filter(assessment_id=OuterRef("pk"))
+    )
+
+
 def unreviewed_severe_scores(patients: QuerySet[Patient]) -> QuerySet[Assessment]:
     """The latest PHQ-9 or GAD-7 of `patients` under the pathway (an open episode) whose score
     is in a band that prompts a review (`pathway.instruments.REVIEW_BANDS`), with no review

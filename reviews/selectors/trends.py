@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef
-
 from pathway import instruments
 from pathway.models import Assessment, Patient
 from reviews import rules
 from reviews.models import QuestionnaireRequest
 from reviews.questionnaires import answer_details
+from reviews.selectors.questionnaires import sent_again
 
 
 @dataclass(frozen=True)
@@ -48,12 +47,19 @@ class Trend:
         return self.name if self.code in self.name else f"{self.name} ({self.code})"
 
     @property
+    def compared(self) -> list[TrendPoint]:
+        """The points the change is measured between: all but answers sent again, which are
+        not a later completion (a second window's answers, the same minute, would otherwise
+        read as the latest score). All of them if none is left."""
+        return [point for point in self.points if not point.sent_again] or self.points
+
+    @property
     def baseline(self) -> TrendPoint:
-        return self.points[0]
+        return self.compared[0]
 
     @property
     def latest(self) -> TrendPoint:
-        return self.points[-1]
+        return self.compared[-1]
 
 
 def _answer_details(assessment: Assessment) -> tuple[str, ...]:
@@ -77,17 +83,12 @@ def _answer_details(assessment: Assessment) -> tuple[str, ...]:
 
 def assessment_trends(patient: Patient) -> list[Trend]:
     """Every instrument the patient has completed, with baseline, latest and the change judged
-    against the instrument's clinically important change (one query)."""
+    against the instrument's clinically important change (one query). Answers sent again to a
+    questionnaire already answered are listed but are neither baseline nor latest."""
     rows = list(
         Assessment.objects.filter(patient=patient, entered_in_error=False)
         .select_related("questionnaire_request")
-        .annotate(
-            sent_again=Exists(
-                QuestionnaireRequest.late_answers.through.objects.filter(
-                    assessment_id=OuterRef("pk")
-                )
-            )
-        )
+        .annotate(sent_again=sent_again())
         .order_by("instrument", "completed_at", "id")
     )
     by_code: dict[str, list[Assessment]] = {}
@@ -110,8 +111,9 @@ def assessment_trends(patient: Patient) -> list[Trend]:
             for a in items
         ]
         change, verdict = None, "single"
-        if meta is not None and len(items) > 1:
-            first, last = items[0], items[-1]
+        compared = [a for a in items if not a.sent_again]
+        if meta is not None and len(compared) > 1:
+            first, last = compared[0], compared[-1]
             change, verdict = rules.instrument_change(
                 meta,
                 baseline=float(first.total),

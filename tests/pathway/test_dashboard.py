@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from pathway import tasks
@@ -21,6 +22,8 @@ from pathway.models import (
 )
 from referrals import selectors as referral_selectors
 from referrals.models import Referral
+from reviews.models import QuestionnaireRequest
+from reviews.services.questionnaires import submit_questionnaire
 from tests.factories import (
     EpisodeFactory,
     OrganisationFactory,
@@ -28,6 +31,7 @@ from tests.factories import (
     urgent_triage_target,
 )
 from tests.referrals import builders as referral_builders
+from tests.reviews import builders as review_builders
 
 pytestmark = pytest.mark.django_db
 
@@ -209,6 +213,26 @@ def test_outcomes_compare_first_and_latest_scores_six_weeks_apart(world):
     row = metrics.outcome_row(practice_ids=[world.practice_a.id], period=_period(), code="HIT-6")
     # 8 of 10 improved: 2 did not, too few to publish the share (10 of 10 would say 100%).
     assert row == ("HIT-6 (lower is better)", "10", "66.0", "59.2", "*")
+
+
+def test_outcomes_leave_out_answers_sent_again_to_a_questionnaire_already_answered(world):
+    now = timezone.now()
+    for _ in range(10):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        review_builders.assessment(patient, "HIT-6", ["always"] * 6, when=now - timedelta(days=80))
+        # HIT-6 78 -> 76, then a second window sends 60 to the same questionnaire: not a later
+        # completion, so no improvement of 18.
+        request = review_builders.questionnaire_request(patient, instrument="HIT-6")
+        stale = QuestionnaireRequest.objects.get(pk=request.pk)
+        submit_questionnaire(
+            actor=world.clinician, request=request, answers=["always"] * 5 + ["very often"]
+        )
+        submit_questionnaire(actor=world.clinician, request=stale, answers=["sometimes"] * 6)
+        Assessment.objects.filter(patient=patient, completed_at__gte=now).update(
+            completed_at=F("completed_at") - timedelta(days=5)
+        )
+    row = metrics.outcome_row(practice_ids=[world.practice_a.id], period=_period(), code="HIT-6")
+    assert row == ("HIT-6 (lower is better)", "10", "78.0", "76.0", "0.0%")
 
 
 def test_outcomes_without_a_defined_important_change_still_show_n_and_means(world):

@@ -706,6 +706,45 @@ def test_answers_a_colleague_recorded_meanwhile_do_not_drop_a_risky_answer(world
     assert alert.assessment.completed_by == world.clinician and alert.assessment.total == 3
 
 
+def _trend(client, patient, code):
+    page = client.get(reverse("reviews:patient-reviews", kwargs={"patient_uuid": patient.uuid}))
+    return page, next(t for t in page.context["trends"] if t.code == code)
+
+
+def test_answers_recorded_again_from_a_second_window_are_not_the_latest_score(world, login):
+    # Two windows on "Record answers": the first records item 9 at 1, the second all zeros.
+    request = builders.questionnaire_request(world.patient, instrument="PHQ-9")
+    client = login(world.clinician)
+    client.post(_record_url(request), _phq9([0] * 8 + [1]))
+    client.post(_record_url(request), _phq9([0] * 9))
+    page, trend = _trend(client, world.patient, "PHQ-9")
+    assert [(p.total, p.sent_again) for p in trend.points] == [(1, False), (0, True)]
+    # One completion: nothing to measure a change between.
+    assert (trend.change, trend.verdict) == (None, "single")
+    assert (trend.baseline.total, trend.latest.total) == (1, 1)
+    assert "change since baseline" not in page.content.decode()
+
+
+def test_a_second_windows_answers_never_show_as_an_improvement(world, login):
+    builders.assessment(
+        world.patient, "HIT-6", ["always"] * 6, when=timezone.now() - timedelta(days=90)
+    )
+    request = builders.questionnaire_request(world.patient, instrument="HIT-6")
+    stale = QuestionnaireRequest.objects.get(pk=request.pk)
+    services.submit_questionnaire(
+        actor=world.clinician, request=request, answers=["always"] * 5 + ["very often"]
+    )
+    services.submit_questionnaire(actor=world.clinician, request=stale, answers=["sometimes"] * 6)
+    page, trend = _trend(login(world.clinician), world.patient, "HIT-6")
+    assert [p.total for p in trend.points] == [78, 76, 60]
+    # Measured from the baseline to the request's own answers (76), not the later set (60).
+    assert (trend.change, trend.verdict) == (-2, "no_important_change")
+    assert trend.latest.total == 76
+    body = page.content.decode()
+    assert "change since baseline -2" in body
+    assert "Clinically important improvement" not in body
+
+
 def test_answers_the_team_records_after_a_cancellation_complete_the_request(world, login):
     request = builders.questionnaire_request(world.patient, instrument="GAD-7")
     client = login(world.clinician)
