@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pathway.audit import record_event
-from pathway.models import AuditEvent, User
+from pathway.models import AuditEvent, Episode, User
 from pathway.models.episodes import MilestoneKind
 from pathway.services import record_milestone
 from reviews import rules
@@ -63,11 +63,17 @@ def complete_review(
     questionnaires chosen for before the next review, and raises a safety alert when the
     mental-health follow-up is a same-day risk assessment (clinical-rules.md section 7: a risk
     must reach a clinician the same day). Returns the Review. Raises ReviewsError
-    for an appointment that cannot have a review, StaleState if one is already recorded."""
+    for an appointment that cannot have a review (its episode's referral still waiting for
+    triage among them), StaleState if one is already recorded."""
     if appointment.kind not in rules.REVIEW_KINDS:
         raise ReviewsError("Group sessions and MDT discussions do not have a review form.")
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.DID_NOT_ATTEND):
         raise ReviewsError("This appointment did not take place, so it cannot have a review.")
+    if Episode.objects.filter(pk=appointment.episode_id, status=Episode.Status.REFERRED).exists():
+        # Care may be booked before triage, but not begun: a first contact before `triaged`
+        # would make the waits negative, and a referral rejected later would leave it on an
+        # episode the team never took on. Read afresh, as triage may have decided meanwhile.
+        raise ReviewsError(not_triaged(appointment))
     today = timezone.localdate()
     if appointment.start > timezone.now():
         # As attendance: a first conversation's outcome records the first contact, which must
@@ -159,6 +165,16 @@ def complete_review(
                 actor=actor, patient=appointment.patient, instrument=code, context=context
             )
     return review
+
+
+def not_triaged(appointment: Appointment) -> str:
+    """Why an appointment of an episode still referred (its referral waiting for triage) has no
+    outcome to record yet."""
+    what = "first conversation" if appointment.kind in rules.FIRST_CONTACT_KINDS else "review"
+    return (
+        f"The referral is still waiting for triage. Accept it at triage before recording the "
+        f"outcome of this {what}."
+    )
 
 
 def not_started(appointment: Appointment) -> str:

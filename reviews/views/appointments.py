@@ -411,6 +411,8 @@ def _no_review_yet(appointment: Appointment) -> str:
     service checks the same when it is sent)."""
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.DID_NOT_ATTEND):
         return "This appointment did not take place, so it has no review to record."
+    if appointment.episode is not None and appointment.episode.status == Episode.Status.REFERRED:
+        return outcomes.not_triaged(appointment)
     if appointment.start > timezone.now():
         return (
             f"{outcomes.not_started(appointment)} The figures above are ready to read before then."

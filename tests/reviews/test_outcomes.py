@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from pathway.models import AuditEvent, Milestone, Notification
 from pathway.notifications.outbox import render_message
+from referrals.services import Decision, triage_referral
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import QuestionnaireRequest, Review, SafetyAlert
 from reviews.services.outcomes import complete_review, due_moment
+from tests.referrals import builders as referral_builders
 from tests.reviews import builders
 
 
@@ -207,6 +209,59 @@ def test_the_outcome_waits_for_the_start_time_not_just_the_day(world, login):
     assert 'name="summary"' not in page.content.decode()
     assert not Review.objects.exists()
     assert not Milestone.objects.filter(kind="first_contact").exists()
+
+
+def _booked_before_triage(world, kind="first_conversation"):
+    # Booking before triage is allowed; the episode stays referred until the referral is accepted.
+    referral = referral_builders.referral(world.patient, world.gp)
+    appointment = builders.appointment(
+        world.patient,
+        world.clinician,
+        start=timezone.now() - timedelta(minutes=10),
+        kind=kind,
+        episode=referral.episode,
+    )
+    assert referral.episode.status == "referred"
+    return referral, appointment
+
+
+@pytest.mark.parametrize("kind", ["first_conversation", "follow_up"])
+def test_the_outcome_waits_for_the_referral_to_be_accepted_at_triage(world, kind):
+    _, appointment = _booked_before_triage(world, kind)
+    what = "first conversation" if kind == "first_conversation" else "review"
+    with pytest.raises(
+        ReviewsError, match=f"Accept it at triage before recording the outcome of this {what}"
+    ):
+        _complete(world, appointment)
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    assert not Review.objects.exists()
+    assert not Milestone.objects.filter(kind__in=["first_contact", "review_held"]).exists()
+
+
+def test_the_review_page_says_to_triage_first_and_records_the_outcome_once_accepted(world, login):
+    referral, appointment = _booked_before_triage(world)
+    client = login(world.clinician)
+    url = reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    body = client.get(url).content.decode()
+    assert "The referral is still waiting for triage. Accept it at triage" in body
+    assert 'name="summary"' not in body
+    outcome = {
+        "summary": "Pain story heard.",
+        "mental_health_follow_up": "not_needed",
+        "next_review_date": (timezone.localdate() + timedelta(days=365)).isoformat(),
+    }
+    refused = client.post(url, outcome)
+    assert "The referral is still waiting for triage" in refused.content.decode()
+    assert not Review.objects.exists()
+    triage_referral(
+        actor=world.clinician,
+        referral=referral,
+        decision=Decision(decision="accept", priority="routine"),
+    )
+    assert client.post(url, outcome).status_code == 302
+    first_contact = Milestone.objects.get(episode=referral.episode, kind="first_contact")
+    assert first_contact.occurred_at == appointment.start
 
 
 @pytest.mark.parametrize(
