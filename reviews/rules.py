@@ -7,7 +7,7 @@ and the issue; each constant says where.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, time, timedelta
 
 from pathway import instruments
@@ -208,6 +208,22 @@ def next_review_problem(*, kind: str, due: date, today: date) -> str:
             "A follow-up is sooner than the annual review: choose a date within a year, or choose "
             "Annual review."
         )
+    return ""
+
+
+# A discharge as "Finished the pathway" (Discharge.Reason.GOALS_MET) tells the GP the patient is
+# managing with their care plan, and the dashboard counts it as a completion: it needs the
+# episode's first contact and an agreed care plan (DESIGN.md section 3, milestones).
+FINISHED_PATHWAY_MILESTONES = ("first_contact", "care_plan_agreed")
+
+
+def finished_pathway_problem(reached: Collection[str]) -> str:
+    """Why an episode whose milestones `reached` has not finished the pathway, in words, or ""
+    when it has (FINISHED_PATHWAY_MILESTONES)."""
+    if "first_contact" not in reached:
+        return "The patient has not had a first conversation with the team"
+    if "care_plan_agreed" not in reached:
+        return "No care plan has been agreed with the patient"
     return ""
 
 

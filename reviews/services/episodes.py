@@ -29,7 +29,7 @@ from pathway.models import AuditEvent, Episode, User
 from pathway.permissions import clinicians_caring_for
 from referrals import services as referral_services
 from referrals.models import Referral
-from reviews import letters, messaging, selectors
+from reviews import letters, messaging, rules, selectors
 from reviews.errors import ReviewsError, ScopeChanged, StaleState
 from reviews.models import (
     BookingRequest,
@@ -131,10 +131,11 @@ def discharge_episode(
     for the same reason, or its referral waiting for triage withdrawn), and every appointment,
     questionnaire, group place and request still to come is cancelled, untold.
 
-    Raises ReviewsError for a reason outside the vocabulary, "another reason" without a note, a
-    note over its limit, a date of death missing, in the future, before birth or given for
-    another reason, while a safety alert about the patient is open, or before the referral is
-    accepted (triage decides a referral still waiting); StaleState if the episode has ended
+    Raises ReviewsError for a reason outside the vocabulary, "another reason" without a note,
+    "finished the pathway" without a first contact and an agreed care plan, a note over its
+    limit, a date of death missing, in the future, before birth or given for another reason,
+    while a safety alert about the patient is open, or before the referral is accepted (triage
+    decides a referral still waiting); StaleState if the episode has ended
     already; ScopeChanged if what the discharge ends is no longer what was shown."""
     note_for_gp = note_for_gp.strip()
     _check_discharge_reason(reason, note_for_gp)
@@ -151,6 +152,7 @@ def discharge_episode(
         raise ReviewsError(
             "This referral is waiting for triage. Decide it on the referral page instead."
         )
+    _check_reason_fits_the_care(episode, reason)
     now = timezone.now()
     if shown is not None and shown != selectors.ended_by_discharge(episode, now).fingerprint():
         raise ScopeChanged(
@@ -307,6 +309,31 @@ def _check_discharge_reason(reason: str, note_for_gp: str) -> None:
         raise ReviewsError(
             f"The note for the GP must be {NOTE_MAX_LENGTH:,} characters or fewer.",
             field="note_for_gp",
+        )
+
+
+def _check_reason_fits_the_care(episode: Episode, reason: str) -> None:
+    """Raise ReviewsError (on the reason) for "Finished the pathway" given to an episode without
+    a first contact and an agreed care plan (rules.finished_pathway_problem): the GP's summary
+    would say the patient is managing with a care plan they never had, and the dashboard would
+    count a completion. The message names the reasons that fit."""
+    if reason != Discharge.Reason.GOALS_MET:
+        return
+    reached = set(
+        episode.milestones.filter(kind__in=rules.FINISHED_PATHWAY_MILESTONES).values_list(
+            "kind", flat=True
+        )
+    )
+    if problem := rules.finished_pathway_problem(reached):
+        others = [
+            f'"{label}"'
+            for value, label in Discharge.Reason.choices
+            if value != Discharge.Reason.GOALS_MET
+        ]
+        raise ReviewsError(
+            f"{problem}, so they have not finished the pathway. Choose the reason that fits "
+            f"instead: {', '.join(others[:-1])} or {others[-1]}.",
+            field="reason",
         )
 
 

@@ -48,7 +48,7 @@ def test_a_withdrawn_referral_reads_as_withdrawn(world, login):
 def test_care_the_team_ended_reads_as_discharged(world, login):
     accepted = builders.decided(world.patient, world.gp, world.clinician, "accept")
     episode_services.discharge_episode(
-        actor=world.clinician, episode=accepted.episode, reason="goals_met"
+        actor=world.clinician, episode=accepted.episode, reason="patient_choice"
     )
 
     mine = login(world.patient_user).get(reverse("pathway:patient-home")).content.decode()

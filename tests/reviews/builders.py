@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from pathway import instruments
-from pathway.models import Assessment, Episode, Notification
+from pathway.models import Assessment, Episode, Milestone, Notification
 from reviews.models import (
     Appointment,
     Discharge,
@@ -26,6 +26,15 @@ def episode_for(patient, **fields) -> Episode:
     if existing is not None and not fields:
         return existing
     return EpisodeFactory(patient=patient, **fields)
+
+
+def seen_with_a_plan(episode: Episode, *, days_ago: int = 30) -> Episode:
+    """The episode's first contact and agreed care plan, as their milestones `days_ago`: what a
+    discharge as "Finished the pathway" needs."""
+    when = timezone.now() - timedelta(days=days_ago)
+    for kind in ("first_contact", "care_plan_agreed"):
+        Milestone.objects.create(episode=episode, kind=kind, occurred_at=when)
+    return episode
 
 
 def appointment(patient, clinician, *, start=None, status="booked", **fields) -> Appointment:

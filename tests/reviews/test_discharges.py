@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway.episode_letters import LETTER_ATTEMPTS
-from pathway.models import AuditEvent, Episode
+from pathway.models import AuditEvent, Episode, Milestone
 from reviews import letters, tasks
 from reviews.errors import ReviewsError
 from reviews.models import Discharge, DischargeLetter
@@ -30,7 +30,7 @@ def _active(world) -> Episode:
 def _discharged(world, **extra) -> Discharge:
     episode = _active(world)
     services.discharge_episode(
-        actor=world.clinician, episode=episode, **{"reason": "goals_met", **extra}
+        actor=world.clinician, episode=episode, **{"reason": "patient_choice", **extra}
     )
     return Discharge.objects.get(episode=episode)
 
@@ -67,6 +67,38 @@ def test_a_discharge_without_a_valid_reason_changes_nothing(world, reason, note,
     episode.refresh_from_db()
     assert episode.status == "active"
     assert not Discharge.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("milestones", "message"),
+    [
+        ((), "The patient has not had a first conversation with the team, so they have not"),
+        (("first_contact",), "No care plan has been agreed with the patient, so they have not"),
+        (("care_plan_agreed",), "The patient has not had a first conversation with the team"),
+    ],
+)
+def test_finished_the_pathway_needs_a_first_contact_and_an_agreed_care_plan(
+    world, milestones, message
+):
+    episode = _active(world)
+    for kind in milestones:
+        Milestone.objects.create(episode=episode, kind=kind, occurred_at=timezone.now())
+    with pytest.raises(ReviewsError, match=message) as refused:
+        services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    assert refused.value.field == "reason"
+    assert '"The patient asked to leave the pathway"' in str(refused.value)
+    episode.refresh_from_db()
+    assert episode.status == "active"
+    assert not Discharge.objects.exists()
+    # Every other reason fits a patient never seen.
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="not_engaged")
+    assert Discharge.objects.get().reason == "not_engaged"
+
+
+def test_a_patient_seen_with_an_agreed_plan_finishes_the_pathway(world):
+    episode = builders.seen_with_a_plan(_active(world))
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    assert Discharge.objects.get(episode=episode).reason == "goals_met"
 
 
 def test_another_reason_with_a_note_is_kept(world):
@@ -159,7 +191,7 @@ def test_the_task_renders_and_stores_the_letter_once(world):
 
 
 def test_the_letter_says_who_why_the_treatments_and_the_results(world):
-    episode = _active(world)
+    episode = builders.seen_with_a_plan(_active(world))
     plan = plan_builders.plan(world.patient)
     plan_builders.trial(plan, dose="80 mg a day")
     plan_builders.failed(plan, "topiramate", outcome="not_tolerated")
@@ -215,7 +247,7 @@ def test_the_letter_gives_the_dose_taken_now_after_a_reduction(world):
                 "dose": dose,
             },
         )
-    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     discharge = Discharge.objects.get(episode=episode)
     html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
     assert "<td>15 mg four times a day (lowered from 60 mg four times a day)</td>" in html
@@ -409,7 +441,7 @@ def test_the_home_page_lists_five_discharges_and_counts_the_rest(world, login):
     for n in range(6):
         patient = PatientFactory(registered_practice=world.practice_a, family_name=f"Many{n}")
         episode = referral_builders.decided(patient, world.gp, world.clinician, "accept").episode
-        services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+        services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     home = login(world.gp).get(GP_HOME).content.decode()
     assert home.count("was discharged from the pathway") == 5
     assert "More patients you referred were discharged in the last 28 days." in home

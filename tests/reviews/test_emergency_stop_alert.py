@@ -67,7 +67,7 @@ def test_a_stop_for_a_patient_not_in_care_raises_no_alert(world):
     # Discharged: care has ended.
     accepted = referral_builders.decided(world.other_patient, world.gp, world.clinician)
     episode_services.discharge_episode(
-        actor=world.clinician, episode=accepted.episode, reason="goals_met"
+        actor=world.clinician, episode=accepted.episode, reason="patient_choice"
     )
     referral_builders.stop(world.gp, world.other_patient)
     # Nobody named: the details typed were not found.

@@ -76,7 +76,7 @@ def test_discharge_ends_the_episode_closes_the_referral_and_cancels_what_is_to_c
             kind="annual_review_due",
             occurred_at=timezone.now() + timedelta(days=days),
         )
-    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     episode.refresh_from_db()
     referral.refresh_from_db()
     coming.refresh_from_db()
@@ -96,7 +96,7 @@ def test_discharge_ends_the_episode_closes_the_referral_and_cancels_what_is_to_c
     assert not Notification.objects.filter(kind="appointment_cancelled").exists()
     assert Notification.objects.filter(kind="discharged", patient=world.patient).count() == 2
     with pytest.raises(StaleState):
-        services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+        services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
 
 
 def test_discharge_from_the_last_episode_ends_every_arrangement_still_to_come(world):
@@ -109,7 +109,7 @@ def test_discharge_from_the_last_episode_ends_every_arrangement_still_to_come(wo
     appointment_services.request_booking(
         actor=world.patient_user, patient=world.patient, kind="follow_up"
     )
-    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     place.refresh_from_db()
     # The team's doing, not the patient's; the one discharge message covers it.
     assert place.status == GroupBooking.Status.WITHDRAWN
@@ -134,7 +134,7 @@ def test_discharge_from_the_last_episode_withdraws_messages_still_queued(world):
     # A message that failed before stays on the team's list: the number may be wrong.
     failed = nudges.get(channel="sms")
     Notification.objects.filter(pk=failed.pk).update(status="failed", last_error="Bad number")
-    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     assert set(nudges.values_list("channel", "status", "last_error")) == {
         ("email", "cancelled", "Withdrawn: the patient was discharged"),
         ("sms", "failed", "Bad number"),
@@ -151,7 +151,7 @@ def test_messages_stay_queued_while_another_episode_is_open(world):
     world.patient.save()
     # Tomorrow evening's nudge: queued whatever the time of day the test runs.
     reminders.plan_diary_nudges(today=timezone.localdate() + timedelta(days=1))
-    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     assert Notification.objects.filter(kind="diary_nudge", status="queued").exists()
 
 
@@ -167,7 +167,7 @@ def test_discharge_from_one_condition_withdraws_its_group_sessions_alone(world):
         builders.group_session(world.service, condition="chronic_pain"), world.patient
     )
     anyone = builders.booking(builders.group_session(world.service), world.patient, status="booked")
-    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     for booking in (headache, pain, anyone):
         booking.refresh_from_db()
     assert headache.status == GroupBooking.Status.WITHDRAWN
@@ -197,7 +197,7 @@ def test_a_discharge_over_care_booked_since_the_page_was_shown_is_shown_again(wo
     answers = {
         "action": "discharge",
         "agreed": "on",
-        "reason": "goals_met",
+        "reason": "patient_choice",
         "note_for_gp": "Doing well.",
         "shown": shown,
     }
@@ -245,7 +245,7 @@ def test_questionnaires_stay_while_another_episode_is_open(world):
     _, episode = _accepted(world)
     builders.episode_for(world.patient, condition="chronic_pain")
     waiting = builders.questionnaire_request(world.patient)
-    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     waiting.refresh_from_db()
     assert waiting.status == QuestionnaireRequest.Status.REQUESTED
     assert not Notification.objects.filter(kind="discharged").exists()  # still under care
@@ -255,20 +255,20 @@ def test_discharge_waits_for_an_open_safety_alert_to_be_acted_on(world):
     _, episode = _accepted(world)
     builders.safety_alert(world.patient, clinician=world.clinician)
     with pytest.raises(ReviewsError, match="safety alert about this patient is open"):
-        services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+        services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     episode.refresh_from_db()
     assert episode.status == "active"
     SafetyAlert.objects.update(
         resolved_at=timezone.now(), resolved_by=world.clinician, action_taken="Called, safe."
     )
-    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
 
 
 def test_a_referral_waiting_for_triage_is_not_discharged_here(world):
     referral = referral_builders.referral(world.patient, world.gp)
     with pytest.raises(ReviewsError, match="waiting for triage"):
         services.discharge_episode(
-            actor=world.clinician, episode=referral.episode, reason="goals_met"
+            actor=world.clinician, episode=referral.episode, reason="patient_choice"
         )
     assert Referral.objects.get(pk=referral.pk).status == "submitted"
 
@@ -302,6 +302,22 @@ def test_the_team_changes_the_clinician_and_discharges_from_the_episode_page(
     refused = client.post(url, {"action": "discharge", "agreed": "on", "reason": "other"})
     assert refused.status_code == 400
     assert "Say why the patient is being discharged" in refused.content.decode()
+    # "Finished the pathway" needs the patient seen and a care plan agreed.
+    refused = client.post(url, {"action": "discharge", "agreed": "on", "reason": "goals_met"})
+    assert refused.status_code == 400
+    assert (
+        'id="id_reason-error"><span class="nhsuk-u-visually-hidden">Error:</span> The patient '
+        "has not had a first conversation"
+    ) in refused.content.decode()
+    reason_error = refused.context["discharge_form"].errors["reason"]
+    assert reason_error == [
+        "The patient has not had a first conversation with the team, so they have not finished "
+        'the pathway. Choose the reason that fits instead: "The patient asked to leave the '
+        'pathway", "Did not attend or reply when the team got in touch", "Referred on to a '
+        'specialist service", "Moved away or registered with a practice outside the area", "The '
+        'patient has died" or "Another reason".'
+    ]
+    builders.seen_with_a_plan(episode)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             url,
@@ -361,7 +377,7 @@ def test_the_episode_page_says_what_stops_a_discharge(world, login):
     listed = page[page.index("each of these alerts") :]
     listed = listed[: listed.index("</ul>")]
     assert listed.count("PHQ-9 item 9: thoughts of self-harm, raised ") == 2
-    response = client.post(url, {"action": "discharge", "agreed": "on", "reason": "goals_met"})
+    response = client.post(url, {"action": "discharge", "agreed": "on", "reason": "patient_choice"})
     assert response.status_code == 400
     assert "Record the action taken on it before discharging." in response.content.decode()
 
@@ -372,7 +388,7 @@ def test_discharge_leaves_a_place_at_a_cancelled_session_alone(world):
     _, episode = _accepted(world)
     cancelled = builders.group_session(world.service, cancelled_at=timezone.now())
     place = builders.booking(cancelled, world.patient, status="booked")
-    services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     episode.refresh_from_db()
     place.refresh_from_db()
     assert episode.status == "discharged"

@@ -247,3 +247,17 @@ def test_next_review_problem(kind, days, problem):
     today = date(2027, 1, 10)
     found = rules.next_review_problem(kind=kind, due=today + timedelta(days=days), today=today)
     assert (problem in found) if problem else found == ""
+
+
+@pytest.mark.parametrize(
+    ("reached", "problem"),
+    [
+        (set(), "The patient has not had a first conversation with the team"),
+        ({"care_plan_agreed"}, "The patient has not had a first conversation with the team"),
+        ({"first_contact"}, "No care plan has been agreed with the patient"),
+        ({"first_contact", "care_plan_agreed"}, ""),
+        ({"first_contact", "care_plan_agreed", "treatment_started"}, ""),
+    ],
+)
+def test_finishing_the_pathway_needs_a_first_contact_and_an_agreed_plan(reached, problem):
+    assert rules.finished_pathway_problem(reached) == problem
