@@ -53,11 +53,13 @@ def sent_again() -> Exists:
 def unreviewed_severe_scores(patients: QuerySet[Patient]) -> QuerySet[Assessment]:
     """The latest PHQ-9 or GAD-7 of `patients` under the pathway (an open episode) whose score
     is in a band that prompts a review (`pathway.instruments.REVIEW_BANDS`), with no review
-    recorded since it was completed. Unordered."""
+    recorded since it was completed. Unordered. Answers sent again to a questionnaire already
+    answered are not a later score: a milder set of them does not hide a severe one."""
     in_band = Q()
     for instrument, band in REVIEW_BANDS.items():
         in_band |= Q(instrument=instrument, band=band)
     later = Assessment.objects.filter(
+        ~sent_again(),
         patient=OuterRef("patient"),
         instrument=OuterRef("instrument"),
         completed_at__gt=OuterRef("completed_at"),

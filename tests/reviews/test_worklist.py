@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from pathway.models import Milestone, Target
 from reviews import worklist
-from reviews.models import Review, SafetyAlert
+from reviews.models import QuestionnaireRequest, Review, SafetyAlert
 from reviews.selectors import teams
+from reviews.services import questionnaires as questionnaire_services
 from tests.factories import EpisodeFactory, PatientFactory, UserFactory
 from tests.reviews import builders
 
@@ -442,3 +443,18 @@ def test_an_urgent_self_referral_not_yet_matched_is_named_above_the_patients(wor
         confirmed_differences=("given_name", "family_name", "date_of_birth", "practice"),
     )
     assert 'id="self-referrals-to-match"' not in login(world.clinician).get(URL).content.decode()
+
+
+def test_a_milder_set_sent_again_does_not_clear_a_severe_score(world):
+    # Two windows on the same questionnaire: the second's answers are not a later score.
+    EpisodeFactory(patient=world.patient)
+    request = builders.questionnaire_request(world.patient, instrument="PHQ-9")
+    stale = QuestionnaireRequest.objects.get(pk=request.pk)
+    questionnaire_services.submit_questionnaire(
+        actor=world.clinician, request=request, answers=SEVERE_PHQ9
+    )
+    questionnaire_services.submit_questionnaire(
+        actor=world.clinician, request=stale, answers=[0] * 9
+    )
+    rows = worklist.worklist_for(world.clinician).rows
+    assert [(r.patient_id, r.top.code) for r in rows] == [(world.patient.pk, "severe_score")]
