@@ -184,7 +184,8 @@ def coded_medicine_named(other_name: str) -> str | None:
     "Co-codamol 30/500", "Lyrica 75mg"): the whole name, or its first word, is a listed
     medicine's code, name or other name (OTHER_NAMES: a UK brand such as Lyrica, Oramorph or
     Zapain). Not when another word names a second medicine or a combination ("Paracetamol and
-    codeine" is not paracetamol). None for a medicine not on the list. Case and spacing are
+    codeine" is not paracetamol); another name of the same medicine is no second one
+    ("Pregabalin (Lyrica)"). None for a medicine not on the list. Case and spacing are
     ignored."""
     typed = " ".join(other_name.lower().split())
     if not typed:
@@ -192,9 +193,10 @@ def coded_medicine_named(other_name: str) -> str | None:
     if typed in _CODED_BY_NAME:
         return _CODED_BY_NAME[typed]
     first, *rest = (word.strip(".,;:()") for word in typed.replace("/", " / ").split())
-    if any(word in _COMBINED_WITH or word in _CODED_BY_NAME for word in rest):
+    code = _CODED_BY_NAME.get(first)
+    if any(word in _COMBINED_WITH or _CODED_BY_NAME.get(word, code) != code for word in rest):
         return None
-    return _CODED_BY_NAME.get(first)
+    return code
 
 
 def medicine_key(code: str, other_name: str = "") -> str:

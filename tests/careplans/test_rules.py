@@ -872,6 +872,12 @@ def test_a_typed_name_of_a_listed_medicine_is_that_medicine():
         ("Durogesic DTrans 12", "fentanyl"),
         ("Tapentadol", "tapentadol"),
         ("Palexia SR 50mg", "tapentadol"),
+        # A generic with its own brand is one medicine, not two.
+        ("Pregabalin (Lyrica) 75mg", "pregabalin"),
+        ("Morphine (Oramorph)", "morphine"),
+        ("Tramadol (Zydol)", "tramadol"),
+        ("Co-codamol (Zapain)", "co_codamol"),
+        ("Lyrica pregabalin", "pregabalin"),
     ],
 )
 def test_a_typed_uk_brand_or_combination_is_its_listed_medicine(typed, code):
@@ -913,6 +919,7 @@ def test_a_brand_combined_with_another_medicine_is_not_that_medicine_alone():
     assert rules.coded_medicine_named("Oramorph and paracetamol") is None
     assert rules.coded_medicine_named("Lyrica + amitriptyline") is None
     assert rules.coded_medicine_named("Nurofen Plus") is None  # ibuprofen with codeine: unlisted
+    assert rules.coded_medicine_named("Pregabalin (Zydol)") is None  # two medicines named
 
 
 def test_after_a_cgrp_antibody_failed_referral_is_prompted_on_the_same_figures():
