@@ -122,6 +122,14 @@ def withdraw(*, keys: list[str], reason: str) -> int:
     return sum(outbox.withdraw_queued(prefix=f"{key}:", reason=reason) for key in keys)
 
 
+def still_queued(key: str) -> bool:
+    """Whether a message whose key starts with `key` (as `withdraw` reads it) is still waiting
+    to go, on any channel."""
+    return Notification.objects.filter(
+        idempotency_key__startswith=f"{key}:", status=Notification.Status.QUEUED
+    ).exists()
+
+
 def withdraw_for_patient(*, patient, reason: str) -> int:
     """Withdraw every message still queued to `patient`, whatever it is about (`withdraw`)."""
     return outbox.withdraw_queued_for_patient(patient=patient, reason=reason)

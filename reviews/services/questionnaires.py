@@ -78,14 +78,17 @@ def request_questionnaire(
         obj=request,
         fields=["instrument", "context", "due"],
     )
-    # One invitation for the day's questionnaires: a second sent today is in the same message.
-    messaging.queue_for_patient(
-        patient=patient,
-        kind="questionnaire_requested",
-        template="reviews-questionnaire-requested",
-        key=f"{_messages_key(request)}:requested",
-        path=reverse(MY_QUESTIONNAIRES),
-    )
+    # One invitation for the questionnaires sent together: one sent while today's invitation
+    # is still waiting to go joins it; one sent after it went is announced on its own.
+    invitations = f"{_messages_key(request)}:requested"
+    if not messaging.still_queued(invitations):
+        messaging.queue_for_patient(
+            patient=patient,
+            kind="questionnaire_requested",
+            template="reviews-questionnaire-requested",
+            key=f"{invitations}:{request.uuid}",
+            path=reverse(MY_QUESTIONNAIRES),
+        )
     return request
 
 
@@ -138,8 +141,11 @@ def _withdraw_messages(request: QuestionnaireRequest, reason: str) -> None:
         .exclude(pk=request.pk)
         .exists()
     )
+    # Messages queued before questionnaires shared theirs are keyed by the request alone.
+    keys = [f"questionnaire:{request.uuid}"]
     if not others_waiting:
-        messaging.withdraw(keys=[_messages_key(request)], reason=reason)
+        keys.append(_messages_key(request))
+    messaging.withdraw(keys=keys, reason=reason)
 
 
 def _validate_activities(request: QuestionnaireRequest, activities: list[str]) -> list[str]:

@@ -3,6 +3,7 @@ an email), withdrawn only once none of them is left to fill in. A review sends s
 and a patient should not get a message for each."""
 
 import pytest
+from django.utils import timezone
 
 from pathway.models import Notification
 from reviews.services import questionnaires as services
@@ -49,3 +50,12 @@ def test_one_sent_after_all_the_days_others_were_withdrawn_is_announced_again(wo
 
     _send(world, "GAD-7")
     assert _invitations().count() == 2
+
+
+def test_one_sent_after_the_days_invitation_went_is_announced_on_its_own(world):
+    _send(world, "PHQ-9")
+    _invitations().update(status="sent", sent_at=timezone.now())
+
+    _send(world, "GAD-7")
+    assert _invitations().count() == 2
+    assert _invitations(status="sent").count() == 2
