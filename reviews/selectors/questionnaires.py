@@ -54,17 +54,19 @@ def unreviewed_severe_scores(patients: QuerySet[Patient]) -> QuerySet[Assessment
     """The latest PHQ-9 or GAD-7 of `patients` under the pathway (an open episode) whose score
     is in a band that prompts a review (`pathway.instruments.REVIEW_BANDS`), with no review
     recorded since it was completed. Unordered. Answers sent again to a questionnaire already
-    answered are not a later score: a milder set of them does not hide a severe one."""
+    answered are not a later score: a milder set of them does not hide a severe one. One row per
+    patient and questionnaire: of two in the band, the later stands for both."""
     in_band = Q()
     for instrument, band in REVIEW_BANDS.items():
         in_band |= Q(instrument=instrument, band=band)
-    later = Assessment.objects.filter(
-        ~sent_again(),
+    same_questionnaire_later = Assessment.objects.filter(
         patient=OuterRef("patient"),
         instrument=OuterRef("instrument"),
         completed_at__gt=OuterRef("completed_at"),
         entered_in_error=False,
     )
+    later = same_questionnaire_later.filter(~sent_again())
+    later_in_band = same_questionnaire_later.filter(in_band)
     reviewed = Review.objects.filter(
         patient=OuterRef("patient"), completed_at__gte=OuterRef("completed_at")
     )
@@ -73,6 +75,7 @@ def unreviewed_severe_scores(patients: QuerySet[Patient]) -> QuerySet[Assessment
         Assessment.objects.filter(in_band, patient__in=patients, entered_in_error=False)
         .filter(Exists(under_care))
         .exclude(Exists(later))
+        .exclude(Exists(later_in_band))
         .exclude(Exists(reviewed))
         .order_by()
     )

@@ -458,3 +458,16 @@ def test_a_milder_set_sent_again_does_not_clear_a_severe_score(world):
     )
     rows = worklist.worklist_for(world.clinician).rows
     assert [(r.patient_id, r.top.code) for r in rows] == [(world.patient.pk, "severe_score")]
+
+
+def test_a_severe_set_sent_again_after_a_severe_one_is_listed_once(world):
+    EpisodeFactory(patient=world.patient)
+    request = builders.questionnaire_request(world.patient, instrument="PHQ-9")
+    stale = QuestionnaireRequest.objects.get(pk=request.pk)
+    for copy, answers in ((request, SEVERE_PHQ9), (stale, [3, 3, 3, 3, 3, 3, 3, 2, 0])):
+        questionnaire_services.submit_questionnaire(
+            actor=world.clinician, request=copy, answers=answers
+        )
+    result = worklist.worklist_for(world.clinician)
+    assert [len(row.reasons) for row in result.rows] == [1]
+    assert result.counts["severe_score"] == 1
