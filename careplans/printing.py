@@ -64,6 +64,8 @@ def careplan_html(
             # A check whose date has passed is due now, not promised by a date gone by.
             "today": timezone.localdate(),
             "made_at": made_at,
+            # Once the care ended, no review or check is coming.
+            "ended": view.version.plan.episode.closed_at,
         },
     )
 

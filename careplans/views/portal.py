@@ -22,6 +22,8 @@ def my_plan(request):
             "patient": patient,
             "plans": selectors.plans_for_patient(patient, agreed_only=True),
             "help_for": selectors.help_for(patient),
+            # A plan whose care ended says what to do next only when no other care goes on.
+            "in_care": patient.episodes.open().exists(),
         },
     )
 

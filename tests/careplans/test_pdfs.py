@@ -613,3 +613,27 @@ def test_the_plan_and_leaflet_pdfs_print_the_dose_taken_now(world):
     )
     assert "Topiramate, 25 mg at night" in document.html
     assert "50 mg" not in document.html
+
+
+def test_the_pdf_of_a_plan_whose_care_ended_promises_no_review_or_check(world):
+    care_plan = builders.agreed_plan(world.patient)
+    trial = builders.trial(care_plan, started_on=timezone.localdate() - timedelta(days=200))
+    version = selectors.load_version(
+        care_plan.versions.get().uuid, patients=type(world.patient).objects.all()
+    )
+    view = selectors.version_view(version)
+    during = printing.careplan_html(patient=world.patient, view=view, trials=[trial])
+    assert "Due now" in during and "None: your care with the team ended" not in during
+
+    from reviews.services import episodes as episode_services
+
+    episode_services.discharge_episode(
+        actor=world.clinician, episode=care_plan.episode, reason="patient_choice"
+    )
+    version = selectors.load_version(version.uuid, patients=type(world.patient).objects.all())
+    after = printing.careplan_html(
+        patient=world.patient, view=selectors.version_view(version), trials=[trial]
+    )
+    ended = f"{timezone.localtime(care_plan.episode.closed_at):%-d %B %Y}"
+    assert f"None: your care with the team ended on {ended}." in after
+    assert "Due now" not in after and "your care team will contact you" not in after

@@ -1575,7 +1575,9 @@ def test_a_plan_whose_care_has_ended_promises_no_review_or_check(world, login):
     assert "Your care with the headache and pain team ended" not in mine
 
     episode = care_plan.episode
-    episode_services.discharge_episode(actor=world.clinician, episode=episode, reason="goals_met")
+    episode_services.discharge_episode(
+        actor=world.clinician, episode=episode, reason="patient_choice"
+    )
     episode.refresh_from_db()
     ended = f"{timezone.localtime(episode.closed_at):%-d %B %Y}"
 
@@ -1589,3 +1591,15 @@ def test_a_plan_whose_care_has_ended_promises_no_review_or_check(world, login):
         reverse("careplans:patient-plan", kwargs={"patient_uuid": world.patient.uuid})
     )
     assert f"None: care with the team ended on {ended}." in html.unescape(staff.content.decode())
+
+
+def test_a_plan_whose_care_ended_beside_care_that_goes_on_names_its_condition(world, login):
+    care_plan = builders.agreed_plan(world.patient)
+    builders.plan(world.patient, condition="chronic_pain")  # still in the team's care for pain
+    episode_services.discharge_episode(
+        actor=world.clinician, episode=care_plan.episode, reason="patient_choice"
+    )
+
+    mine = html.unescape(login(world.patient_user).get("/care-plans/my/").content.decode())
+    assert "Your headache care with the headache and pain team ended on" in mine
+    assert "ask your GP practice to refer you" not in mine
