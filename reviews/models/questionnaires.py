@@ -206,5 +206,15 @@ class SafetyAlert(ClinicalRecord):
             ),
         ]
 
+    @property
+    def about_mental_health(self) -> bool:
+        """Whether the alert is about the patient's mental health: a risky PHQ-9 answer, a
+        same-day risk assessment, or a stopped referral whose PHQ-9 showed, or could not say,
+        a risk of self-harm."""
+        if self.kind in MENTAL_HEALTH_ALERTS:
+            return True
+        stop = self.emergency_stop if self.emergency_stop_id else None
+        return stop is not None and bool(stop.phq9_self_harm_score or stop.phq9_unread)
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()} raised {self.raised_at:%Y-%m-%d %H:%M}"

@@ -125,6 +125,6 @@ def open_alerts_for_patient(patient: Patient) -> list[SafetyAlert]:
 
 
 def alerts_for_patient(patient: Patient) -> QuerySet[SafetyAlert]:
-    return patient.safety_alerts.select_related("responsible_clinician", "resolved_by").order_by(
-        "-raised_at"
-    )
+    return patient.safety_alerts.select_related(
+        "responsible_clinician", "resolved_by", "emergency_stop"
+    ).order_by("-raised_at")

@@ -25,7 +25,6 @@ from reviews.forms import (
     ReviewForm,
 )
 from reviews.models import Appointment
-from reviews.models.questionnaires import MENTAL_HEALTH_ALERTS
 from reviews.services import appointments as services
 from reviews.services import outcomes
 from reviews.views.paging import page_of
@@ -350,7 +349,7 @@ def review_page(request, appointment_uuid):
     patient = appointment.patient
     existing = selectors.reviews_for_patient(patient).filter(appointment=appointment).first()
     alert_open = any(
-        alert.kind in MENTAL_HEALTH_ALERTS for alert in selectors.open_alerts_for_patient(patient)
+        alert.about_mental_health for alert in selectors.open_alerts_for_patient(patient)
     )
     form = ReviewForm(request.POST or None, alert_open=alert_open)
     refused = {}

@@ -12,7 +12,6 @@ from django.utils.html import escape
 from pathway.models import AuditEvent, Notification
 from pathway.navigation import PATIENT_TABS
 from referrals import rules
-from referrals import services as referral_services
 from referrals.models import EmergencyStop
 from reviews.models import SafetyAlert
 from reviews.services import episodes as episode_services
@@ -136,8 +135,37 @@ def test_the_gp_sees_the_open_alert_under_the_patients_banner(world, login):
 
 def test_a_stop_named_for_someone_elses_number_raises_no_alert(world, login):
     referral_builders.decided(world.patient, world.gp, world.clinician)
-    # The details typed are another person's: the stop is not put on this record.
-    referral_services.record_emergency_stop(
-        actor=world.gp, source="gp", red_flags=["thunderclap_onset"], patient=None
-    )
+    # The number is the patient's in care, but the details typed are another person's: the
+    # stop is not put on their record, and their team is not alerted about someone else.
+    page = _stopped(login(world.gp), world.patient, **{"new-given_name": "Other"})
+    assert EmergencyStop.objects.get().patient is None
+    assert "care-team-told" not in page
     assert not SafetyAlert.objects.exists()
+
+
+@pytest.mark.parametrize(("phq9", "asks_why"), [("0 0 0 0 0 0 0 0 2", True), ("", False)])
+def test_a_stop_whose_phq9_showed_a_risk_asks_why_no_mental_health_follow_up(
+    world, login, phq9, asks_why
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reviews.models import Review
+    from tests.reviews import builders as review_builders
+
+    referral_builders.decided(world.patient, world.gp, world.clinician)
+    _stopped(login(world.gp), world.patient, phq9=phq9)
+    appointment = review_builders.appointment(world.patient, world.clinician, start=timezone.now())
+    response = login(world.clinician).post(
+        reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}),
+        {
+            "summary": "Seen after the emergency admission; headache settled.",
+            "mental_health_follow_up": "not_needed",
+            "next_review_date": (timezone.localdate() + timedelta(days=90)).isoformat(),
+        },
+    )
+    recorded = Review.objects.filter(appointment=appointment).exists()
+    assert recorded is not asks_why
+    if asks_why:
+        assert "say why no mental health follow-up" in response.content.decode()
