@@ -18,10 +18,15 @@ def referral_endings(episode_ids: list[int]) -> list[tuple[int, str]]:
     """For each discharged episode none of whose referrals the team took into care, what
     happened to its latest referral. An episode the team took into care was discharged by the
     team (its accepted referral closed then, keeping its decision): it keeps its status's
-    words."""
+    words. So does every episode of a patient who has died, whose death ended them all (a
+    referral waiting for triage was closed for it, not withdrawn by the referrer)."""
     rows = (
         Referral.objects.live()
-        .filter(episode_id__in=episode_ids, episode__status=Episode.Status.DISCHARGED)
+        .filter(
+            episode_id__in=episode_ids,
+            episode__status=Episode.Status.DISCHARGED,
+            episode__patient__date_of_death__isnull=True,
+        )
         .order_by("episode_id", "submitted_at", "id")
         .values_list("episode_id", "status", "decided_at")
     )

@@ -1,6 +1,7 @@
 """A discharge because the patient has died: the date is recorded, all their care with the team
 ends at once, and nothing more is ever sent to them."""
 
+import html
 from datetime import date, timedelta
 
 import pytest
@@ -101,7 +102,7 @@ def test_a_death_ends_all_the_patients_care_and_tells_them_nothing(world):
     assert set(withdrawn.values_list("last_error", flat=True)) == {outbox.DIED}
 
 
-def test_a_referral_waiting_for_triage_is_withdrawn_when_the_patient_dies(world):
+def test_a_referral_waiting_for_triage_is_withdrawn_when_the_patient_dies(world, login):
     headache = _active(world)
     waiting = referral_builders.referral(world.patient, world.gp, condition="chronic_pain")
     _died(world, headache)
@@ -111,6 +112,14 @@ def test_a_referral_waiting_for_triage_is_withdrawn_when_the_patient_dies(world)
     assert not waiting.episode.is_open
     # Triage did not decide it, and the team did not discharge it.
     assert not Discharge.objects.filter(episode=waiting.episode).exists()
+    # Nor did the GP withdraw it: the team's page does not say so.
+    page = html.unescape(
+        login(world.clinician)
+        .get(reverse("pathway:patient-detail", kwargs={"patient_uuid": world.patient.uuid}))
+        .content.decode()
+    )
+    assert "Referral withdrawn" not in page
+    assert page.count('nhsuk-tag--grey">Discharged</strong>') == 2
 
 
 def test_the_portal_account_is_closed_and_signs_out(world, login):
