@@ -799,7 +799,8 @@ class Loader:
                 if discharge:
                     closed_at = discharge
                     episode_status = "discharged"
-                    self._discharge(person, episode_id, discharge, clinician)
+                    finished = bool(care.first_contact and care.plan_agreed)
+                    self._discharge(person, episode_id, discharge, clinician, finished)
                 else:
                     episode_status = "active"
             else:
@@ -809,6 +810,12 @@ class Loader:
             # The first conversation also sets the first annual-review date.
             milestones.append(("annual_review_due", care.first_due, clinician))
         if closed_at:
+            # As a discharge does: a next review due after it would read as one still to come.
+            milestones = [
+                (kind, moment, by)
+                for kind, moment, by in milestones
+                if kind != "annual_review_due" or moment <= closed_at
+            ]
             milestones.append(("discharged", closed_at, clinician))
         self.episodes.add(
             (episode_id, submitted, closed_at or submitted, _uuid(rng), person.gp, clinician,
@@ -872,11 +879,16 @@ class Loader:
 
     # Care: appointments, reviews, questionnaires, plans ----------------------------------------
 
-    def _discharge(self, person, episode_id: int, at: datetime, clinician) -> None:
-        """Why the care team discharged the episode. Its own generator, so adding these rows
-        left every other row of the data set as it was."""
+    def _discharge(self, person, episode_id: int, at: datetime, clinician, finished: bool) -> None:
+        """Why the care team discharged the episode: "Finished the pathway" only once the
+        patient was seen and a plan agreed (`finished`), as the discharge service requires. Its
+        own generator, so adding these rows left every other row of the data set as it was."""
         rng = random.Random(self.seed * 1_000_003 + episode_id)
         reason = _weighted(rng, DISCHARGE_REASONS)
+        if reason == "goals_met" and not finished:
+            reason = _weighted(
+                rng, {k: v for k, v in DISCHARGE_REASONS.items() if k != "goals_met"}
+            )
         note = "Joining a research study at another service." if reason == "other" else ""
         self.discharges.add(
             (self.discharges.new_id(), at, at, _uuid(rng), clinician, clinician, episode_id,

@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import F
 from django.utils import timezone
 
 from bench import loaddata
@@ -109,6 +110,17 @@ def test_each_episode_the_team_discharged_has_its_reason(db):
     assert all(d.patient_id == d.episode.patient_id for d in discharges.select_related("episode"))
     assert "died" not in set(discharges.values_list("reason", flat=True))
     assert not discharges.filter(reason="other", note_for_gp="").exists()
+    # As the discharge service requires: finished only once seen with a plan agreed.
+    finished = discharges.filter(reason="goals_met")
+    assert finished.exists()
+    for kind in ("first_contact", "care_plan_agreed"):
+        assert not finished.exclude(episode__milestones__kind=kind).exists(), kind
+    # No next review due after the discharge, as a discharge leaves none.
+    assert not Milestone.objects.filter(
+        episode__status="discharged",
+        kind="annual_review_due",
+        occurred_at__gt=F("episode__closed_at"),
+    ).exists()
 
 
 def test_open_referrals_and_episodes_are_one_per_condition(loaded):
