@@ -466,18 +466,14 @@ def reschedule_appointment(
     return appointment
 
 
-@transaction.atomic
-def cancel_appointment(
-    *, actor: User, appointment: Appointment, reason: str, tell_patient: bool = True
-) -> Appointment:
-    """Cancel a booked appointment and tell the patient (unless `tell_patient` is off: a
-    discharge tells them once, for all). Returns it."""
-    now = timezone.now()
+def _cancel(appointment: Appointment, *, actor: User, reason: str, withdrawn: str) -> None:
+    """Mark a booked appointment cancelled for `reason`, write its audit row and withdraw its
+    messages not yet sent, saying why (`withdrawn`). In the caller's transaction."""
     _claim_booked(
         appointment,
         status=Appointment.Status.CANCELLED,
-        cancelled_at=now,
-        cancellation_reason=reason[:200],
+        cancelled_at=timezone.now(),
+        cancellation_reason=reason,
         updated_by=actor,
     )
     record_event(
@@ -487,7 +483,19 @@ def cancel_appointment(
         obj=appointment,
         fields=["status", "cancelled_at", "cancellation_reason"],
     )
-    _withdraw_messages(appointment, "Withdrawn: the appointment was cancelled")
+    _withdraw_messages(appointment, f"Withdrawn: {withdrawn}")
+
+
+@transaction.atomic
+def cancel_appointment(
+    *, actor: User, appointment: Appointment, reason: str, tell_patient: bool = True
+) -> Appointment:
+    """Cancel a booked appointment and tell the patient (unless `tell_patient` is off: a
+    discharge tells them once, for all). Returns it."""
+    now = timezone.now()
+    _cancel(
+        appointment, actor=actor, reason=reason[:200], withdrawn="the appointment was cancelled"
+    )
     if tell_patient and appointment.start > now and rules.patient_attends(appointment.kind):
         messaging.queue_for_patient(
             patient=appointment.patient,
@@ -673,21 +681,12 @@ def cancel_by_patient(*, actor: User, appointment: Appointment, reason: str = ""
         raise ReviewsError(
             f"Keep this to {rules.PATIENT_CANCEL_REASON_MAX} characters or fewer.", field="reason"
         )
-    _claim_booked(
+    _cancel(
         appointment,
-        status=Appointment.Status.CANCELLED,
-        cancelled_at=timezone.now(),
-        cancellation_reason=rules.patient_cancellation(reason),
-        updated_by=actor,
-    )
-    record_event(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        patient=appointment.patient,
-        obj=appointment,
-        fields=["status", "cancelled_at", "cancellation_reason"],
+        reason=rules.patient_cancellation(reason),
+        withdrawn="the patient cancelled the appointment",
     )
-    _withdraw_messages(appointment, "Withdrawn: the patient cancelled the appointment")
     messaging.queue_for_staff(
         user=appointment.clinician,
         kind="appointment_cancelled_by_patient",
