@@ -443,7 +443,7 @@ class RearrangeForm(ServiceErrorsMixin, forms.Form):
 
 class PatientCancelForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
-        label="Why are you cancelling? (optional)",
+        label="Why are you cancelling?",
         help_text="This helps your care team, for example: I am feeling much better, or I "
         "cannot make that day",
         required=False,

@@ -51,6 +51,7 @@ def test_the_patient_cancels_saying_why_and_the_clinician_is_told(world, login):
     form = client.get(_cancel_url(appointment)).content.decode()
     assert f"with {world.clinician.full_name} is on" in form
     assert "ask to rearrange it" in form and "<textarea" in form
+    assert form.count("(optional)") == 1
 
     response = client.post(_cancel_url(appointment), {"reason": "  I feel  much better now "})
     assert response.status_code == 302 and response["Location"] == MY_APPOINTMENTS
