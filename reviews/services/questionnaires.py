@@ -120,17 +120,19 @@ def cancel_questionnaire_request(
     return request
 
 
+def _sent_on(request: QuestionnaireRequest) -> date:
+    return timezone.localtime(request.requested_at).date()
+
+
 def _messages_key(request: QuestionnaireRequest) -> str:
-    sent_on = timezone.localtime(request.requested_at).date()
-    return rules.questionnaire_messages_key(request.patient.uuid, sent_on)
+    return rules.questionnaire_messages_key(request.patient.uuid, _sent_on(request))
 
 
 def _withdraw_messages(request: QuestionnaireRequest, reason: str) -> None:
     """Withdraw the messages still waiting to go about the questionnaires sent with this one
     (the invitation, held for quiet hours, and the 3- and 6-day reminders) once none sent that
     day is left to fill in: this one is completed or cancelled, and so is every other."""
-    sent_on = timezone.localtime(request.requested_at).date()
-    day_starts = timezone.make_aware(datetime.combine(sent_on, time.min))
+    day_starts = timezone.make_aware(datetime.combine(_sent_on(request), time.min))
     others_waiting = (
         QuestionnaireRequest.objects.filter(
             patient_id=request.patient_id,
@@ -279,14 +281,14 @@ def _alert_for(assessment: Assessment, result, **source) -> SafetyAlert | None:
 
 
 def _responsible_clinician(
-    patient: Patient, fallback: User | None, about: Episode | None = None
+    patient: Patient, caring: list[User], fallback: User | None, about: Episode | None = None
 ) -> User | None:
     """The clinician responsible for the episode the alert is `about` if it is open, else for
     the patient's newest open episode naming one, else `fallback`, whoever of these first is
     still caring for the patient (active, and a member of their practice, its PCN or a service
-    it hosts, as `clinicians_caring_for` finds them: one who moved elsewhere could not open the
-    alert); else None (the alert then goes to the whole team)."""
-    caring = {clinician.pk for clinician in clinicians_caring_for(patient)}
+    it hosts: `caring`, as `clinicians_caring_for` finds them; one who moved elsewhere could
+    not open the alert); else None (the alert then goes to the whole team)."""
+    caring_ids = {clinician.pk for clinician in caring}
     candidates = []
     if about is not None and about.is_open:
         candidates.append(about.responsible_clinician)
@@ -299,7 +301,7 @@ def _responsible_clinician(
     )
     candidates.append(fallback)
     return next(
-        (user for user in candidates if user is not None and user.pk in caring),
+        (user for user in candidates if user is not None and user.pk in caring_ids),
         None,
     )
 
@@ -317,7 +319,8 @@ def _open_alert(
     row and email the responsible clinician (no clinical detail in the email: only that
     something needs them, and a link). Runs in the caller's transaction; a record raises at most
     one alert, so calling again returns the first."""
-    clinician = _responsible_clinician(patient, fallback, about)
+    caring = clinicians_caring_for(patient)
+    clinician = _responsible_clinician(patient, caring, fallback, about)
     alert, created = SafetyAlert.objects.get_or_create(
         **source,
         defaults={
@@ -341,10 +344,7 @@ def _open_alert(
         else:
             # No one is responsible (or they have left): every clinician caring for the patient
             # is told, so the alert never waits for someone to happen on the worklist.
-            recipients = [
-                (member, f"safety-alert:{alert.uuid}:{member.uuid}")
-                for member in clinicians_caring_for(patient)
-            ]
+            recipients = [(member, f"safety-alert:{alert.uuid}:{member.uuid}") for member in caring]
         for user, key in recipients:
             messaging.queue_for_staff(
                 user=user,
