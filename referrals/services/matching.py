@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from pathway import instruments
 from pathway import services as kernel
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Milestone, Patient
@@ -21,9 +22,12 @@ from referrals.services.errors import (
     ReferralError,
 )
 from referrals.services.submission import (
+    ReferralContent,
     _check_can_refer,
+    _content_fields,
     _open_episode,
     _save_questionnaires,
+    _screen,
 )
 
 
@@ -349,6 +353,8 @@ class ClosedCopy:
     urgency: str = ""
     to_triage: bool = False
     to_care: bool = False
+    # A PHQ-9 answering question 9 above 0 was saved from it (keep_refused_referral).
+    self_harm: bool = False
 
 
 @transaction.atomic
@@ -441,6 +447,93 @@ def close_as_duplicate(
     )
     return ClosedCopy(
         copy=referral, carried=missing, urgency=urgency, to_triage=not in_care, to_care=in_care
+    )
+
+
+@transaction.atomic
+def keep_refused_referral(
+    *, actor, source: str, content: ReferralContent, patient: Patient
+) -> ClosedCopy | None:
+    """A GP's or partner's referral that submit_referral refused because `patient` already has
+    an open referral for the condition (DuplicateOpenReferral), kept when something in it would
+    otherwise reach no one: red flags the open referral does not hold, or that make it more
+    urgent at the patient's age now, or a PHQ-9 answering question 9 above 0 that the open
+    referral does not already hold (the same form sent twice adds nothing).
+
+    It is kept as close_as_duplicate keeps a self-referral: a copy entered in error, pointing at
+    the open referral, so it joins no list or figure. Its red flags are carried over as there
+    (onto a referral waiting for triage, else to the clinicians caring for the patient as a
+    safety alert), and its PHQ-9 is saved on the patient's record with both referrals, which
+    raises the safety alert every such answer raises (pathway.signals.assessment_recorded).
+    Nothing else on the form is kept: the referrer was told it was not sent.
+
+    Returns what was done, or None when nothing needed keeping or the open referral has closed
+    since (then the referral can simply be sent again)."""
+    original = (
+        Referral.objects.select_for_update()
+        .open()
+        .filter(patient=patient, condition=content.condition)
+        .first()
+    )
+    if original is None:
+        return None
+    now = timezone.now()
+    age = rules.age_in_years(patient.date_of_birth, timezone.localdate(now))
+    flags, urgency = _screen(age, content.red_flags)
+    copy = Referral(
+        **_content_fields(content),
+        source=source,
+        patient=patient,
+        referrer=actor,
+        red_flags=list(flags),
+        urgency=urgency,
+        age_at_referral=age,
+        submitted_at=now,
+        entered_in_error=True,
+        duplicate_of=original,
+        created_by=actor,
+        updated_by=actor,
+    )
+    missing = rules.red_flags_only_in(flags, original.red_flags)
+    together = urgency_together(copy, original)
+    phq9 = content.questionnaires.get("PHQ-9")
+    self_harm = (
+        phq9 is not None
+        and instruments.score("PHQ-9", phq9).alert
+        and not original.assessments.filter(instrument="PHQ-9", answers=list(phq9)).exists()
+    )
+    if not (missing or together != original.urgency or self_harm):
+        return None
+    copy.save()
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        patient=patient,
+        obj=copy,
+        fields=["red_flags", "urgency", "entered_in_error", "duplicate_of"],
+    )
+    if self_harm:
+        _save_questionnaires(
+            referral=copy,
+            patient=patient,
+            questionnaires={"PHQ-9": phq9},
+            completed_by=actor,
+            completed_at=now,
+        )
+        original.assessments.add(*copy.assessments.all())
+    carried = missing or together != original.urgency
+    in_care = original.status != rules.SUBMITTED
+    if carried:
+        _carry_red_flags(
+            actor=actor, copy=copy, original=original, red_flags=missing, urgency=together
+        )
+    return ClosedCopy(
+        copy=copy,
+        carried=missing,
+        urgency=together,
+        to_triage=carried and not in_care,
+        to_care=carried and in_care,
+        self_harm=self_harm,
     )
 
 

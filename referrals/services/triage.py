@@ -263,12 +263,20 @@ def close_referral(*, actor, referral: Referral) -> Referral:
         rules.check_transition(current, rules.CLOSED)
     except ValueError as exc:
         raise ReferralError("This referral is already closed or decided against.") from exc
-    if current == rules.SUBMITTED and Referral.objects.filter(duplicate_of=referral).exists():
+    copies = Referral.objects.filter(duplicate_of=referral)
+    if current == rules.SUBMITTED and copies.filter(source=Referral.Source.SELF).exists():
         # Its red flags and the request itself stand for the patient's own self-referral too.
         raise ReferralError(
             "The patient also asked for this care in a self-referral, which the team closed as "
             "a copy of this referral: withdrawing it would withdraw their request too. Ask the "
             "care team instead."
+        )
+    if current == rules.SUBMITTED and copies.exclude(red_flags=[]).exists():
+        # A second referral's red flags were added to it (services.keep_refused_referral).
+        raise ReferralError(
+            "Another referral for this patient and condition, sent while this one was open, "
+            "added its red flags to it: withdrawing it would withdraw them too. Ask the care "
+            "team instead."
         )
     now = timezone.now()
     claimed = Referral.objects.filter(pk=referral.pk, status=current).update(

@@ -10,7 +10,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pathway import instruments
 from pathway.audit import record_view
 from pathway.care_teams import care_team_contacts
 from pathway.permissions import patient_for, patients_visible_to
@@ -134,7 +133,13 @@ def create(request):
                     resends=earlier,
                 )
             except services.DuplicateOpenReferral as exc:
-                form.add_error(None, f"{exc}{_not_sent(form.patient, content)}")
+                kept = services.keep_refused_referral(
+                    actor=request.user,
+                    source=form.cleaned_data["referring_as"],
+                    content=content,
+                    patient=form.patient,
+                )
+                form.add_error(None, f"{exc}{_kept(form.patient, kept)}")
             except services.ReferralError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -356,25 +361,37 @@ def _unreachable(form, new_form) -> str:
     return f"The patient's record has no {need}. Choose another way to contact them."
 
 
-def _not_sent(patient, content) -> str:
-    """For a referral refused because the patient already has one open: the red flags and a
-    PHQ-9 self-harm answer on the form, which reach no one unless the referrer tells the team
-    caring for the patient."""
-    found = []
-    if content.red_flags:
-        found.append(f"the red flags ({rules.red_flags_in_words(content.red_flags)})")
-    phq9 = content.questionnaires.get("PHQ-9")
-    self_harm = bool(phq9) and instruments.score("PHQ-9", phq9).alert
-    if self_harm:
-        found.append("the PHQ-9 answer to question 9 (thoughts of self-harm)")
-    if not found:
+def _kept(patient, kept) -> str:
+    """For a referral refused because the patient already has one open: what of it reached the
+    care team (services.keep_refused_referral), or "" when the open referral held it all."""
+    if kept is None:
         return ""
+    original = kept.copy.duplicate_of
+    reached = []
+    if kept.to_triage:
+        now = original.get_urgency_display().lower()
+        added = (
+            f"its red flags ({rules.red_flags_in_words(kept.carried)}) were added to referral "
+            f"{original.reference}, "
+            if kept.carried
+            else f"referral {original.reference} was screened again with its red flags, "
+        )
+        reached.append(f"{added}now {now}, for the team's triage")
+    if kept.to_care:
+        reached.append(
+            f"its red flags went to the clinicians caring for {patient.given_name} as a safety "
+            "alert"
+        )
+    if kept.self_harm:
+        reached.append(
+            "its PHQ-9 answer to question 9 (thoughts of self-harm) went to the care team as a "
+            "safety alert"
+        )
+    said = f" This form has not been sent as a new referral, but {' and '.join(reached)}."
+    if not kept.self_harm:
+        return said
     teams = "; ".join(
         f"{team.name}, {team.phone}" if team.phone else f"{team.name}, {team.email}"
         for team in care_team_contacts(patient)
     )
-    assess = "Assess the risk of self-harm today, and tell" if self_harm else "Tell"
-    return (
-        f" This form has not been sent, so {' and '.join(found)} reach no one. {assess} the "
-        f"team caring for them today{f' ({teams})' if teams else ''}."
-    )
+    return f"{said} Assess the risk of self-harm today{f' ({teams})' if teams else ''}."

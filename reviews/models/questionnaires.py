@@ -95,7 +95,7 @@ class QuestionnaireRequest(ClinicalRecord):
 class AlertKind(models.TextChoices):
     PHQ9_ITEM9 = "phq9_item9", "PHQ-9 item 9: thoughts of self-harm"
     SAME_DAY_RISK = "same_day_risk", "Same-day risk assessment needed"
-    RED_FLAGS = "red_flags", "New red flags in a self-referral"
+    RED_FLAGS = "red_flags", "New red flags in a second referral"
     EMERGENCY_STOP = "emergency_stop", "Emergency red flags stopped a referral"
 
 

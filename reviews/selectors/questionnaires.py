@@ -112,6 +112,7 @@ def alert_for(user, alert_uuid) -> SafetyAlert:
             "review__completed_by",
             "referral__duplicate_of",
             "referral__updated_by",
+            "referral__referrer",
             "emergency_stop__created_by",
             "responsible_clinician",
             "resolved_by",

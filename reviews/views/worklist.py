@@ -128,7 +128,8 @@ def _alert_context(alert) -> dict:
 
 
 def _red_flags_context(copy) -> dict:
-    """For an alert raised by red flags in a self-referral closed as a copy: the flags the
+    """For an alert raised by red flags in a second referral kept as a copy (a self-referral
+    closed as one, or a GP's or partner's refused for the open referral): the flags the
     referral in care does not hold, in words, and the screen's advice when both referrals'
     flags together, at either's age, are more urgent than the referral in care was screened."""
     original = copy.duplicate_of

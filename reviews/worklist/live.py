@@ -35,7 +35,7 @@ from reviews.worklist.scans import scope
 ALERT_DETAILS = {
     SafetyAlert.Kind.PHQ9_ITEM9: "PHQ-9 item 9 answered above 0",
     SafetyAlert.Kind.SAME_DAY_RISK: "Same-day risk assessment asked for at a review",
-    SafetyAlert.Kind.RED_FLAGS: "New red flags in a self-referral closed as a copy",
+    SafetyAlert.Kind.RED_FLAGS: "New red flags in a second referral for the patient",
     SafetyAlert.Kind.EMERGENCY_STOP: (
         "Emergency red flags stopped a referral: sent for same-day care"
     ),

@@ -124,6 +124,49 @@ def test_a_gp_stopped_for_a_patient_in_care_tells_the_team(browser_page, demo, r
     assert stop.safety_alert.resolved_at is not None
 
 
+def test_a_gp_referral_refused_as_a_second_one_still_tells_the_team(browser_page, referrals_demo):
+    """The patient has a headache referral in care, so a second is not sent; the urgent red
+    flag on it reaches the team as a safety alert instead of no one."""
+    page = browser_page.page
+    accepted = Referral.objects.filter(
+        status="accepted", condition="headache", referrer__email=GP
+    ).first()
+    patient = accepted.patient
+    browser_page.sign_in(GP, DEMO_PASSWORD)
+    browser_page.goto(f"/referrals/new/?patient={patient.uuid}")
+    page.get_by_label("Headache", exact=True).check()
+    page.get_by_label("Change in personality").check()
+    page.get_by_label("The problem, in the patient's words").fill(
+        "Wife says he has not been himself for a week."
+    )
+    page.get_by_label("The patient agrees to be contacted").check()
+    page.get_by_label("Email", exact=True).check()
+    page.get_by_role("button", name="Send referral").click()
+    # Refused (400): the patient already has a headache referral open.
+    page.wait_for_load_state("load")
+    assert browser_page.console_errors == [
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
+    browser_page.console_errors.clear()
+    browser_page.check()
+    summary = page.locator(".nhsuk-error-summary").inner_text()
+    assert "already has an open referral for headache" in summary
+    assert (
+        f"its red flags went to the clinicians caring for {patient.given_name} as a safety alert"
+        in summary
+    )
+    browser_page.sign_out()
+
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(reverse("reviews:worklist"))
+    row = page.locator("table tbody tr", has_text=patient.full_name).first
+    row.get_by_role("link", name="New red flags in a second referral for the patient").click()
+    browser_page.check()
+    main = page.locator("main").inner_text()
+    assert "Change in personality" in main
+    assert f"It was not taken as a new referral because referral {accepted.reference}" in main
+
+
 def test_a_gp_refers_the_team_triages_and_the_gp_reads_the_outcome(browser_page, referrals_demo):
     page = browser_page.page
     # The GP refers a new patient, routine.

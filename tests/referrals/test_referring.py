@@ -370,30 +370,6 @@ def test_new_patient_details_typed_beside_an_invalid_nhs_number_are_checked_in_t
     assert not response.context["new_form"].is_bound
 
 
-def test_a_refused_second_referral_says_its_red_flags_and_risk_reach_no_one(world, login):
-    from pathway.models import Organisation
-
-    Organisation.objects.filter(pk=world.service.pk).update(phone="01632 960000")
-    builders.referral(world.patient, world.gp)
-    response = login(world.gp).post(
-        CREATE,
-        _form(world, red_flags=["change_in_personality"], phq9="0 0 0 0 0 0 0 0 2"),
-    )
-    assert response.status_code == 400
-    page = response.content.decode()
-    assert "already has an open referral for headache" in page
-    assert (
-        "This form has not been sent, so the red flags (Change in personality) and the PHQ-9 "
-        "answer to question 9 (thoughts of self-harm) reach no one. Assess the risk of "
-        "self-harm today, and tell the team caring for them today (Pain service, 01632 960000)."
-        in page
-    )
-    assert Referral.objects.count() == 1
-    # Nothing found on the form: the plain refusal.
-    page = login(world.gp).post(CREATE, _form(world)).content.decode()
-    assert "This form has not been sent" not in page
-
-
 def test_missing_consent_is_a_clear_error(world, login):
     data = _form(world)
     del data["consent_to_contact"]

@@ -108,13 +108,13 @@ def test_the_team_sees_the_flags_on_the_worklist_and_the_alert_page_and_records_
     assert "It gave red flags this referral does not hold (Change in personality)" in page
 
     worklist = client.get(reverse("reviews:worklist")).content.decode()
-    assert "New red flags in a self-referral closed as a copy: record the action taken" in worklist
+    assert "New red flags in a second referral for the patient: record the action taken" in worklist
     alert = SafetyAlert.objects.get(patient=world.patient)
     url = reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid})
     assert url in worklist
 
     page = client.get(url).content.decode()
-    assert "New red flags in a self-referral" in page
+    assert "New red flags in a second referral" in page
     assert (
         f'closed it as a copy of <a href="{reverse("referrals:detail", args=[accepted.uuid])}"'
         in page
@@ -136,7 +136,7 @@ def test_the_team_sees_the_flags_on_the_worklist_and_the_alert_page_and_records_
     alert.refresh_from_db()
     assert alert.resolved_by == world.clinician
     assert (
-        "New red flags in a self-referral"
+        "New red flags in a second referral"
         not in client.get(reverse("reviews:worklist")).content.decode()
     )
 

@@ -1,0 +1,169 @@
+"""A GP's referral refused because the patient already has one open for the condition: red flags
+the open referral does not hold, and a PHQ-9 self-harm answer, reach the care team instead of
+no one. The refused form is kept as a copy entered in error, as a self-referral closed as a copy
+is, so it joins no list or figure."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from pathway.models import Assessment, AuditEvent, Organisation
+from referrals import services
+from referrals.models import Referral
+from reviews.models import SafetyAlert
+from tests.pathway.pages import page_text
+from tests.referrals import builders
+from tests.referrals.test_referring import CREATE, _form
+
+pytestmark = pytest.mark.django_db
+
+SELF_HARM = "0 0 0 0 0 0 0 0 2"
+
+
+def _refused(world, login, **overrides):
+    response = login(world.gp).post(CREATE, _form(world, **overrides))
+    assert response.status_code == 400
+    assert "already has an open referral for headache" in response.content.decode()
+    return _words(response)
+
+
+def _words(response) -> str:
+    """The page's text without its tags: each run of spaces as one, none before punctuation."""
+    text = " ".join(re.sub(r"<[^>]+>", " ", page_text(response)).split())
+    return re.sub(r" (?=[.,:;)])", "", text)
+
+
+def _copy(original) -> Referral:
+    return Referral.objects.get(duplicate_of=original)
+
+
+def test_flags_and_self_harm_reach_a_referral_waiting_for_triage(world, login):
+    Organisation.objects.filter(pk=world.service.pk).update(phone="01632 960000")
+    original = builders.referral(world.patient, world.gp)
+    assert original.urgency == "routine"
+
+    page = _refused(world, login, red_flags=["change_in_personality"], phq9=SELF_HARM)
+
+    assert (
+        "This form has not been sent as a new referral, but its red flags (Change in "
+        f"personality) were added to referral {original.reference}, now urgent (within 2 "
+        "weeks), for the team's triage and its PHQ-9 answer to question 9 (thoughts of "
+        "self-harm) went to the care team as a safety alert. Assess the risk of self-harm "
+        "today (Pain service, 01632 960000)." in page
+    )
+    original.refresh_from_db()
+    assert original.red_flags == ["change_in_personality"]
+    assert original.urgency == "urgent"
+    copy = _copy(original)
+    assert copy.entered_in_error and copy.referrer == world.gp and copy.patient == world.patient
+    assert copy.red_flags == ["change_in_personality"]
+    # The PHQ-9 is on the record, with both referrals, and raised the alert.
+    phq9 = Assessment.objects.get(patient=world.patient, instrument="PHQ-9")
+    assert phq9.alert and phq9.completed_by == world.gp
+    assert list(original.assessments.all()) == [phq9]
+    assert list(copy.assessments.all()) == [phq9]
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    assert alert.kind == SafetyAlert.Kind.PHQ9_ITEM9 and alert.assessment == phq9
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.CREATE, object_uuid=copy.uuid, actor=world.gp
+    ).exists()
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.UPDATE, object_uuid=original.uuid, fields=["red_flags", "urgency"]
+    ).exists()
+    # Only the open referral is in the lists: the copy is entered in error.
+    assert list(Referral.objects.live()) == [original]
+
+
+def test_the_same_form_sent_again_keeps_nothing_more(world, login):
+    original = builders.referral(world.patient, world.gp)
+    _refused(world, login, red_flags=["change_in_personality"], phq9=SELF_HARM)
+
+    page = _refused(world, login, red_flags=["change_in_personality"], phq9=SELF_HARM)
+
+    assert "This form has not been sent" not in page
+    assert Referral.objects.filter(duplicate_of=original).count() == 1
+    assert SafetyAlert.objects.filter(patient=world.patient).count() == 1
+    assert Assessment.objects.filter(patient=world.patient, instrument="PHQ-9").count() == 1
+
+
+def test_a_form_with_nothing_the_open_referral_lacks_is_simply_refused(world, login):
+    original = builders.referral(world.patient, world.gp, red_flags=("change_in_personality",))
+
+    # The flags it holds, a PHQ-9 with no self-harm answer, or nothing at all.
+    for extra in (
+        {"red_flags": ["change_in_personality"]},
+        {"phq9": "1 1 1 1 1 1 1 1 0"},
+        {},
+    ):
+        page = _refused(world, login, **extra)
+        assert "This form has not been sent" not in page
+
+    assert not Referral.objects.filter(duplicate_of=original).exists()
+    assert not Assessment.objects.filter(patient=world.patient).exists()
+    assert not SafetyAlert.objects.exists()
+
+
+def test_flags_for_a_patient_in_care_go_to_their_clinician_as_a_safety_alert(world, login):
+    accepted = builders.decided(world.patient, world.gp, world.clinician, "accept")
+
+    page = _refused(world, login, red_flags=["change_in_personality"], problem="Not himself.")
+
+    assert (
+        "This form has not been sent as a new referral, but its red flags went to the "
+        f"clinicians caring for {world.patient.given_name} as a safety alert." in page
+    )
+    assert "Assess the risk of self-harm" not in page
+    accepted.refresh_from_db()
+    assert accepted.red_flags == [] and accepted.urgency == "routine"
+    copy = _copy(accepted)
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    assert alert.kind == SafetyAlert.Kind.RED_FLAGS and alert.referral == copy
+
+    clinician = login(world.clinician)
+    worklist = clinician.get(reverse("reviews:worklist")).content.decode()
+    assert "New red flags in a second referral for the patient: record the action taken" in (
+        worklist
+    )
+    alert_page = _words(clinician.get(reverse("reviews:alert", args=[alert.uuid])))
+    assert (
+        f"{world.gp.full_name} (GP) sent a headache referral for {world.patient.given_name}. It "
+        f"was not taken as a new referral because referral {accepted.reference}, the referral "
+        f"that brought {world.patient.given_name} into the team's care, is open. It gives red "
+        "flags that referral does not:" in alert_page
+    )
+    assert "Change in personality" in alert_page
+    assert "The problem, as the referrer gave it: Not himself." in alert_page
+    assert "sent a self-referral" not in alert_page
+
+    detail = _words(clinician.get(reverse("referrals:detail", args=[accepted.uuid])))
+    assert (
+        f"Another referral for the same condition, sent by {world.gp.full_name} (GP) on " in detail
+    )
+    assert (
+        "It gave red flags this referral does not hold (Change in personality): they went to "
+        "the clinicians caring for the patient as a safety alert." in detail
+    )
+
+
+def test_an_open_referral_holding_a_second_referrals_flags_is_not_withdrawn(world, login):
+    original = builders.referral(world.patient, world.gp)
+    _refused(world, login, red_flags=["change_in_personality"])
+
+    with pytest.raises(services.ReferralError, match="added its red flags to it"):
+        services.close_referral(actor=world.gp, referral=original)
+
+    original.refresh_from_db()
+    assert original.status == "submitted"
+
+
+def test_an_open_referral_with_only_a_second_referrals_phq9_may_be_withdrawn(world, login):
+    """The answer is on the patient's record and its alert stands either way."""
+    original = builders.referral(world.patient, world.gp)
+    _refused(world, login, phq9=SELF_HARM)
+
+    services.close_referral(actor=world.gp, referral=original)
+
+    original.refresh_from_db()
+    assert original.status == "closed"
+    assert SafetyAlert.objects.filter(patient=world.patient, resolved_at__isnull=True).exists()
