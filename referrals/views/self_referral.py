@@ -4,7 +4,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pathway.models import Episode, User
+from pathway.contact import display_uk_mobile
+from pathway.models import Episode, Patient, User
 from referrals import rules, selectors, services, throttle
 from referrals.forms import ScreenForm, SelfReferralForm
 from referrals.models import Referral
@@ -28,7 +29,8 @@ SELF_REFERRAL_THROTTLED_MESSAGE = (
 def self_refer(request):
     if request.method != "POST":
         sent_token = request.session.get(LAST_SENT_TOKEN_KEY)
-        return _render_self_refer(request, SelfReferralForm(initial={"submission": sent_token}))
+        initial = {**_from_own_record(request.user), "submission": sent_token}
+        return _render_self_refer(request, SelfReferralForm(initial=initial))
     form = SelfReferralForm(request.POST)
     if form.is_spam:
         # Answer a bot as if it had succeeded, so it learns nothing; nothing is saved.
@@ -130,6 +132,28 @@ def _public_screen(ticked: list[str], born, *, back_pain: bool = False) -> dict:
         advice = outcome.get("advice", []) if outcome.get("tier") == rules.EMERGENCY else []
         return {"tier": rules.EMERGENCY, "advice": _with_back_pain_advice(advice)}
     return outcome
+
+
+def _from_own_record(user) -> dict:
+    """A signed-in patient's own details from their record, to start the form with: who they
+    are, their practice (when the service covers it) and how to reach them. They can change any
+    of them; the team still matches the referral to the record. Empty for anyone else."""
+    if not user.is_authenticated or user.role != User.Role.PATIENT:
+        return {}
+    patient = Patient.objects.live().filter(user=user).first()
+    if patient is None:
+        return {}
+    initial = {
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth,
+        "nhs_number": patient.nhs_number_display,
+        "mobile": display_uk_mobile(patient.mobile),
+        "email": patient.email,
+    }
+    if selectors.self_referral_practices().filter(pk=patient.registered_practice_id).exists():
+        initial["practice"] = patient.registered_practice_id
+    return initial
 
 
 def _under_care(user) -> bool:

@@ -100,6 +100,47 @@ def test_staff_and_signed_out_people_see_no_such_note(client, login, world):
     assert UNDER_CARE not in login(world.gp).get(URL).content.decode()
 
 
+FILLED_IN = "We have filled in your details from your record."
+
+
+def test_a_signed_in_patient_starts_from_their_own_details(login, world):
+    from pathway.models import Patient
+
+    Patient.objects.filter(pk=world.patient.pk).update(
+        mobile="+447700900123", email="alice@example.test"
+    )
+    response = login(world.patient_user).get(URL)
+    form = response.context["form"]
+    assert form.initial["given_name"] == "Alice"
+    assert form.initial["family_name"] == "Anders"
+    assert form.initial["date_of_birth"] == world.patient.date_of_birth
+    assert form.initial["nhs_number"] == world.patient.nhs_number_display
+    assert form.initial["practice"] == world.practice_a.pk
+    assert form.initial["mobile"] == "07700 900123"
+    assert form.initial["email"] == "alice@example.test"
+    body = response.content.decode()
+    assert FILLED_IN in body
+    assert 'value="Anders"' in body
+    assert f'<option value="{world.practice_a.pk}" selected>' in body
+    # Nobody else's details: not another patient's, not for staff or the signed-out.
+    assert "Anders" not in login(world.other_patient_user).get(URL).content.decode()
+    for client in (login(world.gp), login(world.clinician)):
+        body = client.get(URL).content.decode()
+        assert FILLED_IN not in body and "Anders" not in body
+
+
+def test_a_practice_the_service_does_not_cover_is_not_filled_in(login, world):
+    from pathway.models import Patient
+    from tests.factories import OrganisationFactory
+
+    pcn = OrganisationFactory(kind="pcn", name="PCN Uncovered", ods_code="UT009", parent=world.icb)
+    practice = OrganisationFactory(name="Practice U", ods_code="YT009", parent=pcn)
+    Patient.objects.filter(pk=world.patient.pk).update(registered_practice=practice)
+    form = login(world.patient_user).get(URL).context["form"]
+    assert "practice" not in form.initial
+    assert form.initial["family_name"] == "Anders"
+
+
 def test_a_patient_refers_themselves(client, world):
     response = client.post(
         URL,
