@@ -74,6 +74,7 @@ from careplans.rules.escalation import (
     cgrp_prompt,
     cgrp_stopping_rule,
     is_botox_for_migraine,
+    specialist_start_warning,
     stopping_rule_prompt,
 )
 from careplans.rules.figures import (
@@ -279,6 +280,7 @@ __all__ = [
     "next_review_problem",
     "MAX_REVIEW_AHEAD_DAYS",
     "REVIEW_TOO_FAR_AHEAD",
+    "specialist_start_warning",
     "start_warning",
     "stopping_rule_prompt",
     "unknown_medicine_tokens",

@@ -14,10 +14,11 @@ from careplans.rules.figures import (
     CHRONIC_HEADACHE_DAYS,
     _days_per_month,
     exact,
+    is_chronic,
     is_chronic_migraine,
     unrounded,
 )
-from careplans.rules.medicines import BOTULINUM_TOXIN
+from careplans.rules.medicines import BOTULINUM_TOXIN, CGRP_ANTIBODY
 from careplans.rules.prompts import ACTION, INFO, WARNING, Prompt
 from careplans.rules.trials import PREVENTIVE
 
@@ -158,6 +159,98 @@ def botox_prompt(
             "TA260 also needs any medication overuse to be managed first. Botulinum toxin A is "
             "stopped if headache days fall by less than 30% after 2 treatment cycles, or once "
             "headache days have been under 15 a month for 3 consecutive months."
+        ),
+        source="NICE TA260",
+    )
+
+
+def _failed_so_far(failed_preventives: int) -> str:
+    if failed_preventives == 0:
+        return "No preventive treatment on record has failed"
+    return (
+        f"{failed_preventives} preventive treatment{'s' if failed_preventives > 1 else ''} on "
+        f"record {'have' if failed_preventives > 1 else 'has'} failed"
+    )
+
+
+def specialist_start_warning(
+    *,
+    medicine_class: str,
+    role: str,
+    failed_preventives: int,
+    baseline_headache_days=None,
+    baseline_migraine_days=None,
+) -> Prompt | None:
+    """Return the warning for starting a CGRP antibody or botulinum toxin A to prevent headaches
+    outside what NICE recommends them for (clinical-rules.md section 10), or None.
+
+    A CGRP antibody (TA659, TA682, TA764): at least 3 failed preventive drug treatments and at
+    least 4 migraine days a month. Botulinum toxin A (TA260): at least 3 failed preventive
+    medicines and chronic migraine (headache on at least 15 days a month, at least 8 with
+    migraine). `failed_preventives` counts as the plan's prompts do (rules.failed_preventive_count
+    and rules.contraindicated_before). A baseline not given is not held against it: only one
+    given and below the threshold warns. Like NICE's other start warnings it informs and does not
+    block. Raises ValueError for a figure outside 0-31 days a month."""
+    if role != PREVENTIVE or medicine_class not in (CGRP_ANTIBODY, BOTULINUM_TOXIN):
+        return None
+    least = (
+        CGRP_MIN_FAILED_PREVENTIVES
+        if medicine_class == CGRP_ANTIBODY
+        else BOTOX_MIN_FAILED_PREVENTIVES
+    )
+    short = []
+    if failed_preventives < least:
+        short.append(f"{_failed_so_far(failed_preventives)}, and NICE asks for at least {least}")
+    if medicine_class == CGRP_ANTIBODY:
+        if (
+            baseline_migraine_days is not None
+            and _days_per_month(baseline_migraine_days, "Migraine days") < CGRP_MIN_MIGRAINE_DAYS
+        ):
+            short.append(
+                f"migraine is on {float(exact(baseline_migraine_days)):g} days a month before "
+                f"starting, and NICE asks for at least {CGRP_MIN_MIGRAINE_DAYS}"
+            )
+        if not short:
+            return None
+        return Prompt(
+            code="ta_cgrp_outside",
+            level=WARNING,
+            title="NICE recommends a CGRP antibody only after 3 preventive treatments have failed",
+            body=(
+                "NICE TA659, TA682 and TA764 recommend erenumab, fremanezumab and galcanezumab "
+                "only when at least 3 preventive drug treatments have failed and migraine is on "
+                f"at least 4 days a month. Here {'; '.join(short)}. Record any failed "
+                "preventive that is missing from the plan first."
+            ),
+            source="NICE TA659, TA682, TA764",
+        )
+    if baseline_headache_days is not None and baseline_migraine_days is not None:
+        if not is_chronic_migraine(baseline_headache_days, baseline_migraine_days):
+            short.append(
+                f"headache is on {float(exact(baseline_headache_days)):g} days a month and "
+                f"migraine on {float(exact(baseline_migraine_days)):g} before starting, which is "
+                "not chronic migraine"
+            )
+    elif baseline_headache_days is not None and not is_chronic(baseline_headache_days):
+        short.append(
+            f"headache is on {float(exact(baseline_headache_days)):g} days a month before "
+            "starting, which is not chronic migraine"
+        )
+    if not short:
+        return None
+    return Prompt(
+        code="ta260_outside",
+        level=WARNING,
+        title=(
+            "NICE recommends botulinum toxin A only for chronic migraine after 3 preventive "
+            "medicines have failed"
+        ),
+        body=(
+            "NICE TA260 recommends botulinum toxin type A only for chronic migraine (headache on "
+            "at least 15 days a month, at least 8 of them with migraine) when at least 3 "
+            "preventive medicines have not worked, and once any medication overuse is managed. "
+            f"Here {'; '.join(short)}. Record any failed preventive that is missing from the "
+            "plan first."
         ),
         source="NICE TA260",
     )

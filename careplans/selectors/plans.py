@@ -208,6 +208,18 @@ def _trial_facts(trial: TreatmentTrial) -> rules.TrialFacts:
     )
 
 
+def failed_preventives_of(plan: CarePlan) -> int:
+    """How many preventives have failed on `plan`, as its prompts count them (plan_prompts):
+    its treatments' failed preventives, and the medicines its referral names as contraindicated
+    that no treatment records (rules.contraindicated_before). Two queries."""
+    facts = [_trial_facts(t) for t in plan.trials.filter(entered_in_error=False)]
+    before = tried_before.for_episodes([plan.episode]).get(plan.episode_id, [])
+    contraindicated = rules.contraindicated_before(
+        [row.medicine for row in before if row.contraindicated], facts
+    )
+    return rules.failed_preventive_count(facts) + contraindicated
+
+
 def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | None:
     """Return the most recent migraine and headache days a month recorded on a trial, by the
     time they describe: before it started, at 12 weeks, and for botulinum toxin A after 2

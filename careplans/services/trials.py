@@ -11,6 +11,7 @@ from django.utils import timezone
 from careplans import rules
 from careplans.models import CarePlan, MedicationReduction, TreatmentTrial
 from careplans.models.trials import BOTOX_FIGURES, RECENT_MONTHS
+from careplans.selectors.plans import failed_preventives_of
 from careplans.services.errors import (
     CarePlanError,
     NeedsAcknowledgement,
@@ -178,7 +179,9 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     medicine already taken (rules.default_review_due).
 
     Raises EpisodeEnded once the plan's episode has ended, NeedsAcknowledgement when NICE
-    advises against starting it (NG193 or CG150) and the warning was not acknowledged, and
+    advises against starting it (NG193 or CG150), or recommends it only in cases this is not
+    (a CGRP antibody or botulinum toxin A for headaches: rules.specialist_start_warning), and
+    the warning was not acknowledged, and
     CarePlanError for a review date before the start or more than 18 months ahead, a start date
     in the future or before the patient was born, a missing name for "other", a medicine the
     plan already has as an ongoing treatment, an oral morphine equivalent for a medicine that
@@ -223,10 +226,6 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
         raise CarePlanError("The review date must be on or after the start date.")
     if problem := rules.first_review_problem(review_due, today=today):
         raise CarePlanError(problem)
-    warning = rules.start_warning(condition=plan.episode.condition, medicine_class=medicine_class)
-    acknowledged = bool(data.get("start_warning_acknowledged"))
-    if warning and not already_taking and not acknowledged:
-        raise NeedsAcknowledgement(warning)
     _check_days(data.get("baseline_headache_days"), data.get("baseline_migraine_days"), "Baseline")
     if problem := rules.botox_baseline_problem(
         medicine_class=medicine_class,
@@ -234,6 +233,18 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
         baseline_headache_days=data.get("baseline_headache_days"),
     ):
         raise CarePlanError(problem)
+    warning = rules.start_warning(condition=plan.episode.condition, medicine_class=medicine_class)
+    if warning is None and plan.episode.condition == rules.HEADACHE and not already_taking:
+        warning = rules.specialist_start_warning(
+            medicine_class=medicine_class,
+            role=data["role"],
+            failed_preventives=failed_preventives_of(locked),
+            baseline_headache_days=data.get("baseline_headache_days"),
+            baseline_migraine_days=data.get("baseline_migraine_days"),
+        )
+    acknowledged = bool(data.get("start_warning_acknowledged"))
+    if warning and not already_taking and not acknowledged:
+        raise NeedsAcknowledgement(warning)
     trial = TreatmentTrial.objects.create(
         plan=plan,
         medicine_code=code,

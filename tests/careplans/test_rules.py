@@ -222,6 +222,79 @@ def test_the_botox_prompt_needs_both_figures_and_is_quiet_on_botox():
     )
 
 
+# --- Starting a CGRP antibody or botulinum toxin A outside NICE's recommendation ------------------
+
+
+def start(medicine_class, failed, headache=None, migraine=None, role="preventive"):
+    return rules.specialist_start_warning(
+        medicine_class=medicine_class,
+        role=role,
+        failed_preventives=failed,
+        baseline_headache_days=headache,
+        baseline_migraine_days=migraine,
+    )
+
+
+@pytest.mark.parametrize(
+    ("failed", "migraine", "says"),
+    [
+        (0, None, ["No preventive treatment on record has failed, and NICE asks for at least 3"]),
+        (1, 10, ["1 preventive treatment on record has failed, and NICE asks for at least 3"]),
+        (2, None, ["2 preventive treatments on record have failed, and NICE asks for at least 3"]),
+        (3, Decimal("3.9"), ["migraine is on 3.9 days a month before starting, and NICE asks"]),
+        (
+            2,
+            3,
+            ["2 preventive treatments on record have failed", "migraine is on 3 days a month"],
+        ),
+        (3, 4, []),  # at least 4 migraine days, inclusive
+        (3, None, []),  # a baseline not given is not held against it
+        (5, 12, []),
+    ],
+)
+def test_a_cgrp_antibody_is_warned_of_outside_its_appraisals(failed, migraine, says):
+    prompt = start(rules.CGRP_ANTIBODY, failed, headache=20, migraine=migraine)
+    if not says:
+        assert prompt is None
+        return
+    assert prompt.code == "ta_cgrp_outside"
+    assert prompt.level == rules.WARNING
+    assert prompt.source == "NICE TA659, TA682, TA764"
+    for words in says:
+        assert words in prompt.body
+
+
+@pytest.mark.parametrize(
+    ("failed", "headache", "migraine", "says"),
+    [
+        (2, 20, 10, ["2 preventive treatments on record have failed"]),
+        (3, 14, 10, ["headache is on 14 days a month and migraine on 10 before starting"]),
+        (3, 15, Decimal("7.5"), ["headache is on 15 days a month and migraine on 7.5"]),
+        (3, 12, None, ["headache is on 12 days a month before starting"]),
+        (3, 15, 8, []),
+        (3, 15, None, []),
+        (3, None, None, []),
+        (4, 28, 20, []),
+    ],
+)
+def test_botulinum_toxin_is_warned_of_outside_ta260(failed, headache, migraine, says):
+    prompt = start(rules.BOTULINUM_TOXIN, failed, headache=headache, migraine=migraine)
+    if not says:
+        assert prompt is None
+        return
+    assert prompt.code == "ta260_outside"
+    assert prompt.source == "NICE TA260"
+    assert "once any medication overuse is managed" in prompt.body
+    for words in says:
+        assert words in prompt.body
+
+
+def test_only_a_preventive_cgrp_antibody_or_botulinum_toxin_is_warned_of():
+    assert start(rules.BOTULINUM_TOXIN, 0, role="pain") is None
+    assert start(rules.CGRP_ANTIBODY, 0, role="acute") is None
+    assert start("beta_blocker", 0) is None
+
+
 # --- CGRP stopping rule at 12 weeks --------------------------------------------------------------
 
 

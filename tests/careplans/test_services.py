@@ -506,6 +506,38 @@ def test_starting_an_opioid_for_chronic_pain_needs_the_ng193_warning_acknowledge
     assert [p.code for p in view.trials[0].prompts] == ["ng193_do_not_initiate"]
 
 
+def test_a_cgrp_antibody_already_taken_needs_no_acknowledgement(world):
+    """The pathway did not start it: NICE's recommendation is not the care team's to meet."""
+    plan = builders.plan(world.patient)
+    with pytest.raises(services.NeedsAcknowledgement) as caught:
+        builders.trial(plan, medicine_code="galcanezumab", started_on=TODAY())
+    assert caught.value.prompt.code == "ta_cgrp_outside"
+    trial = builders.trial(plan, medicine_code="galcanezumab", already_taking=True)
+    assert not trial.start_warning_acknowledged
+
+
+def test_the_failed_preventives_counted_for_a_start_are_the_plans_own(world):
+    plan = builders.plan(world.patient)
+    builders.failed(plan, "propranolol")
+    builders.failed(plan, "propranolol")  # the same medicine again counts once
+    builders.failed(plan, "amitriptyline", adequate=False)  # not an adequate trial
+    builders.failed(plan, "topiramate", "not_tolerated")
+    assert selectors.failed_preventives_of(plan) == 2
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.failed_preventives == 2
+    with pytest.raises(services.NeedsAcknowledgement, match="3 preventive medicines have failed"):
+        builders.trial(plan, medicine_code="botulinum_toxin_a", started_on=TODAY())
+    builders.failed(plan, "candesartan")
+    trial = builders.trial(
+        plan,
+        medicine_code="botulinum_toxin_a",
+        started_on=TODAY(),
+        baseline_headache_days=Decimal(18),
+        baseline_migraine_days=Decimal(9),
+    )
+    assert not trial.start_warning_acknowledged
+
+
 def test_an_opioid_for_headache_shows_the_cg150_warning(world):
     plan = builders.plan(world.patient)
     with pytest.raises(services.NeedsAcknowledgement) as caught:
@@ -818,7 +850,9 @@ def test_a_medicine_that_works_is_still_reviewed_when_its_next_review_passes(wor
 def test_figures_at_twelve_weeks_are_refused_before_twelve_weeks(world):
     plan = builders.plan(world.patient)
     started = TODAY() - timedelta(days=83)
-    trial = builders.trial(plan, medicine_code="erenumab", started_on=started)
+    trial = builders.trial(
+        plan, medicine_code="erenumab", started_on=started, start_warning_acknowledged=True
+    )
     twelve_weeks = started + timedelta(days=84)
     with pytest.raises(
         services.CarePlanError,
@@ -893,6 +927,7 @@ def test_a_cgrp_antibody_at_twelve_weeks_shows_the_stopping_rule(world):
     trial = builders.trial(
         plan,
         medicine_code="erenumab",
+        start_warning_acknowledged=True,
         started_on=TODAY() - timedelta(days=84),
         baseline_headache_days=Decimal(12),
         baseline_migraine_days=Decimal(10),
@@ -913,6 +948,7 @@ def botox(world, *, days_ago=168, baseline=Decimal(20)):
     return builders.trial(
         builders.plan(world.patient),
         medicine_code="botulinum_toxin_a",
+        start_warning_acknowledged=True,
         dose="155 units every 12 weeks",
         started_on=TODAY() - timedelta(days=days_ago),
         baseline_headache_days=baseline,
@@ -972,6 +1008,7 @@ def test_botox_months_are_given_all_together_and_for_botox_only(world):
     other = builders.trial(
         builders.plan(world.patient_in_c),
         medicine_code="erenumab",
+        start_warning_acknowledged=True,
         started_on=TODAY() - timedelta(days=200),
     )
     with pytest.raises(services.CarePlanError, match="to prevent headaches only"):

@@ -357,6 +357,51 @@ def test_the_ng193_warning_shows_and_then_the_trial_is_recorded(world, login):
     assert TreatmentTrial.objects.get().start_warning_acknowledged
 
 
+def test_a_cgrp_antibody_started_before_3_preventives_failed_is_warned_of(world, login):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline"):
+        builders.failed(plan, code)
+    client = login(world.clinician)
+    url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
+    data = {
+        "medicine_code": "erenumab",
+        "role": "preventive",
+        "dose": "140 mg monthly",
+        "started_on": TODAY().isoformat(),
+        "baseline_headache_days": "10",
+        "baseline_migraine_days": "6",
+    }
+    html = client.post(url, data).content.decode()
+    assert "NICE recommends a CGRP antibody only after 3 preventive treatments have failed" in html
+    assert "Here 2 preventive treatments on record have failed, and NICE asks for at least 3." in (
+        html
+    )
+    assert "Source: NICE TA659, TA682, TA764</p>" in html
+    assert "I have read the NICE advice and still want to record this medicine" in html
+    assert not TreatmentTrial.objects.filter(medicine_code="erenumab").exists()
+    response = client.post(url, {**data, "start_warning_acknowledged": "on"})
+    assert response.status_code == 302
+    assert TreatmentTrial.objects.get(medicine_code="erenumab").start_warning_acknowledged
+
+
+def test_a_cgrp_antibody_after_3_failed_preventives_is_recorded_without_a_warning(world, login):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "topiramate"):
+        builders.failed(plan, code)
+    response = login(world.clinician).post(
+        f"/care-plans/plans/{plan.uuid}/treatments/new/",
+        {
+            "medicine_code": "erenumab",
+            "role": "preventive",
+            "dose": "140 mg monthly",
+            "started_on": TODAY().isoformat(),
+            "baseline_migraine_days": "4",
+        },
+    )
+    assert response.status_code == 302
+    assert not TreatmentTrial.objects.get(medicine_code="erenumab").start_warning_acknowledged
+
+
 def test_a_brand_typed_as_other_is_sent_to_its_listed_medicine_and_nices_warning(world, login):
     plan = builders.plan(world.patient, condition="chronic_pain")
     client = login(world.clinician)
@@ -376,7 +421,12 @@ def test_a_brand_typed_as_other_is_sent_to_its_listed_medicine_and_nices_warning
 
 def test_the_review_form_records_figures_and_the_stopping_rule(world, login):
     plan = builders.plan(world.patient)
-    trial = builders.trial(plan, medicine_code="erenumab", started_on=TODAY() - timedelta(days=90))
+    trial = builders.trial(
+        plan,
+        medicine_code="erenumab",
+        started_on=TODAY() - timedelta(days=90),
+        start_warning_acknowledged=True,
+    )
     client = login(world.clinician)
     url = f"/care-plans/treatments/{trial.uuid}/review/"
     base = {
@@ -398,8 +448,12 @@ def test_the_review_form_records_figures_and_the_stopping_rule(world, login):
 def test_the_review_form_asks_for_botox_figures_for_botox_only(world, login):
     plan = builders.plan(world.patient)
     started = TODAY() - timedelta(days=100)
-    trial = builders.trial(plan, medicine_code="botulinum_toxin_a", started_on=started)
-    other = builders.trial(plan, medicine_code="erenumab", started_on=started)
+    trial = builders.trial(
+        plan, medicine_code="botulinum_toxin_a", started_on=started, start_warning_acknowledged=True
+    )
+    other = builders.trial(
+        plan, medicine_code="erenumab", started_on=started, start_warning_acknowledged=True
+    )
     client = login(world.clinician)
     url = f"/care-plans/treatments/{trial.uuid}/review/"
     page = client.get(url).content.decode()

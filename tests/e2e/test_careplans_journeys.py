@@ -252,6 +252,7 @@ def test_a_clinician_applies_the_botox_stopping_rules(browser_page, careplans_de
         medicine_code="botulinum_toxin_a",
         dose="155 units every 12 weeks",
         started_on=timezone.localdate() - timedelta(weeks=25),
+        start_warning_acknowledged=True,
     )
     page = browser_page.page
     browser_page.sign_in(NURSE, DEMO_PASSWORD)
