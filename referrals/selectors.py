@@ -485,10 +485,12 @@ def open_referral_of(user, patient: Patient, condition: str) -> Referral | None:
 def closed_copies_of(referral: Referral) -> list[Referral]:
     """Self-referrals closed as copies of `referral` (services.close_as_duplicate), with who
     closed them, and GP and partner referrals kept as copies of it when refused for it
-    (services.keep_refused_referral), with who sent them. They are entered in error, so no
-    other list shows them."""
+    (services.keep_refused_referral), with who sent them, while `referral` is still that
+    patient's (a match undone leaves a GP's copy with its own patient). They are entered in
+    error, so no other list shows them."""
     return list(
         Referral.objects.filter(duplicate_of=referral)
+        .filter(Q(source=Referral.Source.SELF) | Q(patient_id=referral.patient_id))
         .select_related("updated_by", "referrer")
         .order_by("submitted_at")
     )

@@ -23,6 +23,7 @@ from referrals.services.errors import (
 )
 from referrals.services.matching import (
     ClosedCopy,
+    RefusedReferral,
     close_as_duplicate,
     correct_decided_wrong_match,
     keep_refused_referral,
@@ -59,6 +60,7 @@ __all__ = [
     "ReferralAlreadyDecided",
     "ReferralContent",
     "ReferralError",
+    "RefusedReferral",
     "ReferralNotMatched",
     "SelfReferralAlreadySent",
     "StatedDetails",

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.utils import timezone
 from pathway import instruments
 from pathway import services as kernel
 from pathway.audit import record_event
-from pathway.models import AuditEvent, Episode, Milestone, Patient
+from pathway.models import Assessment, AuditEvent, Episode, Milestone, Patient
 from pathway.models.episodes import MilestoneKind
 from pathway.notifications.outbox import withdraw_queued
 from pathway.signals import red_flags_for_patient_in_care
@@ -353,8 +354,6 @@ class ClosedCopy:
     urgency: str = ""
     to_triage: bool = False
     to_care: bool = False
-    # A PHQ-9 answering question 9 above 0 was saved from it (keep_refused_referral).
-    self_harm: bool = False
 
 
 @transaction.atomic
@@ -450,25 +449,50 @@ def close_as_duplicate(
     )
 
 
+# A PHQ-9 with the same answers from the same referrer within this time is the same form sent
+# again (a double click, Back then Send), not a new answer: its alert is not raised twice.
+SENT_AGAIN_WITHIN = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class RefusedReferral:
+    """What keep_refused_referral did with a referral refused as a second one: the open
+    referral (None when it closed meanwhile), the copy kept (None when nothing needed keeping),
+    the red flags it carried (`carried`) and those the team had already (`held`, on the open
+    referral or an earlier copy of it), whether they went onto the open referral for triage
+    (now at the open referral's urgency) or to the clinicians caring for the patient as a
+    safety alert, and whether its PHQ-9 self-harm answer raised an alert (`self_harm`) or had
+    been sent within SENT_AGAIN_WITHIN already (`self_harm_sent`)."""
+
+    original: Referral | None
+    copy: Referral | None = None
+    carried: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()
+    to_triage: bool = False
+    to_care: bool = False
+    self_harm: bool = False
+    self_harm_sent: bool = False
+
+
 @transaction.atomic
 def keep_refused_referral(
     *, actor, source: str, content: ReferralContent, patient: Patient
-) -> ClosedCopy | None:
+) -> RefusedReferral:
     """A GP's or partner's referral that submit_referral refused because `patient` already has
     an open referral for the condition (DuplicateOpenReferral), kept when something in it would
-    otherwise reach no one: red flags the open referral does not hold, or that make it more
-    urgent at the patient's age now, or a PHQ-9 answering question 9 above 0 that the open
-    referral does not already hold (the same form sent twice adds nothing).
+    otherwise reach no one: red flags the team does not have (on the open referral or an
+    earlier copy of it), or that make them more urgent at the patient's age now, or a PHQ-9
+    answering question 9 above 0 (unless the referrer sent the same answers within
+    SENT_AGAIN_WITHIN: the form sent twice).
 
     It is kept as close_as_duplicate keeps a self-referral: a copy entered in error, pointing at
-    the open referral, so it joins no list or figure. Its red flags are carried over as there
-    (onto a referral waiting for triage, else to the clinicians caring for the patient as a
-    safety alert), and its PHQ-9 is saved on the patient's record with both referrals, which
-    raises the safety alert every such answer raises (pathway.signals.assessment_recorded).
-    Nothing else on the form is kept: the referrer was told it was not sent.
-
-    Returns what was done, or None when nothing needed keeping or the open referral has closed
-    since (then the referral can simply be sent again)."""
+    the open referral, so it joins no list or figure. Its red flags go onto the open referral
+    when that is the practice's own referral waiting for triage (its urgency can only rise);
+    otherwise (the patient is in care, or the open referral is their own self-referral, whose
+    match to them could yet be undone) to the clinicians caring for the patient as a safety
+    alert. Its PHQ-9 is saved on the patient's record with the copy alone, which raises the
+    safety alert every such answer raises (pathway.signals.assessment_recorded). Nothing else on
+    the form is kept: the referrer was told it was not sent."""
     original = (
         Referral.objects.select_for_update()
         .open()
@@ -476,11 +500,33 @@ def keep_refused_referral(
         .first()
     )
     if original is None:
-        return None
+        return RefusedReferral(original=None)
     now = timezone.now()
     age = rules.age_in_years(patient.date_of_birth, timezone.localdate(now))
     flags, urgency = _screen(age, content.red_flags)
-    copy = Referral(
+    earlier = list(original.duplicates.values_list("red_flags", "age_at_referral"))
+    held_flags = [*original.red_flags, *(code for codes, _ in earlier for code in codes)]
+    ages = {original.age_at_referral, *(copy_age for _, copy_age in earlier)}
+    held_urgency = rules.urgency_with_flags_added(original.urgency, held_flags, ages)
+    missing = rules.red_flags_only_in(flags, held_flags)
+    together = rules.urgency_with_flags_added(held_urgency, [*held_flags, *flags], ages | {age})
+    carry = bool(missing) or together != held_urgency
+    phq9 = content.questionnaires.get("PHQ-9")
+    risky = phq9 is not None and instruments.score("PHQ-9", phq9).alert
+    sent = risky and (
+        Assessment.objects.filter(
+            patient=patient,
+            instrument="PHQ-9",
+            answers=list(phq9),
+            completed_by=actor,
+            completed_at__gte=now - SENT_AGAIN_WITHIN,
+            entered_in_error=False,
+        ).exists()
+    )
+    held = tuple(code for code in flags if code not in missing)
+    if not (carry or (risky and not sent)):
+        return RefusedReferral(original=original, held=held, self_harm_sent=sent)
+    copy = Referral.objects.create(
         **_content_fields(content),
         source=source,
         patient=patient,
@@ -494,17 +540,6 @@ def keep_refused_referral(
         created_by=actor,
         updated_by=actor,
     )
-    missing = rules.red_flags_only_in(flags, original.red_flags)
-    together = urgency_together(copy, original)
-    phq9 = content.questionnaires.get("PHQ-9")
-    self_harm = (
-        phq9 is not None
-        and instruments.score("PHQ-9", phq9).alert
-        and not original.assessments.filter(instrument="PHQ-9", answers=list(phq9)).exists()
-    )
-    if not (missing or together != original.urgency or self_harm):
-        return None
-    copy.save()
     record_event(
         actor=actor,
         action=AuditEvent.Action.CREATE,
@@ -512,7 +547,7 @@ def keep_refused_referral(
         obj=copy,
         fields=["red_flags", "urgency", "entered_in_error", "duplicate_of"],
     )
-    if self_harm:
+    if risky and not sent:
         _save_questionnaires(
             referral=copy,
             patient=patient,
@@ -520,20 +555,26 @@ def keep_refused_referral(
             completed_by=actor,
             completed_at=now,
         )
-        original.assessments.add(*copy.assessments.all())
-    carried = missing or together != original.urgency
-    in_care = original.status != rules.SUBMITTED
-    if carried:
+    to_triage = (
+        carry and original.status == rules.SUBMITTED and original.source != Referral.Source.SELF
+    )
+    if to_triage:
         _carry_red_flags(
             actor=actor, copy=copy, original=original, red_flags=missing, urgency=together
         )
-    return ClosedCopy(
+    elif carry:
+        red_flags_for_patient_in_care.send(
+            Referral, copy=copy, original=original, red_flags=missing, actor=actor
+        )
+    return RefusedReferral(
+        original=original,
         copy=copy,
         carried=missing,
-        urgency=together,
-        to_triage=carried and not in_care,
-        to_care=carried and in_care,
-        self_harm=self_harm,
+        held=held,
+        to_triage=to_triage,
+        to_care=carry and not to_triage,
+        self_harm=risky and not sent,
+        self_harm_sent=sent,
     )
 
 

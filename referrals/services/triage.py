@@ -271,12 +271,12 @@ def close_referral(*, actor, referral: Referral) -> Referral:
             "a copy of this referral: withdrawing it would withdraw their request too. Ask the "
             "care team instead."
         )
-    if current == rules.SUBMITTED and copies.exclude(red_flags=[]).exists():
-        # A second referral's red flags were added to it (services.keep_refused_referral).
+    if current == rules.SUBMITTED and copies.exclude(red_flags=[]).exclude(referrer=actor).exists():
+        # Another referrer's red flags were added to it (services.keep_refused_referral).
         raise ReferralError(
-            "Another referral for this patient and condition, sent while this one was open, "
-            "added its red flags to it: withdrawing it would withdraw them too. Ask the care "
-            "team instead."
+            "Another referrer's referral for this patient and condition, sent while this one "
+            "was open, added its red flags to it: withdrawing it would withdraw them too. Ask "
+            "the care team instead."
         )
     now = timezone.now()
     claimed = Referral.objects.filter(pk=referral.pk, status=current).update(

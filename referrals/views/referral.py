@@ -361,37 +361,50 @@ def _unreachable(form, new_form) -> str:
     return f"The patient's record has no {need}. Choose another way to contact them."
 
 
-def _kept(patient, kept) -> str:
-    """For a referral refused because the patient already has one open: what of it reached the
-    care team (services.keep_refused_referral), or "" when the open referral held it all."""
-    if kept is None:
-        return ""
-    original = kept.copy.duplicate_of
+def _kept(patient, kept: services.RefusedReferral) -> str:
+    """For a referral refused because the patient already has one open: what of its red flags
+    and PHQ-9 self-harm answer reached the care team (services.keep_refused_referral), what the
+    team had already, and the self-harm risk to assess today; "" when it gave neither."""
+    if kept.original is None:
+        return " That referral has closed since this form was sent: send it again to refer them."
     reached = []
     if kept.to_triage:
-        now = original.get_urgency_display().lower()
+        original = kept.original
         added = (
             f"its red flags ({rules.red_flags_in_words(kept.carried)}) were added to referral "
             f"{original.reference}, "
             if kept.carried
             else f"referral {original.reference} was screened again with its red flags, "
         )
-        reached.append(f"{added}now {now}, for the team's triage")
+        reached.append(f"{added}now {original.get_urgency_display().lower()}, for triage")
     if kept.to_care:
+        what = rules.red_flags_in_words(kept.carried or kept.held)
         reached.append(
-            f"its red flags went to the clinicians caring for {patient.given_name} as a safety "
-            "alert"
+            f"its red flags ({what}) went to the clinicians caring for {patient.given_name} as "
+            "a safety alert"
         )
     if kept.self_harm:
         reached.append(
             "its PHQ-9 answer to question 9 (thoughts of self-harm) went to the care team as a "
             "safety alert"
         )
-    said = f" This form has not been sent as a new referral, but {' and '.join(reached)}."
-    if not kept.self_harm:
+    said = (
+        f" This form has not been sent as a new referral, but {', and '.join(reached)}."
+        if reached
+        else ""
+    )
+    # Flags the team had already, unless named above (screened again with all of them).
+    already = kept.held if kept.carried or not (kept.to_triage or kept.to_care) else ()
+    if already:
+        other = "other " if kept.carried else ""
+        said += f" The team already has its {other}red flags ({rules.red_flags_in_words(already)})."
+    if kept.self_harm_sent:
+        said += " Its PHQ-9 answers were sent within the last hour, so the team has them already."
+    if not (kept.self_harm or kept.self_harm_sent):
         return said
     teams = "; ".join(
         f"{team.name}, {team.phone}" if team.phone else f"{team.name}, {team.email}"
         for team in care_team_contacts(patient)
     )
-    return f"{said} Assess the risk of self-harm today{f' ({teams})' if teams else ''}."
+    reach = f" The care team: {teams}." if teams else ""
+    return f"{said} Assess the risk of self-harm with the patient today.{reach}"

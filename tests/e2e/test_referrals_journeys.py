@@ -152,8 +152,8 @@ def test_a_gp_referral_refused_as_a_second_one_still_tells_the_team(browser_page
     summary = page.locator(".nhsuk-error-summary").inner_text()
     assert "already has an open referral for headache" in summary
     assert (
-        f"its red flags went to the clinicians caring for {patient.given_name} as a safety alert"
-        in summary
+        f"its red flags (Change in personality) went to the clinicians caring for "
+        f"{patient.given_name} as a safety alert" in summary
     )
     browser_page.sign_out()
 
@@ -164,7 +164,10 @@ def test_a_gp_referral_refused_as_a_second_one_still_tells_the_team(browser_page
     browser_page.check()
     main = page.locator("main").inner_text()
     assert "Change in personality" in main
-    assert f"It was not taken as a new referral because referral {accepted.reference}" in main
+    assert (
+        f"It was not taken as a new referral because {patient.given_name}'s referral "
+        f"{accepted.reference} for it is open." in main
+    )
 
 
 def test_a_gp_refers_the_team_triages_and_the_gp_reads_the_outcome(browser_page, referrals_demo):
