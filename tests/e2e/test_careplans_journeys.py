@@ -240,6 +240,33 @@ def test_the_leaflet_library_is_readable_on_a_phone_and_a_desktop(
     _shot(browser_page, f"leaflet-{width}")
 
 
+def test_a_cgrp_antibody_started_early_is_warned_of_then_recorded(
+    browser_page, careplans_demo, demo
+):
+    """No preventive has failed yet: NICE recommends a CGRP antibody only after 3. The nurse
+    reads the warning and records it anyway, as the warning informs and does not block."""
+    alex = demo.patients[0]
+    careplan_builders.plan(alex, actor=User.objects.get(email=NURSE))
+    page = browser_page.page
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto(f"/care-plans/patients/{alex.uuid}/")
+    page.get_by_role("link", name="Record a treatment").click()
+    browser_page.check()
+    page.get_by_label("Medicine", exact=True).select_option("erenumab")
+    page.get_by_label("Headache prevention").check()
+    page.get_by_label("Dose", exact=True).fill("140 mg monthly")
+    page.get_by_label("Start date").fill(timezone.localdate().isoformat())
+    page.get_by_role("button", name="Save treatment").click()
+    browser_page.check()
+    main = page.locator("main").inner_text()
+    assert "NICE recommends a CGRP antibody only after 3 preventive treatments have failed" in main
+    assert "No preventive treatment on record has failed, and NICE asks for at least 3" in main
+    page.get_by_label("I have read the NICE advice and still want to record this medicine").check()
+    page.get_by_role("button", name="Save treatment").click()
+    browser_page.check()
+    assert page.get_by_role("cell", name=re.compile("Erenumab")).first.is_visible()
+
+
 def test_a_clinician_applies_the_botox_stopping_rules(browser_page, careplans_demo, demo):
     """Botulinum toxin A started 25 weeks ago: the review asks for the headache days before it,
     after 2 treatment cycles and in the last 3 months, and the plan shows NICE TA260's answer."""
