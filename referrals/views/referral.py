@@ -139,7 +139,7 @@ def create(request):
                     content=content,
                     patient=form.patient,
                 )
-                form.add_error(None, f"{exc}{_kept(form.patient, kept)}")
+                form.add_error(None, f"{exc}{_kept(form.patient, kept, request.user)}")
             except services.ReferralError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -361,10 +361,12 @@ def _unreachable(form, new_form) -> str:
     return f"The patient's record has no {need}. Choose another way to contact them."
 
 
-def _kept(patient, kept: services.RefusedReferral) -> str:
-    """For a referral refused because the patient already has one open: what of its red flags
-    and PHQ-9 self-harm answer reached the care team (services.keep_refused_referral), what the
-    team had already, and the self-harm risk to assess today; "" when it gave neither."""
+def _kept(patient, kept: services.RefusedReferral, referrer) -> str:
+    """For a referral `referrer` sent that was refused because the patient already has one
+    open: what of its red flags and PHQ-9 self-harm answer reached the care team
+    (services.keep_refused_referral), who hears the decision on flags added to another's
+    referral, what the team had already, and the self-harm risk to assess today; "" when it
+    gave neither."""
     if kept.original is None:
         return " That referral has closed since this form was sent: send it again to refer them."
     reached = []
@@ -377,6 +379,9 @@ def _kept(patient, kept: services.RefusedReferral) -> str:
             else f"referral {original.reference} was screened again with its red flags, "
         )
         reached.append(f"{added}now {original.get_urgency_display().lower()}, for triage")
+        if original.referrer_id not in (None, referrer.pk):
+            decision = f" (the team's decision goes to {original.referrer.full_name}, who sent it)"
+            reached[-1] += decision
     if kept.to_care:
         what = rules.red_flags_in_words(kept.carried or kept.held)
         reached.append(

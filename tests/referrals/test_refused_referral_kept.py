@@ -232,6 +232,9 @@ def test_an_open_referral_holding_another_referrers_flags_is_not_withdrawn(world
     original = builders.referral(world.patient, colleague)
     _refused(world, login, red_flags=["change_in_personality"])
 
+    assert "(the team's decision goes to Dr Colleague, who sent it)" in (
+        _refused(world, login, red_flags=["change_in_personality", "orthostatic_headache"])
+    )
     with pytest.raises(services.ReferralError, match="added its red flags to it"):
         services.close_referral(actor=colleague, referral=original)
     original.refresh_from_db()
