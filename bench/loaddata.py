@@ -762,6 +762,7 @@ class Loader:
         # The episode and what happened in it.
         episode_id = self.episodes.new_id()
         milestones = [("referral_received", submitted, None)]
+        due_set_at = {}  # an annual review due date: when it was set
         closed_at = None
         care = Care()
         if status == "submitted":
@@ -796,6 +797,7 @@ class Loader:
                 for held, due in care.reviews:
                     milestones.append(("review_held", held, clinician))
                     milestones.append(("annual_review_due", due, clinician))
+                    due_set_at[due] = held
                 if discharge:
                     closed_at = discharge
                     episode_status = "discharged"
@@ -809,6 +811,7 @@ class Loader:
         if care.first_due:
             # The first conversation also sets the first annual-review date.
             milestones.append(("annual_review_due", care.first_due, clinician))
+            due_set_at[care.first_due] = care.first_contact or care.first_due
         if closed_at:
             # As a discharge does: a next review due after it would read as one still to come.
             milestones = [
@@ -823,8 +826,12 @@ class Loader:
              clinician if accepted_ever else None)
         )  # fmt: skip
         for kind, moment, by in milestones:
-            # A due date in the future was recorded when it was set, not on the day itself.
-            recorded = min(moment, self.now)
+            # A due date was recorded when the review or first conversation set it (the latest
+            # recorded is the one that stands); anything else when it happened.
+            recorded = min(
+                due_set_at.get(moment, moment) if kind == "annual_review_due" else moment,
+                self.now,
+            )
             self.milestones.add(
                 (self.milestones.new_id(), recorded, recorded, episode_id, kind, moment, by)
             )

@@ -112,10 +112,19 @@ class Sink:
             self._copy(writer)
         else:
             names = self.fields
-            self.model.objects.bulk_create(
-                [self.model(**dict(zip(names, row, strict=True))) for row in self.rows],
-                batch_size=500,
-            )
+            made = [self.model(**dict(zip(names, row, strict=True))) for row in self.rows]
+            # bulk_create stamps auto_now(_add) columns with the time of the insert; the rows'
+            # own times are written back after it, or every row would read as made just now
+            # (and "the latest recorded" by created_at, as the worklist reads the next review
+            # due, would be whichever was inserted last).
+            stamped = [name for name in ("created_at", "updated_at") if name in names]
+            given = [[getattr(row, name) for name in stamped] for row in made]
+            self.model.objects.bulk_create(made, batch_size=500)
+            if stamped:
+                for row, values in zip(made, given, strict=True):
+                    for name, value in zip(stamped, values, strict=True):
+                        setattr(row, name, value)
+                self.model.objects.bulk_update(made, stamped, batch_size=500)
         self.written += len(self.rows)
         self.rows = []
 

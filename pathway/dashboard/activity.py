@@ -257,7 +257,8 @@ def deprescribing_table(*, practice_ids) -> Table:
         definition="Patients with a care plan who were already taking an opioid or "
         "gabapentinoid before their plan (baseline), and who take one now (a treatment carrying "
         "on: not yet reviewed, or reviewed as effective), whoever started it, as a share of all "
-        "patients with a care plan.",
+        "patients with a care plan. For a patient whose care has ended, now is as their care "
+        "plan last recorded it.",
         headers=("When", "Patients", "Share of patients with a plan"),
         rows=rows,
     )

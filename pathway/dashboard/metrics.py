@@ -503,9 +503,18 @@ def milestone_counts_table(*, practice_ids, period: Period, now: datetime | None
     an annual review due date recorded ahead is not reached until it comes."""
     start, end = period_bounds(period)
     now = now or timezone.now()
+    # A due date a later review replaced before it came (the review was held early and set
+    # another) was never reached.
+    replaced = Milestone.objects.filter(
+        episode=OuterRef("episode"),
+        kind="annual_review_due",
+        created_at__gt=OuterRef("created_at"),
+        created_at__lte=OuterRef("occurred_at"),
+    )
     counts = dict(
         Milestone.objects.filter(
             in_scope(practice_ids, "episode__patient"),
+            ~Q(kind="annual_review_due") | ~Exists(replaced),
             occurred_at__gte=start,
             occurred_at__lt=min(end, now),
         )
@@ -522,9 +531,10 @@ def milestone_counts_table(*, practice_ids, period: Period, now: datetime | None
         title="Pathway activity",
         definition="How many times each pathway milestone was reached in the period, up to "
         "now. An annual review due date counts once the date has passed, not when a review "
-        "sets it. Referral received counts referrals linked to a patient's episode of care; a "
-        "self-referral still waiting to be matched to a registered patient is counted in "
-        "Referrals by source and month, not here. Discharged counts every episode of care "
+        "sets it, and not at all when a review held before it set another. Referral received "
+        "counts referrals linked to a patient's episode of care; a self-referral still "
+        "waiting to be matched to a registered patient is counted in Referrals by source and "
+        "month, not here. Discharged counts every episode of care "
         "that ended, including referrals not accepted at triage or withdrawn; the discharges "
         "table counts those the care team discharged, by reason.",
         headers=("Milestone", "Count"),

@@ -81,6 +81,18 @@ def test_gp_attendance_counts_sit_either_side_of_each_patients_first_contact(db)
     assert table.rows[0][1] not in ("0", "*")
 
 
+def test_rows_keep_the_times_they_were_recorded_at(loaded):
+    """Not the moment of the insert: the next review due that stands is the one recorded last,
+    by the review (or first conversation) that set it."""
+    assert Milestone.objects.filter(created_at__lt=timezone.now() - timedelta(days=2)).exists()
+    for episode in Episode.objects.filter(milestones__kind="review_held").distinct():
+        dues = episode.milestones.filter(kind="annual_review_due").order_by("-created_at", "-id")
+        held = episode.milestones.filter(kind="review_held").order_by("-occurred_at").first()
+        if dues and episode.status == "active":
+            assert dues[0].created_at == min(held.occurred_at, timezone.now()), episode.pk
+            assert dues[0].occurred_at >= held.occurred_at
+
+
 def test_diary_flags_match_the_episodes_and_doses(loaded):
     apart = 0
     for entry in DiaryEntry.objects.live().prefetch_related("episodes", "doses__medicine"):

@@ -316,6 +316,36 @@ def test_pathway_activity_counts_an_annual_review_due_date_only_once_it_has_pass
         assert dict(table.rows)["Next review due"] == "10"
 
 
+def test_a_due_date_a_review_replaced_before_it_came_was_never_reached(world):
+    from pathway.dashboard import metrics
+    from pathway.models import Milestone
+    from tests.factories import EpisodeFactory
+
+    now = timezone.now()
+    today = timezone.localdate()
+    period = period_for("custom", today=today, start=today - timedelta(days=180), end=today)
+    for early in range(10):
+        episode = EpisodeFactory(patient=PatientFactory(registered_practice=world.practice_a))
+        first = Milestone.objects.create(
+            episode=episode, kind="annual_review_due", occurred_at=now - timedelta(days=30)
+        )
+        Milestone.objects.filter(pk=first.pk).update(created_at=now - timedelta(days=365))
+        # A review held 40 days ago (early: before that date came), or 20 days ago (late).
+        held = now - timedelta(days=40 if early < 8 else 20)
+        later = Milestone.objects.create(
+            episode=episode, kind="annual_review_due", occurred_at=held + timedelta(days=365)
+        )
+        Milestone.objects.filter(pk=later.pk).update(created_at=held)
+
+    table = metrics.milestone_counts_table(
+        practice_ids=[world.practice_a.id], period=period, now=now
+    )
+
+    # Only the 2 reviewed late had reached their due date: a small number, suppressed.
+    assert dict(table.rows)["Next review due"] == "*"
+    assert "not at all when a review held before it set another" in table.definition
+
+
 def test_pathway_activity_counts_referrals_linked_to_a_patient_as_its_definition_says(world):
     from pathway.dashboard import metrics
 
