@@ -82,6 +82,9 @@ class TrialForm(TooLongInWords, forms.Form):
         label="I have read the NICE advice and still want to record this medicine",
         required=False,
     )
+    # The key of the warning the box was shown beside (Prompt.key): ticked for one warning, it
+    # does not acknowledge another.
+    start_warning_shown = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, condition: str = "", **kwargs):
         """`condition`: the plan's. A chronic-pain plan is not asked for headache and migraine

@@ -12,9 +12,9 @@ from fractions import Fraction
 
 from careplans.rules.figures import (
     CHRONIC_HEADACHE_DAYS,
+    CHRONIC_MIGRAINE_DAYS,
     _days_per_month,
     exact,
-    is_chronic,
     is_chronic_migraine,
     unrounded,
 )
@@ -164,13 +164,22 @@ def botox_prompt(
     )
 
 
+def _days(value) -> str:
+    shown = f"{float(exact(value)):g}"
+    return f"{shown} day{'' if shown == '1' else 's'}"
+
+
 def _failed_so_far(failed_preventives: int) -> str:
     if failed_preventives == 0:
-        return "No preventive treatment on record has failed"
+        return "no preventive treatment on record has failed"
     return (
         f"{failed_preventives} preventive treatment{'s' if failed_preventives > 1 else ''} on "
         f"record {'have' if failed_preventives > 1 else 'has'} failed"
     )
+
+
+# clinical-rules.md section 10: the appraisals are for adults.
+ADULT_AGE = 18
 
 
 def specialist_start_warning(
@@ -178,79 +187,118 @@ def specialist_start_warning(
     medicine_class: str,
     role: str,
     failed_preventives: int,
+    failed_before: tuple[str, ...] = (),
+    age: int | None = None,
     baseline_headache_days=None,
     baseline_migraine_days=None,
 ) -> Prompt | None:
     """Return the warning for starting a CGRP antibody or botulinum toxin A to prevent headaches
     outside what NICE recommends them for (clinical-rules.md section 10), or None.
 
-    A CGRP antibody (TA659, TA682, TA764): at least 3 failed preventive drug treatments and at
-    least 4 migraine days a month. Botulinum toxin A (TA260): at least 3 failed preventive
-    medicines and chronic migraine (headache on at least 15 days a month, at least 8 with
-    migraine). `failed_preventives` counts as the plan's prompts do (rules.failed_preventive_count
-    and rules.contraindicated_before). A baseline not given is not held against it: only one
-    given and below the threshold warns. Like NICE's other start warnings it informs and does not
-    block. Raises ValueError for a figure outside 0-31 days a month."""
+    A CGRP antibody (TA659, TA682, TA764): adults, at least 3 failed preventive drug treatments
+    and at least 4 migraine days a month. Botulinum toxin A (TA260): adults, at least 3 failed
+    preventive medicines and chronic migraine (headache on at least 15 days a month, at least 8
+    with migraine). `failed_preventives` counts as the plan's prompts do (failed_preventive_count
+    with contraindicated_before) but without the class being started: a CGRP
+    antibody that failed is not one of the 3 failures another needs, nor an earlier course of
+    botulinum toxin A for the next. `failed_before` names those of the class that failed: the
+    appraisals do not cover a second CGRP antibody after one has failed (CONVENTION, as
+    cgrp_prompt), nor botulinum toxin A again once it has not worked. `age` is the patient's on
+    the start date. A baseline not given is not held against it, but one given can rule it out
+    alone (migraine days cannot exceed headache days). Like NICE's other start warnings it
+    informs and does not block. Raises ValueError for a figure outside 0-31 days a month."""
     if role != PREVENTIVE or medicine_class not in (CGRP_ANTIBODY, BOTULINUM_TOXIN):
         return None
-    least = (
-        CGRP_MIN_FAILED_PREVENTIVES
-        if medicine_class == CGRP_ANTIBODY
-        else BOTOX_MIN_FAILED_PREVENTIVES
-    )
-    short = []
-    if failed_preventives < least:
-        short.append(f"{_failed_so_far(failed_preventives)}, and NICE asks for at least {least}")
-    if medicine_class == CGRP_ANTIBODY:
-        if (
-            baseline_migraine_days is not None
-            and _days_per_month(baseline_migraine_days, "Migraine days") < CGRP_MIN_MIGRAINE_DAYS
-        ):
-            short.append(
-                f"migraine is on {float(exact(baseline_migraine_days)):g} days a month before "
-                f"starting, and NICE asks for at least {CGRP_MIN_MIGRAINE_DAYS}"
+    cgrp = medicine_class == CGRP_ANTIBODY
+    least = CGRP_MIN_FAILED_PREVENTIVES if cgrp else BOTOX_MIN_FAILED_PREVENTIVES
+    # (title, reason) for each way it falls outside the recommendation, most telling first.
+    short: list[tuple[str, str]] = []
+    if failed_before:
+        short.append(
+            (
+                "NICE's appraisals do not cover another CGRP antibody after one has failed"
+                if cgrp
+                else "Botulinum toxin A has not worked before",
+                f"{' and '.join(failed_before)} failed already"
+                + (": consider a specialist headache service instead" if cgrp else ""),
             )
-        if not short:
-            return None
+        )
+    if age is not None and age < ADULT_AGE:
+        short.append(
+            (
+                f"NICE recommends {'a CGRP antibody' if cgrp else 'botulinum toxin A'} for "
+                "adults only",
+                f"the patient is {age}, and the appraisals are for adults",
+            )
+        )
+    if failed_preventives < least:
+        short.append(
+            (
+                "NICE recommends a CGRP antibody only after 3 preventive treatments have failed"
+                if cgrp
+                else "NICE recommends botulinum toxin A only after 3 preventive medicines have "
+                "failed",
+                f"{_failed_so_far(failed_preventives)}, and NICE asks for at least {least}",
+            )
+        )
+    headache = None if baseline_headache_days is None else exact(baseline_headache_days)
+    migraine = None if baseline_migraine_days is None else exact(baseline_migraine_days)
+    for value, name in ((headache, "Headache days"), (migraine, "Migraine days")):
+        if value is not None:
+            _days_per_month(value, name)
+    if cgrp:
+        fewest = migraine if migraine is not None else headache
+        if fewest is not None and fewest < CGRP_MIN_MIGRAINE_DAYS:
+            which = "migraine" if migraine is not None else "headache, and so migraine,"
+            short.append(
+                (
+                    "NICE recommends a CGRP antibody only with migraine on at least 4 days a month",
+                    f"{which} is on {_days(fewest)} a month before starting, and NICE asks for "
+                    f"at least {CGRP_MIN_MIGRAINE_DAYS} migraine days",
+                )
+            )
+    else:
+        chronic_short = []
+        if headache is not None and headache < CHRONIC_HEADACHE_DAYS:
+            chronic_short.append(f"headache is on {_days(headache)} a month")
+        if migraine is not None and migraine < CHRONIC_MIGRAINE_DAYS:
+            chronic_short.append(f"migraine is on {_days(migraine)} a month")
+        if chronic_short:
+            short.append(
+                (
+                    "NICE recommends botulinum toxin A only for chronic migraine",
+                    f"{' and '.join(chronic_short)} before starting, which is not chronic migraine",
+                )
+            )
+    if not short:
+        return None
+    missing = (
+        " Record any failed preventive that is missing from the plan first."
+        if failed_preventives < least
+        else ""
+    )
+    if cgrp:
         return Prompt(
             code="ta_cgrp_outside",
             level=WARNING,
-            title="NICE recommends a CGRP antibody only after 3 preventive treatments have failed",
+            title=short[0][0],
             body=(
                 "NICE TA659, TA682 and TA764 recommend erenumab, fremanezumab and galcanezumab "
-                "only when at least 3 preventive drug treatments have failed and migraine is on "
-                f"at least 4 days a month. Here {'; '.join(short)}. Record any failed "
-                "preventive that is missing from the plan first."
+                "for adults only when at least 3 preventive drug treatments have failed and "
+                "migraine is on at least 4 days a month. Here "
+                f"{'; '.join(reason for _, reason in short)}.{missing}"
             ),
             source="NICE TA659, TA682, TA764",
         )
-    if baseline_headache_days is not None and baseline_migraine_days is not None:
-        if not is_chronic_migraine(baseline_headache_days, baseline_migraine_days):
-            short.append(
-                f"headache is on {float(exact(baseline_headache_days)):g} days a month and "
-                f"migraine on {float(exact(baseline_migraine_days)):g} before starting, which is "
-                "not chronic migraine"
-            )
-    elif baseline_headache_days is not None and not is_chronic(baseline_headache_days):
-        short.append(
-            f"headache is on {float(exact(baseline_headache_days)):g} days a month before "
-            "starting, which is not chronic migraine"
-        )
-    if not short:
-        return None
     return Prompt(
         code="ta260_outside",
         level=WARNING,
-        title=(
-            "NICE recommends botulinum toxin A only for chronic migraine after 3 preventive "
-            "medicines have failed"
-        ),
+        title=short[0][0],
         body=(
-            "NICE TA260 recommends botulinum toxin type A only for chronic migraine (headache on "
-            "at least 15 days a month, at least 8 of them with migraine) when at least 3 "
-            "preventive medicines have not worked, and once any medication overuse is managed. "
-            f"Here {'; '.join(short)}. Record any failed preventive that is missing from the "
-            "plan first."
+            "NICE TA260 recommends botulinum toxin type A for adults only for chronic migraine "
+            "(headache on at least 15 days a month, at least 8 of them with migraine) when at "
+            "least 3 preventive medicines have not worked, and once any medication overuse is "
+            f"managed. Here {'; '.join(reason for _, reason in short)}.{missing}"
         ),
         source="NICE TA260",
     )

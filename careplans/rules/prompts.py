@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 WARNING = "warning"
@@ -18,3 +19,9 @@ class Prompt:
     title: str
     body: str
     source: str
+
+    @property
+    def key(self) -> str:
+        """A short digest of what the prompt says, to tell whether a form acknowledged this
+        prompt or an earlier one."""
+        return hashlib.sha256(f"{self.code}\n{self.title}\n{self.body}".encode()).hexdigest()[:16]

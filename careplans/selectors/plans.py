@@ -208,16 +208,43 @@ def _trial_facts(trial: TreatmentTrial) -> rules.TrialFacts:
     )
 
 
-def failed_preventives_of(plan: CarePlan) -> int:
+def failed_preventives_of(plan: CarePlan, *, leaving_out: str = "") -> int:
     """How many preventives have failed on `plan`, as its prompts count them (plan_prompts):
     its treatments' failed preventives, and the medicines its referral names as contraindicated
-    that no treatment records (rules.contraindicated_before). Two queries."""
-    facts = [_trial_facts(t) for t in plan.trials.filter(entered_in_error=False)]
+    that no treatment records (rules.contraindicated_before); without those of the medicine
+    class `leaving_out`, when given. Two queries."""
+
+    def kept(code: str) -> bool:
+        return (
+            not leaving_out or code == rules.OTHER or rules.medicine_class_of(code) != leaving_out
+        )
+
+    trials = [t for t in plan.trials.filter(entered_in_error=False) if kept(t.medicine_code)]
+    facts = [_trial_facts(t) for t in trials]
     before = tried_before.for_episodes([plan.episode]).get(plan.episode_id, [])
-    contraindicated = rules.contraindicated_before(
-        [row.medicine for row in before if row.contraindicated], facts
-    )
-    return rules.failed_preventive_count(facts) + contraindicated
+    names = [
+        row.medicine
+        for row in before
+        if row.contraindicated and kept(rules.coded_medicine_named(row.medicine) or rules.OTHER)
+    ]
+    return rules.failed_preventive_count(facts) + rules.contraindicated_before(names, facts)
+
+
+def failed_of_class(plan: CarePlan, medicine_class: str) -> tuple[str, ...]:
+    """The names of `plan`'s treatments of `medicine_class` that have failed, as its prompts
+    read them (plan_prompts): a CGRP antibody counted as a failed preventive, botulinum toxin A
+    found not to work or not tolerated. One query."""
+    trials = plan.trials.filter(entered_in_error=False, medicine_class=medicine_class)
+    if medicine_class == rules.BOTULINUM_TOXIN:
+        failed = [
+            t
+            for t in trials
+            if t.outcome
+            in (TreatmentTrial.Outcome.INEFFECTIVE, TreatmentTrial.Outcome.NOT_TOLERATED)
+        ]
+    else:
+        failed = [t for t in trials if rules.is_failed_preventive(_trial_facts(t))]
+    return tuple(dict.fromkeys(t.display_name for t in failed))
 
 
 def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | None:

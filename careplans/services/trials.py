@@ -11,13 +11,14 @@ from django.utils import timezone
 from careplans import rules
 from careplans.models import CarePlan, MedicationReduction, TreatmentTrial
 from careplans.models.trials import BOTOX_FIGURES, RECENT_MONTHS
-from careplans.selectors.plans import failed_preventives_of
+from careplans.selectors.plans import failed_of_class, failed_preventives_of
 from careplans.services.errors import (
     CarePlanError,
     NeedsAcknowledgement,
     _check_based_on,
     check_episode_open,
 )
+from pathway.ages import age_in_years
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Milestone
 from pathway.models.episodes import MilestoneKind
@@ -238,11 +239,18 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
         warning = rules.specialist_start_warning(
             medicine_class=medicine_class,
             role=data["role"],
-            failed_preventives=failed_preventives_of(locked),
+            failed_preventives=failed_preventives_of(locked, leaving_out=medicine_class),
+            failed_before=failed_of_class(locked, medicine_class),
+            age=age_in_years(plan.patient.date_of_birth, started_on),
             baseline_headache_days=data.get("baseline_headache_days"),
             baseline_migraine_days=data.get("baseline_migraine_days"),
         )
-    acknowledged = bool(data.get("start_warning_acknowledged"))
+    # The box acknowledges the warning the form showed: when another is due now (the medicine
+    # or its figures changed since), it is shown and acknowledged in its turn.
+    shown = data.get("start_warning_shown")
+    acknowledged = bool(data.get("start_warning_acknowledged")) and (
+        shown is None or (warning is not None and shown == warning.key)
+    )
     if warning and not already_taking and not acknowledged:
         raise NeedsAcknowledgement(warning)
     trial = TreatmentTrial.objects.create(

@@ -27,6 +27,11 @@ def trial_add(request, plan_uuid):
             trial = services.add_trial(actor=request.user, plan=plan, data=form.cleaned_data)
         except services.NeedsAcknowledgement as exc:
             warning = exc.prompt
+            # Shown again with this warning's key and the box unticked: a tick given beside
+            # another warning (before the medicine or its figures changed) is not this one's.
+            form.data = form.data.copy()
+            form.data["start_warning_shown"] = warning.key
+            form.data.pop("start_warning_acknowledged", None)
             form.add_error(
                 "start_warning_acknowledged",
                 "Read the NICE advice, then tick the box if you still want to record this "

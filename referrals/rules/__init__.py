@@ -7,6 +7,7 @@
 * `clocks`: waits against a target.
 """
 
+from pathway.ages import age_in_years
 from referrals.rules.clocks import (
     DAY_SECONDS,
     ContactTargets,
@@ -50,7 +51,6 @@ from referrals.rules.patients import (
     CONTACT_NEEDS,
     MATCH_FIELDS,
     Identity,
-    age_in_years,
     identity_differences,
     is_adult,
     missing_contact_detail,

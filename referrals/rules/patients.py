@@ -35,18 +35,6 @@ def is_adult(age: int) -> bool:
     return age >= ADULT_AGE
 
 
-def age_in_years(date_of_birth: date, on: date) -> int:
-    """Return the age in completed years on the date `on` (a birthday counts from that day;
-    29 February birthdays count from 1 March in other years).
-
-    Raises ValueError when the date of birth is after `on`.
-    """
-    if date_of_birth > on:
-        raise ValueError("The date of birth is after the date the age is wanted for.")
-    had_birthday = (on.month, on.day) >= (date_of_birth.month, date_of_birth.day)
-    return on.year - date_of_birth.year - (0 if had_birthday else 1)
-
-
 # Matching a self-referral to a patient record: what the self-referrer gave that the record also
 # holds, as (code, label) in the order they are shown side by side. A difference in any of them
 # must be confirmed by the clinician before the match is made.

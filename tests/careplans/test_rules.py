@@ -225,74 +225,133 @@ def test_the_botox_prompt_needs_both_figures_and_is_quiet_on_botox():
 # --- Starting a CGRP antibody or botulinum toxin A outside NICE's recommendation ------------------
 
 
-def start(medicine_class, failed, headache=None, migraine=None, role="preventive"):
+def start(medicine_class, failed, headache=None, migraine=None, role="preventive", **extra):
     return rules.specialist_start_warning(
         medicine_class=medicine_class,
         role=role,
         failed_preventives=failed,
         baseline_headache_days=headache,
         baseline_migraine_days=migraine,
+        **extra,
     )
 
 
 @pytest.mark.parametrize(
-    ("failed", "migraine", "says"),
+    ("failed", "headache", "migraine", "title", "says"),
     [
-        (0, None, ["No preventive treatment on record has failed, and NICE asks for at least 3"]),
-        (1, 10, ["1 preventive treatment on record has failed, and NICE asks for at least 3"]),
-        (2, None, ["2 preventive treatments on record have failed, and NICE asks for at least 3"]),
-        (3, Decimal("3.9"), ["migraine is on 3.9 days a month before starting, and NICE asks"]),
+        (
+            0,
+            20,
+            None,
+            "only after 3 preventive treatments have failed",
+            ["Here no preventive treatment on record has failed, and NICE asks for at least 3."],
+        ),
+        (1, 20, 10, "only after 3", ["1 preventive treatment on record has failed"]),
+        (2, None, None, "only after 3", ["2 preventive treatments on record have failed"]),
+        (
+            3,
+            20,
+            Decimal("3.9"),
+            "only with migraine on at least 4 days a month",
+            ["migraine is on 3.9 days a month before starting, and NICE asks for at least 4"],
+        ),
+        (3, 20, 1, "only with migraine", ["migraine is on 1 day a month"]),
+        # Migraine days cannot exceed headache days: 2 headache days rule it out alone.
+        (3, 2, None, "only with migraine", ["headache, and so migraine, is on 2 days a month"]),
         (
             2,
+            20,
             3,
+            "only after 3",
             ["2 preventive treatments on record have failed", "migraine is on 3 days a month"],
         ),
-        (3, 4, []),  # at least 4 migraine days, inclusive
-        (3, None, []),  # a baseline not given is not held against it
-        (5, 12, []),
+        (3, 20, 4, None, []),  # at least 4 migraine days, inclusive
+        (3, None, None, None, []),  # a baseline not given is not held against it
+        (5, 20, 12, None, []),
     ],
 )
-def test_a_cgrp_antibody_is_warned_of_outside_its_appraisals(failed, migraine, says):
-    prompt = start(rules.CGRP_ANTIBODY, failed, headache=20, migraine=migraine)
-    if not says:
+def test_a_cgrp_antibody_is_warned_of_outside_its_appraisals(
+    failed, headache, migraine, title, says
+):
+    prompt = start(rules.CGRP_ANTIBODY, failed, headache=headache, migraine=migraine)
+    if title is None:
         assert prompt is None
         return
     assert prompt.code == "ta_cgrp_outside"
     assert prompt.level == rules.WARNING
     assert prompt.source == "NICE TA659, TA682, TA764"
+    assert title in prompt.title
     for words in says:
         assert words in prompt.body
+    missing = "Record any failed preventive that is missing from the plan first."
+    assert (missing in prompt.body) is (failed < 3)
 
 
 @pytest.mark.parametrize(
-    ("failed", "headache", "migraine", "says"),
+    ("failed", "headache", "migraine", "title", "says"),
     [
-        (2, 20, 10, ["2 preventive treatments on record have failed"]),
-        (3, 14, 10, ["headache is on 14 days a month and migraine on 10 before starting"]),
-        (3, 15, Decimal("7.5"), ["headache is on 15 days a month and migraine on 7.5"]),
-        (3, 12, None, ["headache is on 12 days a month before starting"]),
-        (3, 15, 8, []),
-        (3, 15, None, []),
-        (3, None, None, []),
-        (4, 28, 20, []),
+        (2, 20, 10, "only after 3 preventive medicines", ["2 preventive treatments on record"]),
+        (3, 14, 10, "only for chronic migraine", ["headache is on 14 days a month before"]),
+        (
+            3,
+            15,
+            Decimal("7.5"),
+            "only for chronic migraine",
+            ["migraine is on 7.5 days a month before starting, which is not chronic migraine"],
+        ),
+        (3, 12, None, "only for chronic migraine", ["headache is on 12 days a month"]),
+        # Fewer than 8 migraine days rule it out whatever the headache days.
+        (3, None, 2, "only for chronic migraine", ["migraine is on 2 days a month"]),
+        (3, 15, 8, None, []),
+        (3, 15, None, None, []),
+        (3, None, None, None, []),
+        (4, 28, 20, None, []),
     ],
 )
-def test_botulinum_toxin_is_warned_of_outside_ta260(failed, headache, migraine, says):
+def test_botulinum_toxin_is_warned_of_outside_ta260(failed, headache, migraine, title, says):
     prompt = start(rules.BOTULINUM_TOXIN, failed, headache=headache, migraine=migraine)
-    if not says:
+    if title is None:
         assert prompt is None
         return
     assert prompt.code == "ta260_outside"
     assert prompt.source == "NICE TA260"
+    assert title in prompt.title
     assert "once any medication overuse is managed" in prompt.body
     for words in says:
         assert words in prompt.body
+
+
+def test_a_second_cgrp_antibody_or_botulinum_toxin_after_one_failed_is_warned_of():
+    prompt = start(rules.CGRP_ANTIBODY, 3, failed_before=("Erenumab",))
+    assert prompt.title == (
+        "NICE's appraisals do not cover another CGRP antibody after one has failed"
+    )
+    assert "Here Erenumab failed already: consider a specialist headache service instead." in (
+        prompt.body
+    )
+    prompt = start(rules.BOTULINUM_TOXIN, 4, 20, 10, failed_before=("Botulinum toxin type A",))
+    assert prompt.title == "Botulinum toxin A has not worked before"
+    assert "Here Botulinum toxin type A failed already." in prompt.body
+
+
+def test_a_patient_under_18_is_outside_every_appraisal():
+    prompt = start(rules.CGRP_ANTIBODY, 4, 20, 10, age=17)
+    assert prompt.title == "NICE recommends a CGRP antibody for adults only"
+    assert "the patient is 17, and the appraisals are for adults" in prompt.body
+    assert start(rules.CGRP_ANTIBODY, 4, 20, 10, age=18) is None
+    assert start(rules.BOTULINUM_TOXIN, 4, 20, 10, age=16).code == "ta260_outside"
 
 
 def test_only_a_preventive_cgrp_antibody_or_botulinum_toxin_is_warned_of():
     assert start(rules.BOTULINUM_TOXIN, 0, role="pain") is None
     assert start(rules.CGRP_ANTIBODY, 0, role="acute") is None
     assert start("beta_blocker", 0) is None
+
+
+def test_a_warnings_key_changes_with_what_it_says():
+    two, three = start(rules.CGRP_ANTIBODY, 2), start(rules.CGRP_ANTIBODY, 1)
+    assert two.key == start(rules.CGRP_ANTIBODY, 2).key
+    assert two.key != three.key
 
 
 # --- CGRP stopping rule at 12 weeks --------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from careplans import selectors, services
+from careplans import rules, selectors, services
 from careplans.models import (
     CarePlan,
     CarePlanVersion,
@@ -536,6 +536,47 @@ def test_the_failed_preventives_counted_for_a_start_are_the_plans_own(world):
         baseline_migraine_days=Decimal(9),
     )
     assert not trial.start_warning_acknowledged
+
+
+def test_a_cgrp_antibody_that_failed_is_not_a_failure_the_next_one_counts(world):
+    plan = builders.plan(world.patient)
+    builders.failed(plan, "propranolol")
+    builders.failed(plan, "topiramate")
+    builders.failed(plan, "erenumab", "not_tolerated", start_warning_acknowledged=True)
+    assert selectors.failed_preventives_of(plan) == 3
+    assert selectors.failed_preventives_of(plan, leaving_out=rules.CGRP_ANTIBODY) == 2
+    for code in ("erenumab", "fremanezumab"):
+        with pytest.raises(services.NeedsAcknowledgement) as caught:
+            builders.trial(plan, medicine_code=code, started_on=TODAY())
+        prompt = caught.value.prompt
+        assert prompt.title == (
+            "NICE's appraisals do not cover another CGRP antibody after one has failed"
+        )
+        assert "Erenumab failed already" in prompt.body
+        assert "2 preventive treatments on record have failed" in prompt.body
+    # Botulinum toxin A counts the failed CGRP antibody among its 3.
+    trial = builders.trial(
+        plan,
+        medicine_code="botulinum_toxin_a",
+        started_on=TODAY(),
+        baseline_headache_days=Decimal(20),
+        baseline_migraine_days=Decimal(10),
+    )
+    assert not trial.start_warning_acknowledged
+
+
+def test_a_patient_under_18_is_warned_of_at_the_start_date(world):
+    from pathway.models import Patient
+
+    Patient.objects.filter(pk=world.patient.pk).update(
+        date_of_birth=TODAY().replace(year=TODAY().year - 17)
+    )
+    world.patient.refresh_from_db()
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "topiramate"):
+        builders.failed(plan, code)
+    with pytest.raises(services.NeedsAcknowledgement, match="for adults only"):
+        builders.trial(plan, medicine_code="galcanezumab", started_on=TODAY())
 
 
 def test_an_opioid_for_headache_shows_the_cg150_warning(world):

@@ -334,6 +334,14 @@ def test_a_trial_with_a_review_before_its_start_is_refused(world, login):
     assert not TreatmentTrial.objects.exists()
 
 
+def _acknowledged(response) -> dict:
+    """The box ticked beside the warning `response` showed, as the browser sends it back."""
+    return {
+        "start_warning_acknowledged": "on",
+        "start_warning_shown": response.context["form"].data["start_warning_shown"],
+    }
+
+
 def test_the_ng193_warning_shows_and_then_the_trial_is_recorded(world, login):
     plan = builders.plan(world.patient, condition="chronic_pain")
     client = login(world.clinician)
@@ -345,14 +353,15 @@ def test_the_ng193_warning_shows_and_then_the_trial_is_recorded(world, login):
     }
     url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
     assert "I have read the NICE advice" not in client.get(url).content.decode()
-    html = client.post(url, data).content.decode()
+    response = client.post(url, data)
+    html = response.content.decode()
     assert "I have read the NICE advice and still want to record this medicine" in html
     assert "NICE advises not to start gabapentinoids for chronic primary pain" in html
     assert "Source: NICE NG193</p>" in html
     assert "clinical-rules.md" not in html
     assert "tick the box if you still want to record this medicine" in html
     assert not TreatmentTrial.objects.exists()
-    response = client.post(url, {**data, "start_warning_acknowledged": "on"})
+    response = client.post(url, {**data, **_acknowledged(response)})
     assert response.status_code == 302
     assert TreatmentTrial.objects.get().start_warning_acknowledged
 
@@ -371,7 +380,8 @@ def test_a_cgrp_antibody_started_before_3_preventives_failed_is_warned_of(world,
         "baseline_headache_days": "10",
         "baseline_migraine_days": "6",
     }
-    html = client.post(url, data).content.decode()
+    response = client.post(url, data)
+    html = response.content.decode()
     assert "NICE recommends a CGRP antibody only after 3 preventive treatments have failed" in html
     assert "Here 2 preventive treatments on record have failed, and NICE asks for at least 3." in (
         html
@@ -379,7 +389,21 @@ def test_a_cgrp_antibody_started_before_3_preventives_failed_is_warned_of(world,
     assert "Source: NICE TA659, TA682, TA764</p>" in html
     assert "I have read the NICE advice and still want to record this medicine" in html
     assert not TreatmentTrial.objects.filter(medicine_code="erenumab").exists()
+    # Ticked beside this warning, the box does not acknowledge botulinum toxin A's: the form is
+    # shown again with TA260's warning and the box unticked.
+    botox = {**data, "medicine_code": "botulinum_toxin_a", "dose": "155 units"}
+    response = client.post(url, {**botox, **_acknowledged(response)})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "NICE recommends botulinum toxin A only after 3 preventive medicines have failed" in (
+        html
+    )
+    assert not response.context["form"]["start_warning_acknowledged"].value()
+    assert not TreatmentTrial.objects.filter(medicine_code="botulinum_toxin_a").exists()
+    # Nor is a tick with no warning shown beside it taken as read.
     response = client.post(url, {**data, "start_warning_acknowledged": "on"})
+    assert response.status_code == 200
+    response = client.post(url, {**data, **_acknowledged(response)})
     assert response.status_code == 302
     assert TreatmentTrial.objects.get(medicine_code="erenumab").start_warning_acknowledged
 
@@ -413,9 +437,9 @@ def test_a_brand_typed_as_other_is_sent_to_its_listed_medicine_and_nices_warning
         ).content.decode()
         assert "Pregabalin is on the list of medicines: choose it there" in html
     assert not TreatmentTrial.objects.exists()
-    html = client.post(url, {**data, "medicine_code": "pregabalin"}).content.decode()
-    assert "NICE advises not to start gabapentinoids for chronic primary pain" in html
-    client.post(url, {**data, "medicine_code": "pregabalin", "start_warning_acknowledged": "on"})
+    response = client.post(url, {**data, "medicine_code": "pregabalin"})
+    assert "NICE advises not to start gabapentinoids" in response.content.decode()
+    client.post(url, {**data, "medicine_code": "pregabalin", **_acknowledged(response)})
     assert TreatmentTrial.objects.get().medicine_class == "gabapentinoid"
 
 

@@ -260,7 +260,7 @@ def test_a_cgrp_antibody_started_early_is_warned_of_then_recorded(
     browser_page.check()
     main = page.locator("main").inner_text()
     assert "NICE recommends a CGRP antibody only after 3 preventive treatments have failed" in main
-    assert "No preventive treatment on record has failed, and NICE asks for at least 3" in main
+    assert "Here no preventive treatment on record has failed, and NICE asks for at least 3" in main
     page.get_by_label("I have read the NICE advice and still want to record this medicine").check()
     page.get_by_role("button", name="Save treatment").click()
     browser_page.check()
