@@ -64,8 +64,13 @@ _NAMED_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # would be given its limit (fewer than 15 days a month) instead of theirs (fewer than 10).
 _COMBINATION_WORDS = (
     "co-codamol", "cocodamol", "co-dydramol", "codydramol", "co-codaprin", "solpadeine",
-    "migraleve", "syndol", "zapain", "kapake", "tylex", "nurofen plus",
+    "migraleve", "syndol", "zapain", "kapake", "tylex", "nurofen plus", "tramacet",
+    # A painkiller with caffeine is a combination painkiller too (ICHD-3 8.2.5).
+    "caffeine", "anadin extra", "panadol extra", "hedex extra", "excedrin", "propain",
 )  # fmt: skip
+# Listed medicines that combine a painkiller with an opioid (the rest of the opioid class is
+# opioids alone): typed by any name, they are combination painkillers.
+_COMBINATION_CODES = frozenset({"co_codamol", "co_dydramol"})
 _OPIOID_WORDS = (
     "codeine", "dihydrocodeine", "tramadol", "morphine", "oxycodone", "tapentadol",
     "buprenorphine", "fentanyl", "meptazinol", "pethidine",
@@ -81,9 +86,15 @@ def named_class_mismatch(medicine: str, medication_class: str) -> str | None:
         if any(word in text for word in words) and medication_class != named:
             return named
     if medication_class == SIMPLE_ANALGESIC:
-        if any(word in text for word in _COMBINATION_WORDS):
+        # Listed medicines by any of their names, brands included (OTHER_NAMES: Oramorph,
+        # Solpadol, Zydol, DF118), as the treatment form reads them.
+        codes = {
+            coded_medicine_named(word.strip(".,;:()")) for word in text.replace("/", " ").split()
+        }
+        if any(word in text for word in _COMBINATION_WORDS) or codes & _COMBINATION_CODES:
             return COMBINATION_ANALGESIC
-        if any(word in text for word in _OPIOID_WORDS):
+        opioid = any(code and MEDICINES[code].medicine_class == OPIOID for code in codes)
+        if opioid or any(word in text for word in _OPIOID_WORDS):
             return OPIOID
     return None
 

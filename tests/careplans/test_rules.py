@@ -956,6 +956,28 @@ def test_a_typed_triptan_or_ergotamine_name_says_its_type():
     assert rules.named_class_mismatch("Codeine", rules.COMBINATION_ANALGESIC) is None
 
 
+@pytest.mark.parametrize(
+    ("typed", "named"),
+    [
+        ("Oramorph 10 mg", "opioid"),
+        ("OxyContin 10mg", "opioid"),
+        ("DF118 Forte", "opioid"),
+        ("Zydol 50", "opioid"),
+        ("Solpadol 30/500", "combination_analgesic"),
+        ("Tramacet", "combination_analgesic"),
+        ("Paracetamol and caffeine", "combination_analgesic"),
+        ("Anadin Extra", "combination_analgesic"),
+        ("Panadol Extra 2 tablets", "combination_analgesic"),
+        ("Paracetamol 1 g", None),
+        ("Nurofen 400 mg", None),
+    ],
+)
+def test_a_brand_or_caffeine_under_simple_painkillers_says_its_lower_limit(typed, named):
+    """Under "simple painkillers" they would be given its limit (fewer than 15 days a month)
+    instead of their own (fewer than 10)."""
+    assert rules.named_class_mismatch(typed, rules.SIMPLE_ANALGESIC) == named
+
+
 def test_a_typed_name_of_a_listed_medicine_is_that_medicine():
     assert rules.coded_medicine_named("Propranolol") == "propranolol"
     assert rules.coded_medicine_named("  propranolol MR 80 mg ") == "propranolol"
