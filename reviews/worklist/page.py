@@ -22,12 +22,15 @@ from reviews.worklist.scans import _slow_sources, scope
 def _change_checks(moment: datetime) -> dict[str, tuple[set[str], Exists]]:
     """Per patient (as OuterRef("pk")), whether an episode, milestone, appointment, trial, care
     plan or diary record was saved at or after `moment`, each with the kept reason codes such a
-    save can end or change. Saves are the only way a kept time-based reason stops holding: time
-    passing only adds them, and a new day starts a new scan."""
+    save can end or change (an episode's: every one). Saves are the only way a kept time-based
+    reason stops holding: time passing only adds them, and a new day starts a new scan."""
     patient = OuterRef("pk")
     waits = {"target_breach", "review_overdue"}
+    # An episode saved (a discharge above all) can end any of them: a patient out of care
+    # needs none of the team's attention.
+    every = set(_slow_sources(moment, timezone.localdate(moment)))
     checks = [
-        (waits, Exists(Episode.objects.filter(patient=patient, updated_at__gte=moment))),
+        (every, Exists(Episode.objects.filter(patient=patient, updated_at__gte=moment))),
         (waits, Exists(Milestone.objects.filter(episode__patient=patient, updated_at__gte=moment))),
         # An overdue review's line says when one is booked; a missed appointment's goes.
         (

@@ -213,6 +213,23 @@ def test_a_kept_worklist_drops_the_line_as_its_page_opens(world, login, settings
     assert "The patients on this page no longer need attention." in page
 
 
+def test_a_kept_worklist_drops_a_discharged_patients_line_at_once(world, login, settings):
+    """A discharge saves the episode, which can end any kept reason: every one of the
+    patient's is checked again."""
+    from reviews.services.episodes import discharge_episode
+
+    settings.WORKLIST_CACHE_SECONDS = 120
+    missed = _missed(world)
+    missed.episode.status = "active"
+    missed.episode.save(update_fields=["status"])
+    client = login(world.clinician)
+    assert _page(missed) in client.get(WORKLIST).content.decode()
+    discharge_episode(actor=world.clinician, episode=missed.episode, reason="patient_choice")
+    page = client.get(WORKLIST).content.decode()
+    assert _page(missed) not in page
+    assert "The patients on this page no longer need attention." in page
+
+
 def test_a_missing_reason_is_shown_beside_the_field(world, login):
     missed = _missed(world)
     response = login(world.clinician).post(_decide(missed), {"reason": "  "})
