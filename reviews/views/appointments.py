@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from diaries.selectors import window_start
 from pathway.audit import record_view
 from pathway.models import Episode
+from pathway.models.episodes import MilestoneKind
 from pathway.navigation import patient_tabs
 from pathway.permissions import patient_for
 from pathway.views.access import clinician_required
@@ -120,7 +121,13 @@ def appointment_create(request, patient_uuid):
         request.POST or None,
         initial=initial,
         episodes=episodes,
-        first_contact_targets=sources.first_contact_targets(episodes.values_list("pk", flat=True)),
+        # Only episodes still waiting for their first contact have a target left to miss (a
+        # second first conversation is refused for the others, and says why).
+        first_contact_targets=sources.first_contact_targets(
+            episodes.exclude(milestones__kind=MilestoneKind.FIRST_CONTACT).values_list(
+                "pk", flat=True
+            )
+        ),
         clinicians=selectors.team_clinicians(request.user),
     )
     in_the_way = None

@@ -154,6 +154,22 @@ def test_a_first_conversation_after_its_target_is_booked_only_when_ticked(world,
     assert follow_up.status_code == 302
 
 
+def test_a_second_first_conversation_is_refused_without_a_target_warning_first(world, login):
+    from pathway.models import Milestone
+
+    episode = _accepted_episode(world, decided_days_ago=200)
+    Milestone.objects.create(episode=episode, kind="first_contact", occurred_at=timezone.now())
+    day = timezone.localdate() + timedelta(days=2)
+    response = login(world.clinician).post(
+        _create_url(world.patient), _form(episode, world.clinician, day, "10:00")
+    )
+    assert response.status_code == 200
+    page = page_text(response)
+    assert "first-contact target" not in page
+    assert "Book a follow-up instead." in page
+    assert not Appointment.objects.exists()
+
+
 def test_a_first_conversation_within_its_target_asks_nothing(world, login):
     episode = _accepted_episode(world, decided_days_ago=0)
     day = timezone.localdate() + timedelta(days=2)
