@@ -17,6 +17,7 @@ import io
 import json
 import queue
 import threading
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -61,6 +62,29 @@ def _converter(field: models.Field):
     if not field.null and not isinstance(field, models.JSONField):
         return convert
     return lambda value: NULL if value is None else convert(value)
+
+
+@contextmanager
+def _own_times(model, names):
+    """While it lasts, `model`'s auto_now and auto_now_add columns among `names` keep the times
+    given (bulk_create would stamp every row with the time of the insert, so every row would
+    read as made just now, and "the latest recorded" by created_at, as the worklist reads the
+    next review due, would be whichever was inserted last). The loader writes on one thread."""
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.DateField)
+        and field.attname in names
+        and (field.auto_now or field.auto_now_add)
+    ]
+    saved = [(field, field.auto_now, field.auto_now_add) for field in fields]
+    for field in fields:
+        field.auto_now = field.auto_now_add = False
+    try:
+        yield
+    finally:
+        for field, auto_now, auto_now_add in saved:
+            field.auto_now, field.auto_now_add = auto_now, auto_now_add
 
 
 class Sink:
@@ -112,19 +136,11 @@ class Sink:
             self._copy(writer)
         else:
             names = self.fields
-            made = [self.model(**dict(zip(names, row, strict=True))) for row in self.rows]
-            # bulk_create stamps auto_now(_add) columns with the time of the insert; the rows'
-            # own times are written back after it, or every row would read as made just now
-            # (and "the latest recorded" by created_at, as the worklist reads the next review
-            # due, would be whichever was inserted last).
-            stamped = [name for name in ("created_at", "updated_at") if name in names]
-            given = [[getattr(row, name) for name in stamped] for row in made]
-            self.model.objects.bulk_create(made, batch_size=500)
-            if stamped:
-                for row, values in zip(made, given, strict=True):
-                    for name, value in zip(stamped, values, strict=True):
-                        setattr(row, name, value)
-                self.model.objects.bulk_update(made, stamped, batch_size=500)
+            with _own_times(self.model, names):
+                self.model.objects.bulk_create(
+                    [self.model(**dict(zip(names, row, strict=True))) for row in self.rows],
+                    batch_size=500,
+                )
         self.written += len(self.rows)
         self.rows = []
 

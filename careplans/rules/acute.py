@@ -65,16 +65,22 @@ _NAMED_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
 _COMBINATION_WORDS = (
     "co-codamol", "cocodamol", "co-dydramol", "codydramol", "co-codaprin", "solpadeine",
     "migraleve", "syndol", "zapain", "kapake", "tylex", "nurofen plus", "tramacet",
+    "paramol", "cuprofen plus", "codipar", "remedeine", "maxitram",
     # A painkiller with caffeine is a combination painkiller too (ICHD-3 8.2.5).
-    "caffeine", "anadin extra", "panadol extra", "hedex extra", "excedrin", "propain",
+    "caffeine", "anadin extra", "anadin original", "panadol extra", "hedex extra", "excedrin",
+    "propain",
 )  # fmt: skip
+# Words that say a medicine holds no caffeine, taken out before the names are read.
+_WITHOUT = ("caffeine free", "caffeine-free", "without caffeine", "no caffeine")
 # Listed medicines that combine a painkiller with an opioid (the rest of the opioid class is
 # opioids alone): typed by any name, they are combination painkillers.
 _COMBINATION_CODES = frozenset({"co_codamol", "co_dydramol"})
 _OPIOID_WORDS = (
     "codeine", "dihydrocodeine", "tramadol", "morphine", "oxycodone", "tapentadol",
-    "buprenorphine", "fentanyl", "meptazinol", "pethidine",
+    "buprenorphine", "fentanyl", "meptazinol", "pethidine", "dhc continus", "temgesic",
 )  # fmt: skip
+# A simple painkiller's name: with an opioid named beside it, the medicine is a combination.
+_SIMPLE_WORDS = ("paracetamol", "aspirin", "ibuprofen", "naproxen", "diclofenac")
 
 
 def named_class_mismatch(medicine: str, medication_class: str) -> str | None:
@@ -86,6 +92,8 @@ def named_class_mismatch(medicine: str, medication_class: str) -> str | None:
         if any(word in text for word in words) and medication_class != named:
             return named
     if medication_class == SIMPLE_ANALGESIC:
+        for words in _WITHOUT:
+            text = text.replace(words, " ")
         # Listed medicines by any of their names, brands included (OTHER_NAMES: Oramorph,
         # Solpadol, Zydol, DF118), as the treatment form reads them.
         codes = {
@@ -95,7 +103,9 @@ def named_class_mismatch(medicine: str, medication_class: str) -> str | None:
             return COMBINATION_ANALGESIC
         opioid = any(code and MEDICINES[code].medicine_class == OPIOID for code in codes)
         if opioid or any(word in text for word in _OPIOID_WORDS):
-            return OPIOID
+            # Paracetamol and codeine is co-codamol by another name (ICHD-3 8.2.5).
+            simple = any(word in text for word in _SIMPLE_WORDS)
+            return COMBINATION_ANALGESIC if simple else OPIOID
     return None
 
 

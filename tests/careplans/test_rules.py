@@ -968,8 +968,17 @@ def test_a_typed_triptan_or_ergotamine_name_says_its_type():
         ("Paracetamol and caffeine", "combination_analgesic"),
         ("Anadin Extra", "combination_analgesic"),
         ("Panadol Extra 2 tablets", "combination_analgesic"),
+        ("Paramol", "combination_analgesic"),
+        ("Cuprofen Plus", "combination_analgesic"),
+        ("Anadin Original", "combination_analgesic"),
+        ("Paracetamol and codeine 500/30", "combination_analgesic"),
+        ("DHC Continus 60 mg", "opioid"),
+        ("Temgesic 200 micrograms", "opioid"),
         ("Paracetamol 1 g", None),
+        ("Paracetamol (caffeine free)", None),
+        ("Paracetamol caffeine-free 500 mg", None),
         ("Nurofen 400 mg", None),
+        ("Panadol Advance", None),
     ],
 )
 def test_a_brand_or_caffeine_under_simple_painkillers_says_its_lower_limit(typed, named):
