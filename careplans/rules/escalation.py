@@ -191,6 +191,8 @@ def specialist_start_warning(
     age: int | None = None,
     baseline_headache_days=None,
     baseline_migraine_days=None,
+    figures_from: str = "before starting",
+    overuse: str = "",
 ) -> Prompt | None:
     """Return the warning for starting a CGRP antibody or botulinum toxin A to prevent headaches
     outside what NICE recommends them for (clinical-rules.md section 10), or None.
@@ -205,7 +207,10 @@ def specialist_start_warning(
     appraisals do not cover a second CGRP antibody after one has failed (CONVENTION, as
     cgrp_prompt), nor botulinum toxin A again once it has not worked. `age` is the patient's on
     the start date. A baseline not given is not held against it, but one given can rule it out
-    alone (migraine days cannot exceed headache days). Like NICE's other start warnings it
+    alone (migraine days cannot exceed headache days); `figures_from` says where the figures
+    come from ("before starting" as typed, or the diary's window). `overuse`, when given, says
+    where medication overuse shows (the diary's window): TA260 asks for it to be managed
+    first. Like NICE's other start warnings it
     informs and does not block. Raises ValueError for a figure outside 0-31 days a month."""
     if role != PREVENTIVE or medicine_class not in (CGRP_ANTIBODY, BOTULINUM_TOXIN):
         return None
@@ -253,7 +258,7 @@ def specialist_start_warning(
             short.append(
                 (
                     "NICE recommends a CGRP antibody only with migraine on at least 4 days a month",
-                    f"{which} is on {_days(fewest)} a month before starting, and NICE asks for "
+                    f"{which} is on {_days(fewest)} a month {figures_from}, and NICE asks for "
                     f"at least {CGRP_MIN_MIGRAINE_DAYS} migraine days",
                 )
             )
@@ -267,7 +272,14 @@ def specialist_start_warning(
             short.append(
                 (
                     "NICE recommends botulinum toxin A only for chronic migraine",
-                    f"{' and '.join(chronic_short)} before starting, which is not chronic migraine",
+                    f"{' and '.join(chronic_short)} {figures_from}, which is not chronic migraine",
+                )
+            )
+        if overuse:
+            short.append(
+                (
+                    "NICE asks for medication overuse to be managed before botulinum toxin A",
+                    f"{overuse} shows medication overuse",
                 )
             )
     if not short:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -18,6 +19,7 @@ from careplans.services.errors import (
     _check_based_on,
     check_episode_open,
 )
+from pathway import recent_diary
 from pathway.ages import age_in_years
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, Milestone
@@ -170,6 +172,39 @@ def _referral_day(episode: Episode) -> date:
     return timezone.localdate(received or episode.opened_at)
 
 
+# Medicines recommended (NICE TA659, TA682, TA764, TA260) only to prevent headaches.
+SPECIALIST_PREVENTIVES = (rules.CGRP_ANTIBODY, rules.BOTULINUM_TOXIN)
+
+
+def _specialist_warning(plan: CarePlan, data: dict, medicine_class: str, started_on: date):
+    """rules.specialist_start_warning for a treatment started on a headache plan, with the
+    figures typed before starting or, with none typed, the diary's last 90 days when it covers
+    them in full (pathway.recent_diary, as the plan's own prompts read it), and the diary's
+    medication overuse."""
+    if medicine_class not in SPECIALIST_PREVENTIVES:
+        return None
+    headache = data.get("baseline_headache_days")
+    migraine = data.get("baseline_migraine_days")
+    figures_from = "before starting"
+    recent = recent_diary.for_patient(plan.patient)
+    diary = f"the diary for the 90 days to {recent.end:%-d %B %Y}" if recent else ""
+    if recent is not None and recent.complete and headache is None and migraine is None:
+        headache = Decimal(str(round(recent.headache_days_per_month, 2)))
+        migraine = Decimal(str(round(recent.migraine_days_per_month, 2)))
+        figures_from = f"in {diary}"
+    return rules.specialist_start_warning(
+        medicine_class=medicine_class,
+        role=data["role"],
+        failed_preventives=failed_preventives_of(plan, leaving_out=medicine_class),
+        failed_before=failed_of_class(plan, medicine_class),
+        age=age_in_years(plan.patient.date_of_birth, started_on),
+        baseline_headache_days=headache,
+        baseline_migraine_days=migraine,
+        figures_from=figures_from,
+        overuse=diary if recent is not None and recent.overuse_codes else "",
+    )
+
+
 @transaction.atomic
 def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
     """Record a medicine the patient starts (or already takes) under the plan. Starting one
@@ -212,6 +247,12 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
             f"{rules.MEDICINES[listed].name} is on the list of medicines: choose it there "
             "instead of typing it."
         )
+    if plan.episode.condition == rules.HEADACHE and (
+        medicine_class in SPECIALIST_PREVENTIVES and data["role"] != rules.PREVENTIVE
+    ):
+        raise CarePlanError(
+            f"{rules.MEDICINES[code].name} prevents headaches: record it as headache prevention."
+        )
     _check_not_recorded(plan, code, data.get("medicine_name", ""))
     _check_morphine_equivalent(data, code)
     # A medicine started before the referral was not started by this pathway: it is one the
@@ -236,15 +277,7 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
         raise CarePlanError(problem)
     warning = rules.start_warning(condition=plan.episode.condition, medicine_class=medicine_class)
     if warning is None and plan.episode.condition == rules.HEADACHE and not already_taking:
-        warning = rules.specialist_start_warning(
-            medicine_class=medicine_class,
-            role=data["role"],
-            failed_preventives=failed_preventives_of(locked, leaving_out=medicine_class),
-            failed_before=failed_of_class(locked, medicine_class),
-            age=age_in_years(plan.patient.date_of_birth, started_on),
-            baseline_headache_days=data.get("baseline_headache_days"),
-            baseline_migraine_days=data.get("baseline_migraine_days"),
-        )
+        warning = _specialist_warning(locked, data, medicine_class, started_on)
     # The box acknowledges the warning the form showed: when another is due now (the medicine
     # or its figures changed since), it is shown and acknowledged in its turn.
     shown = data.get("start_warning_shown")

@@ -51,8 +51,9 @@ def trial_add(request, plan_uuid):
             return redirect(_plan_page(plan.patient, "treatments"))
     elif request.method == "GET":
         record_view(actor=request.user, patient=plan.patient, obj=plan)
-    if warning is None and not form["start_warning_acknowledged"].value():
-        # The box acknowledges a NICE warning: it is asked for only beside one.
+    if warning is None:
+        # The box acknowledges a NICE warning: it is shown only beside one. A tick sent with
+        # another problem is dropped, so the warning is shown again once that is put right.
         del form.fields["start_warning_acknowledged"]
     return render(
         request,

@@ -503,8 +503,8 @@ def milestone_counts_table(*, practice_ids, period: Period, now: datetime | None
     an annual review due date recorded ahead is not reached until it comes."""
     start, end = period_bounds(period)
     now = now or timezone.now()
-    # A due date a later review replaced before it came (the review was held early and set
-    # another) was never reached.
+    # A due date a later review replaced before it came (a review recorded early set another)
+    # was never reached.
     replaced = Milestone.objects.filter(
         episode=OuterRef("episode"),
         kind="annual_review_due",
@@ -531,7 +531,8 @@ def milestone_counts_table(*, practice_ids, period: Period, now: datetime | None
         title="Pathway activity",
         definition="How many times each pathway milestone was reached in the period, up to "
         "now. An annual review due date counts once the date has passed, not when a review "
-        "sets it, and not at all when a review held before it set another. Referral received "
+        "sets it, and not at all when a review recorded before it set another. Referral "
+        "received "
         "counts referrals linked to a patient's episode of care; a self-referral still "
         "waiting to be matched to a registered patient is counted in Referrals by source and "
         "month, not here. Discharged counts every episode of care "

@@ -349,9 +349,9 @@ def test_only_a_preventive_cgrp_antibody_or_botulinum_toxin_is_warned_of():
 
 
 def test_a_warnings_key_changes_with_what_it_says():
-    two, three = start(rules.CGRP_ANTIBODY, 2), start(rules.CGRP_ANTIBODY, 1)
+    two, one = start(rules.CGRP_ANTIBODY, 2), start(rules.CGRP_ANTIBODY, 1)
     assert two.key == start(rules.CGRP_ANTIBODY, 2).key
-    assert two.key != three.key
+    assert two.key != one.key
 
 
 # --- CGRP stopping rule at 12 weeks --------------------------------------------------------------

@@ -569,7 +569,7 @@ def test_a_patient_under_18_is_warned_of_at_the_start_date(world):
     from pathway.models import Patient
 
     Patient.objects.filter(pk=world.patient.pk).update(
-        date_of_birth=TODAY().replace(year=TODAY().year - 17)
+        date_of_birth=TODAY() - timedelta(days=17 * 365)  # 16 or 17 years old
     )
     world.patient.refresh_from_db()
     plan = builders.plan(world.patient)

@@ -2,6 +2,7 @@
 edited, free text is escaped, and list pages run a constant number of queries."""
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -332,6 +333,12 @@ def test_a_trial_with_a_review_before_its_start_is_refused(world, login):
     assert response.status_code == 200
     assert "The review date must be on or after the start date." in response.content.decode()
     assert not TreatmentTrial.objects.exists()
+
+
+def _words(response) -> str:
+    """The page's text without its tags: each run of spaces as one, none before punctuation."""
+    text = " ".join(re.sub(r"<[^>]+>", " ", html.unescape(response.content.decode())).split())
+    return re.sub(r" (?=[.,:;)])", "", text)
 
 
 def _acknowledged(response) -> dict:
@@ -1563,6 +1570,73 @@ def test_the_nice_prompts_are_judged_on_a_full_90_day_diary(world, login):
     assert "Consider a CGRP antibody or specialist referral" in html
     assert "Migraine days a month: 10.00, headache days a month: 30.00, from the diary" in html
     assert "The diary shows medication overuse" in html and "(ICHD-3 8.2.2)" in html
+
+
+def test_botulinum_toxin_is_judged_on_the_diary_and_its_overuse_when_no_figure_is_typed(
+    world, login
+):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "candesartan"):
+        builders.failed(plan, code)
+    # Headache every day, migraine with a triptan every third: chronic migraine, and triptan
+    # overuse (10 days a month).
+    _diary(
+        world.patient,
+        90,
+        lambda n: {"headache": True, "migraine": n % 3 == 0, "took_triptan": n % 3 == 0},
+    )
+    client = login(world.clinician)
+    url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
+    data = {
+        "medicine_code": "botulinum_toxin_a",
+        "role": "preventive",
+        "dose": "155 units every 12 weeks",
+        "started_on": TODAY().isoformat(),
+    }
+    html = _words(client.post(url, data))
+    assert "NICE asks for medication overuse to be managed before botulinum toxin A" in html
+    assert re.search(
+        r"Here the diary for the 90 days to \d+ \w+ \d{4} shows medication overuse\.", html
+    )
+    assert "not chronic migraine" not in html  # 30 headache and 10 migraine days a month
+    # With too few migraine days typed, those are judged instead of the diary's.
+    html = _words(client.post(url, {**data, "baseline_migraine_days": "5"}))
+    assert "migraine is on 5 days a month before starting, which is not chronic migraine" in html
+
+
+def test_a_cgrp_antibody_or_botulinum_toxin_is_recorded_only_to_prevent_headaches(world, login):
+    plan = builders.plan(world.patient)
+    client = login(world.clinician)
+    url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
+    for code, name in (("erenumab", "Erenumab"), ("botulinum_toxin_a", "Botulinum toxin type A")):
+        html = _words(
+            client.post(
+                url,
+                {"medicine_code": code, "role": "acute", "dose": "1", "started_on": TODAY()},
+            )
+        )
+        assert f"{name} prevents headaches: record it as headache prevention." in html
+    assert not TreatmentTrial.objects.exists()
+
+
+def test_a_tick_sent_with_another_problem_is_asked_for_again(world, login):
+    plan = builders.plan(world.patient)
+    client = login(world.clinician)
+    url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
+    data = {
+        "medicine_code": "erenumab",
+        "role": "preventive",
+        "dose": "140 mg monthly",
+        "started_on": TODAY().isoformat(),
+    }
+    warned = client.post(url, data)
+    response = client.post(url, {**data, **_acknowledged(warned), "dose": ""})
+    assert "start_warning_acknowledged" not in response.context["form"].fields
+    assert "I have read the NICE advice" not in response.content.decode()
+    response = client.post(url, {**data, "start_warning_shown": warned.context["form"].data[
+        "start_warning_shown"]})  # fmt: skip
+    assert "I have read the NICE advice" in response.content.decode()
+    assert not TreatmentTrial.objects.exists()
 
 
 def test_a_diary_with_days_missing_is_not_used_and_the_page_says_so(world, login):

@@ -343,7 +343,7 @@ def test_a_due_date_a_review_replaced_before_it_came_was_never_reached(world):
 
     # Only the 2 reviewed late had reached their due date: a small number, suppressed.
     assert dict(table.rows)["Next review due"] == "*"
-    assert "not at all when a review held before it set another" in table.definition
+    assert "not at all when a review recorded before it set another" in table.definition
 
 
 def test_pathway_activity_counts_referrals_linked_to_a_patient_as_its_definition_says(world):
