@@ -38,6 +38,7 @@ RECORD_PARTS = {
     "reviews.mdtcase": "a team discussion about your care",
     "reviews.questionnairerequest": "a questionnaire",
     "reviews.safetyalert": "a follow-up by your care team",
+    "reviews.discharge": "your discharge from the service",
 }
 
 # Where "Created a …" or "Decided a …" would not read as plain English to the patient, what
@@ -56,6 +57,7 @@ SAID_TO_PATIENT = {
     ("create", "reviews.groupbooking"): "Invited you to a group session",
     ("create", "reviews.mdtcase"): "Asked the team meeting about your care",
     ("decide", "referrals.referral"): "Decided on a referral",
+    ("create", "reviews.discharge"): "Discharged you from the service",
 }
 
 

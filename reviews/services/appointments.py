@@ -24,6 +24,10 @@ NOT_UNDER_CARE = (
     "You are not under the headache and pain team's care at the moment, so we cannot book an "
     "appointment. If you need the service again, ask your GP practice."
 )
+NOT_SEEN_YET = (
+    "The team will contact you to arrange your first conversation. You can ask for a review "
+    "after it."
+)
 
 
 def _validate_time(start: datetime, duration_minutes: int) -> None:
@@ -705,9 +709,12 @@ def request_booking(
 
     Raises ReviewsError if the same kind of request is already waiting, or for an annual review
     when one is already booked (there is one a year; the patient can ask to move it instead),
-    or when the patient is not under the team's care (discharged, or never referred)."""
+    or when the patient is not under the team's care (discharged, or never referred) or has not
+    had their first conversation yet (reviews follow it)."""
     if not patient.episodes.open().exists():
         raise ReviewsError(NOT_UNDER_CARE)
+    if not patient.episodes.open().filter(milestones__kind=MilestoneKind.FIRST_CONTACT).exists():
+        raise ReviewsError(NOT_SEEN_YET)
     if kind == Appointment.Kind.ANNUAL_REVIEW:
         booked = (
             patient.appointments.filter(

@@ -57,6 +57,8 @@ def _appointments_page(request, patient, booking_form: BookingRequestForm, *, st
     asked = {r.kind for r in open_requests}
     annual_booked = next((a for a in upcoming if a.kind == Appointment.Kind.ANNUAL_REVIEW), None)
     under_care = selectors.open_episodes(patient).exists()
+    # Reviews follow the first conversation: before it, the team arranges that one.
+    seen = selectors.open_episodes(patient).filter(milestones__kind="first_contact").exists()
     # The review the latest one set: a follow-up is the one to ask for first.
     follow_up_next = (
         under_care
@@ -76,8 +78,9 @@ def _appointments_page(request, patient, booking_form: BookingRequestForm, *, st
             # One yearly review at a time: not while one is booked or already asked for; and
             # nothing once the patient is no longer under the team's care.
             "under_care": under_care,
-            "can_ask_annual": under_care and annual_booked is None and "annual_review" not in asked,
-            "can_ask_follow_up": under_care and "follow_up" not in asked,
+            "seen": seen,
+            "can_ask_annual": seen and annual_booked is None and "annual_review" not in asked,
+            "can_ask_follow_up": seen and "follow_up" not in asked,
             "follow_up_next": follow_up_next,
             "booking_form": booking_form,
         },

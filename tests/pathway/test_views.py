@@ -395,6 +395,18 @@ def test_starting_a_care_plan_reads_as_two_different_steps(login, world):
     assert page.count("Started a new version of your care plan") == 1
 
 
+def test_a_discharge_reads_as_one(login, world):
+    AuditEvent.objects.create(
+        actor=world.clinician,
+        action=AuditEvent.Action.CREATE,
+        patient=world.patient,
+        object_type="reviews.discharge",
+    )
+    page = _page(login(world.patient_user).get(reverse("pathway:record-access")))
+    assert "Discharged you from the service" in page
+    assert "Created your record" not in page
+
+
 def test_each_plain_english_phrase_names_a_real_action_and_part_of_the_record():
     for action, label in SAID_TO_PATIENT:
         assert action in AuditEvent.Action.values

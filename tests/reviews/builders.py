@@ -28,6 +28,14 @@ def episode_for(patient, **fields) -> Episode:
     return EpisodeFactory(patient=patient, **fields)
 
 
+def under_care(patient) -> Episode:
+    """The patient's open episode, with its first conversation held (reviews follow it)."""
+    episode = episode_for(patient)
+    if not episode.milestones.filter(kind="first_contact").exists():
+        Milestone.objects.create(episode=episode, kind="first_contact", occurred_at=timezone.now())
+    return episode
+
+
 def seen_with_a_plan(episode: Episode, *, days_ago: int = 30) -> Episode:
     """The episode's first contact and agreed care plan, as their milestones `days_ago`: what a
     discharge as "Finished the pathway" needs."""

@@ -265,7 +265,7 @@ def test_only_consented_channels_are_queued(world):
 
 
 def test_a_patient_asks_for_an_appointment_once(world):
-    builders.episode_for(world.patient)  # under the team's care
+    builders.under_care(world.patient)
     services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
     with pytest.raises(ReviewsError, match="already asked"):
         services.request_booking(
@@ -278,7 +278,7 @@ def test_a_patient_asks_for_an_appointment_once(world):
 
 
 def test_booking_from_the_patients_page_answers_their_waiting_request(world):
-    builders.episode_for(world.patient)  # under the team's care
+    builders.under_care(world.patient)
     services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
     request = BookingRequest.objects.get()
     # Another kind of appointment is not what they asked for.
@@ -291,7 +291,7 @@ def test_booking_from_the_patients_page_answers_their_waiting_request(world):
 
 
 def test_a_request_booked_already_books_nothing_more(world, login):
-    builders.episode_for(world.patient)  # under the team's care
+    builders.under_care(world.patient)
     services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
     request = BookingRequest.objects.get()
     _book(world, kind="annual_review", booking_request=request)
@@ -311,7 +311,7 @@ def test_a_malformed_request_in_the_booking_link_is_not_found(world, login):
 
 
 def test_a_request_is_booked_only_for_its_own_patient(world, login):
-    builders.episode_for(world.patient)  # under the team's care
+    builders.under_care(world.patient)
     services.request_booking(actor=world.patient_user, patient=world.patient, kind="annual_review")
     request = BookingRequest.objects.get()
     url = reverse("reviews:appointment-create", kwargs={"patient_uuid": world.other_patient.uuid})
@@ -618,7 +618,7 @@ def test_a_patient_not_under_the_teams_care_is_told_to_ask_their_gp(world, login
 
 
 def test_the_patient_sees_what_they_asked_for_in_plain_words(world, login):
-    builders.episode_for(world.patient)  # under the team's care
+    builders.under_care(world.patient)
     client = login(world.patient_user)
     client.post(reverse("reviews:my-booking-request"), {"kind": "annual_review"})
     page = client.get(MY_APPOINTMENTS).content.decode()
@@ -628,8 +628,21 @@ def test_the_patient_sees_what_they_asked_for_in_plain_words(world, login):
     assert 'value="annual_review"' not in page and 'value="follow_up"' in page
 
 
+def test_a_patient_not_seen_yet_is_not_offered_a_review(world, login):
+    """Accepted, but the first conversation is still to come: the team arranges that one."""
+    builders.episode_for(world.patient, status="referred")
+    page = login(world.patient_user).get(MY_APPOINTMENTS).content.decode()
+    assert "The team will contact you to arrange your first conversation." in page
+    assert 'value="annual_review"' not in page and 'value="follow_up"' not in page
+    with pytest.raises(ReviewsError, match="arrange your first conversation"):
+        services.request_booking(actor=world.patient_user, patient=world.patient, kind="follow_up")
+    builders.under_care(world.patient)
+    page = login(world.patient_user).get(MY_APPOINTMENTS).content.decode()
+    assert 'value="annual_review"' in page and 'value="follow_up"' in page
+
+
 def test_a_request_too_long_keeps_what_the_patient_typed_beside_the_error(world, login):
-    builders.episode_for(world.patient)
+    builders.under_care(world.patient)
     typed = "Tuesday mornings, by phone please. " * 20  # 700 characters
     response = login(world.patient_user).post(
         reverse("reviews:my-booking-request"), {"kind": "follow_up", "preferences": typed}
@@ -643,6 +656,7 @@ def test_a_request_too_long_keeps_what_the_patient_typed_beside_the_error(world,
 
 
 def test_a_booked_annual_review_cannot_be_asked_for_again(world, login):
+    builders.under_care(world.patient)
     builders.appointment(world.patient, world.clinician, kind="annual_review", start=_later(9))
     client = login(world.patient_user)
     page = client.get(MY_APPOINTMENTS).content.decode()
@@ -669,6 +683,7 @@ def test_a_yearly_review_the_patient_asked_to_rearrange_says_so(world, login):
 
 
 def test_a_past_or_cancelled_annual_review_does_not_stop_a_new_request(world):
+    builders.under_care(world.patient)
     builders.appointment(world.patient, world.clinician, kind="annual_review", status="cancelled")
     builders.appointment(
         world.patient,

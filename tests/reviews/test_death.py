@@ -58,6 +58,7 @@ def test_a_death_ends_all_the_patients_care_and_tells_them_nothing(world):
     coming = builders.appointment(world.patient, world.clinician, episode=pain)
     waiting = builders.questionnaire_request(world.patient)
     place = builders.booking(builders.group_session(world.service), world.patient, status="booked")
+    builders.under_care(world.patient)
     appointment_services.request_booking(
         actor=world.patient_user, patient=world.patient, kind="follow_up"
     )

@@ -106,6 +106,7 @@ def test_discharge_from_the_last_episode_ends_every_arrangement_still_to_come(wo
     _, episode = _accepted(world)
     session = builders.group_session(world.service)
     place = builders.booking(session, world.patient, status="booked")
+    builders.under_care(world.patient)
     appointment_services.request_booking(
         actor=world.patient_user, patient=world.patient, kind="follow_up"
     )

@@ -118,6 +118,7 @@ def _yearly(client) -> list[str]:
 
 def test_a_yearly_review_due_soon_says_how_to_ask_for_it_until_asked_for(world, login):
     _annual_review_due(world.patient, 28)
+    builders.under_care(world.patient)
     client = login(world.patient_user)
     due = timezone.localdate() + timedelta(days=28)
     assert _yearly(client) == [
@@ -174,6 +175,7 @@ def _review_due(client) -> list[str]:
 
 def test_a_follow_up_due_is_named_as_one_and_asked_for_as_one(world, login):
     builders.review_held(world.patient, world.clinician, next_in_days=14, next_kind="follow_up")
+    builders.under_care(world.patient)
     client = login(world.patient_user)
     due = timezone.localdate() + timedelta(days=14)
     assert _review_due(client) == [
