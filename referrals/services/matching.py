@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from pathway import instruments
@@ -490,9 +491,10 @@ def keep_refused_referral(
     when that is the practice's own referral waiting for triage (its urgency can only rise);
     otherwise (the patient is in care, or the open referral is their own self-referral, whose
     match to them could yet be undone) to the clinicians caring for the patient as a safety
-    alert. Its PHQ-9 is saved on the patient's record with the copy alone, which raises the
-    safety alert every such answer raises (pathway.signals.assessment_recorded). Nothing else on
-    the form is kept: the referrer was told it was not sent."""
+    alert. Its PHQ-9 is saved on the patient's record with the copy (and with the practice's
+    referral waiting for triage, which triage then puts first), which raises the safety alert
+    every such answer raises (pathway.signals.assessment_recorded). Nothing else on the form is
+    kept: the referrer was told it was not sent."""
     original = (
         Referral.objects.select_for_update()
         .open()
@@ -504,7 +506,13 @@ def keep_refused_referral(
     now = timezone.now()
     age = rules.age_in_years(patient.date_of_birth, timezone.localdate(now))
     flags, urgency = _screen(age, content.red_flags)
-    earlier = list(original.duplicates.values_list("red_flags", "age_at_referral"))
+    # Earlier copies of it: the patient's own self-referrals closed as copies, and referrals
+    # for this patient kept as copies (one for another patient is left from a match undone).
+    earlier = list(
+        original.duplicates.filter(Q(source=Referral.Source.SELF) | Q(patient=patient)).values_list(
+            "red_flags", "age_at_referral"
+        )
+    )
     held_flags = [*original.red_flags, *(code for codes, _ in earlier for code in codes)]
     ages = {original.age_at_referral, *(copy_age for _, copy_age in earlier)}
     held_urgency = rules.urgency_with_flags_added(original.urgency, held_flags, ages)
@@ -547,6 +555,9 @@ def keep_refused_referral(
         obj=copy,
         fields=["red_flags", "urgency", "entered_in_error", "duplicate_of"],
     )
+    # The practice's own referral waiting for triage takes what the copy brings; a matched
+    # self-referral does not (its match could yet be undone, taking it to another person).
+    takes = original.status == rules.SUBMITTED and original.source != Referral.Source.SELF
     if risky and not sent:
         _save_questionnaires(
             referral=copy,
@@ -555,9 +566,11 @@ def keep_refused_referral(
             completed_by=actor,
             completed_at=now,
         )
-    to_triage = (
-        carry and original.status == rules.SUBMITTED and original.source != Referral.Source.SELF
-    )
+        if takes:
+            # So triage sees the answer with the referral and puts it first, as any referral
+            # sent with a self-harm answer.
+            original.assessments.add(*copy.assessments.all())
+    to_triage = carry and takes
     if to_triage:
         _carry_red_flags(
             actor=actor, copy=copy, original=original, red_flags=missing, urgency=together

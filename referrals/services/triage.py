@@ -258,7 +258,14 @@ def close_referral(*, actor, referral: Referral) -> Referral:
 
     Raises ReferralError when the move is not allowed by rules.check_transition.
     """
-    current = Referral.objects.filter(pk=referral.pk).values_list("status", flat=True).get()
+    # Locked, so a second referral's red flags added meanwhile (keep_refused_referral, which
+    # locks it too) are seen by the check below instead of withdrawn unseen.
+    current = (
+        Referral.objects.select_for_update()
+        .filter(pk=referral.pk)
+        .values_list("status", flat=True)
+        .get()
+    )
     try:
         rules.check_transition(current, rules.CLOSED)
     except ValueError as exc:

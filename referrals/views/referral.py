@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from pathway import instruments
 from pathway.audit import record_view
 from pathway.care_teams import care_team_contacts
 from pathway.permissions import patient_for, patients_visible_to
@@ -139,7 +140,7 @@ def create(request):
                     content=content,
                     patient=form.patient,
                 )
-                form.add_error(None, f"{exc}{_kept(form.patient, kept, request.user)}")
+                form.add_error(None, _refused(exc, form.patient, content, kept, request.user))
             except services.ReferralError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -361,14 +362,53 @@ def _unreachable(form, new_form) -> str:
     return f"The patient's record has no {need}. Choose another way to contact them."
 
 
+def _refused(exc, patient, content, kept: services.RefusedReferral, referrer) -> str:
+    """The form's error for a referral refused because the patient already has one open: which
+    referral that is (the referrer's own is in their list; a colleague's or the patient's own
+    self-referral is not), and what became of the form (`_kept`); or, when that referral closed
+    meanwhile, to send the form again, with the self-harm risk to assess today if it gave one."""
+    original = kept.original
+    if original is None:
+        said = (
+            "This patient's open referral for this condition has just closed, so this form was "
+            "not sent. Send it again to refer them."
+        )
+        phq9 = content.questionnaires.get("PHQ-9")
+        if phq9 is not None and instruments.score("PHQ-9", phq9).alert:
+            said += f" Assess the risk of self-harm with the patient today.{_teams(patient)}"
+        return said
+    if original.referrer_id == referrer.pk:
+        said = str(exc)
+    else:
+        whose = (
+            "their own self-referral"
+            if original.source == Referral.Source.SELF
+            else f"sent by {original.referrer.full_name}"
+        )
+        said = (
+            f"{patient.full_name} already has an open referral for "
+            f"{original.get_condition_display().lower()} (referral {original.reference}, "
+            f"{whose}), so this one has not been sent."
+        )
+    return said + _kept(patient, kept, referrer)
+
+
+def _teams(patient) -> str:
+    """ " The care team: <name, phone or email>; ..." for the teams caring for patients of the
+    patient's practice, or "" when none can be reached."""
+    teams = "; ".join(
+        f"{team.name}, {team.phone}" if team.phone else f"{team.name}, {team.email}"
+        for team in care_team_contacts(patient)
+    )
+    return f" The care team: {teams}." if teams else ""
+
+
 def _kept(patient, kept: services.RefusedReferral, referrer) -> str:
     """For a referral `referrer` sent that was refused because the patient already has one
     open: what of its red flags and PHQ-9 self-harm answer reached the care team
     (services.keep_refused_referral), who hears the decision on flags added to another's
     referral, what the team had already, and the self-harm risk to assess today; "" when it
     gave neither."""
-    if kept.original is None:
-        return " That referral has closed since this form was sent: send it again to refer them."
     reached = []
     if kept.to_triage:
         original = kept.original
@@ -407,9 +447,4 @@ def _kept(patient, kept: services.RefusedReferral, referrer) -> str:
         said += " Its PHQ-9 answers were sent within the last hour, so the team has them already."
     if not (kept.self_harm or kept.self_harm_sent):
         return said
-    teams = "; ".join(
-        f"{team.name}, {team.phone}" if team.phone else f"{team.name}, {team.email}"
-        for team in care_team_contacts(patient)
-    )
-    reach = f" The care team: {teams}." if teams else ""
-    return f"{said} Assess the risk of self-harm with the patient today.{reach}"
+    return f"{said} Assess the risk of self-harm with the patient today.{_teams(patient)}"

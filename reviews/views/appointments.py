@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,6 +27,7 @@ from reviews.forms import (
     ReviewForm,
 )
 from reviews.models import Appointment
+from reviews.models.appointments import FIRST_CONVERSATION_ARRANGED
 from reviews.services import appointments as services
 from reviews.services import outcomes
 from reviews.views.paging import page_of
@@ -121,12 +123,20 @@ def appointment_create(request, patient_uuid):
         request.POST or None,
         initial=initial,
         episodes=episodes,
-        # Only episodes still waiting for their first contact have a target left to miss (a
-        # second first conversation is refused for the others, and says why).
+        # Only episodes still waiting for their first conversation to be arranged have a
+        # target left to miss (a second one is refused for the others, and says why).
         first_contact_targets=sources.first_contact_targets(
-            episodes.exclude(milestones__kind=MilestoneKind.FIRST_CONTACT).values_list(
-                "pk", flat=True
+            episodes.exclude(milestones__kind=MilestoneKind.FIRST_CONTACT)
+            .exclude(
+                Exists(
+                    Appointment.objects.filter(
+                        episode=OuterRef("pk"),
+                        kind=Appointment.Kind.FIRST_CONVERSATION,
+                        status__in=FIRST_CONVERSATION_ARRANGED,
+                    )
+                )
             )
+            .values_list("pk", flat=True)
         ),
         clinicians=selectors.team_clinicians(request.user),
     )

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import Assessment, AuditEvent, Organisation
+from referrals import selectors as referral_selectors
 from referrals import services
 from referrals.models import Referral
 from reviews.models import SafetyAlert
@@ -60,11 +61,11 @@ def test_flags_and_self_harm_reach_a_referral_waiting_for_triage(world, login):
     copy = _copy(original)
     assert copy.entered_in_error and copy.referrer == world.gp and copy.patient == world.patient
     assert copy.red_flags == ["change_in_personality"]
-    # The PHQ-9 is on the record, with the copy (not as if sent with the open referral), and
-    # raised the alert.
+    # The PHQ-9 is on the record, with the copy and with the referral waiting for triage (which
+    # triage then puts first), and raised the alert.
     phq9 = Assessment.objects.get(patient=world.patient, instrument="PHQ-9")
     assert phq9.alert and phq9.completed_by == world.gp
-    assert not original.assessments.exists()
+    assert list(original.assessments.all()) == [phq9]
     assert list(copy.assessments.all()) == [phq9]
     alert = SafetyAlert.objects.get(patient=world.patient)
     assert alert.kind == SafetyAlert.Kind.PHQ9_ITEM9 and alert.assessment == phq9
@@ -224,6 +225,20 @@ def test_flags_for_a_matched_self_referral_go_as_an_alert_and_stay_if_the_match_
     detail = _words(login(world.clinician).get(reverse("referrals:detail", args=[own.uuid])))
     assert "Another referral for the same condition" not in detail
 
+    # Matched to another patient now, the GP's copy for the first is not theirs: the same flag
+    # from a GP for the second reaches the team as theirs.
+    services.match_self_referral(
+        actor=world.clinician,
+        referral=own,
+        patient=world.other_patient,
+        confirmed_differences=referral_selectors.match_differences(own, world.other_patient),
+    )
+    page = _refused(
+        world, login, red_flags=["change_in_personality"], nhs_number=world.other_patient.nhs_number
+    )
+    assert "went to the clinicians caring for" in page
+    assert SafetyAlert.objects.filter(patient=world.other_patient, kind="red_flags").exists()
+
 
 def test_an_open_referral_holding_another_referrers_flags_is_not_withdrawn(world, login):
     from tests.factories import UserFactory
@@ -232,9 +247,10 @@ def test_an_open_referral_holding_another_referrers_flags_is_not_withdrawn(world
     original = builders.referral(world.patient, colleague)
     _refused(world, login, red_flags=["change_in_personality"])
 
-    assert "(the team's decision goes to Dr Colleague, who sent it)" in (
-        _refused(world, login, red_flags=["change_in_personality", "orthostatic_headache"])
-    )
+    page = _refused(world, login, red_flags=["change_in_personality", "orthostatic_headache"])
+    assert f"(referral {original.reference}, sent by Dr Colleague), so this one has not" in page
+    assert "Follow that referral in 'My referrals'" not in page  # it is not in this GP's list
+    assert "(the team's decision goes to Dr Colleague, who sent it)" in page
     with pytest.raises(services.ReferralError, match="added its red flags to it"):
         services.close_referral(actor=colleague, referral=original)
     original.refresh_from_db()
@@ -244,6 +260,18 @@ def test_an_open_referral_holding_another_referrers_flags_is_not_withdrawn(world
     services.close_referral(actor=world.gp, referral=original)
     original.refresh_from_db()
     assert original.status == "closed"
+
+
+def test_a_referral_closed_while_the_form_was_sent_says_to_send_it_again(world, login, monkeypatch):
+    def refused(**kwargs):
+        raise services.DuplicateOpenReferral("headache")
+
+    monkeypatch.setattr(services, "submit_referral", refused)
+    response = login(world.gp).post(CREATE, _form(world, phq9=SELF_HARM))
+    page = _words(response)
+    assert "open referral for this condition has just closed, so this form was not sent" in page
+    assert "Assess the risk of self-harm with the patient today." in page
+    assert "already has an open referral" not in page
 
 
 def test_a_referral_closed_meanwhile_keeps_nothing(world, login):

@@ -170,6 +170,19 @@ def test_a_second_first_conversation_is_refused_without_a_target_warning_first(w
     assert not Appointment.objects.exists()
 
 
+def test_a_second_first_conversation_while_one_is_booked_is_refused_without_a_warning(world, login):
+    episode = _accepted_episode(world, decided_days_ago=200)
+    builders.appointment(world.patient, world.clinician, episode=episode, kind="first_conversation")
+    day = timezone.localdate() + timedelta(days=3)
+    response = login(world.clinician).post(
+        _create_url(world.patient), _form(episode, world.clinician, day, "10:00")
+    )
+    assert response.status_code == 200
+    page = page_text(response)
+    assert "first-contact target" not in page
+    assert Appointment.objects.count() == 1
+
+
 def test_a_first_conversation_within_its_target_asks_nothing(world, login):
     episode = _accepted_episode(world, decided_days_ago=0)
     day = timezone.localdate() + timedelta(days=2)
