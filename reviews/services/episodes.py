@@ -25,8 +25,9 @@ from django.utils import timezone
 
 from pathway import services as kernel
 from pathway.audit import record_event
-from pathway.models import AuditEvent, Episode, User
+from pathway.models import AuditEvent, Episode, Patient, User
 from pathway.permissions import clinicians_caring_for
+from pathway.templatetags.results import result_text
 from referrals import services as referral_services
 from referrals.models import Referral
 from reviews import letters, messaging, rules, selectors
@@ -153,6 +154,8 @@ def discharge_episode(
             "This referral is waiting for triage. Decide it on the referral page instead."
         )
     _check_reason_fits_the_care(episode, reason)
+    if not died and not note_for_gp:
+        _check_severe_scores_handed_on(episode)
     now = timezone.now()
     if shown is not None and shown != selectors.ended_by_discharge(episode, now).fingerprint():
         raise ScopeChanged(
@@ -308,6 +311,38 @@ def _check_discharge_reason(reason: str, note_for_gp: str) -> None:
     if len(note_for_gp) > NOTE_MAX_LENGTH:
         raise ReviewsError(
             f"The note for the GP must be {NOTE_MAX_LENGTH:,} characters or fewer.",
+            field="note_for_gp",
+        )
+
+
+def severe_scores_left(episode: Episode) -> list:
+    """The patient's PHQ-9 and GAD-7 scores in a band that prompts a review with no review since
+    (selectors.unreviewed_severe_scores), when discharging `episode` ends their care with the
+    team: the worklist, which lists them until a review, then no longer would."""
+    patient = episode.patient
+    if patient.episodes.open().exclude(pk=episode.pk).exists():
+        return []  # still in the team's care: the worklist keeps them
+    return list(
+        selectors.unreviewed_severe_scores(Patient.objects.filter(pk=patient.pk)).order_by(
+            "completed_at"
+        )
+    )
+
+
+def _check_severe_scores_handed_on(episode: Episode) -> None:
+    """Raise ReviewsError (on the note for the GP) when discharging leaves a severe mood or
+    anxiety score unreviewed (severe_scores_left) and the note does not hand it on: the patient
+    was told the team would see their answers."""
+    left = severe_scores_left(episode)
+    if left:
+        scores = "; ".join(
+            f"{score.instrument} of {timezone.localtime(score.completed_at):%-d %B %Y}, "
+            f"{result_text(score)}"
+            for score in left
+        )
+        raise ReviewsError(
+            f"{episode.patient.given_name} has a severe mood or anxiety score with no review "
+            f"since ({scores}). Say in the note for the GP what follow-up is arranged for it.",
             field="note_for_gp",
         )
 

@@ -117,6 +117,7 @@ def episode_page(request, episode_uuid):
             "clinician_form": clinician_form,
             "discharge_form": discharge_form,
             "open_alerts": selectors.open_alerts_for_patient(patient),
+            "severe_left": services.severe_scores_left(episode) if episode.is_open else [],
             "ending": ending,
             "discharge": getattr(episode, "discharge", None),
         },

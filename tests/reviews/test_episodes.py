@@ -422,3 +422,46 @@ def test_with_another_episode_open_the_step_lists_only_this_episodes_appointment
     assert "cancels this episode's appointments" in page
     assert ": cancelled</li>" in page
     assert "Group session, " not in page and "no longer needed" not in page
+
+
+# A severe mood or anxiety score not reviewed
+
+SEVERE_PHQ9 = [3, 3, 3, 3, 3, 3, 2, 2, 0]  # 22, item 9 not at all: no safety alert
+
+
+def test_a_severe_score_not_reviewed_is_handed_to_the_gp_at_discharge(world, login):
+    """The worklist lists it until a review; once care ends it would not, and the patient was
+    told the team would see their answers."""
+    _, episode = _accepted(world)
+    builders.assessment(world.patient, "PHQ-9", SEVERE_PHQ9)
+    client = login(world.clinician)
+    page = client.get(reverse("reviews:episode", args=[episode.uuid])).content.decode()
+    assert "Severe score not reviewed" in page
+    assert "say in the note for the GP what follow-up is arranged for it" in page
+    with pytest.raises(ReviewsError, match=r"severe mood or anxiety score .*\(PHQ-9 of .*, 22 "):
+        services.discharge_episode(actor=world.clinician, episode=episode, reason="not_engaged")
+    services.discharge_episode(
+        actor=world.clinician,
+        episode=episode,
+        reason="not_engaged",
+        note_for_gp="PHQ-9 22 on 7 December: please review mood; we could not reach her.",
+    )
+    episode.refresh_from_db()
+    assert episode.status == "discharged"
+
+
+def test_a_severe_score_stays_with_the_team_while_other_care_goes_on(world):
+    _, episode = _accepted(world)
+    builders.episode_for(world.patient, condition="chronic_pain")
+    builders.assessment(world.patient, "PHQ-9", SEVERE_PHQ9)
+    assert services.severe_scores_left(episode) == []
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="not_engaged")
+
+
+def test_a_reviewed_severe_score_asks_nothing_at_discharge(world):
+    _, episode = _accepted(world)
+    builders.assessment(
+        world.patient, "PHQ-9", SEVERE_PHQ9, when=timezone.now() - timedelta(days=3)
+    )
+    builders.review_held(world.patient, world.clinician, next_in_days=90)
+    assert services.severe_scores_left(episode) == []
