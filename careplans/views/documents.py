@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from careplans import selectors, services
-from careplans.models import Document
+from careplans.models import CarePlanVersion, Document
 from careplans.views.lookups import _leaflet_or_404, _plan_page, _version_or_404
 from pathway.audit import record_event
 from pathway.models import AuditEvent
@@ -67,6 +67,17 @@ def plan_pdf(request, version_uuid):
     version = _version_or_404(request.user, version_uuid)
     patient = version.plan.patient
     fallback = reverse("careplans:my-plan") if request.user.is_patient else _plan_page(patient)
+    if request.user.is_patient and version.status == CarePlanVersion.Status.SUPERSEDED:
+        # A page opened before the team agreed a new version: the patient's plan is the one
+        # agreed now, not the one their page showed.
+        current = version.plan.versions.filter(status=CarePlanVersion.Status.AGREED).first()
+        if current is not None:
+            messages.info(
+                request,
+                "Your care team has agreed a new version of your care plan since you opened "
+                "the page. This PDF is of the new version.",
+            )
+            version = _version_or_404(request.user, current.uuid)
     try:
         document = services.request_careplan_pdf(actor=request.user, version=version)
     except services.CarePlanError as exc:

@@ -637,3 +637,27 @@ def test_the_pdf_of_a_plan_whose_care_ended_promises_no_review_or_check(world):
     ended = f"{timezone.localtime(care_plan.episode.closed_at):%-d %B %Y}"
     assert f"None: your care with the team ended on {ended}." in after
     assert "Due now" not in after and "your care team will contact you" not in after
+
+
+def test_a_patient_asking_from_an_old_page_gets_the_plan_agreed_now(world, login, queued_renders):
+    """Their page showed version 1; the team has agreed version 2 since. The patient's plan is
+    the one agreed now."""
+    from django.urls import reverse
+
+    plan = builders.agreed_plan(world.patient)
+    first = plan.versions.get()
+    second = services.start_new_version(actor=world.clinician, plan=plan)
+    builders.fill_draft(second, actor=world.clinician)
+    services.agree_version(actor=world.clinician, version=second)
+    response = login(world.patient_user).post(
+        reverse("careplans:plan-pdf", kwargs={"version_uuid": first.uuid}), follow=True
+    )
+    assert "agreed a new version of your care plan since you opened the page" in (
+        response.content.decode()
+    )
+    document = Document.objects.get()
+    second.refresh_from_db()
+    assert document.version == second
+    # Staff may still print a version replaced since, for the record.
+    login(world.clinician).post(reverse("careplans:plan-pdf", kwargs={"version_uuid": first.uuid}))
+    assert Document.objects.filter(version=first).exists()

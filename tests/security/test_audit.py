@@ -398,6 +398,7 @@ def _patient_journey(journey: Journey, world) -> None:
         answers,
         expect=WRITE,
     )
+    review_builders.under_care(patient)  # reviews follow the first conversation
     journey.step(
         "patient asks for an appointment",
         "post",
