@@ -243,6 +243,11 @@ JOIN pathway_episode e ON e.id = m.episode_id
 JOIN pathway_patient p ON p.id = e.patient_id
 WHERE m.occurred_at >= %(start)s AND m.occurred_at < least(%(end)s, now())
   AND p.registered_practice_id = ANY(%(practices)s) AND NOT p.entered_in_error
+  -- A due date a review recorded before it replaced was never reached.
+  AND NOT (m.kind = 'annual_review_due' AND EXISTS (
+      SELECT 1 FROM pathway_milestone r
+      WHERE r.episode_id = m.episode_id AND r.kind = 'annual_review_due'
+        AND r.created_at > m.created_at AND r.created_at <= m.occurred_at))
 GROUP BY m.kind
 """
 

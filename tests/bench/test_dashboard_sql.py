@@ -99,6 +99,24 @@ def test_the_hand_written_sql_and_the_app_publish_the_same_waits(world):
             kind="annual_review_due",
             occurred_at=timezone.now() - timedelta(days=10),
         )
+    # Due dates a review recorded early replaced (8 of 10): never reached, in neither's activity.
+    for early in range(10):
+        episode = review_builders.episode_for(
+            PatientFactory(registered_practice=world.practice_b), status="active"
+        )
+        first = Milestone.objects.create(
+            episode=episode,
+            kind="annual_review_due",
+            occurred_at=timezone.now() - timedelta(days=5),
+        )
+        Milestone.objects.filter(pk=first.pk).update(
+            created_at=timezone.now() - timedelta(days=300)
+        )
+        held = timezone.now() - timedelta(days=20 if early < 8 else 2)
+        later = Milestone.objects.create(
+            episode=episode, kind="annual_review_due", occurred_at=held + timedelta(days=365)
+        )
+        Milestone.objects.filter(pk=later.pk).update(created_at=held)
     # Patient records entered in error, with waits and a care plan: counted by neither.
     for _ in range(8):
         episode = _episode_with_wait(
