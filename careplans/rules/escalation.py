@@ -165,7 +165,8 @@ def botox_prompt(
 
 
 def _days(value) -> str:
-    shown = f"{float(exact(value)):g}"
+    """A days-a-month figure in words, to 2 decimal places at most: "1 day", "13.33 days"."""
+    shown = f"{float(exact(value)):.2f}".rstrip("0").rstrip(".")
     return f"{shown} day{'' if shown == '1' else 's'}"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -189,8 +188,8 @@ def _specialist_warning(plan: CarePlan, data: dict, medicine_class: str, started
     recent = recent_diary.for_patient(plan.patient)
     diary = f"the diary for the 90 days to {recent.end:%-d %B %Y}" if recent else ""
     if recent is not None and recent.complete and headache is None and migraine is None:
-        headache = Decimal(str(round(recent.headache_days_per_month, 2)))
-        migraine = Decimal(str(round(recent.migraine_days_per_month, 2)))
+        headache = recent.headache_days_per_month
+        migraine = recent.migraine_days_per_month
         figures_from = f"in {diary}"
     return rules.specialist_start_warning(
         medicine_class=medicine_class,

@@ -256,6 +256,8 @@ def start(medicine_class, failed, headache=None, migraine=None, role="preventive
             ["migraine is on 3.9 days a month before starting, and NICE asks for at least 4"],
         ),
         (3, 20, 1, "only with migraine", ["migraine is on 1 day a month"]),
+        # A diary's thirds, to 2 places.
+        (3, 20, 10 / 3, "only with migraine", ["migraine is on 3.33 days a month"]),
         # Migraine days cannot exceed headache days: 2 headache days rule it out alone.
         (3, 2, None, "only with migraine", ["headache, and so migraine, is on 2 days a month"]),
         (
