@@ -18,7 +18,7 @@ from careplans.rules.figures import (
     is_chronic_migraine,
     unrounded,
 )
-from careplans.rules.medicines import BOTULINUM_TOXIN, CGRP_ANTIBODY
+from careplans.rules.medicines import BOTULINUM_TOXIN, CGRP_ANTIBODY, HEADACHE
 from careplans.rules.prompts import ACTION, INFO, WARNING, Prompt
 from careplans.rules.trials import PREVENTIVE
 
@@ -164,6 +164,27 @@ def botox_prompt(
     )
 
 
+# Medicines NICE recommends only to prevent headaches, in the cases its appraisals name: by
+# class, the start warning's code, its source and what it recommends.
+_RECOMMENDED_ONLY = {
+    CGRP_ANTIBODY: (
+        "ta_cgrp_outside",
+        "NICE TA659, TA682, TA764",
+        "NICE TA659, TA682 and TA764 recommend erenumab, fremanezumab and galcanezumab for "
+        "adults only when at least 3 preventive drug treatments have failed and migraine is on "
+        "at least 4 days a month.",
+    ),
+    BOTULINUM_TOXIN: (
+        "ta260_outside",
+        "NICE TA260",
+        "NICE TA260 recommends botulinum toxin type A for adults only for chronic migraine "
+        "(headache on at least 15 days a month, at least 8 of them with migraine) when at least "
+        "3 preventive medicines have not worked, and once any medication overuse is managed.",
+    ),
+}
+SPECIALIST_PREVENTIVES = frozenset(_RECOMMENDED_ONLY)
+
+
 def _days(value) -> str:
     """A days-a-month figure in words, to 2 decimal places at most: "1 day", "13.33 days"."""
     shown = f"{float(exact(value)):.2f}".rstrip("0").rstrip(".")
@@ -202,18 +223,18 @@ def specialist_start_warning(
     and at least 4 migraine days a month. Botulinum toxin A (TA260): adults, at least 3 failed
     preventive medicines and chronic migraine (headache on at least 15 days a month, at least 8
     with migraine). `failed_preventives` counts as the plan's prompts do (failed_preventive_count
-    with contraindicated_before) but without the class being started: a CGRP
-    antibody that failed is not one of the 3 failures another needs, nor an earlier course of
-    botulinum toxin A for the next. `failed_before` names those of the class that failed: the
+    with contraindicated_before) but without the class being started: a CGRP antibody that
+    failed is not one of the 3 failures another needs, nor an earlier course of botulinum
+    toxin A for the next. `failed_before` names those of the class that failed: the
     appraisals do not cover a second CGRP antibody after one has failed (CONVENTION, as
     cgrp_prompt), nor botulinum toxin A again once it has not worked. `age` is the patient's on
     the start date. A baseline not given is not held against it, but one given can rule it out
     alone (migraine days cannot exceed headache days); `figures_from` says where the figures
     come from ("before starting" as typed, or the diary's window). `overuse`, when given, says
     where medication overuse shows (the diary's window): TA260 asks for it to be managed
-    first. Like NICE's other start warnings it
-    informs and does not block. Raises ValueError for a figure outside 0-31 days a month."""
-    if role != PREVENTIVE or medicine_class not in (CGRP_ANTIBODY, BOTULINUM_TOXIN):
+    first. Like NICE's other start warnings it informs and does not block. Raises ValueError
+    for a figure outside 0-31 days a month."""
+    if role != PREVENTIVE or medicine_class not in SPECIALIST_PREVENTIVES:
         return None
     cgrp = medicine_class == CGRP_ANTIBODY
     least = CGRP_MIN_FAILED_PREVENTIVES if cgrp else BOTOX_MIN_FAILED_PREVENTIVES
@@ -290,31 +311,22 @@ def specialist_start_warning(
         if failed_preventives < least
         else ""
     )
-    if cgrp:
-        return Prompt(
-            code="ta_cgrp_outside",
-            level=WARNING,
-            title=short[0][0],
-            body=(
-                "NICE TA659, TA682 and TA764 recommend erenumab, fremanezumab and galcanezumab "
-                "for adults only when at least 3 preventive drug treatments have failed and "
-                "migraine is on at least 4 days a month. Here "
-                f"{'; '.join(reason for _, reason in short)}.{missing}"
-            ),
-            source="NICE TA659, TA682, TA764",
-        )
+    code, source, recommendation = _RECOMMENDED_ONLY[medicine_class]
     return Prompt(
-        code="ta260_outside",
+        code=code,
         level=WARNING,
         title=short[0][0],
-        body=(
-            "NICE TA260 recommends botulinum toxin type A for adults only for chronic migraine "
-            "(headache on at least 15 days a month, at least 8 of them with migraine) when at "
-            "least 3 preventive medicines have not worked, and once any medication overuse is "
-            f"managed. Here {'; '.join(reason for _, reason in short)}.{missing}"
-        ),
-        source="NICE TA260",
+        body=f"{recommendation} Here {'; '.join(reason for _, reason in short)}.{missing}",
+        source=source,
     )
+
+
+def specialist_role_problem(*, condition: str, medicine_class: str, role: str, name: str) -> str:
+    """Why a treatment cannot be recorded in this role ("" when it can): on a headache plan, a
+    CGRP antibody or botulinum toxin A only prevents headaches."""
+    if condition == HEADACHE and medicine_class in SPECIALIST_PREVENTIVES and role != PREVENTIVE:
+        return f"{name} prevents headaches: record it as headache prevention."
+    return ""
 
 
 # Decisions of the 12-week CGRP antibody review.

@@ -215,9 +215,7 @@ def failed_preventives_of(plan: CarePlan, *, leaving_out: str = "") -> int:
     class `leaving_out`, when given. Two queries."""
 
     def kept(code: str) -> bool:
-        return (
-            not leaving_out or code == rules.OTHER or rules.medicine_class_of(code) != leaving_out
-        )
+        return rules.medicine_class_of(code) != leaving_out
 
     trials = [t for t in plan.trials.filter(entered_in_error=False) if kept(t.medicine_code)]
     facts = [_trial_facts(t) for t in trials]
@@ -230,21 +228,32 @@ def failed_preventives_of(plan: CarePlan, *, leaving_out: str = "") -> int:
     return rules.failed_preventive_count(facts) + rules.contraindicated_before(names, facts)
 
 
+def _failed_names(trials, medicine_class: str) -> tuple[str, ...]:
+    """The names of `trials` of `medicine_class` that failed, as the plan's prompts read them:
+    botulinum toxin A found not to work or not tolerated, anything else counted as a failed
+    preventive (rules.is_failed_preventive). No query."""
+
+    def failed(trial: TreatmentTrial) -> bool:
+        if medicine_class == rules.BOTULINUM_TOXIN:
+            return trial.outcome in (
+                TreatmentTrial.Outcome.INEFFECTIVE,
+                TreatmentTrial.Outcome.NOT_TOLERATED,
+            )
+        return rules.is_failed_preventive(_trial_facts(trial))
+
+    return tuple(
+        dict.fromkeys(
+            t.display_name for t in trials if t.medicine_class == medicine_class and failed(t)
+        )
+    )
+
+
 def failed_of_class(plan: CarePlan, medicine_class: str) -> tuple[str, ...]:
     """The names of `plan`'s treatments of `medicine_class` that have failed, as its prompts
-    read them (plan_prompts): a CGRP antibody counted as a failed preventive, botulinum toxin A
-    found not to work or not tolerated. One query."""
-    trials = plan.trials.filter(entered_in_error=False, medicine_class=medicine_class)
-    if medicine_class == rules.BOTULINUM_TOXIN:
-        failed = [
-            t
-            for t in trials
-            if t.outcome
-            in (TreatmentTrial.Outcome.INEFFECTIVE, TreatmentTrial.Outcome.NOT_TOLERATED)
-        ]
-    else:
-        failed = [t for t in trials if rules.is_failed_preventive(_trial_facts(t))]
-    return tuple(dict.fromkeys(t.display_name for t in failed))
+    read them (_failed_names). One query."""
+    return _failed_names(
+        plan.trials.filter(entered_in_error=False, medicine_class=medicine_class), medicine_class
+    )
 
 
 def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | None:
@@ -421,22 +430,10 @@ def plan_prompts(
     if condition != rules.HEADACHE:
         return failed, []
     ongoing = {t.medicine_class for t in trials if t.carries_on}
-    # Botulinum toxin A tried and found not to work (or not tolerated) is not suggested again.
-    botox_failed = any(
-        t.medicine_class == rules.BOTULINUM_TOXIN
-        and t.outcome in (TreatmentTrial.Outcome.INEFFECTIVE, TreatmentTrial.Outcome.NOT_TOLERATED)
-        for t in trials
-    )
-    # Nor is a CGRP antibody after one has failed, as a failed preventive counts
-    # (rules.cgrp_prompt).
-    failed_cgrp = tuple(
-        dict.fromkeys(
-            t.display_name
-            for t in trials
-            if t.medicine_class == rules.CGRP_ANTIBODY
-            and rules.is_failed_preventive(_trial_facts(t))
-        )
-    )
+    # Botulinum toxin A that failed is not suggested again, nor a CGRP antibody after one
+    # failed (rules.cgrp_prompt).
+    botox_failed = bool(_failed_names(trials, rules.BOTULINUM_TOXIN))
+    failed_cgrp = _failed_names(trials, rules.CGRP_ANTIBODY)
     migraine = figures.migraine_days_per_month if figures else None
     headache = figures.headache_days_per_month if figures else None
     prompts = [

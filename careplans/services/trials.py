@@ -171,16 +171,12 @@ def _referral_day(episode: Episode) -> date:
     return timezone.localdate(received or episode.opened_at)
 
 
-# Medicines recommended (NICE TA659, TA682, TA764, TA260) only to prevent headaches.
-SPECIALIST_PREVENTIVES = (rules.CGRP_ANTIBODY, rules.BOTULINUM_TOXIN)
-
-
 def _specialist_warning(plan: CarePlan, data: dict, medicine_class: str, started_on: date):
     """rules.specialist_start_warning for a treatment started on a headache plan, with the
     figures typed before starting or, with none typed, the diary's last 90 days when it covers
     them in full (pathway.recent_diary, as the plan's own prompts read it), and the diary's
     medication overuse."""
-    if medicine_class not in SPECIALIST_PREVENTIVES:
+    if medicine_class not in rules.SPECIALIST_PREVENTIVES:
         return None
     headache = data.get("baseline_headache_days")
     migraine = data.get("baseline_migraine_days")
@@ -246,12 +242,13 @@ def add_trial(*, actor, plan: CarePlan, data: dict) -> TreatmentTrial:
             f"{rules.MEDICINES[listed].name} is on the list of medicines: choose it there "
             "instead of typing it."
         )
-    if plan.episode.condition == rules.HEADACHE and (
-        medicine_class in SPECIALIST_PREVENTIVES and data["role"] != rules.PREVENTIVE
+    if problem := rules.specialist_role_problem(
+        condition=plan.episode.condition,
+        medicine_class=medicine_class,
+        role=data["role"],
+        name=rules.MEDICINES[code].name,
     ):
-        raise CarePlanError(
-            f"{rules.MEDICINES[code].name} prevents headaches: record it as headache prevention."
-        )
+        raise CarePlanError(problem)
     _check_not_recorded(plan, code, data.get("medicine_name", ""))
     _check_morphine_equivalent(data, code)
     # A medicine started before the referral was not started by this pathway: it is one the
