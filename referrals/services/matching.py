@@ -466,6 +466,8 @@ class RefusedReferral:
     been sent within SENT_AGAIN_WITHIN already (`self_harm_sent`)."""
 
     original: Referral | None
+    # The form's PHQ-9 answered question 9 above 0, whatever became of it.
+    self_harm_answer: bool = False
     copy: Referral | None = None
     carried: tuple[str, ...] = ()
     held: tuple[str, ...] = ()
@@ -501,8 +503,10 @@ def keep_refused_referral(
         .filter(patient=patient, condition=content.condition)
         .first()
     )
+    phq9 = content.questionnaires.get("PHQ-9")
+    risky = phq9 is not None and instruments.score("PHQ-9", phq9).alert
     if original is None:
-        return RefusedReferral(original=None)
+        return RefusedReferral(original=None, self_harm_answer=risky)
     now = timezone.now()
     age = rules.age_in_years(patient.date_of_birth, timezone.localdate(now))
     flags, urgency = _screen(age, content.red_flags)
@@ -519,8 +523,6 @@ def keep_refused_referral(
     missing = rules.red_flags_only_in(flags, held_flags)
     together = rules.urgency_with_flags_added(held_urgency, [*held_flags, *flags], ages | {age})
     carry = bool(missing) or together != held_urgency
-    phq9 = content.questionnaires.get("PHQ-9")
-    risky = phq9 is not None and instruments.score("PHQ-9", phq9).alert
     sent = risky and (
         Assessment.objects.filter(
             patient=patient,
@@ -533,7 +535,9 @@ def keep_refused_referral(
     )
     held = tuple(code for code in flags if code not in missing)
     if not (carry or (risky and not sent)):
-        return RefusedReferral(original=original, held=held, self_harm_sent=sent)
+        return RefusedReferral(
+            original=original, self_harm_answer=risky, held=held, self_harm_sent=sent
+        )
     copy = Referral.objects.create(
         **_content_fields(content),
         source=source,
@@ -581,6 +585,7 @@ def keep_refused_referral(
         )
     return RefusedReferral(
         original=original,
+        self_harm_answer=risky,
         copy=copy,
         carried=missing,
         held=held,

@@ -10,7 +10,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pathway import instruments
 from pathway.audit import record_view
 from pathway.care_teams import care_team_contacts
 from pathway.permissions import patient_for, patients_visible_to
@@ -140,7 +139,7 @@ def create(request):
                     content=content,
                     patient=form.patient,
                 )
-                form.add_error(None, _refused(exc, form.patient, content, kept, request.user))
+                form.add_error(None, _refused(exc, form.patient, kept, request.user))
             except services.ReferralError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -362,7 +361,7 @@ def _unreachable(form, new_form) -> str:
     return f"The patient's record has no {need}. Choose another way to contact them."
 
 
-def _refused(exc, patient, content, kept: services.RefusedReferral, referrer) -> str:
+def _refused(exc, patient, kept: services.RefusedReferral, referrer) -> str:
     """The form's error for a referral refused because the patient already has one open: which
     referral that is (the referrer's own is in their list; a colleague's or the patient's own
     self-referral is not), and what became of the form (`_kept`); or, when that referral closed
@@ -373,8 +372,7 @@ def _refused(exc, patient, content, kept: services.RefusedReferral, referrer) ->
             "This patient's open referral for this condition has just closed, so this form was "
             "not sent. Send it again to refer them."
         )
-        phq9 = content.questionnaires.get("PHQ-9")
-        if phq9 is not None and instruments.score("PHQ-9", phq9).alert:
+        if kept.self_harm_answer:
             said += f" Assess the risk of self-harm with the patient today.{_teams(patient)}"
         return said
     if original.referrer_id == referrer.pk:
@@ -445,6 +443,6 @@ def _kept(patient, kept: services.RefusedReferral, referrer) -> str:
         said += f" The team already has its {other}red flags ({rules.red_flags_in_words(already)})."
     if kept.self_harm_sent:
         said += " Its PHQ-9 answers were sent within the last hour, so the team has them already."
-    if not (kept.self_harm or kept.self_harm_sent):
+    if not kept.self_harm_answer:
         return said
     return f"{said} Assess the risk of self-harm with the patient today.{_teams(patient)}"
