@@ -38,6 +38,7 @@ from reviews.selectors.episodes import (
     next_review_kind_of_episode,
     open_episodes,
     reviews_for_patient,
+    seen_in_care,
 )
 from reviews.selectors.groups import (
     INVITE_LIST_LIMIT,
@@ -117,6 +118,7 @@ __all__ = [
     "next_review_kind",
     "next_review_kind_of_episode",
     "open_episodes",
+    "seen_in_care",
     "outstanding_requests_for_patient",
     "own_appointment",
     "own_group_booking",

@@ -27,6 +27,12 @@ def open_episodes(patient: Patient) -> QuerySet[Episode]:
     return patient.episodes.open()
 
 
+def seen_in_care(patient: Patient) -> bool:
+    """Whether the patient is in the team's care and has had their first conversation: reviews
+    follow it, and before it the team arranges that one."""
+    return open_episodes(patient).filter(milestones__kind=MilestoneKind.FIRST_CONTACT).exists()
+
+
 def next_review_kind(episodes: QuerySet[Episode]) -> str:
     """What the review due next in these episodes is (Review.next_review_kind): set by the
     latest review, which also recorded the due date; the annual review when none says."""

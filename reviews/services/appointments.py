@@ -713,7 +713,7 @@ def request_booking(
     had their first conversation yet (reviews follow it)."""
     if not patient.episodes.open().exists():
         raise ReviewsError(NOT_UNDER_CARE)
-    if not patient.episodes.open().filter(milestones__kind=MilestoneKind.FIRST_CONTACT).exists():
+    if not selectors.seen_in_care(patient):
         raise ReviewsError(NOT_SEEN_YET)
     if kind == Appointment.Kind.ANNUAL_REVIEW:
         booked = (

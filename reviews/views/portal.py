@@ -57,8 +57,7 @@ def _appointments_page(request, patient, booking_form: BookingRequestForm, *, st
     asked = {r.kind for r in open_requests}
     annual_booked = next((a for a in upcoming if a.kind == Appointment.Kind.ANNUAL_REVIEW), None)
     under_care = selectors.open_episodes(patient).exists()
-    # Reviews follow the first conversation: before it, the team arranges that one.
-    seen = selectors.open_episodes(patient).filter(milestones__kind="first_contact").exists()
+    seen = selectors.seen_in_care(patient)
     # The review the latest one set: a follow-up is the one to ask for first.
     follow_up_next = (
         under_care
