@@ -324,6 +324,8 @@ def my_questionnaire_done(request, request_uuid):
             # Answers sent after the questionnaire was already answered (a second window).
             "sent_again": assessment.pk != questionnaire_request.assessment_id,
             "severe": prompts_review(assessment.instrument, assessment.band),
+            # Answers sent from a page left open after discharge: no review will read them.
+            "care_ended": not selectors.open_episodes(patient).exists(),
             "crisis_contacts": CRISIS_CONTACTS,
         },
     )

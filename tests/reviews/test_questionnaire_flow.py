@@ -181,6 +181,7 @@ def test_answers_sent_again_are_named_as_such_to_the_patient_and_on_the_teams_tr
 
 
 def test_the_done_page_ignores_answers_that_are_not_the_requests(world, login):
+    builders.under_care(world.patient)
     request = builders.questionnaire_request(world.patient)
     services.submit_questionnaire(actor=world.patient_user, request=request, answers=[0] * 9)
     other = builders.questionnaire_request(world.patient, instrument="GAD-7")
@@ -350,6 +351,7 @@ def test_a_gad7_total_of_21_raises_no_alert(world):
 def test_a_severe_score_tells_the_patient_where_to_find_support_now(
     world, login, instrument, answers, severe
 ):
+    builders.under_care(world.patient)
     request = builders.questionnaire_request(world.patient, instrument=instrument)
     items = {f"item_{n}": str(v) for n, v in enumerate(answers, start=1)}
     page = login(world.patient_user).post(_answer_url(request), items, follow=True)
@@ -359,6 +361,27 @@ def test_a_severe_score_tells_the_patient_where_to_find_support_now(
     assert ("look at your answers when they next review your care" in page) is not severe
     assert "Please get support now" not in page  # no item 9 answer above 0
     assert not SafetyAlert.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("answers", "severe"),
+    [([3, 3, 3, 3, 3, 3, 2, 0, 0], True), ([1, 1, 0, 0, 0, 0, 0, 0, 0], False)],
+)
+def test_answers_sent_after_care_ended_do_not_promise_a_review(world, login, answers, severe):
+    # A page opened before discharge and sent after it: the answers are kept, but no review
+    # will read them, so the patient is sent to their GP surgery instead.
+    episode = builders.under_care(world.patient)
+    request = builders.questionnaire_request(world.patient)
+    episode.status, episode.closed_at = "discharged", timezone.now()
+    episode.save(update_fields=["status", "closed_at"])
+    page = login(world.patient_user).post(_answer_url(request), _phq9(answers), follow=True)
+    text = page.content.decode()
+    assert "your care with this service has ended, so the team will not review them" in text
+    assert "contact your GP surgery" in text
+    assert "get in touch" not in text and "next review your care" not in text
+    assert ("Samaritans" in text) is severe
+    request.refresh_from_db()
+    assert request.status == "completed" and request.assessment.answers == answers
 
 
 def test_hit6_labels_are_scored_from_the_position_of_the_chosen_option(world, login):
