@@ -15,15 +15,24 @@ from pathway.views.access import patient_required
 def my_plan(request):
     """The patient's agreed plans in plain language, with their leaflets and PDFs."""
     patient = own_patient_record(request.user)
+    plans = selectors.plans_for_patient(patient, agreed_only=True)
+    # The plans of care going on first; a plan whose care ended follows, as it was left.
+    plans.sort(key=lambda view: view.plan.episode.closed_at is not None)
+    open_conditions = set(patient.episodes.open().values_list("condition", flat=True))
     return render(
         request,
         "careplans/my_plan.html",
         {
             "patient": patient,
-            "plans": selectors.plans_for_patient(patient, agreed_only=True),
+            "plans": plans,
             "help_for": selectors.help_for(patient),
-            # A plan whose care ended says what to do next only when no other care goes on.
-            "in_care": patient.episodes.open().exists(),
+            # A plan whose care ended says what to do next only when no other care goes on,
+            # and that it was the earlier care when the patient is in care for it again.
+            "in_care": bool(open_conditions),
+            "open_conditions": open_conditions,
+            "renewed": {
+                view.plan.episode.condition for view in plans if not view.plan.episode.closed_at
+            },
         },
     )
 

@@ -14,6 +14,7 @@ from careplans.models import CarePlan, Goal, Leaflet, TreatmentTrial
 from pathway.models import AuditEvent, Notification
 from reviews.services import episodes as episode_services
 from tests.careplans import builders
+from tests.factories import EpisodeFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -1743,6 +1744,29 @@ def test_a_plan_whose_care_has_ended_promises_no_review_or_check(world, login):
         reverse("careplans:patient-plan", kwargs={"patient_uuid": world.patient.uuid})
     )
     assert f"None: care with the team ended on {ended}." in html.unescape(staff.content.decode())
+
+
+def test_a_re_referred_patient_sees_the_plan_in_force_first_and_the_old_one_as_earlier(
+    world, login
+):
+    old = builders.agreed_plan(world.patient)
+    episode_services.discharge_episode(
+        actor=world.clinician, episode=old.episode, reason="patient_choice"
+    )
+    old.episode.refresh_from_db()
+    ended = f"{timezone.localtime(old.episode.closed_at):%-d %B %Y}"
+    EpisodeFactory(patient=world.patient, condition="headache")  # referred again
+
+    mine = html.unescape(login(world.patient_user).get("/care-plans/my/").content.decode())
+    assert f"Your earlier headache care with the headache and pain team ended on {ended}" in mine
+    assert "the team will agree a new plan with you" in mine
+    assert "ask your GP practice to refer you" not in mine
+
+    new = builders.agreed_plan(world.patient)
+    mine = html.unescape(login(world.patient_user).get("/care-plans/my/").content.decode())
+    assert "the plan you agreed since is shown first on this page" in mine
+    # The plan in force comes before the one that ended.
+    assert mine.index(f'id="plan-{new.uuid}"') < mine.index(f'id="plan-{old.uuid}"')
 
 
 def test_a_plan_whose_care_ended_beside_care_that_goes_on_names_its_condition(world, login):
