@@ -61,6 +61,10 @@ class Notification(TimeStampedModel):
     idempotency_key = models.CharField(max_length=200, unique=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Why the message was withdrawn while a worker was sending it (outbox.withdraw_queued): a
+    # send already under way finishes, but one that does not go through is cancelled then, not
+    # tried again.
+    withdrawn_while_sending = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["-scheduled_for"]

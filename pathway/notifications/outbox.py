@@ -165,8 +165,10 @@ def withdraw_queued(*, prefix: str, reason: str) -> int:
     with `prefix` (e.g. `appointment-tomorrow:<appointment uuid>:`): messages made untrue by
     the change being saved, such as a reminder for an appointment just cancelled. A row that
     failed is withdrawn too, so that staff cannot send it again by hand once it is untrue. A
-    row a worker is sending already is left to finish. `reason` is kept as the row's last error, for
-    staff. Returns how many rows were withdrawn.
+    row a worker is sending already is left to finish, but marked: if that send does not go
+    through (a passing failure, a worker that died), the row is cancelled then, not tried again.
+    `reason` is kept as the row's last error, for staff. Returns how many rows were withdrawn
+    (not counting those marked).
 
     A withdrawn row keeps its history under a new key, `withdrawn:<row id>:<old key>`, so the
     old key is free again: a key stands for a message sent or still to send, and one withdrawn
@@ -188,6 +190,7 @@ def _withdraw(rows, reason: str, *, failed_too: bool = True) -> int:
     # Claiming is compare-and-swap on `queued` too, so a row is either claimed by a worker or
     # withdrawn here, never both; sending a failed row again is compare-and-swap on `failed`.
     # A failed row keeps why it failed after the reason it was withdrawn.
+    rows.filter(status=Notification.Status.SENDING).update(withdrawn_while_sending=reason[:500])
     statuses = [Notification.Status.QUEUED]
     if failed_too:
         statuses.append(Notification.Status.FAILED)
@@ -208,16 +211,36 @@ def _withdraw(rows, reason: str, *, failed_too: bool = True) -> int:
             ),
             500,
         ),
-        idempotency_key=Left(
-            Concat(
-                Value(WITHDRAWN_KEY),
-                Cast("pk", output_field=CharField()),
-                Value(":"),
-                F("idempotency_key"),
-                output_field=CharField(),
-            ),
-            Notification._meta.get_field("idempotency_key").max_length,
+        idempotency_key=_withdrawn_key(),
+    )
+
+
+def _withdrawn_key():
+    """A withdrawn row's key, `withdrawn:<row id>:<old key>`, as an expression."""
+    return Left(
+        Concat(
+            Value(WITHDRAWN_KEY),
+            Cast("pk", output_field=CharField()),
+            Value(":"),
+            F("idempotency_key"),
+            output_field=CharField(),
         ),
+        Notification._meta.get_field("idempotency_key").max_length,
+    )
+
+
+def _cancel_if_withdrawn(rows) -> int:
+    """Cancel those of `rows` (claimed by a worker) that were withdrawn while being sent, with
+    the reason they were withdrawn; returns how many."""
+    return (
+        rows.filter(status=Notification.Status.SENDING)
+        .exclude(withdrawn_while_sending="")
+        .update(
+            status=Notification.Status.CANCELLED,
+            claimed_at=None,
+            last_error=F("withdrawn_while_sending"),
+            idempotency_key=_withdrawn_key(),
+        )
     )
 
 
@@ -354,6 +377,11 @@ def deliver(notification_uuid) -> str:
     notification = claim(notification_uuid)
     if notification is None:
         return "skipped"
+    if notification.withdrawn_while_sending and _cancel_if_withdrawn(
+        Notification.objects.filter(pk=notification.pk)
+    ):
+        # Put back in the queue by an attempt that failed just as it was withdrawn.
+        return Notification.Status.CANCELLED
     now = timezone.now()
     if notification.expires_at is not None and now >= notification.expires_at:
         _finish(notification, status=Notification.Status.CANCELLED, last_error=EXPIRED)
@@ -413,6 +441,8 @@ def deliver(notification_uuid) -> str:
         if exc.permanent or notification.attempts >= MAX_ATTEMPTS:
             _finish(notification, status=Notification.Status.FAILED, last_error=str(exc)[:500])
             return Notification.Status.FAILED
+        if _cancel_if_withdrawn(Notification.objects.filter(pk=notification.pk)):
+            return Notification.Status.CANCELLED
         retry_in = 30 * 2 ** (notification.attempts - 1)
         _finish(
             notification,
@@ -466,6 +496,8 @@ def requeue_stuck(*, now: datetime | None = None) -> int:
     stalled = Notification.objects.filter(
         status=Notification.Status.SENDING, claimed_at__lt=now - STUCK_AFTER
     )
+    # Withdrawn while that worker was sending it: not sent again.
+    _cancel_if_withdrawn(stalled)
     # Each stall may have reached the provider: stop after MAX_ATTEMPTS rather than resend for ever.
     stalled.filter(attempts__gte=MAX_ATTEMPTS).update(
         status=Notification.Status.FAILED,

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from pathway.models import Notification
 from pathway.notifications import outbox
-from pathway.notifications.backends import ConsoleBackend
+from pathway.notifications.backends import ConsoleBackend, DeliveryError
 
 LONDON = ZoneInfo("Europe/London")
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=LONDON)
@@ -102,6 +102,61 @@ def test_a_row_being_sent_is_left_to_finish(world):
         outbox.claim(row.uuid)
     assert outbox.withdraw_queued(prefix="k:1:", reason="Withdrawn") == 0
     assert _reload(row).status == Notification.Status.SENDING
+
+
+def test_a_row_withdrawn_while_its_send_fails_is_cancelled_not_retried(world):
+    row = _queue(world.patient, key="appointment-tomorrow:A1:20260311T1000:sms")
+
+    def send(message):
+        # The appointment is cancelled while the provider is being waited on, then it fails.
+        outbox.withdraw_queued(
+            prefix="appointment-tomorrow:A1:", reason="Withdrawn: the appointment was cancelled"
+        )
+        raise DeliveryError("timeout")
+
+    with at(NOON), mock.patch.object(ConsoleBackend, "send", side_effect=send):
+        assert outbox.deliver(row.uuid) == Notification.Status.CANCELLED
+    row = _reload(row)
+    assert row.status == Notification.Status.CANCELLED
+    assert row.last_error == "Withdrawn: the appointment was cancelled"
+    assert row.idempotency_key.startswith(f"withdrawn:{row.pk}:")
+    assert _deliver(row, NOON + timedelta(minutes=5)) == ("skipped", 0)
+
+
+def test_a_row_withdrawn_while_being_sent_is_sent_once_when_the_send_goes_through(world):
+    row = _queue(world.patient, key="k:1:sms")
+
+    def send(message):
+        outbox.withdraw_queued(prefix="k:1:", reason="Withdrawn")
+        return "ref"
+
+    with at(NOON), mock.patch.object(ConsoleBackend, "send", side_effect=send) as sent:
+        assert outbox.deliver(row.uuid) == Notification.Status.SENT
+    assert sent.call_count == 1 and _reload(row).status == Notification.Status.SENT
+
+
+def test_a_row_withdrawn_while_its_worker_died_is_not_sent_again(world):
+    row = _queue(world.patient, key="k:1:sms")
+    with at(NOON):
+        outbox.claim(row.uuid)
+    outbox.withdraw_queued(prefix="k:1:", reason="Withdrawn: the session was cancelled")
+    with at(NOON + outbox.STUCK_AFTER + timedelta(minutes=1)):
+        outbox.requeue_stuck()
+    row = _reload(row)
+    assert row.status == Notification.Status.CANCELLED
+    assert row.last_error == "Withdrawn: the session was cancelled"
+    assert _deliver(row, NOON + timedelta(hours=1)) == ("skipped", 0)
+
+
+def test_a_row_put_back_just_as_it_was_withdrawn_is_cancelled_when_next_claimed(world):
+    row = _queue(world.patient, key="k:1:sms")
+    with at(NOON):
+        outbox.claim(row.uuid)
+    outbox.withdraw_queued(prefix="k:1:", reason="Withdrawn")
+    # The worker's failed attempt hands the row back after the withdrawal looked at it.
+    Notification.objects.filter(pk=row.pk).update(status="queued", claimed_at=None)
+    assert _deliver(row, NOON + timedelta(minutes=1)) == (Notification.Status.CANCELLED, 0)
+    assert _reload(row).last_error == "Withdrawn"
 
 
 def test_a_withdrawn_key_can_be_queued_again(world):
