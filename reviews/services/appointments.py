@@ -131,7 +131,8 @@ def _check_free(
     discussions about the patient (rules.TEAM_ONLY_KINDS) take none of the patient's time, so
     they neither clash with the patient's appointments nor are clashed with. Locks the
     clinician's row first, so two bookings for one clinician are checked one after the other
-    (PostgreSQL; SQLite serialises all writes anyway)."""
+    (PostgreSQL; SQLite serialises all writes anyway). The patient's row is locked by the
+    caller, first (`_lock_patient`)."""
     User.objects.select_for_update().filter(pk=clinician.pk).first()
     if clash := clinician_clash(clinician, start, duration_minutes, exclude=exclude):
         raise SlotTaken(f"{clash}. Choose another time or clinician.", field="start")
@@ -147,6 +148,13 @@ def _check_free(
             field="start",
             appointment=other,
         )
+
+
+def _lock_patient(patient_id: int) -> None:
+    """Lock the patient's row, so two bookings or moves for one patient, by different
+    clinicians, are checked for overlaps one after the other (PostgreSQL). Taken before any
+    other row a booking locks, as recording a death takes it before ending appointments."""
+    Patient.objects.select_for_update().filter(pk=patient_id).first()
 
 
 def _validate_people(*, patient: Patient, clinician: User, episode: Episode | None) -> None:
@@ -298,6 +306,7 @@ def book_appointment(
     _validate_time(start, duration_minutes)
     _validate_place(modality, video_link)
     _validate_people(patient=patient, clinician=clinician, episode=episode)
+    _lock_patient(patient.pk)
     if kind == Appointment.Kind.FIRST_CONVERSATION and episode is not None:
         _check_one_first_conversation(episode)
     if booking_request is None:
@@ -411,8 +420,10 @@ def reschedule_appointment(
     a time the user chose without seeing that change: nothing is saved and ChangedSinceOpened
     is raised. Raises StaleState if it is no longer booked, and ReviewsError (SlotTaken for a
     clash) with a message for the user."""
-    # Locked first, so two moves of one appointment are checked one after the other. Only this
-    # row: its updater is joined for the message, and may be null.
+    # Locked first (after the patient, as every booking), so two moves of one appointment are
+    # checked one after the other. Only this row: its updater is joined for the message, and
+    # may be null.
+    _lock_patient(appointment.patient_id)
     current = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("updated_by", "patient")

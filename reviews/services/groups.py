@@ -60,6 +60,10 @@ def create_group_sessions(
         ) from exc
     if problem := rules.series_too_far_ahead(times[-1].date(), today=today):
         raise ReviewsError(problem, field="repeat")
+    # Each facilitator's row is locked, in one order, as booking an appointment locks the
+    # clinician's: a session and an appointment set at once are checked one after the other.
+    facilitator_ids = [facilitator.pk for facilitator in facilitators]
+    list(User.objects.select_for_update().filter(pk__in=facilitator_ids).order_by("pk"))
     for facilitator in facilitators:
         for when in times:
             if clash := clinician_clash(facilitator, when, duration_minutes):

@@ -1,14 +1,18 @@
 """Booking, moving, cancelling and attendance: services and pages."""
 
-from datetime import datetime, time, timedelta
+import threading
+import time
+from datetime import datetime, timedelta
+from datetime import time as clock
 
 import pytest
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import AuditEvent, Milestone, Notification, Patient
 from reviews.errors import ReviewsError, SlotTaken, StaleState
-from reviews.models import Appointment, BookingRequest, Review
+from reviews.models import Appointment, BookingRequest, GroupSession, Review
 from reviews.services import appointments as services
 from tests.referrals import builders as referral_builders
 from tests.reviews import builders
@@ -130,6 +134,74 @@ def test_it_refuses_to_double_book_a_patient(world, second_clinician):
     _book(world)
     with pytest.raises(SlotTaken, match="This patient already has an appointment"):
         _book(world, clinician=second_clinician, start=_later(minute=20), kind="follow_up")
+
+
+def _at_once(first, second) -> list:
+    """Run `first` in a transaction that holds its locks until `second`, started meanwhile in
+    another thread, has had time to run; returns what each returned or raised."""
+    started, results = threading.Event(), [None, None]
+
+    def run(index, book, hold):
+        try:
+            with transaction.atomic():
+                results[index] = book()
+                if hold:
+                    started.set()
+                    time.sleep(0.5)  # the second booking runs now, or waits for this one
+        except ReviewsError as error:
+            results[index] = error
+        finally:
+            started.set()
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, args=(0, first, True)),
+        threading.Thread(target=run, args=(1, second, False)),
+    ]
+    threads[0].start()
+    started.wait(10)
+    threads[1].start()
+    for thread in threads:
+        thread.join(20)
+    return results
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises every write")
+@pytest.mark.django_db(transaction=True)
+def test_two_clinicians_booking_one_patient_at_once_book_only_one(world, second_clinician):
+    episode = builders.episode_for(world.patient)
+    first, second = _at_once(
+        lambda: _book(world, episode=episode),
+        lambda: _book(
+            world,
+            episode=episode,
+            clinician=second_clinician,
+            start=_later(minute=20),
+            kind="follow_up",
+        ),
+    )
+    assert isinstance(first, Appointment)
+    assert isinstance(second, SlotTaken)
+    assert "This patient already has an appointment" in str(second)
+    assert Appointment.objects.filter(patient=world.patient).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises every write")
+@pytest.mark.django_db(transaction=True)
+def test_a_group_session_set_while_its_facilitator_is_booked_does_not_overlap(
+    world, second_clinician
+):
+    first, second = _at_once(
+        lambda: _book(world, start=_later(days=33, hour=14)),
+        lambda: _group_session(
+            world,
+            _later(days=33, hour=13, minute=30),
+            facilitators=[second_clinician, world.clinician],
+        ),
+    )
+    assert isinstance(first, Appointment)
+    assert isinstance(second, SlotTaken)
+    assert not GroupSession.objects.exists()
 
 
 def test_a_cancelled_appointment_frees_the_slot(world):
@@ -403,7 +475,7 @@ def test_a_refused_overlapping_booking_links_to_the_patients_appointment(world, 
     builders.appointment(
         world.other_patient,
         world.clinician,
-        start=timezone.make_aware(datetime.combine(day, time(10, 15))),
+        start=timezone.make_aware(datetime.combine(day, clock(10, 15))),
     )
     response = client.post(
         _create_url(world.patient),
