@@ -44,6 +44,9 @@ ANNUAL_REVIEW_INVITE_DAYS = 28
 NEXT_REVIEW_WORDS = {"annual_review": "yearly review", "follow_up": "follow-up review"}
 # The booked appointments that see to that review, so the patient is not asked to book another:
 # one of its own kind, or the annual review, which covers a follow-up too.
+# The invitation to ask for the review due: its messages' keys start with this, the patient's
+# uuid and the due date.
+REVIEW_INVITATION_KEY = "annual-review"
 REVIEW_BOOKED_AS = {
     "annual_review": frozenset({"annual_review"}),
     "follow_up": frozenset({"follow_up", "annual_review"}),

@@ -364,7 +364,25 @@ def book_appointment(
                 fields=["status", "appointment"],
             )
     _queue_booked_message(appointment)
+    _withdraw_review_invitation(appointment)
     return appointment
+
+
+def _withdraw_review_invitation(appointment: Appointment) -> None:
+    """A booking that sees to the review due (rules.REVIEW_BOOKED_AS, as the planner reads it)
+    makes the invitation to ask for that review untrue, even one planned this morning and not
+    sent yet."""
+    sees_to = {due for due, kinds in rules.REVIEW_BOOKED_AS.items() if appointment.kind in kinds}
+    if not sees_to:
+        return
+    if sees_to != set(rules.REVIEW_BOOKED_AS):
+        due = selectors.next_review_kind(selectors.open_episodes(appointment.patient))
+        if due not in sees_to:
+            return
+    messaging.withdraw(
+        keys=[f"{rules.REVIEW_INVITATION_KEY}:{appointment.patient.uuid}"],
+        reason="Withdrawn: the review was booked",
+    )
 
 
 def _claim_booked(appointment: Appointment, *, was: str = Appointment.Status.BOOKED, **fields):

@@ -12,7 +12,7 @@ from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, User
 from pathway.models.episodes import MilestoneKind
 from pathway.services import record_milestone
-from reviews import rules
+from reviews import messaging, rules
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import Appointment, QuestionnaireRequest, Review
 from reviews.services.questionnaires import (
@@ -148,6 +148,11 @@ def complete_review(
             kind=MilestoneKind.ANNUAL_REVIEW_DUE,
             occurred_at=due_moment(next_review_date),
             actor=actor,
+        )
+        # An invitation to ask for the review just held, not sent yet, is no longer true.
+        messaging.withdraw(
+            keys=[f"{rules.REVIEW_INVITATION_KEY}:{appointment.patient.uuid}"],
+            reason="Withdrawn: a review was held, which set the next review date",
         )
     context = (
         QuestionnaireRequest.Context.BASELINE

@@ -139,6 +139,58 @@ def test_no_invite_once_a_review_that_sees_to_it_is_booked(world, due_kind, book
     assert reminders.plan_annual_review_invites() == (2 if invited else 0)
 
 
+def _book(world, kind):
+    from reviews.services import appointments
+
+    day = timezone.localdate() + timedelta(days=5)
+    return appointments.book_appointment(
+        actor=world.clinician,
+        patient=world.patient,
+        episode=builders.episode_for(world.patient),
+        kind=kind,
+        start=timezone.make_aware(datetime.combine(day, time(10, 0))),
+        duration_minutes=30,
+        modality="phone",
+        clinician=world.clinician,
+    )
+
+
+def _invitations(patient) -> set[str]:
+    rows = Notification.objects.filter(patient=patient, kind="annual_review_invite")
+    return set(rows.values_list("status", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("due_kind", "booked_kind", "withdrawn"),
+    [
+        ("annual_review", "annual_review", True),
+        ("follow_up", "follow_up", True),
+        ("follow_up", "annual_review", True),
+        ("annual_review", "follow_up", False),
+    ],
+)
+def test_booking_the_review_due_withdraws_its_invitation_not_sent_yet(
+    world, due_kind, booked_kind, withdrawn
+):
+    # Planned early in the morning for 09:00; the review is booked before it goes.
+    builders.review_held(world.patient, world.clinician, next_in_days=10, next_kind=due_kind)
+    assert reminders.plan_annual_review_invites() == 2
+    _book(world, booked_kind)
+    assert _invitations(world.patient) == {"cancelled" if withdrawn else "queued"}
+
+
+def test_a_review_held_withdraws_the_invitation_to_ask_for_it(world):
+    _due_in(world.patient, 10)
+    assert reminders.plan_annual_review_invites() == 2
+    builders.review_held(world.patient, world.clinician, next_in_days=365)
+    assert _invitations(world.patient) == {"cancelled"}
+    assert set(
+        Notification.objects.filter(kind="annual_review_invite").values_list(
+            "last_error", flat=True
+        )
+    ) == {"Withdrawn: a review was held, which set the next review date"}
+
+
 def test_only_the_latest_due_date_counts(world):
     episode = _due_in(world.patient, 10)
     Milestone.objects.create(
