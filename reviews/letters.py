@@ -19,7 +19,7 @@ from pathway.care_teams import care_team_contacts
 from pathway.episode_letters import LETTER_ATTEMPTS
 from pathway.models import AuditEvent
 from pathway.pdf import html_to_pdf
-from reviews.models import Discharge, DischargeLetter
+from reviews.models import Discharge, DischargeLetter, SafetyAlert
 from reviews.selectors.trends import assessment_trends
 
 logger = logging.getLogger(__name__)
@@ -70,9 +70,26 @@ def letter_context(discharge: Discharge) -> dict:
         "trials": trials,
         "still_taking": any(trial.carries_on for trial in trials),
         "trends": assessment_trends(discharge.patient),
+        "alerts": alerts_during(discharge),
         "teams": list(care_team_contacts(discharge.patient)),
         "generated_at": timezone.now(),
     }
+
+
+def alerts_during(discharge: Discharge) -> list[SafetyAlert]:
+    """The safety alerts about the patient raised from the day the episode opened (an alert from
+    the referral itself included) to the discharge, oldest first, with what was done: a GP
+    taking over care must know of a self-harm answer even when the latest score is low."""
+    episode = discharge.episode
+    opened = timezone.localdate(episode.opened_at)
+    alerts = SafetyAlert.objects.filter(
+        patient=discharge.patient, raised_at__lte=discharge.discharged_at
+    ).select_related("assessment", "resolved_by")
+    return [
+        alert
+        for alert in alerts.order_by("raised_at", "id")
+        if timezone.localdate(alert.raised_at) >= opened
+    ]
 
 
 @transaction.atomic

@@ -254,11 +254,33 @@ def test_the_letter_gives_the_dose_taken_now_after_a_reduction(world):
     assert "30 mg four times a day" not in html
 
 
+def test_the_letter_names_a_self_harm_answer_and_what_was_done_though_the_latest_score_is_low(
+    world,
+):
+    from reviews.services import questionnaires
+
+    episode = _active(world)
+    alert = builders.safety_alert(world.patient, clinician=world.clinician)
+    questionnaires.resolve_alert(
+        actor=world.clinician, alert=alert, action_taken="Called the same day; safety plan agreed."
+    )
+    builders.assessment(world.patient, "PHQ-9", [0] * 9)  # the latest: none or minimal
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
+    discharge = Discharge.objects.get(episode=episode)
+    html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
+    section = html.split("<h2>Safety alerts during this episode</h2>", 1)[1]
+    assert "PHQ-9 item 9: thoughts of self-harm (PHQ-9 total 9; item 9 answered above" in section
+    assert "Called the same day; safety plan agreed. (Nurse Nia," in section
+    # The first result, in the questionnaire table, says so too.
+    assert "9 (mild), " in html and "; item 9 above 0</td>" in html
+
+
 def test_a_letter_with_no_plan_or_questionnaires_says_so(world):
     discharge = _discharged(world)
     html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
     assert "No treatments were recorded in a care plan for this episode." in html
     assert "The patient completed no questionnaires with the service." in html
+    assert "No safety alert was raised during this episode." in html
     assert "Still taking" not in html
 
 
