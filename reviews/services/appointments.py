@@ -244,6 +244,18 @@ def _check_request_open(booking_request: BookingRequest, patient: Patient) -> No
         raise StaleState("This request has been closed. Book without it if still needed.")
 
 
+def _check_first_conversation_comes_first(episode: Episode) -> None:
+    """Reviews follow the first conversation: a review booked before one is held or booked
+    would leave the first-contact clock running with the patient seen, and record no first
+    contact when it was held."""
+    if not selectors.first_conversation_arranged(episode):
+        raise ReviewsError(
+            "This patient has not had their first conversation for this episode, and none is "
+            "booked: book the first conversation first. Reviews follow it.",
+            field="kind",
+        )
+
+
 def _check_one_first_conversation(episode: Episode) -> None:
     """An episode has one first conversation: not a second while one is booked, nor once it has
     been attended or held (a did-not-attend or a cancellation may be booked again)."""
@@ -309,6 +321,8 @@ def book_appointment(
     _lock_patient(patient.pk)
     if kind == Appointment.Kind.FIRST_CONVERSATION and episode is not None:
         _check_one_first_conversation(episode)
+    elif kind in rules.REVIEW_KINDS and episode is not None:
+        _check_first_conversation_comes_first(episode)
     if booking_request is None:
         booking_request = BookingRequest.objects.filter(
             patient=patient, kind=kind, status=BookingRequest.Status.OPEN

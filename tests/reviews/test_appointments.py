@@ -204,6 +204,18 @@ def test_a_group_session_set_while_its_facilitator_is_booked_does_not_overlap(
     assert not GroupSession.objects.exists()
 
 
+@pytest.mark.parametrize("kind", ["follow_up", "medication_review", "annual_review"])
+def test_a_review_is_booked_only_after_the_first_conversation_is(world, kind):
+    episode = builders.episode_for(world.patient)
+    with pytest.raises(ReviewsError, match="book the first conversation first") as refused:
+        _book(world, episode=episode, kind=kind, start=_later(days=9))
+    assert refused.value.field == "kind"
+    assert not Appointment.objects.exists()
+    # Once the first conversation is booked, what follows it can be too.
+    _book(world, episode=episode)
+    assert _book(world, episode=episode, kind=kind, start=_later(days=9)).kind == kind
+
+
 def test_a_cancelled_appointment_frees_the_slot(world):
     first = _book(world)
     services.cancel_appointment(actor=world.clinician, appointment=first, reason="")
@@ -452,7 +464,7 @@ def test_a_refused_second_first_conversation_links_to_the_one_booked(world, logi
 
 def test_a_refused_overlapping_booking_links_to_the_patients_appointment(world, login):
     client = login(world.clinician)
-    episode = builders.episode_for(world.patient)
+    episode = builders.under_care(world.patient)
     other = builders.appointment(
         world.patient,
         world.other_clinician,

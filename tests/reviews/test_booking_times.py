@@ -68,7 +68,7 @@ def _create_url(patient):
 
 def test_a_time_at_night_is_booked_only_when_ticked(world, login):
     client = login(world.clinician)
-    episode = builders.episode_for(world.patient)
+    episode = builders.under_care(world.patient)
     day = timezone.localdate() + timedelta(days=2)
     data = _form(episode, world.clinician, day, "02:00", kind="follow_up")
     response = client.post(_create_url(world.patient), data)
@@ -89,7 +89,7 @@ def test_a_time_at_night_is_booked_only_when_ticked(world, login):
 
 def test_a_time_the_clocks_skip_in_spring_is_refused(world, login):
     client = login(world.clinician)
-    episode = builders.episode_for(world.patient)
+    episode = builders.under_care(world.patient)
     day = next(  # the last Sunday of March after today: 01:00 to 02:00 does not happen
         d
         for d in (timezone.localdate() + timedelta(days=n) for n in range(1, 400))
@@ -114,7 +114,7 @@ def test_a_time_the_clocks_skip_in_spring_is_refused(world, login):
 
 def test_a_time_in_clinic_hours_asks_nothing(world, login):
     client = login(world.clinician)
-    episode = builders.episode_for(world.patient)
+    episode = builders.under_care(world.patient)
     day = timezone.localdate() + timedelta(days=2)
     response = client.post(
         _create_url(world.patient), _form(episode, world.clinician, day, "10:00", kind="follow_up")

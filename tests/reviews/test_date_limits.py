@@ -59,7 +59,7 @@ def _book(world, start, duration=30):
     return services.book_appointment(
         actor=world.clinician,
         patient=world.patient,
-        episode=builders.episode_for(world.patient),
+        episode=builders.under_care(world.patient),
         kind="follow_up",
         start=start,
         duration_minutes=duration,
@@ -132,7 +132,7 @@ def test_a_series_running_past_the_latest_day_is_refused_beside_its_length(world
 def _booking_form(world, day, **overrides):
     return {
         "kind": "follow_up",
-        "episode": builders.episode_for(world.patient).pk,
+        "episode": builders.under_care(world.patient).pk,
         "start_date": day,
         "start_time": "23:00",
         "duration_minutes": "120",

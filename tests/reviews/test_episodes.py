@@ -181,6 +181,7 @@ def test_a_discharge_over_care_booked_since_the_page_was_shown_is_shown_again(wo
     from reviews.services import appointments as appointment_services
 
     _, episode = _accepted(world)
+    builders.under_care(world.patient)  # reviews follow the first conversation
     client = login(world.clinician)
     url = reverse("reviews:episode", kwargs={"episode_uuid": episode.uuid})
     shown = client.get(url).context["discharge_form"].initial["shown"]
@@ -225,6 +226,7 @@ def test_an_appointment_beginning_while_the_page_is_open_is_not_a_change(world):
     from reviews.services import appointments as appointment_services
 
     _, episode = _accepted(world)
+    builders.under_care(world.patient)  # reviews follow the first conversation
     now = timezone.now()
     appointment_services.book_appointment(
         actor=world.clinician,

@@ -29,7 +29,7 @@ def _booked(world, **fields):
     return services.book_appointment(
         actor=world.clinician,
         patient=world.patient,
-        episode=builders.episode_for(world.patient),
+        episode=builders.under_care(world.patient),
         kind=fields.pop("kind", "follow_up"),
         start=timezone.now().replace(microsecond=0) + timedelta(days=3),
         duration_minutes=30,

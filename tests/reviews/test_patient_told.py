@@ -94,7 +94,7 @@ def test_booking_for_a_patient_with_no_contact_details_says_they_were_not_told(w
             reverse("reviews:appointment-create", kwargs={"patient_uuid": world.patient.uuid}),
             {
                 "kind": "follow_up",
-                "episode": builders.episode_for(world.patient).pk,
+                "episode": builders.under_care(world.patient).pk,
                 "start_date": day.isoformat(),
                 "start_time": "10:00",
                 "duration_minutes": "",

@@ -146,7 +146,7 @@ def _book(world, kind):
     return appointments.book_appointment(
         actor=world.clinician,
         patient=world.patient,
-        episode=builders.episode_for(world.patient),
+        episode=builders.under_care(world.patient),
         kind=kind,
         start=timezone.make_aware(datetime.combine(day, time(10, 0))),
         duration_minutes=30,

@@ -27,7 +27,7 @@ def _book(world, kind, start=None, *, patient=None, clinician=None):
     return services.book_appointment(
         actor=world.clinician,
         patient=patient,
-        episode=builders.episode_for(patient),
+        episode=builders.under_care(patient),
         kind=kind,
         start=start or _start(),
         duration_minutes=15,

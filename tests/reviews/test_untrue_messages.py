@@ -29,7 +29,7 @@ def _book(world, start, kind="follow_up"):
     return services.book_appointment(
         actor=world.clinician,
         patient=world.patient,
-        episode=builders.episode_for(world.patient),
+        episode=builders.under_care(world.patient),
         kind=kind,
         start=start,
         duration_minutes=30,
@@ -318,7 +318,7 @@ def test_booked_and_cancelled_messages_say_when_and_how_without_clinical_detail(
 
 
 def _booked_before_triage(world, condition="headache"):
-    """A referral waiting for triage, with a follow-up booked tomorrow on its episode and a
+    """A referral waiting for triage, with its first conversation booked tomorrow and a
     questionnaire sent: the team started before deciding it."""
     from tests.referrals import builders as referral_builders
 
@@ -327,7 +327,7 @@ def _booked_before_triage(world, condition="headache"):
         actor=world.clinician,
         patient=world.patient,
         episode=referral.episode,
-        kind="follow_up",
+        kind="first_conversation",
         start=_tomorrow_at(10),
         duration_minutes=30,
         modality="phone",
@@ -371,6 +371,7 @@ def test_a_second_referral_closed_leaves_the_care_under_way(world):
     from tests.referrals import builders as referral_builders
 
     under_care = referral_builders.decided(world.patient, world.gp, world.clinician).episode
+    builders.under_care(world.patient)
     kept = services.book_appointment(
         actor=world.clinician,
         patient=world.patient,

@@ -218,6 +218,7 @@ def fill_record(client, world, texts: list[str]) -> Filled:
         {"step": "reduced", "reduced_on": today.isoformat(), "dose": fit(200)},
     )
 
+    review_builders.under_care(patient)  # reviews follow the first conversation
     _post(
         clinician,
         failures,

@@ -264,7 +264,7 @@ def _reviews_journey(journey: Journey, world) -> None:
     tomorrow = timezone.localdate() + timedelta(days=1)
     book = reverse("reviews:appointment-create", kwargs={"patient_uuid": patient.uuid})
     journey.step("clinician opens the booking form", "get", book, expect=READ)
-    episode = Episode.objects.filter(patient=patient, status__in=["referred", "active"]).first()
+    episode = review_builders.under_care(patient)  # reviews follow the first conversation
     journey.step(
         "clinician books an appointment",
         "post",
