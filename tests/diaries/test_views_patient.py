@@ -965,8 +965,27 @@ def test_a_diary_begun_inside_the_window_asks_for_no_days_before_it(client_, pat
 
 def test_an_empty_diary_is_not_asked_for_90_past_days(client_, patient):
     content = client_.get(reverse("diaries:summary")).content.decode()
-    assert "You have not filled in your diary yet." in content
+    assert "You have not filled in your diary yet, so there is nothing to count." in content
     assert "Fill in missed days" not in content and "0 of the 90 days" not in content
+
+
+@pytest.mark.parametrize("care", ["headache", "chronic_pain"])
+def test_a_summary_with_nothing_recorded_shows_no_figures_of_none(client_, patient, care):
+    from tests.factories import EpisodeFactory
+
+    EpisodeFactory(patient=patient, condition=care)
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert "on 0 days" not in content and "0 a month" not in content
+    assert "Average a month" not in content and "app-diary-chart" not in content
+    # A diary begun before these 90 days, with nothing in them, says so for the days shown.
+    flag_entry(patient, days_ago(120), headache=True, worst_severity="mild").save()
+    content = client_.get(reverse("diaries:summary")).content.decode()
+    assert (
+        f"Nothing is recorded in your diary from {days_ago(89):%-d %B %Y} to "
+        f"{today():%-d %B %Y}, so there is nothing to count."
+    ) in content
+    assert "on 0 days" not in content and "app-diary-chart" not in content
+    assert "You have not filled in your diary yet" not in content
 
 
 def test_today_not_yet_filled_in_is_not_a_missed_day(client_, patient):
@@ -1037,6 +1056,8 @@ def test_a_chronic_pain_patient_is_not_given_medication_overuse_headaches_limits
 
 
 def test_a_chronic_pain_patient_without_scores_is_asked_for_one(client_, pain_patient):
+    # A day recorded without a score (an empty diary says only that it is empty).
+    record(pain_patient, days_ago(1), clear_day())
     content = client_.get(reverse("diaries:summary")).content.decode()
     assert "You have not scored your pain in these 90 days." in content
     assert "Pain scores (0 to 10)" not in content

@@ -59,10 +59,29 @@ def test_intake_overuse_without_chronic_headache_is_not_called_moh(world, login,
 
 def test_any_90_day_window_can_be_shown(world, login, url):
     _chronic_migraine_with_triptan_overuse(world.patient, end_ago=0)
+    DiaryEntry.objects.create(patient=world.patient, day=days_ago(100))
     client = login(world.clinician)
     earlier = client.get(url, {"end": f"{days_ago(90):%Y-%m-%d}"}).content.decode()
     assert "No diary flags in these 90 days" in earlier
     assert f"{days_ago(179):%-d %b %Y} to {days_ago(90):%-d %b %Y}" in earlier
+
+
+def test_a_window_with_nothing_recorded_says_so_instead_of_showing_zeros(world, login, url):
+    # Recorded only after the window asked for, and that window is empty.
+    record(world.patient, days_ago(1), headache_day(episode(doses={"ibuprofen": 1})))
+    client = login(world.clinician)
+    empty = client.get(url, {"end": f"{days_ago(2):%Y-%m-%d}"}).content.decode()
+    assert (
+        f"No diary recorded from {days_ago(91):%-d %B %Y} to {days_ago(2):%-d %B %Y}, so there "
+        "are no diary figures or flags for these 90 days."
+    ) in empty
+    assert "No diary flags" not in empty
+    assert "days/month" not in empty and "Average a month" not in empty
+    assert "app-diary-chart" not in empty
+    # The window navigation and the report stay.
+    assert "Next 90 days" in empty and "Create a PDF report of these 90 days" in empty
+    # One day recorded brings the figures back.
+    assert "No diary recorded" not in client.get(url).content.decode()
 
 
 def test_previous_90_days_is_offered_only_while_the_diary_goes_back_further(world, login, url):
