@@ -27,6 +27,10 @@ from pathway.views.access import patient_required, role_required, staff_required
 # Where a saved day sends the patient back to (the page they came from).
 RETURN_TO = ("today", "calendar")
 RECENT_DAYS = 7
+# Said on the calendar for a `?month=` that is not a month (a link edited or cut short).
+MONTH_NOT_UNDERSTOOD = (
+    "The month in the web address was not understood, so this month is shown instead."
+)
 # The one-tap pain question's answers (diaries.models: pain scores are 0 to 10).
 PAIN_SCORES = tuple(range(PAIN_SCORE_MAX + 1))
 
@@ -322,16 +326,16 @@ def episode_form(request):
     )
 
 
-def _month(value: str | None, today: date, earliest: date) -> tuple[int, int]:
+def _month(value: str, today: date, earliest: date) -> tuple[int, int] | None:
     """The (year, month) asked for as YYYY-MM, kept between `earliest`'s month and this month
-    (an old link opens the first month there is; a future one, this month); this month for
-    anything that is not a month."""
+    (an old link opens the first month there is; a future one, this month); None for anything
+    that is not a month (`2026-13`, `garbage`)."""
     try:
-        year, month = (int(part) for part in (value or "").split("-"))
+        year, month = (int(part) for part in value.split("-"))
         first = date(year, month, 1)
     except (ValueError, TypeError, OverflowError):
         # OverflowError: a number too large for a date (`?month=99999999999-1`).
-        return today.year, today.month
+        return None
     if first > today:
         return today.year, today.month
     first = max(first, calendars.first_month(earliest))
@@ -351,7 +355,14 @@ def calendar(request):
     # The calendar goes back to the first day recorded, or to the first day that can still be
     # filled in if that is earlier.
     earliest = min(filter(None, (patient.first_diary_day, first_editable)))
-    year, month = _month(request.GET.get("month"), today, earliest)
+    asked = request.GET.get("month", "")
+    shown = _month(asked, today, earliest) if asked else None
+    if shown is None:
+        if asked:
+            # The page still opens, as the diary tab does with a message for a bad last day.
+            messages.warning(request, MONTH_NOT_UNDERSTOOD)
+        shown = today.year, today.month
+    year, month = shown
     day_link = date_link("diaries:day", "day")
 
     def link(day: date) -> str | None:

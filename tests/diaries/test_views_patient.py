@@ -854,11 +854,25 @@ def test_the_calendar_moves_between_months_but_not_into_the_future(client_):
     assert f"?month={first:%Y-%m}" in content
     future = client_.get(reverse("diaries:calendar"), {"month": "2999-01"}).content.decode()
     assert f"<h1>{first:%B %Y}</h1>" in future
+    assert "was not understood" not in content and "was not understood" not in future
     assert client_.get(reverse("diaries:calendar"), {"month": "13-2025"}).status_code == 200
     # Numbers too large for a date show this month too, not a server error.
     for month in ("99999999999-1", "2026-99999999999999999999"):
         page = client_.get(reverse("diaries:calendar"), {"month": month})
         assert f"<h1>{first:%B %Y}</h1>" in page.content.decode()
+
+
+@pytest.mark.parametrize("month", ["2026-13", "garbage", "13-2025", "2026-1-5", "99999999999-1"])
+def test_a_month_that_is_not_understood_shows_this_month_and_says_so(client_, month):
+    page = client_.get(reverse("diaries:calendar"), {"month": month})
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert f"<h1>{today():%B %Y}</h1>" in content
+    assert (
+        "The month in the web address was not understood, so this month is shown instead."
+    ) in content
+    # Said once: the next page does not repeat it.
+    assert "was not understood" not in client_.get(reverse("diaries:calendar")).content.decode()
 
 
 def test_the_calendar_goes_back_to_the_first_day_that_can_be_filled_in(client_):
