@@ -111,9 +111,17 @@ def entry_and_days_before(
     patient: Patient, day: date, days: int
 ) -> tuple[DiaryEntry | None, dict[date, DiaryEntry]]:
     """The record for `day` as `entry_for_day` gives it, and the live records of the `days`
-    days before it by day (the Today page's "Earlier days"). One query, and three more when `day`
-    has a record."""
-    entries = entries_between(patient, day - timedelta(days=days), day)
+    days before it by day (the Today page's "Earlier days"), each with its number of live
+    headaches as `live_episode_count` (they are worded as the day's own page words them). One
+    query, and three more when `day` has a record."""
+    entries = list(
+        DiaryEntry.objects.live()
+        .filter(patient=patient, day__range=(day - timedelta(days=days), day))
+        .annotate(
+            live_episode_count=Count("episodes", filter=Q(episodes__superseded_at__isnull=True))
+        )
+        .order_by("day")
+    )
     entry = next((e for e in entries if e.day == day), None)
     if entry is not None:
         prefetch_related_objects([entry], _live_episodes(), _live_doses_apart())

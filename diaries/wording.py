@@ -66,6 +66,34 @@ def days(count: int) -> str:
     return "1 day" if count == 1 else f"{count} days"
 
 
+def day_in_words(
+    *,
+    headache: bool,
+    headaches: int,
+    worst: str,
+    migraine: bool,
+    medication: bool,
+    pain_score: int | None,
+    pain_first: bool = False,
+) -> str:
+    """A saved day in words, as the day's own page and the Today page's earlier days say it:
+    "2 headaches, worst severe, with migraine symptoms, medicine taken, pain 6 out of 10".
+    `headaches` is the number of headaches and `worst` the worst severity's label. For a
+    pain-first diary a day with a pain score and no headache leaves out "no headache"."""
+    parts = []
+    if headache:
+        parts.append(f"{headaches} headache{'' if headaches == 1 else 's'}, worst {worst.lower()}")
+        if migraine:
+            parts.append("with migraine symptoms")
+    elif not pain_first or pain_score is None:
+        parts.append("no headache")
+    if medication:
+        parts.append("medicine taken")
+    if pain_score is not None:
+        parts.append(f"pain {pain_score} out of 10")
+    return ", ".join(parts)
+
+
 @dataclass(frozen=True)
 class OveruseWarning:
     heading: str

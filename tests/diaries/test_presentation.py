@@ -222,3 +222,36 @@ def test_patients_read_rates_as_whole_numbers_that_never_reach_a_limit_they_are_
     assert "That is more than 15 days a month on average." in messages.headache
     (warning,) = messages.overuse
     assert "You took triptans on more than 10 days a month." in warning.text
+
+
+def _day_words(**values):
+    day = {
+        "headache": False,
+        "headaches": 0,
+        "worst": "",
+        "migraine": False,
+        "medication": False,
+        "pain_score": None,
+    }
+    return wording.day_in_words(**{**day, **values})
+
+
+def test_a_day_is_worded_by_its_headaches_and_the_worst_of_them():
+    assert _day_words(headache=True, headaches=1, worst="Mild") == "1 headache, worst mild"
+    assert (
+        _day_words(headache=True, headaches=2, worst="Moderate", migraine=True, medication=True)
+        == "2 headaches, worst moderate, with migraine symptoms, medicine taken"
+    )
+    assert _day_words() == "no headache"
+    assert (
+        _day_words(medication=True, pain_score=0) == "no headache, medicine taken, pain 0 out of 10"
+    )
+
+
+def test_a_pain_first_day_without_a_headache_is_worded_by_its_pain_score():
+    assert _day_words(pain_score=3, pain_first=True) == "pain 3 out of 10"
+    assert _day_words(pain_score=3, medication=True, pain_first=True) == (
+        "medicine taken, pain 3 out of 10"
+    )
+    # No score: "no headache" is still said, so the day is not described as nothing.
+    assert _day_words(pain_first=True) == "no headache"

@@ -84,10 +84,33 @@ def test_the_one_tap_question_lists_the_week_before_without_building_the_form(cl
     assert response.context["forms"] is None
     recent = [(item["day"], item["entry"] is not None) for item in response.context["recent"]]
     assert recent == [(days_ago(n), n in (1, 3, 5)) for n in range(1, 8)]
-    assert b"severe headache, medicine taken" in response.content
-    # Said as the calendar says it: migraine symptoms are named.
-    assert b"moderate headache, migraine<" in response.content
+    # Said as each day's own page says it.
+    assert b"1 headache, worst severe, medicine taken<" in response.content
+    assert b"1 headache, worst moderate, with migraine symptoms<" in response.content
     assert b"no headache" in response.content
+
+
+def test_earlier_days_describe_a_day_as_its_own_page_does(client_, patient):
+    record(
+        patient,
+        days_ago(2),
+        headache_day(
+            episode("mild"),
+            episode("moderate", migraine=True, doses={"sumatriptan": 1}),
+            pain_score=6,
+        ),
+    )
+    record(patient, days_ago(3), clear_day(doses=doses(paracetamol=1), pain_score=2))
+    earlier = client_.get(TODAY_URL).content.decode()
+    for ago in (2, 3):
+        day_page = client_.get(day_url(days_ago(ago))).content.decode()
+        said = re.search(r"You have filled in [^:]+:\s+(.+?)\.\s+You can change", day_page)
+        assert f"{days_ago(ago):%A %-d %B}:\n          {said[1]}</span>" in earlier
+    assert (
+        "2 headaches, worst moderate, with migraine symptoms, medicine taken, pain 6 out of 10"
+        "</span>"
+    ) in earlier
+    assert "no headache, medicine taken, pain 2 out of 10</span>" in earlier
 
 
 def test_a_day_already_filled_in_shows_its_form_and_the_week_before(client_, patient):
@@ -154,8 +177,8 @@ def test_the_week_before_shows_each_days_pain_score(client_, pain_patient):
     record(pain_patient, days_ago(1), clear_day(pain_score=3))
     record(pain_patient, days_ago(2), headache_day(episode("mild"), pain_score=8))
     page = client_.get(TODAY_URL).content.decode()
-    assert re.search(r":\s+pain 3/10</span>", page) and "no headache" not in page
-    assert "mild headache, pain 8/10" in page
+    assert re.search(r":\s+pain 3 out of 10</span>", page) and "no headache" not in page
+    assert "1 headache, worst mild, pain 8 out of 10" in page
 
 
 def test_a_chronic_pain_patients_day_form_asks_about_pain_first(client_, pain_patient):
@@ -816,7 +839,7 @@ def test_a_remove_posted_from_an_older_page_is_sent_to_the_question_page(client_
 def test_today_lists_the_week_before_with_links(client_, patient):
     record(patient, days_ago(1), headache_day(episode("severe", doses={"ibuprofen": 1})))
     content = client_.get(TODAY_URL).content.decode()
-    assert "severe headache, medicine taken" in content
+    assert "1 headache, worst severe, medicine taken" in content
     assert "not filled in" in content
     for n in range(1, 8):
         assert f'href="{day_url(days_ago(n))}?next=today"' in content

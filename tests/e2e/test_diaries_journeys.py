@@ -119,7 +119,7 @@ def test_a_chronic_pain_patient_scores_their_pain_and_the_team_reads_it(browser_
     browser_page.sign_in("pain@demo.nhs.uk", DEMO_PASSWORD)
     browser_page.goto("/diary/")
     assert page.get_by_role("heading", name="How bad was your pain today?").is_visible()
-    assert "pain 4/10" in page.content()
+    assert "pain 4 out of 10" in page.content()
     _phone_screenshot(page, "pain-today")
     page.get_by_role("button", name="Pain 7", exact=True).click()
     browser_page.check()
