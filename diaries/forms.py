@@ -560,8 +560,23 @@ class DayEntryForms:
             return True
         if answer == YES and episodes_ok and not kept:
             self.form.add_error("headache", MESSAGES["headache_without_episode"])
+            self._ask_for_first_headache()
             return False
         return day_ok and episodes_ok and self._day_totals_ok()
+
+    def _ask_for_first_headache(self) -> None:
+        """ "Yes" with every headache box left empty: the first empty box that is not being
+        removed says what it still needs, on its own fields, as a box filled in without them
+        would. (An empty box is otherwise left out as not filled in, without errors.)"""
+        for form in self.episodes.forms:
+            removed = form.cleaned_data.get(DELETION_FIELD_NAME) or form.data.get(
+                form.add_prefix(DELETION_FIELD_NAME)
+            )
+            if removed or form.has_changed() or form in self.episodes.initial_forms:
+                continue
+            form.add_error("severity", MESSAGES["severity"])
+            form.add_error("duration", MESSAGES["duration"])
+            return
 
     def _day_totals_ok(self) -> bool:
         """Doses of one medicine for the headaches and for something else count together

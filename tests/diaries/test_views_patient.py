@@ -489,6 +489,41 @@ def test_bad_input_shows_a_clear_message_and_saves_nothing(client_, data, messag
     assert not DiaryEntry.objects.exists()
 
 
+def test_yes_with_an_empty_first_headache_marks_its_own_fields(client_):
+    response = client_.post(TODAY_URL, form_data(headache="yes", episodes=[{}]))
+    content = response.content.decode()
+    summary = response.context["forms"].error_list
+    assert summary == [
+        ("#id_headache_0", "Tell us about at least one headache, or answer no."),
+        (
+            "#id_episode-0-severity_0",
+            "Headache 1: Choose how bad the headache was: mild, moderate or severe.",
+        ),
+        ("#id_episode-0-duration", "Headache 1: Choose about how long the headache lasted."),
+    ]
+    for target, message in summary:
+        assert f'<a href="{target}">{message}</a>' in content
+    # Each field shows its own message beside it, and the page links to the fields.
+    assert 'id="id_episode-0-severity_0"' in content and 'id="id_episode-0-duration"' in content
+    assert content.count("Choose how bad the headache was: mild, moderate or severe.") == 2
+    assert content.count("Choose about how long the headache lasted.") == 2
+    assert not DiaryEntry.objects.exists()
+
+
+def test_yes_with_its_only_headache_removed_asks_only_for_a_headache(client_, patient):
+    record(patient, days_ago(1), headache_day(episode()))
+    page = client_.get(day_url(days_ago(1)))
+    data = form_data(
+        episodes=[{"severity": "moderate", "duration": "1_to_4h", "DELETE": "on"}],
+        initial=1,
+        based_on=page.context["based_on"],
+    )
+    response = client_.post(day_url(days_ago(1)), data)
+    assert response.context["forms"].error_list == [
+        ("#id_headache_0", "Tell us about at least one headache, or answer no."),
+    ]
+
+
 def test_the_note_box_says_notes_are_read_at_appointments_and_where_to_get_help_now(client_):
     page = client_.get(TODAY_URL, {"answer": "details"}).content.decode()
     assert "Your care team reads your diary at your appointments, not every day." in page
