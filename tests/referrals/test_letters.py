@@ -1,10 +1,12 @@
 """The triage-outcome letter: rendered in the worker, stored once with its hash."""
 
 import hashlib
+import io
 
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from pypdf import PdfReader
 
 from pathway.episode_letters import LETTER_ATTEMPTS
 from pathway.models import AuditEvent
@@ -245,3 +247,48 @@ def test_a_self_referrers_letter_leaves_out_the_teams_note_on_the_priority(world
         "referrals/letter_triage_outcome.html", letters.letter_context(referral)
     )
     assert "Team only." not in html and "Reason for" not in html
+
+
+def test_a_redirect_letter_fits_on_one_page(world):
+    """A short letter keeps its closing lines on its only page, rather than leaving them alone
+    on a second."""
+    world.service.phone, world.service.email = "01632 960000", "riverside.headache@nhs.example"
+    world.service.save()
+    made = builders.referral(
+        world.patient,
+        world.gp,
+        current_acute_medication="Ibuprofen 400 mg",
+        acute_medication_days_per_month=6,
+        preventives=(
+            {
+                "medicine": "Propranolol",
+                "dose": "80 mg daily",
+                "duration_weeks": 12,
+                "stopped_reason": "ineffective",
+            },
+            {
+                "medicine": "Amitriptyline",
+                "dose": "10 mg at night",
+                "duration_weeks": 8,
+                "stopped_reason": "not_tolerated",
+            },
+        ),
+    )
+    referral = services.triage_referral(
+        actor=world.clinician,
+        referral=made,
+        decision=Decision(
+            decision="redirect",
+            redirect_to="msk_physiotherapy",
+            advice_to_referrer="Knee pain is the main problem: MSK physiotherapy first.",
+            note=(
+                "Knee pain since a fall in the spring. The headaches are infrequent and settle "
+                "with ibuprofen, so they need no care from this service now."
+            ),
+        ),
+    )
+    letter = letters.render_triage_letter(referral_uuid=str(referral.uuid))
+    pages = PdfReader(io.BytesIO(bytes(letter.pdf))).pages
+    assert len(pages) == 1
+    text = pages[0].extract_text()
+    assert "Page 1 of 1" in text and "If anything here is wrong" in text

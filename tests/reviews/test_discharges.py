@@ -2,12 +2,14 @@
 worker, stored once with its hash, downloaded only by staff who may see the patient."""
 
 import hashlib
+import io
 from datetime import timedelta
 
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from pathway.episode_letters import LETTER_ATTEMPTS
 from pathway.models import AuditEvent, Episode, Milestone
@@ -467,3 +469,23 @@ def test_the_home_page_lists_five_discharges_and_counts_the_rest(world, login):
     home = login(world.gp).get(GP_HOME).content.decode()
     assert home.count("was discharged from the pathway") == 5
     assert "More patients you referred were discharged in the last 28 days." in home
+
+
+def test_a_short_summary_fits_on_one_page(world):
+    """A summary of one plan's two medicines and one questionnaire keeps its closing lines on
+    its only page, rather than leaving them alone on a second."""
+    episode = builders.seen_with_a_plan(_active(world))
+    plan = plan_builders.plan(world.patient)
+    plan_builders.trial(plan, dose="80 mg a day")
+    plan_builders.failed(plan, "topiramate", outcome="not_tolerated")
+    builders.assessment(world.patient, "PHQ-9", [2] * 9, when=timezone.now() - timedelta(days=90))
+    builders.assessment(world.patient, "PHQ-9", [0] * 9)
+    services.discharge_episode(
+        actor=world.clinician, episode=episode, reason="goals_met", note_for_gp="Doing well."
+    )
+    discharge = Discharge.objects.get(episode=episode)
+    tasks.render_discharge_letter.run(str(discharge.uuid))
+    pages = PdfReader(io.BytesIO(bytes(DischargeLetter.objects.get().pdf))).pages
+    assert len(pages) == 1
+    text = pages[0].extract_text()
+    assert "Page 1 of 1" in text and "If anything here is wrong" in text
