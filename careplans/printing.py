@@ -19,8 +19,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from careplans.safe_markdown import render, source_links
+from careplans.safe_markdown import render, source_links, split_section
 from pathway.care_teams import care_team_contacts
+
+# The heading of the warning signs the PDFs print in their own box (careplans/pdf/help_box.html).
+HELP_HEADING = "When to get help"
 
 # Part of every fingerprint. Change it when a fingerprint must stop matching documents made
 # before (copies made before PDFs said when they were made had none).
@@ -89,14 +92,17 @@ def careplan_fingerprint(*, patient, view, trials, leaflets=None, teams=None) ->
 
 def leaflet_html(*, patient, leaflet, trials, made_at: datetime | None = None) -> str:
     """A leaflet personalised with the patient's name and their doses of its medicines.
-    `made_at` adds the "Correct on" line."""
+    `made_at` adds the "Correct on" line. The leaflet's own "When to get help" section is
+    printed inside the PDF's box of warning signs, so the leaflet has one such section."""
+    body, own_help = split_section(leaflet.body_markdown, HELP_HEADING)
     return render_to_string(
         "careplans/pdf/leaflet.html",
         {
             "service_name": settings.SERVICE_NAME,
             "patient": patient,
             "leaflet": leaflet,
-            "body": render(leaflet.body_markdown),
+            "body": render(body),
+            "own_help": render(own_help) if own_help else "",
             "sources": source_links(leaflet.sources),
             "trials": trials,
             # A check whose date has passed is due now, not promised by a date gone by.

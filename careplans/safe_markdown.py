@@ -98,6 +98,34 @@ def render(text: str) -> str:
     )
 
 
+_ATX_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+
+
+def split_section(text: str, heading: str) -> tuple[str, str]:
+    """Return `text` without its section under the heading `heading` (any level, matched without
+    regard to case), and that section's content without its heading line; the section runs to
+    the next heading of the same or a higher level. Returns `(text, "")` when there is no such
+    heading, so the caller can put a leaflet's own section where a page has one already."""
+    lines = (text or "").splitlines(keepends=True)
+    start: int | None = None
+    level = 0
+    for number, line in enumerate(lines):
+        found = _ATX_HEADING.match(line.rstrip("\r\n"))
+        if not found:
+            continue
+        if start is None:
+            if found.group(2).strip().casefold() == heading.casefold():
+                start, level = number, len(found.group(1))
+        elif len(found.group(1)) <= level:
+            end = number
+            break
+    else:
+        end = len(lines)
+    if start is None:
+        return text, ""
+    return "".join(lines[:start] + lines[end:]), "".join(lines[start + 1 : end]).strip()
+
+
 class _Elements(HTMLParser):
     """Collects the links, images and top-level headings Markdown produced."""
 

@@ -156,6 +156,15 @@ def test_autolinks_and_less_than_signs_are_fine():
     assert safe_markdown.problems("See <https://www.nhs.uk> if pain is < 5 or 3<4.") == []
 
 
+def test_a_section_is_split_from_the_rest_up_to_the_next_heading_of_its_level():
+    text = "## Side effects\n\nTired.\n\n## When to get help\n\nCall 111.\n\n### Urgent\n\nA&E.\n"
+    rest, section = safe_markdown.split_section(text + "## After\n\nMore.\n", "when to get help")
+    assert rest == "## Side effects\n\nTired.\n\n## After\n\nMore.\n"
+    assert section == "Call 111.\n\n### Urgent\n\nA&E."
+    assert safe_markdown.split_section(text, "When to get help ") == (text, "")
+    assert safe_markdown.split_section("No headings.", "When to get help") == ("No headings.", "")
+
+
 def _admin_data(**overrides):
     data = {
         "slug": "new-leaflet",

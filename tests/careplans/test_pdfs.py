@@ -2,11 +2,13 @@
 app's static files, downloaded only by people who may see the patient."""
 
 import hashlib
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from pypdf import PdfReader
 
 from careplans import printing, selectors, services
 from careplans.models import CarePlanVersion, Document, Leaflet
@@ -206,6 +208,27 @@ def test_a_personalised_leaflet_names_the_patient_and_their_dose(world):
         actor=world.clinician, patient=world.patient, plan=plan, leaflet=leaflet
     )
     assert "50 mg at night" not in stopped.html
+
+
+def test_a_leaflet_pdf_has_one_when_to_get_help_box_with_its_own_advice_and_the_pathways(world):
+    document = services.request_leaflet_pdf(
+        actor=world.patient_user,
+        patient=world.patient,
+        plan=None,
+        leaflet=builders.leaflet("topiramate"),
+    )
+    assert services.render_document(str(document.uuid)) == "ready"
+    document.refresh_from_db()
+    pages = PdfReader(io.BytesIO(bytes(document.pdf))).pages
+    text = " ".join(" ".join(page.extract_text() for page in pages).split())
+    assert text.count("When to get help") == 1
+    # The leaflet's own advice and the pathway's warning signs, in that one box.
+    help_box = text.split("When to get help", 1)[1]
+    assert "sudden eye pain or blurred vision" in help_box
+    assert "thoughts of harming yourself" in help_box
+    assert "Call 999 if:" in help_box and "Samaritans" in help_box
+    # The rest of the leaflet is still printed before it.
+    assert "Drink plenty of water" in text.split("When to get help", 1)[0]
 
 
 def test_a_leaflet_without_medicines_is_still_personalised(world):
