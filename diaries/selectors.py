@@ -545,7 +545,10 @@ def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
         "headaches": headaches,
         "no_limits": not headaches,
         "clinician_flags": wording.clinician_flags(window.summary),
-        "class_rows": wording.class_rows(window),
+        # The medication table is the patient's as much as the clinician's: in the words of
+        # the patient's summary page, as the report's summary above it is. Only the section
+        # "For the clinician" uses the clinical names, as the care team's diary tab does.
+        "class_rows": wording.class_rows(window, for_patient=True),
         "notes": [entry for entry in window.entries if entry.note],
         "generated_at": timezone.now(),
     }

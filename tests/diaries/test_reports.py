@@ -330,3 +330,26 @@ def test_no_page_of_the_pdf_holds_a_heading_without_what_it_heads(world):
         assert len(body) > 2, (number, body)
     medication = next(text for text in pages if "Medication" in text.splitlines())
     assert "Kind of medicine" in medication
+
+
+def test_the_pdf_names_kinds_of_medicine_as_the_patients_summary_page_does(world, login):
+    import io
+
+    from pypdf import PdfReader
+
+    for ago in (1, 3, 5):
+        record(
+            world.patient,
+            days_ago(ago),
+            headache_day(episode("moderate", doses={"paracetamol": 2, "sumatriptan": 1})),
+        )
+    page = login(world.patient_user).get(reverse("diaries:summary")).content.decode()
+    assert "Simple painkillers" in page and "Simple analgesics" not in page
+    report = preparing_report(world.patient)
+    assert services.render_report(report_uuid=str(report.uuid)) == "ready"
+    report.refresh_from_db()
+    pages = PdfReader(io.BytesIO(bytes(report.pdf))).pages
+    text = " ".join(" ".join(sheet.extract_text() for sheet in pages).split())
+    medication = text.split("Medication", 1)[1]
+    assert "Simple painkillers" in medication and "Triptans" in medication
+    assert "analgesics" not in text
