@@ -22,6 +22,8 @@ def first_month(earliest: date) -> date:
 @dataclass(frozen=True)
 class CalendarDay:
     day: date
+    # Shown as a day of this calendar: in its month, and in the period it shows when it has one
+    # (a report's). Other days are blank cells.
     in_month: bool
     future: bool
     recorded: bool
@@ -138,12 +140,14 @@ def month_grid(
     link_days: Callable[[date], str | None] | None = None,
     pain_first: bool = False,
     earliest: date = FIRST_MONTH,
+    period: tuple[date, date] | None = None,
 ) -> CalendarMonth:
     """The weeks (Monday first) of `year`-`month` with each day's diary state.
 
     `entries` may include days outside the month. `link_days(day)` gives a day's link, or
     None for no link (e.g. days a patient can no longer change). There is no previous month
-    before `earliest`'s month.
+    before `earliest`'s month. With `period` (first, last day), days of the month outside it
+    are left blank like the days of other months, so a report's calendar shows only its days.
     """
     by_day = {entry.day: entry for entry in entries}
     weeks = []
@@ -151,7 +155,7 @@ def month_grid(
         row = []
         for day in week:
             entry = by_day.get(day)
-            in_month = day.month == month
+            in_month = day.month == month and (period is None or period[0] <= day <= period[1])
             url = link_days(day) if link_days and in_month and day <= today else None
             row.append(
                 CalendarDay(

@@ -328,8 +328,11 @@ def window_with_calendars(
     length: int = WINDOW_DAYS,
     link_days=None,
     pain_first: bool = False,
+    window_days_only: bool = False,
 ) -> tuple[DiaryWindow, list[calendars.CalendarMonth]]:
-    """The window ending on `end` and the calendar months it touches, from one query."""
+    """The window ending on `end` and the calendar months it touches, from one query. With
+    `window_days_only` the months leave the days outside the window blank (a report shows
+    only its period; the diary tab shows whole months to browse)."""
     start = window_start(end, length)
     first = start.replace(day=1)
     last = calendars.month_end(end)
@@ -339,7 +342,13 @@ def window_with_calendars(
         build_window(entries, start=start, length=length),
         [
             calendars.month_grid(
-                year, month, entries, today=today, link_days=link_days, pain_first=pain_first
+                year,
+                month,
+                entries,
+                today=today,
+                link_days=link_days,
+                pain_first=pain_first,
+                period=(start, end) if window_days_only else None,
             )
             for year, month in months
         ],
@@ -527,7 +536,12 @@ def report_content(report: DiaryReport, *, today: date | None = None) -> dict:
     end = report.end
     today = today or timezone.localdate()
     window, months = window_with_calendars(
-        patient, end=end, today=today, length=report.length, pain_first=patient.pain_first
+        patient,
+        end=end,
+        today=today,
+        length=report.length,
+        pain_first=patient.pain_first,
+        window_days_only=True,
     )
     # Said as the summary page says it: days before the diary began, and today, not "missed".
     gaps = window.gaps(first_day=patient.first_diary_day, today=today)

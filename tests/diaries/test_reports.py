@@ -353,3 +353,37 @@ def test_the_pdf_names_kinds_of_medicine_as_the_patients_summary_page_does(world
     medication = text.split("Medication", 1)[1]
     assert "Simple painkillers" in medication and "Triptans" in medication
     assert "analgesics" not in text
+
+
+def test_the_calendar_shows_only_the_days_of_the_reports_period(world):
+    import re
+
+    from diaries import calendars
+
+    # A period that starts and ends inside a month, so its calendars hold days either side.
+    # Days a patient can still fill in, all of them: 60 days from up to 89 days ago.
+    ago = next(
+        n
+        for n in range(88, 60, -1)
+        if days_ago(n).day > 1 and days_ago(n - 59) != calendars.month_end(days_ago(n - 59))
+    )
+    report = DiaryReport.objects.create(patient=world.patient, start=days_ago(ago), length=60)
+    before, first, last, after = (
+        report.start - timedelta(days=1),
+        report.start,
+        report.end,
+        report.end + timedelta(days=1),
+    )
+    for day in (before, first, last, after):
+        record(world.patient, day, headache_day(episode("severe", migraine=True)))
+    html = render_to_string("diaries/report_pdf.html", selectors.report_content(report))
+
+    def shown(day):
+        cell = (
+            rf'__number">{day.day}</span><span class="nhsuk-u-visually-hidden"> '
+            rf"{day:%B}: severe headache"
+        )
+        return re.search(cell, html) is not None
+
+    assert shown(first) and shown(last)
+    assert not shown(before) and not shown(after)
