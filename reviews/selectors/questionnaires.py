@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from pathway.instruments import REVIEW_BANDS
 from pathway.models import Assessment, Episode, Patient
@@ -11,10 +11,19 @@ from reviews.models import QuestionnaireRequest, Review, SafetyAlert
 from reviews.selectors.lookups import _get_or_404
 
 
-def questionnaire_requests_for_patient(patient: Patient) -> QuerySet[QuestionnaireRequest]:
-    return patient.questionnaire_requests.select_related(
+def questionnaire_requests_for_patient(
+    patient: Patient, *, late_answers: bool = False
+) -> QuerySet[QuestionnaireRequest]:
+    """The patient's questionnaire requests, newest first. With `late_answers`, each has the
+    answers sent to it after it was completed prefetched, oldest first (one more query): the
+    team sees every set, a risky second one included."""
+    requests = patient.questionnaire_requests.select_related(
         "requested_by", "assessment__completed_by"
     ).order_by("-requested_at")
+    if late_answers:
+        later = Assessment.objects.order_by("completed_at", "id")
+        requests = requests.prefetch_related(Prefetch("late_answers", queryset=later))
+    return requests
 
 
 def outstanding_requests_for_patient(patient: Patient) -> QuerySet[QuestionnaireRequest]:

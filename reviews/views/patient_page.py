@@ -57,7 +57,7 @@ def _tab_context(request, patient, **extra):
             selectors.reviews_for_patient(patient), cut, "reviews", everything=everything
         ),
         "requests": _latest(
-            selectors.questionnaire_requests_for_patient(patient),
+            selectors.questionnaire_requests_for_patient(patient, late_answers=True),
             cut,
             "questionnaires",
             everything=everything,

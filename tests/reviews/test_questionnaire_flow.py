@@ -491,6 +491,19 @@ def _reviews_tab(world, login):
     return login(world.clinician).get(url).content.decode()
 
 
+def test_the_requests_table_shows_a_second_set_of_answers_and_its_item_9(world, login):
+    builders.under_care(world.patient)
+    request = builders.questionnaire_request(world.patient)
+    client = login(world.patient_user)
+    client.post(_answer_url(request), _phq9([0] * 9))
+    client.post(_answer_url(request), _phq9([1] * 8 + [3]))  # a second window, risky
+    page = _reviews_tab(world, login)
+    table = page.split("Asked of the patient", 1)[1].split("</table>", 1)[0]
+    row = re.sub(r"<[^>]+>", "", table.split("PHQ-9", 1)[1])
+    assert "0 (none or minimal)" in row
+    assert "Answered again" in row and "11 (moderate)" in row and "Item 9 above 0" in row
+
+
 def test_results_show_bands_in_words_and_each_instrument_named_once(world, login):
     for code, answers in (("PHQ-9", [0] * 8 + [1]), ("HIT-6", ["always"] * 6)):
         request = builders.questionnaire_request(world.patient, instrument=code)
