@@ -281,8 +281,11 @@ def test_a_personal_leaflet_says_a_check_whose_date_has_passed_is_due_now(world)
     trial = builders.trial(plan, medicine_code="topiramate", started_on=started)
     leaflet = builders.leaflet("topiramate")
     due = printing.leaflet_html(patient=world.patient, leaflet=leaflet, trials=[trial])
-    assert "we will check how it is working soon, as this check is due" in due
-    assert f"by {trial.review_due:%-d %B %Y}" not in due
+    assert (
+        f"the check of how it is working was due on {trial.review_due:%-d %B %Y}: if the team "
+        "has not been in touch about it, contact them" in due
+    )
+    assert "we will check" not in due
     trial.review_due = timezone.localdate()
     today = printing.leaflet_html(patient=world.patient, leaflet=leaflet, trials=[trial])
     assert f"we will check how it is working by {trial.review_due:%-d %B %Y}" in today

@@ -879,6 +879,21 @@ def _overdue_trial(world):
     return builders.trial(builders.plan(world.patient), started_on=started)
 
 
+def test_the_patients_plan_gives_the_date_an_overdue_check_was_due_and_whom_to_contact(
+    world, login
+):
+    trial = _overdue_trial(world)
+    services.agree_version(
+        actor=world.clinician, version=builders.fill_draft(trial.plan.versions.get(number=1))
+    )
+    mine = html.unescape(login(world.patient_user).get("/care-plans/my/").content.decode())
+    assert (
+        f"The check of how it is working was due on {trial.review_due:%-d %B %Y}: if the team "
+        "has not been in touch about it, contact them." in mine
+    )
+    assert "We will check how it is working" not in mine
+
+
 def test_a_failed_trial_needs_no_next_review_date(world, login):
     trial = _overdue_trial(world)
     client = login(world.clinician)
