@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from pathway.episode_endings import with_endings
 from pathway.models import Episode, Patient
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
@@ -69,14 +70,15 @@ def first_conversation_arranged(episode: Episode) -> bool:
 
 
 def episodes_of_patient(patient: Patient) -> list[Episode]:
-    """The patient's episodes, open ones first, then newest, with their clinicians."""
+    """The patient's episodes, open ones first, then newest, with their clinicians, each closed
+    one with how it ended in words (`ended_as`: a referral not accepted was never discharged)."""
     episodes = (
         patient.episodes.exclude(status=Episode.Status.ENTERED_IN_ERROR)
         .select_related("responsible_clinician", "discharge__letter")
         .defer("discharge__letter__pdf")
         .order_by("-opened_at")
     )
-    return sorted(episodes, key=lambda episode: not episode.is_open)
+    return with_endings(sorted(episodes, key=lambda episode: not episode.is_open))
 
 
 def episode_for(user, episode_uuid) -> Episode:

@@ -35,6 +35,14 @@ def test_a_referral_not_taken_into_care_reads_as_its_outcome(world, login, decis
         reverse("pathway:patient-detail", kwargs={"patient_uuid": world.patient.uuid})
     )
     assert _card(staff.content.decode())[0] == words
+    # The team's Reviews tab words it the same way, with no clinician to choose.
+    tab = login(world.clinician).get(
+        reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient.uuid})
+    )
+    line = re.sub(r"<[^>]+>", "", tab.content.decode().split("Headache</a>: ", 1)[1])
+    line = line.split("\n", 1)[0]
+    assert line.startswith(words.lower()) and "discharged" not in line
+    assert "responsible clinician" not in line
 
 
 def test_a_withdrawn_referral_reads_as_withdrawn(world, login):
