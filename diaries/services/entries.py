@@ -33,6 +33,7 @@ from diaries.models import (
 )
 from pathway.audit import record_event
 from pathway.models import AuditEvent, Patient
+from pathway.notifications import outbox
 
 # Patients may fill in or correct today and the 90 days before it (the diary window).
 EDITABLE_DAYS_BACK = 90
@@ -408,6 +409,9 @@ def _save_day(
             entry = _live_entry(patient, day)
             if entry is None:
                 raise
+    if created and patient.diary_nudge and day == (today or timezone.localdate()):
+        # Filled in after the evening reminder was planned: it is not sent.
+        outbox.withdraw_diary_nudge(patient, day)
     if created:
         # A value given, 0 included (a pain score of 0 is an answer; 0 == False in Python).
         changed = [

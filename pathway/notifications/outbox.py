@@ -42,6 +42,20 @@ DIED = "Not sent: the patient has died"
 # The opt-in evening diary reminder (Patient.diary_nudge), and why one was not sent.
 DIARY_NUDGE_KIND = "diary_nudge"
 NUDGE_OFF = "Not sent: the patient turned the diary reminders off"
+NUDGE_ANSWERED = "Withdrawn: the patient filled in the day's diary"
+
+
+def diary_nudge_key(patient, day) -> str:
+    """The key of `patient`'s diary reminder about `day`, before its channel."""
+    return f"diary-nudge:{patient.uuid}:{day.isoformat()}"
+
+
+def withdraw_diary_nudge(patient, day) -> int:
+    """The day's diary is filled in: its reminder, planned and not sent yet, is not needed.
+    In the caller's transaction; returns how many rows were withdrawn."""
+    return withdraw_queued(prefix=f"{diary_nudge_key(patient, day)}:", reason=NUDGE_ANSWERED)
+
+
 # Why a message to a member of staff was not sent: their account was closed after it was queued.
 LEFT = "Not sent: the account is no longer active"
 # A row left in `sending` this long was claimed by a worker that died.

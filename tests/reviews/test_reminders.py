@@ -293,6 +293,38 @@ def test_diary_nudges_only_for_patients_who_asked(world, afternoon):
     assert timezone.localtime(row.scheduled_for, LONDON).time() >= time(19)
 
 
+@pytest.mark.parametrize("answer", ["one tap", "pain score", "whole day"])
+def test_filling_in_the_day_after_its_nudge_was_planned_withdraws_the_nudge(
+    world, afternoon, answer
+):
+    from diaries.services import entries
+
+    world.patient.diary_nudge = True
+    world.patient.save()
+    EpisodeFactory(patient=world.patient)
+    EpisodeFactory(patient=world.other_patient)
+    world.other_patient.diary_nudge = True
+    world.other_patient.save()
+    assert reminders.plan_diary_nudges() == 4
+    today = timezone.localdate()
+    fields = {"actor": world.patient_user, "patient": world.patient, "day": today}
+    if answer == "one tap":
+        entries.record_headache_free_day(**fields)
+    elif answer == "pain score":
+        entries.record_pain_score(**fields, score=3)
+    else:
+        entries.record_entry(**fields, data=entries.DayData(headache=False, note="A good day"))
+    mine = Notification.objects.filter(patient=world.patient, kind="diary_nudge")
+    assert set(mine.values_list("status", "last_error")) == {
+        ("cancelled", "Withdrawn: the patient filled in the day's diary")
+    }
+    # Another patient's nudge, and a day other than today, are left alone.
+    others = Notification.objects.filter(patient=world.other_patient, kind="diary_nudge")
+    assert set(others.values_list("status", flat=True)) == {"queued"}
+    entries.record_headache_free_day(**{**fields, "day": today - timedelta(days=1)})
+    assert mine.count() == 2
+
+
 def test_a_diary_nudge_not_sent_on_its_day_is_dropped_not_sent_the_next(
     world, afternoon, monkeypatch
 ):
