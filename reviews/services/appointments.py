@@ -220,7 +220,10 @@ def _when_and_how(appointment: Appointment) -> dict:
 def _withdraw_messages(appointment: Appointment, reason: str) -> None:
     """Withdraw the still-queued booked messages and reminders about this appointment: after
     it is moved, cancelled or has happened they are no longer true. A moved appointment is
-    announced again, and reminded of again by the planner at its new time."""
+    announced again, and reminded of again by the planner at its new time, unless that is
+    tomorrow and the morning's reminders are planned already: the patient is not sent a
+    reminder straight after the message giving the new time, as with a booking made for
+    tomorrow."""
     messaging.withdraw(
         keys=[
             f"appointment-booked:{appointment.uuid}",
