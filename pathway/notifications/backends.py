@@ -84,7 +84,8 @@ class NotifyBackend:
         )
 
     def send(self, message: Message) -> str:
-        from notifications_python_client.errors import HTTPError
+        from notifications_python_client.errors import HTTPError, InvalidResponse
+        from requests.exceptions import ReadTimeout
 
         try:
             if message.channel == "sms":
@@ -101,14 +102,31 @@ class NotifyBackend:
                     personalisation={"subject": message.subject, "body": message.body},
                     reference=message.reference or None,
                 )
-        except HTTPError as exc:
+        except (HTTPError, InvalidResponse) as exc:
+            # Sent, for all we know: Notify may have taken the message and the answer was lost
+            # (a read timeout) or unreadable. Sending again could send it twice, so ask Notify
+            # first for a message with this row's reference.
+            unknown = isinstance(exc, InvalidResponse) or isinstance(exc.__cause__, ReadTimeout)
+            if unknown and (found := self._already_sent(message)):
+                return found
             # 400/403 are our fault or the recipient's: retrying will not help.
-            raise DeliveryError(
-                f"Notify {exc.status_code}", permanent=exc.status_code in (400, 403)
-            ) from exc
+            status = getattr(exc, "status_code", "answer unreadable")
+            raise DeliveryError(f"Notify {status}", permanent=status in (400, 403)) from exc
         except OSError as exc:
             raise DeliveryError(f"Notify unreachable: {exc.__class__.__name__}") from exc
         return str(response.get("id", ""))
+
+    def _already_sent(self, message: Message) -> str:
+        """The id of the message Notify holds with `message`'s reference, or "" when it holds
+        none or cannot be asked (the send is then tried again)."""
+        if not message.reference:
+            return ""
+        try:
+            found = self.client.get_all_notifications(reference=message.reference)
+        except Exception:  # noqa: BLE001 - any failure: not known to be sent, so try again
+            logger.warning("could not ask Notify whether %s was sent", message.reference)
+            return ""
+        return next((str(row["id"]) for row in found.get("notifications", []) if row.get("id")), "")
 
 
 BACKENDS = {"console": ConsoleBackend, "smtp": DjangoEmailBackend, "notify": NotifyBackend}
