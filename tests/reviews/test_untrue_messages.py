@@ -29,7 +29,12 @@ def _book(world, start, kind="follow_up"):
     return services.book_appointment(
         actor=world.clinician,
         patient=world.patient,
-        episode=builders.under_care(world.patient),
+        # Reviews follow the first conversation, which is booked before it is held.
+        episode=(
+            builders.episode_for(world.patient)
+            if kind == "first_conversation"
+            else builders.under_care(world.patient)
+        ),
         kind=kind,
         start=start,
         duration_minutes=30,
