@@ -100,12 +100,21 @@ def change_contact_details(*, actor, patient: Patient, data: dict, based_on: dat
     return changed
 
 
+def lock_patient(patient_id: int) -> None:
+    """Lock the patient's row for the caller's transaction, to serialise changes to their care
+    (PostgreSQL). Taken before the other rows such a change locks (an episode, a clinician), so
+    two changes never wait for each other. Every lock on a patient is FOR NO KEY UPDATE: rows
+    written meanwhile that point at the patient (audit rows, appointments) do not wait for it,
+    so holding it while waiting for another row cannot deadlock with them."""
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient_id).first()
+
+
 def _lock_as_opened(patient: Patient, *, actor, based_on: datetime) -> Patient:
     """The patient's record, locked for the caller's transaction, as long as it is still the
     revision the form was opened on (`based_on`); ChangedSinceOpened, saying who saved it and
     when, if it was saved since."""
     current = (
-        Patient.objects.select_for_update(of=("self",))
+        Patient.objects.select_for_update(of=("self",), no_key=True)
         .select_related("updated_by")
         .get(pk=patient.pk)
     )
@@ -312,7 +321,7 @@ def record_death(*, actor, patient: Patient, date_of_death: date) -> Patient:
 
     Raises ValueError for a date `death_date_problem` refuses, or one different from the date
     recorded already."""
-    patient = Patient.objects.select_for_update(of=("self",)).get(pk=patient.pk)
+    patient = Patient.objects.select_for_update(of=("self",), no_key=True).get(pk=patient.pk)
     if problem := death_date_problem(patient, date_of_death, today=timezone.localdate()):
         raise ValueError(problem)
     if patient.date_of_death is not None:
@@ -386,7 +395,9 @@ def invite_to_portal(*, actor, patient: Patient, shown_email: str | None = None)
     Raises PortalInviteError when the patient has died, has signed in to their account
     already, has no email address, or their email address is another account's."""
     patient = (
-        Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
+        Patient.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("user")
+        .get(pk=patient.pk)
     )
     # Where it would go: the account's address once there is one (the link is sent again).
     address = patient.user.email if patient.user_id else patient.email

@@ -13,6 +13,7 @@ from pathway.audit import record_event, who_saved
 from pathway.models import AuditEvent, Episode, Patient, User
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
+from pathway.services import lock_patient
 from reviews import messaging, rules, selectors
 from reviews.errors import ChangedSinceOpened, ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, GroupSession, Review
@@ -132,8 +133,9 @@ def _check_free(
     they neither clash with the patient's appointments nor are clashed with. Locks the
     clinician's row first, so two bookings for one clinician are checked one after the other
     (PostgreSQL; SQLite serialises all writes anyway). The patient's row is locked by the
-    caller, first (`_lock_patient`)."""
-    User.objects.select_for_update().filter(pk=clinician.pk).first()
+    caller, first (`pathway.services.lock_patient`). FOR NO KEY UPDATE, as the patient's: rows
+    written meanwhile that name the clinician do not wait for it."""
+    User.objects.select_for_update(no_key=True).filter(pk=clinician.pk).first()
     if clash := clinician_clash(clinician, start, duration_minutes, exclude=exclude):
         raise SlotTaken(f"{clash}. Choose another time or clinician.", field="start")
     if not rules.patient_attends(kind):
@@ -148,13 +150,6 @@ def _check_free(
             field="start",
             appointment=other,
         )
-
-
-def _lock_patient(patient_id: int) -> None:
-    """Lock the patient's row, so two bookings or moves for one patient, by different
-    clinicians, are checked for overlaps one after the other (PostgreSQL). Taken before any
-    other row a booking locks, as recording a death takes it before ending appointments."""
-    Patient.objects.select_for_update().filter(pk=patient_id).first()
 
 
 def _validate_people(*, patient: Patient, clinician: User, episode: Episode | None) -> None:
@@ -321,7 +316,9 @@ def book_appointment(
     _validate_time(start, duration_minutes)
     _validate_place(modality, video_link)
     _validate_people(patient=patient, clinician=clinician, episode=episode)
-    _lock_patient(patient.pk)
+    # Two bookings or moves for one patient, by different clinicians, are checked for overlaps
+    # one after the other.
+    lock_patient(patient.pk)
     if kind == Appointment.Kind.FIRST_CONVERSATION and episode is not None:
         _check_one_first_conversation(episode)
     elif kind in rules.REVIEW_KINDS and episode is not None:
@@ -458,7 +455,7 @@ def reschedule_appointment(
     # Locked first (after the patient, as every booking), so two moves of one appointment are
     # checked one after the other. Only this row: its updater is joined for the message, and
     # may be null.
-    _lock_patient(appointment.patient_id)
+    lock_patient(appointment.patient_id)
     current = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("updated_by", "patient")

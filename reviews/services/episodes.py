@@ -48,6 +48,9 @@ CARE_ENDED = "Withdrawn: the patient was discharged"
 
 
 def _locked_open(episode: Episode) -> Episode:
+    """The episode, locked after its patient (as booking an appointment locks them), while it
+    is open; StaleState once it has ended."""
+    kernel.lock_patient(episode.patient_id)
     locked = Episode.objects.select_for_update().get(pk=episode.pk)
     if not locked.is_open:
         raise StaleState("This episode has already ended. Check it below.")

@@ -63,7 +63,7 @@ def create_group_sessions(
     # Each facilitator's row is locked, in one order, as booking an appointment locks the
     # clinician's: a session and an appointment set at once are checked one after the other.
     facilitator_ids = [facilitator.pk for facilitator in facilitators]
-    list(User.objects.select_for_update().filter(pk__in=facilitator_ids).order_by("pk"))
+    list(User.objects.select_for_update(no_key=True).filter(pk__in=facilitator_ids).order_by("pk"))
     for facilitator in facilitators:
         for when in times:
             if clash := clinician_clash(facilitator, when, duration_minutes):

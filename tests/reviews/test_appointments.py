@@ -216,6 +216,65 @@ def test_a_review_is_booked_only_after_the_first_conversation_is(world, kind):
     assert _book(world, episode=episode, kind=kind, start=_later(days=9)).kind == kind
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises every write")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("reason", ["patient_choice", "died"])
+def test_booking_while_another_clinician_discharges_the_episode_does_not_deadlock(
+    world, second_clinician, monkeypatch, reason
+):
+    from reviews.services import episodes as episode_services
+    from tests.referrals import builders as referral_builders
+
+    episode = referral_builders.decided(world.patient, world.gp, world.clinician, "accept").episode
+    builders.under_care(world.patient)
+    checking, results = threading.Event(), {}
+    clash = services.clinician_clash
+
+    def slow_clash(*args, **kwargs):
+        # The booking holds its locks here while the discharge starts.
+        checking.set()
+        time.sleep(0.5)
+        return clash(*args, **kwargs)
+
+    monkeypatch.setattr(services, "clinician_clash", slow_clash)
+
+    def run(name, action):
+        try:
+            with transaction.atomic():
+                results[name] = action()
+        except Exception as error:  # noqa: BLE001 - what each got is the assertion
+            results[name] = error
+        finally:
+            checking.set()
+            connections.close_all()
+
+    booking = threading.Thread(
+        target=run,
+        args=("booked", lambda: _book(world, episode=episode, kind="follow_up")),
+    )
+    discharge = threading.Thread(
+        target=run,
+        args=(
+            "discharged",
+            lambda: episode_services.discharge_episode(
+                actor=second_clinician,
+                episode=episode,
+                reason=reason,
+                **({"date_of_death": timezone.localdate()} if reason == "died" else {}),
+            ),
+        ),
+    )
+    booking.start()
+    checking.wait(10)
+    discharge.start()
+    for thread in (booking, discharge):
+        thread.join(20)
+    assert isinstance(results["booked"], Appointment), results["booked"]
+    assert not isinstance(results["discharged"], Exception), results["discharged"]
+    # The discharge waited for the booking, and ended it with the rest of the care.
+    assert Appointment.objects.get().status == "cancelled"
+
+
 def test_a_cancelled_appointment_frees_the_slot(world):
     first = _book(world)
     services.cancel_appointment(actor=world.clinician, appointment=first, reason="")
