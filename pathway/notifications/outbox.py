@@ -452,11 +452,12 @@ def deliver(notification_uuid) -> str:
             # leaving the row "sending" for the sweep to find with no reason given.
             logger.exception("sending notification %s failed", notification.pk)
             exc = DeliveryError(f"{type(exc).__name__}: {exc}")
+        if _cancel_if_withdrawn(Notification.objects.filter(pk=notification.pk)):
+            # Untrue now: neither tried again nor listed for staff to send again.
+            return Notification.Status.CANCELLED
         if exc.permanent or notification.attempts >= MAX_ATTEMPTS:
             _finish(notification, status=Notification.Status.FAILED, last_error=str(exc)[:500])
             return Notification.Status.FAILED
-        if _cancel_if_withdrawn(Notification.objects.filter(pk=notification.pk)):
-            return Notification.Status.CANCELLED
         retry_in = 30 * 2 ** (notification.attempts - 1)
         _finish(
             notification,

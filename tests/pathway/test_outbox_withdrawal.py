@@ -123,6 +123,20 @@ def test_a_row_withdrawn_while_its_send_fails_is_cancelled_not_retried(world):
     assert _deliver(row, NOON + timedelta(minutes=5)) == ("skipped", 0)
 
 
+def test_a_row_withdrawn_while_its_send_fails_for_good_is_cancelled_not_listed_as_failed(world):
+    row = _queue(world.patient, key="k:1:sms")
+
+    def send(message):
+        outbox.withdraw_queued(prefix="k:1:", reason="Withdrawn: the appointment was cancelled")
+        raise DeliveryError("Notify 400", permanent=True)
+
+    with at(NOON), mock.patch.object(ConsoleBackend, "send", side_effect=send):
+        assert outbox.deliver(row.uuid) == Notification.Status.CANCELLED
+    row = _reload(row)
+    assert (row.status, row.last_error) == ("cancelled", "Withdrawn: the appointment was cancelled")
+    assert row.idempotency_key.startswith("withdrawn:")
+
+
 def test_a_row_withdrawn_while_being_sent_is_sent_once_when_the_send_goes_through(world):
     row = _queue(world.patient, key="k:1:sms")
 
