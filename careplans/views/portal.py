@@ -7,6 +7,7 @@ from django.shortcuts import render
 from careplans import selectors
 from careplans.safe_markdown import source_links
 from careplans.views.lookups import _leaflet_or_404
+from pathway.models import Episode
 from pathway.permissions import own_patient_record
 from pathway.views.access import patient_required
 
@@ -18,7 +19,8 @@ def my_plan(request):
     plans = selectors.plans_for_patient(patient, agreed_only=True)
     # The plans of care going on first; a plan whose care ended follows, as it was left.
     plans.sort(key=lambda view: view.plan.episode.closed_at is not None)
-    open_conditions = set(patient.episodes.open().values_list("condition", flat=True))
+    open_now = list(patient.episodes.open().values_list("condition", "status"))
+    open_conditions = {condition for condition, _ in open_now}
     return render(
         request,
         "careplans/my_plan.html",
@@ -30,6 +32,10 @@ def my_plan(request):
             # and that it was the earlier care when the patient is in care for it again.
             "in_care": bool(open_conditions),
             "open_conditions": open_conditions,
+            # Care taken on again; a referral still waiting for triage may not be accepted.
+            "in_care_again": {
+                condition for condition, status in open_now if status != Episode.Status.REFERRED
+            },
             "renewed": {
                 view.plan.episode.condition for view in plans if not view.plan.episode.closed_at
             },

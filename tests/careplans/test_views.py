@@ -1770,11 +1770,18 @@ def test_a_re_referred_patient_sees_the_plan_in_force_first_and_the_old_one_as_e
     )
     old.episode.refresh_from_db()
     ended = f"{timezone.localtime(old.episode.closed_at):%-d %B %Y}"
-    EpisodeFactory(patient=world.patient, condition="headache")  # referred again
+    again = EpisodeFactory(patient=world.patient, condition="headache", status="referred")
 
+    # Referred again, the referral waiting for triage: not yet in care.
     mine = html.unescape(login(world.patient_user).get("/care-plans/my/").content.decode())
     assert f"Your earlier headache care with the headache and pain team ended on {ended}" in mine
-    assert "the team will agree a new plan with you" in mine
+    assert "You have been referred to the team for this again" in mine
+    assert "in the team's care for this again" not in mine
+
+    again.status = "active"
+    again.save(update_fields=["status"])
+    mine = html.unescape(login(world.patient_user).get("/care-plans/my/").content.decode())
+    assert "You are in the team's care for this again: the team will agree a new plan" in mine
     assert "ask your GP practice to refer you" not in mine
 
     new = builders.agreed_plan(world.patient)
