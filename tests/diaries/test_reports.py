@@ -188,6 +188,19 @@ def test_the_pdf_holds_the_summary_calendar_and_medication_table(world):
     assert "Days in each 30-day month" in html
 
 
+def test_a_pdf_of_a_period_with_nothing_recorded_says_so_instead_of_figures_of_none(world):
+    record(world.patient, days_ago(60), headache_day(episode("severe")))
+    report = preparing_report(world.patient, start=days_ago(150))  # to the day before it
+    html = render_to_string("diaries/report_pdf.html", selectors.report_content(report))
+    start, end = days_ago(150), days_ago(61)
+    assert (
+        f"Nothing was recorded in the diary from {start:%-d %B %Y} to {end:%-d %B %Y}, so this "
+        "report has no diary figures or flags for the period." in html
+    )
+    assert "No diary flags" not in html and "days/month" not in html
+    assert "Month by month" not in html and "app-diary-calendar" not in html
+
+
 def test_the_pdf_says_when_the_diary_began_instead_of_counting_days_before_it(world):
     for ago in range(0, 66, 2):
         record(world.patient, days_ago(ago), clear_day())
