@@ -50,6 +50,26 @@ def reachable(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     ).filter(Q(sms_consent=True) & ~Q(mobile="") | Q(email_consent=True) & ~Q(email=""))
 
 
+def review_invitation_key(patient: Patient, due: date) -> str:
+    """The key of the invitation to ask for the review due on `due`, before its channel."""
+    return f"{rules.REVIEW_INVITATION_KEY}:{patient.uuid}:{due.isoformat()}"
+
+
+def withdraw_review_invitation(episode: Episode, reason: str) -> int:
+    """Withdraw the invitation, planned and not sent yet, to ask for the review the episode has
+    due now (its latest `annual_review_due`), and no other episode's. Returns how many rows."""
+    due_at = (
+        Milestone.objects.filter(episode=episode, kind=MilestoneKind.ANNUAL_REVIEW_DUE)
+        .order_by("-created_at", "-id")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if due_at is None:
+        return 0
+    due = timezone.localtime(due_at, LONDON).date()
+    return messaging.withdraw(keys=[review_invitation_key(episode.patient, due)], reason=reason)
+
+
 @transaction.atomic
 def plan_annual_review_invites(*, today: date | None = None) -> int:
     """Invite patients whose annual review falls due within the next 28 days, or has fallen
@@ -95,7 +115,7 @@ def plan_annual_review_invites(*, today: date | None = None) -> int:
             patient=episode.patient,
             kind="annual_review_invite",
             template="reviews-annual-review",
-            key=f"{rules.REVIEW_INVITATION_KEY}:{episode.patient.uuid}:{due.isoformat()}",
+            key=review_invitation_key(episode.patient, due),
             path=path,
             scheduled_for=_not_before(today, SEND_FROM),
             extra={

@@ -14,7 +14,7 @@ from pathway.models import AuditEvent, Episode, Patient, User
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
 from pathway.services import lock_patient
-from reviews import messaging, rules, selectors
+from reviews import messaging, reminders, rules, selectors
 from reviews.errors import ChangedSinceOpened, ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, GroupSession, Review
 from reviews.models.appointments import FIRST_CONVERSATION_ARRANGED
@@ -383,20 +383,18 @@ def book_appointment(
 
 
 def _withdraw_review_invitation(appointment: Appointment) -> None:
-    """A booking that sees to the review due (rules.REVIEW_BOOKED_AS, as the planner reads it)
-    makes the invitation to ask for that review untrue, even one planned this morning and not
-    sent yet."""
+    """A booking that sees to the review its episode has due (rules.REVIEW_BOOKED_AS, as the
+    planner reads it) makes the invitation to ask for that review untrue, even one planned this
+    morning and not sent yet."""
+    episode = appointment.episode
     sees_to = {due for due, kinds in rules.REVIEW_BOOKED_AS.items() if appointment.kind in kinds}
-    if not sees_to:
+    if episode is None or not sees_to:
         return
     if sees_to != set(rules.REVIEW_BOOKED_AS):
-        due = selectors.next_review_kind(selectors.open_episodes(appointment.patient))
+        due = selectors.next_review_kind(Episode.objects.filter(pk=episode.pk))
         if due not in sees_to:
             return
-    messaging.withdraw(
-        keys=[f"{rules.REVIEW_INVITATION_KEY}:{appointment.patient.uuid}"],
-        reason="Withdrawn: the review was booked",
-    )
+    reminders.withdraw_review_invitation(episode, "Withdrawn: the review was booked")
 
 
 def _claim_booked(appointment: Appointment, *, was: str = Appointment.Status.BOOKED, **fields):

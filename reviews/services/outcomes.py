@@ -12,7 +12,7 @@ from pathway.audit import record_event
 from pathway.models import AuditEvent, Episode, User
 from pathway.models.episodes import MilestoneKind
 from pathway.services import record_milestone
-from reviews import messaging, rules
+from reviews import reminders, rules
 from reviews.errors import ReviewsError, StaleState
 from reviews.models import Appointment, QuestionnaireRequest, Review
 from reviews.services.questionnaires import (
@@ -135,6 +135,10 @@ def complete_review(
     if review.mental_health_follow_up == Review.MentalHealth.SAME_DAY:
         raise_review_alert(review=review)
     if appointment.episode is not None:
+        # An invitation to ask for the review just held, not sent yet, is no longer true.
+        reminders.withdraw_review_invitation(
+            appointment.episode, "Withdrawn: a review was held, which set the next review date"
+        )
         # Dated when the patient was seen, not when the outcome was written up: the waits
         # against target are measured to it.
         record_milestone(
@@ -148,11 +152,6 @@ def complete_review(
             kind=MilestoneKind.ANNUAL_REVIEW_DUE,
             occurred_at=due_moment(next_review_date),
             actor=actor,
-        )
-        # An invitation to ask for the review just held, not sent yet, is no longer true.
-        messaging.withdraw(
-            keys=[f"{rules.REVIEW_INVITATION_KEY}:{appointment.patient.uuid}"],
-            reason="Withdrawn: a review was held, which set the next review date",
         )
     context = (
         QuestionnaireRequest.Context.BASELINE

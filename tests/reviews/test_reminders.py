@@ -191,6 +191,24 @@ def test_a_review_held_withdraws_the_invitation_to_ask_for_it(world):
     ) == {"Withdrawn: a review was held, which set the next review date"}
 
 
+def test_a_review_held_in_one_episode_leaves_the_other_episodes_invitation(world):
+    headache = _due_in(world.patient, 10)
+    pain = EpisodeFactory(patient=world.patient, condition="chronic_pain")
+    Milestone.objects.create(
+        episode=pain,
+        kind="annual_review_due",
+        occurred_at=due_moment(timezone.localdate() + timedelta(days=20)),
+    )
+    assert reminders.plan_annual_review_invites() == 4
+    builders.review_held(world.patient, world.clinician, next_in_days=365, episode=headache)
+    statuses = {
+        row.idempotency_key.rsplit(":", 2)[-2]: row.status
+        for row in Notification.objects.filter(kind="annual_review_invite", channel="sms")
+    }
+    in_10, in_20 = (timezone.localdate() + timedelta(days=n) for n in (10, 20))
+    assert statuses == {in_10.isoformat(): "cancelled", in_20.isoformat(): "queued"}
+
+
 def test_only_the_latest_due_date_counts(world):
     episode = _due_in(world.patient, 10)
     Milestone.objects.create(
