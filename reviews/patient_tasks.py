@@ -8,8 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway.extensions import Task
-from pathway.models import Milestone
-from pathway.models.episodes import MilestoneKind
 from reviews import messaging, rules, selectors
 from reviews.models import Appointment, BookingRequest, GroupBooking
 
@@ -77,12 +75,7 @@ def _review_due(patient) -> Task | None:
     that the patient has asked. The latest review says whether it is the yearly review or a
     sooner follow-up (Review.next_review_kind)."""
     episodes = selectors.open_episodes(patient)
-    due = (
-        Milestone.objects.filter(episode__in=episodes, kind=MilestoneKind.ANNUAL_REVIEW_DUE)
-        .order_by("-created_at", "-id")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
+    due = selectors.latest_review_due(episodes)
     if due is None:
         return None
     today, due_day = timezone.localdate(), timezone.localdate(due)

@@ -58,12 +58,7 @@ def review_invitation_key(patient: Patient, due: date) -> str:
 def withdraw_review_invitation(episode: Episode, reason: str) -> int:
     """Withdraw the invitation, planned and not sent yet, to ask for the review the episode has
     due now (its latest `annual_review_due`), and no other episode's. Returns how many rows."""
-    due_at = (
-        Milestone.objects.filter(episode=episode, kind=MilestoneKind.ANNUAL_REVIEW_DUE)
-        .order_by("-created_at", "-id")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
+    due_at = selectors.latest_review_due(Episode.objects.filter(pk=episode.pk))
     if due_at is None:
         return 0
     due = timezone.localtime(due_at, LONDON).date()

@@ -10,7 +10,7 @@ from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from pathway.episode_endings import with_endings
-from pathway.models import Episode, Patient
+from pathway.models import Episode, Milestone, Patient
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
 from reviews.models import (
@@ -32,6 +32,17 @@ def seen_in_care(patient: Patient) -> bool:
     """Whether the patient is in the team's care and has had their first conversation: reviews
     follow it, and before it the team arranges that one."""
     return open_episodes(patient).filter(milestones__kind=MilestoneKind.FIRST_CONTACT).exists()
+
+
+def latest_review_due(episodes: QuerySet[Episode]) -> datetime | None:
+    """When the review is due that was set last for any of `episodes` (their latest
+    `annual_review_due`, by when it was recorded), or None."""
+    return (
+        Milestone.objects.filter(episode__in=episodes, kind=MilestoneKind.ANNUAL_REVIEW_DUE)
+        .order_by("-created_at", "-id")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
 
 
 def next_review_kind(episodes: QuerySet[Episode]) -> str:
