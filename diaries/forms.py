@@ -559,15 +559,17 @@ class DayEntryForms:
         if answer == NO:
             return True
         if answer == YES and episodes_ok and not kept:
-            self.form.add_error("headache", MESSAGES["headache_without_episode"])
-            self._ask_for_first_headache()
+            # The empty box's own fields say what it needs; with no box to fill in, the answer.
+            if not self._ask_for_first_headache():
+                self.form.add_error("headache", MESSAGES["headache_without_episode"])
             return False
         return day_ok and episodes_ok and self._day_totals_ok()
 
-    def _ask_for_first_headache(self) -> None:
+    def _ask_for_first_headache(self) -> bool:
         """ "Yes" with every headache box left empty: the first empty box that is not being
         removed says what it still needs, on its own fields, as a box filled in without them
-        would. (An empty box is otherwise left out as not filled in, without errors.)"""
+        would (an empty box is otherwise left out as not filled in, without errors). Returns
+        whether there was such a box."""
         for form in self.episodes.forms:
             removed = form.cleaned_data.get(DELETION_FIELD_NAME) or form.data.get(
                 form.add_prefix(DELETION_FIELD_NAME)
@@ -576,7 +578,8 @@ class DayEntryForms:
                 continue
             form.add_error("severity", MESSAGES["severity"])
             form.add_error("duration", MESSAGES["duration"])
-            return
+            return True
+        return False
 
     def _day_totals_ok(self) -> bool:
         """Doses of one medicine for the headaches and for something else count together

@@ -19,7 +19,7 @@ def open_safety_alerts(patient, user) -> list[PatientWarning]:
     can_act = user.role in ACTS_ON_ALERTS
     warnings = []
     for alert in alerts:
-        raised = date_format(timezone.localtime(alert.raised_at), "j F Y H:i")
+        raised = date_format(timezone.localtime(alert.raised_at), r"j F Y \a\t H:i")
         text = f"{alert.get_kind_display()}, raised {raised}."
         if not can_act:
             text += " It is on the care team's worklist until a clinician records the action taken."

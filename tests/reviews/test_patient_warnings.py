@@ -25,7 +25,10 @@ def test_an_open_alert_shows_on_every_tab_with_the_way_to_act_on_it(world, login
     page = login(world.clinician).get(reverse(tab, kwargs={"patient_uuid": world.patient.uuid}))
     assert page.status_code == 200
     [callout] = _callouts(page.content.decode())
-    assert callout.startswith("PHQ-9 item 9: thoughts of self-harm, raised ")
+    raised = timezone.localtime(alert.raised_at)
+    assert callout.startswith(
+        f"PHQ-9 item 9: thoughts of self-harm, raised {raised:%-d %B %Y} at {raised:%H:%M}."
+    )
     assert reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}) in callout
 
 
