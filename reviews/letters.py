@@ -78,13 +78,15 @@ def letter_context(discharge: Discharge) -> dict:
 
 def alerts_during(discharge: Discharge) -> list[SafetyAlert]:
     """The safety alerts about the patient raised from the day the episode opened (an alert from
-    the referral itself included) to the discharge, oldest first, with what was done: a GP
-    taking over care must know of a self-harm answer even when the latest score is low."""
+    the referral itself included) to when the summary is made, oldest first, with what was
+    done: a GP taking over care must know of a self-harm answer even when the latest score is
+    low. Answers sent after the discharge (a page left open) are in the summary's results, so
+    their alerts are too."""
     episode = discharge.episode
     opened = timezone.localdate(episode.opened_at)
-    alerts = SafetyAlert.objects.filter(
-        patient=discharge.patient, raised_at__lte=discharge.discharged_at
-    ).select_related("assessment", "resolved_by")
+    alerts = SafetyAlert.objects.filter(patient=discharge.patient).select_related(
+        "assessment", "resolved_by"
+    )
     return [
         alert
         for alert in alerts.order_by("raised_at", "id")

@@ -270,11 +270,32 @@ def test_the_letter_names_a_self_harm_answer_and_what_was_done_though_the_latest
     services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
     discharge = Discharge.objects.get(episode=episode)
     html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
-    section = html.split("<h2>Safety alerts during this episode</h2>", 1)[1]
+    section = html.split("<h2>Safety alerts since the referral</h2>", 1)[1]
     assert "PHQ-9 item 9: thoughts of self-harm (PHQ-9 total 9; item 9 answered above" in section
     assert "Called the same day; safety plan agreed. (Nurse Nia," in section
     # The first result, in the questionnaire table, says so too.
     assert "9 (mild), " in html and "; item 9 above 0</td>" in html
+
+
+def test_the_letter_gives_answers_sent_again_and_their_alert_even_after_the_discharge(world):
+    from reviews.services import questionnaires
+
+    episode = _active(world)
+    request = builders.questionnaire_request(world.patient)
+    questionnaires.submit_questionnaire(actor=world.patient_user, request=request, answers=[0] * 9)
+    services.discharge_episode(actor=world.clinician, episode=episode, reason="patient_choice")
+    # A second window, sent after the discharge and before the worker made the summary.
+    questionnaires.submit_questionnaire(
+        actor=world.patient_user, request=request, answers=[1] * 8 + [2]
+    )
+    discharge = Discharge.objects.get(episode=episode)
+    html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
+    results = html.split("<h2>Questionnaire results</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "0 (none or minimal)" in results
+    assert "Answered again" in results and "10 (moderate); item 9 above 0" in results
+    alerts = html.split("<h2>Safety alerts since the referral</h2>", 1)[1]
+    assert "PHQ-9 item 9: thoughts of self-harm (PHQ-9 total 10;" in alerts
+    assert "Not yet closed when this summary was made" in alerts
 
 
 def test_a_letter_with_no_plan_or_questionnaires_says_so(world):
@@ -282,7 +303,7 @@ def test_a_letter_with_no_plan_or_questionnaires_says_so(world):
     html = render_to_string("reviews/letter_discharge.html", letters.letter_context(discharge))
     assert "No treatments were recorded in a care plan for this episode." in html
     assert "The patient completed no questionnaires with the service." in html
-    assert "No safety alert was raised during this episode." in html
+    assert "No safety alert has been raised since the referral." in html
     assert "Still taking" not in html
 
 
