@@ -242,15 +242,33 @@ def _check_request_open(booking_request: BookingRequest, patient: Patient) -> No
         raise StaleState("This request has been closed. Book without it if still needed.")
 
 
-def _check_first_conversation_comes_first(episode: Episode) -> None:
-    """Reviews follow the first conversation: a review booked before one is held or booked
-    would leave the first-contact clock running with the patient seen, and record no first
-    contact when it was held."""
-    if not selectors.first_conversation_arranged(episode):
+def _check_first_conversation_comes_first(episode: Episode, start: datetime) -> None:
+    """Reviews follow the first conversation: a review booked before one is held or booked, or
+    for a time before the one booked, would leave the first-contact clock running with the
+    patient seen, and record no first contact when it was held."""
+    if episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).exists():
+        return
+    first = (
+        Appointment.objects.filter(
+            episode=episode,
+            kind=Appointment.Kind.FIRST_CONVERSATION,
+            status__in=FIRST_CONVERSATION_ARRANGED,
+        )
+        .order_by("start")
+        .first()
+    )
+    if first is None:
         raise ReviewsError(
             "This patient has not had their first conversation for this episode, and none is "
             "booked: book the first conversation first. Reviews follow it.",
             field="kind",
+        )
+    if start < first.start:
+        raise ReviewsError(
+            f"The first conversation for this episode is booked for "
+            f"{messaging.day_and_time(first.start)}: book "
+            "this after it, or move the first conversation earlier. Reviews follow it.",
+            field="start",
         )
 
 
@@ -322,7 +340,7 @@ def book_appointment(
     if kind == Appointment.Kind.FIRST_CONVERSATION and episode is not None:
         _check_one_first_conversation(episode)
     elif kind in rules.REVIEW_KINDS and episode is not None:
-        _check_first_conversation_comes_first(episode)
+        _check_first_conversation_comes_first(episode, start)
     if booking_request is None:
         booking_request = BookingRequest.objects.filter(
             patient=patient, kind=kind, status=BookingRequest.Status.OPEN

@@ -211,8 +211,11 @@ def test_a_review_is_booked_only_after_the_first_conversation_is(world, kind):
         _book(world, episode=episode, kind=kind, start=_later(days=9))
     assert refused.value.field == "kind"
     assert not Appointment.objects.exists()
-    # Once the first conversation is booked, what follows it can be too.
+    # Once the first conversation is booked, what follows it can be too, but not before it.
     _book(world, episode=episode)
+    with pytest.raises(ReviewsError, match="is booked for .* book this after it") as early:
+        _book(world, episode=episode, kind=kind, start=_later(days=1))
+    assert early.value.field == "start"
     assert _book(world, episode=episode, kind=kind, start=_later(days=9)).kind == kind
 
 
