@@ -39,6 +39,7 @@ from pathway.notifications import outbox
 from reviews import reminders
 from reviews.models import Appointment
 from tests.factories import EpisodeFactory, OrganisationFactory, UserFactory
+from tests.reviews import builders
 from tests.reviews.fakes import FakeHttpProvider, FakeSmtpServer, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -355,6 +356,7 @@ def test_with_redis_stopped_pages_and_saves_work_and_reminders_go_once_it_is_bac
         episode = patient.episodes.create(
             condition="headache", status="active", opened_at=timezone.now()
         )
+        builders.under_care(patient)  # reviews follow the first conversation
         day = timezone.localdate() + timedelta(days=3)
         started = time.monotonic()
         response = client.post(
