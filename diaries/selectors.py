@@ -69,12 +69,16 @@ def window_start(end: date, length: int = WINDOW_DAYS) -> date:
     return end - timedelta(days=length - 1)
 
 
+def _live_between(patient: Patient, first: date, last: date) -> QuerySet[DiaryEntry]:
+    return (
+        DiaryEntry.objects.live().filter(patient=patient, day__range=(first, last)).order_by("day")
+    )
+
+
 def entries_between(patient: Patient, first: date, last: date) -> list[DiaryEntry]:
     """The patient's live day records from `first` to `last` inclusive, oldest first. One query
     (index diaries_entry_patient_day_idx)."""
-    return list(
-        DiaryEntry.objects.live().filter(patient=patient, day__range=(first, last)).order_by("day")
-    )
+    return list(_live_between(patient, first, last))
 
 
 def _live_episodes() -> Prefetch:
@@ -115,12 +119,9 @@ def entry_and_days_before(
     headaches as `live_episode_count` (they are worded as the day's own page words them). One
     query, and three more when `day` has a record."""
     entries = list(
-        DiaryEntry.objects.live()
-        .filter(patient=patient, day__range=(day - timedelta(days=days), day))
-        .annotate(
+        _live_between(patient, day - timedelta(days=days), day).annotate(
             live_episode_count=Count("episodes", filter=Q(episodes__superseded_at__isnull=True))
         )
-        .order_by("day")
     )
     entry = next((e for e in entries if e.day == day), None)
     if entry is not None:

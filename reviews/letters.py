@@ -82,16 +82,12 @@ def alerts_during(discharge: Discharge) -> list[SafetyAlert]:
     done: a GP taking over care must know of a self-harm answer even when the latest score is
     low. Answers sent after the discharge (a page left open) are in the summary's results, so
     their alerts are too."""
-    episode = discharge.episode
-    opened = timezone.localdate(episode.opened_at)
-    alerts = SafetyAlert.objects.filter(patient=discharge.patient).select_related(
-        "assessment", "resolved_by"
+    opened = timezone.localdate(discharge.episode.opened_at)
+    return list(
+        SafetyAlert.objects.filter(patient=discharge.patient, raised_at__date__gte=opened)
+        .select_related("assessment", "resolved_by")
+        .order_by("raised_at", "id")
     )
-    return [
-        alert
-        for alert in alerts.order_by("raised_at", "id")
-        if timezone.localdate(alert.raised_at) >= opened
-    ]
 
 
 @transaction.atomic

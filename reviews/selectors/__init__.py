@@ -28,6 +28,7 @@ from reviews.selectors.appointments import (
 )
 from reviews.selectors.episodes import (
     DischargeScope,
+    arranged_first_conversations,
     discharge_letter_for,
     ended_by_discharge,
     episode_for,
@@ -102,6 +103,7 @@ __all__ = [
     "episodes_of_patient",
     "failed_notification_for",
     "failed_notifications_for",
+    "arranged_first_conversations",
     "first_conversation_arranged",
     "latest_review_due",
     "group_booking_for",

@@ -67,16 +67,21 @@ def next_review_kind_of_episode() -> Coalesce:
     return Coalesce(Subquery(latest), Value(Review.NextKind.ANNUAL_REVIEW))
 
 
+def arranged_first_conversations(episode: Episode) -> QuerySet[Appointment]:
+    """The episode's first-conversation appointments booked or attended, earliest first."""
+    return Appointment.objects.filter(
+        episode=episode,
+        kind=Appointment.Kind.FIRST_CONVERSATION,
+        status__in=FIRST_CONVERSATION_ARRANGED,
+    ).order_by("start")
+
+
 def first_conversation_arranged(episode: Episode) -> bool:
     """Whether the episode's first conversation has been held, attended or booked: what to book
     next is then a follow-up (services.appointments allows one first conversation an episode)."""
     return (
         episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).exists()
-        or Appointment.objects.filter(
-            episode=episode,
-            kind=Appointment.Kind.FIRST_CONVERSATION,
-            status__in=FIRST_CONVERSATION_ARRANGED,
-        ).exists()
+        or arranged_first_conversations(episode).exists()
     )
 
 

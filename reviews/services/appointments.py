@@ -17,7 +17,6 @@ from pathway.services import lock_patient
 from reviews import messaging, reminders, rules, selectors
 from reviews.errors import ChangedSinceOpened, ReviewsError, SlotTaken, StaleState
 from reviews.models import Appointment, BookingRequest, GroupSession, Review
-from reviews.models.appointments import FIRST_CONVERSATION_ARRANGED
 
 MY_APPOINTMENTS = "reviews:my-appointments"
 # Said to a patient asking for an appointment while no episode of theirs is open.
@@ -248,15 +247,7 @@ def _check_first_conversation_comes_first(episode: Episode, start: datetime) -> 
     patient seen, and record no first contact when it was held."""
     if episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).exists():
         return
-    first = (
-        Appointment.objects.filter(
-            episode=episode,
-            kind=Appointment.Kind.FIRST_CONVERSATION,
-            status__in=FIRST_CONVERSATION_ARRANGED,
-        )
-        .order_by("start")
-        .first()
-    )
+    first = selectors.arranged_first_conversations(episode).first()
     if first is None:
         raise ReviewsError(
             "This patient has not had their first conversation for this episode, and none is "
@@ -281,13 +272,7 @@ def _check_one_first_conversation(episode: Episode) -> None:
             f"The first conversation for this episode was held on "
             f"{timezone.localtime(held.occurred_at):%-d %B %Y}. Book a follow-up instead."
         )
-    arranged = list(
-        Appointment.objects.filter(
-            episode=episode,
-            kind=Appointment.Kind.FIRST_CONVERSATION,
-            status__in=FIRST_CONVERSATION_ARRANGED,
-        ).order_by("start")
-    )
+    arranged = list(selectors.arranged_first_conversations(episode))
     attended = next((a for a in arranged if a.status == Appointment.Status.ATTENDED), None)
     if attended is not None:
         # Attended, its outcome (which records the first contact) still to write.
