@@ -260,6 +260,33 @@ def _check_first_conversation_comes_first(episode: Episode, start: datetime) -> 
             f"{messaging.day_and_time(first.start)}: book "
             "this after it, or move the first conversation earlier. Reviews follow it.",
             field="start",
+            appointment=first,
+        )
+
+
+def _check_reviews_follow(episode: Episode, start: datetime) -> None:
+    """A first conversation is not booked, or moved, to a time after a review the episode
+    already has booked (one booked before an earlier first conversation was cancelled or
+    missed, or one the first conversation is being moved past): held first, that review would
+    record no first contact."""
+    review = (
+        Appointment.objects.filter(
+            episode=episode,
+            kind__in=rules.REVIEW_KINDS - {Appointment.Kind.FIRST_CONVERSATION},
+            status=Appointment.Status.BOOKED,
+            start__lt=start,
+        )
+        .order_by("start")
+        .first()
+    )
+    if review is not None:
+        raise ReviewsError(
+            f"A {review.get_kind_display().lower()} for this episode is booked for "
+            f"{messaging.day_and_time(review.start)}, before this time: the first "
+            "conversation comes first. Choose a time before it, or move that appointment "
+            "later first.",
+            field="start",
+            appointment=review,
         )
 
 
@@ -324,6 +351,7 @@ def book_appointment(
     lock_patient(patient.pk)
     if kind == Appointment.Kind.FIRST_CONVERSATION and episode is not None:
         _check_one_first_conversation(episode)
+        _check_reviews_follow(episode, start)
     elif kind in rules.REVIEW_KINDS and episode is not None:
         _check_first_conversation_comes_first(episode, start)
     if booking_request is None:
@@ -482,6 +510,16 @@ def reschedule_appointment(
     _validate_time(start, duration_minutes)
     _validate_place(modality, video_link)
     _validate_people(patient=appointment.patient, clinician=clinician, episode=None)
+    if current.episode_id is not None and current.start != start:
+        if current.kind == Appointment.Kind.FIRST_CONVERSATION:
+            _check_reviews_follow(current.episode, start)
+        elif current.kind in rules.REVIEW_KINDS and selectors.first_conversation_arranged(
+            current.episode
+        ):
+            # With none arranged (it was cancelled or missed after this was booked), the
+            # review stays booked whether or not it moves: booking the first conversation
+            # again puts it first.
+            _check_first_conversation_comes_first(current.episode, start)
     _check_free(
         clinician=clinician,
         patient=appointment.patient,

@@ -219,6 +219,80 @@ def test_a_review_is_booked_only_after_the_first_conversation_is(world, kind):
     assert _book(world, episode=episode, kind=kind, start=_later(days=9)).kind == kind
 
 
+def _move(world, appointment, start):
+    return services.reschedule_appointment(
+        actor=world.clinician,
+        appointment=appointment,
+        start=start,
+        duration_minutes=30,
+        modality="video",
+        clinician=world.clinician,
+        video_link="https://video.example.test/room",
+    )
+
+
+@pytest.mark.parametrize("kind", ["follow_up", "medication_review", "annual_review"])
+def test_moving_keeps_a_review_after_the_first_conversation(world, kind):
+    episode = builders.episode_for(world.patient)
+    first = _book(world, episode=episode, start=_later(days=5))
+    review = _book(world, episode=episode, kind=kind, start=_later(days=9))
+    # The review is not moved before the first conversation...
+    with pytest.raises(ReviewsError, match="is booked for .* book this after it") as early:
+        _move(world, review, _later(days=3))
+    assert early.value.field == "start" and early.value.appointment == first
+    # ...nor the first conversation past the review, which names it.
+    with pytest.raises(ReviewsError, match="booked for .*, before this time") as late:
+        _move(world, first, _later(days=10))
+    assert late.value.field == "start" and late.value.appointment == review
+    for appointment, start in [(first, _later(days=5)), (review, _later(days=9))]:
+        appointment.refresh_from_db()
+        assert appointment.start == start
+    # Either may move while the order holds.
+    assert _move(world, first, _later(days=8)).start == _later(days=8)
+    assert _move(world, review, _later(days=8, hour=11)).start == _later(days=8, hour=11)
+
+
+def test_the_move_page_names_the_review_a_first_conversation_cannot_pass(world, login):
+    episode = builders.episode_for(world.patient)
+    first = _book(world, episode=episode, start=_later(days=5))
+    review = _book(world, episode=episode, kind="follow_up", start=_later(days=9))
+    day = _later(days=10).date()
+    page = login(world.clinician).post(
+        reverse("reviews:appointment-reschedule", kwargs={"appointment_uuid": first.uuid}),
+        {
+            "start_date": day.isoformat(),
+            "start_time": "10:00",
+            "duration_minutes": "30",
+            "modality": "phone",
+            "clinician": world.clinician.pk,
+        },
+    )
+    assert page.status_code == 200
+    assert page.context["form"].errors["start_date"] == [
+        f"A follow-up for this episode is booked for "
+        f"{timezone.localtime(review.start):%A %-d %B} at 10:00, before this time: the first "
+        "conversation comes first. Choose a time before it, or move that appointment later "
+        "first."
+    ]
+    link = reverse("reviews:appointment", kwargs={"appointment_uuid": review.uuid})
+    assert f'href="{link}"' in page.content.decode()
+    first.refresh_from_db()
+    assert first.start == _later(days=5)
+
+
+def test_a_first_conversation_booked_again_is_not_set_after_a_booked_review(world):
+    episode = builders.episode_for(world.patient)
+    missed = _book(world, episode=episode, start=_later(days=5))
+    review = _book(world, episode=episode, kind="follow_up", start=_later(days=9))
+    services.cancel_appointment(actor=world.clinician, appointment=missed, reason="Unwell")
+    # With none arranged, the review may still move; it stays booked either way.
+    review = _move(world, review, _later(days=10))
+    with pytest.raises(ReviewsError, match="A follow-up for this episode is booked for") as late:
+        _book(world, episode=episode, start=_later(days=12))
+    assert late.value.appointment == review
+    assert _book(world, episode=episode, start=_later(days=7)).start == _later(days=7)
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises every write")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("reason", ["patient_choice", "died"])
