@@ -23,6 +23,7 @@ from referrals.services.errors import (
     ReferralAlreadyDecided,
     ReferralError,
 )
+from referrals.services.rescreening import screen_again
 from referrals.services.submission import (
     ReferralContent,
     _check_can_refer,
@@ -46,6 +47,9 @@ def match_self_referral(
     values). Opens or reuses the patient's episode and records `referral_received` at the moment
     the self-referral arrived, so the triage clock is not reset by matching. Saves the ID Migraine
     answers as an assessment.
+
+    The screen is run again with the age the record's date of birth gives: `screen_note` on the
+    referral returned says when that changed its urgency or whether it is for an adult.
 
     Raises MatchNotConfirmed for an unconfirmed difference, ReferralError when the referral is
     not an unmatched, undecided self-referral, and DuplicateOpenReferral when the patient already
@@ -87,6 +91,11 @@ def match_self_referral(
             )
     except IntegrityError as exc:
         raise DuplicateOpenReferral(referral.get_condition_display()) from exc
+    # The record's date of birth is the one confirmed, not the one the self-referrer typed: a
+    # new headache at 50 or over is urgent on age alone.
+    referral.screen_note = screen_again(
+        referral, patient.date_of_birth, actor=actor, age_from="the age on the patient's record"
+    )
     if referral.id_migraine_answers:
         _save_questionnaires(
             referral=referral,
@@ -197,7 +206,8 @@ def unmatch_self_referral(*, actor, referral: Referral) -> Referral:
     stay on the referral, to be saved again at the right match). An episode the match opened,
     holding nothing else, is marked entered in error and loses its referral-received milestone,
     so the wrong patient's record and the pathway figures no longer show it; an episode the
-    match reused is left as it was. The audit row is on the wrong patient's record.
+    match reused is left as it was. The audit row is on the wrong patient's record. The screen
+    is run again with the age the self-referrer gave (`screen_note`, as for a match).
 
     Raises ReferralError when the referral is not a matched self-referral, and
     ReferralAlreadyDecided once it is decided or closed (decided referrals are corrected by
@@ -239,6 +249,17 @@ def unmatch_self_referral(*, actor, referral: Referral) -> Referral:
         patient=wrong_patient,
         obj=referral,
         fields=["patient", "episode", "matched_at", "matched_by", "unmatched_at", "unmatched_by"],
+    )
+    # The wrong record's age goes with it: screened again with the age the self-referrer gave.
+    referral.screen_note = (
+        screen_again(
+            referral,
+            referral.stated_date_of_birth,
+            actor=actor,
+            age_from="the age the self-referrer gave",
+        )
+        if referral.stated_date_of_birth
+        else ""
     )
     return referral
 

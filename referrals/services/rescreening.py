@@ -23,45 +23,58 @@ def screen_again_for_corrected_birth_date(sender, *, patient, changed, actor, **
     adult, the corrected age changed."""
     if "date_of_birth" not in changed:
         return []
-    notes = []
     waiting = (
         Referral.objects.select_for_update()
         .filter(patient=patient, status=rules.SUBMITTED, entered_in_error=False)
         .order_by("submitted_at", "pk")
     )
-    for referral in waiting:
-        sent_on = timezone.localdate(referral.submitted_at)
-        # A date of birth after the day it was sent cannot be right, but is the record's now:
-        # the youngest age there is.
-        age = rules.age_in_years(patient.date_of_birth, max(sent_on, patient.date_of_birth))
-        if age == referral.age_at_referral:
-            continue
-        urgency = rules.triage_urgency(age, referral.red_flags)
-        was_adult = rules.is_adult(referral.age_at_referral)
-        fields = ["age_at_referral", "rescreened_at"]
-        referral.age_at_referral = age
-        referral.rescreened_at = timezone.now()
-        if urgency != referral.urgency:
-            referral.urgency = urgency
-            fields.append("urgency")
-        referral.updated_by = actor
-        referral.save(update_fields=[*fields, "updated_by", "updated_at"])
-        record_event(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            patient=patient,
-            obj=referral,
-            fields=fields,
-        )
-        note = _note(
-            referral, sent_on, age, urgency_changed="urgency" in fields, was_adult=was_adult
-        )
-        if note:
-            notes.append(note)
-    return notes
+    notes = [
+        screen_again(referral, patient.date_of_birth, actor=actor, age_from="the corrected age")
+        for referral in waiting
+    ]
+    return [note for note in notes if note]
 
 
-def _note(referral, sent_on, age: int, *, urgency_changed: bool, was_adult: bool) -> str:
+def screen_again(referral: Referral, date_of_birth, *, actor, age_from: str) -> str:
+    """Run the screen again on `referral`, waiting for triage and locked by the caller, with the
+    age `date_of_birth` gives on the day it was sent and the same red flags; save and audit what
+    changed (on the referral's patient's record, when it has one). Returns a sentence when its
+    urgency, or whether it is for an adult, changed, naming where the age came from
+    (`age_from`), else ""."""
+    sent_on = timezone.localdate(referral.submitted_at)
+    # A date of birth after the day it was sent cannot be right, but is the record's now: the
+    # youngest age there is.
+    age = rules.age_in_years(date_of_birth, max(sent_on, date_of_birth))
+    if age == referral.age_at_referral:
+        return ""
+    urgency = rules.triage_urgency(age, referral.red_flags)
+    was_adult = rules.is_adult(referral.age_at_referral)
+    fields = ["age_at_referral", "rescreened_at"]
+    referral.age_at_referral = age
+    referral.rescreened_at = timezone.now()
+    if urgency != referral.urgency:
+        referral.urgency = urgency
+        fields.append("urgency")
+    referral.updated_by = actor
+    referral.save(update_fields=[*fields, "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        patient=referral.patient,
+        obj=referral,
+        fields=fields,
+    )
+    return _note(
+        referral,
+        sent_on,
+        age,
+        urgency_changed="urgency" in fields,
+        was_adult=was_adult,
+        age_from=age_from,
+    )
+
+
+def _note(referral, sent_on, age: int, *, urgency_changed: bool, was_adult: bool, age_from) -> str:
     the_referral = f"The referral sent on {sent_on:%-d %B %Y}, waiting for triage,"
     said = []
     if urgency_changed:
@@ -70,7 +83,4 @@ def _note(referral, sent_on, age: int, *, urgency_changed: bool, was_adult: bool
         said.append("is for a patient under 18" if was_adult else "is for an adult")
     if not said:
         return ""
-    return (
-        f"{the_referral} {' and '.join(said)}: the screen was run again with the corrected "
-        f"age, {age}."
-    )
+    return f"{the_referral} {' and '.join(said)}: the screen was run again with {age_from}, {age}."

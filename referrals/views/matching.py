@@ -29,7 +29,7 @@ def match(request, referral_uuid):
     if not form.is_valid():
         return _render_match_check(request, referral, form, status=400)
     try:
-        services.match_self_referral(
+        matched = services.match_self_referral(
             actor=request.user,
             referral=referral,
             patient=form.patient,
@@ -76,6 +76,7 @@ def match(request, referral_uuid):
         form.add_error("nhs_number", str(exc))
         return _render_match_check(request, referral, form, status=409)
     messages.success(request, f"Self-referral matched to {form.patient.full_name}.")
+    _screened_again(request, matched)
     return redirect("referrals:detail", referral_uuid=referral.uuid)
 
 
@@ -120,9 +121,18 @@ def _stated(referral: Referral) -> dict:
     }
 
 
+def _screened_again(request, referral: Referral) -> None:
+    """Say when matching or unmatching changed the referral's urgency, or whether it is for an
+    adult, by the age it now goes by."""
+    if referral.screen_note:
+        messages.warning(request, referral.screen_note)
+
+
 def _match_added(request, referral, patient, back):
     try:
-        services.match_self_referral(actor=request.user, referral=referral, patient=patient)
+        matched = services.match_self_referral(
+            actor=request.user, referral=referral, patient=patient
+        )
     except services.MatchNotConfirmed:
         messages.warning(
             request,
@@ -136,6 +146,7 @@ def _match_added(request, referral, patient, back):
     messages.success(
         request, f"{patient.full_name} has been added and the self-referral matched to them."
     )
+    _screened_again(request, matched)
     return redirect("referrals:detail", referral_uuid=referral.uuid)
 
 
@@ -148,7 +159,7 @@ def unmatch(request, referral_uuid):
         return _render_detail(request, referral, status=400, unmatch_form=form)
     wrong_name = referral.display_name
     try:
-        services.unmatch_self_referral(actor=request.user, referral=referral)
+        unmatched = services.unmatch_self_referral(actor=request.user, referral=referral)
     except services.ReferralError as exc:
         messages.error(request, str(exc))
         return _render_detail(
@@ -159,6 +170,7 @@ def unmatch(request, referral_uuid):
         f"The match to {wrong_name}'s record was undone. Match the self-referral to the right "
         "patient before accepting it.",
     )
+    _screened_again(request, unmatched)
     return redirect(reverse("referrals:detail", args=[referral.uuid]) + "#match")
 
 

@@ -12,6 +12,7 @@ from pathway import services
 from pathway.forms import revision_token
 from pathway.models import AuditEvent, Patient
 from referrals import rules
+from referrals import services as referral_services
 from referrals.models import Referral
 from tests.pathway.pages import page_text
 from tests.referrals import builders
@@ -166,3 +167,78 @@ def test_the_referral_page_says_the_screen_was_run_again(world, login):
             f"The screen was run again on {today}, when the patient's date of birth was "
             "corrected: with their age when referred, 55, it says urgent (within 2 weeks)."
         ) in page
+
+
+def _self_referral_aged(world, years: int, **overrides):
+    """A self-referral from world.patient giving a date of birth `years` ago and a new
+    headache."""
+    return builders.self_referral_by(
+        world.patient, date_of_birth=_years_ago(years), red_flags=NEW_HEADACHE, **overrides
+    )
+
+
+def test_matching_screens_again_with_the_age_on_the_patients_record(world):
+    made = _self_referral_aged(world, 45)
+    assert (made.urgency, made.age_at_referral) == ("routine", 45)
+    patient = _aged(world.patient, 55)
+
+    matched = referral_services.match_self_referral(
+        actor=world.clinician,
+        referral=made,
+        patient=patient,
+        confirmed_differences=["date_of_birth"],
+    )
+
+    made.refresh_from_db()
+    assert (made.urgency, made.age_at_referral) == ("urgent", 55)
+    assert made.rescreened_at is not None
+    assert matched.screen_note == (
+        f"The referral sent on {_sent_on(made)}, waiting for triage, is now urgent (within 2 "
+        "weeks): the screen was run again with the age on the patient's record, 55."
+    )
+    assert AuditEvent.objects.filter(
+        object_uuid=made.uuid,
+        patient=world.patient,
+        fields=["age_at_referral", "rescreened_at", "urgency"],
+    ).exists()
+
+    # Undone as a match to the wrong person, it goes by the age the self-referrer gave again.
+    unmatched = referral_services.unmatch_self_referral(actor=world.clinician, referral=made)
+    made.refresh_from_db()
+    assert (made.urgency, made.age_at_referral) == ("routine", 45)
+    assert unmatched.screen_note.endswith(
+        "is now routine: the screen was run again with the age the self-referrer gave, 45."
+    )
+
+
+def test_a_match_with_the_same_age_says_nothing_and_changes_nothing(world):
+    made = _self_referral_aged(world, 55)
+    patient = _aged(world.patient, 55)
+    matched = referral_services.match_self_referral(
+        actor=world.clinician, referral=made, patient=patient
+    )
+    made.refresh_from_db()
+    assert (made.urgency, made.age_at_referral, made.rescreened_at) == ("urgent", 55, None)
+    assert matched.screen_note == ""
+
+
+def test_the_match_page_says_the_screen_was_run_again(world, login):
+    made = _self_referral_aged(world, 45)
+    _aged(world.patient, 55)
+    client = login(world.clinician)
+    response = client.post(
+        reverse("referrals:match", args=[made.uuid]),
+        {
+            "nhs_number": world.patient.nhs_number,
+            "shown_patient": str(world.patient.uuid),
+            "shown_differences": "date_of_birth",
+            "same_person": "on",
+        },
+        follow=True,
+    )
+    text = page_text(response)
+    assert f"Self-referral matched to {world.patient.full_name}." in text
+    assert (
+        "is now urgent (within 2 weeks): the screen was run again with the age on the "
+        "patient's record, 55." in text
+    )
