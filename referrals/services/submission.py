@@ -14,6 +14,7 @@ from pathway import services as kernel
 from pathway.audit import record_event
 from pathway.models import Assessment, AuditEvent, Episode, Organisation, Patient
 from pathway.models.episodes import MilestoneKind
+from pathway.permissions import practices_with_a_care_team
 from pathway.signals import assessment_recorded, emergency_stop_for_patient_in_care
 from referrals import rules
 from referrals.models import EmergencyStop, PreventiveTried, Referral
@@ -135,6 +136,14 @@ def _check_can_refer(patient: Patient, condition: str) -> None:
         )
     if Referral.objects.open().filter(patient=patient, condition=condition).exists():
         raise DuplicateOpenReferral(referral_condition_label(condition))
+    if not practices_with_a_care_team().filter(pk=patient.registered_practice_id).exists():
+        # It would reach no triage queue: no clinician of the service sees this practice.
+        raise ReferralError(
+            "No care team of this service takes referrals from "
+            f"{patient.registered_practice.name}, {patient.full_name}'s GP practice, so this "
+            "referral has not been sent. Refer them "
+            "to the headache or pain service that covers their practice."
+        )
 
 
 def _save_questionnaires(

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pathway.models import AuditEvent, Patient
+from pathway.models import AuditEvent, Patient, User
 from referrals import rules
 from referrals.models import EmergencyStop, Referral
 from tests.pathway.pages import page_text
@@ -392,6 +392,38 @@ def test_a_second_open_referral_is_a_clear_error(world, login):
     assert response.status_code == 400
     assert "already has an open referral for headache" in response.content.decode()
     assert Referral.objects.count() == 1
+
+
+def test_a_referral_no_care_team_would_see_is_refused_and_saves_nothing(world, login):
+    # The clinicians who see practice A's patients have left: a referral would reach no one.
+    User.objects.filter(role=User.Role.CLINICIAN).update(is_active=False)
+    client = login(world.gp)
+    response = client.post(CREATE, _form(world))
+    assert response.status_code == 400
+    assert (
+        "No care team of this service takes referrals from Practice A, "
+        f"{world.patient.full_name}&#x27;s GP practice, so this referral has not been sent."
+    ) in response.content.decode()
+    new = _form(
+        world,
+        nhs_number="943 476 5919",
+        **{
+            "new-given_name": "Nova",
+            "new-family_name": "Newman",
+            "new-date_of_birth": "1991-02-03",
+            "new-sex": "female",
+            "new-registered_practice": str(world.practice_a.pk),
+            "new-email": "nova@example.test",
+        },
+    )
+    response = client.post(CREATE, new)
+    assert response.status_code == 400
+    assert "Nova Newman&#x27;s GP practice, so this referral has not been sent" in (
+        response.content.decode()
+    )
+    assert not Referral.objects.exists()
+    assert not Patient.objects.filter(nhs_number="9434765919").exists()
+    assert not AuditEvent.objects.filter(action="create").exists()
 
 
 @pytest.mark.parametrize(
