@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,3 +134,11 @@ def test_an_sqlite_database_named_by_url_gets_the_same_settings_as_the_default(t
     result = _manage("shell", "-c", read, DATABASE_URL=url, VAR_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["wal", "20"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's setting")
+@pytest.mark.django_db
+def test_a_postgresql_database_compiles_no_query_with_jit():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
