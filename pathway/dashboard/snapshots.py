@@ -4,7 +4,7 @@ Computing every table for an ICB over a year reads most of the database, so the 
 in `DashboardSnapshot` rows: the beat job `refresh_dashboard_snapshots` recomputes the standard
 periods (this month, quarter and financial year) for every ICB and PCN, and any other area or
 period is computed on first view and kept. A snapshot older than `MAX_AGE` is recomputed when
-viewed. Pages show the snapshot's time as "figures as of".
+viewed, and dropped by the beat job. Pages show the snapshot's time as "figures as of".
 """
 
 from __future__ import annotations
@@ -123,16 +123,20 @@ def tables_for(
     return refresh(organisation, period, now=now)
 
 
-def refresh_standard_periods(*, today: date | None = None) -> int:
+def refresh_standard_periods(*, today: date | None = None, now: datetime | None = None) -> int:
     """The beat job's work: this month, quarter and financial year for every ICB and PCN.
-    Returns the number of snapshots written."""
-    today = today or timezone.localdate()
+    Snapshots past MAX_AGE (a practice, a custom period, last month's), which would be
+    recomputed if viewed, are dropped, so periods viewed once do not pile up. Returns the
+    number of snapshots written."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
     periods = [period_for(kind, today=today) for kind in STANDARD_PERIODS]
     written = 0
     for organisation in Organisation.objects.filter(kind__in=REFRESHED_KINDS).order_by("id"):
         for period in periods:
-            refresh(organisation, period)
+            refresh(organisation, period, now=now)
             written += 1
+    DashboardSnapshot.objects.filter(computed_at__lt=now - MAX_AGE).delete()
     return written
 
 

@@ -3,7 +3,7 @@ queries."""
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db.models import F
@@ -641,6 +641,21 @@ def test_the_beat_job_refreshes_the_standard_periods_of_every_icb_and_pcn(world)
     assert DashboardSnapshot.objects.count() == areas * 3
     assert tasks.refresh_dashboard_snapshots() == areas * 3
     assert DashboardSnapshot.objects.count() == areas * 3  # replaced, not added
+
+
+def test_the_beat_job_drops_figures_too_old_to_show(world):
+    custom = period_for(
+        "custom", today=timezone.localdate(), start=date(2025, 1, 1), end=date(2025, 3, 31)
+    )
+    _, viewed_at = snapshots.refresh(world.practice_a, custom)
+    areas = Organisation.objects.filter(kind__in=["icb", "pcn"]).count()
+    # Within MAX_AGE the practice's custom period is kept beside the standard periods...
+    snapshots.refresh_standard_periods(now=viewed_at + snapshots.MAX_AGE)
+    assert DashboardSnapshot.objects.count() == areas * 3 + 1
+    # ...after it, only the standard periods, just written, are.
+    snapshots.refresh_standard_periods(now=viewed_at + snapshots.MAX_AGE + timedelta(seconds=1))
+    assert DashboardSnapshot.objects.count() == areas * 3
+    assert not DashboardSnapshot.objects.filter(organisation=world.practice_a).exists()
 
 
 def test_waiting_list_breaches_follow_the_any_target_and_none_without_a_target(world):
