@@ -228,6 +228,26 @@ def update_draft(
     return version
 
 
+NOT_AGREED_YET = "The plan cannot be agreed yet."
+
+
+def agree_problems(version: CarePlanVersion) -> list[str]:
+    """What the draft still needs before it can be agreed, each as a sentence for the user;
+    empty when it is ready."""
+    problems = []
+    if not version.what_matters.strip():
+        problems.append("Write what matters to the patient, in their words.")
+    if not Goal.objects.filter(version=version).exists():
+        problems.append("Add at least one goal.")
+    if version.next_review_on is None:
+        problems.append("Set the next review date.")
+    elif version.next_review_on < timezone.localdate():
+        problems.append("The next review date must be today or later.")
+    elif (version.next_review_on - timezone.localdate()).days > rules.MAX_REVIEW_AHEAD_DAYS:
+        problems.append(rules.REVIEW_TOO_FAR_AHEAD)
+    return problems
+
+
 @transaction.atomic
 def agree_version(
     *, actor, version: CarePlanVersion, based_on: datetime | None = None
@@ -242,19 +262,9 @@ def agree_version(
     """
     version = _locked_draft(version)
     _check_based_on(version, based_on, actor=actor, what="draft")
-    problems = []
-    if not version.what_matters.strip():
-        problems.append("Write what matters to the patient, in their words.")
-    if not Goal.objects.filter(version=version).exists():
-        problems.append("Add at least one goal.")
-    if version.next_review_on is None:
-        problems.append("Set the next review date.")
-    elif version.next_review_on < timezone.localdate():
-        problems.append("The next review date must be today or later.")
-    elif (version.next_review_on - timezone.localdate()).days > rules.MAX_REVIEW_AHEAD_DAYS:
-        problems.append(rules.REVIEW_TOO_FAR_AHEAD)
+    problems = agree_problems(version)
     if problems:
-        raise CannotAgree("The plan cannot be agreed yet. " + " ".join(problems))
+        raise CannotAgree(f"{NOT_AGREED_YET} {' '.join(problems)}")
     plan = version.plan
     now = timezone.now()
     previous = (

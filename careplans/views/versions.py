@@ -155,6 +155,18 @@ def draft_edit(request, version_uuid):
             except services.CarePlanError as exc:
                 errors.append(("", str(exc)))
             else:
+                if "agree" in request.POST:
+                    # What the agree page would refuse is said here, before the patient is
+                    # taken through a plan that cannot be agreed.
+                    saved = CarePlanVersion.objects.get(pk=version.pk)
+                    problems = services.agree_problems(saved)
+                    if problems:
+                        messages.warning(
+                            request,
+                            f"Draft version {version.number} saved. It cannot be agreed yet: "
+                            + " ".join(problems),
+                        )
+                        return redirect("careplans:draft-edit", version_uuid=version.uuid)
                 messages.success(request, f"Draft version {version.number} saved.")
                 if "agree" in request.POST:
                     return redirect("careplans:draft-agree", version_uuid=version.uuid)
@@ -222,6 +234,7 @@ def draft_agree(request, version_uuid):
             previous=previous,
             changes=changes,
             form=form,
+            not_ready=services.agree_problems(version),
         ),
     )
 

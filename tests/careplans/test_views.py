@@ -15,6 +15,7 @@ from pathway.models import AuditEvent, Notification
 from reviews.services import episodes as episode_services
 from tests.careplans import builders
 from tests.factories import EpisodeFactory
+from tests.pathway.pages import page_text
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -182,6 +183,25 @@ def test_agreeing_a_plan_with_no_goal_explains_why(world, login):
     assert "Add at least one goal." in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == "draft"
+
+
+def test_save_and_agree_with_no_goal_stays_on_the_draft_and_says_why(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    client = login(world.clinician)
+    post = {
+        key: value for key, value in draft_post(agree="1").items() if not key.startswith("goals-0-")
+    }
+    response = client.post(f"/care-plans/versions/{draft.uuid}/edit/", post, follow=True)
+    assert response.redirect_chain[-1][0] == f"/care-plans/versions/{draft.uuid}/edit/"
+    text = page_text(response)
+    assert "Draft version 1 saved. It cannot be agreed yet: Add at least one goal." in text
+    # What was typed is kept; the draft is still a draft.
+    draft.refresh_from_db()
+    assert draft.status == "draft" and draft.what_matters
+    # The agree page, opened anyway, says the same and offers no button to agree.
+    page = client.get(f"/care-plans/versions/{draft.uuid}/agree/").content.decode()
+    assert "This draft cannot be agreed yet" in page and "Add at least one goal." in page
+    assert "Agree the plan</button>" not in page
 
 
 def test_agreeing_needs_the_confirmation_box(world, login):
