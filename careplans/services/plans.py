@@ -229,12 +229,24 @@ def update_draft(
 
 
 NOT_AGREED_YET = "The plan cannot be agreed yet."
+FIRST_CONVERSATION_FIRST = (
+    "The patient's first conversation for this episode has not been recorded: a care plan is "
+    "agreed at or after it. Record the first conversation's outcome first."
+)
 
 
 def agree_problems(version: CarePlanVersion) -> list[str]:
     """What the draft still needs before it can be agreed, each as a sentence for the user;
     empty when it is ready."""
     problems = []
+    plan = version.plan
+    # Once agreed, a plan carries on through later versions; the first needs the patient seen,
+    # or the first-contact wait runs on and the plan's wait is measured from nothing.
+    if (
+        not plan.episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).exists()
+        and not plan.versions.exclude(status=CarePlanVersion.Status.DRAFT).exists()
+    ):
+        problems.append(FIRST_CONVERSATION_FIRST)
     if not version.what_matters.strip():
         problems.append("Write what matters to the patient, in their words.")
     if not Goal.objects.filter(version=version).exists():

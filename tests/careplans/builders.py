@@ -8,6 +8,8 @@ from django.utils import timezone
 from careplans import services
 from careplans.models import CarePlan, CarePlanLeaflet, Document, Leaflet
 from careplans.services import ItemChange
+from pathway.models.episodes import MilestoneKind
+from pathway.services import record_milestone
 from tests.factories import EpisodeFactory, UserFactory
 
 
@@ -34,8 +36,20 @@ def plan(patient, *, condition="headache", actor=None) -> CarePlan:
     return services.start_plan(actor=actor or clinician(), patient=patient, episode=episode)
 
 
+def seen(episode, *, days_ago=1):
+    """Record the episode's first contact (the first conversation's outcome), as agreeing a
+    first plan needs."""
+    record_milestone(
+        episode=episode,
+        kind=MilestoneKind.FIRST_CONTACT,
+        occurred_at=timezone.now() - timedelta(days=days_ago),
+    )
+
+
 def fill_draft(version, *, actor=None, goals=None, **fields):
-    """Give a draft what agreeing needs: what matters, one goal and a review date."""
+    """Give a draft what agreeing needs: the patient seen (a first contact, if the episode has
+    none), what matters, one goal and a review date."""
+    seen(version.plan.episode)
     goals = (
         goals
         if goals is not None

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from careplans import services
 from careplans.models import CarePlan, Goal, Leaflet, TreatmentTrial
+from careplans.services.plans import FIRST_CONVERSATION_FIRST
 from pathway.models import AuditEvent, Notification
 from reviews.services import episodes as episode_services
 from tests.careplans import builders
@@ -58,6 +59,7 @@ def test_a_clinician_builds_and_agrees_a_plan_through_the_pages(world, login):
     from tests.factories import EpisodeFactory
 
     episode = EpisodeFactory(patient=world.patient)
+    builders.seen(episode)
     response = client.post(
         f"/care-plans/patients/{world.patient.uuid}/start/", {"episode": episode.pk}
     )
@@ -187,6 +189,7 @@ def test_agreeing_a_plan_with_no_goal_explains_why(world, login):
 
 def test_save_and_agree_with_no_goal_stays_on_the_draft_and_says_why(world, login):
     draft = builders.plan(world.patient).versions.get()
+    builders.seen(draft.plan.episode)
     client = login(world.clinician)
     post = {
         key: value for key, value in draft_post(agree="1").items() if not key.startswith("goals-0-")
@@ -202,6 +205,27 @@ def test_save_and_agree_with_no_goal_stays_on_the_draft_and_says_why(world, logi
     page = client.get(f"/care-plans/versions/{draft.uuid}/agree/").content.decode()
     assert "This draft cannot be agreed yet" in page and "Add at least one goal." in page
     assert "Agree the plan</button>" not in page
+
+
+def test_a_first_plan_is_agreed_only_once_the_first_conversation_is_recorded(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    builders.fill_draft(draft)
+    episode = draft.plan.episode
+    episode.milestones.filter(kind="first_contact").delete()
+    client = login(world.clinician)
+    page = client.get(f"/care-plans/versions/{draft.uuid}/agree/").content.decode()
+    assert FIRST_CONVERSATION_FIRST.replace("'", "&#x27;") in page
+    assert "Agree the plan</button>" not in page
+    with pytest.raises(services.CannotAgree, match="first conversation for this episode"):
+        services.agree_version(actor=world.clinician, version=draft)
+    assert not episode.milestones.filter(kind="care_plan_agreed").exists()
+    # Recorded, the plan is agreed; a later version needs nothing more.
+    builders.seen(episode)
+    services.agree_version(actor=world.clinician, version=draft)
+    second = services.start_new_version(actor=world.clinician, plan=draft.plan)
+    builders.fill_draft(second)
+    episode.milestones.filter(kind="first_contact").delete()
+    assert services.agree_version(actor=world.clinician, version=second).status == "agreed"
 
 
 def test_agreeing_needs_the_confirmation_box(world, login):
@@ -1068,6 +1092,7 @@ def _draft_with_medicine_for_attacks(
 ):
     """A plan's draft with one medicine for attacks saved; returns the draft."""
     draft = builders.plan(world.patient, condition=condition).versions.get()
+    builders.seen(draft.plan.episode)
     row = {
         **management("acute"),
         "acute-0-medication_class": medication_class,
