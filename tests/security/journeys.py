@@ -146,6 +146,8 @@ def fill_record(client, world, texts: list[str]) -> Filled:
         {"decision": "accept", "priority": "routine", "note": text, "advice_to_referrer": text},
     )
     episode = Episode.objects.filter(patient=patient).first()
+    # A plan is agreed, and reviews follow, once the first conversation is held.
+    review_builders.under_care(patient)
     _post(
         clinician,
         failures,
@@ -218,7 +220,6 @@ def fill_record(client, world, texts: list[str]) -> Filled:
         {"step": "reduced", "reduced_on": today.isoformat(), "dose": fit(200)},
     )
 
-    review_builders.under_care(patient)  # reviews follow the first conversation
     _post(
         clinician,
         failures,

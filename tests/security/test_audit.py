@@ -154,6 +154,7 @@ def _gp_journey(journey: Journey, world) -> Referral:
 def _careplan_journey(journey: Journey, world) -> None:
     patient = world.patient
     episode = Episode.objects.filter(patient=patient).first()
+    review_builders.under_care(patient)  # a plan is agreed after the first conversation
     journey.step(
         "clinician starts a care plan",
         "post",
