@@ -278,6 +278,7 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
             _check_days(self, "baseline_headache_days", "baseline_migraine_days", "before starting")
             _check_days(self, "month3_headache_days", "month3_migraine_days", "at 12 weeks")
             self._check_figures_due(data)
+            self._check_cgrp_figures(data)
         if RECENT_MONTHS[0] in self.fields:
             self._check_recent_months(data)
         if "adequate_trial" in self.fields and "adequate_trial" not in self.errors:
@@ -304,6 +305,26 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         )
         if problem and "baseline_headache_days" not in self.errors:
             self.add_error("baseline_headache_days", problem)
+
+    def _check_cgrp_figures(self, data) -> None:
+        """A CGRP antibody to prevent headaches is not recorded as carrying on once 12 weeks
+        have run without the figures NICE's stopping rule reads (rules.cgrp_figures_problems):
+        each missing one on its own field. The service does not check it, as it does not check
+        the next review date: the plan's prompts ask for any figure still missing."""
+        trial = self.instance
+        if not trial.is_cgrp_for_migraine:
+            return
+        problems = rules.cgrp_figures_problems(
+            outcome=data.get("outcome", ""),
+            days_on_treatment=(timezone.localdate() - trial.started_on).days,
+            baseline_headache_days=data.get("baseline_headache_days"),
+            baseline_migraine_days=data.get("baseline_migraine_days"),
+            month3_migraine_days=data.get("month3_migraine_days"),
+            name=trial.display_name,
+        )
+        for name, message in problems.items():
+            if name not in self.errors:
+                self.add_error(name, message)
 
     def _check_recent_months(self, data) -> None:
         """The last 3 months' headache days are given all together or not at all."""

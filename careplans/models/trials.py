@@ -275,6 +275,11 @@ class TreatmentTrial(ClinicalRecord):
         return rules.is_botox_for_migraine(medicine_class=self.medicine_class, role=self.role)
 
     @property
+    def is_cgrp_for_migraine(self) -> bool:
+        """A CGRP antibody to prevent headaches: NICE's 12-week stopping rule and its figures."""
+        return rules.is_cgrp_for_migraine(medicine_class=self.medicine_class, role=self.role)
+
+    @property
     def carries_on(self) -> bool:
         """Still taken (ongoing, or working and kept on), so its next review date stands; a
         trial that has ended has none to check by."""

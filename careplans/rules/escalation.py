@@ -20,7 +20,7 @@ from careplans.rules.figures import (
 )
 from careplans.rules.medicines import BOTULINUM_TOXIN, CGRP_ANTIBODY, HEADACHE
 from careplans.rules.prompts import ACTION, INFO, WARNING, Prompt
-from careplans.rules.trials import PREVENTIVE
+from careplans.rules.trials import CONTINUING_OUTCOMES, PREVENTIVE
 
 # clinical-rules.md section 10 (TA659/TA682/TA764): at least 3 preventive drug treatments failed.
 CGRP_MIN_FAILED_PREVENTIVES = 3
@@ -329,38 +329,46 @@ def specialist_role_problem(*, condition: str, medicine_class: str, role: str, n
     return ""
 
 
-# Decisions of the 12-week CGRP antibody review.
+# Decisions of the 12-week CGRP antibody review and of botulinum toxin A's.
 NOT_YET_DUE = "not_yet_due"
 CONTINUE = "continue"
 STOP = "stop"
+# The response is due but its figure (at 12 weeks; after 2 treatment cycles) is not recorded
+# yet, or cannot be judged without the figures before the first dose.
+FIGURE_NEEDED = "figure_needed"
+BASELINE_NEEDED = "baseline_needed"
 
 
 class _Reduction:
     """A stopping rule's reduction and the reduction it needs, as percentages."""
 
     reduction: Fraction | None
-    required_reduction: Fraction
+    required_reduction: Fraction | None
 
     @property
     def reduction_percent(self) -> float | None:
         return None if self.reduction is None else float(_as_decimal(self.reduction * 100))
 
     @property
-    def required_percent(self) -> int:
-        return int(self.required_reduction * 100)
+    def required_percent(self) -> int | None:
+        return None if self.required_reduction is None else int(self.required_reduction * 100)
 
 
 @dataclass(frozen=True)
 class StoppingRule(_Reduction):
     """The 12-week CGRP antibody review (clinical-rules.md section 10).
 
-    `decision` is `not_yet_due` before 12 weeks, else `continue` or `stop`. `reduction` is
-    (baseline - month 3) / baseline of migraine days a month, exact; None when not yet due.
+    `decision` is `baseline_needed` while the headache or migraine days a month before starting
+    are not recorded (as botulinum toxin A's), else `not_yet_due` before 12 weeks,
+    `figure_needed` after them while the migraine days at 12 weeks are not recorded, else
+    `continue` or `stop`. `frequency` and `required_reduction` are "" and None while the
+    headache days before starting are not recorded. `reduction` is (baseline - month 3) /
+    baseline of migraine days a month, exact; None until it can be measured.
     """
 
     decision: str
     frequency: str  # "chronic" or "episodic", from the baseline headache days
-    required_reduction: Fraction
+    required_reduction: Fraction | None
     reduction: Fraction | None
 
 
@@ -374,23 +382,37 @@ def cgrp_stopping_rule(
     """Return the CGRP antibody stopping rule: after 12 weeks continue only if migraine days a
     month fell by at least 50% (episodic baseline) or 30% (chronic baseline: headache days >= 15).
 
+    Either baseline figure may be None (not recorded): the rule cannot be judged without both,
+    and says so (`baseline_needed`); from 12 weeks, a month-3 figure not recorded is
+    `figure_needed`. Neither is a reason to skip the rule.
+
     Raises ValueError when a figure is outside 0-31 days a month, migraine days exceed headache
-    days at baseline, the baseline has no migraine days (no reduction can be measured), or the
-    treatment has run 12 weeks but the month-3 figure is missing.
+    days at baseline, or the baseline has no migraine days (no reduction can be measured).
     """
-    baseline_headache = _days_per_month(baseline_headache_days, "Baseline headache days")
-    baseline_migraine = _days_per_month(baseline_migraine_days, "Baseline migraine days")
-    if baseline_migraine > baseline_headache:
+    baseline_headache = baseline_migraine = None
+    if baseline_headache_days is not None:
+        baseline_headache = _days_per_month(baseline_headache_days, "Baseline headache days")
+    if baseline_migraine_days is not None:
+        baseline_migraine = _days_per_month(baseline_migraine_days, "Baseline migraine days")
+    if (
+        baseline_headache is not None
+        and baseline_migraine is not None
+        and baseline_migraine > baseline_headache
+    ):
         raise ValueError("Baseline migraine days cannot be more than baseline headache days.")
     if baseline_migraine == 0:
         raise ValueError("Baseline migraine days must be above 0 to measure a reduction.")
-    chronic = baseline_headache >= CHRONIC_HEADACHE_DAYS
-    required = CHRONIC_REQUIRED_REDUCTION if chronic else EPISODIC_REQUIRED_REDUCTION
-    frequency = "chronic" if chronic else "episodic"
+    required, frequency = None, ""
+    if baseline_headache is not None:
+        chronic = baseline_headache >= CHRONIC_HEADACHE_DAYS
+        required = CHRONIC_REQUIRED_REDUCTION if chronic else EPISODIC_REQUIRED_REDUCTION
+        frequency = "chronic" if chronic else "episodic"
+    if required is None or baseline_migraine is None:
+        return StoppingRule(BASELINE_NEEDED, frequency, required, None)
     if days_on_treatment < CGRP_ASSESSMENT_DAYS:
         return StoppingRule(NOT_YET_DUE, frequency, required, None)
     if month3_migraine_days is None:
-        raise ValueError("Enter the migraine days a month at 12 weeks.")
+        return StoppingRule(FIGURE_NEEDED, frequency, required, None)
     month3 = unrounded(_days_per_month(month3_migraine_days, "Migraine days at 12 weeks"))
     baseline = unrounded(baseline_migraine)
     reduction = (baseline - month3) / baseline
@@ -398,11 +420,37 @@ def cgrp_stopping_rule(
 
 
 def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | None:
-    """Return the prompt for a due CGRP antibody review, or None when not yet due."""
+    """Return the prompt for a due CGRP antibody review, one asking for the figures it needs
+    (as botulinum toxin A's: botox_stopping_prompt), or None when not yet due."""
+    source = "NICE TA659, TA682, TA764"
     if rule.decision == NOT_YET_DUE:
         return None
+    if rule.decision == BASELINE_NEEDED:
+        return Prompt(
+            code="cgrp_needs_baseline",
+            level=INFO,
+            title=f"{medicine_name}: record headache and migraine days before starting",
+            body=(
+                "NICE's stopping rule compares migraine days a month at 12 weeks with those "
+                "before starting, and the headache days before starting decide whether they "
+                "need to fall by 50% (episodic migraine) or 30% (chronic): record them to "
+                "check it."
+            ),
+            source=source,
+        )
+    if rule.decision == FIGURE_NEEDED:
+        return Prompt(
+            code="cgrp_needs_figure",
+            level=ACTION,
+            title=f"{medicine_name}: record migraine days at 12 weeks",
+            body=(
+                "12 weeks of treatment have run. Record the migraine days a month at 12 weeks "
+                "to check NICE's stopping rule: migraine days need to have fallen by at least "
+                f"{rule.required_percent}% from before starting for {rule.frequency} migraine."
+            ),
+            source=source,
+        )
     change = _change("Migraine days", rule.reduction, rule.required_reduction)
-    source = "NICE TA659, TA682, TA764"
     if rule.decision == CONTINUE:
         return Prompt(
             code="cgrp_continue",
@@ -426,6 +474,60 @@ def stopping_rule_prompt(rule: StoppingRule, medicine_name: str) -> Prompt | Non
     )
 
 
+def is_cgrp_for_migraine(*, medicine_class: str, role: str) -> bool:
+    """A CGRP antibody to prevent headaches: what the 12-week stopping rule and its figures are
+    for (TA659, TA682, TA764)."""
+    return medicine_class == CGRP_ANTIBODY and role == PREVENTIVE
+
+
+def cgrp_figures_problems(
+    *,
+    outcome: str,
+    days_on_treatment: int,
+    baseline_headache_days,
+    baseline_migraine_days,
+    month3_migraine_days,
+    name: str,
+) -> dict[str, str]:
+    """Return what keeps a review from recording the CGRP antibody `name` as carrying on
+    (ongoing or effective) once 12 weeks have run, by the figure missing:
+    "baseline_headache_days", "baseline_migraine_days" or "month3_migraine_days".
+
+    clinical-rules.md section 10: after 12 weeks the antibody continues only if migraine days
+    a month fell by at least 50% (episodic) or 30% (chronic) from before starting, episodic or
+    chronic being decided by the headache days before starting. Carrying on without those
+    three figures (migraine days before starting above 0) would skip the rule. Empty before 12
+    weeks, for an outcome that ends the treatment, or with every figure there."""
+    if outcome not in CONTINUING_OUTCOMES or days_on_treatment < CGRP_ASSESSMENT_DAYS:
+        return {}
+    without = f"so {name} cannot be recorded as ongoing or effective without them"
+    problems = {}
+    if baseline_headache_days is None:
+        problems["baseline_headache_days"] = (
+            "Enter the headache days a month before starting. They decide whether NICE's "
+            "12-week stopping rule needs migraine days to fall by 50% (episodic migraine) or "
+            f"30% (chronic), {without}."
+        )
+    if baseline_migraine_days is None:
+        problems["baseline_migraine_days"] = (
+            "Enter the migraine days a month before starting. NICE's 12-week stopping rule "
+            f"measures how far they fell, {without}."
+        )
+    elif baseline_migraine_days == 0:
+        problems["baseline_migraine_days"] = (
+            "Migraine days a month before starting must be above 0: NICE's 12-week stopping "
+            f"rule measures how far they fell, so {name} cannot be recorded as ongoing or "
+            "effective from 0."
+        )
+    if month3_migraine_days is None:
+        problems["month3_migraine_days"] = (
+            "Enter the migraine days a month at 12 weeks. NICE's stopping rule applies from 12 "
+            f"weeks: {name} continues only if they fell by at least 50% (episodic migraine) or "
+            f"30% (chronic) from before starting, {without}."
+        )
+    return problems
+
+
 def is_botox_for_migraine(*, medicine_class: str, role: str) -> bool:
     """Botulinum toxin A to prevent headaches: what TA260's stopping rules and figures are for."""
     return medicine_class == BOTULINUM_TOXIN and role == PREVENTIVE
@@ -444,11 +546,6 @@ def botox_baseline_problem(*, medicine_class: str, role: str, baseline_headache_
     return BOTOX_BASELINE_ZERO if botox and baseline_headache_days == 0 else ""
 
 
-# Decisions of botulinum toxin A's review besides those above: the response after 2 cycles is
-# due but its figure is not recorded yet, or cannot be judged without the headache days before
-# the first treatment.
-FIGURE_NEEDED = "figure_needed"
-BASELINE_NEEDED = "baseline_needed"
 # Why botulinum toxin A should stop.
 RESPONSE_NOT_MET = "response_not_met"
 NOW_EPISODIC = "now_episodic"

@@ -356,23 +356,9 @@ def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
         prompts.append(warning)
     # The stopping rules apply while the medicine is taken: ongoing, or recorded as working.
     if trial.carries_on:
-        if (
-            trial.medicine_class == rules.CGRP_ANTIBODY
-            and trial.baseline_headache_days is not None
-            and trial.baseline_migraine_days
-        ):
-            days = (today - trial.started_on).days
-            try:
-                stopping = rules.cgrp_stopping_rule(
-                    baseline_headache_days=trial.baseline_headache_days,
-                    baseline_migraine_days=trial.baseline_migraine_days,
-                    month3_migraine_days=trial.month3_migraine_days,
-                    days_on_treatment=days,
-                )
-            except ValueError:
-                stopping = None  # 12 weeks passed but no month-3 figure yet: review is overdue
-            if stopping and (prompt := rules.stopping_rule_prompt(stopping, trial.display_name)):
-                prompts.append(prompt)
+        stopping = _cgrp_rule(trial, today)
+        if stopping and (prompt := rules.stopping_rule_prompt(stopping, trial.display_name)):
+            prompts.append(prompt)
         botox = _botox_rule(trial, today)
         if botox and (
             prompt := rules.botox_stopping_prompt(
@@ -388,6 +374,22 @@ def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
         stopping_rule=stopping,
         botox_rule=botox,
         outcome_note=_outcome_note(trial),
+    )
+
+
+def _cgrp_rule(trial: TreatmentTrial, today: date) -> rules.StoppingRule | None:
+    """A CGRP antibody's 12-week stopping rule (TA659, TA682, TA764) for a trial to prevent
+    headaches; None for another medicine or use. A figure missing asks for itself
+    (`baseline_needed`, `figure_needed`) instead of leaving the rule unapplied; a baseline of 0
+    migraine days is taken as not recorded, as botulinum toxin A's: no fall can be measured
+    from it."""
+    if not trial.is_cgrp_for_migraine:
+        return None
+    return rules.cgrp_stopping_rule(
+        baseline_headache_days=trial.baseline_headache_days,
+        baseline_migraine_days=trial.baseline_migraine_days or None,
+        month3_migraine_days=trial.month3_migraine_days,
+        days_on_treatment=(today - trial.started_on).days,
     )
 
 

@@ -403,7 +403,9 @@ def review_trial(
     for them (TIMED_FIGURES), botulinum toxin A's figures for another medicine, or only some of
     the last 3 months. Whether a continuing treatment has a date is the
     form's check (rules.next_review_problem): a service call recording only a review decision
-    or figures keeps the date it has."""
+    or figures keeps the date it has. So is whether a CGRP antibody carrying on past 12 weeks
+    has the figures its stopping rule reads (rules.cgrp_figures_problems): the plan's prompts
+    ask for any still missing (selectors.trial_view)."""
     # updated_by is loaded only for the message of a refused save: PostgreSQL cannot lock the
     # nullable side of an outer join.
     trial = (

@@ -459,7 +459,6 @@ def test_the_stopping_rule_reports_the_reduction():
     [
         (12, 0, 0, "above 0"),
         (5, 10, 2, "cannot be more than"),
-        (12, 10, None, "at 12 weeks"),
         (12, 10, 32, "between 0 and 31"),
         (-1, 10, 2, "between 0 and 31"),
     ],
@@ -467,6 +466,96 @@ def test_the_stopping_rule_reports_the_reduction():
 def test_the_stopping_rule_refuses_impossible_figures(headache, migraine, month3, message):
     with pytest.raises(ValueError, match=message):
         stop_rule(headache, migraine, month3)
+
+
+@pytest.mark.parametrize(("headache", "percent"), [(12, "50%"), (15, "30%")])
+def test_the_stopping_rule_asks_for_the_figure_at_twelve_weeks_instead_of_skipping_it(
+    headache, percent
+):
+    assert stop_rule(headache, 10, None, days=83).decision == rules.NOT_YET_DUE
+    rule = stop_rule(headache, 10, None, days=84)
+    assert (rule.decision, rule.reduction) == (rules.FIGURE_NEEDED, None)
+    prompt = rules.stopping_rule_prompt(rule, "Erenumab")
+    assert prompt.code == "cgrp_needs_figure" and prompt.level == rules.ACTION
+    assert prompt.title == "Erenumab: record migraine days at 12 weeks"
+    assert f"at least {percent} from before starting" in prompt.body
+    assert stop_rule(headache, 10, None, days=400).decision == rules.FIGURE_NEEDED
+
+
+@pytest.mark.parametrize(
+    ("headache", "migraine", "month3", "days"),
+    [
+        (None, 10, 5, 84),  # episodic or chronic cannot be told
+        (12, None, 5, 84),  # no fall can be measured
+        (None, None, None, 200),
+        (None, None, None, 10),  # asked for from the start, as botulinum toxin A's baseline
+    ],
+)
+def test_the_stopping_rule_asks_for_the_figures_before_starting(headache, migraine, month3, days):
+    rule = stop_rule(headache, migraine, month3, days=days)
+    assert (rule.decision, rule.reduction) == (rules.BASELINE_NEEDED, None)
+    prompt = rules.stopping_rule_prompt(rule, "Erenumab")
+    assert prompt.code == "cgrp_needs_baseline" and prompt.level == rules.INFO
+    assert prompt.title == "Erenumab: record headache and migraine days before starting"
+
+
+def test_the_stopping_rule_without_a_baseline_still_refuses_impossible_figures():
+    assert stop_rule(12, None, None).frequency == "episodic"
+    assert stop_rule(None, 10, None).required_percent is None
+    with pytest.raises(ValueError, match="between 0 and 31"):
+        stop_rule(None, 32, None)
+    with pytest.raises(ValueError, match="above 0"):
+        stop_rule(None, 0, None)
+
+
+def cgrp_problems(outcome="effective", days=84, headache=12, migraine=10, month3=None):
+    return rules.cgrp_figures_problems(
+        outcome=outcome,
+        days_on_treatment=days,
+        baseline_headache_days=headache,
+        baseline_migraine_days=migraine,
+        month3_migraine_days=month3,
+        name="Erenumab",
+    )
+
+
+@pytest.mark.parametrize("outcome", [rules.ONGOING, rules.EFFECTIVE])
+def test_a_cgrp_antibody_carries_on_after_twelve_weeks_only_with_the_month3_figure(outcome):
+    assert cgrp_problems(outcome, days=83) == {}
+    problems = cgrp_problems(outcome, days=84)
+    assert list(problems) == ["month3_migraine_days"]
+    assert problems["month3_migraine_days"].startswith(
+        "Enter the migraine days a month at 12 weeks."
+    )
+    assert "Erenumab cannot be recorded as ongoing or effective" in problems["month3_migraine_days"]
+    assert cgrp_problems(outcome, days=84, month3=5) == {}
+    assert cgrp_problems(outcome, days=84, month3=0) == {}  # no migraine at all: a figure
+
+
+@pytest.mark.parametrize("outcome", [rules.INEFFECTIVE, rules.NOT_TOLERATED, rules.STOPPED, ""])
+def test_a_cgrp_antibody_that_has_ended_needs_no_figures(outcome):
+    assert cgrp_problems(outcome, days=200, headache=None, migraine=None) == {}
+
+
+def test_a_cgrp_antibody_carrying_on_needs_the_figures_before_starting_too():
+    problems = cgrp_problems(days=84, headache=None, migraine=None, month3=None)
+    assert list(problems) == [
+        "baseline_headache_days",
+        "baseline_migraine_days",
+        "month3_migraine_days",
+    ]
+    assert "50% (episodic migraine) or 30% (chronic)" in problems["baseline_headache_days"]
+    zero = cgrp_problems(days=84, migraine=0, month3=0)
+    assert list(zero) == ["baseline_migraine_days"]
+    assert "must be above 0" in zero["baseline_migraine_days"]
+
+
+def test_the_twelve_week_rule_is_for_a_cgrp_antibody_preventing_headaches():
+    assert rules.is_cgrp_for_migraine(medicine_class=rules.CGRP_ANTIBODY, role=rules.PREVENTIVE)
+    assert not rules.is_cgrp_for_migraine(medicine_class=rules.CGRP_ANTIBODY, role=rules.PAIN)
+    assert not rules.is_cgrp_for_migraine(
+        medicine_class=rules.BOTULINUM_TOXIN, role=rules.PREVENTIVE
+    )
 
 
 # --- botulinum toxin A's stopping rules (NICE TA260) ---------------------------------------------

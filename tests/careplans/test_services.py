@@ -1091,6 +1091,72 @@ def test_botox_recorded_as_effective_keeps_its_stopping_rules(world):
     assert "botox_eligibility" not in [p.code for p in view.prompts]
 
 
+def erenumab(world, *, days_ago=100, headache=Decimal(12), migraine=Decimal(10)):
+    plan = builders.agreed_plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "topiramate"):
+        builders.failed(plan, code)
+    return builders.trial(
+        plan,
+        medicine_code="erenumab",
+        dose="140 mg monthly",
+        start_warning_acknowledged=True,
+        started_on=TODAY() - timedelta(days=days_ago),
+        review_due=TODAY() - timedelta(days=days_ago - 84),
+        baseline_headache_days=headache,
+        baseline_migraine_days=migraine,
+    )
+
+
+def trial_view_of(world):
+    (view,) = selectors.plans_for_patient(world.patient)
+    return next(t for t in view.trials if t.trial.medicine_code == "erenumab")
+
+
+def test_a_cgrp_antibody_reviewed_as_working_without_its_twelve_week_figure_asks_for_it(world):
+    trial = erenumab(world)
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "effective", "review_due": TODAY() + timedelta(days=180)},
+    )
+    view = trial_view_of(world)
+    assert [p.code for p in view.prompts] == ["cgrp_needs_figure"]
+    assert view.stopping_rule.decision == rules.FIGURE_NEEDED
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={"month3_migraine_days": Decimal(6)}
+    )
+    view = trial_view_of(world)
+    assert [p.code for p in view.prompts] == ["cgrp_stop"]
+
+
+def test_a_cgrp_antibody_is_not_asked_for_its_twelve_week_figure_before_twelve_weeks(world):
+    trial = erenumab(world, days_ago=83)
+    view = trial_view_of(world)
+    assert view.prompts == [] and view.stopping_rule.decision == rules.NOT_YET_DUE
+    tomorrow = selectors.trial_view(trial, "headache", TODAY() + timedelta(days=1))
+    assert [p.code for p in tomorrow.prompts] == ["cgrp_needs_figure"]
+
+
+@pytest.mark.parametrize(
+    ("headache", "migraine"),
+    [(None, None), (Decimal(12), None), (None, Decimal(10)), (Decimal(12), Decimal(0))],
+)
+def test_a_cgrp_antibody_without_the_figures_before_starting_asks_for_them(
+    world, headache, migraine
+):
+    erenumab(world, headache=headache, migraine=migraine)
+    view = trial_view_of(world)
+    assert [p.code for p in view.prompts] == ["cgrp_needs_baseline"]
+    assert view.stopping_rule.decision == rules.BASELINE_NEEDED
+
+
+def test_a_cgrp_antibody_that_has_ended_is_not_asked_for_figures(world):
+    trial = erenumab(world, headache=None, migraine=None)
+    services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "not_tolerated"})
+    view = trial_view_of(world)
+    assert view.prompts == [] and view.stopping_rule is None
+
+
 def test_the_latest_figures_on_a_treatment_are_those_of_the_latest_time_they_describe(world):
     plan = builders.plan(world.patient)
     for code in ("propranolol", "amitriptyline", "candesartan"):

@@ -20,6 +20,7 @@ from tests.pathway.pages import page_text
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
+DAYS = builders.DAYS
 HOSTILE = '<script>alert("x")</script>'
 
 
@@ -519,6 +520,85 @@ def test_the_review_form_records_figures_and_the_stopping_rule(world, login):
     assert client.post(url, {**base, "month3_migraine_days": "5.01"}).status_code == 302
     page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
     assert "Erenumab: stop (12-week response not met)" in page
+
+
+def _erenumab_at(patient, days_ago, **figures):
+    return builders.trial(
+        builders.plan(patient),
+        medicine_code="erenumab",
+        started_on=TODAY() - timedelta(days=days_ago),
+        start_warning_acknowledged=True,
+        **figures,
+    )
+
+
+def test_the_review_form_keeps_a_cgrp_antibody_on_after_twelve_weeks_only_with_its_figure(
+    world, login
+):
+    trial = _erenumab_at(
+        world.patient, 100, baseline_headache_days=DAYS(12), baseline_migraine_days=DAYS(10)
+    )
+    client = login(world.clinician)
+    url = f"/care-plans/treatments/{trial.uuid}/review/"
+    page = client.get(url).content.decode()
+    assert 'data-prompt="cgrp_needs_figure"' in page
+    assert "Erenumab: record migraine days at 12 weeks" in page
+    plan_page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert 'data-prompt="cgrp_needs_figure"' in plan_page
+    base = {
+        "review_due": (TODAY() + timedelta(days=180)).isoformat(),
+        "baseline_headache_days": "12",
+        "baseline_migraine_days": "10",
+    }
+    for outcome in ("ongoing", "effective"):
+        refused = client.post(url, {**base, "outcome": outcome})
+        assert refused.status_code == 200
+        body = html.unescape(refused.content.decode())
+        assert 'href="#id_month3_migraine_days"' in body
+        assert "Enter the migraine days a month at 12 weeks." in body
+        assert "Erenumab cannot be recorded as ongoing or effective without them" in body
+    trial.refresh_from_db()
+    assert trial.outcome == "ongoing" and trial.month3_migraine_days is None
+    assert (
+        client.post(url, {**base, "outcome": "effective", "month3_migraine_days": "4"})["Location"]
+        == f"/care-plans/patients/{world.patient.uuid}/#treatments"
+    )
+    trial.refresh_from_db()
+    assert (trial.outcome, trial.month3_migraine_days) == ("effective", 4)
+    page = client.get(url).content.decode()
+    assert 'data-prompt="cgrp_continue"' in page
+    # Emptied again, the figure is asked for again.
+    again = client.post(url, {**base, "outcome": "effective", "month3_migraine_days": ""})
+    assert "Enter the migraine days a month at 12 weeks." in html.unescape(again.content.decode())
+
+
+def test_the_review_form_asks_for_a_cgrp_antibodys_figures_before_starting_after_twelve_weeks(
+    world, login
+):
+    trial = _erenumab_at(world.patient, 84)
+    client = login(world.clinician)
+    url = f"/care-plans/treatments/{trial.uuid}/review/"
+    assert 'data-prompt="cgrp_needs_baseline"' in client.get(url).content.decode()
+    data = {
+        "outcome": "ongoing",
+        "review_due": (TODAY() + timedelta(days=28)).isoformat(),
+        "month3_migraine_days": "5",
+    }
+    body = html.unescape(client.post(url, data).content.decode())
+    assert "Enter the headache days a month before starting." in body
+    assert "Enter the migraine days a month before starting." in body
+    zero = {**data, "baseline_headache_days": "12", "baseline_migraine_days": "0"}
+    assert "must be above 0" in html.unescape(client.post(url, zero).content.decode())
+    trial.refresh_from_db()
+    assert trial.baseline_headache_days is None
+    # Ended, it needs no figures; before 12 weeks, none are asked for yet.
+    assert client.post(url, {"outcome": "not_tolerated"}).status_code == 302
+    trial.refresh_from_db()
+    assert trial.outcome == "not_tolerated"
+    early = _erenumab_at(world.other_patient, 83)
+    early_url = f"/care-plans/treatments/{early.uuid}/review/"
+    saved = client.post(early_url, {**data, "month3_migraine_days": ""})
+    assert saved["Location"] == f"/care-plans/patients/{world.other_patient.uuid}/#treatments"
 
 
 def test_the_review_form_asks_for_botox_figures_for_botox_only(world, login):
