@@ -329,6 +329,11 @@ class MedicationReduction(ClinicalRecord):
         null=True,
         blank=True,
     )
+    # For a stop: the outcome the medicine had before it (ongoing, or effective) and when that
+    # was recorded, so that a stop removed as entered in error gives them back. Empty for a step
+    # of reducing, and for a stop recorded before they were kept (outcome_on_removal).
+    outcome_before = models.CharField(max_length=16, choices=TrialOutcome.choices, blank=True)
+    outcome_recorded_before = models.DateTimeField(null=True, blank=True)
     entered_in_error = models.BooleanField(default=False)
 
     class Meta:
@@ -345,6 +350,19 @@ class MedicationReduction(ClinicalRecord):
                 | Q(daily_morphine_equivalent_mg__gte=0),
                 name="careplans_reduction_mme_not_negative",
             ),
+            # Only a stop keeps the outcome it ended, one the medicine can be stopped from
+            # (rules.CONTINUING_OUTCOMES), with its time as the trial keeps it
+            # (careplans_trial_outcome_has_time).
+            models.CheckConstraint(
+                condition=Q(outcome_before="", outcome_recorded_before__isnull=True)
+                | Q(step="stopped", outcome_before="ongoing", outcome_recorded_before__isnull=True)
+                | Q(
+                    step="stopped",
+                    outcome_before="effective",
+                    outcome_recorded_before__isnull=False,
+                ),
+                name="careplans_reduction_outcome_before_valid",
+            ),
         ]
         indexes = [
             # Deprescribing figures: latest step per class across patients.
@@ -355,6 +373,15 @@ class MedicationReduction(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} on {self.reduced_on}"
+
+    @property
+    def outcome_on_removal(self) -> TrialOutcome | None:
+        """For a stop, the outcome removing it as entered in error gives the medicine back: the
+        one it had before, or ongoing for a stop recorded before that was kept. None for a step
+        of reducing, which leaves the outcome as it is."""
+        if self.step != ReductionStep.STOPPED:
+            return None
+        return TrialOutcome(self.outcome_before or TrialOutcome.ONGOING)
 
     @property
     def morphine_equivalent_mg(self):

@@ -484,10 +484,12 @@ def review_trial(
 @transaction.atomic
 def remove_latest_reduction(*, actor, trial: TreatmentTrial, step_uuid) -> MedicationReduction:
     """Mark the latest step of reducing a medicine as entered in error (a step typed wrongly
-    blocks every later one: they are checked against it). A stop removed so puts the medicine
-    back as ongoing: the stop was what ended it. Returns the step. Raises CarePlanError when
-    `step_uuid` is not the latest step (another was recorded or removed since the page was
-    opened) or the episode has ended."""
+    blocks every later one: they are checked against it). A stop removed so gives the medicine
+    back the outcome it had before the stop, with the time that was recorded
+    (MedicationReduction.outcome_on_removal): ongoing, or effective as reviewed. An outcome
+    recorded since the stop stays. Returns the step. Raises CarePlanError when `step_uuid` is
+    not the latest step (another was recorded or removed since the page was opened) or the
+    episode has ended."""
     trial = (
         TreatmentTrial.objects.select_for_update().select_related("plan__patient").get(pk=trial.pk)
     )
@@ -508,9 +510,10 @@ def remove_latest_reduction(*, actor, trial: TreatmentTrial, step_uuid) -> Medic
         obj=latest,
         fields=["entered_in_error"],
     )
-    if latest.step == MedicationReduction.Step.STOPPED and not trial.is_ongoing:
-        trial.outcome = TreatmentTrial.Outcome.ONGOING
-        trial.outcome_recorded_at = None
+    # The stop was what ended it, unless a review has recorded another outcome since.
+    if (restored := latest.outcome_on_removal) and trial.outcome == TreatmentTrial.Outcome.STOPPED:
+        trial.outcome = restored
+        trial.outcome_recorded_at = latest.outcome_recorded_before
         trial.updated_by = actor
         trial.save(update_fields=["outcome", "outcome_recorded_at", "updated_by", "updated_at"])
         record_event(
@@ -556,6 +559,7 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
         raise CarePlanError("Enter the new dose.")
     _check_morphine_equivalent(data, trial.medicine_code)
     _check_lower(trial, step, data.get("daily_morphine_equivalent_mg"))
+    stopped = step == MedicationReduction.Step.STOPPED
     reduction = MedicationReduction.objects.create(
         trial=trial,
         medicine_class=trial.medicine_class,
@@ -563,12 +567,15 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
         reduced_on=reduced_on,
         dose=data.get("dose", "").strip(),
         daily_morphine_equivalent_mg=data.get("daily_morphine_equivalent_mg"),
+        # What the stop ends, given back if it is removed as entered in error.
+        outcome_before=trial.outcome if stopped else "",
+        outcome_recorded_before=trial.outcome_recorded_at if stopped else None,
         created_by=actor,
         updated_by=actor,
     )
     trial_fields = ["review_decision"]
     trial.review_decision = rules.REVIEW_REDUCE
-    if step == MedicationReduction.Step.STOPPED:
+    if stopped:
         trial.outcome = TreatmentTrial.Outcome.STOPPED
         trial.outcome_recorded_at = timezone.now()
         trial_fields += ["outcome", "outcome_recorded_at"]
@@ -579,7 +586,7 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
         action=AuditEvent.Action.CREATE,
         patient=trial.plan.patient,
         obj=reduction,
-        fields=list(data),
+        fields=list(data) + (["outcome_before", "outcome_recorded_before"] if stopped else []),
     )
     record_event(
         actor=actor,

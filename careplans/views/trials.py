@@ -128,11 +128,13 @@ def reduction_add(request, trial_uuid):
         except services.CarePlanError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(
-                request,
-                f"The step of {removed.reduced_on:%-d %B %Y} is marked as entered in error"
-                + (". The medicine is ongoing again." if removed.step == "stopped" else "."),
-            )
+            said = f"The step of {removed.reduced_on:%-d %B %Y} is marked as entered in error."
+            if removed.outcome_on_removal:
+                trial.refresh_from_db(fields=["outcome"])  # as removing the stop left it
+                if trial.carries_on:
+                    outcome = trial.get_outcome_display().lower()
+                    said += f" {trial.display_name} is recorded as {outcome} again."
+            messages.success(request, said)
         return redirect("careplans:reduction-add", trial_uuid=trial.uuid)
     form = ReductionForm(request.POST if request.method == "POST" else None, trial=trial)
     if request.method == "POST" and form.is_valid():

@@ -25,6 +25,7 @@ from tests.factories import EpisodeFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
+TZNOW = timezone.now
 
 
 def goal(description="Walk", baseline=3, target=7, current=None):
@@ -746,6 +747,90 @@ def test_only_the_latest_step_is_removed_and_a_stop_removed_puts_the_medicine_ba
     # The page opened before: the same step again is not the latest any more.
     with pytest.raises(services.CarePlanError, match="changed since the page was opened"):
         services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=stop.uuid)
+
+
+def _amitriptyline_working(world):
+    """Amitriptyline started 100 days ago and reviewed as effective."""
+    trial = builders.trial(
+        builders.agreed_plan(world.patient),
+        medicine_code="amitriptyline",
+        started_on=TODAY() - timedelta(days=100),
+    )
+    return services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "effective", "review_due": TODAY() + timedelta(days=90)},
+    )
+
+
+def test_a_stop_removed_as_entered_in_error_gives_back_the_outcome_it_ended(world):
+    trial = _amitriptyline_working(world)
+    reviewed_at = trial.outcome_recorded_at
+    stop = services.record_reduction(
+        actor=world.clinician, trial=trial, data={"step": "stopped", "reduced_on": TODAY()}
+    )
+    assert (stop.outcome_before, stop.outcome_recorded_before) == ("effective", reviewed_at)
+    trial.refresh_from_db()
+    assert trial.outcome == "stopped" and trial.outcome_recorded_at > reviewed_at
+    services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=stop.uuid)
+    trial.refresh_from_db()
+    assert (trial.outcome, trial.outcome_recorded_at) == ("effective", reviewed_at)
+    assert trial in selectors.trials_past_review(
+        Patient.objects.all(), today=trial.review_due + timedelta(days=1)
+    )
+    assert ["outcome", "outcome_recorded_at"] in AuditEvent.objects.filter(
+        object_uuid=trial.uuid
+    ).values_list("fields", flat=True)
+
+
+def test_a_stop_removed_after_another_outcome_was_recorded_leaves_that_outcome(world):
+    trial = _amitriptyline_working(world)
+    stop = services.record_reduction(
+        actor=world.clinician, trial=trial, data={"step": "stopped", "reduced_on": TODAY()}
+    )
+    services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "not_tolerated"})
+    trial.refresh_from_db()
+    recorded = trial.outcome_recorded_at
+    services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=stop.uuid)
+    trial.refresh_from_db()
+    assert (trial.outcome, trial.outcome_recorded_at) == ("not_tolerated", recorded)
+
+
+def test_a_stop_recorded_before_its_outcome_was_kept_is_removed_to_ongoing(world):
+    trial = _amitriptyline_working(world)
+    stop = services.record_reduction(
+        actor=world.clinician, trial=trial, data={"step": "stopped", "reduced_on": TODAY()}
+    )
+    MedicationReduction.objects.filter(pk=stop.pk).update(
+        outcome_before="", outcome_recorded_before=None
+    )
+    services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=stop.uuid)
+    trial.refresh_from_db()
+    assert (trial.outcome, trial.outcome_recorded_at) == ("ongoing", None)
+
+
+def test_only_a_stop_keeps_the_outcome_it_ended_with_its_time(world):
+    trial = _tramadol(world, "100 mg four times a day")
+    step = services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={"step": "reduced", "reduced_on": TODAY(), "dose": "50 mg"},
+    )
+    assert (step.outcome_before, step.outcome_recorded_before, step.outcome_on_removal) == (
+        "",
+        None,
+        None,
+    )
+    steps = MedicationReduction.objects.filter(pk=step.pk)
+    for wrong in (
+        {"outcome_before": "ongoing"},  # a step of reducing ends nothing
+        {"step": "stopped", "outcome_before": "stopped", "outcome_recorded_before": TZNOW()},
+        {"step": "stopped", "outcome_before": "effective"},  # without its time
+        {"step": "stopped", "outcome_before": "ongoing", "outcome_recorded_before": TZNOW()},
+        {"outcome_recorded_before": TZNOW()},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            steps.update(**wrong)
 
 
 def test_a_reduction_cannot_be_dated_before_the_start_or_in_the_future(world):

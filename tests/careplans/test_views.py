@@ -1577,13 +1577,41 @@ def test_the_reduction_page_lists_the_steps_and_removes_the_latest_when_typed_wr
     assert f'name="step" value="{step.uuid}"' in page
     done = client.post(url, {"action": "remove", "step": str(step.uuid)}, follow=True)
     body = done.content.decode()
-    assert "is marked as entered in error. The medicine is ongoing again." in body
+    assert "is marked as entered in error. Tramadol is recorded as ongoing again." in body
     assert "Record a step" in body and "None yet." in body
     trial.refresh_from_db()
     assert trial.outcome == "ongoing"
     # The same button pressed again from the old page changes nothing more.
     again = client.post(url, {"action": "remove", "step": str(step.uuid)}, follow=True)
     assert "changed since the page was opened" in again.content.decode()
+
+
+def test_removing_a_wrong_stop_of_a_working_medicine_records_it_as_working_again(world, login):
+    from django.urls import reverse
+
+    trial = builders.trial(
+        builders.agreed_plan(world.patient),
+        medicine_code="amitriptyline",
+        started_on=TODAY() - timedelta(days=100),
+    )
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "effective", "review_due": TODAY() + timedelta(days=90)},
+    )
+    step = services.record_reduction(
+        actor=world.clinician, trial=trial, data={"step": "stopped", "reduced_on": TODAY()}
+    )
+    url = reverse("careplans:reduction-add", kwargs={"trial_uuid": trial.uuid})
+    client = login(world.clinician)
+    page = client.get(url).content.decode()
+    assert "and Amitriptyline is recorded as effective again, as before the stop." in page
+    done = client.post(url, {"action": "remove", "step": str(step.uuid)}, follow=True)
+    assert "Amitriptyline is recorded as effective again." in done.content.decode()
+    trial.refresh_from_db()
+    assert trial.outcome == "effective"
+    plan_page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Effective" in plan_page and "Ongoing" not in plan_page
 
 
 def test_a_working_medicine_offers_its_reduction_steps(world, login):
