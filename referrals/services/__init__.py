@@ -5,6 +5,8 @@ safe to show to the user.
 * `submission`: a GP's or partner's referral, a self-referral, an emergency stop.
 * `matching`: a self-referral matched to the patient's record, or unmatched.
 * `triage`: the triage decision, the referrer told, and closing.
+* `copies`: a second referral for what one already asks, kept as a copy of it, and the red flags
+  it carries over.
 """
 
 from referrals.services.errors import (

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from pathway import instruments
@@ -17,6 +16,7 @@ from pathway.notifications.outbox import withdraw_queued
 from pathway.signals import red_flags_for_patient_in_care
 from referrals import rules, selectors
 from referrals.models import Referral
+from referrals.services.copies import carry_red_flags, held_for
 from referrals.services.errors import (
     DuplicateOpenReferral,
     MatchNotConfirmed,
@@ -463,7 +463,7 @@ def close_as_duplicate(
     if not missing and urgency == original.urgency:
         return ClosedCopy(copy=referral)
     in_care = original.status != rules.SUBMITTED
-    _carry_red_flags(
+    carry_red_flags(
         actor=actor, copy=referral, original=original, red_flags=missing, urgency=urgency
     )
     return ClosedCopy(
@@ -531,19 +531,9 @@ def keep_refused_referral(
     now = timezone.now()
     age = rules.age_in_years(patient.date_of_birth, timezone.localdate(now))
     flags, urgency = _screen(age, content.red_flags)
-    # Earlier copies of it: the patient's own self-referrals closed as copies, and referrals
-    # for this patient kept as copies (one for another patient is left from a match undone).
-    earlier = list(
-        original.duplicates.filter(Q(source=Referral.Source.SELF) | Q(patient=patient)).values_list(
-            "red_flags", "age_at_referral"
-        )
-    )
-    held_flags = [*original.red_flags, *(code for codes, _ in earlier for code in codes)]
-    ages = {original.age_at_referral, *(copy_age for _, copy_age in earlier)}
-    held_urgency = rules.urgency_with_flags_added(original.urgency, held_flags, ages)
-    missing = rules.red_flags_only_in(flags, held_flags)
-    together = rules.urgency_with_flags_added(held_urgency, [*held_flags, *flags], ages | {age})
-    carry = bool(missing) or together != held_urgency
+    held = held_for(original, patient)
+    missing, together = held.adding(flags, age)
+    carry = bool(missing) or together != held.urgency
     sent = risky and (
         Assessment.objects.filter(
             patient=patient,
@@ -554,10 +544,10 @@ def keep_refused_referral(
             entered_in_error=False,
         ).exists()
     )
-    held = tuple(code for code in flags if code not in missing)
+    had = tuple(code for code in flags if code not in missing)
     if not (carry or (risky and not sent)):
         return RefusedReferral(
-            original=original, self_harm_answer=risky, held=held, self_harm_sent=sent
+            original=original, self_harm_answer=risky, held=had, self_harm_sent=sent
         )
     copy = Referral.objects.create(
         **_content_fields(content),
@@ -597,7 +587,7 @@ def keep_refused_referral(
             original.assessments.add(*copy.assessments.all())
     to_triage = carry and takes
     if to_triage:
-        _carry_red_flags(
+        carry_red_flags(
             actor=actor, copy=copy, original=original, red_flags=missing, urgency=together
         )
     elif carry:
@@ -609,7 +599,7 @@ def keep_refused_referral(
         self_harm_answer=risky,
         copy=copy,
         carried=missing,
-        held=held,
+        held=had,
         to_triage=to_triage,
         to_care=carry and not to_triage,
         self_harm=risky and not sent,
@@ -636,32 +626,4 @@ def urgency_together(copy: Referral, original: Referral) -> str:
         original.urgency,
         [*original.red_flags, *copy.red_flags],
         {original.age_at_referral, copy.age_at_referral},
-    )
-
-
-def _carry_red_flags(
-    *, actor, copy: Referral, original: Referral, red_flags: tuple, urgency: str
-) -> None:
-    """The red flags only `copy` gives, and the urgency the two give together, carried to
-    `original` as close_as_duplicate says."""
-    if original.status != rules.SUBMITTED:
-        red_flags_for_patient_in_care.send(
-            Referral, copy=copy, original=original, red_flags=red_flags, actor=actor
-        )
-        return
-    fields = []
-    if red_flags:
-        original.red_flags = list(rules.validated_red_flags([*original.red_flags, *red_flags]))
-        fields.append("red_flags")
-    if urgency != original.urgency:
-        original.urgency = urgency
-        fields.append("urgency")
-    original.updated_by = actor
-    original.save(update_fields=[*fields, "updated_by", "updated_at"])
-    record_event(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        patient=original.patient,
-        obj=original,
-        fields=fields,
     )
