@@ -201,7 +201,9 @@ class Referral(ClinicalRecord):
     entered_in_error = models.BooleanField(default=False)
     # On a self-referral the team closed as a second copy of another referral: that referral.
     # The copy is marked entered in error, so it leaves every list and figure
-    # (services.close_as_duplicate).
+    # (services.close_as_duplicate). Also on a GP's or partner's referral refused for it
+    # (services.keep_refused_referral) and on the self-referral form sent again with its
+    # one-time token (services.submit_self_referral), kept for the red flags they gave.
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
     )
@@ -373,6 +375,17 @@ class Referral(ClinicalRecord):
     @property
     def is_open(self) -> bool:
         return self.status in rules.OPEN_STATUSES
+
+    @property
+    def is_form_sent_again(self) -> bool:
+        """Whether this copy is the self-referral form sent again with its one-time token, kept
+        by services.submit_self_referral for the red flags it gave: no one closed it (closing a
+        copy records who did, in updated_by)."""
+        return (
+            self.source == self.Source.SELF
+            and self.duplicate_of_id is not None
+            and self.updated_by_id is None
+        )
 
     @property
     def letter_not_made(self) -> bool:

@@ -4,7 +4,8 @@ flags a copy carries over, onto the referral while it waits for triage or to the
 caring for the patient after that.
 
 Used by services.close_as_duplicate and services.keep_refused_referral (a second referral the
-team or the service refused)."""
+team or the service refused), and by services.submit_self_referral (the self-referral form sent
+again with its one-time token)."""
 
 from dataclasses import dataclass
 
@@ -61,7 +62,8 @@ def carry_red_flags(
     """The red flags only `copy` gives, and the urgency the two give together, carried to
     `original`: while it waits for triage it takes them (its urgency can only rise), with its
     audit row; after that they reach a clinician caring for the patient as a safety alert
-    (pathway.signals.red_flags_for_patient_in_care)."""
+    (pathway.signals.red_flags_for_patient_in_care). `actor` is None when the patient sent the
+    copy (the self-referral form sent again)."""
     if original.status != rules.SUBMITTED:
         red_flags_for_patient_in_care.send(
             Referral, copy=copy, original=original, red_flags=red_flags, actor=actor

@@ -46,11 +46,27 @@ NOT_AN_ADULT_MESSAGE = (
 
 
 class SelfReferralAlreadySent(ReferralError):
-    """The self-referral form was sent before, and made `referral` then: nothing new is saved."""
+    """The self-referral form was sent before, and made `referral` then (or the referral that
+    stands for it): no second referral is made. `urgent` says whether what was sent now, with
+    what the team holds, screens urgent (by default, whether `referral` does). `carried` holds
+    the red flags sent now that the team did not have, which went onto `referral` for triage
+    (`to_triage`) or to the clinicians caring for the patient as a safety alert (`to_care`)."""
 
-    def __init__(self, referral):
+    def __init__(
+        self,
+        referral,
+        *,
+        urgent: bool | None = None,
+        carried: tuple[str, ...] = (),
+        to_triage: bool = False,
+        to_care: bool = False,
+    ):
         super().__init__(f"This form was sent already, as referral {referral.reference}.")
         self.referral = referral
+        self.urgent = referral.urgency == rules.URGENT if urgent is None else urgent
+        self.carried = carried
+        self.to_triage = to_triage
+        self.to_care = to_care
 
 
 class NotAnAdult(ReferralError):

@@ -3,7 +3,7 @@ referral stopped by an emergency red flag."""
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +18,7 @@ from pathway.permissions import practices_with_a_care_team
 from pathway.signals import assessment_recorded, emergency_stop_for_patient_in_care
 from referrals import rules
 from referrals.models import EmergencyStop, PreventiveTried, Referral
+from referrals.services.copies import carry_red_flags, held_for
 from referrals.services.errors import (
     DuplicateOpenReferral,
     EmergencyFlagsPresent,
@@ -318,7 +319,6 @@ def referral_condition_label(condition: str) -> str:
     return Referral(condition=condition).get_condition_display()
 
 
-@transaction.atomic
 def submit_self_referral(
     *,
     stated: StatedDetails,
@@ -329,23 +329,35 @@ def submit_self_referral(
     """Record a self-referral, pending until the team verifies it and matches it to a patient.
 
     `submission_token` is the form's one-time token. The form sent again with it (Back, then
-    Send) for the same person and condition records nothing and raises SelfReferralAlreadySent
-    with the referral it made the first time (or, when the team closed that one as a copy, the
-    referral it copied). For anyone or anything else, or when the team entered the first one in
-    error with nothing in its place, it is a new referral, with a token of its own.
+    Send) for the same person and condition makes no second referral: it raises
+    SelfReferralAlreadySent with the referral it made the first time (or, when the team closed
+    that one as a copy, the referral it copied), once what its answers add is kept and committed
+    (`_sent_before`: red flags are never dropped). For anyone or anything else, or when the team
+    entered the first one in error with nothing in its place, it is a new referral, with a token
+    of its own.
 
     Raises NotAnAdult when the self-referrer is under rules.ADULT_AGE, EmergencyFlagsPresent for
     an emergency flag and ReferralError for missing consent, an unknown code or invalid ID
     Migraine answers.
     """
-    earlier = _sent_with(submission_token)
-    if earlier is not None:
-        standing = _standing_for(earlier)
-        if standing is not None and _same_request(earlier, stated, content):
-            raise SelfReferralAlreadySent(standing)
-        # Someone else, or another condition, sent from the same page, or a request no referral
-        # stands for any more: a referral of its own.
-        submission_token = secrets.token_urlsafe(24)
+    made = _record_self_referral(
+        stated=stated,
+        content=content,
+        id_migraine_answers=id_migraine_answers,
+        submission_token=submission_token,
+    )
+    if isinstance(made, SelfReferralAlreadySent):
+        # Raised outside the transaction, so that what the answers added is kept.
+        raise made
+    return made
+
+
+@transaction.atomic
+def _record_self_referral(
+    *, stated, content, id_migraine_answers, submission_token
+) -> Referral | SelfReferralAlreadySent:
+    """submit_self_referral's work, in one transaction: the new referral, or what to raise for
+    a form sent before."""
     _require_consent(content)
     now = timezone.now()
     try:
@@ -360,17 +372,25 @@ def submit_self_referral(
             instruments.score("ID_MIGRAINE", id_migraine_answers)
         except instruments.InvalidAnswers as exc:
             raise ReferralError(f"ID Migraine: {exc}.") from exc
+    sent = _Sent(stated, content, flags, urgency, age, now, id_migraine_answers)
+    earlier = _sent_with(submission_token)
+    if earlier is not None:
+        if already := _sent_before(earlier, sent):
+            return already
+        # Someone else, or another condition, sent from the same page, or a request no referral
+        # stands for any more: a referral of its own.
+        submission_token = secrets.token_urlsafe(24)
     try:
         with transaction.atomic():
-            referral = _create_self_referral(
-                stated, content, flags, urgency, age, now, id_migraine_answers, submission_token
-            )
+            referral = _create_self_referral(sent, submission_token=submission_token)
     except IntegrityError:
         # The same form sent twice at once: the other request saved it.
         earlier = _sent_with(submission_token)
         if earlier is None or not _same_request(earlier, stated, content):
             raise
-        raise SelfReferralAlreadySent(_standing_for(earlier) or earlier) from None
+        return _sent_before(earlier, sent) or SelfReferralAlreadySent(
+            _standing_for(earlier) or earlier
+        )
     record_event(
         actor=None,
         action=AuditEvent.Action.CREATE,
@@ -378,6 +398,66 @@ def submit_self_referral(
         fields=[*_content_fields(content), "red_flags", "urgency", "stated_details"],
     )
     return referral
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A self-referral form as sent, screened: what a referral or a copy is made from."""
+
+    stated: StatedDetails
+    content: ReferralContent
+    red_flags: tuple[str, ...]
+    urgency: str
+    age: int
+    now: datetime
+    id_migraine_answers: list[bool] | None
+
+
+def _sent_before(earlier: Referral, sent: _Sent) -> SelfReferralAlreadySent | None:
+    """The form made `earlier` when it was sent before with its one-time token: what to raise,
+    SelfReferralAlreadySent naming the referral that stands for it, or None when this is a
+    referral of its own (another person or condition, or no referral stands for it any more).
+
+    A red flag is never dropped because the form was sent twice. The answers sent now (Back, a
+    box ticked, Send) are compared with what the team holds for the standing referral (its red
+    flags and its copies', as for any copy: copies.held_for). When they give red flags it does
+    not hold, or make it more urgent, they are kept as a copy of it entered in error, as a
+    self-referral the team closes as a copy is: a referral still waiting for triage takes them
+    and is screened again; after triage they reach the clinicians caring for the patient as a
+    safety alert (copies.carry_red_flags). A referral decided before it was matched to anyone's
+    record has no patient to alert about, so the form is then a new referral, for triage.
+    Nothing else on the form is kept: the sent page says to tell the team."""
+    standing = _standing_for(earlier)
+    if standing is None or not _same_request(earlier, sent.stated, sent.content):
+        return None
+    # Locked, as close_as_duplicate and triage lock it, so flags are not added to it while it
+    # is decided on a page that did not show them (triage_referral checks them under the lock).
+    standing = Referral.objects.select_for_update().get(pk=standing.pk)
+    if standing.entered_in_error:
+        return None
+    held = held_for(standing, standing.patient)
+    missing, together = held.adding(sent.red_flags, sent.age)
+    # What was sent now, with what the team holds: the page advises seeing the GP soon if urgent.
+    urgent = together == rules.URGENT
+    if not missing and together == held.urgency:
+        return SelfReferralAlreadySent(standing, urgent=urgent)
+    waiting = standing.status == rules.SUBMITTED
+    if not waiting and standing.patient_id is None:
+        return None
+    copy = _create_self_referral(
+        sent, submission_token=None, entered_in_error=True, duplicate_of=standing
+    )
+    record_event(
+        actor=None,
+        action=AuditEvent.Action.CREATE,
+        patient=standing.patient,
+        obj=copy,
+        fields=["red_flags", "urgency", "entered_in_error", "duplicate_of"],
+    )
+    carry_red_flags(actor=None, copy=copy, original=standing, red_flags=missing, urgency=together)
+    return SelfReferralAlreadySent(
+        standing, urgent=urgent, carried=missing, to_triage=waiting, to_care=not waiting
+    )
 
 
 def _sent_with(submission_token: str | None) -> Referral | None:
@@ -420,16 +500,15 @@ def _same_request(earlier: Referral, stated: StatedDetails, content: ReferralCon
     )
 
 
-def _create_self_referral(
-    stated, content, flags, urgency, age, now, id_migraine_answers, submission_token
-) -> Referral:
+def _create_self_referral(sent: _Sent, *, submission_token: str | None, **extra) -> Referral:
+    stated = sent.stated
     return Referral.objects.create(
-        **_content_fields(content),
+        **_content_fields(sent.content),
         source=Referral.Source.SELF,
-        red_flags=list(flags),
-        urgency=urgency,
-        age_at_referral=age,
-        submitted_at=now,
+        red_flags=list(sent.red_flags),
+        urgency=sent.urgency,
+        age_at_referral=sent.age,
+        submitted_at=sent.now,
         stated_given_name=stated.given_name,
         stated_family_name=stated.family_name,
         stated_date_of_birth=stated.date_of_birth,
@@ -437,8 +516,9 @@ def _create_self_referral(
         stated_practice=stated.practice,
         stated_email=stated.email,
         stated_mobile=stated.mobile,
-        id_migraine_answers=list(id_migraine_answers) if id_migraine_answers else None,
+        id_migraine_answers=list(sent.id_migraine_answers) if sent.id_migraine_answers else None,
         submission_token=submission_token or None,
+        **extra,
     )
 
 

@@ -70,22 +70,26 @@ def self_refer(request):
                 submission_token=form.cleaned_data["submission"] or None,
             )
         except services.SelfReferralAlreadySent as sent:
-            return _sent(request, sent.referral, token=form.cleaned_data["submission"])
+            return _sent(request, sent.referral, again=sent, token=form.cleaned_data["submission"])
         except services.ReferralError as exc:
             form.add_error(None, str(exc))
         else:
-            return _sent(request, referral, token=None)
+            return _sent(request, referral)
     return _render_self_refer(request, form, status=400)
 
 
-def _sent(request, referral, *, token: str | None):
-    """On to the page saying the referral was sent. `token` is the form's one-time token when
-    the form had been sent before with it, so nothing new was saved and `referral` is the one
-    standing for that first sending; the form shown again in this session keeps that token."""
+def _sent(request, referral, *, again=None, token: str | None = None):
+    """On to the page saying the referral was sent. `again` (services.SelfReferralAlreadySent)
+    when the form had been sent before with its one-time token `token`: no second referral was
+    made, `referral` is the one standing for that first sending, and the page says what became
+    of the answers sent now (the urgent advice for what was just sent, and where red flags the
+    team did not have went); the form shown again in this session keeps that token."""
     request.session[SELF_REFERRAL_SESSION_KEY] = {
         "reference": referral.reference,
-        "urgent": referral.urgency == rules.URGENT,
-        "again": bool(token),
+        "urgent": again.urgent if again else referral.urgency == rules.URGENT,
+        "again": again is not None,
+        "flags_added": bool(again and again.carried and again.to_triage),
+        "flags_told": bool(again and again.carried and again.to_care),
     }
     request.session[LAST_SENT_TOKEN_KEY] = token or referral.submission_token
     return redirect("referrals:self-refer-sent")
