@@ -61,13 +61,14 @@ def create(request):
         patient = patient_for(request.user, _uuid_or_404(preselected))
         initial["nhs_number"] = patient.nhs_number_display
     # A rejected or redirected referral sent again: the form starts from its answers.
-    earlier, refused = None, ""
+    earlier, refused, resent_open = None, "", False
     if request.GET.get("resend"):
         earlier = selectors.referral_for(request.user, _uuid_or_404(request.GET["resend"]))
         refused = _cannot_resend(request.user, earlier)
         if refused and request.method != "POST":
             messages.warning(request, refused)
             return redirect("referrals:detail", referral_uuid=earlier.uuid)
+        resent_open = bool(refused) and _sent_again_and_open(request.user, earlier)
         initial, preventives = resend_initial(earlier)
     # Bound on every POST, even an empty one, so the form's cleaned data always exists.
     data = request.POST if request.method == "POST" else None
@@ -114,11 +115,14 @@ def create(request):
         if contact_known and (problem := _unreachable(form, new_form)):
             form.add_error("preferred_contact", problem)
             form_ok = False
-        if refused:
-            # Sent again meanwhile (the form sent twice, or a colleague): the answers stay on
-            # the page with the reason, and nothing is sent.
+        if refused and not resent_open:
+            # The answers stay on the page with the reason, and nothing is sent.
             form.add_error(None, refused)
             form_ok = False
+        # Sent again meanwhile (the form sent twice, or a colleague) as a referral still open:
+        # the service refuses it as a second open referral, and what the form gives that the
+        # team does not have (red flags, a PHQ-9 self-harm answer) is kept as for any other
+        # (services.keep_refused_referral), never dropped with the refusal.
         if form_ok and formset.is_valid():
             content = form.content(preventive_rows(formset))
             try:
@@ -139,7 +143,13 @@ def create(request):
                     content=content,
                     patient=form.patient,
                 )
-                form.add_error(None, _refused(exc, form.patient, kept, request.user))
+                # Refused for the referral that sent this one again: the reason names it.
+                why = (
+                    services.ReferralError(refused)
+                    if resent_open and kept.original and kept.original.resends_id == earlier.pk
+                    else exc
+                )
+                form.add_error(None, _refused(why, form.patient, kept, request.user))
             except services.ReferralError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -198,6 +208,14 @@ def _cannot_resend(user, earlier: Referral) -> str:
             "cannot refer them again. Their practice can."
         )
     return ""
+
+
+def _sent_again_and_open(user, earlier: Referral) -> bool:
+    """Whether `earlier` was sent again already (services.resend_problem's refusal) as a
+    referral `user` may see that is still open: the form sent again then is a second referral
+    for what that one asks, which services.keep_refused_referral keeps what is new of."""
+    again = selectors.sent_again_as(user, earlier)
+    return again is not None and again.is_open and not earlier.entered_in_error
 
 
 def _new_patient_initial(request) -> dict:

@@ -13,8 +13,10 @@ from pathway.models import AuditEvent, Patient
 from referrals import selectors, services
 from referrals.models import PreventiveTried, Referral
 from referrals.services import ReferralError
+from reviews.models import SafetyAlert
 from tests.factories import PatientFactory, UserFactory
 from tests.referrals import builders
+from tests.referrals.test_refused_referral_kept import _words
 
 pytestmark = pytest.mark.django_db
 
@@ -260,6 +262,111 @@ def test_a_form_sent_twice_sends_the_referral_again_once(world, login):
     again = Referral.objects.get(resends=earlier)
     assert f"was sent again already, as referral {again.reference}" in body
     assert "Typed again." in body
+
+
+SELF_HARM = "0 0 0 0 0 0 0 0 2"
+HEAD_INJURY = "recent_head_trauma_within_3_months"
+
+
+def _sent_again_by_colleague(world, earlier) -> Referral:
+    colleague = UserFactory(role="gp", full_name="Dr Colleague", organisations=[world.practice_a])
+    return services.submit_referral(
+        actor=colleague,
+        source="gp",
+        patient=world.patient,
+        content=builders.content(),
+        resends=earlier,
+    )
+
+
+def test_a_form_a_colleague_sent_again_first_keeps_its_red_flags_and_self_harm_answer(world, login):
+    earlier = _rejected(world)
+    again = _sent_again_by_colleague(world, earlier)
+
+    response = login(world.gp).post(
+        _resend_url(earlier), _form(world, red_flags=[HEAD_INJURY], phq9=SELF_HARM)
+    )
+
+    assert response.status_code == 400
+    page = _words(response)
+    assert (
+        f"{world.patient.full_name} already has an open referral for headache (referral "
+        f"{again.reference}, sent by Dr Colleague), so this one has not been sent. This form "
+        "has not been sent as a new referral, but its red flags (Head injury in the last 3 "
+        f"months) were added to referral {again.reference}, now urgent (within 2 weeks), for "
+        "triage (the team's decision goes to Dr Colleague, who sent it), and its PHQ-9 answer "
+        "to question 9 (thoughts of self-harm) went to the care team as a safety alert. Assess "
+        "the risk of self-harm with the patient today." in page
+    )
+    again.refresh_from_db()
+    assert (again.red_flags, again.urgency) == ([HEAD_INJURY], "urgent")
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    assert alert.kind == SafetyAlert.Kind.PHQ9_ITEM9
+    assert list(again.assessments.all()) == [alert.assessment]
+    copy = Referral.objects.get(duplicate_of=again)
+    assert (copy.referrer, copy.entered_in_error, copy.resends) == (world.gp, True, None)
+    # Still one referral sends the earlier one again: the colleague's.
+    assert list(Referral.objects.live().filter(resends=earlier)) == [again]
+
+
+def test_the_form_sent_twice_with_a_red_flag_ticked_since_adds_it_to_the_referral_sent(
+    world, login
+):
+    earlier = _rejected(world)
+    gp = login(world.gp)
+    gp.post(_resend_url(earlier), _form(world))
+    again = Referral.objects.get(resends=earlier)
+
+    response = gp.post(_resend_url(earlier), _form(world, red_flags=[HEAD_INJURY]))
+
+    assert response.status_code == 400
+    page = _words(response)
+    assert f"was sent again already, as referral {again.reference}" in page
+    assert (
+        "This form has not been sent as a new referral, but its red flags (Head injury in the "
+        f"last 3 months) were added to referral {again.reference}, now urgent (within 2 weeks), "
+        "for triage." in page
+    )
+    again.refresh_from_db()
+    assert (again.red_flags, again.urgency) == ([HEAD_INJURY], "urgent")
+
+
+def test_a_form_sent_again_for_a_referral_sent_again_and_decided_since_is_refused(world, login):
+    earlier = _rejected(world)
+    again = _send_again(world, earlier)
+    services.triage_referral(
+        actor=world.clinician,
+        referral=again,
+        decision=services.Decision(
+            decision="reject", rejection_reason="other", advice_to_referrer="Not yet."
+        ),
+    )
+
+    response = login(world.gp).post(_resend_url(earlier), _form(world, red_flags=[HEAD_INJURY]))
+
+    # Nothing is open to take the flags: the form stays on the page with the reason, so the GP
+    # sends the newer referral again instead.
+    assert response.status_code == 400
+    assert f"was sent again already, as referral {again.reference}" in _words(response)
+    assert not Referral.objects.filter(duplicate_of__isnull=False).exists()
+
+
+def test_the_service_refuses_a_referral_sent_again_twice_as_a_second_open_one(world):
+    """What the form relies on: sent again while the first one sent again is open, it is a
+    second referral for the patient and condition, whose new red flags are kept."""
+    earlier = _rejected(world)
+    again = _sent_again_by_colleague(world, earlier)
+    content = builders.content(red_flags=(HEAD_INJURY,))
+
+    with pytest.raises(services.DuplicateOpenReferral):
+        services.submit_referral(
+            actor=world.gp, source="gp", patient=world.patient, content=content, resends=earlier
+        )
+    kept = services.keep_refused_referral(
+        actor=world.gp, source="gp", content=content, patient=world.patient
+    )
+
+    assert (kept.original, kept.carried, kept.to_triage) == (again, (HEAD_INJURY,), True)
 
 
 def test_an_accepted_referral_is_not_offered_and_its_form_goes_back(world, login):
