@@ -103,14 +103,21 @@ class MatchNotConfirmed(ReferralError):
 
 
 class RedFlagsChanged(ReferralError):
-    """Red flags were carried onto the referral (services.close_as_duplicate) after the page
-    the decision was made on was shown."""
+    """The referral's red flags or urgency changed after the page the decision was made on was
+    shown: flags carried onto it from a copy (services.close_as_duplicate,
+    keep_refused_referral, or the self-referral form sent again), or the screen run again with a
+    corrected date of birth. `added` is the flags added, in words ("" when none were);
+    `urgency` the referral's urgency now, in words; `reason` where the change came from, as it
+    follows "red flags were added to it" or "it was screened again" in a sentence (for example
+    "from a copy of it the patient sent"; "" when not known)."""
 
-    def __init__(self, added: str, urgency: str):
+    def __init__(self, added: str, urgency: str, reason: str = ""):
         what = f"red flags were added to it ({added})" if added else "it was screened again"
+        if reason:
+            what = f"{what} {reason}"
         super().__init__(
-            f"Since the page was opened, {what} from a copy of it the patient sent, and it is "
-            f"now {urgency}. Check the red flags, then decide again."
+            f"Since the page was opened, {what}, and it is now {urgency}. Check the red flags, "
+            "then decide again."
         )
 
 

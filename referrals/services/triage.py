@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,6 +57,35 @@ class Decision:
             raise ReferralError("Choose where to redirect the referral.")
 
 
+def _why_screen_changed(referral: Referral, added: tuple[str, ...]) -> str:
+    """Where a change to the referral's red flags or urgency came from, as RedFlagsChanged puts
+    it: the latest copy of it that gives the flags `added` (a copy the patient sent, closed by
+    the team or their self-referral form sent again, or a GP's or partner's referral refused for
+    it); when none were added, the latest such copy or the screen run again with a corrected date
+    of birth (Referral.rescreened_at), whichever came last. "" when neither is found."""
+    copies = (
+        Referral.objects.filter(duplicate_of=referral)
+        .filter(Q(source=Referral.Source.SELF) | Q(patient_id=referral.patient_id))
+        .select_related("referrer")
+        .order_by("-created_at", "-pk")
+    )
+    if added:
+        copy = next((item for item in copies if set(added) & set(item.red_flags)), None)
+        way = "from"
+    else:
+        copy = copies.first()
+        way = "with"
+        if referral.rescreened_at is not None and (
+            copy is None or referral.rescreened_at > copy.created_at
+        ):
+            return "with the patient's corrected date of birth"
+    if copy is None:
+        return ""
+    if copy.source == Referral.Source.SELF:
+        return f"{way} a copy of it the patient sent"
+    return f"{way} a referral for the patient that {copy.referrer.full_name} sent"
+
+
 @transaction.atomic
 def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referral:
     """Decide a submitted referral and return it.
@@ -89,7 +119,9 @@ def triage_referral(*, actor, referral: Referral, decision: Decision) -> Referra
         added = rules.red_flags_only_in(referral.red_flags, decision.shown_red_flags)
         if added or decision.shown_urgency != referral.urgency:
             raise RedFlagsChanged(
-                rules.red_flags_in_words(added), referral.get_urgency_display().lower()
+                rules.red_flags_in_words(added),
+                referral.get_urgency_display().lower(),
+                reason=_why_screen_changed(referral, added),
             )
     try:
         rules.check_transition(current, new_status)

@@ -299,3 +299,31 @@ def test_an_open_referral_with_only_a_second_referrals_phq9_may_be_withdrawn(wor
     original.refresh_from_db()
     assert original.status == "closed"
     assert SafetyAlert.objects.filter(patient=world.patient, resolved_at__isnull=True).exists()
+
+
+def test_a_decision_on_a_page_shown_before_another_gps_flags_were_added_says_whose(world):
+    from tests.factories import UserFactory
+
+    original = builders.referral(world.patient, world.gp)
+    colleague = UserFactory(role="gp", full_name="Dr Colleague", organisations=[world.practice_a])
+    services.keep_refused_referral(
+        actor=colleague,
+        source="gp",
+        content=builders.content(red_flags=("change_in_personality",)),
+        patient=world.patient,
+    )
+
+    with pytest.raises(services.RedFlagsChanged) as raised:
+        services.triage_referral(
+            actor=world.clinician,
+            referral=original,
+            decision=services.Decision(
+                decision="accept", priority="urgent", shown_red_flags=(), shown_urgency="routine"
+            ),
+        )
+
+    assert str(raised.value) == (
+        "Since the page was opened, red flags were added to it (Change in personality) from a "
+        "referral for the patient that Dr Colleague sent, and it is now urgent (within 2 "
+        "weeks). Check the red flags, then decide again."
+    )

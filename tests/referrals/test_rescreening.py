@@ -242,3 +242,30 @@ def test_the_match_page_says_the_screen_was_run_again(world, login):
         "is now urgent (within 2 weeks): the screen was run again with the age on the "
         "patient's record, 55." in text
     )
+
+
+def test_a_decision_on_a_page_shown_before_the_correction_is_refused_and_says_why(world):
+    from referrals import services as referral_services
+
+    made = builders.referral(_aged(world.patient, 45), world.gp, red_flags=NEW_HEADACHE)
+    _correct(world.patient, world.clinician, date_of_birth=_years_ago(55))
+
+    with pytest.raises(referral_services.RedFlagsChanged) as raised:
+        referral_services.triage_referral(
+            actor=world.clinician,
+            referral=made,
+            decision=referral_services.Decision(
+                decision="accept",
+                priority="routine",
+                note="Seen in clinic last week.",
+                shown_red_flags=tuple(NEW_HEADACHE),
+                shown_urgency="routine",
+            ),
+        )
+
+    assert str(raised.value) == (
+        "Since the page was opened, it was screened again with the patient's corrected date of "
+        "birth, and it is now urgent (within 2 weeks). Check the red flags, then decide again."
+    )
+    made.refresh_from_db()
+    assert made.status == "submitted"

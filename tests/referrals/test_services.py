@@ -789,3 +789,10 @@ def test_a_broker_outage_does_not_fail_the_decision(world, monkeypatch):
 
     monkeypatch.setattr(tasks.render_triage_letter, "delay", broken)
     assert letters.enqueue_triage_letter("x") is False
+
+
+def test_a_red_flag_change_from_nowhere_known_says_only_what_changed():
+    assert str(services.RedFlagsChanged("", "urgent (within 2 weeks)")) == (
+        "Since the page was opened, it was screened again, and it is now urgent (within 2 "
+        "weeks). Check the red flags, then decide again."
+    )
