@@ -51,6 +51,7 @@ from reviews.selectors.groups import (
     group_history_for_patient,
     group_session_for,
     group_sessions_for,
+    joined_without_place,
     own_group_booking,
     places_taken,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "group_history_for_patient",
     "group_session_for",
     "group_sessions_for",
+    "joined_without_place",
     "last_psfs_activities",
     "last_review_before",
     "mdt_case_for",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -16,16 +16,37 @@ from reviews.selectors.lookups import _get_or_404
 from reviews.selectors.teams import team_organisation_ids
 
 
+def _booked_place(prefix: str = "", start=None) -> Q:
+    """Bookings holding one of the session's places: booked before it began. Booking closes
+    at the start (reviews.services.groups), so a place dating from the start or later is
+    someone invited who joined without one, marked attended by the team
+    (record_group_attendance): not one of the places booked, and not one a booking could have
+    had. `prefix` reaches the bookings from another model; `start` is the session's start
+    (by default read through the booking's session)."""
+    start = F("session__start") if start is None else start
+    return Q(**{f"{prefix}status__in": PLACE_HOLDING, f"{prefix}booked_at__lt": start})
+
+
+def _joined_without_place(prefix: str = "", start=None) -> Q:
+    """Bookings of patients who came without a place (see `_booked_place`)."""
+    start = F("session__start") if start is None else start
+    return Q(**{f"{prefix}status": GroupBooking.Status.ATTENDED, f"{prefix}booked_at__gte": start})
+
+
 def group_sessions_for(user, *, upcoming: bool = True) -> QuerySet[GroupSession]:
-    """The sessions of `user`'s teams with their count of booked places, soonest first
-    (upcoming) or newest first (past)."""
+    """The sessions of `user`'s teams with their count of booked places (`places_taken`),
+    of patients who joined without one (`joined_without_place`) and of invitations still open
+    (`invited`), soonest first (upcoming) or newest first (past)."""
     now = timezone.now()
     rows = (
         GroupSession.objects.filter(organisation_id__in=team_organisation_ids(user))
         .select_related("organisation")
         .prefetch_related("facilitators")
         .annotate(
-            places_taken=Count("bookings", filter=Q(bookings__status__in=PLACE_HOLDING)),
+            places_taken=Count("bookings", filter=_booked_place("bookings__", F("start"))),
+            joined_without_place=Count(
+                "bookings", filter=_joined_without_place("bookings__", F("start"))
+            ),
             invited=Count("bookings", filter=Q(bookings__status="invited")),
         )
     )
@@ -58,7 +79,15 @@ def bookings_for_session(user, session: GroupSession) -> QuerySet[GroupBooking]:
 
 
 def places_taken(session: GroupSession) -> int:
-    return session.bookings.filter(status__in=PLACE_HOLDING).count()
+    """How many of the session's places are booked (someone who joined without a place is
+    not counted: `joined_without_place`)."""
+    return session.bookings.filter(_booked_place(start=session.start)).count()
+
+
+def joined_without_place(session: GroupSession) -> int:
+    """How many patients came to the session without a booked place (invited, and marked
+    attended once it had started)."""
+    return session.bookings.filter(_joined_without_place(start=session.start)).count()
 
 
 # How many eligible patients the invitation list shows at once; a name narrows it.
@@ -123,7 +152,7 @@ def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
         session=OuterRef("session"), patient=OuterRef("patient"), pk__gt=OuterRef("pk")
     )
     taken = (
-        GroupBooking.objects.filter(session=OuterRef("session"), status__in=PLACE_HOLDING)
+        GroupBooking.objects.filter(_booked_place(), session=OuterRef("session"))
         .order_by()
         .values("session")
         .annotate(n=Count("id"))

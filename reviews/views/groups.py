@@ -108,6 +108,7 @@ def _session_page(request, session, *, invited=None, status=200):
             "session": session,
             "bookings": bookings,
             "taken": taken,
+            "joined_without_place": selectors.joined_without_place(session),
             "left": rules.places_left(session.capacity, taken),
             "invite_form": invite_form,
             "eligible": eligible[:limit],

@@ -97,13 +97,16 @@ def group_session(organisation, *, start=None, capacity=10, **fields) -> GroupSe
 
 def booking(session, patient, *, status="invited", had_place=None, **extra) -> GroupBooking:
     """A booking in `status`; an ended one (cancelled, declined, withdrawn) was a place if
-    `had_place` (by default a cancelled one was, the others were invitations)."""
+    `had_place` (by default a cancelled one was, the others were invitations). A place is
+    booked now, or the day before a session that has started."""
     now = timezone.now()
     fields = {"invited_at": now}
     if had_place is None:
         had_place = status in ("booked", "attended", "did_not_attend", "cancelled")
     if had_place:
-        fields["booked_at"] = now
+        # Booking closes when the session starts: a place at one that has started was booked
+        # before it (one dating from later is someone who joined without a place).
+        fields["booked_at"] = min(now, session.start - timedelta(days=1))
     if status in ("attended", "did_not_attend"):
         fields["attendance_recorded_at"] = now
     if status in ("cancelled", "declined", "withdrawn"):

@@ -203,6 +203,8 @@ def test_a_past_session_says_how_many_places_were_booked_not_how_many_are_left(w
     page = client.get(url).content.decode()
     assert "1 of 10 booked · 9 left" in page and "(1 minute)" in page
     GroupSession.objects.filter(pk=session.pk).update(start=timezone.now() - timedelta(days=1))
+    # Booked before it began, as every place is.
+    session.bookings.update(booked_at=timezone.now() - timedelta(days=2))
     page = client.get(url).content.decode()
     assert "1 of 10 places were booked" in page and "left" not in page
 
@@ -796,3 +798,34 @@ def test_the_patients_reviews_tab_lists_their_group_sessions_and_attendance(worl
     assert reverse("reviews:group-session", kwargs={"session_uuid": missed.uuid}) in page
     other = reverse("reviews:patient-reviews", kwargs={"patient_uuid": world.patient_in_b.uuid})
     assert "No group session invitations." in login(world.clinician).get(other).content.decode()
+
+
+def _started(minutes_ago: int, **fields):
+    return {"start": timezone.now() - timedelta(minutes=minutes_ago), **fields}
+
+
+def test_patients_who_joined_without_a_place_are_counted_apart_from_the_places_booked(world, login):
+    session = builders.group_session(world.service, capacity=2, **_started(30))
+    builders.booking(session, world.patient, status="booked")
+    builders.booking(session, world.other_patient, status="booked")
+    walk_in = builders.booking(session, PatientFactory())
+    services.record_group_attendance(actor=world.clinician, booking=walk_in, attended=True)
+    client = login(world.clinician)
+    page = client.get(reverse("reviews:group-session", kwargs={"session_uuid": session.uuid}))
+    assert "2 of 2 places were booked, 1 joined without a place" in page.content.decode()
+    listed = client.get(reverse("reviews:group-sessions")).content.decode()
+    assert "2 of 2 booked, 1 joined without a place" in listed
+    assert "3 of 2" not in listed
+
+
+def test_a_walk_in_marked_missing_after_all_is_neither_a_place_nor_a_walk_in(world, login):
+    session = builders.group_session(world.service, capacity=2, **_started(30))
+    builders.booking(session, world.patient, status="booked")
+    walk_in = builders.booking(session, world.other_patient)
+    services.record_group_attendance(actor=world.clinician, booking=walk_in, attended=True)
+    services.record_group_attendance(actor=world.clinician, booking=walk_in, attended=False)
+    page = login(world.clinician).get(
+        reverse("reviews:group-session", kwargs={"session_uuid": session.uuid})
+    )
+    text = page.content.decode()
+    assert "1 of 2 places were booked" in text and "joined without a place" not in text
