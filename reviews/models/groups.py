@@ -1,3 +1,4 @@
+from datetime import timedelta
 from uuid import uuid4
 
 from django.conf import settings
@@ -73,6 +74,20 @@ class GroupSession(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.topic} on {self.start:%Y-%m-%d}"
+
+    @property
+    def end(self):
+        return self.start + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def has_started(self) -> bool:
+        """Whether the session has begun: booking, giving up a place and inviting are closed
+        (reviews.services.groups)."""
+        return self.start <= timezone.now()
+
+    @property
+    def has_ended(self) -> bool:
+        return self.end <= timezone.now()
 
 
 class GroupBookingStatus(models.TextChoices):

@@ -147,7 +147,11 @@ def group_bookings_for_patient(patient: Patient) -> QuerySet[GroupBooking]:
     care team withdrew (so the patient sees why one has gone) unless a later invitation or place
     at the same session replaced it, and those at sessions the team cancelled. Their own
     declines and cancellations are left out: they know. Each has `places_taken` at its
-    session, so an invitation to a full session does not offer a place."""
+    session, so an invitation to a full session does not offer a place.
+
+    Sessions that have started or ended are among them (earlier today's, which the patient
+    booked or came to): the page says so rather than offer to book or give up a place
+    (GroupSession.has_started, has_ended)."""
     replaced = GroupBooking.objects.filter(
         session=OuterRef("session"), patient=OuterRef("patient"), pk__gt=OuterRef("pk")
     )

@@ -804,6 +804,42 @@ def _started(minutes_ago: int, **fields):
     return {"start": timezone.now() - timedelta(minutes=minutes_ago), **fields}
 
 
+def test_the_patient_is_not_offered_a_place_at_a_session_that_has_started(world, login):
+    session = builders.group_session(world.service, **_started(10, duration_minutes=60))
+    builders.booking(session, world.patient)
+    page = login(world.patient_user).get(reverse("reviews:my-appointments")).content.decode()
+    assert "This session has started." in page
+    assert "Book a place" not in page and 'value="book"' not in page
+    assert 'value="cancel"' not in page
+
+
+def test_the_patient_with_a_place_at_a_session_under_way_can_join_but_not_cancel(world, login):
+    session = builders.group_session(world.service, **_started(10, duration_minutes=60))
+    builders.booking(session, world.patient, status="booked")
+    page = login(world.patient_user).get(reverse("reviews:my-appointments")).content.decode()
+    assert "This session has started. You have a place: " in page
+    assert 'href="https://video.example.test/room"' in page
+    assert "Cancel my place" not in page
+
+
+def test_a_full_session_that_has_ended_says_so_not_that_a_place_may_come_free(world, login):
+    session = builders.group_session(world.service, capacity=1, **_started(90, duration_minutes=60))
+    builders.booking(session, world.other_patient, status="attended")
+    builders.booking(session, world.patient)
+    page = login(world.patient_user).get(reverse("reviews:my-appointments")).content.decode()
+    assert "This session has ended." in page
+    assert "If a place comes free" not in page and "This session is full" not in page
+    assert 'value="book"' not in page and 'value="cancel"' not in page
+
+
+def test_the_patient_sees_earlier_todays_session_they_came_to_as_ended(world, login):
+    session = builders.group_session(world.service, **_started(120, duration_minutes=60))
+    builders.booking(session, world.patient, status="attended")
+    page = login(world.patient_user).get(reverse("reviews:my-appointments")).content.decode()
+    assert "Pacing and sleep" in page
+    assert "This session has ended. You attended it." in page
+
+
 def test_patients_who_joined_without_a_place_are_counted_apart_from_the_places_booked(world, login):
     session = builders.group_session(world.service, capacity=2, **_started(30))
     builders.booking(session, world.patient, status="booked")
