@@ -1107,3 +1107,25 @@ def test_appointment_pages_lead_back_to_where_they_belong(world, login):
     assert f'<a class="nhsuk-back-link" href="{back}">Back to your appointments</a>' in (
         own.content.decode()
     )
+
+
+def test_the_appointments_list_says_the_year_of_each_appointment(world, login):
+    today = timezone.localdate()
+    this_year = timezone.make_aware(datetime(today.year, today.month, today.day, 16, 0))
+    next_year = timezone.make_aware(datetime(today.year + 1, 1, 5, 10, 0))
+    builders.appointment(world.patient, world.clinician, start=this_year)
+    builders.appointment(
+        world.other_patient,
+        world.clinician,
+        start=next_year,
+        rearrange_requested_at=timezone.now(),
+        rearrange_reason="Any afternoon",
+    )
+    query = f"start={today.isoformat()}&end={next_year.date().isoformat()}"
+    page = login(world.clinician).get(f"{reverse('reviews:appointments')}?{query}")
+    text = page.content.decode()
+    assert f"{this_year:%a %-d %b %Y}, 16:00" in text
+    assert f"{next_year:%a %-d %b %Y}, 10:00" in text
+    assert f"{next_year:%a %-d %b}, 10:00" not in text
+    # The patient's request to move it says the year too.
+    assert f"on {next_year:%-d %b %Y}, 10:00" in text
