@@ -26,6 +26,7 @@ from reviews.forms import (
     RescheduleForm,
     ReviewForm,
 )
+from reviews.forms.appointments import BOOKABLE_KINDS
 from reviews.models import Appointment
 from reviews.models.appointments import FIRST_CONVERSATION_ARRANGED
 from reviews.services import appointments as services
@@ -97,6 +98,25 @@ def _episode_asked_for(episodes, value: str | None) -> Episode | None:
     return episodes.filter(uuid=wanted).first()
 
 
+def _rebooking(missed: Appointment, *, episodes, clinicians) -> dict:
+    """The booking form's starting values for another appointment in place of `missed`: its
+    type, length, how it happens (with its video link or place) and, while they are still
+    choices on the form, its episode and clinician."""
+    initial = {
+        "duration_minutes": missed.duration_minutes,
+        "modality": missed.modality,
+        "video_link": missed.video_link,
+        "location": missed.location,
+    }
+    if missed.kind in dict(BOOKABLE_KINDS):
+        initial["kind"] = missed.kind
+    if missed.episode_id and episodes.filter(pk=missed.episode_id).exists():
+        initial["episode"] = missed.episode_id
+    if clinicians.filter(pk=missed.clinician_id).exists():
+        initial["clinician"] = missed.clinician_id
+    return initial
+
+
 @clinician_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def appointment_create(request, patient_uuid):
@@ -107,7 +127,14 @@ def appointment_create(request, patient_uuid):
         if booking_request.patient_id != patient.pk:
             raise Http404("No such request for this patient")
     episodes = selectors.open_episodes(patient)
+    clinicians = selectors.team_clinicians(request.user)
     initial = {"clinician": request.user.pk, "modality": Appointment.Modality.VIDEO}
+    if request.GET.get("rebook"):
+        # "Book another appointment" after a missed one: the same again, at a new time.
+        missed = selectors.appointment_for(request.user, request.GET["rebook"])
+        if missed.patient_id != patient.pk:
+            raise Http404("No such appointment for this patient")
+        initial.update(_rebooking(missed, episodes=episodes, clinicians=clinicians))
     chosen = _episode_asked_for(episodes, request.GET.get("episode"))
     if chosen is not None:
         # From the waiting list: that episode's first conversation, unless it is arranged.
@@ -138,7 +165,7 @@ def appointment_create(request, patient_uuid):
             )
             .values_list("pk", flat=True)
         ),
-        clinicians=selectors.team_clinicians(request.user),
+        clinicians=clinicians,
     )
     in_the_way = None
     if request.method == "POST" and form.is_valid():

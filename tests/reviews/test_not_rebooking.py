@@ -282,3 +282,51 @@ def test_correcting_a_stale_page_to_attended_ends_a_decision_made_since(world):
     )
     missed.refresh_from_db()
     assert (missed.status, missed.not_rebooked_at) == ("attended", None)
+
+
+def test_book_another_appointment_starts_from_the_missed_one(world, login, second_clinician):
+    episode = builders.episode_for(world.patient)
+    missed = builders.appointment(
+        world.patient,
+        second_clinician,
+        start=timezone.now() - timedelta(days=3),
+        status="did_not_attend",
+        kind="medication_review",
+        duration_minutes=45,
+        modality="in_person",
+        location="Room 4, Riverside Clinic",
+        episode=episode,
+    )
+    client = login(world.clinician)
+    page = client.get(_page(missed)).content.decode()
+    link = reverse("reviews:appointment-create", kwargs={"patient_uuid": world.patient.uuid})
+    link = f"{link}?rebook={missed.uuid}"
+    assert f'href="{link}">Book another appointment</a>' in page
+    form = client.get(link).context["form"]
+    assert {name: form[name].value() for name in ("kind", "episode", "clinician")} == {
+        "kind": "medication_review",
+        "episode": episode.pk,
+        "clinician": second_clinician.pk,
+    }
+    assert (form["modality"].value(), form["location"].value()) == (
+        "in_person",
+        "Room 4, Riverside Clinic",
+    )
+    assert form["duration_minutes"].value() == 45
+
+
+def test_book_another_appointment_keeps_a_missed_video_calls_link(world, login):
+    missed = _missed(world, modality="video", video_link="https://video.example.test/room-9")
+    link = reverse("reviews:appointment-create", kwargs={"patient_uuid": world.patient.uuid})
+    form = login(world.clinician).get(f"{link}?rebook={missed.uuid}").context["form"]
+    assert form["modality"].value() == "video"
+    assert form["video_link"].value() == "https://video.example.test/room-9"
+    assert form["clinician"].value() == world.clinician.pk
+
+
+def test_book_another_appointment_is_not_started_from_another_patients(world, login):
+    theirs = builders.appointment(world.other_patient, world.clinician, status="did_not_attend")
+    link = reverse("reviews:appointment-create", kwargs={"patient_uuid": world.patient.uuid})
+    client = login(world.clinician)
+    assert client.get(f"{link}?rebook={theirs.uuid}").status_code == 404
+    assert client.get(f"{link}?rebook=not-a-uuid").status_code == 404
