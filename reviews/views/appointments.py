@@ -36,6 +36,14 @@ from reviews.views.refusals import post_only
 
 # The list shows two weeks ahead unless the user picks dates.
 DEFAULT_DAYS_AHEAD = 13
+# What the message after the outcome form says it recorded, for each kind of appointment that
+# has one (rules.REVIEW_KINDS): each sets the next review.
+RECORDED = {
+    Appointment.Kind.FIRST_CONVERSATION: "First conversation recorded.",
+    Appointment.Kind.FOLLOW_UP: "Follow-up review recorded.",
+    Appointment.Kind.MEDICATION_REVIEW: "Medication review recorded.",
+    Appointment.Kind.ANNUAL_REVIEW: "Annual review recorded.",
+}
 # Added to ChangedSinceOpened on the move page.
 MOVE_NOT_SAVED = (
     "Your change has not been saved. Check the appointment as it is now, below. To move it to "
@@ -411,7 +419,11 @@ def review_page(request, appointment_uuid):
         except ReviewsError as error:
             form.add_service_error(error)
         else:
-            message = "Review recorded. The next review date is set."
+            due = f"{review.next_review_date:%-d %B %Y}"
+            message = (
+                f"{RECORDED[appointment.kind]} The next review "
+                f"({review.get_next_review_kind_display().lower()}) is due on {due}."
+            )
             if review.mental_health_follow_up == review.MentalHealth.SAME_DAY:
                 message += (
                     " A safety alert for the same-day risk assessment is on the team's worklist."

@@ -108,7 +108,7 @@ def test_the_team_books_and_runs_a_review(browser_page, demo, index, kind, label
     page.get_by_label("Referral to NHS Talking Therapies").check()
     page.get_by_label("Mood (PHQ-9)").check()
     _submit(browser, "Complete")
-    assert "Review recorded" in page.content()
+    assert f"{label} recorded." in page.content()
     assert Milestone.objects.filter(episode__patient=patient, kind=milestone).exists()
     assert Milestone.objects.filter(
         episode__patient=patient, kind="annual_review_due", occurred_at__gt=timezone.now()
@@ -130,7 +130,7 @@ def test_a_follow_up_set_at_a_review_is_what_the_patient_is_asked_to_book(browse
     due = timezone.localdate() + timedelta(days=21)
     page.get_by_label("Next review due").fill(due.isoformat())
     _submit(browser, "Complete")
-    assert "Review recorded" in page.content()
+    assert "Follow-up review recorded." in page.content()
     assert f"Next review (follow-up) due {due:%-d %B %Y}" in page.content()
     browser.sign_out()
 

@@ -501,3 +501,40 @@ def test_a_review_recorded_without_saying_sets_the_annual_review(world):
             builders.appointment(world.patient, world.clinician, start=timezone.now()),
             next_review_kind="monthly",
         )
+
+
+@pytest.mark.parametrize(
+    ("kind", "next_kind", "said"),
+    [
+        ("first_conversation", "annual_review", "First conversation recorded."),
+        ("follow_up", "follow_up", "Follow-up review recorded."),
+        ("medication_review", "annual_review", "Medication review recorded."),
+        ("annual_review", "follow_up", "Annual review recorded."),
+    ],
+)
+def test_recording_an_outcome_says_what_was_recorded_and_when_the_next_review_is(
+    world, login, kind, next_kind, said
+):
+    if kind != "first_conversation":
+        builders.under_care(world.patient)
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=timezone.now() - timedelta(minutes=30), kind=kind
+    )
+    due = timezone.localdate() + timedelta(days=60)
+    page = (
+        login(world.clinician)
+        .post(
+            reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}),
+            {
+                "summary": "Talked it through.",
+                "mental_health_follow_up": "not_needed",
+                "next_review_kind": next_kind,
+                "next_review_date": due.isoformat(),
+            },
+            follow=True,
+        )
+        .content.decode()
+    )
+    words = {"annual_review": "annual review", "follow_up": "follow-up"}[next_kind]
+    assert f"{said} The next review ({words}) is due on {due:%-d %B %Y}." in page
+    assert "Review recorded" not in page and "The next review date is set." not in page

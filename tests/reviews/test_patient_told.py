@@ -140,7 +140,7 @@ def test_questionnaires_chosen_at_a_review_warn_when_they_cannot_reach_the_patie
         )
         .content.decode()
     )
-    assert "Review recorded." in page
+    assert "Follow-up review recorded." in page
     assert f"{world.patient.full_name} has not been told about the questionnaires" in page
     assert (
         f"{world.patient.full_name} has no patient portal account, so cannot fill in the "
