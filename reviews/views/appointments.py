@@ -236,7 +236,6 @@ def _detail_page(request, appointment, *, not_rebooking_form=None):
             "review": review.first(),
             "started": appointment.start <= timezone.now(),
             "reviewable": appointment.kind in outcomes.rules.REVIEW_KINDS,
-            "cancel_form": CancelForm(),
             "rebooking_pending": services.rebooking_pending(appointment),
             "not_rebooking_form": not_rebooking_form or NotRebookingForm(),
             "errors": not_rebooking_form is not None and not_rebooking_form.errors,
@@ -309,24 +308,59 @@ def appointment_reschedule(request, appointment_uuid):
 
 
 @clinician_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def appointment_cancel(request, appointment_uuid):
+    """Cancel a booked appointment, from a page that first says whether and how the patient
+    will be told, with the reason for the record."""
     appointment = selectors.appointment_for(request.user, appointment_uuid)
-    if refused := post_only(request):
-        return refused
-    form = CancelForm(request.POST)
-    if not form.is_valid():
-        # Not cancelled without the reason given: say what is wrong with it.
-        messages.error(request, f"Not cancelled. {form.errors['reason'][0]}")
-        return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+    form = CancelForm(request.POST or None)
+    if appointment.status != Appointment.Status.BOOKED:
+        if request.method == "POST":
+            # A page opened before someone else cancelled or marked it: the service says why.
+            return _cancel(request, appointment, reason="")
+        # An old link: say why, with no form to fill in for nothing.
+        context = {
+            "closed": "This appointment has already been cancelled."
+            if appointment.status == Appointment.Status.CANCELLED
+            else f"This appointment is marked as {appointment.status_label.lower()}, so it "
+            "cannot be cancelled."
+        }
+    elif request.method == "POST" and form.is_valid():
+        return _cancel(request, appointment, reason=form.cleaned_data["reason"])
+    else:
+        context = {"form": form, **_cancel_news(appointment)}
+    record_view(actor=request.user, patient=appointment.patient, obj=appointment)
+    return render(
+        request,
+        "reviews/appointment_cancel.html",
+        {"appointment": appointment, "patient": appointment.patient, **context},
+    )
+
+
+def _cancel(request, appointment: Appointment, *, reason: str):
     try:
-        services.cancel_appointment(
-            actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"]
-        )
+        services.cancel_appointment(actor=request.user, appointment=appointment, reason=reason)
     except ReviewsError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "Appointment cancelled.")
     return redirect("reviews:appointment", appointment_uuid=appointment.uuid)
+
+
+def _cancel_news(appointment: Appointment) -> dict:
+    """What the cancelling page says the patient will be sent, following
+    services.cancel_appointment: `told_by` the channels they will be told on ("text message and
+    email"), or `not_told` why they will not be."""
+    if not rules.patient_attends(appointment.kind):
+        return {"not_told": "they do not attend an MDT discussion", "warn": False}
+    if appointment.start <= timezone.now():
+        return {"not_told": "its time has passed", "warn": False}
+    if reason := messaging.not_told_reason(appointment.patient):
+        return {"not_told": reason, "warn": True}
+    ways = {"sms": "text message", "email": "email"}
+    patient = appointment.patient
+    told_by = [ways[way] for way in messaging.PATIENT_CHANNELS if patient.can_receive(way)]
+    return {"told_by": " and ".join(told_by)}
 
 
 @clinician_required

@@ -58,7 +58,7 @@ RULES = {
         allowed=TEAM, kwargs=lambda w: {"episode_uuid": builders.episode_for(w.patient).uuid}
     ),
     "reviews:appointment-reschedule": Rule(allowed=TEAM, kwargs=_appointment),
-    "reviews:appointment-cancel": Rule(allowed=TEAM, kwargs=_appointment, ok=(405,)),
+    "reviews:appointment-cancel": Rule(allowed=TEAM, kwargs=_appointment),
     "reviews:appointment-attendance": Rule(allowed=TEAM, kwargs=_appointment, ok=(405,)),
     "reviews:appointment-not-rebooking": Rule(allowed=TEAM, kwargs=_appointment, ok=(405,)),
     "reviews:review": Rule(allowed=TEAM, kwargs=_appointment),

@@ -1050,10 +1050,11 @@ def test_a_cancellation_with_a_reason_too_long_is_not_made_and_says_why(world, l
     appointment = builders.appointment(world.patient, world.clinician)
     client = login(world.clinician)
     url = reverse("reviews:appointment-cancel", kwargs={"appointment_uuid": appointment.uuid})
-    response = client.post(url, {"reason": "r" * 201}, follow=True)
-    assert "Not cancelled. Keep the reason to 200 characters or fewer." in (
-        response.content.decode()
-    )
+    response = client.post(url, {"reason": "r" * 201})
+    page = response.content.decode()
+    # The confirmation page again, with the reason as typed and what is wrong with it.
+    assert "Cancel this appointment?" in page and "r" * 201 in page
+    assert "Keep the reason to 200 characters or fewer." in page
     appointment.refresh_from_db()
     assert appointment.status == "booked"
     client.post(url, {"reason": "Clinician unwell"})
@@ -1129,3 +1130,92 @@ def test_the_appointments_list_says_the_year_of_each_appointment(world, login):
     assert f"{next_year:%a %-d %b}, 10:00" not in text
     # The patient's request to move it says the year too.
     assert f"on {next_year:%-d %b %Y}, 10:00" in text
+
+
+def _cancel_page(appointment):
+    return reverse("reviews:appointment-cancel", kwargs={"appointment_uuid": appointment.uuid})
+
+
+def test_cancelling_from_the_appointment_page_asks_first_and_says_how_the_patient_is_told(
+    world, login
+):
+    appointment = builders.appointment(world.patient, world.clinician)
+    client = login(world.clinician)
+    page = client.get(
+        reverse("reviews:appointment", kwargs={"appointment_uuid": appointment.uuid})
+    ).content.decode()
+    # A link to the confirmation, not a form that cancels in one press.
+    assert f'<a href="{_cancel_page(appointment)}">Cancel this appointment</a>' in page
+    assert f'action="{_cancel_page(appointment)}"' not in page
+    confirm = client.get(_cancel_page(appointment))
+    text = confirm.content.decode()
+    assert confirm.status_code == 200 and "Cancel this appointment?" in text
+    assert (
+        f"We will send {world.patient.full_name} a message by text message and email to say it "
+        "is cancelled." in text
+    )
+    assert 'name="reason"' in text and "Yes, cancel the appointment" in text
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    assert not Notification.objects.filter(kind="appointment_cancelled").exists()
+
+    response = client.post(_cancel_page(appointment), {"reason": "Clinic closed"}, follow=True)
+    assert "Appointment cancelled." in response.content.decode()
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.cancellation_reason) == ("cancelled", "Clinic closed")
+    assert Notification.objects.filter(kind="appointment_cancelled").count() == 2
+
+
+def test_the_cancelling_page_warns_when_the_patient_cannot_be_told(world, login):
+    Patient.objects.filter(pk=world.patient.pk).update(opted_out_at=timezone.now())
+    appointment = builders.appointment(world.patient, world.clinician)
+    text = login(world.clinician).get(_cancel_page(appointment)).content.decode()
+    assert "They will not be told" in text
+    assert (
+        f"We cannot send {world.patient.full_name} a message: they have asked for no messages. "
+        "Tell them another way." in text
+    )
+
+
+def test_the_cancelling_page_says_by_which_way_the_patient_is_told(world, login):
+    Patient.objects.filter(pk=world.patient.pk).update(email_consent=False)
+    appointment = builders.appointment(world.patient, world.clinician)
+    text = login(world.clinician).get(_cancel_page(appointment)).content.decode()
+    assert "a message by text message to say it is cancelled" in text
+
+
+def test_the_cancelling_page_says_a_past_or_team_only_appointment_sends_no_message(world, login):
+    past = builders.appointment(
+        world.patient, world.clinician, start=timezone.now() - timedelta(hours=1)
+    )
+    mdt = builders.appointment(world.patient, world.clinician, kind="mdt")
+    client = login(world.clinician)
+    name = world.patient.full_name
+    assert f"{name} is not sent a message: its time has passed." in (
+        client.get(_cancel_page(past)).content.decode()
+    )
+    assert f"{name} is not sent a message: they do not attend an MDT discussion." in (
+        client.get(_cancel_page(mdt)).content.decode()
+    )
+
+
+def test_the_cancelling_page_of_an_appointment_no_longer_booked_offers_nothing(world, login):
+    appointment = builders.appointment(world.patient, world.clinician, status="cancelled")
+    client = login(world.clinician)
+    text = client.get(_cancel_page(appointment)).content.decode()
+    assert "This appointment has already been cancelled." in text
+    assert 'name="reason"' not in text
+    # Sent from a page opened before it was cancelled: refused, and said.
+    response = client.post(_cancel_page(appointment), {"reason": "Again"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse(
+        "reviews:appointment", kwargs={"appointment_uuid": appointment.uuid}
+    )
+    assert "This appointment has already been changed" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.cancellation_reason != "Again"
+    held = builders.appointment(
+        world.patient, world.clinician, start=timezone.now(), status="did_not_attend"
+    )
+    assert "This appointment is marked as did not attend, so it cannot be cancelled." in (
+        client.get(_cancel_page(held)).content.decode()
+    )
