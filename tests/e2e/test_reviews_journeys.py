@@ -3,7 +3,9 @@ group session (and frees a place at the next one, which the patient is told of),
 a PHQ-9 that the patient completes (item 9 raises the alert; a severe score lists the patient);
 a review asking for a same-day risk assessment raises one too; the reminder jobs send their
 invites through the console backend; a follow-up set at a review is what the patient is asked
-to book; a patient cancels an appointment and the team reads why. axe runs on every page."""
+to book; a patient cancels an appointment and the team reads why; the team cancels one after a
+page saying how the patient is told, and books again after a missed one from the same details.
+axe runs on every page."""
 
 import re
 from datetime import timedelta
@@ -644,3 +646,46 @@ def test_the_team_decides_not_to_rebook_a_missed_appointment(browser_page, demo,
     browser.goto(reverse("reviews:worklist"))
     row = page.locator("table tbody tr", has_text=patient.full_name)
     assert "Did not attend, not rebooked" in row.inner_text()
+
+
+def test_book_another_appointment_after_a_missed_one_starts_from_it(browser_page, demo, settings):
+    settings.WORKLIST_CACHE_SECONDS = 0  # the list is scanned again on each view
+    patient = demo.patients[2]  # seen already: reviews follow the first conversation
+    browser = browser_page
+    page = browser.page
+    missed = _missed_follow_up(browser, patient)
+    page.get_by_role("link", name="Book another appointment").click()
+    browser.check()
+    assert page.get_by_label("Type of appointment").input_value() == "follow_up"
+    assert page.get_by_label("Phone call").is_checked()
+    page.get_by_label("Date").fill((timezone.localdate() + timedelta(days=7)).isoformat())
+    page.get_by_label("Start time").fill("11:00")
+    _submit(browser, "Book appointment")
+    again = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
+    assert (again.modality, again.clinician, again.episode) == (
+        missed.modality,
+        missed.clinician,
+        missed.episode,
+    )
+
+
+def test_the_team_cancels_an_appointment_after_seeing_how_the_patient_is_told(browser_page, demo):
+    patient = demo.patients[2]
+    browser = browser_page
+    page = browser.page
+    _desktop(browser)
+    browser.sign_in(NURSE, DEMO_PASSWORD)
+    _book(browser, patient, "follow_up", timezone.localdate() + timedelta(days=3), "10:00")
+    booked = Appointment.objects.get(patient=patient, kind="follow_up", status="booked")
+    page.get_by_role("link", name="Cancel this appointment").click()
+    browser.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Cancel this appointment?"
+    assert "to say it is cancelled" in page.locator("main").inner_text()
+    booked.refresh_from_db()
+    assert booked.status == "booked"
+    page.get_by_label("Reason for cancelling").fill("Clinician unwell")
+    _shots(browser, "staff-cancel")
+    _submit(browser, "Yes, cancel the appointment")
+    assert page.get_by_text("Appointment cancelled.").is_visible()
+    booked.refresh_from_db()
+    assert (booked.status, booked.cancellation_reason) == ("cancelled", "Clinician unwell")
