@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway.extensions import Task
+from pathway.models.episodes import MilestoneKind
 from referrals import rules, selectors
 from referrals.models import Referral
 
@@ -38,10 +39,20 @@ def outcome_for_patient(referral: Referral) -> dict:
     if referral.status == rules.ACCEPTED or (
         referral.status == rules.CLOSED and referral.decided_at is not None
     ):
+        episode = referral.episode
+        if referral.status == rules.CLOSED or (episode is not None and not episode.is_open):
+            then = "Your care with them for it has ended. If you need help again, contact your GP "
+            then += "practice."
+        elif (
+            episode is not None
+            and episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).exists()
+        ):
+            then = "You have had your first conversation with them."
+        else:
+            then = "They will contact you to arrange your first conversation."
         return {
             "heading": "Accepted",
-            "meaning": "The care team accepted your referral. They will contact you to arrange "
-            "your first conversation.",
+            "meaning": f"The care team accepted your referral. {then}",
         }
     if referral.status == rules.REJECTED:
         return {
@@ -57,11 +68,13 @@ def outcome_for_patient(referral: Referral) -> dict:
             if referral.redirect_to == "other"
             else referral.get_redirect_to_display()
         )
+        # The team's note on a redirect is for the service it names (it goes on the GP
+        # practice's letter): the patient reads only the advice written for them.
+        show = ", and show them what the team wrote below" if referral.advice_to_referrer else ""
         return {
             "heading": f"Another service is right for you: {where}",
             "meaning": f"The care team think {where} can help you more than this service. This "
-            "service cannot refer you there itself: ask your GP practice to refer you, and show "
-            "them what the team wrote below.",
+            f"service cannot refer you there itself: ask your GP practice to refer you{show}.",
         }
     return {"heading": "Closed", "meaning": "This referral was closed before a decision."}
 

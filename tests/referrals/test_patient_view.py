@@ -6,9 +6,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from pathway.models import Notification
+from pathway.services import record_milestone
 from referrals import letters, services
 from referrals.models import Referral
 from referrals.services import Decision
+from reviews.services import episodes as episode_services
 from tests.pathway.pages import page_text
 from tests.referrals import builders
 
@@ -81,6 +83,34 @@ def test_an_urgent_self_referral_turned_away_says_to_see_a_doctor_within_2_weeks
         )
     )
     assert "a doctor should see you within 2 weeks" in page
+
+
+def _read(world, login, referral) -> str:
+    url = reverse("referrals:yours", kwargs={"referral_uuid": referral.uuid})
+    return page_text(login(world.patient_user).get(url))
+
+
+def test_a_redirect_with_no_advice_for_the_patient_points_to_nothing_below(world, login):
+    referral = _decided_self_referral(
+        world, "redirect", redirect_to="msk_physiotherapy", note="Knee OA: please assess."
+    )
+    page = _read(world, login, referral)
+    assert "ask your GP practice to refer you." in page
+    assert "show them what the team wrote below" not in page
+    assert "Knee OA" not in page and "What the care team said" not in page
+
+
+def test_an_accepted_referral_says_where_the_patients_care_has_got_to(world, login):
+    referral = _decided_self_referral(world, "accept", priority="routine")
+    episode = referral.episode
+    record_milestone(episode=episode, kind="first_contact")
+    assert "You have had your first conversation with them." in _read(world, login, referral)
+    episode_services.discharge_episode(
+        actor=world.clinician, episode=episode, reason="patient_choice"
+    )
+    page = _read(world, login, referral)
+    assert "Your care with them for it has ended." in page
+    assert "arrange your first conversation" not in page
 
 
 def test_a_patient_cannot_read_another_patients_or_a_gps_referral(world, login):
