@@ -410,9 +410,12 @@ def _activity_rows(cursor, params, months: list[str]) -> list[tuple]:
         ("Redirected elsewhere", publish_count(redirected), publish_percentage(redirected, n)),
     ]
     rows += [
-        (f"Rejected: {label}", publish_count(reasons[code]), publish_percentage(reasons[code], n))
+        (
+            f"Rejected: {label}",
+            publish_count(reasons.get(code, 0)),
+            publish_percentage(reasons.get(code, 0), n),
+        )
         for code, label in Referral.RejectionReason.choices
-        if reasons.get(code)
     ]
     return rows
 

@@ -114,8 +114,9 @@ def rejection_table(*, practice_ids, period: Period) -> Table:
             publish_count(reasons.get(code, 0)),
             publish_percentage(reasons.get(code, 0), totals["n"]),
         )
+        # Every reason whatever its count, as in the discharges table: the rows are the same
+        # from one period to the next, and a row's presence says nothing about small numbers.
         for code, label in Referral.RejectionReason.choices
-        if reasons.get(code)
     ]
     return Table(
         key="rejections",

@@ -28,7 +28,7 @@ MAX_AGE = timedelta(minutes=20)
 STANDARD_PERIODS = ("month", "quarter", "year")
 # The shape of the kept tables: raised whenever a table's columns, wording or chart change, so
 # figures kept by the code before are recomputed on view rather than shown as they were.
-FORMAT = 2
+FORMAT = 3
 REFRESHED_KINDS = (Organisation.Kind.ICB, Organisation.Kind.PCN)
 CHART_FIELDS = frozenset(field.name for field in fields(Chart))
 

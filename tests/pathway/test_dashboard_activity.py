@@ -74,6 +74,31 @@ def test_rejections_are_shown_as_a_share_of_decisions_with_their_reasons(world):
     assert rows["Rejected: Other reason (see advice to the referrer)"] == ("10", "*")
 
 
+def test_the_rejections_table_lists_every_reason_whatever_its_count(world):
+    """The same rows in every period, as in the discharges table: a reason given to no referral
+    shows 0, rather than its row coming and going."""
+    from referrals.models import Referral
+
+    reasons = [f"Rejected: {label}" for _, label in Referral.RejectionReason.choices]
+    empty = activity.rejection_table(practice_ids=[world.practice_a.id], period=_period())
+    assert [row[0] for row in empty.rows] == [
+        "All decisions",
+        "Rejected",
+        "Redirected elsewhere",
+        *reasons,
+    ]
+    assert all(row[1:] == ("0", "–") for row in empty.rows)
+    for _ in range(10):
+        patient = PatientFactory(registered_practice=world.practice_a)
+        referral_builders.decided(patient, world.gp, world.clinician, "reject")
+    table = activity.rejection_table(practice_ids=[world.practice_a.id], period=_period())
+    rows = {row[0]: row[1:] for row in table.rows}
+    assert list(rows)[3:] == reasons
+    given = "Rejected: Other reason (see advice to the referrer)"
+    assert rows.pop(given) == ("10", "100.0%")
+    assert {rows[reason] for reason in reasons if reason != given} == {("0", "0.0%")}
+
+
 def test_an_accepted_referral_closed_since_is_still_a_decision(world):
     """Ten accepted (four of them closed since, as at discharge) and ten rejected: half the
     decisions were rejections, not ten of sixteen."""
