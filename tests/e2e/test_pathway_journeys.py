@@ -148,3 +148,46 @@ def test_a_patient_stops_messages_from_the_link_in_a_text_without_signing_in(bro
     assert page.get_by_role("heading", level=1).inner_text() == "Messages stopped"
     patient.refresh_from_db()
     assert patient.opted_out_at is not None
+
+
+def test_a_gp_attendance_import_with_a_long_file_name_keeps_its_withdraw_link_whole(
+    browser_page, demo
+):
+    """On a phone, an unbroken file name breaks across lines in its own cell; the "Withdraw"
+    link beside it stays on one line."""
+    patient = Patient.objects.get(user__email=PATIENT)
+    page = browser_page.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_page.sign_in(NURSE, DEMO_PASSWORD)
+    browser_page.goto("/gp-attendance/import/")
+    name = "gp-attendances-northgate-primary-care-network-2025-04-01-to-2026-03-31-final.csv"
+    page.get_by_label("CSV file of GP attendances").set_input_files(
+        files=[
+            {
+                "name": name,
+                "mimeType": "text/csv",
+                "buffer": (
+                    "nhs_number,period_start,period_end,attendances\n"
+                    f"{patient.nhs_number},2025-04-01,2026-03-31,4\n"
+                ).encode(),
+            }
+        ]
+    )
+    page.get_by_role("button", name="Upload and import").click()
+    browser_page.check()
+    assert f"Imported 1 row from {name}." in page.content()
+    lines = page.evaluate(
+        """(() => {
+            const lines = el => { const r = document.createRange(); r.selectNodeContents(el);
+                return new Set([...r.getClientRects()].filter(q => q.width > 1)
+                    .map(q => Math.round(q.top))).size; };
+            const link = document.querySelector('a[href*="/withdraw/"]');
+            return [lines(link.firstChild), lines(link.closest('tr').querySelector('td'))];
+        })()"""
+    )
+    assert lines[0] == 1, "the Withdraw link is broken across lines"
+    assert lines[1] > 1  # the file name breaks instead
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
