@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.db.models import F
 from django.utils import timezone
+from django.utils.html import escape
 
 from pathway import tasks
 from pathway.dashboard import metrics, scope, snapshots
@@ -812,3 +813,17 @@ def test_patient_records_entered_in_error_count_in_no_figure(db):
     Patient.objects.update(entered_in_error=True)
     Referral.objects.filter(patient__isnull=True).update(entered_in_error=True)
     assert figures(practice_ids) == empty
+
+
+def test_each_definition_says_which_table_it_defines_to_a_screen_reader(world, login):
+    client = login(world.commissioner)
+    for path in ("/dashboard/?period=month", "/dashboard/print/?period=month"):
+        page = client.get(path)
+        html = page.content.decode()
+        titles = [item["table"].title for item in page.context["tables"]]
+        assert html.count('<span class="nhsuk-details__summary-text">') == len(titles)
+        for title in titles:
+            assert (
+                '<span class="nhsuk-details__summary-text">Definition<span '
+                f'class="nhsuk-u-visually-hidden">: {escape(title)}</span></span>'
+            ) in html
