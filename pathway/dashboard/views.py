@@ -20,10 +20,18 @@ SMALL_NUMBERS_NOTE = (
 )
 
 
-def _filtered(request):
+def _not_linked(request) -> HttpResponse:
+    """Said to an account the dashboard has no area for (a commissioner not yet made a member
+    of an ICB): a page saying so and who can put it right, not a missing page."""
+    return render(request, "dashboard/no_area.html", status=403)
+
+
+def _filtered(request) -> DashboardFilterForm | None:
+    """The filter form, bound to the query and limited to the areas `request.user` may report
+    on; None when there are none."""
     organisations = organisations_for(request.user)
     if not organisations.exists():
-        raise Http404("No area to report on")
+        return None
     data = request.GET.copy()
     data.setdefault("organisation", str(organisations.first().pk))
     data.setdefault("period", "quarter")
@@ -66,6 +74,8 @@ def _with_charts(tables):
 
 def _dashboard(request, *, printable: bool):
     form = _filtered(request)
+    if form is None:
+        return _not_linked(request)
     context = {"form": form, "printable": printable, "suppressed": SUPPRESSED}
     if form.is_valid():
         organisation = form.cleaned_data["organisation"]
@@ -104,6 +114,8 @@ def _span(table, period) -> str:
 @commissioner_required
 def export(request, key: str):
     form = _filtered(request)
+    if form is None:
+        return _not_linked(request)
     if not form.is_valid():
         # A hand-edited or stale link: the dashboard says what is wrong with its choices.
         return render(

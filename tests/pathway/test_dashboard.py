@@ -29,8 +29,10 @@ from tests.factories import (
     EpisodeFactory,
     OrganisationFactory,
     PatientFactory,
+    UserFactory,
     urgent_triage_target,
 )
+from tests.pathway.pages import page_text
 from tests.referrals import builders as referral_builders
 from tests.reviews import builders as review_builders
 
@@ -813,6 +815,19 @@ def test_patient_records_entered_in_error_count_in_no_figure(db):
     Patient.objects.update(entered_in_error=True)
     Referral.objects.filter(patient__isnull=True).update(entered_in_error=True)
     assert figures(practice_ids) == empty
+
+
+@pytest.mark.parametrize(
+    "path", ["/dashboard/", "/dashboard/print/", "/dashboard/export/waits.csv"]
+)
+def test_a_commissioner_not_linked_to_an_icb_is_told_so_and_who_can_link_them(db, login, path):
+    unlinked = UserFactory(role="commissioner", full_name="Nell Newstarter")
+    response = login(unlinked).get(path)
+    assert response.status_code == 403
+    text = page_text(response)
+    assert "<h1>Your account is not linked to an area</h1>" in text
+    assert "Contact an administrator and ask them to link your account to your ICB." in text
+    assert "Pathway dashboard" not in text
 
 
 def test_each_definition_says_which_table_it_defines_to_a_screen_reader(world, login):
