@@ -10,6 +10,7 @@ from pathway.dashboard import snapshots
 from pathway.dashboard.forms import DashboardFilterForm
 from pathway.dashboard.rules import SUPPRESSED, csv_safe
 from pathway.dashboard.scope import organisations_for
+from pathway.models import Organisation
 from pathway.views.access import commissioner_required
 
 # Said under every exported table, as on the page.
@@ -37,6 +38,25 @@ def _filtered(request) -> DashboardFilterForm | None:
     data.setdefault("period", "quarter")
     form = DashboardFilterForm(data, organisations=organisations)
     return form
+
+
+def _minutes(interval) -> int:
+    return int(interval.total_seconds() // 60)
+
+
+def _recalculated(organisation: Organisation, period_choice: str) -> str:
+    """When the figures shown are worked out again (pathway.dashboard.snapshots): every few
+    minutes by the beat job for an ICB or PCN over a standard period, otherwise on a view once
+    they have grown old."""
+    if (
+        organisation.kind in snapshots.REFRESHED_KINDS
+        and period_choice in snapshots.STANDARD_PERIODS
+    ):
+        return f"They are recalculated every {_minutes(snapshots.REFRESH_EVERY)} minutes."
+    return (
+        "They are recalculated when the page is viewed once they are more than "
+        f"{_minutes(snapshots.MAX_AGE)} minutes old."
+    )
 
 
 # A table with more rows than this (a custom period of many months) cannot print whole on one
@@ -84,6 +104,7 @@ def _dashboard(request, *, printable: bool):
             organisation=organisation,
             period=form.reporting_period,
             as_of=as_of,
+            recalculated=_recalculated(organisation, form.cleaned_data["period"]),
             tables=_with_charts(tables),
             query=request.GET.urlencode(),
         )

@@ -818,6 +818,36 @@ def test_patient_records_entered_in_error_count_in_no_figure(db):
 
 
 @pytest.mark.parametrize(
+    ("area", "period", "said"),
+    [
+        ("icb", "quarter", "They are recalculated every 15 minutes."),
+        ("pcn1", "month", "They are recalculated every 15 minutes."),
+        ("pcn1", "year", "They are recalculated every 15 minutes."),
+        # Not refreshed by the beat job: worked out again when viewed, once too old.
+        (
+            "practice_a",
+            "quarter",
+            "They are recalculated when the page is viewed once they are more than 20 minutes old.",
+        ),
+        (
+            "icb",
+            "custom",
+            "They are recalculated when the page is viewed once they are more than 20 minutes old.",
+        ),
+    ],
+)
+def test_the_page_says_when_its_figures_are_recalculated(world, login, area, period, said):
+    today = timezone.localdate()
+    query = f"organisation={getattr(world, area).pk}&period={period}"
+    if period == "custom":
+        query += f"&start={today.replace(day=1)}&end={today}"
+    html = login(world.commissioner).get(f"/dashboard/?{query}").content.decode()
+    as_of = html[html.index('id="as-of"') :]
+    as_of = as_of[: as_of.index("</p>")]
+    assert as_of.endswith(said)
+
+
+@pytest.mark.parametrize(
     "path", ["/dashboard/", "/dashboard/print/", "/dashboard/export/waits.csv"]
 )
 def test_a_commissioner_not_linked_to_an_icb_is_told_so_and_who_can_link_them(db, login, path):
