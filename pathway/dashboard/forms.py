@@ -1,7 +1,12 @@
 from django import forms
 from django.utils import timezone
 
-from pathway.dashboard.rules import Period, custom_period_problems, period_for
+from pathway.dashboard.rules import (
+    Period,
+    custom_period_problems,
+    period_for,
+    runs_past_month_of,
+)
 
 PERIOD_CHOICES = [
     ("month", "This month"),
@@ -58,28 +63,31 @@ class DashboardFilterForm(forms.Form):
         self.dates_not_used = False
         # Custom dates widened to whole months.
         self.dates_widened = False
+        # For custom dates running past this month: this month, after which there is no data.
+        self.no_data_after = None
 
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
         start, end = data.get("start"), data.get("end")
+        today = timezone.localdate()
         if data["period"] == "custom":
-            for name, message in custom_period_problems(start, end, today=timezone.localdate()):
+            for name, message in custom_period_problems(start, end, today=today):
                 self.add_error(name, message)
             if self.errors:
                 return data
         else:
             self.dates_not_used = bool(start or end)
         try:
-            data["reporting_period"] = period_for(
-                data["period"], today=timezone.localdate(), start=start, end=end
-            )
+            data["reporting_period"] = period_for(data["period"], today=today, start=start, end=end)
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from exc
         if data["period"] == "custom":
             period = data["reporting_period"]
             self.dates_widened = (start, end) != (period.start, period.last_day)
+            if runs_past_month_of(period, today=today):
+                self.no_data_after = today.replace(day=1)
         return data
 
     @property

@@ -97,6 +97,13 @@ def months_in(period: Period, *, today: date) -> list[date]:
     return months
 
 
+def runs_past_month_of(period: Period, *, today: date) -> bool:
+    """Whether `period` goes on past the end of `today`'s month, into months that have no
+    data yet (a custom period may end up to LATEST_DAYS_AHEAD days ahead)."""
+    following = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return period.end > following
+
+
 # A custom period may run on past today (a financial year to come), but not beyond this.
 LATEST_DAYS_AHEAD = 366
 # Nor start before this: the service holds nothing older, and a year such as 0001 or 1026 is a

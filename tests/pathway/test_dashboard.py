@@ -872,3 +872,24 @@ def test_each_definition_says_which_table_it_defines_to_a_screen_reader(world, l
                 '<span class="nhsuk-details__summary-text">Definition<span '
                 f'class="nhsuk-u-visually-hidden">: {escape(title)}</span></span>'
             ) in html
+
+
+def test_a_custom_period_running_past_this_month_says_later_months_have_no_data_yet(world, login):
+    today = timezone.localdate()
+    month = f"{today:%B %Y}"
+    note = (
+        f"This period runs past {month}: months after {month} have no data yet, so the figures "
+        "are for the period so far."
+    )
+    client = login(world.commissioner)
+    start = today.replace(day=1) - timedelta(days=40)
+    later = (today.replace(day=1) + timedelta(days=40)).replace(day=1)  # a month ahead
+    query = f"period=custom&start={start}&end={later}"
+    page = client.get(f"/dashboard/?{query}")
+    assert page.context["form"].no_data_after == today.replace(day=1)
+    assert note in page_text(page)
+    assert note in page_text(client.get(f"/dashboard/print/?{query}"))
+    # Ending this month, or a standard period (which says what it is): nothing to say.
+    for query in (f"period=custom&start={start}&end={today}", "period=year"):
+        assert "have no data yet" not in page_text(client.get(f"/dashboard/?{query}"))
+        assert "have no data yet" not in page_text(client.get(f"/dashboard/print/?{query}"))

@@ -12,6 +12,7 @@ from pathway.dashboard.rules import (
     publish_count,
     publish_percentage,
     publish_statistic,
+    runs_past_month_of,
 )
 
 
@@ -272,3 +273,22 @@ def test_a_custom_period_that_has_not_started_is_refused():
     assert (
         custom_period_problems(date(2027, 1, 31), date(2027, 1, 31), today=date(2027, 1, 1)) == []
     )
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "runs_past"),
+    [
+        # Ending this month (the period's end is the 1st of the next): nothing still to come.
+        (date(2026, 10, 1), date(2026, 12, 31), False),
+        (date(2026, 12, 1), date(2026, 12, 1), False),
+        # Ending next month or later: its later months have no data yet.
+        (date(2026, 10, 1), date(2027, 1, 1), True),
+        (date(2026, 4, 1), date(2027, 3, 31), True),
+    ],
+)
+def test_a_period_runs_past_this_month_when_it_ends_in_a_later_one(start, end, runs_past):
+    today = date(2026, 12, 31)
+    period = period_for("custom", today=today, start=start, end=end)
+    assert runs_past_month_of(period, today=today) is runs_past
+    # Whatever day of the month today is.
+    assert runs_past_month_of(period, today=date(2026, 12, 1)) is runs_past
