@@ -24,6 +24,7 @@ from pathway.dashboard.metrics import (
     targets_text,
 )
 from pathway.dashboard.rules import (
+    NOT_APPLICABLE,
     Period,
     months_in,
     period_for,
@@ -445,7 +446,7 @@ def _care_rows(cursor, params) -> list[tuple]:
     cursor.execute(APPOINTMENTS_SQL, params)
     due, dna, attended, remote, group_n, group_attended = cursor.fetchone()
     rows += [
-        ("Appointments due", publish_count(due), "–"),
+        ("Appointments due", publish_count(due), NOT_APPLICABLE),
         ("Did not attend", publish_count(dna), publish_percentage(dna, due)),
         (
             "Attended remotely (video or phone)",

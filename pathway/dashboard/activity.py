@@ -14,6 +14,7 @@ from careplans.selectors import deprescribing_counts
 from diaries.models import DiaryEntry
 from pathway.dashboard.metrics import LONDON, period_bounds, targets_text
 from pathway.dashboard.rules import (
+    NOT_APPLICABLE,
     Period,
     months_in,
     publish_count,
@@ -296,7 +297,8 @@ def appointments_table(*, practice_ids, period: Period) -> Table:
         status__in=["attended", "did_not_attend"],
     ).aggregate(n=Count("id"), attended=Count("id", filter=Q(status="attended")))
     rows = (
-        ("Appointments due", publish_count(totals["n"]), "–"),
+        # The appointments due are the total the rates below are of: no rate of their own.
+        ("Appointments due", publish_count(totals["n"]), NOT_APPLICABLE),
         (
             "Did not attend",
             publish_count(totals["dna"]),

@@ -15,6 +15,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 SUPPRESSED = "*"
+# Nothing to work a figure out from: a share of no referrals, a mean over no patients.
+NO_DATA = "–"
+# A figure that has no meaning in its place (the rate of a total): shown as a dash like
+# NO_DATA, and said differently to a screen reader (templates/dashboard/tables.html).
+NOT_APPLICABLE = "not applicable"
 # Counts from 1 to this value could identify a person (DESIGN.md section 7).
 SMALL_NUMBER_MAX = 7
 ROUND_TO = 5
@@ -47,10 +52,10 @@ def publish_percentage(numerator: int, denominator: int, *, people: int | None =
 
     Suppressed when either count or the rest (denominator - numerator) is small, so a share
     shown as 0% or 100% is exactly that, or when the counts are of records (episodes) that
-    belong to a small number of `people`; '–' (no data) when the denominator is 0.
+    belong to a small number of `people`; NO_DATA ('–') when the denominator is 0.
     """
     if denominator == 0:
-        return "–"
+        return NO_DATA
     counts = (numerator, denominator, denominator - numerator)
     if any(is_small(count) for count in counts) or (people is not None and is_small(people)):
         return SUPPRESSED
@@ -59,9 +64,10 @@ def publish_percentage(numerator: int, denominator: int, *, people: int | None =
 
 
 def publish_statistic(value: float | Decimal | None, n: int, places: int = 1) -> str:
-    """A mean, median or other summary over `n` people: suppressed when n is small."""
+    """A mean, median or other summary over `n` people: suppressed when n is small, NO_DATA
+    ('–') when there is nothing to summarise."""
     if n == 0 or value is None:
-        return "–"
+        return NO_DATA
     if is_small(n):
         return SUPPRESSED
     quantum = Decimal(1).scaleb(-places)

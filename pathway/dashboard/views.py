@@ -8,17 +8,42 @@ from django.utils.text import slugify
 from pathway.charts import horizontal_bars
 from pathway.dashboard import snapshots
 from pathway.dashboard.forms import DashboardFilterForm
-from pathway.dashboard.rules import SUPPRESSED, csv_safe
+from pathway.dashboard.rules import NO_DATA, NOT_APPLICABLE, SUPPRESSED, csv_safe
 from pathway.dashboard.scope import organisations_for
 from pathway.models import Organisation
 from pathway.views.access import commissioner_required
 
-# Said under every exported table, as on the page.
+# Said beside every table on the page and in print, and under every exported table.
 SMALL_NUMBERS_NOTE = (
-    "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, and "
+    "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, "
     "percentages are worked out from the rounded counts and suppressed when the count, its "
-    "total or the rest of the total is from 1 to 7."
+    "total or the rest of the total is from 1 to 7, and other figures built on a suppressed "
+    "count are suppressed."
 )
+# A dash on the page is NO_DATA or NOT_APPLICABLE (a screen reader hears which); an exported
+# table writes NOT_APPLICABLE out in words, so only the first is a dash there.
+NO_DATA_NOTE = (
+    "A dash (–) means there is no data to work the figure out from, or that the figure does "
+    "not apply (a total has no rate of its own)."
+)
+EXPORT_NO_DATA_NOTE = "A dash (–) means there is no data to work the figure out from."
+
+
+def _page(request, template: str, context: dict, *, status: int = 200) -> HttpResponse:
+    """A dashboard page, with what its tables' symbols mean."""
+    return render(
+        request,
+        template,
+        {
+            "suppressed": SUPPRESSED,
+            "no_data": NO_DATA,
+            "not_applicable": NOT_APPLICABLE,
+            "small_numbers_note": SMALL_NUMBERS_NOTE,
+            "no_data_note": NO_DATA_NOTE,
+            **context,
+        },
+        status=status,
+    )
 
 
 def _not_linked(request) -> HttpResponse:
@@ -96,7 +121,7 @@ def _dashboard(request, *, printable: bool):
     form = _filtered(request)
     if form is None:
         return _not_linked(request)
-    context = {"form": form, "printable": printable, "suppressed": SUPPRESSED}
+    context = {"form": form, "printable": printable}
     if form.is_valid():
         organisation = form.cleaned_data["organisation"]
         tables, as_of = snapshots.tables_for(organisation, form.reporting_period)
@@ -112,9 +137,9 @@ def _dashboard(request, *, printable: bool):
         # Nothing to print: the dashboard's own form says what is wrong, keeping the choices,
         # and its error links lead to the answers to change.
         context["printable"] = False
-        return render(request, "dashboard/home.html", context, status=400)
+        return _page(request, "dashboard/home.html", context, status=400)
     template = "dashboard/print.html" if printable else "dashboard/home.html"
-    return render(request, template, context)
+    return _page(request, template, context)
 
 
 @commissioner_required
@@ -139,9 +164,7 @@ def export(request, key: str):
         return _not_linked(request)
     if not form.is_valid():
         # A hand-edited or stale link: the dashboard says what is wrong with its choices.
-        return render(
-            request, "dashboard/home.html", {"form": form, "printable": False}, status=400
-        )
+        return _page(request, "dashboard/home.html", {"form": form, "printable": False}, status=400)
     tables, as_of = snapshots.tables_for(form.cleaned_data["organisation"], form.reporting_period)
     table = next((t for t in tables if t.key == key), None)
     if table is None:
@@ -172,4 +195,5 @@ def export(request, key: str):
     # The definition travels with the figures, so a file passed on is read as the page is.
     writer.writerow([csv_safe(f"Definition: {table.definition}")])
     writer.writerow([SMALL_NUMBERS_NOTE])
+    writer.writerow([EXPORT_NO_DATA_NOTE])
     return response

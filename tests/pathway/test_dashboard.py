@@ -3,6 +3,7 @@ queries."""
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -409,14 +410,16 @@ def test_the_csv_export_has_the_table_with_its_headers(world, login):
     assert rows[1] == ["Step", "Target", "Episodes", "Within target", "Median days", "Longest days"]
     assert rows[2][0] == "Referral to triage"
     # What the figures mean travels with them, as beside the table on the page.
-    assert rows[-2] == [
+    assert rows[-3] == [
         f"Definition: {metrics.waits_table(practice_ids=[], period=_period()).definition}"
     ]
-    assert rows[-1] == [
-        "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, and "
+    assert rows[-2] == [
+        "Counts of 1 to 7 are shown as *, other counts are rounded to the nearest 5, "
         "percentages are worked out from the rounded counts and suppressed when the count, its "
-        "total or the rest of the total is from 1 to 7."
+        "total or the rest of the total is from 1 to 7, and other figures built on a suppressed "
+        "count are suppressed."
     ]
+    assert rows[-1] == ["A dash (–) means there is no data to work the figure out from."]
     # The file's name says which table, area and months it holds.
     month = f"{timezone.localdate():%Y-%m}"
     assert response["Content-Disposition"] == (
@@ -815,6 +818,56 @@ def test_patient_records_entered_in_error_count_in_no_figure(db):
     Patient.objects.update(entered_in_error=True)
     Referral.objects.filter(patient__isnull=True).update(entered_in_error=True)
     assert figures(practice_ids) == empty
+
+
+def _section(html: str, key: str) -> str:
+    """The page's section for the table `key`, from its heading to its end."""
+    section = html[html.index(f'id="{key}-heading"') :]
+    return section[: section.index("</section>")]
+
+
+def _row(html: str, label: str) -> str:
+    row = html[html.index(f">{label}</th>") :]
+    return row[: row.index("</tr>")]
+
+
+NO_DATA_CELL = (
+    '<td class="nhsuk-table__cell"><span aria-hidden="true">–</span>'
+    '<span class="nhsuk-u-visually-hidden">no data</span></td>'
+)
+NOT_APPLICABLE_CELL = (
+    '<td class="nhsuk-table__cell"><span aria-hidden="true">–</span>'
+    '<span class="nhsuk-u-visually-hidden">not applicable</span></td>'
+)
+
+
+def test_a_dash_says_no_data_or_not_applicable_to_a_screen_reader(world, login):
+    """With no appointments, the did-not-attend rate has nothing to be worked out from; the
+    appointments due are what the rates are of, so have no rate of their own."""
+    client = login(world.commissioner)
+    for path in ("/dashboard/?period=month", "/dashboard/print/?period=month"):
+        attendance = _section(client.get(path).content.decode(), "attendance")
+        assert NOT_APPLICABLE_CELL in _row(attendance, "Appointments due")
+        assert NO_DATA_CELL in _row(attendance, "Did not attend")
+        assert NO_DATA_CELL not in _row(attendance, "Appointments due")
+    html = client.get("/dashboard/?period=month").content.decode()
+    assert '<td class="nhsuk-table__cell">–</td>' not in html
+    assert "not applicable</td>" not in html.replace(NOT_APPLICABLE_CELL, "")
+
+
+def test_the_page_and_its_printable_view_say_what_a_star_and_a_dash_mean(world, login):
+    client = login(world.commissioner)
+    for path in ("/dashboard/?period=month", "/dashboard/print/?period=month"):
+        text = re.sub(r"<[^>]+>", " ", page_text(client.get(path)))
+        # One explanation, said the same way on both.
+        assert (
+            "All figures are aggregates. Counts of 1 to 7 are shown as *, other counts are "
+            "rounded to the nearest 5, percentages are worked out from the rounded counts and "
+            "suppressed when the count, its total or the rest of the total is from 1 to 7, and "
+            "other figures built on a suppressed count are suppressed. A dash (–) means there is "
+            "no data to work the figure out from, or that the figure does not apply (a total has "
+            "no rate of its own)." in " ".join(text.split())
+        ), path
 
 
 @pytest.mark.parametrize(

@@ -284,7 +284,8 @@ def test_attendance_reports_dna_and_remote_rates(world):
         )
     table = activity.appointments_table(practice_ids=[world.practice_a.id], period=_period())
     rows = {row[0]: row[1:] for row in table.rows}
-    assert rows["Appointments due"] == ("20", "–")
+    # The total the rates are of has no rate of its own.
+    assert rows["Appointments due"] == ("20", "not applicable")
     assert rows["Did not attend"] == ("*", "*")
     # 10 of 16: the 6 seen in person are too few to publish the share.
     assert rows["Attended remotely (video or phone)"] == ("10", "*")
