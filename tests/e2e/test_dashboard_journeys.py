@@ -105,6 +105,11 @@ def test_a_commissioner_reads_narrows_prints_and_downloads_the_figures(browser_p
 
     page.get_by_role("link", name="Printable view").click()
     browser.check()
+    # The way back and the print button sit side by side, centred on one line.
+    back = page.get_by_role("link", name="Back to the dashboard").bounding_box()
+    button = page.get_by_role("button", name="Print this page").bounding_box()
+    assert abs((back["y"] + back["height"] / 2) - (button["y"] + button["height"] / 2)) <= 2
+    assert back["x"] + back["width"] < button["x"]
     assert page.get_by_role("heading", level=1).inner_text().endswith(pcn.name)
     assert "figures as of" in page.locator("main").inner_text()
     _assert_anonymous(page.content(), identifiers)

@@ -702,7 +702,8 @@ def test_the_triage_backlog_is_on_the_page_in_print_and_in_its_csv(world, login)
     assert "Referrals received and not yet triaged, today" in printable
     # The way back to the same figures, and a print button, neither of them printed.
     assert (
-        '<div class="app-no-print">\n  <a class="nhsuk-back-link" href="/dashboard/?period=year">'
+        '<div class="app-no-print app-print-actions">\n  <a class="nhsuk-back-link" '
+        'href="/dashboard/?period=year">'
         "Back to the dashboard</a>" in printable
     )
     assert 'type="button" data-print hidden>Print this page</button>' in printable
