@@ -29,6 +29,7 @@ from reviews.selectors.appointments import (
 from reviews.selectors.episodes import (
     DischargeScope,
     arranged_first_conversations,
+    booked_reviews,
     discharge_letter_for,
     ended_by_discharge,
     episode_for,
@@ -105,6 +106,7 @@ __all__ = [
     "failed_notification_for",
     "failed_notifications_for",
     "arranged_first_conversations",
+    "booked_reviews",
     "first_conversation_arranged",
     "latest_review_due",
     "group_booking_for",

@@ -13,6 +13,7 @@ from pathway.episode_endings import with_endings
 from pathway.models import Episode, Milestone, Patient
 from pathway.models.episodes import MilestoneKind
 from pathway.permissions import patients_visible_to
+from reviews import rules
 from reviews.models import (
     Appointment,
     DischargeLetter,
@@ -73,6 +74,16 @@ def arranged_first_conversations(episode: Episode) -> QuerySet[Appointment]:
         episode=episode,
         kind=Appointment.Kind.FIRST_CONVERSATION,
         status__in=FIRST_CONVERSATION_ARRANGED,
+    ).order_by("start")
+
+
+def booked_reviews(episode: Episode) -> QuerySet[Appointment]:
+    """The episode's follow-ups, medication and annual reviews booked, earliest first: they
+    follow its first conversation (services.appointments)."""
+    return Appointment.objects.filter(
+        episode=episode,
+        kind__in=rules.REVIEW_KINDS - {Appointment.Kind.FIRST_CONVERSATION},
+        status=Appointment.Status.BOOKED,
     ).order_by("start")
 
 

@@ -269,16 +269,7 @@ def _check_reviews_follow(episode: Episode, start: datetime) -> None:
     already has booked (one booked before an earlier first conversation was cancelled or
     missed, or one the first conversation is being moved past): held first, that review would
     record no first contact."""
-    review = (
-        Appointment.objects.filter(
-            episode=episode,
-            kind__in=rules.REVIEW_KINDS - {Appointment.Kind.FIRST_CONVERSATION},
-            status=Appointment.Status.BOOKED,
-            start__lt=start,
-        )
-        .order_by("start")
-        .first()
-    )
+    review = selectors.booked_reviews(episode).filter(start__lt=start).first()
     if review is not None:
         raise ReviewsError(
             f"A {review.get_kind_display().lower()} for this episode is booked for "

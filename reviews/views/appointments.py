@@ -329,6 +329,10 @@ def appointment_cancel(request, appointment_uuid):
         return _cancel(request, appointment, reason=form.cleaned_data["reason"])
     else:
         context = {"form": form, **_cancel_news(appointment)}
+        if appointment.kind == Appointment.Kind.FIRST_CONVERSATION and appointment.episode_id:
+            # Reviews follow the first conversation: cancelled, those booked are left with none
+            # before them until it is booked again.
+            context["reviews_after"] = list(selectors.booked_reviews(appointment.episode))
     record_view(actor=request.user, patient=appointment.patient, obj=appointment)
     return render(
         request,

@@ -1219,3 +1219,18 @@ def test_the_cancelling_page_of_an_appointment_no_longer_booked_offers_nothing(w
     assert "This appointment is marked as did not attend, so it cannot be cancelled." in (
         client.get(_cancel_page(held)).content.decode()
     )
+
+
+def test_cancelling_a_first_conversation_names_the_reviews_booked_to_follow_it(world, login):
+    episode = builders.episode_for(world.patient)
+    first = _book(world, episode=episode, start=_later(days=5))
+    review = _book(world, episode=episode, kind="follow_up", start=_later(days=9))
+    client = login(world.clinician)
+    text = client.get(_cancel_page(first)).content.decode()
+    assert "Reviews are booked to follow it" in text
+    link = reverse("reviews:appointment", kwargs={"appointment_uuid": review.uuid})
+    assert f'<a href="{link}">Follow-up on ' in text
+    # Nothing of the kind for the review itself, nor once no review is booked.
+    assert "Reviews are booked to follow it" not in client.get(_cancel_page(review)).text
+    services.cancel_appointment(actor=world.clinician, appointment=review, reason="Not needed")
+    assert "Reviews are booked to follow it" not in client.get(_cancel_page(first)).text
