@@ -152,7 +152,8 @@ class Referral(ClinicalRecord):
     # partner form when a flag counts only with a new-onset headache, and the reason such a
     # flag changed no tier. A self-referral cannot say it (the team asks them instead).
     headache_not_new = models.BooleanField(default=False, db_default=False)
-    # When the screen was run again with an age from a corrected date of birth, while the
+    # When the screen was run again with an age from a corrected date of birth, or from the
+    # record's on matching a self-referral (or the self-referrer's on undoing it), while the
     # referral waited for triage (referrals.services.rescreening): the referral page says so.
     rescreened_at = models.DateTimeField(null=True, blank=True, editable=False)
     problem = models.TextField("the problem in the patient's words")

@@ -106,7 +106,7 @@ class RedFlagsChanged(ReferralError):
     """The referral's red flags or urgency changed after the page the decision was made on was
     shown: flags carried onto it from a copy (services.close_as_duplicate,
     keep_refused_referral, or the self-referral form sent again), or the screen run again with a
-    corrected date of birth. `added` is the flags added, in words ("" when none were);
+    date of birth as it stands now. `added` is the flags added, in words ("" when none were);
     `urgency` the referral's urgency now, in words; `reason` where the change came from, as it
     follows "red flags were added to it" or "it was screened again" in a sentence (for example
     "from a copy of it the patient sent"; "" when not known)."""

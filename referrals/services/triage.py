@@ -78,7 +78,8 @@ def _why_screen_changed(referral: Referral, added: tuple[str, ...]) -> str:
         if referral.rescreened_at is not None and (
             copy is None or referral.rescreened_at > copy.created_at
         ):
-            return "with the patient's corrected date of birth"
+            # Corrected on the record, or the record's once matched (services.rescreening).
+            return "with the patient's date of birth as it stands now"
     if copy is None:
         return ""
     if copy.source == Referral.Source.SELF:

@@ -164,8 +164,9 @@ def test_the_referral_page_says_the_screen_was_run_again(world, login):
     for user in (world.clinician, world.gp):
         page = page_text(login(user).get(detail))
         assert (
-            f"The screen was run again on {today}, when the patient's date of birth was "
-            "corrected: with their age when referred, 55, it says urgent (within 2 weeks)."
+            f"The screen was run again on {today}, with the patient's date of birth as it "
+            "stands now (corrected, or the record's when matched): with their age when referred, "
+            "55, it says urgent (within 2 weeks)."
         ) in page
 
 
@@ -264,8 +265,9 @@ def test_a_decision_on_a_page_shown_before_the_correction_is_refused_and_says_wh
         )
 
     assert str(raised.value) == (
-        "Since the page was opened, it was screened again with the patient's corrected date of "
-        "birth, and it is now urgent (within 2 weeks). Check the red flags, then decide again."
+        "Since the page was opened, it was screened again with the patient's date of birth as "
+        "it stands now, and it is now urgent (within 2 weeks). Check the red flags, then decide "
+        "again."
     )
     made.refresh_from_db()
     assert made.status == "submitted"
