@@ -41,8 +41,10 @@ def outcome_for_patient(referral: Referral) -> dict:
     ):
         episode = referral.episode
         if referral.status == rules.CLOSED or (episode is not None and not episode.is_open):
-            then = "Your care with them for it has ended. If you need help again, contact your GP "
-            then += "practice."
+            then = (
+                "Your care with them for it has ended. If you need help again, contact your GP "
+                "practice."
+            )
         elif (
             episode is not None
             and episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).exists()

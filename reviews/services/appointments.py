@@ -241,13 +241,19 @@ def _check_request_open(booking_request: BookingRequest, patient: Patient) -> No
         raise StaleState("This request has been closed. Book without it if still needed.")
 
 
-def _check_first_conversation_comes_first(episode: Episode, start: datetime) -> None:
+def _check_first_conversation_comes_first(
+    episode: Episode, start: datetime, *, moving: bool = False
+) -> None:
     """Reviews follow the first conversation: a review booked before one is held or booked, or
     for a time before the one booked, would leave the first-contact clock running with the
-    patient seen, and record no first contact when it was held."""
+    patient seen, and record no first contact when it was held. A review `moving` with none
+    arranged (cancelled or missed after it was booked) stays booked whether or not it moves:
+    booking the first conversation again puts it first."""
     if episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).exists():
         return
     first = selectors.arranged_first_conversations(episode).first()
+    if first is None and moving:
+        return
     if first is None:
         raise ReviewsError(
             "This patient has not had their first conversation for this episode, and none is "
@@ -504,13 +510,8 @@ def reschedule_appointment(
     if current.episode_id is not None and current.start != start:
         if current.kind == Appointment.Kind.FIRST_CONVERSATION:
             _check_reviews_follow(current.episode, start)
-        elif current.kind in rules.REVIEW_KINDS and selectors.first_conversation_arranged(
-            current.episode
-        ):
-            # With none arranged (it was cancelled or missed after this was booked), the
-            # review stays booked whether or not it moves: booking the first conversation
-            # again puts it first.
-            _check_first_conversation_comes_first(current.episode, start)
+        elif current.kind in rules.REVIEW_KINDS:
+            _check_first_conversation_comes_first(current.episode, start, moving=True)
     _check_free(
         clinician=clinician,
         patient=appointment.patient,
