@@ -285,9 +285,12 @@ def record_outcome_told(*, actor, referral: Referral, how: str) -> Referral:
 
 
 @transaction.atomic
-def close_referral(*, actor, referral: Referral) -> Referral:
+def close_referral(*, actor, referral: Referral, patient_died: bool = False) -> Referral:
     """Close a referral: a submitted one is withdrawn, an accepted one ends at discharge.
     Returns it. A withdrawn referral's episode is discharged if the referral had only opened it.
+    A submitted referral standing for copies of others (the patient's own self-referral, or
+    another referrer's red flags) is not withdrawn by its referrer, unless `patient_died`: the
+    patient's death ends every request for their care, the copies' with it.
 
     Raises ReferralError when the move is not allowed by rules.check_transition.
     """
@@ -304,14 +307,15 @@ def close_referral(*, actor, referral: Referral) -> Referral:
     except ValueError as exc:
         raise ReferralError("This referral is already closed or decided against.") from exc
     copies = Referral.objects.filter(duplicate_of=referral)
-    if current == rules.SUBMITTED and copies.filter(source=Referral.Source.SELF).exists():
+    guarded = current == rules.SUBMITTED and not patient_died
+    if guarded and copies.filter(source=Referral.Source.SELF).exists():
         # Its red flags and the request itself stand for the patient's own self-referral too.
         raise ReferralError(
             "The patient also asked for this care in a self-referral, which the team closed as "
             "a copy of this referral: withdrawing it would withdraw their request too. Ask the "
             "care team instead."
         )
-    if current == rules.SUBMITTED and copies.exclude(red_flags=[]).exclude(referrer=actor).exists():
+    if guarded and copies.exclude(red_flags=[]).exclude(referrer=actor).exists():
         # Another referrer's red flags were added to it (services.keep_refused_referral).
         raise ReferralError(
             "Another referrer's referral for this patient and condition, sent while this one "

@@ -229,7 +229,9 @@ def _discharge(*, actor: User, episode: Episode, reason: str, note_for_gp: str, 
     `Discharge` record, each audited, and the summary for the GP rendered after commit."""
     patient = episode.patient
     for referral in Referral.objects.open().filter(episode=episode):
-        referral_services.close_referral(actor=actor, referral=referral)
+        referral_services.close_referral(
+            actor=actor, referral=referral, patient_died=reason == Discharge.Reason.DIED
+        )
     kernel.discharge_episode(episode=episode, actor=actor, now=now)
     record_event(
         actor=actor,
@@ -279,7 +281,7 @@ def _end_other_episodes(*, actor: User, episode: Episode, note_for_gp: str, now)
             )
             continue
         for referral in Referral.objects.open().filter(episode=other):
-            referral_services.close_referral(actor=actor, referral=referral)
+            referral_services.close_referral(actor=actor, referral=referral, patient_died=True)
         other.refresh_from_db()
         if other.is_open:
             kernel.discharge_episode(episode=other, actor=actor, now=now)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from pathway import services as kernel
 from pathway.models import Assessment, AuditEvent, Episode, Milestone, Notification, Patient
 from pathway.notifications import outbox
+from referrals import services as referral_services
 from referrals.models import Referral
 from referrals.services import matching
 from referrals.services.errors import ReferralError
@@ -27,6 +28,7 @@ from reviews.models import (
 from reviews.services import appointments as appointment_services
 from reviews.services import episodes as services
 from tests.careplans import builders as plan_builders
+from tests.factories import UserFactory
 from tests.referrals import builders as referral_builders
 from tests.reviews import builders
 
@@ -121,6 +123,44 @@ def test_a_referral_waiting_for_triage_is_withdrawn_when_the_patient_dies(world,
     )
     assert "Referral withdrawn" not in page
     assert page.count('nhsuk-tag--grey">Discharged</strong>') == 2
+
+
+@pytest.mark.parametrize("copy_from", ["the patient", "another gp"])
+def test_a_referral_waiting_for_triage_with_copies_attached_is_withdrawn_too(world, copy_from):
+    """A waiting referral that stands for the patient's own self-referral, or carries another
+    referrer's red flags, cannot be withdrawn by its GP; the patient's death ends it all the
+    same, with the copies left attached to it."""
+    headache = _active(world)
+    waiting = referral_builders.referral(world.patient, world.gp, condition="chronic_pain")
+    if copy_from == "the patient":
+        copy = referral_builders.self_referral_by(
+            world.patient, condition="chronic_pain", red_flags=("change_in_personality",)
+        )
+        matching.close_as_duplicate(
+            actor=world.clinician, referral=copy, original=waiting, add_red_flags=True
+        )
+    else:
+        other_gp = UserFactory(role="gp", organisations=[world.practice_a])
+        copy = matching.keep_refused_referral(
+            actor=other_gp,
+            source="gp",
+            content=referral_builders.content(
+                condition="chronic_pain", red_flags=("change_in_personality",)
+            ),
+            patient=world.patient,
+        ).copy
+    with pytest.raises(ReferralError, match="withdrawing it would withdraw"):
+        referral_services.close_referral(actor=world.gp, referral=waiting)
+
+    _died(world, headache)
+
+    waiting.refresh_from_db()
+    waiting.episode.refresh_from_db()
+    assert waiting.status == "closed"
+    assert not waiting.episode.is_open
+    assert not world.patient.episodes.open().exists()
+    copy.refresh_from_db()
+    assert copy.duplicate_of == waiting and copy.entered_in_error
 
 
 def test_the_portal_account_is_closed_and_signs_out(world, login):
