@@ -459,7 +459,10 @@ class EmergencyStop(ClinicalRecord):
     """The red-flag screen stopped a referral: what it advised, to whom and when.
 
     No referral is created. A GP's stop records who was advised (`created_by`) and, when known,
-    the patient; a self-referrer's stop holds no personal details, only the flags and the advice.
+    the patient; a self-referrer's stop holds no personal details, only the flags and the advice,
+    unless the service knows the self-referrer is a patient on its records (their form sent
+    again, or a signed-in patient's own details): then it names the patient, so that the
+    clinicians caring for them are told (services.self_referrer_on_record).
     """
 
     Source = ReferralSource
@@ -497,9 +500,10 @@ class EmergencyStop(ClinicalRecord):
                 condition=Q(condition__in=["", *Condition.values]),
                 name="referrals_emergencystop_condition_valid",
             ),
-            # A professional's stop names who was advised; a self-referrer's names nobody.
+            # A professional's stop names who was advised; a self-referrer's names nobody who
+            # advised (the patient, when known, is the self-referrer).
             models.CheckConstraint(
-                condition=Q(source="self", created_by__isnull=True, patient__isnull=True)
+                condition=Q(source="self", created_by__isnull=True)
                 | (~Q(source="self") & Q(created_by__isnull=False)),
                 name="referrals_emergencystop_advised_person",
             ),

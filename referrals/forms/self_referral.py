@@ -228,6 +228,17 @@ class SelfReferralForm(TooLongInWords, forms.Form):
             mobile=data.get("mobile") or "",
         )
 
+    def identity(self) -> rules.Identity:
+        """Who the form says the self-referrer is, from whichever of their details were valid
+        (an empty name or date of birth matches no one: rules.identity_differences)."""
+        data = getattr(self, "cleaned_data", {})
+        return rules.Identity(
+            given_name=(data.get("given_name") or "").strip(),
+            family_name=(data.get("family_name") or "").strip(),
+            date_of_birth=data.get("date_of_birth"),
+            nhs_number=data.get("nhs_number") or "",
+        )
+
     def content(self) -> ReferralContent:
         data = self.cleaned_data
         return ReferralContent(

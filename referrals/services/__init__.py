@@ -39,6 +39,7 @@ from referrals.services.submission import (
     record_emergency_stop,
     referral_condition_label,
     resend_problem,
+    self_referrer_on_record,
     submit_referral,
     submit_self_referral,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "match_self_referral",
     "outcome_channel",
     "record_emergency_stop",
+    "self_referrer_on_record",
     "record_outcome_told",
     "referral_condition_label",
     "resend_problem",

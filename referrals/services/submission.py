@@ -522,6 +522,42 @@ def _create_self_referral(sent: _Sent, *, submission_token: str | None, **extra)
     )
 
 
+def self_referrer_on_record(
+    *, said: rules.Identity, submission_token: str | None, user
+) -> Patient | None:
+    """The patient on the record a self-referral form comes from, when the service knows who
+    sent it; None for anyone else. For a form stopped by an emergency red flag, so that the
+    clinicians caring for the patient hear of it (record_emergency_stop).
+
+    Known are: the form sent again with its one-time token, for the person (name and date of
+    birth, as they gave them) of a referral the team has matched to their record; and a
+    signed-in patient whose details on the form are their record's own (name, date of birth,
+    and the NHS number when given). Someone filling in the form for another person is neither."""
+    earlier = _sent_with(submission_token)
+    standing = _standing_for(earlier) if earlier is not None else None
+    if standing is not None and standing.patient_id is not None:
+        said_then = rules.Identity(
+            given_name=earlier.stated_given_name,
+            family_name=earlier.stated_family_name,
+            date_of_birth=earlier.stated_date_of_birth,
+        )
+        same_person = rules.Identity(said.given_name, said.family_name, said.date_of_birth)
+        if not rules.identity_differences(same_person, said_then):
+            return Patient.objects.live().filter(pk=standing.patient_id).first()
+    if not user.is_authenticated or user.role != user.Role.PATIENT:
+        return None
+    patient = Patient.objects.live().filter(user=user).first()
+    if patient is None:
+        return None
+    record = rules.Identity(
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        date_of_birth=patient.date_of_birth,
+        nhs_number=patient.nhs_number,
+    )
+    return None if rules.identity_differences(said, record) else patient
+
+
 @transaction.atomic
 def record_emergency_stop(
     *,
@@ -537,7 +573,9 @@ def record_emergency_stop(
     """Record that the red-flag screen stopped a referral and which advice it gave; return it.
 
     GPs and partners get the clinical advice (rules.emergency_advice), self-referrers the
-    plain-English advice (rules.patient_emergency_advice). No referral is created, so nothing
+    plain-English advice (rules.patient_emergency_advice). A self-referrer's stop names
+    `patient` only when the service knows who sent the form (self_referrer_on_record), and
+    nobody else. No referral is created, so nothing
     the form held reaches the care team: a PHQ-9 (`phq9`, the item scores) with question 9
     above 0 is kept on the stop for its page to put to the GP (clinical-rules.md section 7: a
     risky answer is never silently dropped); so is `phq9_unread`, a PHQ-9 typed in that could
@@ -560,7 +598,7 @@ def record_emergency_stop(
     stop = EmergencyStop.objects.create(
         source=source,
         condition=condition,
-        patient=None if is_self else patient,
+        patient=patient,
         stated_practice=stated_practice if is_self else None,
         red_flags=list(flags),
         advice=advice,

@@ -51,6 +51,12 @@ def self_refer(request):
                     red_flags=flags,
                     condition=form.cleaned_data.get("condition") or "",
                     stated_practice=form.cleaned_data.get("practice"),
+                    # The patient's clinicians are told when the service knows who this is.
+                    patient=services.self_referrer_on_record(
+                        said=form.identity(),
+                        submission_token=form.cleaned_data.get("submission") or None,
+                        user=request.user,
+                    ),
                 ).advice
         if back_pain:
             # Not a headache red flag: no stop is recorded for it (rules).

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from pathway.models import AuditEvent
-from referrals import selectors, services
-from referrals.models import Referral
+from referrals import rules, selectors, services
+from referrals.models import EmergencyStop, Referral
 from referrals.services import Decision, submission
 from reviews.models import SafetyAlert
 from tests.referrals import builders
@@ -284,3 +284,106 @@ def test_a_decision_on_a_page_shown_before_the_form_was_sent_again_is_refused(cl
     )
     first.refresh_from_db()
     assert first.status == "submitted"
+
+
+EMERGENCY_FLAG = "thunderclap_onset"
+
+
+def _accepted_through_the_form(client, world):
+    """The form sent by world.patient's browser (the details Robin Self gave), matched to
+    world.patient and accepted; its one-time token."""
+    token = _token(client.get(URL))
+    client.post(URL, _form(world, submission=token))
+    matched = services.match_self_referral(
+        actor=world.clinician,
+        referral=Referral.objects.get(),
+        patient=world.patient,
+        confirmed_differences=("given_name", "family_name", "date_of_birth", "practice"),
+    )
+    services.triage_referral(
+        actor=world.clinician,
+        referral=matched,
+        decision=Decision(decision="accept", priority="routine"),
+    )
+    return token
+
+
+def test_an_emergency_flag_sent_again_after_acceptance_reaches_the_patients_clinicians(
+    client, world, login
+):
+    token = _accepted_through_the_form(client, world)
+
+    stopped = client.post(URL, _form(world, submission=token, red_flags=[EMERGENCY_FLAG]))
+
+    assert stopped.status_code == 200
+    assert "Call 999" in stopped.content.decode() or "A&amp;E" in stopped.content.decode()
+    stop = EmergencyStop.objects.get()
+    assert (stop.source, stop.patient, stop.created_by) == ("self", world.patient, None)
+    alert = SafetyAlert.objects.get(patient=world.patient)
+    assert (alert.kind, alert.emergency_stop, alert.resolved_at) == ("emergency_stop", stop, None)
+    assert alert.responsible_clinician == world.clinician
+    page = login(world.clinician).get(reverse("reviews:alert", args=[alert.uuid]))
+    body = page.content.decode()
+    assert f"{world.patient.given_name}, who is in the service's care, filled in the public" in body
+    assert f"<li>{rules.RED_FLAGS[EMERGENCY_FLAG]}</li>" in body
+    assert f"Contact {world.patient.given_name} today" in body
+    assert "(GP)" not in body and "referring partner" not in body
+
+
+def test_an_emergency_sent_again_for_another_person_names_nobody(client, world):
+    token = _accepted_through_the_form(client, world)
+
+    client.post(
+        URL,
+        _form(world, submission=token, given_name="Someone", red_flags=[EMERGENCY_FLAG]),
+    )
+
+    assert EmergencyStop.objects.get().patient is None
+    assert not SafetyAlert.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("details", "named"),
+    [("own", True), ("own with NHS number", True), ("another NHS number", False), ("other", False)],
+)
+def test_a_signed_in_patient_in_care_stopped_by_an_emergency_alerts_their_clinicians(
+    client, world, login, details, named
+):
+    builders.decided(world.patient, world.gp, world.clinician, "accept")
+    patient = world.patient
+    own = {
+        "given_name": patient.given_name.upper(),
+        "family_name": f" {patient.family_name} ",
+        "date_of_birth": patient.date_of_birth.isoformat(),
+    }
+    answers = {
+        "own": own,
+        "own with NHS number": {**own, "nhs_number": patient.nhs_number},
+        "another NHS number": {**own, "nhs_number": world.other_patient.nhs_number},
+        "other": {**own, "given_name": "Someone"},
+    }[details]
+    client = login(world.patient_user)
+
+    response = client.post(URL, _form(world, red_flags=[EMERGENCY_FLAG], **answers))
+
+    assert response.status_code == 200
+    stop = EmergencyStop.objects.get()
+    assert stop.patient == (patient if named else None)
+    assert SafetyAlert.objects.filter(patient=patient, emergency_stop=stop).exists() is named
+
+
+def test_a_known_self_referrer_not_in_care_is_named_but_raises_no_alert(client, world, login):
+    patient = world.patient
+    client = login(world.patient_user)
+    client.post(
+        URL,
+        _form(
+            world,
+            given_name=patient.given_name,
+            family_name=patient.family_name,
+            date_of_birth=patient.date_of_birth.isoformat(),
+            red_flags=[EMERGENCY_FLAG],
+        ),
+    )
+    assert EmergencyStop.objects.get().patient == patient
+    assert not SafetyAlert.objects.exists()
