@@ -145,9 +145,11 @@ def my_appointment_cancel(request, appointment_uuid):
                 "still need to see them, ask for another appointment below.",
             )
             return redirect("reviews:my-appointments")
-    return render(
-        request, "reviews/my_appointment_cancel.html", {"form": form, "appointment": appointment}
-    )
+    context = {"form": form, "appointment": appointment}
+    if appointment.kind == Appointment.Kind.FIRST_CONVERSATION and appointment.episode_id:
+        # The appointments that follow it: cancelled, it has to be arranged again before them.
+        context["reviews_after"] = list(selectors.booked_reviews(appointment.episode))
+    return render(request, "reviews/my_appointment_cancel.html", context)
 
 
 def _not_movable(appointment: Appointment, done: str = "moved") -> str:

@@ -159,3 +159,34 @@ def test_the_service_refuses_a_meeting_a_started_appointment_and_a_stale_copy(wo
     services.cancel_by_patient(actor=world.patient_user, appointment=booked)
     with pytest.raises(StaleState):
         services.cancel_by_patient(actor=world.patient_user, appointment=stale)
+
+
+def test_cancelling_a_first_conversation_tells_the_patient_what_follows_it(world, login):
+    episode = builders.episode_for(world.patient)
+    soon = timezone.localtime(timezone.now()).replace(hour=10, minute=0, second=0, microsecond=0)
+
+    def book(kind, days):
+        return services.book_appointment(
+            actor=world.clinician,
+            patient=world.patient,
+            episode=episode,
+            kind=kind,
+            start=soon + timedelta(days=days),
+            duration_minutes=30,
+            modality="phone",
+            clinician=world.clinician,
+        )
+
+    first = book("first_conversation", 5)
+    review = book("follow_up", 9)
+    client = login(world.patient_user)
+
+    page = html.unescape(client.get(_cancel_url(first)).content.decode())
+    assert "Your other appointments follow this one" in page
+    when = timezone.localtime(review.start).strftime("%A %-d %B %Y at %H:%M")
+    assert f"<li>your follow-up on {when}</li>" in page
+    assert "arrange a new first conversation before that appointment." in page
+    # Not on the follow-up's own page, nor once nothing follows.
+    assert "follow this one" not in client.get(_cancel_url(review)).content.decode()
+    services.cancel_appointment(actor=world.clinician, appointment=review, reason="Not needed")
+    assert "follow this one" not in client.get(_cancel_url(first)).content.decode()
