@@ -334,6 +334,12 @@ class MedicationReduction(ClinicalRecord):
     # of reducing, and for a stop recorded before they were kept (outcome_on_removal).
     outcome_before = models.CharField(max_length=16, choices=TrialOutcome.choices, blank=True)
     outcome_recorded_before = models.DateTimeField(null=True, blank=True)
+    # The medicine's review decision before this step made it "reduce and stop", so that the
+    # first step removed as entered in error gives it back. Null for a step recorded before it
+    # was kept (the decision then stays as it is).
+    decision_before = models.CharField(
+        max_length=10, choices=ReviewDecision.choices, null=True, blank=True
+    )
     entered_in_error = models.BooleanField(default=False)
 
     class Meta:
@@ -362,6 +368,11 @@ class MedicationReduction(ClinicalRecord):
                     outcome_recorded_before__isnull=False,
                 ),
                 name="careplans_reduction_outcome_before_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision_before__isnull=True)
+                | Q(decision_before__in=ReviewDecision.values),
+                name="careplans_reduction_decision_before_valid",
             ),
         ]
         indexes = [

@@ -487,7 +487,9 @@ def remove_latest_reduction(*, actor, trial: TreatmentTrial, step_uuid) -> Medic
     blocks every later one: they are checked against it). A stop removed so gives the medicine
     back the outcome it had before the stop, with the time that was recorded
     (MedicationReduction.outcome_on_removal): ongoing, or effective as reviewed. An outcome
-    recorded since the stop stays. Returns the step. Raises CarePlanError when `step_uuid` is
+    recorded since the stop stays. With no step left, the review decision the first step made
+    "reduce and stop" goes back to what it was (MedicationReduction.decision_before), unless a
+    review has changed it since. Returns the step. Raises CarePlanError when `step_uuid` is
     not the latest step (another was recorded or removed since the page was opened) or the
     episode has ended."""
     trial = (
@@ -510,18 +512,30 @@ def remove_latest_reduction(*, actor, trial: TreatmentTrial, step_uuid) -> Medic
         obj=latest,
         fields=["entered_in_error"],
     )
+    changed = []
     # The stop was what ended it, unless a review has recorded another outcome since.
     if (restored := latest.outcome_on_removal) and trial.outcome == TreatmentTrial.Outcome.STOPPED:
         trial.outcome = restored
         trial.outcome_recorded_at = latest.outcome_recorded_before
+        changed += ["outcome", "outcome_recorded_at"]
+    # The first step was what decided "reduce and stop", unless a review has changed it since.
+    if (
+        not trial.reductions.filter(entered_in_error=False).exists()
+        and latest.decision_before is not None
+        and trial.review_decision == rules.REVIEW_REDUCE
+        and latest.decision_before != rules.REVIEW_REDUCE
+    ):
+        trial.review_decision = latest.decision_before
+        changed.append("review_decision")
+    if changed:
         trial.updated_by = actor
-        trial.save(update_fields=["outcome", "outcome_recorded_at", "updated_by", "updated_at"])
+        trial.save(update_fields=[*changed, "updated_by", "updated_at"])
         record_event(
             actor=actor,
             action=AuditEvent.Action.UPDATE,
             patient=trial.plan.patient,
             obj=trial,
-            fields=["outcome", "outcome_recorded_at"],
+            fields=changed,
         )
     return latest
 
@@ -570,6 +584,7 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
         # What the stop ends, given back if it is removed as entered in error.
         outcome_before=trial.outcome if stopped else "",
         outcome_recorded_before=trial.outcome_recorded_at if stopped else None,
+        decision_before=trial.review_decision,
         created_by=actor,
         updated_by=actor,
     )
@@ -586,7 +601,11 @@ def record_reduction(*, actor, trial: TreatmentTrial, data: dict) -> MedicationR
         action=AuditEvent.Action.CREATE,
         patient=trial.plan.patient,
         obj=reduction,
-        fields=list(data) + (["outcome_before", "outcome_recorded_before"] if stopped else []),
+        fields=[
+            *data,
+            *(["outcome_before", "outcome_recorded_before"] if stopped else []),
+            "decision_before",
+        ],
     )
     record_event(
         actor=actor,

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from careplans import selectors, services
+from careplans import rules, selectors, services
 from careplans.forms import ReductionForm, TrialForm, TrialReviewForm
 from careplans.views.lookups import _plan_or_404, _plan_page, _staff_context, _trial_or_404
 from pathway.audit import record_view
@@ -121,6 +121,7 @@ def reduction_add(request, trial_uuid):
     trial = _trial_or_404(request.user, trial_uuid)
     patient = trial.plan.patient
     if request.method == "POST" and request.POST.get("action") == "remove":
+        decided = trial.review_decision
         try:
             removed = services.remove_latest_reduction(
                 actor=request.user, trial=trial, step_uuid=request.POST.get("step", "")
@@ -129,11 +130,17 @@ def reduction_add(request, trial_uuid):
             messages.error(request, str(exc))
         else:
             said = f"The step of {removed.reduced_on:%-d %B %Y} is marked as entered in error."
-            if removed.outcome_on_removal:
-                trial.refresh_from_db(fields=["outcome"])  # as removing the stop left it
-                if trial.carries_on:
-                    outcome = trial.get_outcome_display().lower()
-                    said += f" {trial.display_name} is recorded as {outcome} again."
+            # As removing the step left them.
+            trial.refresh_from_db(fields=["outcome", "review_decision"])
+            if removed.outcome_on_removal and trial.carries_on:
+                outcome = trial.get_outcome_display().lower()
+                said += f" {trial.display_name} is recorded as {outcome} again."
+            if decided == rules.REVIEW_REDUCE and trial.review_decision != decided:
+                said += " The review decision is no longer to reduce and stop: " + (
+                    f"it is “{trial.get_review_decision_display()}” again."
+                    if trial.review_decision
+                    else "none is recorded."
+                )
             messages.success(request, said)
         return redirect("careplans:reduction-add", trial_uuid=trial.uuid)
     form = ReductionForm(request.POST if request.method == "POST" else None, trial=trial)

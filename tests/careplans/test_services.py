@@ -749,6 +749,60 @@ def test_only_the_latest_step_is_removed_and_a_stop_removed_puts_the_medicine_ba
         services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=stop.uuid)
 
 
+@pytest.mark.parametrize("before", ["", "continue"])
+def test_removing_the_only_step_gives_back_the_review_decision_it_made(world, before):
+    trial = _tramadol(world, "100 mg four times a day")
+    if before:
+        services.review_trial(actor=world.clinician, trial=trial, data={"review_decision": before})
+    first = services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={"step": "reduced", "reduced_on": TODAY() - timedelta(days=9), "dose": "50 mg"},
+    )
+    second = services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={"step": "reduced", "reduced_on": TODAY(), "dose": "25 mg"},
+    )
+    assert (first.decision_before, second.decision_before) == (before, "reduce")
+    # A step left: the medicine is still being reduced.
+    services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=second.uuid)
+    trial.refresh_from_db()
+    assert trial.review_decision == "reduce"
+    services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=first.uuid)
+    trial.refresh_from_db()
+    assert trial.review_decision == before
+    assert ["review_decision"] in AuditEvent.objects.filter(object_uuid=trial.uuid).values_list(
+        "fields", flat=True
+    )
+
+
+def test_a_step_removed_after_a_review_changed_the_decision_leaves_it(world):
+    trial = _tramadol(world, "100 mg four times a day")
+    step = services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={"step": "reduced", "reduced_on": TODAY(), "dose": "50 mg"},
+    )
+    services.review_trial(actor=world.clinician, trial=trial, data={"review_decision": "continue"})
+    services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=step.uuid)
+    trial.refresh_from_db()
+    assert trial.review_decision == "continue"
+
+
+def test_a_step_recorded_before_its_decision_was_kept_leaves_the_decision(world):
+    trial = _tramadol(world, "100 mg four times a day")
+    step = services.record_reduction(
+        actor=world.clinician,
+        trial=trial,
+        data={"step": "reduced", "reduced_on": TODAY(), "dose": "50 mg"},
+    )
+    MedicationReduction.objects.filter(pk=step.pk).update(decision_before=None)
+    services.remove_latest_reduction(actor=world.clinician, trial=trial, step_uuid=step.uuid)
+    trial.refresh_from_db()
+    assert trial.review_decision == "reduce"
+
+
 def _amitriptyline_working(world):
     """Amitriptyline started 100 days ago and reviewed as effective."""
     trial = builders.trial(
@@ -778,9 +832,10 @@ def test_a_stop_removed_as_entered_in_error_gives_back_the_outcome_it_ended(worl
     assert trial in selectors.trials_past_review(
         Patient.objects.all(), today=trial.review_due + timedelta(days=1)
     )
-    assert ["outcome", "outcome_recorded_at"] in AuditEvent.objects.filter(
-        object_uuid=trial.uuid
-    ).values_list("fields", flat=True)
+    # The stop's own row and its removal's: the outcome, and the decision the stop made.
+    changes = AuditEvent.objects.filter(object_uuid=trial.uuid).values_list("fields", flat=True)
+    assert list(changes).count(["outcome", "outcome_recorded_at", "review_decision"]) == 2
+    assert trial.review_decision == ""
 
 
 def test_a_stop_removed_after_another_outcome_was_recorded_leaves_that_outcome(world):

@@ -1578,6 +1578,8 @@ def test_the_reduction_page_lists_the_steps_and_removes_the_latest_when_typed_wr
     done = client.post(url, {"action": "remove", "step": str(step.uuid)}, follow=True)
     body = done.content.decode()
     assert "is marked as entered in error. Tramadol is recorded as ongoing again." in body
+    # The stop was its only step: the decision it made goes too.
+    assert "The review decision is no longer to reduce and stop: none is recorded." in body
     assert "Record a step" in body and "None yet." in body
     trial.refresh_from_db()
     assert trial.outcome == "ongoing"
