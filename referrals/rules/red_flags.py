@@ -454,6 +454,7 @@ PATIENT_GCA_ADVICE = (
     "surgery is closed, call NHS 111."
 )
 PATIENT_EYE_ADVICE = "Go to an eye casualty or A&E now, or call NHS 111 to find one."
+PATIENT_TELL_EVERY_SYMPTOM_ADVICE = "Tell whoever sees you about every symptom you ticked."
 PATIENT_DO_NOT_WAIT_ADVICE = (
     "Do not wait to hear from this service. It cannot give you the same-day care you need."
 )
@@ -481,18 +482,30 @@ def patient_emergency_advice(red_flags: Iterable[str]) -> list[str]:
     """Return the plain-English advice for a self-referrer with emergency-tier flags.
 
     The same routes as emergency_advice (999/A&E; same-day GP or specialist for giant cell
-    arteritis; same-day eye care), worded for the patient. Returns an empty list when no
-    emergency flag is present. Raises ValueError for an unknown code or a bare string.
+    arteritis; same-day eye care), worded for the patient: only the most urgent of them, with a
+    line asking them to tell of every symptom when the flags call for more than one. Returns an
+    empty list when no emergency flag is present. Raises ValueError for an unknown code or a
+    bare string.
     """
     codes = _validated_codes(red_flags)
     if not codes.intersection(EMERGENCY_FLAGS):
         return []
-    advice: list[str] = []
-    if codes.intersection(ACUTE_MEDICAL_FLAGS):
-        advice.append(PATIENT_CALL_999_ADVICE)
-    if GCA_VISUAL_SYMPTOMS in codes or ACUTE_ANGLE_CLOSURE_GLAUCOMA in codes:
-        advice.append(PATIENT_EYE_ADVICE)
-    if codes.intersection(GCA_FLAGS):
-        advice.append(PATIENT_GCA_ADVICE)
+    # One place to go, the most urgent the flags call for: two would contradict each other
+    # ("call 999" and "contact your GP surgery"). The place that sees them hears of the rest.
+    routes = [
+        advice
+        for advice, applies in (
+            (PATIENT_CALL_999_ADVICE, bool(codes.intersection(ACUTE_MEDICAL_FLAGS))),
+            (
+                PATIENT_EYE_ADVICE,
+                GCA_VISUAL_SYMPTOMS in codes or ACUTE_ANGLE_CLOSURE_GLAUCOMA in codes,
+            ),
+            (PATIENT_GCA_ADVICE, bool(codes.intersection(GCA_FLAGS))),
+        )
+        if applies
+    ]
+    advice = routes[:1]
+    if len(routes) > 1:
+        advice.append(PATIENT_TELL_EVERY_SYMPTOM_ADVICE)
     advice.append(PATIENT_DO_NOT_WAIT_ADVICE)
     return advice

@@ -116,10 +116,12 @@ def _render_self_refer(request, form, status=200):
 
 
 def _with_back_pain_advice(advice: list[str]) -> list[str]:
-    """The advice for back pain with nerve signs beside any a headache flag gave: calling 999
-    first, "do not wait" last, nothing twice."""
+    """The advice for back pain with nerve signs, with a headache flag's advice `advice` (if
+    any) folded in: 999 is then the one place to go (rules.patient_emergency_advice gives one),
+    and they are asked to tell of every symptom there."""
     *now, last = rules.PATIENT_BACK_PAIN_ADVICE
-    return list(dict.fromkeys([*now, *advice, last]))
+    also = [rules.PATIENT_TELL_EVERY_SYMPTOM_ADVICE] if advice else []
+    return [*now, *also, last]
 
 
 def _screen_for(form) -> dict | None:

@@ -157,6 +157,29 @@ def test_patient_advice_exists_exactly_when_the_referral_is_an_emergency(code):
     assert bool(patient_emergency_advice([code])) == is_emergency([code])
 
 
+@pytest.mark.parametrize(
+    ("codes", "route"),
+    [
+        (["thunderclap_onset", "jaw_claudication"], rules.PATIENT_CALL_999_ADVICE),
+        (["papilloedema", "gca_visual_symptoms"], rules.PATIENT_CALL_999_ADVICE),
+        (["gca_visual_symptoms", "jaw_claudication"], rules.PATIENT_EYE_ADVICE),
+        (["acute_angle_closure_glaucoma_signs", "scalp_tenderness"], rules.PATIENT_EYE_ADVICE),
+    ],
+)
+def test_a_patient_is_sent_to_one_place_the_most_urgent_and_told_to_mention_the_rest(codes, route):
+    assert patient_emergency_advice(codes) == [
+        route,
+        rules.PATIENT_TELL_EVERY_SYMPTOM_ADVICE,
+        rules.PATIENT_DO_NOT_WAIT_ADVICE,
+    ]
+
+
+def test_one_route_needs_no_word_about_the_rest():
+    assert rules.PATIENT_TELL_EVERY_SYMPTOM_ADVICE not in patient_emergency_advice(
+        ["thunderclap_onset", "impaired_consciousness"]
+    )
+
+
 def test_patient_advice_lines_are_not_repeated():
     advice = patient_emergency_advice(list(RED_FLAGS))
     assert len(advice) == len(set(advice))

@@ -8,13 +8,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pathway.models import AuditEvent
-from referrals import services, throttle
+from referrals import rules, services, throttle
 from referrals.models import EmergencyStop, Referral
 from referrals.services import Decision
 from tests.factories import EpisodeFactory
 from tests.referrals import builders
 
 pytestmark = pytest.mark.django_db
+
+# The advice to call 999, which a phone can dial from the page.
+CALL_999 = 'Call <a href="tel:999">999</a> or go to A&amp;E now.'
 
 URL = reverse("referrals:self-refer")
 SENT = reverse("referrals:self-refer-sent")
@@ -277,7 +280,7 @@ def test_an_emergency_stops_the_self_referral_with_advice_and_no_personal_data(c
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Call 999 or go to A&amp;E now." in body
+    assert CALL_999 in body
     assert Referral.objects.count() == 0
     stop = EmergencyStop.objects.get()
     assert stop.source == "self" and stop.created_by is None and stop.patient is None
@@ -291,12 +294,12 @@ def test_back_pain_with_nerve_signs_stops_the_self_referral_with_advice(client, 
     response = client.post(URL, _form(world, condition=condition, back_pain_emergency="on"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Call 999 or go to A&amp;E now." in body
+    assert CALL_999 in body
     assert "checked in hospital straight away" in body
     assert Referral.objects.count() == 0
     # Even with the rest of the form not filled in: the advice comes first.
     bare = client.post(URL, {"back_pain_emergency": "on"}).content.decode()
-    assert "Call 999 or go to A&amp;E now." in bare
+    assert CALL_999 in bare
     # Unticked, the referral is sent as before.
     assert client.post(URL, _form(world, condition=condition)).status_code == 302
     assert Referral.objects.count() == 1
@@ -305,10 +308,12 @@ def test_back_pain_with_nerve_signs_stops_the_self_referral_with_advice(client, 
 def test_the_live_screen_gives_the_back_pain_advice_as_soon_as_it_is_ticked(client, world):
     screen = reverse("referrals:self-refer-screen")
     body = client.post(screen, {"back_pain_emergency": "on"}).content.decode()
-    assert "Get help now" in body and "Call 999 or go to A&amp;E now." in body
+    assert "Get help now" in body and CALL_999 in body
     assert "checked in hospital straight away" in body
     both = client.post(screen, {"back_pain_emergency": "on", "red_flags": ["jaw_claudication"]})
-    assert "Contact your GP surgery now" in both.content.decode()
+    # One place to go: 999, where they tell of the jaw pain too.
+    assert "Contact your GP surgery now" not in both.content.decode()
+    assert rules.PATIENT_TELL_EVERY_SYMPTOM_ADVICE in both.content.decode()
     assert "Get help now" not in client.post(screen, {}).content.decode()
 
 
@@ -317,8 +322,9 @@ def test_back_pain_with_a_headache_emergency_gives_both_advices_and_records_the_
         URL, _form(world, red_flags=["jaw_claudication"], back_pain_emergency="on")
     )
     advice = re.findall(r"<li>(.*?)</li>", response.content.decode().split("Get help now")[-1])
-    assert advice[0] == "Call 999 or go to A&amp;E now."
-    assert any("Contact your GP surgery now" in line for line in advice)
+    assert advice[0] == CALL_999
+    assert not any("Contact your GP surgery now" in line for line in advice)
+    assert rules.PATIENT_TELL_EVERY_SYMPTOM_ADVICE in advice
     assert any("checked in hospital straight away" in line for line in advice)
     assert advice[-1].startswith("Do not wait to hear from this service")
     assert len(advice) == len(set(advice))
@@ -375,7 +381,7 @@ def test_emergency_stops_count_but_the_advice_is_always_shown(client, world):
     # Over the limit: the same advice, but no more rows.
     response = client.post(URL, stop)
     assert response.status_code == 200
-    assert "Call 999 or go to A&amp;E now." in response.content.decode()
+    assert CALL_999 in response.content.decode()
     assert EmergencyStop.objects.count() == throttle.SELF_REFERRAL_LIMIT
     assert client.post(URL, _form(world)).status_code == 429
 
@@ -482,7 +488,7 @@ def test_a_child_with_an_emergency_red_flag_still_gets_the_advice(client, world)
         URL, _form(world, date_of_birth="2015-01-01", red_flags=["thunderclap_onset"])
     )
     assert response.status_code == 200
-    assert "Call 999 or go to A&amp;E now." in response.content.decode()
+    assert CALL_999 in response.content.decode()
     assert Referral.objects.count() == 0
 
 
@@ -524,11 +530,11 @@ def test_a_stiff_neck_with_a_headache_and_fever_is_an_emergency_for_the_public(c
     # or without neck stiffness, is an emergency).
     url = reverse("referrals:self-refer-screen")
     body = client.post(url, {"red_flags": ["neck_stiffness"]}).content.decode()
-    assert "Get help now" in body and "Call 999" in body
+    assert "Get help now" in body and CALL_999 in body
 
     response = client.post(URL, _form(world, red_flags=["neck_stiffness"]))
     assert response.status_code == 200
-    assert "Call 999 or go to A&amp;E now." in response.content.decode()
+    assert CALL_999 in response.content.decode()
     assert Referral.objects.count() == 0
     stop = EmergencyStop.objects.get()
     assert sorted(stop.red_flags) == ["neck_stiffness", "worsening_headache_with_fever"]
