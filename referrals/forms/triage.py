@@ -7,7 +7,7 @@ from pathway.models import Patient
 from pathway.permissions import practices_visible_to
 from referrals import rules
 from referrals.models import Referral
-from referrals.services import Decision
+from referrals.services import REDIRECT_ELSEWHERE_NEEDS_ADVICE, Decision
 
 
 class DecisionForm(forms.Form):
@@ -118,6 +118,10 @@ class DecisionForm(forms.Form):
         if decision == rules.REDIRECT:
             if not data.get("redirect_to"):
                 self.add_error("redirect_to", "Choose where to redirect the referral.")
+            elif data["redirect_to"] == rules.REDIRECT_ELSEWHERE and not self._written(
+                "advice_to_referrer"
+            ):
+                self.add_error("advice_to_referrer", REDIRECT_ELSEWHERE_NEEDS_ADVICE)
             if not self._written("note") and not self._written("advice_to_referrer"):
                 self.add_error("note", "Add a note for the service you are redirecting to.")
         return data

@@ -71,6 +71,8 @@ REJECTION_REASONS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+# The destination that names no service: the advice to the referrer says which.
+REDIRECT_ELSEWHERE = "other"
 REDIRECT_DESTINATIONS: Mapping[str, str] = MappingProxyType(
     {
         "neurology": "Neurology",

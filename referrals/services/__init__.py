@@ -44,6 +44,7 @@ from referrals.services.submission import (
     submit_self_referral,
 )
 from referrals.services.triage import (
+    REDIRECT_ELSEWHERE_NEEDS_ADVICE,
     Decision,
     close_referral,
     outcome_channel,
@@ -54,6 +55,7 @@ from referrals.services.triage import (
 __all__ = [
     "NOT_AN_ADULT_MESSAGE",
     "Decision",
+    "REDIRECT_ELSEWHERE_NEEDS_ADVICE",
     "DuplicateOpenReferral",
     "EmergencyFlagsPresent",
     "MatchNotConfirmed",

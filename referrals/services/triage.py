@@ -25,6 +25,11 @@ from referrals.services.errors import (
     ReferralNotMatched,
 )
 
+REDIRECT_ELSEWHERE_NEEDS_ADVICE = (
+    "Say in the advice to the referrer which service to refer the patient to: 'Other service' "
+    "names none."
+)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -55,6 +60,13 @@ class Decision:
                 raise ReferralError("Give advice to the referrer when rejecting a referral.")
         if self.decision == rules.REDIRECT and self.redirect_to not in rules.REDIRECT_DESTINATIONS:
             raise ReferralError("Choose where to redirect the referral.")
+        if (
+            self.decision == rules.REDIRECT
+            and self.redirect_to == rules.REDIRECT_ELSEWHERE
+            and not self.advice_to_referrer.strip()
+        ):
+            # "Other service" names none: the advice is where the referrer reads which.
+            raise ReferralError(REDIRECT_ELSEWHERE_NEEDS_ADVICE)
 
 
 def _why_screen_changed(referral: Referral, added: tuple[str, ...]) -> str:

@@ -626,6 +626,10 @@ def test_a_stale_copy_cannot_decide_twice(world):
         (Decision(decision="reject", rejection_reason="nope", advice_to_referrer="x"), "reason"),
         (Decision(decision="reject", rejection_reason="other"), "advice"),
         (Decision(decision="redirect", redirect_to="space"), "redirect"),
+        (
+            Decision(decision="redirect", redirect_to="other", note="Seen by the MSK team."),
+            "which service to refer the patient to",
+        ),
     ],
 )
 def test_an_incomplete_decision_is_refused(world, decision, message):

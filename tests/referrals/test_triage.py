@@ -456,6 +456,10 @@ def test_the_referrer_of_a_child_is_told_what_may_happen_not_given_triage_advice
         ({"decision": "reject", "rejection_reason": "other"}, "Give advice to the referrer"),
         ({"decision": "redirect", "note": "x"}, "Choose where to redirect"),
         ({"decision": "redirect", "redirect_to": "neurology"}, "Add a note"),
+        (
+            {"decision": "redirect", "redirect_to": "other", "note": "Seen by the MSK team."},
+            "Say in the advice to the referrer which service",
+        ),
         ({"decision": "accept", "priority": "emergency"}, "Select a valid choice"),
         ({"decision": "reject", "rejection_reason": "bored", "advice_to_referrer": "x"}, "valid"),
     ],
