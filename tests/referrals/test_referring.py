@@ -598,6 +598,8 @@ def test_the_screen_shows_emergency_advice_as_boxes_are_ticked(world, login):
 def test_the_screen_shows_the_two_week_route(world, login):
     body = _screen(login(world.gp), red_flags=["orthostatic_headache"])
     assert "2-week route" in body and "within 2 weeks" in body
+    # Sending it here is no 2-week route: the GP is not left to read it as one.
+    assert "Sending this referral does not arrange the 2-week route" in body
 
 
 def test_neck_stiffness_alone_is_routine_but_the_screen_asks_about_a_fever(world, login):
