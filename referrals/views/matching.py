@@ -105,8 +105,12 @@ def add_patient(request, referral_uuid):
 
 
 def _stated(referral: Referral) -> dict:
-    """The patient form's starting values: what the self-referrer gave about themselves. No
-    consent to texts or emails is assumed from it: the clinician asks."""
+    """The patient form's starting values: what the self-referrer gave about themselves, with
+    consent to the one way they chose to be contacted, texts or emails (they agreed to be
+    contacted, as a GP's new patient does: services.submit_referral). The clinician can change
+    any of it."""
+    mobile = referral.stated_mobile if is_uk_mobile(referral.stated_mobile) else ""
+    chose = referral.preferred_contact
     return {
         "nhs_number": referral.stated_nhs_number,
         "given_name": referral.stated_given_name,
@@ -114,10 +118,12 @@ def _stated(referral: Referral) -> dict:
         "date_of_birth": referral.stated_date_of_birth,
         "registered_practice": referral.stated_practice_id,
         # A landline given for a phone call is not a mobile the record can text.
-        "mobile": display_uk_mobile(referral.stated_mobile)
-        if is_uk_mobile(referral.stated_mobile)
-        else "",
+        "mobile": display_uk_mobile(mobile) if mobile else "",
         "email": referral.stated_email,
+        "sms_consent": referral.consent_to_contact and chose == "sms" and bool(mobile),
+        "email_consent": referral.consent_to_contact
+        and chose == "email"
+        and bool(referral.stated_email),
     }
 
 

@@ -550,23 +550,47 @@ def test_a_self_referrer_with_no_record_is_added_from_what_they_gave_and_matched
     assert f'href="{url}"' in detail
     form_page = client.get(url).content.decode()
     values = _as_posted(form_page)
-    # What they gave is filled in; consent to messages is not assumed.
+    # What they gave is filled in, with consent to the way they chose to be contacted (email):
+    # no other is assumed.
     assert values["given_name"] == "Sam" and values["family_name"] == "Self"
     assert values["nhs_number"] == "9434765919" and values["mobile"] == "07700 900456"
     assert values["registered_practice"] == str(world.practice_b.pk)
     assert (values["date_of_birth_day"], values["date_of_birth_year"]) == ("1", "1990")
-    assert "sms_consent" not in values and " checked" not in form_page
-    response = client.post(url, {**values, "sex": "female"})
+    assert re.search(r'name="email_consent"[^>]* checked', form_page)
+    assert not re.search(r'name="sms_consent"[^>]* checked', form_page)
+    response = client.post(url, {**values, "sex": "female", "email_consent": "on"})
     assert response.status_code == 302
     patient = Patient.objects.get(nhs_number="9434765919")
     made.refresh_from_db()
-    assert made.patient == patient and not patient.sms_consent
+    assert made.patient == patient and not patient.sms_consent and patient.email_consent
     assert response["Location"] == reverse("referrals:detail", args=[made.uuid])
     page = client.get(response["Location"]).content.decode()
     assert "has been added and the self-referral matched to them" in page
     # Matched: it can no longer be added again.
     again = client.get(url)
     assert again.status_code == 302 and Patient.objects.filter(nhs_number="9434765919").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("chose", "mobile", "ticked"),
+    [
+        ("sms", "+447700900456", {"sms_consent"}),
+        ("sms", "01632 960001", set()),  # a landline cannot take a text
+        ("phone", "+447700900456", set()),
+        ("letter", "", set()),
+    ],
+)
+def test_a_self_referrers_record_starts_with_consent_to_the_way_they_chose(
+    world, login, chose, mobile, ticked
+):
+    made = _new_to_the_service(world, preferred_contact=chose, mobile=mobile)
+    page = login(world.clinician).get(reverse("referrals:add-patient", args=[made.uuid]))
+    body = page.content.decode()
+    assert {
+        box
+        for box in ("sms_consent", "email_consent")
+        if re.search(f'name="{box}"[^>]* checked', body)
+    } == ticked
 
 
 def test_a_record_added_with_a_corrected_detail_is_left_for_the_clinician_to_match(world, login):
