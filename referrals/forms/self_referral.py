@@ -170,9 +170,12 @@ class SelfReferralForm(TooLongInWords, forms.Form):
             email=data.get("email") or "",
         )
         texts = data.get("preferred_contact") == Referral.PreferredContact.SMS
-        if not data.get("email") and not data.get("mobile") and "mobile" not in self.errors:
+        # An address or number typed but not valid has its own error already: "enter one" would
+        # contradict it.
+        typed = "email" in self.errors or "mobile" in self.errors
+        if not data.get("email") and not data.get("mobile") and not typed:
             self.add_error("mobile", "Enter a phone number or an email address.")
-        elif missing == "email":
+        elif missing == "email" and "email" not in self.errors:
             self.add_error("email", "Enter an email address, or choose another way to contact you.")
         elif missing == "mobile" and "mobile" not in self.errors:
             self.add_error(

@@ -438,6 +438,13 @@ def test_bad_input_is_a_clear_error_and_saves_nothing(client, world, overrides, 
     assert Referral.objects.count() == 0
 
 
+def test_an_address_typed_wrongly_is_not_also_called_missing(client, world):
+    body = client.post(URL, _form(world, email="not-an-email")).content.decode()
+    assert "Enter a valid email address" in body
+    assert "Enter a phone number or an email address" not in body
+    assert "Enter an email address, or choose another" not in body
+
+
 def test_every_missing_answer_is_named_in_the_error_summary(client, world):
     body = client.post(URL, {}).content.decode()
     for message in (
