@@ -332,6 +332,24 @@ def test_a_gp_cannot_refer_a_patient_who_has_died(world):
         referral_builders.referral(world.patient, world.gp, condition="chronic_pain")
 
 
+def test_the_gp_is_not_offered_a_referral_for_a_patient_who_has_died(world, login):
+    _died(world, _active(world), TODAY())
+    client = login(world.gp)
+    tab = client.get(
+        reverse("referrals:patient-referrals", kwargs={"patient_uuid": world.patient.uuid})
+    ).content.decode()
+    assert "Refer this patient" not in tab
+    assert f"died on {TODAY():%-d %B %Y}, so they cannot be referred" in tab
+    # Looked up by NHS number on the referral form: said at once, not after the whole form.
+    looked_up = html.unescape(
+        client.post(
+            reverse("referrals:patient-lookup"), {"nhs_number": world.patient.nhs_number}
+        ).content.decode()
+    )
+    assert "This patient has died" in looked_up
+    assert "You do not need to fill in the new patient details" not in looked_up
+
+
 def test_a_self_referral_is_not_matched_to_a_patient_who_has_died(world):
     referral = referral_builders.self_referral_by(world.patient)
     Patient.objects.filter(pk=world.patient.pk).update(date_of_death=date(2026, 3, 3))
