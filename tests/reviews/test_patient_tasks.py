@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from reviews import messaging
 from tests.diaries import builders as diary_builders
+from tests.referrals import builders as referral_builders
 from tests.reviews import builders
 
 HOME = reverse("pathway:patient-home")
@@ -167,6 +168,15 @@ def test_the_patients_timeline_leaves_out_the_triage_priority(world, login):
         reverse("pathway:patient-detail", kwargs={"patient_uuid": world.patient.uuid})
     )
     assert ">Routine</strong>" in staff.content.decode()
+
+
+def test_the_timeline_dates_each_episode_from_its_referral(world, login):
+    # A referral redirected elsewhere ended without care starting: "Started" would say it did.
+    made = referral_builders.decided(world.patient, world.gp, world.clinician, "redirect")
+    page = html.unescape(login(world.patient_user).get(HOME).content.decode())
+    referred = timezone.localtime(made.episode.opened_at)
+    assert f"Referred {referred:%-d %B %Y}" in page
+    assert "Started " not in page
 
 
 def _review_due(client) -> list[str]:
