@@ -811,6 +811,14 @@ def test_the_leaflet_list_runs_a_constant_number_of_queries(client, db, django_a
         assert client.get("/care-plans/leaflets/").status_code == 200
 
 
+def test_the_leaflet_filter_marks_the_one_shown_for_screen_readers(client, db):
+    body = client.get("/care-plans/leaflets/").content.decode()
+    assert '<strong aria-current="true">All</strong>' in body
+    body = client.get("/care-plans/leaflets/?condition=headache").content.decode()
+    assert '<strong aria-current="true">Headache</strong>' in body
+    assert '<strong aria-current="true">All</strong>' not in body
+
+
 # --- two tabs: a save based on an out-of-date copy is refused -----------------------------------
 
 
