@@ -175,7 +175,11 @@ def contact_preferences(request):
     if request.method == "POST":
         if "opt_out" in request.POST:
             services.opt_out_of_messages(actor=request.user, patient=patient)
-            messages.success(request, "You will not get any more messages from us.")
+            messages.success(
+                request,
+                "You will not get any more messages from us. To turn them back on, tick a box "
+                "below and save.",
+            )
             return redirect("pathway:contact-preferences")
         if form.is_valid():
             services.update_contact_preferences(

@@ -494,6 +494,10 @@ def test_it_dates_a_new_consent(login, world):
 
 def test_it_stops_every_message_when_the_patient_opts_out(login, world):
     assert world.patient.can_receive("sms") and world.patient.can_receive("email")
+    # What the button does is said beside it, before it is pressed.
+    before = _page(login(world.patient_user).get(PREFERENCES))
+    assert "This turns off every text message and email from us, diary reminders" in before
+    assert "You can turn messages back on here at any time." in before
     response = login(world.patient_user).post(PREFERENCES, {"opt_out": "1"})
     assert response.status_code == 302
     world.patient.refresh_from_db()
