@@ -322,11 +322,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The heartbeat has a queue of its own, which every worker consumes alongside the default one,
-# so a backlog of deliveries cannot make /health/ report a busy worker as down.
+# so a backlog of deliveries cannot make /health/ report a busy worker as down. So do the
+# catch-up sweeps' letters (BACKLOG_QUEUE): a worker takes from its queues in turn, so hundreds
+# of letters queued at once do not hold up a PDF a patient is waiting for.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+BACKLOG_QUEUE = "backlog"
 CELERY_TASK_QUEUES = (
     Queue("celery", Exchange("celery"), routing_key="celery"),
     Queue("heartbeat", Exchange("heartbeat"), routing_key="heartbeat"),
+    Queue(BACKLOG_QUEUE, Exchange(BACKLOG_QUEUE), routing_key=BACKLOG_QUEUE),
 )
 CELERY_TASK_ROUTES = {"pathway.tasks.heartbeat": {"queue": "heartbeat"}}
 CELERY_TASK_SERIALIZER = "json"

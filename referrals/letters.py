@@ -5,6 +5,7 @@ call), stored once per referral and kind with a SHA-256, downloaded through an a
 import hashlib
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -20,14 +21,18 @@ from referrals.models import Referral, ReferralLetter
 logger = logging.getLogger(__name__)
 
 
-def enqueue_triage_letter(referral_uuid: str) -> bool:
+def enqueue_triage_letter(referral_uuid: str, *, backlog: bool = False) -> bool:
     """Hand the letter to the worker. A broker outage must not turn a saved decision into an
     error page: the letter can be rendered later (render_missing_letters). Returns whether the
-    broker took it."""
+    broker took it. The sweep's go on the backlog queue (`backlog`: settings.BACKLOG_QUEUE).
+    """
     from referrals.tasks import render_triage_letter
 
     try:
-        render_triage_letter.delay(referral_uuid)
+        if backlog:
+            render_triage_letter.apply_async((referral_uuid,), queue=settings.BACKLOG_QUEUE)
+        else:
+            render_triage_letter.delay(referral_uuid)
     except Exception:  # noqa: BLE001  any broker failure: the sweep renders it later
         logger.warning("broker unavailable; triage letter for %s not queued", referral_uuid)
         return False
@@ -41,7 +46,7 @@ def queue_missing_letters() -> int:
     return sum(
         1
         for referral_uuid in selectors.referrals_without_letter()
-        if enqueue_triage_letter(referral_uuid)
+        if enqueue_triage_letter(referral_uuid, backlog=True)
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -25,14 +26,18 @@ from reviews.selectors.trends import assessment_trends
 logger = logging.getLogger(__name__)
 
 
-def enqueue_discharge_letter(discharge_uuid: str) -> bool:
+def enqueue_discharge_letter(discharge_uuid: str, *, backlog: bool = False) -> bool:
     """Hand the letter to the worker. A broker outage must not turn a saved discharge into an
     error page: the sweep renders it later (render_missing_discharge_letters). Returns whether
-    the broker took it."""
+    the broker took it. The sweep's go on the backlog queue (`backlog`: settings.BACKLOG_QUEUE).
+    """
     from reviews.tasks import render_discharge_letter
 
     try:
-        render_discharge_letter.delay(discharge_uuid)
+        if backlog:
+            render_discharge_letter.apply_async((discharge_uuid,), queue=settings.BACKLOG_QUEUE)
+        else:
+            render_discharge_letter.delay(discharge_uuid)
     except Exception:  # noqa: BLE001  any broker failure: the sweep renders it later
         logger.warning("broker unavailable; discharge letter for %s not queued", discharge_uuid)
         return False
@@ -46,7 +51,7 @@ def queue_missing_letters() -> int:
     return sum(
         1
         for discharge_uuid in discharges_without_letter()
-        if enqueue_discharge_letter(discharge_uuid)
+        if enqueue_discharge_letter(discharge_uuid, backlog=True)
     )
 
 

@@ -118,4 +118,5 @@ def test_the_heartbeat_has_its_own_queue_that_every_worker_consumes():
     router = health.celery_app.amqp.router
     assert router.route({}, "pathway.tasks.heartbeat")["queue"].name == "heartbeat"
     assert router.route({}, "pathway.tasks.deliver_notification")["queue"].name == "celery"
-    assert set(health.celery_app.amqp.queues.consume_from) == {"celery", "heartbeat"}
+    # The letters' catch-up sweeps have a queue of their own too, which every worker takes from.
+    assert set(health.celery_app.amqp.queues.consume_from) == {"celery", "heartbeat", "backlog"}

@@ -4,6 +4,7 @@ import hashlib
 import io
 
 import pytest
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from pypdf import PdfReader
@@ -16,6 +17,16 @@ from referrals.services import Decision
 from tests.referrals import builders
 
 pytestmark = pytest.mark.django_db
+
+
+def _sweep_queues_to(monkeypatch, task, queued: list) -> None:
+    """The sweep's renders, handed to the backlog queue, join `queued` too."""
+
+    def backlog(args, *, queue=None, **options):
+        assert queue == settings.BACKLOG_QUEUE
+        queued.append(args[0])
+
+    monkeypatch.setattr(task, "apply_async", backlog)
 
 
 def test_the_task_renders_and_stores_the_letter_once(world):
@@ -67,6 +78,7 @@ def test_a_decision_enqueues_the_letter_on_commit(
 ):
     queued = []
     monkeypatch.setattr(tasks.render_triage_letter, "delay", queued.append)
+    _sweep_queues_to(monkeypatch, tasks.render_triage_letter, queued)
     monkeypatch.setattr("pathway.notifications.outbox.enqueue_delivery", lambda *a, **k: True)
     referral = builders.referral(world.patient, world.gp)
     client = login(world.clinician)
@@ -100,7 +112,10 @@ def test_a_broker_outage_leaves_the_decision_saved(
 
 def test_the_sweep_queues_letters_that_were_never_rendered(world, monkeypatch):
     queued = []
-    monkeypatch.setattr(tasks.render_triage_letter, "delay", queued.append)
+    # Only to the backlog queue, where a patient's PDF waiting on the default queue takes turns
+    # with them instead of waiting behind them all.
+    monkeypatch.setattr(tasks.render_triage_letter, "delay", lambda *a: pytest.fail("default"))
+    _sweep_queues_to(monkeypatch, tasks.render_triage_letter, queued)
     done = builders.decided(world.patient, world.gp, world.clinician)
     builders.letter(done)
     missing = builders.decided(world.other_patient, world.gp, world.clinician, "reject")
@@ -120,6 +135,7 @@ def _broken_render(html):
 def test_a_letter_that_never_renders_is_given_up_and_shown_as_not_made(world, monkeypatch, login):
     queued = []
     monkeypatch.setattr(tasks.render_triage_letter, "delay", queued.append)
+    _sweep_queues_to(monkeypatch, tasks.render_triage_letter, queued)
     failing = builders.decided(world.patient, world.gp, world.clinician)
     page = reverse("referrals:detail", args=[failing.uuid])
     assert "The letter is being prepared" in login(world.gp).get(page).content.decode()

@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +24,16 @@ from tests.referrals import builders as referral_builders
 from tests.reviews import builders
 
 pytestmark = pytest.mark.django_db
+
+
+def _sweep_queues_to(monkeypatch, task, queued: list) -> None:
+    """The sweep's renders, handed to the backlog queue, join `queued` too."""
+
+    def backlog(args, *, queue=None, **options):
+        assert queue == settings.BACKLOG_QUEUE
+        queued.append(args[0])
+
+    monkeypatch.setattr(task, "apply_async", backlog)
 
 
 def _active(world) -> Episode:
@@ -124,6 +135,7 @@ def test_the_discharge_queues_its_letter_on_commit(
 ):
     queued = []
     monkeypatch.setattr(tasks.render_discharge_letter, "delay", queued.append)
+    _sweep_queues_to(monkeypatch, tasks.render_discharge_letter, queued)
     monkeypatch.setattr("pathway.notifications.outbox.enqueue_delivery", lambda *a, **k: True)
     with django_capture_on_commit_callbacks(execute=True):
         discharge = _discharged(world)
@@ -143,6 +155,7 @@ def test_a_broker_outage_leaves_the_discharge_saved_and_the_sweep_queues_it(
     assert Discharge.objects.filter(pk=discharge.pk, episode__status="discharged").exists()
     queued = []
     monkeypatch.setattr(tasks.render_discharge_letter, "delay", queued.append)
+    _sweep_queues_to(monkeypatch, tasks.render_discharge_letter, queued)
     assert tasks.render_missing_discharge_letters.run() == 1
     assert queued == [str(discharge.uuid)]
     # Once rendered, the sweep leaves it alone.
@@ -153,6 +166,7 @@ def test_a_broker_outage_leaves_the_discharge_saved_and_the_sweep_queues_it(
 def test_a_summary_that_never_renders_is_given_up_and_shown_as_not_made(world, monkeypatch, login):
     queued = []
     monkeypatch.setattr(tasks.render_discharge_letter, "delay", queued.append)
+    _sweep_queues_to(monkeypatch, tasks.render_discharge_letter, queued)
     discharge = _discharged(world)
 
     def broken(html):
