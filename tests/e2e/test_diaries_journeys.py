@@ -96,6 +96,21 @@ def test_a_patient_logs_days_and_sees_the_calendar_summary_and_report(
     assert "You had a headache on 1 day out of 90." in page.content()
     assert "You started your diary on " in page.content()
     assert "so it does not cover all 90 days yet" in page.content()
+    # On a phone, a table too wide for the screen scrolls in its own box, and only such a table
+    # says "Scroll the table sideways" above it.
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    notes = page.evaluate(
+        "[...document.querySelectorAll('.app-scroll-note')]"
+        ".map(n => [!n.hidden, n.nextElementSibling.scrollWidth"
+        " > n.nextElementSibling.clientWidth])"
+    )
+    assert notes and all(shown == scrolls for shown, scrolls in notes)
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    page.set_viewport_size(size)
     page.get_by_role("button", name="Create a PDF report of these 90 days").click()
     page.get_by_text("Preparing your report").wait_for()
     browser_page.check()
