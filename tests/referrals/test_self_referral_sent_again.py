@@ -22,6 +22,26 @@ pytestmark = pytest.mark.django_db
 HEAD_INJURY = "recent_head_trauma_within_3_months"
 URGENT_FLAG = "change_in_personality"
 TOKEN = "t" * 32
+EMERGENCY_FLAG = "thunderclap_onset"
+
+
+def _accepted_through_the_form(client, world):
+    """The form sent by world.patient's browser (the details Robin Self gave), matched to
+    world.patient and accepted; its one-time token."""
+    token = _token(client.get(URL))
+    client.post(URL, _form(world, submission=token))
+    matched = services.match_self_referral(
+        actor=world.clinician,
+        referral=Referral.objects.get(),
+        patient=world.patient,
+        confirmed_differences=("given_name", "family_name", "date_of_birth", "practice"),
+    )
+    services.triage_referral(
+        actor=world.clinician,
+        referral=matched,
+        decision=Decision(decision="accept", priority="routine"),
+    )
+    return token
 
 
 def _detail(referral):
@@ -166,20 +186,7 @@ def test_flags_sent_again_after_the_patient_was_accepted_reach_their_clinicians(
 
 
 def test_the_sent_page_says_flags_went_to_the_team_caring_for_them(client, world):
-    token = _token(client.get(URL))
-    client.post(URL, _form(world, submission=token))
-    first = Referral.objects.get()
-    matched = services.match_self_referral(
-        actor=world.clinician,
-        referral=first,
-        patient=world.patient,
-        confirmed_differences=("given_name", "family_name", "date_of_birth", "practice"),
-    )
-    services.triage_referral(
-        actor=world.clinician,
-        referral=matched,
-        decision=Decision(decision="accept", priority="routine"),
-    )
+    token = _accepted_through_the_form(client, world)
 
     client.post(URL, _form(world, submission=token, red_flags=[HEAD_INJURY]))
 
@@ -284,28 +291,6 @@ def test_a_decision_on_a_page_shown_before_the_form_was_sent_again_is_refused(cl
     )
     first.refresh_from_db()
     assert first.status == "submitted"
-
-
-EMERGENCY_FLAG = "thunderclap_onset"
-
-
-def _accepted_through_the_form(client, world):
-    """The form sent by world.patient's browser (the details Robin Self gave), matched to
-    world.patient and accepted; its one-time token."""
-    token = _token(client.get(URL))
-    client.post(URL, _form(world, submission=token))
-    matched = services.match_self_referral(
-        actor=world.clinician,
-        referral=Referral.objects.get(),
-        patient=world.patient,
-        confirmed_differences=("given_name", "family_name", "date_of_birth", "practice"),
-    )
-    services.triage_referral(
-        actor=world.clinician,
-        referral=matched,
-        decision=Decision(decision="accept", priority="routine"),
-    )
-    return token
 
 
 def test_an_emergency_flag_sent_again_after_acceptance_reaches_the_patients_clinicians(
