@@ -1964,3 +1964,45 @@ def test_a_plan_whose_care_ended_beside_care_that_goes_on_names_its_condition(wo
     mine = html.unescape(login(world.patient_user).get("/care-plans/my/").content.decode())
     assert "Your headache care with the headache and pain team ended on" in mine
     assert "ask your GP practice to refer you" not in mine
+
+
+# --- heading levels ------------------------------------------------------------------------------
+
+
+def _skipped_headings(page: str) -> list[str]:
+    """Each heading that comes more than one level below the heading before it ("h2 -> h4"):
+    screen-reader users move through a page by its headings, and a skipped level reads as a
+    section missing."""
+    levels = [int(level) for level in re.findall(r"<h([1-6])[\s>]", page)]
+    return [f"h{a} -> h{b}" for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
+
+
+def test_the_plan_pages_warnings_sit_one_heading_level_below_the_plan(world, login):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline", "candesartan"):
+        builders.failed(plan, code)
+    # Triptan overuse (10 days a month) and chronic migraine: the diary's overuse warning and
+    # the plan's NICE prompts both sit under the plan's heading.
+    _diary(
+        world.patient,
+        90,
+        lambda n: {"headache": True, "migraine": n % 3 == 0, "took_triptan": n % 3 == 0},
+    )
+    client = login(world.clinician)
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "The diary shows medication overuse" in page
+    assert "Consider a CGRP antibody or specialist referral" in page
+    assert _skipped_headings(page) == []
+
+    # A medicine's own warnings, on its review page and on the form that records it.
+    opioid = builders.trial(
+        plan, medicine_code="codeine", role="acute", dose="30 mg", start_warning_acknowledged=True
+    )
+    review = client.get(f"/care-plans/treatments/{opioid.uuid}/review/").content.decode()
+    assert "NICE advises not to offer opioids" in review
+    assert _skipped_headings(review) == []
+    url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
+    data = {"medicine_code": "tramadol", "role": "acute", "dose": "50 mg"}
+    warned = client.post(url, {**data, "started_on": TODAY().isoformat()}).content.decode()
+    assert "NICE advises not to offer opioids" in warned
+    assert _skipped_headings(warned) == []
