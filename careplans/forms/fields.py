@@ -63,6 +63,13 @@ def days_field(label: str, *, help_text: str = "", what: str = "") -> forms.Deci
     )
 
 
+def plain_empty_choice(field: forms.ChoiceField, label: str) -> None:
+    """Label a select's empty choice in plain English ("Choose an area") instead of Django's
+    "---------", which says nothing read aloud. The empty choice stays: a blank row of a
+    formset is ignored only while nothing in it is chosen."""
+    field.choices = [("", label), *((value, text) for value, text in field.choices if value != "")]
+
+
 # Far above any dose taken in primary care: a larger figure is a typing error.
 MAX_MORPHINE_EQUIVALENT_MG = 2000
 

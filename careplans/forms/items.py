@@ -9,7 +9,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from careplans import rules
-from careplans.forms.fields import DateInput, rating_field
+from careplans.forms.fields import DateInput, plain_empty_choice, rating_field
 from careplans.models import (
     AcuteTreatment,
     CarePlanVersion,
@@ -75,6 +75,11 @@ class SelfManagementForm(TooLongInWords, forms.ModelForm):
             "owner": {"required": "Choose who does it."},
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        plain_empty_choice(self.fields["category"], "Choose an area")
+        plain_empty_choice(self.fields["owner"], "Choose who does it")
+
 
 class SupportForm(TooLongInWords, forms.ModelForm):
     description = forms.CharField(
@@ -87,6 +92,10 @@ class SupportForm(TooLongInWords, forms.ModelForm):
         fields = ["kind", "description", "contact"]
         labels = {"kind": "Type of support"}
         error_messages = {"kind": {"required": "Choose the type of support."}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        plain_empty_choice(self.fields["kind"], "Choose the type of support")
 
 
 class ResponsibilityForm(TooLongInWords, forms.ModelForm):
@@ -111,6 +120,10 @@ class ResponsibilityForm(TooLongInWords, forms.ModelForm):
         labels = {"owner": "Who"}
         error_messages = {"owner": {"required": "Choose the patient or the care team."}}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        plain_empty_choice(self.fields["owner"], "Choose who does it")
+
     def clean_due_on(self):
         value = self.cleaned_data.get("due_on")
         problem = rules.by_when_problem(
@@ -133,6 +146,10 @@ class AcuteForm(TooLongInWords, forms.ModelForm):
         fields = ["medication_class", "medicine"]
         labels = {"medication_class": "Type of medicine"}
         error_messages = {"medication_class": {"required": "Choose the type of medicine."}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        plain_empty_choice(self.fields["medication_class"], "Choose the type of medicine")
 
     def clean(self):
         data = super().clean()

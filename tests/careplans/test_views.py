@@ -2006,3 +2006,34 @@ def test_the_plan_pages_warnings_sit_one_heading_level_below_the_plan(world, log
     warned = client.post(url, {**data, "started_on": TODAY().isoformat()}).content.decode()
     assert "NICE advises not to offer opioids" in warned
     assert _skipped_headings(warned) == []
+
+
+# --- the draft's select boxes --------------------------------------------------------------------
+
+
+def test_the_drafts_select_boxes_start_with_a_plain_english_choice(world, login):
+    draft = builders.plan(world.patient).versions.get()
+    builders.fill_draft(draft)
+    client = login(world.clinician)
+    page = client.get(f"/care-plans/versions/{draft.uuid}/edit/").content.decode()
+    assert "---------" not in page
+    for prefix, field, label in (
+        ("selfcare", "category", "Choose an area"),
+        ("selfcare", "owner", "Choose who does it"),
+        ("acute", "medication_class", "Choose the type of medicine"),
+        ("support", "kind", "Choose the type of support"),
+        ("who", "owner", "Choose who does it"),
+    ):
+        select = re.search(rf'<select name="{prefix}-0-{field}"[^>]*>(.*?)</select>', page, re.S)
+        assert select, (prefix, field)
+        first = re.search(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1))
+        assert first.groups() == ("", label), (prefix, field)
+
+    # A row with nothing chosen says what to choose; a blank row is still ignored.
+    url = f"/care-plans/versions/{draft.uuid}/edit/"
+    row = {"selfcare-0-category": "", "selfcare-0-action": "Walk", "selfcare-0-owner": ""}
+    response = client.post(url, draft_post(**management("selfcare"), **row))
+    assert "New item: Choose an area." in _words(response)
+    assert not draft.self_management.exists()
+    blank = {**row, "selfcare-0-action": ""}
+    assert client.post(url, draft_post(**management("selfcare"), **blank)).status_code == 302
