@@ -158,6 +158,15 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose yes or no."},
     )
+    short_trial_confirmed = forms.BooleanField(
+        label="It was an adequate trial even though it was tried for less than "
+        f"{rules.ADEQUATE_TRIAL_DAYS // 7} weeks",
+        required=False,
+        help_text="Tick only if you answered yes above. The app takes "
+        f"{rules.ADEQUATE_TRIAL_DAYS // 7} weeks as the shortest adequate trial of a preventive: "
+        "a shorter one counts towards CGRP antibodies and botulinum toxin A only when you "
+        "confirm it here.",
+    )
     review_due = forms.DateField(
         label="Next review date",
         required=False,
@@ -206,6 +215,7 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
         fields = [
             "outcome",
             "adequate_trial",
+            "short_trial_confirmed",
             "review_due",
             "baseline_headache_days",
             "baseline_migraine_days",
@@ -256,6 +266,8 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
             )
         else:
             del self.fields["adequate_trial"]
+        if not self._may_need_short_trial_confirmation(timezone.localdate()):
+            del self.fields["short_trial_confirmed"]
         self.fields["based_on"].initial = revision_token(trial.updated_at)
         # Needed while the treatment carries on, as its hint says: not "(optional)".
         self.fields["review_due"].conditionally_required = True
@@ -290,7 +302,60 @@ class TrialReviewForm(TooLongInWords, BasedOnMixin, forms.ModelForm):
             )
             if problem:
                 self.add_error("adequate_trial", problem)
+            else:
+                self._check_short_trial(data)
         return data
+
+    def _may_need_short_trial_confirmation(self, today) -> bool:
+        """Whether the box confirming a short trial is asked: for a preventive recorded as not
+        working less than 12 weeks after it started, or one that would be if recorded today
+        (rules.needs_short_trial_confirmation), or one confirmed before (so it can be seen
+        and taken back)."""
+        trial = self.instance
+        if trial.role != TreatmentTrial.Role.PREVENTIVE:
+            return False
+        recorded_short = (
+            trial.outcome == TreatmentTrial.Outcome.INEFFECTIVE
+            and rules.is_short_trial(trial.days_tried)
+        )
+        return (
+            rules.is_short_trial((today - trial.started_on).days)
+            or recorded_short
+            or trial.short_trial_confirmed
+        )
+
+    def _check_short_trial(self, data) -> None:
+        """A preventive said to be an adequate trial but recorded as not working less than 12
+        weeks after it started needs the box ticked (rules.needs_short_trial_confirmation): the
+        rules name no minimum duration, so the app warns and asks rather than refusing. The
+        days are counted to the day its outcome was first recorded, or to today for an outcome
+        recorded now, as the service counts them."""
+        trial = self.instance
+        outcome = data.get("outcome", "")
+        if outcome == trial.outcome and trial.days_tried is not None:
+            days = trial.days_tried
+        else:
+            days = (timezone.localdate() - trial.started_on).days
+        needed = rules.needs_short_trial_confirmation(
+            role=trial.role, outcome=outcome, adequate=data.get("adequate_trial"), days_tried=days
+        )
+        if not needed or data.get("short_trial_confirmed"):
+            return
+        name, weeks = trial.display_name, rules.ADEQUATE_TRIAL_DAYS // 7
+        when = (
+            f"{name} is recorded as not working on the day it started"
+            if days == 0
+            else f"{name} is recorded as not working {days} day{'' if days == 1 else 's'} "
+            "after it started"
+        )
+        message = (
+            f"{when}, less than the {weeks} weeks the app takes as an adequate trial. Tick the "
+            "box if it was an adequate trial even so, or answer no."
+        )
+        if "short_trial_confirmed" in self.fields:
+            self.add_error("short_trial_confirmed", message)
+        else:
+            self.add_error("adequate_trial", message)
 
     def _check_figures_due(self, data) -> None:
         """Figures that cannot exist yet (services.figures_not_due), on their own fields; and a
@@ -352,7 +417,8 @@ def _adequacy_hint(trial: TreatmentTrial, today) -> str:
     since = "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"
     return (
         "NICE counts a preventive that did not work towards CGRP antibodies and botulinum "
-        "toxin A only if it was tried at an adequate dose for an adequate length of time. "
+        "toxin A only if it was tried at an adequate dose for an adequate length of time; the "
+        f"app takes {rules.ADEQUATE_TRIAL_DAYS // 7} weeks as the shortest. "
         f"{trial.display_name} is recorded as started on {trial.started_on:%-d %B %Y} ({since})."
     )
 

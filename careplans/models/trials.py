@@ -3,6 +3,7 @@ They belong to the plan itself, because they outlive versions."""
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from careplans import rules
 from careplans.models.plans import CarePlan
@@ -135,6 +136,15 @@ class TreatmentTrial(ClinicalRecord):
         help_text="Given at an adequate dose for long enough (asked when a preventive did not "
         "work; empty until answered).",
     )
+    # The clinician confirmed that a preventive which did not work was an adequate trial
+    # although it was tried for less than 12 weeks (rules.needs_short_trial_confirmation):
+    # without it, such a "yes" does not count as a failed preventive (rules.is_failed_preventive).
+    # A database default too, for rows written without it (the benchmark loader's COPY).
+    short_trial_confirmed = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Confirmed as an adequate trial although tried for less than 12 weeks.",
+    )
     outcome_recorded_at = models.DateTimeField(null=True, blank=True)
     review_decision = models.CharField(
         max_length=10, choices=ReviewDecision.choices, default="", blank=True
@@ -200,6 +210,12 @@ class TreatmentTrial(ClinicalRecord):
                 condition=Q(outcome="ongoing", outcome_recorded_at__isnull=True)
                 | (~Q(outcome="ongoing") & Q(outcome_recorded_at__isnull=False)),
                 name="careplans_trial_outcome_has_time",
+            ),
+            # A short trial is confirmed only as the "yes" of a preventive that did not work.
+            models.CheckConstraint(
+                condition=Q(short_trial_confirmed=False)
+                | Q(role="preventive", outcome="ineffective", adequate_trial=True),
+                name="careplans_trial_short_confirmed_is_a_yes",
             ),
             models.CheckConstraint(
                 condition=Q(daily_morphine_equivalent_mg__isnull=True)
@@ -268,6 +284,15 @@ class TreatmentTrial(ClinicalRecord):
     @property
     def is_ongoing(self) -> bool:
         return self.outcome == TrialOutcome.ONGOING
+
+    @property
+    def days_tried(self) -> int | None:
+        """Days from the start to the day (London) the outcome was recorded: the longest the
+        medicine can have been taken before it was judged (the day it stopped is not
+        recorded). None while no outcome is recorded."""
+        if self.outcome_recorded_at is None:
+            return None
+        return (timezone.localdate(self.outcome_recorded_at) - self.started_on).days
 
     @property
     def is_botox_for_migraine(self) -> bool:

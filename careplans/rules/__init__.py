@@ -138,6 +138,7 @@ from careplans.rules.prescribing import (
 from careplans.rules.prompts import ACTION, INFO, WARNING, Prompt
 from careplans.rules.trials import (
     ACUTE,
+    ADEQUATE_TRIAL_DAYS,
     CONTINUING_OUTCOMES,
     EFFECTIVE,
     INEFFECTIVE,
@@ -157,6 +158,8 @@ from careplans.rules.trials import (
     failed_preventive_count,
     first_review_problem,
     is_failed_preventive,
+    is_short_trial,
+    needs_short_trial_confirmation,
     next_review_problem,
 )
 
@@ -169,6 +172,7 @@ __all__ = [
     "ACTION",
     "ACUTE",
     "ACUTE_CLASSES",
+    "ADEQUATE_TRIAL_DAYS",
     "ADDED",
     "ANTICONVULSANT",
     "ARB",
@@ -277,6 +281,8 @@ __all__ = [
     "is_chronic",
     "is_chronic_migraine",
     "is_failed_preventive",
+    "is_short_trial",
+    "needs_short_trial_confirmation",
     "leaflet_is_about",
     "medicine_class_of",
     "coded_medicine_named",

@@ -80,6 +80,15 @@ def next_review_problem(*, outcome: str, review_due: date | None, today: date) -
     return None
 
 
+# clinical-rules.md section 10 counts a preventive as failed only after a trial "at an adequate
+# dose and duration", and names no duration. CONVENTION: the shortest adequate trial is the only
+# time the rules and DESIGN.md give for judging whether a treatment works: 12 weeks (84 days),
+# when a treatment is reviewed for effectiveness (TRIAL_REVIEW_DAYS, DESIGN.md section 3
+# Target) and when NICE judges a CGRP antibody's response (section 10). As the rules set no
+# minimum of their own, a shorter trial is not refused: the clinician is warned and confirms it.
+ADEQUATE_TRIAL_DAYS = TRIAL_REVIEW_DAYS
+
+
 @dataclass(frozen=True)
 class TrialFacts:
     """What the rules need to know about one treatment trial."""
@@ -91,6 +100,18 @@ class TrialFacts:
     # Whether the clinician said it was given at an adequate dose for long enough: True, False,
     # or None when nobody answered. Never assumed: an unanswered trial does not count.
     adequate: bool | None = None
+    # Days from its start to the day its outcome was recorded: the longest it can have been
+    # taken (the app does not record the day it stopped). None when not known.
+    days_tried: int | None = None
+    # The clinician confirmed it was adequate although it was tried for less than
+    # ADEQUATE_TRIAL_DAYS (needs_short_trial_confirmation).
+    short_trial_confirmed: bool = False
+
+
+def is_short_trial(days_tried: int | None) -> bool:
+    """Return True for a trial tried for less than ADEQUATE_TRIAL_DAYS, or for a time not
+    known."""
+    return days_tried is None or days_tried < ADEQUATE_TRIAL_DAYS
 
 
 def is_failed_preventive(trial: TrialFacts) -> bool:
@@ -99,15 +120,21 @@ def is_failed_preventive(trial: TrialFacts) -> bool:
 
     clinical-rules.md section 10, implementation notes: '"At least 3 preventive drug treatments
     failed" counts distinct drugs tried at an adequate dose and duration, or not tolerated, or
-    contraindicated'. The rules file defines no minimum dose or duration for an adequate trial
-    (nor does it name one from NICE), so the app sets no threshold of its own: the clinician
-    answers the question explicitly (the review form shows when the medicine started),
-    and a "did not work" counts only when the answer is yes (`adequate is True`).
+    contraindicated'. The clinician answers whether the trial was adequate explicitly (the
+    review form shows when the medicine started), and a "did not work" counts only when the
+    answer is yes (`adequate is True`). The rules name no minimum duration, so the app takes
+    ADEQUATE_TRIAL_DAYS: a "yes" for a trial tried for less counts only once the clinician has
+    confirmed it (`short_trial_confirmed`); a preventive recorded as not working on the day it
+    started is not a failed preventive on an unconfirmed "yes".
     """
     if trial.role != PREVENTIVE:
         return False
-    return trial.outcome == NOT_TOLERATED or (
-        trial.outcome == INEFFECTIVE and trial.adequate is True
+    if trial.outcome == NOT_TOLERATED:
+        return True
+    return (
+        trial.outcome == INEFFECTIVE
+        and trial.adequate is True
+        and (not is_short_trial(trial.days_tried) or trial.short_trial_confirmed)
     )
 
 
@@ -126,6 +153,20 @@ def adequacy_problem(*, role: str, outcome: str, adequate: bool | None, name: st
         f"Say whether {name} was given at an adequate dose for long enough. A preventive that "
         "did not work counts towards CGRP antibodies and botulinum toxin A only after an "
         "adequate trial."
+    )
+
+
+def needs_short_trial_confirmation(
+    *, role: str, outcome: str, adequate: bool | None, days_tried: int | None
+) -> bool:
+    """Return True when a review says a preventive that did not work was an adequate trial,
+    but it was tried for less than ADEQUATE_TRIAL_DAYS (or for a time not known): the
+    clinician must confirm that answer before it counts towards CGRP antibodies and botulinum
+    toxin A (is_failed_preventive)."""
+    return (
+        asks_adequacy(role=role, outcome=outcome)
+        and adequate is True
+        and is_short_trial(days_tried)
     )
 
 

@@ -205,6 +205,8 @@ def _trial_facts(trial: TreatmentTrial) -> rules.TrialFacts:
         role=trial.role,
         outcome=trial.outcome,
         adequate=trial.adequate_trial,
+        days_tried=trial.days_tried,
+        short_trial_confirmed=trial.short_trial_confirmed,
     )
 
 
@@ -414,7 +416,23 @@ def _outcome_note(trial: TreatmentTrial) -> str:
         return "Not an adequate trial, so not counted as a failed preventive."
     if trial.adequate_trial is None:
         return "Not said whether it was an adequate trial, so not counted as a failed preventive."
-    return ""
+    days = trial.days_tried
+    if not rules.is_short_trial(days):
+        return ""
+    weeks = rules.ADEQUATE_TRIAL_DAYS // 7
+    tried = (
+        "for a time not recorded" if days is None else f"for {days} day{'' if days == 1 else 's'}"
+    )
+    if trial.short_trial_confirmed:
+        return (
+            f"Tried {tried}, less than {weeks} weeks: counted as a failed preventive because "
+            "the clinician confirmed it was an adequate trial."
+        )
+    # A "yes" recorded before a short trial had to be confirmed.
+    return (
+        f"Said to be an adequate trial, but tried {tried}, less than {weeks} weeks, and not "
+        "confirmed: not counted as a failed preventive. Review it to confirm or correct."
+    )
 
 
 def plan_prompts(

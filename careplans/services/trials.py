@@ -371,6 +371,7 @@ def mark_trial_entered_in_error(*, actor, trial: TreatmentTrial) -> TreatmentTri
 REVIEW_FIELDS = (
     "outcome",
     "adequate_trial",
+    "short_trial_confirmed",
     "review_due",
     "review_decision",
     "baseline_headache_days",
@@ -393,19 +394,24 @@ def review_trial(
     Returns the trial.
 
     A change of outcome forgets an earlier answer to whether the trial was adequate unless
-    `data` gives one again: the answer is about the outcome it was given with.
+    `data` gives one again: the answer is about the outcome it was given with. Likewise a
+    change of outcome or of that answer forgets a confirmation that a trial tried for less than
+    12 weeks was adequate (`short_trial_confirmed`) unless `data` gives it again; it is kept
+    only where it is needed.
 
-    Raises ChangedSinceOpened if the trial was saved after `based_on` (its updated_at when the
-    form was opened), and CarePlanError for a next review date in the past or before the start,
-    migraine days above headache days, a preventive that did not work without an answer to
-    whether the trial was adequate (rules.adequacy_problem), an oral morphine equivalent for
-    a medicine that is not an opioid, figures given before the treatment has run long enough
-    for them (TIMED_FIGURES), botulinum toxin A's figures for another medicine, or only some of
-    the last 3 months. Whether a continuing treatment has a date is the
-    form's check (rules.next_review_problem): a service call recording only a review decision
-    or figures keeps the date it has. So is whether a CGRP antibody carrying on past 12 weeks
-    has the figures its stopping rule reads (rules.cgrp_figures_problems): the plan's prompts
-    ask for any still missing (selectors.trial_view)."""
+    Raises ChangedSinceOpened if the trial was saved after `based_on` (its updated_at when the form
+    was opened), and CarePlanError for a next review date in the past or before the start, migraine
+    days above headache days, a preventive that did not work without an answer to whether the trial
+    was adequate (rules.adequacy_problem), one said to be adequate after less than 12 weeks without
+    `short_trial_confirmed` (rules.needs_short_trial_confirmation: the rules name no minimum
+    duration, so the app asks for a confirmation rather than refusing), an oral morphine equivalent
+    for a medicine that is not an opioid, figures given before the treatment has run long enough for
+    them (TIMED_FIGURES), botulinum toxin A's figures for another medicine, or only some of the last
+    3 months. Whether a continuing treatment has a date is the form's check
+    (rules.next_review_problem): a service call recording only a review decision or figures keeps
+    the date it has. So is whether a CGRP antibody carrying on past 12 weeks has the figures its
+    stopping rule reads (rules.cgrp_figures_problems): the plan's prompts ask for any still missing
+    (selectors.trial_view)."""
     # updated_by is loaded only for the message of a refused save: PostgreSQL cannot lock the
     # nullable side of an outer join.
     trial = (
@@ -427,6 +433,7 @@ def review_trial(
     _check_days(data.get("month3_headache_days"), data.get("month3_migraine_days"), "At 12 weeks")
     _check_figures_due(trial, data)
     _check_botox_figures(trial, data)
+    confirmed_before = trial.short_trial_confirmed
     changed = [
         name for name in REVIEW_FIELDS if name in data and getattr(trial, name) != data[name]
     ]
@@ -462,6 +469,7 @@ def review_trial(
     )
     if problem:
         raise CarePlanError(problem)
+    _check_short_trial(trial, data, changed, saved=confirmed_before)
     trial.updated_by = actor
     trial.save()
     record_event(
@@ -479,6 +487,45 @@ def review_trial(
             actor=actor,
         )
     return trial
+
+
+def _check_short_trial(
+    trial: TreatmentTrial, data: dict, changed: list[str], *, saved: bool
+) -> None:
+    """Keep `short_trial_confirmed` only where it is needed, and raise CarePlanError when it is
+    needed and not given: a preventive that did not work, said to be an adequate trial though
+    tried for less than 12 weeks (rules.needs_short_trial_confirmation). A confirmation is
+    about the outcome and answer it was given with: a change of either forgets it unless
+    `data` gives it again. `saved` is the confirmation as it was before this review. Updates
+    `trial` and `changed` in place."""
+    needed = rules.needs_short_trial_confirmation(
+        role=trial.role,
+        outcome=trial.outcome,
+        adequate=trial.adequate_trial,
+        days_tried=trial.days_tried,
+    )
+    if "short_trial_confirmed" in data:
+        confirmed = bool(data["short_trial_confirmed"])
+    else:
+        confirmed = saved and "outcome" not in changed and "adequate_trial" not in changed
+    trial.short_trial_confirmed = confirmed and needed
+    if "short_trial_confirmed" in changed:
+        changed.remove("short_trial_confirmed")
+    if trial.short_trial_confirmed != saved:
+        changed.append("short_trial_confirmed")
+    if needed and not confirmed:
+        raise CarePlanError(
+            f"{trial.display_name} was tried for {_days_text(trial.days_tried)} before it was "
+            f"recorded as not working, less than the {rules.ADEQUATE_TRIAL_DAYS // 7} weeks the "
+            "app takes as an adequate trial. Confirm that it was an adequate trial even so, or "
+            "answer no."
+        )
+
+
+def _days_text(days: int | None) -> str:
+    if days is None:
+        return "a time not recorded"
+    return f"{days} day{'' if days == 1 else 's'}"
 
 
 @transaction.atomic

@@ -13,8 +13,13 @@ from diaries import rules as diary_rules
 from pathway.instruments import InvalidAnswers
 
 
-def failed(medicine, outcome=rules.INEFFECTIVE, *, role=rules.PREVENTIVE, adequate=True):
-    return TrialFacts(medicine, rules.medicine_class_of(medicine), role, outcome, adequate)
+def failed(
+    medicine, outcome=rules.INEFFECTIVE, *, role=rules.PREVENTIVE, adequate=True, days_tried=120
+):
+    """A trial judged after `days_tried` days (by default, well past 12 weeks)."""
+    return TrialFacts(
+        medicine, rules.medicine_class_of(medicine), role, outcome, adequate, days_tried
+    )
 
 
 # --- vocabulary and acute limits -----------------------------------------------------------------
@@ -874,6 +879,54 @@ def test_a_preventive_that_did_not_work_counts_only_when_the_trial_was_said_to_b
     assert rules.failed_preventive_count(three_unanswered) == 0
 
 
+def test_a_yes_to_an_adequate_trial_counts_after_12_weeks_or_once_a_shorter_one_is_confirmed():
+    # clinical-rules.md section 10 counts a drug "tried at an adequate dose and duration" and
+    # names no duration: the app takes 12 weeks, the effectiveness review's.
+    assert rules.ADEQUATE_TRIAL_DAYS == 84
+    assert not rules.is_failed_preventive(failed("candesartan", days_tried=0))  # the same day
+    assert not rules.is_failed_preventive(failed("candesartan", days_tried=83))
+    assert rules.is_failed_preventive(failed("candesartan", days_tried=84))
+    # How long it was tried is not known: not counted on an unconfirmed "yes".
+    assert not rules.is_failed_preventive(failed("candesartan", days_tried=None))
+    confirmed = TrialFacts(
+        "candesartan", rules.ARB, rules.PREVENTIVE, rules.INEFFECTIVE, True, 0, True
+    )
+    assert rules.is_failed_preventive(confirmed)
+    # Intolerance counts however soon it showed; a "no" never counts, confirmed or not.
+    assert rules.is_failed_preventive(failed("candesartan", rules.NOT_TOLERATED, days_tried=0))
+    assert not rules.is_failed_preventive(
+        TrialFacts("candesartan", rules.ARB, rules.PREVENTIVE, rules.INEFFECTIVE, False, 0, True)
+    )
+    short = [failed(code, days_tried=0) for code in ("propranolol", "topiramate", "candesartan")]
+    assert rules.failed_preventive_count(short) == 0
+    assert rules.cgrp_prompt(failed_preventives=0, migraine_days_per_month=8) is None
+
+
+@pytest.mark.parametrize(
+    ("role", "outcome", "adequate", "days", "needed"),
+    [
+        (rules.PREVENTIVE, rules.INEFFECTIVE, True, 0, True),
+        (rules.PREVENTIVE, rules.INEFFECTIVE, True, 83, True),
+        (rules.PREVENTIVE, rules.INEFFECTIVE, True, None, True),
+        (rules.PREVENTIVE, rules.INEFFECTIVE, True, 84, False),
+        (rules.PREVENTIVE, rules.INEFFECTIVE, False, 0, False),
+        (rules.PREVENTIVE, rules.INEFFECTIVE, None, 0, False),
+        (rules.PREVENTIVE, rules.NOT_TOLERATED, True, 0, False),
+        (rules.PREVENTIVE, rules.EFFECTIVE, True, 0, False),
+        (rules.PAIN, rules.INEFFECTIVE, True, 0, False),
+    ],
+)
+def test_only_a_yes_for_a_preventive_tried_under_12_weeks_needs_a_confirmation(
+    role, outcome, adequate, days, needed
+):
+    assert (
+        rules.needs_short_trial_confirmation(
+            role=role, outcome=outcome, adequate=adequate, days_tried=days
+        )
+        is needed
+    )
+
+
 @pytest.mark.parametrize(
     ("role", "outcome", "adequate", "asked"),
     [
@@ -1021,6 +1074,7 @@ def test_contraindicated_preventives_count_once_each_unless_recorded_as_treatmen
                 role="preventive",
                 outcome=rules.INEFFECTIVE,
                 adequate=True,
+                days_tried=120,
             ),
         ]
     )

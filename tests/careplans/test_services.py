@@ -1534,7 +1534,7 @@ def test_a_trial_reviewed_since_the_form_opened_is_not_overwritten(world):
     services.review_trial(
         actor=_teammate(world),
         trial=trial,
-        data={"outcome": "ineffective", "adequate_trial": True},
+        data={"outcome": "ineffective", "adequate_trial": True, "short_trial_confirmed": True},
         based_on=opened,
     )
     with pytest.raises(services.ChangedSinceOpened, match="This treatment was changed by Nurse"):
@@ -1598,7 +1598,7 @@ def test_the_demo_starts_treatment_after_the_referral():
 
 def test_a_preventive_that_did_not_work_needs_an_answer_on_whether_the_trial_was_adequate(world):
     plan = builders.plan(world.patient)
-    trial = builders.trial(plan, started_on=TODAY() - timedelta(days=4))
+    trial = builders.trial(plan, started_on=TODAY() - timedelta(days=100))
     with pytest.raises(services.CarePlanError, match="Say whether Propranolol was given at an"):
         services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "ineffective"})
     trial.refresh_from_db()
@@ -1650,6 +1650,133 @@ def test_intolerance_and_other_roles_need_no_answer_on_adequacy(world):
     services.review_trial(actor=world.clinician, trial=for_attacks, data={"outcome": "ineffective"})
     (view,) = selectors.plans_for_patient(world.patient)
     assert view.failed_preventives == 1
+
+
+# --- an adequate trial runs 12 weeks, or is confirmed --------------------------------------------
+
+
+def _audited(trial) -> list[list[str]]:
+    events = AuditEvent.objects.filter(object_uuid=trial.uuid).order_by("pk")
+    return list(events.values_list("fields", flat=True))
+
+
+def test_a_preventive_said_adequate_on_the_day_it_started_needs_a_confirmation(world):
+    plan = builders.plan(world.patient)
+    for code in ("propranolol", "amitriptyline"):
+        builders.failed(plan, code)  # tried for 120 days
+    trial = builders.trial(plan, medicine_code="candesartan", started_on=TODAY())
+    yes = {"outcome": "ineffective", "adequate_trial": True}
+    with pytest.raises(services.CarePlanError) as refused:
+        services.review_trial(actor=world.clinician, trial=trial, data=yes)
+    assert str(refused.value) == (
+        "Candesartan was tried for 0 days before it was recorded as not working, less than the "
+        "12 weeks the app takes as an adequate trial. Confirm that it was an adequate trial "
+        "even so, or answer no."
+    )
+    trial.refresh_from_db()
+    assert (trial.outcome, trial.adequate_trial, trial.short_trial_confirmed) == (
+        "ongoing",
+        None,
+        False,
+    )
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.failed_preventives == 2
+
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={**yes, "short_trial_confirmed": True}
+    )
+    trial.refresh_from_db()
+    assert trial.short_trial_confirmed and trial.days_tried == 0
+    assert "short_trial_confirmed" in _audited(trial)[-1]
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.failed_preventives == 3
+    assert view.trials[0].outcome_note == (
+        "Tried for 0 days, less than 12 weeks: counted as a failed preventive because the "
+        "clinician confirmed it was an adequate trial."
+    )
+
+
+def test_a_yes_after_12_weeks_needs_no_confirmation_and_keeps_none(world):
+    plan = builders.plan(world.patient)
+    trial = builders.trial(plan, started_on=TODAY() - timedelta(days=84))
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "ineffective", "adequate_trial": True, "short_trial_confirmed": True},
+    )
+    trial.refresh_from_db()
+    assert trial.adequate_trial is True and not trial.short_trial_confirmed
+    assert "short_trial_confirmed" not in _audited(trial)[-1]
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.failed_preventives == 1 and view.trials[0].outcome_note == ""
+
+
+def test_a_short_trial_is_counted_to_the_day_its_outcome_was_recorded(world):
+    plan = builders.plan(world.patient)
+    trial = builders.trial(plan, started_on=TODAY() - timedelta(days=100))
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "ineffective", "adequate_trial": False},
+    )
+    # Judged not to work 10 days after it started; answered "yes" only now, 100 days on.
+    TreatmentTrial.objects.filter(pk=trial.pk).update(
+        outcome_recorded_at=timezone.now() - timedelta(days=90)
+    )
+    trial.refresh_from_db()
+    assert trial.days_tried == 10
+    with pytest.raises(services.CarePlanError, match="tried for 10 days before it was recorded"):
+        services.review_trial(actor=world.clinician, trial=trial, data={"adequate_trial": True})
+
+
+def test_a_change_of_outcome_or_answer_forgets_the_confirmation(world):
+    plan = builders.plan(world.patient)
+    trial = builders.trial(plan, started_on=TODAY() - timedelta(days=20))
+    yes = {"outcome": "ineffective", "adequate_trial": True}
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={**yes, "short_trial_confirmed": True}
+    )
+    # A review that changes neither keeps it.
+    services.review_trial(actor=world.clinician, trial=trial, data={"notes": "Headaches worse"})
+    trial.refresh_from_db()
+    assert trial.short_trial_confirmed
+    services.review_trial(actor=world.clinician, trial=trial, data={"adequate_trial": False})
+    trial.refresh_from_db()
+    assert not trial.short_trial_confirmed
+    with pytest.raises(services.CarePlanError, match="Confirm that it was an adequate trial"):
+        services.review_trial(actor=world.clinician, trial=trial, data={"adequate_trial": True})
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={**yes, "short_trial_confirmed": True}
+    )
+    services.review_trial(
+        actor=world.clinician,
+        trial=trial,
+        data={"outcome": "ongoing", "review_due": TODAY() + timedelta(days=28)},
+    )
+    trial.refresh_from_db()
+    assert (trial.adequate_trial, trial.short_trial_confirmed) == (None, False)
+
+
+def test_a_yes_saved_for_a_short_trial_before_it_needed_confirming_is_not_counted(world):
+    plan = builders.plan(world.patient)
+    trial = builders.trial(plan, medicine_code="candesartan", started_on=TODAY())
+    services.review_trial(
+        actor=world.clinician, trial=trial, data={"outcome": "ineffective", "adequate_trial": False}
+    )
+    # As recorded before a short trial had to be confirmed: "yes" on the day it started.
+    TreatmentTrial.objects.filter(pk=trial.pk).update(adequate_trial=True)
+    (view,) = selectors.plans_for_patient(world.patient)
+    assert view.failed_preventives == 0
+    assert view.trials[0].outcome_note == (
+        "Said to be an adequate trial, but tried for 0 days, less than 12 weeks, and not "
+        "confirmed: not counted as a failed preventive. Review it to confirm or correct."
+    )
+
+
+def test_the_database_keeps_a_confirmation_to_a_yes_for_a_preventive_that_did_not_work(world):
+    trial = builders.trial(builders.plan(world.patient))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TreatmentTrial.objects.filter(pk=trial.pk).update(short_trial_confirmed=True)
 
 
 # --- the oral morphine equivalent belongs to opioids ----------------------------------------------

@@ -16,7 +16,7 @@ from pathway.models import AuditEvent, Notification
 from reviews.services import episodes as episode_services
 from tests.careplans import builders
 from tests.factories import EpisodeFactory
-from tests.pathway.pages import page_text
+from tests.pathway.pages import field_error, page_text
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -1284,6 +1284,62 @@ def test_the_review_asks_about_adequacy_with_nothing_chosen_and_how_long_it_was_
     assert "Not an adequate trial, so not counted as a failed preventive." in page
     # The answer given is shown again on the next review, and can be changed.
     assert client.get(url).context["form"]["adequate_trial"].value() == "no"
+    # Tried for 4 days, less than 12 weeks: a "yes" needs the box ticked.
+    yes = {"outcome": "ineffective", "adequate_trial": "yes"}
+    assert client.post(url, yes).status_code == 200
+    response = client.post(url, {**yes, "short_trial_confirmed": "on"})
+    assert response.status_code == 302
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Preventive treatments that have not worked: <strong>1</strong>" in page
+
+
+def test_a_preventive_recorded_today_and_said_adequate_is_not_counted_until_confirmed(world, login):
+    plan = builders.plan(world.patient)
+    client = login(world.clinician)
+    recorded = client.post(
+        f"/care-plans/plans/{plan.uuid}/treatments/new/",
+        {
+            "medicine_code": "candesartan",
+            "role": "preventive",
+            "dose": "4 mg daily",
+            "started_on": TODAY().isoformat(),
+        },
+    )
+    assert recorded.status_code == 302
+    trial = TreatmentTrial.objects.get()
+    url = f"/care-plans/treatments/{trial.uuid}/review/"
+    form = client.get(url).context["form"]
+    assert "short_trial_confirmed" in form.fields
+    assert "the app takes 12 weeks as the shortest" in form["adequate_trial"].help_text
+
+    yes = {"outcome": "ineffective", "adequate_trial": "yes"}
+    response = client.post(url, yes)
+    assert response.status_code == 200
+    assert field_error(response, "short_trial_confirmed") == (
+        "Candesartan is recorded as not working on the day it started, less than the 12 weeks "
+        "the app takes as an adequate trial. Tick the box if it was an adequate trial even so, "
+        "or answer no."
+    )
+    assert "It was an adequate trial even though it was tried for less than 12 weeks" in (
+        page_text(response)
+    )
+    assert TreatmentTrial.objects.get().outcome == "ongoing"
+    page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
+    assert "Preventive treatments that have not worked: <strong>0</strong>" in page
+
+    assert client.post(url, {**yes, "short_trial_confirmed": "on"}).status_code == 302
+    page = page_text(client.get(f"/care-plans/patients/{world.patient.uuid}/"))
+    assert "Preventive treatments that have not worked: <strong>1</strong>" in page
+    assert "the clinician confirmed it was an adequate trial" in page
+    # Shown ticked on the next review, so that saving it again keeps it.
+    assert client.get(url).context["form"]["short_trial_confirmed"].value() is True
+
+
+def test_the_box_for_a_short_trial_is_not_asked_after_12_weeks(world, login):
+    trial = builders.trial(builders.plan(world.patient), started_on=TODAY() - timedelta(days=84))
+    client = login(world.clinician)
+    url = f"/care-plans/treatments/{trial.uuid}/review/"
+    assert "short_trial_confirmed" not in client.get(url).context["form"].fields
     assert client.post(url, {"outcome": "ineffective", "adequate_trial": "yes"}).status_code == 302
     page = client.get(f"/care-plans/patients/{world.patient.uuid}/").content.decode()
     assert "Preventive treatments that have not worked: <strong>1</strong>" in page
