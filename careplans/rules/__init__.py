@@ -13,6 +13,7 @@ botulinum toxin A) and 12 (NICE NG193).
 * `figures`: days a month as exact numbers; chronic headache and chronic migraine.
 * `escalation`: CGRP antibody and botulinum toxin A prompts, and their stopping rules.
 * `prescribing`: NICE's "do not start" warnings and the review of a medicine already taken.
+* `pregnancy`: the MHRA's pregnancy prevention programmes (topiramate, valproate).
 * `goals`: PSFS-style goal scores.
 * `changes`: what changed between two versions.
 * `dates`: dates set on a plan's rows ("by when").
@@ -124,6 +125,16 @@ from careplans.rules.medicines import (
     morphine_equivalent_problem,
     unknown_medicine_tokens,
 )
+from careplans.rules.pregnancy import (
+    CHILDBEARING_AGE_FROM,
+    CHILDBEARING_AGE_TO,
+    TOPIRAMATE,
+    VALPROATE,
+    could_become_pregnant,
+    pregnancy_prevention_medicine,
+    pregnancy_prevention_notice,
+    pregnancy_prevention_warning,
+)
 from careplans.rules.prescribing import (
     CG150_DO_NOT_OFFER,
     CG150_SOURCE,
@@ -197,6 +208,8 @@ __all__ = [
     "CGRP_MIN_FAILED_PREVENTIVES",
     "CGRP_MIN_MIGRAINE_DAYS",
     "CHANGED",
+    "CHILDBEARING_AGE_FROM",
+    "CHILDBEARING_AGE_TO",
     "CHRONIC_HEADACHE_DAYS",
     "CHRONIC_HEADACHE_DAYS_PER_MONTH",
     "CHRONIC_MIGRAINE_DAYS",
@@ -240,7 +253,9 @@ __all__ = [
     "STOPPED",
     "TRIAL_REVIEW_DAYS",
     "TRICYCLIC",
+    "TOPIRAMATE",
     "TRIPTAN",
+    "VALPROATE",
     "WARNING",
     "AcuteLimit",
     "Change",
@@ -275,6 +290,7 @@ __all__ = [
     "exact",
     "existing_medicine_review",
     "contraindicated_before",
+    "could_become_pregnant",
     "failed_preventive_count",
     "goal_scores",
     "has_morphine_equivalent",
@@ -285,6 +301,9 @@ __all__ = [
     "needs_short_trial_confirmation",
     "leaflet_is_about",
     "medicine_class_of",
+    "pregnancy_prevention_medicine",
+    "pregnancy_prevention_notice",
+    "pregnancy_prevention_warning",
     "coded_medicine_named",
     "medicine_key",
     "morphine_equivalent_problem",

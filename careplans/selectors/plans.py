@@ -24,6 +24,7 @@ from careplans.models import (
 )
 from careplans.models.trials import RECENT_MONTHS
 from pathway import tried_before
+from pathway.ages import age_in_years
 from pathway.care_teams import care_team_contacts
 from pathway.models.episodes import OPEN_STATUSES as OPEN_EPISODE_STATUSES
 from pathway.models.episodes import EpisodeStatus
@@ -334,7 +335,22 @@ def diary_figures_from_trials(trials: list[TreatmentTrial]) -> DiaryFigures | No
     )
 
 
-def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
+def could_become_pregnant(patient, today: date) -> bool:
+    """Whether the patient could become pregnant today, as the app reads it
+    (rules.could_become_pregnant: female, aged 12 to 55); never once they have died."""
+    if patient.date_of_death is not None:
+        return False
+    return rules.could_become_pregnant(
+        sex=patient.sex, age=age_in_years(patient.date_of_birth, today)
+    )
+
+
+def trial_view(
+    trial: TreatmentTrial, condition: str, today: date, *, could_be_pregnant: bool = False
+) -> TrialView:
+    """The trial with its prompts for the care team. `could_be_pregnant`
+    (could_become_pregnant) adds the MHRA's pregnancy prevention warning beside topiramate or
+    valproate while it is taken."""
     prompts = []
     stopping = botox = None
     # A medicine already taken at referral is reviewed (NG193, CG150) for as long as it is
@@ -358,6 +374,9 @@ def trial_view(trial: TreatmentTrial, condition: str, today: date) -> TrialView:
         prompts.append(warning)
     # The stopping rules apply while the medicine is taken: ongoing, or recorded as working.
     if trial.carries_on:
+        programme = rules.pregnancy_prevention_medicine(trial.medicine_code, trial.medicine_name)
+        if programme and could_be_pregnant:
+            prompts.append(rules.pregnancy_prevention_warning(programme))
         stopping = _cgrp_rule(trial, today)
         if stopping and (prompt := rules.stopping_rule_prompt(stopping, trial.display_name)):
             prompts.append(prompt)
@@ -550,6 +569,7 @@ def plans_for_patient(
     tried = tried_before.for_episodes(
         [plan.episode for plan in plans if plan.episode.condition == rules.HEADACHE]
     )
+    pregnancy = could_become_pregnant(patient, today)
     views = []
     for plan in plans:
         versions = list(plan.versions.all())
@@ -573,7 +593,9 @@ def plans_for_patient(
                 versions=versions,
                 current=agreed_view,
                 draft=next((v for v in versions if v.is_draft), None),
-                trials=[trial_view(t, condition, today) for t in trials],
+                trials=[
+                    trial_view(t, condition, today, could_be_pregnant=pregnancy) for t in trials
+                ],
                 leaflets=list(plan.leaflet_links.all()),
                 prompts=prompts,
                 failed_preventives=failed,

@@ -55,10 +55,19 @@ def trial_add(request, plan_uuid):
         # The box acknowledges a NICE warning: it is shown only beside one. A tick sent with
         # another problem is dropped, so the warning is shown again once that is put right.
         del form.fields["start_warning_acknowledged"]
+    # The MHRA's pregnancy prevention programmes, before a medicine is chosen: it informs and
+    # does not block.
+    pregnancy = (
+        rules.pregnancy_prevention_notice()
+        if selectors.could_become_pregnant(plan.patient, timezone.localdate())
+        else None
+    )
     return render(
         request,
         "careplans/trial_form.html",
-        _staff_context(request, plan.patient, plan=plan, form=form, warning=warning),
+        _staff_context(
+            request, plan.patient, plan=plan, form=form, warning=warning, pregnancy=pregnancy
+        ),
     )
 
 
@@ -105,7 +114,13 @@ def trial_review(request, trial_uuid):
             return redirect(_plan_page(patient, "treatments"))
     elif request.method == "GET":
         record_view(actor=request.user, patient=patient, obj=trial)
-    view = selectors.trial_view(trial, trial.plan.episode.condition, timezone.localdate())
+    today = timezone.localdate()
+    view = selectors.trial_view(
+        trial,
+        trial.plan.episode.condition,
+        today,
+        could_be_pregnant=selectors.could_become_pregnant(patient, today),
+    )
     return render(
         request,
         "careplans/trial_review.html",

@@ -1293,3 +1293,57 @@ def test_a_pain_plan_offers_no_migraine_only_medicines_for_attacks():
 )
 def test_a_medicine_taken_regularly_is_named(typed, named):
     assert rules.regular_medicine_named(typed) == named
+
+
+# --- the MHRA's pregnancy prevention programmes ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "typed", "programme"),
+    [
+        ("topiramate", "", rules.TOPIRAMATE),
+        ("other", "Topamax 25 mg", rules.TOPIRAMATE),  # a brand of a listed medicine
+        ("other", "Sodium valproate 200 mg MR", rules.VALPROATE),
+        ("other", "valproic acid", rules.VALPROATE),
+        ("other", "Epilim Chrono 500", rules.VALPROATE),
+        ("other", "DEPAKOTE", rules.VALPROATE),
+        ("other", "Pizotifen", None),
+        ("propranolol", "", None),
+        ("amitriptyline", "", None),
+    ],
+)
+def test_topiramate_and_valproate_are_known_by_their_names(code, typed, programme):
+    assert rules.pregnancy_prevention_medicine(code, typed) == programme
+
+
+@pytest.mark.parametrize(
+    ("sex", "age", "could"),
+    [
+        ("female", 11, False),
+        ("female", 12, True),
+        ("female", 30, True),
+        ("female", 55, True),
+        ("female", 56, False),
+        ("male", 30, False),
+        ("not_known", 30, False),
+        ("indeterminate", 30, False),
+    ],
+)
+def test_a_female_patient_aged_12_to_55_is_taken_as_able_to_become_pregnant(sex, age, could):
+    assert rules.could_become_pregnant(sex=sex, age=age) is could
+
+
+def test_the_pregnancy_prevention_warnings_name_the_mhra_programme_and_never_block():
+    topiramate = rules.pregnancy_prevention_warning(rules.TOPIRAMATE)
+    valproate = rules.pregnancy_prevention_warning(rules.VALPROATE)
+    notice = rules.pregnancy_prevention_notice()
+    for prompt in (topiramate, valproate, notice):
+        assert prompt.level == rules.WARNING
+        assert "pregnancy prevention programme" in prompt.title
+        assert "MHRA" in prompt.source and "MHRA" in prompt.body
+    assert topiramate.source == "MHRA Drug Safety Update, June 2024"
+    assert "highly effective contraception" in topiramate.body
+    assert "two specialists" in valproate.body
+    assert "topiramate" in notice.body and "valproate" in notice.body
+    with pytest.raises(ValueError):
+        rules.pregnancy_prevention_warning("propranolol")

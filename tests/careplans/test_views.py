@@ -3,7 +3,7 @@ edited, free text is escaped, and list pages run a constant number of queries.""
 
 import html
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -2093,3 +2093,64 @@ def test_the_drafts_select_boxes_start_with_a_plain_english_choice(world, login)
     assert not draft.self_management.exists()
     blank = {**row, "selfcare-0-action": ""}
     assert client.post(url, draft_post(**management("selfcare"), **blank)).status_code == 302
+
+
+# --- the MHRA's pregnancy prevention programmes -------------------------------------------------
+
+
+def _born_years_ago(patient, years, *, sex="female"):
+    """Make the patient `years` old today (born earlier this month, on a day every month has),
+    of `sex`."""
+    today = TODAY()
+    patient.date_of_birth = date(today.year - years, today.month, min(today.day, 28))
+    patient.sex = sex
+    patient.save(update_fields=["date_of_birth", "sex"])
+
+
+def test_topiramate_for_a_woman_who_could_become_pregnant_is_recorded_with_a_warning(world, login):
+    _born_years_ago(world.patient, 30)
+    plan = builders.plan(world.patient)
+    client = login(world.clinician)
+    url = f"/care-plans/plans/{plan.uuid}/treatments/new/"
+    form = page_text(client.get(url))
+    assert "Topiramate and valproate: pregnancy prevention programme" in form
+    assert "MHRA Drug Safety Update" in form
+
+    # The warning does not block: the medicine is recorded as the form is sent.
+    data = {
+        "medicine_code": "topiramate",
+        "role": "preventive",
+        "dose": "25 mg at night",
+        "started_on": TODAY().isoformat(),
+    }
+    assert client.post(url, data).status_code == 302
+    trial = TreatmentTrial.objects.get()
+    page = page_text(client.get(f"/care-plans/patients/{world.patient.uuid}/"))
+    assert "Topiramate: pregnancy prevention programme" in page
+    assert "Source: MHRA Drug Safety Update, June 2024" in page
+    review = page_text(client.get(f"/care-plans/treatments/{trial.uuid}/review/"))
+    assert "Topiramate: pregnancy prevention programme" in review
+
+    # Typed as another medicine, valproate is known by its name.
+    builders.trial(
+        plan, medicine_code="other", medicine_name="Sodium valproate 500 mg", role="preventive"
+    )
+    page = page_text(client.get(f"/care-plans/patients/{world.patient.uuid}/"))
+    assert "Valproate: pregnancy prevention programme" in page
+
+    # Once the medicine has stopped, there is nothing to warn about.
+    services.review_trial(actor=world.clinician, trial=trial, data={"outcome": "not_tolerated"})
+    page = page_text(client.get(f"/care-plans/patients/{world.patient.uuid}/"))
+    assert "Topiramate: pregnancy prevention programme" not in page
+
+
+@pytest.mark.parametrize(("years", "sex"), [(56, "female"), (11, "female"), (30, "male")])
+def test_no_pregnancy_warning_outside_the_ages_or_for_a_man(world, login, years, sex):
+    _born_years_ago(world.patient, years, sex=sex)
+    plan = builders.plan(world.patient)
+    builders.trial(plan, medicine_code="topiramate")
+    client = login(world.clinician)
+    form = page_text(client.get(f"/care-plans/plans/{plan.uuid}/treatments/new/"))
+    page = page_text(client.get(f"/care-plans/patients/{world.patient.uuid}/"))
+    assert "pregnancy prevention programme" not in form
+    assert "pregnancy prevention programme" not in page
