@@ -184,6 +184,19 @@ def patient_attends(kind: str) -> bool:
     return kind not in TEAM_ONLY_KINDS
 
 
+# Said when a video appointment the patient attends has no link, by the booking and moving forms
+# and the services behind them.
+VIDEO_LINK_NEEDED = "Enter the video link the patient will join by, or choose phone or in person."
+
+
+def video_link_missing(*, kind: str, modality: str, video_link: str) -> bool:
+    """Whether an appointment of `kind` held by `modality` lacks the video link it needs: one
+    the patient attends by video call joins by its link (their appointments page gives it), so
+    without one they have no way in. The team's own discussions (TEAM_ONLY_KINDS) meet however
+    the team does, with no link for the patient."""
+    return modality == "video" and not video_link.strip() and patient_attends(kind)
+
+
 # How the team reads a cancellation the patient made, before the patient's own words, which
 # fit beside it in the 200 characters of Appointment.cancellation_reason.
 CANCELLED_BY_PATIENT = "Cancelled by the patient"

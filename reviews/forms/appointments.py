@@ -29,7 +29,9 @@ class AppointmentDetailsForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
         initial=Appointment.Modality.VIDEO,
         error_messages={"required": "Choose video, phone or in person."},
     )
-    video_link = VideoLinkField(help_text="For video appointments only, starting https://")
+    video_link = VideoLinkField(
+        help_text="Needed for a video appointment with the patient, starting https://"
+    )
     location = forms.CharField(
         label="Where", required=False, max_length=200, help_text="For in-person appointments"
     )
@@ -52,6 +54,8 @@ class AppointmentDetailsForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
     def __init__(self, *args, clinicians=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["clinician"].queryset = clinicians if clinicians is not None else User.objects
+        # Needed for a video call the patient joins, as its hint says: not "(optional)".
+        self.fields["video_link"].conditionally_required = True
         # Field order: when, then how, then who.
         self.order_fields(
             [
@@ -73,6 +77,12 @@ class AppointmentDetailsForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
             self.add_error(
                 "video_link", "Only video appointments have a video link. Remove the link."
             )
+        elif "video_link" not in self.errors and rules.video_link_missing(
+            kind=self.appointment_kind(),
+            modality=data.get("modality", ""),
+            video_link=data.get("video_link", ""),
+        ):
+            self.add_error("video_link", rules.VIDEO_LINK_NEEDED)
         if not self.errors:
             self._check_time()
         return data
@@ -84,6 +94,11 @@ class AppointmentDetailsForm(TooLongInWords, ServiceErrorsMixin, WhenFields):
 
     def duration(self) -> int:
         raise NotImplementedError
+
+    def appointment_kind(self) -> str:
+        """The kind of appointment booked or moved (Appointment.Kind), or "" when not known:
+        a video call is then taken to be one the patient joins, which needs its link."""
+        return ""
 
     def time_changed(self) -> bool:
         """Whether the form sets a time to check: always for a new appointment."""
@@ -170,6 +185,9 @@ class AppointmentForm(AppointmentDetailsForm):
             self.cleaned_data["kind"], 30
         )
 
+    def appointment_kind(self) -> str:
+        return self.cleaned_data.get("kind", "")
+
     def first_contact_target(self):
         episode = self.cleaned_data.get("episode")
         if self.cleaned_data.get("kind") != Appointment.Kind.FIRST_CONVERSATION or not episode:
@@ -209,6 +227,9 @@ class RescheduleForm(AppointmentDetailsForm):
 
     def duration(self) -> int:
         return self.cleaned_data.get("duration_minutes") or self.appointment.duration_minutes
+
+    def appointment_kind(self) -> str:
+        return self.appointment.kind
 
     def first_contact_target(self):
         return self.first_contact

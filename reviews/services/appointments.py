@@ -43,12 +43,16 @@ def _validate_time(start: datetime, duration_minutes: int) -> None:
         )
 
 
-def _validate_place(modality: str, video_link: str) -> None:
+def _validate_place(kind: str, modality: str, video_link: str) -> None:
+    """Only a video appointment has a video link, and one the patient attends needs it
+    (rules.video_link_missing), whether booked that way or moved to a video call."""
     if video_link and modality != Appointment.Modality.VIDEO:
         raise ReviewsError(
             "Only video appointments have a video link. Remove the link or choose video.",
             field="video_link",
         )
+    if rules.video_link_missing(kind=kind, modality=modality, video_link=video_link):
+        raise ReviewsError(rules.VIDEO_LINK_NEEDED, field="video_link")
 
 
 def _nearby(rows, start: datetime, duration_minutes: int):
@@ -341,7 +345,7 @@ def book_appointment(
 
     Raises ReviewsError (SlotTaken for a double booking) with a message for the user."""
     _validate_time(start, duration_minutes)
-    _validate_place(modality, video_link)
+    _validate_place(kind, modality, video_link)
     _validate_people(patient=patient, clinician=clinician, episode=episode)
     # Two bookings or moves for one patient, by different clinicians, are checked for overlaps
     # one after the other.
@@ -505,7 +509,7 @@ def reschedule_appointment(
             "back to leave the appointment as it is."
         )
     _validate_time(start, duration_minutes)
-    _validate_place(modality, video_link)
+    _validate_place(current.kind, modality, video_link)
     _validate_people(patient=appointment.patient, clinician=clinician, episode=None)
     if current.episode_id is not None and current.start != start:
         if current.kind == Appointment.Kind.FIRST_CONVERSATION:

@@ -366,6 +366,7 @@ def test_a_cancelled_appointment_frees_the_slot(world):
         ({"duration_minutes": 0}, "length from 1"),
         ({"duration_minutes": 241}, "length from 1"),
         ({"modality": "phone"}, "Only video appointments have a video link"),
+        ({"video_link": ""}, "Enter the video link the patient will join by"),
     ],
 )
 def test_it_refuses_bad_bookings_with_a_clear_message(world, overrides, message):
@@ -446,6 +447,75 @@ def test_a_move_that_changes_nothing_is_refused_and_tells_the_patient_nothing(wo
     services.reschedule_appointment(actor=world.clinician, appointment=appointment, **same)
     appointment.refresh_from_db()
     assert appointment.rearrange_requested_at is None
+
+
+def test_moving_to_a_video_call_needs_the_link_the_patient_joins_by(world):
+    appointment = _book(world, modality="phone", video_link="")
+    told = Notification.objects.count()
+    move = {
+        "actor": world.clinician,
+        "appointment": appointment,
+        "start": appointment.start,
+        "duration_minutes": 30,
+        "modality": "video",
+        "clinician": world.clinician,
+    }
+    with pytest.raises(ReviewsError, match="Enter the video link the patient will join by") as e:
+        services.reschedule_appointment(**move, video_link="")
+    assert e.value.field == "video_link"
+    appointment.refresh_from_db()
+    assert (appointment.modality, appointment.video_link) == ("phone", "")
+    assert Notification.objects.count() == told
+    # With its link, it moves, and the patient is told.
+    services.reschedule_appointment(**move, video_link="https://video.example.test/moved")
+    appointment.refresh_from_db()
+    assert (appointment.modality, appointment.video_link) == (
+        "video",
+        "https://video.example.test/moved",
+    )
+    assert Notification.objects.count() > told
+
+
+def test_the_video_link_is_not_labelled_optional(world, login):
+    client = login(world.clinician)
+    builders.episode_for(world.patient)
+    appointment = builders.appointment(world.patient, world.clinician)
+    move = reverse("reviews:appointment-reschedule", kwargs={"appointment_uuid": appointment.uuid})
+    for url in (_create_url(world.patient), move):
+        page = client.get(url).content.decode()
+        assert "Needed for a video appointment with the patient, starting https://" in page
+        assert "Video link (optional)" not in page
+
+
+def test_the_move_page_asks_for_the_video_link_when_moving_to_a_video_call(world, login):
+    appointment = builders.appointment(world.patient, world.clinician, start=_later(days=3))
+    client = login(world.clinician)
+    url = reverse("reviews:appointment-reschedule", kwargs={"appointment_uuid": appointment.uuid})
+    day = timezone.localdate() + timedelta(days=3)
+    form = {
+        "start_date": day.isoformat(),
+        "start_time": "10:00",
+        "duration_minutes": "",
+        "modality": "video",
+        "video_link": "",
+        "location": "",
+        "clinician": world.clinician.pk,
+    }
+    response = client.post(url, form)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in body
+    assert 'id="id_video_link-error"' in body
+    assert "Enter the video link the patient will join by, or choose phone or in person." in body
+    appointment.refresh_from_db()
+    assert (appointment.modality, appointment.video_link) == ("phone", "")
+    response = client.post(url, {**form, "video_link": "https://video.example.test/room"})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert (appointment.modality, appointment.video_link) == (
+        "video",
+        "https://video.example.test/room",
+    )
 
 
 def test_cancel_tells_the_patient_and_a_second_cancel_is_refused(world):
@@ -673,6 +743,7 @@ def test_the_booking_page_offers_the_first_conversation_until_one_is_arranged(wo
         ({"duration_minutes": "-5"}, "Enter a length of at least 1 minute."),
         ({"duration_minutes": "9999"}, "Enter a length of at most 240 minutes."),
         ({"modality": "phone"}, "Only video appointments have a video link."),
+        ({"video_link": ""}, "Enter the video link the patient will join by"),
         ({"video_link": "javascript:alert(1)"}, "Enter the video link as a secure web address"),
         ({"video_link": "http://video.example.test/room"}, "starting https://"),
         ({"kind": "group_session"}, "Select a valid choice"),

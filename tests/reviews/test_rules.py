@@ -261,3 +261,21 @@ def test_next_review_problem(kind, days, problem):
 )
 def test_finishing_the_pathway_needs_a_first_contact_and_an_agreed_plan(reached, problem):
     assert rules.finished_pathway_problem(reached) == problem
+
+
+@pytest.mark.parametrize(
+    ("kind", "modality", "video_link", "missing"),
+    [
+        ("follow_up", "video", "", True),
+        ("first_conversation", "video", "  ", True),
+        ("follow_up", "video", "https://video.example.test/room", False),
+        ("follow_up", "phone", "", False),
+        ("annual_review", "in_person", "", False),
+        # The team's discussion of the patient: no link for the patient to join by.
+        ("mdt", "video", "", False),
+    ],
+)
+def test_a_video_appointment_the_patient_attends_needs_its_link(
+    kind, modality, video_link, missing
+):
+    assert rules.video_link_missing(kind=kind, modality=modality, video_link=video_link) is missing

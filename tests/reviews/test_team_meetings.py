@@ -33,6 +33,8 @@ def _book(world, kind, start=None, *, patient=None, clinician=None):
         duration_minutes=15,
         modality="video",
         clinician=clinician or world.clinician,
+        # The patient joins a video appointment by its link; the team's discussion needs none.
+        video_link="" if kind == "mdt" else "https://video.example.test/room",
     )
 
 
