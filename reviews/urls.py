@@ -119,6 +119,11 @@ urlpatterns = [
     path(
         "my/group-sessions/<uuid:booking_uuid>/", portal.my_group_booking, name="my-group-booking"
     ),
+    path(
+        "my/group-sessions/<uuid:booking_uuid>/cancel/",
+        portal.my_group_booking_cancel,
+        name="my-group-booking-cancel",
+    ),
     path("my/questionnaires/", portal.my_questionnaires, name="my-questionnaires"),
     path(
         "my/questionnaires/<uuid:request_uuid>/",

@@ -193,23 +193,14 @@ def my_group_booking(request, booking_uuid):
     booking = selectors.own_group_booking(patient, booking_uuid)
     if refused := post_only(request):
         return refused
+    if request.POST.get("action") == "cancel":
+        if request.POST.get("confirm") != "yes" and booking.can_still_end:
+            # The patient cannot undo it here: ask first, on a page of its own that reloading
+            # or coming Back to opens again (a page from a POST would not).
+            return redirect("reviews:my-group-booking-cancel", booking_uuid=booking.uuid)
+        return _end_place(request, booking)
     try:
-        if request.POST.get("action") == "cancel":
-            if request.POST.get("confirm") != "yes" and booking.can_still_end:
-                # The patient cannot undo it here: ask first.
-                return render(request, "reviews/my_group_booking_cancel.html", _ending(booking))
-            was_invited = booking.status == GroupBooking.Status.INVITED
-            group_services.cancel_place(actor=request.user, booking=booking)
-            when = messaging.day_and_time(booking.session.start)
-            messages.success(
-                request,
-                f"You have turned down the invitation to the group session on {when}. If you "
-                "change your mind, contact your care team."
-                if was_invited
-                else f"Your place at the group session on {when} is cancelled. Thank you for "
-                "letting us know.",
-            )
-        elif booking.status == GroupBooking.Status.INVITED:
+        if booking.status == GroupBooking.Status.INVITED:
             group_services.book_place(actor=request.user, session=booking.session, patient=patient)
             messages.success(request, "Your place is booked.")
         elif booking.status == GroupBooking.Status.WITHDRAWN:
@@ -224,6 +215,66 @@ def my_group_booking(request, booking_uuid):
     except ReviewsError as error:
         messages.error(request, str(error))
     return redirect("reviews:my-appointments")
+
+
+@patient_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def my_group_booking_cancel(request, booking_uuid):
+    """Turn down an invitation to a group session, or give up a place at one, after a page that
+    asks first (the patient cannot undo it here). Opened by a link, so reloading it or coming
+    Back to it shows it again; once the invitation or place can no longer be ended (given up
+    already, withdrawn, or the session cancelled or begun) it says why, with nothing to press."""
+    patient = own_patient_record(request.user)
+    booking = selectors.own_group_booking(patient, booking_uuid)
+    if request.method == "POST":
+        return _end_place(request, booking)
+    context = _ending(booking)
+    if not booking.can_still_end:
+        context["closed"] = _cannot_end(booking)
+    return render(request, "reviews/my_group_booking_cancel.html", context)
+
+
+def _end_place(request, booking: GroupBooking):
+    """Turn down the invitation or give up the place, and go back to the appointments page
+    saying which was done, or why nothing was."""
+    was_invited = booking.status == GroupBooking.Status.INVITED
+    try:
+        group_services.cancel_place(actor=request.user, booking=booking)
+    except ReviewsError as error:
+        messages.error(request, str(error))
+    else:
+        when = messaging.day_and_time(booking.session.start)
+        messages.success(
+            request,
+            f"You have turned down the invitation to the group session on {when}. If you "
+            "change your mind, contact your care team."
+            if was_invited
+            else f"Your place at the group session on {when} is cancelled. Thank you for "
+            "letting us know.",
+        )
+    return redirect("reviews:my-appointments")
+
+
+def _cannot_end(booking: GroupBooking) -> str:
+    """Why the patient can no longer turn down this invitation or give up this place
+    (GroupBooking.can_still_end is false), in their words."""
+    if booking.status in ENDED_BY_PATIENT:
+        return ENDED_BY_PATIENT[booking.status]
+    if booking.status == GroupBooking.Status.WITHDRAWN and booking.booked_at is not None:
+        return (
+            "Your care team has withdrawn your place at this session. To ask for a place at "
+            "another session, contact your care team."
+        )
+    if booking.status == GroupBooking.Status.WITHDRAWN:
+        return WITHDRAWN_BY_TEAM
+    if booking.session.cancelled_at is not None:
+        return (
+            "This session has been cancelled. To ask for a place at another session, contact "
+            "your care team."
+        )
+    if booking.status in (GroupBooking.Status.INVITED, GroupBooking.Status.BOOKED):
+        return "This session has already started."
+    return "This group session has already taken place."
 
 
 def _ending(booking: GroupBooking) -> dict:

@@ -3,9 +3,9 @@ group session (and frees a place at the next one, which the patient is told of),
 a PHQ-9 that the patient completes (item 9 raises the alert; a severe score lists the patient);
 a review asking for a same-day risk assessment raises one too; the reminder jobs send their
 invites through the console backend; a follow-up set at a review is what the patient is asked
-to book; a patient cancels an appointment and the team reads why; the team cancels one after a
-page saying how the patient is told, and books again after a missed one from the same details.
-axe runs on every page."""
+to book; a patient cancels an appointment and the team reads why, and gives up a group place
+from a page that reloads; the team cancels one after a page saying how the patient is told, and
+books again after a missed one from the same details. axe runs on every page."""
 
 import re
 from datetime import timedelta
@@ -279,6 +279,36 @@ def test_the_team_runs_a_group_session_and_the_patient_books_a_place(browser_pag
     assert "Sleep and pacing" in row.first.inner_text()
     assert "Attended" in row.first.inner_text()
     _shots(browser, "patient-group-sessions")
+
+
+def test_the_patient_cancels_a_group_place_from_a_page_that_reloads(browser_page, demo):
+    from tests.reviews import builders
+
+    session = builders.group_session(demo.organisations["S90001"], topic="Pacing in spring")
+    builders.booking(session, demo.patients[0], status="booked")
+    browser = browser_page
+    page = browser.page
+    _phone(browser)
+    browser.sign_in(PATIENT, DEMO_PASSWORD)
+    page.get_by_role("link", name="Appointments").first.click()
+    browser.check()
+    page.get_by_role("link", name="Cancel my place at Pacing in spring").click()
+    browser.check()
+    asked = page.url
+    assert page.get_by_role("heading", level=1).inner_text() == "Cancel your place?"
+    # Reloaded, the question is asked again: nothing has been cancelled.
+    assert page.reload().status == 200
+    browser.check()
+    assert page.get_by_role("heading", level=1).inner_text() == "Cancel your place?"
+    _submit(browser, "Yes, cancel my place")
+    assert "is cancelled. Thank you for letting us know." in page.content()
+    assert GroupBooking.objects.get(session=session).status == "cancelled"
+    # Back at the question afterwards, the page says what happened.
+    response = browser.goto(asked.removeprefix(browser.base_url))
+    assert response.status == 200
+    assert page.get_by_role("heading", level=1).inner_text() == "This cannot be cancelled now"
+    assert "You cancelled your place at this session." in page.content()
+    browser.sign_out()
 
 
 def _phq9_sent_and_opened(browser, patient):

@@ -93,6 +93,7 @@ RULES = {
     "reviews:my-appointment-rearrange": Rule(allowed=frozenset({"patient"}), kwargs=_appointment),
     "reviews:my-appointment-cancel": Rule(allowed=frozenset({"patient"}), kwargs=_appointment),
     "reviews:my-group-booking": Rule(allowed=frozenset({"patient"}), kwargs=_booking, ok=(405,)),
+    "reviews:my-group-booking-cancel": Rule(allowed=frozenset({"patient"}), kwargs=_booking),
     "reviews:my-questionnaire": Rule(allowed=frozenset({"patient"}), kwargs=_request),
     "reviews:my-questionnaire-done": Rule(
         allowed=frozenset({"patient"}), kwargs=_request, ok=(302,)

@@ -159,7 +159,7 @@ def test_the_patient_books_a_place_and_cannot_book_twice(world, login):
     assert invitation.status == "booked" and invitation.booked_at is not None
     response = client.post(url, {"action": "book"}, follow=True)
     assert "You already have a place" in response.content.decode()
-    page = client.post(url, {"action": "cancel"}).content.decode()
+    page = client.post(url, {"action": "cancel"}, follow=True).content.decode()
     assert "Cancel your place?" in page
     invitation.refresh_from_db()
     assert invitation.status == "booked"
@@ -174,7 +174,7 @@ def test_turning_down_an_invitation_asks_first_and_says_it_was_turned_down(world
     invitation = builders.booking(session, world.patient)
     client = login(world.patient_user)
     url = reverse("reviews:my-group-booking", kwargs={"booking_uuid": invitation.uuid})
-    page = client.post(url, {"action": "cancel"}).content.decode()
+    page = client.post(url, {"action": "cancel"}, follow=True).content.decode()
     assert "Turn down this invitation?" in page
     assert "Yes, turn it down" in page
     assert GroupBooking.objects.get(pk=invitation.pk).status == "invited"
@@ -182,6 +182,71 @@ def test_turning_down_an_invitation_asks_first_and_says_it_was_turned_down(world
     assert GroupBooking.objects.get(pk=invitation.pk).status == "declined"
     assert "You have turned down the invitation to the group session on" in page
     assert "Your place" not in page
+
+
+def test_cancelling_a_place_asks_on_a_page_that_reloads_and_says_when_it_is_done(world, login):
+    session = builders.group_session(world.service)
+    place = builders.booking(session, world.patient, status="booked")
+    client = login(world.patient_user)
+    ask = reverse("reviews:my-group-booking-cancel", kwargs={"booking_uuid": place.uuid})
+    mine = client.get(reverse("reviews:my-appointments")).content.decode()
+    assert f'href="{ask}">Cancel my place' in mine
+    # Opened, reloaded or come Back to: the same question each time, nothing ended yet.
+    for _ in range(2):
+        response = client.get(ask)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "<h1>Cancel your place?</h1>" in page
+        assert f'action="{ask}"' in page and "Yes, cancel my place" in page
+    assert GroupBooking.objects.get(pk=place.pk).status == "booked"
+    # A form from the appointments page as it was (a POST asking first) is sent to that page.
+    old = reverse("reviews:my-group-booking", kwargs={"booking_uuid": place.uuid})
+    response = client.post(old, {"action": "cancel"})
+    assert (response.status_code, response["Location"]) == (302, ask)
+    done = client.post(ask, {"confirm": "yes"}, follow=True)
+    assert done.redirect_chain == [(reverse("reviews:my-appointments"), 302)]
+    assert "is cancelled. Thank you for letting us know." in done.content.decode()
+    assert GroupBooking.objects.get(pk=place.pk).status == "cancelled"
+    # Back to the question afterwards: it says what happened, with nothing to press.
+    response = client.get(ask)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "You cancelled your place at this session." in page
+    assert "Cancel your place?" not in page and "Yes, cancel my place" not in page
+
+
+def test_turning_down_an_invitation_is_asked_on_a_page_of_its_own(world, login):
+    session = builders.group_session(world.service)
+    invitation = builders.booking(session, world.patient)
+    client = login(world.patient_user)
+    ask = reverse("reviews:my-group-booking-cancel", kwargs={"booking_uuid": invitation.uuid})
+    mine = client.get(reverse("reviews:my-appointments")).content.decode()
+    assert f'href="{ask}">No thanks' in mine
+    assert "Turn down this invitation?" in client.get(ask).content.decode()
+    client.post(ask, {"confirm": "yes"})
+    assert GroupBooking.objects.get(pk=invitation.pk).status == "declined"
+    page = client.get(ask).content.decode()
+    assert "You turned down the invitation to this session." in page
+    assert "Yes, turn it down" not in page
+
+
+@pytest.mark.parametrize(
+    ("change", "told"),
+    [
+        ({"start": timezone.now() - timedelta(minutes=5)}, "This session has already started."),
+        ({"cancelled_at": timezone.now()}, "This session has been cancelled."),
+    ],
+)
+def test_the_cancelling_page_of_a_session_begun_or_cancelled_says_why_not(
+    world, login, change, told
+):
+    session = builders.group_session(world.service)
+    place = builders.booking(session, world.patient, status="booked")
+    GroupSession.objects.filter(pk=session.pk).update(**change)
+    ask = reverse("reviews:my-group-booking-cancel", kwargs={"booking_uuid": place.uuid})
+    page = login(world.patient_user).get(ask).content.decode()
+    assert told in page and "Yes, cancel my place" not in page
+    assert GroupBooking.objects.get(pk=place.pk).status == "booked"
 
 
 def test_a_started_session_is_not_offered_for_cancelling(world, login):
@@ -228,11 +293,12 @@ def test_a_full_session_refuses_the_next_booking(world, login):
 def test_an_invitation_to_a_full_session_offers_no_place_until_one_is_free(world, login):
     session = builders.group_session(world.service, capacity=1)
     taken = builders.booking(session, world.other_patient, status="booked")
-    builders.booking(session, world.patient)
+    invitation = builders.booking(session, world.patient)
     client = login(world.patient_user)
     page = client.get(reverse("reviews:my-appointments")).content.decode()
     assert "This session is full at the moment." in page
-    assert 'value="book"' not in page and 'value="cancel"' in page
+    ask = reverse("reviews:my-group-booking-cancel", kwargs={"booking_uuid": invitation.uuid})
+    assert 'value="book"' not in page and f'href="{ask}">No thanks' in page
     GroupBooking.objects.filter(pk=taken.pk).update(status="cancelled", cancelled_at=timezone.now())
     page = client.get(reverse("reviews:my-appointments")).content.decode()
     assert "This session is full" not in page and 'value="book"' in page

@@ -339,6 +339,7 @@ TARGETS = [
         kwargs=_booking,
         extra={"action": st.one_of(st.just("cancel"), JUNK)},
     ),
+    Target("reviews:my-group-booking-cancel", "patient", kwargs=_booking),
 ] + [
     Target(
         "reviews:my-questionnaire",
