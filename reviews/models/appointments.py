@@ -212,6 +212,10 @@ class Review(ClinicalRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
+    # Not stored: set on the review `complete_review` returns, the questionnaires chosen that
+    # were not sent because one of the same is still waiting for the patient.
+    questionnaires_still_waiting: tuple[str, ...] = ()
+
     class Meta:
         ordering = ["-completed_at"]
         constraints = [

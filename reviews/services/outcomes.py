@@ -62,7 +62,10 @@ def complete_review(
     follow-up), sends any
     questionnaires chosen for before the next review, and raises a safety alert when the
     mental-health follow-up is a same-day risk assessment (clinical-rules.md section 7: a risk
-    must reach a clinician the same day). Returns the Review. Raises ReviewsError
+    must reach a clinician the same day). A questionnaire chosen while one of the same is still
+    waiting for the patient is not sent again (the patient has one request of each at a time):
+    the Review returned lists those in `questionnaires_still_waiting`, in the order chosen, so
+    the page can say so. Returns the Review. Raises ReviewsError
     for an appointment that cannot have a review (its episode's referral still waiting for
     triage among them), StaleState if one is already recorded."""
     if appointment.kind not in rules.REVIEW_KINDS:
@@ -168,6 +171,7 @@ def complete_review(
             request_questionnaire(
                 actor=actor, patient=appointment.patient, instrument=code, context=context
             )
+    review.questionnaires_still_waiting = tuple(code for code in questionnaires if code in waiting)
     return review
 
 

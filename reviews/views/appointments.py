@@ -29,6 +29,7 @@ from reviews.forms import (
 from reviews.forms.appointments import BOOKABLE_KINDS
 from reviews.models import Appointment
 from reviews.models.appointments import FIRST_CONVERSATION_ARRANGED
+from reviews.questionnaires import QUESTIONNAIRES
 from reviews.services import appointments as services
 from reviews.services import outcomes
 from reviews.views.paging import page_of
@@ -466,9 +467,11 @@ def review_page(request, appointment_uuid):
                 message += (
                     " A safety alert for the same-day risk assessment is on the team's worklist."
                 )
+            message += _not_sent_again(review.questionnaires_still_waiting)
             messages.success(request, message)
-            if chosen := form.cleaned_data.get("questionnaires"):
-                what = "the questionnaire" if len(chosen) == 1 else "the questionnaires"
+            chosen = form.cleaned_data.get("questionnaires") or ()
+            if sent := [code for code in chosen if code not in review.questionnaires_still_waiting]:
+                what = "the questionnaire" if len(sent) == 1 else "the questionnaires"
                 for warning in messaging.questionnaire_reach_warnings(patient, what):
                     messages.warning(request, warning)
             return redirect("reviews:patient-reviews", patient_uuid=patient.uuid)
@@ -496,6 +499,24 @@ def review_page(request, appointment_uuid):
             "not_saved": refused.get("not_saved"),
         },
         status=refused.get("status", 200),
+    )
+
+
+def _not_sent_again(codes) -> str:
+    """What the message after the outcome form adds about the questionnaires chosen that were
+    not sent, one of each still waiting for the patient (outcomes.complete_review), or ""."""
+    if not codes:
+        return ""
+    titles = [QUESTIONNAIRES[code].title for code in codes]
+    listed = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + f" and {titles[-1]}"
+    if len(titles) == 1:
+        return (
+            f" {listed} was not sent again: the one sent before is still waiting for the "
+            "patient to complete."
+        )
+    return (
+        f" {listed} were not sent again: the ones sent before are still waiting for the "
+        "patient to complete."
     )
 
 

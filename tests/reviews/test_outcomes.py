@@ -66,10 +66,64 @@ def test_an_annual_review_writes_review_held_and_keeps_an_outstanding_questionna
         kind="annual_review",
         status="attended",
     )
-    _complete(world, appointment, questionnaires=("PHQ-9",))
+    review = _complete(world, appointment, questionnaires=("PHQ-9",))
     assert Milestone.objects.filter(kind="review_held").count() == 1
     assert not Milestone.objects.filter(kind="first_contact").exists()
     assert QuestionnaireRequest.objects.filter(instrument="PHQ-9").count() == 1
+    assert review.questionnaires_still_waiting == ("PHQ-9",)
+
+
+def test_the_outcome_message_names_the_questionnaires_not_sent_again(world, login):
+    builders.questionnaire_request(world.patient, instrument="PHQ-9", days_ago=2)
+    builders.questionnaire_request(world.patient, instrument="HIT-6", days_ago=2)
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=timezone.now(), kind="follow_up"
+    )
+    client = login(world.clinician)
+    url = reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid})
+    response = client.post(
+        url,
+        {
+            "summary": "Settling",
+            "mental_health_follow_up": "not_needed",
+            "next_review_date": (timezone.localdate() + timedelta(days=365)).isoformat(),
+            "questionnaires": ["PHQ-9", "GAD-7"],
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Follow-up review recorded." in page
+    assert (
+        "Mood (PHQ-9) was not sent again: the one sent before is still waiting for the patient "
+        "to complete." in page
+    )
+    # Only the questionnaires chosen are named; the one sent now is sent.
+    assert "HIT-6" not in page.split("Follow-up review recorded.")[1].split("</p>")[0]
+    waiting = QuestionnaireRequest.objects.filter(status="requested")
+    assert sorted(waiting.values_list("instrument", flat=True)) == ["GAD-7", "HIT-6", "PHQ-9"]
+
+
+def test_the_outcome_message_names_every_questionnaire_not_sent_again(world, login):
+    for code in ("PHQ-9", "GAD-7"):
+        builders.questionnaire_request(world.patient, instrument=code, days_ago=2)
+    appointment = builders.appointment(
+        world.patient, world.clinician, start=timezone.now(), kind="follow_up"
+    )
+    response = login(world.clinician).post(
+        reverse("reviews:review", kwargs={"appointment_uuid": appointment.uuid}),
+        {
+            "summary": "Settling",
+            "mental_health_follow_up": "not_needed",
+            "next_review_date": (timezone.localdate() + timedelta(days=365)).isoformat(),
+            "questionnaires": ["PHQ-9", "GAD-7"],
+        },
+        follow=True,
+    )
+    assert (
+        "Mood (PHQ-9) and Anxiety (GAD-7) were not sent again: the ones sent before are still "
+        "waiting for the patient to complete." in response.content.decode()
+    )
+    assert QuestionnaireRequest.objects.count() == 2
 
 
 def test_questionnaires_chosen_after_the_patient_was_discharged_are_refused(world):
