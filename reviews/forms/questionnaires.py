@@ -42,6 +42,13 @@ class AlertActionForm(ServiceErrorsMixin, forms.Form):
     )
 
 
+# A PSFS names and rates at least one activity, in the first box (a patient who filled in a later
+# one only is asked for the first too: its label has no "(optional)").
+PSFS_FIRST_ACTIVITY = (
+    "Start with activity 1: name an activity you find hard and rate it from 0 to 10."
+)
+
+
 class AnswersForm(TooLongInWords, forms.Form):
     """One questionnaire's items, built from `reviews.questionnaires`. `answers()` returns the
     scored values in item order, ready for `pathway.instruments.score`."""
@@ -75,17 +82,20 @@ class AnswersForm(TooLongInWords, forms.Form):
             self.fields[f"extra_{number}"] = field
 
     def _add_activity_fields(self):
-        ratings = [(str(value), str(value)) for value in range(11)]
+        scores = [(str(value), str(value)) for value in range(11)]
         names = self.fixed_activities or [""] * 5
-        if not self.fixed_activities:
-            # Activities the patient names here may be left out: "Not rated" undoes a rating
-            # chosen by mistake, which a radio button alone cannot.
-            ratings = [("", "Not rated"), *ratings]
         for number, name in enumerate(names, start=1):
+            ratings = scores
+            # Activities 2 to 5, named here, may be left out: "Not rated" undoes a rating chosen
+            # by mistake, which a radio button alone cannot. Activity 1 is the one every PSFS
+            # needs, named and rated (`clean`), so it offers no way not to rate it.
+            optional = not self.fixed_activities and number > 1
+            if optional:
+                ratings = [("", "Not rated"), *scores]
             if not self.fixed_activities:
                 self.fields[f"activity_{number}"] = forms.CharField(
                     label=f"Activity {number}",
-                    # At least one, in any box: checked in `clean`.
+                    # Activity 1 is checked with its rating in `clean`: one error for the pair.
                     required=False,
                     max_length=100,
                     help_text="For example: walking to the shops" if number == 1 else "",
@@ -96,7 +106,7 @@ class AnswersForm(TooLongInWords, forms.Form):
                 choices=ratings,
                 coerce=int,
                 empty_value=None,
-                initial="" if not self.fixed_activities else None,
+                initial="" if optional else None,
                 # Activities named on this form: `clean` pairs each name with its rating, so a
                 # missing one is one error, not one from the field and another from the pair.
                 required=bool(self.fixed_activities),
@@ -116,16 +126,19 @@ class AnswersForm(TooLongInWords, forms.Form):
                     continue  # Already told what is wrong with this activity.
                 named = (data.get(f"activity_{number}") or "").strip()
                 rated = data.get(f"rating_{number}") not in (None, "")
-                if named and not rated:
+                if number == 1 and not named and not rated:
+                    self.add_error("activity_1", PSFS_FIRST_ACTIVITY)
+                elif named and not rated:
                     self.add_error(f"rating_{number}", f"Rate activity {number} from 0 to 10.")
-                if rated and not named:
+                elif rated and not named and number == 1:
+                    self.add_error(
+                        "activity_1", "Name activity 1: say which activity your rating is for."
+                    )
+                elif rated and not named:
                     self.add_error(
                         f"activity_{number}",
                         f"Name activity {number}, or choose \u201cNot rated\u201d for it.",
                     )
-            named_any = any((data.get(f"activity_{n}") or "").strip() for n in range(1, 6))
-            if not named_any and not any(f"activity_{n}" in self.errors for n in range(1, 6)):
-                self.add_error("activity_1", "Name at least one activity you find hard.")
         return data
 
     def activities(self) -> list[str]:

@@ -581,9 +581,20 @@ def test_midas_letters_its_unscored_questions_so_no_number_is_used_twice(world, 
             {"activity_1": "Walking", "rating_1": "11"},
             "Choose a rating from 0 to 10 for activity 1.",
         ),
-        ({"rating_1": "5"}, "Name activity 1, or choose “Not rated” for it."),
-        ({"activity_1": ""}, "Name at least one activity you find hard."),
-        ({"activity_1": "", "rating_1": ""}, "Name at least one activity you find hard."),
+        ({"rating_1": "5"}, "Name activity 1: say which activity your rating is for."),
+        ({"activity_1": ""}, "Start with activity 1: name an activity you find hard and rate it"),
+        (
+            {"activity_1": "", "rating_1": ""},
+            "Start with activity 1: name an activity you find hard and rate it",
+        ),
+        (
+            {"activity_2": "Cooking", "rating_2": "5"},
+            "Start with activity 1: name an activity you find hard and rate it",
+        ),
+        (
+            {"activity_1": "Walking", "rating_1": "3", "rating_2": "5"},
+            "Name activity 2, or choose “Not rated” for it.",
+        ),
     ],
 )
 def test_one_psfs_problem_gives_one_error(world, login, data, message):
@@ -595,12 +606,28 @@ def test_one_psfs_problem_gives_one_error(world, login, data, message):
     assert not Assessment.objects.exists()
 
 
-def test_a_psfs_activity_may_be_named_in_any_box_and_a_stray_rating_undone(world, login):
+def _ratings(page, number):
+    """The rating radios of PSFS activity `number` on `page`: (value, checked) in order."""
+    return re.findall(rf'name="rating_{number}" type="radio" value="(\d*)"( checked)?', page)
+
+
+def test_psfs_activity_1_needs_a_rating_and_only_later_ones_offer_not_rated(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="PSFS")
+    page = login(world.patient_user).get(_answer_url(request)).content.decode()
+    # Activity 1 is needed, named and rated: 0 to 10, nothing chosen for the patient.
+    assert [value for value, _ in _ratings(page, 1)] == [str(n) for n in range(11)]
+    assert not any(checked for _, checked in _ratings(page, 1))
+    assert "Activity 1 (optional)" not in page
+    # The others may be left out: "Not rated", chosen until the patient rates them.
+    for number in range(2, 6):
+        assert _ratings(page, number)[0] == ("", " checked")
+        assert f"Activity {number} (optional)" in page
+
+
+def test_a_stray_psfs_rating_is_undone_with_not_rated(world, login):
     request = builders.questionnaire_request(world.patient, instrument="PSFS")
     client = login(world.patient_user)
-    page = client.get(_answer_url(request)).content.decode()
-    assert "Not rated" in page
-    stray = {"activity_2": "Walking the dog", "rating_2": "4", "rating_3": "7"}
+    stray = {"activity_1": "Walking the dog", "rating_1": "4", "rating_3": "7"}
     page = client.post(_answer_url(request), stray).content.decode()
     assert "Name activity 3, or choose “Not rated” for it." in page
     assert not Assessment.objects.exists()
