@@ -178,6 +178,36 @@ def series_too_far_ahead(last: date, *, today: date) -> str:
     )
 
 
+# MIDAS (clinical-rules.md section 2): question 2 counts days work or school was cut by half or
+# more, not counting days already counted in question 1 (missed), and question 4 does the same
+# for question 3; so each pair counts different days of the same 3 months, which hold at most
+# pathway.instruments.MIDAS_ITEM_MAX (92) days. A pair adding up to more cannot be true. Only
+# those answers are refused: the scoring itself (pathway.instruments.score) is unchanged.
+MIDAS_DAYS_COUNTED_ONCE = ((1, 2), (3, 4))
+
+
+def midas_answers_problems(answers: Sequence[int | None]) -> list[tuple[int, str]]:
+    """What cannot be true of MIDAS answers (the five scored questions in order, each a whole
+    number 0-92, None for one not answered): each pair of MIDAS_DAYS_COUNTED_ONCE adding up to
+    more days than 3 months hold, as (the question that leaves out the other's days, message).
+    Empty when they can all be true; a pair with an answer missing is not checked."""
+    most = instruments.MIDAS_ITEM_MAX
+    problems = []
+    for first, second in MIDAS_DAYS_COUNTED_ONCE:
+        days = (answers[first - 1], answers[second - 1])
+        if None in days or sum(days) <= most:
+            continue
+        problems.append(
+            (
+                second,
+                f"Questions {first} and {second} add up to {sum(days)} days, more than the "
+                f"{most} days in 3 months. Do not count a day in question {second} if you "
+                f"counted it in question {first}: check both answers.",
+            )
+        )
+    return problems
+
+
 def patient_attends(kind: str) -> bool:
     """Whether the patient takes part in an appointment of this kind (not an MDT discussion),
     so is told about it and sees it among their appointments."""

@@ -120,6 +120,12 @@ class AnswersForm(TooLongInWords, forms.Form):
 
     def clean(self):
         data = super().clean()
+        if self.questionnaire.code == "MIDAS":
+            answers = [data.get(f"item_{n}") for n in range(1, len(self.questionnaire.items) + 1)]
+            # Said beside the question to check, with the other mistakes (the service checks
+            # the same when the answers are sent).
+            for number, problem in rules.midas_answers_problems(answers):
+                self.add_error(f"item_{number}", problem)
         if self.questionnaire.activities and not self.fixed_activities:
             for number in range(1, 6):
                 if f"activity_{number}" in self.errors or f"rating_{number}" in self.errors:

@@ -176,7 +176,8 @@ def submit_questionnaire(
 
     A PHQ-9 with item 9 above 0 raises a SafetyAlert and emails the responsible clinician in
     the same transaction. Returns (assessment, alert or None). Raises ReviewsError for answers
-    that cannot be scored.
+    that cannot be scored, or that cannot all be true (MIDAS days counted twice,
+    rules.midas_answers_problems).
 
     Answers are never dropped because the request stopped waiting meanwhile (a page left
     open, a second window, Back and send again): a risky answer must reach a clinician.
@@ -193,6 +194,9 @@ def submit_questionnaire(
         result = instruments.score(locked.instrument, answers)
     except instruments.InvalidAnswers as exc:
         raise ReviewsError("Answer every question with one of the options given.") from exc
+    if locked.instrument == "MIDAS" and (problems := rules.midas_answers_problems(answers)):
+        number, problem = problems[0]
+        raise ReviewsError(problem, field=f"item_{number}")
     answers = list(answers)
     left_out = {"activities": names, "unscored_answers": list(unscored or [])}
     if locked.status == QuestionnaireRequest.Status.COMPLETED:

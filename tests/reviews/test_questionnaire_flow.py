@@ -411,6 +411,37 @@ def test_midas_refuses_93_days(world, login):
     assert "Enter 92 or less for question 1." in response.content.decode()
 
 
+def test_midas_refuses_more_days_than_3_months_hold_across_questions_counted_once(world, login):
+    request = builders.questionnaire_request(world.patient, instrument="MIDAS")
+    client = login(world.patient_user)
+    data = {"item_1": "90", "item_2": "90", "item_3": "92", "item_4": "92", "item_5": "0"}
+    response = client.post(_answer_url(request), data)
+    page = response.content.decode()
+    assert response.status_code == 200 and "There is a problem" in page
+    # Each beside the question that leaves out the other's days.
+    assert 'id="id_item_2-error"' in page and 'id="id_item_4-error"' in page
+    assert "Questions 1 and 2 add up to 180 days, more than the 92 days in 3 months." in page
+    assert "Questions 3 and 4 add up to 184 days, more than the 92 days in 3 months." in page
+    assert not Assessment.objects.exists()
+    request.refresh_from_db()
+    assert request.status == "requested"
+    # Every day of the 3 months is possible, and scored as before: the sum of the five.
+    client.post(_answer_url(request), {**data, "item_1": "46", "item_2": "46", "item_4": "0"})
+    request.refresh_from_db()
+    assert request.assessment.answers == [46, 46, 92, 0, 0]
+    assert (request.assessment.total, request.assessment.band) == (184, "IV")
+
+
+def test_the_service_refuses_midas_days_counted_twice_whoever_sends_them(world):
+    request = builders.questionnaire_request(world.patient, instrument="MIDAS")
+    with pytest.raises(ReviewsError, match="Questions 3 and 4 add up to 93 days") as refused:
+        services.submit_questionnaire(
+            actor=world.clinician, request=request, answers=[0, 0, 92, 1, 0], unscored=[]
+        )
+    assert refused.value.field == "item_4"
+    assert not Assessment.objects.exists()
+
+
 def test_psfs_follow_up_re_rates_the_baseline_activities(world, login):
     builders.episode_for(world.patient)
     client = login(world.patient_user)

@@ -279,3 +279,35 @@ def test_a_video_appointment_the_patient_attends_needs_its_link(
     kind, modality, video_link, missing
 ):
     assert rules.video_link_missing(kind=kind, modality=modality, video_link=video_link) is missing
+
+
+@pytest.mark.parametrize(
+    ("answers", "problems"),
+    [
+        ([0, 0, 0, 0, 0], []),
+        # 3 months hold 92 days: every one of them missed, or cut by half, is possible.
+        ([46, 46, 46, 46, 92], []),
+        ([92, 0, 0, 92, 92], []),
+        ([46, 47, 0, 0, 0], [2]),
+        ([90, 90, 0, 0, 0], [2]),
+        ([0, 0, 92, 92, 0], [4]),
+        ([92, 92, 92, 92, 92], [2, 4]),
+        # Question 5 and the other pairs across are separate days' counts: not checked.
+        ([92, 0, 92, 0, 92], []),
+        ([0, 92, 0, 92, 0], []),
+        # A question not answered is said on its own; the pair is not checked.
+        ([None, 92, 50, 50, 0], [4]),
+    ],
+)
+def test_midas_days_counted_once_cannot_add_up_to_more_than_3_months(answers, problems):
+    found = rules.midas_answers_problems(answers)
+    assert [number for number, _ in found] == problems
+
+
+def test_midas_days_counted_twice_are_explained_in_plain_words():
+    [(number, message)] = rules.midas_answers_problems([90, 90, 0, 0, 0])
+    assert number == 2
+    assert message == (
+        "Questions 1 and 2 add up to 180 days, more than the 92 days in 3 months. Do not count "
+        "a day in question 2 if you counted it in question 1: check both answers."
+    )
