@@ -69,6 +69,7 @@ from reviews.selectors.questionnaires import (
     own_questionnaire_request,
     questionnaire_request_for,
     questionnaire_requests_for_patient,
+    responsible_for_care,
     sent_again,
     unreviewed_severe_scores,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "places_taken",
     "questionnaire_request_for",
     "questionnaire_requests_for_patient",
+    "responsible_for_care",
     "rearrange_requests_for",
     "reviews_for_patient",
     "team_clinicians",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from pathway.instruments import REVIEW_BANDS
-from pathway.models import Assessment, Episode, Patient
+from pathway.models import Assessment, Episode, Patient, User
 from pathway.permissions import patients_visible_to
 from reviews.models import QuestionnaireRequest, Review, SafetyAlert
 from reviews.selectors.lookups import _get_or_404
@@ -128,6 +130,25 @@ def alert_for(user, alert_uuid) -> SafetyAlert:
         ),
         uuid=alert_uuid,
     )
+
+
+def responsible_for_care(patient_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The clinicians responsible for these patients' open episodes, by patient id: each named
+    once, newest episode first; a patient with none is left out. They hold an alert raised while
+    no one was responsible for the patient's care (a referral accepted since names someone), as
+    the alert's page and its worklist row say."""
+    held: dict[int, list[User]] = {}
+    episodes = (
+        Episode.objects.open()
+        .filter(patient_id__in=patient_ids, responsible_clinician__isnull=False)
+        .select_related("responsible_clinician")
+        .order_by("-opened_at", "-id")
+    )
+    for episode in episodes:
+        clinicians = held.setdefault(episode.patient_id, [])
+        if episode.responsible_clinician not in clinicians:
+            clinicians.append(episode.responsible_clinician)
+    return held
 
 
 def open_alerts_for_patient(patient: Patient) -> list[SafetyAlert]:

@@ -112,11 +112,8 @@ def _alert_context(alert) -> dict:
     caring for them), who is responsible now (a referral accepted since names someone)."""
     responsible_now = []
     if alert.responsible_clinician is None:
-        for episode in alert.patient.episodes.open().select_related("responsible_clinician"):
-            if episode.responsible_clinician and episode.responsible_clinician not in (
-                responsible_now
-            ):
-                responsible_now.append(episode.responsible_clinician)
+        held = selectors.responsible_for_care([alert.patient_id])
+        responsible_now = held.get(alert.patient_id, [])
     return {
         "alert": alert,
         "patient": alert.patient,

@@ -75,14 +75,22 @@ def _live_reasons(
     When `patients` is one clinician's (`team` being everyone the list would cover without that
     filter), the team's red-flag referrals waiting for triage and its safety alerts no clinician
     is responsible for are asked for too: nobody holds them yet, so no clinician's list may
-    leave them out."""
+    leave them out.
+
+    A safety alert's line names who is responsible for it: the clinician it was raised for, or,
+    for one raised while no one was responsible for the patient's care, whoever holds their
+    care now (`selectors.responsible_for_care`, one more query, only when there is such an
+    alert), as the alert's page does."""
     alert_link = uuid_link("reviews:alert", "alert_uuid")
     referral_link = uuid_link("referrals:detail", "referral_uuid")
     found = []
     rows = _live_statement(patients, today, key, team).rows()
+    unheld = {row[0] for row in rows if row[1] == "safety_alert" and not row[3]}
+    held_now = selectors.responsible_for_care(unheld) if unheld else {}
     for patient_id, code, ref, text, moment, day, kind in rows:
         if code == "safety_alert":
-            responsible = f" (responsible: {text})" if text else ""
+            names = text or ", ".join(c.full_name for c in held_now.get(patient_id, []))
+            responsible = f" (responsible: {names})" if names else ""
             reason = Reason(
                 code,
                 f"{ALERT_DETAILS[kind]}: record the action taken{responsible}",

@@ -66,6 +66,28 @@ def test_each_row_links_to_the_patients_reviews_and_an_alert_to_its_page(world, 
     assert f'href="{alert_page}"'.encode() in response.content
 
 
+def test_an_alert_row_names_who_is_responsible_as_its_page_does(world, login, second_clinician):
+    held = builders.safety_alert(world.patient, clinician=second_clinician)
+    # Raised while no one was responsible for the patient's care; a referral accepted since
+    # named someone, and the alert is theirs now.
+    unheld = builders.safety_alert(world.other_patient)
+    EpisodeFactory(patient=world.other_patient, responsible_clinician=world.clinician)
+    # Still no one: every clinician caring for the patient was emailed.
+    nobody = builders.safety_alert(world.patient_in_b)
+    client = login(world.clinician)
+    rows = {row.patient: row.top for row in client.get(URL).context["rows"]}
+    detail = "PHQ-9 item 9 answered above 0: record the action taken"
+    assert rows[world.patient].detail == f"{detail} (responsible: Physio Pat)"
+    assert rows[world.other_patient].detail == f"{detail} (responsible: Nurse Nia)"
+    assert rows[world.patient_in_b].detail == detail
+    for alert, named in ((held, "Physio Pat"), (unheld, "Nurse Nia")):
+        page = client.get(reverse("reviews:alert", kwargs={"alert_uuid": alert.uuid}))
+        start = page.content.decode().index("Responsible clinician")
+        assert named in page.content.decode()[start : start + 400]
+    page = client.get(reverse("reviews:alert", kwargs={"alert_uuid": nobody.uuid}))
+    assert "No one: every clinician caring for the patient was emailed" in page.content.decode()
+
+
 def test_a_questionnaire_not_yet_due_is_not_outstanding(world, login):
     builders.questionnaire_request(world.patient, days_ago=2)
     assert login(world.clinician).get(URL).context["rows"] == []
