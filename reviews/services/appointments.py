@@ -293,15 +293,17 @@ def _check_reviews_follow(episode: Episode, start: datetime) -> None:
 
 def _check_one_first_conversation(episode: Episode) -> None:
     """An episode has one first conversation: not a second while one is booked, nor once it has
-    been attended or held (a did-not-attend or a cancellation may be booked again)."""
+    been attended or held (a did-not-attend or a cancellation may be booked again). The error
+    links the one there is (`appointment`), when it was held at an appointment."""
     held = episode.milestones.filter(kind=MilestoneKind.FIRST_CONTACT).first()
+    arranged = list(selectors.arranged_first_conversations(episode))
+    attended = next((a for a in arranged if a.status == Appointment.Status.ATTENDED), None)
     if held is not None:
         raise ReviewsError(
             f"The first conversation for this episode was held on "
-            f"{timezone.localtime(held.occurred_at):%-d %B %Y}. Book a follow-up instead."
+            f"{timezone.localtime(held.occurred_at):%-d %B %Y}. Book a follow-up instead.",
+            appointment=attended,
         )
-    arranged = list(selectors.arranged_first_conversations(episode))
-    attended = next((a for a in arranged if a.status == Appointment.Status.ATTENDED), None)
     if attended is not None:
         # Attended, its outcome (which records the first contact) still to write.
         raise ReviewsError(

@@ -119,6 +119,11 @@ def _rebooking(missed: Appointment, *, episodes, clinicians) -> dict:
     }
     if missed.kind in dict(BOOKABLE_KINDS):
         initial["kind"] = missed.kind
+    if missed.kind == Appointment.Kind.FIRST_CONVERSATION and (
+        missed.episode_id and selectors.first_conversation_arranged(missed.episode)
+    ):
+        # Another has been booked (or held) since it was missed: a second would be refused.
+        initial["kind"] = Appointment.Kind.FOLLOW_UP
     if missed.episode_id and episodes.filter(pk=missed.episode_id).exists():
         initial["episode"] = missed.episode_id
     if clinicians.filter(pk=missed.clinician_id).exists():

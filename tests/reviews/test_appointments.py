@@ -658,14 +658,49 @@ def test_a_refused_second_first_conversation_links_to_the_one_booked(world, logi
     form = _form(episode=episode.pk, clinician=world.clinician.pk)
     client.post(_create_url(world.patient), form)
     first = Appointment.objects.get()
-    later = (timezone.localdate() + timedelta(days=5)).isoformat()
-    response = client.post(_create_url(world.patient), {**form, "start_date": later})
-    body = response.content.decode()
-    assert response.status_code == 200 and Appointment.objects.count() == 1
-    assert "A first conversation is already booked for" in body
     link = reverse("reviews:appointment", kwargs={"appointment_uuid": first.uuid})
     when = timezone.localtime(first.start)
-    assert f'<a href="{link}">Open the first conversation on {when:%-d %B %Y} at 10:00</a>' in body
+    # Before it or after it: the episode has one, and the message says so, not a review's.
+    for days in (1, 5):
+        day = (timezone.localdate() + timedelta(days=days)).isoformat()
+        response = client.post(_create_url(world.patient), {**form, "start_date": day})
+        body = response.content.decode()
+        assert response.status_code == 200 and Appointment.objects.count() == 1
+        assert (
+            f"A first conversation is already booked for {when:%-d %B %Y} at 10:00. Move that "
+            "one instead of booking another." in body
+        )
+        assert "Reviews follow it" not in body
+        assert (
+            f'<a href="{link}">Open the first conversation on {when:%-d %B %Y} at 10:00</a>' in body
+        )
+
+
+def test_a_first_conversation_is_not_booked_again_once_held_and_links_to_it(world, login):
+    episode = builders.episode_for(world.patient, status="active")
+    held = builders.appointment(
+        world.patient,
+        world.clinician,
+        start=timezone.now() - timedelta(days=7),
+        kind="first_conversation",
+        status="attended",
+        episode=episode,
+    )
+    Milestone.objects.create(episode=episode, kind="first_contact", occurred_at=held.start)
+    client = login(world.clinician)
+    assert _kind_chosen(client.get(_create_url(world.patient))) == "follow_up"
+    response = client.post(
+        _create_url(world.patient), _form(episode=episode.pk, clinician=world.clinician.pk)
+    )
+    body = response.content.decode()
+    when = timezone.localtime(held.start)
+    assert (
+        f"The first conversation for this episode was held on {when:%-d %B %Y}. Book a "
+        "follow-up instead." in body
+    )
+    link = reverse("reviews:appointment", kwargs={"appointment_uuid": held.uuid})
+    assert f'<a href="{link}">Open the first conversation on {when:%-d %B %Y} at ' in body
+    assert Appointment.objects.count() == 1
 
 
 def test_a_refused_overlapping_booking_links_to_the_patients_appointment(world, login):

@@ -315,6 +315,20 @@ def test_book_another_appointment_starts_from_the_missed_one(world, login, secon
     assert form["duration_minutes"].value() == 45
 
 
+def test_book_another_after_a_missed_first_conversation_offers_a_follow_up_once_one_is_booked(
+    world, login
+):
+    episode = builders.episode_for(world.patient)
+    missed = _missed(world, kind="first_conversation", episode=episode)
+    link = reverse("reviews:appointment-create", kwargs={"patient_uuid": world.patient.uuid})
+    link = f"{link}?rebook={missed.uuid}"
+    client = login(world.clinician)
+    assert client.get(link).context["form"]["kind"].value() == "first_conversation"
+    # Booked again since (the page opened again from an old link): a second would be refused.
+    builders.appointment(world.patient, world.clinician, kind="first_conversation", episode=episode)
+    assert client.get(link).context["form"]["kind"].value() == "follow_up"
+
+
 def test_book_another_appointment_keeps_a_missed_video_calls_link(world, login):
     missed = _missed(world, modality="video", video_link="https://video.example.test/room-9")
     link = reverse("reviews:appointment-create", kwargs={"patient_uuid": world.patient.uuid})
