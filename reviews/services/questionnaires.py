@@ -25,6 +25,11 @@ MY_QUESTIONNAIRES = "reviews:my-questionnaires"
 def not_under_care(patient: Patient) -> str:
     """Why a questionnaire cannot be sent to a patient with no open episode of care (discharged,
     or never referred): questionnaires measure care under way."""
+    if patient.has_died:
+        return (
+            f"{patient.full_name} died on {patient.date_of_death:%-d %B %Y}: no questionnaire "
+            "can be sent."
+        )
     return (
         f"{patient.full_name} has no open episode of care, so questionnaires cannot be sent. "
         "A new referral is needed first."

@@ -382,6 +382,30 @@ def test_nothing_is_booked_for_a_patient_who_has_died(world):
     assert not GroupBooking.objects.filter(patient=world.patient).exists()
 
 
+def test_the_teams_pages_say_the_patient_has_died_not_that_a_referral_is_needed(world, login):
+    """Care plan, booking and questionnaires: a new referral would be refused, so the pages do
+    not ask for one."""
+    _died(world, _active(world), TODAY())
+    died = f"died on {TODAY():%-d %B %Y}"
+    client = login(world.clinician)
+    kwargs = {"patient_uuid": world.patient.uuid}
+    plan = html.unescape(
+        client.get(reverse("careplans:patient-plan", kwargs=kwargs)).content.decode()
+    )
+    assert f"{died}: no care plan can be started" in plan
+    assert "Add a referral" not in plan
+    book = html.unescape(
+        client.get(reverse("reviews:appointment-create", kwargs=kwargs)).content.decode()
+    )
+    assert f"{died}: nothing can be booked for them" in book
+    assert "a new referral is needed first" not in book
+    reviews = html.unescape(
+        client.get(reverse("reviews:patient-reviews", kwargs=kwargs)).content.decode()
+    )
+    assert f"{died}: no questionnaire can be sent" in reviews
+    assert "A new referral is needed first" not in reviews
+
+
 def test_a_patient_who_has_died_is_not_invited_to_the_portal(world):
     patient = world.other_patient
     Patient.objects.filter(pk=patient.pk).update(date_of_death=date(2026, 3, 3))
