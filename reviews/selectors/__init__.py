@@ -40,6 +40,7 @@ from reviews.selectors.episodes import (
     next_review_kind,
     next_review_kind_of_episode,
     open_episodes,
+    reviews_following,
     reviews_for_patient,
     seen_in_care,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "failed_notifications_for",
     "arranged_first_conversations",
     "booked_reviews",
+    "reviews_following",
     "first_conversation_arranged",
     "latest_review_due",
     "group_booking_for",

@@ -87,6 +87,14 @@ def booked_reviews(episode: Episode) -> QuerySet[Appointment]:
     ).order_by("start")
 
 
+def reviews_following(appointment: Appointment) -> list[Appointment]:
+    """For a first conversation, the reviews booked to follow it (booked_reviews), which a
+    cancellation leaves with none before them until it is booked again; [] for anything else."""
+    if appointment.kind != Appointment.Kind.FIRST_CONVERSATION or not appointment.episode_id:
+        return []
+    return list(booked_reviews(appointment.episode))
+
+
 def first_conversation_arranged(episode: Episode) -> bool:
     """Whether the episode's first conversation has been held, attended or booked: what to book
     next is then a follow-up (services.appointments allows one first conversation an episode)."""

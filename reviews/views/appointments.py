@@ -334,11 +334,11 @@ def appointment_cancel(request, appointment_uuid):
     elif request.method == "POST" and form.is_valid():
         return _cancel(request, appointment, reason=form.cleaned_data["reason"])
     else:
-        context = {"form": form, **_cancel_news(appointment)}
-        if appointment.kind == Appointment.Kind.FIRST_CONVERSATION and appointment.episode_id:
-            # Reviews follow the first conversation: cancelled, those booked are left with none
-            # before them until it is booked again.
-            context["reviews_after"] = list(selectors.booked_reviews(appointment.episode))
+        context = {
+            "form": form,
+            "reviews_after": selectors.reviews_following(appointment),
+            **_cancel_news(appointment),
+        }
     record_view(actor=request.user, patient=appointment.patient, obj=appointment)
     return render(
         request,

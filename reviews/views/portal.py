@@ -145,10 +145,11 @@ def my_appointment_cancel(request, appointment_uuid):
                 "still need to see them, ask for another appointment below.",
             )
             return redirect("reviews:my-appointments")
-    context = {"form": form, "appointment": appointment}
-    if appointment.kind == Appointment.Kind.FIRST_CONVERSATION and appointment.episode_id:
-        # The appointments that follow it: cancelled, it has to be arranged again before them.
-        context["reviews_after"] = list(selectors.booked_reviews(appointment.episode))
+    context = {
+        "form": form,
+        "appointment": appointment,
+        "reviews_after": selectors.reviews_following(appointment),
+    }
     return render(request, "reviews/my_appointment_cancel.html", context)
 
 
