@@ -485,19 +485,23 @@ def _standing_for(earlier: Referral) -> Referral | None:
 def _same_request(earlier: Referral, stated: StatedDetails, content: ReferralContent) -> bool:
     """Whether a form sent again asks for what `earlier` asked: the same person (name and date
     of birth as they gave them) for the same condition. Other answers may have changed since."""
+    return earlier.condition == content.condition and _same_person(earlier, stated)
+
+
+def _same_person(earlier: Referral, said) -> bool:
+    """Whether `said` (StatedDetails or rules.Identity) names the person `earlier` was sent
+    for: the same names and date of birth as they gave them then."""
     said_then = rules.Identity(
         given_name=earlier.stated_given_name,
         family_name=earlier.stated_family_name,
         date_of_birth=earlier.stated_date_of_birth,
     )
     said_now = rules.Identity(
-        given_name=stated.given_name,
-        family_name=stated.family_name,
-        date_of_birth=stated.date_of_birth,
+        given_name=said.given_name,
+        family_name=said.family_name,
+        date_of_birth=said.date_of_birth,
     )
-    return earlier.condition == content.condition and not rules.identity_differences(
-        said_now, said_then
-    )
+    return not rules.identity_differences(said_now, said_then)
 
 
 def _create_self_referral(sent: _Sent, *, submission_token: str | None, **extra) -> Referral:
@@ -535,15 +539,8 @@ def self_referrer_on_record(
     and the NHS number when given). Someone filling in the form for another person is neither."""
     earlier = _sent_with(submission_token)
     standing = _standing_for(earlier) if earlier is not None else None
-    if standing is not None and standing.patient_id is not None:
-        said_then = rules.Identity(
-            given_name=earlier.stated_given_name,
-            family_name=earlier.stated_family_name,
-            date_of_birth=earlier.stated_date_of_birth,
-        )
-        same_person = rules.Identity(said.given_name, said.family_name, said.date_of_birth)
-        if not rules.identity_differences(same_person, said_then):
-            return Patient.objects.live().filter(pk=standing.patient_id).first()
+    if standing is not None and standing.patient_id is not None and _same_person(earlier, said):
+        return Patient.objects.live().filter(pk=standing.patient_id).first()
     if not user.is_authenticated or user.role != user.Role.PATIENT:
         return None
     patient = Patient.objects.live().filter(user=user).first()
